@@ -1,0 +1,176 @@
+// Package table holds normguard's columnar data model and the readers and
+// writers that move tables between files and memory.
+//
+// Data flows as batches of columns: numeric columns are []float64 with NaN
+// marking a missing value, string columns are []string with a parallel
+// null mask. Readers are iterators (Next, Batch, Err) that reuse their
+// buffers; writers commit their output atomically.
+package table
+
+import "math"
+
+// Kind is the type of a column's values.
+type Kind uint8
+
+const (
+	// KindUnknown means the kind has not been decided (to be inferred).
+	KindUnknown Kind = iota
+	// Numeric columns hold float64 values; NaN marks a missing value.
+	Numeric
+	// String columns hold text; Null marks a missing value.
+	String
+)
+
+// String returns the kind's name as the spec spells it.
+func (k Kind) String() string {
+	switch k {
+	case Numeric:
+		return "numeric"
+	case String:
+		return "categorical"
+	default:
+		return "unknown"
+	}
+}
+
+// Field names a column and its kind.
+type Field struct {
+	Name string
+	Kind Kind
+}
+
+// Column is one column of a batch.
+//
+// A Numeric column uses Num (NaN = missing). A String column uses Str and
+// Null: Null is either nil (no value missing) or has one entry per row,
+// true where the value is missing (Str holds "" there).
+type Column struct {
+	Name string
+	Kind Kind
+	Num  []float64
+	Str  []string
+	Null []bool
+}
+
+// Len returns the number of rows in the column.
+func (c *Column) Len() int {
+	if c.Kind == String {
+		return len(c.Str)
+	}
+	return len(c.Num)
+}
+
+// IsMissing reports whether row i holds a missing value.
+func (c *Column) IsMissing(i int) bool {
+	if c.Kind == String {
+		return c.Null != nil && c.Null[i]
+	}
+	return math.IsNaN(c.Num[i])
+}
+
+// Resize sets the column's length to n rows, reusing its buffers when they
+// are large enough. Contents are unspecified after a resize, except that a
+// String column's Null mask is cleared (all present).
+func (c *Column) Resize(n int) {
+	if c.Kind == String {
+		c.Str = growStrings(c.Str, n)
+		if c.Null != nil {
+			c.Null = growBools(c.Null, n)
+			clear(c.Null)
+		}
+		return
+	}
+	c.Num = growFloats(c.Num, n)
+}
+
+// SetNull marks row i of a String column as missing, allocating the mask
+// on first use.
+func (c *Column) SetNull(i int) {
+	if c.Null == nil {
+		c.Null = make([]bool, len(c.Str))
+	}
+	c.Null[i] = true
+	c.Str[i] = ""
+}
+
+// Clone returns a deep copy of the column.
+func (c *Column) Clone() Column {
+	out := Column{Name: c.Name, Kind: c.Kind}
+	if c.Num != nil {
+		out.Num = append([]float64(nil), c.Num...)
+	}
+	if c.Str != nil {
+		out.Str = append([]string(nil), c.Str...)
+	}
+	if c.Null != nil {
+		out.Null = append([]bool(nil), c.Null...)
+	}
+	return out
+}
+
+// Slice returns a view of rows [lo, hi) that shares the column's storage.
+func (c *Column) Slice(lo, hi int) Column {
+	out := Column{Name: c.Name, Kind: c.Kind}
+	if c.Kind == String {
+		out.Str = c.Str[lo:hi]
+		if c.Null != nil {
+			out.Null = c.Null[lo:hi]
+		}
+		return out
+	}
+	out.Num = c.Num[lo:hi]
+	return out
+}
+
+// Batch is a set of equally long columns read from or written to a table.
+type Batch struct {
+	Cols []Column
+	// Rows is the number of rows in every column.
+	Rows int
+	// Lines, when not nil, gives the source line of each row (1-based; the
+	// header is line 1 of a CSV file). Readers without lines leave it nil
+	// and Start locates the rows instead.
+	Lines []int64
+	// Start is the 0-based index of the batch's first data row in its source.
+	Start int64
+}
+
+// Line returns a human-readable location of row i: the source line when
+// known, else the 1-based data row number.
+func (b *Batch) Line(i int) int64 {
+	if b.Lines != nil && i < len(b.Lines) {
+		return b.Lines[i]
+	}
+	return b.Start + int64(i) + 1
+}
+
+// Col returns the column with the given name, or nil.
+func (b *Batch) Col(name string) *Column {
+	for i := range b.Cols {
+		if b.Cols[i].Name == name {
+			return &b.Cols[i]
+		}
+	}
+	return nil
+}
+
+func growFloats(s []float64, n int) []float64 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]float64, n)
+}
+
+func growStrings(s []string, n int) []string {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]string, n)
+}
+
+func growBools(s []bool, n int) []bool {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]bool, n)
+}
