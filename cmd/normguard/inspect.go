@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/normguard/normguard/artifact"
+)
+
+func newInspectCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "inspect A",
+		Short: "Show an artifact for people: model, training data, steps, parameters, schema",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := artifact.Load(args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				b, err := artifact.Encode(a)
+				if err != nil {
+					return err
+				}
+				_, err = cmd.OutOrStdout().Write(b)
+				return err
+			}
+			return writeInspect(cmd.OutOrStdout(), args[0], a)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the canonical JSON instead")
+	return cmd
+}
+
+// writeInspect prints a readable summary of a.
+func writeInspect(w io.Writer, path string, a *artifact.Artifact) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "artifact   %s\n", path)
+	fmt.Fprintf(&b, "digest     %s\n", a.Digest)
+	fmt.Fprintf(&b, "format     %s v%d\n", a.Format, a.FormatVersion)
+	if a.Model != nil {
+		fmt.Fprintf(&b, "model      %s %s\n", a.Model.Name, a.Model.Version)
+	}
+	fmt.Fprintf(&b, "training   %d rows, fingerprint %s\n", a.Training.Rows, a.Training.Fingerprint)
+	fmt.Fprintf(&b, "remainder  %s", a.Spec.Remainder)
+	if len(a.Passthrough) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(a.Passthrough, ", "))
+	}
+	b.WriteString("\n\n")
+	for gi, g := range a.Groups {
+		fmt.Fprintf(&b, "group %d: %s (%s)\n", gi, strings.Join(g.Columns, ", "), g.Type)
+		for _, s := range g.Steps {
+			fmt.Fprintf(&b, "  %s", s.Name)
+			if p := compactParams(s.Params); p != "" {
+				fmt.Fprintf(&b, "  %s", p)
+			}
+			b.WriteString("\n")
+			for _, line := range fittedLines(s.Fitted) {
+				fmt.Fprintf(&b, "      %s\n", line)
+			}
+		}
+	}
+	b.WriteString("\noutputs\n")
+	for i, f := range a.Outputs {
+		fmt.Fprintf(&b, "  %3d  %-32s %s\n", i, f.Name, f.Type)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// compactParams renders a parameter struct as k=v pairs.
+func compactParams(p any) string {
+	m := jsonMap(p)
+	keys := sortedKeys(m)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+string(m[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// fittedLines renders fitted attributes, long arrays shortened.
+func fittedLines(f any) []string {
+	m := jsonMap(f)
+	var out []string
+	for _, k := range sortedKeys(m) {
+		if k == "feature_names_in_" {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%-20s %s", k, shorten(m[k], 8)))
+	}
+	return out
+}
+
+func jsonMap(v any) map[string]json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(b, &m)
+	return m
+}
+
+func sortedKeys(m map[string]json.RawMessage) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// shorten prints a JSON array with at most n elements (nested arrays
+// shortened too), e.g. [1, 2, 3, ... 997 more].
+func shorten(raw json.RawMessage, n int) string {
+	var arr []json.RawMessage
+	if json.Unmarshal(raw, &arr) != nil {
+		return string(raw)
+	}
+	parts := make([]string, 0, n+1)
+	for i, e := range arr {
+		if i == n {
+			parts = append(parts, fmt.Sprintf("... %d more", len(arr)-n))
+			break
+		}
+		parts = append(parts, shorten(e, n))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}

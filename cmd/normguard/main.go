@@ -1,0 +1,97 @@
+// Command normguard fits normalization (imputers, scalers, encoders) with
+// scikit-learn's semantics, stores it in a versioned, content-addressed
+// artifact and applies exactly that transform everywhere.
+//
+// Each subcommand lives in its own file; commands only wire flags to
+// library calls.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit statuses, as diff and grep use them.
+const (
+	// ExitOK: success, nothing found.
+	ExitOK = 0
+	// ExitFound: the command found a difference, drift or mismatch.
+	ExitFound = 1
+	// ExitError: bad input, bad usage or an I/O error.
+	ExitError = 2
+)
+
+// version is the normguard version, set at build time with -ldflags.
+var version = "dev"
+
+// errFound makes run exit with ExitFound without printing an error.
+var errFound = errors.New("found")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes normguard with args and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, errFound):
+		return ExitFound
+	default:
+		fmt.Fprintf(stderr, "normguard: %v\n", err)
+		return ExitError
+	}
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "normguard",
+		Short: "Fit, ship and check feature normalization as part of the model",
+		Long: `normguard fits imputers, scalers and encoders exactly as scikit-learn does,
+stores every fitted parameter in one content-addressed artifact, and applies
+exactly that transform everywhere.
+
+Start with:  normguard quickstart`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(
+		newFitCmd(),
+		newTransformCmd(),
+		newInspectCmd(),
+		newDiffCmd(),
+		newVerifyCmd(),
+		newQuickstartCmd(),
+	)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%s: %w (see `normguard %s --help`)", c.Name(), err, c.Name())
+	})
+	return root
+}
+
+// requireFlags returns an error naming the first empty required flag.
+func requireFlags(cmd *cobra.Command, names ...string) error {
+	for _, n := range names {
+		if f := cmd.Flags().Lookup(n); f != nil && f.Value.String() == "" {
+			return fmt.Errorf("%s: --%s is required (see `normguard %s --help`)", cmd.Name(), n, cmd.Name())
+		}
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/transform"
+)
+
+type transformOptions struct {
+	artifact, in, out string
+	quiet             bool
+}
+
+func newTransformCmd() *cobra.Command {
+	var o transformOptions
+	cmd := &cobra.Command{
+		Use:   "transform --artifact A --in IN --out OUT",
+		Short: "Apply an artifact exactly as it was fitted",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "artifact", "in", "out"); err != nil {
+				return err
+			}
+			rows, err := runTransform(cmd, o)
+			if err != nil {
+				return err
+			}
+			if !o.quiet {
+				fmt.Fprintf(cmd.ErrOrStderr(), "transformed %d rows -> %s\n", rows, o.out)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.artifact, "artifact", "", "artifact written by normguard fit")
+	f.StringVar(&o.in, "in", "", "input data (.csv, .parquet, .jsonl; - for CSV on stdin)")
+	f.StringVar(&o.out, "out", "", "output file (.csv, .parquet, .jsonl; - for CSV on stdout)")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success")
+	return cmd
+}
+
+func runTransform(cmd *cobra.Command, o transformOptions) (int64, error) {
+	a, err := artifact.Load(o.artifact)
+	if err != nil {
+		return 0, err
+	}
+	t, err := transform.New(a)
+	if err != nil {
+		return 0, err
+	}
+	r, err := table.Open(o.in)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	w, err := table.Create(o.out, t.Outputs())
+	if err != nil {
+		return 0, err
+	}
+	rows, err := t.Stream(cmd.Context(), r, w, o.in)
+	if err != nil {
+		w.Abort()
+		return rows, err
+	}
+	return rows, w.Close()
+}

@@ -1,0 +1,302 @@
+// Package fit fits a spec on training data and produces an artifact.
+//
+// Fit reads the whole training set (every row counts, as in scikit-learn),
+// holds the spec's columns in memory as columns, and fits each group's
+// steps in order, each on the previous step's output (Pipeline
+// semantics). Statistics are computed with exact, order-independent
+// accumulators, so the artifact's bytes do not depend on batch size, chunk
+// size or the number of workers.
+package fit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/spec"
+	"github.com/normguard/normguard/step"
+	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/transform"
+)
+
+// Options tune a fit. The zero value works.
+type Options struct {
+	// Model and ModelVersion link the artifact to a model (optional).
+	Model, ModelVersion string
+	// ChunkSize is the accumulation chunk in rows (0: default). It never
+	// changes the result.
+	ChunkSize int
+	// Workers bounds parallelism (0: 1). It never changes the result.
+	Workers int
+	// Source names the training data in errors.
+	Source string
+}
+
+// ErrNoRows is returned when the training data has no rows.
+var ErrNoRows = errors.New("training data has no rows")
+
+// ErrMissingColumn is wrapped when the spec names a column the data lacks.
+var ErrMissingColumn = errors.New("column not in the data")
+
+// Fit fits sp on every row of r and returns the artifact (not yet encoded).
+func Fit(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*artifact.Artifact, error) {
+	if err := sp.Validate(); err != nil {
+		return nil, err
+	}
+	header := r.Header()
+	inHeader := make(map[string]bool, len(header))
+	for _, h := range header {
+		inHeader[h] = true
+	}
+	named := map[string]bool{}
+	var fields []table.Field
+	var missing []string
+	for _, g := range sp.Columns {
+		for _, n := range g.Names {
+			named[n] = true
+			if !inHeader[n] {
+				missing = append(missing, n)
+			}
+			k := g.Kind()
+			if k == table.KindUnknown {
+				k = table.String // read as text, infer below
+			}
+			fields = append(fields, table.Field{Name: n, Kind: k})
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("fit %s: %w: the spec names %s; the data has %s", opt.Source, ErrMissingColumn,
+			quoteList(missing), quoteList(header))
+	}
+	var pass []string
+	if sp.Remainder == spec.RemainderPassthrough {
+		for _, h := range header {
+			if !named[h] {
+				pass = append(pass, h)
+				fields = append(fields, table.Field{Name: h, Kind: table.String})
+			}
+		}
+	}
+	if err := r.Project(fields); err != nil {
+		return nil, err
+	}
+	cols, rows, err := readAll(ctx, r, fields, opt.Source)
+	if err != nil {
+		return nil, err
+	}
+	if rows == 0 {
+		return nil, fmt.Errorf("fit %s: %w; fit needs at least one data row", opt.Source, ErrNoRows)
+	}
+
+	// Types: declared, or inferred (numeric when every present value parses).
+	byName := make(map[string]*table.Column, len(cols))
+	for i := range cols {
+		byName[cols[i].Name] = &cols[i]
+	}
+	for _, g := range sp.Columns {
+		if g.Kind() == table.KindUnknown {
+			if err := inferGroup(g.Names, byName, opt.Source); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, p := range pass {
+		if err := inferGroup([]string{p}, byName, opt.Source); err != nil {
+			return nil, err
+		}
+	}
+
+	a := &artifact.Artifact{Spec: resolvedSpec(sp, byName)}
+	if opt.Model != "" || opt.ModelVersion != "" {
+		a.Model = &artifact.Model{Name: opt.Model, Version: opt.ModelVersion}
+	}
+	for i := range cols {
+		a.Inputs = append(a.Inputs, artifact.FieldOf(table.Field{Name: cols[i].Name, Kind: cols[i].Kind}))
+	}
+	fc := &step.FitContext{ChunkSize: opt.ChunkSize, Workers: opt.Workers}
+	seenOut := map[string]string{}
+	for gi, g := range a.Spec.Columns {
+		path := fmt.Sprintf("columns[%d]", gi)
+		if err := spec.CheckKinds(&g, g.Kind(), path); err != nil {
+			return nil, err
+		}
+		group := artifact.Group{Columns: g.Names, Type: g.Type}
+		cur := make([]table.Column, len(g.Names))
+		for i, n := range g.Names {
+			cur[i] = *byName[n]
+		}
+		for si, st := range g.Steps {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			fitted, err := st.Params.Fit(fc, cur)
+			if err != nil {
+				return nil, fmt.Errorf("fit %s: %s.steps[%d].%s: %w", opt.Source, path, si, st.Name, err)
+			}
+			group.Steps = append(group.Steps, step.FittedStep{Name: st.Name, Params: st.Params, Inputs: names(cur), Fitted: fitted})
+			next := newColumns(fitted.Outputs())
+			if err := fitted.Transform(cur, next, rows); err != nil {
+				return nil, fmt.Errorf("fit %s: %s.steps[%d].%s: applying to the training data: %w", opt.Source, path, si, st.Name, err)
+			}
+			cur = next
+		}
+		for _, c := range cur {
+			if prev, dup := seenOut[c.Name]; dup {
+				return nil, fmt.Errorf("fit %s: %s gives output column %q, which %s gives too; rename a column so output names are unique", opt.Source, path, c.Name, prev)
+			}
+			seenOut[c.Name] = path
+			a.Outputs = append(a.Outputs, artifact.FieldOf(table.Field{Name: c.Name, Kind: c.Kind}))
+		}
+		a.Groups = append(a.Groups, group)
+	}
+	for _, p := range pass {
+		if prev, dup := seenOut[p]; dup {
+			return nil, fmt.Errorf("fit %s: passthrough column %q clashes with an output of %s; rename it or name it in the spec", opt.Source, p, prev)
+		}
+		c := byName[p]
+		a.Passthrough = append(a.Passthrough, p)
+		a.Outputs = append(a.Outputs, artifact.FieldOf(table.Field{Name: p, Kind: c.Kind}))
+	}
+	if a.Passthrough == nil {
+		a.Passthrough = []string{}
+	}
+	a.Training = artifact.Training{Rows: int64(rows), Fingerprint: Fingerprint(cols, rows)}
+	return a, nil
+}
+
+// readAll reads every batch into whole columns, refusing infinite values.
+func readAll(ctx context.Context, r table.Reader, fields []table.Field, source string) ([]table.Column, int, error) {
+	cols := make([]table.Column, len(fields))
+	for i, f := range fields {
+		cols[i] = table.Column{Name: f.Name, Kind: f.Kind}
+	}
+	rows := 0
+	anyNull := make([]bool, len(fields))
+	for r.Next() {
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		b := r.Batch()
+		if err := transform.CheckFinite(b, fields, source); err != nil {
+			return nil, 0, err
+		}
+		for j := range b.Cols {
+			src := &b.Cols[j]
+			dst := &cols[j]
+			if f := fields[j]; f.Kind == table.Numeric {
+				dst.Num = append(dst.Num, src.Num[:b.Rows]...)
+				continue
+			}
+			dst.Str = append(dst.Str, src.Str[:b.Rows]...)
+			if src.Null != nil || anyNull[j] {
+				if !anyNull[j] {
+					dst.Null = make([]bool, rows, rows+b.Rows)
+					anyNull[j] = true
+				}
+				if src.Null != nil {
+					dst.Null = append(dst.Null, src.Null[:b.Rows]...)
+				} else {
+					dst.Null = append(dst.Null, make([]bool, b.Rows)...)
+				}
+			}
+		}
+		rows += b.Rows
+	}
+	if err := r.Err(); err != nil {
+		return nil, 0, err
+	}
+	return cols, rows, nil
+}
+
+// inferGroup decides the kind of a group whose type the spec leaves out:
+// numeric when every present value of every column parses as a number,
+// else categorical (the columns stay String).
+func inferGroup(cols []string, byName map[string]*table.Column, source string) error {
+	parsed := make([][]float64, len(cols))
+	for j, name := range cols {
+		nums, err := parseAll(byName[name], source)
+		if err != nil || nums == nil {
+			return err
+		}
+		parsed[j] = nums
+	}
+	for j, name := range cols {
+		*byName[name] = table.Column{Name: name, Kind: table.Numeric, Num: parsed[j]}
+	}
+	return nil
+}
+
+// parseAll parses a String column's present values as numbers. It returns
+// nil when some value is not a number or no value is present.
+func parseAll(c *table.Column, source string) ([]float64, error) {
+	nums := make([]float64, len(c.Str))
+	present := 0
+	for i, s := range c.Str {
+		if c.Null != nil && c.Null[i] {
+			nums[i] = math.NaN()
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return nil, nil
+		}
+		if math.IsInf(v, 0) {
+			return nil, &transform.RowError{Source: source, Line: int64(i) + 1, Err: &step.ValueError{Step: "input", Column: c.Name, Row: i,
+				Value: s, Err: transform.ErrInfinite, Hint: "replace or drop infinite values before normalizing (scikit-learn refuses them too)"}}
+		}
+		nums[i] = v
+		present++
+	}
+	if present == 0 {
+		return nil, nil
+	}
+	return nums, nil
+}
+
+// resolvedSpec returns a copy of sp with every group's type filled in from
+// the columns' kinds.
+func resolvedSpec(sp *spec.Spec, byName map[string]*table.Column) *spec.Spec {
+	out := *sp
+	out.Columns = slices.Clone(sp.Columns)
+	for i := range out.Columns {
+		g := &out.Columns[i]
+		if g.Type == "" {
+			g.Type = spec.TypeNumeric
+			for _, n := range g.Names {
+				if byName[n].Kind == table.String {
+					g.Type = spec.TypeCategorical
+				}
+			}
+		}
+	}
+	return &out
+}
+
+func newColumns(fs []table.Field) []table.Column {
+	cols := make([]table.Column, len(fs))
+	for i, f := range fs {
+		cols[i] = table.Column{Name: f.Name, Kind: f.Kind}
+	}
+	return cols
+}
+
+func names(cols []table.Column) []string {
+	out := make([]string, len(cols))
+	for i := range cols {
+		out[i] = cols[i].Name
+	}
+	return out
+}
+
+func quoteList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = strconv.Quote(x)
+	}
+	return strings.Join(q, ", ")
+}

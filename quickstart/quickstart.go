@@ -1,0 +1,179 @@
+// Package quickstart runs normguard's whole story on a real data set that
+// ships inside the binary: US domestic flights from the first half of 2001.
+package quickstart
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/fit"
+	"github.com/normguard/normguard/spec"
+	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/transform"
+)
+
+//go:embed flights_2001h1_sample.csv.gz
+var flightsGz []byte
+
+// Spec is the spec the quickstart fits.
+const Spec = `# normguard spec for the flights quickstart
+version: 1
+remainder: passthrough        # keep 'date' next to the features
+columns:
+  - name: delay               # arrival delay in minutes: heavy tails
+    type: numeric
+    steps:
+      - simple_imputer: {strategy: median}
+      - robust_scaler: {}
+  - name: distance            # miles: log, then standardize
+    type: numeric
+    steps:
+      - log1p: {}
+      - standard_scaler: {}
+  - names: [origin, destination]
+    type: categorical
+    steps:
+      - simple_imputer: {strategy: most_frequent}
+      - one_hot_encoder: {handle_unknown: infrequent_if_exist, max_categories: 12}
+`
+
+// Files are the names of the files the quickstart writes in its folder.
+var Files = struct{ Train, Later, Spec, Artifact, Features string }{
+	Train: "train_jan_feb.csv", Later: "june.csv", Spec: "spec.yaml",
+	Artifact: "flights.normguard.json", Features: "june_features.csv",
+}
+
+// Result is what the quickstart did.
+type Result struct {
+	Dir          string
+	TrainRows    int64
+	LaterRows    int64
+	Artifact     *artifact.Artifact
+	FeatureCount int
+}
+
+// Run writes the embedded data to dir, fits on January and February,
+// transforms June and reports to w what it did and what to try next.
+func Run(ctx context.Context, dir string, w io.Writer) (*Result, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("quickstart: %w", err)
+	}
+	path := func(name string) string { return filepath.Join(dir, name) }
+	trainRows, laterRows, err := splitMonths(path(Files.Train), path(Files.Later))
+	if err != nil {
+		return nil, err
+	}
+	if err := artifact.WriteFileAtomic(path(Files.Spec), []byte(Spec)); err != nil {
+		return nil, fmt.Errorf("quickstart: %w", err)
+	}
+	sp, err := spec.Parse(strings.NewReader(Spec), path(Files.Spec))
+	if err != nil {
+		return nil, err
+	}
+
+	r, err := table.Open(path(Files.Train))
+	if err != nil {
+		return nil, err
+	}
+	a, err := fit.Fit(ctx, sp, r, fit.Options{Model: "flight-delay", ModelVersion: "2001.1", Source: path(Files.Train)})
+	r.Close()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := artifact.Save(a, path(Files.Artifact)); err != nil {
+		return nil, err
+	}
+
+	t, err := transform.New(a)
+	if err != nil {
+		return nil, err
+	}
+	in, err := table.Open(path(Files.Later))
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	out, err := table.Create(path(Files.Features), t.Outputs())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.Stream(ctx, in, out, path(Files.Later)); err != nil {
+		out.Abort()
+		return nil, err
+	}
+	if err := out.Close(); err != nil {
+		return nil, err
+	}
+
+	res := &Result{Dir: dir, TrainRows: trainRows, LaterRows: laterRows, Artifact: a, FeatureCount: len(a.Outputs)}
+	report(w, res)
+	return res, nil
+}
+
+func report(w io.Writer, r *Result) {
+	p := func(name string) string { return filepath.Join(r.Dir, name) }
+	fmt.Fprintf(w, "normguard quickstart: US flights, January-June 2001 (100,000 rows shipped in the binary)\n\n")
+	fmt.Fprintf(w, "1. fit       %d training rows (Jan-Feb) with %s\n", r.TrainRows, p(Files.Spec))
+	fmt.Fprintf(w, "             -> %s\n             %s\n", p(Files.Artifact), r.Artifact.Digest)
+	fmt.Fprintf(w, "2. transform %d June rows with exactly those parameters\n", r.LaterRows)
+	fmt.Fprintf(w, "             -> %s (%d columns)\n\n", p(Files.Features), r.FeatureCount)
+	fmt.Fprintf(w, "Try next:\n")
+	fmt.Fprintf(w, "  normguard inspect %s\n", p(Files.Artifact))
+	fmt.Fprintf(w, "  normguard verify %s\n", p(Files.Artifact))
+	fmt.Fprintf(w, "  normguard fit --spec %s --data %s --out june.normguard.json && normguard diff %s june.normguard.json\n",
+		p(Files.Spec), p(Files.Later), p(Files.Artifact))
+}
+
+// splitMonths writes the embedded flights of January and February to
+// train and those of June to later, returning their row counts.
+func splitMonths(train, later string) (int64, int64, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(flightsGz))
+	if err != nil {
+		return 0, 0, fmt.Errorf("quickstart: embedded data: %w", err)
+	}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	var tb, lb bytes.Buffer
+	var nt, nl int64
+	first := true
+	for sc.Scan() {
+		line := sc.Bytes()
+		if first {
+			tb.Write(line)
+			tb.WriteByte('\n')
+			lb.Write(line)
+			lb.WriteByte('\n')
+			first = false
+			continue
+		}
+		switch {
+		case bytes.HasPrefix(line, []byte("2001-01")), bytes.HasPrefix(line, []byte("2001-02")):
+			tb.Write(line)
+			tb.WriteByte('\n')
+			nt++
+		case bytes.HasPrefix(line, []byte("2001-06")):
+			lb.Write(line)
+			lb.WriteByte('\n')
+			nl++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, 0, fmt.Errorf("quickstart: embedded data: %w", err)
+	}
+	if err := artifact.WriteFileAtomic(train, tb.Bytes()); err != nil {
+		return 0, 0, fmt.Errorf("quickstart: %w", err)
+	}
+	if err := artifact.WriteFileAtomic(later, lb.Bytes()); err != nil {
+		return 0, 0, fmt.Errorf("quickstart: %w", err)
+	}
+	return nt, nl, nil
+}

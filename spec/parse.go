@@ -1,0 +1,323 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/normguard/normguard/step"
+)
+
+// MaxSize bounds the size of a spec file.
+const MaxSize = 4 << 20
+
+// ParseFile reads and validates the spec at path (YAML or JSON).
+func ParseFile(path string) (*Spec, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("spec: %w", err)
+	}
+	defer f.Close()
+	return Parse(f, path)
+}
+
+// Parse reads and validates a spec in YAML or JSON (JSON is read as the
+// YAML subset it is). name labels errors. Every error is a *Error that
+// names the line and field.
+func Parse(r io.Reader, name string) (*Spec, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	if len(data) > MaxSize {
+		return nil, &Error{File: name, Err: fmt.Errorf("%w: larger than %d bytes", ErrInvalid, MaxSize)}
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &Error{File: name, Err: fmt.Errorf("%w: empty file; a spec needs `version: 1` and a `columns` list", ErrInvalid)}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &Error{File: name, Err: fmt.Errorf("%w: not valid YAML or JSON: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "yaml: "))}
+	}
+	p := parser{file: name}
+	sp, err := p.spec(&doc)
+	if err != nil {
+		return nil, err
+	}
+	if err := sp.validate(); err != nil {
+		var se *Error
+		if errors.As(err, &se) && se.File == "" {
+			se.File = name
+		}
+		return nil, err
+	}
+	return sp, nil
+}
+
+type parser struct {
+	file string
+}
+
+func (p *parser) errf(n *yaml.Node, field, format string, args ...any) error {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	return &Error{File: p.file, Line: line, Field: field, Err: fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)}
+}
+
+func (p *parser) spec(doc *yaml.Node) (*Spec, error) {
+	root := doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) != 1 {
+			return nil, p.errf(root, "", "expected one document")
+		}
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, p.errf(root, "", "the spec must be a mapping with `version` and `columns`")
+	}
+	sp := &Spec{Remainder: RemainderDrop}
+	var sawVersion, sawColumns bool
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], resolve(root.Content[i+1])
+		switch k.Value {
+		case "version":
+			n, err := strconv.Atoi(v.Value)
+			if v.Kind != yaml.ScalarNode || err != nil {
+				return nil, p.errf(v, "version", "must be an integer, got %q", v.Value)
+			}
+			if n != Version {
+				return nil, p.errf(v, "version", "spec version %d is not supported; this normguard reads version %d", n, Version)
+			}
+			sp.Version, sawVersion = n, true
+		case "remainder":
+			if v.Kind != yaml.ScalarNode || (v.Value != RemainderDrop && v.Value != RemainderPassthrough) {
+				return nil, p.errf(v, "remainder", "must be %q or %q, got %q", RemainderDrop, RemainderPassthrough, v.Value)
+			}
+			sp.Remainder = v.Value
+		case "columns":
+			if v.Kind != yaml.SequenceNode {
+				return nil, p.errf(v, "columns", "must be a list of column groups")
+			}
+			for gi, gn := range v.Content {
+				g, err := p.group(resolve(gn), fmt.Sprintf("columns[%d]", gi))
+				if err != nil {
+					return nil, err
+				}
+				sp.Columns = append(sp.Columns, g)
+			}
+			sawColumns = true
+		default:
+			return nil, p.errf(k, k.Value, "unknown field; a spec has version, remainder and columns")
+		}
+	}
+	if !sawVersion {
+		return nil, p.errf(root, "version", "missing; add `version: 1`")
+	}
+	if !sawColumns || len(sp.Columns) == 0 {
+		return nil, p.errf(root, "columns", "missing or empty; list the column groups to normalize")
+	}
+	return sp, nil
+}
+
+func (p *parser) group(n *yaml.Node, path string) (Group, error) {
+	var g Group
+	if n.Kind != yaml.MappingNode {
+		return g, p.errf(n, path, "must be a mapping with name or names, type and steps")
+	}
+	var sawName bool
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], resolve(n.Content[i+1])
+		field := path + "." + k.Value
+		switch k.Value {
+		case "name":
+			if v.Kind != yaml.ScalarNode || v.Value == "" {
+				return g, p.errf(v, field, "must be a column name")
+			}
+			if sawName {
+				return g, p.errf(k, field, "give either name or names, not both")
+			}
+			g.Names, sawName = []string{v.Value}, true
+		case "names":
+			if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+				return g, p.errf(v, field, "must be a non-empty list of column names")
+			}
+			if sawName {
+				return g, p.errf(k, field, "give either name or names, not both")
+			}
+			for ni, c := range v.Content {
+				c = resolve(c)
+				if c.Kind != yaml.ScalarNode || c.Value == "" {
+					return g, p.errf(c, fmt.Sprintf("%s[%d]", field, ni), "must be a column name")
+				}
+				g.Names = append(g.Names, c.Value)
+			}
+			sawName = true
+		case "type":
+			if v.Kind != yaml.ScalarNode || (v.Value != TypeNumeric && v.Value != TypeCategorical) {
+				return g, p.errf(v, field, "must be %q or %q (or absent, to infer it from the data), got %q", TypeNumeric, TypeCategorical, v.Value)
+			}
+			g.Type = v.Value
+		case "steps":
+			if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+				continue
+			}
+			if v.Kind != yaml.SequenceNode {
+				return g, p.errf(v, field, "must be a list of steps")
+			}
+			for si, sn := range v.Content {
+				s, err := p.step(resolve(sn), fmt.Sprintf("%s[%d]", field, si))
+				if err != nil {
+					return g, err
+				}
+				g.Steps = append(g.Steps, s)
+			}
+		default:
+			return g, p.errf(k, field, "unknown field; a column group has name or names, type and steps")
+		}
+	}
+	if !sawName {
+		return g, p.errf(n, path, "missing name or names")
+	}
+	return g, nil
+}
+
+func (p *parser) step(n *yaml.Node, path string) (Step, error) {
+	var s Step
+	var name string
+	var params *yaml.Node
+	switch {
+	case n.Kind == yaml.ScalarNode:
+		name = n.Value // a bare step name: all defaults
+	case n.Kind == yaml.MappingNode && len(n.Content) == 2:
+		name, params = n.Content[0].Value, resolve(n.Content[1])
+	default:
+		return s, p.errf(n, path, "a step is a one-key mapping such as `standard_scaler: {}`")
+	}
+	field := path + "." + name
+	if _, ok := step.Lookup(name); !ok {
+		return s, p.errf(n, path, "unknown step %q; known steps: %s", name, strings.Join(step.Names(), ", "))
+	}
+	var raw json.RawMessage
+	if params != nil && !(params.Kind == yaml.ScalarNode && params.Tag == "!!null") {
+		if params.Kind != yaml.MappingNode {
+			return s, p.errf(params, field, "parameters must be a mapping, e.g. `{with_mean: false}`")
+		}
+		var err error
+		if raw, err = toJSON(params, 0); err != nil {
+			return s, p.errf(params, field, "%v", err)
+		}
+	}
+	prm, err := decodeParams(name, raw)
+	if err != nil {
+		var pe *step.ParamError
+		if errors.As(err, &pe) {
+			field += "." + pe.Param
+			return s, p.errf(findKey(params, pe.Param), field, "%s", pe.Msg+fmt.Sprintf(" (got %v)", pe.Value))
+		}
+		return s, p.errf(params, field, "%v", err)
+	}
+	return Step{Name: name, Params: prm}, nil
+}
+
+// findKey returns the value node of key in a mapping, or the mapping.
+func findKey(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return m
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return m
+}
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 16; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// toJSON converts a YAML node to JSON text. Floats that JSON cannot hold
+// (.inf, .nan) become the strings step.Float reads.
+func toJSON(n *yaml.Node, depth int) (json.RawMessage, error) {
+	if depth > 32 {
+		return nil, errors.New("nested too deeply")
+	}
+	n = resolve(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		var b bytes.Buffer
+		b.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			k, _ := json.Marshal(n.Content[i].Value)
+			b.Write(k)
+			b.WriteByte(':')
+			v, err := toJSON(n.Content[i+1], depth+1)
+			if err != nil {
+				return nil, err
+			}
+			b.Write(v)
+		}
+		b.WriteByte('}')
+		return b.Bytes(), nil
+	case yaml.SequenceNode:
+		var b bytes.Buffer
+		b.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			v, err := toJSON(c, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			b.Write(v)
+		}
+		b.WriteByte(']')
+		return b.Bytes(), nil
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			return json.RawMessage("null"), nil
+		case "!!bool":
+			var v bool
+			if err := n.Decode(&v); err != nil {
+				return nil, err
+			}
+			return json.Marshal(v)
+		case "!!int":
+			var v int64
+			if err := n.Decode(&v); err != nil {
+				return nil, fmt.Errorf("%q: %v", n.Value, err)
+			}
+			return json.Marshal(v)
+		case "!!float":
+			var v float64
+			if err := n.Decode(&v); err != nil {
+				return nil, fmt.Errorf("%q: %v", n.Value, err)
+			}
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return json.Marshal(step.Float(v))
+			}
+			return json.Marshal(v)
+		default:
+			return json.Marshal(n.Value)
+		}
+	}
+	return nil, fmt.Errorf("unsupported YAML node")
+}

@@ -1,0 +1,281 @@
+package step
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+
+	"github.com/normguard/normguard/stats"
+	"github.com/normguard/normguard/table"
+)
+
+func init() {
+	register(&Def{
+		Name:    "kbins_discretizer",
+		Role:    RoleTransform,
+		Accepts: []table.Kind{table.Numeric},
+		NewParams: func() Params {
+			return &KBinsDiscretizerParams{NBins: 5, Encode: "onehot", Strategy: "quantile", Subsample: "warn"}
+		},
+		NewFitted: func() Fitted { return &KBinsDiscretizer{} },
+	})
+}
+
+// kbinsMinWidth is the width at or below which scikit-learn 1.2 removes a
+// quantile bin.
+const kbinsMinWidth = 1e-8
+
+// KBinsDiscretizerParams configures scikit-learn's KBinsDiscretizer.
+//
+// n_bins is one integer for every column (scikit-learn's per-column array
+// form is not supported). encode "onehot" and "onehot-dense" both give
+// dense 0/1 columns. strategy "kmeans" is not supported. dtype
+// ("float64", "float32" or null) is accepted; output values are bin
+// indices, exact in both. subsample ("warn", null or an integer) and
+// random_state are accepted for compatibility, but normguard always fits
+// on all rows: its bin edges equal scikit-learn's with subsample=None.
+type KBinsDiscretizerParams struct {
+	NBins       int     `json:"n_bins"`
+	Encode      string  `json:"encode"`
+	Strategy    string  `json:"strategy"`
+	Dtype       *string `json:"dtype"`
+	Subsample   any     `json:"subsample"`
+	RandomState *int64  `json:"random_state"`
+}
+
+// Validate implements Params.
+func (p *KBinsDiscretizerParams) Validate() error {
+	bad := func(param string, v any, msg string) error {
+		return &ParamError{Step: "kbins_discretizer", Param: param, Value: v, Msg: msg}
+	}
+	if p.NBins < 2 {
+		return bad("n_bins", p.NBins, "must be an integer of at least 2")
+	}
+	switch p.Encode {
+	case "onehot", "onehot-dense", "ordinal":
+	default:
+		return bad("encode", p.Encode, "must be one of onehot, onehot-dense, ordinal")
+	}
+	switch p.Strategy {
+	case "uniform", "quantile":
+	case "kmeans":
+		return bad("strategy", p.Strategy, "is not supported by normguard: use uniform or quantile")
+	default:
+		return bad("strategy", p.Strategy, "must be one of uniform, quantile")
+	}
+	if p.Dtype != nil && *p.Dtype != "float64" && *p.Dtype != "float32" {
+		return bad("dtype", *p.Dtype, "must be float64, float32 or null")
+	}
+	switch s := p.Subsample.(type) {
+	case nil:
+	case string:
+		if s != "warn" {
+			return bad("subsample", s, `must be an integer of at least 1, null or "warn"`)
+		}
+	case float64:
+		if s < 1 || s != math.Trunc(s) {
+			return bad("subsample", s, `must be an integer of at least 1, null or "warn"`)
+		}
+		if p.Strategy != "quantile" {
+			return bad("subsample", s, `can only be used with strategy "quantile"`)
+		}
+	default:
+		return bad("subsample", s, `must be an integer of at least 1, null or "warn"`)
+	}
+	return nil
+}
+
+// Fit implements Params: it computes each column's bin edges on all rows.
+func (p *KBinsDiscretizerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, error) {
+	if err := requireRows("kbins_discretizer", cols); err != nil {
+		return nil, err
+	}
+	k := &KBinsDiscretizer{
+		Encode:   p.Encode,
+		BinEdges: make([]Floats, len(cols)),
+		NBins:    make([]int, len(cols)),
+		Names:    names(cols),
+	}
+	for j := range cols {
+		if err := rejectNaNOrInf("kbins_discretizer", &cols[j]); err != nil {
+			return nil, err
+		}
+		var edges []float64
+		if p.Strategy == "uniform" {
+			lo, hi := nanMinMax(cols[j].Num)
+			if lo != hi {
+				edges = linspace(lo, hi, p.NBins+1)
+			}
+		} else {
+			edges = quantileEdges(cols[j].Num, p.NBins)
+		}
+		if edges == nil { // constant column
+			edges = []float64{math.Inf(-1), math.Inf(1)}
+		}
+		k.BinEdges[j] = edges
+		k.NBins[j] = len(edges) - 1
+	}
+	return k, nil
+}
+
+// quantileEdges returns the percentiles of xs at linspace(0, 100, nBins+1)
+// with the bins of width <= kbinsMinWidth removed, or nil for a constant
+// column.
+func quantileEdges(xs []float64, nBins int) []float64 {
+	sorted := slices.Clone(xs)
+	slices.Sort(sorted)
+	if sorted[0] == sorted[len(sorted)-1] {
+		return nil
+	}
+	qs := linspace(0, 100, nBins+1)
+	pct := make([]float64, len(qs))
+	for i, q := range qs {
+		pct[i] = stats.Percentile(sorted, q)
+	}
+	// numpy.ediff1d(edges, to_begin=inf) > 1e-8: keep the first edge and
+	// every edge more than 1e-8 above the previous computed one.
+	edges := []float64{pct[0]}
+	for i := 1; i < len(pct); i++ {
+		if pct[i]-pct[i-1] > kbinsMinWidth {
+			edges = append(edges, pct[i])
+		}
+	}
+	return edges
+}
+
+// linspace returns num evenly spaced values from start to stop inclusive,
+// computed as numpy 1.24's linspace does:
+//
+//	step = (stop - start) / (num - 1)
+//	y_i  = i*step + start   (i/(num-1) * (stop-start) + start when step == 0)
+//	y_last = stop
+func linspace(start, stop float64, num int) []float64 {
+	y := make([]float64, num)
+	div := float64(num - 1)
+	delta := stop - start
+	step := delta / div
+	for i := range y {
+		if step == 0 {
+			y[i] = float64(float64(i)/div*delta) + start
+		} else {
+			y[i] = float64(float64(i)*step) + start
+		}
+	}
+	y[num-1] = stop
+	return y
+}
+
+// KBinsDiscretizer replaces each value by the index of its bin:
+//
+//	bin = #{interior edges e : e <= x}   (numpy.searchsorted(bin_edges_[1:-1], x, side="right"))
+//
+// so values below the first edge fall in bin 0 and values above the last
+// in bin n_bins_-1. With encode "ordinal" the output is the bin index
+// (one column per input); with "onehot"/"onehot-dense" it is one 0/1
+// column per bin, named <col>_<bin> with the bin printed as a Python
+// float ("x0_0.0").
+//
+// Edges match scikit-learn 1.2 KBinsDiscretizer(subsample=None): "uniform"
+// is numpy.linspace(min, max, n_bins+1); "quantile" is numpy.percentile at
+// numpy.linspace(0, 100, n_bins+1), after which bins of width <= 1e-8 are
+// removed and n_bins_ reduced (ties in the data). A constant column gets
+// edges [-Inf, +Inf] and n_bins_ 1 (all values in bin 0). NaN and ±Inf are
+// refused in fit and transform, as scikit-learn's input validation does.
+type KBinsDiscretizer struct {
+	Encode   string   `json:"encode"`
+	BinEdges []Floats `json:"bin_edges_"`
+	NBins    []int    `json:"n_bins_"`
+	Names    []string `json:"feature_names_in_"`
+}
+
+// Outputs implements Fitted.
+func (k *KBinsDiscretizer) Outputs() []table.Field {
+	if k.Encode == "ordinal" {
+		return numericFields(k.Names)
+	}
+	var out []table.Field
+	for j, name := range k.Names {
+		for b := 0; b < k.NBins[j]; b++ {
+			out = append(out, table.Field{Name: name + "_" + pythonIntFloat(b), Kind: table.Numeric})
+		}
+	}
+	return out
+}
+
+// pythonIntFloat returns repr(float(b)) as Python prints it.
+func pythonIntFloat(b int) string {
+	if b < 1e16 {
+		return strconv.Itoa(b) + ".0"
+	}
+	s := strconv.FormatFloat(float64(b), 'e', -1, 64) // 1e+16, 1.2345e+17
+	return s
+}
+
+// Check implements Fitted.
+func (k *KBinsDiscretizer) Check(nIn int) error {
+	switch k.Encode {
+	case "onehot", "onehot-dense", "ordinal":
+	default:
+		return fmt.Errorf("encode %q must be one of onehot, onehot-dense, ordinal", k.Encode)
+	}
+	if err := checkLen("bin_edges_", len(k.BinEdges), nIn); err != nil {
+		return err
+	}
+	if err := checkLen("n_bins_", len(k.NBins), nIn); err != nil {
+		return err
+	}
+	if err := checkLen("feature_names_in_", len(k.Names), nIn); err != nil {
+		return err
+	}
+	for j, e := range k.BinEdges {
+		if k.NBins[j] < 1 || len(e) != k.NBins[j]+1 {
+			return fmt.Errorf("bin_edges_[%d] has %d edges for n_bins_ %d", j, len(e), k.NBins[j])
+		}
+		for i := range e {
+			if math.IsNaN(e[i]) || (i > 0 && e[i] < e[i-1]) {
+				return fmt.Errorf("bin_edges_[%d] must be increasing numbers", j)
+			}
+		}
+	}
+	return nil
+}
+
+// Transform implements Fitted. For one-hot output it reads each input
+// column fully before writing that column's outputs; one-hot output never
+// shares storage with its input (the column counts differ).
+func (k *KBinsDiscretizer) Transform(in, out []table.Column, n int) error {
+	o := 0
+	for j := range in {
+		if err := rejectNaNOrInf("kbins_discretizer", &in[j]); err != nil {
+			return err
+		}
+		src := in[j].Num[:n]
+		inner := k.BinEdges[j][1 : len(k.BinEdges[j])-1]
+		if k.Encode == "ordinal" {
+			out[j].Resize(n)
+			dst := out[j].Num[:n]
+			for i, x := range src {
+				dst[i] = float64(binIndex(inner, x))
+			}
+			continue
+		}
+		nb := k.NBins[j]
+		for b := 0; b < nb; b++ {
+			out[o+b].Resize(n)
+			clear(out[o+b].Num[:n])
+		}
+		for i, x := range src {
+			out[o+binIndex(inner, x)].Num[i] = 1
+		}
+		o += nb
+	}
+	return nil
+}
+
+// binIndex returns the number of inner edges <= x
+// (numpy.searchsorted(inner, x, side="right")).
+func binIndex(inner []float64, x float64) int {
+	return sort.Search(len(inner), func(i int) bool { return inner[i] > x })
+}

@@ -1,0 +1,198 @@
+package step
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/normguard/normguard/table"
+)
+
+func init() {
+	register(&Def{
+		Name:      "normalizer",
+		Role:      RoleTransform,
+		Accepts:   []table.Kind{table.Numeric},
+		NewParams: func() Params { return &NormalizerParams{Norm: "l2", Copy: true} },
+		NewFitted: func() Fitted { return &Normalizer{} },
+	})
+}
+
+// NormalizerParams configures scikit-learn's Normalizer. Copy is accepted
+// for compatibility and has no effect.
+type NormalizerParams struct {
+	Norm string `json:"norm"`
+	Copy bool   `json:"copy"`
+}
+
+// Validate implements Params.
+func (p *NormalizerParams) Validate() error {
+	if err := checkNorm(p.Norm); err != nil {
+		return &ParamError{Step: "normalizer", Param: "norm", Value: p.Norm, Msg: err.Error()}
+	}
+	return nil
+}
+
+func checkNorm(norm string) error {
+	switch norm {
+	case "l1", "l2", "max":
+		return nil
+	}
+	return fmt.Errorf("must be one of l1, l2, max")
+}
+
+// Fit implements Params. Normalizer is stateless; fit only checks the data
+// (scikit-learn refuses NaN and ±Inf in fit too).
+func (p *NormalizerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, error) {
+	for i := range cols {
+		if err := rejectNaNOrInf("normalizer", &cols[i]); err != nil {
+			return nil, err
+		}
+	}
+	return &Normalizer{Norm: p.Norm, Names: names(cols)}, nil
+}
+
+// Normalizer scales each row of the group (across all its columns) to
+// unit norm:
+//
+//	l2:  ||x|| = sqrt(sum x_j^2)
+//	l1:  ||x|| = sum |x_j|
+//	max: ||x|| = max |x_j|
+//	y_j = x_j / ||x||     (||x|| < 10*eps -> 1: a zero row is left unchanged)
+//
+// Matches scikit-learn 1.2 Normalizer on a C-ordered array (what it gets
+// from a pandas DataFrame) bit for bit: the l2 sum of squares is added in
+// the order of numpy 1.24's einsum kernel on x86-64 (two lanes holding the
+// even and odd columns, eight columns per step, then lane0 + lane1) and
+// the l1 sum in the order of numpy's pairwise summation. NaN and ±Inf are
+// refused (scikit-learn's input validation rejects them).
+type Normalizer struct {
+	Norm  string   `json:"norm"`
+	Names []string `json:"feature_names_in_"`
+}
+
+// Outputs implements Fitted.
+func (nz *Normalizer) Outputs() []table.Field { return numericFields(nz.Names) }
+
+// Check implements Fitted.
+func (nz *Normalizer) Check(nIn int) error {
+	if err := checkNorm(nz.Norm); err != nil {
+		return fmt.Errorf("norm %q: %w", nz.Norm, err)
+	}
+	return checkLen("feature_names_in_", len(nz.Names), nIn)
+}
+
+// Transform implements Fitted. Every output row depends on the whole input
+// row, so the norms are computed before any output is written (out may
+// share storage with in).
+func (nz *Normalizer) Transform(in, out []table.Column, n int) error {
+	for j := range in {
+		if err := rejectNaNOrInf("normalizer", &in[j]); err != nil {
+			return err
+		}
+	}
+	var norm func(row []float64) float64
+	switch nz.Norm {
+	case "l1":
+		norm = l1Norm
+	case "max":
+		norm = maxNorm
+	default:
+		norm = l2Norm
+	}
+	norms := make([]float64, n)
+	row := make([]float64, len(in))
+	for i := range norms {
+		for j := range in {
+			row[j] = in[j].Num[i]
+		}
+		norms[i] = zeroScaleToOne(norm(row))
+	}
+	for j := range in {
+		src := in[j].Num[:n]
+		out[j].Resize(n)
+		dst := out[j].Num[:n]
+		for i, x := range src {
+			dst[i] = x / norms[i]
+		}
+	}
+	return nil
+}
+
+// l2Norm returns sqrt(sum x_j^2) with the additions in the order numpy
+// 1.24's einsum("ij,ij->i") performs them on a C-ordered row with SSE2
+// (two-lane) vectors: lane l accumulates columns l, l+2, l+4, ...; each
+// step of eight columns adds columns 6..7, 4..5, 2..3, 0..1 of the step in
+// that order; the lanes are summed last and added to 0.
+func l2Norm(row []float64) float64 {
+	var a0, a1 float64
+	i, m := 0, len(row)
+	for ; m-i >= 8; i += 8 {
+		for k := 6; k >= 0; k -= 2 {
+			x0, x1 := row[i+k], row[i+k+1]
+			// Conversions keep each product rounded on its own (no FMA),
+			// as the SSE2 kernel's separate multiply and add do.
+			a0 = float64(x0*x0) + a0
+			a1 = float64(x1*x1) + a1
+		}
+	}
+	for ; i < m; i += 2 {
+		a0 = float64(row[i]*row[i]) + a0
+		if i+1 < m {
+			a1 = float64(row[i+1]*row[i+1]) + a1
+		}
+	}
+	return math.Sqrt(0 + (a0 + a1))
+}
+
+// l1Norm returns sum |x_j| with numpy's pairwise summation (what
+// numpy.abs(X).sum(axis=1) does on a C-ordered row).
+func l1Norm(row []float64) float64 {
+	for j, x := range row {
+		row[j] = math.Abs(x)
+	}
+	return 0 + pairwiseSum(row)
+}
+
+// maxNorm returns max |x_j| (the order does not matter).
+func maxNorm(row []float64) float64 {
+	m := 0.0
+	for _, x := range row {
+		if a := math.Abs(x); a > m {
+			m = a
+		}
+	}
+	return m
+}
+
+// pairwiseSum sums xs as numpy 1.24's pairwise_sum does: a plain loop
+// below 8 values, eight interleaved accumulators up to 128 values, and a
+// recursive split (at a multiple of 8 below the half) above.
+func pairwiseSum(xs []float64) float64 {
+	n := len(xs)
+	switch {
+	case n < 8:
+		s := 0.0
+		for _, x := range xs {
+			s += x
+		}
+		return s
+	case n <= 128:
+		var r [8]float64
+		copy(r[:], xs[:8])
+		i := 8
+		for ; i < n-n%8; i += 8 {
+			for k := range r {
+				r[k] += xs[i+k]
+			}
+		}
+		s := ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+		for ; i < n; i++ {
+			s += xs[i]
+		}
+		return s
+	default:
+		h := n / 2
+		h -= h % 8
+		return pairwiseSum(xs[:h]) + pairwiseSum(xs[h:])
+	}
+}

@@ -1,0 +1,379 @@
+package step
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/normguard/normguard/stats"
+	"github.com/normguard/normguard/table"
+)
+
+func init() {
+	register(&Def{
+		Name:      "simple_imputer",
+		Role:      RoleImputer,
+		Accepts:   []table.Kind{table.Numeric, table.String},
+		NewParams: func() Params { return &SimpleImputerParams{Strategy: "mean", Copy: true} },
+		NewFitted: func() Fitted { return &SimpleImputer{} },
+	})
+}
+
+// emptyStringFill is the value scikit-learn 1.2 gives a categorical column
+// with no value in training when keep_empty_features is set: the integer
+// 0, which normguard writes as the text "0".
+const emptyStringFill = "0"
+
+// SimpleImputerParams configures scikit-learn's SimpleImputer.
+//
+// missing_values must be NaN, written as null, "NaN" or "nan" (a numeric
+// column's NaN, a categorical column's empty cell). fill_value is a number
+// for numeric columns (default 0) and a string for categorical ones
+// (default "missing_value"). Copy is accepted for compatibility and has
+// no effect.
+type SimpleImputerParams struct {
+	MissingValues     any    `json:"missing_values"`
+	Strategy          string `json:"strategy"`
+	FillValue         any    `json:"fill_value"`
+	Copy              bool   `json:"copy"`
+	AddIndicator      bool   `json:"add_indicator"`
+	KeepEmptyFeatures bool   `json:"keep_empty_features"`
+}
+
+// Validate implements Params.
+func (p *SimpleImputerParams) Validate() error {
+	switch mv := p.MissingValues.(type) {
+	case nil:
+	case string:
+		if mv != "NaN" && mv != "nan" {
+			return p.paramError("missing_values", mv, `only NaN is supported: use null or "NaN"`)
+		}
+	default:
+		return p.paramError("missing_values", mv, `only NaN is supported: use null or "NaN"`)
+	}
+	switch p.Strategy {
+	case "mean", "median", "most_frequent", "constant":
+	default:
+		return p.paramError("strategy", p.Strategy, "must be one of mean, median, most_frequent, constant")
+	}
+	switch fv := p.FillValue.(type) {
+	case nil, string:
+	case float64:
+		if !isFinite(fv) {
+			return p.paramError("fill_value", fv, "must be a finite number or a string")
+		}
+	default:
+		return p.paramError("fill_value", fv, "must be a number or a string")
+	}
+	return nil
+}
+
+func (p *SimpleImputerParams) paramError(param string, v any, msg string) error {
+	return &ParamError{Step: "simple_imputer", Param: param, Value: v, Msg: msg}
+}
+
+// Fit implements Params: it computes one statistic per column and, with
+// add_indicator, which columns had missing values.
+func (p *SimpleImputerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted, error) {
+	if err := requireRows("simple_imputer", cols); err != nil {
+		return nil, err
+	}
+	kind := cols[0].Kind
+	for i := range cols {
+		if cols[i].Kind != kind {
+			return nil, &ValueError{Step: "simple_imputer", Column: cols[i].Name, Row: -1, Err: ErrBadValue,
+				Hint: "all columns of a simple_imputer group must be of one type (numeric or categorical)"}
+		}
+	}
+	s := &SimpleImputer{Names: names(cols)}
+	var err error
+	if kind == table.String {
+		s.StatisticsStr, err = p.fitStrings(cols)
+	} else {
+		s.Statistics, err = p.fitNumbers(ctx, cols)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if p.AddIndicator {
+		s.IndicatorFeatures = []int{}
+		for j := range cols {
+			if hasMissing(&cols[j]) {
+				s.IndicatorFeatures = append(s.IndicatorFeatures, j)
+			}
+		}
+	}
+	return s, nil
+}
+
+func (p *SimpleImputerParams) fitNumbers(ctx *FitContext, cols []table.Column) (Floats, error) {
+	stat := make(Floats, len(cols))
+	fill := 0.0
+	switch fv := p.FillValue.(type) {
+	case string:
+		if p.Strategy == "constant" {
+			return nil, p.paramError("fill_value", fv, fmt.Sprintf(
+				"a numeric value is needed to impute numeric column %q", cols[0].Name))
+		}
+	case float64:
+		fill = fv
+	}
+	empty := math.NaN()
+	if p.KeepEmptyFeatures {
+		empty = 0
+	}
+	for j := range cols {
+		c := &cols[j]
+		if err := rejectInfAllowNaN("simple_imputer", c); err != nil {
+			return nil, err
+		}
+		var v float64
+		switch p.Strategy {
+		case "mean":
+			m := stats.MomentsOf(c.Num, ctx.Chunk(), ctx.NumWorkers())
+			v = m.Mean()
+		case "median":
+			v = stats.Median(stats.SortedFinite(c.Num))
+		case "most_frequent":
+			v = mostFrequentFloat(stats.SortedFinite(c.Num))
+		case "constant":
+			v = fill
+		}
+		if math.IsNaN(v) {
+			v = empty
+		}
+		stat[j] = v
+	}
+	return stat, nil
+}
+
+func (p *SimpleImputerParams) fitStrings(cols []table.Column) ([]*string, error) {
+	stat := make([]*string, len(cols))
+	switch p.Strategy {
+	case "mean", "median":
+		return nil, p.paramError("strategy", p.Strategy, fmt.Sprintf(
+			"cannot be used with categorical column %q: use most_frequent or constant", cols[0].Name))
+	case "constant":
+		fill := "missing_value"
+		switch fv := p.FillValue.(type) {
+		case float64:
+			return nil, p.paramError("fill_value", fv, fmt.Sprintf(
+				"a string is needed to impute categorical column %q: quote it", cols[0].Name))
+		case string:
+			fill = fv
+		}
+		for j := range stat {
+			stat[j] = &fill
+		}
+		return stat, nil
+	}
+	for j := range cols {
+		v, ok := mostFrequentString(&cols[j])
+		switch {
+		case ok:
+			stat[j] = &v
+		case p.KeepEmptyFeatures:
+			e := emptyStringFill
+			stat[j] = &e
+		}
+	}
+	return stat, nil
+}
+
+// mostFrequentFloat returns the most frequent value of sorted (ascending,
+// no NaN), the smallest one on ties, or NaN when sorted is empty.
+func mostFrequentFloat(sorted []float64) float64 {
+	best, bestN := math.NaN(), 0
+	for i := 0; i < len(sorted); {
+		k := i + 1
+		for k < len(sorted) && sorted[k] == sorted[i] {
+			k++
+		}
+		if k-i > bestN { // strictly more: the first (smallest) wins ties
+			best, bestN = sorted[i], k-i
+		}
+		i = k
+	}
+	return best
+}
+
+// mostFrequentString returns the most frequent present value of c, the
+// smallest (in byte order, which is Python's code point order) on ties;
+// ok is false when c has no present value.
+func mostFrequentString(c *table.Column) (v string, ok bool) {
+	counts := map[string]int{}
+	for i, s := range c.Str {
+		if c.Null == nil || !c.Null[i] {
+			counts[s]++
+		}
+	}
+	bestN := 0
+	for s, n := range counts {
+		if n > bestN || n == bestN && s < v {
+			v, bestN = s, n
+		}
+	}
+	return v, bestN > 0
+}
+
+func hasMissing(c *table.Column) bool {
+	if c.Kind == table.String {
+		return slices.Contains(c.Null, true)
+	}
+	return slices.ContainsFunc(c.Num, math.IsNaN)
+}
+
+// SimpleImputer replaces each missing value by its column's statistic:
+//
+//	mean:          exact sum of the present values, rounded once, / count
+//	median:        numpy's median of the present values
+//	most_frequent: the most frequent present value, the smallest on ties
+//	constant:      fill_value (0 for numbers, "missing_value" for strings)
+//
+// Matches scikit-learn 1.2 SimpleImputer(missing_values=NaN). The mean is
+// computed exactly (the same bits for every chunking); scikit-learn's
+// numpy.ma.mean may differ from it in the last bit. Numeric columns
+// refuse ±Inf (scikit-learn's input validation rejects it); categorical
+// columns take only most_frequent and constant.
+//
+// A column with no value at all in training gets no statistic (NaN, or a
+// null string) and is dropped from the output, as scikit-learn does,
+// except with strategy constant or keep_empty_features (then 0 for
+// numbers, "0" for strings, where scikit-learn puts the integer 0).
+//
+// With add_indicator, one 0/1 column missingindicator_<col> per input
+// column that had missing values in training (MissingIndicator with
+// features="missing-only") follows all imputed columns.
+//
+// Statistics holds statistics_ of a numeric group and StatisticsStr that
+// of a categorical group; the other one is null.
+type SimpleImputer struct {
+	Statistics        Floats    `json:"statistics_"`
+	StatisticsStr     []*string `json:"statistics_str_"`
+	IndicatorFeatures []int     `json:"indicator_features_"`
+	Names             []string  `json:"feature_names_in_"`
+}
+
+func (s *SimpleImputer) categorical() bool { return s.StatisticsStr != nil }
+
+// kept reports whether input column j is imputed into the output.
+func (s *SimpleImputer) kept(j int) bool {
+	if s.categorical() {
+		return s.StatisticsStr[j] != nil
+	}
+	return !math.IsNaN(s.Statistics[j])
+}
+
+// Outputs implements Fitted.
+func (s *SimpleImputer) Outputs() []table.Field {
+	kind := table.Numeric
+	if s.categorical() {
+		kind = table.String
+	}
+	var out []table.Field
+	for j, name := range s.Names {
+		if s.kept(j) {
+			out = append(out, table.Field{Name: name, Kind: kind})
+		}
+	}
+	for _, j := range s.IndicatorFeatures {
+		out = append(out, table.Field{Name: "missingindicator_" + s.Names[j], Kind: table.Numeric})
+	}
+	return out
+}
+
+// Check implements Fitted.
+func (s *SimpleImputer) Check(nIn int) error {
+	if (s.Statistics == nil) == (s.StatisticsStr == nil) && nIn > 0 {
+		return fmt.Errorf("exactly one of statistics_ and statistics_str_ must be set")
+	}
+	n := len(s.Statistics)
+	attr := "statistics_"
+	if s.categorical() {
+		n, attr = len(s.StatisticsStr), "statistics_str_"
+	}
+	if err := checkLen(attr, n, nIn); err != nil {
+		return err
+	}
+	if err := checkLen("feature_names_in_", len(s.Names), nIn); err != nil {
+		return err
+	}
+	for i, j := range s.IndicatorFeatures {
+		if j < 0 || j >= nIn || (i > 0 && j <= s.IndicatorFeatures[i-1]) {
+			return fmt.Errorf("indicator_features_ must be increasing column indexes below %d", nIn)
+		}
+	}
+	return nil
+}
+
+// Transform implements Fitted. The indicators are computed before any
+// output is written, and columns are imputed in input order, so out may
+// share storage with in.
+func (s *SimpleImputer) Transform(in, out []table.Column, n int) error {
+	if !s.categorical() {
+		for j := range in {
+			if err := rejectInfAllowNaN("simple_imputer", &in[j]); err != nil {
+				return err
+			}
+		}
+	}
+	masks := make([][]float64, len(s.IndicatorFeatures))
+	for t, j := range s.IndicatorFeatures {
+		m := make([]float64, n)
+		c := &in[j]
+		for i := range m {
+			if c.IsMissing(i) {
+				m[i] = 1
+			}
+		}
+		masks[t] = m
+	}
+	o := 0
+	for j := range in {
+		if !s.kept(j) {
+			continue
+		}
+		if s.categorical() {
+			imputeStrings(&in[j], &out[o], *s.StatisticsStr[j], n)
+		} else {
+			src := in[j].Num[:n]
+			out[o].Resize(n)
+			dst := out[o].Num[:n]
+			v := s.Statistics[j]
+			for i, x := range src {
+				if math.IsNaN(x) {
+					dst[i] = v
+				} else {
+					dst[i] = x
+				}
+			}
+		}
+		o++
+	}
+	for t, m := range masks {
+		c := &out[o+t]
+		c.Resize(n)
+		copy(c.Num[:n], m)
+	}
+	return nil
+}
+
+// imputeStrings writes src with its missing values replaced by v to dst.
+// It does not use Resize, which would clear a Null mask dst may share
+// with src before it is read.
+func imputeStrings(src, dst *table.Column, v string, n int) {
+	str, null := src.Str[:n], src.Null
+	if cap(dst.Str) >= n {
+		dst.Str = dst.Str[:n]
+	} else {
+		dst.Str = make([]string, n)
+	}
+	for i, x := range str {
+		if null != nil && null[i] {
+			dst.Str[i] = v
+		} else {
+			dst.Str[i] = x
+		}
+	}
+	dst.Null = nil
+}

@@ -1,0 +1,769 @@
+package table
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// DefaultBatchRows is the number of rows per batch when CSVOptions.BatchRows
+// is zero.
+const DefaultBatchRows = 65536
+
+const (
+	// blockSize is the initial size of a CSV reader's buffer; it grows only
+	// when a single row does not fit.
+	blockSize = 4 << 20
+	// maxRowBytes bounds the buffer growth for one row (spans are int32).
+	maxRowBytes = 1 << 30
+	// maxIntern bounds the distinct values a string column interns, so a
+	// high-cardinality column (ids, free text) does not grow a huge map.
+	maxIntern = 1 << 14
+	// maxInternLen is the longest value worth interning.
+	maxInternLen = 256
+	// maxQuoted bounds the cell text quoted in an error message.
+	maxQuoted = 64
+)
+
+// ErrSyntax is wrapped by the errors a CSV reader returns for malformed
+// input: ragged rows, unterminated quotes, oversized rows.
+var ErrSyntax = errors.New("csv syntax error")
+
+// ErrNoHeader is wrapped by the error a CSV reader returns for an input
+// with no header row (an empty file or only blank lines).
+var ErrNoHeader = errors.New("empty file: no header row")
+
+// ParseError locates a problem in a CSV file: the file, the 1-based line
+// (the header is line 1) and, for a cell, the column.
+type ParseError struct {
+	File   string
+	Line   int64
+	Column string // empty when the problem is not about one cell
+	Err    error
+	Hint   string // what the user can do about it, if anything
+}
+
+// Error formats the error as
+//
+//	data.csv:17: column "age": cannot parse "abc" as a number; <hint>
+func (e *ParseError) Error() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s:%d: ", e.File, e.Line)
+	if e.Column != "" {
+		fmt.Fprintf(&sb, "column %q: ", e.Column)
+	}
+	sb.WriteString(e.Err.Error())
+	if e.Hint != "" {
+		sb.WriteString("; ")
+		sb.WriteString(e.Hint)
+	}
+	return sb.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// CSVOptions configures a CSV reader. The zero value is ready to use.
+type CSVOptions struct {
+	// BatchRows is the number of rows per batch (0 means DefaultBatchRows).
+	BatchRows int
+}
+
+// CSVReader reads a CSV file as batches of columns. It implements Reader.
+//
+// It follows pandas.read_csv's defaults, which is what users of the
+// scikit-learn stack expect:
+//   - the first non-blank line is the header; names are taken verbatim
+//     (a quoted name is unquoted) and must be unique;
+//   - a UTF-8 byte order mark is skipped; lines end in LF or CRLF (a bare
+//     CR is data);
+//   - RFC 4180 quoting: a quoted cell may hold commas, newlines and doubled
+//     quotes; text after a closing quote is appended to the cell and a quote
+//     inside an unquoted cell is literal, as pandas does;
+//   - a cell is missing if it is empty, quoted-empty or one of pandas'
+//     default NA strings ("NA", "N/A", "NaN", "null", "None", "#N/A", ...),
+//     quoted or not, in numeric and string columns alike;
+//   - blank lines (empty or only spaces and tabs) are skipped, but counted
+//     in line numbers;
+//   - every row must have as many fields as the header.
+//
+// Numeric cells are parsed by strconv.ParseFloat after trimming spaces and
+// tabs, so "inf", "-Infinity" give ±Inf and values beyond the float64 range
+// give ±Inf; the caller decides whether to accept them. Text that is not a
+// number is a *ParseError naming the file, line and column.
+type CSVReader struct {
+	name      string
+	src       io.Reader
+	closer    io.Closer
+	batchRows int
+
+	header    []string
+	index     map[string]int
+	proj      []projection
+	projected bool
+	started   bool
+	done      bool
+
+	// buf[pos:end] is the unread input; eof means src has no more.
+	buf      []byte
+	pos, end int
+	eof      bool
+	line     int64 // line number of buf[pos]
+	rows     int64 // data rows delivered so far
+
+	// The rows of the current chunk: len(header) spans per row, row-major.
+	// Quoted cells that needed unescaping live in arena.
+	spans []span
+	arena []byte
+
+	batch Batch
+	err   error
+}
+
+// projection is one requested column.
+type projection struct {
+	field  int // index in the header
+	kind   Kind
+	intern map[string]string // String columns: repeated values share storage
+	null   []bool            // String columns: mask buffer reused across batches
+}
+
+// span locates a cell's text: buf[lo:hi] when lo >= 0, else arena[^lo:hi].
+type span struct{ lo, hi int32 }
+
+// rowStatus is the outcome of scanning one row.
+type rowStatus uint8
+
+const (
+	rowDone       rowStatus = iota // a row was scanned
+	rowBlank                       // a blank line was skipped
+	rowIncomplete                  // the buffer ends inside the row
+)
+
+// OpenCSV opens the CSV file at path ("-" reads standard input) and reads
+// its header.
+func OpenCSV(path string, opts CSVOptions) (*CSVReader, error) {
+	if path == "-" {
+		return NewCSVReader(os.Stdin, "stdin", opts)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := NewCSVReader(f, path, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closer = f
+	return r, nil
+}
+
+// NewCSVReader returns a reader of the CSV text in src and reads its header.
+// name identifies the source in error messages. Close does not close src.
+func NewCSVReader(src io.Reader, name string, opts CSVOptions) (*CSVReader, error) {
+	return newCSVReader(src, name, opts, blockSize)
+}
+
+// newCSVReader is NewCSVReader with a given initial buffer size (tests use
+// tiny buffers to make rows straddle refills).
+func newCSVReader(src io.Reader, name string, opts CSVOptions, bufSize int) (*CSVReader, error) {
+	r := &CSVReader{
+		name:      name,
+		src:       src,
+		batchRows: opts.BatchRows,
+		buf:       make([]byte, max(bufSize, 4)), // room for a byte order mark
+		line:      1,
+	}
+	if r.batchRows <= 0 {
+		r.batchRows = DefaultBatchRows
+	}
+	if err := r.fill(); err != nil {
+		return nil, err
+	}
+	if bytes.HasPrefix(r.buf[:r.end], []byte("\xEF\xBB\xBF")) {
+		r.pos = 3
+	}
+	if err := r.readHeader(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *CSVReader) readHeader() error {
+	for {
+		if r.pos == r.end {
+			if r.eof {
+				return fmt.Errorf("%s: %w", r.name, ErrNoHeader)
+			}
+			if err := r.fill(); err != nil {
+				return err
+			}
+			continue
+		}
+		st, err := r.scanRow(-1)
+		if err != nil {
+			return err
+		}
+		if st == rowDone {
+			break
+		}
+		if st == rowIncomplete {
+			r.spans, r.arena = r.spans[:0], r.arena[:0]
+			if err := r.fill(); err != nil {
+				return err
+			}
+		}
+	}
+	r.header = make([]string, len(r.spans))
+	r.index = make(map[string]int, len(r.spans))
+	for i, s := range r.spans {
+		name := string(r.cell(s))
+		if j, dup := r.index[name]; dup {
+			return fmt.Errorf("%s: duplicate column %q in the header (columns %d and %d); rename one of them",
+				r.name, name, j+1, i+1)
+		}
+		r.header[i] = name
+		r.index[name] = i
+	}
+	r.spans, r.arena = r.spans[:0], r.arena[:0]
+	return nil
+}
+
+// Header returns the column names in file order.
+func (r *CSVReader) Header() []string {
+	return append([]string(nil), r.header...)
+}
+
+// Project selects the columns batches hold, in order, and their kinds
+// (Numeric or String). It must be called before the first Next; without
+// it every column is read as String. The error for absent columns names
+// them, the file and the header's columns.
+func (r *CSVReader) Project(fields []Field) error {
+	if r.started {
+		return fmt.Errorf("%s: project: called after reading started", r.name)
+	}
+	var missing []string
+	proj := make([]projection, len(fields))
+	for i, f := range fields {
+		j, ok := r.index[f.Name]
+		if !ok {
+			missing = append(missing, strconv.Quote(f.Name))
+			continue
+		}
+		if f.Kind != Numeric && f.Kind != String {
+			return fmt.Errorf("%s: project: column %q has kind %s; want numeric or categorical", r.name, f.Name, f.Kind)
+		}
+		proj[i] = projection{field: j, kind: f.Kind}
+		if f.Kind == String {
+			proj[i].intern = make(map[string]string)
+		}
+	}
+	if len(missing) > 0 {
+		what := "column " + missing[0] + " is"
+		if len(missing) > 1 {
+			what = "columns " + strings.Join(missing, ", ") + " are"
+		}
+		return fmt.Errorf("%s: %s not in the header; the header has: %s", r.name, what, headerList(r.header))
+	}
+	r.proj = proj
+	r.batch.Cols = make([]Column, len(fields))
+	for i, f := range fields {
+		r.batch.Cols[i] = Column{Name: f.Name, Kind: f.Kind}
+	}
+	r.projected = true
+	return nil
+}
+
+// headerList renders column names for an error message, eliding long headers.
+func headerList(names []string) string {
+	const show = 30
+	var sb strings.Builder
+	for i, n := range names {
+		if i == show {
+			fmt.Fprintf(&sb, ", ... (%d more)", len(names)-show)
+			break
+		}
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(strconv.Quote(n))
+	}
+	return sb.String()
+}
+
+// Next reads the next batch of up to BatchRows rows. It returns false at
+// the end of the input or on error (see Err).
+func (r *CSVReader) Next() bool {
+	if r.err != nil || r.done {
+		return false
+	}
+	if !r.projected {
+		fields := make([]Field, len(r.header))
+		for i, h := range r.header {
+			fields[i] = Field{Name: h, Kind: String}
+		}
+		if err := r.Project(fields); err != nil {
+			r.err = err
+			return false
+		}
+	}
+	r.started = true
+	b := &r.batch
+	b.Start = r.rows
+	b.Lines = b.Lines[:0]
+	n := 0
+	for n < r.batchRows {
+		lo := n
+		var more bool
+		var err error
+		n, more, err = r.scanChunk(n)
+		if err != nil {
+			r.err = err
+			return false
+		}
+		if n > lo {
+			if err := r.convert(lo, n); err != nil {
+				r.err = err
+				return false
+			}
+		}
+		if !more {
+			break
+		}
+		if err := r.fill(); err != nil {
+			r.err = err
+			return false
+		}
+	}
+	r.finishBatch(n)
+	if n == 0 {
+		r.done = true
+		return false
+	}
+	r.rows += int64(n)
+	return true
+}
+
+// scanChunk finds the field boundaries of the complete rows in the buffer,
+// up to the batch's capacity, recording each row's line in the batch. It
+// returns the batch's new row count and whether more input must be read to
+// go on.
+func (r *CSVReader) scanChunk(n int) (int, bool, error) {
+	r.spans, r.arena = r.spans[:0], r.arena[:0]
+	want := len(r.header)
+	for n < r.batchRows {
+		if r.pos == r.end {
+			return n, !r.eof, nil
+		}
+		nspans, narena, line := len(r.spans), len(r.arena), r.line
+		st, err := r.scanRow(want)
+		if err != nil {
+			return n, false, err
+		}
+		switch st {
+		case rowIncomplete:
+			r.spans, r.arena = r.spans[:nspans], r.arena[:narena]
+			return n, true, nil
+		case rowDone:
+			r.batch.Lines = append(r.batch.Lines, line)
+			n++
+		}
+	}
+	return n, false, nil
+}
+
+// scanRow scans the row at buf[pos], appending its cells to spans. want is
+// the expected number of fields (-1: any). On rowIncomplete nothing is
+// consumed but spans and arena may have grown; the caller truncates them.
+func (r *CSVReader) scanRow(want int) (rowStatus, error) {
+	data := r.buf[r.pos:r.end]
+	next := bytes.IndexByte(data, '\n')
+	var line []byte
+	if next < 0 {
+		if !r.eof {
+			return rowIncomplete, nil
+		}
+		line, next = data, len(data)
+	} else {
+		line, next = data[:next], next+1
+	}
+	if bytes.IndexByte(line, '"') >= 0 {
+		return r.scanQuotedRow(want)
+	}
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	if isBlank(line) {
+		r.pos += next
+		r.line++
+		return rowBlank, nil
+	}
+	first := len(r.spans)
+	base := r.pos
+	lo := 0
+	for i, c := range line {
+		if c == ',' {
+			r.spans = append(r.spans, span{int32(base + lo), int32(base + i)})
+			lo = i + 1
+		}
+	}
+	r.spans = append(r.spans, span{int32(base + lo), int32(base + len(line))})
+	if err := r.checkFields(want, len(r.spans)-first, r.line); err != nil {
+		return rowDone, err
+	}
+	r.pos += next
+	r.line++
+	return rowDone, nil
+}
+
+// scanQuotedRow scans a row holding at least one quote: the general,
+// slower path.
+func (r *CSVReader) scanQuotedRow(want int) (rowStatus, error) {
+	buf := r.buf[:r.end]
+	p := r.pos
+	first := len(r.spans)
+	newlines := int64(0)
+	for {
+		var s span
+		if p < len(buf) && buf[p] == '"' {
+			// Find the closing quote, unescaping doubled quotes into the arena.
+			start := p
+			segLo, q := p+1, p+1
+			escaped, alo := false, 0
+			for {
+				k := bytes.IndexByte(buf[q:], '"')
+				if k < 0 {
+					if !r.eof {
+						return rowIncomplete, nil
+					}
+					return rowDone, &ParseError{File: r.name, Line: r.line + newlines,
+						Err:  fmt.Errorf("%w: quoted field never closed before the end of the file", ErrSyntax),
+						Hint: "add the missing closing quote"}
+				}
+				q += k
+				if q+1 == len(buf) && !r.eof {
+					return rowIncomplete, nil // cannot tell "" from a closing quote yet
+				}
+				if q+1 < len(buf) && buf[q+1] == '"' {
+					if !escaped {
+						escaped, alo = true, len(r.arena)
+					}
+					r.arena = append(r.arena, buf[segLo:q+1]...)
+					q += 2
+					segLo = q
+					continue
+				}
+				break
+			}
+			newlines += int64(bytes.Count(buf[start:q], []byte{'\n'}))
+			// Text after the closing quote up to the delimiter is kept.
+			e, ok := r.runEnd(buf, q+1)
+			if !ok {
+				return rowIncomplete, nil
+			}
+			tail := trimCR(buf, q+1, e)
+			if escaped || tail > q+1 {
+				if !escaped {
+					alo = len(r.arena)
+				}
+				r.arena = append(r.arena, buf[segLo:q]...)
+				r.arena = append(r.arena, buf[q+1:tail]...)
+				s = span{int32(^alo), int32(len(r.arena))}
+			} else {
+				s = span{int32(segLo), int32(q)}
+			}
+			p = e
+		} else {
+			e, ok := r.runEnd(buf, p)
+			if !ok {
+				return rowIncomplete, nil
+			}
+			s = span{int32(p), int32(trimCR(buf, p, e))}
+			p = e
+		}
+		r.spans = append(r.spans, s)
+		if p < len(buf) && buf[p] == ',' {
+			p++
+			continue
+		}
+		if p < len(buf) {
+			p++ // the '\n'
+		}
+		break
+	}
+	if err := r.checkFields(want, len(r.spans)-first, r.line); err != nil {
+		return rowDone, err
+	}
+	r.pos = p
+	r.line += 1 + newlines
+	return rowDone, nil
+}
+
+// runEnd returns the index of the ',' or '\n' ending the unquoted text at
+// buf[p:], or len(buf) at the end of the input; ok is false when the buffer
+// ends first and more input may follow.
+func (r *CSVReader) runEnd(buf []byte, p int) (e int, ok bool) {
+	for e = p; e < len(buf); e++ {
+		if c := buf[e]; c == ',' || c == '\n' {
+			return e, true
+		}
+	}
+	return e, r.eof
+}
+
+// trimCR returns the end of the text buf[p:e] without the CR of a CRLF line
+// ending (or of a final CR at the end of the input).
+func trimCR(buf []byte, p, e int) int {
+	if e > p && buf[e-1] == '\r' && (e == len(buf) || buf[e] == '\n') {
+		return e - 1
+	}
+	return e
+}
+
+func (r *CSVReader) checkFields(want, got int, line int64) error {
+	if want < 0 || got == want {
+		return nil
+	}
+	return &ParseError{File: r.name, Line: line,
+		Err:  fmt.Errorf("%w: row has %d fields, the header has %d", ErrSyntax, got, want),
+		Hint: "quote values that contain commas, and give every row one value per column"}
+}
+
+// isBlank reports whether a line holds only spaces and tabs.
+func isBlank(line []byte) bool {
+	for _, c := range line {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+// cell returns the text a span locates.
+func (r *CSVReader) cell(s span) []byte {
+	if s.lo >= 0 {
+		return r.buf[s.lo:s.hi]
+	}
+	return r.arena[^s.lo:s.hi]
+}
+
+// fill moves the unread input to the front of the buffer and reads more,
+// growing the buffer when one row fills it.
+func (r *CSVReader) fill() error {
+	if r.eof {
+		return nil
+	}
+	if r.pos > 0 {
+		r.end = copy(r.buf, r.buf[r.pos:r.end])
+		r.pos = 0
+	}
+	if r.end == len(r.buf) {
+		if len(r.buf) >= maxRowBytes {
+			return &ParseError{File: r.name, Line: r.line,
+				Err:  fmt.Errorf("%w: row longer than %d bytes", ErrSyntax, maxRowBytes),
+				Hint: "check for an unbalanced quote"}
+		}
+		r.buf = append(r.buf, make([]byte, len(r.buf))...)
+	}
+	n, err := io.ReadFull(r.src, r.buf[r.end:])
+	r.end += n
+	switch err {
+	case nil:
+	case io.EOF, io.ErrUnexpectedEOF:
+		r.eof = true
+	default:
+		return fmt.Errorf("%s: read: %w", r.name, err)
+	}
+	return nil
+}
+
+// convert fills rows [lo, hi) of the batch's columns from the current
+// chunk's spans, column by column. On bad cells it reports the one on the
+// earliest row (then the earliest projected column), so the error does not
+// depend on the conversion order.
+func (r *CSVReader) convert(lo, hi int) error {
+	badRow, badCol := -1, -1
+	for j := range r.proj {
+		p := &r.proj[j]
+		c := &r.batch.Cols[j]
+		var bad int
+		if p.kind == Numeric {
+			c.Num = extendFloats(c.Num, lo, hi, r.batchRows)
+			bad = r.parseNumbers(c.Num[lo:hi], p.field)
+		} else {
+			c.Str = extendStrings(c.Str, lo, hi, r.batchRows)
+			p.null = extendBools(p.null, lo, hi, r.batchRows)
+			r.internStrings(c.Str[lo:hi], p.null[lo:hi], p)
+			bad = -1
+		}
+		if bad >= 0 && (badRow < 0 || bad < badRow) {
+			badRow, badCol = bad, j
+		}
+	}
+	if badRow < 0 {
+		return nil
+	}
+	text := r.cell(r.spans[badRow*len(r.header)+r.proj[badCol].field])
+	if len(text) > maxQuoted {
+		text = append(text[:maxQuoted:maxQuoted], "..."...)
+	}
+	return &ParseError{File: r.name, Line: r.batch.Lines[lo+badRow], Column: r.batch.Cols[badCol].Name,
+		Err:  fmt.Errorf("cannot parse %q as a number", text),
+		Hint: "declare the column `type: categorical` in the spec or fix the value"}
+}
+
+// parseNumbers converts field f of the chunk's rows into dst. It returns the
+// index of the first cell that is not a number, or -1.
+func (r *CSVReader) parseNumbers(dst []float64, f int) int {
+	nf := len(r.header)
+	for i := range dst {
+		v, ok := parseNumber(r.cell(r.spans[i*nf+f]))
+		if !ok {
+			return i
+		}
+		dst[i] = v
+	}
+	return -1
+}
+
+// parseNumber parses a numeric cell: NaN for a missing value, ok false for
+// text that is not a number.
+func parseNumber(cell []byte) (v float64, ok bool) {
+	cell = trimSpace(cell)
+	if isNA(cell) {
+		return math.NaN(), true
+	}
+	v, err := strconv.ParseFloat(string(cell), 64)
+	if err != nil {
+		if ne, isNum := err.(*strconv.NumError); !isNum || ne.Err != strconv.ErrRange {
+			return 0, false
+		}
+		// Out of range: ParseFloat returns ±Inf, as pandas does.
+	}
+	return v, true
+}
+
+// internStrings converts field p.field of the chunk's rows into dst and the
+// missing mask, sharing storage between repeated values.
+func (r *CSVReader) internStrings(dst []string, null []bool, p *projection) {
+	nf := len(r.header)
+	for i := range dst {
+		b := r.cell(r.spans[i*nf+p.field])
+		if isNA(b) {
+			dst[i], null[i] = "", true
+			continue
+		}
+		null[i] = false
+		if s, ok := p.intern[string(b)]; ok {
+			dst[i] = s
+			continue
+		}
+		s := string(b)
+		if len(p.intern) < maxIntern && len(s) <= maxInternLen {
+			p.intern[s] = s
+		}
+		dst[i] = s
+	}
+}
+
+// finishBatch sets the batch's columns to n rows.
+func (r *CSVReader) finishBatch(n int) {
+	b := &r.batch
+	b.Rows = n
+	for j := range r.proj {
+		c := &b.Cols[j]
+		if r.proj[j].kind == Numeric {
+			c.Num = c.Num[:min(n, len(c.Num))]
+			continue
+		}
+		c.Str = c.Str[:min(n, len(c.Str))]
+		c.Null = nil
+		if null := r.proj[j].null[:min(n, len(r.proj[j].null))]; slices.Contains(null, true) {
+			c.Null = null
+		}
+	}
+}
+
+// Batch returns the current batch; its buffers are reused by Next.
+func (r *CSVReader) Batch() *Batch { return &r.batch }
+
+// Err returns the first error met, if any.
+func (r *CSVReader) Err() error { return r.err }
+
+// Close closes the file OpenCSV opened; it does not close a reader passed to
+// NewCSVReader.
+func (r *CSVReader) Close() error {
+	r.done = true
+	if r.closer == nil {
+		return nil
+	}
+	c := r.closer
+	r.closer = nil
+	return c.Close()
+}
+
+// isNA reports whether a cell is missing: empty or one of pandas'
+// default NA strings (pandas._libs.parsers.STR_NA_VALUES).
+func isNA(b []byte) bool {
+	if len(b) > 9 {
+		return false
+	}
+	return isNAString(string(b))
+}
+
+// isNAString is isNA for a string.
+func isNAString(s string) bool {
+	switch s {
+	case "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+		"1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None",
+		"n/a", "nan", "null":
+		return true
+	}
+	return false
+}
+
+// trimSpace trims ASCII spaces and tabs.
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// extendFloats makes s at least hi long, keeping s[:lo].
+func extendFloats(s []float64, lo, hi, capHint int) []float64 {
+	if cap(s) >= hi {
+		return s[:hi]
+	}
+	out := make([]float64, hi, max(hi, min(2*cap(s), capHint)))
+	copy(out, s[:lo])
+	return out
+}
+
+func extendStrings(s []string, lo, hi, capHint int) []string {
+	if cap(s) >= hi {
+		return s[:hi]
+	}
+	out := make([]string, hi, max(hi, min(2*cap(s), capHint)))
+	copy(out, s[:lo])
+	return out
+}
+
+func extendBools(s []bool, lo, hi, capHint int) []bool {
+	if cap(s) >= hi {
+		return s[:hi]
+	}
+	out := make([]bool, hi, max(hi, min(2*cap(s), capHint)))
+	copy(out, s[:lo])
+	return out
+}

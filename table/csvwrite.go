@@ -1,0 +1,231 @@
+package table
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// writeBufferSize is the CSV writer's buffer size.
+const writeBufferSize = 1 << 20
+
+// CSVWriter writes batches as CSV. It implements Writer.
+//
+// The first line is the header. Numeric cells are written by AppendFloat
+// (NaN as an empty cell). String cells are quoted when they contain a
+// comma, a quote, CR or LF, or equal one of the NA strings the reader
+// treats as missing; a missing string is an empty cell. A present empty
+// string is also written as an empty cell, so it reads back as missing:
+// CSV read the pandas way cannot tell the two apart. In a one-column table
+// an empty or blank cell is written as "" so that the line is not skipped
+// as blank when read back.
+//
+// A writer made by CreateCSV writes to a temporary file beside the
+// destination and renames it into place on Close; Abort removes it.
+type CSVWriter struct {
+	fields []Field
+	w      *bufio.Writer
+	file   *os.File // the temporary file, nil when writing to a plain io.Writer
+	path   string   // the destination of file
+	line   []byte
+	err    error
+	done   bool
+}
+
+// CreateCSV creates a CSV writer for the file at path ("-" writes standard
+// output, without atomicity) and writes the header.
+func CreateCSV(path string, fields []Field) (*CSVWriter, error) {
+	if path == "-" {
+		return NewCSVWriter(os.Stdout, fields), nil
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	cw := NewCSVWriter(f, fields)
+	cw.file, cw.path = f, path
+	return cw, nil
+}
+
+// NewCSVWriter returns a writer of CSV text to w and writes the header into
+// its buffer. Close flushes the buffer; it does not close w.
+func NewCSVWriter(w io.Writer, fields []Field) *CSVWriter {
+	cw := &CSVWriter{
+		fields: append([]Field(nil), fields...),
+		w:      bufio.NewWriterSize(w, writeBufferSize),
+	}
+	single := len(fields) == 1
+	for i, f := range fields {
+		if i > 0 {
+			cw.line = append(cw.line, ',')
+		}
+		// A leading byte order mark would be stripped by a reader: quote it.
+		quote := i == 0 && strings.HasPrefix(f.Name, "\xEF\xBB\xBF")
+		cw.line = appendCell(cw.line, f.Name, single, quote)
+	}
+	cw.line = append(cw.line, '\n')
+	_, cw.err = cw.w.Write(cw.line)
+	return cw
+}
+
+// Write appends the batch's rows. Its columns must match the writer's
+// fields by name and kind, in order, and hold b.Rows rows each.
+func (cw *CSVWriter) Write(b *Batch) error {
+	if cw.done {
+		return errors.New("csv write: writer already closed")
+	}
+	if cw.err != nil {
+		return cw.err
+	}
+	if err := cw.check(b); err != nil {
+		return err
+	}
+	single := len(b.Cols) == 1
+	for i := 0; i < b.Rows; i++ {
+		line := cw.line[:0]
+		for j := range b.Cols {
+			if j > 0 {
+				line = append(line, ',')
+			}
+			c := &b.Cols[j]
+			switch {
+			case c.Kind == Numeric:
+				n := len(line)
+				line = AppendFloat(line, c.Num[i])
+				if single && len(line) == n {
+					line = append(line, `""`...)
+				}
+			case c.Null != nil && c.Null[i]:
+				if single {
+					line = append(line, `""`...)
+				}
+			default:
+				line = appendCell(line, c.Str[i], single, false)
+			}
+		}
+		line = append(line, '\n')
+		cw.line = line
+		if _, err := cw.w.Write(line); err != nil {
+			cw.err = fmt.Errorf("csv write: %w", err)
+			return cw.err
+		}
+	}
+	return nil
+}
+
+// check validates a batch against the writer's fields.
+func (cw *CSVWriter) check(b *Batch) error {
+	if len(b.Cols) != len(cw.fields) {
+		return fmt.Errorf("csv write: batch has %d columns, the writer has %d", len(b.Cols), len(cw.fields))
+	}
+	for j, f := range cw.fields {
+		c := &b.Cols[j]
+		if c.Name != f.Name || c.Kind != f.Kind {
+			return fmt.Errorf("csv write: column %d is %q (%s), want %q (%s)", j+1, c.Name, c.Kind, f.Name, f.Kind)
+		}
+		if c.Len() < b.Rows || (c.Kind == String && c.Null != nil && len(c.Null) < b.Rows) {
+			return fmt.Errorf("csv write: column %q has %d rows, the batch has %d", c.Name, c.Len(), b.Rows)
+		}
+	}
+	return nil
+}
+
+// appendCell appends a string cell, quoting it when a reader would
+// otherwise split, unescape or drop it.
+func appendCell(dst []byte, s string, single, quote bool) []byte {
+	if !quote {
+		quote = strings.ContainsAny(s, ",\"\r\n") || isNAString(s) && s != "" ||
+			single && strings.Trim(s, " \t") == ""
+	}
+	if !quote {
+		return append(dst, s...)
+	}
+	dst = append(dst, '"')
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			break
+		}
+		dst = append(dst, s[:i+1]...)
+		dst = append(dst, '"')
+		s = s[i+1:]
+	}
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// Close flushes the output and, for a file, syncs it and renames it into
+// place. After a failed Write the output is discarded and the error
+// returned. Close after Close or Abort does nothing.
+func (cw *CSVWriter) Close() error {
+	if cw.done {
+		return nil
+	}
+	cw.done = true
+	if cw.err == nil {
+		if err := cw.w.Flush(); err != nil {
+			cw.err = fmt.Errorf("csv write: %w", err)
+		}
+	}
+	if cw.file == nil {
+		return cw.err
+	}
+	if cw.err != nil {
+		cw.removeTemp()
+		return cw.err
+	}
+	if err := cw.commit(); err != nil {
+		cw.removeTemp()
+		return fmt.Errorf("write %s: %w", cw.path, err)
+	}
+	return nil
+}
+
+// commit syncs the temporary file and renames it over the destination,
+// keeping the destination's permissions when it exists.
+func (cw *CSVWriter) commit() error {
+	mode := fs.FileMode(0o644)
+	if st, err := os.Stat(cw.path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err := cw.file.Chmod(mode); err != nil {
+		return err
+	}
+	if err := cw.file.Sync(); err != nil {
+		return err
+	}
+	if err := cw.file.Close(); err != nil {
+		return err
+	}
+	return os.Rename(cw.file.Name(), cw.path)
+}
+
+// Abort discards the output: for a file, the temporary file is removed and
+// the destination left untouched. Abort after Close or Abort does nothing.
+func (cw *CSVWriter) Abort() error {
+	if cw.done {
+		return nil
+	}
+	cw.done = true
+	if cw.file == nil {
+		return nil
+	}
+	return cw.removeTemp()
+}
+
+func (cw *CSVWriter) removeTemp() error {
+	cw.file.Close()
+	if err := os.Remove(cw.file.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}

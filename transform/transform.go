@@ -1,0 +1,242 @@
+// Package transform applies an artifact to data: the one implementation of
+// normguard's transform, used by the CLI, the Go library and the HTTP
+// service alike, so every entry point gives the same bits.
+package transform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/step"
+	"github.com/normguard/normguard/table"
+)
+
+// Transformer applies one artifact. It is safe for concurrent use.
+type Transformer struct {
+	art     *artifact.Artifact
+	inputs  []table.Field
+	outputs []table.Field
+	groups  []groupPlan
+	pass    []int // input index of each passthrough column
+	pool    sync.Pool
+}
+
+type groupPlan struct {
+	in    []int // input index of each group column
+	steps []step.Fitted
+	out   int // index of the group's first output column
+}
+
+// scratch holds per-call buffers: the input and output columns of every
+// step but the last, whose output goes straight into the result batch.
+type scratch struct {
+	in  [][]table.Column   // per group: the group's input columns (views)
+	mid [][][]table.Column // per group, per step: output buffers
+}
+
+// New prepares a transformer for an artifact.
+func New(a *artifact.Artifact) (*Transformer, error) {
+	t := &Transformer{art: a, inputs: artifact.TableFields(a.Inputs), outputs: artifact.TableFields(a.Outputs)}
+	idx := make(map[string]int, len(t.inputs))
+	for i, f := range t.inputs {
+		idx[f.Name] = i
+	}
+	out := 0
+	for gi, g := range a.Groups {
+		gp := groupPlan{out: out}
+		for _, c := range g.Columns {
+			i, ok := idx[c]
+			if !ok {
+				return nil, fmt.Errorf("transform: group %d reads unknown input %q", gi, c)
+			}
+			gp.in = append(gp.in, i)
+		}
+		width := len(gp.in)
+		for _, s := range g.Steps {
+			gp.steps = append(gp.steps, s.Fitted)
+			width = len(s.Fitted.Outputs())
+		}
+		out += width
+		t.groups = append(t.groups, gp)
+	}
+	for _, c := range a.Passthrough {
+		t.pass = append(t.pass, idx[c])
+	}
+	t.pool.New = func() any { return t.newScratch() }
+	return t, nil
+}
+
+func (t *Transformer) newScratch() *scratch {
+	s := &scratch{in: make([][]table.Column, len(t.groups)), mid: make([][][]table.Column, len(t.groups))}
+	for gi, g := range t.groups {
+		s.in[gi] = make([]table.Column, len(g.in))
+		s.mid[gi] = make([][]table.Column, len(g.steps))
+		for si, st := range g.steps {
+			if si == len(g.steps)-1 {
+				break
+			}
+			s.mid[gi][si] = newColumns(st.Outputs())
+		}
+	}
+	return s
+}
+
+func newColumns(fs []table.Field) []table.Column {
+	cols := make([]table.Column, len(fs))
+	for i, f := range fs {
+		cols[i] = table.Column{Name: f.Name, Kind: f.Kind}
+	}
+	return cols
+}
+
+// Artifact returns the artifact being applied.
+func (t *Transformer) Artifact() *artifact.Artifact { return t.art }
+
+// Inputs returns the columns a batch passed to Batch must hold, in order.
+func (t *Transformer) Inputs() []table.Field { return t.inputs }
+
+// Outputs returns the output schema.
+func (t *Transformer) Outputs() []table.Field { return t.outputs }
+
+// NewOutput returns an empty batch shaped for Batch's output.
+func (t *Transformer) NewOutput() *table.Batch {
+	return &table.Batch{Cols: newColumns(t.outputs)}
+}
+
+// RowError locates a value the transform cannot handle.
+type RowError struct {
+	Source string // file name, or "" for in-memory data
+	Line   int64  // source line (or 1-based row when the source has no lines)
+	Err    error  // typically a *step.ValueError
+}
+
+func (e *RowError) Error() string {
+	loc := fmt.Sprintf("row %d", e.Line)
+	if e.Source != "" {
+		loc = fmt.Sprintf("%s:%d", e.Source, e.Line)
+	}
+	return loc + ": " + e.Err.Error()
+}
+
+func (e *RowError) Unwrap() error { return e.Err }
+
+// ErrInfinite is wrapped by errors about infinite input values, which
+// scikit-learn refuses as normguard does.
+var ErrInfinite = errors.New("infinite value")
+
+// Batch transforms in, whose columns are Inputs() in order, into out, whose
+// columns must be shaped as NewOutput returns (buffers are reused). source
+// labels errors. Passthrough output columns share storage with in.
+func (t *Transformer) Batch(in, out *table.Batch, source string) error {
+	n := in.Rows
+	if len(in.Cols) != len(t.inputs) {
+		return fmt.Errorf("transform: batch has %d columns, the artifact reads %d", len(in.Cols), len(t.inputs))
+	}
+	if err := CheckFinite(in, t.inputs, source); err != nil {
+		return err
+	}
+	s := t.pool.Get().(*scratch)
+	defer t.pool.Put(s)
+	for gi := range t.groups {
+		g := &t.groups[gi]
+		cur := s.in[gi]
+		for i, ix := range g.in {
+			cur[i] = in.Cols[ix]
+		}
+		for si, st := range g.steps {
+			var dst []table.Column
+			if si == len(g.steps)-1 {
+				dst = out.Cols[g.out : g.out+len(st.Outputs())]
+			} else {
+				dst = s.mid[gi][si]
+			}
+			if err := st.Transform(cur, dst, n); err != nil {
+				return locate(err, in, source)
+			}
+			cur = dst
+		}
+		if len(g.steps) == 0 {
+			for i := range cur {
+				copyColumn(&out.Cols[g.out+i], &cur[i], n)
+			}
+		}
+	}
+	base := len(t.outputs) - len(t.pass)
+	for i, ix := range t.pass {
+		c := in.Cols[ix]
+		c.Name = out.Cols[base+i].Name
+		out.Cols[base+i] = c
+	}
+	out.Rows, out.Lines, out.Start = n, in.Lines, in.Start
+	return nil
+}
+
+func copyColumn(dst, src *table.Column, n int) {
+	dst.Resize(n)
+	if src.Kind == table.String {
+		copy(dst.Str, src.Str[:n])
+		if src.Null != nil {
+			dst.Null = append(dst.Null[:0], src.Null[:n]...)
+		} else {
+			dst.Null = nil
+		}
+		return
+	}
+	copy(dst.Num, src.Num[:n])
+}
+
+// locate wraps a step's value error with the row's source line.
+func locate(err error, in *table.Batch, source string) error {
+	var ve *step.ValueError
+	if errors.As(err, &ve) && ve.Row >= 0 {
+		return &RowError{Source: source, Line: in.Line(ve.Row), Err: err}
+	}
+	return fmt.Errorf("transform: %w", err)
+}
+
+// CheckFinite returns a *RowError for the first ±Inf in a numeric column of
+// b (fields give the kinds). scikit-learn refuses infinite input; so does
+// normguard, at fit and at transform.
+func CheckFinite(b *table.Batch, fields []table.Field, source string) error {
+	for j := range b.Cols {
+		if fields[j].Kind != table.Numeric {
+			continue
+		}
+		for i, x := range b.Cols[j].Num[:b.Rows] {
+			if math.IsInf(x, 0) {
+				return &RowError{Source: source, Line: b.Line(i), Err: &step.ValueError{
+					Step: "input", Column: fields[j].Name, Row: i, Value: strconv.FormatFloat(x, 'g', -1, 64), Err: ErrInfinite,
+					Hint: "replace or drop infinite values before normalizing (scikit-learn refuses them too)"}}
+			}
+		}
+	}
+	return nil
+}
+
+// Stream reads every batch of r, transforms it and writes it to w. It does
+// not close w. It returns the number of rows written.
+func (t *Transformer) Stream(ctx context.Context, r table.Reader, w table.Writer, source string) (int64, error) {
+	if err := r.Project(t.inputs); err != nil {
+		return 0, err
+	}
+	out := t.NewOutput()
+	var rows int64
+	for r.Next() {
+		if err := ctx.Err(); err != nil {
+			return rows, err
+		}
+		if err := t.Batch(r.Batch(), out, source); err != nil {
+			return rows, err
+		}
+		if err := w.Write(out); err != nil {
+			return rows, err
+		}
+		rows += int64(out.Rows)
+	}
+	return rows, r.Err()
+}
