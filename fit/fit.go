@@ -139,7 +139,7 @@ func Fit(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*arti
 				return nil, fmt.Errorf("fit %s: %s.steps[%d].%s: %w", opt.Source, path, si, st.Name, err)
 			}
 			group.Steps = append(group.Steps, step.FittedStep{Name: st.Name, Params: st.Params, Inputs: names(cur), Fitted: fitted})
-			next := newColumns(fitted.Outputs())
+			next := table.NewColumns(fitted.Outputs())
 			if err := fitted.Transform(cur, next, rows); err != nil {
 				return nil, fmt.Errorf("fit %s: %s.steps[%d].%s: applying to the training data: %w", opt.Source, path, si, st.Name, err)
 			}
@@ -275,14 +275,6 @@ func resolvedSpec(sp *spec.Spec, byName map[string]*table.Column) *spec.Spec {
 		}
 	}
 	return &out
-}
-
-func newColumns(fs []table.Field) []table.Column {
-	cols := make([]table.Column, len(fs))
-	for i, f := range fs {
-		cols[i] = table.Column{Name: f.Name, Kind: f.Kind}
-	}
-	return cols
 }
 
 func names(cols []table.Column) []string {

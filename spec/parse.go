@@ -314,7 +314,13 @@ func toJSON(n *yaml.Node, depth int) (json.RawMessage, error) {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return json.Marshal(step.Float(v))
 			}
-			return json.Marshal(v)
+			// Keep a float a float (1.0 is a fraction for min_frequency,
+			// 1 a count), as scikit-learn distinguishes them.
+			t := strconv.FormatFloat(v, 'g', -1, 64)
+			if !strings.ContainsAny(t, ".eE") {
+				t += ".0"
+			}
+			return json.RawMessage(t), nil
 		default:
 			return json.Marshal(n.Value)
 		}

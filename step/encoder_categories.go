@@ -81,6 +81,26 @@ func (c CategoryList) index() (categoryIndex, error) {
 	return x, nil
 }
 
+// findCategory returns the position of want (nil: the missing category) in
+// cats, or -1.
+func findCategory(cats CategoryList, want *string) int {
+	for k, c := range cats {
+		if (c == nil) == (want == nil) && (c == nil || *c == *want) {
+			return k
+		}
+	}
+	return -1
+}
+
+// unknownCategoryError describes row i of c, a value not seen in fit.
+func unknownCategoryError(stepName string, c *table.Column, i int, hint string) error {
+	if c.Null != nil && c.Null[i] {
+		return &ValueError{Step: stepName, Column: c.Name, Row: i, Err: ErrUnknownCategory,
+			Hint: "a missing value, and the training data had none: put a simple_imputer first, " + hint}
+	}
+	return &ValueError{Step: stepName, Column: c.Name, Row: i, Value: c.Str[i], Err: ErrUnknownCategory, Hint: hint}
+}
+
 // CategoriesParam is the encoders' categories parameter: "auto" (the zero
 // value: the sorted distinct training values) or one CategoryList per input
 // column, used in the given order.
@@ -107,7 +127,7 @@ func (p *CategoriesParam) UnmarshalJSON(b []byte) error {
 	}
 	var lists []CategoryList
 	if err := json.Unmarshal(b, &lists); err != nil || lists == nil {
-		return errors.New(`categories must be "auto" or a list with one list of strings per input column (null for the missing value)`)
+		return errors.New(`categories must be "auto" or a list with one list of strings per input column (quote numbers; null for the missing value)`)
 	}
 	p.Lists = lists
 	return nil

@@ -31,9 +31,10 @@ const kbinsMinWidth = 1e-8
 //
 // n_bins is one integer for every column (scikit-learn's per-column array
 // form is not supported). encode "onehot" and "onehot-dense" both give
-// dense 0/1 columns. strategy "kmeans" is not supported. dtype
-// ("float64", "float32" or null) is accepted; output values are bin
-// indices, exact in both. subsample ("warn", null or an integer) and
+// dense 0/1 columns. strategy "kmeans" is not supported. dtype is
+// "float64", "float32" or null; with "float32" transform rounds its input
+// to float32 before binning, as scikit-learn does (outputs are bin
+// indices, exact in both). subsample ("warn", null or an integer) and
 // random_state are accepted for compatibility, but normguard always fits
 // on all rows: its bin edges equal scikit-learn's with subsample=None.
 type KBinsDiscretizerParams struct {
@@ -94,6 +95,7 @@ func (p *KBinsDiscretizerParams) Fit(_ *FitContext, cols []table.Column) (Fitted
 	}
 	k := &KBinsDiscretizer{
 		Encode:   p.Encode,
+		Float32:  p.Dtype != nil && *p.Dtype == "float32",
 		BinEdges: make([]Floats, len(cols)),
 		NBins:    make([]int, len(cols)),
 		Names:    names(cols),
@@ -184,7 +186,10 @@ func linspace(start, stop float64, num int) []float64 {
 // edges [-Inf, +Inf] and n_bins_ 1 (all values in bin 0). NaN and ±Inf are
 // refused in fit and transform, as scikit-learn's input validation does.
 type KBinsDiscretizer struct {
-	Encode   string   `json:"encode"`
+	Encode string `json:"encode"`
+	// Float32 is set for dtype "float32": values are rounded to float32
+	// before they are binned.
+	Float32  bool     `json:"float32"`
 	BinEdges []Floats `json:"bin_edges_"`
 	NBins    []int    `json:"n_bins_"`
 	Names    []string `json:"feature_names_in_"`
@@ -209,8 +214,7 @@ func pythonIntFloat(b int) string {
 	if b < 1e16 {
 		return strconv.Itoa(b) + ".0"
 	}
-	s := strconv.FormatFloat(float64(b), 'e', -1, 64) // 1e+16, 1.2345e+17
-	return s
+	return strconv.FormatFloat(float64(b), 'e', -1, 64) // 1e+16, like Python
 }
 
 // Check implements Fitted.
@@ -242,10 +246,11 @@ func (k *KBinsDiscretizer) Check(nIn int) error {
 	return nil
 }
 
-// Transform implements Fitted. For one-hot output it reads each input
-// column fully before writing that column's outputs; one-hot output never
-// shares storage with its input (the column counts differ).
+// Transform implements Fitted. Each input column is binned before any of
+// its outputs is written, and outputs are written in input order, so out
+// may share storage with in.
 func (k *KBinsDiscretizer) Transform(in, out []table.Column, n int) error {
+	var bins []int
 	o := 0
 	for j := range in {
 		if err := rejectNaNOrInf("kbins_discretizer", &in[j]); err != nil {
@@ -253,6 +258,9 @@ func (k *KBinsDiscretizer) Transform(in, out []table.Column, n int) error {
 		}
 		src := in[j].Num[:n]
 		inner := k.BinEdges[j][1 : len(k.BinEdges[j])-1]
+		if k.Float32 {
+			src = float32Copy(src)
+		}
 		if k.Encode == "ordinal" {
 			out[j].Resize(n)
 			dst := out[j].Num[:n]
@@ -261,17 +269,32 @@ func (k *KBinsDiscretizer) Transform(in, out []table.Column, n int) error {
 			}
 			continue
 		}
+		if bins == nil {
+			bins = make([]int, n)
+		}
+		for i, x := range src {
+			bins[i] = binIndex(inner, x)
+		}
 		nb := k.NBins[j]
 		for b := 0; b < nb; b++ {
 			out[o+b].Resize(n)
 			clear(out[o+b].Num[:n])
 		}
-		for i, x := range src {
-			out[o+binIndex(inner, x)].Num[i] = 1
+		for i, b := range bins {
+			out[o+b].Num[i] = 1
 		}
 		o += nb
 	}
 	return nil
+}
+
+// float32Copy returns xs rounded to float32, as numpy's astype(float32).
+func float32Copy(xs []float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = float64(float32(x))
+	}
+	return out
 }
 
 // binIndex returns the number of inner edges <= x

@@ -191,7 +191,11 @@ func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 // validation does.
 func requireRows(stepName string, cols []table.Column) error {
 	if len(cols) == 0 || cols[0].Len() == 0 {
-		return &ValueError{Step: stepName, Row: -1, Err: ErrBadValue,
+		col := ""
+		if len(cols) > 0 {
+			col = cols[0].Name
+		}
+		return &ValueError{Step: stepName, Column: col, Row: -1, Err: ErrBadValue,
 			Hint: "fit needs at least one row of training data"}
 	}
 	return nil

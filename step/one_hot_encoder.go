@@ -251,17 +251,6 @@ func (p *OneHotEncoderParams) dropIdx(colNames []string, cats []CategoryList, in
 	return out, nil
 }
 
-// findCategory returns the position of want (nil: the missing category) in
-// cats, or -1.
-func findCategory(cats CategoryList, want *string) int {
-	for k, c := range cats {
-		if (c == nil) == (want == nil) && (c == nil || *c == *want) {
-			return k
-		}
-	}
-	return -1
-}
-
 // OneHotEncoder turns each input column into one 0/1 column per category:
 //
 //	y[<col>_<category>] = 1 if x == category else 0
@@ -280,7 +269,8 @@ func findCategory(cats CategoryList, want *string) int {
 //     "infrequent_if_exist" sets the infrequent column when the column has
 //     one, else gives all zeros.
 //
-// The fields must not change once the encoder has been used.
+// Transform may run concurrently; the fields must not change once the
+// encoder has been used.
 type OneHotEncoder struct {
 	Names      []string       `json:"feature_names_in_"`
 	Categories []CategoryList `json:"categories_"`
@@ -347,7 +337,7 @@ func (e *OneHotEncoder) buildPlan() (*oneHotPlan, error) {
 	for j, cats := range e.Categories {
 		x, err := cats.index()
 		if err != nil {
-			return nil, fmt.Errorf("categories_[%d]: %v", j, err)
+			return nil, fmt.Errorf("categories_[%d] %v", j, err)
 		}
 		// mapped[k] is category k's output before dropping: its rank among
 		// the frequent categories, or nFreq for the infrequent group.
@@ -486,15 +476,6 @@ func (e *OneHotEncoder) Transform(in, out []table.Column, n int) error {
 		}
 	}
 	return nil
-}
-
-// unknownCategoryError describes row i of c, a value not seen in fit.
-func unknownCategoryError(stepName string, c *table.Column, i int, hint string) error {
-	if c.Null != nil && c.Null[i] {
-		return &ValueError{Step: stepName, Column: c.Name, Row: i, Err: ErrUnknownCategory,
-			Hint: "a missing value, and the training data had none: put a simple_imputer first, " + hint}
-	}
-	return &ValueError{Step: stepName, Column: c.Name, Row: i, Value: c.Str[i], Err: ErrUnknownCategory, Hint: hint}
 }
 
 // DropParam is OneHotEncoder's drop parameter: null (the zero value),

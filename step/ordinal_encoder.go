@@ -148,7 +148,8 @@ func (p *OrdinalEncoderParams) Fit(_ *FitContext, cols []table.Column) (Fitted, 
 //   - An unknown value is a *ValueError wrapping ErrUnknownCategory with
 //     handle_unknown "error", else unknown_value.
 //
-// The fields must not change once the encoder has been used.
+// Transform may run concurrently; the fields must not change once the
+// encoder has been used.
 type OrdinalEncoder struct {
 	Names         []string       `json:"feature_names_in_"`
 	Categories    []CategoryList `json:"categories_"`
@@ -183,9 +184,9 @@ func (e *OrdinalEncoder) kernel() (*ordinalPlan, error) {
 	return e.plan, e.planErr
 }
 
-// isCode reports whether v is an integer or NaN, the values scikit-learn
+// isEncodedValue reports whether v is an integer or NaN, the values scikit-learn
 // takes for unknown_value and encoded_missing_value.
-func isCode(v float64) bool {
+func isEncodedValue(v float64) bool {
 	return math.IsNaN(v) || (math.Trunc(v) == v && math.Abs(v) <= maxExactInt)
 }
 
@@ -202,7 +203,7 @@ func (e *OrdinalEncoder) buildPlan() (*ordinalPlan, error) {
 		}
 		p.unknownFail = true
 	case unknownUseEncodedValue:
-		if e.UnknownValue == nil || !isCode(float64(*e.UnknownValue)) {
+		if e.UnknownValue == nil || !isEncodedValue(float64(*e.UnknownValue)) {
 			return nil, fmt.Errorf("unknown_value must be an integer or NaN with handle_unknown use_encoded_value")
 		}
 		p.unknown = float64(*e.UnknownValue)
@@ -210,13 +211,13 @@ func (e *OrdinalEncoder) buildPlan() (*ordinalPlan, error) {
 		return nil, fmt.Errorf("handle_unknown %q is not error or use_encoded_value", e.HandleUnknown)
 	}
 	emv := float64(e.EncodedMissingValue)
-	if !isCode(emv) {
+	if !isEncodedValue(emv) {
 		return nil, fmt.Errorf("encoded_missing_value %v is not an integer or NaN", emv)
 	}
 	for j, cats := range e.Categories {
 		x, err := cats.index()
 		if err != nil {
-			return nil, fmt.Errorf("categories_[%d]: %v", j, err)
+			return nil, fmt.Errorf("categories_[%d] %v", j, err)
 		}
 		used := func(v float64) bool { return v >= 0 && v < float64(len(cats)) }
 		if !p.unknownFail && used(p.unknown) {

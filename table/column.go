@@ -174,3 +174,12 @@ func growBools(s []bool, n int) []bool {
 	}
 	return make([]bool, n)
 }
+
+// NewColumns returns empty columns with the fields' names and kinds.
+func NewColumns(fields []Field) []Column {
+	cols := make([]Column, len(fields))
+	for i, f := range fields {
+		cols[i] = Column{Name: f.Name, Kind: f.Kind}
+	}
+	return cols
+}

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // DefaultBatchRows is the number of rows per batch when CSVOptions.BatchRows
@@ -17,9 +18,12 @@ import (
 const DefaultBatchRows = 65536
 
 const (
-	// blockSize is the initial size of a CSV reader's buffer; it grows only
-	// when a single row does not fit.
-	blockSize = 4 << 20
+	// blockSize is the size of a CSV reader's buffer once warmed up; it
+	// starts at firstBlock, so small inputs stay cheap, doubles on each
+	// refill up to blockSize, and grows further only when one row does not
+	// fit.
+	blockSize  = 4 << 20
+	firstBlock = 64 << 10
 	// maxRowBytes bounds the buffer growth for one row (spans are int32).
 	maxRowBytes = 1 << 30
 	// maxIntern bounds the distinct values a string column interns, so a
@@ -27,6 +31,8 @@ const (
 	maxIntern = 1 << 14
 	// maxInternLen is the longest value worth interning.
 	maxInternLen = 256
+	// minParallelRows is the smallest chunk worth converting concurrently.
+	minParallelRows = 1024
 	// maxQuoted bounds the cell text quoted in an error message.
 	maxQuoted = 64
 )
@@ -73,6 +79,9 @@ func (e *ParseError) Unwrap() error { return e.Err }
 type CSVOptions struct {
 	// BatchRows is the number of rows per batch (0 means DefaultBatchRows).
 	BatchRows int
+	// Workers is the number of goroutines converting a chunk's columns
+	// concurrently (0 means 1). Results do not depend on it.
+	Workers int
 }
 
 // CSVReader reads a CSV file as batches of columns. It implements Reader.
@@ -94,14 +103,23 @@ type CSVOptions struct {
 //   - every row must have as many fields as the header.
 //
 // Numeric cells are parsed by strconv.ParseFloat after trimming spaces and
-// tabs, so "inf", "-Infinity" give ±Inf and values beyond the float64 range
-// give ±Inf; the caller decides whether to accept them. Text that is not a
-// number is a *ParseError naming the file, line and column.
+// tabs (a cell of only spaces is missing), so "inf", "-Infinity" give ±Inf
+// and values beyond the float64 range give ±Inf; the caller decides whether
+// to accept them. Text that is not a number is a *ParseError naming the
+// file, line and column.
+//
+// The input is read in blocks of up to 4 MiB. For the complete rows of a
+// block, a scan pass records where each cell lies (cells are not copied;
+// only quoted cells that need unescaping go to a side arena), then a
+// conversion pass turns those spans into values column by column,
+// concurrently across columns when Workers > 1. Repeated values of a string
+// column share one string.
 type CSVReader struct {
 	name      string
 	src       io.Reader
 	closer    io.Closer
 	batchRows int
+	workers   int
 
 	header    []string
 	index     map[string]int
@@ -111,6 +129,7 @@ type CSVReader struct {
 	done      bool
 
 	// buf[pos:end] is the unread input; eof means src has no more.
+	block    int // the buffer size to grow to
 	buf      []byte
 	pos, end int
 	eof      bool
@@ -121,6 +140,7 @@ type CSVReader struct {
 	// Quoted cells that needed unescaping live in arena.
 	spans []span
 	arena []byte
+	bad   []int // per projected column: first bad chunk row, or -1
 
 	batch Batch
 	err   error
@@ -171,14 +191,17 @@ func NewCSVReader(src io.Reader, name string, opts CSVOptions) (*CSVReader, erro
 	return newCSVReader(src, name, opts, blockSize)
 }
 
-// newCSVReader is NewCSVReader with a given initial buffer size (tests use
-// tiny buffers to make rows straddle refills).
-func newCSVReader(src io.Reader, name string, opts CSVOptions, bufSize int) (*CSVReader, error) {
+// newCSVReader is NewCSVReader with a given block size (tests use tiny
+// blocks to make rows straddle refills).
+func newCSVReader(src io.Reader, name string, opts CSVOptions, block int) (*CSVReader, error) {
+	block = max(block, 4) // room for a byte order mark
 	r := &CSVReader{
 		name:      name,
 		src:       src,
 		batchRows: opts.BatchRows,
-		buf:       make([]byte, max(bufSize, 4)), // room for a byte order mark
+		workers:   opts.Workers,
+		block:     block,
+		buf:       make([]byte, min(block, firstBlock)),
 		line:      1,
 	}
 	if r.batchRows <= 0 {
@@ -571,6 +594,8 @@ func (r *CSVReader) fill() error {
 				Hint: "check for an unbalanced quote"}
 		}
 		r.buf = append(r.buf, make([]byte, len(r.buf))...)
+	} else if len(r.buf) < r.block {
+		r.buf = append(r.buf, make([]byte, min(len(r.buf), r.block-len(r.buf)))...)
 	}
 	n, err := io.ReadFull(r.src, r.buf[r.end:])
 	r.end += n
@@ -589,20 +614,30 @@ func (r *CSVReader) fill() error {
 // earliest row (then the earliest projected column), so the error does not
 // depend on the conversion order.
 func (r *CSVReader) convert(lo, hi int) error {
-	badRow, badCol := -1, -1
-	for j := range r.proj {
-		p := &r.proj[j]
-		c := &r.batch.Cols[j]
-		var bad int
-		if p.kind == Numeric {
-			c.Num = extendFloats(c.Num, lo, hi, r.batchRows)
-			bad = r.parseNumbers(c.Num[lo:hi], p.field)
-		} else {
-			c.Str = extendStrings(c.Str, lo, hi, r.batchRows)
-			p.null = extendBools(p.null, lo, hi, r.batchRows)
-			r.internStrings(c.Str[lo:hi], p.null[lo:hi], p)
-			bad = -1
+	r.bad = r.bad[:0]
+	for range r.proj {
+		r.bad = append(r.bad, -1)
+	}
+	if r.workers > 1 && len(r.proj) > 1 && hi-lo >= minParallelRows {
+		// Columns are independent: each has its own output buffers and
+		// intern table, and the input is only read.
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(r.workers, len(r.proj)) {
+			wg.Go(func() {
+				for j := int(next.Add(1) - 1); j < len(r.proj); j = int(next.Add(1) - 1) {
+					r.bad[j] = r.convertColumn(j, lo, hi)
+				}
+			})
 		}
+		wg.Wait()
+	} else {
+		for j := range r.proj {
+			r.bad[j] = r.convertColumn(j, lo, hi)
+		}
+	}
+	badRow, badCol := -1, -1
+	for j, bad := range r.bad {
 		if bad >= 0 && (badRow < 0 || bad < badRow) {
 			badRow, badCol = bad, j
 		}
@@ -619,6 +654,21 @@ func (r *CSVReader) convert(lo, hi int) error {
 		Hint: "declare the column `type: categorical` in the spec or fix the value"}
 }
 
+// convertColumn fills rows [lo, hi) of projected column j. It returns the
+// chunk row of the first cell that is not a number, or -1.
+func (r *CSVReader) convertColumn(j, lo, hi int) int {
+	p := &r.proj[j]
+	c := &r.batch.Cols[j]
+	if p.kind == Numeric {
+		c.Num = extendFloats(c.Num, lo, hi, r.batchRows)
+		return r.parseNumbers(c.Num[lo:hi], p.field)
+	}
+	c.Str = extendStrings(c.Str, lo, hi, r.batchRows)
+	p.null = extendBools(p.null, lo, hi, r.batchRows)
+	r.internStrings(c.Str[lo:hi], p.null[lo:hi], p)
+	return -1
+}
+
 // parseNumbers converts field f of the chunk's rows into dst. It returns the
 // index of the first cell that is not a number, or -1.
 func (r *CSVReader) parseNumbers(dst []float64, f int) int {
@@ -631,23 +681,6 @@ func (r *CSVReader) parseNumbers(dst []float64, f int) int {
 		dst[i] = v
 	}
 	return -1
-}
-
-// parseNumber parses a numeric cell: NaN for a missing value, ok false for
-// text that is not a number.
-func parseNumber(cell []byte) (v float64, ok bool) {
-	cell = trimSpace(cell)
-	if isNA(cell) {
-		return math.NaN(), true
-	}
-	v, err := strconv.ParseFloat(string(cell), 64)
-	if err != nil {
-		if ne, isNum := err.(*strconv.NumError); !isNum || ne.Err != strconv.ErrRange {
-			return 0, false
-		}
-		// Out of range: ParseFloat returns ±Inf, as pandas does.
-	}
-	return v, true
 }
 
 // internStrings converts field p.field of the chunk's rows into dst and the
@@ -707,37 +740,6 @@ func (r *CSVReader) Close() error {
 	c := r.closer
 	r.closer = nil
 	return c.Close()
-}
-
-// isNA reports whether a cell is missing: empty or one of pandas'
-// default NA strings (pandas._libs.parsers.STR_NA_VALUES).
-func isNA(b []byte) bool {
-	if len(b) > 9 {
-		return false
-	}
-	return isNAString(string(b))
-}
-
-// isNAString is isNA for a string.
-func isNAString(s string) bool {
-	switch s {
-	case "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
-		"1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None",
-		"n/a", "nan", "null":
-		return true
-	}
-	return false
-}
-
-// trimSpace trims ASCII spaces and tabs.
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 // extendFloats makes s at least hi long, keeping s[:lo].

@@ -24,9 +24,9 @@ type readResult struct {
 }
 
 // readCSV reads input with the given projection (nil: none, all String).
-func readCSV(t *testing.T, input string, fields []Field, batchRows, bufSize int) (readResult, error) {
+func readCSV(t *testing.T, input string, fields []Field, opts CSVOptions, bufSize int) (readResult, error) {
 	t.Helper()
-	r, err := newCSVReader(strings.NewReader(input), "data.csv", CSVOptions{BatchRows: batchRows}, bufSize)
+	r, err := newCSVReader(strings.NewReader(input), "data.csv", opts, bufSize)
 	if err != nil {
 		return readResult{}, err
 	}
@@ -179,7 +179,7 @@ func TestCSVReaderValues(t *testing.T) {
 	for _, tc := range tests {
 		for _, size := range bufSizes {
 			t.Run(fmt.Sprintf("%s/buf%d", tc.name, size), func(t *testing.T) {
-				res, err := readCSV(t, tc.input, tc.fields, 0, size)
+				res, err := readCSV(t, tc.input, tc.fields, CSVOptions{}, size)
 				if err != nil {
 					t.Fatalf("got error %v, want none", err)
 				}
@@ -198,7 +198,7 @@ func TestCSVReaderNATokens(t *testing.T) {
 		"1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
 	for _, tok := range tokens {
 		input := "a,b\n" + tok + "," + tok + "\n"
-		res, err := readCSV(t, input, []Field{{"a", Numeric}, {"b", String}}, 0, blockSize)
+		res, err := readCSV(t, input, []Field{{"a", Numeric}, {"b", String}}, CSVOptions{}, blockSize)
 		if err != nil {
 			t.Fatalf("%q: got error %v, want none", tok, err)
 		}
@@ -206,7 +206,7 @@ func TestCSVReaderNATokens(t *testing.T) {
 	}
 	// Near misses are values: strings stay, numbers fail.
 	for _, tok := range []string{"na", "Null", "NONE", "N/A ", "none"} {
-		res, err := readCSV(t, "b\n\""+tok+"\"\n", []Field{{"b", String}}, 0, blockSize)
+		res, err := readCSV(t, "b\n\""+tok+"\"\n", []Field{{"b", String}}, CSVOptions{}, blockSize)
 		if err != nil {
 			t.Fatalf("%q: got error %v, want none", tok, err)
 		}
@@ -263,7 +263,7 @@ func TestCSVReaderErrors(t *testing.T) {
 	for _, tc := range tests {
 		for _, size := range bufSizes {
 			t.Run(fmt.Sprintf("%s/buf%d", tc.name, size), func(t *testing.T) {
-				_, err := readCSV(t, tc.input, tc.fields, 0, size)
+				_, err := readCSV(t, tc.input, tc.fields, CSVOptions{}, size)
 				if err == nil {
 					t.Fatalf("got no error, want %q", tc.msg)
 				}
@@ -368,7 +368,7 @@ func mixedCSV(rows int) string {
 func TestCSVReaderBatchSizesAgree(t *testing.T) {
 	input := mixedCSV(200)
 	fields := []Field{{"y", Numeric}, {"name", String}, {"x", Numeric}, {"id", Numeric}}
-	ref, err := readCSV(t, input, fields, 0, blockSize)
+	ref, err := readCSV(t, input, fields, CSVOptions{}, blockSize)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +392,7 @@ func TestCSVReaderBatchSizesAgree(t *testing.T) {
 	for _, batch := range []int{1, 7, 64} {
 		for _, size := range []int{4, 33, blockSize} {
 			t.Run(fmt.Sprintf("batch%d/buf%d", batch, size), func(t *testing.T) {
-				res, err := readCSV(t, input, fields, batch, size)
+				res, err := readCSV(t, input, fields, CSVOptions{BatchRows: batch}, size)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -469,5 +469,46 @@ func TestCSVReaderInternsStrings(t *testing.T) {
 	})
 	if allocs > 0 {
 		t.Errorf("got %v allocations reading repeated categories, want 0", allocs)
+	}
+}
+
+func TestCSVReaderWorkersAgree(t *testing.T) {
+	input := mixedCSV(6000)
+	fields := []Field{{"y", Numeric}, {"name", String}, {"x", Numeric}, {"id", Numeric}}
+	ref, err := readCSV(t, input, fields, CSVOptions{Workers: 1}, blockSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{2, 3, 8} {
+		res, err := readCSV(t, input, fields, CSVOptions{Workers: workers, BatchRows: 5000}, blockSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameColumns(t, res.cols, ref.cols)
+		if !reflect.DeepEqual(res.lines, ref.lines) {
+			t.Errorf("workers %d: lines differ from one worker's", workers)
+		}
+	}
+
+	// Bad cells in two columns: the earliest line is reported, however the
+	// columns are scheduled.
+	var sb strings.Builder
+	sb.WriteString("a,b,c\n")
+	for i := 0; i < 4000; i++ {
+		a, c := "1", "2"
+		if i == 3000 {
+			a = "late"
+		}
+		if i == 2500 {
+			c = "early"
+		}
+		fmt.Fprintf(&sb, "%s,x,%s\n", a, c)
+	}
+	want := `data.csv:2502: column "c": cannot parse "early" as a number; declare the column ` + "`type: categorical`" + ` in the spec or fix the value`
+	for _, workers := range []int{1, 2, 3} {
+		_, err := readCSV(t, sb.String(), []Field{{"a", Numeric}, {"b", String}, {"c", Numeric}}, CSVOptions{Workers: workers}, blockSize)
+		if err == nil || err.Error() != want {
+			t.Errorf("workers %d: got %v, want %q", workers, err, want)
+		}
 	}
 }

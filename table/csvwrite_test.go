@@ -71,7 +71,7 @@ func TestCSVWriterRoundTrip(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	res, err := readCSV(t, out.String(), fields, 0, blockSize)
+	res, err := readCSV(t, out.String(), fields, CSVOptions{}, blockSize)
 	if err != nil {
 		t.Fatal(err)
 	}

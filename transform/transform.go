@@ -80,18 +80,10 @@ func (t *Transformer) newScratch() *scratch {
 			if si == len(g.steps)-1 {
 				break
 			}
-			s.mid[gi][si] = newColumns(st.Outputs())
+			s.mid[gi][si] = table.NewColumns(st.Outputs())
 		}
 	}
 	return s
-}
-
-func newColumns(fs []table.Field) []table.Column {
-	cols := make([]table.Column, len(fs))
-	for i, f := range fs {
-		cols[i] = table.Column{Name: f.Name, Kind: f.Kind}
-	}
-	return cols
 }
 
 // Artifact returns the artifact being applied.
@@ -105,7 +97,7 @@ func (t *Transformer) Outputs() []table.Field { return t.outputs }
 
 // NewOutput returns an empty batch shaped for Batch's output.
 func (t *Transformer) NewOutput() *table.Batch {
-	return &table.Batch{Cols: newColumns(t.outputs)}
+	return &table.Batch{Cols: table.NewColumns(t.outputs)}
 }
 
 // RowError locates a value the transform cannot handle.

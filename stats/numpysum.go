@@ -1,0 +1,80 @@
+package stats
+
+// numpy's float64 summation: np.sum of a contiguous array is accumulated
+// from 0 over blocks of 8192 elements (the ufunc buffer size), each block
+// summed pairwise: below 8 elements in a loop, up to 128 with eight
+// interleaved partial sums, above that split in two halves at a multiple
+// of 8.
+const (
+	npBlock        = 8192
+	npPairwiseBase = 128
+	npUnroll       = 8
+)
+
+// PairwiseSum returns the float64 sum of xs exactly as numpy 1.24's np.sum
+// computes it for a contiguous 1-D array (blocked pairwise summation), so
+// statistics built on it round like scikit-learn's. NaN and ±Inf propagate
+// as in IEEE arithmetic; an empty slice sums to 0. Unlike Sum, the result
+// depends on the order of xs.
+func PairwiseSum(xs []float64) float64 {
+	s := 0.0
+	for len(xs) > 0 {
+		k := min(len(xs), npBlock)
+		s += pairwise(xs[:k])
+		xs = xs[k:]
+	}
+	return s
+}
+
+// pairwise is numpy's pairwise_sum for one block.
+func pairwise(a []float64) float64 {
+	n := len(a)
+	switch {
+	case n < npUnroll:
+		res := 0.0
+		for _, x := range a {
+			res += x
+		}
+		return res
+	case n <= npPairwiseBase:
+		var r [npUnroll]float64
+		copy(r[:], a[:npUnroll])
+		i := npUnroll
+		for ; i < n-n%npUnroll; i += npUnroll {
+			for j := range r {
+				r[j] += a[i+j]
+			}
+		}
+		res := ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+		for ; i < n; i++ {
+			res += a[i]
+		}
+		return res
+	}
+	n2 := n / 2
+	n2 -= n2 % npUnroll
+	return pairwise(a[:n2]) + pairwise(a[n2:])
+}
+
+// NanShiftedSums returns numpy's np.nansum(x - shift) and
+// np.nansum((x - shift)**2) over xs, with NaN counted as 0 as np.nansum
+// does, summed in numpy's blocked pairwise order. With shift = 0 the first
+// result is np.nansum(xs). scikit-learn's StandardScaler builds its mean
+// and variance from these sums.
+func NanShiftedSums(xs []float64, shift float64) (sum, sumSq float64) {
+	var d, d2 [npBlock]float64
+	for len(xs) > 0 {
+		k := min(len(xs), npBlock)
+		for i, x := range xs[:k] {
+			v := x - shift
+			if v != v {
+				v = 0
+			}
+			d[i], d2[i] = v, v*v
+		}
+		sum += pairwise(d[:k])
+		sumSq += pairwise(d2[:k])
+		xs = xs[k:]
+	}
+	return sum, sumSq
+}

@@ -1,0 +1,156 @@
+package step
+
+import (
+	"github.com/normguard/normguard/stats"
+	"github.com/normguard/normguard/table"
+)
+
+func init() {
+	register(&Def{
+		Name:    "robust_scaler",
+		Role:    RoleTransform,
+		Accepts: []table.Kind{table.Numeric},
+		NewParams: func() Params {
+			return &RobustScalerParams{WithCentering: true, WithScaling: true, QuantileRange: Floats{25, 75}, Copy: true}
+		},
+		NewFitted: func() Fitted { return &RobustScaler{} },
+	})
+}
+
+// RobustScalerParams configures scikit-learn's RobustScaler. Copy is
+// accepted for compatibility and has no effect.
+type RobustScalerParams struct {
+	WithCentering bool   `json:"with_centering"`
+	WithScaling   bool   `json:"with_scaling"`
+	QuantileRange Floats `json:"quantile_range"`
+	UnitVariance  bool   `json:"unit_variance"`
+	Copy          bool   `json:"copy"`
+}
+
+// Validate implements Params: quantile_range must be a pair [q_min, q_max]
+// with 0 <= q_min <= q_max <= 100, as scikit-learn checks in fit.
+func (p *RobustScalerParams) Validate() error {
+	r := p.QuantileRange
+	if len(r) != 2 {
+		return &ParamError{Step: "robust_scaler", Param: "quantile_range", Value: []float64(r),
+			Msg: "must be a pair [q_min, q_max] of percentiles, e.g. [25, 75]"}
+	}
+	if !(0 <= r[0] && r[0] <= r[1] && r[1] <= 100) {
+		return &ParamError{Step: "robust_scaler", Param: "quantile_range", Value: []float64(r),
+			Msg: "invalid quantile range: need 0 <= q_min <= q_max <= 100"}
+	}
+	return nil
+}
+
+// Fit implements Params: it computes each column's median and the spread
+// between the two percentiles of quantile_range, ignoring NaN (see
+// RobustScaler).
+func (p *RobustScalerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, error) {
+	if err := requireRows("robust_scaler", cols); err != nil {
+		return nil, err
+	}
+	m := len(cols)
+	s := &RobustScaler{Names: names(cols)}
+	if p.WithCentering {
+		s.Center = make(Floats, m)
+	}
+	if p.WithScaling {
+		s.Scale = make(Floats, m)
+	}
+	qMin, qMax := p.QuantileRange[0], p.QuantileRange[1]
+	adjust := 1.0
+	if p.UnitVariance {
+		adjust = stats.NormPPF(qMax/100) - stats.NormPPF(qMin/100)
+	}
+	for j := range cols {
+		sorted := stats.SortedFinite(cols[j].Num)
+		if p.WithCentering {
+			s.Center[j] = stats.Median(sorted)
+		}
+		if p.WithScaling {
+			spread := stats.Percentile(sorted, qMax) - stats.Percentile(sorted, qMin)
+			if spread < scaleEpsilon {
+				spread = 1
+			}
+			if p.UnitVariance {
+				spread /= adjust
+			}
+			s.Scale[j] = spread
+		}
+	}
+	return s, nil
+}
+
+// RobustScaler centers each column on its median and divides by its
+// interquantile range:
+//
+//	center_ = nanmedian(x)
+//	scale_  = nanpercentile(x, q_max) - nanpercentile(x, q_min)        (1 if below 10*eps)
+//	scale_ /= NormPPF(q_max/100) - NormPPF(q_min/100)                  (unit_variance only)
+//	y       = (x - center_) / scale_
+//
+// center_ is nil without centering and scale_ nil without scaling (the
+// matching operation is then skipped). Percentiles use numpy's linear
+// method; the median of an even count averages the middle pair. NaN is
+// ignored in fit and stays NaN in transform; a column with no values has
+// NaN center_ and scale_. A constant column has scale_ 1. Matches
+// scikit-learn 1.2 RobustScaler.
+type RobustScaler struct {
+	Center Floats   `json:"center_"`
+	Scale  Floats   `json:"scale_"`
+	Names  []string `json:"feature_names_in_"`
+}
+
+// Outputs implements Fitted.
+func (s *RobustScaler) Outputs() []table.Field { return numericFields(s.Names) }
+
+// Check implements Fitted.
+func (s *RobustScaler) Check(nIn int) error {
+	if err := checkLen("feature_names_in_", len(s.Names), nIn); err != nil {
+		return err
+	}
+	if s.Center != nil {
+		if err := checkLen("center_", len(s.Center), nIn); err != nil {
+			return err
+		}
+	}
+	if s.Scale != nil {
+		if err := checkLen("scale_", len(s.Scale), nIn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Transform implements Fitted.
+func (s *RobustScaler) Transform(in, out []table.Column, n int) error {
+	for j := range in {
+		src := in[j].Num[:n]
+		out[j].Resize(n)
+		dst := out[j].Num[:n]
+		center, scale := 0.0, 1.0
+		if s.Center != nil {
+			center = s.Center[j]
+		}
+		if s.Scale != nil {
+			scale = s.Scale[j]
+		}
+		switch {
+		case s.Center != nil && s.Scale != nil:
+			for i, x := range src {
+				dst[i] = (x - center) / scale
+			}
+		case s.Center != nil:
+			for i, x := range src {
+				dst[i] = x - center
+			}
+		case s.Scale != nil:
+			for i, x := range src {
+				dst[i] = x / scale
+			}
+		default:
+			copy(dst, src)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,189 @@
+package step
+
+import (
+	"math"
+
+	"github.com/normguard/normguard/stats"
+	"github.com/normguard/normguard/table"
+)
+
+func init() {
+	register(&Def{
+		Name:      "standard_scaler",
+		Role:      RoleTransform,
+		Accepts:   []table.Kind{table.Numeric},
+		NewParams: func() Params { return &StandardScalerParams{WithMean: true, WithStd: true, Copy: true} },
+		NewFitted: func() Fitted { return &StandardScaler{} },
+	})
+}
+
+// StandardScalerParams configures scikit-learn's StandardScaler. Copy is
+// accepted for compatibility and has no effect (normguard never modifies
+// its input).
+type StandardScalerParams struct {
+	WithMean bool `json:"with_mean"`
+	WithStd  bool `json:"with_std"`
+	Copy     bool `json:"copy"`
+}
+
+// Validate implements Params; every combination of the flags is valid.
+func (p *StandardScalerParams) Validate() error { return nil }
+
+// Fit implements Params: it computes each column's mean and population
+// variance as scikit-learn does, ignoring NaN (see StandardScaler).
+func (p *StandardScalerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, error) {
+	if err := requireRows("standard_scaler", cols); err != nil {
+		return nil, err
+	}
+	m := len(cols)
+	s := &StandardScaler{
+		WithMean:     p.WithMean,
+		WithStd:      p.WithStd,
+		NSamplesSeen: make([]int64, m),
+		Names:        names(cols),
+	}
+	if p.WithMean || p.WithStd {
+		s.Mean = make(Floats, m)
+	}
+	if p.WithStd {
+		s.Var, s.Scale = make(Floats, m), make(Floats, m)
+	}
+	for j := range cols {
+		mean, v, n := meanVar(cols[j].Num)
+		s.NSamplesSeen[j] = n
+		if s.Mean != nil {
+			s.Mean[j] = mean
+		}
+		if p.WithStd {
+			s.Var[j] = v
+			s.Scale[j] = standardScale(v, mean, n)
+		}
+	}
+	return s, nil
+}
+
+// meanVar returns the mean and population variance of the non-NaN values
+// of xs and their count, with the formulas and the float64 rounding of
+// scikit-learn 1.2's _incremental_mean_and_var on a first fit:
+//
+//	mean = nansum(x) / n
+//	d    = x - mean
+//	var  = (nansum(d²) - nansum(d)²/n) / n
+//
+// the sums in numpy's blocked pairwise order (stats.NanShiftedSums), so
+// that mean_ agrees with scikit-learn's to the last bit (an ulp of a large
+// mean divided by a small scale would otherwise show). The result depends
+// only on the column, never on chunking. With no values both are NaN.
+func meanVar(xs []float64) (mean, v float64, n int64) {
+	for _, x := range xs {
+		if x == x {
+			n++
+		}
+	}
+	fn := float64(n)
+	sum, _ := stats.NanShiftedSums(xs, 0)
+	mean = sum / fn
+	corr, sq := stats.NanShiftedSums(xs, mean)
+	v = (sq - corr*corr/fn) / fn
+	return mean, v, n
+}
+
+// standardScale returns sqrt(var), or 1 when scikit-learn 1.2's
+// _is_constant_feature deems the column constant:
+//
+//	var <= n*eps*var + (n*mean*eps)^2
+//
+// (the error bound of the two-pass variance, Chan, Golub and LeVeque
+// 1983). NaN variance (no values) gives NaN.
+func standardScale(v, mean float64, n int64) float64 {
+	const eps = 0x1p-52 // numpy.finfo(float64).eps
+	fn := float64(n)
+	bound := fn*eps*v + (fn*mean*eps)*(fn*mean*eps)
+	if v <= bound {
+		return 1
+	}
+	return math.Sqrt(v)
+}
+
+// StandardScaler centers and scales each column:
+//
+//	y = (x - mean_) / scale_
+//
+// without the subtraction when with_mean is false and without the division
+// when with_std is false. mean_ and var_ (population variance, ddof = 0)
+// are computed over the non-NaN training values with scikit-learn's
+// formulas and numpy's summation order (see meanVar); scale_ =
+// sqrt(var_), or 1 for a column scikit-learn's _is_constant_feature deems
+// constant. NaN is ignored in fit and stays NaN in transform; a column with
+// no values has NaN mean_, var_ and scale_ and transforms to NaN. Matches
+// scikit-learn 1.2 StandardScaler fitted on a column-major array (a pandas
+// DataFrame) bit for bit, and independently of chunk size and workers.
+type StandardScaler struct {
+	WithMean     bool     `json:"with_mean"`
+	WithStd      bool     `json:"with_std"`
+	Mean         Floats   `json:"mean_"`  // nil when with_mean and with_std are both false
+	Var          Floats   `json:"var_"`   // nil when with_std is false
+	Scale        Floats   `json:"scale_"` // nil when with_std is false
+	NSamplesSeen []int64  `json:"n_samples_seen_"`
+	Names        []string `json:"feature_names_in_"`
+}
+
+// Outputs implements Fitted.
+func (s *StandardScaler) Outputs() []table.Field { return numericFields(s.Names) }
+
+// Check implements Fitted.
+func (s *StandardScaler) Check(nIn int) error {
+	if err := checkLen("feature_names_in_", len(s.Names), nIn); err != nil {
+		return err
+	}
+	if err := checkLen("n_samples_seen_", len(s.NSamplesSeen), nIn); err != nil {
+		return err
+	}
+	if s.WithMean || s.WithStd {
+		if err := checkLen("mean_", len(s.Mean), nIn); err != nil {
+			return err
+		}
+	}
+	if s.WithStd {
+		if err := checkLen("var_", len(s.Var), nIn); err != nil {
+			return err
+		}
+		if err := checkLen("scale_", len(s.Scale), nIn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Transform implements Fitted.
+func (s *StandardScaler) Transform(in, out []table.Column, n int) error {
+	for j := range in {
+		src := in[j].Num[:n]
+		out[j].Resize(n)
+		dst := out[j].Num[:n]
+		var mean, scale float64
+		if s.WithMean {
+			mean = s.Mean[j]
+		}
+		if s.WithStd {
+			scale = s.Scale[j]
+		}
+		switch {
+		case s.WithMean && s.WithStd:
+			for i, x := range src {
+				dst[i] = (x - mean) / scale
+			}
+		case s.WithMean:
+			for i, x := range src {
+				dst[i] = x - mean
+			}
+		case s.WithStd:
+			for i, x := range src {
+				dst[i] = x / scale
+			}
+		default:
+			copy(dst, src)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package table
+
+import (
+	"math"
+	"strconv"
+	"unsafe"
+)
+
+// parseNumber parses a numeric cell after trimming spaces and tabs: NaN for
+// a missing value (see isNA), ok false for text that is not a number.
+//
+// The value is exactly strconv.ParseFloat's: plain decimals with at most 19
+// significant digits go through an exact fast path (below); everything else
+// through strconv. Out-of-range values give ±Inf (and underflow 0), as
+// pandas does.
+func parseNumber(cell []byte) (v float64, ok bool) {
+	cell = trimSpace(cell)
+	if v, ok := parseSimple(cell); ok {
+		return v, true
+	}
+	if isNA(cell) {
+		return math.NaN(), true
+	}
+	// strconv.ParseFloat does not retain its argument (its errors copy
+	// it), so the bytes need not be copied into a string.
+	v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(cell), len(cell)), 64)
+	if err == nil {
+		return v, true
+	}
+	if ne, isNum := err.(*strconv.NumError); isNum && ne.Err == strconv.ErrRange {
+		return v, true
+	}
+	return 0, false
+}
+
+// pow10 holds the powers of ten that are exact in float64.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseSimple parses [+-]digits[.digits] when the result is exact: the
+// digits, read as an integer m, satisfy m <= 2^53 and there are at most 22
+// of them after the point, so m and 10^k are exact float64 values and one
+// IEEE division m / 10^k rounds correctly (Clinger's fast path, the one
+// strconv itself takes for such input). ok is false for any other text,
+// which the caller hands to strconv.ParseFloat.
+func parseSimple(b []byte) (v float64, ok bool) {
+	i, neg := 0, false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		i++
+	}
+	var m uint64
+	digits, frac, dot := 0, 0, false
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c == '.' && !dot {
+			dot = true
+			continue
+		}
+		d := c - '0'
+		if d > 9 || digits == 19 {
+			return 0, false
+		}
+		m = m*10 + uint64(d)
+		digits++
+		if dot {
+			frac++
+		}
+	}
+	if digits == 0 || m > 1<<53 || frac >= len(pow10) {
+		return 0, false
+	}
+	v = float64(m) / pow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// isNA reports whether a cell is missing: empty or one of pandas'
+// default NA strings (pandas._libs.parsers.STR_NA_VALUES).
+func isNA(b []byte) bool {
+	if len(b) > 9 {
+		return false
+	}
+	return isNAString(string(b))
+}
+
+// isNAString is isNA for a string.
+func isNAString(s string) bool {
+	switch s {
+	case "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+		"1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None",
+		"n/a", "nan", "null":
+		return true
+	}
+	return false
+}
+
+// trimSpace trims ASCII spaces and tabs.
+func trimSpace(b []byte) []byte {
+	if len(b) == 0 || (b[0] > ' ' && b[len(b)-1] > ' ') {
+		return b
+	}
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
