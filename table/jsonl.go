@@ -1,0 +1,858 @@
+package table
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// ErrJSONLSyntax is wrapped by the errors a JSONL reader returns for input
+// that is not one flat JSON object per line: malformed JSON, nested values,
+// duplicate keys, keys the first row does not have.
+var ErrJSONLSyntax = errors.New("jsonl syntax error")
+
+// jsonlHint is the hint of a JSONL syntax error.
+const jsonlHint = "each line must hold one flat JSON object"
+
+// JSONLOptions configures a JSONL reader. The zero value is ready to use.
+type JSONLOptions struct {
+	// BatchRows is the number of rows per batch (0 means DefaultBatchRows).
+	BatchRows int
+}
+
+// JSONLReader reads a JSON Lines file as batches of columns. It implements
+// Reader.
+//
+// The input holds one JSON object per line (a line ends in LF or CRLF;
+// blank lines are skipped but counted in line numbers; a leading UTF-8 byte
+// order mark is skipped). The header is the keys of the first object, in
+// the order they appear in its text. Later objects may list those keys in
+// any order and may omit some (the value is then missing), but every key
+// must be one of the first object's, and no object may repeat a key.
+// Values must be scalars; a nested object or array is an error naming the
+// line and key.
+//
+// A value becomes a cell as follows:
+//
+//	JSON value      Numeric column                 String column
+//	null / absent   NaN (missing)                  missing
+//	number          strconv.ParseFloat of its text its text, as written
+//	string          parsed like a CSV cell (*)     the text
+//	true / false    1 / 0                          "true" / "false"
+//
+// (*) spaces and tabs are trimmed, pandas' NA strings ("NA", "null", "",
+// ...) are missing, "Infinity" and "-Infinity" give ±Inf, and other text is
+// a *ParseError naming the file, line and column. A number beyond the
+// float64 range gives ±Inf. Strings are decoded as encoding/json does:
+// escapes are resolved, and invalid UTF-8 and unpaired surrogate escapes
+// become U+FFFD, so String cells are always valid UTF-8.
+//
+// The reader scans each line with a small hand-written scanner (no
+// reflection, no per-value allocation), reuses its buffers across batches
+// and lets repeated values of a string column share one string.
+type JSONLReader struct {
+	name      string
+	src       io.Reader
+	closer    io.Closer
+	batchRows int
+
+	header    []string
+	index     map[string]int
+	proj      []jsonlProjection
+	projected bool
+	started   bool
+	done      bool
+
+	// buf[pos:end] is the unread input; eof means src has no more.
+	block    int
+	buf      []byte
+	pos, end int
+	eof      bool
+	line     int64 // line number of buf[pos]
+	rows     int64 // data rows delivered so far
+
+	// The object being converted: its line number, its text, its key/value
+	// pairs in text order (unescaped strings live in arena) and, per header
+	// column, its value.
+	lineNo int64
+	text   []byte
+	arena  []byte
+	pairs  []jsonlPair
+	slots  []jsonlValue
+
+	batch Batch
+	err   error
+}
+
+// jsonlProjection is one requested column.
+type jsonlProjection struct {
+	field  int // index in the header
+	kind   Kind
+	intern map[string]string // String columns: repeated values share storage
+	null   []bool            // String columns: mask buffer reused across batches
+	nulls  bool              // the current batch has a missing value
+}
+
+// Kinds of JSON values; valueAbsent marks a key the object does not have.
+const (
+	valueAbsent uint8 = iota
+	valueNull
+	valueFalse
+	valueTrue
+	valueNumber
+	valueString
+)
+
+// jsonlText locates text of the current object: text[lo:hi], or
+// arena[lo:hi] when inArena.
+type jsonlText struct {
+	lo, hi  int32
+	inArena bool
+}
+
+// jsonlValue is one value of the current object; text is set for numbers
+// (the literal) and strings (the decoded text).
+type jsonlValue struct {
+	kind uint8
+	text jsonlText
+}
+
+// jsonlPair is one key and its value.
+type jsonlPair struct {
+	key jsonlText
+	val jsonlValue
+}
+
+// OpenJSONL opens the JSON Lines file at path ("-" reads standard input)
+// and reads its first object's keys as the header.
+func OpenJSONL(path string, opts JSONLOptions) (*JSONLReader, error) {
+	if path == "-" {
+		return NewJSONLReader(os.Stdin, "stdin", opts)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := NewJSONLReader(f, path, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closer = f
+	return r, nil
+}
+
+// NewJSONLReader returns a reader of the JSON Lines text in src and reads
+// its first object's keys as the header. name identifies the source in
+// error messages. Close does not close src. An input without any object is
+// an error wrapping ErrNoHeader.
+func NewJSONLReader(src io.Reader, name string, opts JSONLOptions) (*JSONLReader, error) {
+	return newJSONLReader(src, name, opts, blockSize)
+}
+
+// newJSONLReader is NewJSONLReader with a given block size (tests use tiny
+// blocks to make lines straddle refills).
+func newJSONLReader(src io.Reader, name string, opts JSONLOptions, block int) (*JSONLReader, error) {
+	block = max(block, 4) // room for a byte order mark
+	r := &JSONLReader{
+		name:      name,
+		src:       src,
+		batchRows: opts.BatchRows,
+		block:     block,
+		buf:       make([]byte, min(block, firstBlock)),
+		line:      1,
+	}
+	if r.batchRows <= 0 {
+		r.batchRows = DefaultBatchRows
+	}
+	if err := r.fill(); err != nil {
+		return nil, err
+	}
+	if bytes.HasPrefix(r.buf[:r.end], []byte("\xEF\xBB\xBF")) {
+		r.pos = 3
+	}
+	if err := r.readHeader(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// readHeader takes the header from the first object's keys, leaving the
+// object unread: it is also the first data row.
+func (r *JSONLReader) readHeader() error {
+	for {
+		start, line := r.pos, r.line
+		ok, err := r.nextLine()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%s: %w (no JSON object to take the column names from)", r.name, ErrNoHeader)
+		}
+		if isBlankJSON(r.text) {
+			continue
+		}
+		if err := r.scanObject(); err != nil {
+			return err
+		}
+		r.header = make([]string, len(r.pairs))
+		r.index = make(map[string]int, len(r.pairs))
+		for i, p := range r.pairs {
+			name := string(r.bytesOf(p.key))
+			if _, dup := r.index[name]; dup {
+				return r.keyError(name, "duplicate key", "give each key once")
+			}
+			r.header[i] = name
+			r.index[name] = i
+		}
+		r.slots = make([]jsonlValue, len(r.header))
+		r.pos, r.line = start, line
+		return nil
+	}
+}
+
+// Header returns the first object's keys in text order.
+func (r *JSONLReader) Header() []string {
+	return append([]string(nil), r.header...)
+}
+
+// Project selects the columns batches hold, in order, and their kinds
+// (Numeric or String). It must be called before the first Next; without
+// it every column is read as String. The error for absent columns names
+// them, the file and the header's columns.
+func (r *JSONLReader) Project(fields []Field) error {
+	if r.started {
+		return fmt.Errorf("%s: project: called after reading started", r.name)
+	}
+	var missing []string
+	proj := make([]jsonlProjection, len(fields))
+	for i, f := range fields {
+		j, ok := r.index[f.Name]
+		if !ok {
+			missing = append(missing, strconv.Quote(f.Name))
+			continue
+		}
+		if f.Kind != Numeric && f.Kind != String {
+			return fmt.Errorf("%s: project: column %q has kind %s; want numeric or categorical", r.name, f.Name, f.Kind)
+		}
+		proj[i] = jsonlProjection{field: j, kind: f.Kind}
+		if f.Kind == String {
+			proj[i].intern = make(map[string]string)
+		}
+	}
+	if len(missing) > 0 {
+		what := "column " + missing[0] + " is"
+		if len(missing) > 1 {
+			what = "columns " + strings.Join(missing, ", ") + " are"
+		}
+		return fmt.Errorf("%s: %s not in the header (the first row's keys); the header has: %s", r.name, what, headerList(r.header))
+	}
+	r.proj = proj
+	r.batch.Cols = NewColumns(fields)
+	r.projected = true
+	return nil
+}
+
+// Next reads the next batch of up to BatchRows rows. It returns false at
+// the end of the input or on error (see Err).
+func (r *JSONLReader) Next() bool {
+	if r.err != nil || r.done {
+		return false
+	}
+	if !r.projected {
+		fields := make([]Field, len(r.header))
+		for i, h := range r.header {
+			fields[i] = Field{Name: h, Kind: String}
+		}
+		if err := r.Project(fields); err != nil {
+			r.err = err
+			return false
+		}
+	}
+	r.started = true
+	r.startBatch()
+	n := 0
+	for n < r.batchRows {
+		ok, err := r.nextLine()
+		if err != nil {
+			r.err = err
+			return false
+		}
+		if !ok {
+			break
+		}
+		if isBlankJSON(r.text) {
+			continue
+		}
+		if err := r.readRow(); err != nil {
+			r.err = err
+			return false
+		}
+		n++
+	}
+	r.finishBatch(n)
+	if n == 0 {
+		r.done = true
+		return false
+	}
+	r.rows += int64(n)
+	return true
+}
+
+// nextLine sets text to the next line (without its LF) and lineNo to its
+// number, consuming it. It returns false at the end of the input.
+func (r *JSONLReader) nextLine() (bool, error) {
+	for {
+		data := r.buf[r.pos:r.end]
+		if k := bytes.IndexByte(data, '\n'); k >= 0 {
+			r.text = data[:k]
+			r.pos += k + 1
+			break
+		}
+		if r.eof {
+			if len(data) == 0 {
+				return false, nil
+			}
+			r.text = data
+			r.pos = r.end
+			break
+		}
+		if err := r.fill(); err != nil {
+			return false, err
+		}
+	}
+	r.lineNo = r.line
+	r.line++
+	return true, nil
+}
+
+// fill moves the unread input to the front of the buffer and reads more,
+// growing the buffer when one line fills it.
+func (r *JSONLReader) fill() error {
+	if r.eof {
+		return nil
+	}
+	if r.pos > 0 {
+		r.end = copy(r.buf, r.buf[r.pos:r.end])
+		r.pos = 0
+	}
+	if r.end == len(r.buf) {
+		if len(r.buf) >= maxRowBytes {
+			return &ParseError{File: r.name, Line: r.line,
+				Err:  fmt.Errorf("%w: line longer than %d bytes", ErrJSONLSyntax, maxRowBytes),
+				Hint: jsonlHint}
+		}
+		r.buf = append(r.buf, make([]byte, len(r.buf))...)
+	} else if len(r.buf) < r.block {
+		r.buf = append(r.buf, make([]byte, min(len(r.buf), r.block-len(r.buf)))...)
+	}
+	n, err := io.ReadFull(r.src, r.buf[r.end:])
+	r.end += n
+	switch err {
+	case nil:
+	case io.EOF, io.ErrUnexpectedEOF:
+		r.eof = true
+	default:
+		return fmt.Errorf("%s: read: %w", r.name, err)
+	}
+	return nil
+}
+
+// isBlankJSON reports whether a line holds only JSON whitespace.
+func isBlankJSON(line []byte) bool {
+	return skipSpace(line, 0) == len(line)
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace (a line holds no LF).
+func skipSpace(line []byte, i int) int {
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// readRow scans the current line's object, matches its keys to the header
+// and appends its values to the batch.
+func (r *JSONLReader) readRow() error {
+	if err := r.scanObject(); err != nil {
+		return err
+	}
+	for i := range r.slots {
+		r.slots[i].kind = valueAbsent
+	}
+	for k := range r.pairs {
+		p := &r.pairs[k]
+		key := r.bytesOf(p.key)
+		// Rows usually list the keys in the header's order.
+		j := k
+		if j >= len(r.header) || string(key) != r.header[j] {
+			var ok bool
+			if j, ok = r.index[string(key)]; !ok {
+				return r.keyError(string(key), "key is not in the first row",
+					"all rows must use the first row's keys; add the key to the first row (with null if it has no value there)")
+			}
+		}
+		if r.slots[j].kind != valueAbsent {
+			return r.keyError(string(key), "duplicate key", "give each key once")
+		}
+		r.slots[j] = p.val
+	}
+	b := &r.batch
+	for j := range r.proj {
+		p := &r.proj[j]
+		c := &b.Cols[j]
+		v := &r.slots[p.field]
+		if p.kind == Numeric {
+			x, ok := r.number(v)
+			if !ok {
+				return r.valueError(c.Name, r.bytesOf(v.text))
+			}
+			c.Num = append(c.Num, x)
+			continue
+		}
+		s, null := r.str(v, p)
+		c.Str = append(c.Str, s)
+		p.null = append(p.null, null)
+		p.nulls = p.nulls || null
+	}
+	b.Lines = append(b.Lines, r.lineNo)
+	return nil
+}
+
+// number converts a value for a Numeric column; ok is false for a string
+// that is not a number.
+func (r *JSONLReader) number(v *jsonlValue) (float64, bool) {
+	switch v.kind {
+	case valueNumber:
+		return parseJSONNumber(r.bytesOf(v.text)), true
+	case valueString:
+		return parseNumber(r.bytesOf(v.text))
+	case valueTrue:
+		return 1, true
+	case valueFalse:
+		return 0, true
+	default:
+		return math.NaN(), true
+	}
+}
+
+// parseJSONNumber parses a literal the scanner has checked against the
+// JSON number grammar: exactly strconv.ParseFloat's value, ±Inf beyond the
+// float64 range.
+func parseJSONNumber(b []byte) float64 {
+	if v, ok := parseSimple(b); ok {
+		return v
+	}
+	// strconv.ParseFloat does not retain its argument.
+	v, _ := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
+	return v
+}
+
+// str converts a value for a String column, interning it; null reports a
+// missing value.
+func (r *JSONLReader) str(v *jsonlValue, p *jsonlProjection) (s string, null bool) {
+	switch v.kind {
+	case valueNumber, valueString:
+	case valueTrue:
+		return "true", false
+	case valueFalse:
+		return "false", false
+	default:
+		return "", true
+	}
+	b := r.bytesOf(v.text)
+	if s, ok := p.intern[string(b)]; ok {
+		return s, false
+	}
+	s = string(b)
+	if len(p.intern) < maxIntern && len(s) <= maxInternLen {
+		p.intern[s] = s
+	}
+	return s, false
+}
+
+// bytesOf returns the text t locates.
+func (r *JSONLReader) bytesOf(t jsonlText) []byte {
+	if t.inArena {
+		return r.arena[t.lo:t.hi]
+	}
+	return r.text[t.lo:t.hi]
+}
+
+// startBatch empties the batch's buffers, keeping their storage.
+func (r *JSONLReader) startBatch() {
+	b := &r.batch
+	b.Start = r.rows
+	b.Lines = b.Lines[:0]
+	for j := range r.proj {
+		c, p := &b.Cols[j], &r.proj[j]
+		c.Num, c.Str = c.Num[:0], c.Str[:0]
+		p.null, p.nulls = p.null[:0], false
+	}
+}
+
+// finishBatch sets the batch's row count and null masks.
+func (r *JSONLReader) finishBatch(n int) {
+	b := &r.batch
+	b.Rows = n
+	for j := range r.proj {
+		c, p := &b.Cols[j], &r.proj[j]
+		c.Null = nil
+		if p.kind == String && p.nulls {
+			c.Null = p.null
+		}
+	}
+}
+
+// Batch returns the current batch; its buffers are reused by Next.
+func (r *JSONLReader) Batch() *Batch { return &r.batch }
+
+// Err returns the first error met, if any.
+func (r *JSONLReader) Err() error { return r.err }
+
+// Close closes the file OpenJSONL opened; it does not close a reader passed
+// to NewJSONLReader.
+func (r *JSONLReader) Close() error {
+	r.done = true
+	if r.closer == nil {
+		return nil
+	}
+	c := r.closer
+	r.closer = nil
+	return c.Close()
+}
+
+// scanObject parses the current line as one flat JSON object into pairs,
+// checking it against the JSON grammar (RFC 8259).
+func (r *JSONLReader) scanObject() error {
+	line := r.text
+	r.pairs, r.arena = r.pairs[:0], r.arena[:0]
+	i := skipSpace(line, 0)
+	if i == len(line) || line[i] != '{' {
+		return r.syntaxError(i, "expected a JSON object, found %s", describe(line, i))
+	}
+	i = skipSpace(line, i+1)
+	if i < len(line) && line[i] == '}' {
+		return r.endObject(i + 1)
+	}
+	for {
+		if i == len(line) || line[i] != '"' {
+			return r.syntaxError(i, "expected a key string, found %s", describe(line, i))
+		}
+		var p jsonlPair
+		var err error
+		if i, p.key, err = r.scanString(i + 1); err != nil {
+			return err
+		}
+		i = skipSpace(line, i)
+		if i == len(line) || line[i] != ':' {
+			return r.syntaxError(i, "expected ':' after key %q, found %s", r.bytesOf(p.key), describe(line, i))
+		}
+		i = skipSpace(line, i+1)
+		if i, err = r.scanValue(i, &p); err != nil {
+			return err
+		}
+		r.pairs = append(r.pairs, p)
+		i = skipSpace(line, i)
+		if i < len(line) && line[i] == ',' {
+			i = skipSpace(line, i+1)
+			continue
+		}
+		if i < len(line) && line[i] == '}' {
+			return r.endObject(i + 1)
+		}
+		return r.syntaxError(i, "expected ',' or '}' after the value of key %q, found %s", r.bytesOf(p.key), describe(line, i))
+	}
+}
+
+// endObject checks that only whitespace follows the object's closing brace
+// at text[i-1].
+func (r *JSONLReader) endObject(i int) error {
+	if i = skipSpace(r.text, i); i < len(r.text) {
+		return r.syntaxError(i, "unexpected %s after the object", describe(r.text, i))
+	}
+	return nil
+}
+
+// scanValue scans the value of pair p at text[i], returning the index just
+// past it.
+func (r *JSONLReader) scanValue(i int, p *jsonlPair) (int, error) {
+	line := r.text
+	if i == len(line) {
+		return i, r.syntaxError(i, "expected a value for key %q, found the end of the line", r.bytesOf(p.key))
+	}
+	switch c := line[i]; {
+	case c == '"':
+		p.val.kind = valueString
+		return r.scanStringValue(i+1, &p.val.text)
+	case c == '-' || c >= '0' && c <= '9':
+		end := scanNumber(line, i)
+		if end < 0 || end < len(line) && isNumberByte(line[end]) {
+			tail := i
+			for tail < len(line) && isNumberByte(line[tail]) {
+				tail++
+			}
+			return i, r.syntaxError(i, "invalid number %q for key %q", line[i:tail], r.bytesOf(p.key))
+		}
+		p.val = jsonlValue{kind: valueNumber, text: jsonlText{lo: int32(i), hi: int32(end)}}
+		return end, nil
+	case c == 't' && bytes.HasPrefix(line[i:], []byte("true")):
+		p.val.kind = valueTrue
+		return i + 4, nil
+	case c == 'f' && bytes.HasPrefix(line[i:], []byte("false")):
+		p.val.kind = valueFalse
+		return i + 5, nil
+	case c == 'n' && bytes.HasPrefix(line[i:], []byte("null")):
+		p.val.kind = valueNull
+		return i + 4, nil
+	case c == '{' || c == '[':
+		what := "an object"
+		if c == '[' {
+			what = "an array"
+		}
+		return i, &ParseError{File: r.name, Line: r.lineNo, Column: string(r.bytesOf(p.key)),
+			Err:  fmt.Errorf("%w: value is %s; only strings, numbers, booleans and null are supported", ErrJSONLSyntax, what),
+			Hint: "flatten nested values into keys of their own, or encode them as strings"}
+	default:
+		return i, r.syntaxError(i, "expected a value for key %q, found %s", r.bytesOf(p.key), describe(line, i))
+	}
+}
+
+// scanStringValue is scanString storing the text in *t.
+func (r *JSONLReader) scanStringValue(i int, t *jsonlText) (int, error) {
+	i, s, err := r.scanString(i)
+	*t = s
+	return i, err
+}
+
+// isNumberByte reports whether c can continue a number-like run of text;
+// used to reject "01", "1.", "1e", "2x" as one bad number.
+func isNumberByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '+' || c == '-'
+}
+
+// scanNumber returns the index just past the JSON number at line[i], or -1
+// if the text there does not match the grammar
+//
+//	-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+func scanNumber(line []byte, i int) int {
+	if line[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(line) && line[i] == '0':
+		i++
+	case i < len(line) && line[i] >= '1' && line[i] <= '9':
+		i = skipDigits(line, i+1)
+	default:
+		return -1
+	}
+	if i < len(line) && line[i] == '.' {
+		j := skipDigits(line, i+1)
+		if j == i+1 {
+			return -1
+		}
+		i = j
+	}
+	if i < len(line) && (line[i] == 'e' || line[i] == 'E') {
+		i++
+		if i < len(line) && (line[i] == '+' || line[i] == '-') {
+			i++
+		}
+		j := skipDigits(line, i)
+		if j == i {
+			return -1
+		}
+		i = j
+	}
+	return i
+}
+
+func skipDigits(line []byte, i int) int {
+	for i < len(line) && line[i] >= '0' && line[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// scanString scans the string whose opening quote is at text[i-1] and
+// returns the index just past its closing quote and where its decoded text
+// lies: in text when it needs no decoding, else in arena.
+//
+// Decoding matches encoding/json: the escapes \" \\ \/ \b \f \n \r \t and
+// \uXXXX (a surrogate pair gives one code point; an unpaired surrogate gives
+// U+FFFD), invalid UTF-8 bytes become U+FFFD, and control characters must
+// be escaped.
+func (r *JSONLReader) scanString(i int) (int, jsonlText, error) {
+	line := r.text
+	start := i
+	// Fast path: printable ASCII and valid UTF-8 need no copy.
+	for i < len(line) {
+		c := line[i]
+		if c == '"' {
+			return i + 1, jsonlText{lo: int32(start), hi: int32(i)}, nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		ch, size := utf8.DecodeRune(line[i:])
+		if ch == utf8.RuneError && size == 1 {
+			break
+		}
+		i += size
+	}
+	lo := len(r.arena)
+	r.arena = append(r.arena, line[start:i]...)
+	for i < len(line) {
+		c := line[i]
+		switch {
+		case c == '"':
+			return i + 1, jsonlText{lo: int32(lo), hi: int32(len(r.arena)), inArena: true}, nil
+		case c < 0x20:
+			return i, jsonlText{}, r.syntaxError(i, "control character %q in a string; escape it", c)
+		case c == '\\':
+			var err error
+			if i, err = r.unescape(i); err != nil {
+				return i, jsonlText{}, err
+			}
+		case c < utf8.RuneSelf:
+			r.arena = append(r.arena, c)
+			i++
+		default:
+			ch, size := utf8.DecodeRune(line[i:])
+			if ch == utf8.RuneError && size == 1 {
+				r.arena = utf8.AppendRune(r.arena, utf8.RuneError)
+			} else {
+				r.arena = append(r.arena, line[i:i+size]...)
+			}
+			i += size
+		}
+	}
+	return i, jsonlText{}, r.syntaxError(start-1, "string never closed before the end of the line")
+}
+
+// unescape decodes the escape sequence at text[i] into arena and returns
+// the index just past it.
+func (r *JSONLReader) unescape(i int) (int, error) {
+	line := r.text
+	if i+1 == len(line) {
+		return i, r.syntaxError(i, "string never closed before the end of the line")
+	}
+	var c byte
+	switch line[i+1] {
+	case '"', '\\', '/':
+		c = line[i+1]
+	case 'b':
+		c = '\b'
+	case 'f':
+		c = '\f'
+	case 'n':
+		c = '\n'
+	case 'r':
+		c = '\r'
+	case 't':
+		c = '\t'
+	case 'u':
+		ch, ok := hex4(line, i+2)
+		if !ok {
+			return i, r.syntaxError(i, "invalid escape %q; \\u needs four hex digits", escapeText(line, i))
+		}
+		i += 6
+		if utf16.IsSurrogate(ch) {
+			lo, ok := rune(-1), false
+			if i+1 < len(line) && line[i] == '\\' && line[i+1] == 'u' {
+				lo, ok = hex4(line, i+2)
+			}
+			if d := utf16.DecodeRune(ch, lo); ok && d != utf8.RuneError {
+				ch = d
+				i += 6
+			} else {
+				ch = utf8.RuneError
+			}
+		}
+		r.arena = utf8.AppendRune(r.arena, ch)
+		return i, nil
+	default:
+		return i, r.syntaxError(i, "invalid escape %q in a string", escapeText(line, i))
+	}
+	r.arena = append(r.arena, c)
+	return i + 2, nil
+}
+
+// escapeText returns the escape sequence at line[i] for an error message.
+func escapeText(line []byte, i int) []byte {
+	end := i + 2
+	if line[i+1] == 'u' {
+		end = i + 6
+	}
+	return line[i:min(end, len(line))]
+}
+
+// hex4 decodes the four hex digits at line[i:].
+func hex4(line []byte, i int) (rune, bool) {
+	if i+4 > len(line) {
+		return 0, false
+	}
+	var v rune
+	for _, c := range line[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | rune(c)
+	}
+	return v, true
+}
+
+// describe names the byte at line[i] for an error message.
+func describe(line []byte, i int) string {
+	if i >= len(line) {
+		return "the end of the line"
+	}
+	ch, _ := utf8.DecodeRune(line[i:])
+	return strconv.QuoteRune(ch)
+}
+
+// syntaxError returns a *ParseError for malformed JSON at byte i of the
+// current line.
+func (r *JSONLReader) syntaxError(i int, format string, args ...any) error {
+	return &ParseError{File: r.name, Line: r.lineNo,
+		Err:  fmt.Errorf("%w: %s (byte %d of the line)", ErrJSONLSyntax, fmt.Sprintf(format, args...), i+1),
+		Hint: jsonlHint}
+}
+
+// keyError returns a *ParseError about a key of the current line.
+func (r *JSONLReader) keyError(key, msg, hint string) error {
+	return &ParseError{File: r.name, Line: r.lineNo, Column: key,
+		Err: fmt.Errorf("%w: %s", ErrJSONLSyntax, msg), Hint: hint}
+}
+
+// valueError returns the *ParseError for a string that is not a number in
+// a Numeric column.
+func (r *JSONLReader) valueError(column string, text []byte) error {
+	if len(text) > maxQuoted {
+		text = append(text[:maxQuoted:maxQuoted], "..."...)
+	}
+	return &ParseError{File: r.name, Line: r.lineNo, Column: column,
+		Err:  fmt.Errorf("cannot parse %q as a number", text),
+		Hint: "declare the column `type: categorical` in the spec or fix the value"}
+}

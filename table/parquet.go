@@ -1,0 +1,418 @@
+package table
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// ErrCorrupt is wrapped by the errors a Parquet reader returns for a file
+// that is not Parquet or whose structure is damaged.
+var ErrCorrupt = errors.New("not a valid parquet file")
+
+// CellError locates a value that a row-addressed reader (Parquet) cannot
+// convert: the file, the 1-based data row and the column.
+type CellError struct {
+	File   string
+	Row    int64 // 1-based data row
+	Column string
+	Err    error
+	Hint   string // what the user can do about it, if anything
+}
+
+// Error formats the error as
+//
+//	data.parquet: row 17: column "age": cannot parse "abc" as a number; <hint>
+func (e *CellError) Error() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s: row %d: column %q: %v", e.File, e.Row, e.Column, e.Err)
+	if e.Hint != "" {
+		sb.WriteString("; ")
+		sb.WriteString(e.Hint)
+	}
+	return sb.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *CellError) Unwrap() error { return e.Err }
+
+// ParquetOptions configures a Parquet reader. The zero value is ready to use.
+type ParquetOptions struct {
+	// BatchRows is the largest number of rows in a batch (0 means
+	// DefaultBatchRows). A batch never spans two row groups.
+	BatchRows int
+	// Workers is the number of goroutines decoding a batch's columns
+	// concurrently (0 means 1). Results do not depend on it.
+	Workers int
+}
+
+// ParquetReader reads a Parquet file as batches of columns. It implements
+// Reader.
+//
+// The header is the file's top-level leaf columns in schema order; nested
+// (group) and repeated columns are left out of it, and projecting one is an
+// error naming it. Values convert as follows:
+//
+//	physical type                      Numeric projection      String projection
+//	BOOLEAN                            0 or 1                  "false", "true"
+//	INT32, INT64 (any int logical type, 1e6 exactly            "1000000"
+//	  date, time, timestamp: raw int)
+//	INT32, INT64 DECIMAL(scale s)      unscaled * 10^-s,       AppendFloat of it
+//	                                   correctly rounded
+//	FLOAT, DOUBLE                      the value, widened      AppendFloat text
+//	BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY   parsed as a CSV cell    the bytes as text
+//
+// A null (definition level below the column's maximum) is a missing value:
+// NaN in a Numeric column, Null in a String column. A Numeric projection of
+// a text column parses each value as the CSV reader parses a numeric cell
+// (spaces trimmed, pandas' NA strings are missing, others that are not
+// numbers are a *CellError naming the file, row and column). INT96 and
+// DECIMAL stored as bytes are refused at Project. Dictionary-encoded
+// columns are converted once per dictionary, not once per row.
+//
+// Row groups are read column by column, page by page: each page's values
+// are converted from the library's typed slices straight into the batch's
+// reused buffers. A file that is not Parquet or is damaged gives an error
+// wrapping ErrCorrupt and naming the file, never a panic.
+type ParquetReader struct {
+	name      string
+	file      *parquet.File
+	closer    io.Closer
+	batchRows int
+	workers   int
+
+	header  []string
+	leaves  map[string]*parquet.Column // flat top-level columns
+	nested  map[string]string          // other top-level columns: why they are refused
+	groups  []parquet.RowGroup
+	cols    []*parquetColumn
+	started bool
+	done    bool
+
+	group int   // index of the row group being read, -1 before the first
+	left  int64 // rows of the row group not yet delivered
+	rows  int64 // rows delivered so far
+
+	batch Batch
+	errs  []error // per projected column, reused
+	err   error
+}
+
+// OpenParquet opens the Parquet file at path and reads its schema.
+func OpenParquet(path string, opts ParquetOptions) (*ParquetReader, error) {
+	if path == "-" {
+		return nil, errors.New("stdin: parquet cannot be read from standard input; pass a file path")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r, err := NewParquetReader(f, st.Size(), path, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closer = f
+	return r, nil
+}
+
+// NewParquetReader returns a reader of the Parquet data of the given size in
+// src and reads its schema. name identifies the source in error messages.
+// Close does not close src.
+func NewParquetReader(src io.ReaderAt, size int64, name string, opts ParquetOptions) (r *ParquetReader, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("%s: %w: %v", name, ErrCorrupt, p)
+		}
+	}()
+	f, err := parquet.OpenFile(src, size,
+		parquet.SkipPageIndex(true),
+		parquet.SkipBloomFilters(true),
+		parquet.ReadBufferSize(parquetReadBuffer))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", name, ErrCorrupt, err)
+	}
+	r = &ParquetReader{
+		name:      name,
+		file:      f,
+		batchRows: opts.BatchRows,
+		workers:   max(opts.Workers, 1),
+		leaves:    make(map[string]*parquet.Column),
+		nested:    make(map[string]string),
+		groups:    f.RowGroups(),
+		group:     -1,
+	}
+	if r.batchRows <= 0 {
+		r.batchRows = DefaultBatchRows
+	}
+	var total int64
+	for _, g := range r.groups {
+		if g.NumRows() < 0 || len(g.ColumnChunks()) != len(f.Schema().Columns()) {
+			return nil, fmt.Errorf("%s: %w: row group with %d rows and %d column chunks (the schema has %d leaf columns)",
+				name, ErrCorrupt, g.NumRows(), len(g.ColumnChunks()), len(f.Schema().Columns()))
+		}
+		total += g.NumRows()
+	}
+	if total != f.NumRows() {
+		return nil, fmt.Errorf("%s: %w: the row groups hold %d rows, the footer says %d", name, ErrCorrupt, total, f.NumRows())
+	}
+	for _, c := range f.Root().Columns() {
+		name := c.Name()
+		if _, dup := r.leaves[name]; dup || r.nested[name] != "" {
+			return nil, fmt.Errorf("%s: duplicate column %q in the schema", r.name, name)
+		}
+		switch {
+		case !c.Leaf():
+			r.nested[name] = "a nested (group) column"
+		case c.Repeated():
+			r.nested[name] = "a repeated column"
+		default:
+			r.leaves[name] = c
+			r.header = append(r.header, name)
+		}
+	}
+	return r, nil
+}
+
+// parquetReadBuffer is the size of the buffer each column chunk's pages are
+// read through.
+const parquetReadBuffer = 256 << 10
+
+// Header returns the flat top-level column names in schema order.
+func (r *ParquetReader) Header() []string {
+	return append([]string(nil), r.header...)
+}
+
+// NumRows returns the number of rows in the file, from its footer.
+func (r *ParquetReader) NumRows() int64 { return r.file.NumRows() }
+
+// Project selects the columns batches hold, in order, and their kinds
+// (Numeric or String). It must be called before the first Next; without it
+// every header column is read in its natural kind (numbers and booleans
+// Numeric, byte arrays String). Absent columns are an error naming them
+// and listing the header; nested, repeated or unsupported columns are an
+// error naming them.
+func (r *ParquetReader) Project(fields []Field) error {
+	if r.started {
+		return fmt.Errorf("%s: project: called after reading started", r.name)
+	}
+	var missing []string
+	cols := make([]*parquetColumn, len(fields))
+	for i, f := range fields {
+		c, ok := r.leaves[f.Name]
+		if !ok {
+			if why := r.nested[f.Name]; why != "" {
+				return fmt.Errorf("%s: column %q is %s; normguard reads flat columns only: flatten it or leave it out of the spec", r.name, f.Name, why)
+			}
+			missing = append(missing, strconv.Quote(f.Name))
+			continue
+		}
+		if f.Kind != Numeric && f.Kind != String {
+			return fmt.Errorf("%s: project: column %q has kind %s; want numeric or categorical", r.name, f.Name, f.Kind)
+		}
+		pc, err := newParquetColumn(r.name, c, f)
+		if err != nil {
+			return err
+		}
+		cols[i] = pc
+	}
+	if len(missing) > 0 {
+		what := "column " + missing[0] + " is"
+		if len(missing) > 1 {
+			what = "columns " + strings.Join(missing, ", ") + " are"
+		}
+		return fmt.Errorf("%s: %s not in the file; its columns are: %s", r.name, what, headerList(r.header))
+	}
+	r.closePages()
+	r.cols = cols
+	r.batch.Cols = NewColumns(fields)
+	r.errs = make([]error, len(fields))
+	return nil
+}
+
+// naturalFields returns the header's columns in their natural kinds.
+func (r *ParquetReader) naturalFields() []Field {
+	fields := make([]Field, len(r.header))
+	for i, h := range r.header {
+		kind := Numeric
+		switch r.leaves[h].Type().Kind() {
+		case parquet.ByteArray, parquet.FixedLenByteArray:
+			kind = String
+		}
+		fields[i] = Field{Name: h, Kind: kind}
+	}
+	return fields
+}
+
+// Next reads the next batch of up to BatchRows rows of the current row
+// group. It returns false at the end of the file or on error (see Err).
+func (r *ParquetReader) Next() (ok bool) {
+	if r.err != nil || r.done {
+		return false
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			r.err = fmt.Errorf("%s: %w: %v", r.name, ErrCorrupt, p)
+			ok = false
+		}
+	}()
+	if r.cols == nil && !r.started {
+		if err := r.Project(r.naturalFields()); err != nil {
+			r.err = err
+			return false
+		}
+	}
+	r.started = true
+	for r.left == 0 {
+		if r.group+1 >= len(r.groups) {
+			r.done = true
+			r.closePages()
+			return false
+		}
+		r.group++
+		g := r.groups[r.group]
+		r.left = g.NumRows()
+		chunks := g.ColumnChunks()
+		for _, c := range r.cols {
+			c.startChunk(chunks[c.leaf], r.group, r.left)
+		}
+	}
+	n := int(min(int64(r.batchRows), r.left))
+	b := &r.batch
+	b.Start, b.Rows, b.Lines = r.rows, n, nil
+	if err := r.fill(n); err != nil {
+		r.err = err
+		return false
+	}
+	r.left -= int64(n)
+	r.rows += int64(n)
+	return true
+}
+
+// fill reads the next n rows of every projected column into the batch,
+// concurrently across columns when Workers > 1. On errors it reports the
+// one on the earliest row (errors not about a row first, then the earliest
+// projected column), so the error does not depend on the decoding order.
+func (r *ParquetReader) fill(n int) error {
+	clear(r.errs)
+	if r.workers > 1 && len(r.cols) > 1 && n >= minParallelRows {
+		// Columns are independent: each has its own pages, buffers and
+		// intern table; the file is only read through ReadAt.
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(r.workers, len(r.cols)) {
+			wg.Go(func() {
+				for j := int(next.Add(1) - 1); j < len(r.cols); j = int(next.Add(1) - 1) {
+					r.errs[j] = r.fillColumn(j, n)
+				}
+			})
+		}
+		wg.Wait()
+	} else {
+		for j := range r.cols {
+			r.errs[j] = r.fillColumn(j, n)
+		}
+	}
+	var first error
+	firstRow := int64(0)
+	for _, err := range r.errs {
+		if err == nil {
+			continue
+		}
+		row := int64(-1)
+		var ce *CellError
+		if errors.As(err, &ce) {
+			row = ce.Row
+		}
+		if first == nil || row < firstRow {
+			first, firstRow = err, row
+		}
+	}
+	return first
+}
+
+// fillColumn reads the next n rows of projected column j into the batch,
+// turning a library panic on damaged data into an error.
+func (r *ParquetReader) fillColumn(j, n int) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: column %q: %w: %v", r.name, r.cols[j].name, ErrCorrupt, p)
+		}
+	}()
+	c := &r.batch.Cols[j]
+	pc := r.cols[j]
+	if c.Kind == Numeric {
+		c.Num = growFloats(c.Num, n)
+		return pc.readNumeric(c.Num, r.rows)
+	}
+	c.Str = growStrings(c.Str, n)
+	pc.null = growBools(pc.null, n)
+	if err := pc.readString(c.Str, pc.null, r.rows); err != nil {
+		return err
+	}
+	c.Null = nil
+	if slices.Contains(pc.null, true) {
+		c.Null = pc.null
+	}
+	return nil
+}
+
+// Batch returns the current batch; its buffers are reused by Next.
+func (r *ParquetReader) Batch() *Batch { return &r.batch }
+
+// Err returns the first error met, if any.
+func (r *ParquetReader) Err() error { return r.err }
+
+// Close releases the pages being read and closes the file OpenParquet
+// opened; it does not close a source passed to NewParquetReader.
+func (r *ParquetReader) Close() error {
+	r.done = true
+	r.closePages()
+	if r.closer == nil {
+		return nil
+	}
+	c := r.closer
+	r.closer = nil
+	return c.Close()
+}
+
+func (r *ParquetReader) closePages() {
+	for _, c := range r.cols {
+		c.closePages()
+	}
+}
+
+// decimalScale returns the scale of a DECIMAL column, or -1 for another
+// type.
+func decimalScale(t parquet.Type) int32 {
+	if lt := t.LogicalType(); lt != nil {
+		if d, ok := lt.Value.(*format.DecimalType); ok {
+			return d.Scale
+		}
+	}
+	return -1
+}
+
+// isUnsigned reports whether an integer column holds unsigned values.
+func isUnsigned(t parquet.Type) bool {
+	if lt := t.LogicalType(); lt != nil {
+		if it, ok := lt.Value.(*format.IntType); ok {
+			return !it.IsSigned
+		}
+	}
+	return false
+}
