@@ -45,8 +45,18 @@ var ErrMissingColumn = errors.New("column not in the data")
 
 // Fit fits sp on every row of r and returns the artifact (not yet encoded).
 func Fit(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*artifact.Artifact, error) {
+	a, _, err := FitTransform(ctx, sp, r, opt)
+	return a, err
+}
+
+// FitTransform is Fit that also returns the training data transformed by
+// the fitted artifact (scikit-learn's fit_transform), as one batch in the
+// artifact's output schema. It reads the data once: the outputs are the
+// ones each chain computed while fitting, the same bits transform.Batch
+// gives for the same rows.
+func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*artifact.Artifact, *table.Batch, error) {
 	if err := sp.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	header := r.Header()
 	inHeader := make(map[string]bool, len(header))
@@ -70,7 +80,7 @@ func Fit(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*arti
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("fit %s: %w: the spec names %s; the data has %s", opt.Source, ErrMissingColumn,
+		return nil, nil, fmt.Errorf("fit %s: %w: the spec names %s; the data has %s", opt.Source, ErrMissingColumn,
 			quoteList(missing), quoteList(header))
 	}
 	var pass []string
@@ -83,14 +93,14 @@ func Fit(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*arti
 		}
 	}
 	if err := r.Project(fields); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cols, rows, err := readAll(ctx, r, fields, opt.Source)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if rows == 0 {
-		return nil, fmt.Errorf("fit %s: %w; fit needs at least one data row", opt.Source, ErrNoRows)
+		return nil, nil, fmt.Errorf("fit %s: %w; fit needs at least one data row", opt.Source, ErrNoRows)
 	}
 
 	// Types: declared, or inferred (numeric when every present value parses).
@@ -101,13 +111,13 @@ func Fit(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*arti
 	for _, g := range sp.Columns {
 		if g.Kind() == table.KindUnknown {
 			if err := inferGroup(g.Names, byName, opt.Source); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	for _, p := range pass {
 		if err := inferGroup([]string{p}, byName, opt.Source); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 
@@ -120,10 +130,11 @@ func Fit(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*arti
 	}
 	fc := &step.FitContext{ChunkSize: opt.ChunkSize, Workers: opt.Workers}
 	seenOut := map[string]string{}
+	var outCols []table.Column
 	for gi, g := range a.Spec.Columns {
 		path := fmt.Sprintf("columns[%d]", gi)
 		if err := spec.CheckKinds(&g, g.Kind(), path); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		group := artifact.Group{Columns: g.Names, Type: g.Type}
 		cur := make([]table.Column, len(g.Names))
@@ -132,22 +143,23 @@ func Fit(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*arti
 		}
 		for si, st := range g.Steps {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			fitted, err := st.Params.Fit(fc, cur)
 			if err != nil {
-				return nil, fmt.Errorf("fit %s: %s.steps[%d].%s: %w", opt.Source, path, si, st.Name, err)
+				return nil, nil, fmt.Errorf("fit %s: %s.steps[%d].%s: %w", opt.Source, path, si, st.Name, err)
 			}
 			group.Steps = append(group.Steps, step.FittedStep{Name: st.Name, Params: st.Params, Inputs: names(cur), Fitted: fitted})
-			next := table.NewColumns(fitted.Outputs())
-			if err := fitted.Transform(cur, next, rows); err != nil {
-				return nil, fmt.Errorf("fit %s: %s.steps[%d].%s: applying to the training data: %w", opt.Source, path, si, st.Name, err)
+			next, err := transform.ApplyStep(fitted, cur, rows, opt.Workers)
+			if err != nil {
+				return nil, nil, fmt.Errorf("fit %s: %s.steps[%d].%s: applying to the training data: %w", opt.Source, path, si, st.Name, err)
 			}
 			cur = next
 		}
+		outCols = append(outCols, cur...)
 		for _, c := range cur {
 			if prev, dup := seenOut[c.Name]; dup {
-				return nil, fmt.Errorf("fit %s: %s gives output column %q, which %s gives too; rename a column so output names are unique", opt.Source, path, c.Name, prev)
+				return nil, nil, fmt.Errorf("fit %s: %s gives output column %q, which %s gives too; rename a column so output names are unique", opt.Source, path, c.Name, prev)
 			}
 			seenOut[c.Name] = path
 			a.Outputs = append(a.Outputs, artifact.FieldOf(table.Field{Name: c.Name, Kind: c.Kind}))
@@ -156,17 +168,18 @@ func Fit(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*arti
 	}
 	for _, p := range pass {
 		if prev, dup := seenOut[p]; dup {
-			return nil, fmt.Errorf("fit %s: passthrough column %q clashes with an output of %s; rename it or name it in the spec", opt.Source, p, prev)
+			return nil, nil, fmt.Errorf("fit %s: passthrough column %q clashes with an output of %s; rename it or name it in the spec", opt.Source, p, prev)
 		}
 		c := byName[p]
 		a.Passthrough = append(a.Passthrough, p)
+		outCols = append(outCols, *c)
 		a.Outputs = append(a.Outputs, artifact.FieldOf(table.Field{Name: p, Kind: c.Kind}))
 	}
 	if a.Passthrough == nil {
 		a.Passthrough = []string{}
 	}
 	a.Training = artifact.Training{Rows: int64(rows), Fingerprint: Fingerprint(cols, rows)}
-	return a, nil
+	return a, &table.Batch{Cols: outCols, Rows: rows}, nil
 }
 
 // readAll reads every batch into whole columns, refusing infinite values.

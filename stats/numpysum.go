@@ -78,3 +78,23 @@ func NanShiftedSums(xs []float64, shift float64) (sum, sumSq float64) {
 	}
 	return sum, sumSq
 }
+
+// NanSum returns numpy's np.nansum(xs) (NaN counted as 0) in numpy's
+// blocked pairwise order, and the number of non-NaN values.
+func NanSum(xs []float64) (sum float64, n int) {
+	var d [npBlock]float64
+	for len(xs) > 0 {
+		k := min(len(xs), npBlock)
+		for i, x := range xs[:k] {
+			if x != x {
+				x = 0
+			} else {
+				n++
+			}
+			d[i] = x
+		}
+		sum += pairwise(d[:k])
+		xs = xs[k:]
+	}
+	return sum, n
+}

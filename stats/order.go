@@ -1,9 +1,6 @@
 package stats
 
-import (
-	"math"
-	"slices"
-)
+import "math"
 
 // SortedFinite returns a sorted copy of xs without its NaN values (±Inf are
 // kept, at the ends). The copy is a new slice; xs is not modified.
@@ -14,7 +11,7 @@ func SortedFinite(xs []float64) []float64 {
 			out = append(out, x)
 		}
 	}
-	slices.Sort(out)
+	SortFloats(out)
 	return out
 }
 

@@ -42,7 +42,7 @@ func (p *PowerTransformerParams) Validate() error {
 // Fit implements Params: it finds each column's lambda by maximum
 // likelihood and, with standardize, the mean and scale of the transformed
 // training data (see PowerTransformer).
-func (p *PowerTransformerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, error) {
+func (p *PowerTransformerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted, error) {
 	if err := requireRows("power_transformer", cols); err != nil {
 		return nil, err
 	}
@@ -57,8 +57,8 @@ func (p *PowerTransformerParams) Fit(_ *FitContext, cols []table.Column) (Fitted
 	if p.Standardize {
 		pt.Mean, pt.Scale = make(Floats, m), make(Floats, m)
 	}
-	var y []float64
-	for j := range cols {
+	if err := forEachColumn(ctx, len(cols), func(j int) error {
+		var y []float64
 		x := present(cols[j].Num) // in row order: numpy's sums depend on it
 		var lambda float64
 		if boxCox {
@@ -67,7 +67,7 @@ func (p *PowerTransformerParams) Fit(_ *FitContext, cols []table.Column) (Fitted
 				if len(x) == 0 {
 					msg = "no values to fit (the column is all missing)"
 				}
-				return nil, &ValueError{Step: "power_transformer", Column: cols[j].Name, Row: -1,
+				return &ValueError{Step: "power_transformer", Column: cols[j].Name, Row: -1,
 					Err: fmt.Errorf("%w: box-cox: %s", ErrBadValue, msg), Hint: "drop the column or use method yeo-johnson"}
 			}
 			lambda = boxCoxLambda(x)
@@ -83,6 +83,9 @@ func (p *PowerTransformerParams) Fit(_ *FitContext, cols []table.Column) (Fitted
 			mean, v, n := meanVar(y)
 			pt.Mean[j], pt.Scale[j] = mean, standardScale(v, mean, n)
 		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	return pt, nil
 }

@@ -72,7 +72,7 @@ func (p *QuantileTransformerParams) Validate() error {
 // Fit implements Params: it computes n_quantiles_ = min(n_quantiles, rows)
 // quantiles of each column at references_, ignoring NaN (see
 // QuantileTransformer).
-func (p *QuantileTransformerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, error) {
+func (p *QuantileTransformerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted, error) {
 	if err := requireRows("quantile_transformer", cols); err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (p *QuantileTransformerParams) Fit(_ *FitContext, cols []table.Column) (Fit
 		Quantiles:          make([]Floats, len(cols)),
 		Names:              names(cols),
 	}
-	for j := range cols {
+	if err := forEachColumn(ctx, len(cols), func(j int) error {
 		sorted := stats.SortedFinite(cols[j].Num)
 		qs := make(Floats, nq)
 		for i, r := range q.References {
@@ -98,6 +98,9 @@ func (p *QuantileTransformerParams) Fit(_ *FitContext, cols []table.Column) (Fit
 			}
 		}
 		q.Quantiles[j] = qs
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	return q, nil
 }

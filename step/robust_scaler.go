@@ -45,7 +45,7 @@ func (p *RobustScalerParams) Validate() error {
 // Fit implements Params: it computes each column's median and the spread
 // between the two percentiles of quantile_range, ignoring NaN (see
 // RobustScaler).
-func (p *RobustScalerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, error) {
+func (p *RobustScalerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted, error) {
 	if err := requireRows("robust_scaler", cols); err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (p *RobustScalerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, er
 	if p.UnitVariance {
 		adjust = stats.NormPPF(qMax/100) - stats.NormPPF(qMin/100)
 	}
-	for j := range cols {
+	if err := forEachColumn(ctx, len(cols), func(j int) error {
 		sorted := stats.SortedFinite(cols[j].Num)
 		if p.WithCentering {
 			s.Center[j] = stats.Median(sorted)
@@ -77,6 +77,9 @@ func (p *RobustScalerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, er
 			}
 			s.Scale[j] = spread
 		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -122,16 +122,18 @@ func (p *SimpleImputerParams) fitNumbers(ctx *FitContext, cols []table.Column) (
 	if p.KeepEmptyFeatures {
 		empty = 0
 	}
-	for j := range cols {
+	if err := forEachColumn(ctx, len(cols), func(j int) error {
 		c := &cols[j]
 		if err := rejectInfAllowNaN("simple_imputer", c); err != nil {
-			return nil, err
+			return err
 		}
 		var v float64
 		switch p.Strategy {
 		case "mean":
-			m := stats.MomentsOf(c.Num, ctx.Chunk(), ctx.NumWorkers())
-			v = m.Mean()
+			// np.ma.mean: the NaN-as-0 sum in numpy's order over the count,
+			// as scikit-learn computes it.
+			sum, n := stats.NanSum(c.Num)
+			v = sum / float64(n)
 		case "median":
 			v = stats.Median(stats.SortedFinite(c.Num))
 		case "most_frequent":
@@ -143,6 +145,9 @@ func (p *SimpleImputerParams) fitNumbers(ctx *FitContext, cols []table.Column) (
 			v = empty
 		}
 		stat[j] = v
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	return stat, nil
 }

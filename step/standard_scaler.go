@@ -31,7 +31,7 @@ func (p *StandardScalerParams) Validate() error { return nil }
 
 // Fit implements Params: it computes each column's mean and population
 // variance as scikit-learn does, ignoring NaN (see StandardScaler).
-func (p *StandardScalerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, error) {
+func (p *StandardScalerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted, error) {
 	if err := requireRows("standard_scaler", cols); err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func (p *StandardScalerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, 
 	if p.WithStd {
 		s.Var, s.Scale = make(Floats, m), make(Floats, m)
 	}
-	for j := range cols {
+	if err := forEachColumn(ctx, len(cols), func(j int) error {
 		mean, v, n := meanVar(cols[j].Num)
 		s.NSamplesSeen[j] = n
 		if s.Mean != nil {
@@ -58,6 +58,9 @@ func (p *StandardScalerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, 
 			s.Var[j] = v
 			s.Scale[j] = standardScale(v, mean, n)
 		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 )
 
 // writeBufferSize is the CSV writer's buffer size.
@@ -25,17 +27,27 @@ const writeBufferSize = 1 << 20
 // an empty or blank cell is written as "" so that the line is not skipped
 // as blank when read back.
 //
+// Write formats a batch's rows on up to GOMAXPROCS goroutines (contiguous
+// row ranges, so the text is the same for any count) and hands the text to
+// a background goroutine that writes it, so formatting the next batch
+// overlaps with the kernel's write of this one.
+//
 // A writer made by CreateCSV writes to a temporary file beside the
 // destination and renames it into place on Close; Abort removes it.
 type CSVWriter struct {
 	fields []Field
-	w      *bufio.Writer
 	file   *os.File // the temporary file, nil when writing to a plain io.Writer
 	path   string   // the destination of file
-	line   []byte
 	err    error
 	done   bool
+
+	queue chan []byte // formatted text, in order, for the writing goroutine
+	wdone chan error  // the writing goroutine's first error, sent when it exits
+	pool  sync.Pool   // *[]byte text buffers
 }
+
+// csvRowsPerPart is the least number of rows one formatting goroutine gets.
+const csvRowsPerPart = 4096
 
 // CreateCSV creates a CSV writer for the file at path ("-" writes standard
 // output, without atomicity) and writes the header.
@@ -56,29 +68,63 @@ func CreateCSV(path string, fields []Field) (*CSVWriter, error) {
 	return cw, nil
 }
 
-// NewCSVWriter returns a writer of CSV text to w and writes the header into
-// its buffer. Close flushes the buffer; it does not close w.
+// NewCSVWriter returns a writer of CSV text to w and queues the header.
+// Close flushes everything; it does not close w.
 func NewCSVWriter(w io.Writer, fields []Field) *CSVWriter {
 	cw := &CSVWriter{
 		fields: append([]Field(nil), fields...),
-		w:      bufio.NewWriterSize(w, writeBufferSize),
+		queue:  make(chan []byte, 4),
+		wdone:  make(chan error, 1),
 	}
+	go cw.drain(w)
 	single := len(fields) == 1
+	var line []byte
 	for i, f := range fields {
 		if i > 0 {
-			cw.line = append(cw.line, ',')
+			line = append(line, ',')
 		}
 		// A leading byte order mark would be stripped by a reader: quote it.
 		quote := i == 0 && strings.HasPrefix(f.Name, "\xEF\xBB\xBF")
-		cw.line = appendCell(cw.line, f.Name, single, quote)
+		line = appendCell(line, f.Name, single, quote)
 	}
-	cw.line = append(cw.line, '\n')
-	_, cw.err = cw.w.Write(cw.line)
+	cw.queue <- append(line, '\n')
 	return cw
 }
 
+// drain writes queued text to w in order until the queue closes, then
+// reports the first error. After an error it keeps draining (discarding)
+// so that Write never blocks forever.
+func (cw *CSVWriter) drain(w io.Writer) {
+	var err error
+	bw := bufio.NewWriterSize(w, writeBufferSize)
+	for text := range cw.queue {
+		if err == nil {
+			_, err = bw.Write(text)
+		}
+		cw.putBuf(text)
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	cw.wdone <- err
+}
+
+func (cw *CSVWriter) getBuf() []byte {
+	if p, ok := cw.pool.Get().(*[]byte); ok {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, 1<<20)
+}
+
+func (cw *CSVWriter) putBuf(b []byte) {
+	if cap(b) <= 64<<20 {
+		cw.pool.Put(&b)
+	}
+}
+
 // Write appends the batch's rows. Its columns must match the writer's
-// fields by name and kind, in order, and hold b.Rows rows each.
+// fields by name and kind, in order, and hold b.Rows rows each. The batch
+// may be reused as soon as Write returns.
 func (cw *CSVWriter) Write(b *Batch) error {
 	if cw.done {
 		return errors.New("csv write: writer already closed")
@@ -89,37 +135,56 @@ func (cw *CSVWriter) Write(b *Batch) error {
 	if err := cw.check(b); err != nil {
 		return err
 	}
+	parts := max(1, min(runtime.GOMAXPROCS(0), b.Rows/csvRowsPerPart))
+	texts := make([][]byte, parts)
+	var wg sync.WaitGroup
+	for p := 0; p < parts; p++ {
+		lo, hi := b.Rows*p/parts, b.Rows*(p+1)/parts
+		buf := cw.getBuf()
+		if parts == 1 {
+			texts[p] = appendRows(buf, b, lo, hi)
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			texts[p] = appendRows(buf, b, lo, hi)
+		}()
+	}
+	wg.Wait()
+	for _, t := range texts {
+		cw.queue <- t
+	}
+	return nil
+}
+
+// appendRows appends rows [lo, hi) of b as CSV lines to dst.
+func appendRows(dst []byte, b *Batch, lo, hi int) []byte {
 	single := len(b.Cols) == 1
-	for i := 0; i < b.Rows; i++ {
-		line := cw.line[:0]
+	for i := lo; i < hi; i++ {
 		for j := range b.Cols {
 			if j > 0 {
-				line = append(line, ',')
+				dst = append(dst, ',')
 			}
 			c := &b.Cols[j]
 			switch {
 			case c.Kind == Numeric:
-				n := len(line)
-				line = AppendFloat(line, c.Num[i])
-				if single && len(line) == n {
-					line = append(line, `""`...)
+				n := len(dst)
+				dst = AppendFloat(dst, c.Num[i])
+				if single && len(dst) == n {
+					dst = append(dst, `""`...)
 				}
 			case c.Null != nil && c.Null[i]:
 				if single {
-					line = append(line, `""`...)
+					dst = append(dst, `""`...)
 				}
 			default:
-				line = appendCell(line, c.Str[i], single, false)
+				dst = appendCell(dst, c.Str[i], single, false)
 			}
 		}
-		line = append(line, '\n')
-		cw.line = line
-		if _, err := cw.w.Write(line); err != nil {
-			cw.err = fmt.Errorf("csv write: %w", err)
-			return cw.err
-		}
+		dst = append(dst, '\n')
 	}
-	return nil
+	return dst
 }
 
 // check validates a batch against the writer's fields.
@@ -171,10 +236,9 @@ func (cw *CSVWriter) Close() error {
 		return nil
 	}
 	cw.done = true
-	if cw.err == nil {
-		if err := cw.w.Flush(); err != nil {
-			cw.err = fmt.Errorf("csv write: %w", err)
-		}
+	close(cw.queue)
+	if err := <-cw.wdone; err != nil && cw.err == nil {
+		cw.err = fmt.Errorf("csv write: %w", err)
 	}
 	if cw.file == nil {
 		return cw.err
@@ -216,6 +280,8 @@ func (cw *CSVWriter) Abort() error {
 		return nil
 	}
 	cw.done = true
+	close(cw.queue)
+	<-cw.wdone
 	if cw.file == nil {
 		return nil
 	}

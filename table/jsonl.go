@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -82,11 +83,12 @@ type JSONLReader struct {
 	// The object being converted: its line number, its text, its key/value
 	// pairs in text order (unescaped strings live in arena) and, per header
 	// column, its value.
-	lineNo int64
-	text   []byte
-	arena  []byte
-	pairs  []jsonlPair
-	slots  []jsonlValue
+	lineNo    int64
+	lineStart int // index of text in buf
+	text      []byte
+	arena     []byte
+	pairs     []jsonlPair
+	slots     []jsonlValue
 
 	batch Batch
 	err   error
@@ -119,10 +121,13 @@ type jsonlText struct {
 }
 
 // jsonlValue is one value of the current object; text is set for numbers
-// (the literal) and strings (the decoded text).
+// (the literal) and strings (the decoded text). A number's value is num
+// when exact, else strconv.ParseFloat of its text.
 type jsonlValue struct {
-	kind uint8
-	text jsonlText
+	kind  uint8
+	exact bool
+	text  jsonlText
+	num   float64
 }
 
 // jsonlPair is one key and its value.
@@ -189,7 +194,6 @@ func newJSONLReader(src io.Reader, name string, opts JSONLOptions, block int) (*
 // object unread: it is also the first data row.
 func (r *JSONLReader) readHeader() error {
 	for {
-		start, line := r.pos, r.line
 		ok, err := r.nextLine()
 		if err != nil {
 			return err
@@ -214,14 +218,14 @@ func (r *JSONLReader) readHeader() error {
 			r.index[name] = i
 		}
 		r.slots = make([]jsonlValue, len(r.header))
-		r.pos, r.line = start, line
+		r.pos, r.line = r.lineStart, r.lineNo
 		return nil
 	}
 }
 
 // Header returns the first object's keys in text order.
 func (r *JSONLReader) Header() []string {
-	return append([]string(nil), r.header...)
+	return slices.Clone(r.header)
 }
 
 // Project selects the columns batches hold, in order, and their kinds
@@ -312,6 +316,7 @@ func (r *JSONLReader) Next() bool {
 func (r *JSONLReader) nextLine() (bool, error) {
 	for {
 		data := r.buf[r.pos:r.end]
+		r.lineStart = r.pos
 		if k := bytes.IndexByte(data, '\n'); k >= 0 {
 			r.text = data[:k]
 			r.pos += k + 1
@@ -433,6 +438,9 @@ func (r *JSONLReader) readRow() error {
 func (r *JSONLReader) number(v *jsonlValue) (float64, bool) {
 	switch v.kind {
 	case valueNumber:
+		if v.exact {
+			return v.num, true
+		}
 		return parseJSONNumber(r.bytesOf(v.text)), true
 	case valueString:
 		return parseNumber(r.bytesOf(v.text))
@@ -446,12 +454,9 @@ func (r *JSONLReader) number(v *jsonlValue) (float64, bool) {
 }
 
 // parseJSONNumber parses a literal the scanner has checked against the
-// JSON number grammar: exactly strconv.ParseFloat's value, ±Inf beyond the
-// float64 range.
+// JSON number grammar: strconv.ParseFloat's value, ±Inf beyond the float64
+// range.
 func parseJSONNumber(b []byte) float64 {
-	if v, ok := parseSimple(b); ok {
-		return v
-	}
 	// strconv.ParseFloat does not retain its argument.
 	v, _ := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
 	return v
@@ -595,7 +600,7 @@ func (r *JSONLReader) scanValue(i int, p *jsonlPair) (int, error) {
 		p.val.kind = valueString
 		return r.scanStringValue(i+1, &p.val.text)
 	case c == '-' || c >= '0' && c <= '9':
-		end := scanNumber(line, i)
+		end, v, exact := scanNumber(line, i)
 		if end < 0 || end < len(line) && isNumberByte(line[end]) {
 			tail := i
 			for tail < len(line) && isNumberByte(line[tail]) {
@@ -603,7 +608,7 @@ func (r *JSONLReader) scanValue(i int, p *jsonlPair) (int, error) {
 			}
 			return i, r.syntaxError(i, "invalid number %q for key %q", line[i:tail], r.bytesOf(p.key))
 		}
-		p.val = jsonlValue{kind: valueNumber, text: jsonlText{lo: int32(i), hi: int32(end)}}
+		p.val = jsonlValue{kind: valueNumber, exact: exact, text: jsonlText{lo: int32(i), hi: int32(end)}, num: v}
 		return end, nil
 	case c == 't' && bytes.HasPrefix(line[i:], []byte("true")):
 		p.val.kind = valueTrue
@@ -640,48 +645,88 @@ func isNumberByte(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '+' || c == '-'
 }
 
-// scanNumber returns the index just past the JSON number at line[i], or -1
-// if the text there does not match the grammar
+// scanNumber checks the text at line[i] against the JSON number grammar
 //
 //	-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
-func scanNumber(line []byte, i int) int {
-	if line[i] == '-' {
+//
+// and returns the index just past the number, or -1 when the text does not
+// match. When the number is m * 10^e with an integer m <= 2^53 (at most 19
+// digits) and |e| <= 22, both m and 10^|e| are exact float64 values and one
+// IEEE multiplication or division rounds correctly (Clinger's fast path,
+// the one strconv.ParseFloat itself takes), so v is the value and exact is
+// true; otherwise the caller parses the text with strconv.ParseFloat.
+func scanNumber(line []byte, i int) (end int, v float64, exact bool) {
+	neg := line[i] == '-'
+	if neg {
 		i++
 	}
-	switch {
-	case i < len(line) && line[i] == '0':
+	var m uint64
+	digits, scale := 0, 0 // digits in m; m * 10^scale is the value so far
+	dropped := false      // digits beyond the 19th were not accumulated
+	if i < len(line) && line[i] == '0' {
 		i++
-	case i < len(line) && line[i] >= '1' && line[i] <= '9':
-		i = skipDigits(line, i+1)
-	default:
-		return -1
+	} else if i < len(line) && line[i]-'1' < 9 {
+		for ; i < len(line) && line[i]-'0' < 10; i++ {
+			if digits < 19 {
+				m = m*10 + uint64(line[i]-'0')
+				digits++
+			} else {
+				dropped = true
+			}
+		}
+	} else {
+		return -1, 0, false
 	}
 	if i < len(line) && line[i] == '.' {
-		j := skipDigits(line, i+1)
-		if j == i+1 {
-			return -1
+		i++
+		start := i
+		for ; i < len(line) && line[i]-'0' < 10; i++ {
+			if digits < 19 {
+				m = m*10 + uint64(line[i]-'0')
+				digits++
+				scale--
+			} else {
+				dropped = true
+			}
 		}
-		i = j
+		if i == start {
+			return -1, 0, false
+		}
 	}
 	if i < len(line) && (line[i] == 'e' || line[i] == 'E') {
 		i++
+		eneg := false
 		if i < len(line) && (line[i] == '+' || line[i] == '-') {
+			eneg = line[i] == '-'
 			i++
 		}
-		j := skipDigits(line, i)
-		if j == i {
-			return -1
+		start, e := i, 0
+		for ; i < len(line) && line[i]-'0' < 10; i++ {
+			if e < 10000 {
+				e = e*10 + int(line[i]-'0')
+			}
 		}
-		i = j
+		if i == start {
+			return -1, 0, false
+		}
+		if eneg {
+			e = -e
+		}
+		scale += e
 	}
-	return i
-}
-
-func skipDigits(line []byte, i int) int {
-	for i < len(line) && line[i] >= '0' && line[i] <= '9' {
-		i++
+	if dropped || m > 1<<53 || scale < -22 || scale > 22 {
+		return i, 0, false
 	}
-	return i
+	v = float64(m)
+	if scale < 0 {
+		v /= pow10[-scale]
+	} else {
+		v *= pow10[scale]
+	}
+	if neg {
+		v = -v
+	}
+	return i, v, true
 }
 
 // scanString scans the string whose opening quote is at text[i-1] and

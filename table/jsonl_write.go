@@ -39,7 +39,7 @@ type JSONLWriter struct {
 	fields []Field
 	keys   [][]byte // per field: `{"name":` for the first, `,"name":` after
 	w      *bufio.Writer
-	out    *tempFile // nil when writing to a plain io.Writer
+	out    *jsonlTemp // nil when writing to a plain io.Writer
 	line   []byte
 	err    error
 	done   bool
@@ -51,7 +51,7 @@ func CreateJSONL(path string, fields []Field) (*JSONLWriter, error) {
 	if path == "-" {
 		return NewJSONLWriter(os.Stdout, fields), nil
 	}
-	tf, err := createTemp(path)
+	tf, err := createJSONLTemp(path)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (jw *JSONLWriter) Write(b *Batch) error {
 	if jw.err != nil {
 		return jw.err
 	}
-	if err := checkBatch("jsonl write", jw.fields, b); err != nil {
+	if err := checkJSONLBatch("jsonl write", jw.fields, b); err != nil {
 		return err
 	}
 	for i := 0; i < b.Rows; i++ {
@@ -117,9 +117,9 @@ func (jw *JSONLWriter) Write(b *Batch) error {
 	return nil
 }
 
-// checkBatch validates a batch against a writer's fields; op prefixes the
+// checkJSONLBatch validates a batch against a writer's fields; op prefixes the
 // error.
-func checkBatch(op string, fields []Field, b *Batch) error {
+func checkJSONLBatch(op string, fields []Field, b *Batch) error {
 	if len(b.Cols) != len(fields) {
 		return fmt.Errorf("%s: batch has %d columns, the writer has %d", op, len(b.Cols), len(fields))
 	}
@@ -149,7 +149,7 @@ func appendJSONFloat(dst []byte, v float64) []byte {
 	return AppendFloat(dst, v)
 }
 
-const hexDigits = "0123456789abcdef"
+const jsonlHexDigits = "0123456789abcdef"
 
 // appendJSONString appends s as a JSON string: '"', '\\' and control
 // characters escaped (\n, \r, \t, \b, \f or \u00XX), invalid UTF-8 bytes
@@ -186,7 +186,7 @@ func appendJSONString(dst []byte, s string) []byte {
 			dst = append(dst, '\\', 'f')
 		default:
 			if c < 0x20 {
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+				dst = append(dst, '\\', 'u', '0', '0', jsonlHexDigits[c>>4], jsonlHexDigits[c&0xf])
 			} else {
 				dst = utf8.AppendRune(dst, utf8.RuneError)
 			}
@@ -234,15 +234,15 @@ func (jw *JSONLWriter) Abort() error {
 	return jw.out.remove()
 }
 
-// tempFile is a temporary file beside its destination path, renamed into
+// jsonlTemp is a temporary file beside its destination path, renamed into
 // place on commit.
-type tempFile struct {
+type jsonlTemp struct {
 	file *os.File
 	path string
 }
 
-// createTemp creates a temporary file in path's directory.
-func createTemp(path string) (*tempFile, error) {
+// createJSONLTemp creates a temporary file in path's directory.
+func createJSONLTemp(path string) (*jsonlTemp, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -251,13 +251,13 @@ func createTemp(path string) (*tempFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	return &tempFile{file: f, path: path}, nil
+	return &jsonlTemp{file: f, path: path}, nil
 }
 
 // commit syncs the temporary file and renames it over the destination,
 // keeping the destination's permissions when it exists. On failure the
 // temporary file is removed.
-func (t *tempFile) commit() error {
+func (t *jsonlTemp) commit() error {
 	if err := t.rename(); err != nil {
 		t.remove()
 		return fmt.Errorf("write %s: %w", t.path, err)
@@ -265,7 +265,7 @@ func (t *tempFile) commit() error {
 	return nil
 }
 
-func (t *tempFile) rename() error {
+func (t *jsonlTemp) rename() error {
 	mode := fs.FileMode(0o644)
 	if st, err := os.Stat(t.path); err == nil {
 		mode = st.Mode().Perm()
@@ -283,7 +283,7 @@ func (t *tempFile) rename() error {
 }
 
 // remove closes and deletes the temporary file.
-func (t *tempFile) remove() error {
+func (t *jsonlTemp) remove() error {
 	t.file.Close()
 	if err := os.Remove(t.file.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err

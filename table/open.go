@@ -45,7 +45,15 @@ func Open(path string) (Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	if format != FormatCSV {
+	switch format {
+	case FormatCSV:
+	case FormatParquet:
+		r, err := OpenParquet(path, ParquetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	default:
 		return nil, notYet(path, format)
 	}
 	r, err := OpenCSV(path, CSVOptions{})
@@ -62,7 +70,15 @@ func Create(path string, fields []Field) (Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if format != FormatCSV {
+	switch format {
+	case FormatCSV:
+	case FormatParquet:
+		w, err := CreateParquet(path, fields)
+		if err != nil {
+			return nil, err
+		}
+		return w, nil
+	default:
 		return nil, notYet(path, format)
 	}
 	w, err := CreateCSV(path, fields)

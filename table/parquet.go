@@ -288,7 +288,7 @@ func (r *ParquetReader) Next() (ok bool) {
 		r.left = g.NumRows()
 		chunks := g.ColumnChunks()
 		for _, c := range r.cols {
-			c.startChunk(chunks[c.leaf], r.group, r.left)
+			c.startChunk(chunks[c.leaf], r.group)
 		}
 	}
 	n := int(min(int64(r.batchRows), r.left))

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 	"sync"
 
@@ -18,6 +19,10 @@ import (
 
 // Transformer applies one artifact. It is safe for concurrent use.
 type Transformer struct {
+	// Workers bounds the goroutines one Batch call uses (0: GOMAXPROCS).
+	// It never changes the output.
+	Workers int
+
 	art     *artifact.Artifact
 	inputs  []table.Field
 	outputs []table.Field
@@ -121,9 +126,15 @@ func (e *RowError) Unwrap() error { return e.Err }
 // scikit-learn refuses as normguard does.
 var ErrInfinite = errors.New("infinite value")
 
+// parallelMinRows is the batch size from which Batch splits rows across
+// goroutines.
+const parallelMinRows = 16384
+
 // Batch transforms in, whose columns are Inputs() in order, into out, whose
 // columns must be shaped as NewOutput returns (buffers are reused). source
-// labels errors. Passthrough output columns share storage with in.
+// labels errors. Passthrough output columns share storage with in. Large
+// batches are split into row ranges transformed in parallel; every step
+// works row by row, so the result is the same bits either way.
 func (t *Transformer) Batch(in, out *table.Batch, source string) error {
 	n := in.Rows
 	if len(in.Cols) != len(t.inputs) {
@@ -132,40 +143,71 @@ func (t *Transformer) Batch(in, out *table.Batch, source string) error {
 	if err := CheckFinite(in, t.inputs, source); err != nil {
 		return err
 	}
+	nOut := len(t.outputs) - len(t.pass)
+	workers := min(t.workers(), max(1, n/(parallelMinRows/2)))
+	if workers <= 1 {
+		if err := t.rows(in.Cols, out.Cols[:nOut], n); err != nil {
+			return locate(err, in, 0, source)
+		}
+	} else {
+		prepareViews(out.Cols[:nOut], n)
+		err := splitRows(n, workers, func(lo, hi int) error {
+			if err := t.rows(sliceCols(in.Cols, lo, hi), sliceCols(out.Cols[:nOut], lo, hi), hi-lo); err != nil {
+				return locate(err, in, lo, source)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for i, ix := range t.pass {
+		c := in.Cols[ix]
+		c.Name = out.Cols[nOut+i].Name
+		out.Cols[nOut+i] = c
+	}
+	out.Rows, out.Lines, out.Start = n, in.Lines, in.Start
+	return nil
+}
+
+// rows runs every group's chain over n rows of in (the transformer's
+// inputs), writing the groups' outputs to out.
+func (t *Transformer) rows(in, out []table.Column, n int) error {
 	s := t.pool.Get().(*scratch)
 	defer t.pool.Put(s)
 	for gi := range t.groups {
 		g := &t.groups[gi]
 		cur := s.in[gi]
 		for i, ix := range g.in {
-			cur[i] = in.Cols[ix]
+			cur[i] = in[ix]
 		}
 		for si, st := range g.steps {
 			var dst []table.Column
 			if si == len(g.steps)-1 {
-				dst = out.Cols[g.out : g.out+len(st.Outputs())]
+				dst = out[g.out : g.out+len(st.Outputs())]
 			} else {
 				dst = s.mid[gi][si]
 			}
 			if err := st.Transform(cur, dst, n); err != nil {
-				return locate(err, in, source)
+				return err
 			}
 			cur = dst
 		}
 		if len(g.steps) == 0 {
 			for i := range cur {
-				copyColumn(&out.Cols[g.out+i], &cur[i], n)
+				copyColumn(&out[g.out+i], &cur[i], n)
 			}
 		}
 	}
-	base := len(t.outputs) - len(t.pass)
-	for i, ix := range t.pass {
-		c := in.Cols[ix]
-		c.Name = out.Cols[base+i].Name
-		out.Cols[base+i] = c
-	}
-	out.Rows, out.Lines, out.Start = n, in.Lines, in.Start
 	return nil
+}
+
+// workers returns the number of goroutines Batch may use.
+func (t *Transformer) workers() int {
+	if t.Workers > 0 {
+		return t.Workers
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 func copyColumn(dst, src *table.Column, n int) {
@@ -182,10 +224,12 @@ func copyColumn(dst, src *table.Column, n int) {
 	copy(dst.Num, src.Num[:n])
 }
 
-// locate wraps a step's value error with the row's source line.
-func locate(err error, in *table.Batch, source string) error {
+// locate wraps a step's value error with the row's source line; rows of
+// the error count from offset within the batch.
+func locate(err error, in *table.Batch, offset int, source string) error {
 	var ve *step.ValueError
 	if errors.As(err, &ve) && ve.Row >= 0 {
+		ve.Row += offset
 		return &RowError{Source: source, Line: in.Line(ve.Row), Err: err}
 	}
 	return fmt.Errorf("transform: %w", err)
@@ -231,4 +275,78 @@ func (t *Transformer) Stream(ctx context.Context, r table.Reader, w table.Writer
 		rows += int64(out.Rows)
 	}
 	return rows, r.Err()
+}
+
+// ApplyStep applies one fitted step to n rows of in on up to workers
+// goroutines and returns new output columns. fit uses it to pass the
+// training data from step to step.
+func ApplyStep(f step.Fitted, in []table.Column, n, workers int) ([]table.Column, error) {
+	out := table.NewColumns(f.Outputs())
+	if workers <= 1 || n < parallelMinRows {
+		return out, f.Transform(in, out, n)
+	}
+	prepareViews(out, n)
+	err := splitRows(n, workers, func(lo, hi int) error {
+		err := f.Transform(sliceCols(in, lo, hi), sliceCols(out, lo, hi), hi-lo)
+		var ve *step.ValueError
+		if errors.As(err, &ve) && ve.Row >= 0 {
+			ve.Row += lo
+		}
+		return err
+	})
+	return out, err
+}
+
+// prepareViews sizes columns to n rows so that row-range views of them
+// share their storage (a String column gets its null mask up front).
+func prepareViews(cols []table.Column, n int) {
+	for i := range cols {
+		c := &cols[i]
+		c.Resize(n)
+		if c.Kind == table.String && c.Null == nil {
+			c.Null = make([]bool, n)
+		}
+	}
+}
+
+// sliceCols returns views of rows [lo, hi) of cols, capped at hi so that a
+// step resizing a view can never write past its range.
+func sliceCols(cols []table.Column, lo, hi int) []table.Column {
+	out := make([]table.Column, len(cols))
+	for i := range cols {
+		c := &cols[i]
+		v := table.Column{Name: c.Name, Kind: c.Kind}
+		if c.Kind == table.String {
+			v.Str = c.Str[lo:hi:hi]
+			if c.Null != nil {
+				v.Null = c.Null[lo:hi:hi]
+			}
+		} else {
+			v.Num = c.Num[lo:hi:hi]
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// splitRows calls fn on workers contiguous row ranges covering [0, n) in
+// parallel and returns the error of the lowest range that failed.
+func splitRows(n, workers int, fn func(lo, hi int) error) error {
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

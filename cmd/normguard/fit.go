@@ -14,6 +14,7 @@ import (
 
 type fitOptions struct {
 	spec, data, out     string
+	transformOut        string
 	model, modelVersion string
 	chunkSize, workers  int
 	quiet               bool
@@ -44,6 +45,7 @@ func newFitCmd() *cobra.Command {
 	f.StringVar(&o.spec, "spec", "", "spec file (YAML or JSON)")
 	f.StringVar(&o.data, "data", "", "training data (.csv, .parquet, .jsonl; - for CSV on stdin)")
 	f.StringVar(&o.out, "out", "", "artifact file to write")
+	f.StringVar(&o.transformOut, "transform-out", "", "also write the training data transformed by the new artifact (fit_transform; reads the data once)")
 	f.StringVar(&o.model, "model", "", "model name the artifact belongs to")
 	f.StringVar(&o.modelVersion, "model-version", "", "model version the artifact belongs to")
 	f.IntVar(&o.chunkSize, "chunk-size", 0, "rows per accumulation chunk (never changes the result)")
@@ -62,12 +64,25 @@ func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
 		return nil, err
 	}
 	defer r.Close()
-	a, err := fit.Fit(cmd.Context(), sp, r, fit.Options{
+	a, train, err := fit.FitTransform(cmd.Context(), sp, r, fit.Options{
 		Model: o.model, ModelVersion: o.modelVersion,
 		ChunkSize: o.chunkSize, Workers: o.workers, Source: o.data,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if o.transformOut != "" {
+		w, err := table.Create(o.transformOut, artifact.TableFields(a.Outputs))
+		if err != nil {
+			return nil, err
+		}
+		if err := w.Write(train); err != nil {
+			w.Abort()
+			return nil, err
+		}
+		if err := w.Close(); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := artifact.Save(a, o.out); err != nil {
 		return nil, err

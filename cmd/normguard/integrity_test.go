@@ -121,3 +121,23 @@ func TestLibraryMatchesCLI(t *testing.T) {
 		t.Fatalf("library output differs from CLI output:\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestFitTransformOutMatchesTransform checks that fit --transform-out
+// writes the same bytes as transforming the training data afterwards.
+func TestFitTransformOutMatchesTransform(t *testing.T) {
+	dir := t.TempDir()
+	mixed := filepath.Join(dir, "mixed.csv")
+	writeMixedCSV(t, mixed, 30000, 5)
+	mixedSpecPath := filepath.Join(dir, "mixed.yaml")
+	os.WriteFile(mixedSpecPath, []byte(mixedSpec), 0o644)
+	for _, c := range []struct{ spec, data string }{{bad("good.yaml"), bad("train.csv")}, {mixedSpecPath, mixed}} {
+		art := filepath.Join(dir, "a.json")
+		direct := filepath.Join(dir, "direct.csv")
+		mustRun(t, "fit", "-q", "--spec", c.spec, "--data", c.data, "--out", art, "--transform-out", direct)
+		later := filepath.Join(dir, "later.csv")
+		mustRun(t, "transform", "-q", "--artifact", art, "--in", c.data, "--out", later)
+		if a, b := readFile(t, direct), readFile(t, later); !bytes.Equal(a, b) {
+			t.Fatalf("%s: fit --transform-out differs from transform", c.data)
+		}
+	}
+}
