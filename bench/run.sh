@@ -53,31 +53,66 @@ if [ ! -f "$DATA/data.csv" ] || [ ! -f "$DATA/spec.yaml" ]; then
 	(cd "$REPO" && go run ./bench/gendata -out "$DATA")
 fi
 
-# measure LABEL CMD...: runs CMD under GNU time, appends "LABEL wall_us rss_kb"
-# to $RESULTS. Wall time is taken with date around the process.
+# Other processes share this machine (builds, tests). Before each run we
+# wait, up to $QUIET_WAIT seconds, until they use less than $QUIET_CORES of
+# a core, and each measurement records the CPU they used while it ran.
+QUIET_WAIT=${QUIET_WAIT:-120}
+QUIET_CORES=${QUIET_CORES:-0.25}
+CLK=$(getconf CLK_TCK)
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+wait_quiet() {
+	local waited=0 b0 b1
+	while :; do
+		b0=$(busy_ticks)
+		sleep 1
+		b1=$(busy_ticks)
+		awk -v d=$((b1 - b0)) -v c="$CLK" -v q="$QUIET_CORES" 'BEGIN { exit !(d / c < q) }' && return
+		waited=$((waited + 1))
+		if [ "$waited" -ge "$QUIET_WAIT" ]; then
+			log "machine still busy after ${QUIET_WAIT}s ($(cut -d' ' -f1-3 /proc/loadavg)); measuring anyway"
+			return
+		fi
+	done
+}
+
+# measure LABEL CMD...: runs CMD under GNU time and appends
+# "LABEL wall_us rss_kb other_cores" to $RESULTS. Wall time is taken with
+# date around the process; other_cores is the CPU time other processes used
+# during the run divided by its wall time.
 measure() {
-	local label=$1 t0 t1 rss
+	local label=$1 t0 t1 b0 b1 rss usr sys
 	shift
+	wait_quiet
+	b0=$(busy_ticks)
 	t0=$(date +%s%N)
-	if ! /usr/bin/time -f '%M' -o "$DATA/out/time.txt" "$@" >"$DATA/out/last.log" 2>&1; then
+	if ! /usr/bin/time -f '%M %U %S' -o "$DATA/out/time.txt" "$@" >"$DATA/out/last.log" 2>&1; then
 		echo "run.sh: failed: $*" >&2
 		cat "$DATA/out/last.log" >&2
 		exit 1
 	fi
 	t1=$(date +%s%N)
-	rss=$(tail -n 1 "$DATA/out/time.txt")
+	b1=$(busy_ticks)
+	read -r rss usr sys < <(tail -n 1 "$DATA/out/time.txt")
 	LAST_US=$(((t1 - t0) / 1000))
-	echo "$label $LAST_US $rss" >>"$RESULTS"
+	LAST_OTHER=$(awk -v d=$((b1 - b0)) -v c="$CLK" -v u="$usr" -v s="$sys" -v w="$LAST_US" \
+		'BEGIN { o = (d / c - u - s) / (w / 1e6); printf "%.2f", (o < 0 ? 0 : o) }')
+	echo "$label $LAST_US $rss $LAST_OTHER" >>"$RESULTS"
 }
 
-# summary LABEL FIELD: "median min max n" of FIELD (2 = wall s, 3 = RSS MB).
+# total LABEL US1 OTHER1 US2 OTHER2: records the sum of two measurements.
+total() {
+	echo "$1 $(($2 + $4)) 0 $(awk -v a="$2" -v oa="$3" -v b="$4" -v ob="$5" 'BEGIN { printf "%.2f", (a * oa + b * ob) / (a + b) }')" >>"$RESULTS"
+}
+
+# summary LABEL FIELD: "median min max n" of FIELD (2 = wall s, 3 = RSS MB,
+# 4 = other processes' cores).
 summary() {
 	awk -v l="$1" -v f="$2" '$1 == l { print $f }' "$RESULTS" | sort -g | awk -v f="$2" '
-		{ v[NR] = (f == 2) ? $1 / 1e6 : $1 / 1024 }
+		{ v[NR] = (f == 2) ? $1 / 1e6 : (f == 3) ? $1 / 1024 : $1 }
 		END {
 			if (NR == 0) { print "- - - 0"; exit }
 			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			fmt = (f == 2) ? "%.3f %.3f %.3f %d\n" : "%.1f %.1f %.1f %d\n"
+			fmt = (f == 2) ? "%.3f %.3f %.3f %d\n" : (f == 3) ? "%.1f %.1f %.1f %d\n" : "%.2f %.2f %.2f %d\n"
 			printf fmt, m, v[1], v[NR], NR
 		}'
 }
@@ -122,6 +157,7 @@ if [ "$MODE" = rss2gb ]; then
 	rm -f "$big/out.csv"
 	read -r wall _ _ _ < <(summary transform_2gb 2)
 	read -r rss _ _ _ < <(summary transform_2gb 3)
+	read -r other _ _ _ < <(summary transform_2gb 4)
 	verdict=PASS
 	awk -v r="$rss" -v t="$RSS_TARGET_MB" 'BEGIN { exit !(r < t) }' || verdict=FAIL
 	{
@@ -133,6 +169,7 @@ if [ "$MODE" = rss2gb ]; then
 		echo "| throughput (input) | $(awk -v s="$size" -v w="$wall" 'BEGIN { printf "%.0f", s / w }') MB/s |"
 		echo "| peak RSS (GNU time, maximum resident set size) | **${rss} MB** |"
 		echo "| target | < ${RSS_TARGET_MB} MB: **$verdict** |"
+		echo "| other processes during the run | $other cores |"
 		echo
 		machine_info
 	} | tee "$DATA/out/rss2gb-$STAMP.md"
@@ -155,9 +192,9 @@ fi
 
 run_ng() {
 	measure ng_fit "$NG" fit --spec "$DATA/spec.yaml" --data "$DATA/data.csv" --out "$DATA/out/pipeline.json"
-	local f=$LAST_US
+	local f=$LAST_US fo=$LAST_OTHER
 	measure ng_transform "$NG" transform --artifact "$DATA/out/pipeline.json" --in "$DATA/data.csv" --out "$DATA/out/normguard.csv"
-	echo "ng_total $((f + LAST_US)) 0" >>"$RESULTS"
+	total ng_total "$f" "$fo" "$LAST_US" "$LAST_OTHER"
 }
 run_sklearn() {
 	measure sklearn "$PY" "$HERE/sklearn_pipeline.py" "$DATA/data.csv" "$DATA/out/sklearn.csv"
@@ -165,9 +202,9 @@ run_sklearn() {
 }
 run_parquet() {
 	measure pq_fit "$NG" fit --spec "$DATA/spec.yaml" --data "$DATA/data.parquet" --out "$DATA/out/pipeline_pq.json"
-	local f=$LAST_US
+	local f=$LAST_US fo=$LAST_OTHER
 	measure pq_transform "$NG" transform --artifact "$DATA/out/pipeline_pq.json" --in "$DATA/data.parquet" --out "$DATA/out/normguard.parquet"
-	echo "pq_total $((f + LAST_US)) 0" >>"$RESULTS"
+	total pq_total "$f" "$fo" "$LAST_US" "$LAST_OTHER"
 }
 
 contenders=(run_ng run_sklearn)
@@ -195,11 +232,12 @@ if [ "$PARQUET" = 1 ]; then
 fi
 
 row() { # LABEL NAME
-	local m lo hi n rm _
+	local m lo hi n rm om _
 	read -r m lo hi n < <(summary "$1" 2)
 	read -r rm _ _ _ < <(summary "$1" 3)
+	read -r om _ _ _ < <(summary "$1" 4)
 	[ "$rm" = "0.0" ] && rm="" || rm="$rm MB"
-	echo "| $2 | **$m** | $lo | $hi | $n | $rm |"
+	echo "| $2 | **$m** | $lo | $hi | $n | $rm | $om |"
 }
 ratio() { awk -v a="$(summary "$1" 2 | cut -d' ' -f1)" -v b="$(summary "$2" 2 | cut -d' ' -f1)" 'BEGIN { printf "%.1f", a / b }'; }
 
@@ -208,8 +246,8 @@ ratio() { awk -v a="$(summary "$1" 2 | cut -d' ' -f1)" -v b="$(summary "$2" 2 | 
 	echo
 	echo "Input: \`data.csv\` $(mb "$DATA/data.csv") MB, $(($(wc -l <"$DATA/data.csv") - 1)) rows x 22 columns. $ROUNDS rounds, contenders alternating; wall time of whole processes (page cache warm)."
 	echo
-	echo "| contender | median s | min s | max s | n | peak RSS (median) |"
-	echo "|---|---:|---:|---:|---:|---:|"
+	echo "| contender | median s | min s | max s | n | peak RSS (median) | other procs (cores, median) |"
+	echo "|---|---:|---:|---:|---:|---:|---:|"
 	row ng_total "normguard fit + transform, CSV -> CSV"
 	row ng_fit "&nbsp;&nbsp;normguard fit"
 	row ng_transform "&nbsp;&nbsp;normguard transform"

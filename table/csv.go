@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,7 +81,7 @@ type CSVOptions struct {
 	// BatchRows is the number of rows per batch (0 means DefaultBatchRows).
 	BatchRows int
 	// Workers is the number of goroutines converting a chunk's columns
-	// concurrently (0 means 1). Results do not depend on it.
+	// concurrently (0 means GOMAXPROCS). Results do not depend on it.
 	Workers int
 }
 
@@ -120,6 +121,8 @@ type CSVReader struct {
 	closer    io.Closer
 	batchRows int
 	workers   int
+	counter   *countingReader // counts bytes read from a file, for Progress
+	size      int64           // the file's size, 0 when unknown
 
 	header    []string
 	index     map[string]int
@@ -176,13 +179,27 @@ func OpenCSV(path string, opts CSVOptions) (*CSVReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := NewCSVReader(f, path, opts)
+	counter := &countingReader{r: f}
+	r, err := NewCSVReader(counter, path, opts)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
 	r.closer = f
+	r.counter = counter
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		r.size = st.Size()
+	}
 	return r, nil
+}
+
+// Progress implements Progresser: bytes read from the file and its size
+// (0 for standard input and other streams).
+func (r *CSVReader) Progress() (done, total int64) {
+	if r.counter == nil {
+		return 0, 0
+	}
+	return r.counter.n.Load(), r.size
 }
 
 // NewCSVReader returns a reader of the CSV text in src and reads its header.
@@ -206,6 +223,9 @@ func newCSVReader(src io.Reader, name string, opts CSVOptions, block int) (*CSVR
 	}
 	if r.batchRows <= 0 {
 		r.batchRows = DefaultBatchRows
+	}
+	if r.workers <= 0 {
+		r.workers = runtime.GOMAXPROCS(0)
 	}
 	if err := r.fill(); err != nil {
 		return nil, err

@@ -247,44 +247,45 @@ func TestFormatOf(t *testing.T) {
 	}
 }
 
+// TestOpenAndCreate writes and reads back a table through Create and Open
+// in every format, chosen by extension.
 func TestOpenAndCreate(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "t.csv")
-	w, err := Create(path, []Field{{"x", Numeric}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(&Batch{Cols: []Column{num("x", 4)}, Rows: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if err := r.Project([]Field{{"x", Numeric}}); err != nil {
-		t.Fatal(err)
-	}
-	if !r.Next() || r.Batch().Cols[0].Num[0] != 4 {
-		t.Errorf("got no row x = 4 back (err %v)", r.Err())
-	}
-
-	for _, p := range []string{"t.parquet", "t.jsonl"} {
-		want := filepath.Join(dir, p) + ": " + strings.TrimPrefix(filepath.Ext(p), ".") + " support is coming in a later release; use CSV for now"
-		if r, err := Open(filepath.Join(dir, p)); r != nil || err == nil || err.Error() != want {
-			t.Errorf("Open(%s): got %v, %v; want nil, %q", p, r, err, want)
+	fields := []Field{{"x", Numeric}, {"s", String}}
+	for _, name := range []string{"t.csv", "t.parquet", "t.jsonl"} {
+		path := filepath.Join(dir, name)
+		w, err := Create(path, fields)
+		if err != nil {
+			t.Fatalf("Create(%s): %v", name, err)
 		}
-		if w, err := Create(filepath.Join(dir, p), nil); w != nil || err == nil || err.Error() != want {
-			t.Errorf("Create(%s): got %v, %v; want nil, %q", p, w, err, want)
+		b := &Batch{Cols: []Column{num("x", 4, math.NaN()), {Name: "s", Kind: String, Str: []string{"a,b", ""}, Null: []bool{false, true}}}, Rows: 2}
+		if err := w.Write(b); err != nil {
+			t.Fatal(err)
 		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Open(path)
+		if err != nil {
+			t.Fatalf("Open(%s): %v", name, err)
+		}
+		if err := r.Project(fields); err != nil {
+			t.Fatal(err)
+		}
+		if !r.Next() {
+			t.Fatalf("%s: no rows back (err %v)", name, r.Err())
+		}
+		got := r.Batch()
+		if got.Rows != 2 || got.Cols[0].Num[0] != 4 || !math.IsNaN(got.Cols[0].Num[1]) ||
+			got.Cols[1].Str[0] != "a,b" || !got.Cols[1].IsMissing(1) {
+			t.Errorf("%s: got %+v back", name, got.Cols)
+		}
+		r.Close()
 	}
 	if r, err := Open(filepath.Join(dir, "t.xlsx")); r != nil || err == nil {
 		t.Errorf("Open(t.xlsx): got %v, %v; want nil and an error", r, err)
 	}
-	if names := dirNames(t, dir); len(names) != 1 {
-		t.Errorf("got files %q, want only t.csv", names)
+	if names := dirNames(t, dir); len(names) != 3 {
+		t.Errorf("got files %q, want only the three tables", names)
 	}
 }

@@ -53,6 +53,12 @@ func Open(path string) (Reader, error) {
 			return nil, err
 		}
 		return r, nil
+	case FormatJSONL:
+		r, err := OpenJSONL(path, JSONLOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
 	default:
 		return nil, notYet(path, format)
 	}
@@ -74,6 +80,12 @@ func Create(path string, fields []Field) (Writer, error) {
 	case FormatCSV:
 	case FormatParquet:
 		w, err := CreateParquet(path, fields)
+		if err != nil {
+			return nil, err
+		}
+		return w, nil
+	case FormatJSONL:
+		w, err := CreateJSONL(path, fields)
 		if err != nil {
 			return nil, err
 		}

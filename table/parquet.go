@@ -85,6 +85,7 @@ type ParquetOptions struct {
 // wrapping ErrCorrupt and naming the file, never a panic.
 type ParquetReader struct {
 	name      string
+	src       io.ReaderAt
 	file      *parquet.File
 	closer    io.Closer
 	batchRows int
@@ -139,6 +140,9 @@ func NewParquetReader(src io.ReaderAt, size int64, name string, opts ParquetOpti
 			r, err = nil, fmt.Errorf("%s: %w: %v", name, ErrCorrupt, p)
 		}
 	}()
+	if err := checkParquetFrame(src, size); err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", name, ErrCorrupt, err)
+	}
 	f, err := parquet.OpenFile(src, size,
 		parquet.SkipPageIndex(true),
 		parquet.SkipBloomFilters(true),
@@ -148,6 +152,7 @@ func NewParquetReader(src io.ReaderAt, size int64, name string, opts ParquetOpti
 	}
 	r = &ParquetReader{
 		name:      name,
+		src:       src,
 		file:      f,
 		batchRows: opts.BatchRows,
 		workers:   max(opts.Workers, 1),
@@ -166,6 +171,9 @@ func NewParquetReader(src io.ReaderAt, size int64, name string, opts ParquetOpti
 				name, ErrCorrupt, g.NumRows(), len(g.ColumnChunks()), len(f.Schema().Columns()))
 		}
 		total += g.NumRows()
+	}
+	if err := checkChunks(f.Metadata(), size); err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", name, ErrCorrupt, err)
 	}
 	if total != f.NumRows() {
 		return nil, fmt.Errorf("%s: %w: the row groups hold %d rows, the footer says %d", name, ErrCorrupt, total, f.NumRows())
@@ -287,7 +295,12 @@ func (r *ParquetReader) Next() (ok bool) {
 		g := r.groups[r.group]
 		r.left = g.NumRows()
 		chunks := g.ColumnChunks()
+		meta := r.file.Metadata().RowGroups[r.group].Columns
 		for _, c := range r.cols {
+			if err := checkPages(r.src, &meta[c.leaf].MetaData); err != nil {
+				r.err = fmt.Errorf("%s: column %q, row group %d: %w: %v", r.name, c.name, r.group, ErrCorrupt, err)
+				return false
+			}
 			c.startChunk(chunks[c.leaf], r.group)
 		}
 	}

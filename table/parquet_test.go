@@ -303,10 +303,10 @@ func TestParquetTextAsNumber(t *testing.T) {
 
 // groupRow has nested and repeated columns beside flat ones.
 type groupRow struct {
-	A      float64   `parquet:"a"`
+	A      float64              `parquet:"a"`
 	Nested struct{ X, Y int32 } `parquet:"nested"`
-	List   []float64 `parquet:"list"`
-	Z      string    `parquet:"z"`
+	List   []float64            `parquet:"list"`
+	Z      string               `parquet:"z"`
 }
 
 func TestParquetSchemaErrors(t *testing.T) {
@@ -421,10 +421,10 @@ func TestParquetCorrupt(t *testing.T) {
 		random[i] = byte(rng.Uint32())
 	}
 	cases := map[string][]byte{
-		"empty":        {},
-		"magic only":   []byte("PAR1"),
-		"random bytes": random,
-		"csv":          []byte("a,b\n1,2\n"),
+		"empty":                  {},
+		"magic only":             []byte("PAR1"),
+		"random bytes":           random,
+		"csv":                    []byte("a,b\n1,2\n"),
 		"random framed in magic": append(append([]byte("PAR1"), random...), "PAR1"...),
 		"truncated half":         valid[:len(valid)/2],
 		"truncated tail":         valid[:len(valid)-1],
