@@ -117,7 +117,7 @@ func TestDiff(t *testing.T) {
 	want := map[string]Change{
 		"groups[0].steps[1].fitted.threshold": {Section: "parameters", Old: "0.5", New: "0.7"},
 		"training.rows":                       {Section: "data", Old: "3", New: "4"},
-		"outputs[1].name":                     {Section: "schema", Old: "", New: `"y"`},
+		"outputs":                             {Section: "schema", Old: "", New: `"y"`},
 	}
 	for _, c := range ch {
 		w, ok := want[c.Path]

@@ -23,11 +23,11 @@ type Change struct {
 // compared (it changes whenever anything does). Changes are ordered by
 // section, then path.
 func Diff(a, b *Artifact) ([]Change, error) {
-	fa, err := flatten(a)
+	fa, sa, err := flatten(a)
 	if err != nil {
 		return nil, err
 	}
-	fb, err := flatten(b)
+	fb, sb, err := flatten(b)
 	if err != nil {
 		return nil, err
 	}
@@ -42,14 +42,94 @@ func Diff(a, b *Artifact) ([]Change, error) {
 			out = append(out, Change{Section: section(p), Path: p, New: vb})
 		}
 	}
+	// Lists of names (categories, columns) compare as sets, so that one
+	// inserted category shows as one change, not a shifted list.
+	for p, la := range sa {
+		lb := sb[p]
+		for _, x := range setMinus(la, lb) {
+			out = append(out, Change{Section: section(p), Path: p, Old: x})
+		}
+		for _, x := range setMinus(lb, la) {
+			out = append(out, Change{Section: section(p), Path: p, New: x})
+		}
+		if len(setMinus(la, lb)) == 0 && len(setMinus(lb, la)) == 0 && strings.Join(la, ",") != strings.Join(lb, ",") {
+			out = append(out, Change{Section: section(p), Path: p + " (order)", Old: strings.Join(la, ","), New: strings.Join(lb, ",")})
+		}
+	}
+	for p, lb := range sb {
+		if _, ok := sa[p]; !ok {
+			for _, x := range lb {
+				out = append(out, Change{Section: section(p), Path: p, New: x})
+			}
+		}
+	}
+	out = append(out, schemaChanges(a, b)...)
 	order := map[string]int{"model": 0, "spec": 1, "parameters": 2, "schema": 3, "data": 4}
-	sort.Slice(out, func(i, j int) bool {
+	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Section != out[j].Section {
 			return order[out[i].Section] < order[out[j].Section]
 		}
 		return pathLess(out[i].Path, out[j].Path)
 	})
 	return out, nil
+}
+
+// schemaChanges compares the output and input columns by name: added,
+// removed, retyped and reordered columns.
+func schemaChanges(a, b *Artifact) []Change {
+	var out []Change
+	for _, part := range []struct {
+		path   string
+		fa, fb []Field
+	}{{"outputs", a.Outputs, b.Outputs}, {"inputs", a.Inputs, b.Inputs}} {
+		before := len(out)
+		ta, tb := map[string]string{}, map[string]string{}
+		var na, nb []string
+		for _, f := range part.fa {
+			ta[f.Name] = f.Type
+			na = append(na, f.Name)
+		}
+		for _, f := range part.fb {
+			tb[f.Name] = f.Type
+			nb = append(nb, f.Name)
+		}
+		for _, f := range part.fa {
+			if t, ok := tb[f.Name]; !ok {
+				out = append(out, Change{Section: "schema", Path: part.path, Old: quote(f.Name)})
+			} else if t != f.Type {
+				out = append(out, Change{Section: "schema", Path: part.path + "." + f.Name + ".type", Old: quote(f.Type), New: quote(t)})
+			}
+		}
+		for _, f := range part.fb {
+			if _, ok := ta[f.Name]; !ok {
+				out = append(out, Change{Section: "schema", Path: part.path, New: quote(f.Name)})
+			}
+		}
+		if len(out) == before && strings.Join(na, "\x00") != strings.Join(nb, "\x00") {
+			out = append(out, Change{Section: "schema", Path: part.path + " (order)", Old: strings.Join(na, ","), New: strings.Join(nb, ",")})
+		}
+	}
+	return out
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// setMinus returns the elements of a not in b, in a's order.
+func setMinus(a, b []string) []string {
+	in := make(map[string]bool, len(b))
+	for _, x := range b {
+		in[x] = true
+	}
+	var out []string
+	for _, x := range a {
+		if !in[x] {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func section(path string) string {
@@ -70,28 +150,31 @@ func section(path string) string {
 	}
 }
 
-// flatten maps every leaf of the artifact's JSON (but the digest and the
-// format fields) to its JSON text.
-func flatten(a *Artifact) (map[string]string, error) {
+// flatten maps every leaf of the artifact's JSON (but the digest, the
+// format fields and the input/output schema, compared by schemaChanges) to
+// its JSON text, and every array of strings to its elements (as JSON
+// text), compared as a set.
+func flatten(a *Artifact) (map[string]string, map[string][]string, error) {
 	c := *a
 	c.Digest = ""
 	b, err := json.Marshal(&c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var v any
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := map[string]string{}
+	sets := map[string][]string{}
 	var walk func(p string, v any)
 	walk = func(p string, v any) {
 		switch t := v.(type) {
 		case map[string]any:
 			for k, x := range t {
-				if p == "" && (k == "digest" || k == "format" || k == "format_version") {
+				if p == "" && (k == "digest" || k == "format" || k == "format_version" || k == "outputs" || k == "inputs") {
 					continue
 				}
 				q := k
@@ -103,6 +186,11 @@ func flatten(a *Artifact) (map[string]string, error) {
 		case []any:
 			if len(t) == 0 {
 				out[p] = "[]"
+				return
+			}
+			if strs, ok := allStrings(t); ok {
+				sets[p] = strs
+				return
 			}
 			for i, x := range t {
 				walk(fmt.Sprintf("%s[%d]", p, i), x)
@@ -113,7 +201,20 @@ func flatten(a *Artifact) (map[string]string, error) {
 		}
 	}
 	walk("", v)
-	return out, nil
+	return out, sets, nil
+}
+
+// allStrings returns the JSON texts of xs when every element is a string.
+func allStrings(xs []any) ([]string, bool) {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		s, ok := x.(string)
+		if !ok {
+			return nil, false
+		}
+		out[i] = quote(s)
+	}
+	return out, true
 }
 
 // pathLess orders paths with numeric indexes compared as numbers.

@@ -214,7 +214,12 @@ func (r *ParquetReader) NumRows() int64 { return r.file.NumRows() }
 // Numeric, byte arrays String). Absent columns are an error naming them
 // and listing the header; nested, repeated or unsupported columns are an
 // error naming them.
-func (r *ParquetReader) Project(fields []Field) error {
+func (r *ParquetReader) Project(fields []Field) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: %w: %v", r.name, ErrCorrupt, p)
+		}
+	}()
 	if r.started {
 		return fmt.Errorf("%s: project: called after reading started", r.name)
 	}

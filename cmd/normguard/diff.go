@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -55,8 +57,8 @@ func renderChanges(changes []artifact.Change, all bool) []byte {
 	section := ""
 	perAttr := map[string]int{}
 	flush := func() {
-		for attr, n := range perAttr {
-			if n > 5 && !all {
+		for _, attr := range slices.Sorted(maps.Keys(perAttr)) {
+			if n := perAttr[attr]; n > 5 && !all {
 				fmt.Fprintf(&b, "  ... %s: %d more changed values (--all lists them)\n", attr, n-5)
 			}
 		}
