@@ -50,7 +50,7 @@ log "building normguard -> $NG"
 
 if [ ! -f "$DATA/data.csv" ] || [ ! -f "$DATA/spec.yaml" ]; then
 	log "generating $DATA/data.csv (1,000,000 rows)"
-	(cd "$REPO" && go run ./bench/gendata -out "$DATA")
+	(cd "$REPO" && go run ./bench/gendata -out "$DATA" >&2)
 fi
 
 # Other processes share this machine (builds, tests). Before each run we
@@ -146,7 +146,7 @@ if [ "$MODE" = rss2gb ]; then
 	big=$DATA/2gb
 	if [ ! -f "$big/data.csv" ]; then
 		log "generating $big/data.csv ($ROWS_2GB rows, ~2 GB)"
-		(cd "$REPO" && go run ./bench/gendata -rows "$ROWS_2GB" -out "$big")
+		(cd "$REPO" && go run ./bench/gendata -rows "$ROWS_2GB" -out "$big" >&2)
 	fi
 	log "fitting on $DATA/data.csv"
 	measure fit "$NG" fit --spec "$DATA/spec.yaml" --data "$DATA/data.csv" --out "$DATA/out/pipeline.json"

@@ -60,16 +60,17 @@ type ParquetOptions struct {
 //
 // The header is the file's top-level leaf columns in schema order; nested
 // (group) and repeated columns are left out of it, and projecting one is an
-// error naming it. Values convert as follows:
+// error naming it. Values convert as follows (Numeric projection; String
+// projection):
 //
-//	physical type                      Numeric projection      String projection
-//	BOOLEAN                            0 or 1                  "false", "true"
-//	INT32, INT64 (any int logical type, 1e6 exactly            "1000000"
-//	  date, time, timestamp: raw int)
-//	INT32, INT64 DECIMAL(scale s)      unscaled * 10^-s,       AppendFloat of it
-//	                                   correctly rounded
-//	FLOAT, DOUBLE                      the value, widened      AppendFloat text
-//	BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY   parsed as a CSV cell    the bytes as text
+//	BOOLEAN                      0 or 1; "False" or "True" (as pandas prints them)
+//	INT32, INT64                 the integer (signed or unsigned as the logical
+//	                             type says; dates, times and timestamps give their
+//	                             raw integer); its decimal text
+//	INT32, INT64 DECIMAL(s)      unscaled * 10^-s, correctly rounded; AppendFloat text
+//	FLOAT, DOUBLE                the value (FLOAT widened exactly); AppendFloat text
+//	                             (FLOAT by its shortest float32 text)
+//	BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY  parsed as a CSV numeric cell; the bytes
 //
 // A null (definition level below the column's maximum) is a missing value:
 // NaN in a Numeric column, Null in a String column. A Numeric projection of

@@ -536,6 +536,20 @@ func TestParquetWriterRoundTrip(t *testing.T) {
 				t.Errorf("header: got %q, want [x s y] in the writer's order", got)
 			}
 			r.Close()
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, _ := f.Stat()
+			pf, err := parquet.OpenFile(f, st.Size())
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			total := tc.batches * b.Rows
+			if got, want := len(pf.RowGroups()), (total+ParquetRowGroupRows-1)/ParquetRowGroupRows; got != want {
+				t.Errorf("row groups: got %d, want %d for %d rows", got, want, total)
+			}
 			cols, err := readParquet(t, path, ParquetOptions{}, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -4,14 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // ParquetRowGroupRows is the number of rows in each row group a
@@ -37,15 +41,16 @@ const parquetDictionaryMaxBytes = 1 << 20
 // The file is written to a temporary file beside the destination and
 // renamed into place on Close; Abort removes it.
 type ParquetWriter struct {
-	fields []Field
-	file   *os.File
-	path   string
-	w      *parquet.Writer
-	cols   []*parquet.ColumnWriter
-	vals   []parquet.Value
-	rows   int // rows in the current row group
-	err    error
-	done   bool
+	fields  []Field
+	file    *os.File
+	path    string
+	w       *parquet.Writer
+	cols    []*parquet.ColumnWriter
+	vals    [][]parquet.Value // per worker
+	workers int
+	rows    int // rows in the current row group
+	err     error
+	done    bool
 }
 
 // CreateParquet creates a Parquet writer for the file at path with the
@@ -67,9 +72,11 @@ func CreateParquet(path string, fields []Field) (*ParquetWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	pw := &ParquetWriter{fields: append([]Field(nil), fields...), file: f, path: path}
+	pw := &ParquetWriter{fields: append([]Field(nil), fields...), file: f, path: path,
+		workers: runtime.GOMAXPROCS(0)}
+	pw.vals = make([][]parquet.Value, pw.workers)
 	pw.w = parquet.NewWriter(f, schema,
-		parquet.Compression(&parquet.Snappy),
+		parquet.Compression(snappyCodec{}),
 		parquet.DictionaryMaxBytes(parquetDictionaryMaxBytes),
 		parquet.WriteBufferSize(writeBufferSize),
 		parquet.CreatedBy("normguard", "", ""))
@@ -128,6 +135,18 @@ type namedField struct {
 func (f namedField) Name() string                           { return f.name }
 func (f namedField) Value(base reflect.Value) reflect.Value { return reflect.Value{} }
 
+// snappyCodec is parquet-go's Snappy codec with the fast encoder: the
+// library's default spends most of a write looking for better matches,
+// which buys little on float data. The output is standard Snappy.
+type snappyCodec struct{}
+
+func (snappyCodec) String() string                            { return "SNAPPY" }
+func (snappyCodec) CompressionCodec() format.CompressionCodec { return format.Snappy }
+
+func (snappyCodec) Encode(dst, src []byte) ([]byte, error) { return s2.EncodeSnappy(dst, src), nil }
+
+func (snappyCodec) Decode(dst, src []byte) ([]byte, error) { return parquet.Snappy.Decode(dst, src) }
+
 // Write appends the batch's rows. Its columns must match the writer's
 // fields by name and kind, in order, and hold b.Rows rows each.
 func (pw *ParquetWriter) Write(b *Batch) error {
@@ -142,11 +161,9 @@ func (pw *ParquetWriter) Write(b *Batch) error {
 	}
 	for lo := 0; lo < b.Rows; {
 		hi := min(b.Rows, lo+ParquetRowGroupRows-pw.rows)
-		for j := range b.Cols {
-			if err := pw.writeColumn(j, &b.Cols[j], lo, hi); err != nil {
-				pw.err = fmt.Errorf("parquet write: column %q: %w", b.Cols[j].Name, err)
-				return pw.err
-			}
+		if err := pw.writeColumns(b, lo, hi); err != nil {
+			pw.err = err
+			return err
 		}
 		pw.rows += hi - lo
 		lo = hi
@@ -161,32 +178,78 @@ func (pw *ParquetWriter) Write(b *Batch) error {
 	return nil
 }
 
-// writeColumn writes rows [lo, hi) of column c, the writer's column j.
-func (pw *ParquetWriter) writeColumn(j int, c *Column, lo, hi int) error {
-	vals := pw.vals[:0]
-	null := parquet.NullValue().Level(0, 0, j)
-	if c.Kind == Numeric {
-		for _, v := range c.Num[lo:hi] {
-			if math.IsNaN(v) {
-				vals = append(vals, null)
-			} else {
-				vals = append(vals, parquet.DoubleValue(v).Level(0, 1, j))
+// writeColumns writes rows [lo, hi) of the batch's columns, concurrently
+// across columns when there are several CPUs: each column writer encodes
+// and compresses its own pages, so the file's bytes do not depend on it.
+func (pw *ParquetWriter) writeColumns(b *Batch, lo, hi int) error {
+	workers := min(pw.workers, len(b.Cols))
+	if workers <= 1 || hi-lo < minParallelRows {
+		for j := range b.Cols {
+			if err := pw.writeColumn(0, j, &b.Cols[j], lo, hi); err != nil {
+				return fmt.Errorf("parquet write: column %q: %w", b.Cols[j].Name, err)
 			}
 		}
-	} else {
-		for i, s := range c.Str[lo:hi] {
-			if c.Null != nil && c.Null[lo+i] {
-				vals = append(vals, null)
-			} else {
-				// The column buffer copies the bytes; s is not retained.
-				b := unsafe.Slice(unsafe.StringData(s), len(s))
-				vals = append(vals, parquet.ByteArrayValue(b).Level(0, 1, j))
+		return nil
+	}
+	errs := make([]error, len(b.Cols))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for j := int(next.Add(1) - 1); j < len(b.Cols); j = int(next.Add(1) - 1) {
+				errs[j] = pw.writeColumn(w, j, &b.Cols[j], lo, hi)
 			}
+		})
+	}
+	wg.Wait()
+	for j, err := range errs {
+		if err != nil {
+			return fmt.Errorf("parquet write: column %q: %w", b.Cols[j].Name, err)
 		}
 	}
-	pw.vals = vals[:0]
-	_, err := pw.cols[j].WriteRowValues(vals)
-	return err
+	return nil
+}
+
+// writeColumn writes rows [lo, hi) of column c, the writer's column j,
+// using worker w's value buffer. Rows go in chunks of writeChunk values,
+// small enough for the buffer to stay in cache.
+func (pw *ParquetWriter) writeColumn(w, j int, c *Column, lo, hi int) error {
+	const writeChunk = 2048
+	if cap(pw.vals[w]) < writeChunk {
+		pw.vals[w] = make([]parquet.Value, writeChunk)
+	}
+	null := parquet.NullValue().Level(0, 0, j)
+	for ; lo < hi; lo += writeChunk {
+		n := min(writeChunk, hi-lo)
+		vals := pw.vals[w][:n]
+		if c.Kind == Numeric {
+			for i, v := range c.Num[lo : lo+n] {
+				if v != v { // NaN
+					vals[i] = null
+				} else {
+					vals[i] = parquet.DoubleValue(v).Level(0, 1, j)
+				}
+			}
+		} else {
+			var nulls []bool
+			if c.Null != nil {
+				nulls = c.Null[lo : lo+n]
+			}
+			for i, s := range c.Str[lo : lo+n] {
+				if nulls != nil && nulls[i] {
+					vals[i] = null
+				} else {
+					// The column buffer copies the bytes; s is not retained.
+					b := unsafe.Slice(unsafe.StringData(s), len(s))
+					vals[i] = parquet.ByteArrayValue(b).Level(0, 1, j)
+				}
+			}
+		}
+		if _, err := pw.cols[j].WriteRowValues(vals); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkBatch validates a batch against a writer's fields.
