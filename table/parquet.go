@@ -91,6 +91,7 @@ type ParquetReader struct {
 	closer    io.Closer
 	batchRows int
 	workers   int
+	delivered atomic.Int64 // rows delivered, for Progress
 
 	header  []string
 	leaves  map[string]*parquet.Column // flat top-level columns
@@ -209,6 +210,11 @@ func (r *ParquetReader) Header() []string {
 // NumRows returns the number of rows in the file, from its footer.
 func (r *ParquetReader) NumRows() int64 { return r.file.NumRows() }
 
+// Progress implements Progresser: rows delivered and the file's row count.
+func (r *ParquetReader) Progress() (done, total int64) {
+	return r.delivered.Load(), r.NumRows()
+}
+
 // Project selects the columns batches hold, in order, and their kinds
 // (Numeric or String). It must be called before the first Next; without it
 // every header column is read in its natural kind (numbers and booleans
@@ -319,6 +325,7 @@ func (r *ParquetReader) Next() (ok bool) {
 	}
 	r.left -= int64(n)
 	r.rows += int64(n)
+	r.delivered.Store(r.rows)
 	return true
 }
 

@@ -64,10 +64,12 @@ func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
 		return nil, err
 	}
 	defer r.Close()
+	stop := startProgress(cmd.ErrOrStderr(), r, "fit")
 	a, train, err := fit.FitTransform(cmd.Context(), sp, r, fit.Options{
 		Model: o.model, ModelVersion: o.modelVersion,
 		ChunkSize: o.chunkSize, Workers: o.workers, Source: o.data,
 	})
+	stop()
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,9 @@ func runTransform(cmd *cobra.Command, o transformOptions) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	stop := startProgress(cmd.ErrOrStderr(), r, "transform")
 	rows, err := t.Stream(cmd.Context(), r, w, o.in)
+	stop()
 	if err != nil {
 		w.Abort()
 		return rows, err
