@@ -1,0 +1,61 @@
+package stats
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSortedExternalMatchesInMemory checks that order statistics from
+// sorted runs on disk equal the in-memory ones exactly.
+func TestSortedExternalMatchesInMemory(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	ps := []float64{0, 0.1, 1, 25, 33.3, 50, 75, 99.9, 100}
+	for _, n := range []int{0, 1, 2, 7, 1000, 12345} {
+		xs := make([]float64, n)
+		for i := range xs {
+			switch i % 5 {
+			case 0:
+				xs[i] = math.NaN()
+			case 1:
+				xs[i] = float64(rng.IntN(5)) // ties
+			default:
+				xs[i] = rng.NormFloat64()
+			}
+		}
+		mem, err := Sort(xs, SortOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, limit := range []int{3, 100, 5000} {
+			if limit == 3 && n > 1000 {
+				continue
+			}
+			ext, err := Sort(xs, SortOptions{MaxInMemory: limit, TempDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ext.Len() != mem.Len() {
+				t.Fatalf("n=%d limit=%d: Len %d, want %d", n, limit, ext.Len(), mem.Len())
+			}
+			got, _ := ext.Percentiles(ps)
+			want, _ := mem.Percentiles(ps)
+			for i := range ps {
+				if math.Float64bits(got[i]) != math.Float64bits(want[i]) && !(math.IsNaN(got[i]) && math.IsNaN(want[i])) {
+					t.Fatalf("n=%d limit=%d p=%v: got %v, want %v", n, limit, ps[i], got[i], want[i])
+				}
+			}
+			gm, _ := ext.Median()
+			wm, _ := mem.Median()
+			if gm != wm && !(math.IsNaN(gm) && math.IsNaN(wm)) {
+				t.Fatalf("n=%d limit=%d median: got %v, want %v", n, limit, gm, wm)
+			}
+			gmo, _ := ext.Mode()
+			wmo, _ := mem.Mode()
+			if gmo != wmo && !(math.IsNaN(gmo) && math.IsNaN(wmo)) {
+				t.Fatalf("n=%d limit=%d mode: got %v, want %v", n, limit, gmo, wmo)
+			}
+			ext.Close()
+		}
+	}
+}
