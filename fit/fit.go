@@ -198,6 +198,9 @@ func readAll(ctx context.Context, r table.Reader, fields []table.Field, source s
 		if err := transform.CheckFinite(b, fields, source); err != nil {
 			return nil, 0, err
 		}
+		if rows == 0 {
+			reserve(cols, estimateRows(r, b.Rows))
+		}
 		for j := range b.Cols {
 			src := &b.Cols[j]
 			dst := &cols[j]
@@ -224,6 +227,37 @@ func readAll(ctx context.Context, r table.Reader, fields []table.Field, source s
 		return nil, 0, err
 	}
 	return cols, rows, nil
+}
+
+// estimateRows guesses the total row count from the reader's progress
+// after its first batch of n rows (with 10% to spare), or returns n.
+func estimateRows(r table.Reader, n int) int {
+	p, ok := r.(table.Progresser)
+	if !ok {
+		return n
+	}
+	done, total := p.Progress()
+	if done <= 0 || total <= 0 {
+		return n
+	}
+	if _, rowsUnit := r.(*table.ParquetReader); rowsUnit {
+		return int(total)
+	}
+	est := float64(total) / float64(done) * float64(n) * 1.1
+	return int(min(est, 1<<34))
+}
+
+// reserve gives every column capacity for n rows, so appending the batches
+// does not copy the columns over and over.
+func reserve(cols []table.Column, n int) {
+	for i := range cols {
+		c := &cols[i]
+		if c.Kind == table.Numeric {
+			c.Num = make([]float64, 0, n)
+		} else {
+			c.Str = make([]string, 0, n)
+		}
+	}
 }
 
 // inferGroup decides the kind of a group whose type the spec leaves out:

@@ -27,17 +27,23 @@ type SortOptions struct {
 // (external merge sort), so that exact order statistics never need more
 // memory than SortOptions.MaxInMemory values.
 type Sorted struct {
-	n     int
-	mem   []float64 // the sorted values, when in memory
-	runs  []*os.File
-	sizes []int
+	n      int
+	mem    []float64 // the values, when in memory
+	sorted bool      // mem is fully sorted (else only selected ranks are placed)
+	runs   []*os.File
+	sizes  []int
 }
 
 // Sort prepares ordered access to the non-NaN values of xs (xs is not
 // modified). Close releases the runs.
 func Sort(xs []float64, opt SortOptions) (*Sorted, error) {
 	if opt.MaxInMemory <= 0 || len(xs) <= opt.MaxInMemory {
-		s := SortedFinite(xs)
+		s := make([]float64, 0, len(xs))
+		for _, x := range xs {
+			if x == x {
+				s = append(s, x)
+			}
+		}
 		return &Sorted{n: len(s), mem: s}, nil
 	}
 	s := &Sorted{}
@@ -102,6 +108,7 @@ func (s *Sorted) Close() error {
 // stop.
 func (s *Sorted) Scan(fn func(x float64) bool) error {
 	if s.runs == nil {
+		s.sortAll()
 		for _, x := range s.mem {
 			if !fn(x) {
 				return nil
@@ -143,12 +150,6 @@ func (s *Sorted) Scan(fn func(x float64) bool) error {
 // (each in [0, 100]); NaN for an empty column.
 func (s *Sorted) Percentiles(ps []float64) ([]float64, error) {
 	out := make([]float64, len(ps))
-	if s.runs == nil {
-		for i, p := range ps {
-			out[i] = Percentile(s.mem, p)
-		}
-		return out, nil
-	}
 	if s.n == 0 {
 		for i := range out {
 			out[i] = math.NaN()
@@ -173,6 +174,13 @@ func (s *Sorted) Percentiles(ps []float64) ([]float64, error) {
 		ranks = append(ranks, k)
 	}
 	slices.Sort(ranks)
+	if s.runs == nil {
+		s.place(ranks)
+		for i, p := range ps {
+			out[i] = quantileAt(s.n, p/100, func(k int) float64 { return s.mem[k] })
+		}
+		return out, nil
+	}
 	next, rank := 0, 0
 	err := s.Scan(func(x float64) bool {
 		if rank == ranks[next] {
@@ -211,11 +219,15 @@ func quantileAt(n int, q float64, at func(int) float64) float64 {
 
 // Median returns numpy's median of the values (NaN when empty).
 func (s *Sorted) Median() (float64, error) {
-	if s.runs == nil {
-		return Median(s.mem), nil
-	}
 	if s.n == 0 {
 		return math.NaN(), nil
+	}
+	if s.runs == nil {
+		s.place([]int{(s.n - 1) / 2, s.n / 2})
+		if s.n%2 == 1 {
+			return s.mem[s.n/2], nil
+		}
+		return (s.mem[s.n/2-1] + s.mem[s.n/2]) / 2, nil
 	}
 	var a, b float64
 	rank := 0
@@ -253,6 +265,28 @@ func (s *Sorted) Mode() (float64, error) {
 		return true
 	})
 	return best, err
+}
+
+// sortAll sorts the in-memory values.
+func (s *Sorted) sortAll() {
+	if !s.sorted {
+		SortFloats(s.mem)
+		s.sorted = true
+	}
+}
+
+// place puts the values of the given ranks (ascending) where a full sort
+// would, by selection for a few ranks or a full sort for many.
+func (s *Sorted) place(ranks []int) {
+	if s.sorted {
+		return
+	}
+	if len(ranks) > selectMaxRanks {
+		s.sortAll()
+		return
+	}
+	uniq := slices.Compact(slices.Clone(ranks))
+	selectRanks(s.mem, uniq)
 }
 
 // runReader reads one sorted run.

@@ -127,7 +127,7 @@ func (p *KBinsDiscretizerParams) Fit(_ *FitContext, cols []table.Column) (Fitted
 // column.
 func quantileEdges(xs []float64, nBins int) []float64 {
 	sorted := slices.Clone(xs)
-	slices.Sort(sorted)
+	stats.SortFloats(sorted)
 	if sorted[0] == sorted[len(sorted)-1] {
 		return nil
 	}

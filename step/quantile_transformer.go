@@ -85,10 +85,18 @@ func (p *QuantileTransformerParams) Fit(ctx *FitContext, cols []table.Column) (F
 		Names:              names(cols),
 	}
 	if err := forEachColumn(ctx, len(cols), func(j int) error {
-		sorted := stats.SortedFinite(cols[j].Num)
-		qs := make(Floats, nq)
+		sorted, err := ctx.sorted(cols[j].Num)
+		if err != nil {
+			return err
+		}
+		defer sorted.Close()
+		ps := make([]float64, nq)
 		for i, r := range q.References {
-			qs[i] = stats.Percentile(sorted, r*100)
+			ps[i] = r * 100
+		}
+		qs, err := sorted.Percentiles(ps)
+		if err != nil {
+			return err
 		}
 		// numpy.maximum.accumulate: interpolation can break monotonicity
 		// by an ulp; NaN (an all-NaN column) propagates.

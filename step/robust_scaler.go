@@ -63,12 +63,22 @@ func (p *RobustScalerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted, 
 		adjust = stats.NormPPF(qMax/100) - stats.NormPPF(qMin/100)
 	}
 	if err := forEachColumn(ctx, len(cols), func(j int) error {
-		sorted := stats.SortedFinite(cols[j].Num)
+		sorted, err := ctx.sorted(cols[j].Num)
+		if err != nil {
+			return err
+		}
+		defer sorted.Close()
 		if p.WithCentering {
-			s.Center[j] = stats.Median(sorted)
+			if s.Center[j], err = sorted.Median(); err != nil {
+				return err
+			}
 		}
 		if p.WithScaling {
-			spread := stats.Percentile(sorted, qMax) - stats.Percentile(sorted, qMin)
+			q, err := sorted.Percentiles([]float64{qMin, qMax})
+			if err != nil {
+				return err
+			}
+			spread := q[1] - q[0]
 			if spread < scaleEpsilon {
 				spread = 1
 			}

@@ -134,10 +134,20 @@ func (p *SimpleImputerParams) fitNumbers(ctx *FitContext, cols []table.Column) (
 			// as scikit-learn computes it.
 			sum, n := stats.NanSum(c.Num)
 			v = sum / float64(n)
-		case "median":
-			v = stats.Median(stats.SortedFinite(c.Num))
-		case "most_frequent":
-			v = mostFrequentFloat(stats.SortedFinite(c.Num))
+		case "median", "most_frequent":
+			sorted, err := ctx.sorted(c.Num)
+			if err != nil {
+				return err
+			}
+			defer sorted.Close()
+			if p.Strategy == "median" {
+				v, err = sorted.Median()
+			} else {
+				v, err = sorted.Mode()
+			}
+			if err != nil {
+				return err
+			}
 		case "constant":
 			v = fill
 		}
@@ -183,23 +193,6 @@ func (p *SimpleImputerParams) fitStrings(cols []table.Column) ([]*string, error)
 		}
 	}
 	return stat, nil
-}
-
-// mostFrequentFloat returns the most frequent value of sorted (ascending,
-// no NaN), the smallest one on ties, or NaN when sorted is empty.
-func mostFrequentFloat(sorted []float64) float64 {
-	best, bestN := math.NaN(), 0
-	for i := 0; i < len(sorted); {
-		k := i + 1
-		for k < len(sorted) && sorted[k] == sorted[i] {
-			k++
-		}
-		if k-i > bestN { // strictly more: the first (smallest) wins ties
-			best, bestN = sorted[i], k-i
-		}
-		i = k
-	}
-	return best
 }
 
 // mostFrequentString returns the most frequent present value of c, the

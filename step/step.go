@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/normguard/normguard/stats"
 	"github.com/normguard/normguard/table"
 )
 
@@ -78,6 +79,20 @@ type FitContext struct {
 	ChunkSize int
 	// Workers bounds the goroutines a fit may use (0 means 1).
 	Workers int
+	// Sort bounds the memory of order statistics (medians, percentiles,
+	// quantiles): above Sort.MaxInMemory values a column is sorted
+	// externally, in runs on disk. The result is the same.
+	Sort stats.SortOptions
+}
+
+// sorted prepares ordered access to a column's non-NaN values within the
+// context's memory bound.
+func (c *FitContext) sorted(xs []float64) (*stats.Sorted, error) {
+	var opt stats.SortOptions
+	if c != nil {
+		opt = c.Sort
+	}
+	return stats.Sort(xs, opt)
 }
 
 // Chunk returns the effective chunk size.

@@ -46,8 +46,8 @@ type CSVWriter struct {
 	pool  sync.Pool   // *[]byte text buffers
 }
 
-// csvRowsPerPart is the least number of rows one formatting goroutine gets.
-const csvRowsPerPart = 4096
+// csvChunkRows is the number of rows formatted as one piece of text.
+const csvChunkRows = 8192
 
 // CreateCSV creates a CSV writer for the file at path ("-" writes standard
 // output, without atomicity) and writes the header.
@@ -73,7 +73,7 @@ func CreateCSV(path string, fields []Field) (*CSVWriter, error) {
 func NewCSVWriter(w io.Writer, fields []Field) *CSVWriter {
 	cw := &CSVWriter{
 		fields: append([]Field(nil), fields...),
-		queue:  make(chan []byte, 4),
+		queue:  make(chan []byte, 2),
 		wdone:  make(chan error, 1),
 	}
 	go cw.drain(w)
@@ -113,7 +113,7 @@ func (cw *CSVWriter) getBuf() []byte {
 	if p, ok := cw.pool.Get().(*[]byte); ok {
 		return (*p)[:0]
 	}
-	return make([]byte, 0, 1<<20)
+	return make([]byte, 0, 4<<20)
 }
 
 func (cw *CSVWriter) putBuf(b []byte) {
@@ -135,25 +135,33 @@ func (cw *CSVWriter) Write(b *Batch) error {
 	if err := cw.check(b); err != nil {
 		return err
 	}
-	parts := max(1, min(runtime.GOMAXPROCS(0), b.Rows/csvRowsPerPart))
-	texts := make([][]byte, parts)
-	var wg sync.WaitGroup
-	for p := 0; p < parts; p++ {
-		lo, hi := b.Rows*p/parts, b.Rows*(p+1)/parts
-		buf := cw.getBuf()
-		if parts == 1 {
-			texts[p] = appendRows(buf, b, lo, hi)
-			break
+	// Format chunks of rows, as many at a time as there are cores, and
+	// queue them in order: the writing goroutine writes one group while
+	// the next is formatted. Chunk buffers are recycled.
+	chunks := (b.Rows + csvChunkRows - 1) / csvChunkRows
+	workers := max(1, min(runtime.GOMAXPROCS(0), chunks))
+	texts := make([][]byte, workers)
+	for first := 0; first < chunks; first += workers {
+		k := min(workers, chunks-first)
+		var wg sync.WaitGroup
+		for c := 0; c < k; c++ {
+			lo := (first + c) * csvChunkRows
+			hi := min(lo+csvChunkRows, b.Rows)
+			buf := cw.getBuf()
+			if k == 1 {
+				texts[c] = appendRows(buf, b, lo, hi)
+				break
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				texts[c] = appendRows(buf, b, lo, hi)
+			}()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			texts[p] = appendRows(buf, b, lo, hi)
-		}()
-	}
-	wg.Wait()
-	for _, t := range texts {
-		cw.queue <- t
+		wg.Wait()
+		for _, t := range texts[:k] {
+			cw.queue <- t
+		}
 	}
 	return nil
 }

@@ -1,6 +1,9 @@
 package table
 
 import (
+	"slices"
+	"unsafe"
+	"github.com/klauspost/compress/s2"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -65,5 +68,33 @@ func BenchmarkParquetEncode(b *testing.B) {
 				b.ReportMetric(float64(st.Size())/float64(rows), "file-bytes/row")
 			}
 		})
+	}
+}
+
+func BenchmarkScratchSnappy(b *testing.B) {
+	batch, _ := encodeBenchBatch(1 << 16)
+	for _, col := range []int{0, 5, 19, -1} {
+		x := batch.Cols[max(col, 0)].Num
+		if col < 0 {
+			x = slices.Clone(x)
+			for i := range x {
+				x[i] = (x[i] - 0.123) / 3.7
+			}
+		}
+		raw := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 8<<16)
+		for _, size := range []int{4096, 16384, 65536, 262144} {
+			b.Run(fmt.Sprintf("col=%d/block=%d", col, size), func(b *testing.B) {
+				b.SetBytes(int64(len(raw)))
+				dst := make([]byte, s2.MaxEncodedLen(size))
+				n := 0
+				for b.Loop() {
+					n = 0
+					for lo := 0; lo < len(raw); lo += size {
+						n += len(s2.EncodeSnappy(dst, raw[lo:lo+size]))
+					}
+				}
+				b.ReportMetric(float64(n)/float64(len(raw)), "ratio")
+			})
+		}
 	}
 }

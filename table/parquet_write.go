@@ -1,20 +1,20 @@
 package table
 
 import (
+	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
-	"github.com/klauspost/compress/s2"
-	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -33,10 +33,17 @@ const parquetDictionaryMaxBytes = 1 << 20
 // Every column is optional (nullable): a Numeric column is a DOUBLE, a
 // String column a BYTE_ARRAY annotated as STRING (UTF-8) and
 // dictionary-encoded, which suits categorical data (a dictionary growing
-// past 1 MiB falls back to plain encoding). NaN and Null are written as
-// nulls; every other value, ±Inf and -0 included, is written bit for bit.
-// Pages are compressed with Snappy, the default of pandas and pyarrow; a
-// row group holds ParquetRowGroupRows rows.
+// past 1 MiB falls back to plain encoding for the rest of the row group).
+// NaN and Null are written as nulls; every other value, ±Inf and -0
+// included, is written bit for bit. Pages are compressed with Snappy, the
+// default of pandas and pyarrow; a row group holds ParquetRowGroupRows
+// rows. Chunks carry null counts, and DOUBLE chunks their minimum and
+// maximum.
+//
+// Pages are encoded by the writer itself (see columnEncoder), the columns
+// of a batch concurrently on up to GOMAXPROCS goroutines; the file's bytes
+// do not depend on the number of goroutines or on how rows are split into
+// batches.
 //
 // The file is written to a temporary file beside the destination and
 // renamed into place on Close; Abort removes it.
@@ -44,14 +51,19 @@ type ParquetWriter struct {
 	fields  []Field
 	file    *os.File
 	path    string
-	w       *parquet.Writer
-	cols    []*parquet.ColumnWriter
-	vals    [][]parquet.Value // per worker
+	out     *bufio.Writer
+	offset  int64 // bytes written to out
+	enc     []*columnEncoder
+	groups  []format.RowGroup
+	errs    []error // per column, reused
 	workers int
 	rows    int // rows in the current row group
 	err     error
 	done    bool
 }
+
+// parquetMagic starts and ends a Parquet file.
+const parquetMagic = "PAR1"
 
 // CreateParquet creates a Parquet writer for the file at path with the
 // given columns. Standard output ("-") is not supported: Parquet files are
@@ -60,8 +72,7 @@ func CreateParquet(path string, fields []Field) (*ParquetWriter, error) {
 	if path == "-" {
 		return nil, errors.New("stdout: parquet cannot be written to standard output; give an output file path (or use CSV for -)")
 	}
-	schema, err := parquetSchema(fields)
-	if err != nil {
+	if err := checkParquetFields(fields); err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
 	dir, base := filepath.Split(path)
@@ -73,79 +84,56 @@ func CreateParquet(path string, fields []Field) (*ParquetWriter, error) {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
 	pw := &ParquetWriter{fields: append([]Field(nil), fields...), file: f, path: path,
+		out:     bufio.NewWriterSize(f, writeBufferSize),
+		enc:     make([]*columnEncoder, len(fields)),
+		errs:    make([]error, len(fields)),
 		workers: runtime.GOMAXPROCS(0)}
-	pw.vals = make([][]parquet.Value, pw.workers)
-	pw.w = parquet.NewWriter(f, schema,
-		parquet.Compression(snappyCodec{}),
-		parquet.DictionaryMaxBytes(parquetDictionaryMaxBytes),
-		parquet.WriteBufferSize(writeBufferSize),
-		parquet.CreatedBy("normguard", "", ""))
-	pw.cols = pw.w.ColumnWriters()
-	if len(pw.cols) != len(fields) {
-		pw.removeTemp()
-		return nil, fmt.Errorf("create %s: the parquet schema has %d columns for %d fields", path, len(pw.cols), len(fields))
+	for j, fd := range fields {
+		pw.enc[j] = newColumnEncoder(fd.Kind)
 	}
+	pw.write([]byte(parquetMagic))
 	return pw, nil
 }
 
-// parquetSchema returns the schema of a file with the given columns, in
-// order.
-func parquetSchema(fields []Field) (*parquet.Schema, error) {
+// checkParquetFields checks that the columns can be written: at least
+// one, named uniquely, each numeric or categorical.
+func checkParquetFields(fields []Field) error {
 	if len(fields) == 0 {
-		return nil, errors.New("parquet write: a parquet file needs at least one column")
+		return errors.New("parquet write: a parquet file needs at least one column")
 	}
-	group := orderedGroup{fields: make([]parquet.Field, len(fields))}
 	seen := make(map[string]bool, len(fields))
-	for i, f := range fields {
+	for _, f := range fields {
 		if seen[f.Name] {
-			return nil, fmt.Errorf("parquet write: duplicate column %q", f.Name)
+			return fmt.Errorf("parquet write: duplicate column %q", f.Name)
 		}
 		seen[f.Name] = true
-		var node parquet.Node
-		switch f.Kind {
-		case Numeric:
-			node = parquet.Optional(parquet.Leaf(parquet.DoubleType))
-		case String:
-			node = parquet.Optional(parquet.Encoded(parquet.String(), &parquet.RLEDictionary))
-		default:
-			return nil, fmt.Errorf("parquet write: column %q has kind %s; want numeric or categorical", f.Name, f.Kind)
+		if f.Kind != Numeric && f.Kind != String {
+			return fmt.Errorf("parquet write: column %q has kind %s; want numeric or categorical", f.Name, f.Kind)
 		}
-		group.fields[i] = namedField{Node: node, name: f.Name}
 	}
-	return parquet.NewSchema("schema", group), nil
+	return nil
 }
 
-// orderedGroup is a parquet group node whose fields keep the given order
-// (parquet.Group sorts them by name).
-type orderedGroup struct {
-	parquet.Group
-	fields []parquet.Field
+// parquetSchema returns the schema elements of a file with the given
+// columns: the root, then one optional leaf per column, in order.
+func parquetSchema(fields []Field) []format.SchemaElement {
+	schema := make([]format.SchemaElement, 1, len(fields)+1)
+	schema[0] = format.SchemaElement{Name: "schema"}
+	schema[0].NumChildren.Set(int32(len(fields)))
+	for _, f := range fields {
+		e := format.SchemaElement{Name: f.Name}
+		e.RepetitionType.Set(format.Optional)
+		if f.Kind == Numeric {
+			e.Type.Set(format.Double)
+		} else {
+			e.Type.Set(format.ByteArray)
+			e.ConvertedType.Set(deprecated.UTF8)
+			e.LogicalType.Value = &format.StringType{}
+		}
+		schema = append(schema, e)
+	}
+	return schema
 }
-
-func (g orderedGroup) Fields() []parquet.Field     { return g.fields }
-func (g orderedGroup) String() string              { return "group" }
-func (g orderedGroup) Compression() compress.Codec { return nil }
-
-// namedField names a node within an orderedGroup.
-type namedField struct {
-	parquet.Node
-	name string
-}
-
-func (f namedField) Name() string                           { return f.name }
-func (f namedField) Value(base reflect.Value) reflect.Value { return reflect.Value{} }
-
-// snappyCodec is parquet-go's Snappy codec with the fast encoder: the
-// library's default spends most of a write looking for better matches,
-// which buys little on float data. The output is standard Snappy.
-type snappyCodec struct{}
-
-func (snappyCodec) String() string                            { return "SNAPPY" }
-func (snappyCodec) CompressionCodec() format.CompressionCodec { return format.Snappy }
-
-func (snappyCodec) Encode(dst, src []byte) ([]byte, error) { return s2.EncodeSnappy(dst, src), nil }
-
-func (snappyCodec) Decode(dst, src []byte) ([]byte, error) { return parquet.Snappy.Decode(dst, src) }
 
 // Write appends the batch's rows. Its columns must match the writer's
 // fields by name and kind, in order, and hold b.Rows rows each.
@@ -161,93 +149,132 @@ func (pw *ParquetWriter) Write(b *Batch) error {
 	}
 	for lo := 0; lo < b.Rows; {
 		hi := min(b.Rows, lo+ParquetRowGroupRows-pw.rows)
-		if err := pw.writeColumns(b, lo, hi); err != nil {
+		if err := pw.forColumns(hi-lo, func(j int) error { return pw.enc[j].appendColumn(&b.Cols[j], lo, hi) }); err != nil {
 			pw.err = err
 			return err
 		}
 		pw.rows += hi - lo
 		lo = hi
 		if pw.rows == ParquetRowGroupRows {
-			if err := pw.w.Flush(); err != nil {
-				pw.err = fmt.Errorf("parquet write: %w", err)
-				return pw.err
+			if err := pw.flushRowGroup(); err != nil {
+				pw.err = err
+				return err
 			}
-			pw.rows = 0
 		}
 	}
 	return nil
 }
 
-// writeColumns writes rows [lo, hi) of the batch's columns, concurrently
-// across columns when there are several CPUs: each column writer encodes
-// and compresses its own pages, so the file's bytes do not depend on it.
-func (pw *ParquetWriter) writeColumns(b *Batch, lo, hi int) error {
-	workers := min(pw.workers, len(b.Cols))
-	if workers <= 1 || hi-lo < minParallelRows {
-		for j := range b.Cols {
-			if err := pw.writeColumn(0, j, &b.Cols[j], lo, hi); err != nil {
-				return fmt.Errorf("parquet write: column %q: %w", b.Cols[j].Name, err)
-			}
+// forColumns runs fn for every column, concurrently across columns when
+// there are several CPUs and rows are worth it, and returns the error of
+// the first column that failed, naming it.
+func (pw *ParquetWriter) forColumns(rows int, fn func(j int) error) error {
+	clear(pw.errs)
+	if workers := min(pw.workers, len(pw.enc)); workers > 1 && rows >= minParallelRows {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for j := int(next.Add(1) - 1); j < len(pw.enc); j = int(next.Add(1) - 1) {
+					pw.errs[j] = fn(j)
+				}
+			})
 		}
-		return nil
+		wg.Wait()
+	} else {
+		for j := range pw.enc {
+			pw.errs[j] = fn(j)
+		}
 	}
-	errs := make([]error, len(b.Cols))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for j := int(next.Add(1) - 1); j < len(b.Cols); j = int(next.Add(1) - 1) {
-				errs[j] = pw.writeColumn(w, j, &b.Cols[j], lo, hi)
-			}
-		})
-	}
-	wg.Wait()
-	for j, err := range errs {
+	for j, err := range pw.errs {
 		if err != nil {
-			return fmt.Errorf("parquet write: column %q: %w", b.Cols[j].Name, err)
+			return fmt.Errorf("parquet write: column %q: %w", pw.fields[j].Name, err)
 		}
 	}
 	return nil
 }
 
-// writeColumn writes rows [lo, hi) of column c, the writer's column j,
-// using worker w's value buffer. Rows go in chunks of writeChunk values,
-// small enough for the buffer to stay in cache.
-func (pw *ParquetWriter) writeColumn(w, j int, c *Column, lo, hi int) error {
-	const writeChunk = 2048
-	if cap(pw.vals[w]) < writeChunk {
-		pw.vals[w] = make([]parquet.Value, writeChunk)
+// flushRowGroup ends the current row group: its column chunks are
+// finished and written in column order, and its metadata kept for the
+// footer.
+func (pw *ParquetWriter) flushRowGroup() error {
+	if err := pw.forColumns(pw.rows, func(j int) error { return pw.enc[j].finish() }); err != nil {
+		return err
 	}
-	null := parquet.NullValue().Level(0, 0, j)
-	for ; lo < hi; lo += writeChunk {
-		n := min(writeChunk, hi-lo)
-		vals := pw.vals[w][:n]
-		if c.Kind == Numeric {
-			for i, v := range c.Num[lo : lo+n] {
-				if v != v { // NaN
-					vals[i] = null
-				} else {
-					vals[i] = parquet.DoubleValue(v).Level(0, 1, j)
-				}
-			}
-		} else {
-			var nulls []bool
-			if c.Null != nil {
-				nulls = c.Null[lo : lo+n]
-			}
-			for i, s := range c.Str[lo : lo+n] {
-				if nulls != nil && nulls[i] {
-					vals[i] = null
-				} else {
-					// The column buffer copies the bytes; s is not retained.
-					b := unsafe.Slice(unsafe.StringData(s), len(s))
-					vals[i] = parquet.ByteArrayValue(b).Level(0, 1, j)
-				}
-			}
+	g := format.RowGroup{
+		Columns:    make([]format.ColumnChunk, len(pw.enc)),
+		NumRows:    int64(pw.rows),
+		FileOffset: pw.offset,
+	}
+	if len(pw.groups) <= math.MaxInt16 {
+		g.Ordinal = int16(len(pw.groups))
+	}
+	for j, e := range pw.enc {
+		start := pw.offset
+		m := e.metadata(pw.fields[j].Name, start)
+		pw.write(e.dictPage)
+		for _, p := range e.pages {
+			pw.write(e.buf[p.start:p.end])
 		}
-		if _, err := pw.cols[j].WriteRowValues(vals); err != nil {
+		g.Columns[j] = format.ColumnChunk{FileOffset: start, MetaData: m}
+		g.TotalByteSize += m.TotalUncompressedSize
+		g.TotalCompressedSize += m.TotalCompressedSize
+		e.reset()
+	}
+	pw.groups = append(pw.groups, g)
+	pw.rows = 0
+	if pw.err != nil {
+		return pw.err
+	}
+	return nil
+}
+
+// write appends p to the file, recording the first error in pw.err.
+func (pw *ParquetWriter) write(p []byte) {
+	if pw.err != nil {
+		return
+	}
+	n, err := pw.out.Write(p)
+	pw.offset += int64(n)
+	if err != nil {
+		pw.err = fmt.Errorf("parquet write: %w", err)
+	}
+}
+
+// writeFooter writes the last row group, the file metadata and the
+// closing magic bytes, and flushes the buffer.
+func (pw *ParquetWriter) writeFooter() error {
+	if pw.rows > 0 {
+		if err := pw.flushRowGroup(); err != nil {
 			return err
 		}
+	}
+	md := format.FileMetaData{
+		Version:      2,
+		Schema:       parquetSchema(pw.fields),
+		RowGroups:    pw.groups,
+		CreatedBy:    "normguard",
+		ColumnOrders: make([]format.ColumnOrder, len(pw.fields)),
+	}
+	for _, g := range pw.groups {
+		md.NumRows += g.NumRows
+	}
+	for j := range md.ColumnOrders {
+		md.ColumnOrders[j].Value = &format.TypeDefinedOrder{}
+	}
+	var protocol thrift.CompactProtocol
+	footer, err := thrift.Marshal(&protocol, &md)
+	if err != nil {
+		return fmt.Errorf("parquet write: %w", err)
+	}
+	pw.write(footer)
+	pw.write(binary.LittleEndian.AppendUint32(nil, uint32(len(footer))))
+	pw.write([]byte(parquetMagic))
+	if pw.err != nil {
+		return pw.err
+	}
+	if err := pw.out.Flush(); err != nil {
+		return fmt.Errorf("parquet write: %w", err)
 	}
 	return nil
 }
@@ -278,9 +305,7 @@ func (pw *ParquetWriter) Close() error {
 	}
 	pw.done = true
 	if pw.err == nil {
-		if err := pw.w.Close(); err != nil {
-			pw.err = fmt.Errorf("parquet write: %w", err)
-		}
+		pw.err = pw.writeFooter()
 	}
 	if pw.err != nil {
 		pw.removeTemp()

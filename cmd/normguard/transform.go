@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -43,7 +45,15 @@ func newTransformCmd() *cobra.Command {
 	return cmd
 }
 
+// streamMemoryLimit is the Go heap's soft limit during a streaming
+// transform (unless GOMEMLIMIT is set): a transform holds a few batches at
+// a time, so the limit only stops the heap from growing past what it uses.
+const streamMemoryLimit = 160 << 20
+
 func runTransform(cmd *cobra.Command, o transformOptions) (int64, error) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(streamMemoryLimit))
+	}
 	a, err := artifact.Load(o.artifact)
 	if err != nil {
 		return 0, err

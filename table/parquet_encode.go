@@ -1,0 +1,489 @@
+package table
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"math/bits"
+	"strings"
+	"unsafe"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// The ParquetWriter encodes pages itself for its fixed schema (optional
+// DOUBLE and optional dictionary-encoded UTF-8 BYTE_ARRAY columns): a
+// column encoder turns []float64 or []string straight into data pages
+// (version 2: definition levels as an RLE/bit-packed hybrid of bit width 1,
+// then the non-null values PLAIN or as RLE_DICTIONARY indexes, compressed
+// with Snappy), without a parquet.Value per cell.
+
+// parquetPageRows is the number of rows in a data page, the last page of a
+// column chunk excepted: a page of doubles holds 256 KiB of values.
+const parquetPageRows = 1 << 15
+
+// parquetPageBytes ends a page of plain-encoded strings early once its
+// values reach this size.
+const parquetPageBytes = 1 << 20
+
+// maxPageHeader bounds the size of a data page header, whose fields are all
+// integers: the header is written into a gap of this size before the page.
+const maxPageHeader = 128
+
+// errPageTooLarge is returned for a page past Parquet's 2 GiB page limit.
+var errPageTooLarge = errors.New("a page holds more than 2 GiB; split very long strings")
+
+// littleEndian reports whether float64 slices can be copied as PLAIN
+// (little-endian) bytes directly.
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// pageSpan locates a page's bytes (header included) in a chunk buffer.
+type pageSpan struct{ start, end int }
+
+// columnEncoder encodes one column's chunk of the current row group: full
+// pages are compressed as rows arrive, and the chunk is written out in one
+// piece when the row group ends. Encoders of different columns share
+// nothing, so they run concurrently.
+type columnEncoder struct {
+	kind Kind
+
+	// Encoded data pages of the chunk: buf holds them with gaps between,
+	// pages locates each one.
+	buf          []byte
+	pages        []pageSpan
+	rows         int64 // rows in the chunk
+	nulls        int64
+	uncompressed int64 // data pages' headers and uncompressed bodies
+	dictPages    int   // data pages encoded with the dictionary
+	plainPages   int
+
+	// The page being filled: bit i of def is set when row i has a value.
+	def       []byte
+	pageRows  int
+	pageNulls int
+	vals      []byte  // PLAIN values
+	idx       []int32 // dictionary indexes, in dictionary mode
+
+	// Numeric statistics of the chunk.
+	min, max float64
+	hasValue bool
+
+	// The chunk's dictionary; plain is set once it has outgrown
+	// parquetDictionaryMaxBytes, for the rest of the row group.
+	dict     map[string]int32
+	dictData []byte // PLAIN-encoded entries
+	dictLen  int
+	plain    bool
+	dictPage []byte // header and body of the dictionary page, built by finish
+
+	levels  []byte
+	header  headerWriter
+	encoder *thrift.Encoder
+}
+
+// headerWriter is an io.Writer appending to a byte slice, for the thrift
+// encoder.
+type headerWriter struct{ b []byte }
+
+func (w *headerWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+func newColumnEncoder(kind Kind) *columnEncoder {
+	e := &columnEncoder{kind: kind, def: make([]byte, parquetPageRows/8)}
+	var protocol thrift.CompactProtocol
+	e.encoder = thrift.NewEncoder(protocol.NewWriter(&e.header))
+	e.reset()
+	return e
+}
+
+// reset starts a new chunk, keeping the buffers.
+func (e *columnEncoder) reset() {
+	e.buf, e.pages = e.buf[:0], e.pages[:0]
+	e.rows, e.nulls, e.uncompressed, e.dictPages, e.plainPages = 0, 0, 0, 0, 0
+	e.min, e.max, e.hasValue = 0, 0, false
+	if e.kind == String {
+		if e.dict == nil || len(e.dict) > 1<<16 {
+			e.dict = make(map[string]int32)
+		} else {
+			clear(e.dict)
+		}
+		e.dictData, e.dictLen, e.plain, e.dictPage = e.dictData[:0], 0, false, e.dictPage[:0]
+	}
+	e.startPage()
+}
+
+func (e *columnEncoder) startPage() {
+	clear(e.def)
+	e.pageRows, e.pageNulls = 0, 0
+	e.vals, e.idx = e.vals[:0], e.idx[:0]
+}
+
+// appendColumn encodes rows [lo, hi) of c.
+func (e *columnEncoder) appendColumn(c *Column, lo, hi int) error {
+	if c.Kind == Numeric {
+		for x := c.Num[lo:hi]; len(x) > 0; {
+			k := min(len(x), parquetPageRows-e.pageRows)
+			e.appendDoubles(x[:k])
+			x = x[k:]
+			if e.pageRows == parquetPageRows {
+				if err := e.flushPage(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	var null []bool
+	if c.Null != nil {
+		null = c.Null[lo:hi]
+	}
+	return e.appendStrings(c.Str[lo:hi], null)
+}
+
+// appendDoubles adds x to the page, which has room for them: NaN is null,
+// every other value is kept bit for bit.
+func (e *columnEncoder) appendDoubles(x []float64) {
+	nulls := 0
+	lo, hi := e.min, e.max
+	if !e.hasValue {
+		lo, hi = math.Inf(1), math.Inf(-1)
+	}
+	for _, v := range x {
+		switch {
+		case v != v:
+			nulls++
+		case v < lo:
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
+	}
+	if nulls < len(x) {
+		e.min, e.max, e.hasValue = lo, hi, true
+	}
+	first := e.pageRows
+	e.pageRows += len(x)
+	e.pageNulls += nulls
+	if nulls == 0 && littleEndian {
+		setBits(e.def, first, e.pageRows)
+		e.vals = append(e.vals, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(x))), 8*len(x))...)
+		return
+	}
+	n, m := len(e.vals), 8*(len(x)-nulls)
+	e.vals = grow(e.vals, m)[:n+m]
+	out := e.vals[n:]
+	for i, v := range x {
+		if v == v {
+			binary.LittleEndian.PutUint64(out, math.Float64bits(v))
+			out = out[8:]
+			e.def[(first+i)>>3] |= 1 << ((first + i) & 7)
+		}
+	}
+}
+
+// appendStrings adds str to the chunk (null marks missing rows, nil when
+// none is), flushing pages as they fill.
+func (e *columnEncoder) appendStrings(str []string, null []bool) error {
+	prev, prevID := "", int32(-1)
+	for i, s := range str {
+		if null != nil && null[i] {
+			e.pageNulls++
+		} else {
+			if !e.plain {
+				id := prevID
+				if s != prev || id < 0 {
+					var ok bool
+					if id, ok = e.dict[s]; !ok {
+						id = -1
+						if len(e.dictData)+4+len(s) > parquetDictionaryMaxBytes {
+							// The rows so far keep the dictionary; the
+							// rest of the row group is plain.
+							if err := e.flushPage(); err != nil {
+								return err
+							}
+							e.plain = true
+						} else {
+							id = int32(e.dictLen)
+							e.dict[strings.Clone(s)] = id
+							e.dictData = binary.LittleEndian.AppendUint32(e.dictData, uint32(len(s)))
+							e.dictData = append(e.dictData, s...)
+							e.dictLen++
+						}
+					}
+					prev, prevID = s, id
+				}
+				if id >= 0 {
+					e.idx = append(e.idx, id)
+				}
+			}
+			if e.plain {
+				e.vals = binary.LittleEndian.AppendUint32(e.vals, uint32(len(s)))
+				e.vals = append(e.vals, s...)
+			}
+			e.def[e.pageRows>>3] |= 1 << (e.pageRows & 7)
+		}
+		e.pageRows++
+		if e.pageRows == parquetPageRows || (e.plain && len(e.vals) >= parquetPageBytes) {
+			if err := e.flushPage(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flushPage encodes the page being filled, if it has rows, and starts the
+// next one.
+func (e *columnEncoder) flushPage() error {
+	n := e.pageRows
+	if n == 0 {
+		return nil
+	}
+	e.levels = appendLevels(e.levels[:0], e.def, n, e.pageNulls)
+	enc := format.Plain
+	body := e.vals
+	if e.kind == String && !e.plain {
+		// RLE_DICTIONARY: the bit width, then the indexes.
+		enc = format.RLEDictionary
+		width := 1
+		if e.dictLen > 2 {
+			width = bits.Len(uint(e.dictLen - 1))
+		}
+		body = append(e.vals[:0], byte(width))
+		body = appendBitPacked(body, e.idx, width)
+		e.vals = body
+		e.dictPages++
+	} else {
+		e.plainPages++
+	}
+	if len(body)+len(e.levels) > math.MaxInt32-maxPageHeader {
+		return errPageTooLarge
+	}
+
+	start := len(e.buf)
+	at := start + maxPageHeader
+	need := maxPageHeader + len(e.levels) + s2.MaxEncodedLen(len(body))
+	e.buf = grow(e.buf, need)[:start+need]
+	copy(e.buf[at:], e.levels)
+	comp := s2.EncodeSnappy(e.buf[at+len(e.levels):], body)
+	end := at + len(e.levels) + len(comp)
+	e.buf = e.buf[:end]
+
+	h := format.PageHeader{
+		Type:                 format.DataPageV2,
+		UncompressedPageSize: int32(len(e.levels) + len(body)),
+		CompressedPageSize:   int32(len(e.levels) + len(comp)),
+	}
+	h.DataPageHeaderV2.Set(format.DataPageHeaderV2{
+		NumValues:                  int32(n),
+		NumNulls:                   int32(e.pageNulls),
+		NumRows:                    int32(n),
+		Encoding:                   enc,
+		DefinitionLevelsByteLength: int32(len(e.levels)),
+		Statistics:                 format.Statistics{NullCount: int64(e.pageNulls)},
+	})
+	hb, err := e.encodeHeader(&h)
+	if err != nil {
+		return err
+	}
+	if len(hb) > maxPageHeader {
+		return errors.New("internal error: page header too long")
+	}
+	copy(e.buf[at-len(hb):], hb)
+	e.pages = append(e.pages, pageSpan{at - len(hb), end})
+	e.uncompressed += int64(len(hb)) + int64(h.UncompressedPageSize)
+	e.rows += int64(n)
+	e.nulls += int64(e.pageNulls)
+	e.startPage()
+	return nil
+}
+
+// encodeHeader returns the thrift compact encoding of h, valid until the
+// next call.
+func (e *columnEncoder) encodeHeader(h *format.PageHeader) ([]byte, error) {
+	e.header.b = e.header.b[:0]
+	err := e.encoder.Encode(h)
+	return e.header.b, err
+}
+
+// finish ends the chunk: it flushes the last page and builds the
+// dictionary page, if any page used the dictionary.
+func (e *columnEncoder) finish() error {
+	if err := e.flushPage(); err != nil {
+		return err
+	}
+	if e.dictPages == 0 {
+		return nil
+	}
+	comp := s2.EncodeSnappy(nil, e.dictData)
+	h := format.PageHeader{
+		Type:                 format.DictionaryPage,
+		UncompressedPageSize: int32(len(e.dictData)),
+		CompressedPageSize:   int32(len(comp)),
+	}
+	h.DictionaryPageHeader.Set(format.DictionaryPageHeader{NumValues: int32(e.dictLen), Encoding: format.Plain})
+	hb, err := e.encodeHeader(&h)
+	if err != nil {
+		return err
+	}
+	e.dictPage = append(append(e.dictPage[:0], hb...), comp...)
+	e.uncompressed += int64(len(hb)) + int64(len(e.dictData))
+	return nil
+}
+
+// metadata returns the chunk's metadata for a chunk whose first page is
+// written at offset off. It is called after finish.
+func (e *columnEncoder) metadata(name string, off int64) format.ColumnMetaData {
+	m := format.ColumnMetaData{
+		Type:                  format.Double,
+		PathInSchema:          []string{name},
+		Codec:                 format.Snappy,
+		NumValues:             e.rows,
+		TotalUncompressedSize: e.uncompressed,
+		TotalCompressedSize:   e.compressedSize(),
+		DataPageOffset:        off,
+		Statistics:            format.Statistics{NullCount: e.nulls},
+	}
+	if e.kind == String {
+		m.Type = format.ByteArray
+		if len(e.dictPage) > 0 {
+			m.DictionaryPageOffset = off
+			m.DataPageOffset = off + int64(len(e.dictPage))
+		}
+	}
+	// Encodings in ascending order: PLAIN (values or the dictionary),
+	// RLE (definition levels), RLE_DICTIONARY (indexes).
+	m.Encoding = []format.Encoding{format.Plain, format.RLE}
+	if e.dictPages > 0 {
+		m.Encoding = append(m.Encoding, format.RLEDictionary)
+	}
+	if e.kind == Numeric && e.hasValue {
+		// Zeros are stored as -0 for a minimum and +0 for a maximum, as
+		// the format asks, since -0 and +0 compare equal.
+		lo, hi := e.min, e.max
+		if lo == 0 {
+			lo = math.Copysign(0, -1)
+		}
+		if hi == 0 {
+			hi = 0
+		}
+		m.Statistics.MinValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(lo))
+		m.Statistics.MaxValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(hi))
+	}
+	return m
+}
+
+// compressedSize returns the size of the chunk's pages in the file.
+func (e *columnEncoder) compressedSize() int64 {
+	n := int64(len(e.dictPage))
+	for _, p := range e.pages {
+		n += int64(p.end - p.start)
+	}
+	return n
+}
+
+// grow returns b with room for n more bytes past its length.
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	nb := make([]byte, len(b), 2*cap(b)+n)
+	copy(nb, b)
+	return nb
+}
+
+// setBits sets bits [lo, hi) of b.
+func setBits(b []byte, lo, hi int) {
+	for ; lo < hi && lo&7 != 0; lo++ {
+		b[lo>>3] |= 1 << (lo & 7)
+	}
+	for ; lo+8 <= hi; lo += 8 {
+		b[lo>>3] = 0xff
+	}
+	for ; lo < hi; lo++ {
+		b[lo>>3] |= 1 << (lo & 7)
+	}
+}
+
+// appendLevels appends the definition levels of n rows, bit i of def set
+// when row i has a value (levels 1 and 0), as an RLE/bit-packed hybrid of
+// bit width 1. nulls is the number of unset bits.
+//
+// A page without nulls (or without values) is one RLE run; otherwise bytes
+// of def that are all ones or all zeros for 32 rows or more become RLE
+// runs, and the rest is bit-packed.
+func appendLevels(dst, def []byte, n, nulls int) []byte {
+	switch nulls {
+	case 0:
+		return append(binary.AppendUvarint(dst, uint64(n)<<1), 1)
+	case n:
+		return append(binary.AppendUvarint(dst, uint64(n)<<1), 0)
+	}
+	const minRun = 4 // bytes
+	full := n / 8
+	packed := 0 // start of the pending bit-packed bytes
+	flushPacked := func(end int) {
+		if end > packed {
+			dst = binary.AppendUvarint(dst, uint64(end-packed)<<1|1)
+			dst = append(dst, def[packed:end]...)
+		}
+	}
+	for i := 0; i < full; {
+		b := def[i]
+		if b != 0 && b != 0xff {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < full && def[j] == b {
+			j++
+		}
+		if j-i < minRun {
+			i = j
+			continue
+		}
+		flushPacked(i)
+		dst = append(binary.AppendUvarint(dst, uint64(8*(j-i))<<1), b&1)
+		i, packed = j, j
+	}
+	// The rows past the last whole byte are bit-packed with zero padding.
+	flushPacked((n + 7) / 8)
+	return dst
+}
+
+// appendBitPacked appends idx as one bit-packed run of the given bit width
+// (at most 32), padded with zeros to a multiple of 8 values.
+func appendBitPacked(dst []byte, idx []int32, width int) []byte {
+	groups := (len(idx) + 7) / 8
+	dst = binary.AppendUvarint(dst, uint64(groups)<<1|1)
+	n := len(dst)
+	dst = grow(dst, groups*width)
+	dst = dst[:n+groups*width]
+	out := dst[n:]
+	clear(out)
+	var acc uint64
+	nbits := 0
+	k := 0
+	for _, v := range idx {
+		acc |= uint64(uint32(v)) << nbits
+		nbits += width
+		for nbits >= 8 {
+			out[k] = byte(acc)
+			acc >>= 8
+			nbits -= 8
+			k++
+		}
+	}
+	if nbits > 0 {
+		out[k] = byte(acc)
+	}
+	return dst
+}
