@@ -19,6 +19,7 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/spec"
+	"github.com/normguard/normguard/stats"
 	"github.com/normguard/normguard/step"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/transform"
@@ -35,6 +36,17 @@ type Options struct {
 	Workers int
 	// Source names the training data in errors.
 	Source string
+	// MaxSortRows bounds the values an order statistic (median, percentile,
+	// quantile) sorts in memory; larger columns are sorted externally in
+	// runs on disk (0: no bound). It never changes the result.
+	MaxSortRows int
+	// Spill, when set, holds the numeric columns in memory-mapped
+	// temporary files (see Spill). The batch FitTransform returns lives in
+	// it: close the Spill after using the batch. It never changes the
+	// result.
+	Spill *Spill
+	// TempDir holds external sort runs ("" is os.TempDir()).
+	TempDir string
 }
 
 // ErrNoRows is returned when the training data has no rows.
@@ -95,7 +107,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	if err := r.Project(fields); err != nil {
 		return nil, nil, err
 	}
-	cols, rows, err := readAll(ctx, r, fields, opt.Source)
+	cols, rows, err := readAll(ctx, r, fields, opt)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -128,7 +140,8 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	for i := range cols {
 		a.Inputs = append(a.Inputs, artifact.FieldOf(table.Field{Name: cols[i].Name, Kind: cols[i].Kind}))
 	}
-	fc := &step.FitContext{ChunkSize: opt.ChunkSize, Workers: opt.Workers}
+	fc := &step.FitContext{ChunkSize: opt.ChunkSize, Workers: opt.Workers,
+		Sort: stats.SortOptions{MaxInMemory: opt.MaxSortRows, TempDir: opt.TempDir}}
 	seenOut := map[string]string{}
 	var outCols []table.Column
 	for gi, g := range a.Spec.Columns {
@@ -150,7 +163,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 				return nil, nil, fmt.Errorf("fit %s: %s.steps[%d].%s: %w", opt.Source, path, si, st.Name, err)
 			}
 			group.Steps = append(group.Steps, step.FittedStep{Name: st.Name, Params: st.Params, Inputs: names(cur), Fitted: fitted})
-			next, err := transform.ApplyStep(fitted, cur, rows, opt.Workers)
+			next, err := applyStep(fitted, cur, rows, opt)
 			if err != nil {
 				return nil, nil, fmt.Errorf("fit %s: %s.steps[%d].%s: applying to the training data: %w", opt.Source, path, si, st.Name, err)
 			}
@@ -183,7 +196,8 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 }
 
 // readAll reads every batch into whole columns, refusing infinite values.
-func readAll(ctx context.Context, r table.Reader, fields []table.Field, source string) ([]table.Column, int, error) {
+func readAll(ctx context.Context, r table.Reader, fields []table.Field, opt Options) ([]table.Column, int, error) {
+	source := opt.Source
 	cols := make([]table.Column, len(fields))
 	for i, f := range fields {
 		cols[i] = table.Column{Name: f.Name, Kind: f.Kind}
@@ -199,13 +213,17 @@ func readAll(ctx context.Context, r table.Reader, fields []table.Field, source s
 			return nil, 0, err
 		}
 		if rows == 0 {
-			reserve(cols, estimateRows(r, b.Rows))
+			if err := reserve(cols, estimateRows(r, b.Rows), opt.Spill); err != nil {
+				return nil, 0, err
+			}
 		}
 		for j := range b.Cols {
 			src := &b.Cols[j]
 			dst := &cols[j]
 			if f := fields[j]; f.Kind == table.Numeric {
-				dst.Num = append(dst.Num, src.Num[:b.Rows]...)
+				if err := appendFloats(dst, src.Num[:b.Rows], opt.Spill); err != nil {
+					return nil, 0, err
+				}
 				continue
 			}
 			dst.Str = append(dst.Str, src.Str[:b.Rows]...)
@@ -229,6 +247,24 @@ func readAll(ctx context.Context, r table.Reader, fields []table.Field, source s
 	return cols, rows, nil
 }
 
+// applyStep passes the training data through a fitted step, with the
+// numeric outputs allocated in the spill when there is one.
+func applyStep(f step.Fitted, in []table.Column, n int, opt Options) ([]table.Column, error) {
+	out := table.NewColumns(f.Outputs())
+	if opt.Spill != nil {
+		for i := range out {
+			if out[i].Kind == table.Numeric {
+				buf, err := opt.Spill.Floats(n)
+				if err != nil {
+					return nil, err
+				}
+				out[i].Num = buf
+			}
+		}
+	}
+	return out, transform.ApplyStepInto(f, in, out, n, opt.Workers)
+}
+
 // estimateRows guesses the total row count from the reader's progress
 // after its first batch of n rows (with 10% to spare), or returns n.
 func estimateRows(r table.Reader, n int) int {
@@ -249,15 +285,34 @@ func estimateRows(r table.Reader, n int) int {
 
 // reserve gives every column capacity for n rows, so appending the batches
 // does not copy the columns over and over.
-func reserve(cols []table.Column, n int) {
+func reserve(cols []table.Column, n int, spill *Spill) error {
 	for i := range cols {
 		c := &cols[i]
 		if c.Kind == table.Numeric {
-			c.Num = make([]float64, 0, n)
+			buf, err := spill.Floats(n)
+			if err != nil {
+				return err
+			}
+			c.Num = buf[:0]
 		} else {
 			c.Str = make([]string, 0, n)
 		}
 	}
+	return nil
+}
+
+// appendFloats appends xs to a numeric column, growing its storage by half
+// again (in the spill when there is one) when it is full.
+func appendFloats(c *table.Column, xs []float64, spill *Spill) error {
+	if len(c.Num)+len(xs) > cap(c.Num) {
+		bigger, err := spill.Floats(max(len(c.Num)+len(xs), cap(c.Num)*3/2))
+		if err != nil {
+			return err
+		}
+		c.Num = bigger[:copy(bigger, c.Num)]
+	}
+	c.Num = append(c.Num, xs...)
+	return nil
 }
 
 // inferGroup decides the kind of a group whose type the spec leaves out:

@@ -3,11 +3,9 @@ package step
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"strconv"
 
-	"github.com/normguard/normguard/stats"
 	"github.com/normguard/normguard/table"
 )
 
@@ -89,7 +87,7 @@ func (p *KBinsDiscretizerParams) Validate() error {
 }
 
 // Fit implements Params: it computes each column's bin edges on all rows.
-func (p *KBinsDiscretizerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, error) {
+func (p *KBinsDiscretizerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted, error) {
 	if err := requireRows("kbins_discretizer", cols); err != nil {
 		return nil, err
 	}
@@ -111,7 +109,10 @@ func (p *KBinsDiscretizerParams) Fit(_ *FitContext, cols []table.Column) (Fitted
 				edges = linspace(lo, hi, p.NBins+1)
 			}
 		} else {
-			edges = quantileEdges(cols[j].Num, p.NBins)
+			var err error
+			if edges, err = quantileEdges(ctx, cols[j].Num, p.NBins); err != nil {
+				return nil, err
+			}
 		}
 		if edges == nil { // constant column
 			edges = []float64{math.Inf(-1), math.Inf(1)}
@@ -125,16 +126,18 @@ func (p *KBinsDiscretizerParams) Fit(_ *FitContext, cols []table.Column) (Fitted
 // quantileEdges returns the percentiles of xs at linspace(0, 100, nBins+1)
 // with the bins of width <= kbinsMinWidth removed, or nil for a constant
 // column.
-func quantileEdges(xs []float64, nBins int) []float64 {
-	sorted := slices.Clone(xs)
-	stats.SortFloats(sorted)
-	if sorted[0] == sorted[len(sorted)-1] {
-		return nil
+func quantileEdges(ctx *FitContext, xs []float64, nBins int) ([]float64, error) {
+	sorted, err := ctx.sorted(xs)
+	if err != nil {
+		return nil, err
 	}
-	qs := linspace(0, 100, nBins+1)
-	pct := make([]float64, len(qs))
-	for i, q := range qs {
-		pct[i] = stats.Percentile(sorted, q)
+	defer sorted.Close()
+	pct, err := sorted.Percentiles(linspace(0, 100, nBins+1))
+	if err != nil {
+		return nil, err
+	}
+	if pct[0] == pct[len(pct)-1] {
+		return nil, nil
 	}
 	// numpy.ediff1d(edges, to_begin=inf) > 1e-8: keep the first edge and
 	// every edge more than 1e-8 above the previous computed one.
@@ -144,7 +147,7 @@ func quantileEdges(xs []float64, nBins int) []float64 {
 			edges = append(edges, pct[i])
 		}
 	}
-	return edges
+	return edges, nil
 }
 
 // linspace returns num evenly spaced values from start to stop inclusive,

@@ -3,6 +3,7 @@ package table
 import (
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"math/bits"
 	"strings"
@@ -52,10 +53,7 @@ type pageSpan struct{ start, end int }
 type columnEncoder struct {
 	kind Kind
 
-	// Encoded data pages of the chunk: buf holds them with gaps between,
-	// pages locates each one.
-	buf          []byte
-	pages        []pageSpan
+	chunk        *encodedChunk
 	rows         int64 // rows in the chunk
 	nulls        int64
 	uncompressed int64 // data pages' headers and uncompressed bodies
@@ -79,11 +77,39 @@ type columnEncoder struct {
 	dictData []byte // PLAIN-encoded entries
 	dictLen  int
 	plain    bool
-	dictPage []byte // header and body of the dictionary page, built by finish
 
 	levels  []byte
 	header  headerWriter
 	encoder *thrift.Encoder
+}
+
+// encodedChunk holds the encoded pages of a column chunk.
+type encodedChunk struct {
+	dictPage []byte     // header and body of the dictionary page, if any
+	buf      []byte     // the data pages, with gaps between them
+	pages    []pageSpan // each data page's bytes in buf
+}
+
+// size returns the size of the chunk in the file.
+func (c *encodedChunk) size() int64 {
+	n := int64(len(c.dictPage))
+	for _, p := range c.pages {
+		n += int64(p.end - p.start)
+	}
+	return n
+}
+
+// writeTo writes the chunk's pages in order.
+func (c *encodedChunk) writeTo(w io.Writer) error {
+	if _, err := w.Write(c.dictPage); err != nil {
+		return err
+	}
+	for _, p := range c.pages {
+		if _, err := w.Write(c.buf[p.start:p.end]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // headerWriter is an io.Writer appending to a byte slice, for the thrift
@@ -96,7 +122,7 @@ func (w *headerWriter) Write(p []byte) (int, error) {
 }
 
 func newColumnEncoder(kind Kind) *columnEncoder {
-	e := &columnEncoder{kind: kind, def: make([]byte, parquetPageRows/8)}
+	e := &columnEncoder{kind: kind, def: make([]byte, parquetPageRows/8), chunk: new(encodedChunk)}
 	var protocol thrift.CompactProtocol
 	e.encoder = thrift.NewEncoder(protocol.NewWriter(&e.header))
 	e.reset()
@@ -105,7 +131,8 @@ func newColumnEncoder(kind Kind) *columnEncoder {
 
 // reset starts a new chunk, keeping the buffers.
 func (e *columnEncoder) reset() {
-	e.buf, e.pages = e.buf[:0], e.pages[:0]
+	c := e.chunk
+	c.dictPage, c.buf, c.pages = c.dictPage[:0], c.buf[:0], c.pages[:0]
 	e.rows, e.nulls, e.uncompressed, e.dictPages, e.plainPages = 0, 0, 0, 0, 0
 	e.min, e.max, e.hasValue = 0, 0, false
 	if e.kind == String {
@@ -114,7 +141,7 @@ func (e *columnEncoder) reset() {
 		} else {
 			clear(e.dict)
 		}
-		e.dictData, e.dictLen, e.plain, e.dictPage = e.dictData[:0], 0, false, e.dictPage[:0]
+		e.dictData, e.dictLen, e.plain = e.dictData[:0], 0, false
 	}
 	e.startPage()
 }
@@ -268,14 +295,15 @@ func (e *columnEncoder) flushPage() error {
 		return errPageTooLarge
 	}
 
-	start := len(e.buf)
+	c := e.chunk
+	start := len(c.buf)
 	at := start + maxPageHeader
 	need := maxPageHeader + len(e.levels) + s2.MaxEncodedLen(len(body))
-	e.buf = grow(e.buf, need)[:start+need]
-	copy(e.buf[at:], e.levels)
-	comp := s2.EncodeSnappy(e.buf[at+len(e.levels):], body)
+	c.buf = grow(c.buf, need)[:start+need]
+	copy(c.buf[at:], e.levels)
+	comp := s2.EncodeSnappy(c.buf[at+len(e.levels):], body)
 	end := at + len(e.levels) + len(comp)
-	e.buf = e.buf[:end]
+	c.buf = c.buf[:end]
 
 	h := format.PageHeader{
 		Type:                 format.DataPageV2,
@@ -297,8 +325,8 @@ func (e *columnEncoder) flushPage() error {
 	if len(hb) > maxPageHeader {
 		return errors.New("internal error: page header too long")
 	}
-	copy(e.buf[at-len(hb):], hb)
-	e.pages = append(e.pages, pageSpan{at - len(hb), end})
+	copy(c.buf[at-len(hb):], hb)
+	c.pages = append(c.pages, pageSpan{at - len(hb), end})
 	e.uncompressed += int64(len(hb)) + int64(h.UncompressedPageSize)
 	e.rows += int64(n)
 	e.nulls += int64(e.pageNulls)
@@ -334,7 +362,7 @@ func (e *columnEncoder) finish() error {
 	if err != nil {
 		return err
 	}
-	e.dictPage = append(append(e.dictPage[:0], hb...), comp...)
+	e.chunk.dictPage = append(append(e.chunk.dictPage[:0], hb...), comp...)
 	e.uncompressed += int64(len(hb)) + int64(len(e.dictData))
 	return nil
 }
@@ -348,15 +376,15 @@ func (e *columnEncoder) metadata(name string, off int64) format.ColumnMetaData {
 		Codec:                 format.Snappy,
 		NumValues:             e.rows,
 		TotalUncompressedSize: e.uncompressed,
-		TotalCompressedSize:   e.compressedSize(),
+		TotalCompressedSize:   e.chunk.size(),
 		DataPageOffset:        off,
 		Statistics:            format.Statistics{NullCount: e.nulls},
 	}
 	if e.kind == String {
 		m.Type = format.ByteArray
-		if len(e.dictPage) > 0 {
+		if len(e.chunk.dictPage) > 0 {
 			m.DictionaryPageOffset = off
-			m.DataPageOffset = off + int64(len(e.dictPage))
+			m.DataPageOffset = off + int64(len(e.chunk.dictPage))
 		}
 	}
 	// Encodings in ascending order: PLAIN (values or the dictionary),
@@ -379,15 +407,6 @@ func (e *columnEncoder) metadata(name string, off int64) format.ColumnMetaData {
 		m.Statistics.MaxValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(hi))
 	}
 	return m
-}
-
-// compressedSize returns the size of the chunk's pages in the file.
-func (e *columnEncoder) compressedSize() int64 {
-	n := int64(len(e.dictPage))
-	for _, p := range e.pages {
-		n += int64(p.end - p.start)
-	}
-	return n
 }
 
 // grow returns b with room for n more bytes past its length.

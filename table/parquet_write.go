@@ -52,9 +52,14 @@ type ParquetWriter struct {
 	file    *os.File
 	path    string
 	out     *bufio.Writer
-	offset  int64 // bytes written to out
+	offset  int64 // the file's size once the pending writes are done
 	enc     []*columnEncoder
 	groups  []format.RowGroup
+	// A row group's chunks are written and synced by a goroutine while
+	// the next one is encoded; flushed receives its result, and its
+	// chunks' buffers go back to the encoders afterwards.
+	flushed chan error
+	spare   []*encodedChunk
 	errs    []error // per column, reused
 	workers int
 	rows    int // rows in the current row group
@@ -91,7 +96,11 @@ func CreateParquet(path string, fields []Field) (*ParquetWriter, error) {
 	for j, fd := range fields {
 		pw.enc[j] = newColumnEncoder(fd.Kind)
 	}
-	pw.write([]byte(parquetMagic))
+	if _, err := pw.out.WriteString(parquetMagic); err != nil {
+		pw.removeTemp()
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	pw.offset = int64(len(parquetMagic))
 	return pw, nil
 }
 
@@ -195,8 +204,9 @@ func (pw *ParquetWriter) forColumns(rows int, fn func(j int) error) error {
 }
 
 // flushRowGroup ends the current row group: its column chunks are
-// finished and written in column order, and its metadata kept for the
-// footer.
+// finished, their metadata kept for the footer, and a goroutine writes
+// them in column order and syncs them, so that the disk catches up while
+// the next row group is encoded rather than all at once in Close.
 func (pw *ParquetWriter) flushRowGroup() error {
 	if err := pw.forColumns(pw.rows, func(j int) error { return pw.enc[j].finish() }); err != nil {
 		return err
@@ -210,35 +220,57 @@ func (pw *ParquetWriter) flushRowGroup() error {
 		g.Ordinal = int16(len(pw.groups))
 	}
 	for j, e := range pw.enc {
-		start := pw.offset
-		m := e.metadata(pw.fields[j].Name, start)
-		pw.write(e.dictPage)
-		for _, p := range e.pages {
-			pw.write(e.buf[p.start:p.end])
-		}
-		g.Columns[j] = format.ColumnChunk{FileOffset: start, MetaData: m}
+		m := e.metadata(pw.fields[j].Name, pw.offset)
+		g.Columns[j] = format.ColumnChunk{FileOffset: pw.offset, MetaData: m}
 		g.TotalByteSize += m.TotalUncompressedSize
 		g.TotalCompressedSize += m.TotalCompressedSize
-		e.reset()
+		pw.offset += m.TotalCompressedSize
 	}
 	pw.groups = append(pw.groups, g)
 	pw.rows = 0
-	if pw.err != nil {
-		return pw.err
+
+	if err := pw.wait(); err != nil {
+		return err
 	}
+	chunks := make([]*encodedChunk, len(pw.enc))
+	for j, e := range pw.enc {
+		chunks[j] = e.chunk
+		e.chunk = new(encodedChunk)
+		if pw.spare != nil {
+			e.chunk = pw.spare[j]
+		}
+		e.reset()
+	}
+	pw.spare = chunks
+	pw.flushed = make(chan error, 1)
+	go func() {
+		for _, c := range chunks {
+			if err := c.writeTo(pw.out); err != nil {
+				pw.flushed <- err
+				return
+			}
+		}
+		err := pw.out.Flush()
+		if err == nil {
+			err = pw.file.Sync()
+		}
+		pw.flushed <- err
+	}()
 	return nil
 }
 
-// write appends p to the file, recording the first error in pw.err.
-func (pw *ParquetWriter) write(p []byte) {
-	if pw.err != nil {
-		return
+// wait waits for the row group being written, if any, and returns its
+// error.
+func (pw *ParquetWriter) wait() error {
+	if pw.flushed == nil {
+		return nil
 	}
-	n, err := pw.out.Write(p)
-	pw.offset += int64(n)
+	err := <-pw.flushed
+	pw.flushed = nil
 	if err != nil {
-		pw.err = fmt.Errorf("parquet write: %w", err)
+		return fmt.Errorf("parquet write: %w", err)
 	}
+	return nil
 }
 
 // writeFooter writes the last row group, the file metadata and the
@@ -267,11 +299,13 @@ func (pw *ParquetWriter) writeFooter() error {
 	if err != nil {
 		return fmt.Errorf("parquet write: %w", err)
 	}
-	pw.write(footer)
-	pw.write(binary.LittleEndian.AppendUint32(nil, uint32(len(footer))))
-	pw.write([]byte(parquetMagic))
-	if pw.err != nil {
-		return pw.err
+	if err := pw.wait(); err != nil {
+		return err
+	}
+	footer = binary.LittleEndian.AppendUint32(footer, uint32(len(footer)))
+	footer = append(footer, parquetMagic...)
+	if _, err := pw.out.Write(footer); err != nil {
+		return fmt.Errorf("parquet write: %w", err)
 	}
 	if err := pw.out.Flush(); err != nil {
 		return fmt.Errorf("parquet write: %w", err)
@@ -347,7 +381,10 @@ func (pw *ParquetWriter) Abort() error {
 	return pw.removeTemp()
 }
 
+// removeTemp removes the temporary file, once the row group being written
+// to it, if any, is done.
 func (pw *ParquetWriter) removeTemp() error {
+	pw.wait()
 	pw.file.Close()
 	if err := os.Remove(pw.file.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err

@@ -282,11 +282,17 @@ func (t *Transformer) Stream(ctx context.Context, r table.Reader, w table.Writer
 // training data from step to step.
 func ApplyStep(f step.Fitted, in []table.Column, n, workers int) ([]table.Column, error) {
 	out := table.NewColumns(f.Outputs())
+	return out, ApplyStepInto(f, in, out, n, workers)
+}
+
+// ApplyStepInto is ApplyStep writing into out, columns shaped as
+// f.Outputs() whose buffers are used when large enough.
+func ApplyStepInto(f step.Fitted, in, out []table.Column, n, workers int) error {
 	if workers <= 1 || n < parallelMinRows {
-		return out, f.Transform(in, out, n)
+		return f.Transform(in, out, n)
 	}
 	prepareViews(out, n)
-	err := splitRows(n, workers, func(lo, hi int) error {
+	return splitRows(n, workers, func(lo, hi int) error {
 		err := f.Transform(sliceCols(in, lo, hi), sliceCols(out, lo, hi), hi-lo)
 		var ve *step.ValueError
 		if errors.As(err, &ve) && ve.Row >= 0 {
@@ -294,7 +300,6 @@ func ApplyStep(f step.Fitted, in []table.Column, n, workers int) ([]table.Column
 		}
 		return err
 	})
-	return out, err
 }
 
 // prepareViews sizes columns to n rows so that row-range views of them

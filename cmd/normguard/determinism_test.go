@@ -138,3 +138,26 @@ func TestFingerprintIgnoresRowOrder(t *testing.T) {
 		t.Fatalf("diff after a changed value: exit %d, want %d, output must show the fingerprint:\n%s", code, ExitFound, out)
 	}
 }
+
+// TestSpillAndExternalSortSameBytes checks that holding columns in
+// memory-mapped files and sorting on disk in tiny runs give the artifact
+// and the transformed data of the plain in-memory fit, byte for byte.
+func TestSpillAndExternalSortSameBytes(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "train.csv")
+	writeMixedCSV(t, data, 5000, 9)
+	specPath := filepath.Join(dir, "spec.yaml")
+	os.WriteFile(specPath, []byte(mixedSpec), 0o644)
+	mustRun(t, "fit", "-q", "--spec", specPath, "--data", data, "--out", filepath.Join(dir, "a.json"),
+		"--transform-out", filepath.Join(dir, "a.csv"), "--spill", "never", "--max-sort-rows", "0")
+	mustRun(t, "fit", "-q", "--spec", specPath, "--data", data, "--out", filepath.Join(dir, "b.json"),
+		"--transform-out", filepath.Join(dir, "b.csv"), "--spill", "always", "--spill-dir", dir, "--max-sort-rows", "300")
+	for _, pair := range [][2]string{{"a.json", "b.json"}, {"a.csv", "b.csv"}} {
+		if !bytes.Equal(readFile(t, filepath.Join(dir, pair[0])), readFile(t, filepath.Join(dir, pair[1]))) {
+			t.Errorf("%s differs from %s", pair[1], pair[0])
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "normguard-*")); len(left) != 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +21,8 @@ type fitOptions struct {
 	model, modelVersion string
 	chunkSize, workers  int
 	quiet               bool
+	spill, spillDir     string
+	maxSortRows         int
 }
 
 func newFitCmd() *cobra.Command {
@@ -51,7 +56,58 @@ func newFitCmd() *cobra.Command {
 	f.IntVar(&o.chunkSize, "chunk-size", 0, "rows per accumulation chunk (never changes the result)")
 	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "parallel workers (never changes the result)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success")
+	f.StringVar(&o.spill, "spill", "auto", "hold numeric columns in memory-mapped temporary files: auto (when the data file is over a quarter of memory), always, never")
+	f.StringVar(&o.spillDir, "spill-dir", "", "folder for spilled columns and external sort runs (default: the system temp folder)")
+	f.IntVar(&o.maxSortRows, "max-sort-rows", -1, "values a median/percentile/quantile sorts in memory before sorting on disk (-1: from the memory size, 0: no limit)")
 	return cmd
+}
+
+// memoryBytes returns the machine's physical memory, or 0 when unknown.
+func memoryBytes() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
+
+// memoryPlan turns the --spill and --max-sort-rows flags into fit options:
+// sorts in memory use at most a quarter of memory across workers (a
+// sort holds a copy and a scratch of its column), and "auto" spills when
+// the data file is larger than a quarter of memory.
+func memoryPlan(o fitOptions) (fit.Options, *fit.Spill, error) {
+	mem := memoryBytes()
+	opt := fit.Options{MaxSortRows: o.maxSortRows, TempDir: o.spillDir}
+	if opt.MaxSortRows < 0 {
+		opt.MaxSortRows = 0
+		if mem > 0 {
+			opt.MaxSortRows = int(mem / 4 / int64(16*max(o.workers, 1)))
+		}
+	}
+	var spill bool
+	switch o.spill {
+	case "always":
+		spill = true
+	case "never":
+	case "auto":
+		if st, err := os.Stat(o.data); err == nil && mem > 0 && st.Size() > mem/4 {
+			spill = true
+		}
+	default:
+		return opt, nil, fmt.Errorf("fit: --spill must be auto, always or never, got %q", o.spill)
+	}
+	if spill {
+		opt.Spill = fit.NewSpill(o.spillDir)
+	}
+	return opt, opt.Spill, nil
 }
 
 func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
@@ -64,11 +120,15 @@ func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
 		return nil, err
 	}
 	defer r.Close()
+	opt, spill, err := memoryPlan(o)
+	if err != nil {
+		return nil, err
+	}
+	defer spill.Close()
+	opt.Model, opt.ModelVersion = o.model, o.modelVersion
+	opt.ChunkSize, opt.Workers, opt.Source = o.chunkSize, o.workers, o.data
 	stop := startProgress(cmd.ErrOrStderr(), r, "fit")
-	a, train, err := fit.FitTransform(cmd.Context(), sp, r, fit.Options{
-		Model: o.model, ModelVersion: o.modelVersion,
-		ChunkSize: o.chunkSize, Workers: o.workers, Source: o.data,
-	})
+	a, train, err := fit.FitTransform(cmd.Context(), sp, r, opt)
 	stop()
 	if err != nil {
 		return nil, err
