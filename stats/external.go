@@ -28,8 +28,9 @@ type SortOptions struct {
 // memory than SortOptions.MaxInMemory values.
 type Sorted struct {
 	n      int
-	mem    []float64 // the values, when in memory
-	sorted bool      // mem is fully sorted (else only selected ranks are placed)
+	mem    []float64       // the values, when in memory
+	sorted bool            // mem is fully sorted
+	cache  map[int]float64 // values of ranks found by selection
 	runs   []*os.File
 	sizes  []int
 }
@@ -175,9 +176,9 @@ func (s *Sorted) Percentiles(ps []float64) ([]float64, error) {
 	}
 	slices.Sort(ranks)
 	if s.runs == nil {
-		s.place(ranks)
+		at := s.ranked(ranks)
 		for i, p := range ps {
-			out[i] = quantileAt(s.n, p/100, func(k int) float64 { return s.mem[k] })
+			out[i] = quantileAt(s.n, p/100, at)
 		}
 		return out, nil
 	}
@@ -223,11 +224,11 @@ func (s *Sorted) Median() (float64, error) {
 		return math.NaN(), nil
 	}
 	if s.runs == nil {
-		s.place([]int{(s.n - 1) / 2, s.n / 2})
+		at := s.ranked(slices.Compact([]int{(s.n - 1) / 2, s.n / 2}))
 		if s.n%2 == 1 {
-			return s.mem[s.n/2], nil
+			return at(s.n / 2), nil
 		}
-		return (s.mem[s.n/2-1] + s.mem[s.n/2]) / 2, nil
+		return (at(s.n/2-1) + at(s.n/2)) / 2, nil
 	}
 	var a, b float64
 	rank := 0
@@ -275,18 +276,56 @@ func (s *Sorted) sortAll() {
 	}
 }
 
-// place puts the values of the given ranks (ascending) where a full sort
-// would, by selection for a few ranks or a full sort for many.
-func (s *Sorted) place(ranks []int) {
-	if s.sorted {
-		return
-	}
-	if len(ranks) > selectMaxRanks {
+// ranked returns a function giving the value at each of the given ranks
+// (ascending, distinct) of the in-memory values: read from the sorted
+// values when they are sorted, found by radix selection for a few ranks,
+// or after a full sort for many.
+func (s *Sorted) ranked(ranks []int) func(int) float64 {
+	if s.sorted || len(ranks) > selectMaxRanks {
 		s.sortAll()
+		return func(k int) float64 { return s.mem[k] }
+	}
+	var missing []int
+	for _, k := range ranks {
+		if _, ok := s.cache[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		vals := radixSelect(s.mem, missing)
+		if s.cache == nil {
+			s.cache = map[int]float64{}
+		}
+		for i, k := range missing {
+			s.cache[k] = vals[i]
+		}
+	}
+	return func(k int) float64 { return s.cache[k] }
+}
+
+// Prepare finds in one pass the values that later calls to Median and to
+// Percentiles(ps) will read (in-memory values only; a no-op otherwise).
+func (s *Sorted) Prepare(ps []float64, median bool) {
+	if s.runs != nil || s.n == 0 {
 		return
 	}
-	uniq := slices.Compact(slices.Clone(ranks))
-	selectRanks(s.mem, uniq)
+	set := map[int]bool{}
+	for _, p := range ps {
+		i := min(max(int(math.Floor(float64(s.n-1)*(p/100))), 0), s.n-1)
+		set[i] = true
+		if i+1 < s.n {
+			set[i+1] = true
+		}
+	}
+	if median {
+		set[(s.n-1)/2], set[s.n/2] = true, true
+	}
+	ranks := make([]int, 0, len(set))
+	for k := range set {
+		ranks = append(ranks, k)
+	}
+	slices.Sort(ranks)
+	s.ranked(ranks)
 }
 
 // runReader reads one sorted run.

@@ -262,3 +262,29 @@ func BenchmarkCopy1Mx20(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFit1Mx20 times the fits the speed targets name on 1M rows x 20
+// columns (~1% missing) with two workers, as `normguard fit` runs them on
+// this 2-core machine; compare with scikit-learn's fit on the same shape
+// (bench/README.md).
+func BenchmarkFit1Mx20(b *testing.B) {
+	in := benchInput(benchCase{kind: table.Numeric, cols: 20, nan: true}, 1_000_000)
+	for _, c := range []benchCase{
+		{step: "standard_scaler"},
+		{step: "robust_scaler"},
+		{step: "quantile_transformer", params: `{"n_quantiles": 1000}`},
+		{step: "power_transformer"},
+		{step: "simple_imputer", params: `{"strategy": "median"}`},
+	} {
+		b.Run(c.step, func(b *testing.B) {
+			p := benchParams(b, c)
+			b.ReportAllocs()
+			b.SetBytes(1_000_000 * 20 * 8)
+			for b.Loop() {
+				if _, err := p.Fit(&FitContext{Workers: 2}, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -68,6 +68,9 @@ func (p *RobustScalerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted, 
 			return err
 		}
 		defer sorted.Close()
+		if p.WithScaling {
+			sorted.Prepare([]float64{qMin, qMax}, p.WithCentering)
+		}
 		if p.WithCentering {
 			if s.Center[j], err = sorted.Median(); err != nil {
 				return err

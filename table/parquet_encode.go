@@ -36,13 +36,6 @@ const maxPageHeader = 128
 // errPageTooLarge is returned for a page past Parquet's 2 GiB page limit.
 var errPageTooLarge = errors.New("a page holds more than 2 GiB; split very long strings")
 
-// littleEndian reports whether float64 slices can be copied as PLAIN
-// (little-endian) bytes directly.
-var littleEndian = func() bool {
-	x := uint16(1)
-	return *(*byte)(unsafe.Pointer(&x)) == 1
-}()
-
 // pageSpan locates a page's bytes (header included) in a chunk buffer.
 type pageSpan struct{ start, end int }
 
@@ -175,58 +168,97 @@ func (e *columnEncoder) appendColumn(c *Column, lo, hi int) error {
 }
 
 // appendDoubles adds x to the page, which has room for them: NaN is null,
-// every other value is kept bit for bit.
+// every other value is kept bit for bit. Rows go eight at a time (one
+// byte of definition levels) in a single pass over x.
 func (e *columnEncoder) appendDoubles(x []float64) {
-	nulls := 0
 	lo, hi := e.min, e.max
 	if !e.hasValue {
 		lo, hi = math.Inf(1), math.Inf(-1)
 	}
-	for _, v := range x {
-		switch {
-		case v != v:
-			nulls++
-		case v < lo:
-			lo = v
+	n := len(e.vals)
+	e.vals = grow(e.vals, 8*len(x))[:n+8*len(x)]
+	out := e.vals[n:]
+	w, row, nulls := 0, e.pageRows, 0
+	for i := 0; i < len(x); {
+		if row&7 != 0 || len(x)-i < 8 {
+			// A row outside the page's whole bytes of levels.
+			if v := x[i]; v != v {
+				nulls++
+			} else {
+				binary.LittleEndian.PutUint64(out[w:], math.Float64bits(v))
+				w += 8
+				e.def[row>>3] |= 1 << (row & 7)
+				lo, hi = min(v, lo), max(v, hi)
+			}
+			i++
+			row++
+			continue
 		}
-		if v > hi {
-			hi = v
+		block := (*[8]float64)(x[i : i+8])
+		mask := present(block[0]) | present(block[1])<<1 | present(block[2])<<2 | present(block[3])<<3 |
+			present(block[4])<<4 | present(block[5])<<5 | present(block[6])<<6 | present(block[7])<<7
+		e.def[row>>3] = mask
+		i += 8
+		row += 8
+		if mask == 0xff {
+			o := (*[64]byte)(out[w : w+64])
+			for k, v := range block {
+				if v < lo {
+					lo = v
+				}
+				if v > hi {
+					hi = v
+				}
+				binary.LittleEndian.PutUint64(o[8*k:], math.Float64bits(v))
+			}
+			w += 64
+			continue
+		}
+		nulls += 8 - bits.OnesCount8(mask)
+		for _, v := range block {
+			if v == v {
+				binary.LittleEndian.PutUint64(out[w:], math.Float64bits(v))
+				w += 8
+				lo, hi = min(v, lo), max(v, hi)
+			}
 		}
 	}
+	e.vals = e.vals[:n+w]
+	e.pageRows = row
+	e.pageNulls += nulls
 	if nulls < len(x) {
 		e.min, e.max, e.hasValue = lo, hi, true
 	}
-	first := e.pageRows
-	e.pageRows += len(x)
-	e.pageNulls += nulls
-	if nulls == 0 && littleEndian {
-		setBits(e.def, first, e.pageRows)
-		e.vals = append(e.vals, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(x))), 8*len(x))...)
-		return
+}
+
+// present returns 1 for a value, 0 for NaN.
+func present(v float64) byte {
+	if v == v {
+		return 1
 	}
-	n, m := len(e.vals), 8*(len(x)-nulls)
-	e.vals = grow(e.vals, m)[:n+m]
-	out := e.vals[n:]
-	for i, v := range x {
-		if v == v {
-			binary.LittleEndian.PutUint64(out, math.Float64bits(v))
-			out = out[8:]
-			e.def[(first+i)>>3] |= 1 << ((first + i) & 7)
-		}
-	}
+	return 0
 }
 
 // appendStrings adds str to the chunk (null marks missing rows, nil when
 // none is), flushing pages as they fill.
 func (e *columnEncoder) appendStrings(str []string, null []bool) error {
-	prev, prevID := "", int32(-1)
+	// Readers give repeated values shared storage: a string at the same
+	// address and of the same length as an earlier one of this call has
+	// the same text, and its index is found without hashing the text.
+	var seen [256]struct {
+		p  *byte
+		n  int
+		id int32
+	}
 	for i, s := range str {
 		if null != nil && null[i] {
 			e.pageNulls++
 		} else {
 			if !e.plain {
-				id := prevID
-				if s != prev || id < 0 {
+				p := unsafe.StringData(s)
+				slot := &seen[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(s)))&255]
+				id := slot.id - 1 // ids are stored plus one: zero is an empty slot
+				if slot.p != p || slot.n != len(s) || id < 0 {
 					var ok bool
 					if id, ok = e.dict[s]; !ok {
 						id = -1
@@ -245,7 +277,9 @@ func (e *columnEncoder) appendStrings(str []string, null []bool) error {
 							e.dictLen++
 						}
 					}
-					prev, prevID = s, id
+					if id >= 0 {
+						slot.p, slot.n, slot.id = p, len(s), id+1
+					}
 				}
 				if id >= 0 {
 					e.idx = append(e.idx, id)

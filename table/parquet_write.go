@@ -48,13 +48,13 @@ const parquetDictionaryMaxBytes = 1 << 20
 // The file is written to a temporary file beside the destination and
 // renamed into place on Close; Abort removes it.
 type ParquetWriter struct {
-	fields  []Field
-	file    *os.File
-	path    string
-	out     *bufio.Writer
-	offset  int64 // the file's size once the pending writes are done
-	enc     []*columnEncoder
-	groups  []format.RowGroup
+	fields []Field
+	file   *os.File
+	path   string
+	out    *bufio.Writer
+	offset int64 // the file's size once the pending writes are done
+	enc    []*columnEncoder
+	groups []format.RowGroup
 	// A row group's chunks are written and synced by a goroutine while
 	// the next one is encoded; flushed receives its result, and its
 	// chunks' buffers go back to the encoders afterwards.
@@ -250,11 +250,7 @@ func (pw *ParquetWriter) flushRowGroup() error {
 				return
 			}
 		}
-		err := pw.out.Flush()
-		if err == nil {
-			err = pw.file.Sync()
-		}
-		pw.flushed <- err
+		pw.flushed <- pw.out.Flush()
 	}()
 	return nil
 }

@@ -140,19 +140,26 @@ func (t *Transformer) Batch(in, out *table.Batch, source string) error {
 	if len(in.Cols) != len(t.inputs) {
 		return fmt.Errorf("transform: batch has %d columns, the artifact reads %d", len(in.Cols), len(t.inputs))
 	}
-	if err := CheckFinite(in, t.inputs, source); err != nil {
-		return err
-	}
 	nOut := len(t.outputs) - len(t.pass)
 	workers := min(t.workers(), max(1, n/(parallelMinRows/2)))
 	if workers <= 1 {
+		if err := CheckFinite(in, t.inputs, source); err != nil {
+			return err
+		}
 		if err := t.rows(in.Cols, out.Cols[:nOut], n); err != nil {
 			return locate(err, in, 0, source)
 		}
 	} else {
 		prepareViews(out.Cols[:nOut], n)
 		err := splitRows(n, workers, func(lo, hi int) error {
-			if err := t.rows(sliceCols(in.Cols, lo, hi), sliceCols(out.Cols[:nOut], lo, hi), hi-lo); err != nil {
+			part := &table.Batch{Cols: sliceCols(in.Cols, lo, hi), Rows: hi - lo, Start: in.Start + int64(lo)}
+			if in.Lines != nil {
+				part.Lines = in.Lines[lo:hi]
+			}
+			if err := CheckFinite(part, t.inputs, source); err != nil {
+				return err
+			}
+			if err := t.rows(part.Cols, sliceCols(out.Cols[:nOut], lo, hi), hi-lo); err != nil {
 				return locate(err, in, lo, source)
 			}
 			return nil

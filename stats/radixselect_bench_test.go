@@ -1,0 +1,19 @@
+package stats
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+func BenchmarkRadixSelect1e6(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	xs := make([]float64, 1_000_000)
+	for i := range xs {
+		xs[i] = 50 + 10*rng.NormFloat64()
+	}
+	ranks := []int{249999, 250000, 499999, 500000, 749999, 750000}
+	b.ReportAllocs()
+	for b.Loop() {
+		radixSelect(xs, ranks)
+	}
+}
