@@ -54,3 +54,51 @@ func TestTwoStageMinimizeFindsTheSameOptimum(t *testing.T) {
 		}
 	}
 }
+
+// TestSlopesMatchFiniteDifferences checks the analytic derivatives the
+// secant refinement uses against central differences of the objectives.
+func TestSlopesMatchFiniteDifferences(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := make([]float64, 5000)
+	for i := range x {
+		x[i] = math.Exp(rng.NormFloat64()) - 0.8 // both signs for yeo-johnson
+	}
+	yj := make([]float64, len(x))
+	for i, v := range x {
+		yj[i] = math.Copysign(math.Log1p(math.Abs(v)), v)
+	}
+	pos := make([]float64, len(x))
+	for i, v := range x {
+		pos[i] = math.Log(v + 1)
+	}
+	y, dy := make([]float64, len(x)), make([]float64, len(x))
+	obj := func(logs []float64, power func(l, lambda float64) float64) func(float64) float64 {
+		return func(lambda float64) float64 {
+			for i, l := range logs {
+				y[i] = power(l, lambda)
+			}
+			return float64(len(logs))/2*math.Log(npVar(y)) - (lambda-1)*stats.PairwiseSum(logs)
+		}
+	}
+	yjPower := func(l, lambda float64) float64 {
+		tmp := []float64{0}
+		yeoJohnsonFromLogs(tmp, []float64{l}, lambda)
+		return tmp[0]
+	}
+	bcPower := func(l, lambda float64) float64 { return math.Exp(lambda*l) / lambda }
+	for _, lambda := range []float64{-1.3, -0.2, 0.4, 1, 1.7, 2.6} {
+		const h = 1e-5
+		f := obj(yj, yjPower)
+		want := (f(lambda+h) - f(lambda-h)) / (2 * h)
+		got := yeoJohnsonSlope(yj, y, dy, stats.PairwiseSum(yj), lambda)
+		if math.Abs(got-want) > 1e-4*math.Max(1, math.Abs(want)) {
+			t.Errorf("yeo-johnson slope at %v: got %v, finite difference %v", lambda, got, want)
+		}
+		f = obj(pos, bcPower)
+		want = (f(lambda+h) - f(lambda-h)) / (2 * h)
+		got = boxCoxSlope(pos, y, dy, stats.PairwiseSum(pos), lambda)
+		if math.Abs(got-want) > 1e-4*math.Max(1, math.Abs(want)) {
+			t.Errorf("box-cox slope at %v: got %v, finite difference %v", lambda, got, want)
+		}
+	}
+}

@@ -333,6 +333,11 @@ func (e *columnEncoder) flushPage() error {
 	start := len(c.buf)
 	at := start + maxPageHeader
 	need := maxPageHeader + len(e.levels) + s2.MaxEncodedLen(len(body))
+	if cap(c.buf) == 0 {
+		// Room for a row group of pages like the first one, so that the
+		// buffer does not grow page by page.
+		c.buf = make([]byte, 0, need*(ParquetRowGroupRows/parquetPageRows))
+	}
 	c.buf = grow(c.buf, need)[:start+need]
 	copy(c.buf[at:], e.levels)
 	comp := s2.EncodeSnappy(c.buf[at+len(e.levels):], body)
