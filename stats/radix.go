@@ -1,8 +1,8 @@
 package stats
 
 import (
-	"math"
 	"slices"
+	"unsafe"
 )
 
 // radixMin is the length below which SortFloats uses a comparison sort.
@@ -22,15 +22,15 @@ func SortFloats(xs []float64) {
 		slices.Sort(xs)
 		return
 	}
-	keys := make([]uint64, len(xs))
-	for i, x := range xs {
-		b := math.Float64bits(x)
-		keys[i] = b ^ (uint64(int64(b)>>63) | 1<<63)
+	// The keys live in xs's own memory (same size), so the sort needs one
+	// scratch buffer only.
+	keys := unsafe.Slice((*uint64)(unsafe.Pointer(&xs[0])), len(xs))
+	for i, k := range keys {
+		keys[i] = k ^ (uint64(int64(k)>>63) | 1<<63)
 	}
 	radixSortKeys(keys, make([]uint64, len(xs)))
 	for i, k := range keys {
-		b := k ^ (^uint64(int64(k)>>63) | 1<<63)
-		xs[i] = math.Float64frombits(b)
+		keys[i] = k ^ (^uint64(int64(k)>>63) | 1<<63)
 	}
 }
 
