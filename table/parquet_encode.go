@@ -51,7 +51,6 @@ type columnEncoder struct {
 	nulls        int64
 	uncompressed int64 // data pages' headers and uncompressed bodies
 	dictPages    int   // data pages encoded with the dictionary
-	plainPages   int
 
 	// The page being filled: bit i of def is set when row i has a value.
 	def       []byte
@@ -126,7 +125,7 @@ func newColumnEncoder(kind Kind) *columnEncoder {
 func (e *columnEncoder) reset() {
 	c := e.chunk
 	c.dictPage, c.buf, c.pages = c.dictPage[:0], c.buf[:0], c.pages[:0]
-	e.rows, e.nulls, e.uncompressed, e.dictPages, e.plainPages = 0, 0, 0, 0, 0
+	e.rows, e.nulls, e.uncompressed, e.dictPages = 0, 0, 0, 0
 	e.min, e.max, e.hasValue = 0, 0, false
 	if e.kind == String {
 		if e.dict == nil || len(e.dict) > 1<<16 {
@@ -322,8 +321,6 @@ func (e *columnEncoder) flushPage() error {
 		body = appendBitPacked(body, e.idx, width)
 		e.vals = body
 		e.dictPages++
-	} else {
-		e.plainPages++
 	}
 	if len(body)+len(e.levels) > math.MaxInt32-maxPageHeader {
 		return errPageTooLarge

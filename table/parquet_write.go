@@ -55,8 +55,8 @@ type ParquetWriter struct {
 	offset int64 // the file's size once the pending writes are done
 	enc    []*columnEncoder
 	groups []format.RowGroup
-	// A row group's chunks are written and synced by a goroutine while
-	// the next one is encoded; flushed receives its result, and its
+	// A row group's chunks are written by a goroutine while the next
+	// one is encoded; flushed receives its result, and its
 	// chunks' buffers go back to the encoders afterwards.
 	flushed chan error
 	spare   []*encodedChunk
@@ -205,8 +205,7 @@ func (pw *ParquetWriter) forColumns(rows int, fn func(j int) error) error {
 
 // flushRowGroup ends the current row group: its column chunks are
 // finished, their metadata kept for the footer, and a goroutine writes
-// them in column order and syncs them, so that the disk catches up while
-// the next row group is encoded rather than all at once in Close.
+// them in column order while the next row group is encoded.
 func (pw *ParquetWriter) flushRowGroup() error {
 	if err := pw.forColumns(pw.rows, func(j int) error { return pw.enc[j].finish() }); err != nil {
 		return err
