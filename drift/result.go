@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/normguard/normguard/stats"
 )
@@ -87,9 +88,26 @@ func sortedPair(method string, ref, cur []float64, minN int) (r, c []float64, er
 			return nil, nil, &SampleError{Method: method, Sample: s.name, N: len(s.xs), Err: fmt.Errorf("%w: need at least %d", ErrTooFew, minN)}
 		}
 	}
-	stats.SortFloats(r)
-	stats.SortFloats(c)
+	sortBoth(r, c)
 	return r, c, nil
+}
+
+// parallelSortMin is the sample size above which sortBoth sorts the two
+// samples on two goroutines.
+const parallelSortMin = 1 << 16
+
+// sortBoth sorts a and b ascending (stats.SortFloats), concurrently when
+// both are large. The result does not depend on the scheduling.
+func sortBoth(a, b []float64) {
+	if len(a) < parallelSortMin || len(b) < parallelSortMin {
+		stats.SortFloats(a)
+		stats.SortFloats(b)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { stats.SortFloats(a) })
+	stats.SortFloats(b)
+	wg.Wait()
 }
 
 // blockSum accumulates a stream of terms in numpy's np.sum order for a
