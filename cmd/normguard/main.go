@@ -78,6 +78,7 @@ Start with:  normguard quickstart`,
 		newInspectCmd(),
 		newDiffCmd(),
 		newVerifyCmd(),
+		newDriftCmd(),
 		newQuickstartCmd(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

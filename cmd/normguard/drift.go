@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/report"
+	"github.com/normguard/normguard/table"
+)
+
+type driftOptions struct {
+	artifact, reference, current string
+	method                       string
+	threshold                    float64
+	bins                         int
+	driftShare                   float64
+	format, out                  string
+}
+
+func newDriftCmd() *cobra.Command {
+	var o driftOptions
+	cmd := &cobra.Command{
+		Use:   "drift (--reference REF | --artifact A) --current CUR",
+		Short: "Compare current data with the reference (exit 1 when features drift)",
+		Long: `Compare the current data with a reference data set, feature by feature, and
+decide drift per feature and for the data set. Exit status 0: no drift,
+1: drift found, 2: error.
+
+Methods: auto (default), ks, wasserstein, wasserstein_normed, psi,
+jensenshannon, hellinger, kl_div, chisquare, l_infinity, cramer_von_mises,
+anderson, mann_whitney, t_test, energy. With --reference the numbers equal
+scipy's (ks = scipy.stats.ks_2samp, wasserstein = wasserstein_distance, ...).
+
+auto runs a test and requires an effect size on top, so that large samples
+do not flag harmless differences: numeric features drift when ks has
+p < 0.05 AND wasserstein_normed (Wasserstein distance / reference std) > 0.1;
+categorical features when chi-square has p < 0.05 AND the Jensen-Shannon
+distance of the category proportions > 0.1. Both numbers are shown.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "current"); err != nil {
+				return err
+			}
+			rep, err := runDrift(cmd, o)
+			if err != nil {
+				return err
+			}
+			if err := writeDrift(cmd, o, rep); err != nil {
+				return err
+			}
+			for _, f := range rep.Features {
+				if f.Drift {
+					return errFound
+				}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.artifact, "artifact", "", "artifact whose training profile is the reference")
+	f.StringVar(&o.reference, "reference", "", "reference data set (.csv, .parquet, .jsonl)")
+	f.StringVar(&o.current, "current", "", "current data set (.csv, .parquet, .jsonl)")
+	f.StringVar(&o.method, "method", "auto", "drift method (see above)")
+	f.Float64Var(&o.threshold, "threshold", 0, "override the method's threshold (p-value for tests, distance otherwise)")
+	f.IntVar(&o.bins, "bins", drift.DefaultBins, "bins at the reference's quantiles for psi, jensenshannon, hellinger, kl_div, l_infinity, chisquare on numeric features")
+	f.Float64Var(&o.driftShare, "drift-share", drift.DefaultDriftShare, "share of drifting features from which the data set drifts")
+	f.StringVar(&o.format, "format", "table", "output format: table or json")
+	f.StringVar(&o.out, "out", "", "write the report to this file instead of standard output")
+	return cmd
+}
+
+// errNoProfile is returned for --artifact until artifacts carry a profile.
+var errNoProfile = errors.New("drift against an artifact needs the training profile, which this artifact format does not carry yet; compare with the training data itself: --reference TRAIN --current CUR")
+
+func runDrift(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
+	switch {
+	case o.artifact != "" && o.reference != "":
+		return nil, fmt.Errorf("drift: give --artifact or --reference, not both")
+	case o.artifact != "":
+		if _, err := artifact.Load(o.artifact); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("drift: %w", errNoProfile)
+	case o.reference == "":
+		return nil, fmt.Errorf("drift: --reference (or --artifact) is required (see `normguard drift --help`)")
+	}
+	if o.format != "table" && o.format != "json" {
+		return nil, fmt.Errorf("drift: --format must be table or json, got %q", o.format)
+	}
+	if o.bins < 2 {
+		return nil, fmt.Errorf("drift: --bins must be at least 2, got %d", o.bins)
+	}
+	ref, err := readTable(o.reference)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := readTable(o.current)
+	if err != nil {
+		return nil, err
+	}
+	// Compare the columns both data sets have, in the reference's order,
+	// as the same type.
+	curIdx := map[string]int{}
+	for i, c := range cur {
+		curIdx[c.Name] = i
+	}
+	var rs, cs []table.Column
+	for _, r := range ref {
+		i, ok := curIdx[r.Name]
+		if !ok {
+			continue
+		}
+		c := cur[i]
+		if r.Kind != c.Kind { // numbers on one side, text on the other
+			r, c = asText(r), asText(c)
+		}
+		rs, cs = append(rs, r), append(cs, c)
+	}
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("drift: %s and %s have no column in common", o.reference, o.current)
+	}
+	return drift.Compare(rs, cs, drift.Options{
+		Method: o.method, Threshold: o.threshold, HasThreshold: cmd.Flags().Changed("threshold"),
+		Bins: o.bins, DriftShare: o.driftShare,
+	})
+}
+
+// readTable reads every column of a data file, numeric where every present
+// value is a number and categorical otherwise.
+func readTable(path string) ([]table.Column, error) {
+	r, err := table.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	fields := make([]table.Field, len(r.Header()))
+	for i, h := range r.Header() {
+		fields[i] = table.Field{Name: h, Kind: table.String}
+	}
+	if err := r.Project(fields); err != nil {
+		return nil, err
+	}
+	cols, _, err := table.ReadAll(r, fields)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cols {
+		if c, ok := table.InferNumeric(&cols[i]); ok {
+			cols[i] = c
+		}
+	}
+	return cols, nil
+}
+
+// asText turns a numeric column into text (for a column numeric in one
+// data set and categorical in the other).
+func asText(c table.Column) table.Column {
+	if c.Kind == table.String {
+		return c
+	}
+	out := table.Column{Name: c.Name, Kind: table.String, Str: make([]string, len(c.Num))}
+	for i, x := range c.Num {
+		if x != x {
+			out.SetNull(i)
+			continue
+		}
+		out.Str[i] = string(table.AppendFloat(nil, x))
+	}
+	return out
+}
+
+func writeDrift(cmd *cobra.Command, o driftOptions, rep *drift.Report) error {
+	var buf bytes.Buffer
+	color := false
+	if o.out == "" {
+		if f, ok := cmd.OutOrStdout().(*os.File); ok && isTerminal(f) {
+			color = true
+		}
+	}
+	var err error
+	if o.format == "json" {
+		err = report.DriftJSON(&buf, rep)
+	} else {
+		err = report.DriftTable(&buf, rep, color)
+	}
+	if err != nil {
+		return err
+	}
+	if o.out != "" {
+		return artifact.WriteFileAtomic(o.out, buf.Bytes())
+	}
+	_, err = cmd.OutOrStdout().Write(buf.Bytes())
+	return err
+}

@@ -1,0 +1,288 @@
+package drift
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/normguard/normguard/table"
+)
+
+// Auto-method rule: a feature drifts when the test rejects sameness AND
+// the effect is large enough to matter. With a million rows every test
+// rejects tiny, harmless differences; the effect-size floor is what keeps
+// "auto" from crying wolf.
+const (
+	// AutoAlpha is the p-value threshold of the auto tests.
+	AutoAlpha = 0.05
+	// AutoNumericEffect is the floor on wasserstein_normed (the Wasserstein
+	// distance in units of the reference's standard deviation).
+	AutoNumericEffect = 0.1
+	// AutoCategoricalEffect is the floor on the Jensen-Shannon distance of
+	// the category proportions.
+	AutoCategoricalEffect = 0.1
+	// DefaultDriftShare is the share of drifting features from which the
+	// data set as a whole drifts.
+	DefaultDriftShare = 0.5
+)
+
+// Options configure Compare. The zero value means method auto, default
+// thresholds, DefaultBins bins and DefaultDriftShare.
+type Options struct {
+	// Method is "auto" (or "") or a registered method name.
+	Method string
+	// Threshold overrides the method's default when not NaN (and not 0
+	// with HasThreshold false).
+	Threshold    float64
+	HasThreshold bool
+	// Bins is the number of reference-quantile bins of binned methods on
+	// numeric features (0: DefaultBins).
+	Bins int
+	// DriftShare is the share of drifting features that makes the data
+	// set drift (0: DefaultDriftShare).
+	DriftShare float64
+}
+
+// Feature is the verdict on one feature, shaped as the drift JSON.
+type Feature struct {
+	Name      string    `json:"name"`
+	Type      string    `json:"type"`
+	Method    string    `json:"method"`
+	Statistic JSONFloat `json:"statistic"`
+	// PValue is null for distances.
+	PValue    JSONFloat `json:"p_value"`
+	Threshold JSONFloat `json:"threshold"`
+	Drift     bool      `json:"drift"`
+	// Effect is the effect size auto requires on top of the test.
+	Effect         *Effect  `json:"effect,omitempty"`
+	ReferenceCount int      `json:"reference_count"`
+	CurrentCount   int      `json:"current_count"`
+	NewCategories  []string `json:"new_categories,omitempty"`
+	Error          string   `json:"error,omitempty"`
+}
+
+// Effect is an effect size and the floor it must exceed.
+type Effect struct {
+	Name      string    `json:"name"`
+	Value     JSONFloat `json:"value"`
+	Threshold JSONFloat `json:"threshold"`
+}
+
+// Report is the drift JSON of interface.md.
+type Report struct {
+	Features            []Feature `json:"features"`
+	DriftShare          JSONFloat `json:"drift_share"`
+	DatasetDrift        bool      `json:"dataset_drift"`
+	DriftShareThreshold JSONFloat `json:"drift_share_threshold"`
+}
+
+// JSONFloat is a float64 written as null when it is NaN or infinite.
+type JSONFloat float64
+
+// MarshalJSON implements json.Marshaler.
+func (f JSONFloat) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(v)
+}
+
+// ErrUnknownMethod is wrapped when a method name is not registered.
+var ErrUnknownMethod = errors.New("unknown drift method")
+
+// Compare compares each reference column with the current column of the
+// same name (pairs in ref's order; both of one kind) and decides drift per
+// feature and for the data set.
+func Compare(ref, cur []table.Column, opt Options) (*Report, error) {
+	method := opt.Method
+	if method == "" {
+		method = "auto"
+	}
+	var m *Method
+	if method != "auto" {
+		var ok bool
+		if m, ok = Lookup(method); !ok {
+			return nil, fmt.Errorf("drift: %w %q; use auto or one of %v", ErrUnknownMethod, method, Names())
+		}
+	}
+	threshold := math.NaN()
+	if opt.HasThreshold {
+		threshold = opt.Threshold
+	}
+	bins := opt.Bins
+	if bins <= 0 {
+		bins = DefaultBins
+	}
+	share := opt.DriftShare
+	if share <= 0 {
+		share = DefaultDriftShare
+	}
+	byName := map[string]*table.Column{}
+	for i := range cur {
+		byName[cur[i].Name] = &cur[i]
+	}
+	rep := &Report{Features: []Feature{}, DriftShareThreshold: JSONFloat(share)}
+	drifting, judged := 0, 0
+	for i := range ref {
+		r := &ref[i]
+		c, ok := byName[r.Name]
+		if !ok {
+			return nil, fmt.Errorf("drift: column %q is in the reference but not in the current data", r.Name)
+		}
+		if c.Kind != r.Kind {
+			return nil, fmt.Errorf("drift: column %q is %s in the reference but %s in the current data", r.Name, r.Kind, c.Kind)
+		}
+		f := compareOne(r, c, m, threshold, bins)
+		if f.Error == "" {
+			judged++
+			if f.Drift {
+				drifting++
+			}
+		}
+		rep.Features = append(rep.Features, f)
+	}
+	if judged > 0 {
+		rep.DriftShare = JSONFloat(float64(drifting) / float64(judged))
+		rep.DatasetDrift = float64(rep.DriftShare) >= share
+	}
+	return rep, nil
+}
+
+// compareOne compares one pair of columns; m nil means auto.
+func compareOne(r, c *table.Column, m *Method, threshold float64, bins int) Feature {
+	f := Feature{Name: r.Name, Type: r.Kind.String(), Statistic: JSONFloat(math.NaN()), PValue: JSONFloat(math.NaN()), Threshold: JSONFloat(math.NaN())}
+	var err error
+	if r.Kind == table.Numeric {
+		rs, cs := DropNaN(r.Num), DropNaN(c.Num)
+		f.ReferenceCount, f.CurrentCount = len(rs), len(cs)
+		err = compareNumeric(&f, rs, cs, m, threshold, bins)
+	} else {
+		rc, cc := counts(r), counts(c)
+		for _, n := range rc {
+			f.ReferenceCount += int(n)
+		}
+		for _, n := range cc {
+			f.CurrentCount += int(n)
+		}
+		err = compareCategorical(&f, rc, cc, m, threshold)
+	}
+	if err != nil {
+		f.Error = err.Error()
+		f.Drift = false
+	}
+	return f
+}
+
+func compareNumeric(f *Feature, ref, cur []float64, m *Method, threshold float64, bins int) error {
+	if m == nil { // auto: ks, with a wasserstein_normed floor
+		ks, err := KS(ref, cur)
+		if err != nil {
+			return err
+		}
+		w, err := WassersteinNormed(ref, cur)
+		if err != nil {
+			return err
+		}
+		alpha := AutoAlpha
+		if !math.IsNaN(threshold) {
+			alpha = threshold
+		}
+		f.Method = "auto:ks"
+		f.Statistic, f.PValue, f.Threshold = JSONFloat(ks.Statistic), JSONFloat(ks.PValue), JSONFloat(alpha)
+		f.Effect = &Effect{Name: "wasserstein_normed", Value: JSONFloat(w.Statistic), Threshold: AutoNumericEffect}
+		f.Drift = ks.PValue < alpha && w.Statistic > AutoNumericEffect
+		return nil
+	}
+	f.Method = m.Name
+	var v Verdict
+	var err error
+	if m.Counts != nil && binned(m.Name) {
+		b, berr := BinNumeric(m.Name, ref, cur, bins)
+		if berr != nil {
+			return berr
+		}
+		v, err = m.CompareCounts(b.RefCounts, b.CurCounts, threshold)
+	} else {
+		v, err = m.CompareNumeric(ref, cur, threshold)
+	}
+	if err != nil {
+		return err
+	}
+	setVerdict(f, m, v)
+	return nil
+}
+
+func compareCategorical(f *Feature, ref, cur map[string]int64, m *Method, threshold float64) error {
+	cat, err := CompareCategories(ref, cur)
+	if err != nil {
+		return err
+	}
+	f.NewCategories = cat.NewCategories
+	if m == nil { // auto: chi-square, with a Jensen-Shannon floor
+		alpha := AutoAlpha
+		if !math.IsNaN(threshold) {
+			alpha = threshold
+		}
+		f.Method = "auto:chisquare"
+		f.Statistic, f.PValue, f.Threshold = JSONFloat(cat.Chi2.Statistic), JSONFloat(cat.Chi2.PValue), JSONFloat(alpha)
+		f.Effect = &Effect{Name: "jensenshannon", Value: JSONFloat(cat.JensenShannon), Threshold: AutoCategoricalEffect}
+		f.Drift = cat.Chi2.PValue < alpha && cat.JensenShannon > AutoCategoricalEffect
+		return nil
+	}
+	f.Method = m.Name
+	v, err := m.CompareCounts(cat.RefCounts, cat.CurCounts, threshold)
+	if err != nil {
+		return err
+	}
+	setVerdict(f, m, v)
+	return nil
+}
+
+func setVerdict(f *Feature, m *Method, v Verdict) {
+	f.Statistic, f.Threshold, f.Drift = JSONFloat(v.Statistic), JSONFloat(v.Threshold), v.Drift
+	if m.Kind == Test {
+		f.PValue = JSONFloat(v.PValue)
+	}
+}
+
+// binned reports whether a method compares binned counts.
+func binned(name string) bool {
+	switch name {
+	case "psi", "jensenshannon", "hellinger", "kl_div", "l_infinity", "chisquare":
+		return true
+	}
+	return false
+}
+
+// counts returns the category counts of a String column (missing values
+// left out).
+func counts(c *table.Column) map[string]int64 {
+	out := map[string]int64{}
+	for i, s := range c.Str {
+		if c.Null == nil || !c.Null[i] {
+			out[s]++
+		}
+	}
+	return out
+}
+
+// Sorted returns the features ordered worst first: drifting before not,
+// then by p-value ascending (tests) or statistic descending (distances).
+func (r *Report) Sorted() []Feature {
+	out := append([]Feature(nil), r.Features...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Drift != b.Drift {
+			return a.Drift
+		}
+		pa, pb := float64(a.PValue), float64(b.PValue)
+		if !math.IsNaN(pa) && !math.IsNaN(pb) && pa != pb {
+			return pa < pb
+		}
+		return float64(a.Statistic) > float64(b.Statistic)
+	})
+	return out
+}
