@@ -174,9 +174,7 @@ func (s *StandardScaler) Transform(in, out []table.Column, n int) error {
 		}
 		switch {
 		case s.WithMean && s.WithStd:
-			for i, x := range src {
-				dst[i] = (x - mean) / scale
-			}
+			subDiv(dst, src, mean, scale)
 		case s.WithMean:
 			for i, x := range src {
 				dst[i] = x - mean
