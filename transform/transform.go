@@ -126,6 +126,10 @@ func (e *RowError) Unwrap() error { return e.Err }
 // scikit-learn refuses as normguard does.
 var ErrInfinite = errors.New("infinite value")
 
+// cacheBlockRows is the number of rows a goroutine checks and transforms
+// at a time, so that the block of every input column stays in cache.
+const cacheBlockRows = 4096
+
 // parallelMinRows is the batch size from which Batch splits rows across
 // goroutines.
 const parallelMinRows = 16384
@@ -152,15 +156,24 @@ func (t *Transformer) Batch(in, out *table.Batch, source string) error {
 	} else {
 		prepareViews(out.Cols[:nOut], n)
 		err := splitRows(n, workers, func(lo, hi int) error {
-			part := &table.Batch{Cols: sliceCols(in.Cols, lo, hi), Rows: hi - lo, Start: in.Start + int64(lo)}
-			if in.Lines != nil {
-				part.Lines = in.Lines[lo:hi]
-			}
-			if err := CheckFinite(part, t.inputs, source); err != nil {
-				return err
-			}
-			if err := t.rows(part.Cols, sliceCols(out.Cols[:nOut], lo, hi), hi-lo); err != nil {
-				return locate(err, in, lo, source)
+			// Cache-sized blocks: the finiteness check and the kernels
+			// read each block from memory once.
+			part := &table.Batch{Cols: make([]table.Column, len(in.Cols))}
+			outs := make([]table.Column, nOut)
+			for blo := lo; blo < hi; blo += cacheBlockRows {
+				bhi := min(blo+cacheBlockRows, hi)
+				sliceColsInto(part.Cols, in.Cols, blo, bhi)
+				sliceColsInto(outs, out.Cols[:nOut], blo, bhi)
+				part.Rows, part.Start, part.Lines = bhi-blo, in.Start+int64(blo), nil
+				if in.Lines != nil {
+					part.Lines = in.Lines[blo:bhi]
+				}
+				if err := CheckFinite(part, t.inputs, source); err != nil {
+					return err
+				}
+				if err := t.rows(part.Cols, outs, bhi-blo); err != nil {
+					return locate(err, in, blo, source)
+				}
 			}
 			return nil
 		})
@@ -247,7 +260,7 @@ func locate(err error, in *table.Batch, offset int, source string) error {
 // normguard, at fit and at transform.
 func CheckFinite(b *table.Batch, fields []table.Field, source string) error {
 	for j := range b.Cols {
-		if fields[j].Kind != table.Numeric {
+		if fields[j].Kind != table.Numeric || !anyInf(b.Cols[j].Num[:b.Rows]) {
 			continue
 		}
 		for i, x := range b.Cols[j].Num[:b.Rows] {
@@ -325,6 +338,12 @@ func prepareViews(cols []table.Column, n int) {
 // step resizing a view can never write past its range.
 func sliceCols(cols []table.Column, lo, hi int) []table.Column {
 	out := make([]table.Column, len(cols))
+	sliceColsInto(out, cols, lo, hi)
+	return out
+}
+
+// sliceColsInto is sliceCols writing the views into out.
+func sliceColsInto(out, cols []table.Column, lo, hi int) {
 	for i := range cols {
 		c := &cols[i]
 		v := table.Column{Name: c.Name, Kind: c.Kind}
@@ -338,7 +357,6 @@ func sliceCols(cols []table.Column, lo, hi int) []table.Column {
 		}
 		out[i] = v
 	}
-	return out
 }
 
 // splitRows calls fn on workers contiguous row ranges covering [0, n) in
@@ -361,4 +379,14 @@ func splitRows(n, workers int, fn func(lo, hi int) error) error {
 		}
 	}
 	return nil
+}
+
+// anyInfGeneric reports whether xs holds +Inf or -Inf.
+func anyInfGeneric(xs []float64) bool {
+	for _, x := range xs {
+		if math.IsInf(x, 0) {
+			return true
+		}
+	}
+	return false
 }
