@@ -173,7 +173,108 @@ func compareOne(r, c *table.Column, m *Method, threshold float64, bins int) Feat
 		f.Error = err.Error()
 		f.Drift = false
 	}
+	if r.Kind == table.Numeric {
+		f.Plot = numericPlot(DropNaN(r.Num), DropNaN(c.Num))
+	} else {
+		f.Plot = categoricalPlot(counts(r), counts(c))
+	}
 	return f
+}
+
+// plotBins is the number of equal-width bins of a numeric plot, and
+// plotCategories the number of categories drawn (the rest is "other").
+const (
+	plotBins       = 40
+	plotCategories = 20
+)
+
+// numericPlot bins both samples on plotBins equal-width bins spanning the
+// 0.5th to 99.5th percentiles of the pooled samples (outliers would flatten
+// the picture); values outside fall in no bin.
+func numericPlot(ref, cur []float64) *Plot {
+	if len(ref) == 0 || len(cur) == 0 {
+		return nil
+	}
+	pooled := append(append(make([]float64, 0, len(ref)+len(cur)), ref...), cur...)
+	lo, hi := finiteRange(pooled)
+	if !(hi > lo) {
+		lo, hi = lo-0.5, lo+0.5
+	}
+	edges := make([]float64, plotBins+1)
+	for i := range edges {
+		edges[i] = lo + (hi-lo)*float64(i)/plotBins
+	}
+	return &Plot{Edges: edges, Ref: binShares(ref, lo, hi), Cur: binShares(cur, lo, hi)}
+}
+
+// finiteRange returns the 0.5th and 99.5th percentiles of xs (NaN-free).
+func finiteRange(xs []float64) (lo, hi float64) {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	at := func(q float64) float64 { return s[int(q*float64(len(s)-1))] }
+	return at(0.005), at(0.995)
+}
+
+func binShares(xs []float64, lo, hi float64) []float64 {
+	out := make([]float64, plotBins)
+	w := (hi - lo) / plotBins
+	for _, x := range xs {
+		if x < lo || x > hi {
+			continue
+		}
+		i := min(int((x-lo)/w), plotBins-1)
+		out[i]++
+	}
+	for i := range out {
+		out[i] /= float64(len(xs))
+	}
+	return out
+}
+
+// categoricalPlot returns the proportions of the most frequent categories
+// (by pooled count) and of all others together.
+func categoricalPlot(ref, cur map[string]int64) *Plot {
+	pooled := map[string]int64{}
+	var tr, tc int64
+	for k, n := range ref {
+		pooled[k] += n
+		tr += n
+	}
+	for k, n := range cur {
+		pooled[k] += n
+		tc += n
+	}
+	if tr == 0 || tc == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(pooled))
+	for k := range pooled {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if pooled[keys[i]] != pooled[keys[j]] {
+			return pooled[keys[i]] > pooled[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	p := &Plot{}
+	var restR, restC int64
+	for i, k := range keys {
+		if i < plotCategories {
+			p.Labels = append(p.Labels, k)
+			p.Ref = append(p.Ref, float64(ref[k])/float64(tr))
+			p.Cur = append(p.Cur, float64(cur[k])/float64(tc))
+			continue
+		}
+		restR += ref[k]
+		restC += cur[k]
+	}
+	if len(keys) > plotCategories {
+		p.Labels = append(p.Labels, "other")
+		p.Ref = append(p.Ref, float64(restR)/float64(tr))
+		p.Cur = append(p.Cur, float64(restC)/float64(tc))
+	}
+	return p
 }
 
 func compareNumeric(f *Feature, ref, cur []float64, m *Method, threshold float64, bins int) error {
