@@ -61,6 +61,22 @@ type Feature struct {
 	CurrentCount   int      `json:"current_count"`
 	NewCategories  []string `json:"new_categories,omitempty"`
 	Error          string   `json:"error,omitempty"`
+	// Plot holds the two distributions for reports that draw them.
+	Plot *Plot `json:"-"`
+}
+
+// Plot is a feature's reference and current distributions on shared bins,
+// as reports draw them over each other.
+type Plot struct {
+	// Edges are the bin edges of a numeric feature (len(Ref)+1 values,
+	// finite); nil for a categorical feature.
+	Edges []float64
+	// Labels name the categories of a categorical feature (the most
+	// frequent first, then "other"); nil for a numeric feature.
+	Labels []string
+	// Ref and Cur are the proportions of each sample per bin or category
+	// (each sums to 1 over the bins, or to less when values fall outside).
+	Ref, Cur []float64
 }
 
 // Effect is an effect size and the floor it must exceed.
