@@ -10,6 +10,7 @@
 package artifact
 
 import (
+	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/step"
 	"github.com/normguard/normguard/table"
@@ -42,6 +43,9 @@ type Artifact struct {
 	Outputs []Field `json:"outputs"`
 	// Training describes the data the artifact was fitted on.
 	Training Training `json:"training"`
+	// Profile summarizes the training data, raw inputs and transformed
+	// outputs, for drift checks without the training set.
+	Profile *profile.Set `json:"profile"`
 }
 
 // Model names the model an artifact belongs to.

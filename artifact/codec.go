@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/normguard/normguard/profile"
 )
 
 // MaxSize bounds the size of an artifact file that Load accepts.
@@ -208,6 +210,30 @@ func (a *Artifact) check() error {
 	nOut += len(a.Passthrough)
 	if nOut != len(a.Outputs) {
 		return fmt.Errorf("groups and passthrough give %d output columns, the schema lists %d", nOut, len(a.Outputs))
+	}
+	if a.Profile != nil {
+		if err := checkProfile("inputs", a.Profile.Inputs, a.Inputs); err != nil {
+			return err
+		}
+		if err := checkProfile("outputs", a.Profile.Outputs, a.Outputs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkProfile checks that a profile lists the schema's columns in order.
+func checkProfile(what string, ps []profile.Feature, fs []Field) error {
+	if len(ps) != len(fs) {
+		return fmt.Errorf("profile of %s has %d columns, the schema %d", what, len(ps), len(fs))
+	}
+	for i := range ps {
+		if ps[i].Name != fs[i].Name || ps[i].Type != fs[i].Type {
+			return fmt.Errorf("profile of %s: column %d is %q (%s), the schema says %q (%s)", what, i, ps[i].Name, ps[i].Type, fs[i].Name, fs[i].Type)
+		}
+		if q := ps[i].Quantiles; q != nil && len(q) != profile.GridSize {
+			return fmt.Errorf("profile of %s: column %q has %d quantiles, want %d", what, ps[i].Name, len(q), profile.GridSize)
+		}
 	}
 	return nil
 }

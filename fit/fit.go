@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/stats"
 	"github.com/normguard/normguard/step"
@@ -192,6 +193,10 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 		a.Passthrough = []string{}
 	}
 	a.Training = artifact.Training{Rows: int64(rows), Fingerprint: Fingerprint(cols, rows)}
+	a.Profile = &profile.Set{
+		Inputs:  profile.Columns(cols, max(opt.Workers, 1)),
+		Outputs: profile.Columns(outCols, max(opt.Workers, 1)),
+	}
 	return a, &table.Batch{Cols: outCols, Rows: rows}, nil
 }
 

@@ -91,3 +91,32 @@ func TestRadixSelectMatchesSort(t *testing.T) {
 		}
 	}
 }
+
+func TestQuantilesOfMatchesSortedPercentiles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	ps := make([]float64, 201)
+	for i := range ps {
+		ps[i] = float64(i) / 200
+	}
+	for _, n := range []int{0, 1, 5, 1000, 70000} {
+		xs := make([]float64, n)
+		for i := range xs {
+			switch i % 7 {
+			case 0:
+				xs[i] = math.NaN()
+			case 1:
+				xs[i] = float64(rng.IntN(4))
+			default:
+				xs[i] = 50 + 10*rng.NormFloat64()
+			}
+		}
+		got := QuantilesOf(xs, ps)
+		sorted := SortedFinite(xs)
+		for i, p := range ps {
+			want := Quantile(sorted, p)
+			if got[i] != want && !(math.IsNaN(got[i]) && math.IsNaN(want)) {
+				t.Fatalf("n=%d p=%v: got %v, want %v", n, p, got[i], want)
+			}
+		}
+	}
+}

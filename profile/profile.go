@@ -1,0 +1,347 @@
+// Package profile summarizes a column of data in a few kilobytes: counts,
+// missing values, moments, an exact quantile grid, a histogram and the
+// most frequent categories. Artifacts carry a profile of the training data
+// (raw inputs and transformed outputs) so that drift can be checked
+// without the training set.
+package profile
+
+import (
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/normguard/normguard/stats"
+	"github.com/normguard/normguard/step"
+	"github.com/normguard/normguard/table"
+)
+
+// GridSize is the number of points of the quantile grid.
+const GridSize = 201
+
+// sampleMax is the largest number of values the grid is read from; larger
+// columns are sampled by even strides (the CDF at the grid points is then
+// counted exactly on every value).
+const sampleMax = 65536
+
+// HistogramBins is the number of equal-width histogram bins between the
+// minimum and the maximum.
+const HistogramBins = 32
+
+// TopCategories is the number of categories kept by count; the rest are
+// counted together as "other".
+const TopCategories = 100
+
+// Set is the profile of a table's columns.
+type Set struct {
+	Inputs  []Feature `json:"inputs"`
+	Outputs []Feature `json:"outputs"`
+}
+
+// Feature profiles one column.
+type Feature struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // "numeric" or "categorical"
+	// Count is the number of present values, Missing of missing ones.
+	Count   int64 `json:"count"`
+	Missing int64 `json:"missing"`
+	// Numeric columns with at least one value.
+	Mean *step.Float `json:"mean,omitempty"`
+	Std  *step.Float `json:"std,omitempty"` // population (ddof=0)
+	Min  *step.Float `json:"min,omitempty"`
+	Max  *step.Float `json:"max,omitempty"`
+	// Quantiles is a grid of GridSize values at probabilities i/(GridSize-1)
+	// of the column (exact for columns of up to 65,536 values, else of an
+	// evenly strided sample of 65,536), and CDF the exact share of the
+	// column's present values at or below each: the profile's CDF is exact
+	// at those points, and read between them it is off by at most
+	// MaxCDFGap, the largest step between consecutive CDF values. Omitted
+	// for columns with at most two distinct values (indicators, one-hot
+	// outputs), which Values describes.
+	Quantiles step.Floats `json:"quantiles,omitempty"`
+	CDF       step.Floats `json:"cdf,omitempty"`
+	MaxCDFGap float64     `json:"max_cdf_gap,omitempty"`
+	Histogram *Histogram  `json:"histogram,omitempty"`
+	// Values describes a numeric column with at most two distinct values.
+	Values *Counts `json:"values,omitempty"`
+	// Categories counts the values of a categorical column.
+	Categories *Counts `json:"categories,omitempty"`
+}
+
+// Histogram counts present values in equal-width bins; the last bin is
+// closed on the right.
+type Histogram struct {
+	Edges  step.Floats `json:"edges"`
+	Counts []int64     `json:"counts"`
+}
+
+// Counts lists values with their counts, most frequent first (ties by
+// value), up to TopCategories; Other counts the rest and Distinct is the
+// number of distinct values.
+type Counts struct {
+	Values   []string    `json:"values,omitempty"`
+	Numbers  step.Floats `json:"numbers,omitempty"`
+	Counts   []int64     `json:"counts"`
+	Other    int64       `json:"other"`
+	Distinct int64       `json:"distinct"`
+}
+
+// Columns profiles every column, on up to workers goroutines. The result
+// does not depend on workers.
+func Columns(cols []table.Column, workers int) []Feature {
+	out := make([]Feature, len(cols))
+	next := make(chan int, len(cols))
+	for i := range cols {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for w := 0; w < max(1, min(workers, len(cols))); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = Column(&cols[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// Column profiles one column.
+func Column(c *table.Column) Feature {
+	if c.Kind == table.String {
+		return categorical(c)
+	}
+	return numeric(c)
+}
+
+func f(x float64) *step.Float {
+	v := step.Float(x)
+	return &v
+}
+
+func numeric(c *table.Column) Feature {
+	p := Feature{Name: c.Name, Type: "numeric"}
+	shift := math.NaN() // the first present value: moments are taken about it
+	for _, x := range c.Num {
+		if x == x {
+			shift = x
+			break
+		}
+	}
+	if shift != shift {
+		p.Missing = int64(len(c.Num))
+		return p
+	}
+	// One pass, block by block (numpy's summation blocks, so the sums are
+	// those of stats.NanShiftedSums over the column): counts, range, the
+	// first distinct values, and the shifted sums.
+	lo, hi := shift, shift
+	a, b := shift, 0.0 // the first two distinct values
+	distinct := 1
+	var sum, sq float64
+	const block = 8192
+	for start := 0; start < len(c.Num); start += block {
+		xs := c.Num[start:min(start+block, len(c.Num))]
+		for _, x := range xs {
+			if x != x {
+				p.Missing++
+				continue
+			}
+			if x < lo {
+				lo = x
+			}
+			if x > hi {
+				hi = x
+			}
+			if distinct < 3 && x != a {
+				if distinct == 1 {
+					b, distinct = x, 2
+				} else if x != b {
+					distinct = 3
+				}
+			}
+		}
+		s1, s2 := stats.NanShiftedSums(xs, shift)
+		sum += s1
+		sq += s2
+	}
+	p.Count = int64(len(c.Num)) - p.Missing
+	n := float64(p.Count)
+	v := (sq - sum*sum/n) / n
+	p.Mean, p.Std, p.Min, p.Max = f(shift+sum/n), f(math.Sqrt(math.Max(v, 0))), f(lo), f(hi)
+	if distinct <= 2 {
+		vals := []float64{a}
+		if distinct == 2 {
+			vals = []float64{math.Min(a, b), math.Max(a, b)}
+		}
+		counts := make([]int64, len(vals))
+		for _, x := range c.Num {
+			for i, v := range vals {
+				if x == v {
+					counts[i]++
+				}
+			}
+		}
+		p.Values = &Counts{Numbers: vals, Counts: counts, Distinct: int64(distinct)}
+		return p
+	}
+	p.Quantiles = grid(c.Num, p.Count)
+	finite := !math.IsInf(lo, 0) && !math.IsInf(hi, 0)
+	if finite {
+		p.Histogram = &Histogram{Edges: make(step.Floats, HistogramBins+1), Counts: make([]int64, HistogramBins)}
+	}
+	p.CDF, p.MaxCDFGap = cdfAndHistogram(c.Num, p.Quantiles, p.Count, lo, hi, p.Histogram)
+	return p
+}
+
+// grid returns the quantiles at probabilities i/(GridSize-1) of the
+// present values of xs (count of them), read from an evenly strided
+// sample when there are more than sampleMax.
+func grid(xs []float64, count int64) step.Floats {
+	stride := max(1, int((count+sampleMax-1)/sampleMax))
+	sample := make([]float64, 0, min(int(count), sampleMax)+1)
+	k := 0
+	for _, x := range xs {
+		if x != x {
+			continue
+		}
+		if k%stride == 0 {
+			sample = append(sample, x)
+		}
+		k++
+	}
+	stats.SortFloats(sample)
+	q := make(step.Floats, GridSize)
+	for i := range q {
+		q[i] = stats.Quantile(sample, float64(i)/float64(GridSize-1))
+	}
+	return q
+}
+
+// cdfAndHistogram counts, in one pass over the present values of xs, the
+// share at or below each grid value and (when h is not nil) the histogram
+// on HistogramBins equal-width bins from lo to hi.
+func cdfAndHistogram(xs []float64, g step.Floats, count int64, lo, hi float64, h *Histogram) (step.Floats, float64) {
+	below := make([]int64, len(g)+1) // values in (g[i-1], g[i]]
+	w := (hi - lo) / HistogramBins
+	idx := newGridIndex(g)
+	for _, x := range xs {
+		if x != x {
+			continue
+		}
+		below[idx.find(x)]++
+		if h != nil {
+			i := HistogramBins - 1
+			if w > 0 {
+				i = min(int((x-lo)/w), HistogramBins-1)
+			}
+			h.Counts[i]++
+		}
+	}
+	if h != nil {
+		for i := range h.Edges {
+			h.Edges[i] = lo + w*float64(i)
+		}
+		h.Edges[HistogramBins] = hi
+	}
+	cdf := make(step.Floats, len(g))
+	var cum int64
+	gap, prev := 0.0, 0.0
+	for i := range g {
+		cum += below[i]
+		cdf[i] = float64(cum) / float64(count)
+		gap, prev = math.Max(gap, cdf[i]-prev), cdf[i]
+	}
+	return cdf, gap
+}
+
+func categorical(c *table.Column) Feature {
+	p := Feature{Name: c.Name, Type: "categorical"}
+	counts := map[string]int64{}
+	for i, s := range c.Str {
+		if c.Null != nil && c.Null[i] {
+			p.Missing++
+			continue
+		}
+		counts[s]++
+		p.Count++
+	}
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if counts[keys[i]] != counts[keys[j]] {
+			return counts[keys[i]] > counts[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	cc := &Counts{Distinct: int64(len(keys)), Counts: []int64{}}
+	for i, k := range keys {
+		if i < TopCategories {
+			cc.Values = append(cc.Values, k)
+			cc.Counts = append(cc.Counts, counts[k])
+		} else {
+			cc.Other += counts[k]
+		}
+	}
+	p.Categories = cc
+	return p
+}
+
+// gridIndex finds, for a value, the first grid point at or above it in a
+// few steps: a table over equal-width cells of the grid's range gives the
+// first candidate, and a short scan (or a binary search in a crowded
+// cell) the answer.
+type gridIndex struct {
+	g      []float64
+	lo, hi float64
+	scale  float64
+	first  []int32 // per cell: the first grid index at or above the cell's start
+}
+
+const gridCells = 4096
+
+func newGridIndex(g []float64) *gridIndex {
+	gi := &gridIndex{g: g, lo: g[0], hi: g[len(g)-1]}
+	if !(gi.hi > gi.lo) || math.IsInf(gi.hi-gi.lo, 0) {
+		return gi
+	}
+	gi.scale = gridCells / (gi.hi - gi.lo)
+	gi.first = make([]int32, gridCells+1)
+	i := 0
+	for c := 0; c <= gridCells; c++ {
+		start := gi.lo + float64(c)/gi.scale
+		for i < len(g) && g[i] < start {
+			i++
+		}
+		gi.first[c] = int32(i)
+	}
+	return gi
+}
+
+// find returns the first index i with g[i] >= x (len(g) when none), as
+// sort.SearchFloat64s does.
+func (gi *gridIndex) find(x float64) int {
+	g := gi.g
+	if x <= gi.lo {
+		return 0
+	}
+	if x > gi.hi {
+		return len(g)
+	}
+	if gi.first == nil {
+		return sort.SearchFloat64s(g, x)
+	}
+	c := min(int((x-gi.lo)*gi.scale), gridCells-1)
+	i, end := int(gi.first[c]), int(gi.first[c+1])
+	if end-i > 8 {
+		return i + sort.SearchFloat64s(g[i:end+1], x)
+	}
+	for g[i] < x {
+		i++
+	}
+	return i
+}

@@ -1,0 +1,80 @@
+package profile
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+
+	"github.com/normguard/normguard/stats"
+	"github.com/normguard/normguard/table"
+)
+
+func TestGridIndexMatchesSearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	grids := [][]float64{
+		{1, 2, 3},
+		{0, 0, 0, 1, 1, 5, 5, 5, 9},
+		{-1e300, 0, 1e300},
+	}
+	sk := make([]float64, 201)
+	for i := range sk {
+		sk[i] = math.Exp(rng.NormFloat64() * 3)
+	}
+	sort.Float64s(sk)
+	grids = append(grids, sk)
+	for _, g := range grids {
+		gi := newGridIndex(g)
+		probe := append([]float64{g[0] - 1, g[len(g)-1] + 1}, g...)
+		for i := 0; i < 2000; i++ {
+			probe = append(probe, g[0]+(g[len(g)-1]-g[0])*rng.Float64())
+		}
+		for _, x := range probe {
+			if got, want := gi.find(x), sort.SearchFloat64s(g, x); got != want {
+				t.Fatalf("grid %v x=%v: got %d, want %d", g[:3], x, got, want)
+			}
+		}
+	}
+}
+
+// TestNumericProfile checks the profile against exact computations.
+func TestNumericProfile(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{10, 1000, 200000} {
+		xs := make([]float64, n)
+		for i := range xs {
+			if i%50 == 0 {
+				xs[i] = math.NaN()
+			} else {
+				xs[i] = math.Exp(rng.NormFloat64())
+			}
+		}
+		p := Column(&table.Column{Name: "x", Kind: table.Numeric, Num: xs})
+		present := stats.SortedFinite(xs)
+		if p.Count != int64(len(present)) || p.Missing != int64(n-len(present)) {
+			t.Fatalf("n=%d: count %d missing %d", n, p.Count, p.Missing)
+		}
+		if float64(*p.Min) != present[0] || float64(*p.Max) != present[len(present)-1] {
+			t.Fatalf("n=%d: min/max %v %v", n, *p.Min, *p.Max)
+		}
+		for i, q := range p.Quantiles {
+			k := sort.Search(len(present), func(j int) bool { return present[j] > q })
+			if want := float64(k) / float64(len(present)); p.CDF[i] != want {
+				t.Fatalf("n=%d: cdf at %v: got %v, want %v", n, q, p.CDF[i], want)
+			}
+			if n <= sampleMax && q != stats.Quantile(present, float64(i)/float64(GridSize-1)) {
+				t.Fatalf("n=%d: grid point %d not the exact quantile", n, i)
+			}
+		}
+		if p.MaxCDFGap <= 0 || (n >= 1000 && p.MaxCDFGap > 0.02) {
+			t.Errorf("n=%d: max cdf gap %v", n, p.MaxCDFGap)
+		}
+		var total int64
+		for _, c := range p.Histogram.Counts {
+			total += c
+		}
+		if total != p.Count {
+			t.Errorf("n=%d: histogram holds %d values, want %d", n, total, p.Count)
+		}
+	}
+}
