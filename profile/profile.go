@@ -15,8 +15,20 @@ import (
 	"github.com/normguard/normguard/table"
 )
 
+// GridProbs are the probabilities of the quantile grid: 0, 0.005, ...,
+// 1, plus 0.0001, 0.001 and 0.002 and their mirrors, so that the tails
+// (where a distance like Wasserstein's is decided) are drawn finely too.
+var GridProbs = func() []float64 {
+	ps := []float64{0.0001, 0.001, 0.002, 0.998, 0.999, 0.9999}
+	for i := 0; i <= 200; i++ {
+		ps = append(ps, float64(i)/200)
+	}
+	sort.Float64s(ps)
+	return ps
+}()
+
 // GridSize is the number of points of the quantile grid.
-const GridSize = 201
+var GridSize = len(GridProbs)
 
 // sampleMax is the largest number of values the grid is read from; larger
 // columns are sampled by even strides (the CDF at the grid points is then
@@ -49,7 +61,7 @@ type Feature struct {
 	Std  *step.Float `json:"std,omitempty"` // population (ddof=0)
 	Min  *step.Float `json:"min,omitempty"`
 	Max  *step.Float `json:"max,omitempty"`
-	// Quantiles is a grid of GridSize values at probabilities i/(GridSize-1)
+	// Quantiles is a grid of GridSize values at probabilities GridProbs
 	// of the column (exact for columns of up to 65,536 values, else of an
 	// evenly strided sample of 65,536), and CDF the exact share of the
 	// column's present values at or below each: the profile's CDF is exact
@@ -196,7 +208,7 @@ func numeric(c *table.Column) Feature {
 	return p
 }
 
-// grid returns the quantiles at probabilities i/(GridSize-1) of the
+// grid returns the quantiles at probabilities GridProbs of the
 // present values of xs (count of them), read from an evenly strided
 // sample when there are more than sampleMax.
 func grid(xs []float64, count int64) step.Floats {
@@ -214,8 +226,8 @@ func grid(xs []float64, count int64) step.Floats {
 	}
 	stats.SortFloats(sample)
 	q := make(step.Floats, GridSize)
-	for i := range q {
-		q[i] = stats.Quantile(sample, float64(i)/float64(GridSize-1))
+	for i, p := range GridProbs {
+		q[i] = stats.Quantile(sample, p)
 	}
 	return q
 }

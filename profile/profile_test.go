@@ -62,7 +62,7 @@ func TestNumericProfile(t *testing.T) {
 			if want := float64(k) / float64(len(present)); p.CDF[i] != want {
 				t.Fatalf("n=%d: cdf at %v: got %v, want %v", n, q, p.CDF[i], want)
 			}
-			if n <= sampleMax && q != stats.Quantile(present, float64(i)/float64(GridSize-1)) {
+			if n <= sampleMax && q != stats.Quantile(present, GridProbs[i]) {
 				t.Fatalf("n=%d: grid point %d not the exact quantile", n, i)
 			}
 		}

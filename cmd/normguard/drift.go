@@ -21,6 +21,7 @@ type driftOptions struct {
 	bins                         int
 	driftShare                   float64
 	format, out                  string
+	transformed                  bool
 }
 
 func newDriftCmd() *cobra.Command {
@@ -70,23 +71,74 @@ distance of the category proportions > 0.1. Both numbers are shown.`,
 	f.Float64Var(&o.threshold, "threshold", 0, "override the method's threshold (p-value for tests, distance otherwise)")
 	f.IntVar(&o.bins, "bins", drift.DefaultBins, "bins at the reference's quantiles for psi, jensenshannon, hellinger, kl_div, l_infinity, chisquare on numeric features")
 	f.Float64Var(&o.driftShare, "drift-share", drift.DefaultDriftShare, "share of drifting features from which the data set drifts")
+	f.BoolVar(&o.transformed, "transformed", false, "with --artifact: CUR holds transformed features; compare them with the profile of the artifact's outputs (default: raw inputs)")
 	f.StringVar(&o.format, "format", "table", "output format: table or json")
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of standard output")
 	return cmd
 }
 
-// errNoProfile is returned for --artifact until artifacts carry a profile.
-var errNoProfile = errors.New("drift against an artifact needs the training profile, which this artifact format does not carry yet; compare with the training data itself: --reference TRAIN --current CUR")
+// errNoProfile is returned for an artifact without a training profile.
+var errNoProfile = errors.New("the artifact has no training profile; refit it with this normguard, or compare with the training data itself: --reference TRAIN --current CUR")
+
+// driftVsArtifact compares the current data with the training profile
+// stored in the artifact: raw inputs by default, transformed outputs with
+// --transformed.
+func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
+	if o.format != "table" && o.format != "json" {
+		return nil, fmt.Errorf("drift: --format must be table or json, got %q", o.format)
+	}
+	a, err := artifact.Load(o.artifact)
+	if err != nil {
+		return nil, err
+	}
+	if a.Profile == nil {
+		return nil, fmt.Errorf("drift: %w", errNoProfile)
+	}
+	fields, profiles := a.Inputs, a.Profile.Inputs
+	if o.transformed {
+		fields, profiles = a.Outputs, a.Profile.Outputs
+	}
+	r, err := table.Open(o.current)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	inHeader := map[string]bool{}
+	for _, h := range r.Header() {
+		inHeader[h] = true
+	}
+	var project []table.Field
+	for _, f := range fields {
+		if inHeader[f.Name] {
+			project = append(project, f.TableField())
+		}
+	}
+	if len(project) == 0 {
+		what := "inputs"
+		if o.transformed {
+			what = "outputs"
+		}
+		return nil, fmt.Errorf("drift: %s has none of the artifact's %s (%d columns); pass raw data, or --transformed for transformed features", o.current, what, len(fields))
+	}
+	if err := r.Project(project); err != nil {
+		return nil, err
+	}
+	cur, _, err := table.ReadAll(r, project)
+	if err != nil {
+		return nil, err
+	}
+	return drift.CompareProfile(profiles, cur, drift.Options{
+		Method: o.method, Threshold: o.threshold, HasThreshold: cmd.Flags().Changed("threshold"),
+		Bins: o.bins, DriftShare: o.driftShare,
+	})
+}
 
 func runDrift(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
 	switch {
 	case o.artifact != "" && o.reference != "":
 		return nil, fmt.Errorf("drift: give --artifact or --reference, not both")
 	case o.artifact != "":
-		if _, err := artifact.Load(o.artifact); err != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("drift: %w", errNoProfile)
+		return driftVsArtifact(cmd, o)
 	case o.reference == "":
 		return nil, fmt.Errorf("drift: --reference (or --artifact) is required (see `normguard drift --help`)")
 	}

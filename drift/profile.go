@@ -1,0 +1,426 @@
+package drift
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/normguard/normguard/profile"
+	"github.com/normguard/normguard/table"
+)
+
+// profileMethods are the methods that work against a stored profile: the
+// ones that need only the reference's CDF, moments or category counts.
+var profileMethods = map[string]bool{
+	"ks": true, "wasserstein": true, "wasserstein_normed": true, "psi": true, "jensenshannon": true,
+	"hellinger": true, "kl_div": true, "chisquare": true, "l_infinity": true,
+}
+
+// CompareProfile compares current columns with a training profile
+// (reference features by name; current columns without a profile are
+// skipped). The reference CDF is the profile's: exact at its grid points
+// and linear between them, so statistics built on it (ks, wasserstein,
+// binned measures) are within the profile's MaxCDFGap of the exact
+// two-sample ones. Methods that need the reference values themselves
+// (anderson, cramer_von_mises, energy, mann_whitney, t_test) are refused:
+// compare with the training data instead (Compare).
+func CompareProfile(ref []profile.Feature, cur []table.Column, opt Options) (*Report, error) {
+	method := opt.Method
+	if method == "" {
+		method = "auto"
+	}
+	var m *Method
+	if method != "auto" {
+		var ok bool
+		if m, ok = Lookup(method); !ok {
+			return nil, fmt.Errorf("drift: %w %q; use auto or one of %v", ErrUnknownMethod, method, Names())
+		}
+		if !profileMethods[method] {
+			return nil, fmt.Errorf("drift: %s needs the reference values, which an artifact's profile does not keep; compare with the training data: --reference TRAIN", method)
+		}
+	}
+	threshold := math.NaN()
+	if opt.HasThreshold {
+		threshold = opt.Threshold
+	}
+	bins := opt.Bins
+	if bins <= 0 {
+		bins = DefaultBins
+	}
+	share := opt.DriftShare
+	if share <= 0 {
+		share = DefaultDriftShare
+	}
+	byName := map[string]*profile.Feature{}
+	for i := range ref {
+		byName[ref[i].Name] = &ref[i]
+	}
+	rep := &Report{Features: []Feature{}, DriftShareThreshold: JSONFloat(share)}
+	drifting, judged := 0, 0
+	for i := range cur {
+		c := &cur[i]
+		p, ok := byName[c.Name]
+		if !ok {
+			continue
+		}
+		f := compareToProfile(p, c, m, threshold, bins)
+		if f.Error == "" {
+			judged++
+			if f.Drift {
+				drifting++
+			}
+		}
+		rep.Features = append(rep.Features, f)
+	}
+	if len(rep.Features) == 0 {
+		return nil, fmt.Errorf("drift: the current data has none of the profiled columns")
+	}
+	if judged > 0 {
+		rep.DriftShare = JSONFloat(float64(drifting) / float64(judged))
+		rep.DatasetDrift = float64(rep.DriftShare) >= share
+	}
+	return rep, nil
+}
+
+func compareToProfile(p *profile.Feature, c *table.Column, m *Method, threshold float64, bins int) Feature {
+	f := Feature{Name: p.Name, Type: p.Type, Statistic: JSONFloat(math.NaN()), PValue: JSONFloat(math.NaN()),
+		Threshold: JSONFloat(math.NaN()), ReferenceCount: int(p.Count)}
+	var err error
+	switch {
+	case p.Type == "categorical" && c.Kind == table.String:
+		cc := counts(c)
+		for _, n := range cc {
+			f.CurrentCount += int(n)
+		}
+		err = categoricalVsProfile(&f, p, cc, m, threshold)
+	case p.Type == "numeric" && c.Kind == table.Numeric:
+		cs := DropNaN(c.Num)
+		f.CurrentCount = len(cs)
+		err = numericVsProfile(&f, p, cs, m, threshold, bins)
+	default:
+		err = fmt.Errorf("column %q is %s in the data but %s in the profile", c.Name, c.Kind, p.Type)
+	}
+	if err != nil {
+		f.Error, f.Drift = err.Error(), false
+	}
+	f.Plot = profilePlot(p, c)
+	return f
+}
+
+// profilePlot draws the profile's histogram (or top categories) against
+// the current column on the same bins.
+func profilePlot(p *profile.Feature, c *table.Column) *Plot {
+	if p.Count == 0 {
+		return nil
+	}
+	if p.Histogram != nil && c.Kind == table.Numeric {
+		h := p.Histogram
+		pl := &Plot{Edges: h.Edges, Ref: make([]float64, len(h.Counts)), Cur: make([]float64, len(h.Counts))}
+		for i, n := range h.Counts {
+			pl.Ref[i] = float64(n) / float64(p.Count)
+		}
+		cur := DropNaN(c.Num)
+		for _, x := range cur {
+			if i := sort.SearchFloat64s(h.Edges, x); x >= h.Edges[0] && x <= h.Edges[len(h.Edges)-1] {
+				pl.Cur[max(0, min(i-1, len(h.Counts)-1))]++
+				if i < len(h.Edges) && h.Edges[i] == x && i < len(h.Counts) { // left-closed bins
+					pl.Cur[max(0, i-1)]--
+					pl.Cur[i]++
+				}
+			}
+		}
+		for i := range pl.Cur {
+			pl.Cur[i] /= float64(max(len(cur), 1))
+		}
+		return pl
+	}
+	if p.Categories != nil && c.Kind == table.String {
+		ref := map[string]int64{}
+		for i, v := range p.Categories.Values {
+			ref[v] = p.Categories.Counts[i]
+		}
+		return categoricalPlot(ref, counts(c))
+	}
+	return nil
+}
+
+// refCDF is a profile's reference CDF, known exactly at its points (x, p:
+// the share at or below x). Between two points it is linear, unless one of
+// them is a mass point (a value the grid repeats, or a column of at most
+// two values): then it is a step, flat until the next point.
+type refCDF struct {
+	x, p []float64
+	mass []bool
+}
+
+func newRefCDF(p *profile.Feature) (*refCDF, error) {
+	switch {
+	case p.Count == 0:
+		return nil, &SampleError{Method: "profile", Sample: "reference", Err: ErrEmpty}
+	case p.Quantiles != nil:
+		// The grid comes from a sample when the column is large: close
+		// it with the column's true minimum and maximum.
+		r := &refCDF{}
+		if p.Min != nil && float64(*p.Min) < p.Quantiles[0] {
+			r.x, r.p = append(r.x, float64(*p.Min)), append(r.p, 0)
+		}
+		r.x, r.p = append(r.x, p.Quantiles...), append(r.p, p.CDF...)
+		if p.Max != nil && float64(*p.Max) > r.x[len(r.x)-1] {
+			r.x, r.p = append(r.x, float64(*p.Max)), append(r.p, 1)
+		}
+		// Keep one point per distinct value (its share at or below),
+		// marking the repeated ones as mass points.
+		var x, pp []float64
+		var mass []bool
+		for i := 0; i < len(r.x); i++ {
+			j := i
+			for j+1 < len(r.x) && r.x[j+1] == r.x[i] {
+				j++
+			}
+			x, pp, mass = append(x, r.x[i]), append(pp, r.p[j]), append(mass, j > i)
+			i = j
+		}
+		return &refCDF{x: x, p: pp, mass: mass}, nil
+	case p.Values != nil: // at most two values: a step CDF
+		r := &refCDF{}
+		var cum int64
+		for i, v := range p.Values.Numbers {
+			cum += p.Values.Counts[i]
+			r.x = append(r.x, v)
+			r.p = append(r.p, float64(cum)/float64(p.Count))
+			r.mass = append(r.mass, true)
+		}
+		return r, nil
+	}
+	return nil, fmt.Errorf("the profile has no distribution for this column")
+}
+
+// at returns F(x), the share at or below x.
+func (r *refCDF) at(x float64) float64 {
+	n := len(r.x)
+	if x < r.x[0] {
+		return 0
+	}
+	if x >= r.x[n-1] {
+		return 1
+	}
+	i := sort.SearchFloat64s(r.x, x) // r.x[i-1] < x <= r.x[i]
+	if r.x[i] == x {
+		return r.p[i]
+	}
+	if r.mass[i-1] || r.mass[i] {
+		return r.p[i-1]
+	}
+	x0, x1, p0, p1 := r.x[i-1], r.x[i], r.p[i-1], r.p[i]
+	return p0 + (p1-p0)*(x-x0)/(x1-x0)
+}
+
+// atBelow returns the share strictly below x (the CDF's left limit).
+func (r *refCDF) atBelow(x float64) float64 {
+	i := sort.SearchFloat64s(r.x, x)
+	if i < len(r.x) && r.x[i] == x {
+		if i == 0 {
+			return 0
+		}
+		if r.mass[i-1] || r.mass[i] {
+			return r.p[i-1]
+		}
+		return r.p[i]
+	}
+	return r.at(x)
+}
+
+// inverse returns the smallest x with F(x) >= q.
+func (r *refCDF) inverse(q float64) float64 {
+	for i := range r.p {
+		if r.p[i] >= q {
+			if i == 0 || r.mass[i-1] || r.mass[i] {
+				return r.x[i]
+			}
+			x0, x1, p0, p1 := r.x[i-1], r.x[i], r.p[i-1], r.p[i]
+			return x0 + (x1-x0)*(q-p0)/(p1-p0)
+		}
+	}
+	return r.x[len(r.x)-1]
+}
+
+func numericVsProfile(f *Feature, p *profile.Feature, cur []float64, m *Method, threshold float64, bins int) error {
+	if len(cur) == 0 {
+		return &SampleError{Method: "profile", Sample: "current", Err: ErrEmpty}
+	}
+	r, err := newRefCDF(p)
+	if err != nil {
+		return err
+	}
+	sorted := append([]float64(nil), cur...)
+	sort.Float64s(sorted)
+	std := math.NaN()
+	if p.Std != nil {
+		std = float64(*p.Std)
+	}
+	ks := func() Result {
+		d := ksVsCDF(r, sorted)
+		return ksPValue(d, int(p.Count), len(sorted))
+	}
+	if m == nil {
+		k := ks()
+		w := wassersteinVsCDF(r, sorted) / std
+		alpha := AutoAlpha
+		if !math.IsNaN(threshold) {
+			alpha = threshold
+		}
+		f.Method = "auto:ks"
+		f.Statistic, f.PValue, f.Threshold = JSONFloat(k.Statistic), JSONFloat(k.PValue), JSONFloat(alpha)
+		f.Effect = &Effect{Name: "wasserstein_normed", Value: JSONFloat(w), Threshold: AutoNumericEffect}
+		f.Drift = k.PValue < alpha && w > AutoNumericEffect
+		return nil
+	}
+	f.Method = m.Name
+	var res Result
+	switch m.Name {
+	case "ks":
+		res = ks()
+	case "wasserstein":
+		res = distance(wassersteinVsCDF(r, sorted))
+	case "wasserstein_normed":
+		res = distance(wassersteinVsCDF(r, sorted) / std)
+	default: // binned on the reference's quantiles
+		edges := []float64{math.Inf(-1)}
+		for i := 1; i < bins; i++ {
+			if e := r.inverse(float64(i) / float64(bins)); e != edges[len(edges)-1] {
+				edges = append(edges, e)
+			}
+		}
+		edges = append(edges, math.Inf(1))
+		refCounts := make([]int64, len(edges)-1)
+		prev := 0.0
+		for i := range refCounts {
+			// [e_i, e_i+1): the share below e_i+1
+			next := 1.0
+			if i+1 < len(edges)-1 {
+				next = r.atBelow(edges[i+1])
+			}
+			refCounts[i] = int64(math.Round((next - prev) * float64(p.Count)))
+			prev = next
+		}
+		curCounts := Histogram(sorted, edges)
+		var err error
+		if res, err = m.Counts(refCounts, curCounts); err != nil {
+			return err
+		}
+	}
+	v := m.Decide(res, threshold, std)
+	setVerdict(f, m, v)
+	return nil
+}
+
+
+// ksVsCDF returns sup |F_ref - F_cur| over the sorted current values and
+// the reference's grid points.
+func ksVsCDF(r *refCDF, cur []float64) float64 {
+	n := float64(len(cur))
+	d := 0.0
+	for i := 0; i < len(cur); {
+		x := cur[i]
+		j := i
+		for j < len(cur) && cur[j] == x {
+			j++
+		}
+		fr := r.at(x)
+		before := float64(i) / n
+		after := float64(j) / n
+		d = math.Max(d, math.Max(math.Abs(fr-after), math.Abs(r.atBelow(x)-before)))
+		i = j
+	}
+	for k, x := range r.x {
+		fc := float64(sort.Search(len(cur), func(i int) bool { return cur[i] > x })) / n
+		d = math.Max(d, math.Abs(r.p[k]-fc))
+	}
+	return d
+}
+
+// wassersteinVsCDF returns ∫ |F_ref - F_cur| dx, with F_ref linear between
+// grid points and F_cur a step function, integrated piece by piece.
+func wassersteinVsCDF(r *refCDF, cur []float64) float64 {
+	pts := append(append([]float64(nil), r.x...), cur...)
+	sort.Float64s(pts)
+	n := float64(len(cur))
+	total := 0.0
+	for i := 0; i+1 < len(pts); i++ {
+		a, b := pts[i], pts[i+1]
+		if b <= a {
+			continue
+		}
+		fc := float64(sort.Search(len(cur), func(k int) bool { return cur[k] > a })) / n
+		// F_ref is linear on [a, b] (no grid point inside): integrate
+		// |F_ref(x) - fc| exactly.
+		ga, gb := r.at(a)-fc, r.atLeft(b)-fc
+		total += absLinearIntegral(ga, gb, b-a)
+	}
+	return total
+}
+
+// atLeft returns the limit of F(x) from the left at x.
+func (r *refCDF) atLeft(x float64) float64 { return r.atBelow(x) }
+
+// absLinearIntegral returns ∫_0^w |g(t)| dt for g linear from ga to gb.
+func absLinearIntegral(ga, gb, w float64) float64 {
+	if ga*gb >= 0 {
+		return w * (math.Abs(ga) + math.Abs(gb)) / 2
+	}
+	t := ga / (ga - gb) // where g crosses 0
+	return w * (t*math.Abs(ga) + (1-t)*math.Abs(gb)) / 2
+}
+
+func categoricalVsProfile(f *Feature, p *profile.Feature, cur map[string]int64, m *Method, threshold float64) error {
+	pc := p.Categories
+	if pc == nil {
+		return fmt.Errorf("the profile has no categories for this column")
+	}
+	const other = "\x00other"
+	ref := map[string]int64{}
+	known := map[string]bool{}
+	for i, v := range pc.Values {
+		ref[v] = pc.Counts[i]
+		known[v] = true
+	}
+	aligned := map[string]int64{}
+	for k, n := range cur {
+		if known[k] {
+			aligned[k] += n
+			continue
+		}
+		if pc.Other == 0 {
+			aligned[k] += n // a category training never saw
+			f.NewCategories = append(f.NewCategories, k)
+		} else {
+			aligned[other] += n // may be one of the categories not kept
+		}
+	}
+	if pc.Other > 0 {
+		ref[other] = pc.Other
+	}
+	sort.Strings(f.NewCategories)
+	cat, err := CompareCategories(ref, aligned)
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		alpha := AutoAlpha
+		if !math.IsNaN(threshold) {
+			alpha = threshold
+		}
+		f.Method = "auto:chisquare"
+		f.Statistic, f.PValue, f.Threshold = JSONFloat(cat.Chi2.Statistic), JSONFloat(cat.Chi2.PValue), JSONFloat(alpha)
+		f.Effect = &Effect{Name: "jensenshannon", Value: JSONFloat(cat.JensenShannon), Threshold: AutoCategoricalEffect}
+		f.Drift = cat.Chi2.PValue < alpha && cat.JensenShannon > AutoCategoricalEffect
+		return nil
+	}
+	f.Method = m.Name
+	v, err := m.CompareCounts(cat.RefCounts, cat.CurCounts, threshold)
+	if err != nil {
+		return err
+	}
+	setVerdict(f, m, v)
+	return nil
+}

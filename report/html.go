@@ -1,0 +1,425 @@
+package report
+
+import (
+	"fmt"
+	"html"
+	"html/template"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/normguard/normguard/drift"
+)
+
+// HTMLMeta describes where a drift report's data came from, for the
+// header of DriftHTML's page. Every field is optional.
+type HTMLMeta struct {
+	// Title heads the page ("Drift report" when empty).
+	Title string
+	// Reference and Current name the two data sets (file names, an
+	// artifact digest, ...).
+	Reference, Current string
+	// Generated is caller-supplied text such as a timestamp; empty omits it.
+	Generated string
+}
+
+// DriftHTML writes the drift report as one self-contained HTML page: a
+// header with the sources and the data set verdict, a summary table of
+// every feature worst drift first, and a card per feature with an inline
+// SVG plot of the reference and current distributions over each other.
+//
+// The page needs no network and no JavaScript: CSS and SVG are inline.
+// Every user string (feature names, categories, sources) is escaped;
+// NaN numbers are shown as "—". Each plot is an
+// <svg class="ng-plot" data-feature="NAME">.
+func DriftHTML(w io.Writer, r *drift.Report, meta HTMLMeta) error {
+	if r == nil {
+		return fmt.Errorf("report: no drift report to render")
+	}
+	return htmlPage.Execute(w, newHTMLPage(r, meta))
+}
+
+// htmlPage is the data the page template renders.
+type htmlPageData struct {
+	Title, Reference, Current, Generated string
+	Drifting, Judged, Errors, Total      int
+	Share, ShareThreshold                string
+	DatasetDrift                         bool
+	Features                             []htmlFeature
+}
+
+// htmlFeature is one feature, its numbers already formatted.
+type htmlFeature struct {
+	Index                        int
+	Name, Type, Method           string
+	Statistic, PValue, Threshold string
+	Effect                       *htmlEffect
+	Verdict                      string // "drift", "ok" or "error"
+	Error                        string
+	NewCategories                []string
+	NewCategoriesMore            int
+	ReferenceCount, CurrentCount int
+	Plot                         template.HTML // empty without a plot
+}
+
+type htmlEffect struct{ Name, Value, Threshold string }
+
+// newCategoriesShown is how many new categories the page lists by name.
+const newCategoriesShown = 5
+
+func newHTMLPage(r *drift.Report, meta HTMLMeta) htmlPageData {
+	p := htmlPageData{
+		Title: meta.Title, Reference: meta.Reference, Current: meta.Current, Generated: meta.Generated,
+		Share: htmlNum(float64(r.DriftShare)), ShareThreshold: htmlNum(float64(r.DriftShareThreshold)),
+		DatasetDrift: r.DatasetDrift, Total: len(r.Features),
+	}
+	if p.Title == "" {
+		p.Title = "Drift report"
+	}
+	for i, f := range r.Sorted() {
+		h := htmlFeature{
+			Index: i + 1, Name: f.Name, Type: f.Type, Method: f.Method,
+			Statistic: htmlNum(float64(f.Statistic)), PValue: htmlNum(float64(f.PValue)),
+			Threshold: htmlNum(float64(f.Threshold)), Error: f.Error,
+			ReferenceCount: f.ReferenceCount, CurrentCount: f.CurrentCount,
+		}
+		if h.Method == "" {
+			h.Method = "—"
+		}
+		if f.Effect != nil {
+			h.Effect = &htmlEffect{Name: f.Effect.Name, Value: htmlNum(float64(f.Effect.Value)), Threshold: htmlNum(float64(f.Effect.Threshold))}
+		}
+		switch {
+		case f.Error != "":
+			h.Verdict = "error"
+			p.Errors++
+		case f.Drift:
+			h.Verdict = "drift"
+			p.Drifting++
+			p.Judged++
+		default:
+			h.Verdict = "ok"
+			p.Judged++
+		}
+		h.NewCategories = f.NewCategories
+		if len(f.NewCategories) > newCategoriesShown {
+			h.NewCategories = f.NewCategories[:newCategoriesShown]
+			h.NewCategoriesMore = len(f.NewCategories) - newCategoriesShown
+		}
+		if f.Plot != nil {
+			h.Plot = template.HTML(plotSVG(f.Name, f.Plot))
+		}
+		p.Features = append(p.Features, h)
+	}
+	return p
+}
+
+// htmlNum formats a number compactly, NaN as an em dash.
+func htmlNum(x float64) string {
+	if math.IsNaN(x) {
+		return "—"
+	}
+	return num(x)
+}
+
+// Plot geometry, in SVG user units (the SVG scales to its card's width).
+const (
+	plotWidth  = 560
+	plotLeft   = 52 // room for the y tick labels
+	plotRight  = 12
+	plotTop    = 30 // room for the legend
+	plotInnerH = 170
+	// plotBottomNumeric and plotBottomCategorical leave room for the x
+	// tick labels (categorical labels are slanted).
+	plotBottomNumeric     = 40
+	plotBottomCategorical = 92
+	// plotLabelRunes is the longest category label drawn in full.
+	plotLabelRunes = 14
+)
+
+// Series colours: blue and orange stay apart for colour-blind readers and
+// keep a 3:1 contrast with white (WCAG's floor for graphics).
+const (
+	colorReference = "#1f6fb4"
+	colorCurrent   = "#d35400"
+)
+
+// plotSVG draws a feature's plot as an inline <svg>, every user string
+// escaped. A plot whose slices disagree in length draws a note instead of
+// bars rather than failing the page.
+func plotSVG(name string, p *drift.Plot) string {
+	n := len(p.Ref)
+	numeric := p.Labels == nil
+	valid := n > 0 && len(p.Cur) == n && (numeric && len(p.Edges) == n+1 || !numeric && len(p.Labels) == n)
+	bottom := plotBottomNumeric
+	if !numeric {
+		bottom = plotBottomCategorical
+	}
+	height := plotTop + plotInnerH + bottom
+	var b strings.Builder
+	kind := "histogram"
+	if !numeric {
+		kind = "category shares"
+	}
+	fmt.Fprintf(&b, `<svg class="ng-plot" data-feature="%s" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s: reference and current %s">`,
+		html.EscapeString(name), plotWidth, height, html.EscapeString(name), kind)
+	fmt.Fprintf(&b, `<title>%s: reference and current %s</title>`, html.EscapeString(name), kind)
+	if !valid {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" class="ng-note">no plot data</text></svg>`, plotLeft, plotTop+plotInnerH/2)
+		return b.String()
+	}
+	ymax := niceCeil(math.Max(maxShare(p.Ref), maxShare(p.Cur)))
+	y := func(v float64) float64 {
+		if !(v > 0) { // NaN and negatives sit on the axis
+			v = 0
+		}
+		return plotTop + plotInnerH*(1-math.Min(v, ymax)/ymax)
+	}
+	axisY := float64(plotTop + plotInnerH)
+	innerW := float64(plotWidth - plotLeft - plotRight)
+	x := func(i int) float64 { return plotLeft + innerW*float64(i)/float64(n) }
+
+	// Horizontal grid and y tick labels: 0, a quarter, ... the maximum.
+	for k := 0; k <= 4; k++ {
+		v := ymax * float64(k) / 4
+		yy := y(v)
+		fmt.Fprintf(&b, `<line class="ng-grid" x1="%d" x2="%d" y1="%s" y2="%s"/>`, plotLeft, plotWidth-plotRight, f1(yy), f1(yy))
+		fmt.Fprintf(&b, `<text class="ng-tick" x="%d" y="%s" text-anchor="end" dominant-baseline="middle">%s</text>`, plotLeft-6, f1(yy), percent(v, ymax))
+	}
+	fmt.Fprintf(&b, `<text class="ng-axis" x="12" y="%s" transform="rotate(-90 12 %s)" text-anchor="middle">share</text>`,
+		f1(plotTop+plotInnerH/2), f1(plotTop+plotInnerH/2))
+
+	if numeric {
+		// Two step outlines over the shared bins, filled half-transparent so
+		// either shows through the other.
+		for _, s := range []struct {
+			shares []float64
+			color  string
+			label  string
+		}{{p.Ref, colorReference, "reference"}, {p.Cur, colorCurrent, "current"}} {
+			var d strings.Builder
+			fmt.Fprintf(&d, "M%s %s", f1(x(0)), f1(axisY))
+			for i, v := range s.shares {
+				fmt.Fprintf(&d, "L%s %sL%s %s", f1(x(i)), f1(y(v)), f1(x(i+1)), f1(y(v)))
+			}
+			fmt.Fprintf(&d, "L%s %sZ", f1(x(n)), f1(axisY))
+			fmt.Fprintf(&b, `<path class="ng-%s" d="%s" fill="%s" fill-opacity="0.28" stroke="%s" stroke-width="1.6" stroke-linejoin="round"/>`,
+				s.label, d.String(), s.color, s.color)
+		}
+		// A few edge values along the x axis.
+		for k := 0; k <= 4; k++ {
+			i := k * n / 4
+			anchor := "middle"
+			switch k {
+			case 0:
+				anchor = "start"
+			case 4:
+				anchor = "end"
+			}
+			fmt.Fprintf(&b, `<line class="ng-axisline" x1="%s" x2="%s" y1="%s" y2="%s"/>`, f1(x(i)), f1(x(i)), f1(axisY), f1(axisY+4))
+			fmt.Fprintf(&b, `<text class="ng-tick" x="%s" y="%s" text-anchor="%s">%s</text>`, f1(x(i)), f1(axisY+18), anchor, html.EscapeString(num(p.Edges[i])))
+		}
+	} else {
+		// Grouped bars: reference then current, per category.
+		gw := innerW / float64(n)
+		bw := gw * 0.4
+		for i, label := range p.Labels {
+			gx := x(i)
+			for j, s := range []struct {
+				v      float64
+				color  string
+				series string
+			}{{p.Ref[i], colorReference, "reference"}, {p.Cur[i], colorCurrent, "current"}} {
+				top := y(s.v)
+				fmt.Fprintf(&b, `<rect class="ng-%s" x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s, %s: %s</title></rect>`,
+					s.series, f1(gx+gw*0.1+bw*float64(j)), f1(top), f1(bw), f1(axisY-top), s.color,
+					html.EscapeString(label), s.series, percent(s.v, 1))
+			}
+			cx := gx + gw/2
+			fmt.Fprintf(&b, `<text class="ng-tick" x="%s" y="%s" text-anchor="end" transform="rotate(-40 %s %s)"><title>%s</title>%s</text>`,
+				f1(cx), f1(axisY+14), f1(cx), f1(axisY+14), html.EscapeString(label), html.EscapeString(shorten(label, plotLabelRunes)))
+		}
+	}
+	fmt.Fprintf(&b, `<line class="ng-axisline" x1="%d" x2="%d" y1="%s" y2="%s"/>`, plotLeft, plotWidth-plotRight, f1(axisY), f1(axisY))
+
+	// Legend, top right.
+	lx := plotWidth - plotRight - 190
+	fmt.Fprintf(&b, `<g class="ng-legend"><rect x="%d" y="8" width="14" height="14" fill="%s"/><text x="%d" y="19">reference</text>`, lx, colorReference, lx+20)
+	fmt.Fprintf(&b, `<rect x="%d" y="8" width="14" height="14" fill="%s"/><text x="%d" y="19">current</text></g>`, lx+105, colorCurrent, lx+125)
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+// maxShare is the largest finite share (0 when none is positive).
+func maxShare(xs []float64) float64 {
+	m := 0.0
+	for _, x := range xs {
+		if x > m && !math.IsInf(x, 1) {
+			m = x
+		}
+	}
+	return m
+}
+
+// niceCeil rounds a positive share up to 1, 2, 2.5 or 5 times a power of
+// ten, so that quarter ticks land on round values; 0 becomes 1.
+func niceCeil(x float64) float64 {
+	if !(x > 0) {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(x)))
+	for _, m := range []float64{1, 2, 2.5, 4, 5, 10} {
+		if x <= m*p*(1+1e-12) {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// percent formats share v as a percentage with as many decimals as a
+// scale of max needs.
+func percent(v, max float64) string {
+	if math.IsNaN(v) {
+		return "—"
+	}
+	decimals := 0
+	if max < 0.1 {
+		decimals = 1
+	}
+	if max < 0.01 {
+		decimals = 2
+	}
+	if max >= 0.1 && v != 0 && v*100 < 1 {
+		decimals = 1
+	}
+	return strconv.FormatFloat(v*100, 'f', decimals, 64) + "%"
+}
+
+// f1 formats an SVG coordinate with one decimal.
+func f1(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
+
+// shorten cuts s to at most n runes, ending in an ellipsis when cut.
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+var htmlPage = template.Must(template.New("drift").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="normguard">
+<title>{{.Title}}</title>
+<style>
+:root { --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --bg: #f6f8fa;
+  --drift: #b42318; --drift-bg: #fdecea; --ok: #116329; --ok-bg: #e6f4ea; --err: #8a4b00; --err-bg: #fff4e0; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "Liberation Sans", "DejaVu Sans", sans-serif;
+  color: var(--ink); background: var(--bg); }
+.page { max-width: 1240px; margin: 0 auto; padding: 24px 20px 48px; }
+h1 { font-size: 26px; margin: 0 0 8px; }
+h2 { font-size: 19px; margin: 28px 0 10px; }
+h3 { font-size: 17px; margin: 0; overflow-wrap: anywhere; }
+header.top { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 18px 22px; }
+dl.sources { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0 0 12px; }
+dl.sources dt { color: var(--muted); }
+dl.sources dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 14px; overflow-wrap: anywhere; }
+.verdict { display: flex; flex-wrap: wrap; align-items: center; gap: 10px 18px; margin: 0; font-size: 16px; }
+.verdict strong.drift { color: var(--drift); }
+.verdict strong.ok { color: var(--ok); }
+.badge { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 13px; font-weight: 600; white-space: nowrap; }
+.badge.drift { color: #fff; background: var(--drift); }
+.badge.ok { color: var(--ok); background: var(--ok-bg); }
+.badge.error { color: var(--err); background: var(--err-bg); }
+.big { font-size: 17px; padding: 3px 12px; }
+table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid var(--line); font-size: 14px; }
+th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { background: #eef1f4; font-weight: 600; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.drift td { background: var(--drift-bg); }
+td a { color: inherit; font-weight: 600; overflow-wrap: anywhere; }
+.msg { color: var(--err); }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 16px; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; }
+.card.drift { border-left: 5px solid var(--drift); }
+.card.error { border-left: 5px solid #d08700; }
+.card header { display: flex; justify-content: space-between; align-items: baseline; gap: 10px; }
+.card .sub { color: var(--muted); margin: 2px 0 6px; font-size: 13px; }
+.card svg { display: block; max-width: 100%; height: auto; }
+.card dl.nums { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 4px 14px; margin: 8px 0 0; font-size: 14px; }
+.card dl.nums div { min-width: 0; }
+.card dl.nums dt { color: var(--muted); font-size: 12px; }
+.card dl.nums dd { margin: 0; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+.card p.msg { margin: 10px 0 0; padding: 8px 10px; background: var(--err-bg); border-radius: 6px; overflow-wrap: anywhere; }
+.ng-plot text { font-size: 12px; fill: #3d444d; }
+.ng-plot .ng-legend text { font-size: 13px; fill: var(--ink); }
+.ng-plot .ng-grid { stroke: #e4e8ec; stroke-width: 1; }
+.ng-plot .ng-axisline { stroke: #8c959f; stroke-width: 1; }
+.ng-plot .ng-note { fill: var(--muted); font-size: 14px; }
+code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px; }
+@media print { body { background: #fff; } .card { break-inside: avoid; } }
+</style>
+</head>
+<body>
+<div class="page">
+<header class="top">
+<h1>{{.Title}}</h1>
+<dl class="sources">
+{{- if .Reference}}<dt>Reference</dt><dd>{{.Reference}}</dd>{{end}}
+{{- if .Current}}<dt>Current</dt><dd>{{.Current}}</dd>{{end}}
+{{- if .Generated}}<dt>Generated</dt><dd>{{.Generated}}</dd>{{end}}
+</dl>
+<p class="verdict">
+{{- if .DatasetDrift}}<span class="badge drift big">DATA SET DRIFT</span>{{else}}<span class="badge ok big">no data set drift</span>{{end}}
+<span><strong class="{{if .Drifting}}drift{{else}}ok{{end}}">{{.Drifting}} of {{.Judged}}</strong> features drift: share {{.Share}}, the data set drifts at ≥ {{.ShareThreshold}}</span>
+{{- if .Errors}}<span class="msg">{{.Errors}} of {{.Total}} could not be compared</span>{{end}}
+</p>
+</header>
+
+<h2>Summary</h2>
+<table>
+<thead><tr><th scope="col">Feature</th><th scope="col">Type</th><th scope="col">Method</th><th scope="col">Statistic</th><th scope="col">p-value</th><th scope="col">Threshold</th><th scope="col">Effect (floor)</th><th scope="col">Verdict</th><th scope="col">New categories</th></tr></thead>
+<tbody>
+{{- range .Features}}
+<tr class="{{.Verdict}}"><td><a href="#feature-{{.Index}}">{{.Name}}</a></td><td>{{.Type}}</td><td>{{.Method}}</td><td class="n">{{.Statistic}}</td><td class="n">{{.PValue}}</td><td class="n">{{.Threshold}}</td><td>{{with .Effect}}{{.Name}} {{.Value}} (&gt; {{.Threshold}}){{else}}—{{end}}</td><td><span class="badge {{.Verdict}}">{{.Verdict}}</span>{{if .Error}} <span class="msg">{{.Error}}</span>{{end}}</td><td>{{template "newcats" .}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+
+<h2>Features</h2>
+<div class="cards">
+{{- range .Features}}
+<article class="card {{.Verdict}}" id="feature-{{.Index}}">
+<header><h3>{{.Name}}</h3><span class="badge {{.Verdict}}">{{.Verdict}}</span></header>
+<p class="sub">{{.Type}} · {{.Method}} · {{.ReferenceCount}} reference / {{.CurrentCount}} current values</p>
+{{- if .Plot}}
+{{.Plot}}
+{{- end}}
+<dl class="nums">
+<div><dt>statistic</dt><dd>{{.Statistic}}</dd></div>
+<div><dt>p-value</dt><dd>{{.PValue}}</dd></div>
+<div><dt>threshold</dt><dd>{{.Threshold}}</dd></div>
+{{- with .Effect}}
+<div><dt>effect: {{.Name}}</dt><dd>{{.Value}} (floor {{.Threshold}})</dd></div>
+{{- end}}
+{{- if .NewCategories}}
+<div><dt>new categories</dt><dd>{{template "newcats" .}}</dd></div>
+{{- end}}
+</dl>
+{{- if .Error}}
+<p class="msg">error: {{.Error}}</p>
+{{- end}}
+</article>
+{{- end}}
+</div>
+</div>
+</body>
+</html>
+{{define "newcats"}}{{range $i, $c := .NewCategories}}{{if $i}}, {{end}}<code>{{$c}}</code>{{else}}—{{end}}{{if .NewCategoriesMore}} and {{.NewCategoriesMore}} more{{end}}{{end}}
+`))
