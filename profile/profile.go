@@ -66,7 +66,8 @@ type Feature struct {
 	// evenly strided sample of 65,536), and CDF the exact share of the
 	// column's present values at or below each: the profile's CDF is exact
 	// at those points, and read between them it is off by at most
-	// MaxCDFGap, the largest step between consecutive CDF values. Omitted
+	// MaxCDFGap, the largest share of values strictly between two
+	// consecutive grid values (a grid value's own mass is exact). Omitted
 	// for columns with at most two distinct values (indicators, one-hot
 	// outputs), which Values describes.
 	Quantiles step.Floats `json:"quantiles,omitempty"`
@@ -237,13 +238,18 @@ func grid(xs []float64, count int64) step.Floats {
 // on HistogramBins equal-width bins from lo to hi.
 func cdfAndHistogram(xs []float64, g step.Floats, count int64, lo, hi float64, h *Histogram) (step.Floats, float64) {
 	below := make([]int64, len(g)+1) // values in (g[i-1], g[i]]
+	equal := make([]int64, len(g)+1) // values equal to g[i]
 	w := (hi - lo) / HistogramBins
 	idx := newGridIndex(g)
 	for _, x := range xs {
 		if x != x {
 			continue
 		}
-		below[idx.find(x)]++
+		i := idx.find(x)
+		below[i]++
+		if i < len(g) && g[i] == x {
+			equal[i]++
+		}
 		if h != nil {
 			i := HistogramBins - 1
 			if w > 0 {
@@ -258,13 +264,18 @@ func cdfAndHistogram(xs []float64, g step.Floats, count int64, lo, hi float64, h
 		}
 		h.Edges[HistogramBins] = hi
 	}
+	// The gap between two grid values is the share strictly between them
+	// (the mass at a grid value itself is known exactly).
 	cdf := make(step.Floats, len(g))
 	var cum int64
 	gap, prev := 0.0, 0.0
 	for i := range g {
 		cum += below[i]
 		cdf[i] = float64(cum) / float64(count)
-		gap, prev = math.Max(gap, cdf[i]-prev), cdf[i]
+		if i == 0 || g[i] != g[i-1] {
+			gap = math.Max(gap, cdf[i]-float64(equal[i])/float64(count)-prev)
+		}
+		prev = cdf[i]
 	}
 	return cdf, gap
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/fit"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
@@ -59,10 +60,12 @@ type Result struct {
 	LaterRows    int64
 	Artifact     *artifact.Artifact
 	FeatureCount int
+	Drift        *drift.Report
 }
 
 // Run writes the embedded data to dir, fits on January and February,
-// transforms June and reports to w what it did and what to try next.
+// transforms June, checks June for drift against the training profile
+// and reports to w what it did and what to try next.
 func Run(ctx context.Context, dir string, w io.Writer) (*Result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("quickstart: %w", err)
@@ -114,7 +117,26 @@ func Run(ctx context.Context, dir string, w io.Writer) (*Result, error) {
 		return nil, err
 	}
 
-	res := &Result{Dir: dir, TrainRows: trainRows, LaterRows: laterRows, Artifact: a, FeatureCount: len(a.Outputs)}
+	// Drift: June's raw inputs against the training profile in the artifact.
+	dr, err := table.Open(path(Files.Later))
+	if err != nil {
+		return nil, err
+	}
+	defer dr.Close()
+	fields := artifact.TableFields(a.Inputs)
+	if err := dr.Project(fields); err != nil {
+		return nil, err
+	}
+	cur, _, err := table.ReadAll(dr, fields)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := drift.CompareProfile(a.Profile.Inputs, cur, drift.Options{})
+	if err != nil {
+		return nil, err
+	}
+
+	res := &Result{Dir: dir, TrainRows: trainRows, LaterRows: laterRows, Artifact: a, FeatureCount: len(a.Outputs), Drift: rep}
 	report(w, res)
 	return res, nil
 }
@@ -125,10 +147,36 @@ func report(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "1. fit       %d training rows (Jan-Feb) with %s\n", r.TrainRows, p(Files.Spec))
 	fmt.Fprintf(w, "             -> %s\n             %s\n", p(Files.Artifact), r.Artifact.Digest)
 	fmt.Fprintf(w, "2. transform %d June rows with exactly those parameters\n", r.LaterRows)
-	fmt.Fprintf(w, "             -> %s (%d columns)\n\n", p(Files.Features), r.FeatureCount)
-	fmt.Fprintf(w, "Try next:\n")
+	fmt.Fprintf(w, "             -> %s (%d columns)\n", p(Files.Features), r.FeatureCount)
+	drifting := 0
+	for _, f := range r.Drift.Features {
+		if f.Drift {
+			drifting++
+		}
+	}
+	fmt.Fprintf(w, "3. drift     June vs the training profile stored in the artifact: %d of %d features drift\n", drifting, len(r.Drift.Features))
+	for _, f := range r.Drift.Sorted() {
+		effect := ""
+		if f.Effect != nil {
+			effect = fmt.Sprintf(", %s %.3f", f.Effect.Name, float64(f.Effect.Value))
+		}
+		verdict := "ok"
+		if f.Drift {
+			verdict = "DRIFT"
+		}
+		fmt.Fprintf(w, "             %-12s %-15s stat %.4g, p %.3g%s  %s\n", f.Name, f.Method, float64(f.Statistic), float64(f.PValue), effect, verdict)
+	}
+	for _, f := range r.Drift.Features {
+		if !f.Drift && float64(f.PValue) < 0.05 {
+			fmt.Fprintf(w, "             (tests flag tiny differences on many rows; auto also needs a real effect size)\n")
+			break
+		}
+	}
+	fmt.Fprintf(w, "\nTry next:\n")
 	fmt.Fprintf(w, "  normguard inspect %s\n", p(Files.Artifact))
 	fmt.Fprintf(w, "  normguard verify %s\n", p(Files.Artifact))
+	fmt.Fprintf(w, "  normguard drift --artifact %s --current %s --method psi\n", p(Files.Artifact), p(Files.Later))
+	fmt.Fprintf(w, "  normguard drift --reference %s --current %s --format json\n", p(Files.Train), p(Files.Later))
 	fmt.Fprintf(w, "  normguard fit --spec %s --data %s --out june.normguard.json && normguard diff %s june.normguard.json\n",
 		p(Files.Spec), p(Files.Later), p(Files.Artifact))
 }

@@ -131,10 +131,9 @@ const (
 	plotRight  = 12
 	plotTop    = 30 // room for the legend
 	plotInnerH = 170
-	// plotBottomNumeric and plotBottomCategorical leave room for the x
-	// tick labels (categorical labels are slanted).
-	plotBottomNumeric     = 40
-	plotBottomCategorical = 92
+	// plotBottomNumeric leaves room for the x tick labels (categorical
+	// plots grow it to fit their slanted labels).
+	plotBottomNumeric = 40
 	// plotLabelRunes is the longest category label drawn in full.
 	plotLabelRunes = 14
 )
@@ -155,7 +154,12 @@ func plotSVG(name string, p *drift.Plot) string {
 	valid := n > 0 && len(p.Cur) == n && (numeric && len(p.Edges) == n+1 || !numeric && len(p.Labels) == n)
 	bottom := plotBottomNumeric
 	if !numeric {
-		bottom = plotBottomCategorical
+		// Slanted labels reach down about 4.6 units per character.
+		longest := 0
+		for _, l := range p.Labels {
+			longest = max(longest, utf8.RuneCountInString(shorten(l, plotLabelRunes)))
+		}
+		bottom = max(plotBottomNumeric, 24+int(4.6*float64(longest)))
 	}
 	height := plotTop + plotInnerH + bottom
 	var b strings.Builder
@@ -170,7 +174,8 @@ func plotSVG(name string, p *drift.Plot) string {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" class="ng-note">no plot data</text></svg>`, plotLeft, plotTop+plotInnerH/2)
 		return b.String()
 	}
-	ymax := niceCeil(math.Max(maxShare(p.Ref), maxShare(p.Cur)))
+	step, ticks := shareTicks(math.Max(maxShare(p.Ref), maxShare(p.Cur)))
+	ymax := step * float64(ticks)
 	y := func(v float64) float64 {
 		if !(v > 0) { // NaN and negatives sit on the axis
 			v = 0
@@ -181,12 +186,12 @@ func plotSVG(name string, p *drift.Plot) string {
 	innerW := float64(plotWidth - plotLeft - plotRight)
 	x := func(i int) float64 { return plotLeft + innerW*float64(i)/float64(n) }
 
-	// Horizontal grid and y tick labels: 0, a quarter, ... the maximum.
-	for k := 0; k <= 4; k++ {
-		v := ymax * float64(k) / 4
+	// Horizontal grid and y tick labels at round shares, 0 to ymax.
+	for k := 0; k <= ticks; k++ {
+		v := step * float64(k)
 		yy := y(v)
 		fmt.Fprintf(&b, `<line class="ng-grid" x1="%d" x2="%d" y1="%s" y2="%s"/>`, plotLeft, plotWidth-plotRight, f1(yy), f1(yy))
-		fmt.Fprintf(&b, `<text class="ng-tick" x="%d" y="%s" text-anchor="end" dominant-baseline="middle">%s</text>`, plotLeft-6, f1(yy), percent(v, ymax))
+		fmt.Fprintf(&b, `<text class="ng-tick" x="%d" y="%s" text-anchor="end" dominant-baseline="middle">%s</text>`, plotLeft-6, f1(yy), percent(v, step))
 	}
 	fmt.Fprintf(&b, `<text class="ng-axis" x="12" y="%s" transform="rotate(-90 12 %s)" text-anchor="middle">share</text>`,
 		f1(plotTop+plotInnerH/2), f1(plotTop+plotInnerH/2))
@@ -235,7 +240,7 @@ func plotSVG(name string, p *drift.Plot) string {
 				top := y(s.v)
 				fmt.Fprintf(&b, `<rect class="ng-%s" x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s, %s: %s</title></rect>`,
 					s.series, f1(gx+gw*0.1+bw*float64(j)), f1(top), f1(bw), f1(axisY-top), s.color,
-					html.EscapeString(label), s.series, percent(s.v, 1))
+					html.EscapeString(label), s.series, percent(s.v, 0.001))
 			}
 			cx := gx + gw/2
 			fmt.Fprintf(&b, `<text class="ng-tick" x="%s" y="%s" text-anchor="end" transform="rotate(-40 %s %s)"><title>%s</title>%s</text>`,
@@ -263,36 +268,32 @@ func maxShare(xs []float64) float64 {
 	return m
 }
 
-// niceCeil rounds a positive share up to 1, 2, 2.5 or 5 times a power of
-// ten, so that quarter ticks land on round values; 0 becomes 1.
-func niceCeil(x float64) float64 {
-	if !(x > 0) {
-		return 1
+// shareTicks picks the y axis of a plot whose largest share is max: a
+// round step (1, 2 or 5 times a power of ten) and at most 5 steps reaching
+// max or beyond. A plot without a positive share gets a 0..100% axis.
+func shareTicks(max float64) (step float64, ticks int) {
+	if !(max > 0) || max > 1 {
+		return 0.25, 4
 	}
-	p := math.Pow(10, math.Floor(math.Log10(x)))
-	for _, m := range []float64{1, 2, 2.5, 4, 5, 10} {
-		if x <= m*p*(1+1e-12) {
-			return m * p
+	for p := 1e-6; ; p *= 10 {
+		for _, m := range []float64{1, 2, 5} {
+			step = m * p
+			if n := math.Ceil(max/step - 1e-9); n <= 5 {
+				return step, int(math.Max(n, 1))
+			}
 		}
 	}
-	return 10 * p
 }
 
-// percent formats share v as a percentage with as many decimals as a
-// scale of max needs.
-func percent(v, max float64) string {
+// percent formats share v as a percentage with the decimals a tick step
+// needs (a step of 0.001 gives one decimal).
+func percent(v, step float64) string {
 	if math.IsNaN(v) {
 		return "—"
 	}
 	decimals := 0
-	if max < 0.1 {
-		decimals = 1
-	}
-	if max < 0.01 {
-		decimals = 2
-	}
-	if max >= 0.1 && v != 0 && v*100 < 1 {
-		decimals = 1
+	for s := step * 100; decimals < 6 && math.Abs(s-math.Round(s)) > 1e-9*math.Max(1, s); s *= 10 {
+		decimals++
 	}
 	return strconv.FormatFloat(v*100, 'f', decimals, 64) + "%"
 }

@@ -67,6 +67,26 @@ func writeInspect(w io.Writer, path string, a *artifact.Artifact) error {
 			}
 		}
 	}
+	if a.Profile != nil {
+		b.WriteString("\ntraining profile (raw inputs)\n")
+		for _, f := range a.Profile.Inputs {
+			fmt.Fprintf(&b, "  %-24s %-11s n=%d missing=%d", f.Name, f.Type, f.Count, f.Missing)
+			if f.Mean != nil {
+				fmt.Fprintf(&b, " mean=%.4g std=%.4g min=%.4g max=%.4g", float64(*f.Mean), float64(*f.Std), float64(*f.Min), float64(*f.Max))
+			}
+			if f.Quantiles != nil {
+				fmt.Fprintf(&b, " (%d-point CDF, max gap %.3g)", len(f.Quantiles), f.MaxCDFGap)
+			}
+			if c := f.Categories; c != nil {
+				top := c.Values
+				if len(top) > 3 {
+					top = top[:3]
+				}
+				fmt.Fprintf(&b, " %d distinct, top %s", c.Distinct, strings.Join(top, ", "))
+			}
+			b.WriteString("\n")
+		}
+	}
 	b.WriteString("\noutputs\n")
 	for i, f := range a.Outputs {
 		fmt.Fprintf(&b, "  %3d  %-32s %s\n", i, f.Name, f.Type)
