@@ -47,7 +47,10 @@ type Options struct {
 
 // Feature is the verdict on one feature, shaped as the drift JSON.
 type Feature struct {
-	Name      string    `json:"name"`
+	Name string `json:"name"`
+	// Segment is the value of the segment column the rows were selected
+	// by (CompareSegments), "" otherwise.
+	Segment   string    `json:"segment,omitempty"`
 	Type      string    `json:"type"`
 	Method    string    `json:"method"`
 	Statistic JSONFloat `json:"statistic"`

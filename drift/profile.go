@@ -314,7 +314,6 @@ func numericVsProfile(f *Feature, p *profile.Feature, cur []float64, m *Method, 
 	return nil
 }
 
-
 // ksVsCDF returns sup |F_ref - F_cur| over the sorted current values and
 // the reference's grid points.
 func ksVsCDF(r *refCDF, cur []float64) float64 {

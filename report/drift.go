@@ -27,8 +27,18 @@ func DriftJSON(w io.Writer, r *drift.Report) error {
 // first, then a summary line. color adds ANSI colours to the verdicts.
 func DriftTable(w io.Writer, r *drift.Report, color bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	segmented := false
+	for _, f := range r.Features {
+		segmented = segmented || f.Segment != ""
+	}
+	if segmented {
+		fmt.Fprint(tw, "SEGMENT\t")
+	}
 	fmt.Fprintln(tw, "FEATURE\tTYPE\tMETHOD\tSTATISTIC\tP-VALUE\tTHRESHOLD\tEFFECT\tVERDICT")
 	for _, f := range r.Sorted() {
+		if segmented {
+			fmt.Fprintf(tw, "%s\t", f.Segment)
+		}
 		effect := "-"
 		if f.Effect != nil {
 			effect = fmt.Sprintf("%s %s (> %s)", f.Effect.Name, num(float64(f.Effect.Value)), num(float64(f.Effect.Threshold)))

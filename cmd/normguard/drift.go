@@ -22,6 +22,7 @@ type driftOptions struct {
 	driftShare                   float64
 	format, out                  string
 	transformed                  bool
+	segment                      string
 }
 
 func newDriftCmd() *cobra.Command {
@@ -71,6 +72,7 @@ distance of the category proportions > 0.1. Both numbers are shown.`,
 	f.Float64Var(&o.threshold, "threshold", 0, "override the method's threshold (p-value for tests, distance otherwise)")
 	f.IntVar(&o.bins, "bins", drift.DefaultBins, "bins at the reference's quantiles for psi, jensenshannon, hellinger, kl_div, l_infinity, chisquare on numeric features")
 	f.Float64Var(&o.driftShare, "drift-share", drift.DefaultDriftShare, "share of drifting features from which the data set drifts")
+	f.StringVar(&o.segment, "segment-column", "", "compare each value of this column separately: current rows of a segment against the reference rows of the same segment (with --reference)")
 	f.BoolVar(&o.transformed, "transformed", false, "with --artifact: CUR holds transformed features; compare them with the profile of the artifact's outputs (default: raw inputs)")
 	f.StringVar(&o.format, "format", "table", "output format: table or json")
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of standard output")
@@ -137,6 +139,8 @@ func runDrift(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
 	switch {
 	case o.artifact != "" && o.reference != "":
 		return nil, fmt.Errorf("drift: give --artifact or --reference, not both")
+	case o.artifact != "" && o.segment != "":
+		return nil, fmt.Errorf("drift: --segment-column needs the reference rows (--reference); the artifact's profile is not kept per segment")
 	case o.artifact != "":
 		return driftVsArtifact(cmd, o)
 	case o.reference == "":
@@ -177,10 +181,14 @@ func runDrift(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
 	if len(rs) == 0 {
 		return nil, fmt.Errorf("drift: %s and %s have no column in common", o.reference, o.current)
 	}
-	return drift.Compare(rs, cs, drift.Options{
+	opt := drift.Options{
 		Method: o.method, Threshold: o.threshold, HasThreshold: cmd.Flags().Changed("threshold"),
 		Bins: o.bins, DriftShare: o.driftShare,
-	})
+	}
+	if o.segment != "" {
+		return drift.CompareSegments(rs, cs, o.segment, opt)
+	}
+	return drift.Compare(rs, cs, opt)
 }
 
 // readTable reads every column of a data file, numeric where every present
