@@ -1,0 +1,485 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/table"
+)
+
+// numCol returns a numeric column of n values spread evenly over
+// [shift, shift+10).
+func numCol(name string, n int, shift float64) table.Column {
+	c := table.Column{Name: name, Kind: table.Numeric, Num: make([]float64, n)}
+	for i := range c.Num {
+		c.Num[i] = shift + 10*float64(i)/float64(n)
+	}
+	return c
+}
+
+// nanCol returns a numeric column of n missing values.
+func nanCol(name string, n int) table.Column {
+	c := table.Column{Name: name, Kind: table.Numeric, Num: make([]float64, n)}
+	for i := range c.Num {
+		c.Num[i] = math.NaN()
+	}
+	return c
+}
+
+// catCol returns a categorical column holding each category count times.
+func catCol(name string, cats []string, count int) table.Column {
+	c := table.Column{Name: name, Kind: table.String}
+	for _, s := range cats {
+		for range count {
+			c.Str = append(c.Str, s)
+		}
+	}
+	return c
+}
+
+func compare(t *testing.T, ref, cur []table.Column, opt drift.Options) *drift.Report {
+	t.Helper()
+	r, err := drift.Compare(ref, cur, opt)
+	if err != nil {
+		t.Fatalf("drift.Compare: %v", err)
+	}
+	return r
+}
+
+func renderHTML(t *testing.T, r *drift.Report, meta HTMLMeta) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := DriftHTML(&b, r, meta); err != nil {
+		t.Fatalf("DriftHTML: %v", err)
+	}
+	return b.String()
+}
+
+// mixedReport drifts on "shifted", has a new category in "city", cannot
+// compare "empty" (no current values) and is calm on the rest.
+func mixedReport(t *testing.T) *drift.Report {
+	t.Helper()
+	ref := []table.Column{
+		numCol("same", 400, 0), numCol("shifted", 400, 0), nanCol("empty", 50),
+		catCol("city", []string{"oslo", "rome", "<script>"}, 100),
+	}
+	cur := []table.Column{
+		numCol("same", 400, 0), numCol("shifted", 400, 4), nanCol("empty", 50),
+		catCol("city", []string{"oslo", "rome", "<script>", "new&town"}, 100),
+	}
+	return compare(t, ref, cur, drift.Options{})
+}
+
+func TestDriftHTML(t *testing.T) {
+	const weird = `<b>&"`
+	tests := []struct {
+		name string
+		rep  *drift.Report
+		meta HTMLMeta
+		// plots names the features that have a plot, escaped as they
+		// appear in data-feature.
+		plots []string
+		// order lists escaped feature names as the summary must list them.
+		order []string
+		want  []string // substrings the page must contain
+		avoid []string // substrings it must not contain
+	}{
+		{
+			name: "numeric shift, worst first",
+			rep: compare(t,
+				[]table.Column{numCol("calm", 400, 0), numCol("mild", 400, 0), numCol("moved", 400, 0)},
+				[]table.Column{numCol("calm", 400, 0), numCol("mild", 400, 0.3), numCol("moved", 400, 5)},
+				drift.Options{}),
+			meta:  HTMLMeta{Title: "Shift", Reference: "train.csv", Current: "today.csv", Generated: "2024-05-01 12:00 UTC"},
+			plots: []string{"calm", "mild", "moved"},
+			// moved drifts; mild (p < 1) before calm (identical, p = 1).
+			order: []string{"moved", "mild", "calm"},
+			want: []string{"<title>Shift</title>", "train.csv", "today.csv", "2024-05-01 12:00 UTC",
+				"DATA SET DRIFT", `class="card drift"`, "wasserstein_normed", "auto:ks", "<path class=\"ng-reference\"", "<path class=\"ng-current\""},
+			avoid: []string{"no data set drift"},
+		},
+		{
+			name: "categorical with a new category",
+			rep: compare(t,
+				[]table.Column{catCol("city", []string{"oslo", "rome"}, 50)},
+				[]table.Column{catCol("city", []string{"oslo", "rome", "zurich"}, 50)},
+				drift.Options{}),
+			plots: []string{"city"},
+			order: []string{"city"},
+			want: []string{"<title>Drift report</title>", "auto:chisquare", "jensenshannon", "<code>zurich</code>",
+				`<rect class="ng-reference"`, `<rect class="ng-current"`, "zurich, current: 33.3%"},
+			avoid: []string{"Generated"},
+		},
+		{
+			name:  "error case shows its message instead of a plot",
+			rep:   compare(t, []table.Column{nanCol("empty", 20), numCol("x", 50, 0)}, []table.Column{nanCol("empty", 20), numCol("x", 50, 0)}, drift.Options{}),
+			plots: []string{"x"},
+			order: []string{"x", "empty"},
+			want:  []string{`class="card error"`, `<span class="badge error">error</span>`, `<p class="msg">error: `, "could not be compared"},
+		},
+		{
+			name: "names, categories and sources are escaped",
+			rep: compare(t,
+				[]table.Column{numCol(weird, 100, 0), catCol("c"+weird, []string{"x", "<i>y</i>"}, 30)},
+				[]table.Column{numCol(weird, 100, 1), catCol("c"+weird, []string{"x", "<i>y</i>", "<img src=x>"}, 30)},
+				drift.Options{}),
+			meta:  HTMLMeta{Title: "<h1>t</h1>", Reference: "a<b>.csv", Current: `"c".csv`},
+			plots: []string{"&lt;b&gt;&amp;&#34;", "c&lt;b&gt;&amp;&#34;"},
+			want: []string{"&lt;b&gt;&amp;&#34;", "&lt;i&gt;y&lt;/i&gt;", "&lt;img src=x&gt;", "&lt;h1&gt;t&lt;/h1&gt;",
+				"a&lt;b&gt;.csv", "&#34;c&#34;.csv"},
+			avoid: []string{weird, "<b>", "<i>", "<img", "<h1>t"},
+		},
+		{
+			name: "distances show an em dash for the p-value",
+			rep: compare(t, []table.Column{numCol("w", 100, 0)}, []table.Column{numCol("w", 100, 1)},
+				drift.Options{Method: "wasserstein"}),
+			plots: []string{"w"},
+			order: []string{"w"},
+			// wasserstein of two uniform samples 1 apart: exactly 1.
+			want: []string{`<td>wasserstein</td><td class="n">1</td><td class="n">—</td>`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := renderHTML(t, tt.rep, tt.meta)
+			checkWellFormed(t, page)
+			if got := strings.Count(page, `<svg class="ng-plot"`); got != len(tt.plots) {
+				t.Errorf("got %d svg.ng-plot, want %d", got, len(tt.plots))
+			}
+			for _, name := range tt.plots {
+				if !strings.Contains(page, `<svg class="ng-plot" data-feature="`+name+`"`) {
+					t.Errorf("got no plot with data-feature=%q, want one", name)
+				}
+			}
+			for _, svg := range plotsOf(page) {
+				if !strings.Contains(svg, "<rect") || !(strings.Contains(svg, "<path") || strings.Contains(svg, `class="ng-reference"`)) {
+					t.Errorf("got a plot without bars or outlines: %.200s", svg)
+				}
+				if !strings.Contains(svg, ">reference</text>") || !strings.Contains(svg, ">current</text>") {
+					t.Errorf("got a plot without the reference / current legend: %.200s", svg)
+				}
+			}
+			last := -1
+			for i, name := range tt.order {
+				at := strings.Index(page, `">`+name+`</a></td>`)
+				if at < 0 {
+					t.Fatalf("got no summary row for %q, want one", name)
+				}
+				if at < last {
+					t.Errorf("got %q before %q in the summary, want the order %v", tt.order[i-1], name, tt.order)
+				}
+				last = at
+			}
+			for _, s := range tt.want {
+				if !strings.Contains(page, s) {
+					t.Errorf("got a page without %q, want it", s)
+				}
+			}
+			for _, s := range tt.avoid {
+				if strings.Contains(page, s) {
+					t.Errorf("got %q in the page, want it absent", s)
+				}
+			}
+			checkSelfContained(t, page)
+		})
+	}
+}
+
+func TestDriftHTMLMixed(t *testing.T) {
+	r := mixedReport(t)
+	page := renderHTML(t, r, HTMLMeta{})
+	checkWellFormed(t, page)
+	// One plot per feature with a Plot; the error feature has none.
+	want := 0
+	for _, f := range r.Features {
+		if f.Plot != nil {
+			want++
+		}
+	}
+	if want != 3 {
+		t.Fatalf("got %d features with a plot from drift.Compare, want 3 (all but \"empty\")", want)
+	}
+	if got := strings.Count(page, `<svg class="ng-plot"`); got != want {
+		t.Errorf("got %d svg.ng-plot, want %d", got, want)
+	}
+	if strings.Contains(page, `data-feature="empty"`) {
+		t.Error("got a plot for the feature that could not be compared, want its error text instead")
+	}
+	if !strings.Contains(page, `<code>new&amp;town</code>`) {
+		t.Error("got no escaped new category new&town, want <code>new&amp;town</code>")
+	}
+	// Card ids follow the summary's order and its links.
+	if !strings.Contains(page, `<a href="#feature-1">shifted</a>`) || !strings.Contains(page, `id="feature-1"`) {
+		t.Error("got the drifting feature elsewhere than first, want it first with card #feature-1")
+	}
+}
+
+func TestDriftHTMLNilReport(t *testing.T) {
+	var b bytes.Buffer
+	if err := DriftHTML(&b, nil, HTMLMeta{}); err == nil {
+		t.Error("got no error for a nil report, want one")
+	}
+}
+
+func TestShareTicks(t *testing.T) {
+	tests := []struct {
+		max   float64
+		step  float64
+		ticks int
+		label string // percent(step*ticks, step)
+	}{
+		{0.47, 0.1, 5, "50%"},
+		{0.2, 0.05, 4, "20%"},
+		{0.093, 0.02, 5, "10%"},
+		{0.0042, 0.001, 5, "0.5%"},
+		{1, 0.2, 5, "100%"},
+		{0, 0.25, 4, "100%"},
+		{math.NaN(), 0.25, 4, "100%"},
+	}
+	for _, tt := range tests {
+		step, ticks := shareTicks(tt.max)
+		if math.Abs(step-tt.step) > 1e-12 || ticks != tt.ticks {
+			t.Errorf("shareTicks(%v): got (%v, %d), want (%v, %d)", tt.max, step, ticks, tt.step, tt.ticks)
+		}
+		if got := percent(step*float64(ticks), step); got != tt.label {
+			t.Errorf("percent of the top tick for %v: got %q, want %q", tt.max, got, tt.label)
+		}
+	}
+}
+
+// plotsOf returns each <svg class="ng-plot"> element of a page.
+func plotsOf(page string) []string {
+	var out []string
+	for _, part := range strings.Split(page, `<svg class="ng-plot"`)[1:] {
+		end := strings.Index(part, "</svg>")
+		if end < 0 {
+			end = len(part)
+		}
+		out = append(out, part[:end])
+	}
+	return out
+}
+
+var externalRef = regexp.MustCompile(`(?i)https?://|<link\b|<script\b|<iframe\b|<img\b|\bsrc=|url\(`)
+
+// checkSelfContained fails when the page refers to anything outside it.
+func checkSelfContained(t *testing.T, page string) {
+	t.Helper()
+	if m := externalRef.FindString(page); m != "" {
+		t.Errorf("got %q in the page, want a page that loads nothing from outside", m)
+	}
+}
+
+var (
+	voidElements = map[string]bool{"meta": true, "br": true, "hr": true, "img": true, "input": true, "link": true, "wbr": true}
+	entity       = regexp.MustCompile(`^&(#[0-9]+|#x[0-9a-fA-F]+|[a-zA-Z]+);`)
+	tagName      = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]*`)
+)
+
+// checkWellFormed checks the page minimally: every non-void element is
+// closed in order, attribute values are quoted without a raw '<', and
+// every '&' and '<' in text starts an entity or a tag.
+func checkWellFormed(t *testing.T, page string) {
+	t.Helper()
+	if !strings.HasPrefix(page, "<!DOCTYPE html>") {
+		t.Errorf("got a page starting %.20q, want <!DOCTYPE html>", page)
+	}
+	var stack []string
+	for i := 0; i < len(page); {
+		switch {
+		case page[i] == '&':
+			if entity.FindString(page[i:]) == "" {
+				t.Fatalf("got a bare '&' at %.40q, want an entity", page[i:])
+			}
+			i++
+		case strings.HasPrefix(page[i:], "<!"):
+			end := strings.IndexByte(page[i:], '>')
+			if end < 0 {
+				t.Fatal("got an unterminated <! declaration")
+			}
+			i += end + 1
+		case strings.HasPrefix(page[i:], "</"):
+			end := strings.IndexByte(page[i:], '>')
+			if end < 0 {
+				t.Fatalf("got an unterminated end tag at %.40q", page[i:])
+			}
+			name := page[i+2 : i+end]
+			if len(stack) == 0 || stack[len(stack)-1] != name {
+				t.Fatalf("got </%s> at %.60q, want the end of %v", name, page[i:], stack)
+			}
+			stack = stack[:len(stack)-1]
+			i += end + 1
+		case page[i] == '<':
+			name := tagName.FindString(page[i+1:])
+			if name == "" {
+				t.Fatalf("got a bare '<' at %.40q, want a tag", page[i:])
+			}
+			j := i + 1 + len(name)
+			for j < len(page) && page[j] != '>' { // attributes
+				if page[j] == '"' {
+					end := strings.IndexByte(page[j+1:], '"')
+					if end < 0 {
+						t.Fatalf("got an unterminated attribute in <%s", name)
+					}
+					if v := page[j+1 : j+1+end]; strings.Contains(v, "<") {
+						t.Fatalf("got a raw '<' in the attribute value %q", v)
+					}
+					j += end + 1
+				}
+				j++
+			}
+			if j == len(page) {
+				t.Fatalf("got an unterminated <%s tag", name)
+			}
+			i = j + 1
+			switch {
+			case page[j-1] == '/' || voidElements[name]:
+			case name == "style" || name == "script":
+				end := strings.Index(page[i:], "</"+name+">")
+				if end < 0 {
+					t.Fatalf("got an unterminated <%s>", name)
+				}
+				i += end + len("</"+name+">")
+			default:
+				stack = append(stack, name)
+			}
+		default:
+			i++
+		}
+	}
+	if len(stack) > 0 {
+		t.Errorf("got unclosed elements %v, want none", stack)
+	}
+}
+
+// TestDriftHTMLRendersInChromium renders the page in headless Chromium,
+// checks the plots are in the DOM it builds and that a 1280-pixel-wide
+// screenshot shows the legend colours and the red drift verdict. It skips
+// without chromium on PATH, except in CI (CI=true), where that fails.
+func TestDriftHTMLRendersInChromium(t *testing.T) {
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "true" {
+			t.Skip("chromium is not on PATH (CI installs it; apt-get install chromium)")
+		}
+		t.Fatalf("chromium is not on PATH in CI: %v", err)
+	}
+	r := mixedReport(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "drift.html")
+	page := renderHTML(t, r, HTMLMeta{Title: "Browser check", Reference: "ref.csv", Current: "cur.csv"})
+	if err := os.WriteFile(path, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pageURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
+
+	dom := runChromium(t, bin, "--dump-dom", pageURL)
+	plots := plotsOf(dom)
+	if len(plots) != 3 {
+		t.Fatalf("got %d svg.ng-plot in the rendered DOM, want 3", len(plots))
+	}
+	for _, name := range []string{"same", "shifted", "city"} {
+		if !strings.Contains(dom, `data-feature="`+name+`"`) {
+			t.Errorf("got no rendered plot for %q, want one", name)
+		}
+	}
+	for _, svg := range plots {
+		if !strings.Contains(svg, "<rect") {
+			t.Errorf("got a rendered plot without <rect> (bars or legend): %.200s", svg)
+		}
+	}
+	if got := strings.Count(dom, `<path class="ng-`); got != 4 {
+		t.Errorf("got %d histogram <path> elements in the rendered DOM, want 4 (two numeric plots, two series each)", got)
+	}
+	if !strings.Contains(dom, "&lt;script&gt;") || strings.Contains(dom, "</script>") {
+		t.Error("got the category <script> parsed as an element, want it as text")
+	}
+
+	shot := filepath.Join(dir, "drift.png")
+	runChromium(t, bin, "--screenshot="+shot, "--window-size=1280,2000", "--hide-scrollbars", pageURL)
+	b, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatalf("reading the screenshot: %v", err)
+	}
+	if !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("got a %d-byte screenshot starting %q, want a PNG", len(b), b[:min(len(b), 8)])
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("decoding the screenshot: %v", err)
+	}
+	if got := img.Bounds().Size(); got != image.Pt(1280, 2000) {
+		t.Errorf("got a %v screenshot, want 1280x2000", got)
+	}
+	for _, c := range []struct {
+		what string
+		hex  string
+	}{{"reference legend", colorReference}, {"current legend", colorCurrent}, {"drift red", "#b42318"}} {
+		if !hasColor(img, c.hex) {
+			t.Errorf("got no %s pixels (%s) in the screenshot, want some", c.what, c.hex)
+		}
+	}
+}
+
+// runChromium runs headless Chromium on its own profile, without network
+// extras, and returns its standard output.
+func runChromium(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-dev-shm-usage", "--user-data-dir=" + t.TempDir()}
+	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
+	cmd.WaitDelay = 5 * time.Second // helpers holding the pipes open
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %v: %v\n%s", args, err, tail(stderr.String(), 2000))
+	}
+	return stdout.String()
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
+
+// hasColor reports whether some pixel of img is within 2 per channel of
+// the colour #rrggbb.
+func hasColor(img image.Image, hex string) bool {
+	var want color.NRGBA
+	for i, p := range []*uint8{&want.R, &want.G, &want.B} {
+		v := 0
+		for _, c := range hex[1+2*i : 3+2*i] {
+			v = v*16 + strings.IndexRune("0123456789abcdef", c)
+		}
+		*p = uint8(v)
+	}
+	near := func(a uint32, b uint8) bool { return math.Abs(float64(a>>8)-float64(b)) <= 2 }
+	bounds := img.Bounds()
+	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
+		for x := bounds.Min.X; x < bounds.Max.X; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			if near(r, want.R) && near(g, want.G) && near(b, want.B) {
+				return true
+			}
+		}
+	}
+	return false
+}
