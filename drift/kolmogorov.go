@@ -366,16 +366,22 @@ func kolmogPelzGood(n int, x float64) float64 {
 // smirnovSF returns the one-sided Smirnov survival function
 // P(D_n^+ > x) (scipy.special.smirnov) by the Birnbaum–Tingey sum
 //
-//	P = x Σ_{v=0}^{⌊n(1-x)⌋} C(n,v) (x + v/n)^(v-1) (1 - x - v/n)^(n-v)
+//	P = x Σ_{v=0}^{⌊n(1-x)⌋} T_v,  T_v = C(n,v) (x + v/n)^(v-1) (1 - x - v/n)^(n-v)
 //
-// with terms where x + v/n = 1 left out and each term evaluated in logs
-// (log C(n, v) accumulated term by term),
+// with terms where x + v/n = 1 left out and each term evaluated in logs,
 // n·x split exactly (with FMA) into integer and fractional parts so that
-// x + v/n and 1 - x - v/n keep full precision. The sum stops early once
-// the remaining terms cannot change it, as Cephes' smirnov does. Cephes
-// accumulates in double-double; this float64 version agrees with it to
-// about 1e-9 relative for n up to 10^6 (the logarithms of terms of
-// magnitude ~n limit it), far inside the p-value tolerance.
+// x + v/n and 1 - x - v/n keep full precision. Cephes' smirnov adds the
+// terms one by one in double-double and stops once the rest cannot change
+// the sum; for n < 2000 this function does the same in float64.
+//
+// For n >= 2000 it sums smirnovSumSmooth instead: T_v is a smooth
+// unimodal function of v whose width grows like √n/x, so the sum over
+// the ~n(1-x) integers equals the trapezoidal rule on a coarser grid up to
+// an error that decays like exp(-c·width²/step²) (Trefethen & Weideman,
+// "The exponentially convergent trapezoidal rule", SIAM Review 56(3),
+// 2014): a few hundred terms give the sum of 500000 to rounding. n > 10^6
+// uses Cephes' asymptotic form exp(-(6nx+1)²/(18n)), as Cephes does.
+// Agrees with scipy to about 1e-12 relative (see TestSmirnovSF).
 func smirnovSF(n int, x float64) float64 {
 	switch {
 	case math.IsNaN(x) || n <= 0 || x < 0 || x > 1:
@@ -418,26 +424,17 @@ func smirnovSF(n int, x float64) float64 {
 		}
 		return 1 + math.Expm1(logp)
 	}
-	last := n - nxfl - 1 // largest v with x + v/n < 1
-	// log of term v.
-	logTerm := func(v int, logC float64) float64 {
-		fv := float64(v)
-		up := (float64(nxfl+v) + alpha) / fn     // x + v/n
-		down := (float64(n-nxfl-v) - alpha) / fn // 1 - x - v/n
-		return logC + ((fv-1)*math.Log(up) + (fn-fv)*math.Log(down))
+	t := smirnovTerms{n: n, nxfl: nxfl, alpha: alpha}
+	if n >= smirnovSmoothMinN {
+		return clip01(x * t.sumSmooth())
 	}
-	// The terms are unimodal in v. Terms far below the largest add
-	// nothing a float64 sum can keep, so start the sum where they come
-	// within e^-(60 + ln n) of it: for large n this skips most of the
-	// leading terms (which underflow in Cephes as well).
-	start := smirnovStart(n, last, func(v int) float64 { return logTerm(v, logBinom(n, v)) })
+	last := t.last()
 	sum := 0.0
 	nTerms := last + 1
-	// log C(n, v), accumulated term by term with Kahan compensation
-	// (its magnitude reaches ~n·ln 2, where plain sums lose 1e-10).
-	logC, logCErr := logBinom(n, start), 0.0
-	for v := start; v <= last; v++ {
-		a := math.Exp(logTerm(v, logC) - logCErr)
+	// log C(n, v), accumulated term by term with Kahan compensation.
+	logC, logCErr := 0.0, 0.0
+	for v := 0; v <= last; v++ {
+		a := math.Exp(t.logTermGivenBinom(v, logC) - logCErr)
 		sum += a
 		if a != 0 {
 			if 4*float64(nTerms-v)*a < 0x1p-52*sum && v != nTerms-1 {
@@ -455,14 +452,98 @@ func smirnovSF(n int, x float64) float64 {
 	return clip01(x * sum)
 }
 
-// smirnovStart returns the first v in [0, last] whose log-term logT(v)
-// is within 60 + ln n of the largest, for a unimodal logT: the peak by
-// ternary search, then the threshold by bisection on the rising side.
-// Small n start at 0.
-func smirnovStart(n, last int, logT func(int) float64) int {
-	if n < 2000 {
-		return 0
+const (
+	// smirnovSmoothMinN is the smallest n whose Smirnov sum is evaluated
+	// on a coarse grid (smirnovTerms.sumSmooth).
+	smirnovSmoothMinN = 2000
+	// smirnovGridMin is the number of grid points of the coarsest grid.
+	smirnovGridMin = 64
+	// smirnovGridTol is the relative change between two grids, one the
+	// halving of the other, at which the finer one is accepted. The
+	// trapezoidal error falls like exp(-c/step²), so when halving changes
+	// the sum by less than this, the finer grid's own error is far below
+	// the rounding of the terms.
+	smirnovGridTol = 1e-12
+	// smirnovCut is how far below the largest log-term (plus ln n) the
+	// summed range is cut: e^-60 is below the precision of any sum.
+	smirnovCut = 60
+)
+
+// smirnovTerms are the Birnbaum–Tingey terms T_v for one n and
+// n·x = nxfl + alpha.
+type smirnovTerms struct {
+	n, nxfl int
+	alpha   float64
+}
+
+// last returns the largest v with x + v/n < 1.
+func (t smirnovTerms) last() int { return t.n - t.nxfl - 1 }
+
+// logTermGivenBinom returns log T_v given logC = log C(n, v).
+func (t smirnovTerms) logTermGivenBinom(v int, logC float64) float64 {
+	fn, fv := float64(t.n), float64(v)
+	up := (float64(t.nxfl+v) + t.alpha) / fn       // x + v/n
+	down := (float64(t.n-t.nxfl-v) - t.alpha) / fn // 1 - x - v/n
+	return logC + ((fv-1)*math.Log(up) + (fn-fv)*math.Log(down))
+}
+
+// logTerm returns log T_v. Away from the ends (v and n-v >= 100) it
+// folds Stirling's series for log C(n, v) into the powers so that the
+// terms of size n·ln n cancel analytically (u = v/n):
+//
+//	log T_v = v ln(1 + nx/v) + (n-v) ln(1 - nx/(n-v)) - ln(x + u)
+//	          + ½ ln(n / (2π v (n-v))) + s(n) - s(v) - s(n-v)
+//
+// whose largest parts are of size n·x, so the result keeps about 1e-13
+// relative precision where the direct form keeps 1e-10.
+func (t smirnovTerms) logTerm(v int) float64 {
+	n := t.n
+	if v < 100 || n-v < 100 {
+		return t.logTermGivenBinom(v, logBinom(n, v))
 	}
+	fn, fv, fw := float64(n), float64(v), float64(n-v)
+	nx := float64(t.nxfl) + t.alpha
+	main := fv*math.Log1p(nx/fv) + fw*math.Log1p(-nx/fw) - math.Log((nx+fv)/fn)
+	return main + 0.5*math.Log(fn/(2*math.Pi*fv*fw)) + stirlingCorr(fn) - stirlingCorr(fv) - stirlingCorr(fw)
+}
+
+// sumSmooth returns Σ_v T_v over the v whose log-term is within
+// smirnovCut + ln n of the largest (the rest cannot change a float64
+// sum), by the trapezoidal rule on grids of step h = 2^k: it starts with
+// about smirnovGridMin points and halves the step until two successive
+// grids agree to smirnovGridTol, down to h = 1, the plain sum. The terms
+// are scaled by the largest before exponentiation.
+func (t smirnovTerms) sumSmooth() float64 {
+	start, end, peakLog := smirnovRange(t.n, t.last(), t.logTerm)
+	f := func(v int) float64 { return math.Exp(t.logTerm(v) - peakLog) }
+	h := 1
+	for (end-start)/(2*h) >= smirnovGridMin {
+		h *= 2
+	}
+	s := 0.0
+	for v := start; v <= end; v += h {
+		s += f(v)
+	}
+	for h > 1 {
+		half := h / 2
+		add := 0.0
+		for v := start + half; v <= end; v += h {
+			add += f(v)
+		}
+		coarse, fine := s*float64(h), (s+add)*float64(half)
+		s, h = s+add, half
+		if math.Abs(fine-coarse) <= smirnovGridTol*fine {
+			break
+		}
+	}
+	return s * float64(h) * math.Exp(peakLog)
+}
+
+// smirnovRange returns the range [start, end] of v in [0, last] whose
+// log-term logT(v) is within smirnovCut + ln n of the largest, and that
+// largest value, for a unimodal logT: the peak by ternary search, then
+// each end by bisection.
+func smirnovRange(n, last int, logT func(int) float64) (start, end int, peakLog float64) {
 	lo, hi := 0, last
 	for hi-lo > 2 {
 		m1, m2 := lo+(hi-lo)/3, hi-(hi-lo)/3
@@ -472,26 +553,39 @@ func smirnovStart(n, last int, logT func(int) float64) int {
 			hi = m2 - 1
 		}
 	}
-	peak := lo
+	peak, peakLog := lo, logT(lo)
 	for v := lo + 1; v <= hi; v++ {
-		if logT(v) > logT(peak) {
-			peak = v
+		if l := logT(v); l > peakLog {
+			peak, peakLog = v, l
 		}
 	}
-	cut := logT(peak) - 60 - math.Log(float64(n))
-	if logT(0) >= cut {
-		return 0
-	}
-	lo, hi = 0, peak // logT(lo) < cut <= logT(hi)
-	for hi-lo > 1 {
-		m := lo + (hi-lo)/2
-		if logT(m) < cut {
-			lo = m
-		} else {
-			hi = m
+	cut := peakLog - smirnovCut - math.Log(float64(n))
+	// below reports whether v is outside the range, on v's side of peak.
+	below := func(v int) bool { return logT(v) < cut }
+	start, end = 0, last
+	if below(0) {
+		lo, hi := 0, peak // below(lo), !below(hi)
+		for hi-lo > 1 {
+			if m := lo + (hi-lo)/2; below(m) {
+				lo = m
+			} else {
+				hi = m
+			}
 		}
+		start = hi
 	}
-	return hi
+	if below(last) {
+		lo, hi := peak, last // !below(lo), below(hi)
+		for hi-lo > 1 {
+			if m := lo + (hi-lo)/2; below(m) {
+				hi = m
+			} else {
+				lo = m
+			}
+		}
+		end = lo
+	}
+	return start, end, peakLog
 }
 
 // logBinom returns log C(n, v) to about 1e-15·n absolute: a sum of logs

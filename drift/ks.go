@@ -46,50 +46,61 @@ func KS(ref, cur []float64) (Result, error) {
 // ksStatistic returns max(max(cdf1-cdf2), max(cdf2-cdf1)) over the merged
 // sorted samples as ks_2samp computes it: cdf1 - cdf2 = i/n1 - j/n2 in
 // float64, with the maximum taken over the values at each distinct point.
+//
+// The merge walks one value per step with the choice of sample made
+// without a branch (the comparison of two random heads is a coin flip the
+// CPU cannot predict). The CDF difference is tracked as the exact integer
+// k = i·n2 - j·n1; only a point that reaches a new extreme of k (rare
+// after the first few steps) pays for the divisions and for checking that
+// it ends a run of tied values. The final point (n1, n2) has k = 0 and
+// difference 0, so starting the extremes at 0 is exact.
 func ksStatistic(a, b []float64) float64 {
 	n1, n2 := len(a), len(b)
 	fn1, fn2 := float64(n1), float64(n2)
-	i64n1, i64n2 := int64(n1), int64(n2)
-	// Exact key of cdf1 - cdf2 at a point: i*n2 - j*n1.
-	var maxK, minK int64
-	maxS, minS := 0.0, 0.0 // cdf1-cdf2 at the extremes (starting point 0,0 is not a data point)
-	first := true
+	up, down := int64(n2), int64(n1) // change of k when a value of a (b) is taken
+	var k, maxK, minK int64
+	maxS, minS := 0.0, 0.0
 	i, j := 0, 0
-	for i < n1 || j < n2 {
-		// Next distinct value: the smaller head; consume all copies.
-		var v float64
-		switch {
-		case j >= n2:
-			v = a[i]
-		case i >= n1:
-			v = b[j]
-		default:
-			v = math.Min(a[i], b[j])
+	last := math.NaN() // the value taken last; NaN before the first
+	// at records the point (i, j) if it is a new extreme and ends a run of
+	// ties: the values left, x = a[i] and y = b[j] (+Inf when a sample
+	// is used up, with ok false), all differ from the last value taken.
+	at := func(x, y float64, xok, yok bool) {
+		if (xok && x == last) || (yok && y == last) {
+			return
 		}
-		for i < n1 && a[i] == v {
-			i++
+		diff := float64(i)/fn1 - float64(j)/fn2
+		if k > maxK || (k == maxK && diff > maxS) {
+			maxK, maxS = k, diff
 		}
-		for j < n2 && b[j] == v {
-			j++
+		if k < minK || (k == minK && diff < minS) {
+			minK, minS = k, diff
 		}
-		k := int64(i)*i64n2 - int64(j)*i64n1
-		if first {
-			diff := float64(i)/fn1 - float64(j)/fn2
-			maxK, minK, maxS, minS, first = k, k, diff, diff, false
-			continue
+	}
+	for i < n1 && j < n2 {
+		x, y := a[i], b[j]
+		if k >= maxK || k <= minK {
+			at(x, y, true, true)
 		}
-		if k >= maxK {
-			diff := float64(i)/fn1 - float64(j)/fn2
-			if k > maxK || diff > maxS {
-				maxK, maxS = k, diff
-			}
+		var takeA int
+		if x <= y {
+			takeA = 1
 		}
-		if k <= minK {
-			diff := float64(i)/fn1 - float64(j)/fn2
-			if k < minK || diff < minS {
-				minK, minS = k, diff
-			}
-		}
+		last = min(x, y)
+		i += takeA
+		j += 1 - takeA
+		k += int64(takeA)*(up+down) - down
+	}
+	// One sample is used up: walk the rest of the other.
+	for ; i < n1; i++ {
+		at(a[i], 0, true, false)
+		last = a[i]
+		k += up
+	}
+	for ; j < n2; j++ {
+		at(0, b[j], false, true)
+		last = b[j]
+		k -= down
 	}
 	lower := math.Min(math.Max(-minS, 0), 1)
 	if lower > maxS {

@@ -113,24 +113,33 @@ func profilePlot(p *profile.Feature, c *table.Column) *Plot {
 	if p.Count == 0 {
 		return nil
 	}
-	if p.Histogram != nil && c.Kind == table.Numeric {
-		h := p.Histogram
-		pl := &Plot{Edges: h.Edges, Ref: make([]float64, len(h.Counts)), Cur: make([]float64, len(h.Counts))}
-		for i, n := range h.Counts {
-			pl.Ref[i] = float64(n) / float64(p.Count)
-		}
+	if c.Kind == table.Numeric && p.Type == "numeric" {
+		// The same window as two-sample plots: the reference's 0.5th to
+		// 99.5th percentiles, with the reference shares read from the
+		// profile's CDF.
+		r, err := newRefCDF(p)
 		cur := DropNaN(c.Num)
-		for _, x := range cur {
-			if i := sort.SearchFloat64s(h.Edges, x); x >= h.Edges[0] && x <= h.Edges[len(h.Edges)-1] {
-				pl.Cur[max(0, min(i-1, len(h.Counts)-1))]++
-				if i < len(h.Edges) && h.Edges[i] == x && i < len(h.Counts) { // left-closed bins
-					pl.Cur[max(0, i-1)]--
-					pl.Cur[i]++
-				}
-			}
+		if err != nil || len(cur) == 0 {
+			return nil
 		}
-		for i := range pl.Cur {
-			pl.Cur[i] /= float64(max(len(cur), 1))
+		lo, hi := r.inverse(0.005), r.inverse(0.995)
+		if !(hi > lo) {
+			lo, hi = lo-0.5, lo+0.5
+		}
+		pl := &Plot{Edges: make([]float64, plotBins+1), Ref: make([]float64, plotBins), Cur: binShares(cur, lo, hi)}
+		for i := range pl.Edges {
+			pl.Edges[i] = lo + (hi-lo)*float64(i)/plotBins
+		}
+		for i := range pl.Ref {
+			below := r.atBelow(pl.Edges[i])
+			if i == 0 {
+				below = r.atBelow(lo)
+			}
+			upper := r.atBelow(pl.Edges[i+1])
+			if i == plotBins-1 {
+				upper = r.at(hi)
+			}
+			pl.Ref[i] = math.Max(upper-below, 0)
 		}
 		return pl
 	}

@@ -64,19 +64,29 @@ func (e *SampleError) Unwrap() error { return e.Err }
 
 // DropNaN returns a copy of xs without its NaN values (±Inf are kept).
 func DropNaN(xs []float64) []float64 {
-	out := make([]float64, 0, len(xs))
+	out := make([]float64, len(xs))
+	k := 0
 	for _, x := range xs {
+		out[k] = x
 		if x == x {
-			out = append(out, x)
+			k++
 		}
 	}
-	return out
+	return out[:k]
 }
 
 // sortedPair drops NaN from both samples, checks that each keeps at least
-// minN values and returns sorted copies.
+// minN values and returns sorted copies. Large samples are copied and
+// sorted on two goroutines, one per sample.
 func sortedPair(method string, ref, cur []float64, minN int) (r, c []float64, err error) {
-	r, c = DropNaN(ref), DropNaN(cur)
+	if len(ref) < parallelSortMin || len(cur) < parallelSortMin {
+		r, c = DropNaN(ref), DropNaN(cur)
+	} else {
+		var wg sync.WaitGroup
+		wg.Go(func() { r = DropNaN(ref) })
+		c = DropNaN(cur)
+		wg.Wait()
+	}
 	for _, s := range []struct {
 		name string
 		xs   []float64
@@ -92,8 +102,8 @@ func sortedPair(method string, ref, cur []float64, minN int) (r, c []float64, er
 	return r, c, nil
 }
 
-// parallelSortMin is the sample size above which sortBoth sorts the two
-// samples on two goroutines.
+// parallelSortMin is the sample size above which sortedPair and sortBoth
+// work on the two samples on two goroutines.
 const parallelSortMin = 1 << 16
 
 // sortBoth sorts a and b ascending (stats.SortFloats), concurrently when

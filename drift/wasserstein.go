@@ -59,39 +59,53 @@ func Energy(ref, cur []float64) (Result, error) {
 
 // cdfDistance returns Σ |F_a - F_b|^p · Δz over the merged sorted samples
 // (scipy's _cdf_distance before the final root), for p = 1 or 2. Each
-// merged value contributes one term, in merged order, so the block-pairwise
-// sum sees the same array np.sum does; terms inside a run of ties have
-// Δz = 0.
+// merged value but the last contributes one term, in merged order, so the
+// block-pairwise sum sees the same array np.sum does; terms inside a run
+// of ties have Δz = 0. On ties the value of a is taken first, as the
+// stable merge sort in scipy orders them.
+//
+// The term of a merged value is added once the next value is known, at
+// the top of the following step; the choice of sample is made without a
+// branch (see ksStatistic).
 func cdfDistance(a, b []float64, p int) float64 {
 	n1, n2 := len(a), len(b)
 	fn1, fn2 := float64(n1), float64(n2)
 	var s blockSum
-	i, j := 0, 0
-	var cur float64
-	total := n1 + n2
-	for t := 0; t < total; t++ {
-		if j >= n2 || (i < n1 && a[i] <= b[j]) {
-			cur = a[i]
-			i++
-		} else {
-			cur = b[j]
-			j++
-		}
-		if t == total-1 {
-			break
-		}
-		var next float64
-		if j >= n2 || (i < n1 && a[i] <= b[j]) {
-			next = a[i]
-		} else {
-			next = b[j]
-		}
+	term := func(i, j int, dz float64) {
 		d := float64(i)/fn1 - float64(j)/fn2
 		if p == 1 {
-			s.add(math.Abs(d) * (next - cur))
+			s.add(math.Abs(d) * dz)
 		} else {
-			s.add(d * d * (next - cur))
+			s.add(d * d * dz)
 		}
+	}
+	i, j := 0, 0
+	var prev float64
+	for i < n1 && j < n2 {
+		x, y := a[i], b[j]
+		next := min(x, y)
+		if i+j > 0 {
+			term(i, j, next-prev)
+		}
+		var takeA int
+		if x <= y {
+			takeA = 1
+		}
+		prev = next
+		i += takeA
+		j += 1 - takeA
+	}
+	for ; i < n1; i++ {
+		if i+j > 0 {
+			term(i, j, a[i]-prev)
+		}
+		prev = a[i]
+	}
+	for ; j < n2; j++ {
+		if i+j > 0 {
+			term(i, j, b[j]-prev)
+		}
+		prev = b[j]
 	}
 	return s.total()
 }

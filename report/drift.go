@@ -1,5 +1,6 @@
 // Package report renders normguard's results for people and programs:
-// aligned terminal tables (colour only on a terminal) and JSON.
+// aligned terminal tables (colour only on a terminal), JSON, and
+// self-contained HTML pages with the distributions drawn.
 package report
 
 import (

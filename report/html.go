@@ -33,7 +33,8 @@ type HTMLMeta struct {
 // The page needs no network and no JavaScript: CSS and SVG are inline.
 // Every user string (feature names, categories, sources) is escaped;
 // NaN numbers are shown as "—". Each plot is an
-// <svg class="ng-plot" data-feature="NAME">.
+// <svg class="ng-plot" data-feature="NAME"> (plus data-segment="SEGMENT"
+// for CompareSegments reports, which also get a Segment column).
 func DriftHTML(w io.Writer, r *drift.Report, meta HTMLMeta) error {
 	if r == nil {
 		return fmt.Errorf("report: no drift report to render")
@@ -41,10 +42,11 @@ func DriftHTML(w io.Writer, r *drift.Report, meta HTMLMeta) error {
 	return htmlPage.Execute(w, newHTMLPage(r, meta))
 }
 
-// htmlPage is the data the page template renders.
+// htmlPageData is what the page template renders.
 type htmlPageData struct {
 	Title, Reference, Current, Generated string
 	Drifting, Judged, Errors, Total      int
+	Segmented                            bool // some feature has a segment
 	Share, ShareThreshold                string
 	DatasetDrift                         bool
 	Features                             []htmlFeature
@@ -53,7 +55,7 @@ type htmlPageData struct {
 // htmlFeature is one feature, its numbers already formatted.
 type htmlFeature struct {
 	Index                        int
-	Name, Type, Method           string
+	Name, Segment, Type, Method  string
 	Statistic, PValue, Threshold string
 	Effect                       *htmlEffect
 	Verdict                      string // "drift", "ok" or "error"
@@ -80,7 +82,7 @@ func newHTMLPage(r *drift.Report, meta HTMLMeta) htmlPageData {
 	}
 	for i, f := range r.Sorted() {
 		h := htmlFeature{
-			Index: i + 1, Name: f.Name, Type: f.Type, Method: f.Method,
+			Index: i + 1, Name: f.Name, Segment: f.Segment, Type: f.Type, Method: f.Method,
 			Statistic: htmlNum(float64(f.Statistic)), PValue: htmlNum(float64(f.PValue)),
 			Threshold: htmlNum(float64(f.Threshold)), Error: f.Error,
 			ReferenceCount: f.ReferenceCount, CurrentCount: f.CurrentCount,
@@ -109,8 +111,9 @@ func newHTMLPage(r *drift.Report, meta HTMLMeta) htmlPageData {
 			h.NewCategoriesMore = len(f.NewCategories) - newCategoriesShown
 		}
 		if f.Plot != nil {
-			h.Plot = template.HTML(plotSVG(f.Name, f.Plot))
+			h.Plot = template.HTML(plotSVG(f.Name, f.Segment, f.Plot))
 		}
+		p.Segmented = p.Segmented || f.Segment != ""
 		p.Features = append(p.Features, h)
 	}
 	return p
@@ -146,9 +149,10 @@ const (
 )
 
 // plotSVG draws a feature's plot as an inline <svg>, every user string
-// escaped. A plot whose slices disagree in length draws a note instead of
-// bars rather than failing the page.
-func plotSVG(name string, p *drift.Plot) string {
+// escaped; segment, when not empty, is added as data-segment. A plot whose
+// slices disagree in length draws a note instead of bars rather than
+// failing the page.
+func plotSVG(name, segment string, p *drift.Plot) string {
 	n := len(p.Ref)
 	numeric := p.Labels == nil
 	valid := n > 0 && len(p.Cur) == n && (numeric && len(p.Edges) == n+1 || !numeric && len(p.Labels) == n)
@@ -167,9 +171,15 @@ func plotSVG(name string, p *drift.Plot) string {
 	if !numeric {
 		kind = "category shares"
 	}
-	fmt.Fprintf(&b, `<svg class="ng-plot" data-feature="%s" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s: reference and current %s">`,
-		html.EscapeString(name), plotWidth, height, html.EscapeString(name), kind)
-	fmt.Fprintf(&b, `<title>%s: reference and current %s</title>`, html.EscapeString(name), kind)
+	title := name
+	fmt.Fprintf(&b, `<svg class="ng-plot" data-feature="%s"`, html.EscapeString(name))
+	if segment != "" {
+		fmt.Fprintf(&b, ` data-segment="%s"`, html.EscapeString(segment))
+		title += " (segment " + segment + ")"
+	}
+	fmt.Fprintf(&b, ` viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s: reference and current %s">`,
+		plotWidth, height, html.EscapeString(title), kind)
+	fmt.Fprintf(&b, `<title>%s: reference and current %s</title>`, html.EscapeString(title), kind)
 	if !valid {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" class="ng-note">no plot data</text></svg>`, plotLeft, plotTop+plotInnerH/2)
 		return b.String()
@@ -351,6 +361,7 @@ td a { color: inherit; font-weight: 600; overflow-wrap: anywhere; }
 .card.drift { border-left: 5px solid var(--drift); }
 .card.error { border-left: 5px solid #d08700; }
 .card header { display: flex; justify-content: space-between; align-items: baseline; gap: 10px; }
+.card h3 .seg { font-weight: 400; color: var(--muted); font-size: 14px; }
 .card .sub { color: var(--muted); margin: 2px 0 6px; font-size: 13px; }
 .card svg { display: block; max-width: 100%; height: auto; }
 .card dl.nums { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 4px 14px; margin: 8px 0 0; font-size: 14px; }
@@ -385,10 +396,10 @@ code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px
 
 <h2>Summary</h2>
 <table>
-<thead><tr><th scope="col">Feature</th><th scope="col">Type</th><th scope="col">Method</th><th scope="col">Statistic</th><th scope="col">p-value</th><th scope="col">Threshold</th><th scope="col">Effect (floor)</th><th scope="col">Verdict</th><th scope="col">New categories</th></tr></thead>
+<thead><tr>{{if .Segmented}}<th scope="col">Segment</th>{{end}}<th scope="col">Feature</th><th scope="col">Type</th><th scope="col">Method</th><th scope="col">Statistic</th><th scope="col">p-value</th><th scope="col">Threshold</th><th scope="col">Effect (floor)</th><th scope="col">Verdict</th><th scope="col">New categories</th></tr></thead>
 <tbody>
 {{- range .Features}}
-<tr class="{{.Verdict}}"><td><a href="#feature-{{.Index}}">{{.Name}}</a></td><td>{{.Type}}</td><td>{{.Method}}</td><td class="n">{{.Statistic}}</td><td class="n">{{.PValue}}</td><td class="n">{{.Threshold}}</td><td>{{with .Effect}}{{.Name}} {{.Value}} (&gt; {{.Threshold}}){{else}}—{{end}}</td><td><span class="badge {{.Verdict}}">{{.Verdict}}</span>{{if .Error}} <span class="msg">{{.Error}}</span>{{end}}</td><td>{{template "newcats" .}}</td></tr>
+<tr class="{{.Verdict}}">{{if $.Segmented}}<td>{{.Segment}}</td>{{end}}<td><a href="#feature-{{.Index}}">{{.Name}}</a></td><td>{{.Type}}</td><td>{{.Method}}</td><td class="n">{{.Statistic}}</td><td class="n">{{.PValue}}</td><td class="n">{{.Threshold}}</td><td>{{with .Effect}}{{.Name}} {{.Value}} (&gt; {{.Threshold}}){{else}}—{{end}}</td><td><span class="badge {{.Verdict}}">{{.Verdict}}</span>{{if .Error}} <span class="msg">{{.Error}}</span>{{end}}</td><td>{{template "newcats" .}}</td></tr>
 {{- end}}
 </tbody>
 </table>
@@ -397,7 +408,7 @@ code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px
 <div class="cards">
 {{- range .Features}}
 <article class="card {{.Verdict}}" id="feature-{{.Index}}">
-<header><h3>{{.Name}}</h3><span class="badge {{.Verdict}}">{{.Verdict}}</span></header>
+<header><h3>{{.Name}}{{if .Segment}} <span class="seg">segment {{.Segment}}</span>{{end}}</h3><span class="badge {{.Verdict}}">{{.Verdict}}</span></header>
 <p class="sub">{{.Type}} · {{.Method}} · {{.ReferenceCount}} reference / {{.CurrentCount}} current values</p>
 {{- if .Plot}}
 {{.Plot}}

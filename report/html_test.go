@@ -77,10 +77,22 @@ func mixedReport(t *testing.T) *drift.Report {
 		catCol("city", []string{"oslo", "rome", "<script>"}, 100),
 	}
 	cur := []table.Column{
-		numCol("same", 400, 0), numCol("shifted", 400, 4), nanCol("empty", 50),
+		numCol("same", 400, 0), numCol("shifted", 400, 8), nanCol("empty", 50),
 		catCol("city", []string{"oslo", "rome", "<script>", "new&town"}, 100),
 	}
 	return compare(t, ref, cur, drift.Options{})
+}
+
+// segmentReport compares x within the segments "north" and "<s>" of
+// the column region (identical data on both sides).
+func segmentReport(t *testing.T) *drift.Report {
+	t.Helper()
+	cols := []table.Column{catCol("region", []string{"north", "<s>"}, 200), numCol("x", 400, 0)}
+	r, err := drift.CompareSegments(cols, cols, "region", drift.Options{})
+	if err != nil {
+		t.Fatalf("drift.CompareSegments: %v", err)
+	}
+	return r
 }
 
 func TestDriftHTML(t *testing.T) {
@@ -107,9 +119,10 @@ func TestDriftHTML(t *testing.T) {
 			plots: []string{"calm", "mild", "moved"},
 			// moved drifts; mild (p < 1) before calm (identical, p = 1).
 			order: []string{"moved", "mild", "calm"},
+			// One of three drifts: share 1/3 is under the default 0.5.
 			want: []string{"<title>Shift</title>", "train.csv", "today.csv", "2024-05-01 12:00 UTC",
-				"DATA SET DRIFT", `class="card drift"`, "wasserstein_normed", "auto:ks", "<path class=\"ng-reference\"", "<path class=\"ng-current\""},
-			avoid: []string{"no data set drift"},
+				"no data set drift", "1 of 3</strong>", `class="card drift"`, "wasserstein_normed", "auto:ks", "<path class=\"ng-reference\"", "<path class=\"ng-current\""},
+			avoid: []string{"DATA SET DRIFT", "Segment"},
 		},
 		{
 			name: "categorical with a new category",
@@ -127,20 +140,27 @@ func TestDriftHTML(t *testing.T) {
 			name:  "error case shows its message instead of a plot",
 			rep:   compare(t, []table.Column{nanCol("empty", 20), numCol("x", 50, 0)}, []table.Column{nanCol("empty", 20), numCol("x", 50, 0)}, drift.Options{}),
 			plots: []string{"x"},
-			order: []string{"x", "empty"},
 			want:  []string{`class="card error"`, `<span class="badge error">error</span>`, `<p class="msg">error: `, "could not be compared"},
 		},
 		{
 			name: "names, categories and sources are escaped",
 			rep: compare(t,
 				[]table.Column{numCol(weird, 100, 0), catCol("c"+weird, []string{"x", "<i>y</i>"}, 30)},
-				[]table.Column{numCol(weird, 100, 1), catCol("c"+weird, []string{"x", "<i>y</i>", "<img src=x>"}, 30)},
+				[]table.Column{numCol(weird, 100, 1), catCol("c"+weird, []string{"x", "<i>y</i>", "<u>new</u>"}, 30)},
 				drift.Options{}),
 			meta:  HTMLMeta{Title: "<h1>t</h1>", Reference: "a<b>.csv", Current: `"c".csv`},
 			plots: []string{"&lt;b&gt;&amp;&#34;", "c&lt;b&gt;&amp;&#34;"},
-			want: []string{"&lt;b&gt;&amp;&#34;", "&lt;i&gt;y&lt;/i&gt;", "&lt;img src=x&gt;", "&lt;h1&gt;t&lt;/h1&gt;",
+			want: []string{"&lt;b&gt;&amp;&#34;", "&lt;i&gt;y&lt;/i&gt;", "&lt;u&gt;new&lt;/u&gt;", "&lt;h1&gt;t&lt;/h1&gt;",
 				"a&lt;b&gt;.csv", "&#34;c&#34;.csv"},
-			avoid: []string{weird, "<b>", "<i>", "<img", "<h1>t"},
+			avoid: []string{weird, "<b>", "<i>", "<u>", "<h1>t"},
+		},
+		{
+			name:  "segments get a column, a card label and data-segment",
+			rep:   segmentReport(t),
+			plots: []string{"x", "x"},
+			want: []string{`<th scope="col">Segment</th>`, `<td>north</td>`, `data-feature="x" data-segment="north"`,
+				`data-feature="x" data-segment="&lt;s&gt;"`, `<span class="seg">segment &lt;s&gt;</span>`},
+			avoid: []string{"<s>"},
 		},
 		{
 			name: "distances show an em dash for the p-value",
@@ -165,8 +185,8 @@ func TestDriftHTML(t *testing.T) {
 				}
 			}
 			for _, svg := range plotsOf(page) {
-				if !strings.Contains(svg, "<rect") || !(strings.Contains(svg, "<path") || strings.Contains(svg, `class="ng-reference"`)) {
-					t.Errorf("got a plot without bars or outlines: %.200s", svg)
+				if !strings.Contains(svg, `class="ng-reference"`) || !strings.Contains(svg, `class="ng-current"`) {
+					t.Errorf("got a plot without both series: %.200s", svg)
 				}
 				if !strings.Contains(svg, ">reference</text>") || !strings.Contains(svg, ">current</text>") {
 					t.Errorf("got a plot without the reference / current legend: %.200s", svg)
@@ -217,6 +237,12 @@ func TestDriftHTMLMixed(t *testing.T) {
 	}
 	if strings.Contains(page, `data-feature="empty"`) {
 		t.Error("got a plot for the feature that could not be compared, want its error text instead")
+	}
+	// shifted and city drift (city's Jensen-Shannon distance between
+	// thirds and quarters is sqrt((ln(8/7) + 0.75 ln(6/7) + 0.25 ln 2)/2)
+	// = 0.309), "empty" is not judged: share 2/3.
+	if !strings.Contains(page, "DATA SET DRIFT") || !strings.Contains(page, "2 of 3</strong>") {
+		t.Error("got no data set drift with 2 of 3 judged features drifting, want DATA SET DRIFT")
 	}
 	if !strings.Contains(page, `<code>new&amp;town</code>`) {
 		t.Error("got no escaped new category new&town, want <code>new&amp;town</code>")

@@ -74,7 +74,7 @@ distance of the category proportions > 0.1. Both numbers are shown.`,
 	f.Float64Var(&o.driftShare, "drift-share", drift.DefaultDriftShare, "share of drifting features from which the data set drifts")
 	f.StringVar(&o.segment, "segment-column", "", "compare each value of this column separately: current rows of a segment against the reference rows of the same segment (with --reference)")
 	f.BoolVar(&o.transformed, "transformed", false, "with --artifact: CUR holds transformed features; compare them with the profile of the artifact's outputs (default: raw inputs)")
-	f.StringVar(&o.format, "format", "table", "output format: table or json")
+	f.StringVar(&o.format, "format", "table", "output format: table, json or html (a self-contained page with the distributions drawn over each other)")
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of standard output")
 	return cmd
 }
@@ -86,8 +86,8 @@ var errNoProfile = errors.New("the artifact has no training profile; refit it wi
 // stored in the artifact: raw inputs by default, transformed outputs with
 // --transformed.
 func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
-	if o.format != "table" && o.format != "json" {
-		return nil, fmt.Errorf("drift: --format must be table or json, got %q", o.format)
+	if o.format != "table" && o.format != "json" && o.format != "html" {
+		return nil, fmt.Errorf("drift: --format must be table, json or html, got %q", o.format)
 	}
 	a, err := artifact.Load(o.artifact)
 	if err != nil {
@@ -146,8 +146,8 @@ func runDrift(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
 	case o.reference == "":
 		return nil, fmt.Errorf("drift: --reference (or --artifact) is required (see `normguard drift --help`)")
 	}
-	if o.format != "table" && o.format != "json" {
-		return nil, fmt.Errorf("drift: --format must be table or json, got %q", o.format)
+	if o.format != "table" && o.format != "json" && o.format != "html" {
+		return nil, fmt.Errorf("drift: --format must be table, json or html, got %q", o.format)
 	}
 	if o.bins < 2 {
 		return nil, fmt.Errorf("drift: --bins must be at least 2, got %d", o.bins)
@@ -244,9 +244,16 @@ func writeDrift(cmd *cobra.Command, o driftOptions, rep *drift.Report) error {
 		}
 	}
 	var err error
-	if o.format == "json" {
+	switch o.format {
+	case "json":
 		err = report.DriftJSON(&buf, rep)
-	} else {
+	case "html":
+		ref := o.reference
+		if ref == "" {
+			ref = "training profile in " + o.artifact
+		}
+		err = report.DriftHTML(&buf, rep, report.HTMLMeta{Reference: ref, Current: o.current})
+	default:
 		err = report.DriftTable(&buf, rep, color)
 	}
 	if err != nil {
