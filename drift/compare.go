@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/normguard/normguard/table"
 )
@@ -144,7 +146,6 @@ func Compare(ref, cur []table.Column, opt Options) (*Report, error) {
 		byName[cur[i].Name] = &cur[i]
 	}
 	rep := &Report{Features: []Feature{}, DriftShareThreshold: JSONFloat(share)}
-	drifting, judged := 0, 0
 	for i := range ref {
 		r := &ref[i]
 		c, ok := byName[r.Name]
@@ -154,7 +155,13 @@ func Compare(ref, cur []table.Column, opt Options) (*Report, error) {
 		if c.Kind != r.Kind {
 			return nil, fmt.Errorf("drift: column %q is %s in the reference but %s in the current data", r.Name, r.Kind, c.Kind)
 		}
-		f := compareOne(r, c, m, threshold, bins)
+	}
+	results := make([]Feature, len(ref))
+	parallel(len(ref), func(i int) {
+		results[i] = compareOne(&ref[i], byName[ref[i].Name], m, threshold, bins)
+	})
+	drifting, judged := 0, 0
+	for _, f := range results {
 		if f.Error == "" {
 			judged++
 			if f.Drift {
@@ -174,7 +181,25 @@ func Compare(ref, cur []table.Column, opt Options) (*Report, error) {
 func compareOne(r, c *table.Column, m *Method, threshold float64, bins int) Feature {
 	f := Feature{Name: r.Name, Type: r.Kind.String(), Statistic: JSONFloat(math.NaN()), PValue: JSONFloat(math.NaN()), Threshold: JSONFloat(math.NaN())}
 	var err error
-	if r.Kind == table.Numeric {
+	if r.Kind == table.Numeric && m == nil {
+		// auto: sort each sample once for ks, wasserstein_normed and the plot.
+		s, serr := newSortedSamples("auto", r.Num, c.Num)
+		if serr == nil {
+			f.ReferenceCount, f.CurrentCount = len(s.ref), len(s.cur)
+			ks, w := s.auto(r.Num)
+			alpha := AutoAlpha
+			if !math.IsNaN(threshold) {
+				alpha = threshold
+			}
+			f.Method = "auto:ks"
+			f.Statistic, f.PValue, f.Threshold = JSONFloat(ks.Statistic), JSONFloat(ks.PValue), JSONFloat(alpha)
+			f.Effect = &Effect{Name: "wasserstein_normed", Value: JSONFloat(w.Statistic), Threshold: AutoNumericEffect}
+			f.Drift = ks.PValue < alpha && w.Statistic > AutoNumericEffect
+			f.Plot = s.plot()
+			return f
+		}
+		err = serr
+	} else if r.Kind == table.Numeric {
 		rs, cs := DropNaN(r.Num), DropNaN(c.Num)
 		f.ReferenceCount, f.CurrentCount = len(rs), len(cs)
 		err = compareNumeric(&f, rs, cs, m, threshold, bins)
@@ -209,29 +234,13 @@ const (
 
 // numericPlot bins both samples on plotBins equal-width bins spanning the
 // 0.5th to 99.5th percentiles of the pooled samples (outliers would flatten
-// the picture); values outside fall in no bin.
+// the picture); values outside fall in no bin (see sortedSamples.plot).
 func numericPlot(ref, cur []float64) *Plot {
-	if len(ref) == 0 || len(cur) == 0 {
+	s, err := newSortedSamples("plot", ref, cur)
+	if err != nil {
 		return nil
 	}
-	pooled := append(append(make([]float64, 0, len(ref)+len(cur)), ref...), cur...)
-	lo, hi := finiteRange(pooled)
-	if !(hi > lo) {
-		lo, hi = lo-0.5, lo+0.5
-	}
-	edges := make([]float64, plotBins+1)
-	for i := range edges {
-		edges[i] = lo + (hi-lo)*float64(i)/plotBins
-	}
-	return &Plot{Edges: edges, Ref: binShares(ref, lo, hi), Cur: binShares(cur, lo, hi)}
-}
-
-// finiteRange returns the 0.5th and 99.5th percentiles of xs (NaN-free).
-func finiteRange(xs []float64) (lo, hi float64) {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	at := func(q float64) float64 { return s[int(q*float64(len(s)-1))] }
-	return at(0.005), at(0.995)
+	return s.plot()
 }
 
 func binShares(xs []float64, lo, hi float64) []float64 {
@@ -405,4 +414,24 @@ func (r *Report) Sorted() []Feature {
 		return float64(a.Statistic) > float64(b.Statistic)
 	})
 	return out
+}
+
+// parallel calls fn(i) for i in [0, n) on GOMAXPROCS goroutines.
+func parallel(n int, fn func(i int)) {
+	next := make(chan int, n)
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }

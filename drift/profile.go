@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/normguard/normguard/profile"
+	"github.com/normguard/normguard/stats"
 	"github.com/normguard/normguard/table"
 )
 
@@ -51,19 +52,24 @@ func CompareProfile(ref []profile.Feature, cur []table.Column, opt Options) (*Re
 	if share <= 0 {
 		share = DefaultDriftShare
 	}
-	byName := map[string]*profile.Feature{}
+	type indexed struct{ index int }
+	byName := map[string]indexed{}
 	for i := range ref {
-		byName[ref[i].Name] = &ref[i]
+		byName[ref[i].Name] = indexed{i}
 	}
 	rep := &Report{Features: []Feature{}, DriftShareThreshold: JSONFloat(share)}
-	drifting, judged := 0, 0
+	var pairs [][2]int // (profile index, current index)
 	for i := range cur {
-		c := &cur[i]
-		p, ok := byName[c.Name]
-		if !ok {
-			continue
+		if p, ok := byName[cur[i].Name]; ok {
+			pairs = append(pairs, [2]int{int(p.index), i})
 		}
-		f := compareToProfile(p, c, m, threshold, bins)
+	}
+	results := make([]Feature, len(pairs))
+	parallel(len(pairs), func(k int) {
+		results[k] = compareToProfile(&ref[pairs[k][0]], &cur[pairs[k][1]], m, threshold, bins)
+	})
+	drifting, judged := 0, 0
+	for _, f := range results {
 		if f.Error == "" {
 			judged++
 			if f.Drift {
@@ -205,38 +211,39 @@ func newRefCDF(p *profile.Feature) (*refCDF, error) {
 }
 
 // at returns F(x), the share at or below x.
-func (r *refCDF) at(x float64) float64 {
-	n := len(r.x)
-	if x < r.x[0] {
+func (r *refCDF) at(x float64) float64 { return r.atIdx(x, sort.SearchFloat64s(r.x, x)) }
+
+// atBelow returns the share strictly below x (the CDF's left limit).
+func (r *refCDF) atBelow(x float64) float64 { return r.belowIdx(x, sort.SearchFloat64s(r.x, x)) }
+
+// atIdx is at with j the first index with r.x[j] >= x.
+func (r *refCDF) atIdx(x float64, j int) float64 {
+	switch {
+	case j < len(r.x) && r.x[j] == x:
+		return r.p[j]
+	case j == 0:
 		return 0
-	}
-	if x >= r.x[n-1] {
+	case j == len(r.x):
 		return 1
+	case r.mass[j-1] || r.mass[j]:
+		return r.p[j-1]
 	}
-	i := sort.SearchFloat64s(r.x, x) // r.x[i-1] < x <= r.x[i]
-	if r.x[i] == x {
-		return r.p[i]
-	}
-	if r.mass[i-1] || r.mass[i] {
-		return r.p[i-1]
-	}
-	x0, x1, p0, p1 := r.x[i-1], r.x[i], r.p[i-1], r.p[i]
+	x0, x1, p0, p1 := r.x[j-1], r.x[j], r.p[j-1], r.p[j]
 	return p0 + (p1-p0)*(x-x0)/(x1-x0)
 }
 
-// atBelow returns the share strictly below x (the CDF's left limit).
-func (r *refCDF) atBelow(x float64) float64 {
-	i := sort.SearchFloat64s(r.x, x)
-	if i < len(r.x) && r.x[i] == x {
-		if i == 0 {
+// belowIdx is atBelow with j the first index with r.x[j] >= x.
+func (r *refCDF) belowIdx(x float64, j int) float64 {
+	if j < len(r.x) && r.x[j] == x {
+		if j == 0 {
 			return 0
 		}
-		if r.mass[i-1] || r.mass[i] {
-			return r.p[i-1]
+		if r.mass[j-1] || r.mass[j] {
+			return r.p[j-1]
 		}
-		return r.p[i]
+		return r.p[j]
 	}
-	return r.at(x)
+	return r.atIdx(x, j)
 }
 
 // inverse returns the smallest x with F(x) >= q.
@@ -261,8 +268,8 @@ func numericVsProfile(f *Feature, p *profile.Feature, cur []float64, m *Method, 
 	if err != nil {
 		return err
 	}
-	sorted := append([]float64(nil), cur...)
-	sort.Float64s(sorted)
+	sorted := cur // a copy made by DropNaN: sort it in place
+	stats.SortFloats(sorted)
 	std := math.NaN()
 	if p.Std != nil {
 		std = float64(*p.Std)
@@ -323,53 +330,60 @@ func numericVsProfile(f *Feature, p *profile.Feature, cur []float64, m *Method, 
 	return nil
 }
 
-// ksVsCDF returns sup |F_ref - F_cur| over the sorted current values and
-// the reference's grid points.
+// ksVsCDF returns sup |F_ref - F_cur| (see ksAndWasserstein).
 func ksVsCDF(r *refCDF, cur []float64) float64 {
-	n := float64(len(cur))
-	d := 0.0
-	for i := 0; i < len(cur); {
-		x := cur[i]
-		j := i
-		for j < len(cur) && cur[j] == x {
-			j++
-		}
-		fr := r.at(x)
-		before := float64(i) / n
-		after := float64(j) / n
-		d = math.Max(d, math.Max(math.Abs(fr-after), math.Abs(r.atBelow(x)-before)))
-		i = j
-	}
-	for k, x := range r.x {
-		fc := float64(sort.Search(len(cur), func(i int) bool { return cur[i] > x })) / n
-		d = math.Max(d, math.Abs(r.p[k]-fc))
-	}
+	d, _ := ksAndWasserstein(r, cur)
 	return d
 }
 
-// wassersteinVsCDF returns ∫ |F_ref - F_cur| dx, with F_ref linear between
-// grid points and F_cur a step function, integrated piece by piece.
+// wassersteinVsCDF returns ∫ |F_ref - F_cur| dx (see ksAndWasserstein).
 func wassersteinVsCDF(r *refCDF, cur []float64) float64 {
-	pts := append(append([]float64(nil), r.x...), cur...)
-	sort.Float64s(pts)
-	n := float64(len(cur))
-	total := 0.0
-	for i := 0; i+1 < len(pts); i++ {
-		a, b := pts[i], pts[i+1]
-		if b <= a {
-			continue
-		}
-		fc := float64(sort.Search(len(cur), func(k int) bool { return cur[k] > a })) / n
-		// F_ref is linear on [a, b] (no grid point inside): integrate
-		// |F_ref(x) - fc| exactly.
-		ga, gb := r.at(a)-fc, r.atLeft(b)-fc
-		total += absLinearIntegral(ga, gb, b-a)
-	}
-	return total
+	_, w := ksAndWasserstein(r, cur)
+	return w
 }
 
-// atLeft returns the limit of F(x) from the left at x.
-func (r *refCDF) atLeft(x float64) float64 { return r.atBelow(x) }
+// ksAndWasserstein walks the breakpoints of both CDFs in order (the
+// reference's points and the sorted current values) and returns
+// sup |F_ref - F_cur|, checked on both sides of every breakpoint, and
+// ∫ |F_ref - F_cur| dx, integrated exactly piece by piece (F_cur is
+// constant and F_ref linear or flat between breakpoints).
+func ksAndWasserstein(r *refCDF, cur []float64) (d, w float64) {
+	n := float64(len(cur))
+	i, j := 0, 0 // the next current value; the first reference point >= x
+	prev, fcPrev, refPrev, havePrev := 0.0, 0.0, 0.0, false
+	for i < len(cur) || j < len(r.x) {
+		var x float64
+		if j >= len(r.x) || (i < len(cur) && cur[i] < r.x[j]) {
+			x = cur[i]
+		} else {
+			x = r.x[j]
+		}
+		for j < len(r.x) && r.x[j] < x {
+			j++
+		}
+		below, at := r.belowIdx(x, j), r.atIdx(x, j)
+		if havePrev {
+			w += absLinearIntegral(refPrev-fcPrev, below-fcPrev, x-prev)
+		}
+		k := i
+		for k < len(cur) && cur[k] == x {
+			k++
+		}
+		fcBefore, fcAfter := float64(i)/n, float64(k)/n
+		if v := math.Abs(below - fcBefore); v > d {
+			d = v
+		}
+		if v := math.Abs(at - fcAfter); v > d {
+			d = v
+		}
+		i = k
+		for j < len(r.x) && r.x[j] == x {
+			j++
+		}
+		prev, fcPrev, refPrev, havePrev = x, fcAfter, at, true
+	}
+	return d, w
+}
 
 // absLinearIntegral returns ∫_0^w |g(t)| dt for g linear from ga to gb.
 func absLinearIntegral(ga, gb, w float64) float64 {

@@ -59,7 +59,7 @@ def auto(ref, cur):
         r, c = ref[k * N:(k + 1) * N], cur[k * N:(k + 1) * N]
         ks = stats.ks_2samp(r, c)
         w = stats.wasserstein_distance(r, c) / np.std(r)
-        out.append(ks.pvalue < 0.05 and w > 0.1)
+        out.append(bool(ks.pvalue < 0.05 and w > 0.1))
     return out
 
 
@@ -71,13 +71,13 @@ def time_all(d, reps):
     cur20 = np.fromfile(f"{d}/cur20.f64", "<f8")
     for _ in range(reps):
         s, r = timed(stats.ks_2samp, ref, drift)
-        emit("ks_drift", s, statistic=r.statistic, p_value=r.pvalue)
+        emit("ks_drift", s, statistic=float(r.statistic), p_value=float(r.pvalue))
         s, r = timed(stats.ks_2samp, ref, same)
-        emit("ks_same", s, statistic=r.statistic, p_value=r.pvalue)
+        emit("ks_same", s, statistic=float(r.statistic), p_value=float(r.pvalue))
         s, r = timed(stats.wasserstein_distance, ref, drift)
-        emit("wasserstein", s, statistic=r)
+        emit("wasserstein", s, statistic=float(r))
         s, r = timed(auto, ref20, cur20)
-        emit("auto20", s, drifting=sum(r))
+        emit("auto20", s, drifting=int(sum(r)))
 
 
 def main():

@@ -1,0 +1,118 @@
+package drift
+
+import (
+	"math"
+	"sort"
+	"sync"
+)
+
+// sortedSamples holds NaN-free sorted copies of a numeric feature's two
+// samples, so that method auto and the feature's plot share one sort
+// instead of sorting each sample three times.
+type sortedSamples struct {
+	ref, cur []float64
+}
+
+// newSortedSamples drops NaN from ref and cur and sorts copies of them;
+// an empty sample is a *SampleError for method.
+func newSortedSamples(method string, ref, cur []float64) (*sortedSamples, error) {
+	r, c, err := sortedPair(method, ref, cur, 1)
+	if err != nil {
+		return nil, err
+	}
+	return &sortedSamples{ref: r, cur: c}, nil
+}
+
+// auto returns what method auto decides on: KS(ref, cur) and
+// WassersteinNormed(ref, cur), equal to those functions' results. refRaw
+// is the reference in its original order (NaN values may remain): numpy's
+// std sums in that order. On large samples the two merges run
+// concurrently.
+func (s *sortedSamples) auto(refRaw []float64) (ks, wn Result) {
+	var w float64
+	var wg sync.WaitGroup
+	if len(s.ref)+len(s.cur) >= parallelSortMin {
+		wg.Go(func() { w = cdfDistance(s.ref, s.cur, 1) })
+	} else {
+		w = cdfDistance(s.ref, s.cur, 1)
+	}
+	d := ksStatistic(s.ref, s.cur)
+	ks = ksPValue(d, len(s.ref), len(s.cur))
+	_, v := meanVar(DropNaN(refRaw))
+	wg.Wait()
+	return ks, distance(w / math.Sqrt(v))
+}
+
+// plot returns numericPlot(ref, cur) from the sorted samples: the pooled
+// percentiles are the k-th smallest of two sorted slices and the bin
+// counts are read off by binary search, so nothing is pooled or rescanned.
+func (s *sortedSamples) plot() *Plot {
+	n := len(s.ref) + len(s.cur)
+	lo := kthOfTwo(s.ref, s.cur, int(0.005*float64(n-1)))
+	hi := kthOfTwo(s.ref, s.cur, int(0.995*float64(n-1)))
+	if !(hi > lo) {
+		lo, hi = lo-0.5, lo+0.5
+	}
+	edges := make([]float64, plotBins+1)
+	for i := range edges {
+		edges[i] = lo + (hi-lo)*float64(i)/plotBins
+	}
+	return &Plot{Edges: edges, Ref: sortedBinShares(s.ref, lo, hi), Cur: sortedBinShares(s.cur, lo, hi)}
+}
+
+// kthOfTwo returns the k-th smallest value (from 0) of the union of the
+// sorted slices a and b, by bisection on the number taken from a.
+func kthOfTwo(a, b []float64, k int) float64 {
+	// i values from a and k+1-i from b form the k+1 smallest when
+	// a[i-1] <= b[k+1-i] and b[k-i] <= a[i].
+	lo, hi := max(0, k+1-len(b)), min(k+1, len(a))
+	for lo < hi {
+		i := lo + (hi-lo)/2
+		if a[i] < b[k-i] {
+			lo = i + 1
+		} else {
+			hi = i
+		}
+	}
+	i := lo
+	switch {
+	case i == 0:
+		return b[k]
+	case k+1-i == 0:
+		return a[k]
+	}
+	return max(a[i-1], b[k-i])
+}
+
+// sortedBinShares returns binShares(xs, lo, hi) for sorted xs: the bin
+// index of a value, min(int((x-lo)/w), plotBins-1), never decreases as x
+// grows, so each bin is a run of xs found by binary search.
+func sortedBinShares(xs []float64, lo, hi float64) []float64 {
+	out := make([]float64, plotBins)
+	w := (hi - lo) / plotBins
+	if math.IsInf(w, 0) || math.IsNaN(w) {
+		for _, x := range xs { // binShares, minus the values without a bin
+			if x < lo || x > hi {
+				continue
+			}
+			if f := (x - lo) / w; f >= 0 {
+				out[min(int(f), plotBins-1)]++
+			}
+		}
+	} else {
+		first := sort.SearchFloat64s(xs, lo)
+		end := sort.Search(len(xs), func(i int) bool { return xs[i] > hi })
+		in := xs[first:end]
+		prev := 0
+		for b := 0; b < plotBins-1; b++ {
+			next := sort.Search(len(in), func(i int) bool { return int((in[i]-lo)/w) > b })
+			out[b] = float64(next - prev)
+			prev = next
+		}
+		out[plotBins-1] = float64(len(in) - prev)
+	}
+	for i := range out {
+		out[i] /= float64(len(xs))
+	}
+	return out
+}
