@@ -192,30 +192,58 @@ func runDrift(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
 }
 
 // readTable reads every column of a data file, numeric where every present
-// value is a number and categorical otherwise.
+// value is a number and categorical otherwise. Columns are first read as
+// numbers (no text round trip); a column whose text is not a number is
+// read again as text.
 func readTable(path string) ([]table.Column, error) {
-	r, err := table.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	fields := make([]table.Field, len(r.Header()))
-	for i, h := range r.Header() {
-		fields[i] = table.Field{Name: h, Kind: table.String}
-	}
-	if err := r.Project(fields); err != nil {
-		return nil, err
-	}
-	cols, _, err := table.ReadAll(r, fields)
-	if err != nil {
-		return nil, err
-	}
-	for i := range cols {
-		if c, ok := table.InferNumeric(&cols[i]); ok {
-			cols[i] = c
+	text := map[string]bool{}
+	for attempt := 0; ; attempt++ {
+		r, err := table.Open(path)
+		if err != nil {
+			return nil, err
 		}
+		fields := make([]table.Field, len(r.Header()))
+		for i, h := range r.Header() {
+			fields[i] = table.Field{Name: h, Kind: table.Numeric}
+			if text[h] {
+				fields[i].Kind = table.String
+			}
+		}
+		if err := r.Project(fields); err != nil {
+			r.Close()
+			return nil, err
+		}
+		cols, _, err := table.ReadAll(r, fields)
+		r.Close()
+		if col := textColumn(err); col != "" && !text[col] && attempt <= len(fields) {
+			text[col] = true
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i := range cols {
+			if cols[i].Kind == table.String {
+				if c, ok := table.InferNumeric(&cols[i]); ok {
+					cols[i] = c
+				}
+			}
+		}
+		return cols, nil
 	}
-	return cols, nil
+}
+
+// textColumn returns the column a "not a number" read error names, or "".
+func textColumn(err error) string {
+	var pe *table.ParseError
+	if errors.As(err, &pe) {
+		return pe.Column
+	}
+	var ce *table.CellError
+	if errors.As(err, &ce) {
+		return ce.Column
+	}
+	return ""
 }
 
 // asText turns a numeric column into text (for a column numeric in one
