@@ -193,10 +193,8 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 		a.Passthrough = []string{}
 	}
 	a.Training = artifact.Training{Rows: int64(rows), Fingerprint: Fingerprint(cols, rows)}
-	a.Profile = &profile.Set{
-		Inputs:  profile.Columns(cols, max(opt.Workers, 1)),
-		Outputs: profile.Columns(outCols, max(opt.Workers, 1)),
-	}
+	a.Profile = &profile.Set{Inputs: profile.Columns(cols, max(opt.Workers, 1))}
+	a.Profile.Outputs = outputProfiles(cols, outCols, a.Profile.Inputs, max(opt.Workers, 1))
 	return a, &table.Batch{Cols: outCols, Rows: rows}, nil
 }
 
@@ -250,6 +248,49 @@ func readAll(ctx context.Context, r table.Reader, fields []table.Field, opt Opti
 		return nil, 0, err
 	}
 	return cols, rows, nil
+}
+
+// outputProfiles profiles the output columns, reusing the profile of an
+// input for an output that is the same column (passthrough, or a group
+// without steps).
+func outputProfiles(in, out []table.Column, inProf []profile.Feature, workers int) []profile.Feature {
+	same := make([]int, len(out)) // index of the identical input, or -1
+	var todo []table.Column
+	var todoAt []int
+	for i := range out {
+		same[i] = -1
+		for j := range in {
+			if in[j].Name == out[i].Name && in[j].Kind == out[i].Kind && sameStorage(&in[j], &out[i]) {
+				same[i] = j
+			}
+		}
+		if same[i] < 0 {
+			todo = append(todo, out[i])
+			todoAt = append(todoAt, i)
+		}
+	}
+	computed := profile.Columns(todo, workers)
+	res := make([]profile.Feature, len(out))
+	for k, i := range todoAt {
+		res[i] = computed[k]
+	}
+	for i, j := range same {
+		if j >= 0 {
+			res[i] = inProf[j]
+		}
+	}
+	return res
+}
+
+// sameStorage reports whether two columns share their values' storage.
+func sameStorage(a, b *table.Column) bool {
+	switch {
+	case a.Kind == table.Numeric && len(a.Num) > 0 && len(b.Num) == len(a.Num):
+		return &a.Num[0] == &b.Num[0]
+	case a.Kind == table.String && len(a.Str) > 0 && len(b.Str) == len(a.Str):
+		return &a.Str[0] == &b.Str[0]
+	}
+	return false
 }
 
 // applyStep passes the training data through a fitted step, with the

@@ -36,7 +36,8 @@ var GridSize = len(GridProbs)
 const sampleMax = 65536
 
 // HistogramBins is the number of equal-width histogram bins between the
-// minimum and the maximum.
+// smallest and the largest grid value (the outermost bins also count the
+// values beyond them).
 const HistogramBins = 32
 
 // TopCategories is the number of categories kept by count; the rest are
@@ -147,9 +148,25 @@ func numeric(c *table.Column) Feature {
 		p.Missing = int64(len(c.Num))
 		return p
 	}
-	// One pass, block by block (numpy's summation blocks, so the sums are
+	// The grid comes from strided rows, so one pass over the column does
+	// the rest, block by block (numpy's summation blocks, so the sums are
 	// those of stats.NanShiftedSums over the column): counts, range, the
-	// first distinct values, and the shifted sums.
+	// first distinct values, the shifted sums, the CDF at the grid points
+	// and the histogram.
+	g := grid(c.Num)
+	idx := newGridIndex(g)
+	below := make([]int64, len(g)+1) // values in (g[i-1], g[i]]
+	equal := make([]int64, len(g)+1) // values equal to g[i]
+	var hist []int64
+	hlo, hw := g[0], (g[len(g)-1]-g[0])/HistogramBins
+	finiteGrid := !math.IsInf(hlo, 0) && !math.IsInf(g[len(g)-1], 0) && !math.IsInf(hw, 0)
+	hinv := 0.0
+	if finiteGrid {
+		hist = make([]int64, HistogramBins)
+		if hw > 0 {
+			hinv = 1 / hw
+		}
+	}
 	lo, hi := shift, shift
 	a, b := shift, 0.0 // the first two distinct values
 	distinct := 1
@@ -174,6 +191,20 @@ func numeric(c *table.Column) Feature {
 				} else if x != b {
 					distinct = 3
 				}
+			}
+			i := idx.find(x)
+			below[i]++
+			if i < len(g) && g[i] == x {
+				equal[i]++
+			}
+			if hist != nil {
+				k := int((x - hlo) * hinv)
+				if k < 0 || x < hlo {
+					k = 0
+				} else if k >= HistogramBins {
+					k = HistogramBins - 1
+				}
+				hist[k]++
 			}
 		}
 		s1, s2 := stats.NanShiftedSums(xs, shift)
@@ -200,30 +231,29 @@ func numeric(c *table.Column) Feature {
 		p.Values = &Counts{Numbers: vals, Counts: counts, Distinct: int64(distinct)}
 		return p
 	}
-	p.Quantiles = grid(c.Num, p.Count)
-	finite := !math.IsInf(lo, 0) && !math.IsInf(hi, 0)
-	if finite {
-		p.Histogram = &Histogram{Edges: make(step.Floats, HistogramBins+1), Counts: make([]int64, HistogramBins)}
+	p.Quantiles = g
+	p.CDF, p.MaxCDFGap = cdfFromCounts(g, below, equal, p.Count)
+	if hist != nil {
+		p.Histogram = &Histogram{Edges: make(step.Floats, HistogramBins+1), Counts: hist}
+		for i := range p.Histogram.Edges {
+			p.Histogram.Edges[i] = hlo + hw*float64(i)
+		}
+		p.Histogram.Edges[HistogramBins] = g[len(g)-1]
 	}
-	p.CDF, p.MaxCDFGap = cdfAndHistogram(c.Num, p.Quantiles, p.Count, lo, hi, p.Histogram)
 	return p
 }
 
 // grid returns the quantiles at probabilities GridProbs of the
-// present values of xs (count of them), read from an evenly strided
-// sample when there are more than sampleMax.
-func grid(xs []float64, count int64) step.Floats {
-	stride := max(1, int((count+sampleMax-1)/sampleMax))
-	sample := make([]float64, 0, min(int(count), sampleMax)+1)
-	k := 0
-	for _, x := range xs {
-		if x != x {
-			continue
-		}
-		if k%stride == 0 {
+// present values of xs (count of them), read from the values at every
+// stride-th row (the present ones) when there are more than sampleMax
+// rows.
+func grid(xs []float64) step.Floats {
+	stride := max(1, (len(xs)+sampleMax-1)/sampleMax)
+	sample := make([]float64, 0, len(xs)/stride+1)
+	for i := 0; i < len(xs); i += stride {
+		if x := xs[i]; x == x {
 			sample = append(sample, x)
 		}
-		k++
 	}
 	stats.SortFloats(sample)
 	q := make(step.Floats, GridSize)
@@ -233,39 +263,11 @@ func grid(xs []float64, count int64) step.Floats {
 	return q
 }
 
-// cdfAndHistogram counts, in one pass over the present values of xs, the
-// share at or below each grid value and (when h is not nil) the histogram
-// on HistogramBins equal-width bins from lo to hi.
-func cdfAndHistogram(xs []float64, g step.Floats, count int64, lo, hi float64, h *Histogram) (step.Floats, float64) {
-	below := make([]int64, len(g)+1) // values in (g[i-1], g[i]]
-	equal := make([]int64, len(g)+1) // values equal to g[i]
-	w := (hi - lo) / HistogramBins
-	idx := newGridIndex(g)
-	for _, x := range xs {
-		if x != x {
-			continue
-		}
-		i := idx.find(x)
-		below[i]++
-		if i < len(g) && g[i] == x {
-			equal[i]++
-		}
-		if h != nil {
-			i := HistogramBins - 1
-			if w > 0 {
-				i = min(int((x-lo)/w), HistogramBins-1)
-			}
-			h.Counts[i]++
-		}
-	}
-	if h != nil {
-		for i := range h.Edges {
-			h.Edges[i] = lo + w*float64(i)
-		}
-		h.Edges[HistogramBins] = hi
-	}
-	// The gap between two grid values is the share strictly between them
-	// (the mass at a grid value itself is known exactly).
+// cdfFromCounts turns the counts of values in (g[i-1], g[i]] and equal to
+// g[i] into the share at or below each grid value, and the largest share
+// strictly between two consecutive grid values (a grid value's own mass is
+// known exactly).
+func cdfFromCounts(g step.Floats, below, equal []int64, count int64) (step.Floats, float64) {
 	cdf := make(step.Floats, len(g))
 	var cum int64
 	gap, prev := 0.0, 0.0
@@ -358,7 +360,10 @@ func (gi *gridIndex) find(x float64) int {
 	if gi.first == nil {
 		return sort.SearchFloat64s(g, x)
 	}
-	c := min(int((x-gi.lo)*gi.scale), gridCells-1)
+	c := int((x - gi.lo) * gi.scale)
+	if c >= gridCells {
+		c = gridCells - 1
+	}
 	i, end := int(gi.first[c]), int(gi.first[c+1])
 	if end-i > 8 {
 		return i + sort.SearchFloat64s(g[i:end+1], x)
