@@ -187,14 +187,8 @@ func compareOne(r, c *table.Column, m *Method, threshold float64, bins int) Feat
 		if serr == nil {
 			f.ReferenceCount, f.CurrentCount = len(s.ref), len(s.cur)
 			ks, w := s.auto(r.Num)
-			alpha := AutoAlpha
-			if !math.IsNaN(threshold) {
-				alpha = threshold
-			}
 			f.Method = "auto:ks"
-			f.Statistic, f.PValue, f.Threshold = JSONFloat(ks.Statistic), JSONFloat(ks.PValue), JSONFloat(alpha)
-			f.Effect = &Effect{Name: "wasserstein_normed", Value: JSONFloat(w.Statistic), Threshold: AutoNumericEffect}
-			f.Drift = ks.PValue < alpha && w.Statistic > AutoNumericEffect
+			decideAuto(&f, ks, "wasserstein_normed", w.Statistic, AutoNumericEffect, threshold)
 			f.Plot = s.plot()
 			return f
 		}
@@ -315,14 +309,8 @@ func compareNumeric(f *Feature, ref, cur []float64, m *Method, threshold float64
 		if err != nil {
 			return err
 		}
-		alpha := AutoAlpha
-		if !math.IsNaN(threshold) {
-			alpha = threshold
-		}
 		f.Method = "auto:ks"
-		f.Statistic, f.PValue, f.Threshold = JSONFloat(ks.Statistic), JSONFloat(ks.PValue), JSONFloat(alpha)
-		f.Effect = &Effect{Name: "wasserstein_normed", Value: JSONFloat(w.Statistic), Threshold: AutoNumericEffect}
-		f.Drift = ks.PValue < alpha && w.Statistic > AutoNumericEffect
+		decideAuto(f, ks, "wasserstein_normed", w.Statistic, AutoNumericEffect, threshold)
 		return nil
 	}
 	f.Method = m.Name
@@ -350,15 +338,15 @@ func compareCategorical(f *Feature, ref, cur map[string]int64, m *Method, thresh
 		return err
 	}
 	f.NewCategories = cat.NewCategories
-	if m == nil { // auto: chi-square, with a Jensen-Shannon floor
-		alpha := AutoAlpha
-		if !math.IsNaN(threshold) {
-			alpha = threshold
-		}
+	return decideCategorical(f, cat, m, threshold)
+}
+
+// decideCategorical sets f's verdict from category counts: with auto (m
+// nil) chi-square with a Jensen-Shannon floor, else the method's.
+func decideCategorical(f *Feature, cat Categorical, m *Method, threshold float64) error {
+	if m == nil {
 		f.Method = "auto:chisquare"
-		f.Statistic, f.PValue, f.Threshold = JSONFloat(cat.Chi2.Statistic), JSONFloat(cat.Chi2.PValue), JSONFloat(alpha)
-		f.Effect = &Effect{Name: "jensenshannon", Value: JSONFloat(cat.JensenShannon), Threshold: AutoCategoricalEffect}
-		f.Drift = cat.Chi2.PValue < alpha && cat.JensenShannon > AutoCategoricalEffect
+		decideAuto(f, cat.Chi2, "jensenshannon", cat.JensenShannon, AutoCategoricalEffect, threshold)
 		return nil
 	}
 	f.Method = m.Name
@@ -368,6 +356,19 @@ func compareCategorical(f *Feature, ref, cur map[string]int64, m *Method, thresh
 	}
 	setVerdict(f, m, v)
 	return nil
+}
+
+// decideAuto sets f from a test and an effect size: drift when the test's
+// p-value is below the threshold (AutoAlpha when NaN) and the effect is
+// above its floor.
+func decideAuto(f *Feature, test Result, effect string, value, floor, threshold float64) {
+	alpha := AutoAlpha
+	if !math.IsNaN(threshold) {
+		alpha = threshold
+	}
+	f.Statistic, f.PValue, f.Threshold = JSONFloat(test.Statistic), JSONFloat(test.PValue), JSONFloat(alpha)
+	f.Effect = &Effect{Name: effect, Value: JSONFloat(value), Threshold: JSONFloat(floor)}
+	f.Drift = test.PValue < alpha && value > floor
 }
 
 func setVerdict(f *Feature, m *Method, v Verdict) {

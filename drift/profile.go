@@ -279,16 +279,8 @@ func numericVsProfile(f *Feature, p *profile.Feature, cur []float64, m *Method, 
 		return ksPValue(d, int(p.Count), len(sorted))
 	}
 	if m == nil {
-		k := ks()
-		w := wassersteinVsCDF(r, sorted) / std
-		alpha := AutoAlpha
-		if !math.IsNaN(threshold) {
-			alpha = threshold
-		}
 		f.Method = "auto:ks"
-		f.Statistic, f.PValue, f.Threshold = JSONFloat(k.Statistic), JSONFloat(k.PValue), JSONFloat(alpha)
-		f.Effect = &Effect{Name: "wasserstein_normed", Value: JSONFloat(w), Threshold: AutoNumericEffect}
-		f.Drift = k.PValue < alpha && w > AutoNumericEffect
+		decideAuto(f, ks(), "wasserstein_normed", wassersteinVsCDF(r, sorted)/std, AutoNumericEffect, threshold)
 		return nil
 	}
 	f.Method = m.Name
@@ -427,22 +419,5 @@ func categoricalVsProfile(f *Feature, p *profile.Feature, cur map[string]int64, 
 	if err != nil {
 		return err
 	}
-	if m == nil {
-		alpha := AutoAlpha
-		if !math.IsNaN(threshold) {
-			alpha = threshold
-		}
-		f.Method = "auto:chisquare"
-		f.Statistic, f.PValue, f.Threshold = JSONFloat(cat.Chi2.Statistic), JSONFloat(cat.Chi2.PValue), JSONFloat(alpha)
-		f.Effect = &Effect{Name: "jensenshannon", Value: JSONFloat(cat.JensenShannon), Threshold: AutoCategoricalEffect}
-		f.Drift = cat.Chi2.PValue < alpha && cat.JensenShannon > AutoCategoricalEffect
-		return nil
-	}
-	f.Method = m.Name
-	v, err := m.CompareCounts(cat.RefCounts, cat.CurCounts, threshold)
-	if err != nil {
-		return err
-	}
-	setVerdict(f, m, v)
-	return nil
+	return decideCategorical(f, cat, m, threshold)
 }
