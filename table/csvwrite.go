@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -36,8 +34,7 @@ const writeBufferSize = 1 << 20
 // destination and renames it into place on Close; Abort removes it.
 type CSVWriter struct {
 	fields []Field
-	file   *os.File // the temporary file, nil when writing to a plain io.Writer
-	path   string   // the destination of file
+	tmp    *tempFile // the temporary file, nil when writing to a plain io.Writer
 	err    error
 	done   bool
 
@@ -55,16 +52,12 @@ func CreateCSV(path string, fields []Field) (*CSVWriter, error) {
 	if path == "-" {
 		return NewCSVWriter(os.Stdout, fields), nil
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	tf, err := createTemp(path)
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return nil, err
 	}
-	cw := NewCSVWriter(f, fields)
-	cw.file, cw.path = f, path
+	cw := NewCSVWriter(tf.file, fields)
+	cw.tmp = tf
 	return cw, nil
 }
 
@@ -248,37 +241,14 @@ func (cw *CSVWriter) Close() error {
 	if err := <-cw.wdone; err != nil && cw.err == nil {
 		cw.err = fmt.Errorf("csv write: %w", err)
 	}
-	if cw.file == nil {
+	if cw.tmp == nil {
 		return cw.err
 	}
 	if cw.err != nil {
-		cw.removeTemp()
+		cw.tmp.remove()
 		return cw.err
 	}
-	if err := cw.commit(); err != nil {
-		cw.removeTemp()
-		return fmt.Errorf("write %s: %w", cw.path, err)
-	}
-	return nil
-}
-
-// commit syncs the temporary file and renames it over the destination,
-// keeping the destination's permissions when it exists.
-func (cw *CSVWriter) commit() error {
-	mode := fs.FileMode(0o644)
-	if st, err := os.Stat(cw.path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	if err := cw.file.Chmod(mode); err != nil {
-		return err
-	}
-	if err := cw.file.Sync(); err != nil {
-		return err
-	}
-	if err := cw.file.Close(); err != nil {
-		return err
-	}
-	return os.Rename(cw.file.Name(), cw.path)
+	return cw.tmp.commit()
 }
 
 // Abort discards the output: for a file, the temporary file is removed and
@@ -290,16 +260,8 @@ func (cw *CSVWriter) Abort() error {
 	cw.done = true
 	close(cw.queue)
 	<-cw.wdone
-	if cw.file == nil {
+	if cw.tmp == nil {
 		return nil
 	}
-	return cw.removeTemp()
-}
-
-func (cw *CSVWriter) removeTemp() error {
-	cw.file.Close()
-	if err := os.Remove(cw.file.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
+	return cw.tmp.remove()
 }

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
 	"unicode/utf8"
 )
 
@@ -39,7 +37,7 @@ type JSONLWriter struct {
 	fields []Field
 	keys   [][]byte // per field: `{"name":` for the first, `,"name":` after
 	w      *bufio.Writer
-	out    *jsonlTemp // nil when writing to a plain io.Writer
+	out    *tempFile // nil when writing to a plain io.Writer
 	line   []byte
 	err    error
 	done   bool
@@ -51,7 +49,7 @@ func CreateJSONL(path string, fields []Field) (*JSONLWriter, error) {
 	if path == "-" {
 		return NewJSONLWriter(os.Stdout, fields), nil
 	}
-	tf, err := createJSONLTemp(path)
+	tf, err := createTemp(path)
 	if err != nil {
 		return nil, err
 	}
@@ -232,61 +230,4 @@ func (jw *JSONLWriter) Abort() error {
 		return nil
 	}
 	return jw.out.remove()
-}
-
-// jsonlTemp is a temporary file beside its destination path, renamed into
-// place on commit.
-type jsonlTemp struct {
-	file *os.File
-	path string
-}
-
-// createJSONLTemp creates a temporary file in path's directory.
-func createJSONLTemp(path string) (*jsonlTemp, error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
-	}
-	return &jsonlTemp{file: f, path: path}, nil
-}
-
-// commit syncs the temporary file and renames it over the destination,
-// keeping the destination's permissions when it exists. On failure the
-// temporary file is removed.
-func (t *jsonlTemp) commit() error {
-	if err := t.rename(); err != nil {
-		t.remove()
-		return fmt.Errorf("write %s: %w", t.path, err)
-	}
-	return nil
-}
-
-func (t *jsonlTemp) rename() error {
-	mode := fs.FileMode(0o644)
-	if st, err := os.Stat(t.path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	if err := t.file.Chmod(mode); err != nil {
-		return err
-	}
-	if err := t.file.Sync(); err != nil {
-		return err
-	}
-	if err := t.file.Close(); err != nil {
-		return err
-	}
-	return os.Rename(t.file.Name(), t.path)
-}
-
-// remove closes and deletes the temporary file.
-func (t *jsonlTemp) remove() error {
-	t.file.Close()
-	if err := os.Remove(t.file.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
 }

@@ -5,10 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -49,7 +46,7 @@ const parquetDictionaryMaxBytes = 1 << 20
 // renamed into place on Close; Abort removes it.
 type ParquetWriter struct {
 	fields []Field
-	file   *os.File
+	tmp    *tempFile
 	path   string
 	out    *bufio.Writer
 	offset int64 // the file's size once the pending writes are done
@@ -80,15 +77,12 @@ func CreateParquet(path string, fields []Field) (*ParquetWriter, error) {
 	if err := checkParquetFields(fields); err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	tf, err := createTemp(path)
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return nil, err
 	}
-	pw := &ParquetWriter{fields: append([]Field(nil), fields...), file: f, path: path,
+	f := tf.file
+	pw := &ParquetWriter{fields: append([]Field(nil), fields...), tmp: tf, path: path,
 		out:     bufio.NewWriterSize(f, writeBufferSize),
 		enc:     make([]*columnEncoder, len(fields)),
 		errs:    make([]error, len(fields)),
@@ -347,24 +341,8 @@ func (pw *ParquetWriter) Close() error {
 	return nil
 }
 
-// commit syncs the temporary file and renames it over the destination,
-// keeping the destination's permissions when it exists.
-func (pw *ParquetWriter) commit() error {
-	mode := fs.FileMode(0o644)
-	if st, err := os.Stat(pw.path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	if err := pw.file.Chmod(mode); err != nil {
-		return err
-	}
-	if err := pw.file.Sync(); err != nil {
-		return err
-	}
-	if err := pw.file.Close(); err != nil {
-		return err
-	}
-	return os.Rename(pw.file.Name(), pw.path)
-}
+// commit syncs the temporary file and renames it over the destination.
+func (pw *ParquetWriter) commit() error { return pw.tmp.rename() }
 
 // Abort discards the output: the temporary file is removed and the
 // destination left untouched. Abort after Close or Abort does nothing.
@@ -380,11 +358,7 @@ func (pw *ParquetWriter) Abort() error {
 // to it, if any, is done.
 func (pw *ParquetWriter) removeTemp() error {
 	pw.wait()
-	pw.file.Close()
-	if err := os.Remove(pw.file.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
+	return pw.tmp.remove()
 }
 
 var (

@@ -1,0 +1,66 @@
+package table
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// tempFile is a temporary file beside its destination path, renamed into
+// place on commit.
+type tempFile struct {
+	file *os.File
+	path string
+}
+
+// createTemp creates a temporary file in path's directory.
+func createTemp(path string) (*tempFile, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	return &tempFile{file: f, path: path}, nil
+}
+
+// commit syncs the temporary file and renames it over the destination,
+// keeping the destination's permissions when it exists. On failure the
+// temporary file is removed.
+func (t *tempFile) commit() error {
+	if err := t.rename(); err != nil {
+		t.remove()
+		return fmt.Errorf("write %s: %w", t.path, err)
+	}
+	return nil
+}
+
+func (t *tempFile) rename() error {
+	mode := fs.FileMode(0o644)
+	if st, err := os.Stat(t.path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err := t.file.Chmod(mode); err != nil {
+		return err
+	}
+	if err := t.file.Sync(); err != nil {
+		return err
+	}
+	if err := t.file.Close(); err != nil {
+		return err
+	}
+	return os.Rename(t.file.Name(), t.path)
+}
+
+// remove closes and deletes the temporary file.
+func (t *tempFile) remove() error {
+	t.file.Close()
+	if err := os.Remove(t.file.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
