@@ -292,28 +292,16 @@ func (r *CSVReader) Project(fields []Field) error {
 	if r.started {
 		return fmt.Errorf("%s: project: called after reading started", r.name)
 	}
-	var missing []string
+	at, err := resolveFields(r.name, "the header", r.index, r.header, fields)
+	if err != nil {
+		return err
+	}
 	proj := make([]projection, len(fields))
 	for i, f := range fields {
-		j, ok := r.index[f.Name]
-		if !ok {
-			missing = append(missing, strconv.Quote(f.Name))
-			continue
-		}
-		if f.Kind != Numeric && f.Kind != String {
-			return fmt.Errorf("%s: project: column %q has kind %s; want numeric or categorical", r.name, f.Name, f.Kind)
-		}
-		proj[i] = projection{field: j, kind: f.Kind}
+		proj[i] = projection{field: at[i], kind: f.Kind}
 		if f.Kind == String {
 			proj[i].intern = make(map[string]string)
 		}
-	}
-	if len(missing) > 0 {
-		what := "column " + missing[0] + " is"
-		if len(missing) > 1 {
-			what = "columns " + strings.Join(missing, ", ") + " are"
-		}
-		return fmt.Errorf("%s: %s not in the header; the header has: %s", r.name, what, headerList(r.header))
 	}
 	r.proj = proj
 	r.batch.Cols = make([]Column, len(fields))
@@ -322,6 +310,33 @@ func (r *CSVReader) Project(fields []Field) error {
 	}
 	r.projected = true
 	return nil
+}
+
+// resolveFields returns the header position of each field, checking that
+// every field is in the header (where names the header in the error) and
+// has a kind a reader can produce.
+func resolveFields(name, where string, index map[string]int, header []string, fields []Field) ([]int, error) {
+	var missing []string
+	at := make([]int, len(fields))
+	for i, f := range fields {
+		j, ok := index[f.Name]
+		if !ok {
+			missing = append(missing, strconv.Quote(f.Name))
+			continue
+		}
+		if f.Kind != Numeric && f.Kind != String {
+			return nil, fmt.Errorf("%s: project: column %q has kind %s; want numeric or categorical", name, f.Name, f.Kind)
+		}
+		at[i] = j
+	}
+	if len(missing) > 0 {
+		what := "column " + missing[0] + " is"
+		if len(missing) > 1 {
+			what = "columns " + strings.Join(missing, ", ") + " are"
+		}
+		return nil, fmt.Errorf("%s: %s not in %s; the header has: %s", name, what, where, headerList(header))
+	}
+	return at, nil
 }
 
 // headerList renders column names for an error message, eliding long headers.

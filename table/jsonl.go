@@ -9,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -236,28 +235,16 @@ func (r *JSONLReader) Project(fields []Field) error {
 	if r.started {
 		return fmt.Errorf("%s: project: called after reading started", r.name)
 	}
-	var missing []string
+	at, err := resolveFields(r.name, "the header (the first row's keys)", r.index, r.header, fields)
+	if err != nil {
+		return err
+	}
 	proj := make([]jsonlProjection, len(fields))
 	for i, f := range fields {
-		j, ok := r.index[f.Name]
-		if !ok {
-			missing = append(missing, strconv.Quote(f.Name))
-			continue
-		}
-		if f.Kind != Numeric && f.Kind != String {
-			return fmt.Errorf("%s: project: column %q has kind %s; want numeric or categorical", r.name, f.Name, f.Kind)
-		}
-		proj[i] = jsonlProjection{field: j, kind: f.Kind}
+		proj[i] = jsonlProjection{field: at[i], kind: f.Kind}
 		if f.Kind == String {
 			proj[i].intern = make(map[string]string)
 		}
-	}
-	if len(missing) > 0 {
-		what := "column " + missing[0] + " is"
-		if len(missing) > 1 {
-			what = "columns " + strings.Join(missing, ", ") + " are"
-		}
-		return fmt.Errorf("%s: %s not in the header (the first row's keys); the header has: %s", r.name, what, headerList(r.header))
 	}
 	r.proj = proj
 	r.batch.Cols = NewColumns(fields)
