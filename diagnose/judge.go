@@ -1,0 +1,394 @@
+package diagnose
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/normguard/normguard/profile"
+)
+
+// judge gives column j its verdict. cols holds every output column (nil
+// for those not judged), stale the candidates' outputs.
+func judge(cols []*column, j int, stale []staleOutput) Verdict {
+	c := cols[j]
+	v := Verdict{Name: c.name, Evidence: map[string]any{}}
+	diff := maxAbsDiff(c.obs, c.exp)
+	v.Evidence["max_abs_diff"] = diff
+	switch {
+	case same(c.obs, c.exp, exactTol):
+		v.Verdict = OK
+		v.Explanation = "the observed values are the artifact's transform of the raw rows"
+		return v
+	case float32Rounded(c.obs, c.exp):
+		v.Verdict = PrecisionLoss
+		v.Explanation = fmt.Sprintf("the observed values are the artifact's output rounded to float32 (largest difference %.3g): benign for most models, but keep features in float64 end to end if the model was trained on float64", diff)
+		return v
+	case c.pre != nil && same(c.obs, c.pre, exactTol), c.in != nil && same(c.obs, c.in, exactTol):
+		v.Verdict = NotNormalized
+		v.Explanation = "the observed values are the raw inputs (missing ones imputed) that were never scaled: apply the artifact's transform before calling the model"
+		return v
+	case c.twice != nil && same(c.obs, c.twice, exactTol):
+		v.Verdict = DoubleNormalized
+		v.Explanation = "the observed values are the artifact's output scaled a second time: the features were normalized twice; apply the transform once"
+		return v
+	}
+	for _, s := range stale {
+		if o, ok := s.out[c.name]; ok && same(c.obs, o, exactTol) {
+			v.Verdict = StaleParameters
+			v.Evidence["digest"] = s.digest
+			v.Explanation = fmt.Sprintf("the observed values are the transform of candidate artifact %s, not of this one: production uses stale parameters; deploy the current artifact", s.digest)
+			return v
+		}
+	}
+	if ok := imputeOrder(c, &v); ok {
+		return v
+	}
+	for k, o := range cols {
+		if k != j && o != nil && same(c.obs, o.exp, exactTol) {
+			v.Verdict = ColumnsSwapped
+			v.Evidence["partner"] = o.name
+			v.Explanation = fmt.Sprintf("the observed values are the artifact's output for column %q: the columns were fed in the wrong order; select features by name", o.name)
+			return v
+		}
+	}
+	if b, ddof, ok := blockSize(c.obs, c.exp); ok {
+		v.Verdict = PerBatchStatistics
+		v.Evidence["block_size"] = b
+		v.Evidence["ddof"] = ddof
+		v.Explanation = fmt.Sprintf("each block of %d rows has mean 0 and std 1: production standardized every batch with its own statistics; use the artifact's fitted mean and scale instead", b)
+		return v
+	}
+	if affineVerdict(c, &v) {
+		return v
+	}
+	v.Verdict = UnknownMismatch
+	v.Evidence["rows_differing"] = rowsDiffering(c.obs, c.exp)
+	v.Explanation = fmt.Sprintf("the observed values differ from the artifact's transform (largest difference %.3g) in a way none of the known causes explains; compare the production pipeline with the artifact step by step", diff)
+	return v
+}
+
+// scale returns the largest finite magnitude in xs, at least the
+// smallest normal float so that a tolerance relative to it is never zero.
+func scale(xs ...[]float64) float64 {
+	m := 0x1p-1022
+	for _, s := range xs {
+		for _, x := range s {
+			if a := math.Abs(x); a > m && !math.IsInf(a, 0) {
+				m = a
+			}
+		}
+	}
+	return m
+}
+
+// same reports whether a and b hold the same values to within tol
+// relative to the columns' magnitude:
+//
+//	|a_i - b_i| <= tol * max_i(|a_i|, |b_i|)
+//
+// NaN matches only NaN.
+func same(a, b []float64, tol float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	lim := tol * scale(a, b)
+	for i, x := range a {
+		y := b[i]
+		if math.IsNaN(x) || math.IsNaN(y) {
+			if math.IsNaN(x) != math.IsNaN(y) {
+				return false
+			}
+			continue
+		}
+		if x != y && !(math.Abs(x-y) <= lim) {
+			return false
+		}
+	}
+	return true
+}
+
+// float32Rounded reports whether obs is exp rounded to float32: every
+// observed value is a float32 and lies within float32Tol of the expected
+// one, relative to the expected value.
+func float32Rounded(obs, exp []float64) bool {
+	lim := exactTol * scale(exp)
+	for i, o := range obs {
+		e := exp[i]
+		if math.IsNaN(o) || math.IsNaN(e) {
+			if math.IsNaN(o) != math.IsNaN(e) {
+				return false
+			}
+			continue
+		}
+		if float64(float32(o)) != o || math.Abs(o-e) > float32Tol*math.Abs(e)+lim {
+			return false
+		}
+	}
+	return true
+}
+
+func maxAbsDiff(a, b []float64) float64 {
+	m := 0.0
+	for i, x := range a {
+		if d := math.Abs(x - b[i]); d > m {
+			m = d
+		}
+	}
+	return m
+}
+
+func rowsDiffering(a, b []float64) int {
+	lim := exactTol * scale(a, b)
+	n := 0
+	for i, x := range a {
+		y := b[i]
+		if math.IsNaN(x) && math.IsNaN(y) {
+			continue
+		}
+		if !(math.Abs(x-y) <= lim) {
+			n++
+		}
+	}
+	return n
+}
+
+// imputeOrder detects missing values filled wrongly: the rows whose raw
+// value is present match the artifact, and some rows whose raw value is
+// missing do not. It reports the value production put in, mapped back
+// through the last step when that step is affine.
+func imputeOrder(c *column, v *Verdict) bool {
+	if c.in == nil {
+		return false
+	}
+	lim := exactTol * scale(c.obs, c.exp)
+	missing, wrong := 0, 0
+	var filled []float64
+	for i, x := range c.in {
+		o, e := c.obs[i], c.exp[i]
+		ok := o == e || math.Abs(o-e) <= lim || (math.IsNaN(o) && math.IsNaN(e))
+		if !math.IsNaN(x) {
+			if !ok {
+				return false
+			}
+			continue
+		}
+		missing++
+		if !ok {
+			wrong++
+		}
+		filled = append(filled, o)
+	}
+	if wrong == 0 {
+		return false
+	}
+	v.Verdict = ImputeOrder
+	v.Evidence["missing_rows"] = missing
+	v.Evidence["wrong_rows"] = wrong
+	what := "other values"
+	lo, hi := minMax(filled)
+	nans := 0
+	for _, x := range filled {
+		if math.IsNaN(x) {
+			nans++
+		}
+	}
+	if nans == len(filled) {
+		what = "nothing (left missing)"
+	} else if nans == 0 && (lo == hi || math.Abs(hi-lo) <= lim) {
+		v.Evidence["observed_value"] = lo
+		what = fmt.Sprintf("the constant %.6g", lo)
+		if c.affine {
+			x := (lo - c.intercept) / c.slope
+			v.Evidence["imputed_value"] = x
+			what = fmt.Sprintf("%.6g before scaling", x)
+		}
+	}
+	if c.pre != nil {
+		for i, x := range c.in {
+			if math.IsNaN(x) {
+				v.Evidence["fitted_fill_value"] = c.pre[i]
+				break
+			}
+		}
+	}
+	v.Explanation = fmt.Sprintf("present values match the artifact but missing values were filled with %s instead of the fitted imputation value: impute with the artifact's fitted statistic before scaling", what)
+	return true
+}
+
+func minMax(xs []float64) (lo, hi float64) {
+	lo, hi = math.NaN(), math.NaN()
+	for _, x := range xs {
+		if math.IsNaN(x) {
+			continue
+		}
+		if math.IsNaN(lo) {
+			lo, hi = x, x
+		}
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
+	}
+	return lo, hi
+}
+
+// blockSize finds the smallest block size b (2 <= b <= n/2) for which
+// every consecutive block of b observed rows (the last one possibly
+// shorter, ignored below 2 rows) has mean 0 and standard deviation 1,
+// population (ddof 0) or sample (ddof 1), while the expected values do
+// not. Multiples of b pass too, so the smallest is the batch size. Prefix
+// sums screen the first block of each b in O(1), so a column that is not
+// block-standardized costs O(n); survivors are confirmed with two-pass
+// moments.
+func blockSize(obs, exp []float64) (b, ddof int, ok bool) {
+	n := len(obs)
+	s1 := make([]float64, n+1)
+	s2 := make([]float64, n+1)
+	for i, x := range obs {
+		s1[i+1], s2[i+1] = s1[i]+x, s2[i]+x*x
+	}
+	if math.IsNaN(s1[n]) || math.IsInf(s2[n], 0) {
+		return 0, 0, false
+	}
+	const screenTol = 1e-6
+	for b := 2; b <= n/2; b++ {
+		m := s1[b] / float64(b)
+		ss := s2[b] - s1[b]*m
+		if math.Abs(m) > screenTol {
+			continue
+		}
+		for ddof := 0; ddof <= 1; ddof++ {
+			if math.Abs(ss/float64(b-ddof)-1) > screenTol {
+				continue
+			}
+			if standardizedBlocks(obs, b, ddof) && !standardizedBlocks(exp, b, ddof) {
+				return b, ddof, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// standardizedBlocks reports whether every block of b rows of xs has
+// |mean| <= blockTol and |std - 1| <= blockTol (std with ddof). A block
+// holding NaN fails.
+func standardizedBlocks(xs []float64, b, ddof int) bool {
+	for lo := 0; lo < len(xs); lo += b {
+		blk := xs[lo:min(lo+b, len(xs))]
+		if len(blk) < 2 {
+			continue
+		}
+		sum := 0.0
+		for _, x := range blk {
+			sum += x
+		}
+		m := sum / float64(len(blk))
+		ss := 0.0
+		for _, x := range blk {
+			ss += (x - m) * (x - m)
+		}
+		sd := math.Sqrt(ss / float64(len(blk)-ddof))
+		if !(math.Abs(m) <= blockTol && math.Abs(sd-1) <= blockTol) {
+			return false
+		}
+	}
+	return true
+}
+
+// affineVerdict fits obs = (x - center) / scale by least squares over the
+// rows where both the observed value and the last step's input x are
+// present. An exact fit (residual within fitTol) is wrong_transform when
+// center and scale are those of another scaler computed from the training
+// profile, else wrong_parameters.
+func affineVerdict(c *column, v *Verdict) bool {
+	if c.pre == nil {
+		return false
+	}
+	var sx, sy float64
+	m := 0
+	for i, x := range c.pre {
+		if y := c.obs[i]; !math.IsNaN(x) && !math.IsNaN(y) {
+			sx, sy, m = sx+x, sy+y, m+1
+		}
+	}
+	if m < 3 {
+		return false
+	}
+	mx, my := sx/float64(m), sy/float64(m)
+	var sxx, sxy float64
+	for i, x := range c.pre {
+		if y := c.obs[i]; !math.IsNaN(x) && !math.IsNaN(y) {
+			sxx += (x - mx) * (x - mx)
+			sxy += (x - mx) * (y - my)
+		}
+	}
+	if sxx == 0 || sxy == 0 {
+		return false
+	}
+	beta := sxy / sxx
+	alpha := my - beta*mx
+	resid := 0.0
+	for i, x := range c.pre {
+		if y := c.obs[i]; !math.IsNaN(x) && !math.IsNaN(y) {
+			resid = math.Max(resid, math.Abs(y-(alpha+beta*x)))
+		}
+	}
+	if resid > fitTol*math.Max(1, scale(c.obs)) {
+		return false
+	}
+	center, sc := -alpha/beta, 1/beta
+	v.Evidence["center"] = center
+	v.Evidence["scale"] = sc
+	v.Evidence["max_residual"] = resid
+	if kind, ok := otherScaler(c, center, sc); ok {
+		v.Verdict = WrongTransform
+		v.Evidence["transform"] = kind
+		v.Explanation = fmt.Sprintf("the observed values are %s scaling of the input (center %.6g, scale %.6g from the training data), not the fitted scaler: use the artifact's scaler", kind, center, sc)
+		return true
+	}
+	v.Verdict = WrongParameters
+	v.Explanation = fmt.Sprintf("the observed values are (x - %.6g) / %.6g, an affine map from no known artifact: production scales with parameters other than the fitted ones; load them from the artifact", center, sc)
+	return true
+}
+
+// otherScaler names the scaler kind whose parameters, computed from the
+// training profile of the raw input, are center and scale:
+//
+//	min_max:  center = min, scale = max - min
+//	max_abs:  center = 0, scale = max |x|
+//	robust:   center = median, scale = q75 - q25
+func otherScaler(c *column, center, sc float64) (string, bool) {
+	p := c.prof
+	if p == nil || p.Min == nil || p.Max == nil {
+		return "", false
+	}
+	lo, hi := float64(*p.Min), float64(*p.Max)
+	near := func(c0, s0 float64) bool {
+		return s0 != 0 && math.Abs(sc-s0) <= fitTol*math.Abs(s0)*1e3 && math.Abs(center-c0) <= fitTol*math.Abs(s0)*1e3
+	}
+	if near(lo, hi-lo) {
+		return "min_max", true
+	}
+	if near(0, math.Max(math.Abs(lo), math.Abs(hi))) {
+		return "max_abs", true
+	}
+	if q25, q50, q75, ok := quartiles(p.Quantiles); ok && near(q50, q75-q25) {
+		return "robust", true
+	}
+	return "", false
+}
+
+// quartiles reads the 25th, 50th and 75th percentiles off a profile's
+// quantile grid (GridProbs holds them exactly).
+func quartiles(q []float64) (q25, q50, q75 float64, ok bool) {
+	if len(q) != len(profile.GridProbs) {
+		return 0, 0, 0, false
+	}
+	at := func(p float64) float64 {
+		for i, gp := range profile.GridProbs {
+			if gp == p {
+				return q[i]
+			}
+		}
+		return math.NaN()
+	}
+	q25, q50, q75 = at(0.25), at(0.5), at(0.75)
+	return q25, q50, q75, !math.IsNaN(q25 + q50 + q75)
+}
