@@ -79,6 +79,7 @@ Start with:  normguard quickstart`,
 		newDiffCmd(),
 		newVerifyCmd(),
 		newDriftCmd(),
+		newDiagnoseCmd(),
 		newQuickstartCmd(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
