@@ -10,11 +10,13 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/diagnose"
 	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/fit"
 	"github.com/normguard/normguard/spec"
@@ -61,11 +63,72 @@ type Result struct {
 	Artifact     *artifact.Artifact
 	FeatureCount int
 	Drift        *drift.Report
+	Diagnosis    *diagnose.Report
+}
+
+// brokenBatch is the batch size of the broken pipeline's per-batch
+// standardization.
+const brokenBatch = 500
+
+// brokenPipeline plays a production pipeline with two classic bugs on the
+// June rows: delay fed to the model unscaled, and log1p(distance)
+// standardized per batch of brokenBatch rows with the batch's own mean and
+// std. It returns what diagnose makes of the features it fed.
+func brokenPipeline(t *transform.Transformer, a *artifact.Artifact, raw []table.Column) (*diagnose.Report, error) {
+	rows := 0
+	if len(raw) > 0 {
+		rows = raw[0].Len()
+	}
+	in := &table.Batch{Cols: raw, Rows: rows}
+	good := t.NewOutput()
+	if err := t.Batch(in, good, "june"); err != nil {
+		return nil, err
+	}
+	var observed []table.Column
+	for _, c := range good.Cols {
+		if c.Kind != table.Numeric {
+			continue
+		}
+		c = c.Clone()
+		switch c.Name {
+		case "delay": // never scaled
+			for _, r := range raw {
+				if r.Name == "delay" {
+					copy(c.Num, r.Num)
+				}
+			}
+		case "distance": // standardized per batch
+			for _, r := range raw {
+				if r.Name != "distance" {
+					continue
+				}
+				for lo := 0; lo < rows; lo += brokenBatch {
+					hi := min(lo+brokenBatch, rows)
+					var sum, sq float64
+					for _, x := range r.Num[lo:hi] {
+						sum += math.Log1p(x)
+					}
+					mean := sum / float64(hi-lo)
+					for _, x := range r.Num[lo:hi] {
+						d := math.Log1p(x) - mean
+						sq += d * d
+					}
+					std := math.Sqrt(sq / float64(hi-lo))
+					for i := lo; i < hi; i++ {
+						c.Num[i] = (math.Log1p(r.Num[i]) - mean) / std
+					}
+				}
+			}
+		}
+		observed = append(observed, c)
+	}
+	return diagnose.Paired(a, raw, observed, nil)
 }
 
 // Run writes the embedded data to dir, fits on January and February,
-// transforms June, checks June for drift against the training profile
-// and reports to w what it did and what to try next.
+// transforms June, checks June for drift against the training profile,
+// diagnoses a deliberately broken pipeline fed with June's rows and
+// reports to w what it did and what to try next.
 func Run(ctx context.Context, dir string, w io.Writer) (*Result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("quickstart: %w", err)
@@ -136,7 +199,12 @@ func Run(ctx context.Context, dir string, w io.Writer) (*Result, error) {
 		return nil, err
 	}
 
-	res := &Result{Dir: dir, TrainRows: trainRows, LaterRows: laterRows, Artifact: a, FeatureCount: len(a.Outputs), Drift: rep}
+	diag, err := brokenPipeline(t, a, cur)
+	if err != nil {
+		return nil, err
+	}
+
+	res := &Result{Dir: dir, TrainRows: trainRows, LaterRows: laterRows, Artifact: a, FeatureCount: len(a.Outputs), Drift: rep, Diagnosis: diag}
 	report(w, res)
 	return res, nil
 }
@@ -172,11 +240,24 @@ func report(w io.Writer, r *Result) {
 			break
 		}
 	}
+	bad := 0
+	for _, v := range r.Diagnosis.Features {
+		if v.Verdict != diagnose.OK {
+			bad++
+		}
+	}
+	fmt.Fprintf(w, "4. diagnose  a deliberately broken pipeline (delay left unscaled, distance standardized per\n")
+	fmt.Fprintf(w, "             batch of %d rows) fed the model June's features: %d of %d columns are off\n", brokenBatch, bad, len(r.Diagnosis.Features))
+	for _, v := range r.Diagnosis.Features {
+		if v.Verdict != diagnose.OK {
+			fmt.Fprintf(w, "             %-12s %s: %s\n", v.Name, v.Verdict, v.Explanation)
+		}
+	}
 	fmt.Fprintf(w, "\nTry next:\n")
 	fmt.Fprintf(w, "  normguard inspect %s\n", p(Files.Artifact))
 	fmt.Fprintf(w, "  normguard verify %s\n", p(Files.Artifact))
 	fmt.Fprintf(w, "  normguard drift --artifact %s --current %s --method psi\n", p(Files.Artifact), p(Files.Later))
-	fmt.Fprintf(w, "  normguard drift --reference %s --current %s --format json\n", p(Files.Train), p(Files.Later))
+	fmt.Fprintf(w, "  normguard drift --reference %s --current %s --format html --out drift.html\n", p(Files.Train), p(Files.Later))
 	fmt.Fprintf(w, "  normguard fit --spec %s --data %s --out june.normguard.json && normguard diff %s june.normguard.json\n",
 		p(Files.Spec), p(Files.Later), p(Files.Artifact))
 }

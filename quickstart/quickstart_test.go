@@ -45,6 +45,22 @@ func TestRun(t *testing.T) {
 	if res.TrainRows+res.LaterRows >= 100000 {
 		t.Errorf("train %d + later %d rows: the months overlap", res.TrainRows, res.LaterRows)
 	}
+	// The broken pipeline's two planted bugs are named, the rest is ok.
+	for _, v := range res.Diagnosis.Features {
+		want := "ok"
+		switch v.Name {
+		case "delay":
+			want = "not_normalized"
+		case "distance":
+			want = "per_batch_statistics"
+		}
+		if v.Verdict != want {
+			t.Errorf("diagnosis of %s: got %s, want %s", v.Name, v.Verdict, want)
+		}
+	}
+	if len(res.Drift.Features) != len(a.Inputs) {
+		t.Errorf("drift step compared %d features, want %d", len(res.Drift.Features), len(a.Inputs))
+	}
 	for _, w := range []string{Files.Artifact, "normguard inspect", a.Digest} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("report does not mention %q:\n%s", w, out.String())
