@@ -53,3 +53,41 @@ func TestDiagnoseCLIPairedScenarios(t *testing.T) {
 		})
 	}
 }
+
+// TestDiagnoseCLIUnpaired runs unpaired diagnose on the unpaired scenario,
+// with the batch size given and searched.
+func TestDiagnoseCLIUnpaired(t *testing.T) {
+	dir := "../../testdata/mismatch-scenarios/unpaired_distribution"
+	art := filepath.Join(t.TempDir(), "a.json")
+	mustRun(t, "fit", "-q", "--spec", filepath.Join(dir, "spec.json"), "--data", filepath.Join(dir, "train.csv"), "--out", art)
+	var want struct {
+		Verdicts map[string]string `json:"verdicts"`
+	}
+	if err := json.Unmarshal(readFile(t, filepath.Join(dir, "expected.json")), &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range [][]string{{"--batch-size", "128"}, nil} {
+		args := append([]string{"diagnose", "--artifact", art, "--observed", filepath.Join(dir, "observed.csv"), "--format", "json"}, extra...)
+		code, out, errOut := runCLI(t, args...)
+		if code != ExitFound {
+			t.Fatalf("%v: exit %d, want %d: %s", extra, code, ExitFound, errOut)
+		}
+		var got struct {
+			Features []struct{ Name, Verdict string } `json:"features"`
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range got.Features {
+			if w := want.Verdicts[f.Name]; f.Verdict != w {
+				t.Errorf("%v %s: got %s, want %s", extra, f.Name, f.Verdict, w)
+			}
+		}
+		if len(got.Features) != len(want.Verdicts) {
+			t.Errorf("%v: got %d columns, want %d", extra, len(got.Features), len(want.Verdicts))
+		}
+	}
+	if code, _, errOut := runCLI(t, "diagnose", "--artifact", art, "--observed", filepath.Join(dir, "observed.csv"), "--raw", filepath.Join(dir, "observed.csv"), "--batch-size", "5"); code != ExitError || errOut == "" {
+		t.Errorf("--batch-size with --raw: exit %d, want %d", code, ExitError)
+	}
+}
