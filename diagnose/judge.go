@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/normguard/normguard/profile"
+	"github.com/normguard/normguard/table"
 )
 
 // judge gives column j its verdict. cols holds every output column (nil
@@ -239,12 +240,8 @@ func minMax(xs []float64) (lo, hi float64) {
 // moments.
 func blockSize(obs, exp []float64) (b, ddof int, ok bool) {
 	n := len(obs)
-	s1 := make([]float64, n+1)
-	s2 := make([]float64, n+1)
-	for i, x := range obs {
-		s1[i+1], s2[i+1] = s1[i]+x, s2[i]+x*x
-	}
-	if math.IsNaN(s1[n]) || math.IsInf(s2[n], 0) {
+	s1, s2, finite := prefixSums(obs)
+	if !finite {
 		return 0, 0, false
 	}
 	const screenTol = 1e-6
@@ -391,4 +388,28 @@ func quartiles(q []float64) (q25, q50, q75 float64, ok bool) {
 	}
 	q25, q50, q75 = at(0.25), at(0.5), at(0.75)
 	return q25, q50, q75, !math.IsNaN(q25 + q50 + q75)
+}
+
+// prefixSums returns the running sums of obs and of its squares (s[i] over
+// obs[:i]), and whether they are finite (no NaN or overflow), for
+// screening block sizes in O(1) each.
+func prefixSums(obs []float64) (s1, s2 []float64, finite bool) {
+	n := len(obs)
+	s1, s2 = make([]float64, n+1), make([]float64, n+1)
+	for i, x := range obs {
+		s1[i+1], s2[i+1] = s1[i]+x, s2[i]+x*x
+	}
+	return s1, s2, !math.IsNaN(s1[n]) && !math.IsInf(s2[n], 0)
+}
+
+// observedColumn returns the numeric observed column named name.
+func observedColumn(observed []table.Column, name string) (*table.Column, error) {
+	o := find(observed, name)
+	if o == nil {
+		return nil, fmt.Errorf("diagnose: observed features lack output column %q", name)
+	}
+	if o.Kind != table.Numeric {
+		return nil, fmt.Errorf("diagnose: observed column %q is not numeric", name)
+	}
+	return o, nil
 }

@@ -129,12 +129,9 @@ func columns(a *artifact.Artifact, t *transform.Transformer, in, exp *table.Batc
 		if f.Kind != table.Numeric {
 			continue
 		}
-		o := find(observed, f.Name)
-		if o == nil {
-			return nil, fmt.Errorf("diagnose: observed features lack output column %q", f.Name)
-		}
-		if o.Kind != table.Numeric {
-			return nil, fmt.Errorf("diagnose: observed column %q is not numeric", f.Name)
+		o, err := observedColumn(observed, f.Name)
+		if err != nil {
+			return nil, err
 		}
 		if o.Len() != n {
 			return nil, fmt.Errorf("diagnose: observed column %q has %d rows, raw has %d: pass the same rows in the same order", f.Name, o.Len(), n)

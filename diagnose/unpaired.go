@@ -84,12 +84,9 @@ func Unpaired(a *artifact.Artifact, observed []table.Column, opt UnpairedOptions
 		if f.TableField().Kind != table.Numeric {
 			continue
 		}
-		o := find(observed, f.Name)
-		if o == nil {
-			return nil, fmt.Errorf("diagnose: observed features lack output column %q", f.Name)
-		}
-		if o.Kind != table.Numeric {
-			return nil, fmt.Errorf("diagnose: observed column %q is not numeric", f.Name)
+		o, err := observedColumn(observed, f.Name)
+		if err != nil {
+			return nil, err
 		}
 		if opt.BatchColumn != nil && len(opt.BatchColumn) != o.Len() {
 			return nil, fmt.Errorf("diagnose: batch column has %d rows, observed column %q has %d", len(opt.BatchColumn), f.Name, o.Len())
@@ -370,12 +367,8 @@ func keyedStandardized(obs []float64, keys []string) (b, batches, ddof int, ok b
 // moments.
 func searchBlocks(obs []float64) (b, ddof int, ok bool) {
 	n := len(obs)
-	s1 := make([]float64, n+1)
-	s2 := make([]float64, n+1)
-	for i, x := range obs {
-		s1[i+1], s2[i+1] = s1[i]+x, s2[i]+x*x
-	}
-	if math.IsNaN(s1[n]) || math.IsInf(s2[n], 0) {
+	s1, s2, finite := prefixSums(obs)
+	if !finite {
 		return 0, 0, false
 	}
 	const screenTol = 1e-6
