@@ -75,10 +75,17 @@ func numCols(names []string, data [][]float64) []table.Column {
 // TestPairedSynthetic plants each bug in each column in turn: the verdict
 // must follow the bug, not the column.
 func TestPairedSynthetic(t *testing.T) {
+	// 600 production rows in blocks of 50, and a small sample: 50 rows in
+	// blocks of 10.
+	for _, size := range []struct{ n, block int }{{600, 50}, {50, 10}} {
+		t.Run(fmt.Sprintf("rows%d", size.n), func(t *testing.T) { pairedSynthetic(t, size.n, size.block) })
+	}
+}
+
+func pairedSynthetic(t *testing.T, n, block int) {
 	train := synthTrain(1000)
 	a := fitSynth(t, train)
 	names := []string{"u", "v", "w"}
-	const n = 600
 	raw := make([][]float64, 3)
 	for j := range raw {
 		for i := 0; i < n; i++ {
@@ -119,17 +126,17 @@ func TestPairedSynthetic(t *testing.T) {
 		}},
 		{"batches", PerBatchStatistics, func(j int) []float64 {
 			out := make([]float64, n)
-			for lo := 0; lo < n; lo += 50 {
-				m, s := moments(raw[j][lo : lo+50])
-				for i := lo; i < lo+50; i++ {
+			for lo := 0; lo < n; lo += block {
+				m, s := moments(raw[j][lo : lo+block])
+				for i := lo; i < lo+block; i++ {
 					out[i] = (raw[j][i] - m) / s
 				}
 			}
 			return out
 		}, func(t *testing.T, ev map[string]any) {
 			t.Helper()
-			if b := ev["block_size"]; b != 50 {
-				t.Errorf("block_size: got %v, want 50", b)
+			if b := ev["block_size"]; b != block {
+				t.Errorf("block_size: got %v, want %d", b, block)
 			}
 		}},
 	}
