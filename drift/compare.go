@@ -145,7 +145,6 @@ func Compare(ref, cur []table.Column, opt Options) (*Report, error) {
 	for i := range cur {
 		byName[cur[i].Name] = &cur[i]
 	}
-	rep := &Report{Features: []Feature{}, DriftShareThreshold: JSONFloat(share)}
 	for i := range ref {
 		r := &ref[i]
 		c, ok := byName[r.Name]
@@ -160,21 +159,7 @@ func Compare(ref, cur []table.Column, opt Options) (*Report, error) {
 	parallel(len(ref), func(i int) {
 		results[i] = compareOne(&ref[i], byName[ref[i].Name], m, threshold, bins)
 	})
-	drifting, judged := 0, 0
-	for _, f := range results {
-		if f.Error == "" {
-			judged++
-			if f.Drift {
-				drifting++
-			}
-		}
-		rep.Features = append(rep.Features, f)
-	}
-	if judged > 0 {
-		rep.DriftShare = JSONFloat(float64(drifting) / float64(judged))
-		rep.DatasetDrift = float64(rep.DriftShare) >= share
-	}
-	return rep, nil
+	return newReport(results, share), nil
 }
 
 // compareOne compares one pair of columns; m nil means auto.
@@ -435,4 +420,24 @@ func parallel(n int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// newReport returns the report of features: the share of drifting features
+// among those that could be compared, and whether it reaches share.
+func newReport(features []Feature, share float64) *Report {
+	rep := &Report{Features: append([]Feature{}, features...), DriftShareThreshold: JSONFloat(share)}
+	drifting, judged := 0, 0
+	for _, f := range features {
+		if f.Error == "" {
+			judged++
+			if f.Drift {
+				drifting++
+			}
+		}
+	}
+	if judged > 0 {
+		rep.DriftShare = JSONFloat(float64(drifting) / float64(judged))
+		rep.DatasetDrift = float64(rep.DriftShare) >= share
+	}
+	return rep
 }

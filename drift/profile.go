@@ -57,7 +57,6 @@ func CompareProfile(ref []profile.Feature, cur []table.Column, opt Options) (*Re
 	for i := range ref {
 		byName[ref[i].Name] = indexed{i}
 	}
-	rep := &Report{Features: []Feature{}, DriftShareThreshold: JSONFloat(share)}
 	var pairs [][2]int // (profile index, current index)
 	for i := range cur {
 		if p, ok := byName[cur[i].Name]; ok {
@@ -68,24 +67,10 @@ func CompareProfile(ref []profile.Feature, cur []table.Column, opt Options) (*Re
 	parallel(len(pairs), func(k int) {
 		results[k] = compareToProfile(&ref[pairs[k][0]], &cur[pairs[k][1]], m, threshold, bins)
 	})
-	drifting, judged := 0, 0
-	for _, f := range results {
-		if f.Error == "" {
-			judged++
-			if f.Drift {
-				drifting++
-			}
-		}
-		rep.Features = append(rep.Features, f)
-	}
-	if len(rep.Features) == 0 {
+	if len(results) == 0 {
 		return nil, fmt.Errorf("drift: the current data has none of the profiled columns")
 	}
-	if judged > 0 {
-		rep.DriftShare = JSONFloat(float64(drifting) / float64(judged))
-		rep.DatasetDrift = float64(rep.DriftShare) >= share
-	}
-	return rep, nil
+	return newReport(results, share), nil
 }
 
 func compareToProfile(p *profile.Feature, c *table.Column, m *Method, threshold float64, bins int) Feature {

@@ -28,14 +28,13 @@ func CompareSegments(ref, cur []table.Column, segment string, opt Options) (*Rep
 	if share <= 0 {
 		share = DefaultDriftShare
 	}
-	out := &Report{Features: []Feature{}, DriftShareThreshold: JSONFloat(share)}
-	drifting, judged := 0, 0
+	var features []Feature
 	for _, key := range ck {
 		cp := cs[key]
 		rp, ok := rs[key]
 		if !ok {
 			for _, c := range cp {
-				out.Features = append(out.Features, Feature{Name: c.Name, Segment: key, Type: c.Kind.String(),
+				features = append(features, Feature{Name: c.Name, Segment: key, Type: c.Kind.String(),
 					Statistic: JSONFloat(math.NaN()), PValue: JSONFloat(math.NaN()), Threshold: JSONFloat(math.NaN()),
 					CurrentCount: c.Len(), Error: fmt.Sprintf("segment %q has no reference rows", key)})
 			}
@@ -47,20 +46,10 @@ func CompareSegments(ref, cur []table.Column, segment string, opt Options) (*Rep
 		}
 		for _, f := range rep.Features {
 			f.Segment = key
-			if f.Error == "" {
-				judged++
-				if f.Drift {
-					drifting++
-				}
-			}
-			out.Features = append(out.Features, f)
+			features = append(features, f)
 		}
 	}
-	if judged > 0 {
-		out.DriftShare = JSONFloat(float64(drifting) / float64(judged))
-		out.DatasetDrift = float64(out.DriftShare) >= share
-	}
-	return out, nil
+	return newReport(features, share), nil
 }
 
 // splitBy groups the rows of cols (but the segment column) by the text of

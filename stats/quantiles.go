@@ -1,6 +1,9 @@
 package stats
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // QuantilesOf returns numpy's linear quantiles (see Quantile) of the
 // non-NaN values of xs at the probabilities ps (each in [0, 1]), exactly,
@@ -34,7 +37,7 @@ func QuantilesOf(xs []float64, ps []float64) []float64 {
 	for k := range need {
 		ranks = append(ranks, k)
 	}
-	sortInts(ranks)
+	slices.Sort(ranks)
 	found := radixSelect(vals, ranks)
 	at := make(map[int]float64, len(ranks))
 	for i, k := range ranks {
@@ -44,12 +47,4 @@ func QuantilesOf(xs []float64, ps []float64) []float64 {
 		out[i] = quantileAt(n, p, func(k int) float64 { return at[k] })
 	}
 	return out
-}
-
-func sortInts(a []int) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }

@@ -86,9 +86,6 @@ var errNoProfile = errors.New("the artifact has no training profile; refit it wi
 // stored in the artifact: raw inputs by default, transformed outputs with
 // --transformed.
 func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
-	if o.format != "table" && o.format != "json" && o.format != "html" {
-		return nil, fmt.Errorf("drift: --format must be table, json or html, got %q", o.format)
-	}
 	a, err := artifact.Load(o.artifact)
 	if err != nil {
 		return nil, err
@@ -136,6 +133,12 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*drift.Report, error) 
 }
 
 func runDrift(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
+	if o.format != "table" && o.format != "json" && o.format != "html" {
+		return nil, fmt.Errorf("drift: --format must be table, json or html, got %q", o.format)
+	}
+	if o.bins < 2 {
+		return nil, fmt.Errorf("drift: --bins must be at least 2, got %d", o.bins)
+	}
 	switch {
 	case o.artifact != "" && o.reference != "":
 		return nil, fmt.Errorf("drift: give --artifact or --reference, not both")
@@ -145,12 +148,6 @@ func runDrift(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
 		return driftVsArtifact(cmd, o)
 	case o.reference == "":
 		return nil, fmt.Errorf("drift: --reference (or --artifact) is required (see `normguard drift --help`)")
-	}
-	if o.format != "table" && o.format != "json" && o.format != "html" {
-		return nil, fmt.Errorf("drift: --format must be table, json or html, got %q", o.format)
-	}
-	if o.bins < 2 {
-		return nil, fmt.Errorf("drift: --bins must be at least 2, got %d", o.bins)
 	}
 	ref, err := readTable(o.reference)
 	if err != nil {
