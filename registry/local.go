@@ -1,0 +1,458 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/normguard/normguard/artifact"
+)
+
+// Local is a registry in a folder (see the package documentation for the
+// layout). It is safe for concurrent use; several processes may share the
+// folder: a version is created at most once, the last current.json
+// written wins, and Resolve notices another process's changes.
+type Local struct {
+	dir string
+	now func() time.Time
+
+	// mu serializes writes within the process.
+	mu sync.Mutex
+
+	// cacheMu guards the caches, which writes and reads both update; it
+	// is never held across file system calls that write.
+	cacheMu sync.RWMutex
+	// versions caches version files, which never change once written.
+	versions map[versionKey]versionFile
+	// currents caches each model's current.json with the file's identity
+	// when it was read, revalidated by one os.Stat per lookup.
+	currents map[string]*currentEntry
+}
+
+type versionKey struct{ model, version string }
+
+// versionFile is the content of models/<model>/versions/<v>.json.
+type versionFile struct {
+	Digest  string    `json:"digest"`
+	Created time.Time `json:"created"`
+}
+
+// currentFile is the content of models/<model>/current.json.
+type currentFile struct {
+	Version string    `json:"version"`
+	Updated time.Time `json:"updated"`
+}
+
+type currentEntry struct {
+	path    string
+	info    fs.FileInfo // nil: not read yet
+	version string
+}
+
+// Open opens the registry in dir, creating the folder and its layout if
+// missing.
+func Open(dir string) (*Local, error) {
+	if dir == "" {
+		return nil, errors.New("open registry: the folder name is empty; pass --registry DIR or a server URL")
+	}
+	for _, d := range []string{filepath.Join(dir, "blobs", "sha256"), filepath.Join(dir, "models")} {
+		if err := mkdirAll(d); err != nil {
+			return nil, fmt.Errorf("open registry %s: %w", dir, err)
+		}
+	}
+	return &Local{
+		dir:      dir,
+		now:      time.Now,
+		versions: map[versionKey]versionFile{},
+		currents: map[string]*currentEntry{},
+	}, nil
+}
+
+// Dir returns the registry's folder.
+func (l *Local) Dir() string { return l.dir }
+
+func (l *Local) modelDir(model string) string { return filepath.Join(l.dir, "models", model) }
+
+func (l *Local) versionPath(model, version string) string {
+	return filepath.Join(l.dir, "models", model, "versions", version+".json")
+}
+
+// blobPath returns the file of a "sha256:<hex>" digest.
+func (l *Local) blobPath(digest string) (string, error) {
+	hex, ok := strings.CutPrefix(digest, "sha256:")
+	if !ok || len(hex) != 64 || strings.Trim(hex, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("digest %q is not sha256:<64 hex digits>", digest)
+	}
+	return filepath.Join(l.dir, "blobs", "sha256", hex+".json"), nil
+}
+
+// Put implements Store. The bytes must be a canonical artifact
+// (artifact.Decode accepts them); they are stored under the artifact's
+// own digest. An artifact that names a model (artifact.Model) can only be
+// stored under that model's name; its model version need not match.
+func (l *Local) Put(ctx context.Context, model, version string, data []byte, opt PutOptions) (Version, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return Version{}, false, err
+	}
+	if err := ValidName(model); err != nil {
+		return Version{}, false, fmt.Errorf("model name: %w", err)
+	}
+	if err := validVersion(version); err != nil {
+		return Version{}, false, fmt.Errorf("version name: %w", err)
+	}
+	digest, err := checkArtifact(model, version, data)
+	if err != nil {
+		return Version{}, false, err
+	}
+	blob, err := l.blobPath(digest)
+	if err != nil {
+		return Version{}, false, fmt.Errorf("%w: %v", ErrInvalidArtifact, err)
+	}
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// The blob first: once a version file names it, it is complete.
+	if _, err := os.Stat(blob); errors.Is(err, fs.ErrNotExist) {
+		if err := replaceFile(blob, data); err != nil {
+			return Version{}, false, fmt.Errorf("store %s@%s: %w", model, version, err)
+		}
+	} else if err != nil {
+		return Version{}, false, fmt.Errorf("store %s@%s: %w", model, version, err)
+	}
+	if err := mkdirAll(filepath.Join(l.modelDir(model), "versions")); err != nil {
+		return Version{}, false, fmt.Errorf("store %s@%s: %w", model, version, err)
+	}
+	vf := versionFile{Digest: digest, Created: l.now().UTC()}
+	body, err := json.Marshal(vf)
+	if err != nil {
+		return Version{}, false, err
+	}
+	created, err := createFile(l.versionPath(model, version), append(body, '\n'))
+	if err != nil {
+		return Version{}, false, fmt.Errorf("store %s@%s: %w", model, version, err)
+	}
+	if !created {
+		old, err := l.readVersion(model, version)
+		if err != nil {
+			return Version{}, false, err
+		}
+		if old.Digest != digest {
+			return Version{}, false, fmt.Errorf("%w: %s@%s already exists with artifact %s, this one is %s; versions are immutable, push it as a new version", ErrConflict, model, version, old.Digest, digest)
+		}
+		vf = old
+	}
+	l.cacheMu.Lock()
+	l.versions[versionKey{model, version}] = vf
+	l.cacheMu.Unlock()
+
+	cur, err := l.current(model)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Version{}, false, err
+	}
+	if !opt.KeepCurrent || cur == "" {
+		if err := l.writeCurrent(model, version); err != nil {
+			return Version{}, false, fmt.Errorf("store %s@%s: %w", model, version, err)
+		}
+		cur = version
+	}
+	return Version{Model: model, Version: version, Digest: vf.Digest, Created: vf.Created, Current: cur == version}, created, nil
+}
+
+// checkArtifact verifies that data is an artifact this normguard reads,
+// fitted for model if it names one, and returns its digest.
+func checkArtifact(model, version string, data []byte) (string, error) {
+	a, err := artifact.Decode(data, model+"@"+version)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidArtifact, err)
+	}
+	if a.Model != nil && a.Model.Name != "" && a.Model.Name != model {
+		return "", fmt.Errorf("%w: the artifact was fitted for model %q, not %q; push it as model %q, or refit it with --model %s", ErrInvalidArtifact, a.Model.Name, model, a.Model.Name, model)
+	}
+	return a.Digest, nil
+}
+
+// writeCurrent makes version current and updates the cache. The caller
+// holds l.mu.
+func (l *Local) writeCurrent(model, version string) error {
+	body, err := json.Marshal(currentFile{Version: version, Updated: l.now().UTC()})
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(l.modelDir(model), "current.json")
+	if err := replaceFile(path, append(body, '\n')); err != nil {
+		return err
+	}
+	// Read back what is on disk, with its identity, so the cache agrees
+	// with the file whoever wrote last.
+	_, err = l.current(model)
+	return err
+}
+
+// Get implements Store.
+func (l *Local) Get(ctx context.Context, model, version string) ([]byte, Version, error) {
+	v, err := l.Resolve(ctx, model, version)
+	if err != nil {
+		return nil, Version{}, err
+	}
+	blob, err := l.blobPath(v.Digest)
+	if err != nil {
+		return nil, Version{}, fmt.Errorf("read %s@%s: the version file is damaged: %v", v.Model, v.Version, err)
+	}
+	data, err := os.ReadFile(blob)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, Version{}, fmt.Errorf("read %s@%s: the artifact %s is missing from the registry folder; push it again to repair", v.Model, v.Version, v.Digest)
+		}
+		return nil, Version{}, fmt.Errorf("read %s@%s: %w", v.Model, v.Version, err)
+	}
+	return data, v, nil
+}
+
+// Resolve implements Store. It costs one os.Stat of current.json when
+// the version files involved have been read before: current.json is
+// re-read only when its identity (device and inode, size, modification
+// time) changed, so a push from another process is seen on the next
+// call. Every write replaces current.json by a new file (a new inode), so
+// a change is seen even within the file system's timestamp resolution.
+func (l *Local) Resolve(ctx context.Context, model, version string) (Version, error) {
+	if err := ValidName(model); err != nil {
+		return Version{}, fmt.Errorf("model name: %w", err)
+	}
+	if !isCurrent(version) {
+		if err := ValidName(version); err != nil {
+			return Version{}, fmt.Errorf("version name: %w", err)
+		}
+	}
+	cur, err := l.current(model)
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) || isCurrent(version) {
+			return Version{}, err
+		}
+	}
+	if isCurrent(version) {
+		version = cur
+	}
+	vf, err := l.readVersion(model, version)
+	if err != nil {
+		return Version{}, err
+	}
+	return Version{Model: model, Version: version, Digest: vf.Digest, Created: vf.Created, Current: cur == version}, nil
+}
+
+// current returns model's current version, from the cache when
+// current.json has not changed since it was read. A model without
+// current.json is ErrNotFound.
+func (l *Local) current(model string) (string, error) {
+	l.cacheMu.RLock()
+	e := l.currents[model]
+	l.cacheMu.RUnlock()
+	path := ""
+	if e != nil {
+		path = e.path
+	} else {
+		path = filepath.Join(l.modelDir(model), "current.json")
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", l.notFound(model, err)
+	}
+	if e != nil && e.info != nil && sameFile(e.info, st) {
+		return e.version, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", l.notFound(model, err)
+	}
+	defer f.Close()
+	// The identity comes from the open file, so it belongs to the bytes
+	// read even if the file is replaced meanwhile.
+	st, err = f.Stat()
+	if err != nil {
+		return "", err
+	}
+	body, err := io.ReadAll(io.LimitReader(f, 1<<16))
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	var cf currentFile
+	if err := json.Unmarshal(body, &cf); err != nil || ValidName(cf.Version) != nil {
+		return "", fmt.Errorf("read %s: the file is damaged; fix it with `normguard` push or a PUT to /v1/models/%s/current", path, model)
+	}
+	l.cacheMu.Lock()
+	l.currents[model] = &currentEntry{path: path, info: st, version: cf.Version}
+	l.cacheMu.Unlock()
+	return cf.Version, nil
+}
+
+// sameFile tells whether two stats describe the same unchanged file.
+func sameFile(a, b fs.FileInfo) bool {
+	return a.Size() == b.Size() && a.ModTime().Equal(b.ModTime()) && os.SameFile(a, b)
+}
+
+// notFound turns a missing current.json into ErrNotFound, telling a
+// missing model from a model without a current version.
+func (l *Local) notFound(model string, err error) error {
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if _, serr := os.Stat(l.modelDir(model)); errors.Is(serr, fs.ErrNotExist) {
+		return fmt.Errorf("%w: no model %q in the registry", ErrNotFound, model)
+	}
+	return fmt.Errorf("%w: model %q has no current version", ErrNotFound, model)
+}
+
+// readVersion returns a version file, from the cache once read.
+func (l *Local) readVersion(model, version string) (versionFile, error) {
+	k := versionKey{model, version}
+	l.cacheMu.RLock()
+	vf, ok := l.versions[k]
+	l.cacheMu.RUnlock()
+	if ok {
+		return vf, nil
+	}
+	path := l.versionPath(model, version)
+	body, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			if _, serr := os.Stat(l.modelDir(model)); errors.Is(serr, fs.ErrNotExist) {
+				return versionFile{}, fmt.Errorf("%w: no model %q in the registry", ErrNotFound, model)
+			}
+			return versionFile{}, fmt.Errorf("%w: model %q has no version %q", ErrNotFound, model, version)
+		}
+		return versionFile{}, err
+	}
+	if err := json.Unmarshal(body, &vf); err != nil {
+		return versionFile{}, fmt.Errorf("read %s: the file is damaged (%v)", path, err)
+	}
+	if _, err := l.blobPath(vf.Digest); err != nil {
+		return versionFile{}, fmt.Errorf("read %s: the file is damaged (%v)", path, err)
+	}
+	l.cacheMu.Lock()
+	l.versions[k] = vf
+	l.cacheMu.Unlock()
+	return vf, nil
+}
+
+// List implements Store. Folders and files whose names are not valid
+// names (temporary files, strays) are skipped.
+func (l *Local) List(ctx context.Context) ([]Model, error) {
+	names, err := validEntries(filepath.Join(l.dir, "models"), true)
+	if err != nil {
+		return nil, fmt.Errorf("list registry %s: %w", l.dir, err)
+	}
+	models := make([]Model, 0, len(names))
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		m, err := l.model(name)
+		if err != nil {
+			return nil, fmt.Errorf("list registry %s: %w", l.dir, err)
+		}
+		models = append(models, m)
+	}
+	return models, nil
+}
+
+// Model returns one model with its versions, oldest first, reading only
+// that model's files.
+func (l *Local) Model(ctx context.Context, name string) (Model, error) {
+	if err := ValidName(name); err != nil {
+		return Model{}, fmt.Errorf("model name: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return Model{}, err
+	}
+	if _, err := os.Stat(l.modelDir(name)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return Model{}, fmt.Errorf("%w: no model %q in the registry", ErrNotFound, name)
+		}
+		return Model{}, err
+	}
+	return l.model(name)
+}
+
+// model reads one model's versions and current version.
+func (l *Local) model(name string) (Model, error) {
+	cur, err := l.current(name)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Model{}, err
+	}
+	files, err := validEntries(filepath.Join(l.modelDir(name), "versions"), false)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Model{}, err
+	}
+	m := Model{Name: name, Current: cur, Versions: make([]Version, 0, len(files))}
+	for _, f := range files {
+		version := strings.TrimSuffix(f, ".json")
+		vf, err := l.readVersion(name, version)
+		if err != nil {
+			return Model{}, err
+		}
+		m.Versions = append(m.Versions, Version{Model: name, Version: version, Digest: vf.Digest, Created: vf.Created, Current: version == cur})
+	}
+	slices.SortFunc(m.Versions, func(a, b Version) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Version, b.Version)
+	})
+	return m, nil
+}
+
+// validEntries lists the folders (dirs) or .json files of dir whose names
+// are valid model or version names, sorted.
+func validEntries(dir string, dirs bool) ([]string, error) {
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range es {
+		name := e.Name()
+		if dirs != e.IsDir() {
+			continue
+		}
+		if !dirs {
+			var ok bool
+			if name, ok = strings.CutSuffix(name, ".json"); !ok {
+				continue
+			}
+		}
+		if ValidName(name) == nil {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
+// SetCurrent implements Store.
+func (l *Local) SetCurrent(ctx context.Context, model, version string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := ValidName(model); err != nil {
+		return fmt.Errorf("model name: %w", err)
+	}
+	if err := validVersion(version); err != nil {
+		return fmt.Errorf("version name: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.readVersion(model, version); err != nil {
+		return err
+	}
+	if err := l.writeCurrent(model, version); err != nil {
+		return fmt.Errorf("set current %s@%s: %w", model, version, err)
+	}
+	return nil
+}

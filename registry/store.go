@@ -1,0 +1,109 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Sentinel errors, wrapped by the errors of every Store: test them with
+// errors.Is.
+var (
+	// ErrNotFound: the model, version or current version does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the version exists with another artifact (versions are
+	// immutable).
+	ErrConflict = errors.New("conflict")
+	// ErrInvalidName: a model or version name breaks the naming rules
+	// (see ValidName).
+	ErrInvalidName = errors.New("invalid name")
+	// ErrInvalidArtifact: the bytes are not a valid normguard artifact this
+	// normguard reads, or the artifact names another model.
+	ErrInvalidArtifact = errors.New("invalid artifact")
+	// ErrUnauthorized: a server refused a write for want of a valid token.
+	ErrUnauthorized = errors.New("unauthorized")
+)
+
+// CurrentAlias is the version name that means "the model's current
+// version" in Get and Resolve (as does ""). No version can be named so.
+const CurrentAlias = "current"
+
+// Version is one immutable version of a model.
+type Version struct {
+	// Model and Version name it.
+	Model   string `json:"model"`
+	Version string `json:"version"`
+	// Digest is the artifact's digest, "sha256:<hex>".
+	Digest string `json:"digest"`
+	// Created is when the version was first stored.
+	Created time.Time `json:"created"`
+	// Current tells whether it was the model's current version when read.
+	Current bool `json:"current"`
+}
+
+// Model is a model with its versions, oldest first.
+type Model struct {
+	Name string `json:"name"`
+	// Current is the current version's name ("" when there is none).
+	Current  string    `json:"current"`
+	Versions []Version `json:"versions"`
+}
+
+// PutOptions tune Put. The zero value makes the upload current.
+type PutOptions struct {
+	// KeepCurrent leaves the model's current version where it is. A
+	// model's first version becomes current anyway, so that a model
+	// always has a current version once it has any.
+	KeepCurrent bool
+}
+
+// Store is a model registry.
+type Store interface {
+	// Put stores data, an encoded artifact, as model@version and, unless
+	// opt.KeepCurrent, makes it current. It reports whether the version
+	// was created (false: the same artifact was already stored under that
+	// version, which is not an error; current still moves). Another
+	// artifact under an existing version is ErrConflict; bytes that
+	// artifact.Decode refuses, or an artifact fitted for another model,
+	// are ErrInvalidArtifact.
+	Put(ctx context.Context, model, version string, data []byte, opt PutOptions) (Version, bool, error)
+	// Get returns the artifact bytes of model@version. Version "" or
+	// "current" is the current version; the Version returned names the
+	// one read.
+	Get(ctx context.Context, model, version string) ([]byte, Version, error)
+	// Resolve returns model@version's metadata ("" or "current": the
+	// current version's) without reading the artifact.
+	Resolve(ctx context.Context, model, version string) (Version, error)
+	// List returns every model, by name, each with its versions oldest
+	// first.
+	List(ctx context.Context) ([]Model, error)
+	// SetCurrent makes an existing version current.
+	SetCurrent(ctx context.Context, model, version string) error
+}
+
+// OpenTarget opens the registry a user named: an http:// or https:// URL
+// is a running server (Dial, with token for writes), anything else a
+// folder (Open, created if missing).
+func OpenTarget(target, token string) (Store, error) {
+	if IsURL(target) {
+		return Dial(target, token, nil), nil
+	}
+	return Open(target)
+}
+
+// IsURL tells whether a registry target is a server URL rather than a
+// folder.
+func IsURL(target string) bool {
+	t := strings.ToLower(target)
+	return strings.HasPrefix(t, "http://") || strings.HasPrefix(t, "https://")
+}
+
+// isCurrent tells whether a version argument means the current version.
+func isCurrent(version string) bool {
+	return version == "" || version == CurrentAlias
+}
+
+// defaultClient is used by Dial when no client is given.
+var defaultClient = &http.Client{}
