@@ -82,6 +82,7 @@ Start with:  normguard quickstart`,
 		newDiagnoseCmd(),
 		newQuickstartCmd(),
 		newPushCmd(), newPullCmd(), newListCmd(),
+		newServeCmd(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%s: %w (see `normguard %s --help`)", c.Name(), err, c.Name())

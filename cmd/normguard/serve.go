@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/normguard/normguard/monitor"
+	"github.com/normguard/normguard/registry"
+	"github.com/normguard/normguard/server"
+)
+
+type serveOptions struct {
+	registry string
+	addr     string
+	state    string
+	window   time.Duration
+	eval     time.Duration
+	webhook  string
+	maxBody  int64
+	maxRows  int
+	noMon    bool
+}
+
+func newServeCmd() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve --registry DIR --addr HOST:PORT",
+		Short: "Serve the transform API, the registry, monitoring, metrics and a dashboard",
+		Long: `serve runs normguard's HTTP service over a registry folder (created if
+missing). Uploads need Authorization: Bearer <token>, the token being the
+NORMGUARD_TOKEN environment variable; without it the server refuses writes.
+
+Monitoring keeps tumbling windows of what production sends in an embedded
+store (--state, by default DIR/monitor.db): an acknowledged observation
+survives a restart or a kill -9.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runServe(cmd, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.registry, "registry", "", "registry folder (required; created if missing)")
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&o.state, "state", "", "monitoring store file (default DIR/monitor.db)")
+	f.DurationVar(&o.window, "window", time.Hour, "length of the tumbling monitoring windows")
+	f.DurationVar(&o.eval, "eval-interval", monitor.DefaultEvalInterval, "how often open windows are judged for drift (metrics and alerts)")
+	f.StringVar(&o.webhook, "webhook", "", "URL to POST an alert to when a feature starts drifting")
+	f.Int64Var(&o.maxBody, "max-body", server.DefaultMaxBodyBytes, "largest request body in bytes (artifact uploads excepted)")
+	f.IntVar(&o.maxRows, "max-rows", server.DefaultMaxRows, "most rows in one request")
+	f.BoolVar(&o.noMon, "no-monitor", false, "turn monitoring off")
+	cmd.MarkFlagRequired("registry")
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, o serveOptions) error {
+	if o.window <= 0 || o.eval <= 0 {
+		return fmt.Errorf("--window and --eval-interval must be positive, got %v and %v", o.window, o.eval)
+	}
+	store, err := registry.Open(o.registry)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	cfg := server.Config{
+		Registry:     store,
+		Token:        os.Getenv("NORMGUARD_TOKEN"),
+		MaxBodyBytes: o.maxBody,
+		MaxRows:      o.maxRows,
+		Logger:       log,
+	}
+	if !o.noMon {
+		state := o.state
+		if state == "" {
+			state = filepath.Join(o.registry, "monitor.db")
+		}
+		mopt := monitor.Options{Window: o.window, EvalInterval: o.eval}
+		if o.webhook != "" {
+			mopt.Alert = &monitor.Alerter{URL: o.webhook}
+		}
+		mon, err := monitor.Open(state, mopt)
+		if err != nil {
+			return err
+		}
+		cfg.Monitor = mon
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		if cfg.Monitor != nil {
+			cfg.Monitor.Close()
+		}
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		if cfg.Monitor != nil {
+			cfg.Monitor.Close()
+		}
+		return fmt.Errorf("listening on %s: %w", o.addr, err)
+	}
+	if cfg.Token == "" {
+		log.Warn("NORMGUARD_TOKEN is not set: uploads are refused")
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "normguard serving %s on http://%s\n", o.registry, ln.Addr())
+	return srv.Serve(cmd.Context(), ln)
+}

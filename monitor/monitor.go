@@ -1,0 +1,474 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/table"
+)
+
+var (
+	// ErrClosed is returned by calls on a closed Monitor.
+	ErrClosed = errors.New("monitor closed")
+	// ErrNoObservations is wrapped when a model and stage have no rows in
+	// the current window.
+	ErrNoObservations = errors.New("no observations in the current window")
+	// ErrInvalid is wrapped by Observe's errors about the observations
+	// themselves (bad model name or stage, columns of the wrong kind or
+	// length, an artifact without a profile).
+	ErrInvalid = errors.New("invalid observations")
+)
+
+// Options configure a Monitor. The zero value gives the defaults.
+type Options struct {
+	// Window is the length of the tumbling windows (0: time.Hour).
+	// Windows start at multiples of Window since the Unix epoch.
+	Window time.Duration
+	// SampleSize is the number of values kept per feature and window for
+	// the drift engine (0: 20000). A window keeps the size it was opened
+	// with.
+	SampleSize int
+	// FlushInterval bounds how long ObserveAsync rows wait to be committed
+	// (0: 200ms).
+	FlushInterval time.Duration
+	// EvalInterval is how often open windows are judged again (0: 10s).
+	EvalInterval time.Duration
+	// CheckpointInterval is how often window states are checkpointed and
+	// the log behind them deleted (0: 1 minute). A shorter interval makes
+	// the log, and the replay at Open, shorter.
+	CheckpointInterval time.Duration
+	// MaxPendingBytes bounds the encoded ObserveAsync rows waiting to be
+	// committed; beyond it batches are dropped (0: 64 MiB).
+	MaxPendingBytes int
+	// MinRows is the number of rows from which a window is judged (0: 100).
+	MinRows int
+	// History is the number of closed-window summaries kept per model and
+	// stage (0: 168, a week of hours).
+	History int
+	// Drift configures the drift engine (method, threshold, bins, share).
+	Drift drift.Options
+	// Alert sends webhook alerts; nil sends none.
+	Alert *Alerter
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// Default values of Options.
+const (
+	DefaultWindow             = time.Hour
+	DefaultSampleSize         = 20000
+	DefaultFlushInterval      = 200 * time.Millisecond
+	DefaultEvalInterval       = 10 * time.Second
+	DefaultCheckpointInterval = time.Minute
+	DefaultMaxPendingBytes    = 64 << 20
+	DefaultMinRows            = 100
+	DefaultHistory            = 168
+)
+
+// Validate reports the first option with an impossible value.
+func (o Options) Validate() error {
+	checks := []struct {
+		field string
+		bad   bool
+	}{
+		{"Window", o.Window < 0},
+		{"SampleSize", o.SampleSize < 0},
+		{"FlushInterval", o.FlushInterval < 0},
+		{"EvalInterval", o.EvalInterval < 0},
+		{"CheckpointInterval", o.CheckpointInterval < 0},
+		{"MaxPendingBytes", o.MaxPendingBytes < 0},
+		{"MinRows", o.MinRows < 0},
+		{"History", o.History < 0},
+	}
+	for _, c := range checks {
+		if c.bad {
+			return fmt.Errorf("monitor: option %s is negative; use 0 for the default or a positive value", c.field)
+		}
+	}
+	if o.Alert != nil {
+		if err := o.Alert.validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o Options) withDefaults() Options {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defInt := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.Window, DefaultWindow)
+	def(&o.FlushInterval, DefaultFlushInterval)
+	def(&o.EvalInterval, DefaultEvalInterval)
+	def(&o.CheckpointInterval, DefaultCheckpointInterval)
+	defInt(&o.SampleSize, DefaultSampleSize)
+	defInt(&o.MaxPendingBytes, DefaultMaxPendingBytes)
+	defInt(&o.MinRows, DefaultMinRows)
+	defInt(&o.History, DefaultHistory)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Window locates a tumbling window.
+type Window struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Rows  int64     `json:"rows"`
+}
+
+// Monitor keeps the windowed statistics of observed features. Its methods
+// are safe for concurrent use.
+type Monitor struct {
+	opt  Options
+	db   *bolt.DB
+	path string
+
+	mu     sync.RWMutex
+	models map[string]*modelState
+
+	// The queue of records for the committer.
+	qmu        sync.Mutex
+	queue      []*pending
+	queueBytes int
+	fins       []*finalization
+	closing    bool
+	storeErr   error // sticky: the store failed
+
+	kick       chan struct{}
+	stopCommit chan struct{}
+	commitDone chan struct{}
+	evalKick   chan struct{}
+	stopEval   chan struct{}
+	evalDone   chan struct{}
+	evalMu     sync.Mutex
+
+	// Committer-owned.
+	lastCheckpoint time.Time
+	logBytes       int
+	abandon        bool // tests: stop without the final commit
+
+	dropped   atomic.Int64
+	alerts    *sender
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// modelState is the state of one model: its latest reference and its two
+// stages.
+type modelState struct {
+	name string
+	ref  atomic.Pointer[reference] // the reference of the latest artifact observed
+	refs sync.Map                  // digest → *reference
+	// durable is the reference the refs bucket holds (committer-owned).
+	durable *reference
+	stages  [2]*stageState
+}
+
+// pending is a record waiting for the committer; nil data is a barrier.
+type pending struct {
+	ms    *modelState
+	stage int
+	ref   *reference
+	start int64 // window start of the time the rows were observed
+	data  []byte
+	done  chan error // nil for ObserveAsync
+}
+
+// kickBytes is the queue size from which the committer is woken before
+// its next FlushInterval tick, to keep transactions small.
+const kickBytes = 1 << 20
+
+// Open opens (creating it if needed) the monitor's bbolt file at path and
+// recovers its windows: checkpoints, then the log after them. It fails
+// when another process holds the file.
+func Open(path string, opt Options) (*Monitor, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	opt = opt.withDefaults()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("monitor: open %s: %w (is another normguard serving with this file?)", path, err)
+	}
+	m := &Monitor{
+		opt:        opt,
+		db:         db,
+		path:       path,
+		models:     map[string]*modelState{},
+		kick:       make(chan struct{}, 1),
+		stopCommit: make(chan struct{}),
+		commitDone: make(chan struct{}),
+		evalKick:   make(chan struct{}, 1),
+		stopEval:   make(chan struct{}),
+		evalDone:   make(chan struct{}),
+		alerts:     newSender(opt.Alert),
+	}
+	if err := m.recover(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("monitor: recover %s: %w", path, err)
+	}
+	m.lastCheckpoint = opt.Now()
+	go m.commitLoop()
+	go m.evalLoop()
+	return m, nil
+}
+
+// Close commits every queued observation, checkpoints the windows, stops
+// the background work, waits for alert deliveries (up to the Alerter's
+// DrainTimeout) and closes the file.
+func (m *Monitor) Close() error {
+	m.closeOnce.Do(func() {
+		m.qmu.Lock()
+		m.closing = true
+		m.qmu.Unlock()
+		close(m.stopEval)
+		<-m.evalDone
+		close(m.stopCommit)
+		<-m.commitDone
+		m.alerts.close()
+		err := m.db.Close()
+		m.qmu.Lock()
+		if m.storeErr != nil && !m.abandon {
+			err = errors.Join(m.storeErr, err)
+		}
+		m.qmu.Unlock()
+		if err != nil {
+			m.closeErr = fmt.Errorf("monitor: close %s: %w", m.path, err)
+		}
+	})
+	return m.closeErr
+}
+
+// model returns the state of the named model, creating it.
+func (m *Monitor) model(name string) *modelState {
+	m.mu.RLock()
+	ms := m.models[name]
+	m.mu.RUnlock()
+	if ms != nil {
+		return ms
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ms = m.models[name]; ms == nil {
+		ms = &modelState{name: name}
+		for i, s := range stages {
+			ms.stages[i] = &stageState{model: name, stage: s}
+		}
+		m.models[name] = ms
+	}
+	return ms
+}
+
+// lookup returns the state of a model's stage, or nil.
+func (m *Monitor) lookup(model string, stage Stage) *stageState {
+	i := stage.index()
+	if i < 0 {
+		return nil
+	}
+	m.mu.RLock()
+	ms := m.models[model]
+	m.mu.RUnlock()
+	if ms == nil {
+		return nil
+	}
+	return ms.stages[i]
+}
+
+// reference returns the reference of artifact a, building it on first use.
+func (ms *modelState) reference(a *artifact.Artifact) (*reference, error) {
+	r := ms.ref.Load()
+	if r != nil && r.art == a && a != nil {
+		return r, nil
+	}
+	if a == nil {
+		return nil, fmt.Errorf("monitor: no artifact given for model %q: %w", ms.name, ErrInvalid)
+	}
+	if v, ok := ms.refs.Load(a.Digest); ok && a.Digest != "" {
+		c := *v.(*reference)
+		c.art = a
+		ms.ref.Store(&c)
+		return &c, nil
+	}
+	nr, err := newReference(a)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", err, ErrInvalid)
+	}
+	if a.Digest != "" {
+		ms.refs.Store(a.Digest, nr)
+	}
+	ms.ref.Store(nr)
+	return nr, nil
+}
+
+// windowStart returns the start of the window holding t, in Unix
+// nanoseconds.
+func (m *Monitor) windowStart(t time.Time) int64 {
+	ns, w := t.UnixNano(), int64(m.opt.Window)
+	s := ns - ns%w
+	if ns%w < 0 {
+		s -= w
+	}
+	return s
+}
+
+func checkModel(model string) error {
+	if model == "" || strings.IndexByte(model, 0) >= 0 {
+		return fmt.Errorf("monitor: model name %q must be non-empty and without NUL bytes: %w", model, ErrInvalid)
+	}
+	return nil
+}
+
+// prepare encodes the observations into a pending record.
+func (m *Monitor) prepare(model string, a *artifact.Artifact, stage Stage, cols []table.Column, n int) (*pending, error) {
+	if err := checkModel(model); err != nil {
+		return nil, err
+	}
+	si := stage.index()
+	if si < 0 {
+		return nil, fmt.Errorf("monitor: stage %q: use %q or %q: %w", stage, StageInput, StageOutput, ErrInvalid)
+	}
+	ms := m.model(model)
+	ref, err := ms.reference(a)
+	if err != nil {
+		return nil, err
+	}
+	rs := &ref.stages[si]
+	size := 8 + len(rs.features)*(3+9*n)
+	p := &pending{ms: ms, stage: si, ref: ref, start: m.windowStart(m.opt.Now())}
+	p.data = encodeRecord(make([]byte, 0, size), rs, cols, n)
+	return p, nil
+}
+
+// checkColumns reports observed columns that the profile knows under
+// another kind or that hold fewer than n rows.
+func checkColumns(model string, rs *refStage, cols []table.Column, n int) error {
+	for i := range cols {
+		c := &cols[i]
+		j, ok := rs.byName[c.Name]
+		if !ok {
+			continue
+		}
+		f := &rs.features[j]
+		want := table.String
+		if f.numeric {
+			want = table.Numeric
+		}
+		if c.Kind != want {
+			return fmt.Errorf("monitor: model %q column %q is %s but the artifact's profile has it %s: %w", model, c.Name, c.Kind, want, ErrInvalid)
+		}
+		if c.Len() != n || (c.Kind == table.String && c.Null != nil && len(c.Null) != n) {
+			return fmt.Errorf("monitor: model %q column %q has %d rows, want %d: %w", model, c.Name, c.Len(), n, ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// Observe records n rows of a model's columns (numeric or string
+// table.Columns, matched to the profile of artifact a by name) and returns
+// once they are committed to disk with fsync; concurrent calls share a
+// commit. The columns may be reused as soon as it returns. Use it where an
+// acknowledgement must survive a crash (POST /observations). If ctx ends
+// first, Observe returns its error and the rows may or may not be kept.
+func (m *Monitor) Observe(ctx context.Context, model string, a *artifact.Artifact, stage Stage, cols []table.Column, n int) error {
+	if n < 0 {
+		return fmt.Errorf("monitor: %d rows: %w", n, ErrInvalid)
+	}
+	if n == 0 {
+		return nil
+	}
+	p, err := m.prepare(model, a, stage, cols, n)
+	if err != nil {
+		return err
+	}
+	if err := checkColumns(model, &p.ref.stages[p.stage], cols, n); err != nil {
+		return err
+	}
+	p.done = make(chan error, 1)
+	if err := m.enqueue(p, true); err != nil {
+		return err
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("monitor: observe %q: %w", model, ctx.Err())
+	}
+}
+
+// ObserveAsync records n rows like Observe but never waits: it encodes the
+// rows (the columns may be reused at once) and queues them; they are
+// committed within FlushInterval. Invalid input, a full queue or a closed
+// monitor drop the batch and count it in
+// normguard_observations_dropped_total. Use it on the transform path.
+func (m *Monitor) ObserveAsync(model string, a *artifact.Artifact, stage Stage, cols []table.Column, n int) {
+	if n <= 0 {
+		return
+	}
+	p, err := m.prepare(model, a, stage, cols, n)
+	if err != nil || m.enqueue(p, false) != nil {
+		m.dropped.Add(1)
+	}
+}
+
+var errQueueFull = errors.New("monitor queue full")
+
+// enqueue queues p for the committer; wait wakes the committer at once.
+func (m *Monitor) enqueue(p *pending, wait bool) error {
+	m.qmu.Lock()
+	switch {
+	case m.closing:
+		m.qmu.Unlock()
+		return ErrClosed
+	case m.storeErr != nil:
+		err := m.storeErr
+		m.qmu.Unlock()
+		return err
+	case !wait && m.queueBytes+len(p.data) > m.opt.MaxPendingBytes:
+		m.qmu.Unlock()
+		return errQueueFull
+	}
+	m.queue = append(m.queue, p)
+	m.queueBytes += len(p.data)
+	wake := wait || m.queueBytes >= kickBytes
+	m.qmu.Unlock()
+	if wake {
+		select {
+		case m.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// barrier returns once everything queued before it is committed (and
+// windows past their end are closed).
+func (m *Monitor) barrier(ctx context.Context) error {
+	p := &pending{done: make(chan error, 1)}
+	if err := m.enqueue(p, true); err != nil {
+		return err
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,210 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/monitor"
+	"github.com/normguard/normguard/registry"
+	"github.com/normguard/normguard/table"
+)
+
+// stageOf reads ?stage=input|output (default input: the raw features the
+// artifact reads; output: the normalized features a model is fed).
+func stageOf(r *http.Request) (monitor.Stage, error) {
+	switch q := r.URL.Query().Get("stage"); q {
+	case "", "input":
+		return monitor.StageInput, nil
+	case "output":
+		return monitor.StageOutput, nil
+	default:
+		return "", badRequest("stage must be input or output, not %q", q)
+	}
+}
+
+// modelOf validates the {name} path value and the monitor's presence.
+func (s *Server) modelOf(r *http.Request) (string, error) {
+	model := r.PathValue("name")
+	if err := registry.ValidName(model); err != nil {
+		return "", &apiError{http.StatusBadRequest, "invalid_name", err.Error()}
+	}
+	if s.cfg.Monitor == nil {
+		return "", notFound("monitoring is off on this server")
+	}
+	return model, nil
+}
+
+// observationsResponse acknowledges rows that are on disk.
+type observationsResponse struct {
+	Model          string `json:"model"`
+	Version        string `json:"version"`
+	ArtifactDigest string `json:"artifact_digest"`
+	Stage          string `json:"stage"`
+	Accepted       int    `json:"accepted"`
+}
+
+// handleObservations takes rows another system fed its model. They are
+// matched to the artifact's input features (?stage=input, the default) or
+// its output features (?stage=output) by name; a feature absent from a row
+// counts as missing. The answer comes only once the rows are durable.
+func (s *Server) handleObservations(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	model := r.PathValue("name")
+	status, version, err := s.observations(w, r)
+	if err != nil {
+		status = fail(w, err)
+	}
+	s.metrics.observe("observations", model, version, status, time.Since(start))
+}
+
+func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, string, error) {
+	model, err := s.modelOf(r)
+	if err != nil {
+		return 0, "", err
+	}
+	stage, err := stageOf(r)
+	if err != nil {
+		return 0, "", err
+	}
+	t, v, err := s.cache.get(r.Context(), model, r.URL.Query().Get("version"))
+	if err != nil {
+		return 0, "", err
+	}
+	data, err := readBody(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		return 0, v.Version, err
+	}
+	fields := t.Inputs()
+	if stage == monitor.StageOutput {
+		fields = t.Outputs()
+	}
+	dec := newRowsBody(fields, true, s.cfg.MaxRows)
+	dec.extra = map[string]bool{}
+	cols, n, err := dec.decode(data)
+	if err != nil {
+		return 0, v.Version, err
+	}
+	if n > 0 && len(dec.extra) > 0 && allAbsent(cols, n) {
+		return 0, v.Version, badRequest("no column of the rows is a %s feature of %s@%s (got e.g. %q): check the names, or ?stage=",
+			stage, model, v.Version, firstKey(dec.extra))
+	}
+	if err := s.cfg.Monitor.Observe(r.Context(), model, t.Artifact(), stage, cols, n); err != nil {
+		if errors.Is(err, monitor.ErrInvalid) {
+			return 0, v.Version, badRequest("%v", err)
+		}
+		return 0, v.Version, &apiError{http.StatusServiceUnavailable, "unavailable", "storing the observations: " + err.Error()}
+	}
+	s.metrics.addRows("observations", model, v.Version, n)
+	writeJSON(w, http.StatusOK, observationsResponse{
+		Model: model, Version: v.Version, ArtifactDigest: v.Digest, Stage: string(stage), Accepted: n,
+	})
+	return http.StatusOK, v.Version, nil
+}
+
+func allAbsent(cols []table.Column, n int) bool {
+	for j := range cols {
+		for i := 0; i < n; i++ {
+			if !cols[j].IsMissing(i) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func firstKey(m map[string]bool) string {
+	best := ""
+	for k := range m {
+		if best == "" || k < best {
+			best = k
+		}
+	}
+	return best
+}
+
+// driftResponse is the drift JSON of interface.md plus the window it
+// covers and, with ?plots=1, both distributions of every feature.
+type driftResponse struct {
+	*drift.Report
+	Model  string              `json:"model"`
+	Stage  string              `json:"stage"`
+	Window monitor.Window      `json:"window"`
+	Plots  map[string]plotJSON `json:"plots,omitempty"`
+}
+
+type plotJSON struct {
+	Edges  []float64 `json:"edges,omitempty"`
+	Labels []string  `json:"labels,omitempty"`
+	Ref    []float64 `json:"ref"`
+	Cur    []float64 `json:"cur"`
+}
+
+func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
+	model, err := s.modelOf(r)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	stage, err := stageOf(r)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	rep, win, err := s.cfg.Monitor.Drift(model, stage)
+	if err != nil {
+		if errors.Is(err, monitor.ErrNoObservations) {
+			fail(w, notFound("no %s observations of model %q in the open window yet", stage, model))
+			return
+		}
+		fail(w, err)
+		return
+	}
+	resp := driftResponse{Report: rep, Model: model, Stage: string(stage), Window: win}
+	if r.URL.Query().Get("plots") == "1" {
+		resp.Plots = map[string]plotJSON{}
+		for _, f := range rep.Features {
+			if p := f.Plot; p != nil {
+				resp.Plots[f.Name] = plotJSON{Edges: p.Edges, Labels: p.Labels, Ref: finite(p.Ref), Cur: finite(p.Cur)}
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// finite replaces NaN proportions (an empty sample) by 0 so the JSON
+// encodes.
+func finite(xs []float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		if x == x {
+			out[i] = x
+		}
+	}
+	return out
+}
+
+type historyResponse struct {
+	Model   string                  `json:"model"`
+	Stage   string                  `json:"stage"`
+	Windows []monitor.WindowSummary `json:"windows"`
+}
+
+func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
+	model, err := s.modelOf(r)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	stage, err := stageOf(r)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	ws := s.cfg.Monitor.History(model, stage)
+	if ws == nil {
+		ws = []monitor.WindowSummary{}
+	}
+	writeJSON(w, http.StatusOK, historyResponse{Model: model, Stage: string(stage), Windows: ws})
+}

@@ -1,0 +1,476 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/normguard/normguard/table"
+)
+
+// maxDepth bounds the nesting of values the decoder skips, so a hostile
+// body cannot exhaust the stack.
+const maxDepth = 64
+
+// rowsBody decodes a request body {"rows": [{"col": value, ...}, ...]}
+// straight into columns: numbers (or numeric strings) for numeric fields,
+// strings (or numbers, kept as written) for categorical ones, null for a
+// missing value. Keys the fields do not name are skipped, as are other
+// top-level keys. It accepts exactly the JSON that encoding/json accepts and
+// gives the values transform.Transformer.RowsBatch would give for it;
+// decoding by hand avoids a map per row on the transform hot path.
+type rowsBody struct {
+	fields []table.Field
+	index  map[string]int
+	// absentOK makes a field absent from a row a missing value instead of
+	// an error (observations are monitored as sent).
+	absentOK bool
+	maxRows  int
+
+	buf  []byte
+	pos  int
+	row  int
+	seen []int // seen[j] == row+1 once field j is set in the current row
+	cols []table.Column
+	n    int
+	// extra collects, when not nil, the names of keys no field names.
+	extra map[string]bool
+}
+
+func newRowsBody(fields []table.Field, absentOK bool, maxRows int) *rowsBody {
+	d := &rowsBody{fields: fields, index: make(map[string]int, len(fields)), absentOK: absentOK, maxRows: maxRows}
+	for j, f := range fields {
+		d.index[f.Name] = j
+	}
+	return d
+}
+
+// decode parses buf and returns the columns (shaped as fields) and the row
+// count. Errors name the row (1-based) and column.
+func (d *rowsBody) decode(buf []byte) ([]table.Column, int, error) {
+	d.buf, d.pos, d.n = buf, 0, 0
+	d.cols = table.NewColumns(d.fields)
+	d.seen = make([]int, len(d.fields))
+	gotRows := false
+	if err := d.expect('{'); err != nil {
+		return nil, 0, err
+	}
+	if d.peekIs('}') {
+		d.pos++
+	} else {
+		for {
+			key, err := d.key()
+			if err != nil {
+				return nil, 0, err
+			}
+			if key == "rows" {
+				// A repeated key wins, as in encoding/json.
+				gotRows = true
+				d.n = 0
+				d.cols = table.NewColumns(d.fields)
+				clear(d.seen)
+				if err := d.rows(); err != nil {
+					return nil, 0, err
+				}
+			} else if err := d.skip(0); err != nil {
+				return nil, 0, err
+			}
+			more, err := d.next('}')
+			if err != nil {
+				return nil, 0, err
+			}
+			if !more {
+				break
+			}
+		}
+	}
+	d.space()
+	if d.pos != len(d.buf) {
+		return nil, 0, d.errf("unexpected data after the JSON object")
+	}
+	if !gotRows {
+		return nil, 0, fmt.Errorf(`the body has no "rows": send {"rows": [{"column": value, ...}]}`)
+	}
+	return d.cols, d.n, nil
+}
+
+func (d *rowsBody) rows() error {
+	d.space()
+	if d.pos >= len(d.buf) || d.buf[d.pos] != '[' {
+		return d.errf(`"rows" must be an array of objects`)
+	}
+	d.pos++
+	if d.peekIs(']') {
+		d.pos++
+		return nil
+	}
+	for {
+		if d.n >= d.maxRows {
+			return &apiError{413, "too_many_rows", fmt.Sprintf("more than %d rows in one request: split the batch", d.maxRows)}
+		}
+		if err := d.object(); err != nil {
+			return err
+		}
+		d.n++
+		more, err := d.next(']')
+		if err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+// object reads one row into the columns.
+func (d *rowsBody) object() error {
+	d.row = d.n
+	for j := range d.cols {
+		c := &d.cols[j]
+		if c.Kind == table.Numeric {
+			c.Num = append(c.Num, math.NaN())
+		} else {
+			c.Str = append(c.Str, "")
+			c.Null = append(c.Null, true)
+		}
+	}
+	d.space()
+	if d.pos >= len(d.buf) || d.buf[d.pos] != '{' {
+		return d.rowErr("", "each row must be a JSON object")
+	}
+	d.pos++
+	if d.peekIs('}') {
+		d.pos++
+	} else {
+		for {
+			key, err := d.key()
+			if err != nil {
+				return err
+			}
+			j, ok := d.index[key]
+			if !ok {
+				if d.extra != nil && !d.extra[key] && len(d.extra) < 100 {
+					d.extra[key] = true
+				}
+				if err := d.skip(0); err != nil {
+					return err
+				}
+			} else {
+				if err := d.value(j); err != nil {
+					return err
+				}
+				d.seen[j] = d.row + 1
+			}
+			more, err := d.next('}')
+			if err != nil {
+				return err
+			}
+			if !more {
+				break
+			}
+		}
+	}
+	if !d.absentOK {
+		for j, s := range d.seen {
+			if s != d.row+1 {
+				return d.rowErr("", fmt.Sprintf("missing column %q (send null for a missing value)", d.fields[j].Name))
+			}
+		}
+	}
+	return nil
+}
+
+// value reads the value of field j in the current row.
+func (d *rowsBody) value(j int) error {
+	c := &d.cols[j]
+	name := d.fields[j].Name
+	d.space()
+	if d.pos >= len(d.buf) {
+		return d.errf("unexpected end of the body")
+	}
+	i := d.row
+	switch ch := d.buf[d.pos]; {
+	case ch == 'n':
+		if err := d.literal("null"); err != nil {
+			return err
+		}
+		if c.Kind == table.Numeric {
+			c.Num[i] = math.NaN()
+		} else {
+			c.Str[i], c.Null[i] = "", true
+		}
+	case ch == '"':
+		s, err := d.str()
+		if err != nil {
+			return err
+		}
+		if c.Kind != table.Numeric {
+			c.Str[i], c.Null[i] = s, false
+			return nil
+		}
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil && !isRange(err) {
+			return d.rowErr(name, fmt.Sprintf("cannot parse %q as a number", s))
+		}
+		if math.IsInf(x, 0) {
+			return d.rowErr(name, fmt.Sprintf("%q is infinite; normguard, like scikit-learn, refuses infinite values", s))
+		}
+		c.Num[i] = x
+	case ch == '-' || ch >= '0' && ch <= '9':
+		lit, err := d.number()
+		if err != nil {
+			return err
+		}
+		if c.Kind != table.Numeric {
+			c.Str[i], c.Null[i] = string(lit), false
+			return nil
+		}
+		x, err := strconv.ParseFloat(string(lit), 64)
+		if err != nil || math.IsInf(x, 0) {
+			return d.rowErr(name, fmt.Sprintf("%s is out of the float64 range", lit))
+		}
+		c.Num[i] = x
+	case ch == 't' || ch == 'f':
+		word := "true"
+		if ch == 'f' {
+			word = "false"
+		}
+		if err := d.literal(word); err != nil {
+			return err
+		}
+		if c.Kind == table.Numeric {
+			return d.rowErr(name, "expected a number or null, got "+word)
+		}
+		c.Str[i], c.Null[i] = word, false
+	default:
+		return d.rowErr(name, "expected a number, a string or null")
+	}
+	return nil
+}
+
+func isRange(err error) bool {
+	ne, ok := err.(*strconv.NumError)
+	return ok && ne.Err == strconv.ErrRange
+}
+
+func (d *rowsBody) rowErr(col, msg string) error {
+	if col == "" {
+		return badRequest("rows[%d]: %s", d.row, msg)
+	}
+	return badRequest("rows[%d].%s: %s", d.row, col, msg)
+}
+
+func (d *rowsBody) errf(format string, args ...any) error {
+	return badRequest("invalid JSON body at byte %d: %s", d.pos, fmt.Sprintf(format, args...))
+}
+
+func (d *rowsBody) space() {
+	for d.pos < len(d.buf) {
+		switch d.buf[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *rowsBody) peekIs(ch byte) bool {
+	d.space()
+	return d.pos < len(d.buf) && d.buf[d.pos] == ch
+}
+
+func (d *rowsBody) expect(ch byte) error {
+	if !d.peekIs(ch) {
+		return d.errf("expected %q", ch)
+	}
+	d.pos++
+	return nil
+}
+
+// next consumes a ',' (true: another element follows) or the closing
+// bracket (false).
+func (d *rowsBody) next(closing byte) (bool, error) {
+	d.space()
+	if d.pos < len(d.buf) {
+		switch d.buf[d.pos] {
+		case ',':
+			d.pos++
+			return true, nil
+		case closing:
+			d.pos++
+			return false, nil
+		}
+	}
+	return false, d.errf("expected ',' or %q", closing)
+}
+
+// key reads an object key and its colon.
+func (d *rowsBody) key() (string, error) {
+	d.space()
+	if d.pos >= len(d.buf) || d.buf[d.pos] != '"' {
+		return "", d.errf("expected an object key")
+	}
+	k, err := d.str()
+	if err != nil {
+		return "", err
+	}
+	if err := d.expect(':'); err != nil {
+		return "", err
+	}
+	return k, nil
+}
+
+func (d *rowsBody) literal(word string) error {
+	if len(d.buf)-d.pos < len(word) || string(d.buf[d.pos:d.pos+len(word)]) != word {
+		return d.errf("invalid literal")
+	}
+	d.pos += len(word)
+	return nil
+}
+
+// str reads a JSON string. Plain strings are sliced; strings with escapes
+// or non-ASCII bytes are decoded by encoding/json, so escapes and invalid
+// UTF-8 are handled exactly as encoding/json does.
+func (d *rowsBody) str() (string, error) {
+	start := d.pos
+	d.pos++
+	plain := true
+	for d.pos < len(d.buf) {
+		ch := d.buf[d.pos]
+		switch {
+		case ch == '"':
+			d.pos++
+			if plain {
+				return string(d.buf[start+1 : d.pos-1]), nil
+			}
+			raw := d.buf[start:d.pos]
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return "", d.errf("invalid string: %v", err)
+			}
+			return s, nil
+		case ch == '\\':
+			plain = false
+			d.pos += 2
+		case ch < 0x20:
+			return "", d.errf("control character in a string")
+		case ch >= utf8.RuneSelf:
+			plain = false
+			d.pos++
+		default:
+			d.pos++
+		}
+	}
+	return "", d.errf("unterminated string")
+}
+
+// number reads a JSON number literal, validating its grammar.
+func (d *rowsBody) number() ([]byte, error) {
+	start := d.pos
+	b := d.buf
+	p := d.pos
+	if p < len(b) && b[p] == '-' {
+		p++
+	}
+	switch {
+	case p < len(b) && b[p] == '0':
+		p++
+	case p < len(b) && b[p] >= '1' && b[p] <= '9':
+		for p < len(b) && b[p] >= '0' && b[p] <= '9' {
+			p++
+		}
+	default:
+		d.pos = p
+		return nil, d.errf("invalid number")
+	}
+	if p < len(b) && b[p] == '.' {
+		p++
+		q := p
+		for p < len(b) && b[p] >= '0' && b[p] <= '9' {
+			p++
+		}
+		if p == q {
+			d.pos = p
+			return nil, d.errf("invalid number")
+		}
+	}
+	if p < len(b) && (b[p] == 'e' || b[p] == 'E') {
+		p++
+		if p < len(b) && (b[p] == '+' || b[p] == '-') {
+			p++
+		}
+		q := p
+		for p < len(b) && b[p] >= '0' && b[p] <= '9' {
+			p++
+		}
+		if p == q {
+			d.pos = p
+			return nil, d.errf("invalid number")
+		}
+	}
+	d.pos = p
+	return b[start:p], nil
+}
+
+// skip reads and discards any JSON value.
+func (d *rowsBody) skip(depth int) error {
+	if depth > maxDepth {
+		return d.errf("values nested deeper than %d", maxDepth)
+	}
+	d.space()
+	if d.pos >= len(d.buf) {
+		return d.errf("unexpected end of the body")
+	}
+	switch ch := d.buf[d.pos]; {
+	case ch == '"':
+		_, err := d.str()
+		return err
+	case ch == 'n':
+		return d.literal("null")
+	case ch == 't':
+		return d.literal("true")
+	case ch == 'f':
+		return d.literal("false")
+	case ch == '-' || ch >= '0' && ch <= '9':
+		_, err := d.number()
+		return err
+	case ch == '[':
+		d.pos++
+		if d.peekIs(']') {
+			d.pos++
+			return nil
+		}
+		for {
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+			more, err := d.next(']')
+			if err != nil || !more {
+				return err
+			}
+		}
+	case ch == '{':
+		d.pos++
+		if d.peekIs('}') {
+			d.pos++
+			return nil
+		}
+		for {
+			if _, err := d.key(); err != nil {
+				return err
+			}
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+			more, err := d.next('}')
+			if err != nil || !more {
+				return err
+			}
+		}
+	default:
+		return d.errf("unexpected character %q", ch)
+	}
+}

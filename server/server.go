@@ -1,0 +1,201 @@
+// Package server is normguard's HTTP service: the model registry, the
+// transform API (the transform package's one engine, so the bits equal the
+// CLI's), live monitoring of what production sends, Prometheus metrics and a
+// dashboard.
+//
+// Routes (interface.md "The service"):
+//
+//	POST /v1/models/{name}/transform                    current version
+//	POST /v1/models/{name}/versions/{version}/transform a given version
+//	POST /v1/models/{name}/observations                 rows fed to the model, for monitoring
+//	GET  /v1/models/{name}/drift                        open window vs training profile
+//	GET  /v1/models/{name}/history                      closed windows, oldest first
+//	GET  /v1/models, PUT /v1/models/{name}/versions/{version}, ... (registry.Handler)
+//	GET  /metrics, GET /healthz, GET / (dashboard)
+//
+// Writes to the registry need "Authorization: Bearer <token>". Every error
+// is a JSON body {"error":{"code","message"}} with a 4xx status; a panic in a
+// handler is recovered and reported as a 500 without killing the process.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/normguard/normguard/dashboard"
+	"github.com/normguard/normguard/monitor"
+	"github.com/normguard/normguard/registry"
+)
+
+// Defaults of Config's zero values.
+const (
+	DefaultMaxBodyBytes     = 32 << 20
+	DefaultMaxArtifactBytes = 256 << 20
+	DefaultMaxRows          = 100_000
+	DefaultReadTimeout      = 30 * time.Second
+	DefaultWriteTimeout     = 60 * time.Second
+	DefaultIdleTimeout      = 120 * time.Second
+	DefaultShutdownTimeout  = 15 * time.Second
+)
+
+// Config configures a Server. Registry is required; the rest work at their
+// zero values.
+type Config struct {
+	// Registry stores the artifacts the server applies.
+	Registry registry.Store
+	// Monitor keeps the windowed statistics; nil disables monitoring
+	// (/observations, /drift and /history answer 404).
+	Monitor *monitor.Monitor
+	// Token authorizes writes (Authorization: Bearer <Token>). Empty
+	// refuses every write.
+	Token string
+	// MaxBodyBytes bounds request bodies other than artifact uploads.
+	MaxBodyBytes int64
+	// MaxArtifactBytes bounds artifact uploads.
+	MaxArtifactBytes int64
+	// MaxRows bounds the rows of one transform or observations request.
+	MaxRows int
+	// ReadTimeout, WriteTimeout and IdleTimeout configure http.Server.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// Logger receives request errors and lifecycle events (nil: discard).
+	Logger *slog.Logger
+}
+
+// Server serves one registry. It is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	reg     *prometheus.Registry
+	cache   transformerCache
+	handler http.Handler
+}
+
+// New returns a server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Registry == nil {
+		return nil, errors.New("server: a registry is required")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxArtifactBytes <= 0 {
+		cfg.MaxArtifactBytes = DefaultMaxArtifactBytes
+	}
+	if cfg.MaxRows <= 0 {
+		cfg.MaxRows = DefaultMaxRows
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	s.cache.store = cfg.Registry
+	s.metrics = newMetrics(s.reg)
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if cfg.Monitor != nil {
+		if err := s.reg.Register(cfg.Monitor.Collector()); err != nil {
+			return nil, fmt.Errorf("server: registering the monitor's metrics: %w", err)
+		}
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Registry returns the Prometheus registry /metrics exposes.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	reg := registry.Handler(s.cfg.Registry)
+	writes := s.requireToken(http.MaxBytesHandler(reg, s.cfg.MaxArtifactBytes))
+	mux.Handle("GET /v1/models", reg)
+	mux.Handle("GET /v1/models/{name}", reg)
+	mux.Handle("GET /v1/models/{name}/versions/{version}/artifact", reg)
+	mux.Handle("PUT /v1/models/{name}/versions/{version}", writes)
+	mux.Handle("PUT /v1/models/{name}/current", writes)
+
+	mux.HandleFunc("POST /v1/models/{name}/transform", s.handleTransform)
+	mux.HandleFunc("POST /v1/models/{name}/versions/{version}/transform", s.handleTransform)
+	mux.HandleFunc("POST /v1/models/{name}/observations", s.handleObservations)
+	mux.HandleFunc("GET /v1/models/{name}/drift", s.handleDrift)
+	mux.HandleFunc("GET /v1/models/{name}/history", s.handleHistory)
+
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	// A path served for other methods answers 405 in JSON, not the mux's
+	// plain text: a pattern with a method beats the same path without one.
+	for _, path := range []string{
+		"/v1/models", "/v1/models/{name}", "/v1/models/{name}/versions/{version}",
+		"/v1/models/{name}/versions/{version}/artifact", "/v1/models/{name}/current",
+		"/v1/models/{name}/transform", "/v1/models/{name}/versions/{version}/transform",
+		"/v1/models/{name}/observations", "/v1/models/{name}/drift",
+		"/v1/models/{name}/history", "/metrics", "/healthz",
+	} {
+		mux.HandleFunc(path, methodNotAllowed)
+	}
+	mux.Handle("/", dashboard.Handler())
+	return s.recoverPanics(mux)
+}
+
+// Serve accepts connections on ln until ctx is done, then shuts down
+// gracefully: it stops accepting, lets requests in flight finish (up to
+// DefaultShutdownTimeout) and closes the monitor, which flushes every
+// observation to disk.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+	case <-ctx.Done():
+		s.log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), DefaultShutdownTimeout)
+		serveErr = hs.Shutdown(sctx)
+		cancel()
+	}
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	if s.cfg.Monitor != nil {
+		if err := s.cfg.Monitor.Close(); err != nil && serveErr == nil {
+			serveErr = fmt.Errorf("closing the monitor: %w", err)
+		}
+	}
+	return serveErr
+}

@@ -1,0 +1,205 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/monitor"
+	"github.com/normguard/normguard/registry"
+	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/transform"
+)
+
+// DigestHeader carries the digest of the artifact that produced a
+// response.
+const DigestHeader = "Normguard-Artifact-Digest"
+
+// transformerCache holds one prepared transformer per artifact digest.
+// Artifacts are immutable, so an entry never goes stale; a new current
+// version resolves to a new digest and is loaded on first use.
+type transformerCache struct {
+	store registry.Store
+	mu    sync.Mutex
+	byDig sync.Map // digest -> *transform.Transformer
+}
+
+// get resolves model@version (version "" is the current one) and returns
+// its transformer.
+func (c *transformerCache) get(ctx context.Context, model, version string) (*transform.Transformer, registry.Version, error) {
+	v, err := c.store.Resolve(ctx, model, version)
+	if err != nil {
+		return nil, v, err
+	}
+	if t, ok := c.byDig.Load(v.Digest); ok {
+		return t.(*transform.Transformer), v, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.byDig.Load(v.Digest); ok {
+		return t.(*transform.Transformer), v, nil
+	}
+	data, got, err := c.store.Get(ctx, model, v.Version)
+	if err != nil {
+		return nil, v, err
+	}
+	a, err := artifact.Decode(data, model+"@"+got.Version)
+	if err != nil {
+		return nil, v, fmt.Errorf("loading %s@%s: %w", model, got.Version, err)
+	}
+	t, err := transform.New(a)
+	if err != nil {
+		return nil, v, fmt.Errorf("preparing %s@%s: %w", model, got.Version, err)
+	}
+	c.byDig.Store(got.Digest, t)
+	return t, got, nil
+}
+
+// readBody reads a request body up to limit bytes.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+func (s *Server) handleTransform(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	model, version := r.PathValue("name"), r.PathValue("version")
+	status, ver, err := s.transform(w, r, model, version)
+	if err != nil {
+		status = fail(w, err)
+	}
+	s.metrics.observe("transform", model, ver, status, time.Since(start))
+}
+
+// transform answers one transform request; it returns the status written
+// and the version applied (for metrics) or an error to answer.
+func (s *Server) transform(w http.ResponseWriter, r *http.Request, model, version string) (int, string, error) {
+	if err := registry.ValidName(model); err != nil {
+		return 0, "", &apiError{http.StatusBadRequest, "invalid_name", err.Error()}
+	}
+	if version != "" && version != "current" {
+		if err := registry.ValidName(version); err != nil {
+			return 0, "", &apiError{http.StatusBadRequest, "invalid_name", err.Error()}
+		}
+	}
+	t, v, err := s.cache.get(r.Context(), model, version)
+	if err != nil {
+		return 0, "", err
+	}
+	data, err := readBody(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		return 0, v.Version, err
+	}
+	cols, n, err := newRowsBody(t.Inputs(), false, s.cfg.MaxRows).decode(data)
+	if err != nil {
+		return 0, v.Version, err
+	}
+	in := &table.Batch{Rows: n, Cols: cols}
+	out := t.NewOutput()
+	if err := t.Batch(in, out, "request"); err != nil {
+		return 0, v.Version, badRequest("%v", err)
+	}
+	s.metrics.addRows("transform", model, v.Version, n)
+	if s.cfg.Monitor != nil && n > 0 {
+		s.cfg.Monitor.ObserveAsync(model, t.Artifact(), monitor.StageInput, cols, n)
+	}
+	buf := encodeRows(make([]byte, 0, 64+n*len(out.Cols)*20), t.Outputs(), out, v.Digest)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set(DigestHeader, v.Digest)
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf)
+	return http.StatusOK, v.Version, nil
+}
+
+// encodeRows writes {"columns":[...],"rows":[[...],...],"artifact_digest":"..."}.
+// Numbers are written in the shortest form that parses back to the same
+// float64, so a client reads exactly the bits the CLI writes; NaN (a
+// missing output) is null.
+func encodeRows(b []byte, fields []table.Field, out *table.Batch, digest string) []byte {
+	b = append(b, `{"columns":[`...)
+	for j, f := range fields {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, f.Name)
+	}
+	b = append(b, `],"rows":[`...)
+	for i := 0; i < out.Rows; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		for j := range out.Cols {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			c := &out.Cols[j]
+			switch {
+			case c.Kind == table.Numeric:
+				x := c.Num[i]
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					b = append(b, "null"...)
+				} else {
+					b = strconv.AppendFloat(b, x, 'g', -1, 64)
+				}
+			case c.IsMissing(i):
+				b = append(b, "null"...)
+			default:
+				b = appendJSONString(b, c.Str[i])
+			}
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `],"artifact_digest":`...)
+	b = appendJSONString(b, digest)
+	return append(b, "}\n"...)
+}
+
+// appendJSONString appends s as a JSON string, escaping what JSON requires
+// and the HTML-sensitive characters encoding/json escapes.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < 0x80 {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == 0xFFFD && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else if r == '\u2028' || r == '\u2029' {
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
