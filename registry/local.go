@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/normguard/normguard/artifact"
@@ -22,8 +23,15 @@ import (
 // folder: a version is created at most once, the last current.json
 // written wins, and Resolve notices another process's changes.
 type Local struct {
-	dir string
-	now func() time.Time
+	// Revalidate bounds how stale Resolve's view of another process's
+	// writes may be: within Revalidate of a confirmed lookup, current.json
+	// is not stat'ed again. Zero stats on every lookup. Writes through
+	// the same *Local are seen at once either way. Set it before use.
+	Revalidate time.Duration
+
+	dir    string
+	now    func() time.Time
+	opened time.Time
 
 	// mu serializes writes within the process.
 	mu sync.Mutex
@@ -56,6 +64,9 @@ type currentEntry struct {
 	path    string
 	info    fs.FileInfo // nil: not read yet
 	version string
+	// checked is when info was last confirmed (monotonic nanoseconds
+	// since the registry was opened).
+	checked atomic.Int64
 }
 
 // Open opens the registry in dir, creating the folder and its layout if
@@ -72,6 +83,7 @@ func Open(dir string) (*Local, error) {
 	return &Local{
 		dir:      dir,
 		now:      time.Now,
+		opened:   time.Now(),
 		versions: map[versionKey]versionFile{},
 		currents: map[string]*currentEntry{},
 	}, nil
@@ -193,6 +205,9 @@ func (l *Local) writeCurrent(model, version string) error {
 	}
 	// Read back what is on disk, with its identity, so the cache agrees
 	// with the file whoever wrote last.
+	l.cacheMu.Lock()
+	delete(l.currents, model)
+	l.cacheMu.Unlock()
 	_, err = l.current(model)
 	return err
 }
@@ -256,7 +271,11 @@ func (l *Local) current(model string) (string, error) {
 	e := l.currents[model]
 	l.cacheMu.RUnlock()
 	path := ""
+	now := int64(time.Since(l.opened))
 	if e != nil {
+		if e.info != nil && now-e.checked.Load() < int64(l.Revalidate) {
+			return e.version, nil
+		}
 		path = e.path
 	} else {
 		path = filepath.Join(l.modelDir(model), "current.json")
@@ -266,6 +285,7 @@ func (l *Local) current(model string) (string, error) {
 		return "", l.notFound(model, err)
 	}
 	if e != nil && e.info != nil && sameFile(e.info, st) {
+		e.checked.Store(now)
 		return e.version, nil
 	}
 	f, err := os.Open(path)
@@ -287,8 +307,10 @@ func (l *Local) current(model string) (string, error) {
 	if err := json.Unmarshal(body, &cf); err != nil || ValidName(cf.Version) != nil {
 		return "", fmt.Errorf("read %s: the file is damaged; fix it with `normguard` push or a PUT to /v1/models/%s/current", path, model)
 	}
+	ne := &currentEntry{path: path, info: st, version: cf.Version}
+	ne.checked.Store(now)
 	l.cacheMu.Lock()
-	l.currents[model] = &currentEntry{path: path, info: st, version: cf.Version}
+	l.currents[model] = ne
 	l.cacheMu.Unlock()
 	return cf.Version, nil
 }

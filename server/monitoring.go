@@ -68,10 +68,11 @@ func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, stri
 	if err != nil {
 		return 0, "", err
 	}
-	t, v, err := s.cache.get(r.Context(), model, r.URL.Query().Get("version"))
+	p, v, err := s.cache.get(r.Context(), model, r.URL.Query().Get("version"))
 	if err != nil {
 		return 0, "", err
 	}
+	t := p.t
 	data, err := readBody(w, r, s.cfg.MaxBodyBytes)
 	if err != nil {
 		return 0, v.Version, err

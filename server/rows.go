@@ -65,7 +65,7 @@ func (d *rowsBody) decode(buf []byte) ([]table.Column, int, error) {
 			if err != nil {
 				return nil, 0, err
 			}
-			if key == "rows" {
+			if string(key) == "rows" {
 				// A repeated key wins, as in encoding/json.
 				gotRows = true
 				d.n = 0
@@ -149,10 +149,10 @@ func (d *rowsBody) object() error {
 			if err != nil {
 				return err
 			}
-			j, ok := d.index[key]
+			j, ok := d.index[string(key)]
 			if !ok {
-				if d.extra != nil && !d.extra[key] && len(d.extra) < 100 {
-					d.extra[key] = true
+				if d.extra != nil && !d.extra[string(key)] && len(d.extra) < 100 {
+					d.extra[string(key)] = true
 				}
 				if err := d.skip(0); err != nil {
 					return err
@@ -307,20 +307,29 @@ func (d *rowsBody) next(closing byte) (bool, error) {
 	return false, d.errf("expected ',' or %q", closing)
 }
 
-// key reads an object key and its colon.
-func (d *rowsBody) key() (string, error) {
+// key reads an object key and its colon. The key aliases the body when
+// it has no escapes, so looking it up in a map does not allocate.
+func (d *rowsBody) key() ([]byte, error) {
 	d.space()
 	if d.pos >= len(d.buf) || d.buf[d.pos] != '"' {
-		return "", d.errf("expected an object key")
+		return nil, d.errf("expected an object key")
 	}
-	k, err := d.str()
+	start := d.pos
+	kb, plain, err := d.scanStr()
 	if err != nil {
-		return "", err
+		return nil, err
+	}
+	if !plain {
+		k, err := d.unquote(d.buf[start:d.pos])
+		if err != nil {
+			return nil, err
+		}
+		kb = []byte(k)
 	}
 	if err := d.expect(':'); err != nil {
-		return "", err
+		return nil, err
 	}
-	return k, nil
+	return kb, nil
 }
 
 func (d *rowsBody) literal(word string) error {
@@ -336,6 +345,30 @@ func (d *rowsBody) literal(word string) error {
 // UTF-8 are handled exactly as encoding/json does.
 func (d *rowsBody) str() (string, error) {
 	start := d.pos
+	raw, plain, err := d.scanStr()
+	if err != nil {
+		return "", err
+	}
+	if plain {
+		return string(raw), nil
+	}
+	return d.unquote(d.buf[start:d.pos])
+}
+
+// unquote decodes a quoted JSON string with encoding/json.
+func (d *rowsBody) unquote(quoted []byte) (string, error) {
+	var s string
+	if err := json.Unmarshal(quoted, &s); err != nil {
+		return "", d.errf("invalid string: %v", err)
+	}
+	return s, nil
+}
+
+// scanStr moves past a JSON string and returns its content between the
+// quotes, and whether that content is plain ASCII without escapes (then it
+// is the string's value).
+func (d *rowsBody) scanStr() ([]byte, bool, error) {
+	start := d.pos
 	d.pos++
 	plain := true
 	for d.pos < len(d.buf) {
@@ -343,20 +376,12 @@ func (d *rowsBody) str() (string, error) {
 		switch {
 		case ch == '"':
 			d.pos++
-			if plain {
-				return string(d.buf[start+1 : d.pos-1]), nil
-			}
-			raw := d.buf[start:d.pos]
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return "", d.errf("invalid string: %v", err)
-			}
-			return s, nil
+			return d.buf[start+1 : d.pos-1], plain, nil
 		case ch == '\\':
 			plain = false
 			d.pos += 2
 		case ch < 0x20:
-			return "", d.errf("control character in a string")
+			return nil, false, d.errf("control character in a string")
 		case ch >= utf8.RuneSelf:
 			plain = false
 			d.pos++
@@ -364,7 +389,7 @@ func (d *rowsBody) str() (string, error) {
 			d.pos++
 		}
 	}
-	return "", d.errf("unterminated string")
+	return nil, false, d.errf("unterminated string")
 }
 
 // number reads a JSON number literal, validating its grammar.
@@ -426,7 +451,11 @@ func (d *rowsBody) skip(depth int) error {
 	}
 	switch ch := d.buf[d.pos]; {
 	case ch == '"':
-		_, err := d.str()
+		start := d.pos
+		_, plain, err := d.scanStr()
+		if err == nil && !plain {
+			_, err = d.unquote(d.buf[start:d.pos])
+		}
 		return err
 	case ch == 'n':
 		return d.literal("null")

@@ -22,29 +22,36 @@ import (
 // response.
 const DigestHeader = "Normguard-Artifact-Digest"
 
+// prepared is an artifact ready to serve: its transformer and the
+// constant head of every response.
+type prepared struct {
+	t    *transform.Transformer
+	head []byte // {"columns":[...],"rows":[
+}
+
 // transformerCache holds one prepared transformer per artifact digest.
 // Artifacts are immutable, so an entry never goes stale; a new current
 // version resolves to a new digest and is loaded on first use.
 type transformerCache struct {
 	store registry.Store
 	mu    sync.Mutex
-	byDig sync.Map // digest -> *transform.Transformer
+	byDig sync.Map // digest -> *prepared
 }
 
 // get resolves model@version (version "" is the current one) and returns
 // its transformer.
-func (c *transformerCache) get(ctx context.Context, model, version string) (*transform.Transformer, registry.Version, error) {
+func (c *transformerCache) get(ctx context.Context, model, version string) (*prepared, registry.Version, error) {
 	v, err := c.store.Resolve(ctx, model, version)
 	if err != nil {
 		return nil, v, err
 	}
-	if t, ok := c.byDig.Load(v.Digest); ok {
-		return t.(*transform.Transformer), v, nil
+	if p, ok := c.byDig.Load(v.Digest); ok {
+		return p.(*prepared), v, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if t, ok := c.byDig.Load(v.Digest); ok {
-		return t.(*transform.Transformer), v, nil
+	if p, ok := c.byDig.Load(v.Digest); ok {
+		return p.(*prepared), v, nil
 	}
 	data, got, err := c.store.Get(ctx, model, v.Version)
 	if err != nil {
@@ -58,8 +65,9 @@ func (c *transformerCache) get(ctx context.Context, model, version string) (*tra
 	if err != nil {
 		return nil, v, fmt.Errorf("preparing %s@%s: %w", model, got.Version, err)
 	}
-	c.byDig.Store(got.Digest, t)
-	return t, got, nil
+	p := &prepared{t: t, head: encodeHead(t.Outputs())}
+	c.byDig.Store(got.Digest, p)
+	return p, got, nil
 }
 
 // readBody reads a request body up to limit bytes.
@@ -93,10 +101,11 @@ func (s *Server) transform(w http.ResponseWriter, r *http.Request, model, versio
 			return 0, "", &apiError{http.StatusBadRequest, "invalid_name", err.Error()}
 		}
 	}
-	t, v, err := s.cache.get(r.Context(), model, version)
+	p, v, err := s.cache.get(r.Context(), model, version)
 	if err != nil {
 		return 0, "", err
 	}
+	t := p.t
 	data, err := readBody(w, r, s.cfg.MaxBodyBytes)
 	if err != nil {
 		return 0, v.Version, err
@@ -114,27 +123,44 @@ func (s *Server) transform(w http.ResponseWriter, r *http.Request, model, versio
 	if s.cfg.Monitor != nil && n > 0 {
 		s.cfg.Monitor.ObserveAsync(model, t.Artifact(), monitor.StageInput, cols, n)
 	}
-	buf := encodeRows(make([]byte, 0, 64+n*len(out.Cols)*20), t.Outputs(), out, v.Digest)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set(DigestHeader, v.Digest)
+	bp := bufPool.Get().(*[]byte)
+	buf := encodeRows(append((*bp)[:0], p.head...), out, v.Digest)
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h[DigestHeader] = []string{v.Digest}
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf)
+	if cap(buf) <= 1<<20 {
+		*bp = buf
+		bufPool.Put(bp)
+	}
 	return http.StatusOK, v.Version, nil
 }
 
-// encodeRows writes {"columns":[...],"rows":[[...],...],"artifact_digest":"..."}.
-// Numbers are written in the shortest form that parses back to the same
-// float64, so a client reads exactly the bits the CLI writes; NaN (a
-// missing output) is null.
-func encodeRows(b []byte, fields []table.Field, out *table.Batch, digest string) []byte {
-	b = append(b, `{"columns":[`...)
+var (
+	jsonContentType = []string{"application/json"}
+	bufPool         = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+)
+
+// encodeHead returns the start of every transform response of an
+// artifact: {"columns":[...],"rows":[
+func encodeHead(fields []table.Field) []byte {
+	b := []byte(`{"columns":[`)
 	for j, f := range fields {
 		if j > 0 {
 			b = append(b, ',')
 		}
 		b = appendJSONString(b, f.Name)
 	}
-	b = append(b, `],"rows":[`...)
+	return append(b, `],"rows":[`...)
+}
+
+// encodeRows appends the rows and the digest to a response head (see
+// encodeHead): {"columns":[...],"rows":[[...],...],"artifact_digest":"..."}.
+// Numbers are written in the shortest form that parses back to the same
+// float64, so a client reads exactly the bits the CLI writes; NaN (a
+// missing output) is null.
+func encodeRows(b []byte, out *table.Batch, digest string) []byte {
 	for i := 0; i < out.Rows; i++ {
 		if i > 0 {
 			b = append(b, ',')
@@ -148,11 +174,7 @@ func encodeRows(b []byte, fields []table.Field, out *table.Batch, digest string)
 			switch {
 			case c.Kind == table.Numeric:
 				x := c.Num[i]
-				if math.IsNaN(x) || math.IsInf(x, 0) {
-					b = append(b, "null"...)
-				} else {
-					b = strconv.AppendFloat(b, x, 'g', -1, 64)
-				}
+				b = appendNumber(b, x)
 			case c.IsMissing(i):
 				b = append(b, "null"...)
 			default:
@@ -164,6 +186,22 @@ func encodeRows(b []byte, fields []table.Field, out *table.Batch, digest string)
 	b = append(b, `],"artifact_digest":`...)
 	b = appendJSONString(b, digest)
 	return append(b, "}\n"...)
+}
+
+// appendNumber appends x as a JSON number that parses back to the same
+// float64 bits, or null for NaN and ±Inf. Integers below 2^53 (one-hot and
+// ordinal outputs) take a fast path; -0 keeps its sign.
+func appendNumber(b []byte, x float64) []byte {
+	switch {
+	case x != x || math.IsInf(x, 0):
+		return append(b, "null"...)
+	case x == 0 && math.Signbit(x):
+		return append(b, "-0"...)
+	case x == math.Trunc(x) && math.Abs(x) < 1<<53:
+		return strconv.AppendInt(b, int64(x), 10)
+	default:
+		return strconv.AppendFloat(b, x, 'g', -1, 64)
+	}
 }
 
 // appendJSONString appends s as a JSON string, escaping what JSON requires

@@ -66,6 +66,9 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	// A push into the folder by another process shows within 100 ms,
+	// and the transform path skips a stat per request.
+	store.Revalidate = 100 * time.Millisecond
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	cfg := server.Config{
 		Registry:     store,
