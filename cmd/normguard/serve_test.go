@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -468,8 +469,16 @@ func (d driftJSON) feature(t *testing.T, name string) (drift bool, count int) {
 // not; after a graceful restart the window is still there.
 func TestServeDriftMetricsAndRestart(t *testing.T) {
 	dir, art := flights(t)
+	alerts := make(chan map[string]any, 16)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var a map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&a); err == nil {
+			alerts <- a
+		}
+	}))
+	defer hook.Close()
 	reg := t.TempDir()
-	s := startServer(t, reg, "--eval-interval", "100ms")
+	s := startServer(t, reg, "--eval-interval", "100ms", "--webhook", hook.URL)
 	pushFlights(t, s, "v1", art)
 	s.mustDo("GET", "/v1/models/flight-delay/drift", "", nil, http.StatusNotFound)
 
@@ -507,6 +516,15 @@ func TestServeDriftMetricsAndRestart(t *testing.T) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+
+	select {
+	case a := <-alerts:
+		if a["feature"] != "delay" || a["model"] != "flight-delay" {
+			t.Errorf("webhook got %v, want an alert on flight-delay's delay", a)
+		}
+	case <-time.After(20 * time.Second):
+		t.Errorf("no webhook alert within 20 s of delay drifting")
 	}
 
 	s.stop()
