@@ -51,7 +51,6 @@ func newRowsBody(fields []table.Field, absentOK bool, maxRows int) *rowsBody {
 // count. Errors name the row (1-based) and column.
 func (d *rowsBody) decode(buf []byte) ([]table.Column, int, error) {
 	d.buf, d.pos, d.n = buf, 0, 0
-	d.cols = table.NewColumns(d.fields)
 	d.seen = make([]int, len(d.fields))
 	gotRows := false
 	if err := d.expect('{'); err != nil {

@@ -26,7 +26,31 @@ const DigestHeader = "Normguard-Artifact-Digest"
 // constant head of every response.
 type prepared struct {
 	t    *transform.Transformer
-	head []byte // {"columns":[...],"rows":[
+	head []byte    // {"columns":[...],"rows":[
+	outs sync.Pool // *table.Batch shaped by t.NewOutput
+}
+
+// output returns an output batch to transform into; give it back with
+// putOutput once the response is written.
+func (p *prepared) output() *table.Batch {
+	if b, ok := p.outs.Get().(*table.Batch); ok {
+		return b
+	}
+	return p.t.NewOutput()
+}
+
+// putOutput recycles a small output batch, dropping what it shares with
+// the request's input.
+func (p *prepared) putOutput(b *table.Batch) {
+	if b.Rows > 4096 {
+		return
+	}
+	for j := range b.Cols {
+		if c := &b.Cols[j]; c.Kind == table.String {
+			clear(c.Str)
+		}
+	}
+	p.outs.Put(b)
 }
 
 // transformerCache holds one prepared transformer per artifact digest.
@@ -115,7 +139,8 @@ func (s *Server) transform(w http.ResponseWriter, r *http.Request, model, versio
 		return 0, v.Version, err
 	}
 	in := &table.Batch{Rows: n, Cols: cols}
-	out := t.NewOutput()
+	out := p.output()
+	defer p.putOutput(out)
 	if err := t.Batch(in, out, "request"); err != nil {
 		return 0, v.Version, badRequest("%v", err)
 	}
