@@ -19,7 +19,7 @@ import (
 
 // benchServer serves the quickstart's flights artifact as model
 // flight-delay, with monitoring on.
-func benchServer(b *testing.B) (*Server, func()) {
+func benchServer(b testing.TB) (*Server, func()) {
 	b.Helper()
 	dir := b.TempDir()
 	if _, err := quickstart.Run(context.Background(), filepath.Join(dir, "qs"), io.Discard); err != nil {
