@@ -1,0 +1,86 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDashboardOnRealServerInChromium loads the dashboard of a real
+// server (real registry, monitor and JSON, no fakes) after shifted
+// observations and checks in headless Chromium that the drifting feature
+// is flagged and its distribution and history plots are drawn. It skips
+// without chromium unless CI=true.
+func TestDashboardOnRealServerInChromium(t *testing.T) {
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is not on PATH; .ci/run installs it")
+		}
+		t.Skip("chromium is not on PATH (apt-get install chromium)")
+	}
+	s, done := benchServer(t)
+	defer done()
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+
+	var body bytes.Buffer
+	body.WriteString(`{"rows":[`)
+	for i := 0; i < 2000; i++ {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		// delay far above the training months; distance as usual.
+		fmt.Fprintf(&body, `{"date":"2001-06-01 00:05","delay":%d,"distance":%d,"origin":"LAS","destination":"PHL"}`,
+			300+i%50, 200+(i*37)%2400)
+	}
+	body.WriteString(`]}`)
+	resp, err := http.Post(ts.URL+"/v1/models/flight-delay/observations", "application/json", &body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("observations: %v %v", err, resp.Status)
+	}
+	resp.Body.Close()
+	if err := s.cfg.Monitor.Evaluate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-dev-shm-usage", "--user-data-dir="+t.TempDir(), "--virtual-time-budget=5000", "--dump-dom", ts.URL+"/")
+	cmd.WaitDelay = 5 * time.Second
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	}
+	dom := out.String()
+	for _, want := range []string{`data-model="flight-delay"`, `data-state="ready"`} {
+		if !strings.Contains(dom, want) {
+			t.Fatalf("the page lacks %s:\n%.3000s", want, dom)
+		}
+	}
+	row := regexp.MustCompile(`<tr class="([a-z ]+)" data-feature="delay"`).FindStringSubmatch(dom)
+	if row == nil || !strings.Contains(row[1], "drift") {
+		t.Errorf("delay's table row is %v, want class drift", row)
+	}
+	for _, feature := range []string{"delay", "distance"} {
+		dist := regexp.MustCompile(`<svg[^>]*class="plot-dist"[^>]*data-feature="` + feature + `"[\s\S]*?</svg>`).FindString(dom)
+		if !strings.Contains(dist, "dist-ref") || !strings.Contains(dist, "dist-cur") {
+			t.Errorf("%s: no reference and current distributions drawn: %.500s", feature, dist)
+		}
+		hist := regexp.MustCompile(`<svg[^>]*class="plot-history"[^>]*data-feature="` + feature + `"[\s\S]*?</svg>`).FindString(dom)
+		if !strings.Contains(hist, "point") {
+			t.Errorf("%s: no point in the history chart: %.500s", feature, hist)
+		}
+	}
+}
