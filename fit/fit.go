@@ -71,39 +71,9 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	if err := sp.Validate(); err != nil {
 		return nil, nil, err
 	}
-	header := r.Header()
-	inHeader := make(map[string]bool, len(header))
-	for _, h := range header {
-		inHeader[h] = true
-	}
-	named := map[string]bool{}
-	var fields []table.Field
-	var missing []string
-	for _, g := range sp.Columns {
-		for _, n := range g.Names {
-			named[n] = true
-			if !inHeader[n] {
-				missing = append(missing, n)
-			}
-			k := g.Kind()
-			if k == table.KindUnknown {
-				k = table.String // read as text, infer below
-			}
-			fields = append(fields, table.Field{Name: n, Kind: k})
-		}
-	}
-	if len(missing) > 0 {
-		return nil, nil, fmt.Errorf("fit %s: %w: the spec names %s; the data has %s", opt.Source, ErrMissingColumn,
-			quoteList(missing), quoteList(header))
-	}
-	var pass []string
-	if sp.Remainder == spec.RemainderPassthrough {
-		for _, h := range header {
-			if !named[h] {
-				pass = append(pass, h)
-				fields = append(fields, table.Field{Name: h, Kind: table.String})
-			}
-		}
+	fields, pass, err := Projection(sp, r.Header(), opt.Source)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := r.Project(fields); err != nil {
 		return nil, nil, err
@@ -389,13 +359,12 @@ func parseAll(c *table.Column, source string) ([]float64, error) {
 			nums[i] = math.NaN()
 			continue
 		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil {
+		v, ok := parseCell(s)
+		if !ok {
 			return nil, nil
 		}
 		if math.IsInf(v, 0) {
-			return nil, &transform.RowError{Source: source, Line: int64(i) + 1, Err: &step.ValueError{Step: "input", Column: c.Name, Row: i,
-				Value: s, Err: transform.ErrInfinite, Hint: "replace or drop infinite values before normalizing (scikit-learn refuses them too)"}}
+			return nil, infiniteError(source, c.Name, int64(i), s)
 		}
 		nums[i] = v
 		present++
@@ -404,6 +373,18 @@ func parseAll(c *table.Column, source string) ([]float64, error) {
 		return nil, nil
 	}
 	return nums, nil
+}
+
+// parseCell parses one present text value as type inference does.
+func parseCell(s string) (float64, bool) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return v, err == nil
+}
+
+// infiniteError is the error for the infinite value s at row of column.
+func infiniteError(source, column string, row int64, s string) error {
+	return &transform.RowError{Source: source, Line: row + 1, Err: &step.ValueError{Step: "input", Column: column, Row: int(row),
+		Value: s, Err: transform.ErrInfinite, Hint: "replace or drop infinite values before normalizing (scikit-learn refuses them too)"}}
 }
 
 // resolvedSpec returns a copy of sp with every group's type filled in from

@@ -66,10 +66,7 @@ func NanShiftedSums(xs []float64, shift float64) (sum, sumSq float64) {
 	for len(xs) > 0 {
 		k := min(len(xs), npBlock)
 		for i, x := range xs[:k] {
-			v := x - shift
-			if v != v {
-				v = 0
-			}
+			v := nanShifted(x, shift)
 			d[i], d2[i] = v, v*v
 		}
 		sum += pairwise(d[:k])
@@ -77,6 +74,16 @@ func NanShiftedSums(xs []float64, shift float64) (sum, sumSq float64) {
 		xs = xs[k:]
 	}
 	return sum, sumSq
+}
+
+// nanShifted is the term NanShiftedSums adds for x: x - shift, or 0 when
+// that is NaN (np.nansum's treatment of missing values).
+func nanShifted(x, shift float64) float64 {
+	v := x - shift
+	if v != v {
+		return 0
+	}
+	return v
 }
 
 // NanSum returns numpy's np.nansum(xs) (NaN counted as 0) in numpy's

@@ -36,33 +36,66 @@ func (p *StandardScalerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted
 		return nil, err
 	}
 	m := len(cols)
-	s := &StandardScaler{
-		WithMean:     p.WithMean,
-		WithStd:      p.WithStd,
-		NSamplesSeen: make([]int64, m),
-		Names:        names(cols),
-	}
-	if p.WithMean || p.WithStd {
-		s.Mean = make(Floats, m)
-	}
-	if p.WithStd {
-		s.Var, s.Scale = make(Floats, m), make(Floats, m)
-	}
+	n := make([]int64, m)
+	mean, v := make([]float64, m), make([]float64, m)
 	if err := forEachColumn(ctx, len(cols), func(j int) error {
-		mean, v, n := meanVar(cols[j].Num)
-		s.NSamplesSeen[j] = n
-		if s.Mean != nil {
-			s.Mean[j] = mean
-		}
-		if p.WithStd {
-			s.Var[j] = v
-			s.Scale[j] = standardScale(v, mean, n)
-		}
+		mean[j], v[j], n[j] = meanVar(cols[j].Num)
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	return s, nil
+	return p.fitted(names(cols), n, mean, v), nil
+}
+
+// FitSums returns the scaler Fit returns for the columns named names from
+// their statistics computed elsewhere (a distributed fit accumulates them
+// with stats.NanShiftedAcc): each column's non-NaN count n, mean_ (see
+// StandardScalerMean) and np.nansum(x - mean) and np.nansum((x - mean)**2)
+// in numpy's order (corr and sq).
+func (p *StandardScalerParams) FitSums(names []string, n []int64, mean, corr, sq []float64) *StandardScaler {
+	v := make([]float64, len(names))
+	for j := range v {
+		v[j] = StandardScalerVar(corr[j], sq[j], n[j])
+	}
+	return p.fitted(names, n, mean, v)
+}
+
+// fitted builds the scaler from each column's count, mean and variance.
+func (p *StandardScalerParams) fitted(names []string, n []int64, mean, v []float64) *StandardScaler {
+	m := len(names)
+	s := &StandardScaler{
+		WithMean:     p.WithMean,
+		WithStd:      p.WithStd,
+		NSamplesSeen: n,
+		Names:        names,
+	}
+	if p.WithMean || p.WithStd {
+		s.Mean = make(Floats, m)
+		copy(s.Mean, mean)
+	}
+	if p.WithStd {
+		s.Var, s.Scale = make(Floats, m), make(Floats, m)
+		for j := range m {
+			s.Var[j] = v[j]
+			s.Scale[j] = standardScale(v[j], mean[j], n[j])
+		}
+	}
+	return s
+}
+
+// StandardScalerMean returns mean_ from a column's np.nansum (stats.NanSum
+// or stats.NanShiftedSums about 0) and its count n of non-NaN values:
+//
+//	mean = sum / n
+func StandardScalerMean(sum float64, n int64) float64 { return sum / float64(n) }
+
+// StandardScalerVar returns var_ from np.nansum(x - mean) (corr) and
+// np.nansum((x - mean)**2) (sq) over n non-NaN values:
+//
+//	var = (sq - corr²/n) / n
+func StandardScalerVar(corr, sq float64, n int64) float64 {
+	fn := float64(n)
+	return (sq - corr*corr/fn) / fn
 }
 
 // meanVar returns the mean and population variance of the non-NaN values
@@ -83,12 +116,10 @@ func meanVar(xs []float64) (mean, v float64, n int64) {
 			n++
 		}
 	}
-	fn := float64(n)
 	sum, _ := stats.NanShiftedSums(xs, 0)
-	mean = sum / fn
+	mean = StandardScalerMean(sum, n)
 	corr, sq := stats.NanShiftedSums(xs, mean)
-	v = (sq - corr*corr/fn) / fn
-	return mean, v, n
+	return mean, StandardScalerVar(corr, sq, n), n
 }
 
 // standardScale returns sqrt(var), or 1 when scikit-learn 1.2's
