@@ -2,12 +2,24 @@
 // an artifact produces, and names the cause: raw values fed unscaled,
 // values scaled twice, per-batch statistics, a stale or unknown set of
 // parameters, the wrong scaler, imputation after scaling, swapped columns
-// or float32 rounding.
+// or float32 rounding; for one-hot and ordinal outputs, categories sent to
+// another column or code, and unseen or missing categories encoded
+// otherwise than the artifact does.
+//
+// Paired (raw rows known) judges row by row; Unpaired judges the observed
+// distribution against the training profile inside the artifact.
 //
 // Every verdict follows from the numbers alone, never from column names
 // or positions: a column is judged by which explanation reproduces its
 // observed values.
 package diagnose
+
+import (
+	"encoding/json"
+	"math"
+
+	"github.com/normguard/normguard/drift"
+)
 
 // Verdict names, as the diagnose command reports them.
 const (
@@ -33,8 +45,94 @@ type Verdict struct {
 	Verdict string `json:"verdict"`
 	// Explanation says in plain language what went wrong and how to fix it.
 	Explanation string `json:"explanation"`
+	// Fix is the likely fix alone (the end of Explanation); empty for ok.
+	Fix string `json:"fix,omitempty"`
 	// Evidence holds the numbers the verdict rests on.
 	Evidence map[string]any `json:"evidence"`
+	// Plot holds values for reports to draw (nil when nothing helps); it
+	// is not part of the JSON.
+	Plot *Plot `json:"-"`
+}
+
+// MarshalJSON writes the verdict with every NaN or infinite number in the
+// evidence as null (JSON has no NaN): an ordinal code of NaN, a missing
+// p-value.
+func (v Verdict) MarshalJSON() ([]byte, error) {
+	type plain Verdict // without this method
+	p := plain(v)
+	if len(v.Evidence) > 0 {
+		p.Evidence = make(map[string]any, len(v.Evidence))
+		for k, x := range v.Evidence {
+			p.Evidence[k] = finiteOrNil(x)
+		}
+	}
+	return json.Marshal(p)
+}
+
+// finiteOrNil returns nil for a NaN or infinite float, the value itself
+// otherwise; maps of floats are cleaned the same way.
+func finiteOrNil(x any) any {
+	switch x := x.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+	case map[string]float64:
+		m := make(map[string]any, len(x))
+		for k, y := range x {
+			m[k] = finiteOrNil(y)
+		}
+		return m
+	case []float64:
+		out := make([]any, len(x))
+		for i, y := range x {
+			out[i] = finiteOrNil(y)
+		}
+		return out
+	}
+	return x
+}
+
+// explain sets the explanation: what the values show, then the fix.
+func (v *Verdict) explain(what, fix string) {
+	v.Explanation, v.Fix = what, fix
+	if fix != "" {
+		v.Explanation = what + ": " + fix
+	}
+}
+
+// PlotPoints bounds the (expected, observed) pairs a Plot keeps.
+const PlotPoints = 400
+
+// Plot is what a report draws for one column. Paired mode keeps a sample
+// of rows as (expected, observed) pairs; unpaired mode keeps the training
+// output's distribution and the observed one on shared bins.
+type Plot struct {
+	// Expected and Observed are the artifact's output and the observed
+	// value of up to PlotPoints rows, evenly strided, both present and
+	// finite (paired mode).
+	Expected, Observed []float64
+	// Distribution holds the training output's (Ref) and the observed
+	// (Cur) shares per bin (unpaired mode).
+	Distribution *drift.Plot
+}
+
+// pairPlot samples up to PlotPoints rows of exp and obs, evenly strided,
+// keeping the rows where both are finite; nil when none is.
+func pairPlot(exp, obs []float64) *Plot {
+	step := max(1, (len(exp)+PlotPoints-1)/PlotPoints)
+	p := &Plot{}
+	for i := 0; i < len(exp) && i < len(obs); i += step {
+		e, o := exp[i], obs[i]
+		if math.IsNaN(e) || math.IsInf(e, 0) || math.IsNaN(o) || math.IsInf(o, 0) {
+			continue
+		}
+		p.Expected, p.Observed = append(p.Expected, e), append(p.Observed, o)
+	}
+	if len(p.Expected) == 0 {
+		return nil
+	}
+	return p
 }
 
 // Report is the diagnosis of every output column, in the artifact's

@@ -1,8 +1,10 @@
 package diagnose
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/table"
@@ -18,28 +20,33 @@ func judge(cols []*column, j int, stale []staleOutput) Verdict {
 	switch {
 	case same(c.obs, c.exp, exactTol):
 		v.Verdict = OK
-		v.Explanation = "the observed values are the artifact's transform of the raw rows"
+		v.explain("the observed values are the artifact's transform of the raw rows", "")
 		return v
 	case float32Rounded(c.obs, c.exp):
 		v.Verdict = PrecisionLoss
-		v.Explanation = fmt.Sprintf("the observed values are the artifact's output rounded to float32 (largest difference %.3g): benign for most models, but keep features in float64 end to end if the model was trained on float64", diff)
+		v.explain(fmt.Sprintf("the observed values are the artifact's output rounded to float32 (largest difference %.3g)", diff),
+			"benign for most models, but keep features in float64 end to end if the model was trained on float64")
 		return v
 	case c.pre != nil && same(c.obs, c.pre, exactTol), c.in != nil && same(c.obs, c.in, exactTol):
 		v.Verdict = NotNormalized
-		v.Explanation = "the observed values are the raw inputs (missing ones imputed) that were never scaled: apply the artifact's transform before calling the model"
+		v.explain("the observed values are the raw inputs (missing ones imputed) that were never scaled", "apply the artifact's transform before calling the model")
 		return v
 	case c.twice != nil && same(c.obs, c.twice, exactTol):
 		v.Verdict = DoubleNormalized
-		v.Explanation = "the observed values are the artifact's output scaled a second time: the features were normalized twice; apply the transform once"
+		v.explain("the observed values are the artifact's output scaled a second time", "the features were normalized twice; apply the transform once")
 		return v
 	}
 	for _, s := range stale {
 		if o, ok := s.out[c.name]; ok && same(c.obs, o, exactTol) {
 			v.Verdict = StaleParameters
 			v.Evidence["digest"] = s.digest
-			v.Explanation = fmt.Sprintf("the observed values are the transform of candidate artifact %s, not of this one: production uses stale parameters; deploy the current artifact", s.digest)
+			v.explain(fmt.Sprintf("the observed values are the transform of candidate artifact %s, not of this one", s.digest),
+				"production uses stale parameters; deploy the current artifact")
 			return v
 		}
+	}
+	if c.cat != nil && categoricalVerdict(cols, j, &v) {
+		return v
 	}
 	if ok := imputeOrder(c, &v); ok {
 		return v
@@ -48,7 +55,8 @@ func judge(cols []*column, j int, stale []staleOutput) Verdict {
 		if k != j && o != nil && same(c.obs, o.exp, exactTol) {
 			v.Verdict = ColumnsSwapped
 			v.Evidence["partner"] = o.name
-			v.Explanation = fmt.Sprintf("the observed values are the artifact's output for column %q: the columns were fed in the wrong order; select features by name", o.name)
+			v.explain(fmt.Sprintf("the observed values are the artifact's output for column %q", o.name),
+				"the columns were fed in the wrong order; select features by name")
 			return v
 		}
 	}
@@ -56,15 +64,28 @@ func judge(cols []*column, j int, stale []staleOutput) Verdict {
 		v.Verdict = PerBatchStatistics
 		v.Evidence["block_size"] = b
 		v.Evidence["ddof"] = ddof
-		v.Explanation = fmt.Sprintf("each block of %d rows has mean 0 and std 1: production standardized every batch with its own statistics; use the artifact's fitted mean and scale instead", b)
+		v.explain(fmt.Sprintf("each block of %d rows has mean 0 and std 1", b),
+			"production standardized every batch with its own statistics; use the artifact's fitted mean and scale instead")
+		return v
+	}
+	if b, how, ok := perBatchFitted(c); ok {
+		v.Verdict = PerBatchStatistics
+		v.Evidence["block_size"] = b
+		v.Evidence["per_block"] = how
+		v.explain(fmt.Sprintf("blocks of %d rows were scaled with their own statistics: %s", b, describeBatches(how, c.last.Name)),
+			"production fitted the scaler on every batch; use the artifact's fitted parameters instead")
 		return v
 	}
 	if affineVerdict(c, &v) {
 		return v
 	}
+	if monotoneVerdict(c, &v) {
+		return v
+	}
 	v.Verdict = UnknownMismatch
 	v.Evidence["rows_differing"] = rowsDiffering(c.obs, c.exp)
-	v.Explanation = fmt.Sprintf("the observed values differ from the artifact's transform (largest difference %.3g) in a way none of the known causes explains; compare the production pipeline with the artifact step by step", diff)
+	v.explain(fmt.Sprintf("the observed values differ from the artifact's transform (largest difference %.3g) in a way none of the known causes explains", diff),
+		"compare the production pipeline with the artifact step by step")
 	return v
 }
 
@@ -212,7 +233,8 @@ func imputeOrder(c *column, v *Verdict) bool {
 			}
 		}
 	}
-	v.Explanation = fmt.Sprintf("present values match the artifact but missing values were filled with %s instead of the fitted imputation value: impute with the artifact's fitted statistic before scaling", what)
+	v.explain(fmt.Sprintf("present values match the artifact but missing values were filled with %s instead of the fitted imputation value", what),
+		"impute with the artifact's fitted statistic before scaling")
 	return true
 }
 
@@ -337,11 +359,13 @@ func affineVerdict(c *column, v *Verdict) bool {
 	if kind, ok := otherScaler(c, center, sc); ok {
 		v.Verdict = WrongTransform
 		v.Evidence["transform"] = kind
-		v.Explanation = fmt.Sprintf("the observed values are %s scaling of the input (center %.6g, scale %.6g from the training data), not the fitted scaler: use the artifact's scaler", kind, center, sc)
+		v.explain(fmt.Sprintf("the observed values are %s scaling of the input (center %.6g, scale %.6g from the training data), not the fitted scaler", kind, center, sc),
+			"use the artifact's scaler")
 		return true
 	}
 	v.Verdict = WrongParameters
-	v.Explanation = fmt.Sprintf("the observed values are (x - %.6g) / %.6g, an affine map from no known artifact: production scales with parameters other than the fitted ones; load them from the artifact", center, sc)
+	v.explain(fmt.Sprintf("the observed values are (x - %.6g) / %.6g, an affine map from no known artifact", center, sc),
+		"production scales with parameters other than the fitted ones; load them from the artifact")
 	return true
 }
 
@@ -351,6 +375,10 @@ func affineVerdict(c *column, v *Verdict) bool {
 //	min_max:  center = min, scale = max - min
 //	max_abs:  center = 0, scale = max |x|
 //	robust:   center = median, scale = q75 - q25
+//	standard: center = mean, scale = std (population)
+//
+// The artifact's own kind is skipped: the same scaler with other
+// parameters is wrong_parameters.
 func otherScaler(c *column, center, sc float64) (string, bool) {
 	p := c.prof
 	if p == nil || p.Min == nil || p.Max == nil {
@@ -360,14 +388,21 @@ func otherScaler(c *column, center, sc float64) (string, bool) {
 	near := func(c0, s0 float64) bool {
 		return s0 != 0 && math.Abs(sc-s0) <= fitTol*math.Abs(s0)*1e3 && math.Abs(center-c0) <= fitTol*math.Abs(s0)*1e3
 	}
-	if near(lo, hi-lo) {
+	own := ""
+	if c.last != nil {
+		own = c.last.Name
+	}
+	if own != "min_max_scaler" && near(lo, hi-lo) {
 		return "min_max", true
 	}
-	if near(0, math.Max(math.Abs(lo), math.Abs(hi))) {
+	if own != "max_abs_scaler" && near(0, math.Max(math.Abs(lo), math.Abs(hi))) {
 		return "max_abs", true
 	}
-	if q25, q50, q75, ok := quartiles(p.Quantiles); ok && near(q50, q75-q25) {
+	if q25, q50, q75, ok := quartiles(p.Quantiles); ok && own != "robust_scaler" && near(q50, q75-q25) {
 		return "robust", true
+	}
+	if p.Mean != nil && p.Std != nil && own != "standard_scaler" && near(float64(*p.Mean), float64(*p.Std)) {
+		return "standard", true
 	}
 	return "", false
 }
@@ -412,4 +447,46 @@ func observedColumn(observed []table.Column, name string) (*table.Column, error)
 		return nil, fmt.Errorf("diagnose: observed column %q is not numeric", name)
 	}
 	return o, nil
+}
+
+// monotoneVerdict handles a last step that is not affine (a quantile or
+// power transform): when the observed values are a non-decreasing
+// function of the step's input, as the fitted step's are, but another
+// one, production ran the same kind of transform with other fitted
+// parameters. Rows with a missing raw input, step input or output are
+// ignored; ties in the input must share their observed value.
+func monotoneVerdict(c *column, v *Verdict) bool {
+	if c.pre == nil || c.affine || c.last == nil {
+		return false
+	}
+	// Rows whose raw value is missing are left out: production fills
+	// them with its own fitted value, which need not be the artifact's.
+	idx := make([]int, 0, len(c.pre))
+	for i, x := range c.pre {
+		if !math.IsNaN(x) && !math.IsNaN(c.obs[i]) && (c.in == nil || !math.IsNaN(c.in[i])) {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) < 3 {
+		return false
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(c.pre[a], c.pre[b]) })
+	for k := 1; k < len(idx); k++ {
+		x0, x1 := c.pre[idx[k-1]], c.pre[idx[k]]
+		y0, y1 := c.obs[idx[k-1]], c.obs[idx[k]]
+		if y1 < y0 || x1 == x0 && y1 != y0 {
+			return false
+		}
+	}
+	if c.obs[idx[0]] == c.obs[idx[len(idx)-1]] {
+		return false
+	}
+	differing := rowsDiffering(c.obs, c.exp)
+	v.Verdict = WrongParameters
+	v.Evidence["monotone"] = true
+	v.Evidence["rows_differing"] = differing
+	v.explain(fmt.Sprintf("the observed values rise with the input of the %s as its output does, but along another curve (%d rows differ): a transform of the same shape with other fitted parameters, from no known artifact",
+		c.last.Name, differing),
+		"production's transform was fitted on other data or with other settings; load the artifact's fitted parameters (or pass the artifact production uses as --candidate)")
+	return true
 }

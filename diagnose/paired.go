@@ -6,6 +6,7 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/profile"
+	"github.com/normguard/normguard/step"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/transform"
 )
@@ -35,11 +36,45 @@ type column struct {
 	// values for an imputer + scaler chain) and twice the last step
 	// applied to exp; nil when the chain is not 1-to-1.
 	in, pre, twice []float64
+	// last is the chain's last step and inName the input column it
+	// reads (for refitting it on blocks of rows).
+	last   *step.FittedStep
+	inName string
 	// The last step is y = intercept + slope*x when affine is true.
 	affine           bool
 	intercept, slope float64
 	// prof profiles the raw input in the training data (nil if unknown).
 	prof *profile.Feature
+	// cat is the encoder input this output encodes (nil when the output
+	// is not a one-hot or ordinal encoder's).
+	cat *catBlock
+	// text names the observed column that holds the encoder's raw input
+	// as text where this output belongs (obs and exp are then nil).
+	text string
+}
+
+// encoderOutputs maps each output of a one-hot or ordinal encoder to its
+// input's catBlock.
+func encoderOutputs(a *artifact.Artifact, in *table.Batch, inIdx map[string]int, n int) map[int]*catBlock {
+	blockOf := map[int]*catBlock{}
+	off := 0
+	for _, g := range a.Groups {
+		width := len(g.Columns)
+		for _, s := range g.Steps {
+			width = len(s.Fitted.Outputs())
+		}
+		raw := make([]table.Column, len(g.Columns))
+		for k, name := range g.Columns {
+			raw[k] = in.Cols[inIdx[name]]
+		}
+		for _, b := range encoderBlocks(g, raw, n, off) {
+			for _, o := range b.outs {
+				blockOf[o] = b
+			}
+		}
+		off += width
+	}
+	return blockOf
 }
 
 // Paired diagnoses production features when the raw rows are known. raw
@@ -53,10 +88,15 @@ type column struct {
 //
 // Each numeric output column gets the first verdict its values satisfy, in
 // this order: ok, precision_loss, not_normalized, double_normalized,
-// stale_parameters, impute_order, columns_swapped, per_batch_statistics,
-// wrong_transform / wrong_parameters (an exact affine function of the
-// imputed input), unknown_mismatch. Missing values (NaN) match only
-// missing values. Non-numeric outputs are not judged.
+// stale_parameters, the category checks (one-hot and ordinal outputs,
+// see categoricalVerdict), impute_order, columns_swapped,
+// per_batch_statistics (each block of rows standardized, or the last step
+// refitted per block, see perBatchFitted), wrong_transform /
+// wrong_parameters (an exact affine function of the imputed input, or a
+// monotone one for a non-affine last step), unknown_mismatch. Missing
+// values (NaN) match only missing values. Non-numeric outputs are not
+// judged. A plot of expected against observed values comes with every
+// numeric (non-encoder) column.
 func Paired(a *artifact.Artifact, raw, observed []table.Column, candidates []*artifact.Artifact) (*Report, error) {
 	t, err := transform.New(a)
 	if err != nil {
@@ -83,7 +123,15 @@ func Paired(a *artifact.Artifact, raw, observed []table.Column, candidates []*ar
 		if cols[j] == nil {
 			continue
 		}
-		rep.Features = append(rep.Features, judge(cols, j, stale))
+		if cols[j].text != "" {
+			rep.Features = append(rep.Features, notEncoded(cols[j]))
+			continue
+		}
+		v := judge(cols, j, stale)
+		if cols[j].cat == nil { // 0/1 or code scatters say little: the evidence names the categories
+			v.Plot = pairPlot(cols[j].exp, cols[j].obs)
+		}
+		rep.Features = append(rep.Features, v)
 	}
 	return rep, nil
 }
@@ -125,22 +173,29 @@ func find(cols []table.Column, name string) *table.Column {
 func columns(a *artifact.Artifact, t *transform.Transformer, in, exp *table.Batch, observed []table.Column, n int) ([]*column, error) {
 	outs := t.Outputs()
 	cols := make([]*column, len(outs))
+	inIdx := map[string]int{}
+	for i, f := range t.Inputs() {
+		inIdx[f.Name] = i
+	}
+	blockOf := encoderOutputs(a, in, inIdx, n)
 	for j, f := range outs {
 		if f.Kind != table.Numeric {
 			continue
 		}
 		o, err := observedColumn(observed, f.Name)
 		if err != nil {
+			if b := blockOf[j]; b != nil {
+				if text := b.fedAsText(observed, f.Name); text != "" {
+					cols[j] = &column{name: f.Name, cat: b, text: text}
+					continue
+				}
+			}
 			return nil, err
 		}
 		if o.Len() != n {
 			return nil, fmt.Errorf("diagnose: observed column %q has %d rows, raw has %d: pass the same rows in the same order", f.Name, o.Len(), n)
 		}
 		cols[j] = &column{name: f.Name, obs: o.Num, exp: exp.Cols[j].Num[:n]}
-	}
-	inIdx := map[string]int{}
-	for i, f := range t.Inputs() {
-		inIdx[f.Name] = i
 	}
 	off := 0
 	for _, g := range a.Groups {
@@ -153,6 +208,11 @@ func columns(a *artifact.Artifact, t *transform.Transformer, in, exp *table.Batc
 		}
 		if oneToOne && len(g.Steps) > 0 && g.Type != "categorical" {
 			trace(a, g, in, exp, inIdx, cols[off:off+width], off, n)
+		}
+		for k := off; k < off+width && k < len(cols); k++ {
+			if cols[k] != nil && cols[k].text == "" {
+				cols[k].cat = blockOf[k]
+			}
 		}
 		off += width
 	}
@@ -197,6 +257,7 @@ func trace(a *artifact.Artifact, g artifact.Group, in, exp *table.Batch, inIdx m
 			continue
 		}
 		c.pre = pre[k].Num[:n]
+		c.last, c.inName = &g.Steps[len(g.Steps)-1], g.Columns[k]
 		if twice != nil {
 			c.twice = twice[k].Num[:n]
 		}

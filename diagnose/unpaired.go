@@ -3,11 +3,13 @@ package diagnose
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/profile"
+	"github.com/normguard/normguard/step"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/transform"
 )
@@ -27,6 +29,10 @@ const (
 	// imputation value) must recur exactly in the observed column to prove
 	// the column went through the fitted map.
 	minMass = 3
+	// mapTol is how close (relative slope, and value at the observed
+	// median in training-output standard deviations) a fitted map must be
+	// to the artifact's step to count as that step.
+	mapTol = 0.1
 	// interiorLo and interiorHi bound the grid probabilities the quantile
 	// fit uses: the tails are left out, where one outlier moves a quantile.
 	interiorLo, interiorHi = 0.05, 0.95
@@ -52,15 +58,28 @@ type UnpairedOptions struct {
 //	per_batch_statistics  every batch (opt.BatchSize rows, opt.BatchColumn
 //	                      groups, or else the smallest block size b found
 //	                      with at least two blocks) has |mean| <= 1e-9 and
-//	                      |std - 1| <= 1e-9, std with ddof 0 or 1
+//	                      |std - 1| <= 1e-9, std with ddof 0 or 1; or
+//	                      every batch has the same minimum and maximum,
+//	                      each held by one value (a scaler with a fixed
+//	                      output range fitted per batch; searched with at
+//	                      least 3 blocks); or, batches known, every batch
+//	                      has median 0 and interquartile range 1
 //	ok                    drift.CompareProfile (auto) finds no drift
 //	not_normalized        |mean - mean_out| > 3 std_out or std / std_out
-//	                      outside [1/2, 2], and L(obs) shows no drift, L
-//	                      the last step's affine map y = a + b x
-//	double_normalized     the same distance, and L^-1(obs) shows no drift
-//	drift                 a point mass of the profile (a fitted imputation
-//	                      value) recurs exactly in the column, so the
-//	                      column went through the fitted map
+//	                      outside [1/2, 2] ("far"), and L(obs) shows no
+//	                      drift, L the last step as fitted (also compared
+//	                      without the values equal to the artifact's
+//	                      output for a missing input, whose share is the
+//	                      missing rate's); or far, and the affine map that
+//	                      best carries obs onto the training output
+//	                      (quantileFit, imputed rows left out) is L to
+//	                      within 10% (slope, and value at the median in
+//	                      std_out), the sample having moved a little too
+//	double_normalized     the same with L^-1 (affine L only)
+//	drift                 the artifact's output for a missing input, or
+//	                      a point mass of the profile, recurs exactly at
+//	                      least 3 times: the column went through the
+//	                      fitted map, so the input moved
 //	wrong_parameters      y = alpha + beta obs, fitted by least squares of
 //	                      the profile's quantiles on the observed ones over
 //	                      the grid probabilities in [0.05, 0.95], shows no
@@ -68,8 +87,16 @@ type UnpairedOptions struct {
 //	                      or |alpha| / std_out above 0.05)
 //	drift                 anything else
 //
+// What cannot be told apart without raw rows: an input that only moved
+// and stretched (every value x became c + s x) looks exactly like a
+// scaler fitted with other parameters. Unless an anchor proves the fitted
+// map was applied (the imputation value above), such a column is reported
+// as wrong_parameters, and its explanation says it may be drift.
+//
 // Missing values (NaN) are ignored. Columns whose profile has no quantile
-// grid (at most two distinct values) get only the batch and drift checks.
+// grid (at most two distinct values) get only the batch and drift checks,
+// except one-hot outputs found drifting, which unpairedOneHot checks for
+// permuted columns.
 // Non-numeric outputs are not judged. The artifact must carry a profile.
 func Unpaired(a *artifact.Artifact, observed []table.Column, opt UnpairedOptions) (*Report, error) {
 	if a.Profile == nil || len(a.Profile.Outputs) != len(a.Outputs) {
@@ -78,7 +105,8 @@ func Unpaired(a *artifact.Artifact, observed []table.Column, opt UnpairedOptions
 	if opt.BatchSize < 0 {
 		return nil, fmt.Errorf("diagnose: batch size %d is negative", opt.BatchSize)
 	}
-	maps := lastAffine(a)
+	maps, steps := lastAffine(a)
+	fills := missingOutputs(a)
 	rep := &Report{}
 	for j, f := range a.Outputs {
 		if f.TableField().Kind != table.Numeric {
@@ -91,12 +119,13 @@ func Unpaired(a *artifact.Artifact, observed []table.Column, opt UnpairedOptions
 		if opt.BatchColumn != nil && len(opt.BatchColumn) != o.Len() {
 			return nil, fmt.Errorf("diagnose: batch column has %d rows, observed column %q has %d", len(opt.BatchColumn), f.Name, o.Len())
 		}
-		v, err := judgeUnpaired(&a.Profile.Outputs[j], f.Name, o.Num, maps[j], opt)
+		v, err := judgeUnpaired(&a.Profile.Outputs[j], f.Name, o.Num, maps[j], steps[j], fills[j], opt)
 		if err != nil {
 			return nil, err
 		}
 		rep.Features = append(rep.Features, v)
 	}
+	unpairedOneHot(a, observed, rep)
 	return rep, nil
 }
 
@@ -105,11 +134,37 @@ type affineMap struct {
 	intercept, slope float64
 }
 
+// lastStep is the last step of a 1-to-1 numeric chain and the column it
+// reads, to apply it to observed values.
+type lastStep struct {
+	fitted step.Fitted
+	input  string
+	width  int // the group's width; the step is applied to one column
+	k      int // the column's position in the group
+}
+
+// apply runs the step on xs as the k-th column of its group (the others
+// filled with copies of xs, as the step treats columns independently);
+// nil when it fails.
+func (s *lastStep) apply(xs []float64) []float64 {
+	in := make([]table.Column, s.width)
+	for i := range in {
+		in[i] = table.Column{Name: s.input, Kind: table.Numeric, Num: xs}
+	}
+	out, err := transform.ApplyStep(s.fitted, in, len(xs), 1)
+	if err != nil || len(out) != s.width || out[s.k].Kind != table.Numeric {
+		return nil
+	}
+	return out[s.k].Num[:len(xs)]
+}
+
 // lastAffine returns, per output, the last step of its group as an affine
 // map (nil when the group is not 1-to-1 numeric or the step not affine),
-// found by feeding it 0, 1 and 2.
-func lastAffine(a *artifact.Artifact) []*affineMap {
+// found by feeding it 0, 1 and 2, and the step itself (nil when the group
+// is not 1-to-1 numeric).
+func lastAffine(a *artifact.Artifact) ([]*affineMap, []*lastStep) {
 	maps := make([]*affineMap, len(a.Outputs))
+	steps := make([]*lastStep, len(a.Outputs))
 	off := 0
 	for _, g := range a.Groups {
 		width := len(g.Columns)
@@ -124,7 +179,11 @@ func lastAffine(a *artifact.Artifact) []*affineMap {
 			for k := range probe {
 				probe[k] = table.Column{Name: g.Columns[k], Kind: table.Numeric, Num: []float64{0, 1, 2}}
 			}
-			out, err := transform.ApplyStep(g.Steps[len(g.Steps)-1].Fitted, probe, 3, 1)
+			last := g.Steps[len(g.Steps)-1].Fitted
+			for k := 0; k < width; k++ {
+				steps[off+k] = &lastStep{fitted: last, input: g.Columns[k], width: width, k: k}
+			}
+			out, err := transform.ApplyStep(last, probe, 3, 1)
 			for k := 0; err == nil && k < width; k++ {
 				if out[k].Kind != table.Numeric {
 					continue
@@ -139,7 +198,7 @@ func lastAffine(a *artifact.Artifact) []*affineMap {
 		}
 		off += width
 	}
-	return maps
+	return maps, steps
 }
 
 func (m *affineMap) apply(xs []float64) []float64 {
@@ -160,7 +219,7 @@ func (m *affineMap) invert(xs []float64) []float64 {
 
 // judgeUnpaired gives one observed column its verdict against p, the
 // profile of the artifact's output, and m, the output's last affine step.
-func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap, opt UnpairedOptions) (Verdict, error) {
+func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap, ls *lastStep, fill float64, opt UnpairedOptions) (Verdict, error) {
 	v := Verdict{Name: name, Evidence: map[string]any{}}
 	present := dropNaN(obs)
 	mean, std := meanStd(present)
@@ -177,49 +236,125 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 		v.Evidence["batch_size"] = b
 		v.Evidence["batches"] = batches
 		v.Evidence["ddof"] = ddof
-		v.Explanation = fmt.Sprintf("each of the %d batches (of %d rows) has mean 0 and std 1 exactly, which no fixed scaling of real data produces: production standardized every batch with its own statistics; use the artifact's fitted parameters instead", batches, b)
+		v.explain(fmt.Sprintf("each of the %d batches (of %d rows) has mean 0 and std 1 exactly, which no fixed scaling of real data produces", batches, b),
+			"production standardized every batch with its own statistics; use the artifact's fitted parameters instead")
+		v.Plot = distributionPlot(p, present)
+		return v, nil
+	}
+	if b, batches, ok := batchRobust(obs, opt); ok {
+		v.Verdict = PerBatchStatistics
+		v.Evidence["batch_size"] = b
+		v.Evidence["batches"] = batches
+		v.explain(fmt.Sprintf("each of the %d batches (of %d rows) has median 0 and interquartile range 1 exactly, which no fixed scaling of real data produces", batches, b),
+			"production fitted a robust scaler on every batch; use the artifact's fitted parameters instead")
+		v.Plot = distributionPlot(p, present)
+		return v, nil
+	}
+	if b, batches, lo, hi, ok := batchRanged(obs, opt); ok {
+		v.Verdict = PerBatchStatistics
+		v.Evidence["batch_size"] = b
+		v.Evidence["batches"] = batches
+		v.Evidence["block_min"] = lo
+		v.Evidence["block_max"] = hi
+		v.explain(fmt.Sprintf("each of the %d batches (of %d rows) spans exactly [%.6g, %.6g], its smallest and largest values landing on the same two numbers, which a fixed scaling of real data does not produce", batches, b, lo, hi),
+			"production fitted its scaler (min-max or quantile, say) on every batch; use the artifact's fitted parameters instead")
+		v.Plot = distributionPlot(p, present)
 		return v, nil
 	}
 	if len(present) == 0 {
 		v.Verdict = Drift
-		v.Explanation = "the observed column has no values while the artifact's output had some: check that production fills the feature"
+		v.explain("the observed column has no values while the artifact's output had some", "check that production fills the feature")
 		return v, nil
 	}
 	base, err := compareWith(p, present)
 	if err != nil {
 		return v, err
 	}
+	if base.Plot != nil {
+		v.Plot = &Plot{Distribution: base.Plot}
+	}
 	putDrift(v.Evidence, "", base)
 	if !base.Drift {
 		v.Verdict = OK
-		v.Explanation = "the observed values are distributed like the artifact's output on the training data"
+		v.explain("the observed values are distributed like the artifact's output on the training data", "")
 		return v, nil
 	}
 	if p.Quantiles != nil && !math.IsNaN(pStd) && pStd > 0 {
 		far := math.Abs(mean-pMean) > farMeans*pStd || !(std >= pStd/farStd && std <= pStd*farStd)
-		if far && m != nil {
-			if d, err := compareWith(p, m.apply(present)); err != nil {
+		var scaled []float64
+		switch {
+		case !far:
+		case m != nil:
+			scaled = m.apply(present)
+		case ls != nil:
+			scaled = ls.apply(present)
+		}
+		if scaled != nil {
+			if d, err := compareBesideFill(p, scaled, fill); err != nil {
 				return v, err
 			} else if !d.Drift {
 				v.Verdict = NotNormalized
 				putDrift(v.Evidence, "scaled_", d)
-				v.Explanation = fmt.Sprintf("the observed values (mean %.6g, std %.6g) are on the raw scale, and scaling them with the artifact's fitted step gives the training output's distribution: apply the artifact's transform before calling the model", mean, std)
+				v.explain(fmt.Sprintf("the observed values (mean %.6g, std %.6g) are on the raw scale, and scaling them with the artifact's fitted step gives the training output's distribution", mean, std),
+					"apply the artifact's transform before calling the model")
 				return v, nil
 			}
-			if d, err := compareWith(p, m.invert(present)); err != nil {
+		}
+		if far && m != nil {
+			if d, err := compareBesideFill(p, m.invert(present), fill); err != nil {
 				return v, err
 			} else if !d.Drift {
 				v.Verdict = DoubleNormalized
 				putDrift(v.Evidence, "unscaled_", d)
-				v.Explanation = "undoing the artifact's last step once on the observed values gives the training output's distribution: the features were normalized twice; apply the transform once"
+				v.explain("undoing the artifact's last step once on the observed values gives the training output's distribution",
+					"the features were normalized twice; apply the transform once")
 				return v, nil
 			}
+		}
+		// The values are far off, yet their distribution matches neither
+		// once mapped (the sample itself moved a little, say): the affine
+		// map that best carries them onto the training output names the
+		// mistake when it is the fitted step or its inverse.
+		if far && m == nil && scaled != nil && fitsMap(p, without(scaled, fill), affineMap{slope: 1}, pStd) {
+			v.Verdict = NotNormalized
+			v.explain(fmt.Sprintf("the observed values (mean %.6g, std %.6g) are on the raw scale: applying the artifact's fitted step to them gives the training output's distribution up to a small move (no affine correction beyond %.0f%% helps)", mean, std, 100*mapTol),
+				"apply the artifact's transform before calling the model")
+			return v, nil
+		}
+		// Imputed rows are left out of the fit: under each hypothesis they
+		// sit on one value (the fill value unscaled, or scaled twice) whose
+		// share depends on how many values were missing, not on scaling.
+		if far && m != nil {
+			inv := affineMap{intercept: -m.intercept / m.slope, slope: 1 / m.slope}
+			switch {
+			case fitsMap(p, without(present, inv.at(fill)), *m, pStd):
+				v.Verdict = NotNormalized
+				v.explain(fmt.Sprintf("the observed values (mean %.6g, std %.6g) are on the raw scale: the affine map that best carries them onto the training output is the artifact's fitted step (to within %.0f%%), though the distribution also moved a little", mean, std, 100*mapTol),
+					"apply the artifact's transform before calling the model")
+				return v, nil
+			case fitsMap(p, without(present, m.at(fill)), inv, pStd):
+				v.Verdict = DoubleNormalized
+				v.explain(fmt.Sprintf("the affine map that best carries the observed values onto the training output undoes the artifact's fitted step (to within %.0f%%), though the distribution also moved a little", 100*mapTol),
+					"the features were normalized twice; apply the transform once")
+				return v, nil
+			}
+		}
+		if n := countValue(present, fill); n >= minMass {
+			v.Verdict = Drift
+			v.Evidence["missing_fill_output"] = fill
+			v.Evidence["imputed_rows"] = n
+			share := float64(n) / float64(len(obs))
+			v.explain(fmt.Sprintf("the observed distribution differs from the training output, but %d values (%.1f%%) are exactly %.6g, the artifact's output for a missing input (its fitted fill value, scaled by its fitted step), so the scaling is the artifact's and what moved is the input data (its values, or how many are missing)",
+				n, 100*share, fill),
+				"investigate the source (why values are missing, or what moved) or refit on recent data")
+			return v, nil
 		}
 		if x, n := sharedMass(p, present); n >= minMass {
 			v.Verdict = Drift
 			v.Evidence["anchor_value"] = x
 			v.Evidence["anchor_count"] = n
-			v.Explanation = fmt.Sprintf("the observed distribution differs from the training output, but the value %.6g, which the training output repeats (a fitted imputation value, say), recurs %d times exactly, so the scaling is the artifact's: the input data drifted; investigate the source or refit on recent data", x, n)
+			v.explain(fmt.Sprintf("the observed distribution differs from the training output, but the value %.6g, which the training output repeats (a fitted imputation value, say), recurs %d times exactly, so the scaling is the artifact's and the input data drifted", x, n),
+				"investigate the source or refit on recent data")
 			return v, nil
 		}
 		if alpha, beta, ok := quantileFit(p, present); ok &&
@@ -243,14 +378,52 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 					v.Evidence["scale"] = is
 					what = fmt.Sprintf("(x - %.6g) / %.6g of the last step's input x", ic, is)
 				}
-				v.Explanation = fmt.Sprintf("the observed values are distributed as %s, an affine map other than the fitted one: production scales with other parameters; load them from the artifact", what)
+				v.explain(fmt.Sprintf("the observed values are distributed as %s, an affine map other than the fitted one; without the raw rows this cannot be told apart from inputs that all moved and stretched the same way (drift) while scaled correctly", what),
+					"most likely production scales with other parameters: load them from the artifact; if its pipeline is known to be right, check its raw inputs with normguard drift")
 				return v, nil
 			}
 		}
 	}
 	v.Verdict = Drift
-	v.Explanation = "the observed values are not distributed like the artifact's output on the training data, and no scaling mistake explains it: the input data drifted; investigate the source or refit on recent data"
+	v.explain("the observed values are not distributed like the artifact's output on the training data, and no scaling mistake explains it, so the input data drifted",
+		"investigate the source or refit on recent data")
 	return v, nil
+}
+
+// compareBesideFill compares xs with p and, when that finds drift, again
+// without the values equal to fill (the artifact's output for a missing
+// input): how many values were missing says nothing of how the others
+// were scaled. It returns the comparison that found no drift, if any.
+func compareBesideFill(p *profile.Feature, xs []float64, fill float64) (drift.Feature, error) {
+	d, err := compareWith(p, xs)
+	if err != nil || !d.Drift || math.IsNaN(fill) {
+		return d, err
+	}
+	lim := exactTol * scale(xs)
+	rest := make([]float64, 0, len(xs))
+	for _, x := range xs {
+		if !(math.Abs(x-fill) <= lim) {
+			rest = append(rest, x)
+		}
+	}
+	if len(rest) == len(xs) || len(rest) == 0 {
+		return d, nil
+	}
+	return compareWith(p, rest)
+}
+
+// distributionPlot returns the training output's and xs's distributions
+// for reports (nil when they cannot be drawn), without the cost of a
+// p-value.
+func distributionPlot(p *profile.Feature, xs []float64) *Plot {
+	if len(xs) == 0 {
+		return nil
+	}
+	rep, err := drift.CompareProfile([]profile.Feature{*p}, []table.Column{{Name: p.Name, Kind: table.Numeric, Num: xs}}, drift.Options{Method: "wasserstein"})
+	if err != nil || rep.Features[0].Plot == nil {
+		return nil
+	}
+	return &Plot{Distribution: rep.Features[0].Plot}
 }
 
 // compareWith runs drift.CompareProfile (auto) on xs against p.
@@ -445,4 +618,185 @@ func quantileFit(p *profile.Feature, xs []float64) (alpha, beta float64, ok bool
 	}
 	beta = sxy / sxx
 	return mq - beta*mo, beta, true
+}
+
+// batchRanged reports whether every batch of obs (as batchStandardized
+// forms them; no missing values) spans the same [lo, hi], each bound held
+// by one value per batch: the mark of a min-max scaler or a uniform quantile
+// transform fitted per batch.
+func batchRanged(obs []float64, opt UnpairedOptions) (b, batches int, lo, hi float64, ok bool) {
+	if groups := knownBatches(obs, opt); groups != nil {
+		lo, hi, ok = sameRange(groups)
+		for _, g := range groups {
+			b = max(b, len(g))
+		}
+		return b, len(groups), lo, hi, ok
+	}
+	for _, x := range obs {
+		if math.IsNaN(x) {
+			return 0, 0, 0, 0, false
+		}
+	}
+	b, lo, hi, ok = sameRangeBlocks(obs)
+	return b, (len(obs) + b - 1) / max(b, 1), lo, hi, ok
+}
+
+// knownBatches splits obs into the batches opt names (BatchColumn groups
+// or BatchSize rows); nil when opt names none.
+func knownBatches(obs []float64, opt UnpairedOptions) [][]float64 {
+	switch {
+	case opt.BatchColumn != nil:
+		idx := map[string]int{}
+		var groups [][]float64
+		for i, k := range opt.BatchColumn {
+			g, seen := idx[k]
+			if !seen {
+				g = len(groups)
+				idx[k] = g
+				groups = append(groups, nil)
+			}
+			groups[g] = append(groups[g], obs[i])
+		}
+		return groups
+	case opt.BatchSize > 0:
+		var out [][]float64
+		for s := 0; s < len(obs); s += opt.BatchSize {
+			out = append(out, obs[s:min(s+opt.BatchSize, len(obs))])
+		}
+		return out
+	}
+	return nil
+}
+
+// batchRobust reports whether every known batch of at least 4 rows (at
+// least two of them) has median 0 and interquartile range 1 to within
+// blockTol, percentiles interpolated linearly (numpy's default, as
+// RobustScaler uses): a robust scaler fitted per batch. Batches must be
+// known (opt.BatchSize or opt.BatchColumn); missing values fail.
+func batchRobust(obs []float64, opt UnpairedOptions) (b, batches int, ok bool) {
+	groups := knownBatches(obs, opt)
+	if len(groups) < 2 {
+		return 0, 0, false
+	}
+	for _, g := range groups {
+		if len(g) < 4 {
+			continue
+		}
+		s := slices.Clone(g)
+		for _, x := range s {
+			if math.IsNaN(x) {
+				return 0, 0, false
+			}
+		}
+		slices.Sort(s)
+		at := func(p float64) float64 {
+			h := p * float64(len(s)-1)
+			lo := int(math.Floor(h))
+			hi := min(lo+1, len(s)-1)
+			return s[lo] + (h-float64(lo))*(s[hi]-s[lo])
+		}
+		if math.Abs(at(0.5)) > blockTol || math.Abs(at(0.75)-at(0.25)-1) > blockTol {
+			return 0, 0, false
+		}
+		batches++
+		b = max(b, len(g))
+	}
+	return b, len(groups), batches >= 2
+}
+
+// missingOutputs returns, per output, what the artifact gives a row whose
+// input is missing (a 1-to-1 numeric chain that starts with an imputer
+// gives its fill value, transformed); NaN when unknown or missing.
+func missingOutputs(a *artifact.Artifact) []float64 {
+	out := make([]float64, len(a.Outputs))
+	for i := range out {
+		out[i] = math.NaN()
+	}
+	off := 0
+	for _, g := range a.Groups {
+		width := len(g.Columns)
+		oneToOne := true
+		for _, s := range g.Steps {
+			w := len(s.Fitted.Outputs())
+			oneToOne = oneToOne && w == width
+			width = w
+		}
+		if oneToOne && len(g.Steps) > 0 && g.Type != "categorical" && off+width <= len(out) {
+			cur := make([]table.Column, width)
+			for k := range cur {
+				cur[k] = table.Column{Name: g.Columns[k], Kind: table.Numeric, Num: []float64{math.NaN()}}
+			}
+			var err error
+			for _, s := range g.Steps {
+				if cur, err = transform.ApplyStep(s.Fitted, cur, 1, 1); err != nil {
+					break
+				}
+			}
+			for k := 0; err == nil && k < width; k++ {
+				if cur[k].Kind == table.Numeric && !math.IsInf(cur[k].Num[0], 0) {
+					out[off+k] = cur[k].Num[0]
+				}
+			}
+		}
+		off += width
+	}
+	return out
+}
+
+// countValue counts the values of xs equal to x within exactTol of the
+// column's magnitude (none for NaN x).
+func countValue(xs []float64, x float64) int {
+	if math.IsNaN(x) {
+		return 0
+	}
+	lim := exactTol * scale(xs)
+	n := 0
+	for _, y := range xs {
+		if math.Abs(y-x) <= lim {
+			n++
+		}
+	}
+	return n
+}
+
+// fitsMap reports whether the affine map that best carries xs onto the
+// profile's distribution (quantileFit) is want to within mapTol: the
+// slopes relatively, and their values at the median of xs in units of sd.
+func fitsMap(p *profile.Feature, xs []float64, want affineMap, sd float64) bool {
+	alpha, beta, ok := quantileFit(p, xs)
+	if !ok {
+		return false
+	}
+	x := percentileOf(xs, 0.5)
+	return math.Abs(beta/want.slope-1) <= mapTol &&
+		math.Abs((alpha+beta*x)-(want.intercept+want.slope*x)) <= mapTol*sd
+}
+
+// at applies the map to one value.
+func (m *affineMap) at(x float64) float64 { return m.intercept + m.slope*x }
+
+// without returns xs without the values equal to x (within exactTol of
+// the column's magnitude); xs itself when x is NaN.
+func without(xs []float64, x float64) []float64 {
+	if math.IsNaN(x) {
+		return xs
+	}
+	lim := exactTol * scale(xs)
+	out := make([]float64, 0, len(xs))
+	for _, y := range xs {
+		if !(math.Abs(y-x) <= lim) {
+			out = append(out, y)
+		}
+	}
+	return out
+}
+
+// percentileOf is numpy.percentile (linear interpolation) of xs at p.
+func percentileOf(xs []float64, p float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	h := p * float64(len(s)-1)
+	lo := int(math.Floor(h))
+	hi := min(lo+1, len(s)-1)
+	return s[lo] + (h-float64(lo))*(s[hi]-s[lo])
 }

@@ -2,16 +2,14 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
-	"text/tabwriter"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/diagnose"
+	"github.com/normguard/normguard/report"
 	"github.com/normguard/normguard/table"
 )
 
@@ -34,12 +32,19 @@ by column, and name the cause of any mismatch: precision_loss, not_normalized,
 double_normalized, per_batch_statistics, stale_parameters (matches a
 --candidate artifact), wrong_parameters (reports the center and scale used),
 wrong_transform, impute_order, columns_swapped or unknown_mismatch.
+One-hot and ordinal outputs are judged per category: categories moved to
+another column or code, unseen or missing categories handled differently,
+categories never encoded.
 
 Without --raw (unpaired), each observed column is judged against the profile
 of the artifact's outputs alone: ok, not_normalized, double_normalized,
 per_batch_statistics (--batch-size N or --batch-column C when rows arrive in
 batches; without either, evident blocks are searched for), wrong_parameters or
 drift (the pipeline looks right but its input moved).
+
+--format html writes a self-contained page: per feature the verdict, what
+the values show, the likely fix, the evidence and a plot (observed against
+expected values, or the two distributions when unpaired).
 
 Exit status 0: every column ok; 1: a mismatch found; 2: error.`,
 		Args: cobra.NoArgs,
@@ -53,29 +58,14 @@ Exit status 0: every column ok; 1: a mismatch found; 2: error.`,
 			if o.batchSize < 0 {
 				return fmt.Errorf("diagnose: --batch-size must be positive, got %d", o.batchSize)
 			}
-			if o.format != "table" && o.format != "json" {
-				return fmt.Errorf("diagnose: --format must be table or json, got %q", o.format)
+			if o.format != "table" && o.format != "json" && o.format != "html" {
+				return fmt.Errorf("diagnose: --format must be table, json or html, got %q", o.format)
 			}
 			rep, err := runDiagnose(o)
 			if err != nil {
 				return err
 			}
-			var buf bytes.Buffer
-			if o.format == "json" {
-				b, err := json.MarshalIndent(rep, "", "  ")
-				if err != nil {
-					return err
-				}
-				buf.Write(append(b, '\n'))
-			} else {
-				writeDiagnoseTable(&buf, rep)
-			}
-			if o.out != "" {
-				err = artifact.WriteFileAtomic(o.out, buf.Bytes())
-			} else {
-				_, err = cmd.OutOrStdout().Write(buf.Bytes())
-			}
-			if err != nil {
+			if err := writeDiagnose(cmd, o, rep); err != nil {
 				return err
 			}
 			if rep.Mismatched() {
@@ -91,7 +81,7 @@ Exit status 0: every column ok; 1: a mismatch found; 2: error.`,
 	f.StringArrayVar(&o.candidates, "candidate", nil, "another artifact production may have used (repeatable)")
 	f.IntVar(&o.batchSize, "batch-size", 0, "unpaired: rows arrived in consecutive batches of this size")
 	f.StringVar(&o.batchColumn, "batch-column", "", "unpaired: a column of OBS naming each row's batch")
-	f.StringVar(&o.format, "format", "table", "output format: table or json")
+	f.StringVar(&o.format, "format", "table", "output format: table, json or html (a self-contained page with a plot per feature)")
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of standard output")
 	return cmd
 }
@@ -138,9 +128,62 @@ func runDiagnose(o diagnoseOptions) (*diagnose.Report, error) {
 	}
 	observed, err := readFields(o.observed, outs)
 	if err != nil {
+		// Categories fed as text (never encoded) fail the numeric read:
+		// read the columns as the file has them and let the diagnosis
+		// name what it finds. Anything else keeps the first error.
+		loose, lerr := readObservedAsIs(o.observed, a, outs)
+		if lerr != nil {
+			return nil, err
+		}
+		if rep, perr := diagnose.Paired(a, raw, loose, cands); perr == nil {
+			return rep, nil
+		}
 		return nil, err
 	}
 	return diagnose.Paired(a, raw, observed, cands)
+}
+
+// readObservedAsIs reads the outputs and the categorical inputs that the
+// observed file holds, each as numbers when every present value is one
+// and as text otherwise.
+func readObservedAsIs(path string, a *artifact.Artifact, outs []table.Field) ([]table.Column, error) {
+	r, err := table.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	header := map[string]bool{}
+	for _, h := range r.Header() {
+		header[h] = true
+	}
+	r.Close()
+	var fields []table.Field
+	seen := map[string]bool{}
+	add := func(name string) {
+		if header[name] && !seen[name] {
+			seen[name] = true
+			fields = append(fields, table.Field{Name: name, Kind: table.String})
+		}
+	}
+	for _, f := range outs {
+		add(f.Name)
+	}
+	for _, g := range a.Groups {
+		if g.Type == "categorical" {
+			for _, c := range g.Columns {
+				add(c)
+			}
+		}
+	}
+	cols, err := readFields(path, fields)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cols {
+		if c, ok := table.InferNumeric(&cols[i]); ok {
+			cols[i] = c
+		}
+	}
+	return cols, nil
 }
 
 // readFields reads the given columns of a data file.
@@ -157,26 +200,32 @@ func readFields(path string, fields []table.Field) ([]table.Column, error) {
 	return cols, err
 }
 
-func writeDiagnoseTable(b *bytes.Buffer, rep *diagnose.Report) {
-	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FEATURE\tVERDICT\tEVIDENCE")
-	for _, v := range rep.Features {
-		keys := make([]string, 0, len(v.Evidence))
-		for k := range v.Evidence {
-			keys = append(keys, k)
+// writeDiagnose renders the report in the chosen format to --out
+// (written atomically: a reader sees the old file or the whole new one) or
+// standard output.
+func writeDiagnose(cmd *cobra.Command, o diagnoseOptions, rep *diagnose.Report) error {
+	var buf bytes.Buffer
+	var err error
+	switch o.format {
+	case "json":
+		err = report.DiagnoseJSON(&buf, rep)
+	case "html":
+		err = report.DiagnoseHTML(&buf, rep, report.DiagnoseMeta{Artifact: o.artifact, Observed: o.observed, Raw: o.raw, Candidates: o.candidates})
+	default:
+		color := false
+		if o.out == "" {
+			if f, ok := cmd.OutOrStdout().(*os.File); ok && isTerminal(f) {
+				color = true
+			}
 		}
-		sort.Strings(keys)
-		parts := make([]string, 0, len(keys))
-		for _, k := range keys {
-			parts = append(parts, fmt.Sprintf("%s=%v", k, v.Evidence[k]))
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name, v.Verdict, strings.Join(parts, " "))
+		err = report.DiagnoseTable(&buf, rep, color)
 	}
-	tw.Flush()
-	b.WriteString("\n")
-	for _, v := range rep.Features {
-		if v.Verdict != diagnose.OK {
-			fmt.Fprintf(b, "%s: %s\n", v.Name, v.Explanation)
-		}
+	if err != nil {
+		return err
 	}
+	if o.out != "" {
+		return artifact.WriteFileAtomic(o.out, buf.Bytes())
+	}
+	_, err = cmd.OutOrStdout().Write(buf.Bytes())
+	return err
 }

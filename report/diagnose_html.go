@@ -1,0 +1,223 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+
+	"github.com/normguard/normguard/diagnose"
+)
+
+// DiagnoseMeta describes what a diagnosis compared, for the header of
+// DiagnoseHTML's page. Every field is optional.
+type DiagnoseMeta struct {
+	// Title heads the page ("Diagnosis" when empty).
+	Title string
+	// Artifact, Observed and Raw name the inputs (file names, digests).
+	// An empty Raw means unpaired mode: the page says the observed values
+	// were judged against the artifact's training profile.
+	Artifact, Observed, Raw string
+	// Candidates name the other artifacts production may have used.
+	Candidates []string
+	// Generated is caller-supplied text such as a timestamp; empty omits it.
+	Generated string
+}
+
+// DiagnoseHTML writes the diagnosis as one self-contained HTML page: a
+// header with the inputs and the overall verdict, a summary table, and a
+// card per column with its verdict, what the values show, the likely fix,
+// the evidence and, where the verdict carries one, an inline SVG plot:
+// observed against expected values in paired mode (the line
+// observed = expected drawn in), or the training output's and the observed
+// distributions over each other in unpaired mode.
+//
+// The page needs no network and no JavaScript. Every user string (column
+// names, evidence, sources) is escaped. Each plot is an
+// <svg class="ng-plot" data-feature="NAME" data-kind="scatter|distribution">.
+func DiagnoseHTML(w io.Writer, r *diagnose.Report, meta DiagnoseMeta) error {
+	if r == nil {
+		return fmt.Errorf("report: no diagnosis to render")
+	}
+	return diagnosePage.Execute(w, newDiagnosePage(r, meta))
+}
+
+type diagnosePageData struct {
+	Title, Artifact, Observed, Raw, Generated string
+	Candidates                                []string
+	Mismatched, Total                         int
+	Counts                                    []verdictCount
+	Features                                  []diagnoseFeature
+}
+
+type verdictCount struct {
+	Verdict, Class string
+	N              int
+}
+
+// diagnoseFeature is one column, ready to render: Explanation without
+// the fix when the fix is its ending.
+type diagnoseFeature struct {
+	Index                int
+	Name, Verdict, Class string
+	Explanation, Fix     string
+	Evidence             []evidenceItem
+	Plot                 template.HTML
+	PlotCaption          string
+	HasPlot              bool
+}
+
+func newDiagnosePage(r *diagnose.Report, meta DiagnoseMeta) diagnosePageData {
+	p := diagnosePageData{Title: meta.Title, Artifact: meta.Artifact, Observed: meta.Observed, Raw: meta.Raw,
+		Generated: meta.Generated, Candidates: meta.Candidates, Total: len(r.Features)}
+	if p.Title == "" {
+		p.Title = "Diagnosis"
+	}
+	counts := map[string]int{}
+	for i, v := range r.Features {
+		f := diagnoseFeature{Index: i + 1, Name: v.Name, Verdict: v.Verdict, Class: verdictClass(v.Verdict),
+			Explanation: v.Explanation, Fix: v.Fix, Evidence: evidenceOf(v)}
+		// Show what the values say and the fix apart when the fix is the
+		// explanation's ending.
+		if n := len(v.Explanation) - len(v.Fix) - 2; v.Fix != "" && n >= 0 && v.Explanation[n:] == ": "+v.Fix {
+			f.Explanation = v.Explanation[:n]
+		} else {
+			f.Fix = ""
+		}
+		if v.Plot != nil {
+			svg, caption := diagnosePlotSVG(v.Name, v.Plot)
+			f.Plot, f.PlotCaption, f.HasPlot = template.HTML(svg), caption, svg != ""
+		}
+		if v.Verdict != diagnose.OK {
+			p.Mismatched++
+		}
+		counts[v.Verdict]++
+		p.Features = append(p.Features, f)
+	}
+	for verdict, n := range counts {
+		p.Counts = append(p.Counts, verdictCount{Verdict: verdict, Class: verdictClass(verdict), N: n})
+	}
+	sort.Slice(p.Counts, func(i, j int) bool {
+		if p.Counts[i].N != p.Counts[j].N {
+			return p.Counts[i].N > p.Counts[j].N
+		}
+		return p.Counts[i].Verdict < p.Counts[j].Verdict
+	})
+	return p
+}
+
+// diagnoseCSS is the drift page's look (DriftHTML) for the diagnosis page.
+const diagnoseCSS = `
+:root { --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --bg: #f6f8fa;
+  --bad: #b42318; --bad-bg: #fdecea; --ok: #116329; --ok-bg: #e6f4ea; --warn: #8a4b00; --warn-bg: #fff4e0; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "Liberation Sans", "DejaVu Sans", sans-serif;
+  color: var(--ink); background: var(--bg); }
+.page { max-width: 1240px; margin: 0 auto; padding: 24px 20px 48px; }
+h1 { font-size: 26px; margin: 0 0 8px; }
+h2 { font-size: 19px; margin: 28px 0 10px; }
+h3 { font-size: 17px; margin: 0; overflow-wrap: anywhere; }
+header.top { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 18px 22px; }
+dl.sources { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0 0 12px; }
+dl.sources dt { color: var(--muted); }
+dl.sources dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 14px; overflow-wrap: anywhere; }
+.verdict { display: flex; flex-wrap: wrap; align-items: center; gap: 10px 18px; margin: 0; font-size: 16px; }
+.badge { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 13px; font-weight: 600; white-space: nowrap; }
+.badge.bad { color: #fff; background: var(--bad); }
+.badge.ok { color: var(--ok); background: var(--ok-bg); }
+.badge.warn { color: var(--warn); background: var(--warn-bg); }
+.big { font-size: 17px; padding: 3px 12px; }
+table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid var(--line); font-size: 14px; }
+th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { background: #eef1f4; font-weight: 600; }
+tr.bad td { background: var(--bad-bg); }
+td a { color: inherit; font-weight: 600; overflow-wrap: anywhere; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 16px; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; }
+.card.bad { border-left: 5px solid var(--bad); }
+.card.warn { border-left: 5px solid #d08700; }
+.card header { display: flex; justify-content: space-between; align-items: baseline; gap: 10px; }
+.card p { margin: 8px 0 0; overflow-wrap: anywhere; }
+.card p.fix { padding: 8px 10px; background: var(--warn-bg); border-radius: 6px; }
+.card.bad p.fix { background: var(--bad-bg); }
+.card figure { margin: 10px 0 0; }
+.card figcaption { color: var(--muted); font-size: 13px; }
+.card svg { display: block; max-width: 100%; height: auto; }
+.card dl.nums { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 4px 14px; margin: 10px 0 0; font-size: 14px; }
+.card dl.nums div { min-width: 0; }
+.card dl.nums dt { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; }
+.card dl.nums dd { margin: 0; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+.ng-plot text { font-size: 12px; fill: #3d444d; }
+.ng-plot .ng-legend text { font-size: 13px; fill: var(--ink); }
+.ng-plot .ng-grid { stroke: #e4e8ec; stroke-width: 1; }
+.ng-plot .ng-axisline { stroke: #8c959f; stroke-width: 1; }
+.ng-plot .ng-note { fill: var(--muted); font-size: 14px; }
+code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px; }
+@media print { body { background: #fff; } .card { break-inside: avoid; } }
+`
+
+var diagnosePage = template.Must(template.New("diagnose").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="normguard">
+<title>{{.Title}}</title>
+<style>` + diagnoseCSS + `</style>
+</head>
+<body>
+<div class="page">
+<header class="top">
+<h1>{{.Title}}</h1>
+<dl class="sources">
+{{- if .Artifact}}<dt>Artifact</dt><dd>{{.Artifact}}</dd>{{end}}
+{{- if .Observed}}<dt>Observed</dt><dd>{{.Observed}}</dd>{{end}}
+{{- if .Raw}}<dt>Raw rows</dt><dd>{{.Raw}}</dd>{{else}}<dt>Mode</dt><dd>unpaired: no raw rows, observed values judged against the artifact's training profile</dd>{{end}}
+{{- range .Candidates}}<dt>Candidate</dt><dd>{{.}}</dd>{{end}}
+{{- if .Generated}}<dt>Generated</dt><dd>{{.Generated}}</dd>{{end}}
+</dl>
+<p class="verdict">
+{{- if .Mismatched}}<span class="badge bad big">MISMATCH</span><span><strong>{{.Mismatched}} of {{.Total}}</strong> features differ from what the artifact produces</span>{{else}}<span class="badge ok big">all features ok</span><span>{{.Total}} features match the artifact</span>{{end}}
+{{- range .Counts}}<span class="badge {{.Class}}">{{.Verdict}} × {{.N}}</span>{{end}}
+</p>
+</header>
+
+<h2>Summary</h2>
+<table>
+<thead><tr><th scope="col">Feature</th><th scope="col">Verdict</th><th scope="col">What the values show</th></tr></thead>
+<tbody>
+{{- range .Features}}
+<tr class="{{.Class}}"><td><a href="#feature-{{.Index}}">{{.Name}}</a></td><td><span class="badge {{.Class}}">{{.Verdict}}</span></td><td>{{.Explanation}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+
+<h2>Features</h2>
+<div class="cards">
+{{- range .Features}}
+<article class="card {{.Class}}" id="feature-{{.Index}}">
+<header><h3>{{.Name}}</h3><span class="badge {{.Class}}">{{.Verdict}}</span></header>
+<p class="expl">{{.Explanation}}</p>
+{{- if .Fix}}
+<p class="fix"><strong>Likely fix:</strong> {{.Fix}}</p>
+{{- end}}
+{{- if .HasPlot}}
+<figure>
+{{.Plot}}
+<figcaption>{{.PlotCaption}}</figcaption>
+</figure>
+{{- end}}
+{{- if .Evidence}}
+<dl class="nums">
+{{- range .Evidence}}
+<div><dt>{{.Key}}</dt><dd>{{.Value}}</dd></div>
+{{- end}}
+</dl>
+{{- end}}
+</article>
+{{- end}}
+</div>
+</div>
+</body>
+</html>
+`))
