@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Load test of `normguard serve` on loopback, as issue 6 asks:
+#   1. single-row transform requests at 5,000/s for 60 s (p99, errors);
+#   2. batches of 1,000 rows at 400 requests/s = 2M input values/s;
+#   3. a soak: 2,000 single-row requests/s for 10 minutes, the server's
+#      resident memory sampled every 30 s.
+# Usage: bench/load/run.sh [quick]   ("quick" runs each part for 10 s)
+# Run it on a quiet machine: the load generator shares the 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+work=$(mktemp -d)
+trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+single=60s batch=30s soak=600s
+if [ "${1:-}" = quick ]; then single=10s batch=10s soak=20s; fi
+
+go build -o "$work/normguard" ./cmd/normguard
+go build -o "$work/load" ./bench/load
+"$work/normguard" quickstart --dir "$work/qs" >/dev/null
+export NORMGUARD_TOKEN=load-test
+"$work/normguard" serve --registry "$work/reg" --addr 127.0.0.1:18181 >"$work/serve.log" 2>&1 &
+echo $! >"$work/pid"
+for _ in $(seq 50); do curl -fsS http://127.0.0.1:18181/healthz >/dev/null 2>&1 && break; sleep 0.1; done
+"$work/normguard" push "$work/qs/flights.normguard.json" --registry http://127.0.0.1:18181 >/dev/null
+load=("$work/load" -url http://127.0.0.1:18181 -model flight-delay -rows "$work/qs/june.csv")
+
+echo "## 1. single rows, 5,000 requests/s for $single"
+"${load[@]}" -rate 5000 -batch 1 -duration "$single"
+echo
+echo "## 2. batches of 1,000 rows, 400 requests/s for $batch"
+"${load[@]}" -rate 400 -batch 1000 -duration "$batch" -workers 16
+echo
+echo "## 3. soak: single rows, 2,000 requests/s for $soak"
+"${load[@]}" -rate 2000 -batch 1 -duration "$soak" -mem-every 30s
