@@ -224,11 +224,7 @@ func (s *Sorted) Median() (float64, error) {
 		return math.NaN(), nil
 	}
 	if s.runs == nil {
-		at := s.ranked(slices.Compact([]int{(s.n - 1) / 2, s.n / 2}))
-		if s.n%2 == 1 {
-			return at(s.n / 2), nil
-		}
-		return (at(s.n/2-1) + at(s.n/2)) / 2, nil
+		return medianAt(s.n, s.ranked(slices.Compact([]int{(s.n - 1) / 2, s.n / 2}))), nil
 	}
 	var a, b float64
 	rank := 0

@@ -32,13 +32,18 @@ func (p *BinarizerParams) Validate() error {
 
 // Fit implements Params. Binarizer is stateless; fit only checks the data.
 func (p *BinarizerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, error) {
-	b := &Binarizer{Threshold: p.Threshold, Names: names(cols)}
 	for i := range cols {
 		if err := rejectNaN("binarizer", &cols[i]); err != nil {
 			return nil, err
 		}
 	}
-	return b, nil
+	return p.FitNames(names(cols)), nil
+}
+
+// FitNames builds the fitted Binarizer of the named columns: it reads no
+// data (its transform refuses NaN as its fit does).
+func (p *BinarizerParams) FitNames(names []string) *Binarizer {
+	return &Binarizer{Threshold: p.Threshold, Names: names}
 }
 
 // Binarizer maps each value to 1 when it is greater than Threshold, else 0.

@@ -184,11 +184,21 @@ type fittedCategories struct {
 	rows   int
 }
 
-// fitCategories determines each column's categories as scikit-learn's
-// _BaseEncoder._fit does: the sorted distinct values (missing last) for
-// "auto", else the given lists. With rejectUnknown (handle_unknown="error")
-// a training value outside a given list is a *ValueError naming it.
-func fitCategories(stepName string, p *CategoriesParam, cols []table.Column, rejectUnknown bool) (*fittedCategories, error) {
+// CategoryCounts is what an encoder's fit reads of its training columns:
+// the row count and, per column, the occurrences of each present value and
+// the missing cells. A distributed fit merges them (stats.StringCounts).
+type CategoryCounts struct {
+	Names   []string
+	Rows    int
+	Counts  []map[string]int
+	Missing []int
+}
+
+// countCategories checks an encoder's training columns as
+// scikit-learn's _BaseEncoder._fit does (strings, at least one row, one
+// list per column, with rejectUnknown no value outside a given list, the
+// first one in row order reported) and counts their values.
+func countCategories(stepName string, p *CategoriesParam, cols []table.Column, rejectUnknown bool) (*CategoryCounts, error) {
 	rows := 0
 	if len(cols) > 0 {
 		rows = cols[0].Len()
@@ -204,21 +214,52 @@ func fitCategories(stepName string, p *CategoriesParam, cols []table.Column, rej
 		return nil, &ValueError{Step: stepName, Column: col, Row: -1, Err: ErrBadValue,
 			Hint: "fit needs at least one row of training data"}
 	}
-	if p.Lists != nil && len(p.Lists) != len(cols) {
-		return nil, &ParamError{Step: stepName, Param: "categories", Value: fmt.Sprintf("%d lists", len(p.Lists)),
-			Msg: fmt.Sprintf("needs one list per input column (%d)", len(cols))}
+	if err := p.checkLists(stepName, len(cols)); err != nil {
+		return nil, err
 	}
-	fc := &fittedCategories{cats: make([]CategoryList, len(cols)), counts: make([][]int, len(cols)), rows: rows}
+	cc := &CategoryCounts{Names: names(cols), Rows: rows, Counts: make([]map[string]int, len(cols)), Missing: make([]int, len(cols))}
 	for j := range cols {
-		c := &cols[j]
-		counts, missing := countValues(c, rows)
+		if p.Lists != nil && rejectUnknown {
+			if err := firstUnknownInFit(stepName, &cols[j], p.Lists[j], rows); err != nil {
+				return nil, err
+			}
+		}
+		cc.Counts[j], cc.Missing[j] = countValues(&cols[j], rows)
+	}
+	return cc, nil
+}
+
+// checkLists refuses given category lists that are not one per column.
+func (p *CategoriesParam) checkLists(stepName string, n int) error {
+	if p.Lists != nil && len(p.Lists) != n {
+		return &ParamError{Step: stepName, Param: "categories", Value: fmt.Sprintf("%d lists", len(p.Lists)),
+			Msg: fmt.Sprintf("needs one list per input column (%d)", n)}
+	}
+	return nil
+}
+
+// fitCategories determines each column's categories from their counts as
+// scikit-learn's _BaseEncoder._fit does: the sorted distinct values
+// (missing last) for "auto", else the given lists. With rejectUnknown
+// (handle_unknown="error") a training value outside a given list is a
+// *ValueError naming it (the smallest such value).
+func fitCategories(stepName string, p *CategoriesParam, cc *CategoryCounts, rejectUnknown bool) (*fittedCategories, error) {
+	if cc.Rows == 0 || len(cc.Names) == 0 {
+		return nil, &ValueError{Step: stepName, Row: -1, Err: ErrBadValue, Hint: "fit needs at least one row of training data"}
+	}
+	if err := p.checkLists(stepName, len(cc.Names)); err != nil {
+		return nil, err
+	}
+	fc := &fittedCategories{cats: make([]CategoryList, len(cc.Names)), counts: make([][]int, len(cc.Names)), rows: cc.Rows}
+	for j := range cc.Names {
+		counts, missing := cc.Counts[j], cc.Missing[j]
 		if p.Lists == nil {
 			fc.cats[j], fc.counts[j] = sortedCategories(counts, missing)
 			continue
 		}
 		cats := p.Lists[j]
 		if rejectUnknown {
-			if err := firstUnknownInFit(stepName, c, cats, rows); err != nil {
+			if err := unknownInCounts(stepName, cc.Names[j], cats, counts, missing); err != nil {
 				return nil, err
 			}
 		}
@@ -233,6 +274,30 @@ func fitCategories(stepName string, p *CategoriesParam, cols []table.Column, rej
 		}
 	}
 	return fc, nil
+}
+
+// unknownInCounts is firstUnknownInFit on counts: it reports the missing
+// cells when cats has no null entry, else the smallest value not in cats.
+func unknownInCounts(stepName, col string, cats CategoryList, counts map[string]int, missing int) error {
+	if _, err := cats.index(); err != nil {
+		return &ParamError{Step: stepName, Param: "categories", Value: col, Msg: err.Error()}
+	}
+	if missing > 0 && findCategory(cats, nil) < 0 {
+		return &ValueError{Step: stepName, Column: col, Row: -1, Err: ErrUnknownCategory,
+			Hint: "the training data has missing values but categories has no null entry: add null to the list, put a simple_imputer first, or set handle_unknown to accept unknowns"}
+	}
+	var unknown []string
+	for v := range counts {
+		if findCategory(cats, &v) < 0 {
+			unknown = append(unknown, v)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	return &ValueError{Step: stepName, Column: col, Row: -1, Value: unknown[0], Err: ErrUnknownCategory,
+		Hint: "the training data has a value missing from categories: add it to the list or set handle_unknown to accept unknowns"}
 }
 
 // countValues counts each distinct present value and the missing cells.

@@ -91,28 +91,52 @@ func (p *KBinsDiscretizerParams) Fit(ctx *FitContext, cols []table.Column) (Fitt
 	if err := requireRows("kbins_discretizer", cols); err != nil {
 		return nil, err
 	}
-	k := &KBinsDiscretizer{
-		Encode:   p.Encode,
-		Float32:  p.Dtype != nil && *p.Dtype == "float32",
-		BinEdges: make([]Floats, len(cols)),
-		NBins:    make([]int, len(cols)),
-		Names:    names(cols),
-	}
+	lo, hi := make([]float64, len(cols)), make([]float64, len(cols))
+	pct := make([][]float64, len(cols))
 	for j := range cols {
 		if err := rejectNaNOrInf("kbins_discretizer", &cols[j]); err != nil {
 			return nil, err
 		}
+		if p.Strategy == "uniform" {
+			lo[j], hi[j] = nanMinMax(cols[j].Num)
+			continue
+		}
+		sorted, err := ctx.sorted(cols[j].Num)
+		if err != nil {
+			return nil, err
+		}
+		pct[j], err = sorted.Percentiles(p.Percentiles())
+		sorted.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return p.FitEdges(names(cols), lo, hi, pct), nil
+}
+
+// Percentiles returns the percentiles of each column strategy "quantile"
+// reads: linspace(0, 100, n_bins+1).
+func (p *KBinsDiscretizerParams) Percentiles() []float64 { return linspace(0, 100, p.NBins+1) }
+
+// FitEdges builds the fitted KBinsDiscretizer from each column's minimum
+// and maximum (lo, hi; strategy "uniform") or its numpy percentiles pct[j]
+// at Percentiles() (strategy "quantile"): the fit of those columns.
+func (p *KBinsDiscretizerParams) FitEdges(names []string, lo, hi []float64, pct [][]float64) *KBinsDiscretizer {
+	k := &KBinsDiscretizer{
+		Encode:   p.Encode,
+		Float32:  p.Dtype != nil && *p.Dtype == "float32",
+		BinEdges: make([]Floats, len(names)),
+		NBins:    make([]int, len(names)),
+		Names:    names,
+	}
+	for j := range names {
 		var edges []float64
 		if p.Strategy == "uniform" {
-			lo, hi := nanMinMax(cols[j].Num)
-			if lo != hi {
-				edges = linspace(lo, hi, p.NBins+1)
+			if lo[j] != hi[j] {
+				edges = linspace(lo[j], hi[j], p.NBins+1)
 			}
 		} else {
-			var err error
-			if edges, err = quantileEdges(ctx, cols[j].Num, p.NBins); err != nil {
-				return nil, err
-			}
+			edges = quantileEdges(pct[j])
 		}
 		if edges == nil { // constant column
 			edges = []float64{math.Inf(-1), math.Inf(1)}
@@ -120,24 +144,14 @@ func (p *KBinsDiscretizerParams) Fit(ctx *FitContext, cols []table.Column) (Fitt
 		k.BinEdges[j] = edges
 		k.NBins[j] = len(edges) - 1
 	}
-	return k, nil
+	return k
 }
 
-// quantileEdges returns the percentiles of xs at linspace(0, 100, nBins+1)
-// with the bins of width <= kbinsMinWidth removed, or nil for a constant
-// column.
-func quantileEdges(ctx *FitContext, xs []float64, nBins int) ([]float64, error) {
-	sorted, err := ctx.sorted(xs)
-	if err != nil {
-		return nil, err
-	}
-	defer sorted.Close()
-	pct, err := sorted.Percentiles(linspace(0, 100, nBins+1))
-	if err != nil {
-		return nil, err
-	}
+// quantileEdges returns the percentiles pct with the bins of width <=
+// kbinsMinWidth removed, or nil for a constant column.
+func quantileEdges(pct []float64) []float64 {
 	if pct[0] == pct[len(pct)-1] {
-		return nil, nil
+		return nil
 	}
 	// numpy.ediff1d(edges, to_begin=inf) > 1e-8: keep the first edge and
 	// every edge more than 1e-8 above the previous computed one.
@@ -147,7 +161,7 @@ func quantileEdges(ctx *FitContext, xs []float64, nBins int) ([]float64, error) 
 			edges = append(edges, pct[i])
 		}
 	}
-	return edges, nil
+	return edges
 }
 
 // linspace returns num evenly spaced values from start to stop inclusive,

@@ -24,8 +24,11 @@ func (p *Log1pParams) Validate() error { return nil }
 
 // Fit implements Params.
 func (p *Log1pParams) Fit(_ *FitContext, cols []table.Column) (Fitted, error) {
-	return &Log1p{Names: names(cols)}, nil
+	return p.FitNames(names(cols)), nil
 }
+
+// FitNames builds the fitted Log1p of the named columns: it reads no data.
+func (p *Log1pParams) FitNames(names []string) *Log1p { return &Log1p{Names: names} }
 
 // Log1p applies the natural logarithm of one plus the value:
 //

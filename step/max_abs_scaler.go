@@ -31,13 +31,7 @@ func (p *MaxAbsScalerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, er
 	if err := requireRows("max_abs_scaler", cols); err != nil {
 		return nil, err
 	}
-	m := len(cols)
-	s := &MaxAbsScaler{
-		NSamplesSeen: cols[0].Len(),
-		MaxAbs:       make(Floats, m),
-		Scale:        make(Floats, m),
-		Names:        names(cols),
-	}
+	maxAbs := make([]float64, len(cols))
 	for j := range cols {
 		if err := rejectInfAllowNaN("max_abs_scaler", &cols[j]); err != nil {
 			return nil, err
@@ -48,10 +42,26 @@ func (p *MaxAbsScalerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, er
 				ma = a
 			}
 		}
+		maxAbs[j] = ma
+	}
+	return p.FitMaxAbs(names(cols), cols[0].Len(), maxAbs), nil
+}
+
+// FitMaxAbs builds the fitted MaxAbsScaler of columns with rows rows whose
+// largest absolute non-NaN values are maxAbs (NaN for a column without
+// values): the fit of those columns.
+func (p *MaxAbsScalerParams) FitMaxAbs(names []string, rows int, maxAbs []float64) *MaxAbsScaler {
+	s := &MaxAbsScaler{
+		NSamplesSeen: rows,
+		MaxAbs:       make(Floats, len(names)),
+		Scale:        make(Floats, len(names)),
+		Names:        names,
+	}
+	for j, ma := range maxAbs {
 		s.MaxAbs[j] = ma
 		s.Scale[j] = zeroScaleToOne(ma)
 	}
-	return s, nil
+	return s
 }
 
 // MaxAbsScaler divides each column by its largest absolute training value:

@@ -52,30 +52,41 @@ func (p *MinMaxScalerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, er
 	if err := requireRows("min_max_scaler", cols); err != nil {
 		return nil, err
 	}
-	m := len(cols)
+	lo, hi := make([]float64, len(cols)), make([]float64, len(cols))
+	for j := range cols {
+		if err := rejectInfAllowNaN("min_max_scaler", &cols[j]); err != nil {
+			return nil, err
+		}
+		lo[j], hi[j] = nanMinMax(cols[j].Num)
+	}
+	return p.FitRange(names(cols), cols[0].Len(), lo, hi), nil
+}
+
+// FitRange builds the fitted MinMaxScaler of columns with rows rows whose
+// smallest and largest non-NaN values are dataMin and dataMax (NaN for a
+// column without values): the fit of those columns.
+func (p *MinMaxScalerParams) FitRange(names []string, rows int, dataMin, dataMax []float64) *MinMaxScaler {
+	m := len(names)
 	s := &MinMaxScaler{
 		FeatureRange: Floats{p.FeatureRange[0], p.FeatureRange[1]},
 		Clip:         p.Clip,
-		NSamplesSeen: cols[0].Len(),
+		NSamplesSeen: rows,
 		DataMin:      make(Floats, m),
 		DataMax:      make(Floats, m),
 		DataRange:    make(Floats, m),
 		Scale:        make(Floats, m),
 		Min:          make(Floats, m),
-		Names:        names(cols),
+		Names:        names,
 	}
 	lo, hi := p.FeatureRange[0], p.FeatureRange[1]
-	for j := range cols {
-		if err := rejectInfAllowNaN("min_max_scaler", &cols[j]); err != nil {
-			return nil, err
-		}
-		mn, mx := nanMinMax(cols[j].Num)
+	for j := range names {
+		mn, mx := dataMin[j], dataMax[j]
 		rng := mx - mn
 		s.DataMin[j], s.DataMax[j], s.DataRange[j] = mn, mx, rng
 		s.Scale[j] = (hi - lo) / zeroScaleToOne(rng)
 		s.Min[j] = lo - float64(mn*s.Scale[j])
 	}
-	return s, nil
+	return s
 }
 
 // MinMaxScaler maps each column linearly onto feature_range [lo, hi]:

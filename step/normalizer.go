@@ -48,7 +48,13 @@ func (p *NormalizerParams) Fit(_ *FitContext, cols []table.Column) (Fitted, erro
 			return nil, err
 		}
 	}
-	return &Normalizer{Norm: p.Norm, Names: names(cols)}, nil
+	return p.FitNames(names(cols)), nil
+}
+
+// FitNames builds the fitted Normalizer of the named columns: it reads no
+// data (its transform refuses NaN and ±Inf as its fit does).
+func (p *NormalizerParams) FitNames(names []string) *Normalizer {
+	return &Normalizer{Norm: p.Norm, Names: names}
 }
 
 // Normalizer scales each row of the group (across all its columns) to

@@ -113,11 +113,22 @@ func (p *OneHotEncoderParams) infrequentEnabled() bool {
 // CategoriesParam), its infrequent categories and the dropped output, as
 // scikit-learn 1.2's OneHotEncoder.fit.
 func (p *OneHotEncoderParams) Fit(_ *FitContext, cols []table.Column) (Fitted, error) {
-	fc, err := fitCategories("one_hot_encoder", &p.Categories, cols, p.HandleUnknown == unknownError)
+	cc, err := countCategories("one_hot_encoder", &p.Categories, cols, p.HandleUnknown == unknownError)
 	if err != nil {
 		return nil, err
 	}
-	e := &OneHotEncoder{Names: names(cols), Categories: fc.cats, HandleUnknown: p.HandleUnknown}
+	return p.FitCounts(cc)
+}
+
+// FitCounts builds the fitted OneHotEncoder from its training columns'
+// category counts: the fit of those columns.
+func (p *OneHotEncoderParams) FitCounts(cc *CategoryCounts) (Fitted, error) {
+	fc, err := fitCategories("one_hot_encoder", &p.Categories, cc, p.HandleUnknown == unknownError)
+	if err != nil {
+		return nil, err
+	}
+	cols := cc.Names
+	e := &OneHotEncoder{Names: cc.Names, Categories: fc.cats, HandleUnknown: p.HandleUnknown}
 	var infrequent [][]int
 	if p.infrequentEnabled() {
 		infrequent = make([][]int, len(cols))

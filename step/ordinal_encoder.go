@@ -100,11 +100,22 @@ func (p *OrdinalEncoderParams) Validate() error {
 // categories.
 func (p *OrdinalEncoderParams) Fit(_ *FitContext, cols []table.Column) (Fitted, error) {
 	const s = "ordinal_encoder"
-	fc, err := fitCategories(s, &p.Categories, cols, p.HandleUnknown == unknownError)
+	cc, err := countCategories(s, &p.Categories, cols, p.HandleUnknown == unknownError)
 	if err != nil {
 		return nil, err
 	}
-	e := &OrdinalEncoder{Names: names(cols), Categories: fc.cats, HandleUnknown: p.HandleUnknown,
+	return p.FitCounts(cc)
+}
+
+// FitCounts builds the fitted OrdinalEncoder from its training columns'
+// category counts: the fit of those columns.
+func (p *OrdinalEncoderParams) FitCounts(cc *CategoryCounts) (Fitted, error) {
+	const s = "ordinal_encoder"
+	fc, err := fitCategories(s, &p.Categories, cc, p.HandleUnknown == unknownError)
+	if err != nil {
+		return nil, err
+	}
+	e := &OrdinalEncoder{Names: cc.Names, Categories: fc.cats, HandleUnknown: p.HandleUnknown,
 		EncodedMissingValue: Float(p.EncodedMissingValue.Value)}
 	if p.HandleUnknown == unknownUseEncodedValue {
 		u := Float(p.UnknownValue.Value)

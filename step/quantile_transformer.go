@@ -76,41 +76,56 @@ func (p *QuantileTransformerParams) Fit(ctx *FitContext, cols []table.Column) (F
 	if err := requireRows("quantile_transformer", cols); err != nil {
 		return nil, err
 	}
-	nq := max(1, min(p.NQuantiles, cols[0].Len()))
-	q := &QuantileTransformer{
-		OutputDistribution: p.OutputDistribution,
-		NQuantiles:         nq,
-		References:         referenceGrid(nq),
-		Quantiles:          make([]Floats, len(cols)),
-		Names:              names(cols),
-	}
+	ps := p.Percentiles(cols[0].Len())
+	qs := make([][]float64, len(cols))
 	if err := forEachColumn(ctx, len(cols), func(j int) error {
 		sorted, err := ctx.sorted(cols[j].Num)
 		if err != nil {
 			return err
 		}
 		defer sorted.Close()
-		ps := make([]float64, nq)
-		for i, r := range q.References {
-			ps[i] = r * 100
-		}
-		qs, err := sorted.Percentiles(ps)
-		if err != nil {
-			return err
-		}
-		// numpy.maximum.accumulate: interpolation can break monotonicity
-		// by an ulp; NaN (an all-NaN column) propagates.
-		for i := 1; i < nq; i++ {
-			if qs[i] < qs[i-1] || math.IsNaN(qs[i-1]) {
-				qs[i] = qs[i-1]
-			}
-		}
-		q.Quantiles[j] = qs
-		return nil
+		qs[j], err = sorted.Percentiles(ps)
+		return err
 	}); err != nil {
 		return nil, err
 	}
-	return q, nil
+	return p.FitQuantiles(names(cols), cols[0].Len(), qs), nil
+}
+
+// Percentiles returns the percentiles of each column the transformer
+// reads when fitted on rows rows: 100 * references_.
+func (p *QuantileTransformerParams) Percentiles(rows int) []float64 {
+	refs := referenceGrid(max(1, min(p.NQuantiles, rows)))
+	ps := make([]float64, len(refs))
+	for i, r := range refs {
+		ps[i] = r * 100
+	}
+	return ps
+}
+
+// FitQuantiles builds the fitted QuantileTransformer of columns with rows
+// rows from their numpy nanpercentiles qs[j] at Percentiles(rows): the fit
+// of those columns. qs is modified.
+func (p *QuantileTransformerParams) FitQuantiles(names []string, rows int, qs [][]float64) *QuantileTransformer {
+	nq := max(1, min(p.NQuantiles, rows))
+	q := &QuantileTransformer{
+		OutputDistribution: p.OutputDistribution,
+		NQuantiles:         nq,
+		References:         referenceGrid(nq),
+		Quantiles:          make([]Floats, len(names)),
+		Names:              names,
+	}
+	for j, c := range qs {
+		// numpy.maximum.accumulate: interpolation can break monotonicity
+		// by an ulp; NaN (an all-NaN column) propagates.
+		for i := 1; i < nq; i++ {
+			if c[i] < c[i-1] || math.IsNaN(c[i-1]) {
+				c[i] = c[i-1]
+			}
+		}
+		q.Quantiles[j] = c
+	}
+	return q
 }
 
 // referenceGrid returns numpy.linspace(0, 1, n) exactly as numpy 1.24

@@ -50,18 +50,9 @@ func (p *RobustScalerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted, 
 		return nil, err
 	}
 	m := len(cols)
-	s := &RobustScaler{Names: names(cols)}
-	if p.WithCentering {
-		s.Center = make(Floats, m)
-	}
-	if p.WithScaling {
-		s.Scale = make(Floats, m)
-	}
-	qMin, qMax := p.QuantileRange[0], p.QuantileRange[1]
-	adjust := 1.0
-	if p.UnitVariance {
-		adjust = stats.NormPPF(qMax/100) - stats.NormPPF(qMin/100)
-	}
+	center := make([]float64, m)
+	lo, hi := make([]float64, m), make([]float64, m)
+	ps := p.Percentiles()
 	if err := forEachColumn(ctx, len(cols), func(j int) error {
 		sorted, err := ctx.sorted(cols[j].Num)
 		if err != nil {
@@ -69,19 +60,52 @@ func (p *RobustScalerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted, 
 		}
 		defer sorted.Close()
 		if p.WithScaling {
-			sorted.Prepare([]float64{qMin, qMax}, p.WithCentering)
+			sorted.Prepare(ps, p.WithCentering)
 		}
 		if p.WithCentering {
-			if s.Center[j], err = sorted.Median(); err != nil {
+			if center[j], err = sorted.Median(); err != nil {
 				return err
 			}
 		}
 		if p.WithScaling {
-			q, err := sorted.Percentiles([]float64{qMin, qMax})
+			q, err := sorted.Percentiles(ps)
 			if err != nil {
 				return err
 			}
-			spread := q[1] - q[0]
+			lo[j], hi[j] = q[0], q[1]
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return p.FitQuantiles(names(cols), center, lo, hi), nil
+}
+
+// Percentiles returns the percentiles of each column the scaler reads
+// (quantile_range), besides the median.
+func (p *RobustScalerParams) Percentiles() []float64 {
+	return []float64{p.QuantileRange[0], p.QuantileRange[1]}
+}
+
+// FitQuantiles builds the fitted RobustScaler from each column's median
+// (read with_centering) and its percentiles at quantile_range (lo, hi;
+// read with_scaling), numpy's nanmedian and nanpercentile: the fit of
+// those columns.
+func (p *RobustScalerParams) FitQuantiles(names []string, median, lo, hi []float64) *RobustScaler {
+	m := len(names)
+	s := &RobustScaler{Names: names}
+	adjust := 1.0
+	if p.UnitVariance {
+		adjust = stats.NormPPF(p.QuantileRange[1]/100) - stats.NormPPF(p.QuantileRange[0]/100)
+	}
+	if p.WithCentering {
+		s.Center = make(Floats, m)
+		copy(s.Center, median)
+	}
+	if p.WithScaling {
+		s.Scale = make(Floats, m)
+		for j := range s.Scale {
+			spread := hi[j] - lo[j]
 			if spread < scaleEpsilon {
 				spread = 1
 			}
@@ -90,11 +114,8 @@ func (p *RobustScalerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted, 
 			}
 			s.Scale[j] = spread
 		}
-		return nil
-	}); err != nil {
-		return nil, err
 	}
-	return s, nil
+	return s
 }
 
 // RobustScaler centers each column on its median and divides by its

@@ -78,6 +78,99 @@ func (p *SimpleImputerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted,
 	if err := requireRows("simple_imputer", cols); err != nil {
 		return nil, err
 	}
+	in := make([]ImputerColumn, len(cols))
+	for j := range cols {
+		c := &cols[j]
+		in[j] = ImputerColumn{Name: c.Name, Kind: c.Kind, Missing: hasMissing(c), Stat: math.NaN()}
+		if c.Kind == table.String && p.Strategy == "most_frequent" {
+			in[j].Counts = map[string]int64{}
+			for i, s := range c.Str {
+				if c.Null == nil || !c.Null[i] {
+					in[j].Counts[s]++
+				}
+			}
+		}
+	}
+	if cols[0].Kind == table.Numeric && p.Strategy != "constant" && sameKind(in) {
+		if err := forEachColumn(ctx, len(cols), func(j int) (err error) {
+			in[j].Stat, err = p.statistic(ctx, &cols[j])
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	for j := range cols {
+		if cols[j].Kind == table.Numeric && sameKind(in) {
+			if err := rejectInfAllowNaN("simple_imputer", &cols[j]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return p.FitColumns(in)
+}
+
+// sameKind reports whether every column has the first one's kind.
+func sameKind(in []ImputerColumn) bool {
+	for _, c := range in {
+		if c.Kind != in[0].Kind {
+			return false
+		}
+	}
+	return true
+}
+
+// statistic returns the strategy's statistic (mean, median or most
+// frequent) of the present values of a numeric column, NaN when none.
+func (p *SimpleImputerParams) statistic(ctx *FitContext, c *table.Column) (float64, error) {
+	if err := rejectInfAllowNaN("simple_imputer", c); err != nil {
+		return 0, err
+	}
+	if p.Strategy == "mean" {
+		// np.ma.mean: the NaN-as-0 sum in numpy's order over the count,
+		// as scikit-learn computes it.
+		sum, n := stats.NanSum(c.Num)
+		return SimpleImputerMean(sum, int64(n)), nil
+	}
+	sorted, err := ctx.sorted(c.Num)
+	if err != nil {
+		return 0, err
+	}
+	defer sorted.Close()
+	if p.Strategy == "median" {
+		return sorted.Median()
+	}
+	return sorted.Mode()
+}
+
+// SimpleImputerMean is the mean statistic from NanSum's sum and count of a
+// column (NaN when the count is 0).
+func SimpleImputerMean(sum float64, n int64) float64 { return sum / float64(n) }
+
+// ImputerColumn is what SimpleImputer's fit reads of one training column;
+// SimpleImputerParams.Fit computes it from the column, a distributed fit
+// from mergeable accumulators (stats.NanSumAcc, stats.Selection,
+// stats.ValueCounts, stats.StringCounts).
+type ImputerColumn struct {
+	Name string
+	Kind table.Kind
+	// Missing tells whether the column has a missing value.
+	Missing bool
+	// Stat is, for a numeric column, the strategy's statistic of the
+	// present values: SimpleImputerMean of NanSum, numpy's median, or the
+	// most frequent value (the smallest on ties); NaN when the column has
+	// no value. Unused for strategy constant.
+	Stat float64
+	// Counts holds, for a categorical column and strategy most_frequent,
+	// the occurrences of each present value.
+	Counts map[string]int64
+}
+
+// FitColumns builds the fitted SimpleImputer from its columns' statistics:
+// the fit of the columns they were computed from.
+func (p *SimpleImputerParams) FitColumns(cols []ImputerColumn) (Fitted, error) {
+	if len(cols) == 0 {
+		return nil, &ValueError{Step: "simple_imputer", Row: -1, Err: ErrBadValue, Hint: "fit needs at least one column"}
+	}
 	kind := cols[0].Kind
 	for i := range cols {
 		if cols[i].Kind != kind {
@@ -85,12 +178,15 @@ func (p *SimpleImputerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted,
 				Hint: "all columns of a simple_imputer group must be of one type (numeric or categorical)"}
 		}
 	}
-	s := &SimpleImputer{Names: names(cols)}
+	s := &SimpleImputer{Names: make([]string, len(cols))}
+	for j := range cols {
+		s.Names[j] = cols[j].Name
+	}
 	var err error
 	if kind == table.String {
 		s.StatisticsStr, err = p.fitStrings(cols)
 	} else {
-		s.Statistics, err = p.fitNumbers(ctx, cols)
+		s.Statistics, err = p.fitNumbers(cols)
 	}
 	if err != nil {
 		return nil, err
@@ -98,7 +194,7 @@ func (p *SimpleImputerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted,
 	if p.AddIndicator {
 		s.IndicatorFeatures = []int{}
 		for j := range cols {
-			if hasMissing(&cols[j]) {
+			if cols[j].Missing {
 				s.IndicatorFeatures = append(s.IndicatorFeatures, j)
 			}
 		}
@@ -106,7 +202,7 @@ func (p *SimpleImputerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted,
 	return s, nil
 }
 
-func (p *SimpleImputerParams) fitNumbers(ctx *FitContext, cols []table.Column) (Floats, error) {
+func (p *SimpleImputerParams) fitNumbers(cols []ImputerColumn) (Floats, error) {
 	stat := make(Floats, len(cols))
 	fill := 0.0
 	switch fv := p.FillValue.(type) {
@@ -122,47 +218,20 @@ func (p *SimpleImputerParams) fitNumbers(ctx *FitContext, cols []table.Column) (
 	if p.KeepEmptyFeatures {
 		empty = 0
 	}
-	if err := forEachColumn(ctx, len(cols), func(j int) error {
-		c := &cols[j]
-		if err := rejectInfAllowNaN("simple_imputer", c); err != nil {
-			return err
-		}
-		var v float64
-		switch p.Strategy {
-		case "mean":
-			// np.ma.mean: the NaN-as-0 sum in numpy's order over the count,
-			// as scikit-learn computes it.
-			sum, n := stats.NanSum(c.Num)
-			v = sum / float64(n)
-		case "median", "most_frequent":
-			sorted, err := ctx.sorted(c.Num)
-			if err != nil {
-				return err
-			}
-			defer sorted.Close()
-			if p.Strategy == "median" {
-				v, err = sorted.Median()
-			} else {
-				v, err = sorted.Mode()
-			}
-			if err != nil {
-				return err
-			}
-		case "constant":
+	for j := range cols {
+		v := cols[j].Stat
+		if p.Strategy == "constant" {
 			v = fill
 		}
 		if math.IsNaN(v) {
 			v = empty
 		}
 		stat[j] = v
-		return nil
-	}); err != nil {
-		return nil, err
 	}
 	return stat, nil
 }
 
-func (p *SimpleImputerParams) fitStrings(cols []table.Column) ([]*string, error) {
+func (p *SimpleImputerParams) fitStrings(cols []ImputerColumn) ([]*string, error) {
 	stat := make([]*string, len(cols))
 	switch p.Strategy {
 	case "mean", "median":
@@ -183,7 +252,7 @@ func (p *SimpleImputerParams) fitStrings(cols []table.Column) ([]*string, error)
 		return stat, nil
 	}
 	for j := range cols {
-		v, ok := mostFrequentString(&cols[j])
+		v, ok := mostFrequentString(cols[j].Counts)
 		switch {
 		case ok:
 			stat[j] = &v
@@ -195,17 +264,11 @@ func (p *SimpleImputerParams) fitStrings(cols []table.Column) ([]*string, error)
 	return stat, nil
 }
 
-// mostFrequentString returns the most frequent present value of c, the
+// mostFrequentString returns the most frequent value of counts, the
 // smallest (in byte order, which is Python's code point order) on ties;
-// ok is false when c has no present value.
-func mostFrequentString(c *table.Column) (v string, ok bool) {
-	counts := map[string]int{}
-	for i, s := range c.Str {
-		if c.Null == nil || !c.Null[i] {
-			counts[s]++
-		}
-	}
-	bestN := 0
+// ok is false when counts is empty.
+func mostFrequentString(counts map[string]int64) (v string, ok bool) {
+	var bestN int64
 	for s, n := range counts {
 		if n > bestN || n == bestN && s < v {
 			v, bestN = s, n

@@ -16,6 +16,9 @@ func init() {
 	beam.RegisterCoder(reflect.TypeFor[Staged](), encodeStaged, decodeStaged)
 	beam.RegisterCoder(reflect.TypeFor[Gather](), encodeGather, decodeGather)
 	beam.RegisterCoder(reflect.TypeFor[ScalerSums](), encodeScalerSums, decodeScalerSums)
+	beam.RegisterCoder(reflect.TypeFor[Summary](), encodeSummary, decodeSummary)
+	beam.RegisterCoder(reflect.TypeFor[GroupSelect](), encodeGroupSelect, decodeGroupSelect)
+	beam.RegisterCoder(reflect.TypeFor[GroupHist](), encodeGroupHist, decodeGroupHist)
 	for _, t := range []reflect.Type{
 		reflect.TypeFor[readFn](), reflect.TypeFor[countFn](), reflect.TypeFor[inferFn](),
 		reflect.TypeFor[fingerprintFn](), reflect.TypeFor[stageFn](), reflect.TypeFor[partFn](),
@@ -23,7 +26,9 @@ func init() {
 		reflect.TypeFor[profileFn](), reflect.TypeFor[writeFn](),
 		reflect.TypeFor[FittedMsg](), reflect.TypeFor[ProfileMsg](), reflect.TypeFor[fingerprint](),
 		reflect.TypeFor[scans](), reflect.TypeFor[scalerSumsFn](), reflect.TypeFor[mergeScalerSumsFn](),
-		reflect.TypeFor[finishScalerFn](),
+		reflect.TypeFor[finishScalerFn](), reflect.TypeFor[summaryFn](), reflect.TypeFor[mergeSummaryFn](),
+		reflect.TypeFor[startSelectFn](), reflect.TypeFor[histFn](), reflect.TypeFor[mergeHistFn](),
+		reflect.TypeFor[narrowFn](), reflect.TypeFor[finishFn](),
 	} {
 		beam.RegisterType(t)
 	}
@@ -108,10 +113,11 @@ func Build(s beam.Scope, p Plan) (beam.PCollection, error) {
 	var fitted []beam.PCollection
 	for k := 0; k < maxSteps; k++ {
 		sk := s.Scope(fmt.Sprintf("step%d", k))
-		parts := beam.ParDo(sk, &partFn{P: p, K: k}, cur)
-		gathered := beam.DropKey(sk, beam.CombinePerKey(sk, &fitStepFn{P: p, K: k}, parts))
-		merged := fitScalers(sk, p, k, beam.ParDo(sk, &partFn{P: p, K: k, Mergeable: true}, cur))
-		done := beam.Flatten(sk, gathered, merged)
+		gathered := beam.DropKey(sk, beam.CombinePerKey(sk, &fitStepFn{P: p, K: k},
+			beam.ParDo(sk, &partFn{P: p, K: k, Mode: modeGather}, cur)))
+		scalers := fitScalers(sk, p, k, beam.ParDo(sk, &partFn{P: p, K: k, Mode: modeScaler}, cur))
+		summed := fitSummaries(sk, p, k, beam.ParDo(sk, &partFn{P: p, K: k, Mode: modeSummary}, cur))
+		done := beam.Flatten(sk, gathered, scalers, summed)
 		fitted = append(fitted, done)
 		cur = beam.ParDo(sk, &applyFn{P: p, K: k}, cur, beam.SideInput{Input: done})
 	}

@@ -19,19 +19,23 @@
 //	fingerprint  Combine of the core's mergeable FingerprintAcc
 //	step k    standard_scaler: two Combines of mergeable numpy-order sums
 //	          (stats.NanShiftedAcc), then StandardScalerParams.FitSums;
-//	          other steps: per group, a Combine gathers step k's input
-//	          and calls the core step's Fit. Then every chunk is passed
+//	          power_transformer (GatherSteps): per group, a Combine
+//	          gathers step k's input and calls the core step's Fit;
+//	          every other step: a Combine of mergeable column summaries
+//	          (summary.go), three Combines of radix-selection histograms
+//	          for the quantile-based steps, then the step's constructor
+//	          from those statistics. Then every chunk is passed
 //	          through the fitted step (transform.ApplyStep, fitted
 //	          parameters as a side input)
 //	profile   per column, Combine -> profile.Column
 //	write     the artifact, assembled as fit.FitTransform assembles it
 //
-// Memory: the gathering Combines hold a whole column group (a column for
-// the profile) on one worker before calling the core, as the local fit
-// holds it in memory: a worker needs about 8 bytes per numeric value (and
-// the strings of a categorical column) of the largest group. The count,
-// inference, fingerprint and standard_scaler Combines are mergeable and
-// small.
+// Memory: the gathering Combines (power_transformer, the profile) hold a
+// whole column group (a column for the profile) on one worker before
+// calling the core, as the local fit holds it in memory: a worker needs
+// about 8 bytes per numeric value (and the strings of a categorical
+// column) of the largest group. Every other Combine is mergeable and
+// small (value counts grow with the distinct values).
 package beamfit
 
 import (

@@ -11,10 +11,6 @@ import (
 	"github.com/normguard/normguard/step"
 )
 
-// mergeable reports whether a step is fitted from mergeable accumulators
-// rather than by gathering its input on one worker.
-func mergeable(name string) bool { return name == "standard_scaler" }
-
 // ScalerSums are a column group's stats.NanShiftedAcc, one per column:
 // the mergeable state of standard_scaler's two passes (sums about 0 for
 // mean_, then about mean_ for var_).

@@ -52,13 +52,12 @@ func (f *stageFn) ProcessElement(c Chunk) Staged {
 
 // partFn keys the input of step K of every group that has one by the
 // group (the key travels in Chunk.Shard too, for the Combine's output):
-// the groups whose step K has mergeable accumulators (see mergeable)
-// when Mergeable is set, the others when not.
+// the groups whose step K is fitted in Mode (see fitMode).
 type partFn struct {
-	P         Plan
-	K         int
-	Mergeable bool
-	l         *loaded
+	P    Plan
+	K    int
+	Mode int
+	l    *loaded
 }
 
 func (f *partFn) Setup() (err error) {
@@ -68,7 +67,7 @@ func (f *partFn) Setup() (err error) {
 
 func (f *partFn) ProcessElement(s Staged, emit func(int, Chunk)) {
 	for g, grp := range f.l.spec.Columns {
-		if len(grp.Steps) > f.K && mergeable(grp.Steps[f.K].Name) == f.Mergeable {
+		if len(grp.Steps) > f.K && fitMode(grp.Steps[f.K].Name) == f.Mode {
 			emit(g, Chunk{Shard: g, Start: s.Start, Rows: s.Rows, Total: s.Total, Cols: s.Groups[g]})
 		}
 	}
