@@ -136,131 +136,21 @@ func f(x float64) *step.Float {
 }
 
 func numeric(c *table.Column) Feature {
-	p := Feature{Name: c.Name, Type: "numeric"}
-	shift := math.NaN() // the first present value: moments are taken about it
-	for _, x := range c.Num {
-		if x == x {
-			shift = x
-			break
+	// The passes a distributed profile makes (merge.go), over the whole
+	// column: adding rows [0, n) to accumulators of n rows cannot fail.
+	a := NewNumericAcc(int64(len(c.Num)))
+	a.Add(0, c.Num)
+	counts := a.Plan().Counts()
+	if a.Col.Count() > 0 {
+		if err := counts.Add(0, c.Num); err != nil {
+			panic(err)
 		}
 	}
-	if shift != shift {
-		p.Missing = int64(len(c.Num))
-		return p
-	}
-	// The grid comes from strided rows, so one pass over the column does
-	// the rest, block by block (numpy's summation blocks, so the sums are
-	// those of stats.NanShiftedSums over the column): counts, range, the
-	// first distinct values, the shifted sums, the CDF at the grid points
-	// and the histogram.
-	g := grid(c.Num)
-	idx := newGridIndex(g)
-	below := make([]int64, len(g)+1) // values in (g[i-1], g[i]]
-	equal := make([]int64, len(g)+1) // values equal to g[i]
-	var hist []int64
-	hlo, hw := g[0], (g[len(g)-1]-g[0])/HistogramBins
-	finiteGrid := !math.IsInf(hlo, 0) && !math.IsInf(g[len(g)-1], 0) && !math.IsInf(hw, 0)
-	hinv := 0.0
-	if finiteGrid {
-		hist = make([]int64, HistogramBins)
-		if hw > 0 {
-			hinv = 1 / hw
-		}
-	}
-	lo, hi := shift, shift
-	a, b := shift, 0.0 // the first two distinct values
-	distinct := 1
-	var sum, sq float64
-	const block = 8192
-	for start := 0; start < len(c.Num); start += block {
-		xs := c.Num[start:min(start+block, len(c.Num))]
-		for _, x := range xs {
-			if x != x {
-				p.Missing++
-				continue
-			}
-			if x < lo {
-				lo = x
-			}
-			if x > hi {
-				hi = x
-			}
-			if distinct < 3 && x != a {
-				if distinct == 1 {
-					b, distinct = x, 2
-				} else if x != b {
-					distinct = 3
-				}
-			}
-			i := idx.find(x)
-			below[i]++
-			if i < len(g) && g[i] == x {
-				equal[i]++
-			}
-			if hist != nil {
-				k := int((x - hlo) * hinv)
-				if k < 0 || x < hlo {
-					k = 0
-				} else if k >= HistogramBins {
-					k = HistogramBins - 1
-				}
-				hist[k]++
-			}
-		}
-		s1, s2 := stats.NanShiftedSums(xs, shift)
-		sum += s1
-		sq += s2
-	}
-	p.Count = int64(len(c.Num)) - p.Missing
-	n := float64(p.Count)
-	v := (sq - sum*sum/n) / n
-	p.Mean, p.Std, p.Min, p.Max = f(shift+sum/n), f(math.Sqrt(math.Max(v, 0))), f(lo), f(hi)
-	if distinct <= 2 {
-		vals := []float64{a}
-		if distinct == 2 {
-			vals = []float64{math.Min(a, b), math.Max(a, b)}
-		}
-		counts := make([]int64, len(vals))
-		for _, x := range c.Num {
-			for i, v := range vals {
-				if x == v {
-					counts[i]++
-				}
-			}
-		}
-		p.Values = &Counts{Numbers: vals, Counts: counts, Distinct: int64(distinct)}
-		return p
-	}
-	p.Quantiles = g
-	p.CDF, p.MaxCDFGap = cdfFromCounts(g, below, equal, p.Count)
-	if hist != nil {
-		p.Histogram = &Histogram{Edges: make(step.Floats, HistogramBins+1), Counts: hist}
-		for i := range p.Histogram.Edges {
-			p.Histogram.Edges[i] = hlo + hw*float64(i)
-		}
-		p.Histogram.Edges[HistogramBins] = g[len(g)-1]
+	p, err := NumericFeature(c.Name, &a, &counts)
+	if err != nil {
+		panic(err)
 	}
 	return p
-}
-
-// grid returns the quantiles at probabilities GridProbs of the
-// present values of xs (count of them), read from the values at every
-// stride-th row (the present ones) when there are more than sampleMax
-// rows.
-func grid(xs []float64) step.Floats {
-	stride := max(1, (len(xs)+sampleMax-1)/sampleMax)
-	sample := make([]float64, 0, len(xs)/stride+1)
-	for i := 0; i < len(xs); i += stride {
-		if x := xs[i]; x == x {
-			sample = append(sample, x)
-		}
-	}
-	stats.SortFloats(sample)
-	q := make(step.Floats, GridSize)
-	for i, p := range GridProbs {
-		q[i] = stats.Quantile(sample, p)
-	}
-	return q
 }
 
 // cdfFromCounts turns the counts of values in (g[i-1], g[i]] and equal to
@@ -283,37 +173,9 @@ func cdfFromCounts(g step.Floats, below, equal []int64, count int64) (step.Float
 }
 
 func categorical(c *table.Column) Feature {
-	p := Feature{Name: c.Name, Type: "categorical"}
-	counts := map[string]int64{}
-	for i, s := range c.Str {
-		if c.Null != nil && c.Null[i] {
-			p.Missing++
-			continue
-		}
-		counts[s]++
-		p.Count++
-	}
-	keys := make([]string, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if counts[keys[i]] != counts[keys[j]] {
-			return counts[keys[i]] > counts[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
-	cc := &Counts{Distinct: int64(len(keys)), Counts: []int64{}}
-	for i, k := range keys {
-		if i < TopCategories {
-			cc.Values = append(cc.Values, k)
-			cc.Counts = append(cc.Counts, counts[k])
-		} else {
-			cc.Other += counts[k]
-		}
-	}
-	p.Categories = cc
-	return p
+	var counts stats.StringCounts
+	counts.Add(c.Str, c.Null)
+	return CategoricalFeature(c.Name, &counts)
 }
 
 // gridIndex finds, for a value, the first grid point at or above it in a
@@ -331,10 +193,13 @@ const gridCells = 4096
 
 func newGridIndex(g []float64) *gridIndex {
 	gi := &gridIndex{g: g, lo: g[0], hi: g[len(g)-1]}
-	if !(gi.hi > gi.lo) || math.IsInf(gi.hi-gi.lo, 0) {
+	// No table when the range is empty or infinite, or so narrow
+	// (subnormal) that the cells' scale overflows.
+	scale := gridCells / (gi.hi - gi.lo)
+	if !(gi.hi > gi.lo) || math.IsInf(gi.hi-gi.lo, 0) || math.IsInf(scale, 0) {
 		return gi
 	}
-	gi.scale = gridCells / (gi.hi - gi.lo)
+	gi.scale = scale
 	gi.first = make([]int32, gridCells+1)
 	i := 0
 	for c := 0; c <= gridCells; c++ {

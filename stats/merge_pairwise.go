@@ -300,18 +300,31 @@ func NewNanShiftedAcc(n int64, shift float64) NanShiftedAcc {
 
 // Add adds rows [start, start+len(xs)) of the column.
 func (a *NanShiftedAcc) Add(start int64, xs []float64) error {
-	d, d2 := make([]float64, len(xs)), make([]float64, len(xs))
-	for i, x := range xs {
-		if x == x {
-			a.Count++
+	if start < 0 {
+		return ErrPairwiseRange
+	}
+	// Work in pieces that end on numpy's 8192-value block boundaries, so
+	// the scratch space is fixed whatever the input's length.
+	var d, d2 [npBlock]float64
+	for len(xs) > 0 {
+		k := min(len(xs), int(npBlock-start%npBlock))
+		for i, x := range xs[:k] {
+			if x == x {
+				a.Count++
+			}
+			v := nanShifted(x, a.Shift)
+			d[i], d2[i] = v, v*v
 		}
-		d[i] = nanShifted(x, a.Shift)
-		d2[i] = d[i] * d[i]
+		if err := a.Sum.Add(start, d[:k]); err != nil {
+			return err
+		}
+		if err := a.SumSq.Add(start, d2[:k]); err != nil {
+			return err
+		}
+		start += int64(k)
+		xs = xs[k:]
 	}
-	if err := a.Sum.Add(start, d); err != nil {
-		return err
-	}
-	return a.SumSq.Add(start, d2)
+	return nil
 }
 
 // Merge adds the rows accumulated in o (same column, same shift).

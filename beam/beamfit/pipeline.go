@@ -19,11 +19,15 @@ func init() {
 	beam.RegisterCoder(reflect.TypeFor[Summary](), encodeSummary, decodeSummary)
 	beam.RegisterCoder(reflect.TypeFor[GroupSelect](), encodeGroupSelect, decodeGroupSelect)
 	beam.RegisterCoder(reflect.TypeFor[GroupHist](), encodeGroupHist, decodeGroupHist)
+	beam.RegisterCoder(reflect.TypeFor[ProfAcc](), encodeProfAcc, decodeProfAcc)
+	beam.RegisterCoder(reflect.TypeFor[ProfPlan](), encodeProfPlan, decodeProfPlan)
+	beam.RegisterCoder(reflect.TypeFor[ProfCounts](), encodeProfCounts, decodeProfCounts)
 	for _, t := range []reflect.Type{
 		reflect.TypeFor[readFn](), reflect.TypeFor[countFn](), reflect.TypeFor[inferFn](),
 		reflect.TypeFor[fingerprintFn](), reflect.TypeFor[stageFn](), reflect.TypeFor[partFn](),
-		reflect.TypeFor[fitStepFn](), reflect.TypeFor[applyFn](), reflect.TypeFor[outPartsFn](),
-		reflect.TypeFor[profileFn](), reflect.TypeFor[writeFn](),
+		reflect.TypeFor[fitStepFn](), reflect.TypeFor[applyFn](), reflect.TypeFor[writeFn](),
+		reflect.TypeFor[profOutFn](), reflect.TypeFor[mergeProfAccFn](), reflect.TypeFor[countInFn](),
+		reflect.TypeFor[countOutFn](), reflect.TypeFor[mergeProfCountsFn](), reflect.TypeFor[finishProfFn](),
 		reflect.TypeFor[FittedMsg](), reflect.TypeFor[ProfileMsg](), reflect.TypeFor[fingerprint](),
 		reflect.TypeFor[scans](), reflect.TypeFor[scalerSumsFn](), reflect.TypeFor[mergeScalerSumsFn](),
 		reflect.TypeFor[finishScalerFn](), reflect.TypeFor[summaryFn](), reflect.TypeFor[mergeSummaryFn](),
@@ -34,7 +38,8 @@ func init() {
 	}
 	beam.RegisterFunction(globalize)
 	beam.RegisterFunction(convert)
-	beam.RegisterFunction(inputPartsFn)
+	beam.RegisterFunction(profInFn)
+	beam.RegisterFunction(planFn)
 }
 
 // Options say what to fit and where the artifact goes.
@@ -122,8 +127,13 @@ func Build(s beam.Scope, p Plan) (beam.PCollection, error) {
 		cur = beam.ParDo(sk, &applyFn{P: p, K: k}, cur, beam.SideInput{Input: done})
 	}
 	sp := s.Scope("profile")
-	inProf := beam.DropKey(sp, beam.CombinePerKey(sp, profileFn{}, beam.ParDo(sp, inputPartsFn, typed)))
-	outProf := beam.DropKey(sp, beam.CombinePerKey(sp, profileFn{}, beam.ParDo(sp, &outPartsFn{P: p}, cur)))
+	si, so := sp.Scope("inputs"), sp.Scope("outputs")
+	inProf := profiles(si, beam.ParDo(si, profInFn, typed), func(plans beam.PCollection) beam.PCollection {
+		return beam.ParDo(si, &countInFn{}, typed, beam.SideInput{Input: plans})
+	})
+	outProf := profiles(so, beam.ParDo(so, &profOutFn{P: p}, cur), func(plans beam.PCollection) beam.PCollection {
+		return beam.ParDo(so, &countOutFn{}, cur, beam.SideInput{Input: plans})
+	})
 
 	sw := s.Scope("write")
 	allFitted := beam.Flatten(sw, fitted...)

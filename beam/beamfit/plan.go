@@ -27,15 +27,21 @@
 //	          from those statistics. Then every chunk is passed
 //	          through the fitted step (transform.ApplyStep, fitted
 //	          parameters as a side input)
-//	profile   per column, Combine -> profile.Column
+//	profile   per column, two Combines of the core's mergeable profile
+//	          accumulators (profile.NumericAcc: counts, range, first
+//	          value, the grid's strided sample; then profile.NumericCounts
+//	          from its plan: numpy-order sums, exact counts at the grid
+//	          points, histogram; stats.StringCounts for categorical
+//	          columns), then profile.NumericFeature/CategoricalFeature,
+//	          the functions profile.Column goes through (profile.go here)
 //	write     the artifact, assembled as fit.FitTransform assembles it
 //
-// Memory: the gathering Combines (power_transformer, the profile) hold a
-// whole column group (a column for the profile) on one worker before
-// calling the core, as the local fit holds it in memory: a worker needs
-// about 8 bytes per numeric value (and the strings of a categorical
-// column) of the largest group. Every other Combine is mergeable and
-// small (value counts grow with the distinct values).
+// Memory: the gathering Combine of power_transformer holds a whole column
+// group on one worker before calling the core, as the local fit holds it
+// in memory: a worker needs about 8 bytes per numeric value of the
+// largest such group. Every other Combine, the profile's included, is
+// mergeable and small (value counts grow with the distinct values; a
+// profile's grid sample is at most 65,536 values per column).
 package beamfit
 
 import (

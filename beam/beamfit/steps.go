@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"slices"
 
-	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/step"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/transform"
@@ -166,66 +165,6 @@ func decodeFitted(next func(*FittedMsg) bool) (map[[2]int]step.FittedStep, error
 		m[[2]int{msg.Group, msg.Step}] = fs
 	}
 	return m, nil
-}
-
-// inputPartsFn keys each input column of a converted chunk by its index.
-func inputPartsFn(c Chunk, emit func(int, Chunk)) {
-	for j := range c.Cols {
-		emit(j, Chunk{Shard: j, Start: c.Start, Rows: c.Rows, Cols: c.Cols[j : j+1]})
-	}
-}
-
-// outPartsFn keys each output column of the groups that have steps. A
-// group without steps outputs its input columns, whose profile is the
-// input's (as in the local fit).
-type outPartsFn struct {
-	P Plan
-	l *loaded
-}
-
-func (f *outPartsFn) Setup() (err error) {
-	f.l, err = f.P.load()
-	return err
-}
-
-func (f *outPartsFn) ProcessElement(s Staged, emit func(int, Chunk)) {
-	for g, cols := range s.Groups {
-		if len(f.l.spec.Columns[g].Steps) == 0 {
-			continue
-		}
-		for j := range cols {
-			k := outKey(g, j)
-			emit(k, Chunk{Shard: k, Start: s.Start, Rows: s.Rows, Cols: cols[j : j+1]})
-		}
-	}
-}
-
-// profileFn profiles one whole column, gathered in row order, with the
-// core profile package.
-type profileFn struct{}
-
-func (profileFn) CreateAccumulator() Gather { return Gather{} }
-
-func (profileFn) AddInput(acc Gather, c Chunk) Gather {
-	acc.Parts = append(acc.Parts, c)
-	return acc
-}
-
-func (profileFn) MergeAccumulators(a, b Gather) Gather {
-	a.Parts = append(a.Parts, b.Parts...)
-	return a
-}
-
-func (profileFn) ExtractOutput(acc Gather) (ProfileMsg, error) {
-	cols, _, err := concat(acc.Parts)
-	if err != nil {
-		return ProfileMsg{}, err
-	}
-	b, err := json.Marshal(profile.Column(&cols[0]))
-	if err != nil {
-		return ProfileMsg{}, err
-	}
-	return ProfileMsg{Key: acc.Parts[0].Shard, JSON: b}, nil
 }
 
 // concat joins chunks of the same columns in row order; they must tile

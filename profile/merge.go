@@ -1,0 +1,425 @@
+package profile
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/normguard/normguard/stats"
+	"github.com/normguard/normguard/step"
+)
+
+// A column's profile is computed from mergeable accumulators, so that a
+// column read in row ranges on many machines, added and merged in any
+// order, gets the profile Column computes for the whole column, bit for
+// bit (Column itself goes through them):
+//
+//	numeric, pass 1  NumericAcc: rows, missing, min, max, the first
+//	                 present value, the distinct values while there are
+//	                 at most two, and the values of the strided sample
+//	                 the quantile grid is read from (at most 65,536);
+//	numeric, pass 2  NumericCounts (from NumericAcc.Plan): numpy-order
+//	                 sums about the first present value (mean and std),
+//	                 the counts below and at each grid point (exact CDF)
+//	                 and the histogram;
+//	categorical      stats.StringCounts, one pass.
+//
+// NumericFeature and CategoricalFeature turn the merged accumulators
+// into the Feature.
+
+// ErrMerge is returned for accumulators that do not fit together
+// (another column's, another plan's) or a second pass that has not seen
+// every row.
+var ErrMerge = errors.New("profile: inconsistent accumulators")
+
+// ValueClass is a distinct value of a column (values that compare equal,
+// -0 and +0, are one): the value at its first row, that row, and how many
+// values compare equal to it.
+type ValueClass struct {
+	Value     float64
+	At, Count int64
+}
+
+// NumericAcc is the first pass of a numeric column's profile. Rows is the
+// whole column's row count, which fixes the rows the grid's sample is
+// read from (every stride-th row, stride = ceil(Rows/65536)). Use
+// NewNumericAcc; Merge also accepts the zero value on either side.
+type NumericAcc struct {
+	Rows int64
+	// Col counts rows and NaN (missing) values and finds min and max (the
+	// first in row order among equal values, as a left-to-right scan).
+	Col stats.ColumnAcc
+	// First is the first present value, at row FirstAt: moments are taken
+	// about it. Meaningless while Col.Count() is 0.
+	First   float64
+	FirstAt int64
+	// Classes are the column's distinct values while there are at most
+	// two; Many is set (and Classes emptied) once there are more.
+	Classes []ValueClass
+	Many    bool
+	// Sample holds the present values at rows that are multiples of the
+	// stride, SampleAt their rows, in any order. (The local sort leaves
+	// -0 and +0 of a short sample in the order it finds them, so the grid
+	// is read from the sample in row order.)
+	Sample   []float64
+	SampleAt []int64
+}
+
+// NewNumericAcc returns an empty first pass for a column of rows rows.
+func NewNumericAcc(rows int64) NumericAcc { return NumericAcc{Rows: rows} }
+
+// stride is the sampling stride of the grid's sample for a column of n
+// rows.
+func stride(n int64) int64 { return max(1, (n+sampleMax-1)/sampleMax) }
+
+// Add adds rows [start, start+len(xs)) of the column.
+func (a *NumericAcc) Add(start int64, xs []float64) {
+	had := a.Col.Count() > 0
+	a.Col.Add(start, xs)
+	if a.Col.Count() == 0 {
+		return
+	}
+	for i, x := range xs {
+		if x == x {
+			if at := start + int64(i); !had || at < a.FirstAt {
+				a.First, a.FirstAt = x, at
+			}
+			break
+		}
+	}
+	if !a.Many {
+		a.addClasses(start, xs)
+	}
+	st := stride(a.Rows)
+	for r := (start + st - 1) / st * st; r < start+int64(len(xs)); r += st {
+		if x := xs[r-start]; x == x {
+			a.Sample = append(a.Sample, x)
+			a.SampleAt = append(a.SampleAt, r)
+		}
+	}
+}
+
+// addClasses folds rows [start, start+len(xs)) into Classes until a third
+// distinct value shows up.
+func (a *NumericAcc) addClasses(start int64, xs []float64) {
+	for i, x := range xs {
+		if x != x {
+			continue
+		}
+		if !a.addClass(ValueClass{Value: x, At: start + int64(i), Count: 1}) {
+			return
+		}
+	}
+}
+
+// addClass folds one class into Classes (the first row wins the value);
+// it returns false, with Many set, when that makes three classes.
+func (a *NumericAcc) addClass(v ValueClass) bool {
+	for k := range a.Classes {
+		c := &a.Classes[k]
+		if c.Value == v.Value {
+			if v.At < c.At {
+				c.Value, c.At = v.Value, v.At
+			}
+			c.Count += v.Count
+			return true
+		}
+	}
+	if len(a.Classes) == 2 {
+		a.Many, a.Classes = true, nil
+		return false
+	}
+	a.Classes = append(a.Classes, v)
+	return true
+}
+
+// Merge adds the rows accumulated in o (disjoint from a's, same column).
+func (a *NumericAcc) Merge(o *NumericAcc) error {
+	if a.Rows == 0 && a.Col.Rows == 0 {
+		a.Rows = o.Rows // the zero value takes the column of what it merges
+	}
+	if o.Rows != a.Rows && o.Col.Rows > 0 {
+		return fmt.Errorf("%w: first passes of columns of %d and %d rows", ErrMerge, a.Rows, o.Rows)
+	}
+	if o.Col.Count() > 0 && (a.Col.Count() == 0 || o.FirstAt < a.FirstAt) {
+		a.First, a.FirstAt = o.First, o.FirstAt
+	}
+	a.Col.Merge(&o.Col)
+	if o.Many {
+		a.Many, a.Classes = true, nil
+	}
+	for _, c := range o.Classes {
+		if a.Many || !a.addClass(c) {
+			break
+		}
+	}
+	a.Sample = append(a.Sample, o.Sample...)
+	a.SampleAt = append(a.SampleAt, o.SampleAt...)
+	return nil
+}
+
+// Plan returns what the second pass needs: the number of rows, the first
+// present value and the quantile grid (none when the column has at most
+// two distinct values, which the profile lists instead). The grid is the
+// quantiles at GridProbs of the sorted sample (stats.Quantile).
+func (a *NumericAcc) Plan() *NumericPlan {
+	p := &NumericPlan{Rows: a.Rows, Shift: math.NaN()}
+	if a.Col.Count() == 0 {
+		return p
+	}
+	p.Shift = a.First
+	if !a.Many {
+		return p
+	}
+	if len(a.SampleAt) != len(a.Sample) {
+		return p // a corrupt accumulator: NumericFeature refuses it
+	}
+	order := make([]int, len(a.Sample))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int { return cmp.Compare(a.SampleAt[i], a.SampleAt[j]) })
+	sample := make([]float64, len(order))
+	for i, k := range order {
+		sample[i] = a.Sample[k]
+	}
+	stats.SortFloats(sample)
+	p.Grid = make(step.Floats, GridSize)
+	for i, q := range GridProbs {
+		p.Grid[i] = stats.Quantile(sample, q)
+	}
+	return p
+}
+
+// NumericPlan is the second pass's plan of a numeric column: it makes the
+// empty accumulators of that pass. It is plain data but for a lookup
+// index it builds on first use, so a plan is used by one goroutine.
+type NumericPlan struct {
+	Rows  int64
+	Shift float64     // the first present value (NaN when none)
+	Grid  step.Floats // nil when the column needs no grid
+	idx   *gridIndex
+}
+
+// Counts returns an empty second-pass accumulator.
+func (p *NumericPlan) Counts() NumericCounts {
+	c := NumericCounts{Rows: p.Rows, Shift: p.Shift, Grid: p.Grid, Sums: stats.NewNanShiftedAcc(p.Rows, p.Shift)}
+	if p.Grid != nil {
+		if p.idx == nil {
+			p.idx = newGridIndex(p.Grid)
+		}
+		c.idx = p.idx
+		c.Below = make([]int64, len(p.Grid)+1)
+		c.Equal = make([]int64, len(p.Grid)+1)
+		if h := histogramOf(p.Grid); h.ok {
+			c.Hist = make([]int64, HistogramBins)
+		}
+	}
+	return c
+}
+
+// NumericCounts is the second pass of a numeric column's profile, for
+// the plan it was made from: np.nansum of (x - Shift) and of its squares
+// in numpy's order (stats.NanShiftedAcc), and with a grid, the values in
+// (Grid[i-1], Grid[i]] (Below[i]; Below[len(Grid)] those above the grid),
+// equal to Grid[i] (Equal[i]) and the histogram's counts (Hist, nil when
+// the grid's ends or width are infinite). Merge accepts the zero value on
+// either side.
+type NumericCounts struct {
+	Rows         int64
+	Shift        float64
+	Grid         step.Floats
+	Sums         stats.NanShiftedAcc
+	Below, Equal []int64
+	Hist         []int64
+	idx          *gridIndex
+}
+
+// histogram holds the bins of the histogram over a grid: HistogramBins
+// bins of width w from lo; ok is false when an end or the width is
+// infinite (no histogram).
+type histogram struct {
+	lo, w, inv float64
+	ok         bool
+}
+
+func histogramOf(g step.Floats) histogram {
+	h := histogram{lo: g[0], w: (g[len(g)-1] - g[0]) / HistogramBins}
+	h.ok = !math.IsInf(h.lo, 0) && !math.IsInf(g[len(g)-1], 0) && !math.IsInf(h.w, 0)
+	if h.ok && h.w > 0 {
+		h.inv = 1 / h.w
+	}
+	return h
+}
+
+// Add adds rows [start, start+len(xs)) of the column.
+func (c *NumericCounts) Add(start int64, xs []float64) error {
+	if c.Grid != nil {
+		c.count(xs)
+	}
+	// numpy's summation blocks, so the shifted copies stay small.
+	for len(xs) > 0 {
+		k := min(int64(len(xs)), npBlock-start%npBlock)
+		if err := c.Sums.Add(start, xs[:k]); err != nil {
+			return fmt.Errorf("profile: sums of rows %d to %d: %w", start, start+k, err)
+		}
+		start, xs = start+k, xs[k:]
+	}
+	return nil
+}
+
+// npBlock is numpy's summation block (stats.PairwiseAcc's).
+const npBlock = 8192
+
+// count adds the present values of xs to the grid counts and the
+// histogram.
+func (c *NumericCounts) count(xs []float64) {
+	if c.idx == nil {
+		c.idx = newGridIndex(c.Grid)
+	}
+	g, idx, below, equal, hist := c.Grid, c.idx, c.Below, c.Equal, c.Hist
+	h := histogramOf(g)
+	for _, x := range xs {
+		if x != x {
+			continue
+		}
+		i := idx.find(x)
+		below[i]++
+		if i < len(g) && g[i] == x {
+			equal[i]++
+		}
+		if hist != nil {
+			k := int((x - h.lo) * h.inv)
+			if k < 0 || x < h.lo {
+				k = 0
+			} else if k >= HistogramBins {
+				k = HistogramBins - 1
+			}
+			hist[k]++
+		}
+	}
+}
+
+// Merge adds the rows accumulated in o (disjoint from c's, same plan).
+func (c *NumericCounts) Merge(o *NumericCounts) error {
+	if c.Rows == 0 && c.Sums.Count == 0 && c.Below == nil {
+		c.Rows, c.Shift, c.Grid, c.idx = o.Rows, o.Shift, o.Grid, o.idx
+		if o.Grid != nil {
+			c.Below = make([]int64, len(o.Below))
+			c.Equal = make([]int64, len(o.Equal))
+			if o.Hist != nil {
+				c.Hist = make([]int64, len(o.Hist))
+			}
+		}
+	}
+	if o.Rows != c.Rows || math.Float64bits(o.Shift) != math.Float64bits(c.Shift) || !sameFloats(o.Grid, c.Grid) ||
+		len(o.Below) != len(c.Below) || len(o.Equal) != len(c.Equal) || len(o.Hist) != len(c.Hist) {
+		return fmt.Errorf("%w: second passes of different plans", ErrMerge)
+	}
+	if err := c.Sums.Merge(&o.Sums); err != nil {
+		return fmt.Errorf("profile: merging sums: %w", err)
+	}
+	addCounts(c.Below, o.Below)
+	addCounts(c.Equal, o.Equal)
+	addCounts(c.Hist, o.Hist)
+	return nil
+}
+
+func addCounts(dst, src []int64) {
+	for i, n := range src {
+		dst[i] += n
+	}
+}
+
+// sameFloats compares float slices by bits (NaN grid points included).
+func sameFloats(a, b []float64) bool {
+	return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+}
+
+// NumericFeature returns the profile of the numeric column name from its
+// merged first pass a and its merged second pass c (made from a.Plan(),
+// having seen every row; unused when the column has no present value):
+//
+//	mean = shift + S/n,  std = sqrt(max((Q - S*S/n)/n, 0))
+//
+// where S and Q are the numpy-order sums of x - shift and its squares
+// over the n present values, shift the first of them. A column with at
+// most two distinct values lists them with their counts (smaller first);
+// otherwise the grid, the exact CDF at its points, the largest CDF gap
+// and the histogram describe it.
+func NumericFeature(name string, a *NumericAcc, c *NumericCounts) (Feature, error) {
+	p := Feature{Name: name, Type: "numeric", Missing: a.Col.NaN, Count: a.Col.Count()}
+	if p.Count == 0 {
+		return p, nil
+	}
+	if a.Col.Rows != a.Rows || c.Rows != a.Rows || math.Float64bits(c.Shift) != math.Float64bits(a.First) {
+		return Feature{}, fmt.Errorf("%w: column %q: %d of %d rows reached the first pass, or the second pass is another column's",
+			ErrMerge, name, a.Col.Rows, a.Rows)
+	}
+	sum, sq, ok := c.Sums.Sums()
+	if !ok {
+		return Feature{}, fmt.Errorf("%w: column %q: not every row reached the second pass", ErrMerge, name)
+	}
+	n := float64(p.Count)
+	v := (sq - sum*sum/n) / n
+	lo, hi := a.Col.MinMax()
+	p.Mean, p.Std, p.Min, p.Max = f(a.First+sum/n), f(math.Sqrt(math.Max(v, 0))), f(lo), f(hi)
+	if !a.Many {
+		cls := slices.Clone(a.Classes)
+		sort.Slice(cls, func(i, j int) bool { return cls[i].Value < cls[j].Value })
+		vals, counts := make(step.Floats, len(cls)), make([]int64, len(cls))
+		for i, cl := range cls {
+			vals[i], counts[i] = cl.Value, cl.Count
+		}
+		p.Values = &Counts{Numbers: vals, Counts: counts, Distinct: int64(len(cls))}
+		return p, nil
+	}
+	if c.Grid == nil {
+		return Feature{}, fmt.Errorf("%w: column %q: the second pass has no grid", ErrMerge, name)
+	}
+	g := c.Grid
+	p.Quantiles = g
+	p.CDF, p.MaxCDFGap = cdfFromCounts(g, c.Below, c.Equal, p.Count)
+	if c.Hist != nil {
+		h := histogramOf(g)
+		p.Histogram = &Histogram{Edges: make(step.Floats, HistogramBins+1), Counts: c.Hist}
+		for i := range p.Histogram.Edges {
+			p.Histogram.Edges[i] = h.lo + h.w*float64(i)
+		}
+		p.Histogram.Edges[HistogramBins] = g[len(g)-1]
+	}
+	return p, nil
+}
+
+// CategoricalFeature returns the profile of the categorical column name
+// from its merged counts: the TopCategories most frequent values (ties by
+// value), the count of the others and of the distinct values.
+func CategoricalFeature(name string, c *stats.StringCounts) Feature {
+	p := Feature{Name: name, Type: "categorical", Missing: c.Missing}
+	keys := make([]string, 0, len(c.Counts))
+	for k, n := range c.Counts {
+		keys = append(keys, k)
+		p.Count += n
+	}
+	counts := c.Counts
+	sort.Slice(keys, func(i, j int) bool {
+		if counts[keys[i]] != counts[keys[j]] {
+			return counts[keys[i]] > counts[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	cc := &Counts{Distinct: int64(len(keys)), Counts: []int64{}}
+	for i, k := range keys {
+		if i < TopCategories {
+			cc.Values = append(cc.Values, k)
+			cc.Counts = append(cc.Counts, counts[k])
+		} else {
+			cc.Other += counts[k]
+		}
+	}
+	p.Categories = cc
+	return p
+}
