@@ -192,7 +192,7 @@ func perBatchFitted(c *column) (b int, how string, ok bool) {
 		// (the first of a block can be its center), comes a little later.
 		r := affineBreak(c.pre, c.obs)
 		for b := r; b >= max(2, r-breakSlack); b-- {
-			if b <= n/2 {
+			if b < n-1 {
 				cands = append(cands, b)
 			}
 		}

@@ -64,7 +64,11 @@ func judge(cols []*column, j int, stale []staleOutput) Verdict {
 		v.Verdict = PerBatchStatistics
 		v.Evidence["block_size"] = b
 		v.Evidence["ddof"] = ddof
-		v.explain(fmt.Sprintf("each block of %d rows has mean 0 and std 1", b),
+		what := fmt.Sprintf("each block of %d rows has mean 0 and std 1", b)
+		if b >= len(c.obs) {
+			what = fmt.Sprintf("all %d rows, one batch, have mean 0 and std 1 exactly: they were standardized with their own statistics", len(c.obs))
+		}
+		v.explain(what,
 			"production standardized every batch with its own statistics; use the artifact's fitted mean and scale instead")
 		return v
 	}
@@ -252,11 +256,14 @@ func minMax(xs []float64) (lo, hi float64) {
 	return lo, hi
 }
 
-// blockSize finds the smallest block size b (2 <= b <= n/2) for which
+// blockSize finds the smallest block size b (2 <= b <= n) for which
 // every consecutive block of b observed rows (the last one possibly
 // shorter, ignored below 2 rows) has mean 0 and standard deviation 1,
 // population (ddof 0) or sample (ddof 1), while the expected values do
-// not. Multiples of b pass too, so the smallest is the batch size. Prefix
+// not. Multiples of b pass too, so the smallest is the batch size; b = n
+// is one batch of every row standardized by its own mean and std (the
+// expected values, scaled with the training statistics, are not exactly
+// standardized unless the rows are the training rows). Prefix
 // sums screen the first block of each b in O(1), so a column that is not
 // block-standardized costs O(n); survivors are confirmed with two-pass
 // moments.
@@ -267,7 +274,7 @@ func blockSize(obs, exp []float64) (b, ddof int, ok bool) {
 		return 0, 0, false
 	}
 	const screenTol = 1e-6
-	for b := 2; b <= n/2; b++ {
+	for b := 2; b <= n; b++ {
 		m := s1[b] / float64(b)
 		ss := s2[b] - s1[b]*m
 		if math.Abs(m) > screenTol {

@@ -66,7 +66,8 @@ type UnpairedOptions struct {
 //	                      has median 0 and interquartile range 1
 //	ok                    drift.CompareProfile (auto) finds no drift
 //	not_normalized        |mean - mean_out| > 3 std_out or std / std_out
-//	                      outside [1/2, 2] ("far"), and L(obs) shows no
+//	                      outside [1/2, 2] ("far"), or L affine and more
+//	                      than 5% from the identity; and L(obs) shows no
 //	                      drift, L the last step as fitted (also compared
 //	                      without the values equal to the artifact's
 //	                      output for a missing input, whose share is the
@@ -92,6 +93,9 @@ type UnpairedOptions struct {
 // scaler fitted with other parameters. Unless an anchor proves the fitted
 // map was applied (the imputation value above), such a column is reported
 // as wrong_parameters, and its explanation says it may be drift.
+//
+// Distributions are compared with observed values within rounding
+// (1e-12 relative) of a point mass of the profile counted as on it.
 //
 // Missing values (NaN) are ignored. Columns whose profile has no quantile
 // grid (at most two distinct values) get only the batch and drift checks,
@@ -281,9 +285,14 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 	}
 	if p.Quantiles != nil && !math.IsNaN(pStd) && pStd > 0 {
 		far := math.Abs(mean-pMean) > farMeans*pStd || !(std >= pStd/farStd && std <= pStd*farStd)
+		// An affine step that moves values (raw inputs of mean 2 and std
+		// 0.8, say, are not far from the output's 0 and 1) is tried even
+		// when the values are not far: its image, or its inverse's,
+		// matching the training output is the evidence.
+		moves := m != nil && !m.nearIdentity(pStd)
 		var scaled []float64
 		switch {
-		case !far:
+		case !far && !moves:
 		case m != nil:
 			scaled = m.apply(present)
 		case ls != nil:
@@ -300,7 +309,7 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 				return v, nil
 			}
 		}
-		if far && m != nil {
+		if m != nil && (far || moves) {
 			if d, err := compareBesideFill(p, m.invert(present), fill); err != nil {
 				return v, err
 			} else if !d.Drift {
@@ -426,8 +435,10 @@ func distributionPlot(p *profile.Feature, xs []float64) *Plot {
 	return &Plot{Distribution: rep.Features[0].Plot}
 }
 
-// compareWith runs drift.CompareProfile (auto) on xs against p.
+// compareWith runs drift.CompareProfile (auto) on xs against p, values
+// within rounding of a point mass of p counted as on it (see onMasses).
 func compareWith(p *profile.Feature, xs []float64) (drift.Feature, error) {
+	xs = onMasses(p, xs)
 	rep, err := drift.CompareProfile([]profile.Feature{*p}, []table.Column{{Name: p.Name, Kind: table.Numeric, Num: xs}}, drift.Options{})
 	if err != nil {
 		return drift.Feature{}, fmt.Errorf("diagnose: column %q: %w", p.Name, err)
@@ -558,6 +569,43 @@ func searchBlocks(obs []float64) (b, ddof int, ok bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// onMasses returns xs with every value within exactTol (relative to the
+// largest magnitude of xs and the grid) of a point mass of p's quantile
+// grid (a value the grid repeats) replaced by that point; xs itself when
+// none is. The profile's CDF jumps at a point mass, so production's
+// output of the same input, a few ulps off the artifact's (another
+// summation order of the fitted mean and scale, say), would otherwise
+// fall just below the jump and read as drift.
+func onMasses(p *profile.Feature, xs []float64) []float64 {
+	var masses []float64
+	q := p.Quantiles
+	for i := 1; i < len(q); i++ {
+		if q[i] == q[i-1] && (len(masses) == 0 || masses[len(masses)-1] != q[i]) {
+			masses = append(masses, q[i])
+		}
+	}
+	if len(masses) == 0 {
+		return xs
+	}
+	lim := exactTol * scale(xs, q)
+	var out []float64
+	for i, x := range xs {
+		k := sort.SearchFloat64s(masses, x)
+		for _, m := range masses[max(k-1, 0):min(k+1, len(masses))] {
+			if x != m && math.Abs(x-m) <= lim {
+				if out == nil {
+					out = slices.Clone(xs)
+				}
+				out[i] = m
+			}
+		}
+	}
+	if out == nil {
+		return xs
+	}
+	return out
 }
 
 // sharedMass returns the profile's point mass (a value its quantile grid
@@ -770,6 +818,12 @@ func fitsMap(p *profile.Feature, xs []float64, want affineMap, sd float64) bool 
 	x := percentileOf(xs, 0.5)
 	return math.Abs(beta/want.slope-1) <= mapTol &&
 		math.Abs((alpha+beta*x)-(want.intercept+want.slope*x)) <= mapTol*sd
+}
+
+// nearIdentity reports whether the map is within identityTol of
+// (x - 0) / 1: slope relatively, intercept in units of sd.
+func (m *affineMap) nearIdentity(sd float64) bool {
+	return math.Abs(m.slope-1) <= identityTol && math.Abs(m.intercept) <= identityTol*sd
 }
 
 // at applies the map to one value.

@@ -186,7 +186,10 @@ type gridIndex struct {
 	g      []float64
 	lo, hi float64
 	scale  float64
-	first  []int32 // per cell: the first grid index at or above the cell's start
+	// first[c] is the first grid index whose cell is c or later, cells
+	// being computed by cell, the one expression find uses, so rounding
+	// cannot put a grid point on the wrong side of a cell boundary.
+	first []int32
 }
 
 const gridCells = 4096
@@ -200,11 +203,10 @@ func newGridIndex(g []float64) *gridIndex {
 		return gi
 	}
 	gi.scale = scale
-	gi.first = make([]int32, gridCells+1)
+	gi.first = make([]int32, gridCells+2)
 	i := 0
-	for c := 0; c <= gridCells; c++ {
-		start := gi.lo + float64(c)/gi.scale
-		for i < len(g) && g[i] < start {
+	for c := 0; c <= gridCells+1; c++ {
+		for i < len(g) && gi.cell(g[i]) < c {
 			i++
 		}
 		gi.first[c] = int32(i)
@@ -212,8 +214,15 @@ func newGridIndex(g []float64) *gridIndex {
 	return gi
 }
 
+// cell maps lo <= x <= hi to 0..gridCells; it is monotone in x.
+func (gi *gridIndex) cell(x float64) int {
+	return min(int((x-gi.lo)*gi.scale), gridCells)
+}
+
 // find returns the first index i with g[i] >= x (len(g) when none), as
-// sort.SearchFloat64s does.
+// sort.SearchFloat64s does. Every grid point below x has a cell at most
+// x's, and every one above a cell at least x's, so the answer lies in
+// [first[c], first[c+1]] for x's cell c.
 func (gi *gridIndex) find(x float64) int {
 	g := gi.g
 	if x <= gi.lo {
@@ -225,13 +234,10 @@ func (gi *gridIndex) find(x float64) int {
 	if gi.first == nil {
 		return sort.SearchFloat64s(g, x)
 	}
-	c := int((x - gi.lo) * gi.scale)
-	if c >= gridCells {
-		c = gridCells - 1
-	}
-	i, end := int(gi.first[c]), int(gi.first[c+1])
+	c := gi.cell(x)
+	i, end := int(gi.first[c]), min(int(gi.first[c+1])+1, len(g))
 	if end-i > 8 {
-		return i + sort.SearchFloat64s(g[i:end+1], x)
+		return i + sort.SearchFloat64s(g[i:end], x)
 	}
 	for g[i] < x {
 		i++

@@ -3,6 +3,7 @@ package profile
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 
@@ -75,6 +76,68 @@ func TestNumericProfile(t *testing.T) {
 		}
 		if total != p.Count {
 			t.Errorf("n=%d: histogram holds %d values, want %d", n, total, p.Count)
+		}
+	}
+}
+
+// TestGridIndexFindsLikeBinarySearch checks the cell table against
+// sort.SearchFloat64s for every grid point, its neighbours and random
+// values, on grids whose points fall on cell boundaries after rounding
+// (the case diagnose's variants hit: x = -0.10965683698100481).
+func TestGridIndexFindsLikeBinarySearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	grids := [][]float64{
+		{-2.4, -0.10965683698100481, -0.10965683698100481, 0.3, 1.9},
+		{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10},
+	}
+	for k := 0; k < 200; k++ {
+		n := 2 + rng.IntN(300)
+		g := make([]float64, n)
+		for i := range g {
+			switch k % 3 {
+			case 0:
+				g[i] = rng.NormFloat64()
+			case 1:
+				g[i] = math.Round(rng.NormFloat64() * 5) // ties
+			default:
+				g[i] = math.Exp(rng.NormFloat64() * 3)
+			}
+		}
+		slices.Sort(g)
+		grids = append(grids, g)
+	}
+	// Grids with points just below a cell's computed start that the cell
+	// formula still puts in that cell.
+	for k := 0; k < 300; k++ {
+		lo, hi := -rng.Float64()*3, rng.Float64()*3
+		scale := gridCells / (hi - lo)
+		g := []float64{lo, hi}
+		for c := 1; c < gridCells; c += 1 + rng.IntN(40) {
+			x := lo + float64(c)/scale
+			for d := 0; d < 4; d++ {
+				x = math.Nextafter(x, math.Inf(-1))
+				if int((x-lo)*scale) == c {
+					g = append(g, x)
+				}
+			}
+		}
+		slices.Sort(g)
+		grids = append(grids, g)
+	}
+	for gn, g := range grids {
+		gi := newGridIndex(g)
+		probe := func(x float64) {
+			if got, want := gi.find(x), sort.SearchFloat64s(g, x); got != want {
+				t.Fatalf("grid %d: find(%v) = %d, want %d", gn, x, got, want)
+			}
+		}
+		for _, x := range g {
+			probe(x)
+			probe(math.Nextafter(x, math.Inf(-1)))
+			probe(math.Nextafter(x, math.Inf(1)))
+		}
+		for k := 0; k < 2000; k++ {
+			probe(g[0] + (g[len(g)-1]-g[0])*rng.Float64())
 		}
 	}
 }
