@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export GOFLAGS="${GOFLAGS:-} -mod=readonly"
+# Beam's loopback workers leave empty folders in TMPDIR: keep them in ours.
+export TMPDIR=$(mktemp -d)
+trap 'rm -rf "$TMPDIR"' EXIT
 
 echo "== beam: go vet"
 go vet ./...

@@ -94,7 +94,12 @@ func (a *NumericAcc) Add(start int64, xs []float64) {
 		a.addClasses(start, xs)
 	}
 	st := stride(a.Rows)
-	for r := (start + st - 1) / st * st; r < start+int64(len(xs)); r += st {
+	from, end := (start+st-1)/st*st, start+int64(len(xs))
+	if k := int((end - from + st - 1) / st); k > 0 {
+		a.Sample = slices.Grow(a.Sample, k)
+		a.SampleAt = slices.Grow(a.SampleAt, k)
+	}
+	for r := from; r < end; r += st {
 		if x := xs[r-start]; x == x {
 			a.Sample = append(a.Sample, x)
 			a.SampleAt = append(a.SampleAt, r)
