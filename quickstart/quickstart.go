@@ -260,6 +260,17 @@ func report(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "  normguard drift --reference %s --current %s --format html --out drift.html\n", p(Files.Train), p(Files.Later))
 	fmt.Fprintf(w, "  normguard fit --spec %s --data %s --out june.normguard.json && normguard diff %s june.normguard.json\n",
 		p(Files.Spec), p(Files.Later), p(Files.Artifact))
+	fmt.Fprintf(w, "  NORMGUARD_TOKEN=secret normguard serve --registry registry   # then, in another terminal:\n")
+	fmt.Fprintf(w, "  NORMGUARD_TOKEN=secret normguard push %s --registry http://127.0.0.1:8080\n", p(Files.Artifact))
+	fmt.Fprintf(w, "  open http://127.0.0.1:8080/   (transform: POST /v1/models/%s/transform)\n", modelName(r.Artifact))
+}
+
+// modelName is the model the artifact was fitted for.
+func modelName(a *artifact.Artifact) string {
+	if a != nil && a.Model != nil && a.Model.Name != "" {
+		return a.Model.Name
+	}
+	return "MODEL"
 }
 
 // splitMonths writes the embedded flights of January and February to
