@@ -327,56 +327,7 @@ var htmlPage = template.Must(template.New("drift").Parse(`<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="normguard">
 <title>{{.Title}}</title>
-<style>
-:root { --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --bg: #f6f8fa;
-  --drift: #b42318; --drift-bg: #fdecea; --ok: #116329; --ok-bg: #e6f4ea; --err: #8a4b00; --err-bg: #fff4e0; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "Liberation Sans", "DejaVu Sans", sans-serif;
-  color: var(--ink); background: var(--bg); }
-.page { max-width: 1240px; margin: 0 auto; padding: 24px 20px 48px; }
-h1 { font-size: 26px; margin: 0 0 8px; }
-h2 { font-size: 19px; margin: 28px 0 10px; }
-h3 { font-size: 17px; margin: 0; overflow-wrap: anywhere; }
-header.top { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 18px 22px; }
-dl.sources { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0 0 12px; }
-dl.sources dt { color: var(--muted); }
-dl.sources dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 14px; overflow-wrap: anywhere; }
-.verdict { display: flex; flex-wrap: wrap; align-items: center; gap: 10px 18px; margin: 0; font-size: 16px; }
-.verdict strong.drift { color: var(--drift); }
-.verdict strong.ok { color: var(--ok); }
-.badge { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 13px; font-weight: 600; white-space: nowrap; }
-.badge.drift { color: #fff; background: var(--drift); }
-.badge.ok { color: var(--ok); background: var(--ok-bg); }
-.badge.error { color: var(--err); background: var(--err-bg); }
-.big { font-size: 17px; padding: 3px 12px; }
-table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid var(--line); font-size: 14px; }
-th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-th { background: #eef1f4; font-weight: 600; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.drift td { background: var(--drift-bg); }
-td a { color: inherit; font-weight: 600; overflow-wrap: anywhere; }
-.msg { color: var(--err); }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 16px; }
-.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; }
-.card.drift { border-left: 5px solid var(--drift); }
-.card.error { border-left: 5px solid #d08700; }
-.card header { display: flex; justify-content: space-between; align-items: baseline; gap: 10px; }
-.card h3 .seg { font-weight: 400; color: var(--muted); font-size: 14px; }
-.card .sub { color: var(--muted); margin: 2px 0 6px; font-size: 13px; }
-.card svg { display: block; max-width: 100%; height: auto; }
-.card dl.nums { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 4px 14px; margin: 8px 0 0; font-size: 14px; }
-.card dl.nums div { min-width: 0; }
-.card dl.nums dt { color: var(--muted); font-size: 12px; }
-.card dl.nums dd { margin: 0; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
-.card p.msg { margin: 10px 0 0; padding: 8px 10px; background: var(--err-bg); border-radius: 6px; overflow-wrap: anywhere; }
-.ng-plot text { font-size: 12px; fill: #3d444d; }
-.ng-plot .ng-legend text { font-size: 13px; fill: var(--ink); }
-.ng-plot .ng-grid { stroke: #e4e8ec; stroke-width: 1; }
-.ng-plot .ng-axisline { stroke: #8c959f; stroke-width: 1; }
-.ng-plot .ng-note { fill: var(--muted); font-size: 14px; }
-code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px; }
-@media print { body { background: #fff; } .card { break-inside: avoid; } }
-</style>
+<style>` + baseCSS + driftCSS + `</style>
 </head>
 <body>
 <div class="page">
