@@ -104,6 +104,22 @@ func (a *PairwiseAcc) Merge(o *PairwiseAcc) error {
 }
 
 func (a *PairwiseAcc) merge(add []pairwisePiece) error {
+	if a.appendable(add) {
+		// Rows arriving in order (a whole column added block by block):
+		// the pieces held are reduced, so the left-to-right pass below
+		// would leave them as they are; only the new tail can combine.
+		for _, p := range add {
+			a.pieces = append(a.pieces, p)
+			for len(a.pieces) >= 2 {
+				joined, ok := a.join(&a.pieces[len(a.pieces)-2], &a.pieces[len(a.pieces)-1])
+				if !ok {
+					break
+				}
+				a.pieces = append(a.pieces[:len(a.pieces)-2], joined)
+			}
+		}
+		return nil
+	}
 	all := make([]pairwisePiece, 0, len(a.pieces)+len(add))
 	all = append(all, a.pieces...)
 	all = append(all, add...)
@@ -131,6 +147,22 @@ func (a *PairwiseAcc) merge(add []pairwisePiece) error {
 	}
 	a.pieces = stack
 	return nil
+}
+
+// appendable reports whether add is in order, disjoint and entirely after
+// the pieces held.
+func (a *PairwiseAcc) appendable(add []pairwisePiece) bool {
+	end := int64(0)
+	if n := len(a.pieces); n > 0 {
+		end = a.pieces[n-1].start + a.pieces[n-1].len
+	}
+	for _, p := range add {
+		if p.start < end {
+			return false
+		}
+		end = p.start + p.len
+	}
+	return true
 }
 
 // join combines two adjacent pieces: two parts of one leaf into one part
