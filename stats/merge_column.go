@@ -25,29 +25,44 @@ type ColumnAcc struct {
 	MaxAbs         float64
 }
 
-// Add adds rows [start, start+len(xs)) of the column.
+// Add adds rows [start, start+len(xs)) of the column. It scans xs into
+// a ColumnAcc of its own (rows in order, so strict comparisons keep the
+// first of equal values) and merges that.
 func (a *ColumnAcc) Add(start int64, xs []float64) {
-	for i, x := range xs {
-		switch {
-		case x != x:
-			a.NaN++
-			a.Rows++
-			continue
-		case math.IsInf(x, 0):
-			a.Inf++
-		}
-		at := start + int64(i)
-		first := a.Count() == 0
-		a.Rows++
-		if first {
-			a.Min, a.MinAt, a.Max, a.MaxAt, a.MaxAbs = x, at, x, at, math.Abs(x)
-			continue
-		}
-		a.take(x, at, x, at)
-		if ab := math.Abs(x); ab > a.MaxAbs {
-			a.MaxAbs = ab
-		}
+	c := ColumnAcc{Rows: int64(len(xs))}
+	i := 0
+	for ; i < len(xs) && xs[i] != xs[i]; i++ {
+		c.NaN++
 	}
+	if i < len(xs) {
+		mn, mx, mnAt, mxAt := xs[i], xs[i], i, i
+		mxAbs := math.Abs(xs[i])
+		if mxAbs > math.MaxFloat64 {
+			c.Inf++
+		}
+		for j := i + 1; j < len(xs); j++ {
+			x := xs[j]
+			if x != x {
+				c.NaN++
+				continue
+			}
+			if x < mn {
+				mn, mnAt = x, j
+			}
+			if x > mx {
+				mx, mxAt = x, j
+			}
+			ab := math.Abs(x)
+			if ab > mxAbs {
+				mxAbs = ab
+			}
+			if ab > math.MaxFloat64 {
+				c.Inf++
+			}
+		}
+		c.Min, c.MinAt, c.Max, c.MaxAt, c.MaxAbs = mn, start+int64(mnAt), mx, start+int64(mxAt), mxAbs
+	}
+	a.Merge(&c)
 }
 
 // take folds a candidate minimum and maximum (with their rows) into a,
