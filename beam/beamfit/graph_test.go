@@ -16,15 +16,15 @@ import (
 )
 
 // TestOnlyGatherStepsGather checks, for every step kind of allSteps, which
-// partFn stage its groups reach: GatherSteps is empty, standard_scaler and
-// power_transformer have their own mergeable passes, and every other kind
-// is fitted from mergeable summaries.
+// partFn stage its groups reach: only the kinds in GatherSteps are fitted
+// by gathering a column group on one worker; standard_scaler and every
+// other kind are fitted from mergeable accumulators.
 func TestOnlyGatherStepsGather(t *testing.T) {
 	sp, err := spec.Parse(strings.NewReader(allSteps), "all.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{}; !slices.Equal(GatherSteps, want) {
+	if want := []string{"power_transformer"}; !slices.Equal(GatherSteps, want) {
 		t.Fatalf("GatherSteps: got %v, want %v", GatherSteps, want)
 	}
 	seen := map[string]bool{}
@@ -37,7 +37,7 @@ func TestOnlyGatherStepsGather(t *testing.T) {
 			case st.Name == "standard_scaler":
 				want = modeScaler
 			case st.Name == "power_transformer":
-				want = modePower
+				want = modeGather
 			}
 			if got != want {
 				t.Errorf("%s: got fit mode %d, want %d", st.Name, got, want)
@@ -57,15 +57,12 @@ func TestOnlyGatherStepsGather(t *testing.T) {
 	}
 }
 
-// TestNoStepGathers builds the pipeline of allSteps and checks every
-// Combine in it: the only one whose accumulator can hold rows (chunks,
-// columns) is gatherPowerFn, power_transformer's fallback to Brent's
-// method on the whole column (it receives rows only when the secant
-// refinement fails, where the local fit holds the column too), once per
-// step position; fitStepFn is not built; every other Combine, the
-// profile's included, merges accumulators of a size independent of the
-// rows.
-func TestNoStepGathers(t *testing.T) {
+// TestOnlyPowerTransformerGathers builds the pipeline of allSteps and
+// checks every Combine in it: the only one whose accumulator holds rows
+// (chunks, columns) is fitStepFn, the gathering fit of GatherSteps, once
+// per step position; every other Combine, the profile's included, merges
+// accumulators of a size independent of the rows.
+func TestOnlyPowerTransformerGathers(t *testing.T) {
 	sp, err := spec.Parse(strings.NewReader(allSteps), "all.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -97,18 +94,12 @@ func TestNoStepGathers(t *testing.T) {
 		name = name[strings.LastIndex(name, ".")+1:]
 		combines[name]++
 		acc := e.CombineFn.MergeAccumulatorsFn().Param[0].T
-		if got, want := holdsRows(acc, map[reflect.Type]bool{}), name == "gatherPowerFn"; got != want {
+		if got, want := holdsRows(acc, map[reflect.Type]bool{}), name == "fitStepFn"; got != want {
 			t.Errorf("Combine %s: accumulator %v holds rows: got %v, want %v", name, acc, got, want)
 		}
 	}
-	if got := combines["fitStepFn"]; got != 0 {
-		t.Errorf("gathering Combines (fitStepFn): got %d, want 0", got)
-	}
-	if got := combines["gatherPowerFn"]; got != maxSteps {
-		t.Errorf("power_transformer fallback Combines (gatherPowerFn): got %d, want %d (one per step position)", got, maxSteps)
-	}
-	if got, want := combines["mergePowerSlopesFn"], maxSteps*step.PowerSlopePasses; got != want {
-		t.Errorf("power_transformer slope Combines: got %d, want %d", got, want)
+	if got := combines["fitStepFn"]; got != maxSteps {
+		t.Errorf("gathering Combines (fitStepFn): got %d, want %d (one per step position)", got, maxSteps)
 	}
 	for _, name := range []string{"mergeProfAccFn", "mergeProfCountsFn"} {
 		if got := combines[name]; got != 2 {

@@ -118,15 +118,11 @@ func Build(s beam.Scope, p Plan) (beam.PCollection, error) {
 	var fitted []beam.PCollection
 	for k := 0; k < maxSteps; k++ {
 		sk := s.Scope(fmt.Sprintf("step%d", k))
+		gathered := beam.DropKey(sk, beam.CombinePerKey(sk, &fitStepFn{P: p, K: k},
+			beam.ParDo(sk, &partFn{P: p, K: k, Mode: modeGather}, cur)))
 		scalers := fitScalers(sk, p, k, beam.ParDo(sk, &partFn{P: p, K: k, Mode: modeScaler}, cur))
-		powers := fitPowers(sk, p, k, beam.ParDo(sk, &partFn{P: p, K: k, Mode: modePower}, cur))
 		summed := fitSummaries(sk, p, k, beam.ParDo(sk, &partFn{P: p, K: k, Mode: modeSummary}, cur))
-		done := beam.Flatten(sk, scalers, powers, summed)
-		if len(GatherSteps) > 0 {
-			gathered := beam.DropKey(sk, beam.CombinePerKey(sk, &fitStepFn{P: p, K: k},
-				beam.ParDo(sk, &partFn{P: p, K: k, Mode: modeGather}, cur)))
-			done = beam.Flatten(sk, done, gathered)
-		}
+		done := beam.Flatten(sk, gathered, scalers, summed)
 		fitted = append(fitted, done)
 		cur = beam.ParDo(sk, &applyFn{P: p, K: k}, cur, beam.SideInput{Input: done})
 	}

@@ -19,11 +19,8 @@
 //	fingerprint  Combine of the core's mergeable FingerprintAcc
 //	step k    standard_scaler: two Combines of mergeable numpy-order sums
 //	          (stats.NanShiftedAcc), then StandardScalerParams.FitSums;
-//	          power_transformer: per group, the core's lambda search
-//	          in mergeable passes (power.go: a bounded sample, at most
-//	          21 slope passes of exact sums, the rare fallback, two
-//	          passes of numpy-order sums of the transform), then
-//	          PowerTransformerParams.FitSums;
+//	          power_transformer (GatherSteps): per group, a Combine
+//	          gathers step k's input and calls the core step's Fit;
 //	          every other step: a Combine of mergeable column summaries
 //	          (summary.go), three Combines of radix-selection histograms
 //	          for the quantile-based steps, then the step's constructor
@@ -39,12 +36,12 @@
 //	          the functions profile.Column goes through (profile.go here)
 //	write     the artifact, assembled as fit.FitTransform assembles it
 //
-// Memory: every Combine is mergeable and small (value counts grow with
-// the distinct values; a profile's grid sample is at most 65,536 values
-// per column; power_transformer's sample at most 200,000). The one
-// exception is power_transformer's fallback to Brent's method on the
-// whole column when its secant refinement does not settle: that Combine
-// then holds the column group on one worker, as the local fit holds it.
+// Memory: the gathering Combine of power_transformer holds a whole column
+// group on one worker before calling the core, as the local fit holds it
+// in memory: a worker needs about 8 bytes per numeric value of the
+// largest such group. Every other Combine, the profile's included, is
+// mergeable and small (value counts grow with the distinct values; a
+// profile's grid sample is at most 65,536 values per column).
 package beamfit
 
 import (

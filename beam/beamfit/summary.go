@@ -14,19 +14,17 @@ import (
 )
 
 // GatherSteps lists the step kinds fitted by gathering a column group on
-// one worker and calling the step's own Fit: none. Every step is fitted
-// from mergeable accumulators; power_transformer's lambda search runs as
-// a fixed number of mergeable passes (see fitPowers), and holds a column
-// only in the rare case the local fit falls back to Brent's method on the
-// whole column.
-var GatherSteps = []string{}
+// one worker and calling the step's own Fit. power_transformer's Brent
+// optimization of lambda evaluates the log-likelihood over all values
+// many times: one pass per evaluation would make a pipeline of hundreds
+// of stages. Every other step is fitted from mergeable accumulators.
+var GatherSteps = []string{"power_transformer"}
 
 // How a step is fitted.
 const (
 	modeSummary = iota // mergeable Summary (+ selection passes), then the step's constructor
 	modeScaler         // standard_scaler's two mergeable sum passes
 	modeGather         // gathered, then the step's Fit
-	modePower          // power_transformer's mergeable lambda search (fitPowers)
 )
 
 // fitMode returns how the named step is fitted.
@@ -34,8 +32,6 @@ func fitMode(name string) int {
 	switch {
 	case name == "standard_scaler":
 		return modeScaler
-	case name == "power_transformer":
-		return modePower
 	case contains(GatherSteps, name):
 		return modeGather
 	}
