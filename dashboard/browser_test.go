@@ -2,7 +2,6 @@ package dashboard
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"image"
 	"image/color"
@@ -11,12 +10,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/normguard/normguard/internal/chromium"
 )
 
 var screenshotOut = flag.String("dashboard.screenshot", "", "also write the browser test's screenshot to this PNG file (to look at it)")
@@ -135,51 +134,10 @@ func fullAPI() map[string]reply {
 	}
 }
 
-// chromium returns the browser's path, skipping the test without one
-// unless CI=true.
-func chromium(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") != "true" {
-			t.Skip("chromium is not on PATH (CI installs it; apt-get install chromium)")
-		}
-		t.Fatalf("chromium is not on PATH in CI: %v", err)
-	}
-	return bin
-}
-
-// runChromium runs headless Chromium on a fresh profile, without network
-// extras, and returns its standard output. The virtual time budget lets
-// the page's fetches and drawing finish before the DOM is dumped.
-func runChromium(t *testing.T, bin string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--user-data-dir=" + t.TempDir()}
-	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
-	cmd.WaitDelay = 5 * time.Second // helpers holding the pipes open
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %v: %v\n%s", args, err, tail(stderr.String(), 2000))
-	}
-	return stdout.String()
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[len(s)-n:]
-}
-
 // dumpDOM loads url in Chromium and returns the DOM after the script ran.
 func dumpDOM(t *testing.T, bin, url string) string {
 	t.Helper()
-	return runChromium(t, bin, "--virtual-time-budget=5000", "--dump-dom", url)
+	return chromium.Run(t, bin, "--virtual-time-budget=5000", "--dump-dom", url)
 }
 
 var (
@@ -238,7 +196,7 @@ func svgOf(t *testing.T, dom, cls, feature string) string {
 func count(s, sub string) int { return strings.Count(s, sub) }
 
 func TestDashboardRendersInChromium(t *testing.T) {
-	bin := chromium(t)
+	bin := chromium.Path(t)
 	fake := &fakeService{api: fullAPI()}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
@@ -392,7 +350,7 @@ func TestDashboardRendersInChromium(t *testing.T) {
 // TestDashboardStatesInChromium checks the empty and error states and the
 // stage toggle through the URL fragment.
 func TestDashboardStatesInChromium(t *testing.T) {
-	bin := chromium(t)
+	bin := chromium.Path(t)
 	tests := []struct {
 		name     string
 		api      map[string]reply
@@ -479,11 +437,11 @@ func contains(xs []string, x string) bool {
 // TestDashboardRefreshesInChromium lets 25 s of virtual time pass: the
 // page asks for the model list again every 10 s.
 func TestDashboardRefreshesInChromium(t *testing.T) {
-	bin := chromium(t)
+	bin := chromium.Path(t)
 	fake := &fakeService{api: fullAPI()}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	dom := runChromium(t, bin, "--virtual-time-budget=25000", "--dump-dom", srv.URL+"/")
+	dom := chromium.Run(t, bin, "--virtual-time-budget=25000", "--dump-dom", srv.URL+"/")
 	n := 0
 	for _, r := range fake.requests() {
 		if r == "/v1/models" {
@@ -501,12 +459,12 @@ func TestDashboardRefreshesInChromium(t *testing.T) {
 // TestDashboardScreenshotInChromium takes a 1280-pixel-wide screenshot
 // and checks the series colours and the drift red are drawn.
 func TestDashboardScreenshotInChromium(t *testing.T) {
-	bin := chromium(t)
+	bin := chromium.Path(t)
 	fake := &fakeService{api: fullAPI()}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	shot := t.TempDir() + "/dashboard.png"
-	runChromium(t, bin, "--virtual-time-budget=5000", "--screenshot="+shot, "--window-size=1280,2000", "--hide-scrollbars", srv.URL+"/")
+	chromium.Run(t, bin, "--virtual-time-budget=5000", "--screenshot="+shot, "--window-size=1280,2000", "--hide-scrollbars", srv.URL+"/")
 	b, err := os.ReadFile(shot)
 	if err != nil {
 		t.Fatalf("reading the screenshot: %v", err)

@@ -197,16 +197,8 @@ func columns(a *artifact.Artifact, t *transform.Transformer, in, exp *table.Batc
 		}
 		cols[j] = &column{name: f.Name, obs: o.Num, exp: exp.Cols[j].Num[:n]}
 	}
-	off := 0
-	for _, g := range a.Groups {
-		width := len(g.Columns)
-		oneToOne := true
-		for _, s := range g.Steps {
-			w := len(s.Fitted.Outputs())
-			oneToOne = oneToOne && w == width
-			width = w
-		}
-		if oneToOne && len(g.Steps) > 0 && g.Type != "categorical" {
+	forEachGroupOutput(a, func(g artifact.Group, off, width int, chain bool) {
+		if chain {
 			trace(a, g, in, exp, inIdx, cols[off:off+width], off, n)
 		}
 		for k := off; k < off+width && k < len(cols); k++ {
@@ -214,8 +206,7 @@ func columns(a *artifact.Artifact, t *transform.Transformer, in, exp *table.Batc
 				cols[k].cat = blockOf[k]
 			}
 		}
-		off += width
-	}
+	})
 	return cols, nil
 }
 

@@ -162,13 +162,11 @@ func (s *lastStep) apply(xs []float64) []float64 {
 	return out[s.k].Num[:len(xs)]
 }
 
-// lastAffine returns, per output, the last step of its group as an affine
-// map (nil when the group is not 1-to-1 numeric or the step not affine),
-// found by feeding it 0, 1 and 2, and the step itself (nil when the group
-// is not 1-to-1 numeric).
-func lastAffine(a *artifact.Artifact) ([]*affineMap, []*lastStep) {
-	maps := make([]*affineMap, len(a.Outputs))
-	steps := make([]*lastStep, len(a.Outputs))
+// forEachGroupOutput calls fn for every group of a, in order, with the
+// index of its first output column, its number of outputs, and whether it
+// is a numeric chain that maps its columns one to one (every step keeps
+// the width).
+func forEachGroupOutput(a *artifact.Artifact, fn func(g artifact.Group, off, width int, chain bool)) {
 	off := 0
 	for _, g := range a.Groups {
 		width := len(g.Columns)
@@ -178,7 +176,20 @@ func lastAffine(a *artifact.Artifact) ([]*affineMap, []*lastStep) {
 			oneToOne = oneToOne && w == width
 			width = w
 		}
-		if oneToOne && len(g.Steps) > 0 && g.Type != "categorical" && off+width <= len(maps) {
+		fn(g, off, width, oneToOne && len(g.Steps) > 0 && g.Type != "categorical")
+		off += width
+	}
+}
+
+// lastAffine returns, per output, the last step of its group as an affine
+// map (nil when the group is not 1-to-1 numeric or the step not affine),
+// found by feeding it 0, 1 and 2, and the step itself (nil when the group
+// is not 1-to-1 numeric).
+func lastAffine(a *artifact.Artifact) ([]*affineMap, []*lastStep) {
+	maps := make([]*affineMap, len(a.Outputs))
+	steps := make([]*lastStep, len(a.Outputs))
+	forEachGroupOutput(a, func(g artifact.Group, off, width int, chain bool) {
+		if chain && off+width <= len(maps) {
 			probe := make([]table.Column, width)
 			for k := range probe {
 				probe[k] = table.Column{Name: g.Columns[k], Kind: table.Numeric, Num: []float64{0, 1, 2}}
@@ -200,8 +211,7 @@ func lastAffine(a *artifact.Artifact) ([]*affineMap, []*lastStep) {
 				}
 			}
 		}
-		off += width
-	}
+	})
 	return maps, steps
 }
 
@@ -760,16 +770,8 @@ func missingOutputs(a *artifact.Artifact) []float64 {
 	for i := range out {
 		out[i] = math.NaN()
 	}
-	off := 0
-	for _, g := range a.Groups {
-		width := len(g.Columns)
-		oneToOne := true
-		for _, s := range g.Steps {
-			w := len(s.Fitted.Outputs())
-			oneToOne = oneToOne && w == width
-			width = w
-		}
-		if oneToOne && len(g.Steps) > 0 && g.Type != "categorical" && off+width <= len(out) {
+	forEachGroupOutput(a, func(g artifact.Group, off, width int, chain bool) {
+		if chain && off+width <= len(out) {
 			cur := make([]table.Column, width)
 			for k := range cur {
 				cur[k] = table.Column{Name: g.Columns[k], Kind: table.Numeric, Num: []float64{math.NaN()}}
@@ -786,8 +788,7 @@ func missingOutputs(a *artifact.Artifact) []float64 {
 				}
 			}
 		}
-		off += width
-	}
+	})
 	return out
 }
 

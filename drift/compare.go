@@ -47,6 +47,22 @@ type Options struct {
 	DriftShare float64
 }
 
+// resolve returns the threshold (NaN: each method's default), the bin count
+// and the drift share the options stand for, defaults filled in.
+func (o Options) resolve() (threshold float64, bins int, share float64) {
+	threshold, bins, share = math.NaN(), o.Bins, o.DriftShare
+	if o.HasThreshold {
+		threshold = o.Threshold
+	}
+	if bins <= 0 {
+		bins = DefaultBins
+	}
+	if share <= 0 {
+		share = DefaultDriftShare
+	}
+	return threshold, bins, share
+}
+
 // Feature is the verdict on one feature, shaped as the drift JSON.
 type Feature struct {
 	Name string `json:"name"`
@@ -129,18 +145,7 @@ func Compare(ref, cur []table.Column, opt Options) (*Report, error) {
 			return nil, fmt.Errorf("drift: %w %q; use auto or one of %v", ErrUnknownMethod, method, Names())
 		}
 	}
-	threshold := math.NaN()
-	if opt.HasThreshold {
-		threshold = opt.Threshold
-	}
-	bins := opt.Bins
-	if bins <= 0 {
-		bins = DefaultBins
-	}
-	share := opt.DriftShare
-	if share <= 0 {
-		share = DefaultDriftShare
-	}
+	threshold, bins, share := opt.resolve()
 	byName := map[string]*table.Column{}
 	for i := range cur {
 		byName[cur[i].Name] = &cur[i]

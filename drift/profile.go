@@ -40,18 +40,7 @@ func CompareProfile(ref []profile.Feature, cur []table.Column, opt Options) (*Re
 			return nil, fmt.Errorf("drift: %s needs the reference values, which an artifact's profile does not keep; compare with the training data: --reference TRAIN", method)
 		}
 	}
-	threshold := math.NaN()
-	if opt.HasThreshold {
-		threshold = opt.Threshold
-	}
-	bins := opt.Bins
-	if bins <= 0 {
-		bins = DefaultBins
-	}
-	share := opt.DriftShare
-	if share <= 0 {
-		share = DefaultDriftShare
-	}
+	threshold, bins, share := opt.resolve()
 	type indexed struct{ index int }
 	byName := map[string]indexed{}
 	for i := range ref {

@@ -24,10 +24,7 @@ func CompareSegments(ref, cur []table.Column, segment string, opt Options) (*Rep
 	if ck == nil {
 		return nil, fmt.Errorf("drift: segment column %q is not in the current data", segment)
 	}
-	share := opt.DriftShare
-	if share <= 0 {
-		share = DefaultDriftShare
-	}
+	_, _, share := opt.resolve()
 	var features []Feature
 	for _, key := range ck {
 		cp := cs[key]

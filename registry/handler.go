@@ -63,10 +63,12 @@ type currentBody struct {
 func WriteError(w http.ResponseWriter, status int, code, msg string) {
 	var b errorBody
 	b.Error.Code, b.Error.Message = code, msg
-	writeJSON(w, status, b)
+	WriteJSON(w, status, b)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers v as JSON with status (a 500 error body if v does
+// not encode). The server's other endpoints answer through it too.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
@@ -156,7 +158,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	if ms == nil {
 		ms = []Model{}
 	}
-	writeJSON(w, http.StatusOK, listBody{Models: ms})
+	WriteJSON(w, http.StatusOK, listBody{Models: ms})
 }
 
 func (h *handler) model(w http.ResponseWriter, r *http.Request) {
@@ -171,7 +173,7 @@ func (h *handler) model(w http.ResponseWriter, r *http.Request) {
 			writeStoreError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, m)
+		WriteJSON(w, http.StatusOK, m)
 		return
 	}
 	ms, err := h.s.List(r.Context())
@@ -181,7 +183,7 @@ func (h *handler) model(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, m := range ms {
 		if m.Name == name {
-			writeJSON(w, http.StatusOK, m)
+			WriteJSON(w, http.StatusOK, m)
 			return
 		}
 	}
@@ -212,7 +214,7 @@ func (h *handler) put(w http.ResponseWriter, r *http.Request) {
 	if created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, v)
+	WriteJSON(w, status, v)
 }
 
 func (h *handler) artifact(w http.ResponseWriter, r *http.Request) {
@@ -259,7 +261,7 @@ func (h *handler) setCurrent(w http.ResponseWriter, r *http.Request) {
 		writeStoreError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	WriteJSON(w, http.StatusOK, v)
 }
 
 // readBody reads a request body of at most limit bytes. A body over the

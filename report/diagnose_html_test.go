@@ -8,13 +8,13 @@ import (
 	"math"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/normguard/normguard/diagnose"
 	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/internal/chromium"
 )
 
 const hostile = `<b>&"x</script>`
@@ -233,13 +233,7 @@ func TestDiagnoseTableAndJSON(t *testing.T) {
 // colours and the red mismatch badge. It skips without chromium on PATH,
 // except in CI (CI=true), where that fails.
 func TestDiagnoseHTMLRendersInChromium(t *testing.T) {
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") != "true" {
-			t.Skip("chromium is not on PATH (CI installs it; apt-get install chromium)")
-		}
-		t.Fatalf("chromium is not on PATH in CI: %v", err)
-	}
+	bin := chromium.Path(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "diagnose.html")
 	page := renderDiagnosis(t, diagnosisReport(), DiagnoseMeta{Artifact: "a.json", Observed: "obs.csv", Raw: "raw.csv"})
@@ -247,7 +241,7 @@ func TestDiagnoseHTMLRendersInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	pageURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
-	dom := runChromium(t, bin, "--dump-dom", pageURL)
+	dom := chromium.Run(t, bin, "--dump-dom", pageURL)
 	if got := len(plotsOf(dom)); got != 3 {
 		t.Fatalf("got %d svg.ng-plot in the rendered DOM, want 3", got)
 	}
@@ -258,7 +252,7 @@ func TestDiagnoseHTMLRendersInChromium(t *testing.T) {
 		t.Error("got the hostile column name parsed as markup, want it as text")
 	}
 	shot := filepath.Join(dir, "diagnose.png")
-	runChromium(t, bin, "--screenshot="+shot, "--window-size=1280,1800", "--hide-scrollbars", pageURL)
+	chromium.Run(t, bin, "--screenshot="+shot, "--window-size=1280,1800", "--hide-scrollbars", pageURL)
 	b, err := os.ReadFile(shot)
 	if err != nil {
 		t.Fatalf("reading the screenshot: %v", err)

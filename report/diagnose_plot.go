@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/normguard/normguard/diagnose"
-	"github.com/normguard/normguard/drift"
 )
 
 // Scatter geometry beyond the shared plot constants: room for the x axis
@@ -27,7 +26,7 @@ func diagnosePlotSVG(name string, p *diagnose.Plot) (svg, caption string) {
 		if out := 1 - sum(p.Distribution.Cur); p.Distribution.Labels == nil && out > 0.005 {
 			caption += fmt.Sprintf(" %s of the observed values lie outside the plotted range.", percent(math.Min(out, 1), 0.001))
 		}
-		return distributionSVG(name, p.Distribution), caption
+		return plotSVG(name, "", p.Distribution, diagnoseSeries), caption
 	}
 	return "", ""
 }
@@ -124,79 +123,9 @@ func axisTicks(lo, hi float64) []float64 {
 	}
 }
 
-// distributionSVG draws the training output's and the observed shares on
-// drift's shared bins: two step outlines for a numeric plot, grouped bars
-// for a categorical one.
-func distributionSVG(name string, p *drift.Plot) string {
-	n := len(p.Ref)
-	numeric := p.Labels == nil
-	valid := n > 0 && len(p.Cur) == n && (numeric && len(p.Edges) == n+1 || !numeric && len(p.Labels) == n)
-	height := plotTop + plotInnerH + plotBottomNumeric
-	var b strings.Builder
-	esc := html.EscapeString(name)
-	fmt.Fprintf(&b, `<svg class="ng-plot" data-feature="%s" data-kind="distribution" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s: training output and observed distributions">`,
-		esc, plotWidth, height, esc)
-	fmt.Fprintf(&b, `<title>%s: training output and observed distributions</title>`, esc)
-	if !valid {
-		fmt.Fprintf(&b, `<text x="%d" y="%d" class="ng-note">no plot data</text></svg>`, plotLeft, plotTop+plotInnerH/2)
-		return b.String()
-	}
-	step, ticks := shareTicks(math.Max(maxShare(p.Ref), maxShare(p.Cur)))
-	ymax := step * float64(ticks)
-	y := func(v float64) float64 {
-		if !(v > 0) {
-			v = 0
-		}
-		return plotTop + plotInnerH*(1-math.Min(v, ymax)/ymax)
-	}
-	axisY := float64(plotTop + plotInnerH)
-	innerW := float64(plotWidth - plotLeft - plotRight)
-	x := func(i int) float64 { return plotLeft + innerW*float64(i)/float64(n) }
-	for k := 0; k <= ticks; k++ {
-		yy := y(step * float64(k))
-		fmt.Fprintf(&b, `<line class="ng-grid" x1="%d" x2="%d" y1="%s" y2="%s"/>`, plotLeft, plotWidth-plotRight, f1(yy), f1(yy))
-		fmt.Fprintf(&b, `<text class="ng-tick" x="%d" y="%s" text-anchor="end" dominant-baseline="middle">%s</text>`, plotLeft-6, f1(yy), percent(step*float64(k), step))
-	}
-	series := []struct {
-		shares       []float64
-		color, class string
-	}{{p.Ref, colorReference, "ng-reference"}, {p.Cur, colorCurrent, "ng-current"}}
-	if numeric {
-		for _, s := range series {
-			var d strings.Builder
-			fmt.Fprintf(&d, "M%s %s", f1(x(0)), f1(axisY))
-			for i, v := range s.shares {
-				fmt.Fprintf(&d, "L%s %sL%s %s", f1(x(i)), f1(y(v)), f1(x(i+1)), f1(y(v)))
-			}
-			fmt.Fprintf(&d, "L%s %sZ", f1(x(n)), f1(axisY))
-			fmt.Fprintf(&b, `<path class="%s" d="%s" fill="%s" fill-opacity="0.28" stroke="%s" stroke-width="1.6" stroke-linejoin="round"/>`,
-				s.class, d.String(), s.color, s.color)
-		}
-		for k := 0; k <= 4; k++ {
-			i := k * n / 4
-			anchor := [...]string{"start", "middle", "middle", "middle", "end"}[k]
-			fmt.Fprintf(&b, `<text class="ng-tick" x="%s" y="%s" text-anchor="%s">%s</text>`, f1(x(i)), f1(axisY+18), anchor, html.EscapeString(num(p.Edges[i])))
-		}
-	} else {
-		gw := innerW / float64(n)
-		bw := gw * 0.4
-		for i, label := range p.Labels {
-			for j, s := range series {
-				top := y(s.shares[i])
-				fmt.Fprintf(&b, `<rect class="%s" x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s: %s</title></rect>`,
-					s.class, f1(x(i)+gw*0.1+bw*float64(j)), f1(top), f1(bw), f1(axisY-top), s.color,
-					html.EscapeString(label), percent(s.shares[i], 0.001))
-			}
-			fmt.Fprintf(&b, `<text class="ng-tick" x="%s" y="%s" text-anchor="middle">%s</text>`, f1(x(i)+gw/2), f1(axisY+18), html.EscapeString(shorten(label, plotLabelRunes)))
-		}
-	}
-	fmt.Fprintf(&b, `<line class="ng-axisline" x1="%d" x2="%d" y1="%s" y2="%s"/>`, plotLeft, plotWidth-plotRight, f1(axisY), f1(axisY))
-	lx := plotWidth - plotRight - 250
-	fmt.Fprintf(&b, `<g class="ng-legend"><rect x="%d" y="8" width="14" height="14" fill="%s"/><text x="%d" y="19">training output</text>`, lx, colorReference, lx+20)
-	fmt.Fprintf(&b, `<rect x="%d" y="8" width="14" height="14" fill="%s"/><text x="%d" y="19">observed</text></g>`, lx+150, colorCurrent, lx+170)
-	b.WriteString(`</svg>`)
-	return b.String()
-}
+// diagnoseSeries are the unpaired diagnosis' series: the artifact's
+// training output against what production fed the model.
+var diagnoseSeries = plotSeries{kind: "distribution", ref: "training output", cur: "observed", legendX: 250, curAt: 150}
 
 func sum(xs []float64) float64 {
 	t := 0.0

@@ -111,7 +111,7 @@ func newHTMLPage(r *drift.Report, meta HTMLMeta) htmlPageData {
 			h.NewCategoriesMore = len(f.NewCategories) - newCategoriesShown
 		}
 		if f.Plot != nil {
-			h.Plot = template.HTML(plotSVG(f.Name, f.Segment, f.Plot))
+			h.Plot = template.HTML(plotSVG(f.Name, f.Segment, f.Plot, driftSeries))
 		}
 		p.Segmented = p.Segmented || f.Segment != ""
 		p.Features = append(p.Features, h)
@@ -148,11 +148,24 @@ const (
 	colorCurrent   = "#d35400"
 )
 
+// plotSeries names the two distributions a plot draws and where the
+// legend goes; the drift and the diagnose pages draw the same plot under
+// other names.
+type plotSeries struct {
+	kind     string // data-kind attribute; "" for none
+	ref, cur string // legend entries
+	legendX  int    // the legend's width from the right edge
+	curAt    int    // offset of the second legend entry
+}
+
+// driftSeries are the drift report's series.
+var driftSeries = plotSeries{ref: "reference", cur: "current", legendX: 190, curAt: 105}
+
 // plotSVG draws a feature's plot as an inline <svg>, every user string
 // escaped; segment, when not empty, is added as data-segment. A plot whose
 // slices disagree in length draws a note instead of bars rather than
 // failing the page.
-func plotSVG(name, segment string, p *drift.Plot) string {
+func plotSVG(name, segment string, p *drift.Plot, ps plotSeries) string {
 	n := len(p.Ref)
 	numeric := p.Labels == nil
 	valid := n > 0 && len(p.Cur) == n && (numeric && len(p.Edges) == n+1 || !numeric && len(p.Labels) == n)
@@ -173,13 +186,16 @@ func plotSVG(name, segment string, p *drift.Plot) string {
 	}
 	title := name
 	fmt.Fprintf(&b, `<svg class="ng-plot" data-feature="%s"`, html.EscapeString(name))
+	if ps.kind != "" {
+		fmt.Fprintf(&b, ` data-kind="%s"`, ps.kind)
+	}
 	if segment != "" {
 		fmt.Fprintf(&b, ` data-segment="%s"`, html.EscapeString(segment))
 		title += " (segment " + segment + ")"
 	}
-	fmt.Fprintf(&b, ` viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s: reference and current %s">`,
-		plotWidth, height, html.EscapeString(title), kind)
-	fmt.Fprintf(&b, `<title>%s: reference and current %s</title>`, html.EscapeString(title), kind)
+	fmt.Fprintf(&b, ` viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s: %s and %s %s">`,
+		plotWidth, height, html.EscapeString(title), ps.ref, ps.cur, kind)
+	fmt.Fprintf(&b, `<title>%s: %s and %s %s</title>`, html.EscapeString(title), ps.ref, ps.cur, kind)
 	if !valid {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" class="ng-note">no plot data</text></svg>`, plotLeft, plotTop+plotInnerH/2)
 		return b.String()
@@ -260,9 +276,9 @@ func plotSVG(name, segment string, p *drift.Plot) string {
 	fmt.Fprintf(&b, `<line class="ng-axisline" x1="%d" x2="%d" y1="%s" y2="%s"/>`, plotLeft, plotWidth-plotRight, f1(axisY), f1(axisY))
 
 	// Legend, top right.
-	lx := plotWidth - plotRight - 190
-	fmt.Fprintf(&b, `<g class="ng-legend"><rect x="%d" y="8" width="14" height="14" fill="%s"/><text x="%d" y="19">reference</text>`, lx, colorReference, lx+20)
-	fmt.Fprintf(&b, `<rect x="%d" y="8" width="14" height="14" fill="%s"/><text x="%d" y="19">current</text></g>`, lx+105, colorCurrent, lx+125)
+	lx := plotWidth - plotRight - ps.legendX
+	fmt.Fprintf(&b, `<g class="ng-legend"><rect x="%d" y="8" width="14" height="14" fill="%s"/><text x="%d" y="19">%s</text>`, lx, colorReference, lx+20, ps.ref)
+	fmt.Fprintf(&b, `<rect x="%d" y="8" width="14" height="14" fill="%s"/><text x="%d" y="19">%s</text></g>`, lx+ps.curAt, colorCurrent, lx+ps.curAt+20, ps.cur)
 	b.WriteString(`</svg>`)
 	return b.String()
 }

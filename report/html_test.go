@@ -2,21 +2,19 @@ package report
 
 import (
 	"bytes"
-	"context"
 	"image"
 	"image/color"
 	"image/png"
 	"math"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/internal/chromium"
 	"github.com/normguard/normguard/table"
 )
 
@@ -396,13 +394,7 @@ func checkWellFormed(t *testing.T, page string) {
 // screenshot shows the legend colours and the red drift verdict. It skips
 // without chromium on PATH, except in CI (CI=true), where that fails.
 func TestDriftHTMLRendersInChromium(t *testing.T) {
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") != "true" {
-			t.Skip("chromium is not on PATH (CI installs it; apt-get install chromium)")
-		}
-		t.Fatalf("chromium is not on PATH in CI: %v", err)
-	}
+	bin := chromium.Path(t)
 	r := mixedReport(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "drift.html")
@@ -412,7 +404,7 @@ func TestDriftHTMLRendersInChromium(t *testing.T) {
 	}
 	pageURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
 
-	dom := runChromium(t, bin, "--dump-dom", pageURL)
+	dom := chromium.Run(t, bin, "--dump-dom", pageURL)
 	plots := plotsOf(dom)
 	if len(plots) != 3 {
 		t.Fatalf("got %d svg.ng-plot in the rendered DOM, want 3", len(plots))
@@ -435,7 +427,7 @@ func TestDriftHTMLRendersInChromium(t *testing.T) {
 	}
 
 	shot := filepath.Join(dir, "drift.png")
-	runChromium(t, bin, "--screenshot="+shot, "--window-size=1280,2000", "--hide-scrollbars", pageURL)
+	chromium.Run(t, bin, "--screenshot="+shot, "--window-size=1280,2000", "--hide-scrollbars", pageURL)
 	b, err := os.ReadFile(shot)
 	if err != nil {
 		t.Fatalf("reading the screenshot: %v", err)
@@ -458,32 +450,6 @@ func TestDriftHTMLRendersInChromium(t *testing.T) {
 			t.Errorf("got no %s pixels (%s) in the screenshot, want some", c.what, c.hex)
 		}
 	}
-}
-
-// runChromium runs headless Chromium on its own profile, without network
-// extras, and returns its standard output.
-func runChromium(t *testing.T, bin string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--user-data-dir=" + t.TempDir()}
-	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
-	cmd.WaitDelay = 5 * time.Second // helpers holding the pipes open
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %v: %v\n%s", args, err, tail(stderr.String(), 2000))
-	}
-	return stdout.String()
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[len(s)-n:]
 }
 
 // hasColor reports whether some pixel of img is within 2 per channel of

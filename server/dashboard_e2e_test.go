@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/normguard/normguard/internal/chromium"
 )
 
 // TestDashboardOnRealServerInChromium loads the dashboard of a real
@@ -20,13 +19,7 @@ import (
 // is flagged and its distribution and history plots are drawn. It skips
 // without chromium unless CI=true.
 func TestDashboardOnRealServerInChromium(t *testing.T) {
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is not on PATH; .ci/run installs it")
-		}
-		t.Skip("chromium is not on PATH (apt-get install chromium)")
-	}
+	bin := chromium.Path(t)
 	s, done := benchServer(t)
 	defer done()
 	ts := httptest.NewServer(s.Handler())
@@ -52,18 +45,7 @@ func TestDashboardOnRealServerInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--user-data-dir="+t.TempDir(), "--virtual-time-budget=5000", "--dump-dom", ts.URL+"/")
-	cmd.WaitDelay = 5 * time.Second
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium: %v\n%s", err, stderr.String())
-	}
-	dom := out.String()
+	dom := chromium.Run(t, bin, "--virtual-time-budget=5000", "--dump-dom", ts.URL+"/")
 	for _, want := range []string{`data-model="flight-delay"`, `data-state="ready"`} {
 		if !strings.Contains(dom, want) {
 			t.Fatalf("the page lacks %s:\n%.3000s", want, dom)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,23 +26,12 @@ func notFound(format string, args ...any) *apiError {
 	return &apiError{http.StatusNotFound, "not_found", fmt.Sprintf(format, args...)}
 }
 
-// writeJSON answers v as JSON with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "internal", "encoding the response: "+err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}
-
-// writeError answers the error JSON every endpoint uses:
-// {"error":{"code":"...","message":"..."}}.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	registry.WriteError(w, status, code, msg)
-}
+// writeJSON and writeError answer as the registry's endpoints do, so
+// every endpoint has one error shape: {"error":{"code":"...","message":"..."}}.
+var (
+	writeJSON  = registry.WriteJSON
+	writeError = registry.WriteError
+)
 
 // fail answers err and returns the status: an *apiError with its own
 // status, a body over the limit with 413, registry errors with their

@@ -24,16 +24,18 @@ func stageOf(r *http.Request) (monitor.Stage, error) {
 	}
 }
 
-// modelOf validates the {name} path value and the monitor's presence.
-func (s *Server) modelOf(r *http.Request) (string, error) {
+// modelStage reads the {name} path value (validated: the monitor keys its
+// state by it) and ?stage, and checks that monitoring is on.
+func (s *Server) modelStage(r *http.Request) (string, monitor.Stage, error) {
 	model := r.PathValue("name")
 	if err := registry.ValidName(model); err != nil {
-		return "", &apiError{http.StatusBadRequest, "invalid_name", err.Error()}
+		return "", "", &apiError{http.StatusBadRequest, "invalid_name", err.Error()}
 	}
 	if s.cfg.Monitor == nil {
-		return "", notFound("monitoring is off on this server")
+		return "", "", notFound("monitoring is off on this server")
 	}
-	return model, nil
+	stage, err := stageOf(r)
+	return model, stage, err
 }
 
 // observationsResponse acknowledges rows that are on disk.
@@ -60,11 +62,7 @@ func (s *Server) handleObservations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, string, error) {
-	model, err := s.modelOf(r)
-	if err != nil {
-		return 0, "", err
-	}
-	stage, err := stageOf(r)
+	model, stage, err := s.modelStage(r)
 	if err != nil {
 		return 0, "", err
 	}
@@ -143,12 +141,7 @@ type plotJSON struct {
 }
 
 func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
-	model, err := s.modelOf(r)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	stage, err := stageOf(r)
+	model, stage, err := s.modelStage(r)
 	if err != nil {
 		fail(w, err)
 		return
@@ -193,12 +186,7 @@ type historyResponse struct {
 }
 
 func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
-	model, err := s.modelOf(r)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	stage, err := stageOf(r)
+	model, stage, err := s.modelStage(r)
 	if err != nil {
 		fail(w, err)
 		return

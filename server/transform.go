@@ -117,14 +117,7 @@ func (s *Server) handleTransform(w http.ResponseWriter, r *http.Request) {
 // transform answers one transform request; it returns the status written
 // and the version applied (for metrics) or an error to answer.
 func (s *Server) transform(w http.ResponseWriter, r *http.Request, model, version string) (int, string, error) {
-	if err := registry.ValidName(model); err != nil {
-		return 0, "", &apiError{http.StatusBadRequest, "invalid_name", err.Error()}
-	}
-	if version != "" && version != "current" {
-		if err := registry.ValidName(version); err != nil {
-			return 0, "", &apiError{http.StatusBadRequest, "invalid_name", err.Error()}
-		}
-	}
+	// Resolve validates both names (registry.ErrInvalidName, a 400).
 	p, v, err := s.cache.get(r.Context(), model, version)
 	if err != nil {
 		return 0, "", err

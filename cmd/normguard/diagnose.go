@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -212,20 +211,10 @@ func writeDiagnose(cmd *cobra.Command, o diagnoseOptions, rep *diagnose.Report) 
 	case "html":
 		err = report.DiagnoseHTML(&buf, rep, report.DiagnoseMeta{Artifact: o.artifact, Observed: o.observed, Raw: o.raw, Candidates: o.candidates})
 	default:
-		color := false
-		if o.out == "" {
-			if f, ok := cmd.OutOrStdout().(*os.File); ok && isTerminal(f) {
-				color = true
-			}
-		}
-		err = report.DiagnoseTable(&buf, rep, color)
+		err = report.DiagnoseTable(&buf, rep, colorOutput(cmd, o.out))
 	}
 	if err != nil {
 		return err
 	}
-	if o.out != "" {
-		return artifact.WriteFileAtomic(o.out, buf.Bytes())
-	}
-	_, err = cmd.OutOrStdout().Write(buf.Bytes())
-	return err
+	return writeOutput(cmd, o.out, buf.Bytes())
 }

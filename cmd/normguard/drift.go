@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -262,12 +261,6 @@ func asText(c table.Column) table.Column {
 
 func writeDrift(cmd *cobra.Command, o driftOptions, rep *drift.Report) error {
 	var buf bytes.Buffer
-	color := false
-	if o.out == "" {
-		if f, ok := cmd.OutOrStdout().(*os.File); ok && isTerminal(f) {
-			color = true
-		}
-	}
 	var err error
 	switch o.format {
 	case "json":
@@ -279,14 +272,10 @@ func writeDrift(cmd *cobra.Command, o driftOptions, rep *drift.Report) error {
 		}
 		err = report.DriftHTML(&buf, rep, report.HTMLMeta{Reference: ref, Current: o.current})
 	default:
-		err = report.DriftTable(&buf, rep, color)
+		err = report.DriftTable(&buf, rep, colorOutput(cmd, o.out))
 	}
 	if err != nil {
 		return err
 	}
-	if o.out != "" {
-		return artifact.WriteFileAtomic(o.out, buf.Bytes())
-	}
-	_, err = cmd.OutOrStdout().Write(buf.Bytes())
-	return err
+	return writeOutput(cmd, o.out, buf.Bytes())
 }
