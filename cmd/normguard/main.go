@@ -28,9 +28,6 @@ const (
 	ExitError = 2
 )
 
-// version is the normguard version, set at build time with -ldflags.
-var version = "dev"
-
 // errFound makes run exit with ExitFound without printing an error.
 var errFound = errors.New("found")
 
@@ -66,7 +63,7 @@ stores every fitted parameter in one content-addressed artifact, and applies
 exactly that transform everywhere.
 
 Start with:  normguard quickstart`,
-		Version:       version,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
