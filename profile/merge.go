@@ -401,9 +401,11 @@ func NumericFeature(name string, a *NumericAcc, c *NumericCounts) (Feature, erro
 
 // CategoricalFeature returns the profile of the categorical column name
 // from its merged counts: the TopCategories most frequent values (ties by
-// value), the count of the others and of the distinct values.
+// value), the count of the others and of the distinct values, and what
+// the column is (Kind, and Time for a time column: TextKind).
 func CategoricalFeature(name string, c *stats.StringCounts) Feature {
 	p := Feature{Name: name, Type: "categorical", Missing: c.Missing}
+	p.Kind, p.Time = TextKind(c.Counts)
 	keys := make([]string, 0, len(c.Counts))
 	for k, n := range c.Counts {
 		keys = append(keys, k)

@@ -54,6 +54,9 @@ type Set struct {
 type Feature struct {
 	Name string `json:"name"`
 	Type string `json:"type"` // "numeric" or "categorical"
+	// Kind is what a categorical column holds: KindTime, KindIdentifier
+	// or "" for an ordinary column (always "" for numeric columns).
+	Kind string `json:"kind,omitempty"`
 	// Count is the number of present values, Missing of missing ones.
 	Count   int64 `json:"count"`
 	Missing int64 `json:"missing"`
@@ -79,6 +82,8 @@ type Feature struct {
 	Values *Counts `json:"values,omitempty"`
 	// Categories counts the values of a categorical column.
 	Categories *Counts `json:"categories,omitempty"`
+	// Time summarizes a column of Kind KindTime.
+	Time *TimeSummary `json:"time,omitempty"`
 }
 
 // Histogram counts present values in equal-width bins; the last bin is
