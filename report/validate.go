@@ -1,0 +1,123 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/normguard/normguard/validate"
+)
+
+// ValidateJSON writes a validation report as indented JSON:
+// {"anomalies": [{"column", "code", "severity", "description", "fix", ...}],
+// "columns": [...], "rows", "rule", ...}.
+func ValidateJSON(w io.Writer, r *validate.Report) error {
+	if r == nil {
+		return fmt.Errorf("report: no validation to write")
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("report: validation to JSON: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// ValidateTable writes one line per anomaly (column, code, training → now,
+// fix), then a one-line verdict. color adds ANSI colours to the codes.
+func ValidateTable(w io.Writer, r *validate.Report, color bool) error {
+	if r == nil {
+		return fmt.Errorf("report: no validation to write")
+	}
+	if len(r.Anomalies) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "COLUMN\tANOMALY\tTRAINING → NOW\tFIX")
+		for _, a := range r.Anomalies {
+			code := a.Code
+			if color {
+				c := "33"
+				if a.Severity == validate.SeverityError {
+					c = "31;1"
+				}
+				code = "\x1b[" + c + "m" + code + "\x1b[0m"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", oneLineOf(a.Column), code, TrainingToNow(a), oneLineOf(a.Fix))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+		for _, a := range r.Anomalies {
+			fmt.Fprintf(w, "%s %s: %s\n", oneLineOf(a.Column), a.Code, oneLineOf(a.Description))
+		}
+		fmt.Fprintln(w)
+	}
+	verdict := fmt.Sprintf("%d anomalies in %d of %d columns checked (%s rows)", len(r.Anomalies), columnsWith(r), len(r.Columns), commas(r.Rows))
+	if len(r.Anomalies) == 0 {
+		verdict = fmt.Sprintf("no anomaly: %d columns checked on %s rows", len(r.Columns), commas(r.Rows))
+	}
+	if len(r.Ignored) > 0 {
+		verdict += fmt.Sprintf("; not read by the artifact (dropped by the spec): %s", strings.Join(r.Ignored, ", "))
+	}
+	_, err := fmt.Fprintln(w, verdict)
+	return err
+}
+
+// TrainingToNow summarises an anomaly's numbers as "training → now".
+func TrainingToNow(a validate.Anomaly) string {
+	switch a.Code {
+	case validate.MissingColumn:
+		return "present → absent"
+	case validate.UnexpectedColumn:
+		return "absent → present"
+	case validate.OutOfRange:
+		if a.TrainingMin != nil && a.CurrentMin != nil {
+			return fmt.Sprintf("[%s, %s] → [%s, %s], %s outside", num(*a.TrainingMin), num(*a.TrainingMax), num(*a.CurrentMin), num(*a.CurrentMax), shareOf(a.Current))
+		}
+	case validate.ConstantColumn:
+		if len(a.Examples) > 0 {
+			return fmt.Sprintf("several values → only %q", a.Examples[0])
+		}
+	}
+	if a.Training != nil && a.Current != nil {
+		return shareOf(a.Training) + " → " + shareOf(a.Current)
+	}
+	return ""
+}
+
+func columnsWith(r *validate.Report) int {
+	seen := map[string]bool{}
+	for _, a := range r.Anomalies {
+		seen[a.Column] = true
+	}
+	return len(seen)
+}
+
+func shareOf(x *float64) string {
+	if x == nil {
+		return "?"
+	}
+	switch v := *x; {
+	case v == 0 || v == 1:
+		return fmt.Sprintf("%.0f%%", 100*v)
+	case v < 0.001 || v > 0.999:
+		return fmt.Sprintf("%.3g%%", 100*v)
+	default:
+		return fmt.Sprintf("%.1f%%", 100*v)
+	}
+}
+
+func commas(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// oneLineOf keeps a user string on one table line.
+func oneLineOf(s string) string {
+	return strings.NewReplacer("\n", `\n`, "\r", `\r`, "\t", " ").Replace(s)
+}

@@ -1,0 +1,253 @@
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/profile"
+	"github.com/normguard/normguard/spec"
+	"github.com/normguard/normguard/table"
+)
+
+// Check validates columns of the current data (all of equal length, as
+// table.ReadAll returns them) against the artifact. A numeric input may
+// come as a String column (text that is not a number is then counted as a
+// type error); columns that are not inputs are judged by name only.
+func Check(a *artifact.Artifact, cols []table.Column, opt Options) (*Report, error) {
+	d := &Data{}
+	for _, c := range cols {
+		d.Header = append(d.Header, c.Name)
+	}
+	if len(cols) > 0 {
+		d.Rows = int64(cols[0].Len())
+	}
+	d.Cols = cols
+	return CheckData(a, d, opt)
+}
+
+// CheckData validates data read by Read.
+func CheckData(a *artifact.Artifact, d *Data, opt Options) (*Report, error) {
+	if a == nil {
+		return nil, fmt.Errorf("validate: no artifact")
+	}
+	if a.Profile == nil {
+		return nil, fmt.Errorf("validate: the artifact has no training profile; refit it with this normguard: %w", ErrInvalid)
+	}
+	if err := opt.Validate(a); err != nil {
+		return nil, err
+	}
+	if d.Rows <= 0 {
+		where := "the data"
+		if d.Path != "" {
+			where = d.Path
+		}
+		return nil, fmt.Errorf("validate: %s has no data rows (empty or header only): nothing to validate: %w", where, ErrInvalid)
+	}
+	byName := map[string]*table.Column{}
+	for i := range d.Cols {
+		byName[d.Cols[i].Name] = &d.Cols[i]
+	}
+	prof := map[string]*profile.Feature{}
+	for i := range a.Profile.Inputs {
+		prof[a.Profile.Inputs[i].Name] = &a.Profile.Inputs[i]
+	}
+	inHeader := map[string]bool{}
+	for _, h := range d.Header {
+		inHeader[h] = true
+	}
+	known := KnownCategories(a)
+	var sums []Summary
+	inputs := map[string]bool{}
+	for _, f := range a.Inputs {
+		inputs[f.Name] = true
+		if !opt.selected(f.Name) {
+			continue
+		}
+		p := prof[f.Name]
+		if p == nil {
+			return nil, fmt.Errorf("validate: input %q has no training profile in the artifact; refit it with this normguard: %w", f.Name, ErrInvalid)
+		}
+		c := byName[f.Name]
+		if c == nil {
+			if inHeader[f.Name] {
+				return nil, fmt.Errorf("validate: column %q is in the header but was not read", f.Name)
+			}
+			sums = append(sums, Summary{Name: f.Name, Absent: true, Min: math.NaN(), Max: math.NaN()})
+			continue
+		}
+		if int64(c.Len()) != d.Rows {
+			return nil, fmt.Errorf("validate: column %q has %d rows, the data %d", f.Name, c.Len(), d.Rows)
+		}
+		s, err := Summarize(f, p, c, known[f.Name])
+		if err != nil {
+			return nil, err
+		}
+		sums = append(sums, s)
+	}
+	var extra []string
+	for _, h := range d.Header {
+		if !inputs[h] {
+			extra = append(extra, h)
+		}
+	}
+	return CheckSummaries(a, d.Rows, sums, extra, opt)
+}
+
+// Summarize counts what the rules need of one input column: missing cells,
+// type errors (text in a numeric column, times that do not parse with the
+// training layout), values outside the training range or categories, and
+// whether the column holds a single value. known lists the complete
+// training categories (nil when not known; see KnownCategories).
+func Summarize(f artifact.Field, p *profile.Feature, c *table.Column, known []string) (Summary, error) {
+	s := Summary{Name: f.Name, Rows: int64(c.Len()), Min: math.NaN(), Max: math.NaN()}
+	typeEx := newExamples()
+	if f.Type == spec.TypeNumeric {
+		nums := c.Num
+		if c.Kind == table.String {
+			nums = make([]float64, len(c.Str))
+			for i, v := range c.Str {
+				if c.Null != nil && c.Null[i] {
+					nums[i] = math.NaN()
+					continue
+				}
+				x, ok := parseNumber(v)
+				if !ok {
+					s.TypeErrors++
+					typeEx.add(v)
+					x = math.NaN()
+				}
+				nums[i] = x
+			}
+		}
+		s.TypeExamples = typeEx.list
+		summarizeNumbers(&s, p, nums, c)
+		return s, nil
+	}
+	if c.Kind != table.String {
+		return s, fmt.Errorf("validate: categorical input %q was read as numbers", f.Name)
+	}
+	layout, _, _, isTime := timeOf(p)
+	var knownSet map[string]bool
+	if known != nil {
+		knownSet = make(map[string]bool, len(known))
+		for _, k := range known {
+			knownSet[k] = true
+		}
+	}
+	var top map[string]bool
+	if p.Categories != nil && p.Categories.Other > 0 {
+		top = make(map[string]bool, len(p.Categories.Values))
+		for _, v := range p.Categories.Values {
+			top[v] = true
+		}
+		s.OtherCounted = true
+	}
+	unseen := newExamples()
+	unseenCount := map[string]int64{}
+	first, distinct := "", int64(0)
+	for i, v := range c.Str {
+		if c.Null != nil && c.Null[i] {
+			s.Missing++
+			continue
+		}
+		if isTime && !parsesAsTime(layout, v) {
+			s.TypeErrors++
+			typeEx.add(v)
+			continue
+		}
+		switch {
+		case distinct == 0:
+			first, distinct = v, 1
+		case distinct == 1 && v != first:
+			distinct = 2
+		}
+		if knownSet != nil && !knownSet[v] {
+			s.Unseen++
+			unseenCount[v]++
+			unseen.add(v)
+		}
+		if top != nil && !top[v] {
+			s.Other++
+		}
+	}
+	s.TypeExamples = typeEx.list
+	s.UnseenExamples, s.UnseenDistinct = unseen.list, int64(len(unseenCount))
+	s.Distinct = distinct
+	if distinct == 1 {
+		s.Value = first
+	}
+	return s, nil
+}
+
+// summarizeNumbers fills the counts of a numeric column (NaN = missing,
+// except where c marks a type error: a String cell that is not null).
+func summarizeNumbers(s *Summary, p *profile.Feature, nums []float64, c *table.Column) {
+	lo, hi, hasRange := 0.0, 0.0, p.Min != nil && p.Max != nil
+	if hasRange {
+		lo, hi = float64(*p.Min), float64(*p.Max)
+	}
+	var first float64
+	distinct := int64(0)
+	for i, x := range nums {
+		if x != x {
+			if c.Kind == table.String && !(c.Null != nil && c.Null[i]) {
+				continue // a type error, counted already
+			}
+			s.Missing++
+			continue
+		}
+		if hasRange && (x < lo || x > hi) {
+			s.OutOfRange++
+		}
+		if s.Min != s.Min || x < s.Min {
+			s.Min = x
+		}
+		if s.Max != s.Max || x > s.Max {
+			s.Max = x
+		}
+		switch {
+		case distinct == 0:
+			first, distinct = x, 1
+		case distinct == 1 && x != first:
+			distinct = 2
+		}
+	}
+	s.Distinct = distinct
+	if distinct == 1 {
+		s.Value = string(table.AppendFloat(nil, first))
+	}
+}
+
+// parseNumber reads a present cell as the table readers do: spaces and
+// tabs trimmed, strconv's syntax, out-of-range values as ±Inf.
+func parseNumber(v string) (float64, bool) {
+	x, err := strconv.ParseFloat(strings.Trim(v, " \t"), 64)
+	if err == nil {
+		return x, true
+	}
+	var ne *strconv.NumError
+	if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+		return x, true
+	}
+	return 0, false
+}
+
+// examples keeps the first few distinct values met.
+type examples struct {
+	list []string
+	seen map[string]bool
+}
+
+func newExamples() *examples { return &examples{seen: map[string]bool{}} }
+
+func (e *examples) add(v string) {
+	if len(e.list) >= maxExamples || e.seen[v] {
+		return
+	}
+	e.seen[v] = true
+	e.list = append(e.list, v)
+}

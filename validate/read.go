@@ -1,0 +1,94 @@
+package validate
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/table"
+)
+
+// Data is a data set read for validation.
+type Data struct {
+	// Path names the source in messages.
+	Path string
+	// Header lists every column of the source, in file order.
+	Header []string
+	// Cols holds the artifact's input columns that the source has:
+	// categorical ones as text, numeric ones as numbers, or as text when
+	// some value is not a number (so that Check can count them).
+	Cols []table.Column
+	// Rows is the number of data rows.
+	Rows int64
+}
+
+// Read reads the artifact's input columns of a data file (.csv, .parquet,
+// .jsonl; see table.Open). A numeric input holding text is read again as
+// text rather than failing, so its bad values can be counted.
+func Read(path string, a *artifact.Artifact) (*Data, error) {
+	text := map[string]bool{}
+	for attempt := 0; ; attempt++ {
+		d, err := readOnce(path, a, text)
+		var col string
+		var pe *table.ParseError
+		var ce *table.CellError
+		switch {
+		case errors.As(err, &pe):
+			col = pe.Column
+		case errors.As(err, &ce):
+			col = ce.Column
+		}
+		if col != "" && !text[col] && attempt <= len(a.Inputs) {
+			text[col] = true
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return d, nil
+	}
+}
+
+func readOnce(path string, a *artifact.Artifact, text map[string]bool) (*Data, error) {
+	r, err := table.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	d := &Data{Path: path, Header: append([]string(nil), r.Header()...)}
+	inHeader := map[string]bool{}
+	for _, h := range d.Header {
+		inHeader[h] = true
+	}
+	var fields []table.Field
+	for _, f := range a.Inputs {
+		if !inHeader[f.Name] {
+			continue
+		}
+		tf := f.TableField()
+		if text[f.Name] {
+			tf.Kind = table.String
+		}
+		fields = append(fields, tf)
+	}
+	counter := false
+	if len(fields) == 0 && len(d.Header) > 0 {
+		// Read one column as text only to count the rows.
+		fields, counter = []table.Field{{Name: d.Header[0], Kind: table.String}}, true
+	}
+	if len(fields) == 0 {
+		return d, nil
+	}
+	if err := r.Project(fields); err != nil {
+		return nil, err
+	}
+	cols, rows, err := table.ReadAll(r, fields)
+	if err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	d.Rows = int64(rows)
+	if !counter {
+		d.Cols = cols
+	}
+	return d, nil
+}

@@ -1,0 +1,509 @@
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/profile"
+	"github.com/normguard/normguard/spec"
+	"github.com/normguard/normguard/step"
+)
+
+// Anomaly codes, stable across versions.
+const (
+	MissingColumn     = "missing_column"
+	UnexpectedColumn  = "unexpected_column"
+	TypeChange        = "type_change"
+	MissingRateChange = "missing_rate_change"
+	OutOfRange        = "out_of_range"
+	UnseenCategories  = "unseen_categories"
+	OtherCategories   = "other_categories"
+	ConstantColumn    = "constant_column"
+	EmptyColumn       = "empty_column"
+)
+
+// Severities: an error means the artifact cannot be applied to the data as
+// fitted (or the column carries nothing); a warning that the data changed.
+const (
+	SeverityError   = "error"
+	SeverityWarning = "warning"
+)
+
+// Tests named in an anomaly's Test field.
+const (
+	TestFisher     = "fisher_exact"
+	TestExceedance = "range_exceedance"
+	TestAllEqual   = "all_equal_bound"
+	TestAllMissing = "all_missing_bound"
+)
+
+// Defaults of Options.
+const (
+	DefaultAlpha     = 0.05
+	DefaultMinEffect = 0.2
+)
+
+// maxExamples bounds the example values an anomaly lists.
+const maxExamples = 5
+
+// ErrInvalid is wrapped by the errors of data that cannot be validated
+// (no rows, a column without a training profile).
+var ErrInvalid = errors.New("cannot validate")
+
+// Options tune Check. The zero value checks every input column with the
+// default rule.
+type Options struct {
+	// Columns, when not empty, restricts the check to these input columns;
+	// Exclude leaves columns out. Naming a column the artifact does not
+	// read is an error.
+	Columns, Exclude []string
+	// Alpha is the p-value below which a test counts (DefaultAlpha when 0).
+	Alpha float64
+	// MinEffect is the least Cohen's h of a rate change (DefaultMinEffect
+	// when 0).
+	MinEffect float64
+}
+
+// Validate checks the options against the artifact's inputs.
+func (o Options) Validate(a *artifact.Artifact) error {
+	if o.Alpha < 0 || o.Alpha >= 1 || o.Alpha != o.Alpha {
+		return fmt.Errorf("validate: alpha must be in (0, 1), got %v", o.Alpha)
+	}
+	if o.MinEffect < 0 || o.MinEffect != o.MinEffect {
+		return fmt.Errorf("validate: min effect must be at least 0, got %v", o.MinEffect)
+	}
+	inputs := map[string]bool{}
+	for _, f := range a.Inputs {
+		inputs[f.Name] = true
+	}
+	for flag, names := range map[string][]string{"--columns": o.Columns, "--exclude": o.Exclude} {
+		for _, n := range names {
+			if !inputs[n] {
+				return fmt.Errorf("validate: %s names %q, which is not an input of the artifact (inputs: %s)", flag, n, strings.Join(inputNames(a), ", "))
+			}
+		}
+	}
+	return nil
+}
+
+func (o Options) alpha() float64 {
+	if o.Alpha == 0 {
+		return DefaultAlpha
+	}
+	return o.Alpha
+}
+
+func (o Options) minEffect() float64 {
+	if o.MinEffect == 0 {
+		return DefaultMinEffect
+	}
+	return o.MinEffect
+}
+
+// selected reports whether input column name is checked.
+func (o Options) selected(name string) bool {
+	if len(o.Columns) > 0 && !slices.Contains(o.Columns, name) {
+		return false
+	}
+	return !slices.Contains(o.Exclude, name)
+}
+
+// Report is the result of a validation.
+type Report struct {
+	ArtifactDigest string `json:"artifact_digest,omitempty"`
+	// Rows is the number of data rows.
+	Rows int64 `json:"rows"`
+	// Rule states the thresholds the anomalies were decided with.
+	Rule Rule `json:"rule"`
+	// Columns describes each checked input column, training vs now.
+	Columns []Column `json:"columns"`
+	// Ignored lists data columns the artifact does not read (dropped by
+	// the spec's remainder) that are not anomalies.
+	Ignored []string `json:"ignored_columns,omitempty"`
+	// Anomalies, in input order; unexpected columns last.
+	Anomalies []Anomaly `json:"anomalies"`
+}
+
+// Rule is the decision rule of a report (see the package doc).
+type Rule struct {
+	Alpha     float64 `json:"alpha"`
+	MinEffect float64 `json:"min_effect_cohen_h"`
+}
+
+// Column is one checked input column's numbers, training vs now.
+type Column struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// Kind is the profile's column kind ("time", "identifier") if any.
+	Kind     string `json:"kind,omitempty"`
+	Training Counts `json:"training"`
+	Current  Counts `json:"current"`
+	// Anomalies is the number of anomalies of the column.
+	Anomalies int `json:"anomalies"`
+}
+
+// Counts are the rows, missing cells and range of one side of a column.
+type Counts struct {
+	Rows        int64    `json:"rows"`
+	Missing     int64    `json:"missing"`
+	MissingRate *float64 `json:"missing_rate"`
+	Min         *float64 `json:"min,omitempty"`
+	Max         *float64 `json:"max,omitempty"`
+	// Distinct is the number of distinct present values (current side: 2
+	// means two or more when only that is known; 0 unknown or none).
+	Distinct int64 `json:"distinct,omitempty"`
+}
+
+// Anomaly is one finding. Training and Current are shares (of rows for
+// missing values, of present values otherwise) with the counts they come
+// from; Test, PValue and EffectSize are the evidence of the rule.
+type Anomaly struct {
+	Column      string `json:"column"`
+	Code        string `json:"code"`
+	Severity    string `json:"severity"`
+	Description string `json:"description"`
+	Fix         string `json:"fix"`
+
+	Training      *float64 `json:"training,omitempty"`
+	Current       *float64 `json:"current,omitempty"`
+	TrainingCount *int64   `json:"training_count,omitempty"`
+	TrainingTotal *int64   `json:"training_total,omitempty"`
+	CurrentCount  *int64   `json:"current_count,omitempty"`
+	CurrentTotal  *int64   `json:"current_total,omitempty"`
+
+	Test       string   `json:"test,omitempty"`
+	PValue     *float64 `json:"p_value,omitempty"`
+	EffectSize *float64 `json:"effect_size,omitempty"`
+
+	// TrainingMin/Max and CurrentMin/Max bound the values (out_of_range).
+	TrainingMin *float64 `json:"training_min,omitempty"`
+	TrainingMax *float64 `json:"training_max,omitempty"`
+	CurrentMin  *float64 `json:"current_min,omitempty"`
+	CurrentMax  *float64 `json:"current_max,omitempty"`
+	// Examples are a few offending values (type_change, unseen_categories,
+	// constant_column); Distinct counts the distinct ones where known.
+	Examples []string `json:"examples,omitempty"`
+	Distinct int64    `json:"distinct,omitempty"`
+	// SimilarTo names the missing (or unexpected) column this one may be,
+	// renamed.
+	SimilarTo string `json:"similar_to,omitempty"`
+	// Layout is the training time layout (type_change of a time column).
+	Layout string `json:"layout,omitempty"`
+}
+
+// Found reports whether the report has an anomaly.
+func (r *Report) Found() bool { return len(r.Anomalies) > 0 }
+
+// Summary is what the rules read of one input column of the current data:
+// counts, not values, so that a service window (which keeps counts and a
+// sample) is judged by the same rules as a whole file.
+type Summary struct {
+	Name string
+	// Absent: the data has no such column.
+	Absent bool
+	// Rows is the number of rows, Missing the missing cells among them.
+	Rows, Missing int64
+	// TypeErrors counts present cells that are not of the training type
+	// (text in a numeric column, a time that does not parse with the
+	// training layout); TypeExamples holds a few distinct ones.
+	TypeErrors   int64
+	TypeExamples []string
+	// OutOfRange counts numeric values outside the training [min, max];
+	// Min and Max are those of the present values (NaN when none).
+	OutOfRange int64
+	Min, Max   float64
+	// Unseen counts values outside the training categories where those
+	// are known completely (see KnownCategories); UnseenDistinct and
+	// UnseenExamples describe them when known.
+	Unseen         int64
+	UnseenDistinct int64
+	UnseenExamples []string
+	// Other counts values outside the profile's top categories, when
+	// OtherCounted.
+	Other        int64
+	OtherCounted bool
+	// Distinct is the number of distinct present values when it is 1, or
+	// 2 for "two or more"; 0 when unknown. Value is the value when 1.
+	Distinct int64
+	Value    string
+}
+
+// present returns the number of present, well-typed values.
+func (s *Summary) present() int64 { return s.Rows - s.Missing - s.TypeErrors }
+
+// CheckSummaries judges summaries of the current data (one per input
+// column checked; a column without a summary is not checked) against the
+// artifact. rows is the number of data rows; extra names the data's
+// columns that are not inputs. It returns an error when the artifact has
+// no profile, rows is 0, or a summarized column has no training profile.
+func CheckSummaries(a *artifact.Artifact, rows int64, sums []Summary, extra []string, opt Options) (*Report, error) {
+	if a == nil {
+		return nil, fmt.Errorf("validate: no artifact")
+	}
+	if a.Profile == nil {
+		return nil, fmt.Errorf("validate: the artifact has no training profile; refit it with this normguard: %w", ErrInvalid)
+	}
+	if err := opt.Validate(a); err != nil {
+		return nil, err
+	}
+	if rows <= 0 {
+		return nil, fmt.Errorf("validate: the data has no rows (empty or header only): nothing to validate: %w", ErrInvalid)
+	}
+	prof := map[string]*profile.Feature{}
+	for i := range a.Profile.Inputs {
+		prof[a.Profile.Inputs[i].Name] = &a.Profile.Inputs[i]
+	}
+	types := map[string]string{}
+	for _, f := range a.Inputs {
+		types[f.Name] = f.Type
+	}
+	known := KnownCategories(a)
+	rep := &Report{ArtifactDigest: a.Digest, Rows: rows, Rule: Rule{Alpha: opt.alpha(), MinEffect: opt.minEffect()},
+		Columns: []Column{}, Anomalies: []Anomaly{}}
+	var missing []string
+	for i := range sums {
+		s := &sums[i]
+		typ, ok := types[s.Name]
+		if !ok {
+			return nil, fmt.Errorf("validate: column %q is not an input of the artifact: %w", s.Name, ErrInvalid)
+		}
+		p := prof[s.Name]
+		if p == nil {
+			return nil, fmt.Errorf("validate: input %q has no training profile in the artifact; refit it with this normguard: %w", s.Name, ErrInvalid)
+		}
+		c := &checker{opt: opt, p: p, s: s, typ: typ}
+		if cats, ok := known[s.Name]; ok {
+			c.known = cats
+		}
+		col := Column{Name: s.Name, Type: typ, Kind: kindOf(p), Training: trainingCounts(p), Current: currentCounts(s)}
+		found := c.check()
+		if s.Absent {
+			missing = append(missing, s.Name)
+		}
+		col.Anomalies = len(found)
+		rep.Columns = append(rep.Columns, col)
+		rep.Anomalies = append(rep.Anomalies, found...)
+	}
+	passthrough := a.Spec != nil && a.Spec.Remainder == spec.RemainderPassthrough
+	for _, name := range extra {
+		near := closest(name, missing)
+		if !passthrough && near == "" {
+			rep.Ignored = append(rep.Ignored, name)
+			continue
+		}
+		an := Anomaly{Column: name, Code: UnexpectedColumn, Severity: SeverityWarning, SimilarTo: near}
+		switch {
+		case near != "":
+			an.Description = fmt.Sprintf("column %q is not an input of the artifact, and input %q is missing: a renamed header?", name, near)
+			an.Fix = fmt.Sprintf("rename %q back to %q in the data (or refit with the new name)", name, near)
+		default:
+			an.Description = fmt.Sprintf("column %q is not an input of the artifact, whose spec passed every other training column through (remainder: passthrough): the training data had no such column", name)
+			an.Fix = fmt.Sprintf("drop %q before transforming, or refit on data that has it if the model should use it", name)
+		}
+		rep.Anomalies = append(rep.Anomalies, an)
+	}
+	// Point each missing column at the unexpected one it may be.
+	for i := range rep.Anomalies {
+		an := &rep.Anomalies[i]
+		if an.Code == MissingColumn && an.SimilarTo == "" {
+			if near := closest(an.Column, extra); near != "" {
+				an.SimilarTo = near
+				an.Description += fmt.Sprintf("; the data has %q, a close name", near)
+				an.Fix = fmt.Sprintf("rename %q to %q in the data (or refit with the new name)", near, an.Column)
+			}
+		}
+	}
+	return rep, nil
+}
+
+// KnownCategories returns, per categorical input whose training categories
+// are known completely, those categories: an encoder's fitted categories
+// (the first encoder of the column, missing value left out), else the
+// profile's category list when it has no "other" count. The monitor counts
+// unseen values against the same sets.
+func KnownCategories(a *artifact.Artifact) map[string][]string {
+	out := map[string][]string{}
+	inputs := map[string]bool{}
+	for _, f := range a.Inputs {
+		inputs[f.Name] = f.Type == spec.TypeCategorical
+	}
+	for _, g := range a.Groups {
+		for _, st := range g.Steps {
+			var names []string
+			var cats []step.CategoryList
+			switch e := st.Fitted.(type) {
+			case *step.OneHotEncoder:
+				names, cats = e.Names, e.Categories
+			case *step.OrdinalEncoder:
+				names, cats = e.Names, e.Categories
+			default:
+				continue
+			}
+			for i, name := range names {
+				if _, seen := out[name]; seen || i >= len(cats) || !inputs[name] {
+					continue
+				}
+				list := []string{}
+				for _, c := range cats[i] {
+					if c != nil {
+						list = append(list, *c)
+					}
+				}
+				out[name] = list
+			}
+		}
+	}
+	if a.Profile != nil {
+		for _, p := range a.Profile.Inputs {
+			if _, seen := out[p.Name]; !seen && inputs[p.Name] && p.Categories != nil && p.Categories.Other == 0 {
+				out[p.Name] = append([]string{}, p.Categories.Values...)
+			}
+		}
+	}
+	return out
+}
+
+func inputNames(a *artifact.Artifact) []string {
+	out := make([]string, len(a.Inputs))
+	for i, f := range a.Inputs {
+		out[i] = f.Name
+	}
+	return out
+}
+
+func kindOf(p *profile.Feature) string {
+	if _, _, _, ok := timeOf(p); ok {
+		return "time"
+	}
+	if isIdentifier(p) {
+		return "identifier"
+	}
+	return ""
+}
+
+func trainingCounts(p *profile.Feature) Counts {
+	c := Counts{Rows: p.Count + p.Missing, Missing: p.Missing}
+	if c.Rows > 0 {
+		c.MissingRate = ptr(float64(p.Missing) / float64(c.Rows))
+	}
+	if p.Min != nil && p.Max != nil {
+		c.Min, c.Max = ptr(float64(*p.Min)), ptr(float64(*p.Max))
+	}
+	switch {
+	case p.Categories != nil:
+		c.Distinct = p.Categories.Distinct
+	case p.Values != nil:
+		c.Distinct = p.Values.Distinct
+	}
+	return c
+}
+
+func currentCounts(s *Summary) Counts {
+	c := Counts{Rows: s.Rows, Missing: s.Missing, Distinct: s.Distinct}
+	if s.Absent {
+		return c
+	}
+	if s.Rows > 0 {
+		c.MissingRate = ptr(float64(s.Missing) / float64(s.Rows))
+	}
+	if s.Min == s.Min && s.Max == s.Max && s.present() > 0 {
+		c.Min, c.Max = ptr(s.Min), ptr(s.Max)
+	}
+	return c
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// closest returns the name among candidates that differs from name only
+// in case and punctuation, or by at most two edits (names of at least 4
+// characters), or "".
+func closest(name string, candidates []string) string {
+	norm := func(s string) string {
+		var b strings.Builder
+		for _, r := range strings.ToLower(s) {
+			if r != '_' && r != '-' && r != ' ' && r != '.' {
+				b.WriteRune(r)
+			}
+		}
+		return b.String()
+	}
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if norm(c) == norm(name) {
+			return c
+		}
+		if len(c) < 4 || len(name) < 4 {
+			continue
+		}
+		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of two strings, by runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// fmtShare prints a share as a percentage with enough digits to differ
+// from 0 and 100 when it does.
+func fmtShare(x float64) string {
+	switch {
+	case x == 0 || x == 1:
+		return fmt.Sprintf("%.0f%%", 100*x)
+	case x < 0.001 || x > 0.999:
+		return fmt.Sprintf("%.3g%%", 100*x)
+	default:
+		return fmt.Sprintf("%.1f%%", 100*x)
+	}
+}
+
+// fmtP prints a p-value.
+func fmtP(p float64) string {
+	if p < 1e-300 {
+		return "< 1e-300"
+	}
+	return fmt.Sprintf("%.2g", p)
+}
+
+// fmtCount prints an integer with thousands separators.
+func fmtCount(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + fmtCount(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func fmtNum(x float64) string {
+	if math.Abs(x) >= 1e6 || (x != 0 && math.Abs(x) < 1e-3) {
+		return fmt.Sprintf("%.4g", x)
+	}
+	return fmt.Sprintf("%.6g", x)
+}
