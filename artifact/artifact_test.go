@@ -115,9 +115,9 @@ func TestDiff(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]Change{
-		"groups[0].steps[1].fitted.threshold": {Section: "parameters", Old: "0.5", New: "0.7"},
-		"training.rows":                       {Section: "data", Old: "3", New: "4"},
-		"outputs":                             {Section: "schema", Old: "", New: `"y"`},
+		"x.binarizer.threshold": {Section: SectionParameters, Old: "0.5", New: "0.7"},
+		"training.rows":         {Section: SectionTraining, Old: "3", New: "4"},
+		"outputs":               {Section: SectionSchema, Old: "", New: `"y"`},
 	}
 	for _, c := range ch {
 		w, ok := want[c.Path]
