@@ -350,7 +350,7 @@ func TestPairedGenerated(t *testing.T) {
 					for j, b := range want {
 						obs[j] = pairedGenBugs[b].plant(t, g, j)
 					}
-					rep, err := Paired(w.a, numCols(w.names, g.raw), numCols(w.names, obs), []*artifact.Artifact{g.stale})
+					rep, err := Paired(w.a, numCols(w.names, g.raw), numCols(w.names, obs), []Candidate{{Artifact: g.stale}})
 					if err != nil {
 						t.Fatal(err)
 					}

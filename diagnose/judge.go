@@ -39,8 +39,8 @@ func judge(cols []*column, j int, stale []staleOutput) Verdict {
 	for _, s := range stale {
 		if o, ok := s.out[c.name]; ok && same(c.obs, o, exactTol) {
 			v.Verdict = StaleParameters
-			v.Evidence["digest"] = s.digest
-			v.explain(fmt.Sprintf("the observed values are the transform of candidate artifact %s, not of this one", s.digest),
+			s.cite(v.Evidence)
+			v.explain(fmt.Sprintf("the observed values are the transform of %s, not of this one", s.label),
 				"production uses stale parameters; deploy the current artifact")
 			return v
 		}
@@ -376,42 +376,83 @@ func affineVerdict(c *column, v *Verdict) bool {
 	return true
 }
 
-// otherScaler names the scaler kind whose parameters, computed from the
-// training profile of the raw input, are center and scale:
+// otherScaler names the scaler kind whose parameters, fitted on the
+// training data of the last step's input, are center and scale:
 //
 //	min_max:  center = min, scale = max - min
 //	max_abs:  center = 0, scale = max |x|
 //	robust:   center = median, scale = q75 - q25
 //	standard: center = mean, scale = std (population)
 //
-// The artifact's own kind is skipped: the same scaler with other
-// parameters is wrong_parameters.
+// The statistics of the step's input (after log1p, imputation, ...) are
+// read off the training profile of the column's output mapped back
+// through the last step when that step is affine (x = (y - intercept) /
+// slope), else, and also, off the profile of the raw input. Each must
+// match to within fitTol*1e3 of the scale. The artifact's own kind is
+// skipped: the same scaler with other parameters is wrong_parameters.
 func otherScaler(c *column, center, sc float64) (string, bool) {
-	p := c.prof
-	if p == nil || p.Min == nil || p.Max == nil {
-		return "", false
-	}
-	lo, hi := float64(*p.Min), float64(*p.Max)
-	near := func(c0, s0 float64) bool {
-		return s0 != 0 && math.Abs(sc-s0) <= fitTol*math.Abs(s0)*1e3 && math.Abs(center-c0) <= fitTol*math.Abs(s0)*1e3
-	}
 	own := ""
 	if c.last != nil {
 		own = c.last.Name
 	}
-	if own != "min_max_scaler" && near(lo, hi-lo) {
-		return "min_max", true
-	}
-	if own != "max_abs_scaler" && near(0, math.Max(math.Abs(lo), math.Abs(hi))) {
-		return "max_abs", true
-	}
-	if q25, q50, q75, ok := quartiles(p.Quantiles); ok && own != "robust_scaler" && near(q50, q75-q25) {
-		return "robust", true
-	}
-	if p.Mean != nil && p.Std != nil && own != "standard_scaler" && near(float64(*p.Mean), float64(*p.Std)) {
-		return "standard", true
+	for _, st := range c.inputStats() {
+		near := func(c0, s0 float64) bool {
+			return s0 != 0 && math.Abs(sc-s0) <= fitTol*math.Abs(s0)*1e3 && math.Abs(center-c0) <= fitTol*math.Abs(s0)*1e3
+		}
+		if own != "min_max_scaler" && near(st.min, st.max-st.min) {
+			return "min_max", true
+		}
+		if own != "max_abs_scaler" && near(0, math.Max(math.Abs(st.min), math.Abs(st.max))) {
+			return "max_abs", true
+		}
+		if own != "robust_scaler" && !math.IsNaN(st.q50) && near(st.q50, st.q75-st.q25) {
+			return "robust", true
+		}
+		if own != "standard_scaler" && !math.IsNaN(st.mean) && near(st.mean, st.std) {
+			return "standard", true
+		}
 	}
 	return "", false
+}
+
+// stats are training statistics of a step's input (NaN when unknown).
+type stats struct {
+	min, max, mean, std, q25, q50, q75 float64
+}
+
+// inputStats returns the training statistics of the last step's input:
+// the output profile mapped back through an affine last step, then the
+// raw input's profile.
+func (c *column) inputStats() []stats {
+	var out []stats
+	if p := c.outProf; p != nil && c.affine && p.Min != nil && p.Max != nil {
+		back := func(y float64) float64 { return (y - c.intercept) / c.slope }
+		st := stats{min: back(float64(*p.Min)), max: back(float64(*p.Max)), mean: math.NaN(), std: math.NaN(),
+			q25: math.NaN(), q50: math.NaN(), q75: math.NaN()}
+		if q25, q50, q75, ok := quartiles(p.Quantiles); ok {
+			st.q25, st.q50, st.q75 = back(q25), back(q50), back(q75)
+		}
+		if c.slope < 0 {
+			st.min, st.max = st.max, st.min
+			st.q25, st.q75 = st.q75, st.q25
+		}
+		if p.Mean != nil && p.Std != nil {
+			st.mean, st.std = back(float64(*p.Mean)), float64(*p.Std)/math.Abs(c.slope)
+		}
+		out = append(out, st)
+	}
+	if p := c.prof; p != nil && p.Min != nil && p.Max != nil {
+		st := stats{min: float64(*p.Min), max: float64(*p.Max), mean: math.NaN(), std: math.NaN(),
+			q25: math.NaN(), q50: math.NaN(), q75: math.NaN()}
+		if q25, q50, q75, ok := quartiles(p.Quantiles); ok {
+			st.q25, st.q50, st.q75 = q25, q50, q75
+		}
+		if p.Mean != nil && p.Std != nil {
+			st.mean, st.std = float64(*p.Mean), float64(*p.Std)
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 // quartiles reads the 25th, 50th and 75th percentiles off a profile's

@@ -3,6 +3,8 @@ package diagnose
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/profile"
@@ -43,8 +45,9 @@ type column struct {
 	// The last step is y = intercept + slope*x when affine is true.
 	affine           bool
 	intercept, slope float64
-	// prof profiles the raw input in the training data (nil if unknown).
-	prof *profile.Feature
+	// prof profiles the raw input in the training data and outProf the
+	// output (nil if unknown).
+	prof, outProf *profile.Feature
 	// cat is the encoder input this output encodes (nil when the output
 	// is not a one-hot or ordinal encoder's).
 	cat *catBlock
@@ -77,14 +80,33 @@ func encoderOutputs(a *artifact.Artifact, in *table.Batch, inIdx map[string]int,
 	return blockOf
 }
 
+// Candidate is another artifact production may have used (a previous
+// version, say) and the file it was read from.
+type Candidate struct {
+	Artifact *artifact.Artifact
+	// File is where the artifact was read from ("" when unknown); verdicts
+	// name the candidate by it, its model link and its digest.
+	File string
+}
+
 // Paired diagnoses production features when the raw rows are known. raw
 // holds the artifact's input columns (by name, any order, extra columns
 // ignored) as production received them; observed holds the features
 // production fed its model for the same rows in the same order, one
 // column per artifact output (by name). candidates are other artifacts
 // production may have used (previous versions); a column they reproduce
-// is reported as stale_parameters with the candidate's digest (a
-// candidate without one gets it computed and set, as artifact.Encode does).
+// is reported as stale_parameters naming the candidate's file, model
+// version and digest (a candidate without a digest gets it computed and
+// set, as artifact.Encode does).
+//
+// A candidate is judged with its own output schema: when outputs of the
+// artifact are absent from observed but every numeric output of a
+// candidate is there (a refitted one-hot encoder that kept other
+// categories, say), the absent outputs are reported as stale_parameters
+// (production's features come from that candidate), and the observed
+// columns only the candidate produces are judged against its transform
+// and listed after the artifact's outputs. Absent outputs no candidate
+// explains are an error.
 //
 // Each numeric output column gets the first verdict its values satisfy, in
 // this order: ok, precision_loss, not_normalized, double_normalized,
@@ -97,7 +119,7 @@ func encoderOutputs(a *artifact.Artifact, in *table.Batch, inIdx map[string]int,
 // values (NaN) match only missing values. Non-numeric outputs are not
 // judged. A plot of expected against observed values comes with every
 // numeric (non-encoder) column.
-func Paired(a *artifact.Artifact, raw, observed []table.Column, candidates []*artifact.Artifact) (*Report, error) {
+func Paired(a *artifact.Artifact, raw, observed []table.Column, candidates []Candidate) (*Report, error) {
 	t, err := transform.New(a)
 	if err != nil {
 		return nil, fmt.Errorf("diagnose: %w", err)
@@ -110,7 +132,7 @@ func Paired(a *artifact.Artifact, raw, observed []table.Column, candidates []*ar
 	if err := t.Batch(in, exp, "raw"); err != nil {
 		return nil, fmt.Errorf("diagnose: transform raw rows: %w", err)
 	}
-	cols, err := columns(a, t, in, exp, observed, n)
+	cols, absent, err := columns(a, t, in, exp, observed, n)
 	if err != nil {
 		return nil, err
 	}
@@ -118,9 +140,23 @@ func Paired(a *artifact.Artifact, raw, observed []table.Column, candidates []*ar
 	if err != nil {
 		return nil, err
 	}
+	var schema *staleOutput
+	if len(absent) > 0 {
+		names := make([]string, len(absent))
+		for i, j := range absent {
+			names[i] = t.Outputs()[j].Name
+		}
+		if schema = schemaCandidate(stale, observed, names); schema == nil {
+			name := names[0]
+			return nil, fmt.Errorf("diagnose: observed features lack output column %q the artifact produces; if production used another artifact (one-hot columns of other categories, say), pass it as a candidate", name)
+		}
+	}
 	rep := &Report{}
 	for j := range cols {
 		if cols[j] == nil {
+			if slices.Contains(absent, j) {
+				rep.Features = append(rep.Features, absentVerdict(t.Outputs()[j].Name, schema))
+			}
 			continue
 		}
 		if cols[j].text != "" {
@@ -133,7 +169,71 @@ func Paired(a *artifact.Artifact, raw, observed []table.Column, candidates []*ar
 		}
 		rep.Features = append(rep.Features, v)
 	}
+	if schema != nil {
+		rep.Features = append(rep.Features, candidateOnly(t, schema, observed, n)...)
+	}
 	return rep, nil
+}
+
+// schemaCandidate returns the first candidate whose numeric outputs are
+// all observed and which produces none of the absent outputs; nil when
+// none is.
+func schemaCandidate(stale []staleOutput, observed []table.Column, absent []string) *staleOutput {
+next:
+	for i := range stale {
+		s := &stale[i]
+		for _, name := range s.names {
+			if c := find(observed, name); c == nil || c.Kind != table.Numeric {
+				continue next
+			}
+		}
+		for _, name := range absent {
+			if _, ok := s.out[name]; ok {
+				continue next
+			}
+		}
+		return s
+	}
+	return nil
+}
+
+// absentVerdict is the verdict on an output absent from the observed
+// features that the candidate s does not produce either.
+func absentVerdict(name string, s *staleOutput) Verdict {
+	v := Verdict{Name: name, Verdict: StaleParameters, Evidence: map[string]any{"absent": true}}
+	s.cite(v.Evidence)
+	v.explain(fmt.Sprintf("the observed features lack this column, and so does the output of %s, whose columns they have: production encodes with that artifact", s.label),
+		"production uses stale parameters; deploy the current artifact")
+	return v
+}
+
+// candidateOnly judges the observed columns that the candidate s produces
+// and the artifact does not, against the candidate's transform.
+func candidateOnly(t *transform.Transformer, s *staleOutput, observed []table.Column, n int) []Verdict {
+	ours := map[string]bool{}
+	for _, f := range t.Outputs() {
+		ours[f.Name] = true
+	}
+	var out []Verdict
+	for _, name := range s.names {
+		if ours[name] {
+			continue
+		}
+		o := find(observed, name)
+		v := Verdict{Name: name, Evidence: map[string]any{"in_artifact": false}}
+		s.cite(v.Evidence)
+		if o.Len() == n && same(o.Num, s.out[name], exactTol) {
+			v.Verdict = StaleParameters
+			v.explain(fmt.Sprintf("this column is not an output of the artifact; its values are the transform of %s", s.label),
+				"production uses stale parameters; deploy the current artifact")
+		} else {
+			v.Verdict = UnknownMismatch
+			v.explain(fmt.Sprintf("this column is not an output of the artifact, and its values differ from the transform of %s, which produces it", s.label),
+				"compare the production pipeline with the artifact step by step")
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // inputBatch picks fields from cols by name, checking they are numeric
@@ -170,7 +270,10 @@ func find(cols []table.Column, name string) *table.Column {
 
 // columns pairs every numeric output with its observed column and traces
 // it back through its group's chain.
-func columns(a *artifact.Artifact, t *transform.Transformer, in, exp *table.Batch, observed []table.Column, n int) ([]*column, error) {
+//
+// The outputs absent from observed (not fed as text either) are returned
+// as indexes, their columns nil.
+func columns(a *artifact.Artifact, t *transform.Transformer, in, exp *table.Batch, observed []table.Column, n int) ([]*column, []int, error) {
 	outs := t.Outputs()
 	cols := make([]*column, len(outs))
 	inIdx := map[string]int{}
@@ -178,6 +281,7 @@ func columns(a *artifact.Artifact, t *transform.Transformer, in, exp *table.Batc
 		inIdx[f.Name] = i
 	}
 	blockOf := encoderOutputs(a, in, inIdx, n)
+	var absent []int
 	for j, f := range outs {
 		if f.Kind != table.Numeric {
 			continue
@@ -190,10 +294,14 @@ func columns(a *artifact.Artifact, t *transform.Transformer, in, exp *table.Batc
 					continue
 				}
 			}
-			return nil, err
+			if find(observed, f.Name) == nil {
+				absent = append(absent, j)
+				continue
+			}
+			return nil, nil, err
 		}
 		if o.Len() != n {
-			return nil, fmt.Errorf("diagnose: observed column %q has %d rows, raw has %d: pass the same rows in the same order", f.Name, o.Len(), n)
+			return nil, nil, fmt.Errorf("diagnose: observed column %q has %d rows, raw has %d: pass the same rows in the same order", f.Name, o.Len(), n)
 		}
 		cols[j] = &column{name: f.Name, obs: o.Num, exp: exp.Cols[j].Num[:n]}
 	}
@@ -207,18 +315,26 @@ func columns(a *artifact.Artifact, t *transform.Transformer, in, exp *table.Batc
 			}
 		}
 	})
-	return cols, nil
+	return cols, absent, nil
 }
 
 // trace fills in, pre, twice and the last step's affine form for the
-// outputs of a 1-to-1 numeric group. Failures leave them unknown.
+// outputs of a numeric group whose first outputs follow its inputs one
+// to one (see forEachGroupOutput); indicator outputs after them get pre,
+// twice and the affine form only. outProf holds the profiles of the
+// artifact's outputs (nil if unknown). Failures leave them unknown.
 func trace(a *artifact.Artifact, g artifact.Group, in, exp *table.Batch, inIdx map[string]int, cols []*column, off, n int) {
 	cur := make([]table.Column, len(g.Columns))
 	for k, name := range g.Columns {
 		cur[k] = in.Cols[inIdx[name]]
-		if cols[k] != nil {
+		if k < len(cols) && cols[k] != nil {
 			cols[k].in = cur[k].Num[:n]
 			cols[k].prof = inputProfile(a, name)
+		}
+	}
+	for k, c := range cols {
+		if c != nil && a.Profile != nil && off+k < len(a.Profile.Outputs) {
+			c.outProf = &a.Profile.Outputs[off+k]
 		}
 	}
 	var pre []table.Column
@@ -233,6 +349,9 @@ func trace(a *artifact.Artifact, g artifact.Group, in, exp *table.Batch, inIdx m
 		}
 		cur = next
 	}
+	if len(pre) != len(cols) {
+		return
+	}
 	last := g.Steps[len(g.Steps)-1].Fitted
 	twice, err := transform.ApplyStep(last, exp.Cols[off:off+len(cols)], n, 1)
 	if err != nil {
@@ -240,7 +359,7 @@ func trace(a *artifact.Artifact, g artifact.Group, in, exp *table.Batch, inIdx m
 	}
 	probe := make([]table.Column, len(cols))
 	for k := range probe {
-		probe[k] = table.Column{Name: g.Columns[k], Kind: table.Numeric, Num: []float64{0, 1, 2}}
+		probe[k] = table.Column{Name: pre[k].Name, Kind: table.Numeric, Num: []float64{0, 1, 2}}
 	}
 	pout, perr := transform.ApplyStep(last, probe, 3, 1)
 	for k, c := range cols {
@@ -248,7 +367,7 @@ func trace(a *artifact.Artifact, g artifact.Group, in, exp *table.Batch, inIdx m
 			continue
 		}
 		c.pre = pre[k].Num[:n]
-		c.last, c.inName = &g.Steps[len(g.Steps)-1], g.Columns[k]
+		c.last, c.inName = &g.Steps[len(g.Steps)-1], pre[k].Name
 		if twice != nil {
 			c.twice = twice[k].Num[:n]
 		}
@@ -275,33 +394,92 @@ func inputProfile(a *artifact.Artifact, name string) *profile.Feature {
 
 // staleOutput is one candidate artifact's transform of the raw rows.
 type staleOutput struct {
-	digest string
-	out    map[string][]float64
+	digest, file string
+	model        *artifact.Model
+	// label names the candidate in explanations: file, model version and
+	// a shortened digest.
+	label string
+	// names lists the candidate's numeric outputs in order, and out maps
+	// each to its values.
+	names []string
+	out   map[string][]float64
 }
 
-func candidateOutputs(candidates []*artifact.Artifact, raw []table.Column) ([]staleOutput, error) {
+// cite puts what names the candidate into evidence.
+func (s *staleOutput) cite(ev map[string]any) {
+	ev["digest"] = s.digest
+	if s.file != "" {
+		ev["candidate"] = s.file
+	}
+	if s.model != nil {
+		ev["model"] = s.model.Name
+		if s.model.Version != "" {
+			ev["model_version"] = s.model.Version
+		}
+	}
+}
+
+// candidateLabel names a candidate in explanations:
+//
+//	candidate artifact old.json (model churn version 3, sha256:0123456789ab…)
+func candidateLabel(file string, m *artifact.Model, digest string) string {
+	var parts []string
+	if m != nil && m.Name != "" {
+		p := "model " + m.Name
+		if m.Version != "" {
+			p += " version " + m.Version
+		}
+		parts = append(parts, p)
+	}
+	if d := digest; d != "" {
+		if len(d) > len("sha256:")+12 {
+			d = d[:len("sha256:")+12] + "…"
+		}
+		parts = append(parts, d)
+	}
+	label := "candidate artifact"
+	if file != "" {
+		label += " " + file
+	}
+	if len(parts) > 0 {
+		label += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return label
+}
+
+func candidateOutputs(candidates []Candidate, raw []table.Column) ([]staleOutput, error) {
 	var res []staleOutput
-	for i, c := range candidates {
+	for i, cand := range candidates {
+		c := cand.Artifact
+		what := fmt.Sprintf("candidate %d", i+1)
+		if cand.File != "" {
+			what = "candidate " + cand.File
+		}
+		if c == nil {
+			return nil, fmt.Errorf("diagnose: %s: no artifact", what)
+		}
 		t, err := transform.New(c)
 		if err != nil {
-			return nil, fmt.Errorf("diagnose: candidate %d: %w", i+1, err)
+			return nil, fmt.Errorf("diagnose: %s: %w", what, err)
 		}
 		in, _, err := inputBatch(t.Inputs(), raw, "raw")
 		if err != nil {
-			return nil, fmt.Errorf("candidate %d: %w", i+1, err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		out := t.NewOutput()
 		if err := t.Batch(in, out, "raw"); err != nil {
-			return nil, fmt.Errorf("diagnose: candidate %d: transform raw rows: %w", i+1, err)
+			return nil, fmt.Errorf("diagnose: %s: transform raw rows: %w", what, err)
 		}
-		so := staleOutput{digest: c.Digest, out: map[string][]float64{}}
+		so := staleOutput{digest: c.Digest, file: cand.File, model: c.Model, out: map[string][]float64{}}
 		if so.digest == "" {
 			if _, err := artifact.Encode(c); err == nil {
 				so.digest = c.Digest
 			}
 		}
+		so.label = candidateLabel(cand.File, c.Model, so.digest)
 		for j := range out.Cols {
 			if out.Cols[j].Kind == table.Numeric {
+				so.names = append(so.names, out.Cols[j].Name)
 				so.out[out.Cols[j].Name] = out.Cols[j].Num[:out.Rows]
 			}
 		}

@@ -72,9 +72,9 @@ func TestPairedScenarios(t *testing.T) {
 				t.Fatal(err)
 			}
 			a := fitScenario(t, dir, "train.csv")
-			var cands []*artifact.Artifact
+			var cands []Candidate
 			if _, err := os.Stat(filepath.Join(dir, "old_train.csv")); err == nil {
-				cands = append(cands, fitScenario(t, dir, "old_train.csv"))
+				cands = append(cands, Candidate{Artifact: fitScenario(t, dir, "old_train.csv")})
 			}
 			raw := readColumns(t, filepath.Join(dir, "raw.csv"), artifact.TableFields(a.Inputs))
 			obs := readColumns(t, filepath.Join(dir, "observed.csv"), artifact.TableFields(a.Outputs))

@@ -111,6 +111,7 @@ func Unpaired(a *artifact.Artifact, observed []table.Column, opt UnpairedOptions
 	}
 	maps, steps := lastAffine(a)
 	fills := missingOutputs(a)
+	hadMissing := trainingMissing(a)
 	rep := &Report{}
 	for j, f := range a.Outputs {
 		if f.TableField().Kind != table.Numeric {
@@ -123,13 +124,16 @@ func Unpaired(a *artifact.Artifact, observed []table.Column, opt UnpairedOptions
 		if opt.BatchColumn != nil && len(opt.BatchColumn) != o.Len() {
 			return nil, fmt.Errorf("diagnose: batch column has %d rows, observed column %q has %d", len(opt.BatchColumn), f.Name, o.Len())
 		}
-		v, err := judgeUnpaired(&a.Profile.Outputs[j], f.Name, o.Num, maps[j], steps[j], fills[j], opt)
+		v, err := judgeUnpaired(&a.Profile.Outputs[j], f.Name, o.Num, maps[j], steps[j], fills[j], hadMissing[j], opt)
 		if err != nil {
 			return nil, err
 		}
 		rep.Features = append(rep.Features, v)
 	}
 	unpairedOneHot(a, observed, rep)
+	if err := unpairedSwaps(a, observed, rep); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 
@@ -164,21 +168,44 @@ func (s *lastStep) apply(xs []float64) []float64 {
 
 // forEachGroupOutput calls fn for every group of a, in order, with the
 // index of its first output column, its number of outputs, and whether it
-// is a numeric chain that maps its columns one to one (every step keeps
-// the width).
+// is a numeric chain whose first outputs follow its input columns one to
+// one: every step keeps the width, or the first step is an imputer that
+// appends missing indicators after the imputed columns
+// (add_indicator) and the later steps keep its width. The outputs past
+// len(g.Columns) are then indicators.
 func forEachGroupOutput(a *artifact.Artifact, fn func(g artifact.Group, off, width int, chain bool)) {
 	off := 0
 	for _, g := range a.Groups {
 		width := len(g.Columns)
 		oneToOne := true
-		for _, s := range g.Steps {
-			w := len(s.Fitted.Outputs())
-			oneToOne = oneToOne && w == width
+		for i, s := range g.Steps {
+			outs := s.Fitted.Outputs()
+			w := len(outs)
+			if i == 0 && w > width && s.Name == "simple_imputer" {
+				for k, name := range g.Columns {
+					oneToOne = oneToOne && outs[k].Name == name
+				}
+			} else {
+				oneToOne = oneToOne && w == width
+			}
 			width = w
 		}
 		fn(g, off, width, oneToOne && len(g.Steps) > 0 && g.Type != "categorical")
 		off += width
 	}
+}
+
+// lastInputs returns the names of the columns the last step of g reads:
+// the previous step's outputs, or the group's columns.
+func lastInputs(g artifact.Group) []string {
+	if len(g.Steps) < 2 {
+		return g.Columns
+	}
+	var names []string
+	for _, f := range g.Steps[len(g.Steps)-2].Fitted.Outputs() {
+		names = append(names, f.Name)
+	}
+	return names
 }
 
 // lastAffine returns, per output, the last step of its group as an affine
@@ -190,13 +217,17 @@ func lastAffine(a *artifact.Artifact) ([]*affineMap, []*lastStep) {
 	steps := make([]*lastStep, len(a.Outputs))
 	forEachGroupOutput(a, func(g artifact.Group, off, width int, chain bool) {
 		if chain && off+width <= len(maps) {
+			names := lastInputs(g)
+			if len(names) != width {
+				return
+			}
 			probe := make([]table.Column, width)
 			for k := range probe {
-				probe[k] = table.Column{Name: g.Columns[k], Kind: table.Numeric, Num: []float64{0, 1, 2}}
+				probe[k] = table.Column{Name: names[k], Kind: table.Numeric, Num: []float64{0, 1, 2}}
 			}
 			last := g.Steps[len(g.Steps)-1].Fitted
 			for k := 0; k < width; k++ {
-				steps[off+k] = &lastStep{fitted: last, input: g.Columns[k], width: width, k: k}
+				steps[off+k] = &lastStep{fitted: last, input: names[k], width: width, k: k}
 			}
 			out, err := transform.ApplyStep(last, probe, 3, 1)
 			for k := 0; err == nil && k < width; k++ {
@@ -233,7 +264,11 @@ func (m *affineMap) invert(xs []float64) []float64 {
 
 // judgeUnpaired gives one observed column its verdict against p, the
 // profile of the artifact's output, and m, the output's last affine step.
-func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap, ls *lastStep, fill float64, opt UnpairedOptions) (Verdict, error) {
+// fill is the artifact's output for a missing input; hadMissing says
+// whether the training input had missing values: only then may the fill
+// value's recurrence be explained by missing values (without them it is
+// a value like any other, and the profile's point masses speak for it).
+func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap, ls *lastStep, fill float64, hadMissing bool, opt UnpairedOptions) (Verdict, error) {
 	v := Verdict{Name: name, Evidence: map[string]any{}}
 	present := dropNaN(obs)
 	mean, std := meanStd(present)
@@ -358,7 +393,7 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 				return v, nil
 			}
 		}
-		if n := countValue(present, fill); n >= minMass {
+		if n := countValue(present, fill); hadMissing && n >= minMass {
 			v.Verdict = Drift
 			v.Evidence["missing_fill_output"] = fill
 			v.Evidence["imputed_rows"] = n
@@ -372,7 +407,7 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 			v.Verdict = Drift
 			v.Evidence["anchor_value"] = x
 			v.Evidence["anchor_count"] = n
-			v.explain(fmt.Sprintf("the observed distribution differs from the training output, but the value %.6g, which the training output repeats (a fitted imputation value, say), recurs %d times exactly, so the scaling is the artifact's and the input data drifted", x, n),
+			v.explain(fmt.Sprintf("the observed distribution differs from the training output, but the value %.6g, which the training output repeats, recurs %d times exactly, so the scaling is the artifact's and the input data drifted", x, n),
 				"investigate the source or refit on recent data")
 			return v, nil
 		}
@@ -772,7 +807,7 @@ func missingOutputs(a *artifact.Artifact) []float64 {
 	}
 	forEachGroupOutput(a, func(g artifact.Group, off, width int, chain bool) {
 		if chain && off+width <= len(out) {
-			cur := make([]table.Column, width)
+			cur := make([]table.Column, len(g.Columns))
 			for k := range cur {
 				cur[k] = table.Column{Name: g.Columns[k], Kind: table.Numeric, Num: []float64{math.NaN()}}
 			}
@@ -782,10 +817,28 @@ func missingOutputs(a *artifact.Artifact) []float64 {
 					break
 				}
 			}
-			for k := 0; err == nil && k < width; k++ {
+			for k := 0; err == nil && k < width && k < len(cur); k++ {
 				if cur[k].Kind == table.Numeric && !math.IsInf(cur[k].Num[0], 0) {
 					out[off+k] = cur[k].Num[0]
 				}
+			}
+		}
+	})
+	return out
+}
+
+// trainingMissing reports, per output, whether the raw input it follows
+// one to one (see forEachGroupOutput) had missing values in the training
+// data; false when unknown.
+func trainingMissing(a *artifact.Artifact) []bool {
+	out := make([]bool, len(a.Outputs))
+	forEachGroupOutput(a, func(g artifact.Group, off, width int, chain bool) {
+		if !chain {
+			return
+		}
+		for k, name := range g.Columns {
+			if p := inputProfile(a, name); p != nil && off+k < len(out) && k < width {
+				out[off+k] = p.Missing > 0
 			}
 		}
 	})

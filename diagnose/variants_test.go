@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/normguard/normguard/artifact"
@@ -48,9 +49,9 @@ func TestMismatchVariants(t *testing.T) {
 			var rep *Report
 			var err error
 			if want.Paired {
-				var cands []*artifact.Artifact
+				var cands []Candidate
 				if _, err := os.Stat(filepath.Join(dir, "old_train.csv")); err == nil {
-					cands = append(cands, fitVariant(t, dir, "old_train.csv"))
+					cands = append(cands, Candidate{Artifact: fitVariant(t, dir, "old_train.csv")})
 				}
 				raw := readVariantCSV(t, filepath.Join(dir, "raw.csv"), artifact.TableFields(a.Inputs))
 				rep, err = Paired(a, raw, observed, cands)
@@ -84,7 +85,13 @@ func readVariantFile(t *testing.T, path string) []byte {
 // fitVariant fits dir/spec.json on dir/data.
 func fitVariant(t *testing.T, dir, data string) *artifact.Artifact {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "spec.json"))
+	return fitSpec(t, dir, "spec.json", data, fit.Options{})
+}
+
+// fitSpec fits dir/specFile on dir/data.
+func fitSpec(t *testing.T, dir, specFile, data string, opt fit.Options) *artifact.Artifact {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, specFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +109,7 @@ func fitVariant(t *testing.T, dir, data string) *artifact.Artifact {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := fit.Fit(context.Background(), sp, rd, fit.Options{})
+	a, err := fit.Fit(context.Background(), sp, rd, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,4 +132,99 @@ func readVariantCSV(t *testing.T, path string, fields []table.Field) []table.Col
 		t.Fatal(err)
 	}
 	return cols
+}
+
+// realDir holds diagnose cases built with scikit-learn 1.2.1 from rows of
+// real tables (diamonds, gapminder) by generate.py there.
+const realDir = "../testdata/diagnose-real"
+
+// TestRealCases diagnoses each case of realDir (paired with raw.csv and,
+// when there is one, the candidate artifact production used; or unpaired)
+// and checks every observed column's verdict, the partner named for
+// swapped columns, the scaler kind named by wrong_transform, the
+// candidate's file and model version in stale_parameters explanations,
+// and that no explanation speaks of missing values when the training
+// data had none.
+func TestRealCases(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join(realDir, "*", "expected.json"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("got %d cases (%v), want some in %s", len(paths), err, realDir)
+	}
+	for _, path := range paths {
+		dir := filepath.Dir(path)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			var want struct {
+				Paired           bool              `json:"paired"`
+				Verdicts         map[string]string `json:"verdicts"`
+				Partners         map[string]string `json:"partners"`
+				Transforms       map[string]string `json:"transforms"`
+				CandidateModel   string            `json:"candidate_model"`
+				CandidateVersion string            `json:"candidate_version"`
+				TrainHasMissing  bool              `json:"train_has_missing"`
+			}
+			if err := json.Unmarshal(readVariantFile(t, path), &want); err != nil {
+				t.Fatal(err)
+			}
+			a := fitVariant(t, dir, "train.csv")
+			observed := readAllNumeric(t, filepath.Join(dir, "observed.csv"))
+			var rep *Report
+			var err error
+			const candFile = "candidate.json"
+			if want.Paired {
+				var cands []Candidate
+				if _, err := os.Stat(filepath.Join(dir, "candidate_spec.json")); err == nil {
+					ca := fitSpec(t, dir, "candidate_spec.json", "candidate_train.csv",
+						fit.Options{Model: want.CandidateModel, ModelVersion: want.CandidateVersion})
+					cands = append(cands, Candidate{Artifact: ca, File: candFile})
+				}
+				raw := readVariantCSV(t, filepath.Join(dir, "raw.csv"), artifact.TableFields(a.Inputs))
+				rep, err = Paired(a, raw, observed, cands)
+			} else {
+				rep, err = Unpaired(a, observed, UnpairedOptions{})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Features) != len(want.Verdicts) {
+				t.Errorf("got %d columns, want %d", len(rep.Features), len(want.Verdicts))
+			}
+			for _, v := range rep.Features {
+				if w := want.Verdicts[v.Name]; v.Verdict != w {
+					t.Errorf("%s: got %s (%s), want %s", v.Name, v.Verdict, v.Explanation, w)
+				}
+				if w, ok := want.Partners[v.Name]; ok && v.Evidence["partner"] != w {
+					t.Errorf("%s: got partner %v, want %s", v.Name, v.Evidence["partner"], w)
+				}
+				if w, ok := want.Transforms[v.Name]; ok && v.Evidence["transform"] != w {
+					t.Errorf("%s: got transform %v, want %s", v.Name, v.Evidence["transform"], w)
+				}
+				if v.Verdict == StaleParameters && want.CandidateModel != "" {
+					for _, s := range []string{candFile, want.CandidateModel, want.CandidateVersion} {
+						if !strings.Contains(v.Explanation, s) {
+							t.Errorf("%s: explanation %q does not name %q", v.Name, v.Explanation, s)
+						}
+					}
+				}
+				if !want.TrainHasMissing && strings.Contains(strings.ToLower(v.Explanation), "missing") {
+					t.Errorf("%s: explanation %q speaks of missing values; the training data had none", v.Name, v.Explanation)
+				}
+			}
+		})
+	}
+}
+
+// readAllNumeric reads every column of a CSV file as numbers.
+func readAllNumeric(t *testing.T, path string) []table.Column {
+	t.Helper()
+	r, err := table.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields []table.Field
+	for _, h := range r.Header() {
+		fields = append(fields, table.Field{Name: h, Kind: table.Numeric})
+	}
+	r.Close()
+	return readVariantCSV(t, path, fields)
 }

@@ -90,13 +90,13 @@ func runDiagnose(o diagnoseOptions) (*diagnose.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	var cands []*artifact.Artifact
+	var cands []diagnose.Candidate
 	for _, c := range o.candidates {
 		ca, err := artifact.Load(c)
 		if err != nil {
 			return nil, err
 		}
-		cands = append(cands, ca)
+		cands = append(cands, diagnose.Candidate{Artifact: ca, File: c})
 	}
 	var outs []table.Field
 	for _, f := range artifact.TableFields(a.Outputs) {
@@ -125,6 +125,13 @@ func runDiagnose(o diagnoseOptions) (*diagnose.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A candidate is judged with its own output schema: read the outputs
+	// of the artifact and of every candidate that the file holds, and let
+	// the diagnosis say what an absent column means.
+	outs, err = presentOutputs(o.observed, outs, cands)
+	if err != nil {
+		return nil, err
+	}
 	observed, err := readFields(o.observed, outs)
 	if err != nil {
 		// Categories fed as text (never encoded) fail the numeric read:
@@ -140,6 +147,38 @@ func runDiagnose(o diagnoseOptions) (*diagnose.Report, error) {
 		return nil, err
 	}
 	return diagnose.Paired(a, raw, observed, cands)
+}
+
+// presentOutputs returns the numeric outputs of the artifact (outs) and of
+// the candidates that the observed file's header holds, each once, the
+// artifact's first.
+func presentOutputs(path string, outs []table.Field, cands []diagnose.Candidate) ([]table.Field, error) {
+	r, err := table.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	header := map[string]bool{}
+	for _, h := range r.Header() {
+		header[h] = true
+	}
+	r.Close()
+	var fields []table.Field
+	seen := map[string]bool{}
+	add := func(f table.Field) {
+		if f.Kind == table.Numeric && header[f.Name] && !seen[f.Name] {
+			seen[f.Name] = true
+			fields = append(fields, f)
+		}
+	}
+	for _, f := range outs {
+		add(f)
+	}
+	for _, c := range cands {
+		for _, f := range artifact.TableFields(c.Artifact.Outputs) {
+			add(f)
+		}
+	}
+	return fields, nil
 }
 
 // readObservedAsIs reads the outputs and the categorical inputs that the

@@ -1,0 +1,135 @@
+package diagnose
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/table"
+)
+
+// swapMoments bound the prefilter of unpairedSwaps: a column can hold
+// another column's output only when its mean lies within swapMean
+// standard deviations of that output's training mean and its standard
+// deviation within a factor swapStd of the training one. Only the
+// distribution test decides; the bounds merely skip hopeless pairs.
+const (
+	swapMean = 0.5
+	swapStd  = 1.5
+)
+
+// swapMatch is one other column whose training output an observed
+// column's values match.
+type swapMatch struct {
+	k int // index into rep.Features
+	d drift.Feature
+}
+
+// unpairedSwaps looks again at the numeric columns unpaired mode called
+// drift or wrong_parameters: when a column's observed values are
+// distributed like the training output of another column (no drift by
+// drift.CompareProfile, auto) while they drifted from their own, the
+// columns were fed in the wrong order, and the verdict becomes
+// columns_swapped naming the partner. A partner whose own observed values
+// match this column's training output in turn (a swapped pair) is
+// preferred; otherwise the match must be the only one, since two
+// columns with the same training distribution cannot be told apart.
+// Columns without a quantile grid (indicators, one-hot outputs) are left
+// to unpairedOneHot.
+func unpairedSwaps(a *artifact.Artifact, observed []table.Column, rep *Report) error {
+	prof := map[string]int{}
+	for j, f := range a.Outputs {
+		if j < len(a.Profile.Outputs) && a.Profile.Outputs[j].Quantiles != nil &&
+			a.Profile.Outputs[j].Mean != nil && a.Profile.Outputs[j].Std != nil {
+			prof[f.Name] = j
+		}
+	}
+	values := make([][]float64, len(rep.Features))
+	for i, v := range rep.Features {
+		if _, ok := prof[v.Name]; ok {
+			if c := find(observed, v.Name); c != nil && c.Kind == table.Numeric {
+				values[i] = dropNaN(c.Num)
+			}
+		}
+	}
+	suspect := func(i int) bool {
+		vd := rep.Features[i].Verdict
+		return values[i] != nil && len(values[i]) > 0 && (vd == Drift || vd == WrongParameters)
+	}
+	matches := make([][]swapMatch, len(rep.Features))
+	for i := range rep.Features {
+		if !suspect(i) {
+			continue
+		}
+		mean, std := meanStd(values[i])
+		for k, w := range rep.Features {
+			pj, ok := prof[w.Name]
+			if k == i || !ok {
+				continue
+			}
+			p := &a.Profile.Outputs[pj]
+			pm, ps := float64(*p.Mean), float64(*p.Std)
+			if !(ps > 0) || math.Abs(mean-pm) > swapMean*ps || !(std <= ps*swapStd && std >= ps/swapStd) {
+				continue
+			}
+			d, err := compareWith(p, values[i])
+			if err != nil {
+				return err
+			}
+			if !d.Drift {
+				matches[i] = append(matches[i], swapMatch{k: k, d: d})
+			}
+		}
+		slices.SortFunc(matches[i], func(x, y swapMatch) int {
+			return cmpFloat(float64(x.d.Statistic), float64(y.d.Statistic))
+		})
+	}
+	mutual := func(i, k int) bool {
+		for _, m := range matches[k] {
+			if m.k == i {
+				return true
+			}
+		}
+		return false
+	}
+	for i := range rep.Features {
+		var best *swapMatch
+		for j := range matches[i] {
+			if mutual(i, matches[i][j].k) {
+				best = &matches[i][j]
+				break
+			}
+		}
+		if best == nil && len(matches[i]) == 1 {
+			best = &matches[i][0]
+		}
+		if best == nil {
+			continue
+		}
+		v := &rep.Features[i]
+		partner := rep.Features[best.k].Name
+		own, _ := v.Evidence["ks"].(float64)
+		v.Verdict = ColumnsSwapped
+		v.Evidence["partner"] = partner
+		putDrift(v.Evidence, "partner_", best.d)
+		what := fmt.Sprintf("the observed values are distributed like the artifact's output for column %q (KS %s against its training output, no drift) and not like this column's own (KS %s)",
+			partner, fmtNum(float64(best.d.Statistic)), fmtNum(own))
+		if mutual(i, best.k) {
+			what += fmt.Sprintf(", while column %q holds values distributed like this column's", partner)
+		}
+		v.explain(what, "the columns were fed in the wrong order; select features by name (rerun with --raw to confirm row by row)")
+	}
+	return nil
+}
+
+func cmpFloat(x, y float64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
