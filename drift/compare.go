@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/table"
 )
 
@@ -45,6 +46,11 @@ type Options struct {
 	// DriftShare is the share of drifting features that makes the data
 	// set drift (0: DefaultDriftShare).
 	DriftShare float64
+	// Kinds overrides, by name, the kind Compare detects on a reference
+	// text column (profile.TextKind): "" compares it as ordinary
+	// categories, profile.KindIdentifier skips it. (KindTime is kept only
+	// where the values have a time layout.)
+	Kinds map[string]string
 }
 
 // resolve returns the threshold (NaN: each method's default), the bin count
@@ -77,11 +83,27 @@ type Feature struct {
 	Threshold JSONFloat `json:"threshold"`
 	Drift     bool      `json:"drift"`
 	// Effect is the effect size auto requires on top of the test.
-	Effect         *Effect  `json:"effect,omitempty"`
-	ReferenceCount int      `json:"reference_count"`
-	CurrentCount   int      `json:"current_count"`
-	NewCategories  []string `json:"new_categories,omitempty"`
-	Error          string   `json:"error,omitempty"`
+	Effect *Effect `json:"effect,omitempty"`
+	// StatisticErrorBound bounds how far a ks statistic computed from a
+	// stored profile can be from the exact two-sample one (the profile's
+	// largest CDF gap); absent for exact statistics.
+	StatisticErrorBound *JSONFloat `json:"statistic_error_bound,omitempty"`
+	ReferenceCount      int        `json:"reference_count"`
+	CurrentCount        int        `json:"current_count"`
+	// Kind is what a text column holds (profile.KindTime,
+	// profile.KindIdentifier; empty for ordinary columns).
+	Kind string `json:"kind,omitempty"`
+	// Time describes the comparison of a time column.
+	Time *TimeDrift `json:"time,omitempty"`
+	// NewCategories lists up to MaxNewCategories categories the reference
+	// never had, most frequent first; NewCategoriesTotal counts them all.
+	NewCategories      []string `json:"new_categories,omitempty"`
+	NewCategoriesTotal int      `json:"new_categories_total,omitempty"`
+	// Skipped says why a feature was not tested (an identifier column);
+	// skipped features do not count in the drift share.
+	Skipped string `json:"skipped,omitempty"`
+	// Error says why the feature's statistic could not be computed.
+	Error string `json:"error,omitempty"`
 	// Plot holds the two distributions for reports that draw them.
 	Plot *Plot `json:"-"`
 }
@@ -109,7 +131,10 @@ type Effect struct {
 
 // Report is the drift JSON of interface.md.
 type Report struct {
-	Features            []Feature `json:"features"`
+	Features []Feature `json:"features"`
+	// MissingFeatures are the reference's features the current data does
+	// not have (none is left out silently).
+	MissingFeatures     []string  `json:"missing_features"`
 	DriftShare          JSONFloat `json:"drift_share"`
 	DatasetDrift        bool      `json:"dataset_drift"`
 	DriftShareThreshold JSONFloat `json:"drift_share_threshold"`
@@ -132,7 +157,8 @@ var ErrUnknownMethod = errors.New("unknown drift method")
 
 // Compare compares each reference column with the current column of the
 // same name (pairs in ref's order; both of one kind) and decides drift per
-// feature and for the data set.
+// feature and for the data set. Reference columns the current data lacks
+// are listed in MissingFeatures; none at all in common is an error.
 func Compare(ref, cur []table.Column, opt Options) (*Report, error) {
 	method := opt.Method
 	if method == "" {
@@ -150,25 +176,35 @@ func Compare(ref, cur []table.Column, opt Options) (*Report, error) {
 	for i := range cur {
 		byName[cur[i].Name] = &cur[i]
 	}
+	var present []*table.Column
+	missing := []string{}
 	for i := range ref {
 		r := &ref[i]
 		c, ok := byName[r.Name]
 		if !ok {
-			return nil, fmt.Errorf("drift: column %q is in the reference but not in the current data", r.Name)
+			missing = append(missing, r.Name)
+			continue
 		}
 		if c.Kind != r.Kind {
 			return nil, fmt.Errorf("drift: column %q is %s in the reference but %s in the current data", r.Name, r.Kind, c.Kind)
 		}
+		present = append(present, r)
 	}
-	results := make([]Feature, len(ref))
-	parallel(len(ref), func(i int) {
-		results[i] = compareOne(&ref[i], byName[ref[i].Name], m, threshold, bins)
+	if len(present) == 0 {
+		return nil, fmt.Errorf("drift: the current data has none of the reference's columns (%d)", len(ref))
+	}
+	results := make([]Feature, len(present))
+	parallel(len(present), func(i int) {
+		results[i] = compareOne(present[i], byName[present[i].Name], m, threshold, bins, opt.Kinds)
 	})
-	return newReport(results, share), nil
+	rep := newReport(results, share)
+	rep.MissingFeatures = missing
+	return rep, nil
 }
 
-// compareOne compares one pair of columns; m nil means auto.
-func compareOne(r, c *table.Column, m *Method, threshold float64, bins int) Feature {
+// compareOne compares one pair of columns; m nil means auto. kinds
+// overrides the kind detected on a text column (Options.Kinds).
+func compareOne(r, c *table.Column, m *Method, threshold float64, bins int, kinds map[string]string) Feature {
 	f := Feature{Name: r.Name, Type: r.Kind.String(), Statistic: JSONFloat(math.NaN()), PValue: JSONFloat(math.NaN()), Threshold: JSONFloat(math.NaN())}
 	var err error
 	if r.Kind == table.Numeric && m == nil {
@@ -188,24 +224,29 @@ func compareOne(r, c *table.Column, m *Method, threshold float64, bins int) Feat
 		f.ReferenceCount, f.CurrentCount = len(rs), len(cs)
 		err = compareNumeric(&f, rs, cs, m, threshold, bins)
 	} else {
-		rc, cc := counts(r), counts(c)
-		for _, n := range rc {
-			f.ReferenceCount += int(n)
+		rp := textProfile(r)
+		if k, ok := kinds[r.Name]; ok && k != rp.Kind && (k != profile.KindTime || rp.Time != nil) {
+			rp.Kind = k
+			if k != profile.KindTime {
+				rp.Time = nil
+			}
 		}
+		rc, cc := counts(r), counts(c)
+		f.ReferenceCount = int(rp.Count)
 		for _, n := range cc {
 			f.CurrentCount += int(n)
 		}
-		err = compareCategorical(&f, rc, cc, m, threshold)
+		f.Plot, err = textVsProfile(&f, &rp, cc, m, threshold, rc)
+		if err != nil {
+			f.Error, f.Drift = err.Error(), false
+		}
+		return f
 	}
 	if err != nil {
 		f.Error = err.Error()
 		f.Drift = false
 	}
-	if r.Kind == table.Numeric {
-		f.Plot = numericPlot(DropNaN(r.Num), DropNaN(c.Num))
-	} else {
-		f.Plot = categoricalPlot(counts(r), counts(c))
-	}
+	f.Plot = numericPlot(DropNaN(r.Num), DropNaN(c.Num))
 	return f
 }
 
@@ -322,15 +363,6 @@ func compareNumeric(f *Feature, ref, cur []float64, m *Method, threshold float64
 	return nil
 }
 
-func compareCategorical(f *Feature, ref, cur map[string]int64, m *Method, threshold float64) error {
-	cat, err := CompareCategories(ref, cur)
-	if err != nil {
-		return err
-	}
-	f.NewCategories = cat.NewCategories
-	return decideCategorical(f, cat, m, threshold)
-}
-
 // decideCategorical sets f's verdict from category counts: with auto (m
 // nil) chi-square with a Jensen-Shannon floor, else the method's.
 func decideCategorical(f *Feature, cat Categorical, m *Method, threshold float64) error {
@@ -395,6 +427,9 @@ func (r *Report) Sorted() []Feature {
 	out := append([]Feature(nil), r.Features...)
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
+		if (a.Skipped != "") != (b.Skipped != "") {
+			return b.Skipped != ""
+		}
 		if a.Drift != b.Drift {
 			return a.Drift
 		}
@@ -428,12 +463,13 @@ func parallel(n int, fn func(i int)) {
 }
 
 // newReport returns the report of features: the share of drifting features
-// among those that could be compared, and whether it reaches share.
+// among those that could be compared (not skipped, no error), and whether
+// it reaches share.
 func newReport(features []Feature, share float64) *Report {
-	rep := &Report{Features: append([]Feature{}, features...), DriftShareThreshold: JSONFloat(share)}
+	rep := &Report{Features: append([]Feature{}, features...), MissingFeatures: []string{}, DriftShareThreshold: JSONFloat(share)}
 	drifting, judged := 0, 0
 	for _, f := range features {
-		if f.Error == "" {
+		if f.Error == "" && f.Skipped == "" {
 			judged++
 			if f.Drift {
 				drifting++

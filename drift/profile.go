@@ -19,10 +19,11 @@ var profileMethods = map[string]bool{
 
 // CompareProfile compares current columns with a training profile
 // (reference features by name; current columns without a profile are
-// skipped). The reference CDF is the profile's: exact at its grid points
-// and linear between them, so statistics built on it (ks, wasserstein,
-// binned measures) are within the profile's MaxCDFGap of the exact
-// two-sample ones. Methods that need the reference values themselves
+// left out, profiled features the current data lacks are listed in
+// MissingFeatures). The reference CDF is the profile's, exact at its grid
+// points and kept within the profile's largest CDF gap between them
+// (refCDF), so ks is within that gap of the exact two-sample statistic
+// (Feature.StatisticErrorBound). Methods that need the reference values themselves
 // (anderson, cramer_von_mises, energy, mann_whitney, t_test) are refused:
 // compare with the training data instead (Compare).
 func CompareProfile(ref []profile.Feature, cur []table.Column, opt Options) (*Report, error) {
@@ -47,9 +48,11 @@ func CompareProfile(ref []profile.Feature, cur []table.Column, opt Options) (*Re
 		byName[ref[i].Name] = indexed{i}
 	}
 	var pairs [][2]int // (profile index, current index)
+	have := map[string]bool{}
 	for i := range cur {
 		if p, ok := byName[cur[i].Name]; ok {
 			pairs = append(pairs, [2]int{int(p.index), i})
+			have[cur[i].Name] = true
 		}
 	}
 	results := make([]Feature, len(pairs))
@@ -59,7 +62,13 @@ func CompareProfile(ref []profile.Feature, cur []table.Column, opt Options) (*Re
 	if len(results) == 0 {
 		return nil, fmt.Errorf("drift: the current data has none of the profiled columns")
 	}
-	return newReport(results, share), nil
+	rep := newReport(results, share)
+	for i := range ref {
+		if !have[ref[i].Name] {
+			rep.MissingFeatures = append(rep.MissingFeatures, ref[i].Name)
+		}
+	}
+	return rep, nil
 }
 
 func compareToProfile(p *profile.Feature, c *table.Column, m *Method, threshold float64, bins int) Feature {
@@ -72,18 +81,18 @@ func compareToProfile(p *profile.Feature, c *table.Column, m *Method, threshold 
 		for _, n := range cc {
 			f.CurrentCount += int(n)
 		}
-		err = categoricalVsProfile(&f, p, cc, m, threshold)
+		f.Plot, err = textVsProfile(&f, p, cc, m, threshold, nil)
 	case p.Type == "numeric" && c.Kind == table.Numeric:
 		cs := DropNaN(c.Num)
 		f.CurrentCount = len(cs)
 		err = numericVsProfile(&f, p, cs, m, threshold, bins)
+		f.Plot = profilePlot(p, c)
 	default:
 		err = fmt.Errorf("column %q is %s in the data but %s in the profile", c.Name, c.Kind, p.Type)
 	}
 	if err != nil {
 		f.Error, f.Drift = err.Error(), false
 	}
-	f.Plot = profilePlot(p, c)
 	return f
 }
 
@@ -123,24 +132,34 @@ func profilePlot(p *profile.Feature, c *table.Column) *Plot {
 		}
 		return pl
 	}
-	if p.Categories != nil && c.Kind == table.String {
-		ref := map[string]int64{}
-		for i, v := range p.Categories.Values {
-			ref[v] = p.Categories.Counts[i]
-		}
-		return categoricalPlot(ref, counts(c))
-	}
 	return nil
 }
 
-// refCDF is a profile's reference CDF, known exactly at its points (x, p:
-// the share at or below x). Between two points it is linear, unless one of
-// them is a mass point (a value the grid repeats, or a column of at most
-// two values): then it is a step, flat until the next point.
+// refCDF is a profile's reference CDF F̂, known exactly at its points (x,
+// p: the share at or below x). Between two points x0 < x1 the true CDF F
+// lies in the band [p0, min(p1, p0 + gap)]: it starts at p0 and, before
+// x1's own mass, has gained at most the share strictly between two grid
+// values, which the profile bounds (gap). F̂ stays inside that band: it
+// rises linearly from p0 to u = min(p1, p0 + gap) over (x0, x1) and
+// jumps to p1 at x1; when either point is a mass point (a value the grid
+// repeats, or a column of at most two values) it is flat at p0 until x1.
+// So |F̂(x) - F(x)| <= gap everywhere, and any statistic that is a
+// supremum of |F - G| (ks) moves by at most gap:
+//
+//	|sup|F̂ - G| - sup|F - G|| <= sup|F̂ - F| <= gap
+//
+// gap is the profile's MaxCDFGap, or the share above the grid's last
+// point when that is larger (a sampled grid may stop short of the
+// column's maximum). A column of at most two values is exact: gap 0.
 type refCDF struct {
 	x, p []float64
 	mass []bool
+	gap  float64
 }
+
+// upper returns the value F̂ rises to just below x[j], from x[j-1]
+// (j >= 1, neither a mass point).
+func (r *refCDF) upper(j int) float64 { return math.Min(r.p[j], r.p[j-1]+r.gap) }
 
 func newRefCDF(p *profile.Feature) (*refCDF, error) {
 	switch {
@@ -169,7 +188,10 @@ func newRefCDF(p *profile.Feature) (*refCDF, error) {
 			x, pp, mass = append(x, r.x[i]), append(pp, r.p[j]), append(mass, j > i)
 			i = j
 		}
-		return &refCDF{x: x, p: pp, mass: mass}, nil
+		// Both are shares of the column's values: k/Count, up to rounding.
+		n := float64(p.Count)
+		gap := math.Round(math.Max(p.MaxCDFGap, 1-p.CDF[len(p.CDF)-1])*n) / n
+		return &refCDF{x: x, p: pp, mass: mass, gap: gap}, nil
 	case p.Values != nil: // at most two values: a step CDF
 		r := &refCDF{}
 		var cum int64
@@ -202,8 +224,8 @@ func (r *refCDF) atIdx(x float64, j int) float64 {
 	case r.mass[j-1] || r.mass[j]:
 		return r.p[j-1]
 	}
-	x0, x1, p0, p1 := r.x[j-1], r.x[j], r.p[j-1], r.p[j]
-	return p0 + (p1-p0)*(x-x0)/(x1-x0)
+	x0, x1, p0, u := r.x[j-1], r.x[j], r.p[j-1], r.upper(j)
+	return p0 + (u-p0)*(x-x0)/(x1-x0)
 }
 
 // belowIdx is atBelow with j the first index with r.x[j] >= x.
@@ -215,7 +237,7 @@ func (r *refCDF) belowIdx(x float64, j int) float64 {
 		if r.mass[j-1] || r.mass[j] {
 			return r.p[j-1]
 		}
-		return r.p[j]
+		return r.upper(j)
 	}
 	return r.atIdx(x, j)
 }
@@ -227,8 +249,11 @@ func (r *refCDF) inverse(q float64) float64 {
 			if i == 0 || r.mass[i-1] || r.mass[i] {
 				return r.x[i]
 			}
-			x0, x1, p0, p1 := r.x[i-1], r.x[i], r.p[i-1], r.p[i]
-			return x0 + (x1-x0)*(q-p0)/(p1-p0)
+			x0, x1, p0, u := r.x[i-1], r.x[i], r.p[i-1], r.upper(i)
+			if q > u || !(u > p0) { // reached by the jump at x1
+				return x1
+			}
+			return x0 + (x1-x0)*(q-p0)/(u-p0)
 		}
 	}
 	return r.x[len(r.x)-1]
@@ -250,6 +275,8 @@ func numericVsProfile(f *Feature, p *profile.Feature, cur []float64, m *Method, 
 	}
 	ks := func() Result {
 		d := ksVsCDF(r, sorted)
+		bound := JSONFloat(r.gap)
+		f.StatisticErrorBound = &bound
 		return ksPValue(d, int(p.Count), len(sorted))
 	}
 	if m == nil {
@@ -358,40 +385,4 @@ func absLinearIntegral(ga, gb, w float64) float64 {
 	}
 	t := ga / (ga - gb) // where g crosses 0
 	return w * (t*math.Abs(ga) + (1-t)*math.Abs(gb)) / 2
-}
-
-func categoricalVsProfile(f *Feature, p *profile.Feature, cur map[string]int64, m *Method, threshold float64) error {
-	pc := p.Categories
-	if pc == nil {
-		return fmt.Errorf("the profile has no categories for this column")
-	}
-	const other = "\x00other"
-	ref := map[string]int64{}
-	known := map[string]bool{}
-	for i, v := range pc.Values {
-		ref[v] = pc.Counts[i]
-		known[v] = true
-	}
-	aligned := map[string]int64{}
-	for k, n := range cur {
-		if known[k] {
-			aligned[k] += n
-			continue
-		}
-		if pc.Other == 0 {
-			aligned[k] += n // a category training never saw
-			f.NewCategories = append(f.NewCategories, k)
-		} else {
-			aligned[other] += n // may be one of the categories not kept
-		}
-	}
-	if pc.Other > 0 {
-		ref[other] = pc.Other
-	}
-	sort.Strings(f.NewCategories)
-	cat, err := CompareCategories(ref, aligned)
-	if err != nil {
-		return err
-	}
-	return decideCategorical(f, cat, m, threshold)
 }

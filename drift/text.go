@@ -1,0 +1,249 @@
+package drift
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/normguard/normguard/profile"
+	"github.com/normguard/normguard/stats"
+	"github.com/normguard/normguard/table"
+)
+
+// Text columns are compared for what they hold (profile.Feature.Kind, the
+// same rule at fit for --artifact and on the reference for --reference,
+// so both modes reach the same verdict on the same data):
+//
+//	time        time always moves on, so the values themselves are no
+//	            test: the hour of the day and the day of the week of the
+//	            values are compared as categories (values that do not
+//	            parse with the reference's layout are one more category,
+//	            "unparsed"), each by the method's categorical rule (auto:
+//	            chi-square with a Jensen-Shannon floor); a test's
+//	            threshold is split between the two (Bonferroni), and the
+//	            feature drifts when either part does. Both time ranges
+//	            are reported.
+//	identifier  nearly all values distinct: nothing is expected to
+//	            repeat, so the column is skipped (Feature.Skipped) and
+//	            left out of the drift share.
+//	ordinary    category counts, bounded as the profile keeps them: the
+//	            profile.TopCategories most frequent reference values, the
+//	            rest (and any current value not among them) as "other".
+//	            Up to MaxNewCategories values the reference never had are
+//	            listed, most frequent first; NewCategoriesTotal counts
+//	            them all. Against an artifact's profile a value is known
+//	            to be new only when the training data had no more than
+//	            TopCategories values.
+
+// MaxNewCategories is the number of new categories a feature lists.
+const MaxNewCategories = 10
+
+// TimeDrift describes the comparison of a time column.
+type TimeDrift struct {
+	// Layout is the Go time layout of the reference values.
+	Layout string `json:"layout"`
+	// ReferenceMin, ... are the earliest and latest values of each sample,
+	// as written ("" when none parses).
+	ReferenceMin string `json:"reference_min"`
+	ReferenceMax string `json:"reference_max"`
+	CurrentMin   string `json:"current_min"`
+	CurrentMax   string `json:"current_max"`
+	// ReferenceUnparsed and CurrentUnparsed count the present values that
+	// do not parse with Layout.
+	ReferenceUnparsed int64 `json:"reference_unparsed"`
+	CurrentUnparsed   int64 `json:"current_unparsed"`
+	// Parts are the calendar distributions compared: hour_of_day (when
+	// the values have a time of day) and day_of_week.
+	Parts []TimePart `json:"parts"`
+}
+
+// TimePart is the comparison of one calendar distribution of a time
+// column.
+type TimePart struct {
+	Name      string    `json:"name"`
+	Statistic JSONFloat `json:"statistic"`
+	PValue    JSONFloat `json:"p_value"`
+	Threshold JSONFloat `json:"threshold"`
+	Effect    *Effect   `json:"effect,omitempty"`
+	Drift     bool      `json:"drift"`
+}
+
+// textProfile is the profile of a reference text column, as fit records
+// it.
+func textProfile(c *table.Column) profile.Feature {
+	sc := stats.StringCounts{}
+	sc.Add(c.Str, c.Null)
+	return profile.CategoricalFeature(c.Name, &sc)
+}
+
+// textVsProfile decides drift of a text column's current counts against
+// its reference profile p. refAll, when known, holds every reference
+// value's count (for telling new values from rare ones).
+func textVsProfile(f *Feature, p *profile.Feature, cur map[string]int64, m *Method, threshold float64, refAll map[string]int64) (plot *Plot, err error) {
+	f.Kind = p.Kind
+	switch {
+	case p.Kind == profile.KindIdentifier:
+		distinct := int64(0)
+		if p.Categories != nil {
+			distinct = p.Categories.Distinct
+		}
+		f.Skipped = fmt.Sprintf("identifier: %d distinct values among %d; values that do not repeat cannot drift as categories", distinct, p.Count)
+		return nil, nil
+	case len(cur) == 0:
+		return nil, &SampleError{Method: "categories", Sample: "current", Err: ErrEmpty}
+	case p.Kind == profile.KindTime && p.Time != nil:
+		return compareTime(f, p.Time, cur, m, threshold)
+	}
+	return categoricalVsProfile(f, p, cur, m, threshold, refAll)
+}
+
+// compareTime compares the calendar distributions of a time column's
+// current values (counts of each distinct value) with the reference's.
+func compareTime(f *Feature, ref *profile.TimeSummary, cur map[string]int64, m *Method, threshold float64) (*Plot, error) {
+	cs := profile.SummarizeTime(ref.Layout, cur)
+	td := &TimeDrift{Layout: ref.Layout, ReferenceMin: ref.Min, ReferenceMax: ref.Max, CurrentMin: cs.Min, CurrentMax: cs.Max,
+		ReferenceUnparsed: ref.Unparsed, CurrentUnparsed: cs.Unparsed}
+	f.Time = td
+	if cs.Parsed == 0 {
+		return nil, fmt.Errorf("none of the %d current values is a time written as the reference's %q; check the column's format", cs.Unparsed, ref.Layout)
+	}
+	type part struct {
+		name     string
+		ref, cur map[string]int64
+	}
+	var parts []part
+	if ref.Hours != nil && cs.Hours != nil {
+		parts = append(parts, part{"hour_of_day", calendar(ref.Hours, hourNames, ref.Unparsed), calendar(cs.Hours, hourNames, cs.Unparsed)})
+	}
+	parts = append(parts, part{"day_of_week", calendar(ref.Weekdays, dayNames, ref.Unparsed), calendar(cs.Weekdays, dayNames, cs.Unparsed)})
+	th := threshold
+	if m == nil || m.Kind == Test { // Bonferroni over the parts
+		if math.IsNaN(th) {
+			th = AutoAlpha
+			if m != nil {
+				th = m.Threshold
+			}
+		}
+		th /= float64(len(parts))
+	}
+	best := -1
+	var bestF Feature
+	for i, pt := range parts {
+		cat, err := CompareCategories(pt.ref, pt.cur)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", pt.name, err)
+		}
+		var pf Feature
+		if err := decideCategorical(&pf, cat, m, th); err != nil {
+			return nil, fmt.Errorf("%s: %w", pt.name, err)
+		}
+		td.Parts = append(td.Parts, TimePart{Name: pt.name, Statistic: pf.Statistic, PValue: pf.PValue, Threshold: pf.Threshold,
+			Effect: pf.Effect, Drift: pf.Drift})
+		if best < 0 || worse(pf, bestF) {
+			best, bestF = i, pf
+		}
+	}
+	f.Method, f.Statistic, f.PValue, f.Threshold, f.Effect, f.Drift = bestF.Method, bestF.Statistic, bestF.PValue, bestF.Threshold, bestF.Effect, bestF.Drift
+	f.Method += ":" + td.Parts[best].Name
+	return categoricalPlot(parts[0].ref, parts[0].cur), nil
+}
+
+// worse reports whether a part's verdict is worse than b's: drift first,
+// then the smaller p-value, then the larger statistic.
+func worse(a, b Feature) bool {
+	if a.Drift != b.Drift {
+		return a.Drift
+	}
+	pa, pb := float64(a.PValue), float64(b.PValue)
+	if !math.IsNaN(pa) && !math.IsNaN(pb) && pa != pb {
+		return pa < pb
+	}
+	return float64(a.Statistic) > float64(b.Statistic)
+}
+
+var (
+	hourNames = func() []string {
+		out := make([]string, 24)
+		for h := range out {
+			out[h] = fmt.Sprintf("%02d h", h)
+		}
+		return out
+	}()
+	dayNames = []string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
+)
+
+// calendar names counts by names, with the unparsed values as one more
+// category.
+func calendar(counts []int64, names []string, unparsed int64) map[string]int64 {
+	out := make(map[string]int64, len(counts)+1)
+	for i, n := range counts {
+		if n > 0 {
+			out[names[i]] = n
+		}
+	}
+	if unparsed > 0 {
+		out["unparsed"] = unparsed
+	}
+	return out
+}
+
+// otherCategory is the key of the categories a profile does not keep.
+const otherCategory = "\x00other"
+
+// categoricalVsProfile compares current category counts with the
+// profile's top categories and "other" (see the rules above). refAll,
+// when not nil, holds every reference category's count.
+func categoricalVsProfile(f *Feature, p *profile.Feature, cur map[string]int64, m *Method, threshold float64, refAll map[string]int64) (*Plot, error) {
+	pc := p.Categories
+	if pc == nil {
+		return nil, fmt.Errorf("the profile has no categories for this column")
+	}
+	ref := make(map[string]int64, len(pc.Values)+1)
+	for i, v := range pc.Values {
+		ref[v] = pc.Counts[i]
+	}
+	aligned := make(map[string]int64, len(ref))
+	var fresh []string
+	for k, n := range cur {
+		_, known := ref[k]
+		isNew := !known && pc.Other == 0
+		if refAll != nil {
+			isNew = refAll[k] == 0
+		}
+		if isNew {
+			fresh = append(fresh, k)
+		}
+		if known || pc.Other == 0 {
+			aligned[k] += n // a kept category, or one training never saw
+		} else {
+			aligned[otherCategory] += n // may be one of the categories not kept
+		}
+	}
+	if pc.Other > 0 {
+		ref[otherCategory] = pc.Other
+	}
+	sort.Slice(fresh, func(i, j int) bool {
+		if cur[fresh[i]] != cur[fresh[j]] {
+			return cur[fresh[i]] > cur[fresh[j]]
+		}
+		return fresh[i] < fresh[j]
+	})
+	f.NewCategoriesTotal = len(fresh)
+	f.NewCategories = fresh[:min(len(fresh), MaxNewCategories)]
+	if len(fresh) == 0 {
+		f.NewCategories = nil
+	}
+	plotRef := refAll
+	if plotRef == nil {
+		plotRef = make(map[string]int64, len(pc.Values))
+		for i, v := range pc.Values {
+			plotRef[v] = pc.Counts[i]
+		}
+	}
+	pl := categoricalPlot(plotRef, cur)
+	cat, err := CompareCategories(ref, aligned)
+	if err != nil {
+		return pl, err
+	}
+	return pl, decideCategorical(f, cat, m, threshold)
+}
