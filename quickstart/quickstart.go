@@ -49,10 +49,15 @@ columns:
       - one_hot_encoder: {handle_unknown: infrequent_if_exist, max_categories: 12}
 `
 
-// Files are the names of the files the quickstart writes in its folder.
-var Files = struct{ Train, Later, Spec, Artifact, Features string }{
+// Files are the names of the files the quickstart writes in its folder:
+// the training months and June, the spec, the fitted artifact, June's
+// features as the artifact computes them, and what a broken production
+// pipeline received (June's raw rows) and fed its model (the features it
+// computed, row for row), for `normguard diagnose --raw ... --observed ...`.
+var Files = struct{ Train, Later, Spec, Artifact, Features, Received, Fed string }{
 	Train: "train_jan_feb.csv", Later: "june.csv", Spec: "spec.yaml",
 	Artifact: "flights.normguard.json", Features: "june_features.csv",
+	Received: "received.csv", Fed: "fed.csv",
 }
 
 // Result is what the quickstart did.
@@ -73,8 +78,8 @@ const brokenBatch = 500
 // brokenPipeline plays a production pipeline with two classic bugs on the
 // June rows: delay fed to the model unscaled, and log1p(distance)
 // standardized per batch of brokenBatch rows with the batch's own mean and
-// std. It returns what diagnose makes of the features it fed.
-func brokenPipeline(t *transform.Transformer, a *artifact.Artifact, raw []table.Column) (*diagnose.Report, error) {
+// std. It returns the numeric features it fed the model.
+func brokenPipeline(t *transform.Transformer, raw []table.Column) ([]table.Column, error) {
 	rows := 0
 	if len(raw) > 0 {
 		rows = raw[0].Len()
@@ -122,7 +127,26 @@ func brokenPipeline(t *transform.Transformer, a *artifact.Artifact, raw []table.
 		}
 		observed = append(observed, c)
 	}
-	return diagnose.Paired(a, raw, observed, nil)
+	return observed, nil
+}
+
+// writeColumns writes cols to path as a table (CSV for .csv).
+func writeColumns(path string, cols []table.Column) error {
+	fields := make([]table.Field, len(cols))
+	rows := 0
+	for i, c := range cols {
+		fields[i] = table.Field{Name: c.Name, Kind: c.Kind}
+		rows = c.Len()
+	}
+	w, err := table.Create(path, fields)
+	if err != nil {
+		return err
+	}
+	if err := w.Write(&table.Batch{Cols: cols, Rows: rows}); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
 }
 
 // Run writes the embedded data to dir, fits on January and February,
@@ -199,7 +223,19 @@ func Run(ctx context.Context, dir string, w io.Writer) (*Result, error) {
 		return nil, err
 	}
 
-	diag, err := brokenPipeline(t, a, cur)
+	// A broken pipeline received June's rows and fed the model features
+	// computed its own way: keep both for `normguard diagnose`.
+	fed, err := brokenPipeline(t, cur)
+	if err != nil {
+		return nil, err
+	}
+	if err := copyFile(path(Files.Later), path(Files.Received)); err != nil {
+		return nil, err
+	}
+	if err := writeColumns(path(Files.Fed), fed); err != nil {
+		return nil, err
+	}
+	diag, err := diagnose.Paired(a, cur, fed, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +283,8 @@ func report(w io.Writer, r *Result) {
 		}
 	}
 	fmt.Fprintf(w, "4. diagnose  a deliberately broken pipeline (delay left unscaled, distance standardized per\n")
-	fmt.Fprintf(w, "             batch of %d rows) fed the model June's features: %d of %d columns are off\n", brokenBatch, bad, len(r.Diagnosis.Features))
+	fmt.Fprintf(w, "             batch of %d rows) received June's rows (%s) and fed the model features (%s):\n", brokenBatch, p(Files.Received), p(Files.Fed))
+	fmt.Fprintf(w, "             %d of %d columns are off\n", bad, len(r.Diagnosis.Features))
 	for _, v := range r.Diagnosis.Features {
 		if v.Verdict != diagnose.OK {
 			fmt.Fprintf(w, "             %-12s %s: %s\n", v.Name, v.Verdict, v.Explanation)
@@ -260,9 +297,22 @@ func report(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "  normguard drift --reference %s --current %s --format html --out drift.html\n", p(Files.Train), p(Files.Later))
 	fmt.Fprintf(w, "  normguard fit --spec %s --data %s --out june.normguard.json && normguard diff %s june.normguard.json\n",
 		p(Files.Spec), p(Files.Later), p(Files.Artifact))
+	fmt.Fprintf(w, "  normguard diagnose --artifact %s --raw %s --observed %s\n", p(Files.Artifact), p(Files.Received), p(Files.Fed))
 	fmt.Fprintf(w, "  NORMGUARD_TOKEN=secret normguard serve --registry registry   # then, in another terminal:\n")
 	fmt.Fprintf(w, "  NORMGUARD_TOKEN=secret normguard push %s --registry http://127.0.0.1:8080\n", p(Files.Artifact))
 	fmt.Fprintf(w, "  open http://127.0.0.1:8080/   (transform: POST /v1/models/%s/transform)\n", modelName(r.Artifact))
+}
+
+// copyFile copies src to dst atomically.
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("quickstart: %w", err)
+	}
+	if err := artifact.WriteFileAtomic(dst, b); err != nil {
+		return fmt.Errorf("quickstart: %w", err)
+	}
+	return nil
 }
 
 // modelName is the model the artifact was fitted for.

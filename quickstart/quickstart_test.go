@@ -61,9 +61,57 @@ func TestRun(t *testing.T) {
 	if len(res.Drift.Features) != len(a.Inputs) {
 		t.Errorf("drift step compared %d features, want %d", len(res.Drift.Features), len(a.Inputs))
 	}
-	for _, w := range []string{Files.Artifact, "normguard inspect", a.Digest} {
+	// What the broken pipeline received is June as it was; what it fed
+	// holds a row per June row and the artifact's numeric outputs.
+	if got, want := readFile(t, filepath.Join(dir, Files.Received)), readFile(t, filepath.Join(dir, Files.Later)); !bytes.Equal(got, want) {
+		t.Errorf("%s differs from %s", Files.Received, Files.Later)
+	}
+	fed, err := os.Open(filepath.Join(dir, Files.Fed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fed.Close()
+	fedRecs, err := csv.NewReader(fed).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := int64(len(fedRecs)-1), res.LaterRows; got != want {
+		t.Errorf("%s rows: got %d, want %d", Files.Fed, got, want)
+	}
+	var numeric []string
+	for _, o := range a.Outputs {
+		if o.Type == "numeric" {
+			numeric = append(numeric, o.Name)
+		}
+	}
+	if got, want := strings.Join(fedRecs[0], ","), strings.Join(numeric, ","); got != want {
+		t.Errorf("%s header: got %s, want the numeric outputs %s", Files.Fed, got, want)
+	}
+	// delay was fed unscaled: the raw June value, row for row.
+	if fedRecs[1][0] != recsOf(t, filepath.Join(dir, Files.Later))[1][1] {
+		t.Errorf("%s row 1 delay %s is not June's raw delay", Files.Fed, fedRecs[1][0])
+	}
+	for _, w := range []string{Files.Artifact, "normguard inspect", a.Digest, "normguard diagnose", Files.Fed} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("report does not mention %q:\n%s", w, out.String())
 		}
 	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func recsOf(t *testing.T, path string) [][]string {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(readFile(t, path))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }
