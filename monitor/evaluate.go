@@ -9,6 +9,7 @@ import (
 
 	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/validate"
 )
 
 // Float is a float64 that JSON writes as null when it is NaN or infinite
@@ -51,6 +52,9 @@ type WindowSummary struct {
 	DriftShare     Float            `json:"drift_share"`
 	DatasetDrift   bool             `json:"dataset_drift"`
 	Features       []FeatureSummary `json:"features"`
+	// Anomalies are the window's data anomalies by the rules of
+	// `normguard validate` (empty while the window is not judged).
+	Anomalies []validate.Anomaly `json:"anomalies"`
 }
 
 // FeatureSummary is one feature of a WindowSummary. Rates are shares of the
@@ -98,6 +102,8 @@ type evaluation struct {
 	ref    *reference
 	report *drift.Report
 	byName map[string]*drift.Feature
+	// anomalies are the validation rules' findings on the window.
+	anomalies []validate.Anomaly
 }
 
 func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
@@ -150,6 +156,7 @@ type evalJob struct {
 	final bool
 	rows  int64
 	cols  []table.Column
+	sums  []validate.Summary
 	ref   *reference
 }
 
@@ -176,6 +183,7 @@ stages:
 			j := evalJob{w: w, final: w.closed, rows: w.rows, ref: ss.ref}
 			if judge {
 				j.cols = w.columns(&ss.ref.stages[si])
+				j.sums = w.summaries(&ss.ref.stages[si])
 			}
 			jobs = append(jobs, j)
 		}
@@ -196,6 +204,10 @@ stages:
 					ev = &evaluation{at: m.opt.Now(), rows: j.rows, ref: j.ref, report: rep, byName: map[string]*drift.Feature{}}
 					for i := range rep.Features {
 						ev.byName[rep.Features[i].Name] = &rep.Features[i]
+					}
+					ev.anomalies, err = anomalies(j.ref.stages[si].valid, j.rows, j.sums)
+					if err != nil && first == nil {
+						first = fmt.Errorf("model %q stage %s: %w", ss.model, ss.stage, err)
 					}
 				}
 			}
@@ -286,10 +298,18 @@ func (m *Monitor) Drift(model string, stage Stage) (*drift.Report, Window, error
 	ref := ss.ref
 	win := Window{Start: unixTime(w.start), End: unixTime(w.end), Rows: w.rows}
 	cols := w.columns(&ref.stages[stage.index()])
+	sums := w.summaries(&ref.stages[stage.index()])
 	ss.mu.Unlock()
 	rep, err := drift.CompareProfile(ref.stages[stage.index()].profile, cols, m.opt.Drift)
 	if err != nil {
 		return nil, win, fmt.Errorf("monitor: drift of model %q stage %s: %w", model, stage, err)
+	}
+	win.Anomalies, err = anomalies(ref.stages[stage.index()].valid, win.Rows, sums)
+	if err != nil {
+		return nil, win, fmt.Errorf("monitor: anomalies of model %q stage %s: %w", model, stage, err)
+	}
+	if win.Anomalies == nil {
+		win.Anomalies = []validate.Anomaly{}
 	}
 	return rep, win, nil
 }
@@ -314,7 +334,7 @@ func (m *Monitor) History(model string, stage Stage) []WindowSummary {
 // summarize describes a window. ss.mu is held.
 func (m *Monitor) summarize(ss *stageState, w *window) WindowSummary {
 	s := WindowSummary{Start: unixTime(w.start), End: unixTime(w.end), Closed: w.closed, Rows: w.rows,
-		DriftShare: Float(math.NaN()), Features: []FeatureSummary{}}
+		DriftShare: Float(math.NaN()), Features: []FeatureSummary{}, Anomalies: []validate.Anomaly{}}
 	var names []string
 	types := map[string]string{}
 	if ss.ref != nil {
@@ -333,6 +353,9 @@ func (m *Monitor) summarize(ss *stageState, w *window) WindowSummary {
 		at := ev.at.UTC()
 		s.Judged, s.EvaluatedAt, s.EvaluatedRows = true, &at, ev.rows
 		s.DriftShare, s.DatasetDrift = Float(ev.report.DriftShare), ev.report.DatasetDrift
+		if ev.anomalies != nil {
+			s.Anomalies = ev.anomalies
+		}
 	}
 	for _, name := range names {
 		fs := FeatureSummary{Name: name, Type: types[name], Statistic: nan(), PValue: nan(), Threshold: nan(),

@@ -22,6 +22,9 @@ var (
 	descUnseen = prometheus.NewDesc("normguard_feature_unseen_category_rate",
 		"Share of the open window's rows where the categorical feature holds a category not seen in training.",
 		[]string{"model", "stage", "feature"}, nil)
+	descAnomaly = prometheus.NewDesc("normguard_feature_anomaly",
+		"1 for each data anomaly (code as in normguard validate) of the feature in its latest judged window.",
+		[]string{"model", "stage", "feature", "code"}, nil)
 	descRows = prometheus.NewDesc("normguard_window_rows",
 		"Rows observed in the open window.",
 		[]string{"model", "stage"}, nil)
@@ -42,7 +45,7 @@ type collector struct{ m *Monitor }
 
 // Describe implements prometheus.Collector.
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descStatistic, descDrifting, descMissing, descOutOfRange, descUnseen, descRows, descDropped, descSent, descFailed} {
+	for _, d := range []*prometheus.Desc{descStatistic, descDrifting, descMissing, descOutOfRange, descUnseen, descAnomaly, descRows, descDropped, descSent, descFailed} {
 		ch <- d
 	}
 }
@@ -102,6 +105,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descRows, prometheus.GaugeValue, rows, model, stage)
 		if judged == nil {
 			continue
+		}
+		for _, a := range judged.Anomalies {
+			ch <- prometheus.MustNewConstMetric(descAnomaly, prometheus.GaugeValue, 1, model, stage, a.Column, a.Code)
 		}
 		for _, f := range judged.Features {
 			if f.Method == "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/validate"
 )
 
 var (
@@ -132,6 +133,10 @@ type Window struct {
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
 	Rows  int64     `json:"rows"`
+	// Anomalies are the window's data anomalies by the rules of
+	// `normguard validate`, as Drift computed them; the drift endpoint
+	// writes them beside the report, not inside the window.
+	Anomalies []validate.Anomaly `json:"-"`
 }
 
 // Monitor keeps the windowed statistics of observed features. Its methods

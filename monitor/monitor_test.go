@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -430,7 +431,7 @@ func TestRestartKeepsWindow(t *testing.T) {
 	}
 	j1, _ := json.Marshal(rep1)
 	j2, _ := json.Marshal(rep2)
-	if w1 != w2 || !bytes.Equal(j1, j2) {
+	if !reflect.DeepEqual(w1, w2) || !bytes.Equal(j1, j2) {
 		t.Errorf("Drift after restart:\ngot  %v %s\nwant %v %s", w2, j2, w1, j1)
 	}
 	h2 := m2.History("m", StageInput)

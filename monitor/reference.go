@@ -7,6 +7,7 @@ import (
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/step"
+	"github.com/normguard/normguard/validate"
 )
 
 // Stage says which side of the transform observed columns are on.
@@ -50,6 +51,8 @@ type refStage struct {
 	profile  []profile.Feature
 	features []refFeature
 	byName   map[string]int
+	// valid is the stage's schema for the validation rules (anomaly.go).
+	valid *validate.Schema
 }
 
 type refFeature struct {
@@ -175,6 +178,7 @@ func buildReference(s storedRef) (*reference, error) {
 			rs.byName[p.Name] = j
 			rs.features = append(rs.features, f)
 		}
+		rs.valid = rs.schema(s.Digest)
 	}
 	return r, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/validate"
 )
 
 // stageOf reads ?stage=input|output (default input: the raw features the
@@ -127,10 +128,13 @@ func firstKey(m map[string]bool) string {
 // covers and, with ?plots=1, both distributions of every feature.
 type driftResponse struct {
 	*drift.Report
-	Model  string              `json:"model"`
-	Stage  string              `json:"stage"`
-	Window monitor.Window      `json:"window"`
-	Plots  map[string]plotJSON `json:"plots,omitempty"`
+	Model  string         `json:"model"`
+	Stage  string         `json:"stage"`
+	Window monitor.Window `json:"window"`
+	// Anomalies are the window's data anomalies, by the rules and in the
+	// shape of `normguard validate`'s JSON.
+	Anomalies []validate.Anomaly  `json:"anomalies"`
+	Plots     map[string]plotJSON `json:"plots,omitempty"`
 }
 
 type plotJSON struct {
@@ -155,7 +159,10 @@ func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	resp := driftResponse{Report: rep, Model: model, Stage: string(stage), Window: win}
+	resp := driftResponse{Report: rep, Model: model, Stage: string(stage), Window: win, Anomalies: win.Anomalies}
+	if resp.Anomalies == nil {
+		resp.Anomalies = []validate.Anomaly{}
+	}
 	if r.URL.Query().Get("plots") == "1" {
 		resp.Plots = map[string]plotJSON{}
 		for _, f := range rep.Features {

@@ -31,13 +31,11 @@ func Check(a *artifact.Artifact, cols []table.Column, opt Options) (*Report, err
 
 // CheckData validates data read by Read.
 func CheckData(a *artifact.Artifact, d *Data, opt Options) (*Report, error) {
-	if a == nil {
-		return nil, fmt.Errorf("validate: no artifact")
+	sc, err := SchemaOf(a)
+	if err != nil {
+		return nil, err
 	}
-	if a.Profile == nil {
-		return nil, fmt.Errorf("validate: the artifact has no training profile; refit it with this normguard: %w", ErrInvalid)
-	}
-	if err := opt.Validate(a); err != nil {
+	if err := opt.Validate(sc.Names()); err != nil {
 		return nil, err
 	}
 	if d.Rows <= 0 {
@@ -51,38 +49,30 @@ func CheckData(a *artifact.Artifact, d *Data, opt Options) (*Report, error) {
 	for i := range d.Cols {
 		byName[d.Cols[i].Name] = &d.Cols[i]
 	}
-	prof := map[string]*profile.Feature{}
-	for i := range a.Profile.Inputs {
-		prof[a.Profile.Inputs[i].Name] = &a.Profile.Inputs[i]
-	}
 	inHeader := map[string]bool{}
 	for _, h := range d.Header {
 		inHeader[h] = true
 	}
-	known := KnownCategories(a)
 	var sums []Summary
 	inputs := map[string]bool{}
-	for _, f := range a.Inputs {
-		inputs[f.Name] = true
-		if !opt.selected(f.Name) {
+	for i := range sc.Features {
+		p := &sc.Features[i]
+		inputs[p.Name] = true
+		if !opt.selected(p.Name) {
 			continue
 		}
-		p := prof[f.Name]
-		if p == nil {
-			return nil, fmt.Errorf("validate: input %q has no training profile in the artifact; refit it with this normguard: %w", f.Name, ErrInvalid)
-		}
-		c := byName[f.Name]
+		c := byName[p.Name]
 		if c == nil {
-			if inHeader[f.Name] {
-				return nil, fmt.Errorf("validate: column %q is in the header but was not read", f.Name)
+			if inHeader[p.Name] {
+				return nil, fmt.Errorf("validate: column %q is in the header but was not read", p.Name)
 			}
-			sums = append(sums, Summary{Name: f.Name, Absent: true, Min: math.NaN(), Max: math.NaN()})
+			sums = append(sums, Summary{Name: p.Name, Absent: true, Min: math.NaN(), Max: math.NaN()})
 			continue
 		}
 		if int64(c.Len()) != d.Rows {
-			return nil, fmt.Errorf("validate: column %q has %d rows, the data %d", f.Name, c.Len(), d.Rows)
+			return nil, fmt.Errorf("validate: column %q has %d rows, the data %d", p.Name, c.Len(), d.Rows)
 		}
-		s, err := Summarize(f, p, c, known[f.Name])
+		s, err := Summarize(p, c, sc.Known[p.Name])
 		if err != nil {
 			return nil, err
 		}
@@ -94,18 +84,20 @@ func CheckData(a *artifact.Artifact, d *Data, opt Options) (*Report, error) {
 			extra = append(extra, h)
 		}
 	}
-	return CheckSummaries(a, d.Rows, sums, extra, opt)
+	return CheckSummaries(sc, d.Rows, sums, extra, opt)
 }
 
 // Summarize counts what the rules need of one input column: missing cells,
 // type errors (text in a numeric column, times that do not parse with the
 // training layout), values outside the training range or categories, and
-// whether the column holds a single value. known lists the complete
+// whether the column holds a single value. p is the column's training
+// profile, whose Type ("numeric" or "categorical") says how to read c;
+// known lists the complete
 // training categories (nil when not known; see KnownCategories).
-func Summarize(f artifact.Field, p *profile.Feature, c *table.Column, known []string) (Summary, error) {
-	s := Summary{Name: f.Name, Rows: int64(c.Len()), Min: math.NaN(), Max: math.NaN()}
+func Summarize(p *profile.Feature, c *table.Column, known []string) (Summary, error) {
+	s := Summary{Name: p.Name, Rows: int64(c.Len()), Min: math.NaN(), Max: math.NaN()}
 	typeEx := newExamples()
-	if f.Type == spec.TypeNumeric {
+	if p.Type == spec.TypeNumeric {
 		nums := c.Num
 		if c.Kind == table.String {
 			nums = make([]float64, len(c.Str))
@@ -128,7 +120,7 @@ func Summarize(f artifact.Field, p *profile.Feature, c *table.Column, known []st
 		return s, nil
 	}
 	if c.Kind != table.String {
-		return s, fmt.Errorf("validate: categorical input %q was read as numbers", f.Name)
+		return s, fmt.Errorf("validate: categorical input %q was read as numbers", p.Name)
 	}
 	layout, _, _, isTime := timeOf(p)
 	var knownSet map[string]bool

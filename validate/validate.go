@@ -68,22 +68,19 @@ type Options struct {
 	MinEffect float64
 }
 
-// Validate checks the options against the artifact's inputs.
-func (o Options) Validate(a *artifact.Artifact) error {
+// Validate checks the options against the names of the columns that may
+// be checked.
+func (o Options) Validate(names []string) error {
 	if o.Alpha < 0 || o.Alpha >= 1 || o.Alpha != o.Alpha {
 		return fmt.Errorf("validate: alpha must be in (0, 1), got %v", o.Alpha)
 	}
 	if o.MinEffect < 0 || o.MinEffect != o.MinEffect {
 		return fmt.Errorf("validate: min effect must be at least 0, got %v", o.MinEffect)
 	}
-	inputs := map[string]bool{}
-	for _, f := range a.Inputs {
-		inputs[f.Name] = true
-	}
-	for flag, names := range map[string][]string{"--columns": o.Columns, "--exclude": o.Exclude} {
-		for _, n := range names {
-			if !inputs[n] {
-				return fmt.Errorf("validate: %s names %q, which is not an input of the artifact (inputs: %s)", flag, n, strings.Join(inputNames(a), ", "))
+	for flag, list := range map[string][]string{"--columns": o.Columns, "--exclude": o.Exclude} {
+		for _, n := range list {
+			if !slices.Contains(names, n) {
+				return fmt.Errorf("validate: %s names %q, which is not an input of the artifact (inputs: %s)", flag, n, strings.Join(names, ", "))
 			}
 		}
 	}
@@ -235,51 +232,90 @@ type Summary struct {
 // present returns the number of present, well-typed values.
 func (s *Summary) present() int64 { return s.Rows - s.Missing - s.TypeErrors }
 
-// CheckSummaries judges summaries of the current data (one per input
-// column checked; a column without a summary is not checked) against the
-// artifact. rows is the number of data rows; extra names the data's
-// columns that are not inputs. It returns an error when the artifact has
-// no profile, rows is 0, or a summarized column has no training profile.
-func CheckSummaries(a *artifact.Artifact, rows int64, sums []Summary, extra []string, opt Options) (*Report, error) {
+// Schema is what the rules need of an artifact: the training profile of
+// each column that may be checked (its Type, "numeric" or "categorical",
+// is the column's), the complete training categories where known, and
+// whether the spec passed the remainder through. SchemaOf builds it; the
+// service builds it from a stored reference.
+type Schema struct {
+	Digest   string
+	Features []profile.Feature
+	// Known maps a categorical column to its complete training categories
+	// (see KnownCategories).
+	Known map[string][]string
+	// Passthrough: the training data had no column beyond Features (the
+	// spec's remainder is passthrough), so any other column is unexpected.
+	Passthrough bool
+}
+
+// SchemaOf returns the schema of an artifact's inputs. It fails when the
+// artifact has no profile or an input has no training profile.
+func SchemaOf(a *artifact.Artifact) (*Schema, error) {
 	if a == nil {
 		return nil, fmt.Errorf("validate: no artifact")
 	}
 	if a.Profile == nil {
 		return nil, fmt.Errorf("validate: the artifact has no training profile; refit it with this normguard: %w", ErrInvalid)
 	}
-	if err := opt.Validate(a); err != nil {
+	prof := map[string]*profile.Feature{}
+	for i := range a.Profile.Inputs {
+		prof[a.Profile.Inputs[i].Name] = &a.Profile.Inputs[i]
+	}
+	s := &Schema{Digest: a.Digest, Known: KnownCategories(a), Passthrough: a.Spec != nil && a.Spec.Remainder == spec.RemainderPassthrough}
+	for _, f := range a.Inputs {
+		p := prof[f.Name]
+		if p == nil {
+			return nil, fmt.Errorf("validate: input %q has no training profile in the artifact; refit it with this normguard: %w", f.Name, ErrInvalid)
+		}
+		fp := *p
+		fp.Type = f.Type
+		s.Features = append(s.Features, fp)
+	}
+	return s, nil
+}
+
+// Names returns the schema's column names in order.
+func (s *Schema) Names() []string {
+	out := make([]string, len(s.Features))
+	for i := range s.Features {
+		out[i] = s.Features[i].Name
+	}
+	return out
+}
+
+// CheckSummaries judges summaries of the current data (one per column
+// checked; a column without a summary is not checked) against the schema.
+// rows is the number of data rows; extra names the data's columns that are
+// not in the schema. It returns an error when rows is 0 or a summarized
+// column is not in the schema.
+func CheckSummaries(sc *Schema, rows int64, sums []Summary, extra []string, opt Options) (*Report, error) {
+	if sc == nil {
+		return nil, fmt.Errorf("validate: no schema")
+	}
+	if err := opt.Validate(sc.Names()); err != nil {
 		return nil, err
 	}
 	if rows <= 0 {
 		return nil, fmt.Errorf("validate: the data has no rows (empty or header only): nothing to validate: %w", ErrInvalid)
 	}
 	prof := map[string]*profile.Feature{}
-	for i := range a.Profile.Inputs {
-		prof[a.Profile.Inputs[i].Name] = &a.Profile.Inputs[i]
+	for i := range sc.Features {
+		prof[sc.Features[i].Name] = &sc.Features[i]
 	}
-	types := map[string]string{}
-	for _, f := range a.Inputs {
-		types[f.Name] = f.Type
-	}
-	known := KnownCategories(a)
-	rep := &Report{ArtifactDigest: a.Digest, Rows: rows, Rule: Rule{Alpha: opt.alpha(), MinEffect: opt.minEffect()},
+	rep := &Report{ArtifactDigest: sc.Digest, Rows: rows, Rule: Rule{Alpha: opt.alpha(), MinEffect: opt.minEffect()},
 		Columns: []Column{}, Anomalies: []Anomaly{}}
 	var missing []string
 	for i := range sums {
 		s := &sums[i]
-		typ, ok := types[s.Name]
-		if !ok {
-			return nil, fmt.Errorf("validate: column %q is not an input of the artifact: %w", s.Name, ErrInvalid)
-		}
 		p := prof[s.Name]
 		if p == nil {
-			return nil, fmt.Errorf("validate: input %q has no training profile in the artifact; refit it with this normguard: %w", s.Name, ErrInvalid)
+			return nil, fmt.Errorf("validate: column %q is not in the artifact's schema: %w", s.Name, ErrInvalid)
 		}
-		c := &checker{opt: opt, p: p, s: s, typ: typ}
-		if cats, ok := known[s.Name]; ok {
+		c := &checker{opt: opt, p: p, s: s, typ: p.Type}
+		if cats, ok := sc.Known[s.Name]; ok {
 			c.known = cats
 		}
-		col := Column{Name: s.Name, Type: typ, Kind: kindOf(p), Training: trainingCounts(p), Current: currentCounts(s)}
+		col := Column{Name: s.Name, Type: p.Type, Kind: kindOf(p), Training: trainingCounts(p), Current: currentCounts(s)}
 		found := c.check()
 		if s.Absent {
 			missing = append(missing, s.Name)
@@ -288,7 +324,7 @@ func CheckSummaries(a *artifact.Artifact, rows int64, sums []Summary, extra []st
 		rep.Columns = append(rep.Columns, col)
 		rep.Anomalies = append(rep.Anomalies, found...)
 	}
-	passthrough := a.Spec != nil && a.Spec.Remainder == spec.RemainderPassthrough
+	passthrough := sc.Passthrough
 	for _, name := range extra {
 		near := closest(name, missing)
 		if !passthrough && near == "" {
@@ -363,14 +399,6 @@ func KnownCategories(a *artifact.Artifact) map[string][]string {
 				out[p.Name] = append([]string{}, p.Categories.Values...)
 			}
 		}
-	}
-	return out
-}
-
-func inputNames(a *artifact.Artifact) []string {
-	out := make([]string, len(a.Inputs))
-	for i, f := range a.Inputs {
-		out[i] = f.Name
 	}
 	return out
 }

@@ -98,7 +98,7 @@ func runValidate(o validateOptions) (*validate.Report, error) {
 		return nil, err
 	}
 	opt := validate.Options{Columns: trimAll(o.columns), Exclude: trimAll(o.exclude)}
-	if err := opt.Validate(a); err != nil {
+	if err := opt.Validate(validateInputs(a)); err != nil {
 		return nil, err
 	}
 	d, err := validate.Read(o.data, a)
@@ -134,4 +134,12 @@ func writeValidate(cmd *cobra.Command, o validateOptions, rep *validate.Report) 
 		return err
 	}
 	return writeOutput(cmd, o.out, buf.Bytes())
+}
+
+func validateInputs(a *artifact.Artifact) []string {
+	out := make([]string, len(a.Inputs))
+	for i, f := range a.Inputs {
+		out[i] = f.Name
+	}
+	return out
 }
