@@ -24,12 +24,16 @@ func judge(cols []*column, j int, stale []staleOutput) Verdict {
 		return v
 	case float32Rounded(c.obs, c.exp):
 		v.Verdict = PrecisionLoss
-		v.explain(fmt.Sprintf("the observed values are the artifact's output rounded to float32 (largest difference %.3g)", diff),
+		v.explain(fmt.Sprintf("the observed values are the artifact's output rounded to float32 (largest difference %s)", fmtNum(diff)),
 			"benign for most models, but keep features in float64 end to end if the model was trained on float64")
 		return v
 	case c.pre != nil && same(c.obs, c.pre, exactTol), c.in != nil && same(c.obs, c.in, exactTol):
 		v.Verdict = NotNormalized
-		v.explain("the observed values are the raw inputs (missing ones imputed) that were never scaled", "apply the artifact's transform before calling the model")
+		what := "the observed values are the raw inputs, never scaled"
+		if c.in != nil && slices.ContainsFunc(c.in, math.IsNaN) && !same(c.obs, c.in, exactTol) {
+			what = "the observed values are the raw inputs (missing ones imputed as the artifact does), never scaled"
+		}
+		v.explain(what, "apply the artifact's transform before calling the model")
 		return v
 	case c.twice != nil && same(c.obs, c.twice, exactTol):
 		v.Verdict = DoubleNormalized
@@ -88,7 +92,7 @@ func judge(cols []*column, j int, stale []staleOutput) Verdict {
 	}
 	v.Verdict = UnknownMismatch
 	v.Evidence["rows_differing"] = rowsDiffering(c.obs, c.exp)
-	v.explain(fmt.Sprintf("the observed values differ from the artifact's transform (largest difference %.3g) in a way none of the known causes explains", diff),
+	v.explain(fmt.Sprintf("the observed values differ from the artifact's transform (largest difference %s) in a way none of the known causes explains", fmtNum(diff)),
 		"compare the production pipeline with the artifact step by step")
 	return v
 }
@@ -222,11 +226,11 @@ func imputeOrder(c *column, v *Verdict) bool {
 		what = "nothing (left missing)"
 	} else if nans == 0 && (lo == hi || math.Abs(hi-lo) <= lim) {
 		v.Evidence["observed_value"] = lo
-		what = fmt.Sprintf("the constant %.6g", lo)
+		what = "the constant " + fmtNum(lo)
 		if c.affine {
 			x := (lo - c.intercept) / c.slope
 			v.Evidence["imputed_value"] = x
-			what = fmt.Sprintf("%.6g before scaling", x)
+			what = fmtNum(x) + " before scaling"
 		}
 	}
 	if c.pre != nil {
@@ -366,12 +370,12 @@ func affineVerdict(c *column, v *Verdict) bool {
 	if kind, ok := otherScaler(c, center, sc); ok {
 		v.Verdict = WrongTransform
 		v.Evidence["transform"] = kind
-		v.explain(fmt.Sprintf("the observed values are %s scaling of the input (center %.6g, scale %.6g from the training data), not the fitted scaler", kind, center, sc),
+		v.explain(fmt.Sprintf("the observed values are %s scaling of the input (center %s, scale %s from the training data), not the fitted scaler", kind, fmtNum(center), fmtNum(sc)),
 			"use the artifact's scaler")
 		return true
 	}
 	v.Verdict = WrongParameters
-	v.explain(fmt.Sprintf("the observed values are (x - %.6g) / %.6g, an affine map from no known artifact", center, sc),
+	v.explain(fmt.Sprintf("the observed values are %s, an affine map from no known artifact", affineText("x", center, sc)),
 		"production scales with parameters other than the fitted ones; load them from the artifact")
 	return true
 }

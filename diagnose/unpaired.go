@@ -305,7 +305,7 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 		v.Evidence["batches"] = batches
 		v.Evidence["block_min"] = lo
 		v.Evidence["block_max"] = hi
-		v.explain(fmt.Sprintf("each of the %d batches (of %d rows) spans exactly [%.6g, %.6g], its smallest and largest values landing on the same two numbers, which a fixed scaling of real data does not produce", batches, b, lo, hi),
+		v.explain(fmt.Sprintf("each of the %d batches (of %d rows) spans exactly [%s, %s], its smallest and largest values landing on the same two numbers, which a fixed scaling of real data does not produce", batches, b, fmtNum(lo), fmtNum(hi)),
 			"production fitted its scaler (min-max or quantile, say) on every batch; use the artifact's fitted parameters instead")
 		v.Plot = distributionPlot(p, present)
 		return v, nil
@@ -349,7 +349,7 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 			} else if !d.Drift {
 				v.Verdict = NotNormalized
 				putDrift(v.Evidence, "scaled_", d)
-				v.explain(fmt.Sprintf("the observed values (mean %.6g, std %.6g) are on the raw scale, and scaling them with the artifact's fitted step gives the training output's distribution", mean, std),
+				v.explain(fmt.Sprintf("the observed values (mean %s, std %s) are on the raw scale, and scaling them with the artifact's fitted step gives the training output's distribution", fmtNum(mean), fmtNum(std)),
 					"apply the artifact's transform before calling the model")
 				return v, nil
 			}
@@ -371,7 +371,7 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 		// mistake when it is the fitted step or its inverse.
 		if far && m == nil && scaled != nil && fitsMap(p, without(scaled, fill), affineMap{slope: 1}, pStd) {
 			v.Verdict = NotNormalized
-			v.explain(fmt.Sprintf("the observed values (mean %.6g, std %.6g) are on the raw scale: applying the artifact's fitted step to them gives the training output's distribution up to a small move (no affine correction beyond %.0f%% helps)", mean, std, 100*mapTol),
+			v.explain(fmt.Sprintf("the observed values (mean %s, std %s) are on the raw scale: applying the artifact's fitted step to them gives the training output's distribution up to a small move (no affine correction beyond %.0f%% helps)", fmtNum(mean), fmtNum(std), 100*mapTol),
 				"apply the artifact's transform before calling the model")
 			return v, nil
 		}
@@ -383,7 +383,7 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 			switch {
 			case fitsMap(p, without(present, inv.at(fill)), *m, pStd):
 				v.Verdict = NotNormalized
-				v.explain(fmt.Sprintf("the observed values (mean %.6g, std %.6g) are on the raw scale: the affine map that best carries them onto the training output is the artifact's fitted step (to within %.0f%%), though the distribution also moved a little", mean, std, 100*mapTol),
+				v.explain(fmt.Sprintf("the observed values (mean %s, std %s) are on the raw scale: the affine map that best carries them onto the training output is the artifact's fitted step (to within %.0f%%), though the distribution also moved a little", fmtNum(mean), fmtNum(std), 100*mapTol),
 					"apply the artifact's transform before calling the model")
 				return v, nil
 			case fitsMap(p, without(present, m.at(fill)), inv, pStd):
@@ -398,8 +398,8 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 			v.Evidence["missing_fill_output"] = fill
 			v.Evidence["imputed_rows"] = n
 			share := float64(n) / float64(len(obs))
-			v.explain(fmt.Sprintf("the observed distribution differs from the training output, but %d values (%.1f%%) are exactly %.6g, the artifact's output for a missing input (its fitted fill value, scaled by its fitted step), so the scaling is the artifact's and what moved is the input data (its values, or how many are missing)",
-				n, 100*share, fill),
+			v.explain(fmt.Sprintf("the observed distribution differs from the training output, but %d values (%.1f%%) are exactly %s, the artifact's output for a missing input (its fitted fill value, scaled by its fitted step), so the scaling is the artifact's and what moved is the input data (its values, or how many are missing)",
+				n, 100*share, fmtNum(fill)),
 				"investigate the source (why values are missing, or what moved) or refit on recent data")
 			return v, nil
 		}
@@ -407,7 +407,7 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 			v.Verdict = Drift
 			v.Evidence["anchor_value"] = x
 			v.Evidence["anchor_count"] = n
-			v.explain(fmt.Sprintf("the observed distribution differs from the training output, but the value %.6g, which the training output repeats, recurs %d times exactly, so the scaling is the artifact's and the input data drifted", x, n),
+			v.explain(fmt.Sprintf("the observed distribution differs from the training output, but the value %s, which the training output repeats, recurs %d times exactly, so the scaling is the artifact's and the input data drifted", fmtNum(x), n),
 				"investigate the source or refit on recent data")
 			return v, nil
 		}
@@ -425,12 +425,12 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 				// the last step y = a + b x that is (x - (alpha - a) / b) / (beta / b).
 				v.Evidence["output_center"] = alpha
 				v.Evidence["output_scale"] = beta
-				what := fmt.Sprintf("(y - %.6g) / %.6g of the correct output y", alpha, beta)
+				what := affineText("y", alpha, beta) + " of the correct output y"
 				if m != nil {
 					ic, is := (alpha-m.intercept)/m.slope, beta/m.slope
 					v.Evidence["center"] = ic
 					v.Evidence["scale"] = is
-					what = fmt.Sprintf("(x - %.6g) / %.6g of the last step's input x", ic, is)
+					what = affineText("x", ic, is) + " of the last step's input x"
 				}
 				v.explain(fmt.Sprintf("the observed values are distributed as %s, an affine map other than the fitted one; without the raw rows this cannot be told apart from inputs that all moved and stretched the same way (drift) while scaled correctly", what),
 					"most likely production scales with other parameters: load them from the artifact; if its pipeline is known to be right, check its raw inputs with normguard drift")

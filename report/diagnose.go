@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,11 +15,13 @@ import (
 
 // DiagnoseJSON writes the diagnosis as indented JSON, the shape the
 // diagnose command documents: {"features": [{"name", "verdict",
-// "explanation", "fix", "evidence"}]}.
+// "explanation", "fix", "evidence"}]}, mismatched columns first (see
+// MismatchedFirst).
 func DiagnoseJSON(w io.Writer, r *diagnose.Report) error {
 	if r == nil {
 		return fmt.Errorf("report: no diagnosis to write")
 	}
+	r = MismatchedFirst(r)
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("report: diagnosis to JSON: %w", err)
@@ -28,12 +31,14 @@ func DiagnoseJSON(w io.Writer, r *diagnose.Report) error {
 }
 
 // DiagnoseTable writes the diagnosis as an aligned table (column, verdict,
-// evidence as key=value in key order), then the explanation of every
-// column that is not ok. color adds ANSI colours to the verdicts.
+// evidence as key=value in key order), mismatched columns first (see
+// MismatchedFirst), then the explanation of every column that is not ok.
+// color adds ANSI colours to the verdicts.
 func DiagnoseTable(w io.Writer, r *diagnose.Report, color bool) error {
 	if r == nil {
 		return fmt.Errorf("report: no diagnosis to write")
 	}
+	r = MismatchedFirst(r)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FEATURE\tVERDICT\tEVIDENCE")
 	for _, v := range r.Features {
@@ -74,6 +79,19 @@ func DiagnoseTable(w io.Writer, r *diagnose.Report, color bool) error {
 	}
 	_, err := io.WriteString(w, summary)
 	return err
+}
+
+// MismatchedFirst returns a copy of r with its features in reading order:
+// the columns whose pipeline is wrong first, then the warnings
+// (precision_loss, drift), then the ok ones; the artifact's output order
+// within each.
+func MismatchedFirst(r *diagnose.Report) *diagnose.Report {
+	rank := map[string]int{"bad": 0, "warn": 1, "ok": 2}
+	out := &diagnose.Report{Features: slices.Clone(r.Features)}
+	slices.SortStableFunc(out.Features, func(a, b diagnose.Verdict) int {
+		return rank[verdictClass(a.Verdict)] - rank[verdictClass(b.Verdict)]
+	})
+	return out
 }
 
 // evidenceItem is one formatted piece of evidence.

@@ -26,7 +26,7 @@ type DiagnoseMeta struct {
 
 // DiagnoseHTML writes the diagnosis as one self-contained HTML page: a
 // header with the inputs and the overall verdict, a summary table, and a
-// card per column with its verdict, what the values show, the likely fix,
+// card per column (mismatched columns first, see MismatchedFirst) with its verdict, what the values show, the likely fix,
 // the evidence and, where the verdict carries one, an inline SVG plot:
 // observed against expected values in paired mode (the line
 // observed = expected drawn in), or the training output's and the observed
@@ -68,6 +68,7 @@ type diagnoseFeature struct {
 }
 
 func newDiagnosePage(r *diagnose.Report, meta DiagnoseMeta) diagnosePageData {
+	r = MismatchedFirst(r)
 	p := diagnosePageData{Title: meta.Title, Artifact: meta.Artifact, Observed: meta.Observed, Raw: meta.Raw,
 		Generated: meta.Generated, Candidates: meta.Candidates, Total: len(r.Features)}
 	if p.Title == "" {

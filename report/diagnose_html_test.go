@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,7 +65,7 @@ func TestDiagnoseHTML(t *testing.T) {
 		rep   *diagnose.Report
 		meta  DiagnoseMeta
 		plots map[string]string // data-feature (escaped) -> data-kind
-		order []string          // escaped names in summary order
+		order []string          // escaped names in summary order (mismatched first)
 		want  []string
 		avoid []string
 	}{
@@ -74,7 +75,9 @@ func TestDiagnoseHTML(t *testing.T) {
 			meta: DiagnoseMeta{Title: "Prod <check>", Artifact: "a&b.json", Observed: "obs.csv", Raw: "raw.csv",
 				Candidates: []string{"old<1>.json"}, Generated: "2024-05-01"},
 			plots: map[string]string{"calm": "scatter", "raw": "scatter", "moved": "distribution"},
-			order: []string{"calm", "raw", "moved", "&lt;b&gt;&amp;&#34;x&lt;/script&gt;"},
+			// Mismatched first (not_normalized, columns_swapped), then the
+			// warning (drift), then ok.
+			order: []string{"raw", "&lt;b&gt;&amp;&#34;x&lt;/script&gt;", "moved", "calm"},
 			want: []string{"<title>Prod &lt;check&gt;</title>", "a&amp;b.json", "<dt>Raw rows</dt><dd>raw.csv</dd>",
 				"<dt>Candidate</dt><dd>old&lt;1&gt;.json</dd>", "<dt>Generated</dt><dd>2024-05-01</dd>",
 				`<span class="badge bad big">MISMATCH</span>`, "<strong>3 of 4</strong>",
@@ -201,6 +204,9 @@ func TestDiagnoseTableAndJSON(t *testing.T) {
 			t.Errorf("got a table without %q, want it:\n%s", s, table)
 		}
 	}
+	if i, j, k := strings.Index(table, "\nraw "), strings.Index(table, "\nmoved "), strings.Index(table, "\ncalm "); !(i >= 0 && i < j && j < k) {
+		t.Errorf("got rows raw at %d, moved at %d, calm at %d, want mismatched first, then drift, then ok:\n%s", i, j, k, table)
+	}
 	if strings.Contains(table, "calm: ") || strings.Contains(table, "\x1b[") {
 		t.Errorf("got an explanation for the ok column or colour codes, want neither:\n%s", table)
 	}
@@ -218,12 +224,19 @@ func TestDiagnoseTableAndJSON(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
 		t.Fatalf("got invalid JSON %v:\n%s", err, b.String())
 	}
-	if len(got.Features) != 4 || got.Features[1].Verdict != diagnose.NotNormalized || got.Features[1].Fix != "apply the artifact's transform" ||
-		got.Features[1].Evidence["max_abs_diff"] != 202.5 || got.Features[1].Plot != nil {
-		t.Errorf("got %+v, want 4 features, raw not_normalized with its fix and evidence, no plot", got.Features)
+	if len(got.Features) != 4 || got.Features[0].Verdict != diagnose.NotNormalized || got.Features[0].Fix != "apply the artifact's transform" ||
+		got.Features[0].Evidence["max_abs_diff"] != 202.5 || got.Features[0].Plot != nil {
+		t.Errorf("got %+v, want 4 features, first raw not_normalized with its fix and evidence, no plot", got.Features)
+	}
+	var order []string
+	for _, f := range got.Features {
+		order = append(order, f.Name)
+	}
+	if want := []string{"raw", hostile, "moved", "calm"}; !slices.Equal(order, want) {
+		t.Errorf("got JSON order %q, want mismatched first %q", order, want)
 	}
 	// NaN evidence is written as null.
-	if p, ok := got.Features[2].Evidence["p_value"]; !ok || p != nil {
+	if p, ok := got.Features[2].Evidence["p_value"]; got.Features[2].Name != "moved" || !ok || p != nil {
 		t.Errorf("moved p_value: got %v (present %v), want null", p, ok)
 	}
 }
