@@ -1,0 +1,203 @@
+package validate
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/normguard/normguard/profile"
+	"github.com/normguard/normguard/step"
+)
+
+func fl(x float64) *step.Float {
+	v := step.Float(x)
+	return &v
+}
+
+// numFeature is a numeric training profile: count present values in
+// [lo, hi] spread evenly (the quantile grid says no cell holds more than
+// about 1/200 of them), missing missing.
+func numFeature(name string, count, missing int64, lo, hi float64) profile.Feature {
+	f := profile.Feature{Name: name, Type: "numeric", Count: count, Missing: missing, Min: fl(lo), Max: fl(hi)}
+	for i, p := range profile.GridProbs {
+		f.Quantiles = append(f.Quantiles, lo+p*(hi-lo))
+		f.CDF = append(f.CDF, p)
+		if i == 0 {
+			f.CDF[0] = 1 / float64(count)
+		}
+	}
+	return f
+}
+
+func catFeature(name string, values []string, counts []int64, other, distinct int64) profile.Feature {
+	var n int64
+	for _, c := range counts {
+		n += c
+	}
+	return profile.Feature{Name: name, Type: "categorical", Count: n + other,
+		Categories: &profile.Counts{Values: values, Counts: counts, Other: other, Distinct: distinct}}
+}
+
+func present(name string, rows int64) Summary {
+	return Summary{Name: name, Rows: rows, Min: math.NaN(), Max: math.NaN()}
+}
+
+func codes(r *Report) string {
+	var out []string
+	for _, a := range r.Anomalies {
+		out = append(out, a.Column+"/"+a.Code)
+	}
+	return strings.Join(out, " ")
+}
+
+// TestRateRuleNeedsTestAndEffect: a missing share moving from 10% to
+// 10.5% on a million rows is significant (Fisher p = 2e-31) but tiny
+// (h = 0.016): no anomaly. 1 missing value in 5 rows where training had
+// none of 1,000 is both (p = 0.005, h = 0.93). 2 of 10 where training had
+// 10% is neither (p > 0.05).
+func TestRateRuleNeedsTestAndEffect(t *testing.T) {
+	cases := []struct {
+		name                  string
+		trainCount, trainMiss int64
+		rows, missing         int64
+		want                  string
+		wantP, wantH          float64
+	}{
+		{"large sample small change", 900000, 100000, 1000000, 105000, "", 0, 0},
+		{"small sample from none", 1000, 0, 5, 1, "x/missing_rate_change", 0.004975124378109453, 2 * math.Asin(math.Sqrt(0.2))},
+		{"small sample noise", 900, 100, 10, 2, "", 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sc := &Schema{Features: []profile.Feature{numFeature("x", c.trainCount, c.trainMiss, 0, 1)}}
+			s := present("x", c.rows)
+			s.Missing, s.Min, s.Max, s.Distinct = c.missing, 0.2, 0.8, 2
+			r, err := CheckSummaries(sc, c.rows, []Summary{s}, nil, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := codes(r); got != c.want {
+				t.Fatalf("anomalies %q, want %q", got, c.want)
+			}
+			if c.want == "" {
+				return
+			}
+			a := r.Anomalies[0]
+			if !closeRel(*a.PValue, c.wantP, pRelTol) || math.Abs(*a.EffectSize-c.wantH) > 1e-12 {
+				t.Errorf("p %v h %v, want %v %v", *a.PValue, *a.EffectSize, c.wantP, c.wantH)
+			}
+			if *a.TrainingCount != c.trainMiss || *a.TrainingTotal != c.trainCount+c.trainMiss || *a.CurrentCount != c.missing || *a.CurrentTotal != c.rows {
+				t.Errorf("counts %d/%d → %d/%d", *a.TrainingCount, *a.TrainingTotal, *a.CurrentCount, *a.CurrentTotal)
+			}
+		})
+	}
+}
+
+// TestEmptyAndConstantBounds pins the chance bounds at their edges: a
+// column half missing at training is empty by chance in 4 rows with
+// probability 0.5^4 = 0.0625 (no anomaly) and in 5 rows 0.03125
+// (anomaly); two categories of equal share give 5 equal values with
+// probability at most 0.5^4 (no anomaly), 6 with 0.5^5 (anomaly).
+func TestEmptyAndConstantBounds(t *testing.T) {
+	half := numFeature("x", 500, 500, 0, 1)
+	for rows, want := range map[int64]string{4: "", 5: "x/empty_column"} {
+		s := present("x", rows)
+		s.Missing = rows
+		r, err := CheckSummaries(&Schema{Features: []profile.Feature{half}}, rows, []Summary{s}, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := codes(r); got != want {
+			t.Errorf("%d missing rows: %q, want %q", rows, got, want)
+		}
+	}
+	two := catFeature("c", []string{"a", "b"}, []int64{50, 50}, 0, 2)
+	for rows, want := range map[int64]string{5: "", 6: "c/constant_column"} {
+		s := present("c", rows)
+		s.Distinct, s.Value = 1, "a"
+		r, err := CheckSummaries(&Schema{Features: []profile.Feature{two}, Known: map[string][]string{"c": {"a", "b"}}}, rows, []Summary{s}, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := codes(r); got != want {
+			t.Errorf("%d equal values: %q, want %q", rows, got, want)
+		}
+	}
+}
+
+// TestCategoriesKnownOrNot: unseen values are claimed only where the
+// training categories are known completely; with a truncated profile the
+// report says "other_categories"; an identifier column says neither.
+func TestCategoriesKnownOrNot(t *testing.T) {
+	complete := catFeature("c", []string{"a", "b"}, []int64{600, 400}, 0, 2)
+	truncated := catFeature("t", []string{"a", "b"}, []int64{600, 300}, 100, 40)
+	ident := catFeature("id", []string{"k1"}, []int64{1}, 999, 1000)
+	ident.Kind = profile.KindIdentifier
+	sc := &Schema{Features: []profile.Feature{complete, truncated, ident}, Known: map[string][]string{"c": {"a", "b"}}}
+	c := present("c", 100)
+	c.Unseen, c.UnseenDistinct, c.UnseenExamples, c.Distinct = 40, 1, []string{"zz"}, 2
+	tr := present("t", 100)
+	tr.Other, tr.OtherCounted, tr.Distinct = 40, true, 2
+	id := present("id", 100)
+	id.Unseen, id.Distinct = 100, 2
+	r, err := CheckSummaries(sc, 100, []Summary{c, tr, id}, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := codes(r), "c/unseen_categories t/other_categories"; got != want {
+		t.Fatalf("anomalies %q, want %q", got, want)
+	}
+	// The truncated profile compares 40% now with its 10% "other".
+	o := r.Anomalies[1]
+	if *o.Training != 0.1 || *o.Current != 0.4 {
+		t.Errorf("other_categories: %v → %v, want 0.1 → 0.4", *o.Training, *o.Current)
+	}
+}
+
+// TestUnexpectedColumns: with remainder drop, an extra column is ignored
+// unless its name is close to a missing input's; with passthrough every
+// extra column is unexpected.
+func TestUnexpectedColumns(t *testing.T) {
+	f := numFeature("distance", 100, 0, 0, 1)
+	g := numFeature("delay", 100, 0, 0, 1)
+	d := present("delay", 10)
+	d.Min, d.Max, d.Distinct = 0.5, 0.5, 2
+	miss := Summary{Name: "distance", Absent: true}
+	for _, c := range []struct {
+		passthrough bool
+		want        string
+		ignored     string
+	}{
+		{false, "distance/missing_column Distance/unexpected_column", "label"},
+		{true, "distance/missing_column Distance/unexpected_column label/unexpected_column", ""},
+	} {
+		sc := &Schema{Features: []profile.Feature{f, g}, Passthrough: c.passthrough}
+		r, err := CheckSummaries(sc, 10, []Summary{miss, d}, []string{"Distance", "label"}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := codes(r); got != c.want {
+			t.Errorf("passthrough %v: %q, want %q", c.passthrough, got, c.want)
+		}
+		if got := strings.Join(r.Ignored, ","); got != c.ignored {
+			t.Errorf("passthrough %v: ignored %q, want %q", c.passthrough, got, c.ignored)
+		}
+		if r.Anomalies[0].SimilarTo != "Distance" || r.Anomalies[1].SimilarTo != "distance" {
+			t.Errorf("similar: %q, %q", r.Anomalies[0].SimilarTo, r.Anomalies[1].SimilarTo)
+		}
+	}
+}
+
+func TestCheckSummariesErrors(t *testing.T) {
+	sc := &Schema{Features: []profile.Feature{numFeature("x", 10, 0, 0, 1)}}
+	if _, err := CheckSummaries(sc, 0, nil, nil, Options{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("no rows: %v, want ErrInvalid", err)
+	}
+	if _, err := CheckSummaries(sc, 5, []Summary{present("y", 5)}, nil, Options{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("unknown column: %v, want ErrInvalid", err)
+	}
+	if _, err := CheckSummaries(sc, 5, nil, nil, Options{Columns: []string{"y"}}); err == nil || !strings.Contains(err.Error(), `"y"`) {
+		t.Errorf("--columns y: %v, want an error naming y", err)
+	}
+}
