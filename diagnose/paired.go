@@ -148,7 +148,7 @@ func Paired(a *artifact.Artifact, raw, observed []table.Column, candidates []Can
 		}
 		if schema = schemaCandidate(stale, observed, names); schema == nil {
 			name := names[0]
-			return nil, fmt.Errorf("diagnose: observed features lack output column %q the artifact produces; if production used another artifact (one-hot columns of other categories, say), pass it as a candidate", name)
+			return nil, fmt.Errorf("diagnose: observed features lack output column %q the artifact produces; if production used another artifact (one-hot columns of other categories, say), pass it with --candidate", name)
 		}
 	}
 	rep := &Report{}

@@ -223,3 +223,75 @@ func TestDiagnoseCLICategorical(t *testing.T) {
 		}
 	}
 }
+
+// TestDiagnoseCLIRealCases runs `normguard diagnose` on the cases built
+// with scikit-learn from real tables (testdata/diagnose-real): every
+// column's verdict, the exit status, and for the refitted candidate whose
+// one-hot columns differ: judged with its own schema (named by file and
+// model version), and without --candidate a refusal (exit 2) that says
+// to pass it.
+func TestDiagnoseCLIRealCases(t *testing.T) {
+	dirs, err := filepath.Glob("../../testdata/diagnose-real/*/expected.json")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("got %d cases (%v), want some", len(dirs), err)
+	}
+	for _, path := range dirs {
+		dir := filepath.Dir(path)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			var want struct {
+				Paired           bool              `json:"paired"`
+				Verdicts         map[string]string `json:"verdicts"`
+				CandidateModel   string            `json:"candidate_model"`
+				CandidateVersion string            `json:"candidate_version"`
+			}
+			if err := json.Unmarshal(readFile(t, path), &want); err != nil {
+				t.Fatal(err)
+			}
+			tmp := t.TempDir()
+			art := filepath.Join(tmp, "a.json")
+			mustRun(t, "fit", "-q", "--spec", filepath.Join(dir, "spec.json"), "--data", filepath.Join(dir, "train.csv"), "--out", art)
+			args := []string{"diagnose", "--artifact", art, "--observed", filepath.Join(dir, "observed.csv"), "--format", "json"}
+			if want.Paired {
+				args = append(args, "--raw", filepath.Join(dir, "raw.csv"))
+			}
+			cand := ""
+			if _, err := os.Stat(filepath.Join(dir, "candidate_spec.json")); err == nil {
+				if code, _, errOut := runCLI(t, args...); code != ExitError || !strings.Contains(errOut, "candidate") {
+					t.Errorf("without the candidate: exit %d (%s), want %d and a word on passing the candidate", code, errOut, ExitError)
+				}
+				cand = filepath.Join(tmp, "refit.json")
+				mustRun(t, "fit", "-q", "--spec", filepath.Join(dir, "candidate_spec.json"), "--data", filepath.Join(dir, "candidate_train.csv"),
+					"--out", cand, "--model", want.CandidateModel, "--model-version", want.CandidateVersion)
+				args = append(args, "--candidate", cand)
+			}
+			code, out, errOut := runCLI(t, args...)
+			var got struct {
+				Features []struct{ Name, Verdict, Explanation string } `json:"features"`
+			}
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("exit %d, %v: %s %s", code, err, out, errOut)
+			}
+			allOK, seenOK := true, false
+			for _, f := range got.Features {
+				if w := want.Verdicts[f.Name]; f.Verdict != w {
+					t.Errorf("%s: got %s (%s), want %s", f.Name, f.Verdict, f.Explanation, w)
+				}
+				if f.Verdict == "ok" {
+					seenOK = true
+				} else if allOK = false; seenOK {
+					t.Errorf("%s (%s) listed after an ok column, want mismatched columns first", f.Name, f.Verdict)
+				}
+				if cand != "" && f.Verdict == "stale_parameters" &&
+					!(strings.Contains(f.Explanation, cand) && strings.Contains(f.Explanation, "model "+want.CandidateModel+" version "+want.CandidateVersion)) {
+					t.Errorf("%s: explanation %q does not name %s and its model version", f.Name, f.Explanation, cand)
+				}
+			}
+			if len(got.Features) != len(want.Verdicts) {
+				t.Errorf("got %d columns, want %d", len(got.Features), len(want.Verdicts))
+			}
+			if wantCode := map[bool]int{true: ExitOK, false: ExitFound}[allOK]; code != wantCode {
+				t.Errorf("exit %d, want %d (%s)", code, wantCode, errOut)
+			}
+		})
+	}
+}
