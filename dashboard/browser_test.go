@@ -35,7 +35,8 @@ const (
   {"model":"broken","version":"v1","digest":"sha256:99999999999999999999999999999999999999999999999999999999999999aa","created":"2026-11-24T10:00:00Z","current":true}]}]}`
 
 	// dep_delay drifts (10 bins), carrier is categorical (3 labels), the
-	// hostile name is a calm distance (4 bins), empty_col failed.
+	// hostile name is a calm distance (4 bins), empty_col failed. The
+	// training rates are set for dep_delay and carrier only.
 	flightsDriftJSON = `{"features":[
  {"name":"dep_delay","type":"numeric","method":"auto","statistic":0.21,"p_value":0.0001,"threshold":0.05,"drift":true,
   "effect":{"name":"wasserstein_normed","value":0.3,"threshold":0.1},"reference_count":1000,"current_count":500},
@@ -47,6 +48,7 @@ const (
   "reference_count":1000,"current_count":0,"error":"no values left after dropping missing values"}],
  "drift_share":0.3333333333333333,"dataset_drift":false,"drift_share_threshold":0.5,
  "window":{"start":"2026-11-25T20:00:00Z","end":"2026-11-25T21:00:00Z","rows":500},
+ "training":{"dep_delay":{"missing_rate":0.005,"out_of_range_rate":0},"carrier":{"missing_rate":0.25,"out_of_range_rate":0}},
  "plots":{
   "dep_delay":{"edges":[-20,-10,0,10,20,30,40,50,60,70,80],"ref":[0.05,0.15,0.3,0.2,0.12,0.08,0.05,0.03,0.01,0.01],"cur":[0.01,0.04,0.1,0.15,0.2,0.2,0.12,0.1,0.05,0.03]},
   "carrier":{"labels":["AA","DL","other"],"ref":[0.4,0.35,0.25],"cur":[0.38,0.37,0.25]},
@@ -54,6 +56,8 @@ const (
 
 	flightsHistoryJSON = `{"windows":[` +
 		window0 + `,` + window1 + `,` + window2 + `,` + window3 + `,` + window4 + `]}`
+	// dep_delay's smallest p-value is 1e-9 (window3); carrier's p-value
+	// underflowed to 0 in window2.
 	window0 = `{"start":"2026-11-25T16:00:00Z","end":"2026-11-25T17:00:00Z","rows":1234,"features":[` +
 		`{"name":"dep_delay","method":"auto","statistic":0.02,"p_value":0.4,"threshold":0.05,"drift":false,"missing_rate":0.01,"out_of_range_rate":0,"unseen_rate":0},` +
 		`{"name":"carrier","method":"auto","statistic":1.1,"p_value":0.6,"threshold":0.05,"drift":false,"missing_rate":0,"out_of_range_rate":0,"unseen_rate":0},` +
@@ -66,11 +70,11 @@ const (
 		`{"name":"empty_col","method":"auto","statistic":null,"p_value":null,"threshold":0.05,"drift":false,"missing_rate":1,"out_of_range_rate":0,"unseen_rate":0}]}`
 	window2 = `{"start":"2026-11-25T18:00:00Z","end":"2026-11-25T19:00:00Z","rows":1302,"features":[` +
 		`{"name":"dep_delay","method":"auto","statistic":0.06,"p_value":0.04,"threshold":0.05,"drift":false,"missing_rate":0.02,"out_of_range_rate":0.001,"unseen_rate":0},` +
-		`{"name":"carrier","method":"auto","statistic":2.0,"p_value":0.35,"threshold":0.05,"drift":false,"missing_rate":0,"out_of_range_rate":0,"unseen_rate":0.01},` +
+		`{"name":"carrier","method":"auto","statistic":2.0,"p_value":0,"threshold":0.05,"drift":false,"missing_rate":0,"out_of_range_rate":0,"unseen_rate":0.01},` +
 		`{"name":"<img src=x onerror=alert(1)>","method":"wasserstein_normed","statistic":0.02,"p_value":null,"threshold":0.1,"drift":false,"missing_rate":0,"out_of_range_rate":0,"unseen_rate":0},` +
 		`{"name":"empty_col","method":"auto","statistic":null,"p_value":null,"threshold":0.05,"drift":false,"missing_rate":1,"out_of_range_rate":0,"unseen_rate":0}]}`
 	window3 = `{"start":"2026-11-25T19:00:00Z","end":"2026-11-25T20:00:00Z","rows":1250,"features":[` +
-		`{"name":"dep_delay","method":"auto","statistic":0.15,"p_value":0.001,"threshold":0.05,"drift":true,"missing_rate":0.03,"out_of_range_rate":0.01,"unseen_rate":0},` +
+		`{"name":"dep_delay","method":"auto","statistic":0.15,"p_value":1e-9,"threshold":0.05,"drift":true,"missing_rate":0.03,"out_of_range_rate":0.01,"unseen_rate":0},` +
 		`{"name":"carrier","method":"auto","statistic":2.2,"p_value":0.33,"threshold":0.05,"drift":false,"missing_rate":0,"out_of_range_rate":0,"unseen_rate":0},` +
 		`{"name":"<img src=x onerror=alert(1)>","method":"wasserstein_normed","statistic":0.018,"p_value":null,"threshold":0.1,"drift":false,"missing_rate":0,"out_of_range_rate":0,"unseen_rate":0},` +
 		`{"name":"empty_col","method":"auto","statistic":null,"p_value":null,"threshold":0.05,"drift":false,"missing_rate":1,"out_of_range_rate":0,"unseen_rate":0}]}`
@@ -246,10 +250,50 @@ func TestDashboardRendersInChromium(t *testing.T) {
 			t.Errorf("got %d drift badges, want 2 (dep_delay's row and card)", got)
 		}
 		// dep_delay's rates come from the newest history window.
-		for _, s := range []string{">4%</td>", ">2%</td>", "1.00e-4", "no data set drift", "1 of 3</strong>", "500 rows",
+		for _, s := range []string{">4%<", ">2%<", "1.00e-4", "no data set drift", "1 of 3</strong>", "500 rows",
 			"no values left after dropping missing values"} {
 			if !strings.Contains(dom, s) {
 				t.Errorf("got no %q in the page, want it", s)
+			}
+		}
+	})
+
+	t.Run("training rates", func(t *testing.T) {
+		// Beside the window's rates: the training rates the drift JSON
+		// gives (dep_delay missing 0.5%, carrier 25%, out of range 0), none
+		// for features it does not list.
+		row := func(feature string) string {
+			i := strings.Index(dom, `data-feature="`+feature+`">`)
+			if i < 0 {
+				t.Fatalf("no table row for %s", feature)
+			}
+			return dom[i : i+strings.Index(dom[i:], "</tr>")]
+		}
+		for _, c := range []struct{ feature, rate, live, train string }{
+			{"dep_delay", "missing_rate", "4%", "training 0.5%"},
+			{"dep_delay", "out_of_range_rate", "2%", "training 0%"},
+			{"carrier", "missing_rate", "0%", "training 25%"},
+		} {
+			cell := regexp.MustCompile(`<td class="n" data-rate="` + c.rate + `">([^<]*)<div class="muted small training-rate"[^>]*>([^<]*)</div></td>`).FindStringSubmatch(row(c.feature))
+			if cell == nil || cell[1] != c.live || cell[2] != c.train {
+				t.Errorf("%s %s: got cell %q, want %s with %q beneath", c.feature, c.rate, cell, c.live, c.train)
+			}
+		}
+		if strings.Contains(row("empty_col"), "training-rate") {
+			t.Error("empty_col has no training rates in the JSON, but its row shows one")
+		}
+	})
+
+	t.Run("p-value axis", func(t *testing.T) {
+		// The axis reaches the smallest p-value drawn (dep_delay's 1e-9);
+		// a p-value of 0 (carrier) sits on the floor, marked "<1e-16".
+		for _, c := range []struct{ feature, min, bottomTick string }{
+			{"dep_delay", "1e-9", ">1e-9</text>"},
+			{"carrier", "&lt; 1e-16", ">&lt;1e-16</text>"},
+		} {
+			hist := svgOf(t, dom, "plot-history", c.feature)
+			if !strings.Contains(hist, `data-axis-min="`+c.min+`"`) || !strings.Contains(hist, c.bottomTick) {
+				t.Errorf("%s: want the p-value axis down to %s (tick %s), got %.400s", c.feature, c.min, c.bottomTick, hist)
 			}
 		}
 	})
@@ -364,7 +408,9 @@ func TestDashboardStatesInChromium(t *testing.T) {
 			api:      fullAPI(),
 			fragment: "#model=taxis",
 			want: []string{`<li class="model selected" data-model="taxis">`, `id="no-observations"`,
-				"No observations yet for taxis (stage input).", "model taxis has no observations yet", `data-state="ready"`},
+				"No observations yet for taxis (stage input).", "model taxis has no observations yet", `data-state="ready"`,
+				`<code class="endpoint" data-stage="input">POST /v1/models/taxis/observations</code>`,
+				`<code class="endpoint" data-stage="output">POST /v1/models/taxis/observations?stage=output</code>`},
 			avoid:    []string{`class="plot-dist"`, `<div id="banner" class="banner" role="alert">`},
 			requests: []string{"/v1/models/taxis/drift?stage=input&plots=1"},
 		},

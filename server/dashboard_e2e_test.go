@@ -25,6 +25,15 @@ func TestDashboardOnRealServerInChromium(t *testing.T) {
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
 
+	// Before any observation: the empty state names both endpoints.
+	empty := chromium.Run(t, bin, "--virtual-time-budget=5000", "--dump-dom", ts.URL+"/#model=flight-delay&stage=output")
+	for _, want := range []string{`id="no-observations"`, ">POST /v1/models/flight-delay/observations<",
+		">POST /v1/models/flight-delay/observations?stage=output<"} {
+		if !strings.Contains(empty, want) {
+			t.Errorf("the empty state lacks %s:\n%.3000s", want, empty)
+		}
+	}
+
 	var body bytes.Buffer
 	body.WriteString(`{"rows":[`)
 	for i := 0; i < 2000; i++ {
@@ -54,6 +63,12 @@ func TestDashboardOnRealServerInChromium(t *testing.T) {
 	row := regexp.MustCompile(`<tr class="([a-z ]+)" data-feature="delay"`).FindStringSubmatch(dom)
 	if row == nil || !strings.Contains(row[1], "drift") {
 		t.Errorf("delay's table row is %v, want class drift", row)
+	}
+	// The quickstart's training months have no missing delay: the
+	// training rates beside the window's are 0.
+	delayRow := regexp.MustCompile(`<tr class="[a-z ]+" data-feature="delay"[\s\S]*?</tr>`).FindString(dom)
+	if got := strings.Count(delayRow, `class="muted small training-rate" title="in the training data">training 0%<`); got != 2 {
+		t.Errorf("delay's row shows %d training rates of 0%%, want 2 (missing, out of range): %.800s", got, delayRow)
 	}
 	for _, feature := range []string{"delay", "distance"} {
 		dist := regexp.MustCompile(`<svg[^>]*class="plot-dist"[^>]*data-feature="` + feature + `"[\s\S]*?</svg>`).FindString(dom)

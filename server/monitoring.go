@@ -135,6 +135,17 @@ type driftResponse struct {
 	// shape of `normguard validate`'s JSON.
 	Anomalies []validate.Anomaly  `json:"anomalies"`
 	Plots     map[string]plotJSON `json:"plots,omitempty"`
+	// Training holds each feature's rates in the training data, from the
+	// profile of the model's current artifact, to set beside the window's.
+	Training map[string]trainingRates `json:"training,omitempty"`
+}
+
+// trainingRates are a feature's rates in the training data: missing is
+// the profile's Missing/(Count+Missing); out of range is 0 by
+// construction (the range is the training data's).
+type trainingRates struct {
+	MissingRate    float64 `json:"missing_rate"`
+	OutOfRangeRate float64 `json:"out_of_range_rate"`
 }
 
 type plotJSON struct {
@@ -162,6 +173,18 @@ func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
 	resp := driftResponse{Report: rep, Model: model, Stage: string(stage), Window: win, Anomalies: win.Anomalies}
 	if resp.Anomalies == nil {
 		resp.Anomalies = []validate.Anomaly{}
+	}
+	if p, _, err := s.cache.get(r.Context(), model, ""); err == nil && p.t.Artifact().Profile != nil {
+		feats := p.t.Artifact().Profile.Inputs
+		if stage == monitor.StageOutput {
+			feats = p.t.Artifact().Profile.Outputs
+		}
+		resp.Training = map[string]trainingRates{}
+		for _, f := range feats {
+			if n := f.Count + f.Missing; n > 0 {
+				resp.Training[f.Name] = trainingRates{MissingRate: float64(f.Missing) / float64(n)}
+			}
+		}
 	}
 	if r.URL.Query().Get("plots") == "1" {
 		resp.Plots = map[string]plotJSON{}

@@ -303,7 +303,9 @@
             'div',
             { class: 'empty', id: 'no-observations' },
             h('p', {}, `No observations yet for ${name} (stage ${stage}).`),
-            h('p', {}, 'Send the features your model is fed to ', h('code', {}, `POST /v1/models/${name}/observations`), '; drift shows once a window has rows.'),
+            h('p', {}, 'Send the raw rows your model receives to ', h('code', { class: 'endpoint', 'data-stage': 'input' }, `POST /v1/models/${name}/observations`),
+              ', or the normalized features it is fed to ', h('code', { class: 'endpoint', 'data-stage': 'output' }, `POST /v1/models/${name}/observations?stage=output`),
+              ', as ', h('code', {}, '{"rows": [{"feature": value, ...}]}'), '; drift shows once a window has rows.'),
             h('p', { class: 'muted' }, `The service said: ${driftErr.message}`),
           )
         : h('p', { class: 'error-box' }, `Cannot load the drift of ${name}: ${driftErr.message}`);
@@ -317,12 +319,13 @@
     const latest = new Map(); // feature name -> its entry in the newest window holding it
     for (const w of windows) for (const f of Array.isArray(w.features) ? w.features : []) if (f && typeof f === 'object') latest.set(str(f.name), f);
 
+    const training = drift.training && typeof drift.training === 'object' ? drift.training : {};
     const plotOf = (f) => (Object.hasOwn(plots, str(f.name)) ? plots[str(f.name)] : null);
     main.replaceChildren(
       title,
       verdictLine(drift, features),
       ...(features.length
-        ? [featureTable(features, latest), h('div', { class: 'cards' }, features.map((f, i) => card(f, i, plotOf(f), windows)))]
+        ? [featureTable(features, latest, training), h('div', { class: 'cards' }, features.map((f, i) => card(f, i, plotOf(f), windows)))]
         : [h('p', { class: 'empty' }, 'The current window has no features.')]),
     );
     state.shownDetail = key;
@@ -354,13 +357,25 @@
     );
   }
 
-  function featureTable(features, latest) {
+  // rateCell shows a window's rate with the training data's beneath it
+  // (tr: the feature's entry of the drift JSON's "training", if any).
+  function rateCell(live, tr, key) {
+    const train = tr && isNum(tr[key]) ? tr[key] : null;
+    return h(
+      'td',
+      { class: 'n', 'data-rate': key },
+      pct(live),
+      train === null ? null : h('div', { class: 'muted small training-rate', title: 'in the training data' }, `training ${pct(train)}`),
+    );
+  }
+
+  function featureTable(features, latest, training) {
     const heads = ['Feature', 'Method', 'Statistic', 'p-value', 'Threshold', 'Effect (floor)', 'Verdict', 'Missing', 'Out\u00a0of range', 'Unseen'];
     const numeric = new Set([2, 3, 4, 7, 8, 9]);
     const table = h(
       'table',
       { class: 'features' },
-      h('caption', {}, 'Current window; rates from the latest history window'),
+      h('caption', {}, 'Current window; rates from the latest history window, the training data’s beneath'),
       h('thead', {}, h('tr', {}, heads.map((t, i) => h('th', { scope: 'col', class: numeric.has(i) ? 'n' : null }, t.includes(' ') ? t : h('span', { class: 'nowrap' }, t))))),
       h(
         'tbody',
@@ -369,6 +384,7 @@
           const v = verdict(f);
           const rates = latest.get(str(f.name)) || {};
           const rate = (k) => (isNum(f[k]) ? f[k] : rates[k]);
+          const tr = Object.hasOwn(training, str(f.name)) ? training[str(f.name)] : null;
           const e = f.effect && typeof f.effect === 'object' ? f.effect : null;
           return h(
             'tr',
@@ -385,8 +401,8 @@
             h('td', { class: 'n' }, num(f.threshold)),
             h('td', {}, e ? [`${num(e.value)} (> ${num(e.threshold)})`, h('div', { class: 'muted small' }, str(e.name))] : '—'),
             h('td', {}, h('span', { class: `badge ${v}` }, v)),
-            h('td', { class: 'n' }, pct(rate('missing_rate'))),
-            h('td', { class: 'n' }, pct(rate('out_of_range_rate'))),
+            rateCell(rate('missing_rate'), tr, 'missing_rate'),
+            rateCell(rate('out_of_range_rate'), tr, 'out_of_range_rate'),
             h('td', { class: 'n' }, pct(rate('unseen_rate'))),
           );
         }),
@@ -412,6 +428,9 @@
   // ---- Plots. Geometry in SVG user units; the SVGs scale to their box.
 
   const P = { w: 460, left: 50, right: 12, top: 30, inner: 150 };
+  // P_FLOOR is the lowest decade of the p-value axis (1e-16, about the
+  // smallest p-value float64 arithmetic tells from 0 next to 1).
+  const P_FLOOR = -16;
 
   function shareTicks(max) {
     if (!(max > 0) || max > 1) return [0.25, 4];
@@ -586,13 +605,23 @@
     let y;
     let ticks;
     if (usesP) {
+      // The axis reaches down to the smallest p-value drawn. A p-value of
+      // 0 (it underflowed) or below 1e-16 sits on a floor at 1e-16, whose
+      // tick reads "<1e-16".
       const positive = vals.concat(isNum(threshold) ? [threshold] : []).filter((v) => v > 0);
-      const lo = Math.max(-12, Math.min(-2, Math.floor(Math.log10(Math.min(...positive, 1)))));
+      const smallest = Math.floor(Math.log10(Math.min(...positive, 1)));
+      const floored = vals.some((v) => !(v > 0) || Math.log10(v) < P_FLOOR);
+      const lo = floored ? P_FLOOR : Math.max(P_FLOOR, Math.min(-2, smallest));
       const clampLog = (v) => (v > 0 ? Math.min(0, Math.max(lo, Math.log10(v))) : lo);
       y = (v) => P.top + (P.inner * -clampLog(v)) / -lo;
       const every = Math.ceil(-lo / 5);
+      const label = (k) => (k === 0 ? '1' : k >= -2 ? String(10 ** k) : `1e${k}`);
       ticks = [];
-      for (let k = 0; k >= lo; k -= every) ticks.push([10 ** k, k === 0 ? '1' : k >= -2 ? String(10 ** k) : `1e${k}`]);
+      // Every `every` decades from 1 down, then the bottom one (a tick too
+      // close above it is left out).
+      for (let k = 0; k > lo; k -= every) if (k - lo >= every || k === 0) ticks.push([10 ** k, label(k)]);
+      ticks.push([10 ** lo, floored ? `<${label(lo)}` : label(lo)]);
+      svg.setAttribute('data-axis-min', floored ? `< 1e${lo}` : `1e${lo}`);
     } else {
       const all = vals.concat(isNum(threshold) ? [threshold] : []);
       const lo = Math.min(0, ...all);
