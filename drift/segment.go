@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/table"
 )
 
@@ -25,12 +26,39 @@ func CompareSegments(ref, cur []table.Column, segment string, opt Options) (*Rep
 		return nil, fmt.Errorf("drift: segment column %q is not in the current data", segment)
 	}
 	_, _, share := opt.resolve()
+	// Every segment judges a text column as the whole reference is: the
+	// kind is detected once, on all its rows.
+	kinds := make(map[string]string, len(opt.Kinds))
+	for k, v := range opt.Kinds {
+		kinds[k] = v
+	}
+	for i := range ref {
+		if c := &ref[i]; c.Kind == table.String && c.Name != segment {
+			if _, set := kinds[c.Name]; !set {
+				kinds[c.Name] = textProfile(c).Kind
+			}
+		}
+	}
+	opt.Kinds = kinds
 	var features []Feature
+	missing := []string{}
+	have := map[string]bool{}
+	for i := range cur {
+		have[cur[i].Name] = true
+	}
+	for i := range ref {
+		if n := ref[i].Name; n != segment && !have[n] {
+			missing = append(missing, n)
+		}
+	}
 	for _, key := range ck {
 		cp := cs[key]
 		rp, ok := rs[key]
 		if !ok {
 			for _, c := range cp {
+				if c.Kind == table.String && kinds[c.Name] == profile.KindIdentifier {
+					continue
+				}
 				features = append(features, Feature{Name: c.Name, Segment: key, Type: c.Kind.String(),
 					Statistic: JSONFloat(math.NaN()), PValue: JSONFloat(math.NaN()), Threshold: JSONFloat(math.NaN()),
 					CurrentCount: c.Len(), Error: fmt.Sprintf("segment %q has no reference rows", key)})
@@ -46,7 +74,9 @@ func CompareSegments(ref, cur []table.Column, segment string, opt Options) (*Rep
 			features = append(features, f)
 		}
 	}
-	return newReport(features, share), nil
+	rep := newReport(features, share)
+	rep.MissingFeatures = missing
+	return rep, nil
 }
 
 // splitBy groups the rows of cols (but the segment column) by the text of

@@ -36,6 +36,17 @@ func DriftTable(w io.Writer, r *drift.Report, color bool) error {
 		fmt.Fprint(tw, "SEGMENT\t")
 	}
 	fmt.Fprintln(tw, "FEATURE\tTYPE\tMETHOD\tSTATISTIC\tP-VALUE\tTHRESHOLD\tEFFECT\tVERDICT")
+	for _, name := range r.MissingFeatures {
+		if segmented {
+			fmt.Fprint(tw, "-\t")
+		}
+		verdict := "MISSING from the current data"
+		if color {
+			verdict = "\x1b[31;1m" + verdict + "\x1b[0m"
+		}
+		fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t%s\n", name, verdict)
+	}
+	var notes []string
 	for _, f := range r.Sorted() {
 		if segmented {
 			fmt.Fprintf(tw, "%s\t", f.Segment)
@@ -48,14 +59,25 @@ func DriftTable(w io.Writer, r *drift.Report, color bool) error {
 		switch {
 		case f.Error != "":
 			verdict = "error: " + f.Error
+		case f.Skipped != "":
+			verdict = "skipped: " + f.Skipped
 		case f.Drift:
 			verdict = "DRIFT"
 		}
 		if len(f.NewCategories) > 0 {
-			verdict += fmt.Sprintf(" (new: %s)", strings.Join(trim(f.NewCategories, 5), ", "))
+			verdict += fmt.Sprintf(" (new: %s)", strings.Join(trim(f.NewCategories, f.NewCategoriesTotal, 5), ", "))
+		}
+		if t := f.Time; t != nil {
+			notes = append(notes, fmt.Sprintf("%s: reference %s .. %s, current %s .. %s%s", f.Name,
+				orDash(t.ReferenceMin), orDash(t.ReferenceMax), orDash(t.CurrentMin), orDash(t.CurrentMax), timeParts(t)))
+		}
+		typ := f.Type
+		if f.Kind != "" {
+			typ = f.Kind
 		}
 		if color {
 			switch {
+			case f.Skipped != "":
 			case f.Error != "":
 				verdict = "\x1b[33m" + verdict + "\x1b[0m"
 			case f.Drift:
@@ -64,27 +86,78 @@ func DriftTable(w io.Writer, r *drift.Report, color bool) error {
 				verdict = "\x1b[32m" + verdict + "\x1b[0m"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, f.Type, f.Method,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, typ, f.Method,
 			num(float64(f.Statistic)), num(float64(f.PValue)), num(float64(f.Threshold)), effect, verdict)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	drifting := 0
-	for _, f := range r.Features {
-		if f.Drift {
-			drifting++
+	if len(notes) > 0 {
+		fmt.Fprintln(w, "\ntime columns (compared by hour of day and day of week; the values themselves move on):")
+		for _, n := range notes {
+			fmt.Fprintln(w, "  "+n)
 		}
 	}
-	summary := fmt.Sprintf("%d of %d features drift (share %s, data set drifts at >= %s): ", drifting, len(r.Features),
+	drifting, judged, skipped, failed := 0, 0, 0, 0
+	for _, f := range r.Features {
+		switch {
+		case f.Skipped != "":
+			skipped++
+		case f.Error != "":
+			failed++
+		default:
+			judged++
+			if f.Drift {
+				drifting++
+			}
+		}
+	}
+	summary := fmt.Sprintf("%d of %d features drift (share %s, data set drifts at >= %s): ", drifting, judged,
 		num(float64(r.DriftShare)), num(float64(r.DriftShareThreshold)))
 	if r.DatasetDrift {
 		summary += "DATA SET DRIFT"
 	} else {
 		summary += "no data set drift"
 	}
+	if skipped > 0 {
+		summary += fmt.Sprintf("; %d skipped", skipped)
+	}
+	if failed > 0 {
+		summary += fmt.Sprintf("; %d could not be computed", failed)
+	}
+	if n := len(r.MissingFeatures); n > 0 {
+		summary += fmt.Sprintf("; %d MISSING from the current data: %s", n, strings.Join(r.MissingFeatures, ", "))
+	}
 	_, err := fmt.Fprintln(w, "\n"+summary)
 	return err
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// timeParts describes the calendar distributions a time column was
+// compared by.
+func timeParts(t *drift.TimeDrift) string {
+	var parts []string
+	for _, p := range t.Parts {
+		s := fmt.Sprintf("%s p=%s", p.Name, num(float64(p.PValue)))
+		if math.IsNaN(float64(p.PValue)) {
+			s = fmt.Sprintf("%s %s", p.Name, num(float64(p.Statistic)))
+		}
+		if p.Drift {
+			s += " DRIFT"
+		}
+		parts = append(parts, s)
+	}
+	out := "; " + strings.Join(parts, ", ")
+	if t.CurrentUnparsed > 0 {
+		out += fmt.Sprintf("; %d current values not in the layout %q", t.CurrentUnparsed, t.Layout)
+	}
+	return out
 }
 
 // num formats a number compactly; NaN as "-".
@@ -99,9 +172,12 @@ func num(x float64) string {
 	}
 }
 
-func trim(xs []string, n int) []string {
-	if len(xs) <= n {
+// trim keeps the first n of xs, which stand for total values, and counts
+// the rest.
+func trim(xs []string, total, n int) []string {
+	total = max(total, len(xs))
+	if total <= n {
 		return xs
 	}
-	return append(append([]string(nil), xs[:n]...), fmt.Sprintf("... %d more", len(xs)-n))
+	return append(append([]string(nil), xs[:min(n, len(xs))]...), fmt.Sprintf("... %d more", total-min(n, len(xs))))
 }

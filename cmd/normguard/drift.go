@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/report"
 	"github.com/normguard/normguard/table"
 )
@@ -22,6 +25,7 @@ type driftOptions struct {
 	format, out                  string
 	transformed                  bool
 	segment                      string
+	columns, exclude             []string
 }
 
 func newDriftCmd() *cobra.Command {
@@ -42,7 +46,18 @@ auto runs a test and requires an effect size on top, so that large samples
 do not flag harmless differences: numeric features drift when ks has
 p < 0.05 AND wasserstein_normed (Wasserstein distance / reference std) > 0.1;
 categorical features when chi-square has p < 0.05 AND the Jensen-Shannon
-distance of the category proportions > 0.1. Both numbers are shown.`,
+distance of the category proportions > 0.1. Both numbers are shown.
+
+Text columns are compared for what they hold, decided by the same rule at
+fit (--artifact) and on the reference (--reference): a time column (dates,
+timestamps) by its hour-of-day and day-of-week distributions, its time
+ranges shown; an identifier column (nearly all values distinct) is skipped;
+other categories as the profile keeps them (top 100 plus "other"), listing
+at most 10 new values.
+
+A feature of the reference missing from the current data is reported and
+makes the exit status 1; a feature whose statistic cannot be computed (no
+values, ...) makes it 2 after the report is written.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "current"); err != nil {
@@ -55,12 +70,7 @@ distance of the category proportions > 0.1. Both numbers are shown.`,
 			if err := writeDrift(cmd, o, rep); err != nil {
 				return err
 			}
-			for _, f := range rep.Features {
-				if f.Drift {
-					return errFound
-				}
-			}
-			return nil
+			return driftStatus(rep)
 		},
 	}
 	f := cmd.Flags()
@@ -73,10 +83,77 @@ distance of the category proportions > 0.1. Both numbers are shown.`,
 	f.Float64Var(&o.driftShare, "drift-share", drift.DefaultDriftShare, "share of drifting features from which the data set drifts")
 	f.StringVar(&o.segment, "segment-column", "", "compare each value of this column separately: current rows of a segment against the reference rows of the same segment (with --reference)")
 	f.BoolVar(&o.transformed, "transformed", false, "with --artifact: CUR holds transformed features; compare them with the profile of the artifact's outputs (default: raw inputs)")
+	f.StringSliceVar(&o.columns, "columns", nil, "compare only these features (comma-separated names of the reference's or artifact's columns)")
+	f.StringSliceVar(&o.exclude, "exclude", nil, "leave out these features (comma-separated names)")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or html (a self-contained page with the distributions drawn over each other)")
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of standard output")
 	return cmd
 }
+
+// driftStatus is the command's outcome once the report is written: an
+// error (exit 2) naming the features whose statistic could not be
+// computed, errFound (exit 1) when a feature drifts or is missing from the
+// current data, nil otherwise.
+func driftStatus(rep *drift.Report) error {
+	var failed []string
+	found := len(rep.MissingFeatures) > 0
+	for _, f := range rep.Features {
+		if f.Error != "" {
+			name := f.Name
+			if f.Segment != "" {
+				name = fmt.Sprintf("%s (segment %s)", f.Name, f.Segment)
+			}
+			failed = append(failed, fmt.Sprintf("%s: %s", name, f.Error))
+		}
+		found = found || f.Drift
+	}
+	switch {
+	case len(failed) > 0:
+		return fmt.Errorf("drift: the statistic of %d feature(s) could not be computed, so the report is incomplete:\n  %s\nfix the data or leave those features out with --exclude",
+			len(failed), strings.Join(failed, "\n  "))
+	case found:
+		return errFound
+	}
+	return nil
+}
+
+// selectFeatures returns which of names (the reference's features, in
+// order) --columns and --exclude keep; a name in either list that is not
+// a feature is an error naming it.
+func selectFeatures(names []string, o driftOptions, what string) (map[string]bool, error) {
+	known := map[string]bool{}
+	for _, n := range names {
+		known[n] = true
+	}
+	for _, l := range []struct {
+		flag  string
+		names []string
+	}{{"--columns", o.columns}, {"--exclude", o.exclude}} {
+		for _, n := range l.names {
+			if !known[n] {
+				return nil, fmt.Errorf("drift: %s names %q, which is not a feature of %s; its features are: %s",
+					l.flag, n, what, strings.Join(names, ", "))
+			}
+		}
+	}
+	keep := map[string]bool{}
+	for _, n := range names {
+		keep[n] = len(o.columns) == 0 || slices.Contains(o.columns, n)
+	}
+	for _, n := range o.exclude {
+		keep[n] = false
+	}
+	for _, n := range names {
+		if keep[n] {
+			return keep, nil
+		}
+	}
+	return nil, fmt.Errorf("drift: --columns and --exclude leave no feature of %s to compare", what)
+}
+
+// errNoRows is wrapped when the current (or reference) data has a header
+// but no rows.
+var errNoRows = errors.New("has no rows (a header at most); there is nothing to compare: pass a file with data")
 
 // errNoProfile is returned for an artifact without a training profile.
 var errNoProfile = errors.New("the artifact has no training profile; refit it with this normguard, or compare with the training data itself: --reference TRAIN --current CUR")
@@ -93,8 +170,24 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*drift.Report, error) 
 		return nil, fmt.Errorf("drift: %w", errNoProfile)
 	}
 	fields, profiles := a.Inputs, a.Profile.Inputs
+	what := "the artifact's inputs"
 	if o.transformed {
 		fields, profiles = a.Outputs, a.Profile.Outputs
+		what = "the artifact's outputs"
+	}
+	names := make([]string, len(profiles))
+	for i, p := range profiles {
+		names[i] = p.Name
+	}
+	keep, err := selectFeatures(names, o, what)
+	if err != nil {
+		return nil, err
+	}
+	var selected []profile.Feature
+	for _, p := range profiles {
+		if keep[p.Name] {
+			selected = append(selected, p)
+		}
 	}
 	r, err := table.Open(o.current)
 	if err != nil {
@@ -107,7 +200,7 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*drift.Report, error) 
 	}
 	var project []table.Field
 	for _, f := range fields {
-		if inHeader[f.Name] {
+		if inHeader[f.Name] && keep[f.Name] {
 			project = append(project, f.TableField())
 		}
 	}
@@ -121,11 +214,14 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*drift.Report, error) 
 	if err := r.Project(project); err != nil {
 		return nil, err
 	}
-	cur, _, err := table.ReadAll(r, project)
+	cur, rows, err := table.ReadAll(r, project)
 	if err != nil {
 		return nil, err
 	}
-	return drift.CompareProfile(profiles, cur, drift.Options{
+	if rows == 0 {
+		return nil, fmt.Errorf("drift: %s %w", o.current, errNoRows)
+	}
+	return drift.CompareProfile(selected, cur, drift.Options{
 		Method: o.method, Threshold: o.threshold, HasThreshold: cmd.Flags().Changed("threshold"),
 		Bins: o.bins, DriftShare: o.driftShare,
 	})
@@ -156,30 +252,60 @@ func runDrift(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Compare the columns both data sets have, in the reference's order,
-	// as the same type.
+	for _, t := range []struct {
+		path string
+		cols []table.Column
+	}{{o.reference, ref}, {o.current, cur}} {
+		if len(t.cols) == 0 || t.cols[0].Len() == 0 {
+			return nil, fmt.Errorf("drift: %s %w", t.path, errNoRows)
+		}
+	}
+	var names []string
+	for _, r := range ref {
+		if r.Name != o.segment {
+			names = append(names, r.Name)
+		}
+	}
+	keep, err := selectFeatures(names, o, o.reference)
+	if err != nil {
+		return nil, err
+	}
+	// Compare the selected reference columns, in the reference's order,
+	// with the current columns of the same names, as the same type (the
+	// current data may lack some: the report lists them).
 	curIdx := map[string]int{}
 	for i, c := range cur {
 		curIdx[c.Name] = i
 	}
+	opt := drift.Options{
+		Method: o.method, Threshold: o.threshold, HasThreshold: cmd.Flags().Changed("threshold"),
+		Bins: o.bins, DriftShare: o.driftShare, Kinds: map[string]string{},
+	}
 	var rs, cs []table.Column
+	common := 0
 	for _, r := range ref {
+		if !keep[r.Name] && r.Name != o.segment {
+			continue
+		}
 		i, ok := curIdx[r.Name]
 		if !ok {
+			rs = append(rs, r)
 			continue
 		}
 		c := cur[i]
 		if r.Kind != c.Kind { // numbers on one side, text on the other
+			if r.Kind == table.Numeric {
+				opt.Kinds[r.Name] = "" // numbers are never time or identifiers
+			}
 			r, c = asText(r), asText(c)
 		}
 		rs, cs = append(rs, r), append(cs, c)
+		if r.Name != o.segment {
+			common++
+		}
 	}
-	if len(rs) == 0 {
+	if common == 0 {
 		return nil, fmt.Errorf("drift: %s and %s have no column in common", o.reference, o.current)
-	}
-	opt := drift.Options{
-		Method: o.method, Threshold: o.threshold, HasThreshold: cmd.Flags().Changed("threshold"),
-		Bins: o.bins, DriftShare: o.driftShare,
 	}
 	if o.segment != "" {
 		return drift.CompareSegments(rs, cs, o.segment, opt)
