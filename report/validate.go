@@ -54,9 +54,17 @@ func ValidateTable(w io.Writer, r *validate.Report, color bool) error {
 		}
 		fmt.Fprintln(w)
 	}
-	verdict := fmt.Sprintf("%d anomalies in %d of %d columns checked (%s rows)", len(r.Anomalies), columnsWith(r), len(r.Columns), commas(r.Rows))
+	noun := "anomalies"
+	if len(r.Anomalies) == 1 {
+		noun = "anomaly"
+	}
+	verdict := fmt.Sprintf("%d %s in %d of %d columns checked (%s rows)", len(r.Anomalies), noun, columnsWith(r), len(r.Columns), commas(r.Rows))
 	if len(r.Anomalies) == 0 {
-		verdict = fmt.Sprintf("no anomaly: %d columns checked on %s rows", len(r.Columns), commas(r.Rows))
+		cols := "columns"
+		if len(r.Columns) == 1 {
+			cols = "column"
+		}
+		verdict = fmt.Sprintf("no anomaly: %d %s checked on %s rows", len(r.Columns), cols, commas(r.Rows))
 	}
 	if len(r.Ignored) > 0 {
 		verdict += fmt.Sprintf("; not read by the artifact (dropped by the spec): %s", strings.Join(r.Ignored, ", "))

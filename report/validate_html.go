@@ -112,7 +112,7 @@ var validatePage = template.Must(template.New("validate").Parse(`<!DOCTYPE html>
 {{- if .Generated}}<dt>Generated</dt><dd>{{.Generated}}</dd>{{end}}
 </dl>
 <p class="verdict">
-{{- if .N}}<span class="badge bad big">{{.N}} ANOMALIES</span><span>in the {{.Checked}} columns checked</span>{{else}}<span class="badge ok big">no anomaly</span><span>{{.Checked}} columns checked</span>{{end}}
+{{- if .N}}<span class="badge bad big">{{.N}} {{if eq .N 1}}ANOMALY{{else}}ANOMALIES{{end}}</span><span>in the {{.Checked}} columns checked</span>{{else}}<span class="badge ok big">no anomaly</span><span>{{.Checked}} columns checked</span>{{end}}
 </p>
 <p class="rule">A rate differs when Fisher's exact test (the range exceedance test for out-of-range values) gives p &lt; {{.Rule.Alpha}} and Cohen's h ≥ {{.Rule.MinEffect}}.</p>
 {{- if .Ignored}}<p class="rule">Not read by the artifact (dropped by the spec): {{range $i, $c := .Ignored}}{{if $i}}, {{end}}<code>{{$c}}</code>{{end}}</p>{{end}}
