@@ -27,7 +27,9 @@
 //	                    encoder's fitted categories), never for identifier
 //	                    columns; the training share is the leave-one-out
 //	                    rate of unseen values (categories seen once /
-//	                    values, Good–Turing), by the rate rule
+//	                    values, Good–Turing), by the rate rule; any
+//	                    unseen value when the column's encoder has
+//	                    handle_unknown: error (the transform fails; error)
 //	other_categories    where the training categories are not known
 //	                    completely: present values outside the profile's
 //	                    top categories vs the training "other" share, by

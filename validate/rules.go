@@ -16,7 +16,9 @@ type checker struct {
 	s     *Summary
 	typ   string
 	known []string // complete training categories, nil when not known
-	out   []Anomaly
+	// refuses: the column's encoder fails on unknown categories.
+	refuses bool
+	out     []Anomaly
 }
 
 func (c *checker) add(a Anomaly) {
@@ -213,7 +215,7 @@ func (c *checker) unseen() {
 		f1 = singletons(p.Categories)
 	}
 	r, found := c.fisherRate(f1, p.Count, s.Unseen, s.present())
-	if !found {
+	if !found && !c.refuses {
 		return
 	}
 	quoted := make([]string, len(s.UnseenExamples))
@@ -228,6 +230,10 @@ func (c *checker) unseen() {
 		Description: fmt.Sprintf("%s of present values (%s of %s) are categories never seen in training%s; at training %s of values were of a category seen only once, the rate at which new ones appear; %s",
 			fmtShare(r.p2), fmtCount(r.count2), fmtCount(r.n2), what, fmtShare(r.p1), r.evidence()),
 		Fix: fmt.Sprintf("check the new values of %q for spelling, case or code changes upstream and map them back; if they are genuinely new, refit so the encoder knows them", s.Name)}
+	if c.refuses {
+		a.Severity = SeverityError
+		a.Description += "; the encoder refuses unknown categories (handle_unknown: error), so the transform fails on these rows"
+	}
 	r.fill(&a)
 	c.add(a)
 }

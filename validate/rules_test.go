@@ -201,3 +201,28 @@ func TestCheckSummariesErrors(t *testing.T) {
 		t.Errorf("--columns y: %v, want an error naming y", err)
 	}
 }
+
+// TestRefusingEncoder: one unseen value of 1,000 is no change by the rate
+// rule, but an encoder with handle_unknown: error fails on it.
+func TestRefusingEncoder(t *testing.T) {
+	f := catFeature("c", []string{"a", "b"}, []int64{600, 400}, 0, 2)
+	s := present("c", 1000)
+	s.Unseen, s.UnseenExamples, s.Distinct = 1, []string{"zz"}, 2
+	for _, refuses := range []bool{false, true} {
+		sc := &Schema{Features: []profile.Feature{f}, Known: map[string][]string{"c": {"a", "b"}}, Refuses: map[string]bool{"c": refuses}}
+		r, err := CheckSummaries(sc, 1000, []Summary{s}, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if refuses {
+			want = "c/unseen_categories"
+		}
+		if got := codes(r); got != want {
+			t.Errorf("refuses %v: %q, want %q", refuses, got, want)
+		}
+		if refuses && r.Anomalies[0].Severity != SeverityError {
+			t.Errorf("severity %s, want error", r.Anomalies[0].Severity)
+		}
+	}
+}

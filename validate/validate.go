@@ -150,8 +150,9 @@ type Counts struct {
 	MissingRate *float64 `json:"missing_rate"`
 	Min         *float64 `json:"min,omitempty"`
 	Max         *float64 `json:"max,omitempty"`
-	// Distinct is the number of distinct present values (current side: 2
-	// means two or more when only that is known; 0 unknown or none).
+	// Distinct is the number of distinct present values on the training
+	// side; on the current side it is given only when it is 1 (a constant
+	// column).
 	Distinct int64 `json:"distinct,omitempty"`
 }
 
@@ -246,6 +247,9 @@ type Schema struct {
 	// Passthrough: the training data had no column beyond Features (the
 	// spec's remainder is passthrough), so any other column is unexpected.
 	Passthrough bool
+	// Refuses marks the columns whose encoder fails on an unknown
+	// category (handle_unknown: error): one unseen value is an error.
+	Refuses map[string]bool
 }
 
 // SchemaOf returns the schema of an artifact's inputs. It fails when the
@@ -261,7 +265,8 @@ func SchemaOf(a *artifact.Artifact) (*Schema, error) {
 	for i := range a.Profile.Inputs {
 		prof[a.Profile.Inputs[i].Name] = &a.Profile.Inputs[i]
 	}
-	s := &Schema{Digest: a.Digest, Known: KnownCategories(a), Passthrough: a.Spec != nil && a.Spec.Remainder == spec.RemainderPassthrough}
+	s := &Schema{Digest: a.Digest, Known: KnownCategories(a), Passthrough: a.Spec != nil && a.Spec.Remainder == spec.RemainderPassthrough,
+		Refuses: refusingEncoders(a)}
 	for _, f := range a.Inputs {
 		p := prof[f.Name]
 		if p == nil {
@@ -315,6 +320,7 @@ func CheckSummaries(sc *Schema, rows int64, sums []Summary, extra []string, opt 
 		if cats, ok := sc.Known[s.Name]; ok {
 			c.known = cats
 		}
+		c.refuses = sc.Refuses[s.Name]
 		col := Column{Name: s.Name, Type: p.Type, Kind: kindOf(p), Training: trainingCounts(p), Current: currentCounts(s)}
 		found := c.check()
 		if s.Absent {
@@ -403,6 +409,31 @@ func KnownCategories(a *artifact.Artifact) map[string][]string {
 	return out
 }
 
+// refusingEncoders returns the input columns whose first encoder has
+// handle_unknown: error.
+func refusingEncoders(a *artifact.Artifact) map[string]bool {
+	out, seen := map[string]bool{}, map[string]bool{}
+	for _, g := range a.Groups {
+		for _, st := range g.Steps {
+			refuses := false
+			switch p := st.Params.(type) {
+			case *step.OneHotEncoderParams:
+				refuses = p.HandleUnknown == "error"
+			case *step.OrdinalEncoderParams:
+				refuses = p.HandleUnknown == "error"
+			default:
+				continue
+			}
+			for _, name := range st.Inputs {
+				if !seen[name] {
+					seen[name], out[name] = true, refuses
+				}
+			}
+		}
+	}
+	return out
+}
+
 func kindOf(p *profile.Feature) string {
 	if _, _, _, ok := timeOf(p); ok {
 		return "time"
@@ -431,7 +462,10 @@ func trainingCounts(p *profile.Feature) Counts {
 }
 
 func currentCounts(s *Summary) Counts {
-	c := Counts{Rows: s.Rows, Missing: s.Missing, Distinct: s.Distinct}
+	c := Counts{Rows: s.Rows, Missing: s.Missing}
+	if s.Distinct == 1 {
+		c.Distinct = 1
+	}
 	if s.Absent {
 		return c
 	}

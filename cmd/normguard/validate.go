@@ -44,7 +44,8 @@ Anomaly codes, per input column:
   unseen_categories    categories never seen in training (only where the
                        training categories are known completely: an
                        encoder's categories, or a profile without "other";
-                       never for identifier columns)
+                       never for identifier columns); any unseen value when
+                       the encoder has handle_unknown: error
   other_categories     more values outside the profile's top categories
                        than at training (the categories are not all known)
   constant_column      one value now, several at training
