@@ -397,23 +397,15 @@ func affineVerdict(c *column, v *Verdict) bool {
 func otherScaler(c *column, center, sc float64) (string, bool) {
 	own := ""
 	if c.last != nil {
-		own = c.last.Name
+		own = ownKind(c.last.Name)
 	}
 	for _, st := range c.inputStats() {
-		near := func(c0, s0 float64) bool {
-			return s0 != 0 && math.Abs(sc-s0) <= fitTol*math.Abs(s0)*1e3 && math.Abs(center-c0) <= fitTol*math.Abs(s0)*1e3
-		}
-		if own != "min_max_scaler" && near(st.min, st.max-st.min) {
-			return "min_max", true
-		}
-		if own != "max_abs_scaler" && near(0, math.Max(math.Abs(st.min), math.Abs(st.max))) {
-			return "max_abs", true
-		}
-		if own != "robust_scaler" && !math.IsNaN(st.q50) && near(st.q50, st.q75-st.q25) {
-			return "robust", true
-		}
-		if own != "standard_scaler" && !math.IsNaN(st.mean) && near(st.mean, st.std) {
-			return "standard", true
+		kinds, centers, scales := kindParams(st)
+		for i, kind := range kinds {
+			s0 := scales[i]
+			if kind != own && math.Abs(sc-s0) <= fitTol*math.Abs(s0)*1e3 && math.Abs(center-centers[i]) <= fitTol*math.Abs(s0)*1e3 {
+				return kind, true
+			}
 		}
 	}
 	return "", false
@@ -429,21 +421,10 @@ type stats struct {
 // raw input's profile.
 func (c *column) inputStats() []stats {
 	var out []stats
-	if p := c.outProf; p != nil && c.affine && p.Min != nil && p.Max != nil {
-		back := func(y float64) float64 { return (y - c.intercept) / c.slope }
-		st := stats{min: back(float64(*p.Min)), max: back(float64(*p.Max)), mean: math.NaN(), std: math.NaN(),
-			q25: math.NaN(), q50: math.NaN(), q75: math.NaN()}
-		if q25, q50, q75, ok := quartiles(p.Quantiles); ok {
-			st.q25, st.q50, st.q75 = back(q25), back(q50), back(q75)
+	if c.affine {
+		if st, ok := backStats(c.outProf, c.intercept, c.slope); ok {
+			out = append(out, st)
 		}
-		if c.slope < 0 {
-			st.min, st.max = st.max, st.min
-			st.q25, st.q75 = st.q75, st.q25
-		}
-		if p.Mean != nil && p.Std != nil {
-			st.mean, st.std = back(float64(*p.Mean)), float64(*p.Std)/math.Abs(c.slope)
-		}
-		out = append(out, st)
 	}
 	if p := c.prof; p != nil && p.Min != nil && p.Max != nil {
 		st := stats{min: float64(*p.Min), max: float64(*p.Max), mean: math.NaN(), std: math.NaN(),
@@ -457,6 +438,61 @@ func (c *column) inputStats() []stats {
 		out = append(out, st)
 	}
 	return out
+}
+
+// backStats reads the training statistics of a step's input off p, the
+// profile of its output y = intercept + slope*x, mapped back:
+// x = (y - intercept) / slope (order statistics swap when slope < 0).
+func backStats(p *profile.Feature, intercept, slope float64) (stats, bool) {
+	if p == nil || p.Min == nil || p.Max == nil || slope == 0 {
+		return stats{}, false
+	}
+	back := func(y float64) float64 { return (y - intercept) / slope }
+	st := stats{min: back(float64(*p.Min)), max: back(float64(*p.Max)), mean: math.NaN(), std: math.NaN(),
+		q25: math.NaN(), q50: math.NaN(), q75: math.NaN()}
+	if q25, q50, q75, ok := quartiles(p.Quantiles); ok {
+		st.q25, st.q50, st.q75 = back(q25), back(q50), back(q75)
+	}
+	if slope < 0 {
+		st.min, st.max = st.max, st.min
+		st.q25, st.q75 = st.q75, st.q25
+	}
+	if p.Mean != nil && p.Std != nil {
+		st.mean, st.std = back(float64(*p.Mean)), float64(*p.Std)/math.Abs(slope)
+	}
+	return st, true
+}
+
+// kindParams returns each scaler kind's center and scale fitted on data
+// with statistics st (kinds whose statistics are unknown left out), in
+// the order min_max, max_abs, robust, standard.
+func kindParams(st stats) (kinds []string, centers, scales []float64) {
+	add := func(kind string, c, s float64) {
+		if !math.IsNaN(c) && !math.IsNaN(s) && s != 0 {
+			kinds, centers, scales = append(kinds, kind), append(centers, c), append(scales, s)
+		}
+	}
+	add("min_max", st.min, st.max-st.min)
+	add("max_abs", 0, math.Max(math.Abs(st.min), math.Abs(st.max)))
+	add("robust", st.q50, st.q75-st.q25)
+	add("standard", st.mean, st.std)
+	return kinds, centers, scales
+}
+
+// ownKind is the kind name of a scaler step ("standard" for
+// standard_scaler), "" for other steps.
+func ownKind(stepName string) string {
+	switch stepName {
+	case "min_max_scaler":
+		return "min_max"
+	case "max_abs_scaler":
+		return "max_abs"
+	case "robust_scaler":
+		return "robust"
+	case "standard_scaler":
+		return "standard"
+	}
+	return ""
 }
 
 // quartiles reads the 25th, 50th and 75th percentiles off a profile's

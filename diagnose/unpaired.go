@@ -77,16 +77,29 @@ type UnpairedOptions struct {
 //	                      within 10% (slope, and value at the median in
 //	                      std_out), the sample having moved a little too
 //	double_normalized     the same with L^-1 (affine L only)
-//	drift                 the artifact's output for a missing input, or
-//	                      a point mass of the profile, recurs exactly at
+//	drift                 (only when the training input had missing
+//	                      values) the artifact's output for a missing
+//	                      input recurs at least 3 times
+//	drift                 a point mass of the profile recurs exactly at
 //	                      least 3 times: the column went through the
 //	                      fitted map, so the input moved
+//	wrong_transform       as wrong_parameters below, and the implied map
+//	                      of the step's input is within 10% (see nearKind)
+//	                      of another scaler kind fitted on the training
+//	                      data (min-max, max-abs, robust, standard; read
+//	                      off the output profile through the fitted step,
+//	                      so after log1p or an imputer too)
 //	wrong_parameters      y = alpha + beta obs, fitted by least squares of
 //	                      the profile's quantiles on the observed ones over
 //	                      the grid probabilities in [0.05, 0.95], shows no
 //	                      drift and is not near the identity (|beta - 1|
 //	                      or |alpha| / std_out above 0.05)
 //	drift                 anything else
+//	columns_swapped       afterwards, a column called drift or
+//	                      wrong_parameters whose values match another
+//	                      column's training output while that column's
+//	                      match its own in turn (or a rotation of three or
+//	                      more); see unpairedSwaps
 //
 // What cannot be told apart without raw rows: an input that only moved
 // and stretched (every value x became c + s x) looks exactly like a
@@ -146,6 +159,7 @@ type affineMap struct {
 // reads, to apply it to observed values.
 type lastStep struct {
 	fitted step.Fitted
+	name   string // the step's spec name (standard_scaler, ...)
 	input  string
 	width  int // the group's width; the step is applied to one column
 	k      int // the column's position in the group
@@ -227,7 +241,7 @@ func lastAffine(a *artifact.Artifact) ([]*affineMap, []*lastStep) {
 			}
 			last := g.Steps[len(g.Steps)-1].Fitted
 			for k := 0; k < width; k++ {
-				steps[off+k] = &lastStep{fitted: last, input: names[k], width: width, k: k}
+				steps[off+k] = &lastStep{fitted: last, name: g.Steps[len(g.Steps)-1].Name, input: names[k], width: width, k: k}
 			}
 			out, err := transform.ApplyStep(last, probe, 3, 1)
 			for k := 0; err == nil && k < width; k++ {
@@ -431,6 +445,16 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 					v.Evidence["center"] = ic
 					v.Evidence["scale"] = is
 					what = affineText("x", ic, is) + " of the last step's input x"
+					if kind, c0, s0, ok := nearKind(p, m, ls, ic, is); ok {
+						v.Verdict = WrongTransform
+						v.Evidence["transform"] = kind
+						v.Evidence["kind_center"] = c0
+						v.Evidence["kind_scale"] = s0
+						v.explain(fmt.Sprintf("the observed values are distributed as %s, and a %s scaler fitted on the training data is %s (within %.0f%% of the scale): production scales with another kind of scaler than the fitted one",
+							what, kind, affineText("x", c0, s0), 100*kindTol),
+							"use the artifact's scaler (rerun with --raw to confirm row by row)")
+						return v, nil
+					}
 				}
 				v.explain(fmt.Sprintf("the observed values are distributed as %s, an affine map other than the fitted one; without the raw rows this cannot be told apart from inputs that all moved and stretched the same way (drift) while scaled correctly", what),
 					"most likely production scales with other parameters: load them from the artifact; if its pipeline is known to be right, check its raw inputs with normguard drift")
@@ -442,6 +466,50 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 	v.explain("the observed values are not distributed like the artifact's output on the training data, and no scaling mistake explains it, so the input data drifted",
 		"investigate the source or refit on recent data")
 	return v, nil
+}
+
+// kindTol is how close, in units of the candidate's scale, the center and
+// scale implied by the observed distribution (a quantile fit, so only
+// approximate) must be to those of another scaler kind fitted on the
+// training data for unpaired mode to name that kind; the next closest
+// kind must be at least twice as far.
+const kindTol = 0.1
+
+// nearKind returns the scaler kind (min_max, max_abs, robust, standard;
+// not the artifact's own) whose parameters, fitted on the training data of
+// the last step's input (read off the output profile p through the affine
+// step m), are closest to the implied center ic and scale is, with those
+// parameters; ok only when the distance
+//
+//	max(|ic - c0| / s0, |is / s0 - 1|)
+//
+// is at most kindTol and every other kind is at least twice as far.
+func nearKind(p *profile.Feature, m *affineMap, ls *lastStep, ic, is float64) (kind string, c0, s0 float64, ok bool) {
+	st, found := backStats(p, m.intercept, m.slope)
+	if !found {
+		return "", 0, 0, false
+	}
+	own := ""
+	if ls != nil {
+		own = ownKind(ls.name)
+	}
+	kinds, centers, scales := kindParams(st)
+	best, second := math.Inf(1), math.Inf(1)
+	for i, k := range kinds {
+		if k == own {
+			continue
+		}
+		s := math.Abs(scales[i])
+		d := math.Max(math.Abs(ic-centers[i])/s, math.Abs(is/scales[i]-1))
+		switch {
+		case d < best:
+			second, best = best, d
+			kind, c0, s0 = k, centers[i], scales[i]
+		case d < second:
+			second = d
+		}
+	}
+	return kind, c0, s0, best <= kindTol && second >= 2*best
 }
 
 // compareBesideFill compares xs with p and, when that finds drift, again

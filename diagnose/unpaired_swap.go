@@ -32,10 +32,12 @@ type swapMatch struct {
 // distributed like the training output of another column (no drift by
 // drift.CompareProfile, auto) while they drifted from their own, the
 // columns were fed in the wrong order, and the verdict becomes
-// columns_swapped naming the partner. A partner whose own observed values
-// match this column's training output in turn (a swapped pair) is
-// preferred; otherwise the match must be the only one, since two
-// columns with the same training distribution cannot be told apart.
+// columns_swapped naming the partner. The partner's own observed values
+// must match this column's training output in turn (a swapped pair), or
+// the best matches must lead back to the column (a rotation of three or
+// more): a single match that leads elsewhere is taken for a coincidence
+// of shapes (a column scaled with another kind of scaler can look like
+// another column's output).
 // Columns without a quantile grid (indicators, one-hot outputs) are left
 // to unpairedOneHot.
 func unpairedSwaps(a *artifact.Artifact, observed []table.Column, rep *Report) error {
@@ -94,18 +96,39 @@ func unpairedSwaps(a *artifact.Artifact, observed []table.Column, rep *Report) e
 		}
 		return false
 	}
+	// partner[i] is the mutual match of lowest KS, else the best match.
+	partner := make([]*swapMatch, len(rep.Features))
+	paired := make([]bool, len(rep.Features))
 	for i := range rep.Features {
-		var best *swapMatch
 		for j := range matches[i] {
 			if mutual(i, matches[i][j].k) {
-				best = &matches[i][j]
+				partner[i], paired[i] = &matches[i][j], true
 				break
 			}
 		}
-		if best == nil && len(matches[i]) == 1 {
-			best = &matches[i][0]
+		if partner[i] == nil && len(matches[i]) > 0 {
+			partner[i] = &matches[i][0]
 		}
-		if best == nil {
+	}
+	// A column counts as swapped when its partner holds its values in
+	// turn (a pair) or when following best matches leads back to it (a
+	// cycle of three or more columns fed in rotated order); a match that
+	// leads elsewhere is a coincidence of shapes.
+	inCycle := func(i int) bool {
+		at := i
+		for range rep.Features {
+			if partner[at] == nil {
+				return false
+			}
+			if at = partner[at].k; at == i {
+				return true
+			}
+		}
+		return false
+	}
+	for i := range rep.Features {
+		best := partner[i]
+		if best == nil || !paired[i] && !inCycle(i) {
 			continue
 		}
 		v := &rep.Features[i]
@@ -116,7 +139,7 @@ func unpairedSwaps(a *artifact.Artifact, observed []table.Column, rep *Report) e
 		putDrift(v.Evidence, "partner_", best.d)
 		what := fmt.Sprintf("the observed values are distributed like the artifact's output for column %q (KS %s against its training output, no drift) and not like this column's own (KS %s)",
 			partner, fmtNum(float64(best.d.Statistic)), fmtNum(own))
-		if mutual(i, best.k) {
+		if paired[i] {
 			what += fmt.Sprintf(", while column %q holds values distributed like this column's", partner)
 		}
 		v.explain(what, "the columns were fed in the wrong order; select features by name (rerun with --raw to confirm row by row)")

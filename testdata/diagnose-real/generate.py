@@ -25,6 +25,9 @@ gets them wrong:
                             fitted, standard where min-max or robust was,
                             also after log1p), and one scaler with made-up
                             parameters
+  unpaired_scaler_kinds     the same features without raw rows (depth
+                            restored: robust and standard scaling of its
+                            peaked distribution are too close to tell)
   paired_candidate_onehot   production runs a refitted artifact whose
                             one-hot encoder keeps other categories
                             (max_categories=4, infrequent_if_exist):
@@ -194,6 +197,15 @@ def scaler_kinds_case(dia, out):
     transforms = {"carat": "min_max", "depth": "robust", "price": "min_max", "y": "standard", "z": "standard"}
     write_case(out, "paired_scaler_kinds", spec, train, obs,
                {"paired": True, "verdicts": verdicts, "transforms": transforms}, raw=raw)
+    # The same features judged without raw rows. depth (robust where
+    # standard was fitted) is restored: on its peaked distribution the two
+    # scalings differ too little for the distribution alone to tell.
+    good = frame(ct, ct.transform(raw))
+    obs["depth"] = good["depth"]
+    verdicts = dict(verdicts, depth="ok")
+    transforms = {k: v for k, v in transforms.items() if k != "depth"}
+    write_case(out, "unpaired_scaler_kinds", spec, train, obs,
+               {"paired": False, "verdicts": verdicts, "transforms": transforms})
 
 
 def candidate_onehot_case(dia, out):
