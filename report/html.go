@@ -178,6 +178,9 @@ func plotSVG(name, segment string, p *drift.Plot, ps plotSeries) string {
 		}
 		bottom = max(plotBottomNumeric, 24+int(4.6*float64(longest)))
 	}
+	if numeric && valid && outsideNote(p) != "" {
+		bottom += 12 // a line saying how much lies beyond the axis
+	}
 	height := plotTop + plotInnerH + bottom
 	var b strings.Builder
 	kind := "histogram"
@@ -223,6 +226,10 @@ func plotSVG(name, segment string, p *drift.Plot, ps plotSeries) string {
 		f1(plotTop+plotInnerH/2), f1(plotTop+plotInnerH/2))
 
 	if numeric {
+		// The x axis is linear in the value, from the first edge to the
+		// last, so bins of any width sit where their values are.
+		lo, hi := p.Edges[0], p.Edges[n]
+		xv := func(v float64) float64 { return plotLeft + innerW*(v-lo)/(hi-lo) }
 		// Two step outlines over the shared bins, filled half-transparent so
 		// either shows through the other.
 		for _, s := range []struct {
@@ -231,26 +238,31 @@ func plotSVG(name, segment string, p *drift.Plot, ps plotSeries) string {
 			label  string
 		}{{p.Ref, colorReference, "reference"}, {p.Cur, colorCurrent, "current"}} {
 			var d strings.Builder
-			fmt.Fprintf(&d, "M%s %s", f1(x(0)), f1(axisY))
+			fmt.Fprintf(&d, "M%s %s", f1(xv(lo)), f1(axisY))
 			for i, v := range s.shares {
-				fmt.Fprintf(&d, "L%s %sL%s %s", f1(x(i)), f1(y(v)), f1(x(i+1)), f1(y(v)))
+				fmt.Fprintf(&d, "L%s %sL%s %s", f1(xv(p.Edges[i])), f1(y(v)), f1(xv(p.Edges[i+1])), f1(y(v)))
 			}
-			fmt.Fprintf(&d, "L%s %sZ", f1(x(n)), f1(axisY))
+			fmt.Fprintf(&d, "L%s %sZ", f1(xv(hi)), f1(axisY))
 			fmt.Fprintf(&b, `<path class="ng-%s" d="%s" fill="%s" fill-opacity="0.28" stroke="%s" stroke-width="1.6" stroke-linejoin="round"/>`,
 				s.label, d.String(), s.color, s.color)
 		}
-		// A few edge values along the x axis.
-		for k := 0; k <= 4; k++ {
-			i := k * n / 4
+		// Round values along the x axis (1, 2, 2.5 or 5 times a power of ten).
+		ticks, tstep := niceTicks(lo, hi, xTicksMax)
+		for _, v := range ticks {
+			xx := xv(v)
 			anchor := "middle"
-			switch k {
-			case 0:
+			switch {
+			case xx-plotLeft < 14:
 				anchor = "start"
-			case 4:
+			case plotWidth-plotRight-xx < 14:
 				anchor = "end"
 			}
-			fmt.Fprintf(&b, `<line class="ng-axisline" x1="%s" x2="%s" y1="%s" y2="%s"/>`, f1(x(i)), f1(x(i)), f1(axisY), f1(axisY+4))
-			fmt.Fprintf(&b, `<text class="ng-tick" x="%s" y="%s" text-anchor="%s">%s</text>`, f1(x(i)), f1(axisY+18), anchor, html.EscapeString(num(p.Edges[i])))
+			fmt.Fprintf(&b, `<line class="ng-axisline" x1="%s" x2="%s" y1="%s" y2="%s"/>`, f1(xx), f1(xx), f1(axisY), f1(axisY+4))
+			fmt.Fprintf(&b, `<text class="ng-tick ng-xtick" x="%s" y="%s" text-anchor="%s">%s</text>`, f1(xx), f1(axisY+18), anchor, html.EscapeString(tickLabel(v, tstep)))
+		}
+		// Values beyond the drawn range are said, not hidden.
+		if out := outsideNote(p); out != "" {
+			fmt.Fprintf(&b, `<text class="ng-note ng-outside" x="%d" y="%s" text-anchor="end">%s</text>`, plotWidth-plotRight, f1(axisY+34), out)
 		}
 	} else {
 		// Grouped bars: reference then current, per category.
@@ -281,6 +293,85 @@ func plotSVG(name, segment string, p *drift.Plot, ps plotSeries) string {
 	fmt.Fprintf(&b, `<rect x="%d" y="8" width="14" height="14" fill="%s"/><text x="%d" y="19">%s</text></g>`, lx+ps.curAt, colorCurrent, lx+ps.curAt+20, ps.cur)
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// xTicksMax is the most tick labels a numeric plot's x axis gets.
+const xTicksMax = 6
+
+// niceTicks returns the multiples of a round step (1, 2, 2.5 or 5 times a
+// power of ten) within [lo, hi], the smallest such step giving at most max
+// ticks, and that step. Degenerate ranges (hi <= lo, non-finite) give none.
+func niceTicks(lo, hi float64, max int) ([]float64, float64) {
+	if !(hi > lo) || math.IsInf(hi-lo, 0) || max < 1 {
+		return nil, 0
+	}
+	const eps = 1e-9
+	for p := math.Pow(10, math.Floor(math.Log10((hi-lo)/float64(max)))); ; p *= 10 {
+		for _, m := range []float64{1, 2, 2.5, 5} {
+			step := m * p
+			first, last := math.Ceil(lo/step-eps), math.Floor(hi/step+eps)
+			if last-first+1 > float64(max) {
+				continue
+			}
+			var ticks []float64
+			for k := first; k <= last; k++ {
+				v := k * step
+				if v == 0 {
+					v = 0 // no -0
+				}
+				ticks = append(ticks, v)
+			}
+			return ticks, step
+		}
+	}
+}
+
+// tickLabel formats a tick value with at most the decimals its step needs
+// (a step of 0.25 gives two, of 50 none; trailing zeros dropped); very
+// large or small values in %g form.
+func tickLabel(v, step float64) string {
+	if v == 0 {
+		return "0"
+	}
+	if a := math.Abs(v); a >= 1e7 || a < 1e-4 {
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	}
+	decimals := 0
+	for s := step; decimals < 8 && math.Abs(s-math.Round(s)) > 1e-9*math.Max(1, s); s *= 10 {
+		decimals++
+	}
+	// Rounded to the step's decimals, then in shortest form: 0.2 not 0.20.
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', decimals, 64), 64)
+	return strconv.FormatFloat(r, 'f', -1, 64)
+}
+
+// outsideNote says which shares of the reference and current values lie
+// beyond a numeric plot's bins (its shares sum to less than 1), or "" when
+// under 0.05% of each does.
+func outsideNote(p *drift.Plot) string {
+	out := func(shares []float64) (float64, bool) {
+		total, any := 0.0, false
+		for _, v := range shares {
+			if !math.IsNaN(v) {
+				total += v
+				any = true
+			}
+		}
+		return math.Max(0, 1-total), any
+	}
+	r, okR := out(p.Ref)
+	c, okC := out(p.Cur)
+	if !(okR && r >= 0.0005) && !(okC && c >= 0.0005) {
+		return ""
+	}
+	var parts []string
+	if okR {
+		parts = append(parts, "reference "+percent(r, 0.001))
+	}
+	if okC {
+		parts = append(parts, "current "+percent(c, 0.001))
+	}
+	return "beyond the axis: " + strings.Join(parts, ", ")
 }
 
 // maxShare is the largest finite share (0 when none is positive).
