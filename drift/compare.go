@@ -134,7 +134,10 @@ type Report struct {
 	Features []Feature `json:"features"`
 	// MissingFeatures are the reference's features the current data does
 	// not have (none is left out silently).
-	MissingFeatures     []string  `json:"missing_features"`
+	MissingFeatures []string `json:"missing_features"`
+	// NewSegments are the segments of the current data the reference has
+	// no rows of (CompareSegments).
+	NewSegments         []string  `json:"new_segments,omitempty"`
 	DriftShare          JSONFloat `json:"drift_share"`
 	DatasetDrift        bool      `json:"dataset_drift"`
 	DriftShareThreshold JSONFloat `json:"drift_share_threshold"`

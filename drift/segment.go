@@ -6,15 +6,14 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/table"
 )
 
 // CompareSegments compares reference and current data segment by segment:
 // the rows of each value of the segment column in the current data against
 // the reference rows with the same value (every other column, as Compare
-// does). A segment the reference never saw is reported per feature as an
-// error (no reference rows) and does not count towards the drift share.
+// does). A segment the reference never saw is listed in NewSegments and
+// its features are skipped (no reference rows), out of the drift share.
 // Features carry their Segment.
 func CompareSegments(ref, cur []table.Column, segment string, opt Options) (*Report, error) {
 	rs, rk := splitBy(ref, segment)
@@ -41,6 +40,7 @@ func CompareSegments(ref, cur []table.Column, segment string, opt Options) (*Rep
 	}
 	opt.Kinds = kinds
 	var features []Feature
+	var newSegments []string
 	missing := []string{}
 	have := map[string]bool{}
 	for i := range cur {
@@ -55,13 +55,11 @@ func CompareSegments(ref, cur []table.Column, segment string, opt Options) (*Rep
 		cp := cs[key]
 		rp, ok := rs[key]
 		if !ok {
+			newSegments = append(newSegments, key)
 			for _, c := range cp {
-				if c.Kind == table.String && kinds[c.Name] == profile.KindIdentifier {
-					continue
-				}
 				features = append(features, Feature{Name: c.Name, Segment: key, Type: c.Kind.String(),
 					Statistic: JSONFloat(math.NaN()), PValue: JSONFloat(math.NaN()), Threshold: JSONFloat(math.NaN()),
-					CurrentCount: c.Len(), Error: fmt.Sprintf("segment %q has no reference rows", key)})
+					CurrentCount: c.Len(), Skipped: fmt.Sprintf("segment %q has no reference rows: the reference never saw it", key)})
 			}
 			continue
 		}
@@ -75,7 +73,7 @@ func CompareSegments(ref, cur []table.Column, segment string, opt Options) (*Rep
 		}
 	}
 	rep := newReport(features, share)
-	rep.MissingFeatures = missing
+	rep.MissingFeatures, rep.NewSegments = missing, newSegments
 	return rep, nil
 }
 

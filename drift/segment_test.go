@@ -42,8 +42,8 @@ func TestCompareSegments(t *testing.T) {
 	if f := got["b"]; !f.Drift {
 		t.Errorf("segment b: no drift (p %v); want drift", f.PValue)
 	}
-	if f := got["c"]; f.Error == "" {
-		t.Errorf("segment c (new): want an error, got %+v", f)
+	if f := got["c"]; f.Skipped == "" || f.Drift || len(rep.NewSegments) != 1 || rep.NewSegments[0] != "c" {
+		t.Errorf("segment c (new): got %+v, new segments %v; want it skipped and listed", f, rep.NewSegments)
 	}
 	if rep.DriftShare != 0.5 {
 		t.Errorf("drift share %v, want 0.5 (b of a, b)", rep.DriftShare)

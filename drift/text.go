@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/stats"
@@ -20,9 +22,15 @@ import (
 //	            parse with the reference's layout are one more category,
 //	            "unparsed"), each by the method's categorical rule (auto:
 //	            chi-square with a Jensen-Shannon floor); a test's
-//	            threshold is split between the two (Bonferroni), and the
-//	            feature drifts when either part does. Both time ranges
-//	            are reported.
+//	            threshold is split between the parts compared
+//	            (Bonferroni), and the feature drifts when any does. A part
+//	            is compared only when both samples' time ranges cover the
+//	            cycle evenly — every hour of the day (day of the week)
+//	            at least once and none more than MaxCycleImbalance more
+//	            often than another — for a window of a few days differs
+//	            from training in its days of the week by construction. A
+//	            time column with no part to compare is skipped, with the
+//	            reason. Both time ranges are reported.
 //	identifier  nearly all values distinct: nothing is expected to
 //	            repeat, so the column is skipped (Feature.Skipped) and
 //	            left out of the drift share.
@@ -37,6 +45,13 @@ import (
 
 // MaxNewCategories is the number of new categories a feature lists.
 const MaxNewCategories = 10
+
+// MaxCycleImbalance is how much more often (relatively) one hour of the
+// day, or one day of the week, may occur than another within a sample's
+// time range for that calendar distribution to be compared: 0.25 admits
+// four whole cycles and a partial one (a month of days of the week), or
+// whole cycles exactly (a day from midnight, a week from Monday).
+const MaxCycleImbalance = 0.25
 
 // TimeDrift describes the comparison of a time column.
 type TimeDrift struct {
@@ -58,7 +73,7 @@ type TimeDrift struct {
 }
 
 // TimePart is the comparison of one calendar distribution of a time
-// column.
+// column; Skipped says why it was not compared.
 type TimePart struct {
 	Name      string    `json:"name"`
 	Statistic JSONFloat `json:"statistic"`
@@ -66,6 +81,7 @@ type TimePart struct {
 	Threshold JSONFloat `json:"threshold"`
 	Effect    *Effect   `json:"effect,omitempty"`
 	Drift     bool      `json:"drift"`
+	Skipped   string    `json:"skipped,omitempty"`
 }
 
 // textProfile is the profile of a reference text column, as fit records
@@ -91,6 +107,10 @@ func textVsProfile(f *Feature, p *profile.Feature, cur map[string]int64, m *Meth
 		return nil, nil
 	case len(cur) == 0:
 		return nil, &SampleError{Method: "categories", Sample: "current", Err: ErrEmpty}
+	case m != nil && m.Counts == nil:
+		f.Method = m.Name
+		f.Skipped = fmt.Sprintf("%s applies to numeric features only; compare this one with auto or one of chisquare, psi, jensenshannon, hellinger, kl_div, l_infinity", m.Name)
+		return nil, nil
 	case p.Kind == profile.KindTime && p.Time != nil:
 		return compareTime(f, p.Time, cur, m, threshold)
 	}
@@ -110,25 +130,54 @@ func compareTime(f *Feature, ref *profile.TimeSummary, cur map[string]int64, m *
 	type part struct {
 		name     string
 		ref, cur map[string]int64
+		skipped  string
 	}
+	refLo, _ := profile.ParseTime(ref.Layout, ref.Min)
+	refHi, _ := profile.ParseTime(ref.Layout, ref.Max)
+	curLo, _ := profile.ParseTime(ref.Layout, cs.Min)
+	curHi, _ := profile.ParseTime(ref.Layout, cs.Max)
 	var parts []part
 	if ref.Hours != nil && cs.Hours != nil {
-		parts = append(parts, part{"hour_of_day", calendar(ref.Hours, hourNames, ref.Unparsed), calendar(cs.Hours, hourNames, cs.Unparsed)})
+		parts = append(parts, part{"hour_of_day", calendar(ref.Hours, hourNames, ref.Unparsed), calendar(cs.Hours, hourNames, cs.Unparsed),
+			uneven("hours of the day", refLo, refHi, curLo, curHi, time.Hour, 24)})
 	}
-	parts = append(parts, part{"day_of_week", calendar(ref.Weekdays, dayNames, ref.Unparsed), calendar(cs.Weekdays, dayNames, cs.Unparsed)})
+	parts = append(parts, part{"day_of_week", calendar(ref.Weekdays, dayNames, ref.Unparsed), calendar(cs.Weekdays, dayNames, cs.Unparsed),
+		uneven("days of the week", refLo, refHi, curLo, curHi, 24*time.Hour, 7)})
+	compared := 0
+	for _, pt := range parts {
+		if pt.skipped == "" {
+			compared++
+		}
+	}
+	if compared == 0 {
+		var why []string
+		for _, pt := range parts {
+			td.Parts = append(td.Parts, TimePart{Name: pt.name, Statistic: JSONFloat(math.NaN()), PValue: JSONFloat(math.NaN()),
+				Threshold: JSONFloat(math.NaN()), Skipped: pt.skipped})
+			why = append(why, pt.skipped)
+		}
+		f.Skipped = "time column: " + strings.Join(why, "; ")
+		return nil, nil
+	}
 	th := threshold
-	if m == nil || m.Kind == Test { // Bonferroni over the parts
+	if m == nil || m.Kind == Test { // Bonferroni over the parts compared
 		if math.IsNaN(th) {
 			th = AutoAlpha
 			if m != nil {
 				th = m.Threshold
 			}
 		}
-		th /= float64(len(parts))
+		th /= float64(compared)
 	}
 	best := -1
 	var bestF Feature
+	var plot *Plot
 	for i, pt := range parts {
+		if pt.skipped != "" {
+			td.Parts = append(td.Parts, TimePart{Name: pt.name, Statistic: JSONFloat(math.NaN()), PValue: JSONFloat(math.NaN()),
+				Threshold: JSONFloat(math.NaN()), Skipped: pt.skipped})
+			continue
+		}
 		cat, err := CompareCategories(pt.ref, pt.cur)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", pt.name, err)
@@ -142,10 +191,51 @@ func compareTime(f *Feature, ref *profile.TimeSummary, cur map[string]int64, m *
 		if best < 0 || worse(pf, bestF) {
 			best, bestF = i, pf
 		}
+		if plot == nil {
+			plot = categoricalPlot(pt.ref, pt.cur)
+		}
 	}
 	f.Method, f.Statistic, f.PValue, f.Threshold, f.Effect, f.Drift = bestF.Method, bestF.Statistic, bestF.PValue, bestF.Threshold, bestF.Effect, bestF.Drift
 	f.Method += ":" + td.Parts[best].Name
-	return categoricalPlot(parts[0].ref, parts[0].cur), nil
+	return plot, nil
+}
+
+// uneven returns why a calendar distribution (cells of the cycle, each
+// unit long: 24 hours, 7 days) cannot be compared between samples whose
+// time ranges are [refLo, refHi] and [curLo, curHi], or "" when both
+// ranges cover every cell evenly enough (MaxCycleImbalance).
+func uneven(what string, refLo, refHi, curLo, curHi time.Time, unit time.Duration, cells int) string {
+	for _, s := range []struct {
+		name   string
+		lo, hi time.Time
+	}{{"current", curLo, curHi}, {"reference", refLo, refHi}} {
+		least, most := cycleCover(s.lo, s.hi, unit, cells)
+		if least == 0 || float64(most-least) > MaxCycleImbalance*float64(least) {
+			return fmt.Sprintf("the %s values (%s .. %s) cover the %s unevenly (%d to %d times each), so their shares say more about the range than the data; not compared",
+				s.name, s.lo.Format(time.DateTime), s.hi.Format(time.DateTime), what, least, most)
+		}
+	}
+	return ""
+}
+
+// cycleCover returns how often the least and the most covered cell of a
+// cycle (cells of length unit, on the wall clock of the values) occur in
+// [lo, hi], counting each cell lo and hi fall in.
+func cycleCover(lo, hi time.Time, unit time.Duration, cells int) (least, most int64) {
+	wall := func(t time.Time) int64 { // wall-clock units since the epoch
+		y, mo, d := t.Date()
+		w := time.Date(y, mo, d, t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
+		return int64(math.Floor(float64(w.Unix()) / unit.Seconds()))
+	}
+	n := wall(hi) - wall(lo) + 1 // cells covered, in order
+	if n <= 0 {
+		return 0, 0
+	}
+	full, rest := n/int64(cells), n%int64(cells)
+	if rest == 0 {
+		return full, full
+	}
+	return full, full + 1
 }
 
 // worse reports whether a part's verdict is worse than b's: drift first,

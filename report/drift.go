@@ -125,6 +125,9 @@ func DriftTable(w io.Writer, r *drift.Report, color bool) error {
 	if failed > 0 {
 		summary += fmt.Sprintf("; %d could not be computed", failed)
 	}
+	if n := len(r.NewSegments); n > 0 {
+		summary += fmt.Sprintf("; %d NEW segment(s) the reference has no rows of: %s", n, strings.Join(trim(r.NewSegments, n, 10), ", "))
+	}
 	if n := len(r.MissingFeatures); n > 0 {
 		summary += fmt.Sprintf("; %d MISSING from the current data: %s", n, strings.Join(r.MissingFeatures, ", "))
 	}
@@ -145,7 +148,10 @@ func timeParts(t *drift.TimeDrift) string {
 	var parts []string
 	for _, p := range t.Parts {
 		s := fmt.Sprintf("%s p=%s", p.Name, num(float64(p.PValue)))
-		if math.IsNaN(float64(p.PValue)) {
+		switch {
+		case p.Skipped != "":
+			s = p.Name + " not compared (uneven range)"
+		case math.IsNaN(float64(p.PValue)):
 			s = fmt.Sprintf("%s %s", p.Name, num(float64(p.Statistic)))
 		}
 		if p.Drift {

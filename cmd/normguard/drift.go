@@ -93,10 +93,10 @@ values, ...) makes it 2 after the report is written.`,
 // driftStatus is the command's outcome once the report is written: an
 // error (exit 2) naming the features whose statistic could not be
 // computed, errFound (exit 1) when a feature drifts or is missing from the
-// current data, nil otherwise.
+// current data or a segment is new, nil otherwise.
 func driftStatus(rep *drift.Report) error {
 	var failed []string
-	found := len(rep.MissingFeatures) > 0
+	found := len(rep.MissingFeatures) > 0 || len(rep.NewSegments) > 0
 	for _, f := range rep.Features {
 		if f.Error != "" {
 			name := f.Name
