@@ -84,6 +84,9 @@ func judge(cols []*column, j int, stale []staleOutput) Verdict {
 			"production fitted the scaler on every batch; use the artifact's fitted parameters instead")
 		return v
 	}
+	if scaledBeforeImputing(c, &v) {
+		return v
+	}
 	if affineVerdict(c, &v) {
 		return v
 	}
@@ -331,36 +334,8 @@ func affineVerdict(c *column, v *Verdict) bool {
 	if c.pre == nil {
 		return false
 	}
-	var sx, sy float64
-	m := 0
-	for i, x := range c.pre {
-		if y := c.obs[i]; !math.IsNaN(x) && !math.IsNaN(y) {
-			sx, sy, m = sx+x, sy+y, m+1
-		}
-	}
-	if m < 3 {
-		return false
-	}
-	mx, my := sx/float64(m), sy/float64(m)
-	var sxx, sxy float64
-	for i, x := range c.pre {
-		if y := c.obs[i]; !math.IsNaN(x) && !math.IsNaN(y) {
-			sxx += (x - mx) * (x - mx)
-			sxy += (x - mx) * (y - my)
-		}
-	}
-	if sxx == 0 || sxy == 0 {
-		return false
-	}
-	beta := sxy / sxx
-	alpha := my - beta*mx
-	resid := 0.0
-	for i, x := range c.pre {
-		if y := c.obs[i]; !math.IsNaN(x) && !math.IsNaN(y) {
-			resid = math.Max(resid, math.Abs(y-(alpha+beta*x)))
-		}
-	}
-	if resid > fitTol*math.Max(1, scale(c.obs)) {
+	alpha, beta, resid, ok := affineFit(c.pre, c.obs, nil)
+	if !ok {
 		return false
 	}
 	center, sc := -alpha/beta, 1/beta
@@ -378,6 +353,93 @@ func affineVerdict(c *column, v *Verdict) bool {
 	v.explain(fmt.Sprintf("the observed values are %s, an affine map from no known artifact", affineText("x", center, sc)),
 		"production scales with parameters other than the fitted ones; load them from the artifact")
 	return true
+}
+
+// affineFit fits y = alpha + beta x by least squares over the rows where
+// both are present (and skip, when given, is false) and returns the
+// largest residual; ok only for at least 3 rows, a non-constant x and y,
+// and a residual within fitTol of y's magnitude (an exact affine map).
+func affineFit(x, y []float64, skip func(i int) bool) (alpha, beta, resid float64, ok bool) {
+	use := func(i int) bool {
+		return !math.IsNaN(x[i]) && !math.IsNaN(y[i]) && (skip == nil || !skip(i))
+	}
+	var sx, sy float64
+	m := 0
+	for i := range x {
+		if use(i) {
+			sx, sy, m = sx+x[i], sy+y[i], m+1
+		}
+	}
+	if m < 3 {
+		return 0, 0, 0, false
+	}
+	mx, my := sx/float64(m), sy/float64(m)
+	var sxx, sxy float64
+	for i := range x {
+		if use(i) {
+			sxx += (x[i] - mx) * (x[i] - mx)
+			sxy += (x[i] - mx) * (y[i] - my)
+		}
+	}
+	if sxx == 0 || sxy == 0 {
+		return 0, 0, 0, false
+	}
+	beta = sxy / sxx
+	alpha = my - beta*mx
+	for i := range x {
+		if use(i) {
+			resid = math.Max(resid, math.Abs(y[i]-(alpha+beta*x[i])))
+		}
+	}
+	return alpha, beta, resid, resid <= fitTol*math.Max(1, scale(y))
+}
+
+// scaledBeforeImputing detects a scaler fitted before imputation: the
+// training input had missing values, and the rows whose raw value is
+// present are an exact affine map (x - center) / scale of it whose
+// center and scale are the artifact's own scaler kind fitted on the
+// present training values alone (the raw input's profile), not on the
+// imputed ones the artifact's scaler saw. That is imputation placed after
+// scaling (scikit-learn's StandardScaler ignores NaN when fitting); the
+// rows whose raw value is missing carry whatever the later imputer put.
+func scaledBeforeImputing(c *column, v *Verdict) bool {
+	if c.in == nil || c.pre == nil || c.prof == nil || c.prof.Missing == 0 || c.last == nil {
+		return false
+	}
+	alpha, beta, resid, ok := affineFit(c.in, c.obs, nil)
+	if !ok {
+		return false
+	}
+	center, sc := -alpha/beta, 1/beta
+	own := ownKind(c.last.Name)
+	raw := c.inputStats()
+	if own == "" || len(raw) == 0 {
+		return false
+	}
+	kinds, centers, scales := kindParams(raw[len(raw)-1]) // the raw input's profile: present values only
+	for i, kind := range kinds {
+		s0 := scales[i]
+		if kind != own || !(math.Abs(sc-s0) <= fitTol*math.Abs(s0)*1e3 && math.Abs(center-centers[i]) <= fitTol*math.Abs(s0)*1e3) {
+			continue
+		}
+		missing := 0
+		for _, x := range c.in {
+			if math.IsNaN(x) {
+				missing++
+			}
+		}
+		v.Verdict = ImputeOrder
+		v.Evidence["center"] = center
+		v.Evidence["scale"] = sc
+		v.Evidence["max_residual"] = resid
+		v.Evidence["missing_rows"] = missing
+		v.Evidence["training_missing"] = c.prof.Missing
+		v.explain(fmt.Sprintf("the observed values are %s, the %s scaler fitted on the present training values alone (%d training values were missing), not on the imputed ones: production scaled before imputing",
+			affineText("x", center, sc), c.last.Name, c.prof.Missing),
+			"impute with the artifact's fitted statistic before scaling, then apply the artifact's scaler")
+		return true
+	}
+	return false
 }
 
 // otherScaler names the scaler kind whose parameters, fitted on the

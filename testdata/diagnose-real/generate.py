@@ -20,6 +20,10 @@ gets them wrong:
                             standard_scaler; production scales with the
                             fitted scaler and imputes afterwards (0, or the
                             mean of the scaled training values)
+  paired_scaled_before_imputing
+                            production's pipeline scales first (scalers
+                            fitted on the present values alone) and
+                            imputes after, indicators left unscaled
   paired_scaler_kinds       another scaler kind fitted on the same training
                             data (min-max or robust where standard was
                             fitted, standard where min-max or robust was,
@@ -164,6 +168,36 @@ def impute_indicator_case(gap, out):
     write_case(out, "paired_impute_indicator", spec, train, obs, {"paired": True, "verdicts": verdicts}, raw=raw)
 
 
+def scaled_before_imputing_case(gap, out):
+    """Production's pipeline puts the scaler first: scikit-learn's scalers
+    ignore NaN when fitting, so they are fitted on the present values
+    alone, and the imputer (with its indicators, left unscaled) runs
+    after them."""
+    num = ["infant_mortality", "fertility", "life_expectancy"]
+    cols = num + ["gdp"]
+    rows = gap[cols].sample(frac=1, random_state=SEED + 1).reset_index(drop=True)
+    train, raw = rows.iloc[:3000].reset_index(drop=True), rows.iloc[3000:3700].reset_index(drop=True)
+    spec = {"version": 1, "columns": [
+        {"names": num, "type": "numeric",
+         "steps": [{"simple_imputer": {"strategy": "median", "add_indicator": True}}, {"standard_scaler": {}}]},
+        {"name": "gdp", "type": "numeric",
+         "steps": [{"simple_imputer": {"strategy": "median"}}, {"robust_scaler": {}}]}]}
+    prod = ColumnTransformer([
+        ("g1", make_pipeline(StandardScaler(), SimpleImputer(strategy="median", add_indicator=True)), num),
+        ("g2", make_pipeline(RobustScaler(), SimpleImputer(strategy="median")), ["gdp"])],
+        verbose_feature_names_out=False).fit(train)
+    obs = frame(prod, prod.transform(raw))
+    verdicts = {}
+    for c in obs.columns:
+        if c.startswith("missingindicator_"):
+            verdicts[c] = "not_normalized"  # the artifact scales its indicators
+        elif train[c].isna().any():
+            verdicts[c] = "impute_order"
+        else:
+            verdicts[c] = "ok"  # nothing missing in training: the same scaler
+    write_case(out, "paired_scaled_before_imputing", spec, train, obs, {"paired": True, "verdicts": verdicts}, raw=raw)
+
+
 def scaler_kinds_case(dia, out):
     num = ["carat", "depth", "table", "x", "price", "y", "z"]
     train, raw = diamonds_split(dia[num], [3000, 600])
@@ -253,6 +287,7 @@ def main():
     gap = pd.read_csv(os.path.join(args.datasets, "gapminder.csv"))
     unpaired_cases(dia, args.out)
     impute_indicator_case(gap, args.out)
+    scaled_before_imputing_case(gap, args.out)
     scaler_kinds_case(dia, args.out)
     candidate_onehot_case(dia, args.out)
 
