@@ -91,7 +91,7 @@ func (r rate) evidence() string {
 	if r.test == TestExceedance {
 		test = "range exceedance test"
 	}
-	return fmt.Sprintf("%s p = %s, Cohen's h = %.2f", test, fmtP(r.pValue), r.h)
+	return fmt.Sprintf("%s %s, Cohen's h = %.2f", test, pClause(r.pValue), r.h)
 }
 
 func (c *checker) typeChange() {

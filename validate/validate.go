@@ -551,6 +551,16 @@ func fmtP(p float64) string {
 	return fmt.Sprintf("%.2g", p)
 }
 
+// pClause prints "p = 0.012", or "p < 1e-300" below the smallest p-value
+// printed.
+func pClause(p float64) string {
+	s := fmtP(p)
+	if s[0] == '<' {
+		return "p " + s
+	}
+	return "p = " + s
+}
+
 // fmtCount prints an integer with thousands separators.
 func fmtCount(n int64) string {
 	s := fmt.Sprint(n)
