@@ -298,6 +298,25 @@ func TestDashboardRendersInChromium(t *testing.T) {
 		}
 	})
 
+	t.Run("x ticks", func(t *testing.T) {
+		// Round values on a linear value axis: dep_delay's edges run from
+		// -20 to 80 (a step of 20 gives 6 ticks, 10 would give 11), the
+		// hostile feature's from 0 to 4.
+		tick := regexp.MustCompile(`<text class="tick xtick" x="[-0-9.]+" y="[-0-9.]+" text-anchor="[a-z]+">([^<]*)</text>`)
+		for _, c := range []struct{ feature, want string }{
+			{"dep_delay", "-20 0 20 40 60 80"},
+			{hostile, "0 1 2 3 4"},
+		} {
+			var got []string
+			for _, m := range tick.FindAllStringSubmatch(svgOf(t, dom, "plot-dist", c.feature), -1) {
+				got = append(got, m[1])
+			}
+			if strings.Join(got, " ") != c.want {
+				t.Errorf("%s: got x ticks %q, want %q", c.feature, got, c.want)
+			}
+		}
+	})
+
 	t.Run("plots", func(t *testing.T) {
 		tests := []struct {
 			feature            string

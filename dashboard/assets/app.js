@@ -432,6 +432,35 @@
   // smallest p-value float64 arithmetic tells from 0 next to 1).
   const P_FLOOR = -16;
 
+  // niceTicks returns the multiples of a round step (1, 2, 2.5 or 5 times
+  // a power of ten) within [lo, hi], for the smallest such step giving at
+  // most max ticks, and the step (as report/html.go's niceTicks).
+  function niceTicks(lo, hi, max) {
+    if (!(hi > lo) || !Number.isFinite(hi - lo)) return [[], 0];
+    const eps = 1e-9;
+    for (let p = 10 ** Math.floor(Math.log10((hi - lo) / max)); ; p *= 10) {
+      for (const m of [1, 2, 2.5, 5]) {
+        const step = m * p;
+        const first = Math.ceil(lo / step - eps);
+        const last = Math.floor(hi / step + eps);
+        if (last - first + 1 > max) continue;
+        const ticks = [];
+        for (let k = first; k <= last; k++) ticks.push(k * step || 0);
+        return [ticks, step];
+      }
+    }
+  }
+
+  // tickLabel formats a tick with at most the decimals its step needs.
+  function tickLabel(v, step) {
+    if (v === 0) return '0';
+    const a = Math.abs(v);
+    if (a >= 1e7 || a < 1e-4) return String(Number(v.toPrecision(4)));
+    let decimals = 0;
+    for (let s = step; decimals < 8 && Math.abs(s - Math.round(s)) > 1e-9 * Math.max(1, s); s *= 10) decimals++;
+    return String(Number(v.toFixed(decimals)));
+  }
+
   function shareTicks(max) {
     if (!(max > 0) || max > 1) return [0.25, 4];
     for (let p = 1e-6; ; p *= 10) {
@@ -487,8 +516,8 @@
   }
 
   // distPlot draws the reference and current distributions: overlaid step
-  // histograms over numeric bins (equal width per bin, edge values on the
-  // axis) or grouped bars per category.
+  // histograms over numeric bins (on a value axis with round ticks) or
+  // grouped bars per category.
   function distPlot(name, p) {
     const ok = p && typeof p === 'object' && Array.isArray(p.ref) && Array.isArray(p.cur);
     const numeric = ok && Array.isArray(p.edges);
@@ -523,27 +552,33 @@
     svg.append(yAxisLabel('share of values'));
 
     if (numeric) {
+      // x is linear in the value, first edge to last: bins of any width
+      // sit where their values are.
+      const lo = p.edges[0];
+      const hi = p.edges[n];
+      const xv = (v) => (hi > lo ? P.left + (innerW * (v - lo)) / (hi - lo) : P.left + innerW / 2);
       for (const [shares, color, series] of [[p.ref, COLOR.ref, 'ref'], [p.cur, COLOR.cur, 'cur']]) {
-        let d = `M${f1(x(0))} ${f1(axisY)}`;
+        let d = `M${f1(xv(lo))} ${f1(axisY)}`;
         shares.forEach((v, i) => {
-          d += `L${f1(x(i))} ${f1(y(v))}L${f1(x(i + 1))} ${f1(y(v))}`;
+          d += `L${f1(xv(p.edges[i]))} ${f1(y(v))}L${f1(xv(p.edges[i + 1]))} ${f1(y(v))}`;
         });
-        d += `L${f1(x(n))} ${f1(axisY)}Z`;
+        d += `L${f1(xv(hi))} ${f1(axisY)}Z`;
         const label = series === 'ref' ? 'reference' : 'current';
         svg.append(
           s('path', { class: `dist-${series}`, d, fill: color, 'fill-opacity': 0.25, stroke: color, 'stroke-width': 1.8, 'stroke-linejoin': 'round' },
             s('title', {}, `${label}: ${shares.map(pct).join(', ')}`)),
         );
       }
-      const marks = n < 4 ? [...Array(n + 1).keys()] : [0, 1, 2, 3, 4].map((k) => Math.round((k * n) / 4));
-      for (const i of marks) {
-        const anchor = i === 0 ? 'start' : i === n ? 'end' : 'middle';
+      const [xticks, xstep] = niceTicks(lo, hi, 6);
+      for (const v of xticks) {
+        const xx = xv(v);
+        const anchor = xx - P.left < 14 ? 'start' : P.w - P.right - xx < 14 ? 'end' : 'middle';
         svg.append(
-          s('line', { class: 'axis', x1: f1(x(i)), x2: f1(x(i)), y1: axisY, y2: axisY + 4 }),
-          s('text', { class: 'tick', x: f1(x(i)), y: axisY + 17, 'text-anchor': anchor }, num(p.edges[i])),
+          s('line', { class: 'axis', x1: f1(xx), x2: f1(xx), y1: axisY, y2: axisY + 4 }),
+          s('text', { class: 'tick xtick', x: f1(xx), y: axisY + 17, 'text-anchor': anchor }, tickLabel(v, xstep)),
         );
       }
-      svg.append(s('text', { class: 'axis-label', x: P.left + innerW / 2, y: axisY + 36, 'text-anchor': 'middle' }, 'value (bin edges)'));
+      svg.append(s('text', { class: 'axis-label', x: P.left + innerW / 2, y: axisY + 36, 'text-anchor': 'middle' }, 'value'));
     } else {
       const gw = innerW / n;
       const bw = gw * 0.4;
