@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -74,6 +75,7 @@ func renderReview(a, b *artifact.Artifact, changes []artifact.Change, verbose bo
 	for _, c := range changes {
 		bySection[c.Section] = append(bySection[c.Section], c)
 	}
+	sortByChain(bySection[artifact.SectionParameters], a, b)
 	for _, sec := range []string{artifact.SectionModel, artifact.SectionSpec, artifact.SectionParameters} {
 		cs := bySection[sec]
 		if len(cs) == 0 {
@@ -97,6 +99,38 @@ func renderReview(a, b *artifact.Artifact, changes []artifact.Change, verbose bo
 		}
 	}
 	return buf.Bytes()
+}
+
+// sortByChain orders fitted-parameter changes as the chains run: groups
+// in spec order, steps in chain order (a's, then b's new ones), keeping
+// the path order within a step.
+func sortByChain(cs []artifact.Change, a, b *artifact.Artifact) {
+	rank := map[string]int{}
+	for _, art := range []*artifact.Artifact{a, b} {
+		for _, g := range art.Groups {
+			seen := map[string]int{}
+			for _, st := range g.Steps {
+				seen[st.Name]++
+				key := strings.Join(g.Columns, ",") + "." + st.Name
+				if seen[st.Name] > 1 {
+					key += "#" + strconv.Itoa(seen[st.Name])
+				}
+				if _, ok := rank[key]; !ok {
+					rank[key] = len(rank)
+				}
+			}
+		}
+	}
+	rankOf := func(path string) int {
+		best, r := -1, len(rank)
+		for k, v := range rank {
+			if strings.HasPrefix(path, k+".") && len(k) > best {
+				best, r = len(k), v
+			}
+		}
+		return r
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return rankOf(cs[i].Path) < rankOf(cs[j].Path) })
 }
 
 // writeChanges prints changed values one per line, and the elements added

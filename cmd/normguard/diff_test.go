@@ -35,6 +35,10 @@ func TestDiffReview(t *testing.T) {
 		}
 		last = i
 	}
+	// Fitted parameters in chain order: the imputer before the scaler.
+	if i, j := strings.Index(out, "~ delay.simple_imputer.statistics_:"), strings.Index(out, "~ delay.robust_scaler.center_:"); i < 0 || j < i {
+		t.Errorf("want delay's imputer statistics before its scaler's center:\n%s", out)
+	}
 	aa, err := artifact.Load(a)
 	if err != nil {
 		t.Fatal(err)
