@@ -40,6 +40,7 @@ td a { color: inherit; font-weight: 600; overflow-wrap: anywhere; }
 .ng-plot .ng-grid { stroke: #e4e8ec; stroke-width: 1; }
 .ng-plot .ng-axisline { stroke: #8c959f; stroke-width: 1; }
 .ng-plot .ng-note { fill: var(--muted); font-size: 14px; }
+.ng-plot .ng-note.ng-outside { font-size: 11.5px; }
 code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px; }
 @media print { body { background: #fff; } .card { break-inside: avoid; } }
 `
