@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -421,6 +423,36 @@ func TestDriftHTMLRendersInChromium(t *testing.T) {
 	}
 	if got := strings.Count(dom, `<path class="ng-`); got != 4 {
 		t.Errorf("got %d histogram <path> elements in the rendered DOM, want 4 (two numeric plots, two series each)", got)
+	}
+	// The numeric plots' x labels, as rendered, are round numbers: all
+	// multiples of one step of 1, 2, 2.5 or 5 times a power of ten.
+	numericPlots := 0
+	for _, svg := range plots {
+		if !strings.Contains(svg, `ng-reference" d=`) || strings.Contains(svg, "<rect class=\"ng-reference\"") {
+			continue // categorical
+		}
+		numericPlots++
+		ms := xTick.FindAllStringSubmatch(svg, -1)
+		if len(ms) < 2 {
+			t.Errorf("a rendered numeric plot has %d x tick labels, want 2 or more: %.300s", len(ms), svg)
+			continue
+		}
+		a, _ := strconv.ParseFloat(ms[0][2], 64)
+		b, _ := strconv.ParseFloat(ms[1][2], 64)
+		step := b - a
+		mant := step / math.Pow(10, math.Floor(math.Log10(step)))
+		if !slices.ContainsFunc([]float64{1, 2, 2.5, 5}, func(m float64) bool { return math.Abs(m-mant) < 1e-9 }) {
+			t.Errorf("rendered x ticks %q, %q: step %v is not 1, 2, 2.5 or 5 times a power of ten", ms[0][2], ms[1][2], step)
+		}
+		for _, m := range ms {
+			v, err := strconv.ParseFloat(m[2], 64)
+			if k := v / step; err != nil || math.Abs(k-math.Round(k)) > 1e-9 {
+				t.Errorf("rendered x tick %q is not a multiple of %v", m[2], step)
+			}
+		}
+	}
+	if numericPlots != 2 {
+		t.Errorf("checked the x ticks of %d rendered numeric plots, want 2 (same, shifted)", numericPlots)
 	}
 	if !strings.Contains(dom, "&lt;script&gt;") || strings.Contains(dom, "</script>") {
 		t.Error("got the category <script> parsed as an element, want it as text")
