@@ -140,9 +140,6 @@ func tourScript(blocks []tourBlock) (string, []tourCommand) {
 // port instead of 8080. It needs bash; without curl the service block is
 // left out (and the test says so).
 func TestReadmeTour(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the tour builds normguard and runs ~25 commands on the quickstart data (~15 s)")
-	}
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("the tour's blocks are shell: bash not found")
