@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/drift"
@@ -445,13 +446,19 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 					v.Evidence["center"] = ic
 					v.Evidence["scale"] = is
 					what = affineText("x", ic, is) + " of the last step's input x"
-					if kind, c0, s0, ok := nearKind(p, m, ls, ic, is); ok {
+					if kind, c0, s0, d, also, ok := nearKind(p, m, ls, ic, is); ok {
 						v.Verdict = WrongTransform
 						v.Evidence["transform"] = kind
 						v.Evidence["kind_center"] = c0
 						v.Evidence["kind_scale"] = s0
-						v.explain(fmt.Sprintf("the observed values are distributed as %s, and a %s scaler fitted on the training data is %s (within %.0f%% of the scale): production scales with another kind of scaler than the fitted one",
-							what, kind, affineText("x", c0, s0), 100*kindTol),
+						v.Evidence["kind_distance"] = d
+						alt := ""
+						if len(also) > 0 {
+							v.Evidence["also_fits"] = strings.Join(also, ",")
+							alt = fmt.Sprintf("; %s scaling fits nearly as well, its parameters being close on this data", strings.Join(also, " or "))
+						}
+						v.explain(fmt.Sprintf("the observed values are distributed as %s, and a %s scaler fitted on the training data is %s (within %.0f%% of its scale)%s: production scales with another kind of scaler than the fitted one",
+							what, kind, affineText("x", c0, s0), math.Ceil(100*d), alt),
 							"use the artifact's scaler (rerun with --raw to confirm row by row)")
 						return v, nil
 					}
@@ -471,45 +478,57 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 // kindTol is how close, in units of the candidate's scale, the center and
 // scale implied by the observed distribution (a quantile fit, so only
 // approximate) must be to those of another scaler kind fitted on the
-// training data for unpaired mode to name that kind; the next closest
-// kind must be at least twice as far.
-const kindTol = 0.1
+// training data for unpaired mode to name that kind (the fit of a few
+// hundred rows of a skewed column is off by 10% and more), and at most half
+// as far as the artifact's own kind, whose parameters a drifted input
+// imitates.
+const kindTol = 0.15
 
 // nearKind returns the scaler kind (min_max, max_abs, robust, standard;
 // not the artifact's own) whose parameters, fitted on the training data of
 // the last step's input (read off the output profile p through the affine
 // step m), are closest to the implied center ic and scale is, with those
-// parameters; ok only when the distance
+// parameters and the other kinds about as close (within twice the
+// distance: kinds whose parameters nearly coincide on this data, as
+// robust and standard do on symmetric data, cannot be told apart). ok
+// only when the distance
 //
 //	max(|ic - c0| / s0, |is / s0 - 1|)
 //
-// is at most kindTol and every other kind is at least twice as far.
-func nearKind(p *profile.Feature, m *affineMap, ls *lastStep, ic, is float64) (kind string, c0, s0 float64, ok bool) {
+// is at most kindTol and at most half the artifact's own kind's (an input
+// that moved or stretched, scaled with the fitted scaler, stays nearer
+// that kind and wrong_parameters).
+func nearKind(p *profile.Feature, m *affineMap, ls *lastStep, ic, is float64) (kind string, c0, s0, d float64, also []string, ok bool) {
 	st, found := backStats(p, m.intercept, m.slope)
 	if !found {
-		return "", 0, 0, false
+		return "", 0, 0, 0, nil, false
 	}
 	own := ""
 	if ls != nil {
 		own = ownKind(ls.name)
 	}
 	kinds, centers, scales := kindParams(st)
-	best, second := math.Inf(1), math.Inf(1)
+	dist := make([]float64, len(kinds))
+	best, ownDist := -1, math.Inf(1)
 	for i, k := range kinds {
+		dist[i] = math.Max(math.Abs(ic-centers[i])/math.Abs(scales[i]), math.Abs(is/scales[i]-1))
 		if k == own {
+			ownDist = dist[i]
 			continue
 		}
-		s := math.Abs(scales[i])
-		d := math.Max(math.Abs(ic-centers[i])/s, math.Abs(is/scales[i]-1))
-		switch {
-		case d < best:
-			second, best = best, d
-			kind, c0, s0 = k, centers[i], scales[i]
-		case d < second:
-			second = d
+		if best < 0 || dist[i] < dist[best] {
+			best = i
 		}
 	}
-	return kind, c0, s0, best <= kindTol && second >= 2*best
+	if best < 0 || dist[best] > kindTol || !(dist[best] <= ownDist/2) {
+		return "", 0, 0, 0, nil, false
+	}
+	for i, k := range kinds {
+		if i != best && k != own && dist[i] <= 2*dist[best] {
+			also = append(also, k)
+		}
+	}
+	return kinds[best], centers[best], scales[best], dist[best], also, true
 }
 
 // compareBesideFill compares xs with p and, when that finds drift, again

@@ -16,8 +16,19 @@ import (
 // deviation within a factor swapStd of the training one. Only the
 // distribution test decides; the bounds merely skip hopeless pairs.
 const (
-	swapMean = 0.5
-	swapStd  = 1.5
+	swapMean = 1.0
+	swapStd  = 3.0
+)
+
+// A column's values match another column's training output when the
+// drift test finds no drift, or when their KS statistic is at most swapKS
+// and swapBetter times smaller than against the column's own training
+// output: with thousands of rows the test flags the few percent by which
+// a fresh sample and the profile's grid differ, while a swapped column
+// stands far from its own output.
+const (
+	swapKS     = 0.15
+	swapBetter = 4.0
 )
 
 // swapMatch is one other column whose training output an observed
@@ -28,9 +39,12 @@ type swapMatch struct {
 }
 
 // unpairedSwaps looks again at the numeric columns unpaired mode called
-// drift or wrong_parameters: when a column's observed values are
+// drift, wrong_parameters or wrong_transform (all read off approximate
+// maps of the distribution): when a column's observed values are
 // distributed like the training output of another column (no drift by
-// drift.CompareProfile, auto) while they drifted from their own, the
+// drift.CompareProfile, auto, or a KS statistic small and far below the
+// one against its own output, see swapKS) while they drifted from their
+// own, the
 // columns were fed in the wrong order, and the verdict becomes
 // columns_swapped naming the partner. The partner's own observed values
 // must match this column's training output in turn (a swapped pair), or
@@ -58,7 +72,7 @@ func unpairedSwaps(a *artifact.Artifact, observed []table.Column, rep *Report) e
 	}
 	suspect := func(i int) bool {
 		vd := rep.Features[i].Verdict
-		return values[i] != nil && len(values[i]) > 0 && (vd == Drift || vd == WrongParameters)
+		return values[i] != nil && len(values[i]) > 0 && (vd == Drift || vd == WrongParameters || vd == WrongTransform)
 	}
 	matches := make([][]swapMatch, len(rep.Features))
 	for i := range rep.Features {
@@ -66,6 +80,7 @@ func unpairedSwaps(a *artifact.Artifact, observed []table.Column, rep *Report) e
 			continue
 		}
 		mean, std := meanStd(values[i])
+		own, _ := rep.Features[i].Evidence["ks"].(float64)
 		for k, w := range rep.Features {
 			pj, ok := prof[w.Name]
 			if k == i || !ok {
@@ -80,7 +95,7 @@ func unpairedSwaps(a *artifact.Artifact, observed []table.Column, rep *Report) e
 			if err != nil {
 				return err
 			}
-			if !d.Drift {
+			if ks := float64(d.Statistic); !d.Drift || ks <= swapKS && ks*swapBetter <= own {
 				matches[i] = append(matches[i], swapMatch{k: k, d: d})
 			}
 		}
