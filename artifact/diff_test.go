@@ -1,12 +1,12 @@
 package artifact_test
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -240,6 +240,21 @@ func TestDiffQuickstartMonths(t *testing.T) {
 		}
 	}
 
+	// date is a time column: its range is that of each file's values
+	// ("2001-01-01 07:00" sorts as text in time order).
+	for _, sh := range artifact.ProfileShifts(a, b) {
+		if sh.Stage != "inputs" || sh.Name != "date" {
+			continue
+		}
+		wantA, wantB := textRange(t, train, "date"), textRange(t, june, "date")
+		if sh.KindA != "time" || sh.TimeA != wantA || sh.TimeB != wantB || !sh.Moved {
+			t.Errorf("date: kind %q, range %v -> %v (moved %v); want time, %v -> %v, moved", sh.KindA, sh.TimeA, sh.TimeB, sh.Moved, wantA, wantB)
+		}
+		if len(sh.Shares) != 0 {
+			t.Errorf("date: a time column's values are not categories, got %d share changes", len(sh.Shares))
+		}
+	}
+
 	meanA, stdA := meanStd(t, train, "delay")
 	meanB, stdB := meanStd(t, june, "delay")
 	for _, s := range artifact.ProfileShifts(a, b) {
@@ -257,26 +272,47 @@ func TestDiffQuickstartMonths(t *testing.T) {
 	t.Error("no profile shift for input delay")
 }
 
+// textRange returns the smallest and largest value of a CSV column, as text.
+func textRange(t *testing.T, path, col string) [2]string {
+	t.Helper()
+	var r [2]string
+	for i, v := range column(t, path, col) {
+		if i == 0 || v < r[0] {
+			r[0] = v
+		}
+		if i == 0 || v > r[1] {
+			r[1] = v
+		}
+	}
+	return r
+}
+
+// column reads one column of a CSV file without quoted fields.
+func column(t *testing.T, path, col string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	idx := slices.Index(strings.Split(lines[0], ","), col)
+	if idx < 0 {
+		t.Fatalf("%s has no column %s", path, col)
+	}
+	var out []string
+	for _, l := range lines[1:] {
+		out = append(out, strings.Split(l, ",")[idx])
+	}
+	return out
+}
+
 // meanStd computes a numeric column's mean and population std straight
 // from a CSV file (every value of the quickstart's delay is present).
 func meanStd(t *testing.T, path, col string) (float64, float64) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Scan()
-	idx := -1
-	for i, h := range strings.Split(sc.Text(), ",") {
-		if h == col {
-			idx = i
-		}
-	}
 	var xs []float64
-	for sc.Scan() {
-		x, err := strconv.ParseFloat(strings.Split(sc.Text(), ",")[idx], 64)
+	for _, v := range column(t, path, col) {
+		x, err := strconv.ParseFloat(v, 64)
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}

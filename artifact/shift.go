@@ -39,14 +39,22 @@ type FeatureShift struct {
 	// constant feature in A). MinA..MaxB are the ranges (NaN when absent).
 	MeanShift, StdRatio    float64
 	MinA, MaxA, MinB, MaxB float64
+	// KindA and KindB are what a categorical feature holds (profile.KindTime,
+	// profile.KindIdentifier or ""); TimeA and TimeB the earliest and latest
+	// values of a time feature, as written in the data; DistinctA and
+	// DistinctB the number of distinct values of a categorical feature.
+	KindA, KindB         string
+	TimeA, TimeB         [2]string
+	DistinctA, DistinctB int64
 	// Shares are the categories (of a categorical feature, or the values
 	// of a two-valued numeric one) whose share of present values changed,
 	// largest change first; a category that the other side's profile does
 	// not list while it lists every category it saw has share 0 there.
 	Shares []ShareChange
-	// Moved is set when the feature was added or removed, changed type, or
-	// one of the numbers above passed its floor (MovedMeanShift,
-	// MovedStdRatio, MovedRate).
+	// Moved is set when the feature was added or removed, changed type or
+	// kind, a time feature's range changed, or one of the numbers above
+	// passed its floor (MovedMeanShift, MovedStdRatio, MovedRate). Time and
+	// identifier features have no Shares: their values are not categories.
 	Moved bool
 }
 
@@ -126,8 +134,29 @@ func featureShift(stage string, fa, fb *profile.Feature) FeatureShift {
 		s.Name, s.TypeB, s.CountB, s.MissingB = fb.Name, fb.Type, fb.Count, missingRate(fb)
 		s.MinB, s.MaxB = val(fb.Min), val(fb.Max)
 	}
-	if fa == nil || fb == nil || fa.Type != fb.Type {
+	for _, x := range []struct {
+		f        *profile.Feature
+		kind     *string
+		span     *[2]string
+		distinct *int64
+	}{{fa, &s.KindA, &s.TimeA, &s.DistinctA}, {fb, &s.KindB, &s.TimeB, &s.DistinctB}} {
+		if x.f == nil {
+			continue
+		}
+		*x.kind = x.f.Kind
+		if x.f.Time != nil {
+			*x.span = [2]string{x.f.Time.Min, x.f.Time.Max}
+		}
+		if x.f.Categories != nil {
+			*x.distinct = x.f.Categories.Distinct
+		}
+	}
+	if fa == nil || fb == nil || fa.Type != fb.Type || fa.Kind != fb.Kind {
 		s.Moved = true
+		return s
+	}
+	if fa.Kind == profile.KindTime || fa.Kind == profile.KindIdentifier {
+		s.Moved = s.TimeA != s.TimeB || math.Abs(s.MissingB-s.MissingA) >= MovedRate
 		return s
 	}
 	if ma, sa, mb, sb := val(fa.Mean), val(fa.Std), val(fb.Mean), val(fb.Std); sa > 0 {

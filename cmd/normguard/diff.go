@@ -287,6 +287,15 @@ func describeShift(s artifact.FeatureShift) string {
 		return fmt.Sprintf("type %s -> %s", s.TypeA, s.TypeB)
 	}
 	var parts []string
+	if s.KindA != s.KindB {
+		parts = append(parts, fmt.Sprintf("kind %s -> %s", kindName(s.KindA), kindName(s.KindB)))
+	}
+	if s.TimeA != s.TimeB && s.TimeA[0] != "" && s.TimeB[0] != "" {
+		parts = append(parts, fmt.Sprintf("time range %s .. %s -> %s .. %s", s.TimeA[0], s.TimeA[1], s.TimeB[0], s.TimeB[1]))
+	}
+	if s.KindA == s.KindB && (s.KindA == "time" || s.KindA == "identifier") && s.DistinctA != s.DistinctB {
+		parts = append(parts, fmt.Sprintf("distinct values %d -> %d", s.DistinctA, s.DistinctB))
+	}
 	if !math.IsNaN(s.MeanShift) {
 		parts = append(parts, fmt.Sprintf("mean %+.2f sd", s.MeanShift), fmt.Sprintf("std ×%.2f", s.StdRatio))
 	}
@@ -324,6 +333,14 @@ func describeShift(s artifact.FeatureShift) string {
 		parts = append(parts, "shares: "+strings.Join(sh, ", "))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// kindName names a profile kind ("" is an ordinary categorical column).
+func kindName(k string) string {
+	if k == "" {
+		return "categories"
+	}
+	return k
 }
 
 // pct formats a share as a percentage ("≤" before an upper bound, "?"
