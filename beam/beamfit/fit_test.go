@@ -12,11 +12,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/fit"
+	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
 )
@@ -82,8 +84,9 @@ columns:
   - name: r
 `
 
-// header is the generated data's columns; p and q are passed through.
-var header = []string{"a", "b", "c", "d", "e", "f", "g", "h", "h2", "i", "j", "k", "m", "city", "color", "n", "word", "r", "p", "q"}
+// header is the generated data's columns; p, q, when (a time column) and
+// id (an identifier column) are passed through.
+var header = []string{"a", "b", "c", "d", "e", "f", "g", "h", "h2", "i", "j", "k", "m", "city", "color", "n", "word", "r", "p", "q", "when", "id"}
 
 // row is one generated row as CSV cells ("" is missing).
 func genRows(n int, seed uint64) [][]string {
@@ -95,6 +98,7 @@ func genRows(n int, seed uint64) [][]string {
 		return string(table.AppendFloat(nil, x))
 	}
 	cities := []string{"paris", "lyon", "oslo", "rome", "kyiv", "lima"}
+	start := time.Date(2024, 2, 27, 6, 0, 0, 0, time.UTC)
 	colors := []string{"red", "green", "blue"}
 	rows := make([][]string, n)
 	for i := range rows {
@@ -127,9 +131,19 @@ func genRows(n int, seed uint64) [][]string {
 			num(rng.Float64(), 0.01),
 			num(rng.NormFloat64(), 0.1),
 			[]string{"u", "v", ""}[rng.IntN(3)],
+			stamp(start.Add(time.Duration(rng.IntN(60*24*90))*time.Minute), rng.Float64() < 0.02),
+			fmt.Sprintf("id-%d-%d", seed, i),
 		}
 	}
 	return rows
+}
+
+// stamp writes t as a timestamp, or "" (missing).
+func stamp(t time.Time, missing bool) string {
+	if missing {
+		return ""
+	}
+	return t.Format("2006-01-02 15:04:05")
 }
 
 // writeCSV writes rows under the header as CSV.
@@ -149,7 +163,7 @@ func writeCSV(t *testing.T, path string, rows [][]string) {
 // ones as doubles (missing as null), the text ones as strings.
 func writeParquet(t *testing.T, path string, rows [][]string) {
 	t.Helper()
-	text := map[string]bool{"city": true, "color": true, "word": true, "q": true}
+	text := map[string]bool{"city": true, "color": true, "word": true, "q": true, "when": true, "id": true}
 	fields := make([]table.Field, len(header))
 	cols := make([]table.Column, len(header))
 	for j, h := range header {
@@ -234,6 +248,19 @@ func TestFitMatchesLocalFit(t *testing.T) {
 	all := filepath.Join(dir, "all.csv")
 	writeCSV(t, all, rows)
 	want := localFit(t, sp, all)
+	// The local fit records what the text columns are (profile.TextKind),
+	// which the distributed fits must reproduce from merged counts.
+	a, err := artifact.Decode(want, "local fit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]string{}
+	for _, p := range a.Profile.Inputs {
+		kinds[p.Name] = p.Kind
+	}
+	if kinds["when"] != profile.KindTime || kinds["id"] != profile.KindIdentifier || kinds["city"] != "" || kinds["q"] != "" {
+		t.Fatalf("local fit: kinds %v; want when time, id identifier, city and q ordinary", kinds)
+	}
 
 	cases := []struct {
 		name     string
