@@ -43,4 +43,16 @@
 // On categorical samples they compare category counts
 // (CompareCategories), which also lists the categories new in the current
 // sample.
+//
+// Text columns are judged by what they hold (profile.TextKind, the same
+// rule at fit and on a reference data set, so that Compare and
+// CompareProfile agree on the same data): a time column by the hour of
+// the day and the day of the week of its values, an identifier column not
+// at all (skipped, out of the drift share), any other by its top
+// categories and "other", as the profile keeps them (see text.go).
+//
+// Against a stored profile (CompareProfile) the reference CDF is exact at
+// the grid points and within the profile's largest CDF gap between them,
+// so ks lands within that gap of the exact two-sample statistic; each
+// feature reports it as StatisticErrorBound.
 package drift
