@@ -202,7 +202,7 @@ next:
 func absentVerdict(name string, s *staleOutput) Verdict {
 	v := Verdict{Name: name, Verdict: StaleParameters, Evidence: map[string]any{"absent": true}}
 	s.cite(v.Evidence)
-	v.explain(fmt.Sprintf("the observed features lack this column, and so does the output of %s, whose columns they have: production encodes with that artifact", s.label),
+	v.explain(fmt.Sprintf("the observed features lack this column, as does the output of %s, whose columns they hold: they come from that artifact", s.label),
 		"production uses stale parameters; deploy the current artifact")
 	return v
 }

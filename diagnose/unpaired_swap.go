@@ -152,8 +152,12 @@ func unpairedSwaps(a *artifact.Artifact, observed []table.Column, rep *Report) e
 		v.Verdict = ColumnsSwapped
 		v.Evidence["partner"] = partner
 		putDrift(v.Evidence, "partner_", best.d)
-		what := fmt.Sprintf("the observed values are distributed like the artifact's output for column %q (KS %s against its training output, no drift) and not like this column's own (KS %s)",
-			partner, fmtNum(float64(best.d.Statistic)), fmtNum(own))
+		how := "no drift"
+		if best.d.Drift {
+			how = "a sampling-size difference"
+		}
+		what := fmt.Sprintf("the observed values are distributed like the artifact's output for column %q (KS %s against its training output, %s) and not like this column's own (KS %s)",
+			partner, fmtNum(float64(best.d.Statistic)), how, fmtNum(own))
 		if paired[i] {
 			what += fmt.Sprintf(", while column %q holds values distributed like this column's", partner)
 		}
