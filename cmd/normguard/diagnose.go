@@ -29,18 +29,30 @@ func newDiagnoseCmd() *cobra.Command {
 produces from the rows production received (RAW: same rows, same order), column
 by column, and name the cause of any mismatch: precision_loss, not_normalized,
 double_normalized, per_batch_statistics, stale_parameters (matches a
---candidate artifact), wrong_parameters (reports the center and scale used),
-wrong_transform, impute_order, columns_swapped or unknown_mismatch.
+--candidate artifact, named by file, model version and digest),
+wrong_parameters (reports the center and scale used), wrong_transform (another
+scaler kind fitted on the same training data, also after log1p or an imputer),
+impute_order (missing values filled otherwise, or a scaler fitted before
+imputing), columns_swapped or unknown_mismatch.
 One-hot and ordinal outputs are judged per category: categories moved to
 another column or code, unseen or missing categories handled differently,
 categories never encoded.
 
+A candidate is judged with its own output schema: when OBS lacks outputs of the
+artifact but holds every output of a --candidate (a refitted one-hot encoder
+that kept other categories, say), the absent columns and the candidate's own
+columns are reported as stale_parameters instead of refusing the file.
+
 Without --raw (unpaired), each observed column is judged against the profile
 of the artifact's outputs alone: ok, not_normalized, double_normalized,
 per_batch_statistics (--batch-size N or --batch-column C when rows arrive in
-batches; without either, evident blocks are searched for), wrong_parameters or
-drift (the pipeline looks right but its input moved).
+batches; without either, evident blocks are searched for), wrong_transform,
+wrong_parameters, columns_swapped (a column distributed like another column's
+training output and that column like its own) or drift (the pipeline looks
+right but its input moved). Explanations speak of missing values only where
+the training data had some.
 
+Every format lists the mismatched columns first, then the ok ones.
 --format html writes a self-contained page: per feature the verdict, what
 the values show, the likely fix, the evidence and a plot (observed against
 expected values, or the two distributions when unpaired).
@@ -77,7 +89,7 @@ Exit status 0: every column ok; 1: a mismatch found; 2: error.`,
 	f.StringVar(&o.artifact, "artifact", "", "the artifact the model was trained with")
 	f.StringVar(&o.observed, "observed", "", "the features production fed the model (.csv, .parquet, .jsonl)")
 	f.StringVar(&o.raw, "raw", "", "the rows production received, same rows in the same order")
-	f.StringArrayVar(&o.candidates, "candidate", nil, "another artifact production may have used (repeatable)")
+	f.StringArrayVar(&o.candidates, "candidate", nil, "another artifact production may have used, judged with its own output columns (repeatable; with --raw)")
 	f.IntVar(&o.batchSize, "batch-size", 0, "unpaired: rows arrived in consecutive batches of this size")
 	f.StringVar(&o.batchColumn, "batch-column", "", "unpaired: a column of OBS naming each row's batch")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or html (a self-contained page with a plot per feature)")
