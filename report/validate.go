@@ -32,27 +32,9 @@ func ValidateTable(w io.Writer, r *validate.Report, color bool) error {
 		return fmt.Errorf("report: no validation to write")
 	}
 	if len(r.Anomalies) > 0 {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "COLUMN\tANOMALY\tTRAINING → NOW\tFIX")
-		for _, a := range r.Anomalies {
-			code := a.Code
-			if color {
-				c := "33"
-				if a.Severity == validate.SeverityError {
-					c = "31;1"
-				}
-				code = "\x1b[" + c + "m" + code + "\x1b[0m"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", oneLineOf(a.Column), code, TrainingToNow(a), oneLineOf(a.Fix))
-		}
-		if err := tw.Flush(); err != nil {
+		if err := AnomaliesTable(w, r.Anomalies, color); err != nil {
 			return err
 		}
-		fmt.Fprintln(w)
-		for _, a := range r.Anomalies {
-			fmt.Fprintf(w, "%s %s: %s\n", oneLineOf(a.Column), a.Code, oneLineOf(a.Description))
-		}
-		fmt.Fprintln(w)
 	}
 	noun := "anomalies"
 	if len(r.Anomalies) == 1 {
@@ -70,6 +52,33 @@ func ValidateTable(w io.Writer, r *validate.Report, color bool) error {
 		verdict += fmt.Sprintf("; not read by the artifact (dropped by the spec): %s", strings.Join(r.Ignored, ", "))
 	}
 	_, err := fmt.Fprintln(w, verdict)
+	return err
+}
+
+// AnomaliesTable writes the anomalies as a table (column, code, training
+// → now, fix), then each one's description, then a blank line.
+func AnomaliesTable(w io.Writer, anomalies []validate.Anomaly, color bool) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COLUMN\tANOMALY\tTRAINING → NOW\tFIX")
+	for _, a := range anomalies {
+		code := a.Code
+		if color {
+			c := "33"
+			if a.Severity == validate.SeverityError {
+				c = "31;1"
+			}
+			code = "\x1b[" + c + "m" + code + "\x1b[0m"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", oneLineOf(a.Column), code, TrainingToNow(a), oneLineOf(a.Fix))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	for _, a := range anomalies {
+		fmt.Fprintf(w, "%s %s: %s\n", oneLineOf(a.Column), a.Code, oneLineOf(a.Description))
+	}
+	_, err := fmt.Fprintln(w)
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -13,7 +14,9 @@ import (
 	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/report"
+	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/validate"
 )
 
 type driftOptions struct {
@@ -55,6 +58,13 @@ ranges shown; an identifier column (nearly all values distinct) is skipped;
 other categories as the profile keeps them (top 100 plus "other"), listing
 at most 10 new values.
 
+With --artifact (raw inputs), the current data is first checked by the
+rules of normguard validate (missing or renamed columns, text in numeric
+columns, missing-rate changes, values out of the training range, unseen
+categories, constant or empty columns); its anomalies come first in the
+report ("anomalies" in the JSON) and make the exit status 1. A numeric
+column holding text is not compared (skipped, the anomaly says why).
+
 A feature of the reference missing from the current data is reported and
 makes the exit status 1; a feature whose statistic cannot be computed (no
 values, ...) makes it 2 after the report is written.`,
@@ -70,7 +80,13 @@ values, ...) makes it 2 after the report is written.`,
 			if err := writeDrift(cmd, o, rep); err != nil {
 				return err
 			}
-			return driftStatus(rep)
+			if err := driftStatus(rep.Report); err != nil {
+				return err
+			}
+			if len(rep.Anomalies) > 0 {
+				return errFound
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
@@ -161,7 +177,7 @@ var errNoProfile = errors.New("the artifact has no training profile; refit it wi
 // driftVsArtifact compares the current data with the training profile
 // stored in the artifact: raw inputs by default, transformed outputs with
 // --transformed.
-func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
+func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 	a, err := artifact.Load(o.artifact)
 	if err != nil {
 		return nil, err
@@ -189,6 +205,13 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*drift.Report, error) 
 			selected = append(selected, p)
 		}
 	}
+	opt := drift.Options{
+		Method: o.method, Threshold: o.threshold, HasThreshold: cmd.Flags().Changed("threshold"),
+		Bins: o.bins, DriftShare: o.driftShare,
+	}
+	if !o.transformed {
+		return driftInputsVsArtifact(a, selected, o, opt)
+	}
 	r, err := table.Open(o.current)
 	if err != nil {
 		return nil, err
@@ -205,11 +228,7 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*drift.Report, error) 
 		}
 	}
 	if len(project) == 0 {
-		what := "inputs"
-		if o.transformed {
-			what = "outputs"
-		}
-		return nil, fmt.Errorf("drift: %s has none of the artifact's %s (%d columns); pass raw data, or --transformed for transformed features", o.current, what, len(fields))
+		return nil, fmt.Errorf("drift: %s has none of the artifact's outputs (%d columns); pass transformed features, or leave out --transformed for raw inputs", o.current, len(fields))
 	}
 	if err := r.Project(project); err != nil {
 		return nil, err
@@ -221,13 +240,84 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*drift.Report, error) 
 	if rows == 0 {
 		return nil, fmt.Errorf("drift: %s %w", o.current, errNoRows)
 	}
-	return drift.CompareProfile(selected, cur, drift.Options{
-		Method: o.method, Threshold: o.threshold, HasThreshold: cmd.Flags().Changed("threshold"),
-		Bins: o.bins, DriftShare: o.driftShare,
-	})
+	rep, err := drift.CompareProfile(selected, cur, opt)
+	if err != nil {
+		return nil, err
+	}
+	return &driftResult{Report: rep}, nil
 }
 
-func runDrift(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
+// driftInputsVsArtifact validates the current raw data against the
+// artifact (normguard validate's rules) and then compares its inputs with
+// the training profile, reading the file once. A numeric input holding
+// text cannot be compared: it is reported as skipped, the type_change
+// anomaly saying why.
+func driftInputsVsArtifact(a *artifact.Artifact, selected []profile.Feature, o driftOptions, opt drift.Options) (*driftResult, error) {
+	d, err := validate.Read(o.current, a)
+	if err != nil {
+		return nil, err
+	}
+	if d.Rows == 0 {
+		return nil, fmt.Errorf("drift: %s %w", o.current, errNoRows)
+	}
+	vrep, err := validate.CheckData(a, d, validate.Options{Columns: o.columns, Exclude: o.exclude})
+	if err != nil {
+		return nil, fmt.Errorf("drift: %w", err)
+	}
+	want := map[string]*profile.Feature{}
+	for i := range selected {
+		want[selected[i].Name] = &selected[i]
+	}
+	var cur []table.Column
+	var notNumbers []drift.Feature
+	for _, c := range d.Cols {
+		p := want[c.Name]
+		switch {
+		case p == nil:
+		case p.Type == spec.TypeNumeric && c.Kind != table.Numeric:
+			nan := drift.JSONFloat(math.NaN())
+			notNumbers = append(notNumbers, drift.Feature{Name: c.Name, Type: p.Type, Method: "-",
+				Statistic: nan, PValue: nan, Threshold: nan,
+				Skipped: "the column holds values that are not numbers (see the type_change anomaly); fix the data, then compare again"})
+		default:
+			cur = append(cur, c)
+		}
+	}
+	var profiles []profile.Feature
+	for _, p := range selected {
+		if !slices.ContainsFunc(notNumbers, func(f drift.Feature) bool { return f.Name == p.Name }) {
+			profiles = append(profiles, p)
+		}
+	}
+	if len(cur) == 0 {
+		// Nothing to compare: the anomalies (missing columns, text in
+		// numeric columns) are the whole answer.
+		rep := &drift.Report{Features: notNumbers, MissingFeatures: []string{}}
+		for _, p := range profiles {
+			rep.MissingFeatures = append(rep.MissingFeatures, p.Name)
+		}
+		if len(vrep.Anomalies) == 0 {
+			return nil, fmt.Errorf("drift: %s has none of the artifact's inputs (%d columns); pass raw data, or --transformed for transformed features", o.current, len(a.Inputs))
+		}
+		return &driftResult{Report: rep, Anomalies: vrep.Anomalies, validated: true}, nil
+	}
+	rep, err := drift.CompareProfile(profiles, cur, opt)
+	if err != nil {
+		return nil, err
+	}
+	rep.Features = append(rep.Features, notNumbers...)
+	return &driftResult{Report: rep, Anomalies: vrep.Anomalies, validated: true}, nil
+}
+
+// driftResult is a drift report and, when the current data was validated
+// against an artifact first, the anomalies found.
+type driftResult struct {
+	*drift.Report
+	Anomalies []validate.Anomaly
+	validated bool
+}
+
+func runDrift(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 	if o.format != "table" && o.format != "json" && o.format != "html" {
 		return nil, fmt.Errorf("drift: --format must be table, json or html, got %q", o.format)
 	}
@@ -307,10 +397,16 @@ func runDrift(cmd *cobra.Command, o driftOptions) (*drift.Report, error) {
 	if common == 0 {
 		return nil, fmt.Errorf("drift: %s and %s have no column in common", o.reference, o.current)
 	}
+	var rep *drift.Report
 	if o.segment != "" {
-		return drift.CompareSegments(rs, cs, o.segment, opt)
+		rep, err = drift.CompareSegments(rs, cs, o.segment, opt)
+	} else {
+		rep, err = drift.Compare(rs, cs, opt)
 	}
-	return drift.Compare(rs, cs, opt)
+	if err != nil {
+		return nil, err
+	}
+	return &driftResult{Report: rep}, nil
 }
 
 // readTable reads every column of a data file, numeric where every present
@@ -385,20 +481,27 @@ func asText(c table.Column) table.Column {
 	return out
 }
 
-func writeDrift(cmd *cobra.Command, o driftOptions, rep *drift.Report) error {
+func writeDrift(cmd *cobra.Command, o driftOptions, res *driftResult) error {
 	var buf bytes.Buffer
 	var err error
-	switch o.format {
-	case "json":
-		err = report.DriftJSON(&buf, rep)
-	case "html":
+	switch {
+	case o.format == "json" && res.validated:
+		err = report.CheckedDriftJSON(&buf, res.Report, res.Anomalies)
+	case o.format == "json":
+		err = report.DriftJSON(&buf, res.Report)
+	case o.format == "html":
 		ref := o.reference
 		if ref == "" {
 			ref = "training profile in " + o.artifact
 		}
-		err = report.DriftHTML(&buf, rep, report.HTMLMeta{Reference: ref, Current: o.current})
+		err = report.DriftHTML(&buf, res.Report, report.HTMLMeta{Reference: ref, Current: o.current})
 	default:
-		err = report.DriftTable(&buf, rep, colorOutput(cmd, o.out))
+		if len(res.Anomalies) > 0 {
+			err = report.AnomaliesTable(&buf, res.Anomalies, colorOutput(cmd, o.out))
+		}
+		if err == nil {
+			err = report.DriftTable(&buf, res.Report, colorOutput(cmd, o.out))
+		}
 	}
 	if err != nil {
 		return err
