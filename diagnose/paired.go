@@ -188,7 +188,7 @@ next:
 			}
 		}
 		for _, name := range absent {
-			if _, ok := s.out[name]; ok {
+			if slices.Contains(s.names, name) {
 				continue next
 			}
 		}
@@ -392,15 +392,17 @@ func inputProfile(a *artifact.Artifact, name string) *profile.Feature {
 	return nil
 }
 
-// staleOutput is one candidate artifact's transform of the raw rows.
+// staleOutput is one candidate artifact and (paired) its transform of the
+// raw rows.
 type staleOutput struct {
+	art          *artifact.Artifact
 	digest, file string
 	model        *artifact.Model
 	// label names the candidate in explanations: file, model version and
 	// a shortened digest.
 	label string
 	// names lists the candidate's numeric outputs in order, and out maps
-	// each to its values.
+	// each to its values (paired mode only).
 	names []string
 	out   map[string][]float64
 }
@@ -447,18 +449,40 @@ func candidateLabel(file string, m *artifact.Model, digest string) string {
 	return label
 }
 
+// describeCandidate names the i-th candidate (0-based) and lists its
+// numeric outputs; the values are left to the caller.
+func describeCandidate(i int, cand Candidate) (staleOutput, string, error) {
+	c := cand.Artifact
+	what := fmt.Sprintf("candidate %d", i+1)
+	if cand.File != "" {
+		what = "candidate " + cand.File
+	}
+	if c == nil {
+		return staleOutput{}, what, fmt.Errorf("diagnose: %s: no artifact", what)
+	}
+	so := staleOutput{art: c, digest: c.Digest, file: cand.File, model: c.Model}
+	if so.digest == "" {
+		if _, err := artifact.Encode(c); err == nil {
+			so.digest = c.Digest
+		}
+	}
+	so.label = candidateLabel(cand.File, c.Model, so.digest)
+	for _, f := range artifact.TableFields(c.Outputs) {
+		if f.Kind == table.Numeric {
+			so.names = append(so.names, f.Name)
+		}
+	}
+	return so, what, nil
+}
+
 func candidateOutputs(candidates []Candidate, raw []table.Column) ([]staleOutput, error) {
 	var res []staleOutput
 	for i, cand := range candidates {
-		c := cand.Artifact
-		what := fmt.Sprintf("candidate %d", i+1)
-		if cand.File != "" {
-			what = "candidate " + cand.File
+		so, what, err := describeCandidate(i, cand)
+		if err != nil {
+			return nil, err
 		}
-		if c == nil {
-			return nil, fmt.Errorf("diagnose: %s: no artifact", what)
-		}
-		t, err := transform.New(c)
+		t, err := transform.New(so.art)
 		if err != nil {
 			return nil, fmt.Errorf("diagnose: %s: %w", what, err)
 		}
@@ -470,16 +494,9 @@ func candidateOutputs(candidates []Candidate, raw []table.Column) ([]staleOutput
 		if err := t.Batch(in, out, "raw"); err != nil {
 			return nil, fmt.Errorf("diagnose: %s: transform raw rows: %w", what, err)
 		}
-		so := staleOutput{digest: c.Digest, file: cand.File, model: c.Model, out: map[string][]float64{}}
-		if so.digest == "" {
-			if _, err := artifact.Encode(c); err == nil {
-				so.digest = c.Digest
-			}
-		}
-		so.label = candidateLabel(cand.File, c.Model, so.digest)
+		so.out = map[string][]float64{}
 		for j := range out.Cols {
 			if out.Cols[j].Kind == table.Numeric {
-				so.names = append(so.names, out.Cols[j].Name)
 				so.out[out.Cols[j].Name] = out.Cols[j].Num[:out.Rows]
 			}
 		}

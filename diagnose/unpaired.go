@@ -47,6 +47,10 @@ type UnpairedOptions struct {
 	// BatchColumn holds each row's batch key (optional; nil: unknown).
 	// Rows with the same key form one batch.
 	BatchColumn []string
+	// Candidates are other artifacts production may have used; each is
+	// judged with its own output schema and training profile (see
+	// unpairedStale).
+	Candidates []Candidate
 }
 
 // Unpaired diagnoses production features when the raw rows are unknown:
@@ -115,6 +119,13 @@ type UnpairedOptions struct {
 // grid (at most two distinct values) get only the batch and drift checks,
 // except one-hot outputs found drifting, which unpairedOneHot checks for
 // permuted columns.
+// Candidates (opt.Candidates) are judged with their own output schema and
+// profile: outputs of a absent from observed are stale_parameters when a
+// candidate's outputs are all there (as in Paired, its own columns listed
+// after a's), and a mismatched column distributed like a candidate's
+// training output of the same name becomes stale_parameters (see
+// unpairedStale).
+//
 // Non-numeric outputs are not judged. The artifact must carry a profile.
 func Unpaired(a *artifact.Artifact, observed []table.Column, opt UnpairedOptions) (*Report, error) {
 	if a.Profile == nil || len(a.Profile.Outputs) != len(a.Outputs) {
@@ -126,9 +137,25 @@ func Unpaired(a *artifact.Artifact, observed []table.Column, opt UnpairedOptions
 	maps, steps := lastAffine(a)
 	fills := missingOutputs(a)
 	hadMissing := trainingMissing(a)
+	var names []string
+	ours := map[string]bool{}
+	for _, f := range a.Outputs {
+		ours[f.Name] = true
+		if f.TableField().Kind == table.Numeric {
+			names = append(names, f.Name)
+		}
+	}
+	stale, absent, schema, err := unpairedCandidates(names, observed, opt.Candidates)
+	if err != nil {
+		return nil, err
+	}
 	rep := &Report{}
 	for j, f := range a.Outputs {
 		if f.TableField().Kind != table.Numeric {
+			continue
+		}
+		if slices.Contains(absent, f.Name) {
+			rep.Features = append(rep.Features, absentVerdict(f.Name, schema))
 			continue
 		}
 		o, err := observedColumn(observed, f.Name)
@@ -146,6 +173,9 @@ func Unpaired(a *artifact.Artifact, observed []table.Column, opt UnpairedOptions
 	}
 	unpairedOneHot(a, observed, rep)
 	if err := unpairedSwaps(a, observed, rep); err != nil {
+		return nil, err
+	}
+	if err := unpairedStale(observed, rep, stale, schema, ours); err != nil {
 		return nil, err
 	}
 	return rep, nil

@@ -41,7 +41,9 @@ categories never encoded.
 A candidate is judged with its own output schema: when OBS lacks outputs of the
 artifact but holds every output of a --candidate (a refitted one-hot encoder
 that kept other categories, say), the absent columns and the candidate's own
-columns are reported as stale_parameters instead of refusing the file.
+columns are reported as stale_parameters instead of refusing the file. Without
+--raw, a mismatched column distributed like a candidate's training output is
+stale_parameters too.
 
 Without --raw (unpaired), each observed column is judged against the profile
 of the artifact's outputs alone: ok, not_normalized, double_normalized,
@@ -89,7 +91,7 @@ Exit status 0: every column ok; 1: a mismatch found; 2: error.`,
 	f.StringVar(&o.artifact, "artifact", "", "the artifact the model was trained with")
 	f.StringVar(&o.observed, "observed", "", "the features production fed the model (.csv, .parquet, .jsonl)")
 	f.StringVar(&o.raw, "raw", "", "the rows production received, same rows in the same order")
-	f.StringArrayVar(&o.candidates, "candidate", nil, "another artifact production may have used, judged with its own output columns (repeatable; with --raw)")
+	f.StringArrayVar(&o.candidates, "candidate", nil, "another artifact production may have used, judged with its own output columns (repeatable)")
 	f.IntVar(&o.batchSize, "batch-size", 0, "unpaired: rows arrived in consecutive batches of this size")
 	f.StringVar(&o.batchColumn, "batch-column", "", "unpaired: a column of OBS naming each row's batch")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or html (a self-contained page with a plot per feature)")
@@ -117,15 +119,18 @@ func runDiagnose(o diagnoseOptions) (*diagnose.Report, error) {
 		}
 	}
 	if o.raw == "" { // unpaired
-		fields := outs
+		fields, err := presentOutputs(o.observed, outs, cands)
+		if err != nil {
+			return nil, err
+		}
 		if o.batchColumn != "" {
-			fields = append(append([]table.Field(nil), outs...), table.Field{Name: o.batchColumn, Kind: table.String})
+			fields = append(append([]table.Field(nil), fields...), table.Field{Name: o.batchColumn, Kind: table.String})
 		}
 		cols, err := readFields(o.observed, fields)
 		if err != nil {
 			return nil, err
 		}
-		opt := diagnose.UnpairedOptions{BatchSize: o.batchSize}
+		opt := diagnose.UnpairedOptions{BatchSize: o.batchSize, Candidates: cands}
 		if o.batchColumn != "" {
 			key := cols[len(cols)-1]
 			cols = cols[:len(cols)-1]

@@ -243,6 +243,7 @@ func TestDiagnoseCLIRealCases(t *testing.T) {
 				Verdicts         map[string]string `json:"verdicts"`
 				CandidateModel   string            `json:"candidate_model"`
 				CandidateVersion string            `json:"candidate_version"`
+				Unchecked        []string          `json:"unchecked"` // fair under more than one verdict
 			}
 			if err := json.Unmarshal(readFile(t, path), &want); err != nil {
 				t.Fatal(err)
@@ -273,7 +274,7 @@ func TestDiagnoseCLIRealCases(t *testing.T) {
 			}
 			allOK, seenOK := true, false
 			for _, f := range got.Features {
-				if w := want.Verdicts[f.Name]; f.Verdict != w {
+				if w := want.Verdicts[f.Name]; f.Verdict != w && !slices.Contains(want.Unchecked, f.Name) {
 					t.Errorf("%s: got %s (%s), want %s", f.Name, f.Verdict, f.Explanation, w)
 				}
 				if f.Verdict == "ok" {
@@ -286,8 +287,8 @@ func TestDiagnoseCLIRealCases(t *testing.T) {
 					t.Errorf("%s: explanation %q does not name %s and its model version", f.Name, f.Explanation, cand)
 				}
 			}
-			if len(got.Features) != len(want.Verdicts) {
-				t.Errorf("got %d columns, want %d", len(got.Features), len(want.Verdicts))
+			if len(got.Features) != len(want.Verdicts)+len(want.Unchecked) {
+				t.Errorf("got %d columns, want %d", len(got.Features), len(want.Verdicts)+len(want.Unchecked))
 			}
 			if wantCode := map[bool]int{true: ExitOK, false: ExitFound}[allOK]; code != wantCode {
 				t.Errorf("exit %d, want %d (%s)", code, wantCode, errOut)
