@@ -140,16 +140,13 @@ func Paired(a *artifact.Artifact, raw, observed []table.Column, candidates []Can
 	if err != nil {
 		return nil, err
 	}
-	var schema *staleOutput
-	if len(absent) > 0 {
-		names := make([]string, len(absent))
-		for i, j := range absent {
-			names[i] = t.Outputs()[j].Name
-		}
-		if schema = schemaCandidate(stale, observed, names); schema == nil {
-			name := names[0]
-			return nil, fmt.Errorf("diagnose: observed features lack output column %q the artifact produces; if production used another artifact (one-hot columns of other categories, say), pass it with --candidate", name)
-		}
+	names := make([]string, len(absent))
+	for i, j := range absent {
+		names[i] = t.Outputs()[j].Name
+	}
+	schema, err := schemaCandidate(stale, observed, names, outputNames(a))
+	if err != nil {
+		return nil, err
 	}
 	rep := &Report{}
 	for j := range cols {
@@ -176,25 +173,43 @@ func Paired(a *artifact.Artifact, raw, observed []table.Column, candidates []Can
 }
 
 // schemaCandidate returns the first candidate whose numeric outputs are
-// all observed and which produces none of the absent outputs; nil when
-// none is.
-func schemaCandidate(stale []staleOutput, observed []table.Column, absent []string) *staleOutput {
+// all observed, which produces none of the absent outputs (of the
+// artifact, whose outputs ours names) and which explains something: an
+// absent output, or observed columns only it produces. nil when there is
+// nothing to explain; an error when absent outputs are left unexplained.
+func schemaCandidate(stale []staleOutput, observed []table.Column, absent []string, ours map[string]bool) (*staleOutput, error) {
 next:
 	for i := range stale {
 		s := &stale[i]
+		extra := false
 		for _, name := range s.names {
 			if c := find(observed, name); c == nil || c.Kind != table.Numeric {
 				continue next
 			}
+			extra = extra || !ours[name]
 		}
 		for _, name := range absent {
 			if slices.Contains(s.names, name) {
 				continue next
 			}
 		}
-		return s
+		if len(absent) > 0 || extra {
+			return s, nil
+		}
 	}
-	return nil
+	if len(absent) > 0 {
+		return nil, fmt.Errorf("diagnose: observed features lack output column %q the artifact produces; if production used another artifact (one-hot columns of other categories, say), pass it with --candidate", absent[0])
+	}
+	return nil, nil
+}
+
+// outputNames returns the set of a's output names.
+func outputNames(a *artifact.Artifact) map[string]bool {
+	ours := map[string]bool{}
+	for _, f := range a.Outputs {
+		ours[f.Name] = true
+	}
+	return ours
 }
 
 // absentVerdict is the verdict on an output absent from the observed

@@ -145,7 +145,7 @@ func Unpaired(a *artifact.Artifact, observed []table.Column, opt UnpairedOptions
 			names = append(names, f.Name)
 		}
 	}
-	stale, absent, schema, err := unpairedCandidates(names, observed, opt.Candidates)
+	stale, absent, schema, err := unpairedCandidates(names, ours, observed, opt.Candidates)
 	if err != nil {
 		return nil, err
 	}

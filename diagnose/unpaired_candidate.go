@@ -9,10 +9,11 @@ import (
 )
 
 // unpairedCandidates describes opt.Candidates and checks the observed
-// schema: the numeric outputs of a absent from observed are returned by
-// name, with the candidate whose outputs the observed columns hold
-// (schemaCandidate). Absent outputs no candidate explains are an error.
-func unpairedCandidates(names []string, observed []table.Column, cands []Candidate) ([]staleOutput, []string, *staleOutput, error) {
+// schema: the numeric outputs of the artifact (names; ours holds all its
+// outputs) absent from observed are returned, with the candidate whose
+// outputs the observed columns hold (schemaCandidate). Absent outputs no
+// candidate explains are an error.
+func unpairedCandidates(names []string, ours map[string]bool, observed []table.Column, cands []Candidate) ([]staleOutput, []string, *staleOutput, error) {
 	var stale []staleOutput
 	for i, c := range cands {
 		so, _, err := describeCandidate(i, c)
@@ -30,12 +31,9 @@ func unpairedCandidates(names []string, observed []table.Column, cands []Candida
 			absent = append(absent, name)
 		}
 	}
-	if len(absent) == 0 {
-		return stale, nil, nil, nil
-	}
-	schema := schemaCandidate(stale, observed, absent)
-	if schema == nil {
-		return nil, nil, nil, fmt.Errorf("diagnose: observed features lack output column %q the artifact produces; if production used another artifact (one-hot columns of other categories, say), pass it with --candidate", absent[0])
+	schema, err := schemaCandidate(stale, observed, absent, ours)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	return stale, absent, schema, nil
 }

@@ -34,7 +34,7 @@ func TestZZSweep(t *testing.T) {
 		obs := readAllNumeric(t, filepath.Join(dir, "observed.csv"))
 		var rep *Report
 		var err error
-		if want.Paired || os.Getenv("SWEEP_PAIRED") != "" {
+		if (want.Paired || os.Getenv("SWEEP_PAIRED") != "") && os.Getenv("SWEEP_UNPAIRED") == "" {
 			raw := readVariantCSV(t, filepath.Join(dir, "raw.csv"), artifact.TableFields(a.Inputs))
 			var cands []Candidate
 			if _, err := os.Stat(filepath.Join(dir, "candidate_spec.json")); err == nil {
@@ -42,7 +42,11 @@ func TestZZSweep(t *testing.T) {
 			}
 			rep, err = Paired(a, raw, obs, cands)
 		} else {
-			rep, err = Unpaired(a, obs, UnpairedOptions{})
+			var cands []Candidate
+			if _, err := os.Stat(filepath.Join(dir, "candidate_spec.json")); err == nil {
+				cands = append(cands, Candidate{Artifact: fitSpec(t, dir, "candidate_spec.json", "candidate_train.csv", fit.Options{Model: "m", ModelVersion: "2"}), File: "c.json"})
+			}
+			rep, err = Unpaired(a, obs, UnpairedOptions{Candidates: cands})
 		}
 		if err != nil {
 			t.Errorf("%s: %v", dir, err)

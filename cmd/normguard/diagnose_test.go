@@ -229,7 +229,7 @@ func TestDiagnoseCLICategorical(t *testing.T) {
 // column's verdict, the exit status, and for the refitted candidate whose
 // one-hot columns differ: judged with its own schema (named by file and
 // model version), and without --candidate a refusal (exit 2) that says
-// to pass it.
+// to pass it when the file lacks outputs of the artifact (else exit 1).
 func TestDiagnoseCLIRealCases(t *testing.T) {
 	dirs, err := filepath.Glob("../../testdata/diagnose-real/*/expected.json")
 	if err != nil || len(dirs) == 0 {
@@ -244,6 +244,7 @@ func TestDiagnoseCLIRealCases(t *testing.T) {
 				CandidateModel   string            `json:"candidate_model"`
 				CandidateVersion string            `json:"candidate_version"`
 				Unchecked        []string          `json:"unchecked"` // fair under more than one verdict
+				Refused          bool              `json:"refused_without_candidate"`
 			}
 			if err := json.Unmarshal(readFile(t, path), &want); err != nil {
 				t.Fatal(err)
@@ -257,8 +258,12 @@ func TestDiagnoseCLIRealCases(t *testing.T) {
 			}
 			cand := ""
 			if _, err := os.Stat(filepath.Join(dir, "candidate_spec.json")); err == nil {
-				if code, _, errOut := runCLI(t, args...); code != ExitError || !strings.Contains(errOut, "candidate") {
+				code, _, errOut := runCLI(t, args...)
+				if want.Refused && (code != ExitError || !strings.Contains(errOut, "candidate")) {
 					t.Errorf("without the candidate: exit %d (%s), want %d and a word on passing the candidate", code, errOut, ExitError)
+				}
+				if !want.Refused && code != ExitFound {
+					t.Errorf("without the candidate: exit %d (%s), want %d (the stale columns mismatch)", code, errOut, ExitFound)
 				}
 				cand = filepath.Join(tmp, "refit.json")
 				mustRun(t, "fit", "-q", "--spec", filepath.Join(dir, "candidate_spec.json"), "--data", filepath.Join(dir, "candidate_train.csv"),
