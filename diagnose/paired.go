@@ -197,10 +197,23 @@ next:
 			return s, nil
 		}
 	}
-	if len(absent) > 0 {
+	if len(absent) == 0 {
+		return nil, nil
+	}
+	if len(stale) == 0 {
 		return nil, fmt.Errorf("diagnose: observed features lack output column %q the artifact produces; if production used another artifact (one-hot columns of other categories, say), pass it with --candidate", absent[0])
 	}
-	return nil, nil
+	why := ""
+	for _, name := range stale[0].names {
+		if find(observed, name) == nil {
+			why = fmt.Sprintf(" (%s produces %q, which the observed features lack)", stale[0].label, name)
+			break
+		}
+	}
+	if why == "" {
+		why = fmt.Sprintf(" (%s produces it too)", stale[0].label)
+	}
+	return nil, fmt.Errorf("diagnose: observed features lack output column %q the artifact produces, and no candidate's output columns are the observed ones%s: pass the artifact production uses with --candidate", absent[0], why)
 }
 
 // outputNames returns the set of a's output names.

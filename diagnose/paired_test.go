@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/normguard/normguard/artifact"
@@ -91,5 +92,45 @@ func TestPairedScenarios(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPairedAbsentColumns checks that an observed file lacking an output
+// of the artifact is refused, naming the column and what to do, when no
+// candidate explains it: without candidates, and with a candidate whose
+// own columns the file does not hold either.
+func TestPairedAbsentColumns(t *testing.T) {
+	dir := filepath.Join(realDir, "paired_candidate_onehot")
+	a := fitVariant(t, dir, "train.csv")
+	raw := readVariantCSV(t, filepath.Join(dir, "raw.csv"), artifact.TableFields(a.Inputs))
+	observed := readAllNumeric(t, filepath.Join(dir, "observed.csv"))
+	// The candidate's infrequent column dropped: the file is neither
+	// artifact's output.
+	var partial []table.Column
+	for _, c := range observed {
+		if c.Name != "cut_infrequent_sklearn" {
+			partial = append(partial, c)
+		}
+	}
+	cand := Candidate{Artifact: fitSpec(t, dir, "candidate_spec.json", "candidate_train.csv", fit.Options{}), File: "refit.json"}
+	for _, tc := range []struct {
+		name  string
+		obs   []table.Column
+		cands []Candidate
+		want  []string
+	}{
+		{"no candidate", observed, nil, []string{`"cut_Fair"`, "--candidate"}},
+		{"candidate lacking", partial, []Candidate{cand}, []string{`"cut_Fair"`, "refit.json", `"cut_infrequent_sklearn"`}},
+	} {
+		_, err := Paired(a, raw, tc.obs, tc.cands)
+		if err == nil {
+			t.Errorf("%s: got no error, want one", tc.name)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not name %s", tc.name, err, w)
+			}
+		}
 	}
 }
