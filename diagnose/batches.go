@@ -37,6 +37,10 @@ const searchMinBlocks = 3
 // refitting.
 const maxRangeCandidates = 16
 
+// minAffineBlock is the smallest block size whose rows being an exact
+// affine map of their inputs says anything (two rows always are).
+const minAffineBlock = 4
+
 // breakSlack is how many rows before the first row off the first block's
 // affine map perBatchFitted tries as the start of the second block.
 const breakSlack = 4
@@ -206,7 +210,9 @@ func perBatchFitted(c *column) (b int, how string, ok bool) {
 		if c.refitBlocks(b) {
 			return b, "refit", true
 		}
-		if affineBlocks(c.pre, c.obs, b) {
+		// A line passes through any two points: a block must hold more
+		// rows than a line has parameters for its map to be evidence.
+		if b >= minAffineBlock && affineBlocks(c.pre, c.obs, b) {
 			return b, "affine", true
 		}
 	}

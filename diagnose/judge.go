@@ -335,6 +335,21 @@ func affineVerdict(c *column, v *Verdict) bool {
 		return false
 	}
 	alpha, beta, resid, ok := affineFit(c.pre, c.obs, nil)
+	// The map may hold on the rows whose raw value is present only, the
+	// missing ones filled otherwise as well (a scaler applied before
+	// imputing, say).
+	wrongFill := 0
+	if !ok && c.in != nil && slices.ContainsFunc(c.in, math.IsNaN) {
+		rawMissing := func(i int) bool { return math.IsNaN(c.in[i]) }
+		if alpha, beta, resid, ok = affineFit(c.pre, c.obs, rawMissing); ok {
+			lim := fitTol * math.Max(1, scale(c.obs))
+			for i, x := range c.pre {
+				if rawMissing(i) && !(math.Abs(c.obs[i]-(alpha+beta*x)) <= lim) {
+					wrongFill++
+				}
+			}
+		}
+	}
 	if !ok {
 		return false
 	}
@@ -342,15 +357,20 @@ func affineVerdict(c *column, v *Verdict) bool {
 	v.Evidence["center"] = center
 	v.Evidence["scale"] = sc
 	v.Evidence["max_residual"] = resid
+	fill := ""
+	if wrongFill > 0 {
+		v.Evidence["missing_rows_off_map"] = wrongFill
+		fill = fmt.Sprintf("; the %d rows whose raw value is missing carry other values (imputed otherwise, or after scaling)", wrongFill)
+	}
 	if kind, ok := otherScaler(c, center, sc); ok {
 		v.Verdict = WrongTransform
 		v.Evidence["transform"] = kind
-		v.explain(fmt.Sprintf("the observed values are %s scaling of the input (center %s, scale %s from the training data), not the fitted scaler", kind, fmtNum(center), fmtNum(sc)),
+		v.explain(fmt.Sprintf("the observed values are %s scaling of the input (center %s, scale %s from the training data), not the fitted scaler%s", kind, fmtNum(center), fmtNum(sc), fill),
 			"use the artifact's scaler")
 		return true
 	}
 	v.Verdict = WrongParameters
-	v.explain(fmt.Sprintf("the observed values are %s, an affine map from no known artifact", affineText("x", center, sc)),
+	v.explain(fmt.Sprintf("the observed values are %s, an affine map from no known artifact%s", affineText("x", center, sc), fill),
 		"production scales with parameters other than the fitted ones; load them from the artifact")
 	return true
 }

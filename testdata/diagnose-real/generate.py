@@ -24,6 +24,9 @@ gets them wrong:
                             production's pipeline scales first (scalers
                             fitted on the present values alone) and
                             imputes after, indicators left unscaled
+  paired_kind_then_zero     production fits min-max on the raw values (NaN
+                            ignored) where standard was fitted, then fills
+                            missing values with 0
   paired_scaler_kinds       another scaler kind fitted on the same training
                             data (min-max or robust where standard was
                             fitted, standard where min-max or robust was,
@@ -210,6 +213,27 @@ def scaled_before_imputing_case(gap, out):
     write_case(out, "paired_scaled_before_imputing", spec, train, obs, {"paired": True, "verdicts": verdicts}, raw=raw)
 
 
+def kind_then_zero_case(gap, out):
+    """Production fits another scaler kind on the raw training values
+    (NaN ignored), scales, then fills what is missing with 0: present rows
+    are another kind's exact map, missing rows off it."""
+    cols = ["infant_mortality", "gdp", "life_expectancy"]
+    rows = gap[cols].sample(frac=1, random_state=SEED + 3).reset_index(drop=True)
+    train, raw = rows.iloc[:3000].reset_index(drop=True), rows.iloc[3000:3800].reset_index(drop=True)
+    spec = {"version": 1, "columns": [
+        {"names": cols, "type": "numeric",
+         "steps": [{"simple_imputer": {"strategy": "median"}}, {"standard_scaler": {}}]}]}
+    prod = ColumnTransformer([
+        ("g", make_pipeline(MinMaxScaler(), SimpleImputer(strategy="constant", fill_value=0.0)), cols)],
+        verbose_feature_names_out=False).fit(train)
+    obs = frame(prod, prod.transform(raw))
+    for c in ["infant_mortality", "gdp"]:
+        assert raw[c].isna().sum() > 0, c
+    write_case(out, "paired_kind_then_zero", spec, train, obs,
+               {"paired": True, "verdicts": {c: "wrong_transform" for c in cols},
+                "transforms": {c: "min_max" for c in cols}}, raw=raw)
+
+
 def scaler_kinds_case(dia, out):
     num = ["carat", "depth", "table", "x", "price", "y", "z"]
     train, raw = diamonds_split(dia[num], [3000, 600])
@@ -375,6 +399,7 @@ def main():
     unpaired_cases(dia, args.out)
     impute_indicator_case(gap, args.out)
     scaled_before_imputing_case(gap, args.out)
+    kind_then_zero_case(gap, args.out)
     scaler_kinds_case(dia, args.out)
     candidate_onehot_case(dia, args.out)
     candidate_more_categories_case(dia, args.out)
