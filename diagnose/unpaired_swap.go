@@ -111,7 +111,10 @@ func unpairedSwaps(a *artifact.Artifact, observed []table.Column, rep *Report) e
 		}
 		return false
 	}
-	// partner[i] is the mutual match of lowest KS, else the best match.
+	// partner[i] is the mutual match of lowest KS (a swapped pair), else
+	// the next column on the shortest cycle of matches through i (columns
+	// fed in rotated order); a match that leads nowhere back is taken for
+	// a coincidence of shapes.
 	partner := make([]*swapMatch, len(rep.Features))
 	paired := make([]bool, len(rep.Features))
 	for i := range rep.Features {
@@ -121,29 +124,34 @@ func unpairedSwaps(a *artifact.Artifact, observed []table.Column, rep *Report) e
 				break
 			}
 		}
-		if partner[i] == nil && len(matches[i]) > 0 {
-			partner[i] = &matches[i][0]
-		}
 	}
-	// A column counts as swapped when its partner holds its values in
-	// turn (a pair) or when following best matches leads back to it (a
-	// cycle of three or more columns fed in rotated order); a match that
-	// leads elsewhere is a coincidence of shapes.
-	inCycle := func(i int) bool {
-		at := i
-		for range rep.Features {
-			if partner[at] == nil {
-				return false
-			}
-			if at = partner[at].k; at == i {
-				return true
-			}
+	for i := range rep.Features {
+		if partner[i] != nil {
+			continue
 		}
-		return false
+		for _, cycle := range matchCycles(matches, i) {
+			// cycle[0] == i; each column matches the next one's output.
+			ok := true
+			for _, at := range cycle {
+				ok = ok && partner[at] == nil
+			}
+			if !ok {
+				continue
+			}
+			for c, at := range cycle {
+				next := cycle[(c+1)%len(cycle)]
+				for j := range matches[at] {
+					if matches[at][j].k == next {
+						partner[at] = &matches[at][j]
+					}
+				}
+			}
+			break
+		}
 	}
 	for i := range rep.Features {
 		best := partner[i]
-		if best == nil || !paired[i] && !inCycle(i) {
+		if best == nil {
 			continue
 		}
 		v := &rep.Features[i]
@@ -164,6 +172,32 @@ func unpairedSwaps(a *artifact.Artifact, observed []table.Column, rep *Report) e
 		v.explain(what, "the columns were fed in the wrong order; select features by name (rerun with --raw to confirm row by row)")
 	}
 	return nil
+}
+
+// maxCycle bounds the columns a rotation found by matchCycles may span.
+const maxCycle = 4
+
+// matchCycles returns the simple cycles of 3 to maxCycle columns through i
+// in the match graph (an edge from a column to each column whose training
+// output its values match), shortest first and, among equal lengths, in
+// the order of lowest KS along the way.
+func matchCycles(matches [][]swapMatch, i int) [][]int {
+	var found [][]int
+	var walk func(path []int)
+	walk = func(path []int) {
+		last := path[len(path)-1]
+		for _, m := range matches[last] {
+			switch {
+			case m.k == i && len(path) >= 3:
+				found = append(found, slices.Clone(path))
+			case m.k != i && !slices.Contains(path, m.k) && len(path) < maxCycle:
+				walk(append(path, m.k))
+			}
+		}
+	}
+	walk([]int{i})
+	slices.SortStableFunc(found, func(a, b []int) int { return len(a) - len(b) })
+	return found
 }
 
 func cmpFloat(x, y float64) int {
