@@ -162,7 +162,7 @@ func unpairedSwaps(a *artifact.Artifact, observed []table.Column, rep *Report) e
 		putDrift(v.Evidence, "partner_", best.d)
 		how := "no drift"
 		if best.d.Drift {
-			how = "a sampling-size difference"
+			how = "a difference only the sample size makes significant"
 		}
 		what := fmt.Sprintf("the observed values are distributed like the artifact's output for column %q (KS %s against its training output, %s) and not like this column's own (KS %s)",
 			partner, fmtNum(float64(best.d.Statistic)), how, fmtNum(own))
