@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,6 +62,10 @@ type Options struct {
 	Alert *Alerter
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+
+	// rebuildLedger makes Open write the ledger from the rows loaded
+	// (Recover, on the file it rebuilt).
+	rebuildLedger bool
 }
 
 // Default values of Options.
@@ -203,14 +208,29 @@ const kickBytes = 1 << 20
 
 // Open opens (creating it if needed) the monitor's bbolt file at path and
 // recovers its windows: checkpoints, then the log after them. It fails
-// when another process holds the file.
+// when another process holds the file. An existing file is verified first
+// (meta pages, size, every record's checksum, bbolt's consistency check,
+// the rows against the ledger); a damaged one, or an empty one, is refused
+// with an error wrapping ErrDamaged (a *DamageError) and left untouched:
+// Recover keeps what verifies.
 func Open(path string, opt Options) (*Monitor, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
 	opt = opt.withDefaults()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	exists, err := checkFile(path)
 	if err != nil {
+		return nil, err
+	}
+	var db *bolt.DB
+	err = protect(func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+		return err
+	})
+	if err != nil {
+		if exists && !errors.Is(err, bolt.ErrTimeout) && !errors.Is(err, os.ErrPermission) {
+			return nil, &DamageError{Path: path, What: "bbolt cannot open it: " + firstLine(err)}
+		}
 		return nil, fmt.Errorf("monitor: open %s: %w (is another normguard serving with this file?)", path, err)
 	}
 	m := &Monitor{
@@ -226,8 +246,26 @@ func Open(path string, opt Options) (*Monitor, error) {
 		evalDone:   make(chan struct{}),
 		alerts:     newSender(opt.Alert),
 	}
-	if err := m.recover(); err != nil {
+	if exists {
+		if err := protect(m.verify); err != nil {
+			db.Close()
+			var de *DamageError
+			if errors.As(err, &de) {
+				return nil, err
+			}
+			return nil, &DamageError{Path: path, What: firstLine(err)}
+		}
+	}
+	if err := protect(m.recover); err != nil {
 		db.Close()
+		var de *DamageError
+		var fe *faultError
+		if errors.As(err, &de) || errors.Is(err, errCorrupt) || errors.As(err, &fe) {
+			if de == nil {
+				de = &DamageError{Path: path, What: firstLine(err)}
+			}
+			return nil, de
+		}
 		return nil, fmt.Errorf("monitor: recover %s: %w", path, err)
 	}
 	m.lastCheckpoint = opt.Now()

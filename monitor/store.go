@@ -18,12 +18,20 @@ var (
 	bucketCkpt    = []byte("ckpt")
 	bucketLog     = []byte("log")
 	bucketHistory = []byte("history")
+	// bucketLedger holds, per model and stage, the rows the file holds
+	// (windows and history), updated in the transaction that changes them:
+	// a check at Open and the count of what Recover lost.
+	bucketLedger = []byte("ledger")
 	keyFormat     = []byte("format")
 	keyStage      = []byte("s")
 )
 
-// storeFormat is the layout version of the bbolt file.
-const storeFormat = "normguard.monitor/1"
+// storeFormat is the layout version of the bbolt file: /2 seals every
+// value (integrity.go) and keeps a ledger; /1 files are converted at Open.
+const (
+	storeFormat   = "normguard.monitor/2"
+	storeFormatV1 = "normguard.monitor/1"
+)
 
 // checkpointBytes is the log size after which a checkpoint is taken before
 // CheckpointInterval has passed.
@@ -45,6 +53,8 @@ type stageState struct {
 	hasLast       bool
 	last, lastEnd int64
 	lastClosed    bool
+	// held is the rows the file holds for the stage (the ledger).
+	held int64
 }
 
 // finalization asks the committer to move a closed window to the history.
@@ -196,6 +206,7 @@ func (m *Monitor) commit(forceCheckpoint bool) {
 
 	var groups []*group
 	open := map[*stageState]*group{}
+	added := map[*stageState]int64{}
 	newRefs := map[*modelState]*reference{}
 	for _, p := range q {
 		if p.data == nil {
@@ -217,6 +228,7 @@ func (m *Monitor) commit(forceCheckpoint bool) {
 			g.tables = append(g.tables, p.ref.stages[p.stage].descs())
 		}
 		g.recs = append(g.recs, entryRecord{table: ti, data: p.data})
+		added[ss] += recordRows(p.data)
 		g.lastRef = p.ref
 		if !sameRef(p.ms.durable, p.ref) {
 			newRefs[p.ms] = p.ref
@@ -234,6 +246,7 @@ func (m *Monitor) commit(forceCheckpoint bool) {
 		}
 	}
 	written := 0
+	held := map[*stageState]int64{}
 	if len(groups) > 0 || len(newRefs) > 0 || len(fins) > 0 {
 		err := m.db.Update(func(tx *bolt.Tx) error {
 			for ms, r := range newRefs {
@@ -241,9 +254,12 @@ func (m *Monitor) commit(forceCheckpoint bool) {
 				if err != nil {
 					return fmt.Errorf("encode the reference of model %q: %w", ms.name, err)
 				}
-				if err := tx.Bucket(bucketRefs).Put([]byte(ms.name), data); err != nil {
+				if err := tx.Bucket(bucketRefs).Put([]byte(ms.name), seal(bucketRefs, nil, []byte(ms.name), data)); err != nil {
 					return err
 				}
+			}
+			for ss, n := range added {
+				held[ss] = ss.held + n
 			}
 			for _, g := range groups {
 				b, err := tx.Bucket(bucketLog).CreateBucketIfNotExists(g.ss.key())
@@ -254,16 +270,16 @@ func (m *Monitor) commit(forceCheckpoint bool) {
 				written += len(g.entry)
 				key := append(windowKey(g.start), make([]byte, 8)...)
 				binary.BigEndian.PutUint64(key[8:], g.first)
-				if err := b.Put(key, g.entry); err != nil {
+				if err := b.Put(key, seal(bucketLog, g.ss.key(), key, g.entry)); err != nil {
 					return err
 				}
 			}
 			for _, f := range fins {
-				if err := m.writeFinalization(tx, f); err != nil {
+				if err := m.writeFinalization(tx, f, held); err != nil {
 					return err
 				}
 			}
-			return nil
+			return putLedger(tx, held)
 		})
 		if err != nil {
 			m.fail(q, fmt.Errorf("monitor: commit to %s: %w; restart the service", m.path, err))
@@ -272,6 +288,9 @@ func (m *Monitor) commit(forceCheckpoint bool) {
 	}
 	for ms, r := range newRefs {
 		ms.durable = r
+	}
+	for ss, n := range held {
+		ss.held = n
 	}
 	var scratch []float64
 	for _, g := range groups {
@@ -353,9 +372,31 @@ func (rs *refStage) descs() []featureDesc {
 	return out
 }
 
+// putLedger writes the rows held of the stages in held.
+func putLedger(tx *bolt.Tx, held map[*stageState]int64) error {
+	for ss, n := range held {
+		key := ss.key()
+		v := binary.BigEndian.AppendUint64(nil, uint64(n))
+		if err := tx.Bucket(bucketLedger).Put(key, seal(bucketLedger, nil, key, v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordRows returns the rows of an encoded record (its first field).
+func recordRows(rec []byte) int64 {
+	n, k := binary.Uvarint(rec)
+	if k <= 0 {
+		return 0
+	}
+	return int64(n)
+}
+
 // writeFinalization stores a closed window's summary, trims the history
-// and deletes the window's checkpoint and log entries.
-func (m *Monitor) writeFinalization(tx *bolt.Tx, f *finalization) error {
+// (subtracting the rows of the summaries it deletes from held) and deletes
+// the window's checkpoint and log entries.
+func (m *Monitor) writeFinalization(tx *bolt.Tx, f *finalization, held map[*stageState]int64) error {
 	key := f.ss.key()
 	h, err := tx.Bucket(bucketHistory).CreateBucketIfNotExists(key)
 	if err != nil {
@@ -365,7 +406,7 @@ func (m *Monitor) writeFinalization(tx *bolt.Tx, f *finalization) error {
 	if err != nil {
 		return fmt.Errorf("encode the summary of model %q: %w", f.ss.model, err)
 	}
-	if err := h.Put(windowKey(f.start), data); err != nil {
+	if err := h.Put(windowKey(f.start), seal(bucketHistory, key, windowKey(f.start), data)); err != nil {
 		return err
 	}
 	var keys [][]byte
@@ -373,7 +414,19 @@ func (m *Monitor) writeFinalization(tx *bolt.Tx, f *finalization) error {
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		keys = append(keys, append([]byte(nil), k...))
 	}
+	if _, ok := held[f.ss]; !ok {
+		held[f.ss] = f.ss.held
+	}
 	for i := 0; i < len(keys)-m.opt.History; i++ {
+		var old struct{ Rows int64 }
+		v, err := unseal(bucketHistory, key, keys[i], h.Get(keys[i]))
+		if err == nil {
+			err = json.Unmarshal(v, &old)
+		}
+		if err != nil {
+			return fmt.Errorf("history of model %q stage %s: %w", f.ss.model, f.ss.stage, err)
+		}
+		held[f.ss] -= old.Rows
 		if err := h.Delete(keys[i]); err != nil {
 			return err
 		}
@@ -454,11 +507,11 @@ func (m *Monitor) checkpoint() error {
 				}
 			}
 			for start, data := range s.windows {
-				if err := ck.Put(windowKey(start), data); err != nil {
+				if err := ck.Put(windowKey(start), seal(bucketCkpt, key, windowKey(start), data)); err != nil {
 					return err
 				}
 			}
-			if err := ck.Put(keyStage, s.meta); err != nil {
+			if err := ck.Put(keyStage, seal(bucketCkpt, key, keyStage, s.meta)); err != nil {
 				return err
 			}
 			lb := tx.Bucket(bucketLog).Bucket(key)
@@ -468,7 +521,11 @@ func (m *Monitor) checkpoint() error {
 			var covered [][]byte
 			lc := lb.Cursor()
 			for k, v := lc.First(); k != nil; k, v = lc.Next() {
-				last, err := entryLastSeq(v)
+				entry, err := unseal(bucketLog, key, k, v)
+				if err != nil {
+					return err
+				}
+				last, err := entryLastSeq(entry)
 				if err != nil {
 					return err
 				}
@@ -498,8 +555,11 @@ func (m *Monitor) checkpoint() error {
 	return nil
 }
 
-// recover loads the references, checkpoints, log and history.
+// recover loads the references, checkpoints, log, history and ledger of a
+// verified file (creating the buckets of a new one, converting a /1 file),
+// and checks the rows loaded against the ledger.
 func (m *Monitor) recover() error {
+	migrate := false
 	err := m.db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
@@ -510,10 +570,18 @@ func (m *Monitor) recover() error {
 			if err := meta.Put(keyFormat, []byte(storeFormat)); err != nil {
 				return err
 			}
+		case string(f) == storeFormatV1:
+			migrate = true
+			if err := sealAll(tx); err != nil {
+				return err
+			}
+			if err := meta.Put(keyFormat, []byte(storeFormat)); err != nil {
+				return err
+			}
 		case string(f) != storeFormat:
-			return fmt.Errorf("the file holds %q, this normguard reads %q; use another file", f, storeFormat)
+			return fmt.Errorf("the file holds format %q, this normguard reads %q and %q; use the normguard that wrote it", f, storeFormat, storeFormatV1)
 		}
-		for _, b := range [][]byte{bucketRefs, bucketCkpt, bucketLog, bucketHistory} {
+		for _, b := range [][]byte{bucketRefs, bucketCkpt, bucketLog, bucketHistory, bucketLedger} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -524,9 +592,15 @@ func (m *Monitor) recover() error {
 		return err
 	}
 	length := int64(m.opt.Window)
-	return m.db.View(func(tx *bolt.Tx) error {
+	loaded := map[*stageState]int64{}
+	ledger := map[*stageState]int64{}
+	err = m.db.View(func(tx *bolt.Tx) error {
 		err := tx.Bucket(bucketRefs).ForEach(func(k, v []byte) error {
-			r, err := decodeReference(v)
+			data, err := unseal(bucketRefs, nil, k, v)
+			if err != nil {
+				return err
+			}
+			r, err := decodeReference(data)
 			if err != nil {
 				return fmt.Errorf("model %q: %w", k, err)
 			}
@@ -542,17 +616,40 @@ func (m *Monitor) recover() error {
 		if err != nil {
 			return err
 		}
+		err = tx.Bucket(bucketLedger).ForEach(func(k, v []byte) error {
+			data, err := unseal(bucketLedger, nil, k, v)
+			if err != nil {
+				return err
+			}
+			model, stage, ok := splitKey(k)
+			if !ok || len(data) != 8 {
+				return fmt.Errorf("ledger key %q: %w", k, errCorrupt)
+			}
+			ledger[m.model(model).stages[stage.index()]] = int64(binary.BigEndian.Uint64(data))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		// Checkpoints.
 		err = forEachStage(tx.Bucket(bucketCkpt), m, func(ss *stageState, b *bolt.Bucket) error {
-			if v := b.Get(keyStage); len(v) == 8 {
-				ss.ckptSeq = binary.BigEndian.Uint64(v)
-				ss.seq = ss.ckptSeq
-			}
+			key := ss.key()
 			return b.ForEach(func(k, v []byte) error {
+				data, err := unseal(bucketCkpt, key, k, v)
+				if err != nil {
+					return err
+				}
+				if string(k) == string(keyStage) {
+					if len(data) == 8 {
+						ss.ckptSeq = binary.BigEndian.Uint64(data)
+						ss.seq = ss.ckptSeq
+					}
+					return nil
+				}
 				if len(k) != 8 {
 					return nil
 				}
-				w, err := decodeWindow(ss.model, ss.stage, v)
+				w, err := decodeWindow(ss.model, ss.stage, data)
 				if err != nil {
 					return fmt.Errorf("checkpoint of model %q stage %s: %w", ss.model, ss.stage, err)
 				}
@@ -566,11 +663,16 @@ func (m *Monitor) recover() error {
 		// The log after the checkpoints, in sequence order.
 		var scratch []float64
 		err = forEachStage(tx.Bucket(bucketLog), m, func(ss *stageState, b *bolt.Bucket) error {
+			key := ss.key()
 			return b.ForEach(func(k, v []byte) error {
 				if len(k) != 16 {
 					return fmt.Errorf("log key of %d bytes: %w", len(k), errCorrupt)
 				}
-				if err := ss.applyEntry(keyStart(k), length, m.opt.SampleSize, v, &scratch); err != nil {
+				entry, err := unseal(bucketLog, key, k, v)
+				if err != nil {
+					return err
+				}
+				if err := ss.applyEntry(keyStart(k), length, m.opt.SampleSize, entry, &scratch); err != nil {
 					return fmt.Errorf("log of model %q stage %s: %w", ss.model, ss.stage, err)
 				}
 				return nil
@@ -580,12 +682,18 @@ func (m *Monitor) recover() error {
 			return err
 		}
 		err = forEachStage(tx.Bucket(bucketHistory), m, func(ss *stageState, b *bolt.Bucket) error {
+			key := ss.key()
 			return b.ForEach(func(k, v []byte) error {
+				data, err := unseal(bucketHistory, key, k, v)
+				if err != nil {
+					return err
+				}
 				var s WindowSummary
-				if err := json.Unmarshal(v, &s); err != nil {
+				if err := json.Unmarshal(data, &s); err != nil {
 					return fmt.Errorf("history of model %q stage %s: %w", ss.model, ss.stage, err)
 				}
 				ss.history = append(ss.history, s)
+				loaded[ss] += s.Rows
 				return nil
 			})
 		})
@@ -593,6 +701,9 @@ func (m *Monitor) recover() error {
 			return err
 		}
 		for _, ss := range m.stageStates() {
+			for _, w := range ss.windows {
+				loaded[ss] += w.rows
+			}
 			if n := len(ss.windows); n > 0 {
 				w := ss.windows[n-1]
 				ss.hasLast, ss.last, ss.lastEnd, ss.lastClosed = true, w.start, w.end, w.closed
@@ -603,6 +714,186 @@ func (m *Monitor) recover() error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if migrate || m.opt.rebuildLedger {
+		held := map[*stageState]int64{}
+		for _, ss := range m.stageStates() {
+			held[ss] = loaded[ss]
+		}
+		if err := m.db.Update(func(tx *bolt.Tx) error { return putLedger(tx, held) }); err != nil {
+			return err
+		}
+		ledger = held
+	}
+	for _, ss := range m.stageStates() {
+		want, ok := ledger[ss]
+		if !ok && loaded[ss] != 0 {
+			return &DamageError{Path: m.path, What: fmt.Sprintf("model %q stage %s holds %d rows but has no ledger entry", ss.model, ss.stage, loaded[ss])}
+		}
+		if want != loaded[ss] {
+			return &DamageError{Path: m.path, What: fmt.Sprintf("model %q stage %s: the ledger counts %d acknowledged rows, its windows and history hold %d", ss.model, ss.stage, want, loaded[ss])}
+		}
+		ss.held = want
+	}
+	return nil
+}
+
+// sealAll seals every value of a /1 file in place.
+func sealAll(tx *bolt.Tx) error {
+	type kv struct{ k, v []byte }
+	reseal := func(top, sub []byte, b *bolt.Bucket) error {
+		var kvs []kv
+		err := b.ForEach(func(k, v []byte) error {
+			if v != nil {
+				kvs = append(kvs, kv{append([]byte(nil), k...), seal(top, sub, k, v)})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range kvs {
+			if err := b.Put(e.k, e.v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if b := tx.Bucket(bucketRefs); b != nil {
+		if err := reseal(bucketRefs, nil, b); err != nil {
+			return err
+		}
+	}
+	for _, top := range [][]byte{bucketCkpt, bucketLog, bucketHistory} {
+		b := tx.Bucket(top)
+		if b == nil {
+			continue
+		}
+		var subs [][]byte
+		if err := b.ForEachBucket(func(k []byte) error {
+			subs = append(subs, append([]byte(nil), k...))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, sub := range subs {
+			if err := reseal(top, sub, b.Bucket(sub)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// verify reads every value of the file and checks its seal, then runs
+// bbolt's own consistency check. It changes nothing.
+func (m *Monitor) verify() error {
+	const maxListed = 3
+	var bad []string
+	nbad := 0
+	note := func(err error) {
+		nbad++
+		if len(bad) < maxListed {
+			bad = append(bad, firstLine(err))
+		}
+	}
+	err := m.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			if tx.Bucket(bucketRefs) != nil || tx.Bucket(bucketLog) != nil || tx.Bucket(bucketCkpt) != nil {
+				note(fmt.Errorf("the meta bucket is missing"))
+			}
+			return nil
+		}
+		f := meta.Get(keyFormat)
+		if string(f) == storeFormatV1 {
+			return nil // unsealed: converted, and decoded, by recover
+		}
+		if string(f) != storeFormat {
+			note(fmt.Errorf("the format key holds %q, not %q", f, storeFormat))
+			return nil
+		}
+		check := func(top, sub []byte, b *bolt.Bucket) error {
+			return b.ForEach(func(k, v []byte) error {
+				if v == nil {
+					note(fmt.Errorf("%s: a bucket where a value belongs", where(top, sub, k)))
+					return nil
+				}
+				if _, err := unseal(top, sub, k, v); err != nil {
+					note(err)
+				}
+				return nil
+			})
+		}
+		for _, top := range [][]byte{bucketRefs, bucketLedger} {
+			if b := tx.Bucket(top); b != nil {
+				if err := check(top, nil, b); err != nil {
+					return err
+				}
+			}
+		}
+		for _, top := range [][]byte{bucketCkpt, bucketLog, bucketHistory} {
+			b := tx.Bucket(top)
+			if b == nil {
+				continue
+			}
+			err := b.ForEach(func(k, v []byte) error {
+				if v != nil {
+					note(fmt.Errorf("%s: a value where a bucket belongs", where(top, nil, k)))
+					return nil
+				}
+				if _, _, ok := splitKey(k); !ok {
+					note(fmt.Errorf("%s bucket %q: not a model and stage", top, k))
+					return nil
+				}
+				return check(top, k, b.Bucket(k))
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if nbad > 0 {
+			return nil
+		}
+		// Read every page of the tree here, where a fault is recovered,
+		// before bbolt's check reads them in a goroutine of its own.
+		if err := touchAll(tx); err != nil {
+			return err
+		}
+		for err := range tx.Check() {
+			note(fmt.Errorf("bbolt check: %w", err))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if nbad > 0 {
+		what := strings.Join(bad, "; ")
+		if nbad > len(bad) {
+			what += fmt.Sprintf("; and %d more", nbad-len(bad))
+		}
+		return &DamageError{Path: m.path, What: fmt.Sprintf("%d record(s) fail their checks: %s", nbad, what)}
+	}
+	return nil
+}
+
+// touchAll visits every key of every bucket.
+func touchAll(tx *bolt.Tx) error {
+	var walk func(b *bolt.Bucket) error
+	walk = func(b *bolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			if v == nil {
+				if sub := b.Bucket(k); sub != nil {
+					return walk(sub)
+				}
+			}
+			return nil
+		})
+	}
+	return tx.ForEach(func(name []byte, b *bolt.Bucket) error { return walk(b) })
 }
 
 // forEachStage calls fn with every stage sub-bucket of b.

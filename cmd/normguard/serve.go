@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -25,6 +26,7 @@ type serveOptions struct {
 	maxBody  int64
 	maxRows  int
 	noMon    bool
+	recover  bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -38,7 +40,11 @@ NORMGUARD_TOKEN environment variable; without it the server refuses writes.
 
 Monitoring keeps tumbling windows of what production sends in an embedded
 store (--state, by default DIR/monitor.db): an acknowledged observation
-survives a restart or a kill -9.`,
+survives a restart or a kill -9. Every record of the store carries a
+checksum; a damaged, truncated or emptied store is refused at start (the
+file is left as it is). --state-recover then keeps every record that
+verifies, moves the damaged file aside (FILE.damaged-<time>) and reports
+the rows kept and lost per model and stage.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runServe(cmd, o)
@@ -54,6 +60,7 @@ survives a restart or a kill -9.`,
 	f.Int64Var(&o.maxBody, "max-body", server.DefaultMaxBodyBytes, "largest request body in bytes (artifact uploads excepted)")
 	f.IntVar(&o.maxRows, "max-rows", server.DefaultMaxRows, "most rows in one request")
 	f.BoolVar(&o.noMon, "no-monitor", false, "turn monitoring off")
+	f.BoolVar(&o.recover, "state-recover", false, "if the monitoring store is damaged, keep what verifies, move the damaged file aside and report what was lost")
 	cmd.MarkFlagRequired("registry")
 	return cmd
 }
@@ -87,6 +94,14 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 			mopt.Alert = &monitor.Alerter{URL: o.webhook}
 		}
 		mon, err := monitor.Open(state, mopt)
+		if errors.Is(err, monitor.ErrDamaged) && o.recover {
+			rep, rerr := monitor.Recover(state, mopt)
+			if rerr != nil {
+				return rerr
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), rep)
+			mon, err = monitor.Open(state, mopt)
+		}
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,264 @@
+package monitor
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"hash/fnv"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+)
+
+// Every value the monitor writes into its bbolt file (except the format
+// key) is sealed:
+//
+//	byte sealVersion (2), 4 bytes little-endian CRC-32C, payload
+//
+// The CRC covers the bucket path, the key and the payload (each but the
+// payload preceded by its uvarint length), so a flipped key or a value
+// moved under another key fails too. Files of format normguard.monitor/1
+// (unsealed values) are sealed in place when opened.
+const sealVersion = 2
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrDamaged is wrapped by Open's errors about a state file that fails its
+// checks (checksums, structure, truncation, an empty file). Such a file is
+// left as it is; Recover keeps what verifies.
+var ErrDamaged = errors.New("monitor state file damaged")
+
+// DamageError says what is wrong with a state file.
+type DamageError struct {
+	Path string
+	// What describes the damage (a bucket and key, a page, a size).
+	What string
+}
+
+// Error implements error.
+func (e *DamageError) Error() string {
+	return fmt.Sprintf("monitor: state file %s is damaged: %s. It was left untouched. Restore it from a backup, "+
+		"or start normguard serve with --state-recover to keep every record that verifies, move the damaged file aside "+
+		"and report what was lost", e.Path, e.What)
+}
+
+// Unwrap returns ErrDamaged.
+func (e *DamageError) Unwrap() error { return ErrDamaged }
+
+func sealSum(top, sub, key, payload []byte) uint32 {
+	var hdr []byte
+	for _, b := range [][]byte{top, sub, key} {
+		hdr = binary.AppendUvarint(hdr, uint64(len(b)))
+		hdr = append(hdr, b...)
+	}
+	return crc32.Update(crc32.Checksum(hdr, castagnoli), castagnoli, payload)
+}
+
+// seal returns the stored form of payload under key in bucket top/sub (sub
+// nil for a top-level value).
+func seal(top, sub, key, payload []byte) []byte {
+	out := make([]byte, 5, 5+len(payload))
+	out[0] = sealVersion
+	binary.LittleEndian.PutUint32(out[1:5], sealSum(top, sub, key, payload))
+	return append(out, payload...)
+}
+
+// unseal checks a stored value and returns its payload (aliasing v).
+func unseal(top, sub, key, v []byte) ([]byte, error) {
+	if len(v) < 5 || v[0] != sealVersion {
+		return nil, fmt.Errorf("%s: no record header: %w", where(top, sub, key), errCorrupt)
+	}
+	if binary.LittleEndian.Uint32(v[1:5]) != sealSum(top, sub, key, v[5:]) {
+		return nil, fmt.Errorf("%s: checksum mismatch: %w", where(top, sub, key), errCorrupt)
+	}
+	return v[5:], nil
+}
+
+// where names a stored value for messages.
+func where(top, sub, key []byte) string {
+	s := string(top)
+	if sub != nil {
+		if model, stage, ok := splitKey(sub); ok {
+			s += fmt.Sprintf(" of model %q stage %s", model, stage)
+		} else {
+			s += fmt.Sprintf(" %q", sub)
+		}
+	}
+	return fmt.Sprintf("%s key %x", s, key)
+}
+
+// faultError is a panic or memory fault recovered by protect.
+type faultError struct {
+	value any
+	stack []byte
+}
+
+func (e *faultError) Error() string {
+	return fmt.Sprintf("reading it failed (%v)\n%s", e.value, e.stack)
+}
+
+// protect runs fn, turning a panic or a memory fault (bbolt reading a
+// damaged or truncated mmap) into a *faultError carrying the stack.
+func protect(fn func() error) (err error) {
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	defer func() {
+		if r := recover(); r != nil {
+			err = &faultError{value: r, stack: debug.Stack()}
+		}
+	}()
+	return fn()
+}
+
+// firstLine keeps the first line of an error message (a protect error
+// carries the stack after it).
+func firstLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// boltMeta is what the monitor reads of a bbolt meta page.
+type boltMeta struct {
+	ok       bool
+	pageSize uint32
+	freelist uint64
+	pgid     uint64 // high water mark: pages in use
+	txid     uint64
+}
+
+// bbolt's meta page: a 16-byte page header, then magic, version, page
+// size, flags (4 bytes each), root bucket (16), freelist, pgid, txid (8
+// each) and an FNV-1a 64 checksum of the fields before it.
+const (
+	boltMagic       = 0xED0CDAED
+	boltMetaOffset  = 16
+	boltMetaSumSpan = 56
+)
+
+func parseMeta(page []byte) boltMeta {
+	if len(page) < boltMetaOffset+boltMetaSumSpan+8 {
+		return boltMeta{}
+	}
+	m := page[boltMetaOffset:]
+	h := fnv.New64a()
+	h.Write(m[:boltMetaSumSpan])
+	le := binary.LittleEndian
+	if le.Uint32(m[0:4]) != boltMagic || le.Uint64(m[boltMetaSumSpan:]) != h.Sum64() {
+		return boltMeta{}
+	}
+	return boltMeta{ok: true, pageSize: le.Uint32(m[8:12]), freelist: le.Uint64(m[32:40]), pgid: le.Uint64(m[40:48]), txid: le.Uint64(m[48:56])}
+}
+
+// checkFile looks at the file before bbolt maps it: it refuses an empty
+// file, a file whose meta pages fail their checksums, and a file shorter
+// than the pages its meta says are in use. It returns whether the file
+// exists.
+func checkFile(path string) (bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("monitor: open %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return true, fmt.Errorf("monitor: open %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return true, fmt.Errorf("monitor: state file %s is a folder; give a file path (for example %s)", path, path+"/monitor.db")
+	}
+	size := st.Size()
+	if size == 0 {
+		return true, &DamageError{Path: path, What: "it is empty (0 bytes), where a state file always holds at least its 4 header pages; it was truncated or replaced"}
+	}
+	metas, err := readMetas(f, size)
+	if err != nil {
+		return true, fmt.Errorf("monitor: read %s: %w", path, err)
+	}
+	switch {
+	case !metas[0].ok && !metas[1].ok:
+		return true, &DamageError{Path: path, What: fmt.Sprintf("neither of its two meta pages verifies (%d bytes; not a normguard state file, or overwritten)", size)}
+	case !metas[0].ok || !metas[1].ok:
+		bad, good := 0, metas[1]
+		if !metas[1].ok {
+			bad, good = 1, metas[0]
+		}
+		return true, &DamageError{Path: path, What: fmt.Sprintf("meta page %d fails its checksum; the other one is of transaction %d, so the commit after it, if there was one, would be lost", bad, good.txid)}
+	}
+	m := metas[0]
+	if metas[1].txid > m.txid {
+		m = metas[1]
+	}
+	if need := int64(m.pgid) * int64(m.pageSize); size < need {
+		return true, &DamageError{Path: path, What: fmt.Sprintf("it is truncated: %d bytes where its meta page says %d pages of %d bytes (%d bytes) are in use", size, m.pgid, m.pageSize, need)}
+	}
+	// The page headers bbolt asserts on before any read the monitor can
+	// check first: the meta pages and the freelist.
+	want := []struct {
+		id    uint64
+		flags uint16
+	}{{0, boltMetaFlag}, {1, boltMetaFlag}}
+	if m.freelist != boltNoFreelist {
+		want = append(want, struct {
+			id    uint64
+			flags uint16
+		}{m.freelist, boltFreelistFlag})
+	}
+	hdr := make([]byte, 10)
+	for _, w := range want {
+		if w.id >= m.pgid {
+			return true, &DamageError{Path: path, What: fmt.Sprintf("its meta page puts the freelist at page %d, beyond the %d pages in use", w.id, m.pgid)}
+		}
+		if _, err := f.ReadAt(hdr, int64(w.id)*int64(m.pageSize)); err != nil {
+			return true, fmt.Errorf("monitor: read %s: %w", path, err)
+		}
+		if id, flags := binary.LittleEndian.Uint64(hdr), binary.LittleEndian.Uint16(hdr[8:]); id != w.id || flags != w.flags {
+			return true, &DamageError{Path: path, What: fmt.Sprintf("the header of page %d is damaged (id %d, flags %#x)", w.id, id, flags)}
+		}
+	}
+	return true, nil
+}
+
+// bbolt page flags and the freelist id meaning "none".
+const (
+	boltMetaFlag     = 0x04
+	boltFreelistFlag = 0x10
+	boltNoFreelist   = ^uint64(0)
+)
+
+// readMetas reads the two meta pages of a bbolt file.
+func readMetas(f *os.File, size int64) ([2]boltMeta, error) {
+	var out [2]boltMeta
+	buf := make([]byte, boltMetaOffset+boltMetaSumSpan+8)
+	read := func(off int64) (boltMeta, error) {
+		if off+int64(len(buf)) > size {
+			return boltMeta{}, nil
+		}
+		if _, err := f.ReadAt(buf, off); err != nil && err != io.EOF {
+			return boltMeta{}, err
+		}
+		return parseMeta(buf), nil
+	}
+	var err error
+	if out[0], err = read(0); err != nil {
+		return out, err
+	}
+	ps := int64(os.Getpagesize())
+	if out[0].ok && out[0].pageSize >= 512 {
+		ps = int64(out[0].pageSize)
+	}
+	if out[1], err = read(ps); err != nil {
+		return out, err
+	}
+	if out[1].ok && out[0].ok && out[1].pageSize != out[0].pageSize {
+		out[1].ok = false
+	}
+	return out, nil
+}

@@ -1,0 +1,368 @@
+package monitor
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// RecoveryReport says what Recover did with a damaged state file.
+type RecoveryReport struct {
+	// Path is the state file; MovedTo the damaged file's new name (empty
+	// when the file verified and nothing was done).
+	Path    string `json:"path"`
+	MovedTo string `json:"moved_to,omitempty"`
+	// Damage is what Open found wrong.
+	Damage string `json:"damage,omitempty"`
+	// Kept and Lost count the stored records by kind: "refs" (a model's
+	// reference), "checkpoint" (a window state), "log" (a batch of
+	// observations after a checkpoint), "history" (a closed window's
+	// summary), "ledger" (a stage's row count).
+	Kept map[string]int `json:"kept"`
+	Lost map[string]int `json:"lost"`
+	// Stages accounts for the rows of each model and stage.
+	Stages []StageRecovery `json:"stages"`
+	// Uncounted says what may be lost beyond the counts (a damaged meta
+	// page may hide the last commit, a file may be unreadable).
+	Uncounted string `json:"uncounted,omitempty"`
+}
+
+// StageRecovery is the rows of one model and stage after a recovery. When
+// Counted, RowsKept + RowsLost are the rows the damaged file held;
+// otherwise its ledger entry was lost and RowsLost is unknown (0).
+type StageRecovery struct {
+	Model    string `json:"model"`
+	Stage    Stage  `json:"stage"`
+	RowsKept int64  `json:"rows_kept"`
+	RowsLost int64  `json:"rows_lost"`
+	Counted  bool   `json:"counted"`
+}
+
+// String describes the recovery in a few lines for the log.
+func (r *RecoveryReport) String() string {
+	if r.MovedTo == "" {
+		return fmt.Sprintf("monitor: %s verifies; nothing to recover", r.Path)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "monitor: recovered %s (%s); the damaged file is now %s\n", r.Path, r.Damage, r.MovedTo)
+	fmt.Fprintf(&b, "  records kept: %s; lost: %s\n", countList(r.Kept), countList(r.Lost))
+	for _, s := range r.Stages {
+		switch {
+		case !s.Counted:
+			fmt.Fprintf(&b, "  model %q stage %s: %d rows kept; its row count was lost, so rows lost cannot be counted\n", s.Model, s.Stage, s.RowsKept)
+		case s.RowsLost > 0:
+			fmt.Fprintf(&b, "  model %q stage %s: %d rows kept, %d acknowledged rows lost\n", s.Model, s.Stage, s.RowsKept, s.RowsLost)
+		default:
+			fmt.Fprintf(&b, "  model %q stage %s: all %d rows kept\n", s.Model, s.Stage, s.RowsKept)
+		}
+	}
+	if r.Uncounted != "" {
+		fmt.Fprintf(&b, "  also: %s\n", r.Uncounted)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func countList(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, k := range []string{"refs", "checkpoint", "log", "history", "ledger"} {
+		if m[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", m[k], k))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// kindOf names the records of a bucket in a RecoveryReport.
+func kindOf(top []byte) string {
+	switch string(top) {
+	case string(bucketCkpt):
+		return "checkpoint"
+	default:
+		return string(top)
+	}
+}
+
+// salvagedValue is a value that verified, with where it goes.
+type salvagedValue struct {
+	top, sub, key, val []byte // val still sealed
+}
+
+// Recover makes the state file at path usable again. When Open accepts it
+// as it is, Recover changes nothing. Otherwise it copies the damaged file
+// to path.damaged-<UTC time>, reads from the copy every record whose
+// checksum verifies (a record in a page bbolt cannot read is lost), writes
+// them into a new file at path, and reports, per model and stage, the
+// rows kept and the acknowledged rows lost (counted against the ledger).
+// The file is not held open afterwards: call Open.
+func Recover(path string, opt Options) (*RecoveryReport, error) {
+	rep := &RecoveryReport{Path: path, Kept: map[string]int{}, Lost: map[string]int{}}
+	m, err := Open(path, opt)
+	if err == nil {
+		return rep, m.Close()
+	}
+	var de *DamageError
+	if !errors.As(err, &de) {
+		return nil, err
+	}
+	rep.Damage = de.What
+	if strings.Contains(de.What, "meta page") {
+		rep.Uncounted = "a meta page was damaged: the state is that of the last commit the other one records; a later commit, if there was one, is lost and its rows cannot be counted"
+	}
+	moved := fmt.Sprintf("%s.damaged-%s", path, time.Now().UTC().Format("20060102T150405.000Z"))
+	if err := copyFile(path, moved); err != nil {
+		return nil, fmt.Errorf("monitor: recover %s: keep a copy of the damaged file: %w", path, err)
+	}
+	rep.MovedTo = moved
+
+	values, ledger, readErr := salvage(moved, rep)
+	if readErr != "" {
+		if rep.Uncounted != "" {
+			rep.Uncounted += "; "
+		}
+		rep.Uncounted += readErr
+	}
+	tmp := path + ".recover-tmp"
+	os.Remove(tmp)
+	if err := rebuild(tmp, values); err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("monitor: recover %s: write the new file: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("monitor: recover %s: %w", path, err)
+	}
+	syncDir(filepath.Dir(path))
+
+	ropt := opt
+	ropt.rebuildLedger = true
+	ropt.EvalInterval = 24 * time.Hour
+	m, err = Open(path, ropt)
+	if err != nil {
+		return nil, fmt.Errorf("monitor: recover %s: open the rebuilt file: %w", path, err)
+	}
+	for _, ss := range m.stageStates() {
+		old, counted := ledger[string(ss.key())]
+		delete(ledger, string(ss.key()))
+		if ss.held == 0 && !counted {
+			continue
+		}
+		s := StageRecovery{Model: ss.model, Stage: ss.stage, RowsKept: ss.held, Counted: counted}
+		if counted {
+			s.RowsLost = old - ss.held
+		}
+		rep.Stages = append(rep.Stages, s)
+	}
+	for k, old := range ledger { // stages none of whose records survived
+		model, stage, _ := splitKey([]byte(k))
+		rep.Stages = append(rep.Stages, StageRecovery{Model: model, Stage: stage, RowsLost: old, Counted: true})
+	}
+	sort.Slice(rep.Stages, func(i, j int) bool {
+		a, b := rep.Stages[i], rep.Stages[j]
+		if a.Model != b.Model {
+			return a.Model < b.Model
+		}
+		return a.Stage < b.Stage
+	})
+	if err := m.Close(); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// salvage reads the records of a damaged file that verify, counting kept
+// and lost ones in rep, and returns them with the ledger they hold (rows
+// per stage key). readErr says what could not be read at all.
+func salvage(path string, rep *RecoveryReport) (values []salvagedValue, ledger map[string]int64, readErr string) {
+	ledger = map[string]int64{}
+	st, err := os.Stat(path)
+	if err != nil || st.Size() == 0 {
+		return nil, ledger, "the file held nothing readable; whatever it held is lost and cannot be counted"
+	}
+	var db *bolt.DB
+	err = protect(func() (err error) {
+		db, err = bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+		return err
+	})
+	if err != nil {
+		return nil, ledger, "bbolt cannot open the file (" + firstLine(err) + "); whatever it held is lost and cannot be counted"
+	}
+	defer protect(db.Close)
+	v1 := false
+	keep := func(top, sub, k, v []byte) {
+		kind := kindOf(top)
+		if v1 {
+			v = seal(top, sub, k, v)
+		}
+		payload, err := unseal(top, sub, k, v)
+		if err != nil {
+			rep.Lost[kind]++
+			return
+		}
+		if string(top) == string(bucketLedger) {
+			if _, _, ok := splitKey(k); !ok || len(payload) != 8 {
+				rep.Lost[kind]++
+				return
+			}
+			ledger[string(k)] = int64(binary.BigEndian.Uint64(payload))
+			rep.Kept[kind]++
+			return // rebuilt from the rows kept
+		}
+		rep.Kept[kind]++
+		values = append(values, salvagedValue{top: top, sub: cp(sub), key: cp(k), val: cp(v)})
+	}
+	// limit stops a walk that a damaged page sends round in circles.
+	limit := int(st.Size()/16) + 1000
+	var unreadable []string
+	walk := func(what string, fn func(tx *bolt.Tx) error) {
+		err := protect(func() error { return db.View(fn) })
+		if err != nil {
+			unreadable = append(unreadable, what)
+		}
+	}
+	walk("meta", func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketMeta); b != nil {
+			v1 = string(b.Get(keyFormat)) == storeFormatV1
+		}
+		return nil
+	})
+	for _, top := range [][]byte{bucketRefs, bucketLedger} {
+		walk(string(top), func(tx *bolt.Tx) error {
+			b := tx.Bucket(top)
+			if b == nil {
+				return nil
+			}
+			n := 0
+			return b.ForEach(func(k, v []byte) error {
+				if n++; n > limit {
+					return errCorrupt
+				}
+				if v != nil {
+					keep(top, nil, k, v)
+				}
+				return nil
+			})
+		})
+	}
+	for _, top := range [][]byte{bucketCkpt, bucketLog, bucketHistory} {
+		var subs [][]byte
+		walk(string(top), func(tx *bolt.Tx) error {
+			b := tx.Bucket(top)
+			if b == nil {
+				return nil
+			}
+			return b.ForEachBucket(func(k []byte) error {
+				if _, _, ok := splitKey(k); ok && len(subs) < limit {
+					subs = append(subs, cp(k))
+				}
+				return nil
+			})
+		})
+		for _, sub := range subs {
+			walk(fmt.Sprintf("%s of %s", top, sub), func(tx *bolt.Tx) error {
+				b := tx.Bucket(top).Bucket(sub)
+				if b == nil {
+					return nil
+				}
+				n := 0
+				return b.ForEach(func(k, v []byte) error {
+					if n++; n > limit {
+						return errCorrupt
+					}
+					if v != nil {
+						keep(top, sub, k, v)
+					}
+					return nil
+				})
+			})
+		}
+	}
+	if len(unreadable) > 0 {
+		readErr = fmt.Sprintf("pages of %d bucket(s) could not be read (%s); records in them are lost, counted only by the ledger", len(unreadable), strings.Join(unreadable, ", "))
+	}
+	return values, ledger, readErr
+}
+
+func cp(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+// rebuild writes a new state file holding values.
+func rebuild(path string, values []salvagedValue) error {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return err
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if err := meta.Put(keyFormat, []byte(storeFormat)); err != nil {
+			return err
+		}
+		for _, v := range values {
+			b, err := tx.CreateBucketIfNotExists(v.top)
+			if err != nil {
+				return err
+			}
+			if v.sub != nil {
+				if b, err = b.CreateBucketIfNotExists(v.sub); err != nil {
+					return err
+				}
+			}
+			if err := b.Put(v.key, v.val); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// copyFile copies src to a new file dst and syncs it.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return err
+	}
+	return out.Close()
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
