@@ -22,8 +22,8 @@ var (
 	// (windows and history), updated in the transaction that changes them:
 	// a check at Open and the count of what Recover lost.
 	bucketLedger = []byte("ledger")
-	keyFormat     = []byte("format")
-	keyStage      = []byte("s")
+	keyFormat    = []byte("format")
+	keyStage     = []byte("s")
 )
 
 // storeFormat is the layout version of the bbolt file: /2 seals every
