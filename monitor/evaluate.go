@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"time"
 
 	"github.com/normguard/normguard/drift"
@@ -195,20 +196,11 @@ stages:
 			}
 			var ev *evaluation
 			if j.cols != nil {
-				rep, err := drift.CompareProfile(j.ref.stages[si].profile, j.cols, m.opt.Drift)
+				var err error
+				ev, err = m.judge(ss, j)
 				if err != nil && first == nil {
 					// A window that cannot be judged is still closed.
 					first = fmt.Errorf("model %q stage %s: %w", ss.model, ss.stage, err)
-				}
-				if err == nil {
-					ev = &evaluation{at: m.opt.Now(), rows: j.rows, ref: j.ref, report: rep, byName: map[string]*drift.Feature{}}
-					for i := range rep.Features {
-						ev.byName[rep.Features[i].Name] = &rep.Features[i]
-					}
-					ev.anomalies, err = anomalies(j.ref.stages[si].valid, j.rows, j.sums)
-					if err != nil && first == nil {
-						first = fmt.Errorf("model %q stage %s: %w", ss.model, ss.stage, err)
-					}
 				}
 			}
 			var alerts []Alert
@@ -237,6 +229,38 @@ stages:
 		}
 	}
 	return first
+}
+
+// compareProfile is the drift engine of background evaluations (a test
+// replaces it to make one model's evaluation panic).
+var compareProfile = drift.CompareProfile
+
+// judge computes the drift verdict and anomalies of a window. A panic (a
+// bug, or an artifact the checks let through) is recovered into an error,
+// counted in normguard_evaluation_failures_total and logged with its
+// stack, so one model cannot stop the evaluation of the others. ev is nil
+// when the drift engine failed.
+func (m *Monitor) judge(ss *stageState, j evalJob) (ev *evaluation, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			m.evalPanics.Add(1)
+			stack := string(debug.Stack())
+			m.opt.Logger.Error("monitor: drift evaluation panicked", "model", ss.model, "stage", string(ss.stage),
+				"panic", fmt.Sprint(v), "stack", stack)
+			ev, err = nil, fmt.Errorf("evaluation failed (%v); see the server log", v)
+		}
+	}()
+	si := ss.stage.index()
+	rep, err := compareProfile(j.ref.stages[si].profile, j.cols, m.opt.Drift)
+	if err != nil {
+		return nil, err
+	}
+	ev = &evaluation{at: m.opt.Now(), rows: j.rows, ref: j.ref, report: rep, byName: map[string]*drift.Feature{}}
+	for i := range rep.Features {
+		ev.byName[rep.Features[i].Name] = &rep.Features[i]
+	}
+	ev.anomalies, err = anomalies(j.ref.stages[si].valid, j.rows, j.sums)
+	return ev, err
 }
 
 // newAlerts marks the features of w that drift for the first time in the

@@ -29,7 +29,13 @@ var (
 		"Rows observed in the open window.",
 		[]string{"model", "stage"}, nil)
 	descDropped = prometheus.NewDesc("normguard_observations_dropped_total",
-		"Observation batches dropped by ObserveAsync (queue full, invalid input, monitor closed).",
+		"Observation batches dropped: by ObserveAsync (queue full, invalid input, monitor closed) and, for either path, over the model's window state budget.",
+		nil, nil)
+	descTruncated = prometheus.NewDesc("normguard_values_truncated_total",
+		"Categorical values longer than 256 bytes kept in windows as a marker naming their length and SHA-256.",
+		nil, nil)
+	descEvalPanics = prometheus.NewDesc("normguard_evaluation_failures_total",
+		"Background drift evaluations of a model and stage that panicked (recovered and logged; the other models go on).",
 		nil, nil)
 	descSent = prometheus.NewDesc("normguard_alerts_sent_total",
 		"Webhook alerts delivered.", nil, nil)
@@ -45,7 +51,7 @@ type collector struct{ m *Monitor }
 
 // Describe implements prometheus.Collector.
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descStatistic, descDrifting, descMissing, descOutOfRange, descUnseen, descAnomaly, descRows, descDropped, descSent, descFailed} {
+	for _, d := range []*prometheus.Desc{descStatistic, descDrifting, descMissing, descOutOfRange, descUnseen, descAnomaly, descRows, descDropped, descTruncated, descEvalPanics, descSent, descFailed} {
 		ch <- d
 	}
 }
@@ -54,6 +60,8 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	m := c.m
 	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(m.dropped.Load()))
+	ch <- prometheus.MustNewConstMetric(descTruncated, prometheus.CounterValue, float64(m.truncated.Load()))
+	ch <- prometheus.MustNewConstMetric(descEvalPanics, prometheus.CounterValue, float64(m.evalPanics.Load()))
 	ch <- prometheus.MustNewConstMetric(descSent, prometheus.CounterValue, float64(m.alerts.sent.Load()))
 	ch <- prometheus.MustNewConstMetric(descFailed, prometheus.CounterValue, float64(m.alerts.failed.Load()))
 	states := m.stageStates()

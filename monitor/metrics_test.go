@@ -87,7 +87,7 @@ normguard_feature_unseen_category_rate{feature="c",model="m",stage="input"} 0.4
 normguard_feature_unseen_category_rate{feature="d",model="m",stage="input"} 0.4
 normguard_feature_unseen_category_rate{feature="x",model="m",stage="input"} 0
 normguard_feature_unseen_category_rate{feature="y",model="m",stage="input"} 0
-# HELP normguard_observations_dropped_total Observation batches dropped by ObserveAsync (queue full, invalid input, monitor closed).
+# HELP normguard_observations_dropped_total Observation batches dropped: by ObserveAsync (queue full, invalid input, monitor closed) and, for either path, over the model's window state budget.
 # TYPE normguard_observations_dropped_total counter
 normguard_observations_dropped_total 1
 # HELP normguard_window_rows Rows observed in the open window.

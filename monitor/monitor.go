@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -28,6 +29,9 @@ var (
 	// themselves (bad model name or stage, columns of the wrong kind or
 	// length, an artifact without a profile).
 	ErrInvalid = errors.New("invalid observations")
+	// ErrBudget is wrapped by Observe's error when the model's window
+	// state on disk is over Options.MaxModelBytes.
+	ErrBudget = errors.New("model over its monitoring state budget")
 )
 
 // Options configure a Monitor. The zero value gives the defaults.
@@ -62,6 +66,16 @@ type Options struct {
 	Alert *Alerter
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Logger receives what the monitor does on its own: recovered
+	// evaluation panics, rows dropped over MaxModelBytes (nil: discard).
+	Logger *slog.Logger
+	// MaxModelBytes bounds the window state one model keeps on disk
+	// (checkpoints and the log after them, both stages; 0:
+	// DefaultMaxModelBytes). Beyond it, new observations of the model are
+	// refused (Observe: an error wrapping ErrBudget) or dropped
+	// (ObserveAsync), counted in normguard_observations_dropped_total and
+	// logged, until a checkpoint or a closed window frees room.
+	MaxModelBytes int64
 
 	// rebuildLedger makes Open write the ledger from the rows loaded
 	// (Recover, on the file it rebuilt).
@@ -78,6 +92,7 @@ const (
 	DefaultMaxPendingBytes    = 64 << 20
 	DefaultMinRows            = 100
 	DefaultHistory            = 168
+	DefaultMaxModelBytes      = 1 << 30
 )
 
 // Validate reports the first option with an impossible value.
@@ -94,6 +109,7 @@ func (o Options) Validate() error {
 		{"MaxPendingBytes", o.MaxPendingBytes < 0},
 		{"MinRows", o.MinRows < 0},
 		{"History", o.History < 0},
+		{"MaxModelBytes", o.MaxModelBytes < 0},
 	}
 	for _, c := range checks {
 		if c.bad {
@@ -129,6 +145,12 @@ func (o Options) withDefaults() Options {
 	defInt(&o.History, DefaultHistory)
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxModelBytes == 0 {
+		o.MaxModelBytes = DefaultMaxModelBytes
 	}
 	return o
 }
@@ -175,10 +197,12 @@ type Monitor struct {
 	logBytes       int
 	abandon        bool // tests: stop without the final commit
 
-	dropped   atomic.Int64
-	alerts    *sender
-	closeOnce sync.Once
-	closeErr  error
+	dropped    atomic.Int64
+	truncated  atomic.Int64 // categorical values over MaxValueBytes
+	evalPanics atomic.Int64
+	alerts     *sender
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // modelState is the state of one model: its latest reference and its two
@@ -190,6 +214,11 @@ type modelState struct {
 	// durable is the reference the refs bucket holds (committer-owned).
 	durable *reference
 	stages  [2]*stageState
+	// diskBytes is the window state the model keeps on disk (store.go).
+	diskBytes atomic.Int64
+	// budgetLogged is when a drop over MaxModelBytes was last logged
+	// (Unix seconds).
+	budgetLogged atomic.Int64
 }
 
 // pending is a record waiting for the committer; nil data is a barrier.
@@ -396,7 +425,20 @@ func (m *Monitor) prepare(model string, a *artifact.Artifact, stage Stage, cols 
 	rs := &ref.stages[si]
 	size := 8 + len(rs.features)*(3+9*n)
 	p := &pending{ms: ms, stage: si, ref: ref, start: m.windowStart(m.opt.Now())}
-	p.data = encodeRecord(make([]byte, 0, size), rs, cols, n)
+	var long int
+	p.data, long = encodeRecord(make([]byte, 0, size), rs, cols, n)
+	if long > 0 {
+		m.truncated.Add(int64(long))
+	}
+	if used := ms.diskBytes.Load(); used+int64(len(p.data)) > m.opt.MaxModelBytes {
+		now := m.opt.Now().Unix()
+		if last := ms.budgetLogged.Load(); now-last >= 60 && ms.budgetLogged.CompareAndSwap(last, now) {
+			m.opt.Logger.Warn("monitor: observations dropped: the model's window state is over its budget",
+				"model", model, "state_bytes", used, "budget_bytes", m.opt.MaxModelBytes, "rows", n)
+		}
+		return nil, fmt.Errorf("monitor: model %q keeps %d bytes of window state, its budget is %d; %d rows dropped until a checkpoint or the window's end frees room: %w",
+			model, used, m.opt.MaxModelBytes, n, ErrBudget)
+	}
 	return p, nil
 }
 
@@ -439,6 +481,9 @@ func (m *Monitor) Observe(ctx context.Context, model string, a *artifact.Artifac
 	}
 	p, err := m.prepare(model, a, stage, cols, n)
 	if err != nil {
+		if errors.Is(err, ErrBudget) {
+			m.dropped.Add(1)
+		}
 		return err
 	}
 	if err := checkColumns(model, &p.ref.stages[p.stage], cols, n); err != nil {

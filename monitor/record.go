@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -17,7 +18,8 @@ import (
 //	    uvarint missing, uvarint out_of_range, uvarint unseen
 //	    the rows-missing present values in row order:
 //	        numeric: 8 bytes little-endian (IEEE bits)
-//	        categorical: uvarint length, bytes
+//	        categorical: uvarint length, bytes (a value over MaxValueBytes
+//	            is replaced by longValue's marker)
 //
 // A log entry groups records of one model, stage and window with
 // consecutive sequence numbers:
@@ -35,10 +37,26 @@ const (
 // errCorrupt is wrapped by decoding errors of stored records and states.
 var errCorrupt = errors.New("corrupt monitor data")
 
+// MaxValueBytes is the longest categorical value kept in windows and
+// samples. A longer value is judged (unseen or not) on its full bytes,
+// then kept as longValue's marker, which names its SHA-256 and length:
+// distinct long values stay distinct, and a record stays small whatever
+// clients send. normguard_values_truncated_total counts them.
+const MaxValueBytes = 256
+
+// longValue is the marker kept for a categorical value over MaxValueBytes.
+func longValue(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return fmt.Sprintf("<%d bytes, sha256:%x>", len(v), sum[:16])
+}
+
 // encodeRecord appends the record of the n rows of cols, judged against rs,
-// to dst. Columns are matched to features by name; a column of the wrong
-// kind or length counts as absent (its rows missing).
-func encodeRecord(dst []byte, rs *refStage, cols []table.Column, n int) []byte {
+// to dst, and returns it with the number of categorical values over
+// MaxValueBytes it replaced by their marker. Columns are matched to
+// features by name; a column of the wrong kind or length counts as absent
+// (its rows missing).
+func encodeRecord(dst []byte, rs *refStage, cols []table.Column, n int) ([]byte, int) {
+	long := 0
 	dst = binary.AppendUvarint(dst, uint64(n))
 	for i := range rs.features {
 		f := &rs.features[i]
@@ -51,10 +69,10 @@ func encodeRecord(dst []byte, rs *refStage, cols []table.Column, n int) []byte {
 		if f.numeric {
 			dst = appendNumeric(dst, f, c.Num[:n])
 		} else {
-			dst = appendCategorical(dst, f, c, n)
+			dst = appendCategorical(dst, f, c, n, &long)
 		}
 	}
-	return dst
+	return dst, long
 }
 
 // matchColumn returns the column of feature i (tried at position i first,
@@ -107,7 +125,7 @@ func appendNumeric(dst []byte, f *refFeature, xs []float64) []byte {
 	return dst
 }
 
-func appendCategorical(dst []byte, f *refFeature, c *table.Column, n int) []byte {
+func appendCategorical(dst []byte, f *refFeature, c *table.Column, n int, long *int) []byte {
 	var missing, unseen int
 	for i := 0; i < n; i++ {
 		if c.Null != nil && c.Null[i] {
@@ -127,8 +145,13 @@ func appendCategorical(dst []byte, f *refFeature, c *table.Column, n int) []byte
 		if c.Null != nil && c.Null[i] {
 			continue
 		}
-		dst = binary.AppendUvarint(dst, uint64(len(c.Str[i])))
-		dst = append(dst, c.Str[i]...)
+		v := c.Str[i]
+		if len(v) > MaxValueBytes {
+			v = longValue(v)
+			*long++
+		}
+		dst = binary.AppendUvarint(dst, uint64(len(v)))
+		dst = append(dst, v...)
 	}
 	return dst
 }

@@ -14,7 +14,7 @@ func seedBytes(t testing.TB) (entry, state []byte) {
 		t.Fatal(err)
 	}
 	rs := &ref.stages[0]
-	rec := encodeRecord(nil, rs, countRows(), 5)
+	rec, _ := encodeRecord(nil, rs, countRows(), 5)
 	entry = encodeEntry(7, [][]featureDesc{rs.descs()}, []entryRecord{{0, rec}, {0, rec}})
 	w := newWindow("m", StageInput, 0, 3600e9, 4)
 	var scratch []float64

@@ -55,6 +55,36 @@ type stageState struct {
 	lastClosed    bool
 	// held is the rows the file holds for the stage (the ledger).
 	held int64
+	// diskBytes is, per window start, the bytes of its checkpoint and of
+	// the log after it (committer-owned; summed into the model's budget).
+	diskBytes map[int64]int64
+}
+
+// addDisk adds n bytes to the window starting at start.
+func (ss *stageState) addDisk(start, n int64) {
+	if ss.diskBytes == nil {
+		ss.diskBytes = map[int64]int64{}
+	}
+	ss.diskBytes[start] += n
+}
+
+// updateBudget recomputes the disk bytes of the models of states.
+func (m *Monitor) updateBudget(states []*stageState) {
+	seen := map[string]bool{}
+	for _, ss := range states {
+		if seen[ss.model] {
+			continue
+		}
+		seen[ss.model] = true
+		ms := m.model(ss.model)
+		var total int64
+		for _, st := range ms.stages {
+			for _, n := range st.diskBytes {
+				total += n
+			}
+		}
+		ms.diskBytes.Store(total)
+	}
 }
 
 // finalization asks the committer to move a closed window to the history.
@@ -292,6 +322,16 @@ func (m *Monitor) commit(forceCheckpoint bool) {
 	for ss, n := range held {
 		ss.held = n
 	}
+	var touched []*stageState
+	for _, g := range groups {
+		g.ss.addDisk(g.start, int64(len(g.entry)+5))
+		touched = append(touched, g.ss)
+	}
+	for _, f := range fins {
+		delete(f.ss.diskBytes, f.start)
+		touched = append(touched, f.ss)
+	}
+	m.updateBudget(touched)
 	var scratch []float64
 	for _, g := range groups {
 		ss := g.ss
@@ -549,9 +589,16 @@ func (m *Monitor) checkpoint() error {
 		}
 		return err
 	}
+	var touched []*stageState
 	for _, s := range snaps {
 		s.ss.ckptSeq = s.seq
+		s.ss.diskBytes = map[int64]int64{}
+		for start, data := range s.windows {
+			s.ss.diskBytes[start] = int64(len(data) + 5)
+		}
+		touched = append(touched, s.ss)
 	}
+	m.updateBudget(touched)
 	return nil
 }
 
@@ -653,6 +700,7 @@ func (m *Monitor) recover() error {
 				if err != nil {
 					return fmt.Errorf("checkpoint of model %q stage %s: %w", ss.model, ss.stage, err)
 				}
+				ss.addDisk(w.start, int64(len(v)))
 				ss.windows = append(ss.windows, w)
 				return nil
 			})
@@ -675,6 +723,7 @@ func (m *Monitor) recover() error {
 				if err := ss.applyEntry(keyStart(k), length, m.opt.SampleSize, entry, &scratch); err != nil {
 					return fmt.Errorf("log of model %q stage %s: %w", ss.model, ss.stage, err)
 				}
+				ss.addDisk(keyStart(k), int64(len(v)))
 				return nil
 			})
 		})
@@ -737,6 +786,7 @@ func (m *Monitor) recover() error {
 		}
 		ss.held = want
 	}
+	m.updateBudget(m.stageStates())
 	return nil
 }
 
