@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/normguard/normguard/diagnose"
+	"github.com/normguard/normguard/validate"
 )
 
 // DiagnoseMeta describes what a diagnosis compared, for the header of
@@ -22,6 +23,9 @@ type DiagnoseMeta struct {
 	Candidates []string
 	// Generated is caller-supplied text such as a timestamp; empty omits it.
 	Generated string
+	// Anomalies are what validating the raw rows against the artifact
+	// found first; drawn above the features when any.
+	Anomalies []validate.Anomaly
 }
 
 // DiagnoseHTML writes the diagnosis as one self-contained HTML page: a
@@ -48,6 +52,7 @@ type diagnosePageData struct {
 	Mismatched, Total                         int
 	Counts                                    []verdictCount
 	Features                                  []diagnoseFeature
+	Anomalies                                 []validateRow
 }
 
 type verdictCount struct {
@@ -70,7 +75,7 @@ type diagnoseFeature struct {
 func newDiagnosePage(r *diagnose.Report, meta DiagnoseMeta) diagnosePageData {
 	r = MismatchedFirst(r)
 	p := diagnosePageData{Title: meta.Title, Artifact: meta.Artifact, Observed: meta.Observed, Raw: meta.Raw,
-		Generated: meta.Generated, Candidates: meta.Candidates, Total: len(r.Features)}
+		Generated: meta.Generated, Candidates: meta.Candidates, Total: len(r.Features), Anomalies: anomalyRows(meta.Anomalies)}
 	if p.Title == "" {
 		p.Title = "Diagnosis"
 	}
@@ -109,14 +114,14 @@ func newDiagnosePage(r *diagnose.Report, meta DiagnoseMeta) diagnosePageData {
 
 // diagnoseCSS is the drift page's look (DriftHTML) for the diagnosis page.
 
-var diagnosePage = template.Must(template.New("diagnose").Parse(`<!DOCTYPE html>
+var diagnosePage = template.Must(template.Must(template.New("diagnose").Parse(anomaliesTemplate)).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="normguard">
 <title>{{.Title}}</title>
-<style>` + baseCSS + diagnoseCSS + `</style>
+<style>` + baseCSS + diagnoseCSS + anomalyCSS + `</style>
 </head>
 <body>
 <div class="page">
@@ -134,6 +139,7 @@ var diagnosePage = template.Must(template.New("diagnose").Parse(`<!DOCTYPE html>
 {{- range .Counts}}<span class="badge {{.Class}}">{{.Verdict}} × {{.N}}</span>{{end}}
 </p>
 </header>
+{{- if .Anomalies}}{{template "anomalies" .Anomalies}}{{end}}
 
 <h2>Summary</h2>
 <table>

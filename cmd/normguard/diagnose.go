@@ -10,6 +10,7 @@ import (
 	"github.com/normguard/normguard/diagnose"
 	"github.com/normguard/normguard/report"
 	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/validate"
 )
 
 type diagnoseOptions struct {
@@ -54,6 +55,11 @@ training output and that column like its own) or drift (the pipeline looks
 right but its input moved). Explanations speak of missing values only where
 the training data had some.
 
+With --raw, the raw rows are first checked against the artifact by the
+rules of normguard validate; anomalies found (a missing-rate change, values
+out of the training range, unseen categories, ...) lead the report
+("anomalies" in the JSON) and make the exit status 1.
+
 Every format lists the mismatched columns first, then the ok ones.
 --format html writes a self-contained page: per feature the verdict, what
 the values show, the likely fix, the evidence and a plot (observed against
@@ -74,14 +80,14 @@ Exit status 0: every column ok; 1: a mismatch found; 2: error.`,
 			if o.format != "table" && o.format != "json" && o.format != "html" {
 				return fmt.Errorf("diagnose: --format must be table, json or html, got %q", o.format)
 			}
-			rep, err := runDiagnose(o)
+			rep, anomalies, err := runDiagnose(o)
 			if err != nil {
 				return err
 			}
-			if err := writeDiagnose(cmd, o, rep); err != nil {
+			if err := writeDiagnose(cmd, o, rep, anomalies); err != nil {
 				return err
 			}
-			if rep.Mismatched() {
+			if rep.Mismatched() || len(anomalies) > 0 {
 				return errFound
 			}
 			return nil
@@ -99,11 +105,47 @@ Exit status 0: every column ok; 1: a mismatch found; 2: error.`,
 	return cmd
 }
 
-func runDiagnose(o diagnoseOptions) (*diagnose.Report, error) {
+// runDiagnose diagnoses the observed features; with --raw it first checks
+// the raw rows against the artifact by normguard validate's rules and
+// returns the anomalies found too (nil without --raw).
+func runDiagnose(o diagnoseOptions) (*diagnose.Report, []validate.Anomaly, error) {
 	a, err := artifact.Load(o.artifact)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	if o.raw == "" {
+		rep, err := diagnoseFeatures(o, a, nil)
+		return rep, nil, err
+	}
+	d, err := validate.Read(o.raw, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	vrep, err := validate.CheckData(a, d, validate.Options{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("diagnose: %w", err)
+	}
+	anomalies := vrep.Anomalies
+	if anomalies == nil {
+		anomalies = []validate.Anomaly{}
+	}
+	rep, err := diagnoseFeatures(o, a, d)
+	if err != nil {
+		for _, an := range anomalies {
+			if an.Code == validate.MissingColumn || an.Code == validate.TypeChange {
+				return nil, nil, fmt.Errorf("%w\n(the raw rows do not match the artifact's inputs: %s %s; `normguard validate --artifact %s --data %s` lists every difference)",
+					err, an.Column, an.Code, o.artifact, o.raw)
+			}
+		}
+		return nil, nil, err
+	}
+	return rep, anomalies, nil
+}
+
+// diagnoseFeatures judges the observed features: unpaired without --raw,
+// else against the raw rows (d, read once by validate.Read: the inputs'
+// columns, a numeric one holding text read as text).
+func diagnoseFeatures(o diagnoseOptions, a *artifact.Artifact, d *validate.Data) (*diagnose.Report, error) {
 	var cands []diagnose.Candidate
 	for _, c := range o.candidates {
 		ca, err := artifact.Load(c)
@@ -138,7 +180,7 @@ func runDiagnose(o diagnoseOptions) (*diagnose.Report, error) {
 		}
 		return diagnose.Unpaired(a, cols, opt)
 	}
-	raw, err := readFields(o.raw, artifact.TableFields(a.Inputs))
+	raw, err := rawInputs(o.raw, a, d)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +206,28 @@ func runDiagnose(o diagnoseOptions) (*diagnose.Report, error) {
 		return nil, err
 	}
 	return diagnose.Paired(a, raw, observed, cands)
+}
+
+// rawInputs returns the artifact's input columns from the data validate
+// read, in the artifact's order; a missing column or a numeric one holding
+// text is an error naming it.
+func rawInputs(path string, a *artifact.Artifact, d *validate.Data) ([]table.Column, error) {
+	byName := map[string]table.Column{}
+	for _, c := range d.Cols {
+		byName[c.Name] = c
+	}
+	cols := make([]table.Column, 0, len(a.Inputs))
+	for _, f := range artifact.TableFields(a.Inputs) {
+		c, ok := byName[f.Name]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("diagnose: %s has no column %q, an input of the artifact; pass the rows production received, with the artifact's input columns", path, f.Name)
+		case c.Kind != f.Kind:
+			return nil, fmt.Errorf("diagnose: %s: column %q holds values that are not numbers; the artifact reads it as numeric", path, f.Name)
+		}
+		cols = append(cols, c)
+	}
+	return cols, nil
 }
 
 // presentOutputs returns the numeric outputs of the artifact (outs) and of
@@ -258,16 +322,23 @@ func readFields(path string, fields []table.Field) ([]table.Column, error) {
 // writeDiagnose renders the report in the chosen format to --out
 // (written atomically: a reader sees the old file or the whole new one) or
 // standard output.
-func writeDiagnose(cmd *cobra.Command, o diagnoseOptions, rep *diagnose.Report) error {
+func writeDiagnose(cmd *cobra.Command, o diagnoseOptions, rep *diagnose.Report, anomalies []validate.Anomaly) error {
 	var buf bytes.Buffer
 	var err error
-	switch o.format {
-	case "json":
+	switch {
+	case o.format == "json" && anomalies != nil:
+		err = report.CheckedDiagnoseJSON(&buf, rep, anomalies)
+	case o.format == "json":
 		err = report.DiagnoseJSON(&buf, rep)
-	case "html":
-		err = report.DiagnoseHTML(&buf, rep, report.DiagnoseMeta{Artifact: o.artifact, Observed: o.observed, Raw: o.raw, Candidates: o.candidates})
+	case o.format == "html":
+		err = report.DiagnoseHTML(&buf, rep, report.DiagnoseMeta{Artifact: o.artifact, Observed: o.observed, Raw: o.raw, Candidates: o.candidates, Anomalies: anomalies})
 	default:
-		err = report.DiagnoseTable(&buf, rep, colorOutput(cmd, o.out))
+		if len(anomalies) > 0 {
+			err = report.AnomaliesTable(&buf, anomalies, colorOutput(cmd, o.out))
+		}
+		if err == nil {
+			err = report.DiagnoseTable(&buf, rep, colorOutput(cmd, o.out))
+		}
 	}
 	if err != nil {
 		return err
