@@ -11,8 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/normguard/normguard/profile"
 )
 
 // MaxSize bounds the size of an artifact file that Load accepts.
@@ -65,9 +63,15 @@ func Decode(data []byte, name string) (*Artifact, error) {
 		if len(bytes.TrimSpace(data)) == 0 {
 			return nil, fail(ErrCorrupt, "the file is empty")
 		}
+		if looksLikeSpec(data) {
+			return nil, specError(name)
+		}
 		return nil, fail(ErrCorrupt, "not valid JSON (%v); the file may be truncated — fetch or refit it", err)
 	}
 	if head.Format != FormatName {
+		if looksLikeSpec(data) {
+			return nil, specError(name)
+		}
 		return nil, fail(ErrForeign, "format is %q, want %q; pass a file written by `normguard fit`", head.Format, FormatName)
 	}
 	if head.FormatVersion > FormatVersion {
@@ -83,6 +87,9 @@ func Decode(data []byte, name string) (*Artifact, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&a); err != nil {
+		if loc := locateStepError(data); loc != nil {
+			return nil, fmt.Errorf("load artifact %s: %w: %w; %s", name, ErrCorrupt, loc, refitHint)
+		}
 		return nil, fail(ErrCorrupt, "%v", err)
 	}
 	if dec.More() {
@@ -99,8 +106,8 @@ func Decode(data []byte, name string) (*Artifact, error) {
 	if !bytes.Equal(again, data) {
 		return nil, fail(ErrCorrupt, "the file is not in canonical form (it was edited after it was written); refit or fetch it again")
 	}
-	if err := a.check(); err != nil {
-		return nil, fail(ErrCorrupt, "%v", err)
+	if err := Check(&a); err != nil {
+		return nil, fmt.Errorf("load artifact %s: %w: %w; %s", name, ErrCorrupt, err, refitHint)
 	}
 	return &a, nil
 }
@@ -169,71 +176,6 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
 		return err
-	}
-	return nil
-}
-
-// check validates the artifact's internal consistency beyond what the
-// step decoders check: that groups, inputs and outputs agree.
-func (a *Artifact) check() error {
-	if a.Spec == nil {
-		return errors.New("no spec")
-	}
-	if len(a.Spec.Columns) != len(a.Groups) {
-		return fmt.Errorf("spec has %d groups, fitted groups %d", len(a.Spec.Columns), len(a.Groups))
-	}
-	inputs := map[string]bool{}
-	for _, f := range a.Inputs {
-		inputs[f.Name] = true
-	}
-	nOut := 0
-	for gi, g := range a.Groups {
-		for _, c := range g.Columns {
-			if !inputs[c] {
-				return fmt.Errorf("group %d reads column %q that is not an input", gi, c)
-			}
-		}
-		width := len(g.Columns)
-		for si, s := range g.Steps {
-			if len(s.Inputs) != width {
-				return fmt.Errorf("group %d step %d (%s) takes %d columns, the previous step gives %d", gi, si, s.Name, len(s.Inputs), width)
-			}
-			width = len(s.Fitted.Outputs())
-		}
-		nOut += width
-	}
-	for _, c := range a.Passthrough {
-		if !inputs[c] {
-			return fmt.Errorf("passthrough column %q is not an input", c)
-		}
-	}
-	nOut += len(a.Passthrough)
-	if nOut != len(a.Outputs) {
-		return fmt.Errorf("groups and passthrough give %d output columns, the schema lists %d", nOut, len(a.Outputs))
-	}
-	if a.Profile != nil {
-		if err := checkProfile("inputs", a.Profile.Inputs, a.Inputs); err != nil {
-			return err
-		}
-		if err := checkProfile("outputs", a.Profile.Outputs, a.Outputs); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkProfile checks that a profile lists the schema's columns in order.
-func checkProfile(what string, ps []profile.Feature, fs []Field) error {
-	if len(ps) != len(fs) {
-		return fmt.Errorf("profile of %s has %d columns, the schema %d", what, len(ps), len(fs))
-	}
-	for i := range ps {
-		if ps[i].Name != fs[i].Name || ps[i].Type != fs[i].Type {
-			return fmt.Errorf("profile of %s: column %d is %q (%s), the schema says %q (%s)", what, i, ps[i].Name, ps[i].Type, fs[i].Name, fs[i].Type)
-		}
-		if q := ps[i].Quantiles; q != nil && len(q) != profile.GridSize {
-			return fmt.Errorf("profile of %s: column %q has %d quantiles, want %d", what, ps[i].Name, len(q), profile.GridSize)
-		}
 	}
 	return nil
 }

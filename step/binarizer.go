@@ -61,7 +61,15 @@ type Binarizer struct {
 func (b *Binarizer) Outputs() []table.Field { return numericFields(b.Names) }
 
 // Check implements Fitted.
-func (b *Binarizer) Check(nIn int) error { return checkLen("feature_names_in_", len(b.Names), nIn) }
+func (b *Binarizer) Check(nIn int) error {
+	if math.IsNaN(float64(b.Threshold)) {
+		return &PathError{Path: "threshold", Msg: "must be a number, got NaN"}
+	}
+	if err := checkLen("feature_names_in_", len(b.Names), nIn); err != nil {
+		return err
+	}
+	return checkNames("feature_names_in_", b.Names)
+}
 
 // Transform implements Fitted.
 func (b *Binarizer) Transform(in, out []table.Column, n int) error {
@@ -105,7 +113,7 @@ func numericFields(names []string) []table.Field {
 // checkLen reports an attribute whose length does not match the inputs.
 func checkLen(attr string, got, want int) error {
 	if got != want {
-		return fmt.Errorf("%s has %d entries for %d input columns", attr, got, want)
+		return &PathError{Path: attr, Msg: fmt.Sprintf("has %d entries for %d input columns", got, want)}
 	}
 	return nil
 }

@@ -252,15 +252,15 @@ func (k *KBinsDiscretizer) Check(nIn int) error {
 	}
 	for j, e := range k.BinEdges {
 		if k.NBins[j] < 1 || len(e) != k.NBins[j]+1 {
-			return fmt.Errorf("bin_edges_[%d] has %d edges for n_bins_ %d", j, len(e), k.NBins[j])
+			return &PathError{Path: fmt.Sprintf("bin_edges_[%d]", j), Msg: fmt.Sprintf("has %d edges for n_bins_ %d (want n_bins_ + 1, n_bins_ >= 1)", len(e), k.NBins[j])}
 		}
 		for i := range e {
-			if math.IsNaN(e[i]) || (i > 0 && e[i] < e[i-1]) {
-				return fmt.Errorf("bin_edges_[%d] must be increasing numbers", j)
+			if math.IsNaN(e[i]) || (i > 0 && !(e[i] > e[i-1])) {
+				return &PathError{Path: fmt.Sprintf("bin_edges_[%d][%d]", j, i), Msg: fmt.Sprintf("must be a number above the previous edge, got %v", e[i])}
 			}
 		}
 	}
-	return nil
+	return checkNames("feature_names_in_", k.Names)
 }
 
 // Transform implements Fitted. Each input column is binned before any of

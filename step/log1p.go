@@ -44,7 +44,12 @@ type Log1p struct {
 func (l *Log1p) Outputs() []table.Field { return numericFields(l.Names) }
 
 // Check implements Fitted.
-func (l *Log1p) Check(nIn int) error { return checkLen("feature_names_in_", len(l.Names), nIn) }
+func (l *Log1p) Check(nIn int) error {
+	if err := checkLen("feature_names_in_", len(l.Names), nIn); err != nil {
+		return err
+	}
+	return checkNames("feature_names_in_", l.Names)
+}
 
 // Transform implements Fitted.
 func (l *Log1p) Transform(in, out []table.Column, n int) error {

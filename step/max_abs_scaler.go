@@ -92,7 +92,18 @@ func (s *MaxAbsScaler) Check(nIn int) error {
 	if err := checkLen("scale_", len(s.Scale), nIn); err != nil {
 		return err
 	}
-	return checkLen("feature_names_in_", len(s.Names), nIn)
+	if err := checkLen("feature_names_in_", len(s.Names), nIn); err != nil {
+		return err
+	}
+	for i, m := range s.MaxAbs {
+		if m < 0 || math.IsInf(m, 0) {
+			return badAt("max_abs_", i, "must be a finite number >= 0, got %v", m)
+		}
+	}
+	if err := checkScalesOrNaN("scale_", s.Scale); err != nil {
+		return err
+	}
+	return checkNames("feature_names_in_", s.Names)
 }
 
 // Transform implements Fitted.

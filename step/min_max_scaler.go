@@ -133,7 +133,29 @@ func (s *MinMaxScaler) Check(nIn int) error {
 			return err
 		}
 	}
-	return nil
+	if !(s.FeatureRange[0] < s.FeatureRange[1]) || !isFinite(s.FeatureRange[0]) || !isFinite(s.FeatureRange[1]) {
+		return &PathError{Path: "feature_range", Msg: fmt.Sprintf("must be two finite numbers, the first below the second, got %v", s.FeatureRange)}
+	}
+	if err := checkScalesOrNaN("scale_", s.Scale); err != nil {
+		return err
+	}
+	for _, a := range []struct {
+		name string
+		xs   []float64
+	}{{"data_min_", s.DataMin}, {"data_max_", s.DataMax}, {"min_", s.Min}} {
+		if err := checkNotInf(a.name, a.xs); err != nil {
+			return err
+		}
+	}
+	for i, r := range s.DataRange {
+		if r < 0 || math.IsInf(r, 0) {
+			return badAt("data_range_", i, "must be a finite number >= 0, got %v", r)
+		}
+		if s.DataMin[i] > s.DataMax[i] {
+			return badAt("data_min_", i, "%v is above data_max_[%d] %v", s.DataMin[i], i, s.DataMax[i])
+		}
+	}
+	return checkNames("feature_names_in_", s.Names)
 }
 
 // Transform implements Fitted.

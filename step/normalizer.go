@@ -84,7 +84,10 @@ func (nz *Normalizer) Check(nIn int) error {
 	if err := checkNorm(nz.Norm); err != nil {
 		return fmt.Errorf("norm %q: %w", nz.Norm, err)
 	}
-	return checkLen("feature_names_in_", len(nz.Names), nIn)
+	if err := checkLen("feature_names_in_", len(nz.Names), nIn); err != nil {
+		return err
+	}
+	return checkNames("feature_names_in_", nz.Names)
 }
 
 // Transform implements Fitted. Every output row depends on the whole input

@@ -256,6 +256,9 @@ func (e *OrdinalEncoder) Check(nIn int) error {
 	if err := checkLen("feature_names_in_", len(e.Names), nIn); err != nil {
 		return err
 	}
+	if err := checkNames("feature_names_in_", e.Names); err != nil {
+		return err
+	}
 	_, err := e.kernel()
 	return err
 }

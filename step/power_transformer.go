@@ -439,11 +439,23 @@ func (p *PowerTransformer) Check(nIn int) error {
 	if err := checkLen("lambdas_", len(p.Lambdas), nIn); err != nil {
 		return err
 	}
+	if err := checkFinite("lambdas_", p.Lambdas); err != nil {
+		return err
+	}
+	if err := checkNames("feature_names_in_", p.Names); err != nil {
+		return err
+	}
 	if p.Standardize {
 		if err := checkLen("mean_", len(p.Mean), nIn); err != nil {
 			return err
 		}
-		return checkLen("scale_", len(p.Scale), nIn)
+		if err := checkLen("scale_", len(p.Scale), nIn); err != nil {
+			return err
+		}
+		if err := checkNotInf("mean_", p.Mean); err != nil {
+			return err
+		}
+		return checkScalesOrNaN("scale_", p.Scale)
 	}
 	if p.Mean != nil || p.Scale != nil {
 		return errors.New("mean_ and scale_ must be null without standardize")

@@ -155,8 +155,14 @@ func (s *RobustScaler) Check(nIn int) error {
 		if err := checkLen("scale_", len(s.Scale), nIn); err != nil {
 			return err
 		}
+		if err := checkScalesOrNaN("scale_", s.Scale); err != nil {
+			return err
+		}
 	}
-	return nil
+	if err := checkNotInf("center_", s.Center); err != nil {
+		return err
+	}
+	return checkNames("feature_names_in_", s.Names)
 }
 
 // Transform implements Fitted.

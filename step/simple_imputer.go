@@ -361,10 +361,10 @@ func (s *SimpleImputer) Check(nIn int) error {
 	}
 	for i, j := range s.IndicatorFeatures {
 		if j < 0 || j >= nIn || (i > 0 && j <= s.IndicatorFeatures[i-1]) {
-			return fmt.Errorf("indicator_features_ must be increasing column indexes below %d", nIn)
+			return badAt("indicator_features_", i, "must be increasing column indexes below %d, got %d", nIn, j)
 		}
 	}
-	return nil
+	return checkNames("feature_names_in_", s.Names)
 }
 
 // Transform implements Fitted. The indicators are computed before any

@@ -186,8 +186,26 @@ func (s *StandardScaler) Check(nIn int) error {
 		if err := checkLen("scale_", len(s.Scale), nIn); err != nil {
 			return err
 		}
+		if err := checkScalesOrNaN("scale_", s.Scale); err != nil {
+			return err
+		}
+		for i, v := range s.Var {
+			if v < 0 || math.IsInf(v, 0) {
+				return badAt("var_", i, "must be a finite number >= 0, got %v", v)
+			}
+		}
 	}
-	return nil
+	if s.Mean != nil {
+		if err := checkNotInf("mean_", s.Mean); err != nil {
+			return err
+		}
+	}
+	for i, n := range s.NSamplesSeen {
+		if n < 0 {
+			return badAt("n_samples_seen_", i, "must be >= 0, got %d", n)
+		}
+	}
+	return checkNames("feature_names_in_", s.Names)
 }
 
 // Transform implements Fitted.

@@ -229,10 +229,10 @@ func (s *FittedStep) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("%s fitted parameters: %w", j.Step, err)
 	}
 	if err := params.Validate(); err != nil {
-		return err
+		return Under("params", err)
 	}
 	if err := fitted.Check(len(j.Inputs)); err != nil {
-		return fmt.Errorf("%s fitted parameters: %w", j.Step, err)
+		return Under("fitted", err)
 	}
 	*s = FittedStep{Name: j.Step, Params: params, Inputs: j.Inputs, Fitted: fitted}
 	return nil
