@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/normguard/normguard/internal/tempfile"
 )
 
 // Files are written by writeTemp (a synced temporary file beside the
@@ -13,9 +15,10 @@ import (
 
 // writeTemp writes data to a synced temporary file in dir and returns its
 // path. The name starts with "." so listings, which only accept valid
-// names, never see it.
+// names, never see it; it names this process, so that a later write to
+// dir removes it if the process died first (internal/tempfile).
 func writeTemp(dir, base string, data []byte) (string, error) {
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := tempfile.Create(dir, base)
 	if err != nil {
 		return "", err
 	}
@@ -121,4 +124,13 @@ func mkdirAll(path string) error {
 		return err
 	}
 	return syncDir(parent)
+}
+
+// readAll calls fn with the first n bytes of f read into memory.
+func readAll(f *os.File, n int64, fn func([]byte) error) error {
+	data := make([]byte, n)
+	if _, err := f.ReadAt(data, 0); err != nil {
+		return err
+	}
+	return fn(data)
 }

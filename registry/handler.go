@@ -143,6 +143,12 @@ func Handler(s Store) http.Handler {
 
 type handler struct{ s Store }
 
+// streamPutter is a Store that takes an upload as a stream (Local), so
+// the handler never holds the artifact's bytes in memory.
+type streamPutter interface {
+	PutFrom(ctx context.Context, model, version string, r io.Reader, opt PutOptions) (Version, bool, error)
+}
+
 // modelStore is a Store that reads one model without listing them all
 // (Local and Remote are).
 type modelStore interface {
@@ -200,11 +206,30 @@ func (h *handler) put(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("query parameter current=%q: use true or false", c))
 		return
 	}
-	data, ok := readBody(w, r, artifact.MaxSize)
-	if !ok {
-		return
+	var v Version
+	var created bool
+	var err error
+	if sp, ok := h.s.(streamPutter); ok {
+		v, created, err = sp.PutFrom(r.Context(), r.PathValue("name"), r.PathValue("version"), r.Body, PutOptions{KeepCurrent: keep})
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			WriteError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("the request body is larger than the server's limit of %d bytes", tooLarge.Limit))
+			return
+		case errors.Is(err, ErrTooLarge):
+			WriteError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, err.Error())
+			return
+		case errors.Is(err, errBody):
+			WriteError(w, http.StatusBadRequest, CodeBadRequest, err.Error())
+			return
+		}
+	} else {
+		data, ok := readBody(w, r, artifact.MaxSize)
+		if !ok {
+			return
+		}
+		v, created, err = h.s.Put(r.Context(), r.PathValue("name"), r.PathValue("version"), data, PutOptions{KeepCurrent: keep})
 	}
-	v, created, err := h.s.Put(r.Context(), r.PathValue("name"), r.PathValue("version"), data, PutOptions{KeepCurrent: keep})
 	if err != nil {
 		writeStoreError(w, err)
 		return

@@ -125,6 +125,12 @@ func (l *Local) Put(ctx context.Context, model, version string, data []byte, opt
 	if err != nil {
 		return Version{}, false, err
 	}
+	return l.store(model, version, digest, func(blob string) error { return replaceFile(blob, data) }, opt)
+}
+
+// store records model@version as the artifact of digest, writing its
+// blob with writeBlob when the registry does not hold it yet.
+func (l *Local) store(model, version, digest string, writeBlob func(blob string) error, opt PutOptions) (Version, bool, error) {
 	blob, err := l.blobPath(digest)
 	if err != nil {
 		return Version{}, false, fmt.Errorf("%w: %v", ErrInvalidArtifact, err)
@@ -134,7 +140,7 @@ func (l *Local) Put(ctx context.Context, model, version string, data []byte, opt
 	defer l.mu.Unlock()
 	// The blob first: once a version file names it, it is complete.
 	if _, err := os.Stat(blob); errors.Is(err, fs.ErrNotExist) {
-		if err := replaceFile(blob, data); err != nil {
+		if err := writeBlob(blob); err != nil {
 			return Version{}, false, fmt.Errorf("store %s@%s: %w", model, version, err)
 		}
 	} else if err != nil {

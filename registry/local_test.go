@@ -418,7 +418,7 @@ func TestLocalConcurrentPuts(t *testing.T) {
 		}
 	}
 	for _, f := range files(t, dir) {
-		if strings.Contains(f, ".tmp-") {
+		if strings.Contains(f, "tmp-") {
 			t.Errorf("temporary file left: %s", f)
 		}
 	}

@@ -94,6 +94,9 @@ func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, stri
 		if errors.Is(err, monitor.ErrInvalid) {
 			return 0, v.Version, badRequest("%v", err)
 		}
+		if errors.Is(err, monitor.ErrBudget) {
+			return 0, v.Version, &apiError{http.StatusTooManyRequests, "over_budget", err.Error()}
+		}
 		return 0, v.Version, &apiError{http.StatusServiceUnavailable, "unavailable", "storing the observations: " + err.Error()}
 	}
 	s.metrics.addRows("observations", model, v.Version, n)

@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,6 +59,8 @@ type Config struct {
 	// Token authorizes writes (Authorization: Bearer <Token>). Empty
 	// refuses every write.
 	Token string
+	// AuthAll requires the token on /transform and /observations too.
+	AuthAll bool
 	// MaxBodyBytes bounds request bodies other than artifact uploads.
 	MaxBodyBytes int64
 	// MaxArtifactBytes bounds artifact uploads.
@@ -136,9 +139,15 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("PUT /v1/models/{name}/versions/{version}", writes)
 	mux.Handle("PUT /v1/models/{name}/current", writes)
 
-	mux.HandleFunc("POST /v1/models/{name}/transform", s.handleTransform)
-	mux.HandleFunc("POST /v1/models/{name}/versions/{version}/transform", s.handleTransform)
-	mux.HandleFunc("POST /v1/models/{name}/observations", s.handleObservations)
+	data := func(h http.HandlerFunc) http.Handler {
+		if s.cfg.AuthAll {
+			return s.requireToken(h)
+		}
+		return h
+	}
+	mux.Handle("POST /v1/models/{name}/transform", data(s.handleTransform))
+	mux.Handle("POST /v1/models/{name}/versions/{version}/transform", data(s.handleTransform))
+	mux.Handle("POST /v1/models/{name}/observations", data(s.handleObservations))
 	mux.HandleFunc("GET /v1/models/{name}/drift", s.handleDrift)
 	mux.HandleFunc("GET /v1/models/{name}/history", s.handleHistory)
 
@@ -161,7 +170,27 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc(path, methodNotAllowed)
 	}
 	mux.Handle("/", dashboard.Handler())
-	return s.recoverPanics(mux)
+	return s.recoverPanics(refuseUncleanPaths(mux))
+}
+
+// refuseUncleanPaths answers a path with an empty, "." or ".." segment
+// (after percent-decoding) with a JSON 400, where http.ServeMux would
+// redirect to the cleaned path.
+func refuseUncleanPaths(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p != "/" && r.Method != http.MethodConnect {
+			segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
+			for i, seg := range segs {
+				if seg == "." || seg == ".." || (seg == "" && i < len(segs)-1) || !strings.HasPrefix(p, "/") {
+					writeError(w, http.StatusBadRequest, "bad_path",
+						fmt.Sprintf("the path %q has an empty, \".\" or \"..\" segment; send the path without them", p))
+					return
+				}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Serve accepts connections on ln until ctx is done, then shuts down

@@ -170,8 +170,8 @@ func TestCreateCSVAtomic(t *testing.T) {
 		if got, _ := os.ReadFile(path); string(got) != "old\n" {
 			t.Errorf("before Close: got %q, want %q", got, "old\n")
 		}
-		if names := dirNames(t, dir); len(names) != 2 || !strings.HasPrefix(names[0], ".out.csv.tmp-") {
-			t.Errorf("before Close: got files %q, want the destination and one .out.csv.tmp-* file", names)
+		if names := dirNames(t, dir); len(names) != 2 || !strings.HasPrefix(names[0], ".out.csv.normguard-tmp-") {
+			t.Errorf("before Close: got files %q, want the destination and one .out.csv.normguard-tmp-* file", names)
 		}
 		if err := w.Close(); err != nil {
 			t.Fatal(err)

@@ -670,8 +670,8 @@ func TestCreateJSONLAtomic(t *testing.T) {
 		if got, _ := os.ReadFile(path); string(got) != "old\n" {
 			t.Errorf("before Close: got %q, want %q", got, "old\n")
 		}
-		if names := dirNames(t, dir); len(names) != 2 || !strings.HasPrefix(names[0], ".out.jsonl.tmp-") {
-			t.Errorf("before Close: got files %q, want the destination and one .out.jsonl.tmp-* file", names)
+		if names := dirNames(t, dir); len(names) != 2 || !strings.HasPrefix(names[0], ".out.jsonl.normguard-tmp-") {
+			t.Errorf("before Close: got files %q, want the destination and one .out.jsonl.normguard-tmp-* file", names)
 		}
 		if err := w.Close(); err != nil {
 			t.Fatal(err)

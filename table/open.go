@@ -2,6 +2,7 @@ package table
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -20,6 +21,9 @@ const (
 func FormatOf(path string) (string, error) {
 	if path == "-" {
 		return FormatCSV, nil
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return "", fmt.Errorf("%s is a folder, not a data file: pass a .csv, .parquet or .jsonl file in it", path)
 	}
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".csv":

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/normguard/normguard/internal/tempfile"
 )
 
 // tempFile is a temporary file beside its destination path, renamed into
@@ -15,13 +17,15 @@ type tempFile struct {
 	path string
 }
 
-// createTemp creates a temporary file in path's directory.
+// createTemp creates a temporary file in path's directory, named so that
+// a later run removes it if this process dies before commit or remove
+// (internal/tempfile).
 func createTemp(path string) (*tempFile, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := tempfile.Create(dir, base)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}

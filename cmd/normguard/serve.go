@@ -27,6 +27,8 @@ type serveOptions struct {
 	maxRows  int
 	noMon    bool
 	recover  bool
+	authAll  bool
+	budget   int64
 }
 
 func newServeCmd() *cobra.Command {
@@ -60,6 +62,8 @@ the rows kept and lost per model and stage.`,
 	f.Int64Var(&o.maxBody, "max-body", server.DefaultMaxBodyBytes, "largest request body in bytes (artifact uploads excepted)")
 	f.IntVar(&o.maxRows, "max-rows", server.DefaultMaxRows, "most rows in one request")
 	f.BoolVar(&o.noMon, "no-monitor", false, "turn monitoring off")
+	f.BoolVar(&o.authAll, "auth-all", false, "require the token on /transform and /observations too, not only on uploads")
+	f.Int64Var(&o.budget, "state-budget", monitor.DefaultMaxModelBytes, "bytes of window state one model may keep on disk; beyond it its observations are dropped (counted in normguard_observations_dropped_total)")
 	f.BoolVar(&o.recover, "state-recover", false, "if the monitoring store is damaged, keep what verifies, move the damaged file aside and report what was lost")
 	cmd.MarkFlagRequired("registry")
 	return cmd
@@ -68,6 +72,9 @@ the rows kept and lost per model and stage.`,
 func runServe(cmd *cobra.Command, o serveOptions) error {
 	if o.window <= 0 || o.eval <= 0 {
 		return fmt.Errorf("--window and --eval-interval must be positive, got %v and %v", o.window, o.eval)
+	}
+	if o.budget <= 0 {
+		return fmt.Errorf("--state-budget must be a positive number of bytes, got %d", o.budget)
 	}
 	store, err := registry.Open(o.registry)
 	if err != nil {
@@ -83,13 +90,14 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 		MaxBodyBytes: o.maxBody,
 		MaxRows:      o.maxRows,
 		Logger:       log,
+		AuthAll:      o.authAll,
 	}
 	if !o.noMon {
 		state := o.state
 		if state == "" {
 			state = filepath.Join(o.registry, "monitor.db")
 		}
-		mopt := monitor.Options{Window: o.window, EvalInterval: o.eval}
+		mopt := monitor.Options{Window: o.window, EvalInterval: o.eval, MaxModelBytes: o.budget, Logger: log}
 		if o.webhook != "" {
 			mopt.Alert = &monitor.Alerter{URL: o.webhook}
 		}
@@ -123,6 +131,9 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 	}
 	if cfg.Token == "" {
 		log.Warn("NORMGUARD_TOKEN is not set: uploads are refused")
+		if o.authAll {
+			log.Warn("--auth-all without NORMGUARD_TOKEN: /transform and /observations are refused too")
+		}
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "normguard serving %s on http://%s\n", o.registry, ln.Addr())
 	return srv.Serve(cmd.Context(), ln)
