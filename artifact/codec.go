@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/normguard/normguard/internal/tempfile"
 )
 
 // MaxSize bounds the size of an artifact file that Load accepts.
@@ -150,7 +152,7 @@ func WriteFileAtomic(path string, data []byte) error {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := tempfile.Create(dir, base) // named for orphan removal
 	if err != nil {
 		return err
 	}
