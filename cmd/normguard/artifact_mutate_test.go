@@ -653,3 +653,37 @@ func TestSpecPassedAsArtifact(t *testing.T) {
 		}
 	}
 }
+
+// FuzzArtifactMutation mutates the starting artifacts as the fuzzer's
+// seed says (1 to 4 changes), re-digests them and runs every consumer but
+// the server on what the loader accepts: none may panic.
+func FuzzArtifactMutation(f *testing.F) {
+	bases := fitMutationBases(f, f.TempDir())
+	f.Add(int64(1), uint8(0))
+	f.Add(int64(7), uint8(3))
+	f.Fuzz(func(t *testing.T, seed int64, changes uint8) {
+		b := bases[int(uint64(seed)%uint64(len(bases)))]
+		r := rand.New(rand.NewSource(seed))
+		tree := deepCopy(b.tree)
+		var what []string
+		for k := 0; k <= int(changes%4); k++ {
+			what = append(what, mutate(r, tree))
+		}
+		data, ok := reencode(tree)
+		if !ok {
+			return
+		}
+		dir := t.TempDir()
+		path := filepath.Join(dir, "m.json")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "base.json"), b.art, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c := &consumers{t: t, base: b, dir: dir}
+		if failure := c.runAll(path, data); failure != "" {
+			t.Fatalf("%s: %s", strings.Join(what, "; "), failure)
+		}
+	})
+}
