@@ -46,7 +46,15 @@ survives a restart or a kill -9. Every record of the store carries a
 checksum; a damaged, truncated or emptied store is refused at start (the
 file is left as it is). --state-recover then keeps every record that
 verifies, moves the damaged file aside (FILE.damaged-<time>) and reports
-the rows kept and lost per model and stage.`,
+the rows kept and lost per model and stage.
+
+Bounds whatever clients send: a categorical value over 256 bytes is kept in
+windows as a marker naming its length and SHA-256
+(normguard_values_truncated_total); a model keeps at most --state-budget
+bytes of window state on disk, beyond which its observations are refused
+(429) and counted in normguard_observations_dropped_total; uploads are
+streamed to disk and verified one at a time. --auth-all requires the token
+on /transform and /observations too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runServe(cmd, o)
