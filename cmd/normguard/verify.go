@@ -19,7 +19,7 @@ finite and > 0, sorted quantiles and bin edges, unique categories); the
 training profile's arrays have the right lengths, sorted grids, CDFs
 non-decreasing in [0, 1] and counts that add up. A refusal names the field
 by its JSON path, e.g. groups[0].steps[1].fitted.scale_[3], and exits 2.`,
-		Args:  cobra.ExactArgs(1),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := artifact.Load(args[0])
 			if err != nil {
