@@ -1,0 +1,96 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/normguard/normguard/onnx/onnxpb"
+)
+
+// MaxModelSize bounds the size of a model file ReadModel accepts (the
+// protobuf format's own limit).
+const MaxModelSize = 2 << 30
+
+// ErrNotModel is wrapped by errors about a file that is not an ONNX model.
+var ErrNotModel = errors.New("not an ONNX model")
+
+// Marshal encodes a model deterministically: the same model gives the
+// same bytes.
+func Marshal(m *pb.ModelProto) ([]byte, error) {
+	return proto.MarshalOptions{Deterministic: true}.Marshal(m)
+}
+
+// Unmarshal decodes an ONNX model; name labels errors.
+func Unmarshal(data []byte, name string) (*pb.ModelProto, error) {
+	var m pb.ModelProto
+	if err := proto.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("read model %s: %w: %v; pass a .onnx file (ONNX protobuf)", name, ErrNotModel, err)
+	}
+	if m.GetGraph() == nil || m.GetIrVersion() == 0 {
+		return nil, fmt.Errorf("read model %s: %w: it has no graph or no ir_version; pass a .onnx file (ONNX protobuf)", name, ErrNotModel)
+	}
+	return &m, nil
+}
+
+// ReadModel reads an ONNX model file. Models whose weights live in
+// external data files are refused.
+func ReadModel(path string) (*pb.ModelProto, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read model: %w", err)
+	}
+	if st.Size() > MaxModelSize {
+		return nil, fmt.Errorf("read model %s: %d bytes is larger than a protobuf model can be (2 GiB)", path, st.Size())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read model: %w", err)
+	}
+	m, err := Unmarshal(data, path)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range m.GetGraph().GetInitializer() {
+		if t.GetDataLocation() == pb.TensorProto_EXTERNAL {
+			return nil, fmt.Errorf("read model %s: initializer %q is stored in an external file; save the model with its weights inside (onnx.save with save_as_external_data=False)", path, t.GetName())
+		}
+	}
+	return m, nil
+}
+
+// WriteModel writes m to path atomically: a temporary file in the same
+// folder, renamed over path once complete, so a failure leaves no partial
+// file.
+func WriteModel(path string, m *pb.ModelProto) error {
+	data, err := Marshal(m)
+	if err != nil {
+		return fmt.Errorf("write model %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".normguard-*.onnx")
+	if err != nil {
+		return fmt.Errorf("write model: %w", err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write model: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write model %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write model %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write model %s: %w", path, err)
+	}
+	return nil
+}
