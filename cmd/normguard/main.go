@@ -81,6 +81,7 @@ Start with:  normguard quickstart`,
 		newQuickstartCmd(),
 		newPushCmd(), newPullCmd(), newListCmd(),
 		newServeCmd(),
+		newModelCmd(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%s: %w (see `normguard %s --help`)", c.Name(), err, c.Name())
