@@ -102,7 +102,7 @@ func propagate(g *Graph, n *Node, src axisInfo, info map[string]axisInfo) (axisI
 			return none, ""
 		}
 		if contains(norm, src.batch) {
-			return none, fmt.Sprintf("%s over axes %v (the batch axis is %d)", what, axes, src.batch)
+			return none, fmt.Sprintf("%s over axes %s (the batch axis is %d)", what, intsText(axes), src.batch)
 		}
 		if keep {
 			return src, ""
@@ -124,7 +124,7 @@ func propagate(g *Graph, n *Node, src axisInfo, info map[string]axisInfo) (axisI
 			axes = []int64{0, 2, 3}
 		}
 		if norm, ok := normAxes(axes, src.rank); ok && contains(norm, src.batch) {
-			return src, fmt.Sprintf("mean and variance over axes %v (the batch axis is %d)", axes, src.batch)
+			return src, fmt.Sprintf("mean and variance over axes %s (the batch axis is %d)", intsText(axes), src.batch)
 		}
 		return src, ""
 	case "LayerNormalization":
@@ -277,4 +277,12 @@ func batchStatisticsFinding(reds []batchReduction) Finding {
 		Fix:         "replace the batch statistics with constants computed once on the training set: fit the normalization (normguard fit) and feed its output, or store the training mean and standard deviation as buffers in the model instead of x.mean(0) / x.std(0)",
 		Evidence:    map[string]any{"nodes": nodes},
 	}
+}
+
+func intsText(xs []int64) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/normguard/normguard/artifact"
@@ -63,6 +64,11 @@ func Check(g *Graph, opt Options) *Report {
 			eps = append(eps, epsUse{node: n, kind: l.Kind, eps: l.Epsilon})
 		}
 	}
+	for _, l := range decomposedNorms(g) {
+		l.Epsilon = float32Decimal(l.Epsilon)
+		r.Layers = append(r.Layers, l)
+		eps = append(eps, epsUse{node: &Node{Name: l.Node}, kind: l.Kind, eps: l.Epsilon})
+	}
 	r.Findings = append(r.Findings, normFacts(r.Layers)...)
 	r.Findings = append(r.Findings, foreignEpsilon(fw, eps)...)
 	if reds := batchReductions(g); len(reds) > 0 {
@@ -103,6 +109,11 @@ func checkBatchNorm(g *Graph, n *Node, tr tracing, bind *binding, doubled map[co
 	training := n.Int("training_mode", 0) != 0
 	if is, ok := n.Attrs["is_test"]; ok && is.Int == 0 {
 		training = true // opset < 7
+	}
+	if g.Opset >= 7 && g.Opset < 14 && len(n.Outputs) > 1 {
+		for _, o := range n.Outputs[1:] {
+			training = training || o != "" // opsets 7-13: the extra outputs exist in training mode only
+		}
 	}
 	l.TrainingMode = training
 	if training {
@@ -213,6 +224,16 @@ func statisticsFindings(g *Graph, n *Node, l Layer, m, v []float64) []Finding {
 			Evidence:    map[string]any{"channels": deadCh}})
 	}
 	return fs
+}
+
+// float32Decimal returns the float64 nearest the shortest decimal that
+// rounds to float32(x): 9.999999747378752e-06 becomes 1e-05.
+func float32Decimal(x float64) float64 {
+	y, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', -1, 32), 64)
+	if err != nil {
+		return x
+	}
+	return y
 }
 
 // tinyFraction: a variance under this fraction of epsilon is "far below".

@@ -308,20 +308,29 @@ func judgeFirstNorm(n *Node, l Layer, s traced, m, v []float64, bind *binding, d
 		return sd > 0 && math.Abs(mean-mu) <= tm*sd && math.Abs(math.Log(variance/(sd*sd))) <= tv
 	}
 	if bind == nil {
-		std := true
+		// What the model inputs looked like in training: the statistics
+		// taken back through the graph's own affine map.
+		mi, vi := make([]float64, len(m)), make([]float64, len(m))
+		nstd := 0
 		for c := range m {
 			col := s.cols[c]
-			// standardized features through the graph's own affine map
-			std = std && fits(m[c], v[c], col.B, math.Abs(col.A))
+			mi[c], vi[c] = (m[c]-col.B)/col.A, v[c]/(col.A*col.A)
+			if fits(mi[c], vi[c], 0, 1) {
+				nstd++
+			}
 		}
-		desc := fmt.Sprintf("%s normalizes the model inputs %s: its running means run from %.4g to %.4g and variances from %.4g to %.4g, the features the model was trained on", l.Node, strings.Join(l.ReadsInputs, ", "), l.MeanRange[0], l.MeanRange[1], l.VarRange[0], l.VarRange[1])
-		if std {
-			desc += " — standardized features (means ≈ 0, variances ≈ 1)"
-		} else {
-			desc += " — not standardized features; check with --artifact that the model is fed what it was trained on"
+		mr, vr := rangeOf(mi), rangeOf(vi)
+		desc := fmt.Sprintf("%s normalizes the model inputs %s; by its running statistics, the %d features it reads had means from %.4g to %.4g and variances from %.4g to %.4g in training", l.Node, strings.Join(l.ReadsInputs, ", "), len(m), mr[0], mr[1], vr[0], vr[1])
+		switch nstd {
+		case len(m):
+			desc += ": standardized features (means ≈ 0, variances ≈ 1)"
+		case 0:
+			desc += ": not standardized; check with --artifact that the model is fed what it was trained on"
+		default:
+			desc += fmt.Sprintf(": %d of them standardized (means ≈ 0, variances ≈ 1); check with --artifact that the model is fed what it was trained on", nstd)
 		}
 		return []Finding{{Code: InputNormalization, Severity: SeverityInfo, Node: l.Node, Description: desc,
-			Evidence: map[string]any{"mean": m, "variance": v, "standardized": std}}}
+			Evidence: map[string]any{"input_mean": mi, "input_variance": vi, "standardized": nstd}}}
 	}
 	var fit, raw, neither []string
 	var rows []map[string]any

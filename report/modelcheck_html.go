@@ -58,10 +58,10 @@ func ModelCheckHTML(w io.Writer, r *modelcheck.Report, meta ModelCheckMeta) erro
 
 type modelPageData struct {
 	Title, Model, Artifact, Generated, Producer, Inputs, Verdict, Rule string
-	Opset                                                               int64
-	Found                                                               bool
-	Findings                                                            []modelCard
-	Layers                                                              []modelLayer
+	Opset                                                              int64
+	Found                                                              bool
+	Findings                                                           []modelCard
+	Layers                                                             []modelLayer
 }
 
 type modelCard struct {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
 
 	"google.golang.org/protobuf/proto"
 
@@ -123,15 +124,26 @@ func value(v *pb.ValueInfoProto) modelcheck.Value {
 }
 
 func attr(a *pb.AttributeProto) modelcheck.Attr {
-	out := modelcheck.Attr{Float: float64(a.GetF()), Int: a.GetI(), Ints: a.GetInts(), String: string(a.GetS())}
+	out := modelcheck.Attr{Float: decimal(a.GetF()), Int: a.GetI(), Ints: a.GetInts(), String: string(a.GetS())}
 	for _, f := range a.GetFloats() {
-		out.Floats = append(out.Floats, float64(f))
+		out.Floats = append(out.Floats, decimal(f))
 	}
 	if t := a.GetT(); t != nil {
 		tv := tensor(t)
 		out.Tensor = &tv
 	}
 	return out
+}
+
+// decimal widens a float32 attribute to the float64 nearest its shortest
+// decimal form, so that an epsilon written as 1e-5 reads 1e-5, not
+// 9.999999747378752e-06.
+func decimal(f float32) float64 {
+	x, err := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
+	if err != nil {
+		return float64(f)
+	}
+	return x
 }
 
 // constantValue is a Constant node's value, whichever attribute holds it.

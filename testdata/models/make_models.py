@@ -68,6 +68,7 @@ class MLP(nn.Module):
 
     def __init__(self, d_in, d_out, hidden=16, eps=1e-5, pre=None):
         super().__init__()
+        torch.manual_seed(0)  # the same initial weights whatever ran before
         self.pre = pre
         self.bn_in = nn.BatchNorm1d(d_in, eps=eps)
         self.fc1 = nn.Linear(d_in, hidden)
@@ -107,6 +108,7 @@ class OtherNorms(nn.Module):
 
     def __init__(self, d_in, d_out):
         super().__init__()
+        torch.manual_seed(0)  # the same initial weights whatever ran before
         self.fc1 = nn.Linear(d_in, 16)
         self.ln = nn.LayerNorm(16)
         self.gn = nn.GroupNorm(4, 16)
@@ -125,6 +127,7 @@ class TwoInputs(nn.Module):
 
     def __init__(self, d_num, d_cat, d_out):
         super().__init__()
+        torch.manual_seed(0)  # the same initial weights whatever ran before
         self.bn_num = nn.BatchNorm1d(d_num)
         self.fc = nn.Linear(d_num + d_cat, 16)
         self.bn = nn.BatchNorm1d(16)
@@ -135,11 +138,23 @@ class TwoInputs(nn.Module):
         return self.out(torch.relu(self.bn(self.fc(h))))
 
 
+class PerFeature(nn.Module):
+    """One [N, 1] input per feature, concatenated, then the MLP."""
+
+    def __init__(self, mlp):
+        super().__init__()
+        self.mlp = mlp
+
+    def forward(self, *cols):
+        return self.mlp(torch.cat(cols, dim=1))
+
+
 class ConvNet(nn.Module):
     """Features as a 1-channel sequence: Conv1d, BatchNorm1d over conv channels, Linear."""
 
     def __init__(self, d_in, d_out):
         super().__init__()
+        torch.manual_seed(0)  # the same initial weights whatever ran before
         self.conv = nn.Conv1d(1, 6, kernel_size=2)
         self.bn = nn.BatchNorm1d(6)
         self.fc = nn.Linear(6 * (d_in - 1), d_out)
@@ -170,7 +185,7 @@ def train(model, xs, y, classify, epochs=60, batch=32, seed=0):
     return model
 
 
-def export(model, widths, name, training=False, opset=15, input_names=None):
+def export(model, widths, name, training=False, opset=15, input_names=None, dynamic=True):
     input_names = input_names or ["features"]
     args = tuple(torch.zeros(4, w) for w in widths)
     path = os.path.join(HERE, name + ".onnx")
@@ -178,7 +193,7 @@ def export(model, widths, name, training=False, opset=15, input_names=None):
     if training:
         model.train()
     torch.onnx.export(model, args, path, input_names=input_names, output_names=["output"],
-                      dynamic_axes={n: {0: "N"} for n in input_names + ["output"]},
+                      dynamic_axes={n: {0: "N"} for n in input_names + ["output"]} if dynamic else None,
                       opset_version=opset, training=mode, do_constant_folding=not training)
     model.eval()
     return path
@@ -217,6 +232,16 @@ def main():
     export(m, [4], "penguins_clean")
     # (b) the same model exported in training mode.
     export(m, [4], "penguins_training_mode", training=True)
+    # (b) the same, at opset 12: no training_mode attribute, the statistics as extra outputs.
+    export(m, [4], "penguins_training_mode_opset12", training=True, opset=12)
+    # one input per feature, named as the artifact's outputs.
+    export(PerFeature(m), [1, 1, 1, 1], "penguins_per_feature_inputs", input_names=PENGUIN_NUM)
+    # (c) running statistics never tracked: track_running_stats=False normalizes with batch statistics.
+    m = MLP(4, 3)
+    m.bn_in = nn.BatchNorm1d(4, track_running_stats=False)
+    m = train(m, [px], py, True)
+    # (1.13 exports it only for a fixed batch size: the batch's shape goes into a Reshape)
+    export(m, [4], "penguins_no_running_stats", dynamic=False)
     # (c) running statistics never trained: reset to mean 0, variance 1.
     m = train(MLP(4, 3), [px], py, True)
     for bn in (m.bn_in, m.bn1):
@@ -258,11 +283,14 @@ def main():
     wraw = wtrain[WINE_NUM].values.astype(np.float64)
     mu, sd = wraw.mean(0), wraw.std(0)
     # (e) mean and std computed from the batch inside the graph.
+    torch.manual_seed(0)
     m = train(nn.Sequential(BatchStandardize(), nn.Linear(13, 16), nn.ReLU(), nn.Linear(16, 3)), [wraw], wy, True)
     export(m, [13], "wine_batch_statistics")
     # (f) LayerNorm, GroupNorm, InstanceNorm.
     m = train(OtherNorms(13, 3), [wx], wy, True)
     export(m, [13], "wine_other_norms", opset=17)
+    # the same at PyTorch 1.13's default opset 14: LayerNorm decomposed into ReduceMean, Sub, Pow, ...
+    export(m, [13], "wine_other_norms_opset14", opset=14)
     # (g) the model standardizes its inputs itself with the raw training mean/std: behind the
     # artifact the scaling is applied twice.
     m = train(MLP(13, 3, pre=Affine(mu, sd)), [wraw], wy, True)
@@ -273,6 +301,7 @@ def main():
     m.pre = Affine(mu, sd, inverse=True)
     export(m, [13], "wine_undo_scaling")
     # clean: BatchNorm only after a Linear, deeper in the net.
+    torch.manual_seed(0)
     m = train(nn.Sequential(nn.Linear(13, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3)), [wx], wy, True)
     export(m, [13], "wine_deep_clean")
 
