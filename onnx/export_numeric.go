@@ -107,7 +107,8 @@ func (b *builder) log1p(x string) string {
 	one := b.scalar(1)
 	u := b.add(one, x)
 	y := b.mul(b.log(u), b.div(x, b.sub(u, one)))
-	y = b.where(b.equal(u, one), x, y)
+	// x, which may be -0, goes in Where's second branch (see where).
+	y = b.where(b.unequal(u, one), y, x)
 	return b.where(b.op("IsInf", []string{x}, attrInt("detect_negative", 0)), x, y)
 }
 
@@ -124,7 +125,7 @@ func (b *builder) expm1(y string) string {
 	u := b.exp(y)
 	um1 := b.sub(u, one)
 	r := b.mul(um1, b.div(y, b.log(u)))
-	r = b.where(b.equal(u, one), y, r)
+	r = b.where(b.unequal(u, one), r, y) // y may be -0: second branch
 	r = b.where(b.equal(um1, b.scalar(-1)), b.scalar(-1), r)
 	return b.where(b.op("IsInf", []string{u}, attrInt("detect_negative", 0)), u, r)
 }
@@ -302,9 +303,9 @@ func (b *builder) yeoJohnson(x string, lambda float64) string {
 	const eps = 0x1p-52
 	zero, one := b.scalar(0), b.scalar(1)
 	mag := b.log1p(b.abs(x))
-	// x < 0, or x = -0 (1/x = -Inf): the sign copysign gives.
-	negative := b.or(b.less(x, zero), b.less(b.div(one, x), zero))
-	l := b.where(negative, b.neg(mag), mag)
+	// x >= 0 but not -0 (1/x = -Inf): the sign copysign gives.
+	nonNegative := b.and(b.greaterEq(x, zero), b.greaterEq(b.div(one, x), zero))
+	l := b.where(nonNegative, mag, b.neg(mag)) // -0 for x = -0: second branch
 	pos, neg := l, l
 	if !(math.Abs(lambda) < eps) {
 		a := b.scalar(lambda)
@@ -314,5 +315,6 @@ func (b *builder) yeoJohnson(x string, lambda float64) string {
 		bb := 2 - lambda
 		neg = b.div(b.neg(b.sub(b.exp(b.mul(b.scalar(-bb), l)), one)), b.scalar(bb))
 	}
-	return b.where(b.greaterEq(l, zero), pos, b.where(b.less(l, zero), neg, l))
+	// Only NaN is neither >= 0 nor < 0; both branches may be -0.
+	return b.whereSigned(b.greaterEq(l, zero), pos, b.where(b.isNaN(l), l, neg))
 }

@@ -143,7 +143,33 @@ func (b *builder) or(x, y string) string    { return b.op("Or", []string{x, y}) 
 func (b *builder) and(x, y string) string   { return b.op("And", []string{x, y}) }
 
 // where returns cond ? x : y, element-wise with broadcasting.
+//
+// ONNX Runtime 1.31's CPU Where returns +0 where it selects a -0 from its
+// first branch (x); the second branch (y) keeps every bit. Values that
+// may be -0 go in the second branch, or through whereSigned. A Not must
+// not feed a Where's condition: ONNX Runtime's NotWhereFusion swaps the
+// branches back.
 func (b *builder) where(cond, x, y string) string { return b.op("Where", []string{cond, x, y}) }
+
+// whereSigned is where for two branches that may both be -0: a -0 result
+// is written from a -0 constant in the second branch.
+func (b *builder) whereSigned(cond, x, y string) string {
+	zero := b.scalar(0)
+	// notNegZero: v != 0, NaN, or +0 (1/v = +Inf).
+	notNegZero := func(v string) string {
+		return b.or(b.or(b.less(v, zero), b.greater(v, zero)), b.or(b.isNaN(v), b.greater(b.div(b.scalar(1), v), zero)))
+	}
+	keep := b.or(b.and(cond, notNegZero(x)), b.and(b.not(cond), notNegZero(y)))
+	return b.where(keep, b.where(cond, x, y), b.scalar(math.Copysign(0, -1)))
+}
+
+// unequal is x != y (true for NaN) without a Not feeding a Where, which
+// ONNX Runtime's NotWhereFusion would turn back into swapped branches.
+func (b *builder) unequal(x, y string) string {
+	return b.or(b.or(b.less(x, y), b.greater(x, y)), b.or(b.isNaN(x), b.isNaN(y)))
+}
+
+func (b *builder) not(x string) string { return b.op("Not", []string{x}) }
 
 // cast converts x to the tensor type to.
 func (b *builder) cast(x string, to pb.TensorProto_DataType) string {
