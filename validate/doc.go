@@ -34,8 +34,8 @@
 //	                    completely: present values outside the profile's
 //	                    top categories vs the training "other" share, by
 //	                    the rate rule (it cannot say whether they are new)
-//	constant_column     several values at training, one now among m >= 2
-//	                    present values, when the chance of m equal draws
+//	constant_column     several values at training, one now among m >= 5
+//	                    present values (MinConstantValues), when the chance of m equal draws
 //	                    from the training distribution, bounded by
 //	                    pmax^(m-1) (AllEqualP), is below Alpha
 //	empty_column        every value missing now, present at training, when

@@ -286,7 +286,7 @@ func maxPointMass(p *profile.Feature) float64 {
 func (c *checker) constant() {
 	s, p := c.s, c.p
 	n := s.present()
-	if s.Distinct != 1 || n < 2 {
+	if s.Distinct != 1 || n < MinConstantValues {
 		return
 	}
 	several := false

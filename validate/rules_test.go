@@ -2,6 +2,7 @@ package validate
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -122,6 +123,26 @@ func TestEmptyAndConstantBounds(t *testing.T) {
 		}
 		if got := codes(r); got != want {
 			t.Errorf("%d equal values: %q, want %q", rows, got, want)
+		}
+	}
+	// Among 100 equally common categories, 4 equal values are unlikely
+	// (p = 1e-6) but too few to say the column stopped varying; 5 are.
+	var hundred []string
+	var ones []int64
+	for i := 0; i < 100; i++ {
+		hundred = append(hundred, fmt.Sprint("v", i))
+		ones = append(ones, 10)
+	}
+	spread := catFeature("c", hundred, ones, 0, 100)
+	for rows, want := range map[int64]string{2: "", MinConstantValues - 1: "", MinConstantValues: "c/constant_column"} {
+		s := present("c", rows)
+		s.Distinct, s.Value = 1, "v1"
+		r, err := CheckSummaries(&Schema{Features: []profile.Feature{spread}, Known: map[string][]string{"c": hundred}}, rows, []Summary{s}, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := codes(r); got != want {
+			t.Errorf("%d equal values of 100 categories: %q, want %q", rows, got, want)
 		}
 	}
 }

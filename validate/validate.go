@@ -561,6 +561,11 @@ func pClause(p float64) string {
 	return "p = " + s
 }
 
+// MinConstantValues is the fewest present values a column must have to be
+// called constant: two or three equal values in a small window are not a
+// column that stopped varying, however unlikely the draw.
+const MinConstantValues = 5
+
 // fmtCount prints an integer with thousands separators.
 func fmtCount(n int64) string {
 	s := fmt.Sprint(n)

@@ -59,7 +59,7 @@ h = |2 asin sqrt(p1) - 2 asin sqrt(p2)| >= 0.2 (0% -> 1% is 0.20, 24% -> 8%
 is 0.45, 40% -> 45% is 0.10). Out-of-range values are tested against 0 at
 training with the exact exceedance probability for exchangeable data; unseen
 categories against the training share of categories seen once. A column is
-constant when m >= 2 present values are equal and the chance of that under
+constant when m >= 5 present values are equal and the chance of that under
 the training distribution (at most pmax^(m-1)) is below 0.05; empty when all
 rows are missing and (training missing rate)^rows < 0.05.`,
 		Args: cobra.NoArgs,
