@@ -18,6 +18,7 @@ spec that `normguard fit` fits on the training CSV written here, so that
 Run from the repository root:  /usr/bin/python3 testdata/models/make_models.py
 Needs python3-torch, python3-sklearn, python3-pandas, python3-onnx (Debian).
 """
+import json
 import os
 
 import numpy as np
@@ -216,8 +217,27 @@ def bn_stat_names(path):
     return [(n.input[3], n.input[4]) for n in m.graph.node if n.op_type == "BatchNormalization"]
 
 
+def bn_arrays(path):
+    """Each BatchNormalization's name, epsilon, running mean and variance, as stored."""
+    m = onnx.load(path)
+    inits = {i.name: numpy_helper.to_array(i).astype(np.float64) for i in m.graph.initializer}
+    out = []
+    for n in m.graph.node:
+        if n.op_type == "BatchNormalization":
+            eps = [a.f for a in n.attribute if a.name == "epsilon"]
+            out.append((n.name, eps[0] if eps else 1e-5, inits.get(n.input[3]), inits.get(n.input[4])))
+    return out
+
+
 def main():
     np.random.seed(0)
+    # What each fixture must show, computed here from the plant, for the Go tests.
+    # "problems": codes that must be reported (error or warning); [] means nothing may be.
+    expected = {}
+
+    def expect(name, artifact, problems, **facts):
+        expected.setdefault(name, []).append(dict(artifact=artifact, problems=problems, **facts))
+
     # penguins: 4 numeric features, 3 species.
     p = pd.read_csv(os.path.join(DATA, "penguins.csv")).dropna(subset=PENGUIN_NUM + ["species"])
     p = p[PENGUIN_NUM + ["species"]]
@@ -230,29 +250,48 @@ def main():
     # (a) clean: trained on standardized features, exported in eval mode.
     m = train(MLP(4, 3), [px], py, True)
     export(m, [4], "penguins_clean")
+    expect("penguins_clean", None, [])
+    expect("penguins_clean", "penguins", [], fits_artifact="/bn_in/BatchNormalization")
+    expect("penguins_clean", "wine", ["input_width_mismatch"], model_width=4, artifact_outputs=13)
     # (b) the same model exported in training mode.
     export(m, [4], "penguins_training_mode", training=True)
+    expect("penguins_training_mode", None, ["batchnorm_training_mode", "running_stats_as_outputs"],
+           nodes=["/bn_in/BatchNormalization", "/bn1/BatchNormalization"])
     # (b) the same, at opset 12: no training_mode attribute, the statistics as extra outputs.
     export(m, [4], "penguins_training_mode_opset12", training=True, opset=12)
+    expect("penguins_training_mode_opset12", None, ["batchnorm_training_mode", "running_stats_as_outputs"],
+           nodes=["/bn_in/BatchNormalization", "/bn1/BatchNormalization"])
     # one input per feature, named as the artifact's outputs.
     export(PerFeature(m), [1, 1, 1, 1], "penguins_per_feature_inputs", input_names=PENGUIN_NUM)
+    expect("penguins_per_feature_inputs", "penguins", [], fits_artifact="/mlp/bn_in/BatchNormalization")
+    expect("penguins_per_feature_inputs", "wine", ["input_names_mismatch"], missing=WINE_NUM, unexpected=PENGUIN_NUM)
     # (c) running statistics never tracked: track_running_stats=False normalizes with batch statistics.
     m = MLP(4, 3)
     m.bn_in = nn.BatchNorm1d(4, track_running_stats=False)
     m = train(m, [px], py, True)
     # (1.13 exports it only for a fixed batch size: the batch's shape goes into a Reshape)
     export(m, [4], "penguins_no_running_stats", dynamic=False)
+    expect("penguins_no_running_stats", None, ["batchnorm_training_mode", "running_stats_as_outputs", "batch_statistics_in_graph"])
     # (c) running statistics never trained: reset to mean 0, variance 1.
     m = train(MLP(4, 3), [px], py, True)
     for bn in (m.bn_in, m.bn1):
         bn.reset_running_stats()
     export(m, [4], "penguins_untrained_stats")
+    expect("penguins_untrained_stats", None, ["untrained_running_stats"],
+           nodes=["/bn_in/BatchNormalization", "/bn1/BatchNormalization"])
     # (d) trained on unscaled features: the input BatchNorm learned the raw profile.
     m = train(MLP(4, 3), [praw], py, True)
-    export(m, [4], "penguins_unscaled")
+    path = export(m, [4], "penguins_unscaled")
+    expect("penguins_unscaled", None, [], input_mean=bn_arrays(path)[0][2].tolist())
+    expect("penguins_unscaled", "penguins", ["trained_on_unscaled"], node="/bn_in/BatchNormalization",
+           running_mean=bn_arrays(path)[0][2].tolist(), running_var=bn_arrays(path)[0][3].tolist(),
+           raw_mean=praw.mean(0).tolist(), raw_std=praw.std(0).tolist(), features=PENGUIN_NUM)
     # (h) a Keras-style epsilon in a PyTorch model.
     m = train(MLP(4, 3, eps=1e-3), [px], py, True)
-    export(m, [4], "penguins_keras_epsilon")
+    path = export(m, [4], "penguins_keras_epsilon")
+    change = max(float(np.max(np.abs(np.sqrt((v + 1e-3) / (v + 1e-5)) - 1))) for _, _, _, v in bn_arrays(path))
+    expect("penguins_keras_epsilon", None, ["foreign_epsilon"], epsilon=1e-3, typical_of="Keras/TensorFlow",
+           max_output_change=change)
     # (h) broken statistics: negative variance, NaN mean, variance far below epsilon.
     src = os.path.join(HERE, "penguins_clean.onnx")
     (mean_in, var_in), (mean1, var1) = bn_stat_names(src)
@@ -270,9 +309,14 @@ def main():
         return a
 
     edit_initializers(src, os.path.join(HERE, "penguins_bad_statistics.onnx"), {var_in: neg, var1: tiny, mean1: nan})
+    expect("penguins_bad_statistics", None, ["nonpositive_variance", "nan_statistics", "variance_below_epsilon"],
+           nonpositive_variance=["/bn_in/BatchNormalization", [1]], nan_statistics=["/bn1/BatchNormalization", [2]],
+           variance_below_epsilon=["/bn1/BatchNormalization", [3]])
     # Conv1d + BatchNorm (eval export fuses the BatchNorm into the convolution).
     m = train(ConvNet(4, 3), [px], py, True)
     export(m, [4], "penguins_conv_clean")
+    expect("penguins_conv_clean", None, [])
+    expect("penguins_conv_clean", "penguins", [])
 
     # wine: 13 numeric features, 3 classes.
     w = pd.read_csv(os.path.join(DATA, "wine.csv"))
@@ -285,25 +329,35 @@ def main():
     # (e) mean and std computed from the batch inside the graph.
     torch.manual_seed(0)
     m = train(nn.Sequential(BatchStandardize(), nn.Linear(13, 16), nn.ReLU(), nn.Linear(16, 3)), [wraw], wy, True)
-    export(m, [13], "wine_batch_statistics")
+    path = export(m, [13], "wine_batch_statistics")
+    reduce_means = [n.name for n in onnx.load(path).graph.node if n.op_type == "ReduceMean"]
+    expect("wine_batch_statistics", None, ["batch_statistics_in_graph"], nodes=reduce_means)
     # (f) LayerNorm, GroupNorm, InstanceNorm.
     m = train(OtherNorms(13, 3), [wx], wy, True)
     export(m, [13], "wine_other_norms", opset=17)
+    expect("wine_other_norms", None, [], facts=["layer_norm", "group_norm", "instance_norm"])
     # the same at PyTorch 1.13's default opset 14: LayerNorm decomposed into ReduceMean, Sub, Pow, ...
     export(m, [13], "wine_other_norms_opset14", opset=14)
+    expect("wine_other_norms_opset14", None, [], facts=["layer_norm", "group_norm", "instance_norm"])
     # (g) the model standardizes its inputs itself with the raw training mean/std: behind the
     # artifact the scaling is applied twice.
     m = train(MLP(13, 3, pre=Affine(mu, sd)), [wraw], wy, True)
     export(m, [13], "wine_double_scaling")
+    expect("wine_double_scaling", None, [], facts=["input_scaling"])
+    expect("wine_double_scaling", "wine", ["doubled_scaling"], center=mu.tolist(), scale=sd.tolist())
     # (g) the model undoes the scaler: maps standardized features back to raw values, then a
     # BatchNorm trained on raw values.
     m = train(MLP(13, 3), [wraw], wy, True)
     m.pre = Affine(mu, sd, inverse=True)
     export(m, [13], "wine_undo_scaling")
+    expect("wine_undo_scaling", None, [], facts=["input_scaling"])
+    expect("wine_undo_scaling", "wine", ["undone_scaling"], multiplier=sd.tolist(), offset=mu.tolist())
     # clean: BatchNorm only after a Linear, deeper in the net.
     torch.manual_seed(0)
     m = train(nn.Sequential(nn.Linear(13, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3)), [wx], wy, True)
     export(m, [13], "wine_deep_clean")
+    expect("wine_deep_clean", None, [])
+    expect("wine_deep_clean", "wine", [])
 
     # diamonds: 6 numeric + cut one-hot (5), log price regression; a 3000-row sample.
     d = pd.read_csv(os.path.join(DATA, "diamonds.csv")).sample(3000, random_state=0)
@@ -314,8 +368,16 @@ def main():
     dx = dct.transform(dtrain)
     m = train(MLP(11, 1), [dx], dy, False, epochs=15)
     export(m, [11], "diamonds_clean")
+    expect("diamonds_clean", None, [])
+    expect("diamonds_clean", "diamonds", [], fits_artifact="/bn_in/BatchNormalization")
+    expect("diamonds_clean", "penguins", ["input_width_mismatch"], model_width=11, artifact_outputs=4)
     m = train(TwoInputs(6, 5, 1), [dx[:, :6], dx[:, 6:]], dy, False, epochs=15)
     export(m, [6, 5], "diamonds_two_inputs_clean", input_names=["numeric", "cut"])
+    expect("diamonds_two_inputs_clean", None, [])
+    expect("diamonds_two_inputs_clean", "diamonds", [], fits_artifact="/bn_num/BatchNormalization")
+    with open(os.path.join(HERE, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1, sort_keys=True)
+        f.write("\n")
 
 
 if __name__ == "__main__":
