@@ -39,7 +39,7 @@ func (x *exporter) simpleImputer(f *step.SimpleImputer, cols []*column) ([]*colu
 		if math.IsNaN(v) {
 			continue
 		}
-		out = append(out, &column{name: b.where(b.isNaN(c.name), b.scalar(v), c.name)})
+		out = append(out, &column{name: b.whereConst(b.isNaN(c.name), v, c.name)})
 	}
 	for _, j := range f.IndicatorFeatures {
 		out = append(out, &column{name: b.cast(x.isMissing(cols[j]), pb.TensorProto_DOUBLE)})

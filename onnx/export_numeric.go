@@ -35,12 +35,12 @@ func (x *exporter) standardScaler(f *step.StandardScaler, in []string) []string 
 // feature_range when clip is set; NaN stays NaN.
 func (x *exporter) minMaxScaler(f *step.MinMaxScaler, in []string) []string {
 	b := x.b
-	lo, hi := b.scalar(f.FeatureRange[0]), b.scalar(f.FeatureRange[1])
+	lo, hi := f.FeatureRange[0], f.FeatureRange[1]
 	out := make([]string, len(in))
 	for j, c := range in {
 		y := b.add(b.mul(c, b.scalar(f.Scale[j])), b.scalar(f.Min[j]))
 		if f.Clip {
-			y = b.where(b.less(y, lo), lo, b.where(b.greater(y, hi), hi, y))
+			y = b.whereConst(b.less(y, b.scalar(lo)), lo, b.whereConst(b.greater(y, b.scalar(hi)), hi, y))
 		}
 		out[j] = y
 	}

@@ -163,6 +163,15 @@ func (b *builder) whereSigned(cond, x, y string) string {
 	return b.where(keep, b.where(cond, x, y), b.scalar(math.Copysign(0, -1)))
 }
 
+// whereConst is where with a constant first branch, which keeps its sign
+// when it is -0.
+func (b *builder) whereConst(cond string, v float64, y string) string {
+	if v == 0 && math.Signbit(v) {
+		return b.whereSigned(cond, b.scalar(v), y)
+	}
+	return b.where(cond, b.scalar(v), y)
+}
+
 // unequal is x != y (true for NaN) without a Not feeding a Where, which
 // ONNX Runtime's NotWhereFusion would turn back into swapped branches.
 func (b *builder) unequal(x, y string) string {
