@@ -59,6 +59,18 @@ tr.drift td { background: var(--bad-bg); }
 .card h3 .seg { font-weight: 400; color: var(--muted); font-size: 14px; }
 .card .sub { color: var(--muted); margin: 2px 0 6px; font-size: 13px; }
 .card p.msg { margin: 10px 0 0; padding: 8px 10px; background: var(--warn-bg); border-radius: 6px; overflow-wrap: anywhere; }
+.badge.missing { color: #fff; background: var(--bad); }
+.badge.skipped { color: var(--muted); background: #eaeef2; }
+tr.missing td { background: var(--bad-bg); }
+tr.skipped td { color: var(--muted); }
+.card.missing { border-left: 5px solid var(--bad); }
+.card.missing p.msg { color: var(--bad); background: var(--bad-bg); }
+.card.skipped { border-left: 5px solid #afb8c1; }
+.card p.skip { margin: 6px 0; color: var(--muted); overflow-wrap: anywhere; }
+.card dl.nums div.wide { grid-column: 1 / -1; }
+p.problem { margin: 12px 0 0; padding: 8px 12px; color: var(--bad); background: var(--bad-bg); border-radius: 6px; overflow-wrap: anywhere; }
+.muted { color: var(--muted); }
+.bound { color: var(--muted); font-size: 12px; }
 `
 
 // diagnoseCSS is the diagnosis report's own rules.

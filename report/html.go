@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -26,9 +27,13 @@ type HTMLMeta struct {
 }
 
 // DriftHTML writes the drift report as one self-contained HTML page: a
-// header with the sources and the data set verdict, a summary table of
-// every feature worst drift first, and a card per feature with an inline
-// SVG plot of the reference and current distributions over each other.
+// header with the sources, the data set verdict and the features missing
+// from the current data, a summary table of every feature (drifting
+// first, then missing, then those that could not be compared, then ok,
+// then skipped, as DriftTable says them), and a card per feature with an
+// inline SVG plot of the reference and current distributions over each
+// other, a time column's two ranges and the calendar parts compared, the
+// new categories and a ks statistic's error bound against a profile.
 //
 // The page needs no network and no JavaScript: CSS and SVG are inline.
 // Every user string (feature names, categories, sources) is escaped;
@@ -45,11 +50,19 @@ func DriftHTML(w io.Writer, r *drift.Report, meta HTMLMeta) error {
 // htmlPageData is what the page template renders.
 type htmlPageData struct {
 	Title, Reference, Current, Generated string
-	Drifting, Judged, Errors, Total      int
-	Segmented                            bool // some feature has a segment
-	Share, ShareThreshold                string
-	DatasetDrift                         bool
-	Features                             []htmlFeature
+	// Judged counts the features compared (not skipped, no error), Total
+	// every compared or skipped feature.
+	Drifting, Judged, Errors, Skipped, Total int
+	Segmented                                bool // some feature has a segment
+	Share, ShareThreshold                    string
+	DatasetDrift                             bool
+	// Missing are the reference's features the current data lacks.
+	Missing []string
+	// NewSegments are the current data's segments the reference has no
+	// rows of (NewSegmentsMore more are not named).
+	NewSegments     []string
+	NewSegmentsMore int
+	Features        []htmlFeature
 }
 
 // htmlFeature is one feature, its numbers already formatted.
@@ -57,35 +70,74 @@ type htmlFeature struct {
 	Index                        int
 	Name, Segment, Type, Method  string
 	Statistic, PValue, Threshold string
-	Effect                       *htmlEffect
-	Verdict                      string // "drift", "ok" or "error"
-	Error                        string
+	// Bound is the ks statistic's error bound against a profile ("" when
+	// the statistic is exact).
+	Bound  string
+	Effect *htmlEffect
+	// Verdict is "drift", "missing", "error", "ok" or "skipped".
+	Verdict                      string
+	Error, Skipped               string
 	NewCategories                []string
 	NewCategoriesMore            int
+	CardCategories               []string // every listed new category
+	CardCategoriesMore           int
+	Time                         *htmlTime
 	ReferenceCount, CurrentCount int
 	Plot                         template.HTML // empty without a plot
 }
 
 type htmlEffect struct{ Name, Value, Threshold string }
 
-// newCategoriesShown is how many new categories the page lists by name.
+// htmlTime is a time column's comparison: both ranges and the calendar
+// parts.
+type htmlTime struct {
+	Reference, Current string // "earliest .. latest"
+	Parts              []htmlTimePart
+	// Unparsed says how many current values do not have the layout.
+	Unparsed string
+}
+
+// htmlTimePart is one calendar distribution: compared (its numbers and
+// verdict) or not (Skipped says why).
+type htmlTimePart struct {
+	Name, Statistic, PValue, Skipped string
+	Drift                            bool
+}
+
+// newCategoriesShown is how many new categories the summary table lists
+// by name (as DriftTable); a card lists all the report has.
 const newCategoriesShown = 5
+
+// verdictRank orders the page: drifting features first, then missing
+// ones, then those that could not be compared, then ok, then skipped.
+var verdictRank = map[string]int{"drift": 0, "missing": 1, "error": 2, "ok": 3, "skipped": 4}
 
 func newHTMLPage(r *drift.Report, meta HTMLMeta) htmlPageData {
 	p := htmlPageData{
 		Title: meta.Title, Reference: meta.Reference, Current: meta.Current, Generated: meta.Generated,
 		Share: htmlNum(float64(r.DriftShare)), ShareThreshold: htmlNum(float64(r.DriftShareThreshold)),
-		DatasetDrift: r.DatasetDrift, Total: len(r.Features),
+		DatasetDrift: r.DatasetDrift, Total: len(r.Features), Missing: r.MissingFeatures,
 	}
 	if p.Title == "" {
 		p.Title = "Drift report"
 	}
-	for i, f := range r.Sorted() {
+	if n := len(r.NewSegments); n > 0 {
+		p.NewSegments = r.NewSegments[:min(n, 10)]
+		p.NewSegmentsMore = n - len(p.NewSegments)
+	}
+	var features []htmlFeature
+	for _, name := range r.MissingFeatures {
+		features = append(features, htmlFeature{Name: name, Type: "—", Method: "—", Statistic: "—", PValue: "—", Threshold: "—", Verdict: "missing"})
+	}
+	for _, f := range r.Sorted() {
 		h := htmlFeature{
-			Index: i + 1, Name: f.Name, Segment: f.Segment, Type: f.Type, Method: f.Method,
+			Name: f.Name, Segment: f.Segment, Type: f.Type, Method: f.Method,
 			Statistic: htmlNum(float64(f.Statistic)), PValue: htmlNum(float64(f.PValue)),
-			Threshold: htmlNum(float64(f.Threshold)), Error: f.Error,
+			Threshold: htmlNum(float64(f.Threshold)), Error: f.Error, Skipped: f.Skipped,
 			ReferenceCount: f.ReferenceCount, CurrentCount: f.CurrentCount,
+		}
+		if f.Kind != "" {
+			h.Type = f.Kind
 		}
 		if h.Method == "" {
 			h.Method = "—"
@@ -93,10 +145,16 @@ func newHTMLPage(r *drift.Report, meta HTMLMeta) htmlPageData {
 		if f.Effect != nil {
 			h.Effect = &htmlEffect{Name: f.Effect.Name, Value: htmlNum(float64(f.Effect.Value)), Threshold: htmlNum(float64(f.Effect.Threshold))}
 		}
+		if b := f.StatisticErrorBound; b != nil && !math.IsNaN(float64(*b)) {
+			h.Bound = htmlNum(float64(*b))
+		}
 		switch {
 		case f.Error != "":
 			h.Verdict = "error"
 			p.Errors++
+		case f.Skipped != "":
+			h.Verdict = "skipped"
+			p.Skipped++
 		case f.Drift:
 			h.Verdict = "drift"
 			p.Drifting++
@@ -105,18 +163,42 @@ func newHTMLPage(r *drift.Report, meta HTMLMeta) htmlPageData {
 			h.Verdict = "ok"
 			p.Judged++
 		}
-		h.NewCategories = f.NewCategories
-		if len(f.NewCategories) > newCategoriesShown {
-			h.NewCategories = f.NewCategories[:newCategoriesShown]
-			h.NewCategoriesMore = len(f.NewCategories) - newCategoriesShown
+		total := max(f.NewCategoriesTotal, len(f.NewCategories))
+		h.NewCategories = f.NewCategories[:min(len(f.NewCategories), newCategoriesShown)]
+		h.NewCategoriesMore = total - len(h.NewCategories)
+		h.CardCategories, h.CardCategoriesMore = f.NewCategories, total-len(f.NewCategories)
+		if t := f.Time; t != nil {
+			h.Time = newHTMLTime(t)
 		}
 		if f.Plot != nil {
 			h.Plot = template.HTML(plotSVG(f.Name, f.Segment, f.Plot, driftSeries))
 		}
 		p.Segmented = p.Segmented || f.Segment != ""
-		p.Features = append(p.Features, h)
+		features = append(features, h)
 	}
+	sort.SliceStable(features, func(i, j int) bool { return verdictRank[features[i].Verdict] < verdictRank[features[j].Verdict] })
+	for i := range features {
+		features[i].Index = i + 1
+	}
+	p.Features = features
 	return p
+}
+
+// newHTMLTime formats a time column's ranges and parts as timeParts
+// words them for the table.
+func newHTMLTime(t *drift.TimeDrift) *htmlTime {
+	h := &htmlTime{
+		Reference: orDash(t.ReferenceMin) + " .. " + orDash(t.ReferenceMax),
+		Current:   orDash(t.CurrentMin) + " .. " + orDash(t.CurrentMax),
+	}
+	for _, pt := range t.Parts {
+		h.Parts = append(h.Parts, htmlTimePart{Name: pt.Name, Statistic: htmlNum(float64(pt.Statistic)),
+			PValue: htmlNum(float64(pt.PValue)), Skipped: pt.Skipped, Drift: pt.Drift})
+	}
+	if t.CurrentUnparsed > 0 {
+		h.Unparsed = fmt.Sprintf("%d current values not in the layout %q", t.CurrentUnparsed, t.Layout)
+	}
+	return h
 }
 
 // htmlNum formats a number compactly, NaN as an em dash.
@@ -449,15 +531,22 @@ var htmlPage = template.Must(template.New("drift").Parse(`<!DOCTYPE html>
 {{- if .DatasetDrift}}<span class="badge drift big">DATA SET DRIFT</span>{{else}}<span class="badge ok big">no data set drift</span>{{end}}
 <span><strong class="{{if .Drifting}}drift{{else}}ok{{end}}">{{.Drifting}} of {{.Judged}}</strong> features drift: share {{.Share}}, the data set drifts at ≥ {{.ShareThreshold}}</span>
 {{- if .Errors}}<span class="msg">{{.Errors}} of {{.Total}} could not be compared</span>{{end}}
+{{- if .Skipped}}<span class="muted">{{.Skipped}} skipped (not judged)</span>{{end}}
 </p>
+{{- if .Missing}}
+<p class="problem" id="missing"><span class="badge missing">MISSING</span> <strong>{{len .Missing}} of the reference's features {{if eq (len .Missing) 1}}is{{else}}are{{end}} missing from the current data:</strong> {{range $i, $m := .Missing}}{{if $i}}, {{end}}<code>{{$m}}</code>{{end}}. Check the current data's header (a typo, a renamed column), or leave {{if eq (len .Missing) 1}}it{{else}}them{{end}} out with --exclude.</p>
+{{- end}}
+{{- if .NewSegments}}
+<p class="problem" id="new-segments"><span class="badge missing">NEW</span> <strong>{{len .NewSegments}}{{if .NewSegmentsMore}}+{{.NewSegmentsMore}}{{end}} segment(s) of the current data have no reference rows:</strong> {{range $i, $s := .NewSegments}}{{if $i}}, {{end}}<code>{{$s}}</code>{{end}}{{if .NewSegmentsMore}} and {{.NewSegmentsMore}} more{{end}}.</p>
+{{- end}}
 </header>
 
 <h2>Summary</h2>
 <table>
-<thead><tr>{{if .Segmented}}<th scope="col">Segment</th>{{end}}<th scope="col">Feature</th><th scope="col">Type</th><th scope="col">Method</th><th scope="col">Statistic</th><th scope="col">p-value</th><th scope="col">Threshold</th><th scope="col">Effect (floor)</th><th scope="col">Verdict</th><th scope="col">New categories</th></tr></thead>
+<thead><tr>{{if .Segmented}}<th scope="col">Segment</th>{{end}}<th scope="col">Feature</th><th scope="col">Type</th><th scope="col">Method</th><th scope="col">Statistic</th><th scope="col">p-value</th><th scope="col">Threshold</th><th scope="col">Effect (floor)</th><th scope="col">Verdict</th><th scope="col">New categories · time ranges</th></tr></thead>
 <tbody>
 {{- range .Features}}
-<tr class="{{.Verdict}}">{{if $.Segmented}}<td>{{.Segment}}</td>{{end}}<td><a href="#feature-{{.Index}}">{{.Name}}</a></td><td>{{.Type}}</td><td>{{.Method}}</td><td class="n">{{.Statistic}}</td><td class="n">{{.PValue}}</td><td class="n">{{.Threshold}}</td><td>{{with .Effect}}{{.Name}} {{.Value}} (&gt; {{.Threshold}}){{else}}—{{end}}</td><td><span class="badge {{.Verdict}}">{{.Verdict}}</span>{{if .Error}} <span class="msg">{{.Error}}</span>{{end}}</td><td>{{template "newcats" .}}</td></tr>
+<tr class="{{.Verdict}}">{{if $.Segmented}}<td>{{if .Segment}}{{.Segment}}{{else}}—{{end}}</td>{{end}}<td><a href="#feature-{{.Index}}">{{.Name}}</a></td><td>{{.Type}}</td><td>{{.Method}}</td><td class="n">{{.Statistic}}{{if .Bound}} <span class="bound" title="ks against the profile: within {{.Bound}} of the exact two-sample statistic">± {{.Bound}}</span>{{end}}</td><td class="n">{{.PValue}}</td><td class="n">{{.Threshold}}</td><td>{{with .Effect}}{{.Name}} {{.Value}} (&gt; {{.Threshold}}){{else}}—{{end}}</td><td>{{template "verdict" .}}</td><td>{{if .Time}}{{template "timerange" .Time}}{{else}}{{template "newcats" .}}{{end}}</td></tr>
 {{- end}}
 </tbody>
 </table>
@@ -467,21 +556,43 @@ var htmlPage = template.Must(template.New("drift").Parse(`<!DOCTYPE html>
 {{- range .Features}}
 <article class="card {{.Verdict}}" id="feature-{{.Index}}">
 <header><h3>{{.Name}}{{if .Segment}} <span class="seg">segment {{.Segment}}</span>{{end}}</h3><span class="badge {{.Verdict}}">{{.Verdict}}</span></header>
+{{- if eq .Verdict "missing"}}
+<p class="msg">The current data has no column <code>{{.Name}}</code>, which the reference has: it could not be compared. Check the current data's header (a typo, a renamed column), or leave it out with --exclude.</p>
+{{- else}}
 <p class="sub">{{.Type}} · {{.Method}} · {{.ReferenceCount}} reference / {{.CurrentCount}} current values</p>
+{{- if .Skipped}}
+<p class="skip">skipped — {{.Skipped}}</p>
+{{- end}}
 {{- if .Plot}}
 {{.Plot}}
 {{- end}}
 <dl class="nums">
+{{- if not .Skipped}}
 <div><dt>statistic</dt><dd>{{.Statistic}}</dd></div>
 <div><dt>p-value</dt><dd>{{.PValue}}</dd></div>
 <div><dt>threshold</dt><dd>{{.Threshold}}</dd></div>
+{{- end}}
+{{- if .Bound}}
+<div><dt>statistic error bound</dt><dd>± {{.Bound}} (ks against the profile)</dd></div>
+{{- end}}
 {{- with .Effect}}
 <div><dt>effect: {{.Name}}</dt><dd>{{.Value}} (floor {{.Threshold}})</dd></div>
 {{- end}}
-{{- if .NewCategories}}
-<div><dt>new categories</dt><dd>{{template "newcats" .}}</dd></div>
+{{- with .Time}}
+<div class="wide"><dt>reference range</dt><dd>{{.Reference}}</dd></div>
+<div class="wide"><dt>current range</dt><dd>{{.Current}}</dd></div>
+{{- range .Parts}}
+<div class="wide"><dt>{{.Name}}</dt><dd>{{if .Skipped}}not compared: {{.Skipped}}{{else}}statistic {{.Statistic}}, p-value {{.PValue}}{{if .Drift}} <span class="badge drift">drift</span>{{end}}{{end}}</dd></div>
+{{- end}}
+{{- if .Unparsed}}
+<div class="wide"><dt>unparsed</dt><dd>{{.Unparsed}}</dd></div>
+{{- end}}
+{{- end}}
+{{- if .CardCategories}}
+<div class="wide"><dt>new categories</dt><dd>{{range $i, $c := .CardCategories}}{{if $i}}, {{end}}<code>{{$c}}</code>{{end}}{{if .CardCategoriesMore}} and {{.CardCategoriesMore}} more{{end}}</dd></div>
 {{- end}}
 </dl>
+{{- end}}
 {{- if .Error}}
 <p class="msg">error: {{.Error}}</p>
 {{- end}}
@@ -492,4 +603,6 @@ var htmlPage = template.Must(template.New("drift").Parse(`<!DOCTYPE html>
 </body>
 </html>
 {{define "newcats"}}{{range $i, $c := .NewCategories}}{{if $i}}, {{end}}<code>{{$c}}</code>{{else}}—{{end}}{{if .NewCategoriesMore}} and {{.NewCategoriesMore}} more{{end}}{{end}}
+{{define "verdict"}}<span class="badge {{.Verdict}}">{{.Verdict}}</span>{{if eq .Verdict "missing"}} from the current data{{else if .Skipped}} — {{.Skipped}}{{end}}{{if .Error}} <span class="msg">{{.Error}}</span>{{end}}{{end}}
+{{define "timerange"}}reference {{.Reference}}<br>current {{.Current}}{{range .Parts}}<br>{{.Name}} {{if .Skipped}}not compared (uneven range){{else}}p={{.PValue}}{{if .Drift}} DRIFT{{end}}{{end}}{{end}}{{end}}
 `))

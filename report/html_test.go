@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -14,9 +15,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/internal/chromium"
+	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/table"
 )
 
@@ -506,4 +509,206 @@ func hasColor(img image.Image, hex string) bool {
 		}
 	}
 	return false
+}
+
+// stamps returns a text column of n times step apart from start, written
+// as "2006-01-02 15:04".
+func stamps(name string, start time.Time, step time.Duration, n int) table.Column {
+	c := table.Column{Name: name, Kind: table.String}
+	for i := range n {
+		c.Str = append(c.Str, start.Add(time.Duration(i)*step).Format("2006-01-02 15:04"))
+	}
+	return c
+}
+
+// fieldsData is a quickstart-like pair of tables exercising every field
+// of a drift report: amount moves by 8 of its 10-wide range, income does
+// not, age is missing from the current data, user_id is an identifier
+// (all 672 values distinct), city gains 13 rare new categories, ts is a
+// time column (28 whole days from a Monday against 7 whole days from a
+// Monday: both calendar parts covered evenly) and ts_short a time column
+// whose current values span five hours (no part covered evenly).
+func fieldsData() (ref, cur []table.Column) {
+	const n = 672 // 28 days of hours
+	ids := func(prefix string) table.Column {
+		c := table.Column{Name: "user_id", Kind: table.String}
+		for i := range n {
+			c.Str = append(c.Str, fmt.Sprintf("%s-%04d", prefix, i))
+		}
+		return c
+	}
+	city := catCol("city", []string{"oslo", "rome"}, 300)
+	curCity := catCol("city", []string{"oslo", "rome"}, 300)
+	for i := range 13 {
+		curCity.Str = append(curCity.Str, fmt.Sprintf("town%02d", i))
+	}
+	jan := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) // a Monday
+	mar := time.Date(2024, 3, 4, 0, 0, 0, 0, time.UTC) // a Monday
+	ref = []table.Column{numCol("amount", n, 0), numCol("income", n, 0), numCol("age", n, 0), ids("a"), city,
+		stamps("ts", jan, time.Hour, n), stamps("ts_short", jan, time.Hour, n)}
+	cur = []table.Column{numCol("amount", n, 8), numCol("income", n, 0), ids("b"), curCity,
+		stamps("ts", mar, time.Hour, 7*24), stamps("ts_short", mar, time.Minute, 300)}
+	return ref, cur
+}
+
+// summaryRows returns the summary table's rows, by feature name.
+func summaryRows(t *testing.T, page string) map[string]string {
+	t.Helper()
+	start, end := strings.Index(page, "<tbody>"), strings.Index(page, "</tbody>")
+	if start < 0 || end < start {
+		t.Fatal("got no summary table body")
+	}
+	rows := map[string]string{}
+	for _, row := range strings.Split(page[start:end], "<tr ")[1:] {
+		m := regexp.MustCompile(`<a href="#feature-\d+">([^<]*)</a>`).FindStringSubmatch(row)
+		if m == nil {
+			t.Fatalf("got a summary row without a feature link: %.200s", row)
+		}
+		rows[m[1]] = row
+	}
+	return rows
+}
+
+// TestDriftHTMLReportFields checks that the page says what DriftTable
+// says about each kind of feature: missing features first among the
+// problems and in the header, skipped ones as skipped with the reason
+// (not judged), time columns with both ranges and the parts compared,
+// new categories with how many more there are, and ks's error bound
+// against a profile.
+func TestDriftHTMLReportFields(t *testing.T) {
+	ref, cur := fieldsData()
+	rep := compare(t, ref, cur, drift.Options{})
+	page := renderHTML(t, rep, HTMLMeta{Title: "Fields"})
+	checkWellFormed(t, page)
+	checkSelfContained(t, page)
+
+	// Drift first, then missing, then ok, then skipped.
+	wantOrder := []struct{ name, verdict string }{
+		{"amount", "drift"}, {"age", "missing"}, {"", "ok"}, {"", "ok"}, {"", "ok"}, {"", "skipped"}, {"", "skipped"},
+	}
+	rowVerdict := regexp.MustCompile(`<tr class="(\w+)">(?:<td>[^<]*</td>)?<td><a href="#feature-(\d+)">([^<]*)</a>`)
+	ms := rowVerdict.FindAllStringSubmatch(page, -1)
+	if len(ms) != len(wantOrder) {
+		t.Fatalf("got %d summary rows, want %d", len(ms), len(wantOrder))
+	}
+	for i, w := range wantOrder {
+		if ms[i][1] != w.verdict || (w.name != "" && ms[i][3] != w.name) || ms[i][2] != strconv.Itoa(i+1) {
+			t.Errorf("summary row %d: got %s %q (#feature-%s), want %s %q (#feature-%d)", i+1, ms[i][1], ms[i][3], ms[i][2], w.verdict, w.name, i+1)
+		}
+	}
+	rows := summaryRows(t, page)
+	for name, verdict := range map[string]string{"income": "ok", "city": "ok", "ts": "ok", "user_id": "skipped", "ts_short": "skipped"} {
+		if !strings.HasPrefix(rows[name], `class="`+verdict+`"`) {
+			t.Errorf("%s: got the row %.80q, want verdict %s", name, rows[name], verdict)
+		}
+	}
+
+	// The header: 1 of the 4 judged features drifts (user_id and
+	// ts_short are skipped, age is missing), and age is named as missing.
+	for _, s := range []string{
+		"1 of 4</strong> features drift", "2 skipped (not judged)",
+		`<p class="problem" id="missing"><span class="badge missing">MISSING</span> <strong>1 of the reference's features is missing from the current data:</strong> <code>age</code>`,
+		`<span class="badge missing">missing</span> from the current data`,
+		`<article class="card missing" id="feature-2">`,
+	} {
+		if !strings.Contains(page, s) {
+			t.Errorf("got a page without %q, want it", s)
+		}
+	}
+
+	// Skipped features say why, in the table and on their card.
+	if s := `<span class="badge skipped">skipped</span> — identifier: 672 distinct values among 672`; !strings.Contains(rows["user_id"], s) {
+		t.Errorf("user_id: got the row %q, want %q", rows["user_id"], s)
+	}
+	if !strings.Contains(rows["ts_short"], `<span class="badge skipped">skipped</span> — time column: the current values (2024-03-04 00:00:00 .. 2024-03-04 04:59:00) cover the hours of the day unevenly`) {
+		t.Errorf("ts_short: got the row %q, want it skipped for its uneven hours", rows["ts_short"])
+	}
+	if !strings.Contains(page, `<p class="skip">skipped — identifier: 672 distinct values`) {
+		t.Error("got no skip reason on user_id's card, want one")
+	}
+	for _, name := range []string{"user_id", "ts_short"} {
+		if strings.Contains(rows[name], `badge ok`) {
+			t.Errorf("%s: got an ok badge on a skipped feature: %q", name, rows[name])
+		}
+	}
+
+	// The time column: both ranges, and both calendar parts compared.
+	for _, s := range []string{
+		"reference 2024-01-01 00:00 .. 2024-01-28 23:00<br>current 2024-03-04 00:00 .. 2024-03-10 23:00<br>hour_of_day p=",
+		"<br>day_of_week p=",
+	} {
+		if !strings.Contains(rows["ts"], s) {
+			t.Errorf("ts: got the row %q, want %q", rows["ts"], s)
+		}
+	}
+	for _, s := range []string{
+		`<dt>reference range</dt><dd>2024-01-01 00:00 .. 2024-01-28 23:00</dd>`,
+		`<dt>current range</dt><dd>2024-03-04 00:00 .. 2024-03-10 23:00</dd>`,
+		`<dt>hour_of_day</dt><dd>statistic `, `<dt>day_of_week</dt><dd>statistic `,
+		// ts_short's card names both parts as not compared.
+		`<dt>day_of_week</dt><dd>not compared: the current values (2024-03-04 00:00:00 .. 2024-03-04 04:59:00) cover the days of the week unevenly`,
+	} {
+		if !strings.Contains(page, s) {
+			t.Errorf("got a page without %q, want it", s)
+		}
+	}
+
+	// city: 13 new categories, the report names 10; the table shows 5
+	// and 8 more, the card all 10 and 3 more.
+	if !strings.Contains(rows["city"], "<code>town00</code>, <code>town01</code>, <code>town02</code>, <code>town03</code>, <code>town04</code> and 8 more") {
+		t.Errorf("city: got the row %q, want 5 new categories and 8 more", rows["city"])
+	}
+	if !strings.Contains(page, "<code>town09</code> and 3 more</dd>") {
+		t.Error("got no card listing city's 10 new categories and 3 more, want one")
+	}
+
+	// Reference mode computes ks exactly: no error bound.
+	if strings.Contains(page, `class="bound"`) || strings.Contains(page, "statistic error bound") {
+		t.Error("got an error bound on exact statistics, want none")
+	}
+}
+
+// TestDriftHTMLErrorBound checks that ks against a profile shows its
+// error bound next to the statistic, in the table and on the card.
+func TestDriftHTMLErrorBound(t *testing.T) {
+	ref := []table.Column{numCol("x", 5000, 0)}
+	rep, err := drift.CompareProfile(profile.Columns(ref, 1), []table.Column{numCol("x", 300, 0.5)}, drift.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rep.Features[0].StatisticErrorBound
+	if b == nil {
+		t.Fatal("got no statistic_error_bound from drift.CompareProfile, want one")
+	}
+	page := renderHTML(t, rep, HTMLMeta{})
+	checkWellFormed(t, page)
+	for _, s := range []string{
+		`<td class="n">` + num(float64(rep.Features[0].Statistic)) + ` <span class="bound"`,
+		`>± ` + num(float64(*b)) + `</span></td>`,
+		`<dt>statistic error bound</dt><dd>± ` + num(float64(*b)) + ` (ks against the profile)</dd>`,
+	} {
+		if !strings.Contains(page, s) {
+			t.Errorf("got a page without %q, want it", s)
+		}
+	}
+}
+
+// TestDriftHTMLNumericOnlyMethod checks that a categorical feature a
+// numeric-only method cannot compare is skipped with the reason, and the
+// numeric one is still judged.
+func TestDriftHTMLNumericOnlyMethod(t *testing.T) {
+	rep := compare(t,
+		[]table.Column{numCol("x", 200, 0), catCol("c", []string{"a", "b"}, 50)},
+		[]table.Column{numCol("x", 200, 0), catCol("c", []string{"a", "b"}, 50)},
+		drift.Options{Method: "anderson"})
+	page := renderHTML(t, rep, HTMLMeta{})
+	checkWellFormed(t, page)
+	rows := summaryRows(t, page)
+	if s := `<span class="badge skipped">skipped</span> — anderson applies to numeric features only`; !strings.Contains(rows["c"], s) {
+		t.Errorf("c: got the row %q, want %q", rows["c"], s)
+	}
+	if !strings.HasPrefix(rows["x"], `class="ok"`) || !strings.Contains(page, "0 of 1</strong> features drift") ||
+		!strings.Contains(page, "1 skipped (not judged)") {
+		t.Error("got c counted as judged, want 0 of 1 judged features drifting and 1 skipped")
+	}
 }
