@@ -107,6 +107,9 @@ func Check(a *Artifact) error {
 			if want := a.Spec.Columns[gi].Steps[si].Name; s.Name != want {
 				return bad(sp+".step", "is %q, the spec says %q", s.Name, want)
 			}
+			if !sameJSON(s.Params, a.Spec.Columns[gi].Steps[si].Params) {
+				return bad(sp+".params", "differ from the spec's columns[%d].steps[%d]", gi, si)
+			}
 			if len(s.Inputs) != len(cur) {
 				return bad(sp+".inputs", "lists %d columns, the previous step gives %d", len(s.Inputs), len(cur))
 			}
@@ -167,6 +170,13 @@ func checkFields(path string, fs []Field) error {
 		}
 	}
 	return nil
+}
+
+// sameJSON reports whether two step parameter values encode alike.
+func sameJSON(a, b step.Params) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
 func equalStrings(a, b []string) bool {
