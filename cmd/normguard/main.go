@@ -81,6 +81,7 @@ Start with:  normguard quickstart`,
 		newQuickstartCmd(),
 		newPushCmd(), newPullCmd(), newListCmd(),
 		newServeCmd(),
+		newExportCmd(), newBundleCmd(),
 		newModelCmd(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
