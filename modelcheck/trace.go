@@ -34,6 +34,9 @@ type tracing struct {
 	chains []chain
 }
 
+// maxTracedWidth bounds the input width followed feature by feature.
+const maxTracedWidth = 1 << 20
+
 // traceInputs follows each input feature through Identity, Cast, Dropout,
 // axis-adding reshapes, column slices, concatenation along the channel
 // axis and elementwise arithmetic with stored constants, up to the first
@@ -43,7 +46,7 @@ func traceInputs(g *Graph) tracing {
 	tr := map[string]traced{}
 	for _, in := range g.Inputs {
 		switch {
-		case len(in.Shape) == 2 && in.Shape[1] > 0:
+		case len(in.Shape) == 2 && in.Shape[1] > 0 && in.Shape[1] <= maxTracedWidth:
 			cols := make([]colRef, in.Shape[1])
 			for j := range cols {
 				cols[j] = colRef{Input: in.Name, Col: j, A: 1}
