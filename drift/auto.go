@@ -43,13 +43,15 @@ func (s *sortedSamples) auto(refRaw []float64) (ks, wn Result) {
 	return ks, distance(w / math.Sqrt(v))
 }
 
-// plot returns numericPlot(ref, cur) from the sorted samples: the pooled
-// percentiles are the k-th smallest of two sorted slices and the bin
-// counts are read off by binary search, so nothing is pooled or rescanned.
+// plot returns numericPlot(ref, cur) from the sorted samples: each
+// sample's percentiles are read off directly (plotWindow), the bin counts
+// by binary search, so nothing is pooled or rescanned. The bin edges are
+// finite; without a finite value there is no plot (nil).
 func (s *sortedSamples) plot() *Plot {
-	n := len(s.ref) + len(s.cur)
-	lo := kthOfTwo(s.ref, s.cur, int(0.005*float64(n-1)))
-	hi := kthOfTwo(s.ref, s.cur, int(0.995*float64(n-1)))
+	lo, hi, ok := plotWindow(s.ref, s.cur)
+	if !ok {
+		return nil // nothing finite to draw
+	}
 	if !(hi > lo) {
 		lo, hi = lo-0.5, lo+0.5
 	}
@@ -58,6 +60,56 @@ func (s *sortedSamples) plot() *Plot {
 		edges[i] = lo + (hi-lo)*float64(i)/plotBins
 	}
 	return &Plot{Edges: edges, Ref: sortedBinShares(s.ref, lo, hi), Cur: sortedBinShares(s.cur, lo, hi)}
+}
+
+// plotWindow returns the x range of a numeric plot of the sorted,
+// non-empty samples ref and cur: from the lower of their 0.5th
+// percentiles to the higher of their 99.5th, so that a current sample
+// moved away from the reference is drawn, not piled beyond the axis,
+// while each sample's most extreme 0.5% does not flatten the picture.
+// Each end leaves out the same number of values, t(n) = ⌊0.005(n-1)⌋ of
+// a sample of n (none of a sample of up to 201 values):
+//
+//	lo = min(ref[t(n_ref)], cur[t(n_cur)])
+//	hi = max(ref[n_ref-1-t(n_ref)], cur[n_cur-1-t(n_cur)])
+//
+// An end that is infinite (±Inf values) is the pooled samples' percentile
+// instead, and when that is infinite too, the most extreme finite value;
+// ok is false when the samples have no finite value.
+func plotWindow(ref, cur []float64) (lo, hi float64, ok bool) {
+	trim := func(n int) int { return int(0.005 * float64(n-1)) }
+	lo = math.Min(ref[trim(len(ref))], cur[trim(len(cur))])
+	hi = math.Max(ref[len(ref)-1-trim(len(ref))], cur[len(cur)-1-trim(len(cur))])
+	n := len(ref) + len(cur)
+	if math.IsInf(lo, 0) {
+		lo = kthOfTwo(ref, cur, trim(n))
+	}
+	if math.IsInf(hi, 0) {
+		hi = kthOfTwo(ref, cur, n-1-trim(n))
+	}
+	// The finite values of a sorted sample are xs[first(xs):end(xs)].
+	first := func(xs []float64) int { return sort.Search(len(xs), func(i int) bool { return xs[i] > math.Inf(-1) }) }
+	end := func(xs []float64) int { return sort.Search(len(xs), func(i int) bool { return xs[i] == math.Inf(1) }) }
+	if math.IsInf(lo, 0) {
+		lo = math.Inf(1)
+		for _, xs := range [][]float64{ref, cur} {
+			if i := first(xs); i < end(xs) {
+				lo = math.Min(lo, xs[i])
+			}
+		}
+	}
+	if math.IsInf(hi, 0) {
+		hi = math.Inf(-1)
+		for _, xs := range [][]float64{ref, cur} {
+			if j := end(xs); first(xs) < j {
+				hi = math.Max(hi, xs[j-1])
+			}
+		}
+	}
+	if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return 0, 0, false
+	}
+	return lo, hi, true
 }
 
 // kthOfTwo returns the k-th smallest value (from 0) of the union of the

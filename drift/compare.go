@@ -261,7 +261,8 @@ const (
 )
 
 // numericPlot bins both samples on plotBins equal-width bins spanning the
-// 0.5th to 99.5th percentiles of the pooled samples (outliers would flatten
+// lower of their 0.5th percentiles to the higher of their 99.5th
+// (plotWindow: both ranges drawn, outliers left out so they do not flatten
 // the picture); values outside fall in no bin (see sortedSamples.plot).
 func numericPlot(ref, cur []float64) *Plot {
 	s, err := newSortedSamples("plot", ref, cur)

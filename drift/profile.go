@@ -103,15 +103,25 @@ func profilePlot(p *profile.Feature, c *table.Column) *Plot {
 		return nil
 	}
 	if c.Kind == table.Numeric && p.Type == "numeric" {
-		// The same window as two-sample plots: the reference's 0.5th to
-		// 99.5th percentiles, with the reference shares read from the
-		// profile's CDF.
+		// The same window as two-sample plots (plotWindow): from the
+		// lower of the two 0.5th percentiles to the higher of the two
+		// 99.5th, the reference's read from the profile's CDF, as are its
+		// shares. An infinite current end gives way to the reference's.
 		r, err := newRefCDF(p)
 		cur := DropNaN(c.Num)
 		if err != nil || len(cur) == 0 {
 			return nil
 		}
+		stats.SortFloats(cur) // DropNaN's copy
+		trim := int(0.005 * float64(len(cur)-1))
+		curLo, curHi := cur[trim], cur[len(cur)-1-trim]
 		lo, hi := r.inverse(0.005), r.inverse(0.995)
+		if !math.IsInf(curLo, 0) {
+			lo = math.Min(lo, curLo)
+		}
+		if !math.IsInf(curHi, 0) {
+			hi = math.Max(hi, curHi)
+		}
 		if !(hi > lo) {
 			lo, hi = lo-0.5, lo+0.5
 		}
