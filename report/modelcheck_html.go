@@ -102,6 +102,12 @@ func evidenceText(v any) string {
 		return strings.Join(s, ", ")
 	case []string:
 		return strings.Join(x, ", ")
+	case []int:
+		s := make([]string, len(x))
+		for i, n := range x {
+			s[i] = fmt.Sprint(n)
+		}
+		return strings.Join(s, ", ")
 	case []map[string]any:
 		s := make([]string, len(x))
 		for i, m := range x {
