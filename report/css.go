@@ -71,6 +71,8 @@ tr.skipped td { color: var(--muted); }
 p.problem { margin: 12px 0 0; padding: 8px 12px; color: var(--bad); background: var(--bad-bg); border-radius: 6px; overflow-wrap: anywhere; }
 .muted { color: var(--muted); }
 .bound { color: var(--muted); font-size: 12px; }
+td a { overflow-wrap: break-word; }
+.nw { white-space: nowrap; }
 `
 
 // diagnoseCSS is the diagnosis report's own rules.

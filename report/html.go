@@ -91,8 +91,10 @@ type htmlEffect struct{ Name, Value, Threshold string }
 // htmlTime is a time column's comparison: both ranges and the calendar
 // parts.
 type htmlTime struct {
-	Reference, Current string // "earliest .. latest"
-	Parts              []htmlTimePart
+	// The earliest and latest value of each sample, as written ("-" when
+	// none parses).
+	RefMin, RefMax, CurMin, CurMax string
+	Parts                          []htmlTimePart
 	// Unparsed says how many current values do not have the layout.
 	Unparsed string
 }
@@ -188,8 +190,8 @@ func newHTMLPage(r *drift.Report, meta HTMLMeta) htmlPageData {
 // words them for the table.
 func newHTMLTime(t *drift.TimeDrift) *htmlTime {
 	h := &htmlTime{
-		Reference: orDash(t.ReferenceMin) + " .. " + orDash(t.ReferenceMax),
-		Current:   orDash(t.CurrentMin) + " .. " + orDash(t.CurrentMax),
+		RefMin: orDash(t.ReferenceMin), RefMax: orDash(t.ReferenceMax),
+		CurMin: orDash(t.CurrentMin), CurMax: orDash(t.CurrentMax),
 	}
 	for _, pt := range t.Parts {
 		h.Parts = append(h.Parts, htmlTimePart{Name: pt.Name, Statistic: htmlNum(float64(pt.Statistic)),
@@ -579,8 +581,8 @@ var htmlPage = template.Must(template.New("drift").Parse(`<!DOCTYPE html>
 <div><dt>effect: {{.Name}}</dt><dd>{{.Value}} (floor {{.Threshold}})</dd></div>
 {{- end}}
 {{- with .Time}}
-<div class="wide"><dt>reference range</dt><dd>{{.Reference}}</dd></div>
-<div class="wide"><dt>current range</dt><dd>{{.Current}}</dd></div>
+<div class="wide"><dt>reference range</dt><dd>{{.RefMin}} .. {{.RefMax}}</dd></div>
+<div class="wide"><dt>current range</dt><dd>{{.CurMin}} .. {{.CurMax}}</dd></div>
 {{- range .Parts}}
 <div class="wide"><dt>{{.Name}}</dt><dd>{{if .Skipped}}not compared: {{.Skipped}}{{else}}statistic {{.Statistic}}, p-value {{.PValue}}{{if .Drift}} <span class="badge drift">drift</span>{{end}}{{end}}</dd></div>
 {{- end}}
@@ -604,5 +606,5 @@ var htmlPage = template.Must(template.New("drift").Parse(`<!DOCTYPE html>
 </html>
 {{define "newcats"}}{{range $i, $c := .NewCategories}}{{if $i}}, {{end}}<code>{{$c}}</code>{{else}}—{{end}}{{if .NewCategoriesMore}} and {{.NewCategoriesMore}} more{{end}}{{end}}
 {{define "verdict"}}<span class="badge {{.Verdict}}">{{.Verdict}}</span>{{if eq .Verdict "missing"}} from the current data{{else if .Skipped}} — {{.Skipped}}{{end}}{{if .Error}} <span class="msg">{{.Error}}</span>{{end}}{{end}}
-{{define "timerange"}}reference {{.Reference}}<br>current {{.Current}}{{range .Parts}}<br>{{.Name}} {{if .Skipped}}not compared (uneven range){{else}}p={{.PValue}}{{if .Drift}} DRIFT{{end}}{{end}}{{end}}{{end}}
+{{define "timerange"}}reference <span class="nw">{{.RefMin}}</span> .. <span class="nw">{{.RefMax}}</span><br>current <span class="nw">{{.CurMin}}</span> .. <span class="nw">{{.CurMax}}</span>{{range .Parts}}<br>{{.Name}} {{if .Skipped}}not compared (uneven range){{else}}p={{.PValue}}{{if .Drift}} DRIFT{{end}}{{end}}{{end}}{{end}}
 `))

@@ -634,7 +634,7 @@ func TestDriftHTMLReportFields(t *testing.T) {
 
 	// The time column: both ranges, and both calendar parts compared.
 	for _, s := range []string{
-		"reference 2024-01-01 00:00 .. 2024-01-28 23:00<br>current 2024-03-04 00:00 .. 2024-03-10 23:00<br>hour_of_day p=",
+		`reference <span class="nw">2024-01-01 00:00</span> .. <span class="nw">2024-01-28 23:00</span><br>current <span class="nw">2024-03-04 00:00</span> .. <span class="nw">2024-03-10 23:00</span><br>hour_of_day p=`,
 		"<br>day_of_week p=",
 	} {
 		if !strings.Contains(rows["ts"], s) {
