@@ -190,11 +190,48 @@ func (b *builder) nanIf(cond, y string) string { return b.where(cond, b.scalar(m
 
 // countLessEq returns, per row of x [N,1], the number of entries of the
 // sorted constant edges that are <= x, as int64 [N,1]: numpy's
-// searchsorted(edges, x, side="right").
+// searchsorted(edges, x, side="right"), but 0 for NaN. Up to blockedMin edges every edge
+// is compared; above, the edges are cut in blocks of about sqrt(n): the
+// blocks whose last edge is <= x are counted whole, then the edges of the
+// next block one by one, so a batch holds [N, 2·sqrt(n)] comparisons
+// instead of [N, n]. The count is the same integer either way.
 func (b *builder) countLessEq(x string, edges []float64) string {
-	e := b.doubles(edges, 1, int64(len(edges)))
-	le := b.cast(b.lessEq(e, x), pb.TensorProto_INT64)
-	return b.op("ReduceSum", []string{le, b.int64s([]int64{1}, 1)}, attrInt("keepdims", 1))
+	n := len(edges)
+	if n <= blockedMin {
+		e := b.doubles(edges, 1, int64(n))
+		return b.sumInt(b.cast(b.lessEq(e, x), pb.TensorProto_INT64), 1)
+	}
+	size := int(math.Ceil(math.Sqrt(float64(n))))
+	blocks := (n + size - 1) / size
+	var lasts []float64
+	rows := make([]float64, 0, (blocks+1)*size)
+	for k := 0; k < blocks; k++ {
+		blk := edges[k*size : min((k+1)*size, n)]
+		if len(blk) == size {
+			lasts = append(lasts, blk[size-1])
+		}
+		rows = append(rows, blk...)
+	}
+	// Padding past the edges never counts: NaN <= x is false for every x.
+	for len(rows) < (blocks+1)*size {
+		rows = append(rows, math.NaN())
+	}
+	full := b.sumInt(b.cast(b.lessEq(b.doubles(lasts, 1, int64(len(lasts))), x), pb.TensorProto_INT64), 1) // [N,1]
+	table := b.doubles(rows, int64(blocks+1), int64(size))
+	block := b.op("Gather", []string{table, full}, attrInt("axis", 0))     // [N,1,size]
+	x3 := b.op("Unsqueeze", []string{x, b.int64s([]int64{2}, 1)})          // [N,1,1]
+	part := b.sumInt(b.cast(b.lessEq(block, x3), pb.TensorProto_INT64), 2) // [N,1,1]
+	part = b.op("Squeeze", []string{part, b.int64s([]int64{2}, 1)})        // [N,1]
+	return b.op("Add", []string{b.op("Mul", []string{full, b.int64s([]int64{int64(size)})}), part})
+}
+
+// blockedMin is the number of edges above which countLessEq compares
+// block by block.
+const blockedMin = 64
+
+// sumInt sums an int64 tensor over one axis, keeping it.
+func (b *builder) sumInt(x string, axis int64) string {
+	return b.op("ReduceSum", []string{x, b.int64s([]int64{axis}, 1)}, attrInt("keepdims", 1))
 }
 
 // concat joins [N,k] tensors along axis 1.
