@@ -332,16 +332,22 @@
     return problems;
   }
 
+  // verdict is what a feature's row and card say: a skipped feature
+  // (an identifier, a time column without an evenly covered cycle) was
+  // not tested, so it is neither ok nor counted as judged.
   function verdict(f) {
     if (f.error) return 'error';
+    if (f.skipped) return 'skipped';
     return f.drift === true ? 'drift' : 'ok';
   }
 
   function verdictLine(d, features) {
-    const judged = features.filter((f) => !f.error);
+    const judged = features.filter((f) => !f.error && !f.skipped);
     const drifting = judged.filter((f) => f.drift === true).length;
+    const skipped = features.filter((f) => !f.error && f.skipped).length;
     const w = d.window && typeof d.window === 'object' ? d.window : null;
-    return h(
+    const missing = (Array.isArray(d.missing_features) ? d.missing_features : []).map(str);
+    const line = h(
       'p',
       { class: 'verdict' },
       d.dataset_drift === true
@@ -353,7 +359,23 @@
         h('strong', { class: drifting ? 'drift' : 'ok' }, `${drifting} of ${judged.length}`),
         ` features drift: share ${num(d.drift_share)}, the data set drifts at ≥ ${num(d.drift_share_threshold)}`,
       ),
+      skipped ? h('span', { class: 'muted', id: 'skipped-count' }, `${skipped} skipped (not judged)`) : null,
       w ? h('span', { class: 'muted' }, `window ${when(w.start)} – ${when(w.end)} · ${isNum(w.rows) ? w.rows : '?'} rows`) : null,
+    );
+    if (!missing.length) return line;
+    // Features of the training profile the window lacks come first, as
+    // problems: nothing about them was compared.
+    return h(
+      'div',
+      {},
+      line,
+      h(
+        'p',
+        { class: 'error-box', id: 'missing-features' },
+        h('span', { class: 'badge drift' }, 'MISSING'),
+        ` ${missing.length} of the training features ${missing.length === 1 ? 'is' : 'are'} missing from the current window: `,
+        missing.map((m, i) => [i ? ', ' : '', h('code', {}, m)]),
+      ),
     );
   }
 
@@ -394,6 +416,7 @@
               { scope: 'row' },
               h('button', { type: 'button', class: 'link', 'data-card': `card-${i}` }, str(f.name)),
               f.error ? h('div', { class: 'msg' }, str(f.error)) : null,
+              !f.error && f.skipped ? h('div', { class: 'muted small skip' }, `skipped — ${str(f.skipped)}`) : null,
             ),
             h('td', {}, str(f.method) || '—'),
             h('td', { class: 'n' }, num(f.statistic)),
@@ -421,6 +444,7 @@
       h('header', {}, h('h3', {}, name), h('span', { class: `badge ${v}` }, v)),
       h('p', { class: 'sub' }, `${str(f.type) || '?'} · ${str(f.method) || '?'} · ${count(f.reference_count)} reference / ${count(f.current_count)} current values`),
       f.error ? h('p', { class: 'msg' }, `error: ${str(f.error)}`) : null,
+      !f.error && f.skipped ? h('p', { class: 'muted skip' }, `skipped — ${str(f.skipped)}`) : null,
       h('div', { class: 'plots' }, distPlot(name, plot), historyPlot(f, windows)),
     );
   }
