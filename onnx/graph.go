@@ -190,8 +190,9 @@ func (b *builder) nanIf(cond, y string) string { return b.where(cond, b.scalar(m
 
 // countLessEq returns, per row of x [N,1], the number of entries of the
 // sorted constant edges that are <= x, as int64 [N,1]: numpy's
-// searchsorted(edges, x, side="right"), but 0 for NaN. Up to blockedMin edges every edge
-// is compared; above, the edges are cut in blocks of about sqrt(n): the
+// searchsorted(edges, x, side="right"), but 0 for NaN. Up to blockedMin
+// edges every edge is compared; above, the edges are cut in blocks of
+// about sqrt(n): the
 // blocks whose last edge is <= x are counted whole, then the edges of the
 // next block one by one, so a batch holds [N, 2·sqrt(n)] comparisons
 // instead of [N, n]. The count is the same integer either way.
