@@ -3,6 +3,7 @@ package onnx
 import (
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/normguard/normguard/transform"
@@ -70,5 +71,5 @@ print(len(sys.argv) - 1)`
 	if err != nil {
 		t.Fatalf("onnx.checker: %v\n%s", err, out)
 	}
-	t.Logf("onnx.checker accepts %s models", out)
+	t.Logf("onnx.checker accepts %s models", strings.TrimSpace(string(out)))
 }
