@@ -3,6 +3,7 @@ package modelcheck
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/normguard/normguard/artifact"
@@ -23,9 +24,14 @@ import (
 //
 //	|m − μ| ≤ T_m · σ   and   |ln(v / σ²)| ≤ T_v
 //
-// with T_m = max(0.3, 5 sd) and T_v = max(ln 2, 4 sd) of that noise for
-// batches of at least minBatch rows: 0.3σ and a factor 2 at PyTorch's
-// momentum. Stored constants (x − c)/s are compared with the artifact's map
+// with T_m = max(0.3, 5 sd) and T_v = max(ln 3, 4 sd) of that noise for
+// batches of at least minBatch rows: 0.3σ and a factor 3 at PyTorch's
+// momentum (the variance floor is wide because heavy tails and batches of
+// 8 rows triple that noise). After k updates the average still carries
+// its start (0, 1) with weight momentum^k: m = w·μ, v = w·σ² + (1 − w) with
+// w = 1 − momentum^k. The raw hypothesis is also tested at the layer's w,
+// estimated as the median of m/μ_raw over the channels whose raw mean is
+// told apart from 0, so that briefly trained layers are still recognised. Stored constants (x − c)/s are compared with the artifact's map
 // on its output distribution: they agree within tolLoc standard deviations
 // in location and a factor 1.25 in scale — constants computed on another
 // sample of n ≥ 100 rows of the same data differ by about σ/√n ≤ 0.1σ.
@@ -36,7 +42,7 @@ const (
 
 var tolScale = math.Log(1.25)
 
-const ruleText = "running statistics fit a feature profile when |mean − μ| ≤ T_m·σ and |ln(var/σ²)| ≤ T_v, T_m = max(0.3, 5·sqrt(α/((2−α)·16))), T_v = max(ln 2, 4·sqrt(α/(2−α)·8/16)), α = 1 − momentum (the EMA's sampling noise for batches of ≥ 16 rows); stored affine constants match the artifact's scaling within 0.25 σ in location and 25% in scale; a variance under epsilon/10 is far below epsilon"
+const ruleText = "running statistics fit a feature profile when |mean − μ| ≤ T_m·σ and |ln(var/σ²)| ≤ T_v, T_m = max(0.3, 5·sqrt(α/((2−α)·16))), T_v = max(ln 3, 4·sqrt(α/(2−α)·8/16)), α = 1 − momentum (the EMA's sampling noise for batches of ≥ 16 rows); stored affine constants match the artifact's scaling within 0.25 σ in location and 25% in scale; a variance under epsilon/10 is far below epsilon"
 
 // emaTolerance returns T_m and T_v for smoothing factor alpha.
 func emaTolerance(alpha float64) (float64, float64) {
@@ -44,7 +50,7 @@ func emaTolerance(alpha float64) (float64, float64) {
 		alpha = 0.1
 	}
 	k := alpha / (2 - alpha)
-	return math.Max(0.3, 5*math.Sqrt(k/minBatch)), math.Max(math.Ln2, 4*math.Sqrt(k*8/minBatch))
+	return math.Max(0.3, 5*math.Sqrt(k/minBatch)), math.Max(math.Log(3), 4*math.Sqrt(k*8/minBatch))
 }
 
 // colKey names one column of one model input.
@@ -335,6 +341,7 @@ func judgeFirstNorm(n *Node, l Layer, s traced, m, v []float64, bind *binding, d
 	var fit, raw, neither []string
 	var rows []map[string]any
 	var rawText, neitherText []string
+	w := convergence(m, s, bind, tm)
 	for c := range m {
 		col := s.cols[c]
 		j := bind.of(col)
@@ -355,14 +362,19 @@ func judgeFirstNorm(n *Node, l Layer, s traced, m, v []float64, bind *binding, d
 		switch {
 		case fits(m[c], v[c], scaledMu, scaledSd):
 			fit = append(fit, name)
-		case distinct && fits(m[c], v[c], rawMu, rawSd):
+		case distinct && (fits(m[c], v[c], rawMu, rawSd) || (w > 0 && fits(m[c], v[c], w*rawMu, math.Sqrt(w*rawSd*rawSd+(1-w))))):
 			if !doubled[colKey{col.Input, col.Col}] {
 				raw = append(raw, name)
-				rawText = append(rawText, fmt.Sprintf("%s: running mean %.4g, variance %.4g (raw training profile %.4g, %.4g; the artifact's features %.3g, %.3g)", name, m[c], v[c], rawMu, rawSd*rawSd, scaledMu, scaledSd*scaledSd))
+				text := fmt.Sprintf("%s: running mean %.4g, variance %.4g (raw training profile %.4g, %.4g; the artifact's features %.3g, %.3g)", name, m[c], v[c], rawMu, rawSd*rawSd, tidy(scaledMu), tidy(scaledSd*scaledSd))
+				if !fits(m[c], v[c], rawMu, rawSd) {
+					text += fmt.Sprintf(", %.2g of the way from the initial (0, 1) to the raw profile", w)
+					row["convergence"] = w
+				}
+				rawText = append(rawText, text)
 			}
 		default:
 			neither = append(neither, name)
-			neitherText = append(neitherText, fmt.Sprintf("%s: running mean %.4g, variance %.4g (the artifact's features %.3g, %.3g)", name, m[c], v[c], scaledMu, scaledSd*scaledSd))
+			neitherText = append(neitherText, fmt.Sprintf("%s: running mean %.4g, variance %.4g (the artifact's features %.3g, %.3g)", name, m[c], v[c], tidy(scaledMu), tidy(scaledSd*scaledSd)))
 		}
 	}
 	var fs []Finding
@@ -384,4 +396,43 @@ func judgeFirstNorm(n *Node, l Layer, s traced, m, v []float64, bind *binding, d
 			Evidence:    map[string]any{"features": fit, "channels": rows}})
 	}
 	return fs
+}
+
+// convergence estimates how far a layer's running averages got from their
+// start (0, 1) towards the raw profile: the median of m/μ over channels
+// whose raw mean μ is told apart from 0, when it lies in (0.05, 1);
+// otherwise 0.
+func convergence(m []float64, s traced, bind *binding, tm float64) float64 {
+	var ws []float64
+	for c := range m {
+		j := bind.of(s.cols[c])
+		if j < 0 || !bind.raw[j].ok {
+			continue
+		}
+		col, r := s.cols[c], bind.raw[j]
+		mu, sd := col.A*r.mean+col.B, math.Abs(col.A)*r.std
+		if math.Abs(mu) > tm*sd && sd > 0 {
+			ws = append(ws, m[c]/mu)
+		}
+	}
+	if len(ws) == 0 {
+		return 0
+	}
+	sort.Float64s(ws)
+	w := ws[len(ws)/2]
+	if len(ws)%2 == 0 {
+		w = (ws[len(ws)/2-1] + ws[len(ws)/2]) / 2
+	}
+	if w <= 0.05 || w >= 1 || math.IsNaN(w) {
+		return 0
+	}
+	return w
+}
+
+// tidy shows a profile mean that is zero up to rounding as 0.
+func tidy(x float64) float64 {
+	if math.Abs(x) < 1e-12 {
+		return 0
+	}
+	return x
 }

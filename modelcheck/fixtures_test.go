@@ -40,6 +40,7 @@ type fixtureCase struct {
 	RawMean         []float64 `json:"raw_mean"`
 	RawStd          []float64 `json:"raw_std"`
 	Features        []string  `json:"features"`
+	Convergence     float64   `json:"convergence"`
 	InputMean       []float64 `json:"input_mean"`
 	Epsilon         float64   `json:"epsilon"`
 	TypicalOf       string    `json:"typical_of"`
@@ -202,7 +203,19 @@ func checkEvidence(t *testing.T, r *modelcheck.Report, c fixtureCase) {
 				t.Errorf("features: got %v, want %v", got, c.Features)
 			}
 			rows := f.Evidence["channels"].([]map[string]any)
+			if c.Convergence > 0 {
+				// the median of four ratios of running to raw means, each
+				// off by the noise of the last batches: within 0.03
+				for _, row := range rows {
+					if w, _ := row["convergence"].(float64); math.Abs(w-c.Convergence) > 0.03 {
+						t.Errorf("%s convergence: got %v, want 1 − 0.9^k = %v", row["feature"], row["convergence"], c.Convergence)
+					}
+				}
+			}
 			for i, row := range rows {
+				if c.RunningMean == nil {
+					break
+				}
 				// the stored float32 statistics, widened exactly
 				closeTo(t, "running_mean", row["running_mean"].(float64), c.RunningMean[i], 0)
 				closeTo(t, "running_var", row["running_var"].(float64), c.RunningVar[i], 0)

@@ -126,11 +126,11 @@ func TestTraceAffine(t *testing.T) {
 }
 
 // TestEMATolerance pins the tolerance formula at PyTorch's momentum 0.1
-// (the floors 0.3 and ln 2) and at momentum 1 (the last batch only).
+// (the floors 0.3 and ln 3) and at momentum 1 (the last batch only).
 func TestEMATolerance(t *testing.T) {
 	tm, tv := emaTolerance(0.1)
-	if tm != 0.3 || tv != math.Ln2 {
-		t.Errorf("alpha 0.1: got %v, %v, want 0.3, ln 2", tm, tv)
+	if tm != 0.3 || tv != math.Log(3) {
+		t.Errorf("alpha 0.1: got %v, %v, want 0.3, ln 3", tm, tv)
 	}
 	tm, tv = emaTolerance(1)
 	if math.Abs(tm-1.25) > 1e-15 || math.Abs(tv-4*math.Sqrt(0.5)) > 1e-15 {

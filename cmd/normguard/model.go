@@ -76,9 +76,10 @@ With --artifact (the artifact whose outputs the model is fed):
 
 Running statistics fit a feature profile (mean μ, standard deviation σ)
 when |mean − μ| ≤ T_m·σ and |ln(var/σ²)| ≤ T_v, with T_m = 0.3 and T_v =
-ln 2 at PyTorch's momentum (the sampling noise of the running average over
-batches of at least 16 rows, 5 and 4 standard deviations of it; wider for
-larger momentum).`,
+ln 3 at PyTorch's momentum 0.1 (5 and 4 standard deviations of the running
+average's sampling noise over batches of 16 rows; wider for a larger
+momentum). Stored constants (x − c)/s match the artifact's scaling within
+0.25 standard deviations in location and 25% in scale.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rep, err := runModelCheck(args[0], o)

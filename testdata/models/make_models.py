@@ -286,6 +286,13 @@ def main():
     expect("penguins_unscaled", "penguins", ["trained_on_unscaled"], node="/bn_in/BatchNormalization",
            running_mean=bn_arrays(path)[0][2].tolist(), running_var=bn_arrays(path)[0][3].tolist(),
            raw_mean=praw.mean(0).tolist(), raw_std=praw.std(0).tolist(), features=PENGUIN_NUM)
+    # (d) the same after one epoch (8 updates): the running averages are still on their way
+    # from (0, 1) to the raw profile.
+    m = train(MLP(4, 3), [praw], py, True, epochs=1)
+    export(m, [4], "penguins_unscaled_brief")
+    expect("penguins_unscaled_brief", None, [])
+    expect("penguins_unscaled_brief", "penguins", ["trained_on_unscaled"], node="/bn_in/BatchNormalization", features=PENGUIN_NUM,
+           convergence=1 - 0.9 ** (len(py) // 32))  # the weight of the raw profile after len//32 updates
     # (h) a Keras-style epsilon in a PyTorch model.
     m = train(MLP(4, 3, eps=1e-3), [px], py, True)
     path = export(m, [4], "penguins_keras_epsilon")
