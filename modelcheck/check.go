@@ -214,7 +214,7 @@ func statisticsFindings(g *Graph, n *Node, l Layer, m, v []float64) []Finding {
 	}
 	if len(tinyCh) > 0 {
 		fs = append(fs, Finding{Code: VarianceBelowEpsilon, Severity: SeverityWarning, Node: l.Node,
-			Description: fmt.Sprintf("%s has running variances far below epsilon %g in channels %v (%s, under a tenth of epsilon): epsilon, not the data, sets those channels' scale — they are shrunk by sqrt(var/(var+eps)) to %s of what normalization intends, and a runtime or framework with another epsilon gives different outputs", l.Node, l.Epsilon, tinyCh, pick(v, tinyCh), shrink(v, tinyCh, l.Epsilon)),
+			Description: fmt.Sprintf("%s has running variances below epsilon %g in channels %v (%s): epsilon, not the data, sets those channels' scale — they are shrunk by sqrt(var/(var+eps)) to %s of what normalization intends, and a runtime or framework with another epsilon gives different outputs", l.Node, l.Epsilon, tinyCh, pick(v, tinyCh), shrink(v, tinyCh, l.Epsilon)),
 			Fix:         "check the statistics were not corrupted or mis-scaled (a variance stored as a standard deviation squared twice, a unit change); retrain if the channel's input was nearly constant",
 			Evidence:    map[string]any{"channels": tinyCh, "variance": pickF(v, tinyCh), "epsilon": l.Epsilon}})
 	}
@@ -236,8 +236,10 @@ func float32Decimal(x float64) float64 {
 	return y
 }
 
-// tinyFraction: a variance under this fraction of epsilon is "far below".
-const tinyFraction = 0.1
+// tinyFraction: a variance under this fraction of epsilon is reported.
+// At var = eps the outputs are already shrunk by sqrt(1/2), 29% off what
+// normalization intends; trained channels sit far above it.
+const tinyFraction = 1
 
 // untrained reports whether every mean is exactly 0 and every variance 1.
 func untrained(m, v []float64) bool {

@@ -42,7 +42,7 @@ const (
 
 var tolScale = math.Log(1.25)
 
-const ruleText = "running statistics fit a feature profile when |mean − μ| ≤ T_m·σ and |ln(var/σ²)| ≤ T_v, T_m = max(0.3, 5·sqrt(α/((2−α)·16))), T_v = max(ln 3, 4·sqrt(α/(2−α)·8/16)), α = 1 − momentum (the EMA's sampling noise for batches of ≥ 16 rows); stored affine constants match the artifact's scaling within 0.25 σ in location and 25% in scale; a variance under epsilon/10 is far below epsilon"
+const ruleText = "running statistics fit a feature profile when |mean − μ| ≤ T_m·σ and |ln(var/σ²)| ≤ T_v, T_m = max(0.3, 5·sqrt(α/((2−α)·16))), T_v = max(ln 3, 4·sqrt(α/(2−α)·8/16)), α = 1 − momentum (the EMA's sampling noise for batches of ≥ 16 rows); stored affine constants match the artifact's scaling within 0.25 σ in location and 25% in scale; a variance below epsilon (outputs shrunk by more than 29%) is reported"
 
 // emaTolerance returns T_m and T_v for smoothing factor alpha.
 func emaTolerance(alpha float64) (float64, float64) {

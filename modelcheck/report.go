@@ -18,7 +18,7 @@ const (
 	NonpositiveVariance = "nonpositive_variance"
 	// NaNStatistics: a NaN or infinite mean, variance, scale or bias.
 	NaNStatistics = "nan_statistics"
-	// VarianceBelowEpsilon: a running variance under a tenth of epsilon,
+	// VarianceBelowEpsilon: a running variance below epsilon,
 	// so that epsilon, not the data, sets the channel's scale.
 	VarianceBelowEpsilon = "variance_below_epsilon"
 	// ForeignEpsilon: an epsilon that is another framework's default, not

@@ -51,7 +51,8 @@ Codes (severity):
   nonpositive_variance      a running variance < 0 (error), or exactly 0 with
                             a non-zero mean (warning)
   nan_statistics            NaN or infinite mean, variance, scale or bias (error)
-  variance_below_epsilon    a running variance under epsilon/10 (warning)
+  variance_below_epsilon    a running variance below epsilon, so that
+                            epsilon sets the scale (warning)
   foreign_epsilon           an epsilon that is another framework's default:
                             1e-3 Keras/TensorFlow, 1e-5 PyTorch, 2e-5 Chainer,
                             judged against the producer recorded in the file
