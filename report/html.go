@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/validate"
 )
 
 // HTMLMeta describes where a drift report's data came from, for the
@@ -24,6 +25,9 @@ type HTMLMeta struct {
 	Reference, Current string
 	// Generated is caller-supplied text such as a timestamp; empty omits it.
 	Generated string
+	// Anomalies are what validating the current data against the
+	// artifact found first (drift --artifact); drawn above the features.
+	Anomalies []validate.Anomaly
 }
 
 // DriftHTML writes the drift report as one self-contained HTML page: a
@@ -63,6 +67,7 @@ type htmlPageData struct {
 	NewSegments     []string
 	NewSegmentsMore int
 	Features        []htmlFeature
+	Anomalies       []validateRow
 }
 
 // htmlFeature is one feature, its numbers already formatted.
@@ -119,6 +124,7 @@ func newHTMLPage(r *drift.Report, meta HTMLMeta) htmlPageData {
 		Title: meta.Title, Reference: meta.Reference, Current: meta.Current, Generated: meta.Generated,
 		Share: htmlNum(float64(r.DriftShare)), ShareThreshold: htmlNum(float64(r.DriftShareThreshold)),
 		DatasetDrift: r.DatasetDrift, Total: len(r.Features), Missing: r.MissingFeatures,
+		Anomalies: anomalyRows(meta.Anomalies),
 	}
 	if p.Title == "" {
 		p.Title = "Drift report"
@@ -511,14 +517,14 @@ func shorten(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-var htmlPage = template.Must(template.New("drift").Parse(`<!DOCTYPE html>
+var htmlPage = template.Must(template.Must(template.New("drift").Parse(anomaliesTemplate)).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="normguard">
 <title>{{.Title}}</title>
-<style>` + baseCSS + driftCSS + `</style>
+<style>` + baseCSS + driftCSS + anomalyCSS + `</style>
 </head>
 <body>
 <div class="page">
@@ -542,6 +548,7 @@ var htmlPage = template.Must(template.New("drift").Parse(`<!DOCTYPE html>
 <p class="problem" id="new-segments"><span class="badge missing">NEW</span> <strong>{{len .NewSegments}}{{if .NewSegmentsMore}}+{{.NewSegmentsMore}}{{end}} segment(s) of the current data have no reference rows:</strong> {{range $i, $s := .NewSegments}}{{if $i}}, {{end}}<code>{{$s}}</code>{{end}}{{if .NewSegmentsMore}} and {{.NewSegmentsMore}} more{{end}}.</p>
 {{- end}}
 </header>
+{{- if .Anomalies}}{{template "anomalies" .Anomalies}}{{end}}
 
 <h2>Summary</h2>
 <table>

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -76,6 +77,25 @@ func TestDiagnoseValidatesRawFirst(t *testing.T) {
 			if got[col] != code {
 				t.Errorf("%s: anomaly on %s is %q, want %q", c.name, col, got[col], code)
 			}
+		}
+		// The table and the page lead with the anomalies.
+		_, table, _ := runCLI(t, "diagnose", "--artifact", art, "--raw", c.raw, "--observed", fed)
+		page := filepath.Join(t.TempDir(), "why.html")
+		runCLI(t, "diagnose", "--artifact", art, "--raw", c.raw, "--observed", fed, "--format", "html", "--out", page)
+		html, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for col, code := range c.anomalies {
+			if !strings.HasPrefix(table, "COLUMN") || !strings.Contains(table, col) || !strings.Contains(table, code) {
+				t.Errorf("%s: table does not lead with the %s anomaly on %s:\n%s", c.name, code, col, table)
+			}
+			if !strings.Contains(string(html), `data-code="`+code+`"`) {
+				t.Errorf("%s: page has no %s card", c.name, code)
+			}
+		}
+		if len(c.anomalies) == 0 && strings.Contains(string(html), "Data anomalies") {
+			t.Errorf("%s: page shows an anomalies section with nothing found", c.name)
 		}
 	}
 }

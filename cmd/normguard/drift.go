@@ -494,7 +494,7 @@ func writeDrift(cmd *cobra.Command, o driftOptions, res *driftResult) error {
 		if ref == "" {
 			ref = "training profile in " + o.artifact
 		}
-		err = report.DriftHTML(&buf, res.Report, report.HTMLMeta{Reference: ref, Current: o.current})
+		err = report.DriftHTML(&buf, res.Report, report.HTMLMeta{Reference: ref, Current: o.current, Anomalies: res.Anomalies})
 	default:
 		if len(res.Anomalies) > 0 {
 			err = report.AnomaliesTable(&buf, res.Anomalies, colorOutput(cmd, o.out))

@@ -70,6 +70,20 @@ func TestDriftArtifactValidatesFirst(t *testing.T) {
 		}
 	}
 
+	// The page draws the anomalies above the features.
+	page := filepath.Join(t.TempDir(), "drift.html")
+	if code, _, errOut := runCLI(t, "drift", "--artifact", filepath.Join(dir, quickstart.Files.Artifact), "--current", typo, "--format", "html", "--out", page); code != ExitFound {
+		t.Fatalf("typo html: exit %d: %s", code, errOut)
+	}
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anomaliesAt, summaryAt := strings.Index(string(html), "Data anomalies"), strings.Index(string(html), "<h2>Summary</h2>")
+	if anomaliesAt < 0 || anomaliesAt > summaryAt || !strings.Contains(string(html), `data-code="missing_column"`) || !strings.Contains(string(html), `data-code="unexpected_column"`) {
+		t.Errorf("typo html: want the two anomaly cards before the summary (anomalies at %d, summary at %d)", anomaliesAt, summaryAt)
+	}
+
 	// delay is the second field of every row: "12" becomes "12 min".
 	unit := regexp.MustCompile(`^([^,]*),([^,]*),`)
 	minutes := mapRows(t, june, func(line string) string { return unit.ReplaceAllString(line, "$1,$2 min,") })
