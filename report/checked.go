@@ -80,6 +80,7 @@ const anomaliesTemplate = `{{define "anomalies"}}
 const anomalyCSS = `
 .card.bad { border-left: 5px solid var(--bad); }
 .card.warn { border-left: 5px solid #d08700; }
+.card .badge.bad { color: #fff; background: var(--bad); }
 .badge.warn { color: var(--warn); background: var(--warn-bg); }
 .card p.fix { padding: 8px 10px; background: var(--warn-bg); border-radius: 6px; }
 `
