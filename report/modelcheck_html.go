@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/normguard/normguard/modelcheck"
@@ -45,6 +46,10 @@ func ModelCheckHTML(w io.Writer, r *modelcheck.Report, meta ModelCheckMeta) erro
 			c.Class = "info"
 		}
 		for _, k := range sortedKeys(f.Evidence) {
+			if rows, ok := f.Evidence[k].([]map[string]any); ok && k == "channels" {
+				c.Channels = channelTable(rows)
+				continue
+			}
 			c.Evidence = append(c.Evidence, evidenceItem{Key: k, Value: evidenceText(f.Evidence[k])})
 		}
 		p.Findings = append(p.Findings, c)
@@ -68,6 +73,44 @@ type modelCard struct {
 	modelcheck.Finding
 	Class    string
 	Evidence []evidenceItem
+	Channels *channelRows
+}
+
+// channelRows is per-channel evidence as a table: the columns present in
+// any row, in a fixed order, then one row of formatted cells per channel.
+type channelRows struct {
+	Head  []string
+	Cells [][]string
+}
+
+var channelColumns = []struct{ key, head string }{
+	{"feature", "feature"}, {"running_mean", "running mean"}, {"running_var", "running var"},
+	{"expected_mean", "artifact mean"}, {"expected_std", "artifact sd"},
+	{"raw_mean", "raw mean"}, {"raw_std", "raw sd"}, {"convergence", "w"},
+}
+
+func channelTable(rows []map[string]any) *channelRows {
+	t := &channelRows{}
+	var keys []string
+	for _, c := range channelColumns {
+		for _, r := range rows {
+			if _, ok := r[c.key]; ok {
+				keys = append(keys, c.key)
+				t.Head = append(t.Head, c.head)
+				break
+			}
+		}
+	}
+	for _, r := range rows {
+		cells := make([]string, len(keys))
+		for i, k := range keys {
+			if v, ok := r[k]; ok {
+				cells[i] = evidenceText(v)
+			}
+		}
+		t.Cells = append(t.Cells, cells)
+	}
+	return t
 }
 
 type modelLayer struct {
@@ -93,6 +136,9 @@ func sortedKeys(m map[string]any) []string {
 func evidenceText(v any) string {
 	switch x := v.(type) {
 	case float64:
+		if math.Abs(x) < 1e-12 {
+			x = 0 // a profile mean that is zero up to rounding
+		}
 		return fmt.Sprintf("%.4g", x)
 	case []float64:
 		s := make([]string, len(x))
@@ -139,6 +185,9 @@ tr.training td { background: var(--bad-bg); }
 .card dl.ev dt { color: var(--muted); }
 .card dl.ev dd { margin: 0; overflow-wrap: anywhere; font-variant-numeric: tabular-nums; }
 .rule { color: var(--muted); font-size: 14px; margin: 8px 0 0; }
+.card .chwrap { overflow-x: auto; margin: 8px 0 0; }
+.card table.ch { font-size: 12.5px; }
+.card table.ch td, .card table.ch th { padding: 3px 5px; }
 `
 
 var modelPage = template.Must(template.New("modelcheck").Parse(`<!DOCTYPE html>
@@ -173,6 +222,10 @@ var modelPage = template.Must(template.New("modelcheck").Parse(`<!DOCTYPE html>
 <header><h3>{{if .Node}}{{.Node}}{{else}}model{{end}}</h3><span class="badge {{.Class}}">{{.Code}}</span></header>
 <p>{{.Description}}</p>
 {{- if .Fix}}<p class="fix"><strong>Fix:</strong> {{.Fix}}</p>{{end}}
+{{- with .Channels}}
+<div class="chwrap"><table class="ch"><thead><tr>{{range .Head}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Cells}}<tr>{{range $i, $c := .}}<td{{if $i}} class="n"{{end}}>{{$c}}</td>{{end}}</tr>{{end}}</tbody></table></div>
+{{- end}}
 {{- if .Evidence}}<dl class="ev">{{range .Evidence}}<dt>{{.Key}}</dt><dd>{{.Value}}</dd>{{end}}</dl>{{end}}
 </article>
 {{- end}}

@@ -18,9 +18,11 @@ func sampleModelReport() *modelcheck.Report {
 		Findings: []modelcheck.Finding{
 			{Code: modelcheck.BatchNormTrainingMode, Severity: modelcheck.SeverityError, Node: "<b>bn\tin</b>",
 				Description: "exported\nin training mode <script>", Fix: "call model.eval()", Evidence: map[string]any{"training_mode": 1, "channels": []int{1, 2}}},
+			{Code: modelcheck.TrainedOnUnscaled, Severity: modelcheck.SeverityError, Node: "bn", Description: "raw",
+				Evidence: map[string]any{"channels": []map[string]any{{"feature": "a<1>", "running_mean": 44.0, "raw_mean": 44.01, "expected_mean": -8.9e-16}}}},
 			{Code: modelcheck.LayerNormFact, Severity: modelcheck.SeverityInfo, Node: "ln", Description: "a fact"},
 		},
-		Errors: 1, Infos: 1,
+		Errors: 2, Infos: 1,
 	}
 }
 
@@ -35,7 +37,7 @@ func TestModelCheckTable(t *testing.T) {
 	for _, want := range []string{
 		"model m.onnx (pytorch 1.13.0, opset 15), inputs features float[N, 4]",
 		"batch_norm (training mode)", "-0.5 … 0.25", "batchnorm_training_mode: exported\\nin training mode <script>",
-		"1 error, 0 warnings in 1 normalization layer (1 fact)",
+		"2 errors, 0 warnings in 1 normalization layer (1 fact)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
@@ -66,7 +68,10 @@ func TestModelCheckHTML(t *testing.T) {
 		t.Errorf("unescaped user string in the page")
 	}
 	for _, want := range []string{`<article class="card bad" data-code="batchnorm_training_mode">`, `<article class="card info" data-code="layer_norm">`,
-		"&lt;b&gt;bn", "a.json (sha256:00)", "call model.eval()", "<dt>channels</dt><dd>1, 2</dd>", `<tr class="training">`} {
+		"&lt;b&gt;bn", "a.json (sha256:00)", "call model.eval()", "<dt>channels</dt><dd>1, 2</dd>", `<tr class="training">`,
+		// per-channel evidence as a table, a rounding-zero mean shown as 0
+		`<th scope="col">feature</th><th scope="col">running mean</th><th scope="col">artifact mean</th><th scope="col">raw mean</th>`,
+		`<td>a&lt;1&gt;</td><td class="n">44</td><td class="n">0</td><td class="n">44.01</td>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -83,7 +88,7 @@ func TestModelCheckJSON(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Errors != 1 || len(back.Findings) != 2 || back.Findings[0].Code != modelcheck.BatchNormTrainingMode || back.Layers[0].Epsilon != 1e-5 {
+	if back.Errors != 2 || len(back.Findings) != 3 || back.Findings[0].Code != modelcheck.BatchNormTrainingMode || back.Layers[0].Epsilon != 1e-5 {
 		t.Errorf("round trip: got %+v", back)
 	}
 	if err := ModelCheckJSON(&b, nil); err == nil {
