@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/internal/tempfile"
@@ -15,6 +16,10 @@ import (
 // ErrTooLarge is wrapped by PutFrom when the artifact is over
 // artifact.MaxSize.
 var ErrTooLarge = errors.New("artifact too large")
+
+// freeAfterBytes is the upload size from which the memory of its decoding
+// is returned to the system at once.
+const freeAfterBytes = 16 << 20
 
 // errBody is wrapped by PutFrom when reading the upload failed.
 var errBody = errors.New("reading the request body")
@@ -70,6 +75,11 @@ func (l *Local) PutFrom(ctx context.Context, model, version string, r io.Reader,
 		digest, err = checkArtifact(model, version, data)
 		return err
 	})
+	if n >= freeAfterBytes {
+		// The decoded artifact is garbage now: hand its memory back
+		// rather than hold it until the next large upload.
+		debug.FreeOSMemory()
+	}
 	<-decodeSlots
 	if err != nil {
 		return Version{}, false, err
