@@ -24,6 +24,7 @@ type Options struct {
 // cannot judge (statistics computed at run time, data stored outside the
 // file) it leaves out.
 func Check(g *Graph, opt Options) *Report {
+	g = foldConstants(g)
 	r := &Report{Model: opt.Model, Producer: strings.TrimSpace(g.Producer + " " + g.ProducerVersion),
 		Opset: g.Opset, Inputs: g.Inputs, Layers: []Layer{}, Findings: []Finding{}, Rule: ruleText}
 	if r.Inputs == nil {

@@ -215,3 +215,31 @@ func TestAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldConstants: (x − mean) / Sqrt(var + eps), as an export without
+// constant folding writes it, is followed as one affine map per feature:
+// a = 1/sqrt(var + eps), b = −mean·a; the caller's graph keeps its own
+// constants.
+func TestFoldConstants(t *testing.T) {
+	b := newBuild("", x2(2))
+	b.node("Sub", "sub", []string{"x", b.konst("mu", []int64{2}, 1, 2)}, "d", nil).
+		node("Add", "add", []string{b.konst("var", []int64{2}, 4, 16), b.konst("eps", nil, 1e-5)}, "ve", nil).
+		node("Sqrt", "sqrt", []string{"ve"}, "sd", nil).
+		node("Div", "div", []string{"d", "sd"}, "z", nil).
+		node("Gemm", "fc", []string{"z", b.konst("w", []int64{1, 2}, 0, 0)}, "h", nil)
+	g := foldConstants(b.g)
+	tr := traceInputs(g)
+	if len(tr.chains) != 1 {
+		t.Fatalf("got %d chains, want 1", len(tr.chains))
+	}
+	for j, v := range []float64{4, 16} {
+		a := 1 / math.Sqrt(v+1e-5)
+		col := tr.chains[0].cols[j]
+		if math.Abs(col.A-a) > 1e-15 || math.Abs(col.B+float64(j+1)*a) > 1e-15 {
+			t.Errorf("column %d: got a %v b %v, want %v, %v", j, col.A, col.B, a, -float64(j+1)*a)
+		}
+	}
+	if _, ok := b.g.Constants["sd"]; ok {
+		t.Error("folding changed the caller's graph")
+	}
+}
