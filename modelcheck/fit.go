@@ -44,6 +44,23 @@ var tolScale = math.Log(1.25)
 
 const ruleText = "running statistics fit a feature profile when |mean − μ| ≤ T_m·σ and |ln(var/σ²)| ≤ T_v, T_m = max(0.3, 5·sqrt(α/((2−α)·16))), T_v = max(ln 3, 4·sqrt(α/(2−α)·8/16)), α = 1 − momentum (the EMA's sampling noise for batches of ≥ 16 rows); stored affine constants match the artifact's scaling within 0.25 σ in location and 25% in scale; a variance below epsilon (outputs shrunk by more than 29%) is reported"
 
+// fitsBinary is the fit test for a 0/1 feature with mean p, whose
+// kurtosis κ = 1/(pq) − 3 (q = 1 − p) widens the noise of the running
+// variance to sqrt(α/(2−α) · (κ−1)/B): T_v = max(T_v, 4 of those) for
+// batches of minBatch rows. A rare category (p = 0.01) has κ ≈ 98.
+func fitsBinary(mean, variance, mu, sd, p, tm, tv, alpha float64) bool {
+	if alpha <= 0 || alpha > 1 || math.IsNaN(alpha) {
+		alpha = 0.1
+	}
+	pq := p * (1 - p)
+	if pq <= 0 || sd <= 0 {
+		return false
+	}
+	k := alpha / (2 - alpha)
+	tvb := math.Max(tv, 4*math.Sqrt(k*(1-4*pq)/pq/minBatch))
+	return math.Abs(mean-mu) <= tm*sd && math.Abs(math.Log(variance/(sd*sd))) <= tvb
+}
+
 // emaTolerance returns T_m and T_v for smoothing factor alpha.
 func emaTolerance(alpha float64) (float64, float64) {
 	if alpha <= 0 || alpha > 1 || math.IsNaN(alpha) {
@@ -71,6 +88,9 @@ type binding struct {
 type moments struct {
 	mean, std float64
 	ok        bool
+	// binary: the feature takes only the values 0 and 1 (a one-hot or
+	// indicator column), so its kurtosis is known from its mean.
+	binary bool
 }
 
 func (b *binding) of(c colRef) int {
@@ -96,13 +116,17 @@ func bindInputs(g *Graph, a *artifact.Artifact) (*binding, []Finding) {
 	if a.Profile != nil {
 		for j, f := range a.Profile.Outputs {
 			if j < len(b.out) && f.Mean != nil && f.Std != nil {
-				b.out[j] = moments{float64(*f.Mean), float64(*f.Std), true}
+				b.out[j] = moments{mean: float64(*f.Mean), std: float64(*f.Std), ok: true}
+				if f.Min != nil && f.Max != nil && *f.Min == 0 && *f.Max == 1 {
+					p := float64(*f.Mean)
+					b.out[j].binary = math.Abs(b.out[j].std*b.out[j].std-p*(1-p)) <= 1e-9
+				}
 			}
 		}
 		raw := map[string]moments{}
 		for _, f := range a.Profile.Inputs {
 			if f.Type == "numeric" && f.Mean != nil && f.Std != nil {
-				raw[f.Name] = moments{float64(*f.Mean), float64(*f.Std), true}
+				raw[f.Name] = moments{mean: float64(*f.Mean), std: float64(*f.Std), ok: true}
 			}
 		}
 		for j, n := range b.names {
@@ -360,7 +384,7 @@ func judgeFirstNorm(n *Node, l Layer, s traced, m, v []float64, bind *binding, d
 		rawMu, rawSd := col.A*r.mean+col.B, math.Abs(col.A)*r.std
 		distinct := r.ok && r.std > 0 && !fits(rawMu, rawSd*rawSd, scaledMu, scaledSd)
 		switch {
-		case fits(m[c], v[c], scaledMu, scaledSd):
+		case fits(m[c], v[c], scaledMu, scaledSd) || (o.binary && fitsBinary(m[c], v[c], scaledMu, scaledSd, o.mean, tm, tv, 1-n.Float("momentum", 0.9))):
 			fit = append(fit, name)
 		case distinct && (fits(m[c], v[c], rawMu, rawSd) || (w > 0 && fits(m[c], v[c], w*rawMu, math.Sqrt(w*rawSd*rawSd+(1-w))))):
 			if !doubled[colKey{col.Input, col.Col}] {

@@ -243,3 +243,29 @@ func TestFoldConstants(t *testing.T) {
 		t.Error("folding changed the caller's graph")
 	}
 }
+
+// TestFitsBinary: a rare category's running variance may stray by
+// 4·sqrt(α/(2−α)·(1−4pq)/(pq)/16) in log (2.26 for p = 0.01, α = 0.1);
+// at p = 1/2 the kurtosis is 1 and the floor ln 3 holds.
+func TestFitsBinary(t *testing.T) {
+	tm, tv := emaTolerance(0.1)
+	p := 0.01
+	sd := math.Sqrt(p * (1 - p))
+	k := 0.1 / 1.9
+	tol := 4 * math.Sqrt(k*(1-4*p*(1-p))/(p*(1-p))/16)
+	if math.Abs(tol-2.2596) > 1e-3 {
+		t.Fatalf("tolerance %v, want 2.2596", tol)
+	}
+	for _, c := range []struct {
+		p, logRatio float64
+		want        bool
+	}{{0.01, tol - 0.01, true}, {0.01, tol + 0.01, false}, {0.01, -(tol - 0.01), true}, {0.5, math.Log(3) - 0.01, true}, {0.5, math.Log(3) + 0.01, false}} {
+		s := math.Sqrt(c.p * (1 - c.p))
+		if p == c.p {
+			s = sd
+		}
+		if got := fitsBinary(c.p, s*s*math.Exp(c.logRatio), c.p, s, c.p, tm, tv, 0.1); got != c.want {
+			t.Errorf("p %v, log ratio %v: got %v, want %v", c.p, c.logRatio, got, c.want)
+		}
+	}
+}
