@@ -154,8 +154,15 @@ func checkBatchNorm(g *Graph, n *Node, tr tracing, bind *binding, doubled map[co
 	mean, mok := g.constant(n.input(3))
 	variance, vok := g.constant(n.input(4))
 	use := epsUse{node: n, kind: l.Kind, eps: l.Epsilon}
+	if (!mok && computed(g, n.input(3))) || (!vok && computed(g, n.input(4))) {
+		fs = append(fs, Finding{Code: UntrainedRunningStats, Severity: SeverityError, Node: l.Node,
+			Description: fmt.Sprintf("%s has no stored running statistics: its mean and variance inputs are computed inside the graph from the batch (what PyTorch exports for BatchNorm with track_running_stats=False). Nothing learned in training normalizes the inputs; each batch normalizes itself", l.Node),
+			Fix:         "train with track_running_stats=True (the default) so the layer learns running statistics, and export in eval mode",
+			Evidence:    map[string]any{"mean_input": n.input(3), "var_input": n.input(4)}})
+		return l, fs, use
+	}
 	if !mok || !vok || len(mean.Values) != len(variance.Values) || len(mean.Values) == 0 {
-		return l, fs, use // statistics computed in the graph or stored elsewhere
+		return l, fs, use // statistics stored elsewhere (external data)
 	}
 	m, v := mean.Values, variance.Values
 	l.Channels = len(m)
@@ -304,6 +311,25 @@ func normFacts(layers []Layer) []Finding {
 			Evidence: map[string]any{"nodes": nodes, "epsilon": unique(eps)}})
 	}
 	return fs
+}
+
+// computed reports whether tensor name is computed by a node of the graph
+// from its inputs rather than stored.
+func computed(g *Graph, name string) bool {
+	if name == "" {
+		return false
+	}
+	if _, ok := g.Constants[name]; ok {
+		return false
+	}
+	for i := range g.Nodes {
+		for _, o := range g.Nodes[i].Outputs {
+			if o == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // producedBy reports whether tensor name is the output of an op node.

@@ -11,7 +11,9 @@ const (
 	// (or saved) statistics as extra outputs, the form of a training graph.
 	RunningStatsAsOutputs = "running_stats_as_outputs"
 	// UntrainedRunningStats: every running mean is 0 and every running
-	// variance 1, the values a BatchNorm layer starts with.
+	// variance 1, the values a BatchNorm layer starts with; or no stored
+	// statistics at all, the mean and variance computed from the batch
+	// (PyTorch's export of track_running_stats=False).
 	UntrainedRunningStats = "untrained_running_stats"
 	// NonpositiveVariance: a running variance below 0 (NaN outputs once it
 	// outweighs epsilon), or exactly 0 with a non-zero mean.

@@ -47,7 +47,8 @@ Codes (severity):
   batchnorm_training_mode   BatchNormalization exported in training mode (error)
   running_stats_as_outputs  BatchNormalization with running statistics as
                             outputs, the form of a training graph (warning)
-  untrained_running_stats   every running mean 0 and variance 1 (error)
+  untrained_running_stats   every running mean 0 and variance 1, or no stored
+                            statistics at all (track_running_stats=False) (error)
   nonpositive_variance      a running variance < 0 (error), or exactly 0 with
                             a non-zero mean (warning)
   nan_statistics            NaN or infinite mean, variance, scale or bias (error)

@@ -271,7 +271,8 @@ def main():
     m = train(m, [px], py, True)
     # (1.13 exports it only for a fixed batch size: the batch's shape goes into a Reshape)
     export(m, [4], "penguins_no_running_stats", dynamic=False)
-    expect("penguins_no_running_stats", None, ["batchnorm_training_mode", "running_stats_as_outputs", "batch_statistics_in_graph"])
+    expect("penguins_no_running_stats", None, ["batchnorm_training_mode", "running_stats_as_outputs", "batch_statistics_in_graph",
+                                               "untrained_running_stats"])
     # (c) running statistics never trained: reset to mean 0, variance 1.
     m = train(MLP(4, 3), [px], py, True)
     for bn in (m.bn_in, m.bn1):
