@@ -565,7 +565,7 @@ func runMutations(t *testing.T, n int, seed int64, serverEvery int) mutationOutc
 // duplicate entries), gives each a valid digest and requires every
 // consumer to refuse it cleanly or work: no panic, no 5xx.
 func TestMutatedArtifactsAreRefusedOrWork(t *testing.T) {
-	n := 3000
+	n := 2000
 	if testing.Short() {
 		n = 300
 	}
