@@ -238,7 +238,7 @@ func (b *builder) sumInt(x string, axis int64) string {
 // concat joins [N,k] tensors along axis 1.
 func (b *builder) concat(xs []string) string {
 	if len(xs) == 1 {
-		return b.op("Identity", xs)
+		return xs[0]
 	}
 	return b.op("Concat", xs, attrInt("axis", 1))
 }
