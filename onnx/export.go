@@ -68,11 +68,12 @@ type ExportOptions struct {
 // quantile function (Wichura's AS 241 with Log and Sqrt). In ONNX Runtime
 // 1.31 (CPU) those differ by at most 2 ulps (log1p), 1.6e-13 relative
 // (power_transformer without standardize) and 4 ulps (normal quantiles);
-// see bounds_test.go. Where normguard
-// transform refuses a value (handle_unknown: error, a NaN into binarizer,
-// normalizer or kbins_discretizer, box-cox of x <= 0), the graph cannot
-// fail: it writes NaN into the affected features instead, and counts
-// unknown categories in UnknownOutput.
+// see bounds_test.go. Where normguard transform refuses a value
+// (handle_unknown: error, a NaN into binarizer, normalizer or
+// kbins_discretizer, box-cox of x <= 0), the graph cannot fail: it writes
+// NaN into the affected features instead, and counts unknown categories in
+// UnknownOutput. Infinite inputs, which normguard transform refuses too,
+// are not checked by the graph.
 //
 // Numeric passthrough (remainder) columns are copied. Text passthrough
 // columns (an id or a date kept next to the features) cannot be part of a
