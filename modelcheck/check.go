@@ -179,6 +179,9 @@ func checkBatchNorm(g *Graph, n *Node, tr tracing, bind *binding, doubled map[co
 	if s, ok := tr.onInputs[n]; ok && len(s.cols) == len(m) {
 		fs = append(fs, judgeFirstNorm(n, l, s, m, v, bind, doubled)...)
 	}
+	if lin, ok := tr.afterLinear[n]; ok && bind != nil {
+		fs = append(fs, judgeAfterLinear(n, l, lin, m, v, bind)...)
+	}
 	return l, fs, use
 }
 

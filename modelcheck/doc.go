@@ -7,7 +7,8 @@
 // InstanceNorm and GroupNorm layers. Given the artifact whose outputs the
 // model is fed, it also checks the model's input width and names and
 // whether the first normalization layer's running statistics fit the
-// artifact's features (trained_on_unscaled, normalization_mismatch), and
+// artifact's features (trained_on_unscaled, normalization_mismatch) —
+// directly on the inputs, or through the weights of a first Linear — and
 // whether stored constants scale the inputs a second time or undo the
 // scaler.
 //

@@ -460,3 +460,89 @@ func tidy(x float64) float64 {
 	}
 	return x
 }
+
+// linearZ returns, per channel of a BatchNorm after a linear layer of the
+// inputs, the distance of its running mean from the mean the layer's
+// weights give for the artifact's features and for the raw features, in
+// units of the channel's running standard deviation:
+//
+//	z_h = |m_u − (Σ_j W_uj·E_h[x_j] + b_u)| / sqrt(v_u)
+//
+// ok is false when a feature is not bound to the artifact.
+func linearZ(lin linear, m, v []float64, bind *binding) (zs, zr []float64, ok bool) {
+	if len(lin.w) != len(m) {
+		return nil, nil, false
+	}
+	es := make([]float64, len(m))
+	er := make([]float64, len(m))
+	for j, col := range lin.cols {
+		k := bind.of(col)
+		if k < 0 || !bind.out[k].ok {
+			return nil, nil, false
+		}
+		o, r := bind.out[k], bind.raw[k]
+		mo := col.A*o.mean + col.B
+		mr := mo
+		if r.ok {
+			mr = col.A*r.mean + col.B
+		}
+		for u := range m {
+			es[u] += lin.w[u][j] * mo
+			er[u] += lin.w[u][j] * mr
+		}
+	}
+	for u := range m {
+		if v[u] <= 0 || !finite([]float64{m[u], v[u]}) {
+			continue
+		}
+		sd := math.Sqrt(v[u])
+		zs = append(zs, math.Abs(m[u]-es[u]-lin.b[u])/sd)
+		zr = append(zr, math.Abs(m[u]-er[u]-lin.b[u])/sd)
+	}
+	return zs, zr, len(zs) > 0
+}
+
+// judgeAfterLinear compares a BatchNorm that follows a linear layer of the
+// inputs with the means the layer's weights give for the artifact's and
+// the raw features (linearZ). The weights kept moving while the running
+// averages were taken, so the test is on the median channel: the artifact's
+// features fit when median z ≤ T_m; the raw features are named only when
+// their median z is ≤ T_m and under a quarter of the artifact's. Anything
+// else is left unjudged.
+func judgeAfterLinear(n *Node, l Layer, lin linear, m, v []float64, bind *binding) []Finding {
+	zs, zr, ok := linearZ(lin, m, v, bind)
+	if !ok {
+		return nil
+	}
+	tm, _ := emaTolerance(1 - n.Float("momentum", 0.9))
+	ms, mr := median(zs), median(zr)
+	ev := map[string]any{"median_z_artifact": ms, "median_z_raw": mr, "features": inputNames(lin.cols)}
+	var names []string
+	for _, c := range lin.cols {
+		if j := bind.of(c); j >= 0 {
+			names = append(names, bind.names[j])
+		}
+	}
+	switch {
+	case ms <= tm:
+		return []Finding{{Code: FitsArtifact, Severity: SeverityInfo, Node: l.Node,
+			Description: fmt.Sprintf("%s follows a linear layer of the inputs; its running means are what that layer's weights give for the artifact's features (median distance %.2g running standard deviations): the model was trained on these features", l.Node, ms),
+			Evidence:    ev}}
+	case mr <= tm && 4*mr < ms:
+		ev["features"] = names
+		return []Finding{{Code: TrainedOnUnscaled, Severity: SeverityError, Node: l.Node,
+			Description: fmt.Sprintf("%s follows a linear layer of the inputs %s; its running means are what that layer's weights give for the raw training profile (median distance %.2g running standard deviations), not for the artifact's scaled features (%.2g). The model was trained on unscaled features; fed the artifact's output it sees values far from anything it learned", l.Node, abbreviate(names), mr, ms),
+			Fix:         "retrain the model on the artifact's output (normguard transform), or feed it the raw features without the artifact",
+			Evidence:    ev}}
+	}
+	return nil
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -41,6 +41,8 @@ type fixtureCase struct {
 	RawStd          []float64 `json:"raw_std"`
 	Features        []string  `json:"features"`
 	Convergence     float64   `json:"convergence"`
+	MedianZRaw      float64   `json:"median_z_raw"`
+	MedianZArtifact float64   `json:"median_z_artifact"`
 	InputMean       []float64 `json:"input_mean"`
 	Epsilon         float64   `json:"epsilon"`
 	TypicalOf       string    `json:"typical_of"`
@@ -202,7 +204,13 @@ func checkEvidence(t *testing.T, r *modelcheck.Report, c fixtureCase) {
 			if got := f.Evidence["features"].([]string); strings.Join(got, ",") != strings.Join(c.Features, ",") {
 				t.Errorf("features: got %v, want %v", got, c.Features)
 			}
-			rows := f.Evidence["channels"].([]map[string]any)
+			if c.MedianZRaw != 0 {
+				// numpy's medians of |m − (W·E[x] + b)| / sqrt(v); the artifact's
+				// means are 0 up to rounding, numpy's exactly 0
+				closeTo(t, "median_z_raw", f.Evidence["median_z_raw"].(float64), c.MedianZRaw, 1e-9)
+				closeTo(t, "median_z_artifact", f.Evidence["median_z_artifact"].(float64), c.MedianZArtifact, 1e-9)
+			}
+			rows, _ := f.Evidence["channels"].([]map[string]any)
 			if c.Convergence > 0 {
 				// the median of four ratios of running to raw means, each
 				// off by the noise of the last batches: within 0.03

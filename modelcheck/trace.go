@@ -32,6 +32,19 @@ type tracing struct {
 	onInputs map[*Node]traced
 	// chains are the non-identity affine maps applied to the inputs.
 	chains []chain
+	// tensors are the traced tensors by name.
+	tensors map[string]traced
+	// afterLinear maps a BatchNormalization to the linear layer of input
+	// features it reads (a Linear followed by a BatchNorm).
+	afterLinear map[*Node]linear
+}
+
+// linear is a tensor y = W·x + b over traced input features x: one row of
+// W and one b per output channel.
+type linear struct {
+	cols []colRef
+	w    [][]float64
+	b    []float64
 }
 
 // maxTracedWidth bounds the input width followed feature by feature.
@@ -42,8 +55,9 @@ const maxTracedWidth = 1 << 20
 // axis and elementwise arithmetic with stored constants, up to the first
 // layer that mixes features or normalizes them.
 func traceInputs(g *Graph) tracing {
-	t := tracing{onInputs: map[*Node]traced{}}
+	t := tracing{onInputs: map[*Node]traced{}, afterLinear: map[*Node]linear{}}
 	tr := map[string]traced{}
+	t.tensors = tr
 	for _, in := range g.Inputs {
 		switch {
 		case len(in.Shape) == 2 && in.Shape[1] > 0 && in.Shape[1] <= maxTracedWidth:
@@ -90,7 +104,84 @@ func traceInputs(g *Graph) tracing {
 			t.chains = append(t.chains, chain{tensor: in, consumer: n, cols: s.cols})
 		}
 	}
+	traceLinear(g, &t)
 	return t
+}
+
+// maxLinear bounds the weights followed through a linear layer.
+const maxLinear = 1 << 20
+
+// traceLinear follows traced features through one Gemm, or MatMul and a
+// bias Add, with stored weights, into a BatchNormalization.
+func traceLinear(g *Graph, t *tracing) {
+	lin := map[string]linear{}
+	for i := range g.Nodes {
+		n := &g.Nodes[i]
+		if len(n.Outputs) == 0 || n.Outputs[0] == "" {
+			continue
+		}
+		switch n.Op {
+		case "Gemm", "MatMul":
+			x, ok := t.tensors[n.input(0)]
+			if !ok || x.rank != 2 || n.Int("transA", 0) != 0 {
+				continue
+			}
+			w, ok := g.constant(n.input(1))
+			if !ok || len(w.Dims) != 2 || len(w.Values) > maxLinear {
+				continue
+			}
+			k := len(x.cols)
+			var m int
+			at := func(u, j int) float64 { return w.Values[j*m+u] } // [K, M]
+			switch {
+			case n.Op == "Gemm" && n.Int("transB", 0) != 0 && int(w.Dims[1]) == k:
+				m = int(w.Dims[0])
+				at = func(u, j int) float64 { return w.Values[u*k+j] } // [M, K]
+			case int(w.Dims[0]) == k:
+				m = int(w.Dims[1])
+			default:
+				continue
+			}
+			alpha, beta := 1.0, 1.0
+			if n.Op == "Gemm" {
+				alpha, beta = n.Float("alpha", 1), n.Float("beta", 1)
+			}
+			l := linear{cols: x.cols, w: make([][]float64, m), b: make([]float64, m)}
+			for u := 0; u < m; u++ {
+				l.w[u] = make([]float64, k)
+				for j := 0; j < k; j++ {
+					l.w[u][j] = alpha * at(u, j)
+				}
+			}
+			if n.Op == "Gemm" && n.input(2) != "" {
+				c, ok := g.constant(n.input(2))
+				if !ok || (len(c.Values) != 1 && len(c.Values) != m) {
+					continue
+				}
+				for u := range l.b {
+					l.b[u] = beta * c.Values[min(u, len(c.Values)-1)]
+				}
+			}
+			lin[n.Outputs[0]] = l
+		case "Add":
+			for a := 0; a < 2 && len(n.Inputs) == 2; a++ {
+				l, ok := lin[n.Inputs[a]]
+				c, cok := g.constant(n.Inputs[1-a])
+				if !ok || !cok || (len(c.Values) != 1 && len(c.Values) != len(l.b)) {
+					continue
+				}
+				nb := make([]float64, len(l.b))
+				for u := range nb {
+					nb[u] = l.b[u] + c.Values[min(u, len(c.Values)-1)]
+				}
+				lin[n.Outputs[0]] = linear{cols: l.cols, w: l.w, b: nb}
+			}
+		case "BatchNormalization":
+			if l, ok := lin[n.input(0)]; ok {
+				t.afterLinear[n] = l
+			}
+		}
+	}
 }
 
 func identity(cols []colRef) bool {

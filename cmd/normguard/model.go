@@ -68,13 +68,20 @@ With --artifact (the artifact whose outputs the model is fed):
   input_names_mismatch      one input per feature, names not the artifact's
                             outputs (error)
   trained_on_unscaled       the first BatchNorm on the inputs learned the raw
-                            training profile, not the scaled features (error)
+                            training profile, not the scaled features; or a
+                            BatchNorm after a first Linear of the inputs has the
+                            running means the raw features give through the
+                            Linear's weights (error)
   normalization_mismatch    it learned neither (warning)
   doubled_scaling           stored constants scale the inputs again with the
                             artifact's own parameters (error)
   undone_scaling            stored constants invert the artifact's scaling
                             (warning)
   input_binding, fits_artifact  facts (info)
+
+Features are followed from the inputs through identity, cast, reshapes that
+add axes, column slices, concatenation and arithmetic with stored constants,
+so the checks do not depend on where the layers sit.
 
 Running statistics fit a feature profile (mean μ, standard deviation σ)
 when |mean − μ| ≤ T_m·σ and |ln(var/σ²)| ≤ T_v, with T_m = 0.3 and T_v =

@@ -366,6 +366,21 @@ def main():
     export(m, [13], "wine_deep_clean")
     expect("wine_deep_clean", None, [])
     expect("wine_deep_clean", "wine", [])
+    # (d) the same trained on raw features: the first BatchNorm (after the first Linear) learned
+    # the raw features through the layer's weights.
+    torch.manual_seed(0)
+    m = train(nn.Sequential(nn.Linear(13, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3)), [wraw], wy, True)
+    path = export(m, [13], "wine_deep_unscaled")
+    _, _, bn_mean, bn_var = bn_arrays(path)[0]
+    fc = onnx.load(path)
+    inits = {i.name: numpy_helper.to_array(i).astype(np.float64) for i in fc.graph.initializer}
+    w1, b1 = inits["0.weight"], inits["0.bias"]
+    # distances of the running means from W·E[x] + b for raw and for standardized (mean 0) inputs
+    z_raw = np.abs(bn_mean - (w1 @ mu + b1)) / np.sqrt(bn_var)
+    z_scaled = np.abs(bn_mean - b1) / np.sqrt(bn_var)
+    expect("wine_deep_unscaled", None, [])
+    expect("wine_deep_unscaled", "wine", ["trained_on_unscaled"], node="/1/BatchNormalization", features=WINE_NUM,
+           median_z_raw=float(np.median(z_raw)), median_z_artifact=float(np.median(z_scaled)))
 
     # diamonds: 6 numeric + cut one-hot (5), log price regression; a 3000-row sample.
     d = pd.read_csv(os.path.join(DATA, "diamonds.csv")).sample(3000, random_state=0)
