@@ -330,3 +330,52 @@ func mustJSONValue(t *testing.T, v any) map[string]any {
 	}
 	return m
 }
+
+// TestBundlePrefixesModelNames gives the model's tensors the names of the
+// transform's (a raw column, an internal tensor): the bundle still runs
+// and predicts the same bits as the bundle of the untouched model.
+func TestBundlePrefixesModelNames(t *testing.T) {
+	ortScript(t)
+	a, tr, in := quickstartData(t)
+	base, err := ReadModel(filepath.Join(modelsDir, "mlp_f64.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clash := proto.Clone(base).(*pb.ModelProto)
+	g := clash.GetGraph()
+	hidden := g.GetNode()[0].GetOutput()[0]
+	weight := g.GetInitializer()[0].GetName()
+	ex, err := Export(a, ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	internal := ex.Model.GetGraph().GetNode()[0].GetOutput()[0]
+	renameGraph(g, func(n string) string {
+		switch n {
+		case hidden:
+			return "delay" // a raw column, an input of the bundle
+		case weight:
+			return internal // a tensor of the exported transform
+		}
+		return n
+	}, func(n string) string { return n })
+	raw := map[string]ortTensor{}
+	for j, f := range tr.Inputs() {
+		if f.Name != "date" {
+			raw[f.Name] = columnTensor(&in.Cols[j], in.Rows)
+		}
+	}
+	var preds [2][]float64
+	for i, m := range []*pb.ModelProto{base, clash} {
+		b, err := Bundle(a, m, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		preds[i] = runORT(t, b.Model, raw)["late"].floats(t)
+	}
+	for i := range preds[0] {
+		if math.Float64bits(preds[0][i]) != math.Float64bits(preds[1][i]) {
+			t.Fatalf("row %d: %v with clashing names, %v without", i+1, preds[1][i], preds[0][i])
+		}
+	}
+}
