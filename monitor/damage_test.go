@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -25,8 +26,9 @@ func damageOptions(now func() time.Time) Options {
 func buildDamageState(t *testing.T, path string) map[string]int64 {
 	t.Helper()
 	a := testArtifact(t)
-	now := t0
-	m, err := Open(path, damageOptions(func() time.Time { return now }))
+	var now atomic.Int64 // Unix nanoseconds; the committer reads the clock
+	now.Store(t0.UnixNano())
+	m, err := Open(path, damageOptions(func() time.Time { return time.Unix(0, now.Load()).UTC() }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +36,7 @@ func buildDamageState(t *testing.T, path string) map[string]int64 {
 	for i := 0; i < 90; i++ {
 		switch i {
 		case 30, 60:
-			now = now.Add(time.Hour)
+			now.Add(int64(time.Hour))
 			if err := m.Evaluate(context.Background()); err != nil {
 				t.Fatal(err)
 			}
