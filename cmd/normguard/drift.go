@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -83,7 +84,7 @@ values, ...) makes it 2 after the report is written.`,
 			if err := driftStatus(rep.Report); err != nil {
 				return err
 			}
-			if len(rep.Anomalies) > 0 {
+			if len(rep.Anomalies) > 0 || rep.notNumbers > 0 {
 				return errFound
 			}
 			return nil
@@ -315,6 +316,9 @@ type driftResult struct {
 	*drift.Report
 	Anomalies []validate.Anomaly
 	validated bool
+	// notNumbers counts the numeric features skipped because the current
+	// data holds text there (a type change: exit 1).
+	notNumbers int
 }
 
 func runDrift(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
@@ -372,6 +376,7 @@ func runDrift(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 		Bins: o.bins, DriftShare: o.driftShare, Kinds: map[string]string{},
 	}
 	var rs, cs []table.Column
+	var notNumbers []drift.Feature
 	common := 0
 	for _, r := range ref {
 		if !keep[r.Name] && r.Name != o.segment {
@@ -383,6 +388,12 @@ func runDrift(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 			continue
 		}
 		c := cur[i]
+		if r.Kind == table.Numeric && c.Kind == table.String && r.Name != o.segment {
+			// Numbers in the reference, text now: a type change, as
+			// drift --artifact reports it, not a comparison of categories.
+			notNumbers = append(notNumbers, notNumbersFeature(c))
+			continue
+		}
 		if r.Kind != c.Kind { // numbers on one side, text on the other
 			if r.Kind == table.Numeric {
 				opt.Kinds[r.Name] = "" // numbers are never time or identifiers
@@ -394,19 +405,50 @@ func runDrift(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 			common++
 		}
 	}
-	if common == 0 {
+	if common == 0 && len(notNumbers) == 0 {
 		return nil, fmt.Errorf("drift: %s and %s have no column in common", o.reference, o.current)
 	}
 	var rep *drift.Report
-	if o.segment != "" {
+	switch {
+	case common == 0:
+		rep = &drift.Report{MissingFeatures: []string{}}
+		for _, r := range rs {
+			rep.MissingFeatures = append(rep.MissingFeatures, r.Name)
+		}
+	case o.segment != "":
 		rep, err = drift.CompareSegments(rs, cs, o.segment, opt)
-	} else {
+	default:
 		rep, err = drift.Compare(rs, cs, opt)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &driftResult{Report: rep}, nil
+	rep.Features = append(rep.Features, notNumbers...)
+	return &driftResult{Report: rep, notNumbers: len(notNumbers)}, nil
+}
+
+// notNumbersFeature is the skipped feature of a column whose reference
+// values are numbers and whose current values are not all numbers.
+func notNumbersFeature(c table.Column) drift.Feature {
+	bad, present := 0, 0
+	var examples []string
+	for i, s := range c.Str {
+		if c.IsMissing(i) {
+			continue
+		}
+		present++
+		_, err := strconv.ParseFloat(strings.Trim(s, " \t"), 64)
+		if ne := (*strconv.NumError)(nil); err != nil && !(errors.As(err, &ne) && ne.Err == strconv.ErrRange) {
+			bad++
+			if len(examples) < 3 {
+				examples = append(examples, strconv.Quote(s))
+			}
+		}
+	}
+	nan := drift.JSONFloat(math.NaN())
+	return drift.Feature{Name: c.Name, Type: spec.TypeNumeric, Method: "-", Statistic: nan, PValue: nan, Threshold: nan,
+		Skipped: fmt.Sprintf("numbers in the reference, but %d of %d present current values are not numbers (e.g. %s); fix the data, then compare again",
+			bad, present, strings.Join(examples, ", "))}
 }
 
 // readTable reads every column of a data file, numeric where every present

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// qaFile is a fixture of testdata/qa (see its README and gen.py).
+func qaFile(name string) string {
+	return filepath.Join("..", "..", "testdata", "qa", name)
+}
+
+// qaFit fits testdata/qa/spec on a fixture into a temporary artifact.
+func qaFit(t *testing.T, spec, data string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "a.json")
+	if code, _, errOut := runCLI(t, "fit", "--spec", qaFile(spec), "--data", qaFile(data), "--out", out); code != ExitOK {
+		t.Fatalf("fit %s on %s: exit %d: %s", spec, data, code, errOut)
+	}
+	return out
+}
+
+// TestQADriftNumbersTurnedText: a numeric column with text in 3 of 300
+// current rows (a unit written after the number) is a type change in both
+// drift modes: skipped with the reason, exit 1. --reference used to read
+// the column as categories on both sides and compare 300 depths by
+// chi-square, a verdict drift --artifact does not reach.
+func TestQADriftNumbersTurnedText(t *testing.T) {
+	a := qaFit(t, "diamonds.yaml", "diamonds_ref.csv")
+	cur := qaFile("diamonds_depth_units.csv")
+	for _, mode := range [][]string{{"--reference", qaFile("diamonds_ref.csv")}, {"--artifact", a}} {
+		code, rep, errOut := driftRun(t, append(mode, "--current", cur)...)
+		if code != ExitFound {
+			t.Errorf("%s: exit %d, want %d (%s)", mode[0], code, ExitFound, errOut)
+		}
+		var depth *driftFeature
+		for i := range rep.Features {
+			if rep.Features[i].Name == "depth" {
+				depth = &rep.Features[i]
+			}
+		}
+		if depth == nil || depth.Skipped == "" || depth.Drift || depth.Statistic != nil {
+			t.Fatalf("%s: depth %+v, want skipped without a statistic", mode[0], depth)
+		}
+		if mode[0] == "--reference" && !strings.Contains(depth.Skipped, "3 of 300 present current values are not numbers") {
+			t.Errorf("--reference: skipped %q, want the count 3 of 300 (gen.py)", depth.Skipped)
+		}
+		for _, f := range rep.Features {
+			if f.Drift {
+				t.Errorf("%s: %s drifts; the other columns are a random split of one table", mode[0], f.Name)
+			}
+		}
+	}
+}
