@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/registry"
 )
 
@@ -234,5 +235,42 @@ func TestUploadStreamsToDisk(t *testing.T) {
 		if strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("temporary file left: %s", e.Name())
 		}
+	}
+}
+
+// TestObservationsOverBudget: once the model's window state is over the
+// monitor's MaxModelBytes, /observations answers 429 over_budget (bad
+// input from a client, not a server failure) and the drop is counted.
+func TestObservationsOverBudget(t *testing.T) {
+	s, done := benchServer(t)
+	defer done()
+	local := s.cfg.Registry.(*registry.Local)
+	mon, err := monitor.Open(filepath.Join(t.TempDir(), "small.db"), monitor.Options{MaxModelBytes: 4 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mon.Close()
+	s2, err := New(Config{Registry: local, Monitor: mon, Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s2.Handler())
+	defer ts.Close()
+	var over int
+	for i := 0; i < 50 && over == 0; i++ {
+		status, resp := send(t, "POST", ts.URL+"/v1/models/flight-delay/observations", "", benchBody(20))
+		switch {
+		case status == http.StatusTooManyRequests && errorCode(resp) == "over_budget":
+			over++
+		case status != http.StatusOK:
+			t.Fatalf("post %d: %d %s", i, status, resp)
+		}
+	}
+	if over == 0 {
+		t.Fatal("never over the 4 KiB budget")
+	}
+	_, metrics := send(t, "GET", ts.URL+"/metrics", "", nil)
+	if !strings.Contains(string(metrics), "normguard_observations_dropped_total 1") {
+		t.Errorf("metrics: want normguard_observations_dropped_total 1")
 	}
 }
