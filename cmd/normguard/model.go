@@ -89,7 +89,12 @@ ln 3 at PyTorch's momentum 0.1 (5 and 4 standard deviations of the running
 average's sampling noise over batches of 16 rows; wider for a larger
 momentum). Stored constants (x − c)/s match the artifact's scaling within
 0.25 standard deviations in location and 25% in scale.`,
-		Args: cobra.ExactArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("model check: name one model file, got %d arguments: normguard model check MODEL.onnx [--artifact A]", len(args))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rep, err := runModelCheck(args[0], o)
 			if err != nil {

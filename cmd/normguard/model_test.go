@@ -43,7 +43,7 @@ func TestModelCheckExit(t *testing.T) {
 		{"missing", []string{"model", "check", filepath.Join(modelsDir, "absent.onnx")}, ExitError, "absent.onnx"},
 		{"spec as artifact", []string{"model", "check", model("penguins_clean"), "--artifact", filepath.Join(modelsDir, "penguins.yaml")}, ExitError, ""},
 		{"bad format", []string{"model", "check", model("penguins_clean"), "--format", "xml"}, ExitError, "--format"},
-		{"no model", []string{"model", "check"}, ExitError, "arg"},
+		{"no model", []string{"model", "check"}, ExitError, "name one model file"},
 		{"no subcommand", []string{"model"}, ExitError, "model check"},
 	}
 	for _, c := range cases {

@@ -28,21 +28,21 @@ const maxFileBytes = 2 << 30
 func ReadFile(path string) (*modelcheck.Graph, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("model: %w", err)
+		return nil, fmt.Errorf("read ONNX model: %w", err)
 	}
 	if st.IsDir() {
-		return nil, fmt.Errorf("model: %s is a directory, not an ONNX file", path)
+		return nil, fmt.Errorf("read ONNX model: %s is a directory, not an ONNX file", path)
 	}
 	if st.Size() > maxFileBytes {
-		return nil, fmt.Errorf("model: %s is %d bytes, over ONNX's 2 GiB limit for one file", path, st.Size())
+		return nil, fmt.Errorf("read ONNX model: %s is %d bytes, over ONNX's 2 GiB limit for one file", path, st.Size())
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("model: %w", err)
+		return nil, fmt.Errorf("read ONNX model: %w", err)
 	}
 	g, err := Decode(b)
 	if err != nil {
-		return nil, fmt.Errorf("model: %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return g, nil
 }
