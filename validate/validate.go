@@ -84,6 +84,9 @@ func (o Options) Validate(names []string) error {
 			}
 		}
 	}
+	if len(names) > 0 && !slices.ContainsFunc(names, o.selected) {
+		return fmt.Errorf("validate: --columns and --exclude leave no input column to check (inputs: %s): %w", strings.Join(names, ", "), ErrInvalid)
+	}
 	return nil
 }
 

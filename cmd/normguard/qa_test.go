@@ -53,3 +53,20 @@ func TestQADriftNumbersTurnedText(t *testing.T) {
 		}
 	}
 }
+
+// TestQAValidateSelectsNothing: --columns and --exclude that leave no
+// input column are an error (exit 2), as they are for drift; validate used
+// to print "no anomaly: 0 columns checked" and exit 0.
+func TestQAValidateSelectsNothing(t *testing.T) {
+	a := qaFit(t, "diamonds.yaml", "diamonds_ref.csv")
+	data := qaFile("diamonds_ref.csv")
+	for _, sel := range [][]string{{"--exclude", "carat,depth,cut"}, {"--columns", "cut", "--exclude", "cut"}} {
+		code, out, errOut := runCLI(t, append([]string{"validate", "--artifact", a, "--data", data}, sel...)...)
+		if code != ExitError || !strings.Contains(errOut, "leave no input column") || out != "" {
+			t.Errorf("validate %v: exit %d, stdout %q, stderr %q; want exit %d naming the empty selection", sel, code, out, errOut, ExitError)
+		}
+	}
+	if code, _, errOut := runCLI(t, "validate", "--artifact", a, "--data", data, "--exclude", "carat,depth"); code != ExitOK {
+		t.Errorf("validate --exclude carat,depth on the training rows: exit %d (%s), want 0", code, errOut)
+	}
+}
