@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"sync"
 
@@ -197,9 +198,11 @@ func Compare(ref, cur []table.Column, opt Options) (*Report, error) {
 		return nil, fmt.Errorf("drift: the current data has none of the reference's columns (%d)", len(ref))
 	}
 	results := make([]Feature, len(present))
-	parallel(len(present), func(i int) {
+	if err := parallel(len(present), func(i int) {
 		results[i] = compareOne(present[i], byName[present[i].Name], m, threshold, bins, opt.Kinds)
-	})
+	}); err != nil {
+		return nil, fmt.Errorf("drift: feature %q: %w", present[err.Item].Name, err)
+	}
 	rep := newReport(results, share)
 	rep.MissingFeatures = missing
 	return rep, nil
@@ -446,24 +449,62 @@ func (r *Report) Sorted() []Feature {
 	return out
 }
 
-// parallel calls fn(i) for i in [0, n) on GOMAXPROCS goroutines.
-func parallel(n int, fn func(i int)) {
+// parallel calls fn(i) for i in [0, n) on GOMAXPROCS goroutines. A panic
+// in fn is recovered and returned (the lowest item's, when several), so a
+// bug in one feature's comparison cannot end the process.
+func parallel(n int, fn func(i int)) *PanicError {
 	next := make(chan int, n)
 	for i := 0; i < n; i++ {
 		next <- i
 	}
 	close(next)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first *PanicError
 	for w := 0; w < min(runtime.GOMAXPROCS(0), n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				fn(i)
+				if perr := call(fn, i); perr != nil {
+					mu.Lock()
+					if first == nil || perr.Item < first.Item {
+						first = perr
+					}
+					mu.Unlock()
+				}
 			}
 		}()
 	}
 	wg.Wait()
+	return first
+}
+
+// call runs fn(i), turning a panic into a PanicError.
+func call(fn func(i int), i int) (perr *PanicError) {
+	defer func() {
+		if r := recover(); r != nil {
+			perr = &PanicError{Item: i, Value: r, Stack: debug.Stack()}
+		}
+	}()
+	fn(i)
+	return nil
+}
+
+// PanicError is a bug met while comparing one feature, recovered in the
+// worker goroutine so that it reaches the caller as an error (and a
+// server keeps serving) instead of ending the process.
+type PanicError struct {
+	// Item is the index of the feature being compared.
+	Item int
+	// Value is what the code panicked with; Stack the goroutine's stack
+	// at that point, for the log.
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("internal error (a bug in normguard: please report it with the data's shape): %v", e.Value)
 }
 
 // newReport returns the report of features: the share of drifting features

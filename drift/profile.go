@@ -56,9 +56,11 @@ func CompareProfile(ref []profile.Feature, cur []table.Column, opt Options) (*Re
 		}
 	}
 	results := make([]Feature, len(pairs))
-	parallel(len(pairs), func(k int) {
+	if err := parallel(len(pairs), func(k int) {
 		results[k] = compareToProfile(&ref[pairs[k][0]], &cur[pairs[k][1]], m, threshold, bins)
-	})
+	}); err != nil {
+		return nil, fmt.Errorf("drift: feature %q: %w", ref[pairs[err.Item][0]].Name, err)
+	}
 	if len(results) == 0 {
 		return nil, fmt.Errorf("drift: the current data has none of the profiled columns")
 	}
