@@ -1,6 +1,7 @@
 package modelcheck
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -133,6 +134,14 @@ func bindInputs(g *Graph, a *artifact.Artifact) (*binding, []Finding) {
 			b.raw[j] = raw[n]
 		}
 	}
+	if d := g.Metadata[metaDigest]; d != "" {
+		desc := fmt.Sprintf("the model carries a normguard transform (artifact %s): its inputs are raw columns, not the artifact's features", d)
+		if d != a.Digest {
+			desc += fmt.Sprintf("; it is not the artifact given (%s)", a.Digest)
+		}
+		return nil, []Finding{{Code: InputBinding, Severity: SeverityInfo, Description: desc,
+			Evidence: map[string]any{"bundled_artifact": d, "artifact": a.Digest}}}
+	}
 	widths := make([]int, len(g.Inputs))
 	total, known, allOne := 0, true, true
 	for i, in := range g.Inputs {
@@ -192,6 +201,9 @@ func bindInputs(g *Graph, a *artifact.Artifact) (*binding, []Finding) {
 			Fix:         "feed the model the artifact it was trained with (normguard inspect shows its outputs), or retrain the model on this artifact's features",
 			Evidence:    map[string]any{"model_width": total, "artifact_outputs": len(b.names), "inputs": inputsEv}}}
 	}
+	if f := namesMismatch(g, b.names); f != nil {
+		return nil, []Finding{*f}
+	}
 	var parts []string
 	j := 0
 	for i, in := range g.Inputs {
@@ -204,6 +216,51 @@ func bindInputs(g *Graph, a *artifact.Artifact) (*binding, []Finding) {
 	return b, []Finding{{Code: InputBinding, Severity: SeverityInfo,
 		Description: fmt.Sprintf("the model's input width matches the artifact's %d outputs, taken in order: %s%s", len(b.names), strings.Join(parts, "; "), typeNote(g)),
 		Evidence:    map[string]any{"inputs": inputsEv}}}
+}
+
+// Metadata keys: the digest normguard export and bundle record, and the
+// feature names a model may declare (the keys normguard bundle reads).
+const (
+	metaDigest = "normguard.artifact_digest"
+)
+
+var metaNames = []string{"feature_names", "normguard.features"}
+
+// namesMismatch compares the feature names a model declares in its
+// metadata (a JSON list) with the artifact's outputs, in order.
+func namesMismatch(g *Graph, outputs []string) *Finding {
+	for _, key := range metaNames {
+		text, ok := g.Metadata[key]
+		if !ok {
+			continue
+		}
+		var names []string
+		if err := json.Unmarshal([]byte(text), &names); err != nil {
+			continue
+		}
+		if strings.Join(names, "\x00") == strings.Join(outputs, "\x00") {
+			return nil
+		}
+		var diffs []string
+		for i := 0; i < max(len(names), len(outputs)); i++ {
+			switch {
+			case i >= len(names):
+				diffs = append(diffs, fmt.Sprintf("feature %d %q is not declared by the model", i+1, outputs[i]))
+			case i >= len(outputs):
+				diffs = append(diffs, fmt.Sprintf("the model declares a feature %d %q the artifact does not produce", i+1, names[i]))
+			case names[i] != outputs[i]:
+				diffs = append(diffs, fmt.Sprintf("feature %d is %q for the model, %q in the artifact", i+1, names[i], outputs[i]))
+			}
+		}
+		if len(diffs) > 3 {
+			diffs = append(diffs[:3], fmt.Sprintf("%d more", len(diffs)-3))
+		}
+		return &Finding{Code: InputNamesMismatch, Severity: SeverityError,
+			Description: fmt.Sprintf("the model declares its feature names (metadata %q) and they are not the artifact's outputs in order: %s", key, strings.Join(diffs, "; ")),
+			Fix:         "feed the model the artifact it was trained with, or retrain on this artifact's features in its order",
+			Evidence:    map[string]any{"declared": names, "artifact_outputs": outputs, "metadata_key": key}}
+	}
+	return nil
 }
 
 func typeNote(g *Graph) string {
@@ -350,11 +407,22 @@ func judgeFirstNorm(n *Node, l Layer, s traced, m, v []float64, bind *binding, d
 			}
 		}
 		mr, vr := rangeOf(mi), rangeOf(vi)
+		if mr == nil || vr == nil {
+			return nil
+		}
 		desc := fmt.Sprintf("%s normalizes the model inputs %s; by its running statistics, the %d features it reads had means from %.4g to %.4g and variances from %.4g to %.4g in training", l.Node, strings.Join(l.ReadsInputs, ", "), len(m), mr[0], mr[1], vr[0], vr[1])
-		switch nstd {
-		case len(m):
+		atLayer := 0 // channels standardized where the layer reads them, after the graph's own scaling
+		for c := range m {
+			if fits(m[c], v[c], 0, 1) {
+				atLayer++
+			}
+		}
+		switch {
+		case nstd == len(m):
 			desc += ": standardized features (means ≈ 0, variances ≈ 1)"
-		case 0:
+		case !identity(s.cols) && atLayer == len(m):
+			desc += "; the graph's own scaling of its inputs standardizes them (means ≈ 0, variances ≈ 1 where the layer reads them): the model takes raw features"
+		case nstd == 0:
 			desc += ": not standardized; check with --artifact that the model is fed what it was trained on"
 		default:
 			desc += fmt.Sprintf(": %d of them standardized (means ≈ 0, variances ≈ 1); check with --artifact that the model is fed what it was trained on", nstd)

@@ -340,3 +340,23 @@ func closeAll(t *testing.T, what string, got, want []float64, rel float64) {
 		closeTo(t, what, got[i], want[i], rel)
 	}
 }
+
+// TestDeclaredFeatureNames: a model declaring its feature names in the
+// metadata key normguard bundle reads is held to the artifact's order.
+func TestDeclaredFeatureNames(t *testing.T) {
+	g, err := onnxgraph.ReadFile(filepath.Join(modelsDir, "penguins_clean.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := fixtureArtifact(t, "penguins")
+	g.Metadata["feature_names"] = `["bill_depth_mm", "bill_length_mm", "flipper_length_mm", "body_mass_g"]`
+	r := modelcheck.Check(g, modelcheck.Options{Artifact: a})
+	f := find(t, r, modelcheck.InputNamesMismatch)
+	if !strings.Contains(f.Description, `feature 1 is "bill_depth_mm" for the model, "bill_length_mm" in the artifact`) || r.Has(modelcheck.FitsArtifact) {
+		t.Errorf("swapped names: got %s", describe(r))
+	}
+	g.Metadata["feature_names"] = `["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]`
+	if r := modelcheck.Check(g, modelcheck.Options{Artifact: a}); r.Found() || !r.Has(modelcheck.FitsArtifact) {
+		t.Errorf("declared names in order: got %s", describe(r))
+	}
+}

@@ -20,6 +20,8 @@ type Graph struct {
 	// Constants holds every tensor whose value the file stores: the
 	// initializers and the outputs of Constant nodes, by name.
 	Constants map[string]Tensor
+	// Metadata is the model's metadata_props.
+	Metadata map[string]string
 }
 
 // Value is a named graph input or output with its element type and shape.

@@ -108,3 +108,25 @@ func TestModelCheckFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestModelCheckBundle: a model bundled with its artifact takes raw
+// columns; model check follows them through the transform into the
+// model's first BatchNorm, reports the bundle and finds nothing.
+func TestModelCheckBundle(t *testing.T) {
+	art := modelArtifact(t, "penguins")
+	served := filepath.Join(t.TempDir(), "served.onnx")
+	mustRun(t, "bundle", "--artifact", art, "--model", model("penguins_clean"), "--out", served)
+	for _, args := range [][]string{{"model", "check", served}, {"model", "check", served, "--artifact", art}} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, stdout, stderr)
+		}
+		if !strings.Contains(stdout, "the model takes raw features") {
+			t.Errorf("%v: no note that the graph scales its own inputs:\n%s", args, stdout)
+		}
+	}
+	_, stdout, _ := runCLI(t, "model", "check", served, "--artifact", art)
+	if !strings.Contains(stdout, "carries a normguard transform") {
+		t.Errorf("bundle not reported:\n%s", stdout)
+	}
+}

@@ -66,6 +66,10 @@ func Decode(b []byte) (*modelcheck.Graph, error) {
 		ProducerVersion: m.GetProducerVersion(),
 		IRVersion:       m.GetIrVersion(),
 		Constants:       map[string]modelcheck.Tensor{},
+		Metadata:        map[string]string{},
+	}
+	for _, p := range m.GetMetadataProps() {
+		g.Metadata[p.GetKey()] = p.GetValue()
 	}
 	for _, o := range m.GetOpsetImport() {
 		if d := o.GetDomain(); d == "" || d == "ai.onnx" {
