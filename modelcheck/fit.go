@@ -430,9 +430,9 @@ func judgeFirstNorm(n *Node, l Layer, s traced, m, v []float64, bind *binding, d
 		return []Finding{{Code: InputNormalization, Severity: SeverityInfo, Node: l.Node, Description: desc,
 			Evidence: map[string]any{"input_mean": mi, "input_variance": vi, "standardized": nstd}}}
 	}
-	var fit, raw, neither []string
+	var fit, raw, twice, neither []string
 	var rows []map[string]any
-	var rawText, neitherText []string
+	var rawText, twiceText, neitherText []string
 	w := convergence(m, s, bind, tm)
 	for c := range m {
 		col := s.cols[c]
@@ -464,6 +464,11 @@ func judgeFirstNorm(n *Node, l Layer, s traced, m, v []float64, bind *binding, d
 				}
 				rawText = append(rawText, text)
 			}
+		case distinct && fits(m[c], v[c], col.A*(o.std/r.std*(o.mean-r.mean)+o.mean)+col.B, math.Abs(col.A)*o.std*o.std/r.std):
+			// the artifact's map x ↦ o.mean + (x − r.mean)·o.std/r.std applied to its own output
+			twice = append(twice, name)
+			twiceText = append(twiceText, fmt.Sprintf("%s: running mean %.4g, variance %.4g (scaled twice: %.4g, %.4g)", name, m[c], v[c],
+				col.A*(o.std/r.std*(o.mean-r.mean)+o.mean)+col.B, math.Pow(col.A*o.std*o.std/r.std, 2)))
 		default:
 			neither = append(neither, name)
 			neitherText = append(neitherText, fmt.Sprintf("%s: running mean %.4g, variance %.4g (the artifact's features %.3g, %.3g)", name, m[c], v[c], tidy(scaledMu), tidy(scaledSd*scaledSd)))
@@ -475,6 +480,12 @@ func judgeFirstNorm(n *Node, l Layer, s traced, m, v []float64, bind *binding, d
 			Description: fmt.Sprintf("%s, the first normalization of the inputs, learned the raw training profile, not the artifact's scaled features: %s. The model was trained on unscaled features; fed the artifact's output it sees values far from anything it learned", l.Node, strings.Join(rawText, "; ")),
 			Fix:         "retrain the model on the artifact's output (normguard transform), or feed it the raw features without the artifact",
 			Evidence:    map[string]any{"features": raw, "channels": rows}})
+	}
+	if len(twice) > 0 {
+		fs = append(fs, Finding{Code: DoubledScaling, Severity: SeverityError, Node: l.Node,
+			Description: fmt.Sprintf("%s, the first normalization of the inputs, learned features scaled twice — the artifact's scaling applied again to its own output: %s. The training pipeline scaled the features twice; fed the artifact's output once, the model sees other values than it learned", l.Node, strings.Join(twiceText, "; ")),
+			Fix:         "retrain the model on the artifact's output applied once (normguard transform), or reproduce the training pipeline exactly",
+			Evidence:    map[string]any{"features": twice, "channels": rows}})
 	}
 	if len(neither) > 0 {
 		fs = append(fs, Finding{Code: NormalizationMismatch, Severity: SeverityWarning, Node: l.Node,

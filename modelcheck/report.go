@@ -65,7 +65,8 @@ const (
 	// match neither the artifact's outputs nor the raw inputs.
 	NormalizationMismatch = "normalization_mismatch"
 	// DoubledScaling: the graph applies the artifact's scaling again to
-	// features the artifact already scaled.
+	// features the artifact already scaled, or the first normalization
+	// layer learned features scaled twice.
 	DoubledScaling = "doubled_scaling"
 	// UndoneScaling: the graph maps the artifact's features back to raw
 	// values, undoing the scaler.

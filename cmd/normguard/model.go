@@ -74,7 +74,8 @@ With --artifact (the artifact whose outputs the model is fed):
                             Linear's weights (error)
   normalization_mismatch    it learned neither (warning)
   doubled_scaling           stored constants scale the inputs again with the
-                            artifact's own parameters (error)
+                            artifact's own parameters, or the first BatchNorm
+                            learned features scaled twice (error)
   undone_scaling            stored constants invert the artifact's scaling
                             (warning)
   input_binding, fits_artifact  facts (info)

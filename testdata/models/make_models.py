@@ -294,6 +294,16 @@ def main():
     expect("penguins_unscaled_brief", None, [])
     expect("penguins_unscaled_brief", "penguins", ["trained_on_unscaled"], node="/bn_in/BatchNormalization", features=PENGUIN_NUM,
            convergence=1 - 0.9 ** (len(py) // 32))  # the weight of the raw profile after len//32 updates
+    # (g) trained on features scaled twice (the scaler applied to its own output): the input
+    # BatchNorm learned means −mean/std and variances 1/std².
+    ptwice = (px - praw.mean(0)) / praw.std(0)
+    m = train(MLP(4, 3), [ptwice], py, True)
+    export(m, [4], "penguins_scaled_twice")
+    # body_mass_g scaled twice has variance 1/779.5² = 1.6e-6, below the epsilon 1e-5: a real
+    # consequence, reported as well
+    expect("penguins_scaled_twice", None, ["variance_below_epsilon"], variance_below_epsilon=["/bn_in/BatchNormalization", [3]])
+    expect("penguins_scaled_twice", "penguins", ["doubled_scaling", "variance_below_epsilon"], node="/bn_in/BatchNormalization",
+           features=PENGUIN_NUM, variance_below_epsilon=["/bn_in/BatchNormalization", [3]])
     # (h) a Keras-style epsilon in a PyTorch model.
     m = train(MLP(4, 3, eps=1e-3), [px], py, True)
     path = export(m, [4], "penguins_keras_epsilon")
