@@ -30,11 +30,14 @@ const (
 	// over the batch axis inside the graph: each row's output depends on
 	// the other rows of its batch.
 	BatchStatisticsInGraph = "batch_statistics_in_graph"
-	// LayerNormFact, InstanceNormFact, GroupNormFact: the model's other
-	// normalization layers (info).
-	LayerNormFact    = "layer_norm"
+	// LayerNormFact: the model's LayerNorm layers, native or written out
+	// in ReduceMean/Sub ops (info).
+	LayerNormFact = "layer_norm"
+	// InstanceNormFact: the model's InstanceNorm layers (info).
 	InstanceNormFact = "instance_norm"
-	GroupNormFact    = "group_norm"
+	// GroupNormFact: the model's GroupNorm layers, as PyTorch exports them
+	// (InstanceNormalization on a reshaped tensor) (info).
+	GroupNormFact = "group_norm"
 	// DeadChannels: BatchNorm channels with running mean 0 and variance
 	// below epsilon, whose input was constantly 0 in training (info).
 	DeadChannels = "dead_channels"
@@ -76,9 +79,12 @@ const (
 // Severities of a finding. Errors and warnings make `model check` exit 1;
 // info-level facts alone do not.
 const (
-	SeverityError   = "error"
+	// SeverityError: the model computes something other than intended.
+	SeverityError = "error"
+	// SeverityWarning: likely wrong, or fragile; check it.
 	SeverityWarning = "warning"
-	SeverityInfo    = "info"
+	// SeverityInfo: a fact about the model's normalization.
+	SeverityInfo = "info"
 )
 
 // Report is the result of checking one model.
