@@ -771,10 +771,12 @@ func onMasses(p *profile.Feature, xs []float64) []float64 {
 }
 
 // sharedMass returns the profile's point mass (a value its quantile grid
-// repeats) that recurs most often, exactly to within exactTol relative to
-// the column's magnitude, in xs, and how often it does.
+// repeats) that recurs most often in xs, to within one float32 rounding
+// (float32Tol relative to the column's magnitude), and how often it does.
 func sharedMass(p *profile.Feature, xs []float64) (float64, int) {
-	lim := exactTol * scale(xs, p.Quantiles)
+	// Within one float32 rounding: a pipeline computing in float32 (or
+	// printing float32 values) still hits the artifact's values.
+	lim := float32Tol * scale(xs, p.Quantiles)
 	best, bestN := math.NaN(), 0
 	q := p.Quantiles
 	for i := 1; i < len(q); i++ {
@@ -962,13 +964,13 @@ func trainingMissing(a *artifact.Artifact) []bool {
 	return out
 }
 
-// countValue counts the values of xs equal to x within exactTol of the
+// countValue counts the values of xs equal to x within float32Tol of the
 // column's magnitude (none for NaN x).
 func countValue(xs []float64, x float64) int {
 	if math.IsNaN(x) {
 		return 0
 	}
-	lim := exactTol * scale(xs)
+	lim := float32Tol * scale(xs) // see sharedMass
 	n := 0
 	for _, y := range xs {
 		if math.Abs(y-x) <= lim {
