@@ -75,10 +75,21 @@ func unpairedStale(observed []table.Column, rep *Report, stale []staleOutput, sc
 		if len(values) == 0 {
 			continue
 		}
+		// A drift verdict may rest on proof that the artifact's own map was
+		// applied: a value its training output repeats (or its output for a
+		// missing input) recurs exactly. A candidate explains the column
+		// only if its training output shares such a value as well.
+		_, anchored := v.Evidence["anchor_value"]
+		_, filled := v.Evidence["missing_fill_output"]
 		for k := range stale {
 			p := stale[k].profileOf(v.Name)
 			if p == nil {
 				continue
+			}
+			if anchored || filled {
+				if _, n := sharedMass(p, values); n < minMass {
+					continue
+				}
 			}
 			d, err := compareWith(p, values)
 			if err != nil {

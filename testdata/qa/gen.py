@@ -38,5 +38,36 @@ def diamonds_text():
     print('diamonds_depth_units.csv: depth values that are not numbers:', n, 'of', len(cur))
 
 
+def wine_unpaired():
+    """wine: the artifact fitted on a random 120 rows, a candidate on 120
+    rows overlapping them, 58 production rows transformed correctly (with
+    scikit-learn) in float64 and rounded to float32."""
+    from scipy.stats import ks_2samp
+    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+    d = pd.read_csv(os.path.join(SRC, 'wine.csv'))
+    idx = np.random.default_rng(17).permutation(len(d))
+    train = d.iloc[idx[:120]].reset_index(drop=True)
+    prod = d.iloc[idx[120:]].reset_index(drop=True)
+    cand = d.iloc[idx[40:160]].reset_index(drop=True)
+    write(train, 'wine_train.csv')
+    write(cand, 'wine_candidate_train.csv')
+    s4 = ['alcohol', 'malic_acid', 'ash', 'magnesium']
+    out = pd.DataFrame(index=prod.index)
+    out[s4] = StandardScaler().fit(train[s4]).transform(prod[s4])
+    out['proline'] = StandardScaler().fit(np.log1p(train[['proline']])).transform(np.log1p(prod[['proline']]))[:, 0]
+    out['color_intensity'] = RobustScaler().fit(train[['color_intensity']]).transform(prod[['color_intensity']])[:, 0]
+    out['hue'] = MinMaxScaler().fit(train[['hue']]).transform(prod[['hue']])[:, 0]
+    out.to_csv(os.path.join(OUT, 'wine_features.csv'), index=False, float_format='%.17g')
+    out.astype(np.float32).to_csv(os.path.join(OUT, 'wine_features_float32.csv'), index=False, float_format='%.9g')
+    for c in out.columns:
+        r = ks_2samp(train[c], prod[c])
+        print(f'wine {c}: raw production vs training, scipy ks_2samp D = {r.statistic:.4f}, p = {r.pvalue:.4g}')
+    hue = (train['hue'] - train['hue'].min()) / (train['hue'].max() - train['hue'].min())
+    vc = hue.round(12).value_counts()
+    print('wine hue: training output values repeated:', len(vc[vc > 1]))
+    print('wine hue: candidate min/max', cand['hue'].min(), cand['hue'].max(), 'artifact', train['hue'].min(), train['hue'].max())
+
+
 if __name__ == '__main__':
     diamonds_text()
+    wine_unpaired()
