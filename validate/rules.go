@@ -308,8 +308,8 @@ func (c *checker) constant() {
 	}
 	a := Anomaly{Code: ConstantColumn, Severity: SeverityWarning, Examples: []string{s.Value},
 		Test: TestAllEqual, PValue: ptr(pv), CurrentCount: ptr(n), Distinct: 1,
-		Description: fmt.Sprintf("all %s present values of %q are %q; at training it had %s distinct values and no value held more than %s of them (chance of %s equal draws at most %s)",
-			fmtCount(n), s.Name, s.Value, distinctTraining(p), fmtShare(pMax), fmtCount(n), fmtP(pv)),
+		Description: fmt.Sprintf("all %s present values of %q are %q; at training it had %s distinct values and no value held more than %s of them (chance of %s equal draws %s)",
+			fmtCount(n), s.Name, s.Value, distinctTraining(p), fmtShare(pMax), fmtCount(n), atMost(pv)),
 		Fix: fmt.Sprintf("a default value or a broken join upstream? Check where %q comes from; the model cannot use a constant feature", s.Name)}
 	c.add(a)
 }
@@ -322,4 +322,13 @@ func distinctTraining(p *profile.Feature) string {
 		return fmtCount(p.Values.Distinct)
 	}
 	return "several"
+}
+
+// atMost prints an upper bound on a probability: "at most 0.012", or
+// "below 1e-300" under the smallest p-value printed.
+func atMost(p float64) string {
+	if s := fmtP(p); s[0] != '<' {
+		return "at most " + s
+	}
+	return "below 1e-300"
 }

@@ -247,3 +247,20 @@ func TestRefusingEncoder(t *testing.T) {
 		}
 	}
 }
+
+// TestConstantBoundPrinted: a bound below the smallest p-value printed
+// reads "below 1e-300", not "at most < 1e-300"; 0.5^6000 = 10^-1806.
+func TestConstantBoundPrinted(t *testing.T) {
+	two := catFeature("c", []string{"a", "b"}, []int64{50, 50}, 0, 2)
+	for rows, want := range map[int64]string{6000: "equal draws below 1e-300)", 20: "equal draws at most 1.9e-06)"} {
+		s := present("c", rows)
+		s.Distinct, s.Value = 1, "a"
+		r, err := CheckSummaries(&Schema{Features: []profile.Feature{two}, Known: map[string][]string{"c": {"a", "b"}}}, rows, []Summary{s}, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Anomalies) != 1 || !strings.Contains(r.Anomalies[0].Description, want) {
+			t.Errorf("%d equal values: %+v, want a description with %q", rows, r.Anomalies, want)
+		}
+	}
+}
