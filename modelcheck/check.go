@@ -31,6 +31,7 @@ func Check(g *Graph, opt Options) *Report {
 		r.Inputs = []Value{}
 	}
 	fw := frameworkOf(g.Producer)
+	shapes := staticShapes(g)
 	tr := traceInputs(g)
 	var bind *binding
 	if opt.Artifact != nil {
@@ -63,6 +64,9 @@ func Check(g *Graph, opt Options) *Report {
 			l := otherNorm(g, n, tr)
 			r.Layers = append(r.Layers, l)
 			eps = append(eps, epsUse{node: n, kind: l.Kind, eps: l.Epsilon})
+			if f, ok := constantNormalization(n, l, shapes); ok {
+				r.Findings = append(r.Findings, f)
+			}
 		}
 	}
 	for _, l := range decomposedNorms(g) {
@@ -282,6 +286,45 @@ func otherNorm(g *Graph, n *Node, tr tracing) Layer {
 		l.Kind = "group_norm"
 	}
 	return l
+}
+
+// constantNormalization reports a LayerNorm, InstanceNorm or GroupNorm
+// whose normalized axes all have size 1 in the inferred static shape.
+func constantNormalization(n *Node, l Layer, shapes map[string][]int64) (Finding, bool) {
+	s, ok := shapes[n.input(0)]
+	if !ok {
+		return Finding{}, false
+	}
+	first := 2 // InstanceNormalization: the spatial axes
+	if n.Op == "LayerNormalization" {
+		ax, ok := normAxes([]int64{n.Int("axis", -1)}, len(s))
+		if !ok {
+			return Finding{}, false
+		}
+		first = ax[0]
+	}
+	if !singleValue(s, first) {
+		return Finding{}, false
+	}
+	kind := map[string]string{"layer_norm": "LayerNorm", "instance_norm": "InstanceNorm", "group_norm": "GroupNorm"}[l.Kind]
+	return Finding{Code: ConstantNormalization, Severity: SeverityWarning, Node: l.Node,
+		Description: fmt.Sprintf("%s (%s) normalizes over axes of size 1 (its input has shape %s): each group holds a single value, whose deviation from its own mean is 0, so the layer outputs its bias whatever the input and passes nothing on", l.Node, kind, shapeString(s)),
+		Fix:         "normalize over an axis that holds several values: for [N, C] features use BatchNorm1d(C) or LayerNorm(C); InstanceNorm1d and GroupNorm need a length axis longer than 1",
+		Evidence:    map[string]any{"input_shape": s, "kind": l.Kind}}, true
+}
+
+func shapeString(s []int64) string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = fmt.Sprint(d)
+		if d < 0 {
+			parts[i] = "?"
+			if i == 0 {
+				parts[i] = "N"
+			}
+		}
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // normFacts summarises the LayerNorm, InstanceNorm and GroupNorm layers,

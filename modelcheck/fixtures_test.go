@@ -170,7 +170,7 @@ func checkEvidence(t *testing.T, r *modelcheck.Report, c fixtureCase) {
 	}
 	for _, p := range c.Problems {
 		switch p {
-		case modelcheck.BatchNormTrainingMode, modelcheck.RunningStatsAsOutputs, modelcheck.UntrainedRunningStats:
+		case modelcheck.BatchNormTrainingMode, modelcheck.RunningStatsAsOutputs, modelcheck.UntrainedRunningStats, modelcheck.ConstantNormalization:
 			if c.Nodes != nil {
 				if got := nodesWith(r, p); strings.Join(got, ",") != strings.Join(c.Nodes, ",") {
 					t.Errorf("%s nodes: got %v, want %v", p, got, c.Nodes)

@@ -269,3 +269,20 @@ func TestFitsBinary(t *testing.T) {
 		}
 	}
 }
+
+// TestConstantNormalization: LayerNorm over a last axis of size 1 outputs
+// its bias; over the feature axis it does not.
+func TestConstantNormalization(t *testing.T) {
+	for _, c := range []struct {
+		axis int64
+		want bool
+	}{{-1, true}, {1, false}, {2, true}} {
+		b := newBuild("pytorch", x2(4))
+		b.node("Unsqueeze", "u", []string{"x", b.konst("ax", []int64{1}, 2)}, "x3", nil).
+			node("LayerNormalization", "ln", []string{"x3", b.konst("g", []int64{1}, 1)}, "y", map[string]Attr{"axis": {Int: c.axis}, "epsilon": {Float: 1e-5}})
+		r := Check(b.g, Options{})
+		if got := r.Has(ConstantNormalization); got != c.want {
+			t.Errorf("LayerNorm from axis %d of [N, 4, 1]: got %v, want %v (%s)", c.axis, got, c.want, codes(r))
+		}
+	}
+}

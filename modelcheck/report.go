@@ -38,6 +38,10 @@ const (
 	// GroupNormFact: the model's GroupNorm layers, as PyTorch exports them
 	// (InstanceNormalization on a reshaped tensor) (info).
 	GroupNormFact = "group_norm"
+	// ConstantNormalization: a LayerNorm, InstanceNorm or GroupNorm that
+	// normalizes groups of one value (axes of size 1): it outputs its bias
+	// whatever the input.
+	ConstantNormalization = "constant_normalization"
 	// DeadChannels: BatchNorm channels with running mean 0 and variance
 	// below epsilon, whose input was constantly 0 in training (info).
 	DeadChannels = "dead_channels"

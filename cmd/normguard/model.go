@@ -60,6 +60,9 @@ Codes (severity):
                             (warning)
   batch_statistics_in_graph a mean, variance, min or max reduced over the batch
                             axis inside the graph, e.g. x - x.mean(0) (error)
+  constant_normalization    a LayerNorm, InstanceNorm or GroupNorm over axes of
+                            size 1: it outputs its bias whatever the input
+                            (warning)
   layer_norm, group_norm, instance_norm, dead_channels, input_normalization,
   input_scaling             facts (info)
 With --artifact (the artifact whose outputs the model is fed):

@@ -123,6 +123,23 @@ class OtherNorms(nn.Module):
         return self.fc2(h)
 
 
+class SingleValueNorms(nn.Module):
+    """GroupNorm(16, 16) on [N, 16, 1]: groups of one value (PyTorch trains it; it refuses
+    InstanceNorm1d on a length-1 axis in training)."""
+
+    def __init__(self, d_in, d_out):
+        super().__init__()
+        torch.manual_seed(0)  # the same initial weights whatever ran before
+        self.fc1 = nn.Linear(d_in, 16)
+        self.gn = nn.GroupNorm(16, 16)
+        self.fc2 = nn.Linear(16, d_out)
+
+    def forward(self, x):
+        h = torch.relu(self.fc1(x)).unsqueeze(-1)
+        h = self.gn(h)
+        return self.fc2(h.squeeze(-1))
+
+
 class TwoInputs(nn.Module):
     """Numeric and one-hot features as two inputs; BatchNorm on the numeric ones only."""
 
@@ -357,6 +374,11 @@ def main():
     # the same at PyTorch 1.13's default opset 14: LayerNorm decomposed into ReduceMean, Sub, Pow, ...
     export(m, [13], "wine_other_norms_opset14", opset=14)
     expect("wine_other_norms_opset14", None, [], facts=["layer_norm", "group_norm", "instance_norm"])
+    # (f) GroupNorm over groups of one value: outputs independent of the input.
+    m = train(SingleValueNorms(13, 3), [wx], wy, True)
+    path = export(m, [13], "wine_single_value_norms")
+    expect("wine_single_value_norms", None, ["constant_normalization"], facts=["group_norm"],
+           nodes=[n.name for n in onnx.load(path).graph.node if n.op_type == "InstanceNormalization"])
     # (g) the model standardizes its inputs itself with the raw training mean/std: behind the
     # artifact the scaling is applied twice.
     m = train(MLP(13, 3, pre=Affine(mu, sd)), [wraw], wy, True)
