@@ -68,8 +68,10 @@ Codes (severity):
 With --artifact (the artifact whose outputs the model is fed):
   input_width_mismatch      the model's input width is not the artifact's
                             number of outputs (error)
-  input_names_mismatch      one input per feature, names not the artifact's
-                            outputs (error)
+  input_names_mismatch      one input per feature whose names are not the
+                            artifact's outputs, or feature names declared in the
+                            model's metadata (feature_names) in another order
+                            (error)
   trained_on_unscaled       the first BatchNorm on the inputs learned the raw
                             training profile, not the scaled features; or a
                             BatchNorm after a first Linear of the inputs has the
@@ -81,7 +83,9 @@ With --artifact (the artifact whose outputs the model is fed):
                             learned features scaled twice (error)
   undone_scaling            stored constants invert the artifact's scaling
                             (warning)
-  input_binding, fits_artifact  facts (info)
+  input_binding, fits_artifact  facts (info); a model bundled by normguard
+                            bundle takes raw columns and is not held to the
+                            artifact's outputs
 
 Features are followed from the inputs through identity, cast, reshapes that
 add axes, column slices, concatenation and arithmetic with stored constants,
