@@ -24,7 +24,8 @@
 //	unseen_categories   present values outside the training categories,
 //	                    only where those are known completely (the
 //	                    profile's category list has no "other" count, or an
-//	                    encoder's fitted categories), never for identifier
+//	                    encoder's fitted categories less an imputer's fill
+//	                    value the raw data never held), never for identifier
 //	                    columns; the training share is the leave-one-out
 //	                    rate of unseen values (categories seen once /
 //	                    values, Good–Turing), by the rate rule; any

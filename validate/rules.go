@@ -3,6 +3,7 @@ package validate
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/normguard/normguard/profile"
@@ -18,6 +19,10 @@ type checker struct {
 	known []string // complete training categories, nil when not known
 	// refuses: the column's encoder fails on unknown categories.
 	refuses bool
+	// fill is the imputer's fill value that the raw training data never
+	// held (hasFill): unseen, yet the encoder accepts it.
+	fill    string
+	hasFill bool
 	out     []Anomaly
 }
 
@@ -215,7 +220,10 @@ func (c *checker) unseen() {
 		f1 = singletons(p.Categories)
 	}
 	r, found := c.fisherRate(f1, p.Count, s.Unseen, s.present())
-	if !found && !c.refuses {
+	// Only the imputer's fill value is unseen: the encoder accepts it.
+	onlyFill := c.hasFill && s.UnseenDistinct == 1 && len(s.UnseenExamples) == 1 && s.UnseenExamples[0] == c.fill
+	refused := c.refuses && !onlyFill
+	if !found && !refused {
 		return
 	}
 	quoted := make([]string, len(s.UnseenExamples))
@@ -230,7 +238,10 @@ func (c *checker) unseen() {
 		Description: fmt.Sprintf("%s of present values (%s of %s) are categories never seen in training%s; at training %s of values were of a category seen only once, the rate at which new ones appear; %s",
 			fmtShare(r.p2), fmtCount(r.count2), fmtCount(r.n2), what, fmtShare(r.p1), r.evidence()),
 		Fix: fmt.Sprintf("check the new values of %q for spelling, case or code changes upstream and map them back; if they are genuinely new, refit so the encoder knows them", s.Name)}
-	if c.refuses {
+	if c.hasFill && slices.Contains(s.UnseenExamples, c.fill) {
+		a.Description += fmt.Sprintf("; %q is the value the imputer fills missing cells with, so the transform treats those rows as missing", c.fill)
+	}
+	if refused {
 		a.Severity = SeverityError
 		a.Description += "; the encoder refuses unknown categories (handle_unknown: error), so the transform fails on these rows"
 	}

@@ -253,6 +253,10 @@ type Schema struct {
 	// Refuses marks the columns whose encoder fails on an unknown
 	// category (handle_unknown: error): one unseen value is an error.
 	Refuses map[string]bool
+	// Fills maps a categorical column to the value its imputer fills
+	// missing cells with when the raw training data never held it (see
+	// KnownCategories): unseen in the data, accepted by the encoder.
+	Fills map[string]string
 }
 
 // SchemaOf returns the schema of an artifact's inputs. It fails when the
@@ -268,7 +272,8 @@ func SchemaOf(a *artifact.Artifact) (*Schema, error) {
 	for i := range a.Profile.Inputs {
 		prof[a.Profile.Inputs[i].Name] = &a.Profile.Inputs[i]
 	}
-	s := &Schema{Digest: a.Digest, Known: KnownCategories(a), Passthrough: a.Spec != nil && a.Spec.Remainder == spec.RemainderPassthrough,
+	known, fills := knownCategories(a)
+	s := &Schema{Digest: a.Digest, Known: known, Fills: fills, Passthrough: a.Spec != nil && a.Spec.Remainder == spec.RemainderPassthrough,
 		Refuses: refusingEncoders(a)}
 	for _, f := range a.Inputs {
 		p := prof[f.Name]
@@ -324,6 +329,7 @@ func CheckSummaries(sc *Schema, rows int64, sums []Summary, extra []string, opt 
 			c.known = cats
 		}
 		c.refuses = sc.Refuses[s.Name]
+		c.fill, c.hasFill = sc.Fills[s.Name]
 		col := Column{Name: s.Name, Type: p.Type, Kind: kindOf(p), Training: trainingCounts(p), Current: currentCounts(s)}
 		found := c.check()
 		if s.Absent {
@@ -370,17 +376,49 @@ func CheckSummaries(sc *Schema, rows int64, sums []Summary, extra []string, opt 
 // (the first encoder of the column, missing value left out), else the
 // profile's category list when it has no "other" count. The monitor counts
 // unseen values against the same sets.
+//
+// An imputer before the encoder may fill missing cells with a value the
+// raw training data never held (strategy constant, "unknown" say): the
+// encoder knows it, the data did not. Where the profile lists every raw
+// training category, such a value is left out of the known categories (a
+// current "unknown" is unseen) and returned in fills: the encoder accepts
+// it, so it does not make a refusing encoder fail.
 func KnownCategories(a *artifact.Artifact) map[string][]string {
-	out := map[string][]string{}
+	out, _ := knownCategories(a)
+	return out
+}
+
+func knownCategories(a *artifact.Artifact) (known map[string][]string, fills map[string]string) {
+	out, fills := map[string][]string{}, map[string]string{}
 	inputs := map[string]bool{}
 	for _, f := range a.Inputs {
 		inputs[f.Name] = f.Type == spec.TypeCategorical
 	}
+	complete := map[string]map[string]bool{}
+	if a.Profile != nil {
+		for _, p := range a.Profile.Inputs {
+			if p.Categories != nil && p.Categories.Other == 0 {
+				set := map[string]bool{}
+				for _, v := range p.Categories.Values {
+					set[v] = true
+				}
+				complete[p.Name] = set
+			}
+		}
+	}
 	for _, g := range a.Groups {
+		filled := map[string]string{}
 		for _, st := range g.Steps {
 			var names []string
 			var cats []step.CategoryList
 			switch e := st.Fitted.(type) {
+			case *step.SimpleImputer:
+				for j, name := range e.Names {
+					if j < len(e.StatisticsStr) && e.StatisticsStr[j] != nil {
+						filled[name] = *e.StatisticsStr[j]
+					}
+				}
+				continue
 			case *step.OneHotEncoder:
 				names, cats = e.Names, e.Categories
 			case *step.OrdinalEncoder:
@@ -392,13 +430,21 @@ func KnownCategories(a *artifact.Artifact) map[string][]string {
 				if _, seen := out[name]; seen || i >= len(cats) || !inputs[name] {
 					continue
 				}
+				fill, hasFill := filled[name]
+				raw := complete[name]
+				if hasFill && (raw == nil || raw[fill]) {
+					hasFill = false // a raw training value too, or not known
+				}
 				list := []string{}
 				for _, c := range cats[i] {
-					if c != nil {
+					if c != nil && !(hasFill && *c == fill) {
 						list = append(list, *c)
 					}
 				}
 				out[name] = list
+				if hasFill {
+					fills[name] = fill
+				}
 			}
 		}
 	}
@@ -409,7 +455,7 @@ func KnownCategories(a *artifact.Artifact) map[string][]string {
 			}
 		}
 	}
-	return out
+	return out, fills
 }
 
 // refusingEncoders returns the input columns whose first encoder has

@@ -68,6 +68,28 @@ def wine_unpaired():
     print('wine hue: candidate min/max', cand['hue'].min(), cand['hue'].max(), 'artifact', train['hue'].min(), train['hue'].max())
 
 
+def penguins_fill_value():
+    """penguins: fit on 2007-08, whose sex has missing values the spec's
+    imputer fills with "unknown"; 2009 with sex written "unknown" in a
+    random 30% of rows, and 2009 with 4 rows of "Male"."""
+    d = pd.read_csv(os.path.join(SRC, 'penguins.csv'), dtype=str, keep_default_na=False)
+    d = d[['species', 'sex', 'body_mass_g', 'year']]
+    train = d[d.year != '2009'].drop(columns='year')
+    cur = d[d.year == '2009'].drop(columns='year').reset_index(drop=True)
+    write(train, 'penguins_train.csv')
+    rng = np.random.default_rng(4)
+    unk = cur.copy()
+    unk.loc[rng.choice(len(unk), 36, replace=False), 'sex'] = 'unknown'
+    write(unk, 'penguins_2009_unknown.csv')
+    male = cur.copy()
+    male.loc[male.index[male.sex == 'male'][:4], 'sex'] = 'Male'
+    write(male, 'penguins_2009_Male.csv')
+    print('penguins_train.csv: sex values', sorted(set(train.sex)), 'missing', (train.sex == 'NA').sum(), 'of', len(train))
+    print('penguins_2009_unknown.csv: sex "unknown"', (unk.sex == 'unknown').sum(), 'of', len(unk), 'present', (unk.sex != 'NA').sum())
+    print('penguins_2009_Male.csv: sex "Male"', (male.sex == 'Male').sum())
+
+
 if __name__ == '__main__':
     diamonds_text()
     wine_unpaired()
+    penguins_fill_value()
