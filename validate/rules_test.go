@@ -264,3 +264,21 @@ func TestConstantBoundPrinted(t *testing.T) {
 		}
 	}
 }
+
+// TestRenamedWithAffix: a missing input renamed with a separated prefix or
+// suffix is pointed out (depth → depth_pct, distance → trip_distance);
+// a name merely containing it without a separator is not (rate in
+// pirates), nor one too short to say (age in age_years).
+func TestRenamedWithAffix(t *testing.T) {
+	for _, c := range []struct{ name, extra, want string }{
+		{"depth", "depth_pct", "depth_pct"},
+		{"distance", "trip_distance", "trip_distance"},
+		{"Distance_km", "distance", "distance"},
+		{"rate", "pirates", ""},
+		{"age", "age_years", ""},
+	} {
+		if got := closest(c.name, []string{"other", c.extra}); got != c.want {
+			t.Errorf("closest(%q, %q) = %q, want %q", c.name, c.extra, got, c.want)
+		}
+	}
+}

@@ -531,7 +531,9 @@ func ptr[T any](v T) *T { return &v }
 
 // closest returns the name among candidates that differs from name only
 // in case and punctuation, or by at most two edits (names of at least 4
-// characters), or "".
+// characters), or else that extends it, or is extended by it, with a
+// separated prefix or suffix (depth → depth_pct, distance → trip_distance;
+// the shorter name at least 4 characters), or "".
 func closest(name string, candidates []string) string {
 	norm := func(s string) string {
 		var b strings.Builder
@@ -554,7 +556,27 @@ func closest(name string, candidates []string) string {
 			best, bestD = c, d
 		}
 	}
-	return best
+	if best != "" {
+		return best
+	}
+	for _, c := range candidates {
+		if extends(name, c) || extends(c, name) {
+			return c
+		}
+	}
+	return ""
+}
+
+// extends reports whether long is short with a prefix or suffix joined
+// by a separator ("_", "-", " " or "."), case aside, short being at least
+// 4 characters.
+func extends(long, short string) bool {
+	l, s := strings.ToLower(long), strings.ToLower(short)
+	if len(s) < 4 || len(l) <= len(s)+1 {
+		return false
+	}
+	sep := func(b byte) bool { return b == '_' || b == '-' || b == ' ' || b == '.' }
+	return (strings.HasPrefix(l, s) && sep(l[len(s)])) || (strings.HasSuffix(l, s) && sep(l[len(l)-len(s)-1]))
 }
 
 // editDistance is the Levenshtein distance of two strings, by runes.
