@@ -415,9 +415,13 @@ func oneHotMapping(cols []*column, j int, obs, exp []float64, v *Verdict) bool {
 		return true
 	}
 	v.Verdict = WrongParameters
-	v.explain(fmt.Sprintf("this column is 1 for rows whose %s is %s, while the artifact sets it for %s; no other column of the artifact holds that set",
-		b.input, b.names(holds), b.names(should)),
-		"production's one-hot encoder was fitted with other categories: encode with the artifact's categories")
+	what := fmt.Sprintf("this column is 1 for rows whose %s is %s, while the artifact sets it for %s; no other column of the artifact holds that set",
+		b.input, b.names(holds), b.names(should))
+	if len(holds) == 0 {
+		what = fmt.Sprintf("this column is 1 for no value of %s, while the artifact sets it for %s",
+			b.input, b.names(should))
+	}
+	v.explain(what, "production's one-hot encoder was fitted with other categories: encode with the artifact's categories")
 	return true
 }
 

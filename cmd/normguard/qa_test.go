@@ -146,3 +146,36 @@ func TestQAImputerFillValueUnseen(t *testing.T) {
 		}
 	}
 }
+
+// TestQAOneHotColumnZeroed: production fed 0 in the infrequent-species
+// column for every row, where scikit-learn's encoder sets it for the 68
+// Gentoo and Chinstrap rows of 2009 (gen.py). The verdict is
+// wrong_parameters naming the categories the artifact sets it for; the
+// explanation used to read "1 for rows whose species is no category".
+func TestQAOneHotColumnZeroed(t *testing.T) {
+	a := qaFit(t, "penguins_species.yaml", "penguins_train.csv")
+	code, out, errOut := runCLI(t, "diagnose", "--artifact", a, "--raw", qaFile("penguins_2009.csv"),
+		"--observed", qaFile("penguins_2009_infrequent_zeroed.csv"), "--format", "json")
+	var rep struct {
+		Features []struct{ Name, Verdict, Explanation string } `json:"features"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("exit %d, %v: %s", code, err, errOut)
+	}
+	if code != ExitFound {
+		t.Errorf("exit %d, want %d", code, ExitFound)
+	}
+	for _, f := range rep.Features {
+		want := "ok"
+		if f.Name == "species_infrequent_sklearn" {
+			want = "wrong_parameters"
+			if !strings.Contains(f.Explanation, "1 for no value of species") || !strings.Contains(f.Explanation, `"Gentoo"`) ||
+				!strings.Contains(f.Explanation, `"Chinstrap"`) || strings.Contains(f.Explanation, "no category") {
+				t.Errorf("explanation %q", f.Explanation)
+			}
+		}
+		if f.Verdict != want {
+			t.Errorf("%s: %s, want %s", f.Name, f.Verdict, want)
+		}
+	}
+}

@@ -89,7 +89,29 @@ def penguins_fill_value():
     print('penguins_2009_Male.csv: sex "Male"', (male.sex == 'Male').sum())
 
 
+def penguins_infrequent_zeroed():
+    """penguins_species.yaml's features of the 2009 rows, made by
+    scikit-learn, with the infrequent-species column set to 0 in every
+    row (an encoder that drops what it does not know)."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    train = pd.read_csv(os.path.join(OUT, 'penguins_train.csv'))
+    raw = pd.read_csv(os.path.join(SRC, 'penguins.csv'))
+    raw = raw[raw.year == 2009][['species', 'sex', 'body_mass_g']].reset_index(drop=True)
+    write(raw, 'penguins_2009.csv')
+    num = make_pipeline(SimpleImputer(strategy='median'), StandardScaler()).fit(train[['body_mass_g']])
+    oh = OneHotEncoder(handle_unknown='infrequent_if_exist', max_categories=2, sparse_output=False).fit(train[['species']])
+    out = pd.DataFrame({'body_mass_g': num.transform(raw[['body_mass_g']])[:, 0]})
+    out[list(oh.get_feature_names_out())] = oh.transform(raw[['species']])
+    print('penguins_species: infrequent categories', oh.infrequent_categories_, 'outputs', list(out.columns))
+    print('penguins_species: rows of an infrequent species', int(out['species_infrequent_sklearn'].sum()), 'of', len(out))
+    out['species_infrequent_sklearn'] = 0.0
+    out.to_csv(os.path.join(OUT, 'penguins_2009_infrequent_zeroed.csv'), index=False, float_format='%.17g')
+
+
 if __name__ == '__main__':
     diamonds_text()
     wine_unpaired()
     penguins_fill_value()
+    penguins_infrequent_zeroed()
