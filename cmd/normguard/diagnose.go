@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -192,6 +193,9 @@ func diagnoseFeatures(o diagnoseOptions, a *artifact.Artifact, d *validate.Data)
 		return nil, err
 	}
 	observed, err := readFields(o.observed, outs)
+	if errors.Is(err, errNoObservedRows) {
+		return nil, err
+	}
 	if err != nil {
 		// Categories fed as text (never encoded) fail the numeric read:
 		// read the columns as the file has them and let the diagnosis
@@ -315,9 +319,16 @@ func readFields(path string, fields []table.Field) ([]table.Column, error) {
 	if err := r.Project(fields); err != nil {
 		return nil, err
 	}
-	cols, _, err := table.ReadAll(r, fields)
+	cols, rows, err := table.ReadAll(r, fields)
+	if err == nil && rows == 0 {
+		return nil, fmt.Errorf("diagnose: %s %w", path, errNoObservedRows)
+	}
 	return cols, err
 }
+
+// errNoObservedRows is wrapped when the observed features have a header
+// at most: there is nothing to judge, which is not a mismatch.
+var errNoObservedRows = errors.New("has no rows (a header at most); there is nothing to diagnose: pass the features production fed the model")
 
 // writeDiagnose renders the report in the chosen format to --out
 // (written atomically: a reader sees the old file or the whole new one) or

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -176,6 +178,27 @@ func TestQAOneHotColumnZeroed(t *testing.T) {
 		}
 		if f.Verdict != want {
 			t.Errorf("%s: %s, want %s", f.Name, f.Verdict, want)
+		}
+	}
+}
+
+// TestQADiagnoseHeaderOnly: observed features with a header and no rows
+// are an error (exit 2) in both modes; unpaired diagnose used to call
+// every column drift and exit 1.
+func TestQADiagnoseHeaderOnly(t *testing.T) {
+	a := qaFit(t, "wine.yaml", "wine_train.csv")
+	full, err := os.ReadFile(qaFile("wine_features.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := filepath.Join(t.TempDir(), "header.csv")
+	if err := os.WriteFile(header, full[:bytes.IndexByte(full, '\n')+1], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range [][]string{nil, {"--raw", qaFile("wine_train.csv")}} {
+		code, out, errOut := runCLI(t, append([]string{"diagnose", "--artifact", a, "--observed", header}, extra...)...)
+		if code != ExitError || out != "" || !strings.Contains(errOut, "has no rows") {
+			t.Errorf("diagnose %v: exit %d, stdout %q, stderr %q; want exit %d saying the file has no rows", extra, code, out, errOut, ExitError)
 		}
 	}
 }
