@@ -49,6 +49,23 @@ func judge(cols []*column, j int, stale []staleOutput) Verdict {
 			return v
 		}
 	}
+	if n := missingWhereValue(c.obs, c.exp, c.in); c.cat == nil && n > 0 && n < len(c.obs) {
+		// Values lost, the rest exact: no fit of the rest says more.
+		var obs, exp []float64
+		for i, x := range c.obs {
+			if !math.IsNaN(x) {
+				obs, exp = append(obs, x), append(exp, c.exp[i])
+			}
+		}
+		if same(obs, exp, exactTol) {
+			v.Verdict = UnknownMismatch
+			v.Evidence["observed_missing"] = n
+			v.Evidence["rows_differing"] = n
+			v.explain(fmt.Sprintf("%d of %d observed values are missing (NaN) where the artifact's transform gives a value; the other rows are the artifact's transform", n, len(c.obs)),
+				"find where production loses the feature (a failed join, a dropped value?); the scaling itself is right")
+			return v
+		}
+	}
 	if c.cat != nil && categoricalVerdict(cols, j, &v) {
 		return v
 	}
@@ -95,9 +112,32 @@ func judge(cols []*column, j int, stale []staleOutput) Verdict {
 	}
 	v.Verdict = UnknownMismatch
 	v.Evidence["rows_differing"] = rowsDiffering(c.obs, c.exp)
+	if n := missingWhereValue(c.obs, c.exp, c.in); n > 0 {
+		// NaN differences are not in diff: say what they are.
+		v.Evidence["observed_missing"] = n
+		what := fmt.Sprintf("%d of %d observed values are missing (NaN) where the artifact's transform gives a value", n, len(c.obs))
+		if n < len(c.obs) {
+			what += fmt.Sprintf("; the other rows differ by at most %s", fmtNum(diff))
+		}
+		v.explain(what, "find where production loses the feature (a failed join, a dropped column?) and compare the pipeline with the artifact step by step")
+		return v
+	}
 	v.explain(fmt.Sprintf("the observed values differ from the artifact's transform (largest difference %s) in a way none of the known causes explains", fmtNum(diff)),
 		"compare the production pipeline with the artifact step by step")
 	return v
+}
+
+// missingWhereValue counts the rows where obs is NaN and exp is not,
+// though the raw input (in, when known) is present: rows production lost,
+// not missing values it failed to impute (impute_order).
+func missingWhereValue(obs, exp, in []float64) int {
+	n := 0
+	for i, x := range obs {
+		if math.IsNaN(x) && !math.IsNaN(exp[i]) && (in == nil || !math.IsNaN(in[i])) {
+			n++
+		}
+	}
+	return n
 }
 
 // scale returns the largest finite magnitude in xs, at least the

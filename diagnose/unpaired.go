@@ -356,7 +356,9 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 		return v, nil
 	}
 	if len(present) == 0 {
-		v.Verdict = Drift
+		// Nothing was scaled at all: not a moved input (drift) but a
+		// feature production does not fill.
+		v.Verdict = UnknownMismatch
 		v.explain("the observed column has no values while the artifact's output had some", "check that production fills the feature")
 		return v, nil
 	}

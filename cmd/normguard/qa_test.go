@@ -202,3 +202,47 @@ func TestQADiagnoseHeaderOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestQADiagnoseLostValues: hue fed as NaN in 12 of 58 rows (every 5th,
+// raw value present) and correct in the others is unknown_mismatch naming
+// the 12 lost values, not wrong_parameters "(x - 0.48) / 0.94, an affine
+// map from no known artifact", which is the artifact's own min-max map
+// (training min 0.48, range 0.94); all 58 lost no longer reads "largest
+// difference 0". Unpaired, an empty hue is unknown_mismatch, not drift.
+func TestQADiagnoseLostValues(t *testing.T) {
+	a := qaFit(t, "wine.yaml", "wine_train.csv")
+	for _, c := range []struct {
+		obs  string
+		raw  bool
+		want string
+	}{
+		{"wine_features_hue_lost.csv", true, "12 of 58 observed values are missing (NaN)"},
+		{"wine_features_hue_empty.csv", true, "58 of 58 observed values are missing (NaN)"},
+		{"wine_features_hue_empty.csv", false, "no values"},
+	} {
+		args := []string{"diagnose", "--artifact", a, "--observed", qaFile(c.obs), "--format", "json"}
+		if c.raw {
+			args = append(args, "--raw", qaFile("wine_production.csv"))
+		}
+		code, out, errOut := runCLI(t, args...)
+		var rep struct {
+			Features []struct{ Name, Verdict, Explanation string } `json:"features"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("%s: exit %d, %v: %s", c.obs, code, err, errOut)
+		}
+		if code != ExitFound {
+			t.Errorf("%s (raw %v): exit %d, want %d", c.obs, c.raw, code, ExitFound)
+		}
+		for _, f := range rep.Features {
+			switch {
+			case f.Name == "hue":
+				if f.Verdict != "unknown_mismatch" || !strings.Contains(f.Explanation, c.want) || strings.Contains(f.Explanation, "difference 0") {
+					t.Errorf("%s (raw %v): hue %s: %q; want unknown_mismatch saying %q", c.obs, c.raw, f.Verdict, f.Explanation, c.want)
+				}
+			case c.raw && f.Verdict != "ok":
+				t.Errorf("%s: %s is %s, want ok (scikit-learn's output)", c.obs, f.Name, f.Verdict)
+			}
+		}
+	}
+}

@@ -58,6 +58,14 @@ def wine_unpaired():
     out['color_intensity'] = RobustScaler().fit(train[['color_intensity']]).transform(prod[['color_intensity']])[:, 0]
     out['hue'] = MinMaxScaler().fit(train[['hue']]).transform(prod[['hue']])[:, 0]
     out.to_csv(os.path.join(OUT, 'wine_features.csv'), index=False, float_format='%.17g')
+    write(prod, 'wine_production.csv')
+    lost = out.copy()
+    lost.loc[::5, 'hue'] = np.nan
+    lost.to_csv(os.path.join(OUT, 'wine_features_hue_lost.csv'), index=False, float_format='%.17g')
+    print('wine_features_hue_lost.csv: hue missing in', lost['hue'].isna().sum(), 'of', len(lost), 'rows; production hue missing', prod['hue'].isna().sum())
+    empty = out.copy()
+    empty['hue'] = np.nan
+    empty.to_csv(os.path.join(OUT, 'wine_features_hue_empty.csv'), index=False, float_format='%.17g')
     out.astype(np.float32).to_csv(os.path.join(OUT, 'wine_features_float32.csv'), index=False, float_format='%.9g')
     for c in out.columns:
         r = ks_2samp(train[c], prod[c])
