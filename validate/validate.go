@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -369,6 +370,36 @@ func CheckSummaries(sc *Schema, rows int64, sums []Summary, extra []string, opt 
 		}
 	}
 	return rep, nil
+}
+
+// MarshalJSON writes the anomaly with any non-finite number (an infinite
+// value read from the data, say) left out: JSON has no Inf or NaN, and the
+// description still states it.
+func (a Anomaly) MarshalJSON() ([]byte, error) {
+	type plain Anomaly
+	p := plain(a)
+	for _, f := range []**float64{&p.Training, &p.Current, &p.PValue, &p.EffectSize,
+		&p.TrainingMin, &p.TrainingMax, &p.CurrentMin, &p.CurrentMax} {
+		dropNonFinite(f)
+	}
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes the counts with any non-finite number left out (see
+// Anomaly.MarshalJSON).
+func (c Counts) MarshalJSON() ([]byte, error) {
+	type plain Counts
+	p := plain(c)
+	for _, f := range []**float64{&p.MissingRate, &p.Min, &p.Max} {
+		dropNonFinite(f)
+	}
+	return json.Marshal(p)
+}
+
+func dropNonFinite(f **float64) {
+	if *f != nil && (math.IsNaN(**f) || math.IsInf(**f, 0)) {
+		*f = nil
+	}
 }
 
 // KnownCategories returns, per categorical input whose training categories
