@@ -40,7 +40,17 @@ func (s *sortedSamples) auto(refRaw []float64) (ks, wn Result) {
 	ks = ksPValue(d, len(s.ref), len(s.cur))
 	_, v := meanVar(DropNaN(refRaw))
 	wg.Wait()
+	if math.IsNaN(w) && finite(s.ref) && !finite(s.cur) {
+		// scipy's NaN (Inf - Inf) where only the current sample reaches
+		// an infinity: the distance is infinite, as against a profile.
+		w = math.Inf(1)
+	}
 	return ks, distance(w / math.Sqrt(v))
+}
+
+// finite reports whether a sorted NaN-free sample has no infinite value.
+func finite(sorted []float64) bool {
+	return len(sorted) == 0 || (!math.IsInf(sorted[0], 0) && !math.IsInf(sorted[len(sorted)-1], 0))
 }
 
 // plot returns numericPlot(ref, cur) from the sorted samples: each

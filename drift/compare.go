@@ -398,6 +398,12 @@ func decideAuto(f *Feature, test Result, effect string, value, floor, threshold 
 	f.Statistic, f.PValue, f.Threshold = JSONFloat(test.Statistic), JSONFloat(test.PValue), JSONFloat(alpha)
 	f.Effect = &Effect{Name: effect, Value: JSONFloat(value), Threshold: JSONFloat(floor)}
 	f.Drift = test.PValue < alpha && value > floor
+	if test.PValue < alpha && math.IsNaN(value) {
+		// The test alone does not decide, and the effect size is
+		// undefined: a verdict of no drift would pass silently.
+		f.Error = fmt.Sprintf("the test finds a difference (p = %.3g) but the effect size %s is not a number (infinite values in the data, or a reference without spread), so auto cannot decide; remove the infinite values or pick a --method",
+			test.PValue, effect)
+	}
 }
 
 func setVerdict(f *Feature, m *Method, v Verdict) {

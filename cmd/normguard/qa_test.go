@@ -246,3 +246,50 @@ func TestQADiagnoseLostValues(t *testing.T) {
 		}
 	}
 }
+
+// TestQAInfiniteValues: 300 current rows with depth "-inf" in every row
+// and carat "inf" in 3 (gen.py). validate's JSON used to fail ("json:
+// unsupported value: +Inf", exit 2); it is written, non-finite bounds left
+// out. depth drifts in both drift modes (scipy: ks_2samp D = 1, p = 1.6e-206;
+// the Wasserstein distance to a finite reference is infinite, where scipy
+// gives NaN and --reference used to call it ok); carat does not (p = 0.42).
+// With the infinities in the reference, the effect size is undefined while
+// the test finds a difference: an error (exit 2), not "ok".
+func TestQAInfiniteValues(t *testing.T) {
+	a := qaFit(t, "diamonds.yaml", "diamonds_ref.csv")
+	ref, inf := qaFile("diamonds_ref.csv"), qaFile("diamonds_infinite.csv")
+	code, out, errOut := runCLI(t, "validate", "--artifact", a, "--data", inf, "--format", "json")
+	var rep struct {
+		Anomalies []map[string]any `json:"anomalies"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != ExitFound {
+		t.Fatalf("validate: exit %d, %v: %s", code, err, errOut)
+	}
+	for _, an := range rep.Anomalies {
+		if an["column"] == "depth" && an["code"] == "out_of_range" {
+			if _, ok := an["current_min"]; ok || !strings.Contains(an["description"].(string), "-Inf") {
+				t.Errorf("depth out_of_range: %v; want no current_min and -Inf in the description", an)
+			}
+		}
+	}
+	for _, mode := range [][]string{{"--reference", ref}, {"--artifact", a}} {
+		code, rep, errOut := driftRun(t, append(mode, "--current", inf)...)
+		if code != ExitFound {
+			t.Errorf("%s: exit %d, want %d (%s)", mode[0], code, ExitFound, errOut)
+		}
+		for _, f := range rep.Features {
+			if want := f.Name == "depth"; f.Drift != want || f.Error != "" {
+				t.Errorf("%s: %s drift %v (error %q), want drift %v", mode[0], f.Name, f.Drift, f.Error, want)
+			}
+		}
+	}
+	code, rep2, errOut := driftRun(t, "--reference", inf, "--current", ref)
+	if code != ExitError || !strings.Contains(errOut, "depth") || !strings.Contains(errOut, "not a number") {
+		t.Errorf("infinite reference: exit %d, stderr %q; want exit %d naming depth", code, errOut, ExitError)
+	}
+	for _, f := range rep2.Features {
+		if f.Name == "depth" && (f.Drift || f.Error == "") {
+			t.Errorf("infinite reference: depth %+v, want an error and no verdict", f)
+		}
+	}
+}

@@ -34,6 +34,10 @@ def diamonds_text():
     cur.iloc[bad, cur.columns.get_loc('depth')] = cur.iloc[bad]['depth'] + ' mm'
     write(ref, 'diamonds_ref.csv')
     write(cur, 'diamonds_depth_units.csv')
+    inf = d.iloc[idx[400:700]].copy()
+    inf['depth'] = '-inf'
+    inf.iloc[:3, inf.columns.get_loc('carat')] = 'inf'
+    write(inf, 'diamonds_infinite.csv')
     n = pd.to_numeric(cur['depth'], errors='coerce').isna().sum()
     print('diamonds_depth_units.csv: depth values that are not numbers:', n, 'of', len(cur))
 
