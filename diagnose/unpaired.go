@@ -454,7 +454,7 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 			v.Verdict = Drift
 			v.Evidence["anchor_value"] = x
 			v.Evidence["anchor_count"] = n
-			v.explain(fmt.Sprintf("the observed distribution differs from the training output, but the value %s, which the training output repeats, recurs %d times exactly, so the scaling is the artifact's and the input data drifted", fmtNum(x), n),
+			v.explain(fmt.Sprintf("the observed distribution differs from the training output, but the value %s, which the training output repeats, recurs %d times (to within float32 rounding), so the scaling is the artifact's and the input data drifted", fmtNum(x), n),
 				"investigate the source or refit on recent data")
 			return v, nil
 		}
