@@ -42,6 +42,10 @@ const (
 // input: ragged rows, unterminated quotes, oversized rows.
 var ErrSyntax = errors.New("csv syntax error")
 
+// ErrDelimiter is wrapped by the error a CSV reader returns for a header
+// that seems to be split by another delimiter than the one it was given.
+var ErrDelimiter = errors.New("wrong delimiter")
+
 // ErrNoHeader is wrapped by the error a CSV reader returns for an input
 // with no header row (an empty file or only blank lines).
 var ErrNoHeader = errors.New("empty file: no header row")
@@ -83,9 +87,14 @@ type CSVOptions struct {
 	// Workers is the number of goroutines converting a chunk's columns
 	// concurrently (0 means GOMAXPROCS). Results do not depend on it.
 	Workers int
+	// Delimiter separates fields (0 means a comma; OpenCSV then takes the
+	// path's dialect, see DialectOf).
+	Delimiter byte
 }
 
-// CSVReader reads a CSV file as batches of columns. It implements Reader.
+// CSVReader reads a CSV file (or another delimited text file: TSV,
+// semicolon- or pipe-separated, see CSVOptions.Delimiter) as batches of
+// columns. It implements Reader.
 //
 // It follows pandas.read_csv's defaults, which is what users of the
 // scikit-learn stack expect:
@@ -99,9 +108,11 @@ type CSVOptions struct {
 //   - a cell is missing if it is empty, quoted-empty or one of pandas'
 //     default NA strings ("NA", "N/A", "NaN", "null", "None", "#N/A", ...),
 //     quoted or not, in numeric and string columns alike;
-//   - blank lines (empty or only spaces and tabs) are skipped, but counted
-//     in line numbers;
-//   - every row must have as many fields as the header.
+//   - blank lines (empty or only spaces and tabs; only spaces when tab is
+//     the delimiter) are skipped, but counted in line numbers;
+//   - every row must have as many fields as the header. A header that is
+//     one field holding another common delimiter (";", tab, "|", ",") is an
+//     error naming it, unless the first data row shows it is one column.
 //
 // Numeric cells are parsed by strconv.ParseFloat after trimming spaces and
 // tabs (a cell of only spaces is missing), so "inf", "-Infinity" give ±Inf
@@ -117,6 +128,7 @@ type CSVOptions struct {
 // column share one string.
 type CSVReader struct {
 	name      string
+	delim     byte // the field delimiter
 	src       io.Reader
 	closer    io.Closer
 	batchRows int
@@ -171,25 +183,29 @@ const (
 
 // OpenCSV opens the CSV file at path ("-" reads standard input) and reads
 // its header.
+//
+// A path ending in .gz or .zst is decompressed as it is read (see
+// CompressionOf). Without opts.Delimiter the path's dialect is used
+// (DialectOf): a tab for .tsv, a comma otherwise, unless SetDialect says.
 func OpenCSV(path string, opts CSVOptions) (*CSVReader, error) {
+	if opts.Delimiter == 0 {
+		opts.Delimiter = DialectOf(path).Delimiter
+	}
 	if path == "-" {
 		return NewCSVReader(os.Stdin, "stdin", opts)
 	}
-	f, err := os.Open(path)
+	src, err := openSource(path)
 	if err != nil {
 		return nil, err
 	}
-	counter := &countingReader{r: f}
-	r, err := NewCSVReader(counter, path, opts)
+	r, err := NewCSVReader(src.r, path, opts)
 	if err != nil {
-		f.Close()
+		src.closer.Close()
 		return nil, err
 	}
-	r.closer = f
-	r.counter = counter
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		r.size = st.Size()
-	}
+	r.closer = src.closer
+	r.counter = src.counter
+	r.size = src.size
 	return r, nil
 }
 
@@ -214,6 +230,7 @@ func newCSVReader(src io.Reader, name string, opts CSVOptions, block int) (*CSVR
 	block = max(block, 4) // room for a byte order mark
 	r := &CSVReader{
 		name:      name,
+		delim:     opts.Delimiter,
 		src:       src,
 		batchRows: opts.BatchRows,
 		workers:   opts.Workers,
@@ -226,6 +243,9 @@ func newCSVReader(src io.Reader, name string, opts CSVOptions, block int) (*CSVR
 	}
 	if r.workers <= 0 {
 		r.workers = runtime.GOMAXPROCS(0)
+	}
+	if r.delim == 0 {
+		r.delim = ','
 	}
 	if err := r.fill(); err != nil {
 		return nil, err
@@ -276,7 +296,64 @@ func (r *CSVReader) readHeader() error {
 		r.index[name] = i
 	}
 	r.spans, r.arena = r.spans[:0], r.arena[:0]
-	return nil
+	return r.checkOneField()
+}
+
+// checkOneField refuses a header that is one field holding another common
+// delimiter (a semicolon CSV read with commas, a TSV read as CSV), unless
+// the first non-blank data row lacks that delimiter, which shows the file
+// is truly one column.
+func (r *CSVReader) checkOneField() error {
+	if len(r.header) != 1 {
+		return nil
+	}
+	c := otherDelimiter(r.header[0], r.delim)
+	if c == 0 {
+		return nil
+	}
+	row, err := r.peekDataLine()
+	if err != nil {
+		return err
+	}
+	if row != nil && bytes.IndexByte(row, c) < 0 {
+		return nil
+	}
+	shown := r.header[0]
+	if len(shown) > maxQuoted {
+		shown = shown[:maxQuoted] + "..."
+	}
+	return &ParseError{File: r.name, Line: r.line - 1,
+		Err:  fmt.Errorf("%w: the header is one field %q", ErrDelimiter, shown),
+		Hint: delimiterHint(c)}
+}
+
+// peekDataLine returns the first non-blank line after the header without
+// consuming it, reading more input as needed; nil when there is none.
+func (r *CSVReader) peekDataLine() ([]byte, error) {
+	p := r.pos
+	for {
+		data := r.buf[p:r.end]
+		k := bytes.IndexByte(data, '\n')
+		if k < 0 && !r.eof {
+			off := p - r.pos
+			if err := r.fill(); err != nil {
+				return nil, err
+			}
+			p = r.pos + off
+			continue
+		}
+		line := data
+		if k >= 0 {
+			line = data[:k]
+		}
+		if !r.isBlank(bytes.TrimSuffix(line, []byte{'\r'})) {
+			return line, nil
+		}
+		if k < 0 {
+			return nil, nil
+		}
+		p += k + 1
+	}
 }
 
 // Header returns the column names in file order.
@@ -294,6 +371,9 @@ func (r *CSVReader) Project(fields []Field) error {
 	}
 	at, err := resolveFields(r.name, "the header", r.index, r.header, fields)
 	if err != nil {
+		if c := otherDelimiter(strings.Join(r.header, ""), r.delim); c != 0 {
+			return fmt.Errorf("%w; the header %s", err, delimiterHint(c))
+		}
 		return err
 	}
 	proj := make([]projection, len(fields))
@@ -458,7 +538,7 @@ func (r *CSVReader) scanRow(want int) (rowStatus, error) {
 	if len(line) > 0 && line[len(line)-1] == '\r' {
 		line = line[:len(line)-1]
 	}
-	if isBlank(line) {
+	if r.isBlank(line) {
 		r.pos += next
 		r.line++
 		return rowBlank, nil
@@ -466,8 +546,9 @@ func (r *CSVReader) scanRow(want int) (rowStatus, error) {
 	first := len(r.spans)
 	base := r.pos
 	lo := 0
+	delim := r.delim
 	for i, c := range line {
-		if c == ',' {
+		if c == delim {
 			r.spans = append(r.spans, span{int32(base + lo), int32(base + i)})
 			lo = i + 1
 		}
@@ -547,7 +628,7 @@ func (r *CSVReader) scanQuotedRow(want int) (rowStatus, error) {
 			p = e
 		}
 		r.spans = append(r.spans, s)
-		if p < len(buf) && buf[p] == ',' {
+		if p < len(buf) && buf[p] == r.delim {
 			p++
 			continue
 		}
@@ -564,12 +645,13 @@ func (r *CSVReader) scanQuotedRow(want int) (rowStatus, error) {
 	return rowDone, nil
 }
 
-// runEnd returns the index of the ',' or '\n' ending the unquoted text at
-// buf[p:], or len(buf) at the end of the input; ok is false when the buffer
-// ends first and more input may follow.
+// runEnd returns the index of the delimiter or '\n' ending the unquoted
+// text at buf[p:], or len(buf) at the end of the input; ok is false when
+// the buffer ends first and more input may follow.
 func (r *CSVReader) runEnd(buf []byte, p int) (e int, ok bool) {
+	delim := r.delim
 	for e = p; e < len(buf); e++ {
-		if c := buf[e]; c == ',' || c == '\n' {
+		if c := buf[e]; c == delim || c == '\n' {
 			return e, true
 		}
 	}
@@ -594,10 +676,15 @@ func (r *CSVReader) checkFields(want, got int, line int64) error {
 		Hint: "quote values that contain commas, and give every row one value per column"}
 }
 
-// isBlank reports whether a line holds only spaces and tabs.
-func isBlank(line []byte) bool {
+// isBlank reports whether a line holds only spaces and tabs (only spaces
+// when tab is the delimiter: there a line of tabs is a row of empty cells).
+func (r *CSVReader) isBlank(line []byte) bool {
+	tab := byte('\t')
+	if r.delim == '\t' {
+		tab = ' '
+	}
 	for _, c := range line {
-		if c != ' ' && c != '\t' {
+		if c != ' ' && c != tab {
 			return false
 		}
 	}

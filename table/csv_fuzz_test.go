@@ -7,9 +7,9 @@ import (
 )
 
 // readAllStrings reads every column of data as String with the given
-// buffer size and batch size.
-func readAllStrings(data []byte, bufSize, batchRows int) (header []string, cols []Column, err error) {
-	r, err := newCSVReader(bytes.NewReader(data), "fuzz.csv", CSVOptions{BatchRows: batchRows}, bufSize)
+// delimiter, buffer size and batch size.
+func readAllStrings(data []byte, delim byte, bufSize, batchRows int) (header []string, cols []Column, err error) {
+	r, err := newCSVReader(bytes.NewReader(data), "fuzz.csv", CSVOptions{BatchRows: batchRows, Delimiter: delim}, bufSize)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -32,12 +32,25 @@ func readAllStrings(data []byte, bufSize, batchRows int) (header []string, cols 
 
 // FuzzCSVReader checks that the reader never panics, that its result does
 // not depend on buffer or batch size, and that writing what it read with
-// CSVWriter and reading that again gives the same header and cells.
+// CSVWriter and reading that again gives the same header and cells. Each
+// input is read with commas and with a second delimiter (tab, semicolon or
+// pipe, chosen by its length).
 func FuzzCSVReader(f *testing.F) {
 	f.Add([]byte("a,b\n1,x\n"))
+	f.Add([]byte("a\tb\n1\t\"x\ty\"\n\t\n"))
+	f.Add([]byte("a;b\n1;2\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		header, cols, err := readAllStrings(data, 1<<16, 0)
-		h2, cols2, err2 := readAllStrings(data, 4+len(data)%13, 1+len(data)%5)
+		checkCSVDialect(t, data, ',')
+		checkCSVDialect(t, data, "\t;|"[len(data)%3])
+	})
+}
+
+// checkCSVDialect is FuzzCSVReader's check for one delimiter.
+func checkCSVDialect(t *testing.T, data []byte, delim byte) {
+	t.Helper()
+	{
+		header, cols, err := readAllStrings(data, delim, 1<<16, 0)
+		h2, cols2, err2 := readAllStrings(data, delim, 4+len(data)%13, 1+len(data)%5)
 		if (err == nil) != (err2 == nil) || err != nil && err.Error() != err2.Error() {
 			t.Fatalf("buffer size changes the error: %v vs %v", err, err2)
 		}
@@ -53,7 +66,7 @@ func FuzzCSVReader(f *testing.F) {
 			fields[i] = Field{Name: h, Kind: String}
 		}
 		var out bytes.Buffer
-		w := NewCSVWriter(&out, fields)
+		w := NewCSVWriterDelimited(&out, fields, delim)
 		b := &Batch{Cols: cols}
 		if len(cols) > 0 {
 			b.Rows = len(cols[0].Str)
@@ -64,7 +77,7 @@ func FuzzCSVReader(f *testing.F) {
 		if err := w.Close(); err != nil {
 			t.Fatalf("close: %v", err)
 		}
-		header3, cols3, err := readAllStrings(out.Bytes(), 1<<16, 0)
+		header3, cols3, err := readAllStrings(out.Bytes(), delim, 1<<16, 0)
 		if err != nil {
 			t.Fatalf("reading the re-encoded %q: %v", out.String(), err)
 		}
@@ -74,5 +87,5 @@ func FuzzCSVReader(f *testing.F) {
 		if !reflect.DeepEqual(cols3, cols) {
 			t.Fatalf("re-encoded cells: got %+v, want %+v (text %q)", cols3, cols, out.String())
 		}
-	})
+	}
 }

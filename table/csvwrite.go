@@ -34,6 +34,8 @@ const writeBufferSize = 1 << 20
 // destination and renames it into place on Close; Abort removes it.
 type CSVWriter struct {
 	fields []Field
+	delim  byte      // the field delimiter
+	quote  string    // characters that make a string cell quoted
 	tmp    *tempFile // the temporary file, nil when writing to a plain io.Writer
 	err    error
 	done   bool
@@ -47,16 +49,19 @@ type CSVWriter struct {
 const csvChunkRows = 8192
 
 // CreateCSV creates a CSV writer for the file at path ("-" writes standard
-// output, without atomicity) and writes the header.
+// output, without atomicity) and writes the header. The path's dialect
+// (DialectOf) gives the delimiter: a tab for .tsv. A path ending in .gz or
+// .zst is compressed as it is written (see CompressionOf).
 func CreateCSV(path string, fields []Field) (*CSVWriter, error) {
+	delim := DialectOf(path).Delimiter
 	if path == "-" {
-		return NewCSVWriter(os.Stdout, fields), nil
+		return NewCSVWriterDelimited(os.Stdout, fields, delim), nil
 	}
-	tf, err := createTemp(path)
+	tf, err := createOutput(path)
 	if err != nil {
 		return nil, err
 	}
-	cw := NewCSVWriter(tf.file, fields)
+	cw := NewCSVWriterDelimited(tf.writer(), fields, delim)
 	cw.tmp = tf
 	return cw, nil
 }
@@ -64,8 +69,19 @@ func CreateCSV(path string, fields []Field) (*CSVWriter, error) {
 // NewCSVWriter returns a writer of CSV text to w and queues the header.
 // Close flushes everything; it does not close w.
 func NewCSVWriter(w io.Writer, fields []Field) *CSVWriter {
+	return NewCSVWriterDelimited(w, fields, ',')
+}
+
+// NewCSVWriterDelimited is NewCSVWriter with another field delimiter (0
+// means a comma): a tab writes TSV. Cells holding the delimiter are quoted.
+func NewCSVWriterDelimited(w io.Writer, fields []Field, delim byte) *CSVWriter {
+	if delim == 0 {
+		delim = ','
+	}
 	cw := &CSVWriter{
 		fields: append([]Field(nil), fields...),
+		delim:  delim,
+		quote:  string(delim) + "\"\r\n",
 		queue:  make(chan []byte, 2),
 		wdone:  make(chan error, 1),
 	}
@@ -74,11 +90,11 @@ func NewCSVWriter(w io.Writer, fields []Field) *CSVWriter {
 	var line []byte
 	for i, f := range fields {
 		if i > 0 {
-			line = append(line, ',')
+			line = append(line, delim)
 		}
 		// A leading byte order mark would be stripped by a reader: quote it.
 		quote := i == 0 && strings.HasPrefix(f.Name, "\xEF\xBB\xBF")
-		line = appendCell(line, f.Name, single, quote)
+		line = cw.appendCell(line, f.Name, single, quote)
 	}
 	cw.queue <- append(line, '\n')
 	return cw
@@ -142,13 +158,13 @@ func (cw *CSVWriter) Write(b *Batch) error {
 			hi := min(lo+csvChunkRows, b.Rows)
 			buf := cw.getBuf()
 			if k == 1 {
-				texts[c] = appendRows(buf, b, lo, hi)
+				texts[c] = cw.appendRows(buf, b, lo, hi)
 				break
 			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				texts[c] = appendRows(buf, b, lo, hi)
+				texts[c] = cw.appendRows(buf, b, lo, hi)
 			}()
 		}
 		wg.Wait()
@@ -160,12 +176,13 @@ func (cw *CSVWriter) Write(b *Batch) error {
 }
 
 // appendRows appends rows [lo, hi) of b as CSV lines to dst.
-func appendRows(dst []byte, b *Batch, lo, hi int) []byte {
+func (cw *CSVWriter) appendRows(dst []byte, b *Batch, lo, hi int) []byte {
 	single := len(b.Cols) == 1
+	delim := cw.delim
 	for i := lo; i < hi; i++ {
 		for j := range b.Cols {
 			if j > 0 {
-				dst = append(dst, ',')
+				dst = append(dst, delim)
 			}
 			c := &b.Cols[j]
 			switch {
@@ -180,7 +197,7 @@ func appendRows(dst []byte, b *Batch, lo, hi int) []byte {
 					dst = append(dst, `""`...)
 				}
 			default:
-				dst = appendCell(dst, c.Str[i], single, false)
+				dst = cw.appendCell(dst, c.Str[i], single, false)
 			}
 		}
 		dst = append(dst, '\n')
@@ -207,9 +224,9 @@ func (cw *CSVWriter) check(b *Batch) error {
 
 // appendCell appends a string cell, quoting it when a reader would
 // otherwise split, unescape or drop it.
-func appendCell(dst []byte, s string, single, quote bool) []byte {
+func (cw *CSVWriter) appendCell(dst []byte, s string, single, quote bool) []byte {
 	if !quote {
-		quote = strings.ContainsAny(s, ",\"\r\n") || isNAString(s) && s != "" ||
+		quote = strings.ContainsAny(s, cw.quote) || isNAString(s) && s != "" ||
 			single && strings.Trim(s, " \t") == ""
 	}
 	if !quote {

@@ -233,7 +233,11 @@ func TestFormatOf(t *testing.T) {
 		{"a.jsonl", FormatJSONL, false},
 		{"a.json", "", true},
 		{"a", "", true},
-		{"a.csv.gz", "", true},
+		{"a.csv.gz", FormatCSV, false},
+		{"a.tsv", FormatCSV, false},
+		{"a.jsonl.zst", FormatJSONL, false},
+		{"a.parquet.gz", "", true},
+		{"a.gz", "", true},
 	}
 	for _, tc := range tests {
 		got, err := FormatOf(tc.path)
@@ -242,7 +246,7 @@ func TestFormatOf(t *testing.T) {
 		}
 	}
 	_, err := FormatOf("data.txt")
-	if want := `data.txt: unsupported file type (extension ".txt"): use .csv, .parquet or .jsonl, or - for CSV on standard input/output`; err == nil || err.Error() != want {
+	if want := `data.txt: unsupported file type (extension ".txt"): use .csv, .tsv, .parquet or .jsonl (.csv, .tsv and .jsonl may end in .gz or .zst), or - for CSV on standard input/output`; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %q", err, want)
 	}
 }

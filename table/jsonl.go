@@ -136,21 +136,22 @@ type jsonlPair struct {
 }
 
 // OpenJSONL opens the JSON Lines file at path ("-" reads standard input)
-// and reads its first object's keys as the header.
+// and reads its first object's keys as the header. A path ending in .gz
+// or .zst is decompressed as it is read (see CompressionOf).
 func OpenJSONL(path string, opts JSONLOptions) (*JSONLReader, error) {
 	if path == "-" {
 		return NewJSONLReader(os.Stdin, "stdin", opts)
 	}
-	f, err := os.Open(path)
+	src, err := openSource(path)
 	if err != nil {
 		return nil, err
 	}
-	r, err := NewJSONLReader(f, path, opts)
+	r, err := NewJSONLReader(src.r, path, opts)
 	if err != nil {
-		f.Close()
+		src.closer.Close()
 		return nil, err
 	}
-	r.closer = f
+	r.closer = src.closer
 	return r, nil
 }
 

@@ -44,16 +44,17 @@ type JSONLWriter struct {
 }
 
 // CreateJSONL creates a JSON Lines writer for the file at path ("-" writes
-// standard output, without atomicity).
+// standard output, without atomicity). A path ending in .gz or .zst is
+// compressed as it is written (see CompressionOf).
 func CreateJSONL(path string, fields []Field) (*JSONLWriter, error) {
 	if path == "-" {
 		return NewJSONLWriter(os.Stdout, fields), nil
 	}
-	tf, err := createTemp(path)
+	tf, err := createOutput(path)
 	if err != nil {
 		return nil, err
 	}
-	jw := NewJSONLWriter(tf.file, fields)
+	jw := NewJSONLWriter(tf.writer(), fields)
 	jw.out = tf
 	return jw, nil
 }

@@ -15,35 +15,43 @@ const (
 )
 
 // FormatOf returns the format of the file at path, from its extension
-// (case-insensitive): ".csv" or "-" (stdin/stdout) is CSV, ".parquet"
-// Parquet, ".jsonl" JSON Lines. Other extensions are an error listing the
-// supported ones.
+// (case-insensitive): ".csv", ".tsv" or "-" (stdin/stdout) is CSV (a TSV
+// is CSV with tabs, see DialectOf), ".parquet" Parquet, ".jsonl" JSON
+// Lines. A CSV, TSV or JSON Lines name may end in ".gz" or ".zst" (see
+// CompressionOf); a Parquet one may not, since Parquet compresses its own
+// pages. Other extensions are an error listing the supported ones.
 func FormatOf(path string) (string, error) {
 	if path == "-" {
 		return FormatCSV, nil
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return "", fmt.Errorf("%s is a folder, not a data file: pass a .csv, .parquet or .jsonl file in it", path)
+		return "", fmt.Errorf("%s is a folder, not a data file: pass a .csv, .tsv, .parquet or .jsonl file in it", path)
 	}
-	switch ext := strings.ToLower(filepath.Ext(path)); ext {
-	case ".csv":
+	compression, rest := CompressionOf(path)
+	switch ext := strings.ToLower(filepath.Ext(rest)); ext {
+	case ".csv", ".tsv":
 		return FormatCSV, nil
 	case ".parquet":
+		if compression != CompressionNone {
+			return "", fmt.Errorf("%s: %w", path, errCompressedParquet)
+		}
 		return FormatParquet, nil
 	case ".jsonl":
 		return FormatJSONL, nil
 	default:
+		ext = strings.ToLower(filepath.Ext(path))
 		if ext == "" {
 			ext = "no extension"
 		} else {
 			ext = fmt.Sprintf("extension %q", ext)
 		}
-		return "", fmt.Errorf("%s: unsupported file type (%s): use .csv, .parquet or .jsonl, or - for CSV on standard input/output", path, ext)
+		return "", fmt.Errorf("%s: unsupported file type (%s): use .csv, .tsv, .parquet or .jsonl (.csv, .tsv and .jsonl may end in .gz or .zst), or - for CSV on standard input/output", path, ext)
 	}
 }
 
 // Open opens the table at path for reading, choosing the reader by the
-// file's extension (see FormatOf).
+// file's extension (see FormatOf), decompressing a .gz or .zst file as it
+// reads and splitting a CSV or TSV by its dialect (see DialectOf).
 func Open(path string) (Reader, error) {
 	format, err := FormatOf(path)
 	if err != nil {
@@ -74,7 +82,8 @@ func Open(path string) (Reader, error) {
 }
 
 // Create creates the table at path for writing with the given columns,
-// choosing the writer by the file's extension (see FormatOf).
+// choosing the writer by the file's extension (see FormatOf), compressing
+// a .gz or .zst file and delimiting a CSV or TSV by its dialect.
 func Create(path string, fields []Field) (Writer, error) {
 	format, err := FormatOf(path)
 	if err != nil {

@@ -3,6 +3,7 @@ package table
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,10 +12,20 @@ import (
 )
 
 // tempFile is a temporary file beside its destination path, renamed into
-// place on commit.
+// place on commit. When enc is set (a compressed output, see
+// createOutput), text goes through it into file.
 type tempFile struct {
 	file *os.File
+	enc  io.WriteCloser
 	path string
+}
+
+// writer returns where an output's bytes go: the compressor, or the file.
+func (t *tempFile) writer() io.Writer {
+	if t.enc != nil {
+		return t.enc
+	}
+	return t.file
 }
 
 // createTemp creates a temporary file in path's directory, named so that
@@ -44,6 +55,13 @@ func (t *tempFile) commit() error {
 }
 
 func (t *tempFile) rename() error {
+	if t.enc != nil {
+		enc := t.enc
+		t.enc = nil
+		if err := enc.Close(); err != nil {
+			return err
+		}
+	}
 	mode := fs.FileMode(0o644)
 	if st, err := os.Stat(t.path); err == nil {
 		mode = st.Mode().Perm()
@@ -62,6 +80,10 @@ func (t *tempFile) rename() error {
 
 // remove closes and deletes the temporary file.
 func (t *tempFile) remove() error {
+	if t.enc != nil {
+		t.enc.Close() // stops a zstd encoder's goroutines; the bytes are discarded
+		t.enc = nil
+	}
 	t.file.Close()
 	if err := os.Remove(t.file.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
