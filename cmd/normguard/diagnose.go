@@ -103,6 +103,7 @@ Exit status 0: every column ok; 1: a mismatch found; 2: error.`,
 	f.StringVar(&o.batchColumn, "batch-column", "", "unpaired: a column of OBS naming each row's batch")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or html (a self-contained page with a plot per feature)")
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of standard output")
+	addDelimiterFlag(cmd, "raw", "observed")
 	return cmd
 }
 

@@ -104,6 +104,7 @@ values, ...) makes it 2 after the report is written.`,
 	f.StringSliceVar(&o.exclude, "exclude", nil, "leave out these features (comma-separated names)")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or html (a self-contained page with the distributions drawn over each other)")
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of standard output")
+	addDelimiterFlag(cmd, "reference", "current")
 	return cmd
 }
 

@@ -59,6 +59,7 @@ func newFitCmd() *cobra.Command {
 	f.StringVar(&o.spill, "spill", "auto", "hold numeric columns in memory-mapped temporary files: auto (when the data file is over a quarter of memory), always, never")
 	f.StringVar(&o.spillDir, "spill-dir", "", "folder for spilled columns and external sort runs (default: the system temp folder)")
 	f.IntVar(&o.maxSortRows, "max-sort-rows", -1, "values a median/percentile/quantile sorts in memory before sorting on disk (-1: from the memory size, 0: no limit)")
+	addDelimiterFlag(cmd, "data", "transform-out")
 	return cmd
 }
 

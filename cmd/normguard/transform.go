@@ -42,6 +42,7 @@ func newTransformCmd() *cobra.Command {
 	f.StringVar(&o.in, "in", "", "input data (.csv, .parquet, .jsonl; - for CSV on stdin)")
 	f.StringVar(&o.out, "out", "", "output file (.csv, .parquet, .jsonl; - for CSV on stdout)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success")
+	addDelimiterFlag(cmd, "in", "out")
 	return cmd
 }
 

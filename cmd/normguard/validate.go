@@ -87,6 +87,7 @@ rows are missing and (training missing rate)^rows < 0.05.`,
 	f.StringSliceVar(&o.exclude, "exclude", nil, "leave these input columns out (comma-separated)")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or html")
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of standard output")
+	addDelimiterFlag(cmd, "data")
 	return cmd
 }
 
