@@ -5,6 +5,18 @@
 // marking a missing value, string columns are []string with a parallel
 // null mask. Readers are iterators (Next, Batch, Err) that reuse their
 // buffers; writers commit their output atomically.
+//
+// Open and Create choose the format from the file name: .csv, .tsv,
+// .jsonl and .parquet, where the text formats may end in .gz (gzip) or
+// .zst (zstd) and are then decompressed as read and compressed as written;
+// Parquet compresses its own pages and is never wrapped. A CSV or TSV's
+// delimiter is its dialect: a tab for .tsv, a comma otherwise, unless
+// SetDialect names another for that path. The dialect belongs to the path
+// rather than to an option of Open so that a command line's --delimiter
+// reaches every reader of the file, including library code that takes only
+// a path; readers opened directly (OpenCSV, NewCSVReader) take it in
+// CSVOptions. A header that is one field holding another common delimiter
+// is an error that names the delimiter to pass.
 package table
 
 import "math"
