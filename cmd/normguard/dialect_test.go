@@ -213,3 +213,36 @@ func TestDialectErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDiagnoseOnTSV checks diagnose gives the same report for raw and
+// observed TSV files (and semicolon files with --delimiter) as for CSV.
+func TestDiagnoseOnTSV(t *testing.T) {
+	dir := t.TempDir()
+	spec, files := dialectFiles(t, dir, 7)
+	art := filepath.Join(dir, "a.json")
+	obs := map[string]string{
+		"csv": filepath.Join(dir, "obs.csv"), "tsv": filepath.Join(dir, "obs.tsv"), "semi": filepath.Join(dir, "obs_semi.csv"),
+	}
+	mustRun(t, "fit", "-q", "--spec", spec, "--data", files["csv"], "--out", art, "--transform-out", obs["csv"])
+	mustRun(t, "transform", "-q", "--artifact", art, "--in", files["csv"], "--out", obs["tsv"])
+	mustRun(t, "transform", "-q", "--artifact", art, "--in", files["semi"], "--out", obs["semi"], "--delimiter", ";")
+	report := func(key string, extra ...string) (int, string) {
+		t.Helper()
+		args := append([]string{"diagnose", "--format", "json", "--artifact", art, "--raw", files[key], "--observed", obs[key]}, extra...)
+		code, out, errOut := runCLI(t, args...)
+		if code == ExitError {
+			t.Fatalf("normguard %s: exit 2: %s", strings.Join(args, " "), errOut)
+		}
+		out = strings.ReplaceAll(out, obs[key], "OBSERVED")
+		return code, strings.ReplaceAll(out, files[key], "RAW")
+	}
+	wantCode, want := report("csv")
+	if wantCode != ExitOK || !strings.Contains(want, "n1") {
+		t.Fatalf("diagnose on the CSV pair: exit %d, want 0 and a report naming n1:\n%s", wantCode, want)
+	}
+	for key, extra := range map[string][]string{"tsv": nil, "semi": {"--delimiter", ";"}} {
+		if code, got := report(key, extra...); code != wantCode || got != want {
+			t.Errorf("diagnose on %s: exit %d, report\n%s\nwant exit %d, report\n%s", key, code, got, wantCode, want)
+		}
+	}
+}
