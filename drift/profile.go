@@ -173,11 +173,39 @@ type refCDF struct {
 // (j >= 1, neither a mass point).
 func (r *refCDF) upper(j int) float64 { return math.Min(r.p[j], r.p[j-1]+r.gap) }
 
+// checkGrid refuses a quantile grid the CDF walk cannot use: lengths that
+// differ, NaN or unsorted points, shares outside [0, 1] or decreasing.
+// Artifacts are checked when loaded (artifact.Check); this guards profiles
+// that reach drift by another way.
+func checkGrid(p *profile.Feature) error {
+	bad := func(what string) error {
+		return fmt.Errorf("drift: the profile of %q is damaged (%s); refit the artifact or restore it", p.Name, what)
+	}
+	if len(p.CDF) != len(p.Quantiles) || len(p.Quantiles) == 0 {
+		return bad(fmt.Sprintf("%d quantiles but %d CDF values", len(p.Quantiles), len(p.CDF)))
+	}
+	for i, q := range p.Quantiles {
+		c := p.CDF[i]
+		switch {
+		case math.IsNaN(q) || math.IsNaN(c):
+			return bad(fmt.Sprintf("NaN at grid point %d", i))
+		case c < 0 || c > 1:
+			return bad(fmt.Sprintf("CDF value %v outside [0, 1]", c))
+		case i > 0 && (q < p.Quantiles[i-1] || c < p.CDF[i-1]):
+			return bad(fmt.Sprintf("grid point %d out of order", i))
+		}
+	}
+	return nil
+}
+
 func newRefCDF(p *profile.Feature) (*refCDF, error) {
 	switch {
 	case p.Count == 0:
 		return nil, &SampleError{Method: "profile", Sample: "reference", Err: ErrEmpty}
 	case p.Quantiles != nil:
+		if err := checkGrid(p); err != nil {
+			return nil, err
+		}
 		// The grid comes from a sample when the column is large: close
 		// it with the column's true minimum and maximum.
 		r := &refCDF{}
@@ -381,9 +409,16 @@ func ksAndWasserstein(r *refCDF, cur []float64) (d, w float64) {
 		if v := math.Abs(at - fcAfter); v > d {
 			d = v
 		}
+		i0, j0 := i, j
 		i = k
 		for j < len(r.x) && r.x[j] == x {
 			j++
+		}
+		if i == i0 && j == j0 {
+			// x is NaN (a damaged grid that got past the artifact check):
+			// skip the point rather than loop for ever.
+			j++
+			continue
 		}
 		prev, fcPrev, refPrev, havePrev = x, fcAfter, at, true
 	}
