@@ -150,6 +150,17 @@ func decodeReference(data []byte) (*reference, error) {
 }
 
 func buildReference(s storedRef) (*reference, error) {
+	// A reference read back from the state file is checked as an
+	// artifact's profile is when loaded: a damaged one is refused here,
+	// not met by the drift evaluation.
+	for _, st := range []struct {
+		name  string
+		feats []profile.Feature
+	}{{"inputs", s.Inputs}, {"outputs", s.Outputs}} {
+		if err := artifact.CheckFeatures("reference "+s.Digest+" "+st.name, st.feats); err != nil {
+			return nil, fmt.Errorf("monitor: stored reference: %w", err)
+		}
+	}
 	r := &reference{digest: s.Digest, src: s}
 	for i, feats := range [2][]profile.Feature{s.Inputs, s.Outputs} {
 		rs := &r.stages[i]
