@@ -324,7 +324,7 @@ func (r *CSVReader) checkOneField() error {
 	}
 	return &ParseError{File: r.name, Line: r.line - 1,
 		Err:  fmt.Errorf("%w: the header is one field %q", ErrDelimiter, shown),
-		Hint: delimiterHint(c)}
+		Hint: delimiterHint("it", c)}
 }
 
 // peekDataLine returns the first non-blank line after the header without
@@ -371,8 +371,14 @@ func (r *CSVReader) Project(fields []Field) error {
 	}
 	at, err := resolveFields(r.name, "the header", r.index, r.header, fields)
 	if err != nil {
-		if c := otherDelimiter(strings.Join(r.header, ""), r.delim); c != 0 {
-			return fmt.Errorf("%w; the header %s", err, delimiterHint(c))
+		var missing []string
+		for _, f := range fields {
+			if _, ok := r.index[f.Name]; !ok {
+				missing = append(missing, f.Name)
+			}
+		}
+		if c := splitDelimiter(r.header, missing, r.delim); c != 0 {
+			return fmt.Errorf("%w; %s", err, delimiterHint("the header", c))
 		}
 		return err
 	}

@@ -115,7 +115,34 @@ func otherDelimiter(text string, delim byte) byte {
 	return best
 }
 
-// delimiterHint is the advice for a file whose header seems to use c.
-func delimiterHint(c byte) string {
-	return fmt.Sprintf("it looks %s-separated: pass %s", delimiterName(c), delimiterFlag(c))
+// delimiterHint is the advice for a file whose header seems to use c;
+// subject is what looks so ("it", "the header").
+func delimiterHint(subject string, c byte) string {
+	return fmt.Sprintf("%s looks %s-separated: pass %s", subject, delimiterName(c), delimiterFlag(c))
+}
+
+// splitDelimiter returns the common delimiter other than delim that,
+// splitting the header's names, would give one of the wanted names, or 0:
+// "species;island" holds "island" when split by ';'.
+func splitDelimiter(header, wanted []string, delim byte) byte {
+	for _, c := range commonDelimiters {
+		if c == delim {
+			continue
+		}
+		pieces := map[string]bool{}
+		for _, h := range header {
+			if strings.IndexByte(h, c) < 0 {
+				continue
+			}
+			for _, p := range strings.Split(h, string(c)) {
+				pieces[p] = true
+			}
+		}
+		for _, w := range wanted {
+			if pieces[w] {
+				return c
+			}
+		}
+	}
+	return 0
 }

@@ -263,8 +263,13 @@ func TestWrongDelimiterHint(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = r.Project([]Field{{Name: "a", Kind: Numeric}})
-	if err == nil || !strings.Contains(err.Error(), "semicolon-separated: pass --delimiter ';'") {
+	if err == nil || !strings.Contains(err.Error(), "; the header looks semicolon-separated: pass --delimiter ';'") {
 		t.Errorf("project: got %v, want the semicolon hint", err)
+	}
+	// A missing name that no split of the header gives gets no hint.
+	err = r.Project([]Field{{Name: "e", Kind: Numeric}})
+	if err == nil || strings.Contains(err.Error(), "separated") {
+		t.Errorf("project of an absent name: got %v, want no delimiter hint", err)
 	}
 
 	// A TSV read as CSV names tabs.
