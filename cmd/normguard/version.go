@@ -42,6 +42,11 @@ func formatVersion(v string, info *debug.BuildInfo, ok bool) string {
 		}
 	}
 	if rev == "" {
+		if v == "(devel)" {
+			// go run, or go build with -buildvcs=false or outside a
+			// checkout: say why there is no revision.
+			return v + " (no VCS revision recorded: build with `go build -buildvcs=true` in a git checkout)"
+		}
 		return v
 	}
 	if modified == "true" {

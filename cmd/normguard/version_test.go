@@ -32,7 +32,7 @@ func TestFormatVersion(t *testing.T) {
 		{"ldflags win over the module version", "v2.0.0",
 			info("v0.0.0-20261125225141-6295967beb9d", "vcs.revision", rev, "vcs.modified", "false"), true,
 			"v2.0.0 (revision " + rev + ")"},
-		{"built without VCS", "dev", info("(devel)"), true, "(devel)"},
+		{"built without VCS", "dev", info("(devel)"), true, "(devel) (no VCS revision recorded: build with `go build -buildvcs=true` in a git checkout)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := formatVersion(tc.ldflags, tc.info, tc.ok); got != tc.want {
