@@ -69,6 +69,9 @@ func openShard(ctx context.Context, path string) (table.Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c, _ := table.CompressionOf(path); c != table.CompressionNone {
+		return nil, fmt.Errorf("open %s: compressed remote shards are not read yet; store the shards uncompressed or as Parquet (which compresses its own pages)", path)
+	}
 	fs, err := filesystem.New(ctx, path)
 	if err != nil {
 		return nil, err
@@ -89,7 +92,7 @@ func openShard(ctx context.Context, path string) (table.Reader, error) {
 	case table.FormatJSONL:
 		return table.NewJSONLReader(bytes.NewReader(data), path, table.JSONLOptions{})
 	default:
-		return table.NewCSVReader(bytes.NewReader(data), path, table.CSVOptions{})
+		return table.NewCSVReader(bytes.NewReader(data), path, table.CSVOptions{Delimiter: table.DialectOf(path).Delimiter})
 	}
 }
 
