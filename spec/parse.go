@@ -43,6 +43,9 @@ func Parse(r io.Reader, name string) (*Spec, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &Error{File: name, Err: fmt.Errorf("%w: empty file; a spec needs `version: 1` and a `columns` list", ErrInvalid)}
 	}
+	if json.Valid(data) {
+		data = joinSurrogates(data)
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, &Error{File: name, Err: fmt.Errorf("%w: not valid YAML or JSON: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "yaml: "))}
@@ -60,6 +63,53 @@ func Parse(r io.Reader, name string) (*Spec, error) {
 		return nil, err
 	}
 	return sp, nil
+}
+
+// joinSurrogates rewrites each JSON escape pair \uD8xx\uDCxx (a character
+// above U+FFFF, as Python's json.dump writes it) into the single YAML escape
+// \UXXXXXXXX, which the YAML reader accepts while it refuses surrogate
+// halves. data must be valid JSON, so quotes and backslashes delimit strings
+// unambiguously; the rewrite keeps every line where it was.
+func joinSurrogates(data []byte) []byte {
+	if !bytes.Contains(data, []byte(`\u`)) && !bytes.Contains(data, []byte(`\U`)) {
+		return data
+	}
+	out := make([]byte, 0, len(data))
+	inString := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case !inString:
+			if c == '"' {
+				inString = true
+			}
+		case c == '"':
+			inString = false
+		case c == '\\' && i+1 < len(data):
+			if hi, ok := hex4(data, i); ok && hi >= 0xD800 && hi <= 0xDBFF {
+				if lo, ok := hex4(data, i+6); ok && lo >= 0xDC00 && lo <= 0xDFFF {
+					r := 0x10000 + (hi-0xD800)<<10 + (lo - 0xDC00)
+					out = fmt.Appendf(out, `\U%08X`, r)
+					i += 11
+					continue
+				}
+			}
+			out = append(out, c, data[i+1])
+			i++
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// hex4 reads the escape \uXXXX at data[i:] and returns its code unit.
+func hex4(data []byte, i int) (int, bool) {
+	if i+6 > len(data) || data[i] != '\\' || data[i+1] != 'u' {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(data[i+2:i+6]), 16, 16)
+	return int(v), err == nil
 }
 
 type parser struct {

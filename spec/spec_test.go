@@ -130,3 +130,24 @@ func TestParseErrors(t *testing.T) {
 		})
 	}
 }
+
+// A spec written by Python's json.dump escapes characters above U+FFFF as
+// surrogate pairs; it is valid JSON and must parse to the character itself.
+func TestParseJSONSurrogatePairs(t *testing.T) {
+	sp, err := ParseFile("testdata/surrogate/json_dump.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sp.Columns[0].Names
+	want := []string{"\U0001F600 score", `\ud83d literal`}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("names: got %q, want %q", got, want)
+	}
+	// Lines stay where they were: an error after the pair names line 3.
+	bad := "{\"version\": 1,\n \"columns\": [{\"names\": [\"\\ud83d\\ude00\"], \"type\": \"numeric\",\n \"steps\": [\"no_such_step\"]}]}"
+	_, err = Parse(strings.NewReader(bad), "b.json")
+	var se *Error
+	if !errors.As(err, &se) || se.Line != 3 {
+		t.Fatalf("got %v, want an error on line 3", err)
+	}
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"testing"
+)
+
+// parityExtraDir holds parity cases beyond the shared peer vectors, made
+// by testdata/parity-extra/generate.py with scikit-learn 1.2.1.
+const parityExtraDir = "../../testdata/parity-extra"
+
+// TestParityExtraCLI runs every extra parity case through `normguard fit`
+// and `normguard transform` and compares with scikit-learn's output by
+// column name and order, within the case's tolerance.
+func TestParityExtraCLI(t *testing.T) {
+	dirs, _ := filepath.Glob(filepath.Join(parityExtraDir, "*", "case.json"))
+	if len(dirs) == 0 {
+		t.Fatal("no extra parity cases found")
+	}
+	for _, c := range dirs {
+		d := filepath.Dir(c)
+		t.Run(filepath.Base(d), func(t *testing.T) {
+			var pc peerCase
+			if err := json.Unmarshal(readFile(t, c), &pc); err != nil {
+				t.Fatal(err)
+			}
+			tmp := t.TempDir()
+			art := filepath.Join(tmp, "a.json")
+			out := filepath.Join(tmp, "out.csv")
+			code, _, errOut := runCLI(t, "fit", "--spec", filepath.Join(d, "spec.json"), "--data", filepath.Join(d, "train.csv"), "--out", art)
+			if code == ExitOK {
+				code, _, errOut = runCLI(t, "transform", "--artifact", art, "--in", filepath.Join(d, "test.csv"), "--out", out)
+			}
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			compareCSV(t, out, filepath.Join(d, "expected.csv"), pc.Rtol, pc.Atol)
+		})
+	}
+}
