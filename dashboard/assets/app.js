@@ -324,6 +324,7 @@
     main.replaceChildren(
       title,
       verdictLine(drift, features),
+      anomalyBox(drift),
       ...(features.length
         ? [featureTable(features, latest, training), h('div', { class: 'cards' }, features.map((f, i) => card(f, i, plotOf(f), windows)))]
         : [h('p', { class: 'empty' }, 'The current window has no features.')]),
@@ -375,6 +376,35 @@
         h('span', { class: 'badge drift' }, 'MISSING'),
         ` ${missing.length} of the training features ${missing.length === 1 ? 'is' : 'are'} missing from the current window: `,
         missing.map((m, i) => [i ? ', ' : '', h('code', {}, m)]),
+      ),
+    );
+  }
+
+  // anomalyBox lists the window's data anomalies (the rules of
+  // `normguard validate`, run on every window): column, code, what
+  // changed and the fix; nothing when there are none.
+  function anomalyBox(d) {
+    const list = (Array.isArray(d.anomalies) ? d.anomalies : []).filter((a) => a && typeof a === 'object');
+    if (!list.length) return null;
+    return h(
+      'div',
+      { class: 'anomalies', id: 'anomalies' },
+      h('h3', {}, `${list.length} data ${list.length === 1 ? 'anomaly' : 'anomalies'} in this window`),
+      h(
+        'ul',
+        {},
+        list.map((a) =>
+          h(
+            'li',
+            { class: a.severity === 'error' ? 'error-box' : 'warn-box', 'data-code': str(a.code) },
+            h('code', {}, str(a.column)),
+            ' ',
+            h('span', { class: `badge ${a.severity === 'error' ? 'drift' : 'skipped'}` }, str(a.code)),
+            ' ',
+            str(a.description),
+            a.fix ? h('span', { class: 'muted' }, ` Fix: ${str(a.fix)}`) : null,
+          ),
+        ),
       ),
     );
   }
