@@ -59,12 +59,11 @@ func anomalyRows(anomalies []validate.Anomaly) []validateRow {
 	return rows
 }
 
-// anomaliesTemplate draws anomaly cards (data: []validateRow); the drift
-// and diagnosis pages include it, with anomalyCSS, above their features.
-const anomaliesTemplate = `{{define "anomalies"}}
-<h2>Data anomalies</h2>
-<p>The data was first checked against the artifact's inputs and training profile (the rules of <code>normguard validate</code>).</p>
-<div class="cards">
+// anomaliesTemplate draws anomaly cards ("anomalycards", data:
+// []validateRow) for the validation page, and, under a heading saying
+// where they come from ("anomalies"), for the drift and diagnosis pages,
+// which add anomalyCSS.
+const anomaliesTemplate = `{{define "anomalycards"}}<div class="cards">
 {{- range .}}
 <article class="card {{.Class}}" data-code="{{.Code}}">
 <header><h3>{{.Column}}</h3><span class="badge {{.Class}}">{{.Code}}</span></header>
@@ -73,7 +72,10 @@ const anomaliesTemplate = `{{define "anomalies"}}
 <p class="fix"><strong>Fix:</strong> {{.Fix}}</p>
 </article>
 {{- end}}
-</div>
+</div>{{end}}{{define "anomalies"}}
+<h2>Data anomalies</h2>
+<p>The data was first checked against the artifact's inputs and training profile (the rules of <code>normguard validate</code>).</p>
+{{template "anomalycards" .}}
 {{end}}`
 
 // anomalyCSS styles the anomaly cards on pages other than validate's.

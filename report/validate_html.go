@@ -92,7 +92,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowra
 .rule { color: var(--muted); font-size: 14px; margin: 8px 0 0; }
 `
 
-var validatePage = template.Must(template.New("validate").Parse(`<!DOCTYPE html>
+var validatePage = template.Must(template.Must(template.New("validate").Parse(anomaliesTemplate)).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -120,16 +120,7 @@ var validatePage = template.Must(template.New("validate").Parse(`<!DOCTYPE html>
 {{- if .Anomalies}}
 
 <h2>Anomalies</h2>
-<div class="cards">
-{{- range .Anomalies}}
-<article class="card {{.Class}}" data-code="{{.Code}}">
-<header><h3>{{.Column}}</h3><span class="badge {{.Class}}">{{.Code}}</span></header>
-{{- if .Change}}<p><strong>{{.Change}}</strong></p>{{end}}
-<p>{{.Description}}</p>
-<p class="fix"><strong>Fix:</strong> {{.Fix}}</p>
-</article>
-{{- end}}
-</div>
+{{template "anomalycards" .Anomalies}}
 {{- end}}
 
 <h2>Columns</h2>
