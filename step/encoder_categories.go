@@ -16,7 +16,9 @@ import (
 // categories of a column, their JSON forms, and the fit-time counting.
 //
 // Category order. categories="auto" sorts the distinct training values the
-// way scikit-learn sorts a Python set of str: by code point. Go compares
+// way scikit-learn sorts them: numerically when every value is a decimal
+// number (a pandas int64/float64 column; see sortedCategories), else as a
+// Python set of str: by code point. Go compares
 // strings byte-wise, which for valid UTF-8 is the same order (UTF-8
 // preserves code point order), so the two agree on every text a CSV or
 // Parquet reader yields. The missing value (a Null cell, scikit-learn's
@@ -314,14 +316,32 @@ func countValues(c *table.Column, rows int) (map[string]int, int) {
 	return counts, missing
 }
 
-// sortedCategories returns the distinct values in byte (= code point)
-// order, the missing category last, with their counts.
+// sortedCategories returns the distinct values in scikit-learn's order,
+// the missing category last, with their counts. When every value is a
+// decimal number (what pandas reads as an int64 or float64 column: store
+// ids, codes) they sort by numeric value, as np.unique sorts a numeric
+// array, so 1, 2, 12 rather than 1, 12, 2; otherwise in byte (= code
+// point) order, as Python sorts str. Two texts of one number ("1" and
+// "1.0") stay two categories, ordered by text.
 func sortedCategories(counts map[string]int, missing int) (CategoryList, []int) {
 	keys := make([]string, 0, len(counts))
 	for k := range counts {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	if vals, ok := decimalValues(keys); ok {
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		// Stable on the byte order above, so equal numbers keep text order.
+		sort.SliceStable(order, func(a, b int) bool { return vals[order[a]] < vals[order[b]] })
+		sorted := make([]string, len(keys))
+		for i, k := range order {
+			sorted[i] = keys[k]
+		}
+		keys = sorted
+	}
 	cats := make(CategoryList, 0, len(keys)+1)
 	n := make([]int, 0, len(keys)+1)
 	for i := range keys {
@@ -333,6 +353,62 @@ func sortedCategories(counts map[string]int, missing int) (CategoryList, []int) 
 		n = append(n, missing)
 	}
 	return cats, n
+}
+
+// decimalValues parses every key as a plain decimal number (an optional
+// minus sign, digits, an optional fraction and exponent: no spaces, no
+// "+", "inf" or "nan", no hexadecimal) and reports whether all of them are.
+func decimalValues(keys []string) ([]float64, bool) {
+	if len(keys) == 0 {
+		return nil, false
+	}
+	vals := make([]float64, len(keys))
+	for i, k := range keys {
+		if !isDecimal(k) {
+			return nil, false
+		}
+		v, err := strconv.ParseFloat(k, 64)
+		if err != nil || math.IsInf(v, 0) {
+			return nil, false
+		}
+		vals[i] = v
+	}
+	return vals, true
+}
+
+// isDecimal reports whether s matches -?D+(.D+)?([eE][+-]?D+)? with D a
+// digit 0-9.
+func isDecimal(s string) bool {
+	i := 0
+	digits := func() bool {
+		start := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i > start
+	}
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	if !digits() {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if !digits() {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // firstUnknownInFit reports the first training value not in cats, as

@@ -370,3 +370,33 @@ func TestEncodersConcurrentFirstUse(t *testing.T) {
 		}
 	}
 }
+
+// Decimal-valued categories sort numerically (np.unique on a numeric
+// array); any other text keeps code point order.
+func TestSortedCategoriesNumericOrder(t *testing.T) {
+	for _, tc := range []struct {
+		keys []string
+		want string
+	}{
+		{[]string{"1", "12", "2", "-4", "100"}, "-4 1 2 12 100"},
+		{[]string{"1.5", "10.25", "-3.75", "2e1"}, "-3.75 1.5 10.25 2e1"},
+		{[]string{"1", "1.0", "0.5"}, "0.5 1 1.0"},
+		{[]string{"1", "12", "2", "a"}, "1 12 2 a"},
+		{[]string{"1", "12", "+2"}, "+2 1 12"},
+		{[]string{"1", "12", "inf"}, "1 12 inf"},
+		{[]string{"1", "12", "2."}, "1 12 2."},
+	} {
+		counts := map[string]int{}
+		for _, k := range tc.keys {
+			counts[k] = 1
+		}
+		cats, _ := sortedCategories(counts, 2)
+		var got []string
+		for k := range cats[:len(cats)-1] {
+			got = append(got, *cats[k])
+		}
+		if g := strings.Join(got, " "); g != tc.want || cats[len(cats)-1] != nil {
+			t.Errorf("%v: got %q (missing last: %v), want %q", tc.keys, g, cats[len(cats)-1] == nil, tc.want)
+		}
+	}
+}

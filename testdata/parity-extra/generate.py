@@ -62,6 +62,58 @@ def cases():
                "json.dump escapes U+1F600 as a surrogate pair; the spec is valid JSON",
                rtol=1e-15)
 
+    # 2. Integer codes: pandas reads int64, scikit-learn sorts numerically.
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+    codes = np.array([1, 2, 12, 3, 25, 100, -4, 7])
+    train = pd.DataFrame({"store": rng.choice(codes, 60), "code": rng.choice(codes[:5], 60)})
+    test = pd.DataFrame({"store": rng.choice(codes, 15), "code": rng.choice(codes[:5], 15)})
+    write_case("one_hot_encoder__int_codes",
+               {"version": 1, "columns": [{"names": ["store", "code"], "type": "categorical",
+                                           "steps": ["one_hot_encoder"]}]},
+               train, test, lambda: OneHotEncoder(sparse_output=False), ["store", "code"],
+               "integer categories sort numerically (x_1, x_2, x_12), as np.unique on int64")
+    write_case("ordinal_encoder__int_codes",
+               {"version": 1, "columns": [{"names": ["store", "code"], "type": "categorical",
+                                           "steps": ["ordinal_encoder"]}]},
+               train, test, OrdinalEncoder, ["store", "code"],
+               "integer categories get codes in numeric order")
+
+    # 3. Ties in frequency: the infrequent ones are the first in category order.
+    vals = [1, 2, 12, 3, 25, 100]
+    counts = [4, 4, 4, 4, 9, 9]
+    store = np.repeat(vals, counts)
+    rng.shuffle(store)
+    train = pd.DataFrame({"store": store})
+    test = pd.DataFrame({"store": np.array(vals * 2)})
+    write_case("one_hot_encoder__int_max_categories_ties",
+               {"version": 1, "columns": [{"names": ["store"], "type": "categorical",
+                                           "steps": [{"one_hot_encoder": {
+                                               "max_categories": 4,
+                                               "handle_unknown": "infrequent_if_exist"}}]}]},
+               train, test,
+               lambda: OneHotEncoder(sparse_output=False, max_categories=4,
+                                     handle_unknown="infrequent_if_exist"),
+               ["store"], "ties in count are broken by numeric category order")
+    write_case("one_hot_encoder__int_min_frequency_drop_first",
+               {"version": 1, "columns": [{"names": ["store"], "type": "categorical",
+                                           "steps": [{"one_hot_encoder": {
+                                               "min_frequency": 5, "drop": "first",
+                                               "handle_unknown": "infrequent_if_exist"}}]}]},
+               train, test,
+               lambda: OneHotEncoder(sparse_output=False, min_frequency=5, drop="first",
+                                     handle_unknown="infrequent_if_exist"),
+               ["store"], "drop=first drops the numerically smallest frequent category")
+
+    # 4. Decimal values (a float64 column without integers): numeric order, names as repr.
+    fvals = np.array([0.5, 10.25, -3.75, 2.5, 100.125, 1.5])
+    train = pd.DataFrame({"rate": rng.choice(fvals, 40)})
+    test = pd.DataFrame({"rate": rng.choice(fvals, 10)})
+    write_case("one_hot_encoder__float_values",
+               {"version": 1, "columns": [{"names": ["rate"], "type": "categorical",
+                                           "steps": [{"one_hot_encoder": {"handle_unknown": "ignore"}}]}]},
+               train, test, lambda: OneHotEncoder(sparse_output=False, handle_unknown="ignore"),
+               ["rate"], "float categories sort numerically; names are repr of the float")
+
 
 if __name__ == "__main__":
     cases()
