@@ -16,6 +16,9 @@ import (
 // whose statistic is missing are dropped; indicators of the
 // indicator_features_ columns follow, 1.0 where the input was missing.
 func (x *exporter) simpleImputer(f *step.SimpleImputer, cols []*column) ([]*column, error) {
+	if f.HasPlaceholder() {
+		return nil, fmt.Errorf("simple_imputer with a missing_values placeholder (not NaN) has no ONNX export yet: replace the placeholder by empty cells and use missing_values: NaN")
+	}
 	b := x.b
 	fields := f.Outputs()
 	textStep := f.StatisticsStr != nil

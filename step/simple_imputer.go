@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/normguard/normguard/stats"
 	"github.com/normguard/normguard/table"
@@ -26,8 +27,12 @@ const emptyStringFill = "0"
 
 // SimpleImputerParams configures scikit-learn's SimpleImputer.
 //
-// missing_values must be NaN, written as null, "NaN" or "nan" (a numeric
-// column's NaN, a categorical column's empty cell). fill_value is a number
+// missing_values is NaN, written as null, "NaN" or "nan" (a numeric
+// column's NaN, a categorical column's empty cell), or a placeholder that
+// stands for a missing value in that step: a finite number for numeric
+// columns (0, -1, -999) or a text for categorical ones ("?", "-1"). As in
+// scikit-learn, with a placeholder an empty cell (NaN) is an error, in fit
+// and in transform. fill_value is a number
 // for numeric columns (default 0) and a string for categorical ones
 // (default "missing_value"). Copy is accepted for compatibility and has
 // no effect.
@@ -43,13 +48,13 @@ type SimpleImputerParams struct {
 // Validate implements Params.
 func (p *SimpleImputerParams) Validate() error {
 	switch mv := p.MissingValues.(type) {
-	case nil:
-	case string:
-		if mv != "NaN" && mv != "nan" {
-			return p.paramError("missing_values", mv, `only NaN is supported: use null or "NaN"`)
+	case nil, string:
+	case float64:
+		if !isFinite(mv) {
+			return p.paramError("missing_values", mv, `must be NaN (null or "NaN"), a finite number or a string`)
 		}
 	default:
-		return p.paramError("missing_values", mv, `only NaN is supported: use null or "NaN"`)
+		return p.paramError("missing_values", mv, `must be NaN (null or "NaN"), a finite number or a string`)
 	}
 	switch p.Strategy {
 	case "mean", "median", "most_frequent", "constant":
@@ -68,6 +73,73 @@ func (p *SimpleImputerParams) Validate() error {
 	return nil
 }
 
+// placeholder returns the missing_values placeholder: a number, a text,
+// or neither for NaN.
+func (p *SimpleImputerParams) placeholder() (num *float64, text *string) {
+	switch mv := p.MissingValues.(type) {
+	case float64:
+		return &mv, nil
+	case string:
+		if mv != "NaN" && mv != "nan" {
+			return nil, &mv
+		}
+	}
+	return nil, nil
+}
+
+// missingPlaceholder holds a non-NaN missing_values of a fitted imputer.
+type missingPlaceholder struct {
+	Number *float64 `json:"missing_values_number_,omitempty"`
+	Text   *string  `json:"missing_values_text_,omitempty"`
+}
+
+// active reports whether a placeholder is set.
+func (m *missingPlaceholder) active() bool { return m.Number != nil || m.Text != nil }
+
+// mask returns copies of cols in which the placeholder is a missing value
+// (NaN, or a Null cell) and refuses a column whose type does not match it
+// or that holds a missing value itself, as scikit-learn does.
+func (m *missingPlaceholder) mask(cols []table.Column, n int) ([]table.Column, error) {
+	out := make([]table.Column, len(cols))
+	for j := range cols {
+		c := &cols[j]
+		out[j] = table.Column{Name: c.Name, Kind: c.Kind}
+		switch {
+		case c.Kind == table.Numeric && m.Number == nil:
+			return nil, &ParamError{Step: "simple_imputer", Param: "missing_values", Value: *m.Text,
+				Msg: fmt.Sprintf("is a text but column %q is numeric: give a number, e.g. missing_values: -1", c.Name)}
+		case c.Kind == table.String && m.Text == nil:
+			return nil, &ParamError{Step: "simple_imputer", Param: "missing_values", Value: *m.Number,
+				Msg: fmt.Sprintf("is a number but column %q is categorical: quote it, e.g. missing_values: \"%s\"", c.Name, strconv.FormatFloat(*m.Number, 'g', -1, 64))}
+		}
+		hint := "missing_values is a placeholder, so empty cells are not allowed (scikit-learn: Input contains NaN): fill them first or use missing_values: NaN"
+		if c.Kind == table.Numeric {
+			num := make([]float64, n)
+			for i, v := range c.Num[:n] {
+				switch {
+				case math.IsNaN(v):
+					return nil, &ValueError{Step: "simple_imputer", Column: c.Name, Row: i, Err: ErrBadValue, Hint: hint}
+				case v == *m.Number:
+					num[i] = math.NaN()
+				default:
+					num[i] = v
+				}
+			}
+			out[j].Num = num
+			continue
+		}
+		null := make([]bool, n)
+		for i, v := range c.Str[:n] {
+			if c.Null != nil && c.Null[i] {
+				return nil, &ValueError{Step: "simple_imputer", Column: c.Name, Row: i, Err: ErrBadValue, Hint: hint}
+			}
+			null[i] = v == *m.Text
+		}
+		out[j].Str, out[j].Null = c.Str[:n], null
+	}
+	return out, nil
+}
+
 func (p *SimpleImputerParams) paramError(param string, v any, msg string) error {
 	return &ParamError{Step: "simple_imputer", Param: param, Value: v, Msg: msg}
 }
@@ -77,6 +149,15 @@ func (p *SimpleImputerParams) paramError(param string, v any, msg string) error 
 func (p *SimpleImputerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted, error) {
 	if err := requireRows("simple_imputer", cols); err != nil {
 		return nil, err
+	}
+	var ph missingPlaceholder
+	ph.Number, ph.Text = p.placeholder()
+	if ph.active() {
+		masked, err := ph.mask(cols, cols[0].Len())
+		if err != nil {
+			return nil, err
+		}
+		cols = masked
 	}
 	in := make([]ImputerColumn, len(cols))
 	for j := range cols {
@@ -106,7 +187,12 @@ func (p *SimpleImputerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted,
 			}
 		}
 	}
-	return p.FitColumns(in)
+	f, err := p.fitColumns(in)
+	if err != nil {
+		return nil, err
+	}
+	f.missingPlaceholder = ph
+	return f, nil
 }
 
 // sameKind reports whether every column has the first one's kind.
@@ -166,8 +252,18 @@ type ImputerColumn struct {
 }
 
 // FitColumns builds the fitted SimpleImputer from its columns' statistics:
-// the fit of the columns they were computed from.
+// the fit of the columns they were computed from. It refuses a
+// missing_values placeholder, which the statistics must have been computed
+// without.
 func (p *SimpleImputerParams) FitColumns(cols []ImputerColumn) (Fitted, error) {
+	if num, text := p.placeholder(); num != nil || text != nil {
+		return nil, p.paramError("missing_values", p.MissingValues,
+			"other than NaN is supported by the local fit only: fit with `normguard fit`, or replace the placeholder by empty cells and use missing_values: NaN")
+	}
+	return p.fitColumns(cols)
+}
+
+func (p *SimpleImputerParams) fitColumns(cols []ImputerColumn) (*SimpleImputer, error) {
 	if len(cols) == 0 {
 		return nil, &ValueError{Step: "simple_imputer", Row: -1, Err: ErrBadValue, Hint: "fit needs at least one column"}
 	}
@@ -313,7 +409,14 @@ type SimpleImputer struct {
 	StatisticsStr     []*string `json:"statistics_str_"`
 	IndicatorFeatures []int     `json:"indicator_features_"`
 	Names             []string  `json:"feature_names_in_"`
+	// missingPlaceholder is missing_values when it is not NaN (absent
+	// from the JSON otherwise).
+	missingPlaceholder
 }
+
+// HasPlaceholder reports whether missing_values was a placeholder (a
+// number or a text) rather than NaN.
+func (s *SimpleImputer) HasPlaceholder() bool { return s.active() }
 
 func (s *SimpleImputer) categorical() bool { return s.StatisticsStr != nil }
 
@@ -359,6 +462,12 @@ func (s *SimpleImputer) Check(nIn int) error {
 	if err := checkLen("feature_names_in_", len(s.Names), nIn); err != nil {
 		return err
 	}
+	if s.Number != nil && !isFinite(*s.Number) {
+		return fmt.Errorf("missing_values_number_ must be finite")
+	}
+	if s.active() && (s.Number != nil) == s.categorical() {
+		return fmt.Errorf("missing_values_number_ is for numeric and missing_values_text_ for categorical imputers")
+	}
 	for i, j := range s.IndicatorFeatures {
 		if j < 0 || j >= nIn || (i > 0 && j <= s.IndicatorFeatures[i-1]) {
 			return badAt("indicator_features_", i, "must be increasing column indexes below %d, got %d", nIn, j)
@@ -371,6 +480,13 @@ func (s *SimpleImputer) Check(nIn int) error {
 // output is written, and columns are imputed in input order, so out may
 // share storage with in.
 func (s *SimpleImputer) Transform(in, out []table.Column, n int) error {
+	if s.active() {
+		masked, err := s.mask(in, n)
+		if err != nil {
+			return err
+		}
+		in = masked
+	}
 	if !s.categorical() {
 		for j := range in {
 			if err := rejectInfAllowNaN("simple_imputer", &in[j]); err != nil {

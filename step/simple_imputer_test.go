@@ -252,8 +252,12 @@ func TestSimpleImputerErrors(t *testing.T) {
 		// scikit-learn: "'fill_value'=z is invalid. Expected a numerical value"
 		{"string fill on numbers", `{"strategy": "constant", "fill_value": "z"}`, num, "fill_value"},
 		{"number fill on strings", `{"strategy": "constant", "fill_value": 0}`, str, "fill_value"},
-		{"missing_values 0", `{"missing_values": 0}`, num, "missing_values"},
-		{"missing_values string", `{"missing_values": "?"}`, num, "missing_values"},
+		// scikit-learn: "'X' and 'missing_values' types are expected to be both numerical"
+		{"missing_values number on strings", `{"strategy": "most_frequent", "missing_values": 0}`, str, "missing_values"},
+		{"missing_values string on numbers", `{"missing_values": "?"}`, num, "missing_values"},
+		// scikit-learn: "Input contains NaN" when missing_values is a placeholder.
+		{"NaN with a placeholder", `{"missing_values": 0}`, num, ""},
+		{"empty cell with a placeholder", `{"strategy": "most_frequent", "missing_values": "?"}`, str, ""},
 		{"strategy", `{"strategy": "mode"}`, num, "strategy"},
 		{"fill_value bool", `{"fill_value": true}`, num, "fill_value"},
 		{"inf", `{}`, []table.Column{skNum("a", math.Inf(1))}, ""},

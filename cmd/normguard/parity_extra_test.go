@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -37,5 +39,24 @@ func TestParityExtraCLI(t *testing.T) {
 			}
 			compareCSV(t, out, filepath.Join(d, "expected.csv"), pc.Rtol, pc.Atol)
 		})
+	}
+}
+
+// An imputer with a missing_values placeholder has no ONNX form yet: the
+// export must refuse it rather than write a graph that imputes NaN only.
+func TestExportRefusesImputerPlaceholder(t *testing.T) {
+	d := filepath.Join(parityExtraDir, "simple_imputer__missing_values_0_mean")
+	tmp := t.TempDir()
+	art := filepath.Join(tmp, "a.json")
+	out := filepath.Join(tmp, "m.onnx")
+	if code, _, errOut := runCLI(t, "fit", "--spec", filepath.Join(d, "spec.json"), "--data", filepath.Join(d, "train.csv"), "--out", art); code != ExitOK {
+		t.Fatalf("fit: exit %d: %s", code, errOut)
+	}
+	code, _, errOut := runCLI(t, "export", "--artifact", art, "--format", "onnx", "--out", out)
+	if code != ExitError || !strings.Contains(errOut, "missing_values") {
+		t.Fatalf("export: exit %d, want %d naming missing_values: %s", code, ExitError, errOut)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("an ONNX file was written despite the refusal")
 	}
 }

@@ -114,6 +114,48 @@ def cases():
                train, test, lambda: OneHotEncoder(sparse_output=False, handle_unknown="ignore"),
                ["rate"], "float categories sort numerically; names are repr of the float")
 
+    # 5. simple_imputer with a placeholder for missing values.
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    a = rng.normal(5, 2, 50).round(2)
+    a[rng.random(50) < 0.2] = 0
+    b = rng.integers(-1, 6, 50).astype(float)
+    train = pd.DataFrame({"a": a, "b": b})
+    ta = rng.normal(5, 2, 12).round(2)
+    ta[[1, 4, 7]] = 0
+    test = pd.DataFrame({"a": ta, "b": rng.integers(-1, 6, 12).astype(float)})
+    for strategy in ["mean", "median", "most_frequent"]:
+        write_case("simple_imputer__missing_values_0_" + strategy,
+                   {"version": 1, "columns": [{"names": ["a", "b"], "type": "numeric",
+                                               "steps": [{"simple_imputer": {
+                                                   "missing_values": 0, "strategy": strategy,
+                                                   "add_indicator": True}}]}]},
+                   train, test,
+                   lambda: SimpleImputer(missing_values=0, strategy=strategy, add_indicator=True),
+                   ["a", "b"], "0 stands for a missing value in fit and transform, indicator included",
+                   rtol=1e-15)
+    write_case("simple_imputer__missing_values_minus1_constant",
+               {"version": 1, "columns": [{"names": ["b"], "type": "numeric",
+                                           "steps": [{"simple_imputer": {
+                                               "missing_values": -1, "strategy": "constant",
+                                               "fill_value": 99, "add_indicator": True}}]}]},
+               train, test,
+               lambda: SimpleImputer(missing_values=-1, strategy="constant", fill_value=99,
+                                     add_indicator=True),
+               ["b"], "-1 is replaced by fill_value")
+    cities = np.array(["oslo", "rome", "?", "lima", "rome", "?"])
+    train = pd.DataFrame({"city": rng.choice(cities, 40)})
+    test = pd.DataFrame({"city": np.array(["?", "oslo", "lima", "rome", "?"])})
+    write_case("simple_imputer__missing_values_text_then_one_hot",
+               {"version": 1, "columns": [{"names": ["city"], "type": "categorical",
+                                           "steps": [{"simple_imputer": {
+                                               "missing_values": "?", "strategy": "most_frequent"}},
+                                               "one_hot_encoder"]}]},
+               train, test,
+               lambda: make_pipeline(SimpleImputer(missing_values="?", strategy="most_frequent"),
+                                     OneHotEncoder(sparse_output=False)),
+               ["city"], "a text placeholder is replaced by the most frequent other value")
+
 
 if __name__ == "__main__":
     cases()
