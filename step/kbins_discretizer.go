@@ -29,7 +29,8 @@ const kbinsMinWidth = 1e-8
 //
 // n_bins is one integer for every column (scikit-learn's per-column array
 // form is not supported). encode "onehot" and "onehot-dense" both give
-// dense 0/1 columns. strategy "kmeans" is not supported. dtype is
+// dense 0/1 columns. strategy "kmeans" runs scikit-learn's
+// one-dimensional KMeans (see kmeansEdges). dtype is
 // "float64", "float32" or null; with "float32" transform rounds its input
 // to float32 before binning, as scikit-learn does (outputs are bin
 // indices, exact in both). subsample ("warn", null or an integer) and
@@ -58,11 +59,9 @@ func (p *KBinsDiscretizerParams) Validate() error {
 		return bad("encode", p.Encode, "must be one of onehot, onehot-dense, ordinal")
 	}
 	switch p.Strategy {
-	case "uniform", "quantile":
-	case "kmeans":
-		return bad("strategy", p.Strategy, "is not supported by normguard: use uniform or quantile")
+	case "uniform", "quantile", "kmeans":
 	default:
-		return bad("strategy", p.Strategy, "must be one of uniform, quantile")
+		return bad("strategy", p.Strategy, "must be one of uniform, quantile, kmeans")
 	}
 	if p.Dtype != nil && *p.Dtype != "float64" && *p.Dtype != "float32" {
 		return bad("dtype", *p.Dtype, "must be float64, float32 or null")
@@ -101,6 +100,9 @@ func (p *KBinsDiscretizerParams) Fit(ctx *FitContext, cols []table.Column) (Fitt
 			lo[j], hi[j] = nanMinMax(cols[j].Num)
 			continue
 		}
+		if p.Strategy == "kmeans" {
+			continue
+		}
 		sorted, err := ctx.sorted(cols[j].Num)
 		if err != nil {
 			return nil, err
@@ -111,7 +113,40 @@ func (p *KBinsDiscretizerParams) Fit(ctx *FitContext, cols []table.Column) (Fitt
 			return nil, err
 		}
 	}
+	if p.Strategy == "kmeans" {
+		return p.fitKMeans(cols)
+	}
 	return p.FitEdges(names(cols), lo, hi, pct), nil
+}
+
+// fitKMeans fits strategy "kmeans", which needs every value of a column
+// in memory.
+func (p *KBinsDiscretizerParams) fitKMeans(cols []table.Column) (Fitted, error) {
+	k := p.newFitted(names(cols))
+	for j := range cols {
+		xs := cols[j].Num[:cols[j].Len()]
+		edges := []float64{math.Inf(-1), math.Inf(1)}
+		if lo, hi := nanMinMax(xs); lo != hi {
+			var err error
+			if edges, err = kmeansEdges(xs, p.NBins); err != nil {
+				return nil, &ValueError{Step: "kbins_discretizer", Column: cols[j].Name, Row: -1, Err: ErrBadValue, Hint: err.Error()}
+			}
+		}
+		k.BinEdges[j] = edges
+		k.NBins[j] = len(edges) - 1
+	}
+	return k, nil
+}
+
+// newFitted returns a KBinsDiscretizer for names with no edges yet.
+func (p *KBinsDiscretizerParams) newFitted(names []string) *KBinsDiscretizer {
+	return &KBinsDiscretizer{
+		Encode:   p.Encode,
+		Float32:  p.Dtype != nil && *p.Dtype == "float32",
+		BinEdges: make([]Floats, len(names)),
+		NBins:    make([]int, len(names)),
+		Names:    names,
+	}
 }
 
 // Percentiles returns the percentiles of each column strategy "quantile"
@@ -121,21 +156,17 @@ func (p *KBinsDiscretizerParams) Percentiles() []float64 { return linspace(0, 10
 // FitEdges builds the fitted KBinsDiscretizer from each column's minimum
 // and maximum (lo, hi; strategy "uniform") or its numpy percentiles pct[j]
 // at Percentiles() (strategy "quantile"): the fit of those columns.
+// Strategy "kmeans" needs the values themselves (Fit); its columns get the
+// single bin of a constant column here.
 func (p *KBinsDiscretizerParams) FitEdges(names []string, lo, hi []float64, pct [][]float64) *KBinsDiscretizer {
-	k := &KBinsDiscretizer{
-		Encode:   p.Encode,
-		Float32:  p.Dtype != nil && *p.Dtype == "float32",
-		BinEdges: make([]Floats, len(names)),
-		NBins:    make([]int, len(names)),
-		Names:    names,
-	}
+	k := p.newFitted(names)
 	for j := range names {
 		var edges []float64
 		if p.Strategy == "uniform" {
 			if lo[j] != hi[j] {
 				edges = linspace(lo[j], hi[j], p.NBins+1)
 			}
-		} else {
+		} else if p.Strategy == "quantile" {
 			edges = quantileEdges(pct[j])
 		}
 		if edges == nil { // constant column

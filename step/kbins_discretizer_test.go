@@ -116,7 +116,9 @@ func TestKBinsDiscretizerErrors(t *testing.T) {
 		train, test  []table.Column
 		param        string
 	}{
-		{"kmeans", `{"strategy": "kmeans"}`, kbinsTrain, nil, "strategy"},
+		{"unknown strategy", `{"strategy": "kmedoids"}`, kbinsTrain, nil, "strategy"},
+		// scikit-learn: "n_samples=3 should be >= n_clusters=5."
+		{"kmeans with fewer values than bins", `{"strategy": "kmeans"}`, []table.Column{skNum("a", 1, 2, 3)}, nil, ""},
 		{"one bin", `{"n_bins": 1}`, kbinsTrain, nil, "n_bins"},
 		{"bad encode", `{"encode": "sparse"}`, kbinsTrain, nil, "encode"},
 		{"bad dtype", `{"dtype": "int64"}`, kbinsTrain, nil, "dtype"},

@@ -430,6 +430,9 @@ func (f *finishFn) fit(params step.Params, s *Summary, rows int) (step.Fitted, e
 		}
 		return p.FitQuantiles(s.Names, rows, qs), nil
 	case *step.KBinsDiscretizerParams:
+		if p.Strategy == "kmeans" {
+			return nil, fmt.Errorf("kbins_discretizer strategy kmeans needs every value of a column in one place: fit it with normguard fit")
+		}
 		lo, hi := make([]float64, m), make([]float64, m)
 		pct := make([][]float64, m)
 		for j := range s.Cols {

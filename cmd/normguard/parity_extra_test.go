@@ -38,6 +38,7 @@ func TestParityExtraCLI(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
 			compareCSV(t, out, filepath.Join(d, "expected.csv"), pc.Rtol, pc.Atol)
+			compareBinEdges(t, c, art)
 		})
 	}
 }
@@ -59,4 +60,64 @@ func TestExportRefusesImputerPlaceholder(t *testing.T) {
 	if _, err := os.Stat(out); err == nil {
 		t.Fatal("an ONNX file was written despite the refusal")
 	}
+}
+
+// compareBinEdges checks, when the case records scikit-learn's fitted
+// bin_edges_, that the artifact holds the same edges bit for bit.
+func compareBinEdges(t *testing.T, casePath, artPath string) {
+	t.Helper()
+	var c struct {
+		Fitted struct {
+			BinEdges [][]float64 `json:"bin_edges_"`
+		} `json:"fitted"`
+	}
+	if err := json.Unmarshal(readFile(t, casePath), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Fitted.BinEdges == nil {
+		return
+	}
+	var art any
+	if err := json.Unmarshal(readFile(t, artPath), &art); err != nil {
+		t.Fatal(err)
+	}
+	got := findKey(art, "bin_edges_")
+	b, _ := json.Marshal(got)
+	var edges [][]float64
+	if err := json.Unmarshal(b, &edges); err != nil || len(edges) != len(c.Fitted.BinEdges) {
+		t.Fatalf("artifact bin_edges_ %s, want %d columns (%v)", b, len(c.Fitted.BinEdges), err)
+	}
+	for j, want := range c.Fitted.BinEdges {
+		if len(edges[j]) != len(want) {
+			t.Fatalf("column %d: got edges %v, want %v", j, edges[j], want)
+		}
+		for i := range want {
+			if edges[j][i] != want[i] {
+				t.Fatalf("column %d edge %d: got %v, want %v", j, i, edges[j][i], want[i])
+			}
+		}
+	}
+}
+
+// findKey returns the first value stored under key in a decoded JSON
+// document, depth first.
+func findKey(v any, key string) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if x, ok := v[key]; ok {
+			return x
+		}
+		for _, x := range v {
+			if r := findKey(x, key); r != nil {
+				return r
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if r := findKey(x, key); r != nil {
+				return r
+			}
+		}
+	}
+	return nil
 }

@@ -24,7 +24,7 @@ def cell(v):
     return repr(float(v))
 
 
-def write_case(name, spec, train, test, make, group_cols, note, rtol=0.0, atol=0.0):
+def write_case(name, spec, train, test, make, group_cols, note, rtol=0.0, atol=0.0, fitted=None):
     os.makedirs(name, exist_ok=True)
     with open(os.path.join(name, "spec.json"), "w") as f:
         json.dump(spec, f)
@@ -44,7 +44,8 @@ def write_case(name, spec, train, test, make, group_cols, note, rtol=0.0, atol=0
     with open(os.path.join(name, "case.json"), "w") as f:
         json.dump({"name": name, "sklearn": repr(make()), "note": note, "rtol": rtol,
                    "atol": atol, "expect_error": False,
-                   "sklearn_version": sklearn.__version__}, f, indent=1)
+                   "sklearn_version": sklearn.__version__,
+                   "fitted": fitted(ct.named_transformers_["g"]) if fitted else None}, f, indent=1)
 
 
 def cases():
@@ -155,6 +156,24 @@ def cases():
                lambda: make_pipeline(SimpleImputer(missing_values="?", strategy="most_frequent"),
                                      OneHotEncoder(sparse_output=False)),
                ["city"], "a text placeholder is replaced by the most frequent other value")
+
+    # 6. kbins_discretizer strategy kmeans.
+    from sklearn.preprocessing import KBinsDiscretizer
+    train = pd.DataFrame({"a": np.r_[rng.normal(0, 1, 60), rng.normal(6, 0.5, 30)].round(3),
+                          "b": rng.exponential(2.0, 90).round(3),
+                          "c": rng.integers(0, 4, 90).astype(float)})
+    test = pd.DataFrame({"a": rng.normal(2, 3, 20).round(3), "b": rng.exponential(2.0, 20).round(3),
+                         "c": rng.integers(0, 4, 20).astype(float)})
+    for n_bins, encode in [(3, "ordinal"), (5, "onehot-dense"), (8, "ordinal")]:
+        write_case("kbins_discretizer__kmeans_%d_%s" % (n_bins, encode),
+                   {"version": 1, "columns": [{"names": ["a", "b", "c"], "type": "numeric",
+                                               "steps": [{"kbins_discretizer": {
+                                                   "n_bins": n_bins, "strategy": "kmeans",
+                                                   "encode": encode}}]}]},
+                   train, test,
+                   lambda: KBinsDiscretizer(n_bins=n_bins, strategy="kmeans", encode=encode),
+                   ["a", "b", "c"], "1-D KMeans from uniform-midpoint centers; edges at center midpoints",
+                   fitted=lambda k: {"bin_edges_": [[float(v) for v in e] for e in k.bin_edges_]})
 
 
 if __name__ == "__main__":
