@@ -281,7 +281,7 @@ const twoStageThreshold = 200000
 // runs Brent's method from (-2, 2) on an evenly strided subsample of about
 // 20,000 values, then finds where the whole sample's objective has zero
 // slope by the secant method from that estimate (slope gives the exact
-// derivative), to 1e-10 relative: the optimum Brent's method approaches to
+// derivative), to 1e-9 relative: the optimum Brent's method approaches to
 // its tolerance of 1.48e-8, with a handful of passes over the data. When
 // the secant steps do not settle near the estimate, Brent's method runs on
 // the whole sample from a bracket around it.
