@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -100,7 +101,7 @@ func unpairedSwaps(a *artifact.Artifact, observed []table.Column, rep *Report) e
 			}
 		}
 		slices.SortFunc(matches[i], func(x, y swapMatch) int {
-			return cmpFloat(float64(x.d.Statistic), float64(y.d.Statistic))
+			return cmp.Compare(x.d.Statistic, y.d.Statistic)
 		})
 	}
 	mutual := func(i, k int) bool {
@@ -198,14 +199,4 @@ func matchCycles(matches [][]swapMatch, i int) [][]int {
 	walk([]int{i})
 	slices.SortStableFunc(found, func(a, b []int) int { return len(a) - len(b) })
 	return found
-}
-
-func cmpFloat(x, y float64) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
 }
