@@ -236,22 +236,26 @@ func salvage(path string, rep *RecoveryReport) (values []salvagedValue, ledger m
 		}
 		return nil
 	})
+	// leaves keeps the values of b (top, or its sub-bucket sub), giving up
+	// past limit entries (a cycle in a damaged file).
+	leaves := func(b *bolt.Bucket, top, sub []byte) error {
+		if b == nil {
+			return nil
+		}
+		n := 0
+		return b.ForEach(func(k, v []byte) error {
+			if n++; n > limit {
+				return errCorrupt
+			}
+			if v != nil {
+				keep(top, sub, k, v)
+			}
+			return nil
+		})
+	}
 	for _, top := range [][]byte{bucketRefs, bucketLedger} {
 		walk(string(top), func(tx *bolt.Tx) error {
-			b := tx.Bucket(top)
-			if b == nil {
-				return nil
-			}
-			n := 0
-			return b.ForEach(func(k, v []byte) error {
-				if n++; n > limit {
-					return errCorrupt
-				}
-				if v != nil {
-					keep(top, nil, k, v)
-				}
-				return nil
-			})
+			return leaves(tx.Bucket(top), top, nil)
 		})
 	}
 	for _, top := range [][]byte{bucketCkpt, bucketLog, bucketHistory} {
@@ -270,20 +274,7 @@ func salvage(path string, rep *RecoveryReport) (values []salvagedValue, ledger m
 		})
 		for _, sub := range subs {
 			walk(fmt.Sprintf("%s of %s", top, sub), func(tx *bolt.Tx) error {
-				b := tx.Bucket(top).Bucket(sub)
-				if b == nil {
-					return nil
-				}
-				n := 0
-				return b.ForEach(func(k, v []byte) error {
-					if n++; n > limit {
-						return errCorrupt
-					}
-					if v != nil {
-						keep(top, sub, k, v)
-					}
-					return nil
-				})
+				return leaves(tx.Bucket(top).Bucket(sub), top, sub)
 			})
 		}
 	}
