@@ -478,8 +478,7 @@ func scaledBeforeImputing(c *column, v *Verdict) bool {
 	}
 	kinds, centers, scales := kindParams(raw[len(raw)-1]) // the raw input's profile: present values only
 	for i, kind := range kinds {
-		s0 := scales[i]
-		if kind != own || !(math.Abs(sc-s0) <= fitTol*math.Abs(s0)*1e3 && math.Abs(center-centers[i]) <= fitTol*math.Abs(s0)*1e3) {
+		if kind != own || !nearParams(center, sc, centers[i], scales[i]) {
 			continue
 		}
 		missing := 0
@@ -524,13 +523,19 @@ func otherScaler(c *column, center, sc float64) (string, bool) {
 	for _, st := range c.inputStats() {
 		kinds, centers, scales := kindParams(st)
 		for i, kind := range kinds {
-			s0 := scales[i]
-			if kind != own && math.Abs(sc-s0) <= fitTol*math.Abs(s0)*1e3 && math.Abs(center-centers[i]) <= fitTol*math.Abs(s0)*1e3 {
+			if kind != own && nearParams(center, sc, centers[i], scales[i]) {
 				return kind, true
 			}
 		}
 	}
 	return "", false
+}
+
+// nearParams reports whether center and sc are a scaler's parameters c0
+// and s0, each to within fitTol*1e3 of s0.
+func nearParams(center, sc, c0, s0 float64) bool {
+	lim := fitTol * math.Abs(s0) * 1e3
+	return math.Abs(sc-s0) <= lim && math.Abs(center-c0) <= lim
 }
 
 // stats are training statistics of a step's input (NaN when unknown).
