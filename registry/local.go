@@ -112,20 +112,29 @@ func (l *Local) blobPath(digest string) (string, error) {
 // own digest. An artifact that names a model (artifact.Model) can only be
 // stored under that model's name; its model version need not match.
 func (l *Local) Put(ctx context.Context, model, version string, data []byte, opt PutOptions) (Version, bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := checkPut(ctx, model, version); err != nil {
 		return Version{}, false, err
-	}
-	if err := ValidName(model); err != nil {
-		return Version{}, false, fmt.Errorf("model name: %w", err)
-	}
-	if err := validVersion(version); err != nil {
-		return Version{}, false, fmt.Errorf("version name: %w", err)
 	}
 	digest, err := checkArtifact(model, version, data)
 	if err != nil {
 		return Version{}, false, err
 	}
 	return l.store(model, version, digest, func(blob string) error { return replaceFile(blob, data) }, opt)
+}
+
+// checkPut refuses a Put or PutFrom whose context is done or whose model
+// or version name is not valid.
+func checkPut(ctx context.Context, model, version string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := ValidName(model); err != nil {
+		return fmt.Errorf("model name: %w", err)
+	}
+	if err := validVersion(version); err != nil {
+		return fmt.Errorf("version name: %w", err)
+	}
+	return nil
 }
 
 // store records model@version as the artifact of digest, writing its

@@ -35,14 +35,8 @@ var decodeSlots = make(chan struct{}, 1)
 // renamed into place as its blob. Uploads are decoded one at a time. A
 // read error from r (a body over a server's limit) is returned wrapped.
 func (l *Local) PutFrom(ctx context.Context, model, version string, r io.Reader, opt PutOptions) (Version, bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := checkPut(ctx, model, version); err != nil {
 		return Version{}, false, err
-	}
-	if err := ValidName(model); err != nil {
-		return Version{}, false, fmt.Errorf("model name: %w", err)
-	}
-	if err := validVersion(version); err != nil {
-		return Version{}, false, fmt.Errorf("version name: %w", err)
 	}
 	dir := filepath.Join(l.dir, "blobs", "sha256")
 	if err := mkdirAll(dir); err != nil {
