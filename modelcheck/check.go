@@ -166,7 +166,13 @@ func checkBatchNorm(g *Graph, n *Node, tr tracing, bind *binding, doubled map[co
 		return l, fs, use
 	}
 	if !mok || !vok || len(mean.Values) != len(variance.Values) || len(mean.Values) == 0 {
-		return l, fs, use // statistics stored elsewhere (external data)
+		// Statistics stored elsewhere (external data), of a type not read,
+		// or fed at run time: say so rather than count the layer checked.
+		fs = append(fs, Finding{Code: StatisticsUnread, Severity: SeverityWarning, Node: l.Node,
+			Description: fmt.Sprintf("the running mean and variance of %s are not stored in the file in a form that can be read (external data, an unsupported type, a graph input, or mean and variance of different lengths): its statistics were not checked", l.Node),
+			Fix:         "save the model with its weights inside (onnx.save with save_as_external_data=False) and run the check again",
+			Evidence:    map[string]any{"mean_input": n.input(3), "var_input": n.input(4)}})
+		return l, fs, use
 	}
 	m, v := mean.Values, variance.Values
 	l.Channels = len(m)

@@ -286,3 +286,18 @@ func TestConstantNormalization(t *testing.T) {
 		}
 	}
 }
+
+// A BatchNorm whose statistics cannot be read (external data) must not
+// pass as checked.
+func TestStatisticsUnread(t *testing.T) {
+	b := newBuild("pytorch", x2(2))
+	b.konst("scale", []int64{2}, 1, 1)
+	b.konst("bias", []int64{2}, 0, 0)
+	b.g.Constants["mean"] = Tensor{Dims: []int64{2}, Type: "float"} // external data: no values
+	b.g.Constants["var"] = Tensor{Dims: []int64{2}, Type: "float"}
+	b.node("BatchNormalization", "bn", []string{"x", "scale", "bias", "mean", "var"}, "y", map[string]Attr{"epsilon": {Float: 1e-5}})
+	r := Check(b.g, Options{})
+	if !r.Has(StatisticsUnread) || !r.Found() {
+		t.Fatalf("unreadable statistics passed as checked: %+v", r.Findings)
+	}
+}

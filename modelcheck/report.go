@@ -15,6 +15,10 @@ const (
 	// statistics at all, the mean and variance computed from the batch
 	// (PyTorch's export of track_running_stats=False).
 	UntrainedRunningStats = "untrained_running_stats"
+	// StatisticsUnread: a BatchNormalization whose running mean and
+	// variance are not stored in the file in a readable form (external
+	// data, an unsupported type, a graph input): they were not checked.
+	StatisticsUnread = "statistics_unread"
 	// NonpositiveVariance: a running variance below 0 (NaN outputs once it
 	// outweighs epsilon), or exactly 0 with a non-zero mean.
 	NonpositiveVariance = "nonpositive_variance"

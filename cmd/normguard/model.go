@@ -49,6 +49,8 @@ Codes (severity):
                             outputs, the form of a training graph (warning)
   untrained_running_stats   every running mean 0 and variance 1, or no stored
                             statistics at all (track_running_stats=False) (error)
+  statistics_unread         running mean or variance not readable from the file
+                            (external data, a graph input): not checked (warning)
   nonpositive_variance      a running variance < 0 (error), or exactly 0 with
                             a non-zero mean (warning)
   nan_statistics            NaN or infinite mean, variance, scale or bias (error)
