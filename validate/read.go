@@ -29,16 +29,7 @@ func Read(path string, a *artifact.Artifact) (*Data, error) {
 	text := map[string]bool{}
 	for attempt := 0; ; attempt++ {
 		d, err := readOnce(path, a, text)
-		var col string
-		var pe *table.ParseError
-		var ce *table.CellError
-		switch {
-		case errors.As(err, &pe):
-			col = pe.Column
-		case errors.As(err, &ce):
-			col = ce.Column
-		}
-		if col != "" && !text[col] && attempt <= len(a.Inputs) {
+		if col := NotNumberColumn(err); col != "" && !text[col] && attempt <= len(a.Inputs) {
 			text[col] = true
 			continue
 		}
@@ -47,6 +38,21 @@ func Read(path string, a *artifact.Artifact) (*Data, error) {
 		}
 		return d, nil
 	}
+}
+
+// NotNumberColumn returns the column a table reader's "not a number"
+// error (table.ParseError, table.CellError) names, or "": the column to
+// read again as text.
+func NotNumberColumn(err error) string {
+	var pe *table.ParseError
+	if errors.As(err, &pe) {
+		return pe.Column
+	}
+	var ce *table.CellError
+	if errors.As(err, &ce) {
+		return ce.Column
+	}
+	return ""
 }
 
 func readOnce(path string, a *artifact.Artifact, text map[string]bool) (*Data, error) {

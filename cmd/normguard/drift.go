@@ -476,7 +476,7 @@ func readTable(path string) ([]table.Column, error) {
 		}
 		cols, _, err := table.ReadAll(r, fields)
 		r.Close()
-		if col := textColumn(err); col != "" && !text[col] && attempt <= len(fields) {
+		if col := validate.NotNumberColumn(err); col != "" && !text[col] && attempt <= len(fields) {
 			text[col] = true
 			continue
 		}
@@ -492,19 +492,6 @@ func readTable(path string) ([]table.Column, error) {
 		}
 		return cols, nil
 	}
-}
-
-// textColumn returns the column a "not a number" read error names, or "".
-func textColumn(err error) string {
-	var pe *table.ParseError
-	if errors.As(err, &pe) {
-		return pe.Column
-	}
-	var ce *table.CellError
-	if errors.As(err, &ce) {
-		return ce.Column
-	}
-	return ""
 }
 
 // asText turns a numeric column into text (for a column numeric in one
