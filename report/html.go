@@ -517,16 +517,22 @@ func shorten(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-var htmlPage = template.Must(template.Must(template.New("drift").Parse(anomaliesTemplate)).Parse(`<!DOCTYPE html>
+// pageHead is a report page's opening up to <body>: the document head
+// with the page's title and css inlined.
+func pageHead(css string) string {
+	return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="normguard">
 <title>{{.Title}}</title>
-<style>` + baseCSS + driftCSS + anomalyCSS + `</style>
+<style>` + css + `</style>
 </head>
-<body>
+`
+}
+
+var htmlPage = template.Must(template.Must(template.New("drift").Parse(anomaliesTemplate)).Parse(pageHead(baseCSS+driftCSS+anomalyCSS) + `<body>
 <div class="page">
 <header class="top">
 <h1>{{.Title}}</h1>

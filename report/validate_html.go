@@ -92,16 +92,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowra
 .rule { color: var(--muted); font-size: 14px; margin: 8px 0 0; }
 `
 
-var validatePage = template.Must(template.Must(template.New("validate").Parse(anomaliesTemplate)).Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="normguard">
-<title>{{.Title}}</title>
-<style>` + baseCSS + validateCSS + `</style>
-</head>
-<body>
+var validatePage = template.Must(template.Must(template.New("validate").Parse(anomaliesTemplate)).Parse(pageHead(baseCSS+validateCSS) + `<body>
 <div class="page">
 <header class="top">
 <h1>{{.Title}}</h1>
