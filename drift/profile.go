@@ -42,16 +42,15 @@ func CompareProfile(ref []profile.Feature, cur []table.Column, opt Options) (*Re
 		}
 	}
 	threshold, bins, share := opt.resolve()
-	type indexed struct{ index int }
-	byName := map[string]indexed{}
+	byName := map[string]int{}
 	for i := range ref {
-		byName[ref[i].Name] = indexed{i}
+		byName[ref[i].Name] = i
 	}
 	var pairs [][2]int // (profile index, current index)
 	have := map[string]bool{}
 	for i := range cur {
 		if p, ok := byName[cur[i].Name]; ok {
-			pairs = append(pairs, [2]int{int(p.index), i})
+			pairs = append(pairs, [2]int{p, i})
 			have[cur[i].Name] = true
 		}
 	}
