@@ -607,6 +607,11 @@ func compareWith(p *profile.Feature, xs []float64) (drift.Feature, error) {
 	if err != nil {
 		return drift.Feature{}, fmt.Errorf("diagnose: column %q: %w", p.Name, err)
 	}
+	// A statistic that could not be computed leaves Drift false: taken
+	// for a match, it would pass the column (or pair it) unchecked.
+	if f := rep.Features[0]; f.Error != "" {
+		return drift.Feature{}, fmt.Errorf("diagnose: column %q: cannot compare with the training output: %s", p.Name, f.Error)
+	}
 	return rep.Features[0], nil
 }
 
