@@ -106,7 +106,7 @@ func Summarize(p *profile.Feature, c *table.Column, known []string) (Summary, er
 					nums[i] = math.NaN()
 					continue
 				}
-				x, ok := parseNumber(v)
+				x, ok := ParseNumber(v)
 				if !ok {
 					s.TypeErrors++
 					typeEx.add(v)
@@ -214,9 +214,9 @@ func summarizeNumbers(s *Summary, p *profile.Feature, nums []float64, c *table.C
 	}
 }
 
-// parseNumber reads a present cell as the table readers do: spaces and
+// ParseNumber reads a present cell as the table readers do: spaces and
 // tabs trimmed, strconv's syntax, out-of-range values as ±Inf.
-func parseNumber(v string) (float64, bool) {
+func ParseNumber(v string) (float64, bool) {
 	x, err := strconv.ParseFloat(strings.Trim(v, " \t"), 64)
 	if err == nil {
 		return x, true

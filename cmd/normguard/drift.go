@@ -438,8 +438,7 @@ func notNumbersFeature(c table.Column) drift.Feature {
 			continue
 		}
 		present++
-		_, err := strconv.ParseFloat(strings.Trim(s, " \t"), 64)
-		if ne := (*strconv.NumError)(nil); err != nil && !(errors.As(err, &ne) && ne.Err == strconv.ErrRange) {
+		if _, ok := validate.ParseNumber(s); !ok {
 			bad++
 			if len(examples) < 3 {
 				examples = append(examples, strconv.Quote(s))
