@@ -239,15 +239,10 @@ func rawInputs(path string, a *artifact.Artifact, d *validate.Data) ([]table.Col
 // the candidates that the observed file's header holds, each once, the
 // artifact's first.
 func presentOutputs(path string, outs []table.Field, cands []diagnose.Candidate) ([]table.Field, error) {
-	r, err := table.Open(path)
+	header, err := fileHeader(path)
 	if err != nil {
 		return nil, err
 	}
-	header := map[string]bool{}
-	for _, h := range r.Header() {
-		header[h] = true
-	}
-	r.Close()
 	var fields []table.Field
 	seen := map[string]bool{}
 	add := func(f table.Field) {
@@ -267,19 +262,28 @@ func presentOutputs(path string, outs []table.Field, cands []diagnose.Candidate)
 	return fields, nil
 }
 
-// readObservedAsIs reads the outputs and the categorical inputs that the
-// observed file holds, each as numbers when every present value is one
-// and as text otherwise.
-func readObservedAsIs(path string, a *artifact.Artifact, outs []table.Field) ([]table.Column, error) {
+// fileHeader returns the column names of a data file's header.
+func fileHeader(path string) (map[string]bool, error) {
 	r, err := table.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
 	header := map[string]bool{}
 	for _, h := range r.Header() {
 		header[h] = true
 	}
-	r.Close()
+	return header, nil
+}
+
+// readObservedAsIs reads the outputs and the categorical inputs that the
+// observed file holds, each as numbers when every present value is one
+// and as text otherwise.
+func readObservedAsIs(path string, a *artifact.Artifact, outs []table.Field) ([]table.Column, error) {
+	header, err := fileHeader(path)
+	if err != nil {
+		return nil, err
+	}
 	var fields []table.Field
 	seen := map[string]bool{}
 	add := func(name string) {
