@@ -87,7 +87,7 @@ values, ...) makes it 2 after the report is written.`,
 			if len(rep.Anomalies) > 0 || rep.notNumbers > 0 {
 				return errFound
 			}
-			return nil
+			return nothingJudged(rep.Report)
 		},
 	}
 	f := cmd.Flags()
@@ -133,6 +133,22 @@ func driftStatus(rep *drift.Report) error {
 		return errFound
 	}
 	return nil
+}
+
+// nothingJudged returns an error when every feature was skipped (an
+// identifier, a time column without an evenly covered cycle, a method
+// that does not apply): the report says "no drift" of nothing tested,
+// which must not pass as exit 0.
+func nothingJudged(rep *drift.Report) error {
+	var reasons []string
+	for _, f := range rep.Features {
+		if f.Skipped == "" {
+			return nil
+		}
+		reasons = append(reasons, fmt.Sprintf("%s: %s", f.Name, f.Skipped))
+	}
+	return fmt.Errorf("drift: no feature could be judged, every one was skipped:\n  %s\nchoose other features with --columns, or another --method",
+		strings.Join(reasons, "\n  "))
 }
 
 // selectFeatures returns which of names (the reference's features, in

@@ -125,3 +125,15 @@ func mapRows(t *testing.T, src string, edit func(line string) string) string {
 	}
 	return out
 }
+
+// TestDriftNothingJudged: when every feature is skipped (here a
+// numeric-only method on categorical columns) the report of nothing
+// tested is not a pass: exit 2, the reasons named.
+func TestDriftNothingJudged(t *testing.T) {
+	dir, _ := flights(t)
+	code, _, errOut := runCLI(t, "drift", "--reference", filepath.Join(dir, quickstart.Files.Train),
+		"--current", filepath.Join(dir, quickstart.Files.Later), "--columns", "origin,destination", "--method", "ks")
+	if code != ExitError || !strings.Contains(errOut, "no feature could be judged") || !strings.Contains(errOut, "origin") {
+		t.Errorf("exit %d, stderr %q; want exit 2 naming the skipped features", code, errOut)
+	}
+}
