@@ -294,9 +294,9 @@ func join(p, k string) string {
 	return p + "." + k
 }
 
-// stepKeys names the steps of a chain: the step name, with "#2", "#3"
+// StepKeys names the steps of a chain (as Diff keys them in paths): the step name, with "#2", "#3"
 // for a name's later occurrences.
-func stepKeys(names []string) []string {
+func StepKeys(names []string) []string {
 	seen := map[string]int{}
 	out := make([]string, len(names))
 	for i, n := range names {
@@ -383,7 +383,7 @@ func (f *flat) specSteps(gp string, v any) {
 		}
 	}
 	f.leaves[gp+".steps"] = leaf{SectionSpec, quote(strings.Join(names, ", "))}
-	for i, k := range stepKeys(names) {
+	for i, k := range StepKeys(names) {
 		sp := gp + "." + k
 		f.entities[sp] = true
 		f.walk(SectionSpec, sp, params[i])
@@ -421,7 +421,7 @@ func (f *flat) groups(v any) {
 			names = append(names, n)
 			fitted = append(fitted, sm["fitted"])
 		}
-		for i, k := range stepKeys(names) {
+		for i, k := range StepKeys(names) {
 			sp := gp + "." + k
 			f.entities[sp] = true
 			fm, ok := fitted[i].(map[string]any)

@@ -108,13 +108,12 @@ func sortByChain(cs []artifact.Change, a, b *artifact.Artifact) {
 	rank := map[string]int{}
 	for _, art := range []*artifact.Artifact{a, b} {
 		for _, g := range art.Groups {
-			seen := map[string]int{}
-			for _, st := range g.Steps {
-				seen[st.Name]++
-				key := strings.Join(g.Columns, ",") + "." + st.Name
-				if seen[st.Name] > 1 {
-					key += "#" + strconv.Itoa(seen[st.Name])
-				}
+			names := make([]string, len(g.Steps))
+			for i, st := range g.Steps {
+				names[i] = st.Name
+			}
+			for _, k := range artifact.StepKeys(names) {
+				key := strings.Join(g.Columns, ",") + "." + k
 				if _, ok := rank[key]; !ok {
 					rank[key] = len(rank)
 				}
