@@ -229,6 +229,9 @@ type pending struct {
 	start int64 // window start of the time the rows were observed
 	data  []byte
 	done  chan error // nil for ObserveAsync
+	// offsets are written in the transaction that commits the record
+	// (offsets.go).
+	offsets []Offset
 }
 
 // kickBytes is the queue size from which the committer is woken before

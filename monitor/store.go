@@ -277,8 +277,12 @@ func (m *Monitor) commit(forceCheckpoint bool) {
 	}
 	written := 0
 	held := map[*stageState]int64{}
-	if len(groups) > 0 || len(newRefs) > 0 || len(fins) > 0 {
+	offs := queuedOffsets(q) // source offsets ride with the rows (offsets.go)
+	if len(groups) > 0 || len(newRefs) > 0 || len(fins) > 0 || len(offs) > 0 {
 		err := m.db.Update(func(tx *bolt.Tx) error {
+			if err := putOffsets(tx, offs); err != nil {
+				return err
+			}
 			for ms, r := range newRefs {
 				data, err := json.Marshal(r.src)
 				if err != nil {

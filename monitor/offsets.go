@@ -1,0 +1,186 @@
+package monitor
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/table"
+)
+
+// Source offsets let a consumer of a partitioned log (Kafka) count each
+// record once: the position reached in each partition is written in the
+// very bbolt transaction that makes the rows read up to it durable, so
+// after any crash the file holds either both the rows and the position
+// that covers them or neither. A consumer resumes from Offsets, not from
+// what it last told the broker.
+//
+//	offsets  source|partition → the next offset to read (sealed, 8 bytes)
+
+var bucketOffsets = []byte("offsets")
+
+// Offset is the position a consumer reached in one partition of a source:
+// every record before Next has been observed (or judged unusable).
+type Offset struct {
+	// Source names the log, e.g. "kafka:<group>:<topic>". It must be
+	// non-empty and hold no NUL byte.
+	Source string
+	// Partition is the partition number.
+	Partition int32
+	// Next is the offset of the first record not yet observed.
+	Next int64
+}
+
+// Batch is a set of rows of one model and stage, as Observe takes them.
+type Batch struct {
+	Model    string
+	Artifact *artifact.Artifact
+	Stage    Stage
+	Cols     []table.Column
+	N        int
+}
+
+// ObserveAt records batches like Observe and writes offs in the same
+// transaction: once it returns nil, the rows and the offsets are on disk
+// together. A batch the monitor refuses (its error wraps ErrInvalid or
+// ErrBudget) is left out and its error is set at the same index of
+// refused; the other batches and the offsets are still committed, so a
+// consumer moves past rows it cannot use. err is non-nil when nothing
+// could be committed (ctx ended, monitor closed or failed); then the
+// rows and offsets may or may not be on disk, and Offsets tells which.
+func (m *Monitor) ObserveAt(ctx context.Context, batches []Batch, offs []Offset) (refused []error, err error) {
+	for _, o := range offs {
+		if o.Source == "" || strings.IndexByte(o.Source, 0) >= 0 || o.Next < 0 || o.Partition < 0 {
+			return nil, fmt.Errorf("monitor: offset %+v: the source must be non-empty without NUL bytes, partition and offset non-negative: %w", o, ErrInvalid)
+		}
+	}
+	refused = make([]error, len(batches))
+	var ps []*pending
+	for i, b := range batches {
+		if b.N < 0 {
+			refused[i] = fmt.Errorf("monitor: %d rows: %w", b.N, ErrInvalid)
+			continue
+		}
+		if b.N == 0 {
+			continue
+		}
+		p, err := m.prepare(b.Model, b.Artifact, b.Stage, b.Cols, b.N)
+		if err == nil {
+			err = checkColumns(b.Model, &p.ref.stages[p.stage], b.Cols, b.N)
+		}
+		if err != nil {
+			if errors.Is(err, ErrBudget) {
+				m.dropped.Add(1)
+			}
+			refused[i] = err
+			continue
+		}
+		ps = append(ps, p)
+	}
+	// The offsets ride on a record of their own that carries no rows (the
+	// committer skips its data), queued after the rows: the committer
+	// takes the whole queue in one transaction.
+	last := &pending{offsets: offs, done: make(chan error, 1)}
+	ps = append(ps, last)
+	if err := m.enqueueAll(ps); err != nil {
+		return refused, err
+	}
+	select {
+	case err := <-last.done:
+		return refused, err
+	case <-ctx.Done():
+		return refused, fmt.Errorf("monitor: observe at offsets: %w", ctx.Err())
+	}
+}
+
+// enqueueAll queues ps for the committer under one lock, so that one
+// transaction commits them all.
+func (m *Monitor) enqueueAll(ps []*pending) error {
+	m.qmu.Lock()
+	switch {
+	case m.closing:
+		m.qmu.Unlock()
+		return ErrClosed
+	case m.storeErr != nil:
+		err := m.storeErr
+		m.qmu.Unlock()
+		return err
+	}
+	for _, p := range ps {
+		m.queue = append(m.queue, p)
+		m.queueBytes += len(p.data)
+	}
+	m.qmu.Unlock()
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// queuedOffsets returns the offsets carried by the records of q, the
+// latest winning per source and partition.
+func queuedOffsets(q []*pending) []Offset {
+	var out []Offset
+	for _, p := range q {
+		out = append(out, p.offsets...)
+	}
+	return out
+}
+
+func offsetKey(source string, partition int32) []byte {
+	return binary.BigEndian.AppendUint32([]byte(source+"\x00"), uint32(partition))
+}
+
+// putOffsets writes offs into the offsets bucket of tx (the committer's
+// transaction).
+func putOffsets(tx *bolt.Tx, offs []Offset) error {
+	if len(offs) == 0 {
+		return nil
+	}
+	b, err := tx.CreateBucketIfNotExists(bucketOffsets)
+	if err != nil {
+		return err
+	}
+	for _, o := range offs {
+		key := offsetKey(o.Source, o.Partition)
+		v := binary.BigEndian.AppendUint64(nil, uint64(o.Next))
+		if err := b.Put(key, seal(bucketOffsets, nil, key, v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Offsets returns the next offset of every partition of source that the
+// state file holds (none for a source never observed). A damaged value
+// is an error wrapping ErrDamaged: resuming from a guess could count
+// records twice or lose them.
+func (m *Monitor) Offsets(source string) (map[int32]int64, error) {
+	out := map[int32]int64{}
+	prefix := []byte(source + "\x00")
+	err := m.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOffsets)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, v = c.Next() {
+			data, err := unseal(bucketOffsets, nil, k, v)
+			if err != nil || len(k) != len(prefix)+4 || len(data) != 8 {
+				return &DamageError{Path: m.path, What: fmt.Sprintf("the offset of source %q is damaged; move the state file aside or reset the consumer", source)}
+			}
+			out[int32(binary.BigEndian.Uint32(k[len(prefix):]))] = int64(binary.BigEndian.Uint64(data))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("monitor: read the offsets of %q: %w", source, err)
+	}
+	return out, nil
+}
