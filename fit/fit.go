@@ -284,6 +284,9 @@ func applyStep(f step.Fitted, in []table.Column, n int, opt Options) ([]table.Co
 // estimateRows guesses the total row count from the reader's progress
 // after its first batch of n rows (with 10% to spare), or returns n.
 func estimateRows(r table.Reader, n int) int {
+	if rc, ok := r.(table.RowCounter); ok {
+		return int(rc.NumRows())
+	}
 	p, ok := r.(table.Progresser)
 	if !ok {
 		return n
@@ -291,9 +294,6 @@ func estimateRows(r table.Reader, n int) int {
 	done, total := p.Progress()
 	if done <= 0 || total <= 0 {
 		return n
-	}
-	if _, rowsUnit := r.(*table.ParquetReader); rowsUnit {
-		return int(total)
 	}
 	est := float64(total) / float64(done) * float64(n) * 1.1
 	return int(min(est, 1<<34))

@@ -420,13 +420,14 @@ func resolveFields(name, where string, index map[string]int, header []string, fi
 		if len(missing) > 1 {
 			what = "columns " + strings.Join(missing, ", ") + " are"
 		}
-		return nil, fmt.Errorf("%s: %s not in %s; the header has: %s", name, what, where, headerList(header))
+		return nil, fmt.Errorf("%s: %s not in %s; the header has: %s", name, what, where, HeaderList(header))
 	}
 	return at, nil
 }
 
-// headerList renders column names for an error message, eliding long headers.
-func headerList(names []string) string {
+// HeaderList renders column names for an error message (quoted, comma-
+// separated), eliding all but the first 30.
+func HeaderList(names []string) string {
 	const show = 30
 	var sb strings.Builder
 	for i, n := range names {

@@ -110,3 +110,9 @@ func trimSpace(b []byte) []byte {
 	}
 	return b
 }
+
+// ParseNumber parses a numeric cell as the readers do (spaces and tabs
+// trimmed, pandas' missing-value tokens give NaN, out-of-range values
+// ±Inf): ok is false for text that is not a number. Readers outside this
+// package (parquetio) call it so that every format reads numbers alike.
+func ParseNumber(cell []byte) (v float64, ok bool) { return parseNumber(cell) }

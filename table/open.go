@@ -51,7 +51,8 @@ func FormatOf(path string) (string, error) {
 
 // Open opens the table at path for reading, choosing the reader by the
 // file's extension (see FormatOf), decompressing a .gz or .zst file as it
-// reads and splitting a CSV or TSV by its dialect (see DialectOf).
+// reads and splitting a CSV or TSV by its dialect (see DialectOf). Parquet
+// is read by the reader package parquetio registers (RegisterFormat).
 func Open(path string) (Reader, error) {
 	format, err := FormatOf(path)
 	if err != nil {
@@ -59,12 +60,6 @@ func Open(path string) (Reader, error) {
 	}
 	switch format {
 	case FormatCSV:
-	case FormatParquet:
-		r, err := OpenParquet(path, ParquetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		return r, nil
 	case FormatJSONL:
 		r, err := OpenJSONL(path, JSONLOptions{})
 		if err != nil {
@@ -72,7 +67,11 @@ func Open(path string) (Reader, error) {
 		}
 		return r, nil
 	default:
-		return nil, notYet(path, format)
+		f, err := registered(path, format)
+		if err != nil {
+			return nil, err
+		}
+		return f.Open(path)
 	}
 	r, err := OpenCSV(path, CSVOptions{})
 	if err != nil {
@@ -83,7 +82,8 @@ func Open(path string) (Reader, error) {
 
 // Create creates the table at path for writing with the given columns,
 // choosing the writer by the file's extension (see FormatOf), compressing
-// a .gz or .zst file and delimiting a CSV or TSV by its dialect.
+// a .gz or .zst file and delimiting a CSV or TSV by its dialect. Parquet
+// is written by the writer package parquetio registers (RegisterFormat).
 func Create(path string, fields []Field) (Writer, error) {
 	format, err := FormatOf(path)
 	if err != nil {
@@ -91,12 +91,6 @@ func Create(path string, fields []Field) (Writer, error) {
 	}
 	switch format {
 	case FormatCSV:
-	case FormatParquet:
-		w, err := CreateParquet(path, fields)
-		if err != nil {
-			return nil, err
-		}
-		return w, nil
 	case FormatJSONL:
 		w, err := CreateJSONL(path, fields)
 		if err != nil {
@@ -104,15 +98,15 @@ func Create(path string, fields []Field) (Writer, error) {
 		}
 		return w, nil
 	default:
-		return nil, notYet(path, format)
+		f, err := registered(path, format)
+		if err != nil {
+			return nil, err
+		}
+		return f.Create(path, fields)
 	}
 	w, err := CreateCSV(path, fields)
 	if err != nil {
 		return nil, err
 	}
 	return w, nil
-}
-
-func notYet(path, format string) error {
-	return fmt.Errorf("%s: %s support is coming in a later release; use CSV for now", path, format)
 }

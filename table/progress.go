@@ -13,6 +13,13 @@ type Progresser interface {
 	Progress() (done, total int64)
 }
 
+// RowCounter is implemented by readers that know their source's row count
+// before reading it (Parquet, from its footer), so a caller can size whole
+// columns once instead of growing them.
+type RowCounter interface {
+	NumRows() int64
+}
+
 // countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.Reader

@@ -18,6 +18,7 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/fit"
+	"github.com/normguard/normguard/parquetio"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
@@ -188,7 +189,7 @@ func writeParquet(t *testing.T, path string, rows [][]string) {
 			cols[j].Num = append(cols[j].Num, x)
 		}
 	}
-	w, err := table.CreateParquet(path, fields)
+	w, err := parquetio.Create(path, fields)
 	if err != nil {
 		t.Fatal(err)
 	}

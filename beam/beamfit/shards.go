@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/normguard/normguard/parquetio"
 	"github.com/normguard/normguard/table"
 )
 
@@ -88,7 +89,7 @@ func openShard(ctx context.Context, path string) (table.Reader, error) {
 	}
 	switch format {
 	case table.FormatParquet:
-		return table.NewParquetReader(bytes.NewReader(data), int64(len(data)), path, table.ParquetOptions{})
+		return parquetio.NewReader(bytes.NewReader(data), int64(len(data)), path, parquetio.Options{})
 	case table.FormatJSONL:
 		return table.NewJSONLReader(bytes.NewReader(data), path, table.JSONLOptions{})
 	default:

@@ -1,4 +1,4 @@
-package table
+package parquetio
 
 import (
 	"errors"
@@ -13,70 +13,46 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/normguard/normguard/table"
 )
 
 // ErrCorrupt is wrapped by the errors a Parquet reader returns for a file
 // that is not Parquet or whose structure is damaged.
 var ErrCorrupt = errors.New("not a valid parquet file")
 
-// CellError locates a value that a row-addressed reader (Parquet) cannot
-// convert: the file, the 1-based data row and the column.
-type CellError struct {
-	File   string
-	Row    int64 // 1-based data row
-	Column string
-	Err    error
-	Hint   string // what the user can do about it, if anything
-}
-
-// Error formats the error as
-//
-//	data.parquet: row 17: column "age": cannot parse "abc" as a number; <hint>
-func (e *CellError) Error() string {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s: row %d: column %q: %v", e.File, e.Row, e.Column, e.Err)
-	if e.Hint != "" {
-		sb.WriteString("; ")
-		sb.WriteString(e.Hint)
-	}
-	return sb.String()
-}
-
-// Unwrap returns the underlying error.
-func (e *CellError) Unwrap() error { return e.Err }
-
-// ParquetOptions configures a Parquet reader. The zero value is ready to use.
-type ParquetOptions struct {
+// Options configures a Parquet reader. The zero value is ready to use.
+type Options struct {
 	// BatchRows is the largest number of rows in a batch (0 means
-	// DefaultBatchRows). A batch never spans two row groups.
+	// table.DefaultBatchRows). A batch never spans two row groups.
 	BatchRows int
 	// Workers is the number of goroutines decoding a batch's columns
 	// concurrently (0 means 1). Results do not depend on it.
 	Workers int
 }
 
-// ParquetReader reads a Parquet file as batches of columns. It implements
-// Reader.
+// Reader reads a Parquet file as batches of columns. It implements
+// table.Reader.
 //
 // The header is the file's top-level leaf columns in schema order; nested
 // (group) and repeated columns are left out of it, and projecting one is an
-// error naming it. Values convert as follows (Numeric projection; String
+// error naming it. Values convert as follows (table.Numeric projection; table.String
 // projection):
 //
 //	BOOLEAN                      0 or 1; "False" or "True" (as pandas prints them)
 //	INT32, INT64                 the integer (signed or unsigned as the logical
 //	                             type says; dates, times and timestamps give their
 //	                             raw integer); its decimal text
-//	INT32, INT64 DECIMAL(s)      unscaled * 10^-s, correctly rounded; AppendFloat text
-//	FLOAT, DOUBLE                the value (FLOAT widened exactly); AppendFloat text
+//	INT32, INT64 DECIMAL(s)      unscaled * 10^-s, correctly rounded; table.AppendFloat text
+//	FLOAT, DOUBLE                the value (FLOAT widened exactly); table.AppendFloat text
 //	                             (FLOAT by its shortest float32 text)
 //	BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY  parsed as a CSV numeric cell; the bytes
 //
 // A null (definition level below the column's maximum) is a missing value:
-// NaN in a Numeric column, Null in a String column. A Numeric projection of
+// NaN in a table.Numeric column, Null in a table.String column. A table.Numeric projection of
 // a text column parses each value as the CSV reader parses a numeric cell
 // (spaces trimmed, pandas' NA strings are missing, others that are not
-// numbers are a *CellError naming the file, row and column). INT96 and
+// numbers are a *table.CellError naming the file, row and column). INT96 and
 // DECIMAL stored as bytes are refused at Project. Dictionary-encoded
 // columns are converted once per dictionary, not once per row.
 //
@@ -84,7 +60,7 @@ type ParquetOptions struct {
 // are converted from the library's typed slices straight into the batch's
 // reused buffers. A file that is not Parquet or is damaged gives an error
 // wrapping ErrCorrupt and naming the file, never a panic.
-type ParquetReader struct {
+type Reader struct {
 	name      string
 	src       io.ReaderAt
 	file      *parquet.File
@@ -105,13 +81,13 @@ type ParquetReader struct {
 	left  int64 // rows of the row group not yet delivered
 	rows  int64 // rows delivered so far
 
-	batch Batch
+	batch table.Batch
 	errs  []error // per projected column, reused
 	err   error
 }
 
-// OpenParquet opens the Parquet file at path and reads its schema.
-func OpenParquet(path string, opts ParquetOptions) (*ParquetReader, error) {
+// Open opens the Parquet file at path and reads its schema.
+func Open(path string, opts Options) (*Reader, error) {
 	if path == "-" {
 		return nil, errors.New("stdin: parquet cannot be read from standard input; pass a file path")
 	}
@@ -124,7 +100,7 @@ func OpenParquet(path string, opts ParquetOptions) (*ParquetReader, error) {
 		f.Close()
 		return nil, err
 	}
-	r, err := NewParquetReader(f, st.Size(), path, opts)
+	r, err := NewReader(f, st.Size(), path, opts)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -133,10 +109,10 @@ func OpenParquet(path string, opts ParquetOptions) (*ParquetReader, error) {
 	return r, nil
 }
 
-// NewParquetReader returns a reader of the Parquet data of the given size in
+// NewReader returns a reader of the Parquet data of the given size in
 // src and reads its schema. name identifies the source in error messages.
 // Close does not close src.
-func NewParquetReader(src io.ReaderAt, size int64, name string, opts ParquetOptions) (r *ParquetReader, err error) {
+func NewReader(src io.ReaderAt, size int64, name string, opts Options) (r *Reader, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			r, err = nil, fmt.Errorf("%s: %w: %v", name, ErrCorrupt, p)
@@ -152,7 +128,7 @@ func NewParquetReader(src io.ReaderAt, size int64, name string, opts ParquetOpti
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", name, ErrCorrupt, err)
 	}
-	r = &ParquetReader{
+	r = &Reader{
 		name:      name,
 		src:       src,
 		file:      f,
@@ -164,7 +140,7 @@ func NewParquetReader(src io.ReaderAt, size int64, name string, opts ParquetOpti
 		group:     -1,
 	}
 	if r.batchRows <= 0 {
-		r.batchRows = DefaultBatchRows
+		r.batchRows = table.DefaultBatchRows
 	}
 	var total int64
 	for _, g := range r.groups {
@@ -203,25 +179,25 @@ func NewParquetReader(src io.ReaderAt, size int64, name string, opts ParquetOpti
 const parquetReadBuffer = 256 << 10
 
 // Header returns the flat top-level column names in schema order.
-func (r *ParquetReader) Header() []string {
+func (r *Reader) Header() []string {
 	return append([]string(nil), r.header...)
 }
 
 // NumRows returns the number of rows in the file, from its footer.
-func (r *ParquetReader) NumRows() int64 { return r.file.NumRows() }
+func (r *Reader) NumRows() int64 { return r.file.NumRows() }
 
 // Progress implements Progresser: rows delivered and the file's row count.
-func (r *ParquetReader) Progress() (done, total int64) {
+func (r *Reader) Progress() (done, total int64) {
 	return r.delivered.Load(), r.NumRows()
 }
 
 // Project selects the columns batches hold, in order, and their kinds
-// (Numeric or String). It must be called before the first Next; without it
+// (table.Numeric or table.String). It must be called before the first Next; without it
 // every header column is read in its natural kind (numbers and booleans
-// Numeric, byte arrays String). Absent columns are an error naming them
+// table.Numeric, byte arrays table.String). Absent columns are an error naming them
 // and listing the header; nested, repeated or unsupported columns are an
 // error naming them.
-func (r *ParquetReader) Project(fields []Field) (err error) {
+func (r *Reader) Project(fields []table.Field) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%s: %w: %v", r.name, ErrCorrupt, p)
@@ -241,7 +217,7 @@ func (r *ParquetReader) Project(fields []Field) (err error) {
 			missing = append(missing, strconv.Quote(f.Name))
 			continue
 		}
-		if f.Kind != Numeric && f.Kind != String {
+		if f.Kind != table.Numeric && f.Kind != table.String {
 			return fmt.Errorf("%s: project: column %q has kind %s; want numeric or categorical", r.name, f.Name, f.Kind)
 		}
 		pc, err := newParquetColumn(r.name, c, f)
@@ -255,32 +231,32 @@ func (r *ParquetReader) Project(fields []Field) (err error) {
 		if len(missing) > 1 {
 			what = "columns " + strings.Join(missing, ", ") + " are"
 		}
-		return fmt.Errorf("%s: %s not in the file; its columns are: %s", r.name, what, headerList(r.header))
+		return fmt.Errorf("%s: %s not in the file; its columns are: %s", r.name, what, table.HeaderList(r.header))
 	}
 	r.closePages()
 	r.cols = cols
-	r.batch.Cols = NewColumns(fields)
+	r.batch.Cols = table.NewColumns(fields)
 	r.errs = make([]error, len(fields))
 	return nil
 }
 
 // naturalFields returns the header's columns in their natural kinds.
-func (r *ParquetReader) naturalFields() []Field {
-	fields := make([]Field, len(r.header))
+func (r *Reader) naturalFields() []table.Field {
+	fields := make([]table.Field, len(r.header))
 	for i, h := range r.header {
-		kind := Numeric
+		kind := table.Numeric
 		switch r.leaves[h].Type().Kind() {
 		case parquet.ByteArray, parquet.FixedLenByteArray:
-			kind = String
+			kind = table.String
 		}
-		fields[i] = Field{Name: h, Kind: kind}
+		fields[i] = table.Field{Name: h, Kind: kind}
 	}
 	return fields
 }
 
 // Next reads the next batch of up to BatchRows rows of the current row
 // group. It returns false at the end of the file or on error (see Err).
-func (r *ParquetReader) Next() (ok bool) {
+func (r *Reader) Next() (ok bool) {
 	if r.err != nil || r.done {
 		return false
 	}
@@ -333,7 +309,7 @@ func (r *ParquetReader) Next() (ok bool) {
 // concurrently across columns when Workers > 1. On errors it reports the
 // one on the earliest row (errors not about a row first, then the earliest
 // projected column), so the error does not depend on the decoding order.
-func (r *ParquetReader) fill(n int) error {
+func (r *Reader) fill(n int) error {
 	clear(r.errs)
 	if r.workers > 1 && len(r.cols) > 1 && n >= minParallelRows {
 		// Columns are independent: each has its own pages, buffers and
@@ -360,7 +336,7 @@ func (r *ParquetReader) fill(n int) error {
 			continue
 		}
 		row := int64(-1)
-		var ce *CellError
+		var ce *table.CellError
 		if errors.As(err, &ce) {
 			row = ce.Row
 		}
@@ -373,7 +349,7 @@ func (r *ParquetReader) fill(n int) error {
 
 // fillColumn reads the next n rows of projected column j into the batch,
 // turning a library panic on damaged data into an error.
-func (r *ParquetReader) fillColumn(j, n int) (err error) {
+func (r *Reader) fillColumn(j, n int) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%s: column %q: %w: %v", r.name, r.cols[j].name, ErrCorrupt, p)
@@ -381,12 +357,12 @@ func (r *ParquetReader) fillColumn(j, n int) (err error) {
 	}()
 	c := &r.batch.Cols[j]
 	pc := r.cols[j]
-	if c.Kind == Numeric {
-		c.Num = growFloats(c.Num, n)
+	if c.Kind == table.Numeric {
+		c.Num = resize(c.Num, n)
 		return pc.readNumeric(c.Num, r.rows)
 	}
-	c.Str = growStrings(c.Str, n)
-	pc.null = growBools(pc.null, n)
+	c.Str = resize(c.Str, n)
+	pc.null = resize(pc.null, n)
 	if err := pc.readString(c.Str, pc.null, r.rows); err != nil {
 		return err
 	}
@@ -397,15 +373,15 @@ func (r *ParquetReader) fillColumn(j, n int) (err error) {
 	return nil
 }
 
-// Batch returns the current batch; its buffers are reused by Next.
-func (r *ParquetReader) Batch() *Batch { return &r.batch }
+// table.Batch returns the current batch; its buffers are reused by Next.
+func (r *Reader) Batch() *table.Batch { return &r.batch }
 
 // Err returns the first error met, if any.
-func (r *ParquetReader) Err() error { return r.err }
+func (r *Reader) Err() error { return r.err }
 
-// Close releases the pages being read and closes the file OpenParquet
-// opened; it does not close a source passed to NewParquetReader.
-func (r *ParquetReader) Close() error {
+// Close releases the pages being read and closes the file Open
+// opened; it does not close a source passed to NewReader.
+func (r *Reader) Close() error {
 	r.done = true
 	r.closePages()
 	if r.closer == nil {
@@ -416,7 +392,7 @@ func (r *ParquetReader) Close() error {
 	return c.Close()
 }
 
-func (r *ParquetReader) closePages() {
+func (r *Reader) closePages() {
 	for _, c := range r.cols {
 		c.closePages()
 	}

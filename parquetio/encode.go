@@ -1,4 +1,4 @@
-package table
+package parquetio
 
 import (
 	"encoding/binary"
@@ -12,9 +12,11 @@ import (
 	"github.com/klauspost/compress/s2"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/normguard/normguard/table"
 )
 
-// The ParquetWriter encodes pages itself for its fixed schema (optional
+// The Writer encodes pages itself for its fixed schema (optional
 // DOUBLE and optional dictionary-encoded UTF-8 BYTE_ARRAY columns): a
 // column encoder turns []float64 or []string straight into data pages
 // (version 2: definition levels as an RLE/bit-packed hybrid of bit width 1,
@@ -44,7 +46,7 @@ type pageSpan struct{ start, end int }
 // piece when the row group ends. Encoders of different columns share
 // nothing, so they run concurrently.
 type columnEncoder struct {
-	kind Kind
+	kind table.Kind
 
 	chunk        *encodedChunk
 	rows         int64 // rows in the chunk
@@ -59,7 +61,7 @@ type columnEncoder struct {
 	vals      []byte  // PLAIN values
 	idx       []int32 // dictionary indexes, in dictionary mode
 
-	// Numeric statistics of the chunk.
+	// table.Numeric statistics of the chunk.
 	min, max float64
 	hasValue bool
 
@@ -113,7 +115,7 @@ func (w *headerWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func newColumnEncoder(kind Kind) *columnEncoder {
+func newColumnEncoder(kind table.Kind) *columnEncoder {
 	e := &columnEncoder{kind: kind, def: make([]byte, parquetPageRows/8), chunk: new(encodedChunk)}
 	var protocol thrift.CompactProtocol
 	e.encoder = thrift.NewEncoder(protocol.NewWriter(&e.header))
@@ -127,7 +129,7 @@ func (e *columnEncoder) reset() {
 	c.dictPage, c.buf, c.pages = c.dictPage[:0], c.buf[:0], c.pages[:0]
 	e.rows, e.nulls, e.uncompressed, e.dictPages = 0, 0, 0, 0
 	e.min, e.max, e.hasValue = 0, 0, false
-	if e.kind == String {
+	if e.kind == table.String {
 		if e.dict == nil || len(e.dict) > 1<<16 {
 			e.dict = make(map[string]int32)
 		} else {
@@ -145,8 +147,8 @@ func (e *columnEncoder) startPage() {
 }
 
 // appendColumn encodes rows [lo, hi) of c.
-func (e *columnEncoder) appendColumn(c *Column, lo, hi int) error {
-	if c.Kind == Numeric {
+func (e *columnEncoder) appendColumn(c *table.Column, lo, hi int) error {
+	if c.Kind == table.Numeric {
 		for x := c.Num[lo:hi]; len(x) > 0; {
 			k := min(len(x), parquetPageRows-e.pageRows)
 			e.appendDoubles(x[:k])
@@ -310,7 +312,7 @@ func (e *columnEncoder) flushPage() error {
 	e.levels = appendLevels(e.levels[:0], e.def, n, e.pageNulls)
 	enc := format.Plain
 	body := e.vals
-	if e.kind == String && !e.plain {
+	if e.kind == table.String && !e.plain {
 		// RLE_DICTIONARY: the bit width, then the indexes.
 		enc = format.RLEDictionary
 		width := 1
@@ -333,7 +335,7 @@ func (e *columnEncoder) flushPage() error {
 	if cap(c.buf) == 0 {
 		// Room for a row group of pages like the first one, so that the
 		// buffer does not grow page by page.
-		c.buf = make([]byte, 0, need*(ParquetRowGroupRows/parquetPageRows))
+		c.buf = make([]byte, 0, need*(RowGroupRows/parquetPageRows))
 	}
 	c.buf = grow(c.buf, need)[:start+need]
 	copy(c.buf[at:], e.levels)
@@ -416,7 +418,7 @@ func (e *columnEncoder) metadata(name string, off int64) format.ColumnMetaData {
 		DataPageOffset:        off,
 		Statistics:            format.Statistics{NullCount: e.nulls},
 	}
-	if e.kind == String {
+	if e.kind == table.String {
 		m.Type = format.ByteArray
 		if len(e.chunk.dictPage) > 0 {
 			m.DictionaryPageOffset = off
@@ -429,7 +431,7 @@ func (e *columnEncoder) metadata(name string, off int64) format.ColumnMetaData {
 	if e.dictPages > 0 {
 		m.Encoding = append(m.Encoding, format.RLEDictionary)
 	}
-	if e.kind == Numeric && e.hasValue {
+	if e.kind == table.Numeric && e.hasValue {
 		// Zeros are stored as -0 for a minimum and +0 for a maximum, as
 		// the format asks, since -0 and +0 compare equal.
 		lo, hi := e.min, e.max

@@ -1,4 +1,4 @@
-package table
+package parquetio
 
 import (
 	"errors"
@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/normguard/normguard/table"
 )
 
 // writeParquetRows writes rows to a new file in dir with parquet-go's own
@@ -38,9 +40,9 @@ func writeParquetRows[T any](t testing.TB, rows []T, opts ...parquet.WriterOptio
 
 // readParquet reads the projected fields of the file at path into one
 // batch (copied), checking batch starts along the way.
-func readParquet(t testing.TB, path string, opts ParquetOptions, fields []Field) ([]Column, error) {
+func readParquet(t testing.TB, path string, opts Options, fields []table.Field) ([]table.Column, error) {
 	t.Helper()
-	r, err := OpenParquet(path, opts)
+	r, err := Open(path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +52,7 @@ func readParquet(t testing.TB, path string, opts ParquetOptions, fields []Field)
 			return nil, err
 		}
 	}
-	var cols []Column
+	var cols []table.Column
 	var rows int64
 	for r.Next() {
 		b := r.Batch()
@@ -58,7 +60,7 @@ func readParquet(t testing.TB, path string, opts ParquetOptions, fields []Field)
 			t.Fatalf("batch Start %d, Lines %v: want Start %d, Lines nil", b.Start, b.Lines, rows)
 		}
 		if cols == nil {
-			cols = NewColumns(fieldsOf(b.Cols))
+			cols = table.NewColumns(fieldsOf(b.Cols))
 		}
 		for j := range b.Cols {
 			appendColumn(&cols[j], &b.Cols[j], b.Rows)
@@ -68,16 +70,16 @@ func readParquet(t testing.TB, path string, opts ParquetOptions, fields []Field)
 	return cols, r.Err()
 }
 
-func fieldsOf(cols []Column) []Field {
-	fields := make([]Field, len(cols))
+func fieldsOf(cols []table.Column) []table.Field {
+	fields := make([]table.Field, len(cols))
 	for i, c := range cols {
-		fields[i] = Field{Name: c.Name, Kind: c.Kind}
+		fields[i] = table.Field{Name: c.Name, Kind: c.Kind}
 	}
 	return fields
 }
 
-func appendColumn(dst, src *Column, n int) {
-	if src.Kind == Numeric {
+func appendColumn(dst, src *table.Column, n int) {
+	if src.Kind == table.Numeric {
 		dst.Num = append(dst.Num, src.Num[:n]...)
 		return
 	}
@@ -92,9 +94,9 @@ func appendColumn(dst, src *Column, n int) {
 }
 
 // checkNum compares numbers bit for bit (any NaN matches any NaN).
-func checkNum(t *testing.T, c Column, want []float64) {
+func checkNum(t *testing.T, c table.Column, want []float64) {
 	t.Helper()
-	if c.Kind != Numeric || len(c.Num) != len(want) {
+	if c.Kind != table.Numeric || len(c.Num) != len(want) {
 		t.Fatalf("column %q: got kind %s, %d rows; want numeric, %d rows", c.Name, c.Kind, len(c.Num), len(want))
 	}
 	for i, w := range want {
@@ -106,9 +108,9 @@ func checkNum(t *testing.T, c Column, want []float64) {
 }
 
 // checkStr compares strings; nil in want marks a missing value.
-func checkStr(t *testing.T, c Column, want []*string) {
+func checkStr(t *testing.T, c table.Column, want []*string) {
 	t.Helper()
-	if c.Kind != String || len(c.Str) != len(want) {
+	if c.Kind != table.String || len(c.Str) != len(want) {
 		t.Fatalf("column %q: got kind %s, %d rows; want categorical, %d rows", c.Name, c.Kind, len(c.Str), len(want))
 	}
 	for i, w := range want {
@@ -170,7 +172,7 @@ var typedRows = []typedRow{
 
 func TestParquetTypes(t *testing.T) {
 	path := writeParquetRows(t, typedRows)
-	r, err := OpenParquet(path, ParquetOptions{})
+	r, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,11 +188,11 @@ func TestParquetTypes(t *testing.T) {
 
 	nan := math.NaN()
 	// Without Project, columns come in their natural kinds.
-	cols, err := readParquet(t, path, ParquetOptions{}, nil)
+	cols, err := readParquet(t, path, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string]Column{}
+	byName := map[string]table.Column{}
 	for _, c := range cols {
 		byName[c.Name] = c
 	}
@@ -233,9 +235,9 @@ func TestParquetTypes(t *testing.T) {
 
 func TestParquetProjectionKinds(t *testing.T) {
 	path := writeParquetRows(t, typedRows)
-	cols, err := readParquet(t, path, ParquetOptions{}, []Field{
-		{"of64d", String}, {"i64", String}, {"u64", String}, {"f32", String}, {"f64", String},
-		{"b", String}, {"ob", String}, {"d32", String}, {"i8", Numeric}, {"sd", String},
+	cols, err := readParquet(t, path, Options{}, []table.Field{
+		{Name: "of64d", Kind: table.String}, {Name: "i64", Kind: table.String}, {Name: "u64", Kind: table.String}, {Name: "f32", Kind: table.String}, {Name: "f64", Kind: table.String},
+		{Name: "b", Kind: table.String}, {Name: "ob", Kind: table.String}, {Name: "d32", Kind: table.String}, {Name: "i8", Kind: table.Numeric}, {Name: "sd", Kind: table.String},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -283,12 +285,12 @@ func TestParquetTextAsNumber(t *testing.T) {
 			}
 			path := writeParquetRows(t, rows)
 			for _, col := range []string{"s", "sd"} {
-				cols, err := readParquet(t, path, ParquetOptions{BatchRows: 2}, []Field{{col, Numeric}})
+				cols, err := readParquet(t, path, Options{BatchRows: 2}, []table.Field{{Name: col, Kind: table.Numeric}})
 				if tc.wantErr != "" {
 					want := fmt.Sprintf(tc.wantErr, col)
-					var ce *CellError
+					var ce *table.CellError
 					if err == nil || !strings.Contains(err.Error(), want) || !errors.As(err, &ce) || ce.Row != 3 {
-						t.Errorf("%s: got error %v, want %q (a *CellError on row 3)", col, err, want)
+						t.Errorf("%s: got error %v, want %q (a *table.CellError on row 3)", col, err, want)
 					}
 					continue
 				}
@@ -311,7 +313,7 @@ type groupRow struct {
 
 func TestParquetSchemaErrors(t *testing.T) {
 	path := writeParquetRows(t, []groupRow{{A: 1, Z: "z"}, {A: 2, List: []float64{1, 2}, Z: "w"}})
-	r, err := OpenParquet(path, ParquetOptions{})
+	r, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,14 +323,14 @@ func TestParquetSchemaErrors(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		fields []Field
+		fields []table.Field
 		want   string
 	}{
-		{"nested", []Field{{"a", Numeric}, {"nested", Numeric}}, `column "nested" is a nested (group) column; normguard reads flat columns only`},
-		{"repeated", []Field{{"list", Numeric}}, `column "list" is a repeated column`},
-		{"absent", []Field{{"a", Numeric}, {"b", Numeric}}, `column "b" is not in the file; its columns are: "a", "z"`},
-		{"two absent", []Field{{"b", Numeric}, {"c", String}}, `columns "b", "c" are not in the file`},
-		{"unknown kind", []Field{{"a", KindUnknown}}, `column "a" has kind unknown`},
+		{"nested", []table.Field{{Name: "a", Kind: table.Numeric}, {Name: "nested", Kind: table.Numeric}}, `column "nested" is a nested (group) column; normguard reads flat columns only`},
+		{"repeated", []table.Field{{Name: "list", Kind: table.Numeric}}, `column "list" is a repeated column`},
+		{"absent", []table.Field{{Name: "a", Kind: table.Numeric}, {Name: "b", Kind: table.Numeric}}, `column "b" is not in the file; its columns are: "a", "z"`},
+		{"two absent", []table.Field{{Name: "b", Kind: table.Numeric}, {Name: "c", Kind: table.String}}, `columns "b", "c" are not in the file`},
+		{"unknown kind", []table.Field{{Name: "a", Kind: table.KindUnknown}}, `column "a" has kind unknown`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -339,7 +341,7 @@ func TestParquetSchemaErrors(t *testing.T) {
 		})
 	}
 	// The flat columns still read.
-	if err := r.Project([]Field{{"z", String}, {"a", Numeric}}); err != nil {
+	if err := r.Project([]table.Field{{Name: "z", Kind: table.String}, {Name: "a", Kind: table.Numeric}}); err != nil {
 		t.Fatal(err)
 	}
 	if !r.Next() {
@@ -347,7 +349,7 @@ func TestParquetSchemaErrors(t *testing.T) {
 	}
 	checkStr(t, r.Batch().Cols[0], strs("z", "w"))
 	checkNum(t, r.Batch().Cols[1], []float64{1, 2})
-	if err := r.Project([]Field{{"a", Numeric}}); err == nil {
+	if err := r.Project([]table.Field{{Name: "a", Kind: table.Numeric}}); err == nil {
 		t.Error("Project after Next: got nil, want an error")
 	}
 }
@@ -395,8 +397,8 @@ func TestParquetRowGroupsAndPages(t *testing.T) {
 		t.Fatalf("the test file has %d row groups, want 5", got)
 	}
 	f.Close()
-	fields := []Field{{"t", String}, {"c", String}, {"x", Numeric}, {"n", Numeric}}
-	for _, opts := range []ParquetOptions{{}, {BatchRows: 1}, {BatchRows: 1000}, {BatchRows: 1100, Workers: 2}, {Workers: 3}} {
+	fields := []table.Field{{Name: "t", Kind: table.String}, {Name: "c", Kind: table.String}, {Name: "x", Kind: table.Numeric}, {Name: "n", Kind: table.Numeric}}
+	for _, opts := range []Options{{}, {BatchRows: 1}, {BatchRows: 1000}, {BatchRows: 1100, Workers: 2}, {Workers: 3}} {
 		t.Run(fmt.Sprintf("batch=%d/workers=%d", opts.BatchRows, opts.Workers), func(t *testing.T) {
 			cols, err := readParquet(t, path, opts, fields)
 			if err != nil {
@@ -436,7 +438,7 @@ func TestParquetCorrupt(t *testing.T) {
 			if err := os.WriteFile(path, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := readParquet(t, path, ParquetOptions{}, nil)
+			_, err := readParquet(t, path, Options{}, nil)
 			if err == nil || !strings.HasPrefix(err.Error(), path+": ") {
 				t.Errorf("got %v, want an error naming %s", err, path)
 			}
@@ -456,17 +458,17 @@ func TestParquetCorrupt(t *testing.T) {
 // readBytes reads every column of a Parquet file held in memory, the way
 // the fuzz test does; it returns the error met, if any.
 func readBytes(data []byte) error {
-	r, err := NewParquetReader(strings.NewReader(string(data)), int64(len(data)), "fuzz.parquet", ParquetOptions{BatchRows: 7})
+	r, err := NewReader(strings.NewReader(string(data)), int64(len(data)), "fuzz.parquet", Options{BatchRows: 7})
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	for _, kind := range []Kind{Numeric, String} {
-		var fields []Field
+	for _, kind := range []table.Kind{table.Numeric, table.String} {
+		var fields []table.Field
 		for _, h := range r.Header() {
-			fields = append(fields, Field{Name: h, Kind: kind})
+			fields = append(fields, table.Field{Name: h, Kind: kind})
 		}
-		r2, err := NewParquetReader(strings.NewReader(string(data)), int64(len(data)), "fuzz.parquet", ParquetOptions{BatchRows: 7})
+		r2, err := NewReader(strings.NewReader(string(data)), int64(len(data)), "fuzz.parquet", Options{BatchRows: 7})
 		if err != nil {
 			return err
 		}
@@ -484,22 +486,22 @@ func readBytes(data []byte) error {
 }
 
 // roundTripBatch has every float64 corner case and string edge case.
-func roundTripBatch() (*Batch, []Field) {
+func roundTripBatch() (*table.Batch, []table.Field) {
 	nums := []float64{0, math.Copysign(0, -1), 1, -1, 0.1, math.NaN(), math.Inf(1), math.Inf(-1),
 		math.MaxFloat64, math.SmallestNonzeroFloat64, -2.2250738585072014e-308, 1e16, 123456789.123456789}
 	strs := []string{"a", "", "NA", "é\x00", "b,\"c\"\n", "a", "", "long " + strings.Repeat("x", 300), "a", "z", "a", "", "q"}
 	null := make([]bool, len(strs))
 	null[1], null[6] = true, true
 	strs[1], strs[6] = "", ""
-	fields := []Field{{"x", Numeric}, {"s", String}, {"y", Numeric}}
+	fields := []table.Field{{Name: "x", Kind: table.Numeric}, {Name: "s", Kind: table.String}, {Name: "y", Kind: table.Numeric}}
 	y := make([]float64, len(nums))
 	for i := range y {
 		y[i] = math.NaN()
 	}
-	return &Batch{Rows: len(nums), Cols: []Column{
-		{Name: "x", Kind: Numeric, Num: nums},
-		{Name: "s", Kind: String, Str: strs, Null: null},
-		{Name: "y", Kind: Numeric, Num: y},
+	return &table.Batch{Rows: len(nums), Cols: []table.Column{
+		{Name: "x", Kind: table.Numeric, Num: nums},
+		{Name: "s", Kind: table.String, Str: strs, Null: null},
+		{Name: "y", Kind: table.Numeric, Num: y},
 	}}, fields
 }
 
@@ -511,7 +513,7 @@ func TestParquetWriterRoundTrip(t *testing.T) {
 	}{
 		{"one batch", 1},
 		{"two batches", 2},
-		{"several row groups", ParquetRowGroupRows/b.Rows + 3},
+		{"several row groups", RowGroupRows/b.Rows + 3},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -528,7 +530,7 @@ func TestParquetWriterRoundTrip(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			r, err := Open(path)
+			r, err := table.Open(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -547,10 +549,10 @@ func TestParquetWriterRoundTrip(t *testing.T) {
 			}
 			f.Close()
 			total := tc.batches * b.Rows
-			if got, want := len(pf.RowGroups()), (total+ParquetRowGroupRows-1)/ParquetRowGroupRows; got != want {
+			if got, want := len(pf.RowGroups()), (total+RowGroupRows-1)/RowGroupRows; got != want {
 				t.Errorf("row groups: got %d, want %d for %d rows", got, want, total)
 			}
-			cols, err := readParquet(t, path, ParquetOptions{}, nil)
+			cols, err := readParquet(t, path, Options{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -567,7 +569,7 @@ func TestParquetWriterRoundTrip(t *testing.T) {
 					}
 				}
 			}
-			if fieldsOf(cols)[1].Kind != String {
+			if fieldsOf(cols)[1].Kind != table.String {
 				t.Fatalf("column s: got kind %s, want categorical", cols[1].Kind)
 			}
 			checkNum(t, cols[0], wantX)
@@ -580,7 +582,7 @@ func TestParquetWriterRoundTrip(t *testing.T) {
 func TestParquetWriterSchema(t *testing.T) {
 	b, fields := roundTripBatch()
 	path := filepath.Join(t.TempDir(), "out.parquet")
-	w, err := CreateParquet(path, fields)
+	w, err := Create(path, fields)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -622,11 +624,11 @@ func TestParquetWriterAtomic(t *testing.T) {
 	b, fields := roundTripBatch()
 	cases := []struct {
 		name   string
-		finish func(w *ParquetWriter) error
+		finish func(w *Writer) error
 		exists bool // the destination exists afterwards
 	}{
-		{"abort", func(w *ParquetWriter) error { return w.Abort() }, false},
-		{"bad batch then close", func(w *ParquetWriter) error {
+		{"abort", func(w *Writer) error { return w.Abort() }, false},
+		{"bad batch then close", func(w *Writer) error {
 			bad := *b
 			bad.Cols = bad.Cols[:1]
 			if err := w.Write(&bad); err == nil {
@@ -634,7 +636,7 @@ func TestParquetWriterAtomic(t *testing.T) {
 			}
 			return w.Close()
 		}, true},
-		{"close then abort", func(w *ParquetWriter) error {
+		{"close then abort", func(w *Writer) error {
 			if err := w.Close(); err != nil {
 				return err
 			}
@@ -645,7 +647,7 @@ func TestParquetWriterAtomic(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "out.parquet")
-			w, err := CreateParquet(path, fields)
+			w, err := Create(path, fields)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -676,18 +678,18 @@ func TestParquetCreateErrors(t *testing.T) {
 	cases := []struct {
 		name   string
 		path   string
-		fields []Field
+		fields []table.Field
 		want   string
 	}{
-		{"stdout", "-", []Field{{"x", Numeric}}, "parquet cannot be written to standard output"},
+		{"stdout", "-", []table.Field{{Name: "x", Kind: table.Numeric}}, "parquet cannot be written to standard output"},
 		{"no columns", filepath.Join(dir, "a.parquet"), nil, "needs at least one column"},
-		{"duplicate", filepath.Join(dir, "a.parquet"), []Field{{"x", Numeric}, {"x", String}}, `duplicate column "x"`},
-		{"unknown kind", filepath.Join(dir, "a.parquet"), []Field{{"x", KindUnknown}}, `column "x" has kind unknown`},
-		{"missing directory", filepath.Join(dir, "nope", "a.parquet"), []Field{{"x", Numeric}}, "create "},
+		{"duplicate", filepath.Join(dir, "a.parquet"), []table.Field{{Name: "x", Kind: table.Numeric}, {Name: "x", Kind: table.String}}, `duplicate column "x"`},
+		{"unknown kind", filepath.Join(dir, "a.parquet"), []table.Field{{Name: "x", Kind: table.KindUnknown}}, `column "x" has kind unknown`},
+		{"missing directory", filepath.Join(dir, "nope", "a.parquet"), []table.Field{{Name: "x", Kind: table.Numeric}}, "create "},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := CreateParquet(tc.path, tc.fields)
+			_, err := Create(tc.path, tc.fields)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want an error containing %q", err, tc.want)
 			}
@@ -696,10 +698,10 @@ func TestParquetCreateErrors(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("failed creates left %d files behind", len(entries))
 	}
-	if _, err := OpenParquet("-", ParquetOptions{}); err == nil {
-		t.Error("OpenParquet(-): got nil error, want one")
+	if _, err := Open("-", Options{}); err == nil {
+		t.Error("Open(-): got nil error, want one")
 	}
-	if _, err := Open(filepath.Join(dir, "missing.parquet")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := table.Open(filepath.Join(dir, "missing.parquet")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Open of a missing file: got %v, want ErrNotExist", err)
 	}
 }

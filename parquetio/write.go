@@ -1,4 +1,4 @@
-package table
+package parquetio
 
 import (
 	"bufio"
@@ -13,27 +13,29 @@ import (
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/normguard/normguard/table"
 )
 
-// ParquetRowGroupRows is the number of rows in each row group a
-// ParquetWriter writes (the last one may be shorter). The writer holds one
+// RowGroupRows is the number of rows in each row group a
+// Writer writes (the last one may be shorter). The writer holds one
 // row group's encoded pages in memory.
-const ParquetRowGroupRows = 1 << 18
+const RowGroupRows = 1 << 18
 
 // parquetDictionaryMaxBytes is the size past which a string column's
 // dictionary is abandoned for plain encoding for the rest of the row group
 // (pyarrow's default dictionary page limit).
 const parquetDictionaryMaxBytes = 1 << 20
 
-// ParquetWriter writes batches as a Parquet file. It implements Writer.
+// Writer writes batches as a Parquet file. It implements table.Writer.
 //
-// Every column is optional (nullable): a Numeric column is a DOUBLE, a
-// String column a BYTE_ARRAY annotated as STRING (UTF-8) and
+// Every column is optional (nullable): a table.Numeric column is a DOUBLE, a
+// table.String column a BYTE_ARRAY annotated as STRING (UTF-8) and
 // dictionary-encoded, which suits categorical data (a dictionary growing
 // past 1 MiB falls back to plain encoding for the rest of the row group).
 // NaN and Null are written as nulls; every other value, ±Inf and -0
 // included, is written bit for bit. Pages are compressed with Snappy, the
-// default of pandas and pyarrow; a row group holds ParquetRowGroupRows
+// default of pandas and pyarrow; a row group holds RowGroupRows
 // rows. Chunks carry null counts, and DOUBLE chunks their minimum and
 // maximum.
 //
@@ -44,8 +46,8 @@ const parquetDictionaryMaxBytes = 1 << 20
 //
 // The file is written to a temporary file beside the destination and
 // renamed into place on Close; Abort removes it.
-type ParquetWriter struct {
-	fields []Field
+type Writer struct {
+	fields []table.Field
 	tmp    *tempFile
 	path   string
 	out    *bufio.Writer
@@ -64,13 +66,16 @@ type ParquetWriter struct {
 	done    bool
 }
 
+// writeBufferSize is the buffer between the writer and its file.
+const writeBufferSize = 1 << 20
+
 // parquetMagic starts and ends a Parquet file.
 const parquetMagic = "PAR1"
 
-// CreateParquet creates a Parquet writer for the file at path with the
+// Create creates a Parquet writer for the file at path with the
 // given columns. Standard output ("-") is not supported: Parquet files are
 // not streamable.
-func CreateParquet(path string, fields []Field) (*ParquetWriter, error) {
+func Create(path string, fields []table.Field) (*Writer, error) {
 	if path == "-" {
 		return nil, errors.New("stdout: parquet cannot be written to standard output; give an output file path (or use CSV for -)")
 	}
@@ -82,7 +87,7 @@ func CreateParquet(path string, fields []Field) (*ParquetWriter, error) {
 		return nil, err
 	}
 	f := tf.file
-	pw := &ParquetWriter{fields: append([]Field(nil), fields...), tmp: tf, path: path,
+	pw := &Writer{fields: append([]table.Field(nil), fields...), tmp: tf, path: path,
 		out:     bufio.NewWriterSize(f, writeBufferSize),
 		enc:     make([]*columnEncoder, len(fields)),
 		errs:    make([]error, len(fields)),
@@ -100,7 +105,7 @@ func CreateParquet(path string, fields []Field) (*ParquetWriter, error) {
 
 // checkParquetFields checks that the columns can be written: at least
 // one, named uniquely, each numeric or categorical.
-func checkParquetFields(fields []Field) error {
+func checkParquetFields(fields []table.Field) error {
 	if len(fields) == 0 {
 		return errors.New("parquet write: a parquet file needs at least one column")
 	}
@@ -110,7 +115,7 @@ func checkParquetFields(fields []Field) error {
 			return fmt.Errorf("parquet write: duplicate column %q", f.Name)
 		}
 		seen[f.Name] = true
-		if f.Kind != Numeric && f.Kind != String {
+		if f.Kind != table.Numeric && f.Kind != table.String {
 			return fmt.Errorf("parquet write: column %q has kind %s; want numeric or categorical", f.Name, f.Kind)
 		}
 	}
@@ -119,14 +124,14 @@ func checkParquetFields(fields []Field) error {
 
 // parquetSchema returns the schema elements of a file with the given
 // columns: the root, then one optional leaf per column, in order.
-func parquetSchema(fields []Field) []format.SchemaElement {
+func parquetSchema(fields []table.Field) []format.SchemaElement {
 	schema := make([]format.SchemaElement, 1, len(fields)+1)
 	schema[0] = format.SchemaElement{Name: "schema"}
 	schema[0].NumChildren.Set(int32(len(fields)))
 	for _, f := range fields {
 		e := format.SchemaElement{Name: f.Name}
 		e.RepetitionType.Set(format.Optional)
-		if f.Kind == Numeric {
+		if f.Kind == table.Numeric {
 			e.Type.Set(format.Double)
 		} else {
 			e.Type.Set(format.ByteArray)
@@ -140,7 +145,7 @@ func parquetSchema(fields []Field) []format.SchemaElement {
 
 // Write appends the batch's rows. Its columns must match the writer's
 // fields by name and kind, in order, and hold b.Rows rows each.
-func (pw *ParquetWriter) Write(b *Batch) error {
+func (pw *Writer) Write(b *table.Batch) error {
 	if pw.done {
 		return errors.New("parquet write: writer already closed")
 	}
@@ -151,14 +156,14 @@ func (pw *ParquetWriter) Write(b *Batch) error {
 		return err
 	}
 	for lo := 0; lo < b.Rows; {
-		hi := min(b.Rows, lo+ParquetRowGroupRows-pw.rows)
+		hi := min(b.Rows, lo+RowGroupRows-pw.rows)
 		if err := pw.forColumns(hi-lo, func(j int) error { return pw.enc[j].appendColumn(&b.Cols[j], lo, hi) }); err != nil {
 			pw.err = err
 			return err
 		}
 		pw.rows += hi - lo
 		lo = hi
-		if pw.rows == ParquetRowGroupRows {
+		if pw.rows == RowGroupRows {
 			if err := pw.flushRowGroup(); err != nil {
 				pw.err = err
 				return err
@@ -171,7 +176,7 @@ func (pw *ParquetWriter) Write(b *Batch) error {
 // forColumns runs fn for every column, concurrently across columns when
 // there are several CPUs and rows are worth it, and returns the error of
 // the first column that failed, naming it.
-func (pw *ParquetWriter) forColumns(rows int, fn func(j int) error) error {
+func (pw *Writer) forColumns(rows int, fn func(j int) error) error {
 	clear(pw.errs)
 	if workers := min(pw.workers, len(pw.enc)); workers > 1 && rows >= minParallelRows {
 		var next atomic.Int64
@@ -200,7 +205,7 @@ func (pw *ParquetWriter) forColumns(rows int, fn func(j int) error) error {
 // flushRowGroup ends the current row group: its column chunks are
 // finished, their metadata kept for the footer, and a goroutine writes
 // them in column order while the next row group is encoded.
-func (pw *ParquetWriter) flushRowGroup() error {
+func (pw *Writer) flushRowGroup() error {
 	if err := pw.forColumns(pw.rows, func(j int) error { return pw.enc[j].finish() }); err != nil {
 		return err
 	}
@@ -250,7 +255,7 @@ func (pw *ParquetWriter) flushRowGroup() error {
 
 // wait waits for the row group being written, if any, and returns its
 // error.
-func (pw *ParquetWriter) wait() error {
+func (pw *Writer) wait() error {
 	if pw.flushed == nil {
 		return nil
 	}
@@ -264,7 +269,7 @@ func (pw *ParquetWriter) wait() error {
 
 // writeFooter writes the last row group, the file metadata and the
 // closing magic bytes, and flushes the buffer.
-func (pw *ParquetWriter) writeFooter() error {
+func (pw *Writer) writeFooter() error {
 	if pw.rows > 0 {
 		if err := pw.flushRowGroup(); err != nil {
 			return err
@@ -303,7 +308,7 @@ func (pw *ParquetWriter) writeFooter() error {
 }
 
 // checkBatch validates a batch against a writer's fields.
-func checkBatch(op string, fields []Field, b *Batch) error {
+func checkBatch(op string, fields []table.Field, b *table.Batch) error {
 	if len(b.Cols) != len(fields) {
 		return fmt.Errorf("%s: batch has %d columns, the writer has %d", op, len(b.Cols), len(fields))
 	}
@@ -312,7 +317,7 @@ func checkBatch(op string, fields []Field, b *Batch) error {
 		if c.Name != f.Name || c.Kind != f.Kind {
 			return fmt.Errorf("%s: column %d is %q (%s), want %q (%s)", op, j+1, c.Name, c.Kind, f.Name, f.Kind)
 		}
-		if c.Len() < b.Rows || (c.Kind == String && c.Null != nil && len(c.Null) < b.Rows) {
+		if c.Len() < b.Rows || (c.Kind == table.String && c.Null != nil && len(c.Null) < b.Rows) {
 			return fmt.Errorf("%s: column %q has %d rows, the batch has %d", op, c.Name, c.Len(), b.Rows)
 		}
 	}
@@ -322,7 +327,7 @@ func checkBatch(op string, fields []Field, b *Batch) error {
 // Close writes the last row group and the footer, syncs the file and
 // renames it into place. After a failed Write the output is discarded and
 // the error returned. Close after Close or Abort does nothing.
-func (pw *ParquetWriter) Close() error {
+func (pw *Writer) Close() error {
 	if pw.done {
 		return nil
 	}
@@ -342,11 +347,11 @@ func (pw *ParquetWriter) Close() error {
 }
 
 // commit syncs the temporary file and renames it over the destination.
-func (pw *ParquetWriter) commit() error { return pw.tmp.rename() }
+func (pw *Writer) commit() error { return pw.tmp.rename() }
 
 // Abort discards the output: the temporary file is removed and the
 // destination left untouched. Abort after Close or Abort does nothing.
-func (pw *ParquetWriter) Abort() error {
+func (pw *Writer) Abort() error {
 	if pw.done {
 		return nil
 	}
@@ -356,12 +361,12 @@ func (pw *ParquetWriter) Abort() error {
 
 // removeTemp removes the temporary file, once the row group being written
 // to it, if any, is done.
-func (pw *ParquetWriter) removeTemp() error {
+func (pw *Writer) removeTemp() error {
 	pw.wait()
 	return pw.tmp.remove()
 }
 
 var (
-	_ Writer = (*ParquetWriter)(nil)
-	_ Reader = (*ParquetReader)(nil)
+	_ table.Writer = (*Writer)(nil)
+	_ table.Reader = (*Reader)(nil)
 )

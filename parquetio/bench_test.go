@@ -1,4 +1,4 @@
-package table
+package parquetio
 
 import (
 	"fmt"
@@ -7,24 +7,26 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/normguard/normguard/table"
 )
 
 // benchBatch generates rows x 22 columns in memory: 20 numeric columns
 // with a few decimal digits and 2 string columns (a 7-value category and
 // a 500-value code), about 1% missing, as benchCSV does.
-func benchBatch(rows int) (*Batch, []Field) {
+func benchBatch(rows int) (*table.Batch, []table.Field) {
 	rng := rand.New(rand.NewPCG(7, 11))
-	var fields []Field
+	var fields []table.Field
 	for j := range 20 {
-		fields = append(fields, Field{Name: fmt.Sprintf("x%d", j), Kind: Numeric})
+		fields = append(fields, table.Field{Name: fmt.Sprintf("x%d", j), Kind: table.Numeric})
 	}
-	fields = append(fields, Field{Name: "city", Kind: String}, Field{Name: "code", Kind: String})
+	fields = append(fields, table.Field{Name: "city", Kind: table.String}, table.Field{Name: "code", Kind: table.String})
 	cities := []string{"Paris", "Lyon", "Marseille", "Toulouse", "Nice", "Nantes", "Lille"}
 	codes := make([]string, 500)
 	for i := range codes {
 		codes[i] = fmt.Sprint("C", i)
 	}
-	b := &Batch{Rows: rows, Cols: NewColumns(fields)}
+	b := &table.Batch{Rows: rows, Cols: table.NewColumns(fields)}
 	for j := range b.Cols {
 		c := &b.Cols[j]
 		c.Resize(rows)
@@ -51,15 +53,15 @@ func benchBatch(rows int) (*Batch, []Field) {
 // benchParquetRows are the sizes benchmarked; the pipeline target is 1M.
 var benchParquetRows = []int{100000, 1000000}
 
-// writeBenchParquet writes b to path with a ParquetWriter.
-func writeBenchParquet(b testing.TB, path string, batch *Batch, fields []Field) {
-	w, err := CreateParquet(path, fields)
+// writeBenchParquet writes b to path with a Writer.
+func writeBenchParquet(b testing.TB, path string, batch *table.Batch, fields []table.Field) {
+	w, err := Create(path, fields)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for lo := 0; lo < batch.Rows; lo += DefaultBatchRows {
-		hi := min(batch.Rows, lo+DefaultBatchRows)
-		part := Batch{Rows: hi - lo, Cols: make([]Column, len(batch.Cols))}
+	for lo := 0; lo < batch.Rows; lo += table.DefaultBatchRows {
+		hi := min(batch.Rows, lo+table.DefaultBatchRows)
+		part := table.Batch{Rows: hi - lo, Cols: make([]table.Column, len(batch.Cols))}
 		for j := range batch.Cols {
 			part.Cols[j] = batch.Cols[j].Slice(lo, hi)
 		}
@@ -84,7 +86,7 @@ func BenchmarkParquetRead(b *testing.B) {
 				b.ReportAllocs()
 				b.SetBytes(int64(rows) * 20 * 8)
 				for b.Loop() {
-					r, err := OpenParquet(path, ParquetOptions{Workers: workers})
+					r, err := Open(path, Options{Workers: workers})
 					if err != nil {
 						b.Fatal(err)
 					}

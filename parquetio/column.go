@@ -1,4 +1,4 @@
-package table
+package parquetio
 
 import (
 	"errors"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
+
+	"github.com/normguard/normguard/table"
 )
 
 // parquetColumn reads one projected column of a Parquet file, page by page,
@@ -23,9 +25,9 @@ type parquetColumn struct {
 	unsigned bool         // INT32/INT64 holding unsigned values
 	scale    int32        // DECIMAL scale, -1 when not a decimal
 	maxDef   byte
-	want     Kind
-	intern   map[string]string // String projections: repeated values share storage
-	null     []bool            // String projections: mask buffer reused across batches
+	want     table.Kind
+	intern   map[string]string // table.String projections: repeated values share storage
+	null     []bool            // table.String projections: mask buffer reused across batches
 	scratch  []byte
 
 	// The column chunk being read and its current page: rows [row,
@@ -46,12 +48,12 @@ type parquetColumn struct {
 	dictNum    []float64
 	dictStr    []string
 	dictNull   []bool // scratch: dictionary entries are never null
-	dictBad    []bool // Numeric projection of text: entries that are not numbers
+	dictBad    []bool // table.Numeric projection of text: entries that are not numbers
 	dictHasBad bool
 }
 
 // newParquetColumn checks that column c can be projected as f.
-func newParquetColumn(file string, c *parquet.Column, f Field) (*parquetColumn, error) {
+func newParquetColumn(file string, c *parquet.Column, f table.Field) (*parquetColumn, error) {
 	t := c.Type()
 	pc := &parquetColumn{
 		file:     file,
@@ -74,7 +76,7 @@ func newParquetColumn(file string, c *parquet.Column, f Field) (*parquetColumn, 
 	default:
 		return nil, fmt.Errorf("%s: column %q has an unsupported type %s", file, f.Name, t)
 	}
-	if f.Kind == String {
+	if f.Kind == table.String {
 		pc.intern = make(map[string]string)
 	}
 	return pc, nil
@@ -224,18 +226,18 @@ func (c *parquetColumn) loadDictionary(dict parquet.Dictionary) error {
 		return c.corrupt("dictionary of %d entries with %d values of type %s", dict.Len(), n, data.Kind())
 	}
 	n = dict.Len()
-	if c.want == String {
-		c.dictStr = growStrings(c.dictStr, n)
-		c.dictNull = growBools(c.dictNull, n)
+	if c.want == table.String {
+		c.dictStr = resize(c.dictStr, n)
+		c.dictNull = resize(c.dictNull, n)
 		c.convertString(c.dictStr, c.dictNull, nil, &data, 0)
 	} else {
-		c.dictNum = growFloats(c.dictNum, n)
-		c.dictBad = growBools(c.dictBad, n)
+		c.dictNum = resize(c.dictNum, n)
+		c.dictBad = resize(c.dictBad, n)
 		clear(c.dictBad)
 		c.dictHasBad = false
 		if c.kind == parquet.ByteArray || c.kind == parquet.FixedLenByteArray {
 			for i := range n {
-				v, ok := parseNumber(textAt(&data, c.kind, i))
+				v, ok := table.ParseNumber(textAt(&data, c.kind, i))
 				if !ok {
 					v, c.dictBad[i], c.dictHasBad = math.NaN(), true, true
 				}
@@ -335,7 +337,7 @@ func (c *parquetColumn) notANumber(row int64, text []byte) error {
 	if len(text) > maxQuoted {
 		text = append(text[:maxQuoted:maxQuoted], "..."...)
 	}
-	return &CellError{File: c.file, Row: row + 1, Column: c.name,
+	return &table.CellError{File: c.file, Row: row + 1, Column: c.name,
 		Err:  fmt.Errorf("cannot parse %q as a number", text),
 		Hint: "declare the column `type: categorical` in the spec or fix the value"}
 }
@@ -431,7 +433,7 @@ func (c *parquetColumn) convertNumeric(out []float64, def []byte, data *encoding
 				out[i] = math.NaN()
 				continue
 			}
-			v, ok := parseNumber(textAt(data, c.kind, from+used))
+			v, ok := table.ParseNumber(textAt(data, c.kind, from+used))
 			if !ok {
 				return used, i
 			}
@@ -535,7 +537,7 @@ func gatherStrings(out []string, null []bool, def []byte, maxDef byte, idx []int
 
 // convertString fills out and null from the values of data starting at
 // from (see convertNumeric): text is copied, numbers formatted (integers
-// in decimal, floats by AppendFloat, booleans as "False"/"True" the way
+// in decimal, floats by table.AppendFloat, booleans as "False"/"True" the way
 // pandas prints them). Repeated values share storage. It returns the
 // number of values used.
 func (c *parquetColumn) convertString(out []string, null []bool, def []byte, data *encoding.Values, from int) (used int) {
@@ -557,15 +559,15 @@ func (c *parquetColumn) convertString(out []string, null []bool, def []byte, dat
 			}
 		case parquet.Float:
 			f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(data.Float()[v]), 'g', -1, 32), 64)
-			b = AppendFloat(c.scratch[:0], f)
+			b = table.AppendFloat(c.scratch[:0], f)
 		case parquet.Double:
-			b = AppendFloat(c.scratch[:0], data.Double()[v])
+			b = table.AppendFloat(c.scratch[:0], data.Double()[v])
 		case parquet.Int32:
 			switch {
 			case c.scale > 0:
 				var f [1]float64
 				c.spreadDecimal(f[:], nil, data.Int32()[v:v+1])
-				b = AppendFloat(c.scratch[:0], f[0])
+				b = table.AppendFloat(c.scratch[:0], f[0])
 			case c.unsigned:
 				b = strconv.AppendUint(c.scratch[:0], uint64(data.Uint32()[v]), 10)
 			default:
@@ -576,7 +578,7 @@ func (c *parquetColumn) convertString(out []string, null []bool, def []byte, dat
 			case c.scale > 0:
 				var f [1]float64
 				c.spreadDecimal(f[:], nil, data.Int64()[v:v+1])
-				b = AppendFloat(c.scratch[:0], f[0])
+				b = table.AppendFloat(c.scratch[:0], f[0])
 			case c.unsigned:
 				b = strconv.AppendUint(c.scratch[:0], data.Uint64()[v], 10)
 			default:
@@ -611,3 +613,16 @@ func fillNaN(out []float64) {
 		out[i] = nan
 	}
 }
+
+const (
+	// maxIntern bounds the distinct values a string column interns, so a
+	// high-cardinality column (ids, free text) does not grow a huge map.
+	maxIntern = 1 << 14
+	// maxInternLen is the longest value worth interning.
+	maxInternLen = 256
+	// maxQuoted bounds the cell text quoted in an error message.
+	maxQuoted = 64
+	// minParallelRows is the smallest batch worth converting or encoding
+	// concurrently.
+	minParallelRows = 1024
+)

@@ -1,4 +1,4 @@
-package table
+package parquetio
 
 import (
 	"bytes"
@@ -16,25 +16,27 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/normguard/normguard/table"
 )
 
 // encodeBenchBatch is rows x (20 numeric + 2 string) columns: numbers with
 // a few decimal digits, about 1% missing, and string columns drawing from
 // 50 and 5000 distinct values.
-func encodeBenchBatch(rows int) (*Batch, []Field) {
+func encodeBenchBatch(rows int) (*table.Batch, []table.Field) {
 	rng := rand.New(rand.NewPCG(5, 8))
-	var fields []Field
+	var fields []table.Field
 	for j := range 20 {
-		fields = append(fields, Field{Name: fmt.Sprintf("x%d", j), Kind: Numeric})
+		fields = append(fields, table.Field{Name: fmt.Sprintf("x%d", j), Kind: table.Numeric})
 	}
-	fields = append(fields, Field{Name: "cat50", Kind: String}, Field{Name: "cat5000", Kind: String})
+	fields = append(fields, table.Field{Name: "cat50", Kind: table.String}, table.Field{Name: "cat5000", Kind: table.String})
 	levels := [2][]string{make([]string, 50), make([]string, 5000)}
 	for k := range levels {
 		for i := range levels[k] {
 			levels[k][i] = fmt.Sprintf("level-%d-%d", k, i)
 		}
 	}
-	b := &Batch{Rows: rows, Cols: NewColumns(fields)}
+	b := &table.Batch{Rows: rows, Cols: table.NewColumns(fields)}
 	for j := range b.Cols {
 		c := &b.Cols[j]
 		c.Resize(rows)
@@ -58,7 +60,7 @@ func encodeBenchBatch(rows int) (*Batch, []Field) {
 }
 
 // BenchmarkParquetEncode writes 1M x (20 float64 + 2 strings of 50 and
-// 5000 distinct values) to a file, in batches of DefaultBatchRows.
+// 5000 distinct values) to a file, in batches of table.DefaultBatchRows.
 func BenchmarkParquetEncode(b *testing.B) {
 	for _, rows := range []int{100000, 1000000} {
 		batch, fields := encodeBenchBatch(rows)
@@ -77,18 +79,20 @@ func BenchmarkParquetEncode(b *testing.B) {
 	}
 }
 
-// encodeCase is a table written by the ParquetWriter and read back.
+// encodeCase is a table written by the Writer and read back.
 type encodeCase struct {
 	name  string
-	batch *Batch
+	batch *table.Batch
 	split int // rows per Write call (0: one call)
 }
 
 // numCol and strCol build columns; a nil string pointer is a null.
-func numCol(name string, x []float64) Column { return Column{Name: name, Kind: Numeric, Num: x} }
+func numCol(name string, x []float64) table.Column {
+	return table.Column{Name: name, Kind: table.Numeric, Num: x}
+}
 
-func strCol(name string, x []*string) Column {
-	c := Column{Name: name, Kind: String, Str: make([]string, len(x)), Null: make([]bool, len(x))}
+func strCol(name string, x []*string) table.Column {
+	c := table.Column{Name: name, Kind: table.String, Str: make([]string, len(x)), Null: make([]bool, len(x))}
 	for i, s := range x {
 		if s == nil {
 			c.Null[i] = true
@@ -133,7 +137,7 @@ func encodeCases() []encodeCase {
 	}
 
 	rng := rand.New(rand.NewPCG(9, 10))
-	big := 2*ParquetRowGroupRows + parquetPageRows + 17
+	big := 2*RowGroupRows + parquetPageRows + 17
 	x, y := make([]float64, big), make([]float64, big)
 	cat, wide := make([]*string, big), make([]*string, big)
 	for i := range big {
@@ -150,19 +154,19 @@ func encodeCases() []encodeCase {
 		wide[i] = ptr(fmt.Sprintf("%040d", i))
 	}
 	return []encodeCase{
-		{"corners", &Batch{Rows: len(corners), Cols: []Column{
+		{"corners", &table.Batch{Rows: len(corners), Cols: []table.Column{
 			numCol("x", corners), strCol("s", text), numCol("nan", repeatNum(nan, len(corners)))}}, 0},
-		{"corners one row per write", &Batch{Rows: len(corners), Cols: []Column{
+		{"corners one row per write", &table.Batch{Rows: len(corners), Cols: []table.Column{
 			numCol("x", corners), strCol("s", text), numCol("nan", repeatNum(nan, len(corners)))}}, 1},
-		{"null patterns", &Batch{Rows: len(pattern), Cols: []Column{
+		{"null patterns", &table.Batch{Rows: len(pattern), Cols: []table.Column{
 			numCol("p", pattern), strCol("t", patternText)}}, 0},
-		{"all null", &Batch{Rows: 1000, Cols: []Column{
+		{"all null", &table.Batch{Rows: 1000, Cols: []table.Column{
 			numCol("x", repeatNum(nan, 1000)), strCol("s", make([]*string, 1000))}}, 300},
-		{"no nulls", &Batch{Rows: parquetPageRows + 1, Cols: []Column{
-			numCol("x", y[:parquetPageRows+1]), {Name: "s", Kind: String, Str: make([]string, parquetPageRows+1)}}}, 0},
-		{"row groups and dictionary fallback", &Batch{Rows: big, Cols: []Column{
+		{"no nulls", &table.Batch{Rows: parquetPageRows + 1, Cols: []table.Column{
+			numCol("x", y[:parquetPageRows+1]), {Name: "s", Kind: table.String, Str: make([]string, parquetPageRows+1)}}}, 0},
+		{"row groups and dictionary fallback", &table.Batch{Rows: big, Cols: []table.Column{
 			numCol("x", x), strCol("cat", cat), numCol("y", y), strCol("wide", wide)}}, 10007},
-		{"zero rows", &Batch{Rows: 0, Cols: []Column{numCol("x", nil), strCol("s", nil)}}, 0},
+		{"zero rows", &table.Batch{Rows: 0, Cols: []table.Column{numCol("x", nil), strCol("s", nil)}}, 0},
 	}
 }
 
@@ -171,7 +175,7 @@ func encodeCases() []encodeCase {
 func writeEncodeCase(t *testing.T, tc encodeCase, workers int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "out.parquet")
-	w, err := CreateParquet(path, fieldsOf(tc.batch.Cols))
+	w, err := Create(path, fieldsOf(tc.batch.Cols))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +186,7 @@ func writeEncodeCase(t *testing.T, tc encodeCase, workers int) string {
 	}
 	for lo := 0; lo < tc.batch.Rows || lo == 0; lo += split {
 		hi := min(tc.batch.Rows, lo+split)
-		part := Batch{Rows: hi - lo, Cols: make([]Column, len(tc.batch.Cols))}
+		part := table.Batch{Rows: hi - lo, Cols: make([]table.Column, len(tc.batch.Cols))}
 		for j := range part.Cols {
 			part.Cols[j] = tc.batch.Cols[j].Slice(lo, hi)
 		}
@@ -215,9 +219,9 @@ func openParquetGo(t *testing.T, path string) *parquet.File {
 
 // readRowsParquetGo reads every row of the file with parquet-go's row
 // reader, as columns (NaN and Null for nulls).
-func readRowsParquetGo(t *testing.T, pf *parquet.File, fields []Field) []Column {
+func readRowsParquetGo(t *testing.T, pf *parquet.File, fields []table.Field) []table.Column {
 	t.Helper()
-	cols := NewColumns(fields)
+	cols := table.NewColumns(fields)
 	buf := make([]parquet.Row, 100)
 	for _, g := range pf.RowGroups() {
 		rows := g.Rows()
@@ -230,9 +234,9 @@ func readRowsParquetGo(t *testing.T, pf *parquet.File, fields []Field) []Column 
 				for _, v := range row {
 					c := &cols[v.Column()]
 					switch {
-					case c.Kind == Numeric && v.IsNull():
+					case c.Kind == table.Numeric && v.IsNull():
 						c.Num = append(c.Num, math.NaN())
-					case c.Kind == Numeric:
+					case c.Kind == table.Numeric:
 						c.Num = append(c.Num, v.Double())
 					default:
 						c.Str = append(c.Str, string(v.ByteArray()))
@@ -252,8 +256,8 @@ func readRowsParquetGo(t *testing.T, pf *parquet.File, fields []Field) []Column 
 	return cols
 }
 
-// wantStrings returns a String column as checkStr's expectations.
-func wantStrings(c Column) []*string {
+// wantStrings returns a table.String column as checkStr's expectations.
+func wantStrings(c table.Column) []*string {
 	out := make([]*string, len(c.Str))
 	for i := range c.Str {
 		if c.Null == nil || !c.Null[i] {
@@ -268,13 +272,13 @@ func TestParquetEncodeRoundTrip(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeEncodeCase(t, tc, 2)
 			fields := fieldsOf(tc.batch.Cols)
-			check := func(t *testing.T, cols []Column) {
+			check := func(t *testing.T, cols []table.Column) {
 				t.Helper()
 				if len(cols) != len(fields) {
 					t.Fatalf("got %d columns, want %d", len(cols), len(fields))
 				}
 				for j, c := range tc.batch.Cols {
-					if c.Kind == Numeric {
+					if c.Kind == table.Numeric {
 						checkNum(t, cols[j], c.Num)
 					} else {
 						checkStr(t, cols[j], wantStrings(c))
@@ -288,13 +292,13 @@ func TestParquetEncodeRoundTrip(t *testing.T) {
 				}
 				check(t, readRowsParquetGo(t, pf, fields))
 			})
-			t.Run("OpenParquet", func(t *testing.T) {
-				cols, err := readParquet(t, path, ParquetOptions{Workers: 2, BatchRows: 4096}, fields)
+			t.Run("Open", func(t *testing.T) {
+				cols, err := readParquet(t, path, Options{Workers: 2, BatchRows: 4096}, fields)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if tc.batch.Rows == 0 {
-					r, err := OpenParquet(path, ParquetOptions{})
+					r, err := Open(path, Options{})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -312,18 +316,18 @@ func TestParquetEncodeRoundTrip(t *testing.T) {
 }
 
 // checkEncodeMetadata checks the footer against the batch: row groups of
-// ParquetRowGroupRows rows, contiguous chunks in column order, value and
+// RowGroupRows rows, contiguous chunks in column order, value and
 // null counts, DOUBLE minimum and maximum, and dictionary offsets.
-func checkEncodeMetadata(t *testing.T, pf *parquet.File, b *Batch) {
+func checkEncodeMetadata(t *testing.T, pf *parquet.File, b *table.Batch) {
 	t.Helper()
 	md := pf.Metadata()
-	if got, want := len(md.RowGroups), (b.Rows+ParquetRowGroupRows-1)/ParquetRowGroupRows; got != want {
+	if got, want := len(md.RowGroups), (b.Rows+RowGroupRows-1)/RowGroupRows; got != want {
 		t.Fatalf("row groups: got %d, want %d", got, want)
 	}
 	next := int64(4) // after the magic bytes
 	for g, rg := range md.RowGroups {
-		lo := g * ParquetRowGroupRows
-		hi := min(b.Rows, lo+ParquetRowGroupRows)
+		lo := g * RowGroupRows
+		hi := min(b.Rows, lo+RowGroupRows)
 		if rg.NumRows != int64(hi-lo) || rg.FileOffset != next || int(rg.Ordinal) != g {
 			t.Errorf("row group %d: got %d rows at %d, ordinal %d; want %d rows at %d, ordinal %d",
 				g, rg.NumRows, rg.FileOffset, rg.Ordinal, hi-lo, next, g)
@@ -347,7 +351,7 @@ func checkEncodeMetadata(t *testing.T, pf *parquet.File, b *Batch) {
 			for i := range c.Len() {
 				if c.IsMissing(i) {
 					nulls++
-				} else if c.Kind == Numeric {
+				} else if c.Kind == table.Numeric {
 					lo, hi = min(lo, c.Num[i]), max(hi, c.Num[i])
 				}
 			}
@@ -355,7 +359,7 @@ func checkEncodeMetadata(t *testing.T, pf *parquet.File, b *Batch) {
 				t.Errorf("row group %d column %d: got path %q, codec %s, %d values, %d nulls; want [%q], SNAPPY, %d values, %d nulls",
 					g, j, m.PathInSchema, m.Codec, m.NumValues, m.Statistics.NullCount, c.Name, c.Len(), nulls)
 			}
-			if c.Kind == Numeric && nulls < int64(c.Len()) {
+			if c.Kind == table.Numeric && nulls < int64(c.Len()) {
 				if lo == 0 {
 					lo = math.Copysign(0, -1)
 				}

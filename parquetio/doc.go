@@ -1,0 +1,26 @@
+// Package parquetio reads and writes Parquet files as table batches. It is
+// the only package that imports parquet-go: importing it (blank, if need
+// be) registers Parquet with table.Open and table.Create, so every command
+// and library call that opens a data file by name handles .parquet.
+package parquetio
+
+import "github.com/normguard/normguard/table"
+
+func init() {
+	table.RegisterFormat(table.FormatParquet, table.FileFormat{
+		Open: func(path string) (table.Reader, error) {
+			r, err := Open(path, Options{})
+			if err != nil {
+				return nil, err
+			}
+			return r, nil
+		},
+		Create: func(path string, fields []table.Field) (table.Writer, error) {
+			w, err := Create(path, fields)
+			if err != nil {
+				return nil, err
+			}
+			return w, nil
+		},
+	})
+}
