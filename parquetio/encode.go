@@ -61,7 +61,7 @@ type columnEncoder struct {
 	vals      []byte  // PLAIN values
 	idx       []int32 // dictionary indexes, in dictionary mode
 
-	// table.Numeric statistics of the chunk.
+	// Numeric statistics of the chunk.
 	min, max float64
 	hasValue bool
 

@@ -36,7 +36,7 @@ type Options struct {
 //
 // The header is the file's top-level leaf columns in schema order; nested
 // (group) and repeated columns are left out of it, and projecting one is an
-// error naming it. Values convert as follows (table.Numeric projection; table.String
+// error naming it. Values convert as follows (Numeric projection; String
 // projection):
 //
 //	BOOLEAN                      0 or 1; "False" or "True" (as pandas prints them)
@@ -49,7 +49,7 @@ type Options struct {
 //	BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY  parsed as a CSV numeric cell; the bytes
 //
 // A null (definition level below the column's maximum) is a missing value:
-// NaN in a table.Numeric column, Null in a table.String column. A table.Numeric projection of
+// NaN in a Numeric column, Null in a String column. A Numeric projection of
 // a text column parses each value as the CSV reader parses a numeric cell
 // (spaces trimmed, pandas' NA strings are missing, others that are not
 // numbers are a *table.CellError naming the file, row and column). INT96 and
@@ -373,7 +373,7 @@ func (r *Reader) fillColumn(j, n int) (err error) {
 	return nil
 }
 
-// table.Batch returns the current batch; its buffers are reused by Next.
+// Batch returns the current batch; its buffers are reused by Next.
 func (r *Reader) Batch() *table.Batch { return &r.batch }
 
 // Err returns the first error met, if any.
