@@ -85,33 +85,88 @@ func Decode(data []byte, name string) (*Artifact, error) {
 	if !strings.HasPrefix(head.Digest, "sha256:") {
 		return nil, fail(ErrCorrupt, "digest %q is not sha256:<hex>", head.Digest)
 	}
+	// json.Unmarshal reads data in place (a decoder would copy it); unknown
+	// fields, other key spellings and duplicate keys fail the canonical
+	// comparison below.
 	var a Artifact
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&a); err != nil {
+	if err := json.Unmarshal(data, &a); err != nil {
 		if loc := locateStepError(data); loc != nil {
 			return nil, fmt.Errorf("load artifact %s: %w: %w; %s", name, ErrCorrupt, loc, refitHint)
 		}
 		return nil, fail(ErrCorrupt, "%v", err)
 	}
-	if dec.More() {
-		return nil, fail(ErrCorrupt, "trailing data after the artifact")
-	}
+	// One streamed re-encoding, compared with data as it is written and
+	// hashed with the digest field empty: no copy of the file is built.
 	want := a.Digest
-	again, err := Encode(&a)
-	if err != nil {
+	cmp := &compareWriter{data: data, mismatch: -1}
+	sum := sha256.New()
+	if err := streamCanonical(cmp, sum, &a); err != nil {
 		return nil, fail(ErrCorrupt, "%v", err)
 	}
-	if a.Digest != want {
-		return nil, fail(ErrCorrupt, "digest mismatch: the file says %s but its content hashes to %s; it was changed after it was written — refit or fetch it again", want, a.Digest)
+	if got := "sha256:" + hex.EncodeToString(sum.Sum(nil)); got != want {
+		return nil, fail(ErrCorrupt, "digest mismatch: the file says %s but its content hashes to %s; it was changed after it was written — refit or fetch it again", want, got)
 	}
-	if !bytes.Equal(again, data) {
-		return nil, fail(ErrCorrupt, "the file is not in canonical form (it was edited after it was written); refit or fetch it again")
+	if at := cmp.firstDifference(); at >= 0 {
+		return nil, fail(ErrCorrupt, "the file is not in canonical form from %s (it was edited after it was written); refit or fetch it again", lineAt(data, at))
 	}
 	if err := Check(&a); err != nil {
 		return nil, fmt.Errorf("load artifact %s: %w: %w; %s", name, ErrCorrupt, err, refitHint)
 	}
 	return &a, nil
+}
+
+// compareWriter compares what is written with data, recording the offset
+// of the first difference.
+type compareWriter struct {
+	data     []byte
+	off      int
+	mismatch int // -1: none so far
+}
+
+func (c *compareWriter) Write(p []byte) (int, error) {
+	if c.mismatch < 0 {
+		rest := c.data[min(c.off, len(c.data)):]
+		n := min(len(p), len(rest))
+		for i := 0; i < n; i++ {
+			if p[i] != rest[i] {
+				c.mismatch = c.off + i
+				break
+			}
+		}
+		if c.mismatch < 0 && n < len(p) {
+			c.mismatch = len(c.data) // the file ends early
+		}
+	}
+	c.off += len(p)
+	return len(p), nil
+}
+
+// firstDifference returns the offset of the first byte where data differs
+// from what was written, or -1 when they are equal.
+func (c *compareWriter) firstDifference() int {
+	if c.mismatch < 0 && c.off != len(c.data) {
+		return min(c.off, len(c.data))
+	}
+	return c.mismatch
+}
+
+// lineAt names the line of data holding offset at, quoting it (shortened).
+func lineAt(data []byte, at int) string {
+	at = min(at, len(data))
+	line := 1 + bytes.Count(data[:at], []byte("\n"))
+	start := bytes.LastIndexByte(data[:at], '\n') + 1
+	end := len(data)
+	if i := bytes.IndexByte(data[at:], '\n'); i >= 0 {
+		end = at + i
+	}
+	text := string(data[start:end])
+	if len(text) > 80 {
+		text = text[:80] + "..."
+	}
+	if start == end {
+		return fmt.Sprintf("line %d (an empty line or the end of the file)", line)
+	}
+	return fmt.Sprintf("line %d (%q)", line, strings.TrimSpace(text))
 }
 
 // Load reads, parses and verifies the artifact at path.

@@ -1,0 +1,4 @@
+package artifact
+
+// StreamCanonicalForTest exposes streamCanonical to the external tests.
+var StreamCanonicalForTest = streamCanonical
