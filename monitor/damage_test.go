@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // damageOptions: hour windows, checkpoints when the clock jumps, no
@@ -259,5 +261,82 @@ func TestStateV1Loads(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDeletedStateFileRefused: a state file deleted outright, or replaced
+// by a new empty bbolt file, while its marker remains is refused at Open
+// with a message naming the file and --state-recover; Recover then starts
+// empty and reports the rows the marker counted (those of the last
+// checkpoint) as lost.
+func TestDeletedStateFileRefused(t *testing.T) {
+	for _, c := range []struct {
+		name, want string
+		damage     func(t *testing.T, path string)
+	}{
+		{"deleted", "missing", func(t *testing.T, path string) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"replaced by a new file", "no state", func(t *testing.T, path string) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+			db, err := bolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "monitor.db")
+			rows := buildDamageState(t, path)
+			mk, err := readMarker(path)
+			if err != nil || mk == nil || mk.Generation == 0 {
+				t.Fatalf("marker %+v, %v: want one written by Open", mk, err)
+			}
+			counted := mk.total()
+			if counted <= 0 || counted > rows["m"]+rows["k"] {
+				t.Fatalf("marker counts %d rows, want between 1 and the %d acknowledged", counted, rows["m"]+rows["k"])
+			}
+			c.damage(t, path)
+			_, err = Open(path, damageOptions(nil))
+			var de *DamageError
+			if !errors.As(err, &de) || de.Path != path || !strings.Contains(err.Error(), c.want) ||
+				!strings.Contains(err.Error(), "--state-recover") || !strings.Contains(err.Error(), markerPath(path)) {
+				t.Fatalf("got %v, want a DamageError saying %q, naming the marker and --state-recover", err, c.want)
+			}
+			// Refused again on the next start: nothing was created in between.
+			if _, err := Open(path, damageOptions(nil)); !errors.As(err, &de) {
+				t.Fatalf("second start: got %v, want the same refusal", err)
+			}
+			rep, err := Recover(path, damageOptions(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lost int64
+			for _, s := range rep.Stages {
+				if s.RowsKept != 0 || !s.Counted {
+					t.Errorf("stage %+v: want nothing kept, rows counted", s)
+				}
+				lost += s.RowsLost
+			}
+			if lost != counted || rep.Uncounted == "" || !strings.Contains(rep.String(), "acknowledged rows lost") {
+				t.Fatalf("report %s: got %d rows lost, want the marker's %d and a note on later rows", rep, lost, counted)
+			}
+			m, err := Open(path, damageOptions(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := stateOf(t, m); got["m"] != 0 || got["k"] != 0 {
+				t.Errorf("after recovery: rows %v, want an empty state", got)
+			}
+			m.Close()
+			if mk, _ := readMarker(path); mk == nil || mk.total() != 0 {
+				t.Errorf("marker after recovery %+v, want a new one counting no rows", mk)
+			}
+		})
 	}
 }

@@ -161,6 +161,14 @@ func parseMeta(page []byte) boltMeta {
 func checkFile(path string) (bool, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
+		// Gone: refused if its marker says a state existed.
+		mk, err := readMarker(path)
+		if err != nil {
+			return false, err
+		}
+		if mk != nil {
+			return false, missingError(path, mk)
+		}
 		return false, nil
 	}
 	if err != nil {

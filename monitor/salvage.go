@@ -48,12 +48,16 @@ type StageRecovery struct {
 
 // String describes the recovery in a few lines for the log.
 func (r *RecoveryReport) String() string {
-	if r.MovedTo == "" {
+	if r.MovedTo == "" && r.Damage == "" {
 		return fmt.Sprintf("monitor: %s verifies; nothing to recover", r.Path)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "monitor: recovered %s (%s); the damaged file is now %s\n", r.Path, r.Damage, r.MovedTo)
-	fmt.Fprintf(&b, "  records kept: %s; lost: %s\n", countList(r.Kept), countList(r.Lost))
+	if r.MovedTo == "" { // the file was gone: started empty
+		fmt.Fprintf(&b, "monitor: starting %s empty (%s)\n", r.Path, r.Damage)
+	} else {
+		fmt.Fprintf(&b, "monitor: recovered %s (%s); the damaged file is now %s\n", r.Path, r.Damage, r.MovedTo)
+		fmt.Fprintf(&b, "  records kept: %s; lost: %s\n", countList(r.Kept), countList(r.Lost))
+	}
 	for _, s := range r.Stages {
 		switch {
 		case !s.Counted:
@@ -119,7 +123,25 @@ func Recover(path string, opt Options) (*RecoveryReport, error) {
 	if strings.Contains(de.What, "meta page") {
 		rep.Uncounted = "a meta page was damaged: the state is that of the last commit the other one records; a later commit, if there was one, is lost and its rows cannot be counted"
 	}
-	moved := fmt.Sprintf("%s.damaged-%s", path, time.Now().UTC().Format("20060102T150405.000Z"))
+	stamp := time.Now().UTC().Format("20060102T150405.000Z")
+	mk, err := readMarker(path)
+	if err != nil {
+		return nil, err
+	}
+	if mk != nil {
+		// The Open after the recovery writes a new marker; the old one
+		// is kept aside.
+		if err := os.Rename(markerPath(path), markerPath(path)+".lost-"+stamp); err != nil {
+			return nil, fmt.Errorf("monitor: recover %s: move its marker aside: %w", path, err)
+		}
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && mk != nil {
+		// Deleted: nothing to salvage, every row the marker counted is
+		// lost. The next Open starts empty.
+		markerLosses(rep, mk)
+		return rep, nil
+	}
+	moved := fmt.Sprintf("%s.damaged-%s", path, stamp)
 	if err := copyFile(path, moved); err != nil {
 		return nil, fmt.Errorf("monitor: recover %s: keep a copy of the damaged file: %w", path, err)
 	}
@@ -166,6 +188,9 @@ func Recover(path string, opt Options) (*RecoveryReport, error) {
 	for k, old := range ledger { // stages none of whose records survived
 		model, stage, _ := splitKey([]byte(k))
 		rep.Stages = append(rep.Stages, StageRecovery{Model: model, Stage: stage, RowsLost: old, Counted: true})
+	}
+	if len(rep.Stages) == 0 && mk != nil && mk.total() > 0 {
+		markerLosses(rep, mk) // a replaced file: its marker is all that counts
 	}
 	sort.Slice(rep.Stages, func(i, j int) bool {
 		a, b := rep.Stages[i], rep.Stages[j]

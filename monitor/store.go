@@ -603,7 +603,7 @@ func (m *Monitor) checkpoint() error {
 		touched = append(touched, s.ss)
 	}
 	m.updateBudget(touched)
-	return nil
+	return m.writeMarker(false)
 }
 
 // recover loads the references, checkpoints, log, history and ledger of a
@@ -618,6 +618,12 @@ func (m *Monitor) recover() error {
 		}
 		switch f := meta.Get(keyFormat); {
 		case f == nil:
+			// A new file: refused if a marker says a state existed.
+			if mk, err := readMarker(m.path); err != nil {
+				return err
+			} else if mk != nil {
+				return &DamageError{Path: m.path, What: "it holds no state (a new, empty file), but " + mk.describe(m.path) + "; it was replaced (if you meant to start afresh, --state-recover starts empty and reports the rows lost)"}
+			}
 			if err := meta.Put(keyFormat, []byte(storeFormat)); err != nil {
 				return err
 			}
@@ -791,7 +797,7 @@ func (m *Monitor) recover() error {
 		ss.held = want
 	}
 	m.updateBudget(m.stageStates())
-	return nil
+	return m.writeMarker(true)
 }
 
 // sealAll seals every value of a /1 file in place.

@@ -1,0 +1,152 @@
+package monitor
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/normguard/normguard/internal/tempfile"
+)
+
+// A small marker file beside the state file (FILE.mark) records that a
+// state exists: a generation counted up at every Open, and the rows each
+// model and stage held at the last checkpoint. A state file deleted or
+// replaced by a new one while its marker remains is refused at Open
+// instead of being silently started empty; Recover then starts empty and
+// reports the rows the marker counted as lost.
+
+const markerFormat = "normguard.monitor-mark/1"
+
+// marker is the content of FILE.mark.
+type marker struct {
+	Format     string `json:"format"`
+	Generation uint64 `json:"generation"`
+	// Rows is, per "model/stage", the rows the state held at Updated.
+	Rows    map[string]int64 `json:"rows"`
+	Updated time.Time        `json:"updated"`
+}
+
+// markerPath returns the marker file of the state file at path.
+func markerPath(path string) string { return path + ".mark" }
+
+// readMarker reads the marker of the state file at path; nil when there is
+// none. A marker that cannot be parsed still says a state existed.
+func readMarker(path string) (*marker, error) {
+	data, err := os.ReadFile(markerPath(path))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("monitor: read %s: %w", markerPath(path), err)
+	}
+	var mk marker
+	if json.Unmarshal(data, &mk) != nil || mk.Format != markerFormat {
+		return &marker{}, nil
+	}
+	return &mk, nil
+}
+
+// total is the rows the marker counts.
+func (mk *marker) total() int64 {
+	var n int64
+	for _, r := range mk.Rows {
+		n += r
+	}
+	return n
+}
+
+// describe says what the marker records, for messages.
+func (mk *marker) describe(path string) string {
+	if mk.Generation == 0 {
+		return fmt.Sprintf("its marker %s says a state existed (the marker itself is unreadable)", markerPath(path))
+	}
+	return fmt.Sprintf("its marker %s says it existed (generation %d) and held %d acknowledged rows at %s",
+		markerPath(path), mk.Generation, mk.total(), mk.Updated.UTC().Format(time.RFC3339))
+}
+
+// missingError is Open's refusal of a state file that is gone while its
+// marker remains.
+func missingError(path string, mk *marker) error {
+	return &DamageError{Path: path, What: "it is missing, but " + mk.describe(path) + "; it was deleted or moved (if you meant to start afresh, --state-recover starts empty and reports the rows lost)"}
+}
+
+// writeMarker records the state as it is now (rows per stage) in the
+// marker, atomically; opening counts the generation up.
+func (m *Monitor) writeMarker(opening bool) error {
+	old, err := readMarker(m.path)
+	if err != nil {
+		return err
+	}
+	gen := uint64(1)
+	if old != nil && old.Generation > 0 {
+		gen = old.Generation
+		if opening {
+			gen++
+		}
+	}
+	mk := marker{Format: markerFormat, Generation: gen, Rows: map[string]int64{}, Updated: m.opt.Now().UTC()}
+	for _, ss := range m.stageStates() {
+		if ss.held > 0 {
+			mk.Rows[ss.model+"/"+string(ss.stage)] = ss.held
+		}
+	}
+	data, err := json.MarshalIndent(mk, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir, base := filepath.Split(markerPath(m.path))
+	if dir == "" {
+		dir = "."
+	}
+	f, err := tempfile.Create(dir, base)
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(append(data, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, markerPath(m.path))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write the state marker: %w", err)
+	}
+	return nil
+}
+
+// markerLosses fills rep with the rows mk counted, all lost: the state
+// file they were in is gone.
+func markerLosses(rep *RecoveryReport, mk *marker) {
+	keys := make([]string, 0, len(mk.Rows))
+	for k := range mk.Rows {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		i := strings.LastIndexByte(k, '/')
+		if i < 0 {
+			continue
+		}
+		rep.Stages = append(rep.Stages, StageRecovery{Model: k[:i], Stage: Stage(k[i+1:]), RowsLost: mk.Rows[k], Counted: true})
+	}
+	note := "rows acknowledged after the marker's last update"
+	if !mk.Updated.IsZero() {
+		note += " (" + mk.Updated.UTC().Format(time.RFC3339) + ")"
+	}
+	note += " were lost too and cannot be counted"
+	if rep.Uncounted != "" {
+		rep.Uncounted += "; "
+	}
+	rep.Uncounted += note
+}
