@@ -13,6 +13,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	rows     *prometheus.CounterVec
+	busy     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -31,8 +32,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "normguard_rows_total",
 			Help: "Rows transformed or observed, by endpoint, model and artifact version.",
 		}, []string{"endpoint", "model", "version"}),
+		busy: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "normguard_busy_refusals_total",
+			Help: "Requests answered 503 busy before their body was read: body_budget (transform and observations bodies over --max-inflight-body) or uploads (over --max-uploads).",
+		}, []string{"limit"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.rows)
+	reg.MustRegister(m.requests, m.latency, m.rows, m.busy)
 	return m
 }
 

@@ -65,6 +65,13 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxArtifactBytes bounds artifact uploads.
 	MaxArtifactBytes int64
+	// MaxInflightBodyBytes bounds the transform and observations bodies
+	// being read and answered at once (default 8 × MaxBodyBytes); see
+	// budget.go.
+	MaxInflightBodyBytes int64
+	// MaxUploads bounds the artifact uploads received at once (default
+	// DefaultMaxUploads).
+	MaxUploads int
 	// MaxRows bounds the rows of one transform or observations request.
 	MaxRows int
 	// ReadTimeout, WriteTimeout and IdleTimeout configure http.Server.
@@ -81,6 +88,8 @@ type Server struct {
 	reg     *prometheus.Registry
 	cache   transformerCache
 	handler http.Handler
+	bodies  byteBudget
+	uploads chan struct{}
 }
 
 // New returns a server for cfg.
@@ -93,6 +102,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxArtifactBytes <= 0 {
 		cfg.MaxArtifactBytes = DefaultMaxArtifactBytes
+	}
+	if cfg.MaxInflightBodyBytes <= 0 {
+		cfg.MaxInflightBodyBytes = 8 * cfg.MaxBodyBytes
+	}
+	if cfg.MaxUploads <= 0 {
+		cfg.MaxUploads = DefaultMaxUploads
 	}
 	if cfg.MaxRows <= 0 {
 		cfg.MaxRows = DefaultMaxRows
@@ -110,7 +125,8 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	s := &Server{cfg: cfg, log: log, reg: prometheus.NewRegistry(),
+		bodies: byteBudget{limit: cfg.MaxInflightBodyBytes}, uploads: make(chan struct{}, cfg.MaxUploads)}
 	s.cache.store = cfg.Registry
 	s.metrics = newMetrics(s.reg)
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -136,14 +152,14 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /v1/models", reg)
 	mux.Handle("GET /v1/models/{name}", reg)
 	mux.Handle("GET /v1/models/{name}/versions/{version}/artifact", reg)
-	mux.Handle("PUT /v1/models/{name}/versions/{version}", writes)
+	mux.Handle("PUT /v1/models/{name}/versions/{version}", s.requireToken(s.uploadSlotted(http.MaxBytesHandler(reg, s.cfg.MaxArtifactBytes))))
 	mux.Handle("PUT /v1/models/{name}/current", writes)
 
 	data := func(h http.HandlerFunc) http.Handler {
 		if s.cfg.AuthAll {
-			return s.requireToken(h)
+			return s.requireToken(s.budgeted(h))
 		}
-		return h
+		return s.budgeted(h)
 	}
 	mux.Handle("POST /v1/models/{name}/transform", data(s.handleTransform))
 	mux.Handle("POST /v1/models/{name}/versions/{version}/transform", data(s.handleTransform))

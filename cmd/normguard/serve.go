@@ -29,6 +29,9 @@ type serveOptions struct {
 	recover  bool
 	authAll  bool
 	budget   int64
+	inflight int64
+	maxArt   int64
+	uploads  int
 }
 
 func newServeCmd() *cobra.Command {
@@ -53,8 +56,11 @@ windows as a marker naming its length and SHA-256
 (normguard_values_truncated_total); a model keeps at most --state-budget
 bytes of window state on disk, beyond which its observations are refused
 (429) and counted in normguard_observations_dropped_total; uploads are
-streamed to disk and verified one at a time. --auth-all requires the token
-on /transform and /observations too.`,
+streamed to disk and verified one at a time, at most --max-uploads received
+at once; transform and observations bodies being read and answered share
+--max-inflight-body bytes. A request over either answers 503 busy with
+Retry-After, unread (normguard_busy_refusals_total). --auth-all requires the
+token on /transform and /observations too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runServe(cmd, o)
@@ -69,6 +75,9 @@ on /transform and /observations too.`,
 	f.StringVar(&o.webhook, "webhook", "", "URL to POST an alert to when a feature starts drifting")
 	f.Int64Var(&o.maxBody, "max-body", server.DefaultMaxBodyBytes, "largest request body in bytes (artifact uploads excepted)")
 	f.IntVar(&o.maxRows, "max-rows", server.DefaultMaxRows, "most rows in one request")
+	f.Int64Var(&o.inflight, "max-inflight-body", 0, "bytes of transform and observations bodies read and answered at once; beyond it requests get 503 busy (default 8 x --max-body)")
+	f.Int64Var(&o.maxArt, "max-artifact", server.DefaultMaxArtifactBytes, "largest artifact upload in bytes")
+	f.IntVar(&o.uploads, "max-uploads", server.DefaultMaxUploads, "artifact uploads received at once; beyond it uploads get 503 busy")
 	f.BoolVar(&o.noMon, "no-monitor", false, "turn monitoring off")
 	f.BoolVar(&o.authAll, "auth-all", false, "require the token on /transform and /observations too, not only on uploads")
 	f.Int64Var(&o.budget, "state-budget", monitor.DefaultMaxModelBytes, "bytes of window state one model may keep on disk; beyond it its observations are dropped (counted in normguard_observations_dropped_total)")
@@ -80,6 +89,12 @@ on /transform and /observations too.`,
 func runServe(cmd *cobra.Command, o serveOptions) error {
 	if o.window <= 0 || o.eval <= 0 {
 		return fmt.Errorf("--window and --eval-interval must be positive, got %v and %v", o.window, o.eval)
+	}
+	if o.inflight < 0 || o.maxArt <= 0 || o.uploads <= 0 {
+		return fmt.Errorf("--max-inflight-body, --max-artifact and --max-uploads must be positive, got %d, %d and %d", o.inflight, o.maxArt, o.uploads)
+	}
+	if o.inflight > 0 && o.inflight < o.maxBody {
+		return fmt.Errorf("--max-inflight-body %d is under --max-body %d: no request of the largest size could ever be read; raise it", o.inflight, o.maxBody)
 	}
 	if o.budget <= 0 {
 		return fmt.Errorf("--state-budget must be a positive number of bytes, got %d", o.budget)
@@ -93,12 +108,15 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 	store.Revalidate = 100 * time.Millisecond
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	cfg := server.Config{
-		Registry:     store,
-		Token:        os.Getenv("NORMGUARD_TOKEN"),
-		MaxBodyBytes: o.maxBody,
-		MaxRows:      o.maxRows,
-		Logger:       log,
-		AuthAll:      o.authAll,
+		Registry:             store,
+		Token:                os.Getenv("NORMGUARD_TOKEN"),
+		MaxBodyBytes:         o.maxBody,
+		MaxRows:              o.maxRows,
+		MaxInflightBodyBytes: o.inflight,
+		MaxArtifactBytes:     o.maxArt,
+		MaxUploads:           o.uploads,
+		Logger:               log,
+		AuthAll:              o.authAll,
 	}
 	if !o.noMon {
 		state := o.state
