@@ -1,9 +1,6 @@
 package table
 
-import (
-	"math"
-	"strconv"
-)
+import "math"
 
 // AppendFloat appends the CSV text of v to dst and returns the result: the
 // shortest decimal that parses back (strconv.ParseFloat) to exactly v.
@@ -24,8 +21,6 @@ func AppendFloat(dst []byte, v float64) []byte {
 	case math.IsInf(v, -1):
 		return append(dst, "-inf"...)
 	}
-	if a := math.Abs(v); a == 0 || (a >= 1e-4 && a < 1e16) {
-		return strconv.AppendFloat(dst, v, 'f', -1, 64)
-	}
-	return strconv.AppendFloat(dst, v, 'e', -1, 64)
+	a := math.Abs(v)
+	return appendShortest(dst, v, a == 0 || (a >= 1e-4 && a < 1e16))
 }
