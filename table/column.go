@@ -31,6 +31,9 @@ const (
 	Numeric
 	// String columns hold text; Null marks a missing value.
 	String
+	// Vector columns hold one fixed-length vector of float64 per row, row
+	// after row in Vec (Dim values each); Null marks a missing vector.
+	Vector
 )
 
 // String returns the kind's name as the spec spells it.
@@ -40,6 +43,8 @@ func (k Kind) String() string {
 		return "numeric"
 	case String:
 		return "categorical"
+	case Vector:
+		return "vector"
 	default:
 		return "unknown"
 	}
@@ -55,13 +60,20 @@ type Field struct {
 //
 // A Numeric column uses Num (NaN = missing). A String column uses Str and
 // Null: Null is either nil (no value missing) or has one entry per row,
-// true where the value is missing (Str holds "" there).
+// true where the value is missing (Str holds "" there). A Vector column
+// uses Vec, Dim values per row in row-major order, and Null as a String
+// column does (a missing row's values are NaN); DType names the element
+// type the source stored ("float32", "float64", "float16", or "" when the
+// source does not say, as JSON numbers).
 type Column struct {
-	Name string
-	Kind Kind
-	Num  []float64
-	Str  []string
-	Null []bool
+	Name  string
+	Kind  Kind
+	Num   []float64
+	Str   []string
+	Null  []bool
+	Dim   int
+	Vec   []float64
+	DType string
 }
 
 // Len returns the number of rows in the column.
@@ -69,12 +81,15 @@ func (c *Column) Len() int {
 	if c.Kind == String {
 		return len(c.Str)
 	}
+	if c.Kind == Vector {
+		return vectorRows(c)
+	}
 	return len(c.Num)
 }
 
 // IsMissing reports whether row i holds a missing value.
 func (c *Column) IsMissing(i int) bool {
-	if c.Kind == String {
+	if c.Kind == String || c.Kind == Vector {
 		return c.Null != nil && c.Null[i]
 	}
 	return math.IsNaN(c.Num[i])
@@ -84,6 +99,10 @@ func (c *Column) IsMissing(i int) bool {
 // are large enough. Contents are unspecified after a resize, except that a
 // String column's Null mask is cleared (all present).
 func (c *Column) Resize(n int) {
+	if c.Kind == Vector {
+		resizeVector(c, n)
+		return
+	}
 	if c.Kind == String {
 		c.Str = growStrings(c.Str, n)
 		if c.Null != nil {
@@ -107,7 +126,10 @@ func (c *Column) SetNull(i int) {
 
 // Clone returns a deep copy of the column.
 func (c *Column) Clone() Column {
-	out := Column{Name: c.Name, Kind: c.Kind}
+	out := Column{Name: c.Name, Kind: c.Kind, Dim: c.Dim, DType: c.DType}
+	if c.Vec != nil {
+		out.Vec = append([]float64(nil), c.Vec...)
+	}
 	if c.Num != nil {
 		out.Num = append([]float64(nil), c.Num...)
 	}
@@ -123,6 +145,9 @@ func (c *Column) Clone() Column {
 // Slice returns a view of rows [lo, hi) that shares the column's storage.
 func (c *Column) Slice(lo, hi int) Column {
 	out := Column{Name: c.Name, Kind: c.Kind}
+	if c.Kind == Vector {
+		return sliceVector(c, lo, hi)
+	}
 	if c.Kind == String {
 		out.Str = c.Str[lo:hi]
 		if c.Null != nil {
