@@ -1,0 +1,414 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/monitor"
+	"github.com/normguard/normguard/registry"
+	"github.com/normguard/normguard/transform"
+)
+
+// ModelHeader is the record header naming the model of a record's row
+// when Config.Model is empty.
+const ModelHeader = "model"
+
+// DefaultMaxPollRecords is the most records read and committed as one
+// batch.
+const DefaultMaxPollRecords = 10000
+
+// Config configures a Consumer. Brokers, Topic, Group, Registry and
+// Monitor are required.
+type Config struct {
+	// Brokers are the seed brokers, host:port.
+	Brokers []string
+	// Topic is the topic to consume.
+	Topic string
+	// Group is the consumer group; replicas in one group share the
+	// topic's partitions.
+	Group string
+	// InstanceID, when set, makes the consumer a static group member:
+	// restarted within the session timeout it gets its partitions back
+	// without a rebalance.
+	InstanceID string
+	// Model names the model of every record; "" reads each record's
+	// "model" header.
+	Model string
+	// Stage is the stage the rows are observed at ("": input).
+	Stage monitor.Stage
+	// FromEnd starts a partition the group has never committed at its end
+	// instead of its start.
+	FromEnd bool
+	// MaxPollRecords bounds a batch (0: DefaultMaxPollRecords).
+	MaxPollRecords int
+	// Registry resolves model names to their current artifact.
+	Registry registry.Store
+	// Monitor keeps the windows and the offsets.
+	Monitor *monitor.Monitor
+	// Logger receives bad records (rate-limited) and broker errors (nil:
+	// discard).
+	Logger *slog.Logger
+	// Opts are further franz-go options (tests: session timeouts).
+	Opts []kgo.Opt
+}
+
+// Validate reports the first missing or impossible field.
+func (c Config) Validate() error {
+	switch {
+	case len(c.Brokers) == 0 || slices.Contains(c.Brokers, ""):
+		return errors.New("kafka: no brokers given: list them as host:port,host:port")
+	case c.Topic == "":
+		return errors.New("kafka: no topic given")
+	case c.Group == "":
+		return errors.New("kafka: no consumer group given: replicas sharing a topic need one")
+	case c.Registry == nil || c.Monitor == nil:
+		return errors.New("kafka: a registry and a monitor are required")
+	case c.Stage != "" && c.Stage != monitor.StageInput && c.Stage != monitor.StageOutput:
+		return fmt.Errorf("kafka: stage %q: use %q or %q", c.Stage, monitor.StageInput, monitor.StageOutput)
+	case c.MaxPollRecords < 0:
+		return fmt.Errorf("kafka: MaxPollRecords %d is negative", c.MaxPollRecords)
+	}
+	if c.Model != "" {
+		if err := registry.ValidName(c.Model); err != nil {
+			return fmt.Errorf("kafka: model: %w", err)
+		}
+	}
+	return nil
+}
+
+// Source returns the name under which the monitor keeps the offsets of
+// topic as consumed by group.
+func Source(group, topic string) string { return "kafka:" + group + "/" + topic }
+
+// Consumer feeds the monitor from a topic. Run it once.
+type Consumer struct {
+	cfg    Config
+	log    *slog.Logger
+	source string
+	cl     *kgo.Client
+
+	models map[string]*model // by name, for the current batch's artifacts
+	byDig  map[string]*model // by artifact digest
+
+	records atomic.Int64
+	rows    atomic.Int64
+	badMu   sync.Mutex
+	bad     map[string]int64
+	lastLog atomic.Int64
+
+	metricRecords prometheus.Counter
+	metricRows    prometheus.Counter
+	metricBad     *prometheus.CounterVec
+}
+
+// model is what the consumer keeps of a model's artifact.
+type model struct {
+	name string
+	art  *artifact.Artifact
+	rows *rows
+}
+
+// New returns a consumer for cfg; it connects when Run starts.
+func New(cfg Config) (*Consumer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Stage == "" {
+		cfg.Stage = monitor.StageInput
+	}
+	if cfg.MaxPollRecords == 0 {
+		cfg.MaxPollRecords = DefaultMaxPollRecords
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Consumer{
+		cfg: cfg, log: log, source: Source(cfg.Group, cfg.Topic),
+		byDig: map[string]*model{}, bad: map[string]int64{},
+		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
+			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
+		}),
+		metricRows: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "normguard_kafka_rows_observed_total", Help: "Rows from Kafka made durable in the monitor's windows.",
+			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
+		}),
+		metricBad: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "normguard_kafka_bad_records_total", Help: "Kafka records skipped, by reason.",
+			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
+		}, []string{"reason"}),
+	}
+	start := kgo.NewOffset().AtStart()
+	if cfg.FromEnd {
+		start = kgo.NewOffset().AtEnd()
+	}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.ConsumerGroup(cfg.Group),
+		kgo.ConsumeTopics(cfg.Topic),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.ConsumeResetOffset(start),
+		kgo.AdjustFetchOffsetsFn(c.resume),
+	}
+	if cfg.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(cfg.InstanceID))
+	}
+	cl, err := kgo.NewClient(append(opts, cfg.Opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
+	}
+	c.cl = cl
+	return c, nil
+}
+
+// resume sets where each assigned partition starts: the larger of the
+// offset the state holds and the group's committed one (see the package
+// documentation).
+func (c *Consumer) resume(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	held, err := c.cfg.Monitor.Offsets(c.source)
+	if err != nil {
+		return nil, err
+	}
+	for topic, parts := range offsets {
+		if topic != c.cfg.Topic {
+			continue
+		}
+		for p, o := range parts {
+			next, ok := held[p]
+			if !ok {
+				continue
+			}
+			if group := o.EpochOffset().Offset; group >= 0 && group > next {
+				next = group
+			}
+			parts[p] = kgo.NewOffset().At(next).WithEpoch(-1)
+			c.log.Debug("kafka: partition resumed", "topic", topic, "partition", p, "offset", next)
+		}
+	}
+	return offsets, nil
+}
+
+// Run consumes until ctx ends (then it returns nil, having left the group)
+// or the monitor fails (then it returns the error: no offset past the
+// rows made durable is committed).
+func (c *Consumer) Run(ctx context.Context) error {
+	defer c.cl.CloseAllowingRebalance()
+	for {
+		fetches := c.cl.PollRecords(ctx, c.cfg.MaxPollRecords)
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			return nil
+		}
+		fetches.EachError(func(topic string, p int32, err error) {
+			if !errors.Is(err, context.Canceled) {
+				c.log.Warn("kafka: fetch error", "topic", topic, "partition", p, "err", err)
+			}
+		})
+		if err := c.batch(ctx, fetches); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		c.cl.AllowRebalance()
+	}
+}
+
+// batch makes the rows of fetches durable with their offsets, then
+// commits the offsets to the group.
+func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
+	next := map[int32]int64{}
+	c.models = map[string]*model{}
+	var used []*model
+	n := 0
+	fetches.EachRecord(func(r *kgo.Record) {
+		if r.Topic != c.cfg.Topic {
+			return
+		}
+		n++
+		next[r.Partition] = r.Offset + 1
+		m, reason := c.modelOf(ctx, r)
+		if m == nil {
+			c.badRecord(reason, r, "")
+			return
+		}
+		if err := m.rows.add(r.Value); err != nil {
+			var re *rowError
+			errors.As(err, &re)
+			c.badRecord(re.reason, r, re.msg)
+			return
+		}
+		if m.rows.n == 1 {
+			used = append(used, m)
+		}
+	})
+	if n == 0 {
+		return nil
+	}
+	batches := make([]monitor.Batch, len(used))
+	for i, m := range used {
+		batches[i] = monitor.Batch{Model: m.name, Artifact: m.art, Stage: c.cfg.Stage, Cols: m.rows.cols, N: m.rows.n}
+	}
+	offs := make([]monitor.Offset, 0, len(next))
+	for p, o := range next {
+		offs = append(offs, monitor.Offset{Source: c.source, Partition: p, Next: o})
+	}
+	// The rows and offsets must reach the disk even as ctx ends: a batch
+	// half read is simply read again, but there is no reason to.
+	refused, err := c.cfg.Monitor.ObserveAt(context.WithoutCancel(ctx), batches, offs)
+	if err != nil {
+		return fmt.Errorf("kafka: storing %d records of %s: %w", n, c.cfg.Topic, err)
+	}
+	observed := 0
+	for i, b := range batches {
+		if refused[i] != nil {
+			c.addBad(ReasonRefused, int64(b.N))
+			c.logBad(ReasonRefused, b.Model, -1, -1, refused[i].Error())
+			continue
+		}
+		observed += b.N
+	}
+	for _, m := range used {
+		m.rows.reset()
+	}
+	c.records.Add(int64(n))
+	c.rows.Add(int64(observed))
+	c.metricRecords.Add(float64(n))
+	c.metricRows.Add(float64(observed))
+	// The group's offset only mirrors the state's; failing to commit it
+	// costs nothing but a lag reading.
+	if err := c.cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
+		c.log.Warn("kafka: committing offsets to the group", "group", c.cfg.Group, "err", err)
+	}
+	return nil
+}
+
+// modelOf returns the model of record r, or the reason it has none.
+func (c *Consumer) modelOf(ctx context.Context, r *kgo.Record) (*model, string) {
+	name := c.cfg.Model
+	if name == "" {
+		for _, h := range r.Headers {
+			if h.Key == ModelHeader {
+				name = string(h.Value)
+			}
+		}
+	}
+	if m, ok := c.models[name]; ok {
+		return m, ReasonUnknownModel
+	}
+	m, reason := c.load(ctx, name)
+	c.models[name] = m // nil too: the batch does not ask again
+	return m, reason
+}
+
+// load resolves the model's current artifact.
+func (c *Consumer) load(ctx context.Context, name string) (*model, string) {
+	if registry.ValidName(name) != nil {
+		return nil, ReasonUnknownModel
+	}
+	v, err := c.cfg.Registry.Resolve(ctx, name, "")
+	if err != nil {
+		if errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrInvalidName) {
+			return nil, ReasonUnknownModel
+		}
+		c.logBad(ReasonModelError, name, -1, -1, err.Error())
+		return nil, ReasonModelError
+	}
+	if m, ok := c.byDig[v.Digest]; ok {
+		return m, ""
+	}
+	data, got, err := c.cfg.Registry.Get(ctx, name, v.Version)
+	if err != nil {
+		c.logBad(ReasonModelError, name, -1, -1, err.Error())
+		return nil, ReasonModelError
+	}
+	a, err := artifact.Decode(data, name+"@"+got.Version)
+	if err != nil {
+		c.logBad(ReasonModelError, name, -1, -1, err.Error())
+		return nil, ReasonModelError
+	}
+	t, err := transform.New(a)
+	if err != nil {
+		c.logBad(ReasonModelError, name, -1, -1, err.Error())
+		return nil, ReasonModelError
+	}
+	fields := t.Inputs()
+	if c.cfg.Stage == monitor.StageOutput {
+		fields = t.Outputs()
+	}
+	m := &model{name: name, art: a, rows: newRows(fields)}
+	c.byDig[got.Digest] = m
+	return m, ""
+}
+
+func (c *Consumer) badRecord(reason string, r *kgo.Record, msg string) {
+	c.addBad(reason, 1)
+	c.logBad(reason, "", r.Partition, r.Offset, msg)
+}
+
+func (c *Consumer) addBad(reason string, n int64) {
+	c.badMu.Lock()
+	c.bad[reason] += n
+	c.badMu.Unlock()
+	c.metricBad.WithLabelValues(reason).Add(float64(n))
+}
+
+// logBad logs a bad record at most once a second.
+func (c *Consumer) logBad(reason, model string, partition int32, offset int64, msg string) {
+	now := time.Now().Unix()
+	if last := c.lastLog.Load(); now == last || !c.lastLog.CompareAndSwap(last, now) {
+		return
+	}
+	args := []any{"topic", c.cfg.Topic, "reason", reason}
+	if model != "" {
+		args = append(args, "model", model)
+	}
+	if partition >= 0 {
+		args = append(args, "partition", partition, "offset", offset)
+	}
+	if msg != "" {
+		args = append(args, "error", msg)
+	}
+	c.log.Warn("kafka: record skipped (counted in normguard_kafka_bad_records_total)", args...)
+}
+
+// Stats are the consumer's counts since it started.
+type Stats struct {
+	Topic   string `json:"topic"`
+	Group   string `json:"group"`
+	Records int64  `json:"records"`
+	Rows    int64  `json:"rows"`
+	// BadRecords is the sum of Bad.
+	BadRecords int64            `json:"bad_records"`
+	Bad        map[string]int64 `json:"bad,omitempty"`
+}
+
+// Stats returns the counts of records consumed, rows observed and records
+// skipped by reason.
+func (c *Consumer) Stats() Stats {
+	s := Stats{Topic: c.cfg.Topic, Group: c.cfg.Group, Records: c.records.Load(), Rows: c.rows.Load(), Bad: map[string]int64{}}
+	c.badMu.Lock()
+	for k, v := range c.bad {
+		s.Bad[k] = v
+		s.BadRecords += v
+	}
+	c.badMu.Unlock()
+	return s
+}
+
+// Collectors returns the consumer's metrics, to register beside the
+// server's.
+func (c *Consumer) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{c.metricRecords, c.metricRows, c.metricBad}
+}

@@ -1,0 +1,397 @@
+package kafka
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/monitor"
+	"github.com/normguard/normguard/quickstart"
+	"github.com/normguard/normguard/registry"
+	"github.com/normguard/normguard/table"
+)
+
+const (
+	testModel  = "flight-delay"
+	testTopic  = "rows"
+	partitions = 3
+)
+
+// flightsDir holds the quickstart's data and artifact (made from the
+// flights table embedded in the binary), made once.
+var flightsDir = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "normguard-kafka-test")
+	if err != nil {
+		return "", err
+	}
+	_, err = quickstart.Run(context.Background(), dir, io.Discard)
+	return dir, err
+})
+
+// fixture is a registry holding the flights model and the rows to send.
+type fixture struct {
+	reg    *registry.Local
+	art    *artifact.Artifact
+	header []string
+	recs   [][]string
+}
+
+func newFixture(t *testing.T, rows int) *fixture {
+	t.Helper()
+	dir, err := flightsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, quickstart.Files.Artifact))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := reg.Put(context.Background(), testModel, "v1", data, registry.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := artifact.Decode(data, "flights")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, quickstart.Files.Later))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs)-1 < rows {
+		t.Fatalf("june has %d rows, want %d", len(recs)-1, rows)
+	}
+	return &fixture{reg: reg, art: a, header: recs[0], recs: recs[1 : rows+1]}
+}
+
+// rowJSON writes a CSV record as a JSON row: numbers as the CSV's text,
+// empty as null.
+func rowJSON(header, rec []string) []byte {
+	var b strings.Builder
+	b.WriteByte('{')
+	for j, name := range header {
+		if j > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%q:", name)
+		v := rec[j]
+		if _, err := strconv.ParseFloat(v, 64); v == "" {
+			b.WriteString("null")
+		} else if err == nil {
+			b.WriteString(v)
+		} else {
+			fmt.Fprintf(&b, "%q", v)
+		}
+	}
+	b.WriteByte('}')
+	return []byte(b.String())
+}
+
+// badRecords are records the consumer must count and skip, by reason.
+var badRecords = []struct {
+	reason, model, value string
+}{
+	{ReasonNotJSON, testModel, `not json`},
+	{ReasonNotJSON, testModel, `[1, 2]`},
+	{ReasonNotJSON, testModel, `{"delay": 1`},
+	{ReasonWrongType, testModel, `{"delay": "late", "distance": 100}`},
+	{ReasonWrongType, testModel, `{"delay": true}`},
+	{ReasonWrongType, testModel, `{"origin": {"code": "SFO"}}`},
+	{ReasonWrongType, testModel, `{"delay": 1e999}`},
+	{ReasonNoFeature, testModel, `{"unknown": 1}`},
+	{ReasonNoFeature, testModel, `{}`},
+	{ReasonUnknownModel, "no-such-model", `{"delay": 1}`},
+	{ReasonUnknownModel, "", `{"delay": 1}`},
+	{ReasonUnknownModel, "../bad name", `{"delay": 1}`},
+}
+
+// produce sends the fixture's rows to the topic, row i to partition
+// i mod partitions, with the bad records spread among them, and returns
+// the records sent.
+func produce(t *testing.T, c *kfake.Cluster, fx *fixture) int {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for i, rec := range fx.recs {
+		recs = append(recs, &kgo.Record{Partition: int32(i % partitions), Value: rowJSON(fx.header, rec),
+			Headers: []kgo.RecordHeader{{Key: ModelHeader, Value: []byte(testModel)}}})
+		if k := i / 97; i%97 == 0 && k < len(badRecords) {
+			b := badRecords[k]
+			r := &kgo.Record{Partition: int32(k % partitions), Value: []byte(b.value)}
+			if b.model != "" {
+				r.Headers = []kgo.RecordHeader{{Key: ModelHeader, Value: []byte(b.model)}}
+			}
+			recs = append(recs, r)
+		}
+	}
+	for lo := 0; lo < len(recs); lo += 500 {
+		if err := cl.ProduceSync(context.Background(), recs[lo:min(lo+500, len(recs))]...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return len(recs)
+}
+
+func wantBad() map[string]int64 {
+	out := map[string]int64{}
+	for _, b := range badRecords {
+		out[b.reason]++
+	}
+	return out
+}
+
+// replica is a consumer with its own monitor state.
+type replica struct {
+	mon  *monitor.Monitor
+	cons *Consumer
+	stop context.CancelFunc
+	done chan error
+}
+
+func startReplica(t *testing.T, c *kfake.Cluster, fx *fixture, state string) *replica {
+	t.Helper()
+	mon, err := monitor.Open(state, monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := New(Config{
+		Brokers: c.ListenAddrs(), Topic: testTopic, Group: "g", Registry: fx.reg, Monitor: mon,
+		MaxPollRecords: 250,
+		Opts:           []kgo.Opt{kgo.SessionTimeout(3 * time.Second), kgo.RebalanceTimeout(3 * time.Second), kgo.HeartbeatInterval(300 * time.Millisecond)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &replica{mon: mon, cons: cons, stop: cancel, done: make(chan error, 1)}
+	go func() { r.done <- cons.Run(ctx) }()
+	return r
+}
+
+// close stops the consumer and closes the monitor.
+func (r *replica) close(t *testing.T) {
+	t.Helper()
+	r.stop()
+	if err := <-r.done; err != nil {
+		t.Errorf("consumer: %v", err)
+	}
+	if err := r.mon.Close(); err != nil {
+		t.Error(err)
+	}
+}
+
+// waitRecords waits until the replicas together have consumed n records.
+func waitRecords(t *testing.T, n int, rs ...*replica) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var got int64
+		for _, r := range rs {
+			got += r.cons.Stats().Records
+		}
+		if got >= int64(n) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumed %d records within 60 s, want %d", got, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// reference is a monitor fed the fixture's rows directly, in one call.
+func reference(t *testing.T, fx *fixture) *monitor.Monitor {
+	t.Helper()
+	mon, err := monitor.Open(filepath.Join(t.TempDir(), "ref.db"), monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mon.Close() })
+	rs := newRows(inputFields(t, fx))
+	for _, rec := range fx.recs {
+		if err := rs.add(rowJSON(fx.header, rec)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mon.Observe(context.Background(), testModel, fx.art, monitor.StageInput, rs.cols, rs.n); err != nil {
+		t.Fatal(err)
+	}
+	return mon
+}
+
+func inputFields(t *testing.T, fx *fixture) []table.Field {
+	t.Helper()
+	var fields []table.Field
+	for _, f := range fx.art.Inputs {
+		k := table.Numeric
+		if f.Type == "categorical" {
+			k = table.String
+		}
+		fields = append(fields, table.Field{Name: f.Name, Kind: k})
+	}
+	return fields
+}
+
+// sameDrift checks that two monitors report the same window statistics.
+func sameDrift(t *testing.T, got, want *monitor.Monitor) {
+	t.Helper()
+	gr, gw, err := got.Drift(testModel, monitor.StageInput)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wr, ww, err := want.Drift(testModel, monitor.StageInput)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gw.Rows != ww.Rows {
+		t.Errorf("window rows: got %d, want %d", gw.Rows, ww.Rows)
+	}
+	if len(gr.Features) != len(wr.Features) {
+		t.Fatalf("features: got %d, want %d", len(gr.Features), len(wr.Features))
+	}
+	for i := range gr.Features {
+		g, w := gr.Features[i], wr.Features[i]
+		g.Plot, w.Plot = nil, nil
+		gj, err := json.Marshal(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wj, err := json.Marshal(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(gj) != string(wj) {
+			t.Errorf("feature %s:\n got %s\nwant %s", w.Name, gj, wj)
+		}
+	}
+}
+
+func newCluster(t *testing.T) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, testTopic), kfake.GroupMinSessionTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// TestOneReplica consumes every record once: the window holds every good
+// row and equals a monitor fed the rows directly; every bad record is
+// counted under its reason; the state holds each partition's end offset.
+func TestOneReplica(t *testing.T) {
+	fx := newFixture(t, 3000)
+	c := newCluster(t)
+	sent := produce(t, c, fx)
+	r := startReplica(t, c, fx, filepath.Join(t.TempDir(), "m.db"))
+	waitRecords(t, sent, r)
+	st := r.cons.Stats()
+	if st.Records != int64(sent) || st.Rows != int64(len(fx.recs)) {
+		t.Errorf("consumed %d records, %d rows; want %d records, %d rows", st.Records, st.Rows, sent, len(fx.recs))
+	}
+	if want := wantBad(); !reflect.DeepEqual(st.Bad, want) {
+		t.Errorf("bad records: got %v, want %v", st.Bad, want)
+	}
+	sameDrift(t, r.mon, reference(t, fx))
+	offs, err := r.mon.Offsets(Source("g", testTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, o := range offs {
+		total += o
+	}
+	if len(offs) != partitions || total != int64(sent) {
+		t.Errorf("state offsets %v (sum %d), want %d partitions summing to %d", offs, total, partitions, sent)
+	}
+	r.close(t)
+}
+
+// TestRestartCountsOnce stops a replica mid-stream, produces more, and
+// restarts it on the same state: no record is read twice.
+func TestRestartCountsOnce(t *testing.T) {
+	fx := newFixture(t, 3000)
+	c := newCluster(t)
+	half := &fixture{reg: fx.reg, art: fx.art, header: fx.header, recs: fx.recs[:1500]}
+	rest := &fixture{reg: fx.reg, art: fx.art, header: fx.header, recs: fx.recs[1500:]}
+	sent := produce(t, c, half)
+	state := filepath.Join(t.TempDir(), "m.db")
+	r := startReplica(t, c, fx, state)
+	waitRecords(t, sent, r)
+	r.close(t)
+	sent2 := produce(t, c, rest)
+	r = startReplica(t, c, fx, state)
+	waitRecords(t, sent2, r)
+	// Nothing more comes: a second read of the first half would show.
+	time.Sleep(300 * time.Millisecond)
+	if got := r.cons.Stats().Records; got != int64(sent2) {
+		t.Errorf("after the restart consumed %d records, want %d", got, sent2)
+	}
+	sameDrift(t, r.mon, reference(t, fx))
+	r.close(t)
+}
+
+// TestThreeReplicas shares the partitions among three replicas in one
+// group: together they read every record exactly once.
+func TestThreeReplicas(t *testing.T) {
+	fx := newFixture(t, 3000)
+	c := newCluster(t)
+	dir := t.TempDir()
+	var rs []*replica
+	for i := range 3 {
+		rs = append(rs, startReplica(t, c, fx, filepath.Join(dir, fmt.Sprintf("m%d.db", i))))
+	}
+	sent := produce(t, c, fx)
+	waitRecords(t, sent, rs...)
+	time.Sleep(300 * time.Millisecond)
+	var records, rows int64
+	bad := map[string]int64{}
+	for _, r := range rs {
+		st := r.cons.Stats()
+		records += st.Records
+		rows += st.Rows
+		for k, v := range st.Bad {
+			bad[k] += v
+		}
+		if _, w, err := r.mon.Drift(testModel, monitor.StageInput); err == nil && w.Rows != st.Rows {
+			t.Errorf("a replica's window holds %d rows, it observed %d", w.Rows, st.Rows)
+		}
+	}
+	if records != int64(sent) || rows != int64(len(fx.recs)) {
+		t.Errorf("together consumed %d records, %d rows; want %d, %d", records, rows, sent, len(fx.recs))
+	}
+	if want := wantBad(); !reflect.DeepEqual(bad, want) {
+		t.Errorf("bad records: got %v, want %v", bad, want)
+	}
+	for _, r := range rs {
+		r.close(t)
+	}
+}
+

@@ -1,0 +1,168 @@
+package kafka
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/normguard/normguard/table"
+)
+
+// Reasons a record is counted bad, the values of the reason label.
+const (
+	ReasonNotJSON      = "not_json"      // the value is not a JSON object
+	ReasonWrongType    = "wrong_type"    // a feature's value has the wrong type
+	ReasonNoFeature    = "no_feature"    // no key of the row names a feature of the model
+	ReasonUnknownModel = "unknown_model" // no model header, or the registry has no such model
+	ReasonModelError   = "model_error"   // the model's artifact could not be loaded
+	ReasonRefused      = "refused"       // the monitor refused the rows (invalid, over budget)
+)
+
+// rowError is why a record's value could not be read as a row.
+type rowError struct {
+	reason string
+	msg    string
+}
+
+func (e *rowError) Error() string { return e.msg }
+
+// rows accumulates decoded rows into columns shaped as fields.
+type rows struct {
+	fields []table.Field
+	index  map[string]int
+	cols   []table.Column
+	n      int
+	obj    map[string]json.RawMessage // reused between records
+}
+
+func newRows(fields []table.Field) *rows {
+	r := &rows{fields: fields, index: make(map[string]int, len(fields)), cols: table.NewColumns(fields)}
+	for j, f := range fields {
+		r.index[f.Name] = j
+	}
+	return r
+}
+
+// add decodes value, one JSON object, as a row: numbers (or numeric
+// strings) for numeric features; strings, numbers (as written) or booleans
+// for categorical ones; null or an absent key for a missing value. Keys
+// that name no feature are ignored, but at least one key must name one. A
+// row that fails leaves the columns as they were.
+func (r *rows) add(value []byte) error {
+	clear(r.obj)
+	if r.obj == nil {
+		r.obj = map[string]json.RawMessage{}
+	}
+	v := bytes.TrimSpace(value)
+	if len(v) == 0 || v[0] != '{' {
+		return &rowError{ReasonNotJSON, "the record value is not a JSON object"}
+	}
+	if err := json.Unmarshal(v, &r.obj); err != nil {
+		return &rowError{ReasonNotJSON, "the record value is not a JSON object: " + err.Error()}
+	}
+	known := 0
+	for name := range r.obj {
+		if _, ok := r.index[name]; ok {
+			known++
+		}
+	}
+	if known == 0 {
+		return &rowError{ReasonNoFeature, "no key of the row names a feature of the model"}
+	}
+	// Check every value before appending any, so a bad row leaves no trace.
+	for j := range r.fields {
+		if raw, ok := r.obj[r.fields[j].Name]; ok {
+			if _, _, err := r.parse(j, raw); err != nil {
+				return err
+			}
+		}
+	}
+	for j := range r.fields {
+		c := &r.cols[j]
+		raw, ok := r.obj[r.fields[j].Name]
+		x, s, _ := r.parse(j, raw)
+		if c.Kind == table.Numeric {
+			if !ok {
+				x = math.NaN()
+			}
+			c.Num = append(c.Num, x)
+			continue
+		}
+		missing := !ok || s == nil
+		str := ""
+		if !missing {
+			str = *s
+		}
+		c.Str = append(c.Str, str)
+		c.Null = append(c.Null, missing)
+	}
+	r.n++
+	return nil
+}
+
+// parse reads raw as feature j's value: a number (NaN for null) for a
+// numeric feature, a string (nil for null) for a categorical one.
+func (r *rows) parse(j int, raw json.RawMessage) (float64, *string, error) {
+	if len(raw) == 0 {
+		return math.NaN(), nil, nil
+	}
+	name := r.fields[j].Name
+	numeric := r.fields[j].Kind == table.Numeric
+	wrong := func(msg string) error {
+		return &rowError{ReasonWrongType, fmt.Sprintf("column %q: %s", name, msg)}
+	}
+	switch ch := raw[0]; {
+	case ch == 'n':
+		return math.NaN(), nil, nil
+	case ch == '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, nil, wrong("bad string")
+		}
+		if !numeric {
+			return 0, &s, nil
+		}
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil && !isRange(err) {
+			return 0, nil, wrong(fmt.Sprintf("cannot parse %q as a number", s))
+		}
+		if math.IsInf(x, 0) {
+			return 0, nil, wrong(fmt.Sprintf("%q is infinite", s))
+		}
+		return x, nil, nil
+	case ch == '-' || ch >= '0' && ch <= '9':
+		if !numeric {
+			s := string(raw)
+			return 0, &s, nil
+		}
+		x, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil || math.IsInf(x, 0) {
+			return 0, nil, wrong(fmt.Sprintf("%s is out of the float64 range", raw))
+		}
+		return x, nil, nil
+	case ch == 't' || ch == 'f':
+		if numeric {
+			return 0, nil, wrong("expected a number or null, got " + string(raw))
+		}
+		s := string(raw)
+		return 0, &s, nil
+	default:
+		return 0, nil, wrong("expected a number, a string or null")
+	}
+}
+
+func isRange(err error) bool {
+	ne, ok := err.(*strconv.NumError)
+	return ok && ne.Err == strconv.ErrRange
+}
+
+// reset empties the columns, keeping their storage.
+func (r *rows) reset() {
+	for j := range r.cols {
+		c := &r.cols[j]
+		c.Num, c.Str, c.Null = c.Num[:0], c.Str[:0], c.Null[:0]
+	}
+	r.n = 0
+}
