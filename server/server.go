@@ -78,6 +78,9 @@ type Config struct {
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// Logger receives request errors and lifecycle events (nil: discard).
 	Logger *slog.Logger
+	// Ingest, when set, is added to /healthz as "ingest" (the Kafka
+	// consumer's counts of records, rows and bad records).
+	Ingest func() any
 }
 
 // Server serves one registry. It is safe for concurrent use.
@@ -169,7 +172,11 @@ func (s *Server) routes() http.Handler {
 
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		health := map[string]any{"status": "ok"}
+		if s.cfg.Ingest != nil {
+			health["ingest"] = s.cfg.Ingest()
+		}
+		writeJSON(w, http.StatusOK, health)
 	})
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
