@@ -100,6 +100,7 @@ type jsonlProjection struct {
 	intern map[string]string // String columns: repeated values share storage
 	null   []bool            // String columns: mask buffer reused across batches
 	nulls  bool              // the current batch has a missing value
+	vec    *jsonlVector      // Vector columns: dimension (vector_jsonl.go)
 }
 
 // Kinds of JSON values; valueAbsent marks a key the object does not have.
@@ -236,7 +237,7 @@ func (r *JSONLReader) Project(fields []Field) error {
 	if r.started {
 		return fmt.Errorf("%s: project: called after reading started", r.name)
 	}
-	at, err := resolveFields(r.name, "the header (the first row's keys)", r.index, r.header, fields)
+	at, err := resolveFields(r.name, "the header (the first row's keys)", r.index, r.header, scalarFields(fields))
 	if err != nil {
 		return err
 	}
@@ -245,6 +246,9 @@ func (r *JSONLReader) Project(fields []Field) error {
 		proj[i] = jsonlProjection{field: at[i], kind: f.Kind}
 		if f.Kind == String {
 			proj[i].intern = make(map[string]string)
+		}
+		if f.Kind == Vector {
+			proj[i].vec = &jsonlVector{}
 		}
 	}
 	r.proj = proj
@@ -404,6 +408,12 @@ func (r *JSONLReader) readRow() error {
 		p := &r.proj[j]
 		c := &b.Cols[j]
 		v := &r.slots[p.field]
+		if p.kind == Vector || v.kind == valueArray {
+			if err := r.readVector(c, p, v); err != nil {
+				return err
+			}
+			continue
+		}
 		if p.kind == Numeric {
 			x, ok := r.number(v)
 			if !ok {
@@ -488,8 +498,11 @@ func (r *JSONLReader) startBatch() {
 	b.Lines = b.Lines[:0]
 	for j := range r.proj {
 		c, p := &b.Cols[j], &r.proj[j]
-		c.Num, c.Str = c.Num[:0], c.Str[:0]
+		c.Num, c.Str, c.Vec = c.Num[:0], c.Str[:0], c.Vec[:0]
 		p.null, p.nulls = p.null[:0], false
+		if p.vec != nil {
+			p.vec.pending = 0
+		}
 	}
 }
 
@@ -500,7 +513,7 @@ func (r *JSONLReader) finishBatch(n int) {
 	for j := range r.proj {
 		c, p := &b.Cols[j], &r.proj[j]
 		c.Null = nil
-		if p.kind == String && p.nulls {
+		if (p.kind == String || p.kind == Vector) && p.nulls {
 			c.Null = p.null
 		}
 	}
@@ -607,7 +620,9 @@ func (r *JSONLReader) scanValue(i int, p *jsonlPair) (int, error) {
 	case c == 'n' && bytes.HasPrefix(line[i:], []byte("null")):
 		p.val.kind = valueNull
 		return i + 4, nil
-	case c == '{' || c == '[':
+	case c == '[':
+		return r.scanArray(i, p)
+	case c == '{':
 		what := "an object"
 		if c == '[' {
 			what = "an array"
@@ -889,3 +904,7 @@ func (r *JSONLReader) valueError(column string, text []byte) error {
 		Err:  fmt.Errorf("cannot parse %q as a number", text),
 		Hint: "declare the column `type: categorical` in the spec or fix the value"}
 }
+
+// LendNumeric implements Lender: the next batch decodes projected column j
+// into buf when it holds the batch.
+func (r *JSONLReader) LendNumeric(j int, buf []float64) { r.batch.Cols[j].Num = buf[:0] }

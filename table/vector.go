@@ -48,7 +48,8 @@ func (c *Column) Row(i int) []float64 {
 // dimension (set by its first vector, by the file's header, or by the spec).
 type DimensionError struct {
 	File   string
-	Line   int64 // source line or 1-based row
+	Line   int64 // source line (JSONL) or 1-based data row (npy, Parquet)
+	Row    bool  // Line counts data rows, not lines
 	Column string
 	Got    int
 	Want   int
@@ -57,6 +58,23 @@ type DimensionError struct {
 }
 
 func (e *DimensionError) Error() string {
-	return fmt.Sprintf("%s: line %d: column %q: vector has %d values, but %s has %d; every vector of a column must have the same dimension (fix or drop the row, or fit a separate column)",
-		e.File, e.Line, e.Column, e.Got, e.Where, e.Want)
+	unit := "line"
+	if e.Row {
+		unit = "row"
+	}
+	return fmt.Sprintf("%s: %s %d: column %q: vector has %d values, but %s has %d; every vector of a column must have the same dimension (fix or drop the row, or fit a separate column)",
+		e.File, unit, e.Line, e.Column, e.Got, e.Where, e.Want)
+}
+
+// scalarFields returns fields with Vector kinds read as String, for the
+// header checks of readers that also read vectors.
+func scalarFields(fields []Field) []Field {
+	out := make([]Field, len(fields))
+	for i, f := range fields {
+		if f.Kind == Vector {
+			f.Kind = String
+		}
+		out[i] = f
+	}
+	return out
 }
