@@ -32,6 +32,7 @@ type serveOptions struct {
 	inflight int64
 	maxArt   int64
 	uploads  int
+	kafka    kafkaOptions
 }
 
 func newServeCmd() *cobra.Command {
@@ -82,6 +83,7 @@ token on /transform and /observations too.`,
 	f.BoolVar(&o.authAll, "auth-all", false, "require the token on /transform and /observations too, not only on uploads")
 	f.Int64Var(&o.budget, "state-budget", monitor.DefaultMaxModelBytes, "bytes of window state one model may keep on disk; beyond it its observations are dropped (counted in normguard_observations_dropped_total)")
 	f.BoolVar(&o.recover, "state-recover", false, "if the monitoring store is damaged, keep what verifies, move the damaged file aside and report what was lost")
+	o.kafka.addFlags(f)
 	cmd.MarkFlagRequired("registry")
 	return cmd
 }
@@ -141,6 +143,13 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 		}
 		cfg.Monitor = mon
 	}
+	kc, err := o.kafka.setup(&cfg, store, log)
+	if err != nil {
+		if cfg.Monitor != nil {
+			cfg.Monitor.Close()
+		}
+		return err
+	}
 	srv, err := server.New(cfg)
 	if err != nil {
 		if cfg.Monitor != nil {
@@ -162,5 +171,5 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 		}
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "normguard serving %s on http://%s\n", o.registry, ln.Addr())
-	return srv.Serve(cmd.Context(), ln)
+	return serveWithKafka(cmd.Context(), srv, ln, kc, log)
 }

@@ -49,6 +49,9 @@ type Config struct {
 	// FromEnd starts a partition the group has never committed at its end
 	// instead of its start.
 	FromEnd bool
+	// SessionTimeout is how long the group waits for a silent member
+	// before handing its partitions to the others (0: franz-go's 45 s).
+	SessionTimeout time.Duration
 	// MaxPollRecords bounds a batch (0: DefaultMaxPollRecords).
 	MaxPollRecords int
 	// Registry resolves model names to their current artifact.
@@ -75,8 +78,8 @@ func (c Config) Validate() error {
 		return errors.New("kafka: a registry and a monitor are required")
 	case c.Stage != "" && c.Stage != monitor.StageInput && c.Stage != monitor.StageOutput:
 		return fmt.Errorf("kafka: stage %q: use %q or %q", c.Stage, monitor.StageInput, monitor.StageOutput)
-	case c.MaxPollRecords < 0:
-		return fmt.Errorf("kafka: MaxPollRecords %d is negative", c.MaxPollRecords)
+	case c.MaxPollRecords < 0 || c.SessionTimeout < 0:
+		return fmt.Errorf("kafka: MaxPollRecords %d or SessionTimeout %v is negative", c.MaxPollRecords, c.SessionTimeout)
 	}
 	if c.Model != "" {
 		if err := registry.ValidName(c.Model); err != nil {
@@ -161,6 +164,11 @@ func New(cfg Config) (*Consumer, error) {
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(start),
 		kgo.AdjustFetchOffsetsFn(c.resume),
+	}
+	if cfg.SessionTimeout > 0 {
+		// Heartbeats well within the timeout, so that a busy poll or a slow
+		// broker does not make a live member look dead.
+		opts = append(opts, kgo.SessionTimeout(cfg.SessionTimeout), kgo.HeartbeatInterval(cfg.SessionTimeout/10))
 	}
 	if cfg.InstanceID != "" {
 		opts = append(opts, kgo.InstanceID(cfg.InstanceID))

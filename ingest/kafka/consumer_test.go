@@ -394,4 +394,3 @@ func TestThreeReplicas(t *testing.T) {
 		r.close(t)
 	}
 }
-
