@@ -213,8 +213,8 @@ func (p *parser) group(n *yaml.Node, path string) (Group, error) {
 			}
 			sawName = true
 		case "type":
-			if v.Kind != yaml.ScalarNode || (v.Value != TypeNumeric && v.Value != TypeCategorical) {
-				return g, p.errf(v, field, "must be %q or %q (or absent, to infer it from the data), got %q", TypeNumeric, TypeCategorical, v.Value)
+			if v.Kind != yaml.ScalarNode || (v.Value != TypeNumeric && v.Value != TypeCategorical && v.Value != TypeVector) {
+				return g, p.errf(v, field, "must be %q, %q or %q (or absent, to infer it from the data), got %q", TypeNumeric, TypeCategorical, TypeVector, v.Value)
 			}
 			g.Type = v.Value
 		case "steps":
@@ -231,12 +231,25 @@ func (p *parser) group(n *yaml.Node, path string) (Group, error) {
 				}
 				g.Steps = append(g.Steps, s)
 			}
+		case vectorDimension, vectorMetric, vectorModel, vectorUnit:
+			if err := p.vectorField(&g, k.Value, v, field); err != nil {
+				return g, err
+			}
 		default:
-			return g, p.errf(k, field, "unknown field; a column group has name or names, type and steps")
+			return g, p.errf(k, field, "unknown field; a column group has name or names, type and steps (and, for type vector, dimension, metric, embedding_model and unit_length)")
 		}
 	}
 	if !sawName {
 		return g, p.errf(n, path, "missing name or names")
+	}
+	if g.Vector != nil && g.Type != TypeVector {
+		return g, p.errf(n, path, "dimension, metric, embedding_model and unit_length belong to vector columns; add `type: vector`")
+	}
+	if g.Type == TypeVector && g.Vector == nil {
+		g.Vector = &VectorOptions{}
+	}
+	if g.Vector != nil {
+		g.Vector.fillDefaults()
 	}
 	return g, nil
 }

@@ -33,6 +33,9 @@ const (
 const (
 	TypeNumeric     = "numeric"
 	TypeCategorical = "categorical"
+	// TypeVector is a column holding one embedding vector per row (see
+	// vector.go).
+	TypeVector = "vector"
 )
 
 // Spec is a parsed, validated spec.
@@ -50,6 +53,9 @@ type Group struct {
 	Type string `json:"type,omitempty"`
 	// Steps are applied in order.
 	Steps []Step `json:"steps"`
+	// Vector holds the options of a vector group (type vector), nil for
+	// other groups.
+	Vector *VectorOptions `json:"vector,omitempty"`
 }
 
 // Step is one step of a group's chain with its parameters (scikit-learn's
@@ -95,6 +101,8 @@ func (g *Group) Kind() table.Kind {
 		return table.Numeric
 	case TypeCategorical:
 		return table.String
+	case TypeVector:
+		return table.Vector
 	}
 	return table.KindUnknown
 }
@@ -103,6 +111,9 @@ func (g *Group) Kind() table.Kind {
 func TypeOf(k table.Kind) string {
 	if k == table.String {
 		return TypeCategorical
+	}
+	if k == table.Vector {
+		return TypeVector
 	}
 	return TypeNumeric
 }

@@ -39,6 +39,12 @@ func (s *Spec) validate() error {
 		if err := checkOrder(g, path); err != nil {
 			return err
 		}
+		if g.Type == TypeVector || g.Vector != nil {
+			if err := checkVectorGroup(g, path); err != nil {
+				return err
+			}
+			continue
+		}
 		if k := g.Kind(); k != table.KindUnknown {
 			if err := CheckKinds(g, k, path); err != nil {
 				return err
