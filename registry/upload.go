@@ -21,6 +21,10 @@ var ErrTooLarge = errors.New("artifact too large")
 // is returned to the system at once.
 const freeAfterBytes = 16 << 20
 
+// decodeGCPercent is the garbage collector's target while a large upload
+// is decoded.
+const decodeGCPercent = 20
+
 // errBody is wrapped by PutFrom when reading the upload failed.
 var errBody = errors.New("reading the request body")
 
@@ -64,12 +68,20 @@ func (l *Local) PutFrom(ctx context.Context, model, version string, r io.Reader,
 	case <-ctx.Done():
 		return Version{}, false, ctx.Err()
 	}
+	var gcPercent int
+	if n >= freeAfterBytes {
+		// Collect the decoder's garbage early: the peak stays near what
+		// the decoded artifact holds. Uploads decode one at a time, and
+		// the setting is restored before the slot is given back.
+		gcPercent = debug.SetGCPercent(decodeGCPercent)
+	}
 	err = withMapped(f, n, func(data []byte) error {
 		var err error
 		digest, err = checkArtifact(model, version, data)
 		return err
 	})
 	if n >= freeAfterBytes {
+		debug.SetGCPercent(gcPercent)
 		// The decoded artifact is garbage now: hand its memory back
 		// rather than hold it until the next large upload.
 		debug.FreeOSMemory()
