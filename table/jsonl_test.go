@@ -225,7 +225,7 @@ func TestJSONLReaderErrors(t *testing.T) {
 		{"nested object", "{\"a\":1}\n{\"a\":{\"b\":1}}\n", nil,
 			`data.jsonl:2: column "a": jsonl syntax error: value is an object; only strings, numbers, booleans and null are supported; flatten nested values into keys of their own, or encode them as strings`, true},
 		{"nested array in the first row", "{\"a\":[1,2]}\n", nil,
-			`data.jsonl:1: column "a": jsonl syntax error: value is an array; only strings, numbers, booleans and null are supported; declare the column `+"`type: vector`"+` in the spec to read arrays of numbers as vectors, or flatten nested values into keys of their own`, true},
+			`data.jsonl:1: column "a": jsonl syntax error: value is an array; only strings, numbers, booleans and null are supported; declare the column ` + "`type: vector`" + ` in the spec to read arrays of numbers as vectors, or flatten nested values into keys of their own`, true},
 		{"not an object", "{\"a\":1}\n[1]\n", nil,
 			`data.jsonl:2: jsonl syntax error: expected a JSON object, found '[' (byte 1 of the line)` + syntaxHint, true},
 		{"missing colon", "{\"a\" 1}\n", nil,

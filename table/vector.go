@@ -1,6 +1,9 @@
 package table
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // Element types of a Vector column's source, as Column.DType names them.
 const (
@@ -75,6 +78,17 @@ func scalarFields(fields []Field) []Field {
 			f.Kind = String
 		}
 		out[i] = f
+	}
+	return out
+}
+
+// VectorNames returns the names of the Numeric columns that hold the dim
+// values of the vector column name once it is split: name_0 .. name_{dim-1}.
+// Transform writes a vector column's outputs under these names.
+func VectorNames(name string, dim int) []string {
+	out := make([]string, dim)
+	for k := range out {
+		out[k] = name + "_" + strconv.Itoa(k)
 	}
 	return out
 }
