@@ -96,7 +96,17 @@ func textProfile(c *table.Column) profile.Feature {
 // its reference profile p. refAll, when known, holds every reference
 // value's count (for telling new values from rare ones).
 func textVsProfile(f *Feature, p *profile.Feature, cur map[string]int64, m *Method, threshold float64, refAll map[string]int64) (plot *Plot, err error) {
+	return textVsProfileTime(f, p, cur, nil, m, threshold, refAll)
+}
+
+// textVsProfileTime is textVsProfile given, for a time column, the
+// calendar summary of the current values (ts; computed from cur when nil).
+func textVsProfileTime(f *Feature, p *profile.Feature, cur map[string]int64, ts *profile.TimeSummary, m *Method, threshold float64, refAll map[string]int64) (plot *Plot, err error) {
 	f.Kind = p.Kind
+	isTime := p.Kind == profile.KindTime && p.Time != nil
+	if isTime && ts == nil && len(cur) > 0 {
+		ts = profile.SummarizeTime(p.Time.Layout, cur)
+	}
 	switch {
 	case p.Kind == profile.KindIdentifier:
 		distinct := int64(0)
@@ -105,22 +115,21 @@ func textVsProfile(f *Feature, p *profile.Feature, cur map[string]int64, m *Meth
 		}
 		f.Skipped = fmt.Sprintf("identifier: %d distinct values among %d; values that do not repeat cannot drift as categories", distinct, p.Count)
 		return nil, nil
-	case len(cur) == 0:
+	case len(cur) == 0 && (!isTime || ts == nil || ts.Parsed+ts.Unparsed == 0):
 		return nil, &SampleError{Method: "categories", Sample: "current", Err: ErrEmpty}
 	case m != nil && m.Counts == nil:
 		f.Method = m.Name
 		f.Skipped = fmt.Sprintf("%s applies to numeric features only; compare this one with auto or one of chisquare, psi, jensenshannon, hellinger, kl_div, l_infinity", m.Name)
 		return nil, nil
-	case p.Kind == profile.KindTime && p.Time != nil:
-		return compareTime(f, p.Time, cur, m, threshold)
+	case isTime:
+		return compareTime(f, p.Time, ts, m, threshold)
 	}
 	return categoricalVsProfile(f, p, cur, m, threshold, refAll)
 }
 
 // compareTime compares the calendar distributions of a time column's
-// current values (counts of each distinct value) with the reference's.
-func compareTime(f *Feature, ref *profile.TimeSummary, cur map[string]int64, m *Method, threshold float64) (*Plot, error) {
-	cs := profile.SummarizeTime(ref.Layout, cur)
+// current values (their calendar summary cs) with the reference's.
+func compareTime(f *Feature, ref *profile.TimeSummary, cs *profile.TimeSummary, m *Method, threshold float64) (*Plot, error) {
 	td := &TimeDrift{Layout: ref.Layout, ReferenceMin: ref.Min, ReferenceMax: ref.Max, CurrentMin: cs.Min, CurrentMax: cs.Max,
 		ReferenceUnparsed: ref.Unparsed, CurrentUnparsed: cs.Unparsed}
 	f.Time = td
