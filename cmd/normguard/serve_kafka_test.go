@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/normguard/normguard/quickstart"
+)
+
+const kafkaTopic = "rows"
+
+// kafkaCluster starts an in-process Kafka broker (franz-go's kfake,
+// which speaks the real protocol) with a topic of 3 partitions.
+func kafkaCluster(t *testing.T) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, kafkaTopic), kfake.GroupMinSessionTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// kafkaProducer sends records to the topic, record i to partition i mod 3.
+type kafkaProducer struct {
+	t    *testing.T
+	cl   *kgo.Client
+	n    int
+	sent atomic.Int64 // records acknowledged by the broker
+}
+
+func newKafkaProducer(t *testing.T, c *kfake.Cluster) *kafkaProducer {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(kafkaTopic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return &kafkaProducer{t: t, cl: cl}
+}
+
+func (p *kafkaProducer) send(values ...[]byte) {
+	var recs []*kgo.Record
+	for _, v := range values {
+		recs = append(recs, &kgo.Record{Partition: int32(p.n % 3), Value: v})
+		p.n++
+	}
+	if err := p.cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		p.t.Error(err)
+	}
+	p.sent.Add(int64(len(recs)))
+}
+
+// kafkaRows turns CSV records into one JSON row each, as rowsJSON writes
+// them.
+func kafkaRows(header []string, recs [][]string) [][]byte {
+	out := make([][]byte, len(recs))
+	for i, rec := range recs {
+		body := string(rowsJSON(header, [][]string{rec}, nil))
+		out[i] = []byte(strings.TrimSuffix(strings.TrimPrefix(body, `{"rows":[`), `]}`))
+	}
+	return out
+}
+
+type kafkaHealth struct {
+	Ingest struct {
+		Kafka struct {
+			Records    int64            `json:"records"`
+			Rows       int64            `json:"rows"`
+			BadRecords int64            `json:"bad_records"`
+			Bad        map[string]int64 `json:"bad"`
+		} `json:"kafka"`
+	} `json:"ingest"`
+}
+
+func health(t *testing.T, s *serverProc) kafkaHealth {
+	t.Helper()
+	var h kafkaHealth
+	if err := json.Unmarshal(s.mustDo("GET", "/healthz", "", nil, http.StatusOK), &h); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// windowRows returns the rows of the open window (0 before any).
+func windowRows(t *testing.T, s *serverProc) int {
+	t.Helper()
+	code, b, _ := s.do("GET", "/v1/models/flight-delay/drift", "", nil)
+	if code == http.StatusNotFound {
+		return 0
+	}
+	var d driftJSON
+	if code != http.StatusOK || json.Unmarshal(b, &d) != nil {
+		t.Fatalf("/drift answered %d %s", code, b)
+	}
+	return d.Window.Rows
+}
+
+// waitFor polls cond every 20 ms for up to 60 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 60 s for %s", what)
+		}
+	}
+}
+
+// driftFeatures returns /drift's features without their plots, as JSON.
+func driftFeatures(t *testing.T, s *serverProc) string {
+	t.Helper()
+	var d struct {
+		Features []map[string]json.RawMessage `json:"features"`
+	}
+	if err := json.Unmarshal(s.mustDo("GET", "/v1/models/flight-delay/drift", "", nil, http.StatusOK), &d); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range d.Features {
+		delete(f, "plot")
+	}
+	b, err := json.Marshal(d.Features)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// kafkaArgs are the serve flags of replica id.
+func kafkaArgs(c *kfake.Cluster, state, id string) []string {
+	return []string{"--kafka-brokers", strings.Join(c.ListenAddrs(), ","), "--kafka-topic", kafkaTopic,
+		"--kafka-group", "monitors", "--kafka-model", "flight-delay", "--kafka-instance-id", id,
+		"--kafka-session-timeout", "3s", "--state", state, "--window", "100000h"}
+}
+
+// TestServeKafkaKill9 feeds June's rows to `normguard serve --kafka-...`
+// while it is killed with SIGKILL and restarted: the window holds every
+// row exactly once, its statistics equal those of a server fed the same
+// rows through POST /observations, and bad records sent after the restart
+// are counted in /healthz.
+func TestServeKafkaKill9(t *testing.T) {
+	dir, art := flights(t)
+	header, recs := csvRows(t, filepath.Join(dir, quickstart.Files.Later))
+	recs = recs[:6000]
+	rows := kafkaRows(header, recs)
+	c := kafkaCluster(t)
+	reg := t.TempDir()
+	args := kafkaArgs(c, filepath.Join(t.TempDir(), "state.db"), "replica-0")
+	s := startServer(t, reg, args...)
+	pushFlights(t, s, "v1", art)
+
+	p := newKafkaProducer(t, c)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for lo := 0; lo < len(rows); lo += 50 {
+			p.send(rows[lo : lo+50]...)
+			time.Sleep(15 * time.Millisecond)
+		}
+	}()
+	waitFor(t, "1,000 records consumed", func() bool { return health(t, s).Ingest.Kafka.Records >= 1000 })
+	s.cmd.Process.Kill()
+	s.kill()
+	if at := p.sent.Load(); at >= int64(len(rows)) {
+		t.Fatalf("every record was produced before the kill: not mid-stream")
+	} else {
+		t.Logf("killed with %d of %d records produced", at, len(rows))
+	}
+	s = startServer(t, reg, args...)
+	wg.Wait()
+	if got := int64(p.n); got != int64(len(rows)) {
+		t.Fatalf("produced %d records, want %d", got, len(rows))
+	}
+	waitFor(t, "the window to hold every row", func() bool { return windowRows(t, s) >= len(rows) })
+	bad := [][]byte{[]byte(`not json`), []byte(`{"delay": "late"}`), []byte(`{"unknown": 1}`)}
+	p.send(bad...)
+	waitFor(t, "the bad records", func() bool { return health(t, s).Ingest.Kafka.BadRecords >= int64(len(bad)) })
+	h := health(t, s).Ingest.Kafka
+	if got, want := h.Bad, map[string]int64{"not_json": 1, "wrong_type": 1, "no_feature": 1}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("bad records by reason: got %v, want %v", got, want)
+	}
+	if n := windowRows(t, s); n != len(rows) {
+		t.Fatalf("after kill -9 and restart the window holds %d rows, %d were produced", n, len(rows))
+	}
+	metrics := string(s.mustDo("GET", "/metrics", "", nil, http.StatusOK))
+	if want := `normguard_kafka_bad_records_total{reason="not_json",topic="rows"} 1`; !strings.Contains(metrics, want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+
+	ref := startServer(t, t.TempDir(), "--window", "100000h")
+	pushFlights(t, ref, "v1", art)
+	for lo := 0; lo < len(recs); lo += 1000 {
+		observe(t, ref, rowsJSON(header, recs[lo:lo+1000], nil))
+	}
+	if got, want := driftFeatures(t, s), driftFeatures(t, ref); got != want {
+		t.Errorf("the Kafka-fed window differs from the one fed by /observations:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestServeKafkaThreeReplicas runs three replicas in one consumer group,
+// kills one with SIGKILL mid-stream and restarts it: together their
+// windows hold every row exactly once.
+func TestServeKafkaThreeReplicas(t *testing.T) {
+	dir, art := flights(t)
+	header, recs := csvRows(t, filepath.Join(dir, quickstart.Files.Later))
+	rows := kafkaRows(header, recs[:6000])
+	c := kafkaCluster(t)
+	reg := t.TempDir()
+	states := t.TempDir()
+	replicaArgs := func(i int) []string {
+		return kafkaArgs(c, filepath.Join(states, fmt.Sprintf("r%d.db", i)), fmt.Sprintf("replica-%d", i))
+	}
+	var rs []*serverProc
+	for i := range 3 {
+		rs = append(rs, startServer(t, reg, replicaArgs(i)...))
+	}
+	pushFlights(t, rs[0], "v1", art)
+
+	p := newKafkaProducer(t, c)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for lo := 0; lo < len(rows); lo += 50 {
+			p.send(rows[lo : lo+50]...)
+			time.Sleep(15 * time.Millisecond)
+		}
+	}()
+	waitFor(t, "replica 1 to consume", func() bool { return health(t, rs[1]).Ingest.Kafka.Records >= 200 })
+	rs[1].cmd.Process.Kill()
+	rs[1].kill()
+	rs[1] = startServer(t, reg, replicaArgs(1)...)
+	wg.Wait()
+	total := func() int {
+		n := 0
+		for _, s := range rs {
+			n += windowRows(t, s)
+		}
+		return n
+	}
+	waitFor(t, "the windows to hold every row", func() bool { return total() >= len(rows) })
+	time.Sleep(500 * time.Millisecond)
+	if n := total(); n != len(rows) {
+		t.Fatalf("the three windows hold %d rows together, %d were produced", n, len(rows))
+	}
+	for i, s := range rs {
+		t.Logf("replica %d: %d rows", i, windowRows(t, s))
+	}
+}
+
+// TestServeKafkaFlags refuses incomplete or contradictory Kafka flags
+// with exit 2 and a message naming the flag.
+func TestServeKafkaFlags(t *testing.T) {
+	reg := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--kafka-brokers", "127.0.0.1:1"}, "--kafka-topic and --kafka-group"},
+		{[]string{"--kafka-topic", "t"}, "need --kafka-brokers"},
+		{[]string{"--kafka-brokers", "127.0.0.1:1", "--kafka-topic", "t", "--kafka-group", "g", "--no-monitor"}, "drop --no-monitor"},
+		{[]string{"--kafka-brokers", "127.0.0.1:1,", "--kafka-topic", "t", "--kafka-group", "g"}, "empty entry"},
+		{[]string{"--kafka-brokers", "127.0.0.1:1", "--kafka-topic", "t", "--kafka-group", "g", "--kafka-stage", "middle"}, "--kafka-stage"},
+		{[]string{"--kafka-brokers", "127.0.0.1:1", "--kafka-topic", "t", "--kafka-group", "g", "--kafka-model", "../x"}, "model"},
+	} {
+		code, _, stderr := runCLI(t, append([]string{"serve", "--registry", reg, "--addr", "127.0.0.1:0"}, tc.args...)...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("serve %v: exit %d, stderr %q; want exit 2 naming %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
