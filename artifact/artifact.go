@@ -46,6 +46,8 @@ type Artifact struct {
 	// Profile summarizes the training data, raw inputs and transformed
 	// outputs, for drift checks without the training set.
 	Profile *profile.Set `json:"profile"`
+	// Embeddings hold the contract of each vector column (embedding.go).
+	Embeddings []Embedding `json:"embeddings,omitempty"`
 }
 
 // Model names the model an artifact belongs to.

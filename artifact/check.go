@@ -150,7 +150,7 @@ func Check(a *Artifact) error {
 			return err
 		}
 	}
-	return nil
+	return checkEmbeddings(a)
 }
 
 // checkFields checks a schema: names present and unique, types known.

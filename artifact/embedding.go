@@ -1,0 +1,103 @@
+package artifact
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/normguard/normguard/embed"
+	"github.com/normguard/normguard/spec"
+	"github.com/normguard/normguard/table"
+)
+
+// Embedding is the contract of one vector column of the training data.
+//
+// A vector column is fitted, transformed and profiled as the Numeric
+// columns that hold its dimensions (Columns, named by table.VectorNames:
+// emb_0 .. emb_{d-1}), which are the artifact's inputs; readers split the
+// column into them. Its outputs carry the names the steps give them (the
+// same names for normalizer and standard_scaler). The contract describes
+// the raw vectors as the producer wrote them, before any step.
+type Embedding struct {
+	// Column is the vector column's name in the data.
+	Column string `json:"column"`
+	// Columns are the input columns holding its dimensions, in order.
+	Columns []string `json:"columns"`
+	// Contract is what the column promises (dimension, dtype, model,
+	// metric, unit length, profile, canaries).
+	Contract *embed.Contract `json:"contract"`
+}
+
+// Embedding returns the contract of the vector column name, or nil.
+func (a *Artifact) Embedding(name string) *Embedding {
+	for i := range a.Embeddings {
+		if a.Embeddings[i].Column == name {
+			return &a.Embeddings[i]
+		}
+	}
+	return nil
+}
+
+// VectorInputs maps each input column that holds a dimension of a vector
+// column to that column and the dimension's index.
+func (a *Artifact) VectorInputs() map[string]VectorDim {
+	out := map[string]VectorDim{}
+	for _, e := range a.Embeddings {
+		for k, c := range e.Columns {
+			out[c] = VectorDim{Column: e.Column, Index: k, Dim: len(e.Columns)}
+		}
+	}
+	return out
+}
+
+// VectorDim locates one dimension of a vector column.
+type VectorDim struct {
+	Column string // the vector column
+	Index  int    // the dimension, 0-based
+	Dim    int    // the column's dimension
+}
+
+// checkEmbeddings checks the embeddings section: each vector column named
+// once, its dimension columns numeric inputs named as table.VectorNames
+// names them, and its contract meaningful (embed.Contract.Check). Paths
+// name the column: embeddings.emb.profile.mean[3].
+func checkEmbeddings(a *Artifact) error {
+	inputs := map[string]string{}
+	for _, f := range a.Inputs {
+		inputs[f.Name] = f.Type
+	}
+	seen := map[string]bool{}
+	for i, e := range a.Embeddings {
+		p := fmt.Sprintf("embeddings[%d]", i)
+		if e.Column == "" {
+			return bad(p+".column", "is empty")
+		}
+		if seen[e.Column] {
+			return bad(p+".column", "%q is listed twice", e.Column)
+		}
+		seen[e.Column] = true
+		p = "embeddings." + e.Column
+		if e.Contract == nil {
+			return bad(p+".contract", "is missing")
+		}
+		if err := e.Contract.Check(); err != nil {
+			path, msg, ok := strings.Cut(err.Error(), ": ")
+			if !ok {
+				return bad(p, "%s", err.Error())
+			}
+			return bad(p+"."+path, "%s", msg)
+		}
+		want := table.VectorNames(e.Column, e.Contract.Dimension)
+		if len(e.Columns) != len(want) {
+			return bad(p+".columns", "lists %d columns, the contract's dimension is %d", len(e.Columns), e.Contract.Dimension)
+		}
+		for k, c := range e.Columns {
+			if c != want[k] {
+				return bad(fmt.Sprintf("%s.columns[%d]", p, k), "is %q, want %q", c, want[k])
+			}
+			if t, ok := inputs[c]; !ok || t != spec.TypeNumeric {
+				return bad(fmt.Sprintf("%s.columns[%d]", p, k), "%q is not a numeric input", c)
+			}
+		}
+	}
+	return nil
+}
