@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/profile"
@@ -23,6 +24,7 @@ import (
 	"github.com/normguard/normguard/stats"
 	"github.com/normguard/normguard/step"
 	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/timings"
 	"github.com/normguard/normguard/transform"
 )
 
@@ -30,9 +32,6 @@ import (
 type Options struct {
 	// Model and ModelVersion link the artifact to a model (optional).
 	Model, ModelVersion string
-	// ChunkSize is the accumulation chunk in rows (0: default). It never
-	// changes the result.
-	ChunkSize int
 	// Workers bounds parallelism (0: 1). It never changes the result.
 	Workers int
 	// Source names the training data in errors.
@@ -48,6 +47,10 @@ type Options struct {
 	Spill *Spill
 	// TempDir holds external sort runs ("" is os.TempDir()).
 	TempDir string
+	// Timings, when set, receives the time of each stage: parse (reading
+	// and type inference), fit statistics, transform (passing the data
+	// through each fitted step), fingerprint and profile.
+	Timings *timings.Recorder
 }
 
 // ErrNoRows is returned when the training data has no rows.
@@ -78,7 +81,12 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	if err := r.Project(fields); err != nil {
 		return nil, nil, err
 	}
-	cols, rows, err := readAll(ctx, r, fields, opt)
+	t0 := time.Now()
+	cols, rows, err := table.ReadAllWith(r, fields, table.ReadOptions{
+		Context: ctx,
+		Alloc:   opt.Spill.Floats,
+		Check:   func(b *table.Batch) error { return transform.CheckFinite(b, fields, opt.Source) },
+	})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -103,6 +111,8 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 			return nil, nil, err
 		}
 	}
+	tim := opt.Timings
+	t0 = tim.Since("parse", t0)
 
 	a := &artifact.Artifact{Spec: resolvedSpec(sp, byName)}
 	if opt.Model != "" || opt.ModelVersion != "" {
@@ -111,7 +121,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	for i := range cols {
 		a.Inputs = append(a.Inputs, artifact.FieldOf(table.Field{Name: cols[i].Name, Kind: cols[i].Kind}))
 	}
-	fc := &step.FitContext{ChunkSize: opt.ChunkSize, Workers: opt.Workers,
+	fc := &step.FitContext{Workers: opt.Workers,
 		Sort: stats.SortOptions{MaxInMemory: opt.MaxSortRows, TempDir: opt.TempDir}}
 	seenOut := map[string]string{}
 	var outCols []table.Column
@@ -130,11 +140,13 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 				return nil, nil, err
 			}
 			fitted, err := st.Params.Fit(fc, cur)
+			t0 = tim.Since("fit statistics", t0)
 			if err != nil {
 				return nil, nil, fmt.Errorf("fit %s: %s.steps[%d].%s: %w", opt.Source, path, si, st.Name, err)
 			}
 			group.Steps = append(group.Steps, step.FittedStep{Name: st.Name, Params: st.Params, Inputs: names(cur), Fitted: fitted})
 			next, err := applyStep(fitted, cur, rows, opt)
+			t0 = tim.Since("transform", t0)
 			if err != nil {
 				return nil, nil, fmt.Errorf("fit %s: %s.steps[%d].%s: applying to the training data: %w", opt.Source, path, si, st.Name, err)
 			}
@@ -162,62 +174,13 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	if a.Passthrough == nil {
 		a.Passthrough = []string{}
 	}
+	t0 = time.Now()
 	a.Training = artifact.Training{Rows: int64(rows), Fingerprint: Fingerprint(cols, rows)}
+	t0 = tim.Since("fingerprint", t0)
 	a.Profile = &profile.Set{Inputs: profile.Columns(cols, max(opt.Workers, 1))}
 	a.Profile.Outputs = outputProfiles(cols, outCols, a.Profile.Inputs, max(opt.Workers, 1))
+	tim.Since("profile", t0)
 	return a, &table.Batch{Cols: outCols, Rows: rows}, nil
-}
-
-// readAll reads every batch into whole columns, refusing infinite values.
-func readAll(ctx context.Context, r table.Reader, fields []table.Field, opt Options) ([]table.Column, int, error) {
-	source := opt.Source
-	cols := make([]table.Column, len(fields))
-	for i, f := range fields {
-		cols[i] = table.Column{Name: f.Name, Kind: f.Kind}
-	}
-	rows := 0
-	anyNull := make([]bool, len(fields))
-	for r.Next() {
-		if err := ctx.Err(); err != nil {
-			return nil, 0, err
-		}
-		b := r.Batch()
-		if err := transform.CheckFinite(b, fields, source); err != nil {
-			return nil, 0, err
-		}
-		if rows == 0 {
-			if err := reserve(cols, estimateRows(r, b.Rows), opt.Spill); err != nil {
-				return nil, 0, err
-			}
-		}
-		for j := range b.Cols {
-			src := &b.Cols[j]
-			dst := &cols[j]
-			if f := fields[j]; f.Kind == table.Numeric {
-				if err := appendFloats(dst, src.Num[:b.Rows], opt.Spill); err != nil {
-					return nil, 0, err
-				}
-				continue
-			}
-			dst.Str = append(dst.Str, src.Str[:b.Rows]...)
-			if src.Null != nil || anyNull[j] {
-				if !anyNull[j] {
-					dst.Null = make([]bool, rows, rows+b.Rows)
-					anyNull[j] = true
-				}
-				if src.Null != nil {
-					dst.Null = append(dst.Null, src.Null[:b.Rows]...)
-				} else {
-					dst.Null = append(dst.Null, make([]bool, b.Rows)...)
-				}
-			}
-		}
-		rows += b.Rows
-	}
-	if err := r.Err(); err != nil {
-		return nil, 0, err
-	}
-	return cols, rows, nil
 }
 
 // outputProfiles profiles the output columns, reusing the profile of an
@@ -279,56 +242,6 @@ func applyStep(f step.Fitted, in []table.Column, n int, opt Options) ([]table.Co
 		}
 	}
 	return out, transform.ApplyStepInto(f, in, out, n, opt.Workers)
-}
-
-// estimateRows guesses the total row count from the reader's progress
-// after its first batch of n rows (with 10% to spare), or returns n.
-func estimateRows(r table.Reader, n int) int {
-	if rc, ok := r.(table.RowCounter); ok {
-		return int(rc.NumRows())
-	}
-	p, ok := r.(table.Progresser)
-	if !ok {
-		return n
-	}
-	done, total := p.Progress()
-	if done <= 0 || total <= 0 {
-		return n
-	}
-	est := float64(total) / float64(done) * float64(n) * 1.1
-	return int(min(est, 1<<34))
-}
-
-// reserve gives every column capacity for n rows, so appending the batches
-// does not copy the columns over and over.
-func reserve(cols []table.Column, n int, spill *Spill) error {
-	for i := range cols {
-		c := &cols[i]
-		if c.Kind == table.Numeric {
-			buf, err := spill.Floats(n)
-			if err != nil {
-				return err
-			}
-			c.Num = buf[:0]
-		} else {
-			c.Str = make([]string, 0, n)
-		}
-	}
-	return nil
-}
-
-// appendFloats appends xs to a numeric column, growing its storage by half
-// again (in the spill when there is one) when it is full.
-func appendFloats(c *table.Column, xs []float64, spill *Spill) error {
-	if len(c.Num)+len(xs) > cap(c.Num) {
-		bigger, err := spill.Floats(max(len(c.Num)+len(xs), cap(c.Num)*3/2))
-		if err != nil {
-			return err
-		}
-		c.Num = bigger[:copy(bigger, c.Num)]
-	}
-	c.Num = append(c.Num, xs...)
-	return nil
 }
 
 // inferGroup decides the kind of a group whose type the spec leaves out:

@@ -418,3 +418,7 @@ func isUnsigned(t parquet.Type) bool {
 	}
 	return false
 }
+
+// LendNumeric implements table.Lender: the next batch decodes projected
+// column j into buf when it holds the batch.
+func (r *Reader) LendNumeric(j int, buf []float64) { r.batch.Cols[j].Num = buf[:0] }

@@ -898,3 +898,7 @@ func extendBools(s []bool, lo, hi, capHint int) []bool {
 	copy(out, s[:lo])
 	return out
 }
+
+// LendNumeric implements Lender: the next batch decodes projected column j
+// into buf when it holds the batch.
+func (r *CSVReader) LendNumeric(j int, buf []float64) { r.batch.Cols[j].Num = buf[:0] }

@@ -9,6 +9,10 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/normguard/normguard/timings"
 )
 
 // writeBufferSize is the CSV writer's buffer size.
@@ -43,7 +47,12 @@ type CSVWriter struct {
 	queue chan []byte // formatted text, in order, for the writing goroutine
 	wdone chan error  // the writing goroutine's first error, sent when it exits
 	pool  sync.Pool   // *[]byte text buffers
+	tim   atomic.Pointer[timings.Recorder]
 }
+
+// SetTimings makes the writer record its "format" stage (turning batches
+// into text) and its "write" stage (handing the text to the file) in rec.
+func (cw *CSVWriter) SetTimings(rec *timings.Recorder) { cw.tim.Store(rec) }
 
 // csvChunkRows is the number of rows formatted as one piece of text.
 const csvChunkRows = 8192
@@ -108,12 +117,16 @@ func (cw *CSVWriter) drain(w io.Writer) {
 	bw := bufio.NewWriterSize(w, writeBufferSize)
 	for text := range cw.queue {
 		if err == nil {
+			t0 := time.Now()
 			_, err = bw.Write(text)
+			cw.tim.Load().Since("write", t0)
 		}
 		cw.putBuf(text)
 	}
 	if err == nil {
+		t0 := time.Now()
 		err = bw.Flush()
+		cw.tim.Load().Since("write", t0)
 	}
 	cw.wdone <- err
 }
@@ -150,7 +163,9 @@ func (cw *CSVWriter) Write(b *Batch) error {
 	chunks := (b.Rows + csvChunkRows - 1) / csvChunkRows
 	workers := max(1, min(runtime.GOMAXPROCS(0), chunks))
 	texts := make([][]byte, workers)
+	tim := cw.tim.Load()
 	for first := 0; first < chunks; first += workers {
+		t0 := time.Now()
 		k := min(workers, chunks-first)
 		var wg sync.WaitGroup
 		for c := 0; c < k; c++ {
@@ -168,6 +183,7 @@ func (cw *CSVWriter) Write(b *Batch) error {
 			}()
 		}
 		wg.Wait()
+		tim.Since("format", t0)
 		for _, t := range texts[:k] {
 			cw.queue <- t
 		}

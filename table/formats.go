@@ -11,7 +11,7 @@ import (
 // be, wherever Open or Create must handle .parquet files).
 type FileFormat struct {
 	// Open opens the table at path for reading.
-	Open func(path string) (Reader, error)
+	Open func(path string, opts OpenOptions) (Reader, error)
 	// Create creates the table at path for writing with the given columns.
 	Create func(path string, fields []Field) (Writer, error)
 }

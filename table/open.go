@@ -54,6 +54,18 @@ func FormatOf(path string) (string, error) {
 // reads and splitting a CSV or TSV by its dialect (see DialectOf). Parquet
 // is read by the reader package parquetio registers (RegisterFormat).
 func Open(path string) (Reader, error) {
+	return OpenWith(path, OpenOptions{})
+}
+
+// OpenOptions tune OpenWith. The zero value gives Open's defaults.
+type OpenOptions struct {
+	// BatchRows is the most rows a batch holds (0 means
+	// DefaultBatchRows). It never changes what is read.
+	BatchRows int
+}
+
+// OpenWith is Open with options.
+func OpenWith(path string, opts OpenOptions) (Reader, error) {
 	format, err := FormatOf(path)
 	if err != nil {
 		return nil, err
@@ -61,7 +73,7 @@ func Open(path string) (Reader, error) {
 	switch format {
 	case FormatCSV:
 	case FormatJSONL:
-		r, err := OpenJSONL(path, JSONLOptions{})
+		r, err := OpenJSONL(path, JSONLOptions{BatchRows: opts.BatchRows})
 		if err != nil {
 			return nil, err
 		}
@@ -71,9 +83,9 @@ func Open(path string) (Reader, error) {
 		if err != nil {
 			return nil, err
 		}
-		return f.Open(path)
+		return f.Open(path, opts)
 	}
-	r, err := OpenCSV(path, CSVOptions{})
+	r, err := OpenCSV(path, CSVOptions{BatchRows: opts.BatchRows})
 	if err != nil {
 		return nil, err
 	}

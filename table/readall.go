@@ -1,39 +1,173 @@
 package table
 
 import (
+	"context"
 	"math"
 	"strconv"
 	"strings"
 )
 
+// ReadOptions tune ReadAllWith. The zero value works.
+type ReadOptions struct {
+	// Context, when set, stops the read between batches with its error.
+	Context context.Context
+	// Alloc returns zeroed storage for n values of a numeric column (nil:
+	// make). fit passes its Spill's, so big columns can live in
+	// memory-mapped files.
+	Alloc func(n int) ([]float64, error)
+	// Check, when set, is called on every batch before its rows are kept;
+	// its error ends the read (fit refuses infinite values this way).
+	Check func(b *Batch) error
+}
+
+// Lender is implemented by readers that can decode numeric values straight
+// into storage the caller lends, so that ReadAllWith writes every value
+// once, into its final place, instead of into the reader's buffer and then
+// again into the column. CSVReader, JSONLReader and parquetio's Reader
+// implement it.
+type Lender interface {
+	// LendNumeric makes the next Next decode projected column j (a
+	// Numeric field) into buf: the batch's column is then buf[:rows]. When
+	// cap(buf) is too small for the batch the reader uses its own buffer,
+	// as if nothing had been lent.
+	LendNumeric(j int, buf []float64)
+}
+
 // ReadAll reads every remaining batch of r (already projected) into whole
-// columns, one per projected field.
+// columns, one per projected field. It is ReadAllWith without options.
 func ReadAll(r Reader, fields []Field) ([]Column, int, error) {
+	return ReadAllWith(r, fields, ReadOptions{})
+}
+
+// ReadAllWith reads every remaining batch of r (already projected) into
+// whole columns, one per projected field, and returns them with the row
+// count. It is the one way normguard reads a whole table (fit, validate,
+// diagnose, drift).
+//
+// Numeric columns are sized once from the reader's row count
+// (RowCounter) or, after the first batch, from its progress through the
+// file (Progresser) with 5% to spare; when the reader is a Lender every
+// later batch is decoded in place, so each value is written once. A
+// column that outgrows its estimate grows by half (one copy). String and
+// vector columns are appended batch by batch.
+func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, error) {
 	cols := NewColumns(fields)
+	alloc := opt.Alloc
+	if alloc == nil {
+		alloc = func(n int) ([]float64, error) { return make([]float64, n), nil }
+	}
+	lender, _ := r.(Lender)
 	rows := 0
-	for r.Next() {
-		b := r.Batch()
-		for j := range b.Cols {
-			src, dst := &b.Cols[j], &cols[j]
-			if dst.Kind == Numeric {
-				dst.Num = append(dst.Num, src.Num[:b.Rows]...)
-				continue
+	sized := false
+	for {
+		if opt.Context != nil {
+			if err := opt.Context.Err(); err != nil {
+				return nil, 0, err
 			}
-			dst.Str = append(dst.Str, src.Str[:b.Rows]...)
-			if src.Null != nil && dst.Null == nil {
-				dst.Null = make([]bool, rows, rows+b.Rows)
-			}
-			if dst.Null != nil {
-				if src.Null != nil {
-					dst.Null = append(dst.Null, src.Null[:b.Rows]...)
-				} else {
-					dst.Null = append(dst.Null, make([]bool, b.Rows)...)
+		}
+		if sized && lender != nil {
+			for j, f := range fields {
+				if f.Kind == Numeric {
+					lender.LendNumeric(j, cols[j].Num[rows:cap(cols[j].Num)])
 				}
+			}
+		}
+		if !r.Next() {
+			break
+		}
+		b := r.Batch()
+		if opt.Check != nil {
+			if err := opt.Check(b); err != nil {
+				return nil, 0, err
+			}
+		}
+		if !sized {
+			n := estimateRows(r, b.Rows)
+			for j, f := range fields {
+				if f.Kind == Numeric {
+					buf, err := alloc(n)
+					if err != nil {
+						return nil, 0, err
+					}
+					cols[j].Num = buf[:0]
+				}
+			}
+			sized = true
+		}
+		for j := range b.Cols {
+			if err := keep(&cols[j], &b.Cols[j], rows, b.Rows, alloc); err != nil {
+				return nil, 0, err
 			}
 		}
 		rows += b.Rows
 	}
 	return cols, rows, r.Err()
+}
+
+// keep appends the n rows of src to dst, which holds rows rows: for a
+// numeric column, in place when src was decoded into dst's storage.
+func keep(dst, src *Column, rows, n int, alloc func(int) ([]float64, error)) error {
+	switch dst.Kind {
+	case Numeric:
+		xs := src.Num[:n]
+		if n > 0 && rows < cap(dst.Num) && &xs[0] == &dst.Num[:rows+1][rows] {
+			dst.Num = dst.Num[:rows+n] // decoded in place
+			return nil
+		}
+		if rows+n > cap(dst.Num) {
+			bigger, err := alloc(max(rows+n, cap(dst.Num)*3/2))
+			if err != nil {
+				return err
+			}
+			dst.Num = bigger[:copy(bigger, dst.Num)]
+		}
+		dst.Num = append(dst.Num, xs...)
+	case Vector:
+		if dst.Dim == 0 {
+			dst.Dim, dst.DType = src.Dim, src.DType
+		}
+		dst.Vec = append(dst.Vec, src.Vec[:n*src.Dim]...)
+		keepNull(dst, src, rows, n)
+	default:
+		dst.Str = append(dst.Str, src.Str[:n]...)
+		keepNull(dst, src, rows, n)
+	}
+	return nil
+}
+
+// keepNull appends src's missing mask for n rows to dst (holding rows
+// rows), allocating dst's on the first missing value.
+func keepNull(dst, src *Column, rows, n int) {
+	if src.Null != nil && dst.Null == nil {
+		dst.Null = make([]bool, rows, rows+n)
+	}
+	if dst.Null == nil {
+		return
+	}
+	if src.Null != nil {
+		dst.Null = append(dst.Null, src.Null[:n]...)
+	} else {
+		dst.Null = append(dst.Null, make([]bool, n)...)
+	}
+}
+
+// estimateRows guesses the total row count of r after a first batch of n
+// rows: the reader's own count (RowCounter), else its progress through a
+// file (Progresser) extrapolated with 5% to spare, else n.
+func estimateRows(r Reader, n int) int {
+	if rc, ok := r.(RowCounter); ok {
+		return int(rc.NumRows())
+	}
+	p, ok := r.(Progresser)
+	if !ok {
+		return n
+	}
+	done, total := p.Progress()
+	if done <= 0 || total <= 0 {
+		return n
+	}
+	est := float64(total) / float64(done) * float64(n) * 1.05
+	return int(min(est, 1<<34))
 }
 
 // InferNumeric returns a String column as a Numeric one when every present

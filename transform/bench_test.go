@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/normguard/normguard/fit"
+	_ "github.com/normguard/normguard/parquetio"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/transform"
@@ -87,5 +90,56 @@ func BenchmarkCopy1Mx20(b *testing.B) {
 		for i := range in.Cols {
 			copy(out[i], in.Cols[i].Num)
 		}
+	}
+}
+
+// BenchmarkStreamBenchTable transforms bench/gendata's table CSV -> CSV
+// with the artifact of its pipeline (NORMGUARD_BENCH_DATA names the folder
+// gendata wrote; skipped without it): `normguard transform` but process
+// start. Profile it with -cpuprofile to see where transform spends its time.
+func BenchmarkStreamBenchTable(b *testing.B) {
+	dir := os.Getenv("NORMGUARD_BENCH_DATA")
+	if dir == "" {
+		b.Skip("set NORMGUARD_BENCH_DATA to a folder written by go run ./bench/gendata")
+	}
+	data, ext := filepath.Join(dir, "data.csv"), ".csv"
+	if f := os.Getenv("NORMGUARD_BENCH_FILE"); f != "" {
+		data, ext = filepath.Join(dir, f), filepath.Ext(f)
+	}
+	sp, err := spec.ParseFile(filepath.Join(dir, "spec.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := table.Open(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := fit.Fit(context.Background(), sp, r, fit.Options{Workers: 2, Source: data})
+	r.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := transform.New(a)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := filepath.Join(b.TempDir(), "out"+ext)
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := table.Open(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w, err := table.Create(out, tr.Outputs())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tr.Stream(context.Background(), r, w, data); err != nil {
+			b.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		r.Close()
 	}
 }

@@ -11,10 +11,12 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/step"
 	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/timings"
 )
 
 // Transformer applies one artifact. It is safe for concurrent use.
@@ -22,6 +24,8 @@ type Transformer struct {
 	// Workers bounds the goroutines one Batch call uses (0: GOMAXPROCS).
 	// It never changes the output.
 	Workers int
+	// Timings, when set, receives Stream's stage times.
+	Timings *timings.Recorder
 
 	art     *artifact.Artifact
 	inputs  []table.Field
@@ -276,25 +280,97 @@ func CheckFinite(b *table.Batch, fields []table.Field, source string) error {
 
 // Stream reads every batch of r, transforms it and writes it to w. It does
 // not close w. It returns the number of rows written.
+//
+// Reading and transforming run in the calling goroutine while another
+// writes the previous batch (the CSV writer formats on every core), so a
+// stream keeps both kinds of work going at once; batches reach w in input
+// order, one at a time, so w need not be safe for concurrent use. Time
+// spent reading ("parse") and transforming ("transform") goes to
+// t.Timings, and the writer's own stages too when it records them
+// (timings.Setter).
 func (t *Transformer) Stream(ctx context.Context, r table.Reader, w table.Writer, source string) (int64, error) {
 	if err := r.Project(t.inputs); err != nil {
 		return 0, err
 	}
-	out := t.NewOutput()
-	var rows int64
-	for r.Next() {
-		if err := ctx.Err(); err != nil {
-			return rows, err
-		}
-		if err := t.Batch(r.Batch(), out, source); err != nil {
-			return rows, err
-		}
-		if err := w.Write(out); err != nil {
-			return rows, err
-		}
-		rows += int64(out.Rows)
+	if ts, ok := w.(timings.Setter); ok && t.Timings != nil {
+		ts.SetTimings(t.Timings)
 	}
-	return rows, r.Err()
+	// Two output batches: one being written while the next is filled.
+	free := make(chan *streamBatch, 2)
+	for range 2 {
+		free <- &streamBatch{out: t.NewOutput(), pass: table.NewColumns(t.outputs[len(t.outputs)-len(t.pass):])}
+	}
+	full := make(chan *streamBatch, 1)
+	failed := make(chan struct{}) // closed when a write fails
+	var werr error
+	var written int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for b := range full {
+			if werr == nil {
+				if werr = w.Write(b.out); werr != nil {
+					close(failed)
+				} else {
+					written += int64(b.out.Rows)
+				}
+			}
+			free <- b
+		}
+	}()
+	err := t.fill(ctx, r, source, free, full, failed)
+	close(full)
+	<-done
+	if werr != nil {
+		return written, werr
+	}
+	return written, err
+}
+
+// streamBatch is an output batch of Stream with its own storage for the
+// passthrough columns.
+type streamBatch struct {
+	out  *table.Batch
+	pass []table.Column
+}
+
+// fill reads and transforms batches of r into batches taken from free and
+// sends them to full, until the input ends, an error, or failed closes.
+func (t *Transformer) fill(ctx context.Context, r table.Reader, source string, free, full chan *streamBatch, failed chan struct{}) error {
+	tim := t.Timings
+	t0 := time.Now()
+	for r.Next() {
+		t0 = tim.Since("parse", t0)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var sb *streamBatch
+		select {
+		case sb = <-free:
+		case <-failed:
+			return nil
+		}
+		in, out := r.Batch(), sb.out
+		if err := t.Batch(in, out, source); err != nil {
+			return err
+		}
+		// The reader reuses its buffers on Next while the writer still
+		// holds out: passthrough columns get out's own copy.
+		nOut := len(t.outputs) - len(t.pass)
+		for i := range t.pass {
+			copyColumn(&sb.pass[i], &out.Cols[nOut+i], in.Rows)
+			out.Cols[nOut+i] = sb.pass[i]
+		}
+		out.Lines = nil
+		t0 = tim.Since("transform", t0)
+		select {
+		case full <- sb:
+		case <-failed:
+			return nil
+		}
+		t0 = time.Now()
+	}
+	return r.Err()
 }
 
 // ApplyStep applies one fitted step to n rows of in on up to workers

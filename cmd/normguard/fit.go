@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/normguard/normguard/fit"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/timings"
 )
 
 type fitOptions struct {
@@ -20,7 +22,7 @@ type fitOptions struct {
 	transformOut        string
 	model, modelVersion string
 	chunkSize, workers  int
-	quiet               bool
+	quiet, timings      bool
 	spill, spillDir     string
 	maxSortRows         int
 }
@@ -53,7 +55,8 @@ func newFitCmd() *cobra.Command {
 	f.StringVar(&o.transformOut, "transform-out", "", "also write the training data transformed by the new artifact (fit_transform; reads the data once)")
 	f.StringVar(&o.model, "model", "", "model name the artifact belongs to")
 	f.StringVar(&o.modelVersion, "model-version", "", "model version the artifact belongs to")
-	f.IntVar(&o.chunkSize, "chunk-size", 0, "rows per accumulation chunk (never changes the result)")
+	f.IntVar(&o.chunkSize, "chunk-size", 0, "rows per batch read from the data (default 65536; never changes the result)")
+	f.BoolVar(&o.timings, "timings", false, "print the time of each stage (parse, fit statistics, transform, profile, format, write) to stderr")
 	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "parallel workers (never changes the result)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success")
 	f.StringVar(&o.spill, "spill", "auto", "hold numeric columns in memory-mapped temporary files: auto (when the data file is over a quarter of memory), always, never")
@@ -112,11 +115,19 @@ func memoryPlan(o fitOptions) (fit.Options, *fit.Spill, error) {
 }
 
 func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
+	var tim *timings.Recorder
+	if o.timings {
+		tim = timings.New()
+		defer tim.Write(cmd.ErrOrStderr())
+	}
 	sp, err := spec.ParseFile(o.spec)
 	if err != nil {
 		return nil, err
 	}
-	r, err := table.Open(o.data)
+	if o.chunkSize < 0 {
+		return nil, fmt.Errorf("fit: --chunk-size must be a positive number of rows, got %d", o.chunkSize)
+	}
+	r, err := table.OpenWith(o.data, table.OpenOptions{BatchRows: o.chunkSize})
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +138,7 @@ func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
 	}
 	defer spill.Close()
 	opt.Model, opt.ModelVersion = o.model, o.modelVersion
-	opt.ChunkSize, opt.Workers, opt.Source = o.chunkSize, o.workers, o.data
+	opt.Workers, opt.Source, opt.Timings = o.workers, o.data, tim
 	stop := startProgress(cmd.ErrOrStderr(), r, "fit")
 	a, train, err := fit.FitTransform(cmd.Context(), sp, r, opt)
 	stop()
@@ -139,6 +150,9 @@ func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
 		if err != nil {
 			return nil, err
 		}
+		if ts, ok := w.(timings.Setter); ok && tim != nil {
+			ts.SetTimings(tim)
+		}
 		if err := w.Write(train); err != nil {
 			w.Abort()
 			return nil, err
@@ -147,8 +161,10 @@ func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
 			return nil, err
 		}
 	}
+	t0 := time.Now()
 	if _, err := artifact.Save(a, o.out); err != nil {
 		return nil, err
 	}
+	tim.Since("artifact", t0)
 	return a, nil
 }

@@ -4,17 +4,19 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/timings"
 	"github.com/normguard/normguard/transform"
 )
 
 type transformOptions struct {
 	artifact, in, out string
-	quiet             bool
+	quiet, timings    bool
 }
 
 func newTransformCmd() *cobra.Command {
@@ -42,6 +44,7 @@ func newTransformCmd() *cobra.Command {
 	f.StringVar(&o.in, "in", "", "input data (.csv, .parquet, .jsonl; - for CSV on stdin)")
 	f.StringVar(&o.out, "out", "", "output file (.csv, .parquet, .jsonl; - for CSV on stdout)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success")
+	f.BoolVar(&o.timings, "timings", false, "print the busy time of each stage (parse, transform, format, write) to stderr; stages run in parallel and overlap")
 	addDelimiterFlag(cmd, "in", "out")
 	return cmd
 }
@@ -55,6 +58,12 @@ func runTransform(cmd *cobra.Command, o transformOptions) (int64, error) {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(streamMemoryLimit))
 	}
+	var tim *timings.Recorder
+	if o.timings {
+		tim = timings.New()
+		defer tim.Write(cmd.ErrOrStderr())
+	}
+	t0 := time.Now()
 	a, err := artifact.Load(o.artifact)
 	if err != nil {
 		return 0, err
@@ -63,6 +72,8 @@ func runTransform(cmd *cobra.Command, o transformOptions) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	t.Timings = tim
+	tim.Since("artifact", t0)
 	r, err := table.Open(o.in)
 	if err != nil {
 		return 0, err
