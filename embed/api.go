@@ -258,8 +258,6 @@ type DriftResult struct {
 	Drift bool `json:"drift"`
 }
 
-var errNotImplemented = errors.New("embed: not implemented yet")
-
 // Defaults of the options; doc.go says why each is what it is.
 const (
 	// DefaultUnitTolerance is the largest |‖x‖₂ − 1| of a unit vector.
@@ -273,78 +271,3 @@ const (
 	// DefaultPermutations is the number of permutations of the MMD test.
 	DefaultPermutations = 200
 )
-
-// Fitter accumulates vectors for a contract, batch by batch, so that a
-// large file need not be held in memory. The contract does not depend on
-// how the rows are split into batches.
-type Fitter struct {
-	dim int
-	opt FitOptions
-}
-
-// NewFitter returns a Fitter for vectors of dimension dim.
-func NewFitter(dim int, opt FitOptions) (*Fitter, error) { return nil, errNotImplemented }
-
-// Add accumulates the rows of m, which must have the Fitter's dimension.
-func (f *Fitter) Add(m Matrix) error { return errNotImplemented }
-
-// Contract returns the contract of every row added so far.
-func (f *Fitter) Contract() (*Contract, error) { return nil, errNotImplemented }
-
-// Checker accumulates vectors checked against a contract, batch by batch,
-// in memory bounded by the dimension (not the row count). Checkers of
-// the same contract and dimension merge (service windows, shards).
-type Checker struct {
-	c   *Contract
-	dim int
-	opt CheckOptions
-}
-
-// NewChecker returns a Checker of vectors of dimension dim against c.
-func NewChecker(c *Contract, dim int, opt CheckOptions) (*Checker, error) {
-	return nil, errNotImplemented
-}
-
-// Add accumulates the rows of m, which must have the Checker's dimension.
-func (k *Checker) Add(m Matrix) error { return errNotImplemented }
-
-// Merge adds the vectors accumulated by o, a Checker of the same
-// contract and dimension.
-func (k *Checker) Merge(o *Checker) error { return errNotImplemented }
-
-// Rows returns the number of vectors accumulated.
-func (k *Checker) Rows() int { return 0 }
-
-// Norms returns the distribution of the norms accumulated so far
-// (quantiles read from the histogram), for reports and dashboards.
-func (k *Checker) Norms() NormStats { return NormStats{} }
-
-// Findings returns the verdicts on the vectors accumulated so far.
-func (k *Checker) Findings() ([]Finding, error) { return nil, errNotImplemented }
-
-// Fit returns the contract of the vectors in m. NaN or infinite values
-// are an error naming the row.
-func Fit(m Matrix, opt FitOptions) (*Contract, error) { return nil, errNotImplemented }
-
-// Check compares the vectors in m with the contract c and returns the
-// findings, none when m keeps the contract. m may have another dimension
-// than c (that is a finding, not an error).
-func Check(c *Contract, m Matrix, opt CheckOptions) ([]Finding, error) { return nil, errNotImplemented }
-
-// Drift compares a reference and a current set of vectors of the same
-// dimension with the methods doc.go defines.
-func Drift(ref, cur Matrix, opt DriftOptions) (DriftResult, error) {
-	return DriftResult{}, errNotImplemented
-}
-
-// DriftFromContract compares cur with the contract's profile: its stored
-// sample for MMD, the dimension share and the classifier, its mean
-// vector for the mean distances.
-func DriftFromContract(c *Contract, cur Matrix, opt DriftOptions) (DriftResult, error) {
-	return DriftResult{}, errNotImplemented
-}
-
-// Check reports the first meaningless field of a loaded contract, as an
-// error whose text starts with the field's path relative to the contract
-// (for example "profile.mean[3]: must be finite").
-func (c *Contract) Check() error { return errNotImplemented }

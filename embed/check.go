@@ -1,0 +1,308 @@
+package embed
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+)
+
+// Thresholds of the verdicts; doc.go explains each.
+const (
+	// CanaryMinCosine is the cosine similarity below which a re-embedded
+	// canary no longer matches its stored vector.
+	CanaryMinCosine = 0.99
+	// exceedSigmas is how many binomial standard deviations a count must
+	// exceed its expected value by to count as a change in rate.
+	exceedSigmas = 4
+	// mixedMinShare is the share of unit vectors among the non-zero ones
+	// from which a store with other vectors is mixed rather than unnormalized.
+	mixedMinShare = 0.05
+	// allUnitShare is the share of unit vectors from which a raw contract's
+	// vectors count as normalized rather than mixed.
+	allUnitShare = 0.95
+	// truncationRelTol is how close the mean squared norm must be to the
+	// energy of the leading dimensions to read as a truncation.
+	truncationRelTol = 0.1
+	// exactShareMin and exactShareRefMax: a precision loss is when at least
+	// exactShareMin of the non-zero values are exact in a narrower format
+	// and at most exactShareRefMax were at fit; minExactValues values at least.
+	exactShareMin    = 0.9
+	exactShareRefMax = 0.5
+	minExactValues   = 100
+	// swapExcessMax: the principal directions moved when the current
+	// vectors' variance along them, above a random subspace's, is below
+	// this share of the fitted vectors'. minSwapRows vectors at least, and
+	// the fitted directions must capture minStructure more than a random
+	// subspace does.
+	swapExcessMax = 0.25
+	minSwapRows   = 50
+	minStructure  = 0.05
+	// keepRows is how many row numbers of NaN and zero vectors are kept.
+	keepRows = 5
+	// parallelRows is the batch size from which Add splits work over cores.
+	parallelRows = 4096
+)
+
+// Checker accumulates vectors checked against a contract, batch by batch,
+// in memory bounded by the dimension (not the row count): counts, sums
+// per dimension and per principal direction, and a fixed-bin histogram
+// of norms. Checkers of the same contract and dimension merge (service
+// windows, shards); rows are numbered in the order batches are added and
+// merged.
+type Checker struct {
+	c    *Contract
+	dim  int
+	opt  CheckOptions
+	same bool // dim == c.Dimension: the profile applies
+
+	rows              int
+	nanRows, zeroRows int
+	nanAt, zeroAt     []int
+
+	normCount        int
+	normSum, sqSum   float64 // Σ‖x‖, Σ‖x‖²
+	normMin, normMax float64
+	unitCount        int
+	offSum           float64 // Σ‖x‖ of the vectors off unit length
+	hist             []int
+
+	nonzero, f16, bf16 int
+
+	sum, sumSq []float64 // per dimension, of x − profile mean (when same)
+	proj, prSq []float64 // per component, of v·(x − profile mean)
+}
+
+// NewChecker returns a Checker of vectors of dimension dim against c,
+// which should have passed Contract.Check.
+func NewChecker(c *Contract, dim int, opt CheckOptions) (*Checker, error) {
+	if c == nil {
+		return nil, fmt.Errorf("embed check: no contract: %w", ErrInvalid)
+	}
+	if dim <= 0 {
+		return nil, fmt.Errorf("embed check: dimension %d: vectors need at least one value: %w", dim, ErrInvalid)
+	}
+	k := &Checker{c: c, dim: dim, opt: opt, same: dim == c.Dimension && len(c.Profile.Mean) == dim,
+		normMin: math.Inf(1), normMax: math.Inf(-1), hist: make([]int, normBins),
+		sum: make([]float64, dim), sumSq: make([]float64, dim)}
+	if k.same {
+		k.proj = make([]float64, len(c.Profile.Components))
+		k.prSq = make([]float64, len(c.Profile.Components))
+	}
+	return k, nil
+}
+
+// fresh returns an empty Checker like k.
+func (k *Checker) fresh() *Checker {
+	n, _ := NewChecker(k.c, k.dim, k.opt)
+	return n
+}
+
+// Rows returns the number of vectors accumulated.
+func (k *Checker) Rows() int { return k.rows }
+
+// Add accumulates the rows of m, which must have the Checker's dimension.
+// Large batches are split over the cores in fixed blocks merged in order.
+func (k *Checker) Add(m Matrix) error {
+	if err := m.valid(); err != nil {
+		return err
+	}
+	if m.Rows == 0 {
+		return nil
+	}
+	if m.Dim != k.dim {
+		return fmt.Errorf("embed check: vectors of dimension %d added to a check of dimension %d: %w", m.Dim, k.dim, ErrInvalid)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if m.Rows < parallelRows || workers < 2 {
+		for i := 0; i < m.Rows; i++ {
+			k.addRow(m.Row(i))
+		}
+		return nil
+	}
+	nb := (m.Rows + parallelRows - 1) / parallelRows
+	parts := make([]*Checker, nb)
+	var wg sync.WaitGroup
+	next := make(chan int, nb)
+	for b := 0; b < nb; b++ {
+		next <- b
+	}
+	close(next)
+	for w := 0; w < min(workers, nb); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range next {
+				p := k.fresh()
+				for i := b * parallelRows; i < min((b+1)*parallelRows, m.Rows); i++ {
+					p.addRow(m.Row(i))
+				}
+				parts[b] = p
+			}
+		}()
+	}
+	wg.Wait()
+	for _, p := range parts {
+		k.merge(p)
+	}
+	return nil
+}
+
+func (k *Checker) addRow(row []float64) {
+	at := k.rows
+	k.rows++
+	var ss float64
+	for _, v := range row {
+		ss += v * v
+	}
+	if math.IsNaN(ss) || math.IsInf(ss, 0) {
+		// ss overflows only for values beyond 1e154; look at the values.
+		bad := false
+		for _, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				bad = true
+				break
+			}
+		}
+		if bad {
+			k.nanRows++
+			if len(k.nanAt) < keepRows {
+				k.nanAt = append(k.nanAt, at)
+			}
+			return
+		}
+	}
+	if ss == 0 {
+		k.zeroRows++
+		if len(k.zeroAt) < keepRows {
+			k.zeroAt = append(k.zeroAt, at)
+		}
+		return
+	}
+	r := math.Sqrt(ss)
+	k.normCount++
+	k.normSum += r
+	k.sqSum += ss
+	k.normMin = min(k.normMin, r)
+	k.normMax = max(k.normMax, r)
+	k.hist[normBin(r)]++
+	if math.Abs(r-1) <= k.c.UnitTolerance {
+		k.unitCount++
+	} else {
+		k.offSum += r
+	}
+	mean := k.c.Profile.Mean
+	for a, v := range row {
+		if v != 0 {
+			k.nonzero++
+			if exactFloat16(v) {
+				k.f16++
+			}
+			if exactBFloat16(v) {
+				k.bf16++
+			}
+		}
+		if k.same {
+			v -= mean[a]
+		}
+		k.sum[a] += v
+		k.sumSq[a] += v * v
+	}
+	if k.same {
+		for j, comp := range k.c.Profile.Components {
+			var p float64
+			for a, va := range comp.Direction {
+				p += va * (row[a] - mean[a])
+			}
+			k.proj[j] += p
+			k.prSq[j] += p * p
+		}
+	}
+}
+
+// Merge adds the vectors accumulated by o, a Checker of the same
+// contract and dimension; o's rows are numbered after k's.
+func (k *Checker) Merge(o *Checker) error {
+	if o.c != k.c || o.dim != k.dim {
+		return fmt.Errorf("embed check: merging checks of different contracts or dimensions (%d and %d): %w", k.dim, o.dim, ErrInvalid)
+	}
+	k.merge(o)
+	return nil
+}
+
+func (k *Checker) merge(o *Checker) {
+	for _, r := range o.nanAt {
+		if len(k.nanAt) < keepRows {
+			k.nanAt = append(k.nanAt, k.rows+r)
+		}
+	}
+	for _, r := range o.zeroAt {
+		if len(k.zeroAt) < keepRows {
+			k.zeroAt = append(k.zeroAt, k.rows+r)
+		}
+	}
+	k.rows += o.rows
+	k.nanRows += o.nanRows
+	k.zeroRows += o.zeroRows
+	k.normCount += o.normCount
+	k.normSum += o.normSum
+	k.sqSum += o.sqSum
+	k.normMin = min(k.normMin, o.normMin)
+	k.normMax = max(k.normMax, o.normMax)
+	k.unitCount += o.unitCount
+	k.offSum += o.offSum
+	for i, c := range o.hist {
+		k.hist[i] += c
+	}
+	k.nonzero += o.nonzero
+	k.f16 += o.f16
+	k.bf16 += o.bf16
+	for a := range k.sum {
+		k.sum[a] += o.sum[a]
+		k.sumSq[a] += o.sumSq[a]
+	}
+	for j := range k.proj {
+		k.proj[j] += o.proj[j]
+		k.prSq[j] += o.prSq[j]
+	}
+}
+
+// Norms returns the distribution of the norms of the finite non-zero
+// vectors accumulated so far. Quantiles are read from the histogram
+// (within a bin's 7.5% width of the exact ones), the rest is exact.
+func (k *Checker) Norms() NormStats {
+	s := NormStats{Count: k.normCount, Histogram: bins(k.hist)}
+	if k.normCount == 0 {
+		return s
+	}
+	n := float64(k.normCount)
+	s.Min, s.Max = k.normMin, k.normMax
+	s.Mean = k.normSum / n
+	s.Std = math.Sqrt(max(k.sqSum/n-s.Mean*s.Mean, 0))
+	s.UnitShare = float64(k.unitCount) / n
+	for _, p := range NormQuantileProbs {
+		s.Quantiles = append(s.Quantiles, histQuantile(k.hist, k.normCount, p, k.normMin, k.normMax))
+	}
+	return s
+}
+
+// Check compares the vectors in m with the contract c and returns the
+// findings, none when m keeps the contract. m may have another dimension
+// than c (that is a finding, not an error).
+func Check(c *Contract, m Matrix, opt CheckOptions) ([]Finding, error) {
+	if err := m.valid(); err != nil {
+		return nil, err
+	}
+	dim := m.Dim
+	if m.Rows == 0 && dim == 0 {
+		dim = c.Dimension
+	}
+	k, err := NewChecker(c, dim, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.Add(m); err != nil {
+		return nil, err
+	}
+	return k.Findings()
+}

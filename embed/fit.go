@@ -1,0 +1,236 @@
+package embed
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// pcaSampleSize is the size of the seeded uniform sample the principal
+// directions are computed on: the covariance of 2,000 vectors costs
+// 2,000·d²/2 multiply-adds (0.6 G at d = 768), and at that size the
+// variance captured by the leading directions is estimated within a few
+// percent, far finer than the model_swapped test needs.
+const pcaSampleSize = 2000
+
+// Fitter accumulates vectors for a contract, batch by batch, so that a
+// large file need not be held in memory at once (it keeps one norm per
+// vector and a sample of pcaSampleSize vectors). The contract does not
+// depend on how the rows are split into batches: every statistic is
+// accumulated row by row in input order.
+type Fitter struct {
+	dim  int
+	opt  FitOptions
+	rows int
+	// per dimension, sums of x − shift and of its square, shift = first row
+	shift, sum, sumSq []float64
+	norms             []float64
+	zeros             int
+	nonzero           int // non-zero values
+	f16, bf16         int // non-zero values exact in float16, bfloat16
+	rng               *rand.Rand
+	reservoir         []float64 // up to pcaSampleSize rows
+	kept              int
+}
+
+// NewFitter returns a Fitter for vectors of dimension dim; opt is checked
+// here (an unknown dtype or metric is an error wrapping ErrInvalid).
+func NewFitter(dim int, opt FitOptions) (*Fitter, error) {
+	if dim <= 0 {
+		return nil, fmt.Errorf("embed fit: dimension %d: vectors need at least one value: %w", dim, ErrInvalid)
+	}
+	if opt.Dtype == "" {
+		opt.Dtype = DtypeFloat64
+	}
+	if opt.Metric == "" {
+		opt.Metric = MetricCosine
+	}
+	if !knownDtype(opt.Dtype) {
+		return nil, fmt.Errorf("embed fit: dtype %q: want float64, float32, float16 or bfloat16: %w", opt.Dtype, ErrInvalid)
+	}
+	if !knownMetric(opt.Metric) {
+		return nil, fmt.Errorf("embed fit: metric %q: want cosine, dot or l2: %w", opt.Metric, ErrInvalid)
+	}
+	if opt.UnitTolerance == 0 {
+		opt.UnitTolerance = DefaultUnitTolerance
+	}
+	if !(opt.UnitTolerance > 0 && opt.UnitTolerance < 1) {
+		return nil, fmt.Errorf("embed fit: unit tolerance %g: want a value in (0, 1), e.g. %g: %w", opt.UnitTolerance, DefaultUnitTolerance, ErrInvalid)
+	}
+	if opt.SampleSize == 0 {
+		opt.SampleSize = DefaultSampleSize
+	}
+	if opt.SampleSize > pcaSampleSize {
+		return nil, fmt.Errorf("embed fit: sample size %d: at most %d vectors are kept: %w", opt.SampleSize, pcaSampleSize, ErrInvalid)
+	}
+	if opt.Components == 0 {
+		opt.Components = DefaultComponents
+	}
+	if opt.Components < 0 {
+		return nil, fmt.Errorf("embed fit: %d components: want a positive number: %w", opt.Components, ErrInvalid)
+	}
+	for i, c := range opt.Canaries {
+		if err := checkCanary(c, dim); err != nil {
+			return nil, fmt.Errorf("embed fit: canary %d: %v: %w", i, err, ErrInvalid)
+		}
+	}
+	return &Fitter{
+		dim: dim, opt: opt,
+		shift: make([]float64, dim), sum: make([]float64, dim), sumSq: make([]float64, dim),
+		rng: rand.New(rand.NewPCG(opt.Seed, 0x5eed)),
+	}, nil
+}
+
+// Add accumulates the rows of m, which must have the Fitter's dimension
+// and hold only finite values (a NaN or ±Inf is an error naming the row,
+// counted from the first row ever added, and the dimension).
+func (f *Fitter) Add(m Matrix) error {
+	if err := m.valid(); err != nil {
+		return err
+	}
+	if m.Rows > 0 && m.Dim != f.dim {
+		return fmt.Errorf("embed fit: vectors of dimension %d, the first ones had %d; every vector of a column must have the same dimension: %w", m.Dim, f.dim, ErrInvalid)
+	}
+	for i := 0; i < m.Rows; i++ {
+		row := m.Row(i)
+		for a, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("embed fit: row %d, dimension %d: value %v; drop or re-embed vectors with NaN or infinite values before fitting: %w", f.rows+i, a, v, ErrInvalid)
+			}
+		}
+	}
+	for i := 0; i < m.Rows; i++ {
+		f.addRow(m.Row(i))
+	}
+	return nil
+}
+
+func (f *Fitter) addRow(row []float64) {
+	if f.rows == 0 {
+		copy(f.shift, row)
+	}
+	var ss float64
+	for a, v := range row {
+		d := v - f.shift[a]
+		f.sum[a] += d
+		f.sumSq[a] += d * d
+		ss += v * v
+		if v != 0 {
+			f.nonzero++
+			if exactFloat16(v) {
+				f.f16++
+			}
+			if exactBFloat16(v) {
+				f.bf16++
+			}
+		}
+	}
+	r := math.Sqrt(ss)
+	f.norms = append(f.norms, r)
+	if r == 0 {
+		f.zeros++
+	}
+	// Reservoir sampling, Algorithm R (Vitter 1985): row t replaces a
+	// uniformly chosen kept row with probability size/(t+1).
+	t := f.rows
+	f.rows++
+	if f.kept < pcaSampleSize {
+		f.reservoir = append(f.reservoir, row...)
+		f.kept++
+		return
+	}
+	if j := f.rng.IntN(t + 1); j < pcaSampleSize {
+		copy(f.reservoir[j*f.dim:(j+1)*f.dim], row)
+	}
+}
+
+// Contract returns the contract of every row added so far; an error when
+// none was added.
+func (f *Fitter) Contract() (*Contract, error) {
+	if f.rows == 0 {
+		return nil, fmt.Errorf("embed fit: no vectors to fit a contract on: %w", ErrInvalid)
+	}
+	n := float64(f.rows)
+	p := Profile{Count: f.rows, ZeroCount: f.zeros, Seed: f.opt.Seed,
+		Mean: make([]float64, f.dim), Std: make([]float64, f.dim)}
+	for a := range p.Mean {
+		m := f.sum[a] / n
+		p.Mean[a] = f.shift[a] + m
+		p.Std[a] = math.Sqrt(max(f.sumSq[a]/n-m*m, 0))
+	}
+	if f.nonzero > 0 {
+		p.Float16Share = float64(f.f16) / float64(f.nonzero)
+		p.BFloat16Share = float64(f.bf16) / float64(f.nonzero)
+	}
+	var nonzero []float64
+	unit := f.rows > f.zeros
+	for _, r := range f.norms {
+		if r > 0 {
+			nonzero = append(nonzero, r)
+			if math.Abs(r-1) > f.opt.UnitTolerance {
+				unit = false
+			}
+		}
+	}
+	if f.opt.Unit != nil {
+		unit = *f.opt.Unit
+	}
+	p.Norms = exactNormStats(nonzero, f.opt.UnitTolerance)
+	p.Components, p.TotalVariance = principal(f.reservoir, f.kept, f.dim, f.opt.Components, f.opt.Seed)
+	if f.opt.SampleSize > 0 {
+		idx := make([]int, f.kept)
+		for i := range idx {
+			idx[i] = i
+		}
+		r := rand.New(rand.NewPCG(f.opt.Seed, 0x5a3b1e))
+		r.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		idx = idx[:min(f.opt.SampleSize, f.kept)]
+		slices.Sort(idx)
+		for _, i := range idx {
+			p.Sample = append(p.Sample, slices.Clone(f.reservoir[i*f.dim:(i+1)*f.dim]))
+		}
+	}
+	c := &Contract{
+		Dimension: f.dim, Dtype: f.opt.Dtype, Model: f.opt.Model, Revision: f.opt.Revision,
+		Metric: f.opt.Metric, UnitLength: unit, UnitTolerance: f.opt.UnitTolerance,
+		Profile: p, Canaries: f.opt.Canaries,
+	}
+	return c, nil
+}
+
+// Fit returns the contract of the vectors in m (see Fitter). NaN or
+// infinite values are an error naming the row.
+func Fit(m Matrix, opt FitOptions) (*Contract, error) {
+	f, err := NewFitter(m.Dim, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Add(m); err != nil {
+		return nil, err
+	}
+	return f.Contract()
+}
+
+func knownDtype(s string) bool {
+	return s == DtypeFloat64 || s == DtypeFloat32 || s == DtypeFloat16 || s == DtypeBFloat16
+}
+
+func knownMetric(s string) bool { return s == MetricCosine || s == MetricDot || s == MetricL2 }
+
+// checkCanary reports what is wrong with a canary of a contract of
+// dimension dim.
+func checkCanary(c Canary, dim int) error {
+	if c.ID == "" {
+		return fmt.Errorf("empty id; name each canary (e.g. by a hash of its input)")
+	}
+	if len(c.Vector) != dim {
+		return fmt.Errorf("id %q: %d values, want %d", c.ID, len(c.Vector), dim)
+	}
+	for a, v := range c.Vector {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("id %q: value %v at dimension %d must be finite", c.ID, v, a)
+		}
+	}
+	return nil
+}

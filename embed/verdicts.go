@@ -1,0 +1,300 @@
+package embed
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Findings returns the verdicts on the vectors accumulated so far, in a
+// fixed order: dimension_mismatch, nan_vectors, zero_vectors,
+// truncated_not_renormalized, then one of not_normalized,
+// mixed_normalization and normalized_unexpectedly, metric_mismatch,
+// precision_loss, model_swapped. An unknown canary id is an error.
+func (k *Checker) Findings() ([]Finding, error) {
+	c := k.c
+	var out []Finding
+	add := func(code, msg, fix string, ev map[string]any) {
+		out = append(out, Finding{Code: code, Message: msg, Fix: fix, Evidence: ev})
+	}
+	n := k.normCount // finite non-zero vectors
+	meanSq := 0.0
+	if n > 0 {
+		meanSq = k.sqSum / float64(n)
+	}
+	off := n - k.unitCount
+
+	truncated := false
+	if k.dim != c.Dimension {
+		ev := map[string]any{"expected": c.Dimension, "got": k.dim}
+		msg := fmt.Sprintf("vectors have %d dimensions; the contract (model %s) has %d", k.dim, modelName(c), c.Dimension)
+		if k.dim < c.Dimension && n > 0 {
+			energy := leadingEnergy(c, k.dim)
+			ev["mean_squared_norm"] = meanSq
+			ev["expected_squared_norm_if_truncated"] = energy
+			ev["renormalized"] = k.unitCount == n
+			if k.unitCount == n && c.UnitLength {
+				msg += "; they are unit length, consistent with a truncated (Matryoshka-style) vector renormalized"
+			}
+			if c.UnitLength && float64(off) >= 0.5*float64(n) && energy < 1-c.UnitTolerance &&
+				math.Abs(meanSq-energy) <= truncationRelTol*energy {
+				truncated = true
+			}
+		}
+		add(CodeDimensionMismatch, msg,
+			fmt.Sprintf("produce the vectors with the contract's model and dimension (%d), or fit a new contract and rebuild the store for %d dimensions", c.Dimension, k.dim), ev)
+	}
+	if k.nanRows > 0 {
+		add(CodeNaNVectors,
+			fmt.Sprintf("%d of %d vectors hold NaN or infinite values (rows %v)", k.nanRows, k.rows, k.nanAt),
+			"drop these vectors or re-embed their inputs; a NaN poisons every distance computed with it",
+			map[string]any{"count": k.nanRows, "share": share(k.nanRows, k.rows), "rows": slices.Clone(k.nanAt)})
+	}
+	if k.zeroRows > 0 && exceeds(k.zeroRows, k.rows-k.nanRows, rate(c.Profile.ZeroCount, c.Profile.Count, false)) {
+		add(CodeZeroVectors,
+			fmt.Sprintf("%d of %d vectors are all zeros (rows %v); the contract's vectors had %d of %d", k.zeroRows, k.rows, k.zeroAt, c.Profile.ZeroCount, c.Profile.Count),
+			"find why the producer returned zeros (empty input, failed call, padding) and re-embed; a zero vector has no direction, so cosine similarity is undefined",
+			map[string]any{"count": k.zeroRows, "share": share(k.zeroRows, k.rows), "rows": slices.Clone(k.zeroAt),
+				"expected_share": share(c.Profile.ZeroCount, c.Profile.Count)})
+	}
+	if truncated {
+		add(CodeTruncatedNotRenormalized,
+			fmt.Sprintf("vectors cut to their first %d of %d dimensions and not renormalized: mean squared norm %.4g, as the contract's leading %d dimensions hold (%.4g), not 1",
+				k.dim, c.Dimension, meanSq, k.dim, leadingEnergy(c, k.dim)),
+			"after truncating to fewer dimensions, L2-normalize each vector again (x / ‖x‖) before storing or querying",
+			map[string]any{"mean_squared_norm": meanSq, "expected_squared_norm": leadingEnergy(c, k.dim),
+				"unit_share": share(k.unitCount, n), "dimension": k.dim, "contract_dimension": c.Dimension})
+	}
+	normEv := func() map[string]any {
+		ev := map[string]any{"vectors": n, "unit_count": k.unitCount, "unit_share": share(k.unitCount, n),
+			"unit_tolerance": c.UnitTolerance, "norm_min": k.normMin, "norm_max": k.normMax,
+			"norm_median":         histQuantile(k.hist, n, 0.5, k.normMin, k.normMax),
+			"contract_unit_share": c.Profile.Norms.UnitShare}
+		if off > 0 {
+			ev["off_unit_mean_norm"] = k.offSum / float64(off)
+		}
+		return ev
+	}
+	unitOff := false // unit contract, vectors off unit length
+	switch {
+	case n == 0 || truncated:
+	case c.UnitLength:
+		if off > 0 && exceeds(off, n, 1-c.Profile.Norms.UnitShare) {
+			unitOff = true
+			if share(k.unitCount, n) >= mixedMinShare {
+				add(CodeMixedNormalization,
+					fmt.Sprintf("the store mixes unit-length vectors (%d) with others (%d, mean norm %.4g); the contract says every vector is unit length", k.unitCount, off, k.offSum/float64(off)),
+					"L2-normalize every vector on the path that skips it (x / ‖x‖) and re-write the affected vectors; scores between the two populations are not comparable",
+					normEv())
+			} else {
+				add(CodeNotNormalized,
+					fmt.Sprintf("%d of %d vectors are not unit length (mean norm %.4g, tolerance %g); the contract says unit length", off, n, k.normSum/float64(n), c.UnitTolerance),
+					"L2-normalize the vectors (x / ‖x‖) before writing or querying, as the producer the contract was fitted on did",
+					normEv())
+			}
+		}
+	default:
+		p := rate(int(math.Round(c.Profile.Norms.UnitShare*float64(c.Profile.Norms.Count))), c.Profile.Norms.Count, true)
+		if k.unitCount > 0 && exceeds(k.unitCount, n, p) {
+			if share(k.unitCount, n) >= allUnitShare {
+				add(CodeNormalizedUnexpectedly,
+					fmt.Sprintf("%d of %d vectors are unit length; the contract's vectors are not (mean norm %.4g)", k.unitCount, n, c.Profile.Norms.Mean),
+					"remove the extra L2 normalization on this path, or fit a new contract on normalized vectors if the store now keeps them",
+					normEv())
+			} else {
+				add(CodeMixedNormalization,
+					fmt.Sprintf("the store mixes unit-length vectors (%d) with raw ones (%d); the contract's vectors are raw", k.unitCount, off),
+					"normalize all vectors the same way (all raw or all unit length) and re-write the affected ones; scores between the two populations are not comparable",
+					normEv())
+			}
+		}
+	}
+	if unitOff && c.Metric == MetricDot {
+		add(CodeMetricMismatch,
+			fmt.Sprintf("the store ranks by inner product, which equals cosine similarity only for unit vectors; these have mean squared norm %.4g, so scores scale with norms instead of 1", meanSq),
+			"L2-normalize vectors before the inner-product index (or use a cosine index that normalizes), then rebuild the index",
+			map[string]any{"metric": c.Metric, "mean_squared_norm": meanSq, "unit_share": share(k.unitCount, n)})
+	}
+	if f := k.precision(); f != nil {
+		out = append(out, *f)
+	}
+	f, err := k.swapped()
+	if err != nil {
+		return nil, err
+	}
+	if f != nil {
+		out = append(out, *f)
+	}
+	return out, nil
+}
+
+// precision returns a precision_loss finding when the non-zero values
+// are (nearly all) exact in bfloat16 or float16 while the fitted ones
+// were not.
+func (k *Checker) precision() *Finding {
+	c := k.c
+	if k.nonzero < minExactValues || c.Dtype == DtypeFloat16 || c.Dtype == DtypeBFloat16 {
+		return nil
+	}
+	for _, f := range []struct {
+		name     string
+		got, ref float64
+		bits     int
+	}{
+		{DtypeBFloat16, share(k.bf16, k.nonzero), c.Profile.BFloat16Share, 8},
+		{DtypeFloat16, share(k.f16, k.nonzero), c.Profile.Float16Share, 11},
+	} {
+		if f.got >= exactShareMin && f.ref <= exactShareRefMax {
+			return &Finding{Code: CodePrecisionLoss,
+				Message: fmt.Sprintf("%.4g%% of the values are exactly %s values (%d significant bits, relative rounding up to %.2g); %.4g%% of the contract's %s values were",
+					100*f.got, f.name, f.bits, math.Ldexp(1, -f.bits), 100*f.ref, c.Dtype),
+				Fix: fmt.Sprintf("store and send the vectors as %s, or fit a new contract on %s vectors if the store keeps them so on purpose", c.Dtype, f.name),
+				Evidence: map[string]any{"format": f.name, "exact_share": f.got, "contract_exact_share": f.ref,
+					"values": k.nonzero, "contract_dtype": c.Dtype}}
+		}
+	}
+	return nil
+}
+
+// swapped returns a model_swapped finding when a canary no longer
+// matches, or when the current vectors' variance along the contract's
+// principal directions fell to what a random subspace would hold.
+func (k *Checker) swapped() (*Finding, error) {
+	c := k.c
+	if len(k.opt.Canaries) > 0 {
+		stored := map[string][]float64{}
+		for _, cn := range c.Canaries {
+			stored[cn.ID] = cn.Vector
+		}
+		var bad []map[string]any
+		var worst float64 = 1
+		for _, cn := range k.opt.Canaries {
+			ref, ok := stored[cn.ID]
+			if !ok {
+				return nil, fmt.Errorf("embed check: canary %q is not in the contract (it holds %d canaries); send the ids the contract was fitted with: %w", cn.ID, len(c.Canaries), ErrInvalid)
+			}
+			cos := cosine(ref, cn.Vector)
+			if !(cos >= CanaryMinCosine) {
+				e := map[string]any{"id": cn.ID, "dimension": len(cn.Vector)}
+				if !math.IsNaN(cos) {
+					e["cosine"] = cos
+					worst = min(worst, cos)
+				}
+				bad = append(bad, e)
+			}
+		}
+		if len(bad) > 0 {
+			return &Finding{Code: CodeModelSwapped,
+				Message:  fmt.Sprintf("%d of %d canaries no longer match the contract's vectors (lowest cosine %.4g, want ≥ %g): the producing model is not %s", len(bad), len(k.opt.Canaries), worst, CanaryMinCosine, modelName(c)),
+				Fix:      fmt.Sprintf("embed with %s again, or fit a new contract and re-embed the whole store with the new model; vectors of two models are not comparable", modelName(c)),
+				Evidence: map[string]any{"canaries": bad, "min_cosine": CanaryMinCosine}}, nil
+		}
+	}
+	comps := c.Profile.Components
+	if !k.same || len(comps) == 0 || k.normCount < minSwapRows || !(c.Profile.TotalVariance > 0) {
+		return nil, nil
+	}
+	n := float64(k.normCount)
+	var total, along float64
+	for a := range k.sum {
+		m := k.sum[a] / n
+		total += max(k.sumSq[a]/n-m*m, 0)
+	}
+	for j := range comps {
+		m := k.proj[j] / n
+		along += max(k.prSq[j]/n-m*m, 0)
+	}
+	if !(total > 0) {
+		return nil, nil
+	}
+	var refAlong float64
+	for _, cp := range comps {
+		refAlong += cp.Variance
+	}
+	base := float64(len(comps)) / float64(k.dim)
+	qRef, qCur := refAlong/c.Profile.TotalVariance, along/total
+	if qRef-base < minStructure {
+		return nil, nil // the fitted vectors have no leading directions to lose
+	}
+	excess := (qCur - base) / (qRef - base)
+	if excess >= swapExcessMax {
+		return nil, nil
+	}
+	var shift2 float64
+	for a := range k.sum {
+		m := k.sum[a] / n
+		shift2 += m * m
+	}
+	shift := math.Sqrt(shift2)
+	noise := math.Sqrt(c.Profile.TotalVariance * (1/n + 1/float64(c.Profile.Count)))
+	ev := map[string]any{"variance_share_along_contract_directions": qCur, "contract_variance_share": qRef,
+		"random_subspace_share": base, "excess_share": excess, "components": len(comps),
+		"mean_shift": shift, "mean_shift_in_noise_units": shift / noise,
+		"mean_shift_in_spread_units": shift / math.Sqrt(c.Profile.TotalVariance),
+		"norm_mean":                  k.normSum / n, "contract_norm_mean": c.Profile.Norms.Mean, "vectors": k.normCount}
+	return &Finding{Code: CodeModelSwapped,
+		Message: fmt.Sprintf("the vectors' variance along the contract's %d principal directions is %.3g of their total, %.3g for the contract and %.3g for a random subspace; the mean vector moved %.3g (%.3g× sampling noise), with mean norm %.4g against %.4g: these look like another model's vectors (or a rotated space)",
+			len(comps), qCur, qRef, base, shift, shift/noise, k.normSum/n, c.Profile.Norms.Mean),
+		Fix:      fmt.Sprintf("check which model produced these vectors; embed with %s again, or fit a new contract and re-embed the whole store", modelName(c)),
+		Evidence: ev}, nil
+}
+
+// leadingEnergy is the contract's mean squared norm of its first d
+// dimensions: Σ_{a<d} (mean_a² + std_a²).
+func leadingEnergy(c *Contract, d int) float64 {
+	var e float64
+	for a := 0; a < min(d, len(c.Profile.Mean), len(c.Profile.Std)); a++ {
+		e += c.Profile.Mean[a]*c.Profile.Mean[a] + c.Profile.Std[a]*c.Profile.Std[a]
+	}
+	return e
+}
+
+// exceeds reports whether k of n is more than exceedSigmas binomial
+// standard deviations above the expected count at rate p; with p = 0 any
+// k > 0 does.
+func exceeds(k, n int, p float64) bool {
+	fn := float64(n)
+	return float64(k) > fn*p+exceedSigmas*math.Sqrt(fn*p*(1-p))
+}
+
+// rate is k/n; with upper set, a zero count is replaced by the rule of
+// three, 3/n (the 95% upper bound of a rate never seen in n trials).
+func rate(k, n int, upper bool) float64 {
+	if n == 0 {
+		return 0
+	}
+	if upper && k == 0 {
+		return min(3/float64(n), 1)
+	}
+	return float64(k) / float64(n)
+}
+
+func share(k, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(k) / float64(n)
+}
+
+// cosine is the cosine similarity of a and b; NaN when their lengths
+// differ or either is zero.
+func cosine(a, b []float64) float64 {
+	if len(a) != len(b) {
+		return math.NaN()
+	}
+	na, nb := math.Sqrt(dot(a, a)), math.Sqrt(dot(b, b))
+	if na == 0 || nb == 0 {
+		return math.NaN()
+	}
+	return dot(a, b) / (na * nb)
+}
+
+func modelName(c *Contract) string {
+	switch {
+	case c.Model == "":
+		return "the contract's model"
+	case c.Revision == "":
+		return c.Model
+	}
+	return c.Model + "@" + c.Revision
+}
