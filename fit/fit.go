@@ -51,6 +51,8 @@ type Options struct {
 	// and type inference), fit statistics, transform (passing the data
 	// through each fitted step), fingerprint and profile.
 	Timings *timings.Recorder
+	// Vectors adds to the contracts of vector columns (vector.go).
+	Vectors VectorOptions
 }
 
 // ErrNoRows is returned when the training data has no rows.
@@ -93,6 +95,10 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	if rows == 0 {
 		return nil, nil, fmt.Errorf("fit %s: %w; fit needs at least one data row", opt.Source, ErrNoRows)
 	}
+	cols, sp, embeddings, err := splitVectors(sp, cols, rows, opt)
+	if err != nil {
+		return nil, nil, err
+	}
 
 	// Types: declared, or inferred (numeric when every present value parses).
 	byName := make(map[string]*table.Column, len(cols))
@@ -114,7 +120,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	tim := opt.Timings
 	t0 = tim.Since("parse", t0)
 
-	a := &artifact.Artifact{Spec: resolvedSpec(sp, byName)}
+	a := &artifact.Artifact{Spec: resolvedSpec(sp, byName), Embeddings: embeddings}
 	if opt.Model != "" || opt.ModelVersion != "" {
 		a.Model = &artifact.Model{Name: opt.Model, Version: opt.ModelVersion}
 	}

@@ -123,11 +123,7 @@ func keep(dst, src *Column, rows, n int, alloc func(int) ([]float64, error)) err
 		}
 		dst.Num = append(dst.Num, xs...)
 	case Vector:
-		if dst.Dim == 0 {
-			dst.Dim, dst.DType = src.Dim, src.DType
-		}
-		dst.Vec = append(dst.Vec, src.Vec[:n*src.Dim]...)
-		keepNull(dst, src, rows, n)
+		return keepVectors(dst, src, rows, n)
 	default:
 		dst.Str = append(dst.Str, src.Str[:n]...)
 		keepNull(dst, src, rows, n)

@@ -2,6 +2,7 @@ package table
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -91,4 +92,44 @@ func VectorNames(name string, dim int) []string {
 		out[k] = name + "_" + strconv.Itoa(k)
 	}
 	return out
+}
+
+// keepVectors appends the n rows of the Vector column src to dst, which
+// holds rows rows. A batch read before its column's first vector has
+// dimension 0 and only missing rows; dst holds those as NaN vectors once
+// the dimension is known. A batch of another dimension is a
+// *DimensionError.
+func keepVectors(dst, src *Column, rows, n int) error {
+	if src.DType != "" {
+		dst.DType = src.DType
+	}
+	if src.Dim > 0 && dst.Dim == 0 {
+		dst.Dim = src.Dim
+		dst.Vec = appendNaN(dst.Vec, rows*dst.Dim)
+	}
+	switch {
+	case src.Dim == 0:
+		dst.Vec = appendNaN(dst.Vec, n*dst.Dim)
+		if dst.Null == nil {
+			dst.Null = make([]bool, rows, rows+n)
+		}
+		for range n {
+			dst.Null = append(dst.Null, true)
+		}
+		return nil
+	case src.Dim != dst.Dim:
+		return &DimensionError{Line: int64(rows) + 1, Row: true, Column: src.Name,
+			Got: src.Dim, Want: dst.Dim, Where: "the column's earlier vectors"}
+	}
+	dst.Vec = append(dst.Vec, src.Vec[:n*src.Dim]...)
+	keepNull(dst, src, rows, n)
+	return nil
+}
+
+// appendNaN appends n NaN values to xs.
+func appendNaN(xs []float64, n int) []float64 {
+	for range n {
+		xs = append(xs, math.NaN())
+	}
+	return xs
 }

@@ -1,0 +1,139 @@
+package fit
+
+import (
+	"fmt"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/embed"
+	"github.com/normguard/normguard/spec"
+	"github.com/normguard/normguard/table"
+)
+
+// VectorOptions add to the contracts of vector columns what the data does
+// not say. The zero value works.
+type VectorOptions struct {
+	// EmbeddingModel names the producing model as name@revision; it
+	// overrides the spec's embedding_model.
+	EmbeddingModel string
+	// Canaries are the vectors of fixed inputs (see embed.Canary), stored
+	// in the contract of every vector column of their dimension.
+	Canaries []embed.Canary
+}
+
+// splitVectors turns every vector column of sp into the Numeric columns of
+// its dimensions (table.VectorNames) and every vector group into numeric
+// groups over them, one per vector column, with the same steps, and fits
+// each column's contract on its present vectors. normalizer on such a group
+// scales each vector, standard_scaler standardizes each dimension: the
+// numbers scikit-learn gives on the matrix whose rows are the vectors.
+// It returns the columns, the spec the artifact records and the contracts;
+// a spec without vector groups is returned as it is.
+func splitVectors(sp *spec.Spec, cols []table.Column, rows int, opt Options) ([]table.Column, *spec.Spec, []artifact.Embedding, error) {
+	hasVector := false
+	for _, g := range sp.Columns {
+		hasVector = hasVector || g.Type == spec.TypeVector
+	}
+	if !hasVector {
+		return cols, sp, nil, nil
+	}
+	byName := make(map[string]int, len(cols))
+	for i := range cols {
+		byName[cols[i].Name] = i
+	}
+	out := *sp
+	out.Columns = nil
+	var embeddings []artifact.Embedding
+	split := map[string][]table.Column{}
+	for gi, g := range sp.Columns {
+		if g.Type != spec.TypeVector {
+			out.Columns = append(out.Columns, g)
+			continue
+		}
+		for _, name := range g.Names {
+			c := &cols[byName[name]]
+			dims, e, err := splitVector(c, rows, g.Vector, fmt.Sprintf("columns[%d]", gi), opt)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			for _, d := range dims {
+				if _, clash := byName[d.Name]; clash {
+					return nil, nil, nil, fmt.Errorf("fit %s: vector column %q is split into columns %s .. %s, but the data already has a column %q; rename one of them",
+						opt.Source, name, dims[0].Name, dims[len(dims)-1].Name, d.Name)
+				}
+			}
+			split[name] = dims
+			embeddings = append(embeddings, e)
+			out.Columns = append(out.Columns, spec.Group{Names: e.Columns, Type: spec.TypeNumeric, Steps: g.Steps})
+		}
+	}
+	var res []table.Column
+	for i := range cols {
+		if dims, ok := split[cols[i].Name]; ok {
+			res = append(res, dims...)
+			continue
+		}
+		res = append(res, cols[i])
+	}
+	return res, &out, embeddings, nil
+}
+
+// splitVector splits one vector column into its dimensions and fits its
+// contract.
+func splitVector(c *table.Column, rows int, vo *spec.VectorOptions, path string, opt Options) ([]table.Column, artifact.Embedding, error) {
+	if vo == nil {
+		vo = &spec.VectorOptions{Metric: spec.MetricCosine, UnitLength: spec.UnitAuto}
+	}
+	if c.Dim == 0 {
+		return nil, artifact.Embedding{}, fmt.Errorf("fit %s: vector column %q has no vector (every row is missing); fit needs vectors to learn the column's contract", opt.Source, c.Name)
+	}
+	if vo.Dimension > 0 && vo.Dimension != c.Dim {
+		return nil, artifact.Embedding{}, fmt.Errorf("fit %s: vector column %q has %d values per vector, but the spec's %s.dimension says %d; fix the spec or the data",
+			opt.Source, c.Name, c.Dim, path, vo.Dimension)
+	}
+	d := c.Dim
+	names := table.VectorNames(c.Name, d)
+	dims := make([]table.Column, d)
+	for k := range dims {
+		dims[k] = table.Column{Name: names[k], Kind: table.Numeric, Num: make([]float64, rows)}
+	}
+	present := make([]float64, 0, rows*d)
+	for i := range rows {
+		row := c.Vec[i*d : (i+1)*d]
+		for k, x := range row {
+			dims[k].Num[i] = x
+		}
+		if c.Null == nil || !c.Null[i] {
+			present = append(present, row...)
+		}
+	}
+	m, err := embed.NewMatrix(len(present)/d, d, present)
+	if err != nil {
+		return nil, artifact.Embedding{}, err
+	}
+	fo := embed.FitOptions{Dtype: c.DType, Metric: vo.Metric}
+	model := vo.EmbeddingModel
+	if opt.Vectors.EmbeddingModel != "" {
+		model = opt.Vectors.EmbeddingModel
+	}
+	fo.Model, fo.Revision = spec.ModelRevision(model)
+	switch vo.UnitLength {
+	case spec.UnitTrue:
+		fo.Unit = new(bool)
+		*fo.Unit = true
+	case spec.UnitFalse:
+		fo.Unit = new(bool)
+	}
+	for _, cn := range opt.Vectors.Canaries {
+		if len(cn.Vector) == d {
+			fo.Canaries = append(fo.Canaries, cn)
+		}
+	}
+	if len(opt.Vectors.Canaries) > 0 && len(fo.Canaries) == 0 {
+		return nil, artifact.Embedding{}, fmt.Errorf("fit %s: vector column %q has dimension %d, but no canary has that dimension; give canaries of the column's model", opt.Source, c.Name, d)
+	}
+	contract, err := embed.Fit(m, fo)
+	if err != nil {
+		return nil, artifact.Embedding{}, fmt.Errorf("fit %s: vector column %q: %w", opt.Source, c.Name, err)
+	}
+	return dims, artifact.Embedding{Column: c.Name, Columns: names, Contract: contract}, nil
+}
