@@ -74,6 +74,11 @@ type Config struct {
 	MaxUploads int
 	// MaxRows bounds the rows of one transform or observations request.
 	MaxRows int
+	// HeapFloor is the smallest heap goal the garbage collector is given
+	// while Serve runs (default DefaultHeapFloor; negative: GOGC as is),
+	// so that a small live heap is not collected many times a second
+	// (see gc.go).
+	HeapFloor int64
 	// ReadTimeout, WriteTimeout and IdleTimeout configure http.Server.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// Logger receives request errors and lifecycle events (nil: discard).
@@ -111,6 +116,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxUploads <= 0 {
 		cfg.MaxUploads = DefaultMaxUploads
+	}
+	if cfg.HeapFloor == 0 {
+		cfg.HeapFloor = DefaultHeapFloor
 	}
 	if cfg.MaxRows <= 0 {
 		cfg.MaxRows = DefaultMaxRows
@@ -230,6 +238,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	gcCtx, stopGC := context.WithCancel(context.Background())
+	gcDone := make(chan struct{})
+	go func() { tuneGC(gcCtx, s.cfg.HeapFloor); close(gcDone) }()
+	defer func() { stopGC(); <-gcDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	var serveErr error

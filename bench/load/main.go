@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +44,8 @@ type options struct {
 	memEvery    time.Duration
 	endpoint    string
 	maxRequests int
+	result      string
+	p99Target   time.Duration
 }
 
 func main() {
@@ -56,7 +59,12 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 64, "concurrent connections")
 	flag.DurationVar(&o.memEvery, "mem-every", 0, "sample the server's resident memory from /metrics this often (0: at start and end)")
 	flag.StringVar(&o.endpoint, "endpoint", "transform", "transform or observations")
+	flag.StringVar(&o.result, "result", "", "also print one line \"RESULT <name>: ...\" summing the run up")
+	flag.DurationVar(&o.p99Target, "p99-target", 0, "with -result, say whether p99 (from when due) is under this")
 	flag.Parse()
+	// The generator's own collections would be charged to the server's
+	// latency: its live heap is small and fixed, so collect rarely.
+	debug.SetGCPercent(1000)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, o, os.Stdout); err != nil {
@@ -185,6 +193,15 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if e := firstErr.Load(); e != nil {
 		fmt.Fprintf(w, "first error      %v\n", e)
 	}
+	if o.result != "" {
+		verdict := ""
+		if o.p99Target > 0 {
+			verdict = fmt.Sprintf("; p99 < %v: %s", o.p99Target, passFail(pct(all, 0.99) < o.p99Target && errs.Load()+non200.Load() == 0))
+		}
+		fmt.Fprintf(w, "RESULT %s: %.0f/s for %v, %d ok, %d failed; p50 %v p99 %v p99.9 %v max %v%s\n",
+			o.result, float64(sent)/elapsed.Seconds(), o.duration, ok, errs.Load()+non200.Load(),
+			pct(all, 0.5), pct(all, 0.99), pct(all, 0.999), pct(all, 1), verdict)
+	}
 	if errs.Load() > 0 || non200.Load() > 0 {
 		return fmt.Errorf("%d requests failed", errs.Load()+non200.Load())
 	}
@@ -200,15 +217,25 @@ func flatten(parts [][]time.Duration) []time.Duration {
 	return all
 }
 
+// pct returns the p quantile of sorted (nearest rank below).
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[int(p*float64(len(sorted)-1))].Round(time.Microsecond)
+}
+
 // percentiles formats p50, p90, p99, p99.9 and the maximum of sorted.
 func percentiles(sorted []time.Duration) string {
-	pct := func(p float64) time.Duration {
-		if len(sorted) == 0 {
-			return 0
-		}
-		return sorted[int(p*float64(len(sorted)-1))].Round(time.Microsecond)
+	return fmt.Sprintf("p50 %v  p90 %v  p99 %v  p99.9 %v  max %v",
+		pct(sorted, 0.5), pct(sorted, 0.9), pct(sorted, 0.99), pct(sorted, 0.999), pct(sorted, 1))
+}
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
 	}
-	return fmt.Sprintf("p50 %v  p90 %v  p99 %v  p99.9 %v  max %v", pct(0.5), pct(0.9), pct(0.99), pct(0.999), pct(1))
+	return "FAIL"
 }
 
 type csvRows struct {
