@@ -127,6 +127,23 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	for i := range cols {
 		a.Inputs = append(a.Inputs, artifact.FieldOf(table.Field{Name: cols[i].Name, Kind: cols[i].Kind}))
 	}
+	// The fingerprint and the inputs' profile come first, so that an input
+	// column only one group reads can give its storage to a later step's
+	// output (see recycle) instead of the fit holding one more column.
+	a.Training = artifact.Training{Rows: int64(rows), Fingerprint: Fingerprint(cols, rows)}
+	t0 = tim.Since("fingerprint", t0)
+	a.Profile = &profile.Set{Inputs: profile.Columns(cols, max(opt.Workers, 1))}
+	t0 = tim.Since("profile", t0)
+	readers := map[string]int{}
+	for _, g := range sp.Columns {
+		for _, n := range g.Names {
+			readers[n]++
+		}
+	}
+	for _, p := range pass {
+		readers[p]++
+	}
+
 	fc := &step.FitContext{Workers: opt.Workers,
 		Sort: stats.SortOptions{MaxInMemory: opt.MaxSortRows, TempDir: opt.TempDir}}
 	seenOut := map[string]string{}
@@ -141,6 +158,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 		for i, n := range g.Names {
 			cur[i] = *byName[n]
 		}
+		var spare [][]float64 // storage of dead columns, for later outputs
 		for si, st := range g.Steps {
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
@@ -151,11 +169,12 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 				return nil, nil, fmt.Errorf("fit %s: %s.steps[%d].%s: %w", opt.Source, path, si, st.Name, err)
 			}
 			group.Steps = append(group.Steps, step.FittedStep{Name: st.Name, Params: st.Params, Inputs: names(cur), Fitted: fitted})
-			next, err := applyStep(fitted, cur, rows, opt)
+			next, err := applyStep(fitted, cur, rows, opt, &spare)
 			t0 = tim.Since("transform", t0)
 			if err != nil {
 				return nil, nil, fmt.Errorf("fit %s: %s.steps[%d].%s: applying to the training data: %w", opt.Source, path, si, st.Name, err)
 			}
+			spare = recycle(spare, cur, next, si == 0, readers, byName)
 			cur = next
 		}
 		outCols = append(outCols, cur...)
@@ -181,9 +200,6 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 		a.Passthrough = []string{}
 	}
 	t0 = time.Now()
-	a.Training = artifact.Training{Rows: int64(rows), Fingerprint: Fingerprint(cols, rows)}
-	t0 = tim.Since("fingerprint", t0)
-	a.Profile = &profile.Set{Inputs: profile.Columns(cols, max(opt.Workers, 1))}
 	a.Profile.Outputs = outputProfiles(cols, outCols, a.Profile.Inputs, max(opt.Workers, 1))
 	tim.Since("profile", t0)
 	return a, &table.Batch{Cols: outCols, Rows: rows}, nil
@@ -232,22 +248,56 @@ func sameStorage(a, b *table.Column) bool {
 	return false
 }
 
-// applyStep passes the training data through a fitted step, with the
-// numeric outputs allocated in the spill when there is one.
-func applyStep(f step.Fitted, in []table.Column, n int, opt Options) ([]table.Column, error) {
+// applyStep passes the training data through a fitted step. Numeric
+// outputs take the storage of dead columns from spare first (every row is
+// overwritten), else new storage, in the spill when there is one.
+func applyStep(f step.Fitted, in []table.Column, n int, opt Options, spare *[][]float64) ([]table.Column, error) {
 	out := table.NewColumns(f.Outputs())
-	if opt.Spill != nil {
-		for i := range out {
-			if out[i].Kind == table.Numeric {
-				buf, err := opt.Spill.Floats(n)
-				if err != nil {
-					return nil, err
-				}
-				out[i].Num = buf
+	for i := range out {
+		if out[i].Kind != table.Numeric {
+			continue
+		}
+		if k := len(*spare); k > 0 && cap((*spare)[k-1]) >= n {
+			out[i].Num = (*spare)[k-1][:n]
+			*spare = (*spare)[:k-1]
+			continue
+		}
+		if opt.Spill != nil {
+			buf, err := opt.Spill.Floats(n)
+			if err != nil {
+				return nil, err
 			}
+			out[i].Num = buf
 		}
 	}
 	return out, transform.ApplyStepInto(f, in, out, n, opt.Workers)
+}
+
+// recycle adds to spare the numeric storage of a step's inputs cur that
+// died when the step produced next: a previous step's outputs always, and
+// on the first step (raw) the input columns no other group or passthrough
+// reads. Those inputs are profiled already; their columns in byName lose
+// their values, so no output is mistaken for them. Storage next still
+// uses is kept.
+func recycle(spare [][]float64, cur, next []table.Column, raw bool, readers map[string]int, byName map[string]*table.Column) [][]float64 {
+	for i := range cur {
+		c := &cur[i]
+		if c.Kind != table.Numeric || len(c.Num) == 0 || (raw && readers[c.Name] != 1) {
+			continue
+		}
+		shared := false
+		for j := range next {
+			shared = shared || sameStorage(c, &next[j])
+		}
+		if shared {
+			continue
+		}
+		if raw {
+			byName[c.Name].Num = nil
+		}
+		spare = append(spare, c.Num)
+	}
+	return spare
 }
 
 // inferGroup decides the kind of a group whose type the spec leaves out:
