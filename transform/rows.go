@@ -17,11 +17,18 @@ import (
 // column absent from a row is an error.
 func (t *Transformer) RowsBatch(rows []map[string]any) (*table.Batch, error) {
 	b := &table.Batch{Rows: len(rows), Cols: make([]table.Column, len(t.inputs))}
+	dims := t.art.VectorInputs()
 	for j, f := range t.inputs {
 		c := table.Column{Name: f.Name, Kind: f.Kind}
 		c.Resize(len(rows))
 		for i, row := range rows {
 			v, ok := row[f.Name]
+			if !ok {
+				var err error
+				if v, ok, err = vectorValue(dims, row, f.Name); err != nil {
+					return nil, fmt.Errorf("row %d: %v", i+1, err)
+				}
+			}
 			if !ok {
 				return nil, fmt.Errorf("row %d: missing column %q (send null for a missing value)", i+1, f.Name)
 			}

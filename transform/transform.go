@@ -289,6 +289,7 @@ func CheckFinite(b *table.Batch, fields []table.Field, source string) error {
 // t.Timings, and the writer's own stages too when it records them
 // (timings.Setter).
 func (t *Transformer) Stream(ctx context.Context, r table.Reader, w table.Writer, source string) (int64, error) {
+	r = SplitVectors(r, t.art)
 	if err := r.Project(t.inputs); err != nil {
 		return 0, err
 	}
