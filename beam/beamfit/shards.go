@@ -60,6 +60,20 @@ func listRemote(ctx context.Context, pattern string) ([]string, error) {
 	return fs.List(ctx, pattern)
 }
 
+// OpenShard opens a data file (a local path or a Beam file-system URL)
+// with the core's table reader for its extension; see openShard.
+func OpenShard(ctx context.Context, path string) (table.Reader, error) { return openShard(ctx, path) }
+
+// WriteFile writes data to a local path (atomically: a temporary file
+// renamed into place) or to a Beam file-system URL (one upload).
+func WriteFile(ctx context.Context, path string, data []byte, local func(string, []byte) error) error {
+	return writeFile(ctx, path, data, local)
+}
+
+// Remote reports whether path names a file on a Beam file system (a URL
+// such as gs://bucket/x.csv) rather than a local file.
+func Remote(path string) bool { return remote(path) }
+
 // openShard opens a shard with the core's table reader for its extension.
 // A remote shard is read into memory first (Parquet needs random access).
 func openShard(ctx context.Context, path string) (table.Reader, error) {

@@ -19,12 +19,13 @@ func TestRunUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"no command", nil, "usage: normguard-beam fit"},
-		{"unknown command", []string{"transform"}, "usage: normguard-beam fit"},
+		{"unknown command", []string{"frobnicate"}, "usage: normguard-beam fit"},
 		{"missing flags", []string{"fit", "--spec", ""}, "missing --spec, --data, --out"},
+		{"transform: missing flags", []string{"transform", "--artifact", ""}, "missing --artifact, --in, --out"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			*specPath, *dataPattern, *outPath = "", "", ""
+			*specPath, *dataPattern, *outPath, *artifactPath, *inPattern = "", "", "", "", ""
 			var stdout, stderr bytes.Buffer
 			if got := run(context.Background(), tc.args, &stdout, &stderr); got != exitError {
 				t.Errorf("exit status %d, want %d", got, exitError)
