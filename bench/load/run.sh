@@ -5,7 +5,10 @@
 #   3. a soak: 2,000 single-row requests/s for 10 minutes, the server's
 #      resident memory sampled every 30 s.
 # Usage: bench/load/run.sh [quick]   ("quick" runs each part for 10 s)
-# Run it on a quiet machine: the load generator shares the 2 cores.
+# Run it on a quiet machine: the load generator shares the 2 cores (it runs
+# with GOMAXPROCS=1 for the single-row parts so that it never takes both).
+# The last lines, "RESULT ...", sum each part up; part 1's says whether p99
+# is under 2 ms, the target of issue 15.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
@@ -23,12 +26,17 @@ echo $! >"$work/pid"
 for _ in $(seq 50); do curl -fsS http://127.0.0.1:18181/healthz >/dev/null 2>&1 && break; sleep 0.1; done
 "$work/normguard" push "$work/qs/flights.normguard.json" --registry http://127.0.0.1:18181 >/dev/null
 load=("$work/load" -url http://127.0.0.1:18181 -model flight-delay -rows "$work/qs/june.csv")
+status=0
 
 echo "## 1. single rows, 5,000 requests/s for $single"
-"${load[@]}" -rate 5000 -batch 1 -duration "$single"
+GOMAXPROCS=1 "${load[@]}" -rate 5000 -batch 1 -duration "$single" -result "single rows at 5000/s" -p99-target 2ms | tee "$work/r1" || status=1
 echo
 echo "## 2. batches of 1,000 rows, 400 requests/s for $batch"
-"${load[@]}" -rate 400 -batch 1000 -duration "$batch" -workers 16
+"${load[@]}" -rate 400 -batch 1000 -duration "$batch" -workers 16 -result "batches of 1000 rows at 400/s" | tee "$work/r2" || status=1
 echo
 echo "## 3. soak: single rows, 2,000 requests/s for $soak"
-"${load[@]}" -rate 2000 -batch 1 -duration "$soak" -mem-every 30s
+GOMAXPROCS=1 "${load[@]}" -rate 2000 -batch 1 -duration "$soak" -mem-every 30s -result "soak, single rows at 2000/s" | tee "$work/r3" || status=1
+echo
+echo "## machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+grep -h '^RESULT' "$work/r1" "$work/r2" "$work/r3"
+exit $status
