@@ -1,0 +1,122 @@
+package kafka
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/normguard/normguard/table"
+)
+
+var decodeFields = []table.Field{{Name: "x", Kind: table.Numeric}, {Name: "c", Kind: table.String}}
+
+// TestRowsAdd pins how a record's value becomes a row: the rules of POST
+// /observations (numbers or numeric strings for numeric features;
+// strings, numbers as written or booleans for categorical ones; null or
+// absent is missing; other keys ignored).
+func TestRowsAdd(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		value string
+		x     float64 // NaN: missing
+		c     string
+		cNull bool
+	}{
+		{"numbers and strings", `{"x": 1.5, "c": "a"}`, 1.5, "a", false},
+		{"numeric string", `{"x": "-2e3", "c": "b"}`, -2000, "b", false},
+		{"number as category, kept as written", `{"x": 0, "c": 1.50}`, 0, "1.50", false},
+		{"boolean category", `{"c": true}`, math.NaN(), "true", false},
+		{"nulls", `{"x": null, "c": null}`, math.NaN(), "", true},
+		{"absent is missing", `{"x": 3}`, 3, "", true},
+		{"other keys ignored", `{"x": 4, "other": [1, {"a": 2}]}`, 4, "", true},
+		{"duplicate key: the last wins", `{"x": 1, "x": 2}`, 2, "", true},
+		{"spaces around", " \n{\"x\": 5}\n ", 5, "", true},
+		{"overflowing numeric string is infinite", `{"x": "1e999"}`, math.NaN(), "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRows(decodeFields)
+			err := r.add([]byte(tc.value))
+			if tc.name == "overflowing numeric string is infinite" {
+				var re *rowError
+				if !errors.As(err, &re) || re.reason != ReasonWrongType {
+					t.Fatalf("got %v, want a wrong_type error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.n != 1 {
+				t.Fatalf("got %d rows, want 1", r.n)
+			}
+			x := r.cols[0].Num[0]
+			if !(x == tc.x || math.IsNaN(x) && math.IsNaN(tc.x)) {
+				t.Errorf("x: got %v, want %v", x, tc.x)
+			}
+			if got := r.cols[1].Str[0]; got != tc.c || r.cols[1].Null[0] != tc.cNull {
+				t.Errorf("c: got %q (null %v), want %q (null %v)", got, r.cols[1].Null[0], tc.c, tc.cNull)
+			}
+		})
+	}
+}
+
+// TestRowsAddBad names why a value is not a row, and leaves the columns
+// as they were.
+func TestRowsAddBad(t *testing.T) {
+	for _, tc := range []struct{ value, reason string }{
+		{``, ReasonNotJSON},
+		{`null`, ReasonNotJSON},
+		{`"x"`, ReasonNotJSON},
+		{`[{"x": 1}]`, ReasonNotJSON},
+		{`{"x": 1`, ReasonNotJSON},
+		{`{"x": 1} {"x": 2}`, ReasonNotJSON},
+		{`{"x": "abc"}`, ReasonWrongType},
+		{`{"x": true}`, ReasonWrongType},
+		{`{"x": [1]}`, ReasonWrongType},
+		{`{"x": 1e400}`, ReasonWrongType},
+		{`{"x": 1, "c": {"a": 1}}`, ReasonWrongType},
+		{`{"c": ["a"]}`, ReasonWrongType},
+		{`{}`, ReasonNoFeature},
+		{`{"X": 1}`, ReasonNoFeature},
+	} {
+		r := newRows(decodeFields)
+		if err := r.add([]byte(`{"x": 7, "c": "k"}`)); err != nil {
+			t.Fatal(err)
+		}
+		err := r.add([]byte(tc.value))
+		var re *rowError
+		if !errors.As(err, &re) || re.reason != tc.reason {
+			t.Errorf("%q: got %v, want a %s error", tc.value, err, tc.reason)
+			continue
+		}
+		if r.n != 1 || len(r.cols[0].Num) != 1 || len(r.cols[1].Str) != 1 || len(r.cols[1].Null) != 1 {
+			t.Errorf("%q: a bad row changed the columns: %d rows, %+v", tc.value, r.n, r.cols)
+		}
+	}
+}
+
+// FuzzRowsAdd checks that any value is a row or a counted reason, never
+// a panic, and that the columns stay the same length.
+func FuzzRowsAdd(f *testing.F) {
+	for _, s := range []string{`{"x": 1, "c": "a"}`, `{"x": "2"}`, `{}`, `[`, `{"x": {"y": [1, 2]}}`, `{"c": 1e5}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, value []byte) {
+		r := newRows(decodeFields)
+		err := r.add(value)
+		var re *rowError
+		if err != nil && !errors.As(err, &re) {
+			t.Fatalf("error %v is not a rowError", err)
+		}
+		want := 1
+		if err != nil {
+			want = 0
+		}
+		if r.n != want || len(r.cols[0].Num) != want || len(r.cols[1].Str) != want || len(r.cols[1].Null) != want {
+			t.Fatalf("%d rows, columns %+v", r.n, r.cols)
+		}
+		if want == 1 && math.IsInf(r.cols[0].Num[0], 0) {
+			t.Fatalf("an infinite value was kept")
+		}
+	})
+}
