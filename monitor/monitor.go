@@ -319,6 +319,13 @@ func (m *Monitor) Close() error {
 		close(m.stopCommit)
 		<-m.commitDone
 		m.alerts.close()
+		m.mu.RLock()
+		for _, ms := range m.models {
+			for _, ss := range ms.stages {
+				summarySources.Delete(ss)
+			}
+		}
+		m.mu.RUnlock()
 		err := m.db.Close()
 		m.qmu.Lock()
 		if m.storeErr != nil && !m.abandon {
@@ -346,6 +353,7 @@ func (m *Monitor) model(name string) *modelState {
 		ms = &modelState{name: name}
 		for i, s := range stages {
 			ms.stages[i] = &stageState{model: name, stage: s}
+			summarySources.Store(ms.stages[i], &summarySource{ms: ms, stage: i, opt: m.opt.Drift})
 		}
 		m.models[name] = ms
 	}

@@ -3,8 +3,10 @@ package monitor
 import (
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/step"
 	"github.com/normguard/normguard/validate"
@@ -53,6 +55,32 @@ type refStage struct {
 	byName   map[string]int
 	// valid is the stage's schema for the validation rules (anomaly.go).
 	valid *validate.Schema
+	// plans are the drift summaries' plans of the profile, made on first
+	// use (shared by copies of the reference).
+	plans *planCache
+}
+
+// planCache holds a stage's summary plans for one number of bins.
+type planCache struct {
+	mu    sync.Mutex
+	bins  int
+	plans []*drift.SummaryPlan
+}
+
+// summaryPlans returns the plans of the stage's profiled features, in
+// profile order, for drift options o.
+func (rs *refStage) summaryPlans(o drift.Options) []*drift.SummaryPlan {
+	bins := o.Bins
+	if bins <= 0 {
+		bins = drift.DefaultBins
+	}
+	c := rs.plans
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.plans == nil || c.bins != bins {
+		c.plans, c.bins = drift.SummaryPlans(rs.profile, drift.Options{Bins: bins}), bins
+	}
+	return c.plans
 }
 
 type refFeature struct {
@@ -165,6 +193,7 @@ func buildReference(s storedRef) (*reference, error) {
 	for i, feats := range [2][]profile.Feature{s.Inputs, s.Outputs} {
 		rs := &r.stages[i]
 		rs.profile = feats
+		rs.plans = &planCache{}
 		rs.byName = make(map[string]int, len(feats))
 		for j := range feats {
 			p := &feats[j]

@@ -171,6 +171,7 @@ func (ss *stageState) applyEntry(start, length int64, k int, entry []byte, scrat
 		if seq > ss.seq {
 			ss.seq = seq
 		}
+		w.ss = ss // the window finds its summary plans through its stage
 		return w.apply(feats, rec, scratch)
 	})
 }

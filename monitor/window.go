@@ -6,7 +6,9 @@ import (
 	"hash/fnv"
 	"math"
 	"math/bits"
+	"sync"
 
+	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/stats"
 	"github.com/normguard/normguard/table"
 )
@@ -27,6 +29,45 @@ type window struct {
 	// Evaluator state, not written to the log.
 	eval       *evaluation
 	finalizing bool
+	// ss is the stage the window belongs to (set before records are
+	// applied), through which apply finds the summary plans.
+	ss *stageState
+}
+
+// summarySource is where the windows of a stage find their summary
+// plans: the model's latest reference.
+type summarySource struct {
+	ms    *modelState
+	stage int
+	opt   drift.Options
+}
+
+// summarySources maps a *stageState to its *summarySource (registered by
+// Monitor.model, removed at Close).
+var summarySources sync.Map
+
+// plan returns the summary plan of a feature against the model's latest
+// reference, or nil (no reference yet, a feature it does not profile, or
+// profiles as another kind).
+func (w *window) plan(name string, numeric bool) *drift.SummaryPlan {
+	if w.ss == nil {
+		return nil
+	}
+	v, ok := summarySources.Load(w.ss)
+	if !ok {
+		return nil
+	}
+	src := v.(*summarySource)
+	ref := src.ms.ref.Load()
+	if ref == nil {
+		return nil
+	}
+	rs := &ref.stages[src.stage]
+	j, ok := rs.byName[name]
+	if !ok || rs.features[j].numeric != numeric {
+		return nil
+	}
+	return rs.summaryPlans(src.opt)[j]
 }
 
 // featureState accumulates one feature of a window.
@@ -40,6 +81,40 @@ type featureState struct {
 	num                        []float64
 	str                        []string
 	alerted                    bool
+	// sum summarizes every row of the feature against its profile
+	// (drift.Summary) unless partial: rows were added without one (state
+	// of the format before summaries, a feature not profiled, or the
+	// artifact's profile changed mid-window), and the window is then
+	// judged from its sample. sumRaw is a checkpoint's encoded summary,
+	// decoded against the plan on first use.
+	sum     *drift.Summary
+	sumRaw  []byte
+	partial bool
+}
+
+// summaryFor returns the feature's summary against plan p, decoding a
+// checkpoint's or starting one; nil when there is no plan. Rows already
+// counted without a matching summary make the feature partial.
+func (f *featureState) summaryFor(p *drift.SummaryPlan) *drift.Summary {
+	if p == nil {
+		return nil
+	}
+	if f.sum != nil && f.sum.Plan().Fingerprint == p.Fingerprint {
+		return f.sum
+	}
+	if f.sumRaw != nil {
+		s, err := p.UnmarshalSummary(f.sumRaw)
+		f.sumRaw = nil
+		if err == nil {
+			f.sum = s
+			return s
+		}
+	}
+	if f.rows > 0 {
+		f.partial = true
+	}
+	f.sum = p.NewSummary()
+	return f.sum
 }
 
 func newWindow(model string, stage Stage, start, length int64, k int) *window {
@@ -114,6 +189,13 @@ func (w *window) apply(feats []featureDesc, rec []byte, scratch *[]float64) erro
 		if d.err != nil || missing > n {
 			return fmt.Errorf("record of feature %q: %w", fd.name, errCorrupt)
 		}
+		sum := f.summaryFor(w.plan(fd.name, fd.numeric))
+		if sum == nil && n > 0 {
+			f.partial = true
+		}
+		if sum != nil {
+			sum.AddMissing(int64(missing))
+		}
 		f.rows += int64(n)
 		f.missing += int64(missing)
 		f.oor += int64(oor)
@@ -135,19 +217,33 @@ func (w *window) apply(feats []featureDesc, rec []byte, scratch *[]float64) erro
 				}
 			}
 			f.moments.Add(xs)
+			if sum != nil {
+				sum.AddNumbers(xs)
+			}
 			*scratch = xs
 			continue
+		}
+		var strs []string
+		if sum != nil {
+			strs = make([]string, 0, present)
 		}
 		for i := 0; i < present; i++ {
 			b := d.bytes(d.count(1))
 			if d.err != nil {
 				return fmt.Errorf("record values of feature %q: %w", fd.name, errCorrupt)
 			}
-			if j := f.slot(len(f.str), w.k); j == len(f.str) {
-				f.str = append(f.str, string(b))
-			} else if j >= 0 {
-				f.str[j] = string(b)
+			v := string(b)
+			if sum != nil {
+				strs = append(strs, v)
 			}
+			if j := f.slot(len(f.str), w.k); j == len(f.str) {
+				f.str = append(f.str, v)
+			} else if j >= 0 {
+				f.str[j] = v
+			}
+		}
+		if sum != nil {
+			sum.AddStrings(strs, nil)
 		}
 	}
 	if len(d.b) != 0 {
@@ -175,7 +271,11 @@ func (f *featureState) column() table.Column {
 //	    numeric: uvarint N; 8 bytes Min, Max; uvarint length, Sum; uvarint length, SumSq;
 //	             uvarint sample size, 8 bytes per value
 //	    categorical: uvarint sample size; per value uvarint length, bytes
-const stateVersion = 1
+//	    (version 2) uvarint length, the drift.Summary (MarshalBinary; 0: none); byte partial
+//
+// Version 1 (before summaries) is read with every feature partial: such a
+// window is judged from its sample until it closes.
+const stateVersion = 2
 
 func (w *window) encode() ([]byte, error) {
 	buf := []byte{stateVersion}
@@ -185,6 +285,7 @@ func (w *window) encode() ([]byte, error) {
 	buf = binary.AppendUvarint(buf, uint64(w.rows))
 	buf = append(buf, boolByte(w.closed))
 	buf = binary.AppendUvarint(buf, uint64(len(w.feats)))
+	var err error
 	for _, f := range w.feats {
 		k := byte(kindCategorical)
 		if f.numeric {
@@ -204,14 +305,18 @@ func (w *window) encode() ([]byte, error) {
 				buf = binary.AppendUvarint(buf, uint64(len(s)))
 				buf = append(buf, s...)
 			}
+			var err error
+			if buf, err = f.appendSummary(buf); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		buf = binary.AppendUvarint(buf, uint64(f.moments.N))
 		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(f.moments.Min))
 		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(f.moments.Max))
 		for _, s := range []*stats.Sum{&f.moments.Sum, &f.moments.SumSq} {
-			b, err := s.MarshalBinary()
-			if err != nil {
+			var b []byte
+			if b, err = s.MarshalBinary(); err != nil {
 				return nil, fmt.Errorf("monitor: encode moments of %q: %w", f.name, err)
 			}
 			buf = binary.AppendUvarint(buf, uint64(len(b)))
@@ -221,8 +326,25 @@ func (w *window) encode() ([]byte, error) {
 		for _, x := range f.num {
 			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(x))
 		}
+		if buf, err = f.appendSummary(buf); err != nil {
+			return nil, err
+		}
 	}
 	return buf, nil
+}
+
+// appendSummary appends the feature's summary (version 2 of the state).
+func (f *featureState) appendSummary(buf []byte) ([]byte, error) {
+	raw := f.sumRaw
+	if f.sum != nil {
+		var err error
+		if raw, err = f.sum.MarshalBinary(); err != nil {
+			return nil, fmt.Errorf("monitor: encode the summary of %q: %w", f.name, err)
+		}
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(raw)))
+	buf = append(buf, raw...)
+	return append(buf, boolByte(f.partial)), nil
 }
 
 func boolByte(b bool) byte {
@@ -235,8 +357,9 @@ func boolByte(b bool) byte {
 // decodeWindow reads a window state written by encode.
 func decodeWindow(model string, stage Stage, data []byte) (*window, error) {
 	d := &decoder{b: data}
-	if v := d.byte1(); v != stateVersion {
-		return nil, fmt.Errorf("window state version %d (this normguard reads %d): %w", v, stateVersion, errCorrupt)
+	version := d.byte1()
+	if version != 1 && version != stateVersion {
+		return nil, fmt.Errorf("window state version %d (this normguard reads 1 and %d): %w", version, stateVersion, errCorrupt)
 	}
 	start, end := int64(d.u64()), int64(d.u64())
 	k := d.uvarint()
@@ -259,6 +382,7 @@ func decodeWindow(model string, stage Stage, data []byte) (*window, error) {
 			for j := range f.str {
 				f.str[j] = d.str()
 			}
+			f.readSummary(d, version)
 			continue
 		}
 		f.moments.N = int64(d.uvarint())
@@ -275,6 +399,7 @@ func decodeWindow(model string, stage Stage, data []byte) (*window, error) {
 		for j := range f.num {
 			f.num[j] = d.f64()
 		}
+		f.readSummary(d, version)
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail("bytes left over")
@@ -283,4 +408,17 @@ func decodeWindow(model string, stage Stage, data []byte) (*window, error) {
 		return nil, fmt.Errorf("window state: %w", d.err)
 	}
 	return w, nil
+}
+
+// readSummary reads what appendSummary wrote (version 2); a version 1
+// feature has none and is partial.
+func (f *featureState) readSummary(d *decoder, version byte) {
+	if version < 2 {
+		f.partial = f.rows > 0
+		return
+	}
+	if raw := d.bytes(d.count(1)); len(raw) > 0 {
+		f.sumRaw = append([]byte(nil), raw...)
+	}
+	f.partial = d.byte1() == 1
 }
