@@ -38,6 +38,8 @@ func FormatOf(path string) (string, error) {
 		return FormatParquet, nil
 	case ".jsonl":
 		return FormatJSONL, nil
+	case ".npy":
+		return npyFormat(path, compression)
 	default:
 		ext = strings.ToLower(filepath.Ext(path))
 		if ext == "" {
