@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -12,9 +13,11 @@ import (
 //
 //   - transform and observations bodies share an in-flight byte budget
 //     (Config.MaxInflightBodyBytes). A request reserves its Content-Length
-//     (its body limit when the length is not sent) before its body is read
-//     and gives it back when answered; one that does not fit is answered
-//     503 busy with Retry-After, unread.
+//     before its body is read and gives it back when answered; one that
+//     does not fit is answered 503 busy with Retry-After, unread. A body
+//     sent without a length (chunked) reserves its bytes as they arrive,
+//     so a slow client holds only what it has sent; one that runs out of
+//     budget mid-way is answered 503 busy too.
 //   - artifact uploads are streamed to disk and decoded one at a time; at
 //     most Config.MaxUploads are received at once, the others answered 503
 //     busy with Retry-After.
@@ -81,10 +84,11 @@ func (s *Server) budgeted(h http.Handler) http.Handler {
 		case n > limit:
 			tooLarge(w, n, limit)
 			return
-		case n < 0: // not sent (chunked): the most it may be
-			n = limit
-		}
-		if n > 0 {
+		case n < 0: // not sent (chunked): reserved as it is read
+			body := &budgetedBody{r: r.Body, b: &s.bodies, refused: s.metrics.busy.WithLabelValues("body_budget").Inc}
+			defer body.release()
+			r.Body = body
+		case n > 0:
 			if !s.bodies.acquire(n) {
 				s.busy(w, "body_budget", fmt.Sprintf("the server is reading %d bytes of other requests' bodies and this one (%d bytes) would pass its limit of %d (--max-inflight-body); retry in a second or send smaller requests",
 					s.bodies.inUse(), n, s.bodies.limit))
@@ -95,6 +99,34 @@ func (s *Server) budgeted(h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// budgetedBody reserves the bytes of a body of unknown length as they are
+// read.
+type budgetedBody struct {
+	r       io.ReadCloser
+	b       *byteBudget
+	held    int64
+	refused func() // counts a refusal
+}
+
+func (bb *budgetedBody) Read(p []byte) (int, error) {
+	n, err := bb.r.Read(p)
+	if n > 0 {
+		if !bb.b.acquire(int64(n)) {
+			bb.refused()
+			return 0, &apiError{http.StatusServiceUnavailable, "busy", fmt.Sprintf(
+				"the server is reading %d bytes of request bodies, at its limit of %d (--max-inflight-body); retry in a second or send smaller requests",
+				bb.b.inUse(), bb.b.limit)}
+		}
+		bb.held += int64(n)
+	}
+	return n, err
+}
+
+func (bb *budgetedBody) Close() error { return bb.r.Close() }
+
+// release gives the bytes read back.
+func (bb *budgetedBody) release() { bb.b.release(bb.held) }
 
 // uploadSlotted lets at most MaxUploads uploads be received at once.
 func (s *Server) uploadSlotted(h http.Handler) http.Handler {

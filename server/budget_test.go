@@ -161,3 +161,43 @@ func TestUploadSlots(t *testing.T) {
 		t.Fatalf("upload after the held one: %d %s, want 201", st, resp)
 	}
 }
+
+// TestChunkedBodyReservedAsRead: a body sent without a length reserves
+// its bytes as they arrive: it goes through while they fit beside the
+// bodies in flight, and is answered 503 busy with Retry-After once they
+// do not; nothing stays reserved afterwards.
+func TestChunkedBodyReservedAsRead(t *testing.T) {
+	s, done := benchServer(t)
+	defer done()
+	local := s.cfg.Registry.(*registry.Local)
+	s2, err := New(Config{Registry: local, Monitor: s.cfg.Monitor, Token: "t", MaxBodyBytes: 4000, MaxInflightBodyBytes: 6000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s2.Handler())
+	defer ts.Close()
+	url := ts.URL + "/v1/models/flight-delay/transform"
+	release, status := heldRequest(t, "POST", url, 4000, benchBody(1)[:50])
+	waitReserved(t, s2, 4000)
+	chunked := func(body []byte) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", url, io.MultiReader(strings.NewReader(string(body)))) // no length: chunked
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, data
+	}
+	if resp, data := chunked(benchBody(10)); resp.StatusCode != http.StatusOK {
+		t.Errorf("a 900-byte chunked body beside 4,000 held: %d %s, want 200", resp.StatusCode, data)
+	}
+	resp, data := chunked(benchBody(30))
+	if resp.StatusCode != http.StatusServiceUnavailable || errorCode(data) != "busy" || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a 2,700-byte chunked body beside 4,000 held: %d %s, want 503 busy with Retry-After", resp.StatusCode, data)
+	}
+	release()
+	status()
+	waitReserved(t, s2, 0)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/normguard/normguard/registry"
 )
@@ -43,6 +44,9 @@ func fail(w http.ResponseWriter, err error) int {
 	switch {
 	case errors.As(err, &ae):
 		status, code = ae.status, ae.code
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+		}
 	case errors.As(err, &tooBig):
 		status, code = http.StatusRequestEntityTooLarge, "too_large"
 		msg = fmt.Sprintf("request body over %d bytes: send fewer rows per request", tooBig.Limit)
