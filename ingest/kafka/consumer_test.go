@@ -50,7 +50,7 @@ type fixture struct {
 	recs   [][]string
 }
 
-func newFixture(t *testing.T, rows int) *fixture {
+func newFixture(t testing.TB, rows int) *fixture {
 	t.Helper()
 	dir, err := flightsDir()
 	if err != nil {
@@ -71,7 +71,12 @@ func newFixture(t *testing.T, rows int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(dir, quickstart.Files.Later))
+	// June's rows; more come from the training months.
+	file := quickstart.Files.Later
+	if rows > 6000 {
+		file = quickstart.Files.Train
+	}
+	f, err := os.Open(filepath.Join(dir, file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +86,7 @@ func newFixture(t *testing.T, rows int) *fixture {
 		t.Fatal(err)
 	}
 	if len(recs)-1 < rows {
-		t.Fatalf("june has %d rows, want %d", len(recs)-1, rows)
+		t.Fatalf("%s has %d rows, want %d", file, len(recs)-1, rows)
 	}
 	return &fixture{reg: reg, art: a, header: recs[0], recs: recs[1 : rows+1]}
 }
@@ -130,7 +135,7 @@ var badRecords = []struct {
 // produce sends the fixture's rows to the topic, row i to partition
 // i mod partitions, with the bad records spread among them, and returns
 // the records sent.
-func produce(t *testing.T, c *kfake.Cluster, fx *fixture) int {
+func produce(t testing.TB, c *kfake.Cluster, fx *fixture) int {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()))
@@ -246,7 +251,7 @@ func reference(t *testing.T, fx *fixture) *monitor.Monitor {
 	return mon
 }
 
-func inputFields(t *testing.T, fx *fixture) []table.Field {
+func inputFields(t testing.TB, fx *fixture) []table.Field {
 	t.Helper()
 	var fields []table.Field
 	for _, f := range fx.art.Inputs {
@@ -293,7 +298,7 @@ func sameDrift(t *testing.T, got, want *monitor.Monitor) {
 	}
 }
 
-func newCluster(t *testing.T) *kfake.Cluster {
+func newCluster(t testing.TB) *kfake.Cluster {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, testTopic), kfake.GroupMinSessionTimeout(time.Second))
 	if err != nil {
