@@ -420,6 +420,9 @@ type consumers struct {
 	models int
 }
 
+// pushedMutants numbers the versions the mutants are pushed as.
+var pushedMutants int
+
 func (c *consumers) runAll(path string, data []byte) (failure string) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -444,7 +447,11 @@ func (c *consumers) runAll(path string, data []byte) (failure string) {
 		{"inspect", path},
 		{"diff", c.dir + "/base.json", path},
 		{"verify", path},
+		{"export", "--artifact", path, "--out", filepath.Join(c.dir, "m.onnx")},
+		{"push", path, "--registry", filepath.Join(c.dir, "reg-cli"), "--model", "m", "--model-version", fmt.Sprint(pushedMutants)},
+		{"pull", fmt.Sprintf("m@%d", pushedMutants), "--registry", filepath.Join(c.dir, "reg-cli"), "--out", filepath.Join(c.dir, "pulled.json")},
 	}
+	pushedMutants++
 	for _, args := range cmds {
 		var so, se bytes.Buffer
 		code := run(c.t.Context(), args, &so, &se)
