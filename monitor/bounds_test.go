@@ -132,8 +132,8 @@ func TestModelBudget(t *testing.T) {
 // TestEvaluationPanicStaysWithItsModel: a drift evaluation that panics for
 // one model is logged and counted, and the other model is still judged.
 func TestEvaluationPanicStaysWithItsModel(t *testing.T) {
-	orig := compareProfile
-	defer func() { compareProfile = orig }()
+	orig, origSums := compareProfile, compareSummaries
+	defer func() { compareProfile, compareSummaries = orig, origSums }()
 	compareProfile = func(p []profile.Feature, cols []table.Column, o drift.Options) (*drift.Report, error) {
 		for _, c := range cols {
 			if c.Kind == table.String && len(c.Str) > 0 && c.Str[0] == "boom" {
@@ -141,6 +141,14 @@ func TestEvaluationPanicStaysWithItsModel(t *testing.T) {
 			}
 		}
 		return orig(p, cols, o)
+	}
+	compareSummaries = func(p []*drift.SummaryPlan, sums []*drift.Summary, o drift.Options) (*drift.Report, error) {
+		for _, s := range sums {
+			if s.New["boom"] > 0 {
+				panic("test bug")
+			}
+		}
+		return origSums(p, sums, o)
 	}
 	a := testArtifact(t)
 	var logs strings.Builder

@@ -159,6 +159,10 @@ type evalJob struct {
 	cols  []table.Column
 	sums  []validate.Summary
 	ref   *reference
+	// dsums are copies of the window's drift summaries against plans
+	// (nil: the window is judged from its sample, cols).
+	plans []*drift.SummaryPlan
+	dsums []*drift.Summary
 }
 
 // evaluateAll judges the windows that changed since their last verdict
@@ -183,8 +187,12 @@ stages:
 			}
 			j := evalJob{w: w, final: w.closed, rows: w.rows, ref: ss.ref}
 			if judge {
-				j.cols = w.columns(&ss.ref.stages[si])
-				j.sums = w.summaries(&ss.ref.stages[si])
+				rs := &ss.ref.stages[si]
+				j.plans = rs.summaryPlans(m.opt.Drift)
+				if j.dsums = w.driftSummaries(rs, j.plans); j.dsums == nil {
+					j.cols = w.columns(rs)
+				}
+				j.sums = w.summaries(rs)
 			}
 			jobs = append(jobs, j)
 		}
@@ -195,7 +203,7 @@ stages:
 				break stages
 			}
 			var ev *evaluation
-			if j.cols != nil {
+			if j.cols != nil || j.dsums != nil {
 				var err error
 				ev, err = m.judge(ss, j)
 				if err != nil && first == nil {
@@ -231,9 +239,13 @@ stages:
 	return first
 }
 
-// compareProfile is the drift engine of background evaluations (a test
-// replaces it to make one model's evaluation panic).
-var compareProfile = drift.CompareProfile
+// compareProfile and compareSummaries are the drift engine of background
+// evaluations, from a window's sample and from its summaries (a test
+// replaces them to make one model's evaluation panic).
+var (
+	compareProfile   = drift.CompareProfile
+	compareSummaries = drift.CompareSummaries
+)
 
 // judge computes the drift verdict and anomalies of a window. A panic (a
 // bug, or an artifact the checks let through) is recovered into an error,
@@ -251,7 +263,12 @@ func (m *Monitor) judge(ss *stageState, j evalJob) (ev *evaluation, err error) {
 		}
 	}()
 	si := ss.stage.index()
-	rep, err := compareProfile(j.ref.stages[si].profile, j.cols, m.opt.Drift)
+	var rep *drift.Report
+	if j.dsums != nil {
+		rep, err = compareSummaries(j.plans, j.dsums, m.opt.Drift)
+	} else {
+		rep, err = compareProfile(j.ref.stages[si].profile, j.cols, m.opt.Drift)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -277,6 +294,28 @@ func newAlerts(ss *stageState, w *window, ev *evaluation) []Alert {
 		out = append(out, Alert{Model: ss.model, Stage: ss.stage, Feature: f.Name,
 			WindowStart: unixTime(w.start), WindowEnd: unixTime(w.end), Method: f.Method,
 			Statistic: Float(f.Statistic), PValue: Float(f.PValue), Threshold: Float(f.Threshold), Rows: w.rows})
+	}
+	return out
+}
+
+// driftSummaries copies the window's drift summaries, one per profiled
+// feature in profile order against plans (an empty one when the window
+// has none of the feature), or returns nil when a feature's summary does
+// not cover all its rows (partial): the window is then judged from its
+// sample. The caller holds the stage's lock.
+func (w *window) driftSummaries(rs *refStage, plans []*drift.SummaryPlan) []*drift.Summary {
+	out := make([]*drift.Summary, len(rs.features))
+	for i, rf := range rs.features {
+		fs := w.byName[rf.name]
+		if fs == nil || fs.numeric != rf.numeric {
+			out[i] = plans[i].NewSummary()
+			continue
+		}
+		s := fs.summaryFor(plans[i])
+		if fs.partial || s == nil {
+			return nil
+		}
+		out[i] = s.Clone()
 	}
 	return out
 }
@@ -321,10 +360,22 @@ func (m *Monitor) Drift(model string, stage Stage) (*drift.Report, Window, error
 	}
 	ref := ss.ref
 	win := Window{Start: unixTime(w.start), End: unixTime(w.end), Rows: w.rows}
-	cols := w.columns(&ref.stages[stage.index()])
-	sums := w.summaries(&ref.stages[stage.index()])
+	rs := &ref.stages[stage.index()]
+	plans := rs.summaryPlans(m.opt.Drift)
+	dsums := w.driftSummaries(rs, plans)
+	var cols []table.Column
+	if dsums == nil {
+		cols = w.columns(rs)
+	}
+	sums := w.summaries(rs)
 	ss.mu.Unlock()
-	rep, err := drift.CompareProfile(ref.stages[stage.index()].profile, cols, m.opt.Drift)
+	var rep *drift.Report
+	var err error
+	if dsums != nil {
+		rep, err = drift.CompareSummaries(plans, dsums, m.opt.Drift)
+	} else {
+		rep, err = drift.CompareProfile(rs.profile, cols, m.opt.Drift)
+	}
 	if err != nil {
 		return nil, win, fmt.Errorf("monitor: drift of model %q stage %s: %w", model, stage, err)
 	}

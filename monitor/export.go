@@ -1,0 +1,313 @@
+package monitor
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/profile"
+)
+
+// ExportFormat is the version of the Export JSON.
+const ExportFormat = 1
+
+// Export is the window state of one or more monitors (replicas) in a form
+// that merges exactly: per model, stage and window, each feature's counts
+// and drift.Summary. Merging the exports of replicas that each observed
+// part of the rows gives what one monitor fed every row holds.
+type Export struct {
+	Format int `json:"format"`
+	// Bins is the binned methods' bins the summaries were made for.
+	Bins    int            `json:"bins"`
+	Windows []ExportWindow `json:"windows"`
+}
+
+// ExportWindow is one window of an Export.
+type ExportWindow struct {
+	Model          string          `json:"model"`
+	Stage          Stage           `json:"stage"`
+	ArtifactDigest string          `json:"artifact_digest"`
+	Start          time.Time       `json:"start"`
+	End            time.Time       `json:"end"`
+	Rows           int64           `json:"rows"`
+	Features       []ExportFeature `json:"features"`
+}
+
+// ExportFeature is one feature of an ExportWindow: the monitor's counts
+// and the drift summary (drift.Summary.MarshalBinary, base64 in JSON).
+type ExportFeature struct {
+	Name       string `json:"name"`
+	Numeric    bool   `json:"numeric"`
+	Rows       int64  `json:"rows"`
+	Missing    int64  `json:"missing"`
+	OutOfRange int64  `json:"out_of_range"`
+	Unseen     int64  `json:"unseen"`
+	Summary    []byte `json:"summary"`
+}
+
+// ErrNotExportable is wrapped when a window cannot be exported exactly:
+// some feature's summary does not cover all its rows (state written before
+// summaries, or an artifact change within the window).
+var ErrNotExportable = errors.New("window state cannot be exported exactly")
+
+// Export returns the windows the monitor holds in memory (the open one
+// and closed ones awaiting their final verdict) of model ("" for every
+// model), with their summaries against the model's latest artifact.
+func (m *Monitor) Export(model string) (*Export, error) {
+	bins := m.opt.Drift.Bins
+	if bins <= 0 {
+		bins = drift.DefaultBins
+	}
+	ex := &Export{Format: ExportFormat, Bins: bins, Windows: []ExportWindow{}}
+	for _, ss := range m.stageStates() {
+		if model != "" && ss.model != model {
+			continue
+		}
+		ss.mu.Lock()
+		err := ss.export(ex, m.opt.Drift)
+		ss.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return ex, nil
+}
+
+// export appends the stage's windows to ex. ss.mu is held.
+func (ss *stageState) export(ex *Export, o drift.Options) error {
+	if ss.ref == nil {
+		return nil
+	}
+	rs := &ss.ref.stages[ss.stage.index()]
+	plans := rs.summaryPlans(o)
+	for _, w := range ss.windows {
+		if w.rows == 0 {
+			continue
+		}
+		ew := ExportWindow{Model: ss.model, Stage: ss.stage, ArtifactDigest: ss.ref.digest,
+			Start: unixTime(w.start), End: unixTime(w.end), Rows: w.rows}
+		for i, rf := range rs.features {
+			fs := w.byName[rf.name]
+			if fs == nil || fs.numeric != rf.numeric {
+				continue
+			}
+			s := fs.summaryFor(plans[i])
+			if fs.partial || s == nil {
+				return fmt.Errorf("monitor: export model %q stage %s window %s feature %q: %w (it holds rows from before normguard kept summaries, or from another artifact); export after the window closes",
+					ss.model, ss.stage, unixTime(w.start).Format(time.RFC3339), rf.name, ErrNotExportable)
+			}
+			b, err := s.MarshalBinary()
+			if err != nil {
+				return err
+			}
+			ew.Features = append(ew.Features, ExportFeature{Name: rf.name, Numeric: rf.numeric, Rows: fs.rows, Missing: fs.missing,
+				OutOfRange: fs.oor, Unseen: fs.unseen, Summary: b})
+		}
+		ex.Windows = append(ex.Windows, ew)
+	}
+	return nil
+}
+
+// ReadExport decodes an Export written as JSON, refusing another format.
+func ReadExport(r io.Reader, name string) (*Export, error) {
+	var ex Export
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&ex); err != nil {
+		return nil, fmt.Errorf("monitor: %s is not a window-state export: %w", name, err)
+	}
+	if ex.Format != ExportFormat {
+		return nil, fmt.Errorf("monitor: %s is window-state export format %d, this normguard reads %d", name, ex.Format, ExportFormat)
+	}
+	return &ex, nil
+}
+
+// MergeExports merges the exports of replicas: windows of the same model,
+// stage and start are merged feature by feature (counts added, summaries
+// merged exactly), checked against artifact a (every window must have
+// been made with a, and every export with the same bins). The result
+// lists windows by model, stage and start.
+func MergeExports(a *artifact.Artifact, exports []*Export) (*Export, error) {
+	if len(exports) == 0 {
+		return nil, fmt.Errorf("monitor: merge: no exports given")
+	}
+	bins := exports[0].Bins
+	out := &Export{Format: ExportFormat, Bins: bins, Windows: []ExportWindow{}}
+	type key struct {
+		model string
+		stage Stage
+		start int64
+	}
+	idx := map[key]int{}
+	sums := map[key]map[string]*drift.Summary{}
+	for n, ex := range exports {
+		if ex.Bins != bins {
+			return nil, fmt.Errorf("monitor: merge: export %d was made with %d bins, the first with %d; run the replicas with the same --bins", n+1, ex.Bins, bins)
+		}
+		for _, w := range ex.Windows {
+			if w.ArtifactDigest != a.Digest {
+				return nil, fmt.Errorf("monitor: merge: export %d window %s of model %q was judged with artifact %s, not %s; merge windows of one artifact",
+					n+1, w.Start.Format(time.RFC3339), w.Model, w.ArtifactDigest, a.Digest)
+			}
+			plans, err := stagePlans(a, w.Stage, bins)
+			if err != nil {
+				return nil, err
+			}
+			k := key{w.Model, w.Stage, w.Start.UnixNano()}
+			i, ok := idx[k]
+			if !ok {
+				i = len(out.Windows)
+				idx[k] = i
+				out.Windows = append(out.Windows, ExportWindow{Model: w.Model, Stage: w.Stage, ArtifactDigest: w.ArtifactDigest, Start: w.Start, End: w.End})
+				sums[k] = map[string]*drift.Summary{}
+			}
+			mw := &out.Windows[i]
+			if !mw.End.Equal(w.End) {
+				return nil, fmt.Errorf("monitor: merge: window %s of model %q ends at %s in one export and %s in another; run the replicas with the same --window",
+					w.Start.Format(time.RFC3339), w.Model, mw.End.Format(time.RFC3339), w.End.Format(time.RFC3339))
+			}
+			mw.Rows += w.Rows
+			for _, f := range w.Features {
+				pl, ok := plans[f.Name]
+				if !ok {
+					return nil, fmt.Errorf("monitor: merge: export %d: artifact %s does not profile feature %q", n+1, a.Digest, f.Name)
+				}
+				s, err := pl.UnmarshalSummary(f.Summary)
+				if err != nil {
+					return nil, fmt.Errorf("monitor: merge: export %d window %s: %w", n+1, w.Start.Format(time.RFC3339), err)
+				}
+				j := slices.IndexFunc(mw.Features, func(g ExportFeature) bool { return g.Name == f.Name })
+				if j < 0 {
+					mw.Features = append(mw.Features, ExportFeature{Name: f.Name, Numeric: f.Numeric})
+					j = len(mw.Features) - 1
+					sums[k][f.Name] = s
+				} else if err := sums[k][f.Name].Merge(s); err != nil {
+					return nil, err
+				}
+				g := &mw.Features[j]
+				g.Rows += f.Rows
+				g.Missing += f.Missing
+				g.OutOfRange += f.OutOfRange
+				g.Unseen += f.Unseen
+			}
+		}
+	}
+	for k, i := range idx {
+		w := &out.Windows[i]
+		for j := range w.Features {
+			b, err := sums[k][w.Features[j].Name].MarshalBinary()
+			if err != nil {
+				return nil, err
+			}
+			w.Features[j].Summary = b
+		}
+		// features in the profile's order
+		plans, _ := stagePlans(a, w.Stage, bins)
+		sort.SliceStable(w.Features, func(x, y int) bool {
+			return plans[w.Features[x].Name].Order < plans[w.Features[y].Name].Order
+		})
+	}
+	sort.Slice(out.Windows, func(i, j int) bool {
+		a, b := out.Windows[i], out.Windows[j]
+		if a.Model != b.Model {
+			return a.Model < b.Model
+		}
+		if a.Stage != b.Stage {
+			return a.Stage < b.Stage
+		}
+		return a.Start.Before(b.Start)
+	})
+	return out, nil
+}
+
+// stagePlan is a feature's plan and its place in the profile.
+type stagePlan struct {
+	*drift.SummaryPlan
+	Order int
+}
+
+// stagePlans returns the plans of a stage of artifact a by feature name.
+func stagePlans(a *artifact.Artifact, stage Stage, bins int) (map[string]stagePlan, error) {
+	feats, err := stageProfile(a, stage)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]stagePlan, len(feats))
+	for i, pl := range drift.SummaryPlans(feats, drift.Options{Bins: bins}) {
+		out[pl.Name] = stagePlan{pl, i}
+	}
+	return out, nil
+}
+
+func stageProfile(a *artifact.Artifact, stage Stage) ([]profile.Feature, error) {
+	if a.Profile == nil {
+		return nil, fmt.Errorf("monitor: artifact %s has no training profile; refit it with this normguard", a.Digest)
+	}
+	switch stage {
+	case StageInput:
+		return a.Profile.Inputs, nil
+	case StageOutput:
+		return a.Profile.Outputs, nil
+	}
+	return nil, fmt.Errorf("monitor: stage %q: want %q or %q", stage, StageInput, StageOutput)
+}
+
+// Judge judges each window of an export against artifact a, as the
+// monitor judges its own windows (drift.CompareSummaries), into a
+// timeline (windows by model, stage and start).
+func (ex *Export) Judge(a *artifact.Artifact, o drift.Options) (*Timeline, error) {
+	o.Bins = ex.Bins
+	tl := &Timeline{ArtifactDigest: a.Digest, Windows: []TimelineWindow{}}
+	first := map[string]*time.Time{}
+	var order []string
+	for _, w := range ex.Windows {
+		feats, err := stageProfile(a, w.Stage)
+		if err != nil {
+			return nil, err
+		}
+		plans := drift.SummaryPlans(feats, o)
+		sums := make([]*drift.Summary, len(plans))
+		for i, pl := range plans {
+			j := slices.IndexFunc(w.Features, func(f ExportFeature) bool { return f.Name == pl.Name })
+			if j < 0 {
+				sums[i] = pl.NewSummary() // as the monitor: no values
+				continue
+			}
+			if sums[i], err = pl.UnmarshalSummary(w.Features[j].Summary); err != nil {
+				return nil, fmt.Errorf("monitor: window %s of model %q: %w", w.Start.Format(time.RFC3339), w.Model, err)
+			}
+		}
+		rep, err := drift.CompareSummaries(plans, sums, o)
+		if err != nil {
+			return nil, fmt.Errorf("monitor: window %s of model %q: %w", w.Start.Format(time.RFC3339), w.Model, err)
+		}
+		tw := TimelineWindow{Model: w.Model, Stage: w.Stage, Start: w.Start, End: w.End, Rows: w.Rows, Drifted: []string{}, Report: rep}
+		for _, f := range rep.Features {
+			key := w.Model + "\x00" + string(w.Stage) + "\x00" + f.Name
+			if _, ok := first[key]; !ok {
+				first[key] = nil
+				order = append(order, key)
+			}
+			if f.Drift {
+				tw.Drifted = append(tw.Drifted, f.Name)
+				if first[key] == nil {
+					st := w.Start
+					first[key] = &st
+				}
+			}
+		}
+		tl.Rows += w.Rows
+		tl.Windows = append(tl.Windows, tw)
+	}
+	for _, key := range order {
+		parts := strings.Split(key, "\x00")
+		tl.FirstDrift = append(tl.FirstDrift, FirstDrift{Model: parts[0], Stage: Stage(parts[1]), Feature: parts[2], Start: first[key]})
+	}
+	return tl, nil
+}

@@ -1,0 +1,105 @@
+package monitor
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/table"
+)
+
+// TestReplicasMergeExactly feeds batches to two replicas (alternating)
+// and all of them to a third monitor: the merged exports of the two hold
+// the third's summaries byte for byte and counts, and judge to the same
+// drift report as the third's /drift, which equals drift.CompareProfile
+// on all the rows.
+func TestReplicasMergeExactly(t *testing.T) {
+	a := testArtifact(t)
+	c := newClock(t0)
+	ma, mb, all := openTest(t, "", testOptions(c)), openTest(t, "", testOptions(c)), openTest(t, "", testOptions(c))
+	var rows []table.Column
+	for i := 0; i < 12; i++ {
+		cols := normalRows(uint64(i+1), 37+i, trainMean+0.4)
+		if i%3 == 0 {
+			cols[2].Str[0] = "zz-new" // a value the encoder never saw
+			cols[0].Num[1] = 1e6      // out of range
+		}
+		n := cols[0].Len()
+		replica := ma
+		if i%2 == 1 {
+			replica = mb
+		}
+		observe(t, replica, "m", a, StageInput, cols, n)
+		observe(t, all, "m", a, StageInput, cols, n)
+		if rows == nil {
+			rows = make([]table.Column, len(cols))
+			for k := range cols {
+				rows[k] = table.Column{Name: cols[k].Name, Kind: cols[k].Kind}
+			}
+		}
+		for k := range cols {
+			rows[k].Num = append(rows[k].Num, cols[k].Num...)
+			rows[k].Str = append(rows[k].Str, cols[k].Str...)
+		}
+	}
+	exports := make([]*Export, 3)
+	for i, m := range []*Monitor{ma, mb, all} {
+		ex, err := m.Export("m")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// through JSON, as the command and the peers endpoint move it
+		b, err := json.Marshal(ex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if exports[i], err = ReadExport(bytes.NewReader(b), "export"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, order := range [][]*Export{{exports[0], exports[1]}, {exports[1], exports[0]}} {
+		merged, err := MergeExports(a, order)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := exports[2]
+		if len(merged.Windows) != 1 || len(want.Windows) != 1 {
+			t.Fatalf("got %d merged windows and %d of one monitor, want 1 and 1", len(merged.Windows), len(want.Windows))
+		}
+		gw, ww := merged.Windows[0], want.Windows[0]
+		if gw.Rows != ww.Rows || !gw.Start.Equal(ww.Start) || len(gw.Features) != len(ww.Features) {
+			t.Fatalf("merged window %v rows %d features %d, want %v rows %d features %d", gw.Start, gw.Rows, len(gw.Features), ww.Start, ww.Rows, len(ww.Features))
+		}
+		for i := range gw.Features {
+			g, w := gw.Features[i], ww.Features[i]
+			if g.Name != w.Name || g.Rows != w.Rows || g.Missing != w.Missing || g.OutOfRange != w.OutOfRange || g.Unseen != w.Unseen {
+				t.Errorf("feature %s: merged counts %+v, want %+v", w.Name, g, w)
+			}
+			if !bytes.Equal(g.Summary, w.Summary) {
+				t.Errorf("feature %s: merged summary differs from the one monitor's", w.Name)
+			}
+		}
+		tl, err := merged.Judge(a, drift.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, _, err := all.Drift("m", StageInput)
+		if err != nil {
+			t.Fatal(err)
+		}
+		local, err := drift.CompareProfile(a.Profile.Inputs, rows, drift.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gj, _ := json.Marshal(tl.Windows[0].Report)
+		wj, _ := json.Marshal(rep)
+		lj, _ := json.Marshal(local)
+		if !bytes.Equal(gj, wj) {
+			t.Errorf("merged replicas judge\n%s\none monitor\n%s", gj, wj)
+		}
+		if !bytes.Equal(wj, lj) {
+			t.Errorf("one monitor judges\n%s\nCompareProfile on the rows\n%s", wj, lj)
+		}
+	}
+}

@@ -1,0 +1,258 @@
+package monitor
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/profile"
+	"github.com/normguard/normguard/table"
+)
+
+// ReplayOptions configure Replay.
+type ReplayOptions struct {
+	// TimeColumn names the column holding each row's event time.
+	TimeColumn string
+	// Window is the length of the tumbling windows: [start, start+Window)
+	// with start a multiple of Window since the Unix epoch, as the
+	// service's windows (weeks of 7d therefore start on Thursdays, UTC).
+	Window time.Duration
+	// Drift are the drift options each window is judged with.
+	Drift drift.Options
+}
+
+// Timeline is a drift timeline: the rows of a data set grouped by event
+// time into windows, each judged against the artifact's input profile.
+type Timeline struct {
+	ArtifactDigest string `json:"artifact_digest"`
+	TimeColumn     string `json:"time_column"`
+	Window         string `json:"window"`
+	// Rows counts the rows read; Untimed those whose time is missing or
+	// does not parse (in no window, counted here).
+	Rows    int64 `json:"rows"`
+	Untimed int64 `json:"untimed_rows"`
+	// Windows are the windows that hold rows, oldest first.
+	Windows []TimelineWindow `json:"windows"`
+	// FirstDrift is, per feature compared, the first window it drifted in
+	// (null when it never did), in the order of the windows' features.
+	FirstDrift []FirstDrift `json:"first_drift"`
+}
+
+// TimelineWindow is one window of a Timeline: its rows, the features that
+// drift in it and the full drift report (the JSON of `normguard drift`).
+type TimelineWindow struct {
+	// Model and Stage name the monitored model (merged exports; empty in
+	// a replay).
+	Model   string        `json:"model,omitempty"`
+	Stage   Stage         `json:"stage,omitempty"`
+	Start   time.Time     `json:"start"`
+	End     time.Time     `json:"end"`
+	Rows    int64         `json:"rows"`
+	Drifted []string      `json:"drifted"`
+	Report  *drift.Report `json:"report"`
+}
+
+// FirstDrift names the first window in which a feature drifted.
+type FirstDrift struct {
+	Model   string     `json:"model,omitempty"`
+	Stage   Stage      `json:"stage,omitempty"`
+	Feature string     `json:"feature"`
+	Start   *time.Time `json:"window_start"`
+}
+
+// Drifted reports whether any feature drifted in any window.
+func (t *Timeline) Drifted() bool {
+	for _, w := range t.Windows {
+		if len(w.Drifted) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrNoTimes is returned by Replay when no row has a time that parses.
+var ErrNoTimes = errors.New("no row has a time")
+
+// ParseEventTime parses an event time written in one of
+// profile.TimeLayouts (values without a zone are UTC) or as RFC 3339.
+func ParseEventTime(s string) (time.Time, bool) {
+	for _, l := range append([]string{time.RFC3339Nano}, profile.TimeLayouts...) {
+		if t, ok := profile.ParseTime(l, s); ok {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// WindowStart returns the start of the window of length window holding t:
+// a multiple of window since the Unix epoch.
+func WindowStart(t time.Time, window time.Duration) time.Time {
+	ns, w := t.UnixNano(), int64(window)
+	start := ns / w * w
+	if ns < start { // before the epoch: round down
+		start -= w
+	}
+	return time.Unix(0, start).UTC()
+}
+
+// Replay groups the rows of cols (an artifact's input columns, as
+// validate.Read returns them) by the event times in times (one per row;
+// "" is missing) into windows of opt.Window, summarizes each window's
+// rows against the artifact's input profile (drift.Summary) and judges
+// each window as `normguard drift --artifact` judges a file of the same
+// rows (drift.CompareSummaries).
+func Replay(a *artifact.Artifact, cols []table.Column, times []string, opt ReplayOptions) (*Timeline, error) {
+	if opt.Window <= 0 {
+		return nil, fmt.Errorf("monitor replay: the window must be positive, got %v", opt.Window)
+	}
+	for i := range cols {
+		if cols[i].Len() != len(times) {
+			return nil, fmt.Errorf("monitor replay: column %q has %d rows but the time column %d", cols[i].Name, cols[i].Len(), len(times))
+		}
+	}
+	tl := &Timeline{ArtifactDigest: a.Digest, TimeColumn: opt.TimeColumn, Window: FormatWindow(opt.Window), Rows: int64(len(times))}
+	// The plans in the data's column order, then the profiled features
+	// the data lacks, as drift --artifact orders its report.
+	ref := a.Profile.Inputs
+	byName := map[string]int{}
+	for i := range ref {
+		byName[ref[i].Name] = i
+	}
+	bins := opt.Drift.Bins
+	if bins <= 0 {
+		bins = drift.DefaultBins
+	}
+	var plans []*drift.SummaryPlan
+	var colOf []int
+	have := map[string]bool{}
+	for i := range cols {
+		if p, ok := byName[cols[i].Name]; ok && !have[cols[i].Name] {
+			plans = append(plans, drift.NewSummaryPlan(&ref[p], bins))
+			colOf = append(colOf, i)
+			have[cols[i].Name] = true
+		}
+	}
+	if len(plans) == 0 {
+		return nil, fmt.Errorf("monitor replay: the data has none of the artifact's inputs (%d columns); pass raw inputs", len(ref))
+	}
+	nPresent := len(plans)
+	for i := range ref {
+		if !have[ref[i].Name] {
+			plans = append(plans, drift.NewSummaryPlan(&ref[i], bins))
+		}
+	}
+	// Rows by window, in row order.
+	rowsOf := map[int64][]int{}
+	for r, s := range times {
+		if s == "" {
+			tl.Untimed++
+			continue
+		}
+		t, ok := ParseEventTime(s)
+		if !ok {
+			tl.Untimed++
+			continue
+		}
+		start := WindowStart(t, opt.Window).UnixNano()
+		rowsOf[start] = append(rowsOf[start], r)
+	}
+	if len(rowsOf) == 0 {
+		return nil, fmt.Errorf("monitor replay: column %q: %w that parses (%d rows); write times as 2006-01-02, 2006-01-02 15:04[:05] or RFC 3339", opt.TimeColumn, ErrNoTimes, len(times))
+	}
+	starts := make([]int64, 0, len(rowsOf))
+	for s := range rowsOf {
+		starts = append(starts, s)
+	}
+	sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
+	first := map[string]*time.Time{}
+	for _, start := range starts {
+		rows := rowsOf[start]
+		sums := make([]*drift.Summary, len(plans))
+		for k := 0; k < nPresent; k++ {
+			s := plans[k].NewSummary()
+			c := gather(&cols[colOf[k]], rows)
+			s.Add(&c)
+			sums[k] = s
+		}
+		rep, err := drift.CompareSummaries(plans, sums, opt.Drift)
+		if err != nil {
+			return nil, fmt.Errorf("monitor replay: window %s: %w", unixTime(start).Format(time.RFC3339), err)
+		}
+		w := TimelineWindow{Start: unixTime(start), End: unixTime(start + int64(opt.Window)), Rows: int64(len(rows)), Drifted: []string{}, Report: rep}
+		for _, f := range rep.Features {
+			if f.Drift {
+				w.Drifted = append(w.Drifted, f.Name)
+				if first[f.Name] == nil {
+					st := w.Start
+					first[f.Name] = &st
+				}
+			}
+		}
+		tl.Windows = append(tl.Windows, w)
+	}
+	for _, pl := range plans[:nPresent] {
+		tl.FirstDrift = append(tl.FirstDrift, FirstDrift{Feature: pl.Name, Start: first[pl.Name]})
+	}
+	return tl, nil
+}
+
+// gather returns the rows of c at the indices rows.
+func gather(c *table.Column, rows []int) table.Column {
+	out := table.Column{Name: c.Name, Kind: c.Kind}
+	if c.Kind == table.String {
+		out.Str = make([]string, len(rows))
+		if c.Null != nil {
+			out.Null = make([]bool, len(rows))
+		}
+		for i, r := range rows {
+			out.Str[i] = c.Str[r]
+			if c.Null != nil {
+				out.Null[i] = c.Null[r]
+			}
+		}
+		return out
+	}
+	out.Num = make([]float64, len(rows))
+	for i, r := range rows {
+		out.Num[i] = c.Num[r]
+	}
+	return out
+}
+
+// FormatWindow writes a window length as ParseWindow reads it: whole days
+// as "7d", else Go's duration ("1h0m0s" as "1h").
+func FormatWindow(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	s := d.String()
+	for _, suf := range []string{"m0s", "h0m"} {
+		if len(s) > len(suf) && s[len(s)-len(suf):] == suf {
+			s = s[:len(s)-len(suf)+1]
+		}
+	}
+	return s
+}
+
+// ParseWindow reads a window length: a Go duration ("1h", "90m") or a
+// number of days or weeks ("7d", "2w").
+func ParseWindow(s string) (time.Duration, error) {
+	if n := len(s); n > 1 && (s[n-1] == 'd' || s[n-1] == 'w') {
+		var k int64
+		if _, err := fmt.Sscanf(s[:n-1], "%d", &k); err == nil && k > 0 && fmt.Sprint(k) == s[:n-1] {
+			unit := 24 * time.Hour
+			if s[n-1] == 'w' {
+				unit *= 7
+			}
+			return time.Duration(k) * unit, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("window %q: want a positive duration such as 1h, 30m, 7d or 2w", s)
+	}
+	return d, nil
+}
