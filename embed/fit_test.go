@@ -1,0 +1,214 @@
+package embed
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestFitterBatchesIndependent: the contract is the same, bit for bit,
+// whether the rows come at once or in batches of 1, 7 or 333 (and more
+// rows than the PCA sample holds, so the reservoir replaces rows).
+func TestFitterBatchesIndependent(t *testing.T) {
+	g := glove(t)
+	var m Matrix
+	m.Dim = 100
+	for i := 0; i < 2; i++ { // 4,000 rows
+		m.Data = append(m.Data, g.Data...)
+		m.Rows += g.Rows
+	}
+	for i := range m.Data[:g.Rows*100] {
+		m.Data[i] *= 1.5
+	}
+	opt := FitOptions{Dtype: DtypeFloat32, Seed: 9, Model: "glove", Revision: "1.1.0"}
+	whole, err := Fit(m, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(whole)
+	for _, batch := range []int{1, 7, 333} {
+		f, err := NewFitter(100, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < m.Rows; i += batch {
+			if err := f.Add(rows(m, i, min(i+batch, m.Rows), 1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c, err := f.Contract()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := json.Marshal(c); string(got) != string(want) {
+			t.Errorf("batches of %d: contract differs from the one-batch fit", batch)
+		}
+	}
+	other, _ := Fit(m, FitOptions{Dtype: DtypeFloat32, Seed: 10})
+	if reflect.DeepEqual(other.Profile.Sample, whole.Profile.Sample) {
+		t.Error("another seed drew the same sample")
+	}
+}
+
+func TestFitUnitInference(t *testing.T) {
+	g := glove(t)
+	u := mapRows(rows(g, 0, 300, 1), unitRow)
+	c, err := Fit(u, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.UnitLength || c.UnitTolerance != DefaultUnitTolerance || c.Metric != MetricCosine || c.Dtype != DtypeFloat64 {
+		t.Errorf("unit vectors: unit %v tolerance %v metric %q dtype %q; want true, %v, cosine, float64", c.UnitLength, c.UnitTolerance, c.Metric, c.Dtype, DefaultUnitTolerance)
+	}
+	// One raw vector among unit ones: not unit; forcing says unit anyway.
+	copy(u.Row(5), g.Row(5))
+	if c, _ := Fit(u, FitOptions{}); c.UnitLength {
+		t.Error("a raw vector among unit ones: inferred unit length")
+	}
+	yes := true
+	if c, _ := Fit(u, FitOptions{Unit: &yes}); !c.UnitLength {
+		t.Error("Unit forced true: contract says raw")
+	}
+	// Zero vectors are counted and left out of the inference.
+	clear(u.Row(5))
+	c, err = Fit(u, FitOptions{})
+	if err != nil || !c.UnitLength || c.Profile.ZeroCount != 1 || c.Profile.Norms.Count != 299 {
+		t.Errorf("a zero vector among unit ones: unit %v, zero count %d, norms %d, err %v; want true, 1, 299", c.UnitLength, c.Profile.ZeroCount, c.Profile.Norms.Count, err)
+	}
+}
+
+func TestFitErrors(t *testing.T) {
+	g := glove(t)
+	nan := rows(g, 0, 20, 1)
+	nan.Data[13*100+4] = math.NaN()
+	cases := []struct {
+		name string
+		m    Matrix
+		opt  FitOptions
+		want string
+	}{
+		{"NaN", nan, FitOptions{}, "row 13, dimension 4"},
+		{"no rows", Matrix{Dim: 100}, FitOptions{}, "no vectors"},
+		{"dtype", rows(g, 0, 5, 1), FitOptions{Dtype: "int8"}, `dtype "int8"`},
+		{"metric", rows(g, 0, 5, 1), FitOptions{Metric: "manhattan"}, `metric "manhattan"`},
+		{"tolerance", rows(g, 0, 5, 1), FitOptions{UnitTolerance: 2}, "unit tolerance 2"},
+		{"sample", rows(g, 0, 5, 1), FitOptions{SampleSize: 5000}, "sample size 5000"},
+		{"canary", rows(g, 0, 5, 1), FitOptions{Canaries: []Canary{{ID: "a", Vector: []float64{1}}}}, `id "a": 1 values, want 100`},
+		{"malformed", Matrix{Rows: 2, Dim: 3, Data: make([]float64, 4)}, FitOptions{}, "holds 4 values, want 6"},
+	}
+	for _, c := range cases {
+		_, err := Fit(c.m, c.opt)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err %v, want ErrInvalid mentioning %q", c.name, err, c.want)
+		}
+	}
+}
+
+// TestContractJSONRoundTrip: a contract read back from JSON checks and
+// gives the same findings.
+func TestContractJSONRoundTrip(t *testing.T) {
+	g := glove(t)
+	c, err := Fit(rows(g, 0, 1000, 1), FitOptions{Dtype: DtypeFloat32, Metric: MetricDot,
+		Canaries: []Canary{{ID: "the", Vector: slices.Clone(g.Row(0))}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Check(); err != nil {
+		t.Fatalf("fitted contract: %v", err)
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Contract
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Check(); err != nil {
+		t.Fatalf("decoded contract: %v", err)
+	}
+	cur := mapRows(rows(g, 1000, 1400, 1), unitRow)
+	f1, _ := Check(c, cur, CheckOptions{})
+	f2, _ := Check(&back, cur, CheckOptions{})
+	if !slices.Equal(codes(f1), codes(f2)) || len(f1) == 0 {
+		t.Errorf("findings %v after JSON, %v before; want equal and not empty", codes(f2), codes(f1))
+	}
+}
+
+func TestContractCheck(t *testing.T) {
+	g := glove(t)
+	good, err := Fit(rows(g, 0, 200, 1), FitOptions{Canaries: []Canary{{ID: "x", Vector: slices.Clone(g.Row(0))}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		field string
+		edit  func(c *Contract)
+	}{
+		{"dimension", func(c *Contract) { c.Dimension = 0 }},
+		{"dtype", func(c *Contract) { c.Dtype = "f32" }},
+		{"metric", func(c *Contract) { c.Metric = "" }},
+		{"unit_tolerance", func(c *Contract) { c.UnitTolerance = math.NaN() }},
+		{"profile.count", func(c *Contract) { c.Profile.Count = 0 }},
+		{"profile.zero_count", func(c *Contract) { c.Profile.ZeroCount = 500 }},
+		{"profile.float16_share", func(c *Contract) { c.Profile.Float16Share = 2 }},
+		{"profile.mean", func(c *Contract) { c.Profile.Mean = c.Profile.Mean[:99] }},
+		{"profile.mean[3]", func(c *Contract) { c.Profile.Mean[3] = math.Inf(1) }},
+		{"profile.std[7]", func(c *Contract) { c.Profile.Std[7] = -1 }},
+		{"profile.norms.count", func(c *Contract) { c.Profile.Norms.Count = 3 }},
+		{"profile.norms.quantiles[2]", func(c *Contract) { c.Profile.Norms.Quantiles[2] = 0 }},
+		{"profile.norms.histogram", func(c *Contract) { c.Profile.Norms.Histogram[0].Count++ }},
+		{"profile.components[1].direction", func(c *Contract) { c.Profile.Components[1].Direction[0] += 0.5 }},
+		{"profile.components[0].variance", func(c *Contract) { c.Profile.Components[0].Variance = -1 }},
+		{"profile.sample[4]", func(c *Contract) { c.Profile.Sample[4] = c.Profile.Sample[4][:10] }},
+		{"canaries[1].id", func(c *Contract) { c.Canaries = append(c.Canaries, c.Canaries[0]) }},
+		{"canaries[0]", func(c *Contract) { c.Canaries[0].Vector = []float64{1} }},
+	}
+	for _, tc := range cases {
+		var c Contract
+		b, _ := json.Marshal(good)
+		_ = json.Unmarshal(b, &c)
+		tc.edit(&c)
+		err := c.Check()
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != tc.field || !errors.Is(err, ErrInvalid) || !strings.HasPrefix(err.Error(), tc.field+": ") {
+			t.Errorf("%s: err %v, want a FieldError for that field", tc.field, err)
+		}
+	}
+}
+
+// FuzzContract: any JSON either fails to decode, fails Check, or can be
+// used by Check and DriftFromContract without a panic.
+func FuzzContract(f *testing.F) {
+	g := glove(f)
+	c, err := Fit(rows(g, 0, 50, 1), FitOptions{SampleSize: 5, Components: 2})
+	if err != nil {
+		f.Fatal(err)
+	}
+	b, _ := json.Marshal(c)
+	f.Add(b)
+	f.Add([]byte(`{"dimension":2,"dtype":"float64","metric":"l2","unit_tolerance":0.01,"profile":{"count":1,"mean":[0,0],"std":[0,0],"norms":{"count":1,"quantiles":[1,1,1,1,1,1,1,1,1,1,1]}}}`))
+	cur := rows(g, 100, 110, 1)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var c Contract
+		if json.Unmarshal(data, &c) != nil || c.Check() != nil {
+			return
+		}
+		if c.Dimension > 1000 {
+			return
+		}
+		m := mapRows(cur, func(_ int, r []float64) []float64 {
+			out := make([]float64, c.Dimension)
+			copy(out, r)
+			return out
+		})
+		if _, err := Check(&c, m, CheckOptions{}); err != nil {
+			t.Fatalf("checked contract: %v", err)
+		}
+		_, _ = DriftFromContract(&c, m, DriftOptions{Permutations: 5})
+	})
+}
