@@ -35,10 +35,13 @@ type rows struct {
 	cols   []table.Column
 	n      int
 	obj    map[string]json.RawMessage // reused between records
+	nums   []float64                  // the row being read, by field
+	strs   []*string
 }
 
 func newRows(fields []table.Field) *rows {
-	r := &rows{fields: fields, index: make(map[string]int, len(fields)), cols: table.NewColumns(fields)}
+	r := &rows{fields: fields, index: make(map[string]int, len(fields)), cols: table.NewColumns(fields),
+		nums: make([]float64, len(fields)), strs: make([]*string, len(fields))}
 	for j, f := range fields {
 		r.index[f.Name] = j
 	}
@@ -71,32 +74,32 @@ func (r *rows) add(value []byte) error {
 	if known == 0 {
 		return &rowError{ReasonNoFeature, "no key of the row names a feature of the model"}
 	}
-	// Check every value before appending any, so a bad row leaves no trace.
+	// Parse every value before appending any, so a bad row leaves no trace.
 	for j := range r.fields {
-		if raw, ok := r.obj[r.fields[j].Name]; ok {
-			if _, _, err := r.parse(j, raw); err != nil {
-				return err
-			}
+		raw, ok := r.obj[r.fields[j].Name]
+		if !ok {
+			r.nums[j], r.strs[j] = math.NaN(), nil
+			continue
 		}
+		x, s, err := r.parse(j, raw)
+		if err != nil {
+			return err
+		}
+		r.nums[j], r.strs[j] = x, s
 	}
 	for j := range r.fields {
 		c := &r.cols[j]
-		raw, ok := r.obj[r.fields[j].Name]
-		x, s, _ := r.parse(j, raw)
 		if c.Kind == table.Numeric {
-			if !ok {
-				x = math.NaN()
-			}
-			c.Num = append(c.Num, x)
+			c.Num = append(c.Num, r.nums[j])
 			continue
 		}
-		missing := !ok || s == nil
+		s := r.strs[j]
 		str := ""
-		if !missing {
+		if s != nil {
 			str = *s
 		}
 		c.Str = append(c.Str, str)
-		c.Null = append(c.Null, missing)
+		c.Null = append(c.Null, s == nil)
 	}
 	r.n++
 	return nil
