@@ -158,8 +158,8 @@ type reference struct {
 		Ref, Cur          []int
 		H, Bandwidth      float64
 		MMD2              float64
-		MeanEuclidean     float64 `json:"mean_euclidean"`
-		MeanCosine        float64 `json:"mean_cosine"`
+		MeanEuclidean     float64   `json:"mean_euclidean"`
+		MeanCosine        float64   `json:"mean_cosine"`
 		WassersteinNormed []float64 `json:"wasserstein_normed"`
 		DriftedDims       int       `json:"drifted_dims"`
 	}
