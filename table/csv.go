@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -127,14 +126,10 @@ type CSVOptions struct {
 // concurrently across columns when Workers > 1. Repeated values of a string
 // column share one string.
 type CSVReader struct {
-	name      string
+	textInput
 	delim     byte // the field delimiter
-	src       io.Reader
-	closer    io.Closer
 	batchRows int
 	workers   int
-	counter   *countingReader // counts bytes read from a file, for Progress
-	size      int64           // the file's size, 0 when unknown
 
 	header    []string
 	index     map[string]int
@@ -142,14 +137,7 @@ type CSVReader struct {
 	projected bool
 	started   bool
 	done      bool
-
-	// buf[pos:end] is the unread input; eof means src has no more.
-	block    int // the buffer size to grow to
-	buf      []byte
-	pos, end int
-	eof      bool
-	line     int64 // line number of buf[pos]
-	rows     int64 // data rows delivered so far
+	rows      int64 // data rows delivered so far
 
 	// The rows of the current chunk: len(header) spans per row, row-major.
 	// Quoted cells that needed unescaping live in arena.
@@ -191,32 +179,16 @@ func OpenCSV(path string, opts CSVOptions) (*CSVReader, error) {
 	if opts.Delimiter == 0 {
 		opts.Delimiter = DialectOf(path).Delimiter
 	}
-	if path == "-" {
-		return NewCSVReader(os.Stdin, "stdin", opts)
-	}
-	src, err := openSource(path)
-	if err != nil {
-		return nil, err
-	}
-	r, err := NewCSVReader(src.r, path, opts)
-	if err != nil {
-		src.closer.Close()
-		return nil, err
-	}
-	r.closer = src.closer
-	r.counter = src.counter
-	r.size = src.size
-	return r, nil
+	return openText(path, func(src io.Reader, name string) (*CSVReader, error) {
+		return NewCSVReader(src, name, opts)
+	})
 }
 
-// Progress implements Progresser: bytes read from the file and its size
-// (0 for standard input and other streams).
-func (r *CSVReader) Progress() (done, total int64) {
-	if r.counter == nil {
-		return 0, 0
-	}
-	return r.counter.n.Load(), r.size
-}
+func (r *CSVReader) input() *textInput { return &r.textInput }
+
+// EstimateRows implements RowEstimator: the rows read so far extrapolated
+// to the whole file by the bytes consumed (0 when that cannot be told).
+func (r *CSVReader) EstimateRows() int64 { return r.estimateRows(r.rows) }
 
 // NewCSVReader returns a reader of the CSV text in src and reads its header.
 // name identifies the source in error messages. Close does not close src.
@@ -227,17 +199,12 @@ func NewCSVReader(src io.Reader, name string, opts CSVOptions) (*CSVReader, erro
 // newCSVReader is NewCSVReader with a given block size (tests use tiny
 // blocks to make rows straddle refills).
 func newCSVReader(src io.Reader, name string, opts CSVOptions, block int) (*CSVReader, error) {
-	block = max(block, 4) // room for a byte order mark
 	r := &CSVReader{
-		name:      name,
 		delim:     opts.Delimiter,
-		src:       src,
 		batchRows: opts.BatchRows,
 		workers:   opts.Workers,
-		block:     block,
-		buf:       make([]byte, min(block, firstBlock)),
-		line:      1,
 	}
+	r.rowWord, r.rowErr, r.rowHint = "row", ErrSyntax, "check for an unbalanced quote"
 	if r.batchRows <= 0 {
 		r.batchRows = DefaultBatchRows
 	}
@@ -247,11 +214,8 @@ func newCSVReader(src io.Reader, name string, opts CSVOptions, block int) (*CSVR
 	if r.delim == 0 {
 		r.delim = ','
 	}
-	if err := r.fill(); err != nil {
+	if err := r.startText(src, name, block); err != nil {
 		return nil, err
-	}
-	if bytes.HasPrefix(r.buf[:r.end], []byte("\xEF\xBB\xBF")) {
-		r.pos = 3
 	}
 	if err := r.readHeader(); err != nil {
 		return nil, err
@@ -706,38 +670,6 @@ func (r *CSVReader) cell(s span) []byte {
 	return r.arena[^s.lo:s.hi]
 }
 
-// fill moves the unread input to the front of the buffer and reads more,
-// growing the buffer when one row fills it.
-func (r *CSVReader) fill() error {
-	if r.eof {
-		return nil
-	}
-	if r.pos > 0 {
-		r.end = copy(r.buf, r.buf[r.pos:r.end])
-		r.pos = 0
-	}
-	if r.end == len(r.buf) {
-		if len(r.buf) >= maxRowBytes {
-			return &ParseError{File: r.name, Line: r.line,
-				Err:  fmt.Errorf("%w: row longer than %d bytes", ErrSyntax, maxRowBytes),
-				Hint: "check for an unbalanced quote"}
-		}
-		r.buf = append(r.buf, make([]byte, len(r.buf))...)
-	} else if len(r.buf) < r.block {
-		r.buf = append(r.buf, make([]byte, min(len(r.buf), r.block-len(r.buf)))...)
-	}
-	n, err := io.ReadFull(r.src, r.buf[r.end:])
-	r.end += n
-	switch err {
-	case nil:
-	case io.EOF, io.ErrUnexpectedEOF:
-		r.eof = true
-	default:
-		return fmt.Errorf("%s: read: %w", r.name, err)
-	}
-	return nil
-}
-
 // convert fills rows [lo, hi) of the batch's columns from the current
 // chunk's spans, column by column. On bad cells it reports the one on the
 // earliest row (then the earliest projected column), so the error does not
@@ -863,12 +795,7 @@ func (r *CSVReader) Err() error { return r.err }
 // NewCSVReader.
 func (r *CSVReader) Close() error {
 	r.done = true
-	if r.closer == nil {
-		return nil
-	}
-	c := r.closer
-	r.closer = nil
-	return c.Close()
+	return r.closeText()
 }
 
 // extendFloats makes s at least hi long, keeping s[:lo].

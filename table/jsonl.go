@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"unicode/utf16"
@@ -59,9 +58,7 @@ type JSONLOptions struct {
 // reflection, no per-value allocation), reuses its buffers across batches
 // and lets repeated values of a string column share one string.
 type JSONLReader struct {
-	name      string
-	src       io.Reader
-	closer    io.Closer
+	textInput
 	batchRows int
 
 	header    []string
@@ -70,14 +67,7 @@ type JSONLReader struct {
 	projected bool
 	started   bool
 	done      bool
-
-	// buf[pos:end] is the unread input; eof means src has no more.
-	block    int
-	buf      []byte
-	pos, end int
-	eof      bool
-	line     int64 // line number of buf[pos]
-	rows     int64 // data rows delivered so far
+	rows      int64 // data rows delivered so far
 
 	// The object being converted: its line number, its text, its key/value
 	// pairs in text order (unescaped strings live in arena) and, per header
@@ -140,21 +130,16 @@ type jsonlPair struct {
 // and reads its first object's keys as the header. A path ending in .gz
 // or .zst is decompressed as it is read (see CompressionOf).
 func OpenJSONL(path string, opts JSONLOptions) (*JSONLReader, error) {
-	if path == "-" {
-		return NewJSONLReader(os.Stdin, "stdin", opts)
-	}
-	src, err := openSource(path)
-	if err != nil {
-		return nil, err
-	}
-	r, err := NewJSONLReader(src.r, path, opts)
-	if err != nil {
-		src.closer.Close()
-		return nil, err
-	}
-	r.closer = src.closer
-	return r, nil
+	return openText(path, func(src io.Reader, name string) (*JSONLReader, error) {
+		return NewJSONLReader(src, name, opts)
+	})
 }
+
+func (r *JSONLReader) input() *textInput { return &r.textInput }
+
+// EstimateRows implements RowEstimator: the rows read so far extrapolated
+// to the whole file by the bytes consumed (0 when that cannot be told).
+func (r *JSONLReader) EstimateRows() int64 { return r.estimateRows(r.rows) }
 
 // NewJSONLReader returns a reader of the JSON Lines text in src and reads
 // its first object's keys as the header. name identifies the source in
@@ -167,23 +152,13 @@ func NewJSONLReader(src io.Reader, name string, opts JSONLOptions) (*JSONLReader
 // newJSONLReader is NewJSONLReader with a given block size (tests use tiny
 // blocks to make lines straddle refills).
 func newJSONLReader(src io.Reader, name string, opts JSONLOptions, block int) (*JSONLReader, error) {
-	block = max(block, 4) // room for a byte order mark
-	r := &JSONLReader{
-		name:      name,
-		src:       src,
-		batchRows: opts.BatchRows,
-		block:     block,
-		buf:       make([]byte, min(block, firstBlock)),
-		line:      1,
-	}
+	r := &JSONLReader{batchRows: opts.BatchRows}
+	r.rowWord, r.rowErr, r.rowHint = "line", ErrJSONLSyntax, jsonlHint
 	if r.batchRows <= 0 {
 		r.batchRows = DefaultBatchRows
 	}
-	if err := r.fill(); err != nil {
+	if err := r.startText(src, name, block); err != nil {
 		return nil, err
-	}
-	if bytes.HasPrefix(r.buf[:r.end], []byte("\xEF\xBB\xBF")) {
-		r.pos = 3
 	}
 	if err := r.readHeader(); err != nil {
 		return nil, err
@@ -329,38 +304,6 @@ func (r *JSONLReader) nextLine() (bool, error) {
 	r.lineNo = r.line
 	r.line++
 	return true, nil
-}
-
-// fill moves the unread input to the front of the buffer and reads more,
-// growing the buffer when one line fills it.
-func (r *JSONLReader) fill() error {
-	if r.eof {
-		return nil
-	}
-	if r.pos > 0 {
-		r.end = copy(r.buf, r.buf[r.pos:r.end])
-		r.pos = 0
-	}
-	if r.end == len(r.buf) {
-		if len(r.buf) >= maxRowBytes {
-			return &ParseError{File: r.name, Line: r.line,
-				Err:  fmt.Errorf("%w: line longer than %d bytes", ErrJSONLSyntax, maxRowBytes),
-				Hint: jsonlHint}
-		}
-		r.buf = append(r.buf, make([]byte, len(r.buf))...)
-	} else if len(r.buf) < r.block {
-		r.buf = append(r.buf, make([]byte, min(len(r.buf), r.block-len(r.buf)))...)
-	}
-	n, err := io.ReadFull(r.src, r.buf[r.end:])
-	r.end += n
-	switch err {
-	case nil:
-	case io.EOF, io.ErrUnexpectedEOF:
-		r.eof = true
-	default:
-		return fmt.Errorf("%s: read: %w", r.name, err)
-	}
-	return nil
 }
 
 // isBlankJSON reports whether a line holds only JSON whitespace.
@@ -529,12 +472,7 @@ func (r *JSONLReader) Err() error { return r.err }
 // to NewJSONLReader.
 func (r *JSONLReader) Close() error {
 	r.done = true
-	if r.closer == nil {
-		return nil
-	}
-	c := r.closer
-	r.closer = nil
-	return c.Close()
+	return r.closeText()
 }
 
 // scanObject parses the current line as one flat JSON object into pairs,

@@ -45,11 +45,12 @@ func ReadAll(r Reader, fields []Field) ([]Column, int, error) {
 // diagnose, drift).
 //
 // Numeric columns are sized once from the reader's row count
-// (RowCounter) or, after the first batch, from its progress through the
-// file (Progresser) with 5% to spare; when the reader is a Lender every
+// (RowCounter) or, after the first batch, from its extrapolation
+// (RowEstimator, Progresser); when the reader is a Lender every
 // later batch is decoded in place, so each value is written once. A
-// column that outgrows its estimate grows by half (one copy). String and
-// vector columns are appended batch by batch.
+// column that outgrows its estimate grows by half (one copy). String
+// columns are sized by the same estimate; vector columns are appended
+// batch by batch.
 func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, error) {
 	cols := NewColumns(fields)
 	alloc := opt.Alloc
@@ -84,12 +85,15 @@ func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, erro
 		if !sized {
 			n := estimateRows(r, b.Rows)
 			for j, f := range fields {
-				if f.Kind == Numeric {
+				switch f.Kind {
+				case Numeric:
 					buf, err := alloc(n)
 					if err != nil {
 						return nil, 0, err
 					}
 					cols[j].Num = buf[:0]
+				case String:
+					cols[j].Str = make([]string, 0, n)
 				}
 			}
 			sized = true
@@ -147,12 +151,25 @@ func keepNull(dst, src *Column, rows, n int) {
 	}
 }
 
+// RowEstimator is implemented by readers of text files that can
+// extrapolate the rows read so far to the whole file by the bytes they
+// consumed (CSVReader, JSONLReader; 0 when they cannot tell).
+type RowEstimator interface {
+	EstimateRows() int64
+}
+
 // estimateRows guesses the total row count of r after a first batch of n
-// rows: the reader's own count (RowCounter), else its progress through a
-// file (Progresser) extrapolated with 5% to spare, else n.
+// rows: the reader's own count (RowCounter), else its extrapolation
+// (RowEstimator) with 2% to spare, else its progress through a file
+// (Progresser; the bytes read include read-ahead) with 5%, else n.
 func estimateRows(r Reader, n int) int {
 	if rc, ok := r.(RowCounter); ok {
 		return int(rc.NumRows())
+	}
+	if re, ok := r.(RowEstimator); ok {
+		if est := re.EstimateRows(); est > 0 {
+			return int(min(float64(est)*1.02, 1<<34))
+		}
 	}
 	p, ok := r.(Progresser)
 	if !ok {

@@ -1,0 +1,141 @@
+package table
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+)
+
+// textInput is what the CSV and JSON Lines readers share: the source, what
+// closes it and counts its bytes, and a buffer of unread input refilled in
+// blocks. Both readers embed it and set it up with openText and
+// startText.
+type textInput struct {
+	name    string
+	src     io.Reader
+	closer  io.Closer       // the file an Open function opened, or nil
+	counter *countingReader // counts bytes read from a file, for Progress
+	size    int64           // the file's size, 0 when unknown
+	plain   bool            // the file is not compressed (see estimateRows)
+
+	// buf[pos:end] is the unread input; eof means src has no more.
+	block    int // the buffer size to grow to
+	buf      []byte
+	pos, end int
+	eof      bool
+	line     int64 // line number of buf[pos]
+
+	// What a too long row is called in errors, the error it wraps and the
+	// hint given.
+	rowWord string
+	rowErr  error
+	rowHint string
+}
+
+// startText sets t up to read src (named name in errors) in blocks of up to
+// block bytes, reads the first block and skips a UTF-8 byte order mark.
+func (t *textInput) startText(src io.Reader, name string, block int) error {
+	block = max(block, 4) // room for a byte order mark
+	t.name, t.src, t.block = name, src, block
+	t.buf = make([]byte, min(block, firstBlock))
+	t.line = 1
+	if err := t.fill(); err != nil {
+		return err
+	}
+	if bytes.HasPrefix(t.buf[:t.end], []byte("\xEF\xBB\xBF")) {
+		t.pos = 3
+	}
+	return nil
+}
+
+// openText opens the text file at path ("-" is standard input) and hands
+// the decompressed stream to newReader, then gives the reader the file to
+// close and count. On error the file is closed.
+func openText[R interface{ input() *textInput }](path string, newReader func(src io.Reader, name string) (R, error)) (R, error) {
+	if path == "-" {
+		return newReader(os.Stdin, "stdin")
+	}
+	src, err := openSource(path)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	r, err := newReader(src.r, path)
+	if err != nil {
+		src.closer.Close()
+		var zero R
+		return zero, err
+	}
+	t := r.input()
+	t.closer, t.counter, t.size = src.closer, src.counter, src.size
+	c, _ := CompressionOf(path)
+	t.plain = c == CompressionNone
+	return r, nil
+}
+
+// fill moves the unread input to the front of the buffer and reads more,
+// growing the buffer when one row fills it.
+func (t *textInput) fill() error {
+	if t.eof {
+		return nil
+	}
+	if t.pos > 0 {
+		t.end = copy(t.buf, t.buf[t.pos:t.end])
+		t.pos = 0
+	}
+	if t.end == len(t.buf) {
+		if len(t.buf) >= maxRowBytes {
+			return &ParseError{File: t.name, Line: t.line,
+				Err:  fmt.Errorf("%w: %s longer than %d bytes", t.rowErr, t.rowWord, maxRowBytes),
+				Hint: t.rowHint}
+		}
+		t.buf = append(t.buf, make([]byte, len(t.buf))...)
+	} else if len(t.buf) < t.block {
+		t.buf = append(t.buf, make([]byte, min(len(t.buf), t.block-len(t.buf)))...)
+	}
+	n, err := io.ReadFull(t.src, t.buf[t.end:])
+	t.end += n
+	switch err {
+	case nil:
+	case io.EOF, io.ErrUnexpectedEOF:
+		t.eof = true
+	default:
+		return fmt.Errorf("%s: read: %w", t.name, err)
+	}
+	return nil
+}
+
+// Progress implements Progresser: bytes read from the file and its size
+// (0 for standard input and other streams).
+func (t *textInput) Progress() (done, total int64) {
+	if t.counter == nil {
+		return 0, 0
+	}
+	return t.counter.n.Load(), t.size
+}
+
+// estimateRows extrapolates rows, the rows read so far, to the whole file
+// by the bytes consumed (read less the unread buffer), or returns 0 when
+// that cannot be told (a stream, or a compressed file, whose counted bytes
+// are not the text's). It must be called from the reading goroutine.
+func (t *textInput) estimateRows(rows int64) int64 {
+	if t.counter == nil || !t.plain || t.size <= 0 {
+		return 0
+	}
+	consumed := t.counter.n.Load() - int64(t.end-t.pos)
+	if consumed <= 0 || rows <= 0 {
+		return 0
+	}
+	return int64(float64(rows) * float64(t.size) / float64(consumed))
+}
+
+// closeText closes the file an Open function opened, once.
+func (t *textInput) closeText() error {
+	if t.closer == nil {
+		return nil
+	}
+	c := t.closer
+	t.closer = nil
+	return c.Close()
+}
