@@ -9,10 +9,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/registry"
 )
 
@@ -217,5 +220,60 @@ func TestHostileHTTP(t *testing.T) {
 	}
 	if status, resp := send(t, "POST", base+path, "", good); status != http.StatusOK {
 		t.Fatalf("a good request after the attack: %d %s", status, resp)
+	}
+}
+
+// TestHostileUploads sends damaged and oversized artifacts as uploads:
+// every one is refused with a JSON 4xx, none leaves a temporary file, and
+// a good upload works afterwards.
+func TestHostileUploads(t *testing.T) {
+	s, done := benchServer(t)
+	defer done()
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	local := s.cfg.Registry.(*registry.Local)
+	art, _, err := local.Get(context.Background(), "flight-delay", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := artifact.Decode(art, "flights")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Re-digested artifacts whose content is hostile.
+	longName := *a
+	longName.Model = &artifact.Model{Name: strings.Repeat("m", 1<<20), Version: "1"}
+	longNameBytes, err := artifact.Encode(&longName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deep := strings.Repeat("[", 200_000) + strings.Repeat("]", 200_000)
+	for _, c := range []struct{ name, body string }{
+		{"deep nesting", deep},
+		{"deep nesting inside", strings.Replace(string(art), `"passthrough": [`, `"passthrough": [`+deep+`,`, 1)},
+		{"10 MB of spaces", strings.Repeat(" ", 10<<20)},
+		{"the artifact twice", string(art) + string(art)},
+		{"the artifact and garbage", string(art) + "\x00\x01"},
+		{"a number of a million digits as the format version", strings.Replace(string(art), `"format_version": 1`, `"format_version": `+strings.Repeat("9", 1_000_000), 1)},
+		{"a 1 MB model name", string(longNameBytes)},
+		{"half of it", string(art[:len(art)/2])},
+		{"binary", "\x1f\x8b\x08\x00\x00\x00\x00\x00"},
+	} {
+		status, resp := send(t, "PUT", ts.URL+"/v1/models/flight-delay/versions/bad", "t", []byte(c.body))
+		if status < 400 || status >= 500 || errorCode(resp) == "" {
+			t.Errorf("%s: %d %.300s, want a JSON 4xx", c.name, status, resp)
+		}
+	}
+	entries, err := os.ReadDir(filepath.Join(local.Dir(), "blobs", "sha256"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file left: %s", e.Name())
+		}
+	}
+	if status, resp := send(t, "PUT", ts.URL+"/v1/models/flight-delay/versions/good", "t", art); status != http.StatusCreated {
+		t.Fatalf("a good upload after the attack: %d %s", status, resp)
 	}
 }
