@@ -34,6 +34,9 @@ func splitVectors(sp *spec.Spec, cols []table.Column, rows int, opt Options) ([]
 		hasVector = hasVector || g.Type == spec.TypeVector
 	}
 	if !hasVector {
+		if opt.Vectors.EmbeddingModel != "" || len(opt.Vectors.Canaries) > 0 {
+			return nil, nil, nil, fmt.Errorf("fit %s: an embedding model or canaries were given, but the spec has no vector column; declare the embeddings' column with `type: vector`", opt.Source)
+		}
 		return cols, sp, nil, nil
 	}
 	byName := make(map[string]int, len(cols))
@@ -136,4 +139,41 @@ func splitVector(c *table.Column, rows int, vo *spec.VectorOptions, path string,
 		return nil, artifact.Embedding{}, fmt.Errorf("fit %s: vector column %q: %w", opt.Source, c.Name, err)
 	}
 	return dims, artifact.Embedding{Column: c.Name, Columns: names, Contract: contract}, nil
+}
+
+// ReadCanaries reads canary vectors from the table at path (JSON Lines, or
+// another format table.Open reads) with a column id (text) and a column
+// vector (an array of numbers per row): {"id": "q-001", "vector": [...]}.
+// Every row needs both; ids must be unique.
+func ReadCanaries(path string) ([]embed.Canary, error) {
+	r, err := table.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	fields := []table.Field{{Name: "id", Kind: table.String}, {Name: "vector", Kind: table.Vector}}
+	if err := r.Project(fields); err != nil {
+		return nil, fmt.Errorf("canaries %s: %w; a canary file has an id and a vector per row, e.g. {\"id\": \"q1\", \"vector\": [0.1, 0.2]}", path, err)
+	}
+	cols, rows, err := table.ReadAll(r, fields)
+	if err != nil {
+		return nil, fmt.Errorf("canaries %s: %w", path, err)
+	}
+	seen := map[string]bool{}
+	out := make([]embed.Canary, 0, rows)
+	for i := range rows {
+		id, vec := &cols[0], &cols[1]
+		if id.IsMissing(i) || vec.IsMissing(i) {
+			return nil, fmt.Errorf("canaries %s: row %d: the id or the vector is missing; every canary needs both", path, i+1)
+		}
+		if seen[id.Str[i]] {
+			return nil, fmt.Errorf("canaries %s: row %d: id %q is given twice; ids must be unique", path, i+1, id.Str[i])
+		}
+		seen[id.Str[i]] = true
+		out = append(out, embed.Canary{ID: id.Str[i], Vector: append([]float64(nil), vec.Row(i)...)})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("canaries %s: no canary; give at least one row or leave out --canaries", path)
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,8 @@ type fitOptions struct {
 	quiet, timings      bool
 	spill, spillDir     string
 	maxSortRows         int
+	// Vector columns (fit_vector.go).
+	embeddingModel, canaries string
 }
 
 func newFitCmd() *cobra.Command {
@@ -62,6 +65,8 @@ func newFitCmd() *cobra.Command {
 	f.StringVar(&o.spill, "spill", "auto", "hold numeric columns in memory-mapped temporary files: auto (when the data file is over a quarter of memory), always, never")
 	f.StringVar(&o.spillDir, "spill-dir", "", "folder for spilled columns and external sort runs (default: the system temp folder)")
 	f.IntVar(&o.maxSortRows, "max-sort-rows", -1, "values a median/percentile/quantile sorts in memory before sorting on disk (-1: from the memory size, 0: no limit)")
+	f.StringVar(&o.embeddingModel, "embedding-model", "", "the model that produced the vector columns, as name@revision (overrides the spec's embedding_model)")
+	f.StringVar(&o.canaries, "canaries", "", "canary vectors for the vector columns' contracts: JSON Lines of {\"id\": ..., \"vector\": [...]}")
 	addDelimiterFlag(cmd, "data", "transform-out")
 	return cmd
 }
@@ -114,7 +119,17 @@ func memoryPlan(o fitOptions) (fit.Options, *fit.Spill, error) {
 	return opt, opt.Spill, nil
 }
 
+// fitGCPercent is the Go heap's growth between collections during a fit
+// (unless GOGC is set): fit holds whole columns and makes short-lived
+// copies of them (sorts), and the default 100% would let garbage reach
+// the columns' own size before a collection. The columns hold few
+// pointers, so collecting more often costs little.
+const fitGCPercent = 25
+
 func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(fitGCPercent))
+	}
 	var tim *timings.Recorder
 	if o.timings {
 		tim = timings.New()
@@ -139,6 +154,9 @@ func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
 	defer spill.Close()
 	opt.Model, opt.ModelVersion = o.model, o.modelVersion
 	opt.Workers, opt.Source, opt.Timings = o.workers, o.data, tim
+	if opt.Vectors, err = vectorFitOptions(o); err != nil {
+		return nil, err
+	}
 	stop := startProgress(cmd.ErrOrStderr(), r, "fit")
 	a, train, err := fit.FitTransform(cmd.Context(), sp, r, opt)
 	stop()
