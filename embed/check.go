@@ -38,6 +38,9 @@ const (
 	swapExcessMax = 0.25
 	minSwapRows   = 50
 	minStructure  = 0.05
+	// normRangeMargin widens the fitted norm range [min, max] of a raw
+	// contract by this factor each way; a norm beyond it is out of range.
+	normRangeMargin = 1.25
 	// keepRows is how many row numbers of NaN and zero vectors are kept.
 	keepRows = 5
 	// parallelRows is the batch size from which Add splits work over cores.
@@ -65,6 +68,8 @@ type Checker struct {
 	normMin, normMax float64
 	unitCount        int
 	offSum           float64 // Σ‖x‖ of the vectors off unit length
+	outside          int     // raw contract: norms beyond the fitted range (see normRangeMargin)
+	lo, hi           float64 // that range
 	hist             []int
 
 	nonzero, f16, bf16 int
@@ -85,6 +90,11 @@ func NewChecker(c *Contract, dim int, opt CheckOptions) (*Checker, error) {
 	k := &Checker{c: c, dim: dim, opt: opt, same: dim == c.Dimension && len(c.Profile.Mean) == dim,
 		normMin: math.Inf(1), normMax: math.Inf(-1), hist: make([]int, normBins),
 		sum: make([]float64, dim), sumSq: make([]float64, dim)}
+	if nm := c.Profile.Norms; !c.UnitLength && nm.Count > 0 {
+		k.lo, k.hi = nm.Min/normRangeMargin, nm.Max*normRangeMargin
+	} else {
+		k.lo, k.hi = 0, math.Inf(1)
+	}
 	if k.same {
 		k.proj = make([]float64, len(c.Profile.Components))
 		k.prSq = make([]float64, len(c.Profile.Components))
@@ -191,6 +201,9 @@ func (k *Checker) addRow(row []float64) {
 	} else {
 		k.offSum += r
 	}
+	if r < k.lo || r > k.hi {
+		k.outside++
+	}
 	mean := k.c.Profile.Mean
 	for a, v := range row {
 		if v != 0 {
@@ -251,6 +264,7 @@ func (k *Checker) merge(o *Checker) {
 	k.normMax = max(k.normMax, o.normMax)
 	k.unitCount += o.unitCount
 	k.offSum += o.offSum
+	k.outside += o.outside
 	for i, c := range o.hist {
 		k.hist[i] += c
 	}

@@ -58,6 +58,23 @@ func TestCheckScenarios(t *testing.T) {
 				return r
 			})
 		}, []string{CodeMixedNormalization}},
+		{"raw contract, l1-normalized vectors", rawFit, func(g Matrix) Matrix { return mapRows(rawCur(g), l1Row) }, []string{CodeNotNormalized}},
+		{"raw contract, a fifth l1-normalized", rawFit, func(g Matrix) Matrix {
+			return mapRows(rawCur(g), func(i int, r []float64) []float64 {
+				if i%5 == 0 {
+					return l1Row(i, r)
+				}
+				return r
+			})
+		}, []string{CodeMixedNormalization}},
+		{"raw contract, vectors scaled by 10", rawFit, func(g Matrix) Matrix {
+			return mapRows(rawCur(g), func(_ int, r []float64) []float64 {
+				for i := range r {
+					r[i] *= 10
+				}
+				return r
+			})
+		}, []string{CodeNotNormalized}},
 		{"raw contract, rotated copy", rawFit, func(g Matrix) Matrix { return rotate(rawCur(g), q) }, []string{CodeModelSwapped}},
 		{"unit contract, rotated copy", unitFit(MetricCosine), func(g Matrix) Matrix { return rotate(unitCur(g), q) }, []string{CodeModelSwapped}},
 		{"unit contract, truncated to 64", unitFit(MetricCosine), func(g Matrix) Matrix {
@@ -136,6 +153,19 @@ func TestCheckScenarios(t *testing.T) {
 			}
 		})
 	}
+}
+
+// l1Row divides a row by the sum of its absolute values (scikit-learn's
+// Normalizer(norm="l1")).
+func l1Row(_ int, r []float64) []float64 {
+	var s float64
+	for _, v := range r {
+		s += math.Abs(v)
+	}
+	for i := range r {
+		r[i] /= s
+	}
+	return r
 }
 
 func TestCheckFindingDetails(t *testing.T) {

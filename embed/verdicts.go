@@ -107,6 +107,28 @@ func (k *Checker) Findings() ([]Finding, error) {
 					"normalize all vectors the same way (all raw or all unit length) and re-write the affected ones; scores between the two populations are not comparable",
 					normEv())
 			}
+			break
+		}
+		// Raw vectors outside the fitted norm range: normalized or scaled
+		// another way. A new vector falls beyond the range of N fitted ones
+		// with probability 2/(N+1) even without the margin.
+		nm := c.Profile.Norms
+		if k.outside > 0 && exceeds(k.outside, n, 2/float64(nm.Count+1)) {
+			ev := normEv()
+			ev["outside_count"] = k.outside
+			ev["outside_share"] = share(k.outside, n)
+			ev["contract_norm_min"], ev["contract_norm_max"] = nm.Min, nm.Max
+			if share(k.outside, n) >= allUnitShare {
+				add(CodeNotNormalized,
+					fmt.Sprintf("%d of %d vectors have norms outside the contract's range %.4g..%.4g (mean norm %.4g against %.4g): they are scaled or normalized another way than the contract's raw vectors", k.outside, n, nm.Min, nm.Max, k.normSum/float64(n), nm.Mean),
+					"produce the vectors as the contract's producer did (same model output, no extra scaling or normalization), or fit a new contract if the change is intended",
+					ev)
+			} else {
+				add(CodeMixedNormalization,
+					fmt.Sprintf("the store mixes two populations of norms: %d of %d vectors lie outside the contract's range %.4g..%.4g, the others inside", k.outside, n, nm.Min, nm.Max),
+					"find the path that scales or normalizes vectors differently and re-write its vectors the way the contract's producer made them",
+					ev)
+			}
 		}
 	}
 	if unitOff && c.Metric == MetricDot {
