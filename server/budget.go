@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // Bounds on the bodies the server reads at once, so that many clients in
@@ -26,6 +27,10 @@ import (
 
 // DefaultMaxUploads is Config.MaxUploads' zero value.
 const DefaultMaxUploads = 4
+
+// UploadTimeout bounds the time an artifact upload may take, from its
+// headers to its answer, in place of the server's read and write timeouts.
+const UploadTimeout = 15 * time.Minute
 
 // retryAfterSeconds is the Retry-After of a busy answer.
 const retryAfterSeconds = 1
@@ -139,6 +144,12 @@ func (s *Server) uploadSlotted(h http.Handler) http.Handler {
 		select {
 		case s.uploads <- struct{}{}:
 			defer func() { <-s.uploads }()
+			// An upload may wait for others' decoding (one at a time)
+			// longer than the server's ReadTimeout and WriteTimeout,
+			// which would cut its answer: it gets its own deadlines.
+			rc := http.NewResponseController(w)
+			rc.SetReadDeadline(time.Now().Add(UploadTimeout))
+			rc.SetWriteDeadline(time.Now().Add(UploadTimeout))
 		default:
 			s.busy(w, "uploads", fmt.Sprintf("%d artifact uploads are being received already, the server's limit (--max-uploads); retry in a second", cap(s.uploads)))
 			return

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -200,4 +201,53 @@ func TestChunkedBodyReservedAsRead(t *testing.T) {
 	release()
 	status()
 	waitReserved(t, s2, 0)
+}
+
+// TestUploadOutlivesServerTimeouts: an upload that takes longer than the
+// server's ReadTimeout and WriteTimeout (a slow link, or a wait for other
+// uploads' decoding) still gets its answer.
+func TestUploadOutlivesServerTimeouts(t *testing.T) {
+	s, done := benchServer(t)
+	defer done()
+	local := s.cfg.Registry.(*registry.Local)
+	srv, err := New(Config{Registry: local, Token: "t", ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		<-served
+	}()
+	art, _, err := local.Get(context.Background(), "flight-delay", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	go func() { // the body in 8 parts over about a second
+		step := (len(art) + 7) / 8
+		for i := 0; i < len(art); i += step {
+			pw.Write(art[i:min(i+step, len(art))])
+			time.Sleep(150 * time.Millisecond)
+		}
+		pw.Close()
+	}()
+	req, _ := http.NewRequest("PUT", "http://"+ln.Addr().String()+"/v1/models/flight-delay/versions/slow", pr)
+	req.ContentLength = int64(len(art))
+	req.Header.Set("Authorization", "Bearer t")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("slow upload: %v, want an answer", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("slow upload: %d %s, want 201", resp.StatusCode, body)
+	}
 }
