@@ -101,3 +101,13 @@ func checkEmbeddings(a *Artifact) error {
 	}
 	return nil
 }
+
+// VectorColumns maps each vector column to its dimension columns, as
+// table.SplitVectors takes them.
+func (a *Artifact) VectorColumns() map[string][]string {
+	out := make(map[string][]string, len(a.Embeddings))
+	for _, e := range a.Embeddings {
+		out[e.Column] = e.Columns
+	}
+	return out
+}
