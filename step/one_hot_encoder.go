@@ -129,6 +129,9 @@ func (p *OneHotEncoderParams) FitCounts(cc *CategoryCounts) (Fitted, error) {
 	}
 	cols := cc.Names
 	e := &OneHotEncoder{Names: cc.Names, Categories: fc.cats, HandleUnknown: p.HandleUnknown}
+	if p.Categories.Lists == nil {
+		e.CategoriesDtype = categoriesDtype(fc.cats)
+	}
 	var infrequent [][]int
 	if p.infrequentEnabled() {
 		infrequent = make([][]int, len(cols))
@@ -262,6 +265,68 @@ func (p *OneHotEncoderParams) dropIdx(colNames []string, cats []CategoryList, in
 	return out, nil
 }
 
+// The dtypes of categories_dtype_.
+const (
+	dtypeObject  = "object"
+	dtypeFloat64 = "float64"
+)
+
+// categoriesDtype returns categories_dtype_ for categories="auto": per
+// column "float64" when floatCategories holds, else "object"; nil when no
+// column is float64.
+func categoriesDtype(cats []CategoryList) []string {
+	var out []string
+	for j, c := range cats {
+		if floatCategories(c) {
+			if out == nil {
+				out = make([]string, len(cats))
+				for i := range out {
+					out[i] = dtypeObject
+				}
+			}
+			out[j] = dtypeFloat64
+		}
+	}
+	return out
+}
+
+// floatCategories reports whether pandas would read a column with these
+// categories as float64: every present category is a decimal number
+// (see isDecimal) and the column has a missing value (NaN forces floats
+// on integers) or a number written with a fraction or an exponent.
+// Integer text without missing values is int64, whose names are the text.
+func floatCategories(cats CategoryList) bool {
+	present, float := 0, false
+	for _, c := range cats {
+		if c == nil {
+			float = true
+			continue
+		}
+		if !isDecimal(*c) {
+			return false
+		}
+		present++
+		float = float || strings.ContainsAny(*c, ".eE")
+	}
+	return present > 0 && float
+}
+
+// floatRepr returns Python's str() of the float a decimal category text
+// parses to, as scikit-learn prints a float64 category in output names:
+// integral values below 1e16 gain ".0" (1 -> "1.0"), others are the
+// shortest repr (0.5, 1e+20, 1e-05).
+func floatRepr(text string) string {
+	v, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return text
+	}
+	s := string(table.AppendFloat(nil, v))
+	if !strings.ContainsAny(s, ".e") {
+		s += ".0"
+	}
+	return s
+}
+
 // OneHotEncoder turns each input column into one 0/1 column per category:
 //
 //	y[<col>_<category>] = 1 if x == category else 0
@@ -294,6 +359,12 @@ type OneHotEncoder struct {
 	// max_categories are both unset.
 	InfrequentCategories []CategoryList `json:"infrequent_categories_,omitempty"`
 	HandleUnknown        string         `json:"handle_unknown"`
+	// CategoriesDtype is, per column, the dtype pandas gives the column as
+	// scikit-learn sees it: "float64" for numbers pandas reads as floats
+	// (see floatCategories), whose output names are the float's repr
+	// (store_1.0, store_nan), else "object". It is nil, and left out of the
+	// artifact, when no column is float64.
+	CategoriesDtype []string `json:"categories_dtype_,omitempty"`
 
 	once    sync.Once
 	plan    *oneHotPlan
@@ -344,6 +415,16 @@ func (e *OneHotEncoder) buildPlan() (*oneHotPlan, error) {
 	if e.InfrequentCategories != nil && len(e.InfrequentCategories) != n {
 		return nil, fmt.Errorf("infrequent_categories_ has %d entries for %d input columns", len(e.InfrequentCategories), n)
 	}
+	if e.CategoriesDtype != nil {
+		if len(e.CategoriesDtype) != n {
+			return nil, fmt.Errorf("categories_dtype_ has %d entries for %d input columns", len(e.CategoriesDtype), n)
+		}
+		for j, d := range e.CategoriesDtype {
+			if d != dtypeObject && (d != dtypeFloat64 || !floatCategories(e.Categories[j])) {
+				return nil, fmt.Errorf("categories_dtype_[%d] is %q: want %q, or %q for categories that are all numbers", j, d, dtypeObject, dtypeFloat64)
+			}
+		}
+	}
 	p := &oneHotPlan{cols: make([]oneHotColumn, n)}
 	for j, cats := range e.Categories {
 		x, err := cats.index()
@@ -373,6 +454,7 @@ func (e *OneHotEncoder) buildPlan() (*oneHotPlan, error) {
 		if nInf > 0 {
 			nOut++
 		}
+		float := e.CategoriesDtype != nil && e.CategoriesDtype[j] == dtypeFloat64
 		mapped := make([]int, len(cats))
 		labels := make([]string, 0, nOut)
 		for k := range cats {
@@ -381,7 +463,11 @@ func (e *OneHotEncoder) buildPlan() (*oneHotPlan, error) {
 				continue
 			}
 			mapped[k] = len(labels)
-			labels = append(labels, cats.label(k))
+			if float && cats[k] != nil {
+				labels = append(labels, floatRepr(*cats[k]))
+			} else {
+				labels = append(labels, cats.label(k))
+			}
 		}
 		if nInf > 0 {
 			labels = append(labels, infrequentCategoryName)

@@ -175,6 +175,25 @@ def cases():
                    ["a", "b", "c"], "1-D KMeans from uniform-midpoint centers; edges at center midpoints",
                    fitted=lambda k: {"bin_edges_": [[float(v) for v in e] for e in k.bin_edges_]})
 
+    # 7. Integer codes with empty cells: the CSV says 1, 12, ... but pandas reads float64
+    #    (NaN needs a float), so scikit-learn names the outputs store_1.0, store_12.0, store_nan;
+    #    a column without empty cells stays int64 (code_3, code_10).
+    rng7 = np.random.default_rng(7)
+    ids = np.array([1, 2, 12, 7, 30])
+    store = rng7.choice(ids, 60).astype(object)
+    store[rng7.random(60) < 0.15] = None
+    tstore = rng7.choice(ids, 12).astype(object)
+    tstore[[2, 9]] = None
+    train = pd.DataFrame({"store": pd.array(store, dtype="Int64"),
+                          "code": rng7.choice([3, 10, 25], 60)})
+    test = pd.DataFrame({"store": pd.array(tstore, dtype="Int64"),
+                         "code": rng7.choice([3, 10, 25], 12)})
+    write_case("one_hot_encoder__int_codes_with_missing",
+               {"version": 1, "columns": [{"names": ["store", "code"], "type": "categorical",
+                                           "steps": [{"one_hot_encoder": {"handle_unknown": "ignore"}}]}]},
+               train, test, lambda: OneHotEncoder(sparse_output=False, handle_unknown="ignore"),
+               ["store", "code"], "integer text with empty cells is float64 in pandas: names as repr of the float")
+
 
 if __name__ == "__main__":
     cases()
