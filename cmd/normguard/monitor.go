@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/monitor"
+	"github.com/normguard/normguard/report"
+	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/validate"
+)
+
+func newMonitorCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "monitor",
+		Short: "Drift monitoring: replay history by event time, export and merge replicas' window state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return fmt.Errorf("monitor: name a subcommand: replay, export or merge (see `normguard monitor --help`)")
+		},
+	}
+	cmd.AddCommand(newMonitorReplayCmd(), newMonitorExportCmd(), newMonitorMergeCmd())
+	return cmd
+}
+
+type replayOptions struct {
+	artifact, data, timeColumn, window string
+	method                             string
+	threshold                          float64
+	bins                               int
+	driftShare                         float64
+	format, out                        string
+}
+
+func newMonitorReplayCmd() *cobra.Command {
+	var o replayOptions
+	cmd := &cobra.Command{
+		Use:   "replay --artifact A --data D --time-column C --window 7d",
+		Short: "A drift timeline: D's rows by event time, one window after another, against A's profile",
+		Long: `Group the rows of D by the time in column C into tumbling windows (as the
+service's: [start, start+window) with start a multiple of the window since
+the Unix epoch, UTC; weeks therefore start on Thursdays) and judge each
+window against the artifact's training profile, as normguard drift
+--artifact judges a file of that window's rows (same methods, numbers and
+verdicts; the validation anomalies drift reports are left out).
+
+The timeline lists which features drift in which window, and the first
+window each feature drifts in. Rows whose time is empty or does not parse
+(2006-01-02, 2006-01-02 15:04[:05], RFC 3339, ...) are counted and left out.
+
+Exit status 0: no feature drifts in any window, 1: some feature drifts,
+2: error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "artifact", "data", "time-column", "window"); err != nil {
+				return err
+			}
+			tl, err := runReplay(cmd, o)
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			switch o.format {
+			case "json":
+				err = report.ReplayJSON(&buf, tl)
+			case "html":
+				err = report.ReplayHTML(&buf, tl, report.HTMLMeta{Current: o.data, Generated: time.Now().UTC().Format(time.RFC3339)})
+			default:
+				err = report.ReplayTable(&buf, tl, colorOutput(cmd, o.out))
+			}
+			if err != nil {
+				return fmt.Errorf("monitor replay: %w", err)
+			}
+			if err := writeOutput(cmd, o.out, buf.Bytes()); err != nil {
+				return err
+			}
+			if tl.Drifted() {
+				return errFound
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.artifact, "artifact", "", "artifact whose training profile is the reference")
+	f.StringVar(&o.data, "data", "", "data with an event-time column (.csv, .parquet, .jsonl)")
+	f.StringVar(&o.timeColumn, "time-column", "", "column holding each row's event time")
+	f.StringVar(&o.window, "window", "", "window length: a duration such as 1h or 30m, or days and weeks: 7d, 2w")
+	f.StringVar(&o.method, "method", "auto", "drift method against the profile: auto, ks, wasserstein, wasserstein_normed, psi, jensenshannon, hellinger, kl_div, chisquare, l_infinity")
+	f.Float64Var(&o.threshold, "threshold", 0, "override the method's threshold (p-value for tests, distance otherwise)")
+	f.IntVar(&o.bins, "bins", drift.DefaultBins, "bins at the reference's quantiles for the binned methods")
+	f.Float64Var(&o.driftShare, "drift-share", drift.DefaultDriftShare, "share of drifting features from which a window's data set drifts")
+	f.StringVar(&o.format, "format", "table", "output format: table, json or html (a self-contained page)")
+	f.StringVar(&o.out, "out", "", "write the timeline to this file instead of standard output")
+	addDelimiterFlag(cmd, "data")
+	return cmd
+}
+
+func runReplay(cmd *cobra.Command, o replayOptions) (*monitor.Timeline, error) {
+	if !slices.Contains([]string{"table", "json", "html"}, o.format) {
+		return nil, fmt.Errorf("monitor replay: --format %q: want table, json or html", o.format)
+	}
+	window, err := monitor.ParseWindow(o.window)
+	if err != nil {
+		return nil, fmt.Errorf("monitor replay: --window: %w", err)
+	}
+	if o.bins < 1 {
+		return nil, fmt.Errorf("monitor replay: --bins must be at least 1, got %d", o.bins)
+	}
+	a, err := artifact.Load(o.artifact)
+	if err != nil {
+		return nil, err
+	}
+	if a.Profile == nil {
+		return nil, fmt.Errorf("monitor replay: %s has no training profile; refit it with this normguard", o.artifact)
+	}
+	times, err := readTimeColumn(o.data, o.timeColumn)
+	if err != nil {
+		return nil, err
+	}
+	d, err := validate.Read(o.data, a)
+	if err != nil {
+		return nil, err
+	}
+	opt := drift.Options{Method: o.method, Bins: o.bins, DriftShare: o.driftShare}
+	if cmd.Flags().Changed("threshold") {
+		opt.Threshold, opt.HasThreshold = o.threshold, true
+	}
+	tl, err := monitor.Replay(a, d.Cols, times, monitor.ReplayOptions{TimeColumn: o.timeColumn, Window: window, Drift: opt})
+	if err != nil {
+		return nil, fmt.Errorf("%w (data %s)", err, o.data)
+	}
+	return tl, nil
+}
+
+// readTimeColumn reads column name of path as text ("" where missing).
+func readTimeColumn(path, name string) ([]string, error) {
+	r, err := table.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	if !slices.Contains(r.Header(), name) {
+		return nil, fmt.Errorf("monitor replay: %s has no column %q (--time-column); its columns: %v", path, name, r.Header())
+	}
+	fields := []table.Field{{Name: name, Kind: table.String}}
+	if err := r.Project(fields); err != nil {
+		return nil, err
+	}
+	cols, rows, err := table.ReadAll(r, fields)
+	if err != nil {
+		return nil, err
+	}
+	if rows == 0 {
+		return nil, fmt.Errorf("monitor replay: %s %w", path, errNoRows)
+	}
+	c := cols[0]
+	if c.Null != nil {
+		for i, null := range c.Null {
+			if null {
+				c.Str[i] = ""
+			}
+		}
+	}
+	return c.Str, nil
+}
+
+func newMonitorExportCmd() *cobra.Command {
+	var state, model, out string
+	cmd := &cobra.Command{
+		Use:   "export --state F [--model M] [--out X]",
+		Short: "Write the window state of a monitoring store (a stopped service's --state) as JSON that merges exactly",
+		Long: `Write the windows a monitoring store holds in memory (the open window, and
+closed ones not yet judged a last time) as JSON: per model, stage and window,
+each feature's counts and drift summary. normguard monitor merge merges the
+exports of replicas into what one service fed every row would hold.
+
+The store must not be open in a running service (its file is locked); a
+running service exports the same JSON at GET /v1/models/{name}/window-state.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "state"); err != nil {
+				return err
+			}
+			if _, err := os.Stat(state); err != nil {
+				return fmt.Errorf("monitor export: %w", err)
+			}
+			mon, err := monitor.Open(state, monitor.Options{EvalInterval: time.Hour})
+			if err != nil {
+				return fmt.Errorf("monitor export: %w (is a service running on it? ask it: GET /v1/models/{name}/window-state)", err)
+			}
+			ex, err := mon.Export(model)
+			if cerr := mon.Close(); err == nil && cerr != nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			b, err := json.MarshalIndent(ex, "", "  ")
+			if err != nil {
+				return err
+			}
+			return writeOutput(cmd, out, append(b, '\n'))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&state, "state", "", "monitoring store file (serve's --state, by default REGISTRY/monitor.db)")
+	f.StringVar(&model, "model", "", "export only this model's windows")
+	f.StringVar(&out, "out", "", "write the export to this file instead of standard output")
+	return cmd
+}
+
+func newMonitorMergeCmd() *cobra.Command {
+	var o replayOptions
+	var mergedOut string
+	cmd := &cobra.Command{
+		Use:   "merge --artifact A EXPORT... [--format table|json|html] [--out F] [--merged-out M]",
+		Short: "Merge replicas' window-state exports and judge each merged window against A",
+		Long: `Merge the exports (normguard monitor export, or GET
+/v1/models/{name}/window-state) of replicas that each observed part of the
+rows: windows of the same model, stage and start merge exactly (counts
+added, drift summaries merged), into what one service fed every row would
+hold. Each merged window is then judged against artifact A as the service
+judges its windows, and the windows are written as a timeline (as monitor
+replay writes it). --merged-out also writes the merged export, which merges
+again.
+
+Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "artifact"); err != nil {
+				return err
+			}
+			if !slices.Contains([]string{"table", "json", "html"}, o.format) {
+				return fmt.Errorf("monitor merge: --format %q: want table, json or html", o.format)
+			}
+			a, err := artifact.Load(o.artifact)
+			if err != nil {
+				return err
+			}
+			var exports []*monitor.Export
+			for _, path := range args {
+				f, err := os.Open(path)
+				if err != nil {
+					return fmt.Errorf("monitor merge: %w", err)
+				}
+				ex, err := monitor.ReadExport(f, path)
+				f.Close()
+				if err != nil {
+					return err
+				}
+				exports = append(exports, ex)
+			}
+			merged, err := monitor.MergeExports(a, exports)
+			if err != nil {
+				return err
+			}
+			if mergedOut != "" {
+				b, err := json.MarshalIndent(merged, "", "  ")
+				if err != nil {
+					return err
+				}
+				if err := artifact.WriteFileAtomic(mergedOut, append(b, '\n')); err != nil {
+					return err
+				}
+			}
+			opt := drift.Options{Method: o.method, DriftShare: o.driftShare}
+			if cmd.Flags().Changed("threshold") {
+				opt.Threshold, opt.HasThreshold = o.threshold, true
+			}
+			tl, err := merged.Judge(a, opt)
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			switch o.format {
+			case "json":
+				err = report.ReplayJSON(&buf, tl)
+			case "html":
+				err = report.ReplayHTML(&buf, tl, report.HTMLMeta{Current: fmt.Sprintf("%d merged exports", len(args)), Generated: time.Now().UTC().Format(time.RFC3339)})
+			default:
+				err = report.ReplayTable(&buf, tl, colorOutput(cmd, o.out))
+			}
+			if err != nil {
+				return fmt.Errorf("monitor merge: %w", err)
+			}
+			if err := writeOutput(cmd, o.out, buf.Bytes()); err != nil {
+				return err
+			}
+			if tl.Drifted() {
+				return errFound
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.artifact, "artifact", "", "the artifact the replicas judged with")
+	f.StringVar(&o.method, "method", "auto", "drift method against the profile")
+	f.Float64Var(&o.threshold, "threshold", 0, "override the method's threshold")
+	f.Float64Var(&o.driftShare, "drift-share", drift.DefaultDriftShare, "share of drifting features from which a window's data set drifts")
+	f.StringVar(&o.format, "format", "table", "output format: table, json or html")
+	f.StringVar(&o.out, "out", "", "write the timeline to this file instead of standard output")
+	f.StringVar(&mergedOut, "merged-out", "", "also write the merged export to this file")
+	return cmd
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/monitor"
+	"github.com/normguard/normguard/quickstart"
+	"github.com/normguard/normguard/table"
+)
+
+// TestMonitorExportMerge runs two monitoring stores fed alternate batches
+// of June's flights and one fed them all, exports each with `monitor
+// export`, and checks that `monitor merge` of the two gives the third's
+// export (--merged-out, byte for byte) and the same timeline.
+func TestMonitorExportMerge(t *testing.T) {
+	dir := t.TempDir()
+	header, lines := flightsSample(t)
+	var train, june []string
+	for _, l := range lines {
+		switch {
+		case l < "2001-03":
+			train = append(train, l)
+		case l >= "2001-06":
+			june = append(june, l)
+		}
+	}
+	trainPath, spec, art := filepath.Join(dir, "train.csv"), filepath.Join(dir, "spec.yaml"), filepath.Join(dir, "a.json")
+	writeLines(t, trainPath, header, train)
+	if err := os.WriteFile(spec, []byte(quickstart.Spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "fit", "--spec", spec, "--data", trainPath, "--out", art)
+	a, err := artifact.Load(art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	junePath := filepath.Join(dir, "june.csv")
+	writeLines(t, junePath, header, june)
+	r, err := table.Open(junePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := []table.Field{{Name: "delay", Kind: table.Numeric}, {Name: "distance", Kind: table.Numeric},
+		{Name: "origin", Kind: table.String}, {Name: "destination", Kind: table.String}}
+	if err := r.Project(fields); err != nil {
+		t.Fatal(err)
+	}
+	cols, n, err := table.ReadAll(r, fields)
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A window in the future, so that the stores' windows are open when
+	// exported.
+	now := time.Now().Add(48 * time.Hour).Truncate(time.Hour).Add(time.Minute)
+	states := []string{filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db"), filepath.Join(dir, "all.db")}
+	mons := make([]*monitor.Monitor, 3)
+	for i, s := range states {
+		if mons[i], err = monitor.Open(s, monitor.Options{Now: func() time.Time { return now }, EvalInterval: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const batch = 700
+	for k, lo := 0, 0; lo < n; k, lo = k+1, lo+batch {
+		hi := min(n, lo+batch)
+		part := make([]table.Column, len(cols))
+		for j, c := range cols {
+			part[j] = table.Column{Name: c.Name, Kind: c.Kind}
+			if c.Kind == table.String {
+				part[j].Str = c.Str[lo:hi]
+				if c.Null != nil {
+					part[j].Null = c.Null[lo:hi]
+				}
+			} else {
+				part[j].Num = c.Num[lo:hi]
+			}
+		}
+		for _, m := range []*monitor.Monitor{mons[k%2], mons[2]} {
+			if err := m.Observe(context.Background(), "flights", a, monitor.StageInput, part, hi-lo); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, m := range mons {
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exports := make([]string, 3)
+	for i, s := range states {
+		exports[i] = filepath.Join(dir, filepath.Base(s)+".json")
+		mustRun(t, "monitor", "export", "--state", s, "--out", exports[i])
+	}
+	merged := filepath.Join(dir, "merged.json")
+	code, mergedTL, stderr := runCLI(t, "monitor", "merge", "--artifact", art, "--method", "ks", "--format", "json", "--merged-out", merged, exports[0], exports[1])
+	if code != ExitFound {
+		t.Fatalf("merge exit %d, want %d (June's delay drifts by ks); stderr %s", code, ExitFound, stderr)
+	}
+	_, allTL, _ := runCLI(t, "monitor", "merge", "--artifact", art, "--method", "ks", "--format", "json", exports[2])
+	if mergedTL != allTL {
+		t.Errorf("timeline of the merged replicas differs from the one store's:\n%s\nwant\n%s", mergedTL, allTL)
+	}
+	got, err := os.ReadFile(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(exports[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ex, err := monitor.ReadExport(f, exports[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.MarshalIndent(ex, "", "  ")
+	if !bytes.Equal(bytes.TrimSpace(got), want) {
+		t.Errorf("merged export differs from the one store's export")
+	}
+	var tl monitor.Timeline
+	if err := json.Unmarshal([]byte(mergedTL), &tl); err != nil {
+		t.Fatal(err)
+	}
+	if len(tl.Windows) != 1 || tl.Windows[0].Rows != int64(n) || !strings.Contains(strings.Join(tl.Windows[0].Drifted, ","), "delay") {
+		t.Errorf("merged timeline: got %d windows (%+v), want one of %d rows where delay drifts by ks", len(tl.Windows), tl.Windows, n)
+	}
+
+	// Exports of another artifact do not merge.
+	other := filepath.Join(dir, "other.json")
+	mustRun(t, "fit", "--spec", spec, "--data", junePath, "--out", other)
+	if code, _, stderr := runCLI(t, "monitor", "merge", "--artifact", other, exports[0], exports[1]); code != ExitError || !strings.Contains(stderr, "merge windows of one artifact") {
+		t.Errorf("merge against another artifact: exit %d, stderr %q; want 2 and a message", code, stderr)
+	}
+}

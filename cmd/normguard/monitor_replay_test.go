@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/monitor"
+	"github.com/normguard/normguard/quickstart"
+)
+
+// flightsSample returns the header and the data lines of the shipped
+// flights sample (every tenth row of January to June 2001).
+func flightsSample(t *testing.T) (string, []string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "quickstart", "flights_2001h1_sample.csv.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(z)
+	sc.Scan()
+	header := sc.Text()
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return header, lines
+}
+
+// weekOf returns the start of the 7-day window of a flights line, by
+// arithmetic on its date: whole days since 1970-01-01, rounded down to a
+// multiple of 7.
+func weekOf(t *testing.T, line string) time.Time {
+	t.Helper()
+	d, err := time.Parse("2006-01-02 15:04", line[:strings.IndexByte(line, ',')])
+	if err != nil {
+		t.Fatal(err)
+	}
+	days := d.Unix() / 86400
+	return time.Unix(days/7*7*86400, 0).UTC()
+}
+
+func writeLines(t *testing.T, path, header string, lines []string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(header+"\n"+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReplayFlightsByWeek replays the shipped flights months by week
+// against an artifact fitted on January and February, and checks each
+// window against `normguard drift --artifact` run on a file of that
+// week's rows: the same features, statistics, p-values and verdicts, so
+// the weeks where delay drifts are the same. The artifact is fitted with
+// the quickstart's spec.
+func TestReplayFlightsByWeek(t *testing.T) {
+	dir := t.TempDir()
+	header, lines := flightsSample(t)
+	var train []string
+	weeks := map[time.Time][]string{}
+	for _, l := range lines {
+		if l < "2001-03" {
+			train = append(train, l)
+		}
+		w := weekOf(t, l)
+		weeks[w] = append(weeks[w], l)
+	}
+	all, trainPath, spec, art := filepath.Join(dir, "all.csv"), filepath.Join(dir, "train.csv"), filepath.Join(dir, "spec.yaml"), filepath.Join(dir, "a.json")
+	writeLines(t, all, header, lines)
+	writeLines(t, trainPath, header, train)
+	if err := os.WriteFile(spec, []byte(quickstart.Spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "fit", "--spec", spec, "--data", trainPath, "--out", art)
+
+	code, out, stderr := runCLI(t, "monitor", "replay", "--artifact", art, "--data", all, "--time-column", "date", "--window", "7d", "--format", "json")
+	if code != ExitFound {
+		t.Fatalf("replay exit %d, want %d (delay drifts in some weeks); stderr %s", code, ExitFound, stderr)
+	}
+	var tl monitor.Timeline
+	if err := json.Unmarshal([]byte(out), &tl); err != nil {
+		t.Fatal(err)
+	}
+	if len(tl.Windows) != len(weeks) {
+		t.Fatalf("got %d windows, want %d weeks", len(tl.Windows), len(weeks))
+	}
+	starts := make([]time.Time, 0, len(weeks))
+	for w := range weeks {
+		starts = append(starts, w)
+	}
+	sort.Slice(starts, func(i, j int) bool { return starts[i].Before(starts[j]) })
+	var delayWeeks []string
+	for i, w := range starts {
+		win := tl.Windows[i]
+		if !win.Start.Equal(w) || win.Rows != int64(len(weeks[w])) {
+			t.Fatalf("window %d: got %v with %d rows, want %v with %d", i, win.Start, win.Rows, w, len(weeks[w]))
+		}
+		path := filepath.Join(dir, fmt.Sprintf("week%02d.csv", i))
+		writeLines(t, path, header, weeks[w])
+		_, dout, _ := runCLI(t, "drift", "--artifact", art, "--current", path, "--format", "json")
+		var rep struct {
+			Features []drift.Feature `json:"features"`
+		}
+		if err := json.Unmarshal([]byte(dout), &rep); err != nil {
+			t.Fatalf("week %v: drift output %q: %v", w, dout, err)
+		}
+		want := map[string]drift.Feature{}
+		for _, f := range rep.Features {
+			want[f.Name] = f
+		}
+		if len(win.Report.Features) != len(want) {
+			t.Errorf("week %v: got %d features, drift reports %d", w, len(win.Report.Features), len(want))
+		}
+		for _, got := range win.Report.Features {
+			exp, ok := want[got.Name]
+			if !ok {
+				t.Errorf("week %v: feature %s not in drift's report", w, got.Name)
+				continue
+			}
+			if !sameFloat(float64(got.Statistic), float64(exp.Statistic)) || !sameFloat(float64(got.PValue), float64(exp.PValue)) ||
+				got.Drift != exp.Drift || got.Method != exp.Method || got.CurrentCount != exp.CurrentCount {
+				t.Errorf("week %v %s: got %s %v p %v drift %v (n %d), drift --artifact %s %v p %v drift %v (n %d)", w, got.Name,
+					got.Method, got.Statistic, got.PValue, got.Drift, got.CurrentCount, exp.Method, exp.Statistic, exp.PValue, exp.Drift, exp.CurrentCount)
+			}
+			if got.Name == "delay" && got.Drift {
+				delayWeeks = append(delayWeeks, w.Format(time.DateOnly))
+			}
+		}
+	}
+	if len(delayWeeks) == 0 {
+		t.Fatal("delay drifts in no week; the replay should show the weeks where it does")
+	}
+	for _, fd := range tl.FirstDrift {
+		if fd.Feature == "delay" && (fd.Start == nil || fd.Start.Format(time.DateOnly) != delayWeeks[0]) {
+			t.Errorf("first drift of delay: got %v, want %s", fd.Start, delayWeeks[0])
+		}
+	}
+	t.Logf("delay drifts in the weeks starting %v", delayWeeks)
+}
+
+// sameFloat compares two statistics as the JSON wrote them (NaN as null).
+func sameFloat(a, b float64) bool { return a == b || (a != a && b != b) }
