@@ -22,12 +22,13 @@ const gcTuneEvery = time.Second
 // while the live heap is small, back to 100 once it is over floor/2), so
 // a small server collects about once a second at that rate, at the cost
 // of up to floor bytes of garbage held between cycles. A GOGC set in the
-// environment is left alone.
+// environment is left alone, and so is a target another part of the
+// program set until it is put back.
 func tuneGC(ctx context.Context, floor int64) {
 	if floor <= 0 || os.Getenv("GOGC") != "" {
 		return
 	}
-	sample := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	sample := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/gogc:percent"}}
 	orig := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(orig)
 	current := 100
@@ -36,6 +37,11 @@ func tuneGC(ctx context.Context, floor int64) {
 		live := int64(sample[0].Value.Uint64())
 		if live == 0 {
 			return // no cycle yet
+		}
+		if int(sample[1].Value.Uint64()) != current {
+			// Set elsewhere for a while (the registry lowers it while it
+			// decodes a large upload, then puts this value back).
+			return
 		}
 		want := 100
 		if 2*live < floor {
