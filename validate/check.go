@@ -55,10 +55,14 @@ func CheckData(a *artifact.Artifact, d *Data, opt Options) (*Report, error) {
 	}
 	var sums []Summary
 	inputs := map[string]bool{}
+	dims := vectorDims(a)
+	for _, e := range a.Embeddings {
+		inputs[e.Column] = true
+	}
 	for i := range sc.Features {
 		p := &sc.Features[i]
 		inputs[p.Name] = true
-		if !opt.selected(p.Name) {
+		if !opt.selected(p.Name) || dims[p.Name] {
 			continue
 		}
 		c := byName[p.Name]
@@ -84,7 +88,11 @@ func CheckData(a *artifact.Artifact, d *Data, opt Options) (*Report, error) {
 			extra = append(extra, h)
 		}
 	}
-	return CheckSummaries(sc, d.Rows, sums, extra, opt)
+	rep, err := CheckSummaries(sc, d.Rows, sums, extra, opt)
+	if err != nil || len(a.Embeddings) == 0 {
+		return rep, err
+	}
+	return checkVectors(rep, a, d, opt)
 }
 
 // Summarize counts what the rules need of one input column: missing cells,

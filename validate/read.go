@@ -77,6 +77,7 @@ func readOnce(path string, a *artifact.Artifact, text map[string]bool) (*Data, e
 		}
 		fields = append(fields, tf)
 	}
+	fields = append(fields, vectorFields(a, inHeader)...)
 	counter := false
 	if len(fields) == 0 && len(d.Header) > 0 {
 		// Read one column as text only to count the rows.

@@ -67,6 +67,8 @@ type Options struct {
 	// MinEffect is the least Cohen's h of a rate change (DefaultMinEffect
 	// when 0).
 	MinEffect float64
+	// Vectors tune the checks of vector columns (vector.go).
+	Vectors VectorOptions
 }
 
 // Validate checks the options against the names of the columns that may
@@ -195,6 +197,9 @@ type Anomaly struct {
 	SimilarTo string `json:"similar_to,omitempty"`
 	// Layout is the training time layout (type_change of a time column).
 	Layout string `json:"layout,omitempty"`
+	// Evidence holds the numbers behind a vector column's verdict
+	// (embed.Finding.Evidence; see vector.go).
+	Evidence map[string]any `json:"evidence,omitempty"`
 }
 
 // Found reports whether the report has an anomaly.

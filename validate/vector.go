@@ -1,0 +1,182 @@
+package validate
+
+import (
+	"fmt"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/embed"
+	"github.com/normguard/normguard/table"
+)
+
+// Vector columns. An artifact's vector column (artifact.Embedding) is an
+// input as its dimension columns emb_0 .. emb_{d-1}, but the data holds it
+// as one column of vectors (a JSONL array, a .npy matrix, a Parquet list).
+// Validate reads it as a vector and judges it against the column's
+// embedding contract with embed.Checker: each finding is an anomaly whose
+// code is embed's verdict code (dimension_mismatch, not_normalized,
+// mixed_normalization, normalized_unexpectedly, metric_mismatch,
+// truncated_not_renormalized, precision_loss, nan_vectors, zero_vectors,
+// model_swapped), with its message, fix and evidence. The dimension
+// columns are not checked one by one. Data that holds the dimension
+// columns instead of the vector column is judged as the vectors they form.
+
+// VectorType is the Type of a vector column in a report.
+const VectorType = "vector"
+
+// vectorSeverity gives each embed verdict its severity: a warning when the
+// vectors still work as fitted (precision, zero vectors, normalized where
+// raw was fitted), an error otherwise.
+var vectorSeverity = map[string]string{
+	embed.CodePrecisionLoss:          SeverityWarning,
+	embed.CodeZeroVectors:            SeverityWarning,
+	embed.CodeNormalizedUnexpectedly: SeverityWarning,
+}
+
+// vectorFields returns the fields that read the artifact's vector columns
+// that header holds, as vectors.
+func vectorFields(a *artifact.Artifact, inHeader map[string]bool) []table.Field {
+	var out []table.Field
+	for _, e := range a.Embeddings {
+		if inHeader[e.Column] {
+			out = append(out, table.Field{Name: e.Column, Kind: table.Vector})
+		}
+	}
+	return out
+}
+
+// isVectorDim reports the artifact's dimension columns of vector columns.
+func vectorDims(a *artifact.Artifact) map[string]bool {
+	out := map[string]bool{}
+	for _, e := range a.Embeddings {
+		for _, c := range e.Columns {
+			out[c] = true
+		}
+	}
+	return out
+}
+
+// VectorOptions tune the checks of vector columns. The zero value works.
+type VectorOptions struct {
+	// Canaries are the current model's vectors for the contracts' canary
+	// inputs (embed.CheckOptions.Canaries), for every vector column.
+	Canaries []embed.Canary
+}
+
+// checkVectors judges each vector column of the artifact in d against its
+// contract and adds its column and anomalies to rep.
+func checkVectors(rep *Report, a *artifact.Artifact, d *Data, opt Options) (*Report, error) {
+	byName := map[string]*table.Column{}
+	for i := range d.Cols {
+		byName[d.Cols[i].Name] = &d.Cols[i]
+	}
+	for _, e := range a.Embeddings {
+		if !opt.selected(e.Column) {
+			continue
+		}
+		col := Column{Name: e.Column, Type: VectorType, Training: Counts{Rows: int64(e.Contract.Profile.Count)}}
+		col.Training.MissingRate = ptr(0.0)
+		c := byName[e.Column]
+		if c == nil {
+			c = joinDims(e, byName, int(d.Rows))
+		}
+		if c == nil {
+			an := Anomaly{Column: e.Column, Code: MissingColumn, Severity: SeverityError,
+				Description: fmt.Sprintf("vector column %q is not in the data", e.Column),
+				Fix:         fmt.Sprintf("add the vector column %q (an array of %d numbers per row), or fix the header", e.Column, e.Contract.Dimension)}
+			col.Anomalies = 1
+			rep.Columns = append(rep.Columns, col)
+			rep.Anomalies = append(rep.Anomalies, an)
+			continue
+		}
+		found, missing, err := judgeVectors(e, c, opt.Vectors)
+		if err != nil {
+			return nil, err
+		}
+		col.Current = Counts{Rows: int64(c.Len()), Missing: missing}
+		if c.Len() > 0 {
+			col.Current.MissingRate = ptr(float64(missing) / float64(c.Len()))
+		}
+		col.Anomalies = len(found)
+		rep.Columns = append(rep.Columns, col)
+		rep.Anomalies = append(rep.Anomalies, found...)
+	}
+	return rep, nil
+}
+
+// judgeVectors checks the present vectors of c against e's contract.
+func judgeVectors(e artifact.Embedding, c *table.Column, vo VectorOptions) ([]Anomaly, int64, error) {
+	n := c.Len()
+	var missing int64
+	if c.Dim == 0 {
+		return nil, int64(n), fmt.Errorf("validate: vector column %q has no vector (every row is missing): it cannot be judged against its contract: %w", e.Column, ErrInvalid)
+	}
+	k, err := embed.NewChecker(e.Contract, c.Dim, embed.CheckOptions{Canaries: vo.Canaries})
+	if err != nil {
+		return nil, 0, fmt.Errorf("validate: vector column %q: %w", e.Column, err)
+	}
+	// Feed runs of present rows straight from the column's storage.
+	start := 0
+	flush := func(end int) error {
+		if end <= start {
+			return nil
+		}
+		m, err := embed.NewMatrix(end-start, c.Dim, c.Vec[start*c.Dim:end*c.Dim])
+		if err != nil {
+			return err
+		}
+		return k.Add(m)
+	}
+	for i := range n {
+		if c.Null != nil && c.Null[i] {
+			if err := flush(i); err != nil {
+				return nil, 0, fmt.Errorf("validate: vector column %q: %w", e.Column, err)
+			}
+			missing++
+			start = i + 1
+		}
+	}
+	if err := flush(n); err != nil {
+		return nil, 0, fmt.Errorf("validate: vector column %q: %w", e.Column, err)
+	}
+	if k.Rows() == 0 {
+		return nil, missing, fmt.Errorf("validate: vector column %q has no vector (every row is missing): it cannot be judged against its contract: %w", e.Column, ErrInvalid)
+	}
+	findings, err := k.Findings()
+	if err != nil {
+		return nil, 0, fmt.Errorf("validate: vector column %q: %w", e.Column, err)
+	}
+	out := make([]Anomaly, 0, len(findings))
+	for _, f := range findings {
+		sev := vectorSeverity[f.Code]
+		if sev == "" {
+			sev = SeverityError
+		}
+		out = append(out, Anomaly{Column: e.Column, Code: f.Code, Severity: sev, Description: f.Message, Fix: f.Fix,
+			Test: "embedding_contract", Evidence: f.Evidence})
+	}
+	return out, missing, nil
+}
+
+// joinDims builds the vector column of e from its dimension columns when
+// the data holds all of them (a row with any missing value is a missing
+// vector), or returns nil.
+func joinDims(e artifact.Embedding, byName map[string]*table.Column, rows int) *table.Column {
+	dims := make([]*table.Column, len(e.Columns))
+	for k, name := range e.Columns {
+		if dims[k] = byName[name]; dims[k] == nil || dims[k].Kind != table.Numeric {
+			return nil
+		}
+	}
+	d := len(dims)
+	c := &table.Column{Name: e.Column, Kind: table.Vector, Dim: d, Vec: make([]float64, rows*d), Null: make([]bool, rows)}
+	for i := range rows {
+		for k, dc := range dims {
+			x := dc.Num[i]
+			c.Vec[i*d+k] = x
+			if x != x {
+				c.Null[i] = true
+			}
+		}
+	}
+	return c
+}
