@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -108,6 +109,10 @@ type Consumer struct {
 	badMu   sync.Mutex
 	bad     map[string]int64
 	lastLog atomic.Int64
+	lastErr atomic.Pointer[BrokerError]
+
+	partsMu  sync.Mutex
+	assigned map[int32]bool
 
 	metricRecords prometheus.Counter
 	metricRows    prometheus.Counter
@@ -138,7 +143,7 @@ func New(cfg Config) (*Consumer, error) {
 	}
 	c := &Consumer{
 		cfg: cfg, log: log, source: Source(cfg.Group, cfg.Topic),
-		byDig: map[string]*model{}, bad: map[string]int64{},
+		byDig: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -164,6 +169,8 @@ func New(cfg Config) (*Consumer, error) {
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(start),
 		kgo.AdjustFetchOffsetsFn(c.resume),
+		kgo.OnPartitionsRevoked(c.unassign),
+		kgo.OnPartitionsLost(c.unassign),
 	}
 	if cfg.SessionTimeout > 0 {
 		// Heartbeats well within the timeout, so that a busy poll or a slow
@@ -193,6 +200,11 @@ func (c *Consumer) resume(_ context.Context, offsets map[string]map[int32]kgo.Of
 		if topic != c.cfg.Topic {
 			continue
 		}
+		c.partsMu.Lock()
+		for p := range parts {
+			c.assigned[p] = true
+		}
+		c.partsMu.Unlock()
 		for p, o := range parts {
 			next, ok := held[p]
 			if !ok {
@@ -208,6 +220,16 @@ func (c *Consumer) resume(_ context.Context, offsets map[string]map[int32]kgo.Of
 	return offsets, nil
 }
 
+// unassign forgets partitions revoked or lost. Polls block rebalances
+// until their batch is durable and committed, so nothing is pending.
+func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+	c.partsMu.Lock()
+	for _, p := range parts[c.cfg.Topic] {
+		delete(c.assigned, p)
+	}
+	c.partsMu.Unlock()
+}
+
 // Run consumes until ctx ends (then it returns nil, having left the group)
 // or the monitor fails (then it returns the error: no offset past the
 // rows made durable is committed).
@@ -221,6 +243,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		fetches.EachError(func(topic string, p int32, err error) {
 			if !errors.Is(err, context.Canceled) {
 				c.log.Warn("kafka: fetch error", "topic", topic, "partition", p, "err", err)
+				c.lastErr.Store(&BrokerError{Error: err.Error(), At: time.Now().UTC()})
 			}
 		})
 		if err := c.batch(ctx, fetches); err != nil {
@@ -391,6 +414,12 @@ func (c *Consumer) logBad(reason, model string, partition int32, offset int64, m
 	c.log.Warn("kafka: record skipped (counted in normguard_kafka_bad_records_total)", args...)
 }
 
+// BrokerError is an error the Kafka client reported, and when.
+type BrokerError struct {
+	Error string    `json:"error"`
+	At    time.Time `json:"at"`
+}
+
 // Stats are the consumer's counts since it started.
 type Stats struct {
 	Topic   string `json:"topic"`
@@ -400,12 +429,25 @@ type Stats struct {
 	// BadRecords is the sum of Bad.
 	BadRecords int64            `json:"bad_records"`
 	Bad        map[string]int64 `json:"bad,omitempty"`
+	// Partitions are the partitions of the topic assigned to this
+	// consumer, ascending.
+	Partitions []int32 `json:"partitions"`
+	// LastError is the last error fetching from the brokers or joining
+	// the group (the client retries), if any.
+	LastError *BrokerError `json:"last_error,omitempty"`
 }
 
 // Stats returns the counts of records consumed, rows observed and records
 // skipped by reason.
 func (c *Consumer) Stats() Stats {
-	s := Stats{Topic: c.cfg.Topic, Group: c.cfg.Group, Records: c.records.Load(), Rows: c.rows.Load(), Bad: map[string]int64{}}
+	s := Stats{Topic: c.cfg.Topic, Group: c.cfg.Group, Records: c.records.Load(), Rows: c.rows.Load(), Bad: map[string]int64{},
+		LastError: c.lastErr.Load()}
+	c.partsMu.Lock()
+	s.Partitions = slices.Sorted(maps.Keys(c.assigned))
+	c.partsMu.Unlock()
+	if s.Partitions == nil {
+		s.Partitions = []int32{}
+	}
 	c.badMu.Lock()
 	for k, v := range c.bad {
 		s.Bad[k] = v

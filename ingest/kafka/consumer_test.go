@@ -364,7 +364,8 @@ func TestRestartCountsOnce(t *testing.T) {
 }
 
 // TestThreeReplicas shares the partitions among three replicas in one
-// group: together they read every record exactly once.
+// group: together they read every record exactly once, and their windows
+// merge into those of one monitor fed every row.
 func TestThreeReplicas(t *testing.T) {
 	fx := newFixture(t, 3000)
 	c := newCluster(t)
@@ -373,10 +374,13 @@ func TestThreeReplicas(t *testing.T) {
 	for i := range 3 {
 		rs = append(rs, startReplica(t, c, fx, filepath.Join(dir, fmt.Sprintf("m%d.db", i))))
 	}
+	// Produce once the group has spread the partitions over the three.
+	waitSpread(t, rs...)
 	sent := produce(t, c, fx)
 	waitRecords(t, sent, rs...)
 	time.Sleep(300 * time.Millisecond)
 	var records, rows int64
+	busy := 0
 	bad := map[string]int64{}
 	for _, r := range rs {
 		st := r.cons.Stats()
@@ -384,6 +388,10 @@ func TestThreeReplicas(t *testing.T) {
 		rows += st.Rows
 		for k, v := range st.Bad {
 			bad[k] += v
+		}
+		t.Logf("a replica consumed %d records, %d rows", st.Records, st.Rows)
+		if st.Rows > 0 {
+			busy++
 		}
 		if _, w, err := r.mon.Drift(testModel, monitor.StageInput); err == nil && w.Rows != st.Rows {
 			t.Errorf("a replica's window holds %d rows, it observed %d", w.Rows, st.Rows)
@@ -395,7 +403,120 @@ func TestThreeReplicas(t *testing.T) {
 	if want := wantBad(); !reflect.DeepEqual(bad, want) {
 		t.Errorf("bad records: got %v, want %v", bad, want)
 	}
+	if busy < 2 {
+		t.Errorf("%d replica(s) consumed rows; the group should have shared the partitions", busy)
+	}
+	// The replicas' windows merge into what one monitor fed every row
+	// holds: counts and drift summaries, bit for bit.
+	var exports []*monitor.Export
+	for _, r := range rs {
+		ex, err := r.mon.Export(testModel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exports = append(exports, ex)
+	}
+	merged, err := monitor.MergeExports(fx.art, exports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := reference(t, fx).Export(testModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := monitor.MergeExports(fx.art, []*monitor.Export{one})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gj, _ := json.Marshal(merged)
+	wj, _ := json.Marshal(want)
+	if string(gj) != string(wj) {
+		t.Errorf("merged replicas' windows differ from one monitor fed every row:\n got %s\nwant %s", gj, wj)
+	}
 	for _, r := range rs {
 		r.close(t)
+	}
+}
+
+// waitSpread waits until every replica holds a partition.
+func waitSpread(t *testing.T, rs ...*replica) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		spread := 0
+		for _, r := range rs {
+			if len(r.cons.Stats().Partitions) > 0 {
+				spread++
+			}
+		}
+		if spread == len(rs) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 60 s only %d of %d replicas hold partitions", spread, len(rs))
+		}
+	}
+}
+
+// TestRebalanceCountsOnce moves partitions while rows flow: a replica
+// alone, a second one joining (partitions move to it), then leaving
+// (they come back, to a state whose offsets for them are stale). Every
+// record is read once, and the two windows merge into one monitor's.
+func TestRebalanceCountsOnce(t *testing.T) {
+	fx := newFixture(t, 3000)
+	part := func(lo, hi int) *fixture {
+		return &fixture{reg: fx.reg, art: fx.art, header: fx.header, recs: fx.recs[lo:hi]}
+	}
+	c := newCluster(t)
+	dir := t.TempDir()
+	r0 := startReplica(t, c, fx, filepath.Join(dir, "m0.db"))
+	sent := produce(t, c, part(0, 1000))
+	waitRecords(t, sent, r0)
+	r1 := startReplica(t, c, fx, filepath.Join(dir, "m1.db"))
+	waitSpread(t, r0, r1)
+	sent += produce(t, c, part(1000, 2000))
+	waitRecords(t, sent, r0, r1)
+	// r1 leaves the group; its partitions go back to r0.
+	r1.stop()
+	if err := <-r1.done; err != nil {
+		t.Fatal(err)
+	}
+	sent += produce(t, c, part(2000, 3000))
+	waitRecords(t, sent, r0, r1)
+	time.Sleep(300 * time.Millisecond)
+	s0, s1 := r0.cons.Stats(), r1.cons.Stats()
+	if s0.Records+s1.Records != int64(sent) || s0.Rows+s1.Rows != 3000 {
+		t.Errorf("read %d+%d records, %d+%d rows; want %d records, 3000 rows", s0.Records, s1.Records, s0.Rows, s1.Rows, sent)
+	}
+	if s1.Rows == 0 {
+		t.Errorf("the second replica read nothing: no partition moved")
+	}
+	var exports []*monitor.Export
+	for _, r := range []*replica{r0, r1} {
+		ex, err := r.mon.Export(testModel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exports = append(exports, ex)
+	}
+	merged, err := monitor.MergeExports(fx.art, exports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := reference(t, fx).Export(testModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := monitor.MergeExports(fx.art, []*monitor.Export{one})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gj, _ := json.Marshal(merged)
+	wj, _ := json.Marshal(want)
+	if string(gj) != string(wj) {
+		t.Errorf("merged windows differ from one monitor fed every row")
+	}
+	r0.close(t)
+	if err := r1.mon.Close(); err != nil {
+		t.Error(err)
 	}
 }
