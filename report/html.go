@@ -28,6 +28,8 @@ type HTMLMeta struct {
 	// Anomalies are what validating the current data against the
 	// artifact found first (drift --artifact); drawn above the features.
 	Anomalies []validate.Anomaly
+	// Vectors is the section about vector columns (VectorDriftHTML).
+	Vectors template.HTML
 }
 
 // DriftHTML writes the drift report as one self-contained HTML page: a
@@ -68,6 +70,7 @@ type htmlPageData struct {
 	NewSegmentsMore int
 	Features        []htmlFeature
 	Anomalies       []validateRow
+	Vectors         template.HTML
 }
 
 // htmlFeature is one feature, its numbers already formatted.
@@ -124,7 +127,7 @@ func newHTMLPage(r *drift.Report, meta HTMLMeta) htmlPageData {
 		Title: meta.Title, Reference: meta.Reference, Current: meta.Current, Generated: meta.Generated,
 		Share: htmlNum(float64(r.DriftShare)), ShareThreshold: htmlNum(float64(r.DriftShareThreshold)),
 		DatasetDrift: r.DatasetDrift, Total: len(r.Features), Missing: r.MissingFeatures,
-		Anomalies: anomalyRows(meta.Anomalies),
+		Anomalies: anomalyRows(meta.Anomalies), Vectors: meta.Vectors,
 	}
 	if p.Title == "" {
 		p.Title = "Drift report"
@@ -555,6 +558,7 @@ var htmlPage = template.Must(template.Must(template.New("drift").Parse(anomalies
 {{- end}}
 </header>
 {{- if .Anomalies}}{{template "anomalies" .Anomalies}}{{end}}
+{{- .Vectors}}
 
 <h2>Summary</h2>
 <table>
