@@ -80,7 +80,7 @@ func BenchmarkRowsAdd(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if err := rs.add(values[i%len(values)]); err != nil {
+		if err := rs.add(values[i%len(values)], time.Time{}); err != nil {
 			b.Fatal(err)
 		}
 		if i++; rs.n == 10000 {

@@ -45,6 +45,10 @@ type Config struct {
 	// Model names the model of every record; "" reads each record's
 	// "model" header.
 	Model string
+	// EventTime names the column of a row's event time when the monitor
+	// windows rows by event time (monitor.Options.TimeColumn). A row
+	// without it takes the record's timestamp (see rows.withEventTime).
+	EventTime string
 	// Stage is the stage the rows are observed at ("": input).
 	Stage monitor.Stage
 	// FromEnd starts a partition the group has never committed at its end
@@ -274,7 +278,7 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 			c.badRecord(reason, r, "")
 			return
 		}
-		if err := m.rows.add(r.Value); err != nil {
+		if err := m.rows.add(r.Value, r.Timestamp); err != nil {
 			var re *rowError
 			errors.As(err, &re)
 			c.badRecord(re.reason, r, re.msg)
@@ -378,7 +382,7 @@ func (c *Consumer) load(ctx context.Context, name string) (*model, string) {
 	if c.cfg.Stage == monitor.StageOutput {
 		fields = t.Outputs()
 	}
-	m := &model{name: name, art: a, rows: newRows(fields)}
+	m := &model{name: name, art: a, rows: newRows(fields).withEventTime(c.cfg.EventTime)}
 	c.byDig[got.Digest] = m
 	return m, ""
 }

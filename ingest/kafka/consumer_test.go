@@ -241,7 +241,7 @@ func reference(t *testing.T, fx *fixture) *monitor.Monitor {
 	t.Cleanup(func() { mon.Close() })
 	rs := newRows(inputFields(t, fx))
 	for _, rec := range fx.recs {
-		if err := rs.add(rowJSON(fx.header, rec)); err != nil {
+		if err := rs.add(rowJSON(fx.header, rec), time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}

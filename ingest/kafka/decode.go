@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
+	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/table"
 )
 
@@ -37,14 +39,39 @@ type rows struct {
 	obj    map[string]json.RawMessage // reused between records
 	nums   []float64                  // the row being read, by field
 	strs   []*string
+	// eventTime is the index of the event-time column added beside the
+	// features (withEventTime), or -1.
+	eventTime int
 }
 
 func newRows(fields []table.Field) *rows {
 	r := &rows{fields: fields, index: make(map[string]int, len(fields)), cols: table.NewColumns(fields),
-		nums: make([]float64, len(fields)), strs: make([]*string, len(fields))}
+		nums: make([]float64, len(fields)), strs: make([]*string, len(fields)), eventTime: -1}
 	for j, f := range fields {
 		r.index[f.Name] = j
 	}
+	return r
+}
+
+// withEventTime makes the rows carry the event time column name. A
+// feature of that name is read as any feature. Otherwise a numeric column
+// of that name is added, in seconds since the Unix epoch: a number is
+// taken as such, a string is read by monitor.ParseEventTime (NaN when it
+// does not parse: the monitor counts the row as untimed), and a row
+// without the key (or with null) takes the record's timestamp.
+func (r *rows) withEventTime(name string) *rows {
+	if name == "" {
+		return r
+	}
+	if _, ok := r.index[name]; ok {
+		return r
+	}
+	r.eventTime = len(r.fields)
+	r.fields = append(r.fields[:len(r.fields):len(r.fields)], table.Field{Name: name, Kind: table.Numeric})
+	r.index[name] = r.eventTime
+	r.cols = append(r.cols, table.Column{Name: name, Kind: table.Numeric})
+	r.nums = append(r.nums, 0)
+	r.strs = append(r.strs, nil)
 	return r
 }
 
@@ -53,7 +80,10 @@ func newRows(fields []table.Field) *rows {
 // for categorical ones; null or an absent key for a missing value. Keys
 // that name no feature are ignored, but at least one key must name one. A
 // row that fails leaves the columns as they were.
-func (r *rows) add(value []byte) error {
+//
+// ts is the record's timestamp, the event time of a row without one
+// (withEventTime).
+func (r *rows) add(value []byte, ts time.Time) error {
 	clear(r.obj)
 	if r.obj == nil {
 		r.obj = map[string]json.RawMessage{}
@@ -67,7 +97,7 @@ func (r *rows) add(value []byte) error {
 	}
 	known := 0
 	for name := range r.obj {
-		if _, ok := r.index[name]; ok {
+		if j, ok := r.index[name]; ok && j != r.eventTime {
 			known++
 		}
 	}
@@ -77,6 +107,10 @@ func (r *rows) add(value []byte) error {
 	// Parse every value before appending any, so a bad row leaves no trace.
 	for j := range r.fields {
 		raw, ok := r.obj[r.fields[j].Name]
+		if j == r.eventTime {
+			r.nums[j] = eventSeconds(raw, ts)
+			continue
+		}
 		if !ok {
 			r.nums[j], r.strs[j] = math.NaN(), nil
 			continue
@@ -154,6 +188,31 @@ func (r *rows) parse(j int, raw json.RawMessage) (float64, *string, error) {
 	default:
 		return 0, nil, wrong("expected a number, a string or null")
 	}
+}
+
+// eventSeconds reads an event time in seconds since the Unix epoch: a
+// JSON number as is, a string by monitor.ParseEventTime (NaN when it does
+// not parse), null or absent as ts.
+func eventSeconds(raw json.RawMessage, ts time.Time) float64 {
+	if len(raw) == 0 || raw[0] == 'n' {
+		return float64(ts.UnixNano()) / 1e9
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return math.NaN()
+		}
+		t, ok := monitor.ParseEventTime(s)
+		if !ok {
+			return math.NaN()
+		}
+		return float64(t.UnixNano()) / 1e9
+	}
+	x, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return x
 }
 
 func isRange(err error) bool {

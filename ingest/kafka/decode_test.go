@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/normguard/normguard/table"
 )
@@ -35,7 +36,7 @@ func TestRowsAdd(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRows(decodeFields)
-			err := r.add([]byte(tc.value))
+			err := r.add([]byte(tc.value), time.Time{})
 			if tc.name == "overflowing numeric string is infinite" {
 				var re *rowError
 				if !errors.As(err, &re) || re.reason != ReasonWrongType {
@@ -80,10 +81,10 @@ func TestRowsAddBad(t *testing.T) {
 		{`{"X": 1}`, ReasonNoFeature},
 	} {
 		r := newRows(decodeFields)
-		if err := r.add([]byte(`{"x": 7, "c": "k"}`)); err != nil {
+		if err := r.add([]byte(`{"x": 7, "c": "k"}`), time.Time{}); err != nil {
 			t.Fatal(err)
 		}
-		err := r.add([]byte(tc.value))
+		err := r.add([]byte(tc.value), time.Time{})
 		var re *rowError
 		if !errors.As(err, &re) || re.reason != tc.reason {
 			t.Errorf("%q: got %v, want a %s error", tc.value, err, tc.reason)
@@ -103,7 +104,7 @@ func FuzzRowsAdd(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, value []byte) {
 		r := newRows(decodeFields)
-		err := r.add(value)
+		err := r.add(value, time.Time{})
 		var re *rowError
 		if err != nil && !errors.As(err, &re) {
 			t.Fatalf("error %v is not a rowError", err)
@@ -119,4 +120,42 @@ func FuzzRowsAdd(f *testing.F) {
 			t.Fatalf("an infinite value was kept")
 		}
 	})
+}
+
+// TestRowsEventTime reads the event time column beside the features: a
+// number is seconds since the epoch, a string a time, absent or null the
+// record's timestamp, anything else NaN (the monitor counts it untimed).
+func TestRowsEventTime(t *testing.T) {
+	ts := time.Date(2024, 6, 1, 0, 0, 0, 500_000_000, time.UTC) // 1717200000.5
+	for _, tc := range []struct {
+		value string
+		want  float64
+	}{
+		{`{"x": 1, "t": "2024-03-05T10:00:00Z"}`, 1709632800},
+		{`{"x": 1, "t": 1700000000.5}`, 1700000000.5},
+		{`{"x": 1}`, 1717200000.5},
+		{`{"x": 1, "t": null}`, 1717200000.5},
+		{`{"x": 1, "t": "yesterday"}`, math.NaN()},
+		{`{"x": 1, "t": true}`, math.NaN()},
+	} {
+		r := newRows(decodeFields).withEventTime("t")
+		if err := r.add([]byte(tc.value), ts); err != nil {
+			t.Fatalf("%s: %v", tc.value, err)
+		}
+		got := r.cols[2].Num[0]
+		if r.cols[2].Name != "t" || !(got == tc.want || math.IsNaN(got) && math.IsNaN(tc.want)) {
+			t.Errorf("%s: column %q holds %v, want %v", tc.value, r.cols[2].Name, got, tc.want)
+		}
+	}
+	// The time alone names no feature.
+	r := newRows(decodeFields).withEventTime("t")
+	var re *rowError
+	if err := r.add([]byte(`{"t": 5}`), ts); !errors.As(err, &re) || re.reason != ReasonNoFeature {
+		t.Errorf("a row of only its time: got %v, want no_feature", err)
+	}
+	// A feature named as the time column is read as the feature.
+	r = newRows(decodeFields).withEventTime("c")
+	if err := r.add([]byte(`{"c": "2024-03-05T10:00:00Z"}`), ts); err != nil || len(r.cols) != 2 || r.cols[1].Str[0] != "2024-03-05T10:00:00Z" {
+		t.Errorf("time column that is a feature: %v, %+v", err, r.cols)
+	}
 }
