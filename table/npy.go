@@ -267,7 +267,8 @@ func (r *NPYReader) Project(fields []Field) error {
 			return fmt.Errorf("%s: column %q is not in the file: a .npy file holds one vector column named after the file, %q; rename the file or the column", r.name, f.Name, r.column)
 		}
 		if f.Kind != Vector {
-			return fmt.Errorf("%s: column %q is a vector column (a %d-dimensional array); declare it `type: vector` in the spec", r.name, f.Name, r.dim)
+			return fmt.Errorf("%s: %w", r.name, &vectorValueError{column: f.Name,
+				err: fmt.Errorf("column %q is a vector column (a %d-dimensional array); declare it `type: vector` in the spec", f.Name, r.dim)})
 		}
 	}
 	if len(fields) > 1 {

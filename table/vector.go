@@ -1,6 +1,7 @@
 package table
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -132,4 +133,29 @@ func appendNaN(xs []float64, n int) []float64 {
 		xs = append(xs, math.NaN())
 	}
 	return xs
+}
+
+// ErrVectorValue is wrapped by the errors of readers asked to read a
+// column of vectors (a JSONL array, a .npy matrix) as numbers or text.
+var ErrVectorValue = errors.New("the column holds vectors")
+
+// vectorValueError is a vector met in a column not read as vectors; its
+// text is the reader's own.
+type vectorValueError struct {
+	column string
+	err    error
+}
+
+func (e *vectorValueError) Error() string        { return e.err.Error() }
+func (e *vectorValueError) Unwrap() error        { return e.err }
+func (e *vectorValueError) Is(target error) bool { return target == ErrVectorValue }
+
+// VectorColumn returns the column a reader's error says holds vectors
+// (ErrVectorValue), or "": the column to read again as a Vector column.
+func VectorColumn(err error) string {
+	var ve *vectorValueError
+	if errors.As(err, &ve) {
+		return ve.column
+	}
+	return ""
 }

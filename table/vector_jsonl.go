@@ -158,7 +158,7 @@ func (r *JSONLReader) readVector(c *Column, p *jsonlProjection, v *jsonlValue) e
 // arrayError is the error for an array in a column not read as a vector.
 func (r *JSONLReader) arrayError(column string) error {
 	return &ParseError{File: r.name, Line: r.lineNo, Column: column,
-		Err:  fmt.Errorf("%w: value is an array; only strings, numbers, booleans and null are supported", ErrJSONLSyntax),
+		Err:  &vectorValueError{column: column, err: fmt.Errorf("%w: value is an array; only strings, numbers, booleans and null are supported", ErrJSONLSyntax)},
 		Hint: "declare the column `type: vector` in the spec to read arrays of numbers as vectors, or flatten nested values into keys of their own"}
 }
 
