@@ -76,6 +76,7 @@ type Checker struct {
 
 	sum, sumSq []float64 // per dimension, of x − profile mean (when same)
 	proj, prSq []float64 // per component, of v·(x − profile mean)
+	buf        []float64 // x − profile mean of the current row
 }
 
 // NewChecker returns a Checker of vectors of dimension dim against c,
@@ -98,6 +99,7 @@ func NewChecker(c *Contract, dim int, opt CheckOptions) (*Checker, error) {
 	if k.same {
 		k.proj = make([]float64, len(c.Profile.Components))
 		k.prSq = make([]float64, len(c.Profile.Components))
+		k.buf = make([]float64, dim)
 	}
 	return k, nil
 }
@@ -161,10 +163,7 @@ func (k *Checker) Add(m Matrix) error {
 func (k *Checker) addRow(row []float64) {
 	at := k.rows
 	k.rows++
-	var ss float64
-	for _, v := range row {
-		ss += v * v
-	}
+	ss := dot(row, row)
 	if math.IsNaN(ss) || math.IsInf(ss, 0) {
 		// ss overflows only for values beyond 1e154; look at the values.
 		bad := false
@@ -205,9 +204,11 @@ func (k *Checker) addRow(row []float64) {
 		k.outside++
 	}
 	mean := k.c.Profile.Mean
+	buf := k.buf
 	for a, v := range row {
-		if v != 0 {
-			k.nonzero++
+		if b := math.Float64bits(v); b&(1<<42-1) == 0 && v != 0 {
+			// only values with 10 or fewer fraction bits can be exact
+			// in float16 or bfloat16
 			if exactFloat16(v) {
 				k.f16++
 			}
@@ -217,16 +218,19 @@ func (k *Checker) addRow(row []float64) {
 		}
 		if k.same {
 			v -= mean[a]
+			buf[a] = v
 		}
 		k.sum[a] += v
 		k.sumSq[a] += v * v
 	}
+	for _, v := range row {
+		if v != 0 {
+			k.nonzero++
+		}
+	}
 	if k.same {
 		for j, comp := range k.c.Profile.Components {
-			var p float64
-			for a, va := range comp.Direction {
-				p += va * (row[a] - mean[a])
-			}
+			p := dot(comp.Direction, buf)
 			k.proj[j] += p
 			k.prSq[j] += p * p
 		}

@@ -56,17 +56,9 @@ func sqDistances(z []float64, n, d int) *gram {
 				i0, i1 := t.bi*gramBlock, min((t.bi+1)*gramBlock, n)
 				j0, j1 := t.bj*gramBlock, min((t.bj+1)*gramBlock, n)
 				for i := i0; i < i1; i++ {
-					zi := z[i*d : (i+1)*d]
-					out := g.row(i)
-					j := max(j0, i+1)
-					// two columns at a time share the loads of zi
-					for ; j+1 < j1; j += 2 {
-						a, b := dot2(zi, z[j*d:(j+1)*d], z[(j+1)*d:(j+2)*d])
-						out[j-i-1] = max(sq[i]+sq[j]-2*a, 0)
-						out[j-i] = max(sq[i]+sq[j+1]-2*b, 0)
-					}
-					if j < j1 {
-						out[j-i-1] = max(sq[i]+sq[j]-2*dot(zi, z[j*d:(j+1)*d]), 0)
+					zi, oi := z[i*d:(i+1)*d], g.row(i)
+					for j := max(j0, i+1); j < j1; j++ {
+						oi[j-i-1] = max(sq[i]+sq[j]-2*dot(zi, z[j*d:(j+1)*d]), 0)
 					}
 				}
 			}
@@ -74,29 +66,6 @@ func sqDistances(z []float64, n, d int) *gram {
 	}
 	wg.Wait()
 	return g
-}
-
-// dot2 returns x·a and x·b, each summed exactly as dot sums it.
-func dot2(x, a, b []float64) (float64, float64) {
-	a, b = a[:len(x)], b[:len(x)]
-	var a0, a1, a2, a3, b0, b1, b2, b3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		x0, x1, x2, x3 := x[i], x[i+1], x[i+2], x[i+3]
-		a0 += x0 * a[i]
-		a1 += x1 * a[i+1]
-		a2 += x2 * a[i+2]
-		a3 += x3 * a[i+3]
-		b0 += x0 * b[i]
-		b1 += x1 * b[i+1]
-		b2 += x2 * b[i+2]
-		b3 += x3 * b[i+3]
-	}
-	for ; i < len(x); i++ {
-		a0 += x[i] * a[i]
-		b0 += x[i] * b[i]
-	}
-	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
 }
 
 // medianBandwidth returns h, the median (numpy.quantile(·, 0.5), linear)
