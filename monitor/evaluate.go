@@ -351,7 +351,9 @@ func (m *Monitor) Drift(model string, stage Stage) (*drift.Report, Window, error
 	now := m.opt.Now().UnixNano()
 	ss.mu.Lock()
 	var w *window
-	if n := len(ss.windows); n > 0 && !ss.windows[n-1].closed && ss.windows[n-1].end > now {
+	// With event time the open window is the latest one, whatever the
+	// clock says.
+	if n := len(ss.windows); n > 0 && !ss.windows[n-1].closed && (ss.windows[n-1].end > now || m.opt.TimeColumn != "") {
 		w = ss.windows[n-1]
 	}
 	if w == nil || w.rows == 0 || ss.ref == nil {

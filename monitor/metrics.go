@@ -31,6 +31,12 @@ var (
 	descDropped = prometheus.NewDesc("normguard_observations_dropped_total",
 		"Observation batches dropped: by ObserveAsync (queue full, invalid input, monitor closed) and, for either path, over the model's window state budget.",
 		nil, nil)
+	descLate = prometheus.NewDesc("normguard_observations_late_total",
+		"Event-time rows (--time-column) whose window had closed when they arrived; counted in the latest window.",
+		nil, nil)
+	descUntimed = prometheus.NewDesc("normguard_observations_untimed_total",
+		"Event-time rows (--time-column) whose time is missing or does not parse; counted in the window of their arrival.",
+		nil, nil)
 	descTruncated = prometheus.NewDesc("normguard_values_truncated_total",
 		"Categorical values longer than 256 bytes kept in windows as a marker naming their length and SHA-256.",
 		nil, nil)
@@ -51,7 +57,7 @@ type collector struct{ m *Monitor }
 
 // Describe implements prometheus.Collector.
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descStatistic, descDrifting, descMissing, descOutOfRange, descUnseen, descAnomaly, descRows, descDropped, descTruncated, descEvalPanics, descSent, descFailed} {
+	for _, d := range []*prometheus.Desc{descStatistic, descDrifting, descMissing, descOutOfRange, descUnseen, descAnomaly, descRows, descDropped, descLate, descUntimed, descTruncated, descEvalPanics, descSent, descFailed} {
 		ch <- d
 	}
 }
@@ -60,6 +66,8 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	m := c.m
 	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(m.dropped.Load()))
+	ch <- prometheus.MustNewConstMetric(descLate, prometheus.CounterValue, float64(m.late.Load()))
+	ch <- prometheus.MustNewConstMetric(descUntimed, prometheus.CounterValue, float64(m.untimed.Load()))
 	ch <- prometheus.MustNewConstMetric(descTruncated, prometheus.CounterValue, float64(m.truncated.Load()))
 	ch <- prometheus.MustNewConstMetric(descEvalPanics, prometheus.CounterValue, float64(m.evalPanics.Load()))
 	ch <- prometheus.MustNewConstMetric(descSent, prometheus.CounterValue, float64(m.alerts.sent.Load()))
@@ -75,7 +83,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for _, ss := range states {
 		ss.mu.Lock()
 		var open *window
-		if n := len(ss.windows); n > 0 && !ss.windows[n-1].closed && ss.windows[n-1].end > now {
+		if n := len(ss.windows); n > 0 && !ss.windows[n-1].closed && (ss.windows[n-1].end > now || m.opt.TimeColumn != "") {
 			open = ss.windows[n-1]
 		}
 		var judged *WindowSummary

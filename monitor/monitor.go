@@ -76,6 +76,12 @@ type Options struct {
 	// (ObserveAsync), counted in normguard_observations_dropped_total and
 	// logged, until a checkpoint or a closed window frees room.
 	MaxModelBytes int64
+	// TimeColumn, when set, names the column holding each row's event
+	// time (text such as 2006-01-02 15:04:05 or RFC 3339, or seconds since
+	// the Unix epoch): rows go to the window of their own time, not of
+	// their arrival, and windows close when rows of a later window arrive
+	// (see event.go for late and untimed rows).
+	TimeColumn string
 
 	// rebuildLedger makes Open write the ledger from the rows loaded
 	// (Recover, on the file it rebuilt).
@@ -198,6 +204,8 @@ type Monitor struct {
 	abandon        bool // tests: stop without the final commit
 
 	dropped    atomic.Int64
+	late       atomic.Int64 // event-time rows counted in a later window
+	untimed    atomic.Int64 // event-time rows without a time that parses
 	truncated  atomic.Int64 // categorical values over MaxValueBytes
 	evalPanics atomic.Int64
 	alerts     *sender
@@ -219,6 +227,11 @@ type modelState struct {
 	// budgetLogged is when a drop over MaxModelBytes was last logged
 	// (Unix seconds).
 	budgetLogged atomic.Int64
+	// eventLatest is, per stage, 1 + the start of the latest event-time
+	// window rows were prepared for (0: none yet); lateLogged is when late
+	// rows were last logged (Unix seconds).
+	eventLatest [2]atomic.Int64
+	lateLogged  atomic.Int64
 }
 
 // pending is a record waiting for the committer; nil data is a barrier.
@@ -490,26 +503,33 @@ func (m *Monitor) Observe(ctx context.Context, model string, a *artifact.Artifac
 	if n == 0 {
 		return nil
 	}
-	p, err := m.prepare(model, a, stage, cols, n)
+	ps, err := m.prepareBatches(model, a, stage, cols, n)
 	if err != nil {
 		if errors.Is(err, ErrBudget) {
 			m.dropped.Add(1)
 		}
 		return err
 	}
-	if err := checkColumns(model, &p.ref.stages[p.stage], cols, n); err != nil {
+	if err := checkColumns(model, &ps[0].ref.stages[ps[0].stage], cols, n); err != nil {
 		return err
 	}
-	p.done = make(chan error, 1)
-	if err := m.enqueue(p, true); err != nil {
+	for _, p := range ps {
+		p.done = make(chan error, 1)
+	}
+	if err := m.enqueueAll(ps); err != nil {
 		return err
 	}
-	select {
-	case err := <-p.done:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("monitor: observe %q: %w", model, ctx.Err())
+	for _, p := range ps { // one transaction commits them all
+		select {
+		case err := <-p.done:
+			if err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("monitor: observe %q: %w", model, ctx.Err())
+		}
 	}
+	return nil
 }
 
 // ObserveAsync records n rows like Observe but never waits: it encodes the
@@ -521,9 +541,16 @@ func (m *Monitor) ObserveAsync(model string, a *artifact.Artifact, stage Stage, 
 	if n <= 0 {
 		return
 	}
-	p, err := m.prepare(model, a, stage, cols, n)
-	if err != nil || m.enqueue(p, false) != nil {
+	ps, err := m.prepareBatches(model, a, stage, cols, n)
+	if err != nil {
 		m.dropped.Add(1)
+		return
+	}
+	for _, p := range ps {
+		if m.enqueue(p, false) != nil {
+			m.dropped.Add(1)
+			return
+		}
 	}
 }
 

@@ -271,7 +271,7 @@ func (m *Monitor) commit(forceCheckpoint bool) {
 	// was observed after now.
 	var closing []*stageState
 	for _, ss := range m.stageStates() {
-		if ss.hasLast && !ss.lastClosed && ss.lastEnd <= now.UnixNano() {
+		if ss.hasLast && !ss.lastClosed && ss.lastEnd <= now.UnixNano() && m.opt.TimeColumn == "" { // event time: closed by later rows (event.go)
 			ss.lastClosed = true
 			closing = append(closing, ss)
 		}

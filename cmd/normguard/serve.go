@@ -33,6 +33,7 @@ type serveOptions struct {
 	maxArt   int64
 	uploads  int
 	kafka    kafkaOptions
+	timeCol  string // event time (monitor/event.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -86,6 +87,7 @@ token on /transform and /observations too.`,
 	f.Int64Var(&o.budget, "state-budget", monitor.DefaultMaxModelBytes, "bytes of window state one model may keep on disk; beyond it its observations are dropped (counted in normguard_observations_dropped_total)")
 	f.BoolVar(&o.recover, "state-recover", false, "if the monitoring store is damaged, keep what verifies, move the damaged file aside and report what was lost")
 	o.kafka.addFlags(f)
+	f.StringVar(&o.timeCol, "time-column", "", "window observations by the event time in this column of the rows (text or Unix seconds), not by arrival; late rows are counted (normguard_observations_late_total)")
 	cmd.MarkFlagRequired("registry")
 	return cmd
 }
@@ -127,7 +129,7 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 		if state == "" {
 			state = filepath.Join(o.registry, "monitor.db")
 		}
-		mopt := monitor.Options{Window: o.window, EvalInterval: o.eval, MaxModelBytes: o.budget, Logger: log}
+		mopt := monitor.Options{Window: o.window, EvalInterval: o.eval, MaxModelBytes: o.budget, Logger: log, TimeColumn: o.timeCol}
 		if o.webhook != "" {
 			mopt.Alert = &monitor.Alerter{URL: o.webhook}
 		}
