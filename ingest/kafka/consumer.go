@@ -114,6 +114,7 @@ type Consumer struct {
 	bad     map[string]int64
 	lastLog atomic.Int64
 	lastErr atomic.Pointer[BrokerError]
+	fatal   atomic.Pointer[error] // the state's offsets could not be read
 
 	partsMu  sync.Mutex
 	assigned map[int32]bool
@@ -198,6 +199,8 @@ func New(cfg Config) (*Consumer, error) {
 func (c *Consumer) resume(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
 	held, err := c.cfg.Monitor.Offsets(c.source)
 	if err != nil {
+		// Resuming from a guess could count records twice or lose them.
+		c.fatal.CompareAndSwap(nil, &err)
 		return nil, err
 	}
 	for topic, parts := range offsets {
@@ -235,14 +238,17 @@ func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][
 }
 
 // Run consumes until ctx ends (then it returns nil, having left the group)
-// or the monitor fails (then it returns the error: no offset past the
-// rows made durable is committed).
+// or the monitor fails or its offsets cannot be read (then it returns the
+// error: no offset past the rows made durable is committed).
 func (c *Consumer) Run(ctx context.Context) error {
 	defer c.cl.CloseAllowingRebalance()
 	for {
 		fetches := c.cl.PollRecords(ctx, c.cfg.MaxPollRecords)
 		if fetches.IsClientClosed() || ctx.Err() != nil {
 			return nil
+		}
+		if err := c.fatal.Load(); err != nil {
+			return fmt.Errorf("kafka: resuming %s: %w", c.cfg.Topic, *err)
 		}
 		fetches.EachError(func(topic string, p int32, err error) {
 			if !errors.Is(err, context.Canceled) {
@@ -321,8 +327,9 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	c.rows.Add(int64(observed))
 	c.metricRecords.Add(float64(n))
 	c.metricRows.Add(float64(observed))
-	// The group's offset only mirrors the state's; failing to commit it
-	// costs nothing but a lag reading.
+	// This replica resumes from the state's offsets; the group's tell the
+	// other replicas (and lag tools) where it got to. A commit that fails
+	// is retried with the next batch's.
 	if err := c.cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
 		c.log.Warn("kafka: committing offsets to the group", "group", c.cfg.Group, "err", err)
 	}

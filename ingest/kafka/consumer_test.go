@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/monitor"
@@ -519,4 +521,42 @@ func TestRebalanceCountsOnce(t *testing.T) {
 	if err := r1.mon.Close(); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestDamagedOffsetsStop stops the consumer with an error when the
+// state's offsets are damaged: resuming from a guess could count records
+// twice or lose them.
+func TestDamagedOffsetsStop(t *testing.T) {
+	fx := newFixture(t, 300)
+	c := newCluster(t)
+	sent := produce(t, c, fx)
+	state := filepath.Join(t.TempDir(), "m.db")
+	r := startReplica(t, c, fx, state)
+	waitRecords(t, sent, r)
+	r.close(t)
+	db, err := bolt.Open(state, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("offsets"))
+		k, v := b.Cursor().First()
+		v = append([]byte(nil), v...)
+		v[len(v)-1] ^= 1
+		return b.Put(append([]byte(nil), k...), v)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = startReplica(t, c, fx, state)
+	select {
+	case err := <-r.done:
+		if !errors.Is(err, monitor.ErrDamaged) {
+			t.Errorf("got %v, want an error wrapping monitor.ErrDamaged", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the consumer went on for 60 s with damaged offsets")
+	}
+	r.mon.Close()
 }
