@@ -244,6 +244,25 @@ row() { # LABEL NAME
 	echo "| $2 | **$m** | $lo | $hi | $n | $rm | $om |"
 }
 ratio() { awk -v a="$(summary "$1" 2 | cut -d' ' -f1)" -v b="$(summary "$2" 2 | cut -d' ' -f1)" 'BEGIN { printf "%.1f", a / b }'; }
+# target LABEL NAME MIN: a table row with the ratio of scikit-learn's median to
+# LABEL's and whether it reaches MIN (issue 15's targets).
+target() {
+	local r
+	r=$(ratio sklearn "$1")
+	echo "| $2 | **${r}x** | >= $3x | $(awk -v r="$r" -v t="$3" 'BEGIN { print (r >= t) ? "met" : "NOT met" }') |"
+}
+# digest FILE: the artifact's digest field.
+digest() { sed -n 's/^  "digest": "\(.*\)",*$/\1/p' "$1" | head -n 1; }
+
+log "one more run of each with --timings (busy seconds per stage)"
+TIMINGS=$("$NG" fit --timings -q --spec "$DATA/spec.yaml" --data "$DATA/data.csv" --out "$DATA/out/pipeline.json" 2>&1 | sed 's/^/    fit (CSV)        /'
+	"$NG" transform --timings -q --artifact "$DATA/out/pipeline.json" --in "$DATA/data.csv" --out "$DATA/out/normguard.csv" 2>&1 | sed 's/^/    transform (CSV)  /'
+	"$NG" fit --timings -q --spec "$DATA/spec.yaml" --data "$DATA/data.csv" --out "$DATA/out/pipeline_ft.json" --transform-out "$DATA/out/normguard_ft.csv" 2>&1 | sed 's/^/    fit --transform-out (CSV) /')
+if [ "$PARQUET" = 1 ]; then
+	TIMINGS="$TIMINGS
+$("$NG" fit --timings -q --spec "$DATA/spec.yaml" --data "$DATA/data.parquet" --out "$DATA/out/pipeline_pq.json" 2>&1 | sed 's/^/    fit (Parquet)        /'
+	"$NG" transform --timings -q --artifact "$DATA/out/pipeline_pq.json" --in "$DATA/data.parquet" --out "$DATA/out/normguard.parquet" 2>&1 | sed 's/^/    transform (Parquet)  /')"
+fi
 
 {
 	echo "## normguard vs pandas + scikit-learn: read CSV, median-impute + standardize 20 numeric columns, write CSV"
@@ -273,6 +292,26 @@ ratio() { awk -v a="$(summary "$1" 2 | cut -d' ' -f1)" -v b="$(summary "$2" 2 | 
 		echo "| scikit-learn / normguard Parquet, fit_transform in one process | **$(ratio sklearn pq_ft)x** |"
 		echo "| scikit-learn / normguard Parquet, fit then transform | $(ratio sklearn pq_total)x |"
 	fi
+	echo
+	echo "Targets (issue 15), scikit-learn's median over normguard's:"
+	echo
+	echo "| pipeline | ratio | target | |"
+	echo "|---|---:|---:|---|"
+	target ng_total "CSV -> CSV, \`fit\` then \`transform\` (two processes)" 10
+	target ng_ft "CSV -> CSV, \`fit --transform-out\` (one process)" 12
+	if [ "$PARQUET" = 1 ]; then
+		target pq_total "Parquet -> Parquet, \`fit\` then \`transform\`" 25
+		target pq_ft "Parquet -> Parquet, \`fit --transform-out\`" 25
+	fi
+	echo
+	echo "Artifact digests (compare with another commit's run on the same data.csv): CSV $(digest "$DATA/out/pipeline.json"); fit --transform-out $(digest "$DATA/out/pipeline_ft.json")"
+	[ "$PARQUET" = 1 ] && echo "; Parquet $(digest "$DATA/out/pipeline_pq.json")"
+	echo
+	echo "Stage timings, one run each (\`--timings\`; busy seconds per stage, stages of a transform overlap):"
+	echo
+	echo '```'
+	echo "$TIMINGS"
+	echo '```'
 	echo
 	echo "Same numbers? normguard CSV vs scikit-learn CSV: $AGREE"
 	if [ "$PARQUET" = 1 ]; then

@@ -9,12 +9,14 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/timings"
 )
 
 // RowGroupRows is the number of rows in each row group a
@@ -61,10 +63,16 @@ type Writer struct {
 	spare   []*encodedChunk
 	errs    []error // per column, reused
 	workers int
+	tim     atomic.Pointer[timings.Recorder]
 	rows    int // rows in the current row group
 	err     error
 	done    bool
 }
+
+// SetTimings makes the writer record its "format" stage (encoding pages,
+// in Write) and its "write" stage (writing row groups to the file, on
+// another goroutine) in rec.
+func (pw *Writer) SetTimings(rec *timings.Recorder) { pw.tim.Store(rec) }
 
 // writeBufferSize is the buffer between the writer and its file.
 const writeBufferSize = 1 << 20
@@ -155,6 +163,8 @@ func (pw *Writer) Write(b *table.Batch) error {
 	if err := checkBatch("parquet write", pw.fields, b); err != nil {
 		return err
 	}
+	t0 := time.Now()
+	defer func() { pw.tim.Load().Since("format", t0) }()
 	for lo := 0; lo < b.Rows; {
 		hi := min(b.Rows, lo+RowGroupRows-pw.rows)
 		if err := pw.forColumns(hi-lo, func(j int) error { return pw.enc[j].appendColumn(&b.Cols[j], lo, hi) }); err != nil {
@@ -241,7 +251,9 @@ func (pw *Writer) flushRowGroup() error {
 	}
 	pw.spare = chunks
 	pw.flushed = make(chan error, 1)
+	tim := pw.tim.Load()
 	go func() {
+		defer tim.Since("write", time.Now())
 		for _, c := range chunks {
 			if err := c.writeTo(pw.out); err != nil {
 				pw.flushed <- err
