@@ -15,6 +15,9 @@ import (
 	"github.com/normguard/normguard/profile"
 )
 
+// DriftOptions returns the drift options the monitor judges with.
+func (m *Monitor) DriftOptions() drift.Options { return m.opt.Drift }
+
 // ExportFormat is the version of the Export JSON.
 const ExportFormat = 1
 

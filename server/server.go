@@ -86,6 +86,9 @@ type Config struct {
 	// Ingest, when set, is added to /healthz as "ingest" (the Kafka
 	// consumer's counts of records, rows and bad records).
 	Ingest func() any
+	// Peers are the base URLs of the other replicas: /drift then answers
+	// for the merged window state of all of them (peers.go).
+	Peers []string
 }
 
 // Server serves one registry. It is safe for concurrent use.
@@ -175,7 +178,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /v1/models/{name}/transform", data(s.handleTransform))
 	mux.Handle("POST /v1/models/{name}/versions/{version}/transform", data(s.handleTransform))
 	mux.Handle("POST /v1/models/{name}/observations", data(s.handleObservations))
-	mux.HandleFunc("GET /v1/models/{name}/drift", s.handleDrift)
+	mux.HandleFunc("GET /v1/models/{name}/drift", s.handleDriftOrPeers)
+	mux.Handle("GET /v1/models/{name}/window-state", s.requireToken(http.HandlerFunc(s.handleWindowState)))
 	mux.HandleFunc("GET /v1/models/{name}/history", s.handleHistory)
 
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
@@ -196,7 +200,7 @@ func (s *Server) routes() http.Handler {
 		"/v1/models/{name}/versions/{version}/artifact", "/v1/models/{name}/current",
 		"/v1/models/{name}/transform", "/v1/models/{name}/versions/{version}/transform",
 		"/v1/models/{name}/observations", "/v1/models/{name}/drift",
-		"/v1/models/{name}/history", "/metrics", "/healthz",
+		"/v1/models/{name}/history", "/v1/models/{name}/window-state", "/metrics", "/healthz",
 	} {
 		mux.HandleFunc(path, methodNotAllowed)
 	}

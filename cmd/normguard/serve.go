@@ -33,7 +33,8 @@ type serveOptions struct {
 	maxArt   int64
 	uploads  int
 	kafka    kafkaOptions
-	timeCol  string // event time (monitor/event.go)
+	timeCol  string   // event time (monitor/event.go)
+	peers    []string // other replicas (server/peers.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -87,6 +88,7 @@ token on /transform and /observations too.`,
 	f.Int64Var(&o.budget, "state-budget", monitor.DefaultMaxModelBytes, "bytes of window state one model may keep on disk; beyond it its observations are dropped (counted in normguard_observations_dropped_total)")
 	f.BoolVar(&o.recover, "state-recover", false, "if the monitoring store is damaged, keep what verifies, move the damaged file aside and report what was lost")
 	o.kafka.addFlags(f)
+	f.StringSliceVar(&o.peers, "peers", nil, "base URLs of the other replicas (comma-separated): /drift answers for the merged window state of all, fetched with NORMGUARD_TOKEN")
 	f.StringVar(&o.timeCol, "time-column", "", "window observations by the event time in this column of the rows (text or Unix seconds), not by arrival; late rows are counted (normguard_observations_late_total)")
 	cmd.MarkFlagRequired("registry")
 	return cmd
@@ -123,6 +125,7 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 		MaxUploads:           o.uploads,
 		Logger:               log,
 		AuthAll:              o.authAll,
+		Peers:                o.peers,
 	}
 	if !o.noMon {
 		state := o.state

@@ -1,0 +1,184 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/monitor"
+	"github.com/normguard/normguard/validate"
+)
+
+// Replicas that each observe part of a model's rows (behind a load
+// balancer, or consumers of one Kafka group) answer /drift for all of
+// them: with Config.Peers set, GET /v1/models/{name}/drift fetches every
+// peer's window state (GET /v1/models/{name}/window-state, with the
+// server's token), merges it with its own (monitor.MergeExports: exact,
+// as if one replica had seen every row) and judges the latest window.
+// A peer that cannot be reached, or that judged with another artifact,
+// makes /drift fail (502) naming it: a merged answer is all or nothing.
+
+// peerTimeout bounds one peer's answer.
+const peerTimeout = 10 * time.Second
+
+// handleWindowState answers the monitor's exported window state of a
+// model (monitor.Export), for peers and `normguard monitor merge`.
+func (s *Server) handleWindowState(w http.ResponseWriter, r *http.Request) {
+	model, _, err := s.modelStage(r)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	ex, err := s.cfg.Monitor.Export(model)
+	if err != nil {
+		status, code := http.StatusInternalServerError, "internal"
+		if errors.Is(err, monitor.ErrNotExportable) {
+			status, code = http.StatusConflict, "not_exportable"
+		}
+		writeError(w, status, code, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, ex)
+}
+
+// handleDriftOrPeers serves /drift: the local window, or with peers the
+// merged window of every replica.
+func (s *Server) handleDriftOrPeers(w http.ResponseWriter, r *http.Request) {
+	if len(s.cfg.Peers) == 0 {
+		s.handleDrift(w, r)
+		return
+	}
+	model, stage, err := s.modelStage(r)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	resp, err := s.mergedDrift(r.Context(), model, stage)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// peerState is what /drift says of each replica merged.
+type peerState struct {
+	URL  string `json:"url"` // "" for this replica
+	Rows int64  `json:"rows"`
+}
+
+// mergedDriftResponse is /drift's answer with peers: the drift JSON of the
+// merged latest window and the replicas it merges. Anomalies are not
+// merged across replicas (the list is empty).
+type mergedDriftResponse struct {
+	*drift.Report
+	Model     string             `json:"model"`
+	Stage     string             `json:"stage"`
+	Window    monitor.Window     `json:"window"`
+	Anomalies []validate.Anomaly `json:"anomalies"`
+	Replicas  []peerState        `json:"replicas"`
+}
+
+func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.Stage) (*mergedDriftResponse, error) {
+	p, _, err := s.cache.get(ctx, model, "")
+	if err != nil {
+		return nil, err
+	}
+	a := p.t.Artifact()
+	local, err := s.cfg.Monitor.Export(model)
+	if err != nil {
+		return nil, &apiError{http.StatusConflict, "not_exportable", err.Error()}
+	}
+	exports := make([]*monitor.Export, 1+len(s.cfg.Peers))
+	exports[0] = local
+	errs := make([]error, len(s.cfg.Peers))
+	var wg sync.WaitGroup
+	for i, peer := range s.cfg.Peers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			exports[i+1], errs[i] = s.fetchPeer(ctx, peer, model)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, &apiError{http.StatusBadGateway, "peer_unavailable",
+				fmt.Sprintf("peer %s: %v; /drift merges every replica's window, so it cannot answer without it (check --peers and that the peer runs with the same NORMGUARD_TOKEN)", s.cfg.Peers[i], err)}
+		}
+	}
+	// The latest window of the stage across the replicas.
+	var latest time.Time
+	found := false
+	for _, ex := range exports {
+		for _, w := range ex.Windows {
+			if w.Stage == stage && (!found || w.Start.After(latest)) {
+				latest, found = w.Start, true
+			}
+		}
+	}
+	if !found {
+		return nil, notFound("no %s observations of model %q in any replica's open window yet", stage, model)
+	}
+	resp := &mergedDriftResponse{Model: model, Stage: string(stage), Anomalies: []validate.Anomaly{}}
+	only := make([]*monitor.Export, len(exports))
+	for i, ex := range exports {
+		o := &monitor.Export{Format: ex.Format, Bins: ex.Bins}
+		ps := peerState{}
+		if i > 0 {
+			ps.URL = s.cfg.Peers[i-1]
+		}
+		for _, w := range ex.Windows {
+			if w.Stage == stage && w.Start.Equal(latest) {
+				o.Windows = append(o.Windows, w)
+				ps.Rows += w.Rows
+			}
+		}
+		only[i] = o
+		resp.Replicas = append(resp.Replicas, ps)
+	}
+	merged, err := monitor.MergeExports(a, only)
+	if err != nil {
+		return nil, &apiError{http.StatusConflict, "replicas_disagree", err.Error()}
+	}
+	tl, err := merged.Judge(a, s.cfg.Monitor.DriftOptions())
+	if err != nil {
+		return nil, err
+	}
+	if len(tl.Windows) != 1 {
+		return nil, fmt.Errorf("server: merging replicas gave %d windows, want 1", len(tl.Windows))
+	}
+	mw := tl.Windows[0]
+	resp.Report = mw.Report
+	resp.Window = monitor.Window{Start: mw.Start, End: mw.End, Rows: mw.Rows}
+	return resp, nil
+}
+
+// fetchPeer asks a peer for its window state of model.
+func (s *Server) fetchPeer(ctx context.Context, peer, model string) (*monitor.Export, error) {
+	ctx, cancel := context.WithTimeout(ctx, peerTimeout)
+	defer cancel()
+	u := strings.TrimRight(peer, "/") + "/v1/models/" + url.PathEscape(model) + "/window-state"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.cfg.Token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+		return nil, fmt.Errorf("GET %s: %s: %s", u, res.Status, strings.TrimSpace(string(b)))
+	}
+	return monitor.ReadExport(io.LimitReader(res.Body, s.cfg.MaxArtifactBytes), u)
+}

@@ -1,0 +1,132 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/normguard/normguard/monitor"
+	"github.com/normguard/normguard/quickstart"
+	"github.com/normguard/normguard/registry"
+)
+
+// peerServer starts a server with its own registry (holding art as
+// flight-delay v1) and monitoring store, answering /drift with peers.
+func peerServer(t *testing.T, art []byte, peers []string) *httptest.Server {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := registry.Open(filepath.Join(dir, "reg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := store.Put(context.Background(), "flight-delay", "v1", art, registry.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mon, err := monitor.Open(filepath.Join(dir, "monitor.db"), monitor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Registry: store, Monitor: mon, Token: "t", Peers: peers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); mon.Close() })
+	return ts
+}
+
+// flightRows returns an observations body of n flights, shifted by seed.
+func flightRows(seed, n int) []byte {
+	origins := []string{"LAS", "PHX", "ORD", "ATL", "DFW"}
+	var b bytes.Buffer
+	b.WriteString(`{"rows":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k := i + seed*1000
+		fmt.Fprintf(&b, `{"date":"2001-06-%02d %02d:%02d","delay":%d,"distance":%d,"origin":%q,"destination":%q}`,
+			1+k%28, k%24, k%60, -10+(k*7)%90+seed*5, 200+(k*13)%2000, origins[k%len(origins)], origins[(k/3)%len(origins)])
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
+}
+
+// TestPeersDriftIsTheMergedWindow posts batches of observations to two
+// replicas (A lists B as its peer) and all of them to a third server:
+// A's /drift equals the third's, feature by feature and bit for bit, and
+// names both replicas with their rows; the window-state endpoint needs
+// the token, and an unreachable peer makes /drift fail, naming it.
+func TestPeersDriftIsTheMergedWindow(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := quickstart.Run(context.Background(), filepath.Join(dir, "qs"), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	art, err := os.ReadFile(filepath.Join(dir, "qs", quickstart.Files.Artifact))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := peerServer(t, art, nil)
+	a := peerServer(t, art, []string{b.URL})
+	all := peerServer(t, art, nil)
+	for i := 0; i < 5; i++ {
+		body := flightRows(i, 150+i*40)
+		replica := a
+		if i%2 == 1 {
+			replica = b
+		}
+		for _, ts := range []*httptest.Server{replica, all} {
+			if code, out := send(t, http.MethodPost, ts.URL+"/v1/models/flight-delay/observations", "", body); code != http.StatusOK {
+				t.Fatalf("observations: %d %s", code, out)
+			}
+		}
+	}
+	type answer struct {
+		Features     json.RawMessage `json:"features"`
+		DriftShare   json.RawMessage `json:"drift_share"`
+		DatasetDrift bool            `json:"dataset_drift"`
+		Window       monitor.Window  `json:"window"`
+		Replicas     []peerState     `json:"replicas"`
+	}
+	get := func(ts *httptest.Server) answer {
+		t.Helper()
+		code, out := send(t, http.MethodGet, ts.URL+"/v1/models/flight-delay/drift", "", nil)
+		if code != http.StatusOK {
+			t.Fatalf("drift: %d %s", code, out)
+		}
+		var ans answer
+		if err := json.Unmarshal(out, &ans); err != nil {
+			t.Fatal(err)
+		}
+		return ans
+	}
+	merged, one := get(a), get(all)
+	if !bytes.Equal(merged.Features, one.Features) || !bytes.Equal(merged.DriftShare, one.DriftShare) || merged.DatasetDrift != one.DatasetDrift {
+		t.Errorf("merged replicas answer\n%s\none server fed every row\n%s", merged.Features, one.Features)
+	}
+	if merged.Window.Rows != one.Window.Rows || !merged.Window.Start.Equal(one.Window.Start) {
+		t.Errorf("merged window %+v, want %+v", merged.Window, one.Window)
+	}
+	if len(merged.Replicas) != 2 || merged.Replicas[1].URL != b.URL || merged.Replicas[0].Rows+merged.Replicas[1].Rows != one.Window.Rows {
+		t.Errorf("replicas %+v, want this one and %s with %d rows in all", merged.Replicas, b.URL, one.Window.Rows)
+	}
+
+	if code, _ := send(t, http.MethodGet, b.URL+"/v1/models/flight-delay/window-state", "", nil); code != http.StatusUnauthorized {
+		t.Errorf("window-state without the token: %d, want 401", code)
+	}
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	c := peerServer(t, art, []string{down.URL})
+	send(t, http.MethodPost, c.URL+"/v1/models/flight-delay/observations", "", flightRows(9, 50))
+	code, out := send(t, http.MethodGet, c.URL+"/v1/models/flight-delay/drift", "", nil)
+	if code != http.StatusBadGateway || !bytes.Contains(out, []byte(down.URL)) {
+		t.Errorf("drift with a peer down: %d %s, want 502 naming it", code, out)
+	}
+}
