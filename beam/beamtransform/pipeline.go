@@ -12,6 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/transform"
 )
 
@@ -39,14 +40,22 @@ type RangeScan struct {
 // PCollection of the rows each shard holds.
 func Build(s beam.Scope, p Plan) beam.PCollection {
 	s = s.Scope("normguard.transform")
-	idx := make([]int, len(p.Ranges))
+	ranges, owned := AddSpans(s, p.Inputs)
+	return beam.ParDo(s.Scope("transform"), &transformFn{P: p}, ranges, beam.SideInput{Input: owned})
+}
+
+// AddSpans adds the scan of the inputs' ranges to the scope: it returns
+// the ranges (their indexes in in.Ranges) and the singleton []Span of the
+// records each owns, the side input OpenRange needs.
+func AddSpans(s beam.Scope, in Inputs) (ranges, owned beam.PCollection) {
+	idx := make([]int, len(in.Ranges))
 	for i := range idx {
 		idx[i] = i
 	}
-	ranges := beam.CreateList(s, idx)
-	scans := beam.ParDo(s.Scope("scan"), &scanFn{P: p}, ranges)
-	owned := beam.Combine(s.Scope("spans"), &spansFn{P: p}, scans)
-	return beam.ParDo(s.Scope("transform"), &transformFn{P: p}, ranges, beam.SideInput{Input: owned})
+	ranges = beam.CreateList(s, idx)
+	scans := beam.ParDo(s.Scope("scan"), &scanFn{P: in}, ranges)
+	owned = beam.Combine(s.Scope("spans"), &spansFn{P: in}, scans)
+	return ranges, owned
 }
 
 // Run transforms on the named Beam runner ("" runs on Prism, in process)
@@ -70,7 +79,7 @@ func Run(ctx context.Context, runner string, o Options) (Plan, error) {
 // scanFn scans the lines of a range of a text file (a whole file emits a
 // RangeScan marked Whole).
 type scanFn struct {
-	P Plan
+	P Inputs
 }
 
 func (f *scanFn) ProcessElement(ctx context.Context, k int, emit func(RangeScan)) error {
@@ -133,7 +142,7 @@ func (f *scanFn) ProcessElement(ctx context.Context, k int, emit func(RangeScan)
 // spansFn collects the scans and returns, per shard, the span of its
 // file that it owns (zero for ranges that are whole files).
 type spansFn struct {
-	P Plan
+	P Inputs
 }
 
 func (f *spansFn) CreateAccumulator() []RangeScan { return nil }
@@ -189,7 +198,7 @@ func (f *transformFn) Setup() error {
 
 func (f *transformFn) ProcessElement(ctx context.Context, k int, owned []Span, emit func(int64)) error {
 	r := f.P.Ranges[k]
-	src, err := f.open(ctx, r, owned)
+	src, err := f.P.OpenRange(ctx, k, owned)
 	if err != nil {
 		return err
 	}
@@ -202,9 +211,12 @@ func (f *transformFn) ProcessElement(ctx context.Context, k int, owned []Span, e
 	return nil
 }
 
-// open returns the reader of the records range r owns.
-func (f *transformFn) open(ctx context.Context, r Range, owned []Span) (*rangeReader, error) {
-	path := f.P.Files[r.File]
+// OpenRange returns a core table reader of the records range k owns
+// (owned is AddSpans' side input). Its errors name the file and the line
+// or row in the whole file.
+func (in Inputs) OpenRange(ctx context.Context, k int, owned []Span) (table.Reader, error) {
+	r := in.Ranges[k]
+	path := in.Files[r.File]
 	if !r.Split {
 		tr, err := openWhole(ctx, path)
 		if err != nil {
@@ -212,7 +224,7 @@ func (f *transformFn) open(ctx context.Context, r Range, owned []Span) (*rangeRe
 		}
 		return &rangeReader{Reader: tr}, nil
 	}
-	tf := f.P.Text[r.File]
+	tf := in.Text[r.File]
 	sp := owned[r.Shard]
 	if r.Shard == r.First {
 		rc, err := openAt(ctx, path, 0)

@@ -80,18 +80,24 @@ type TextFile struct {
 	JSONL bool
 }
 
-// Plan is what every stage knows before reading data: plain data, as it
-// travels inside the pipeline's functions.
-type Plan struct {
-	// Artifact is the artifact's canonical bytes; ArtifactName names it.
-	Artifact     string
-	ArtifactName string
+// Inputs are data files cut into units of work: plain data, as it travels
+// inside the pipeline's functions. normguard-beam's validate and drift
+// read their data through the same ranges (AddSpans, OpenRange).
+type Inputs struct {
 	// Files are the inputs in order; Text[i] describes file i when it is
 	// cut into ranges (zero otherwise).
 	Files []string
 	Text  []TextFile
-	// Ranges are the units of work, in shard order.
+	// Ranges are the units of work, in input order.
 	Ranges []Range
+}
+
+// Plan is what every stage of the transform knows before reading data.
+type Plan struct {
+	Inputs
+	// Artifact is the artifact's canonical bytes; ArtifactName names it.
+	Artifact     string
+	ArtifactName string
 	// Out is the shards' name pattern (see Options.Out).
 	Out string
 }
@@ -105,32 +111,43 @@ func NewPlan(ctx context.Context, o Options) (Plan, error) {
 	if _, err := shardExt(o.Out); err != nil {
 		return Plan{}, err
 	}
-	data, err := readAll(ctx, o.Artifact)
+	data, err := ReadFile(ctx, o.Artifact)
 	if err != nil {
 		return Plan{}, err
 	}
 	if _, err := artifact.Decode(data, o.Artifact); err != nil {
 		return Plan{}, err
 	}
-	files, err := beamfit.ListShards(ctx, o.In)
+	in, err := NewInputs(ctx, o.In, o.SplitBytes)
 	if err != nil {
 		return Plan{}, err
 	}
-	split := o.SplitBytes
+	return Plan{Inputs: in, Artifact: string(data), ArtifactName: o.Artifact, Out: o.Out}, nil
+}
+
+// NewInputs lists the files the patterns name (comma-separated globs,
+// sorted by path) and cuts the uncompressed CSV and JSON Lines files
+// larger than twice split into ranges of about split bytes at line
+// boundaries (DefaultSplitBytes when split is 0; none when negative).
+func NewInputs(ctx context.Context, patterns string, split int64) (Inputs, error) {
+	files, err := beamfit.ListShards(ctx, patterns)
+	if err != nil {
+		return Inputs{}, err
+	}
 	if split == 0 {
 		split = DefaultSplitBytes
 	}
-	p := Plan{Artifact: string(data), ArtifactName: o.Artifact, Files: files, Text: make([]TextFile, len(files)), Out: o.Out}
+	p := Inputs{Files: files, Text: make([]TextFile, len(files))}
 	for i, f := range files {
 		format, err := table.FormatOf(f)
 		if err != nil {
-			return Plan{}, err
+			return Inputs{}, err
 		}
 		compressed, _ := table.CompressionOf(f)
 		size := int64(-1)
 		if format != table.FormatParquet && compressed == table.CompressionNone && split > 0 {
 			if size, err = fileSize(ctx, f); err != nil {
-				return Plan{}, err
+				return Inputs{}, err
 			}
 		}
 		if split <= 0 || size < 2*split {
@@ -139,7 +156,7 @@ func NewPlan(ctx context.Context, o Options) (Plan, error) {
 		}
 		tf, err := headerOf(ctx, f, format == table.FormatJSONL)
 		if err != nil {
-			return Plan{}, err
+			return Inputs{}, err
 		}
 		tf.Size = size
 		p.Text[i] = tf
@@ -237,8 +254,8 @@ func ShardName(out string, k, n int) string {
 	return fmt.Sprintf("%s-%05d-of-%05d%s", strings.TrimSuffix(out, ext), k, n, ext)
 }
 
-// readAll reads a whole local or remote file.
-func readAll(ctx context.Context, path string) ([]byte, error) {
+// ReadFile reads a whole local or remote (Beam file-system) file.
+func ReadFile(ctx context.Context, path string) ([]byte, error) {
 	if !beamfit.Remote(path) {
 		return os.ReadFile(path)
 	}

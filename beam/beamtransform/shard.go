@@ -51,6 +51,14 @@ func openWhole(ctx context.Context, path string) (table.Reader, error) {
 	return beamfit.OpenShard(ctx, path)
 }
 
+// Header returns the source's columns (nil for a reader without rows).
+func (r *rangeReader) Header() []string {
+	if r.Reader == nil {
+		return nil
+	}
+	return r.Reader.Header()
+}
+
 // Project selects the columns (see table.Reader); a reader without rows
 // accepts any.
 func (r *rangeReader) Project(fields []table.Field) error {

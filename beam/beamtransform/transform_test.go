@@ -269,8 +269,8 @@ func runDirect(t *testing.T, o Options) (int, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sf := &scanFn{P: p}
-	sp := &spansFn{P: p}
+	sf := &scanFn{P: p.Inputs}
+	sp := &spansFn{P: p.Inputs}
 	var scans []RangeScan
 	for k := range p.Ranges {
 		if err := sf.ProcessElement(ctx, k, func(s RangeScan) { scans = append(scans, s) }); err != nil {

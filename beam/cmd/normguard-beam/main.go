@@ -6,6 +6,11 @@
 //
 //	normguard-beam fit --spec S --data 'PATTERN' --out A [--model NAME --model-version V] [--runner prism|flink|spark|dataflow] [runner flags]
 //	normguard-beam transform --artifact A --in 'PATTERN' --out PREFIX.csv [--split-bytes N] [--runner ...] [runner flags]
+//	normguard-beam validate --artifact A --data 'PATTERN' [--format table|json|html] [--out F] [--runner ...]
+//	normguard-beam drift --artifact A --current 'PATTERN' [--method M --threshold X --bins N --drift-share S] [--format ...] [--out F] [--runner ...]
+//
+// validate and drift give the report `normguard validate` and `normguard
+// drift --artifact` give on the same rows, with their exit statuses.
 //
 // Runner flags are Beam's own (--runner, --endpoint, --environment_type,
 // --project, --region, --temp_location, ...): see beam/README.md.
@@ -18,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -26,24 +32,31 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx" // runners, gs:// and local files
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/beam/beamcheck"
 	"github.com/normguard/normguard/beam/beamfit"
 	"github.com/normguard/normguard/beam/beamtransform"
+	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/spec"
 )
 
 // Exit statuses, as the normguard CLI uses them.
 const (
 	exitOK    = 0
+	exitFound = 1
 	exitError = 2
 )
 
 const usage = `usage: normguard-beam fit --spec S --data 'PATTERN' --out A [--model NAME --model-version V] [--runner prism|flink|spark|dataflow] [runner flags]
        normguard-beam transform --artifact A --in 'PATTERN' --out PREFIX.csv [--split-bytes N] [--runner ...] [runner flags]
+       normguard-beam validate --artifact A --data 'PATTERN' [--columns C,..] [--exclude C,..] [--format table|json|html] [--out F] [--runner ...]
+       normguard-beam drift --artifact A --current 'PATTERN' [--method M] [--threshold X] [--bins N] [--drift-share S] [--columns ..] [--exclude ..] [--format ..] [--out F] [--runner ...]
 
   --data and --in take local or gs:// / s3:// globs, comma-separated; files
   are read in path order. fit's artifact equals 'normguard fit' on their
   rows in that order; transform writes PREFIX-00000-of-0000N.csv (or .tsv,
   .jsonl), whose concatenation equals 'normguard transform' on those rows.
+  validate and drift print the report the local commands print (or write
+  it to --out) and exit 0 (nothing found), 1 (found) or 2 (error).
   Runner flags are Beam's (see beam/README.md).
 `
 
@@ -57,6 +70,14 @@ var (
 	modelVersion = flag.String("model-version", "", "model version the artifact belongs to")
 	artifactPath = flag.String("artifact", "", "transform: the artifact to apply (local path or gs:// / s3:// URL)")
 	inPattern    = flag.String("in", "", "transform: input data, local or gs:// / s3:// globs, comma-separated (.csv, .tsv, .parquet, .jsonl)")
+	current      = flag.String("current", "", "drift: the current data, globs as --data")
+	columns      = flag.String("columns", "", "validate, drift: check only these input columns (comma-separated)")
+	exclude      = flag.String("exclude", "", "validate, drift: leave these input columns out (comma-separated)")
+	format       = flag.String("format", "table", "validate, drift: report format: table, json or html")
+	method       = flag.String("method", "auto", "drift: statistic (auto, ks, wasserstein, psi, ...; see normguard drift --help)")
+	threshold    = flag.Float64("threshold", 0, "drift: the method's threshold (default: the method's own)")
+	bins         = flag.Int("bins", drift.DefaultBins, "drift: bins of the binned methods")
+	driftShare   = flag.Float64("drift-share", drift.DefaultDriftShare, "drift: share of drifting features from which the data set drifts")
 	splitBytes   = flag.Int64("split-bytes", beamtransform.DefaultSplitBytes, "transform: cut uncompressed CSV and JSON Lines inputs into byte ranges of about this size (0 or less: one range per file)")
 )
 
@@ -64,7 +85,12 @@ var (
 var commands = map[string]func(context.Context, io.Writer) error{
 	"fit":       fit,
 	"transform": transformCmd,
+	"validate":  func(ctx context.Context, w io.Writer) error { return check(ctx, w, beamcheck.Validate) },
+	"drift":     func(ctx context.Context, w io.Writer) error { return check(ctx, w, beamcheck.Drift) },
 }
+
+// errFound makes the exit status 1 (anomalies or drift found).
+var errFound = errors.New("found")
 
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
@@ -94,6 +120,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	if err := cmd(ctx, stdout); err != nil {
+		if errors.Is(err, errFound) {
+			return exitFound
+		}
 		fmt.Fprintf(stderr, "normguard-beam: %v\n", err)
 		return exitError
 	}
@@ -166,6 +195,96 @@ func transformCmd(ctx context.Context, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "transformed %d files -> %d shards %s\n", len(p.Files), len(p.Ranges),
 		beamtransform.ShardName(*outPath, 0, len(p.Ranges))+" ...")
 	return nil
+}
+
+// check runs validate or drift and writes the report to --out or stdout.
+func check(ctx context.Context, stdout io.Writer, command string) (err error) {
+	data, dataFlag := *dataPattern, "--data"
+	if command == beamcheck.Drift {
+		data, dataFlag = *current, "--current"
+	}
+	var missing []string
+	for _, f := range []struct{ name, value string }{{"--artifact", *artifactPath}, {dataFlag, data}} {
+		if f.value == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s: missing %s; see normguard-beam's usage", command, strings.Join(missing, ", "))
+	}
+	hasThreshold := false
+	flag.Visit(func(f *flag.Flag) { hasThreshold = hasThreshold || f.Name == "threshold" })
+	o := beamcheck.Options{Command: command, Artifact: *artifactPath, Data: data, SplitBytes: *splitBytes,
+		Columns: splitList(*columns), Exclude: splitList(*exclude), Method: *method, Threshold: *threshold,
+		HasThreshold: hasThreshold, Bins: *bins, DriftShare: *driftShare, Format: *format,
+		Color: *outPath == "" && isTerminal(stdout)}
+	if o.SplitBytes == 0 {
+		o.SplitBytes = -1
+	}
+	// The job writes its result beside --out when that is remote (the
+	// launcher reads it back), else to a local temporary file.
+	if beamfit.Remote(*outPath) {
+		o.Result = *outPath + ".result.json"
+	} else {
+		dir, err := os.MkdirTemp("", "normguard-beam-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		o.Result = filepath.Join(dir, "result.json")
+	}
+	p, err := beamcheck.NewPlan(ctx, o)
+	if err != nil {
+		return err
+	}
+	pipe, s := beam.NewPipelineWithRoot()
+	beamcheck.Build(s, p)
+	if err := beamx.Run(ctx, pipe); err != nil {
+		return fmt.Errorf("%s %s on runner %s: %w", command, data, runnerName(), err)
+	}
+	res, err := beamcheck.ReadResult(ctx, o.Result)
+	if err != nil {
+		return err
+	}
+	if res.Output != nil {
+		if *outPath != "" {
+			err = beamfit.WriteFile(ctx, *outPath, res.Output, artifact.WriteFileAtomic)
+		} else {
+			_, err = stdout.Write(res.Output)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	switch res.Status {
+	case beamcheck.StatusOK:
+		return nil
+	case beamcheck.StatusFound:
+		return errFound
+	}
+	return errors.New(res.Message)
+}
+
+// splitList splits a comma-separated list, trimming spaces and dropping
+// empty names.
+func splitList(s string) []string {
+	var out []string
+	for _, n := range strings.Split(s, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// isTerminal reports whether w is a terminal (a table is then colored).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func runnerName() string {
