@@ -84,8 +84,11 @@ values, ...) makes it 2 after the report is written.`,
 			if err := driftStatus(rep.Report); err != nil {
 				return err
 			}
-			if len(rep.Anomalies) > 0 || rep.notNumbers > 0 {
+			if len(rep.Anomalies) > 0 || rep.notNumbers > 0 || vectorsDrift(rep.Vectors) {
 				return errFound
+			}
+			if len(rep.Vectors) > 0 && len(rep.Features) == 0 {
+				return nil
 			}
 			return nothingJudged(rep.Report)
 		},
@@ -209,9 +212,15 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 		fields, profiles = a.Outputs, a.Profile.Outputs
 		what = "the artifact's outputs"
 	}
+	if !o.transformed {
+		profiles = withoutVectorDims(a, profiles)
+	}
 	names := make([]string, len(profiles))
 	for i, p := range profiles {
 		names[i] = p.Name
+	}
+	for _, e := range a.Embeddings {
+		names = append(names, e.Column)
 	}
 	keep, err := selectFeatures(names, o, what)
 	if err != nil {
@@ -282,6 +291,10 @@ func driftInputsVsArtifact(a *artifact.Artifact, selected []profile.Feature, o d
 	if err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
+	vecs, err := vectorDriftArtifact(a, d.Cols, o)
+	if err != nil {
+		return nil, err
+	}
 	want := map[string]*profile.Feature{}
 	for i := range selected {
 		want[selected[i].Name] = &selected[i]
@@ -314,17 +327,17 @@ func driftInputsVsArtifact(a *artifact.Artifact, selected []profile.Feature, o d
 		for _, p := range profiles {
 			rep.MissingFeatures = append(rep.MissingFeatures, p.Name)
 		}
-		if len(vrep.Anomalies) == 0 {
+		if len(vrep.Anomalies) == 0 && len(vecs) == 0 {
 			return nil, fmt.Errorf("drift: %s has none of the artifact's inputs (%d columns); pass raw data, or --transformed for transformed features", o.current, len(a.Inputs))
 		}
-		return &driftResult{Report: rep, Anomalies: vrep.Anomalies, validated: true}, nil
+		return &driftResult{Report: rep, Anomalies: vrep.Anomalies, validated: true, Vectors: vecs}, nil
 	}
 	rep, err := drift.CompareProfile(profiles, cur, opt)
 	if err != nil {
 		return nil, err
 	}
 	rep.Features = append(rep.Features, notNumbers...)
-	return &driftResult{Report: rep, Anomalies: vrep.Anomalies, validated: true}, nil
+	return &driftResult{Report: rep, Anomalies: vrep.Anomalies, validated: true, Vectors: vecs}, nil
 }
 
 // driftResult is a drift report and, when the current data was validated
@@ -336,6 +349,8 @@ type driftResult struct {
 	// notNumbers counts the numeric features skipped because the current
 	// data holds text there (a type change: exit 1).
 	notNumbers int
+	// Vectors is the drift of the vector columns (drift_vector.go).
+	Vectors []report.VectorDrift
 }
 
 func runDrift(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
@@ -371,7 +386,14 @@ func runDrift(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 			return nil, fmt.Errorf("drift: %s %w", t.path, errNoRows)
 		}
 	}
+	ref, cur, vecs, err := splitVectorColumns(ref, cur, o)
+	if err != nil {
+		return nil, err
+	}
 	var names []string
+	for _, v := range vecs {
+		names = append(names, v.Column)
+	}
 	for _, r := range ref {
 		if r.Name != o.segment {
 			names = append(names, r.Name)
@@ -422,7 +444,7 @@ func runDrift(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 			common++
 		}
 	}
-	if common == 0 && len(notNumbers) == 0 {
+	if common == 0 && len(notNumbers) == 0 && len(vecs) == 0 {
 		return nil, fmt.Errorf("drift: %s and %s have no column in common", o.reference, o.current)
 	}
 	var rep *drift.Report
@@ -441,7 +463,7 @@ func runDrift(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 		return nil, err
 	}
 	rep.Features = append(rep.Features, notNumbers...)
-	return &driftResult{Report: rep, notNumbers: len(notNumbers)}, nil
+	return &driftResult{Report: rep, notNumbers: len(notNumbers), Vectors: vecs}, nil
 }
 
 // notNumbersFeature is the skipped feature of a column whose reference
@@ -472,7 +494,7 @@ func notNumbersFeature(c table.Column) drift.Feature {
 // numbers (no text round trip); a column whose text is not a number is
 // read again as text.
 func readTable(path string) ([]table.Column, error) {
-	text := map[string]bool{}
+	text, vec := map[string]bool{}, map[string]bool{}
 	for attempt := 0; ; attempt++ {
 		r, err := table.Open(path)
 		if err != nil {
@@ -484,13 +506,24 @@ func readTable(path string) ([]table.Column, error) {
 			if text[h] {
 				fields[i].Kind = table.String
 			}
+			if vec[h] {
+				fields[i].Kind = table.Vector
+			}
 		}
 		if err := r.Project(fields); err != nil {
 			r.Close()
+			if col := table.VectorColumn(err); col != "" && !vec[col] {
+				vec[col] = true
+				continue
+			}
 			return nil, err
 		}
 		cols, _, err := table.ReadAll(r, fields)
 		r.Close()
+		if col := table.VectorColumn(err); col != "" && !vec[col] && attempt <= len(fields) {
+			vec[col] = true
+			continue
+		}
 		if col := validate.NotNumberColumn(err); col != "" && !text[col] && attempt <= len(fields) {
 			text[col] = true
 			continue
@@ -539,17 +572,30 @@ func writeDrift(cmd *cobra.Command, o driftOptions, res *driftResult) error {
 		if ref == "" {
 			ref = "training profile in " + o.artifact
 		}
-		err = report.DriftHTML(&buf, res.Report, report.HTMLMeta{Reference: ref, Current: o.current, Anomalies: res.Anomalies})
+		vh, verr := report.VectorDriftHTML(res.Vectors)
+		if verr != nil {
+			return verr
+		}
+		err = report.DriftHTML(&buf, res.Report, report.HTMLMeta{Reference: ref, Current: o.current, Anomalies: res.Anomalies, Vectors: vh})
 	default:
 		if len(res.Anomalies) > 0 {
 			err = report.AnomaliesTable(&buf, res.Anomalies, colorOutput(cmd, o.out))
 		}
 		if err == nil {
+			err = report.VectorDriftTable(&buf, res.Vectors, colorOutput(cmd, o.out))
+		}
+		if err == nil && (len(res.Vectors) == 0 || len(res.Features) > 0 || len(res.MissingFeatures) > 0) {
 			err = report.DriftTable(&buf, res.Report, colorOutput(cmd, o.out))
 		}
 	}
 	if err != nil {
 		return err
 	}
-	return writeOutput(cmd, o.out, buf.Bytes())
+	out := buf.Bytes()
+	if o.format == "json" {
+		if out, err = report.AddVectorsJSON(out, res.Vectors); err != nil {
+			return err
+		}
+	}
+	return writeOutput(cmd, o.out, out)
 }

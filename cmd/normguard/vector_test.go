@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/normguard/normguard/table"
+)
+
+// writeVectorsJSONL writes {"id": i, "<key>": [...]} per vector (nil is
+// null) and returns the path.
+func writeVectorsJSONL(t *testing.T, dir, name, key string, vs [][]float64) string {
+	t.Helper()
+	var b strings.Builder
+	for i, v := range vs {
+		fmt.Fprintf(&b, `{"id": "%d", %q: `, i, key)
+		if v == nil {
+			b.WriteString("null}\n")
+			continue
+		}
+		b.WriteString("[")
+		for k, x := range v {
+			if k > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+		}
+		b.WriteString("]}\n")
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func gloveVectors(t *testing.T) [][]float64 {
+	t.Helper()
+	r, err := table.OpenNPY("../../testdata/vectors/glove200.npy", table.NPYOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fields := []table.Field{{Name: r.Header()[0], Kind: table.Vector}}
+	cols, n, err := table.ReadAll(r, fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = append([]float64(nil), cols[0].Row(i)...)
+	}
+	return out
+}
+
+func unitVector(v []float64) []float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x * x
+	}
+	out := make([]float64, len(v))
+	for k, x := range v {
+		out[k] = x / math.Sqrt(s)
+	}
+	return out
+}
+
+// TestVectorCommands runs fit, transform, validate and drift on vector
+// columns of GloVe vectors as a user would, checking exit codes and the
+// verdicts named.
+func TestVectorCommands(t *testing.T) {
+	dir := t.TempDir()
+	all := gloveVectors(t)
+	var train, clean, unit, short [][]float64
+	for i, v := range all {
+		if i%2 == 0 {
+			train = append(train, v)
+			continue
+		}
+		clean = append(clean, v)
+		unit = append(unit, unitVector(v))
+		short = append(short, v[:64])
+	}
+	trainP := writeVectorsJSONL(t, dir, "train.jsonl", "emb", train)
+	cleanP := writeVectorsJSONL(t, dir, "clean.jsonl", "emb", clean)
+	unitP := writeVectorsJSONL(t, dir, "unit.jsonl", "emb", unit)
+	shortP := writeVectorsJSONL(t, dir, "short.jsonl", "emb", short)
+	noneP := writeVectorsJSONL(t, dir, "none.jsonl", "emb", [][]float64{nil, nil})
+	canP := writeVectorsJSONL(t, dir, "canaries.jsonl", "vector", train[:3])
+	specP := filepath.Join(dir, "s.yaml")
+	os.WriteFile(specP, []byte("version: 1\ncolumns:\n  - name: emb\n    type: vector\n    metric: dot\n    steps: [{normalizer: {norm: l2}}]\n"), 0o644)
+	art := filepath.Join(dir, "a.json")
+
+	mustRun(t, "fit", "--spec", specP, "--data", trainP, "--out", art, "--embedding-model", "glove@6B-100d", "--canaries", canP, "-q")
+	if b := string(readFile(t, art)); !strings.Contains(b, `"model": "glove"`) || !strings.Contains(b, `"revision": "6B-100d"`) || !strings.Contains(b, `"canaries"`) {
+		t.Errorf("artifact lacks the model, revision or canaries")
+	}
+
+	out := filepath.Join(dir, "out.csv")
+	mustRun(t, "transform", "--artifact", art, "--in", cleanP, "--out", out, "-q")
+	header := strings.SplitN(string(readFile(t, out)), "\n", 2)[0]
+	if cols := strings.Split(header, ","); len(cols) != 100 || cols[0] != "emb_0" || cols[99] != "emb_99" {
+		t.Errorf("transform header %.60q..., want emb_0 .. emb_99", header)
+	}
+	code, _, errOut := runCLI(t, "transform", "--artifact", art, "--in", shortP, "--out", filepath.Join(dir, "o2.csv"))
+	if code != ExitError || !strings.Contains(errOut, "vector has 64 values") || !strings.Contains(errOut, "has 100") {
+		t.Errorf("transform of 64-d vectors: exit %d, stderr %q; want 2 naming 64 and 100", code, errOut)
+	}
+
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"validate", "--artifact", art, "--data", cleanP}, ExitOK, "no anomaly"},
+		{[]string{"validate", "--artifact", art, "--data", unitP}, ExitFound, "normalized_unexpectedly"},
+		{[]string{"validate", "--artifact", art, "--data", shortP}, ExitFound, "dimension_mismatch"},
+		{[]string{"validate", "--artifact", art, "--data", noneP}, ExitError, "cannot be judged"},
+		{[]string{"drift", "--artifact", art, "--current", cleanP}, ExitOK, "VECTOR"},
+		{[]string{"drift", "--artifact", art, "--current", unitP, "--format", "json"}, ExitFound, `"mmd_p_value"`},
+		{[]string{"drift", "--reference", trainP, "--current", unitP}, ExitFound, "DRIFT"},
+		{[]string{"drift", "--reference", trainP, "--current", cleanP}, ExitOK, "emb"},
+	}
+	for _, tc := range cases {
+		code, stdout, stderr := runCLI(t, tc.args...)
+		if code != tc.code || !strings.Contains(stdout+stderr, tc.want) {
+			t.Errorf("normguard %s: exit %d, want %d with %q\nstdout: %s\nstderr: %s", strings.Join(tc.args, " "), code, tc.code, tc.want, stdout, stderr)
+		}
+	}
+}
