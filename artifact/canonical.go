@@ -29,10 +29,37 @@ const indentUnit = "  "
 // nil, receives the same bytes except the digest field's value, written
 // as "" (the bytes the digest is computed over).
 func streamCanonical(w, digest io.Writer, a *Artifact) error {
+	if _, ok := structFields(reflect.TypeFor[Artifact]()); !ok {
+		return wholeCanonical(w, digest, a)
+	}
 	e := &canonicalEncoder{w: w, digest: digest}
 	e.value(reflect.ValueOf(a).Elem(), 0)
 	e.write("\n")
 	return e.err
+}
+
+// wholeCanonical is streamCanonical for an Artifact struct the walk does
+// not reproduce (a field without a JSON name): both encodings are built
+// whole.
+func wholeCanonical(w, digest io.Writer, a *Artifact) error {
+	want := a.Digest
+	a.Digest = ""
+	body, err := canonical(a)
+	a.Digest = want
+	if err != nil {
+		return err
+	}
+	if digest != nil {
+		if _, err := digest.Write(body); err != nil {
+			return err
+		}
+	}
+	full, err := canonical(a)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(full)
+	return err
 }
 
 // canonicalEncoder writes one canonical encoding; the first error sticks.

@@ -82,6 +82,14 @@ func TestStreamedCanonicalEqualsMarshalIndent(t *testing.T) {
 			if got := "sha256:" + hex.EncodeToString(sum.Sum(nil)); got != a.Digest {
 				t.Fatalf("digest stream hashes to %s, want %s", got, a.Digest)
 			}
+			var whole bytes.Buffer
+			wholeSum := sha256.New()
+			if err := artifact.WholeCanonicalForTest(&whole, wholeSum, a); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(whole.Bytes(), data) || !bytes.Equal(wholeSum.Sum(nil), sum.Sum(nil)) {
+				t.Fatal("the whole-encoding fallback differs from the streamed encoding")
+			}
 			back, err := artifact.Decode(data, name)
 			if err != nil {
 				t.Fatal(err)
