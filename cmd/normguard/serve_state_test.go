@@ -14,11 +14,12 @@ import (
 )
 
 // TestServeRefusesDamagedState: a monitoring store truncated (to half, or
-// to 0 bytes) stops serve with exit 2 and a message naming the file and
-// --state-recover; with --state-recover it starts and reports the loss.
+// to 0 bytes) or deleted stops serve with exit 2 and a message naming the
+// file and --state-recover; with --state-recover it starts and reports the
+// loss (for the deleted file, the 10 rows its marker counted).
 func TestServeRefusesDamagedState(t *testing.T) {
 	dir, art := flights(t)
-	for _, keep := range []string{"half", "none"} {
+	for _, keep := range []string{"half", "none", "deleted"} {
 		t.Run(keep, func(t *testing.T) {
 			reg := t.TempDir()
 			s := startServer(t, reg)
@@ -37,6 +38,11 @@ func TestServeRefusesDamagedState(t *testing.T) {
 			}
 			if err := os.WriteFile(state, data[:n], 0o600); err != nil {
 				t.Fatal(err)
+			}
+			if keep == "deleted" {
+				if err := os.Remove(state); err != nil {
+					t.Fatal(err)
+				}
 			}
 
 			cmd := exec.Command(os.Args[0], "serve", "--registry", reg, "--addr", "127.0.0.1:0")
@@ -65,6 +71,12 @@ func TestServeRefusesDamagedState(t *testing.T) {
 			s = startServer(t, reg, "--state-recover")
 			s.mustDo("GET", "/healthz", "", nil, 200)
 			s.stop()
+			if keep == "deleted" {
+				if msg := s.stderr.String(); !strings.Contains(msg, "starting "+state+" empty") || !strings.Contains(msg, "10 acknowledged rows lost") {
+					t.Errorf("stderr %q: want the file started empty and its 10 rows reported lost", msg)
+				}
+				return
+			}
 			if !strings.Contains(s.stderr.String(), "recovered "+state) {
 				t.Errorf("stderr %q: want the recovery report", s.stderr.String())
 			}
