@@ -45,8 +45,8 @@ type Batch struct {
 	N        int
 }
 
-// ObserveAt records batches like Observe and writes offs in the same
-// transaction: once it returns nil, the rows and the offsets are on disk
+// ObserveAt records batches like Observe (by event time with
+// Options.TimeColumn) and writes offs in the same transaction: once it returns nil, the rows and the offsets are on disk
 // together. A batch the monitor refuses (its error wraps ErrInvalid or
 // ErrBudget) is left out and its error is set at the same index of
 // refused; the other batches and the offsets are still committed, so a
@@ -69,9 +69,10 @@ func (m *Monitor) ObserveAt(ctx context.Context, batches []Batch, offs []Offset)
 		if b.N == 0 {
 			continue
 		}
-		p, err := m.prepare(b.Model, b.Artifact, b.Stage, b.Cols, b.N)
+		// With Options.TimeColumn, one record per event window.
+		bps, err := m.prepareBatches(b.Model, b.Artifact, b.Stage, b.Cols, b.N)
 		if err == nil {
-			err = checkColumns(b.Model, &p.ref.stages[p.stage], b.Cols, b.N)
+			err = checkColumns(b.Model, &bps[0].ref.stages[bps[0].stage], b.Cols, b.N)
 		}
 		if err != nil {
 			if errors.Is(err, ErrBudget) {
@@ -80,7 +81,7 @@ func (m *Monitor) ObserveAt(ctx context.Context, batches []Batch, offs []Offset)
 			refused[i] = err
 			continue
 		}
-		ps = append(ps, p)
+		ps = append(ps, bps...)
 	}
 	// The offsets ride on a record of their own that carries no rows (the
 	// committer skips its data), queued after the rows: the committer

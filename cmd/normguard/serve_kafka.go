@@ -27,9 +27,12 @@ type kafkaOptions struct {
 	instance string
 	start    string
 	session  time.Duration
+	// flags is serve's flag set, to read --time-column from.
+	flags *pflag.FlagSet
 }
 
 func (k *kafkaOptions) addFlags(f *pflag.FlagSet) {
+	k.flags = f
 	f.StringVar(&k.brokers, "kafka-brokers", "", "consume JSON rows from Kafka: seed brokers, host:port[,host:port...]")
 	f.StringVar(&k.topic, "kafka-topic", "", "topic whose records are JSON rows {\"column\": value, ...} (with --kafka-brokers)")
 	f.StringVar(&k.group, "kafka-group", "", "consumer group; replicas in one group share the partitions (with --kafka-brokers)")
@@ -42,16 +45,21 @@ func (k *kafkaOptions) addFlags(f *pflag.FlagSet) {
 
 // setup returns the Kafka consumer the flags ask for, feeding
 // cfg.Monitor and counted in /healthz through cfg.Ingest, or nil without
-// --kafka-brokers.
+// --kafka-brokers. With --time-column (timeColumn) a record without that
+// column takes its Kafka timestamp as event time.
 func (k *kafkaOptions) setup(cfg *server.Config, store registry.Store, log *slog.Logger) (*kafka.Consumer, error) {
-	c, err := k.consumer(store, cfg.Monitor, log)
+	timeColumn := ""
+	if f := k.flags.Lookup("time-column"); f != nil {
+		timeColumn = f.Value.String()
+	}
+	c, err := k.consumer(store, cfg.Monitor, timeColumn, log)
 	if c != nil {
 		cfg.Ingest = func() any { return map[string]any{"kafka": c.Stats()} }
 	}
 	return c, err
 }
 
-func (k *kafkaOptions) consumer(store registry.Store, mon *monitor.Monitor, log *slog.Logger) (*kafka.Consumer, error) {
+func (k *kafkaOptions) consumer(store registry.Store, mon *monitor.Monitor, timeColumn string, log *slog.Logger) (*kafka.Consumer, error) {
 	if k.brokers == "" {
 		if k.topic != "" || k.group != "" || k.model != "" {
 			return nil, errors.New("--kafka-topic, --kafka-group and --kafka-model need --kafka-brokers")
@@ -82,7 +90,7 @@ func (k *kafkaOptions) consumer(store registry.Store, mon *monitor.Monitor, log 
 	}
 	c, err := kafka.New(kafka.Config{
 		Brokers: brokers, Topic: k.topic, Group: k.group, InstanceID: k.instance,
-		SessionTimeout: k.session, Model: k.model, Stage: monitor.Stage(k.stage), FromEnd: k.start == "latest",
+		SessionTimeout: k.session, EventTime: timeColumn, Model: k.model, Stage: monitor.Stage(k.stage), FromEnd: k.start == "latest",
 		Registry: store, Monitor: mon, Logger: log,
 	})
 	if err != nil {

@@ -560,3 +560,94 @@ func TestDamagedOffsetsStop(t *testing.T) {
 	}
 	r.mon.Close()
 }
+
+// eventHistory judges m's windows and returns them as JSON, without when
+// they were judged.
+func eventHistory(t *testing.T, m *monitor.Monitor) (string, int) {
+	t.Helper()
+	if err := m.Evaluate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h := m.History(testModel, monitor.StageInput)
+	for i := range h {
+		h[i].EvaluatedAt = nil
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b), len(h)
+}
+
+// TestEventTime windows the rows by their own time (serve --time-column):
+// June's flights, consumed from Kafka into daily windows by their date,
+// give the windows of a monitor fed the same rows directly. One
+// partition: across partitions, a row of a day that another partition
+// has already left behind arrives late, and the monitor counts it in the
+// latest window.
+func TestEventTime(t *testing.T) {
+	fx := newFixture(t, 3000)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, testTopic), kfake.GroupMinSessionTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for _, rec := range fx.recs {
+		recs = append(recs, &kgo.Record{Value: rowJSON(fx.header, rec)})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	opt := monitor.Options{Window: 24 * time.Hour, EvalInterval: time.Hour, TimeColumn: "date"}
+	mon, err := monitor.Open(filepath.Join(t.TempDir(), "m.db"), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mon.Close()
+	cons, err := New(Config{Brokers: c.ListenAddrs(), Topic: testTopic, Group: "g", Model: testModel, EventTime: "date",
+		Registry: fx.reg, Monitor: mon, MaxPollRecords: 250})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cons.Run(ctx) }()
+	for deadline := time.Now().Add(60 * time.Second); cons.Stats().Records < int64(len(recs)); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("consumed %d records in 60 s, want %d", cons.Stats().Records, len(recs))
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	ref, err := monitor.Open(filepath.Join(t.TempDir(), "ref.db"), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	rs := newRows(inputFields(t, fx))
+	for _, rec := range fx.recs {
+		if err := rs.add(rowJSON(fx.header, rec), time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ref.Observe(context.Background(), testModel, fx.art, monitor.StageInput, rs.cols, rs.n); err != nil {
+		t.Fatal(err)
+	}
+	got, windows := eventHistory(t, mon)
+	want, _ := eventHistory(t, ref)
+	if windows < 5 {
+		t.Errorf("%d window(s): the rows span 6 days", windows)
+	}
+	if got != want {
+		t.Errorf("event-time windows from Kafka differ from a monitor fed the rows:\n got %s\nwant %s", got, want)
+	}
+}
