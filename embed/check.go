@@ -229,11 +229,24 @@ func (k *Checker) addRow(row []float64) {
 		}
 	}
 	if k.same {
-		for j, comp := range k.c.Profile.Components {
-			p := dot(comp.Direction, buf)
-			k.proj[j] += p
-			k.prSq[j] += p * p
+		comps := k.c.Profile.Components
+		j := 0
+		for ; j+4 <= len(comps); j += 4 {
+			p0, p1, p2, p3 := dot4(buf, comps[j].Direction, comps[j+1].Direction, comps[j+2].Direction, comps[j+3].Direction)
+			k.project(j, p0, p1, p2, p3)
 		}
+		for ; j < len(comps); j++ {
+			p, _, _, _ := dot4(buf, comps[j].Direction, buf, buf, buf)
+			k.project(j, p)
+		}
+	}
+}
+
+// project accumulates the projections p of one row on components j, j+1, ...
+func (k *Checker) project(j int, p ...float64) {
+	for i, v := range p {
+		k.proj[j+i] += v
+		k.prSq[j+i] += v * v
 	}
 }
 

@@ -188,8 +188,12 @@ func mulBlock(c []float64, d int, v, w []float64, p int) {
 			defer wg.Done()
 			for a := wk * d / workers; a < (wk+1)*d/workers; a++ {
 				row := c[a*d : (a+1)*d]
-				for j := 0; j < p; j++ {
-					w[j*d+a] = dot(row, v[j*d:(j+1)*d])
+				j := 0
+				for ; j+4 <= p; j += 4 {
+					w[j*d+a], w[(j+1)*d+a], w[(j+2)*d+a], w[(j+3)*d+a] = dot4(row, v[j*d:(j+1)*d], v[(j+1)*d:(j+2)*d], v[(j+2)*d:(j+3)*d], v[(j+3)*d:(j+4)*d])
+				}
+				for ; j < p; j++ {
+					w[j*d+a], _, _, _ = dot4(row, v[j*d:(j+1)*d], row, row, row)
 				}
 			}
 		}(wk)
