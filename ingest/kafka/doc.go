@@ -26,6 +26,17 @@
 // A static member id (Config.InstanceID) keeps the partitions of a
 // replica restarted within the session timeout with that replica.
 //
+// # Event time
+//
+// With Config.EventTime (serve --time-column) the monitor windows rows by
+// the time they carry; a row without that column takes its record's Kafka
+// timestamp. Each partition is read in order, but a batch holds several
+// partitions one after another: a row of a window that rows of another
+// partition have already moved past arrives late, and the monitor counts
+// it (normguard_observations_late_total) in the latest window. Keys that
+// keep one stream's rows in one partition, or one partition, keep rows in
+// their windows.
+//
 // # Bad records
 //
 // A record that is not a JSON object, holds a value of the wrong type for
