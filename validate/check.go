@@ -35,7 +35,7 @@ func CheckData(a *artifact.Artifact, d *Data, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := opt.Validate(sc.Names()); err != nil {
+	if err := opt.Validate(append(sc.Names(), vectorNames(a)...)); err != nil {
 		return nil, err
 	}
 	if d.Rows <= 0 {
@@ -59,10 +59,11 @@ func CheckData(a *artifact.Artifact, d *Data, opt Options) (*Report, error) {
 	for _, e := range a.Embeddings {
 		inputs[e.Column] = true
 	}
+	sopt, vectorsOnly := scalarOptions(opt, a)
 	for i := range sc.Features {
 		p := &sc.Features[i]
 		inputs[p.Name] = true
-		if !opt.selected(p.Name) || dims[p.Name] {
+		if !sopt.selected(p.Name) || dims[p.Name] || vectorsOnly {
 			continue
 		}
 		c := byName[p.Name]
@@ -88,7 +89,10 @@ func CheckData(a *artifact.Artifact, d *Data, opt Options) (*Report, error) {
 			extra = append(extra, h)
 		}
 	}
-	rep, err := CheckSummaries(sc, d.Rows, sums, extra, opt)
+	if vectorsOnly {
+		extra = nil
+	}
+	rep, err := CheckSummaries(sc, d.Rows, sums, extra, sopt)
 	if err != nil || len(a.Embeddings) == 0 {
 		return rep, err
 	}

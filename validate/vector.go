@@ -44,7 +44,38 @@ func vectorFields(a *artifact.Artifact, inHeader map[string]bool) []table.Field 
 	return out
 }
 
-// isVectorDim reports the artifact's dimension columns of vector columns.
+// vectorNames lists the artifact's vector columns.
+func vectorNames(a *artifact.Artifact) []string {
+	var out []string
+	for _, e := range a.Embeddings {
+		out = append(out, e.Column)
+	}
+	return out
+}
+
+// scalarOptions returns opt without the vector columns in Columns and
+// Exclude, for the column-by-column rules; vectorsOnly is set when Columns
+// named vector columns only (no other column is then checked).
+func scalarOptions(opt Options, a *artifact.Artifact) (out Options, vectorsOnly bool) {
+	vec := map[string]bool{}
+	for _, n := range vectorNames(a) {
+		vec[n] = true
+	}
+	keep := func(names []string) []string {
+		var r []string
+		for _, n := range names {
+			if !vec[n] {
+				r = append(r, n)
+			}
+		}
+		return r
+	}
+	out = opt
+	out.Columns, out.Exclude = keep(opt.Columns), keep(opt.Exclude)
+	return out, len(opt.Columns) > 0 && len(out.Columns) == 0
+}
+
+// vectorDims reports the artifact's dimension columns of vector columns.
 func vectorDims(a *artifact.Artifact) map[string]bool {
 	out := map[string]bool{}
 	for _, e := range a.Embeddings {

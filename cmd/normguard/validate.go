@@ -16,6 +16,7 @@ type validateOptions struct {
 	artifact, data   string
 	columns, exclude []string
 	format, out      string
+	canaries         string // vector columns (validate_vector.go)
 }
 
 func newValidateCmd() *cobra.Command {
@@ -87,6 +88,7 @@ rows are missing and (training missing rate)^rows < 0.05.`,
 	f.StringSliceVar(&o.exclude, "exclude", nil, "leave these input columns out (comma-separated)")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or html")
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of standard output")
+	f.StringVar(&o.canaries, "canaries", "", "the current model's vectors for the contracts' canary inputs: JSON Lines of {\"id\": ..., \"vector\": [...]} (model_swapped when they differ)")
 	addDelimiterFlag(cmd, "data")
 	return cmd
 }
@@ -101,6 +103,9 @@ func runValidate(o validateOptions) (*validate.Report, error) {
 	}
 	opt := validate.Options{Columns: trimAll(o.columns), Exclude: trimAll(o.exclude)}
 	if err := opt.Validate(validateInputs(a)); err != nil {
+		return nil, err
+	}
+	if opt.Vectors, err = validateVectorOptions(o); err != nil {
 		return nil, err
 	}
 	d, err := validate.Read(o.data, a)
@@ -142,6 +147,9 @@ func validateInputs(a *artifact.Artifact) []string {
 	out := make([]string, len(a.Inputs))
 	for i, f := range a.Inputs {
 		out[i] = f.Name
+	}
+	for _, e := range a.Embeddings {
+		out = append(out, e.Column)
 	}
 	return out
 }

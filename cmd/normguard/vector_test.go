@@ -92,6 +92,15 @@ func TestVectorCommands(t *testing.T) {
 	shortP := writeVectorsJSONL(t, dir, "short.jsonl", "emb", short)
 	noneP := writeVectorsJSONL(t, dir, "none.jsonl", "emb", [][]float64{nil, nil})
 	canP := writeVectorsJSONL(t, dir, "canaries.jsonl", "vector", train[:3])
+	var swapped [][]float64
+	for _, v := range train[:3] {
+		r := make([]float64, len(v))
+		for k := range v {
+			r[k] = v[len(v)-1-k]
+		}
+		swapped = append(swapped, r)
+	}
+	swappedP := writeVectorsJSONL(t, dir, "swapped.jsonl", "vector", swapped)
 	specP := filepath.Join(dir, "s.yaml")
 	os.WriteFile(specP, []byte("version: 1\ncolumns:\n  - name: emb\n    type: vector\n    metric: dot\n    steps: [{normalizer: {norm: l2}}]\n"), 0o644)
 	art := filepath.Join(dir, "a.json")
@@ -121,6 +130,8 @@ func TestVectorCommands(t *testing.T) {
 		{[]string{"validate", "--artifact", art, "--data", unitP}, ExitFound, "normalized_unexpectedly"},
 		{[]string{"validate", "--artifact", art, "--data", shortP}, ExitFound, "dimension_mismatch"},
 		{[]string{"validate", "--artifact", art, "--data", noneP}, ExitError, "cannot be judged"},
+		{[]string{"validate", "--artifact", art, "--data", cleanP, "--canaries", canP, "--columns", "emb"}, ExitOK, "no anomaly"},
+		{[]string{"validate", "--artifact", art, "--data", cleanP, "--canaries", swappedP}, ExitFound, "model_swapped"},
 		{[]string{"drift", "--artifact", art, "--current", cleanP}, ExitOK, "VECTOR"},
 		{[]string{"drift", "--artifact", art, "--current", unitP, "--format", "json"}, ExitFound, `"mmd_p_value"`},
 		{[]string{"drift", "--reference", trainP, "--current", unitP}, ExitFound, "DRIFT"},
