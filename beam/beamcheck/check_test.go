@@ -43,7 +43,6 @@ func TestMain(m *testing.M) {
 	normguard = filepath.Join(dir, "normguard")
 	build := exec.Command("go", "build", "-o", normguard, "./cmd/normguard")
 	build.Dir = filepath.Join("..", "..")
-	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build the normguard CLI: %v\n%s", err, out)
 		os.Exit(2)

@@ -78,7 +78,7 @@ var (
 	threshold    = flag.Float64("threshold", 0, "drift: the method's threshold (default: the method's own)")
 	bins         = flag.Int("bins", drift.DefaultBins, "drift: bins of the binned methods")
 	driftShare   = flag.Float64("drift-share", drift.DefaultDriftShare, "drift: share of drifting features from which the data set drifts")
-	splitBytes   = flag.Int64("split-bytes", beamtransform.DefaultSplitBytes, "transform: cut uncompressed CSV and JSON Lines inputs into byte ranges of about this size (0 or less: one range per file)")
+	splitBytes   = flag.Int64("split-bytes", beamtransform.DefaultSplitBytes, "transform, validate, drift: cut uncompressed CSV and JSON Lines inputs into byte ranges of about this size, read by different workers (0 or less: one range per file)")
 )
 
 // commands are normguard-beam's subcommands.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,5 +74,75 @@ func TestRunFit(t *testing.T) {
 	imp, ok := a.Groups[0].Steps[0].Fitted.(*step.SimpleImputer)
 	if !ok || len(imp.Statistics) != 1 || imp.Statistics[0] != 2.5 {
 		t.Errorf("imputer fitted %+v, want statistics_ [2.5]", a.Groups[0].Steps[0].Fitted)
+	}
+}
+
+// TestRunTransformValidateDrift fits on Prism, then runs transform,
+// validate and drift through the command line: the shards hold every row
+// under one header, a category the training never saw is an anomaly (exit
+// 1, report in --out), and clean data passes validate (exit 0).
+func TestRunTransformValidateDrift(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var train, cur strings.Builder
+	train.WriteString("x,c\n")
+	cur.WriteString("x,c\n")
+	for i := range 200 {
+		fmt.Fprintf(&train, "%d,%s\n", i%17, []string{"a", "b"}[i%2])
+		fmt.Fprintf(&cur, "%d,%s\n", i%17, []string{"a", "b", "z"}[i%3])
+	}
+	spec := write("spec.yaml", "version: 1\ncolumns:\n  - name: x\n    steps: [standard_scaler]\n  - name: c\n    type: categorical\n    steps: [one_hot_encoder]\n")
+	trainPath := write("train.csv", train.String())
+	curPath := write("cur.csv", cur.String())
+	art := filepath.Join(dir, "a.json")
+	reset := func() {
+		*specPath, *dataPattern, *outPath, *artifactPath, *inPattern, *current = "", "", "", "", "", ""
+		*model, *modelVersion, *format = "", "", "table"
+	}
+	runOK := func(want int, args ...string) string {
+		t.Helper()
+		reset()
+		var stdout, stderr bytes.Buffer
+		if got := run(context.Background(), append(args, "--runner", "prism"), &stdout, &stderr); got != want {
+			t.Fatalf("%s: exit status %d, want %d; stderr:\n%s", args[0], got, want, stderr.String())
+		}
+		return stdout.String()
+	}
+	runOK(exitOK, "fit", "--spec", spec, "--data", trainPath, "--out", art)
+
+	shards := filepath.Join(dir, "out", "part.csv")
+	if err := os.Mkdir(filepath.Dir(shards), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runOK(exitOK, "transform", "--artifact", art, "--in", trainPath, "--out", shards)
+	b, err := os.ReadFile(filepath.Join(dir, "out", "part-00000-of-00001.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(string(b), "\n"); lines != 201 || !strings.HasPrefix(string(b), "x,c_a,c_b\n") {
+		t.Errorf("transform wrote %d lines starting %q, want a header x,c_a,c_b and 200 rows", lines, strings.SplitN(string(b), "\n", 2)[0])
+	}
+
+	rep := filepath.Join(dir, "validate.json")
+	runOK(exitFound, "validate", "--artifact", art, "--data", curPath, "--format", "json", "--out", rep)
+	b, err = os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"code": "unseen_categories"`) || !strings.Contains(string(b), `"z"`) {
+		t.Errorf("validate report lacks the unseen category z:\n%s", b)
+	}
+	if out := runOK(exitOK, "validate", "--artifact", art, "--data", trainPath); !strings.Contains(out, "no anomaly") {
+		t.Errorf("validate of the training data printed %q, want \"no anomaly\"", out)
+	}
+	if out := runOK(exitFound, "drift", "--artifact", art, "--current", curPath, "--format", "json"); !strings.Contains(out, `"dataset_drift"`) {
+		t.Errorf("drift printed %q, want drift JSON", out)
 	}
 }
