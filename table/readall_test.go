@@ -1,0 +1,151 @@
+package table
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// readAllCSV is a CSV of n rows: x = i, y = i/4 (empty every 10th row),
+// s = "s<i mod 3>".
+func readAllCSV(n int) string {
+	var sb strings.Builder
+	sb.WriteString("x,y,s\n")
+	for i := range n {
+		y := ""
+		if i%10 != 0 {
+			y = strconv.FormatFloat(float64(i)/4, 'g', -1, 64)
+		}
+		fmt.Fprintf(&sb, "%d,%s,s%d\n", i, y, i%3)
+	}
+	return sb.String()
+}
+
+// checkReadAll checks ReadAll's columns against readAllCSV(n).
+func checkReadAll(t *testing.T, cols []Column, rows, n int) {
+	t.Helper()
+	if rows != n {
+		t.Fatalf("got %d rows, want %d", rows, n)
+	}
+	for i := range n {
+		wantY := float64(i) / 4
+		if i%10 == 0 {
+			wantY = math.NaN()
+		}
+		if cols[0].Num[i] != float64(i) || math.Float64bits(cols[1].Num[i]) != math.Float64bits(wantY) || cols[2].Str[i] != "s"+strconv.Itoa(i%3) {
+			t.Fatalf("row %d: got x=%v y=%v s=%q, want %d, %v, s%d", i, cols[0].Num[i], cols[1].Num[i], cols[2].Str[i], i, wantY, i%3)
+		}
+	}
+}
+
+var readAllFields = []Field{{Name: "x", Kind: Numeric}, {Name: "y", Kind: Numeric}, {Name: "s", Kind: String}}
+
+// TestReadAllDecodesInPlace reads a CSV file in many batches and checks
+// the values, that each numeric column was allocated once (sized by the
+// reader's estimate) and that every later batch was decoded straight into
+// it (the reader's own buffer was never used after the first batch).
+func TestReadAllDecodesInPlace(t *testing.T) {
+	const n = 20000
+	path := filepath.Join(t.TempDir(), "d.csv")
+	if err := os.WriteFile(path, []byte(readAllCSV(n)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenCSV(path, CSVOptions{BatchRows: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Project(readAllFields); err != nil {
+		t.Fatal(err)
+	}
+	allocs := 0
+	var starts []*float64 // where each batch's x values lie
+	cols, rows, err := ReadAllWith(r, readAllFields, ReadOptions{
+		Alloc: func(k int) ([]float64, error) { allocs++; return make([]float64, k), nil },
+		Check: func(b *Batch) error {
+			starts = append(starts, &b.Cols[0].Num[0])
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReadAll(t, cols, rows, n)
+	if allocs != 2 {
+		t.Errorf("got %d allocations, want 2 (one per numeric column, no growth)", allocs)
+	}
+	if len(starts) != n/1000 {
+		t.Fatalf("got %d batches, want %d", len(starts), n/1000)
+	}
+	for k, p := range starts[1:] {
+		if p != &cols[0].Num[(k+1)*1000] {
+			t.Errorf("batch %d was not decoded into the column's storage", k+1)
+		}
+	}
+}
+
+// noLend hides a reader's Lender method, so ReadAll must copy.
+type noLend struct{ Reader }
+
+// TestReadAllGrowsAndCopies reads from a stream (no size: the estimate is
+// the first batch) through a reader that does not lend, so columns grow
+// and batches are copied; the values must be the same.
+func TestReadAllGrowsAndCopies(t *testing.T) {
+	const n = 5000
+	for _, lend := range []bool{true, false} {
+		var r Reader
+		cr, err := NewCSVReader(strings.NewReader(readAllCSV(n)), "d.csv", CSVOptions{BatchRows: 300})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = cr
+		if !lend {
+			r = noLend{cr}
+		}
+		if err := r.Project(readAllFields); err != nil {
+			t.Fatal(err)
+		}
+		cols, rows, err := ReadAll(r, readAllFields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkReadAll(t, cols, rows, n)
+	}
+}
+
+// TestReadAllStops checks that a Check error and a cancelled context end
+// the read with that error.
+func TestReadAllStops(t *testing.T) {
+	bad := errors.New("bad batch")
+	open := func() Reader {
+		r, err := NewCSVReader(strings.NewReader(readAllCSV(3000)), "d.csv", CSVOptions{BatchRows: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Project(readAllFields); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	calls := 0
+	_, _, err := ReadAllWith(open(), readAllFields, ReadOptions{Check: func(*Batch) error {
+		if calls++; calls == 3 {
+			return bad
+		}
+		return nil
+	}})
+	if !errors.Is(err, bad) {
+		t.Errorf("got %v, want the Check error", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := ReadAllWith(open(), readAllFields, ReadOptions{Context: ctx}); !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+}
