@@ -72,6 +72,8 @@ type Reader struct {
 	header  []string
 	leaves  map[string]*parquet.Column // flat top-level columns
 	nested  map[string]string          // other top-level columns: why they are refused
+	vectors map[string]*parquet.Column // lists of numbers (vector.go)
+	vec     *vectorSet                 // a projection with vector columns
 	groups  []parquet.RowGroup
 	cols    []*parquetColumn
 	started bool
@@ -136,6 +138,7 @@ func NewReader(src io.ReaderAt, size int64, name string, opts Options) (r *Reade
 		workers:   max(opts.Workers, 1),
 		leaves:    make(map[string]*parquet.Column),
 		nested:    make(map[string]string),
+		vectors:   make(map[string]*parquet.Column),
 		groups:    f.RowGroups(),
 		group:     -1,
 	}
@@ -160,6 +163,11 @@ func NewReader(src io.ReaderAt, size int64, name string, opts Options) (r *Reade
 		name := c.Name()
 		if _, dup := r.leaves[name]; dup || r.nested[name] != "" {
 			return nil, fmt.Errorf("%s: duplicate column %q in the schema", r.name, name)
+		}
+		if (!c.Leaf() || c.Repeated()) && vectorLeaf(c) != nil {
+			r.vectors[name] = c
+			r.header = append(r.header, name)
+			continue
 		}
 		switch {
 		case !c.Leaf():
@@ -206,11 +214,18 @@ func (r *Reader) Project(fields []table.Field) (err error) {
 	if r.started {
 		return fmt.Errorf("%s: project: called after reading started", r.name)
 	}
+	if hasVector(fields) {
+		return r.projectVectors(fields)
+	}
+	r.vec = nil
 	var missing []string
 	cols := make([]*parquetColumn, len(fields))
 	for i, f := range fields {
 		c, ok := r.leaves[f.Name]
 		if !ok {
+			if r.vectors[f.Name] != nil {
+				return table.NewVectorValueError(f.Name, fmt.Errorf("%s: column %q is a list of numbers (a vector column); declare it `type: vector` in the spec", r.name, f.Name))
+			}
 			if why := r.nested[f.Name]; why != "" {
 				return fmt.Errorf("%s: column %q is %s; normguard reads flat columns only: flatten it or leave it out of the spec", r.name, f.Name, why)
 			}
@@ -244,6 +259,10 @@ func (r *Reader) Project(fields []table.Field) (err error) {
 func (r *Reader) naturalFields() []table.Field {
 	fields := make([]table.Field, len(r.header))
 	for i, h := range r.header {
+		if r.vectors[h] != nil {
+			fields[i] = table.Field{Name: h, Kind: table.Vector}
+			continue
+		}
 		kind := table.Numeric
 		switch r.leaves[h].Type().Kind() {
 		case parquet.ByteArray, parquet.FixedLenByteArray:
@@ -298,6 +317,12 @@ func (r *Reader) Next() (ok bool) {
 	if err := r.fill(n); err != nil {
 		r.err = err
 		return false
+	}
+	if r.vec != nil {
+		if err := r.nextVectors(n); err != nil {
+			r.err = err
+			return false
+		}
 	}
 	r.left -= int64(n)
 	r.rows += int64(n)
@@ -374,7 +399,12 @@ func (r *Reader) fillColumn(j, n int) (err error) {
 }
 
 // Batch returns the current batch; its buffers are reused by Next.
-func (r *Reader) Batch() *table.Batch { return &r.batch }
+func (r *Reader) Batch() *table.Batch {
+	if r.vec != nil {
+		return r.vec.assemble(&r.batch)
+	}
+	return &r.batch
+}
 
 // Err returns the first error met, if any.
 func (r *Reader) Err() error { return r.err }
@@ -421,4 +451,11 @@ func isUnsigned(t parquet.Type) bool {
 
 // LendNumeric implements table.Lender: the next batch decodes projected
 // column j into buf when it holds the batch.
-func (r *Reader) LendNumeric(j int, buf []float64) { r.batch.Cols[j].Num = buf[:0] }
+func (r *Reader) LendNumeric(j int, buf []float64) {
+	if r.vec != nil {
+		if j = r.vec.flat[j]; j < 0 {
+			return
+		}
+	}
+	r.batch.Cols[j].Num = buf[:0]
+}

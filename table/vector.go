@@ -159,3 +159,9 @@ func VectorColumn(err error) string {
 	}
 	return ""
 }
+
+// NewVectorValueError returns err marked as a column of vectors read as
+// numbers or text (see VectorColumn), for readers outside this package.
+func NewVectorValueError(column string, err error) error {
+	return &vectorValueError{column: column, err: err}
+}
