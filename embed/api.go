@@ -94,8 +94,8 @@ type Canary struct {
 
 // Profile summarizes fitted vectors for checks and drift without the
 // fitting data. Count, Norms, Mean, Std, ZeroCount and the exact-float
-// shares are over every fitted vector; Components and Sample come from a
-// seeded uniform sample of the vectors (see doc.go).
+// shares are over every fitted vector; Components, ComponentShare and
+// Sample come from seeded uniform samples of the vectors (see doc.go).
 type Profile struct {
 	// Count is the number of fitted vectors.
 	Count int `json:"count"`
@@ -112,6 +112,10 @@ type Profile struct {
 	// TotalVariance is the sum of the per-dimension variances of the
 	// vectors the components were computed on (the trace of their covariance).
 	TotalVariance float64 `json:"total_variance"`
+	// ComponentShare is the share of the total variance along the
+	// components, measured on held-out fitted vectors (not those the
+	// components were found on); 0 when too few were held out.
+	ComponentShare float64 `json:"component_share"`
 	// Float16Share and BFloat16Share are the shares of non-zero finite
 	// values exactly representable in IEEE float16 and in bfloat16.
 	Float16Share  float64 `json:"float16_share"`

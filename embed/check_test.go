@@ -403,3 +403,46 @@ func TestCheckErrors(t *testing.T) {
 		t.Errorf("empty batch: %v, %v; want no finding", fs, err)
 	}
 }
+
+// TestCheckSmallFits: contracts fitted on few vectors (whose principal
+// directions overfit their sample) raise no false alarm on fresh vectors
+// of the same population, and still see a rotated copy from 100 fitted
+// vectors on.
+func TestCheckSmallFits(t *testing.T) {
+	g := glove(t)
+	for _, nf := range []int{20, 50, 100, 101, 150, 300} {
+		for seed := uint64(0); seed < 10; seed++ {
+			for _, nc := range []int{50, 200, 1000} {
+				a, b := split(g, seed, nf, nc)
+				c, err := Fit(a, FitOptions{Seed: seed})
+				if err != nil {
+					t.Fatal(err)
+				}
+				fs, err := Check(c, b, CheckOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(fs) > 0 {
+					t.Errorf("fit on %d, seed %d, %d checked: false alarm %v: %s", nf, seed, nc, codes(fs), fs[0].Message)
+				}
+			}
+		}
+	}
+	q := rotation(100, 3)
+	for _, nf := range []int{100, 200} {
+		for _, nc := range []int{50, 200} {
+			a, b := split(g, 5, nf, nc)
+			c, err := Fit(a, FitOptions{Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs, err := Check(c, rotate(b, q), CheckOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(codes(fs), []string{CodeModelSwapped}) {
+				t.Errorf("fit on %d, %d rotated vectors checked: findings %v, want [model_swapped]", nf, nc, codes(fs))
+			}
+		}
+	}
+}

@@ -47,6 +47,8 @@ func (c *Contract) Check() error {
 		return bad("profile.float16_share", "%v: must be a share in [0, 1]", p.Float16Share)
 	case !isShare(p.BFloat16Share):
 		return bad("profile.bfloat16_share", "%v: must be a share in [0, 1]", p.BFloat16Share)
+	case !isShare(p.ComponentShare):
+		return bad("profile.component_share", "%v: must be a share in [0, 1]", p.ComponentShare)
 	case !(p.TotalVariance >= 0) || math.IsInf(p.TotalVariance, 0):
 		return bad("profile.total_variance", "%v: must be finite and not negative", p.TotalVariance)
 	}

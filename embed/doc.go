@@ -21,18 +21,25 @@
 //	sample, seed             a seeded uniform sample of 500 vectors
 //
 // Count, zero_count, norms, mean, std and the exact shares are over every
-// fitted vector. The components come from a seeded uniform sample of
-// 2,000 vectors (reservoir sampling, Vitter's Algorithm R): the
-// covariance of that sample, C = (1/n) Σ (xᵢ−x̄)(xᵢ−x̄)ᵀ, its leading
-// invariant subspace by subspace iteration on k+10 columns with a
-// Rayleigh–Ritz step per iteration until the sum of the k leading Ritz
-// values moves less than 1e-12·tr(C); each direction's largest entry is
-// made positive. The stored sample of 500 is a seeded subset of those
-// 2,000: enough for the MMD test, the classifier and the dimension
-// share to see a shift against it, and small enough that a 768-d
-// contract's sample stays under 8 MB of JSON. Everything is accumulated
-// row by row in input order, so the contract does not depend on how the
-// rows were split into batches, nor on the number of cores.
+// fitted vector. The components come from a seeded uniform sample of at
+// most 2,000 of the vectors with an even row number (reservoir sampling,
+// Vitter's Algorithm R), and component_share, the share of the total
+// variance along them, Σ_k Var(v_k·x) / Σ_a Var(x_a), is measured on a
+// like sample of the odd rows: the directions overfit the sample they
+// were found on (with 50 vectors in 100 dimensions, badly), so the share
+// that fresh vectors of the same population keep is measured on vectors
+// held out (at least 50, else the share is 0 and model_swapped relies on
+// canaries). The components are the leading invariant subspace of the
+// even sample's covariance C = (1/n) Σ (xᵢ−x̄)(xᵢ−x̄)ᵀ, found by
+// subspace iteration on k+10 columns with a Rayleigh–Ritz step per
+// iteration until the sum of the k leading Ritz values moves less than
+// 1e-12·tr(C); each direction's largest entry is made positive. The
+// stored sample of 500 is a seeded subset of the two samples together:
+// enough for the MMD test, the classifier and the dimension share to see
+// a shift against it, and small enough that a 768-d contract's sample
+// stays under 8 MB of JSON. Everything is accumulated row by row in
+// input order, so the contract does not depend on how the rows were
+// split into batches, nor on the number of cores.
 //
 // NaN or ±Inf values at fit are an error naming the row and dimension.
 // The vectors are unit length (unit_length, inferred unless FitOptions.Unit
@@ -82,10 +89,11 @@
 //	                            0.99; or, with the same dimension and at least 50
 //	                            vectors, the current variance along the contract's
 //	                            k directions has lost its structure:
-//	                              q_ref = Σλ / tr(Σ_ref),  q_cur = Σ var(v·x) / tr(Σ_cur),
+//	                              q_ref = component_share,  q_cur = Σ var(v·x) / tr(Σ_cur),
 //	                              base = k/d (what a random k-dim subspace holds),
 //	                              excess = (q_cur − base)/(q_ref − base) < 0.25
-//	                            (only when q_ref − base ≥ 0.05). The evidence adds
+//	                            (only when q_ref − base ≥ 0.05 and q_ref was
+//	                            measured). The evidence adds
 //	                            the mean vector's shift in units of sampling noise,
 //	                            √(tr Σ_ref (1/n + 1/N)), and the norms.
 //

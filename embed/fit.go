@@ -7,8 +7,14 @@ import (
 	"slices"
 )
 
-// pcaSampleSize is the size of the seeded uniform sample the principal
-// directions are computed on: the covariance of 2,000 vectors costs
+// minHeldOut is the number of held-out vectors from which the variance
+// share along the principal directions is measured (a fit of fewer than
+// twice as many vectors stores share 0, and model_swapped then relies on
+// canaries alone).
+const minHeldOut = 50
+
+// pcaSampleSize is the size of the seeded uniform samples the principal
+// directions are computed on and their variance share measured on: the covariance of 2,000 vectors costs
 // 2,000·d²/2 multiply-adds (0.6 G at d = 768), and at that size the
 // variance captured by the leading directions is estimated within a few
 // percent, far finer than the model_swapped test needs.
@@ -16,7 +22,7 @@ const pcaSampleSize = 2000
 
 // Fitter accumulates vectors for a contract, batch by batch, so that a
 // large file need not be held in memory at once (it keeps one norm per
-// vector and a sample of pcaSampleSize vectors). The contract does not
+// vector and two samples of pcaSampleSize vectors). The contract does not
 // depend on how the rows are split into batches: every statistic is
 // accumulated row by row in input order.
 type Fitter struct {
@@ -29,9 +35,35 @@ type Fitter struct {
 	zeros             int
 	nonzero           int // non-zero values
 	f16, bf16         int // non-zero values exact in float16, bfloat16
-	rng               *rand.Rand
-	reservoir         []float64 // up to pcaSampleSize rows
-	kept              int
+	// Two reservoirs of up to pcaSampleSize rows each: of the rows with
+	// an even index (the principal directions are found on it) and of
+	// those with an odd index (held out: the variance share along the
+	// directions is measured on it).
+	res [2]reservoir
+}
+
+// reservoir is a uniform sample of at most pcaSampleSize rows, kept by
+// Algorithm R (Vitter 1985): the t-th row offered (from 0) replaces a
+// uniformly chosen kept row with probability size/(t+1).
+type reservoir struct {
+	rng     *rand.Rand
+	rows    []float64
+	kept    int
+	offered int
+}
+
+func (r *reservoir) offer(row []float64) {
+	t := r.offered
+	r.offered++
+	d := len(row)
+	if r.kept < pcaSampleSize {
+		r.rows = append(r.rows, row...)
+		r.kept++
+		return
+	}
+	if j := r.rng.IntN(t + 1); j < pcaSampleSize {
+		copy(r.rows[j*d:(j+1)*d], row)
+	}
 }
 
 // NewFitter returns a Fitter for vectors of dimension dim; opt is checked
@@ -78,7 +110,7 @@ func NewFitter(dim int, opt FitOptions) (*Fitter, error) {
 	return &Fitter{
 		dim: dim, opt: opt,
 		shift: make([]float64, dim), sum: make([]float64, dim), sumSq: make([]float64, dim),
-		rng: rand.New(rand.NewPCG(opt.Seed, 0x5eed)),
+		res: [2]reservoir{{rng: rand.New(rand.NewPCG(opt.Seed, 0x5eed))}, {rng: rand.New(rand.NewPCG(opt.Seed, 0x5eee))}},
 	}, nil
 }
 
@@ -131,18 +163,8 @@ func (f *Fitter) addRow(row []float64) {
 	if r == 0 {
 		f.zeros++
 	}
-	// Reservoir sampling, Algorithm R (Vitter 1985): row t replaces a
-	// uniformly chosen kept row with probability size/(t+1).
-	t := f.rows
+	f.res[f.rows%2].offer(row)
 	f.rows++
-	if f.kept < pcaSampleSize {
-		f.reservoir = append(f.reservoir, row...)
-		f.kept++
-		return
-	}
-	if j := f.rng.IntN(t + 1); j < pcaSampleSize {
-		copy(f.reservoir[j*f.dim:(j+1)*f.dim], row)
-	}
 }
 
 // Contract returns the contract of every row added so far; an error when
@@ -177,18 +199,24 @@ func (f *Fitter) Contract() (*Contract, error) {
 		unit = *f.opt.Unit
 	}
 	p.Norms = exactNormStats(nonzero, f.opt.UnitTolerance)
-	p.Components, p.TotalVariance = principal(f.reservoir, f.kept, f.dim, f.opt.Components, f.opt.Seed)
+	a, b := &f.res[0], &f.res[1]
+	p.Components, p.TotalVariance = principal(a.rows, a.kept, f.dim, f.opt.Components, f.opt.Seed)
+	if b.kept >= minHeldOut {
+		p.ComponentShare = varianceShare(b.rows, b.kept, f.dim, p.Components)
+	}
 	if f.opt.SampleSize > 0 {
-		idx := make([]int, f.kept)
+		pool := append(slices.Clone(a.rows), b.rows...)
+		n := a.kept + b.kept
+		idx := make([]int, n)
 		for i := range idx {
 			idx[i] = i
 		}
 		r := rand.New(rand.NewPCG(f.opt.Seed, 0x5a3b1e))
 		r.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
-		idx = idx[:min(f.opt.SampleSize, f.kept)]
+		idx = idx[:min(f.opt.SampleSize, n)]
 		slices.Sort(idx)
 		for _, i := range idx {
-			p.Sample = append(p.Sample, slices.Clone(f.reservoir[i*f.dim:(i+1)*f.dim]))
+			p.Sample = append(p.Sample, slices.Clone(pool[i*f.dim:(i+1)*f.dim]))
 		}
 	}
 	c := &Contract{

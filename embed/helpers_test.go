@@ -172,13 +172,14 @@ type reference struct {
 		AUC       float64
 	}
 	Profile struct {
-		Mean, Std     []float64
-		NormQuantiles []float64 `json:"norm_quantiles"`
-		NormMean      float64   `json:"norm_mean"`
-		NormStd       float64   `json:"norm_std"`
-		Variances     []float64
-		Directions    [][]float64
-		TotalVariance float64 `json:"total_variance"`
+		Mean, Std      []float64
+		NormQuantiles  []float64 `json:"norm_quantiles"`
+		NormMean       float64   `json:"norm_mean"`
+		NormStd        float64   `json:"norm_std"`
+		Variances      []float64
+		Directions     [][]float64
+		TotalVariance  float64 `json:"total_variance"`
+		ComponentShare float64 `json:"component_share"`
 	}
 }
 

@@ -102,6 +102,41 @@ func principal(x []float64, n, d, k int, seed uint64) ([]Component, float64) {
 	return out, total
 }
 
+// varianceShare returns the share of the total variance of the n rows of
+// x (n×d) that lies along the given orthonormal directions:
+//
+//	Σ_k Var(v_k·x) / Σ_a Var(x_a)    (population variances, ddof 0)
+//
+// 0 when x has no variance.
+func varianceShare(x []float64, n, d int, comps []Component) float64 {
+	if n < 2 || len(comps) == 0 {
+		return 0
+	}
+	mean := make([]float64, d)
+	for i := 0; i < n; i++ {
+		axpy(mean, 1, x[i*d:(i+1)*d])
+	}
+	for a := range mean {
+		mean[a] /= float64(n)
+	}
+	buf := make([]float64, d)
+	var total, along float64
+	for i := 0; i < n; i++ {
+		for a, v := range x[i*d : (i+1)*d] {
+			buf[a] = v - mean[a]
+			total += buf[a] * buf[a]
+		}
+		for _, c := range comps {
+			p := dot(c.Direction, buf)
+			along += p * p
+		}
+	}
+	if !(total > 0) {
+		return 0
+	}
+	return along / total
+}
+
 // covariance returns the full d×d population covariance of the n rows of
 // x. Row a of the result is summed by one worker over the rows of x in
 // order, so the bits do not depend on the number of workers.

@@ -213,7 +213,7 @@ func (k *Checker) swapped() (*Finding, error) {
 		}
 	}
 	comps := c.Profile.Components
-	if !k.same || len(comps) == 0 || k.normCount < minSwapRows || !(c.Profile.TotalVariance > 0) {
+	if !k.same || len(comps) == 0 || k.normCount < minSwapRows || !(c.Profile.TotalVariance > 0) || c.Profile.ComponentShare == 0 {
 		return nil, nil
 	}
 	n := float64(k.normCount)
@@ -229,12 +229,8 @@ func (k *Checker) swapped() (*Finding, error) {
 	if !(total > 0) {
 		return nil, nil
 	}
-	var refAlong float64
-	for _, cp := range comps {
-		refAlong += cp.Variance
-	}
 	base := float64(len(comps)) / float64(k.dim)
-	qRef, qCur := refAlong/c.Profile.TotalVariance, along/total
+	qRef, qCur := c.Profile.ComponentShare, along/total
 	if qRef-base < minStructure {
 		return nil, nil // the fitted vectors have no leading directions to lose
 	}
