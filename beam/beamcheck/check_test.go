@@ -2,6 +2,7 @@ package beamcheck
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -299,5 +300,53 @@ func TestChecksOnPrism(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestCheckOptionsOnPrism compares runs with the local commands' options
+// (--columns, --exclude, --method, --threshold, --bins) and the table
+// format on data cut into 5 ranges.
+func TestCheckOptionsOnPrism(t *testing.T) {
+	dir := t.TempDir()
+	art := fitArtifact(t, dir)
+	data := filepath.Join(dir, "cur.csv")
+	writeCSV(t, data, genRows(1200, 7, 0.4, []string{"paris", "lyon", "oslo", "rome", "kyiv"}))
+	st, err := os.Stat(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		opt  Options
+	}{
+		{"validate --columns a,city --format table", []string{"validate", "--data", data, "--columns", "a,city", "--format", "table"},
+			Options{Command: Validate, Columns: []string{"a", "city"}, Format: "table"}},
+		{"drift --method psi --bins 5 --exclude city", []string{"drift", "--current", data, "--method", "psi", "--bins", "5", "--exclude", "city", "--format", "json"},
+			Options{Command: Drift, Method: "psi", Bins: 5, Exclude: []string{"city"}, Format: "json"}},
+		{"drift --method wasserstein --threshold 0.01 --format table", []string{"drift", "--current", data, "--method", "wasserstein", "--threshold", "0.01", "--format", "table"},
+			Options{Command: Drift, Method: "wasserstein", Threshold: 0.01, HasThreshold: true, Format: "table"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			want, wantStatus := local(t, append(tc.args, "--artifact", art)...)
+			o := tc.opt
+			o.Artifact, o.Data, o.SplitBytes, o.Result = art, data, st.Size()/5, filepath.Join(t.TempDir(), "result.json")
+			if o.Command == Drift {
+				o.Method = cmp.Or(o.Method, "auto")
+				o.Bins = cmp.Or(o.Bins, drift.DefaultBins)
+				o.DriftShare = drift.DefaultDriftShare
+			}
+			res, err := Run(context.Background(), "prism", o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != wantStatus {
+				t.Errorf("exit status %d (%s), want %d", res.Status, res.Message, wantStatus)
+			}
+			if !bytes.Equal(res.Output, want) {
+				t.Fatalf("report differs from the local command's:\ngot  %s\nwant %s", res.Output, want)
+			}
+		})
 	}
 }
