@@ -211,7 +211,8 @@ func TestServeKafkaKill9(t *testing.T) {
 
 // TestServeKafkaThreeReplicas runs three replicas in one consumer group,
 // kills one with SIGKILL mid-stream and restarts it: together their
-// windows hold every row exactly once.
+// windows hold every row exactly once, and the restarted one, given the
+// others as --peers, answers /drift as one server fed every row.
 func TestServeKafkaThreeReplicas(t *testing.T) {
 	dir, art := flights(t)
 	header, recs := csvRows(t, filepath.Join(dir, quickstart.Files.Later))
@@ -241,22 +242,28 @@ func TestServeKafkaThreeReplicas(t *testing.T) {
 	waitFor(t, "replica 1 to consume", func() bool { return health(t, rs[1]).Ingest.Kafka.Records >= 200 })
 	rs[1].cmd.Process.Kill()
 	rs[1].kill()
-	rs[1] = startServer(t, reg, replicaArgs(1)...)
+	// Restarted, it answers /drift for all three (--peers).
+	rs[1] = startServer(t, reg, append(replicaArgs(1), "--peers", rs[0].url+","+rs[2].url)...)
 	wg.Wait()
-	total := func() int {
-		n := 0
-		for _, s := range rs {
-			n += windowRows(t, s)
-		}
-		return n
-	}
-	waitFor(t, "the windows to hold every row", func() bool { return total() >= len(rows) })
+	// Replica 1's /drift is the merged window of the three.
+	waitFor(t, "the windows to hold every row", func() bool { return windowRows(t, rs[1]) >= len(rows) })
 	time.Sleep(500 * time.Millisecond)
-	if n := total(); n != len(rows) {
+	if n := windowRows(t, rs[1]); n != len(rows) {
 		t.Fatalf("the three windows hold %d rows together, %d were produced", n, len(rows))
 	}
-	for i, s := range rs {
-		t.Logf("replica %d: %d rows", i, windowRows(t, s))
+	for _, i := range []int{0, 2} {
+		if n := windowRows(t, rs[i]); n == 0 || n == len(rows) {
+			t.Errorf("replica %d holds %d of %d rows: the partitions were not shared", i, n, len(rows))
+		}
+	}
+	// The merged windows equal one server fed every row.
+	ref := startServer(t, t.TempDir(), "--window", "100000h")
+	pushFlights(t, ref, "v1", art)
+	for lo := 0; lo < 6000; lo += 1000 {
+		observe(t, ref, rowsJSON(header, recs[lo:lo+1000], nil))
+	}
+	if got, want := driftFeatures(t, rs[1]), driftFeatures(t, ref); got != want {
+		t.Errorf("the replicas' merged /drift differs from one server fed every row:\n got %s\nwant %s", got, want)
 	}
 }
 
