@@ -307,12 +307,12 @@ func TestParquetTextAsNumber(t *testing.T) {
 type groupRow struct {
 	A      float64              `parquet:"a"`
 	Nested struct{ X, Y int32 } `parquet:"nested"`
-	List   []float64            `parquet:"list"`
+	List   []string             `parquet:"list"` // a list of numbers would be a vector column
 	Z      string               `parquet:"z"`
 }
 
 func TestParquetSchemaErrors(t *testing.T) {
-	path := writeParquetRows(t, []groupRow{{A: 1, Z: "z"}, {A: 2, List: []float64{1, 2}, Z: "w"}})
+	path := writeParquetRows(t, []groupRow{{A: 1, Z: "z"}, {A: 2, List: []string{"1", "2"}, Z: "w"}})
 	r, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
