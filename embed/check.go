@@ -79,15 +79,23 @@ type Checker struct {
 	buf        []float64 // x − profile mean of the current row
 }
 
-// NewChecker returns a Checker of vectors of dimension dim against c,
-// which should have passed Contract.Check.
+// NewChecker returns a Checker of vectors of dimension dim against c; a
+// contract that fails Contract.Check is an error naming the field.
 func NewChecker(c *Contract, dim int, opt CheckOptions) (*Checker, error) {
 	if c == nil {
 		return nil, fmt.Errorf("embed check: no contract: %w", ErrInvalid)
 	}
+	if err := c.Check(); err != nil {
+		return nil, fmt.Errorf("embed check: contract: %w", err)
+	}
 	if dim <= 0 {
 		return nil, fmt.Errorf("embed check: dimension %d: vectors need at least one value: %w", dim, ErrInvalid)
 	}
+	return newChecker(c, dim, opt), nil
+}
+
+// newChecker returns an empty Checker of a checked contract.
+func newChecker(c *Contract, dim int, opt CheckOptions) *Checker {
 	k := &Checker{c: c, dim: dim, opt: opt, same: dim == c.Dimension && len(c.Profile.Mean) == dim,
 		normMin: math.Inf(1), normMax: math.Inf(-1), hist: make([]int, normBins),
 		sum: make([]float64, dim), sumSq: make([]float64, dim)}
@@ -101,14 +109,11 @@ func NewChecker(c *Contract, dim int, opt CheckOptions) (*Checker, error) {
 		k.prSq = make([]float64, len(c.Profile.Components))
 		k.buf = make([]float64, dim)
 	}
-	return k, nil
+	return k
 }
 
 // fresh returns an empty Checker like k.
-func (k *Checker) fresh() *Checker {
-	n, _ := NewChecker(k.c, k.dim, k.opt)
-	return n
-}
+func (k *Checker) fresh() *Checker { return newChecker(k.c, k.dim, k.opt) }
 
 // Rows returns the number of vectors accumulated.
 func (k *Checker) Rows() int { return k.rows }

@@ -57,7 +57,13 @@ func Drift(ref, cur Matrix, opt DriftOptions) (DriftResult, error) {
 // classifier, its mean vector (over every fitted vector) in the mean
 // distances. A contract without a sample is an error.
 func DriftFromContract(c *Contract, cur Matrix, opt DriftOptions) (DriftResult, error) {
-	if c == nil || len(c.Profile.Sample) < 2 {
+	if c == nil {
+		return DriftResult{}, fmt.Errorf("embed drift: no contract: %w", ErrInvalid)
+	}
+	if err := c.Check(); err != nil {
+		return DriftResult{}, fmt.Errorf("embed drift: contract: %w", err)
+	}
+	if len(c.Profile.Sample) < 2 {
 		return DriftResult{}, fmt.Errorf("embed drift: the contract keeps no reference sample (at least 2 vectors); refit it with a sample size above 1: %w", ErrInvalid)
 	}
 	ref := Matrix{Rows: len(c.Profile.Sample), Dim: c.Dimension}
