@@ -9,8 +9,51 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/normguard/normguard/table"
 )
+
+type vectorParquetRow struct {
+	ID  string    `parquet:"id"`
+	Emb []float32 `parquet:"emb,list"`
+}
+
+// TestVectorParquet fits a vector column read from a Parquet list column
+// and transforms Parquet to Parquet.
+func TestVectorParquet(t *testing.T) {
+	dir := t.TempDir()
+	var rows []vectorParquetRow
+	for i, v := range gloveVectors(t) {
+		r := vectorParquetRow{ID: strconv.Itoa(i)}
+		for _, x := range v {
+			r.Emb = append(r.Emb, float32(x)) // exact: the vectors are float32
+		}
+		rows = append(rows, r)
+	}
+	in := filepath.Join(dir, "train.parquet")
+	if err := parquet.WriteFile(in, rows); err != nil {
+		t.Fatal(err)
+	}
+	specP := filepath.Join(dir, "s.yaml")
+	os.WriteFile(specP, []byte("version: 1\nremainder: passthrough\ncolumns:\n  - name: emb\n    type: vector\n    steps: [{standard_scaler: {}}]\n"), 0o644)
+	art := filepath.Join(dir, "a.json")
+	mustRun(t, "fit", "--spec", specP, "--data", in, "--out", art, "-q")
+	if b := string(readFile(t, art)); !strings.Contains(b, `"dtype": "float32"`) {
+		t.Errorf("the contract does not record the Parquet column's float32")
+	}
+	out := filepath.Join(dir, "out.parquet")
+	mustRun(t, "transform", "--artifact", art, "--in", in, "--out", out, "-q")
+	r, err := table.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if h := r.Header(); len(h) != 101 || h[0] != "emb_0" || h[99] != "emb_99" || h[100] != "id" {
+		t.Errorf("got output header %q, want emb_0 .. emb_99, id", h)
+	}
+	mustRun(t, "validate", "--artifact", art, "--data", in)
+}
 
 // writeVectorsJSONL writes {"id": i, "<key>": [...]} per vector (nil is
 // null) and returns the path.
