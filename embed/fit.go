@@ -224,6 +224,10 @@ func (f *Fitter) Contract() (*Contract, error) {
 		Metric: f.opt.Metric, UnitLength: unit, UnitTolerance: f.opt.UnitTolerance,
 		Profile: p, Canaries: f.opt.Canaries,
 	}
+	// What Fit writes must load: the same meaning check as a decoded contract.
+	if err := c.Check(); err != nil {
+		return nil, fmt.Errorf("embed fit: the fitted contract fails its own check (%v); please report this with the data's shape", err)
+	}
 	return c, nil
 }
 

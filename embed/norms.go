@@ -68,6 +68,10 @@ func exactNormStats(norms []float64, tol float64) NormStats {
 		return s
 	}
 	s.Quantiles = stats.QuantilesOf(norms, NormQuantileProbs)
+	for i := 1; i < len(s.Quantiles); i++ {
+		// interpolation may round one ulp below the previous quantile
+		s.Quantiles[i] = max(s.Quantiles[i], s.Quantiles[i-1])
+	}
 	s.Min, s.Max = s.Quantiles[0], s.Quantiles[len(s.Quantiles)-1]
 	s.Mean = stats.PairwiseSum(norms) / float64(len(norms))
 	var ss float64

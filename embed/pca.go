@@ -107,7 +107,7 @@ func principal(x []float64, n, d, k int, seed uint64) ([]Component, float64) {
 //
 //	Σ_k Var(v_k·x) / Σ_a Var(x_a)    (population variances, ddof 0)
 //
-// 0 when x has no variance.
+// 0 when x has no variance; at most 1.
 func varianceShare(x []float64, n, d int, comps []Component) float64 {
 	if n < 2 || len(comps) == 0 {
 		return 0
@@ -134,7 +134,7 @@ func varianceShare(x []float64, n, d int, comps []Component) float64 {
 	if !(total > 0) {
 		return 0
 	}
-	return along / total
+	return min(along/total, 1) // all d directions: 1 up to rounding
 }
 
 // covariance returns the full d×d population covariance of the n rows of
