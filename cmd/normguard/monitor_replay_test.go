@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -67,8 +68,10 @@ func writeLines(t *testing.T, path, header string, lines []string) {
 // against an artifact fitted on January and February, and checks each
 // window against `normguard drift --artifact` run on a file of that
 // week's rows: the same features, statistics, p-values and verdicts, so
-// the weeks where delay drifts are the same. The artifact is fitted with
-// the quickstart's spec.
+// the weeks where delay drifts are the same; and with --method ks, each
+// week's statistic for delay against scipy.stats.ks_2samp of the week's
+// rows and the training rows. The artifact is fitted with the
+// quickstart's spec on January and February.
 func TestReplayFlightsByWeek(t *testing.T) {
 	dir := t.TempDir()
 	header, lines := flightsSample(t)
@@ -105,6 +108,50 @@ func TestReplayFlightsByWeek(t *testing.T) {
 		starts = append(starts, w)
 	}
 	sort.Slice(starts, func(i, j int) bool { return starts[i].Before(starts[j]) })
+	// scipy.stats.ks_2samp of each week's delay against the training
+	// rows' (testdata/replay/reference.py): the replay's ks against the
+	// profile is within its statistic_error_bound of it.
+	var ref struct {
+		Windows []struct {
+			Start string  `json:"start"`
+			Rows  int64   `json:"rows"`
+			KS    float64 `json:"ks"`
+		} `json:"windows"`
+	}
+	refJSON, err := os.ReadFile(filepath.Join("testdata", "replay", "ks_delay_by_week.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(refJSON, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if len(ref.Windows) != len(weeks) {
+		t.Fatalf("scipy reference has %d weeks, want %d", len(ref.Windows), len(weeks))
+	}
+	_, ksOut, _ := runCLI(t, "monitor", "replay", "--artifact", art, "--data", all, "--time-column", "date", "--window", "7d", "--method", "ks", "--format", "json")
+	var ksTL monitor.Timeline
+	if err := json.Unmarshal([]byte(ksOut), &ksTL); err != nil {
+		t.Fatal(err)
+	}
+	for i, rw := range ref.Windows {
+		win := ksTL.Windows[i]
+		if win.Start.Format(time.DateOnly) != rw.Start || win.Rows != rw.Rows {
+			t.Fatalf("week %d: got %v with %d rows, scipy's reference %s with %d", i, win.Start, win.Rows, rw.Start, rw.Rows)
+		}
+		for _, f := range win.Report.Features {
+			if f.Name != "delay" {
+				continue
+			}
+			if f.StatisticErrorBound == nil {
+				t.Fatalf("week %s: ks has no statistic_error_bound", rw.Start)
+			}
+			bound := float64(*f.StatisticErrorBound)
+			if d := math.Abs(float64(f.Statistic) - rw.KS); d > bound+1e-12 {
+				t.Errorf("week %s: ks against the profile %v, scipy's ks_2samp %v: off by %v, beyond the bound %v", rw.Start, f.Statistic, rw.KS, d, bound)
+			}
+		}
+	}
+
 	var delayWeeks []string
 	for i, w := range starts {
 		win := tl.Windows[i]
