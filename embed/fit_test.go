@@ -212,3 +212,41 @@ func FuzzContract(f *testing.F) {
 		_, _ = DriftFromContract(&c, m, DriftOptions{Permutations: 5})
 	})
 }
+
+// FuzzFitCheck: any small matrix either fails to fit with ErrInvalid or
+// gives a contract that passes its check and checks any vectors without
+// a panic.
+func FuzzFitCheck(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, uint8(2))
+	f.Add(make([]byte, 64), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, dim uint8) {
+		d := int(dim%8) + 1
+		var vals []float64
+		for i := 0; i+2 <= len(data); i += 2 {
+			// small integers and their halves, with an occasional NaN or Inf
+			v := float64(int8(data[i])) / float64(1+data[i+1]%4)
+			switch data[i+1] {
+			case 255:
+				v = math.NaN()
+			case 254:
+				v = math.Inf(1)
+			}
+			vals = append(vals, v)
+		}
+		rows := len(vals) / d
+		m := Matrix{Rows: rows, Dim: d, Data: vals[:rows*d]}
+		c, err := Fit(m, FitOptions{SampleSize: 3})
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("fit error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		if err := c.Check(); err != nil {
+			t.Fatalf("fitted contract fails its check: %v", err)
+		}
+		if _, err := Check(c, m, CheckOptions{}); err != nil {
+			t.Fatalf("check of the fitted vectors: %v", err)
+		}
+	})
+}

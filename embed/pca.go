@@ -247,33 +247,38 @@ func normalize(v []float64) {
 	}
 }
 
-// orthonormalize applies modified Gram–Schmidt twice to the p columns of
-// length d stored one after another in v. A column that collapses is
-// replaced by the first unit vector orthogonal to the others.
+// orthonormalize makes the p columns of length d stored one after
+// another in v orthonormal, in order, by modified Gram–Schmidt applied
+// twice ("twice is enough", Giraud et al. 2005). A column that loses all
+// but 1e-10 of its norm to the earlier ones (it was in their span) is
+// replaced by the first unit vector e_a that is not.
 func orthonormalize(v []float64, d, p int) {
-	for pass := 0; pass < 2; pass++ {
-		for j := 0; j < p; j++ {
-			col := v[j*d : (j+1)*d]
-			for i := 0; i < j; i++ {
-				prev := v[i*d : (i+1)*d]
-				axpy(col, -dot(prev, col), prev)
-			}
-			if math.Sqrt(dot(col, col)) < 1e-300 {
-				for e := 0; e < d; e++ {
-					clear(col)
-					col[e] = 1
-					for i := 0; i < j; i++ {
-						prev := v[i*d : (i+1)*d]
-						axpy(col, -dot(prev, col), prev)
-					}
-					if dot(col, col) > 1e-3 {
-						break
-					}
-				}
-			}
-			normalize(col)
+	for j := 0; j < p; j++ {
+		col := v[j*d : (j+1)*d]
+		n0 := math.Sqrt(dot(col, col))
+		n1 := project(v, d, j, col)
+		for a := 0; n1 <= 1e-10*n0 && a < d; a++ {
+			clear(col)
+			col[a] = 1
+			n0 = 1
+			n1 = project(v, d, j, col)
+		}
+		for i := range col {
+			col[i] /= n1
 		}
 	}
+}
+
+// project removes from col, twice, its components along the first j
+// columns of v, and returns its remaining norm.
+func project(v []float64, d, j int, col []float64) float64 {
+	for pass := 0; pass < 2; pass++ {
+		for i := 0; i < j; i++ {
+			prev := v[i*d : (i+1)*d]
+			axpy(col, -dot(prev, col), prev)
+		}
+	}
+	return math.Sqrt(dot(col, col))
 }
 
 // jacobiEigen returns the eigenvalues and eigenvectors (column e of vecs,
