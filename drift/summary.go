@@ -114,6 +114,61 @@ type SummaryPlan struct {
 	// says F̂ rises inside the cell (Points[i-1], Points[i]).
 	fAt, fBelow []float64
 	rising      []bool
+	idx         *pointIndex
+}
+
+// pointIndex finds, for a value in [Points[0], Points[last]], the first
+// point at or above it in a few steps: a table over equal-width cells of
+// the points' range gives the first candidate, a short scan (or a binary
+// search in a crowded cell) the answer. It returns what
+// sort.SearchFloat64s returns.
+type pointIndex struct {
+	pts       []float64
+	lo, scale float64
+	// first[c] is the first point whose cell is c or later (cells by
+	// cell, the one expression find uses, so rounding cannot put a point
+	// on the wrong side of a cell boundary).
+	first []int32
+}
+
+const pointCells = 4096
+
+func newPointIndex(pts []float64) *pointIndex {
+	ix := &pointIndex{pts: pts, lo: pts[0]}
+	hi := pts[len(pts)-1]
+	scale := pointCells / (hi - ix.lo)
+	if !(hi > ix.lo) || math.IsInf(hi-ix.lo, 0) || math.IsInf(scale, 0) {
+		return ix // no table: binary search
+	}
+	ix.scale = scale
+	ix.first = make([]int32, pointCells+2)
+	i := 0
+	for c := 0; c <= pointCells+1; c++ {
+		for i < len(pts) && ix.cell(pts[i]) < c {
+			i++
+		}
+		ix.first[c] = int32(i)
+	}
+	return ix
+}
+
+// cell maps lo <= x <= hi to 0..pointCells, monotone in x.
+func (ix *pointIndex) cell(x float64) int { return min(int((x-ix.lo)*ix.scale), pointCells) }
+
+// find returns the first i with pts[i] >= x, for pts[0] <= x <= pts[last].
+func (ix *pointIndex) find(x float64) int {
+	if ix.first == nil {
+		return sort.SearchFloat64s(ix.pts, x)
+	}
+	c := ix.cell(x)
+	i, end := int(ix.first[c]), min(int(ix.first[c+1])+1, len(ix.pts))
+	if end-i > 8 {
+		return i + sort.SearchFloat64s(ix.pts[i:end], x)
+	}
+	for ix.pts[i] < x {
+		i++
+	}
+	return i
 }
 
 // NewSummaryPlan returns the plan of summaries against the profile
@@ -207,6 +262,7 @@ func (pl *SummaryPlan) numericPoints() {
 	slices.Sort(pts)
 	pts = slices.CompactFunc(pts, func(a, b float64) bool { return a == b })
 	pl.Points = pts
+	pl.idx = newPointIndex(pts)
 	pl.fAt, pl.fBelow, pl.rising = make([]float64, len(pts)), make([]float64, len(pts)), make([]bool, len(pts))
 	for i, x := range pts {
 		pl.fAt[i], pl.fBelow[i] = r.at(x), r.atBelow(x)
@@ -282,6 +338,15 @@ func (s *Summary) Add(c *table.Column) {
 	s.AddNumbers(c.Num)
 }
 
+// AddMissing adds k rows without a value (as k NaN or null values).
+func (s *Summary) AddMissing(k int64) {
+	s.Rows += k
+	s.Missing += k
+	if s.plan.Type == "numeric" {
+		s.Moments.Missing += k
+	}
+}
+
 // AddNumbers adds numeric values; NaN is missing.
 func (s *Summary) AddNumbers(xs []float64) {
 	s.Rows += int64(len(xs))
@@ -302,7 +367,7 @@ func (s *Summary) AddNumbers(xs []float64) {
 	if pts == nil {
 		return
 	}
-	lo, hi := pts[0], pts[len(pts)-1]
+	lo, hi, idx := pts[0], pts[len(pts)-1], s.plan.idx
 	var tail [1]float64
 	for _, x := range xs {
 		switch {
@@ -319,7 +384,7 @@ func (s *Summary) AddNumbers(xs []float64) {
 			s.High.Add(tail[:])
 			continue
 		}
-		i := sort.SearchFloat64s(pts, x)
+		i := idx.find(x)
 		if pts[i] == x {
 			s.Equal[i]++
 		} else {

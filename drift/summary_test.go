@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"testing"
 
 	"github.com/normguard/normguard/profile"
@@ -219,6 +220,42 @@ func TestSummaryRefusesOtherPlan(t *testing.T) {
 	for cut := 0; cut < len(enc); cut += 7 {
 		if _, err := a.UnmarshalSummary(enc[:cut]); err == nil {
 			t.Errorf("got a summary truncated to %d bytes decoded, want an error", cut)
+		}
+	}
+}
+
+// TestPointIndexFindsAsBinarySearch checks the summary's point lookup
+// against sort.SearchFloat64s on the points themselves, their neighbours
+// and random values, for evenly and unevenly spread points.
+func TestPointIndexFindsAsBinarySearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	for _, pts := range [][]float64{
+		{0, 1, 2, 3},
+		{-1e300, -1, 0, 1e-300, 1, 1e300},
+		{5},
+		func() []float64 { // crowded: most points in a tiny range
+			var p []float64
+			for i := 0; i < 1000; i++ {
+				p = append(p, 1+float64(i)*1e-9)
+			}
+			return append(p, 1e6)
+		}(),
+	} {
+		ix := newPointIndex(pts)
+		var xs []float64
+		for _, p := range pts {
+			xs = append(xs, p, math.Nextafter(p, math.Inf(-1)), math.Nextafter(p, math.Inf(1)))
+		}
+		for i := 0; i < 1000; i++ {
+			xs = append(xs, pts[0]+(pts[len(pts)-1]-pts[0])*rng.Float64())
+		}
+		for _, x := range xs {
+			if !(x >= pts[0] && x <= pts[len(pts)-1]) {
+				continue
+			}
+			if got, want := ix.find(x), sort.SearchFloat64s(pts, x); got != want {
+				t.Errorf("points %v.. find(%v) = %d, want %d", pts[0], x, got, want)
+			}
 		}
 	}
 }
