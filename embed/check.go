@@ -3,6 +3,7 @@ package embed
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"runtime"
 	"sync"
 )
@@ -256,9 +257,10 @@ func (k *Checker) project(j int, p ...float64) {
 }
 
 // Merge adds the vectors accumulated by o, a Checker of the same
-// contract and dimension; o's rows are numbered after k's.
+// contract (the same value, e.g. decoded from the same artifact in
+// another process) and dimension; o's rows are numbered after k's.
 func (k *Checker) Merge(o *Checker) error {
-	if o.c != k.c || o.dim != k.dim {
+	if o.dim != k.dim || (o.c != k.c && !reflect.DeepEqual(o.c, k.c)) {
 		return fmt.Errorf("embed check: merging checks of different contracts or dimensions (%d and %d): %w", k.dim, o.dim, ErrInvalid)
 	}
 	k.merge(o)
