@@ -116,7 +116,7 @@ func runDiagnose(o diagnoseOptions) (*diagnose.Report, []validate.Anomaly, error
 		return nil, nil, err
 	}
 	if o.raw == "" {
-		rep, err := diagnoseFeatures(o, a, nil)
+		rep, err := diagnoseAll(o, a, nil)
 		return rep, nil, err
 	}
 	d, err := validate.Read(o.raw, a)
@@ -131,7 +131,7 @@ func runDiagnose(o diagnoseOptions) (*diagnose.Report, []validate.Anomaly, error
 	if anomalies == nil {
 		anomalies = []validate.Anomaly{}
 	}
-	rep, err := diagnoseFeatures(o, a, d)
+	rep, err := diagnoseAll(o, a, d)
 	if err != nil {
 		for _, an := range anomalies {
 			if an.Code == validate.MissingColumn || an.Code == validate.TypeChange {

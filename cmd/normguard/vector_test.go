@@ -187,3 +187,67 @@ func TestVectorCommands(t *testing.T) {
 		}
 	}
 }
+
+// roundHalf rounds x to the nearest float16 value (normal range, ties to
+// even): an 11-bit significand.
+func roundHalf(x float64) float64 {
+	if x == 0 {
+		return 0
+	}
+	_, e := math.Frexp(x)
+	s := math.Ldexp(1, 11-e)
+	return math.RoundToEven(x*s) / s
+}
+
+// TestVectorDiagnose diagnoses observed vectors against an artifact whose
+// vector column ends with an l2 normalizer, paired and unpaired.
+func TestVectorDiagnose(t *testing.T) {
+	dir := t.TempDir()
+	all := gloveVectors(t)
+	var train, raw, unit, half, short [][]float64
+	for i, v := range all {
+		if i%2 == 0 {
+			train = append(train, v)
+			continue
+		}
+		raw = append(raw, v)
+		u := unitVector(v)
+		unit = append(unit, u)
+		h := make([]float64, len(u))
+		for k, x := range u {
+			h[k] = roundHalf(x)
+		}
+		half = append(half, h)
+		short = append(short, u[:64])
+	}
+	specP := filepath.Join(dir, "s.yaml")
+	os.WriteFile(specP, []byte("version: 1\ncolumns:\n  - name: emb\n    type: vector\n    steps: [{normalizer: {norm: l2}}]\n"), 0o644)
+	art := filepath.Join(dir, "a.json")
+	mustRun(t, "fit", "--spec", specP, "--data", writeVectorsJSONL(t, dir, "train.jsonl", "emb", train), "--out", art, "-q")
+	rawP := writeVectorsJSONL(t, dir, "raw.jsonl", "emb", raw)
+	cases := []struct {
+		name     string
+		observed [][]float64
+		paired   bool
+		code     int
+		want     string
+	}{
+		{"paired ok", unit, true, ExitOK, "ok"},
+		{"paired raw fed", raw, true, ExitFound, "not_normalized"},
+		{"paired float16", half, true, ExitFound, "precision_loss"},
+		{"paired truncated", short, true, ExitFound, "dimension_mismatch"},
+		{"unpaired ok", unit, false, ExitOK, "ok"},
+		{"unpaired raw fed", raw, false, ExitFound, "not_normalized"},
+	}
+	for _, tc := range cases {
+		obs := writeVectorsJSONL(t, dir, "obs.jsonl", "emb", tc.observed)
+		args := []string{"diagnose", "--artifact", art, "--observed", obs, "--format", "json"}
+		if tc.paired {
+			args = append(args, "--raw", rawP)
+		}
+		code, stdout, stderr := runCLI(t, args...)
+		if code != tc.code || !strings.Contains(stdout, `"verdict": "`+tc.want+`"`) {
+			t.Errorf("%s: exit %d, want %d with verdict %s\nstdout: %s\nstderr: %s", tc.name, code, tc.code, tc.want, stdout, stderr)
+		}
+	}
+}
