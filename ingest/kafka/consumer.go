@@ -177,6 +177,7 @@ func New(cfg Config) (*Consumer, error) {
 		kgo.OnPartitionsRevoked(c.unassign),
 		kgo.OnPartitionsLost(c.unassign),
 	}
+	opts = append(opts, kgo.WithLogger(clientLogger{c}))
 	if cfg.SessionTimeout > 0 {
 		// Heartbeats well within the timeout, so that a busy poll or a slow
 		// broker does not make a live member look dead.
@@ -191,6 +192,33 @@ func New(cfg Config) (*Consumer, error) {
 	}
 	c.cl = cl
 	return c, nil
+}
+
+// clientLogger passes the client's warnings and errors (an unreachable
+// broker, a failed group join) to the consumer's logger and to
+// Stats.LastError.
+type clientLogger struct{ c *Consumer }
+
+// Level implements kgo.Logger.
+func (l clientLogger) Level() kgo.LogLevel { return kgo.LogLevelWarn }
+
+// Log implements kgo.Logger.
+func (l clientLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
+	lvl := slog.LevelWarn
+	if level == kgo.LogLevelError {
+		lvl = slog.LevelError
+	}
+	if level > kgo.LogLevelWarn {
+		return
+	}
+	l.c.log.Log(context.Background(), lvl, "kafka: "+msg, keyvals...)
+	text := msg
+	for i := 0; i+1 < len(keyvals); i += 2 {
+		if k, _ := keyvals[i].(string); k == "err" {
+			text += ": " + fmt.Sprint(keyvals[i+1])
+		}
+	}
+	l.c.lastErr.Store(&BrokerError{Error: text, At: time.Now().UTC()})
 }
 
 // resume sets where each assigned partition starts: the larger of the
