@@ -190,7 +190,8 @@ func transformCmd(ctx context.Context, stdout io.Writer) error {
 	pipe, s := beam.NewPipelineWithRoot()
 	beamtransform.Build(s, p)
 	if err := beamx.Run(ctx, pipe); err != nil {
-		return fmt.Errorf("transform %s on runner %s: %w", *inPattern, runnerName(), err)
+		removeShards(*outPath, len(p.Ranges))
+		return jobError("transform "+*inPattern, err)
 	}
 	fmt.Fprintf(stdout, "transformed %d files -> %d shards %s\n", len(p.Files), len(p.Ranges),
 		beamtransform.ShardName(*outPath, 0, len(p.Ranges))+" ...")
@@ -240,7 +241,7 @@ func check(ctx context.Context, stdout io.Writer, command string) (err error) {
 	pipe, s := beam.NewPipelineWithRoot()
 	beamcheck.Build(s, p)
 	if err := beamx.Run(ctx, pipe); err != nil {
-		return fmt.Errorf("%s %s on runner %s: %w", command, data, runnerName(), err)
+		return jobError(command+" "+data, err)
 	}
 	res, err := beamcheck.ReadResult(ctx, o.Result)
 	if err != nil {
@@ -285,6 +286,35 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// removeShards removes the local shards of a failed transform, so that no
+// incomplete set is left behind (remote shards are left as they are).
+func removeShards(out string, n int) {
+	if beamfit.Remote(out) {
+		return
+	}
+	for k := range n {
+		os.Remove(beamtransform.ShardName(out, k, n))
+	}
+}
+
+// jobError returns the error of a failed job: the innermost cause (the
+// DoFn's own error, which names the file, line and column) first, then
+// the runner's report of it.
+func jobError(what string, err error) error {
+	msg := err.Error()
+	parts := strings.Split(msg, "caused by:")
+	root := strings.TrimSpace(parts[len(parts)-1])
+	if strings.HasPrefix(root, "DoFn[") {
+		if _, rest, ok := strings.Cut(root, "\n"); ok {
+			root = strings.TrimSpace(rest)
+		}
+	}
+	if len(parts) == 1 || root == "" {
+		return fmt.Errorf("%s on runner %s: %w", what, runnerName(), err)
+	}
+	return fmt.Errorf("%s on runner %s: %s\n(the runner's report: %w)", what, runnerName(), root, err)
 }
 
 func runnerName() string {

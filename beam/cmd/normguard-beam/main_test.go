@@ -130,6 +130,25 @@ func TestRunTransformValidateDrift(t *testing.T) {
 		t.Errorf("transform wrote %d lines starting %q, want a header x,c_a,c_b and 200 rows", lines, strings.SplitN(string(b), "\n", 2)[0])
 	}
 
+	// A bad value: exit 2, the error names the file's line first, and no
+	// shard is left behind.
+	bad := write("bad.csv", "x,c\n1,a\n2,b\n3,a\ninf,b\n")
+	failed := filepath.Join(dir, "failed", "part.csv")
+	if err := os.Mkdir(filepath.Dir(failed), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	reset()
+	var stdout, stderr bytes.Buffer
+	if got := run(context.Background(), []string{"transform", "--artifact", art, "--in", bad, "--out", failed, "--runner", "prism"}, &stdout, &stderr); got != exitError {
+		t.Fatalf("transform of a bad value: exit status %d, want %d", got, exitError)
+	}
+	if first := strings.SplitN(stderr.String()[strings.LastIndex(stderr.String(), "normguard-beam: "):], "\n", 2)[0]; !strings.Contains(first, bad+":5:") {
+		t.Errorf("error line %q, want it to name %s:5", first, bad)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "failed", "*")); len(left) != 0 {
+		t.Errorf("a failed transform left %v", left)
+	}
+
 	rep := filepath.Join(dir, "validate.json")
 	runOK(exitFound, "validate", "--artifact", art, "--data", curPath, "--format", "json", "--out", rep)
 	b, err = os.ReadFile(rep)
