@@ -11,16 +11,33 @@
 //   - rows, missing values, numeric values outside the training [min, max]
 //     of the profile, and categorical values never seen in training;
 //   - the moments of numeric values (stats.Moments, exact and order-free);
+//   - a drift.Summary against the profile of the model's latest artifact:
+//     a size fixed by the profile whatever the traffic, merged exactly,
+//     from which the drift engine judges the window with the numbers
+//     `normguard drift --artifact` gives on the window's rows
+//     (drift.CompareSummaries);
 //   - a reservoir sample of the present values (Vitter's Algorithm R, 1985)
 //     of Options.SampleSize values, drawn with a splitmix64 generator seeded
 //     from (model, stage, window, feature), so that the sample depends only
-//     on the rows and their order.
+//     on the rows and their order. It gives the validation rules examples
+//     of unseen values, and judges a window whose summaries do not cover
+//     every row (state written before summaries, or an artifact whose
+//     profile changed mid-window).
 //
 // Windows are [start, start+Window) with start a multiple of Window since
-// the Unix epoch. The drift engine (drift.CompareProfile) compares a
-// window's samples with the profile: every EvalInterval for the open
-// windows, once more when a window closes (its final result goes to the
-// history). A window with fewer than MinRows rows is not judged.
+// the Unix epoch, of the rows' arrival time, or with Options.TimeColumn
+// of the time each row carries (event.go). The drift engine judges a
+// window every EvalInterval while it is open and once more when it closes
+// (its final result goes to the history). A window with fewer than
+// MinRows rows is not judged.
+//
+// # Replicas
+//
+// Export writes the windows in memory with their summaries; MergeExports
+// merges replicas' exports into what one monitor fed every row would hold
+// (counts added, summaries merged exactly), and Export.Judge judges them.
+// `normguard monitor export` / `merge` and `serve --peers` use them.
+// Replay judges a data set's rows by event time into a Timeline.
 //
 // # What counts
 //
@@ -49,7 +66,7 @@
 // history hold one sub-bucket per model and stage):
 //
 //	log      window|first seq → a group of observation records (the write-ahead log)
-//	ckpt     window → the state of a window (counts, moments, sample, generator state);
+//	ckpt     window → the state of a window (counts, moments, summaries, sample, generator state);
 //	         "s" → the stage's last sequence number covered by the checkpoint
 //	history  window → the JSON WindowSummary of a closed window
 //	refs     model → what the monitor needs of the model's latest artifact (profiles, categories)
