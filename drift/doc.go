@@ -51,8 +51,13 @@
 // at all (skipped, out of the drift share), any other by its top
 // categories and "other", as the profile keeps them (see text.go).
 //
-// Against a stored profile (CompareProfile) the reference CDF is exact at
-// the grid points and within the profile's largest CDF gap between them,
-// so ks lands within that gap of the exact two-sample statistic; each
-// feature reports it as StatisticErrorBound.
+// Against a stored profile (CompareProfile) the current data is first
+// summarized against the profile (Summary: counts at up to about
+// SummaryPoints points, moments, category counts; fixed size, merged
+// exactly), and every statistic is read from the summary, so a monitor's
+// window, replicas' windows merged and a Beam job give the numbers of the
+// local command. The reference CDF is exact at the grid points and within
+// the profile's largest CDF gap between them; ks lands within that gap,
+// plus what it could reach inside one cell of the summary, of the exact
+// two-sample statistic; each feature reports it as StatisticErrorBound.
 package drift
