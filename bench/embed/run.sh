@@ -41,10 +41,12 @@ fi
 import json, os, platform, statistics, sys
 
 recs = [json.loads(l) for l in open(sys.argv[1])]
-times, last, info = {}, {}, {}
+times, cpus, last, info = {}, {}, {}, {}
 for r in recs:
     if "ms" in r:
         times.setdefault((r["tool"], r["op"]), []).append(r["ms"])
+        if "cpu_ms" in r:
+            cpus.setdefault((r["tool"], r["op"]), []).append(r["cpu_ms"])
         last[(r["tool"], r["op"])] = r
     else:
         info[(r["tool"], r["op"])] = r
@@ -57,8 +59,8 @@ v = info[("normguard", "version")]
 print(f"Machine: {cpu}, {os.cpu_count()} CPUs; {v['version']} (GOMAXPROCS {v['gomaxprocs']}); "
       f"medians of {sys.argv[2]} timings; load average at the end {os.getloadavg()[0]:.1f}.")
 print()
-print("| workload | tool | median (ms) | result |")
-print("|---|---|---:|---|")
+print("| workload | tool | wall (ms) | CPU, all threads (ms) | result |")
+print("|---|---|---:|---:|---|")
 labels = {
     "check_100k_768": "Check 100,000 x 768 against a contract (batches of 10,000)",
     "mmd2_only_2000_768": "MMD² with median heuristic, 2 x 2,000 x 768 (no permutations)",
@@ -74,7 +76,8 @@ def result(r):
         parts.append(f"{r['findings']} findings")
     return ", ".join(parts)
 for (tool, op), ts in sorted(times.items(), key=lambda kv: (list(labels).index(kv[0][1]) if kv[0][1] in labels else 99, kv[0][0])):
-    print(f"| {labels.get(op, op)} | {tool} | {statistics.median(ts):.0f} | {result(last[(tool, op)])} |")
+    cpu = f"{statistics.median(cpus[(tool, op)]):.0f}" if (tool, op) in cpus else ""
+    print(f"| {labels.get(op, op)} | {tool} | {statistics.median(ts):.0f} | {cpu} | {result(last[(tool, op)])} |")
 for op in ("max_rss_after_check", "max_rss_end"):
     if ("normguard", op) in info:
         print(f"\n{op.replace('_', ' ')}: {info[('normguard', op)]['mb']:.0f} MB", end="")
