@@ -104,7 +104,7 @@ func TestNPYErrors(t *testing.T) {
 
 // writeNPY writes a rows x dim float32 array whose value (i, k) is
 // float32(i) + float32(k)/1024, in C or Fortran order.
-func writeNPY(t *testing.T, path string, rows, dim int, fortran bool) {
+func writeNPY(t testing.TB, path string, rows, dim int, fortran bool) {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
