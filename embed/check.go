@@ -331,6 +331,9 @@ func Check(c *Contract, m Matrix, opt CheckOptions) ([]Finding, error) {
 	if err := m.valid(); err != nil {
 		return nil, err
 	}
+	if c == nil {
+		return nil, fmt.Errorf("embed check: no contract: %w", ErrInvalid)
+	}
 	dim := m.Dim
 	if m.Rows == 0 && dim == 0 {
 		dim = c.Dimension

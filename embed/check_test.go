@@ -394,6 +394,9 @@ func TestCheckErrors(t *testing.T) {
 	if _, err := Check(nil, rows(g, 0, 2, 1), CheckOptions{}); err == nil {
 		t.Error("nil contract: no error")
 	}
+	if _, err := Check(nil, Matrix{}, CheckOptions{}); err == nil {
+		t.Error("nil contract, empty matrix: no error")
+	}
 	k, _ := NewChecker(con, 100, CheckOptions{})
 	if err := k.Add(rows(mapRows(g, func(_ int, r []float64) []float64 { return r[:50] }), 0, 2, 1)); err == nil {
 		t.Error("batch of another dimension: no error")

@@ -7,6 +7,11 @@ import (
 	"slices"
 )
 
+// MaxDriftSampleSize caps DriftOptions.SampleSize: two samples of 5,000
+// make 50 million pairs, 400 MB of kernel values (and as much again
+// while their median is found).
+const MaxDriftSampleSize = 5000
+
 // Drift defaults (doc.go says why).
 const (
 	defaultAlpha        = 0.05
@@ -27,8 +32,8 @@ func (o DriftOptions) withDefaults() (DriftOptions, error) {
 		o.DimThreshold = defaultDimThreshold
 	}
 	switch {
-	case o.SampleSize < 2:
-		return o, fmt.Errorf("embed drift: sample size %d: want at least 2 vectors per side: %w", o.SampleSize, ErrInvalid)
+	case o.SampleSize < 2 || o.SampleSize > MaxDriftSampleSize:
+		return o, fmt.Errorf("embed drift: sample size %d: want 2 to %d vectors per side (the MMD's pairwise matrix grows with the square): %w", o.SampleSize, MaxDriftSampleSize, ErrInvalid)
 	case o.Permutations < 0:
 		return o, fmt.Errorf("embed drift: %d permutations: want a positive number, e.g. %d: %w", o.Permutations, DefaultPermutations, ErrInvalid)
 	case !(o.Alpha > 0 && o.Alpha < 1):

@@ -124,6 +124,7 @@ func TestDriftErrors(t *testing.T) {
 		{"negative permutations", a, a, DriftOptions{Permutations: -1}},
 		{"alpha 1", a, a, DriftOptions{Alpha: 1}},
 		{"sample of 1", a, a, DriftOptions{SampleSize: 1}},
+		{"sample too large", a, a, DriftOptions{SampleSize: MaxDriftSampleSize + 1}},
 		{"malformed", Matrix{Rows: 3, Dim: 2, Data: make([]float64, 5)}, a, DriftOptions{}},
 	} {
 		if _, err := Drift(c.ref, c.cur, c.opt); !errors.Is(err, ErrInvalid) {
