@@ -173,6 +173,8 @@ func New(cfg Config) (*Consumer, error) {
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(start),
+		// Rows of a producer's aborted transactions are never counted.
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.AdjustFetchOffsetsFn(c.resume),
 		kgo.OnPartitionsRevoked(c.unassign),
 		kgo.OnPartitionsLost(c.unassign),

@@ -651,3 +651,43 @@ func TestEventTime(t *testing.T) {
 		t.Errorf("event-time windows from Kafka differ from a monitor fed the rows:\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestAbortedTransactionsNotCounted reads committed records only: the
+// rows of a producer's aborted transaction are never in the window.
+func TestAbortedTransactionsNotCounted(t *testing.T) {
+	fx := newFixture(t, 300)
+	c := newCluster(t)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
+		kgo.TransactionalID("tx"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	send := func(recs [][]string, end kgo.TransactionEndTry) {
+		t.Helper()
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		var rs []*kgo.Record
+		for i, rec := range recs {
+			rs = append(rs, &kgo.Record{Partition: int32(i % partitions), Value: rowJSON(fx.header, rec),
+				Headers: []kgo.RecordHeader{{Key: ModelHeader, Value: []byte(testModel)}}})
+		}
+		if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.EndTransaction(ctx, end); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(fx.recs[:100], kgo.TryAbort)
+	send(fx.recs[100:], kgo.TryCommit)
+	r := startReplica(t, c, fx, filepath.Join(t.TempDir(), "m.db"))
+	waitRecords(t, 200, r)
+	time.Sleep(300 * time.Millisecond)
+	if st := r.cons.Stats(); st.Records != 200 || st.Rows != 200 {
+		t.Errorf("read %d records, %d rows; want the 200 committed", st.Records, st.Rows)
+	}
+	r.close(t)
+}
