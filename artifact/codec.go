@@ -85,11 +85,11 @@ func Decode(data []byte, name string) (*Artifact, error) {
 	if !strings.HasPrefix(head.Digest, "sha256:") {
 		return nil, fail(ErrCorrupt, "digest %q is not sha256:<hex>", head.Digest)
 	}
-	// json.Unmarshal reads data in place (a decoder would copy it); unknown
-	// fields, other key spellings and duplicate keys fail the canonical
-	// comparison below.
+	// Read in place (a json.Decoder would copy data; see decode.go);
+	// unknown fields, other key spellings and duplicate keys fail the
+	// canonical comparison below.
 	var a Artifact
-	if err := json.Unmarshal(data, &a); err != nil {
+	if err := unmarshalInPlace(data, &a); err != nil {
 		if loc := locateStepError(data); loc != nil {
 			return nil, fmt.Errorf("load artifact %s: %w: %w; %s", name, ErrCorrupt, loc, refitHint)
 		}
