@@ -83,6 +83,7 @@ Start with:  normguard quickstart`,
 		newServeCmd(),
 		newExportCmd(), newBundleCmd(),
 		newModelCmd(),
+		newMonitorCmd(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%s: %w (see `normguard %s --help`)", c.Name(), err, c.Name())
