@@ -119,6 +119,10 @@ func TestDecodeRefusesNonCanonical(t *testing.T) {
 		{"key case", `"passthrough":`, `"Passthrough":`, "Passthrough"},
 		{"unknown field", `"passthrough":`, `"extra": 1, "passthrough":`, "extra"},
 		{"duplicate key", `"passthrough":`, `"outputs": [], "passthrough":`, "outputs"},
+		{"unknown field in a step's fitted parameters", `"fitted": {`, `"fitted": {"extra_": 1,`, "extra_"},
+		{"unknown field in a step's parameters", `"params": {`, `"params": {"extra_param": 1,`, "extra_param"},
+		{"unknown field in a step", `"inputs": [`, `"extra_key": 1, "inputs": [`, "extra_key"},
+		{"a step's key in capitals", `"fitted": {`, `"FITTED": {`, "FITTED"},
 		{"compacted", "[\n", "[", "line"},
 		{"trailing space", "}\n", "} \n", "line"},
 	} {
