@@ -20,8 +20,9 @@ const (
 	normBins          = (normMaxExp-normMinExp)*normBinsPerDecade + 2
 )
 
-// NormBinEdges returns the lower edge of norm histogram bin i
-// (0 ≤ i ≤ normBins; edge normBins is +Inf).
+// NormBinEdges returns the lower edge of norm histogram bin i: 0 for bin
+// 0 ([0, 1e-4)), then 10^(−4 + (i−1)/32) up to bin 257 ([1e4, +Inf));
+// +Inf from i = 258 on (the upper edge of the last bin).
 func NormBinEdges(i int) float64 {
 	switch {
 	case i <= 0:

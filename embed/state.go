@@ -9,7 +9,13 @@ import (
 // CheckerState is everything a Checker has accumulated, as plain JSON
 // values: a service stores it with its window, or sends it to a peer that
 // merges it (RestoreChecker, then Checker.Merge). Its size depends on the
-// dimension, not on the number of vectors.
+// dimension, not on the number of vectors. The fields are the Checker's
+// counters and sums: rows seen, NaN and zero rows (and the first row
+// numbers of each), the norms' count, sum, sum of squares, extremes, unit
+// count, off-unit sum and out-of-range count, the norm histogram, the
+// non-zero and float16/bfloat16-exact value counts, per-dimension sums of
+// x − mean and its square, per-component sums of the projection and its
+// square.
 type CheckerState struct {
 	Dim       int       `json:"dim"`
 	Rows      int       `json:"rows"`
