@@ -63,6 +63,9 @@ func (s *Server) handleObservations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, string, error) {
+	if r.URL.Query().Has("producer") {
+		return s.vectorObservations(w, r)
+	}
 	model, stage, err := s.modelStage(r)
 	if err != nil {
 		return 0, "", err

@@ -101,6 +101,7 @@ type Server struct {
 	handler http.Handler
 	bodies  byteBudget
 	uploads chan struct{}
+	vectors vectorWindows // vector observations per producer (vectors.go)
 }
 
 // New returns a server for cfg.
@@ -181,6 +182,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/models/{name}/drift", s.handleDriftOrPeers)
 	mux.Handle("GET /v1/models/{name}/window-state", s.requireToken(http.HandlerFunc(s.handleWindowState)))
 	mux.HandleFunc("GET /v1/models/{name}/history", s.handleHistory)
+	mux.HandleFunc("GET /v1/models/{name}/vectors", s.handleVectors)
 
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

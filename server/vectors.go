@@ -1,0 +1,330 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/embed"
+	"github.com/normguard/normguard/registry"
+)
+
+// Vector observations per producer. The components that share a vector
+// store (the writer that fills it and the readers that query it) each send
+// the vectors they produce:
+//
+//	POST /v1/models/{name}/observations?producer=writer   {"rows": [{"emb": [0.1, ...]}, ...]}
+//
+// For every vector column of the model's artifact the server keeps, per
+// producer, an embed.Checker (the contract's checks, in memory bounded by
+// the dimension) and a seeded reservoir sample of vectorSample vectors.
+//
+//	GET /v1/models/{name}/vectors
+//
+// reports each producer's vectors against the contract (verdicts, norm
+// distribution) and each pair of producers of a column against each other
+// (embed.Drift on their samples). The state is in memory: a restart
+// starts it empty, and it is not merged across replicas.
+
+// vectorSample is the size of each producer's reservoir sample.
+const vectorSample = 1000
+
+// maxProducers bounds the producers kept per column.
+const maxProducers = 16
+
+type vectorKey struct{ digest, column, producer string }
+
+// vectorWindow is one producer's vectors of one column.
+type vectorWindow struct {
+	dim     int
+	checker *embed.Checker
+	sample  [][]float64
+	seen    int64
+	missing int64
+	rng     uint64
+}
+
+// vectorWindows is the server's vector state; the zero value is ready.
+type vectorWindows struct {
+	mu sync.Mutex
+	m  map[vectorKey]*vectorWindow
+}
+
+// splitmix64 advances the reservoir's generator.
+func splitmix64(s *uint64) uint64 {
+	*s += 0x9e3779b97f4a7c15
+	z := *s
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// add accumulates the vectors of one request.
+func (w *vectorWindow) add(vecs [][]float64, missing int64) error {
+	data := make([]float64, 0, len(vecs)*w.dim)
+	for _, v := range vecs {
+		data = append(data, v...)
+	}
+	m, err := embed.NewMatrix(len(vecs), w.dim, data)
+	if err != nil {
+		return err
+	}
+	if err := w.checker.Add(m); err != nil {
+		return err
+	}
+	w.missing += missing
+	for _, v := range vecs {
+		w.seen++
+		if len(w.sample) < vectorSample {
+			w.sample = append(w.sample, v)
+			continue
+		}
+		if j := splitmix64(&w.rng) % uint64(w.seen); j < vectorSample {
+			w.sample[j] = v
+		}
+	}
+	return nil
+}
+
+// vectorRows is the body of a vector observation.
+type vectorRows struct {
+	Rows []map[string]json.RawMessage `json:"rows"`
+}
+
+// vectorObservationsResponse acknowledges vector observations.
+type vectorObservationsResponse struct {
+	Model          string         `json:"model"`
+	Version        string         `json:"version"`
+	ArtifactDigest string         `json:"artifact_digest"`
+	Producer       string         `json:"producer"`
+	Accepted       int            `json:"accepted"`
+	Columns        map[string]int `json:"columns"`
+}
+
+// vectorObservations records the vectors of POST .../observations?producer=P.
+func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int, string, error) {
+	model := r.PathValue("name")
+	if err := registry.ValidName(model); err != nil {
+		return 0, "", &apiError{http.StatusBadRequest, "invalid_name", err.Error()}
+	}
+	producer := r.URL.Query().Get("producer")
+	if producer == "" || len(producer) > 64 {
+		return 0, "", badRequest("producer must name the component that produced the vectors (1 to 64 characters), e.g. ?producer=writer")
+	}
+	p, v, err := s.cache.get(r.Context(), model, r.URL.Query().Get("version"))
+	if err != nil {
+		return 0, "", err
+	}
+	a := p.t.Artifact()
+	if len(a.Embeddings) == 0 {
+		return 0, v.Version, badRequest("%s@%s has no vector column; ?producer= is for vector observations", model, v.Version)
+	}
+	data, err := readBody(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		return 0, v.Version, err
+	}
+	var body vectorRows
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		return 0, v.Version, badRequest("the body must be {\"rows\": [{\"<vector column>\": [numbers], ...}, ...]}: %v", err)
+	}
+	if s.cfg.MaxRows > 0 && len(body.Rows) > s.cfg.MaxRows {
+		return 0, v.Version, badRequest("%d rows in one request; at most %d", len(body.Rows), s.cfg.MaxRows)
+	}
+	batches := map[string][][]float64{}
+	missing := map[string]int64{}
+	for i, row := range body.Rows {
+		for _, e := range a.Embeddings {
+			raw, ok := row[e.Column]
+			if !ok || string(raw) == "null" {
+				missing[e.Column]++
+				continue
+			}
+			var vec []float64
+			if err := json.Unmarshal(raw, &vec); err != nil || len(vec) == 0 {
+				return 0, v.Version, badRequest("row %d: column %q must be an array of numbers (or null)", i+1, e.Column)
+			}
+			if d := len(batches[e.Column]); d > 0 && len(batches[e.Column][0]) != len(vec) {
+				return 0, v.Version, badRequest("row %d: column %q: a vector of %d values after vectors of %d; every vector of a request must have one dimension", i+1, e.Column, len(vec), len(batches[e.Column][0]))
+			}
+			batches[e.Column] = append(batches[e.Column], vec)
+		}
+	}
+	accepted := map[string]int{}
+	if err := s.vectors.record(v.Digest, producer, a, batches, missing, accepted); err != nil {
+		return 0, v.Version, err
+	}
+	writeJSON(w, http.StatusOK, vectorObservationsResponse{Model: model, Version: v.Version, ArtifactDigest: v.Digest,
+		Producer: producer, Accepted: len(body.Rows), Columns: accepted})
+	return http.StatusOK, v.Version, nil
+}
+
+// record adds a request's vectors to the producer's windows.
+func (vw *vectorWindows) record(digest, producer string, a *artifact.Artifact, batches map[string][][]float64, missing map[string]int64, accepted map[string]int) error {
+	vw.mu.Lock()
+	defer vw.mu.Unlock()
+	if vw.m == nil {
+		vw.m = map[vectorKey]*vectorWindow{}
+	}
+	for _, e := range a.Embeddings {
+		vecs := batches[e.Column]
+		if len(vecs) == 0 && missing[e.Column] == 0 {
+			continue
+		}
+		key := vectorKey{digest, e.Column, producer}
+		win := vw.m[key]
+		if win == nil {
+			if len(vecs) == 0 {
+				continue
+			}
+			producers := 0
+			for k := range vw.m {
+				if k.digest == digest && k.column == e.Column {
+					producers++
+				}
+			}
+			if producers >= maxProducers {
+				return badRequest("column %q already has %d producers; name the components with a few fixed names", e.Column, maxProducers)
+			}
+			k, err := embed.NewChecker(e.Contract, len(vecs[0]), embed.CheckOptions{})
+			if err != nil {
+				return err
+			}
+			h := fnv.New64a()
+			h.Write([]byte(producer))
+			win = &vectorWindow{dim: len(vecs[0]), checker: k, rng: h.Sum64()}
+			vw.m[key] = win
+		}
+		if len(vecs) > 0 && len(vecs[0]) != win.dim {
+			return badRequest("column %q: producer %q sent vectors of %d values before and %d now; one producer has one dimension", e.Column, producer, win.dim, len(vecs[0]))
+		}
+		if err := win.add(vecs, missing[e.Column]); err != nil {
+			return badRequest("column %q: %v", e.Column, err)
+		}
+		accepted[e.Column] = len(vecs)
+	}
+	return nil
+}
+
+// vectorProducerReport is one producer's vectors of one column.
+type vectorProducerReport struct {
+	Producer string          `json:"producer"`
+	Rows     int64           `json:"rows"`
+	Missing  int64           `json:"missing"`
+	Dim      int             `json:"dimension"`
+	Norms    embed.NormStats `json:"norms"`
+	Verdicts []embed.Finding `json:"verdicts"`
+}
+
+// vectorPairReport compares two producers of a column.
+type vectorPairReport struct {
+	A     string             `json:"a"`
+	B     string             `json:"b"`
+	Drift *embed.DriftResult `json:"drift,omitempty"`
+	// Skipped says why the pair was not compared.
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// vectorColumnReport is one vector column.
+type vectorColumnReport struct {
+	Column    string                 `json:"column"`
+	Producers []vectorProducerReport `json:"producers"`
+	Pairs     []vectorPairReport     `json:"pairs"`
+}
+
+// vectorsResponse is GET /v1/models/{name}/vectors.
+type vectorsResponse struct {
+	Model          string               `json:"model"`
+	Version        string               `json:"version"`
+	ArtifactDigest string               `json:"artifact_digest"`
+	Columns        []vectorColumnReport `json:"columns"`
+}
+
+// handleVectors reports the producers' vectors of the model's current (or
+// ?version=) artifact.
+func (s *Server) handleVectors(w http.ResponseWriter, r *http.Request) {
+	model := r.PathValue("name")
+	if err := registry.ValidName(model); err != nil {
+		fail(w, &apiError{http.StatusBadRequest, "invalid_name", err.Error()})
+		return
+	}
+	p, v, err := s.cache.get(r.Context(), model, r.URL.Query().Get("version"))
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	resp, err := s.vectors.report(v.Digest, p.t.Artifact())
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	resp.Model, resp.Version, resp.ArtifactDigest = model, v.Version, v.Digest
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// report judges every producer's window and compares the producers.
+func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsResponse, error) {
+	vw.mu.Lock()
+	defer vw.mu.Unlock()
+	resp := &vectorsResponse{Columns: []vectorColumnReport{}}
+	for _, e := range a.Embeddings {
+		col := vectorColumnReport{Column: e.Column, Producers: []vectorProducerReport{}, Pairs: []vectorPairReport{}}
+		var names []string
+		for k := range vw.m {
+			if k.digest == digest && k.column == e.Column {
+				names = append(names, k.producer)
+			}
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			win := vw.m[vectorKey{digest, e.Column, n}]
+			findings, err := win.checker.Findings()
+			if err != nil {
+				return nil, fmt.Errorf("vectors: column %q, producer %q: %w", e.Column, n, err)
+			}
+			if findings == nil {
+				findings = []embed.Finding{}
+			}
+			col.Producers = append(col.Producers, vectorProducerReport{Producer: n, Rows: win.seen, Missing: win.missing,
+				Dim: win.dim, Norms: win.checker.Norms(), Verdicts: findings})
+		}
+		for i := range names {
+			for j := i + 1; j < len(names); j++ {
+				pa, pb := vw.m[vectorKey{digest, e.Column, names[i]}], vw.m[vectorKey{digest, e.Column, names[j]}]
+				pair := vectorPairReport{A: names[i], B: names[j]}
+				switch {
+				case pa.dim != pb.dim:
+					pair.Skipped = fmt.Sprintf("dimensions differ (%d and %d): the producers use different models", pa.dim, pb.dim)
+				case len(pa.sample) < 2 || len(pb.sample) < 2:
+					pair.Skipped = "each producer needs at least 2 vectors"
+				default:
+					res, err := embed.Drift(matrixOf(pa.sample, pa.dim), matrixOf(pb.sample, pb.dim), embed.DriftOptions{})
+					if err != nil {
+						pair.Skipped = err.Error()
+						break
+					}
+					pair.Drift = &res
+				}
+				col.Pairs = append(col.Pairs, pair)
+			}
+		}
+		resp.Columns = append(resp.Columns, col)
+	}
+	return resp, nil
+}
+
+// matrixOf packs vectors into a Matrix.
+func matrixOf(vs [][]float64, dim int) embed.Matrix {
+	data := make([]float64, 0, len(vs)*dim)
+	for _, v := range slices.Clip(vs) {
+		data = append(data, v...)
+	}
+	return embed.Matrix{Rows: len(vs), Dim: dim, Data: data}
+}

@@ -1,0 +1,173 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/fit"
+	"github.com/normguard/normguard/registry"
+	"github.com/normguard/normguard/spec"
+	"github.com/normguard/normguard/table"
+)
+
+func gloveRows(t *testing.T) [][]float64 {
+	t.Helper()
+	r, err := table.OpenNPY("../testdata/vectors/glove200.npy", table.NPYOptions{Column: "emb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fields := []table.Field{{Name: "emb", Kind: table.Vector}}
+	cols, n, err := table.ReadAll(r, fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = append([]float64(nil), cols[0].Row(i)...)
+	}
+	return out
+}
+
+func vectorBody(vs [][]float64) []byte {
+	var b strings.Builder
+	b.WriteString(`{"rows":[`)
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`{"emb":[`)
+		for k, x := range v {
+			if k > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+		}
+		b.WriteString("]}")
+	}
+	b.WriteString("]}")
+	return []byte(b.String())
+}
+
+// TestVectorProducers sends the raw vectors as the reader and normalized
+// ones as the writer of one store: the writer's vectors break the
+// contract (normalized where it says raw), the reader's do not, and the
+// two producers differ.
+func TestVectorProducers(t *testing.T) {
+	all := gloveRows(t)
+	var train, rest [][]float64
+	for i, v := range all {
+		if i%2 == 0 {
+			train = append(train, v)
+		} else {
+			rest = append(rest, v)
+		}
+	}
+	sp, err := spec.Parse(strings.NewReader("version: 1\ncolumns:\n  - name: emb\n    type: vector\n    metric: dot\n"), "v.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "train.jsonl")
+	var lines []string
+	for _, v := range train {
+		b, _ := json.Marshal(map[string]any{"emb": v})
+		lines = append(lines, string(b))
+	}
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := table.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := fit.Fit(context.Background(), sp, tr, fit.Options{})
+	tr.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := artifact.Encode(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := registry.Open(filepath.Join(dir, "reg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := store.Put(context.Background(), "store", "v1", enc, registry.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Registry: store, Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+
+	unit := make([][]float64, len(rest))
+	for i, v := range rest {
+		n := 0.0
+		for _, x := range v {
+			n += x * x
+		}
+		unit[i] = make([]float64, len(v))
+		for k, x := range v {
+			unit[i][k] = x / math.Sqrt(n)
+		}
+	}
+	url := ts.URL + "/v1/models/store/observations?producer="
+	for _, c := range []struct {
+		producer string
+		body     []byte
+	}{{"reader", vectorBody(rest[:50])}, {"reader", vectorBody(rest[50:])}, {"writer", vectorBody(unit)}} {
+		if status, resp := send(t, "POST", url+c.producer, "", c.body); status != http.StatusOK {
+			t.Fatalf("%s: %d %s", c.producer, status, resp)
+		}
+	}
+	for _, bad := range []struct{ url, body, want string }{
+		{url, string(vectorBody(rest[:1])), "producer must name"},
+		{url + "reader", string(vectorBody([][]float64{rest[0][:10]})), "sent vectors of 100 values before and 10 now"},
+		{url + "reader", `{"rows":[{"emb":"x"}]}`, "must be an array of numbers"},
+	} {
+		status, resp := send(t, "POST", bad.url, "", []byte(bad.body))
+		if status != http.StatusBadRequest || !strings.Contains(string(resp), bad.want) {
+			t.Errorf("%s: got %d %s, want 400 with %q", bad.body[:min(40, len(bad.body))], status, resp, bad.want)
+		}
+	}
+	status, body := send(t, "GET", ts.URL+"/v1/models/store/vectors", "", nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET vectors: %d %s", status, body)
+	}
+	var got vectorsResponse
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Columns) != 1 || len(got.Columns[0].Producers) != 2 || len(got.Columns[0].Pairs) != 1 {
+		t.Fatalf("got %s", body)
+	}
+	c := got.Columns[0]
+	codes := func(p vectorProducerReport) string {
+		var out []string
+		for _, f := range p.Verdicts {
+			out = append(out, f.Code)
+		}
+		return fmt.Sprint(out)
+	}
+	if rd, wr := c.Producers[0], c.Producers[1]; rd.Producer != "reader" || rd.Rows != 100 || len(rd.Verdicts) != 0 ||
+		wr.Producer != "writer" || !strings.Contains(codes(wr), "normalized_unexpectedly") || wr.Norms.UnitShare != 1 {
+		t.Errorf("got reader %d rows %s, writer %s unit share %v", rd.Rows, codes(rd), codes(wr), wr.Norms.UnitShare)
+	}
+	if pr := c.Pairs[0]; pr.Drift == nil || !pr.Drift.Drift {
+		t.Errorf("reader vs writer: got %+v, want drift", pr)
+	}
+}
