@@ -199,6 +199,39 @@ func TestReplayFlightsByWeek(t *testing.T) {
 		}
 	}
 	t.Logf("delay drifts in the weeks starting %v", delayWeeks)
+
+	// The table and the HTML page name the first drifting week of delay;
+	// the page is written whole to --out.
+	_, table, _ := runCLI(t, "monitor", "replay", "--artifact", art, "--data", all, "--time-column", "date", "--window", "7d")
+	if !strings.Contains(table, "delay        "+delayWeeks[0]) {
+		t.Errorf("table does not give delay's first drifting week %s:\n%s", delayWeeks[0], table)
+	}
+	page := filepath.Join(dir, "timeline.html")
+	if code, _, stderr := runCLI(t, "monitor", "replay", "--artifact", art, "--data", all, "--time-column", "date", "--window", "7d", "--format", "html", "--out", page); code != ExitFound {
+		t.Fatalf("html: exit %d, stderr %s", code, stderr)
+	}
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(html), `<table class="timeline">`) || strings.Count(string(html), `class="drift"`) != len(delayWeeks) || !strings.HasSuffix(string(html), "</html>\n") {
+		t.Errorf("html page: want the timeline with %d drifting cells, whole", len(delayWeeks))
+	}
+
+	// Bad input: exit 2 naming the problem.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--time-column", "when", "--window", "7d"}, `no column "when"`},
+		{[]string{"--time-column", "delay", "--window", "7d"}, "no row has a time"},
+		{[]string{"--time-column", "date", "--window", "7x"}, "--window"},
+	} {
+		args := append([]string{"monitor", "replay", "--artifact", art, "--data", all}, tc.args...)
+		if code, _, stderr := runCLI(t, args...); code != ExitError || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
 }
 
 // sameFloat compares two statistics as the JSON wrote them (NaN as null).
