@@ -182,7 +182,7 @@ func NewSummaryPlan(p *profile.Feature, bins int) *SummaryPlan {
 	switch {
 	case p.Type == "numeric":
 		pl.numericPoints()
-	case p.Kind == "" && p.Categories != nil:
+	case p.Categories != nil && p.Kind != profile.KindIdentifier && !(p.Kind == profile.KindTime && p.Time != nil):
 		pl.Categories = p.Categories.Values
 		pl.TrackNew = p.Categories.Other == 0
 		pl.catIx = make(map[string]int, len(pl.Categories))
