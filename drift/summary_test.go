@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/table"
@@ -26,6 +27,7 @@ func summaryCase(t *testing.T, seed uint64) ([]profile.Feature, []table.Column) 
 		{Name: "b", Kind: table.Numeric, Num: make([]float64, n)},
 		{Name: "c", Kind: table.String, Str: make([]string, n)},
 		{Name: "many", Kind: table.String, Str: make([]string, n)},
+		{Name: "ts", Kind: table.String, Str: make([]string, n)},
 	}
 	cur := []table.Column{
 		{Name: "x", Kind: table.Numeric, Num: make([]float64, m)},
@@ -33,8 +35,13 @@ func summaryCase(t *testing.T, seed uint64) ([]profile.Feature, []table.Column) 
 		{Name: "b", Kind: table.Numeric, Num: make([]float64, m)},
 		{Name: "c", Kind: table.String, Str: make([]string, m), Null: make([]bool, m)},
 		{Name: "many", Kind: table.String, Str: make([]string, m)},
+		{Name: "ts", Kind: table.String, Str: make([]string, m)},
+	}
+	stamp := func(day, minute int) string {
+		return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(day)*24*time.Hour + time.Duration(minute)*time.Minute).Format("2006-01-02 15:04")
 	}
 	for i := 0; i < n; i++ {
+		ref[5].Str[i] = stamp(rng.IntN(56), rng.IntN(1440))
 		ref[0].Num[i] = rng.NormFloat64()
 		ref[1].Num[i] = float64(rng.IntN(40))
 		ref[2].Num[i] = float64(rng.IntN(2))
@@ -51,8 +58,16 @@ func summaryCase(t *testing.T, seed uint64) ([]profile.Feature, []table.Column) 
 		cur[3].Str[i] = fmt.Sprintf("c%d", rng.IntN(10))
 		cur[3].Null[i] = rng.IntN(30) == 0
 		cur[4].Str[i] = fmt.Sprintf("v%d", rng.IntN(400))
+		cur[5].Str[i] = stamp(100+rng.IntN(28), rng.IntN(1440))
+		if rng.IntN(100) == 0 {
+			cur[5].Str[i] = "not a time"
+		}
 	}
-	return profile.Columns(ref, 1), cur
+	prof := profile.Columns(ref, 1)
+	if prof[5].Kind != profile.KindTime {
+		t.Fatalf("the ts column profiles as %q, want time", prof[5].Kind)
+	}
+	return prof, cur
 }
 
 // TestSummaryMergeExact checks that summaries of a column split into
@@ -206,8 +221,10 @@ func TestSummaryBinnedCountsExact(t *testing.T) {
 // profile neither merge nor decode.
 func TestSummaryRefusesOtherPlan(t *testing.T) {
 	prof, cur := summaryCase(t, 7)
+	shifted := table.Column{Name: "x", Kind: table.Numeric, Num: append([]float64{}, cur[0].Num...)}
+	other := profile.Column(&shifted) // the same name, another profile
 	a := NewSummaryPlan(&prof[0], 10)
-	b := NewSummaryPlan(&prof[0], 5)
+	b := NewSummaryPlan(&other, 10)
 	sa, sb := a.NewSummary(), b.NewSummary()
 	sa.Add(&cur[0])
 	if err := sb.Merge(sa); err == nil {
