@@ -10,10 +10,14 @@ import (
 // synthetic returns n anisotropic unit vectors of dimension d: a common
 // mean direction plus 32 latent factors of decaying scale plus noise,
 // L2-normalized, as sentence-embedding models produce. Deterministic.
-func synthetic(n, d int, seed uint64) Matrix {
+func synthetic(n, d int, seed uint64) Matrix { return syntheticModel(n, d, seed, 1, true) }
+
+// syntheticModel is synthetic with the "model" (mean and factors) drawn
+// from model, and the L2 normalization optional.
+func syntheticModel(n, d int, seed, model uint64, unit bool) Matrix {
 	const r = 32
 	rng := rand.New(rand.NewPCG(seed, 77))
-	basis := rand.New(rand.NewPCG(1, 78)) // the same "model" for every seed
+	basis := rand.New(rand.NewPCG(model, 78))
 	mu := make([]float64, d)
 	for a := range mu {
 		mu[a] = basis.NormFloat64() * 0.5
@@ -36,7 +40,9 @@ func synthetic(n, d int, seed uint64) Matrix {
 		for a := range row {
 			row[a] += 0.3 * rng.NormFloat64()
 		}
-		normalize(row)
+		if unit {
+			normalize(row)
+		}
 	}
 	return m
 }
