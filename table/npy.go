@@ -201,6 +201,9 @@ func (r *NPYReader) parseDict(h string) error {
 		return fmt.Errorf("%s: %w: the array has shape %s: a vector needs between 1 and 16777216 values", r.name, ErrNPY, shape)
 	}
 	r.rows, r.dim = dims[0], int(dims[1])
+	if r.rows > (math.MaxInt64-r.data)/(int64(r.dim)*int64(r.size)) {
+		return fmt.Errorf("%s: %w: the array has shape %s: too large for a file", r.name, ErrNPY, shape)
+	}
 	if st, err := r.f.Stat(); err == nil {
 		if want := r.data + r.rows*int64(r.dim)*int64(r.size); st.Size() < want {
 			return fmt.Errorf("%s: %w: the header promises %d x %d values (%d bytes in all) but the file has %d bytes; the file is truncated",
