@@ -36,17 +36,20 @@ type rows struct {
 	index  map[string]int
 	cols   []table.Column
 	n      int
-	obj    map[string]json.RawMessage // reused between records
-	nums   []float64                  // the row being read, by field
-	strs   []*string
+	// The row being read, by field: raw values, then parsed ones.
+	spans [][]byte
+	nums  []float64
+	strs  []string
+	nulls []bool
 	// eventTime is the index of the event-time column added beside the
 	// features (withEventTime), or -1.
 	eventTime int
 }
 
 func newRows(fields []table.Field) *rows {
-	r := &rows{fields: fields, index: make(map[string]int, len(fields)), cols: table.NewColumns(fields),
-		nums: make([]float64, len(fields)), strs: make([]*string, len(fields)), eventTime: -1}
+	n := len(fields)
+	r := &rows{fields: fields, index: make(map[string]int, n), cols: table.NewColumns(fields),
+		spans: make([][]byte, n), nums: make([]float64, n), strs: make([]string, n), nulls: make([]bool, n), eventTime: -1}
 	for j, f := range fields {
 		r.index[f.Name] = j
 	}
@@ -70,56 +73,48 @@ func (r *rows) withEventTime(name string) *rows {
 	r.fields = append(r.fields[:len(r.fields):len(r.fields)], table.Field{Name: name, Kind: table.Numeric})
 	r.index[name] = r.eventTime
 	r.cols = append(r.cols, table.Column{Name: name, Kind: table.Numeric})
+	r.spans = append(r.spans, nil)
 	r.nums = append(r.nums, 0)
-	r.strs = append(r.strs, nil)
+	r.strs = append(r.strs, "")
+	r.nulls = append(r.nulls, false)
 	return r
 }
 
 // add decodes value, one JSON object, as a row: numbers (or numeric
 // strings) for numeric features; strings, numbers (as written) or booleans
 // for categorical ones; null or an absent key for a missing value. Keys
-// that name no feature are ignored, but at least one key must name one. A
-// row that fails leaves the columns as they were.
+// that name no feature are ignored, but at least one key must name one; a
+// repeated key's last value counts. It accepts exactly the JSON that
+// encoding/json accepts (scan.go checks it by hand, without a map per
+// row). A row that fails leaves the columns as they were.
 //
 // ts is the record's timestamp, the event time of a row without one
 // (withEventTime).
 func (r *rows) add(value []byte, ts time.Time) error {
-	clear(r.obj)
-	if r.obj == nil {
-		r.obj = map[string]json.RawMessage{}
-	}
-	v := bytes.TrimSpace(value)
-	if len(v) == 0 || v[0] != '{' {
+	if !scanRow(value, r.index, r.spans) {
 		return &rowError{ReasonNotJSON, "the record value is not a JSON object"}
 	}
-	if err := json.Unmarshal(v, &r.obj); err != nil {
-		return &rowError{ReasonNotJSON, "the record value is not a JSON object: " + err.Error()}
-	}
-	known := 0
-	for name := range r.obj {
-		if j, ok := r.index[name]; ok && j != r.eventTime {
-			known++
+	known := false
+	for j, sp := range r.spans {
+		if sp != nil && j != r.eventTime {
+			known = true
+			break
 		}
 	}
-	if known == 0 {
+	if !known {
 		return &rowError{ReasonNoFeature, "no key of the row names a feature of the model"}
 	}
 	// Parse every value before appending any, so a bad row leaves no trace.
-	for j := range r.fields {
-		raw, ok := r.obj[r.fields[j].Name]
+	for j, raw := range r.spans {
 		if j == r.eventTime {
 			r.nums[j] = eventSeconds(raw, ts)
 			continue
 		}
-		if !ok {
-			r.nums[j], r.strs[j] = math.NaN(), nil
-			continue
-		}
-		x, s, err := r.parse(j, raw)
+		x, s, null, err := r.parse(j, raw)
 		if err != nil {
 			return err
 		}
-		r.nums[j], r.strs[j] = x, s
+		r.nums[j], r.strs[j], r.nulls[j] = x, s, null
 	}
 	for j := range r.fields {
 		c := &r.cols[j]
@@ -127,23 +122,19 @@ func (r *rows) add(value []byte, ts time.Time) error {
 			c.Num = append(c.Num, r.nums[j])
 			continue
 		}
-		s := r.strs[j]
-		str := ""
-		if s != nil {
-			str = *s
-		}
-		c.Str = append(c.Str, str)
-		c.Null = append(c.Null, s == nil)
+		c.Str = append(c.Str, r.strs[j])
+		c.Null = append(c.Null, r.nulls[j])
 	}
 	r.n++
 	return nil
 }
 
-// parse reads raw as feature j's value: a number (NaN for null) for a
-// numeric feature, a string (nil for null) for a categorical one.
-func (r *rows) parse(j int, raw json.RawMessage) (float64, *string, error) {
+// parse reads raw, a JSON value scanned by scanRow (nil: absent), as
+// feature j's value: a number (NaN when missing) for a numeric feature, a
+// string (null true when missing) for a categorical one.
+func (r *rows) parse(j int, raw []byte) (x float64, s string, null bool, err error) {
 	if len(raw) == 0 {
-		return math.NaN(), nil, nil
+		return math.NaN(), "", true, nil
 	}
 	name := r.fields[j].Name
 	numeric := r.fields[j].Kind == table.Numeric
@@ -152,48 +143,44 @@ func (r *rows) parse(j int, raw json.RawMessage) (float64, *string, error) {
 	}
 	switch ch := raw[0]; {
 	case ch == 'n':
-		return math.NaN(), nil, nil
+		return math.NaN(), "", true, nil
 	case ch == '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return 0, nil, wrong("bad string")
-		}
+		content := raw[1 : len(raw)-1]
+		s := unquote(content, bytes.IndexByte(content, '\\') >= 0)
 		if !numeric {
-			return 0, &s, nil
+			return 0, s, false, nil
 		}
 		x, err := strconv.ParseFloat(s, 64)
 		if err != nil && !isRange(err) {
-			return 0, nil, wrong(fmt.Sprintf("cannot parse %q as a number", s))
+			return 0, "", false, wrong(fmt.Sprintf("cannot parse %q as a number", s))
 		}
 		if math.IsInf(x, 0) {
-			return 0, nil, wrong(fmt.Sprintf("%q is infinite", s))
+			return 0, "", false, wrong(fmt.Sprintf("%q is infinite", s))
 		}
-		return x, nil, nil
+		return x, "", false, nil
 	case ch == '-' || ch >= '0' && ch <= '9':
 		if !numeric {
-			s := string(raw)
-			return 0, &s, nil
+			return 0, string(raw), false, nil
 		}
 		x, err := strconv.ParseFloat(string(raw), 64)
 		if err != nil || math.IsInf(x, 0) {
-			return 0, nil, wrong(fmt.Sprintf("%s is out of the float64 range", raw))
+			return 0, "", false, wrong(fmt.Sprintf("%s is out of the float64 range", raw))
 		}
-		return x, nil, nil
+		return x, "", false, nil
 	case ch == 't' || ch == 'f':
 		if numeric {
-			return 0, nil, wrong("expected a number or null, got " + string(raw))
+			return 0, "", false, wrong("expected a number or null, got " + string(raw))
 		}
-		s := string(raw)
-		return 0, &s, nil
+		return 0, string(raw), false, nil
 	default:
-		return 0, nil, wrong("expected a number, a string or null")
+		return 0, "", false, wrong("expected a number, a string or null")
 	}
 }
 
 // eventSeconds reads an event time in seconds since the Unix epoch: a
 // JSON number as is, a string by monitor.ParseEventTime (NaN when it does
 // not parse), null or absent as ts.
-func eventSeconds(raw json.RawMessage, ts time.Time) float64 {
+func eventSeconds(raw []byte, ts time.Time) float64 {
 	if len(raw) == 0 || raw[0] == 'n' {
 		return float64(ts.UnixNano()) / 1e9
 	}
