@@ -102,3 +102,33 @@ func TestJSONLVectorErrors(t *testing.T) {
 		t.Fatalf("got %#v, want a DimensionError at line 2 with 2 vs 3", err)
 	}
 }
+
+// FuzzJSONLVectors reads arbitrary lines with every column projected as a
+// vector: an error or consistent batches, never a panic.
+func FuzzJSONLVectors(f *testing.F) {
+	f.Add("{\"emb\": [1, 2.5e3, null, \"4\"]}\n{\"emb\": null}\n{}\n")
+	f.Add("{\"emb\": [[1]]}\n")
+	f.Add("{\"emb\": [1,2]}\n{\"emb\": [1]}\n")
+	f.Add("{\"emb\": [ ]}\n{\"emb\": [-0.0, 1e400]}\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		r, err := NewJSONLReader(strings.NewReader(text), "f.jsonl", JSONLOptions{BatchRows: 2})
+		if err != nil {
+			return
+		}
+		var fields []Field
+		for _, h := range r.Header() {
+			fields = append(fields, Field{Name: h, Kind: Vector})
+		}
+		if err := r.Project(fields); err != nil {
+			return
+		}
+		for r.Next() {
+			b := r.Batch()
+			for _, c := range b.Cols {
+				if len(c.Vec) != b.Rows*c.Dim || c.Null != nil && len(c.Null) != b.Rows {
+					t.Fatalf("batch of %d rows: %d values of dimension %d, %d null flags", b.Rows, len(c.Vec), c.Dim, len(c.Null))
+				}
+			}
+		}
+	})
+}
