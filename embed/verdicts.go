@@ -27,7 +27,10 @@ func (k *Checker) Findings() ([]Finding, error) {
 	truncated := false
 	if k.dim != c.Dimension {
 		ev := map[string]any{"expected": c.Dimension, "got": k.dim}
-		msg := fmt.Sprintf("vectors have %d dimensions; the contract (model %s) has %d", k.dim, modelName(c), c.Dimension)
+		msg := fmt.Sprintf("vectors have %d dimensions; the contract's have %d", k.dim, c.Dimension)
+		if c.Model != "" {
+			msg += " (model " + modelName(c) + ")"
+		}
 		if k.dim < c.Dimension && n > 0 {
 			energy := leadingEnergy(c, k.dim)
 			ev["mean_squared_norm"] = meanSq
