@@ -19,10 +19,11 @@
 //   - a reservoir sample of the present values (Vitter's Algorithm R, 1985)
 //     of Options.SampleSize values, drawn with a splitmix64 generator seeded
 //     from (model, stage, window, feature), so that the sample depends only
-//     on the rows and their order. It gives the validation rules examples
-//     of unseen values, and judges a window whose summaries do not cover
-//     every row (state written before summaries, or an artifact whose
-//     profile changed mid-window).
+//     on the rows and their order, kept for categorical features (the
+//     validation rules' examples of unseen values) and, for numeric ones,
+//     only in windows written before summaries, which are judged from it.
+//     When the artifact's profile changes mid-window, a feature's summary
+//     starts again: the window is judged on the rows since.
 //
 // Windows are [start, start+Window) with start a multiple of Window since
 // the Unix epoch, of the rows' arrival time, or with Options.TimeColumn

@@ -300,8 +300,8 @@ func newAlerts(ss *stageState, w *window, ev *evaluation) []Alert {
 
 // driftSummaries copies the window's drift summaries, one per profiled
 // feature in profile order against plans (an empty one when the window
-// has none of the feature), or returns nil when a feature's summary does
-// not cover all its rows (partial): the window is then judged from its
+// has none of the feature), or returns nil when a feature holds rows
+// added without a summary (partial): the window is then judged from its
 // sample. The caller holds the stage's lock.
 func (w *window) driftSummaries(rs *refStage, plans []*drift.SummaryPlan) []*drift.Summary {
 	out := make([]*drift.Summary, len(rs.features))

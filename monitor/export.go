@@ -56,8 +56,8 @@ type ExportFeature struct {
 }
 
 // ErrNotExportable is wrapped when a window cannot be exported exactly:
-// some feature's summary does not cover all its rows (state written before
-// summaries, or an artifact change within the window).
+// some feature holds rows without a summary (state written before
+// summaries).
 var ErrNotExportable = errors.New("window state cannot be exported exactly")
 
 // Export returns the windows the monitor holds in memory (the open one
@@ -103,7 +103,7 @@ func (ss *stageState) export(ex *Export, o drift.Options) error {
 			}
 			s := fs.summaryFor(plans[i])
 			if fs.partial || s == nil {
-				return fmt.Errorf("monitor: export model %q stage %s window %s feature %q: %w (it holds rows from before normguard kept summaries, or from another artifact); export after the window closes",
+				return fmt.Errorf("monitor: export model %q stage %s window %s feature %q: %w (it holds rows from before normguard kept summaries); export after the window closes",
 					ss.model, ss.stage, unixTime(w.start).Format(time.RFC3339), rf.name, ErrNotExportable)
 			}
 			b, err := s.MarshalBinary()

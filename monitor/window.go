@@ -81,20 +81,23 @@ type featureState struct {
 	num                        []float64
 	str                        []string
 	alerted                    bool
-	// sum summarizes every row of the feature against its profile
-	// (drift.Summary) unless partial: rows were added without one (state
-	// of the format before summaries, a feature not profiled, or the
-	// artifact's profile changed mid-window), and the window is then
-	// judged from its sample. sumRaw is a checkpoint's encoded summary,
-	// decoded against the plan on first use.
+	// sum summarizes the feature's rows against the profile of the
+	// model's latest artifact (drift.Summary); when that profile changes
+	// mid-window the summary starts again, covering the rows since. The
+	// feature is partial when rows were added without any summary (state
+	// of the format before summaries, a feature not profiled): the window
+	// is then judged from its sample, which numeric features keep only
+	// then (categorical ones always, for the validation rules' examples).
+	// sumRaw is a checkpoint's encoded summary, decoded against the plan
+	// on first use.
 	sum     *drift.Summary
 	sumRaw  []byte
 	partial bool
 }
 
 // summaryFor returns the feature's summary against plan p, decoding a
-// checkpoint's or starting one; nil when there is no plan. Rows already
-// counted without a matching summary make the feature partial.
+// checkpoint's or starting one (again, when p is another profile's); nil
+// when there is no plan.
 func (f *featureState) summaryFor(p *drift.SummaryPlan) *drift.Summary {
 	if p == nil {
 		return nil
@@ -109,9 +112,6 @@ func (f *featureState) summaryFor(p *drift.SummaryPlan) *drift.Summary {
 			f.sum = s
 			return s
 		}
-	}
-	if f.rows > 0 {
-		f.partial = true
 	}
 	f.sum = p.NewSummary()
 	return f.sum
@@ -207,9 +207,13 @@ func (w *window) apply(feats []featureDesc, rec []byte, scratch *[]float64) erro
 				return fmt.Errorf("record values of feature %q: %w", fd.name, errCorrupt)
 			}
 			xs := (*scratch)[:0]
+			sample := sum == nil || f.partial // the summary judges the rest
 			for i := 0; i < present; i++ {
 				x := math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
 				xs = append(xs, x)
+				if !sample {
+					continue
+				}
 				if j := f.slot(len(f.num), w.k); j == len(f.num) {
 					f.num = append(f.num, x)
 				} else if j >= 0 {
