@@ -164,3 +164,34 @@ func TestProfileMatchesNumpy(t *testing.T) {
 		t.Errorf("GloVe vectors (norms %.3g..%.3g) inferred unit length", p.Norms.Min, p.Norms.Max)
 	}
 }
+
+// TestCheckerNormsMatchNumpy: a Checker's norm distribution (exact
+// count, mean, extremes; quantiles read from the histogram) against
+// numpy's on the same 2,000 vectors.
+func TestCheckerNormsMatchNumpy(t *testing.T) {
+	g := glove(t)
+	ref := loadReference(t).Profile
+	c, err := Fit(g, FitOptions{Dtype: DtypeFloat32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := NewChecker(c, 100, CheckOptions{})
+	for i := 0; i < g.Rows; i += 300 {
+		if err := k.Add(rows(g, i, min(i+300, g.Rows), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := k.Norms()
+	if s.Count != 2000 || !near(s.Mean, ref.NormMean, 1e-12) || !near(s.Std, ref.NormStd, 1e-9) {
+		t.Errorf("count %d mean %v std %v, want 2000, %v, %v", s.Count, s.Mean, s.Std, ref.NormMean, ref.NormStd)
+	}
+	last := len(ref.NormQuantiles) - 1
+	if !near(s.Min, ref.NormQuantiles[0], 1e-12) || !near(s.Max, ref.NormQuantiles[last], 1e-12) {
+		t.Errorf("min %v max %v, want %v, %v", s.Min, s.Max, ref.NormQuantiles[0], ref.NormQuantiles[last])
+	}
+	for i, q := range s.Quantiles {
+		if want := ref.NormQuantiles[i]; math.Abs(q-want) > 0.075*want {
+			t.Errorf("quantile %g = %v, want %v within a bin's 7.5%%", NormQuantileProbs[i], q, want)
+		}
+	}
+}
