@@ -233,7 +233,8 @@ type DriftOptions struct {
 
 // DriftResult is the outcome of Drift; doc.go defines every number.
 type DriftResult struct {
-	// MMD2 is the unbiased estimate of the squared maximum mean discrepancy.
+	// MMD2 is the unbiased estimate of the squared maximum mean
+	// discrepancy (slightly negative when the samples agree).
 	MMD2 float64 `json:"mmd2"`
 	// MMDPValue is the permutation p-value of MMD2.
 	MMDPValue float64 `json:"mmd_p_value"`
