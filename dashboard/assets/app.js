@@ -194,7 +194,74 @@
     const [drift, history] = await Promise.allSettled([getJSON(`${base}/drift?${q}&plots=1`), getJSON(`${base}/history?${q}`)]);
     if (state.model !== model || state.stage !== stage) return; // superseded; the next refresh is queued
     problems.push(...renderDetail(selected, stage, drift, history));
+    const vectors = await getJSON(`${base}/vectors`).catch(() => null);
+    if (state.model !== model || state.stage !== stage) return;
+    renderVectors(vectors);
     finish(problems);
+  }
+
+  // ---- Vector columns: per producer, the verdicts against the embedding
+  // contract and the distribution of vector norms (GET .../vectors); per
+  // pair of producers, their drift.
+
+  function renderVectors(v) {
+    const main = document.getElementById('detail');
+    const old = document.getElementById('vectors');
+    const cols = v && Array.isArray(v.columns) ? v.columns.filter((c) => c && Array.isArray(c.producers) && c.producers.length) : [];
+    if (!cols.length) {
+      if (old) old.remove();
+      return;
+    }
+    const section = h('section', { id: 'vectors' }, h('h3', {}, 'Vector columns'), cols.map(vectorColumn));
+    if (old) old.replaceWith(section);
+    else main.append(section);
+  }
+
+  function vectorColumn(c) {
+    const pairs = (Array.isArray(c.pairs) ? c.pairs : []).filter((p) => p && typeof p === 'object');
+    return h(
+      'article',
+      { class: 'card', 'data-vector': str(c.column) },
+      h('header', {}, h('h3', {}, str(c.column))),
+      c.producers.filter((p) => p && typeof p === 'object').map((p) => {
+        const verdicts = (Array.isArray(p.verdicts) ? p.verdicts : []).filter((f) => f && typeof f === 'object');
+        return h(
+          'div',
+          { class: 'producer', 'data-producer': str(p.producer) },
+          h('p', {}, h('strong', {}, str(p.producer)), ` · ${num(p.rows)} vectors of ${num(p.dimension)} values · `,
+            verdicts.length ? h('span', { class: 'badge drift' }, verdicts.map((f) => str(f.code)).join(', ')) : h('span', { class: 'badge ok' }, 'keeps the contract')),
+          verdicts.map((f) => h('p', { class: 'msg' }, `${str(f.code)}: ${str(f.message)} — ${str(f.fix)}`)),
+          normPlot(str(p.producer), p.norms),
+        );
+      }),
+      pairs.map((p) => h('p', { class: 'pair' }, `${str(p.a)} vs ${str(p.b)}: `,
+        p.drift && typeof p.drift === 'object'
+          ? `MMD² ${num(p.drift.mmd2)} (p ${num(p.drift.mmd_p_value)}), domain AUC ${num(p.drift.domain_auc)}, mean cosine distance ${num(p.drift.mean_cosine)} — ${p.drift.drift ? 'DRIFT' : 'no drift'}`
+          : `not compared: ${str(p.skipped)}`)),
+    );
+  }
+
+  // normPlot draws a producer's histogram of vector norms (log-spaced bins).
+  function normPlot(name, norms) {
+    const bins = norms && Array.isArray(norms.histogram) ? norms.histogram.filter((b) => b && isNum(b.count)) : [];
+    const label = `Distribution of vector norms of ${name}`;
+    const svg = plotRoot('plot norms', name, P.top + P.inner + 26, label, {});
+    const used = bins.map((b, i) => [b, i]).filter(([b]) => b.count > 0);
+    if (!used.length) return note(svg, 'no norm to draw');
+    const lo = used[0][1];
+    const hi = used[used.length - 1][1];
+    const shown = bins.slice(lo, hi + 1);
+    const max = Math.max(...shown.map((b) => b.count));
+    const bw = (P.w - P.left - P.right) / shown.length;
+    shown.forEach((b, i) => {
+      const bh = (b.count / max) * P.inner;
+      svg.append(s('rect', { x: P.left + i * bw, y: P.top + P.inner - bh, width: Math.max(bw - 1, 1), height: bh, fill: COLOR.cur },
+        s('title', {}, `[${num(b.lo)}, ${num(b.hi)}): ${b.count}`)));
+    });
+    const y = P.top + P.inner + 16;
+    svg.append(s('text', { x: P.left, y }, num(shown[0].lo)), s('text', { x: P.w - P.right, y, 'text-anchor': 'end' }, num(shown[shown.length - 1].hi)),
+      s('text', { x: P.w / 2, y, 'text-anchor': 'middle', class: 'axis-label' }, 'L2 norm'));
+    return svg;
   }
 
   function finish(problems) {
