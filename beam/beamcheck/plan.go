@@ -102,6 +102,13 @@ func NewPlan(ctx context.Context, o Options) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
+	if len(a.Embeddings) > 0 {
+		var cols []string
+		for _, e := range a.Embeddings {
+			cols = append(cols, e.Column)
+		}
+		return Plan{}, fmt.Errorf("%s: the artifact has vector columns (%s), which normguard-beam does not check yet; run normguard %s on one machine", o.Command, strings.Join(cols, ", "), o.Command)
+	}
 	if o.Command == Drift {
 		if a.Profile == nil {
 			return Plan{}, fmt.Errorf("drift: the artifact has no training profile; refit it with this normguard, or compare with the training data itself: --reference TRAIN --current CUR")

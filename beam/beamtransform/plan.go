@@ -145,7 +145,8 @@ func NewInputs(ctx context.Context, patterns string, split int64) (Inputs, error
 		}
 		compressed, _ := table.CompressionOf(f)
 		size := int64(-1)
-		if format != table.FormatParquet && compressed == table.CompressionNone && split > 0 {
+		text := format == table.FormatCSV || format == table.FormatJSONL
+		if text && compressed == table.CompressionNone && split > 0 {
 			if size, err = fileSize(ctx, f); err != nil {
 				return Inputs{}, err
 			}
