@@ -2,6 +2,7 @@ package fit
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/embed"
@@ -99,19 +100,10 @@ func splitVector(c *table.Column, rows int, vo *spec.VectorOptions, path string,
 	for k := range dims {
 		dims[k] = table.Column{Name: names[k], Kind: table.Numeric, Num: make([]float64, rows)}
 	}
-	present := make([]float64, 0, rows*d)
 	for i := range rows {
-		row := c.Vec[i*d : (i+1)*d]
-		for k, x := range row {
+		for k, x := range c.Vec[i*d : (i+1)*d] {
 			dims[k].Num[i] = x
 		}
-		if c.Null == nil || !c.Null[i] {
-			present = append(present, row...)
-		}
-	}
-	m, err := embed.NewMatrix(len(present)/d, d, present)
-	if err != nil {
-		return nil, artifact.Embedding{}, err
 	}
 	fo := embed.FitOptions{Dtype: c.DType, Metric: vo.Metric}
 	model := vo.EmbeddingModel
@@ -134,11 +126,55 @@ func splitVector(c *table.Column, rows int, vo *spec.VectorOptions, path string,
 	if len(opt.Vectors.Canaries) > 0 && len(fo.Canaries) == 0 {
 		return nil, artifact.Embedding{}, fmt.Errorf("fit %s: vector column %q has dimension %d, but no canary has that dimension; give canaries of the column's model", opt.Source, c.Name, d)
 	}
-	contract, err := embed.Fit(m, fo)
+	contract, err := fitContract(c, rows, fo)
 	if err != nil {
 		return nil, artifact.Embedding{}, fmt.Errorf("fit %s: vector column %q: %w", opt.Source, c.Name, err)
 	}
 	return dims, artifact.Embedding{Column: c.Name, Columns: names, Contract: contract}, nil
+}
+
+// fitContract fits the contract of the present vectors of c, fed to an
+// embed.Fitter in runs straight from the column's storage (no copy). A
+// vector with a NaN or infinite value is an error naming its data row.
+func fitContract(c *table.Column, rows int, fo embed.FitOptions) (*embed.Contract, error) {
+	d := c.Dim
+	f, err := embed.NewFitter(d, fo)
+	if err != nil {
+		return nil, err
+	}
+	start := 0
+	flush := func(end int) error {
+		if end <= start {
+			return nil
+		}
+		m, err := embed.NewMatrix(end-start, d, c.Vec[start*d:end*d])
+		if err != nil {
+			return err
+		}
+		if err := f.Add(m); err != nil {
+			for i := start; i < end; i++ {
+				for _, x := range c.Row(i) {
+					if math.IsNaN(x) || math.IsInf(x, 0) {
+						return fmt.Errorf("data row %d holds %v; drop or re-embed vectors with NaN or infinite values before fitting", i+1, x)
+					}
+				}
+			}
+			return err
+		}
+		return nil
+	}
+	for i := range rows {
+		if c.Null != nil && c.Null[i] {
+			if err := flush(i); err != nil {
+				return nil, err
+			}
+			start = i + 1
+		}
+	}
+	if err := flush(rows); err != nil {
+		return nil, err
+	}
+	return f.Contract()
 }
 
 // ReadCanaries reads canary vectors from the table at path (JSON Lines, or

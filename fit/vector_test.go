@@ -122,3 +122,32 @@ func TestVectorFitSameBytes(t *testing.T) {
 		t.Fatalf("decode: %v", err)
 	}
 }
+
+func TestVectorFitErrors(t *testing.T) {
+	cases := []struct{ name, spec, data, want string }{
+		{"nan element", "version: 1\ncolumns:\n  - name: emb\n    type: vector\n",
+			`{"emb": [1, 2]}` + "\n" + `{"emb": null}` + "\n" + `{"emb": [3, null]}` + "\n", "data row 3 holds NaN"},
+		{"spec dimension", "version: 1\ncolumns:\n  - name: emb\n    type: vector\n    dimension: 3\n",
+			`{"emb": [1, 2]}` + "\n", "has 2 values per vector, but the spec's columns[0].dimension says 3"},
+		{"all missing", "version: 1\ncolumns:\n  - name: emb\n    type: vector\n",
+			`{"emb": null}` + "\n", "has no vector (every row is missing)"},
+		{"dimension name clash", "version: 1\nremainder: passthrough\ncolumns:\n  - name: emb\n    type: vector\n",
+			`{"emb": [1, 2], "emb_1": 5}` + "\n", `the data already has a column "emb_1"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sp, err := spec.Parse(strings.NewReader(tc.spec), "v.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := table.NewJSONLReader(strings.NewReader(tc.data), "d.jsonl", table.JSONLOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Fit(context.Background(), sp, r, Options{Source: "d.jsonl"})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
