@@ -237,3 +237,42 @@ func TestVectorMissingAndUnjudged(t *testing.T) {
 		t.Errorf("got %+v, want one missing_column for emb", rep.Anomalies)
 	}
 }
+
+// TestVectorFromDimensionColumns validates data holding a vector column's
+// dimension columns (emb_0 .. emb_99, as a CSV would) instead of the
+// vectors: they are judged as the vectors they form.
+func TestVectorFromDimensionColumns(t *testing.T) {
+	all := glove(t)
+	a := fitVectors(t, writeVectors(t, "raw.jsonl", all[:100]), "version: 1\ncolumns:\n  - name: emb\n    type: vector\n")
+	var b strings.Builder
+	b.WriteString(strings.Join(table.VectorNames("emb", 100), ","))
+	b.WriteString("\n")
+	for _, v := range all[100:] {
+		u := unit(v)
+		for k, x := range u {
+			if k > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+		}
+		b.WriteString("\n")
+	}
+	p := filepath.Join(t.TempDir(), "dims.csv")
+	os.WriteFile(p, []byte(b.String()), 0o644)
+	d, err := Read(p, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := CheckData(a, d, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Anomalies) == 0 || rep.Anomalies[0].Code != "normalized_unexpectedly" || rep.Anomalies[0].Column != "emb" {
+		t.Errorf("got %+v, want normalized_unexpectedly for emb", rep.Anomalies)
+	}
+	for _, c := range rep.Columns {
+		if strings.HasPrefix(c.Name, "emb_") {
+			t.Errorf("dimension column %s checked one by one", c.Name)
+		}
+	}
+}
