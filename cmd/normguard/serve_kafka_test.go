@@ -137,11 +137,14 @@ func driftFeatures(t *testing.T, s *serverProc) string {
 	return string(b)
 }
 
-// kafkaArgs are the serve flags of replica id.
+// kafkaArgs are the serve flags of replica id: a static member, so that
+// a replica killed and restarted within the session timeout gets its
+// partitions back without another replica reading them meanwhile (which
+// could read its last batch again, see ingest/kafka's documentation).
 func kafkaArgs(c *kfake.Cluster, state, id string) []string {
 	return []string{"--kafka-brokers", strings.Join(c.ListenAddrs(), ","), "--kafka-topic", kafkaTopic,
 		"--kafka-group", "monitors", "--kafka-model", "flight-delay", "--kafka-instance-id", id,
-		"--kafka-session-timeout", "3s", "--state", state, "--window", "100000h"}
+		"--kafka-session-timeout", "10s", "--state", state, "--window", "100000h"}
 }
 
 // TestServeKafkaKill9 feeds June's rows to `normguard serve --kafka-...`
