@@ -276,3 +276,43 @@ func TestVectorFromDimensionColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestVectorCleanSplitsNoFalseAlarm fits on a random half of the 200
+// GloVe vectors and validates the other half, for 20 seeds: no anomaly.
+func TestVectorCleanSplitsNoFalseAlarm(t *testing.T) {
+	all := glove(t)
+	for seed := uint64(1); seed <= 20; seed++ {
+		idx := make([]int, len(all))
+		for i := range idx {
+			idx[i] = i
+		}
+		s := seed * 0x9e3779b97f4a7c15
+		for i := len(idx) - 1; i > 0; i-- { // Fisher-Yates with an xorshift generator
+			s ^= s << 13
+			s ^= s >> 7
+			s ^= s << 17
+			j := int(s % uint64(i+1))
+			idx[i], idx[j] = idx[j], idx[i]
+		}
+		var train, test [][]float64
+		for k, i := range idx {
+			if k < len(idx)/2 {
+				train = append(train, all[i])
+			} else {
+				test = append(test, all[i])
+			}
+		}
+		a := fitVectors(t, writeVectors(t, "train.jsonl", train), "version: 1\ncolumns:\n  - name: emb\n    type: vector\n")
+		d, err := Read(writeVectors(t, "test.jsonl", test), a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := CheckData(a, d, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, an := range rep.Anomalies {
+			t.Errorf("seed %d: false alarm %s: %s", seed, an.Code, an.Description)
+		}
+	}
+}
