@@ -374,6 +374,9 @@ func resolveFields(name, where string, index map[string]int, header []string, fi
 			missing = append(missing, strconv.Quote(f.Name))
 			continue
 		}
+		if f.Kind == Vector {
+			return nil, fmt.Errorf("%s: column %q is a vector column (type: vector), but this file holds one value per cell; write the vectors as JSON Lines arrays, a Parquet list column or a .npy file", name, f.Name)
+		}
 		if f.Kind != Numeric && f.Kind != String {
 			return nil, fmt.Errorf("%s: project: column %q has kind %s; want numeric or categorical", name, f.Name, f.Kind)
 		}
