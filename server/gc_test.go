@@ -8,32 +8,55 @@ import (
 	"time"
 )
 
-func gogc() uint64 {
-	s := []rtmetrics.Sample{{Name: "/gc/gogc:percent"}}
+func gcSample(name string) uint64 {
+	s := []rtmetrics.Sample{{Name: name}}
 	rtmetrics.Read(s)
 	return s[0].Value.Uint64()
 }
 
-// TestTuneGCRaisesTheTargetOfASmallHeap: with a live heap far under the
-// floor, the GC target is raised so that the heap goal reaches the floor,
-// and it is restored when tuning stops.
-func TestTuneGCRaisesTheTargetOfASmallHeap(t *testing.T) {
+// TestTuneGCHeapGoal: while tuning, the heap goal after a collection is
+// max(floor, 2 × live): the floor for a small live heap, and twice the
+// live heap once it grows past half the floor (not the floor's multiple
+// of it). GOGC is restored when tuning stops.
+func TestTuneGCHeapGoal(t *testing.T) {
 	t.Setenv("GOGC", "")
-	runtime.GC() // the live heap is known after a cycle
-	before := gogc()
+	const floor = 256 << 20
+	runtime.GC()
+	before := gcSample("/gc/gogc:percent")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { tuneGC(ctx, 1<<40); close(done) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for gogc() <= 100 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
+	go func() { tuneGC(ctx, floor); close(done) }()
+
+	goalAfterGC := func() (goal, live uint64) {
+		t.Helper()
+		runtime.GC()
+		time.Sleep(50 * time.Millisecond) // the finalizer goroutine sets GOGC
+		return gcSample("/gc/heap/goal:bytes"), gcSample("/gc/heap/live:bytes")
 	}
-	if got := gogc(); got <= 1000 {
-		t.Errorf("GOGC while tuning with a 1 TiB floor: got %d, want well over 100", got)
+	const tolerance = 0.1
+	goal, live := goalAfterGC()
+	if live*2 >= floor {
+		t.Fatalf("live heap %d at the start, want one well under the floor", live)
 	}
+	if g := float64(goal); g < floor*(1-tolerance) || g > floor*(1+tolerance) {
+		t.Errorf("small heap (%d live): goal %d, want about the floor %d", live, goal, floor)
+	}
+	big := make([][]byte, 0, 64)
+	for i := 0; i < 64; i++ { // 512 MiB live, twice the floor
+		big = append(big, make([]byte, 8<<20))
+	}
+	goal, live = goalAfterGC()
+	if live < floor {
+		t.Fatalf("live heap %d after allocating 512 MiB", live)
+	}
+	if g := float64(goal); g > 2*float64(live)*(1+tolerance) {
+		t.Errorf("large heap (%d live): goal %d, want about twice the live heap", live, goal)
+	}
+	runtime.KeepAlive(big)
+	big = nil
 	cancel()
 	<-done
-	if got := gogc(); got != before {
+	if got := gcSample("/gc/gogc:percent"); got != before {
 		t.Errorf("GOGC after tuning: got %d, want %d restored", got, before)
 	}
 }
