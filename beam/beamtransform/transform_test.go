@@ -55,7 +55,10 @@ var testHeader = []string{"a", "b", "city", "note", "id"}
 func genRows(n int, seed uint64) [][]string {
 	rng := rand.New(rand.NewPCG(seed, 11))
 	cities := []string{"paris", "lyon", "oslo", "rome", "kyiv"}
-	notes := []string{"plain", "with, comma", "say \"hi\"", "two\nlines", "\"quoted\nstart\"", "tail\"quote", "x\r\ny", ""}
+	notes := []string{"plain", "with, comma", "say \"hi\"", "two\nlines", "\"quoted\nstart\"", "tail\"quote", "x\r\ny", "",
+		// Written verbatim (see writeCSV): a quote inside an unquoted cell
+		// is literal; text after a closing quote joins the cell.
+		"RAW:ab\"c", "RAW:\"x\"\"y\"z", "RAW:\"multi\nline\"tail\"", "RAW:\"a,\nb\"\"\n\""}
 	rows := make([][]string, n)
 	for i := range rows {
 		a := ""
@@ -70,6 +73,26 @@ func genRows(n int, seed uint64) [][]string {
 			notes[rng.IntN(len(notes))], fmt.Sprintf("id-%d", i)}
 	}
 	return rows
+}
+
+// csvText returns the text the CSV reader reads for a cell written by
+// writeCSV (a RAW: cell is read by the reader's quoting rules).
+func csvText(c string) string {
+	raw, ok := strings.CutPrefix(c, "RAW:")
+	if !ok {
+		return c
+	}
+	switch raw {
+	case "ab\"c":
+		return raw
+	case "\"x\"\"y\"z":
+		return "x\"yz"
+	case "\"multi\nline\"tail\"":
+		return "multi\nlinetail\""
+	case "\"a,\nb\"\"\n\"":
+		return "a,\nb\"\n"
+	}
+	panic("csvText: unknown raw cell " + raw)
 }
 
 // csvCell quotes a cell as RFC 4180 writers do when it needs it.
@@ -90,6 +113,9 @@ func writeCSV(t *testing.T, path string, rows [][]string) {
 		cells := make([]string, len(r))
 		for j, c := range r {
 			cells[j] = csvCell(c)
+			if raw, ok := strings.CutPrefix(c, "RAW:"); ok {
+				cells[j] = raw
+			}
 		}
 		b.WriteString(strings.Join(cells, ",") + "\n")
 		if i%97 == 13 {
@@ -112,7 +138,7 @@ func writeJSONL(t *testing.T, path string, rows [][]string) {
 				b.WriteString(",")
 			}
 			k, _ := json.Marshal(testHeader[j])
-			v, _ := json.Marshal(c)
+			v, _ := json.Marshal(csvText(c))
 			if c == "" {
 				v = []byte("null")
 			} else if j < 2 {
@@ -142,7 +168,7 @@ func writeParquet(t *testing.T, path string, rows [][]string) {
 		cols[j] = table.Column{Name: h, Kind: fields[j].Kind}
 		for i, r := range rows {
 			if j >= 2 {
-				cols[j].Str = append(cols[j].Str, r[j])
+				cols[j].Str = append(cols[j].Str, csvText(r[j]))
 				if cols[j].Null == nil {
 					cols[j].Null = make([]bool, len(rows))
 				}
