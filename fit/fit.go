@@ -169,7 +169,13 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 				return nil, nil, fmt.Errorf("fit %s: %s.steps[%d].%s: %w", opt.Source, path, si, st.Name, err)
 			}
 			group.Steps = append(group.Steps, step.FittedStep{Name: st.Name, Params: st.Params, Inputs: names(cur), Fitted: fitted})
-			next, err := applyStep(fitted, cur, rows, opt, &spare)
+			inPlace := elementwise(fitted, cur) && dies(cur, si == 0, readers)
+			if inPlace && si == 0 {
+				for _, c := range cur {
+					byName[c.Name].Num = nil // given to the output
+				}
+			}
+			next, err := applyStep(fitted, cur, rows, opt, &spare, inPlace)
 			t0 = tim.Since("transform", t0)
 			if err != nil {
 				return nil, nil, fmt.Errorf("fit %s: %s.steps[%d].%s: applying to the training data: %w", opt.Source, path, si, st.Name, err)
@@ -251,10 +257,19 @@ func sameStorage(a, b *table.Column) bool {
 // applyStep passes the training data through a fitted step. Numeric
 // outputs take the storage of dead columns from spare first (every row is
 // overwritten), else new storage, in the spill when there is one.
-func applyStep(f step.Fitted, in []table.Column, n int, opt Options, spare *[][]float64) ([]table.Column, error) {
+//
+// In place (inPlace), each output overwrites its input: fit asks for it
+// only for a step that maps every numeric column to one numeric column
+// row by row (elementwise) whose inputs die with it, so each value is
+// read before its row is written.
+func applyStep(f step.Fitted, in []table.Column, n int, opt Options, spare *[][]float64, inPlace bool) ([]table.Column, error) {
 	out := table.NewColumns(f.Outputs())
 	for i := range out {
 		if out[i].Kind != table.Numeric {
+			continue
+		}
+		if inPlace {
+			out[i].Num = in[i].Num[:n]
 			continue
 		}
 		if k := len(*spare); k > 0 && cap((*spare)[k-1]) >= n {
@@ -271,6 +286,43 @@ func applyStep(f step.Fitted, in []table.Column, n int, opt Options, spare *[][]
 		}
 	}
 	return out, transform.ApplyStepInto(f, in, out, n, opt.Workers)
+}
+
+// elementwise reports whether f maps its numeric inputs one to one onto
+// numeric outputs of the same names (scalers, imputers without
+// indicators, log1p, quantile and power transforms, binning): the steps
+// whose kernels read row r of a column before writing row r of its
+// output, so an output may overwrite its input. The row-wise normalizer
+// is left out.
+func elementwise(f step.Fitted, in []table.Column) bool {
+	if _, rowWise := f.(*step.Normalizer); rowWise {
+		return false
+	}
+	outs := f.Outputs()
+	if len(outs) != len(in) {
+		return false
+	}
+	for i, o := range outs {
+		if o.Kind != table.Numeric || in[i].Kind != table.Numeric || o.Name != in[i].Name {
+			return false
+		}
+	}
+	return true
+}
+
+// dies reports whether every column of cur is dead once the step reading
+// it has run: a previous step's output, or (raw) an input no other group
+// or passthrough reads.
+func dies(cur []table.Column, raw bool, readers map[string]int) bool {
+	if !raw {
+		return true
+	}
+	for _, c := range cur {
+		if readers[c.Name] != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // recycle adds to spare the numeric storage of a step's inputs cur that
