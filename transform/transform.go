@@ -351,6 +351,7 @@ func (t *Transformer) fill(ctx context.Context, r table.Reader, source string, f
 		case <-failed:
 			return nil
 		}
+		t0 = time.Now() // waiting for the writer is not transforming
 		in, out := r.Batch(), sb.out
 		if err := t.Batch(in, out, source); err != nil {
 			return err
