@@ -370,4 +370,3 @@ func finite(xs []float64) bool {
 	}
 	return true
 }
-
