@@ -74,10 +74,9 @@ type Config struct {
 	MaxUploads int
 	// MaxRows bounds the rows of one transform or observations request.
 	MaxRows int
-	// HeapFloor is the smallest heap goal the garbage collector is given
-	// while Serve runs (default DefaultHeapFloor; negative: GOGC as is),
-	// so that a small live heap is not collected many times a second
-	// (see gc.go).
+	// HeapFloor is the size of the heap ballast Serve holds (default
+	// DefaultHeapFloor; negative: none), so that a small live heap is not
+	// collected many times a second (see gc.go).
 	HeapFloor int64
 	// ReadTimeout, WriteTimeout and IdleTimeout configure http.Server.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -244,10 +243,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	gcCtx, stopGC := context.WithCancel(context.Background())
-	gcDone := make(chan struct{})
-	go func() { tuneGC(gcCtx, s.cfg.HeapFloor); close(gcDone) }()
-	defer func() { stopGC(); <-gcDone }()
+	ballast := heapBallast(s.cfg.HeapFloor)
+	defer keepBallast(ballast)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	var serveErr error
