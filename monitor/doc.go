@@ -26,7 +26,8 @@
 //     starts again: the window is judged on the rows since.
 //
 // Windows are [start, start+Window) with start a multiple of Window since
-// the Unix epoch, of the rows' arrival time, or with Options.TimeColumn
+// the Unix epoch (windows of whole weeks: since Monday 1970-01-05, so they
+// are ISO weeks starting Mondays 00:00 UTC), of the rows' arrival time, or with Options.TimeColumn
 // of the time each row carries (event.go). The drift engine judges a
 // window every EvalInterval while it is open and once more when it closes
 // (its final result goes to the history). A window with fewer than

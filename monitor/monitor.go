@@ -37,7 +37,9 @@ var (
 // Options configure a Monitor. The zero value gives the defaults.
 type Options struct {
 	// Window is the length of the tumbling windows (0: time.Hour).
-	// Windows start at multiples of Window since the Unix epoch.
+	// Windows start at multiples of Window since the Unix epoch, except
+	// windows of whole weeks, which start on Mondays 00:00 UTC (ISO
+	// weeks; see WindowStart).
 	Window time.Duration
 	// SampleSize is the number of values kept per feature and window for
 	// the drift engine (0: 20000). A window keeps the size it was opened
@@ -415,14 +417,9 @@ func (ms *modelState) reference(a *artifact.Artifact) (*reference, error) {
 }
 
 // windowStart returns the start of the window holding t, in Unix
-// nanoseconds.
+// nanoseconds (WindowStart: weeks start on Mondays).
 func (m *Monitor) windowStart(t time.Time) int64 {
-	ns, w := t.UnixNano(), int64(m.opt.Window)
-	s := ns - ns%w
-	if ns%w < 0 {
-		s -= w
-	}
-	return s
+	return WindowStart(t, m.opt.Window).UnixNano()
 }
 
 func checkModel(model string) error {

@@ -17,8 +17,8 @@ type ReplayOptions struct {
 	// TimeColumn names the column holding each row's event time.
 	TimeColumn string
 	// Window is the length of the tumbling windows: [start, start+Window)
-	// with start a multiple of Window since the Unix epoch, as the
-	// service's windows (weeks of 7d therefore start on Thursdays, UTC).
+	// as the service's (WindowStart): windows of whole weeks start on
+	// Mondays 00:00 UTC, others at multiples of Window since the epoch.
 	Window time.Duration
 	// Drift are the drift options each window is judged with.
 	Drift drift.Options
@@ -87,16 +87,30 @@ func ParseEventTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// WindowStart returns the start of the window of length window holding t:
-// a multiple of window since the Unix epoch.
+// WindowStart returns the start of the window of length window holding t.
+// Windows of whole weeks start on Mondays at 00:00 UTC (ISO weeks): their
+// starts are multiples of window after Monday 1970-01-05. Other windows
+// (hours, days, ...) start at multiples of window since the Unix epoch.
 func WindowStart(t time.Time, window time.Duration) time.Time {
 	ns, w := t.UnixNano(), int64(window)
-	start := ns / w * w
-	if ns < start { // before the epoch: round down
+	var off int64
+	if window%week == 0 {
+		off = int64(firstMonday)
+	}
+	x := ns - off
+	start := x - x%w
+	if x%w < 0 { // before the anchor: round down
 		start -= w
 	}
-	return time.Unix(0, start).UTC()
+	return time.Unix(0, start+off).UTC()
 }
+
+// week is the length of a week; firstMonday is the time from the Unix
+// epoch (a Thursday) to the first Monday after it, 1970-01-05 00:00 UTC.
+const (
+	week        = 7 * 24 * time.Hour
+	firstMonday = 4 * 24 * time.Hour
+)
 
 // Replay groups the rows of cols (an artifact's input columns, as
 // validate.Read returns them) by the event times in times (one per row;

@@ -46,8 +46,9 @@ func newMonitorReplayCmd() *cobra.Command {
 		Use:   "replay --artifact A --data D --time-column C --window 7d",
 		Short: "A drift timeline: D's rows by event time, one window after another, against A's profile",
 		Long: `Group the rows of D by the time in column C into tumbling windows (as the
-service's: [start, start+window) with start a multiple of the window since
-the Unix epoch, UTC; weeks therefore start on Thursdays) and judge each
+service's: [start, start+window), UTC; a window of whole weeks (7d, 1w, 2w)
+starts on a Monday at 00:00 like an ISO week, other windows at multiples of
+their length since the Unix epoch, so 1d runs midnight to midnight) and judge each
 window against the artifact's training profile, as normguard drift
 --artifact judges a file of that window's rows (same methods, numbers and
 verdicts; the validation anomalies drift reports are left out).

@@ -45,16 +45,16 @@ func flightsSample(t *testing.T) (string, []string) {
 }
 
 // weekOf returns the start of the 7-day window of a flights line, by
-// arithmetic on its date: whole days since 1970-01-01, rounded down to a
-// multiple of 7.
+// arithmetic on its date: the ISO week's Monday, whole days since Monday
+// 1970-01-05 rounded down to a multiple of 7.
 func weekOf(t *testing.T, line string) time.Time {
 	t.Helper()
 	d, err := time.Parse("2006-01-02 15:04", line[:strings.IndexByte(line, ',')])
 	if err != nil {
 		t.Fatal(err)
 	}
-	days := d.Unix() / 86400
-	return time.Unix(days/7*7*86400, 0).UTC()
+	days := d.Unix()/86400 - 4 // since Monday 1970-01-05 (flights are of 2001)
+	return time.Unix((days/7*7+4)*86400, 0).UTC()
 }
 
 func writeLines(t *testing.T, path, header string, lines []string) {

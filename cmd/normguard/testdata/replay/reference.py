@@ -3,7 +3,8 @@
 
 Reads the shipped flights sample (quickstart/flights_2001h1_sample.csv.gz),
 takes January and February as the training rows, groups every row into
-7-day windows whose starts are multiples of 7 days since 1970-01-01 (UTC),
+ISO weeks (7-day windows starting Mondays 00:00 UTC: multiples of 7 days
+since Monday 1970-01-05),
 and writes, per window, scipy.stats.ks_2samp of the window's `delay` values
 against the training `delay` values (method auto; missing values dropped).
 
@@ -19,9 +20,11 @@ from scipy import stats
 
 df = pd.read_csv("quickstart/flights_2001h1_sample.csv.gz")
 t = pd.to_datetime(df["date"], format="%Y-%m-%d %H:%M")
-days = (t - pd.Timestamp("1970-01-01")).dt.days
+monday = pd.Timestamp("1970-01-05")  # the first Monday after the epoch
+days = (t - monday).dt.days
 week = (days // 7) * 7
-start = pd.Timestamp("1970-01-01") + pd.to_timedelta(week, unit="D")
+start = monday + pd.to_timedelta(week, unit="D")
+assert (start.dt.dayofweek == 0).all()  # pandas: Monday is 0
 train = df.loc[df["date"] < "2001-03", "delay"].dropna().to_numpy(dtype=float)
 out = {"scipy": scipy.__version__, "numpy": np.__version__, "windows": []}
 for s in sorted(start.unique()):
