@@ -20,6 +20,9 @@ type Data struct {
 	Cols []table.Column
 	// Rows is the number of data rows.
 	Rows int64
+	// Vectors holds the artifact's vector columns that the source has,
+	// read as they streamed by (vector.go); they are not in Cols.
+	Vectors map[string]*VectorData
 }
 
 // Read reads the artifact's input columns of a data file (.csv, .parquet,
@@ -77,19 +80,23 @@ func readOnce(path string, a *artifact.Artifact, text map[string]bool) (*Data, e
 		}
 		fields = append(fields, tf)
 	}
-	fields = append(fields, vectorFields(a, inHeader)...)
+	var rd table.Reader = r
+	tap := tapVectors(r, a, inHeader, d)
+	if tap != nil {
+		rd = tap
+	}
 	counter := false
-	if len(fields) == 0 && len(d.Header) > 0 {
+	if len(fields) == 0 && len(d.Header) > 0 && tap == nil {
 		// Read one column as text only to count the rows.
 		fields, counter = []table.Field{{Name: d.Header[0], Kind: table.String}}, true
 	}
-	if len(fields) == 0 {
+	if len(fields) == 0 && tap == nil {
 		return d, nil
 	}
-	if err := r.Project(fields); err != nil {
+	if err := rd.Project(fields); err != nil {
 		return nil, err
 	}
-	cols, rows, err := table.ReadAll(r, fields)
+	cols, rows, err := table.ReadAll(rd, fields)
 	if err != nil {
 		return nil, fmt.Errorf("validate: %w", err)
 	}

@@ -176,14 +176,12 @@ func diagnoseVector(o diagnoseOptions, a *artifact.Artifact, e artifact.Embeddin
 	if d == nil {
 		return unpairedVector(e, g, obs, v)
 	}
-	var raw *table.Column
-	for i := range d.Cols {
-		if d.Cols[i].Name == e.Column && d.Cols[i].Kind == table.Vector {
-			raw = &d.Cols[i]
-		}
+	if d.Vectors[e.Column] == nil {
+		return v, fmt.Errorf("diagnose: %s has no column %q, the artifact's vector column; pass the rows production received", o.raw, e.Column)
 	}
-	if raw == nil || raw.Dim == 0 {
-		return v, fmt.Errorf("diagnose: %s has no vectors in column %q, the artifact's vector column; pass the rows production received", o.raw, e.Column)
+	raw, err := readVectorColumn(o.raw, e.Column) // row by row: every raw vector is needed
+	if err != nil {
+		return v, err
 	}
 	if raw.Len() != obs.Len() {
 		return v, fmt.Errorf("diagnose: vector column %q: %s has %d rows, %s %d; pass the same rows in the same order", e.Column, o.raw, raw.Len(), o.observed, obs.Len())

@@ -291,7 +291,7 @@ func driftInputsVsArtifact(a *artifact.Artifact, selected []profile.Feature, o d
 	if err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
-	vecs, err := vectorDriftArtifact(a, d.Cols, o)
+	vecs, err := vectorDriftArtifact(a, d, o)
 	if err != nil {
 		return nil, err
 	}

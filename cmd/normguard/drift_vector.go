@@ -8,6 +8,7 @@ import (
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/report"
 	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/validate"
 )
 
 // Vector columns in drift. With --artifact, a vector column's current
@@ -48,24 +49,19 @@ func presentMatrix(c *table.Column) (embed.Matrix, error) {
 	return embed.NewMatrix(len(data)/max(c.Dim, 1), c.Dim, data)
 }
 
-// vectorDriftArtifact compares each vector column of a that cols hold
-// with its contract.
-func vectorDriftArtifact(a *artifact.Artifact, cols []table.Column, o driftOptions) ([]report.VectorDrift, error) {
+// vectorDriftArtifact compares each vector column of a that the current
+// data holds with its contract: the sample validate.Read kept of its
+// vectors (validate.VectorSampleSize, seeded) against the contract's.
+func vectorDriftArtifact(a *artifact.Artifact, d *validate.Data, o driftOptions) ([]report.VectorDrift, error) {
 	var out []report.VectorDrift
 	for _, e := range a.Embeddings {
-		if !selectedName(e.Column, o) {
-			continue
+		vd := d.Vectors[e.Column]
+		if !selectedName(e.Column, o) || vd == nil || vd.Dim != e.Contract.Dimension || len(vd.Sample) == 0 {
+			continue // validate reports it missing, of another dimension, or without vectors
 		}
-		c := findColumn(cols, e.Column)
-		if c == nil {
-			continue // validate reports it missing
-		}
-		if c.Dim != e.Contract.Dimension {
-			continue // validate reports dimension_mismatch; the samples cannot be compared
-		}
-		m, err := presentMatrix(c)
-		if err != nil {
-			return nil, fmt.Errorf("drift: vector column %q: %w", e.Column, err)
+		m := embed.Matrix{Rows: len(vd.Sample), Dim: vd.Dim}
+		for _, row := range vd.Sample {
+			m.Data = append(m.Data, row...)
 		}
 		res, err := embed.DriftFromContract(e.Contract, m, embed.DriftOptions{})
 		if err != nil {
