@@ -25,6 +25,28 @@ import (
 // A peer that cannot be reached, or that judged with another artifact,
 // makes /drift fail (502) naming it: a merged answer is all or nothing.
 
+// checkPeers refuses a configuration whose peers could never be asked:
+// without a token (the window-state route needs it, so every /drift would
+// fail), without a monitor, or with a peer that is not an http(s) URL.
+func checkPeers(cfg Config) error {
+	if len(cfg.Peers) == 0 {
+		return nil
+	}
+	if cfg.Token == "" {
+		return errors.New("server: --peers needs NORMGUARD_TOKEN: replicas fetch each other's window state with it; set the same NORMGUARD_TOKEN on every replica")
+	}
+	if cfg.Monitor == nil {
+		return errors.New("server: --peers merges the replicas' monitoring windows, but monitoring is off (--no-monitor)")
+	}
+	for _, p := range cfg.Peers {
+		u, err := url.Parse(p)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("server: --peers %q: want a replica's base URL such as http://host:8080", p)
+		}
+	}
+	return nil
+}
+
 // peerTimeout bounds one peer's answer.
 const peerTimeout = 10 * time.Second
 

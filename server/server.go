@@ -108,6 +108,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Registry == nil {
 		return nil, errors.New("server: a registry is required")
 	}
+	if err := checkPeers(cfg); err != nil { // peers.go
+		return nil, err
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}

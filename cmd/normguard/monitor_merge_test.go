@@ -140,3 +140,20 @@ func TestMonitorExportMerge(t *testing.T) {
 		t.Errorf("merge against another artifact: exit %d, stderr %q; want 2 and a message", code, stderr)
 	}
 }
+
+// TestServePeersNeedsToken: serve --peers without NORMGUARD_TOKEN stops at
+// start (exit 2, naming the variable) instead of failing every /drift
+// later; a peer that is not a URL is refused too.
+func TestServePeersNeedsToken(t *testing.T) {
+	t.Setenv("NORMGUARD_TOKEN", "")
+	reg := t.TempDir()
+	code, _, stderr := runCLI(t, "serve", "--registry", reg, "--addr", "127.0.0.1:0", "--peers", "http://127.0.0.1:1")
+	if code != ExitError || !strings.Contains(stderr, "NORMGUARD_TOKEN") {
+		t.Errorf("serve --peers without a token: exit %d, stderr %q; want 2 naming NORMGUARD_TOKEN", code, stderr)
+	}
+	t.Setenv("NORMGUARD_TOKEN", "secret")
+	code, _, stderr = runCLI(t, "serve", "--registry", reg, "--addr", "127.0.0.1:0", "--peers", "replica-b:8080")
+	if code != ExitError || !strings.Contains(stderr, `--peers "replica-b:8080"`) {
+		t.Errorf("serve --peers replica-b:8080: exit %d, stderr %q; want 2 naming the peer", code, stderr)
+	}
+}
