@@ -37,6 +37,8 @@ type rowsBody struct {
 	n    int
 	// extra collects, when not nil, the names of keys no field names.
 	extra map[string]bool
+	// vectors maps a vector column to its dimension fields (vectors.go).
+	vectors map[string][]int
 }
 
 func newRowsBody(fields []table.Field, absentOK bool, maxRows int) *rowsBody {
@@ -149,7 +151,11 @@ func (d *rowsBody) object() error {
 				return err
 			}
 			j, ok := d.index[string(key)]
-			if !ok {
+			if dims, isVec := d.vectors[string(key)]; !ok && isVec {
+				if err := d.vector(string(key), dims); err != nil {
+					return err
+				}
+			} else if !ok {
 				if d.extra != nil && !d.extra[string(key)] && len(d.extra) < 100 {
 					d.extra[string(key)] = true
 				}

@@ -127,7 +127,9 @@ func (s *Server) transform(w http.ResponseWriter, r *http.Request, model, versio
 	if err != nil {
 		return 0, v.Version, err
 	}
-	cols, n, err := newRowsBody(t.Inputs(), false, s.cfg.MaxRows).decode(data)
+	dec := newRowsBody(t.Inputs(), false, s.cfg.MaxRows)
+	dec.vectors = vectorFields(t.Artifact(), t.Inputs())
+	cols, n, err := dec.decode(data)
 	if err != nil {
 		return 0, v.Version, err
 	}

@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/embed"
 	"github.com/normguard/normguard/registry"
+	"github.com/normguard/normguard/table"
 )
 
 // Vector observations per producer. The components that share a vector
@@ -327,4 +330,86 @@ func matrixOf(vs [][]float64, dim int) embed.Matrix {
 		data = append(data, v...)
 	}
 	return embed.Matrix{Rows: len(vs), Dim: dim, Data: data}
+}
+
+// vectorFields maps each vector column of a to the indexes, among fields,
+// of its dimension columns, for rowsBody: a row may send {"emb": [...]}
+// where the artifact reads emb_0 .. emb_{d-1}.
+func vectorFields(a *artifact.Artifact, fields []table.Field) map[string][]int {
+	if len(a.Embeddings) == 0 {
+		return nil
+	}
+	at := make(map[string]int, len(fields))
+	for j, f := range fields {
+		at[f.Name] = j
+	}
+	out := map[string][]int{}
+	for _, e := range a.Embeddings {
+		idx := make([]int, len(e.Columns))
+		ok := true
+		for k, c := range e.Columns {
+			idx[k], ok = at[c]
+			if !ok {
+				break
+			}
+		}
+		if ok {
+			out[e.Column] = idx
+		}
+	}
+	return out
+}
+
+// vector reads a vector column's value, an array of numbers or null, into
+// its dimension columns (dims indexes the fields).
+func (d *rowsBody) vector(name string, dims []int) error {
+	d.space()
+	i := d.row
+	if d.pos < len(d.buf) && d.buf[d.pos] == 'n' {
+		if err := d.literal("null"); err != nil {
+			return err
+		}
+		for _, j := range dims {
+			d.cols[j].Num[i] = math.NaN()
+			d.seen[j] = d.row + 1
+		}
+		return nil
+	}
+	if err := d.expect('['); err != nil {
+		return d.rowErr(name, fmt.Sprintf("a vector column takes an array of %d numbers or null", len(dims)))
+	}
+	k := 0
+	if d.peekIs(']') {
+		d.pos++
+	} else {
+		for {
+			d.space()
+			lit, err := d.number()
+			if err != nil {
+				return d.rowErr(name, fmt.Sprintf("element %d of the vector is not a number", k))
+			}
+			x, err := strconv.ParseFloat(string(lit), 64)
+			if err != nil || math.IsInf(x, 0) {
+				return d.rowErr(name, fmt.Sprintf("element %d: %s is out of the float64 range", k, lit))
+			}
+			if k < len(dims) {
+				d.cols[dims[k]].Num[i] = x
+			}
+			k++
+			more, err := d.next(']')
+			if err != nil {
+				return err
+			}
+			if !more {
+				break
+			}
+		}
+	}
+	if k != len(dims) {
+		return d.rowErr(name, fmt.Sprintf("the vector has %d values, the artifact's contract %d", k, len(dims)))
+	}
+	for _, j := range dims {
+		d.seen[j] = d.row + 1
+	}
+	return nil
 }

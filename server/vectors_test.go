@@ -18,6 +18,7 @@ import (
 	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/transform"
 )
 
 func gloveRows(t *testing.T) [][]float64 {
@@ -169,5 +170,58 @@ func TestVectorProducers(t *testing.T) {
 	}
 	if pr := c.Pairs[0]; pr.Drift == nil || !pr.Drift.Drift {
 		t.Errorf("reader vs writer: got %+v, want drift", pr)
+	}
+
+	// /transform takes the vector as an array and gives the library's bits.
+	xf, err := transform.New(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]any
+	for _, v := range rest[:5] {
+		arr := make([]any, len(v))
+		for k, x := range v {
+			arr[k] = x
+		}
+		rows = append(rows, map[string]any{"emb": arr})
+	}
+	rows = append(rows, map[string]any{"emb": nil})
+	want, err := xf.Rows(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqBody, _ := json.Marshal(map[string]any{"rows": rows})
+	status, body = send(t, "POST", ts.URL+"/v1/models/store/transform", "", reqBody)
+	if status != http.StatusOK {
+		t.Fatalf("transform: %d %s", status, body)
+	}
+	var out struct {
+		Columns []string     `json:"columns"`
+		Rows    [][]*float64 `json:"rows"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Columns) != 100 || out.Columns[0] != "emb_0" || len(out.Rows) != 6 {
+		t.Fatalf("transform: got %d columns (%v...), %d rows", len(out.Columns), out.Columns[:1], len(out.Rows))
+	}
+	for i, row := range out.Rows {
+		for k, x := range row {
+			w := want.Cols[k].Num[i]
+			if x == nil && !math.IsNaN(w) || x != nil && *x != w {
+				t.Fatalf("transform row %d column %d: got %v, want %v", i, k, x, w)
+			}
+		}
+	}
+	for _, bad := range []struct{ body, want string }{
+		{`{"rows":[{"emb":[1,2]}]}`, "the vector has 2 values, the artifact's contract 100"},
+		{`{"rows":[{"emb":[[1]]}]}`, "element 0 of the vector is not a number"},
+		{`{"rows":[{"emb":"x"}]}`, "a vector column takes an array of 100 numbers or null"},
+		{`{"rows":[{}]}`, `missing column \"emb_0\"`},
+	} {
+		status, resp := send(t, "POST", ts.URL+"/v1/models/store/transform", "", []byte(bad.body))
+		if status != http.StatusBadRequest || !strings.Contains(string(resp), bad.want) {
+			t.Errorf("transform %s: got %d %s, want 400 with %q", bad.body, status, resp, bad.want)
+		}
 	}
 }
