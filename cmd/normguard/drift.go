@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/driftcheck"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/report"
 	"github.com/normguard/normguard/spec"
@@ -81,16 +81,12 @@ values, ...) makes it 2 after the report is written.`,
 			if err := writeDrift(cmd, o, rep); err != nil {
 				return err
 			}
-			if err := driftStatus(rep.Report); err != nil {
-				return err
-			}
-			if len(rep.Anomalies) > 0 || rep.notNumbers > 0 || vectorsDrift(rep.Vectors) {
+			found := len(rep.Anomalies) > 0 || rep.notNumbers > 0 || vectorsDrift(rep.Vectors)
+			err = driftcheck.Status(rep.Report, found, len(rep.Vectors) > 0)
+			if errors.Is(err, driftcheck.ErrFound) {
 				return errFound
 			}
-			if len(rep.Vectors) > 0 && len(rep.Features) == 0 {
-				return nil
-			}
-			return nothingJudged(rep.Report)
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -111,89 +107,9 @@ values, ...) makes it 2 after the report is written.`,
 	return cmd
 }
 
-// driftStatus is the command's outcome once the report is written: an
-// error (exit 2) naming the features whose statistic could not be
-// computed, errFound (exit 1) when a feature drifts or is missing from the
-// current data or a segment is new, nil otherwise.
-func driftStatus(rep *drift.Report) error {
-	var failed []string
-	found := len(rep.MissingFeatures) > 0 || len(rep.NewSegments) > 0
-	for _, f := range rep.Features {
-		if f.Error != "" {
-			name := f.Name
-			if f.Segment != "" {
-				name = fmt.Sprintf("%s (segment %s)", f.Name, f.Segment)
-			}
-			failed = append(failed, fmt.Sprintf("%s: %s", name, f.Error))
-		}
-		found = found || f.Drift
-	}
-	switch {
-	case len(failed) > 0:
-		return fmt.Errorf("drift: the statistic of %d feature(s) could not be computed, so the report is incomplete:\n  %s\nfix the data or leave those features out with --exclude",
-			len(failed), strings.Join(failed, "\n  "))
-	case found:
-		return errFound
-	}
-	return nil
-}
-
-// nothingJudged returns an error when every feature was skipped (an
-// identifier, a time column without an evenly covered cycle, a method
-// that does not apply): the report says "no drift" of nothing tested,
-// which must not pass as exit 0.
-func nothingJudged(rep *drift.Report) error {
-	var reasons []string
-	for _, f := range rep.Features {
-		if f.Skipped == "" {
-			return nil
-		}
-		reasons = append(reasons, fmt.Sprintf("%s: %s", f.Name, f.Skipped))
-	}
-	return fmt.Errorf("drift: no feature could be judged, every one was skipped:\n  %s\nchoose other features with --columns, or another --method",
-		strings.Join(reasons, "\n  "))
-}
-
-// selectFeatures returns which of names (the reference's features, in
-// order) --columns and --exclude keep; a name in either list that is not
-// a feature is an error naming it.
-func selectFeatures(names []string, o driftOptions, what string) (map[string]bool, error) {
-	known := map[string]bool{}
-	for _, n := range names {
-		known[n] = true
-	}
-	for _, l := range []struct {
-		flag  string
-		names []string
-	}{{"--columns", o.columns}, {"--exclude", o.exclude}} {
-		for _, n := range l.names {
-			if !known[n] {
-				return nil, fmt.Errorf("drift: %s names %q, which is not a feature of %s; its features are: %s",
-					l.flag, n, what, strings.Join(names, ", "))
-			}
-		}
-	}
-	keep := map[string]bool{}
-	for _, n := range names {
-		keep[n] = len(o.columns) == 0 || slices.Contains(o.columns, n)
-	}
-	for _, n := range o.exclude {
-		keep[n] = false
-	}
-	for _, n := range names {
-		if keep[n] {
-			return keep, nil
-		}
-	}
-	return nil, fmt.Errorf("drift: --columns and --exclude leave no feature of %s to compare", what)
-}
-
 // errNoRows is wrapped when the current (or reference) data has a header
 // but no rows.
-var errNoRows = errors.New("has no rows (a header at most); there is nothing to compare: pass a file with data")
-
-// errNoProfile is returned for an artifact without a training profile.
-var errNoProfile = errors.New("the artifact has no training profile; refit it with this normguard, or compare with the training data itself: --reference TRAIN --current CUR")
+var errNoRows = driftcheck.ErrNoRows
 
 // driftVsArtifact compares the current data with the training profile
 // stored in the artifact: raw inputs by default, transformed outputs with
@@ -203,18 +119,17 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.Profile == nil {
-		return nil, fmt.Errorf("drift: %w", errNoProfile)
-	}
-	fields, profiles := a.Inputs, a.Profile.Inputs
-	what := "the artifact's inputs"
-	if o.transformed {
-		fields, profiles = a.Outputs, a.Profile.Outputs
-		what = "the artifact's outputs"
+	opt := drift.Options{
+		Method: o.method, Threshold: o.threshold, HasThreshold: cmd.Flags().Changed("threshold"),
+		Bins: o.bins, DriftShare: o.driftShare,
 	}
 	if !o.transformed {
-		profiles = withoutVectorDims(a, profiles)
+		return driftInputsVsArtifact(a, o, opt)
 	}
+	if a.Profile == nil {
+		return nil, fmt.Errorf("drift: %w", driftcheck.ErrNoProfile)
+	}
+	fields, profiles := a.Outputs, a.Profile.Outputs
 	names := make([]string, len(profiles))
 	for i, p := range profiles {
 		names[i] = p.Name
@@ -222,7 +137,7 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 	for _, e := range a.Embeddings {
 		names = append(names, e.Column)
 	}
-	keep, err := selectFeatures(names, o, what)
+	keep, err := driftcheck.SelectFeatures(names, o.columns, o.exclude, "the artifact's outputs")
 	if err != nil {
 		return nil, err
 	}
@@ -231,13 +146,6 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 		if keep[p.Name] {
 			selected = append(selected, p)
 		}
-	}
-	opt := drift.Options{
-		Method: o.method, Threshold: o.threshold, HasThreshold: cmd.Flags().Changed("threshold"),
-		Bins: o.bins, DriftShare: o.driftShare,
-	}
-	if !o.transformed {
-		return driftInputsVsArtifact(a, selected, o, opt)
 	}
 	r, err := table.Open(o.current)
 	if err != nil {
@@ -276,10 +184,12 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 
 // driftInputsVsArtifact validates the current raw data against the
 // artifact (normguard validate's rules) and then compares its inputs with
-// the training profile, reading the file once. A numeric input holding
-// text cannot be compared: it is reported as skipped, the type_change
-// anomaly saying why.
-func driftInputsVsArtifact(a *artifact.Artifact, selected []profile.Feature, o driftOptions, opt drift.Options) (*driftResult, error) {
+// the training profile (driftcheck), reading the file once.
+func driftInputsVsArtifact(a *artifact.Artifact, o driftOptions, opt drift.Options) (*driftResult, error) {
+	selected, _, err := driftcheck.Features(a, o.columns, o.exclude)
+	if err != nil {
+		return nil, err
+	}
 	d, err := validate.Read(o.current, a)
 	if err != nil {
 		return nil, err
@@ -295,48 +205,17 @@ func driftInputsVsArtifact(a *artifact.Artifact, selected []profile.Feature, o d
 	if err != nil {
 		return nil, err
 	}
-	want := map[string]*profile.Feature{}
-	for i := range selected {
-		want[selected[i].Name] = &selected[i]
-	}
-	var cur []table.Column
-	var notNumbers []drift.Feature
-	for _, c := range d.Cols {
-		p := want[c.Name]
-		switch {
-		case p == nil:
-		case p.Type == spec.TypeNumeric && c.Kind != table.Numeric:
-			nan := drift.JSONFloat(math.NaN())
-			notNumbers = append(notNumbers, drift.Feature{Name: c.Name, Type: p.Type, Method: "-",
-				Statistic: nan, PValue: nan, Threshold: nan,
-				Skipped: "the column holds values that are not numbers (see the type_change anomaly); fix the data, then compare again"})
-		default:
-			cur = append(cur, c)
-		}
-	}
-	var profiles []profile.Feature
-	for _, p := range selected {
-		if !slices.ContainsFunc(notNumbers, func(f drift.Feature) bool { return f.Name == p.Name }) {
-			profiles = append(profiles, p)
-		}
-	}
-	if len(cur) == 0 {
-		// Nothing to compare: the anomalies (missing columns, text in
-		// numeric columns) are the whole answer.
-		rep := &drift.Report{Features: notNumbers, MissingFeatures: []string{}}
-		for _, p := range profiles {
-			rep.MissingFeatures = append(rep.MissingFeatures, p.Name)
-		}
-		if len(vrep.Anomalies) == 0 && len(vecs) == 0 {
-			return nil, fmt.Errorf("drift: %s has none of the artifact's inputs (%d columns); pass raw data, or --transformed for transformed features", o.current, len(a.Inputs))
-		}
-		return &driftResult{Report: rep, Anomalies: vrep.Anomalies, validated: true, Vectors: vecs}, nil
-	}
-	rep, err := drift.CompareProfile(profiles, cur, opt)
+	cur, err := driftcheck.Columns(selected, d.Cols, opt)
 	if err != nil {
 		return nil, err
 	}
-	rep.Features = append(rep.Features, notNumbers...)
+	rep, err := driftcheck.Compare(selected, cur, opt, len(vrep.Anomalies) > 0 || len(vecs) > 0)
+	if errors.Is(err, driftcheck.ErrNoInputs) {
+		return nil, fmt.Errorf("drift: %s %w", o.current, err)
+	}
+	if err != nil {
+		return nil, err
+	}
 	return &driftResult{Report: rep, Anomalies: vrep.Anomalies, validated: true, Vectors: vecs}, nil
 }
 
@@ -399,7 +278,7 @@ func runDrift(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 			names = append(names, r.Name)
 		}
 	}
-	keep, err := selectFeatures(names, o, o.reference)
+	keep, err := driftcheck.SelectFeatures(names, o.columns, o.exclude, o.reference)
 	if err != nil {
 		return nil, err
 	}
