@@ -54,6 +54,7 @@ func writeInspect(w io.Writer, path string, a *artifact.Artifact) error {
 		fmt.Fprintf(&b, " (%s)", strings.Join(a.Passthrough, ", "))
 	}
 	b.WriteString("\n\n")
+	writeEmbeddings(&b, a)
 	for gi, g := range a.Groups {
 		fmt.Fprintf(&b, "group %d: %s (%s)\n", gi, strings.Join(g.Columns, ", "), g.Type)
 		for _, s := range g.Steps {

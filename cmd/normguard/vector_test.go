@@ -153,6 +153,10 @@ func TestVectorCommands(t *testing.T) {
 		t.Errorf("artifact lacks the model, revision or canaries")
 	}
 
+	if got := mustRun(t, "inspect", art); !strings.Contains(got, "vector column emb (columns emb_0 .. emb_99): 100-d float64, model glove@6B-100d, metric dot, unit length no") ||
+		!strings.Contains(got, "100 vectors (0 zero)") || !strings.Contains(got, "3 canaries") {
+		t.Errorf("inspect does not describe the contract:\n%.600s", got)
+	}
 	out := filepath.Join(dir, "out.csv")
 	mustRun(t, "transform", "--artifact", art, "--in", cleanP, "--out", out, "-q")
 	header := strings.SplitN(string(readFile(t, out)), "\n", 2)[0]
