@@ -80,3 +80,12 @@ func BenchmarkTransform1Row(b *testing.B) { benchmarkTransform(b, 1) }
 
 // BenchmarkTransform1000Rows is the handler's cost for a batch of 1,000.
 func BenchmarkTransform1000Rows(b *testing.B) { benchmarkTransform(b, 1000) }
+
+// BenchmarkTransform1RowBallast is BenchmarkTransform1Row with the heap
+// ballast Serve holds (gc.go): the difference is the collector's share of
+// a small server's work.
+func BenchmarkTransform1RowBallast(b *testing.B) {
+	ballast := heapBallast(DefaultHeapFloor)
+	defer keepBallast(ballast)
+	benchmarkTransform(b, 1)
+}
