@@ -26,13 +26,13 @@ package beamcheck
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/beam/beamfit"
 	"github.com/normguard/normguard/beam/beamtransform"
 	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/driftcheck"
 	"github.com/normguard/normguard/validate"
 )
 
@@ -102,26 +102,25 @@ func NewPlan(ctx context.Context, o Options) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	if len(a.Embeddings) > 0 {
-		var cols []string
-		for _, e := range a.Embeddings {
-			cols = append(cols, e.Column)
-		}
-		return Plan{}, fmt.Errorf("%s: the artifact has vector columns (%s), which normguard-beam does not check yet; run normguard %s on one machine", o.Command, strings.Join(cols, ", "), o.Command)
-	}
 	if o.Command == Drift {
-		if a.Profile == nil {
-			return Plan{}, fmt.Errorf("drift: the artifact has no training profile; refit it with this normguard, or compare with the training data itself: --reference TRAIN --current CUR")
-		}
-		if _, err := selectFeatures(profileNames(a), o.Columns, o.Exclude); err != nil {
+		_, keep, err := driftcheck.Features(a, o.Columns, o.Exclude)
+		if err != nil {
 			return Plan{}, err
 		}
-	} else {
-		names := make([]string, len(a.Inputs))
-		for i, f := range a.Inputs {
-			names[i] = f.Name
+		var vecs []string
+		for _, e := range a.Embeddings {
+			if keep[e.Column] {
+				vecs = append(vecs, e.Column)
+			}
 		}
-		if err := (validate.Options{Columns: o.Columns, Exclude: o.Exclude}).Validate(names); err != nil {
+		if len(vecs) > 0 {
+			return Plan{}, fmt.Errorf("drift: vector columns (%s) are compared by MMD on a sample of their vectors, which normguard-beam does not draw; run normguard drift --artifact on one machine, or leave them out with --exclude %s", strings.Join(vecs, ", "), strings.Join(vecs, ","))
+		}
+	} else {
+		if len(a.Embeddings) > 0 {
+			return Plan{}, fmt.Errorf("validate: the artifact has vector columns, which normguard-beam does not check yet; run normguard validate on one machine")
+		}
+		if err := (validate.Options{Columns: o.Columns, Exclude: o.Exclude}).Validate(validateNames(a)); err != nil {
 			return Plan{}, err
 		}
 	}
@@ -138,46 +137,17 @@ func NewPlan(ctx context.Context, o Options) (Plan, error) {
 	return Plan{Opt: o, In: in, ArtifactJSON: string(data), Header: header}, nil
 }
 
-func profileNames(a *artifact.Artifact) []string {
-	names := make([]string, len(a.Profile.Inputs))
-	for i, p := range a.Profile.Inputs {
-		names[i] = p.Name
+// validateNames are the names validate's --columns and --exclude take:
+// the inputs and the vector columns.
+func validateNames(a *artifact.Artifact) []string {
+	names := make([]string, 0, len(a.Inputs)+len(a.Embeddings))
+	for _, f := range a.Inputs {
+		names = append(names, f.Name)
+	}
+	for _, e := range a.Embeddings {
+		names = append(names, e.Column)
 	}
 	return names
-}
-
-// selectFeatures returns which of names (the profile's inputs, in order)
-// --columns and --exclude keep, with the local drift command's errors.
-func selectFeatures(names, columns, exclude []string) (map[string]bool, error) {
-	const what = "the artifact's inputs"
-	known := map[string]bool{}
-	for _, n := range names {
-		known[n] = true
-	}
-	for _, l := range []struct {
-		flag  string
-		names []string
-	}{{"--columns", columns}, {"--exclude", exclude}} {
-		for _, n := range l.names {
-			if !known[n] {
-				return nil, fmt.Errorf("drift: %s names %q, which is not a feature of %s; its features are: %s",
-					l.flag, n, what, strings.Join(names, ", "))
-			}
-		}
-	}
-	keep := map[string]bool{}
-	for _, n := range names {
-		keep[n] = len(columns) == 0 || slices.Contains(columns, n)
-	}
-	for _, n := range exclude {
-		keep[n] = false
-	}
-	for _, n := range names {
-		if keep[n] {
-			return keep, nil
-		}
-	}
-	return nil, fmt.Errorf("drift: --columns and --exclude leave no feature of %s to compare", what)
 }
 
 // driftOptions are the drift package's options of o.

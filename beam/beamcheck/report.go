@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/beam/beamfit"
 	"github.com/normguard/normguard/beam/beamtransform"
-	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/driftcheck"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/report"
 	"github.com/normguard/normguard/spec"
@@ -206,93 +205,50 @@ func (f *reportFn) validate(merged Part) (Result, error) {
 	return res, nil
 }
 
-// errNoRows is the local drift command's error for data without rows.
-var errNoRows = errors.New("has no rows (a header at most); there is nothing to compare: pass a file with data")
-
 // drift validates the merged summaries and compares them with the
 // training profile, as `normguard drift --artifact A --current CUR` does
-// (driftInputsVsArtifact in cmd/normguard), then renders the report.
+// (both through driftcheck), then renders the report.
 func (f *reportFn) drift(merged Part) (Result, error) {
 	o := f.P.Opt
 	a := f.l.a
-	keep, err := selectFeatures(profileNames(a), o.Columns, o.Exclude)
+	selected, _, err := driftcheck.Features(a, o.Columns, o.Exclude)
 	if err != nil {
 		return Result{}, err
 	}
-	var selectedProf []profile.Feature
-	for _, p := range a.Profile.Inputs {
-		if keep[p.Name] {
-			selectedProf = append(selectedProf, p)
-		}
-	}
 	if merged.Rows == 0 {
-		return Result{}, fmt.Errorf("drift: %s %w", o.Data, errNoRows)
+		return Result{}, fmt.Errorf("drift: %s %w", o.Data, driftcheck.ErrNoRows)
 	}
 	vrep, err := f.check(merged, validate.Options{Columns: o.Columns, Exclude: o.Exclude})
 	if err != nil {
 		return Result{}, fmt.Errorf("drift: %w", err)
 	}
 	want := map[string]*profile.Feature{}
-	for i := range selectedProf {
-		want[selectedProf[i].Name] = &selectedProf[i]
+	for i := range selected {
+		want[selected[i].Name] = &selected[i]
 	}
-	opt := o.driftOptions()
-	plans := map[string]*drift.SummaryPlan{}
-	for _, pl := range drift.SummaryPlans(a.Profile.Inputs, opt) {
-		plans[pl.Name] = pl
-	}
-	var curPlans []*drift.SummaryPlan
-	var curSums []*drift.Summary
-	var notNumbers []drift.Feature
+	var cur []driftcheck.Current
 	if !f.l.counter {
 		for j, fd := range f.l.fields {
 			p := want[fd.Name]
 			switch {
 			case p == nil:
 			case p.Type == spec.TypeNumeric && slices.Contains(merged.Text, fd.Name):
-				nan := drift.JSONFloat(math.NaN())
-				notNumbers = append(notNumbers, drift.Feature{Name: fd.Name, Type: p.Type, Method: "-",
-					Statistic: nan, PValue: nan, Threshold: nan,
-					Skipped: "the column holds values that are not numbers (see the type_change anomaly); fix the data, then compare again"})
+				cur = append(cur, driftcheck.Current{Name: fd.Name, NotNumbers: true})
 			default:
-				pl := plans[fd.Name]
-				s, err := pl.UnmarshalSummary(merged.Drift[j])
+				s, err := f.l.plans[j].UnmarshalSummary(merged.Drift[j])
 				if err != nil {
 					return Result{}, err
 				}
-				curPlans, curSums = append(curPlans, pl), append(curSums, s)
+				cur = append(cur, driftcheck.Current{Name: fd.Name, Summary: s})
 			}
 		}
 	}
-	var rep *drift.Report
-	if len(curPlans) == 0 {
-		// Nothing to compare: the anomalies (missing columns, text in
-		// numeric columns) are the whole answer.
-		rep = &drift.Report{Features: notNumbers, MissingFeatures: []string{}}
-		for _, p := range selectedProf {
-			if !slices.ContainsFunc(notNumbers, func(f drift.Feature) bool { return f.Name == p.Name }) {
-				rep.MissingFeatures = append(rep.MissingFeatures, p.Name)
-			}
-		}
-		if len(vrep.Anomalies) == 0 {
-			return Result{}, fmt.Errorf("drift: %s has none of the artifact's inputs (%d columns); pass raw data, or --transformed for transformed features", o.Data, len(a.Inputs))
-		}
-	} else {
-		// The features in the data's column order, then the missing ones
-		// in the profile's, as drift.CompareProfile orders them.
-		have := map[string]bool{}
-		for _, pl := range curPlans {
-			have[pl.Name] = true
-		}
-		for _, p := range selectedProf {
-			if !have[p.Name] && !slices.ContainsFunc(notNumbers, func(f drift.Feature) bool { return f.Name == p.Name }) {
-				curPlans, curSums = append(curPlans, plans[p.Name]), append(curSums, nil)
-			}
-		}
-		if rep, err = drift.CompareSummaries(curPlans, curSums, opt); err != nil {
-			return Result{}, err
-		}
-		rep.Features = append(rep.Features, notNumbers...)
+	rep, err := driftcheck.Compare(selected, cur, o.driftOptions(), len(vrep.Anomalies) > 0)
+	if errors.Is(err, driftcheck.ErrNoInputs) {
+		return Result{}, fmt.Errorf("drift: %s %w", o.Data, err)
+	}
+	if err != nil {
+		return Result{}, err
 	}
 	var buf bytes.Buffer
 	switch o.Format {
@@ -312,38 +268,11 @@ func (f *reportFn) drift(merged Part) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{Output: buf.Bytes()}
-	res.Status, res.Message = driftStatus(rep, len(vrep.Anomalies) > 0)
+	switch err := driftcheck.Status(rep, len(vrep.Anomalies) > 0, false); {
+	case errors.Is(err, driftcheck.ErrFound):
+		res.Status = StatusFound
+	case err != nil:
+		res.Status, res.Message = StatusError, err.Error()
+	}
 	return res, nil
-}
-
-// driftStatus is the local drift command's outcome once the report is
-// written (driftStatus and nothingJudged in cmd/normguard): 2 with the
-// features whose statistic could not be computed, 1 when a feature drifts
-// or is missing or an anomaly was found, 2 when every feature was
-// skipped, else 0.
-func driftStatus(rep *drift.Report, anomalies bool) (int, string) {
-	var failed []string
-	found := len(rep.MissingFeatures) > 0 || len(rep.NewSegments) > 0
-	for _, f := range rep.Features {
-		if f.Error != "" {
-			failed = append(failed, fmt.Sprintf("%s: %s", f.Name, f.Error))
-		}
-		found = found || f.Drift
-	}
-	switch {
-	case len(failed) > 0:
-		return StatusError, fmt.Sprintf("drift: the statistic of %d feature(s) could not be computed, so the report is incomplete:\n  %s\nfix the data or leave those features out with --exclude",
-			len(failed), strings.Join(failed, "\n  "))
-	case found || anomalies:
-		return StatusFound, ""
-	}
-	var reasons []string
-	for _, f := range rep.Features {
-		if f.Skipped == "" {
-			return StatusOK, ""
-		}
-		reasons = append(reasons, fmt.Sprintf("%s: %s", f.Name, f.Skipped))
-	}
-	return StatusError, fmt.Sprintf("drift: no feature could be judged, every one was skipped:\n  %s\nchoose other features with --columns, or another --method",
-		strings.Join(reasons, "\n  "))
 }
