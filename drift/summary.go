@@ -37,8 +37,9 @@ import (
 //	categorical  rows, missing values, the count of each of the
 //	             profile's categories and of the other values, and the
 //	             other values by name while there are at most
-//	             MaxSummaryNew of them (only when the profile kept every
-//	             training category, so that a value not in it is new);
+//	             MaxSummaryNew of them (new values when the profile kept
+//	             every training category; else values outside its top
+//	             categories, named for the validation rules' examples);
 //	time         rows, missing values and the calendar counts of the
 //	             values (profile.TimeSummary);
 //	identifier   rows and missing values.
@@ -293,8 +294,12 @@ type Summary struct {
 
 	// Cats[i] counts the values equal to Categories[i]; Unknown the
 	// present values not among them; New counts them by name while
-	// there are at most MaxSummaryNew (plans with TrackNew); NewDropped
-	// says there were more.
+	// there are at most MaxSummaryNew; NewDropped says there were more.
+	// With TrackNew they are new values; without, the drift methods
+	// count them only in all (Unknown), and New names them for other
+	// uses (a monitor's unseen-category examples). A summary written
+	// before New was kept without TrackNew names none: Unknown above
+	// the sum of New says some values have no name.
 	Cats       []int64
 	Unknown    int64
 	New        map[string]int64
@@ -417,7 +422,7 @@ func (s *Summary) AddStrings(xs []string, null []bool) {
 				continue
 			}
 			s.Unknown++
-			if pl.TrackNew && !s.NewDropped {
+			if !s.NewDropped {
 				if s.New == nil {
 					s.New = map[string]int64{}
 				}

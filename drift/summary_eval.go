@@ -126,7 +126,7 @@ func (pl *SummaryPlan) textVsSummary(f *Feature, s *Summary, m *Method, threshol
 	}
 	const dropped = "\x00new"
 	switch {
-	case s.NewDropped:
+	case s.NewDropped && pl.TrackNew:
 		cur[dropped] = s.Unknown
 	case pl.TrackNew:
 		for k, n := range s.New {
@@ -139,7 +139,7 @@ func (pl *SummaryPlan) textVsSummary(f *Feature, s *Summary, m *Method, threshol
 		cur = nil
 	}
 	plot, err := textVsProfileTime(f, p, cur, s.Time, m, threshold, nil)
-	if s.NewDropped {
+	if s.NewDropped && pl.TrackNew {
 		f.NewCategories, f.NewCategoriesTotal = nil, MaxSummaryNew+1
 	}
 	if plot != nil {

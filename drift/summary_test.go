@@ -276,3 +276,56 @@ func TestPointIndexFindsAsBinarySearch(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryNamesOtherValues: a plan of a profile that kept only its top
+// categories names the other values too (for a monitor's examples), up to
+// MaxSummaryNew, and neither the names nor their dropping change what the
+// drift methods compute from the summary.
+func TestSummaryNamesOtherValues(t *testing.T) {
+	prof, _ := summaryCase(t, 1)
+	p := &prof[4] // "many": 300 training values
+	if p.Categories == nil || p.Categories.Other == 0 {
+		t.Fatalf("feature %s keeps every category; want a profile of top categories", p.Name)
+	}
+	pl := NewSummaryPlan(p, 0)
+	if pl.TrackNew {
+		t.Fatal("plan tracks new values")
+	}
+	for _, distinct := range []int{400, MaxSummaryNew + 500} {
+		c := table.Column{Name: p.Name, Kind: table.String}
+		for i := 0; i < 3*distinct; i++ {
+			c.Str = append(c.Str, fmt.Sprintf("v%d", i%distinct))
+		}
+		s := pl.NewSummary()
+		s.Add(&c)
+		var named int64
+		for _, n := range s.New {
+			named += n
+		}
+		if distinct > MaxSummaryNew {
+			if !s.NewDropped || s.New != nil {
+				t.Errorf("%d distinct: %d named, dropped %v; want none named, dropped", distinct, len(s.New), s.NewDropped)
+			}
+		} else if s.NewDropped || named != s.Unknown || s.New["v399"] != 3 {
+			t.Errorf("%d distinct: %d of %d other values named (v399: %d), dropped %v; want all, v399 3 times", distinct, named, s.Unknown, s.New["v399"], s.NewDropped)
+		}
+		// The drift methods see the other values in all only.
+		bare := s.Clone()
+		bare.New, bare.NewDropped = nil, false
+		for _, method := range []string{"chisquare", "psi", "jensenshannon"} {
+			got, err := pl.Evaluate(s, Options{Method: method})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := pl.Evaluate(bare, Options{Method: method})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gj, _ := json.Marshal(got)
+			wj, _ := json.Marshal(want)
+			if !bytes.Equal(gj, wj) {
+				t.Errorf("%d distinct, %s: with names\n%s\nwithout\n%s", distinct, method, gj, wj)
+			}
+		}
+	}
+}

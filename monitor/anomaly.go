@@ -1,8 +1,11 @@
 package monitor
 
 import (
+	"cmp"
 	"math"
+	"slices"
 
+	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/validate"
@@ -11,9 +14,13 @@ import (
 // The data anomalies of a window, by the rules of `normguard validate`
 // (package validate) over the counts a window keeps: rows, missing values,
 // values outside the training range or categories (counted exactly as the
-// rows arrive), and, from the moments and the sample, whether a feature
-// holds a single value. A feature no observed row carried counts as
-// missing in every row. Type errors are not counted: the service refuses
+// rows arrive), and, from each feature's drift summary, its minimum and
+// maximum, whether it holds a single value, the values outside the
+// profile's top categories and examples of unseen ones. All of it merges
+// exactly, so replicas' windows merged (ExportWindow.Anomalies) give the
+// anomalies of one window fed every row. A window written before summaries
+// falls back on the moments and the sample. A feature no observed row
+// carried counts as missing in every row. Type errors are not counted: the service refuses
 // text in a numeric feature at the door.
 
 // schema returns the validation schema of a reference stage: its profiled
@@ -36,29 +43,30 @@ func (rs *refStage) schema(digest string) *validate.Schema {
 }
 
 // summaries describes the window's features for the validation rules, one
-// per feature of the reference stage, in its order. The caller holds the
-// stage's lock.
-func (w *window) summaries(rs *refStage) []validate.Summary {
+// per feature of the reference stage, in its order: from each feature's
+// counts and drift summary (plans, in profile order), which merge exactly
+// across replicas (featureValidation), or from its sample when it holds
+// rows without a summary. The caller holds the stage's lock.
+func (w *window) summaries(rs *refStage, plans []*drift.SummaryPlan) []validate.Summary {
 	out := make([]validate.Summary, len(rs.features))
 	for i := range rs.features {
 		rf := &rs.features[i]
-		s := validate.Summary{Name: rf.name, Rows: w.rows, Missing: w.rows, Min: math.NaN(), Max: math.NaN()}
 		fs := w.byName[rf.name]
 		if fs == nil || fs.numeric != rf.numeric {
-			out[i] = s
+			out[i] = featureValidation(w.rows, featureCounts{}, nil, rf, &rs.profile[i])
+			continue
+		}
+		c := featureCounts{rows: fs.rows, missing: fs.missing, oor: fs.oor, unseen: fs.unseen}
+		if ds := fs.summaryFor(plans[i]); ds != nil && !fs.partial {
+			out[i] = featureValidation(w.rows, c, ds, rf, &rs.profile[i])
 			continue
 		}
 		// Rows from before the feature's state existed (another artifact
 		// without it) count as missing.
-		s.Missing = fs.missing + (w.rows - fs.rows)
-		s.OutOfRange, s.Unseen = fs.oor, fs.unseen
+		s := featureValidation(w.rows, c, nil, rf, &rs.profile[i])
 		if fs.numeric {
 			if fs.moments.N > 0 {
-				s.Min, s.Max = fs.moments.Min, fs.moments.Max
-				s.Distinct = 2
-				if s.Min == s.Max {
-					s.Distinct, s.Value = 1, string(table.AppendFloat(nil, s.Min))
-				}
+				numericValues(&s, fs.moments.Min, fs.moments.Max)
 			}
 			out[i] = s
 			continue
@@ -67,6 +75,106 @@ func (w *window) summaries(rs *refStage) []validate.Summary {
 		out[i] = s
 	}
 	return out
+}
+
+// featureCounts are a window feature's counts: its rows, missing values,
+// values out of the training range and unseen categories.
+type featureCounts struct{ rows, missing, oor, unseen int64 }
+
+// featureValidation describes a feature of a window of rows rows for the
+// validation rules from its counts c and its drift summary ds (nil: the
+// counts only). Everything it reads merges exactly and does not depend on
+// the rows' order, so replicas' windows merged give the anomalies of one
+// window fed every row: the minimum and maximum of the numeric values, and
+// of categorical ones the counts of the profile's categories and of the
+// other values, named while the summary names them (drift.MaxSummaryNew).
+// Examples of unseen categories are the most frequent ones (then by
+// value). Rows the feature was not sent in count as missing.
+func featureValidation(rows int64, c featureCounts, ds *drift.Summary, rf *refFeature, p *profile.Feature) validate.Summary {
+	s := validate.Summary{Name: rf.name, Rows: rows, Missing: c.missing + (rows - c.rows), OutOfRange: c.oor, Unseen: c.unseen,
+		Min: math.NaN(), Max: math.NaN()}
+	if ds == nil {
+		return s
+	}
+	if rf.numeric {
+		if ds.Moments.N > 0 {
+			numericValues(&s, ds.Moments.Min, ds.Moments.Max)
+		}
+		return s
+	}
+	pl := ds.Plan()
+	if pl.Kind == profile.KindTime && ds.Time != nil {
+		switch t := ds.Time; {
+		case t.Parsed > 0 && t.Min != t.Max:
+			s.Distinct = 2
+		case t.Parsed > 0 && t.Unparsed == 0:
+			s.Distinct, s.Value = 1, t.Min
+		}
+		return s
+	}
+	if pl.Categories == nil && !pl.TrackNew {
+		return s // identifiers, categories not profiled: counted only
+	}
+	// The present values by name where the summary knows them.
+	type valueCount struct {
+		v string
+		n int64
+	}
+	var named []valueCount
+	for k, n := range ds.Cats {
+		if n > 0 {
+			named = append(named, valueCount{pl.Categories[k], n})
+		}
+	}
+	for v, n := range ds.New {
+		named = append(named, valueCount{v, n})
+	}
+	// Values outside the plan's categories that have no name: more than
+	// MaxSummaryNew of them, or a summary written before they were named.
+	var namedOther int64
+	for _, n := range ds.New {
+		namedOther += n
+	}
+	unnamed := ds.NewDropped || ds.Unknown > namedOther
+	switch {
+	case ds.NewDropped || len(named) >= 2 || (len(named) == 1 && unnamed):
+		s.Distinct = 2
+	case len(named) == 1:
+		s.Distinct, s.Value = 1, named[0].v
+	}
+	if p.Categories != nil && p.Categories.Other > 0 {
+		s.Other, s.OtherCounted = ds.Unknown, true
+	}
+	if rf.categories != nil {
+		var unseen []valueCount
+		for _, vc := range named {
+			if _, ok := rf.categories[vc.v]; !ok {
+				unseen = append(unseen, vc)
+			}
+		}
+		slices.SortFunc(unseen, func(a, b valueCount) int { return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.v, b.v)) })
+		for _, vc := range unseen[:min(len(unseen), maxUnseenExamples)] {
+			s.UnseenExamples = append(s.UnseenExamples, vc.v)
+		}
+		if !unnamed {
+			s.UnseenDistinct = int64(len(unseen))
+		}
+	}
+	return s
+}
+
+// maxUnseenExamples is how many unseen categories a window's anomaly
+// names (as validate does).
+const maxUnseenExamples = 5
+
+// numericValues sets the minimum, maximum and distinct count of a
+// feature's present numeric values.
+func numericValues(s *validate.Summary, lo, hi float64) {
+	s.Min, s.Max = lo, hi
+	s.Distinct = 2
+	if lo == hi {
+		s.Distinct, s.Value = 1, string(table.AppendFloat(nil, lo))
+	}
 }
 
 // sampleSummary reads what it can of a categorical feature from its

@@ -192,7 +192,7 @@ stages:
 				if j.dsums = w.driftSummaries(rs, j.plans); j.dsums == nil {
 					j.cols = w.columns(rs)
 				}
-				j.sums = w.summaries(rs)
+				j.sums = w.summaries(rs, j.plans)
 			}
 			jobs = append(jobs, j)
 		}
@@ -369,7 +369,7 @@ func (m *Monitor) Drift(model string, stage Stage) (*drift.Report, Window, error
 	if dsums == nil {
 		cols = w.columns(rs)
 	}
-	sums := w.summaries(rs)
+	sums := w.summaries(rs, plans)
 	ss.mu.Unlock()
 	var rep *drift.Report
 	var err error

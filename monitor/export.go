@@ -13,6 +13,7 @@ import (
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/profile"
+	"github.com/normguard/normguard/validate"
 )
 
 // DriftOptions returns the drift options the monitor judges with.
@@ -313,4 +314,43 @@ func (ex *Export) Judge(a *artifact.Artifact, o drift.Options) (*Timeline, error
 		tl.FirstDrift = append(tl.FirstDrift, FirstDrift{Model: parts[0], Stage: Stage(parts[1]), Feature: parts[2], Start: first[key]})
 	}
 	return tl, nil
+}
+
+// Anomalies returns the data anomalies of an export window (one replica's
+// or merged) against artifact a, by the rules of `normguard validate`, as
+// a monitor finds them in its own window of the same rows: every count
+// and summary they read merges exactly (featureValidation), so merged
+// replicas give the anomalies of one monitor fed every row. bins is the
+// export's (Export.Bins).
+func (w *ExportWindow) Anomalies(a *artifact.Artifact, bins int) ([]validate.Anomaly, error) {
+	ref, err := newReference(a)
+	if err != nil {
+		return nil, err
+	}
+	si := w.Stage.index()
+	if si < 0 {
+		return nil, fmt.Errorf("monitor: stage %q: want %q or %q", w.Stage, StageInput, StageOutput)
+	}
+	rs := &ref.stages[si]
+	plans := rs.summaryPlans(drift.Options{Bins: bins})
+	sums := make([]validate.Summary, len(rs.features))
+	for i := range rs.features {
+		rf := &rs.features[i]
+		j := slices.IndexFunc(w.Features, func(f ExportFeature) bool { return f.Name == rf.name && f.Numeric == rf.numeric })
+		if j < 0 {
+			sums[i] = featureValidation(w.Rows, featureCounts{}, nil, rf, &rs.profile[i])
+			continue
+		}
+		f := &w.Features[j]
+		ds, err := plans[i].UnmarshalSummary(f.Summary)
+		if err != nil {
+			return nil, fmt.Errorf("monitor: window %s of model %q: %w", w.Start.Format(time.RFC3339), w.Model, err)
+		}
+		sums[i] = featureValidation(w.Rows, featureCounts{rows: f.Rows, missing: f.Missing, oor: f.OutOfRange, unseen: f.Unseen}, ds, rf, &rs.profile[i])
+	}
+	an, err := anomalies(rs.valid, w.Rows, sums)
+	if an == nil {
+		an = []validate.Anomaly{}
+	}
+	return an, err
 }

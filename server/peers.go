@@ -21,7 +21,8 @@ import (
 // them: with Config.Peers set, GET /v1/models/{name}/drift fetches every
 // peer's window state (GET /v1/models/{name}/window-state, with the
 // server's token), merges it with its own (monitor.MergeExports: exact,
-// as if one replica had seen every row) and judges the latest window.
+// as if one replica had seen every row) and judges the latest window:
+// drift and the validation anomalies (ExportWindow.Anomalies).
 // A peer that cannot be reached, or that judged with another artifact,
 // makes /drift fail (502) naming it: a merged answer is all or nothing.
 
@@ -96,9 +97,9 @@ type peerState struct {
 	Rows int64  `json:"rows"`
 }
 
-// mergedDriftResponse is /drift's answer with peers: the drift JSON of the
-// merged latest window and the replicas it merges. Anomalies are not
-// merged across replicas (the list is empty).
+// mergedDriftResponse is /drift's answer with peers: the drift JSON and
+// the data anomalies of the merged latest window (both exactly those of
+// one replica fed every row), and the replicas it merges.
 type mergedDriftResponse struct {
 	*drift.Report
 	Model     string             `json:"model"`
@@ -178,6 +179,9 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 		return nil, fmt.Errorf("server: merging replicas gave %d windows, want 1", len(tl.Windows))
 	}
 	mw := tl.Windows[0]
+	if resp.Anomalies, err = merged.Windows[0].Anomalies(a, merged.Bins); err != nil {
+		return nil, err
+	}
 	resp.Report = mw.Report
 	resp.Window = monitor.Window{Start: mw.Start, End: mw.End, Rows: mw.Rows}
 	return resp, nil

@@ -62,7 +62,9 @@ func flightRows(seed, n int) []byte {
 // TestPeersDriftIsTheMergedWindow posts batches of observations to two
 // replicas (A lists B as its peer) and all of them to a third server:
 // A's /drift equals the third's, feature by feature and bit for bit, and
-// names both replicas with their rows; the window-state endpoint needs
+// names both replicas with their rows, and its anomalies (unseen
+// categories, out-of-range values sent to one replica) equal the third's;
+// the window-state endpoint needs
 // the token, and an unreachable peer makes /drift fail, naming it.
 func TestPeersDriftIsTheMergedWindow(t *testing.T) {
 	dir := t.TempDir()
@@ -88,7 +90,24 @@ func TestPeersDriftIsTheMergedWindow(t *testing.T) {
 			}
 		}
 	}
+	// Rows with anomalies, on one replica: categories never seen in
+	// training, delays far out of the training range.
+	var odd bytes.Buffer
+	odd.WriteString(`{"rows":[`)
+	for i := 0; i < 60; i++ {
+		if i > 0 {
+			odd.WriteByte(',')
+		}
+		fmt.Fprintf(&odd, `{"date":"2001-06-03 10:%02d","delay":%d,"distance":300,"origin":%q,"destination":"LAS"}`, i, 9000+i, []string{"ZZZ", "QQQ", "ZZZ"}[i%3])
+	}
+	odd.WriteString(`]}`)
+	for _, ts := range []*httptest.Server{b, all} {
+		if code, out := send(t, http.MethodPost, ts.URL+"/v1/models/flight-delay/observations", "", odd.Bytes()); code != http.StatusOK {
+			t.Fatalf("observations: %d %s", code, out)
+		}
+	}
 	type answer struct {
+		Anomalies    json.RawMessage `json:"anomalies"`
 		Features     json.RawMessage `json:"features"`
 		DriftShare   json.RawMessage `json:"drift_share"`
 		DatasetDrift bool            `json:"dataset_drift"`
@@ -110,6 +129,12 @@ func TestPeersDriftIsTheMergedWindow(t *testing.T) {
 	merged, one := get(a), get(all)
 	if !bytes.Equal(merged.Features, one.Features) || !bytes.Equal(merged.DriftShare, one.DriftShare) || merged.DatasetDrift != one.DatasetDrift {
 		t.Errorf("merged replicas answer\n%s\none server fed every row\n%s", merged.Features, one.Features)
+	}
+	if !bytes.Equal(merged.Anomalies, one.Anomalies) {
+		t.Errorf("merged replicas' anomalies\n%s\none server fed every row\n%s", merged.Anomalies, one.Anomalies)
+	}
+	if !bytes.Contains(one.Anomalies, []byte(`"unseen_categories"`)) || !bytes.Contains(one.Anomalies, []byte(`"ZZZ"`)) {
+		t.Errorf("anomalies %s: want unseen_categories naming ZZZ", one.Anomalies)
 	}
 	if merged.Window.Rows != one.Window.Rows || !merged.Window.Start.Equal(one.Window.Start) {
 		t.Errorf("merged window %+v, want %+v", merged.Window, one.Window)
