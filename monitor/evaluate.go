@@ -56,6 +56,11 @@ type WindowSummary struct {
 	// Anomalies are the window's data anomalies by the rules of
 	// `normguard validate` (empty while the window is not judged).
 	Anomalies []validate.Anomaly `json:"anomalies"`
+	// State is a closed window's state as Export writes it (its counts
+	// and drift summaries, which merge exactly), kept with the history so
+	// that ExportHistory covers closed windows; nil for windows closed
+	// before it was kept. History leaves it out.
+	State *ExportWindow `json:"state,omitempty"`
 }
 
 // FeatureSummary is one feature of a WindowSummary. Rates are shares of the
@@ -219,7 +224,12 @@ stages:
 			}
 			if j.final {
 				j.w.finalizing = true
-				fins = append(fins, &finalization{ss: ss, start: j.w.start, summary: m.summarize(ss, j.w)})
+				sum := m.summarize(ss, j.w)
+				if ss.ref != nil {
+					// nil when the window holds rows without summaries
+					sum.State, _ = ss.exportWindow(j.w, ss.ref.stages[si].summaryPlans(m.opt.Drift))
+				}
+				fins = append(fins, &finalization{ss: ss, start: j.w.start, summary: sum})
 			}
 			ss.mu.Unlock()
 			for _, a := range alerts {
@@ -402,6 +412,9 @@ func (m *Monitor) History(model string, stage Stage) []WindowSummary {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	out := append([]WindowSummary(nil), ss.history...)
+	for i := range out {
+		out[i].State = nil
+	}
 	for _, w := range ss.windows {
 		out = append(out, m.summarize(ss, w))
 	}

@@ -31,6 +31,9 @@ type Export struct {
 	// Bins is the binned methods' bins the summaries were made for.
 	Bins    int            `json:"bins"`
 	Windows []ExportWindow `json:"windows"`
+	// Skipped lists windows with rows left out (ExportHistory: closed
+	// windows whose state was not kept).
+	Skipped []SkippedWindow `json:"skipped,omitempty"`
 }
 
 // ExportWindow is one window of an Export.
@@ -84,39 +87,91 @@ func (m *Monitor) Export(model string) (*Export, error) {
 	return ex, nil
 }
 
+// ExportHistory returns what Export returns and, before it, the closed
+// windows of the history (up to Options.History per model and stage)
+// whose state was kept (windows closed by this normguard); the closed
+// windows without it are listed in Export.Skipped. Each window carries
+// the digest of the artifact it was summarized against.
+func (m *Monitor) ExportHistory(model string) (*Export, error) {
+	ex, err := m.Export(model)
+	if err != nil {
+		return nil, err
+	}
+	open := ex.Windows
+	ex.Windows = []ExportWindow{}
+	for _, ss := range m.stageStates() {
+		if model != "" && ss.model != model {
+			continue
+		}
+		ss.mu.Lock()
+		for _, h := range ss.history {
+			switch {
+			case h.State != nil:
+				ex.Windows = append(ex.Windows, *h.State)
+			case h.Rows > 0:
+				ex.Skipped = append(ex.Skipped, SkippedWindow{Model: ss.model, Stage: ss.stage, Start: h.Start, End: h.End, Rows: h.Rows,
+					Reason: "its state was not kept: closed before normguard kept closed windows' state, or holding rows from before summaries"})
+			}
+		}
+		ss.mu.Unlock()
+	}
+	ex.Windows = append(ex.Windows, open...)
+	return ex, nil
+}
+
+// SkippedWindow is a window with rows that an export leaves out, and why.
+type SkippedWindow struct {
+	Model  string    `json:"model"`
+	Stage  Stage     `json:"stage"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Rows   int64     `json:"rows"`
+	Reason string    `json:"reason"`
+}
+
 // export appends the stage's windows to ex. ss.mu is held.
 func (ss *stageState) export(ex *Export, o drift.Options) error {
 	if ss.ref == nil {
 		return nil
 	}
-	rs := &ss.ref.stages[ss.stage.index()]
-	plans := rs.summaryPlans(o)
+	plans := ss.ref.stages[ss.stage.index()].summaryPlans(o)
 	for _, w := range ss.windows {
 		if w.rows == 0 {
 			continue
 		}
-		ew := ExportWindow{Model: ss.model, Stage: ss.stage, ArtifactDigest: ss.ref.digest,
-			Start: unixTime(w.start), End: unixTime(w.end), Rows: w.rows}
-		for i, rf := range rs.features {
-			fs := w.byName[rf.name]
-			if fs == nil || fs.numeric != rf.numeric {
-				continue
-			}
-			s := fs.summaryFor(plans[i])
-			if fs.partial || s == nil {
-				return fmt.Errorf("monitor: export model %q stage %s window %s feature %q: %w (it holds rows from before normguard kept summaries); export after the window closes",
-					ss.model, ss.stage, unixTime(w.start).Format(time.RFC3339), rf.name, ErrNotExportable)
-			}
-			b, err := s.MarshalBinary()
-			if err != nil {
-				return err
-			}
-			ew.Features = append(ew.Features, ExportFeature{Name: rf.name, Numeric: rf.numeric, Rows: fs.rows, Missing: fs.missing,
-				OutOfRange: fs.oor, Unseen: fs.unseen, Summary: b})
+		ew, err := ss.exportWindow(w, plans)
+		if err != nil {
+			return err
 		}
-		ex.Windows = append(ex.Windows, ew)
+		ex.Windows = append(ex.Windows, *ew)
 	}
 	return nil
+}
+
+// exportWindow returns a window's state against the stage's latest
+// reference (plans are its summary plans). ss.mu is held.
+func (ss *stageState) exportWindow(w *window, plans []*drift.SummaryPlan) (*ExportWindow, error) {
+	rs := &ss.ref.stages[ss.stage.index()]
+	ew := &ExportWindow{Model: ss.model, Stage: ss.stage, ArtifactDigest: ss.ref.digest,
+		Start: unixTime(w.start), End: unixTime(w.end), Rows: w.rows}
+	for i, rf := range rs.features {
+		fs := w.byName[rf.name]
+		if fs == nil || fs.numeric != rf.numeric {
+			continue
+		}
+		s := fs.summaryFor(plans[i])
+		if fs.partial || s == nil {
+			return nil, fmt.Errorf("monitor: export model %q stage %s window %s feature %q: %w (it holds rows from before normguard kept summaries); export after the window closes",
+				ss.model, ss.stage, unixTime(w.start).Format(time.RFC3339), rf.name, ErrNotExportable)
+		}
+		b, err := s.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		ew.Features = append(ew.Features, ExportFeature{Name: rf.name, Numeric: rf.numeric, Rows: fs.rows, Missing: fs.missing,
+			OutOfRange: fs.oor, Unseen: fs.unseen, Summary: b})
+	}
+	return ew, nil
 }
 
 // ReadExport decodes an Export written as JSON, refusing another format.

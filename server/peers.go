@@ -52,14 +52,20 @@ func checkPeers(cfg Config) error {
 const peerTimeout = 10 * time.Second
 
 // handleWindowState answers the monitor's exported window state of a
-// model (monitor.Export), for peers and `normguard monitor merge`.
+// model (monitor.Export: the windows in memory), for peers and `normguard
+// monitor merge`; with ?history=1 the closed windows kept in the history
+// too (monitor.ExportHistory).
 func (s *Server) handleWindowState(w http.ResponseWriter, r *http.Request) {
 	model, _, err := s.modelStage(r)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	ex, err := s.cfg.Monitor.Export(model)
+	export := s.cfg.Monitor.Export
+	if r.URL.Query().Get("history") == "1" {
+		export = s.cfg.Monitor.ExportHistory
+	}
+	ex, err := export(model)
 	if err != nil {
 		status, code := http.StatusInternalServerError, "internal"
 		if errors.Is(err, monitor.ErrNotExportable) {

@@ -178,13 +178,20 @@ func newMonitorExportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export --state F [--model M] [--out X]",
 		Short: "Write the window state of a monitoring store (a stopped service's --state) as JSON that merges exactly",
-		Long: `Write the windows a monitoring store holds in memory (the open window, and
-closed ones not yet judged a last time) as JSON: per model, stage and window,
-each feature's counts and drift summary. normguard monitor merge merges the
-exports of replicas into what one service fed every row would hold.
+		Long: `Write the windows a monitoring store holds as JSON: per model, stage and
+window, each feature's counts and drift summary. That is the closed windows
+of its history (the last 168 per model and stage; each window keeps the
+digest of the artifact it was judged with), then the windows still open.
+normguard monitor merge merges the exports of replicas, window by window
+(by start time), into what one service fed every row would hold.
+
+Closed windows whose state was not kept (closed by an older normguard) are
+listed under "skipped" with their rows, and counted on standard error.
 
 The store must not be open in a running service (its file is locked); a
-running service exports the same JSON at GET /v1/models/{name}/window-state.`,
+running service exports the same JSON at
+GET /v1/models/{name}/window-state?history=1 (without history=1: only the
+windows still in memory, what replicas' /drift merges).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "state"); err != nil {
@@ -197,12 +204,19 @@ running service exports the same JSON at GET /v1/models/{name}/window-state.`,
 			if err != nil {
 				return fmt.Errorf("monitor export: %w (is a service running on it? ask it: GET /v1/models/{name}/window-state)", err)
 			}
-			ex, err := mon.Export(model)
+			ex, err := mon.ExportHistory(model)
 			if cerr := mon.Close(); err == nil && cerr != nil {
 				err = cerr
 			}
 			if err != nil {
 				return err
+			}
+			if len(ex.Skipped) > 0 {
+				var rows int64
+				for _, w := range ex.Skipped {
+					rows += w.Rows
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "monitor export: %d closed windows (%d rows) are left out, their state was not kept (see \"skipped\")\n", len(ex.Skipped), rows)
 			}
 			b, err := json.MarshalIndent(ex, "", "  ")
 			if err != nil {

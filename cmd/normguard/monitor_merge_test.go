@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +18,11 @@ import (
 )
 
 // TestMonitorExportMerge runs two monitoring stores fed alternate batches
-// of June's flights and one fed them all, exports each with `monitor
-// export`, and checks that `monitor merge` of the two gives the third's
-// export (--merged-out, byte for byte) and the same timeline.
+// of June's flights by event time in weekly windows, and one fed them all,
+// exports each with `monitor export` (the closed weeks of the history and
+// the open one), and checks that `monitor merge` of the two, week by week,
+// gives the third's export (--merged-out, byte for byte), the same
+// timeline and the same anomalies in each week.
 func TestMonitorExportMerge(t *testing.T) {
 	dir := t.TempDir()
 	header, lines := flightsSample(t)
@@ -48,7 +51,7 @@ func TestMonitorExportMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fields := []table.Field{{Name: "delay", Kind: table.Numeric}, {Name: "distance", Kind: table.Numeric},
+	fields := []table.Field{{Name: "date", Kind: table.String}, {Name: "delay", Kind: table.Numeric}, {Name: "distance", Kind: table.Numeric},
 		{Name: "origin", Kind: table.String}, {Name: "destination", Kind: table.String}}
 	if err := r.Project(fields); err != nil {
 		t.Fatal(err)
@@ -58,13 +61,12 @@ func TestMonitorExportMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A window in the future, so that the stores' windows are open when
-	// exported.
-	now := time.Now().Add(48 * time.Hour).Truncate(time.Hour).Add(time.Minute)
+	now := time.Now()
 	states := []string{filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db"), filepath.Join(dir, "all.db")}
 	mons := make([]*monitor.Monitor, 3)
 	for i, s := range states {
-		if mons[i], err = monitor.Open(s, monitor.Options{Now: func() time.Time { return now }, EvalInterval: time.Hour}); err != nil {
+		if mons[i], err = monitor.Open(s, monitor.Options{Now: func() time.Time { return now }, EvalInterval: time.Hour,
+			TimeColumn: "date", Window: 7 * 24 * time.Hour}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -90,9 +92,33 @@ func TestMonitorExportMerge(t *testing.T) {
 		}
 	}
 	for _, m := range mons {
+		// The closed weeks are judged a last time and go to the history.
+		if err := m.Evaluate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		if err := m.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The four weeks before the last are closed: in the history, not in
+	// memory; the export covers them from the history.
+	mon, err := monitor.Open(states[2], monitor.Options{EvalInterval: time.Hour, TimeColumn: "date", Window: 7 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inMemory, err := mon.Export("flights")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withHistory, err := mon.ExportHistory("flights")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(inMemory.Windows) != 1 || len(withHistory.Windows) != 5 || len(withHistory.Skipped) != 0 {
+		t.Fatalf("store: %d windows in memory, %d with the history (%d skipped); want 1 and 5", len(inMemory.Windows), len(withHistory.Windows), len(withHistory.Skipped))
 	}
 	exports := make([]string, 3)
 	for i, s := range states {
@@ -129,8 +155,40 @@ func TestMonitorExportMerge(t *testing.T) {
 	if err := json.Unmarshal([]byte(mergedTL), &tl); err != nil {
 		t.Fatal(err)
 	}
-	if len(tl.Windows) != 1 || tl.Windows[0].Rows != int64(n) || !strings.Contains(strings.Join(tl.Windows[0].Drifted, ","), "delay") {
-		t.Errorf("merged timeline: got %d windows (%+v), want one of %d rows where delay drifts by ks", len(tl.Windows), tl.Windows, n)
+	// June 2001's ISO weeks start on May 28, June 4, 11, 18 and 25.
+	var weeks []string
+	for _, w := range tl.Windows {
+		weeks = append(weeks, w.Start.Format(time.DateOnly))
+	}
+	if strings.Join(weeks, " ") != "2001-05-28 2001-06-04 2001-06-11 2001-06-18 2001-06-25" || tl.Rows != int64(n) {
+		t.Errorf("merged timeline: weeks %v with %d rows, want June's 5 ISO weeks with %d", weeks, tl.Rows, n)
+	}
+	drifts := false
+	for _, w := range tl.Windows {
+		drifts = drifts || slices.Contains(w.Drifted, "delay")
+	}
+	if !drifts {
+		t.Errorf("delay drifts by ks in no week of June")
+	}
+	// The anomalies of each merged week are those of the one store's.
+	var mergedEx monitor.Export
+	if err := json.Unmarshal(got, &mergedEx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range ex.Windows {
+		want, err := ex.Windows[i].Anomalies(a, ex.Bins)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotA, err := mergedEx.Windows[i].Anomalies(a, mergedEx.Bins)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wj, _ := json.Marshal(want)
+		gj, _ := json.Marshal(gotA)
+		if !bytes.Equal(wj, gj) {
+			t.Errorf("week %s: merged anomalies\n%s\nwant\n%s", ex.Windows[i].Start.Format(time.DateOnly), gj, wj)
+		}
 	}
 
 	// Exports of another artifact do not merge.
