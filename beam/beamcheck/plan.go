@@ -117,9 +117,6 @@ func NewPlan(ctx context.Context, o Options) (Plan, error) {
 			return Plan{}, fmt.Errorf("drift: vector columns (%s) are compared by MMD on a sample of their vectors, which normguard-beam does not draw; run normguard drift --artifact on one machine, or leave them out with --exclude %s", strings.Join(vecs, ", "), strings.Join(vecs, ","))
 		}
 	} else {
-		if len(a.Embeddings) > 0 {
-			return Plan{}, fmt.Errorf("validate: the artifact has vector columns, which normguard-beam does not check yet; run normguard validate on one machine")
-		}
 		if err := (validate.Options{Columns: o.Columns, Exclude: o.Exclude}).Validate(validateNames(a)); err != nil {
 			return Plan{}, err
 		}

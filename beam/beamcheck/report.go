@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -109,75 +108,30 @@ func (f *reportFn) ProcessElement(ctx context.Context, _ []byte, merged Part) er
 	return beamfit.WriteFile(ctx, f.P.Opt.Result, b, artifact.WriteFileAtomic)
 }
 
-// summaries returns the validate summaries of the selected inputs (in
-// input order; absent ones marked) and the data's columns that are not
-// inputs, as validate.CheckData makes them.
-func (f *reportFn) summaries(merged Part, opt validate.Options) ([]validate.Summary, []string, error) {
+// check runs validate's rules on the merged summaries (validate.CheckData
+// on the same rows).
+func (f *reportFn) check(merged Part, opt validate.Options) (*validate.Report, error) {
+	if merged.Rows <= 0 {
+		return nil, fmt.Errorf("validate: %s has no data rows (empty or header only): nothing to validate: %w", f.P.Opt.Data, validate.ErrInvalid)
+	}
 	at := map[string]int{}
 	if !f.l.counter {
 		for j, fd := range f.l.fields {
 			at[fd.Name] = j
 		}
 	}
-	inputs := map[string]bool{}
-	var sums []validate.Summary
-	sc, err := validate.SchemaOf(f.l.a)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := range sc.Features {
-		p := &sc.Features[i]
-		inputs[p.Name] = true
-		if !selected(opt, p.Name) {
-			continue
-		}
+	sum := func(p *profile.Feature) (validate.Summary, error) {
 		j, ok := at[p.Name]
 		if !ok {
-			sums = append(sums, validate.Summary{Name: p.Name, Absent: true, Min: math.NaN(), Max: math.NaN()})
-			continue
+			return validate.Summary{}, fmt.Errorf("validate: column %q is in the header but was not read", p.Name)
 		}
-		s, err := merged.Val[j].Finish(f.l.prof[j], f.l.known[j])
-		if err != nil {
-			return nil, nil, err
-		}
-		sums = append(sums, s)
+		return merged.Val[j].Finish(f.l.prof[j], f.l.known[j])
 	}
-	var extra []string
-	for _, h := range f.P.Header {
-		if !inputs[h] {
-			extra = append(extra, h)
-		}
-	}
-	return sums, extra, nil
-}
-
-// selected tells whether the options check the column (validate.Options'
-// rule).
-func selected(o validate.Options, name string) bool {
-	if len(o.Columns) > 0 && !slices.Contains(o.Columns, name) {
-		return false
-	}
-	return !slices.Contains(o.Exclude, name)
-}
-
-// check runs validate's rules on the merged summaries (validate.CheckData
-// on the same rows).
-func (f *reportFn) check(merged Part, opt validate.Options) (*validate.Report, error) {
-	sc, err := validate.SchemaOf(f.l.a)
+	vectors, err := mergedVectors(f.l.vecs, merged.Vec)
 	if err != nil {
 		return nil, err
 	}
-	if err := opt.Validate(sc.Names()); err != nil {
-		return nil, err
-	}
-	if merged.Rows <= 0 {
-		return nil, fmt.Errorf("validate: %s has no data rows (empty or header only): nothing to validate: %w", f.P.Opt.Data, validate.ErrInvalid)
-	}
-	sums, extra, err := f.summaries(merged, opt)
-	if err != nil {
-		return nil, err
-	}
-	return validate.CheckSummaries(sc, merged.Rows, sums, extra, opt)
+	return validate.CheckMerged(f.l.a, merged.Rows, f.P.Header, sum, vectors, opt)
 }
 
 func (f *reportFn) validate(merged Part) (Result, error) {

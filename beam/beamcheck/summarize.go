@@ -43,6 +43,9 @@ type Part struct {
 	Drift [][]byte
 	// Shard is the range a one-range Part summarizes.
 	Shard int
+	// Vec holds each vector source's segments (vectors.go; nil when the
+	// data has no vectors there in this range).
+	Vec [][]byte
 	// MinBits and MaxBits carry the Val's Min and Max through encoding:
 	// gob leaves out a field equal to 0, which would turn -0 into +0.
 	MinBits, MaxBits []uint64
@@ -89,6 +92,8 @@ type loaded struct {
 	// counter: the data has none of the inputs; one column is read only
 	// to count the rows, as validate.Read does.
 	counter bool
+	// vecs are the artifact's vector columns the data holds (validate).
+	vecs []vecSource
 }
 
 func load(p Plan) (*loaded, error) {
@@ -128,7 +133,10 @@ func load(p Plan) (*loaded, error) {
 		l.known = append(l.known, sc.Known[f.Name])
 		l.plans = append(l.plans, plans[f.Name])
 	}
-	if len(l.fields) == 0 && len(p.Header) > 0 {
+	if p.Opt.Command == Validate {
+		l.vecs = vectorSources(a, p.Header, l.fields)
+	}
+	if len(l.fields) == 0 && len(p.Header) > 0 && len(l.vecs) == 0 {
 		l.fields, l.counter = []table.Field{{Name: p.Header[0], Kind: table.String}}, true
 	}
 	return l, nil
@@ -193,10 +201,11 @@ func readRange(ctx context.Context, p Plan, l *loaded, k int, owned []beamtransf
 			fields[j].Kind = table.String
 		}
 	}
-	if err := r.Project(fields); err != nil {
+	if err := r.Project(append(slices.Clone(fields), vectorFields(l.vecs)...)); err != nil {
 		return Part{}, err
 	}
 	part := Part{Shard: k, Ranges: 1, Val: make([]validate.SummaryAcc, len(fields)), Drift: make([][]byte, len(fields))}
+	vecs := newVectorAccs(l.vecs, fields)
 	var sums []*drift.Summary
 	if !l.counter {
 		sums = make([]*drift.Summary, len(fields))
@@ -223,12 +232,18 @@ func readRange(ctx context.Context, p Plan, l *loaded, k int, owned []beamtransf
 				}
 			}
 		}
+		if err := addVectors(vecs, l.vecs, b, len(fields), fields); err != nil {
+			return Part{}, fmt.Errorf("validate: %s: %w", path, err)
+		}
 		row += int64(b.Rows)
 	}
 	if err := r.Err(); err != nil {
 		return Part{}, fmt.Errorf("validate: %w", err) // as validate.Read reports it
 	}
 	part.Rows = row
+	if part.Vec, err = encodeVectors(vecs, k); err != nil {
+		return Part{}, err
+	}
 	for j, s := range sums {
 		if s != nil {
 			b, err := s.MarshalBinary()
@@ -323,6 +338,12 @@ func (f *mergeFn) MergeAccumulators(a, b Part) (Part, error) {
 	}
 	a.Rows += b.Rows
 	a.Ranges += b.Ranges
+	for i, v := range f.l.vecs {
+		var err error
+		if a.Vec[i], err = mergeVectors(v, a.Vec[i], b.Vec[i]); err != nil {
+			return Part{}, err
+		}
+	}
 	for j := range a.Val {
 		a.Val[j].Merge(&b.Val[j])
 		if a.Drift[j] == nil {
