@@ -66,7 +66,8 @@ type Config struct {
 	// MaxArtifactBytes bounds artifact uploads.
 	MaxArtifactBytes int64
 	// MaxInflightBodyBytes bounds the transform and observations bodies
-	// being read and answered at once (default 8 × MaxBodyBytes); see
+	// being read and answered at once (default 4 × MaxBodyBytes; each
+	// byte of a body in flight costs about 5 of memory at its peak); see
 	// budget.go.
 	MaxInflightBodyBytes int64
 	// MaxUploads bounds the artifact uploads received at once (default
@@ -118,7 +119,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxArtifactBytes = DefaultMaxArtifactBytes
 	}
 	if cfg.MaxInflightBodyBytes <= 0 {
-		cfg.MaxInflightBodyBytes = 8 * cfg.MaxBodyBytes
+		cfg.MaxInflightBodyBytes = 4 * cfg.MaxBodyBytes
 	}
 	if cfg.MaxUploads <= 0 {
 		cfg.MaxUploads = DefaultMaxUploads

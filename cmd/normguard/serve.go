@@ -80,7 +80,7 @@ token on /transform and /observations too.`,
 	f.StringVar(&o.webhook, "webhook", "", "URL to POST an alert to when a feature starts drifting")
 	f.Int64Var(&o.maxBody, "max-body", server.DefaultMaxBodyBytes, "largest request body in bytes (artifact uploads excepted)")
 	f.IntVar(&o.maxRows, "max-rows", server.DefaultMaxRows, "most rows in one request")
-	f.Int64Var(&o.inflight, "max-inflight-body", 0, "bytes of transform and observations bodies read and answered at once; beyond it requests get 503 busy (default 8 x --max-body)")
+	f.Int64Var(&o.inflight, "max-inflight-body", 0, "bytes of transform and observations bodies read and answered at once; beyond it requests get 503 busy (default 4 x --max-body; memory at the peak is about 5 times it)")
 	f.Int64Var(&o.maxArt, "max-artifact", server.DefaultMaxArtifactBytes, "largest artifact upload in bytes")
 	f.IntVar(&o.uploads, "max-uploads", server.DefaultMaxUploads, "artifact uploads received at once; beyond it uploads get 503 busy")
 	f.BoolVar(&o.noMon, "no-monitor", false, "turn monitoring off")
