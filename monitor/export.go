@@ -176,15 +176,26 @@ func (ss *stageState) exportWindow(w *window, plans []*drift.SummaryPlan) (*Expo
 
 // ReadExport decodes an Export written as JSON, refusing another format.
 func ReadExport(r io.Reader, name string) (*Export, error) {
-	var ex Export
+	var ex struct {
+		Export
+		// Error is a service's error answer saved in place of an export.
+		Error *struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
 	dec := json.NewDecoder(r)
 	if err := dec.Decode(&ex); err != nil {
-		return nil, fmt.Errorf("monitor: %s is not a window-state export: %w", name, err)
+		return nil, fmt.Errorf("monitor: %s is not a window-state export (normguard monitor export, or GET /v1/models/{name}/window-state): %w", name, err)
 	}
-	if ex.Format != ExportFormat {
+	switch {
+	case ex.Error != nil:
+		return nil, fmt.Errorf("monitor: %s holds a service's error, not a window-state export: %s", name, ex.Error.Message)
+	case ex.Format == 0:
+		return nil, fmt.Errorf("monitor: %s is not a window-state export (no \"format\"); write one with normguard monitor export or GET /v1/models/{name}/window-state", name)
+	case ex.Format != ExportFormat:
 		return nil, fmt.Errorf("monitor: %s is window-state export format %d, this normguard reads %d", name, ex.Format, ExportFormat)
 	}
-	return &ex, nil
+	return &ex.Export, nil
 }
 
 // MergeExports merges the exports of replicas: windows of the same model,
@@ -363,6 +374,12 @@ func (ex *Export) Judge(a *artifact.Artifact, o drift.Options) (*Timeline, error
 		}
 		tl.Rows += w.Rows
 		tl.Windows = append(tl.Windows, tw)
+		switch length := FormatWindow(w.End.Sub(w.Start)); {
+		case len(tl.Windows) == 1:
+			tl.Window = length
+		case tl.Window != length:
+			tl.Window = "" // windows of several lengths
+		}
 	}
 	for _, key := range order {
 		parts := strings.Split(key, "\x00")

@@ -28,8 +28,10 @@ type ReplayOptions struct {
 // time into windows, each judged against the artifact's input profile.
 type Timeline struct {
 	ArtifactDigest string `json:"artifact_digest"`
-	TimeColumn     string `json:"time_column"`
-	Window         string `json:"window"`
+	// TimeColumn is the replay's time column (empty for merged exports);
+	// Window the windows' length when they all have one.
+	TimeColumn string `json:"time_column,omitempty"`
+	Window     string `json:"window,omitempty"`
 	// Rows counts the rows read; Untimed those whose time is missing or
 	// does not parse (in no window, counted here).
 	Rows    int64 `json:"rows"`

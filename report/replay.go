@@ -68,6 +68,8 @@ func ReplayTable(w io.Writer, t *monitor.Timeline, color bool) error {
 	}
 	if t.TimeColumn != "" {
 		fmt.Fprintf(w, "\n%d windows of %s by %s", len(t.Windows), t.Window, t.TimeColumn)
+	} else if t.Window != "" {
+		fmt.Fprintf(w, "\n%d windows of %s", len(t.Windows), t.Window)
 	} else {
 		fmt.Fprintf(w, "\n%d windows", len(t.Windows))
 	}

@@ -248,7 +248,12 @@ replay writes it). --merged-out also writes the merged export, which merges
 again.
 
 Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return fmt.Errorf("monitor merge: name the export files to merge (written by normguard monitor export --state F, or saved from GET /v1/models/{name}/window-state?history=1)")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := requireFlags(cmd, "artifact"); err != nil {
 				return err
