@@ -330,3 +330,28 @@ Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 	f.StringVar(&mergedOut, "merged-out", "", "also write the merged export to this file")
 	return cmd
 }
+
+// windowFlag is a window-length flag read by monitor.ParseWindow: a Go
+// duration (1h, 90m) or days and weeks (1d, 7d, 2w).
+type windowFlag struct{ d *time.Duration }
+
+// String implements pflag.Value.
+func (w windowFlag) String() string {
+	if w.d == nil || *w.d <= 0 {
+		return ""
+	}
+	return monitor.FormatWindow(*w.d)
+}
+
+// Set implements pflag.Value.
+func (w windowFlag) Set(s string) error {
+	d, err := monitor.ParseWindow(s)
+	if err != nil {
+		return err
+	}
+	*w.d = d
+	return nil
+}
+
+// Type implements pflag.Value.
+func (windowFlag) Type() string { return "window" }

@@ -75,7 +75,8 @@ token on /transform and /observations too.`,
 	f.StringVar(&o.registry, "registry", "", "registry folder (required; created if missing)")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	f.StringVar(&o.state, "state", "", "monitoring store file (default DIR/monitor.db)")
-	f.DurationVar(&o.window, "window", time.Hour, "length of the tumbling monitoring windows")
+	o.window = time.Hour
+	f.Var(windowFlag{&o.window}, "window", "length of the tumbling monitoring windows: 1h, 30m, 1d, 7d (whole weeks start Mondays 00:00 UTC, others at multiples since the epoch)")
 	f.DurationVar(&o.eval, "eval-interval", monitor.DefaultEvalInterval, "how often open windows are judged for drift (metrics and alerts)")
 	f.StringVar(&o.webhook, "webhook", "", "URL to POST an alert to when a feature starts drifting")
 	f.Int64Var(&o.maxBody, "max-body", server.DefaultMaxBodyBytes, "largest request body in bytes (artifact uploads excepted)")
