@@ -43,6 +43,24 @@ func fittedCases(t *testing.T) map[string]*artifact.Artifact {
 		a.Model = &artifact.Model{Name: "m", Version: "1 <&> \u2028"}
 		out[filepath.Base(d)] = a
 	}
+	// A vector column: the artifact's embedding contract and profile.
+	sp, err := spec.Parse(strings.NewReader("version: 1\ncolumns:\n  - name: emb\n    type: vector\n    steps: [standard_scaler]\n"), "v.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := table.Open("../testdata/vectors/glove41.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := fit.Fit(context.Background(), sp, r, fit.Options{})
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Embeddings) == 0 {
+		t.Fatal("the vector artifact has no embedding contract")
+	}
+	out["vector glove41"] = a
 	if len(out) < 30 {
 		t.Fatalf("only %d parity cases fitted, want at least 30", len(out))
 	}
