@@ -5,7 +5,6 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/embed"
-	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/report"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/validate"
@@ -18,22 +17,6 @@ import (
 // share are compared with embed.Drift. A vector column drifts when the MMD
 // test does (exit 1); one that cannot be compared (no vectors, another
 // dimension) is an error (exit 2).
-
-// withoutVectorDims drops the dimension columns of a's vector columns from
-// the features to compare.
-func withoutVectorDims(a *artifact.Artifact, fs []profile.Feature) []profile.Feature {
-	dims := a.VectorInputs()
-	if len(dims) == 0 {
-		return fs
-	}
-	var out []profile.Feature
-	for _, f := range fs {
-		if _, ok := dims[f.Name]; !ok {
-			out = append(out, f)
-		}
-	}
-	return out
-}
 
 // presentMatrix returns the present vectors of a Vector column.
 func presentMatrix(c *table.Column) (embed.Matrix, error) {
