@@ -22,8 +22,10 @@ func TestReplicasMergeExactly(t *testing.T) {
 	for i := 0; i < 12; i++ {
 		cols := normalRows(uint64(i+1), 37+i, trainMean+0.4)
 		if i%3 == 0 {
-			cols[2].Str[0] = "zz-new" // a value the encoder never saw
-			cols[0].Num[1] = 1e6      // out of range
+			for r := 0; r < 12; r++ {
+				cols[2].Str[r] = []string{"zz-new", "zz-other"}[r%2] // values the encoder never saw
+				cols[0].Num[r] = 1e6 + float64(r)                    // out of range
+			}
 		}
 		n := cols[0].Len()
 		replica := ma
@@ -84,9 +86,22 @@ func TestReplicasMergeExactly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, _, err := all.Drift("m", StageInput)
+		rep, win, err := all.Drift("m", StageInput)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The merged window's anomalies are the one monitor's.
+		an, err := merged.Windows[0].Anomalies(a, merged.Bins)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ga, _ := json.Marshal(an)
+		wa, _ := json.Marshal(win.Anomalies)
+		if !bytes.Equal(ga, wa) {
+			t.Errorf("merged replicas' anomalies\n%s\none monitor's\n%s", ga, wa)
+		}
+		if !bytes.Contains(wa, []byte(`"zz-new"`)) || !bytes.Contains(wa, []byte(`"out_of_range"`)) {
+			t.Errorf("anomalies %s: want the unseen value zz-new and out_of_range", wa)
 		}
 		local, err := drift.CompareProfile(a.Profile.Inputs, rows, drift.Options{})
 		if err != nil {
@@ -100,6 +115,22 @@ func TestReplicasMergeExactly(t *testing.T) {
 		}
 		if !bytes.Equal(wj, lj) {
 			t.Errorf("one monitor judges\n%s\nCompareProfile on the rows\n%s", wj, lj)
+		}
+	}
+}
+
+// TestReadExportErrors: what is not an export is refused with a message
+// saying what the file holds instead.
+func TestReadExportErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`date,delay`, "is not a window-state export (normguard monitor export"},
+		{`{}`, `no "format"`},
+		{`{"error":{"code":"unauthorized","message":"missing or wrong token"}}`, "holds a service's error, not a window-state export: missing or wrong token"},
+		{`{"format":2,"windows":[]}`, "export format 2, this normguard reads 1"},
+	} {
+		_, err := ReadExport(bytes.NewReader([]byte(tc.in)), "x.json")
+		if err == nil || !bytes.Contains([]byte(err.Error()), []byte(tc.want)) {
+			t.Errorf("%s: got %v, want an error containing %q", tc.in, err, tc.want)
 		}
 	}
 }

@@ -215,3 +215,19 @@ func TestServePeersNeedsToken(t *testing.T) {
 		t.Errorf("serve --peers replica-b:8080: exit %d, stderr %q; want 2 naming the peer", code, stderr)
 	}
 }
+
+// TestServeWindowFlag: serve --window reads days and weeks as monitor
+// replay does, and refuses what is not a length, naming the flag.
+func TestServeWindowFlag(t *testing.T) {
+	var d time.Duration
+	f := windowFlag{&d}
+	for in, want := range map[string]time.Duration{"7d": 7 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "90m": 90 * time.Minute} {
+		if err := f.Set(in); err != nil || d != want {
+			t.Errorf("--window %s: %v, %v; want %v", in, d, err, want)
+		}
+	}
+	code, _, stderr := runCLI(t, "serve", "--registry", t.TempDir(), "--window", "7x")
+	if code != ExitError || !strings.Contains(stderr, `"--window"`) {
+		t.Errorf("serve --window 7x: exit %d, stderr %q; want 2 naming --window", code, stderr)
+	}
+}
