@@ -19,9 +19,9 @@
 //   - a reservoir sample of the present values (Vitter's Algorithm R, 1985)
 //     of Options.SampleSize values, drawn with a splitmix64 generator seeded
 //     from (model, stage, window, feature), so that the sample depends only
-//     on the rows and their order, kept for categorical features (the
-//     validation rules' examples of unseen values) and, for numeric ones,
-//     only in windows written before summaries, which are judged from it.
+//     on the rows and their order, kept only in windows written before
+//     summaries (or of features the profile does not cover), which are
+//     judged from it; the validation rules read the summary (anomaly.go).
 //     When the artifact's profile changes mid-window, a feature's summary
 //     starts again: the window is judged on the rows since.
 //

@@ -86,8 +86,9 @@ type featureState struct {
 	// mid-window the summary starts again, covering the rows since. The
 	// feature is partial when rows were added without any summary (state
 	// of the format before summaries, a feature not profiled): the window
-	// is then judged from its sample, which numeric features keep only
-	// then (categorical ones always, for the validation rules' examples).
+	// is then judged from its sample, which features keep only then (the
+	// summary also gives the validation rules what they read, examples of
+	// unseen values included).
 	// sumRaw is a checkpoint's encoded summary, decoded against the plan
 	// on first use.
 	sum     *drift.Summary
@@ -231,6 +232,7 @@ func (w *window) apply(feats []featureDesc, rec []byte, scratch *[]float64) erro
 		if sum != nil {
 			strs = make([]string, 0, present)
 		}
+		sample := sum == nil || f.partial // the summary judges and names the rest
 		for i := 0; i < present; i++ {
 			b := d.bytes(d.count(1))
 			if d.err != nil {
@@ -239,6 +241,9 @@ func (w *window) apply(feats []featureDesc, rec []byte, scratch *[]float64) erro
 			v := string(b)
 			if sum != nil {
 				strs = append(strs, v)
+			}
+			if !sample {
+				continue
 			}
 			if j := f.slot(len(f.str), w.k); j == len(f.str) {
 				f.str = append(f.str, v)
