@@ -3,9 +3,18 @@
 # same rows (default 1,000,000 rows of 20 columns, every step kind, 16 CSV
 # shards): fit (artifacts byte-identical), transform (the shards
 # concatenated equal the local output), validate and drift (same JSON).
+# Then validate of a vector column (GloVe vectors with noise, default
+# 200,000 rows of 100 dimensions in 16 JSON Lines shards): the same
+# anomaly codes as the local command.
 #   beam/bench.sh [ROWS] [SHARDS]
+#   beam/bench.sh vectors [ROWS] [SHARDS]     # the vector part only
 set -euo pipefail
 cd "$(dirname "$0")"
+only_vectors=
+if [ "${1:-}" = vectors ]; then
+  only_vectors=1
+  shift
+fi
 rows=${1:-1000000}
 shards=${2:-16}
 work=$(mktemp -d)
@@ -13,18 +22,35 @@ trap 'rm -rf "$work"' EXIT
 
 (cd .. && go build -o "$work/normguard" ./cmd/normguard)
 go build -o "$work/normguard-beam" ./cmd/normguard-beam
-go test -count=1 -run '^TestGenerate$' ./beamfit -args -gen-dir "$work/data" -gen-rows "$rows" -gen-shards "$shards" >/dev/null
-echo "data: $rows rows, $shards shards, $(du -sh "$work/data/all.csv" | cut -f1) of CSV; $(nproc) cores"
-
 measure() { # name, command...
   local name=$1
   shift
   local status=0
   /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/stdout" 2>"$work/log" || status=$?
   if [ "$status" -ne 0 ] && [ "$status" -ne 1 ]; then cat "$work/log" >&2; exit 1; fi # 1: found
-  read -r secs kb <"$work/time"
+  read -r secs kb < <(tail -n 1 "$work/time") # time prints "Command exited with non-zero status 1" first
   printf '%-34s %7.1f s  %6d MB max RSS\n' "$name" "$secs" $((kb / 1024))
 }
+
+vectors() { # rows, shards
+  local v="$work/vec"
+  go test -count=1 -run '^TestGenerateVectors$' ./beamcheck -args -gen-vec-dir "$v" -gen-vec-rows "$1" -gen-vec-shards "$2" >/dev/null
+  echo "vectors: $1 rows x 100 dimensions, $2 shards, $(du -sh "$v/all.jsonl" | cut -f1) of JSON Lines"
+  "$work/normguard" fit --spec "$v/spec.yaml" --data "$v/train.jsonl" --out "$v/a.json" -q
+  measure "normguard validate vectors (local)" "$work/normguard" validate --artifact "$v/a.json" --data "$v/all.jsonl" --format json
+  grep -o '"code": *"[a-z_]*"' "$work/stdout" >"$v/codes-local"
+  measure "normguard-beam validate vectors" "$work/normguard-beam" validate --artifact "$v/a.json" --data "$v/shards/*.jsonl" --format json --runner prism
+  grep -o '"code": *"[a-z_]*"' "$work/stdout" | cmp - "$v/codes-local"
+  echo "vector anomalies: the same codes ($(tr '\n' ' ' <"$v/codes-local"))"
+}
+if [ -n "$only_vectors" ]; then
+  vectors "${1:-200000}" "$shards"
+  exit 0
+fi
+
+go test -count=1 -run '^TestGenerate$' ./beamfit -args -gen-dir "$work/data" -gen-rows "$rows" -gen-shards "$shards" >/dev/null
+echo "data: $rows rows, $shards shards, $(du -sh "$work/data/all.csv" | cut -f1) of CSV; $(nproc) cores"
+
 measure "normguard fit (local)" "$work/normguard" fit --spec "$work/data/spec.yaml" --data "$work/data/all.csv" --out "$work/local.json"
 measure "normguard-beam fit --runner prism" "$work/normguard-beam" fit --spec "$work/data/spec.yaml" --data "$work/data/shards/*.csv" --out "$work/beam.json" --runner prism
 cmp "$work/local.json" "$work/beam.json"
@@ -49,3 +75,4 @@ for cmd in validate drift; do
   cmp "$work/stdout" "$work/$cmd-local.json"
 done
 echo "validate and drift reports: identical JSON"
+vectors 200000 "$shards"

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -319,4 +321,55 @@ func TestVectorsValidateOnPrism(t *testing.T) {
 			t.Fatalf("drift --exclude emb: status %d (%s), want %d; report\ngot  %s\nwant %s", res.Status, res.Message, wantStatus, res.Output, want)
 		}
 	})
+}
+
+var (
+	genVecDir    = flag.String("gen-vec-dir", "", "TestGenerateVectors: write the vector data set here")
+	genVecRows   = flag.Int("gen-vec-rows", 200_000, "TestGenerateVectors: current rows")
+	genVecShards = flag.Int("gen-vec-shards", 16, "TestGenerateVectors: JSON Lines shards")
+)
+
+// TestGenerateVectors writes bench.sh's vector data set: a spec with a
+// scalar and a 100-d vector column, train.jsonl (the first 1,000 GloVe
+// vectors of embed/testdata), and current rows (the other 1,000 vectors
+// repeated, each copy with its own small noise, every 7th scaled to unit
+// length) as all.jsonl and as shards/part-NNN.jsonl; it is skipped
+// unless -gen-vec-dir is given.
+func TestGenerateVectors(t *testing.T) {
+	if *genVecDir == "" {
+		t.Skip("pass -gen-vec-dir DIR to write the vector benchmark's data set")
+	}
+	if err := os.MkdirAll(filepath.Join(*genVecDir, "shards"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	glove := gloveRows(t)
+	writeVecJSONL(t, filepath.Join(*genVecDir, "train.jsonl"), vecRows(glove[:1000]))
+	if err := os.WriteFile(filepath.Join(*genVecDir, "spec.yaml"), []byte("version: 1\nremainder: passthrough\ncolumns:\n  - name: a\n    steps: [standard_scaler]\n  - name: emb\n    type: vector\n    steps: [{normalizer: {norm: l2}}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	vs := make([][]float64, *genVecRows)
+	for i := range vs {
+		src := glove[1000+i%1000]
+		v := make([]float64, len(src))
+		for k, x := range src {
+			v[k] = float64(float32(x + 0.01*rng.NormFloat64()))
+		}
+		if i%7 == 0 {
+			var ss float64
+			for _, x := range v {
+				ss += x * x
+			}
+			for k := range v {
+				v[k] /= math.Sqrt(ss)
+			}
+		}
+		vs[i] = v
+	}
+	rows := vecRows(vs)
+	writeVecJSONL(t, filepath.Join(*genVecDir, "all.jsonl"), rows)
+	per := (len(rows) + *genVecShards - 1) / *genVecShards
+	for i := 0; i*per < len(rows); i++ {
+		writeVecJSONL(t, filepath.Join(*genVecDir, "shards", fmt.Sprintf("part-%03d.jsonl", i)), rows[i*per:min((i+1)*per, len(rows))])
+	}
 }
