@@ -11,9 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/monitor"
-	"github.com/normguard/normguard/validate"
 )
 
 // Replicas that each observe part of a model's rows (behind a load
@@ -89,7 +88,7 @@ func (s *Server) handleDriftOrPeers(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	resp, err := s.mergedDrift(r.Context(), model, stage)
+	resp, err := s.mergedDrift(r.Context(), model, stage, r.URL.Query().Get("plots") == "1")
 	if err != nil {
 		fail(w, err)
 		return
@@ -105,17 +104,14 @@ type peerState struct {
 
 // mergedDriftResponse is /drift's answer with peers: the drift JSON and
 // the data anomalies of the merged latest window (both exactly those of
-// one replica fed every row), and the replicas it merges.
+// one replica fed every row), with ?plots=1 its plots and the training
+// rates as a replica's /drift gives them, and the replicas it merges.
 type mergedDriftResponse struct {
-	*drift.Report
-	Model     string             `json:"model"`
-	Stage     string             `json:"stage"`
-	Window    monitor.Window     `json:"window"`
-	Anomalies []validate.Anomaly `json:"anomalies"`
-	Replicas  []peerState        `json:"replicas"`
+	driftResponse
+	Replicas []peerState `json:"replicas"`
 }
 
-func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.Stage) (*mergedDriftResponse, error) {
+func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.Stage, plots bool) (*mergedDriftResponse, error) {
 	p, _, err := s.cache.get(ctx, model, "")
 	if err != nil {
 		return nil, err
@@ -156,7 +152,7 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 	if !found {
 		return nil, notFound("no %s observations of model %q in any replica's open window yet", stage, model)
 	}
-	resp := &mergedDriftResponse{Model: model, Stage: string(stage), Anomalies: []validate.Anomaly{}}
+	resp := &mergedDriftResponse{driftResponse: driftResponse{Model: model, Stage: string(stage)}}
 	only := make([]*monitor.Export, len(exports))
 	for i, ex := range exports {
 		o := &monitor.Export{Format: ex.Format, Bins: ex.Bins}
@@ -190,7 +186,35 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 	}
 	resp.Report = mw.Report
 	resp.Window = monitor.Window{Start: mw.Start, End: mw.End, Rows: mw.Rows}
+	resp.Training = trainingOf(a, stage)
+	if plots {
+		resp.Plots = map[string]plotJSON{}
+		for _, f := range mw.Report.Features {
+			if p := f.Plot; p != nil {
+				resp.Plots[f.Name] = plotJSON{Edges: p.Edges, Labels: p.Labels, Ref: finite(p.Ref), Cur: finite(p.Cur)}
+			}
+		}
+	}
 	return resp, nil
+}
+
+// trainingOf returns each feature's missing rate in the training data of
+// artifact a (the profile of the stage), as /drift's "training".
+func trainingOf(a *artifact.Artifact, stage monitor.Stage) map[string]trainingRates {
+	if a.Profile == nil {
+		return nil
+	}
+	feats := a.Profile.Inputs
+	if stage == monitor.StageOutput {
+		feats = a.Profile.Outputs
+	}
+	out := map[string]trainingRates{}
+	for _, f := range feats {
+		if n := f.Count + f.Missing; n > 0 {
+			out[f.Name] = trainingRates{MissingRate: float64(f.Missing) / float64(n)}
+		}
+	}
+	return out
 }
 
 // fetchPeer asks a peer for its window state of model.

@@ -108,6 +108,8 @@ func TestPeersDriftIsTheMergedWindow(t *testing.T) {
 	}
 	type answer struct {
 		Anomalies    json.RawMessage `json:"anomalies"`
+		Plots        json.RawMessage `json:"plots"`
+		Training     json.RawMessage `json:"training"`
 		Features     json.RawMessage `json:"features"`
 		DriftShare   json.RawMessage `json:"drift_share"`
 		DatasetDrift bool            `json:"dataset_drift"`
@@ -116,7 +118,7 @@ func TestPeersDriftIsTheMergedWindow(t *testing.T) {
 	}
 	get := func(ts *httptest.Server) answer {
 		t.Helper()
-		code, out := send(t, http.MethodGet, ts.URL+"/v1/models/flight-delay/drift", "", nil)
+		code, out := send(t, http.MethodGet, ts.URL+"/v1/models/flight-delay/drift?plots=1", "", nil)
 		if code != http.StatusOK {
 			t.Fatalf("drift: %d %s", code, out)
 		}
@@ -129,6 +131,9 @@ func TestPeersDriftIsTheMergedWindow(t *testing.T) {
 	merged, one := get(a), get(all)
 	if !bytes.Equal(merged.Features, one.Features) || !bytes.Equal(merged.DriftShare, one.DriftShare) || merged.DatasetDrift != one.DatasetDrift {
 		t.Errorf("merged replicas answer\n%s\none server fed every row\n%s", merged.Features, one.Features)
+	}
+	if len(one.Plots) < 100 || !bytes.Equal(merged.Plots, one.Plots) || len(one.Training) < 10 || !bytes.Equal(merged.Training, one.Training) {
+		t.Errorf("merged replicas' plots and training rates\n%s\n%s\none server fed every row\n%s\n%s", merged.Plots, merged.Training, one.Plots, one.Training)
 	}
 	if !bytes.Equal(merged.Anomalies, one.Anomalies) {
 		t.Errorf("merged replicas' anomalies\n%s\none server fed every row\n%s", merged.Anomalies, one.Anomalies)
