@@ -31,72 +31,20 @@ func Check(a *artifact.Artifact, cols []table.Column, opt Options) (*Report, err
 
 // CheckData validates data read by Read.
 func CheckData(a *artifact.Artifact, d *Data, opt Options) (*Report, error) {
-	sc, err := SchemaOf(a)
-	if err != nil {
-		return nil, err
-	}
-	if err := opt.Validate(append(sc.Names(), vectorNames(a)...)); err != nil {
-		return nil, err
-	}
-	if d.Rows <= 0 {
-		where := "the data"
-		if d.Path != "" {
-			where = d.Path
-		}
-		return nil, fmt.Errorf("validate: %s has no data rows (empty or header only): nothing to validate: %w", where, ErrInvalid)
-	}
 	byName := map[string]*table.Column{}
 	for i := range d.Cols {
 		byName[d.Cols[i].Name] = &d.Cols[i]
 	}
-	inHeader := map[string]bool{}
-	for _, h := range d.Header {
-		inHeader[h] = true
-	}
-	var sums []Summary
-	inputs := map[string]bool{}
-	dims := vectorDims(a)
-	for _, e := range a.Embeddings {
-		inputs[e.Column] = true
-	}
-	sopt, vectorsOnly := scalarOptions(opt, a)
-	for i := range sc.Features {
-		p := &sc.Features[i]
-		inputs[p.Name] = true
-		if !sopt.selected(p.Name) || dims[p.Name] || vectorsOnly {
-			continue
-		}
+	return check(a, d, func(p *profile.Feature, known []string) (Summary, error) {
 		c := byName[p.Name]
 		if c == nil {
-			if inHeader[p.Name] {
-				return nil, fmt.Errorf("validate: column %q is in the header but was not read", p.Name)
-			}
-			sums = append(sums, Summary{Name: p.Name, Absent: true, Min: math.NaN(), Max: math.NaN()})
-			continue
+			return Summary{}, fmt.Errorf("validate: column %q is in the header but was not read", p.Name)
 		}
 		if int64(c.Len()) != d.Rows {
-			return nil, fmt.Errorf("validate: column %q has %d rows, the data %d", p.Name, c.Len(), d.Rows)
+			return Summary{}, fmt.Errorf("validate: column %q has %d rows, the data %d", p.Name, c.Len(), d.Rows)
 		}
-		s, err := Summarize(p, c, sc.Known[p.Name])
-		if err != nil {
-			return nil, err
-		}
-		sums = append(sums, s)
-	}
-	var extra []string
-	for _, h := range d.Header {
-		if !inputs[h] {
-			extra = append(extra, h)
-		}
-	}
-	if vectorsOnly {
-		extra = nil
-	}
-	rep, err := CheckSummaries(sc, d.Rows, sums, extra, sopt)
-	if err != nil || len(a.Embeddings) == 0 {
-		return rep, err
-	}
-	return checkVectors(rep, a, d, opt)
+		return Summarize(p, c, known)
+	}, opt)
 }
 
 // Summarize counts what the rules need of one input column: missing cells,

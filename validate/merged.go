@@ -45,11 +45,26 @@ func (v *VectorData) Merge(o *VectorData) error {
 
 // CheckMerged validates rows of data with the given header against the
 // artifact, from summaries made elsewhere: sum returns the Summary of an
-// input column the header holds (p is its profile; sum is called only for
-// the selected scalar inputs), vectors the artifact's vector columns the
-// data holds (nil entries or absent names: the data lacks them). The
-// report equals CheckData's on the same rows.
-func CheckMerged(a *artifact.Artifact, rows int64, header []string, sum func(p *profile.Feature) (Summary, error), vectors map[string]*VectorData, opt Options) (*Report, error) {
+// input column the header holds (p is its profile, known its complete
+// training categories or nil; sum is called only for the selected scalar
+// inputs), vectors the artifact's vector columns the data holds (nil
+// entries or absent names: the data lacks them). The report equals
+// CheckData's on the same rows: both run check.
+func CheckMerged(a *artifact.Artifact, rows int64, header []string, sum func(p *profile.Feature, known []string) (Summary, error), vectors map[string]*VectorData, opt Options) (*Report, error) {
+	d := &Data{Header: header, Rows: rows, Vectors: map[string]*VectorData{}}
+	for n, v := range vectors {
+		if v != nil {
+			d.Vectors[n] = v
+		}
+	}
+	return check(a, d, sum, opt)
+}
+
+// check validates d against the artifact: the scalar inputs the header
+// holds through sum, the absent ones as missing, the other columns by
+// name, then the vector columns (d.Vectors, or d.Cols' vectors and
+// dimension columns).
+func check(a *artifact.Artifact, d *Data, sum func(p *profile.Feature, known []string) (Summary, error), opt Options) (*Report, error) {
 	sc, err := SchemaOf(a)
 	if err != nil {
 		return nil, err
@@ -57,11 +72,15 @@ func CheckMerged(a *artifact.Artifact, rows int64, header []string, sum func(p *
 	if err := opt.Validate(append(sc.Names(), vectorNames(a)...)); err != nil {
 		return nil, err
 	}
-	if rows <= 0 {
-		return nil, fmt.Errorf("validate: the data has no data rows (empty or header only): nothing to validate: %w", ErrInvalid)
+	if d.Rows <= 0 {
+		where := "the data"
+		if d.Path != "" {
+			where = d.Path
+		}
+		return nil, fmt.Errorf("validate: %s has no data rows (empty or header only): nothing to validate: %w", where, ErrInvalid)
 	}
 	inHeader := map[string]bool{}
-	for _, h := range header {
+	for _, h := range d.Header {
 		inHeader[h] = true
 	}
 	inputs := map[string]bool{}
@@ -81,27 +100,21 @@ func CheckMerged(a *artifact.Artifact, rows int64, header []string, sum func(p *
 			sums = append(sums, Summary{Name: p.Name, Absent: true, Min: math.NaN(), Max: math.NaN()})
 			continue
 		}
-		s, err := sum(p)
+		s, err := sum(p, sc.Known[p.Name])
 		if err != nil {
 			return nil, err
 		}
 		sums = append(sums, s)
 	}
 	var extra []string
-	for _, h := range header {
+	for _, h := range d.Header {
 		if !inputs[h] && !vectorsOnly {
 			extra = append(extra, h)
 		}
 	}
-	rep, err := CheckSummaries(sc, rows, sums, extra, sopt)
+	rep, err := CheckSummaries(sc, d.Rows, sums, extra, sopt)
 	if err != nil || len(a.Embeddings) == 0 {
 		return rep, err
-	}
-	d := &Data{Header: header, Rows: rows, Vectors: map[string]*VectorData{}}
-	for n, v := range vectors {
-		if v != nil {
-			d.Vectors[n] = v
-		}
 	}
 	return checkVectors(rep, a, d, opt)
 }

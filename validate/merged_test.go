@@ -43,7 +43,7 @@ func TestCheckMergedEqualsCheckData(t *testing.T) {
 		}
 		rows += d.Rows
 	}
-	got, err := CheckMerged(a, rows, whole.Header, func(*profile.Feature) (Summary, error) {
+	got, err := CheckMerged(a, rows, whole.Header, func(*profile.Feature, []string) (Summary, error) {
 		t.Fatal("no scalar input to summarize")
 		return Summary{}, nil
 	}, map[string]*VectorData{"emb": merged}, Options{})

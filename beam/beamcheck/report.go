@@ -120,7 +120,7 @@ func (f *reportFn) check(merged Part, opt validate.Options) (*validate.Report, e
 			at[fd.Name] = j
 		}
 	}
-	sum := func(p *profile.Feature) (validate.Summary, error) {
+	sum := func(p *profile.Feature, _ []string) (validate.Summary, error) {
 		j, ok := at[p.Name]
 		if !ok {
 			return validate.Summary{}, fmt.Errorf("validate: column %q is in the header but was not read", p.Name)
