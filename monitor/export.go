@@ -204,6 +204,13 @@ func ReadExport(r io.Reader, name string) (*Export, error) {
 // been made with a, and every export with the same bins). The result
 // lists windows by model, stage and start.
 func MergeExports(a *artifact.Artifact, exports []*Export) (*Export, error) {
+	return MergeExportsOf([]*artifact.Artifact{a}, exports)
+}
+
+// MergeExportsOf is MergeExports for exports whose windows were made with
+// any of the artifacts arts (a history spanning versions of a model): each
+// window is checked against the artifact of its digest.
+func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, error) {
 	if len(exports) == 0 {
 		return nil, fmt.Errorf("monitor: merge: no exports given")
 	}
@@ -221,9 +228,9 @@ func MergeExports(a *artifact.Artifact, exports []*Export) (*Export, error) {
 			return nil, fmt.Errorf("monitor: merge: export %d was made with %d bins, the first with %d; run the replicas with the same --bins", n+1, ex.Bins, bins)
 		}
 		for _, w := range ex.Windows {
-			if w.ArtifactDigest != a.Digest {
-				return nil, fmt.Errorf("monitor: merge: export %d window %s of model %q was judged with artifact %s, not %s; merge windows of one artifact",
-					n+1, w.Start.Format(time.RFC3339), w.Model, w.ArtifactDigest, a.Digest)
+			a, err := artifactOf(arts, &w)
+			if err != nil {
+				return nil, fmt.Errorf("monitor: merge: export %d %w", n+1, err)
 			}
 			plans, err := stagePlans(a, w.Stage, bins)
 			if err != nil {
@@ -278,6 +285,7 @@ func MergeExports(a *artifact.Artifact, exports []*Export) (*Export, error) {
 			w.Features[j].Summary = b
 		}
 		// features in the profile's order
+		a, _ := artifactOf(arts, w)
 		plans, _ := stagePlans(a, w.Stage, bins)
 		sort.SliceStable(w.Features, func(x, y int) bool {
 			return plans[w.Features[x].Name].Order < plans[w.Features[y].Name].Order
@@ -294,6 +302,21 @@ func MergeExports(a *artifact.Artifact, exports []*Export) (*Export, error) {
 		return a.Start.Before(b.Start)
 	})
 	return out, nil
+}
+
+// artifactOf returns the artifact of arts whose digest w was made with.
+func artifactOf(arts []*artifact.Artifact, w *ExportWindow) (*artifact.Artifact, error) {
+	for _, a := range arts {
+		if a.Digest == w.ArtifactDigest {
+			return a, nil
+		}
+	}
+	given := make([]string, len(arts))
+	for i, a := range arts {
+		given[i] = a.Digest
+	}
+	return nil, fmt.Errorf("window %s of model %q was judged with artifact %s, not %s; merge windows of one artifact, or pass that artifact too (normguard pull %s@VERSION gets it from the registry)",
+		w.Start.Format(time.RFC3339), w.Model, w.ArtifactDigest, strings.Join(given, ", "), w.Model)
 }
 
 // stagePlan is a feature's plan and its place in the profile.
@@ -332,11 +355,25 @@ func stageProfile(a *artifact.Artifact, stage Stage) ([]profile.Feature, error) 
 // monitor judges its own windows (drift.CompareSummaries), into a
 // timeline (windows by model, stage and start).
 func (ex *Export) Judge(a *artifact.Artifact, o drift.Options) (*Timeline, error) {
+	return ex.JudgeOf([]*artifact.Artifact{a}, o)
+}
+
+// JudgeOf is Judge for windows made with any of the artifacts arts: each
+// window is judged against the artifact of its digest (named in the
+// timeline's window when there are several).
+func (ex *Export) JudgeOf(arts []*artifact.Artifact, o drift.Options) (*Timeline, error) {
 	o.Bins = ex.Bins
-	tl := &Timeline{ArtifactDigest: a.Digest, Windows: []TimelineWindow{}}
+	tl := &Timeline{Windows: []TimelineWindow{}}
+	if len(arts) == 1 {
+		tl.ArtifactDigest = arts[0].Digest
+	}
 	first := map[string]*time.Time{}
 	var order []string
 	for _, w := range ex.Windows {
+		a, err := artifactOf(arts, &w)
+		if err != nil {
+			return nil, fmt.Errorf("monitor: %w", err)
+		}
 		feats, err := stageProfile(a, w.Stage)
 		if err != nil {
 			return nil, err
@@ -358,6 +395,9 @@ func (ex *Export) Judge(a *artifact.Artifact, o drift.Options) (*Timeline, error
 			return nil, fmt.Errorf("monitor: window %s of model %q: %w", w.Start.Format(time.RFC3339), w.Model, err)
 		}
 		tw := TimelineWindow{Model: w.Model, Stage: w.Stage, Start: w.Start, End: w.End, Rows: w.Rows, Drifted: []string{}, Report: rep}
+		if len(arts) > 1 {
+			tw.ArtifactDigest = a.Digest
+		}
 		for _, f := range rep.Features {
 			key := w.Model + "\x00" + string(w.Stage) + "\x00" + f.Name
 			if _, ok := first[key]; !ok {

@@ -3,8 +3,12 @@ package monitor
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/table"
 )
@@ -132,5 +136,55 @@ func TestReadExportErrors(t *testing.T) {
 		if err == nil || !bytes.Contains([]byte(err.Error()), []byte(tc.want)) {
 			t.Errorf("%s: got %v, want an error containing %q", tc.in, err, tc.want)
 		}
+	}
+}
+
+// TestExportHistoryAcrossArtifacts: a store's export covers its closed
+// windows, each with the digest of the artifact it was judged with; merging
+// it needs every such artifact (the message names the one missing), and
+// with them each window is judged against its own.
+func TestExportHistoryAcrossArtifacts(t *testing.T) {
+	a := testArtifact(t)
+	b := *a // the same profile under another digest, as a refit would be
+	b.Digest = "sha256:" + strings.Repeat("b", 64)
+	c := newClock(t0)
+	opt := testOptions(c)
+	opt.Window, opt.TimeColumn = 24*time.Hour, "ts"
+	m := openTest(t, "", opt)
+	day := func(d int) []string { return []string{fmt.Sprintf("2023-05-%02d 10:00:00", d)} }
+	for d, art := range []*artifact.Artifact{a, a, &b} {
+		cols := normalRows(uint64(d+1), 1, trainMean)
+		cols = append(cols, table.Column{Name: "ts", Kind: table.String, Str: day(d + 1)})
+		observe(t, m, "m", art, StageInput, cols, 1)
+		evaluate(t, m) // May 1 closes judged with a, May 2 with b
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m = openTest(t, m.path, opt)
+	ex, err := m.ExportHistory("m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range ex.Windows {
+		got = append(got, w.Start.Format(time.DateOnly)+" "+w.ArtifactDigest[:8])
+	}
+	if want := "2023-05-01 sha256:d 2023-05-02 sha256:b 2023-05-03 sha256:b"; strings.Join(got, " ") != strings.Replace(want, "sha256:d", a.Digest[:8], 1) {
+		t.Fatalf("export windows %v, want %s", got, want)
+	}
+	if _, err := MergeExports(a, []*Export{ex}); err == nil || !strings.Contains(err.Error(), b.Digest) || !strings.Contains(err.Error(), "pass that artifact too") {
+		t.Errorf("merge with one artifact: %v; want an error naming %s", err, b.Digest)
+	}
+	merged, err := MergeExportsOf([]*artifact.Artifact{a, &b}, []*Export{ex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := merged.JudgeOf([]*artifact.Artifact{a, &b}, drift.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tl.Windows) != 3 || tl.ArtifactDigest != "" || tl.Windows[0].ArtifactDigest != a.Digest || tl.Windows[2].ArtifactDigest != b.Digest {
+		t.Errorf("timeline: %d windows, digest %q, windows' %q and %q", len(tl.Windows), tl.ArtifactDigest, tl.Windows[0].ArtifactDigest, tl.Windows[2].ArtifactDigest)
 	}
 }

@@ -27,7 +27,9 @@ type ReplayOptions struct {
 // Timeline is a drift timeline: the rows of a data set grouped by event
 // time into windows, each judged against the artifact's input profile.
 type Timeline struct {
-	ArtifactDigest string `json:"artifact_digest"`
+	// ArtifactDigest is the artifact the windows were judged against
+	// (empty when a merged timeline spans several: see its windows).
+	ArtifactDigest string `json:"artifact_digest,omitempty"`
 	// TimeColumn is the replay's time column (empty for merged exports);
 	// Window the windows' length when they all have one.
 	TimeColumn string `json:"time_column,omitempty"`
@@ -48,13 +50,16 @@ type Timeline struct {
 type TimelineWindow struct {
 	// Model and Stage name the monitored model (merged exports; empty in
 	// a replay).
-	Model   string        `json:"model,omitempty"`
-	Stage   Stage         `json:"stage,omitempty"`
-	Start   time.Time     `json:"start"`
-	End     time.Time     `json:"end"`
-	Rows    int64         `json:"rows"`
-	Drifted []string      `json:"drifted"`
-	Report  *drift.Report `json:"report"`
+	Model string `json:"model,omitempty"`
+	Stage Stage  `json:"stage,omitempty"`
+	// ArtifactDigest is the artifact the window was judged against, when
+	// a merged timeline spans several (else the timeline's).
+	ArtifactDigest string        `json:"artifact_digest,omitempty"`
+	Start          time.Time     `json:"start"`
+	End            time.Time     `json:"end"`
+	Rows           int64         `json:"rows"`
+	Drifted        []string      `json:"drifted"`
+	Report         *drift.Report `json:"report"`
 }
 
 // FirstDrift names the first window in which a feature drifted.

@@ -235,8 +235,9 @@ windows still in memory, what replicas' /drift merges).`,
 func newMonitorMergeCmd() *cobra.Command {
 	var o replayOptions
 	var mergedOut string
+	var artifacts []string
 	cmd := &cobra.Command{
-		Use:   "merge --artifact A EXPORT... [--format table|json|html] [--out F] [--merged-out M]",
+		Use:   "merge --artifact A [--artifact A2 ...] EXPORT... [--format table|json|html] [--out F] [--merged-out M]",
 		Short: "Merge replicas' window-state exports and judge each merged window against A",
 		Long: `Merge the exports (normguard monitor export, or GET
 /v1/models/{name}/window-state) of replicas that each observed part of the
@@ -247,6 +248,11 @@ judges its windows, and the windows are written as a timeline (as monitor
 replay writes it). --merged-out also writes the merged export, which merges
 again.
 
+Each window names the digest of the artifact it was judged with. When the
+exports span versions of a model (a history from before and after a push),
+give each version's artifact with --artifact (normguard pull gets it from
+the registry): each window is merged and judged against its own.
+
 Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -255,15 +261,19 @@ Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := requireFlags(cmd, "artifact"); err != nil {
-				return err
+			if len(artifacts) == 0 {
+				return fmt.Errorf("monitor merge: --artifact is required: the artifact the replicas judged with (see `normguard monitor merge --help`)")
 			}
 			if !slices.Contains([]string{"table", "json", "html"}, o.format) {
 				return fmt.Errorf("monitor merge: --format %q: want table, json or html", o.format)
 			}
-			a, err := artifact.Load(o.artifact)
-			if err != nil {
-				return err
+			var arts []*artifact.Artifact
+			for _, path := range artifacts {
+				a, err := artifact.Load(path)
+				if err != nil {
+					return err
+				}
+				arts = append(arts, a)
 			}
 			var exports []*monitor.Export
 			for _, path := range args {
@@ -278,7 +288,7 @@ Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 				}
 				exports = append(exports, ex)
 			}
-			merged, err := monitor.MergeExports(a, exports)
+			merged, err := monitor.MergeExportsOf(arts, exports)
 			if err != nil {
 				return err
 			}
@@ -295,7 +305,7 @@ Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 			if cmd.Flags().Changed("threshold") {
 				opt.Threshold, opt.HasThreshold = o.threshold, true
 			}
-			tl, err := merged.Judge(a, opt)
+			tl, err := merged.JudgeOf(arts, opt)
 			if err != nil {
 				return err
 			}
@@ -321,7 +331,7 @@ Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.artifact, "artifact", "", "the artifact the replicas judged with")
+	f.StringArrayVar(&artifacts, "artifact", nil, "the artifact the replicas judged with (repeat for windows judged with several versions)")
 	f.StringVar(&o.method, "method", "auto", "drift method against the profile")
 	f.Float64Var(&o.threshold, "threshold", 0, "override the method's threshold")
 	f.Float64Var(&o.driftShare, "drift-share", drift.DefaultDriftShare, "share of drifting features from which a window's data set drifts")
