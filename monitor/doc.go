@@ -35,9 +35,12 @@
 //
 // # Replicas
 //
-// Export writes the windows in memory with their summaries; MergeExports
-// merges replicas' exports into what one monitor fed every row would hold
-// (counts added, summaries merged exactly), and Export.Judge judges them.
+// Export writes the windows in memory with their summaries, ExportHistory
+// the closed windows of the history too (a closed window's summaries are
+// kept with its history entry); MergeExports merges replicas' exports
+// window by window (model, stage, start) into what one monitor fed every
+// row would hold (counts added, summaries merged exactly), Export.Judge
+// judges them and ExportWindow.Anomalies finds their data anomalies.
 // `normguard monitor export` / `merge` and `serve --peers` use them.
 // Replay judges a data set's rows by event time into a Timeline.
 //
