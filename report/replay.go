@@ -66,10 +66,14 @@ func ReplayTable(w io.Writer, t *monitor.Timeline, color bool) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	length := t.Window
+	if d, err := monitor.ParseWindow(t.Window); err == nil && d%(7*24*time.Hour) == 0 {
+		length += " (weeks from Monday 00:00 UTC)"
+	}
 	if t.TimeColumn != "" {
-		fmt.Fprintf(w, "\n%d windows of %s by %s", len(t.Windows), t.Window, t.TimeColumn)
+		fmt.Fprintf(w, "\n%d windows of %s by %s", len(t.Windows), length, t.TimeColumn)
 	} else if t.Window != "" {
-		fmt.Fprintf(w, "\n%d windows of %s", len(t.Windows), t.Window)
+		fmt.Fprintf(w, "\n%d windows of %s", len(t.Windows), length)
 	} else {
 		fmt.Fprintf(w, "\n%d windows", len(t.Windows))
 	}
