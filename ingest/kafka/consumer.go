@@ -106,7 +106,7 @@ type Consumer struct {
 	cl     *kgo.Client
 
 	models map[string]*model // by name, for the current batch's artifacts
-	byDig  map[string]*model // by artifact digest
+	byDig  map[string]*model // by model name and artifact digest (digestKey)
 
 	records atomic.Int64
 	rows    atomic.Int64
@@ -397,7 +397,7 @@ func (c *Consumer) load(ctx context.Context, name string) (*model, string) {
 		c.logBad(ReasonModelError, name, -1, -1, err.Error())
 		return nil, ReasonModelError
 	}
-	if m, ok := c.byDig[v.Digest]; ok {
+	if m, ok := c.byDig[digestKey(name, v.Digest)]; ok {
 		return m, ""
 	}
 	data, got, err := c.cfg.Registry.Get(ctx, name, v.Version)
@@ -420,9 +420,13 @@ func (c *Consumer) load(ctx context.Context, name string) (*model, string) {
 		fields = t.Outputs()
 	}
 	m := &model{name: name, art: a, rows: newRows(fields).withEventTime(c.cfg.EventTime)}
-	c.byDig[got.Digest] = m
+	c.byDig[digestKey(name, got.Digest)] = m
 	return m, ""
 }
+
+// digestKey keys a model's artifact: one artifact pushed under two model
+// names is two models, each observing its own rows.
+func digestKey(name, digest string) string { return name + "\x00" + digest }
 
 func (c *Consumer) badRecord(reason string, r *kgo.Record, msg string) {
 	c.addBad(reason, 1)

@@ -691,3 +691,33 @@ func TestAbortedTransactionsNotCounted(t *testing.T) {
 	}
 	r.close(t)
 }
+
+// TestSameArtifactTwoModels: one artifact pushed under two model names is
+// two models, each observing its own rows under its own name.
+func TestSameArtifactTwoModels(t *testing.T) {
+	fx := newFixture(t, 1)
+	a := *fx.art
+	a.Model = nil // fitted for no model: it may be pushed under any name
+	data, err := artifact.Encode(&a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, name := range []string{"model-a", "model-b"} {
+		if _, _, err := fx.reg.Put(ctx, name, "v1", data, registry.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &Consumer{cfg: Config{Registry: fx.reg, Stage: monitor.StageInput}, byDig: map[string]*model{}}
+	ma, reason := c.load(ctx, "model-a")
+	if ma == nil {
+		t.Fatalf("model-a: %s", reason)
+	}
+	mb, reason := c.load(ctx, "model-b")
+	if mb == nil {
+		t.Fatalf("model-b: %s", reason)
+	}
+	if ma == mb || ma.name != "model-a" || mb.name != "model-b" {
+		t.Fatalf("the two names share a model: %q and %q", ma.name, mb.name)
+	}
+}
