@@ -105,7 +105,7 @@ type Consumer struct {
 	source string
 	cl     *kgo.Client
 
-	models map[string]*model // by name, for the current batch's artifacts
+	models map[string]found  // by name, the current batch's lookups
 	byDig  map[string]*model // by model name and artifact digest (digestKey)
 
 	records atomic.Int64
@@ -300,7 +300,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 // commits the offsets to the group.
 func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	next := map[int32]int64{}
-	c.models = map[string]*model{}
+	c.models = map[string]found{}
 	var used []*model
 	n := 0
 	fetches.EachRecord(func(r *kgo.Record) {
@@ -376,12 +376,18 @@ func (c *Consumer) modelOf(ctx context.Context, r *kgo.Record) (*model, string) 
 			}
 		}
 	}
-	if m, ok := c.models[name]; ok {
-		return m, ReasonUnknownModel
+	if f, ok := c.models[name]; ok {
+		return f.m, f.reason
 	}
 	m, reason := c.load(ctx, name)
-	c.models[name] = m // nil too: the batch does not ask again
+	c.models[name] = found{m, reason} // nil too: the batch does not ask again
 	return m, reason
+}
+
+// found is a model looked up by name, or the reason there is none.
+type found struct {
+	m      *model
+	reason string
 }
 
 // load resolves the model's current artifact.

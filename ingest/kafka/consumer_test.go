@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -719,5 +720,25 @@ func TestSameArtifactTwoModels(t *testing.T) {
 	}
 	if ma == mb || ma.name != "model-a" || mb.name != "model-b" {
 		t.Fatalf("the two names share a model: %q and %q", ma.name, mb.name)
+	}
+}
+
+// failingStore is a registry whose Resolve fails (not "not found").
+type failingStore struct{ registry.Store }
+
+func (failingStore) Resolve(context.Context, string, string) (registry.Version, error) {
+	return registry.Version{}, errors.New("registry unreachable")
+}
+
+// TestModelErrorReasonKept: every record of a model whose artifact cannot
+// be loaded is counted model_error, not only the batch's first.
+func TestModelErrorReasonKept(t *testing.T) {
+	c := &Consumer{cfg: Config{Registry: failingStore{}, Stage: monitor.StageInput}, log: slog.New(slog.DiscardHandler),
+		byDig: map[string]*model{}, models: map[string]found{}}
+	r := &kgo.Record{Headers: []kgo.RecordHeader{{Key: ModelHeader, Value: []byte(testModel)}}}
+	for i := 0; i < 2; i++ {
+		if m, reason := c.modelOf(context.Background(), r); m != nil || reason != ReasonModelError {
+			t.Fatalf("record %d: model %v, reason %q, want %q", i, m, reason, ReasonModelError)
+		}
 	}
 }
