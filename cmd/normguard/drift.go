@@ -186,7 +186,7 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 // artifact (normguard validate's rules) and then compares its inputs with
 // the training profile (driftcheck), reading the file once.
 func driftInputsVsArtifact(a *artifact.Artifact, o driftOptions, opt drift.Options) (*driftResult, error) {
-	selected, _, err := driftcheck.Features(a, o.columns, o.exclude)
+	selected, keep, err := driftcheck.Features(a, o.columns, o.exclude)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +201,7 @@ func driftInputsVsArtifact(a *artifact.Artifact, o driftOptions, opt drift.Optio
 	if err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
-	vecs, err := vectorDriftArtifact(a, d, o)
+	vecs, err := driftcheck.Vectors(a, d.Vectors, keep)
 	if err != nil {
 		return nil, err
 	}

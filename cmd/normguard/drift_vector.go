@@ -3,17 +3,15 @@ package main
 import (
 	"fmt"
 
-	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/embed"
 	"github.com/normguard/normguard/report"
 	"github.com/normguard/normguard/table"
-	"github.com/normguard/normguard/validate"
 )
 
 // Vector columns in drift. With --artifact, a vector column's current
-// vectors are compared with its contract (embed.DriftFromContract: the
-// stored sample and mean vector) and its dimension columns are not
-// compared one by one; with --reference, the vector columns the two files
+// vectors are compared with its contract (driftcheck.Vectors:
+// embed.DriftFromContract, the stored sample and mean vector) and its
+// dimension columns are not compared one by one; with --reference, the vector columns the two files
 // share are compared with embed.Drift. A vector column drifts when the MMD
 // test does (exit 1); one that cannot be compared (no vectors, another
 // dimension) is an error (exit 2).
@@ -30,29 +28,6 @@ func presentMatrix(c *table.Column) (embed.Matrix, error) {
 		}
 	}
 	return embed.NewMatrix(len(data)/max(c.Dim, 1), c.Dim, data)
-}
-
-// vectorDriftArtifact compares each vector column of a that the current
-// data holds with its contract: the sample validate.Read kept of its
-// vectors (validate.VectorSampleSize, seeded) against the contract's.
-func vectorDriftArtifact(a *artifact.Artifact, d *validate.Data, o driftOptions) ([]report.VectorDrift, error) {
-	var out []report.VectorDrift
-	for _, e := range a.Embeddings {
-		vd := d.Vectors[e.Column]
-		if !selectedName(e.Column, o) || vd == nil || vd.Dim != e.Contract.Dimension || len(vd.Sample) == 0 {
-			continue // validate reports it missing, of another dimension, or without vectors
-		}
-		m := embed.Matrix{Rows: len(vd.Sample), Dim: vd.Dim}
-		for _, row := range vd.Sample {
-			m.Data = append(m.Data, row...)
-		}
-		res, err := embed.DriftFromContract(e.Contract, m, embed.DriftOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("drift: vector column %q could not be compared with its contract: %w", e.Column, err)
-		}
-		out = append(out, report.VectorDrift{Column: e.Column, Reference: "the contract's sample of the training vectors", Result: res})
-	}
-	return out, nil
 }
 
 // splitVectorColumns compares the vector columns of ref that cur holds
