@@ -30,7 +30,7 @@ func SplitVectors(r Reader, vectors map[string][]string) Reader {
 	}
 	s := &vectorSplitter{r: r, vectors: split, dims: map[string]vectorDim{}}
 	for _, h := range header {
-		names, ok := vectors[h]
+		names, ok := split[h]
 		if !ok {
 			s.header = append(s.header, h)
 			continue
