@@ -411,6 +411,16 @@ func TestThreeReplicas(t *testing.T) {
 	}
 	// The replicas' windows merge into what one monitor fed every row
 	// holds: counts and drift summaries, bit for bit.
+	sameMerged(t, fx, rs...)
+	for _, r := range rs {
+		r.close(t)
+	}
+}
+
+// sameMerged checks that the windows of rs merge into what one monitor
+// fed every row of fx holds.
+func sameMerged(t *testing.T, fx *fixture, rs ...*replica) {
+	t.Helper()
 	var exports []*monitor.Export
 	for _, r := range rs {
 		ex, err := r.mon.Export(testModel)
@@ -435,9 +445,6 @@ func TestThreeReplicas(t *testing.T) {
 	wj, _ := json.Marshal(want)
 	if string(gj) != string(wj) {
 		t.Errorf("merged replicas' windows differ from one monitor fed every row:\n got %s\nwant %s", gj, wj)
-	}
-	for _, r := range rs {
-		r.close(t)
 	}
 }
 
@@ -493,31 +500,7 @@ func TestRebalanceCountsOnce(t *testing.T) {
 	if s1.Rows == 0 {
 		t.Errorf("the second replica read nothing: no partition moved")
 	}
-	var exports []*monitor.Export
-	for _, r := range []*replica{r0, r1} {
-		ex, err := r.mon.Export(testModel)
-		if err != nil {
-			t.Fatal(err)
-		}
-		exports = append(exports, ex)
-	}
-	merged, err := monitor.MergeExports(fx.art, exports)
-	if err != nil {
-		t.Fatal(err)
-	}
-	one, err := reference(t, fx).Export(testModel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := monitor.MergeExports(fx.art, []*monitor.Export{one})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gj, _ := json.Marshal(merged)
-	wj, _ := json.Marshal(want)
-	if string(gj) != string(wj) {
-		t.Errorf("merged windows differ from one monitor fed every row")
-	}
+	sameMerged(t, fx, r0, r1)
 	r0.close(t)
 	if err := r1.mon.Close(); err != nil {
 		t.Error(err)
