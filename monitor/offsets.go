@@ -27,7 +27,7 @@ var bucketOffsets = []byte("offsets")
 // Offset is the position a consumer reached in one partition of a source:
 // every record before Next has been observed (or judged unusable).
 type Offset struct {
-	// Source names the log, e.g. "kafka:<group>:<topic>". It must be
+	// Source names the log, e.g. "kafka:<group>/<topic>". It must be
 	// non-empty and hold no NUL byte.
 	Source string
 	// Partition is the partition number.
