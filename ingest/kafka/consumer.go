@@ -106,7 +106,7 @@ type Consumer struct {
 	cl     *kgo.Client
 
 	models map[string]found  // by name, the current batch's lookups
-	byDig  map[string]*model // by model name and artifact digest (digestKey)
+	loaded map[string]*model // by name, the artifact last loaded
 
 	records atomic.Int64
 	rows    atomic.Int64
@@ -148,7 +148,7 @@ func New(cfg Config) (*Consumer, error) {
 	}
 	c := &Consumer{
 		cfg: cfg, log: log, source: Source(cfg.Group, cfg.Topic),
-		byDig: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{},
+		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -403,7 +403,7 @@ func (c *Consumer) load(ctx context.Context, name string) (*model, string) {
 		c.logBad(ReasonModelError, name, -1, -1, err.Error())
 		return nil, ReasonModelError
 	}
-	if m, ok := c.byDig[digestKey(name, v.Digest)]; ok {
+	if m := c.loaded[name]; m != nil && m.art.Digest == v.Digest {
 		return m, ""
 	}
 	data, got, err := c.cfg.Registry.Get(ctx, name, v.Version)
@@ -426,13 +426,11 @@ func (c *Consumer) load(ctx context.Context, name string) (*model, string) {
 		fields = t.Outputs()
 	}
 	m := &model{name: name, art: a, rows: newRows(fields).withEventTime(c.cfg.EventTime)}
-	c.byDig[digestKey(name, got.Digest)] = m
+	// One artifact per name: an older version's is dropped, and one
+	// artifact pushed under two names is two models.
+	c.loaded[name] = m
 	return m, ""
 }
-
-// digestKey keys a model's artifact: one artifact pushed under two model
-// names is two models, each observing its own rows.
-func digestKey(name, digest string) string { return name + "\x00" + digest }
 
 func (c *Consumer) badRecord(reason string, r *kgo.Record, msg string) {
 	c.addBad(reason, 1)

@@ -692,7 +692,7 @@ func TestSameArtifactTwoModels(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := &Consumer{cfg: Config{Registry: fx.reg, Stage: monitor.StageInput}, byDig: map[string]*model{}}
+	c := &Consumer{cfg: Config{Registry: fx.reg, Stage: monitor.StageInput}, loaded: map[string]*model{}}
 	ma, reason := c.load(ctx, "model-a")
 	if ma == nil {
 		t.Fatalf("model-a: %s", reason)
@@ -717,11 +717,42 @@ func (failingStore) Resolve(context.Context, string, string) (registry.Version, 
 // be loaded is counted model_error, not only the batch's first.
 func TestModelErrorReasonKept(t *testing.T) {
 	c := &Consumer{cfg: Config{Registry: failingStore{}, Stage: monitor.StageInput}, log: slog.New(slog.DiscardHandler),
-		byDig: map[string]*model{}, models: map[string]found{}}
+		loaded: map[string]*model{}, models: map[string]found{}}
 	r := &kgo.Record{Headers: []kgo.RecordHeader{{Key: ModelHeader, Value: []byte(testModel)}}}
 	for i := 0; i < 2; i++ {
 		if m, reason := c.modelOf(context.Background(), r); m != nil || reason != ReasonModelError {
 			t.Fatalf("record %d: model %v, reason %q, want %q", i, m, reason, ReasonModelError)
 		}
+	}
+}
+
+// TestNewVersionReplacesOld: a model's new current version replaces the
+// artifact the consumer held for it rather than adding to them.
+func TestNewVersionReplacesOld(t *testing.T) {
+	fx := newFixture(t, 1)
+	ctx := context.Background()
+	c := &Consumer{cfg: Config{Registry: fx.reg, Stage: monitor.StageInput}, loaded: map[string]*model{}}
+	m1, reason := c.load(ctx, testModel)
+	if m1 == nil {
+		t.Fatalf("v1: %s", reason)
+	}
+	a := *fx.art
+	a.Model = &artifact.Model{Name: testModel, Version: "another"}
+	data, err := artifact.Encode(&a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := fx.reg.Put(ctx, testModel, "v2", data, registry.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m2, reason := c.load(ctx, testModel)
+	if m2 == nil {
+		t.Fatalf("v2: %s", reason)
+	}
+	if m2 == m1 || m2.art.Digest != a.Digest || len(c.loaded) != 1 {
+		t.Fatalf("after v2: %d artifacts held, current %s, want 1 and %s", len(c.loaded), m2.art.Digest, a.Digest)
+	}
+	if again, _ := c.load(ctx, testModel); again != m2 {
+		t.Fatal("the current version was loaded again")
 	}
 }
