@@ -26,7 +26,6 @@ package beamcheck
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/beam/beamfit"
@@ -103,18 +102,8 @@ func NewPlan(ctx context.Context, o Options) (Plan, error) {
 		return Plan{}, err
 	}
 	if o.Command == Drift {
-		_, keep, err := driftcheck.Features(a, o.Columns, o.Exclude)
-		if err != nil {
+		if _, _, err := driftcheck.Features(a, o.Columns, o.Exclude); err != nil {
 			return Plan{}, err
-		}
-		var vecs []string
-		for _, e := range a.Embeddings {
-			if keep[e.Column] {
-				vecs = append(vecs, e.Column)
-			}
-		}
-		if len(vecs) > 0 {
-			return Plan{}, fmt.Errorf("drift: vector columns (%s) are compared by MMD on a sample of their vectors, which normguard-beam does not draw; run normguard drift --artifact on one machine, or leave them out with --exclude %s", strings.Join(vecs, ", "), strings.Join(vecs, ","))
 		}
 	} else {
 		if err := (validate.Options{Columns: o.Columns, Exclude: o.Exclude}).Validate(validateNames(a)); err != nil {

@@ -44,7 +44,10 @@ func Build(s beam.Scope, p Plan) {
 	text := beam.Combine(s.Scope("text"), textFn{}, parts)
 	fixed := beam.ParDo(s.Scope("fix"), &fixFn{P: p}, parts, beam.SideInput{Input: text}, beam.SideInput{Input: owned})
 	merged := beam.Combine(s.Scope("merge"), &mergeFn{P: p}, fixed)
-	beam.ParDo0(s.Scope("report"), &reportFn{P: p}, beam.Impulse(s), beam.SideInput{Input: merged})
+	counts := beam.Combine(s.Scope("vector counts"), &countsFn{P: p}, fixed)
+	samples := beam.ParDo(s.Scope("vector sample"), &sampleFn{P: p}, ranges, beam.SideInput{Input: owned}, beam.SideInput{Input: counts})
+	sample := beam.Combine(s.Scope("vector sample merge"), sampleMergeFn{}, samples)
+	beam.ParDo0(s.Scope("report"), &reportFn{P: p}, beam.Impulse(s), beam.SideInput{Input: merged}, beam.SideInput{Input: sample})
 }
 
 // Run runs the check on the named Beam runner ("" runs on Prism, in
@@ -90,13 +93,13 @@ func (f *reportFn) Setup() (err error) {
 	return err
 }
 
-func (f *reportFn) ProcessElement(ctx context.Context, _ []byte, merged Part) error {
+func (f *reportFn) ProcessElement(ctx context.Context, _ []byte, merged Part, sample samplePart) error {
 	var res Result
-	var err error
-	if f.P.Opt.Command == Drift {
-		res, err = f.drift(merged)
-	} else {
-		res, err = f.validate(merged)
+	vectors, err := f.vectorData(merged, sample)
+	if err == nil && f.P.Opt.Command == Drift {
+		res, err = f.drift(merged, vectors)
+	} else if err == nil {
+		res, err = f.validate(merged, vectors)
 	}
 	if err != nil {
 		res = Result{Status: StatusError, Message: err.Error()}
@@ -110,7 +113,7 @@ func (f *reportFn) ProcessElement(ctx context.Context, _ []byte, merged Part) er
 
 // check runs validate's rules on the merged summaries (validate.CheckData
 // on the same rows).
-func (f *reportFn) check(merged Part, opt validate.Options) (*validate.Report, error) {
+func (f *reportFn) check(merged Part, vectors map[string]*validate.VectorData, opt validate.Options) (*validate.Report, error) {
 	if merged.Rows <= 0 {
 		return nil, fmt.Errorf("validate: %s has no data rows (empty or header only): nothing to validate: %w", f.P.Opt.Data, validate.ErrInvalid)
 	}
@@ -127,16 +130,31 @@ func (f *reportFn) check(merged Part, opt validate.Options) (*validate.Report, e
 		}
 		return merged.Val[j].Finish(f.l.prof[j], f.l.known[j])
 	}
+	return validate.CheckMerged(f.l.a, merged.Rows, f.P.Header, sum, vectors, opt)
+}
+
+// vectorData returns the merged vector columns, with the samples drawn
+// for drift.
+func (f *reportFn) vectorData(merged Part, sample samplePart) (map[string]*validate.VectorData, error) {
 	vectors, err := mergedVectors(f.l.vecs, merged.Vec)
 	if err != nil {
 		return nil, err
 	}
-	return validate.CheckMerged(f.l.a, merged.Rows, f.P.Header, sum, vectors, opt)
+	for i, v := range f.l.vecs {
+		vd := vectors[v.emb.Column]
+		if vd == nil || !f.l.sampled(f.P.Opt.Command, i) || i >= len(sample.Slots) {
+			continue
+		}
+		if vd.Sample, err = validate.MergeSamples(sample.Slots[i]); err != nil {
+			return nil, fmt.Errorf("drift: vector column %q: %w", v.emb.Column, err)
+		}
+	}
+	return vectors, nil
 }
 
-func (f *reportFn) validate(merged Part) (Result, error) {
+func (f *reportFn) validate(merged Part, vectors map[string]*validate.VectorData) (Result, error) {
 	o := f.P.Opt
-	rep, err := f.check(merged, validate.Options{Columns: o.Columns, Exclude: o.Exclude})
+	rep, err := f.check(merged, vectors, validate.Options{Columns: o.Columns, Exclude: o.Exclude})
 	if err != nil {
 		return Result{}, err
 	}
@@ -162,19 +180,23 @@ func (f *reportFn) validate(merged Part) (Result, error) {
 // drift validates the merged summaries and compares them with the
 // training profile, as `normguard drift --artifact A --current CUR` does
 // (both through driftcheck), then renders the report.
-func (f *reportFn) drift(merged Part) (Result, error) {
+func (f *reportFn) drift(merged Part, vectors map[string]*validate.VectorData) (Result, error) {
 	o := f.P.Opt
 	a := f.l.a
-	selected, _, err := driftcheck.Features(a, o.Columns, o.Exclude)
+	selected, keep, err := driftcheck.Features(a, o.Columns, o.Exclude)
 	if err != nil {
 		return Result{}, err
 	}
 	if merged.Rows == 0 {
 		return Result{}, fmt.Errorf("drift: %s %w", o.Data, driftcheck.ErrNoRows)
 	}
-	vrep, err := f.check(merged, validate.Options{Columns: o.Columns, Exclude: o.Exclude})
+	vrep, err := f.check(merged, vectors, validate.Options{Columns: o.Columns, Exclude: o.Exclude})
 	if err != nil {
 		return Result{}, fmt.Errorf("drift: %w", err)
+	}
+	vecs, err := driftcheck.Vectors(a, vectors, keep)
+	if err != nil {
+		return Result{}, err
 	}
 	want := map[string]*profile.Feature{}
 	for i := range selected {
@@ -197,7 +219,7 @@ func (f *reportFn) drift(merged Part) (Result, error) {
 			}
 		}
 	}
-	rep, err := driftcheck.Compare(selected, cur, o.driftOptions(), len(vrep.Anomalies) > 0)
+	rep, err := driftcheck.Compare(selected, cur, o.driftOptions(), len(vrep.Anomalies) > 0 || len(vecs) > 0)
 	if errors.Is(err, driftcheck.ErrNoInputs) {
 		return Result{}, fmt.Errorf("drift: %s %w", o.Data, err)
 	}
@@ -209,20 +231,33 @@ func (f *reportFn) drift(merged Part) (Result, error) {
 	case "json":
 		err = report.CheckedDriftJSON(&buf, rep, vrep.Anomalies)
 	case "html":
-		err = report.DriftHTML(&buf, rep, report.HTMLMeta{Reference: "training profile in " + o.Artifact, Current: o.Data, Anomalies: vrep.Anomalies})
+		vh, verr := report.VectorDriftHTML(vecs)
+		if verr != nil {
+			return Result{}, verr
+		}
+		err = report.DriftHTML(&buf, rep, report.HTMLMeta{Reference: "training profile in " + o.Artifact, Current: o.Data, Anomalies: vrep.Anomalies, Vectors: vh})
 	default:
 		if len(vrep.Anomalies) > 0 {
 			err = report.AnomaliesTable(&buf, vrep.Anomalies, o.Color)
 		}
 		if err == nil {
+			err = report.VectorDriftTable(&buf, vecs, o.Color)
+		}
+		if err == nil && (len(vecs) == 0 || len(rep.Features) > 0 || len(rep.MissingFeatures) > 0) {
 			err = report.DriftTable(&buf, rep, o.Color)
 		}
 	}
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Output: buf.Bytes()}
-	switch err := driftcheck.Status(rep, len(vrep.Anomalies) > 0, false); {
+	out := buf.Bytes()
+	if o.Format == "json" {
+		if out, err = report.AddVectorsJSON(out, vecs); err != nil {
+			return Result{}, err
+		}
+	}
+	res := Result{Output: out}
+	switch err := driftcheck.Status(rep, len(vrep.Anomalies) > 0 || driftcheck.VectorsDrift(vecs), len(vecs) > 0); {
 	case errors.Is(err, driftcheck.ErrFound):
 		res.Status = StatusFound
 	case err != nil:

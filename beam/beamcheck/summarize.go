@@ -15,6 +15,7 @@ import (
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/beam/beamtransform"
 	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/driftcheck"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/validate"
@@ -133,8 +134,14 @@ func load(p Plan) (*loaded, error) {
 		l.known = append(l.known, sc.Known[f.Name])
 		l.plans = append(l.plans, plans[f.Name])
 	}
-	if p.Opt.Command == Validate {
-		l.vecs = vectorSources(a, p.Header, l.fields)
+	l.vecs = vectorSources(a, p.Header, l.fields)
+	if p.Opt.Command == Drift {
+		// drift judges (and samples) only the vector columns it compares.
+		_, keep, err := driftcheck.Features(a, p.Opt.Columns, p.Opt.Exclude)
+		if err != nil {
+			return nil, err
+		}
+		l.vecs = slices.DeleteFunc(l.vecs, func(v vecSource) bool { return !keep[v.emb.Column] })
 	}
 	if len(l.fields) == 0 && len(p.Header) > 0 && len(l.vecs) == 0 {
 		l.fields, l.counter = []table.Field{{Name: p.Header[0], Kind: table.String}}, true

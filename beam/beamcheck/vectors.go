@@ -27,9 +27,8 @@ import (
 // process's batches, so the evidence numbers may differ from the local
 // command's in the last bits; the verdicts are thresholds far from that.
 //
-// drift's vector part (MMD² and the domain classifier on a seeded
-// reservoir sample of the vectors) needs a sample drawn in row order and
-// is not computed: NewPlan refuses vector columns in drift.
+// drift judges the vector columns it compares the same way (its validate
+// part), and compares their sample with the contract (sample.go).
 
 // vecSource is a vector column of the artifact that the data holds, as
 // the column itself or as its dimension columns (join).

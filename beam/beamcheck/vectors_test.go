@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -172,14 +173,14 @@ func sameJSON(at string, g, w any) error {
 	return nil
 }
 
-// TestVectorsValidateOnPrism compares normguard-beam validate on GloVe
+// TestVectorsOnPrism compares normguard-beam validate and drift on GloVe
 // vectors (a vector column in JSON Lines, or its dimension columns in a
 // CSV) on 1, 3 and 17 ranges with the local command on the whole file:
 // the same anomalies (codes, counts, the rows of zero vectors, texts),
-// evidence numbers within evidenceTolerance, the same exit status. drift
-// refuses the vector column (its MMD needs a sample drawn in row order)
-// and, with it excluded, equals the local command.
-func TestVectorsValidateOnPrism(t *testing.T) {
+// evidence numbers within evidenceTolerance, the same exit status; drift's
+// vector part (MMD² and the rest, on the sample the ranges draw) equal
+// byte for byte, as is drift with the vector column excluded.
+func TestVectorsOnPrism(t *testing.T) {
 	dir := t.TempDir()
 	glove := gloveRows(t)
 	const dim = 100
@@ -194,11 +195,22 @@ func TestVectorsValidateOnPrism(t *testing.T) {
 		t.Fatalf("fit: exit %d: %s", code, out)
 	}
 
-	clean := vecRows(glove[1000:1600])
+	// 1,500 current vectors, more than the 1,000 of drift's sample (so
+	// the ranges draw a reservoir sample): the 1,000 GloVe vectors the
+	// training did not see, then 500 of them again, scaled by 1.001.
+	cur := slices.Clone(glove[1000:2000])
+	for _, v := range glove[1000:1500] {
+		u := make([]float64, len(v))
+		for k, x := range v {
+			u[k] = x * 1.001
+		}
+		cur = append(cur, u)
+	}
+	clean := vecRows(cur)
 	// Broken: half the vectors scaled to unit length (mixed
 	// normalization), zero vectors in rows 7, 350 and 590, missing
 	// vectors in every 50th row.
-	broken := vecRows(glove[1000:1600])
+	broken := vecRows(cur)
 	for i := range broken {
 		switch {
 		case i == 7 || i == 350 || i == 590:
@@ -231,8 +243,8 @@ func TestVectorsValidateOnPrism(t *testing.T) {
 		}},
 		{"3 files", false, func(dir string, rows []vecRow) (string, int64) {
 			writeVecJSONL(t, filepath.Join(dir, "part-0.jsonl"), rows[:100])
-			writeVecJSONL(t, filepath.Join(dir, "part-1.jsonl"), rows[100:351])
-			writeVecJSONL(t, filepath.Join(dir, "part-2.jsonl"), rows[351:])
+			writeVecJSONL(t, filepath.Join(dir, "part-1.jsonl"), rows[100:1051])
+			writeVecJSONL(t, filepath.Join(dir, "part-2.jsonl"), rows[1051:])
 			return filepath.Join(dir, "part-*"), -1
 		}},
 		{"17 ranges of one file", false, func(dir string, rows []vecRow) (string, int64) {
@@ -260,65 +272,87 @@ func TestVectorsValidateOnPrism(t *testing.T) {
 		wantStatus int
 	}{{"clean", clean, 0}, {"broken", broken, 1}} {
 		for li, l := range layouts {
-			t.Run(ds.name+"/"+l.name, func(t *testing.T) {
-				sub := filepath.Join(dir, fmt.Sprintf("d%dl%d", di, li))
-				if err := os.Mkdir(sub, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				all := filepath.Join(sub, "all.jsonl")
-				if l.csv {
-					all = filepath.Join(sub, "all.csv")
-					writeVecCSV(t, all, ds.rows, dim)
-				} else {
-					writeVecJSONL(t, all, ds.rows)
-				}
-				pattern, split := l.shards(sub, ds.rows)
-				want, wantStatus := local(t, "validate", "--artifact", art, "--data", all, "--format", "json")
-				if wantStatus != ds.wantStatus {
-					t.Fatalf("local validate: exit %d, want %d:\n%s", wantStatus, ds.wantStatus, want)
-				}
-				if ds.name == "broken" {
-					for _, code := range []string{`"mixed_normalization"`, `"zero_vectors"`} {
-						if !bytes.Contains(want, []byte(code)) {
-							t.Fatalf("local validate does not report %s:\n%s", code, want)
+			sub := filepath.Join(dir, fmt.Sprintf("d%dl%d", di, li))
+			if err := os.Mkdir(sub, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			all := filepath.Join(sub, "all.jsonl")
+			if l.csv {
+				all = filepath.Join(sub, "all.csv")
+				writeVecCSV(t, all, ds.rows, dim)
+			} else {
+				writeVecJSONL(t, all, ds.rows)
+			}
+			pattern, split := l.shards(sub, ds.rows)
+			for _, cmd := range []string{Validate, Drift} {
+				t.Run(cmd+"/"+ds.name+"/"+l.name, func(t *testing.T) {
+					flag := "--data"
+					if cmd == Drift {
+						flag = "--current"
+					}
+					want, wantStatus := local(t, cmd, "--artifact", art, flag, all, "--format", "json")
+					// (drift: the training took the frequent words, the
+					// current data the rarer ones, so the vectors drift even
+					// when clean)
+					if cmd == Validate && wantStatus != ds.wantStatus {
+						t.Fatalf("local %s: exit %d, want %d:\n%s", cmd, wantStatus, ds.wantStatus, want)
+					}
+					if ds.name == "broken" {
+						for _, code := range []string{`"mixed_normalization"`, `"zero_vectors"`} {
+							if !bytes.Contains(want, []byte(code)) {
+								t.Fatalf("local %s does not report %s:\n%s", cmd, code, want)
+							}
 						}
 					}
-				}
-				res, err := Run(context.Background(), "prism", Options{Command: Validate, Artifact: art, Data: pattern,
-					SplitBytes: split, Format: "json", Result: filepath.Join(t.TempDir(), "result.json")})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if res.Status != wantStatus {
-					t.Errorf("exit status %d (%s), want %d", res.Status, res.Message, wantStatus)
-				}
-				if err := sameReport(res.Output, want); err != nil {
-					t.Fatalf("report differs from the local command's: %v\ngot  %s\nwant %s", err, res.Output, want)
-				}
-				if !bytes.Equal(res.Output, want) {
-					t.Logf("evidence equal within %g, not byte for byte", evidenceTolerance)
-				}
-			})
+					if cmd == Drift && !l.csv && !bytes.Contains(want, []byte(`"mmd2"`)) {
+						t.Fatalf("local drift compares no vector column:\n%s", want)
+					}
+					res, err := Run(context.Background(), "prism", Options{Command: cmd, Artifact: art, Data: pattern,
+						SplitBytes: split, Format: "json", Method: "auto", Bins: drift.DefaultBins, DriftShare: drift.DefaultDriftShare,
+						Result: filepath.Join(t.TempDir(), "result.json")})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if res.Status != wantStatus {
+						t.Errorf("exit status %d (%s), want %d", res.Status, res.Message, wantStatus)
+					}
+					if err := sameReport(res.Output, want); err != nil {
+						t.Fatalf("report differs from the local command's: %v\ngot  %s\nwant %s", err, res.Output, want)
+					}
+					if !bytes.Equal(res.Output, want) {
+						t.Logf("evidence equal within %g, not byte for byte", evidenceTolerance)
+					}
+					if cmd == Drift {
+						// The vector drift is computed from the same sample:
+						// equal byte for byte.
+						var g, w struct{ Vectors json.RawMessage }
+						if err := json.Unmarshal(res.Output, &g); err != nil {
+							t.Fatal(err)
+						}
+						if err := json.Unmarshal(want, &w); err != nil {
+							t.Fatal(err)
+						}
+						if !bytes.Equal(g.Vectors, w.Vectors) {
+							t.Fatalf("vector drift differs:\ngot  %s\nwant %s", g.Vectors, w.Vectors)
+						}
+					}
+				})
+			}
 		}
 	}
 
-	t.Run("drift refuses the vector column", func(t *testing.T) {
+	t.Run("drift --exclude emb", func(t *testing.T) {
 		p := filepath.Join(dir, "cur.jsonl")
 		writeVecJSONL(t, p, broken)
-		o := Options{Command: Drift, Artifact: art, Data: p, Format: "json", Method: "auto", Bins: drift.DefaultBins,
-			DriftShare: drift.DefaultDriftShare, Result: filepath.Join(t.TempDir(), "result.json")}
-		_, err := Run(context.Background(), "prism", o)
-		if err == nil || !strings.Contains(err.Error(), "normguard drift --artifact on one machine") || !strings.Contains(err.Error(), "--exclude emb") {
-			t.Fatalf("got %v, want a refusal naming the local command and --exclude emb", err)
-		}
 		want, wantStatus := local(t, "drift", "--artifact", art, "--current", p, "--exclude", "emb", "--format", "json")
-		o.Exclude, o.SplitBytes = []string{"emb"}, 40_000
-		res, err := Run(context.Background(), "prism", o)
+		res, err := Run(context.Background(), "prism", Options{Command: Drift, Artifact: art, Data: p, Format: "json", Method: "auto",
+			Bins: drift.DefaultBins, DriftShare: drift.DefaultDriftShare, Exclude: []string{"emb"}, SplitBytes: 40_000,
+			Result: filepath.Join(t.TempDir(), "result.json")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.Status != wantStatus || !bytes.Equal(res.Output, want) {
-			t.Fatalf("drift --exclude emb: status %d (%s), want %d; report\ngot  %s\nwant %s", res.Status, res.Message, wantStatus, res.Output, want)
+			t.Fatalf("status %d (%s), want %d; report\ngot  %s\nwant %s", res.Status, res.Message, wantStatus, res.Output, want)
 		}
 	})
 }
