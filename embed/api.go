@@ -122,7 +122,7 @@ type Profile struct {
 	BFloat16Share float64 `json:"bfloat16_share"`
 	// Sample is a seeded uniform sample of at most FitOptions.SampleSize
 	// fitted vectors, the reference of DriftFromContract.
-	Sample [][]float64 `json:"sample"`
+	Sample Vectors `json:"sample"`
 	// Seed is the seed the sample was drawn with.
 	Seed uint64 `json:"seed"`
 }
