@@ -281,31 +281,50 @@ func (c *NumericCounts) Add(start int64, xs []float64) error {
 const npBlock = 8192
 
 // count adds the present values of xs to the grid counts and the
-// histogram.
+// histogram. It counts by distinct grid value (find lands on the first
+// grid point of a run of equal ones, so the others get nothing): n[2k]
+// the values whose first distinct value at or above is u[k] and that
+// differ from it, n[2k+1] those equal to it; Below and Equal get them at
+// the end.
 func (c *NumericCounts) count(xs []float64) {
 	if c.idx == nil {
 		c.idx = newGridIndex(c.Grid)
 	}
-	g, idx, below, equal, hist := c.Grid, c.idx, c.Below, c.Equal, c.Hist
-	h := histogramOf(g)
+	gi, hist := c.idx, c.Hist
+	n := make([]int64, 2*(gi.n+1))
+	u, first := gi.u, gi.first
+	lo, hi, scale := gi.lo, gi.hi, gi.scale
+	h := histogramOf(c.Grid)
+	if hist == nil {
+		h.lo, h.inv = 0, 0 // count every value in a scratch bin
+		hist = make([]int64, 1)
+	}
 	for _, x := range xs {
 		if x != x {
 			continue
 		}
-		i := idx.find(x)
-		below[i]++
-		if i < len(g) && g[i] == x {
-			equal[i]++
-		}
-		if hist != nil {
-			k := int((x - h.lo) * h.inv)
-			if k < 0 || x < h.lo {
-				k = 0
-			} else if k >= HistogramBins {
-				k = HistogramBins - 1
+		// findU, inlined.
+		var k int
+		if first == nil {
+			k = sort.SearchFloat64s(u[:gi.n], x)
+		} else {
+			cl := min(int((min(max(x, lo), hi)-lo)*scale), gridCells)
+			i, end := int(first[cl]), int(first[cl+1])
+			if end-i > gridWindow {
+				k = i + sort.SearchFloat64s(u[i:end], x)
+			} else {
+				w := u[i : i+gridWindow : i+gridWindow]
+				k = i + b2i(w[0] < x) + b2i(w[1] < x)
 			}
-			hist[k]++
 		}
+		n[2*k+b2i(u[k] == x)]++ // u[gi.n] is NaN
+		// (x - lo) * inv is at most 0 below lo, and a NaN or an
+		// overflow converts to a negative int: bin 0.
+		hist[min(max(int((x-h.lo)*h.inv), 0), len(hist)-1)]++
+	}
+	for k, at := range gi.at {
+		c.Below[at] += n[2*k] + n[2*k+1]
+		c.Equal[at] += n[2*k+1]
 	}
 }
 

@@ -184,23 +184,47 @@ func categorical(c *table.Column) Feature {
 }
 
 // gridIndex finds, for a value, the first grid point at or above it in a
-// few steps: a table over equal-width cells of the grid's range gives the
-// first candidate, and a short scan (or a binary search in a crowded
-// cell) the answer.
+// few steps, without branches in the common case. It works on the grid's
+// distinct values u (runs of equal grid points, as a column of counts
+// gives, become one): a table over equal-width cells of u's range gives
+// the first candidate, and counting how many of the next few distinct
+// values lie below x gives the answer (a binary search when a cell is
+// crowded). at maps a distinct value back to its first grid index.
 type gridIndex struct {
 	g      []float64
+	u      []float64 // the distinct grid values, then gridWindow NaNs
+	at     []int32   // at[k]: the first grid index of u[k]; at[len] = len(g)
+	n      int       // the number of distinct values
 	lo, hi float64
 	scale  float64
-	// first[c] is the first grid index whose cell is c or later, cells
-	// being computed by cell, the one expression find uses, so rounding
-	// cannot put a grid point on the wrong side of a cell boundary.
+	// first[c] is the first distinct index whose cell is c or later,
+	// cells being computed by cell, the one expression findU uses, so
+	// rounding cannot put a grid point on the wrong side of a cell
+	// boundary.
 	first []int32
 }
 
 const gridCells = 4096
 
+// gridWindow is how many distinct values findU compares without a
+// branch: cells holding more take a binary search.
+const gridWindow = 2
+
 func newGridIndex(g []float64) *gridIndex {
 	gi := &gridIndex{g: g, lo: g[0], hi: g[len(g)-1]}
+	for i, x := range g {
+		if i == 0 || x != g[i-1] {
+			gi.u = append(gi.u, x)
+			gi.at = append(gi.at, int32(i))
+		}
+	}
+	gi.n = len(gi.u)
+	gi.at = append(gi.at, int32(len(g)))
+	// NaN compares false both ways: padding the window's reads past the
+	// last value counts nothing and matches nothing.
+	for range gridWindow {
+		gi.u = append(gi.u, math.NaN())
+	}
 	// No table when the range is empty or infinite, or so narrow
 	// (subnormal) that the cells' scale overflows.
 	scale := gridCells / (gi.hi - gi.lo)
@@ -211,7 +235,7 @@ func newGridIndex(g []float64) *gridIndex {
 	gi.first = make([]int32, gridCells+2)
 	i := 0
 	for c := 0; c <= gridCells+1; c++ {
-		for i < len(g) && gi.cell(g[i]) < c {
+		for i < gi.n && gi.cell(gi.u[i]) < c {
 			i++
 		}
 		gi.first[c] = int32(i)
@@ -225,27 +249,35 @@ func (gi *gridIndex) cell(x float64) int {
 }
 
 // find returns the first index i with g[i] >= x (len(g) when none), as
-// sort.SearchFloat64s does. Every grid point below x has a cell at most
-// x's, and every one above a cell at least x's, so the answer lies in
-// [first[c], first[c+1]] for x's cell c.
+// sort.SearchFloat64s does.
 func (gi *gridIndex) find(x float64) int {
-	g := gi.g
-	if x <= gi.lo {
-		return 0
-	}
-	if x > gi.hi {
-		return len(g)
-	}
+	return int(gi.at[gi.findU(x)])
+}
+
+// findU returns the first distinct index k with u[k] >= x (n when none),
+// for x not NaN. x is clamped to [lo, hi] for its cell only: every
+// distinct value below the cell's first is below x, and the first value
+// of a later cell is above x (cells are monotone), so the answer is
+// first[c] plus the number of values from there on that are below x,
+// which are at most first[c+1] - first[c].
+func (gi *gridIndex) findU(x float64) int {
 	if gi.first == nil {
-		return sort.SearchFloat64s(g, x)
+		return sort.SearchFloat64s(gi.u[:gi.n], x)
 	}
-	c := gi.cell(x)
-	i, end := int(gi.first[c]), min(int(gi.first[c+1])+1, len(g))
-	if end-i > 8 {
-		return i + sort.SearchFloat64s(g[i:end], x)
+	c := gi.cell(min(max(x, gi.lo), gi.hi))
+	i, end := int(gi.first[c]), int(gi.first[c+1])
+	if end-i > gridWindow {
+		return i + sort.SearchFloat64s(gi.u[i:end], x)
 	}
-	for g[i] < x {
-		i++
+	u := gi.u[i : i+gridWindow : i+gridWindow]
+	return i + b2i(u[0] < x) + b2i(u[1] < x)
+}
+
+// b2i is 1 for true and 0 for false (compiled without a branch).
+func b2i(b bool) int {
+	var n int
+	if b {
+		n = 1
 	}
-	return i
+	return n
 }

@@ -141,3 +141,49 @@ func TestGridIndexFindsLikeBinarySearch(t *testing.T) {
 		}
 	}
 }
+
+// TestCountsMatchSearch checks the grid counts (by distinct grid value,
+// with the lookup inlined) against a binary search over the grid itself,
+// on grids with runs of equal points (integer data), wide and narrow
+// ranges, and values beyond the grid's ends, infinities included.
+func TestCountsMatchSearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	gens := map[string]func() float64{
+		"poisson-like": func() float64 { return float64(rng.IntN(4) + rng.IntN(4)) },
+		"lognormal":    func() float64 { return math.Exp(3 * rng.NormFloat64()) },
+		"normal":       func() float64 { return rng.NormFloat64() },
+		"two-scales":   func() float64 { return rng.NormFloat64() * math.Pow(10, float64(rng.IntN(3)*100)) },
+	}
+	for name, gen := range gens {
+		g := make([]float64, GridSize)
+		for i := range g {
+			g[i] = gen()
+		}
+		slices.Sort(g)
+		xs := []float64{math.Inf(-1), math.Inf(1), math.NaN(), g[0], g[len(g)-1],
+			math.Nextafter(g[0], math.Inf(-1)), math.Nextafter(g[len(g)-1], math.Inf(1))}
+		for i := 0; i < 20000; i++ {
+			xs = append(xs, gen())
+		}
+		for _, x := range g {
+			xs = append(xs, x, math.Nextafter(x, math.Inf(-1)), math.Nextafter(x, math.Inf(1)))
+		}
+		c := NumericCounts{Grid: g, Below: make([]int64, len(g)+1), Equal: make([]int64, len(g)+1)}
+		c.count(xs)
+		below := make([]int64, len(g)+1)
+		equal := make([]int64, len(g)+1)
+		for _, x := range xs {
+			if x != x {
+				continue
+			}
+			i := sort.SearchFloat64s(g, x)
+			below[i]++
+			if i < len(g) && g[i] == x {
+				equal[i]++
+			}
+		}
+		if !slices.Equal(c.Below, below) || !slices.Equal(c.Equal, equal) {
+			t.Fatalf("%s: counts differ from a binary search:\nbelow %v\nwant  %v\nequal %v\nwant  %v", name, c.Below, below, c.Equal, equal)
+		}
+	}
+}
