@@ -12,15 +12,20 @@
 //	           validate's rules read: counts, range, first examples,
 //	           unseen values) and, for drift, drift.Summary (counts at
 //	           the profile's points, exact moments, category counts),
-//	           the same summary `normguard drift --artifact` judges
+//	           the same summary `normguard drift --artifact` judges;
+//	           per vector column, an embed.Checker (vectors.go)
 //	text       Combine: the numeric inputs that hold text anywhere; the
 //	           local commands read such a column as text throughout, so
 //	           the few ranges that read it as numbers are summarized
 //	           again (fix)
-//	merge      Combine of the accumulators (exact, in any order)
-//	report     validate.CheckSummaries, drift.CompareSummaries, the
-//	           report package's renderers; the rendered report and the
-//	           exit status go to a small result file the launcher reads
+//	merge      Combine of the accumulators (exact, in any order; the
+//	           Checkers in range order)
+//	sample     drift's vector columns: the local command's seeded
+//	           sample, drawn range by range (sample.go)
+//	report     validate.CheckMerged, driftcheck (the drift command's
+//	           own assembly and outcome), the report package's
+//	           renderers; the rendered report and the exit status go to
+//	           a small result file the launcher reads
 package beamcheck
 
 import (
