@@ -1,8 +1,9 @@
 // Package driftcheck is `normguard drift --artifact` on raw inputs as a
-// library: which profiled features --columns and --exclude keep, the
-// report of the current inputs against the training profile once
-// normguard validate's rules have checked them, and the check's outcome
-// (exit 0, 1 or 2). The drift command and normguard-beam's drift job both
+// library: which profiled features --columns and --exclude keep
+// (Features), the report of the current inputs against the training
+// profile once normguard validate's rules have checked them (Columns,
+// Compare), the vector columns against their contracts (Vectors), and
+// the check's outcome: exit 0, 1 or 2 (Status). The drift command and normguard-beam's drift job both
 // call it, so the two give the same report and the same exit status.
 //
 // The current data's side is one drift.Summary per input column (made
