@@ -3,9 +3,9 @@
 # same rows (default 1,000,000 rows of 20 columns, every step kind, 16 CSV
 # shards): fit (artifacts byte-identical), transform (the shards
 # concatenated equal the local output), validate and drift (same JSON).
-# Then validate of a vector column (GloVe vectors with noise, default
-# 200,000 rows of 100 dimensions in 16 JSON Lines shards): the same
-# anomaly codes as the local command.
+# Then validate and drift of a vector column (GloVe vectors with noise,
+# default 200,000 rows of 100 dimensions in 16 JSON Lines shards): the
+# same anomaly codes, MMD² and p-value as the local command.
 #   beam/bench.sh [ROWS] [SHARDS]
 #   beam/bench.sh vectors [ROWS] [SHARDS]     # the vector part only
 set -euo pipefail
@@ -42,6 +42,11 @@ vectors() { # rows, shards
   measure "normguard-beam validate vectors" "$work/normguard-beam" validate --artifact "$v/a.json" --data "$v/shards/*.jsonl" --format json --runner prism
   grep -o '"code": *"[a-z_]*"' "$work/stdout" | cmp - "$v/codes-local"
   echo "vector anomalies: the same codes ($(tr '\n' ' ' <"$v/codes-local"))"
+  measure "normguard drift vectors (local)" "$work/normguard" drift --artifact "$v/a.json" --current "$v/all.jsonl" --format json
+  grep -E -o '"mmd(2|_p_value)": *[^,]*' "$work/stdout" >"$v/mmd-local"
+  measure "normguard-beam drift vectors" "$work/normguard-beam" drift --artifact "$v/a.json" --current "$v/shards/*.jsonl" --format json --runner prism
+  grep -E -o '"mmd(2|_p_value)": *[^,]*' "$work/stdout" | cmp - "$v/mmd-local"
+  echo "vector drift: the same MMD² and p-value ($(tr "\n" " " <"$v/mmd-local"))"
 }
 if [ -n "$only_vectors" ]; then
   vectors "${1:-200000}" "$shards"
