@@ -146,7 +146,7 @@ func Check(a *Artifact) error {
 		}
 	}
 	if a.Profile != nil {
-		if err := checkProfileSet("profile", a.Profile, a.Inputs, a.Outputs, a.Training.Rows); err != nil {
+		if err := checkProfileSet("profile", a.Profile, a.Inputs, a.Outputs, a.Training.Rows, a.VectorInputs()); err != nil {
 			return err
 		}
 	}
@@ -194,7 +194,7 @@ func equalStrings(a, b []string) bool {
 // checkProfileSet checks a training profile against the schemas: the same
 // columns in the same order, each profile internally consistent, and
 // every column's present and missing counts adding up to rows.
-func checkProfileSet(path string, p *profile.Set, inputs, outputs []Field, rows int64) error {
+func checkProfileSet(path string, p *profile.Set, inputs, outputs []Field, rows int64, vectorDims map[string]VectorDim) error {
 	for _, s := range []struct {
 		name   string
 		feats  []profile.Feature
@@ -210,7 +210,8 @@ func checkProfileSet(path string, p *profile.Set, inputs, outputs []Field, rows 
 			if f.Name != s.schema[i].Name || f.Type != s.schema[i].Type {
 				return bad(fp, "is %q (%s), the schema's %s[%d] is %q (%s)", f.Name, f.Type, s.name, i, s.schema[i].Name, s.schema[i].Type)
 			}
-			if err := CheckFeature(fp, f); err != nil {
+			_, dim := vectorDims[f.Name]
+			if err := checkColumnProfile(fp, f, dim); err != nil {
 				return err
 			}
 			if f.Count+f.Missing != rows {

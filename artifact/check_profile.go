@@ -276,3 +276,14 @@ func checkCalendar(path string, counts []int64, n int, parsed int64) error {
 	}
 	return nil
 }
+
+// checkColumnProfile checks the profile of one input or output column:
+// a vector column's dimension column (vectorDim) may carry counts only
+// (VectorDimProfile) or, as artifacts written before did, a full profile;
+// every other column needs a full one (CheckFeature).
+func checkColumnProfile(path string, f *profile.Feature, vectorDim bool) error {
+	if vectorDim && f.Name != "" && f.Count >= 0 && f.Missing >= 0 && IsVectorDimProfile(f) {
+		return nil
+	}
+	return CheckFeature(path, f)
+}

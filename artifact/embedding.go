@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/normguard/normguard/embed"
+	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
 )
@@ -108,6 +109,41 @@ func (a *Artifact) VectorColumns() map[string][]string {
 	out := make(map[string][]string, len(a.Embeddings))
 	for _, e := range a.Embeddings {
 		out[e.Column] = e.Columns
+	}
+	return out
+}
+
+// VectorDimProfile is the profile of a vector column's dimension column:
+// its name, counts and nothing else. A vector column is judged as a whole
+// through its contract (which holds the per-dimension mean and std), so its
+// dimension columns carry no quantiles or moments of their own.
+func VectorDimProfile(name string, count, missing int64) profile.Feature {
+	return profile.Feature{Name: name, Type: spec.TypeNumeric, Count: count, Missing: missing}
+}
+
+// IsVectorDimProfile reports whether f is a profile as VectorDimProfile
+// writes it: numeric with counts only.
+func IsVectorDimProfile(f *profile.Feature) bool {
+	return f.Type == spec.TypeNumeric && f.Kind == "" && f.Mean == nil && f.Std == nil && f.Min == nil && f.Max == nil &&
+		f.Quantiles == nil && f.CDF == nil && f.MaxCDFGap == 0 && f.Histogram == nil && f.Values == nil &&
+		f.Categories == nil && f.Time == nil
+}
+
+// ScalarProfiles returns feats without the profiles of vector columns'
+// dimension columns (inputs, and the outputs the vector steps write under
+// the same names), which are not features of their own: for drift, model
+// binding and monitoring, which judge each listed column one by one. feats
+// is returned as it is when the artifact has no vector column.
+func (a *Artifact) ScalarProfiles(feats []profile.Feature) []profile.Feature {
+	if len(a.Embeddings) == 0 {
+		return feats
+	}
+	dims := a.VectorInputs()
+	out := make([]profile.Feature, 0, len(feats))
+	for _, f := range feats {
+		if _, ok := dims[f.Name]; !ok {
+			out = append(out, f)
+		}
 	}
 	return out
 }

@@ -132,7 +132,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	// output (see recycle) instead of the fit holding one more column.
 	a.Training = artifact.Training{Rows: int64(rows), Fingerprint: Fingerprint(cols, rows)}
 	t0 = tim.Since("fingerprint", t0)
-	a.Profile = &profile.Set{Inputs: profile.Columns(cols, max(opt.Workers, 1))}
+	a.Profile = &profile.Set{Inputs: profileColumns(cols, embeddings, max(opt.Workers, 1))}
 	t0 = tim.Since("profile", t0)
 	readers := map[string]int{}
 	for _, g := range sp.Columns {
@@ -206,7 +206,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 		a.Passthrough = []string{}
 	}
 	t0 = time.Now()
-	a.Profile.Outputs = outputProfiles(cols, outCols, a.Profile.Inputs, max(opt.Workers, 1))
+	a.Profile.Outputs = outputProfiles(cols, outCols, a.Profile.Inputs, embeddings, max(opt.Workers, 1))
 	tim.Since("profile", t0)
 	return a, &table.Batch{Cols: outCols, Rows: rows}, nil
 }
@@ -214,7 +214,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 // outputProfiles profiles the output columns, reusing the profile of an
 // input for an output that is the same column (passthrough, or a group
 // without steps).
-func outputProfiles(in, out []table.Column, inProf []profile.Feature, workers int) []profile.Feature {
+func outputProfiles(in, out []table.Column, inProf []profile.Feature, embeddings []artifact.Embedding, workers int) []profile.Feature {
 	same := make([]int, len(out)) // index of the identical input, or -1
 	var todo []table.Column
 	var todoAt []int
@@ -230,7 +230,7 @@ func outputProfiles(in, out []table.Column, inProf []profile.Feature, workers in
 			todoAt = append(todoAt, i)
 		}
 	}
-	computed := profile.Columns(todo, workers)
+	computed := profileColumns(todo, embeddings, workers)
 	res := make([]profile.Feature, len(out))
 	for k, i := range todoAt {
 		res[i] = computed[k]

@@ -6,6 +6,7 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/embed"
+	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
 )
@@ -212,4 +213,41 @@ func ReadCanaries(path string) ([]embed.Canary, error) {
 		return nil, fmt.Errorf("canaries %s: no canary; give at least one row or leave out --canaries", path)
 	}
 	return out, nil
+}
+
+// profileColumns profiles the columns as profile.Columns does, except the
+// dimension columns of vector columns, which get their counts only
+// (artifact.VectorDimProfile): the contract profiles the vectors.
+func profileColumns(cols []table.Column, embeddings []artifact.Embedding, workers int) []profile.Feature {
+	if len(embeddings) == 0 {
+		return profile.Columns(cols, workers)
+	}
+	dims := (&artifact.Artifact{Embeddings: embeddings}).VectorInputs()
+	var todo []table.Column
+	var at []int
+	out := make([]profile.Feature, len(cols))
+	for i := range cols {
+		if _, ok := dims[cols[i].Name]; ok && cols[i].Kind == table.Numeric {
+			out[i] = vectorDimProfile(&cols[i])
+			continue
+		}
+		todo = append(todo, cols[i])
+		at = append(at, i)
+	}
+	for k, f := range profile.Columns(todo, workers) {
+		out[at[k]] = f
+	}
+	return out
+}
+
+// vectorDimProfile counts the present (not NaN) and missing values of a
+// vector's dimension column.
+func vectorDimProfile(c *table.Column) profile.Feature {
+	var missing int64
+	for _, x := range c.Num {
+		if math.IsNaN(x) {
+			missing++
+		}
+	}
+	return artifact.VectorDimProfile(c.Name, int64(len(c.Num))-missing, missing)
 }

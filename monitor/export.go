@@ -344,9 +344,9 @@ func stageProfile(a *artifact.Artifact, stage Stage) ([]profile.Feature, error) 
 	}
 	switch stage {
 	case StageInput:
-		return a.Profile.Inputs, nil
+		return a.ScalarProfiles(a.Profile.Inputs), nil
 	case StageOutput:
-		return a.Profile.Outputs, nil
+		return a.ScalarProfiles(a.Profile.Outputs), nil
 	}
 	return nil, fmt.Errorf("monitor: stage %q: want %q or %q", stage, StageInput, StageOutput)
 }

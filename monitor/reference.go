@@ -116,7 +116,9 @@ func newReference(a *artifact.Artifact) (*reference, error) {
 	if a.Profile == nil {
 		return nil, fmt.Errorf("monitor: artifact %s has no training profile; fit it again with this normguard", a.Digest)
 	}
-	s := storedRef{Digest: a.Digest, Inputs: a.Profile.Inputs, Outputs: a.Profile.Outputs, Encoded: encoderCategories(a)}
+	// Vector columns' dimension columns are no features of their own (a
+	// vector is judged as a whole): the monitor leaves them out.
+	s := storedRef{Digest: a.Digest, Inputs: a.ScalarProfiles(a.Profile.Inputs), Outputs: a.ScalarProfiles(a.Profile.Outputs), Encoded: encoderCategories(a)}
 	r, err := buildReference(s)
 	if err != nil {
 		return nil, err

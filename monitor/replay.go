@@ -137,7 +137,7 @@ func Replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 	tl := &Timeline{ArtifactDigest: a.Digest, TimeColumn: opt.TimeColumn, Window: FormatWindow(opt.Window), Rows: int64(len(times))}
 	// The plans in the data's column order, then the profiled features
 	// the data lacks, as drift --artifact orders its report.
-	ref := a.Profile.Inputs
+	ref := a.ScalarProfiles(a.Profile.Inputs) // a vector is not judged dimension by dimension
 	byName := map[string]int{}
 	for i := range ref {
 		byName[ref[i].Name] = i

@@ -29,7 +29,8 @@ import (
 //     their norms against unit length when its last step is an l2
 //     normalizer; other chains need --raw (an error otherwise).
 //
-// The artifact's other columns are diagnosed as before.
+// The artifact's other columns are diagnosed as before; an observed file
+// holding a vector column's dimensions one per column is an error.
 
 // vectorTol bounds the relative difference of a vector value from the
 // artifact's output that still counts as equal (float32 rounding).
@@ -51,7 +52,14 @@ func diagnoseAll(o diagnoseOptions, a *artifact.Artifact, d *validate.Data) (*di
 	var verdicts []diagnose.Verdict
 	drop := map[string]bool{}
 	for _, e := range a.Embeddings {
+		// A vector column is never judged dimension by dimension: its
+		// dimension columns carry no profile of their own.
+		drop[e.Column] = true
 		if !header[e.Column] {
+			if len(e.Columns) > 0 && header[e.Columns[0]] {
+				return nil, fmt.Errorf("diagnose: %s holds %s .. %s, the dimensions of vector column %q one per column; a vector is diagnosed as a whole: write the column %q as vectors (JSON Lines arrays, .npy or a Parquet list), or leave its columns out",
+					o.observed, e.Columns[0], e.Columns[len(e.Columns)-1], e.Column, e.Column)
+			}
 			continue
 		}
 		v, err := diagnoseVector(o, a, e, d)
@@ -59,7 +67,6 @@ func diagnoseAll(o diagnoseOptions, a *artifact.Artifact, d *validate.Data) (*di
 			return nil, err
 		}
 		verdicts = append(verdicts, v)
-		drop[e.Column] = true
 	}
 	rest := withoutVectorGroups(a, drop)
 	rep := &diagnose.Report{Features: []diagnose.Verdict{}}

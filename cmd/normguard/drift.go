@@ -129,7 +129,7 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 	if a.Profile == nil {
 		return nil, fmt.Errorf("drift: %w", driftcheck.ErrNoProfile)
 	}
-	fields, profiles := a.Outputs, a.Profile.Outputs
+	fields, profiles := a.Outputs, a.ScalarProfiles(a.Profile.Outputs) // vector columns are judged as a whole
 	names := make([]string, len(profiles))
 	for i, p := range profiles {
 		names[i] = p.Name
@@ -161,6 +161,9 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 		if inHeader[f.Name] && keep[f.Name] {
 			project = append(project, f.TableField())
 		}
+	}
+	if len(project) == 0 && len(profiles) == 0 && len(a.Embeddings) > 0 {
+		return nil, fmt.Errorf("drift --transformed: the artifact's outputs are all dimensions of vector columns, which are judged as whole vectors against the raw vectors' contract; leave out --transformed and pass the raw vectors")
 	}
 	if len(project) == 0 {
 		return nil, fmt.Errorf("drift: %s has none of the artifact's outputs (%d columns); pass transformed features, or leave out --transformed for raw inputs", o.current, len(fields))
