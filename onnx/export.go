@@ -102,6 +102,10 @@ func Export(a *artifact.Artifact, opt ExportOptions) (*Exported, error) {
 		b.reserve(f.Name)
 		inputs[f.Name] = &column{name: f.Name, field: f.Name, text: f.TableField().Kind == table.String}
 	}
+	vdims, err := x.splitVectors(a, inputs)
+	if err != nil {
+		return nil, err
+	}
 	used := map[string]bool{}
 	var features []*column
 	for gi, g := range a.Groups {
@@ -159,6 +163,12 @@ func Export(a *artifact.Artifact, opt ExportOptions) (*Exported, error) {
 	}
 	for _, f := range a.Inputs {
 		c := inputs[f.Name]
+		if v, ok := vdims[f.Name]; ok {
+			if v.Index == 0 { // one [N, d] input per vector column
+				b.g.Input = append(b.g.Input, tensorInfo(v.Column, pb.TensorProto_DOUBLE, int64(v.Dim)))
+			}
+			continue
+		}
 		if !used[f.Name] {
 			continue
 		}
