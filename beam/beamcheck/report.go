@@ -226,35 +226,10 @@ func (f *reportFn) drift(merged Part, vectors map[string]*validate.VectorData) (
 	if err != nil {
 		return Result{}, err
 	}
-	var buf bytes.Buffer
-	switch o.Format {
-	case "json":
-		err = report.CheckedDriftJSON(&buf, rep, vrep.Anomalies)
-	case "html":
-		vh, verr := report.VectorDriftHTML(vecs)
-		if verr != nil {
-			return Result{}, verr
-		}
-		err = report.DriftHTML(&buf, rep, report.HTMLMeta{Reference: "training profile in " + o.Artifact, Current: o.Data, Anomalies: vrep.Anomalies, Vectors: vh})
-	default:
-		if len(vrep.Anomalies) > 0 {
-			err = report.AnomaliesTable(&buf, vrep.Anomalies, o.Color)
-		}
-		if err == nil {
-			err = report.VectorDriftTable(&buf, vecs, o.Color)
-		}
-		if err == nil && (len(vecs) == 0 || len(rep.Features) > 0 || len(rep.MissingFeatures) > 0) {
-			err = report.DriftTable(&buf, rep, o.Color)
-		}
-	}
+	found := driftcheck.Found{Report: rep, Anomalies: vrep.Anomalies, Validated: true, Vectors: vecs}
+	out, err := found.Render(o.Format, "training profile in "+o.Artifact, o.Data, o.Color)
 	if err != nil {
 		return Result{}, err
-	}
-	out := buf.Bytes()
-	if o.Format == "json" {
-		if out, err = report.AddVectorsJSON(out, vecs); err != nil {
-			return Result{}, err
-		}
 	}
 	res := Result{Output: out}
 	switch err := driftcheck.Status(rep, len(vrep.Anomalies) > 0 || driftcheck.VectorsDrift(vecs), len(vecs) > 0); {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -442,42 +441,14 @@ func asText(c table.Column) table.Column {
 }
 
 func writeDrift(cmd *cobra.Command, o driftOptions, res *driftResult) error {
-	var buf bytes.Buffer
-	var err error
-	switch {
-	case o.format == "json" && res.validated:
-		err = report.CheckedDriftJSON(&buf, res.Report, res.Anomalies)
-	case o.format == "json":
-		err = report.DriftJSON(&buf, res.Report)
-	case o.format == "html":
-		ref := o.reference
-		if ref == "" {
-			ref = "training profile in " + o.artifact
-		}
-		vh, verr := report.VectorDriftHTML(res.Vectors)
-		if verr != nil {
-			return verr
-		}
-		err = report.DriftHTML(&buf, res.Report, report.HTMLMeta{Reference: ref, Current: o.current, Anomalies: res.Anomalies, Vectors: vh})
-	default:
-		if len(res.Anomalies) > 0 {
-			err = report.AnomaliesTable(&buf, res.Anomalies, colorOutput(cmd, o.out))
-		}
-		if err == nil {
-			err = report.VectorDriftTable(&buf, res.Vectors, colorOutput(cmd, o.out))
-		}
-		if err == nil && (len(res.Vectors) == 0 || len(res.Features) > 0 || len(res.MissingFeatures) > 0) {
-			err = report.DriftTable(&buf, res.Report, colorOutput(cmd, o.out))
-		}
+	ref := o.reference
+	if ref == "" {
+		ref = "training profile in " + o.artifact
 	}
+	f := driftcheck.Found{Report: res.Report, Anomalies: res.Anomalies, Validated: res.validated, Vectors: res.Vectors}
+	out, err := f.Render(o.format, ref, o.current, colorOutput(cmd, o.out))
 	if err != nil {
 		return err
-	}
-	out := buf.Bytes()
-	if o.format == "json" {
-		if out, err = report.AddVectorsJSON(out, res.Vectors); err != nil {
-			return err
-		}
 	}
 	return writeOutput(cmd, o.out, out)
 }
