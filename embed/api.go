@@ -125,6 +125,10 @@ type Profile struct {
 	Sample Vectors `json:"sample"`
 	// Seed is the seed the sample was drawn with.
 	Seed uint64 `json:"seed"`
+	// legacySample records that Sample was read as an array of arrays (as
+	// contracts were written before Vectors), so that it is written back
+	// the same way and the artifact holding it keeps its digest.
+	legacySample bool
 }
 
 // NormStats is the distribution of the L2 norms of a set of vectors.

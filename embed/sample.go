@@ -83,9 +83,7 @@ func (v *Vectors) UnmarshalJSON(data []byte) error {
 		return nil
 	}
 	var enc vectorsJSON
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&enc); err != nil {
+	if err := json.Unmarshal(data, &enc); err != nil {
 		return fmt.Errorf("sample: %v; a sample is {\"dtype\", \"rows\", \"dim\", \"base64\"}", err)
 	}
 	size := 0
@@ -121,5 +119,44 @@ func (v *Vectors) UnmarshalJSON(data []byte) error {
 		out[i] = vals[i*enc.Dim : (i+1)*enc.Dim : (i+1)*enc.Dim]
 	}
 	*v = out
+	return nil
+}
+
+// profileFields is Profile without its JSON methods.
+type profileFields Profile
+
+// MarshalJSON writes the profile as encoding/json would, except that a
+// sample read in the array form is written back in it (see Vectors).
+func (p Profile) MarshalJSON() ([]byte, error) {
+	if !p.legacySample {
+		return json.Marshal(profileFields(p))
+	}
+	rows := [][]float64(p.Sample)
+	p.Sample = nil
+	data, err := json.Marshal(profileFields(p))
+	if err != nil {
+		return nil, err
+	}
+	sample, err := json.Marshal(rows)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Replace(data, []byte(`"sample":null`), append([]byte(`"sample":`), sample...), 1), nil
+}
+
+// UnmarshalJSON reads a profile and notes in which form its sample was
+// written.
+func (p *Profile) UnmarshalJSON(data []byte) error {
+	var f profileFields
+	if err := json.Unmarshal(data, &f); err != nil {
+		return err
+	}
+	var probe struct {
+		Sample json.RawMessage `json:"sample"`
+	}
+	_ = json.Unmarshal(data, &probe) // it parsed just above
+	*p = Profile(f)
+	s := bytes.TrimSpace(probe.Sample)
+	p.legacySample = len(s) > 0 && s[0] == '['
 	return nil
 }
