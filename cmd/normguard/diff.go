@@ -71,6 +71,7 @@ const sharesShown = 4
 // profile change when verbose.
 func renderReview(a, b *artifact.Artifact, changes []artifact.Change, verbose bool) []byte {
 	var buf bytes.Buffer
+	changes = vectorChanges(a, b, changes, verbose)
 	bySection := map[string][]artifact.Change{}
 	for _, c := range changes {
 		bySection[c.Section] = append(bySection[c.Section], c)
@@ -86,6 +87,7 @@ func renderReview(a, b *artifact.Artifact, changes []artifact.Change, verbose bo
 		writeChanges(&buf, cs, verbose)
 	}
 	writeSchema(&buf, a, b, bySection[artifact.SectionSchema], verbose)
+	writeVectors(&buf, a, b)
 	if cs := bySection[artifact.SectionTraining]; len(cs) > 0 {
 		fmt.Fprintf(&buf, "training data:\n")
 		writeChanges(&buf, cs, true)
@@ -251,8 +253,9 @@ func writeProfileSummary(buf *bytes.Buffer, a, b *artifact.Artifact, n int) {
 	moved := map[string]int{}
 	both := map[string]int{}
 	var still []string
+	dims := vectorDims(a, b)
 	for _, s := range artifact.ProfileShifts(a, b) {
-		if s.TypeA == "" || s.TypeB == "" {
+		if s.TypeA == "" || s.TypeB == "" || dims[s.Name] {
 			continue
 		}
 		both[s.Stage]++
