@@ -2,10 +2,8 @@ package table
 
 import (
 	"math"
-	"math/big"
 	"math/bits"
 	"strconv"
-	"sync"
 )
 
 // appendShortest appends v (finite) in AppendFloat's layout, with the
@@ -64,7 +62,7 @@ func schubfach(q int, c uint64) (uint64, int) {
 	cbl := cb - 2
 	k := flog10pow2(q)
 	h := q + flog2pow10(-k) + 2
-	g := pow10Table()[k-minPow10]
+	g := &pow10Table[k-minPow10]
 	vb := rop(g[0], g[1], cb<<h)
 	vbl := rop(g[0], g[1], cbl<<h)
 	vbr := rop(g[0], g[1], cbr<<h)
@@ -120,34 +118,12 @@ const (
 	maxPow10 = 292
 )
 
-// pow10Table holds, for k in [minPow10, maxPow10], g = ⌊10^-k·2^-r⌋ + 1
-// with r = flog2pow10(-k) - 125 (so 2^125 <= g < 2^126), split as
-// {g >> 63, g & (2^63-1)}. It is computed exactly once, on first use.
-var pow10Table = sync.OnceValue(func() [][2]uint64 {
-	tab := make([][2]uint64, maxPow10-minPow10+1)
-	ten := big.NewInt(10)
-	mask := new(big.Int).SetUint64(1<<63 - 1)
-	for k := minPow10; k <= maxPow10; k++ {
-		e := -k
-		r := flog2pow10(e) - 125
-		num, den := big.NewInt(1), big.NewInt(1)
-		if e >= 0 {
-			num.Exp(ten, big.NewInt(int64(e)), nil)
-		} else {
-			den.Exp(ten, big.NewInt(int64(-e)), nil)
-		}
-		if r >= 0 {
-			den.Lsh(den, uint(r))
-		} else {
-			num.Lsh(num, uint(-r))
-		}
-		g := num.Quo(num, den)
-		g.Add(g, big.NewInt(1))
-		lo := new(big.Int).And(g, mask)
-		tab[k-minPow10] = [2]uint64{new(big.Int).Rsh(g, 63).Uint64(), lo.Uint64()}
-	}
-	return tab
-})
+// pow10Table (shortest_table.go) holds, for k in [minPow10, maxPow10],
+// g = ⌊10^-k·2^-r⌋ + 1 with r = flog2pow10(-k) - 125 (so 2^125 <= g <
+// 2^126), split as {g >> 63, g & (2^63-1)}. It is written out as a
+// literal, so that formatting a value reads it without a call;
+// TestPow10Table recomputes it exactly with math/big (and rewrites the
+// file with -write-pow10).
 
 // appendDecimal appends f·10^e (f > 0) in fixed notation or in strconv's
 // 'e' notation (d.ddde±XX, at least two exponent digits).
