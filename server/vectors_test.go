@@ -15,6 +15,7 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/fit"
+	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
@@ -108,12 +109,17 @@ func TestVectorProducers(t *testing.T) {
 	if _, _, err := store.Put(context.Background(), "store", "v1", enc, registry.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Registry: store, Token: "t"})
+	mon, err := monitor.Open(filepath.Join(dir, "monitor.db"), monitor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Registry: store, Token: "t", Monitor: mon})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
+	defer mon.Close()
 
 	unit := make([][]float64, len(rest))
 	for i, v := range rest {
@@ -144,6 +150,33 @@ func TestVectorProducers(t *testing.T) {
 		if status != http.StatusBadRequest || !strings.Contains(string(resp), bad.want) {
 			t.Errorf("%s: got %d %s, want 400 with %q", bad.body[:min(40, len(bad.body))], status, resp, bad.want)
 		}
+	}
+	// A vector's dimension columns sent one per column are no features
+	// of /drift: the vector is judged as a whole (/vectors).
+	var sb strings.Builder
+	sb.WriteString(`{"rows":[`)
+	for i, v := range unit[:20] {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteString("{")
+		for k, x := range v {
+			if k > 0 {
+				sb.WriteString(",")
+			}
+			fmt.Fprintf(&sb, `"emb_%d":%s`, k, strconv.FormatFloat(x, 'g', -1, 64))
+		}
+		sb.WriteString("}")
+	}
+	sb.WriteString("]}")
+	if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations", "", []byte(sb.String())); status != http.StatusOK {
+		t.Fatalf("observations of the dimension columns: %d %s", status, resp)
+	}
+	// The store's artifact has no other column, so /drift has no feature
+	// to judge (an error naming that, not 100 per-dimension verdicts).
+	if status, body := send(t, "GET", ts.URL+"/v1/models/store/drift", "", nil); strings.Contains(string(body), `"emb_`) ||
+		status != http.StatusBadRequest || !strings.Contains(string(body), "none of the profiled columns") {
+		t.Errorf("GET drift: %d %.300s, want 400 naming no profiled column, no per-dimension feature", status, body)
 	}
 	status, body := send(t, "GET", ts.URL+"/v1/models/store/vectors", "", nil)
 	if status != http.StatusOK {
