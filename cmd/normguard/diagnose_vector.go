@@ -174,6 +174,9 @@ func diagnoseVector(o diagnoseOptions, a *artifact.Artifact, e artifact.Embeddin
 		return diagnose.Verdict{}, fmt.Errorf("diagnose: the artifact has no group for vector column %q", e.Column)
 	}
 	v := diagnose.Verdict{Name: e.Column, Evidence: map[string]any{"dimension": obs.Dim, "expected_dimension": len(g.Columns)}}
+	if present := obs.Len() - missingCount(obs); present == 0 {
+		return v, fmt.Errorf("diagnose: vector column %q: the observed data holds no vector (%d rows, all missing): it cannot be judged", e.Column, obs.Len())
+	}
 	if obs.Dim != e.Contract.Dimension {
 		v.Verdict = embed.CodeDimensionMismatch
 		setExplanation(&v, fmt.Sprintf("the observed vectors have %d values, the artifact's %d", obs.Dim, e.Contract.Dimension),
@@ -374,4 +377,15 @@ func finite(xs []float64) bool {
 		}
 	}
 	return true
+}
+
+// missingCount is the number of rows of c holding no value.
+func missingCount(c *table.Column) int {
+	n := 0
+	for i := range c.Len() {
+		if c.IsMissing(i) {
+			n++
+		}
+	}
+	return n
 }

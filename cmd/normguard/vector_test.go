@@ -254,4 +254,20 @@ func TestVectorDiagnose(t *testing.T) {
 			t.Errorf("%s: exit %d, want %d with verdict %s\nstdout: %s\nstderr: %s", tc.name, code, tc.code, tc.want, stdout, stderr)
 		}
 	}
+	// Observed data without a single vector cannot be judged: an error, not ok.
+	// A .npy of shape (0, 100), as numpy.save writes it: the column is named after the file's stem.
+	empty := filepath.Join(t.TempDir(), "emb.npy")
+	header := "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 100), }"
+	header += strings.Repeat(" ", 128-10-len(header)-1) + "\n"
+	os.WriteFile(empty, append([]byte("\x93NUMPY\x01\x00\x76\x00"), header...), 0o644)
+	for _, paired := range []bool{false, true} {
+		args := []string{"diagnose", "--artifact", art, "--observed", empty, "--format", "json"}
+		if paired {
+			args = append(args, "--raw", rawP)
+		}
+		code, stdout, stderr := runCLI(t, args...)
+		if code != ExitError || !strings.Contains(stderr, "no vector") {
+			t.Errorf("all-missing observed vectors (paired %v): exit %d, want %d naming the empty column\nstdout: %s\nstderr: %s", paired, code, ExitError, stdout, stderr)
+		}
+	}
 }
