@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/normguard/normguard/fit"
@@ -61,6 +62,9 @@ func NewPlan(ctx context.Context, o Options) (Plan, error) {
 	if err := o.Spec.Validate(); err != nil {
 		return Plan{}, err
 	}
+	if err := refuseVectors(o.Spec); err != nil {
+		return Plan{}, err
+	}
 	if o.Out == "" {
 		return Plan{}, fmt.Errorf("no artifact path given: pass --out FILE")
 	}
@@ -89,6 +93,19 @@ func NewPlan(ctx context.Context, o Options) (Plan, error) {
 	}
 	return Plan{Spec: js, Source: o.Data, Shards: shards, Header: header, Fields: fields, Pass: pass,
 		Model: o.Model, ModelVersion: o.ModelVersion, Out: o.Out}, nil
+}
+
+// refuseVectors rejects a spec with a vector group: the Beam fit has no
+// embedding contract stage, so such a spec is fitted by normguard fit.
+func refuseVectors(sp *spec.Spec) error {
+	for g, grp := range sp.Columns {
+		if grp.Type == spec.TypeVector {
+			return fmt.Errorf("columns[%d] (%s) is a vector column (type: vector): normguard-beam fit does not fit vector columns; "+
+				"fit this spec with `normguard fit` (normguard-beam validate and drift do check vector columns of that artifact)",
+				g, strings.Join(grp.Names, ", "))
+		}
+	}
+	return nil
 }
 
 // Build adds the fit of p to the pipeline scope s and returns the

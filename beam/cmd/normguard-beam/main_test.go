@@ -165,3 +165,36 @@ func TestRunTransformValidateDrift(t *testing.T) {
 		t.Errorf("drift printed %q, want drift JSON", out)
 	}
 }
+
+// TestRunFitRefusesVectorColumn checks that a spec with a vector group is
+// refused before any pipeline runs, naming the column and the command
+// that fits it.
+func TestRunFitRefusesVectorColumn(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "spec.yaml")
+	text := "version: 1\ncolumns:\n  - name: x\n    steps: [standard_scaler]\n" +
+		"  - name: emb\n    type: vector\n    steps: [{normalizer: {norm: l2}}]\n"
+	if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "a.jsonl")
+	if err := os.WriteFile(data, []byte(`{"x": 1, "emb": [3, 4]}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	args := []string{"fit", "--spec", spec, "--data", data, "--out", filepath.Join(dir, "a.json"), "--runner", "prism"}
+	if got := run(context.Background(), args, &stdout, &stderr); got != exitError {
+		t.Fatalf("exit status %d, want %d; stderr:\n%s", got, exitError, stderr.String())
+	}
+	for _, want := range []string{"columns[1] (emb) is a vector column", "normguard fit"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr %q, want it to contain %q", stderr.String(), want)
+		}
+	}
+	if strings.Contains(stderr.String(), "unknown field") {
+		t.Errorf("stderr %q still shows the spec re-parse error", stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a.json")); !os.IsNotExist(err) {
+		t.Errorf("an artifact was written (stat: %v)", err)
+	}
+}
