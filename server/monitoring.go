@@ -90,6 +90,13 @@ func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, stri
 		return 0, v.Version, err
 	}
 	if n > 0 && len(dec.extra) > 0 && allAbsent(cols, n) {
+		for _, e := range t.Artifact().Embeddings {
+			if dec.extra[e.Column] {
+				return 0, v.Version, badRequest("%q is a vector column of %s@%s: vector observations name their producer, "+
+					"POST .../observations?producer=NAME (the component that produced the vectors, e.g. ?producer=writer)",
+					e.Column, model, v.Version)
+			}
+		}
 		return 0, v.Version, badRequest("no column of the rows is a %s feature of %s@%s (got e.g. %q): check the names, or ?stage=",
 			stage, model, v.Version, firstKey(dec.extra))
 	}

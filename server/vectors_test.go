@@ -145,6 +145,9 @@ func TestVectorProducers(t *testing.T) {
 		{url, string(vectorBody(rest[:1])), "producer must name"},
 		{url + "reader", string(vectorBody([][]float64{rest[0][:10]})), "sent vectors of 100 values before and 10 now"},
 		{url + "reader", `{"rows":[{"emb":"x"}]}`, "must be an array of numbers"},
+		// Vectors sent without ?producer= are pointed to it (not told
+		// that no column is an input feature).
+		{ts.URL + "/v1/models/store/observations", string(vectorBody(rest[:2])), `\"emb\" is a vector column of store@v1: vector observations name their producer, POST .../observations?producer=NAME`},
 	} {
 		status, resp := send(t, "POST", bad.url, "", []byte(bad.body))
 		if status != http.StatusBadRequest || !strings.Contains(string(resp), bad.want) {
