@@ -56,7 +56,7 @@ func writeInspect(w io.Writer, path string, a *artifact.Artifact) error {
 	b.WriteString("\n\n")
 	writeEmbeddings(&b, a)
 	for gi, g := range a.Groups {
-		fmt.Fprintf(&b, "group %d: %s (%s)\n", gi, strings.Join(g.Columns, ", "), g.Type)
+		fmt.Fprintf(&b, "group %d: %s (%s)\n", gi, groupColumns(a, g.Columns), g.Type)
 		for _, s := range g.Steps {
 			fmt.Fprintf(&b, "  %s", s.Name)
 			if p := compactParams(s.Params); p != "" {
@@ -70,7 +70,16 @@ func writeInspect(w io.Writer, path string, a *artifact.Artifact) error {
 	}
 	if a.Profile != nil {
 		b.WriteString("\ntraining profile (raw inputs)\n")
-		for _, f := range a.Profile.Inputs {
+		dims := a.VectorInputs()
+		for i, f := range a.Profile.Inputs {
+			if d, ok := dims[f.Name]; ok {
+				// A vector is judged as a whole: one line, at its first
+				// dimension, instead of one per dimension.
+				if d.Index == 0 {
+					writeVectorProfile(&b, a.Embedding(d.Column), a.Profile.Inputs[i:])
+				}
+				continue
+			}
 			fmt.Fprintf(&b, "  %-24s %-11s n=%d missing=%d", f.Name, f.Type, f.Count, f.Missing)
 			if f.Mean != nil {
 				fmt.Fprintf(&b, " mean=%.4g std=%.4g min=%.4g max=%.4g", float64(*f.Mean), float64(*f.Std), float64(*f.Min), float64(*f.Max))
@@ -89,7 +98,16 @@ func writeInspect(w io.Writer, path string, a *artifact.Artifact) error {
 		}
 	}
 	b.WriteString("\noutputs\n")
-	for i, f := range a.Outputs {
+	for i := 0; i < len(a.Outputs); i++ {
+		f := a.Outputs[i]
+		if e := vectorOutputs(a, i); e != nil {
+			// A vector's dimension columns, in order: one line.
+			last := i + len(e.Columns) - 1
+			name := fmt.Sprintf("%s .. %s (%s[%d])", f.Name, a.Outputs[last].Name, e.Column, len(e.Columns))
+			fmt.Fprintf(&b, "  %3d  %-32s %s (outputs %d..%d)\n", i, name, f.Type, i, last)
+			i = last
+			continue
+		}
 		fmt.Fprintf(&b, "  %3d  %-32s %s\n", i, f.Name, f.Type)
 	}
 	_, err := w.Write(b.Bytes())
