@@ -89,14 +89,16 @@ func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, stri
 	if err != nil {
 		return 0, v.Version, err
 	}
-	if n > 0 && len(dec.extra) > 0 && allAbsent(cols, n) {
-		for _, e := range t.Artifact().Embeddings {
-			if dec.extra[e.Column] {
-				return 0, v.Version, badRequest("%q is a vector column of %s@%s: vector observations name their producer, "+
-					"POST .../observations?producer=NAME (the component that produced the vectors, e.g. ?producer=writer)",
-					e.Column, model, v.Version)
-			}
+	// A vector sent without its producer would be dropped unseen: refuse it,
+	// whether or not the rows also hold other features.
+	for _, e := range t.Artifact().Embeddings {
+		if dec.extra[e.Column] {
+			return 0, v.Version, badRequest("%q is a vector column of %s@%s: vector observations name their producer, "+
+				"POST .../observations?producer=NAME (the component that produced the vectors, e.g. ?producer=writer)",
+				e.Column, model, v.Version)
 		}
+	}
+	if n > 0 && len(dec.extra) > 0 && allAbsent(cols, n) {
 		return 0, v.Version, badRequest("no column of the rows is a %s feature of %s@%s (got e.g. %q): check the names, or ?stage=",
 			stage, model, v.Version, firstKey(dec.extra))
 	}

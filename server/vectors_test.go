@@ -148,6 +148,8 @@ func TestVectorProducers(t *testing.T) {
 		// Vectors sent without ?producer= are pointed to it (not told
 		// that no column is an input feature).
 		{ts.URL + "/v1/models/store/observations", string(vectorBody(rest[:2])), `\"emb\" is a vector column of store@v1: vector observations name their producer, POST .../observations?producer=NAME`},
+		// ... also beside features the window takes: the vector would be dropped unseen.
+		{ts.URL + "/v1/models/store/observations", `{"rows":[{"emb_0":0.5,"emb":` + vectorJSON(rest[0]) + `}]}`, `\"emb\" is a vector column of store@v1`},
 	} {
 		status, resp := send(t, "POST", bad.url, "", []byte(bad.body))
 		if status != http.StatusBadRequest || !strings.Contains(string(resp), bad.want) {
@@ -260,4 +262,18 @@ func TestVectorProducers(t *testing.T) {
 			t.Errorf("transform %s: got %d %s, want 400 with %q", bad.body, status, resp, bad.want)
 		}
 	}
+}
+
+// vectorJSON writes one vector as a JSON array.
+func vectorJSON(v []float64) string {
+	var sb strings.Builder
+	sb.WriteString("[")
+	for k, x := range v {
+		if k > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+	}
+	sb.WriteString("]")
+	return sb.String()
 }
