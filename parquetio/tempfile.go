@@ -1,9 +1,7 @@
 package parquetio
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -32,33 +30,12 @@ func createTemp(path string) (*tempFile, error) {
 	return &tempFile{file: f, path: path}, nil
 }
 
-// rename syncs the temporary file and renames it over the destination,
-// keeping the destination's permissions when it exists.
-func (t *tempFile) rename() error {
-	mode := fs.FileMode(0o644)
-	if st, err := os.Stat(t.path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	if err := t.file.Chmod(mode); err != nil {
-		return err
-	}
-	if err := t.file.Sync(); err != nil {
-		return err
-	}
-	if err := t.file.Close(); err != nil {
-		return err
-	}
-	return os.Rename(t.file.Name(), t.path)
-}
+// rename commits the temporary file over the destination
+// (tempfile.Commit).
+func (t *tempFile) rename() error { return tempfile.Commit(t.file, t.path) }
 
 // remove closes and deletes the temporary file.
-func (t *tempFile) remove() error {
-	t.file.Close()
-	if err := os.Remove(t.file.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
-}
+func (t *tempFile) remove() error { return tempfile.Discard(t.file) }
 
 // resize returns s with length n, reusing its array when it is large
 // enough (the old contents are kept, not cleared).

@@ -1,10 +1,8 @@
 package table
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -62,20 +60,7 @@ func (t *tempFile) rename() error {
 			return err
 		}
 	}
-	mode := fs.FileMode(0o644)
-	if st, err := os.Stat(t.path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	if err := t.file.Chmod(mode); err != nil {
-		return err
-	}
-	if err := t.file.Sync(); err != nil {
-		return err
-	}
-	if err := t.file.Close(); err != nil {
-		return err
-	}
-	return os.Rename(t.file.Name(), t.path)
+	return tempfile.Commit(t.file, t.path)
 }
 
 // remove closes and deletes the temporary file.
@@ -84,9 +69,5 @@ func (t *tempFile) remove() error {
 		t.enc.Close() // stops a zstd encoder's goroutines; the bytes are discarded
 		t.enc = nil
 	}
-	t.file.Close()
-	if err := os.Remove(t.file.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
+	return tempfile.Discard(t.file)
 }

@@ -57,6 +57,36 @@ func Create(dir, base string) (*os.File, error) {
 	return os.CreateTemp(dir, fmt.Sprintf(".%s%s%d-%d-*", base, marker, selfPid, selfStart))
 }
 
+// Commit makes f, a temporary file from Create, the file dest: it gives f
+// dest's permissions when dest exists (0644 otherwise), syncs it, closes
+// it and renames it over dest.
+func Commit(f *os.File, dest string) error {
+	mode := fs.FileMode(0o644)
+	if st, err := os.Stat(dest); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err := f.Chmod(mode); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), dest)
+}
+
+// Discard closes and deletes f, a temporary file from Create; a file
+// already gone is not an error.
+func Discard(f *os.File) error {
+	f.Close()
+	if err := os.Remove(f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
 // missingFolder is the error of Create in a folder that does not exist;
 // it wraps fs.ErrNotExist.
 type missingFolder string
