@@ -61,8 +61,15 @@ func (k *kafkaOptions) setup(cfg *server.Config, store registry.Store, log *slog
 
 func (k *kafkaOptions) consumer(store registry.Store, mon *monitor.Monitor, timeColumn string, log *slog.Logger) (*kafka.Consumer, error) {
 	if k.brokers == "" {
-		if k.topic != "" || k.group != "" || k.model != "" {
-			return nil, errors.New("--kafka-topic, --kafka-group and --kafka-model need --kafka-brokers")
+		// Any other --kafka-* flag given alone would be ignored unseen.
+		var given []string
+		k.flags.Visit(func(f *pflag.Flag) {
+			if strings.HasPrefix(f.Name, "kafka-") {
+				given = append(given, "--"+f.Name)
+			}
+		})
+		if len(given) > 0 {
+			return nil, fmt.Errorf("%s given, but the Kafka flags need --kafka-brokers", strings.Join(given, ", "))
 		}
 		return nil, nil
 	}

@@ -280,6 +280,7 @@ func TestServeKafkaFlags(t *testing.T) {
 	}{
 		{[]string{"--kafka-brokers", "127.0.0.1:1"}, "--kafka-topic and --kafka-group"},
 		{[]string{"--kafka-topic", "t"}, "need --kafka-brokers"},
+		{[]string{"--kafka-instance-id", "r1"}, "--kafka-instance-id given"},
 		{[]string{"--kafka-brokers", "127.0.0.1:1", "--kafka-topic", "t", "--kafka-group", "g", "--no-monitor"}, "drop --no-monitor"},
 		{[]string{"--kafka-brokers", "127.0.0.1:1,", "--kafka-topic", "t", "--kafka-group", "g"}, "empty entry"},
 		{[]string{"--kafka-brokers", "127.0.0.1:1", "--kafka-topic", "t", "--kafka-group", "g", "--kafka-stage", "middle"}, "--kafka-stage"},
