@@ -212,6 +212,9 @@ func (k *Checker) addRow(row []float64) {
 	mean := k.c.Profile.Mean
 	buf := k.buf
 	for a, v := range row {
+		if v != 0 {
+			k.nonzero++
+		}
 		if b := math.Float64bits(v); b&(1<<42-1) == 0 && v != 0 {
 			// only values with 10 or fewer fraction bits can be exact
 			// in float16 or bfloat16
@@ -228,11 +231,6 @@ func (k *Checker) addRow(row []float64) {
 		}
 		k.sum[a] += v
 		k.sumSq[a] += v * v
-	}
-	for _, v := range row {
-		if v != 0 {
-			k.nonzero++
-		}
 	}
 	if k.same {
 		comps := k.c.Profile.Components
