@@ -189,17 +189,8 @@ func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
 	if resp.Anomalies == nil {
 		resp.Anomalies = []validate.Anomaly{}
 	}
-	if p, _, err := s.cache.get(r.Context(), model, ""); err == nil && p.t.Artifact().Profile != nil {
-		feats := p.t.Artifact().Profile.Inputs
-		if stage == monitor.StageOutput {
-			feats = p.t.Artifact().Profile.Outputs
-		}
-		resp.Training = map[string]trainingRates{}
-		for _, f := range feats {
-			if n := f.Count + f.Missing; n > 0 {
-				resp.Training[f.Name] = trainingRates{MissingRate: float64(f.Missing) / float64(n)}
-			}
-		}
+	if p, _, err := s.cache.get(r.Context(), model, ""); err == nil {
+		resp.Training = trainingOf(p.t.Artifact(), stage)
 	}
 	if r.URL.Query().Get("plots") == "1" {
 		resp.Plots = map[string]plotJSON{}
