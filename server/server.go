@@ -89,6 +89,13 @@ type Config struct {
 	// Peers are the base URLs of the other replicas: /drift then answers
 	// for the merged window state of all of them (peers.go).
 	Peers []string
+	// VectorState, when set, is the file that keeps the vector
+	// observations' windows across restarts (vectors_state.go);
+	// VectorWindow is their length (0: monitor.DefaultWindow), and
+	// VectorStateRecover moves a damaged file aside instead of refusing it.
+	VectorState        string
+	VectorWindow       time.Duration
+	VectorStateRecover bool
 }
 
 // Server serves one registry. It is safe for concurrent use.
@@ -154,6 +161,9 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.handler = s.routes()
+	if err := s.openVectors(context.Background()); err != nil { // vectors_state.go
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -11,9 +11,11 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/embed"
+	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/table"
 )
@@ -32,8 +34,15 @@ import (
 //
 // reports each producer's vectors against the contract (verdicts, norm
 // distribution) and each pair of producers of a column against each other
-// (embed.Drift on their samples). The state is in memory: a restart
-// starts it empty, and it is not merged across replicas.
+// (embed.Drift on their samples).
+//
+// The state is windowed like the monitor's: tumbling windows of
+// Config.VectorWindow by arrival time (the monitor's --window), and each
+// producer keeps, beside its open window, the report of the window just
+// before it. With Config.VectorState set, the state is written to that
+// file (vectors_state.go) before a vector observation is acknowledged, so
+// a restart starts where the last acknowledged batch left it. It is not
+// merged across replicas.
 
 // vectorSample is the size of each producer's reservoir sample.
 const vectorSample = 1000
@@ -43,20 +52,96 @@ const maxProducers = 16
 
 type vectorKey struct{ digest, column, producer string }
 
-// vectorWindow is one producer's vectors of one column.
+// vectorWindow is one producer's vectors of one column in one window.
 type vectorWindow struct {
-	dim     int
-	checker *embed.Checker
-	sample  [][]float64
-	seen    int64
-	missing int64
-	rng     uint64
+	start, end time.Time
+	dim        int
+	checker    *embed.Checker
+	sample     [][]float64
+	seen       int64
+	missing    int64
+	rng        uint64
 }
 
-// vectorWindows is the server's vector state; the zero value is ready.
+// vectorClosed is the report of a producer's closed window.
+type vectorClosed struct {
+	Start    time.Time       `json:"start"`
+	End      time.Time       `json:"end"`
+	Rows     int64           `json:"rows"`
+	Missing  int64           `json:"missing"`
+	Dim      int             `json:"dimension"`
+	Norms    embed.NormStats `json:"norms"`
+	Verdicts []embed.Finding `json:"verdicts"`
+}
+
+// vectorProducer is one producer's state of one column.
+type vectorProducer struct {
+	// model and version name an artifact of the key's digest, where the
+	// contract is found again at a restart.
+	model, version string
+	cur            *vectorWindow // nil: no vector in the open window yet
+	prev           *vectorClosed // the window just before the open one
+}
+
+// vectorWindows is the server's vector state; the zero value is ready
+// (in memory, windows of monitor.DefaultWindow).
 type vectorWindows struct {
-	mu sync.Mutex
-	m  map[vectorKey]*vectorWindow
+	mu     sync.Mutex
+	m      map[vectorKey]*vectorProducer
+	window time.Duration    // 0: monitor.DefaultWindow
+	path   string           // the state file; "" keeps the state in memory
+	now    func() time.Time // nil: time.Now (tests set a clock)
+}
+
+// clock returns the time and the bounds of the window holding it.
+func (vw *vectorWindows) clock() (now, start, end time.Time) {
+	now = time.Now()
+	if vw.now != nil {
+		now = vw.now()
+	}
+	w := vw.window
+	if w <= 0 {
+		w = monitor.DefaultWindow
+	}
+	start = monitor.WindowStart(now, w)
+	return now, start, start.Add(w)
+}
+
+// roll closes the windows that ended before now, keeping the report of
+// each one that ended within the last window, and forgets producers with
+// nothing left. The caller holds vw.mu.
+func (vw *vectorWindows) roll() error {
+	now, start, end := vw.clock()
+	w := end.Sub(start)
+	for key, p := range vw.m {
+		if p.cur != nil && !now.Before(p.cur.end) {
+			closed, err := p.cur.close()
+			if err != nil {
+				return fmt.Errorf("vectors: column %q, producer %q: %w", key.column, key.producer, err)
+			}
+			p.cur, p.prev = nil, closed
+		}
+		if p.prev != nil && !p.prev.End.After(start.Add(-w)) {
+			p.prev = nil
+		}
+		if p.cur == nil && p.prev == nil {
+			delete(vw.m, key)
+		}
+	}
+	return nil
+}
+
+// close judges a window that has ended.
+func (w *vectorWindow) close() (*vectorClosed, error) {
+	findings, err := w.checker.Findings()
+	if err != nil {
+		return nil, err
+	}
+	if findings == nil {
+		findings = []embed.Finding{}
+	}
+	return &vectorClosed{Start: w.start, End: w.end, Rows: w.seen, Missing: w.missing, Dim: w.dim,
+		Norms: w.checker.Norms(), Verdicts: findings}, nil
 }
 
 // splitmix64 advances the reservoir's generator.
@@ -161,7 +246,7 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 		}
 	}
 	accepted := map[string]int{}
-	if err := s.vectors.record(v.Digest, producer, a, batches, missing, accepted); err != nil {
+	if err := s.vectors.record(model, v.Version, v.Digest, producer, a, batches, missing, accepted); err != nil {
 		return 0, v.Version, err
 	}
 	writeJSON(w, http.StatusOK, vectorObservationsResponse{Model: model, Version: v.Version, ArtifactDigest: v.Digest,
@@ -169,21 +254,27 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 	return http.StatusOK, v.Version, nil
 }
 
-// record adds a request's vectors to the producer's windows.
-func (vw *vectorWindows) record(digest, producer string, a *artifact.Artifact, batches map[string][][]float64, missing map[string]int64, accepted map[string]int) error {
+// record adds a request's vectors to the producer's open windows and,
+// with a state file, writes the state before returning: an error after
+// the vectors were counted says they are counted in memory but not saved.
+func (vw *vectorWindows) record(model, version, digest, producer string, a *artifact.Artifact, batches map[string][][]float64, missing map[string]int64, accepted map[string]int) error {
 	vw.mu.Lock()
 	defer vw.mu.Unlock()
 	if vw.m == nil {
-		vw.m = map[vectorKey]*vectorWindow{}
+		vw.m = map[vectorKey]*vectorProducer{}
 	}
+	if err := vw.roll(); err != nil {
+		return err
+	}
+	_, start, end := vw.clock()
 	for _, e := range a.Embeddings {
 		vecs := batches[e.Column]
 		if len(vecs) == 0 && missing[e.Column] == 0 {
 			continue
 		}
 		key := vectorKey{digest, e.Column, producer}
-		win := vw.m[key]
-		if win == nil {
+		p := vw.m[key]
+		if p == nil {
 			if len(vecs) == 0 {
 				continue
 			}
@@ -196,15 +287,22 @@ func (vw *vectorWindows) record(digest, producer string, a *artifact.Artifact, b
 			if producers >= maxProducers {
 				return badRequest("column %q already has %d producers; name the components with a few fixed names", e.Column, maxProducers)
 			}
+			p = &vectorProducer{model: model, version: version}
+			vw.m[key] = p
+		}
+		if p.cur == nil {
+			if len(vecs) == 0 {
+				continue
+			}
 			k, err := embed.NewChecker(e.Contract, len(vecs[0]), embed.CheckOptions{})
 			if err != nil {
 				return err
 			}
 			h := fnv.New64a()
 			h.Write([]byte(producer))
-			win = &vectorWindow{dim: len(vecs[0]), checker: k, rng: h.Sum64()}
-			vw.m[key] = win
+			p.cur = &vectorWindow{start: start, end: end, dim: len(vecs[0]), checker: k, rng: h.Sum64()}
 		}
+		win := p.cur
 		if len(vecs) > 0 && len(vecs[0]) != win.dim {
 			return badRequest("column %q: producer %q sent vectors of %d values before and %d now; one producer has one dimension", e.Column, producer, win.dim, len(vecs[0]))
 		}
@@ -213,10 +311,15 @@ func (vw *vectorWindows) record(digest, producer string, a *artifact.Artifact, b
 		}
 		accepted[e.Column] = len(vecs)
 	}
+	if err := vw.save(); err != nil {
+		return &apiError{http.StatusInternalServerError, "state_not_saved",
+			fmt.Sprintf("the vectors were counted in memory but not saved: %v; they are saved with the next accepted batch (or fix the folder's permissions or space)", err)}
+	}
 	return nil
 }
 
-// vectorProducerReport is one producer's vectors of one column.
+// vectorProducerReport is one producer's vectors of one column: its open
+// window (Rows 0 when it sent none there yet) and its previous window.
 type vectorProducerReport struct {
 	Producer string          `json:"producer"`
 	Rows     int64           `json:"rows"`
@@ -224,6 +327,9 @@ type vectorProducerReport struct {
 	Dim      int             `json:"dimension"`
 	Norms    embed.NormStats `json:"norms"`
 	Verdicts []embed.Finding `json:"verdicts"`
+	// Previous is the report of the window just before the open one, when
+	// the producer sent vectors there.
+	Previous *vectorClosed `json:"previous,omitempty"`
 }
 
 // vectorPairReport compares two producers of a column.
@@ -244,10 +350,18 @@ type vectorColumnReport struct {
 
 // vectorsResponse is GET /v1/models/{name}/vectors.
 type vectorsResponse struct {
-	Model          string               `json:"model"`
-	Version        string               `json:"version"`
-	ArtifactDigest string               `json:"artifact_digest"`
-	Columns        []vectorColumnReport `json:"columns"`
+	Model          string `json:"model"`
+	Version        string `json:"version"`
+	ArtifactDigest string `json:"artifact_digest"`
+	// Window is the open window the producers' reports are of.
+	Window  vectorSpan           `json:"window"`
+	Columns []vectorColumnReport `json:"columns"`
+}
+
+// vectorSpan is a window's bounds.
+type vectorSpan struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 // handleVectors reports the producers' vectors of the model's current (or
@@ -272,11 +386,16 @@ func (s *Server) handleVectors(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// report judges every producer's window and compares the producers.
+// report judges every producer's open window, compares the producers'
+// open windows pairwise and adds each producer's previous window.
 func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsResponse, error) {
 	vw.mu.Lock()
 	defer vw.mu.Unlock()
-	resp := &vectorsResponse{Columns: []vectorColumnReport{}}
+	if err := vw.roll(); err != nil {
+		return nil, err
+	}
+	_, start, end := vw.clock()
+	resp := &vectorsResponse{Window: vectorSpan{start, end}, Columns: []vectorColumnReport{}}
 	for _, e := range a.Embeddings {
 		col := vectorColumnReport{Column: e.Column, Producers: []vectorProducerReport{}, Pairs: []vectorPairReport{}}
 		var names []string
@@ -286,22 +405,26 @@ func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsRe
 			}
 		}
 		sort.Strings(names)
+		var open []string // the producers with vectors in the open window
 		for _, n := range names {
-			win := vw.m[vectorKey{digest, e.Column, n}]
-			findings, err := win.checker.Findings()
-			if err != nil {
-				return nil, fmt.Errorf("vectors: column %q, producer %q: %w", e.Column, n, err)
+			p := vw.m[vectorKey{digest, e.Column, n}]
+			rep := vectorProducerReport{Producer: n, Verdicts: []embed.Finding{}, Previous: p.prev}
+			if p.cur == nil {
+				rep.Dim = p.prev.Dim
+			} else {
+				open = append(open, n)
+				now, err := p.cur.close()
+				if err != nil {
+					return nil, fmt.Errorf("vectors: column %q, producer %q: %w", e.Column, n, err)
+				}
+				rep.Rows, rep.Missing, rep.Dim, rep.Norms, rep.Verdicts = now.Rows, now.Missing, now.Dim, now.Norms, now.Verdicts
 			}
-			if findings == nil {
-				findings = []embed.Finding{}
-			}
-			col.Producers = append(col.Producers, vectorProducerReport{Producer: n, Rows: win.seen, Missing: win.missing,
-				Dim: win.dim, Norms: win.checker.Norms(), Verdicts: findings})
+			col.Producers = append(col.Producers, rep)
 		}
-		for i := range names {
-			for j := i + 1; j < len(names); j++ {
-				pa, pb := vw.m[vectorKey{digest, e.Column, names[i]}], vw.m[vectorKey{digest, e.Column, names[j]}]
-				pair := vectorPairReport{A: names[i], B: names[j]}
+		for i := range open {
+			for j := i + 1; j < len(open); j++ {
+				pa, pb := vw.m[vectorKey{digest, e.Column, open[i]}].cur, vw.m[vectorKey{digest, e.Column, open[j]}].cur
+				pair := vectorPairReport{A: open[i], B: open[j]}
 				switch {
 				case pa.dim != pb.dim:
 					pair.Skipped = fmt.Sprintf("dimensions differ (%d and %d): the producers use different models", pa.dim, pb.dim)

@@ -127,6 +127,7 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 		Logger:               log,
 		AuthAll:              o.authAll,
 		Peers:                o.peers,
+		VectorWindow:         o.window,
 	}
 	if !o.noMon {
 		state := o.state
@@ -150,6 +151,7 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 			return err
 		}
 		cfg.Monitor = mon
+		cfg.VectorState, cfg.VectorStateRecover = state+".vectors.json", o.recover
 	}
 	kc, err := o.kafka.setup(&cfg, store, log)
 	if err != nil {
