@@ -90,6 +90,7 @@ type vectorWindows struct {
 	m      map[vectorKey]*vectorProducer
 	window time.Duration    // 0: monitor.DefaultWindow
 	path   string           // the state file; "" keeps the state in memory
+	marked bool             // the state file's marker is known to exist
 	now    func() time.Time // nil: time.Now (tests set a clock)
 }
 

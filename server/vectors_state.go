@@ -118,6 +118,42 @@ func (vw *vectorWindows) save() error {
 		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", vw.path, err)
 	}
+	return vw.mark()
+}
+
+// The marker (FILE.mark, written once beside the state file) records that
+// the state existed, so that a deleted state file is refused at start
+// instead of being taken for a first start with nothing lost.
+
+// mark writes the marker if it is missing. The caller holds vw.mu.
+func (vw *vectorWindows) mark() error {
+	if vw.marked {
+		return nil
+	}
+	m := vw.path + ".mark"
+	if _, err := os.Stat(m); err != nil {
+		data := fmt.Sprintf("{\"format\":%q,\"state\":%q,\"created\":%q}\n", vectorStateFormat, filepath.Base(vw.path),
+			time.Now().UTC().Format(time.RFC3339))
+		f, err := tempfile.Create(filepath.Dir(m), filepath.Base(m))
+		if err != nil {
+			return err
+		}
+		_, err = f.WriteString(data)
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(f.Name(), m)
+		}
+		if err != nil {
+			os.Remove(f.Name())
+			return fmt.Errorf("writing %s: %w", m, err)
+		}
+	}
+	vw.marked = true
 	return nil
 }
 
@@ -138,10 +174,18 @@ func (s *Server) openVectors(ctx context.Context) error {
 		return err
 	}
 	moved := fmt.Sprintf("%s.damaged-%s", vw.path, time.Now().UTC().Format("20060102T150405Z"))
-	if rerr := os.Rename(vw.path, moved); rerr != nil {
+	if _, serr := os.Stat(vw.path); errors.Is(serr, fs.ErrNotExist) {
+		moved = "(missing)"
+	} else if rerr := os.Rename(vw.path, moved); rerr != nil {
 		return fmt.Errorf("server: moving the damaged vector state file aside: %w (%v)", rerr, err)
 	}
 	vw.m = map[vectorKey]*vectorProducer{}
+	vw.mu.Lock()
+	err = vw.save() // an empty state, so that the marker describes a file that exists
+	vw.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("server: starting the vector windows empty: %w", err)
+	}
 	s.log.Warn("the vector state file was damaged: the vector windows start empty", "damage", dmg.what, "moved_to", moved)
 	return nil
 }
@@ -150,6 +194,10 @@ func (s *Server) openVectors(ctx context.Context) error {
 func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) error {
 	data, err := os.ReadFile(vw.path)
 	if errors.Is(err, fs.ErrNotExist) {
+		if _, merr := os.Stat(vw.path + ".mark"); merr == nil {
+			return &vectorDamage{vw.path, "the file is missing, but its marker " + filepath.Base(vw.path) +
+				".mark says it existed: the vector windows it held are lost (restore the file, or --state-recover to start them empty)"}
+		}
 		return nil
 	}
 	if err != nil {

@@ -245,11 +245,38 @@ func TestVectorStateDamaged(t *testing.T) {
 	if got, body := getVectors(t, ts); len(got.Columns[0].Producers) != 0 {
 		t.Errorf("after --state-recover: %.300s", body)
 	}
-	if _, err := os.Stat(state); !os.IsNotExist(err) {
-		t.Errorf("the damaged file is still at %s (%v)", state, err)
+	if now, err := os.ReadFile(state); err != nil || !strings.Contains(string(now), `"producers":[]`) {
+		t.Errorf("after --state-recover %s holds %.200s (%v), want an empty state", state, now, err)
 	}
 	if moved, _ := filepath.Glob(state + ".damaged-*"); len(moved) != 1 {
 		t.Errorf("moved aside: %v, want one %s.damaged-* file", moved, state)
+	}
+}
+
+// TestVectorStateDeleted: a state file deleted while its marker remains
+// is refused (the windows it held are lost, not a first start), and
+// VectorStateRecover starts empty and writes a state the next start reads.
+func TestVectorStateDeleted(t *testing.T) {
+	dir := t.TempDir()
+	store, rest, _ := vectorRegistry(t, dir)
+	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
+	state := filepath.Join(dir, "monitor.db.vectors.json")
+	_, ts := vectorServer(t, store, state, &now)
+	if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations?producer=reader", "", vectorBody(rest[:30])); status != http.StatusOK {
+		t.Fatalf("%d %s", status, resp)
+	}
+	if err := os.Remove(state); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(Config{Registry: store, VectorState: state})
+	if !errors.Is(err, ErrVectorStateDamaged) || !strings.Contains(err.Error(), "missing") || !strings.Contains(err.Error(), "--state-recover") {
+		t.Fatalf("a deleted state file: got %v, want it refused as missing, naming --state-recover", err)
+	}
+	if _, err := New(Config{Registry: store, VectorState: state, VectorStateRecover: true}); err != nil {
+		t.Fatalf("--state-recover: %v", err)
+	}
+	if _, err := New(Config{Registry: store, VectorState: state}); err != nil {
+		t.Errorf("the start after --state-recover: %v", err)
 	}
 }
 
