@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"math"
 	"net/http"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -91,7 +93,16 @@ type vectorWindows struct {
 	window time.Duration    // 0: monitor.DefaultWindow
 	path   string           // the state file; "" keeps the state in memory
 	marked bool             // the state file's marker is known to exist
+	log    *slog.Logger     // nil: no log
 	now    func() time.Time // nil: time.Now (tests set a clock)
+
+	// The journal (vectors_state.go).
+	jf            *os.File // the journal of generation gen, open for appending; nil: none yet
+	gen           uint64   // the generation of the snapshot and of its journal
+	snapshotted   bool     // a snapshot of generation gen exists
+	snapshotBytes int64
+	journalBytes  int64
+	compactAt     int64 // > 0: fold the journal in at this size (tests)
 }
 
 // clock returns the time and the bounds of the window holding it.
@@ -255,9 +266,30 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 	return http.StatusOK, v.Version, nil
 }
 
-// record adds a request's vectors to the producer's open windows and,
-// with a state file, writes the state before returning: an error after
-// the vectors were counted says they are counted in memory but not saved.
+// vectorBatch is what one request adds to the vector state: a record of
+// the state file's journal (vectors_state.go), replayed at a restart by
+// apply exactly as it was applied.
+type vectorBatch struct {
+	Model    string              `json:"model"`
+	Version  string              `json:"version"`
+	Digest   string              `json:"artifact_digest"`
+	Producer string              `json:"producer"`
+	Start    time.Time           `json:"start"` // the open window the batch went to
+	End      time.Time           `json:"end"`
+	Columns  []vectorBatchColumn `json:"columns"`
+}
+
+// vectorBatchColumn is a batch's vectors of one column.
+type vectorBatchColumn struct {
+	Column  string      `json:"column"`
+	Missing int64       `json:"missing"`
+	Vecs    [][]float64 `json:"-"` // in the journal as base64 (vectors_state.go)
+}
+
+// record adds a request's vectors to the producer's open windows. It
+// checks the whole request first, then writes it to the state file's
+// journal (when there is one), then counts it: a request refused or not
+// saved counts nothing.
 func (vw *vectorWindows) record(model, version, digest, producer string, a *artifact.Artifact, batches map[string][][]float64, missing map[string]int64, accepted map[string]int) error {
 	vw.mu.Lock()
 	defer vw.mu.Unlock()
@@ -268,17 +300,14 @@ func (vw *vectorWindows) record(model, version, digest, producer string, a *arti
 		return err
 	}
 	_, start, end := vw.clock()
+	b := &vectorBatch{Model: model, Version: version, Digest: digest, Producer: producer, Start: start, End: end}
 	for _, e := range a.Embeddings {
 		vecs := batches[e.Column]
-		if len(vecs) == 0 && missing[e.Column] == 0 {
-			continue
+		p := vw.m[vectorKey{digest, e.Column, producer}]
+		if len(vecs) == 0 && (missing[e.Column] == 0 || p == nil || p.cur == nil) {
+			continue // nothing to count: rows without the column before any vector are not a window
 		}
-		key := vectorKey{digest, e.Column, producer}
-		p := vw.m[key]
 		if p == nil {
-			if len(vecs) == 0 {
-				continue
-			}
 			producers := 0
 			for k := range vw.m {
 				if k.digest == digest && k.column == e.Column {
@@ -288,33 +317,64 @@ func (vw *vectorWindows) record(model, version, digest, producer string, a *arti
 			if producers >= maxProducers {
 				return badRequest("column %q already has %d producers; name the components with a few fixed names", e.Column, maxProducers)
 			}
-			p = &vectorProducer{model: model, version: version}
+		}
+		if len(vecs) > 0 {
+			if p != nil && p.cur != nil && len(vecs[0]) != p.cur.dim {
+				return badRequest("column %q: producer %q sent vectors of %d values before and %d now; one producer has one dimension", e.Column, producer, p.cur.dim, len(vecs[0]))
+			}
+			if _, err := embed.NewChecker(e.Contract, len(vecs[0]), embed.CheckOptions{}); err != nil {
+				return badRequest("column %q: %v", e.Column, err)
+			}
+		}
+		b.Columns = append(b.Columns, vectorBatchColumn{Column: e.Column, Missing: missing[e.Column], Vecs: vecs})
+	}
+	if len(b.Columns) == 0 {
+		return nil
+	}
+	if err := vw.journal(b); err != nil {
+		return &apiError{http.StatusInternalServerError, "state_not_saved",
+			fmt.Sprintf("the vectors were not counted: the vector state could not be saved: %v (fix the folder's permissions or space, then send them again)", err)}
+	}
+	if err := vw.apply(b, a); err != nil {
+		return err
+	}
+	vw.compact()
+	for _, c := range b.Columns {
+		accepted[c.Column] = len(c.Vecs)
+	}
+	return nil
+}
+
+// apply counts a batch checked by record (or read back from the journal)
+// in the producer's open windows. The caller holds vw.mu and has rolled
+// the windows to the batch's.
+func (vw *vectorWindows) apply(b *vectorBatch, a *artifact.Artifact) error {
+	for _, c := range b.Columns {
+		e := a.Embedding(c.Column)
+		if e == nil {
+			return fmt.Errorf("vectors: %s@%s has no vector column %q", b.Model, b.Version, c.Column)
+		}
+		key := vectorKey{b.Digest, c.Column, b.Producer}
+		p := vw.m[key]
+		if p == nil {
+			p = &vectorProducer{model: b.Model, version: b.Version}
 			vw.m[key] = p
 		}
 		if p.cur == nil {
-			if len(vecs) == 0 {
+			if len(c.Vecs) == 0 {
 				continue
 			}
-			k, err := embed.NewChecker(e.Contract, len(vecs[0]), embed.CheckOptions{})
+			k, err := embed.NewChecker(e.Contract, len(c.Vecs[0]), embed.CheckOptions{})
 			if err != nil {
-				return err
+				return fmt.Errorf("vectors: column %q: %w", c.Column, err)
 			}
 			h := fnv.New64a()
-			h.Write([]byte(producer))
-			p.cur = &vectorWindow{start: start, end: end, dim: len(vecs[0]), checker: k, rng: h.Sum64()}
+			h.Write([]byte(b.Producer))
+			p.cur = &vectorWindow{start: b.Start, end: b.End, dim: len(c.Vecs[0]), checker: k, rng: h.Sum64()}
 		}
-		win := p.cur
-		if len(vecs) > 0 && len(vecs[0]) != win.dim {
-			return badRequest("column %q: producer %q sent vectors of %d values before and %d now; one producer has one dimension", e.Column, producer, win.dim, len(vecs[0]))
+		if err := p.cur.add(c.Vecs, c.Missing); err != nil {
+			return fmt.Errorf("vectors: column %q: %w", c.Column, err)
 		}
-		if err := win.add(vecs, missing[e.Column]); err != nil {
-			return badRequest("column %q: %v", e.Column, err)
-		}
-		accepted[e.Column] = len(vecs)
-	}
-	if err := vw.save(); err != nil {
-		return &apiError{http.StatusInternalServerError, "state_not_saved",
-			fmt.Sprintf("the vectors were counted in memory but not saved: %v; they are saved with the next accepted batch (or fix the folder's permissions or space)", err)}
 	}
 	return nil
 }

@@ -203,7 +203,8 @@ func TestVectorStateDamaged(t *testing.T) {
 	store, rest, _ := vectorRegistry(t, dir)
 	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
 	state := filepath.Join(dir, "monitor.db.vectors.json")
-	_, ts := vectorServer(t, store, state, &now)
+	s0, ts := vectorServer(t, store, state, &now)
+	s0.vectors.compactAt = 1 // fold every batch into the snapshot, whose damage this test is about
 	if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations?producer=reader", "", vectorBody(rest[:30])); status != http.StatusOK {
 		t.Fatalf("%d %s", status, resp)
 	}

@@ -1,0 +1,185 @@
+package server
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// journalFixture posts the same batches to a server on a state file and to
+// one in memory, and returns both with the state file's path.
+type journalFixture struct {
+	t           *testing.T
+	dir, state  string
+	now         time.Time
+	rest, unit  [][]float64
+	srv, memory *httptest.Server
+	s           *Server
+}
+
+func newJournalFixture(t *testing.T, compactAt int64) *journalFixture {
+	dir := t.TempDir()
+	store, rest, unit := vectorRegistry(t, dir)
+	f := &journalFixture{t: t, dir: dir, state: filepath.Join(dir, "monitor.db.vectors.json"), rest: rest, unit: unit,
+		now: time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)}
+	f.s, f.srv = vectorServer(t, store, f.state, &f.now)
+	f.s.vectors.compactAt = compactAt
+	_, f.memory = vectorServer(t, store, "", &f.now)
+	return f
+}
+
+// post sends vs as producer to both servers.
+func (f *journalFixture) post(producer string, vs [][]float64) {
+	f.t.Helper()
+	for _, ts := range []*httptest.Server{f.srv, f.memory} {
+		if status, resp := send(f.t, "POST", ts.URL+"/v1/models/store/observations?producer="+producer, "", vectorBody(vs)); status != http.StatusOK {
+			f.t.Fatalf("%s: %d %s", producer, status, resp)
+		}
+	}
+}
+
+// restart starts a server on the state file again.
+func (f *journalFixture) restart(recover bool) (*httptest.Server, error) {
+	s, err := New(Config{Registry: f.s.cfg.Registry, VectorState: f.state, VectorStateRecover: recover, VectorWindow: time.Hour})
+	if err != nil {
+		return nil, err
+	}
+	s.vectors.now = func() time.Time { return f.now }
+	ts := httptest.NewServer(s.Handler())
+	f.t.Cleanup(ts.Close)
+	return ts, nil
+}
+
+// TestVectorJournalReplay: batches saved in the journal, some folded into
+// snapshots on the way, come back bit for bit at a restart, across a
+// window change; saving a batch writes that batch, not the whole state.
+func TestVectorJournalReplay(t *testing.T) {
+	for _, compactAt := range []int64{0, 150_000, 1} {
+		f := newJournalFixture(t, compactAt)
+		var reader [][]float64
+		for range 13 {
+			reader = append(reader, f.rest...)
+		}
+		f.post("reader", reader[:300])
+		f.now = f.now.Add(time.Hour) // the reader's first window closes
+		before, _ := os.Stat(f.state)
+		f.post("reader", reader[300:700])
+		f.post("writer", f.unit[:40])
+		for i := 700; i < 1300; i += 100 {
+			f.post("reader", reader[i:i+100])
+		}
+		after, _ := os.Stat(f.state)
+		if compactAt == 0 && (before == nil || after == nil || !after.ModTime().Equal(before.ModTime())) {
+			t.Errorf("compactAt 0: the snapshot was rewritten by small batches (%v, %v)", before, after)
+		}
+		_, want := getVectors(t, f.memory)
+		ts, err := f.restart(false)
+		if err != nil {
+			t.Fatalf("compactAt %d: restart: %v", compactAt, err)
+		}
+		if _, got := getVectors(t, ts); got != want {
+			t.Fatalf("compactAt %d: after a restart:\n%.400s\nwant\n%.400s", compactAt, got, want)
+		}
+		if !strings.Contains(want, `"previous"`) || !strings.Contains(want, `"rows":1000`) {
+			t.Fatalf("compactAt %d: the fixture did not reach a previous window and 1,000 rows: %.400s", compactAt, want)
+		}
+	}
+}
+
+// TestVectorJournalTornTail: a frame cut short (a write never
+// acknowledged) is cut off at the restart; what was acknowledged stays.
+func TestVectorJournalTornTail(t *testing.T) {
+	f := newJournalFixture(t, 0)
+	f.post("reader", f.rest[:50])
+	f.post("reader", f.rest[50:90])
+	_, want := getVectors(t, f.memory)
+	j, err := os.OpenFile(f.state+".journal", os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var head [8]byte
+	binary.LittleEndian.PutUint32(head[:], 5000)
+	j.Write(append(head[:], `{"model":"sto`...))
+	j.Close()
+	ts, err := f.restart(false)
+	if err != nil {
+		t.Fatalf("a torn last frame: %v, want it cut off", err)
+	}
+	if _, got := getVectors(t, ts); got != want {
+		t.Fatalf("after cutting a torn frame:\n%.300s\nwant\n%.300s", got, want)
+	}
+}
+
+// TestVectorJournalDamaged: a flipped byte in a batch is refused naming
+// the batch; --state-recover keeps the snapshot and the batches before it
+// and moves the journal aside. A missing journal is refused too.
+func TestVectorJournalDamaged(t *testing.T) {
+	f := newJournalFixture(t, 0)
+	f.post("reader", f.rest[:50])
+	_, kept := getVectors(t, f.memory)
+	f.post("reader", f.rest[50:90])
+	jp := f.state + ".journal"
+	data, err := os.ReadFile(jp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)-20] ^= 0x40 // inside the second batch's vectors
+	if err := os.WriteFile(jp, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.restart(false)
+	if !errors.Is(err, ErrVectorStateDamaged) || !strings.Contains(err.Error(), "batch 2") || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("a flipped byte: got %v, want batch 2's checksum named", err)
+	}
+	ts, err := f.restart(true)
+	if err != nil {
+		t.Fatalf("--state-recover: %v", err)
+	}
+	if _, got := getVectors(t, ts); got != kept {
+		t.Errorf("after --state-recover:\n%.300s\nwant the first batch only:\n%.300s", got, kept)
+	}
+	if moved, _ := filepath.Glob(jp + ".damaged-*"); len(moved) != 1 {
+		t.Errorf("moved aside: %v", moved)
+	}
+	if _, err := f.restart(false); err != nil {
+		t.Errorf("the start after --state-recover: %v", err)
+	}
+
+	os.Remove(jp)
+	if _, err := f.restart(false); !errors.Is(err, ErrVectorStateDamaged) || !strings.Contains(err.Error(), "journal") || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("a missing journal: got %v", err)
+	}
+}
+
+// TestVectorJournalStale: a journal older than the snapshot (the process
+// stopped between writing a snapshot and starting its journal) holds
+// batches the snapshot has: it is not applied twice.
+func TestVectorJournalStale(t *testing.T) {
+	f := newJournalFixture(t, 0)
+	f.post("reader", f.rest[:60])
+	old, err := os.ReadFile(f.state + ".journal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.s.vectors.mu.Lock()
+	f.s.vectors.compactAt = 1
+	f.s.vectors.compact()
+	f.s.vectors.mu.Unlock()
+	if err := os.WriteFile(f.state+".journal", old, 0o600); err != nil { // as if the new journal never replaced it
+		t.Fatal(err)
+	}
+	_, want := getVectors(t, f.memory)
+	ts, err := f.restart(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, got := getVectors(t, ts); got != want {
+		t.Fatalf("a stale journal:\n%.300s\nwant\n%.300s", got, want)
+	}
+}
