@@ -340,3 +340,39 @@ func TestDeletedStateFileRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestReplacedStateFileRefused: a state file replaced by another valid
+// normguard state file (another server's, an old copy of another
+// deployment) is told apart by the identity its marker records, refused
+// at Open naming both, and --state-recover starts from the file found.
+func TestReplacedStateFileRefused(t *testing.T) {
+	dir := t.TempDir()
+	path, other := filepath.Join(dir, "monitor.db"), filepath.Join(dir, "other.db")
+	buildDamageState(t, path)
+	buildDamageState(t, other)
+	data, err := os.ReadFile(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(path, damageOptions(nil))
+	var de *DamageError
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "another state file") || !strings.Contains(err.Error(), "--state-recover") {
+		t.Fatalf("a file replaced by another valid one: got %v, want a DamageError saying it is another state file", err)
+	}
+	if _, err := Recover(path, damageOptions(nil)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Open(path, damageOptions(nil))
+	if err != nil {
+		t.Fatalf("after --state-recover: %v", err)
+	}
+	m.Close()
+	// The marker now names the file in place: the next start is not refused.
+	if m, err = Open(path, damageOptions(nil)); err != nil {
+		t.Fatalf("the start after: %v", err)
+	}
+	m.Close()
+}

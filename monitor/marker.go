@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/normguard/normguard/internal/tempfile"
+	bolt "go.etcd.io/bbolt"
 )
 
 // A small marker file beside the state file (FILE.mark) records that a
@@ -29,6 +32,47 @@ type marker struct {
 	// Rows is, per "model/stage", the rows the state held at Updated.
 	Rows    map[string]int64 `json:"rows"`
 	Updated time.Time        `json:"updated"`
+	// StoreID is the state file's identity (its meta bucket's id); empty
+	// in markers written before it was kept.
+	StoreID string `json:"store_id,omitempty"`
+}
+
+// checkStoreID gives a state file without an identity one and refuses a
+// file whose identity is not the one its marker records: another valid
+// state file put in its place. It runs in Open's first transaction.
+func checkStoreID(tx *bolt.Tx, meta *bolt.Bucket, path string) error {
+	id := meta.Get(keyStoreID)
+	if id == nil {
+		var b [16]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return err
+		}
+		id = []byte(hex.EncodeToString(b[:]))
+		if err := meta.Put(keyStoreID, id); err != nil {
+			return err
+		}
+	}
+	mk, err := readMarker(path)
+	if err != nil {
+		return err
+	}
+	if mk != nil && mk.StoreID != "" && mk.StoreID != string(id) {
+		return &DamageError{Path: path, What: fmt.Sprintf("it is another state file (id %s) than the one %s (id %s): it was replaced "+
+			"(put the right file back, or --state-recover starts from this one and reports the marker's rows as lost)", id, mk.describe(path), mk.StoreID)}
+	}
+	return nil
+}
+
+// storeID reads the state file's identity.
+func (m *Monitor) storeID() string {
+	var id string
+	m.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketMeta); b != nil {
+			id = string(b.Get(keyStoreID))
+		}
+		return nil
+	})
+	return id
 }
 
 // markerPath returns the marker file of the state file at path.
@@ -89,7 +133,7 @@ func (m *Monitor) writeMarker(opening bool) error {
 			gen++
 		}
 	}
-	mk := marker{Format: markerFormat, Generation: gen, Rows: map[string]int64{}, Updated: m.opt.Now().UTC()}
+	mk := marker{Format: markerFormat, Generation: gen, Rows: map[string]int64{}, Updated: m.opt.Now().UTC(), StoreID: m.storeID()}
 	for _, ss := range m.stageStates() {
 		if ss.held > 0 {
 			mk.Rows[ss.model+"/"+string(ss.stage)] = ss.held

@@ -23,7 +23,11 @@ var (
 	// a check at Open and the count of what Recover lost.
 	bucketLedger = []byte("ledger")
 	keyFormat    = []byte("format")
-	keyStage     = []byte("s")
+	// keyStoreID holds the file's identity, a random id given at creation
+	// and recorded in the marker: a state file replaced by another valid
+	// one is told apart.
+	keyStoreID = []byte("id")
+	keyStage   = []byte("s")
 )
 
 // storeFormat is the layout version of the bbolt file: /2 seals every
@@ -644,7 +648,7 @@ func (m *Monitor) recover() error {
 				return err
 			}
 		}
-		return nil
+		return checkStoreID(tx, meta, m.path)
 	})
 	if err != nil {
 		return err
