@@ -51,8 +51,8 @@ store (--state, by default DIR/monitor.db): an acknowledged observation
 survives a restart or a kill -9. Every record of the store carries a
 checksum; a damaged, truncated or emptied store is refused at start (the
 file is left as it is), and so is a deleted or replaced one: FILE.mark,
-kept beside it, records that it existed and the rows it held at the last
-checkpoint. --state-recover then keeps every record that verifies, moves
+kept beside it, records that it existed, its identity and the rows it held
+at the last checkpoint. --state-recover then keeps every record that verifies, moves
 the damaged file aside (FILE.damaged-<time>) and reports the rows kept and
 lost per model and stage (for a deleted file: the rows its marker counted).
 
