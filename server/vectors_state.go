@@ -419,9 +419,11 @@ func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) erro
 			return bad("%s.previous: verdicts and a start before the end are required", at)
 		}
 		if w := ps.Current; w != nil {
-			a, err := vw.contractOf(ctx, cache, ps.Model, ps.Version, ps.Digest)
+			a, err := vw.contractOf(ctx, cache, ps.Model, ps.Version, ps.Digest, func(f string, args ...any) error {
+				return bad("%s: %s", at, fmt.Sprintf(f, args...))
+			})
 			if err != nil {
-				return bad("%s: %v", at, err)
+				return err
 			}
 			e := a.Embedding(ps.Column)
 			if e == nil {
@@ -437,18 +439,20 @@ func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) erro
 	return vw.replay(ctx, cache)
 }
 
-// contractOf finds the artifact a state names. A registry failure other
-// than a missing version is returned as it is (not a damage).
-func (vw *vectorWindows) contractOf(ctx context.Context, cache *transformerCache, model, version, digest string) (*artifact.Artifact, error) {
+// contractOf finds the artifact a state names. A missing version or
+// another digest is a damage (the state names what the registry does not
+// hold); any other registry failure is returned as it is, so that a
+// passing registry error is never taken for damage and recovered away.
+func (vw *vectorWindows) contractOf(ctx context.Context, cache *transformerCache, model, version, digest string, bad func(string, ...any) error) (*artifact.Artifact, error) {
 	pr, v, err := cache.get(ctx, model, version)
 	if errors.Is(err, registry.ErrNotFound) {
-		return nil, fmt.Errorf("%s@%s is not in the registry: %v", model, version, err)
+		return nil, bad("%s@%s is not in the registry: %v", model, version, err)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("server: reading the vector state file %s: %s@%s: %w", vw.path, model, version, err)
 	}
 	if v.Digest != digest {
-		return nil, fmt.Errorf("%s@%s has the digest %s in the registry, the state says %s", model, version, v.Digest, digest)
+		return nil, bad("%s@%s has the digest %s in the registry, the state says %s", model, version, v.Digest, digest)
 	}
 	return pr.t.Artifact(), nil
 }
@@ -504,9 +508,11 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 		if err != nil {
 			return bad("batch %d (offset %d): %v", n, off, err)
 		}
-		a, err := vw.contractOf(ctx, cache, b.Model, b.Version, b.Digest)
+		a, err := vw.contractOf(ctx, cache, b.Model, b.Version, b.Digest, func(f string, args ...any) error {
+			return bad("batch %d: %s", n, fmt.Sprintf(f, args...))
+		})
 		if err != nil {
-			return bad("batch %d: %v", n, err)
+			return err
 		}
 		vw.now = func() time.Time { return b.Start }
 		if err := vw.roll(); err != nil {
