@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -182,4 +184,58 @@ func TestVectorJournalStale(t *testing.T) {
 	if _, got := getVectors(t, ts); got != want {
 		t.Fatalf("a stale journal:\n%.300s\nwant\n%.300s", got, want)
 	}
+}
+
+// FuzzVectorJournal: whatever a journal frame holds (with a valid
+// checksum, as a bug or a hand edit could leave it), reading the state
+// back refuses it as damage or applies it; it never panics.
+func FuzzVectorJournal(f *testing.F) {
+	dir := f.TempDir()
+	store, rest, _ := vectorRegistry(f, dir)
+	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
+	seed := filepath.Join(dir, "seed.json")
+	_, ts := vectorServer(f, store, seed, &now)
+	resp, err := http.Post(ts.URL+"/v1/models/store/observations?producer=reader", "application/json", bytes.NewReader(vectorBody(rest[:3])))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		f.Fatalf("seeding: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	data, err := os.ReadFile(seed + ".journal")
+	if err != nil {
+		f.Fatal(err)
+	}
+	snapshot, err := os.ReadFile(seed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	nl := strings.IndexByte(string(data), '\n') + 1
+	f.Add(data[nl+8:])
+	f.Add([]byte(`{"model":"store","version":"v1","producer":"x","start":"2026-12-04T10:00:00Z","end":"2026-12-04T11:00:00Z","columns":[{"column":"emb","rows":1,"dimension":1,"data":"AAAAAAAA8D8="}]}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		dir := t.TempDir()
+		state := filepath.Join(dir, "v.json")
+		frame := make([]byte, 8, 8+len(payload))
+		binary.LittleEndian.PutUint32(frame, uint32(len(payload)))
+		binary.LittleEndian.PutUint32(frame[4:], crc32.Checksum(payload, castagnoli))
+		frame = append(frame, payload...)
+		if err := os.WriteFile(state, snapshot, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(state+".journal", append(append([]byte{}, data[:nl]...), frame...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(Config{Registry: store, VectorState: state, VectorWindow: time.Hour})
+		if err != nil {
+			if !errors.Is(err, ErrVectorStateDamaged) {
+				t.Fatalf("not a damage: %v", err)
+			}
+			return
+		}
+		s.vectors.now = func() time.Time { return now }
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/models/store/vectors", nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET vectors after a journal that was read back: %d %s", rec.Code, rec.Body)
+		}
+	})
 }

@@ -24,7 +24,7 @@ import (
 // vectorRegistry fits a contract (metric dot, raw vectors) on the even
 // GloVe rows into a registry as store@v1 and returns the odd rows and
 // their l2-normalized copies.
-func vectorRegistry(t *testing.T, dir string) (store registry.Store, rest, unit [][]float64) {
+func vectorRegistry(t testing.TB, dir string) (store registry.Store, rest, unit [][]float64) {
 	t.Helper()
 	var train [][]float64
 	for i, v := range gloveRows(t) {
@@ -82,7 +82,7 @@ func vectorRegistry(t *testing.T, dir string) (store registry.Store, rest, unit 
 }
 
 // vectorServer starts a server on store and the state file, with a clock.
-func vectorServer(t *testing.T, store registry.Store, state string, now *time.Time) (*Server, *httptest.Server) {
+func vectorServer(t testing.TB, store registry.Store, state string, now *time.Time) (*Server, *httptest.Server) {
 	t.Helper()
 	s, err := New(Config{Registry: store, Token: "t", VectorState: state, VectorWindow: time.Hour})
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 	"github.com/normguard/normguard/transform"
 )
 
-func gloveRows(t *testing.T) [][]float64 {
+func gloveRows(t testing.TB) [][]float64 {
 	t.Helper()
 	r, err := table.OpenNPY("../testdata/vectors/glove200.npy", table.NPYOptions{Column: "emb"})
 	if err != nil {
