@@ -49,6 +49,12 @@ import (
 // vectorSample is the size of each producer's reservoir sample.
 const vectorSample = 1000
 
+// maxVectorDim is the longest vector kept for a contract of dimension d:
+// a producer's window holds vectorSample of them, so this bounds its
+// memory to about twice what the contract's vectors take, while leaving
+// room to report a dimension change (768 to 1,536, say) as a verdict.
+func maxVectorDim(d int) int { return max(2*d, d+1024) }
+
 // maxProducers bounds the producers kept per column.
 const maxProducers = 16
 
@@ -319,6 +325,10 @@ func (vw *vectorWindows) record(model, version, digest, producer string, a *arti
 			}
 		}
 		if len(vecs) > 0 {
+			if d, most := len(vecs[0]), maxVectorDim(e.Contract.Dimension); d > most {
+				return badRequest("column %q: vectors of %d values, the contract's dimension is %d (dimension_mismatch); "+
+					"vectors longer than %d are refused rather than kept: check the producer's embedding model", e.Column, d, e.Contract.Dimension, most)
+			}
 			if p != nil && p.cur != nil && len(vecs[0]) != p.cur.dim {
 				return badRequest("column %q: producer %q sent vectors of %d values before and %d now; one producer has one dimension", e.Column, producer, p.cur.dim, len(vecs[0]))
 			}

@@ -239,3 +239,31 @@ func FuzzVectorJournal(f *testing.F) {
 		}
 	})
 }
+
+// TestVectorDimensionBound: a producer's vectors may differ from the
+// contract's dimension (reported as dimension_mismatch) up to a bound;
+// longer ones are refused, so that a producer cannot make the server keep
+// a reservoir of enormous vectors.
+func TestVectorDimensionBound(t *testing.T) {
+	f := newJournalFixture(t, 0)
+	long := func(d int) [][]float64 {
+		v := make([]float64, d)
+		for i := range v {
+			v[i] = float64(i%7) / 7
+		}
+		return [][]float64{v, v}
+	}
+	most := maxVectorDim(100) // the GloVe contract's dimension
+	if most != 1124 {
+		t.Fatalf("maxVectorDim(100) = %d, want 2 x 100 or 100 + 1,024, the larger", most)
+	}
+	f.post("wide", long(most))
+	got, body := getVectors(t, f.srv)
+	if len(got.Columns[0].Producers) != 1 || !strings.Contains(body, "dimension_mismatch") {
+		t.Errorf("vectors of %d values: %.400s, want them kept and dimension_mismatch reported", most, body)
+	}
+	status, resp := send(t, "POST", f.srv.URL+"/v1/models/store/observations?producer=wider", "", vectorBody(long(most+1)))
+	if status != http.StatusBadRequest || !strings.Contains(string(resp), "dimension_mismatch") || !strings.Contains(string(resp), "1125") {
+		t.Errorf("vectors of %d values: %d %s, want 400 naming the dimensions", most+1, status, resp)
+	}
+}
