@@ -144,6 +144,9 @@ type CSVReader struct {
 	spans []span
 	arena []byte
 	bad   []int // per projected column: first bad chunk row, or -1
+	// Buffers reused by scanSplit: the first half's row lines, the second
+	// half's spans and row lines.
+	split [2]plainScan
 
 	batch Batch
 	err   error
@@ -470,6 +473,15 @@ func (r *CSVReader) Next() bool {
 func (r *CSVReader) scanChunk(n int) (int, bool, error) {
 	r.spans, r.arena = r.spans[:0], r.arena[:0]
 	want := len(r.header)
+	if r.workers > 1 && n < r.batchRows {
+		rows, ok, err := r.scanSplit(r.batchRows-n, want)
+		if err != nil {
+			return n, false, err
+		}
+		if ok {
+			n += rows
+		}
+	}
 	for n < r.batchRows {
 		if r.pos == r.end {
 			return n, !r.eof, nil
