@@ -130,10 +130,19 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	// The fingerprint and the inputs' profile come first, so that an input
 	// column only one group reads can give its storage to a later step's
 	// output (see recycle) instead of the fit holding one more column.
-	a.Training = artifact.Training{Rows: int64(rows), Fingerprint: Fingerprint(cols, rows)}
-	t0 = tim.Since("fingerprint", t0)
+	// Both only read the columns; the fingerprint (one goroutine) fills the
+	// gaps the profile's per-column workers leave.
+	fp := make(chan string, 1)
+	go func() {
+		t := time.Now()
+		f := Fingerprint(cols, rows)
+		tim.Since("fingerprint", t)
+		fp <- f
+	}()
 	a.Profile = &profile.Set{Inputs: profileColumns(cols, embeddings, max(opt.Workers, 1))}
 	t0 = tim.Since("profile", t0)
+	a.Training = artifact.Training{Rows: int64(rows), Fingerprint: <-fp}
+	t0 = time.Now()
 	readers := map[string]int{}
 	for _, g := range sp.Columns {
 		for _, n := range g.Names {
