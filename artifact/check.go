@@ -52,121 +52,95 @@ func underStep(prefix string, err error) error {
 // parameter and profile array is one a transform, drift check or
 // diagnosis can use (lengths, order, ranges, counts). The error is a
 // *FieldError naming the first field that fails, by its JSON path.
-// Decode runs it on every artifact it accepts.
+// Decode runs it on every artifact it accepts; Verify runs the same rules
+// (sectionCheck) on a file section by section.
 func Check(a *Artifact) error {
-	if a.Spec == nil {
-		return bad("spec", "is missing")
+	c := newSectionCheck()
+	c.setSpec(a.Spec)
+	c.setInputs(a.Inputs)
+	for gi := range a.Groups {
+		c.group(gi, &a.Groups[gi])
 	}
-	if len(a.Spec.Columns) != len(a.Groups) {
-		return bad("groups", "has %d entries, the spec's columns %d", len(a.Groups), len(a.Spec.Columns))
+	c.setPassthrough(a.Passthrough)
+	for i, o := range a.Outputs {
+		c.output(i, o)
 	}
-	if err := checkFields("inputs", a.Inputs); err != nil {
-		return err
-	}
-	if err := checkFields("outputs", a.Outputs); err != nil {
-		return err
-	}
-	if a.Training.Rows < 0 {
-		return bad("training.rows", "must be >= 0, got %d", a.Training.Rows)
-	}
-	inputs := map[string]string{}
-	for _, f := range a.Inputs {
-		inputs[f.Name] = f.Type
-	}
-	var produced []table.Field
-	for gi, g := range a.Groups {
-		gp := fmt.Sprintf("groups[%d]", gi)
-		if g.Type != spec.TypeNumeric && g.Type != spec.TypeCategorical {
-			return bad(gp+".type", "must be %q or %q, got %q", spec.TypeNumeric, spec.TypeCategorical, g.Type)
+	c.setTraining(a.Training)
+	if a.Profile != nil {
+		c.startProfile()
+		for side, feats := range [][]profile.Feature{a.Profile.Inputs, a.Profile.Outputs} {
+			for i := range feats {
+				c.profileFeature(side, i, &feats[i])
+			}
 		}
-		if sn := a.Spec.Columns[gi].Names; !equalStrings(sn, g.Columns) {
-			return bad(gp+".columns", "%q differs from the spec's names %q", g.Columns, sn)
-		}
-		if len(g.Columns) == 0 {
-			return bad(gp+".columns", "is empty")
-		}
-		cur := make([]table.Field, len(g.Columns))
-		for ci, c := range g.Columns {
-			t, ok := inputs[c]
-			if !ok {
-				return bad(fmt.Sprintf("%s.columns[%d]", gp, ci), "%q is not an input", c)
-			}
-			if t != g.Type {
-				return bad(fmt.Sprintf("%s.columns[%d]", gp, ci), "%q is %s in inputs, the group is %s", c, t, g.Type)
-			}
-			cur[ci] = Field{Name: c, Type: t}.TableField()
-		}
-		if len(g.Steps) != len(a.Spec.Columns[gi].Steps) {
-			return bad(gp+".steps", "has %d entries, the spec's group %d", len(g.Steps), len(a.Spec.Columns[gi].Steps))
-		}
-		for si, s := range g.Steps {
-			sp := fmt.Sprintf("%s.steps[%d]", gp, si)
-			if s.Fitted == nil || s.Params == nil {
-				return bad(sp, "has no fitted parameters")
-			}
-			if want := a.Spec.Columns[gi].Steps[si].Name; s.Name != want {
-				return bad(sp+".step", "is %q, the spec says %q", s.Name, want)
-			}
-			if !sameJSON(s.Params, a.Spec.Columns[gi].Steps[si].Params) {
-				return bad(sp+".params", "differ from the spec's columns[%d].steps[%d]", gi, si)
-			}
-			if len(s.Inputs) != len(cur) {
-				return bad(sp+".inputs", "lists %d columns, the previous step gives %d", len(s.Inputs), len(cur))
-			}
-			for k, n := range s.Inputs {
-				if n != cur[k].Name {
-					return bad(fmt.Sprintf("%s.inputs[%d]", sp, k), "is %q, the previous step gives %q", n, cur[k].Name)
-				}
-			}
-			if err := s.Fitted.Check(len(s.Inputs)); err != nil {
-				return underStep(sp+".fitted", err)
-			}
-			cur = s.Fitted.Outputs()
-		}
-		produced = append(produced, cur...)
 	}
-	seenPass := map[string]bool{}
-	for i, c := range a.Passthrough {
+	for i := range a.Embeddings {
+		c.embedding(i, &a.Embeddings[i])
+	}
+	return c.finish()
+}
+
+// checkGroup checks groups[gi] against its spec entry and the input
+// columns' types (name -> type) and returns the columns its steps
+// produce.
+func checkGroup(gi int, g *Group, sc *spec.Group, inputs map[string]string) ([]table.Field, error) {
+	gp := fmt.Sprintf("groups[%d]", gi)
+	if g.Type != spec.TypeNumeric && g.Type != spec.TypeCategorical {
+		return nil, bad(gp+".type", "must be %q or %q, got %q", spec.TypeNumeric, spec.TypeCategorical, g.Type)
+	}
+	if !equalStrings(sc.Names, g.Columns) {
+		return nil, bad(gp+".columns", "%q differs from the spec's names %q", g.Columns, sc.Names)
+	}
+	if len(g.Columns) == 0 {
+		return nil, bad(gp+".columns", "is empty")
+	}
+	cur := make([]table.Field, len(g.Columns))
+	for ci, c := range g.Columns {
 		t, ok := inputs[c]
 		if !ok {
-			return bad(fmt.Sprintf("passthrough[%d]", i), "%q is not an input", c)
+			return nil, bad(fmt.Sprintf("%s.columns[%d]", gp, ci), "%q is not an input", c)
 		}
-		if seenPass[c] {
-			return bad(fmt.Sprintf("passthrough[%d]", i), "%q is listed twice", c)
+		if t != g.Type {
+			return nil, bad(fmt.Sprintf("%s.columns[%d]", gp, ci), "%q is %s in inputs, the group is %s", c, t, g.Type)
 		}
-		seenPass[c] = true
-		produced = append(produced, Field{Name: c, Type: t}.TableField())
+		cur[ci] = Field{Name: c, Type: t}.TableField()
 	}
-	if len(produced) != len(a.Outputs) {
-		return bad("outputs", "lists %d columns, the groups and passthrough give %d", len(a.Outputs), len(produced))
+	if len(g.Steps) != len(sc.Steps) {
+		return nil, bad(gp+".steps", "has %d entries, the spec's group %d", len(g.Steps), len(sc.Steps))
 	}
-	for i, f := range produced {
-		if o := a.Outputs[i]; o.Name != f.Name || o.TableField().Kind != f.Kind {
-			return bad(fmt.Sprintf("outputs[%d]", i), "is %q (%s), the steps give %q (%s)", o.Name, o.Type, f.Name, spec.TypeOf(f.Kind))
+	for si, s := range g.Steps {
+		sp := fmt.Sprintf("%s.steps[%d]", gp, si)
+		if s.Fitted == nil || s.Params == nil {
+			return nil, bad(sp, "has no fitted parameters")
 		}
-	}
-	if a.Profile != nil {
-		if err := checkProfileSet("profile", a.Profile, a.Inputs, a.Outputs, a.Training.Rows, a.VectorInputs()); err != nil {
-			return err
+		if want := sc.Steps[si].Name; s.Name != want {
+			return nil, bad(sp+".step", "is %q, the spec says %q", s.Name, want)
 		}
+		if !sameJSON(s.Params, sc.Steps[si].Params) {
+			return nil, bad(sp+".params", "differ from the spec's columns[%d].steps[%d]", gi, si)
+		}
+		if len(s.Inputs) != len(cur) {
+			return nil, bad(sp+".inputs", "lists %d columns, the previous step gives %d", len(s.Inputs), len(cur))
+		}
+		for k, n := range s.Inputs {
+			if n != cur[k].Name {
+				return nil, bad(fmt.Sprintf("%s.inputs[%d]", sp, k), "is %q, the previous step gives %q", n, cur[k].Name)
+			}
+		}
+		if err := s.Fitted.Check(len(s.Inputs)); err != nil {
+			return nil, underStep(sp+".fitted", err)
+		}
+		cur = s.Fitted.Outputs()
 	}
-	return checkEmbeddings(a)
+	return cur, nil
 }
 
 // checkFields checks a schema: names present and unique, types known.
 func checkFields(path string, fs []Field) error {
-	seen := make(map[string]bool, len(fs))
+	set := fieldSet{path: path, seen: make(map[string]bool, len(fs))}
 	for i, f := range fs {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		if f.Name == "" {
-			return bad(p+".name", "is empty")
-		}
-		if seen[f.Name] {
-			return bad(p+".name", "%q is listed twice", f.Name)
-		}
-		seen[f.Name] = true
-		if f.Type != spec.TypeNumeric && f.Type != spec.TypeCategorical {
-			return bad(p+".type", "must be %q or %q, got %q", spec.TypeNumeric, spec.TypeCategorical, f.Type)
+		if err := set.add(i, f); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -189,37 +163,6 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
-}
-
-// checkProfileSet checks a training profile against the schemas: the same
-// columns in the same order, each profile internally consistent, and
-// every column's present and missing counts adding up to rows.
-func checkProfileSet(path string, p *profile.Set, inputs, outputs []Field, rows int64, vectorDims map[string]VectorDim) error {
-	for _, s := range []struct {
-		name   string
-		feats  []profile.Feature
-		schema []Field
-	}{{"inputs", p.Inputs, inputs}, {"outputs", p.Outputs, outputs}} {
-		sp := path + "." + s.name
-		if len(s.feats) != len(s.schema) {
-			return bad(sp, "has %d columns, the schema's %s %d", len(s.feats), s.name, len(s.schema))
-		}
-		for i := range s.feats {
-			fp := fmt.Sprintf("%s[%d]", sp, i)
-			f := &s.feats[i]
-			if f.Name != s.schema[i].Name || f.Type != s.schema[i].Type {
-				return bad(fp, "is %q (%s), the schema's %s[%d] is %q (%s)", f.Name, f.Type, s.name, i, s.schema[i].Name, s.schema[i].Type)
-			}
-			_, dim := vectorDims[f.Name]
-			if err := checkColumnProfile(fp, f, dim); err != nil {
-				return err
-			}
-			if f.Count+f.Missing != rows {
-				return bad(fp+".count", "%d present and %d missing values make %d rows, training.rows is %d", f.Count, f.Missing, f.Count+f.Missing, rows)
-			}
-		}
-	}
-	return nil
 }
 
 // CheckFeatures checks a list of column profiles (as a monitor keeps

@@ -42,12 +42,18 @@ func (a *Artifact) Embedding(name string) *Embedding {
 // column to that column and the dimension's index.
 func (a *Artifact) VectorInputs() map[string]VectorDim {
 	out := map[string]VectorDim{}
-	for _, e := range a.Embeddings {
-		for k, c := range e.Columns {
-			out[c] = VectorDim{Column: e.Column, Index: k, Dim: len(e.Columns)}
-		}
+	for i := range a.Embeddings {
+		a.Embeddings[i].addVectorDims(out)
 	}
 	return out
+}
+
+// addVectorDims adds e's dimension columns to dims, as VectorInputs maps
+// them.
+func (e *Embedding) addVectorDims(dims map[string]VectorDim) {
+	for k, c := range e.Columns {
+		dims[c] = VectorDim{Column: e.Column, Index: k, Dim: len(e.Columns)}
+	}
 }
 
 // VectorDim locates one dimension of a vector column.
@@ -57,47 +63,41 @@ type VectorDim struct {
 	Dim    int    // the column's dimension
 }
 
-// checkEmbeddings checks the embeddings section: each vector column named
-// once, its dimension columns numeric inputs named as table.VectorNames
-// names them, and its contract meaningful (embed.Contract.Check). Paths
-// name the column: embeddings.emb.profile.mean[3].
-func checkEmbeddings(a *Artifact) error {
-	inputs := map[string]string{}
-	for _, f := range a.Inputs {
-		inputs[f.Name] = f.Type
+// checkEmbedding checks embeddings[i]: its vector column named once
+// (seen holds the columns named before it), its dimension columns
+// numeric inputs (inputs: name -> type) named as table.VectorNames names
+// them, and its contract meaningful (embed.Contract.Check). Paths name
+// the column: embeddings.emb.profile.mean[3].
+func checkEmbedding(i int, e *Embedding, seen map[string]bool, inputs map[string]string) error {
+	p := fmt.Sprintf("embeddings[%d]", i)
+	if e.Column == "" {
+		return bad(p+".column", "is empty")
 	}
-	seen := map[string]bool{}
-	for i, e := range a.Embeddings {
-		p := fmt.Sprintf("embeddings[%d]", i)
-		if e.Column == "" {
-			return bad(p+".column", "is empty")
+	if seen[e.Column] {
+		return bad(p+".column", "%q is listed twice", e.Column)
+	}
+	seen[e.Column] = true
+	p = "embeddings." + e.Column
+	if e.Contract == nil {
+		return bad(p+".contract", "is missing")
+	}
+	if err := e.Contract.Check(); err != nil {
+		path, msg, ok := strings.Cut(err.Error(), ": ")
+		if !ok {
+			return bad(p, "%s", err.Error())
 		}
-		if seen[e.Column] {
-			return bad(p+".column", "%q is listed twice", e.Column)
+		return bad(p+"."+path, "%s", msg)
+	}
+	want := table.VectorNames(e.Column, e.Contract.Dimension)
+	if len(e.Columns) != len(want) {
+		return bad(p+".columns", "lists %d columns, the contract's dimension is %d", len(e.Columns), e.Contract.Dimension)
+	}
+	for k, c := range e.Columns {
+		if c != want[k] {
+			return bad(fmt.Sprintf("%s.columns[%d]", p, k), "is %q, want %q", c, want[k])
 		}
-		seen[e.Column] = true
-		p = "embeddings." + e.Column
-		if e.Contract == nil {
-			return bad(p+".contract", "is missing")
-		}
-		if err := e.Contract.Check(); err != nil {
-			path, msg, ok := strings.Cut(err.Error(), ": ")
-			if !ok {
-				return bad(p, "%s", err.Error())
-			}
-			return bad(p+"."+path, "%s", msg)
-		}
-		want := table.VectorNames(e.Column, e.Contract.Dimension)
-		if len(e.Columns) != len(want) {
-			return bad(p+".columns", "lists %d columns, the contract's dimension is %d", len(e.Columns), e.Contract.Dimension)
-		}
-		for k, c := range e.Columns {
-			if c != want[k] {
-				return bad(fmt.Sprintf("%s.columns[%d]", p, k), "is %q, want %q", c, want[k])
-			}
-			if t, ok := inputs[c]; !ok || t != spec.TypeNumeric {
-				return bad(fmt.Sprintf("%s.columns[%d]", p, k), "%q is not a numeric input", c)
-			}
+		if t, ok := inputs[c]; !ok || t != spec.TypeNumeric {
+			return bad(fmt.Sprintf("%s.columns[%d]", p, k), "%q is not a numeric input", c)
 		}
 	}
 	return nil
