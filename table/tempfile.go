@@ -6,14 +6,18 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/normguard/normguard/internal/odirect"
 	"github.com/normguard/normguard/internal/tempfile"
 )
 
 // tempFile is a temporary file beside its destination path, renamed into
-// place on commit. When enc is set (a compressed output, see
-// createOutput), text goes through it into file.
+// place on commit. Its bytes go through out, which writes them past the
+// page cache where the system allows it (internal/odirect). When enc is
+// set (a compressed output, see createOutput), text goes through it into
+// out.
 type tempFile struct {
 	file *os.File
+	out  *odirect.Writer
 	enc  io.WriteCloser
 	path string
 }
@@ -23,7 +27,7 @@ func (t *tempFile) writer() io.Writer {
 	if t.enc != nil {
 		return t.enc
 	}
-	return t.file
+	return t.out
 }
 
 // createTemp creates a temporary file in path's directory, named so that
@@ -38,7 +42,7 @@ func createTemp(path string) (*tempFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	return &tempFile{file: f, path: path}, nil
+	return &tempFile{file: f, out: odirect.New(f), path: path}, nil
 }
 
 // commit syncs the temporary file and renames it over the destination,
@@ -60,6 +64,9 @@ func (t *tempFile) rename() error {
 			return err
 		}
 	}
+	if err := t.out.Close(); err != nil {
+		return err
+	}
 	return tempfile.Commit(t.file, t.path)
 }
 
@@ -69,5 +76,6 @@ func (t *tempFile) remove() error {
 		t.enc.Close() // stops a zstd encoder's goroutines; the bytes are discarded
 		t.enc = nil
 	}
+	t.out.Abort()
 	return tempfile.Discard(t.file)
 }
