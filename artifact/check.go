@@ -196,11 +196,30 @@ func locateStepError(data []byte) error {
 	// partly filled; the steps it holds are still tried.
 	_ = json.Unmarshal(data, &shadow)
 	for gi, g := range shadow.Groups {
-		for si, raw := range g.Steps {
-			var fs step.FittedStep
-			if err := json.Unmarshal(raw, &fs); err != nil {
-				return underStep(fmt.Sprintf("groups[%d].steps[%d]", gi, si), err)
-			}
+		if err := locateSteps(gi, g.Steps); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// locateGroupStepError is locateStepError for groups[gi] alone, given as
+// its bytes.
+func locateGroupStepError(gi int, group []byte) error {
+	var shadow struct {
+		Steps []json.RawMessage `json:"steps"`
+	}
+	_ = json.Unmarshal(group, &shadow)
+	return locateSteps(gi, shadow.Steps)
+}
+
+// locateSteps returns the error of the first of groups[gi]'s steps that
+// refuses itself, under its path, or nil.
+func locateSteps(gi int, steps []json.RawMessage) error {
+	for si, raw := range steps {
+		var fs step.FittedStep
+		if err := json.Unmarshal(raw, &fs); err != nil {
+			return underStep(fmt.Sprintf("groups[%d].steps[%d]", gi, si), err)
 		}
 	}
 	return nil

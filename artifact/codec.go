@@ -53,9 +53,6 @@ func canonical(a *Artifact) ([]byte, error) {
 
 // Decode parses and verifies an artifact. name labels errors.
 func Decode(data []byte, name string) (*Artifact, error) {
-	fail := func(kind error, format string, args ...any) error {
-		return fmt.Errorf("load artifact %s: %w: %s", name, kind, fmt.Sprintf(format, args...))
-	}
 	var head struct {
 		Format        string `json:"format"`
 		FormatVersion int    `json:"format_version"`
@@ -63,27 +60,18 @@ func Decode(data []byte, name string) (*Artifact, error) {
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
 		if len(bytes.TrimSpace(data)) == 0 {
-			return nil, fail(ErrCorrupt, "the file is empty")
+			return nil, corrupt(name, "the file is empty")
 		}
 		if looksLikeSpec(data) {
 			return nil, specError(name)
 		}
-		return nil, fail(ErrCorrupt, "not valid JSON (%v); the file may be truncated — fetch or refit it", err)
+		return nil, corrupt(name, "not valid JSON (%v); the file may be truncated — fetch or refit it", err)
 	}
-	if head.Format != FormatName {
-		if looksLikeSpec(data) {
-			return nil, specError(name)
-		}
-		return nil, fail(ErrForeign, "format is %q, want %q; pass a file written by `normguard fit`", head.Format, FormatName)
+	if head.Format != FormatName && looksLikeSpec(data) {
+		return nil, specError(name)
 	}
-	if head.FormatVersion > FormatVersion {
-		return nil, fail(ErrNewerFormat, "format version %d is newer than this normguard reads (%d); upgrade normguard", head.FormatVersion, FormatVersion)
-	}
-	if head.FormatVersion < 1 {
-		return nil, fail(ErrCorrupt, "format version %d is not valid", head.FormatVersion)
-	}
-	if !strings.HasPrefix(head.Digest, "sha256:") {
-		return nil, fail(ErrCorrupt, "digest %q is not sha256:<hex>", head.Digest)
+	if err := checkHead(name, head.Format, head.FormatVersion, head.Digest); err != nil {
+		return nil, err
 	}
 	// Read in place (a json.Decoder would copy data; see decode.go);
 	// unknown fields, other key spellings and duplicate keys fail the
@@ -91,28 +79,67 @@ func Decode(data []byte, name string) (*Artifact, error) {
 	var a Artifact
 	if err := unmarshalInPlace(data, &a); err != nil {
 		if loc := locateStepError(data); loc != nil {
-			return nil, fmt.Errorf("load artifact %s: %w: %w; %s", name, ErrCorrupt, loc, refitHint)
+			return nil, meaningError(name, loc)
 		}
-		return nil, fail(ErrCorrupt, "%v", err)
+		return nil, corrupt(name, "%v", err)
 	}
 	// One streamed re-encoding, compared with data as it is written and
 	// hashed with the digest field empty: no copy of the file is built.
-	want := a.Digest
 	cmp := &compareWriter{data: data, mismatch: -1}
 	sum := sha256.New()
 	if err := streamCanonical(cmp, sum, &a); err != nil {
-		return nil, fail(ErrCorrupt, "%v", err)
+		return nil, corrupt(name, "%v", err)
 	}
-	if got := "sha256:" + hex.EncodeToString(sum.Sum(nil)); got != want {
-		return nil, fail(ErrCorrupt, "digest mismatch: the file says %s but its content hashes to %s; it was changed after it was written — refit or fetch it again", want, got)
-	}
-	if at := cmp.firstDifference(); at >= 0 {
-		return nil, fail(ErrCorrupt, "the file is not in canonical form from %s (it was edited after it was written); refit or fetch it again", lineAt(data, at))
+	got := "sha256:" + hex.EncodeToString(sum.Sum(nil))
+	if err := digestAndFormError(name, a.Digest, got, int64(cmp.firstDifference()), func(at int64) string { return lineAt(data, at) }); err != nil {
+		return nil, err
 	}
 	if err := Check(&a); err != nil {
-		return nil, fmt.Errorf("load artifact %s: %w: %w; %s", name, ErrCorrupt, err, refitHint)
+		return nil, meaningError(name, err)
 	}
 	return &a, nil
+}
+
+// corrupt is Decode's refusal of a file that is not an intact artifact.
+func corrupt(name, format string, args ...any) error {
+	return fmt.Errorf("load artifact %s: %w: %s", name, ErrCorrupt, fmt.Sprintf(format, args...))
+}
+
+// meaningError is Decode's refusal of an artifact whose content fails the
+// meaning check (err names the field).
+func meaningError(name string, err error) error {
+	return fmt.Errorf("load artifact %s: %w: %w; %s", name, ErrCorrupt, err, refitHint)
+}
+
+// checkHead checks the format, format version and digest field.
+func checkHead(name, format string, version int, digest string) error {
+	if format != FormatName {
+		return fmt.Errorf("load artifact %s: %w: format is %q, want %q; pass a file written by `normguard fit`", name, ErrForeign, format, FormatName)
+	}
+	if version > FormatVersion {
+		return fmt.Errorf("load artifact %s: %w: format version %d is newer than this normguard reads (%d); upgrade normguard", name, ErrNewerFormat, version, FormatVersion)
+	}
+	if version < 1 {
+		return corrupt(name, "format version %d is not valid", version)
+	}
+	if !strings.HasPrefix(digest, "sha256:") {
+		return corrupt(name, "digest %q is not sha256:<hex>", digest)
+	}
+	return nil
+}
+
+// digestAndFormError compares the digest the file states (want) with the
+// one of its canonical re-encoding (got), then checks that the file is
+// that encoding (at: the offset of the first difference, -1 for none;
+// line names the line holding an offset).
+func digestAndFormError(name, want, got string, at int64, line func(int64) string) error {
+	if got != want {
+		return corrupt(name, "digest mismatch: the file says %s but its content hashes to %s; it was changed after it was written — refit or fetch it again", want, got)
+	}
+	if at >= 0 {
+		return corrupt(name, "the file is not in canonical form from %s (it was edited after it was written); refit or fetch it again", line(at))
+	}
+	return nil
 }
 
 // compareWriter compares what is written with data, recording the offset
@@ -150,23 +177,25 @@ func (c *compareWriter) firstDifference() int {
 	return c.mismatch
 }
 
+// lineQuote is how much of a line an error quotes.
+const lineQuote = 80
+
 // lineAt names the line of data holding offset at, quoting it (shortened).
-func lineAt(data []byte, at int) string {
-	at = min(at, len(data))
-	line := 1 + bytes.Count(data[:at], []byte("\n"))
-	start := bytes.LastIndexByte(data[:at], '\n') + 1
-	end := len(data)
-	if i := bytes.IndexByte(data[at:], '\n'); i >= 0 {
-		end = at + i
-	}
-	text := string(data[start:end])
-	if len(text) > 80 {
-		text = text[:80] + "..."
-	}
-	if start == end {
+func lineAt(data []byte, at int64) string {
+	return lineAtReader(bytes.NewReader(data), int64(len(data)), at)
+}
+
+// describeLine names line number line, quoting its text (the line's first
+// bytes, more than lineQuote of them when it is longer).
+func describeLine(line int64, text []byte) string {
+	if len(text) == 0 {
 		return fmt.Sprintf("line %d (an empty line or the end of the file)", line)
 	}
-	return fmt.Sprintf("line %d (%q)", line, strings.TrimSpace(text))
+	s := string(text)
+	if len(s) > lineQuote {
+		s = s[:lineQuote] + "..."
+	}
+	return fmt.Sprintf("line %d (%q)", line, strings.TrimSpace(s))
 }
 
 // Load reads, parses and verifies the artifact at path.

@@ -93,16 +93,23 @@ func unmarshalInPlace(data []byte, a *Artifact) error {
 		a.Groups = make([]Group, len(d.Groups))
 	}
 	for i, g := range d.Groups {
-		if g.Group != nil {
-			a.Groups[i] = *g.Group
-		}
-		a.Groups[i].Steps = nil
-		if g.Steps != nil {
-			a.Groups[i].Steps = make([]step.FittedStep, len(g.Steps))
-			for k, s := range g.Steps {
-				a.Groups[i].Steps[k] = s.FittedStep
-			}
-		}
+		a.Groups[i] = g.group()
 	}
 	return nil
+}
+
+// group returns the Group read.
+func (d decodeGroup) group() Group {
+	var g Group
+	if d.Group != nil {
+		g = *d.Group
+	}
+	g.Steps = nil
+	if d.Steps != nil {
+		g.Steps = make([]step.FittedStep, len(d.Steps))
+		for k, s := range d.Steps {
+			g.Steps[k] = s.FittedStep
+		}
+	}
+	return g
 }

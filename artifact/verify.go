@@ -1,0 +1,578 @@
+package artifact
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"reflect"
+
+	"github.com/normguard/normguard/profile"
+)
+
+// Verify checks an artifact file as Decode does — the same digest check,
+// canonical-form check and meaning check, refusing with the same
+// messages — without holding the artifact in memory: its memory is that
+// of the largest single group, output, profile column or embedding, plus
+// the schemas the meaning check compares with (sectionCheck), whatever
+// the file's size. It suits a server receiving uploads, which needs the
+// verdict and the digest, not the artifact.
+//
+// The file is read twice in step, sequentially from r: once by a
+// json.Decoder that decodes the large sections (groups, outputs, the
+// profile's columns, embeddings) one element at a time and the rest
+// whole, and once by a comparer that checks the canonical encoding of
+// what was decoded, written element by element exactly as Decode's
+// streamed re-encoding writes it, against the file's bytes, while the
+// same encoding (digest field empty) is hashed.
+//
+// A file the streamed reading cannot follow — not JSON, a value of the
+// wrong type, top-level keys out of the canonical order — is refused
+// whatever it holds; when it is small (up to decodeFallbackSize) it is
+// decoded whole so that the refusal reads exactly as Decode's.
+func Verify(r io.ReaderAt, size int64, name string) (*Verified, error) {
+	if size > MaxSize {
+		return nil, fmt.Errorf("load artifact %s: %w: larger than %d bytes", name, ErrCorrupt, MaxSize)
+	}
+	if !streamable() {
+		return verifyWhole(r, size, name)
+	}
+	v := newStreamVerifier(r, size, name)
+	if err := v.run(); err != nil {
+		if size <= decodeFallbackSize {
+			return verifyWhole(r, size, name)
+		}
+		return nil, v.structuralError(err)
+	}
+	return v.verdict()
+}
+
+// Verified is what Verify reports of an artifact it accepts.
+type Verified struct {
+	// Digest is the artifact's digest, "sha256:<hex>".
+	Digest string
+	// Model is the model the artifact was fitted for, or nil.
+	Model *Model
+}
+
+// decodeFallbackSize is the largest file whose refusal for a reason the
+// streamed reading does not follow is worded by decoding it whole
+// (Decode takes about five times the file's size).
+var decodeFallbackSize int64 = 8 << 20
+
+// verifyWhole verifies the file by decoding it whole.
+func verifyWhole(r io.ReaderAt, size int64, name string) (*Verified, error) {
+	data := make([]byte, size)
+	if _, err := r.ReadAt(data, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
+		return nil, fmt.Errorf("load artifact %s: %w", name, err)
+	}
+	a, err := Decode(data, name)
+	if err != nil {
+		return nil, err
+	}
+	return &Verified{Digest: a.Digest, Model: a.Model}, nil
+}
+
+// streamable tells whether the containers Verify walks itself (the
+// artifact and its profile) encode as their fields, as the canonical
+// encoder walks them; otherwise Verify decodes whole.
+func streamable() bool {
+	for _, t := range []reflect.Type{reflect.TypeFor[Artifact](), reflect.TypeFor[profile.Set]()} {
+		if _, ok := structFields(t); !ok || ownEncoding(t) {
+			return false
+		}
+	}
+	return true
+}
+
+// streamVerifier is one streamed reading of an artifact file.
+type streamVerifier struct {
+	name  string
+	src   io.ReaderAt
+	size  int64
+	dec   *json.Decoder
+	cmp   *streamCompare
+	sum   hash.Hash
+	enc   *canonicalEncoder
+	check *sectionCheck
+	// shell holds the fields decoded whole (format, digest, spec, ...).
+	shell Artifact
+	// written counts the fields written at the current object level.
+	written int
+	// stepErr is the error of the step that refused itself, located
+	// under its path, when a group did not decode.
+	stepErr error
+}
+
+func newStreamVerifier(r io.ReaderAt, size int64, name string) *streamVerifier {
+	const bufSize = 256 << 10
+	v := &streamVerifier{
+		name:  name,
+		src:   r,
+		size:  size,
+		dec:   json.NewDecoder(bufio.NewReaderSize(io.NewSectionReader(r, 0, size), bufSize)),
+		cmp:   newStreamCompare(bufio.NewReaderSize(io.NewSectionReader(r, 0, size), bufSize)),
+		sum:   sha256.New(),
+		check: newSectionCheck(),
+	}
+	v.enc = &canonicalEncoder{w: v.cmp, digest: v.sum}
+	return v
+}
+
+// errLayout is wrapped by run's errors for a file whose top-level keys
+// are not the artifact's, in its order.
+var errLayout = errors.New("not in the artifact's layout")
+
+// run reads the whole file, writing its canonical encoding and feeding
+// the meaning check. An error means the reading could not follow the file.
+func (v *streamVerifier) run() error {
+	if err := v.delim('{'); err != nil {
+		return err
+	}
+	v.enc.write("{")
+	fields, _ := structFields(reflect.TypeFor[Artifact]())
+	next := 0
+	for v.dec.More() {
+		key, err := v.key()
+		if err != nil {
+			return err
+		}
+		j := fieldIndex(fields, key, next)
+		if j < 0 {
+			return fmt.Errorf("%w: key %q at byte %d", errLayout, key, v.dec.InputOffset())
+		}
+		for _, f := range fields[next:j] {
+			v.zero(f, 0)
+		}
+		if err := v.field(fields[j]); err != nil {
+			return err
+		}
+		next = j + 1
+	}
+	if err := v.delim('}'); err != nil {
+		return err
+	}
+	for _, f := range fields[next:] {
+		v.zero(f, 0)
+	}
+	if v.written > 0 {
+		v.enc.newline(0)
+	}
+	v.enc.write("}")
+	v.enc.write("\n")
+	if tok, err := v.dec.Token(); err != io.EOF {
+		if err == nil {
+			err = fmt.Errorf("invalid data after the artifact's closing brace (%v)", tok)
+		}
+		return err
+	}
+	if v.enc.err != nil {
+		return v.enc.err
+	}
+	return v.cmp.err
+}
+
+// fieldIndex returns the index of the field named key at or after from,
+// or -1.
+func fieldIndex(fields []canonicalField, key string, from int) int {
+	for j := from; j < len(fields); j++ {
+		if fields[j].name == key {
+			return j
+		}
+	}
+	return -1
+}
+
+// delim reads the delimiter want.
+func (v *streamVerifier) delim(want json.Delim) error {
+	tok, err := v.dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("%w: found %v where %q was expected, at byte %d", errLayout, tok, want, v.dec.InputOffset())
+	}
+	return nil
+}
+
+// key reads an object key.
+func (v *streamVerifier) key() (string, error) {
+	tok, err := v.dec.Token()
+	if err != nil {
+		return "", err
+	}
+	k, ok := tok.(string)
+	if !ok {
+		return "", fmt.Errorf("%w: found %v where a key was expected", errLayout, tok)
+	}
+	return k, nil
+}
+
+// open writes the separator, indentation and key of field f at depth
+// (the depth of the object holding it).
+func (v *streamVerifier) open(f canonicalField, depth int) {
+	if v.written > 0 {
+		v.enc.write(",")
+	}
+	v.written++
+	v.enc.newline(depth + 1)
+	v.enc.write(f.key)
+	v.enc.write(": ")
+}
+
+// zero writes field f as the encoding writes a field the file left out:
+// its zero value, or nothing when it is omitted empty.
+func (v *streamVerifier) zero(f canonicalField, depth int) {
+	if f.omitEmpty {
+		return
+	}
+	v.open(f, depth)
+	v.enc.value(reflect.Zero(v.fieldType(f, depth)), depth+1)
+}
+
+// fieldType is the type of field f of the artifact (depth 0) or of its
+// profile.
+func (v *streamVerifier) fieldType(f canonicalField, depth int) reflect.Type {
+	if depth == 0 {
+		return reflect.TypeFor[Artifact]().Field(f.index).Type
+	}
+	return reflect.TypeFor[profile.Set]().Field(f.index).Type
+}
+
+// field reads and writes the artifact's field f.
+func (v *streamVerifier) field(f canonicalField) error {
+	switch f.name {
+	case "groups":
+		return v.slice(f, 0, v.group)
+	case "outputs":
+		return v.slice(f, 0, v.output)
+	case "profile":
+		return v.profile(f)
+	case "embeddings":
+		return v.slice(f, 0, v.embedding)
+	}
+	fv := reflect.ValueOf(&v.shell).Elem().Field(f.index)
+	if err := v.dec.Decode(fv.Addr().Interface()); err != nil {
+		return err
+	}
+	if f.omitEmpty && isEmpty(fv) {
+		return nil
+	}
+	v.open(f, 0)
+	if f.name == "digest" {
+		// The digest is computed with this field empty.
+		io.WriteString(v.enc.digest, `""`)
+		v.enc.skipDigest = true
+		v.enc.value(fv, 1)
+		v.enc.skipDigest = false
+	} else {
+		v.enc.value(fv, 1)
+	}
+	switch f.name {
+	case "spec":
+		v.check.setSpec(v.shell.Spec)
+	case "inputs":
+		v.check.setInputs(v.shell.Inputs)
+	case "passthrough":
+		v.check.setPassthrough(v.shell.Passthrough)
+	case "training":
+		v.check.setTraining(v.shell.Training)
+	}
+	return nil
+}
+
+// slice reads the array (or null) of field f of the object at depth,
+// element by element: elem decodes, writes (at depth+2) and checks
+// element i.
+func (v *streamVerifier) slice(f canonicalField, depth int, elem func(i, depth int) error) error {
+	tok, err := v.dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		if !f.omitEmpty {
+			v.open(f, depth)
+			v.enc.write("null")
+		}
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return fmt.Errorf("%w: %s is %v, not an array", errLayout, f.name, tok)
+	}
+	n := 0
+	for v.dec.More() {
+		if n == 0 {
+			v.open(f, depth)
+			v.enc.write("[")
+		} else {
+			v.enc.write(",")
+		}
+		v.enc.newline(depth + 2)
+		if err := elem(n, depth+2); err != nil {
+			return err // as Decode words it: no path of ours
+		}
+		n++
+	}
+	if err := v.delim(']'); err != nil {
+		return err
+	}
+	switch {
+	case n > 0:
+		v.enc.newline(depth + 1)
+		v.enc.write("]")
+	case !f.omitEmpty:
+		v.open(f, depth)
+		v.enc.write("[]")
+	}
+	return nil
+}
+
+// group reads groups[i], its steps decoded as Decode decodes them; a
+// step that refuses itself is located as Decode locates it.
+func (v *streamVerifier) group(i, depth int) error {
+	var raw json.RawMessage
+	if err := v.dec.Decode(&raw); err != nil {
+		return err
+	}
+	var d decodeGroup
+	if err := json.Unmarshal(raw, &d); err != nil {
+		if loc := locateGroupStepError(i, raw); loc != nil {
+			v.stepErr = loc
+		}
+		return err
+	}
+	g := d.group()
+	v.enc.value(reflect.ValueOf(&g).Elem(), depth)
+	v.check.group(i, &g)
+	return nil
+}
+
+// output reads outputs[i].
+func (v *streamVerifier) output(i, depth int) error {
+	var o Field
+	if err := v.dec.Decode(&o); err != nil {
+		return err
+	}
+	v.enc.value(reflect.ValueOf(&o).Elem(), depth)
+	v.check.output(i, o)
+	return nil
+}
+
+// embedding reads embeddings[i].
+func (v *streamVerifier) embedding(i, depth int) error {
+	var e Embedding
+	if err := v.dec.Decode(&e); err != nil {
+		return err
+	}
+	v.enc.value(reflect.ValueOf(&e).Elem(), depth)
+	v.check.embedding(i, &e)
+	return nil
+}
+
+// profile reads the training profile (an object or null), its columns
+// one at a time.
+func (v *streamVerifier) profile(f canonicalField) error {
+	tok, err := v.dec.Token()
+	if err != nil {
+		return err
+	}
+	v.open(f, 0)
+	if tok == nil {
+		v.enc.write("null")
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return fmt.Errorf("%w: profile is %v, not an object", errLayout, tok)
+	}
+	v.check.startProfile()
+	v.enc.write("{")
+	outer := v.written
+	v.written = 0
+	fields, _ := structFields(reflect.TypeFor[profile.Set]())
+	next := 0
+	for v.dec.More() {
+		key, err := v.key()
+		if err != nil {
+			return err
+		}
+		j := fieldIndex(fields, key, next)
+		if j < 0 {
+			return fmt.Errorf("%w: profile key %q at byte %d", errLayout, key, v.dec.InputOffset())
+		}
+		for _, pf := range fields[next:j] {
+			v.zero(pf, 1)
+		}
+		side := 0
+		if fields[j].name == "outputs" {
+			side = 1
+		}
+		err = v.slice(fields[j], 1, func(i, depth int) error {
+			var ft profile.Feature
+			if err := v.dec.Decode(&ft); err != nil {
+				return err
+			}
+			v.enc.value(reflect.ValueOf(&ft).Elem(), depth)
+			v.check.profileFeature(side, i, &ft)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		next = j + 1
+	}
+	if err := v.delim('}'); err != nil {
+		return err
+	}
+	for _, pf := range fields[next:] {
+		v.zero(pf, 1)
+	}
+	if v.written > 0 {
+		v.enc.newline(1)
+	}
+	v.enc.write("}")
+	v.written = outer
+	return nil
+}
+
+// verdict orders the verdicts of a file read to its end as Decode does:
+// format, digest, canonical form, meaning.
+func (v *streamVerifier) verdict() (*Verified, error) {
+	a := &v.shell
+	if err := checkHead(v.name, a.Format, a.FormatVersion, a.Digest); err != nil {
+		return nil, err
+	}
+	got := "sha256:" + hex.EncodeToString(v.sum.Sum(nil))
+	at := v.cmp.firstDifference()
+	if err := v.sumAndForm(a.Digest, got, at); err != nil {
+		return nil, err
+	}
+	if err := v.check.finish(); err != nil {
+		return nil, meaningError(v.name, err)
+	}
+	return &Verified{Digest: a.Digest, Model: a.Model}, nil
+}
+
+func (v *streamVerifier) sumAndForm(want, got string, at int64) error {
+	return digestAndFormError(v.name, want, got, at, func(at int64) string { return lineAtReader(v.src, v.size, at) })
+}
+
+// structuralError words the refusal of a file the streamed reading could
+// not follow, as near to Decode's as the reading allows: the JSON error,
+// else the format, else the step that refused itself, else the reading's
+// own error.
+func (v *streamVerifier) structuralError(err error) error {
+	var syntax *json.SyntaxError
+	switch {
+	case errors.As(err, &syntax) || errors.Is(err, io.ErrUnexpectedEOF):
+		return corrupt(v.name, "not valid JSON (%v); the file may be truncated — fetch or refit it", err)
+	case errors.Is(err, io.EOF) && v.dec.InputOffset() == 0:
+		return corrupt(v.name, "the file is empty")
+	case errors.Is(err, io.EOF):
+		return corrupt(v.name, "not valid JSON (unexpected end of JSON input); the file may be truncated — fetch or refit it")
+	}
+	if herr := checkHead(v.name, v.shell.Format, v.shell.FormatVersion, v.shell.Digest); herr != nil {
+		return herr
+	}
+	if v.stepErr != nil {
+		return meaningError(v.name, v.stepErr)
+	}
+	if errors.Is(err, errLayout) {
+		at := v.dec.InputOffset()
+		return corrupt(v.name, "the file is not in canonical form from %s (it was edited after it was written); refit or fetch it again", lineAtReader(v.src, v.size, at))
+	}
+	return corrupt(v.name, "%v", err)
+}
+
+// streamCompare compares what is written with the bytes read from r,
+// recording the offset of the first difference, as compareWriter does
+// with bytes in memory.
+type streamCompare struct {
+	r        *bufio.Reader
+	off      int64 // bytes written
+	read     int64 // bytes of r compared
+	mismatch int64 // -1: none so far
+	buf      []byte
+	err      error // reading r failed
+}
+
+func newStreamCompare(r *bufio.Reader) *streamCompare {
+	return &streamCompare{r: r, mismatch: -1, buf: make([]byte, 32<<10)}
+}
+
+func (c *streamCompare) Write(p []byte) (int, error) {
+	n := len(p)
+	for c.mismatch < 0 && c.err == nil && len(p) > 0 {
+		chunk := c.buf[:min(len(p), len(c.buf))]
+		k, err := io.ReadFull(c.r, chunk)
+		if i := firstDiff(p[:k], chunk[:k]); i >= 0 {
+			c.mismatch = c.read + int64(i)
+			break
+		}
+		c.read += int64(k)
+		p = p[k:]
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			c.mismatch = c.read // the file ends early
+			break
+		}
+		if err != nil {
+			c.err = err
+		}
+	}
+	c.off += int64(n)
+	return n, nil
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range a {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+// firstDifference returns the offset of the first byte where the file
+// differs from what was written, or -1 when they are equal.
+func (c *streamCompare) firstDifference() int64 {
+	if c.mismatch >= 0 {
+		return c.mismatch
+	}
+	if _, err := c.r.ReadByte(); err != io.EOF {
+		return c.read // the file goes on
+	}
+	return -1
+}
+
+// lineAtReader is lineAt for the first size bytes of r, read in pieces.
+func lineAtReader(r io.ReaderAt, size, at int64) string {
+	at = min(at, size)
+	line, start := int64(1), int64(0)
+	buf := make([]byte, 64<<10)
+	for off := int64(0); off < at; {
+		n, err := r.ReadAt(buf[:min(int64(len(buf)), at-off)], off)
+		for i := 0; i < n; i++ {
+			if buf[i] == '\n' {
+				line++
+				start = off + int64(i) + 1
+			}
+		}
+		off += int64(n)
+		if err != nil || n == 0 {
+			break
+		}
+	}
+	// The line from start, as much as is quoted: it ends at the first
+	// newline from start, which is the first at or after at.
+	quote := make([]byte, min(int64(lineQuote+1), size-start))
+	n, _ := r.ReadAt(quote, start)
+	quote = quote[:n]
+	if i := bytes.IndexByte(quote, '\n'); i >= 0 {
+		quote = quote[:i]
+	}
+	return describeLine(line, quote)
+}
