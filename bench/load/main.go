@@ -1,10 +1,13 @@
 // Command load drives a running normguard server over HTTP at a fixed
-// request rate and reports throughput, errors, latency percentiles and the
-// server's memory over time.
+// request rate and reports throughput, errors, latency percentiles, where
+// the CPU went and the server's memory over time.
 //
 // It is open-loop: request i is due at start + i/rate, and its latency is
 // measured from when it was due, so a server that falls behind is charged
-// for the queueing it causes (no coordinated omission).
+// for the queueing it causes (no coordinated omission). How late the
+// generator itself sent each request (due to sent) is reported beside it,
+// so that the generator's own delays are seen, not hidden in either
+// number.
 //
 //	go run ./bench/load -url http://127.0.0.1:8080 -model flights \
 //	    -rows june.csv -rate 5000 -batch 1 -duration 60s
@@ -25,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,18 +38,21 @@ import (
 )
 
 type options struct {
-	url         string
-	model       string
-	rows        string
-	rate        float64
-	batch       int
-	duration    time.Duration
-	workers     int
-	memEvery    time.Duration
-	endpoint    string
-	maxRequests int
-	result      string
-	p99Target   time.Duration
+	url       string
+	model     string
+	rows      string
+	rate      float64
+	batch     int
+	duration  time.Duration
+	workers   int
+	memEvery  time.Duration
+	endpoint  string
+	result    string
+	p99Target time.Duration
+	dump      string
+	trace     string
+	client    string
+	pacing    string
 }
 
 func main() {
@@ -61,6 +68,10 @@ func main() {
 	flag.StringVar(&o.endpoint, "endpoint", "transform", "transform or observations")
 	flag.StringVar(&o.result, "result", "", "also print one line \"RESULT <name>: ...\" summing the run up")
 	flag.DurationVar(&o.p99Target, "p99-target", 0, "with -result, say whether p99 (from when due) is under this")
+	flag.StringVar(&o.dump, "dump", "", "write one CSV line per request to this file: due_ms (since the start), late_us (due to sent), latency_us (due to answered)")
+	flag.StringVar(&o.client, "client", "conn", "conn: each worker writes its requests on its own keep-alive connection and reads the answers (conn.go); std: net/http's Client, as before 2026-12-05")
+	flag.StringVar(&o.pacing, "pacing", "timer", "timer: wait for each due time on a timer the poller wakes at once (a timerfd on Linux, pacer_linux.go); sleep: time.Sleep, as before 2026-12-05")
+	flag.StringVar(&o.trace, "trace", "", "write the generator's own runtime/trace of the run to this file")
 	flag.Parse()
 	// The generator's own collections would be charged to the server's
 	// latency: its live heap is small and fixed, so collect rarely.
@@ -73,6 +84,26 @@ func main() {
 	}
 }
 
+// sample is one answered request.
+type sample struct {
+	due  time.Duration // when it was due, since the start
+	late time.Duration // from due to sent: the generator's own delay
+	lat  time.Duration // from due to answered: what the report calls latency
+}
+
+// tally counts failures across the workers.
+type tally struct {
+	errs, non200 atomic.Int64
+	first        atomic.Value // string: the first failure's message
+}
+
+func (t *tally) fail(counter *atomic.Int64, msg string) {
+	counter.Add(1)
+	t.first.CompareAndSwap(nil, msg)
+}
+
+func (t *tally) failed() int64 { return t.errs.Load() + t.non200.Load() }
+
 func run(ctx context.Context, o options, w io.Writer) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -82,12 +113,35 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if o.rate <= 0 || o.batch <= 0 || o.workers <= 0 {
 		return errors.New("-rate, -batch and -workers must be positive")
 	}
+	if o.client != "conn" && o.client != "std" {
+		return fmt.Errorf("-client must be conn or std, not %q", o.client)
+	}
+	if o.pacing != "timer" && o.pacing != "sleep" {
+		return fmt.Errorf("-pacing must be timer or sleep, not %q", o.pacing)
+	}
+	wait := func(d time.Duration) error { time.Sleep(d); return nil }
+	if o.pacing == "timer" {
+		p, err := newPacer()
+		if err != nil {
+			return fmt.Errorf("-pacing timer: %w (-pacing sleep works without it)", err)
+		}
+		defer p.close()
+		wait = p.wait
+	}
 	rows, err := readRows(o.rows)
 	if err != nil {
 		return err
 	}
 	bodies := makeBodies(rows, o.batch, 512)
 	target := fmt.Sprintf("%s/v1/models/%s/%s", strings.TrimRight(o.url, "/"), o.model, o.endpoint)
+	targetURL, err := checkTarget(target)
+	if err != nil {
+		return err
+	}
+	requests := make([][]byte, len(bodies))
+	for i, b := range bodies {
+		requests[i] = requestBytes(targetURL, b)
+	}
 	client := &http.Client{
 		Transport: &http.Transport{
 			MaxIdleConnsPerHost: o.workers,
@@ -97,40 +151,49 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		Timeout: 30 * time.Second,
 	}
 	memStart, _ := serverRSS(client, o.url)
+	if o.trace != "" {
+		stopTrace, err := startTrace(o.trace)
+		if err != nil {
+			return err
+		}
+		defer stopTrace()
+	}
 
 	total := int(o.rate * o.duration.Seconds())
-	due := make(chan time.Time, o.workers*4)
-	lat := make([][]time.Duration, o.workers)
-	svc := make([][]time.Duration, o.workers)
-	var errs, non200 atomic.Int64
-	var firstErr atomic.Value
+	start := time.Now()
+	due := make(chan time.Duration, o.workers*4)
+	got := make([][]sample, o.workers)
+	var t tally
 	var wg sync.WaitGroup
 	var next atomic.Int64
 	for k := 0; k < o.workers; k++ {
 		wg.Add(1)
 		go func(k int) {
 			defer wg.Done()
-			mine := make([]time.Duration, 0, total/o.workers+16)
-			mineSvc := make([]time.Duration, 0, total/o.workers+16)
-			for t := range due {
-				body := bodies[int(next.Add(1))%len(bodies)]
-				sentAt := time.Now()
-				resp, err := client.Post(target, "application/json", bytes.NewReader(body))
+			mine := make([]sample, 0, total/o.workers+16)
+			c := newConn(targetURL)
+			defer c.close()
+			for d := range due {
+				i := int(next.Add(1)) % len(bodies)
+				sent := time.Since(start)
+				var status int
+				var msg []byte
+				var err error
+				if o.client == "conn" {
+					status, msg, err = c.do(requests[i], 30*time.Second)
+				} else {
+					status, msg, err = post(client, target, bodies[i])
+				}
 				if err != nil {
-					errs.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
+					t.fail(&t.errs, err.Error())
 					continue
 				}
-				msg, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				mine = append(mine, time.Since(t))
-				mineSvc = append(mineSvc, time.Since(sentAt))
-				if resp.StatusCode != http.StatusOK {
-					non200.Add(1)
-					firstErr.CompareAndSwap(nil, fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(msg)))
+				mine = append(mine, sample{due: d, late: sent - d, lat: time.Since(start) - d})
+				if status != http.StatusOK {
+					t.fail(&t.non200, fmt.Sprintf("%d %s", status, bytes.TrimSpace(msg)))
 				}
 			}
-			lat[k], svc[k] = mine, mineSvc
+			got[k] = mine
 		}(k)
 	}
 
@@ -141,7 +204,6 @@ func run(ctx context.Context, o options, w io.Writer) error {
 			defer close(memDone)
 			tick := time.NewTicker(o.memEvery)
 			defer tick.Stop()
-			start := time.Now()
 			for {
 				select {
 				case <-tick.C:
@@ -157,30 +219,35 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		close(memDone)
 	}
 
-	start := time.Now()
-	interval := time.Duration(float64(time.Second) / o.rate)
+	cpu0 := takeCPU(client, o.url)
+	interval := float64(time.Second) / o.rate
 	sent := 0
-	for ; sent < total && ctx.Err() == nil; sent++ {
-		at := start.Add(time.Duration(sent) * interval)
-		if d := time.Until(at); d > 0 {
-			time.Sleep(d)
-		}
+	var waitErr error
+	for ; sent < total && ctx.Err() == nil && waitErr == nil; sent++ {
+		at := time.Duration(float64(sent) * interval)
+		waitErr = wait(at - time.Since(start))
 		due <- at
 	}
 	close(due)
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu1 := takeCPU(client, o.url)
 	stop()
 	memEnd, _ := serverRSS(client, o.url)
 
-	all, allSvc := flatten(lat), flatten(svc)
-	ok := int64(len(all)) - non200.Load()
+	all := flatten(got)
+	ok := int64(len(all)) - t.non200.Load()
+	lat := sortedBy(all, func(s sample) time.Duration { return s.lat })
+	late := sortedBy(all, func(s sample) time.Duration { return s.late })
+	svc := sortedBy(all, func(s sample) time.Duration { return s.lat - s.late })
 	fmt.Fprintf(w, "endpoint         %s (%d rows per request)\n", target, o.batch)
 	fmt.Fprintf(w, "requests         %d sent in %.1fs = %.0f/s (target %.0f/s)\n", sent, elapsed.Seconds(), float64(sent)/elapsed.Seconds(), o.rate)
-	fmt.Fprintf(w, "ok / non-200 / transport errors  %d / %d / %d\n", ok, non200.Load(), errs.Load())
+	fmt.Fprintf(w, "ok / non-200 / transport errors  %d / %d / %d\n", ok, t.non200.Load(), t.errs.Load())
 	fmt.Fprintf(w, "values/s         %.0f (%d features per row)\n", float64(ok)*float64(o.batch*len(rows.header))/elapsed.Seconds(), len(rows.header))
-	fmt.Fprintf(w, "latency          %s   (from when each request was due)\n", percentiles(all))
-	fmt.Fprintf(w, "  once sent      %s   (from when the client sent it)\n", percentiles(allSvc))
+	fmt.Fprintf(w, "latency          %s   (from when each request was due)\n", percentiles(lat))
+	fmt.Fprintf(w, "  once sent      %s   (from when the client sent it)\n", percentiles(svc))
+	fmt.Fprintf(w, "  sent late by   %s   (the generator's own delay, due to sent)\n", percentiles(late))
+	fmt.Fprintf(w, "cpu              %s\n", cpu1.since(cpu0, elapsed))
 	if memStart > 0 {
 		fmt.Fprintf(w, "server RSS       %.1f MB at start, %.1f MB at end\n", memStart/1e6, memEnd/1e6)
 	}
@@ -190,31 +257,87 @@ func run(ctx context.Context, o options, w io.Writer) error {
 			fmt.Fprintf(w, "  rss %s\n", m)
 		}
 	}
-	if e := firstErr.Load(); e != nil {
+	if e := t.first.Load(); e != nil {
 		fmt.Fprintf(w, "first error      %v\n", e)
 	}
 	if o.result != "" {
 		verdict := ""
 		if o.p99Target > 0 {
-			verdict = fmt.Sprintf("; p99 < %v: %s", o.p99Target, passFail(pct(all, 0.99) < o.p99Target && errs.Load()+non200.Load() == 0))
+			verdict = fmt.Sprintf("; p99 < %v: %s", o.p99Target, passFail(pct(lat, 0.99) < o.p99Target && t.failed() == 0))
 		}
-		fmt.Fprintf(w, "RESULT %s: %.0f/s for %v, %d ok, %d failed; p50 %v p99 %v p99.9 %v max %v%s\n",
-			o.result, float64(sent)/elapsed.Seconds(), o.duration, ok, errs.Load()+non200.Load(),
-			pct(all, 0.5), pct(all, 0.99), pct(all, 0.999), pct(all, 1), verdict)
+		fmt.Fprintf(w, "RESULT %s: %.0f/s for %v, %d ok, %d failed; p50 %v p99 %v p99.9 %v max %v; once sent p99 %v p99.9 %v%s\n",
+			o.result, float64(sent)/elapsed.Seconds(), o.duration, ok, t.failed(),
+			pct(lat, 0.5), pct(lat, 0.99), pct(lat, 0.999), pct(lat, 1), pct(svc, 0.99), pct(svc, 0.999), verdict)
 	}
-	if errs.Load() > 0 || non200.Load() > 0 {
-		return fmt.Errorf("%d requests failed", errs.Load()+non200.Load())
+	if o.dump != "" {
+		if err := dumpSamples(o.dump, all); err != nil {
+			return err
+		}
+	}
+	if waitErr != nil {
+		return fmt.Errorf("pacing stopped after %d requests: %w", sent, waitErr)
+	}
+	if t.failed() > 0 {
+		return fmt.Errorf("%d requests failed", t.failed())
 	}
 	return nil
 }
 
-func flatten(parts [][]time.Duration) []time.Duration {
-	var all []time.Duration
+// post sends body with net/http's client and reads the answer.
+func post(c *http.Client, target string, body []byte) (int, []byte, error) {
+	resp, err := c.Post(target, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	msg, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, msg, err
+}
+
+// startTrace starts the runtime tracer into path; the function returned
+// stops it and closes the file.
+func startTrace(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-trace: %w", err)
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-trace: %w", err)
+	}
+	return func() { trace.Stop(); f.Close() }, nil
+}
+
+// dumpSamples writes the samples in due order, one CSV line each.
+func dumpSamples(path string, all []sample) error {
+	slices.SortFunc(all, func(a, b sample) int { return int(a.due - b.due) })
+	var b bytes.Buffer
+	b.WriteString("due_ms,late_us,latency_us\n")
+	for _, s := range all {
+		fmt.Fprintf(&b, "%.3f,%d,%d\n", float64(s.due)/1e6, s.late.Microseconds(), s.lat.Microseconds())
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("-dump: %w", err)
+	}
+	return nil
+}
+
+func flatten(parts [][]sample) []sample {
+	var all []sample
 	for _, p := range parts {
 		all = append(all, p...)
 	}
-	slices.Sort(all)
 	return all
+}
+
+// sortedBy returns key of every sample, sorted.
+func sortedBy(all []sample, key func(sample) time.Duration) []time.Duration {
+	out := make([]time.Duration, len(all))
+	for i, s := range all {
+		out[i] = key(s)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // pct returns the p quantile of sorted (nearest rank below).
@@ -301,8 +424,8 @@ func makeBodies(rows *csvRows, batch, n int) [][]byte {
 	return bodies
 }
 
-// serverRSS reads process_resident_memory_bytes from the server's /metrics.
-func serverRSS(c *http.Client, base string) (float64, error) {
+// serverMetric reads one unlabelled sample from the server's /metrics.
+func serverMetric(c *http.Client, base, name string) (float64, error) {
 	resp, err := c.Get(strings.TrimRight(base, "/") + "/metrics")
 	if err != nil {
 		return 0, err
@@ -311,9 +434,14 @@ func serverRSS(c *http.Client, base string) (float64, error) {
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
 			return strconv.ParseFloat(strings.TrimSpace(v), 64)
 		}
 	}
-	return 0, errors.New("no process_resident_memory_bytes in /metrics")
+	return 0, fmt.Errorf("no %s in /metrics", name)
+}
+
+// serverRSS reads process_resident_memory_bytes from the server's /metrics.
+func serverRSS(c *http.Client, base string) (float64, error) {
+	return serverMetric(c, base, "process_resident_memory_bytes")
 }

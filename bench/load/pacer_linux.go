@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// A pacer waits until the next request is due. Go's timers wake a process
+// whose goroutines are all waiting through epoll_wait, whose timeout is in
+// whole milliseconds: a sleep of 200 µs (the gap between requests at
+// 5,000/s) then lasts about a millisecond, and the requests due meanwhile
+// go out late and together, a delay that the latency from the due time
+// charged to the server. A Linux timerfd read through the same poller
+// wakes it when the timer fires instead, within tens of microseconds.
+type pacer struct {
+	f   *os.File
+	buf [8]byte
+}
+
+func newPacer() (*pacer, error) {
+	const clockMonotonic, tfdNonblock, tfdCloexec = 1, syscall.O_NONBLOCK, syscall.O_CLOEXEC
+	fd, _, errno := syscall.Syscall(syscall.SYS_TIMERFD_CREATE, clockMonotonic, tfdNonblock|tfdCloexec, 0)
+	if errno != 0 {
+		return nil, fmt.Errorf("timerfd_create: %w", errno)
+	}
+	// A non-blocking descriptor is read through the runtime's poller.
+	return &pacer{f: os.NewFile(fd, "timerfd")}, nil
+}
+
+// wait returns after d.
+func (p *pacer) wait(d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	// struct itimerspec: a one-shot timer (no interval) d from now.
+	spec := struct{ interval, value syscall.Timespec }{value: syscall.NsecToTimespec(int64(d))}
+	raw, err := p.f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var errno syscall.Errno
+	if cerr := raw.Control(func(fd uintptr) {
+		_, _, errno = syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, fd, 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0)
+	}); cerr != nil {
+		return cerr
+	}
+	if errno != 0 {
+		return fmt.Errorf("timerfd_settime: %w", errno)
+	}
+	// The read returns (the count of expirations) once the timer fired.
+	if _, err := p.f.Read(p.buf[:]); err != nil {
+		return fmt.Errorf("reading the timerfd: %w", err)
+	}
+	return nil
+}
+
+func (p *pacer) close() { p.f.Close() }
