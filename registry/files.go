@@ -125,12 +125,3 @@ func mkdirAll(path string) error {
 	}
 	return syncDir(parent)
 }
-
-// readAll calls fn with the first n bytes of f read into memory.
-func readAll(f *os.File, n int64, fn func([]byte) error) error {
-	data := make([]byte, n)
-	if _, err := f.ReadAt(data, 0); err != nil {
-		return err
-	}
-	return fn(data)
-}

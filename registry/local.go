@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -108,14 +109,14 @@ func (l *Local) blobPath(digest string) (string, error) {
 }
 
 // Put implements Store. The bytes must be a canonical artifact
-// (artifact.Decode accepts them); they are stored under the artifact's
+// (artifact.Verify accepts them, as artifact.Decode would); they are stored under the artifact's
 // own digest. An artifact that names a model (artifact.Model) can only be
 // stored under that model's name; its model version need not match.
 func (l *Local) Put(ctx context.Context, model, version string, data []byte, opt PutOptions) (Version, bool, error) {
 	if err := checkPut(ctx, model, version); err != nil {
 		return Version{}, false, err
 	}
-	digest, err := checkArtifact(model, version, data)
+	digest, err := checkArtifact(model, version, bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return Version{}, false, err
 	}
@@ -194,10 +195,12 @@ func (l *Local) store(model, version, digest string, writeBlob func(blob string)
 	return Version{Model: model, Version: version, Digest: vf.Digest, Created: vf.Created, Current: cur == version}, created, nil
 }
 
-// checkArtifact verifies that data is an artifact this normguard reads,
-// fitted for model if it names one, and returns its digest.
-func checkArtifact(model, version string, data []byte) (string, error) {
-	a, err := artifact.Decode(data, model+"@"+version)
+// checkArtifact verifies that the size bytes of r are an artifact this
+// normguard reads, fitted for model if it names one, and returns its
+// digest. The artifact is checked as it is read (artifact.Verify), never
+// held in memory whole.
+func checkArtifact(model, version string, r io.ReaderAt, size int64) (string, error) {
+	a, err := artifact.Verify(r, size, model+"@"+version)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidArtifact, err)
 	}

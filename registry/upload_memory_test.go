@@ -1,0 +1,222 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/fit"
+	"github.com/normguard/normguard/spec"
+	"github.com/normguard/normguard/table"
+)
+
+// uploadGrowthBound bounds the resident memory an upload adds to the
+// process (peak VmHWM less VmRSS before it), whatever the artifact's size.
+// Measured with this test's generated artifacts: 13 MB for one 24 MB
+// artifact; 29 MB for 300 MB, and 32 MB for four 300 MB uploads in
+// parallel (NORMGUARD_UPLOAD_MB=300 NORMGUARD_UPLOAD_PARALLEL=4). Decoding
+// the artifact whole took about five times its size.
+const uploadGrowthBound = 64 << 20
+
+// TestUploadMemoryIsFlat uploads a generated artifact (wide: many numeric
+// columns, each with a full training profile on both sides; about 24 MB,
+// or NORMGUARD_UPLOAD_MB) with PutFrom in a child process, so that
+// nothing else in the test binary counts, NORMGUARD_UPLOAD_PARALLEL times
+// at once (default 1), and checks the growth of the child's resident set
+// against uploadGrowthBound. With NORMGUARD_UPLOAD_SHAPE=ordinal the bulk
+// is instead one ordinal encoder's categories: the measurement is printed
+// but not bounded (a step is verified whole, see the README's Bounds).
+func TestUploadMemoryIsFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and uploads a large artifact")
+	}
+	mb := envInt(t, "NORMGUARD_UPLOAD_MB", 24)
+	parallel := envInt(t, "NORMGUARD_UPLOAD_PARALLEL", 1)
+	shape := os.Getenv("NORMGUARD_UPLOAD_SHAPE")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "big.json")
+	size := writeBigArtifact(t, path, shape, int64(mb)<<20)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestUploadMemoryChild$", "-test.v")
+	cmd.Env = append(os.Environ(), "NORMGUARD_UPLOAD_CHILD="+path, fmt.Sprintf("NORMGUARD_UPLOAD_PARALLEL=%d", parallel))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child upload: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`before_kb=(\d+) peak_kb=(\d+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("child printed no measurement:\n%s", out)
+	}
+	before, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	peak, _ := strconv.ParseInt(string(m[2]), 10, 64)
+	growth := (peak - before) << 10
+	t.Logf("%s artifact %.1f MB, %d upload(s) at once: resident before %.1f MB, peak %.1f MB, growth %.1f MB",
+		shapeName(shape), float64(size)/1e6, parallel, float64(before<<10)/1e6, float64(peak<<10)/1e6, float64(growth)/1e6)
+	if shape == "" && growth > uploadGrowthBound {
+		t.Errorf("an upload grew the resident set by %.1f MB, want at most %.1f MB", float64(growth)/1e6, float64(uploadGrowthBound)/1e6)
+	}
+}
+
+// TestUploadMemoryChild is TestUploadMemoryIsFlat's child: it uploads the
+// artifact at $NORMGUARD_UPLOAD_CHILD with PutFrom, as many times at once
+// as $NORMGUARD_UPLOAD_PARALLEL says, and prints its resident set before
+// and its peak after.
+func TestUploadMemoryChild(t *testing.T) {
+	path := os.Getenv("NORMGUARD_UPLOAD_CHILD")
+	if path == "" {
+		t.Skip("the child of TestUploadMemoryIsFlat")
+	}
+	parallel := envInt(t, "NORMGUARD_UPLOAD_PARALLEL", 1)
+	l, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	before := statusKB(t, "VmRSS")
+	var wg sync.WaitGroup
+	errs := make([]error, parallel)
+	for i := range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, err := os.Open(path)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer f.Close()
+			_, _, errs[i] = l.PutFrom(context.Background(), "big", fmt.Sprintf("v%d", i), f, PutOptions{})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	fmt.Printf("before_kb=%d peak_kb=%d\n", before, statusKB(t, "VmHWM"))
+}
+
+func shapeName(shape string) string {
+	if shape == "" {
+		return "wide"
+	}
+	return shape
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	t.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a positive integer", name, s)
+	}
+	return n
+}
+
+// statusKB returns a kB field of /proc/self/status.
+func statusKB(t *testing.T, field string) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skipf("memory is measured from /proc/self/status: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return kb
+		}
+	}
+	t.Fatalf("no %s in /proc/self/status", field)
+	return 0
+}
+
+// writeBigArtifact fits an artifact of about size bytes and writes it to
+// path, returning its size. The wide shape (shape "") standardizes many
+// numeric columns of 40 rows, each profiled with its quantile grid, CDF
+// and histogram on both sides; the ordinal shape encodes one column
+// whose every row is a distinct value. The column or row count is
+// calibrated on a small fit.
+func writeBigArtifact(t *testing.T, path, shape string, size int64) int64 {
+	t.Helper()
+	small := fitBig(t, shape, 200)
+	n := int(float64(200) * float64(size) / float64(len(small)))
+	data := fitBig(t, shape, max(n, 1))
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return int64(len(data))
+}
+
+// fitBig fits an artifact of n numeric columns (wide) or n distinct
+// categories (ordinal) and returns its bytes.
+func fitBig(t *testing.T, shape string, n int) []byte {
+	t.Helper()
+	var specText strings.Builder
+	var csv strings.Builder
+	r := rand.New(rand.NewPCG(uint64(n), 3))
+	switch shape {
+	case "":
+		const rows = 40
+		specText.WriteString("version: 1\ncolumns:\n  - names: [")
+		for j := range n {
+			if j > 0 {
+				specText.WriteString(", ")
+				csv.WriteByte(',')
+			}
+			fmt.Fprintf(&specText, "x%d", j)
+			fmt.Fprintf(&csv, "x%d", j)
+		}
+		specText.WriteString("]\n    type: numeric\n    steps: [standard_scaler]\n")
+		csv.WriteByte('\n')
+		for range rows {
+			for j := range n {
+				if j > 0 {
+					csv.WriteByte(',')
+				}
+				csv.WriteString(strconv.FormatFloat(r.NormFloat64(), 'g', 6, 64))
+			}
+			csv.WriteByte('\n')
+		}
+	case "ordinal":
+		specText.WriteString("version: 1\ncolumns:\n  - name: id\n    type: categorical\n    steps: [ordinal_encoder]\n")
+		csv.WriteString("id\n")
+		for i := range n {
+			fmt.Fprintf(&csv, "customer-%016x-%d\n", r.Uint64(), i)
+		}
+	default:
+		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide) or ordinal", shape)
+	}
+	sp, err := spec.Parse(strings.NewReader(specText.String()), "big.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := table.NewCSVReader(strings.NewReader(csv.String()), "big.csv", table.CSVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := fit.Fit(context.Background(), sp, tr, fit.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := artifact.Encode(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
