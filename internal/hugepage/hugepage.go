@@ -17,9 +17,9 @@ import "unsafe"
 // Size is the size of a huge page.
 const Size = 2 << 20
 
-// minAdvise is the smallest slice worth advising: below two huge pages
-// the aligned interior is at most one page, or empty.
-const minAdvise = 2 * Size
+// minAdvise is the smallest slice worth advising: one huge page, which
+// Floats and Bytes align it to.
+const minAdvise = Size
 
 // Floats returns a zeroed []float64 of length and capacity n, advised for
 // huge pages when it is large. A large slice starts on a huge page
@@ -36,6 +36,19 @@ func Floats(n int) []float64 {
 	xs := buf[off : off+n : off+n]
 	Advise(xs)
 	return xs
+}
+
+// Bytes is Floats for a []byte of length and capacity n.
+func Bytes(n int) []byte {
+	if n < minAdvise {
+		return make([]byte, n)
+	}
+	buf := make([]byte, n+Size)
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	off := int((start+Size-1)&^(Size-1) - start)
+	b := buf[off : off+n : off+n]
+	Advise(b)
+	return b
 }
 
 // Advise asks for huge pages for the 2 MiB-aligned part of s's backing
