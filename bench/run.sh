@@ -7,7 +7,8 @@
 # usage: bench/run.sh [--rounds N] [--rss-2gb]
 #   --rounds N   timed rounds, contenders alternating (default 5, or $ROUNDS)
 #   --rss-2gb    instead: peak RSS of `normguard transform` on a ~2 GB CSV
-# environment: BENCHDATA (default /tmp/normguard-bench) holds data and outputs.
+# environment: BENCHDATA (default /tmp/normguard-bench) holds data and outputs;
+#   NG_BIN runs that normguard binary instead of building the checkout.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--rss-2gb) MODE=rss2gb; shift ;;
-	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,12p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -44,9 +45,16 @@ if [ "$MODE" = compare ] && ! "$PY" -c 'import sklearn, pandas' 2>/dev/null; the
 fi
 
 mkdir -p "$DATA/bin" "$DATA/out"
-NG=$DATA/bin/normguard
-log "building normguard -> $NG"
-(cd "$REPO" && go build -o "$NG" ./cmd/normguard)
+if [ -n "${NG_BIN:-}" ]; then
+	# A binary built elsewhere (e.g. from a clean export of one commit,
+	# when the checkout holds other work in progress).
+	NG=$NG_BIN
+	log "using normguard $NG"
+else
+	NG=$DATA/bin/normguard
+	log "building normguard -> $NG"
+	(cd "$REPO" && go build -o "$NG" ./cmd/normguard)
+fi
 
 if [ ! -f "$DATA/data.csv" ] || [ ! -f "$DATA/spec.yaml" ]; then
 	log "generating $DATA/data.csv (1,000,000 rows)"
