@@ -19,8 +19,15 @@ import (
 // DriftOptions returns the drift options the monitor judges with.
 func (m *Monitor) DriftOptions() drift.Options { return m.opt.Drift }
 
-// ExportFormat is the version of the Export JSON.
-const ExportFormat = 1
+// ExportFormat is the version of the Export JSON: 2 adds the windows'
+// source offsets (ExportWindow.Offsets). An export none of whose windows
+// carry offsets is written as format 1, which a normguard from before
+// offsets reads whole; one that carries them is format 2, which such a
+// normguard refuses rather than merging without the overlap check.
+const ExportFormat = 2
+
+// exportFormatV1 is the format of exports without offsets.
+const exportFormatV1 = 1
 
 // Export is the window state of one or more monitors (replicas) in a form
 // that merges exactly: per model, stage and window, each feature's counts
@@ -34,6 +41,20 @@ type Export struct {
 	// Skipped lists windows with rows left out (ExportHistory: closed
 	// windows whose state was not kept).
 	Skipped []SkippedWindow `json:"skipped,omitempty"`
+	// Name says where the export came from (a file, a peer's URL) in the
+	// messages of a merge; it is not written.
+	Name string `json:"-"`
+}
+
+// setFormat sets ex.Format: 2 when a window carries offsets, else 1.
+func (ex *Export) setFormat() {
+	ex.Format = exportFormatV1
+	for _, w := range ex.Windows {
+		if len(w.Offsets) > 0 {
+			ex.Format = ExportFormat
+			return
+		}
+	}
 }
 
 // ExportWindow is one window of an Export.
@@ -45,6 +66,11 @@ type ExportWindow struct {
 	End            time.Time       `json:"end"`
 	Rows           int64           `json:"rows"`
 	Features       []ExportFeature `json:"features"`
+	// Offsets are, per source partition, the offsets of the records the
+	// window's rows were read from (rows consumed from Kafka; none for
+	// rows posted over HTTP). Merging refuses exports whose windows read
+	// the same records (CheckOverlaps).
+	Offsets []PartitionRanges `json:"offsets,omitempty"`
 }
 
 // ExportFeature is one feature of an ExportWindow: the monitor's counts
@@ -84,6 +110,7 @@ func (m *Monitor) Export(model string) (*Export, error) {
 			return nil, err
 		}
 	}
+	ex.setFormat()
 	return ex, nil
 }
 
@@ -116,6 +143,7 @@ func (m *Monitor) ExportHistory(model string) (*Export, error) {
 		ss.mu.Unlock()
 	}
 	ex.Windows = append(ex.Windows, open...)
+	ex.setFormat()
 	return ex, nil
 }
 
@@ -153,7 +181,7 @@ func (ss *stageState) export(ex *Export, o drift.Options) error {
 func (ss *stageState) exportWindow(w *window, plans []*drift.SummaryPlan) (*ExportWindow, error) {
 	rs := &ss.ref.stages[ss.stage.index()]
 	ew := &ExportWindow{Model: ss.model, Stage: ss.stage, ArtifactDigest: ss.ref.digest,
-		Start: unixTime(w.start), End: unixTime(w.end), Rows: w.rows}
+		Start: unixTime(w.start), End: unixTime(w.end), Rows: w.rows, Offsets: cloneRanges(w.offsets)}
 	for i, rf := range rs.features {
 		fs := w.byName[rf.name]
 		if fs == nil || fs.numeric != rf.numeric {
@@ -192,17 +220,23 @@ func ReadExport(r io.Reader, name string) (*Export, error) {
 		return nil, fmt.Errorf("monitor: %s holds a service's error, not a window-state export: %s", name, ex.Error.Message)
 	case ex.Format == 0:
 		return nil, fmt.Errorf("monitor: %s is not a window-state export (no \"format\"); write one with normguard monitor export or GET /v1/models/{name}/window-state", name)
-	case ex.Format != ExportFormat:
-		return nil, fmt.Errorf("monitor: %s is window-state export format %d, this normguard reads %d", name, ex.Format, ExportFormat)
+	case ex.Format < exportFormatV1 || ex.Format > ExportFormat:
+		return nil, fmt.Errorf("monitor: %s is window-state export format %d, this normguard reads %d to %d; merge it with the normguard that wrote it", name, ex.Format, exportFormatV1, ExportFormat)
+	case ex.Format == exportFormatV1 && slices.ContainsFunc(ex.Windows, func(w ExportWindow) bool { return len(w.Offsets) > 0 }):
+		return nil, fmt.Errorf("monitor: %s is window-state export format 1 but carries offsets, which only format %d has; it was edited: export it again", name, ExportFormat)
 	}
+	ex.Export.Name = name
 	return &ex.Export, nil
 }
 
 // MergeExports merges the exports of replicas: windows of the same model,
 // stage and start are merged feature by feature (counts added, summaries
-// merged exactly), checked against artifact a (every window must have
-// been made with a, and every export with the same bins). The result
-// lists windows by model, stage and start.
+// merged exactly, source offsets joined), checked against artifact a
+// (every window must have been made with a, and every export with the
+// same bins). Exports whose windows read the same source records are
+// refused with an *OverlapError (CheckOverlaps): merged, those records
+// would be counted twice. The result lists windows by model, stage and
+// start.
 func MergeExports(a *artifact.Artifact, exports []*Export) (*Export, error) {
 	return MergeExportsOf([]*artifact.Artifact{a}, exports)
 }
@@ -213,6 +247,9 @@ func MergeExports(a *artifact.Artifact, exports []*Export) (*Export, error) {
 func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, error) {
 	if len(exports) == 0 {
 		return nil, fmt.Errorf("monitor: merge: no exports given")
+	}
+	if err := CheckOverlaps(exports); err != nil {
+		return nil, err
 	}
 	bins := exports[0].Bins
 	out := &Export{Format: ExportFormat, Bins: bins, Windows: []ExportWindow{}}
@@ -225,12 +262,12 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 	sums := map[key]map[string]*drift.Summary{}
 	for n, ex := range exports {
 		if ex.Bins != bins {
-			return nil, fmt.Errorf("monitor: merge: export %d was made with %d bins, the first with %d; run the replicas with the same --bins", n+1, ex.Bins, bins)
+			return nil, fmt.Errorf("monitor: merge: %s was made with %d bins, %s with %d; run the replicas with the same --bins", exportName(ex, n), ex.Bins, exportName(exports[0], 0), bins)
 		}
 		for _, w := range ex.Windows {
 			a, err := artifactOf(arts, &w)
 			if err != nil {
-				return nil, fmt.Errorf("monitor: merge: export %d %w", n+1, err)
+				return nil, fmt.Errorf("monitor: merge: %s: %w", exportName(ex, n), err)
 			}
 			plans, err := stagePlans(a, w.Stage, bins)
 			if err != nil {
@@ -250,14 +287,15 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 					w.Start.Format(time.RFC3339), w.Model, mw.End.Format(time.RFC3339), w.End.Format(time.RFC3339))
 			}
 			mw.Rows += w.Rows
+			mw.Offsets = unionRanges(mw.Offsets, w.Offsets)
 			for _, f := range w.Features {
 				pl, ok := plans[f.Name]
 				if !ok {
-					return nil, fmt.Errorf("monitor: merge: export %d: artifact %s does not profile feature %q", n+1, a.Digest, f.Name)
+					return nil, fmt.Errorf("monitor: merge: %s: artifact %s does not profile feature %q", exportName(ex, n), a.Digest, f.Name)
 				}
 				s, err := pl.UnmarshalSummary(f.Summary)
 				if err != nil {
-					return nil, fmt.Errorf("monitor: merge: export %d window %s: %w", n+1, w.Start.Format(time.RFC3339), err)
+					return nil, fmt.Errorf("monitor: merge: %s window %s: %w", exportName(ex, n), w.Start.Format(time.RFC3339), err)
 				}
 				j := slices.IndexFunc(mw.Features, func(g ExportFeature) bool { return g.Name == f.Name })
 				if j < 0 {
@@ -301,6 +339,7 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 		}
 		return a.Start.Before(b.Start)
 	})
+	out.setFormat()
 	return out, nil
 }
 

@@ -130,7 +130,8 @@ func TestReadExportErrors(t *testing.T) {
 		{`date,delay`, "is not a window-state export (normguard monitor export"},
 		{`{}`, `no "format"`},
 		{`{"error":{"code":"unauthorized","message":"missing or wrong token"}}`, "holds a service's error, not a window-state export: missing or wrong token"},
-		{`{"format":2,"windows":[]}`, "export format 2, this normguard reads 1"},
+		{`{"format":3,"windows":[]}`, "export format 3, this normguard reads 1 to 2"},
+		{`{"format":1,"windows":[{"model":"m","offsets":[{"source":"kafka:g/t","partition":0,"ranges":[[0,9]]}]}]}`, "format 1 but carries offsets"},
 	} {
 		_, err := ReadExport(bytes.NewReader([]byte(tc.in)), "x.json")
 		if err == nil || !bytes.Contains([]byte(err.Error()), []byte(tc.want)) {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -43,6 +44,12 @@ type Batch struct {
 	Stage    Stage
 	Cols     []table.Column
 	N        int
+	// Read are the source records the rows were read from (ranges.go):
+	// kept, with the rows, by every window they fall in, so that merging
+	// replicas' windows can refuse records counted by two of them. A
+	// range may include records between them that gave no rows (skipped,
+	// or another model's).
+	Read []OffsetRange
 }
 
 // ObserveAt records batches like Observe (by event time with
@@ -66,6 +73,10 @@ func (m *Monitor) ObserveAt(ctx context.Context, batches []Batch, offs []Offset)
 			refused[i] = fmt.Errorf("monitor: %d rows: %w", b.N, ErrInvalid)
 			continue
 		}
+		if j := slices.IndexFunc(b.Read, func(r OffsetRange) bool { return r.check() != nil }); j >= 0 {
+			refused[i] = b.Read[j].check()
+			continue
+		}
 		if b.N == 0 {
 			continue
 		}
@@ -80,6 +91,9 @@ func (m *Monitor) ObserveAt(ctx context.Context, batches []Batch, offs []Offset)
 			}
 			refused[i] = err
 			continue
+		}
+		for _, p := range bps {
+			p.data = appendRanges(p.data, b.Read) // each event window of the rows keeps them
 		}
 		ps = append(ps, bps...)
 	}
@@ -182,6 +196,88 @@ func (m *Monitor) Offsets(source string) (map[int32]int64, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("monitor: read the offsets of %q: %w", source, err)
+	}
+	return out, nil
+}
+
+// RecoveredOffset is where a recovered state resumes reading a source
+// partition, and why.
+type RecoveredOffset struct {
+	Source    string `json:"source"`
+	Partition int32  `json:"partition"`
+	Next      int64  `json:"next"`
+	// From is "kept" (the stored position verified) or "ranges" (it was
+	// lost or behind, and the offset ranges of the rows kept say how far
+	// they were read).
+	From string `json:"from"`
+}
+
+// restoreOffsets makes the file resume each source partition after every
+// record whose rows it kept: a position lost in the damage, or behind the
+// ranges of the windows and history kept, is set past the last offset
+// they read, so that no kept row is read, and counted, again. It returns
+// every partition's position, by source and partition.
+func (m *Monitor) restoreOffsets() ([]RecoveredOffset, error) {
+	var read []PartitionRanges
+	for _, ss := range m.stageStates() {
+		ss.mu.Lock()
+		for _, w := range ss.windows {
+			read = unionRanges(read, w.offsets)
+		}
+		for _, h := range ss.history {
+			if h.State != nil {
+				read = unionRanges(read, h.State.Offsets)
+			}
+		}
+		ss.mu.Unlock()
+	}
+	kept := map[string]map[int32]int64{}
+	sources := map[string]bool{}
+	err := m.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOffsets)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, _ []byte) error {
+			if i := strings.IndexByte(string(k), 0); i > 0 {
+				sources[string(k[:i])] = true
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range read {
+		sources[p.Source] = true
+	}
+	for src := range sources {
+		if kept[src], err = m.Offsets(src); err != nil {
+			return nil, err
+		}
+	}
+	var out []RecoveredOffset
+	var restore []Offset
+	for _, p := range read {
+		next := p.Ranges[len(p.Ranges)-1][1] + 1
+		if have, ok := kept[p.Source][p.Partition]; !ok || have < next {
+			restore = append(restore, Offset{Source: p.Source, Partition: p.Partition, Next: next})
+			out = append(out, RecoveredOffset{Source: p.Source, Partition: p.Partition, Next: next, From: "ranges"})
+			delete(kept[p.Source], p.Partition)
+		}
+	}
+	for src, parts := range kept {
+		for part, next := range parts {
+			out = append(out, RecoveredOffset{Source: src, Partition: part, Next: next, From: "kept"})
+		}
+	}
+	slices.SortFunc(out, func(a, b RecoveredOffset) int {
+		return comparePartitions(PartitionRanges{Source: a.Source, Partition: a.Partition}, PartitionRanges{Source: b.Source, Partition: b.Partition})
+	})
+	if len(restore) > 0 {
+		if err := m.db.Update(func(tx *bolt.Tx) error { return putOffsets(tx, restore) }); err != nil {
+			return nil, fmt.Errorf("restore the offsets: %w", err)
+		}
 	}
 	return out, nil
 }

@@ -20,6 +20,13 @@ import (
 //	        numeric: 8 bytes little-endian (IEEE bits)
 //	        categorical: uvarint length, bytes (a value over MaxValueBytes
 //	            is replaced by longValue's marker)
+//	optionally (rows read from a partitioned log, ranges.go), the offset
+//	ranges the rows were read from:
+//	    uvarint ranges; per range: uvarint length, source, uvarint
+//	    partition, uvarint first, uvarint last-first
+//
+// A record without the ranges (written before them, or of rows posted
+// over HTTP) ends after its last feature.
 //
 // A log entry groups records of one model, stage and window with
 // consecutive sequence numbers:
@@ -154,6 +161,40 @@ func appendCategorical(dst []byte, f *refFeature, c *table.Column, n int, long *
 		dst = append(dst, v...)
 	}
 	return dst
+}
+
+// appendRanges appends the offset ranges of a record's rows (checked by
+// OffsetRange.check) to its encoding.
+func appendRanges(dst []byte, ranges []OffsetRange) []byte {
+	if len(ranges) == 0 {
+		return dst
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(ranges)))
+	for _, r := range ranges {
+		dst = binary.AppendUvarint(dst, uint64(len(r.Source)))
+		dst = append(dst, r.Source...)
+		dst = binary.AppendUvarint(dst, uint64(r.Partition))
+		dst = binary.AppendUvarint(dst, uint64(r.First))
+		dst = binary.AppendUvarint(dst, uint64(r.Last-r.First))
+	}
+	return dst
+}
+
+// readRanges reads what appendRanges wrote, calling add for each range.
+func (d *decoder) readRanges(add func(source string, partition int32, first, last int64)) {
+	n := d.count(4)
+	for i := 0; i < n && d.err == nil; i++ {
+		source := d.str()
+		partition, first, span := d.uvarint(), d.uvarint(), d.uvarint()
+		if d.err != nil {
+			return
+		}
+		if source == "" || partition > math.MaxInt32 || first > math.MaxInt64/2 || span > math.MaxInt64/2 {
+			d.fail("offset range")
+			return
+		}
+		add(source, int32(partition), int64(first), int64(first+span))
+	}
 }
 
 // featureDesc names a feature of a record table.

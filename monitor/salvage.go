@@ -25,9 +25,13 @@ type RecoveryReport struct {
 	// Kept and Lost count the stored records by kind: "refs" (a model's
 	// reference), "checkpoint" (a window state), "log" (a batch of
 	// observations after a checkpoint), "history" (a closed window's
-	// summary), "ledger" (a stage's row count).
+	// summary), "ledger" (a stage's row count), "offsets" (a source
+	// partition's next offset).
 	Kept map[string]int `json:"kept"`
 	Lost map[string]int `json:"lost"`
+	// Offsets are the source positions the recovered file resumes from
+	// (a Kafka consumer reads on from them), each partition once.
+	Offsets []RecoveredOffset `json:"offsets,omitempty"`
 	// Stages accounts for the rows of each model and stage.
 	Stages []StageRecovery `json:"stages"`
 	// Uncounted says what may be lost beyond the counts (a damaged meta
@@ -68,6 +72,9 @@ func (r *RecoveryReport) String() string {
 			fmt.Fprintf(&b, "  model %q stage %s: all %d rows kept\n", s.Model, s.Stage, s.RowsKept)
 		}
 	}
+	for _, o := range r.Offsets {
+		fmt.Fprintf(&b, "  %s partition %d resumes at offset %d (%s)\n", o.Source, o.Partition, o.Next, o.From)
+	}
 	if r.Uncounted != "" {
 		fmt.Fprintf(&b, "  also: %s\n", r.Uncounted)
 	}
@@ -79,7 +86,7 @@ func countList(m map[string]int) string {
 		return "none"
 	}
 	var parts []string
-	for _, k := range []string{"refs", "checkpoint", "log", "history", "ledger"} {
+	for _, k := range []string{"refs", "checkpoint", "log", "history", "ledger", "offsets"} {
 		if m[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", m[k], k))
 		}
@@ -199,6 +206,10 @@ func Recover(path string, opt Options) (*RecoveryReport, error) {
 		}
 		return a.Stage < b.Stage
 	})
+	if rep.Offsets, err = m.restoreOffsets(); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("monitor: recover %s: %w", path, err)
+	}
 	if err := m.Close(); err != nil {
 		return nil, err
 	}
@@ -278,7 +289,7 @@ func salvage(path string, rep *RecoveryReport) (values []salvagedValue, ledger m
 			return nil
 		})
 	}
-	for _, top := range [][]byte{bucketRefs, bucketLedger} {
+	for _, top := range [][]byte{bucketRefs, bucketLedger, bucketOffsets} {
 		walk(string(top), func(tx *bolt.Tx) error {
 			return leaves(tx.Bucket(top), top, nil)
 		})

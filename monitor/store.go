@@ -892,7 +892,7 @@ func (m *Monitor) verify() error {
 				return nil
 			})
 		}
-		for _, top := range [][]byte{bucketRefs, bucketLedger} {
+		for _, top := range [][]byte{bucketRefs, bucketLedger, bucketOffsets} {
 			if b := tx.Bucket(top); b != nil {
 				if err := check(top, nil, b); err != nil {
 					return err

@@ -32,6 +32,9 @@ type window struct {
 	// ss is the stage the window belongs to (set before records are
 	// applied), through which apply finds the summary plans.
 	ss *stageState
+	// offsets are the source offsets its rows were read from (ranges.go),
+	// by source and partition.
+	offsets []PartitionRanges
 }
 
 // summarySource is where the windows of a stage find their summary
@@ -255,6 +258,14 @@ func (w *window) apply(feats []featureDesc, rec []byte, scratch *[]float64) erro
 			sum.AddStrings(strs, nil)
 		}
 	}
+	if len(d.b) > 0 {
+		d.readRanges(func(source string, partition int32, first, last int64) {
+			w.offsets = addRange(w.offsets, source, partition, first, last)
+		})
+		if d.err != nil {
+			return fmt.Errorf("record offset ranges: %w", d.err)
+		}
+	}
 	if len(d.b) != 0 {
 		return fmt.Errorf("record has %d bytes left over: %w", len(d.b), errCorrupt)
 	}
@@ -281,10 +292,14 @@ func (f *featureState) column() table.Column {
 //	             uvarint sample size, 8 bytes per value
 //	    categorical: uvarint sample size; per value uvarint length, bytes
 //	    (version 2) uvarint length, the drift.Summary (MarshalBinary; 0: none); byte partial
+//	(version 3) uvarint partitions; per partition (ranges.go):
+//	    uvarint length, source; uvarint partition; byte coarse;
+//	    uvarint ranges; per range uvarint first, uvarint last-first
 //
 // Version 1 (before summaries) is read with every feature partial: such a
-// window is judged from its sample until it closes.
-const stateVersion = 2
+// window is judged from its sample until it closes. Versions 1 and 2 have
+// no offset ranges.
+const stateVersion = 3
 
 func (w *window) encode() ([]byte, error) {
 	buf := []byte{stateVersion}
@@ -339,7 +354,52 @@ func (w *window) encode() ([]byte, error) {
 			return nil, err
 		}
 	}
-	return buf, nil
+	return appendPartitionRanges(buf, w.offsets), nil
+}
+
+// appendPartitionRanges appends a window's offset ranges (version 3).
+func appendPartitionRanges(buf []byte, list []PartitionRanges) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(list)))
+	for _, p := range list {
+		buf = binary.AppendUvarint(buf, uint64(len(p.Source)))
+		buf = append(buf, p.Source...)
+		buf = binary.AppendUvarint(buf, uint64(p.Partition))
+		buf = append(buf, boolByte(p.Coarse))
+		buf = binary.AppendUvarint(buf, uint64(len(p.Ranges)))
+		for _, r := range p.Ranges {
+			buf = binary.AppendUvarint(buf, uint64(r[0]))
+			buf = binary.AppendUvarint(buf, uint64(r[1]-r[0]))
+		}
+	}
+	return buf
+}
+
+// readPartitionRanges reads what appendPartitionRanges wrote.
+func (d *decoder) readPartitionRanges() []PartitionRanges {
+	var out []PartitionRanges
+	n := d.count(4)
+	for i := 0; i < n && d.err == nil; i++ {
+		source := d.str()
+		partition := d.uvarint()
+		coarse := d.byte1() == 1
+		nr := d.count(2)
+		if d.err != nil || source == "" || partition > math.MaxInt32 || nr > MaxOffsetRanges {
+			d.fail("offset ranges")
+			return nil
+		}
+		for j := 0; j < nr && d.err == nil; j++ {
+			first, span := d.uvarint(), d.uvarint()
+			if first > math.MaxInt64/2 || span > math.MaxInt64/2 {
+				d.fail("offset range")
+				return nil
+			}
+			out = addRange(out, source, int32(partition), int64(first), int64(first+span))
+		}
+		if coarse && nr > 0 {
+			out = unionRanges(out, []PartitionRanges{{Source: source, Partition: int32(partition), Coarse: true}})
+		}
+	}
+	return out
 }
 
 // appendSummary appends the feature's summary (version 2 of the state).
@@ -367,8 +427,8 @@ func boolByte(b bool) byte {
 func decodeWindow(model string, stage Stage, data []byte) (*window, error) {
 	d := &decoder{b: data}
 	version := d.byte1()
-	if version != 1 && version != stateVersion {
-		return nil, fmt.Errorf("window state version %d (this normguard reads 1 and %d): %w", version, stateVersion, errCorrupt)
+	if version < 1 || version > stateVersion {
+		return nil, fmt.Errorf("window state version %d (this normguard reads 1 to %d): %w", version, stateVersion, errCorrupt)
 	}
 	start, end := int64(d.u64()), int64(d.u64())
 	k := d.uvarint()
@@ -409,6 +469,9 @@ func decodeWindow(model string, stage Stage, data []byte) (*window, error) {
 			f.num[j] = d.f64()
 		}
 		f.readSummary(d, version)
+	}
+	if version >= 3 {
+		w.offsets = d.readPartitionRanges()
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail("bytes left over")

@@ -24,6 +24,11 @@ import (
 // drift and the validation anomalies (ExportWindow.Anomalies).
 // A peer that cannot be reached, or that judged with another artifact,
 // makes /drift fail (502) naming it: a merged answer is all or nothing.
+// Replicas whose windows read the same Kafka records (a replica killed
+// after storing a poll but before committing it to the group, whose
+// partitions another replica took over) make /drift answer 409
+// overlapping_offsets naming the partition, the offsets and the two
+// replicas, rather than count those records twice.
 
 // checkPeers refuses a configuration whose peers could never be asked:
 // without a token (the window-state route needs it, so every /drift would
@@ -138,6 +143,13 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 			return nil, &apiError{http.StatusBadGateway, "peer_unavailable",
 				fmt.Sprintf("peer %s: %v; /drift merges every replica's window, so it cannot answer without it (check --peers and that the peer runs with the same NORMGUARD_TOKEN)", s.cfg.Peers[i], err)}
 		}
+		exports[i+1].Name = "peer " + s.cfg.Peers[i]
+	}
+	local.Name = "this replica"
+	// Every window each replica holds, not only the latest: a record read
+	// twice may sit in an earlier window of one and the latest of another.
+	if err := monitor.CheckOverlaps(exports); err != nil {
+		return nil, &apiError{http.StatusConflict, "overlapping_offsets", err.Error()}
 	}
 	// The latest window of the stage across the replicas.
 	var latest time.Time
@@ -155,7 +167,7 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 	resp := &mergedDriftResponse{driftResponse: driftResponse{Model: model, Stage: string(stage)}}
 	only := make([]*monitor.Export, len(exports))
 	for i, ex := range exports {
-		o := &monitor.Export{Format: ex.Format, Bins: ex.Bins}
+		o := &monitor.Export{Format: ex.Format, Bins: ex.Bins, Name: ex.Name}
 		ps := peerState{}
 		if i > 0 {
 			ps.URL = s.cfg.Peers[i-1]
@@ -171,7 +183,11 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 	}
 	merged, err := monitor.MergeExports(a, only)
 	if err != nil {
-		return nil, &apiError{http.StatusConflict, "replicas_disagree", err.Error()}
+		code := "replicas_disagree"
+		if errors.Is(err, monitor.ErrOverlap) {
+			code = "overlapping_offsets"
+		}
+		return nil, &apiError{http.StatusConflict, code, err.Error()}
 	}
 	tl, err := merged.Judge(a, s.cfg.Monitor.DriftOptions())
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -229,5 +230,87 @@ func TestServeWindowFlag(t *testing.T) {
 	code, _, stderr := runCLI(t, "serve", "--registry", t.TempDir(), "--window", "7x")
 	if code != ExitError || !strings.Contains(stderr, `"--window"`) {
 		t.Errorf("serve --window 7x: exit %d, stderr %q; want 2 naming --window", code, stderr)
+	}
+}
+
+// TestMonitorMergeRefusesOverlappingOffsets: two replicas' stores whose
+// windows hold rows read from the same Kafka offsets (one stored a poll
+// and was killed before committing it, the other read it again) export
+// with those offsets, and `monitor merge` of the two exits 2 naming the
+// source, partition, offsets and both files, and what to do; exports of
+// disjoint offsets merge, the merged export carrying their union.
+func TestMonitorMergeRefusesOverlappingOffsets(t *testing.T) {
+	dir := t.TempDir()
+	qs, err := quickstart.Run(context.Background(), filepath.Join(dir, "qs"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	art := filepath.Join(dir, "qs", quickstart.Files.Artifact)
+	r, err := table.Open(filepath.Join(dir, "qs", quickstart.Files.Later))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := []table.Field{{Name: "delay", Kind: table.Numeric}, {Name: "distance", Kind: table.Numeric},
+		{Name: "origin", Kind: table.String}, {Name: "destination", Kind: table.String}}
+	if err := r.Project(fields); err != nil {
+		t.Fatal(err)
+	}
+	cols, n, err := table.ReadAll(r, fields)
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const source = "kafka:g/rows"
+	// export stores the rows read from partition 0's offsets first..last
+	// in a new store and exports it with `monitor export`.
+	export := func(name string, first, last int64) string {
+		t.Helper()
+		mon, err := monitor.Open(filepath.Join(dir, name+".db"), monitor.Options{EvalInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := monitor.Batch{Model: "flights", Artifact: qs.Artifact, Stage: monitor.StageInput, Cols: cols, N: n,
+			Read: []monitor.OffsetRange{{Source: source, Partition: 0, First: first, Last: last}}}
+		refused, err := mon.ObserveAt(context.Background(), []monitor.Batch{b}, []monitor.Offset{{Source: source, Partition: 0, Next: last + 1}})
+		if err != nil || refused[0] != nil {
+			t.Fatalf("ObserveAt: %v %v", refused, err)
+		}
+		if err := mon.Close(); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, name+".json")
+		mustRun(t, "monitor", "export", "--state", filepath.Join(dir, name+".db"), "--out", out)
+		return out
+	}
+	a, b := export("a", 0, 499), export("b", 300, 999)
+	code, _, stderr := runCLI(t, "monitor", "merge", "--artifact", art, a, b)
+	for _, want := range []string{"offsets 300-499 of partition 0 of kafka:g/rows were read by both " + a, " and " + b, "counted twice", "Judge those windows from one of the two exports"} {
+		if code != ExitError || !strings.Contains(stderr, want) {
+			t.Errorf("merge of overlapping exports: exit %d, stderr %q; want 2 and %q", code, stderr, want)
+		}
+	}
+	c := export("c", 500, 999)
+	merged := filepath.Join(dir, "merged.json")
+	if code, _, stderr := runCLI(t, "monitor", "merge", "--artifact", art, "--merged-out", merged, a, c); code == ExitError {
+		t.Fatalf("merge of disjoint exports: exit %d: %s", code, stderr)
+	}
+	f, err := os.Open(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ex, err := monitor.ReadExport(f, merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offs []monitor.PartitionRanges
+	if len(ex.Windows) > 0 {
+		offs = ex.Windows[0].Offsets
+	}
+	if len(ex.Windows) != 1 || ex.Format != monitor.ExportFormat || ex.Windows[0].Rows != 2*int64(n) ||
+		!slices.EqualFunc(ex.Windows[0].Offsets, []monitor.PartitionRanges{{Source: source, Partition: 0, Ranges: [][2]int64{{0, 999}}}}, func(x, y monitor.PartitionRanges) bool {
+			return x.Source == y.Source && x.Partition == y.Partition && slices.Equal(x.Ranges, y.Ranges) && x.Coarse == y.Coarse
+		}) {
+		t.Errorf("merged export: format %d, %d windows, offsets %+v; want format %d, one window of %d rows read from offsets 0-999", ex.Format, len(ex.Windows), offs, monitor.ExportFormat, 2*n)
 	}
 }

@@ -119,6 +119,11 @@ type Consumer struct {
 	partsMu  sync.Mutex
 	assigned map[int32]bool
 
+	// afterStore, when set (tests), is called once a batch is stored and
+	// before its offsets are committed to the group; an error stops Run
+	// there, as a replica killed at that point would.
+	afterStore func(stored []monitor.Batch) error
+
 	metricRecords prometheus.Counter
 	metricRows    prometheus.Counter
 	metricBad     *prometheus.CounterVec
@@ -300,14 +305,20 @@ func (c *Consumer) Run(ctx context.Context) error {
 // commits the offsets to the group.
 func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	next := map[int32]int64{}
+	first := map[int32]int64{}
 	c.models = map[string]found{}
 	var used []*model
+	// from[m] holds the partitions model m's rows came from.
+	from := map[*model]map[int32]bool{}
 	n := 0
 	fetches.EachRecord(func(r *kgo.Record) {
 		if r.Topic != c.cfg.Topic {
 			return
 		}
 		n++
+		if _, ok := first[r.Partition]; !ok {
+			first[r.Partition] = r.Offset
+		}
 		next[r.Partition] = r.Offset + 1
 		m, reason := c.modelOf(ctx, r)
 		if m == nil {
@@ -322,14 +333,23 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 		}
 		if m.rows.n == 1 {
 			used = append(used, m)
+			from[m] = map[int32]bool{}
 		}
+		from[m][r.Partition] = true
 	})
 	if n == 0 {
 		return nil
 	}
+	// Each batch keeps the offsets of the poll's records of every
+	// partition its rows came from: merging replicas' windows refuses
+	// records read by two of them (monitor.CheckOverlaps).
 	batches := make([]monitor.Batch, len(used))
 	for i, m := range used {
-		batches[i] = monitor.Batch{Model: m.name, Artifact: m.art, Stage: c.cfg.Stage, Cols: m.rows.cols, N: m.rows.n}
+		var read []monitor.OffsetRange
+		for _, p := range slices.Sorted(maps.Keys(from[m])) {
+			read = append(read, monitor.OffsetRange{Source: c.source, Partition: p, First: first[p], Last: next[p] - 1})
+		}
+		batches[i] = monitor.Batch{Model: m.name, Artifact: m.art, Stage: c.cfg.Stage, Cols: m.rows.cols, N: m.rows.n, Read: read}
 	}
 	offs := make([]monitor.Offset, 0, len(next))
 	for p, o := range next {
@@ -357,6 +377,11 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	c.rows.Add(int64(observed))
 	c.metricRecords.Add(float64(n))
 	c.metricRows.Add(float64(observed))
+	if c.afterStore != nil {
+		if err := c.afterStore(batches); err != nil {
+			return err
+		}
+	}
 	// This replica resumes from the state's offsets; the group's tell the
 	// other replicas (and lag tools) where it got to. A commit that fails
 	// is retried with the next batch's.

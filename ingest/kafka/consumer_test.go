@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -25,6 +27,7 @@ import (
 	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/quickstart"
 	"github.com/normguard/normguard/registry"
+	"github.com/normguard/normguard/server"
 	"github.com/normguard/normguard/table"
 )
 
@@ -185,6 +188,13 @@ type replica struct {
 
 func startReplica(t *testing.T, c *kfake.Cluster, fx *fixture, state string) *replica {
 	t.Helper()
+	return startReplicaWith(t, c, fx, state, nil)
+}
+
+// startReplicaWith starts a replica whose consumer calls afterStore
+// (Consumer.afterStore) once each poll is stored.
+func startReplicaWith(t *testing.T, c *kfake.Cluster, fx *fixture, state string, afterStore func([]monitor.Batch) error) *replica {
+	t.Helper()
 	mon, err := monitor.Open(state, monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -197,6 +207,7 @@ func startReplica(t *testing.T, c *kfake.Cluster, fx *fixture, state string) *re
 	if err != nil {
 		t.Fatal(err)
 	}
+	cons.afterStore = afterStore
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &replica{mon: mon, cons: cons, stop: cancel, done: make(chan error, 1)}
 	go func() { r.done <- cons.Run(ctx) }()
@@ -433,6 +444,11 @@ func sameMerged(t *testing.T, fx *fixture, rs ...*replica) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkOffsetsCovered(t, merged, rs...)
+	for i := range merged.Windows {
+		merged.Windows[i].Offsets = nil // a monitor fed directly has none
+	}
+	merged.Format = 1
 	one, err := reference(t, fx).Export(testModel)
 	if err != nil {
 		t.Fatal(err)
@@ -445,6 +461,46 @@ func sameMerged(t *testing.T, fx *fixture, rs ...*replica) {
 	wj, _ := json.Marshal(want)
 	if string(gj) != string(wj) {
 		t.Errorf("merged replicas' windows differ from one monitor fed every row:\n got %s\nwant %s", gj, wj)
+	}
+}
+
+// checkOffsetsCovered checks the offsets of a merged export: per
+// partition, within what the replicas read (their stored next offsets),
+// and covering all of it but for at most the bad records (a poll of bad
+// records only gives no window a range).
+func checkOffsetsCovered(t *testing.T, merged *monitor.Export, rs ...*replica) {
+	t.Helper()
+	end := map[int32]int64{}
+	for _, r := range rs {
+		offs, err := r.mon.Offsets(Source("g", testTopic))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p, o := range offs {
+			end[p] = max(end[p], o)
+		}
+	}
+	covered := map[int32]int64{}
+	for _, w := range merged.Windows {
+		for _, p := range w.Offsets {
+			if p.Source != Source("g", testTopic) || p.Coarse {
+				t.Errorf("offsets of %s partition %d (coarse %v): want only %s, not coarse", p.Source, p.Partition, p.Coarse, Source("g", testTopic))
+			}
+			for _, r := range p.Ranges {
+				if r[0] < 0 || r[1] >= end[p.Partition] {
+					t.Errorf("partition %d: range %v outside the %d records read", p.Partition, r, end[p.Partition])
+				}
+				covered[p.Partition] += r[1] - r[0] + 1
+			}
+		}
+	}
+	if len(end) != partitions {
+		t.Errorf("offsets stored for %d partitions, want %d", len(end), partitions)
+	}
+	for p, n := range end {
+		if covered[p] > n || covered[p] < n-int64(len(badRecords)) {
+			t.Errorf("partition %d: the windows' ranges cover %d of its %d records", p, covered[p], n)
+		}
 	}
 }
 
@@ -507,16 +563,22 @@ func TestRebalanceCountsOnce(t *testing.T) {
 	}
 }
 
-// TestDamagedOffsetsStop stops the consumer with an error when the
-// state's offsets are damaged: resuming from a guess could count records
-// twice or lose them.
-func TestDamagedOffsetsStop(t *testing.T) {
+// TestDamagedOffsetsRecovered: a state whose stored offsets are damaged
+// is refused at Open (resuming from a guess could count records twice or
+// lose them); Recover keeps every offset that verifies and sets the
+// damaged one past the records its windows hold, and the replica started
+// on it reads nothing again.
+func TestDamagedOffsetsRecovered(t *testing.T) {
 	fx := newFixture(t, 300)
 	c := newCluster(t)
 	sent := produce(t, c, fx)
 	state := filepath.Join(t.TempDir(), "m.db")
 	r := startReplica(t, c, fx, state)
 	waitRecords(t, sent, r)
+	want, err := r.mon.Offsets(Source("g", testTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
 	r.close(t)
 	db, err := bolt.Open(state, 0o600, nil)
 	if err != nil {
@@ -533,16 +595,159 @@ func TestDamagedOffsetsStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = startReplica(t, c, fx, state)
-	select {
-	case err := <-r.done:
-		if !errors.Is(err, monitor.ErrDamaged) {
-			t.Errorf("got %v, want an error wrapping monitor.ErrDamaged", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("the consumer went on for 60 s with damaged offsets")
+	opt := monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour}
+	if _, err := monitor.Open(state, opt); !errors.Is(err, monitor.ErrDamaged) {
+		t.Fatalf("Open: got %v, want an error wrapping monitor.ErrDamaged", err)
 	}
-	r.mon.Close()
+	rep, err := monitor.Recover(state, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Lost["offsets"] != 1 || len(rep.Offsets) != partitions {
+		t.Errorf("recovery report: %d offsets lost, %d partitions resumed; want 1 and %d\n%s", rep.Lost["offsets"], len(rep.Offsets), partitions, rep)
+	}
+	r = startReplica(t, c, fx, state)
+	got, err := r.mon.Offsets(Source("g", testTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("offsets after the recovery %v, want %v", got, want)
+	}
+	time.Sleep(time.Second) // time to read anything read again
+	if st := r.cons.Stats(); st.Records != 0 {
+		t.Errorf("the recovered replica read %d records again", st.Records)
+	}
+	sameDrift(t, r.mon, reference(t, fx))
+	r.close(t)
+}
+
+// TestKilledBeforeCommitRefused reproduces the double count the group
+// cannot prevent: replica A stores a poll and is killed before committing
+// it to the group; B takes the partitions and reads from the group's
+// committed offsets, so that poll is counted by both. Merging their
+// windows (the library, and /drift on a replica listing the other with
+// --peers) refuses, naming the partition and the offsets both read; the
+// ranges outlive a restart of A's state.
+func TestKilledBeforeCommitRefused(t *testing.T) {
+	fx := newFixture(t, 3000)
+	c := newCluster(t)
+	sent := produce(t, c, fx)
+	dir := t.TempDir()
+	var killed []monitor.Batch
+	polls := 0
+	a := startReplicaWith(t, c, fx, filepath.Join(dir, "a.db"), func(stored []monitor.Batch) error {
+		if polls++; polls < 3 {
+			return nil
+		}
+		killed = stored
+		return errKilled
+	})
+	if err := <-a.done; !errors.Is(err, errKilled) {
+		t.Fatalf("replica A: %v, want it killed", err)
+	}
+	if len(killed) != 1 || len(killed[0].Read) == 0 {
+		t.Fatalf("the killed poll stored %d batches: %+v", len(killed), killed)
+	}
+	b := startReplica(t, c, fx, filepath.Join(dir, "b.db"))
+	waitOffsets(t, b, int64(sent))
+	time.Sleep(300 * time.Millisecond)
+	sa, sb := a.cons.Stats(), b.cons.Stats()
+	if sa.Rows+sb.Rows != int64(len(fx.recs))+int64(killed[0].N) {
+		t.Errorf("A observed %d rows, B %d; want the %d rows plus the %d of the killed poll counted twice", sa.Rows, sb.Rows, len(fx.recs), killed[0].N)
+	}
+
+	// A's state restarts (closed and opened): its ranges come back.
+	if err := a.mon.Close(); err != nil {
+		t.Fatal(err)
+	}
+	monA, err := monitor.Open(filepath.Join(dir, "a.db"), monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer monA.Close()
+	exA, err := monA.Export(testModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exB, err := b.mon.Export(testModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exA.Name, exB.Name = "a.json", "b.json"
+	_, err = monitor.MergeExports(fx.art, []*monitor.Export{exA, exB})
+	first := killed[0].Read[0]
+	var oe *monitor.OverlapError
+	if !errors.As(err, &oe) {
+		t.Fatalf("merge: got %v, want an *monitor.OverlapError", err)
+	}
+	if oe.Source != first.Source || oe.Partition != first.Partition || oe.First != first.First || oe.Last != first.Last || oe.Exports != [2]string{"a.json", "b.json"} {
+		t.Errorf("overlap %+v, want offsets %d-%d of partition %d of %s read by a.json and b.json", *oe, first.First, first.Last, first.Partition, first.Source)
+	}
+
+	// /drift on B, listing A as its peer, refuses the same way.
+	srvA := driftServer(t, fx, monA, nil)
+	srvB := driftServer(t, fx, b.mon, []string{srvA.URL})
+	req, err := http.NewRequest(http.MethodGet, srvB.URL+"/v1/models/"+testModel+"/drift", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer t")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var answer struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.Unmarshal(body, &answer); err != nil {
+		t.Fatalf("/drift answered %s: %s", res.Status, body)
+	}
+	wantMsg := fmt.Sprintf("offsets %d-%d of partition %d of %s were read by both", first.First, first.Last, first.Partition, first.Source)
+	if res.StatusCode != http.StatusConflict || answer.Error.Code != "overlapping_offsets" || !strings.Contains(answer.Error.Message, wantMsg) ||
+		!strings.Contains(answer.Error.Message, "peer "+srvA.URL) || !strings.Contains(answer.Error.Message, "this replica") {
+		t.Errorf("/drift: %s %s; want 409 overlapping_offsets naming %q, this replica and peer %s", res.Status, body, wantMsg, srvA.URL)
+	}
+	b.close(t)
+}
+
+// errKilled stops a replica as a kill would.
+var errKilled = errors.New("killed")
+
+// waitOffsets waits until r's state holds n records read over all
+// partitions.
+func waitOffsets(t *testing.T, r *replica, n int64) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		offs, err := r.mon.Offsets(Source("g", testTopic))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int64
+		for _, o := range offs {
+			got += o
+		}
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the state reached %d records in 60 s, want %d", got, n)
+		}
+	}
+}
+
+// driftServer serves /drift of mon (token "t") with peers.
+func driftServer(t *testing.T, fx *fixture, mon *monitor.Monitor, peers []string) *httptest.Server {
+	t.Helper()
+	s, err := server.New(server.Config{Registry: fx.reg, Monitor: mon, Token: "t", Peers: peers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts
 }
 
 // eventHistory judges m's windows and returns them as JSON, without when

@@ -22,9 +22,16 @@
 // durable and committed, so a graceful rebalance or shutdown never hands
 // a partition over mid-batch. What remains: a replica killed between its
 // state commit and its group commit whose partitions another replica takes
-// before it comes back reads that last batch again in the other replica.
-// A static member id (Config.InstanceID) keeps the partitions of a
-// replica restarted within the session timeout with that replica.
+// before it comes back has that last batch read again by the other
+// replica; both windows then count it. Asking the dead replica where it
+// got to is no help, since it is down when the partition moves. Instead
+// every window keeps the offset ranges its rows were read from
+// (monitor.OffsetRange, stored with the rows), and merging the replicas'
+// windows (serve --peers, normguard monitor merge) refuses exports that
+// read the same offsets, naming the partition, the offsets and the two
+// replicas, rather than count them twice. A static member id
+// (Config.InstanceID) keeps the partitions of a replica restarted within
+// the session timeout with that replica, which makes this rarer.
 //
 // # Event time
 //
