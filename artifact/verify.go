@@ -332,24 +332,34 @@ func (v *streamVerifier) slice(f canonicalField, depth int, elem func(i, depth i
 	return nil
 }
 
-// group reads groups[i], its steps decoded as Decode decodes them; a
-// step that refuses itself is located as Decode locates it.
+// group reads groups[i], its steps decoded as Decode decodes them (in
+// the decoder's buffer, without a copy); a step that refuses itself is
+// located as Decode locates it, in the group's bytes read again.
 func (v *streamVerifier) group(i, depth int) error {
-	var raw json.RawMessage
-	if err := v.dec.Decode(&raw); err != nil {
-		return err
-	}
+	start := v.dec.InputOffset()
 	var d decodeGroup
-	if err := json.Unmarshal(raw, &d); err != nil {
-		if loc := locateGroupStepError(i, raw); loc != nil {
-			v.stepErr = loc
-		}
+	if err := v.dec.Decode(&d); err != nil {
+		v.stepErr = v.locateGroup(i, start, v.dec.InputOffset())
 		return err
 	}
 	g := d.group()
 	v.enc.value(reflect.ValueOf(&g).Elem(), depth)
 	v.check.group(i, &g)
 	return nil
+}
+
+// locateGroup returns the error of the first step of groups[i] that
+// refuses itself, reading the group from the file between start and end
+// (which may hold the separator before it), or nil.
+func (v *streamVerifier) locateGroup(i int, start, end int64) error {
+	if end <= start || end > v.size {
+		return nil
+	}
+	raw := make([]byte, end-start)
+	if _, err := v.src.ReadAt(raw, start); err != nil {
+		return nil
+	}
+	return locateGroupStepError(i, bytes.TrimLeft(raw, ", \t\r\n"))
 }
 
 // output reads outputs[i].
