@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 type cpuSample struct {
 	server, self, machine       float64 // seconds
 	serverOK, selfOK, machineOK bool
+	cores                       int // the machine's, whatever this process may use
 }
 
 // takeCPU samples the server's process_cpu_seconds_total, this process's
@@ -27,7 +27,7 @@ func takeCPU(c *http.Client, base string) cpuSample {
 	s.server, err = serverMetric(c, base, "process_cpu_seconds_total")
 	s.serverOK = err == nil
 	s.self, s.selfOK = selfCPU()
-	s.machine, s.machineOK = machineBusy()
+	s.machine, s.cores, s.machineOK = machineBusy()
 	return s
 }
 
@@ -48,7 +48,7 @@ func (s cpuSample) since(s0 cpuSample, elapsed time.Duration) string {
 			other := busy - cores(s.server, s0.server) - cores(s.self, s0.self)
 			parts = append(parts, fmt.Sprintf("other processes %.2f", max(other, 0)))
 		}
-		parts = append(parts, fmt.Sprintf("machine busy %.2f of %d", busy, runtime.NumCPU()))
+		parts = append(parts, fmt.Sprintf("machine busy %.2f of %d", busy, s.cores))
 	}
 	if len(parts) == 0 {
 		return "not measured"
@@ -57,25 +57,32 @@ func (s cpuSample) since(s0 cpuSample, elapsed time.Duration) string {
 }
 
 // machineBusy returns the seconds all CPUs spent busy (user, nice, system,
-// irq, softirq, steal) since boot, from /proc/stat; false elsewhere.
-func machineBusy() (float64, bool) {
+// irq, softirq, steal) since boot and the number of CPUs, from /proc/stat;
+// false elsewhere.
+func machineBusy() (float64, int, bool) {
 	data, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, false
+		return 0, 0, false
 	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	f := strings.Fields(line)
+	lines := strings.Split(string(data), "\n")
+	cores := 0
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "cpu") {
+			cores++
+		}
+	}
+	f := strings.Fields(lines[0])
 	if len(f) < 9 || f[0] != "cpu" {
-		return 0, false
+		return 0, 0, false
 	}
 	var ticks float64
 	for _, i := range []int{1, 2, 3, 6, 7, 8} { // not idle (4) nor iowait (5)
 		v, err := strconv.ParseFloat(f[i], 64)
 		if err != nil {
-			return 0, false
+			return 0, 0, false
 		}
 		ticks += v
 	}
 	const userHZ = 100 // the kernel's USER_HZ, 100 on every Linux ABI Go supports
-	return ticks / userHZ, true
+	return ticks / userHZ, cores, true
 }

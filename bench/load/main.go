@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"runtime/trace"
 	"slices"
 	"strconv"
@@ -53,6 +54,7 @@ type options struct {
 	trace     string
 	client    string
 	pacing    string
+	cpuprof   string
 }
 
 func main() {
@@ -71,6 +73,7 @@ func main() {
 	flag.StringVar(&o.dump, "dump", "", "write one CSV line per request to this file: due_ms (since the start), late_us (due to sent), latency_us (due to answered)")
 	flag.StringVar(&o.client, "client", "conn", "conn: each worker writes its requests on its own keep-alive connection and reads the answers (conn.go); std: net/http's Client, as before 2026-12-05")
 	flag.StringVar(&o.pacing, "pacing", "timer", "timer: wait for each due time on a timer the poller wakes at once (a timerfd on Linux, pacer_linux.go); sleep: time.Sleep, as before 2026-12-05")
+	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write the generator's own CPU profile of the run to this file")
 	flag.StringVar(&o.trace, "trace", "", "write the generator's own runtime/trace of the run to this file")
 	flag.Parse()
 	// The generator's own collections would be charged to the server's
@@ -157,6 +160,13 @@ func run(ctx context.Context, o options, w io.Writer) error {
 			return err
 		}
 		defer stopTrace()
+	}
+	if o.cpuprof != "" {
+		stopProfile, err := startCPUProfile(o.cpuprof)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
 	}
 
 	total := int(o.rate * o.duration.Seconds())
@@ -306,6 +316,20 @@ func startTrace(path string) (func(), error) {
 		return nil, fmt.Errorf("-trace: %w", err)
 	}
 	return func() { trace.Stop(); f.Close() }, nil
+}
+
+// startCPUProfile starts the CPU profiler into path; the function returned
+// stops it and closes the file.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // dumpSamples writes the samples in due order, one CSV line each.
