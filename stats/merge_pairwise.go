@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"sync"
 )
 
 // PairwiseAcc computes PairwiseSum (numpy's blocked pairwise float sum) of
@@ -325,6 +326,12 @@ type NanShiftedAcc struct {
 	Sum, SumSq PairwiseAcc
 }
 
+// blockPair is NanShiftedAcc.Add's scratch: one block's shifted values
+// and their squares.
+type blockPair struct{ d, d2 [npBlock]float64 }
+
+var blockPairs = sync.Pool{New: func() any { return new(blockPair) }}
+
 // NewNanShiftedAcc returns an empty accumulator for a column of n rows.
 func NewNanShiftedAcc(n int64, shift float64) NanShiftedAcc {
 	return NanShiftedAcc{Shift: shift, Sum: NewPairwiseAcc(n), SumSq: NewPairwiseAcc(n)}
@@ -336,8 +343,12 @@ func (a *NanShiftedAcc) Add(start int64, xs []float64) error {
 		return ErrPairwiseRange
 	}
 	// Work in pieces that end on numpy's 8192-value block boundaries, so
-	// the scratch space is fixed whatever the input's length.
-	var d, d2 [npBlock]float64
+	// the scratch space is fixed whatever the input's length. The scratch
+	// is pooled: as local arrays it was 128 KiB of stack zeroed on every
+	// call, and the profile calls once per block.
+	bp := blockPairs.Get().(*blockPair)
+	defer blockPairs.Put(bp)
+	d, d2 := &bp.d, &bp.d2
 	for len(xs) > 0 {
 		k := min(len(xs), int(npBlock-start%npBlock))
 		for i, x := range xs[:k] {
