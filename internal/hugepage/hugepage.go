@@ -18,7 +18,7 @@ import "unsafe"
 const Size = 2 << 20
 
 // minAdvise is the smallest slice worth advising: one huge page, which
-// Floats and Bytes align it to.
+// Floats aligns it to.
 const minAdvise = Size
 
 // Floats returns a zeroed []float64 of length and capacity n, advised for
@@ -36,19 +36,6 @@ func Floats(n int) []float64 {
 	xs := buf[off : off+n : off+n]
 	Advise(xs)
 	return xs
-}
-
-// Bytes is Floats for a []byte of length and capacity n.
-func Bytes(n int) []byte {
-	if n < minAdvise {
-		return make([]byte, n)
-	}
-	buf := make([]byte, n+Size)
-	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
-	off := int((start+Size-1)&^(Size-1) - start)
-	b := buf[off : off+n : off+n]
-	Advise(b)
-	return b
 }
 
 // Advise asks for huge pages for the 2 MiB-aligned part of s's backing

@@ -34,18 +34,6 @@ func TestFloatsZeroedAndUsable(t *testing.T) {
 			}
 		}
 	}
-	for _, n := range []int{0, 100, minAdvise, 3*Size + 1} {
-		b := Bytes(n)
-		if len(b) != n || cap(b) != n || n >= minAdvise && uintptr(unsafe.Pointer(&b[0]))%Size != 0 {
-			t.Fatalf("Bytes(%d): length %d, capacity %d, not aligned", n, len(b), cap(b))
-		}
-		for i := range b {
-			if b[i] != 0 {
-				t.Fatalf("Bytes(%d)[%d] = %d, want 0", n, i, b[i])
-			}
-			b[i] = byte(i)
-		}
-	}
 	Advise([]string(nil))
 	Advise(make([]string, 1<<20))
 }

@@ -19,9 +19,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"unsafe"
-
-	"github.com/normguard/normguard/internal/hugepage"
 )
 
 // align is the alignment of buffer addresses, lengths and file offsets
@@ -45,10 +42,15 @@ type Writer struct {
 	f      *os.File
 	direct bool // O_DIRECT is set on f: buffer, align and write on the goroutine
 
-	cur  []byte      // the buffer being filled, len = bytes in it
-	full chan []byte // buffers to write, in order
-	free chan []byte // buffers written
-	done chan struct{}
+	// The buffers are cut from mapping, memory mapped outside the Go
+	// heap: a streaming transform keeps its heap under a soft limit
+	// (160 MiB), and 24 MiB more of heap made the collector run without
+	// pause near it. They are unmapped by Close and Abort.
+	mapping []byte
+	cur     []byte      // the buffer being filled, len = bytes in it
+	full    chan []byte // buffers to write, in order
+	free    chan []byte // buffers written
+	done    chan struct{}
 
 	mu     sync.Mutex
 	err    error // the first write error
@@ -59,40 +61,28 @@ type Writer struct {
 // allows it; otherwise writes go straight to f.
 func New(f *os.File) *Writer {
 	w := &Writer{f: f}
-	if setDirect(f, true) != nil {
+	region, mapping, err := mapBuffers(buffers * BufferSize)
+	if err != nil {
 		return w
 	}
-	w.direct = true
+	if setDirect(f, true) != nil {
+		unmap(mapping)
+		return w
+	}
+	w.direct, w.mapping = true, mapping
 	w.full = make(chan []byte, buffers)
 	w.free = make(chan []byte, buffers)
 	w.done = make(chan struct{})
-	for range buffers - 1 {
-		w.free <- alignedBuffer(BufferSize)
+	for i := range buffers - 1 {
+		w.free <- region[i*BufferSize : (i+1)*BufferSize : (i+1)*BufferSize]
 	}
-	w.cur = alignedBuffer(BufferSize)[:0]
+	w.cur = region[(buffers-1)*BufferSize : (buffers-1)*BufferSize : buffers*BufferSize]
 	go w.writeLoop()
 	return w
 }
 
 // Direct reports whether the writer writes past the page cache.
 func (w *Writer) Direct() bool { return w.direct }
-
-// alignedBuffer returns a buffer of length n (a multiple of align) whose
-// address is a multiple of align. Go does not move heap objects, so the
-// address stays aligned. A buffer of BufferSize starts on a huge page
-// (internal/hugepage), which is aligned too, and takes 4 page faults
-// instead of 2,048.
-func alignedBuffer(n int) []byte {
-	if n >= hugepage.Size {
-		return hugepage.Bytes(n) // aligned to a huge page
-	}
-	b := make([]byte, n+align)
-	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) & (align - 1))
-	if off != 0 {
-		off = align - off
-	}
-	return b[off : off+n : off+n]
-}
 
 // Write copies p into the writer's buffers; full buffers go to the
 // device in order. An error of an earlier write is returned.
@@ -183,6 +173,7 @@ func (w *Writer) Close() error {
 	}
 	close(w.full)
 	<-w.done
+	defer w.release()
 	if err := w.firstErr(); err != nil {
 		return err
 	}
@@ -194,7 +185,6 @@ func (w *Writer) Close() error {
 			return err
 		}
 	}
-	w.cur = nil
 	return nil
 }
 
@@ -208,6 +198,13 @@ func (w *Writer) Abort() {
 	if w.direct {
 		close(w.full)
 		<-w.done
-		w.cur = nil
+		w.release()
 	}
+}
+
+// release unmaps the buffers, once no write uses them.
+func (w *Writer) release() {
+	w.cur = nil
+	unmap(w.mapping)
+	w.mapping = nil
 }

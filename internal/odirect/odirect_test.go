@@ -6,7 +6,19 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"unsafe"
 )
+
+// alignedBuffer returns a heap buffer of length n whose address is a
+// multiple of align (Go does not move heap objects).
+func alignedBuffer(n int) []byte {
+	b := make([]byte, n+align)
+	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) & (align - 1))
+	if off != 0 {
+		off = align - off
+	}
+	return b[off : off+n : off+n]
+}
 
 // pattern returns n bytes that differ from one offset to the next, so a
 // dropped, repeated or misplaced block shows.
