@@ -19,6 +19,17 @@ const (
 	// mixedMinShare is the share of unit vectors among the non-zero ones
 	// from which a store with other vectors is mixed rather than unnormalized.
 	mixedMinShare = 0.05
+	// mixedLikeRatio: a raw contract's vectors partly outside the fitted
+	// norm range are a mixed store when the share that could follow the
+	// contract's norm distribution (contractLikeShare) is at least this
+	// ratio of the share inside the range; below it they moved as a whole
+	// (not_normalized). A mixed store keeps a ratio near 1, a scaled one
+	// near 0.
+	mixedLikeRatio = 0.25
+	// spikeRatio is how many times the count a smooth density of norms
+	// would put within the unit tolerance the unit count must exceed to
+	// stand out as normalized vectors (see unitSpike).
+	spikeRatio = 1.5
 	// allUnitShare is the share of unit vectors from which a raw contract's
 	// vectors count as normalized rather than mixed.
 	allUnitShare = 0.95

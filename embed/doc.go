@@ -67,15 +67,21 @@
 //	                            10% of Σ_{a<d′} (meanₐ² + stdₐ²), the energy of the
 //	                            contract's first d′ dimensions (below 1)
 //	not_normalized              unit contract: vectors off unit length exceed the
-//	                            fitted rate and fewer than 5% are unit; raw
-//	                            contract: 95% or more of the norms lie outside the
-//	                            fitted range [min/1.25, max·1.25] (scaled or
-//	                            normalized another way)
+//	                            fitted rate and the unit ones are fewer than 5% or
+//	                            do not form a spike (below); raw contract, same
+//	                            dimension: out-of-range norms (outside the fitted
+//	                            [min/1.25, max·1.25]) exceed the rate 2/(N+1), and
+//	                            they are 95% or more, or the share that could
+//	                            follow the fitted norm distribution (like, below)
+//	                            is under a quarter of the share inside the range:
+//	                            scaled or normalized another way, as a whole
 //	mixed_normalization         unit contract: off-unit vectors exceed the fitted
-//	                            rate while 5% or more are unit; raw contract: unit
-//	                            vectors exceed the fitted rate (rule of three) but
-//	                            are fewer than 95%, or out-of-range norms exceed
-//	                            the rate 2/(N+1) but are fewer than 95%
+//	                            rate while 5% or more are unit and form a spike;
+//	                            raw contract: unit vectors exceed the fitted rate
+//	                            (rule of three) and form a spike but are fewer
+//	                            than 95%, or out-of-range norms exceed the rate
+//	                            2/(N+1), are fewer than 95%, and like is at least
+//	                            a quarter of the share inside the range
 //	normalized_unexpectedly     raw contract: unit vectors exceed the fitted rate
 //	                            and are 95% or more
 //	metric_mismatch             metric dot, unit contract, and vectors off unit
@@ -96,6 +102,18 @@
 //	                            measured). The evidence adds
 //	                            the mean vector's shift in units of sampling noise,
 //	                            √(tr Σ_ref (1/n + 1/N)), and the norms.
+//
+// A spike: the u norms within the tolerance of 1 stand out of the m other
+// norms in the histogram bins around 1 (width w): u > 1.5·r·m +
+// 4·√(r·m·(1+r)), r = 2·tol/(w − 2·tol), what a smooth density would put
+// within the tolerance (raw norms spread across 1 put some there by
+// chance; norms peaked at 1 up to 1.5 times the window's mean density).
+// like bounds the share of vectors whose norms could come from the
+// contract's: min over the intervals between the fitted 5, 25, 50, 75
+// and 95% norm quantiles of count/(n·probability); a mixed store keeps it
+// near its contract-like share, a store scaled as a whole near 0. Both
+// read the norm histogram (linear inside a bin). A raw contract's norm
+// range applies to vectors of its dimension only.
 //
 // Medians in the evidence are read from the fixed-bin norm histogram
 // (within a bin's 7.5% width); counts, shares, means and extremes are

@@ -114,3 +114,28 @@ func histQuantile(counts []int, total int, p, lo, hi float64) float64 {
 	}
 	return hi
 }
+
+// histBelow estimates how many of the values counted in counts lie below
+// x: the bins below x's bin, and the share of x's bin below x read
+// linearly between its edges clamped to [lo, hi], the smallest and
+// largest value seen (as histQuantile reads it).
+func histBelow(counts []int, x, lo, hi float64) float64 {
+	if !(x > lo) {
+		return 0
+	}
+	b := normBin(x)
+	var cum float64
+	for _, c := range counts[:b] {
+		cum += float64(c)
+	}
+	if c := float64(counts[b]); c > 0 {
+		a, e := max(NormBinEdges(b), lo), min(NormBinEdges(b+1), hi)
+		switch {
+		case x >= e:
+			cum += c
+		case e > a && x > a:
+			cum += c * (x - a) / (e - a)
+		}
+	}
+	return cum
+}

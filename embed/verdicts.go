@@ -84,7 +84,10 @@ func (k *Checker) Findings() ([]Finding, error) {
 	case c.UnitLength:
 		if off > 0 && exceeds(off, n, 1-c.Profile.Norms.UnitShare) {
 			unitOff = true
-			if share(k.unitCount, n) >= mixedMinShare {
+			// Mixed: a share of unit vectors that stands out of the norms
+			// around 1 (raw norms spread across 1 put a few within the
+			// tolerance by chance; those are not normalized ones).
+			if share(k.unitCount, n) >= mixedMinShare && k.unitSpike() {
 				add(CodeMixedNormalization,
 					fmt.Sprintf("the store mixes unit-length vectors (%d) with others (%d, mean norm %.4g); the contract says every vector is unit length", k.unitCount, off, k.offSum/float64(off)),
 					"L2-normalize every vector on the path that skips it (x / ‖x‖) and re-write the affected vectors; scores between the two populations are not comparable",
@@ -98,7 +101,7 @@ func (k *Checker) Findings() ([]Finding, error) {
 		}
 	default:
 		p := rate(int(math.Round(c.Profile.Norms.UnitShare*float64(c.Profile.Norms.Count))), c.Profile.Norms.Count, true)
-		if k.unitCount > 0 && exceeds(k.unitCount, n, p) {
+		if k.unitCount > 0 && exceeds(k.unitCount, n, p) && k.unitSpike() {
 			if share(k.unitCount, n) >= allUnitShare {
 				add(CodeNormalizedUnexpectedly,
 					fmt.Sprintf("%d of %d vectors are unit length; the contract's vectors are not (mean norm %.4g)", k.unitCount, n, c.Profile.Norms.Mean),
@@ -114,19 +117,35 @@ func (k *Checker) Findings() ([]Finding, error) {
 		}
 		// Raw vectors outside the fitted norm range: normalized or scaled
 		// another way. A new vector falls beyond the range of N fitted ones
-		// with probability 2/(N+1) even without the margin.
+		// with probability 2/(N+1) even without the margin. The range is
+		// that of vectors of the contract's dimension: the norms of vectors
+		// of another dimension (truncated, or another model) are no
+		// evidence of a scaling, and dimension_mismatch names the change.
 		nm := c.Profile.Norms
-		if k.outside > 0 && exceeds(k.outside, n, 2/float64(nm.Count+1)) {
+		if k.dim == c.Dimension && k.outside > 0 && exceeds(k.outside, n, 2/float64(nm.Count+1)) {
 			ev := normEv()
 			ev["outside_count"] = k.outside
 			ev["outside_share"] = share(k.outside, n)
 			ev["contract_norm_min"], ev["contract_norm_max"] = nm.Min, nm.Max
-			if share(k.outside, n) >= allUnitShare {
+			inside := share(n-k.outside, n)
+			like := k.contractLikeShare()
+			ev["contract_like_share"] = like
+			switch {
+			case share(k.outside, n) >= allUnitShare:
 				add(CodeNotNormalized,
 					fmt.Sprintf("%d of %d vectors have norms outside the contract's range %.4g..%.4g (mean norm %.4g against %.4g): they are scaled or normalized another way than the contract's raw vectors", k.outside, n, nm.Min, nm.Max, k.normSum/float64(n), nm.Mean),
 					"produce the vectors as the contract's producer did (same model output, no extra scaling or normalization), or fit a new contract if the change is intended",
 					ev)
-			} else {
+			case like < mixedLikeRatio*inside:
+				// The vectors inside the range do not follow the fitted
+				// distribution either: one population, moved as a whole
+				// (a wide fitted range keeps many of them inside).
+				add(CodeNotNormalized,
+					fmt.Sprintf("the norms moved as a whole: %d of %d vectors lie outside the contract's range %.4g..%.4g and at most %.3g%% of them follow the contract's norm distribution (median norm %.4g against %.4g): they are scaled or normalized another way than the contract's raw vectors",
+						k.outside, n, nm.Min, nm.Max, 100*like, histQuantile(k.hist, n, 0.5, k.normMin, k.normMax), nm.Quantiles[medianQuantile]),
+					"produce the vectors as the contract's producer did (same model output, no extra scaling or normalization), or fit a new contract if the change is intended",
+					ev)
+			default:
 				add(CodeMixedNormalization,
 					fmt.Sprintf("the store mixes two populations of norms: %d of %d vectors lie outside the contract's range %.4g..%.4g, the others inside", k.outside, n, nm.Min, nm.Max),
 					"find the path that scales or normalizes vectors differently and re-write its vectors the way the contract's producer made them",
@@ -259,6 +278,82 @@ func (k *Checker) swapped() (*Finding, error) {
 		Fix:      fmt.Sprintf("check which model produced these vectors; embed with %s again, or fit a new contract and re-embed the whole store", modelName(c)),
 		Evidence: ev}, nil
 }
+
+// unitSpike reports whether the norms within the unit tolerance of 1
+// stand out of the norms around them, as normalized vectors among raw
+// ones do; raw norms that merely spread across 1 put a few within the
+// tolerance by chance. Around 1 is the histogram bins that hold
+// [1 − tol, 1 + tol] ([0.93, 1.07) for tol = 0.01, width w); the m norms
+// there outside the tolerance give the count a smooth density would put
+// inside it, r·m with r = 2·tol/(w − 2·tol). The unit count u stands out
+// when
+//
+//	u > spikeRatio·r·m + 4·√(r·m·(1 + r))
+//
+// (the variance of u − r·m for Poisson counts); with no other norm
+// around 1, any unit vector does. spikeRatio allows a density that peaks
+// at 1 (raw norms e^{0.1 g} put 1.09 times the window's mean density
+// within the tolerance); norms spread far tighter around 1 than that read
+// as a spike.
+func (k *Checker) unitSpike() bool {
+	tol := k.c.UnitTolerance
+	a, b := normBin(1-tol), normBin(1+tol)
+	near := 0
+	for _, c := range k.hist[a : b+1] {
+		near += c
+	}
+	w := NormBinEdges(b+1) - NormBinEdges(a)
+	if !(w > 2*tol) || math.IsInf(w, 1) {
+		return true
+	}
+	r := 2 * tol / (w - 2*tol)
+	m := float64(near - k.unitCount)
+	return float64(k.unitCount) > spikeRatio*r*m+exceedSigmas*math.Sqrt(r*m*(1+r))
+}
+
+// contractLikeShare bounds the share of the accumulated vectors whose
+// norms could come from the contract's norm distribution: if a share π of
+// them do, each central interval [q_a, q_b) between the contract's norm
+// quantiles holds at least π·(p_b − p_a) of the vectors, so
+//
+//	π ≤ min over the intervals of  count[q_a, q_b) / (n·(p_b − p_a))
+//
+// over the intervals between the 5%, 25%, 50%, 75% and 95% quantiles
+// (each holds a fifth or a quarter of the fitted norms, so that tens of
+// vectors already estimate it). A store mixing contract-like vectors with
+// others keeps the bound near the contract-like share; vectors scaled as
+// a whole empty the intervals on one side and bring it near 0. Counts are
+// read from the norm histogram, linear inside a bin. Intervals of zero
+// width (a contract whose norms are all equal) are skipped; when all are,
+// the share inside the fitted range stands for the bound.
+func (k *Checker) contractLikeShare() float64 {
+	q := k.c.Profile.Norms.Quantiles
+	n := float64(k.normCount)
+	like := share(k.normCount-k.outside, k.normCount)
+	if len(q) != len(NormQuantileProbs) || n == 0 {
+		return like
+	}
+	bound := math.Inf(1)
+	for _, iv := range likeIntervals {
+		lo, hi := q[iv[0]], q[iv[1]]
+		if !(hi > lo) {
+			continue
+		}
+		got := histBelow(k.hist, hi, k.normMin, k.normMax) - histBelow(k.hist, lo, k.normMin, k.normMax)
+		bound = min(bound, got/(n*(NormQuantileProbs[iv[1]]-NormQuantileProbs[iv[0]])))
+	}
+	if math.IsInf(bound, 1) {
+		return like
+	}
+	return min(bound, 1)
+}
+
+// likeIntervals are the index pairs into NormQuantileProbs of the
+// intervals contractLikeShare reads: 5–25%, 25–50%, 50–75%, 75–95%.
+var likeIntervals = [][2]int{{2, 4}, {4, 5}, {5, 6}, {6, 8}}
+
+// medianQuantile is the index of 0.5 in NormQuantileProbs.
+const medianQuantile = 5
 
 // leadingEnergy is the contract's mean squared norm of its first d
 // dimensions: Σ_{a<d} (mean_a² + std_a²).
