@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 )
 
@@ -15,11 +16,14 @@ func seedBytes(t testing.TB) (entry, state []byte) {
 	}
 	rs := &ref.stages[0]
 	rec, _ := encodeRecord(nil, rs, countRows(), 5)
-	entry = encodeEntry(7, [][]featureDesc{rs.descs()}, []entryRecord{{0, rec}, {0, rec}})
+	// The second record was read from a partitioned log: it carries its
+	// offset ranges.
+	read := appendRanges(bytes.Clone(rec), seedRanges)
+	entry = encodeEntry(7, [][]featureDesc{rs.descs()}, []entryRecord{{0, rec}, {0, read}})
 	w := newWindow("m", StageInput, 0, 3600e9, 4)
 	var scratch []float64
-	for i := 0; i < 3; i++ {
-		if err := w.apply(rs.descs(), rec, &scratch); err != nil {
+	for _, r := range [][]byte{rec, read, rec} {
+		if err := w.apply(rs.descs(), r, &scratch); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -29,6 +33,9 @@ func seedBytes(t testing.TB) (entry, state []byte) {
 	}
 	return entry, state
 }
+
+// seedRanges are the offset ranges of seedBytes' second record.
+var seedRanges = []OffsetRange{{"kafka:g/t", 2, 5, 20}, {"kafka:g/t", 0, 0, 9}, {"kafka:g/t", 0, 10, 10}}
 
 func TestEncodingRoundTrip(t *testing.T) {
 	entry, state := seedBytes(t)
@@ -51,9 +58,16 @@ func TestEncodingRoundTrip(t *testing.T) {
 	if w.rows != 10 || w.byName["x"].missing != 2 || w.byName["c"].unseen != 4 {
 		t.Errorf("decoded rows %d, x missing %d, c unseen %d; want 10, 2, 4", w.rows, w.byName["x"].missing, w.byName["c"].unseen)
 	}
+	wantRanges := []PartitionRanges{{Source: "kafka:g/t", Partition: 0, Ranges: [][2]int64{{0, 10}}}, {Source: "kafka:g/t", Partition: 2, Ranges: [][2]int64{{5, 20}}}}
+	if !reflect.DeepEqual(w.offsets, wantRanges) {
+		t.Errorf("decoded offset ranges %+v, want %+v", w.offsets, wantRanges)
+	}
 	w2, err := decodeWindow("m", StageInput, state)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(w2.offsets, wantRanges) {
+		t.Errorf("window state offset ranges %+v, want %+v", w2.offsets, wantRanges)
 	}
 	again, err := w2.encode()
 	if err != nil {

@@ -253,6 +253,12 @@ exports span versions of a model (a history from before and after a push),
 give each version's artifact with --artifact (normguard pull gets it from
 the registry): each window is merged and judged against its own.
 
+Windows fed from Kafka keep the offsets their rows were read from. Exports
+whose windows read the same offsets of a partition (a replica killed after
+storing a poll but before committing it to the group, whose partitions
+another replica read again) are refused, naming the partition, the offsets
+and the two files: merged, those records would be counted twice.
+
 Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
