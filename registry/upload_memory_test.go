@@ -22,10 +22,11 @@ import (
 
 // uploadGrowthBound bounds the resident memory an upload adds to the
 // process (peak VmHWM less VmRSS before it), whatever the artifact's size.
-// Measured with this test's generated artifacts: 13 MB for one 24 MB
-// artifact; 29 MB for 300 MB, and 32 MB for four 300 MB uploads in
-// parallel (NORMGUARD_UPLOAD_MB=300 NORMGUARD_UPLOAD_PARALLEL=4). Decoding
-// the artifact whole took about five times its size.
+// Measured with this test's generated wide artifacts: 7.9 MB for one
+// 25 MB artifact, 13.4 MB for one 105 MB artifact and 13.3 MB for four
+// of them uploaded at once (NORMGUARD_UPLOAD_MB=100
+// NORMGUARD_UPLOAD_PARALLEL=4); decoding the 105 MB artifact whole, as
+// uploads did before, grew it by 161 MB.
 const uploadGrowthBound = 64 << 20
 
 // TestUploadMemoryIsFlat uploads a generated artifact (wide: many numeric
