@@ -10,16 +10,29 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/quickstart"
 	"github.com/normguard/normguard/registry"
+	"github.com/normguard/normguard/table"
 )
 
 // peerServer starts a server with its own registry (holding art as
 // flight-delay v1) and monitoring store, answering /drift with peers.
 func peerServer(t *testing.T, art []byte, peers []string) *httptest.Server {
+	t.Helper()
+	ts, _ := peerServerWith(t, art, peers, monitor.Options{})
+	return ts
+}
+
+// peerServerWith is peerServer with the monitor's options, returning the
+// monitor too.
+func peerServerWith(t *testing.T, art []byte, peers []string, opt monitor.Options) (*httptest.Server, *monitor.Monitor) {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := registry.Open(filepath.Join(dir, "reg"))
@@ -29,7 +42,7 @@ func peerServer(t *testing.T, art []byte, peers []string) *httptest.Server {
 	if _, _, err := store.Put(context.Background(), "flight-delay", "v1", art, registry.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	mon, err := monitor.Open(filepath.Join(dir, "monitor.db"), monitor.Options{})
+	mon, err := monitor.Open(filepath.Join(dir, "monitor.db"), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +52,7 @@ func peerServer(t *testing.T, art []byte, peers []string) *httptest.Server {
 	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { ts.Close(); mon.Close() })
-	return ts
+	return ts, mon
 }
 
 // flightRows returns an observations body of n flights, shifted by seed.
@@ -158,5 +171,64 @@ func TestPeersDriftIsTheMergedWindow(t *testing.T) {
 	code, out := send(t, http.MethodGet, c.URL+"/v1/models/flight-delay/drift", "", nil)
 	if code != http.StatusBadGateway || !bytes.Contains(out, []byte(down.URL)) {
 		t.Errorf("drift with a peer down: %d %s, want 502 naming it", code, out)
+	}
+}
+
+// TestPeersRefuseOverlappingOffsets: replicas whose windows hold rows read
+// from the same Kafka offsets make /drift answer 409 overlapping_offsets
+// naming the partition, the offsets and both replicas, also when the
+// records sit in an earlier window of one replica and the latest of the
+// other; disjoint offsets merge.
+func TestPeersRefuseOverlappingOffsets(t *testing.T) {
+	dir := t.TempDir()
+	qs, err := quickstart.Run(context.Background(), filepath.Join(dir, "qs"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	art, err := os.ReadFile(filepath.Join(dir, "qs", quickstart.Files.Artifact))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var now atomic.Int64 // Unix nanoseconds; the committers read the clock
+	now.Store(time.Date(2026, 3, 5, 10, 30, 0, 0, time.UTC).UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
+	opt := monitor.Options{Now: clock, EvalInterval: time.Hour}
+	const source = "kafka:g/rows"
+	// observe stores 20 rows read from partition 1's offsets first..last.
+	observe := func(mon *monitor.Monitor, first, last int64) {
+		t.Helper()
+		cols := []table.Column{
+			{Name: "delay", Kind: table.Numeric, Num: make([]float64, 20)},
+			{Name: "distance", Kind: table.Numeric, Num: make([]float64, 20)},
+			{Name: "origin", Kind: table.String, Str: slices.Repeat([]string{"LAS"}, 20)},
+			{Name: "destination", Kind: table.String, Str: slices.Repeat([]string{"PHX"}, 20)},
+		}
+		b := monitor.Batch{Model: "flight-delay", Artifact: qs.Artifact, Stage: monitor.StageInput, Cols: cols, N: 20,
+			Read: []monitor.OffsetRange{{Source: source, Partition: 1, First: first, Last: last}}}
+		refused, err := mon.ObserveAt(context.Background(), []monitor.Batch{b}, []monitor.Offset{{Source: source, Partition: 1, Next: last + 1}})
+		if err != nil || refused[0] != nil {
+			t.Fatalf("ObserveAt: %v %v", refused, err)
+		}
+	}
+	b, monB := peerServerWith(t, art, nil, opt)
+	a, monA := peerServerWith(t, art, []string{b.URL}, opt)
+	observe(monA, 0, 99)
+	observe(monB, 100, 199)
+	if code, out := send(t, http.MethodGet, a.URL+"/v1/models/flight-delay/drift", "", nil); code != http.StatusOK {
+		t.Fatalf("drift of disjoint offsets: %d %s", code, out)
+	}
+	// An hour later B reads offsets 50-149 again, into its next window.
+	now.Add(int64(time.Hour))
+	observe(monB, 50, 149)
+	code, out := send(t, http.MethodGet, a.URL+"/v1/models/flight-delay/drift", "", nil)
+	var ans struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.Unmarshal(out, &ans); err != nil {
+		t.Fatalf("drift: %d %s", code, out)
+	}
+	want := "offsets 50-99 of partition 1 of kafka:g/rows were read by both this replica (window 2026-03-05T10:00:00Z) and peer " + b.URL + " (window 2026-03-05T11:00:00Z)"
+	if code != http.StatusConflict || ans.Error.Code != "overlapping_offsets" || !strings.Contains(ans.Error.Message, want) {
+		t.Errorf("drift of overlapping offsets: %d %s; want 409 overlapping_offsets and %q", code, out, want)
 	}
 }
