@@ -94,8 +94,9 @@ func Create(path string, fields []table.Field) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	f := tf.file
 	pw := &Writer{fields: append([]table.Field(nil), fields...), tmp: tf, path: path,
-		out:     bufio.NewWriterSize(tf.out, writeBufferSize),
+		out:     bufio.NewWriterSize(f, writeBufferSize),
 		enc:     make([]*columnEncoder, len(fields)),
 		errs:    make([]error, len(fields)),
 		workers: runtime.GOMAXPROCS(0)}
