@@ -13,9 +13,12 @@ const (
 	// CanaryMinCosine is the cosine similarity below which a re-embedded
 	// canary no longer matches its stored vector.
 	CanaryMinCosine = 0.99
-	// exceedSigmas is how many binomial standard deviations a count must
-	// exceed its expected value by to count as a change in rate.
+	// exceedSigmas is how many standard deviations a count must exceed
+	// its expected value by to count as a change in rate; exceedTail is
+	// the matching one-sided normal tail, Φ(−4), the largest binomial tail
+	// probability of a count that exceeds (see exceeds).
 	exceedSigmas = 4
+	exceedTail   = 3.167124183311986e-05 // scipy.stats.norm.sf(4)
 	// mixedMinShare is the share of unit vectors among the non-zero ones
 	// from which a store with other vectors is mixed rather than unnormalized.
 	mixedMinShare = 0.05

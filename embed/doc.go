@@ -53,10 +53,13 @@
 // Check (or a Checker, which merges across batches, shards and service
 // windows in memory independent of the row count) returns findings, each
 // with a code, a message, a fix and its evidence. n is the number of
-// finite non-zero vectors; "exceeds k at rate p" means k > n·p + 4·√(n·p(1−p))
-// (4 binomial standard deviations, so clean data alarms with probability
-// below 1e-4 per check), and a rate never seen at fit is taken as the
-// rule-of-three bound 3/N where that is how sampling noise enters.
+// finite non-zero vectors; "exceeds k at rate p" means k > n·p and the
+// exact binomial tail P(X ≥ k), X ~ Binomial(n, p), is below Φ(−4) =
+// 3.2e-5 (as rare as 4 standard deviations of a normal: clean data
+// alarms with probability below 1e-4 per check, also when n·p is far
+// below 1, where the normal approximation is not), and a rate never seen
+// at fit is taken as the rule-of-three bound 3/N where that is how
+// sampling noise enters.
 //
 //	dimension_mismatch          the dimension differs from the contract's
 //	nan_vectors                 any vector holds NaN or ±Inf (rows named)

@@ -277,3 +277,76 @@ func TestCheckUnitContractNormsAcrossOne(t *testing.T) {
 		}
 	}
 }
+
+// TestBinomialTail compares binomialTail with scipy 1.10's
+// scipy.stats.binom.sf(k-1, n, p) (computed once, values pasted here).
+func TestBinomialTail(t *testing.T) {
+	for _, c := range []struct {
+		k, n int
+		p    float64
+		want float64
+	}{
+		{1, 50, 2.0 / 2001, 0.04877057946274251},
+		{3, 50, 2.0 / 2001, 1.8893633326971013e-05},
+		{2, 200, 3.0 / 5000, 0.006620990867033639},
+		{10, 1000, 3.0 / 5000, 9.291849705420954e-10},
+		{60, 1000, 0.03, 5.802225924157976e-07},
+		{700, 50000, 0.012, 3.3221187700387906e-05},
+		{5, 10, 0.1, 0.0016349374000000003},
+		{2, 2, 0.5, 0.25},
+	} {
+		if got := binomialTail(c.k, c.n, c.p); !near(got, c.want, 1e-9) || math.Abs(got-c.want) > 1e-9*c.want {
+			t.Errorf("P(X >= %d), X ~ B(%d, %v): got %v, want %v", c.k, c.n, c.p, got, c.want)
+		}
+	}
+}
+
+// TestExceedsSmallCounts: one vector of 50 beyond the fitted norm range
+// of 2,000 (probability 2/2001 each, 4.9% for one of 50) is no change in
+// rate; three are (1.9e-5). The normal approximation said one was.
+func TestExceedsSmallCounts(t *testing.T) {
+	p := 2.0 / 2001
+	for _, c := range []struct {
+		k, n int
+		p    float64
+		want bool
+	}{
+		{1, 50, p, false}, {2, 50, p, false}, {3, 50, p, true},
+		{1, 50, 0, true}, {0, 50, 0, false}, {50, 50, 1, false},
+		{10, 1000, 3.0 / 5000, true}, {2, 200, 3.0 / 5000, false},
+	} {
+		if got := exceeds(c.k, c.n, c.p); got != c.want {
+			t.Errorf("exceeds(%d, %d, %v) = %v, want %v", c.k, c.n, c.p, got, c.want)
+		}
+	}
+}
+
+// TestCheckOneOutlierOfFifty: 50 vectors of the contract's population
+// with one of them scaled by 10 raise nothing (clean data puts one of 50
+// beyond the range of 2,000 fitted norms 4.9% of the time: projected
+// GloVe did in 1 of 20 clean splits); with three scaled the store is
+// mixed.
+func TestCheckOneOutlierOfFifty(t *testing.T) {
+	con, err := Fit(lowRank(2000, 384, 8, 1, 300), FitOptions{Dtype: DtypeFloat32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		scaled int
+		want   []string
+	}{{0, nil}, {1, nil}, {3, []string{CodeMixedNormalization}}} {
+		m := mapRows(lowRank(50, 384, 8, 1, 301), func(i int, r []float64) []float64 {
+			if i < c.scaled {
+				return scaleRows(10)(i, r)
+			}
+			return r
+		})
+		fs, err := Check(con, m, CheckOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := codes(fs); !slices.Equal(got, c.want) {
+			t.Errorf("%d of 50 scaled by 10: findings %v, want %v", c.scaled, got, c.want)
+		}
+	}
+}

@@ -365,12 +365,39 @@ func leadingEnergy(c *Contract, d int) float64 {
 	return e
 }
 
-// exceeds reports whether k of n is more than exceedSigmas binomial
-// standard deviations above the expected count at rate p; with p = 0 any
-// k > 0 does.
+// exceeds reports whether k of n is a rate above p: k lies above n·p
+// and P(X ≥ k) for X ~ Binomial(n, p) is below exceedTail, the normal
+// tail beyond exceedSigmas standard deviations; with p = 0 any k > 0
+// does. The tail is exact: the normal approximation k > n·p + 4·√(n·p(1−p))
+// let a single vector beyond the fitted norm range of 2,000 vectors
+// (p = 2/2001) raise a verdict on 50 vectors, which happens to clean data
+// 5% of the time.
 func exceeds(k, n int, p float64) bool {
-	fn := float64(n)
-	return float64(k) > fn*p+exceedSigmas*math.Sqrt(fn*p*(1-p))
+	switch {
+	case k <= 0 || k > n:
+		return false
+	case p <= 0:
+		return true
+	case float64(k) <= float64(n)*p:
+		return false
+	}
+	return binomialTail(k, n, p) < exceedTail
+}
+
+// binomialTail returns P(X ≥ k) for X ~ Binomial(n, p), 0 < p < 1 and
+// n·p < k ≤ n: the terms C(n, j) p^j (1−p)^(n−j) from j = k on, each from
+// the previous by the ratio (n−j)/(j+1) · p/(1−p) (the first in log
+// space by math.Lgamma), decrease beyond the mode, and are summed until
+// they no longer change the sum.
+func binomialTail(k, n int, p float64) float64 {
+	lf := func(x int) float64 { v, _ := math.Lgamma(float64(x) + 1); return v }
+	t := math.Exp(lf(n) - lf(k) - lf(n-k) + float64(k)*math.Log(p) + float64(n-k)*math.Log1p(-p))
+	sum, odds := t, p/(1-p)
+	for j := k; j < n && t > sum*1e-17; j++ {
+		t *= float64(n-j) / float64(j+1) * odds
+		sum += t
+	}
+	return sum
 }
 
 // rate is k/n; with upper set, a zero count is replaced by the rule of
