@@ -25,8 +25,9 @@ import (
 // Measured with this test's generated wide artifacts: 7.9 MB for one
 // 25 MB artifact, 13.4 MB for one 105 MB artifact and 13.3 MB for four
 // of them uploaded at once (NORMGUARD_UPLOAD_MB=100
-// NORMGUARD_UPLOAD_PARALLEL=4); decoding the 105 MB artifact whole, as
-// uploads did before, grew it by 161 MB.
+// NORMGUARD_UPLOAD_PARALLEL=4), 26.0 MB for one 315 MB artifact; decoding
+// the 105 MB artifact whole, as uploads did before, grew it by 161 MB
+// (161 MB for four at once).
 const uploadGrowthBound = 64 << 20
 
 // TestUploadMemoryIsFlat uploads a generated artifact (wide: many numeric
