@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command embed times the embed package on synthetic sentence-embedding
 // shaped vectors (see README.md): checking 100,000 x 768 vectors against
 // a contract, MMD² with its permutation test on 2 x 2,000 vectors, every
