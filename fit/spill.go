@@ -6,16 +6,13 @@ import (
 	"sync"
 	"syscall"
 	"unsafe"
-
-	"github.com/normguard/normguard/internal/hugepage"
 )
 
 // Spill allocates the numeric columns of a fit in memory-mapped temporary
 // files instead of the Go heap. The kernel then pages column data between
 // memory and disk as needed, so a fit whose columns do not fit in memory
 // slows down instead of running out of memory. The files are unlinked at
-// once; Close unmaps them. A nil *Spill allocates on the heap (in 2 MiB
-// pages where the system offers them: internal/hugepage).
+// once; Close unmaps them. A nil *Spill allocates on the heap.
 type Spill struct {
 	dir  string
 	mu   sync.Mutex
@@ -29,7 +26,7 @@ func NewSpill(dir string) *Spill { return &Spill{dir: dir} }
 // Floats returns a zeroed []float64 of length n.
 func (s *Spill) Floats(n int) ([]float64, error) {
 	if s == nil || n == 0 {
-		return hugepage.Floats(n), nil
+		return make([]float64, n), nil
 	}
 	f, err := os.CreateTemp(s.dir, "normguard-column-*")
 	if err != nil {

@@ -9,8 +9,6 @@ import (
 	"math"
 	"os"
 	"slices"
-
-	"github.com/normguard/normguard/internal/hugepage"
 )
 
 // SortOptions bounds the memory that order statistics use. The zero value
@@ -41,9 +39,7 @@ type Sorted struct {
 // modified). Close releases the runs.
 func Sort(xs []float64, opt SortOptions) (*Sorted, error) {
 	if opt.MaxInMemory <= 0 || len(xs) <= opt.MaxInMemory {
-		// Fresh memory of the column's size: in huge pages, faulted
-		// in 2 MiB at a time (internal/hugepage).
-		s := hugepage.Floats(len(xs))[:0]
+		s := make([]float64, 0, len(xs))
 		for _, x := range xs {
 			if x == x {
 				s = append(s, x)

@@ -5,8 +5,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-
-	"github.com/normguard/normguard/internal/hugepage"
 )
 
 // ReadOptions tune ReadAllWith. The zero value works.
@@ -14,8 +12,7 @@ type ReadOptions struct {
 	// Context, when set, stops the read between batches with its error.
 	Context context.Context
 	// Alloc returns zeroed storage for n values of a numeric column (nil:
-	// hugepage.Floats, fresh memory in 2 MiB pages where the system
-	// offers them). fit passes its Spill's, so big columns can live in
+	// make). fit passes its Spill's, so big columns can live in
 	// memory-mapped files.
 	Alloc func(n int) ([]float64, error)
 	// Check, when set, is called on every batch before its rows are kept;
@@ -58,7 +55,7 @@ func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, erro
 	cols := NewColumns(fields)
 	alloc := opt.Alloc
 	if alloc == nil {
-		alloc = func(n int) ([]float64, error) { return hugepage.Floats(n), nil }
+		alloc = func(n int) ([]float64, error) { return make([]float64, n), nil }
 	}
 	lender, _ := r.(Lender)
 	rows := 0
@@ -97,7 +94,6 @@ func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, erro
 					cols[j].Num = buf[:0]
 				case String:
 					cols[j].Str = make([]string, 0, n)
-					hugepage.Advise(cols[j].Str)
 				}
 			}
 			sized = true

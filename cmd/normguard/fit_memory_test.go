@@ -18,12 +18,15 @@ import (
 // columns it reads: 8 bytes per numeric value and 16 per string value.
 // Measured on this test's 600,000 x 11 table (57.6 MB of columns; median
 // imputation then standardization, applied in place, and the input and
-// output profiles): 2.16x. The part above 1x is the columns' 2-7% of
+// output profiles): 2.0-2.35x from run to run on 2026-12-05 (the peak
+// depends on when the collector runs), so the bound leaves room for that
+// spread; a regression to the 3.6x of before the single-copy read still
+// fails. The part above 1x is the columns' 2-7% of
 // spare rows, the reader's buffers for its first batch (about 15 MB
 // whatever the size), sort copies for the medians and profiles, and the
 // garbage fit lets accumulate (GOGC 25), so the factor falls with size:
 // 1.7x on bench/gendata's 1,000,000 x 22 table (192 MB of columns).
-const fitMemoryFactor = 2.3
+const fitMemoryFactor = 2.5
 
 // memRows and memNumeric shape the generated table: memNumeric numeric
 // columns with 1% empty cells and one categorical column.
