@@ -40,10 +40,11 @@ type Options struct {
 	// quantile) sorts in memory; larger columns are sorted externally in
 	// runs on disk (0: no bound). It never changes the result.
 	MaxSortRows int
-	// Spill, when set, holds the numeric columns in memory-mapped
-	// temporary files (see Spill). The batch FitTransform returns lives in
-	// it: close the Spill after using the batch. It never changes the
-	// result.
+	// Spill, when set, holds the numeric columns outside the Go heap, in
+	// memory-mapped temporary files (NewSpill) or anonymous memory
+	// (NewArena); an arena also lends the order statistics their sort
+	// copies. The batch FitTransform returns lives in it: close the Spill
+	// after using the batch. It never changes the result.
 	Spill *Spill
 	// TempDir holds external sort runs ("" is os.TempDir()).
 	TempDir string
@@ -87,6 +88,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	cols, rows, err := table.ReadAllWith(r, fields, table.ReadOptions{
 		Context: ctx,
 		Alloc:   opt.Spill.Floats,
+		Free:    opt.Spill.Free,
 		Check:   func(b *table.Batch) error { return transform.CheckFinite(b, fields, opt.Source) },
 	})
 	if err != nil {
@@ -154,7 +156,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	}
 
 	fc := &step.FitContext{Workers: opt.Workers,
-		Sort: stats.SortOptions{MaxInMemory: opt.MaxSortRows, TempDir: opt.TempDir}}
+		Sort: stats.SortOptions{MaxInMemory: opt.MaxSortRows, TempDir: opt.TempDir, Buffers: opt.Spill.sortBuffers()}}
 	seenOut := map[string]string{}
 	var outCols []table.Column
 	for gi, g := range a.Spec.Columns {

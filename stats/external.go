@@ -20,6 +20,20 @@ type SortOptions struct {
 	MaxInMemory int
 	// TempDir holds the runs ("" is os.TempDir()).
 	TempDir string
+	// Buffers, when set, lends the in-memory copy of a column that Sort
+	// makes (given back on Close), so that a fit's medians and quantiles
+	// reuse one scratch per worker instead of leaving a column-sized
+	// garbage copy on the Go heap for every column (nil: allocate).
+	Buffers Buffers
+}
+
+// Buffers lends scratch storage. Get returns a slice of length 0 and
+// capacity at least n whose contents are unspecified, or nil when it has
+// none (the caller then allocates); Put takes back a slice Get returned.
+// Implementations are safe for concurrent use.
+type Buffers interface {
+	Get(n int) []float64
+	Put([]float64)
 }
 
 // Sorted gives ordered access to the non-NaN values of a column: held in
@@ -33,19 +47,29 @@ type Sorted struct {
 	cache  map[int]float64 // values of ranks found by selection
 	runs   []*os.File
 	sizes  []int
+	lender Buffers // mem's, given back on Close
 }
 
 // Sort prepares ordered access to the non-NaN values of xs (xs is not
 // modified). Close releases the runs.
 func Sort(xs []float64, opt SortOptions) (*Sorted, error) {
 	if opt.MaxInMemory <= 0 || len(xs) <= opt.MaxInMemory {
-		s := make([]float64, 0, len(xs))
+		var s []float64
+		var lender Buffers
+		if opt.Buffers != nil {
+			if s = opt.Buffers.Get(len(xs)); s != nil {
+				lender = opt.Buffers
+			}
+		}
+		if s == nil {
+			s = make([]float64, 0, len(xs))
+		}
 		for _, x := range xs {
 			if x == x {
 				s = append(s, x)
 			}
 		}
-		return &Sorted{n: len(s), mem: s}, nil
+		return &Sorted{n: len(s), mem: s, lender: lender}, nil
 	}
 	s := &Sorted{}
 	buf := make([]float64, 0, opt.MaxInMemory)
@@ -96,12 +120,17 @@ func Sort(xs []float64, opt SortOptions) (*Sorted, error) {
 // Len returns the number of values.
 func (s *Sorted) Len() int { return s.n }
 
-// Close removes the runs.
+// Close removes the runs and gives a lent copy back; the Sorted must not
+// be used afterwards.
 func (s *Sorted) Close() error {
 	for _, f := range s.runs {
 		f.Close()
 	}
 	s.runs = nil
+	if s.lender != nil {
+		s.lender.Put(s.mem)
+		s.mem, s.lender = nil, nil
+	}
 	return nil
 }
 

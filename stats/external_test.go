@@ -120,3 +120,71 @@ func TestQuantilesOfMatchesSortedPercentiles(t *testing.T) {
 		}
 	}
 }
+
+// countingBuffers lends fresh buffers filled with junk and counts what is
+// lent and given back; Put overwrites the buffer, so a Sorted reading its
+// copy after Close would give wrong answers.
+type countingBuffers struct{ got, put int }
+
+func (b *countingBuffers) Get(n int) []float64 {
+	b.got++
+	buf := make([]float64, n+3)
+	for i := range buf {
+		buf[i] = -1e300
+	}
+	return buf[:0]
+}
+
+func (b *countingBuffers) Put(buf []float64) {
+	b.put++
+	for i := range buf[:cap(buf)] {
+		buf[:cap(buf)][i] = math.NaN()
+	}
+}
+
+// TestSortedWithLentBuffers checks that order statistics from a lent copy
+// equal those from Sort's own, and that the copy is given back on Close.
+func TestSortedWithLentBuffers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	ps := []float64{0, 12.5, 50, 99, 100}
+	for _, n := range []int{1, 2, 1000, 100_000} {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = rng.NormFloat64()
+			if i%7 == 3 {
+				xs[i] = math.NaN()
+			}
+		}
+		own, err := Sort(xs, SortOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b countingBuffers
+		lent, err := Sort(xs, SortOptions{Buffers: &b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wm, _ := own.Median()
+		gm, _ := lent.Median()
+		want, _ := own.Percentiles(ps)
+		got, _ := lent.Percentiles(ps)
+		if math.Float64bits(gm) != math.Float64bits(wm) || !slices.Equal(got, want) {
+			t.Fatalf("n=%d: lent copy gives median %v percentiles %v, own copy %v %v", n, gm, got, wm, want)
+		}
+		lent.Close()
+		lent.Close()
+		if b.got != 1 || b.put != 1 {
+			t.Fatalf("n=%d: %d buffers lent, %d given back, want 1 and 1", n, b.got, b.put)
+		}
+	}
+	// Too large for memory: sorted on disk, nothing lent.
+	var b countingBuffers
+	s, err := Sort(make([]float64, 100), SortOptions{MaxInMemory: 10, TempDir: t.TempDir(), Buffers: &b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if b.got != 0 || b.put != 0 {
+		t.Fatalf("external sort borrowed %d buffers", b.got)
+	}
+}

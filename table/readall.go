@@ -15,6 +15,10 @@ type ReadOptions struct {
 	// make). fit passes its Spill's, so big columns can live in
 	// memory-mapped files.
 	Alloc func(n int) ([]float64, error)
+	// Free, when set, is given storage from Alloc that the read no longer
+	// uses (a column's storage after it grew), so that storage outside
+	// the Go heap can be returned at once.
+	Free func([]float64)
 	// Check, when set, is called on every batch before its rows are kept;
 	// its error ends the read (fit refuses infinite values this way).
 	Check func(b *Batch) error
@@ -99,7 +103,7 @@ func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, erro
 			sized = true
 		}
 		for j := range b.Cols {
-			if err := keep(&cols[j], &b.Cols[j], rows, b.Rows, alloc); err != nil {
+			if err := keep(&cols[j], &b.Cols[j], rows, b.Rows, alloc, opt.Free); err != nil {
 				return nil, 0, err
 			}
 		}
@@ -109,8 +113,9 @@ func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, erro
 }
 
 // keep appends the n rows of src to dst, which holds rows rows: for a
-// numeric column, in place when src was decoded into dst's storage.
-func keep(dst, src *Column, rows, n int, alloc func(int) ([]float64, error)) error {
+// numeric column, in place when src was decoded into dst's storage. A
+// numeric column that grows gives its old storage to free (when set).
+func keep(dst, src *Column, rows, n int, alloc func(int) ([]float64, error), free func([]float64)) error {
 	switch dst.Kind {
 	case Numeric:
 		xs := src.Num[:n]
@@ -123,7 +128,11 @@ func keep(dst, src *Column, rows, n int, alloc func(int) ([]float64, error)) err
 			if err != nil {
 				return err
 			}
-			dst.Num = bigger[:copy(bigger, dst.Num)]
+			old := dst.Num
+			dst.Num = bigger[:copy(bigger, old)]
+			if free != nil {
+				free(old)
+			}
 		}
 		dst.Num = append(dst.Num, xs...)
 	case Vector:

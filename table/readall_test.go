@@ -111,11 +111,40 @@ func TestReadAllGrowsAndCopies(t *testing.T) {
 		if err := r.Project(readAllFields); err != nil {
 			t.Fatal(err)
 		}
-		cols, rows, err := ReadAll(r, readAllFields)
+		// Every storage a column grows out of must be given to Free, and
+		// only those: what is left allocated is the columns' own.
+		live := map[*float64]bool{}
+		frees := 0
+		cols, rows, err := ReadAllWith(r, readAllFields, ReadOptions{
+			Alloc: func(k int) ([]float64, error) {
+				b := make([]float64, k)
+				live[&b[0]] = true
+				return b, nil
+			},
+			Free: func(b []float64) {
+				if !live[&b[:1][0]] {
+					t.Fatalf("Free of storage that is not allocated or freed twice")
+				}
+				delete(live, &b[:1][0])
+				frees++
+			},
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkReadAll(t, cols, rows, n)
+		kept := 0
+		for j := range cols {
+			if cols[j].Kind == Numeric {
+				kept++
+				if !live[&cols[j].Num[0]] {
+					t.Fatalf("column %s's storage was freed", cols[j].Name)
+				}
+			}
+		}
+		if len(live) != kept || frees == 0 {
+			t.Fatalf("lend=%v: %d storages allocated at the end for %d numeric columns, %d freed (want some: the columns grew)", lend, len(live), kept, frees)
+		}
 	}
 }
 
