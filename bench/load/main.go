@@ -92,6 +92,9 @@ type sample struct {
 	due  time.Duration // when it was due, since the start
 	late time.Duration // from due to sent: the generator's own delay
 	lat  time.Duration // from due to answered: what the report calls latency
+	// answered is false for a request not sent (the run was stopped) or
+	// that failed in transport.
+	answered bool
 }
 
 // tally counts failures across the workers.
@@ -122,14 +125,14 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if o.pacing != "timer" && o.pacing != "sleep" {
 		return fmt.Errorf("-pacing must be timer or sleep, not %q", o.pacing)
 	}
-	wait := func(d time.Duration) error { time.Sleep(d); return nil }
+	var timer *pacer
 	if o.pacing == "timer" {
 		p, err := newPacer()
 		if err != nil {
 			return fmt.Errorf("-pacing timer: %w (-pacing sleep works without it)", err)
 		}
 		defer p.close()
-		wait = p.wait
+		timer = p
 	}
 	rows, err := readRows(o.rows)
 	if err != nil {
@@ -170,21 +173,24 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	}
 
 	total := int(o.rate * o.duration.Seconds())
+	interval := float64(time.Second) / o.rate
+	at := func(i int) time.Duration { return time.Duration(float64(i) * interval) }
+	// Request i's sample goes to got[i]: no worker grows a slice of its
+	// own while the server is measured.
+	got := make([]sample, total)
+	cpu0 := takeCPU(client, o.url) // before the start: it asks the server
 	start := time.Now()
-	due := make(chan time.Duration, o.workers*4)
-	got := make([][]sample, o.workers)
+	due := make(chan int, o.workers*4)
 	var t tally
 	var wg sync.WaitGroup
-	var next atomic.Int64
 	for k := 0; k < o.workers; k++ {
 		wg.Add(1)
-		go func(k int) {
+		go func() {
 			defer wg.Done()
-			mine := make([]sample, 0, total/o.workers+16)
 			c := newConn(targetURL)
 			defer c.close()
-			for d := range due {
-				i := int(next.Add(1)) % len(bodies)
+			for n := range due {
+				d, i := at(n), n%len(bodies)
 				sent := time.Since(start)
 				var status int
 				var msg []byte
@@ -198,13 +204,12 @@ func run(ctx context.Context, o options, w io.Writer) error {
 					t.fail(&t.errs, err.Error())
 					continue
 				}
-				mine = append(mine, sample{due: d, late: sent - d, lat: time.Since(start) - d})
+				got[n] = sample{due: d, late: sent - d, lat: time.Since(start) - d, answered: true}
 				if status != http.StatusOK {
 					t.fail(&t.non200, fmt.Sprintf("%d %s", status, bytes.TrimSpace(msg)))
 				}
 			}
-			got[k] = mine
-		}(k)
+		}()
 	}
 
 	var mem []string
@@ -229,15 +234,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		close(memDone)
 	}
 
-	cpu0 := takeCPU(client, o.url)
-	interval := float64(time.Second) / o.rate
-	sent := 0
-	var waitErr error
-	for ; sent < total && ctx.Err() == nil && waitErr == nil; sent++ {
-		at := time.Duration(float64(sent) * interval)
-		waitErr = wait(at - time.Since(start))
-		due <- at
-	}
+	sent, waitErr := pace(ctx, timer, start, total, at, due)
 	close(due)
 	wg.Wait()
 	elapsed := time.Since(start)
@@ -245,7 +242,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	stop()
 	memEnd, _ := serverRSS(client, o.url)
 
-	all := flatten(got)
+	all := answered(got)
 	ok := int64(len(all)) - t.non200.Load()
 	lat := sortedBy(all, func(s sample) time.Duration { return s.lat })
 	late := sortedBy(all, func(s sample) time.Duration { return s.late })
@@ -291,6 +288,35 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		return fmt.Errorf("%d requests failed", t.failed())
 	}
 	return nil
+}
+
+// pace hands the workers every request (its index) once it is due, until
+// total were or ctx ends, and returns how many it handed out. Each wake
+// hands out all the requests due by then: one wake per due request at
+// best, fewer when the generator itself was held up, and never a request
+// before its due time. With timer nil it sleeps (time.Sleep) to the next
+// due time instead.
+func pace(ctx context.Context, timer *pacer, start time.Time, total int, at func(int) time.Duration, due chan<- int) (int, error) {
+	if timer != nil {
+		if err := timer.start(at(1)); err != nil {
+			return 0, err
+		}
+	}
+	sent := 0
+	for sent < total && ctx.Err() == nil {
+		for now := time.Since(start); sent < total && at(sent) <= now; sent++ {
+			due <- sent
+		}
+		if sent == total {
+			break
+		}
+		if timer == nil {
+			time.Sleep(at(sent) - time.Since(start))
+		} else if err := timer.tick(); err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
 }
 
 // post sends body with net/http's client and reads the answer.
@@ -346,10 +372,13 @@ func dumpSamples(path string, all []sample) error {
 	return nil
 }
 
-func flatten(parts [][]sample) []sample {
-	var all []sample
-	for _, p := range parts {
-		all = append(all, p...)
+// answered returns the samples of the requests answered.
+func answered(got []sample) []sample {
+	all := make([]sample, 0, len(got))
+	for _, s := range got {
+		if s.answered {
+			all = append(all, s)
+		}
 	}
 	return all
 }

@@ -4,15 +4,24 @@ package main
 
 import "time"
 
-// A pacer waits until the next request is due (time.Sleep outside Linux:
-// see pacer_linux.go for why Linux uses a timerfd).
-type pacer struct{}
+// A pacer wakes the sending loop every interval (a time.Ticker outside
+// Linux: see pacer_linux.go for why Linux uses a timerfd).
+type pacer struct{ t *time.Ticker }
 
 func newPacer() (*pacer, error) { return &pacer{}, nil }
 
-func (p *pacer) wait(d time.Duration) error {
-	time.Sleep(d)
+func (p *pacer) start(interval time.Duration) error {
+	p.t = time.NewTicker(interval)
 	return nil
 }
 
-func (p *pacer) close() {}
+func (p *pacer) tick() error {
+	<-p.t.C
+	return nil
+}
+
+func (p *pacer) close() {
+	if p.t != nil {
+		p.t.Stop()
+	}
+}
