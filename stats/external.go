@@ -42,34 +42,30 @@ type Buffers interface {
 // memory than SortOptions.MaxInMemory values.
 type Sorted struct {
 	n      int
-	mem    []float64       // the values, when in memory
+	src    []float64       // the column, NaNs included, until mem is made
+	mem    []float64       // the values, once a full sort needs a copy
 	sorted bool            // mem is fully sorted
 	cache  map[int]float64 // values of ranks found by selection
 	runs   []*os.File
 	sizes  []int
 	lender Buffers // mem's, given back on Close
+	lend   Buffers // where mem's storage comes from (nil: make)
 }
 
-// Sort prepares ordered access to the non-NaN values of xs (xs is not
-// modified). Close releases the runs.
+// Sort prepares ordered access to the non-NaN values of xs. xs is not
+// modified, and must not change until Close: in memory, a few order
+// statistics (a median, percentiles) are selected from xs itself, and a
+// copy is made only when a full sort is needed (many ranks, Scan, Mode).
+// Close releases the runs and the copy.
 func Sort(xs []float64, opt SortOptions) (*Sorted, error) {
 	if opt.MaxInMemory <= 0 || len(xs) <= opt.MaxInMemory {
-		var s []float64
-		var lender Buffers
-		if opt.Buffers != nil {
-			if s = opt.Buffers.Get(len(xs)); s != nil {
-				lender = opt.Buffers
-			}
-		}
-		if s == nil {
-			s = make([]float64, 0, len(xs))
-		}
+		n := 0
 		for _, x := range xs {
 			if x == x {
-				s = append(s, x)
+				n++
 			}
 		}
-		return &Sorted{n: len(s), mem: s, lender: lender}, nil
+		return &Sorted{n: n, src: xs, lend: opt.Buffers}, nil
 	}
 	s := &Sorted{}
 	buf := make([]float64, 0, opt.MaxInMemory)
@@ -129,8 +125,9 @@ func (s *Sorted) Close() error {
 	s.runs = nil
 	if s.lender != nil {
 		s.lender.Put(s.mem)
-		s.mem, s.lender = nil, nil
+		s.lender = nil
 	}
+	s.mem, s.src = nil, nil
 	return nil
 }
 
@@ -293,12 +290,29 @@ func (s *Sorted) Mode() (float64, error) {
 	return best, err
 }
 
-// sortAll sorts the in-memory values.
+// sortAll sorts the in-memory values, copying them out of the column
+// first (into a lent buffer when there is a lender).
 func (s *Sorted) sortAll() {
-	if !s.sorted {
-		SortFloats(s.mem)
-		s.sorted = true
+	if s.sorted {
+		return
 	}
+	if s.mem == nil {
+		if s.lend != nil {
+			if s.mem = s.lend.Get(len(s.src)); s.mem != nil {
+				s.lender = s.lend
+			}
+		}
+		if s.mem == nil {
+			s.mem = make([]float64, 0, s.n)
+		}
+		for _, x := range s.src {
+			if x == x {
+				s.mem = append(s.mem, x)
+			}
+		}
+	}
+	SortFloats(s.mem)
+	s.sorted = true
 }
 
 // ranked returns a function giving the value at each of the given ranks
@@ -317,7 +331,7 @@ func (s *Sorted) ranked(ranks []int) func(int) float64 {
 		}
 	}
 	if len(missing) > 0 {
-		vals := radixSelect(s.mem, missing)
+		vals := radixSelect(s.src, missing) // skips NaNs: no copy
 		if s.cache == nil {
 			s.cache = map[int]float64{}
 		}

@@ -73,21 +73,34 @@ func TestRadixSelectMatchesSort(t *testing.T) {
 		"cluster": func() float64 { return 1e6 + rng.Float64()*1e-6 },
 	}
 	for name, gen := range gens {
-		for _, n := range []int{1, 2, 3, 100, 4097} {
-			xs := make([]float64, n)
-			for i := range xs {
-				xs[i] = gen()
+		for _, n := range []int{1, 2, 3, 100, 4097, 100_000} {
+			for _, withNaN := range []bool{false, true} {
+				radixSelectCase(t, name, n, withNaN, gen)
 			}
-			sorted := append([]float64(nil), xs...)
-			SortFloats(sorted)
-			ranks := []int{0, n / 4, n / 2, n - 1}
-			ranks = slices.Compact(ranks)
-			got := radixSelect(xs, ranks)
-			for i, k := range ranks {
-				if got[i] != sorted[k] { // -0 == 0: small sorts leave their order open
-					t.Fatalf("%s n=%d rank %d: got %v, want %v", name, n, k, got[i], sorted[k])
-				}
-			}
+		}
+	}
+}
+
+// radixSelectCase checks radixSelect on n values of gen against a full
+// sort; withNaN adds a NaN (of either sign) after every fourth value,
+// which radixSelect must skip.
+func radixSelectCase(t *testing.T, name string, n int, withNaN bool, gen func() float64) {
+	t.Helper()
+	var xs, sorted []float64
+	for i := range n {
+		x := gen()
+		xs = append(xs, x)
+		sorted = append(sorted, x)
+		if withNaN && i%4 == 3 {
+			xs = append(xs, math.Copysign(math.NaN(), float64(i%8-4)))
+		}
+	}
+	SortFloats(sorted)
+	ranks := slices.Compact([]int{0, n / 4, n / 2, n - 1})
+	got := radixSelect(xs, ranks)
+	for i, k := range ranks {
+		if got[i] != sorted[k] { // -0 == 0: small sorts leave their order open
+			t.Fatalf("%s n=%d NaNs %v rank %d: got %v, want %v", name, n, withNaN, k, got[i], sorted[k])
 		}
 	}
 }
@@ -143,7 +156,8 @@ func (b *countingBuffers) Put(buf []float64) {
 }
 
 // TestSortedWithLentBuffers checks that order statistics from a lent copy
-// equal those from Sort's own, and that the copy is given back on Close.
+// equal those from Sort's own, that a few ranks are selected from the
+// column without a copy, and that a copy is given back on Close.
 func TestSortedWithLentBuffers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 9))
 	ps := []float64{0, 12.5, 50, 99, 100}
@@ -170,6 +184,14 @@ func TestSortedWithLentBuffers(t *testing.T) {
 		got, _ := lent.Percentiles(ps)
 		if math.Float64bits(gm) != math.Float64bits(wm) || !slices.Equal(got, want) {
 			t.Fatalf("n=%d: lent copy gives median %v percentiles %v, own copy %v %v", n, gm, got, wm, want)
+		}
+		if b.got != 0 {
+			t.Fatalf("n=%d: a median and 5 percentiles borrowed %d buffers, want none (selected from the column)", n, b.got)
+		}
+		wmo, _ := own.Mode() // a full sort: a copy
+		gmo, _ := lent.Mode()
+		if math.Float64bits(gmo) != math.Float64bits(wmo) {
+			t.Fatalf("n=%d: lent copy gives mode %v, own copy %v", n, gmo, wmo)
 		}
 		lent.Close()
 		lent.Close()

@@ -11,14 +11,13 @@ import (
 // are found by radix selection. NaN for each p when xs has no value. xs is
 // not modified.
 func QuantilesOf(xs []float64, ps []float64) []float64 {
-	vals := make([]float64, 0, len(xs))
+	n := 0
 	for _, x := range xs {
 		if x == x {
-			vals = append(vals, x)
+			n++
 		}
 	}
 	out := make([]float64, len(ps))
-	n := len(vals)
 	if n == 0 {
 		for i := range out {
 			out[i] = math.NaN()
@@ -38,7 +37,7 @@ func QuantilesOf(xs []float64, ps []float64) []float64 {
 		ranks = append(ranks, k)
 	}
 	slices.Sort(ranks)
-	found := radixSelect(vals, ranks)
+	found := radixSelect(xs, ranks) // skips the NaNs: no copy of xs
 	at := make(map[int]float64, len(ranks))
 	for i, k := range ranks {
 		at[k] = found[i]

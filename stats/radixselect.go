@@ -19,8 +19,10 @@ const (
 )
 
 // radixSelect returns the values of the given ranks (ascending, distinct,
-// each in [0, len(a))) of a, which holds no NaN and is not modified: the
-// value a full ascending sort would put at each rank.
+// each in [0, n) for the n non-NaN values of a) of a's non-NaN values,
+// without modifying a: the value a full ascending sort of them would put
+// at each rank. NaNs are skipped where a is read, so a column need not be
+// copied without them first.
 //
 // It is a most-significant-digit radix selection over the order-preserving
 // keys of the values: one pass counts the values per 16-bit digit (first
@@ -38,7 +40,12 @@ func radixSelect(a []float64, ranks []int) []float64 {
 // bucketing by the key digit at shift.
 func radixSelectLevel(a []float64, ranks []int, shift int, out []float64) {
 	if len(a) <= radixSortMax || shift < 0 {
-		sorted := append([]float64(nil), a...)
+		sorted := make([]float64, 0, len(a))
+		for _, x := range a {
+			if x == x {
+				sorted = append(sorted, x)
+			}
+		}
 		SortFloats(sorted)
 		for i, k := range ranks {
 			out[i] = sorted[k]
@@ -49,7 +56,9 @@ func radixSelectLevel(a []float64, ranks []int, shift int, out []float64) {
 	const mask = nb - 1
 	counts := make([]int, nb)
 	for _, x := range a {
-		counts[(orderKey(x)>>uint(shift))&mask]++
+		if x == x {
+			counts[(orderKey(x)>>uint(shift))&mask]++
+		}
 	}
 	// Group the ranks by the bucket holding them.
 	slot := make([]int32, nb) // bucket -> 1 + index in groups, 0 if not wanted
@@ -74,7 +83,7 @@ func radixSelectLevel(a []float64, ranks []int, shift int, out []float64) {
 		g.idx = append(g.idx, i)
 	}
 	for _, x := range a {
-		if s := slot[(orderKey(x)>>uint(shift))&mask]; s != 0 {
+		if s := slot[(orderKey(x)>>uint(shift))&mask]; s != 0 && x == x {
 			groups[s-1].vals = append(groups[s-1].vals, x)
 		}
 	}
