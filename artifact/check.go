@@ -55,7 +55,14 @@ func underStep(prefix string, err error) error {
 // Decode runs it on every artifact it accepts; Verify runs the same rules
 // (sectionCheck) on a file section by section.
 func Check(a *Artifact) error {
+	return checkArtifact(a, false)
+}
+
+// checkArtifact is Check; selfChecked says the steps passed their own
+// rules as they were decoded (Decode's decodeStep).
+func checkArtifact(a *Artifact, selfChecked bool) error {
 	c := newSectionCheck()
+	c.selfChecked = selfChecked
 	c.setSpec(a.Spec)
 	c.setInputs(a.Inputs)
 	for gi := range a.Groups {
@@ -83,7 +90,9 @@ func Check(a *Artifact) error {
 // checkGroup checks groups[gi] against its spec entry and the input
 // columns' types (name -> type) and returns the columns its steps
 // produce.
-func checkGroup(gi int, g *Group, sc *spec.Group, inputs map[string]string) ([]table.Field, error) {
+// With selfChecked, the steps have passed their own rules (stepRules) as
+// they were decoded, and are not checked again.
+func checkGroup(gi int, g *Group, sc *spec.Group, inputs map[string]string, selfChecked bool) ([]table.Field, error) {
 	gp := fmt.Sprintf("groups[%d]", gi)
 	if g.Type != spec.TypeNumeric && g.Type != spec.TypeCategorical {
 		return nil, bad(gp+".type", "must be %q or %q, got %q", spec.TypeNumeric, spec.TypeCategorical, g.Type)
@@ -127,8 +136,10 @@ func checkGroup(gi int, g *Group, sc *spec.Group, inputs map[string]string) ([]t
 				return nil, bad(fmt.Sprintf("%s.inputs[%d]", sp, k), "is %q, the previous step gives %q", n, cur[k].Name)
 			}
 		}
-		if err := s.Fitted.Check(len(s.Inputs)); err != nil {
-			return nil, underStep(sp+".fitted", err)
+		if !selfChecked {
+			if err := stepRules(s.Params, func() error { return step.CheckStep(s.Params, s.Fitted, len(s.Inputs)) }); err != nil {
+				return nil, underStep(sp, err)
+			}
 		}
 		cur = s.Fitted.Outputs()
 	}
@@ -217,8 +228,7 @@ func locateGroupStepError(gi int, group []byte) error {
 // refuses itself, under its path, or nil.
 func locateSteps(gi int, steps []json.RawMessage) error {
 	for si, raw := range steps {
-		var fs step.FittedStep
-		if err := json.Unmarshal(raw, &fs); err != nil {
+		if err := decodeStrict(raw); err != nil {
 			return underStep(fmt.Sprintf("groups[%d].steps[%d]", gi, si), err)
 		}
 	}

@@ -24,6 +24,8 @@ import (
 // which the sections revealed them.
 type sectionCheck struct {
 	spec *spec.Spec
+	// selfChecked: the steps passed their own rules as they were decoded.
+	selfChecked bool
 
 	inputs     []Field
 	inputTypes map[string]string
@@ -80,7 +82,7 @@ func (c *sectionCheck) group(gi int, g *Group) {
 	if c.groupErr != nil || c.spec == nil || gi >= len(c.spec.Columns) {
 		return
 	}
-	cur, err := checkGroup(gi, g, &c.spec.Columns[gi], c.inputTypes)
+	cur, err := checkGroup(gi, g, &c.spec.Columns[gi], c.inputTypes, c.selfChecked)
 	if err != nil {
 		c.groupErr = err
 		return

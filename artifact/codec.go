@@ -94,7 +94,7 @@ func Decode(data []byte, name string) (*Artifact, error) {
 	if err := digestAndFormError(name, a.Digest, got, int64(cmp.firstDifference()), func(at int64) string { return lineAt(data, at) }); err != nil {
 		return nil, err
 	}
-	if err := Check(&a); err != nil {
+	if err := checkArtifact(&a, true); err != nil {
 		return nil, meaningError(name, err)
 	}
 	return &a, nil

@@ -1,7 +1,9 @@
 package artifact
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/normguard/normguard/step"
@@ -49,7 +51,7 @@ func (r *inPlace) UnmarshalJSON(b []byte) error {
 }
 
 // UnmarshalJSON reads a step as step.FittedStep.UnmarshalJSON does,
-// without its copies (see above).
+// without its copies (see above), and checks it with stepRules.
 func (d *decodeStep) UnmarshalJSON(data []byte) error {
 	var j struct {
 		Step   string   `json:"step"`
@@ -60,26 +62,79 @@ func (d *decodeStep) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
-	def, ok := step.Lookup(j.Step)
+	s, err := buildStep(j.Step, j.Params, j.Inputs, j.Fitted, json.Unmarshal)
+	if err != nil {
+		return err
+	}
+	d.FittedStep = s
+	return nil
+}
+
+// buildStep decodes a step's parameters and fitted parameters with
+// unmarshal and checks them with stepRules.
+func buildStep(name string, params []byte, inputs []string, fitted []byte, unmarshal func([]byte, any) error) (step.FittedStep, error) {
+	def, ok := step.Lookup(name)
 	if !ok {
-		return fmt.Errorf("unknown step %q", j.Step)
+		return step.FittedStep{}, fmt.Errorf("unknown step %q", name)
 	}
-	params := def.NewParams()
-	if err := json.Unmarshal(j.Params, params); err != nil {
-		return fmt.Errorf("%s params: %w", j.Step, err)
+	p := def.NewParams()
+	if err := unmarshal(params, p); err != nil {
+		return step.FittedStep{}, fmt.Errorf("%s params: %w", name, err)
 	}
-	fitted := def.NewFitted()
-	if err := json.Unmarshal(j.Fitted, fitted); err != nil {
-		return fmt.Errorf("%s fitted parameters: %w", j.Step, err)
+	f := def.NewFitted()
+	if err := unmarshal(fitted, f); err != nil {
+		return step.FittedStep{}, fmt.Errorf("%s fitted parameters: %w", name, err)
 	}
-	if err := params.Validate(); err != nil {
+	err := stepRules(p, func() error { return step.CheckStep(p, f, len(inputs)) })
+	if err != nil {
+		return step.FittedStep{}, err
+	}
+	return step.FittedStep{Name: name, Params: p, Inputs: inputs, Fitted: f}, nil
+}
+
+// stepRules runs a decoded step's own rules, in the order every reading
+// of an artifact runs them: the parameters' Validate, then check (the
+// fitted parameters' rules: step.CheckStep, or step.CheckStreamed when
+// they were read entry by entry). The error is placed under "params" or
+// "fitted".
+func stepRules(p step.Params, check func() error) error {
+	if err := p.Validate(); err != nil {
 		return step.Under("params", err)
 	}
-	if err := fitted.Check(len(j.Inputs)); err != nil {
+	if err := check(); err != nil {
 		return step.Under("fitted", err)
 	}
-	d.FittedStep = step.FittedStep{Name: j.Step, Params: params, Inputs: j.Inputs, Fitted: fitted}
 	return nil
+}
+
+// strictUnmarshal decodes data into v refusing unknown fields and
+// trailing data, as step.FittedStep.UnmarshalJSON does.
+func strictUnmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data")
+	}
+	return nil
+}
+
+// decodeStrict decodes a step the strict way (no unknown field) and
+// checks it with stepRules: how a step that refused itself is located.
+func decodeStrict(raw []byte) error {
+	var j struct {
+		Step   string          `json:"step"`
+		Params json.RawMessage `json:"params"`
+		Inputs []string        `json:"inputs"`
+		Fitted json.RawMessage `json:"fitted"`
+	}
+	if err := strictUnmarshal(raw, &j); err != nil {
+		return err
+	}
+	_, err := buildStep(j.Step, j.Params, j.Inputs, j.Fitted, strictUnmarshal)
+	return err
 }
 
 // unmarshalInPlace decodes data into a, reading the steps in place.

@@ -104,9 +104,26 @@ type streamVerifier struct {
 	shell Artifact
 	// written counts the fields written at the current object level.
 	written int
-	// stepErr is the error of the step that refused itself, located
-	// under its path, when a group did not decode.
+	// stepErr is the error of the step that refused itself, under its
+	// path, when a group did not decode or a step failed its own rules.
 	stepErr error
+	// nest counts the arrays and objects open at the reading's position.
+	nest int
+}
+
+// tok reads the next token, counting the arrays and objects it opens and
+// closes.
+func (v *streamVerifier) tok() (json.Token, error) {
+	t, err := v.dec.Token()
+	if d, ok := t.(json.Delim); ok {
+		switch d {
+		case '{', '[':
+			v.nest++
+		default:
+			v.nest--
+		}
+	}
+	return t, err
 }
 
 func newStreamVerifier(r io.ReaderAt, size int64, name string) *streamVerifier {
@@ -120,6 +137,7 @@ func newStreamVerifier(r io.ReaderAt, size int64, name string) *streamVerifier {
 		sum:   sha256.New(),
 		check: newSectionCheck(),
 	}
+	v.check.selfChecked = true
 	v.enc = &canonicalEncoder{w: v.cmp, digest: v.sum}
 	return v
 }
@@ -165,7 +183,7 @@ func (v *streamVerifier) run() error {
 	}
 	v.enc.write("}")
 	v.enc.write("\n")
-	if tok, err := v.dec.Token(); err != io.EOF {
+	if tok, err := v.tok(); err != io.EOF {
 		if err == nil {
 			err = fmt.Errorf("invalid data after the artifact's closing brace (%v)", tok)
 		}
@@ -190,7 +208,7 @@ func fieldIndex(fields []canonicalField, key string, from int) int {
 
 // delim reads the delimiter want.
 func (v *streamVerifier) delim(want json.Delim) error {
-	tok, err := v.dec.Token()
+	tok, err := v.tok()
 	if err != nil {
 		return err
 	}
@@ -202,7 +220,7 @@ func (v *streamVerifier) delim(want json.Delim) error {
 
 // key reads an object key.
 func (v *streamVerifier) key() (string, error) {
-	tok, err := v.dec.Token()
+	tok, err := v.tok()
 	if err != nil {
 		return "", err
 	}
@@ -290,7 +308,7 @@ func (v *streamVerifier) field(f canonicalField) error {
 // element by element: elem decodes, writes (at depth+2) and checks
 // element i.
 func (v *streamVerifier) slice(f canonicalField, depth int, elem func(i, depth int) error) error {
-	tok, err := v.dec.Token()
+	tok, err := v.tok()
 	if err != nil {
 		return err
 	}
@@ -329,22 +347,6 @@ func (v *streamVerifier) slice(f canonicalField, depth int, elem func(i, depth i
 		v.open(f, depth)
 		v.enc.write("[]")
 	}
-	return nil
-}
-
-// group reads groups[i], its steps decoded as Decode decodes them (in
-// the decoder's buffer, without a copy); a step that refuses itself is
-// located as Decode locates it, in the group's bytes read again.
-func (v *streamVerifier) group(i, depth int) error {
-	start := v.dec.InputOffset()
-	var d decodeGroup
-	if err := v.dec.Decode(&d); err != nil {
-		v.stepErr = v.locateGroup(i, start, v.dec.InputOffset())
-		return err
-	}
-	g := d.group()
-	v.enc.value(reflect.ValueOf(&g).Elem(), depth)
-	v.check.group(i, &g)
 	return nil
 }
 
@@ -387,7 +389,7 @@ func (v *streamVerifier) embedding(i, depth int) error {
 // profile reads the training profile (an object or null), its columns
 // one at a time.
 func (v *streamVerifier) profile(f canonicalField) error {
-	tok, err := v.dec.Token()
+	tok, err := v.tok()
 	if err != nil {
 		return err
 	}

@@ -113,3 +113,44 @@ func checkNames(attr string, names []string) error {
 	}
 	return nil
 }
+
+// CheckStep checks fitted step f against its parameters p and its nIn
+// input columns: Fitted.Check's rules, and for the encoders the rules on
+// categories_ that need the parameters (categories="auto" sorted, given
+// categories kept as given; see CategoriesCheck), applied entry by entry
+// instead of through a map of every category. An artifact loader runs it
+// on every step it reads, after p.Validate.
+func CheckStep(p Params, f Fitted, nIn int) error {
+	switch e := f.(type) {
+	case *OrdinalEncoder:
+		c := NewCategoriesCheck(p)
+		c.checkCategories(e.Categories)
+		return e.checkWith(nIn, c)
+	case *OneHotEncoder:
+		c := NewCategoriesCheck(p)
+		c.checkCategories(e.Categories)
+		return e.checkWith(nIn, c)
+	}
+	return f.Check(nIn)
+}
+
+// StreamsCategories reports whether a streamed reading may feed f's
+// categories_ to a CategoriesCheck, entry by entry, instead of decoding
+// them into f, and check f with CheckStreamed: true for an ordinal
+// encoder, whose other rules and outputs need only the lists' lengths.
+// (A one-hot encoder's outputs name every category: it is decoded whole.)
+func StreamsCategories(f Fitted) bool {
+	_, ok := f.(*OrdinalEncoder)
+	return ok
+}
+
+// CheckStreamed is CheckStep for a fitted step whose categories_ were fed
+// to c instead of being decoded into f (see StreamsCategories). f is then
+// fit for Outputs, not for Transform.
+func CheckStreamed(f Fitted, c *CategoriesCheck, nIn int) error {
+	e, ok := f.(*OrdinalEncoder)
+	if !ok {
+		return fmt.Errorf("%T does not read its categories entry by entry", f)
+	}
+	return e.checkWith(nIn, c)
+}

@@ -677,3 +677,19 @@ func (m MinFrequency) validate() error {
 	}
 	return nil
 }
+
+// checkWith is Check with categories_ also checked by c, which they were
+// fed to (CheckStep).
+func (e *OneHotEncoder) checkWith(nIn int, c *CategoriesCheck) error {
+	if err := checkLen("feature_names_in_", len(e.Names), nIn); err != nil {
+		return err
+	}
+	if err := checkNames("feature_names_in_", e.Names); err != nil {
+		return err
+	}
+	if err := c.Err(); err != nil {
+		return err
+	}
+	_, err := e.kernel()
+	return err
+}

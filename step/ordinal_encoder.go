@@ -180,6 +180,7 @@ type ordinalPlan struct {
 	cols        []ordinalColumn
 	unknownFail bool
 	unknown     float64
+	missingCode float64 // encoded_missing_value
 }
 
 // ordinalColumn maps one input column's values to their codes.
@@ -204,9 +205,40 @@ func isEncodedValue(v float64) bool {
 // buildPlan validates the fitted attributes and derives the plan.
 func (e *OrdinalEncoder) buildPlan() (*ordinalPlan, error) {
 	if len(e.Names) != len(e.Categories) {
-		return nil, fmt.Errorf("feature_names_in_ has %d entries for %d lists in categories_", len(e.Names), len(e.Categories))
+		return nil, e.listCountError(len(e.Categories))
 	}
-	p := &ordinalPlan{cols: make([]ordinalColumn, len(e.Categories))}
+	p, err := e.codes()
+	if err != nil {
+		return nil, err
+	}
+	for j, cats := range e.Categories {
+		x, err := cats.index()
+		if err != nil {
+			return nil, fmt.Errorf("categories_[%d] %v", j, err)
+		}
+		c, err := p.column(e.Names[j], len(cats), x.missing >= 0)
+		if err != nil {
+			return nil, err
+		}
+		c.code = make(map[string]float64, len(x.pos))
+		for v, k := range x.pos {
+			c.code[v] = float64(k)
+		}
+		p.cols = append(p.cols, c)
+	}
+	return p, nil
+}
+
+// listCountError reports categories_ holding n lists for another number
+// of names.
+func (e *OrdinalEncoder) listCountError(n int) error {
+	return fmt.Errorf("feature_names_in_ has %d entries for %d lists in categories_", len(e.Names), n)
+}
+
+// codes checks handle_unknown, unknown_value and encoded_missing_value
+// and returns a plan without columns holding them.
+func (e *OrdinalEncoder) codes() (*ordinalPlan, error) {
+	p := &ordinalPlan{cols: make([]ordinalColumn, 0, len(e.Categories))}
 	switch e.HandleUnknown {
 	case unknownError:
 		if e.UnknownValue != nil {
@@ -221,31 +253,56 @@ func (e *OrdinalEncoder) buildPlan() (*ordinalPlan, error) {
 	default:
 		return nil, fmt.Errorf("handle_unknown %q is not error or use_encoded_value", e.HandleUnknown)
 	}
-	emv := float64(e.EncodedMissingValue)
-	if !isEncodedValue(emv) {
-		return nil, fmt.Errorf("encoded_missing_value %v is not an integer or NaN", emv)
-	}
-	for j, cats := range e.Categories {
-		x, err := cats.index()
-		if err != nil {
-			return nil, fmt.Errorf("categories_[%d] %v", j, err)
-		}
-		used := func(v float64) bool { return v >= 0 && v < float64(len(cats)) }
-		if !p.unknownFail && used(p.unknown) {
-			return nil, fmt.Errorf("unknown_value %v is one of the codes of the seen categories of column %q (0 to %d)",
-				p.unknown, e.Names[j], len(cats)-1)
-		}
-		c := ordinalColumn{code: make(map[string]float64, len(x.pos)), hasMissing: x.missing >= 0, missingCode: emv}
-		if c.hasMissing && used(emv) {
-			return nil, fmt.Errorf("encoded_missing_value %v is already the code of a category of column %q (0 to %d)",
-				emv, e.Names[j], len(cats)-1)
-		}
-		for v, k := range x.pos {
-			c.code[v] = float64(k)
-		}
-		p.cols[j] = c
+	p.missingCode = float64(e.EncodedMissingValue)
+	if !isEncodedValue(p.missingCode) {
+		return nil, fmt.Errorf("encoded_missing_value %v is not an integer or NaN", p.missingCode)
 	}
 	return p, nil
+}
+
+// column checks that the codes of unknown and missing values are not
+// codes of the n categories of column name (hasMissing: the missing
+// value is one of them) and returns the column's plan without its codes.
+func (p *ordinalPlan) column(name string, n int, hasMissing bool) (ordinalColumn, error) {
+	used := func(v float64) bool { return v >= 0 && v < float64(n) }
+	if !p.unknownFail && used(p.unknown) {
+		return ordinalColumn{}, fmt.Errorf("unknown_value %v is one of the codes of the seen categories of column %q (0 to %d)",
+			p.unknown, name, n-1)
+	}
+	if hasMissing && used(p.missingCode) {
+		return ordinalColumn{}, fmt.Errorf("encoded_missing_value %v is already the code of a category of column %q (0 to %d)",
+			p.missingCode, name, n-1)
+	}
+	return ordinalColumn{hasMissing: hasMissing, missingCode: p.missingCode}, nil
+}
+
+// checkWith applies the encoder's rules, its categories_ having been fed
+// to c (from memory by CheckStep, or entry by entry from a file, in which
+// case e.Categories is nil): c's rules instead of a map of every category,
+// so that memory does not grow with the lists.
+func (e *OrdinalEncoder) checkWith(nIn int, c *CategoriesCheck) error {
+	if err := checkLen("feature_names_in_", len(e.Names), nIn); err != nil {
+		return err
+	}
+	if err := checkNames("feature_names_in_", e.Names); err != nil {
+		return err
+	}
+	if len(e.Names) != c.Len() {
+		return e.listCountError(c.Len())
+	}
+	if err := c.Err(); err != nil {
+		return err
+	}
+	p, err := e.codes()
+	if err != nil {
+		return err
+	}
+	for j, l := range c.lists {
+		if _, err := p.column(e.Names[j], l.n, l.missing >= 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Outputs implements Fitted.

@@ -1,0 +1,387 @@
+package artifact
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/normguard/normguard/step"
+)
+
+// A group is read token by token, so that Verify's memory does not grow
+// with a single step's size: each step's name, parameters and inputs are
+// decoded whole (they are the size of the spec's entry), its fitted
+// parameters too, except an ordinal encoder's categories_, whose entries
+// are written, hashed and checked one at a time (step.CategoriesCheck)
+// and never kept. Each step then runs the rules decodeStep runs, in its
+// order (the parameters' Validate, then step.CheckStep's rules, which
+// step.CheckStreamed applies to the counted lists), so a step that fails
+// them is refused as Decode refuses it.
+//
+// A group whose JSON is not in the artifact's layout (keys missing,
+// extra, out of order) is not canonical, so Decode refuses it too; a
+// step whose JSON does not decode into its types is located as Decode
+// locates it, by decoding the group's bytes again, when they are at most
+// groupLocateSize.
+
+// groupLocateSize is the largest group whose bytes are decoded again to
+// word a refusal of a step that did not decode as Decode words it.
+var groupLocateSize int64 = 8 << 20
+
+// errStepJSON is wrapped by the reading's errors for a step whose JSON
+// does not decode into its types.
+var errStepJSON = errors.New("a step does not decode")
+
+// errStepRules is returned when a step fails its own rules (stepErr).
+var errStepRules = errors.New("a step fails its rules")
+
+// group reads groups[i] and checks it.
+func (v *streamVerifier) group(i, depth int) error {
+	start, base := v.dec.InputOffset(), v.nest
+	var g Group
+	err := v.object(reflect.TypeFor[Group](), depth, func(f canonicalField) error {
+		if f.name == "steps" {
+			return v.steps(i, &g, f, depth)
+		}
+		return v.decodeField(reflect.ValueOf(&g).Elem(), f, depth, nil)
+	})
+	if err != nil {
+		if errors.Is(err, errStepJSON) && v.stepErr == nil {
+			end := v.skipTo(base)
+			if end-start <= groupLocateSize {
+				v.stepErr = v.locateGroup(i, start, end)
+			}
+		}
+		return err
+	}
+	v.check.group(i, &g)
+	return nil
+}
+
+// skipTo reads on until nest is back to base (the end of the value being
+// read) or the JSON breaks, and returns the offset reached.
+func (v *streamVerifier) skipTo(base int) int64 {
+	for v.nest > base {
+		if _, err := v.tok(); err != nil {
+			break
+		}
+	}
+	return v.dec.InputOffset()
+}
+
+// object reads an object whose canonical form is struct type t, at depth,
+// keys in t's order: read reads (and writes, after v.open) each field
+// present; a field the file leaves out is written as the zero value Decode
+// would have left. A key that is not t's, or out of order, is errLayout.
+func (v *streamVerifier) object(t reflect.Type, depth int, read func(f canonicalField) error) error {
+	fields, ok := structFields(t)
+	if !ok {
+		return fmt.Errorf("%w: %s is not read field by field", errLayout, t)
+	}
+	if err := v.delim('{'); err != nil {
+		return err
+	}
+	v.enc.write("{")
+	outer := v.written
+	v.written = 0
+	next := 0
+	for v.dec.More() {
+		key, err := v.key()
+		if err != nil {
+			return err
+		}
+		j := fieldIndex(fields, key, next)
+		if j < 0 {
+			return fmt.Errorf("%w: key %q at byte %d", errLayout, key, v.dec.InputOffset())
+		}
+		for _, f := range fields[next:j] {
+			v.zeroOf(t, f, depth)
+		}
+		if err := read(fields[j]); err != nil {
+			return err
+		}
+		next = j + 1
+	}
+	if err := v.delim('}'); err != nil {
+		return err
+	}
+	for _, f := range fields[next:] {
+		v.zeroOf(t, f, depth)
+	}
+	if v.written > 0 {
+		v.enc.newline(depth)
+	}
+	v.enc.write("}")
+	v.written = outer
+	return nil
+}
+
+// zeroOf writes field f of struct type t, left out of the file, as its
+// zero value (nothing when it is omitted empty).
+func (v *streamVerifier) zeroOf(t reflect.Type, f canonicalField, depth int) {
+	if f.omitEmpty {
+		return
+	}
+	v.open(f, depth)
+	v.enc.value(reflect.Zero(t.Field(f.index).Type), depth+1)
+}
+
+// decodeField decodes field f of the struct s (an object at depth) and
+// writes it; a value that does not decode is wrapped in wrap (nil: as
+// the decoder words it).
+func (v *streamVerifier) decodeField(s reflect.Value, f canonicalField, depth int, wrap error) error {
+	fv := s.Field(f.index)
+	if err := v.dec.Decode(fv.Addr().Interface()); err != nil {
+		if wrap != nil {
+			return fmt.Errorf("%w: %w", wrap, err)
+		}
+		return err
+	}
+	if f.omitEmpty && isEmpty(fv) {
+		return nil
+	}
+	v.open(f, depth)
+	v.enc.value(fv, depth+1)
+	return nil
+}
+
+// steps reads the steps of groups[gi] (field f of the group at depth)
+// into g, one step at a time.
+func (v *streamVerifier) steps(gi int, g *Group, f canonicalField, depth int) error {
+	tok, err := v.tok()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		v.open(f, depth)
+		v.enc.write("null")
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return fmt.Errorf("%w: groups[%d].steps is %v, not an array", errStepJSON, gi, tok)
+	}
+	g.Steps = []step.FittedStep{}
+	for v.dec.More() {
+		if len(g.Steps) == 0 {
+			v.open(f, depth)
+			v.enc.write("[")
+		} else {
+			v.enc.write(",")
+		}
+		v.enc.newline(depth + 2)
+		s, err := v.step(gi, len(g.Steps), depth+2)
+		if err != nil {
+			return err
+		}
+		g.Steps = append(g.Steps, s)
+	}
+	if err := v.delim(']'); err != nil {
+		return err
+	}
+	if len(g.Steps) > 0 {
+		v.enc.newline(depth + 1)
+		v.enc.write("]")
+	} else {
+		v.open(f, depth)
+		v.enc.write("[]")
+	}
+	return nil
+}
+
+// stepKeys are a step's keys, in the order step.FittedStep writes them.
+var stepKeys = [...]string{"step", "params", "inputs", "fitted"}
+
+// step reads groups[gi].steps[si], an object at depth written as
+// canonicalEncoder.fittedStep writes it, and runs its own rules.
+func (v *streamVerifier) step(gi, si, depth int) (step.FittedStep, error) {
+	var s step.FittedStep
+	if err := v.delim('{'); err != nil {
+		return s, err
+	}
+	v.enc.write("{")
+	var cats *step.CategoriesCheck
+	for k, want := range stepKeys {
+		key, err := v.key()
+		if err != nil {
+			return s, err
+		}
+		if key != want {
+			return s, fmt.Errorf("%w: step key %q where %q was expected, at byte %d", errLayout, key, want, v.dec.InputOffset())
+		}
+		if k > 0 {
+			v.enc.write(",")
+		}
+		v.enc.newline(depth + 1)
+		v.enc.write(`"` + key + `": `)
+		if cats, err = v.stepField(&s, key, depth+1); err != nil {
+			return s, err
+		}
+	}
+	if err := v.delim('}'); err != nil {
+		return s, err
+	}
+	v.enc.newline(depth)
+	v.enc.write("}")
+	err := stepRules(s.Params, func() error {
+		if cats != nil {
+			return step.CheckStreamed(s.Fitted, cats, len(s.Inputs))
+		}
+		return step.CheckStep(s.Params, s.Fitted, len(s.Inputs))
+	})
+	if err != nil {
+		v.stepErr = underStep(fmt.Sprintf("groups[%d].steps[%d]", gi, si), err)
+		return s, errStepRules
+	}
+	return s, nil
+}
+
+// stepField reads and writes the value of a step's key (at depth) into s.
+// For fitted parameters whose categories_ are read entry by entry it
+// returns the check they were fed to.
+func (v *streamVerifier) stepField(s *step.FittedStep, key string, depth int) (*step.CategoriesCheck, error) {
+	var into any
+	switch key {
+	case "step":
+		into = &s.Name
+	case "params", "fitted":
+		def, ok := step.Lookup(s.Name)
+		if !ok {
+			return nil, fmt.Errorf("%w: unknown step %q", errStepJSON, s.Name)
+		}
+		if key == "params" {
+			s.Params = def.NewParams()
+			into = s.Params
+			break
+		}
+		s.Fitted = def.NewFitted()
+		if t := reflect.TypeOf(s.Fitted); step.StreamsCategories(s.Fitted) && t.Kind() == reflect.Pointer {
+			if _, ok := structFields(t.Elem()); ok {
+				cats := step.NewCategoriesCheck(s.Params)
+				return cats, v.streamedFitted(s.Fitted, cats, depth)
+			}
+		}
+		into = s.Fitted
+	case "inputs":
+		into = &s.Inputs
+	}
+	if err := v.dec.Decode(into); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", errStepJSON, key, err)
+	}
+	switch key {
+	case "step":
+		v.enc.string(s.Name)
+	case "params":
+		v.enc.value(reflect.ValueOf(&s.Params).Elem(), depth)
+	case "inputs":
+		v.enc.value(reflect.ValueOf(s.Inputs), depth)
+	case "fitted":
+		v.enc.value(reflect.ValueOf(&s.Fitted).Elem(), depth)
+	}
+	return nil, nil
+}
+
+// streamedFitted reads fitted parameters (a pointer to a struct, at
+// depth) field by field, feeding categories_ to cats entry by entry
+// instead of decoding it.
+func (v *streamVerifier) streamedFitted(fitted step.Fitted, cats *step.CategoriesCheck, depth int) error {
+	s := reflect.ValueOf(fitted).Elem()
+	return v.object(s.Type(), depth, func(f canonicalField) error {
+		if f.name == "categories_" {
+			return v.categories(f, cats, depth)
+		}
+		return v.decodeField(s, f, depth, errStepJSON)
+	})
+}
+
+// categories reads categories_ (field f of the fitted object at depth), a
+// list of lists of strings or nulls, writing it as the canonical encoding
+// writes a []step.CategoryList and feeding each entry to cats.
+func (v *streamVerifier) categories(f canonicalField, cats *step.CategoriesCheck, depth int) error {
+	tok, err := v.tok()
+	if err != nil {
+		return err
+	}
+	v.open(f, depth)
+	if tok == nil {
+		v.enc.write("null")
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return fmt.Errorf("%w: categories_ is %v, not an array", errStepJSON, tok)
+	}
+	n := 0
+	for v.dec.More() {
+		if n == 0 {
+			v.enc.write("[")
+		} else {
+			v.enc.write(",")
+		}
+		v.enc.newline(depth + 2)
+		cats.StartList()
+		if err := v.categoryList(cats, depth+2); err != nil {
+			return err
+		}
+		cats.EndList()
+		n++
+	}
+	if err := v.delim(']'); err != nil {
+		return err
+	}
+	if n > 0 {
+		v.enc.newline(depth + 1)
+		v.enc.write("]")
+	} else {
+		v.enc.write("[]")
+	}
+	return nil
+}
+
+// categoryList reads one list of categories_ (a value at depth).
+func (v *streamVerifier) categoryList(cats *step.CategoriesCheck, depth int) error {
+	tok, err := v.tok()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		v.enc.write("null")
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return fmt.Errorf("%w: a list of categories_ is %v, not an array", errStepJSON, tok)
+	}
+	n := 0
+	for v.dec.More() {
+		tok, err := v.tok()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			v.enc.write("[")
+		} else {
+			v.enc.write(",")
+		}
+		v.enc.newline(depth + 1)
+		switch c := tok.(type) {
+		case nil:
+			v.enc.write("null")
+			cats.Add(nil)
+		case string:
+			v.enc.string(c)
+			cats.Add(&c)
+		default:
+			return fmt.Errorf("%w: a category is %v, not a string or null", errStepJSON, tok)
+		}
+		n++
+	}
+	if err := v.delim(']'); err != nil {
+		return err
+	}
+	if n > 0 {
+		v.enc.newline(depth)
+		v.enc.write("]")
+	} else {
+		v.enc.write("[]")
+	}
+	return nil
+}
