@@ -382,8 +382,19 @@ func inferGroup(cols []string, byName map[string]*table.Column, source string) e
 }
 
 // parseAll parses a String column's present values as numbers. It returns
-// nil when some value is not a number or no value is present.
+// nil when some value is not a number or no value is present. The first
+// present value is tried before the column's storage is allocated: a text
+// column (a label passed through) then costs no garbage of its size.
 func parseAll(c *table.Column, source string) ([]float64, error) {
+	for i, s := range c.Str {
+		if c.Null != nil && c.Null[i] {
+			continue
+		}
+		if _, ok := parseCell(s); !ok {
+			return nil, nil
+		}
+		break
+	}
 	nums := make([]float64, len(c.Str))
 	present := 0
 	for i, s := range c.Str {

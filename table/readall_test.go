@@ -178,3 +178,32 @@ func TestReadAllStops(t *testing.T) {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
 }
+
+// TestCSVReaderReleasesBuffersAtEnd checks that a CSV reader read to its
+// end holds none of its buffers any more (fit keeps the reader open while
+// it works on the columns), and that it stays at its end.
+func TestCSVReaderReleasesBuffersAtEnd(t *testing.T) {
+	r, err := NewCSVReader(strings.NewReader(readAllCSV(3000)), "d.csv", CSVOptions{BatchRows: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Project(readAllFields); err != nil {
+		t.Fatal(err)
+	}
+	cols, rows, err := ReadAll(r, readAllFields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReadAll(t, cols, rows, 3000)
+	if r.buf != nil || r.spans != nil || r.batch.Lines != nil {
+		t.Fatalf("after the end: text block %d bytes, %d spans, %d lines still held", cap(r.buf), cap(r.spans), cap(r.batch.Lines))
+	}
+	for j, c := range r.batch.Cols {
+		if c.Num != nil || c.Str != nil || c.Null != nil {
+			t.Fatalf("after the end: batch column %d still holds its buffers", j)
+		}
+	}
+	if r.Next() || r.Err() != nil {
+		t.Fatalf("Next after the end: true or error %v", r.Err())
+	}
+}
