@@ -42,11 +42,17 @@ type rowsBody struct {
 }
 
 func newRowsBody(fields []table.Field, absentOK bool, maxRows int) *rowsBody {
-	d := &rowsBody{fields: fields, index: make(map[string]int, len(fields)), absentOK: absentOK, maxRows: maxRows}
+	return &rowsBody{fields: fields, index: fieldIndex(fields), absentOK: absentOK, maxRows: maxRows}
+}
+
+// fieldIndex maps each field's name to its position. The decoder only
+// reads it, so one map can serve every request of an artifact.
+func fieldIndex(fields []table.Field) map[string]int {
+	index := make(map[string]int, len(fields))
 	for j, f := range fields {
-		d.index[f.Name] = j
+		index[f.Name] = j
 	}
-	return d
+	return index
 }
 
 // decode parses buf and returns the columns (shaped as fields) and the row

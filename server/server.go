@@ -228,19 +228,33 @@ func (s *Server) routes() http.Handler {
 // redirect to the cleaned path.
 func refuseUncleanPaths(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		if p != "/" && r.Method != http.MethodConnect {
-			segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
-			for i, seg := range segs {
-				if seg == "." || seg == ".." || (seg == "" && i < len(segs)-1) || !strings.HasPrefix(p, "/") {
-					writeError(w, http.StatusBadRequest, "bad_path",
-						fmt.Sprintf("the path %q has an empty, \".\" or \"..\" segment; send the path without them", p))
-					return
-				}
-			}
+		if p := r.URL.Path; p != "/" && r.Method != http.MethodConnect && uncleanPath(p) {
+			writeError(w, http.StatusBadRequest, "bad_path",
+				fmt.Sprintf("the path %q has an empty, \".\" or \"..\" segment; send the path without them", p))
+			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// uncleanPath tells whether p does not start with "/" or has a ".", ".."
+// or empty segment (a trailing slash excepted), without allocating: it
+// runs on every request.
+func uncleanPath(p string) bool {
+	rest, ok := strings.CutPrefix(p, "/")
+	if !ok {
+		return true
+	}
+	for {
+		seg, after, more := strings.Cut(rest, "/")
+		if seg == "." || seg == ".." || (seg == "" && more) {
+			return true
+		}
+		if !more {
+			return false
+		}
+		rest = after
+	}
 }
 
 // Serve accepts connections on ln until ctx is done, then shuts down

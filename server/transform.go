@@ -22,12 +22,15 @@ import (
 // response.
 const DigestHeader = "Normguard-Artifact-Digest"
 
-// prepared is an artifact ready to serve: its transformer and the
-// constant head of every response.
+// prepared is an artifact ready to serve: its transformer, what decoding
+// a request needs, and the constant head of every response, all made once
+// rather than per request.
 type prepared struct {
-	t    *transform.Transformer
-	head []byte    // {"columns":[...],"rows":[
-	outs sync.Pool // *table.Batch shaped by t.NewOutput
+	t       *transform.Transformer
+	index   map[string]int   // input field name -> position (rowsBody)
+	vectors map[string][]int // vector column -> its dimension fields
+	head    []byte           // {"columns":[...],"rows":[
+	outs    sync.Pool        // *table.Batch shaped by t.NewOutput
 }
 
 // output returns an output batch to transform into; give it back with
@@ -89,7 +92,7 @@ func (c *transformerCache) get(ctx context.Context, model, version string) (*pre
 	if err != nil {
 		return nil, v, fmt.Errorf("preparing %s@%s: %w", model, got.Version, err)
 	}
-	p := &prepared{t: t, head: encodeHead(t.Outputs())}
+	p := &prepared{t: t, index: fieldIndex(t.Inputs()), vectors: vectorFields(a, t.Inputs()), head: encodeHead(t.Outputs())}
 	c.byDig.Store(got.Digest, p)
 	return p, got, nil
 }
@@ -127,8 +130,7 @@ func (s *Server) transform(w http.ResponseWriter, r *http.Request, model, versio
 	if err != nil {
 		return 0, v.Version, err
 	}
-	dec := newRowsBody(t.Inputs(), false, s.cfg.MaxRows)
-	dec.vectors = vectorFields(t.Artifact(), t.Inputs())
+	dec := &rowsBody{fields: t.Inputs(), index: p.index, vectors: p.vectors, maxRows: s.cfg.MaxRows}
 	cols, n, err := dec.decode(data)
 	if err != nil {
 		return 0, v.Version, err
