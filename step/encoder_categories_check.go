@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unicode/utf8"
 )
 
 // This file holds the rules an artifact loader applies to an encoder's
@@ -108,7 +109,7 @@ func (c *CategoriesCheck) Add(v *string) {
 		return
 	}
 	if l.missing >= 0 {
-		l.other(k, "%s comes after the missing category (null), which categories=\"auto\" places last", strconv.Quote(*v))
+		l.other(k, "%s comes after the missing category (null), which categories=\"auto\" places last", quoteCategory(*v))
 	}
 	l.addAuto(k, *v)
 }
@@ -143,7 +144,7 @@ func (l *listOrder) addAuto(k int, v string) {
 			case v == l.prev:
 				l.byteErr, l.byteAt = duplicateError(l.j, k, v), k
 			case v < l.prev:
-				l.byteErr, l.byteAt = orderError(l.j, k, v, l.prev, "by code point"), k
+				l.byteErr, l.byteAt = orderError(l.j, k, v, l.prev, "by code point, as not all of them are numbers"), k
 			}
 		}
 		if l.decimalErr == nil && l.allDecimal && decimal {
@@ -181,12 +182,12 @@ func (l *listOrder) other(k int, format string, args ...any) {
 }
 
 func duplicateError(j, k int, v string) error {
-	return badAt(fmt.Sprintf("categories_[%d]", j), k, "duplicate category %s", strconv.Quote(v))
+	return badAt(fmt.Sprintf("categories_[%d]", j), k, "duplicate category %s", quoteCategory(v))
 }
 
 func orderError(j, k int, v, prev, order string) error {
 	return badAt(fmt.Sprintf("categories_[%d]", j), k,
-		"%s comes after %s: categories=\"auto\" must be sorted (%s), the missing category last", strconv.Quote(v), strconv.Quote(prev), order)
+		"%s comes after %s: categories=\"auto\" must be sorted (%s), the missing category last", quoteCategory(v), quoteCategory(prev), order)
 }
 
 // label quotes a category for a message; nil is null.
@@ -194,7 +195,23 @@ func label(v *string) string {
 	if v == nil {
 		return "null"
 	}
-	return strconv.Quote(*v)
+	return quoteCategory(*v)
+}
+
+// quoteLen is how much of a category a message quotes.
+const quoteLen = 64
+
+// quoteCategory quotes a category for a message, shortened to its first
+// quoteLen bytes (cut at a rune boundary) with its length when longer.
+func quoteCategory(v string) string {
+	if len(v) <= quoteLen {
+		return strconv.Quote(v)
+	}
+	cut := quoteLen
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(v[:cut]), len(v))
 }
 
 // EndList ends the current list, recording its first error (the one at

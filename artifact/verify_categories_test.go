@@ -1,0 +1,146 @@
+package artifact_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/fit"
+	"github.com/normguard/normguard/spec"
+	"github.com/normguard/normguard/table"
+)
+
+// categoryCases fits the two encoders on a text column and a column of
+// numbers, with categories="auto" and with categories given in the spec,
+// and returns the artifacts by name.
+func categoryCases(t *testing.T) map[string]*artifact.Artifact {
+	t.Helper()
+	var csv strings.Builder
+	csv.WriteString("city,code\n")
+	cities := []string{"lyon", "nice", "paris", "brest", "", "NaN", "metz"}
+	codes := []string{"12", "2", "1", "1.5", "-3", "7e1"}
+	for i := range 30 {
+		fmt.Fprintf(&csv, "%s,%s\n", cities[i%len(cities)], codes[i%len(codes)])
+	}
+	given := `[["paris", "lyon", "nice", "brest", "metz", "", "NaN", null], ["7e1", "1", "1.5", "2", "12", "-3"]]`
+	out := map[string]*artifact.Artifact{}
+	for _, enc := range []string{"ordinal_encoder", "one_hot_encoder"} {
+		for _, cats := range []string{"auto", given} {
+			text := fmt.Sprintf("version: 1\ncolumns:\n  - names: [city, code]\n    type: categorical\n    steps:\n      - %s: {categories: %s}\n", enc, cats)
+			sp, err := spec.Parse(strings.NewReader(text), "c.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := table.NewCSVReader(strings.NewReader(csv.String()), "c.csv", table.CSVOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := fit.Fit(context.Background(), sp, r, fit.Options{})
+			if err != nil {
+				t.Fatalf("%s with categories %s: %v", enc, cats, err)
+			}
+			kind := "auto"
+			if cats != "auto" {
+				kind = "given"
+			}
+			out[enc+" "+kind] = a
+		}
+	}
+	return out
+}
+
+// categoryMutation edits one list of categories_ in place and says how.
+type categoryMutation struct {
+	name string
+	edit func(list []any) []any
+}
+
+var longCategory = strings.Repeat("z", 1<<20)
+
+var categoryMutations = []categoryMutation{
+	{"duplicate the first entry", func(l []any) []any { return append([]any{l[0]}, l...) }},
+	{"duplicate the last entry", func(l []any) []any { return append(l, l[len(l)-1]) }},
+	{"swap the first two", func(l []any) []any { l[0], l[1] = l[1], l[0]; return l }},
+	{"reverse", func(l []any) []any {
+		for i, j := 0, len(l)-1; i < j; i, j = i+1, j-1 {
+			l[i], l[j] = l[j], l[i]
+		}
+		return l
+	}},
+	{"NaN first", func(l []any) []any { return append([]any{"NaN"}, l...) }},
+	{"NaN last", func(l []any) []any { return append(l, "NaN") }},
+	{"empty string first", func(l []any) []any { return append([]any{""}, l...) }},
+	{"empty string last", func(l []any) []any { return append(l, "") }},
+	{"null first", func(l []any) []any { return append([]any{nil}, l...) }},
+	{"null twice", func(l []any) []any { return append(l, nil, nil) }},
+	{"very long entry last", func(l []any) []any { return append(l, longCategory) }},
+	{"very long entry first", func(l []any) []any { return append([]any{longCategory}, l...) }},
+	{"drop the first entry", func(l []any) []any { return l[1:] }},
+	{"drop the last entry", func(l []any) []any { return l[:len(l)-1] }},
+	{"empty", func([]any) []any { return []any{} }},
+	{"a number as text", func(l []any) []any { return append(l, "99") }},
+	{"a negative number first", func(l []any) []any { return append([]any{"-100"}, l...) }},
+}
+
+// TestVerifyAgreesOnCategories holds Verify (its streamed reading alone,
+// which reads an ordinal encoder's categories_ entry by entry) to
+// Decode's verdict and message on category-heavy mutants of both
+// encoders, with categories fitted ("auto", sorted) and given (any
+// order): duplicates, reordering, "NaN", empty and 1 MB strings, nulls,
+// dropped entries. The mutants are re-digested, so only the meaning
+// check can refuse them.
+func TestVerifyAgreesOnCategories(t *testing.T) {
+	var accepted, refused, named int
+	for name, a := range categoryCases(t) {
+		base, err := artifact.Encode(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := artifact.Verify(bytes.NewReader(base), int64(len(base)), "c.json"); err != nil {
+			t.Fatalf("%s: Verify refuses the fitted artifact: %v", name, err)
+		}
+		for list := range 2 {
+			for _, m := range categoryMutations {
+				label := fmt.Sprintf("%s, categories_[%d]: %s", name, list, m.name)
+				var tree any
+				dec := json.NewDecoder(bytes.NewReader(base))
+				dec.UseNumber()
+				if err := dec.Decode(&tree); err != nil {
+					t.Fatal(err)
+				}
+				fitted := tree.(map[string]any)["groups"].([]any)[0].(map[string]any)["steps"].([]any)[0].(map[string]any)["fitted"].(map[string]any)
+				lists := fitted["categories_"].([]any)
+				lists[list] = m.edit(append([]any(nil), lists[list].([]any)...))
+				data, ok := reencodeTree(tree)
+				if !ok {
+					t.Fatalf("%s: the mutant does not re-encode", label)
+				}
+				_, wantErr := artifact.Decode(data, "m.json")
+				restore := artifact.SetDecodeFallbackSizeForTest(0)
+				_, gotErr := artifact.Verify(bytes.NewReader(data), int64(len(data)), "m.json")
+				restore()
+				switch {
+				case wantErr == nil && gotErr == nil:
+					accepted++
+				case wantErr == nil || gotErr == nil:
+					t.Errorf("%s:\n Decode: %v\n Verify: %v", label, wantErr, gotErr)
+				case wantErr.Error() != gotErr.Error():
+					t.Errorf("%s:\n Decode: %v\n Verify: %v", label, wantErr, gotErr)
+				default:
+					refused++
+					if strings.Contains(gotErr.Error(), fmt.Sprintf("groups[0].steps[0].fitted.categories_[%d]", list)) {
+						named++
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d accepted, %d refused alike (%d naming the list's JSON path)", accepted, refused, named)
+	if named < 40 {
+		t.Errorf("only %d refusals name categories_, want at least 40", named)
+	}
+}
