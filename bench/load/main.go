@@ -181,13 +181,24 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	cpu0 := takeCPU(client, o.url) // before the start: it asks the server
 	start := time.Now()
 	due := make(chan int, o.workers*4)
+	// The connections are open before the start, as a client's pool is
+	// in steady state: 64 connections set up in the first milliseconds
+	// of the run were a stall of their own (and not what is measured).
+	conns := make([]*conn, o.workers)
+	for k := range conns {
+		conns[k] = newConn(targetURL)
+		if o.client == "conn" {
+			if err := conns[k].dial(); err != nil {
+				return fmt.Errorf("connecting to %s: %w", targetURL.Host, err)
+			}
+		}
+	}
 	var t tally
 	var wg sync.WaitGroup
-	for k := 0; k < o.workers; k++ {
+	for _, c := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := newConn(targetURL)
 			defer c.close()
 			for n := range due {
 				d, i := at(n), n%len(bodies)
@@ -248,6 +259,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	late := sortedBy(all, func(s sample) time.Duration { return s.late })
 	svc := sortedBy(all, func(s sample) time.Duration { return s.lat - s.late })
 	fmt.Fprintf(w, "endpoint         %s (%d rows per request)\n", target, o.batch)
+	fmt.Fprintf(w, "started          %s\n", start.UTC().Format("15:04:05.000000"))
 	fmt.Fprintf(w, "requests         %d sent in %.1fs = %.0f/s (target %.0f/s)\n", sent, elapsed.Seconds(), float64(sent)/elapsed.Seconds(), o.rate)
 	fmt.Fprintf(w, "ok / non-200 / transport errors  %d / %d / %d\n", ok, t.non200.Load(), t.errs.Load())
 	fmt.Fprintf(w, "values/s         %.0f (%d features per row)\n", float64(ok)*float64(o.batch*len(rows.header))/elapsed.Seconds(), len(rows.header))

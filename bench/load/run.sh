@@ -15,6 +15,8 @@
 #   SERVE_FLAGS="--no-monitor"         flags of normguard serve
 #   SERVE_CPUS=1 LOAD_CPUS=0           pin server / generator (taskset -c)
 #   LOAD_FLAGS="-dump FILE"            flags of the generator
+#   SERVE_LOG=FILE                     keep the server's log (e.g. with
+#                                      SERVE_ENV=GODEBUG=gctrace=1)
 #   BIN=DIR                            use DIR/normguard and DIR/load as
 #                                      built (A/B of two builds), not a build
 #                                      of the working tree
@@ -36,6 +38,7 @@ stop_server() {
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	fi
+	[ -n "${SERVE_LOG:-}" ] && cp "$work/serve.log" "$SERVE_LOG"
 	rm -rf "$work"
 }
 trap stop_server EXIT
@@ -61,6 +64,7 @@ export NORMGUARD_TOKEN=load-test
 # shellcheck disable=SC2086 # SERVE_ENV and SERVE_FLAGS are word lists
 "${serve_pin[@]}" env ${SERVE_ENV:-} "$work/normguard" serve --registry "$work/reg" --addr 127.0.0.1:18181 ${SERVE_FLAGS:-} >"$work/serve.log" 2>&1 &
 echo $! >"$work/pid"
+echo "## server started $(date -u +%H:%M:%S.%N)"
 for _ in $(seq 50); do curl -fsS http://127.0.0.1:18181/healthz >/dev/null 2>&1 && break; sleep 0.1; done
 "$work/normguard" push "$work/qs/flights.normguard.json" --registry http://127.0.0.1:18181 >/dev/null
 # shellcheck disable=SC2206 # LOAD_FLAGS is a word list
