@@ -54,6 +54,11 @@ type Options struct {
 	Timings *timings.Recorder
 	// Vectors adds to the contracts of vector columns (vector.go).
 	Vectors VectorOptions
+	// AfterRead, when set, is called once the training data is read into
+	// columns, before any statistic: from then on no column grows, and the
+	// heap holds only short-lived scratch, so a command may let the
+	// collector run less often (cmd/normguard does).
+	AfterRead func()
 }
 
 // ErrNoRows is returned when the training data has no rows.
@@ -93,6 +98,9 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	if opt.AfterRead != nil {
+		opt.AfterRead()
 	}
 	if rows == 0 {
 		return nil, nil, fmt.Errorf("fit %s: %w; fit needs at least one data row", opt.Source, ErrNoRows)

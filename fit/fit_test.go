@@ -122,3 +122,29 @@ func TestFingerprintMerge(t *testing.T) {
 		t.Errorf("values moved between rows but the fingerprint did not change")
 	}
 }
+
+// TestAfterReadCalledOnce checks that Options.AfterRead runs once, after
+// the data is read (the reader is at its end) and before any statistic.
+func TestAfterReadCalledOnce(t *testing.T) {
+	sp, err := spec.Parse(strings.NewReader("version: 1\ncolumns:\n  - names: [x]\n    steps:\n      - standard_scaler: {}\n"), "s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := table.NewCSVReader(strings.NewReader("x\n1\n2\n4\n"), "d.csv", table.CSVOptions{BatchRows: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	a, _, err := FitTransform(context.Background(), sp, r, Options{AfterRead: func() {
+		calls++
+		if r.Next() {
+			t.Error("AfterRead ran before the reader reached its end")
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || a.Training.Rows != 3 {
+		t.Fatalf("AfterRead ran %d times for %d rows, want once for 3", calls, a.Training.Rows)
+	}
+}

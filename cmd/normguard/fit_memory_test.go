@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -133,5 +134,35 @@ func writeMemoryTable(t *testing.T, dir string) {
 	spec := fmt.Sprintf("version: 1\nremainder: passthrough\ncolumns:\n  - names: [%s]\n    type: numeric\n    steps:\n      - simple_imputer: {strategy: median}\n      - standard_scaler: {}\n", strings.Join(names, ", "))
 	if err := os.WriteFile(filepath.Join(dir, "spec.yaml"), []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFitRestoresCollector checks that fit's collector settings (GOGC 25
+// while reading, then 100 under a memory limit) are undone when it
+// returns: commands run one after another in one process in these tests,
+// and the service's own settings must not change either.
+func TestFitRestoresCollector(t *testing.T) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		t.Skip("GOGC or GOMEMLIMIT set: fit leaves the collector alone")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "d.csv")
+	if err := os.WriteFile(data, []byte("x,label\n1,a\n,b\n3,a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sp := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(sp, []byte("version: 1\nremainder: passthrough\ncolumns:\n  - names: [x]\n    steps:\n      - simple_imputer: {strategy: median}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	percent := debug.SetGCPercent(100)
+	debug.SetGCPercent(percent)
+	limit := debug.SetMemoryLimit(-1)
+	mustRun(t, "fit", "-q", "--spec", sp, "--data", data, "--out", filepath.Join(dir, "a.json"))
+	gotPercent := debug.SetGCPercent(percent)
+	if gotPercent != percent {
+		t.Errorf("GOGC after fit is %d, want %d as before", gotPercent, percent)
+	}
+	if got := debug.SetMemoryLimit(-1); got != limit {
+		t.Errorf("memory limit after fit is %d, want %d as before", got, limit)
 	}
 }
