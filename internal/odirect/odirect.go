@@ -9,6 +9,14 @@
 // cache disappears (about 40 ms of CPU for the same bytes), and the
 // final fsync has only metadata left to write.
 //
+// O_DIRECT puts the bytes on the device but not necessarily on stable
+// storage: the virtual disk of a cloud machine keeps them in the host's
+// cache until a flush, and the fsync before the rename then waited
+// 0.2-0.3 s for the whole file's flush, with both cores idle. So every
+// SyncEvery bytes the Writer asks for an fsync on a goroutine of its
+// own, while the next rows are formatted, and the final fsync has only
+// the last stretch left.
+//
 // Where O_DIRECT is not available (another system, a file system that
 // refuses it, such as some tmpfs), the Writer writes through to the file
 // as it is. The bytes in the file are the same either way.
@@ -29,6 +37,10 @@ const align = 4096
 // 4 MiB requests (a virtio disk's usual max_sectors_kb), two requests are
 // in flight per write.
 const BufferSize = 8 << 20
+
+// SyncEvery is how many bytes are written directly between two early
+// fsyncs (see the package comment).
+const SyncEvery = 64 << 20
 
 // buffers is how many buffers a Writer owns: one being filled while the
 // others are written or wait to be.
@@ -52,6 +64,12 @@ type Writer struct {
 	free    chan []byte // buffers written
 	done    chan struct{}
 
+	// Early syncs: writeLoop asks for one after every SyncEvery bytes;
+	// syncLoop runs them, one at a time, until syncReq closes.
+	sinceSync int
+	syncReq   chan struct{}
+	syncDone  chan struct{}
+
 	mu     sync.Mutex
 	err    error // the first write error
 	closed bool
@@ -73,11 +91,14 @@ func New(f *os.File) *Writer {
 	w.full = make(chan []byte, buffers)
 	w.free = make(chan []byte, buffers)
 	w.done = make(chan struct{})
+	w.syncReq = make(chan struct{}, 1)
+	w.syncDone = make(chan struct{})
 	for i := range buffers - 1 {
 		w.free <- region[i*BufferSize : (i+1)*BufferSize : (i+1)*BufferSize]
 	}
 	w.cur = region[(buffers-1)*BufferSize : (buffers-1)*BufferSize : buffers*BufferSize]
 	go w.writeLoop()
+	go w.syncLoop()
 	return w
 }
 
@@ -117,11 +138,35 @@ func (w *Writer) Write(p []byte) (int, error) {
 // the buffers back, so that Write never blocks.
 func (w *Writer) writeLoop() {
 	defer close(w.done)
+	defer close(w.syncReq)
 	for b := range w.full {
 		if w.firstErr() == nil {
 			w.setErr(w.writeDirect(b))
+			w.sinceSync += len(b)
 		}
 		w.free <- b
+		if w.sinceSync >= SyncEvery {
+			w.sinceSync = 0
+			select {
+			case w.syncReq <- struct{}{}:
+			default: // a sync is running or asked for: it covers these bytes too
+			}
+		}
+	}
+}
+
+// syncLoop runs the early fsyncs writeLoop asks for. A failed one is the
+// writer's error: after a failed fsync Linux may report success to the
+// next one on the same file, so the final fsync alone could miss it.
+func (w *Writer) syncLoop() {
+	defer close(w.syncDone)
+	for range w.syncReq {
+		if w.firstErr() != nil {
+			continue
+		}
+		if err := w.f.Sync(); err != nil {
+			w.setErr(fmt.Errorf("odirect: sync: %w", err))
+		}
 	}
 }
 
@@ -173,6 +218,7 @@ func (w *Writer) Close() error {
 	}
 	close(w.full)
 	<-w.done
+	<-w.syncDone
 	defer w.release()
 	if err := w.firstErr(); err != nil {
 		return err
@@ -198,6 +244,7 @@ func (w *Writer) Abort() {
 	if w.direct {
 		close(w.full)
 		<-w.done
+		<-w.syncDone
 		w.release()
 	}
 }

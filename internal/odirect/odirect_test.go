@@ -66,11 +66,12 @@ func checkFile(t *testing.T, path string, want []byte) {
 
 // TestWriterBytes checks that the file holds exactly what was written,
 // for sizes around the buffer size and the block alignment, through the
-// direct path where the file system allows it.
+// direct path where the file system allows it; the largest size passes
+// two early syncs (SyncEvery) on the way.
 func TestWriterBytes(t *testing.T) {
 	dir := t.TempDir()
 	for _, n := range []int{0, 1, align - 1, align, align + 1, BufferSize - 1, BufferSize, BufferSize + 1,
-		3*BufferSize + 12345, 7*BufferSize + align} {
+		3*BufferSize + 12345, 7*BufferSize + align, 2*SyncEvery + BufferSize + 5} {
 		path := filepath.Join(dir, "out")
 		f, err := os.Create(path)
 		if err != nil {
