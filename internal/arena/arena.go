@@ -27,7 +27,7 @@ import (
 // allocates on the Go heap.
 type Arena struct {
 	mu   sync.Mutex
-	maps map[uintptr][]byte // mapping by its first byte's address
+	maps map[uintptr][]byte // mapping by the address of the storage handed out
 }
 
 // Floats returns a zeroed []float64 of length n.
@@ -38,7 +38,7 @@ func (a *Arena) Floats(n int) ([]float64, error) {
 	if n < 0 || n > maxFloats {
 		return nil, fmt.Errorf("arena: cannot hold %d values", n)
 	}
-	b, err := mapZeroed(n * 8)
+	b, mapping, err := mapZeroed(n * 8)
 	if err != nil {
 		return nil, fmt.Errorf("arena: map %d values (%d MB): %w", n, n>>17, err)
 	}
@@ -49,7 +49,7 @@ func (a *Arena) Floats(n int) ([]float64, error) {
 	if a.maps == nil {
 		a.maps = map[uintptr][]byte{}
 	}
-	a.maps[uintptr(unsafe.Pointer(unsafe.SliceData(b)))] = b
+	a.maps[uintptr(unsafe.Pointer(unsafe.SliceData(b)))] = mapping
 	a.mu.Unlock()
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(b))), n), nil
 }

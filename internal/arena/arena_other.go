@@ -4,7 +4,7 @@ package arena
 
 // mapZeroed reports that this system has no mapping: the Arena allocates
 // on the Go heap.
-func mapZeroed(int) ([]byte, error) { return nil, nil }
+func mapZeroed(int) (region, mapping []byte, err error) { return nil, nil, nil }
 
 // unmap is never called: nothing is mapped.
 func unmap([]byte) {}
