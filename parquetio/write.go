@@ -260,7 +260,11 @@ func (pw *Writer) flushRowGroup() error {
 				return
 			}
 		}
-		pw.flushed <- pw.out.Flush()
+		err := pw.out.Flush()
+		if err == nil {
+			pw.tmp.earlySync()
+		}
+		pw.flushed <- err
 	}()
 	return nil
 }
