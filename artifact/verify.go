@@ -18,18 +18,20 @@ import (
 // Verify checks an artifact file as Decode does — the same digest check,
 // canonical-form check and meaning check, refusing with the same
 // messages — without holding the artifact in memory: its memory is that
-// of the largest single group, output, profile column or embedding, plus
-// the schemas the meaning check compares with (sectionCheck), whatever
-// the file's size. It suits a server receiving uploads, which needs the
+// of the largest single step (less an ordinal encoder's categories_,
+// whose entries are checked one at a time: verify_group.go), output,
+// profile column or embedding, plus the schemas the meaning check
+// compares with (sectionCheck), whatever the file's size. It suits a
+// server receiving uploads, and the verify command, which need the
 // verdict and the digest, not the artifact.
 //
 // The file is read twice in step, sequentially from r: once by a
-// json.Decoder that decodes the large sections (groups, outputs, the
-// profile's columns, embeddings) one element at a time and the rest
-// whole, and once by a comparer that checks the canonical encoding of
-// what was decoded, written element by element exactly as Decode's
-// streamed re-encoding writes it, against the file's bytes, while the
-// same encoding (digest field empty) is hashed.
+// json.Decoder that decodes the large sections (groups step by step,
+// outputs, the profile's columns, embeddings) one element at a time and
+// the rest whole, and once by a comparer that checks the canonical
+// encoding of what was decoded, written element by element exactly as
+// Decode's streamed re-encoding writes it, against the file's bytes,
+// while the same encoding (digest field empty) is hashed.
 //
 // A file the streamed reading cannot follow — not JSON, a value of the
 // wrong type, top-level keys out of the canonical order — is refused
