@@ -103,6 +103,14 @@ func (c *parquetColumn) closePages() {
 	c.pageRows, c.row, c.val = 0, 0, 0
 }
 
+// release drops the column's conversion buffers and dictionary (see
+// Reader.release); the pages must be closed.
+func (c *parquetColumn) release() {
+	c.intern, c.null, c.scratch = nil, nil, nil
+	c.def, c.idx, c.data = nil, nil, encoding.Values{}
+	c.dict, c.dictNum, c.dictStr, c.dictNull, c.dictBad = nil, nil, nil, nil, nil
+}
+
 // corrupt returns an error about damaged data in the column.
 func (c *parquetColumn) corrupt(msg string, args ...any) error {
 	return fmt.Errorf("%s: column %q, row group %d: %w: %s", c.file, c.name, c.group, ErrCorrupt, fmt.Sprintf(msg, args...))

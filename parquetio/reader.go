@@ -296,6 +296,7 @@ func (r *Reader) Next() (ok bool) {
 		if r.group+1 >= len(r.groups) {
 			r.done = true
 			r.closePages()
+			r.release()
 			return false
 		}
 		r.group++
@@ -420,6 +421,23 @@ func (r *Reader) Close() error {
 	c := r.closer
 	r.closer = nil
 	return c.Close()
+}
+
+// release drops the buffers reading used once the input has ended:
+// `normguard fit` keeps its reader open (closed by a defer) while it
+// computes the statistics, and these would stay live on the heap all that
+// time. A vector projection keeps its own.
+func (r *Reader) release() {
+	if r.vec != nil {
+		return
+	}
+	for _, c := range r.cols {
+		c.release()
+	}
+	for j := range r.batch.Cols {
+		c := &r.batch.Cols[j]
+		c.Num, c.Str, c.Null = nil, nil, nil
+	}
 }
 
 func (r *Reader) closePages() {

@@ -18,6 +18,55 @@ import (
 
 // writeParquetRows writes rows to a new file in dir with parquet-go's own
 // writer (the reference encoder) and returns its path.
+// TestParquetReaderReleasesBuffersAtEnd checks that reaching the end of
+// the input drops the batch's columns and the columns' conversion
+// buffers, which a fit would otherwise keep live until Close, and that
+// Next stays false without an error.
+func TestParquetReaderReleasesBuffersAtEnd(t *testing.T) {
+	rows := make([]wideRow, 3000)
+	for i := range rows {
+		v := float64(i)
+		c := fmt.Sprint("cat", i%3)
+		rows[i] = wideRow{N: int64(i), X: &v, C: &c, T: fmt.Sprint("t", i)}
+	}
+	path := writeParquetRows(t, rows, parquet.MaxRowsPerRowGroup(1000))
+	r, err := Open(path, Options{BatchRows: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fields := []table.Field{{Name: "t", Kind: table.String}, {Name: "c", Kind: table.String}, {Name: "x", Kind: table.Numeric}, {Name: "n", Kind: table.Numeric}}
+	if err := r.Project(fields); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for r.Next() {
+		b := r.Batch()
+		for i := range b.Rows {
+			if got := b.Cols[3].Num[i]; got != float64(n+i) {
+				t.Fatalf("row %d: n = %v", n+i, got)
+			}
+		}
+		n += b.Rows
+	}
+	if r.Err() != nil || n != len(rows) {
+		t.Fatalf("read %d rows, error %v; want %d", n, r.Err(), len(rows))
+	}
+	for j, c := range r.batch.Cols {
+		if c.Num != nil || c.Str != nil || c.Null != nil {
+			t.Fatalf("after the end: batch column %d still holds its buffers", j)
+		}
+	}
+	for _, c := range r.cols {
+		if c.intern != nil || c.null != nil || c.dict != nil || c.dictNum != nil || c.dictStr != nil || c.def != nil || c.idx != nil {
+			t.Fatalf("after the end: column %q still holds its conversion buffers", c.name)
+		}
+	}
+	if r.Next() || r.Err() != nil {
+		t.Fatalf("Next after the end: true or error %v", r.Err())
+	}
+}
+
 func writeParquetRows[T any](t testing.TB, rows []T, opts ...parquet.WriterOption) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "data.parquet")
