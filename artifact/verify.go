@@ -111,6 +111,8 @@ type streamVerifier struct {
 	stepErr error
 	// nest counts the arrays and objects open at the reading's position.
 	nest int
+	// buf is scratch space for one float's text.
+	buf []byte
 }
 
 // tok reads the next token, counting the arrays and objects it opens and

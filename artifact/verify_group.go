@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 
 	"github.com/normguard/normguard/step"
@@ -11,13 +12,17 @@ import (
 
 // A group is read token by token, so that Verify's memory does not grow
 // with a single step's size: each step's name, parameters and inputs are
-// decoded whole (they are the size of the spec's entry), its fitted
-// parameters too, except an ordinal encoder's categories_, whose entries
-// are written, hashed and checked one at a time (step.CategoriesCheck)
-// and never kept. Each step then runs the rules decodeStep runs, in its
-// order (the parameters' Validate, then step.CheckStep's rules, which
-// step.CheckStreamed applies to the counted lists), so a step that fails
-// them is refused as Decode refuses it.
+// decoded whole (they are the size of the spec's entry); its fitted
+// parameters are read field by field: the fields a step.StreamedCheck
+// streams (an ordinal encoder's categories_, a quantile transformer's
+// references_ and quantiles_, a KBins discretizer's bin_edges_) are
+// written, hashed and checked one entry at a time and never kept, float
+// arrays (a scaler's scale_, mean_, ...: one entry per input column) are
+// read entry by entry into the step, and the other fields are decoded.
+// Each step then runs the rules decodeStep runs, in its order (the
+// parameters' Validate, then step.CheckStep's rules, which the
+// StreamedCheck applies to what it was fed), so a step that fails them is
+// refused as Decode refuses it.
 //
 // A group whose JSON is not in the artifact's layout (keys missing,
 // extra, out of order) is not canonical, so Decode refuses it too; a
@@ -200,7 +205,7 @@ func (v *streamVerifier) step(gi, si, depth int) (step.FittedStep, error) {
 		return s, err
 	}
 	v.enc.write("{")
-	var cats *step.CategoriesCheck
+	var sc *step.StreamedCheck
 	for k, want := range stepKeys {
 		key, err := v.key()
 		if err != nil {
@@ -214,7 +219,7 @@ func (v *streamVerifier) step(gi, si, depth int) (step.FittedStep, error) {
 		}
 		v.enc.newline(depth + 1)
 		v.enc.write(`"` + key + `": `)
-		if cats, err = v.stepField(&s, key, depth+1); err != nil {
+		if sc, err = v.stepField(&s, key, depth+1); err != nil {
 			return s, err
 		}
 	}
@@ -224,8 +229,8 @@ func (v *streamVerifier) step(gi, si, depth int) (step.FittedStep, error) {
 	v.enc.newline(depth)
 	v.enc.write("}")
 	err := stepRules(s.Params, func() error {
-		if cats != nil {
-			return step.CheckStreamed(s.Fitted, cats, len(s.Inputs))
+		if sc != nil {
+			return sc.Check(len(s.Inputs))
 		}
 		return step.CheckStep(s.Params, s.Fitted, len(s.Inputs))
 	})
@@ -237,9 +242,9 @@ func (v *streamVerifier) step(gi, si, depth int) (step.FittedStep, error) {
 }
 
 // stepField reads and writes the value of a step's key (at depth) into s.
-// For fitted parameters whose categories_ are read entry by entry it
-// returns the check they were fed to.
-func (v *streamVerifier) stepField(s *step.FittedStep, key string, depth int) (*step.CategoriesCheck, error) {
+// For fitted parameters some of whose fields were fed to a check entry by
+// entry it returns the check.
+func (v *streamVerifier) stepField(s *step.FittedStep, key string, depth int) (*step.StreamedCheck, error) {
 	var into any
 	switch key {
 	case "step":
@@ -255,10 +260,10 @@ func (v *streamVerifier) stepField(s *step.FittedStep, key string, depth int) (*
 			break
 		}
 		s.Fitted = def.NewFitted()
-		if t := reflect.TypeOf(s.Fitted); step.StreamsCategories(s.Fitted) && t.Kind() == reflect.Pointer {
+		if t := reflect.TypeOf(s.Fitted); t.Kind() == reflect.Pointer && !ownEncoding(t.Elem()) {
 			if _, ok := structFields(t.Elem()); ok {
-				cats := step.NewCategoriesCheck(s.Params)
-				return cats, v.streamedFitted(s.Fitted, cats, depth)
+				sc := step.NewStreamedCheck(s.Params, s.Fitted)
+				return sc, v.fittedFields(s.Fitted, sc, depth)
 			}
 		}
 		into = s.Fitted
@@ -281,17 +286,180 @@ func (v *streamVerifier) stepField(s *step.FittedStep, key string, depth int) (*
 	return nil, nil
 }
 
-// streamedFitted reads fitted parameters (a pointer to a struct, at
-// depth) field by field, feeding categories_ to cats entry by entry
-// instead of decoding it.
-func (v *streamVerifier) streamedFitted(fitted step.Fitted, cats *step.CategoriesCheck, depth int) error {
+var floatsType = reflect.TypeFor[step.Floats]()
+
+// fittedFields reads fitted parameters (a pointer to a struct, at depth)
+// field by field: the fields sc streams are fed to their checks entry by
+// entry instead of being decoded, float arrays are read entry by entry,
+// the other fields are decoded. sc may be nil.
+func (v *streamVerifier) fittedFields(fitted step.Fitted, sc *step.StreamedCheck, depth int) error {
 	s := reflect.ValueOf(fitted).Elem()
 	return v.object(s.Type(), depth, func(f canonicalField) error {
-		if f.name == "categories_" {
-			return v.categories(f, cats, depth)
+		if sc != nil {
+			if cats := sc.Categories(f.name); cats != nil {
+				return v.categories(f, cats, depth)
+			}
+			if fc := sc.Floats(f.name); fc != nil {
+				v.open(f, depth)
+				return v.streamedFloats(fc, depth+1)
+			}
+		}
+		if fv := s.Field(f.index); fv.Type() == floatsType {
+			xs, err := v.readFloats()
+			if err != nil {
+				return err
+			}
+			fv.Set(reflect.ValueOf(xs))
+			if f.omitEmpty && isEmpty(fv) {
+				return nil
+			}
+			v.open(f, depth)
+			v.enc.value(fv, depth+1)
+			return nil
 		}
 		return v.decodeField(s, f, depth, errStepJSON)
 	})
+}
+
+// floatToken returns the number tok stands for in a step.Floats: a JSON
+// number, or "NaN", "Infinity", "-Infinity".
+func floatToken(tok json.Token) (float64, error) {
+	switch x := tok.(type) {
+	case float64:
+		return x, nil
+	case string:
+		switch x {
+		case "NaN":
+			return math.NaN(), nil
+		case "Infinity":
+			return math.Inf(1), nil
+		case "-Infinity":
+			return math.Inf(-1), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: a float is %v, not a number", errStepJSON, tok)
+}
+
+// readFloats reads a float array (or null) entry by entry, as
+// step.Floats decodes it.
+func (v *streamVerifier) readFloats() (step.Floats, error) {
+	tok, err := v.tok()
+	if err != nil {
+		return nil, err
+	}
+	if tok == nil {
+		return nil, nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, fmt.Errorf("%w: a float array is %v, not an array", errStepJSON, tok)
+	}
+	xs := step.Floats{}
+	for v.dec.More() {
+		tok, err := v.tok()
+		if err != nil {
+			return nil, err
+		}
+		x, err := floatToken(tok)
+		if err != nil {
+			return nil, err
+		}
+		xs = append(xs, x)
+	}
+	return xs, v.delim(']')
+}
+
+// streamedFloats reads a float array, or a list of them when fc is for
+// one (a value at depth), writing it as the canonical encoding writes a
+// step.Floats or a []step.Floats and feeding each entry to fc.
+func (v *streamVerifier) streamedFloats(fc *step.FloatsCheck, depth int) error {
+	tok, err := v.tok()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		v.enc.write("null")
+		fc.Null()
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return fmt.Errorf("%w: a float array is %v, not an array", errStepJSON, tok)
+	}
+	if !fc.List() {
+		return v.floatEntries(fc, depth)
+	}
+	n := 0
+	for v.dec.More() {
+		if n == 0 {
+			v.enc.write("[")
+		} else {
+			v.enc.write(",")
+		}
+		v.enc.newline(depth + 1)
+		tok, err := v.tok()
+		if err != nil {
+			return err
+		}
+		switch d, ok := tok.(json.Delim); {
+		case tok == nil:
+			v.enc.write("null")
+			fc.NullArray()
+		case ok && d == '[':
+			if err := v.floatEntries(fc, depth+1); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%w: a float array is %v, not an array", errStepJSON, tok)
+		}
+		n++
+	}
+	if err := v.delim(']'); err != nil {
+		return err
+	}
+	if n > 0 {
+		v.enc.newline(depth)
+		v.enc.write("]")
+	} else {
+		v.enc.write("[]")
+	}
+	return nil
+}
+
+// floatEntries reads the entries of a float array (a value at depth)
+// after its '[', up to its ']', feeding them to fc as one array.
+func (v *streamVerifier) floatEntries(fc *step.FloatsCheck, depth int) error {
+	fc.StartArray()
+	n := 0
+	for v.dec.More() {
+		tok, err := v.tok()
+		if err != nil {
+			return err
+		}
+		x, err := floatToken(tok)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			v.enc.write("[")
+		} else {
+			v.enc.write(",")
+		}
+		v.enc.newline(depth + 1)
+		v.buf = step.AppendFloat(v.buf[:0], x)
+		v.enc.writeBytes(v.buf)
+		fc.Add(x)
+		n++
+	}
+	if err := v.delim(']'); err != nil {
+		return err
+	}
+	fc.EndArray()
+	if n > 0 {
+		v.enc.newline(depth)
+		v.enc.write("]")
+	} else {
+		v.enc.write("[]")
+	}
+	return nil
 }
 
 // categories reads categories_ (field f of the fitted object at depth), a

@@ -69,8 +69,8 @@ func checkScalesOrNaN(attr string, xs []float64) error {
 // checkNotInf refuses infinities (NaN stands for a feature without values).
 func checkNotInf(attr string, xs []float64) error {
 	for i, x := range xs {
-		if math.IsInf(x, 0) {
-			return badAt(attr, i, "must be finite, got %v", x)
+		if err := notInfAt(attr, i, x); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -89,11 +89,12 @@ func checkFinite(attr string, xs []float64) error {
 // checkNonDecreasing refuses NaN and values smaller than the one before.
 func checkNonDecreasing(attr string, xs []float64) error {
 	for i, x := range xs {
-		if math.IsNaN(x) {
-			return badAt(attr, i, "must be a number, got NaN")
+		prev := 0.0
+		if i > 0 {
+			prev = xs[i-1]
 		}
-		if i > 0 && x < xs[i-1] {
-			return badAt(attr, i, "must not be below the previous entry (%v < %v): the values must be sorted", x, xs[i-1])
+		if err := sortedAt(attr, i, x, prev); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -119,38 +120,19 @@ func checkNames(attr string, names []string) error {
 // categories_ that need the parameters (categories="auto" sorted, given
 // categories kept as given; see CategoriesCheck), applied entry by entry
 // instead of through a map of every category. An artifact loader runs it
-// on every step it reads, after p.Validate.
+// on every step it reads, after p.Validate. A step whose large fields a
+// streamed reading feeds entry by entry (see StreamedCheck) is checked
+// by feeding them to the same checks from memory.
 func CheckStep(p Params, f Fitted, nIn int) error {
 	switch e := f.(type) {
-	case *OrdinalEncoder:
-		c := NewCategoriesCheck(p)
-		c.checkCategories(e.Categories)
-		return e.checkWith(nIn, c)
 	case *OneHotEncoder:
 		c := NewCategoriesCheck(p)
 		c.checkCategories(e.Categories)
 		return e.checkWith(nIn, c)
+	case streamer:
+		c := newStreamedCheck(p, e)
+		e.feed(c)
+		return e.checkStreamed(nIn, c)
 	}
 	return f.Check(nIn)
-}
-
-// StreamsCategories reports whether a streamed reading may feed f's
-// categories_ to a CategoriesCheck, entry by entry, instead of decoding
-// them into f, and check f with CheckStreamed: true for an ordinal
-// encoder, whose other rules and outputs need only the lists' lengths.
-// (A one-hot encoder's outputs name every category: it is decoded whole.)
-func StreamsCategories(f Fitted) bool {
-	_, ok := f.(*OrdinalEncoder)
-	return ok
-}
-
-// CheckStreamed is CheckStep for a fitted step whose categories_ were fed
-// to c instead of being decoded into f (see StreamsCategories). f is then
-// fit for Outputs, not for Transform.
-func CheckStreamed(f Fitted, c *CategoriesCheck, nIn int) error {
-	e, ok := f.(*OrdinalEncoder)
-	if !ok {
-		return fmt.Errorf("%T does not read its categories entry by entry", f)
-	}
-	return e.checkWith(nIn, c)
 }

@@ -12,7 +12,7 @@ import (
 // artifact whose bulk is one encoder's categories (millions of ids) is
 // then checked in memory independent of the list's length, whether the
 // lists are in memory (CheckStep) or read from a file entry by entry
-// (CategoriesCheck fed by a streamed reading, then CheckStreamed).
+// (CategoriesCheck fed by a streamed reading: see StreamedCheck).
 //
 // What a fit writes, and so what is accepted:
 //
@@ -266,4 +266,19 @@ func (c *CategoriesCheck) checkCategories(lists []CategoryList) {
 		}
 		c.EndList()
 	}
+}
+
+// streamed implements streamer: categories_ is fed entry by entry.
+func (e *OrdinalEncoder) streamed(p Params, c *StreamedCheck) {
+	c.categories["categories_"] = NewCategoriesCheck(p)
+}
+
+// feed implements streamer.
+func (e *OrdinalEncoder) feed(c *StreamedCheck) {
+	c.categories["categories_"].checkCategories(e.Categories)
+}
+
+// checkStreamed implements streamer.
+func (e *OrdinalEncoder) checkStreamed(nIn int, c *StreamedCheck) error {
+	return e.checkWith(nIn, c.categories["categories_"])
 }

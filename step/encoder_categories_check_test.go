@@ -75,7 +75,7 @@ func TestCheckStepCategories(t *testing.T) {
 
 // TestCategoriesCheckStreamedAgrees feeds categories_ entry by entry to a
 // CategoriesCheck, as a streamed reading does, and checks that
-// CheckStreamed gives CheckStep's verdict on the decoded encoder.
+// the StreamedCheck gives CheckStep's verdict on the decoded encoder.
 func TestCategoriesCheckStreamedAgrees(t *testing.T) {
 	for _, cats := range []string{`[["a","b",null],["2","10"]]`, `[["b","a"]]`, `[["a","a"]]`, `[["a"],[]]`, `[]`} {
 		for _, names := range []string{`["c","d"]`, `["c"]`} {
@@ -87,7 +87,8 @@ func TestCategoriesCheckStreamedAgrees(t *testing.T) {
 				}
 				p := DefaultOrdinalEncoderParams()
 				want := CheckStep(p, f, 2)
-				c := NewCategoriesCheck(p)
+				sc := NewStreamedCheck(p, f)
+				c := sc.Categories("categories_")
 				for _, l := range f.Categories {
 					c.StartList()
 					for _, v := range l {
@@ -96,7 +97,7 @@ func TestCategoriesCheckStreamedAgrees(t *testing.T) {
 					c.EndList()
 				}
 				f.Categories = nil
-				got := CheckStreamed(f, c, 2)
+				got := sc.Check(2)
 				if (got == nil) != (want == nil) || (got != nil && got.Error() != want.Error()) {
 					t.Errorf("%s: streamed %v, whole %v", text, got, want)
 				}

@@ -1,7 +1,6 @@
 package step
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -265,34 +264,8 @@ func pythonIntFloat(b int) string {
 	return strconv.FormatFloat(float64(b), 'e', -1, 64) // 1e+16, like Python
 }
 
-// Check implements Fitted.
-func (k *KBinsDiscretizer) Check(nIn int) error {
-	switch k.Encode {
-	case "onehot", "onehot-dense", "ordinal":
-	default:
-		return fmt.Errorf("encode %q must be one of onehot, onehot-dense, ordinal", k.Encode)
-	}
-	if err := checkLen("bin_edges_", len(k.BinEdges), nIn); err != nil {
-		return err
-	}
-	if err := checkLen("n_bins_", len(k.NBins), nIn); err != nil {
-		return err
-	}
-	if err := checkLen("feature_names_in_", len(k.Names), nIn); err != nil {
-		return err
-	}
-	for j, e := range k.BinEdges {
-		if k.NBins[j] < 1 || len(e) != k.NBins[j]+1 {
-			return &PathError{Path: fmt.Sprintf("bin_edges_[%d]", j), Msg: fmt.Sprintf("has %d edges for n_bins_ %d (want n_bins_ + 1, n_bins_ >= 1)", len(e), k.NBins[j])}
-		}
-		for i := range e {
-			if math.IsNaN(e[i]) || (i > 0 && !(e[i] > e[i-1])) {
-				return &PathError{Path: fmt.Sprintf("bin_edges_[%d][%d]", j, i), Msg: fmt.Sprintf("must be a number above the previous edge, got %v", e[i])}
-			}
-		}
-	}
-	return checkNames("feature_names_in_", k.Names)
-}
+// Check implements Fitted (the rules are in kbins_discretizer_check.go).
+func (k *KBinsDiscretizer) Check(nIn int) error { return CheckStep(nil, k, nIn) }
 
 // Transform implements Fitted. Each input column is binned before any of
 // its outputs is written, and outputs are written in input order, so out

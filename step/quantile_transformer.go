@@ -181,53 +181,8 @@ type QuantileTransformer struct {
 // Outputs implements Fitted.
 func (q *QuantileTransformer) Outputs() []table.Field { return numericFields(q.Names) }
 
-// Check implements Fitted.
-func (q *QuantileTransformer) Check(nIn int) error {
-	if err := checkLen("feature_names_in_", len(q.Names), nIn); err != nil {
-		return err
-	}
-	if err := checkLen("quantiles_", len(q.Quantiles), nIn); err != nil {
-		return err
-	}
-	if q.OutputDistribution != "uniform" && q.OutputDistribution != "normal" {
-		return fmt.Errorf("output_distribution %q is not uniform or normal", q.OutputDistribution)
-	}
-	if q.NQuantiles < 1 || len(q.References) != q.NQuantiles {
-		return &PathError{Path: "references_", Msg: fmt.Sprintf("has %d entries for n_quantiles_=%d", len(q.References), q.NQuantiles)}
-	}
-	if err := checkNonDecreasing("references_", q.References); err != nil {
-		return err
-	}
-	if q.References[0] < 0 || q.References[q.NQuantiles-1] > 1 {
-		return &PathError{Path: "references_", Msg: fmt.Sprintf("must lie in [0, 1], got %v to %v", q.References[0], q.References[q.NQuantiles-1])}
-	}
-	for j, qs := range q.Quantiles {
-		attr := fmt.Sprintf("quantiles_[%d]", j)
-		if len(qs) != q.NQuantiles {
-			return &PathError{Path: attr, Msg: fmt.Sprintf("has %d entries for n_quantiles_=%d", len(qs), q.NQuantiles)}
-		}
-		// A feature without any value in fit has only NaN quantiles.
-		if allNaN(qs) {
-			continue
-		}
-		if err := checkNonDecreasing(attr, qs); err != nil {
-			return err
-		}
-		if err := checkNotInf(attr, qs); err != nil {
-			return err
-		}
-	}
-	return checkNames("feature_names_in_", q.Names)
-}
-
-func allNaN(xs []float64) bool {
-	for _, x := range xs {
-		if !math.IsNaN(x) {
-			return false
-		}
-	}
-	return true
-}
+// Check implements Fitted (the rules are in quantile_transformer_check.go).
+func (q *QuantileTransformer) Check(nIn int) error { return CheckStep(nil, q, nIn) }
 
 // Transform implements Fitted.
 func (q *QuantileTransformer) Transform(in, out []table.Column, n int) error {
