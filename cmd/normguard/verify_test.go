@@ -65,3 +65,55 @@ func writeTestFile(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// TestVerifyNamesAFloatField re-digests artifacts whose fitted float
+// arrays break their rules (a scale of 0, a quantile grid out of order,
+// bin edges not increasing) and checks that verify refuses each with exit
+// 2, naming the entry by its JSON path, with Load's message.
+func TestVerifyNamesAFloatField(t *testing.T) {
+	dir := t.TempDir()
+	train := filepath.Join(dir, "train.csv")
+	writeTestFile(t, train, "x,y\n1,5\n2,3\n3,9\n4,1\n7,2\n")
+	for _, c := range []struct {
+		step string
+		edit func(f step.Fitted)
+		want string
+	}{
+		{"standard_scaler", func(f step.Fitted) { f.(*step.StandardScaler).Scale[1] = 0 },
+			"groups[0].steps[0].fitted.scale_[1]: must be a finite number > 0, got 0"},
+		{"quantile_transformer: {n_quantiles: 5}", func(f step.Fitted) {
+			q := f.(*step.QuantileTransformer).Quantiles[1]
+			q[2], q[3] = q[3], q[2]
+		}, "groups[0].steps[0].fitted.quantiles_[1][3]: must not be below the previous entry (3 < 5): the values must be sorted"},
+		{"kbins_discretizer: {n_bins: 2, strategy: uniform}", func(f step.Fitted) { f.(*step.KBinsDiscretizer).BinEdges[0][2] = 1 },
+			"groups[0].steps[0].fitted.bin_edges_[0][2]: must be a number above the previous edge, got 1"},
+	} {
+		spec := filepath.Join(dir, "spec.yaml")
+		writeTestFile(t, spec, "version: 1\ncolumns:\n  - names: [x, y]\n    type: numeric\n    steps:\n      - "+c.step+"\n")
+		art := filepath.Join(dir, "a.json")
+		mustRun(t, "fit", "-q", "--spec", spec, "--data", train, "--out", art)
+		a, err := artifact.Load(art)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.edit(a.Groups[0].Steps[0].Fitted)
+		bad := filepath.Join(dir, "bad.json")
+		if _, err := artifact.Save(a, bad); err != nil {
+			t.Fatal(err)
+		}
+		_, loadErr := artifact.Load(bad)
+		if loadErr == nil {
+			t.Fatalf("%s: Load accepts the edit", c.step)
+		}
+		code, out, errOut := runCLI(t, "verify", bad)
+		if code != ExitError || out != "" {
+			t.Fatalf("%s: verify: exit %d, stdout %q; want exit %d and nothing on stdout", c.step, code, out, ExitError)
+		}
+		if !strings.Contains(errOut, c.want) {
+			t.Errorf("%s: verify's stderr %q does not name %s", c.step, errOut, c.want)
+		}
+		if !strings.Contains(errOut, loadErr.Error()) {
+			t.Errorf("%s: verify's stderr %q, Load's refusal %q", c.step, errOut, loadErr)
+		}
+	}
+}
