@@ -33,10 +33,15 @@ import (
 //	ordinal  42 MB     1                 6.0 MB  (257 MB with the step checked whole)
 //	ordinal  106 MB    1                 6.7 MB
 //	ordinal  316 MB    1                 8.7 MB
+//	quantile  42 MB    1                 6.2 MB  (177 MB with the step decoded whole)
+//	quantile 105 MB    1                 6.3 MB  (433 MB with the step decoded whole)
+//	quantile 314 MB    1                 7.2 MB
 //
 // (NORMGUARD_UPLOAD_MB=300 NORMGUARD_UPLOAD_PARALLEL=4, and
-// NORMGUARD_UPLOAD_SHAPE=ordinal NORMGUARD_UPLOAD_MB=40, 100, 300; these
-// sizes take minutes and gigabytes to fit, so CI runs the default.)
+// NORMGUARD_UPLOAD_SHAPE=ordinal or quantile NORMGUARD_UPLOAD_MB=40, 100,
+// 300; these sizes take minutes and gigabytes to fit, so CI runs the
+// default. The quantile uploads took 1.7, 4.6 and 11.9 s of wall time,
+// the child process's whole run, on the shared 2-core machine.)
 const uploadGrowthBound = 64 << 20
 
 // TestUploadMemoryIsFlat uploads a generated artifact (wide: many numeric
@@ -46,7 +51,11 @@ const uploadGrowthBound = 64 << 20
 // at once (default 1), and checks the growth of the child's resident set
 // against uploadGrowthBound. With NORMGUARD_UPLOAD_SHAPE=ordinal the bulk
 // is instead one ordinal encoder's categories, which Verify reads entry
-// by entry.
+// by entry; with NORMGUARD_UPLOAD_SHAPE=quantile, a quantile transformer's
+// quantiles_ and references_ (n_quantiles_ as large as the row count),
+// which Verify also reads entry by entry. NORMGUARD_UPLOAD_KEEP=FILE
+// keeps the generated artifact in FILE, or uploads FILE when it exists
+// (so that a large one is generated once, and measured alone).
 func TestUploadMemoryIsFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and uploads a large artifact")
@@ -56,7 +65,21 @@ func TestUploadMemoryIsFlat(t *testing.T) {
 	shape := os.Getenv("NORMGUARD_UPLOAD_SHAPE")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "big.json")
-	size := writeBigArtifact(t, path, shape, int64(mb)<<20)
+	if keep := os.Getenv("NORMGUARD_UPLOAD_KEEP"); keep != "" {
+		path = keep
+		if _, err := os.Stat(path); err == nil {
+			t.Logf("uploading the artifact already at %s", path)
+		} else {
+			writeBigArtifact(t, path, shape, int64(mb)<<20)
+		}
+	} else {
+		writeBigArtifact(t, path, shape, int64(mb)<<20)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := st.Size()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestUploadMemoryChild$", "-test.v")
 	cmd.Env = append(os.Environ(), "NORMGUARD_UPLOAD_CHILD="+path, fmt.Sprintf("NORMGUARD_UPLOAD_PARALLEL=%d", parallel))
 	out, err := cmd.CombinedOutput()
@@ -178,8 +201,12 @@ func writeBigArtifact(t *testing.T, path, shape string, size int64) int64 {
 	return int64(len(data))
 }
 
-// fitBig fits an artifact of n numeric columns (wide) or n distinct
-// categories (ordinal) and returns its bytes.
+// quantileColumns is the quantile shape's column count.
+const quantileColumns = 4
+
+// fitBig fits an artifact of n numeric columns (wide), n distinct
+// categories (ordinal) or a quantile grid of n quantiles per column
+// (quantile) and returns its bytes.
 func fitBig(t *testing.T, shape string, n int) []byte {
 	t.Helper()
 	var specText strings.Builder
@@ -214,8 +241,32 @@ func fitBig(t *testing.T, shape string, n int) []byte {
 		for i := range n {
 			fmt.Fprintf(&csv, "customer-%016x-%d\n", r.Uint64(), i)
 		}
+	case "quantile":
+		// n_quantiles_ is n (the row count): quantiles_ and references_
+		// hold quantileColumns+1 arrays of n floats.
+		fmt.Fprintf(&specText, "version: 1\ncolumns:\n  - names: [q0")
+		for j := 1; j < quantileColumns; j++ {
+			fmt.Fprintf(&specText, ", q%d", j)
+		}
+		fmt.Fprintf(&specText, "]\n    type: numeric\n    steps:\n      - quantile_transformer: {n_quantiles: %d, subsample: %d}\n", n, max(n, 100000))
+		for j := range quantileColumns {
+			if j > 0 {
+				csv.WriteByte(',')
+			}
+			fmt.Fprintf(&csv, "q%d", j)
+		}
+		csv.WriteByte('\n')
+		for range n {
+			for j := range quantileColumns {
+				if j > 0 {
+					csv.WriteByte(',')
+				}
+				csv.WriteString(strconv.FormatFloat(r.NormFloat64(), 'g', -1, 64))
+			}
+			csv.WriteByte('\n')
+		}
 	default:
-		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide) or ordinal", shape)
+		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal or quantile", shape)
 	}
 	sp, err := spec.Parse(strings.NewReader(specText.String()), "big.yaml")
 	if err != nil {
