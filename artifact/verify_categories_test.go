@@ -144,3 +144,188 @@ func TestVerifyAgreesOnCategories(t *testing.T) {
 		t.Errorf("only %d refusals name categories_, want at least 40", named)
 	}
 }
+
+// oneHotListCases fits one-hot encoders with infrequent categories (by
+// min_frequency or max_categories), a dropped output and a column of
+// float64 categories, and returns the artifacts by parameters.
+func oneHotListCases(t *testing.T) map[string]*artifact.Artifact {
+	t.Helper()
+	var csv strings.Builder
+	csv.WriteString("city,code\n")
+	cities := []string{"lyon", "lyon", "lyon", "lyon", "nice", "nice", "nice", "paris", "paris", "brest", "", "metz", "rennes", "lyon", "nice", "paris"}
+	codes := []string{"1.5", "2", "2", "2", "3", "3", "3", "", "4", "5", "1.5", "2", "2", "6", "7", "8"}
+	for i := range cities {
+		fmt.Fprintf(&csv, "%s,%s\n", cities[i], codes[i])
+	}
+	out := map[string]*artifact.Artifact{}
+	for _, params := range []string{
+		"{min_frequency: 2}",
+		"{max_categories: 3, drop: first}",
+		"{handle_unknown: infrequent_if_exist, min_frequency: 3, drop: if_binary}",
+	} {
+		text := fmt.Sprintf("version: 1\ncolumns:\n  - names: [city, code]\n    type: categorical\n    steps:\n      - one_hot_encoder: %s\n", params)
+		sp, err := spec.Parse(strings.NewReader(text), "o.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := table.NewCSVReader(strings.NewReader(csv.String()), "o.csv", table.CSVOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := fit.Fit(context.Background(), sp, r, fit.Options{})
+		if err != nil {
+			t.Fatalf("one_hot_encoder %s: %v", params, err)
+		}
+		out[params] = a
+	}
+	return out
+}
+
+// TestVerifyAgreesOnOneHotLists holds Verify (its streamed reading alone,
+// which counts a one-hot encoder's categories_ and infrequent_categories_
+// as it reads them and walks both again from the file to match them and
+// name the outputs) to Decode's verdict and message on mutants of the
+// lists that categories_ is matched with: infrequent categories reordered,
+// doubled, dropped, unknown, frequent, empty or null; drop_idx_ out of
+// range; categories_dtype_ wrong.
+func TestVerifyAgreesOnOneHotLists(t *testing.T) {
+	type edit struct {
+		name string
+		do   func(fitted map[string]any) bool
+	}
+	list := func(field string, j int, f func(l []any) any) func(map[string]any) bool {
+		return func(fitted map[string]any) bool {
+			lists, ok := fitted[field].([]any)
+			if !ok || j >= len(lists) {
+				return false
+			}
+			l, _ := lists[j].([]any)
+			lists[j] = f(append([]any(nil), l...))
+			return true
+		}
+	}
+	field := func(name string, v func(any) any) func(map[string]any) bool {
+		return func(fitted map[string]any) bool {
+			fitted[name] = v(fitted[name])
+			return true
+		}
+	}
+	var edits []edit
+	for j := range 2 {
+		for _, m := range []struct {
+			name string
+			f    func(l []any) any
+		}{
+			{"reverse", func(l []any) any {
+				for a, b := 0, len(l)-1; a < b; a, b = a+1, b-1 {
+					l[a], l[b] = l[b], l[a]
+				}
+				return l
+			}},
+			{"double the first", func(l []any) any {
+				if len(l) == 0 {
+					return l
+				}
+				return append([]any{l[0]}, l...)
+			}},
+			{"drop the first", func(l []any) any {
+				if len(l) == 0 {
+					return l
+				}
+				return l[1:]
+			}},
+			{"add an unknown", func(l []any) any { return append(l, "zzz-unknown") }},
+			{"add the first category", func(l []any) any { return append([]any{"1.5"}, l...) }},
+			{"add lyon", func(l []any) any { return append([]any{"lyon"}, l...) }},
+			{"add null", func(l []any) any { return append(l, nil) }},
+			{"empty", func([]any) any { return []any{} }},
+			{"null", func([]any) any { return nil }},
+		} {
+			edits = append(edits, edit{fmt.Sprintf("infrequent_categories_[%d]: %s", j, m.name), list("infrequent_categories_", j, m.f)})
+		}
+		edits = append(edits,
+			edit{fmt.Sprintf("drop_idx_[%d] = 99", j), list2("drop_idx_", j, json.Number("99"))},
+			edit{fmt.Sprintf("drop_idx_[%d] = -1", j), list2("drop_idx_", j, json.Number("-1"))},
+			edit{fmt.Sprintf("drop_idx_[%d] = 1", j), list2("drop_idx_", j, json.Number("1"))},
+			edit{fmt.Sprintf("categories_dtype_[%d] = float64", j), list2("categories_dtype_", j, "float64")},
+			edit{fmt.Sprintf("categories_dtype_[%d] = int64", j), list2("categories_dtype_", j, "int64")},
+		)
+	}
+	edits = append(edits,
+		edit{"infrequent_categories_ null", field("infrequent_categories_", func(any) any { return nil })},
+		edit{"infrequent_categories_ one list", field("infrequent_categories_", func(v any) any {
+			l, ok := v.([]any)
+			if !ok || len(l) == 0 {
+				return v
+			}
+			return l[:1]
+		})},
+		edit{"infrequent_categories_ three lists", field("infrequent_categories_", func(v any) any {
+			l, _ := v.([]any)
+			return append(append([]any(nil), l...), nil)
+		})},
+		edit{"drop_idx_ one entry", field("drop_idx_", func(any) any { return []any{nil} })},
+		edit{"categories_dtype_ one entry", field("categories_dtype_", func(any) any { return []any{"object"} })},
+		edit{"handle_unknown", field("handle_unknown", func(any) any { return "warn" })},
+	)
+	var accepted, refused, named int
+	for params, a := range oneHotListCases(t) {
+		base, err := artifact.Encode(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := artifact.Verify(bytes.NewReader(base), int64(len(base)), "o.json"); err != nil {
+			t.Fatalf("%s: Verify refuses the fitted artifact: %v", params, err)
+		}
+		for _, e := range edits {
+			label := params + ", " + e.name
+			var tree any
+			dec := json.NewDecoder(bytes.NewReader(base))
+			dec.UseNumber()
+			if err := dec.Decode(&tree); err != nil {
+				t.Fatal(err)
+			}
+			fitted := tree.(map[string]any)["groups"].([]any)[0].(map[string]any)["steps"].([]any)[0].(map[string]any)["fitted"].(map[string]any)
+			if !e.do(fitted) {
+				continue
+			}
+			data, ok := reencodeTree(tree)
+			if !ok {
+				continue
+			}
+			_, wantErr := artifact.Decode(data, "m.json")
+			restore := artifact.SetDecodeFallbackSizeForTest(0)
+			_, gotErr := artifact.Verify(bytes.NewReader(data), int64(len(data)), "m.json")
+			restore()
+			switch {
+			case wantErr == nil && gotErr == nil:
+				accepted++
+			case wantErr == nil || gotErr == nil:
+				t.Errorf("%s:\n Decode: %v\n Verify: %v", label, wantErr, gotErr)
+			case wantErr.Error() != gotErr.Error():
+				t.Errorf("%s:\n Decode: %v\n Verify: %v", label, wantErr, gotErr)
+			default:
+				refused++
+				if strings.Contains(gotErr.Error(), "groups[0].steps[0].fitted") {
+					named++
+				}
+			}
+		}
+	}
+	t.Logf("%d accepted, %d refused alike (%d naming the fitted field)", accepted, refused, named)
+	if refused < 40 {
+		t.Errorf("only %d mutants refused, want at least 40", refused)
+	}
+}
+
+// list2 returns an edit setting entry j of the list in field name to x.
+func list2(name string, j int, x any) func(map[string]any) bool {
+	return func(fitted map[string]any) bool {
+		l, ok := fitted[name].([]any)
+		if !ok || j >= len(l) {
+			return false
+		}
+		l[j] = x
+		return true
+	}
+}

@@ -1,9 +1,11 @@
 package artifact
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 
@@ -263,7 +265,20 @@ func (v *streamVerifier) stepField(s *step.FittedStep, key string, depth int) (*
 		if t := reflect.TypeOf(s.Fitted); t.Kind() == reflect.Pointer && !ownEncoding(t.Elem()) {
 			if _, ok := structFields(t.Elem()); ok {
 				sc := step.NewStreamedCheck(s.Params, s.Fitted)
-				return sc, v.fittedFields(s.Fitted, sc, depth)
+				offsets := map[string]int64{}
+				if err := v.fittedFields(s.Fitted, sc, offsets, depth); err != nil {
+					return nil, err
+				}
+				if sc != nil {
+					sc.SetSource(func(field string) (step.CategorySource, error) {
+						off, ok := offsets[field]
+						if !ok {
+							return nil, fmt.Errorf("%s was not read", field)
+						}
+						return v.listsAt(off)
+					})
+				}
+				return sc, nil
 			}
 		}
 		into = s.Fitted
@@ -291,12 +306,14 @@ var floatsType = reflect.TypeFor[step.Floats]()
 // fittedFields reads fitted parameters (a pointer to a struct, at depth)
 // field by field: the fields sc streams are fed to their checks entry by
 // entry instead of being decoded, float arrays are read entry by entry,
-// the other fields are decoded. sc may be nil.
-func (v *streamVerifier) fittedFields(fitted step.Fitted, sc *step.StreamedCheck, depth int) error {
+// the other fields are decoded. sc may be nil. offsets gets the offset
+// of each list of categories' key, for the lists' source.
+func (v *streamVerifier) fittedFields(fitted step.Fitted, sc *step.StreamedCheck, offsets map[string]int64, depth int) error {
 	s := reflect.ValueOf(fitted).Elem()
 	return v.object(s.Type(), depth, func(f canonicalField) error {
 		if sc != nil {
 			if cats := sc.Categories(f.name); cats != nil {
+				offsets[f.name] = v.dec.InputOffset()
 				return v.categories(f, cats, depth)
 			}
 			if fc := sc.Floats(f.name); fc != nil {
@@ -470,17 +487,21 @@ func (v *streamVerifier) categories(f canonicalField, cats *step.CategoriesCheck
 	if err != nil {
 		return err
 	}
-	v.open(f, depth)
 	if tok == nil {
-		v.enc.write("null")
+		if !f.omitEmpty {
+			v.open(f, depth)
+			v.enc.write("null")
+		}
+		cats.Null()
 		return nil
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return fmt.Errorf("%w: categories_ is %v, not an array", errStepJSON, tok)
+		return fmt.Errorf("%w: %s is %v, not an array", errStepJSON, f.name, tok)
 	}
 	n := 0
 	for v.dec.More() {
 		if n == 0 {
+			v.open(f, depth)
 			v.enc.write("[")
 		} else {
 			v.enc.write(",")
@@ -496,10 +517,12 @@ func (v *streamVerifier) categories(f canonicalField, cats *step.CategoriesCheck
 	if err := v.delim(']'); err != nil {
 		return err
 	}
-	if n > 0 {
+	switch {
+	case n > 0:
 		v.enc.newline(depth + 1)
 		v.enc.write("]")
-	} else {
+	case !f.omitEmpty:
+		v.open(f, depth)
 		v.enc.write("[]")
 	}
 	return nil
@@ -513,10 +536,11 @@ func (v *streamVerifier) categoryList(cats *step.CategoriesCheck, depth int) err
 	}
 	if tok == nil {
 		v.enc.write("null")
+		cats.NullList()
 		return nil
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return fmt.Errorf("%w: a list of categories_ is %v, not an array", errStepJSON, tok)
+		return fmt.Errorf("%w: a list of categories is %v, not an array", errStepJSON, tok)
 	}
 	n := 0
 	for v.dec.More() {
@@ -552,4 +576,79 @@ func (v *streamVerifier) categoryList(cats *step.CategoriesCheck, depth int) err
 		v.enc.write("[]")
 	}
 	return nil
+}
+
+// fileLists reads lists of categories again from the file, for a
+// step.CategorySource.
+type fileLists struct {
+	dec *json.Decoder
+	end bool // the current list's end was read
+}
+
+// listsAt returns a reader of the lists of categories whose key ends at
+// off in the file (the value follows a colon).
+func (v *streamVerifier) listsAt(off int64) (*fileLists, error) {
+	r := bufio.NewReaderSize(io.NewSectionReader(v.src, off, v.size-off), 64<<10)
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return nil, err
+		}
+		if b == ':' {
+			break
+		}
+	}
+	l := &fileLists{dec: json.NewDecoder(r), end: true}
+	tok, err := l.dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, fmt.Errorf("lists of categories at byte %d: %v, not an array", off, tok)
+	}
+	return l, nil
+}
+
+// NextList implements step.CategorySource.
+func (l *fileLists) NextList() (bool, error) {
+	for !l.end { // the rest of the list before
+		if _, ok, err := l.Next(); err != nil || !ok {
+			if err != nil {
+				return false, err
+			}
+		}
+	}
+	tok, err := l.dec.Token()
+	if err != nil {
+		return false, err
+	}
+	if tok == nil {
+		return true, nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return false, fmt.Errorf("a list of categories is %v, not an array", tok)
+	}
+	l.end = false
+	return false, nil
+}
+
+// Next implements step.CategoryReader.
+func (l *fileLists) Next() (*string, bool, error) {
+	if l.end {
+		return nil, false, nil
+	}
+	tok, err := l.dec.Token()
+	if err != nil {
+		return nil, false, err
+	}
+	switch c := tok.(type) {
+	case json.Delim:
+		l.end = true
+		return nil, false, nil
+	case nil:
+		return nil, true, nil
+	case string:
+		return &c, true, nil
+	}
+	return nil, false, fmt.Errorf("a category is %v, not a string or null", tok)
 }

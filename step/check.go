@@ -125,10 +125,6 @@ func checkNames(attr string, names []string) error {
 // by feeding them to the same checks from memory.
 func CheckStep(p Params, f Fitted, nIn int) error {
 	switch e := f.(type) {
-	case *OneHotEncoder:
-		c := NewCategoriesCheck(p)
-		c.checkCategories(e.Categories)
-		return e.checkWith(nIn, c)
 	case streamer:
 		c := newStreamedCheck(p, e)
 		e.feed(c)

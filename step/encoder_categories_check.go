@@ -38,13 +38,20 @@ type CategoriesCheck struct {
 	lists []listSummary
 	cur   listOrder
 	err   error
+	// countOnly: only count the lists and their entries, without rules
+	// (a one-hot encoder's infrequent_categories_).
+	countOnly bool
+	seen      bool // a value was fed (Null or a list)
+	null      bool // the value was null
 }
 
 // listSummary is what the rules other than the list's own read of a
 // checked categories_ list.
 type listSummary struct {
-	n       int // entries
-	missing int // position of the missing category (null), -1 if none
+	n       int  // entries
+	missing int  // position of the missing category (null), -1 if none
+	null    bool // the list was null
+	float   bool // floatCategories holds for the list
 }
 
 // listOrder is the state of the list being read.
@@ -65,6 +72,8 @@ type listOrder struct {
 	decimalErr  error // first break of numeric order
 	decimalAt   int
 	givenMissed bool // a given list shorter than the fitted one (reported once)
+	null        bool
+	floats      floatness
 }
 
 // NewCategoriesCheck returns the check of categories_ for an encoder
@@ -81,8 +90,16 @@ func NewCategoriesCheck(p Params) *CategoriesCheck {
 	return c
 }
 
+// Null records that the value is null.
+func (c *CategoriesCheck) Null() { c.seen, c.null = true, true }
+
+// NullList records that the current list is null (an empty list to the
+// rules).
+func (c *CategoriesCheck) NullList() { c.cur.null = true }
+
 // StartList starts the next list of categories_.
 func (c *CategoriesCheck) StartList() {
+	c.seen = true
 	j := len(c.lists)
 	c.cur = listOrder{j: j, missing: -1, allDecimal: true, otherAt: -1, byteAt: -1, decimalAt: -1}
 	if c.given != nil && j < len(c.given) {
@@ -96,6 +113,10 @@ func (c *CategoriesCheck) Add(v *string) {
 	l := &c.cur
 	k := l.n
 	l.n++
+	l.floats.add(v)
+	if c.countOnly {
+		return
+	}
 	if c.given != nil {
 		l.addGiven(k, v)
 		return
@@ -218,8 +239,8 @@ func quoteCategory(v string) string {
 // the smallest position) unless an earlier list had one.
 func (c *CategoriesCheck) EndList() {
 	l := &c.cur
-	c.lists = append(c.lists, listSummary{n: l.n, missing: l.missing})
-	if c.err != nil {
+	c.lists = append(c.lists, listSummary{n: l.n, missing: l.missing, null: l.null, float: l.floats.holds()})
+	if c.err != nil || c.countOnly {
 		return
 	}
 	path := fmt.Sprintf("categories_[%d]", l.j)

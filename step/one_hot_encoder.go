@@ -296,19 +296,11 @@ func categoriesDtype(cats []CategoryList) []string {
 // on integers) or a number written with a fraction or an exponent.
 // Integer text without missing values is int64, whose names are the text.
 func floatCategories(cats CategoryList) bool {
-	present, float := 0, false
+	var f floatness
 	for _, c := range cats {
-		if c == nil {
-			float = true
-			continue
-		}
-		if !isDecimal(*c) {
-			return false
-		}
-		present++
-		float = float || strings.ContainsAny(*c, ".eE")
+		f.add(c)
 	}
-	return present > 0 && float
+	return f.holds()
 }
 
 // floatRepr returns Python's str() of the float a decimal category text
@@ -398,32 +390,14 @@ func (e *OneHotEncoder) kernel() (*oneHotPlan, error) {
 	return e.plan, e.planErr
 }
 
-// buildPlan validates the fitted attributes and derives the plan.
+// buildPlan validates the fitted attributes and derives the plan. The
+// rules are in one_hot_encoder_check.go (checkShape, planColumn), shared
+// with a streamed reading of the encoder.
 func (e *OneHotEncoder) buildPlan() (*oneHotPlan, error) {
-	switch e.HandleUnknown {
-	case unknownError, unknownIgnore, unknownInfrequentIfExists:
-	default:
-		return nil, fmt.Errorf("handle_unknown %q is not error, ignore or infrequent_if_exist", e.HandleUnknown)
-	}
 	n := len(e.Categories)
-	if len(e.Names) != n {
-		return nil, fmt.Errorf("feature_names_in_ has %d entries for %d lists in categories_", len(e.Names), n)
-	}
-	if e.DropIdx != nil && len(e.DropIdx) != n {
-		return nil, fmt.Errorf("drop_idx_ has %d entries for %d input columns", len(e.DropIdx), n)
-	}
-	if e.InfrequentCategories != nil && len(e.InfrequentCategories) != n {
-		return nil, fmt.Errorf("infrequent_categories_ has %d entries for %d input columns", len(e.InfrequentCategories), n)
-	}
-	if e.CategoriesDtype != nil {
-		if len(e.CategoriesDtype) != n {
-			return nil, fmt.Errorf("categories_dtype_ has %d entries for %d input columns", len(e.CategoriesDtype), n)
-		}
-		for j, d := range e.CategoriesDtype {
-			if d != dtypeObject && (d != dtypeFloat64 || !floatCategories(e.Categories[j])) {
-				return nil, fmt.Errorf("categories_dtype_[%d] is %q: want %q, or %q for categories that are all numbers", j, d, dtypeObject, dtypeFloat64)
-			}
-		}
+	err := e.checkShape(n, e.InfrequentCategories != nil, len(e.InfrequentCategories), func(j int) bool { return floatCategories(e.Categories[j]) })
+	if err != nil {
+		return nil, err
 	}
 	p := &oneHotPlan{cols: make([]oneHotColumn, n)}
 	for j, cats := range e.Categories {
@@ -433,73 +407,32 @@ func (e *OneHotEncoder) buildPlan() (*oneHotPlan, error) {
 		}
 		// mapped[k] is category k's output before dropping: its rank among
 		// the frequent categories, or nFreq for the infrequent group.
-		infrequent := make([]bool, len(cats))
-		nInf := 0
-		if e.InfrequentCategories != nil && e.InfrequentCategories[j] != nil {
-			inf := e.InfrequentCategories[j]
-			if len(inf) == 0 {
-				return nil, fmt.Errorf("infrequent_categories_[%d] is empty (write null for none)", j)
-			}
-			for _, v := range inf {
-				k := findCategory(cats, v)
-				if k < 0 || infrequent[k] {
-					return nil, fmt.Errorf("infrequent_categories_[%d]: %q is not a category or is listed twice", j, CategoryList{v}.label(0))
-				}
-				infrequent[k] = true
-				nInf++
-			}
-		}
-		nFreq := len(cats) - nInf
-		nOut := nFreq
-		if nInf > 0 {
-			nOut++
-		}
-		float := e.CategoriesDtype != nil && e.CategoriesDtype[j] == dtypeFloat64
 		mapped := make([]int, len(cats))
-		labels := make([]string, 0, nOut)
-		for k := range cats {
-			if infrequent[k] {
-				mapped[k] = nFreq
-				continue
-			}
-			mapped[k] = len(labels)
-			if float && cats[k] != nil {
-				labels = append(labels, floatRepr(*cats[k]))
-			} else {
-				labels = append(labels, cats.label(k))
-			}
+		var inf CategoryList
+		if e.InfrequentCategories != nil {
+			inf = e.InfrequentCategories[j]
 		}
-		if nInf > 0 {
-			labels = append(labels, infrequentCategoryName)
-		}
-		drop := -1
-		if e.DropIdx != nil && e.DropIdx[j] != nil {
-			drop = *e.DropIdx[j]
-			if drop < 0 || drop >= nOut {
-				return nil, fmt.Errorf("drop_idx_[%d] = %d is outside the column's %d outputs", j, drop, nOut)
-			}
+		col, err := e.planColumn(j, len(cats), listReader(cats), inf != nil, len(inf), listReader(inf), func(k, m int) { mapped[k] = m })
+		if err != nil {
+			return nil, err
 		}
 		base := len(p.fields)
 		final := func(m int) int32 {
 			switch {
-			case m == drop:
+			case m == col.drop:
 				return noOutput
-			case drop >= 0 && m > drop:
+			case col.drop >= 0 && m > col.drop:
 				m--
 			}
 			return int32(base + m)
 		}
-		for m, l := range labels {
-			if m != drop {
-				p.fields = append(p.fields, table.Field{Name: e.Names[j] + "_" + l, Kind: table.Numeric})
-			}
-		}
+		p.fields = col.appendFields(p.fields, e.Names[j])
 		c := oneHotColumn{pos: make(map[string]int32, len(x.pos))}
 		switch {
 		case e.HandleUnknown == unknownError:
 			c.unknown = unknownIsFail
-		case e.HandleUnknown == unknownInfrequentIfExists && nInf > 0:
-			c.unknown = final(nFreq)
+		case e.HandleUnknown == unknownInfrequentIfExists && col.nInf > 0:
+			c.unknown = final(col.nFreq)
 		default:
 			c.unknown = noOutput
 		}

@@ -2,7 +2,9 @@ package step
 
 // StreamedCheck checks a fitted step whose largest fields a streamed
 // reading of an artifact feeds entry by entry instead of decoding them
-// into the step: an ordinal encoder's categories_ (to a CategoriesCheck),
+// into the step: an encoder's categories_ (to a CategoriesCheck; a one-hot
+// encoder's infrequent_categories_ too, and both are read again through
+// SetSource's source),
 // a quantile transformer's references_ and quantiles_ and a KBins
 // discretizer's bin_edges_ (to a FloatsCheck). The reading decodes the
 // step's other fields into it as usual, feeds each streamed field to the
@@ -14,6 +16,7 @@ type StreamedCheck struct {
 	f          streamer
 	categories map[string]*CategoriesCheck
 	floats     map[string]*FloatsCheck
+	source     func(field string) (CategorySource, error)
 }
 
 // streamer is a fitted step some of whose fields a streamed reading may
@@ -57,3 +60,9 @@ func (c *StreamedCheck) Floats(field string) *FloatsCheck { return c.floats[fiel
 // Check applies CheckStep's rules to the step, its streamed fields
 // having been fed to their checks, for nIn input columns.
 func (c *StreamedCheck) Check(nIn int) error { return c.f.checkStreamed(nIn, c) }
+
+// SetSource gives the check a way to read a field of category lists
+// again from the start (a one-hot encoder's categories_ and
+// infrequent_categories_, which its rules walk together once both are
+// read).
+func (c *StreamedCheck) SetSource(src func(field string) (CategorySource, error)) { c.source = src }
