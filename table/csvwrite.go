@@ -29,10 +29,14 @@ const writeBufferSize = 1 << 20
 // an empty or blank cell is written as "" so that the line is not skipped
 // as blank when read back.
 //
-// Write formats a batch's rows on up to GOMAXPROCS goroutines (contiguous
-// row ranges, so the text is the same for any count) and hands the text to
-// a background goroutine that writes it, so formatting the next batch
-// overlaps with the kernel's write of this one.
+// Write cuts a batch into chunks of rows, which a pool of GOMAXPROCS
+// format goroutines turns into text (each chunk's text depends on its rows
+// only, so it is the same for any count) and a writing goroutine hands to
+// the output in order. Chunks of one batch and of the next are formatted
+// without a barrier between them: a core that finishes a chunk takes the
+// next one, and the kernel's write of one chunk overlaps with the
+// formatting of the following ones. WriteOwned (OwningWriter) lets the
+// caller fill its next batch while this one is formatted.
 //
 // A writer made by CreateCSV writes to a temporary file beside the
 // destination and renames it into place on Close; Abort removes it.
@@ -44,10 +48,37 @@ type CSVWriter struct {
 	err    error
 	done   bool
 
-	queue chan []byte // formatted text, in order, for the writing goroutine
-	wdone chan error  // the writing goroutine's first error, sent when it exits
-	pool  sync.Pool   // *[]byte text buffers
+	queue chan *csvJob // chunks in output order, for the writing goroutine
+	jobs  chan *csvJob // chunks to format, for the format goroutines
+	bufs  chan []byte  // text buffers, one taken per chunk in flight
+	wdone chan error   // the writing goroutine's first error, sent when it exits
+	start sync.Once    // starts the format goroutines
+	abort atomic.Bool  // set by Abort: the writing goroutine drops what is queued
 	tim   atomic.Pointer[timings.Recorder]
+}
+
+// csvJob is one chunk of rows: the rows [lo, hi) of b, formatted into
+// text by a format goroutine (or by Write itself for a one-chunk batch),
+// then written by the writing goroutine once done receives.
+type csvJob struct {
+	b      *Batch
+	lo, hi int
+	text   []byte
+	owner  *ownedBatch
+	done   chan struct{} // receives when text is complete
+}
+
+// ownedBatch counts the chunks of a batch still to format; the last one
+// calls release, handing the batch back to its owner.
+type ownedBatch struct {
+	pending atomic.Int32
+	release func()
+}
+
+func (o *ownedBatch) finish() {
+	if o.pending.Add(-1) == 0 {
+		o.release()
+	}
 }
 
 // SetTimings makes the writer record its "format" stage (turning batches
@@ -56,6 +87,13 @@ func (cw *CSVWriter) SetTimings(rec *timings.Recorder) { cw.tim.Store(rec) }
 
 // csvChunkRows is the number of rows formatted as one piece of text.
 const csvChunkRows = 8192
+
+// csvBuffers returns how many chunks may be in flight (queued, being
+// formatted, or formatted and waiting to be written) for workers format
+// goroutines: enough that every core has a chunk while the writing
+// goroutine writes another and the next is queued, few enough that the
+// text held stays small (about 3.4 MB a chunk for 22 numeric columns).
+func csvBuffers(workers int) int { return 2*workers + 2 }
 
 // CreateCSV creates a CSV writer for the file at path ("-" writes standard
 // output, without atomicity) and writes the header. The path's dialect
@@ -87,12 +125,19 @@ func NewCSVWriterDelimited(w io.Writer, fields []Field, delim byte) *CSVWriter {
 	if delim == 0 {
 		delim = ','
 	}
+	workers := runtime.GOMAXPROCS(0)
+	nbuf := csvBuffers(workers)
 	cw := &CSVWriter{
 		fields: append([]Field(nil), fields...),
 		delim:  delim,
 		quote:  string(delim) + "\"\r\n",
-		queue:  make(chan []byte, 2),
+		queue:  make(chan *csvJob, nbuf),
+		jobs:   make(chan *csvJob, nbuf),
+		bufs:   make(chan []byte, nbuf),
 		wdone:  make(chan error, 1),
+	}
+	for range nbuf {
+		cw.bufs <- nil
 	}
 	go cw.drain(w)
 	single := len(fields) == 1
@@ -105,7 +150,10 @@ func NewCSVWriterDelimited(w io.Writer, fields []Field, delim byte) *CSVWriter {
 		quote := i == 0 && strings.HasPrefix(f.Name, "\xEF\xBB\xBF")
 		line = cw.appendCell(line, f.Name, single, quote)
 	}
-	cw.queue <- append(line, '\n')
+	header := &csvJob{text: append(<-cw.bufs, line...), done: make(chan struct{}, 1)}
+	header.text = append(header.text, '\n')
+	header.done <- struct{}{}
+	cw.queue <- header
 	return cw
 }
 
@@ -115,13 +163,18 @@ func NewCSVWriterDelimited(w io.Writer, fields []Field, delim byte) *CSVWriter {
 func (cw *CSVWriter) drain(w io.Writer) {
 	var err error
 	bw := bufio.NewWriterSize(w, writeBufferSize)
-	for text := range cw.queue {
-		if err == nil {
+	for j := range cw.queue {
+		<-j.done
+		if err == nil && !cw.abort.Load() {
 			t0 := time.Now()
-			_, err = bw.Write(text)
+			_, err = bw.Write(j.text)
 			cw.tim.Load().Since("write", t0)
 		}
-		cw.putBuf(text)
+		text := j.text[:0]
+		if cap(text) > 64<<20 {
+			text = nil // an outsized chunk (very long strings): not kept
+		}
+		cw.bufs <- text
 	}
 	if err == nil {
 		t0 := time.Now()
@@ -131,64 +184,85 @@ func (cw *CSVWriter) drain(w io.Writer) {
 	cw.wdone <- err
 }
 
-func (cw *CSVWriter) getBuf() []byte {
-	if p, ok := cw.pool.Get().(*[]byte); ok {
-		return (*p)[:0]
-	}
-	return make([]byte, 0, 4<<20)
-}
-
-func (cw *CSVWriter) putBuf(b []byte) {
-	if cap(b) <= 64<<20 {
-		cw.pool.Put(&b)
-	}
-}
-
 // Write appends the batch's rows. Its columns must match the writer's
 // fields by name and kind, in order, and hold b.Rows rows each. The batch
 // may be reused as soon as Write returns.
 func (cw *CSVWriter) Write(b *Batch) error {
+	done := make(chan struct{})
+	if err := cw.WriteOwned(b, func() { close(done) }); err != nil {
+		return err
+	}
+	<-done
+	return nil
+}
+
+// WriteOwned is Write that may return before the batch is formatted: it
+// queues the batch's chunks and calls release, from a format goroutine,
+// once the last of them is formatted; until then b must not change. It
+// returns when every chunk is queued (at most csvBuffers chunks are in
+// flight, so a caller far ahead waits here). On an error release is called
+// before WriteOwned returns.
+func (cw *CSVWriter) WriteOwned(b *Batch, release func()) error {
+	if err := cw.writable(b); err != nil {
+		release()
+		return err
+	}
+	chunks := (b.Rows + csvChunkRows - 1) / csvChunkRows
+	if chunks > 1 {
+		cw.start.Do(cw.startWorkers)
+	}
+	ob := &ownedBatch{release: release}
+	ob.pending.Store(int32(chunks) + 1)
+	for c := range chunks {
+		lo := c * csvChunkRows
+		j := &csvJob{b: b, lo: lo, hi: min(lo+csvChunkRows, b.Rows), owner: ob, done: make(chan struct{}, 1)}
+		j.text = <-cw.bufs
+		cw.queue <- j
+		if chunks == 1 {
+			cw.format(j) // one chunk: no goroutine to hand it to
+		} else {
+			cw.jobs <- j
+		}
+	}
+	ob.finish()
+	return nil
+}
+
+// writable reports why b cannot be written, if it cannot.
+func (cw *CSVWriter) writable(b *Batch) error {
 	if cw.done {
 		return errors.New("csv write: writer already closed")
 	}
 	if cw.err != nil {
 		return cw.err
 	}
-	if err := cw.check(b); err != nil {
-		return err
-	}
-	// Format chunks of rows, as many at a time as there are cores, and
-	// queue them in order: the writing goroutine writes one group while
-	// the next is formatted. Chunk buffers are recycled.
-	chunks := (b.Rows + csvChunkRows - 1) / csvChunkRows
-	workers := max(1, min(runtime.GOMAXPROCS(0), chunks))
-	texts := make([][]byte, workers)
-	tim := cw.tim.Load()
-	for first := 0; first < chunks; first += workers {
-		t0 := time.Now()
-		k := min(workers, chunks-first)
-		var wg sync.WaitGroup
-		for c := 0; c < k; c++ {
-			lo := (first + c) * csvChunkRows
-			hi := min(lo+csvChunkRows, b.Rows)
-			buf := cw.getBuf()
-			if k == 1 {
-				texts[c] = cw.appendRows(buf, b, lo, hi)
-				break
+	return cw.check(b)
+}
+
+// startWorkers starts the format goroutines, which run until Close or
+// Abort closes jobs.
+func (cw *CSVWriter) startWorkers() {
+	for range runtime.GOMAXPROCS(0) {
+		go func() {
+			for j := range cw.jobs {
+				cw.format(j)
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				texts[c] = cw.appendRows(buf, b, lo, hi)
-			}()
-		}
-		wg.Wait()
-		tim.Since("format", t0)
-		for _, t := range texts[:k] {
-			cw.queue <- t
-		}
+		}()
 	}
-	return nil
+}
+
+// format turns a chunk into text and hands it to the writing goroutine.
+func (cw *CSVWriter) format(j *csvJob) {
+	t0 := time.Now()
+	if need := (j.hi - j.lo) * len(j.b.Cols) * 24; cap(j.text) < need {
+		j.text = make([]byte, 0, need) // about 24 bytes a cell; append grows it if not
+	}
+	j.text = cw.appendRows(j.text, j.b, j.lo, j.hi)
+	cw.tim.Load().Since("format", t0)
+	owner := j.owner
+	j.b, j.owner = nil, nil
+	j.done <- struct{}{}
+	owner.finish()
 }
 
 // appendRows appends rows [lo, hi) of b as CSV lines to dst.
@@ -271,6 +345,7 @@ func (cw *CSVWriter) Close() error {
 	}
 	cw.done = true
 	close(cw.queue)
+	close(cw.jobs)
 	if err := <-cw.wdone; err != nil && cw.err == nil {
 		cw.err = fmt.Errorf("csv write: %w", err)
 	}
@@ -291,7 +366,9 @@ func (cw *CSVWriter) Abort() error {
 		return nil
 	}
 	cw.done = true
+	cw.abort.Store(true)
 	close(cw.queue)
+	close(cw.jobs)
 	<-cw.wdone
 	if cw.tmp == nil {
 		return nil

@@ -281,13 +281,15 @@ func CheckFinite(b *table.Batch, fields []table.Field, source string) error {
 // Stream reads every batch of r, transforms it and writes it to w. It does
 // not close w. It returns the number of rows written.
 //
-// Reading and transforming run in the calling goroutine while another
-// writes the previous batch (the CSV writer formats on every core), so a
+// Reading and transforming run in the calling goroutine while the writer
+// works on earlier batches (the CSV writer formats on every core), so a
 // stream keeps both kinds of work going at once; batches reach w in input
-// order, one at a time, so w need not be safe for concurrent use. Time
-// spent reading ("parse") and transforming ("transform") goes to
-// t.Timings, and the writer's own stages too when it records them
-// (timings.Setter).
+// order, one at a time, so w need not be safe for concurrent use. A
+// table.OwningWriter is handed each batch with WriteOwned and gives it
+// back when done with it, so that several batches are in flight: the next
+// is filled while the writer still formats the last. Time spent reading
+// ("parse") and transforming ("transform") goes to t.Timings, and the
+// writer's own stages too when it records them (timings.Setter).
 func (t *Transformer) Stream(ctx context.Context, r table.Reader, w table.Writer, source string) (int64, error) {
 	r = SplitVectors(r, t.art)
 	if err := r.Project(t.inputs); err != nil {
@@ -296,11 +298,11 @@ func (t *Transformer) Stream(ctx context.Context, r table.Reader, w table.Writer
 	if ts, ok := w.(timings.Setter); ok && t.Timings != nil {
 		ts.SetTimings(t.Timings)
 	}
-	// Two output batches: one being written while the next is filled.
-	free := make(chan *streamBatch, 2)
-	for range 2 {
-		free <- &streamBatch{out: t.NewOutput(), pass: table.NewColumns(t.outputs[len(t.outputs)-len(t.pass):])}
+	if ow, ok := w.(table.OwningWriter); ok {
+		return t.streamOwned(ctx, r, ow, source)
 	}
+	// Two output batches: one being written while the next is filled.
+	free := t.streamBatches(2)
 	full := make(chan *streamBatch, 1)
 	failed := make(chan struct{}) // closed when a write fails
 	var werr error
@@ -319,13 +321,54 @@ func (t *Transformer) Stream(ctx context.Context, r table.Reader, w table.Writer
 			free <- b
 		}
 	}()
-	err := t.fill(ctx, r, source, free, full, failed)
+	err := t.fill(ctx, r, source, free, failed, func(sb *streamBatch) bool {
+		select {
+		case full <- sb:
+			return true
+		case <-failed:
+			return false
+		}
+	})
 	close(full)
 	<-done
 	if werr != nil {
 		return written, werr
 	}
 	return written, err
+}
+
+// ownedBatches is the number of output batches Stream keeps for an
+// OwningWriter: one being filled, one being formatted, and one more so
+// that the writer's cores never wait for the filling of the next.
+const ownedBatches = 3
+
+// streamOwned is Stream for an OwningWriter: fill hands each batch to
+// WriteOwned, whose release returns it to the free batches.
+func (t *Transformer) streamOwned(ctx context.Context, r table.Reader, w table.OwningWriter, source string) (int64, error) {
+	free := t.streamBatches(ownedBatches)
+	var werr error
+	var written int64
+	err := t.fill(ctx, r, source, free, nil, func(sb *streamBatch) bool {
+		if werr = w.WriteOwned(sb.out, func() { free <- sb }); werr != nil {
+			return false
+		}
+		written += int64(sb.out.Rows)
+		return true
+	})
+	if werr != nil {
+		return written, werr
+	}
+	return written, err
+}
+
+// streamBatches returns a channel holding n new output batches, with room
+// for all of them.
+func (t *Transformer) streamBatches(n int) chan *streamBatch {
+	free := make(chan *streamBatch, n)
+	for range n {
+		free <- &streamBatch{out: t.NewOutput(), pass: table.NewColumns(t.outputs[len(t.outputs)-len(t.pass):])}
+	}
+	return free
 }
 
 // streamBatch is an output batch of Stream with its own storage for the
@@ -336,8 +379,9 @@ type streamBatch struct {
 }
 
 // fill reads and transforms batches of r into batches taken from free and
-// sends them to full, until the input ends, an error, or failed closes.
-func (t *Transformer) fill(ctx context.Context, r table.Reader, source string, free, full chan *streamBatch, failed chan struct{}) error {
+// passes them to send, until the input ends, an error, send returns false
+// or failed closes (a nil failed never does).
+func (t *Transformer) fill(ctx context.Context, r table.Reader, source string, free chan *streamBatch, failed chan struct{}, send func(*streamBatch) bool) error {
 	tim := t.Timings
 	t0 := time.Now()
 	for r.Next() {
@@ -365,9 +409,7 @@ func (t *Transformer) fill(ctx context.Context, r table.Reader, source string, f
 		}
 		out.Lines = nil
 		t0 = tim.Since("transform", t0)
-		select {
-		case full <- sb:
-		case <-failed:
+		if !send(sb) {
 			return nil
 		}
 		t0 = time.Now()
