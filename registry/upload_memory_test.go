@@ -36,12 +36,18 @@ import (
 //	quantile  42 MB    1                 6.2 MB  (177 MB with the step decoded whole)
 //	quantile 105 MB    1                 6.3 MB  (433 MB with the step decoded whole)
 //	quantile 314 MB    1                 7.2 MB
+//	onehot     4 MB    1                 5.8 MB  (21.5 MB and 5.2 s, not 0.2 s, with the lists matched whole)
+//	onehot    42 MB    1                 7.9 MB
+//	onehot   105 MB    1                 6.4 MB
+//	onehot   315 MB    1                 6.3 MB
 //
 // (NORMGUARD_UPLOAD_MB=300 NORMGUARD_UPLOAD_PARALLEL=4, and
-// NORMGUARD_UPLOAD_SHAPE=ordinal or quantile NORMGUARD_UPLOAD_MB=40, 100,
-// 300; these sizes take minutes and gigabytes to fit, so CI runs the
+// NORMGUARD_UPLOAD_SHAPE=ordinal, quantile or onehot NORMGUARD_UPLOAD_MB=40,
+// 100, 300; these sizes take minutes and gigabytes to fit, so CI runs the
 // default. The quantile uploads took 1.7, 4.6 and 11.9 s of wall time,
-// the child process's whole run, on the shared 2-core machine.)
+// the onehot ones 2.0, 3.8 and 13.2 s, the child process's whole run, on
+// the shared 2-core machine. Before, a one-hot encoder's infrequent
+// categories were matched by a linear search each: quadratic time.)
 const uploadGrowthBound = 64 << 20
 
 // TestUploadMemoryIsFlat uploads a generated artifact (wide: many numeric
@@ -53,7 +59,10 @@ const uploadGrowthBound = 64 << 20
 // is instead one ordinal encoder's categories, which Verify reads entry
 // by entry; with NORMGUARD_UPLOAD_SHAPE=quantile, a quantile transformer's
 // quantiles_ and references_ (n_quantiles_ as large as the row count),
-// which Verify also reads entry by entry. NORMGUARD_UPLOAD_KEEP=FILE
+// which Verify also reads entry by entry; with NORMGUARD_UPLOAD_SHAPE=onehot,
+// one one-hot encoder's categories_ and infrequent_categories_ (every
+// category but one infrequent), which Verify reads entry by entry, twice.
+// NORMGUARD_UPLOAD_KEEP=FILE
 // keeps the generated artifact in FILE, or uploads FILE when it exists
 // (so that a large one is generated once, and measured alone).
 func TestUploadMemoryIsFlat(t *testing.T) {
@@ -205,7 +214,7 @@ func writeBigArtifact(t *testing.T, path, shape string, size int64) int64 {
 const quantileColumns = 4
 
 // fitBig fits an artifact of n numeric columns (wide), n distinct
-// categories (ordinal) or a quantile grid of n quantiles per column
+// categories (ordinal, onehot) or a quantile grid of n quantiles per column
 // (quantile) and returns its bytes.
 func fitBig(t *testing.T, shape string, n int) []byte {
 	t.Helper()
@@ -241,6 +250,15 @@ func fitBig(t *testing.T, shape string, n int) []byte {
 		for i := range n {
 			fmt.Fprintf(&csv, "customer-%016x-%d\n", r.Uint64(), i)
 		}
+	case "onehot":
+		// Every value is distinct, so max_categories makes all but one
+		// infrequent: categories_ and infrequent_categories_ hold n
+		// entries each, the outputs are two.
+		specText.WriteString("version: 1\ncolumns:\n  - name: id\n    type: categorical\n    steps:\n      - one_hot_encoder: {max_categories: 2}\n")
+		csv.WriteString("id\n")
+		for i := range n {
+			fmt.Fprintf(&csv, "customer-%016x-%d\n", r.Uint64(), i)
+		}
 	case "quantile":
 		// n_quantiles_ is n (the row count): quantiles_ and references_
 		// hold quantileColumns+1 arrays of n floats.
@@ -266,7 +284,7 @@ func fitBig(t *testing.T, shape string, n int) []byte {
 			csv.WriteByte('\n')
 		}
 	default:
-		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal or quantile", shape)
+		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal, onehot or quantile", shape)
 	}
 	sp, err := spec.Parse(strings.NewReader(specText.String()), "big.yaml")
 	if err != nil {
