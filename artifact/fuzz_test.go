@@ -32,6 +32,27 @@ func sampleOrdinal(t testing.TB) *Artifact {
 	}
 }
 
+// sampleStep is an artifact of one group of one column, name, of type
+// typ, whose one step (configured by specStep) is fitted as fitted and
+// gives outputs.
+func sampleStep(t testing.TB, name, typ, specStep string, fitted step.Fitted, outputs []Field) *Artifact {
+	t.Helper()
+	sp, err := spec.Parse(strings.NewReader("version: 1\ncolumns:\n  - name: "+name+"\n    type: "+typ+"\n    steps:\n      - "+specStep+"\n"), "s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Artifact{
+		Spec:   sp,
+		Inputs: []Field{{Name: name, Type: typ}},
+		Groups: []Group{{Columns: []string{name}, Type: typ, Steps: []step.FittedStep{
+			{Name: sp.Columns[0].Steps[0].Name, Params: sp.Columns[0].Steps[0].Params, Inputs: []string{name}, Fitted: fitted},
+		}}},
+		Passthrough: []string{},
+		Outputs:     outputs,
+		Training:    Training{Rows: 3, Fingerprint: "sha256:00"},
+	}
+}
+
 // FuzzDecodeArtifact checks that no input makes Decode or Verify panic,
 // that Verify (its streamed reading alone, without the whole-decoding
 // fallback) accepts exactly what Decode accepts, and that an accepted
@@ -52,6 +73,26 @@ func FuzzDecodeArtifact(f *testing.F) {
 		f.Fatalf("the ordinal seed is refused: %v", err)
 	}
 	f.Add(ord)
+	// A quantile transformer and a one-hot encoder with infrequent
+	// categories, whose lists Verify also reads entry by entry.
+	a, b, z := "a", "b", "z"
+	for _, st := range []*Artifact{
+		sampleStep(f, "x", "numeric", "quantile_transformer: {n_quantiles: 3}", &step.QuantileTransformer{
+			OutputDistribution: "uniform", NQuantiles: 3, References: step.Floats{0, 0.5, 1},
+			Quantiles: []step.Floats{{1, 2, 3}}, Names: []string{"x"}}, []Field{{Name: "x", Type: "numeric"}}),
+		sampleStep(f, "c", "categorical", "one_hot_encoder: {max_categories: 2}", &step.OneHotEncoder{
+			Names: []string{"c"}, Categories: []step.CategoryList{{&a, &b, &z}}, InfrequentCategories: []step.CategoryList{{&a, &b}},
+			HandleUnknown: "error"}, []Field{{Name: "c_z", Type: "numeric"}, {Name: "c_infrequent_sklearn", Type: "numeric"}}),
+	} {
+		data, err := Encode(st)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if _, err := Decode(data, "seed.json"); err != nil {
+			f.Fatalf("a seed is refused: %v", err)
+		}
+		f.Add(data)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := Decode(data, "fuzz.json")
 		old := decodeFallbackSize
