@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -265,7 +266,9 @@ func (cw *CSVWriter) format(j *csvJob) {
 	owner.finish()
 }
 
-// appendRows appends rows [lo, hi) of b as CSV lines to dst.
+// appendRows appends rows [lo, hi) of b as CSV lines to dst. Numbers go
+// through appendFloatWide, which writes whole words into dst's spare
+// capacity: dst is the writer's own chunk buffer.
 func (cw *CSVWriter) appendRows(dst []byte, b *Batch, lo, hi int) []byte {
 	single := len(b.Cols) == 1
 	delim := cw.delim
@@ -277,8 +280,11 @@ func (cw *CSVWriter) appendRows(dst []byte, b *Batch, lo, hi int) []byte {
 			c := &b.Cols[j]
 			switch {
 			case c.Kind == Numeric:
+				if cap(dst)-len(dst) < wideRoom {
+					dst = slices.Grow(dst, wideRoom)
+				}
 				n := len(dst)
-				dst = AppendFloat(dst, c.Num[i])
+				dst = appendFloatWide(dst, c.Num[i])
 				if single && len(dst) == n {
 					dst = append(dst, `""`...)
 				}
