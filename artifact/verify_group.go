@@ -498,6 +498,7 @@ func (v *streamVerifier) categories(f canonicalField, cats *step.CategoriesCheck
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		return fmt.Errorf("%w: %s is %v, not an array", errStepJSON, f.name, tok)
 	}
+	cats.Start()
 	n := 0
 	for v.dec.More() {
 		if n == 0 {

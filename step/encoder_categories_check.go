@@ -90,6 +90,9 @@ func NewCategoriesCheck(p Params) *CategoriesCheck {
 	return c
 }
 
+// Start records that the value is a list of lists (which may be empty).
+func (c *CategoriesCheck) Start() { c.seen = true }
+
 // Null records that the value is null.
 func (c *CategoriesCheck) Null() { c.seen, c.null = true, true }
 
