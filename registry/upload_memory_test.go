@@ -36,10 +36,12 @@ import (
 //	quantile  42 MB    1                 6.2 MB  (177 MB with the step decoded whole)
 //	quantile 105 MB    1                 6.3 MB  (433 MB with the step decoded whole)
 //	quantile 314 MB    1                 7.2 MB
+//	quantile 314 MB    4                 6.5 MB
 //	onehot     4 MB    1                 5.8 MB  (21.5 MB and 5.2 s, not 0.2 s, with the lists matched whole)
 //	onehot    42 MB    1                 7.9 MB
 //	onehot   105 MB    1                 6.4 MB
 //	onehot   315 MB    1                 6.3 MB
+//	onehot   315 MB    4                 7.0 MB
 //
 // (NORMGUARD_UPLOAD_MB=300 NORMGUARD_UPLOAD_PARALLEL=4, and
 // NORMGUARD_UPLOAD_SHAPE=ordinal, quantile or onehot NORMGUARD_UPLOAD_MB=40,
