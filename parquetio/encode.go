@@ -47,6 +47,7 @@ type pageSpan struct{ start, end int }
 // nothing, so they run concurrently.
 type columnEncoder struct {
 	kind table.Kind
+	mem  *chunkMem // where chunk buffers come from; nil: the Go heap
 
 	chunk        *encodedChunk
 	rows         int64 // rows in the chunk
@@ -335,7 +336,11 @@ func (e *columnEncoder) flushPage() error {
 	if cap(c.buf) == 0 {
 		// Room for a row group of pages like the first one, so that the
 		// buffer does not grow page by page.
-		c.buf = make([]byte, 0, need*(RowGroupRows/parquetPageRows))
+		if e.mem != nil {
+			c.buf = e.mem.bytes(need * (RowGroupRows / parquetPageRows))
+		} else {
+			c.buf = make([]byte, 0, need*(RowGroupRows/parquetPageRows))
+		}
 	}
 	c.buf = grow(c.buf, need)[:start+need]
 	copy(c.buf[at:], e.levels)

@@ -63,6 +63,7 @@ type Writer struct {
 	spare   []*encodedChunk
 	errs    []error // per column, reused
 	workers int
+	mem     chunkMem // the encoders' chunk buffers
 	tim     atomic.Pointer[timings.Recorder]
 	rows    int // rows in the current row group
 	err     error
@@ -102,6 +103,7 @@ func Create(path string, fields []table.Field) (*Writer, error) {
 		workers: runtime.GOMAXPROCS(0)}
 	for j, fd := range fields {
 		pw.enc[j] = newColumnEncoder(fd.Kind)
+		pw.enc[j].mem = &pw.mem
 	}
 	if _, err := pw.out.WriteString(parquetMagic); err != nil {
 		pw.removeTemp()
@@ -351,6 +353,8 @@ func (pw *Writer) Close() error {
 	if pw.err == nil {
 		pw.err = pw.writeFooter()
 	}
+	pw.wait()
+	pw.dropChunks()
 	if pw.err != nil {
 		pw.removeTemp()
 		return pw.err
@@ -379,7 +383,18 @@ func (pw *Writer) Abort() error {
 // to it, if any, is done.
 func (pw *Writer) removeTemp() error {
 	pw.wait()
+	pw.dropChunks()
 	return pw.tmp.remove()
+}
+
+// dropChunks unmaps the chunk buffers once no row group is being
+// written: nothing uses them after Close or Abort.
+func (pw *Writer) dropChunks() {
+	for _, e := range pw.enc {
+		e.chunk = nil
+	}
+	pw.spare = nil
+	pw.mem.release()
 }
 
 var (
