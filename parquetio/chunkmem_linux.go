@@ -58,3 +58,15 @@ func (m *chunkMem) release() {
 	}
 	m.maps = nil
 }
+
+// discard gives the memory of every buffer back to the system, keeping
+// the mappings (which then read as zeros) until release: the Reader
+// discards its batch buffers when the input ends, while its last batch
+// may still be referenced.
+func (m *chunkMem) discard() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, b := range m.maps {
+		syscall.Madvise(b, syscall.MADV_DONTNEED)
+	}
+}

@@ -9,3 +9,5 @@ type chunkMem struct{}
 func (m *chunkMem) bytes(n int) []byte { return make([]byte, 0, n) }
 
 func (m *chunkMem) release() {}
+
+func (m *chunkMem) discard() {}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
@@ -85,6 +86,10 @@ type Reader struct {
 
 	batch table.Batch
 	errs  []error // per projected column, reused
+	// own holds each numeric projected column's batch buffer, carved
+	// from one mapping of mem (ownBuffers).
+	own []([]float64)
+	mem chunkMem
 	err   error
 }
 
@@ -313,6 +318,9 @@ func (r *Reader) Next() (ok bool) {
 		}
 	}
 	n := int(min(int64(r.batchRows), r.left))
+	if r.own == nil && r.vec == nil {
+		r.ownBuffers()
+	}
 	b := &r.batch
 	b.Start, b.Rows, b.Lines = r.rows, n, nil
 	if err := r.fill(n); err != nil {
@@ -330,6 +338,40 @@ func (r *Reader) Next() (ok bool) {
 	r.delivered.Store(r.rows)
 	return true
 }
+
+// ownBuffers maps the numeric projected columns' batch buffers at once,
+// huge pages where whole ones fit (chunkMem): 11 MB of them for the
+// benchmark table, 2,800 page faults of about 12 µs in this VM on the
+// Go heap. Columns the caller lends storage for do not use them after
+// the first batch.
+func (r *Reader) ownBuffers() {
+	rows := 0
+	for _, g := range r.groups {
+		rows = max(rows, int(min(int64(r.batchRows), g.NumRows())))
+	}
+	k := 0
+	for _, c := range r.cols {
+		if c.want == table.Numeric {
+			k++
+		}
+	}
+	r.own = make([][]float64, len(r.cols))
+	if rows == 0 || k == 0 || rows > maxOwnRows/k {
+		return
+	}
+	b := r.mem.bytes(rows * k * 8)
+	b = b[:cap(b)]
+	all := unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8)
+	for j, c := range r.cols {
+		if c.want == table.Numeric {
+			r.own[j], all = all[:0:rows], all[rows:]
+		}
+	}
+}
+
+// maxOwnRows bounds the values ownBuffers maps (128 MiB of them); past
+// it batch buffers are allocated one by one.
+const maxOwnRows = 1 << 24
 
 // fill reads the next n rows of every projected column into the batch,
 // concurrently across columns when Workers > 1. On errors it reports the
@@ -384,6 +426,9 @@ func (r *Reader) fillColumn(j, n int) (err error) {
 	c := &r.batch.Cols[j]
 	pc := r.cols[j]
 	if c.Kind == table.Numeric {
+		if cap(c.Num) < n && j < len(r.own) && cap(r.own[j]) >= n {
+			c.Num = r.own[j]
+		}
 		c.Num = resize(c.Num, n)
 		return pc.readNumeric(c.Num, r.rows)
 	}
@@ -415,6 +460,8 @@ func (r *Reader) Err() error { return r.err }
 func (r *Reader) Close() error {
 	r.done = true
 	r.closePages()
+	r.own = nil
+	r.mem.release()
 	if r.closer == nil {
 		return nil
 	}
@@ -438,6 +485,8 @@ func (r *Reader) release() {
 		c := &r.batch.Cols[j]
 		c.Num, c.Str, c.Null = nil, nil, nil
 	}
+	r.own = nil
+	r.mem.discard()
 }
 
 func (r *Reader) closePages() {
