@@ -90,7 +90,7 @@ type Reader struct {
 	// from one mapping of mem (ownBuffers).
 	own []([]float64)
 	mem chunkMem
-	err   error
+	err error
 }
 
 // Open opens the Parquet file at path and reads its schema.
