@@ -67,33 +67,40 @@ func schubfach(q int, c uint64) (uint64, int) {
 	vbl := rop(g[0], g[1], cbl<<h)
 	vbr := rop(g[0], g[1], cbr<<h)
 	s := vb >> 2
-	if s >= 100 {
-		hi, _ := bits.Mul64(s, 115292150460684698<<4)
-		sp10 := 10 * hi
-		tp10 := sp10 + 10
-		upin := vbl+out <= sp10<<2
-		wpin := tp10<<2+out <= vbr
-		if upin != wpin {
-			if upin {
-				return sp10, k
-			}
-			return tp10, k
-		}
-	}
+	// The choices below are made with masks, not branches: which one
+	// applies depends on the value's low digits, which a branch predictor
+	// cannot guess (they cost a misprediction every few values).
 	tt := s + 1
-	uin := vbl+out <= s<<2
-	win := tt<<2+out <= vbr
-	if uin != win {
-		if uin {
-			return s, k
-		}
-		return tt, k
-	}
 	cmp := int64(vb - (s+tt)<<1)
-	if cmp < 0 || cmp == 0 && s&1 == 0 {
-		return s, k
+	// The nearer of s and s+1, ties to even.
+	r := tt - (b2u(cmp < 0) | b2u(cmp == 0)&^s&1)
+	// Exactly one of s and s+1 inside: that one.
+	uin := b2u(vbl+out <= s<<2)
+	win := b2u(tt<<2+out <= vbr)
+	r = choose(uin^win, tt-uin, r)
+	// Exactly one of s' = 10·⌊s/10⌋ and t' = s'+10 inside: that one,
+	// shorter by a digit.
+	hi, _ := bits.Mul64(s, 115292150460684698<<4)
+	sp10 := 10 * hi
+	tp10 := sp10 + 10
+	upin := b2u(vbl+out <= sp10<<2)
+	wpin := b2u(tp10<<2+out <= vbr)
+	r = choose((upin^wpin)&b2u(s >= 100), tp10-10*upin, r)
+	return r, k
+}
+
+// b2u is 1 for true, 0 for false.
+func b2u(b bool) uint64 {
+	if b {
+		return 1
 	}
-	return tt, k
+	return 0
+}
+
+// choose returns a when c is 1 and b when c is 0.
+func choose(c, a, b uint64) uint64 {
+	m := -c
+	return a&m | b&^m
 }
 
 // rop is the paper's round-to-odd product of g = g1·2^63 + g0 and cp,
