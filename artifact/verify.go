@@ -18,10 +18,13 @@ import (
 // Verify checks an artifact file as Decode does — the same digest check,
 // canonical-form check and meaning check, refusing with the same
 // messages — without holding the artifact in memory: its memory is that
-// of the largest single step (less an ordinal encoder's categories_,
-// whose entries are checked one at a time: verify_group.go), output,
-// profile column or embedding, plus the schemas the meaning check
-// compares with (sectionCheck), whatever the file's size. It suits a
+// of the largest single step less its long lists (an encoder's
+// categories_ and infrequent_categories_, a quantile transformer's
+// quantiles_ and references_, a KBins discretizer's bin_edges_, whose
+// entries are checked one at a time: verify_group.go; per-column float
+// arrays cost 8 bytes an entry), output, profile column or embedding,
+// plus the schemas the meaning check compares with (sectionCheck),
+// whatever the file's size. It suits a
 // server receiving uploads, and the verify command, which need the
 // verdict and the digest, not the artifact.
 //
