@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -124,14 +126,26 @@ func TestStreamedCanonicalEqualsMarshalIndent(t *testing.T) {
 // another case, a duplicate key, an unknown field) is refused naming the
 // line.
 func TestDecodeRefusesNonCanonical(t *testing.T) {
-	var a *artifact.Artifact
-	for _, c := range fittedCases(t) {
-		a = c
-		break
+	// The edits below insert a key at the start of a step's params and
+	// fitted objects, which needs them non-empty: take the first case, by
+	// name, whose first step has both (a map's order would pick a case at
+	// random, and one with empty params makes the edit invalid JSON).
+	cases := fittedCases(t)
+	var data []byte
+	for _, name := range slices.Sorted(maps.Keys(cases)) {
+		d, err := artifact.Encode(cases[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(d)
+		p, f := strings.Index(s, `"params": {`), strings.Index(s, `"fitted": {`)
+		if p >= 0 && f >= 0 && s[p+len(`"params": {`)] != '}' && s[f+len(`"fitted": {`)] != '}' {
+			data = d
+			break
+		}
 	}
-	data, err := artifact.Encode(a)
-	if err != nil {
-		t.Fatal(err)
+	if data == nil {
+		t.Fatal("no fitted case has a first step with non-empty params and fitted parameters")
 	}
 	for _, c := range []struct{ name, from, to, want string }{
 		{"key case", `"passthrough":`, `"Passthrough":`, "Passthrough"},
