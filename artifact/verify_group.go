@@ -406,12 +406,7 @@ func (v *streamVerifier) streamedFloats(fc *step.FloatsCheck, depth int) error {
 	}
 	n := 0
 	for v.dec.More() {
-		if n == 0 {
-			v.enc.write("[")
-		} else {
-			v.enc.write(",")
-		}
-		v.enc.newline(depth + 1)
+		v.entry(n, depth)
 		tok, err := v.tok()
 		if err != nil {
 			return err
@@ -429,16 +424,7 @@ func (v *streamVerifier) streamedFloats(fc *step.FloatsCheck, depth int) error {
 		}
 		n++
 	}
-	if err := v.delim(']'); err != nil {
-		return err
-	}
-	if n > 0 {
-		v.enc.newline(depth)
-		v.enc.write("]")
-	} else {
-		v.enc.write("[]")
-	}
-	return nil
+	return v.closeArray(n, depth)
 }
 
 // floatEntries reads the entries of a float array (a value at depth)
@@ -455,27 +441,16 @@ func (v *streamVerifier) floatEntries(fc *step.FloatsCheck, depth int) error {
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			v.enc.write("[")
-		} else {
-			v.enc.write(",")
-		}
-		v.enc.newline(depth + 1)
+		v.entry(n, depth)
 		v.buf = step.AppendFloat(v.buf[:0], x)
 		v.enc.writeBytes(v.buf)
 		fc.Add(x)
 		n++
 	}
-	if err := v.delim(']'); err != nil {
+	if err := v.closeArray(n, depth); err != nil {
 		return err
 	}
 	fc.EndArray()
-	if n > 0 {
-		v.enc.newline(depth)
-		v.enc.write("]")
-	} else {
-		v.enc.write("[]")
-	}
 	return nil
 }
 
@@ -549,12 +524,7 @@ func (v *streamVerifier) categoryList(cats *step.CategoriesCheck, depth int) err
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			v.enc.write("[")
-		} else {
-			v.enc.write(",")
-		}
-		v.enc.newline(depth + 1)
+		v.entry(n, depth)
 		switch c := tok.(type) {
 		case nil:
 			v.enc.write("null")
@@ -567,16 +537,7 @@ func (v *streamVerifier) categoryList(cats *step.CategoriesCheck, depth int) err
 		}
 		n++
 	}
-	if err := v.delim(']'); err != nil {
-		return err
-	}
-	if n > 0 {
-		v.enc.newline(depth)
-		v.enc.write("]")
-	} else {
-		v.enc.write("[]")
-	}
-	return nil
+	return v.closeArray(n, depth)
 }
 
 // fileLists reads lists of categories again from the file, for a
@@ -652,4 +613,30 @@ func (l *fileLists) Next() (*string, bool, error) {
 		return &c, true, nil
 	}
 	return nil, false, fmt.Errorf("a category is %v, not a string or null", tok)
+}
+
+// entry writes what comes before entry n of an array (a value at depth):
+// the array's "[" or the previous entry's ",", then the entry's newline.
+func (v *streamVerifier) entry(n, depth int) {
+	if n == 0 {
+		v.enc.write("[")
+	} else {
+		v.enc.write(",")
+	}
+	v.enc.newline(depth + 1)
+}
+
+// closeArray reads the ']' of an array (a value at depth) that had n
+// entries and writes its end: a newline and "]", or "[]" when empty.
+func (v *streamVerifier) closeArray(n, depth int) error {
+	if err := v.delim(']'); err != nil {
+		return err
+	}
+	if n > 0 {
+		v.enc.newline(depth)
+		v.enc.write("]")
+	} else {
+		v.enc.write("[]")
+	}
+	return nil
 }
