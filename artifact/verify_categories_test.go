@@ -2,16 +2,12 @@ package artifact_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/normguard/normguard/artifact"
-	"github.com/normguard/normguard/fit"
-	"github.com/normguard/normguard/spec"
-	"github.com/normguard/normguard/table"
 )
 
 // categoryCases fits the two encoders on a text column and a column of
@@ -31,18 +27,7 @@ func categoryCases(t *testing.T) map[string]*artifact.Artifact {
 	for _, enc := range []string{"ordinal_encoder", "one_hot_encoder"} {
 		for _, cats := range []string{"auto", given} {
 			text := fmt.Sprintf("version: 1\ncolumns:\n  - names: [city, code]\n    type: categorical\n    steps:\n      - %s: {categories: %s}\n", enc, cats)
-			sp, err := spec.Parse(strings.NewReader(text), "c.yaml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := table.NewCSVReader(strings.NewReader(csv.String()), "c.csv", table.CSVOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, err := fit.Fit(context.Background(), sp, r, fit.Options{})
-			if err != nil {
-				t.Fatalf("%s with categories %s: %v", enc, cats, err)
-			}
+			a := fitCSV(t, text, csv.String())
 			kind := "auto"
 			if cats != "auto" {
 				kind = "given"
@@ -119,10 +104,7 @@ func TestVerifyAgreesOnCategories(t *testing.T) {
 				if !ok {
 					t.Fatalf("%s: the mutant does not re-encode", label)
 				}
-				_, wantErr := artifact.Decode(data, "m.json")
-				restore := artifact.SetDecodeFallbackSizeForTest(0)
-				_, gotErr := artifact.Verify(bytes.NewReader(data), int64(len(data)), "m.json")
-				restore()
+				wantErr, gotErr := verdicts(data)
 				switch {
 				case wantErr == nil && gotErr == nil:
 					accepted++
@@ -165,18 +147,7 @@ func oneHotListCases(t *testing.T) map[string]*artifact.Artifact {
 		"{drop: first}",
 	} {
 		text := fmt.Sprintf("version: 1\ncolumns:\n  - names: [city, code]\n    type: categorical\n    steps:\n      - one_hot_encoder: %s\n", params)
-		sp, err := spec.Parse(strings.NewReader(text), "o.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := table.NewCSVReader(strings.NewReader(csv.String()), "o.csv", table.CSVOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := fit.Fit(context.Background(), sp, r, fit.Options{})
-		if err != nil {
-			t.Fatalf("one_hot_encoder %s: %v", params, err)
-		}
+		a := fitCSV(t, text, csv.String())
 		out[params] = a
 	}
 	return out
@@ -294,10 +265,7 @@ func TestVerifyAgreesOnOneHotLists(t *testing.T) {
 			if !ok {
 				continue
 			}
-			_, wantErr := artifact.Decode(data, "m.json")
-			restore := artifact.SetDecodeFallbackSizeForTest(0)
-			_, gotErr := artifact.Verify(bytes.NewReader(data), int64(len(data)), "m.json")
-			restore()
+			wantErr, gotErr := verdicts(data)
 			switch {
 			case wantErr == nil && gotErr == nil:
 				accepted++
@@ -329,10 +297,7 @@ func TestVerifyAgreesOnOneHotLists(t *testing.T) {
 		at := bytes.LastIndex(base, []byte(`"handle_unknown":`))
 		for _, ins := range []string{`null`, `[]`, `[null, null]`, `[null]`, `[["lyon"], null]`, `[[], null]`} {
 			data := append(append(append([]byte(nil), base[:at]...), `"infrequent_categories_": `+ins+`, `...), base[at:]...)
-			_, wantErr := artifact.Decode(data, "m.json")
-			restore := artifact.SetDecodeFallbackSizeForTest(0)
-			_, gotErr := artifact.Verify(bytes.NewReader(data), int64(len(data)), "m.json")
-			restore()
+			wantErr, gotErr := verdicts(data)
 			if wantErr == nil || gotErr == nil || wantErr.Error() != gotErr.Error() {
 				t.Errorf("%s, infrequent_categories_ %s inserted:\n Decode: %v\n Verify: %v", params, ins, wantErr, gotErr)
 				continue
@@ -356,4 +321,14 @@ func list2(name string, j int, x any) func(map[string]any) bool {
 		l[j] = x
 		return true
 	}
+}
+
+// verdicts returns Decode's error on data and the streamed Verify's (the
+// whole-decode fallback off).
+func verdicts(data []byte) (decodeErr, verifyErr error) {
+	_, decodeErr = artifact.Decode(data, "m.json")
+	restore := artifact.SetDecodeFallbackSizeForTest(0)
+	defer restore()
+	_, verifyErr = artifact.Verify(bytes.NewReader(data), int64(len(data)), "m.json")
+	return decodeErr, verifyErr
 }

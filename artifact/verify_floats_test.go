@@ -2,7 +2,6 @@ package artifact_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -10,9 +9,6 @@ import (
 	"testing"
 
 	"github.com/normguard/normguard/artifact"
-	"github.com/normguard/normguard/fit"
-	"github.com/normguard/normguard/spec"
-	"github.com/normguard/normguard/table"
 )
 
 // floatSteps are the steps whose fitted float arrays the mutants edit,
@@ -49,18 +45,7 @@ func floatCases(t *testing.T) map[string]*artifact.Artifact {
 			fmt.Fprintf(&csv, "%d,%s,%g\n", i%7+1, y, 2.5)
 		}
 		text := fmt.Sprintf("version: 1\ncolumns:\n  - names: [x, y, z]\n    type: numeric\n    steps:\n      - %s\n", st)
-		sp, err := spec.Parse(strings.NewReader(text), "f.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := table.NewCSVReader(strings.NewReader(csv.String()), "f.csv", table.CSVOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := fit.Fit(context.Background(), sp, r, fit.Options{})
-		if err != nil {
-			t.Fatalf("%s: %v", st, err)
-		}
+		a := fitCSV(t, text, csv.String())
 		out[st] = a
 	}
 	return out
@@ -269,10 +254,7 @@ func TestVerifyAgreesOnFloats(t *testing.T) {
 			if !ok {
 				continue // e.g. NaN in n_samples_seen_, an integer array
 			}
-			_, wantErr := artifact.Decode(data, "m.json")
-			restore := artifact.SetDecodeFallbackSizeForTest(0)
-			_, gotErr := artifact.Verify(bytes.NewReader(data), int64(len(data)), "m.json")
-			restore()
+			wantErr, gotErr := verdicts(data)
 			switch {
 			case wantErr == nil && gotErr == nil:
 				accepted++
