@@ -1,6 +1,7 @@
 package table
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
 	"unsafe"
@@ -49,25 +50,41 @@ func parseSimple(b []byte) (v float64, ok bool) {
 		neg = b[0] == '-'
 		i++
 	}
+	// The integer part, then the fraction: each loop ends at its first
+	// non-digit, so the only branches that depend on the text are the two
+	// loop exits (the fraction's first eight digits go in one step when
+	// they are eight). m may wrap past 19 digits; the count below then
+	// refuses the text.
+	start := i
 	var m uint64
-	digits, frac, dot := 0, 0, false
 	for ; i < len(b); i++ {
-		c := b[i]
-		if c == '.' && !dot {
-			dot = true
-			continue
-		}
-		d := c - '0'
-		if d > 9 || digits == 19 {
-			return 0, false
+		d := b[i] - '0'
+		if d > 9 {
+			break
 		}
 		m = m*10 + uint64(d)
-		digits++
-		if dot {
-			frac++
-		}
 	}
-	if digits == 0 || m > 1<<53 || frac >= len(pow10) {
+	digits, frac := i-start, 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		at := i
+		if len(b)-i >= 8 {
+			if x := binary.LittleEndian.Uint64(b[i:]); eightDigits(x) {
+				m = m*100000000 + eightDigitsValue(x)
+				i += 8
+			}
+		}
+		for ; i < len(b); i++ {
+			d := b[i] - '0'
+			if d > 9 {
+				break
+			}
+			m = m*10 + uint64(d)
+		}
+		frac = i - at
+	}
+	digits += frac
+	if i != len(b) || digits == 0 || digits > 19 || m > 1<<53 || frac >= len(pow10) {
 		return 0, false
 	}
 	v = float64(m) / pow10[frac]
@@ -75,6 +92,24 @@ func parseSimple(b []byte) (v float64, ok bool) {
 		v = -v
 	}
 	return v, true
+}
+
+// eightDigits reports whether the eight bytes of x (little endian) are all
+// ASCII digits: each high nibble is 3, and stays 3 when 6 is added (which
+// carries into the next byte only from a byte that is not a digit).
+func eightDigits(x uint64) bool {
+	return x&0xf0f0f0f0f0f0f0f0 == 0x3030303030303030 &&
+		(x+0x0606060606060606)&0xf0f0f0f0f0f0f0f0 == 0x3030303030303030
+}
+
+// eightDigitsValue returns the number the eight ASCII digits of x spell,
+// the first byte (lowest in little endian) the most significant, by
+// combining neighbouring digits, then pairs, then quadruples.
+func eightDigitsValue(x uint64) uint64 {
+	x -= 0x3030303030303030
+	x = x*10 + x>>8 // pairs in bytes 0, 2, 4, 6
+	x = (x&0x000000ff000000ff)*(100+1000000<<32) + (x>>16&0x000000ff000000ff)*(1+10000<<32)
+	return x >> 32
 }
 
 // isNA reports whether a cell is missing: empty or one of pandas'

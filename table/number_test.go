@@ -96,3 +96,47 @@ func TestParseNumberMatchesStrconv(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseNumber parses cells shaped like the benchmark table's
+// (bench/gendata): six-decimal normals and uniforms, four-decimal
+// log-normals and small counts.
+func BenchmarkParseNumber(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	// Cells are cut from one line, as the CSV reader cuts them from its
+	// block.
+	cells := make([][]byte, 4096)
+	var line []byte
+	at := make([]int, len(cells)+1)
+	for i := range cells {
+		var v float64
+		prec := 6
+		switch i % 4 {
+		case 0:
+			v = rng.NormFloat64() * 50
+		case 1:
+			v, prec = math.Exp(rng.NormFloat64()), 4
+		case 2:
+			v = rng.Float64() * 500
+		case 3:
+			v, prec = float64(rng.IntN(200)), 0
+		}
+		line = strconv.AppendFloat(line, v, 'f', prec, 64)
+		at[i+1] = len(line)
+		line = append(line, ',')
+	}
+	for i := range cells {
+		cells[i] = line[at[i]+min(i, 1) : at[i+1]]
+	}
+	b.SetBytes(int64(len(cells)))
+	b.ResetTimer()
+	var sum float64
+	for b.Loop() {
+		for _, c := range cells {
+			v, _ := parseNumber(c)
+			sum += v
+		}
+	}
+	if sum == 0 {
+		b.Log(sum)
+	}
+}
