@@ -54,9 +54,10 @@ func canonical(a *Artifact) ([]byte, error) {
 // Decode parses and verifies an artifact. name labels errors.
 func Decode(data []byte, name string) (*Artifact, error) {
 	var head struct {
-		Format        string `json:"format"`
-		FormatVersion int    `json:"format_version"`
-		Digest        string `json:"digest"`
+		Format        string  `json:"format"`
+		FormatVersion int     `json:"format_version"`
+		Digest        string  `json:"digest"`
+		Spec          inPlace `json:"spec"` // only its length is read
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
 		if len(bytes.TrimSpace(data)) == 0 {
@@ -72,6 +73,9 @@ func Decode(data []byte, name string) (*Artifact, error) {
 	}
 	if err := checkHead(name, head.Format, head.FormatVersion, head.Digest); err != nil {
 		return nil, err
+	}
+	if int64(len(head.Spec)) > maxSpecBytes {
+		return nil, boundError(name, specTooLarge()) // as Verify refuses it
 	}
 	// Read in place (a json.Decoder would copy data; see decode.go);
 	// unknown fields, other key spellings and duplicate keys fail the

@@ -13,3 +13,11 @@ func SetDecodeFallbackSizeForTest(n int64) (restore func()) {
 	decodeFallbackSize = n
 	return func() { decodeFallbackSize = old }
 }
+
+// SetMaxSpecBytesForTest sets the bound on an artifact's spec section,
+// returning a function restoring it.
+func SetMaxSpecBytesForTest(n int64) (restore func()) {
+	old := maxSpecBytes
+	maxSpecBytes = n
+	return func() { maxSpecBytes = old }
+}

@@ -13,6 +13,7 @@ import (
 	"reflect"
 
 	"github.com/normguard/normguard/profile"
+	"github.com/normguard/normguard/spec"
 )
 
 // Verify checks an artifact file as Decode does — the same digest check,
@@ -55,6 +56,59 @@ func Verify(r io.ReaderAt, size int64, name string) (*Verified, error) {
 		return nil, v.structuralError(err)
 	}
 	return v.verdict()
+}
+
+// MaxSpecBytes bounds an artifact's spec section: the bytes of the
+// "spec" value as the file holds it (its canonical encoding). Verify
+// decodes the spec whole, so this bounds what it holds of it; an upload's
+// memory stays flat whatever the file's size. A spec's bulk, when it has
+// any, is categories given in it (an encoder's categories: [[...]]):
+// 16 MiB holds a few hundred thousand of them, each on its line as the
+// encoding writes it, far past what a spec written by hand lists; larger
+// vocabularies are learned from the data (categories: auto), where
+// Verify reads them entry by entry. A spec file itself is at most
+// spec.MaxSize (4 MiB), but its encoding can be several times larger (one
+// indented line per category), so fit refuses up front a spec whose
+// encoding passes this bound (CheckSpecSize): it never writes an
+// artifact Verify refuses.
+const MaxSpecBytes = 16 << 20
+
+// maxSpecBytes is MaxSpecBytes, lowered by tests.
+var maxSpecBytes int64 = MaxSpecBytes
+
+// specTooLarge is the refusal of a spec section over maxSpecBytes.
+func specTooLarge() error {
+	return bad("spec", "more than the %d bytes an artifact's spec may hold; its bulk is categories given in the spec: let the encoders learn them from the data (categories: auto), or give fewer", maxSpecBytes)
+}
+
+// CheckSpecSize returns an error naming the spec's size when its encoding
+// in an artifact would pass MaxSpecBytes, so that fit refuses up front a
+// spec whose artifact Verify and Decode would refuse.
+func CheckSpecSize(s *spec.Spec) error {
+	var n countingWriter
+	e := &canonicalEncoder{w: &n}
+	e.value(reflect.ValueOf(s), 1) // as the artifact's spec field
+	if e.err != nil {
+		return e.err
+	}
+	if int64(n) > maxSpecBytes {
+		return bad("spec", "%d bytes in the artifact, more than the %d an artifact's spec may hold; its bulk is categories given in the spec: let the encoders learn them from the data (categories: auto), or give fewer", int64(n), maxSpecBytes)
+	}
+	return nil
+}
+
+// countingWriter counts the bytes written to it.
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
+
+// boundError is the refusal of an artifact a section of which passes its
+// stated bound (err names the section).
+func boundError(name string, err error) error {
+	return fmt.Errorf("load artifact %s: %w: %w", name, ErrCorrupt, err)
 }
 
 // Verified is what Verify reports of an artifact it accepts.
@@ -116,6 +170,8 @@ type streamVerifier struct {
 	nest int
 	// buf is scratch space for one float's text.
 	buf []byte
+	// base is the offset in the file where dec starts reading.
+	base int64
 }
 
 // tok reads the next token, counting the arrays and objects it opens and
@@ -169,7 +225,7 @@ func (v *streamVerifier) run() error {
 		}
 		j := fieldIndex(fields, key, next)
 		if j < 0 {
-			return fmt.Errorf("%w: key %q at byte %d", errLayout, key, v.dec.InputOffset())
+			return fmt.Errorf("%w: key %q at byte %d", errLayout, key, v.offset())
 		}
 		for _, f := range fields[next:j] {
 			v.zero(f, 0)
@@ -220,7 +276,7 @@ func (v *streamVerifier) delim(want json.Delim) error {
 		return err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("%w: found %v where %q was expected, at byte %d", errLayout, tok, want, v.dec.InputOffset())
+		return fmt.Errorf("%w: found %v where %q was expected, at byte %d", errLayout, tok, want, v.offset())
 	}
 	return nil
 }
@@ -282,7 +338,11 @@ func (v *streamVerifier) field(f canonicalField) error {
 		return v.slice(f, 0, v.embedding)
 	}
 	fv := reflect.ValueOf(&v.shell).Elem().Field(f.index)
-	if err := v.dec.Decode(fv.Addr().Interface()); err != nil {
+	if f.name == "spec" {
+		if err := v.boundedDecode(fv.Addr().Interface(), maxSpecBytes, specTooLarge); err != nil {
+			return err
+		}
+	} else if err := v.dec.Decode(fv.Addr().Interface()); err != nil {
 		return err
 	}
 	if f.omitEmpty && isEmpty(fv) {
@@ -310,6 +370,69 @@ func (v *streamVerifier) field(f canonicalField) error {
 	}
 	return nil
 }
+
+// boundedDecode decodes the value after the key just read into x when it
+// takes at most limit bytes of the file: its tokens are skimmed first,
+// holding nothing, and the reading stops with errBound (wrapping
+// tooLarge()) as soon as they pass limit; only then are its bytes read
+// again from the file and decoded.
+func (v *streamVerifier) boundedDecode(x any, limit int64, tooLarge func() error) error {
+	start, err := v.valueStart(v.offset())
+	if err != nil {
+		return err
+	}
+	base := v.nest
+	if _, err := v.tok(); err != nil {
+		return err
+	}
+	for v.nest > base {
+		if v.offset()-start > limit {
+			break
+		}
+		if _, err := v.tok(); err != nil {
+			return err
+		}
+	}
+	end := v.offset()
+	if end-start > limit {
+		return &overBound{tooLarge()}
+	}
+	raw := make([]byte, end-start)
+	if _, err := v.src.ReadAt(raw, start); err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, x)
+}
+
+// overBound is run's error for a section larger than its stated bound
+// (MaxSpecBytes); err is the refusal.
+type overBound struct{ err error }
+
+func (e *overBound) Error() string { return e.err.Error() }
+
+// valueStart returns the offset of the first byte of the value whose key
+// ends at off: past the colon and white space.
+func (v *streamVerifier) valueStart(off int64) (int64, error) {
+	var buf [512]byte
+	for off < v.size {
+		n, err := v.src.ReadAt(buf[:min(int64(len(buf)), v.size-off)], off)
+		for i := range n {
+			switch buf[i] {
+			case ':', ' ', '\t', '\r', '\n':
+			default:
+				return off + int64(i), nil
+			}
+		}
+		off += int64(n)
+		if err != nil && n == 0 {
+			return 0, err
+		}
+	}
+	return 0, io.ErrUnexpectedEOF
+}
+
+// offset is the reading's offset in the file.
+func (v *streamVerifier) offset() int64 { return v.base + v.dec.InputOffset() }
 
 // slice reads the array (or null) of field f of the object at depth,
 // element by element: elem decodes, writes (at depth+2) and checks
@@ -421,7 +544,7 @@ func (v *streamVerifier) profile(f canonicalField) error {
 		}
 		j := fieldIndex(fields, key, next)
 		if j < 0 {
-			return fmt.Errorf("%w: profile key %q at byte %d", errLayout, key, v.dec.InputOffset())
+			return fmt.Errorf("%w: profile key %q at byte %d", errLayout, key, v.offset())
 		}
 		for _, pf := range fields[next:j] {
 			v.zero(pf, 1)
@@ -489,7 +612,7 @@ func (v *streamVerifier) structuralError(err error) error {
 	switch {
 	case errors.As(err, &syntax) || errors.Is(err, io.ErrUnexpectedEOF):
 		return corrupt(v.name, "not valid JSON (%v); the file may be truncated — fetch or refit it", err)
-	case errors.Is(err, io.EOF) && v.dec.InputOffset() == 0:
+	case errors.Is(err, io.EOF) && v.offset() == 0:
 		return corrupt(v.name, "the file is empty")
 	case errors.Is(err, io.EOF):
 		return corrupt(v.name, "not valid JSON (unexpected end of JSON input); the file may be truncated — fetch or refit it")
@@ -497,11 +620,14 @@ func (v *streamVerifier) structuralError(err error) error {
 	if herr := checkHead(v.name, v.shell.Format, v.shell.FormatVersion, v.shell.Digest); herr != nil {
 		return herr
 	}
+	if ob, ok := errors.AsType[*overBound](err); ok {
+		return boundError(v.name, ob.err)
+	}
 	if v.stepErr != nil {
 		return meaningError(v.name, v.stepErr)
 	}
 	if errors.Is(err, errLayout) {
-		at := v.dec.InputOffset()
+		at := v.offset()
 		return corrupt(v.name, "the file is not in canonical form from %s (it was edited after it was written); refit or fetch it again", lineAtReader(v.src, v.size, at))
 	}
 	return corrupt(v.name, "%v", err)

@@ -82,6 +82,11 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	if err := sp.Validate(); err != nil {
 		return nil, nil, err
 	}
+	// Up front, before the data is read; again below once the spec is
+	// resolved against the data (types, vector columns' dimensions).
+	if err := artifact.CheckSpecSize(sp); err != nil {
+		return nil, nil, fmt.Errorf("fit %s: %w", opt.Source, err)
+	}
 	fields, pass, err := Projection(sp, r.Header(), opt.Source)
 	if err != nil {
 		return nil, nil, err
@@ -94,6 +99,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 		Context: ctx,
 		Alloc:   opt.Spill.Floats,
 		Free:    opt.Spill.Free,
+		Strings: opt.Spill.stringKeeper(),
 		Check:   func(b *table.Batch) error { return transform.CheckFinite(b, fields, opt.Source) },
 	})
 	if err != nil {
@@ -131,6 +137,9 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	t0 = tim.Since("parse", t0)
 
 	a := &artifact.Artifact{Spec: resolvedSpec(sp, byName), Embeddings: embeddings}
+	if err := artifact.CheckSpecSize(a.Spec); err != nil {
+		return nil, nil, fmt.Errorf("fit %s: %w", opt.Source, err)
+	}
 	if opt.Model != "" || opt.ModelVersion != "" {
 		a.Model = &artifact.Model{Name: opt.Model, Version: opt.ModelVersion}
 	}

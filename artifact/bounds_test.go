@@ -1,0 +1,63 @@
+package artifact_test
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/normguard/normguard/artifact"
+)
+
+// specSpan returns the bytes of the "spec" value of an encoded artifact.
+func specSpan(t *testing.T, data []byte) []byte {
+	t.Helper()
+	i := bytes.Index(data, []byte("\n  \"spec\": "))
+	j := bytes.Index(data, []byte(",\n  \"inputs\": "))
+	if i < 0 || j < i {
+		t.Fatal("no spec section in the artifact")
+	}
+	return data[i+len("\n  \"spec\": ") : j]
+}
+
+// TestSpecBound holds Verify and Decode to one verdict on an artifact
+// whose spec section (categories given in the spec) is just within and
+// just past the bound, and CheckSpecSize to the same count of bytes.
+func TestSpecBound(t *testing.T) {
+	a := categoryCases(t)["one_hot_encoder given"]
+	data, err := artifact.Encode(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int64(len(specSpan(t, data)))
+
+	restore := artifact.SetMaxSpecBytesForTest(n)
+	if err := artifact.CheckSpecSize(a.Spec); err != nil {
+		t.Errorf("CheckSpecSize at the bound: %v", err)
+	}
+	decodeErr, verifyErr := verdicts(data)
+	if decodeErr != nil || verifyErr != nil {
+		t.Errorf("a spec of %d bytes with the bound at %d: Decode %v, Verify %v; want both to accept", n, n, decodeErr, verifyErr)
+	}
+	restore()
+
+	restore = artifact.SetMaxSpecBytesForTest(n - 1)
+	defer restore()
+	err = artifact.CheckSpecSize(a.Spec)
+	if err == nil || !strings.Contains(err.Error(), "spec: ") || !strings.Contains(err.Error(), "categories: auto") {
+		t.Errorf("CheckSpecSize one byte past the bound: got %v, want the spec's size refused", err)
+	}
+	decodeErr, verifyErr = verdicts(data)
+	want := "load artifact m.json: corrupt artifact: spec: more than the"
+	for name, err := range map[string]error{"Decode": decodeErr, "Verify": verifyErr} {
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "categories: auto") {
+			t.Errorf("%s of a spec one byte past the bound: got %v, want %q...", name, err, want)
+		}
+		if !errors.Is(err, artifact.ErrCorrupt) || !errors.Is(err, artifact.ErrInvalid) {
+			t.Errorf("%s: %v is not ErrCorrupt and ErrInvalid", name, err)
+		}
+	}
+	if decodeErr != nil && verifyErr != nil && decodeErr.Error() != verifyErr.Error() {
+		t.Errorf("Decode and Verify word the refusal differently:\n%v\n%v", decodeErr, verifyErr)
+	}
+}
