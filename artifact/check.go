@@ -61,7 +61,7 @@ func Check(a *Artifact) error {
 // checkArtifact is Check; selfChecked says the steps passed their own
 // rules as they were decoded (Decode's decodeStep).
 func checkArtifact(a *Artifact, selfChecked bool) error {
-	c := newSectionCheck()
+	c := newSectionCheck(wholeSource{a})
 	c.selfChecked = selfChecked
 	c.setSpec(a.Spec)
 	c.setInputs(a.Inputs)

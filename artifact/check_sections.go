@@ -2,6 +2,9 @@ package artifact
 
 import (
 	"fmt"
+	"hash/maphash"
+	"slices"
+	"sort"
 
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/spec"
@@ -13,8 +16,11 @@ import (
 // groups, passthrough, outputs, training, profile, embeddings), so that a
 // streamed reading (Verify) can check each group, output, profile column
 // and embedding as it is decoded and then drop it. It keeps only what the
-// later rules compare with: the spec, the inputs, the columns the steps
-// produce, and the vector columns' dimension names.
+// later rules compare with: the spec, the inputs, the passthrough, the
+// vector columns' dimension names, and of each output column (at most
+// MaxOutputs) a 64-bit hash: of the name and type the steps give it, and
+// of the name the outputs list gives it. Names are not kept; the rare
+// refusals that quote one read it again (source).
 //
 // Check feeds it a whole artifact the same way, so both readings apply
 // one implementation of the rules. finish returns the error Check has
@@ -22,10 +28,19 @@ import (
 // count, input and output schemas, training rows, groups, passthrough,
 // outputs against the steps, profile, embeddings), whatever the order in
 // which the sections revealed them.
+//
+// The hashes are seeded at random for each check, so no file can be
+// made to collide them: two different columns pass for one with
+// probability about 2^-64 a comparison (below 2^-44 for a million
+// columns). Two equal hashes among the output names are confirmed by
+// reading the names again before one is called a duplicate.
 type sectionCheck struct {
 	spec *spec.Spec
 	// selfChecked: the steps passed their own rules as they were decoded.
 	selfChecked bool
+	// source reads again the groups and output names not kept.
+	source sectionSource
+	seed   maphash.Seed
 
 	inputs     []Field
 	inputTypes map[string]string
@@ -33,14 +48,25 @@ type sectionCheck struct {
 
 	groups   int
 	groupErr error
-	produced []table.Field
+	// produced holds columnHash of each column the groups and
+	// passthrough produce; groupEnds the count after each group.
+	produced  []uint64
+	groupEnds []int
+	pass      []string
 
 	passErr error
 
-	outputs      int
-	outputNames  fieldSet
-	outputsErr   error // the output schema itself (checkFields' rules)
-	producedErr  error // the first output that differs from produced
+	outputs int
+	// outNames holds nameHash of outputs' names up to outLocalAt.
+	outNames []uint64
+	// outLocalErr is the first error of an output found on its own
+	// (empty name, unknown type, too many), at index outLocalAt.
+	outLocalErr error
+	outLocalAt  int
+	// mismatchAt is the first output that differs from produced (-1),
+	// mismatch that output.
+	mismatchAt   int
+	mismatch     Field
 	trainingRows int64
 
 	hasProfile bool
@@ -52,14 +78,117 @@ type sectionCheck struct {
 	vectorDims    map[string]VectorDim
 }
 
-func newSectionCheck() *sectionCheck {
+// MaxOutputs bounds the output columns of an artifact (the columns its
+// groups and passthrough produce, which its outputs list): a one-hot
+// encoder gives one per category. It keeps what a check holds of them
+// (two 8-byte hashes each, 16 MiB at most) a constant; fit refuses a spec
+// that would produce more.
+const MaxOutputs = 1 << 20
+
+// maxOutputs is MaxOutputs, lowered by tests.
+var maxOutputs = MaxOutputs
+
+// sectionSource reads again, on the error paths whose messages quote
+// them, what a sectionCheck does not keep.
+type sectionSource interface {
+	// groupAgain returns groups[gi], its steps fit for Outputs.
+	groupAgain(gi int) (*Group, error)
+	// outputNamesAgain returns the names of the outputs at the indices
+	// idx (ascending).
+	outputNamesAgain(idx []int) ([]string, error)
+}
+
+// wholeSource is the sectionSource of an artifact in memory.
+type wholeSource struct{ a *Artifact }
+
+func (w wholeSource) groupAgain(gi int) (*Group, error) { return &w.a.Groups[gi], nil }
+
+func (w wholeSource) outputNamesAgain(idx []int) ([]string, error) {
+	out := make([]string, len(idx))
+	for k, i := range idx {
+		out[k] = w.a.Outputs[i].Name
+	}
+	return out, nil
+}
+
+func newSectionCheck(source sectionSource) *sectionCheck {
 	return &sectionCheck{
+		source:        source,
+		seed:          maphash.MakeSeed(),
 		inputTypes:    map[string]string{},
-		outputNames:   fieldSet{path: "outputs", seen: map[string]bool{}},
+		mismatchAt:    -1,
 		embeddingSeen: map[string]bool{},
 		vectorDims:    map[string]VectorDim{},
 		sides:         [2]profileSide{{name: "inputs"}, {name: "outputs"}},
 	}
+}
+
+// columnHash hashes a column's name and type ("numeric", "categorical";
+// written first, so that no two pairs write the same bytes).
+func (c *sectionCheck) columnHash(name, typ string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	h.WriteString(typ)
+	h.WriteByte(0)
+	h.WriteString(name)
+	return h.Sum64()
+}
+
+// nameHash hashes an output's name.
+func (c *sectionCheck) nameHash(name string) uint64 {
+	return maphash.String(c.seed, name) & nameHashMask
+}
+
+// nameHashMask is all ones; tests clear bits to make names collide.
+var nameHashMask = ^uint64(0)
+
+// produce records columns produced, refusing (under path) more than
+// maxOutputs in all.
+func (c *sectionCheck) produce(path string, fs []table.Field) error {
+	if n := len(c.produced) + len(fs); n > maxOutputs {
+		return bad(path, "gives %d output columns, %d with the ones before, more than the %d an artifact may have; refit with fewer: give a one-hot encoder max_categories or min_frequency, or encode the column with ordinal_encoder", len(fs), n, maxOutputs)
+	}
+	for _, f := range fs {
+		c.produced = append(c.produced, c.columnHash(f.Name, spec.TypeOf(f.Kind)))
+	}
+	return nil
+}
+
+// producedField returns the column produced at i, read again from its
+// group (or the passthrough); ok is false if it could not be.
+func (c *sectionCheck) producedField(i int) (f Field, ok bool) {
+	gi := sort.SearchInts(c.groupEnds, i+1)
+	if gi == len(c.groupEnds) {
+		k := i - c.groupsProduced()
+		if k < 0 || k >= len(c.pass) {
+			return Field{}, false
+		}
+		return Field{Name: c.pass[k], Type: c.inputTypes[c.pass[k]]}, true
+	}
+	if c.source == nil {
+		return Field{}, false
+	}
+	g, err := c.source.groupAgain(gi)
+	if err != nil {
+		return Field{}, false
+	}
+	cur, err := checkGroup(gi, g, &c.spec.Columns[gi], c.inputTypes, true)
+	start := 0
+	if gi > 0 {
+		start = c.groupEnds[gi-1]
+	}
+	if err != nil || i-start >= len(cur) {
+		return Field{}, false
+	}
+	return FieldOf(cur[i-start]), true
+}
+
+// groupsProduced is the count of columns the groups produce.
+func (c *sectionCheck) groupsProduced() int {
+	if len(c.groupEnds) == 0 {
+		return 0
+	}
+	return c.groupEnds[len(c.groupEnds)-1]
 }
 
 // setSpec records the spec (nil when the artifact has none).
@@ -83,17 +212,21 @@ func (c *sectionCheck) group(gi int, g *Group) {
 		return
 	}
 	cur, err := checkGroup(gi, g, &c.spec.Columns[gi], c.inputTypes, c.selfChecked)
+	if err == nil {
+		err = c.produce(fmt.Sprintf("groups[%d]", gi), cur)
+	}
 	if err != nil {
 		c.groupErr = err
 		return
 	}
-	c.produced = append(c.produced, cur...)
+	c.groupEnds = append(c.groupEnds, len(c.produced))
 }
 
 // setPassthrough checks the passthrough columns and records them as
 // produced.
 func (c *sectionCheck) setPassthrough(pass []string) {
 	seen := map[string]bool{}
+	var fs []table.Field
 	for i, name := range pass {
 		t, ok := c.inputTypes[name]
 		if !ok {
@@ -105,8 +238,16 @@ func (c *sectionCheck) setPassthrough(pass []string) {
 			return
 		}
 		seen[name] = true
-		c.produced = append(c.produced, Field{Name: name, Type: t}.TableField())
+		fs = append(fs, Field{Name: name, Type: t}.TableField())
 	}
+	if c.groupErr != nil {
+		return // produced is not the groups' (finish reports groupErr first)
+	}
+	if err := c.produce("passthrough", fs); err != nil {
+		c.passErr = err
+		return
+	}
+	c.pass = pass
 }
 
 // output checks outputs[i]: as a schema entry, and against the column the
@@ -114,14 +255,93 @@ func (c *sectionCheck) setPassthrough(pass []string) {
 // match produced, produced is the output schema.
 func (c *sectionCheck) output(i int, o Field) {
 	c.outputs = i + 1
-	if c.outputsErr == nil {
-		c.outputsErr = c.outputNames.add(i, o)
+	if c.outLocalErr == nil {
+		c.addOutput(i, o)
 	}
-	if c.producedErr == nil && i < len(c.produced) {
-		if f := c.produced[i]; o.Name != f.Name || o.TableField().Kind != f.Kind {
-			c.producedErr = bad(fmt.Sprintf("outputs[%d]", i), "is %q (%s), the steps give %q (%s)", o.Name, o.Type, f.Name, spec.TypeOf(f.Kind))
+	if c.mismatchAt < 0 && i < len(c.produced) {
+		if c.columnHash(o.Name, spec.TypeOf(o.TableField().Kind)) != c.produced[i] {
+			c.mismatchAt, c.mismatch = i, o
 		}
 	}
+}
+
+// addOutput applies checkFields' rules to outputs[i] but the names'
+// uniqueness, which finish checks from their hashes.
+func (c *sectionCheck) addOutput(i int, o Field) {
+	p := fmt.Sprintf("outputs[%d]", i)
+	switch {
+	case i >= maxOutputs:
+		c.outLocalErr = bad("outputs", "lists more than %d columns, the most an artifact may have; refit with fewer: give a one-hot encoder max_categories or min_frequency, or encode the column with ordinal_encoder", maxOutputs)
+	case o.Name == "":
+		c.outLocalErr = bad(p+".name", "is empty")
+	default:
+		c.outNames = append(c.outNames, c.nameHash(o.Name))
+		if o.Type != spec.TypeNumeric && o.Type != spec.TypeCategorical {
+			c.outLocalErr = bad(p+".type", "must be %q or %q, got %q", spec.TypeNumeric, spec.TypeCategorical, o.Type)
+		}
+	}
+	if c.outLocalErr != nil {
+		c.outLocalAt = i
+	}
+}
+
+// outputsError returns the first output, in order, that fails
+// checkFields' rules: the first name listed before (its hash seen before
+// and the names confirmed equal), unless an error found on its own comes
+// first.
+func (c *sectionCheck) outputsError() error {
+	sorted := slices.Clone(c.outNames)
+	slices.Sort(sorted)
+	dup := map[uint64][]int{} // hash listed more than once -> indices seen
+	for k := 1; k < len(sorted); k++ {
+		if sorted[k] == sorted[k-1] {
+			dup[sorted[k]] = nil
+		}
+	}
+	sorted = nil
+	if len(dup) > 0 {
+		for i, h := range c.outNames {
+			before, ok := dup[h]
+			if !ok {
+				continue
+			}
+			if len(before) > 0 {
+				if name, ok := c.sameName(before, i); ok {
+					return bad(fmt.Sprintf("outputs[%d].name", i), "%q is listed twice", name)
+				}
+			}
+			dup[h] = append(before, i)
+		}
+	}
+	return c.outLocalErr
+}
+
+// sameName reports whether output i has the name of one of the outputs
+// before (whose names hash alike), and returns it.
+func (c *sectionCheck) sameName(before []int, i int) (string, bool) {
+	names, err := c.source.outputNamesAgain(append(slices.Clone(before), i))
+	if err != nil {
+		// Not read again: the hashes alone decide.
+		return "", false
+	}
+	for _, n := range names[:len(before)] {
+		if n == names[len(before)] {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// producedError words the first output that differs from the column the
+// steps give.
+func (c *sectionCheck) producedError() error {
+	o := c.mismatch
+	p := fmt.Sprintf("outputs[%d]", c.mismatchAt)
+	f, ok := c.producedField(c.mismatchAt)
+	if !ok {
+		return bad(p, "is %q (%s), the steps give another column", o.Name, o.Type)
+	}
+	return bad(p, "is %q (%s), the steps give %q (%s)", o.Name, o.Type, f.Name, f.Type)
 }
 
 // setTraining records the training facts the profile is checked against.
@@ -138,19 +358,19 @@ func (c *sectionCheck) profileFeature(side, i int, f *profile.Feature) {
 	if s.done {
 		return
 	}
-	var schema Field
 	if side == 0 {
 		if i >= len(c.inputs) {
 			return // the length rule reports it
 		}
-		schema = c.inputs[i]
-	} else {
-		if i >= len(c.produced) {
-			return
-		}
-		schema = FieldOf(c.produced[i])
+		schema := c.inputs[i]
+		s.check(i, f, f.Name == schema.Name && f.Type == schema.Type, func() (Field, bool) { return schema, true }, c.trainingRows)
+		return
 	}
-	s.check(i, f, schema, c.trainingRows)
+	if i >= len(c.produced) {
+		return
+	}
+	same := c.columnHash(f.Name, f.Type) == c.produced[i]
+	s.check(i, f, same, func() (Field, bool) { return c.producedField(i) }, c.trainingRows)
 }
 
 // embedding checks embeddings[i] and records its dimension columns.
@@ -173,8 +393,8 @@ func (c *sectionCheck) finish() error {
 	if c.inputsErr != nil {
 		return c.inputsErr
 	}
-	if c.outputsErr != nil {
-		return c.outputsErr
+	if err := c.outputsError(); err != nil {
+		return err
 	}
 	if c.trainingRows < 0 {
 		return bad("training.rows", "must be >= 0, got %d", c.trainingRows)
@@ -188,8 +408,8 @@ func (c *sectionCheck) finish() error {
 	if len(c.produced) != c.outputs {
 		return bad("outputs", "lists %d columns, the groups and passthrough give %d", c.outputs, len(c.produced))
 	}
-	if c.producedErr != nil {
-		return c.producedErr
+	if c.mismatchAt >= 0 {
+		return c.producedError()
 	}
 	if c.hasProfile {
 		for k, want := range []int{len(c.inputs), len(c.produced)} {
@@ -246,11 +466,16 @@ type pendingDim struct {
 
 func (s *profileSide) path(i int) string { return fmt.Sprintf("profile.%s[%d]", s.name, i) }
 
-// check checks column i, f, against its schema entry and the row count.
-func (s *profileSide) check(i int, f *profile.Feature, schema Field, rows int64) {
+// check checks column i, f, against its schema entry (same: f has its
+// name and type; schema reads it, for the refusal) and the row count.
+func (s *profileSide) check(i int, f *profile.Feature, same bool, schema func() (Field, bool), rows int64) {
 	fp := s.path(i)
-	if f.Name != schema.Name || f.Type != schema.Type {
-		s.fail(bad(fp, "is %q (%s), the schema's %s[%d] is %q (%s)", f.Name, f.Type, s.name, i, schema.Name, schema.Type))
+	if !same {
+		if sc, ok := schema(); ok {
+			s.fail(bad(fp, "is %q (%s), the schema's %s[%d] is %q (%s)", f.Name, f.Type, s.name, i, sc.Name, sc.Type))
+		} else {
+			s.fail(bad(fp, "is %q (%s), the schema's %s[%d] is another column", f.Name, f.Type, s.name, i))
+		}
 		return
 	}
 	if countsOnly(f) {

@@ -21,3 +21,20 @@ func SetMaxSpecBytesForTest(n int64) (restore func()) {
 	maxSpecBytes = n
 	return func() { maxSpecBytes = old }
 }
+
+// SetMaxOutputsForTest sets the bound on an artifact's output columns,
+// returning a function restoring it.
+func SetMaxOutputsForTest(n int) (restore func()) {
+	old := maxOutputs
+	maxOutputs = n
+	return func() { maxOutputs = old }
+}
+
+// SetNameHashMaskForTest masks the hashes an output name check keeps of
+// the names (a mask of few bits makes different names collide),
+// returning a function restoring it.
+func SetNameHashMaskForTest(mask uint64) (restore func()) {
+	old := nameHashMask
+	nameHashMask = mask
+	return func() { nameHashMask = old }
+}

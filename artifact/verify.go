@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"reflect"
+	"strings"
 
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/spec"
@@ -172,6 +173,11 @@ type streamVerifier struct {
 	buf []byte
 	// base is the offset in the file where dec starts reading.
 	base int64
+	// groupStarts holds where each group the spec lists starts (before
+	// its separator), outputsAt where the outputs' key ends: for
+	// sectionSource.
+	groupStarts []int64
+	outputsAt   int64
 }
 
 // tok reads the next token, counting the arrays and objects it opens and
@@ -192,14 +198,14 @@ func (v *streamVerifier) tok() (json.Token, error) {
 func newStreamVerifier(r io.ReaderAt, size int64, name string) *streamVerifier {
 	const bufSize = 256 << 10
 	v := &streamVerifier{
-		name:  name,
-		src:   r,
-		size:  size,
-		dec:   json.NewDecoder(bufio.NewReaderSize(io.NewSectionReader(r, 0, size), bufSize)),
-		cmp:   newStreamCompare(bufio.NewReaderSize(io.NewSectionReader(r, 0, size), bufSize)),
-		sum:   sha256.New(),
-		check: newSectionCheck(),
+		name: name,
+		src:  r,
+		size: size,
+		dec:  json.NewDecoder(bufio.NewReaderSize(io.NewSectionReader(r, 0, size), bufSize)),
+		cmp:  newStreamCompare(bufio.NewReaderSize(io.NewSectionReader(r, 0, size), bufSize)),
+		sum:  sha256.New(),
 	}
+	v.check = newSectionCheck(v)
 	v.check.selfChecked = true
 	v.enc = &canonicalEncoder{w: v.cmp, digest: v.sum}
 	return v
@@ -331,6 +337,7 @@ func (v *streamVerifier) field(f canonicalField) error {
 	case "groups":
 		return v.slice(f, 0, v.group)
 	case "outputs":
+		v.outputsAt = v.offset()
 		return v.slice(f, 0, v.output)
 	case "profile":
 		return v.profile(f)
@@ -413,13 +420,17 @@ func (e *overBound) Error() string { return e.err.Error() }
 // valueStart returns the offset of the first byte of the value whose key
 // ends at off: past the colon and white space.
 func (v *streamVerifier) valueStart(off int64) (int64, error) {
+	return v.skipBytes(off, ": \t\r\n")
+}
+
+// skipBytes returns the offset of the first byte at or after off that is
+// not in skip.
+func (v *streamVerifier) skipBytes(off int64, skip string) (int64, error) {
 	var buf [512]byte
 	for off < v.size {
 		n, err := v.src.ReadAt(buf[:min(int64(len(buf)), v.size-off)], off)
 		for i := range n {
-			switch buf[i] {
-			case ':', ' ', '\t', '\r', '\n':
-			default:
+			if !strings.ContainsRune(skip, rune(buf[i])) {
 				return off + int64(i), nil
 			}
 		}

@@ -45,7 +45,21 @@ var errStepRules = errors.New("a step fails its rules")
 
 // group reads groups[i] and checks it.
 func (v *streamVerifier) group(i, depth int) error {
-	start, base := v.dec.InputOffset(), v.nest
+	start := v.offset()
+	if s := v.check.spec; s != nil && i < len(s.Columns) {
+		v.groupStarts = append(v.groupStarts, start) // for groupAgain
+	}
+	g, err := v.readGroup(i, depth)
+	if err != nil {
+		return err
+	}
+	v.check.group(i, g)
+	return nil
+}
+
+// readGroup reads groups[i], an object at depth.
+func (v *streamVerifier) readGroup(i, depth int) (*Group, error) {
+	start, base := v.offset(), v.nest
 	var g Group
 	err := v.object(reflect.TypeFor[Group](), depth, func(f canonicalField) error {
 		if f.name == "steps" {
@@ -60,10 +74,84 @@ func (v *streamVerifier) group(i, depth int) error {
 				v.stepErr = v.locateGroup(i, start, end)
 			}
 		}
+		return nil, err
+	}
+	return &g, nil
+}
+
+// groupAgain implements sectionSource: it reads groups[gi] again from
+// the file, as the reading read it (the group passed its checks then).
+func (v *streamVerifier) groupAgain(gi int) (*Group, error) {
+	if gi >= len(v.groupStarts) {
+		return nil, fmt.Errorf("groups[%d] was not read", gi)
+	}
+	w, err := v.readerAt(v.groupStarts[gi], ", \t\r\n")
+	if err != nil {
+		return nil, err
+	}
+	return w.readGroup(gi, 2)
+}
+
+// outputNamesAgain implements sectionSource: it reads the outputs again
+// from the file, up to the last index asked for.
+func (v *streamVerifier) outputNamesAgain(idx []int) ([]string, error) {
+	w, err := v.readerAt(v.outputsAt, ": \t\r\n")
+	if err != nil {
+		return nil, err
+	}
+	if err := w.delim('['); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(idx))
+	for n := 0; len(names) < len(idx); n++ {
+		if !w.dec.More() {
+			return nil, fmt.Errorf("outputs[%d] is past the list's end", idx[len(names)])
+		}
+		if n != idx[len(names)] {
+			if err := w.skipValue(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		var o Field
+		if err := w.dec.Decode(&o); err != nil {
+			return nil, err
+		}
+		names = append(names, o.Name)
+	}
+	return names, nil
+}
+
+// skipValue reads the next value token by token, holding nothing.
+func (v *streamVerifier) skipValue() error {
+	base := v.nest
+	if _, err := v.tok(); err != nil {
 		return err
 	}
-	v.check.group(i, &g)
+	for v.nest > base {
+		if _, err := v.tok(); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// readerAt returns a reading of the file from the first byte at or after
+// off that is not in skip; its encoding is discarded.
+func (v *streamVerifier) readerAt(off int64, skip string) (*streamVerifier, error) {
+	off, err := v.skipBytes(off, skip)
+	if err != nil {
+		return nil, err
+	}
+	return &streamVerifier{
+		name:  v.name,
+		src:   v.src,
+		size:  v.size,
+		base:  off,
+		dec:   json.NewDecoder(bufio.NewReaderSize(io.NewSectionReader(v.src, off, v.size-off), 64<<10)),
+		enc:   &canonicalEncoder{w: io.Discard},
+		check: v.check,
+	}, nil
 }
 
 // skipTo reads on until nest is back to base (the end of the value being
@@ -74,7 +162,7 @@ func (v *streamVerifier) skipTo(base int) int64 {
 			break
 		}
 	}
-	return v.dec.InputOffset()
+	return v.offset()
 }
 
 // object reads an object whose canonical form is struct type t, at depth,
@@ -100,7 +188,7 @@ func (v *streamVerifier) object(t reflect.Type, depth int, read func(f canonical
 		}
 		j := fieldIndex(fields, key, next)
 		if j < 0 {
-			return fmt.Errorf("%w: key %q at byte %d", errLayout, key, v.dec.InputOffset())
+			return fmt.Errorf("%w: key %q at byte %d", errLayout, key, v.offset())
 		}
 		for _, f := range fields[next:j] {
 			v.zeroOf(t, f, depth)
@@ -214,7 +302,7 @@ func (v *streamVerifier) step(gi, si, depth int) (step.FittedStep, error) {
 			return s, err
 		}
 		if key != want {
-			return s, fmt.Errorf("%w: step key %q where %q was expected, at byte %d", errLayout, key, want, v.dec.InputOffset())
+			return s, fmt.Errorf("%w: step key %q where %q was expected, at byte %d", errLayout, key, want, v.offset())
 		}
 		if k > 0 {
 			v.enc.write(",")
@@ -313,7 +401,7 @@ func (v *streamVerifier) fittedFields(fitted step.Fitted, sc *step.StreamedCheck
 	return v.object(s.Type(), depth, func(f canonicalField) error {
 		if sc != nil {
 			if cats := sc.Categories(f.name); cats != nil {
-				offsets[f.name] = v.dec.InputOffset()
+				offsets[f.name] = v.offset()
 				return v.categories(f, cats, depth)
 			}
 			if fc := sc.Floats(f.name); fc != nil {

@@ -52,3 +52,30 @@ func TestFitRefusesASpecTooLargeForAnArtifact(t *testing.T) {
 	}
 	t.Log(err.Error()[:min(len(err.Error()), 200)])
 }
+
+// TestFitRefusesTooManyOutputs lowers the bound on an artifact's output
+// columns: a one-hot encoder whose categories, with the other outputs,
+// pass it is refused before it is applied, naming the step, its column
+// and what to do; at the bound the fit works.
+func TestFitRefusesTooManyOutputs(t *testing.T) {
+	const text = "version: 1\nremainder: passthrough\ncolumns:\n  - names: [city]\n    type: categorical\n    steps: [one_hot_encoder]\n"
+	const csv = "city,note\nlyon,a\nnice,b\nparis,c\nbrest,d\nmetz,e\n"
+	old := maxOutputs
+	defer func() { maxOutputs = old }()
+	maxOutputs = 6 // five cities and the passthrough column
+	if _, err := fitString(t, text, csv); err != nil {
+		t.Fatalf("six outputs with the bound at 6: %v", err)
+	}
+	maxOutputs = 5
+	_, err := fitString(t, text, csv)
+	want := `fit : columns[0].steps[0].one_hot_encoder gives 5 output columns for "city" (6 with the other outputs), more than the 5 an artifact may hold; give the encoder max_categories or min_frequency to group rare categories, or encode the column with ordinal_encoder`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+	maxOutputs = 1
+	_, err = fitString(t, "version: 1\ncolumns:\n  - names: [city, note]\n", csv)
+	want = "fit : the spec gives 2 output columns, more than the 1 an artifact may hold; normalize fewer columns"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}

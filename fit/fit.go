@@ -195,6 +195,9 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 			if err != nil {
 				return nil, nil, fmt.Errorf("fit %s: %s.steps[%d].%s: %w", opt.Source, path, si, st.Name, err)
 			}
+			if err := checkOutputCount(opt.Source, path, si, st.Name, names(cur), len(fitted.Outputs()), len(a.Outputs)+len(pass)); err != nil {
+				return nil, nil, err
+			}
 			group.Steps = append(group.Steps, step.FittedStep{Name: st.Name, Params: st.Params, Inputs: names(cur), Fitted: fitted})
 			inPlace := elementwise(fitted, cur) && dies(cur, si == 0, readers)
 			if inPlace && si == 0 {
@@ -231,6 +234,9 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	}
 	if a.Passthrough == nil {
 		a.Passthrough = []string{}
+	}
+	if n := len(a.Outputs); n > maxOutputs { // groups without steps
+		return nil, nil, fmt.Errorf("fit %s: the spec gives %d output columns, more than the %d an artifact may hold; normalize fewer columns", opt.Source, n, maxOutputs)
 	}
 	t0 = time.Now()
 	a.Profile.Outputs = outputProfiles(cols, outCols, a.Profile.Inputs, embeddings, max(opt.Workers, 1))
