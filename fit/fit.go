@@ -99,6 +99,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 		Context: ctx,
 		Alloc:   opt.Spill.Floats,
 		Free:    opt.Spill.Free,
+		Strings: opt.Spill.stringKeeper(),
 		Check:   func(b *table.Batch) error { return transform.CheckFinite(b, fields, opt.Source) },
 	})
 	if err != nil {

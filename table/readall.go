@@ -22,6 +22,20 @@ type ReadOptions struct {
 	// Check, when set, is called on every batch before its rows are kept;
 	// its error ends the read (fit refuses infinite values this way).
 	Check func(b *Batch) error
+	// Strings, when set, returns a StringKeeper for each String column,
+	// which then holds the column's values instead of a heap slice
+	// (fit's keep them outside the Go heap).
+	Strings func() StringKeeper
+}
+
+// StringKeeper holds the values of one String column as ReadAllWith reads
+// them.
+type StringKeeper interface {
+	// Keep appends xs to col, the column's values so far (nil before the
+	// first batch), and returns the column; total is the estimated row
+	// count of the whole table. xs belongs to the reader: Keep may keep
+	// its values but not the slice.
+	Keep(col, xs []string, total int) ([]string, error)
 }
 
 // Lender is implemented by readers that can decode numeric values straight
@@ -53,8 +67,8 @@ func ReadAll(r Reader, fields []Field) ([]Column, int, error) {
 // (RowEstimator, Progresser); when the reader is a Lender every
 // later batch is decoded in place, so each value is written once. A
 // column that outgrows its estimate grows by half (one copy). String
-// columns are sized by the same estimate; vector columns are appended
-// batch by batch.
+// columns are sized by the same estimate, or held by opt.Strings' keepers;
+// vector columns are appended batch by batch.
 func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, error) {
 	cols := NewColumns(fields)
 	alloc := opt.Alloc
@@ -62,7 +76,16 @@ func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, erro
 		alloc = func(n int) ([]float64, error) { return make([]float64, n), nil }
 	}
 	lender, _ := r.(Lender)
-	rows := 0
+	var keepers []StringKeeper // by column, for String columns when opt.Strings is set
+	if opt.Strings != nil {
+		keepers = make([]StringKeeper, len(fields))
+		for j, f := range fields {
+			if f.Kind == String {
+				keepers[j] = opt.Strings()
+			}
+		}
+	}
+	rows, total := 0, 0
 	sized := false
 	for {
 		if opt.Context != nil {
@@ -87,23 +110,37 @@ func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, erro
 			}
 		}
 		if !sized {
-			n := estimateRows(r, b.Rows)
+			total = estimateRows(r, b.Rows)
 			for j, f := range fields {
-				switch f.Kind {
-				case Numeric:
-					buf, err := alloc(n)
+				switch {
+				case f.Kind == Numeric:
+					buf, err := alloc(total)
 					if err != nil {
 						return nil, 0, err
 					}
 					cols[j].Num = buf[:0]
-				case String:
-					cols[j].Str = make([]string, 0, n)
+				case f.Kind == String && keepers == nil:
+					cols[j].Str = make([]string, 0, total)
 				}
 			}
 			sized = true
 		}
 		for j := range b.Cols {
-			if err := keep(&cols[j], &b.Cols[j], rows, b.Rows, alloc, opt.Free); err != nil {
+			dst, src := &cols[j], &b.Cols[j]
+			var err error
+			switch {
+			case dst.Kind == Numeric:
+				err = keepNumeric(dst, src, rows, b.Rows, alloc, opt.Free)
+			case dst.Kind == Vector:
+				err = keepVectors(dst, src, rows, b.Rows)
+			case keepers != nil:
+				dst.Str, err = keepers[j].Keep(dst.Str, src.Str[:b.Rows], total)
+				keepNull(dst, src, rows, b.Rows)
+			default:
+				dst.Str = append(dst.Str, src.Str[:b.Rows]...)
+				keepNull(dst, src, rows, b.Rows)
+			}
+			if err != nil {
 				return nil, 0, err
 			}
 		}
@@ -112,35 +149,27 @@ func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, erro
 	return cols, rows, r.Err()
 }
 
-// keep appends the n rows of src to dst, which holds rows rows: for a
-// numeric column, in place when src was decoded into dst's storage. A
-// numeric column that grows gives its old storage to free (when set).
-func keep(dst, src *Column, rows, n int, alloc func(int) ([]float64, error), free func([]float64)) error {
-	switch dst.Kind {
-	case Numeric:
-		xs := src.Num[:n]
-		if n > 0 && rows < cap(dst.Num) && &xs[0] == &dst.Num[:rows+1][rows] {
-			dst.Num = dst.Num[:rows+n] // decoded in place
-			return nil
-		}
-		if rows+n > cap(dst.Num) {
-			bigger, err := alloc(max(rows+n, cap(dst.Num)*3/2))
-			if err != nil {
-				return err
-			}
-			old := dst.Num
-			dst.Num = bigger[:copy(bigger, old)]
-			if free != nil {
-				free(old)
-			}
-		}
-		dst.Num = append(dst.Num, xs...)
-	case Vector:
-		return keepVectors(dst, src, rows, n)
-	default:
-		dst.Str = append(dst.Str, src.Str[:n]...)
-		keepNull(dst, src, rows, n)
+// keepNumeric appends the n rows of src to dst, which holds rows rows: in
+// place when src was decoded into dst's storage. A column that grows gives
+// its old storage to free (when set).
+func keepNumeric(dst, src *Column, rows, n int, alloc func(int) ([]float64, error), free func([]float64)) error {
+	xs := src.Num[:n]
+	if n > 0 && rows < cap(dst.Num) && &xs[0] == &dst.Num[:rows+1][rows] {
+		dst.Num = dst.Num[:rows+n] // decoded in place
+		return nil
 	}
+	if rows+n > cap(dst.Num) {
+		bigger, err := alloc(max(rows+n, cap(dst.Num)*3/2))
+		if err != nil {
+			return err
+		}
+		old := dst.Num
+		dst.Num = bigger[:copy(bigger, old)]
+		if free != nil {
+			free(old)
+		}
+	}
+	dst.Num = append(dst.Num, xs...)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -145,6 +146,59 @@ func TestReadAllGrowsAndCopies(t *testing.T) {
 		if len(live) != kept || frees == 0 {
 			t.Fatalf("lend=%v: %d storages allocated at the end for %d numeric columns, %d freed (want some: the columns grew)", lend, len(live), kept, frees)
 		}
+	}
+}
+
+// copyKeeper is a StringKeeper that copies each batch into its own
+// storage, recording the totals it is given and its error.
+type copyKeeper struct {
+	totals []int
+	err    error
+}
+
+func (k *copyKeeper) Keep(col, xs []string, total int) ([]string, error) {
+	k.totals = append(k.totals, total)
+	if k.err != nil {
+		return nil, k.err
+	}
+	return append(col, slices.Clone(xs)...), nil
+}
+
+// TestReadAllStringKeepers reads string columns through ReadOptions.Strings:
+// one keeper per String column, given every batch with the estimated
+// total, and its error ends the read.
+func TestReadAllStringKeepers(t *testing.T) {
+	const n = 3000
+	open := func() Reader {
+		r, err := NewCSVReader(strings.NewReader(readAllCSV(n)), "d.csv", CSVOptions{BatchRows: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Project(readAllFields); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	var keepers []*copyKeeper
+	cols, rows, err := ReadAllWith(open(), readAllFields, ReadOptions{Strings: func() StringKeeper {
+		k := &copyKeeper{}
+		keepers = append(keepers, k)
+		return k
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReadAll(t, cols, rows, n)
+	if len(keepers) != 1 {
+		t.Fatalf("got %d keepers, want 1 (one String column)", len(keepers))
+	}
+	if got := keepers[0].totals; len(got) != n/100 || got[0] < 100 || slices.Min(got) != slices.Max(got) {
+		t.Errorf("keeper given totals %v, want %d equal estimates of at least one batch", got, n/100)
+	}
+	bad := errors.New("no room")
+	_, _, err = ReadAllWith(open(), readAllFields, ReadOptions{Strings: func() StringKeeper { return &copyKeeper{err: bad} }})
+	if !errors.Is(err, bad) {
+		t.Errorf("got %v, want the keeper's error", err)
 	}
 }
 

@@ -3,6 +3,7 @@
 package arena
 
 import (
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -39,4 +40,17 @@ func TestLargeStorageStartsOnHugePage(t *testing.T) {
 		t.Fatalf("small storage mapped %d bytes, want no alignment slack", a.Mapped())
 	}
 	small[999] = 1
+}
+
+// TestInternedOutsideHeap checks that Intern copies a heap string's bytes
+// into its store (Interned), while the heap string itself is not there.
+func TestInternedOutsideHeap(t *testing.T) {
+	src := strings.Clone("a category")
+	v, ok := Intern(src)
+	if !ok || v != src {
+		t.Fatalf("Intern(%q) = %q, %v", src, v, ok)
+	}
+	if !Interned(v) || Interned(src) {
+		t.Errorf("Interned: copy %v, heap source %v; want true, false", Interned(v), Interned(src))
+	}
 }

@@ -1,8 +1,11 @@
 package arena
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 func TestFloatsZeroedWritableAndFreed(t *testing.T) {
@@ -101,4 +104,47 @@ func TestConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestStringsHoldInternedValues fills storage from Strings with interned
+// values, checks that equal values share one copy, that copies outlive
+// the arena, and that Intern refuses values past its bounds.
+func TestStringsHoldInternedValues(t *testing.T) {
+	var a Arena
+	xs, err := a.Strings(1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range xs {
+		if x != "" {
+			t.Fatalf("xs[%d] = %q, want \"\"", i, x)
+		}
+	}
+	for i := range xs {
+		src := fmt.Sprintf("v%d", i%7) // a new heap string every time
+		v, ok := Intern(src)
+		if !ok || v != src {
+			t.Fatalf("Intern(%q) = %q, %v", src, v, ok)
+		}
+		xs[i] = v
+	}
+	if unsafe.StringData(xs[0]) != unsafe.StringData(xs[7]) {
+		t.Error("equal values interned twice")
+	}
+	kept := xs[3]
+	a.FreeStrings(xs[:0])
+	if a.Mapped() != 0 {
+		t.Errorf("mapped %d bytes after FreeStrings, want 0", a.Mapped())
+	}
+	a.Close()
+	if kept != "v3" {
+		t.Errorf("an interned value reads %q after the arena is closed, want v3", kept)
+	}
+	if v, ok := Intern(""); !ok || v != "" || !Interned(v) {
+		t.Errorf(`Intern("") = %q, %v`, v, ok)
+	}
+	long := strings.Repeat("x", maxInternLen+1)
+	if v, ok := Intern(long); ok || v != long {
+		t.Errorf("Intern of a %d-byte value: ok %v, want refused", len(long), ok)
+	}
 }
