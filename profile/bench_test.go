@@ -73,3 +73,94 @@ func BenchmarkIdentifierColumn1e6(b *testing.B) {
 		Column(c)
 	}
 }
+
+// benchColumns are columns of a million values shaped like the benchmark
+// table's (bench/gendata): normal, log-normal and uniform values rounded
+// to a few decimals, Poisson counts (many ties, long runs of equal
+// bins), 1% missing; and a standardized output column (its missing
+// values imputed with one value).
+func benchColumns() []struct {
+	name string
+	xs   []float64
+} {
+	rng := rand.New(rand.NewPCG(20240601, 7))
+	round := func(x float64, d int) float64 { p := math.Pow10(d); return math.Round(x*p) / p }
+	gen := func(f func() float64) []float64 {
+		xs := make([]float64, 1_000_000)
+		for i := range xs {
+			xs[i] = f()
+			if rng.Float64() < 0.01 {
+				xs[i] = math.NaN()
+			}
+		}
+		return xs
+	}
+	norm := gen(func() float64 { return round(-37+21*rng.NormFloat64(), 6) })
+	scaled := make([]float64, len(norm))
+	for i, x := range norm {
+		if x != x {
+			x = -37
+		}
+		scaled[i] = (x + 37) / 21
+	}
+	return []struct {
+		name string
+		xs   []float64
+	}{
+		{"norm", norm},
+		{"lognorm", gen(func() float64 { return round(math.Exp(1.5+0.9*rng.NormFloat64()), 4) })},
+		{"unif", gen(func() float64 { return round(-4+530*rng.Float64(), 6) })},
+		{"count", gen(func() float64 { return max(0, math.Round(120+math.Sqrt(120)*rng.NormFloat64())) })},
+		{"count_small", gen(func() float64 { return max(0, math.Round(3+math.Sqrt(3)*rng.NormFloat64())) })},
+		{"scaled", scaled},
+	}
+}
+
+// BenchmarkNumericCounts times the second pass's grid counts and
+// histogram (NumericCounts.count) on a million values.
+func BenchmarkNumericCounts(b *testing.B) {
+	for _, c := range benchColumns() {
+		b.Run(c.name, func(b *testing.B) {
+			a := NewNumericAcc(int64(len(c.xs)))
+			a.Add(0, c.xs)
+			p := a.Plan()
+			b.ReportAllocs()
+			for b.Loop() {
+				counts := p.Counts()
+				counts.count(c.xs)
+			}
+		})
+	}
+}
+
+// BenchmarkNumericPasses times a numeric column's profile pass by pass
+// on a million values shaped like the benchmark table's.
+func BenchmarkNumericPasses(b *testing.B) {
+	for _, c := range benchColumns() {
+		b.Run(c.name+"/first", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				a := NewNumericAcc(int64(len(c.xs)))
+				a.Add(0, c.xs)
+			}
+		})
+		a := NewNumericAcc(int64(len(c.xs)))
+		a.Add(0, c.xs)
+		b.Run(c.name+"/plan", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				a.Plan()
+			}
+		})
+		p := a.Plan()
+		b.Run(c.name+"/second", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				counts := p.Counts()
+				if err := counts.Add(0, c.xs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -282,51 +282,138 @@ const npBlock = 8192
 
 // count adds the present values of xs to the grid counts and the
 // histogram. It counts by distinct grid value (find lands on the first
-// grid point of a run of equal ones, so the others get nothing): n[2k]
-// the values whose first distinct value at or above is u[k] and that
-// differ from it, n[2k+1] those equal to it; Below and Equal get them at
-// the end.
+// grid point of a run of equal ones, so the others get nothing): slot
+// 2k the values whose first distinct value at or above is u[k] and that
+// differ from it, slot 2k+1 those equal to it; Below and Equal get them
+// at the end.
+//
+// A value's cell (computed without clamping, so monotone over all
+// values) in the index's table gives the slot at once when it holds no
+// grid value: every distinct value of an earlier cell is below x, of a
+// later one above, so x lies strictly between u[first-1] and u[first].
+// In a cell with one or two, x is compared with them (and, for
+// equality, with the next one: any below x are counted in k, so x
+// equals u[k] exactly when it equals one of them). Values are taken in
+// pairs, each into its own set of counts (summed at the end), so that
+// two values in one slot or bin in a row do not wait for each other's
+// increment. The others (NaN, values beyond the table or in crowded
+// cells) go to a slot and a bin nobody reads, and their positions to a
+// list counted after each block: no call in the loop, whose variables
+// then stay in registers.
 func (c *NumericCounts) count(xs []float64) {
 	if c.idx == nil {
 		c.idx = newGridIndex(c.Grid)
 	}
-	gi, hist := c.idx, c.Hist
-	n := make([]int64, 2*(gi.n+1))
-	u, first := gi.u, gi.first
-	lo, hi, scale := gi.lo, gi.hi, gi.scale
+	gi := c.idx
 	h := histogramOf(c.Grid)
-	if hist == nil {
-		h.lo, h.inv = 0, 0 // count every value in a scratch bin
-		hist = make([]int64, 1)
+	// The histogram's bins start at the grid's first value too: a bin
+	// is int((x - lo) * inv), clamped.
+	hinv, last := h.inv, HistogramBins-1
+	if c.Hist == nil {
+		hinv, last = 0, 0 // count every value in a scratch bin
 	}
-	for _, x := range xs {
-		if x != x {
-			continue
-		}
-		// findU, inlined.
-		var k int
-		if first == nil {
-			k = sort.SearchFloat64s(u[:gi.n], x)
-		} else {
-			cl := min(int((min(max(x, lo), hi)-lo)*scale), gridCells)
-			i, end := int(first[cl]), int(first[cl+1])
-			if end-i > gridWindow {
-				k = i + sort.SearchFloat64s(u[i:end], x)
+	slots := 2*(gi.n+1) + 1 // the last one for the others
+	n := make([]int64, 2*slots)
+	n0, n1 := n[:slots:slots], n[slots:]
+	var hist0, hist1 [HistogramBins + 1]int64 // the last one for the others
+	var later [countBlock]int32
+	cells, u := gi.cells, gi.u
+	if cells == nil {
+		cells = noCells[:] // every value is one of the others
+	}
+	cells = cells[:gridCells+1]
+	lo, scale := gi.lo, gi.scale
+	other, otherBin := slots-1, HistogramBins
+	for len(xs) > 0 {
+		blk := xs[:min(len(xs), countBlock)]
+		xs = xs[len(blk):]
+		nl := 0
+		for j := 0; j < len(blk); j += 2 {
+			j1 := min(j+1, len(blk)-1) // an odd block's last value: again, into no count
+			x0, x1 := blk[j], blk[j1]
+			d0, d1 := x0-lo, x1-lo
+			s0, b0 := other, otherBin
+			if cl := int(d0 * scale); uint(cl) <= gridCells {
+				e := int(cells[cl])
+				i := e >> 2
+				b0 = min(max(int(d0*hinv), 0), last)
+				switch e & 3 {
+				case cellEmpty:
+					s0 = 2 * i
+				case cellOne:
+					w := u[i]
+					s0 = 2*(i+b2i(w < x0)) + b2i(w == x0)
+				case cellWindow:
+					w := u[i : i+gridWindow+1 : i+gridWindow+1]
+					s0 = 2*(i+b2i(w[0] < x0)+b2i(w[1] < x0)) + b2i(w[0] == x0) + b2i(w[1] == x0) + b2i(w[2] == x0)
+				default:
+					later[nl&(countBlock-1)] = int32(j)
+					nl++
+					b0 = otherBin
+				}
 			} else {
-				w := u[i : i+gridWindow : i+gridWindow]
-				k = i + b2i(w[0] < x) + b2i(w[1] < x)
+				later[nl&(countBlock-1)] = int32(j)
+				nl++
+			}
+			s1, b1 := other, otherBin
+			if cl := int(d1 * scale); j1 > j && uint(cl) <= gridCells {
+				e := int(cells[cl])
+				i := e >> 2
+				b1 = min(max(int(d1*hinv), 0), last)
+				switch e & 3 {
+				case cellEmpty:
+					s1 = 2 * i
+				case cellOne:
+					w := u[i]
+					s1 = 2*(i+b2i(w < x1)) + b2i(w == x1)
+				case cellWindow:
+					w := u[i : i+gridWindow+1 : i+gridWindow+1]
+					s1 = 2*(i+b2i(w[0] < x1)+b2i(w[1] < x1)) + b2i(w[0] == x1) + b2i(w[1] == x1) + b2i(w[2] == x1)
+				default:
+					later[nl&(countBlock-1)] = int32(j1)
+					nl++
+					b1 = otherBin
+				}
+			} else if j1 > j {
+				later[nl&(countBlock-1)] = int32(j1)
+				nl++
+			}
+			n0[s0]++
+			n1[s1]++
+			hist0[b0]++
+			hist1[b1]++
+		}
+		for _, j := range later[:nl] {
+			if x := blk[j]; x == x {
+				k := gi.findU(x)
+				n0[2*k+b2i(u[k] == x)]++
+				// (x - lo) * inv is at most 0 below lo, and an overflow
+				// converts to a negative int: bin 0.
+				hist0[min(max(int((x-lo)*hinv), 0), last)]++
 			}
 		}
-		n[2*k+b2i(u[k] == x)]++ // u[gi.n] is NaN
-		// (x - lo) * inv is at most 0 below lo, and a NaN or an
-		// overflow converts to a negative int: bin 0.
-		hist[min(max(int((x-h.lo)*h.inv), 0), len(hist)-1)]++
 	}
 	for k, at := range gi.at {
-		c.Below[at] += n[2*k] + n[2*k+1]
-		c.Equal[at] += n[2*k+1]
+		below, equal := n0[2*k]+n1[2*k], n0[2*k+1]+n1[2*k+1]
+		c.Below[at] += below + equal
+		c.Equal[at] += equal
+	}
+	for b := range c.Hist {
+		c.Hist[b] += hist0[b] + hist1[b]
 	}
 }
+
+// countBlock is how many values count takes before it counts the ones
+// the cell table does not answer (a power of two).
+const countBlock = 1024
+
+// noCells is the cell table of a grid without one: every cell crowded.
+var noCells = func() (t [gridCells + 1]uint16) {
+	for i := range t {
+		t[i] = cellCrowded
+	}
+	return t
+}()
 
 // Merge adds the rows accumulated in o (disjoint from c's, same plan).
 func (c *NumericCounts) Merge(o *NumericCounts) error {

@@ -192,23 +192,37 @@ func categorical(c *table.Column) Feature {
 // crowded). at maps a distinct value back to its first grid index.
 type gridIndex struct {
 	g      []float64
-	u      []float64 // the distinct grid values, then gridWindow NaNs
+	u      []float64 // the distinct grid values, then gridWindow+1 NaNs
 	at     []int32   // at[k]: the first grid index of u[k]; at[len] = len(g)
 	n      int       // the number of distinct values
 	lo, hi float64
 	scale  float64
-	// first[c] is the first distinct index whose cell is c or later,
-	// cells being computed by cell, the one expression findU uses, so
-	// rounding cannot put a grid point on the wrong side of a cell
-	// boundary.
-	first []int32
+	// cells[c] is 4*first + m for cell c (0 <= c <= gridCells; cell
+	// gridCells+1 closes the table with first = n): first is the first
+	// distinct index whose cell is c or later, and m the number of
+	// distinct values in cell c, 3 for more than gridWindow (crowded).
+	// Cells are computed by cell, the one expression findU and count
+	// use, so rounding cannot put a grid point on the wrong side of a
+	// cell boundary. Nil when there is no table.
+	cells []uint16
 }
 
-const gridCells = 4096
+// gridCells is the number of cells of a gridIndex's table (less one):
+// enough that few values share a cell with a grid value, and a table
+// (128 KiB) that stays in a core's second-level cache.
+const gridCells = 65536
 
 // gridWindow is how many distinct values findU compares without a
 // branch: cells holding more take a binary search.
 const gridWindow = 2
+
+// Cell kinds in gridIndex.cells (the low two bits).
+const (
+	cellEmpty   = 0 // no grid value in the cell
+	cellOne     = 1 // one
+	cellWindow  = 2 // gridWindow
+	cellCrowded = 3 // more
+)
 
 func newGridIndex(g []float64) *gridIndex {
 	gi := &gridIndex{g: g, lo: g[0], hi: g[len(g)-1]}
@@ -221,24 +235,27 @@ func newGridIndex(g []float64) *gridIndex {
 	gi.n = len(gi.u)
 	gi.at = append(gi.at, int32(len(g)))
 	// NaN compares false both ways: padding the window's reads past the
-	// last value counts nothing and matches nothing.
-	for range gridWindow {
+	// last value counts nothing and matches nothing (count reads one
+	// value past the window, for equality).
+	for range gridWindow + 1 {
 		gi.u = append(gi.u, math.NaN())
 	}
 	// No table when the range is empty or infinite, or so narrow
-	// (subnormal) that the cells' scale overflows.
+	// (subnormal) that the cells' scale overflows, or when the indices
+	// do not fit.
 	scale := gridCells / (gi.hi - gi.lo)
-	if !(gi.hi > gi.lo) || math.IsInf(gi.hi-gi.lo, 0) || math.IsInf(scale, 0) {
+	if !(gi.hi > gi.lo) || math.IsInf(gi.hi-gi.lo, 0) || math.IsInf(scale, 0) || 4*gi.n+cellCrowded > math.MaxUint16 {
 		return gi
 	}
 	gi.scale = scale
-	gi.first = make([]int32, gridCells+2)
+	gi.cells = make([]uint16, gridCells+2)
 	i := 0
 	for c := 0; c <= gridCells+1; c++ {
-		for i < gi.n && gi.cell(gi.u[i]) < c {
+		first := i
+		for i < gi.n && gi.cell(gi.u[i]) <= c {
 			i++
 		}
-		gi.first[c] = int32(i)
+		gi.cells[c] = uint16(4*first + min(i-first, cellCrowded))
 	}
 	return gi
 }
@@ -257,15 +274,15 @@ func (gi *gridIndex) find(x float64) int {
 // findU returns the first distinct index k with u[k] >= x (n when none),
 // for x not NaN. x is clamped to [lo, hi] for its cell only: every
 // distinct value below the cell's first is below x, and the first value
-// of a later cell is above x (cells are monotone), so the answer is
-// first[c] plus the number of values from there on that are below x,
-// which are at most first[c+1] - first[c].
+// of a later cell is above x (cells are monotone), so the answer is the
+// cell's first plus the number of values from there on that are below x,
+// which are at most the cell's count.
 func (gi *gridIndex) findU(x float64) int {
-	if gi.first == nil {
+	if gi.cells == nil {
 		return sort.SearchFloat64s(gi.u[:gi.n], x)
 	}
 	c := gi.cell(min(max(x, gi.lo), gi.hi))
-	i, end := int(gi.first[c]), int(gi.first[c+1])
+	i, end := int(gi.cells[c]>>2), int(gi.cells[c+1]>>2)
 	if end-i > gridWindow {
 		return i + sort.SearchFloat64s(gi.u[i:end], x)
 	}

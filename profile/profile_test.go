@@ -153,6 +153,8 @@ func TestCountsMatchSearch(t *testing.T) {
 		"lognormal":    func() float64 { return math.Exp(3 * rng.NormFloat64()) },
 		"normal":       func() float64 { return rng.NormFloat64() },
 		"two-scales":   func() float64 { return rng.NormFloat64() * math.Pow(10, float64(rng.IntN(3)*100)) },
+		"counts":       func() float64 { return math.Round(120 + 11*rng.NormFloat64()) },
+		"heavy-tail":   func() float64 { return math.Round(math.Exp(1.5+0.9*rng.NormFloat64())*1e4) / 1e4 },
 	}
 	for name, gen := range gens {
 		g := make([]float64, GridSize)
@@ -168,22 +170,36 @@ func TestCountsMatchSearch(t *testing.T) {
 		for _, x := range g {
 			xs = append(xs, x, math.Nextafter(x, math.Inf(-1)), math.Nextafter(x, math.Inf(1)))
 		}
-		c := NumericCounts{Grid: g, Below: make([]int64, len(g)+1), Equal: make([]int64, len(g)+1)}
-		c.count(xs)
-		below := make([]int64, len(g)+1)
-		equal := make([]int64, len(g)+1)
-		for _, x := range xs {
-			if x != x {
-				continue
+		// An odd length too: count takes values in pairs.
+		for _, xs := range [][]float64{xs, xs[:len(xs)-1]} {
+			h := histogramOf(g)
+			c := NumericCounts{Grid: g, Below: make([]int64, len(g)+1), Equal: make([]int64, len(g)+1)}
+			if h.ok {
+				c.Hist = make([]int64, HistogramBins)
 			}
-			i := sort.SearchFloat64s(g, x)
-			below[i]++
-			if i < len(g) && g[i] == x {
-				equal[i]++
+			c.count(xs)
+			below := make([]int64, len(g)+1)
+			equal := make([]int64, len(g)+1)
+			hist := make([]int64, len(c.Hist))
+			for _, x := range xs {
+				if x != x {
+					continue
+				}
+				i := sort.SearchFloat64s(g, x)
+				below[i]++
+				if i < len(g) && g[i] == x {
+					equal[i]++
+				}
+				if h.ok {
+					hist[min(max(int((x-h.lo)*h.inv), 0), HistogramBins-1)]++
+				}
 			}
-		}
-		if !slices.Equal(c.Below, below) || !slices.Equal(c.Equal, equal) {
-			t.Fatalf("%s: counts differ from a binary search:\nbelow %v\nwant  %v\nequal %v\nwant  %v", name, c.Below, below, c.Equal, equal)
+			if !slices.Equal(c.Below, below) || !slices.Equal(c.Equal, equal) {
+				t.Fatalf("%s, %d values: counts differ from a binary search:\nbelow %v\nwant  %v\nequal %v\nwant  %v", name, len(xs), c.Below, below, c.Equal, equal)
+			}
+			if !slices.Equal(c.Hist, hist) {
+				t.Fatalf("%s, %d values: histogram %v, want %v", name, len(xs), c.Hist, hist)
+			}
 		}
 	}
 }
