@@ -24,9 +24,12 @@ import (
 // categories_ and infrequent_categories_, a quantile transformer's
 // quantiles_ and references_, a KBins discretizer's bin_edges_, whose
 // entries are checked one at a time: verify_group.go; per-column float
-// arrays cost 8 bytes an entry), output, profile column or embedding,
-// plus the schemas the meaning check compares with (sectionCheck),
-// whatever the file's size. It suits a
+// arrays cost 8 bytes an entry; a one-hot encoder's output names are
+// built whole), output, profile column or embedding, plus the spec (at
+// most MaxSpecBytes of the file, refused past that before it is decoded)
+// and the schemas the meaning check compares with (sectionCheck: of the
+// outputs, two hashes a column, at most MaxOutputs), whatever the file's
+// size. It suits a
 // server receiving uploads, and the verify command, which need the
 // verdict and the digest, not the artifact.
 //
@@ -61,18 +64,20 @@ func Verify(r io.ReaderAt, size int64, name string) (*Verified, error) {
 
 // MaxSpecBytes bounds an artifact's spec section: the bytes of the
 // "spec" value as the file holds it (its canonical encoding). Verify
-// decodes the spec whole, so this bounds what it holds of it; an upload's
-// memory stays flat whatever the file's size. A spec's bulk, when it has
-// any, is categories given in it (an encoder's categories: [[...]]):
-// 16 MiB holds a few hundred thousand of them, each on its line as the
-// encoding writes it, far past what a spec written by hand lists; larger
-// vocabularies are learned from the data (categories: auto), where
-// Verify reads them entry by entry. A spec file itself is at most
-// spec.MaxSize (4 MiB), but its encoding can be several times larger (one
-// indented line per category), so fit refuses up front a spec whose
-// encoding passes this bound (CheckSpecSize): it never writes an
-// artifact Verify refuses.
-const MaxSpecBytes = 16 << 20
+// decodes the spec whole, so this bounds what it holds of it: measured,
+// an upload whose spec is just within the bound grows the process by
+// about five times the bound (the bytes, the decoded categories, the
+// collector's headroom: 82 MB at 16 MiB), hence 8 MiB. A spec's bulk,
+// when it has any, is categories given in it (an encoder's
+// categories: [[...]]): 8 MiB holds about 250,000 of them, each on its
+// line as the encoding writes it, far past what a spec written by hand
+// lists; larger vocabularies are learned from the data (categories:
+// auto), where Verify reads them entry by entry. A spec file itself is
+// at most spec.MaxSize (4 MiB), but its encoding can be several times
+// larger (one indented line per category, a YAML anchor repeated), so
+// fit refuses up front a spec whose encoding passes this bound
+// (CheckSpecSize): it never writes an artifact Verify refuses.
+const MaxSpecBytes = 8 << 20
 
 // maxSpecBytes is MaxSpecBytes, lowered by tests.
 var maxSpecBytes int64 = MaxSpecBytes

@@ -17,6 +17,7 @@ import (
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/fit"
 	"github.com/normguard/normguard/spec"
+	"github.com/normguard/normguard/step"
 	"github.com/normguard/normguard/table"
 )
 
@@ -42,11 +43,19 @@ import (
 //	onehot   105 MB    1                 6.4 MB
 //	onehot   315 MB    1                 6.3 MB
 //	onehot   315 MB    4                 7.0 MB
+//	given     23 MB    1                34.8 MB  (spec 8.0 MB, 95% of MaxSpecBytes; 50.5 MB before)
+//	givenover 31 MB    1                 5.4 MB  (spec 16.2 MB: refused before it is decoded)
+//	onehotwide 102 MB  1               131.2 MB  (370,000 outputs of one encoder; 188.1 MB before)
+//	onehotwide  84 MB  1                17.3 MB  (300,000 outputs, 1,000 encoders; 151.5 MB before)
 //
 // (NORMGUARD_UPLOAD_MB=300 NORMGUARD_UPLOAD_PARALLEL=4, and
 // NORMGUARD_UPLOAD_SHAPE=ordinal, quantile or onehot NORMGUARD_UPLOAD_MB=40,
 // 100, 300; these sizes take minutes and gigabytes to fit, so CI runs the
-// default. The quantile uploads took 1.7, 4.6 and 11.9 s of wall time,
+// default; NORMGUARD_UPLOAD_SHAPE=given NORMGUARD_UPLOAD_MB=22,
+// givenover 30, onehotwide 100 with NORMGUARD_UPLOAD_GROUPS=1 or 1000,
+// measured under /tmp/coord/quiet. The one-hot encoder's own output
+// names are built whole while its step is checked (step's plan): what
+// is left of onehotwide with one group. The quantile uploads took 1.7, 4.6 and 11.9 s of wall time,
 // the onehot ones 2.0, 3.8 and 13.2 s, the child process's whole run, on
 // the shared 2-core machine. Before, a one-hot encoder's infrequent
 // categories were matched by a linear search each: quadratic time.)
@@ -63,7 +72,12 @@ const uploadGrowthBound = 64 << 20
 // quantiles_ and references_ (n_quantiles_ as large as the row count),
 // which Verify also reads entry by entry; with NORMGUARD_UPLOAD_SHAPE=onehot,
 // one one-hot encoder's categories_ and infrequent_categories_ (every
-// category but one infrequent), which Verify reads entry by entry, twice.
+// category but one infrequent), which Verify reads entry by entry, twice;
+// with given, eight ordinal encoders given the same categories in the
+// spec (a spec section near MaxSpecBytes), with givenover twice that
+// (refused: the child checks the refusal); with onehotwide, one-hot
+// encoders (NORMGUARD_UPLOAD_GROUPS of them) with as many outputs as
+// categories, names of about 100 bytes.
 // NORMGUARD_UPLOAD_KEEP=FILE
 // keeps the generated artifact in FILE, or uploads FILE when it exists
 // (so that a large one is generated once, and measured alone).
@@ -93,6 +107,11 @@ func TestUploadMemoryIsFlat(t *testing.T) {
 	size := st.Size()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestUploadMemoryChild$", "-test.v")
 	cmd.Env = append(os.Environ(), "NORMGUARD_UPLOAD_CHILD="+path, fmt.Sprintf("NORMGUARD_UPLOAD_PARALLEL=%d", parallel))
+	if shape == "givenover" {
+		// Past MaxSpecBytes: refused, and the refusal must not cost the
+		// spec's size.
+		cmd.Env = append(cmd.Env, "NORMGUARD_UPLOAD_REFUSED=spec: more than the")
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child upload: %v\n%s", err, out)
@@ -143,9 +162,13 @@ func TestUploadMemoryChild(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	want := os.Getenv("NORMGUARD_UPLOAD_REFUSED")
 	for _, err := range errs {
-		if err != nil {
+		switch {
+		case want == "" && err != nil:
 			t.Fatal(err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Fatalf("got %v, want a refusal with %q", err, want)
 		}
 	}
 	fmt.Printf("before_kb=%d peak_kb=%d\n", before, statusKB(t, "VmHWM"))
@@ -285,8 +308,12 @@ func fitBig(t *testing.T, shape string, n int) []byte {
 			}
 			csv.WriteByte('\n')
 		}
+	case "given", "givenover":
+		return fitGiven(t, n, shape == "givenover")
+	case "onehotwide":
+		return wideOneHot(t, n, envInt(t, "NORMGUARD_UPLOAD_GROUPS", 1))
 	default:
-		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal, onehot or quantile", shape)
+		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal, onehot, quantile, given, givenover or onehotwide", shape)
 	}
 	sp, err := spec.Parse(strings.NewReader(specText.String()), "big.yaml")
 	if err != nil {
@@ -305,4 +332,126 @@ func fitBig(t *testing.T, shape string, n int) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// givenColumns is the given shapes' column count: each column's ordinal
+// encoder is given the same categories (a YAML anchor, so that the spec
+// file stays within spec.MaxSize while its encoding in the artifact
+// approaches artifact.MaxSpecBytes).
+const givenColumns = 8
+
+// fitGiven fits ordinal encoders given n categories each in the spec and
+// returns the artifact's bytes. over doubles the spec's columns after the
+// fit (the digest recomputed), putting the spec past MaxSpecBytes when
+// the fitted one is past half of it: a file fit never writes.
+func fitGiven(t *testing.T, n int, over bool) []byte {
+	t.Helper()
+	var specText, csv strings.Builder
+	specText.WriteString("version: 1\ncolumns:\n")
+	for j := range givenColumns {
+		fmt.Fprintf(&specText, "  - names: [c%d]\n    type: categorical\n    steps:\n      - ordinal_encoder: {categories: ", j)
+		if j > 0 {
+			specText.WriteString("*cats}\n")
+			continue
+		}
+		specText.WriteString("&cats [[")
+		for i := range n {
+			if i > 0 {
+				specText.WriteString(", ")
+			}
+			fmt.Fprintf(&specText, "k%07x", i)
+		}
+		specText.WriteString("]]}\n")
+	}
+	for j := range givenColumns {
+		if j > 0 {
+			csv.WriteByte(',')
+		}
+		fmt.Fprintf(&csv, "c%d", j)
+	}
+	csv.WriteString("\n")
+	for i := range 4 {
+		for j := range givenColumns {
+			if j > 0 {
+				csv.WriteByte(',')
+			}
+			fmt.Fprintf(&csv, "k%07x", (i*7+j)%n)
+		}
+		csv.WriteString("\n")
+	}
+	a := fitText(t, specText.String(), csv.String())
+	if over {
+		a.Spec.Columns = append(a.Spec.Columns, a.Spec.Columns...)
+	}
+	data, err := artifact.Encode(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// wideOneHot builds an artifact of groups one-hot encoders whose n
+// outputs in all have names of about 100 bytes: it fits encoders on two
+// values, then gives each n/groups sorted categories, with the outputs
+// they name (the profile left out), and encodes it (a fit would apply
+// the encoders to as many rows as categories).
+func wideOneHot(t *testing.T, n, groups int) []byte {
+	t.Helper()
+	var specText, csv strings.Builder
+	specText.WriteString("version: 1\ncolumns:\n")
+	for j := range groups {
+		fmt.Fprintf(&specText, "  - names: [c%d]\n    type: categorical\n    steps: [one_hot_encoder]\n", j)
+		if j > 0 {
+			csv.WriteByte(',')
+		}
+		fmt.Fprintf(&csv, "c%d", j)
+	}
+	csv.WriteString("\n")
+	for _, v := range []string{"a", "b"} {
+		for j := range groups {
+			if j > 0 {
+				csv.WriteByte(',')
+			}
+			csv.WriteString(v)
+		}
+		csv.WriteString("\n")
+	}
+	a := fitText(t, specText.String(), csv.String())
+	a.Profile = nil
+	a.Outputs = a.Outputs[:0]
+	per := max(n/groups, 1)
+	prefix := strings.Repeat("category-with-a-long-name-", 4)
+	for j := range a.Groups {
+		e := a.Groups[j].Steps[0].Fitted.(*step.OneHotEncoder)
+		list := make(step.CategoryList, per)
+		for i := range list {
+			c := fmt.Sprintf("%s%08d", prefix, i)
+			list[i] = &c
+			a.Outputs = append(a.Outputs, artifact.Field{Name: fmt.Sprintf("c%d_%s", j, c), Type: spec.TypeNumeric})
+		}
+		a.Groups[j].Steps[0].Fitted = &step.OneHotEncoder{Names: e.Names, Categories: []step.CategoryList{list}, HandleUnknown: e.HandleUnknown}
+	}
+	data, err := artifact.Encode(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// fitText fits specText on csv.
+func fitText(t *testing.T, specText, csv string) *artifact.Artifact {
+	t.Helper()
+	sp, err := spec.Parse(strings.NewReader(specText), "big.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := table.NewCSVReader(strings.NewReader(csv), "big.csv", table.CSVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := fit.Fit(context.Background(), sp, tr, fit.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
