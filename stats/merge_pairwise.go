@@ -66,6 +66,18 @@ func (a *PairwiseAcc) Add(start int64, xs []float64) error {
 	return a.merge(add)
 }
 
+// addBlock adds the sum (as pairwise adds them) of the values of the
+// whole block that starts at position start, of l values; start is a
+// multiple of npBlock and l is min(npBlock, N-start). It is Add for a
+// caller that summed the block itself.
+func (a *PairwiseAcc) addBlock(start, l int64, sum float64) error {
+	if start < 0 || start%npBlock != 0 || l <= 0 || l != min(npBlock, a.n-start) {
+		return ErrPairwiseRange
+	}
+	add := [1]pairwisePiece{{start: start, len: l, sum: sum}}
+	return a.merge(add[:])
+}
+
 // cover appends the maximal complete subtrees of the node [at, at+l)
 // within [lo, hi), and the parts of leaves it holds only in part. xs holds
 // the values of [lo, hi).
@@ -346,11 +358,34 @@ func (a *NanShiftedAcc) Add(start int64, xs []float64) error {
 	// the scratch space is fixed whatever the input's length. The scratch
 	// is pooled: as local arrays it was 128 KiB of stack zeroed on every
 	// call, and the profile calls once per block.
-	bp := blockPairs.Get().(*blockPair)
-	defer blockPairs.Put(bp)
-	d, d2 := &bp.d, &bp.d2
+	//
+	// A whole block (all of a column added at once, or in pieces cut on
+	// block boundaries) is summed straight from xs (pairwiseShifted).
+	var bp *blockPair
+	defer func() {
+		if bp != nil {
+			blockPairs.Put(bp)
+		}
+	}()
 	for len(xs) > 0 {
 		k := min(len(xs), int(npBlock-start%npBlock))
+		if start%npBlock == 0 && int64(k) == min(npBlock, a.Sum.n-start) && a.SumSq.n == a.Sum.n {
+			s, q, present := pairwiseShifted(xs[:k], a.Shift)
+			a.Count += int64(present)
+			if err := a.Sum.addBlock(start, int64(k), s); err != nil {
+				return err
+			}
+			if err := a.SumSq.addBlock(start, int64(k), q); err != nil {
+				return err
+			}
+			start += int64(k)
+			xs = xs[k:]
+			continue
+		}
+		if bp == nil {
+			bp = blockPairs.Get().(*blockPair)
+		}
+		d, d2 := &bp.d, &bp.d2
 		for i, x := range xs[:k] {
 			if x == x {
 				a.Count++

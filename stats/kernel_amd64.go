@@ -1,0 +1,23 @@
+package stats
+
+// hasAVX2 reports whether the CPU and OS support AVX2.
+var hasAVX2 = cpuHasAVX2()
+
+func cpuHasAVX2() bool
+
+//go:noescape
+func leafShiftedAVX2(xs *float64, n int, shift float64, r *[2 * npUnroll]float64) int
+
+// leafShifted sets r[j] and r[8+j] to the sums pairwise's leaf keeps in
+// its eight partial sums r[j] (values j, j+8, j+16, ... summed in order,
+// starting from value j itself) for the values d = nanShifted(x, shift)
+// of xs and for their squares d*d, and returns the number of values of
+// xs that are not NaN. len(xs) is a positive multiple of 8. With AVX2 it
+// runs as two lanes of four partial sums each; every lane adds as the
+// scalar code does, so the bits are the same (a test checks).
+func leafShifted(xs []float64, shift float64, r *[2 * npUnroll]float64) int {
+	if hasAVX2 {
+		return leafShiftedAVX2(&xs[0], len(xs), shift, r)
+	}
+	return leafShiftedGeneric(xs, shift, r)
+}

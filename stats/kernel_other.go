@@ -1,0 +1,8 @@
+//go:build !amd64
+
+package stats
+
+// leafShifted is leafShiftedGeneric (kernel_amd64.go has the AVX2 form).
+func leafShifted(xs []float64, shift float64, r *[2 * npUnroll]float64) int {
+	return leafShiftedGeneric(xs, shift, r)
+}
