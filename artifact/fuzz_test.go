@@ -83,6 +83,10 @@ func FuzzDecodeArtifact(f *testing.F) {
 		sampleStep(f, "c", "categorical", "one_hot_encoder: {max_categories: 2}", &step.OneHotEncoder{
 			Names: []string{"c"}, Categories: []step.CategoryList{{&a, &b, &z}}, InfrequentCategories: []step.CategoryList{{&a, &b}},
 			HandleUnknown: "error"}, []Field{{Name: "c_z", Type: "numeric"}, {Name: "c_infrequent_sklearn", Type: "numeric"}}),
+		// One output per category, whose names the check keeps as hashes.
+		sampleStep(f, "c", "categorical", "one_hot_encoder", &step.OneHotEncoder{
+			Names: []string{"c"}, Categories: []step.CategoryList{{&a, &b, &z}}, HandleUnknown: "error"},
+			[]Field{{Name: "c_a", Type: "numeric"}, {Name: "c_b", Type: "numeric"}, {Name: "c_z", Type: "numeric"}}),
 	} {
 		data, err := Encode(st)
 		if err != nil {
