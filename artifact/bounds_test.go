@@ -3,6 +3,7 @@ package artifact_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -59,5 +60,56 @@ func TestSpecBound(t *testing.T) {
 	}
 	if decodeErr != nil && verifyErr != nil && decodeErr.Error() != verifyErr.Error() {
 		t.Errorf("Decode and Verify word the refusal differently:\n%v\n%v", decodeErr, verifyErr)
+	}
+}
+
+// paramsSpan returns the bytes of the first step's "params" value of an
+// encoded artifact.
+func paramsSpan(t *testing.T, data []byte) []byte {
+	t.Helper()
+	groups := bytes.Index(data, []byte("\n  \"groups\": "))
+	key := []byte("\"params\": ")
+	i := bytes.Index(data[groups:], key)
+	j := bytes.Index(data[groups:], []byte(",\n          \"inputs\": "))
+	if groups < 0 || i < 0 || j < i {
+		t.Fatal("no params in the artifact's first step")
+	}
+	return data[groups+i+len(key) : groups+j]
+}
+
+// TestStepParamsBound gives a step's parameters (an encoder's categories
+// given in them) to an artifact whose spec leaves them out, re-digested:
+// past the spec's bound they are refused before they are decoded, by both
+// readers alike; within it, both refuse them for differing from the spec.
+func TestStepParamsBound(t *testing.T) {
+	cases := categoryCases(t)
+	a := cases["ordinal_encoder given"]
+	a.Spec = cases["ordinal_encoder auto"].Spec
+	data, err := artifact.Encode(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int64(len(paramsSpan(t, data)))
+	if s := int64(len(specSpan(t, data))); s >= n {
+		t.Fatalf("the spec (%d bytes) is not smaller than the parameters (%d)", s, n)
+	}
+	for _, c := range []struct {
+		bound int64
+		want  string
+	}{
+		{n, "corrupt artifact: groups[0].steps[0].params: differ from the spec's columns[0].steps[0]; "},
+		{n - 1, fmt.Sprintf("corrupt artifact: groups[0].steps[0].params: more than the %d bytes a step's parameters may hold", n-1)},
+	} {
+		restore := artifact.SetMaxSpecBytesForTest(c.bound)
+		decodeErr, verifyErr := verdicts(data)
+		restore()
+		for name, err := range map[string]error{"Decode": decodeErr, "Verify": verifyErr} {
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("bound %d, parameters of %d bytes: %s got %v, want %q", c.bound, n, name, err, c.want)
+			}
+		}
+		if decodeErr != nil && verifyErr != nil && decodeErr.Error() != verifyErr.Error() {
+			t.Errorf("bound %d: Decode and Verify word the refusal differently:\n%v\n%v", c.bound, decodeErr, verifyErr)
+		}
 	}
 }

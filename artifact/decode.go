@@ -77,6 +77,9 @@ func buildStep(name string, params []byte, inputs []string, fitted []byte, unmar
 	if !ok {
 		return step.FittedStep{}, fmt.Errorf("unknown step %q", name)
 	}
+	if int64(len(params)) > maxSpecBytes {
+		return step.FittedStep{}, paramsTooLarge() // as Verify refuses them
+	}
 	p := def.NewParams()
 	if err := unmarshal(params, p); err != nil {
 		return step.FittedStep{}, fmt.Errorf("%s params: %w", name, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/spec"
+	"github.com/normguard/normguard/step"
 )
 
 // Verify checks an artifact file as Decode does — the same digest check,
@@ -109,6 +110,13 @@ type countingWriter int64
 func (c *countingWriter) Write(p []byte) (int, error) {
 	*c += countingWriter(len(p))
 	return len(p), nil
+}
+
+// paramsTooLarge is the refusal of a step's parameters over maxSpecBytes:
+// a fit writes the spec's, and the spec holds them more deeply indented,
+// so a step's parameters past the spec's bound are never a fit's.
+func paramsTooLarge() error {
+	return step.Under("params", fmt.Errorf("more than the %d bytes a step's parameters may hold (the bound of an artifact's spec, whose parameters they are)", maxSpecBytes))
 }
 
 // boundError is the refusal of an artifact a section of which passes its

@@ -310,6 +310,10 @@ func (v *streamVerifier) step(gi, si, depth int) (step.FittedStep, error) {
 		v.enc.newline(depth + 1)
 		v.enc.write(`"` + key + `": `)
 		if sc, err = v.stepField(&s, key, depth+1); err != nil {
+			if ob, ok := errors.AsType[*overBound](err); ok {
+				v.stepErr = underStep(fmt.Sprintf("groups[%d].steps[%d]", gi, si), ob.err)
+				return s, errStepRules
+			}
 			return s, err
 		}
 	}
@@ -345,9 +349,16 @@ func (v *streamVerifier) stepField(s *step.FittedStep, key string, depth int) (*
 			return nil, fmt.Errorf("%w: unknown step %q", errStepJSON, s.Name)
 		}
 		if key == "params" {
+			// Decoded whole, so bounded as the spec they equal is.
 			s.Params = def.NewParams()
-			into = s.Params
-			break
+			if err := v.boundedDecode(s.Params, maxSpecBytes, paramsTooLarge); err != nil {
+				if _, ok := errors.AsType[*overBound](err); ok {
+					return nil, err
+				}
+				return nil, fmt.Errorf("%w: %s: %w", errStepJSON, key, err)
+			}
+			v.enc.value(reflect.ValueOf(&s.Params).Elem(), depth)
+			return nil, nil
 		}
 		s.Fitted = def.NewFitted()
 		if t := reflect.TypeOf(s.Fitted); t.Kind() == reflect.Pointer && !ownEncoding(t.Elem()) {
