@@ -183,20 +183,26 @@ func (a *NumericAcc) Plan() *NumericPlan {
 	if len(a.SampleAt) != len(a.Sample) {
 		return p // a corrupt accumulator: NumericFeature refuses it
 	}
-	order := make([]int, len(a.Sample))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(i, j int) int { return cmp.Compare(a.SampleAt[i], a.SampleAt[j]) })
-	sample := make([]float64, len(order))
-	for i, k := range order {
-		sample[i] = a.Sample[k]
+	sample := getFloats(len(a.Sample))
+	if slices.IsSorted(a.SampleAt) {
+		// Rows added in order (a whole column, or ranges in order).
+		sample = append(sample, a.Sample...)
+	} else {
+		order := make([]int, len(a.Sample))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(i, j int) int { return cmp.Compare(a.SampleAt[i], a.SampleAt[j]) })
+		for _, k := range order {
+			sample = append(sample, a.Sample[k])
+		}
 	}
 	stats.SortFloats(sample)
 	p.Grid = make(step.Floats, GridSize)
 	for i, q := range GridProbs {
 		p.Grid[i] = stats.Quantile(sample, q)
 	}
+	putFloats(sample)
 	return p
 }
 

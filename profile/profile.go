@@ -143,9 +143,14 @@ func f(x float64) *step.Float {
 func numeric(c *table.Column) Feature {
 	// The passes a distributed profile makes (merge.go), over the whole
 	// column: adding rows [0, n) to accumulators of n rows cannot fail.
+	// The sample and the grid's cell table are scratch once the feature
+	// is made: they are pooled for the next column.
 	a := NewNumericAcc(int64(len(c.Num)))
+	k := (a.Rows + stride(a.Rows) - 1) / stride(a.Rows)
+	a.Sample, a.SampleAt = getFloats(int(k)), getRows(int(k))
 	a.Add(0, c.Num)
-	counts := a.Plan().Counts()
+	plan := a.Plan()
+	counts := plan.Counts()
 	if a.Col.Count() > 0 {
 		if err := counts.Add(0, c.Num); err != nil {
 			panic(err)
@@ -154,6 +159,11 @@ func numeric(c *table.Column) Feature {
 	p, err := NumericFeature(c.Name, &a, &counts)
 	if err != nil {
 		panic(err)
+	}
+	putFloats(a.Sample)
+	putRows(a.SampleAt)
+	if plan.idx != nil {
+		putCells(plan.idx.cells)
 	}
 	return p
 }
@@ -248,7 +258,7 @@ func newGridIndex(g []float64) *gridIndex {
 		return gi
 	}
 	gi.scale = scale
-	gi.cells = make([]uint16, gridCells+2)
+	gi.cells = getCells()
 	i := 0
 	for c := 0; c <= gridCells+1; c++ {
 		first := i

@@ -71,9 +71,10 @@ func TestRadixSelectMatchesSort(t *testing.T) {
 		"zeros":   func() float64 { return []float64{0, math.Copysign(0, -1), 1e-300, -1e-300}[rng.IntN(4)] },
 		"wide":    func() float64 { return math.Ldexp(rng.Float64(), rng.IntN(600)-300) },
 		"cluster": func() float64 { return 1e6 + rng.Float64()*1e-6 },
+		"counts":  func() float64 { return math.Round(120 + 11*rng.NormFloat64()) },
 	}
 	for name, gen := range gens {
-		for _, n := range []int{1, 2, 3, 100, 4097, 100_000} {
+		for _, n := range []int{1, 2, 3, 100, 4097, 100_000, 400_000} {
 			for _, withNaN := range []bool{false, true} {
 				radixSelectCase(t, name, n, withNaN, gen)
 			}

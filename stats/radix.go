@@ -28,7 +28,9 @@ func SortFloats(xs []float64) {
 	for i, k := range keys {
 		keys[i] = k ^ (uint64(int64(k)>>63) | 1<<63)
 	}
-	radixSortKeys(keys, make([]uint64, len(xs)))
+	tmp := getKeys(len(xs))
+	radixSortKeys(keys, tmp)
+	putKeys(tmp)
 	for i, k := range keys {
 		keys[i] = k ^ (^uint64(int64(k)>>63) | 1<<63)
 	}

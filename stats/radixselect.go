@@ -37,10 +37,13 @@ func radixSelect(a []float64, ranks []int) []float64 {
 }
 
 // radixSelectLevel writes to out[i] the value of rank ranks[i] of a,
-// bucketing by the key digit at shift.
+// bucketing by the key digit at shift. The digit counts and the buckets'
+// values are pooled scratch (scratch.go); a bucket whose values are all
+// the same (a column of counts narrows to one value long before its last
+// digit) answers its ranks at once.
 func radixSelectLevel(a []float64, ranks []int, shift int, out []float64) {
 	if len(a) <= radixSortMax || shift < 0 {
-		sorted := make([]float64, 0, len(a))
+		sorted := getFloats(len(a))
 		for _, x := range a {
 			if x == x {
 				sorted = append(sorted, x)
@@ -50,22 +53,24 @@ func radixSelectLevel(a []float64, ranks []int, shift int, out []float64) {
 		for i, k := range ranks {
 			out[i] = sorted[k]
 		}
+		putFloats(sorted)
 		return
 	}
-	const nb = 1 << radixSelectBits
-	const mask = nb - 1
-	counts := make([]int, nb)
+	const mask = 1<<radixSelectBits - 1
+	ds := digitBufs.Get().(*digitScratch)
+	counts, slot := &ds.counts, &ds.slot // slot: bucket -> 1 + index in groups, 0 if not wanted
+	clear(counts[:])
 	for _, x := range a {
 		if x == x {
 			counts[(orderKey(x)>>uint(shift))&mask]++
 		}
 	}
 	// Group the ranks by the bucket holding them.
-	slot := make([]int32, nb) // bucket -> 1 + index in groups, 0 if not wanted
 	type group struct {
-		ranks []int // ranks within the bucket
-		idx   []int // their positions in out
-		vals  []float64
+		bucket int
+		ranks  []int // ranks within the bucket
+		idx    []int // their positions in out
+		vals   []float64
 	}
 	var groups []*group
 	cum, b := 0, 0
@@ -75,7 +80,7 @@ func radixSelectLevel(a []float64, ranks []int, shift int, out []float64) {
 			b++
 		}
 		if slot[b] == 0 {
-			groups = append(groups, &group{vals: make([]float64, 0, counts[b])})
+			groups = append(groups, &group{bucket: b, vals: getFloats(counts[b])})
 			slot[b] = int32(len(groups))
 		}
 		g := groups[slot[b]-1]
@@ -88,12 +93,35 @@ func radixSelectLevel(a []float64, ranks []int, shift int, out []float64) {
 		}
 	}
 	for _, g := range groups {
-		vals := make([]float64, len(g.ranks))
-		radixSelectLevel(g.vals, g.ranks, shift-radixSelectBits, vals)
-		for j, i := range g.idx {
-			out[i] = vals[j]
+		slot[g.bucket] = 0 // the rest of slot is still 0
+	}
+	digitBufs.Put(ds)
+	for _, g := range groups {
+		if same(g.vals) {
+			for _, i := range g.idx {
+				out[i] = g.vals[0]
+			}
+		} else {
+			vals := make([]float64, len(g.ranks))
+			radixSelectLevel(g.vals, g.ranks, shift-radixSelectBits, vals)
+			for j, i := range g.idx {
+				out[i] = vals[j]
+			}
+		}
+		putFloats(g.vals)
+	}
+}
+
+// same reports whether the values of xs (at least one) have one bit
+// pattern.
+func same(xs []float64) bool {
+	b := math.Float64bits(xs[0])
+	for _, x := range xs[1:] {
+		if math.Float64bits(x) != b {
+			return false
 		}
 	}
+	return true
 }
 
 // selectMaxRanks is the largest number of ranks Sorted answers by radix
