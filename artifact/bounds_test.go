@@ -113,3 +113,35 @@ func TestStepParamsBound(t *testing.T) {
 		}
 	}
 }
+
+// TestSpecBoundOnOneString replaces the spec by one JSON string (with
+// escaped quotes) one byte past the bound and at it: past it, both
+// readers refuse the size (Verify measuring the string from the file in
+// pieces rather than reading it as a token); at it, both refuse the
+// string for not being a spec.
+func TestSpecBoundOnOneString(t *testing.T) {
+	data := outputsCase(t)
+	span := specSpan(t, data)
+	at := bytes.Index(data, span)
+	const bound = 1 << 16
+	restore := artifact.SetMaxSpecBytesForTest(bound)
+	defer restore()
+	for _, size := range []int{bound + 1, bound} {
+		body := strings.Repeat(`\"`, (size-3)/2) + strings.Repeat("x", (size-3)%2+1)
+		str := `"` + body + `"`
+		if len(str) != size {
+			t.Fatalf("built a string of %d bytes, want %d", len(str), size)
+		}
+		edited := append(append(append([]byte(nil), data[:at]...), str...), data[at+len(span):]...)
+		decodeErr, verifyErr := verdicts(edited)
+		for name, err := range map[string]error{"Decode": decodeErr, "Verify": verifyErr} {
+			over := err != nil && strings.Contains(err.Error(), "spec: more than the 65536 bytes")
+			switch {
+			case err == nil:
+				t.Errorf("a spec string of %d bytes: %s accepts it", size, name)
+			case over != (size > bound):
+				t.Errorf("a spec string of %d bytes, bound %d: %s got %v", size, bound, name, err)
+			}
+		}
+	}
+}

@@ -392,36 +392,78 @@ func (v *streamVerifier) field(f canonicalField) error {
 }
 
 // boundedDecode decodes the value after the key just read into x when it
-// takes at most limit bytes of the file: its tokens are skimmed first,
-// holding nothing, and the reading stops with errBound (wrapping
-// tooLarge()) as soon as they pass limit; only then are its bytes read
-// again from the file and decoded.
+// takes at most limit bytes of the file, else stops the reading with an
+// *overBound (wrapping tooLarge()). The value's bytes are measured first
+// by scanning them from the file in pieces (valueOver), so that one too
+// large is refused without being held, even as a single string; a value
+// within the bound is then decoded as any other.
 func (v *streamVerifier) boundedDecode(x any, limit int64, tooLarge func() error) error {
 	start, err := v.valueStart(v.offset())
 	if err != nil {
 		return err
 	}
-	base := v.nest
-	if _, err := v.tok(); err != nil {
+	if over, err := v.valueOver(start, limit); err != nil {
 		return err
-	}
-	for v.nest > base {
-		if v.offset()-start > limit {
-			break
-		}
-		if _, err := v.tok(); err != nil {
-			return err
-		}
-	}
-	end := v.offset()
-	if end-start > limit {
+	} else if over {
 		return &overBound{tooLarge()}
 	}
-	raw := make([]byte, end-start)
-	if _, err := v.src.ReadAt(raw, start); err != nil {
-		return err
+	return v.dec.Decode(x)
+}
+
+// valueOver reports whether the JSON value starting at off takes more
+// than limit bytes of the file, reading at most limit+1 of them. A value
+// that is not valid JSON, or is cut off by the file's end, is measured as
+// far as it goes; decoding it words its error.
+func (v *streamVerifier) valueOver(off, limit int64) (bool, error) {
+	var buf [32 << 10]byte
+	depth, inString, escaped, scalar := 0, false, false, false
+	for pos := off; pos < v.size; {
+		n, err := v.src.ReadAt(buf[:min(int64(len(buf)), v.size-pos)], pos)
+		for i, c := range buf[:n] {
+			k := pos + int64(i) - off // c is the value's byte k
+			end := int64(-1)          // the value's length, once it ends
+			switch {
+			case inString:
+				switch {
+				case escaped:
+					escaped = false
+				case c == '\\':
+					escaped = true
+				case c == '"':
+					inString = false
+					if depth == 0 {
+						end = k + 1
+					}
+				}
+			case scalar:
+				if strings.IndexByte(" \t\r\n,]}", c) >= 0 {
+					end = k
+				}
+			case c == '"':
+				inString = true
+			case c == '{' || c == '[':
+				depth++
+			case c == '}' || c == ']':
+				depth--
+				if depth <= 0 {
+					end = k + 1
+				}
+			case k == 0:
+				scalar = true
+			}
+			if end >= 0 {
+				return end > limit, nil
+			}
+			if k+1 > limit {
+				return true, nil
+			}
+		}
+		pos += int64(n)
+		if err != nil && n == 0 {
+			return false, nil
+		}
 	}
-	return json.Unmarshal(raw, x)
+	return false, nil
 }
 
 // overBound is run's error for a section larger than its stated bound
