@@ -396,25 +396,40 @@ func (v *streamVerifier) field(f canonicalField) error {
 // *overBound (wrapping tooLarge()). The value's bytes are measured first
 // by scanning them from the file in pieces (valueOver), so that one too
 // large is refused without being held, even as a single string; a value
-// within the bound is then decoded as any other.
+// within the bound is skimmed by the decoder and decoded from a copy of
+// its bytes.
 func (v *streamVerifier) boundedDecode(x any, limit int64, tooLarge func() error) error {
 	start, err := v.valueStart(v.offset())
 	if err != nil {
 		return err
 	}
-	if over, err := v.valueOver(start, limit); err != nil {
+	n, over, err := v.valueOver(start, limit)
+	if err != nil {
 		return err
-	} else if over {
+	}
+	if over {
 		return &overBound{tooLarge()}
 	}
-	return v.dec.Decode(x)
+	// The decoder only skims the value (its buffer would grow, by
+	// doubling, to hold it whole); it is decoded from a copy of its bytes.
+	if err := v.skipValue(); err != nil {
+		return err
+	}
+	if end := v.offset(); end-start != n {
+		n = end - start // the scan and the decoder differ on invalid JSON
+	}
+	raw := make([]byte, n)
+	if _, err := v.src.ReadAt(raw, start); err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, x)
 }
 
-// valueOver reports whether the JSON value starting at off takes more
-// than limit bytes of the file, reading at most limit+1 of them. A value
-// that is not valid JSON, or is cut off by the file's end, is measured as
-// far as it goes; decoding it words its error.
-func (v *streamVerifier) valueOver(off, limit int64) (bool, error) {
+// valueOver returns the length n of the JSON value starting at off, or
+// over when it takes more than limit bytes of the file, reading at most
+// limit+1 of them. A value that is not valid JSON, or is cut off by the
+// file's end, is measured as far as it goes; decoding it words its error.
+func (v *streamVerifier) valueOver(off, limit int64) (n int64, over bool, err error) {
 	var buf [32 << 10]byte
 	depth, inString, escaped, scalar := 0, false, false, false
 	for pos := off; pos < v.size; {
@@ -452,18 +467,18 @@ func (v *streamVerifier) valueOver(off, limit int64) (bool, error) {
 				scalar = true
 			}
 			if end >= 0 {
-				return end > limit, nil
+				return end, end > limit, nil
 			}
 			if k+1 > limit {
-				return true, nil
+				return 0, true, nil
 			}
 		}
 		pos += int64(n)
 		if err != nil && n == 0 {
-			return false, nil
+			break
 		}
 	}
-	return false, nil
+	return v.size - off, false, nil
 }
 
 // overBound is run's error for a section larger than its stated bound

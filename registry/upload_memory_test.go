@@ -43,10 +43,12 @@ import (
 //	onehot   105 MB    1                 6.4 MB
 //	onehot   315 MB    1                 6.3 MB
 //	onehot   315 MB    4                 7.0 MB
-//	given     23 MB    1                34.8 MB  (spec 8.0 MB, 95% of MaxSpecBytes; 50.5 MB before)
-//	givenover 31 MB    1                 5.4 MB  (spec 16.2 MB: refused before it is decoded)
-//	onehotwide 102 MB  1               131.2 MB  (370,000 outputs of one encoder; 188.1 MB before)
-//	onehotwide  84 MB  1                17.3 MB  (300,000 outputs, 1,000 encoders; 151.5 MB before)
+//	given     23 MB    1                43.6 MB  (spec 8.0 MB, 95% of MaxSpecBytes; 50.5 MB before)
+//	given     23 MB    4                42.2 MB
+//	givenover 31 MB    1                 1.0 MB  (spec 16.2 MB: refused before it is decoded)
+//	onehotwide 102 MB  1               135.2 MB  (370,000 outputs of one encoder; 188.1 MB before)
+//	onehotwide  84 MB  1                18.7 MB  (300,000 outputs, 1,000 encoders; 151.5 MB before)
+//	onehotwide  84 MB  4                20.6 MB
 //
 // (NORMGUARD_UPLOAD_MB=300 NORMGUARD_UPLOAD_PARALLEL=4, and
 // NORMGUARD_UPLOAD_SHAPE=ordinal, quantile or onehot NORMGUARD_UPLOAD_MB=40,
