@@ -155,5 +155,12 @@ func assemble(l *loaded, rows int64, kinds []table.Kind, fp fingerprint, steps m
 	acc := fit.FingerprintAcc{Rows: fp.Rows, Lane1: fp.Lane1, Lane2: fp.Lane2}
 	a.Training = artifact.Training{Rows: rows, Fingerprint: acc.Sum(cols)}
 	a.Profile = prof
+	// The bounds every reader of an artifact holds it to, as fit.FitTransform checks them.
+	if err := artifact.CheckSpecSize(a.Spec); err != nil {
+		return nil, fmt.Errorf("fit %s: %w", source, err)
+	}
+	if n := len(a.Outputs); n > artifact.MaxOutputs {
+		return nil, fmt.Errorf("fit %s: the spec gives %d output columns, more than the %d an artifact may hold; give a one-hot encoder max_categories or min_frequency, or encode the column with ordinal_encoder", source, n, artifact.MaxOutputs)
+	}
 	return a, nil
 }
