@@ -21,3 +21,19 @@ func leafShifted(xs []float64, shift float64, r *[2 * npUnroll]float64) int {
 	}
 	return leafShiftedGeneric(xs, shift, r)
 }
+
+//go:noescape
+func columnScanAVX2(xs *float64, n int, r *columnScan)
+
+// scanColumn folds xs into r (see columnScan); with AVX2 four lanes at a
+// time, each lane's minimum and maximum taken by VMINPD/VMAXPD, which
+// compare as < and > do.
+func scanColumn(xs []float64, r *columnScan) {
+	if m := len(xs) &^ 3; hasAVX2 && m > 0 {
+		var v columnScan
+		columnScanAVX2(&xs[0], m, &v)
+		r.merge(&v)
+		xs = xs[m:]
+	}
+	r.addGeneric(xs)
+}

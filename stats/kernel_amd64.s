@@ -98,3 +98,50 @@ TEXT ·cpuHasAVX2(SB), NOSPLIT, $0-1
 no:
 	MOVB $0, ret+0(FP)
 	RET
+
+// func columnScanAVX2(xs *float64, n int, r *columnScan)
+// For n > 0 a multiple of 4: per lane (values i ≡ lane mod 4) the
+// smallest and largest number, the largest |x| and the counts of NaN and
+// ±Inf, in r's lane arrays. VMINPD and VMAXPD return their second source
+// when the first is NaN: with the running value second, NaN is skipped.
+TEXT ·columnScanAVX2(SB), NOSPLIT, $0-24
+	MOVQ         xs+0(FP), SI
+	MOVQ         n+8(FP), CX
+	MOVQ         r+16(FP), DI
+	MOVQ         $0x7fffffffffffffff, AX
+	MOVQ         AX, X8
+	VPBROADCASTQ X8, Y8               // |x| mask
+	MOVQ         $0x7ff0000000000000, AX
+	MOVQ         AX, X9
+	VPBROADCASTQ X9, Y9               // +Inf
+	MOVQ         $0xfff0000000000000, AX
+	MOVQ         AX, X10
+	VPBROADCASTQ X10, Y10             // -Inf
+	VMOVAPD      Y9, Y0               // min
+	VMOVAPD      Y10, Y1              // max
+	VXORPD       Y2, Y2, Y2           // max |x|
+	VPXOR        Y3, Y3, Y3           // NaN count (minus the masks)
+	VPXOR        Y4, Y4, Y4           // ±Inf count
+	XORQ         AX, AX
+
+scan:
+	VMOVUPD (SI)(AX*8), Y5
+	VANDPD  Y8, Y5, Y6
+	VMINPD  Y0, Y5, Y0
+	VMAXPD  Y1, Y5, Y1
+	VMAXPD  Y2, Y6, Y2
+	VCMPPD  $3, Y5, Y5, Y7           // unordered: NaN
+	VPSUBQ  Y7, Y3, Y3
+	VCMPPD  $0, Y9, Y6, Y7           // |x| == +Inf
+	VPSUBQ  Y7, Y4, Y4
+	ADDQ    $4, AX
+	CMPQ    AX, CX
+	JLT     scan
+
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVDQU Y3, 96(DI)
+	VMOVDQU Y4, 128(DI)
+	VZEROUPPER
+	RET

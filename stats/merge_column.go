@@ -25,44 +25,88 @@ type ColumnAcc struct {
 	MaxAbs         float64
 }
 
-// Add adds rows [start, start+len(xs)) of the column. It scans xs into
-// a ColumnAcc of its own (rows in order, so strict comparisons keep the
-// first of equal values) and merges that.
+// Add adds rows [start, start+len(xs)) of the column. It finds the
+// smallest and largest numbers of xs, the largest |x| and the counts of
+// NaN and ±Inf in one pass (scanColumn), then the first rows holding a
+// value equal to the smallest and to the largest (so of -0 and +0, the
+// one that comes first), into a ColumnAcc of its own that it merges.
 func (a *ColumnAcc) Add(start int64, xs []float64) {
+	var r columnScan
+	r.init()
+	scanColumn(xs, &r)
 	c := ColumnAcc{Rows: int64(len(xs))}
-	i := 0
-	for ; i < len(xs) && xs[i] != xs[i]; i++ {
-		c.NaN++
+	for i := range r.nan {
+		c.NaN += r.nan[i]
+		c.Inf += r.inf[i]
 	}
-	if i < len(xs) {
-		mn, mx, mnAt, mxAt := xs[i], xs[i], i, i
-		mxAbs := math.Abs(xs[i])
-		if mxAbs > math.MaxFloat64 {
-			c.Inf++
+	if c.Count() > 0 {
+		mn, mx, mxAbs := r.min[0], r.max[0], r.maxAbs[0]
+		for i := 1; i < len(r.min); i++ {
+			mn, mx, mxAbs = min(mn, r.min[i]), max(mx, r.max[i]), max(mxAbs, r.maxAbs[i])
 		}
-		for j := i + 1; j < len(xs); j++ {
-			x := xs[j]
-			if x != x {
-				c.NaN++
-				continue
-			}
-			if x < mn {
-				mn, mnAt = x, j
-			}
-			if x > mx {
-				mx, mxAt = x, j
-			}
-			ab := math.Abs(x)
-			if ab > mxAbs {
-				mxAbs = ab
-			}
-			if ab > math.MaxFloat64 {
-				c.Inf++
-			}
-		}
-		c.Min, c.MinAt, c.Max, c.MaxAt, c.MaxAbs = mn, start+int64(mnAt), mx, start+int64(mxAt), mxAbs
+		mnAt, mxAt := firstEqual(xs, mn), firstEqual(xs, mx)
+		c.Min, c.MinAt, c.Max, c.MaxAt, c.MaxAbs = xs[mnAt], start+int64(mnAt), xs[mxAt], start+int64(mxAt), mxAbs
 	}
 	a.Merge(&c)
+}
+
+// columnScan is what ColumnAcc.Add's pass finds, in four lanes: the
+// smallest and largest number (±Inf while there is none), the largest
+// |x| (0 while none) and the counts of NaN and ±Inf.
+type columnScan struct {
+	min, max, maxAbs [4]float64
+	nan, inf         [4]int64
+}
+
+func (r *columnScan) init() {
+	for i := range r.min {
+		r.min[i], r.max[i] = math.Inf(1), math.Inf(-1)
+	}
+}
+
+// merge folds o's lanes into r's.
+func (r *columnScan) merge(o *columnScan) {
+	for i := range r.min {
+		r.min[i] = min(r.min[i], o.min[i])
+		r.max[i] = max(r.max[i], o.max[i])
+		r.maxAbs[i] = max(r.maxAbs[i], o.maxAbs[i])
+		r.nan[i] += o.nan[i]
+		r.inf[i] += o.inf[i]
+	}
+}
+
+// addGeneric folds xs into lane 0 of r.
+func (r *columnScan) addGeneric(xs []float64) {
+	for _, x := range xs {
+		if x != x {
+			r.nan[0]++
+			continue
+		}
+		ab := math.Abs(x)
+		if ab > math.MaxFloat64 {
+			r.inf[0]++
+		}
+		if x < r.min[0] {
+			r.min[0] = x
+		}
+		if x > r.max[0] {
+			r.max[0] = x
+		}
+		if ab > r.maxAbs[0] {
+			r.maxAbs[0] = ab
+		}
+	}
+}
+
+// firstEqual returns the first index of a value of xs equal to v (which
+// one of them holds).
+func firstEqual(xs []float64, v float64) int {
+	for i, x := range xs {
+		if x == v {
+			return i
+		}
+	}
+	panic("stats: firstEqual: value not found")
 }
 
 // take folds a candidate minimum and maximum (with their rows) into a,

@@ -260,3 +260,60 @@ func TestNanSumAccMatchesNanSum(t *testing.T) {
 		}
 	}
 }
+
+// TestColumnAccAddMatchesStrictScan checks Add on whole slices (the
+// vector pass and the search for the first rows) against the left-to-right
+// scan with strict comparisons its doc describes: rows and bits of Min
+// and Max (the first of -0 and +0), MaxAbs, and the NaN and ±Inf counts.
+func TestColumnAccAddMatchesStrictScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	vals := []float64{math.NaN(), math.Copysign(0, -1), 0, 1, -1, 2.5, math.Inf(1), math.Inf(-1), 1e300, -1e300}
+	for trial := 0; trial < 3000; trial++ {
+		n := rng.IntN(70)
+		if trial%100 == 0 {
+			n = 5000 + rng.IntN(9)
+		}
+		k := 1 + rng.IntN(len(vals))
+		xs := make([]float64, n)
+		for i := range xs {
+			if rng.IntN(4) == 0 {
+				xs[i] = rng.NormFloat64()
+			} else {
+				xs[i] = vals[rng.IntN(k)]
+			}
+		}
+		var want ColumnAcc
+		want.Rows = int64(n)
+		first := true
+		for i, x := range xs {
+			if x != x {
+				want.NaN++
+				continue
+			}
+			if math.IsInf(x, 0) {
+				want.Inf++
+			}
+			if first || x < want.Min {
+				want.Min, want.MinAt = x, int64(i)
+			}
+			if first || x > want.Max {
+				want.Max, want.MaxAt = x, int64(i)
+			}
+			if a := math.Abs(x); first || a > want.MaxAbs {
+				want.MaxAbs = a
+			}
+			first = false
+		}
+		var got ColumnAcc
+		got.Add(0, xs)
+		same := got.Rows == want.Rows && got.NaN == want.NaN && got.Inf == want.Inf
+		if want.Count() > 0 {
+			same = same && math.Float64bits(got.Min) == math.Float64bits(want.Min) && got.MinAt == want.MinAt &&
+				math.Float64bits(got.Max) == math.Float64bits(want.Max) && got.MaxAt == want.MaxAt &&
+				math.Float64bits(got.MaxAbs) == math.Float64bits(want.MaxAbs)
+		}
+		if !same {
+			t.Fatalf("%v: got %+v, want %+v", xs, got, want)
+		}
+	}
+}
