@@ -114,7 +114,18 @@ func hex4(data []byte, i int) (int, bool) {
 
 type parser struct {
 	file string
+	// expanded counts the bytes the steps' parameters expanded to
+	// (toJSON), against maxExpanded.
+	expanded int64
 }
+
+// maxExpanded bounds the JSON all steps' parameters of a spec expand to.
+// YAML aliases repeat a list, nested within each other: a 540-byte spec
+// file expanded to 10 million values (10 s, 600 MB) before it was refused,
+// one more level to ten times that. An artifact's spec holds at most
+// 8 MiB (artifact.MaxSpecBytes, more than this JSON's size), so fit
+// refuses any spec past this bound anyway.
+const maxExpanded = 16 << 20
 
 func (p *parser) errf(n *yaml.Node, field, format string, args ...any) error {
 	line := 0
@@ -276,7 +287,7 @@ func (p *parser) step(n *yaml.Node, path string) (Step, error) {
 			return s, p.errf(params, field, "parameters must be a mapping, e.g. `{with_mean: false}`")
 		}
 		var err error
-		if raw, err = toJSON(params, 0); err != nil {
+		if raw, err = toJSON(params, 0, &p.expanded); err != nil {
 			return s, p.errf(params, field, "%v", err)
 		}
 	}
@@ -313,12 +324,31 @@ func resolve(n *yaml.Node) *yaml.Node {
 }
 
 // toJSON converts a YAML node to JSON text. Floats that JSON cannot hold
-// (.inf, .nan) become the strings step.Float reads.
-func toJSON(n *yaml.Node, depth int) (json.RawMessage, error) {
+// (.inf, .nan) become the strings step.Float reads. expanded counts the
+// bytes written (a container's own, and its scalars'), refused past
+// maxExpanded.
+func toJSON(n *yaml.Node, depth int, expanded *int64) (json.RawMessage, error) {
 	if depth > 32 {
 		return nil, errors.New("nested too deeply")
 	}
 	n = resolve(n)
+	v, err := toJSONValue(n, depth, expanded)
+	if err != nil {
+		return nil, err
+	}
+	if n.Kind == yaml.ScalarNode {
+		*expanded += int64(len(v)) + 1
+	} else {
+		*expanded += int64(len(n.Content)) + 2
+	}
+	if *expanded > maxExpanded {
+		return nil, fmt.Errorf("the steps' parameters expand to more than %d bytes (YAML aliases repeat lists); list the categories once, or let the encoders learn them from the data (categories: auto)", maxExpanded)
+	}
+	return v, nil
+}
+
+// toJSONValue is toJSON's conversion of the resolved node n.
+func toJSONValue(n *yaml.Node, depth int, expanded *int64) (json.RawMessage, error) {
 	switch n.Kind {
 	case yaml.MappingNode:
 		var b bytes.Buffer
@@ -328,9 +358,10 @@ func toJSON(n *yaml.Node, depth int) (json.RawMessage, error) {
 				b.WriteByte(',')
 			}
 			k, _ := json.Marshal(n.Content[i].Value)
+			*expanded += int64(len(k))
 			b.Write(k)
 			b.WriteByte(':')
-			v, err := toJSON(n.Content[i+1], depth+1)
+			v, err := toJSON(n.Content[i+1], depth+1, expanded)
 			if err != nil {
 				return nil, err
 			}
@@ -345,7 +376,7 @@ func toJSON(n *yaml.Node, depth int) (json.RawMessage, error) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			v, err := toJSON(c, depth+1)
+			v, err := toJSON(c, depth+1, expanded)
 			if err != nil {
 				return nil, err
 			}
