@@ -73,10 +73,20 @@ type columnEncoder struct {
 	dictLen  int
 	plain    bool
 
+	// raw: the chunk's data pages are stored uncompressed, its first
+	// page having gained too little from Snappy (see flushPage).
+	raw bool
+
 	levels  []byte
 	header  headerWriter
 	encoder *thrift.Encoder
 }
+
+// minSaving is the least share of a page's values Snappy must save for a
+// chunk's pages to stay compressed: doubles of full precision (a
+// standardized column) save nothing, and compressing them, then
+// decompressing them on every read, is CPU for no bytes.
+const minSaving = 1.0 / 16
 
 // encodedChunk holds the encoded pages of a column chunk.
 type encodedChunk struct {
@@ -130,6 +140,7 @@ func (e *columnEncoder) reset() {
 	c.dictPage, c.buf, c.pages = c.dictPage[:0], c.buf[:0], c.pages[:0]
 	e.rows, e.nulls, e.uncompressed, e.dictPages = 0, 0, 0, 0
 	e.min, e.max, e.hasValue = 0, 0, false
+	e.raw = false
 	if e.kind == table.String {
 		if e.dict == nil || len(e.dict) > 1<<16 {
 			e.dict = make(map[string]int32)
@@ -344,7 +355,19 @@ func (e *columnEncoder) flushPage() error {
 	}
 	c.buf = grow(c.buf, need)[:start+need]
 	copy(c.buf[at:], e.levels)
-	comp := s2.EncodeSnappy(c.buf[at+len(e.levels):], body)
+	// A data page (version 2) says whether its values are compressed:
+	// the chunk's first page is compressed, and when that saves less than
+	// minSaving of it, it and the chunk's later pages are stored as they
+	// are (readers skip the decompression: is_compressed false).
+	var comp []byte
+	if !e.raw {
+		comp = s2.EncodeSnappy(c.buf[at+len(e.levels):], body)
+		e.raw = len(c.pages) == 0 && float64(len(comp)) > float64(len(body))*(1-minSaving)
+	}
+	if e.raw {
+		comp = c.buf[at+len(e.levels) : at+len(e.levels)+len(body)]
+		copy(comp, body)
+	}
 	end := at + len(e.levels) + len(comp)
 	c.buf = c.buf[:end]
 
@@ -361,6 +384,9 @@ func (e *columnEncoder) flushPage() error {
 		DefinitionLevelsByteLength: int32(len(e.levels)),
 		Statistics:                 format.Statistics{NullCount: int64(e.pageNulls)},
 	})
+	if e.raw {
+		h.DataPageHeaderV2.V.IsCompressed = thrift.New(false)
+	}
 	hb, err := e.encodeHeader(&h)
 	if err != nil {
 		return err
