@@ -258,6 +258,13 @@ type histogram struct {
 	ok         bool
 }
 
+// bin is the bin of x: int((x - lo) * inv) clamped to the bins ((x - lo)
+// * inv is at most 0 below lo, and an overflow converts to a negative
+// int: bin 0).
+func (h *histogram) bin(x float64) int {
+	return min(max(int((x-h.lo)*h.inv), 0), HistogramBins-1)
+}
+
 func histogramOf(g step.Floats) histogram {
 	h := histogram{lo: g[0], w: (g[len(g)-1] - g[0]) / HistogramBins}
 	h.ok = !math.IsInf(h.lo, 0) && !math.IsInf(g[len(g)-1], 0) && !math.IsInf(h.w, 0)
@@ -307,6 +314,10 @@ const npBlock = 8192
 // list counted after each block: no call in the loop, whose variables
 // then stay in registers.
 func (c *NumericCounts) count(xs []float64) {
+	for len(xs) > math.MaxUint32 { // counts by cell are uint32
+		c.count(xs[:math.MaxUint32])
+		xs = xs[math.MaxUint32:]
+	}
 	if c.idx == nil {
 		c.idx = newGridIndex(c.Grid)
 	}
@@ -324,10 +335,14 @@ func (c *NumericCounts) count(xs []float64) {
 	var hist0, hist1 [HistogramBins + 1]int64 // the last one for the others
 	var later [countBlock]int32
 	cells, u := gi.cells, gi.u
+	inCell := noCellCounts[:] // values counted by pure cell
 	if cells == nil {
 		cells = noCells[:] // every value is one of the others
+	} else {
+		inCell = getCellCounts()
 	}
 	cells = cells[:gridCells+1]
+	inCell = inCell[:len(cells)]
 	lo, scale := gi.lo, gi.scale
 	other, otherBin := slots-1, HistogramBins
 	for len(xs) > 0 {
@@ -338,56 +353,61 @@ func (c *NumericCounts) count(xs []float64) {
 			j1 := min(j+1, len(blk)-1) // an odd block's last value: again, into no count
 			x0, x1 := blk[j], blk[j1]
 			d0, d1 := x0-lo, x1-lo
-			s0, b0 := other, otherBin
 			if cl := int(d0 * scale); uint(cl) <= gridCells {
-				e := int(cells[cl])
-				i := e >> 2
-				b0 = min(max(int(d0*hinv), 0), last)
-				switch e & 3 {
-				case cellEmpty:
-					s0 = 2 * i
-				case cellOne:
-					w := u[i]
-					s0 = 2*(i+b2i(w < x0)) + b2i(w == x0)
-				case cellWindow:
-					w := u[i : i+gridWindow+1 : i+gridWindow+1]
-					s0 = 2*(i+b2i(w[0] < x0)+b2i(w[1] < x0)) + b2i(w[0] == x0) + b2i(w[1] == x0) + b2i(w[2] == x0)
-				default:
-					later[nl&(countBlock-1)] = int32(j)
-					nl++
-					b0 = otherBin
+				if e := int(cells[cl]); e&cellKind == cellPure {
+					inCell[cl]++
+				} else {
+					i, s, b := e>>cellShift, other, min(max(int(d0*hinv), 0), last)
+					switch e & cellKind {
+					case cellEmpty:
+						s = 2 * i
+					case cellOne:
+						w := u[i]
+						s = 2*(i+b2i(w < x0)) + b2i(w == x0)
+					case cellWindow:
+						w := u[i : i+gridWindow+1 : i+gridWindow+1]
+						s = 2*(i+b2i(w[0] < x0)+b2i(w[1] < x0)) + b2i(w[0] == x0) + b2i(w[1] == x0) + b2i(w[2] == x0)
+					default:
+						later[nl&(countBlock-1)] = int32(j)
+						nl++
+						b = otherBin
+					}
+					n0[s]++
+					hist0[b]++
 				}
 			} else {
 				later[nl&(countBlock-1)] = int32(j)
 				nl++
 			}
-			s1, b1 := other, otherBin
-			if cl := int(d1 * scale); j1 > j && uint(cl) <= gridCells {
-				e := int(cells[cl])
-				i := e >> 2
-				b1 = min(max(int(d1*hinv), 0), last)
-				switch e & 3 {
-				case cellEmpty:
-					s1 = 2 * i
-				case cellOne:
-					w := u[i]
-					s1 = 2*(i+b2i(w < x1)) + b2i(w == x1)
-				case cellWindow:
-					w := u[i : i+gridWindow+1 : i+gridWindow+1]
-					s1 = 2*(i+b2i(w[0] < x1)+b2i(w[1] < x1)) + b2i(w[0] == x1) + b2i(w[1] == x1) + b2i(w[2] == x1)
-				default:
-					later[nl&(countBlock-1)] = int32(j1)
-					nl++
-					b1 = otherBin
+			if j1 == j {
+				break
+			}
+			if cl := int(d1 * scale); uint(cl) <= gridCells {
+				if e := int(cells[cl]); e&cellKind == cellPure {
+					inCell[cl]++
+				} else {
+					i, s, b := e>>cellShift, other, min(max(int(d1*hinv), 0), last)
+					switch e & cellKind {
+					case cellEmpty:
+						s = 2 * i
+					case cellOne:
+						w := u[i]
+						s = 2*(i+b2i(w < x1)) + b2i(w == x1)
+					case cellWindow:
+						w := u[i : i+gridWindow+1 : i+gridWindow+1]
+						s = 2*(i+b2i(w[0] < x1)+b2i(w[1] < x1)) + b2i(w[0] == x1) + b2i(w[1] == x1) + b2i(w[2] == x1)
+					default:
+						later[nl&(countBlock-1)] = int32(j1)
+						nl++
+						b = otherBin
+					}
+					n1[s]++
+					hist1[b]++
 				}
-			} else if j1 > j {
+			} else {
 				later[nl&(countBlock-1)] = int32(j1)
 				nl++
 			}
-			n0[s0]++
-			n1[s1]++
-			hist0[b0]++
-			hist1[b1]++
 		}
 		for _, j := range later[:nl] {
 			if x := blk[j]; x == x {
@@ -398,6 +418,16 @@ func (c *NumericCounts) count(xs []float64) {
 				hist0[min(max(int((x-lo)*hinv), 0), last)]++
 			}
 		}
+	}
+	if gi.cells != nil {
+		// The pure cells' values: all in the cell's slot and bin.
+		for cl, k := range inCell {
+			if k != 0 {
+				n0[2*int(cells[cl]>>cellShift)] += int64(k)
+				hist0[min(gi.pureBin(&h, cl), last)] += int64(k)
+			}
+		}
+		putCellCounts(inCell)
 	}
 	for k, at := range gi.at {
 		below, equal := n0[2*k]+n1[2*k], n0[2*k+1]+n1[2*k+1]
@@ -412,6 +442,9 @@ func (c *NumericCounts) count(xs []float64) {
 // countBlock is how many values count takes before it counts the ones
 // the cell table does not answer (a power of two).
 const countBlock = 1024
+
+// noCellCounts are the counts by pure cell of noCells (which has none).
+var noCellCounts [gridCells + 1]uint32
 
 // noCells is the cell table of a grid without one: every cell crowded.
 var noCells = func() (t [gridCells + 1]uint16) {

@@ -207,13 +207,15 @@ type gridIndex struct {
 	n      int       // the number of distinct values
 	lo, hi float64
 	scale  float64
-	// cells[c] is 4*first + m for cell c (0 <= c <= gridCells; cell
-	// gridCells+1 closes the table with first = n): first is the first
-	// distinct index whose cell is c or later, and m the number of
-	// distinct values in cell c, 3 for more than gridWindow (crowded).
-	// Cells are computed by cell, the one expression findU and count
-	// use, so rounding cannot put a grid point on the wrong side of a
-	// cell boundary. Nil when there is no table.
+	// cells[c] is first<<cellShift + kind for cell c (0 <= c <=
+	// gridCells; cell gridCells+1 closes the table with first = n):
+	// first is the first distinct index whose cell is c or later, and
+	// kind says how many distinct values cell c holds (cellEmpty,
+	// cellOne, cellWindow, cellCrowded), and for an empty cell whether
+	// every value in it falls in one histogram bin (cellPure). Cells are
+	// computed by cell, the one expression findU and count use, so
+	// rounding cannot put a grid point on the wrong side of a cell
+	// boundary. Nil when there is no table.
 	cells []uint16
 }
 
@@ -226,12 +228,15 @@ const gridCells = 65536
 // branch: cells holding more take a binary search.
 const gridWindow = 2
 
-// Cell kinds in gridIndex.cells (the low two bits).
+// Cell kinds in gridIndex.cells (the low cellShift bits).
 const (
-	cellEmpty   = 0 // no grid value in the cell
-	cellOne     = 1 // one
+	cellPure    = 0 // no grid value in the cell, and one histogram bin
+	cellOne     = 1 // one grid value
 	cellWindow  = 2 // gridWindow
 	cellCrowded = 3 // more
+	cellEmpty   = 4 // no grid value, but a histogram bin edge may be in it
+	cellShift   = 3
+	cellKind    = 1<<cellShift - 1
 )
 
 func newGridIndex(g []float64) *gridIndex {
@@ -254,20 +259,39 @@ func newGridIndex(g []float64) *gridIndex {
 	// (subnormal) that the cells' scale overflows, or when the indices
 	// do not fit.
 	scale := gridCells / (gi.hi - gi.lo)
-	if !(gi.hi > gi.lo) || math.IsInf(gi.hi-gi.lo, 0) || math.IsInf(scale, 0) || 4*gi.n+cellCrowded > math.MaxUint16 {
+	if !(gi.hi > gi.lo) || math.IsInf(gi.hi-gi.lo, 0) || math.IsInf(scale, 0) || gi.n<<cellShift+cellKind > math.MaxUint16 {
 		return gi
 	}
 	gi.scale = scale
 	gi.cells = getCells()
+	// An empty cell is pure when values a little beyond both its ends
+	// fall in one bin: the bin of a value is monotone in it, so every
+	// value of the cell does. Half a cell is far more than the rounding
+	// of the cell's expression when cells are wide against the values'
+	// precision; narrower ones are never pure.
+	h := histogramOf(g)
+	wide := h.ok && h.inv > 0 && (gi.hi-gi.lo)/gridCells > 1e-9*max(math.Abs(gi.lo), math.Abs(gi.hi))
 	i := 0
 	for c := 0; c <= gridCells+1; c++ {
 		first := i
 		for i < gi.n && gi.cell(gi.u[i]) <= c {
 			i++
 		}
-		gi.cells[c] = uint16(4*first + min(i-first, cellCrowded))
+		kind := min(i-first, cellCrowded)
+		if kind == 0 {
+			kind = cellEmpty
+			if wide && h.bin(gi.lo+(float64(c)-0.5)/scale) == h.bin(gi.lo+(float64(c)+1.5)/scale) {
+				kind = cellPure
+			}
+		}
+		gi.cells[c] = uint16(first<<cellShift + kind)
 	}
 	return gi
+}
+
+// pureBin is the histogram bin of the values of pure cell c.
+func (gi *gridIndex) pureBin(h *histogram, c int) int {
+	return h.bin(gi.lo + (float64(c)-0.5)/gi.scale)
 }
 
 // cell maps lo <= x <= hi to 0..gridCells; it is monotone in x.
@@ -292,7 +316,7 @@ func (gi *gridIndex) findU(x float64) int {
 		return sort.SearchFloat64s(gi.u[:gi.n], x)
 	}
 	c := gi.cell(min(max(x, gi.lo), gi.hi))
-	i, end := int(gi.cells[c]>>2), int(gi.cells[c+1]>>2)
+	i, end := int(gi.cells[c]>>cellShift), int(gi.cells[c+1]>>cellShift)
 	if end-i > gridWindow {
 		return i + sort.SearchFloat64s(gi.u[i:end], x)
 	}

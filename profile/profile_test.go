@@ -170,6 +170,15 @@ func TestCountsMatchSearch(t *testing.T) {
 		for _, x := range g {
 			xs = append(xs, x, math.Nextafter(x, math.Inf(-1)), math.Nextafter(x, math.Inf(1)))
 		}
+		if h := histogramOf(g); h.ok {
+			// Around the histogram's bin edges, where a cell may hold two bins.
+			for k := 0; k <= HistogramBins; k++ {
+				e := h.lo + h.w*float64(k)
+				for _, x := range []float64{e, math.Nextafter(e, math.Inf(-1)), math.Nextafter(e, math.Inf(1)), e - h.w/gridCells, e + h.w/gridCells} {
+					xs = append(xs, x, x)
+				}
+			}
+		}
 		// An odd length too: count takes values in pairs.
 		for _, xs := range [][]float64{xs, xs[:len(xs)-1]} {
 			h := histogramOf(g)

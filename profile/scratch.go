@@ -56,3 +56,21 @@ func putCells(b []uint16) {
 		cellBufs.Put(&b)
 	}
 }
+
+var cellCountBufs sync.Pool // *[]uint32
+
+// getCellCounts returns gridCells+1 zero counts.
+func getCellCounts() []uint32 {
+	if p, ok := cellCountBufs.Get().(*[]uint32); ok {
+		clear(*p)
+		return *p
+	}
+	return make([]uint32, gridCells+1)
+}
+
+// putCellCounts gives counts from getCellCounts back.
+func putCellCounts(b []uint32) {
+	if len(b) == gridCells+1 {
+		cellCountBufs.Put(&b)
+	}
+}
