@@ -41,6 +41,11 @@ func NewSpill(dir string) *Spill { return &Spill{dir: dir} }
 // NewArena returns a Spill in anonymous memory (no files).
 func NewArena() *Spill { return &Spill{mem: &arena.Arena{}} }
 
+// InMemory reports whether s is an arena (NewArena): the fit's columns,
+// string columns included, are then all outside the Go heap. Files
+// (NewSpill) hold only the numeric columns.
+func (s *Spill) InMemory() bool { return s != nil && s.mem != nil }
+
 // Floats returns a zeroed []float64 of length n.
 func (s *Spill) Floats(n int) ([]float64, error) {
 	if s == nil || n == 0 {

@@ -44,7 +44,7 @@ type stringKeeper struct {
 // stringKeeper returns the keeper of one String column: nil (the heap)
 // unless s is an arena.
 func (s *Spill) stringKeeper() func() table.StringKeeper {
-	if s == nil || s.mem == nil {
+	if !s.InMemory() {
 		return nil
 	}
 	return func() table.StringKeeper { return &stringKeeper{mem: s.mem, local: map[string]string{}} }
