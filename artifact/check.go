@@ -87,61 +87,121 @@ func checkArtifact(a *Artifact, selfChecked bool) error {
 	return c.finish()
 }
 
+// columnList is the columns a group's step takes or gives: held, or
+// produced one at a time by a fitted step that does not keep them (a
+// one-hot encoder Verify read with many outputs: step.StreamedOutputs),
+// so that a check does not hold them.
+type columnList struct {
+	fields []table.Field
+	from   step.Fitted // when not nil, the step producing the columns
+	n      int
+}
+
+// outputsOf returns the output columns of fitted step f.
+func outputsOf(f step.Fitted) columnList {
+	if n, ok := step.StreamedOutputs(f); ok {
+		return columnList{from: f, n: n}
+	}
+	fs := f.Outputs()
+	return columnList{fields: fs, n: len(fs)}
+}
+
+func (l columnList) len() int { return l.n }
+
+// each calls fn with each column, in order.
+func (l columnList) each(fn func(k int, f table.Field)) error {
+	if l.from == nil {
+		for k, f := range l.fields {
+			fn(k, f)
+		}
+		return nil
+	}
+	k := 0
+	return step.EachOutput(l.from, func(f table.Field) {
+		fn(k, f)
+		k++
+	})
+}
+
+// at returns column k (ok false when it could not be read).
+func (l columnList) at(k int) (f table.Field, ok bool) {
+	if k < 0 || k >= l.n {
+		return f, false
+	}
+	if l.from == nil {
+		return l.fields[k], true
+	}
+	err := l.each(func(i int, c table.Field) {
+		if i == k {
+			f, ok = c, true
+		}
+	})
+	return f, ok && err == nil
+}
+
 // checkGroup checks groups[gi] against its spec entry and the input
 // columns' types (name -> type) and returns the columns its steps
 // produce.
 // With selfChecked, the steps have passed their own rules (stepRules) as
 // they were decoded, and are not checked again.
-func checkGroup(gi int, g *Group, sc *spec.Group, inputs map[string]string, selfChecked bool) ([]table.Field, error) {
+func checkGroup(gi int, g *Group, sc *spec.Group, inputs map[string]string, selfChecked bool) (columnList, error) {
 	gp := fmt.Sprintf("groups[%d]", gi)
 	if g.Type != spec.TypeNumeric && g.Type != spec.TypeCategorical {
-		return nil, bad(gp+".type", "must be %q or %q, got %q", spec.TypeNumeric, spec.TypeCategorical, g.Type)
+		return columnList{}, bad(gp+".type", "must be %q or %q, got %q", spec.TypeNumeric, spec.TypeCategorical, g.Type)
 	}
 	if !equalStrings(sc.Names, g.Columns) {
-		return nil, bad(gp+".columns", "%q differs from the spec's names %q", g.Columns, sc.Names)
+		return columnList{}, bad(gp+".columns", "%q differs from the spec's names %q", g.Columns, sc.Names)
 	}
 	if len(g.Columns) == 0 {
-		return nil, bad(gp+".columns", "is empty")
+		return columnList{}, bad(gp+".columns", "is empty")
 	}
-	cur := make([]table.Field, len(g.Columns))
+	fs := make([]table.Field, len(g.Columns))
 	for ci, c := range g.Columns {
 		t, ok := inputs[c]
 		if !ok {
-			return nil, bad(fmt.Sprintf("%s.columns[%d]", gp, ci), "%q is not an input", c)
+			return columnList{}, bad(fmt.Sprintf("%s.columns[%d]", gp, ci), "%q is not an input", c)
 		}
 		if t != g.Type {
-			return nil, bad(fmt.Sprintf("%s.columns[%d]", gp, ci), "%q is %s in inputs, the group is %s", c, t, g.Type)
+			return columnList{}, bad(fmt.Sprintf("%s.columns[%d]", gp, ci), "%q is %s in inputs, the group is %s", c, t, g.Type)
 		}
-		cur[ci] = Field{Name: c, Type: t}.TableField()
+		fs[ci] = Field{Name: c, Type: t}.TableField()
 	}
+	cur := columnList{fields: fs, n: len(fs)}
 	if len(g.Steps) != len(sc.Steps) {
-		return nil, bad(gp+".steps", "has %d entries, the spec's group %d", len(g.Steps), len(sc.Steps))
+		return columnList{}, bad(gp+".steps", "has %d entries, the spec's group %d", len(g.Steps), len(sc.Steps))
 	}
 	for si, s := range g.Steps {
 		sp := fmt.Sprintf("%s.steps[%d]", gp, si)
 		if s.Fitted == nil || s.Params == nil {
-			return nil, bad(sp, "has no fitted parameters")
+			return columnList{}, bad(sp, "has no fitted parameters")
 		}
 		if want := sc.Steps[si].Name; s.Name != want {
-			return nil, bad(sp+".step", "is %q, the spec says %q", s.Name, want)
+			return columnList{}, bad(sp+".step", "is %q, the spec says %q", s.Name, want)
 		}
 		if !sameJSON(s.Params, sc.Steps[si].Params) {
-			return nil, bad(sp+".params", "differ from the spec's columns[%d].steps[%d]", gi, si)
+			return columnList{}, bad(sp+".params", "differ from the spec's columns[%d].steps[%d]", gi, si)
 		}
-		if len(s.Inputs) != len(cur) {
-			return nil, bad(sp+".inputs", "lists %d columns, the previous step gives %d", len(s.Inputs), len(cur))
+		if len(s.Inputs) != cur.len() {
+			return columnList{}, bad(sp+".inputs", "lists %d columns, the previous step gives %d", len(s.Inputs), cur.len())
 		}
-		for k, n := range s.Inputs {
-			if n != cur[k].Name {
-				return nil, bad(fmt.Sprintf("%s.inputs[%d]", sp, k), "is %q, the previous step gives %q", n, cur[k].Name)
+		var inputErr error
+		err := cur.each(func(k int, f table.Field) {
+			if inputErr == nil && s.Inputs[k] != f.Name {
+				inputErr = bad(fmt.Sprintf("%s.inputs[%d]", sp, k), "is %q, the previous step gives %q", s.Inputs[k], f.Name)
 			}
+		})
+		if err != nil {
+			return columnList{}, bad(sp+".inputs", "the previous step's outputs could not be read again: %v", err)
+		}
+		if inputErr != nil {
+			return columnList{}, inputErr
 		}
 		if !selfChecked {
 			if err := stepRules(s.Params, func() error { return step.CheckStep(s.Params, s.Fitted, len(s.Inputs)) }); err != nil {
-				return nil, underStep(sp, err)
+				return columnList{}, underStep(sp, err)
 			}
 		}
-		cur = s.Fitted.Outputs()
+		cur = outputsOf(s.Fitted)
 	}
 	return cur, nil
 }

@@ -2,6 +2,7 @@ package artifact_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,12 +14,19 @@ import (
 // outputs city_* (numeric), x (numeric), note (categorical).
 func outputsCase(t *testing.T) []byte {
 	t.Helper()
+	return outputsCaseOf(t, []string{"lyon", "nice", "paris", "brest", "metz", "lyon", "nice"}, "[one_hot_encoder]")
+}
+
+// outputsCaseOf is outputsCase with the city column's values and the
+// city group's steps given.
+func outputsCaseOf(t *testing.T, cities []string, steps string) []byte {
+	t.Helper()
 	var csv strings.Builder
 	csv.WriteString("city,x,note\n")
-	for i, c := range []string{"lyon", "nice", "paris", "brest", "metz", "lyon", "nice"} {
+	for i, c := range cities {
 		fmt.Fprintf(&csv, "%s,%d,n%d\n", c, i, i%3)
 	}
-	a := fitCSV(t, "version: 1\nremainder: passthrough\ncolumns:\n  - names: [city]\n    type: categorical\n    steps: [one_hot_encoder]\n  - names: [x]\n    steps: [standard_scaler]\n", csv.String())
+	a := fitCSV(t, "version: 1\nremainder: passthrough\ncolumns:\n  - names: [city]\n    type: categorical\n    steps: "+steps+"\n  - names: [x]\n    steps: [standard_scaler]\n", csv.String())
 	data, err := artifact.Encode(a)
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +155,64 @@ func TestOutputChecksFromHashes(t *testing.T) {
 			}
 		}
 		restore()
+	}
+}
+
+// TestStreamedOneHotOutputs is TestOutputChecksFromHashes (full hashes)
+// for a one-hot
+// encoder with more outputs than Verify keeps (it reads its lists again
+// to produce them one at a time), alone and followed by a scaler whose
+// inputs are its outputs: Decode and Verify give the same refusals.
+func TestStreamedOneHotOutputs(t *testing.T) {
+	cities := make([]string, 5000)
+	for i := range cities {
+		cities[i] = fmt.Sprintf("c%05d", i)
+	}
+	renamed := outputEdit{"a one-hot output past the kept ones renamed",
+		func(a *artifact.Artifact) { a.Outputs[4500].Name = "renamed" },
+		func(o []artifact.Field) string {
+			return fmt.Sprintf("outputs[4500]: is \"renamed\" (numeric), the steps give %q (numeric)", o[4500].Name)
+		}}
+	input := outputEdit{"the scaler's input past the kept ones renamed",
+		func(a *artifact.Artifact) {
+			if len(a.Groups[0].Steps) > 1 {
+				a.Groups[0].Steps[1].Inputs[4500] = "renamed"
+			}
+		},
+		func(o []artifact.Field) string {
+			return fmt.Sprintf("groups[0].steps[1].inputs[4500]: is \"renamed\", the previous step gives %q", o[4500].Name)
+		}}
+	for _, steps := range []string{"[one_hot_encoder]", "[one_hot_encoder, max_abs_scaler]"} {
+		base := outputsCaseOf(t, cities, steps)
+		fitted, err := artifact.Decode(base, "base.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		edits := append(slices.Clone(outputEdits), renamed)
+		if steps != "[one_hot_encoder]" {
+			edits = append(edits, input)
+		}
+		for _, e := range edits {
+			a, err := artifact.Decode(base, "base.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.edit(a)
+			data, err := artifact.Encode(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := e.want(fitted.Outputs)
+			decodeErr, verifyErr := verdicts(data)
+			for reader, err := range map[string]error{"Decode": decodeErr, "Verify": verifyErr} {
+				switch {
+				case want == "" && err != nil:
+					t.Errorf("%s, %s: %s refuses: %v", steps, e.name, reader, err)
+				case want != "" && (err == nil || !strings.Contains(err.Error(), "corrupt artifact: "+want+"; ")):
+					t.Errorf("%s, %s: %s got %v, want %q", steps, e.name, reader, err, want)
+				}
+			}
+		}
 	}
 }
 

@@ -144,12 +144,17 @@ var nameHashMask = ^uint64(0)
 
 // produce records columns produced, refusing (under path) more than
 // maxOutputs in all.
-func (c *sectionCheck) produce(path string, fs []table.Field) error {
-	if n := len(c.produced) + len(fs); n > maxOutputs {
-		return bad(path, "gives %d output columns, %d with the ones before, more than the %d an artifact may have; refit with fewer: give a one-hot encoder max_categories or min_frequency, or encode the column with ordinal_encoder", len(fs), n, maxOutputs)
+func (c *sectionCheck) produce(path string, fs columnList) error {
+	if n := len(c.produced) + fs.len(); n > maxOutputs {
+		return bad(path, "gives %d output columns, %d with the ones before, more than the %d an artifact may have; refit with fewer: give a one-hot encoder max_categories or min_frequency, or encode the column with ordinal_encoder", fs.len(), n, maxOutputs)
 	}
-	for _, f := range fs {
+	start := len(c.produced)
+	err := fs.each(func(_ int, f table.Field) {
 		c.produced = append(c.produced, c.columnHash(f.Name, spec.TypeOf(f.Kind)))
+	})
+	if err != nil || len(c.produced)-start != fs.len() {
+		c.produced = c.produced[:start]
+		return bad(path, "its output columns could not be read again: %v", err)
 	}
 	return nil
 }
@@ -177,10 +182,14 @@ func (c *sectionCheck) producedField(i int) (f Field, ok bool) {
 	if gi > 0 {
 		start = c.groupEnds[gi-1]
 	}
-	if err != nil || i-start >= len(cur) {
+	if err != nil {
 		return Field{}, false
 	}
-	return FieldOf(cur[i-start]), true
+	tf, ok := cur.at(i - start)
+	if !ok {
+		return Field{}, false
+	}
+	return FieldOf(tf), true
 }
 
 // groupsProduced is the count of columns the groups produce.
@@ -243,7 +252,7 @@ func (c *sectionCheck) setPassthrough(pass []string) {
 	if c.groupErr != nil {
 		return // produced is not the groups' (finish reports groupErr first)
 	}
-	if err := c.produce("passthrough", fs); err != nil {
+	if err := c.produce("passthrough", columnList{fields: fs, n: len(fs)}); err != nil {
 		c.passErr = err
 		return
 	}

@@ -46,7 +46,7 @@ import (
 //	given     23 MB    1                43.6 MB  (spec 8.0 MB, 95% of MaxSpecBytes; 50.5 MB before)
 //	given     23 MB    4                42.2 MB
 //	givenover 31 MB    1                 1.0 MB  (spec 16.2 MB: refused before it is decoded)
-//	onehotwide 102 MB  1               135.2 MB  (370,000 outputs of one encoder; 188.1 MB before)
+//	onehotwide 102 MB  1                18.0 MB  (370,000 outputs of one encoder; 133-173 MB with its output names built whole)
 //	onehotwide  84 MB  1                18.7 MB  (300,000 outputs, 1,000 encoders; 151.5 MB before)
 //	onehotwide  84 MB  4                20.6 MB
 //
@@ -55,9 +55,9 @@ import (
 // 100, 300; these sizes take minutes and gigabytes to fit, so CI runs the
 // default; NORMGUARD_UPLOAD_SHAPE=given NORMGUARD_UPLOAD_MB=22,
 // givenover 30, onehotwide 100 with NORMGUARD_UPLOAD_GROUPS=1 or 1000,
-// measured under /tmp/coord/quiet. The one-hot encoder's own output
-// names are built whole while its step is checked (step's plan): what
-// is left of onehotwide with one group. The quantile uploads took 1.7, 4.6 and 11.9 s of wall time,
+// measured under /tmp/coord/quiet. A one-hot encoder with more than a
+// few thousand outputs gives them to the check one at a time, reading
+// its lists again (step.EachOutput). The quantile uploads took 1.7, 4.6 and 11.9 s of wall time,
 // the onehot ones 2.0, 3.8 and 13.2 s, the child process's whole run, on
 // the shared 2-core machine. Before, a one-hot encoder's infrequent
 // categories were matched by a linear search each: quadratic time.)
@@ -79,7 +79,9 @@ const uploadGrowthBound = 64 << 20
 // spec (a spec section near MaxSpecBytes), with givenover twice that
 // (refused: the child checks the refusal); with onehotwide, one-hot
 // encoders (NORMGUARD_UPLOAD_GROUPS of them) with as many outputs as
-// categories, names of about 100 bytes.
+// categories, names of about 100 bytes; with hugecat, one ordinal
+// encoder whose last category is a single string of about the
+// artifact's size (not a fit's artifact: see the table).
 // NORMGUARD_UPLOAD_KEEP=FILE
 // keeps the generated artifact in FILE, or uploads FILE when it exists
 // (so that a large one is generated once, and measured alone).
@@ -314,8 +316,10 @@ func fitBig(t *testing.T, shape string, n int) []byte {
 		return fitGiven(t, n, shape == "givenover")
 	case "onehotwide":
 		return wideOneHot(t, n, envInt(t, "NORMGUARD_UPLOAD_GROUPS", 1))
+	case "hugecat":
+		return hugeCategory(t, n)
 	default:
-		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal, onehot, quantile, given, givenover or onehotwide", shape)
+		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal, onehot, quantile, given, givenover, onehotwide or hugecat", shape)
 	}
 	sp, err := spec.Parse(strings.NewReader(specText.String()), "big.yaml")
 	if err != nil {
@@ -433,6 +437,22 @@ func wideOneHot(t *testing.T, n, groups int) []byte {
 		}
 		a.Groups[j].Steps[0].Fitted = &step.OneHotEncoder{Names: e.Names, Categories: []step.CategoryList{list}, HandleUnknown: e.HandleUnknown}
 	}
+	data, err := artifact.Encode(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// hugeCategory builds an artifact of one ordinal encoder whose last
+// category is one string of about n*200 bytes (the calibration's unit),
+// the digest recomputed: a file fit does not write.
+func hugeCategory(t *testing.T, n int) []byte {
+	t.Helper()
+	a := fitText(t, "version: 1\ncolumns:\n  - names: [c]\n    type: categorical\n    steps: [ordinal_encoder]\n", "c\na\nb\n")
+	e := a.Groups[0].Steps[0].Fitted.(*step.OrdinalEncoder)
+	huge := strings.Repeat("z", n*200)
+	e.Categories[0] = append(e.Categories[0], &huge)
 	data, err := artifact.Encode(a)
 	if err != nil {
 		t.Fatal(err)

@@ -361,6 +361,9 @@ type OneHotEncoder struct {
 	once    sync.Once
 	plan    *oneHotPlan
 	planErr error
+	// source, when set, reads the lists again for the outputs, which the
+	// plan does not keep (checkStreamed).
+	source *oneHotSource
 }
 
 // Sentinel output positions in a oneHotColumn.
@@ -412,11 +415,13 @@ func (e *OneHotEncoder) buildPlan() (*oneHotPlan, error) {
 		if e.InfrequentCategories != nil {
 			inf = e.InfrequentCategories[j]
 		}
-		col, err := e.planColumn(j, len(cats), listReader(cats), inf != nil, len(inf), listReader(inf), func(k, m int) { mapped[k] = m })
+		base := len(p.fields)
+		col, err := e.planColumn(j, len(cats), listReader(cats), inf != nil, len(inf), listReader(inf), func(k, m int) { mapped[k] = m }, func(l string) {
+			p.fields = append(p.fields, table.Field{Name: e.Names[j] + "_" + l, Kind: table.Numeric})
+		})
 		if err != nil {
 			return nil, err
 		}
-		base := len(p.fields)
 		final := func(m int) int32 {
 			switch {
 			case m == col.drop:
@@ -426,7 +431,6 @@ func (e *OneHotEncoder) buildPlan() (*oneHotPlan, error) {
 			}
 			return int32(base + m)
 		}
-		p.fields = col.appendFields(p.fields, e.Names[j])
 		c := oneHotColumn{pos: make(map[string]int32, len(x.pos))}
 		switch {
 		case e.HandleUnknown == unknownError:
@@ -451,6 +455,13 @@ func (e *OneHotEncoder) buildPlan() (*oneHotPlan, error) {
 // Outputs implements Fitted. It returns nil when the fitted attributes are
 // inconsistent (Check reports why).
 func (e *OneHotEncoder) Outputs() []table.Field {
+	if e.source != nil {
+		var fs []table.Field
+		if EachOutput(e, func(f table.Field) { fs = append(fs, f) }) != nil {
+			return nil
+		}
+		return fs
+	}
 	p, err := e.kernel()
 	if err != nil {
 		return nil

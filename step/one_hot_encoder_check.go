@@ -101,19 +101,8 @@ func (e *OneHotEncoder) checkShape(n int, hasInf bool, nInfLists int, isFloat fu
 
 // plannedColumn is one input column's outputs.
 type plannedColumn struct {
-	labels      []string // before dropping: the frequent categories', then the infrequent group's
 	nFreq, nInf int
 	drop        int // the dropped output, -1 for none
-}
-
-// appendFields appends the column's output fields (input column name).
-func (c *plannedColumn) appendFields(dst []table.Field, name string) []table.Field {
-	for m, l := range c.labels {
-		if m != c.drop {
-			dst = append(dst, table.Field{Name: name + "_" + l, Kind: table.Numeric})
-		}
-	}
-	return dst
 }
 
 func sameCategory(a, b *string) bool {
@@ -126,8 +115,12 @@ func sameCategory(a, b *string) bool {
 // (as a fit writes them: scikit-learn takes them by ascending index), so
 // that one walk of both lists matches them. each, when not nil, gets each
 // category's position k and output m before dropping (the frequent
-// categories' rank, nFreq for the infrequent group).
-func (e *OneHotEncoder) planColumn(j, nCats int, cats CategoryReader, hasInf bool, nInf int, inf CategoryReader, each func(k, m int)) (plannedColumn, error) {
+// categories' rank, nFreq for the infrequent group). label, when not
+// nil, gets the label of each output that is not dropped, in order, as
+// the walk reaches it (the frequent categories', then the infrequent
+// group's), so that no list of them is kept; on an error, the labels
+// given so far are not the column's.
+func (e *OneHotEncoder) planColumn(j, nCats int, cats CategoryReader, hasInf bool, nInf int, inf CategoryReader, each func(k, m int), label func(l string)) (plannedColumn, error) {
 	col := plannedColumn{drop: -1}
 	if hasInf && nInf == 0 {
 		return col, fmt.Errorf("infrequent_categories_[%d] is empty (write null for none)", j)
@@ -136,6 +129,10 @@ func (e *OneHotEncoder) planColumn(j, nCats int, cats CategoryReader, hasInf boo
 		nInf = 0
 	}
 	nFreq := nCats - nInf
+	drop := -1 // checked against the outputs once they are counted
+	if e.DropIdx != nil && j < len(e.DropIdx) && e.DropIdx[j] != nil {
+		drop = *e.DropIdx[j]
+	}
 	var want *string
 	more := false
 	advance := func() error {
@@ -150,6 +147,7 @@ func (e *OneHotEncoder) planColumn(j, nCats int, cats CategoryReader, hasInf boo
 		return col, err
 	}
 	float := e.CategoriesDtype != nil && e.CategoriesDtype[j] == dtypeFloat64
+	m := 0 // the next frequent category's output
 	for k := 0; ; k++ {
 		v, ok, err := cats.Next()
 		if err != nil {
@@ -168,16 +166,19 @@ func (e *OneHotEncoder) planColumn(j, nCats int, cats CategoryReader, hasInf boo
 			continue
 		}
 		if each != nil {
-			each(k, len(col.labels))
+			each(k, m)
 		}
-		switch {
-		case v == nil:
-			col.labels = append(col.labels, missingCategoryName)
-		case float:
-			col.labels = append(col.labels, floatRepr(*v))
-		default:
-			col.labels = append(col.labels, *v)
+		if label != nil && m != drop {
+			switch {
+			case v == nil:
+				label(missingCategoryName)
+			case float:
+				label(floatRepr(*v))
+			default:
+				label(*v)
+			}
 		}
+		m++
 	}
 	if more {
 		return col, fmt.Errorf("infrequent_categories_[%d]: %q is not a category, is listed twice or is out of the categories' order", j, CategoryList{want}.label(0))
@@ -186,7 +187,9 @@ func (e *OneHotEncoder) planColumn(j, nCats int, cats CategoryReader, hasInf boo
 	nOut := nFreq
 	if nInf > 0 {
 		nOut++
-		col.labels = append(col.labels, infrequentCategoryName)
+		if label != nil && nFreq != drop {
+			label(infrequentCategoryName)
+		}
 	}
 	if e.DropIdx != nil && e.DropIdx[j] != nil {
 		col.drop = *e.DropIdx[j]
@@ -195,6 +198,18 @@ func (e *OneHotEncoder) planColumn(j, nCats int, cats CategoryReader, hasInf boo
 		}
 	}
 	return col, nil
+}
+
+// outputs is the count of the column's outputs (after dropping).
+func (c plannedColumn) outputs() int {
+	n := c.nFreq
+	if c.nInf > 0 {
+		n++
+	}
+	if c.drop >= 0 {
+		n--
+	}
+	return n
 }
 
 // streamed implements streamer: categories_ is fed entry by entry to the
@@ -210,10 +225,26 @@ func (e *OneHotEncoder) feed(c *StreamedCheck) {
 	c.categories["categories_"].checkCategories(e.Categories)
 }
 
+// keptOutputs is the most outputs a one-hot encoder read from a source
+// keeps after its check; past it, they are produced again from the
+// source each time they are asked for (EachOutput), so that a check's
+// memory does not grow with them.
+var keptOutputs = 1 << 12
+
+// oneHotSource is a one-hot encoder whose lists were read from a source
+// (a StreamedCheck's) and are read from it again to name its outputs.
+type oneHotSource struct {
+	source     func(field string) (CategorySource, error)
+	cats, infs *CategoriesCheck
+	hasInf     bool
+	nOut       int
+}
+
 // checkStreamed implements streamer. Without a source the lists are the
 // encoder's own (CheckStep): the rules run through its kernel. With one,
 // the lists are read from the source, and the encoder is then fit for
-// Outputs only.
+// Outputs only: it keeps its outputs when they are at most keptOutputs,
+// else the source, to read them again.
 func (e *OneHotEncoder) checkStreamed(nIn int, c *StreamedCheck) error {
 	cats := c.categories["categories_"]
 	if c.source == nil {
@@ -229,40 +260,87 @@ func (e *OneHotEncoder) checkStreamed(nIn int, c *StreamedCheck) error {
 		return err
 	}
 	infs := c.categories["infrequent_categories_"]
-	hasInf := infs.seen && !infs.null
-	n := cats.Len()
-	if err := e.checkShape(n, hasInf, infs.Len(), func(j int) bool { return cats.lists[j].float }); err != nil {
+	src := &oneHotSource{source: c.source, cats: cats, infs: infs, hasInf: infs.seen && !infs.null}
+	if err := e.checkShape(cats.Len(), src.hasInf, infs.Len(), func(j int) bool { return cats.lists[j].float }); err != nil {
 		return err
 	}
-	catSrc, err := c.source("categories_")
+	p := &oneHotPlan{}
+	err := e.walkSource(src, func(f table.Field) {
+		src.nOut++
+		switch {
+		case src.nOut <= keptOutputs:
+			p.fields = append(p.fields, f)
+		case src.nOut == keptOutputs+1:
+			p.fields = nil
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if src.nOut > keptOutputs {
+		e.source = src
+	}
+	e.once.Do(func() { e.plan = p })
+	return nil
+}
+
+// walkSource reads the encoder's lists from src, applies planColumn's
+// rules to each column and gives out each output column, in order.
+func (e *OneHotEncoder) walkSource(src *oneHotSource, out func(f table.Field)) error {
+	catSrc, err := src.source("categories_")
 	if err != nil {
 		return err
 	}
 	var infSrc CategorySource
-	if hasInf {
-		if infSrc, err = c.source("infrequent_categories_"); err != nil {
+	if src.hasInf {
+		if infSrc, err = src.source("infrequent_categories_"); err != nil {
 			return err
 		}
 	}
-	p := &oneHotPlan{}
-	for j := range n {
+	for j := range src.cats.Len() {
 		if _, err := catSrc.NextList(); err != nil {
 			return err
 		}
 		hasInfJ, nInfJ := false, 0
-		if hasInf {
+		if src.hasInf {
 			null, err := infSrc.NextList()
 			if err != nil {
 				return err
 			}
-			hasInfJ, nInfJ = !null, infs.lists[j].n
+			hasInfJ, nInfJ = !null, src.infs.lists[j].n
 		}
-		col, err := e.planColumn(j, cats.lists[j].n, catSrc, hasInfJ, nInfJ, infSrc, nil)
+		name := e.Names[j]
+		_, err := e.planColumn(j, src.cats.lists[j].n, catSrc, hasInfJ, nInfJ, infSrc, nil, func(l string) {
+			out(table.Field{Name: name + "_" + l, Kind: table.Numeric})
+		})
 		if err != nil {
 			return err
 		}
-		p.fields = col.appendFields(p.fields, e.Names[j])
 	}
-	e.once.Do(func() { e.plan = p })
+	return nil
+}
+
+// StreamedOutputs reports whether fitted step f does not keep its output
+// columns, and then their count: a one-hot encoder checked by a
+// StreamedCheck with a source, with more than a few thousand outputs.
+// EachOutput produces them one at a time, reading the encoder's lists
+// again from the source; Outputs gathers them.
+func StreamedOutputs(f Fitted) (n int, ok bool) {
+	if e, isOneHot := f.(*OneHotEncoder); isOneHot && e.source != nil {
+		return e.source.nOut, true
+	}
+	return 0, false
+}
+
+// EachOutput calls fn with each of fitted step f's output columns, in
+// order, without gathering them when f does not keep them
+// (StreamedOutputs).
+func EachOutput(f Fitted, fn func(table.Field)) error {
+	if e, ok := f.(*OneHotEncoder); ok && e.source != nil {
+		return e.walkSource(e.source, fn)
+	}
+	for _, c := range f.Outputs() {
+		fn(c)
+	}
 	return nil
 }
