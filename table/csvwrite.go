@@ -44,7 +44,7 @@ const writeBufferSize = 1 << 20
 type CSVWriter struct {
 	fields []Field
 	delim  byte      // the field delimiter
-	quote  string    // characters that make a string cell quoted
+	quotes [256]bool // the bytes that make a string cell quoted
 	tmp    *tempFile // the temporary file, nil when writing to a plain io.Writer
 	err    error
 	done   bool
@@ -131,11 +131,13 @@ func NewCSVWriterDelimited(w io.Writer, fields []Field, delim byte) *CSVWriter {
 	cw := &CSVWriter{
 		fields: append([]Field(nil), fields...),
 		delim:  delim,
-		quote:  string(delim) + "\"\r\n",
 		queue:  make(chan *csvJob, nbuf),
 		jobs:   make(chan *csvJob, nbuf),
 		bufs:   make(chan []byte, nbuf),
 		wdone:  make(chan error, 1),
+	}
+	for _, c := range []byte{delim, '"', '\r', '\n'} {
+		cw.quotes[c] = true
 	}
 	for range nbuf {
 		cw.bufs <- nil
@@ -322,7 +324,10 @@ func (cw *CSVWriter) check(b *Batch) error {
 // otherwise split, unescape or drop it.
 func (cw *CSVWriter) appendCell(dst []byte, s string, single, quote bool) []byte {
 	if !quote {
-		quote = strings.ContainsAny(s, cw.quote) || isNAString(s) && s != "" ||
+		for i := 0; i < len(s) && !quote; i++ {
+			quote = cw.quotes[s[i]]
+		}
+		quote = quote || len(s) <= maxNALen && isNAString(s) && s != "" ||
 			single && strings.Trim(s, " \t") == ""
 	}
 	if !quote {

@@ -112,10 +112,13 @@ func eightDigitsValue(x uint64) uint64 {
 	return x >> 32
 }
 
+// maxNALen is the length of the longest of isNAString's strings.
+const maxNALen = 8
+
 // isNA reports whether a cell is missing: empty or one of pandas'
 // default NA strings (pandas._libs.parsers.STR_NA_VALUES).
 func isNA(b []byte) bool {
-	if len(b) > 9 {
+	if len(b) > maxNALen {
 		return false
 	}
 	return isNAString(string(b))
