@@ -122,3 +122,89 @@ func TestStreamWriteError(t *testing.T) {
 		t.Errorf("got %d rows reported and %d written, want 100 and 100", n, w.rows)
 	}
 }
+
+// sizedReader serves a whole table in batches of the given sizes, each a
+// copy of its rows.
+type sizedReader struct {
+	all   *table.Batch
+	sizes []int
+	at, k int
+	cur   table.Batch
+}
+
+func (r *sizedReader) Header() []string {
+	var h []string
+	for _, c := range r.all.Cols {
+		h = append(h, c.Name)
+	}
+	return h
+}
+func (r *sizedReader) Project([]table.Field) error { return nil }
+func (r *sizedReader) Next() bool {
+	if r.k == len(r.sizes) || r.at == r.all.Rows {
+		return false
+	}
+	n := min(r.sizes[r.k], r.all.Rows-r.at)
+	r.cur = table.Batch{Rows: n, Start: int64(r.at), Cols: make([]table.Column, len(r.all.Cols))}
+	for j := range r.all.Cols {
+		s := r.all.Cols[j].Slice(r.at, r.at+n)
+		c := table.Column{Name: s.Name, Kind: s.Kind}
+		c.Num = append([]float64(nil), s.Num...)
+		c.Str = append([]string(nil), s.Str...)
+		r.cur.Cols[j] = c
+	}
+	r.at += n
+	r.k++
+	return true
+}
+func (r *sizedReader) Batch() *table.Batch { return &r.cur }
+func (r *sizedReader) Err() error          { return nil }
+func (r *sizedReader) Close() error        { return nil }
+
+// plainWriter hides a writer's WriteOwned, so Stream takes its path for
+// writers that are done with a batch when Write returns.
+type plainWriter struct{ table.Writer }
+
+// TestStreamBatchesOfGrowingSize streams batches that grow and shrink (the
+// output batches' storage is cut again when a batch outgrows it) through
+// a writer that owns batches until it has formatted them and through one
+// that does not: both write the text of the table in one batch.
+func TestStreamBatchesOfGrowingSize(t *testing.T) {
+	const n = 9000
+	csv := streamCSV(n)
+	tr := streamTransformer(t, csv)
+	r, err := table.NewCSVReader(strings.NewReader(csv), "in.csv", table.CSVOptions{BatchRows: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Project(tr.Inputs()); err != nil || !r.Next() {
+		t.Fatal(err, r.Err())
+	}
+	all := r.Batch()
+	var want bytes.Buffer
+	w := table.NewCSVWriter(&want, tr.Outputs())
+	if _, err := streamInto(t, tr, csv, n, w); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sizes := []int{3, 100, 20, 4000, 17, 4500, 1, 359}
+	for _, owning := range []bool{true, false} {
+		var buf bytes.Buffer
+		var w table.Writer = table.NewCSVWriter(&buf, tr.Outputs())
+		if !owning {
+			w = plainWriter{w}
+		}
+		got, err := tr.Stream(context.Background(), &sizedReader{all: all, sizes: sizes}, w, "in.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got != n || !bytes.Equal(buf.Bytes(), want.Bytes()) {
+			t.Errorf("owning writer %v: %d rows, same text %v; want %d rows and the text of one batch", owning, got, bytes.Equal(buf.Bytes(), want.Bytes()), n)
+		}
+	}
+}

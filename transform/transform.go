@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/internal/arena"
 	"github.com/normguard/normguard/step"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/timings"
@@ -302,7 +303,9 @@ func (t *Transformer) Stream(ctx context.Context, r table.Reader, w table.Writer
 		return t.streamOwned(ctx, r, ow, source)
 	}
 	// Two output batches: one being written while the next is filled.
-	free := t.streamBatches(2)
+	var mem arena.Arena
+	defer mem.Close() // after the writing goroutine has returned every batch
+	free := t.streamBatches(2, &mem)
 	full := make(chan *streamBatch, 1)
 	failed := make(chan struct{}) // closed when a write fails
 	var werr error
@@ -345,11 +348,18 @@ const ownedBatches = 3
 // streamOwned is Stream for an OwningWriter: fill hands each batch to
 // WriteOwned, whose release returns it to the free batches.
 func (t *Transformer) streamOwned(ctx context.Context, r table.Reader, w table.OwningWriter, source string) (int64, error) {
-	free := t.streamBatches(ownedBatches)
+	var mem arena.Arena
+	// The writer formats the batches it was handed after WriteOwned
+	// returns: their storage is unmapped once it has released them all.
+	var owned sync.WaitGroup
+	defer mem.Close()
+	defer owned.Wait()
+	free := t.streamBatches(ownedBatches, &mem)
 	var werr error
 	var written int64
 	err := t.fill(ctx, r, source, free, nil, func(sb *streamBatch) bool {
-		if werr = w.WriteOwned(sb.out, func() { free <- sb }); werr != nil {
+		owned.Add(1)
+		if werr = w.WriteOwned(sb.out, func() { free <- sb; owned.Done() }); werr != nil {
 			return false
 		}
 		written += int64(sb.out.Rows)
@@ -362,20 +372,62 @@ func (t *Transformer) streamOwned(ctx context.Context, r table.Reader, w table.O
 }
 
 // streamBatches returns a channel holding n new output batches, with room
-// for all of them.
-func (t *Transformer) streamBatches(n int) chan *streamBatch {
+// for all of them, whose numeric columns take their storage from mem.
+func (t *Transformer) streamBatches(n int, mem *arena.Arena) chan *streamBatch {
 	free := make(chan *streamBatch, n)
 	for range n {
-		free <- &streamBatch{out: t.NewOutput(), pass: table.NewColumns(t.outputs[len(t.outputs)-len(t.pass):])}
+		free <- &streamBatch{out: t.NewOutput(), pass: table.NewColumns(t.outputs[len(t.outputs)-len(t.pass):]), mem: mem}
 	}
 	return free
 }
 
 // streamBatch is an output batch of Stream with its own storage for the
 // passthrough columns.
+//
+// Its numeric columns are cut from one block of mem (internal/arena),
+// which a stream's three batches of 22 columns x 65,536 rows (35 MB) get
+// in 2 MiB pages: in 4 KiB heap pages their first writes were about 9,000
+// page faults of ~12 us each, most of a Parquet transform's "transform"
+// stage.
 type streamBatch struct {
 	out  *table.Batch
 	pass []table.Column
+	mem  *arena.Arena
+	num  []float64 // the block, from mem
+	rows int       // rows each numeric column's share of num holds
+}
+
+// reserve gives the batch's numeric output columns room for n rows.
+func (sb *streamBatch) reserve(n, outputs int) error {
+	if n <= sb.rows {
+		return nil
+	}
+	cols := sb.out.Cols[:outputs]
+	k := 0
+	for _, c := range cols {
+		if c.Kind == table.Numeric {
+			k++
+		}
+	}
+	if k == 0 {
+		return nil
+	}
+	num, err := sb.mem.Floats(k * n)
+	if err != nil {
+		return err
+	}
+	if sb.num != nil {
+		sb.mem.Free(sb.num) // the batch is not in use: it came back from the writer
+	}
+	sb.num, sb.rows = num, n
+	k = 0
+	for j := range cols {
+		if cols[j].Kind == table.Numeric {
+			cols[j].Num = num[k*n : k*n : (k+1)*n]
+			k++
+		}
+	}
+	return nil
 }
 
 // fill reads and transforms batches of r into batches taken from free and
@@ -397,6 +449,9 @@ func (t *Transformer) fill(ctx context.Context, r table.Reader, source string, f
 		}
 		t0 = time.Now() // waiting for the writer is not transforming
 		in, out := r.Batch(), sb.out
+		if err := sb.reserve(in.Rows, len(t.outputs)-len(t.pass)); err != nil {
+			return err
+		}
 		if err := t.Batch(in, out, source); err != nil {
 			return err
 		}
