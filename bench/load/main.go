@@ -179,8 +179,6 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	// own while the server is measured.
 	got := make([]sample, total)
 	cpu0 := takeCPU(client, o.url) // before the start: it asks the server
-	start := time.Now()
-	due := make(chan int, o.workers*4)
 	// The connections are open before the start, as a client's pool is
 	// in steady state: 64 connections set up in the first milliseconds
 	// of the run were a stall of their own (and not what is measured).
@@ -193,6 +191,8 @@ func run(ctx context.Context, o options, w io.Writer) error {
 			}
 		}
 	}
+	start := time.Now()
+	due := make(chan int, o.workers*4)
 	var t tally
 	var wg sync.WaitGroup
 	for _, c := range conns {
@@ -310,7 +310,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 // due time instead.
 func pace(ctx context.Context, timer *pacer, start time.Time, total int, at func(int) time.Duration, due chan<- int) (int, error) {
 	if timer != nil {
-		if err := timer.start(at(1)); err != nil {
+		if err := timer.start(start, at(1)); err != nil {
 			return 0, err
 		}
 	}

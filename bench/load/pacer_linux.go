@@ -32,17 +32,31 @@ func newPacer() (*pacer, error) {
 	return &pacer{f: os.NewFile(fd, "timerfd")}, nil
 }
 
-// start arms the timer to fire every interval from now.
-func (p *pacer) start(interval time.Duration) error {
-	ts := syscall.NsecToTimespec(int64(interval))
-	spec := struct{ interval, value syscall.Timespec }{interval: ts, value: ts}
+// start arms the timer to fire at origin + k*interval (k = 1, 2, ...):
+// the due times of the requests, not a grid shifted by when it was armed.
+// (Armed relative to the moment of the call, the ticks fell a constant
+// part of an interval after each due time, up to 200 µs at 5,000/s, which
+// every request was charged as sent late.) Go's monotonic clock is
+// CLOCK_MONOTONIC, so origin is placed on it from the clock's reading
+// now less the time since origin.
+func (p *pacer) start(origin time.Time, interval time.Duration) error {
+	const clockMonotonic, tfdTimerAbstime = 1, 1
+	var now syscall.Timespec
+	if _, _, errno := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockMonotonic, uintptr(unsafe.Pointer(&now)), 0); errno != 0 {
+		return fmt.Errorf("clock_gettime: %w", errno)
+	}
+	first := now.Nano() - int64(time.Since(origin)) + int64(interval)
+	spec := struct{ interval, value syscall.Timespec }{
+		interval: syscall.NsecToTimespec(int64(interval)),
+		value:    syscall.NsecToTimespec(first),
+	}
 	raw, err := p.f.SyscallConn()
 	if err != nil {
 		return err
 	}
 	var errno syscall.Errno
 	if cerr := raw.Control(func(fd uintptr) {
-		_, _, errno = syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, fd, 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0)
+		_, _, errno = syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, fd, tfdTimerAbstime, uintptr(unsafe.Pointer(&spec)), 0, 0, 0)
 	}); cerr != nil {
 		return cerr
 	}

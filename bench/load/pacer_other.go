@@ -10,7 +10,9 @@ type pacer struct{ t *time.Ticker }
 
 func newPacer() (*pacer, error) { return &pacer{}, nil }
 
-func (p *pacer) start(interval time.Duration) error {
+// start starts ticking at origin + interval, then every interval.
+func (p *pacer) start(origin time.Time, interval time.Duration) error {
+	time.Sleep(time.Until(origin.Add(interval)))
 	p.t = time.NewTicker(interval)
 	return nil
 }

@@ -8,8 +8,9 @@
 #   quick: each part for 10 s (the soak 20 s)
 #   tail:  only single rows, at 2,000/s then 5,000/s for 60 s each (the
 #          target of issue 15: p99 < 2 ms at 5,000/s), about 2.5 minutes
-#   5k:    only single rows at 5,000/s for $DURATION (default 60s), about
-#          70 s: several server variants fit in one quiet slot
+#   5k:    only single rows at $RATE/s (default 5000) for $DURATION
+#          (default 60s), about 70 s: several server variants fit in one
+#          quiet slot
 # Knobs for comparing variants (empty by default):
 #   SERVE_ENV="GOMAXPROCS=1 GOGC=200"  environment of the server
 #   SERVE_FLAGS="--no-monitor"         flags of normguard serve
@@ -75,7 +76,7 @@ status=0
 
 if [ "${1:-}" = tail ] || [ "${1:-}" = 5k ]; then
 	rates="2000 5000" duration=60s
-	[ "$1" = 5k ] && rates=5000 duration=${DURATION:-60s}
+	[ "$1" = 5k ] && rates=${RATE:-5000} duration=${DURATION:-60s}
 	echo "## server: ${SERVE_ENV:-} normguard serve ${SERVE_FLAGS:-}${SERVE_CPUS:+ on cpu $SERVE_CPUS}${LOAD_CPUS:+, generator on cpu $LOAD_CPUS}"
 	for rate in $rates; do
 		echo "## single rows, $rate requests/s for $duration"
