@@ -148,6 +148,16 @@ type CSVReader struct {
 	// half's spans and row lines.
 	split [2]plainScan
 
+	// The fused path (csvfused.go): what it does with each header field,
+	// how many projected string columns there are, the string cells'
+	// spans, and how often it gave up (it stops trying at maxFusedFails).
+	plan         []fusedField
+	planStrs     int
+	fusedChecked bool
+	fusedFails   int
+	fusedRows    int64 // rows read by the fused path (tests)
+	strSpans     []span
+
 	batch Batch
 	err   error
 }
@@ -435,6 +445,14 @@ func (r *CSVReader) Next() bool {
 	b.Lines = b.Lines[:0]
 	n := 0
 	for n < r.batchRows {
+		if r.fusedFails < maxFusedFails {
+			rows, ok := r.parseFused(n)
+			if ok {
+				n += rows
+			} else if rows < 0 {
+				r.fusedFails++
+			}
+		}
 		lo := n
 		var more bool
 		var err error
@@ -765,22 +783,24 @@ func (r *CSVReader) parseNumbers(dst []float64, f int) int {
 func (r *CSVReader) internStrings(dst []string, null []bool, p *projection) {
 	nf := len(r.header)
 	for i := range dst {
-		b := r.cell(r.spans[i*nf+p.field])
-		if isNA(b) {
-			dst[i], null[i] = "", true
-			continue
-		}
-		null[i] = false
-		if s, ok := p.intern[string(b)]; ok {
-			dst[i] = s
-			continue
-		}
-		s := string(b)
-		if len(p.intern) < maxIntern && len(s) <= maxInternLen {
-			p.intern[s] = s
-		}
-		dst[i] = s
+		dst[i], null[i] = p.internCell(r.cell(r.spans[i*nf+p.field]))
 	}
+}
+
+// internCell returns a string cell's value, sharing storage with earlier
+// equal values, or null true when it is missing.
+func (p *projection) internCell(b []byte) (s string, null bool) {
+	if isNA(b) {
+		return "", true
+	}
+	if s, ok := p.intern[string(b)]; ok {
+		return s, false
+	}
+	s = string(b)
+	if len(p.intern) < maxIntern && len(s) <= maxInternLen {
+		p.intern[s] = s
+	}
+	return s, false
 }
 
 // finishBatch sets the batch's columns to n rows.
@@ -807,7 +827,7 @@ func (r *CSVReader) finishBatch(n int) {
 // cells' spans and the batch's own columns (about 15 MB) would otherwise
 // stay on the heap all that time.
 func (r *CSVReader) release() {
-	r.buf, r.spans, r.arena, r.bad = nil, nil, nil, nil
+	r.buf, r.spans, r.arena, r.bad, r.strSpans = nil, nil, nil, nil, nil
 	r.split = [2]plainScan{}
 	for j := range r.proj {
 		r.proj[j].null, r.proj[j].intern = nil, nil
