@@ -1,10 +1,10 @@
 package fit
 
+import "golang.org/x/sys/cpu"
+
 // hasAVX512 reports whether the CPU and OS support AVX-512 F and DQ (the
 // 64-bit lane multiply the fingerprint's mixing needs).
-var hasAVX512 = cpuHasAVX512()
-
-func cpuHasAVX512() bool
+var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
 
 //go:noescape
 func hashNumAVX512(h *uint64, xs *float64, n int, seed uint64)

@@ -60,27 +60,3 @@ loop:
 	VZEROUPPER
 	RET
 
-// func cpuHasAVX512() bool
-TEXT ·cpuHasAVX512(SB), NOSPLIT, $0-1
-	MOVL $1, AX
-	XORL CX, CX
-	CPUID
-	ANDL $0x08000000, CX // OSXSAVE
-	JZ   no
-	XORL CX, CX
-	XGETBV               // the OS saves XMM, YMM, opmask and ZMM state
-	ANDL $0xe6, AX
-	CMPL AX, $0xe6
-	JNE  no
-	MOVL $7, AX
-	XORL CX, CX
-	CPUID
-	ANDL $0x30000, BX    // AVX512F and AVX512DQ
-	CMPL BX, $0x30000
-	JNE  no
-	MOVB $1, ret+0(FP)
-	RET
-
-no:
-	MOVB $0, ret+0(FP)
-	RET

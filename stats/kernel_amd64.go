@@ -1,9 +1,9 @@
 package stats
 
-// hasAVX2 reports whether the CPU and OS support AVX2.
-var hasAVX2 = cpuHasAVX2()
+import "golang.org/x/sys/cpu"
 
-func cpuHasAVX2() bool
+// hasAVX2 reports whether the CPU and OS support AVX2.
+var hasAVX2 = cpu.X86.HasAVX2
 
 //go:noescape
 func leafShiftedAVX2(xs *float64, n int, shift float64, r *[2 * npUnroll]float64) int

@@ -73,32 +73,6 @@ done:
 	VZEROUPPER
 	RET
 
-// func cpuHasAVX2() bool
-TEXT ·cpuHasAVX2(SB), NOSPLIT, $0-1
-	MOVL $1, AX
-	XORL CX, CX
-	CPUID
-	MOVL CX, R8
-	ANDL $0x18000000, R8 // OSXSAVE and AVX
-	CMPL R8, $0x18000000
-	JNE  no
-	XORL CX, CX
-	XGETBV               // the OS saves XMM and YMM state
-	ANDL $6, AX
-	CMPL AX, $6
-	JNE  no
-	MOVL $7, AX
-	XORL CX, CX
-	CPUID
-	ANDL $0x20, BX       // AVX2
-	JZ   no
-	MOVB $1, ret+0(FP)
-	RET
-
-no:
-	MOVB $0, ret+0(FP)
-	RET
-
 // func columnScanAVX2(xs *float64, n int, r *columnScan)
 // For n > 0 a multiple of 4: per lane (values i ≡ lane mod 4) the
 // smallest and largest number, the largest |x| and the counts of NaN and

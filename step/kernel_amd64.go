@@ -1,12 +1,12 @@
 package step
 
+import "golang.org/x/sys/cpu"
+
 // hasAVX2 reports whether the CPU and OS support AVX2.
-var hasAVX2 = cpuHasAVX2()
+var hasAVX2 = cpu.X86.HasAVX2
 
 //go:noescape
 func subDivAVX2(dst, src *float64, n int, m, s float64)
-
-func cpuHasAVX2() bool
 
 // subDiv sets dst[i] = (src[i] - m) / s, the standard and robust scalers'
 // kernel. On amd64 with AVX2 it runs four lanes at a time; every lane is

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/normguard/normguard/internal/finite"
 	"github.com/normguard/normguard/table"
 )
 
@@ -238,11 +239,9 @@ func requireRows(stepName string, cols []table.Column) error {
 // column; NaN passes. Steps that scikit-learn validates with
 // force_all_finite="allow-nan" use it.
 func rejectInfAllowNaN(stepName string, c *table.Column) error {
-	for i, x := range c.Num {
-		if math.IsInf(x, 0) {
-			return &ValueError{Step: stepName, Column: c.Name, Row: i, Value: formatValue(x), Err: ErrBadValue,
-				Hint: "this step needs finite values: replace or clip infinite values before it"}
-		}
+	if i := finite.FirstInf(c.Num); i >= 0 {
+		return &ValueError{Step: stepName, Column: c.Name, Row: i, Value: formatValue(c.Num[i]), Err: ErrBadValue,
+			Hint: "this step needs finite values: replace or clip infinite values before it"}
 	}
 	return nil
 }

@@ -173,17 +173,19 @@ func (p *SimpleImputerParams) Fit(ctx *FitContext, cols []table.Column) (Fitted,
 		}
 	}
 	if cols[0].Kind == table.Numeric && p.Strategy != "constant" && sameKind(in) {
+		// statistic refuses infinite values first.
 		if err := forEachColumn(ctx, len(cols), func(j int) (err error) {
 			in[j].Stat, err = p.statistic(ctx, &cols[j])
 			return err
 		}); err != nil {
 			return nil, err
 		}
-	}
-	for j := range cols {
-		if cols[j].Kind == table.Numeric && sameKind(in) {
-			if err := rejectInfAllowNaN("simple_imputer", &cols[j]); err != nil {
-				return nil, err
+	} else {
+		for j := range cols {
+			if cols[j].Kind == table.Numeric && sameKind(in) {
+				if err := rejectInfAllowNaN("simple_imputer", &cols[j]); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/internal/arena"
+	"github.com/normguard/normguard/internal/finite"
 	"github.com/normguard/normguard/step"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/timings"
@@ -265,7 +266,7 @@ func locate(err error, in *table.Batch, offset int, source string) error {
 // normguard, at fit and at transform.
 func CheckFinite(b *table.Batch, fields []table.Field, source string) error {
 	for j := range b.Cols {
-		if fields[j].Kind != table.Numeric || !anyInf(b.Cols[j].Num[:b.Rows]) {
+		if fields[j].Kind != table.Numeric || !finite.AnyInf(b.Cols[j].Num[:b.Rows]) {
 			continue
 		}
 		for i, x := range b.Cols[j].Num[:b.Rows] {
@@ -554,14 +555,4 @@ func splitRows(n, workers int, fn func(lo, hi int) error) error {
 		}
 	}
 	return nil
-}
-
-// anyInfGeneric reports whether xs holds +Inf or -Inf.
-func anyInfGeneric(xs []float64) bool {
-	for _, x := range xs {
-		if math.IsInf(x, 0) {
-			return true
-		}
-	}
-	return false
 }

@@ -1,14 +1,12 @@
-package transform
+package finite
 
-var hasAVX2 = cpuHasAVX2()
+import "golang.org/x/sys/cpu"
+
+var hasAVX2 = cpu.X86.HasAVX2
 
 //go:noescape
 func anyInfAVX2(p *float64, n int) bool
 
-func cpuHasAVX2() bool
-
-// anyInf reports whether xs holds +Inf or -Inf, four values at a time on
-// amd64 with AVX2.
 func anyInf(xs []float64) bool {
 	if hasAVX2 && len(xs) > 0 {
 		return anyInfAVX2(&xs[0], len(xs))

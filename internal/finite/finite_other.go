@@ -1,5 +1,5 @@
 //go:build !amd64
 
-package transform
+package finite
 
 func anyInf(xs []float64) bool { return anyInfGeneric(xs) }

@@ -1,4 +1,4 @@
-package transform
+package finite
 
 import (
 	"math"
@@ -17,8 +17,11 @@ func TestAnyInf(t *testing.T) {
 				if pos >= 0 {
 					xs[pos], want = v, true
 				}
-				if got := anyInf(xs); got != want || anyInfGeneric(xs) != want {
+				if got := AnyInf(xs); got != want || anyInfGeneric(xs) != want {
 					t.Fatalf("n=%d inf at %d: got %v, want %v", n, pos, got, want)
+				}
+				if got := FirstInf(xs); got != pos {
+					t.Fatalf("n=%d inf at %d: FirstInf %d", n, pos, got)
 				}
 			}
 		}
