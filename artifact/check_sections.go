@@ -112,14 +112,15 @@ func (w wholeSource) outputNamesAgain(idx []int) ([]string, error) {
 }
 
 func newSectionCheck(source sectionSource) *sectionCheck {
+	seed := maphash.MakeSeed()
 	return &sectionCheck{
 		source:        source,
-		seed:          maphash.MakeSeed(),
+		seed:          seed,
 		inputTypes:    map[string]string{},
 		mismatchAt:    -1,
 		embeddingSeen: map[string]bool{},
 		vectorDims:    map[string]VectorDim{},
-		sides:         [2]profileSide{{name: "inputs"}, {name: "outputs"}},
+		sides:         [2]profileSide{{name: "inputs", seed: seed}, {name: "outputs", seed: seed}},
 	}
 }
 
@@ -455,10 +456,12 @@ func (s *fieldSet) add(i int, f Field) error {
 // profileSide checks one side (inputs or outputs) of the training profile
 // column by column. Whether a column may carry counts only depends on the
 // embeddings, which an artifact file holds after the profile: such a
-// column's verdict waits in pending (its name and counts, all
-// checkColumnProfile reads of it) until finish.
+// column's verdict waits in pending (a hash of its name, and its
+// counts: all checkColumnProfile reads of it) until finish. A side may
+// have a million such columns (MaxOutputs): their names are not kept.
 type profileSide struct {
 	name    string
+	seed    maphash.Seed
 	count   int
 	pending []pendingDim
 	err     error // the first error that does not depend on the embeddings
@@ -469,7 +472,7 @@ type profileSide struct {
 // whether it is a vector column's dimension.
 type pendingDim struct {
 	index          int
-	name           string
+	name           uint64 // maphash.String of the name, never empty
 	count, missing int64
 }
 
@@ -491,7 +494,7 @@ func (s *profileSide) check(i int, f *profile.Feature, same bool, schema func() 
 		if CheckFeature(fp, f) != nil {
 			// An error unless f is a dimension column; rowsError is
 			// the one after it either way.
-			s.pending = append(s.pending, pendingDim{index: i, name: f.Name, count: f.Count, missing: f.Missing})
+			s.pending = append(s.pending, pendingDim{index: i, name: maphash.String(s.seed, f.Name), count: f.Count, missing: f.Missing})
 			s.done = rowsError(fp, f.Count, f.Missing, rows) != nil
 			return
 		}
@@ -514,9 +517,17 @@ func (s *profileSide) finish(want int, dims map[string]VectorDim, rows int64) er
 	if s.count != want {
 		return bad("profile."+s.name, "has %d columns, the schema's %s %d", s.count, s.name, want)
 	}
+	var dimNames map[uint64]bool // hashes of the dimension columns' names
+	if len(s.pending) > 0 {
+		dimNames = make(map[uint64]bool, len(dims))
+		for name := range dims {
+			dimNames[maphash.String(s.seed, name)] = true
+		}
+	}
 	for _, p := range s.pending {
-		f := VectorDimProfile(p.name, p.count, p.missing)
-		if err := checkColumnProfile(s.path(p.index), &f, isVectorDim(dims, p.name)); err != nil {
+		// The rules read the name only as not empty (countsOnly).
+		f := VectorDimProfile("-", p.count, p.missing)
+		if err := checkColumnProfile(s.path(p.index), &f, dimNames[p.name]); err != nil {
 			return err
 		}
 		if err := rowsError(s.path(p.index), p.count, p.missing, rows); err != nil {
@@ -524,11 +535,6 @@ func (s *profileSide) finish(want int, dims map[string]VectorDim, rows int64) er
 		}
 	}
 	return s.err
-}
-
-func isVectorDim(dims map[string]VectorDim, name string) bool {
-	_, ok := dims[name]
-	return ok
 }
 
 // countsOnly reports whether checkColumnProfile's verdict on f depends on

@@ -32,7 +32,25 @@ var (
 // Encode returns the artifact's canonical bytes, computing and setting its
 // digest.
 func Encode(a *Artifact) ([]byte, error) {
+	return encode(a, false)
+}
+
+// EncodeChecked is Encode that refuses, naming the field, an artifact
+// past a bound every reader holds it to (MaxStringBytes, MaxSampleBytes,
+// MaxNamesBytes): what a fit writes (Save) is never refused for its
+// size.
+func EncodeChecked(a *Artifact) ([]byte, error) {
+	return encode(a, true)
+}
+
+// encode is Encode, checked EncodeChecked.
+func encode(a *Artifact, checked bool) ([]byte, error) {
 	a.Format, a.FormatVersion = FormatName, FormatVersion
+	if checked {
+		if err := checkNames(a); err != nil {
+			return nil, fmt.Errorf("encode artifact: %w", err)
+		}
+	}
 	a.Digest = ""
 	body, err := canonical(a)
 	if err != nil {
@@ -40,7 +58,19 @@ func Encode(a *Artifact) ([]byte, error) {
 	}
 	sum := sha256.Sum256(body)
 	a.Digest = "sha256:" + hex.EncodeToString(sum[:])
-	return canonical(a)
+	data, err := canonical(a)
+	if err != nil {
+		return nil, err
+	}
+	// Every reader refuses an artifact with a string past MaxStringBytes;
+	// what no reader accepts is not written.
+	if !checked {
+		return data, nil
+	}
+	if tl := scanStrings(data); tl != nil {
+		return nil, fmt.Errorf("encode artifact: %w", tl.writeError(data, ""))
+	}
+	return data, nil
 }
 
 func canonical(a *Artifact) ([]byte, error) {
@@ -53,11 +83,21 @@ func canonical(a *Artifact) ([]byte, error) {
 
 // Decode parses and verifies an artifact. name labels errors.
 func Decode(data []byte, name string) (*Artifact, error) {
+	// Before anything is decoded: a string or number the decoder would
+	// hold whole is refused past MaxStringBytes, as Verify refuses it.
+	if tl := scanStrings(data); tl != nil {
+		if t := bytes.TrimSpace(data); len(t) > 0 && t[0] != '{' && looksLikeSpec(data) {
+			return nil, specError(name)
+		}
+		return nil, boundError(name, boundRefusal(bytes.NewReader(data), tl))
+	}
 	var head struct {
 		Format        string  `json:"format"`
 		FormatVersion int     `json:"format_version"`
 		Digest        string  `json:"digest"`
 		Spec          inPlace `json:"spec"` // only its length is read
+		Inputs        inPlace `json:"inputs"`
+		Passthrough   inPlace `json:"passthrough"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
 		if len(bytes.TrimSpace(data)) == 0 {
@@ -77,11 +117,20 @@ func Decode(data []byte, name string) (*Artifact, error) {
 	if int64(len(head.Spec)) > maxSpecBytes {
 		return nil, boundError(name, specTooLarge()) // as Verify refuses it
 	}
+	if int64(len(head.Inputs)) > maxNamesBytes {
+		return nil, boundError(name, namesTooLarge("inputs"))
+	}
+	if int64(len(head.Passthrough)) > maxNamesBytes {
+		return nil, boundError(name, namesTooLarge("passthrough"))
+	}
 	// Read in place (a json.Decoder would copy data; see decode.go);
 	// unknown fields, other key spellings and duplicate keys fail the
 	// canonical comparison below.
 	var a Artifact
 	if err := unmarshalInPlace(data, &a); err != nil {
+		if ob, ok := errors.AsType[*overBound](err); ok {
+			return nil, boundError(name, ob.err) // as Verify refuses it
+		}
 		if loc := locateStepError(data); loc != nil {
 			return nil, meaningError(name, loc)
 		}
@@ -220,9 +269,10 @@ func Load(path string) (*Artifact, error) {
 }
 
 // Save writes the artifact to path atomically (a temporary file renamed
-// into place) and returns its digest.
+// into place) and returns its digest. It refuses an artifact the readers
+// would refuse for its size (EncodeChecked).
 func Save(a *Artifact, path string) (string, error) {
-	data, err := Encode(a)
+	data, err := EncodeChecked(a)
 	if err != nil {
 		return "", err
 	}

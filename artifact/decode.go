@@ -28,10 +28,12 @@ type decodeArtifact struct {
 	Groups []decodeGroup `json:"groups"`
 }
 
-// decodeGroup is a Group whose steps are read through decodeStep.
+// decodeGroup is a Group whose steps are read through decodeStep and
+// whose columns are measured (MaxNamesBytes) before they are decoded.
 type decodeGroup struct {
 	*Group
-	Steps []decodeStep `json:"steps"`
+	Columns inPlace      `json:"columns"`
+	Steps   []decodeStep `json:"steps"`
 }
 
 // decodeStep is a step.FittedStep read in place.
@@ -54,10 +56,10 @@ func (r *inPlace) UnmarshalJSON(b []byte) error {
 // without its copies (see above), and checks it with stepRules.
 func (d *decodeStep) UnmarshalJSON(data []byte) error {
 	var j struct {
-		Step   string   `json:"step"`
-		Params inPlace  `json:"params"`
-		Inputs []string `json:"inputs"`
-		Fitted inPlace  `json:"fitted"`
+		Step   string  `json:"step"`
+		Params inPlace `json:"params"`
+		Inputs inPlace `json:"inputs"`
+		Fitted inPlace `json:"fitted"`
 	}
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
@@ -72,7 +74,7 @@ func (d *decodeStep) UnmarshalJSON(data []byte) error {
 
 // buildStep decodes a step's parameters and fitted parameters with
 // unmarshal and checks them with stepRules.
-func buildStep(name string, params []byte, inputs []string, fitted []byte, unmarshal func([]byte, any) error) (step.FittedStep, error) {
+func buildStep(name string, params, rawInputs, fitted []byte, unmarshal func([]byte, any) error) (step.FittedStep, error) {
 	def, ok := step.Lookup(name)
 	if !ok {
 		return step.FittedStep{}, fmt.Errorf("unknown step %q", name)
@@ -83,6 +85,15 @@ func buildStep(name string, params []byte, inputs []string, fitted []byte, unmar
 	p := def.NewParams()
 	if err := unmarshal(params, p); err != nil {
 		return step.FittedStep{}, fmt.Errorf("%s params: %w", name, err)
+	}
+	if int64(len(rawInputs)) > maxNamesBytes {
+		return step.FittedStep{}, stepInputsTooLarge() // as Verify refuses them
+	}
+	var inputs []string
+	if len(rawInputs) > 0 {
+		if err := unmarshal(rawInputs, &inputs); err != nil {
+			return step.FittedStep{}, fmt.Errorf("%s inputs: %w", name, err)
+		}
 	}
 	f := def.NewFitted()
 	if err := unmarshal(fitted, f); err != nil {
@@ -130,7 +141,7 @@ func decodeStrict(raw []byte) error {
 	var j struct {
 		Step   string          `json:"step"`
 		Params json.RawMessage `json:"params"`
-		Inputs []string        `json:"inputs"`
+		Inputs json.RawMessage `json:"inputs"`
 		Fitted json.RawMessage `json:"fitted"`
 	}
 	if err := strictUnmarshal(raw, &j); err != nil {
@@ -141,7 +152,7 @@ func decodeStrict(raw []byte) error {
 }
 
 // unmarshalInPlace decodes data into a, reading the steps in place.
-func unmarshalInPlace(data []byte, a *Artifact) error {
+func unmarshalInPlace(data []byte, a *Artifact) (err error) {
 	d := decodeArtifact{Artifact: a}
 	if err := json.Unmarshal(data, &d); err != nil {
 		return err
@@ -151,16 +162,27 @@ func unmarshalInPlace(data []byte, a *Artifact) error {
 		a.Groups = make([]Group, len(d.Groups))
 	}
 	for i, g := range d.Groups {
-		a.Groups[i] = g.group()
+		if int64(len(g.Columns)) > maxNamesBytes {
+			return &overBound{namesTooLarge(fmt.Sprintf("groups[%d].columns", i))}
+		}
+		if a.Groups[i], err = g.group(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 // group returns the Group read.
-func (d decodeGroup) group() Group {
+func (d decodeGroup) group() (Group, error) {
 	var g Group
 	if d.Group != nil {
 		g = *d.Group
+	}
+	g.Columns = nil
+	if len(d.Columns) > 0 {
+		if err := json.Unmarshal(d.Columns, &g.Columns); err != nil {
+			return Group{}, err
+		}
 	}
 	g.Steps = nil
 	if d.Steps != nil {
@@ -169,5 +191,5 @@ func (d decodeGroup) group() Group {
 			g.Steps[k] = s.FittedStep
 		}
 	}
-	return g
+	return g, nil
 }

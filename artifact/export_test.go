@@ -38,3 +38,27 @@ func SetNameHashMaskForTest(mask uint64) (restore func()) {
 	nameHashMask = mask
 	return func() { nameHashMask = old }
 }
+
+// SetMaxStringBytesForTest sets the bound on an artifact's strings,
+// returning a function restoring it.
+func SetMaxStringBytesForTest(n int64) (restore func()) {
+	old := maxStringBytes
+	maxStringBytes = n
+	return func() { maxStringBytes = old }
+}
+
+// SetMaxNamesBytesForTest sets the bound on an artifact's lists of
+// names, returning a function restoring it.
+func SetMaxNamesBytesForTest(n int64) (restore func()) {
+	old := maxNamesBytes
+	maxNamesBytes = n
+	return func() { maxNamesBytes = old }
+}
+
+// SetMaxSampleBytesForTest sets the bound on an embedding's sample,
+// returning a function restoring it.
+func SetMaxSampleBytesForTest(n int64) (restore func()) {
+	old := maxSampleBytes
+	maxSampleBytes = n
+	return func() { maxSampleBytes = old }
+}

@@ -27,10 +27,15 @@ import (
 // entries are checked one at a time: verify_group.go; per-column float
 // arrays cost 8 bytes an entry; a one-hot encoder's output names are
 // built whole), output, profile column or embedding, plus the spec (at
-// most MaxSpecBytes of the file, refused past that before it is decoded)
-// and the schemas the meaning check compares with (sectionCheck: of the
-// outputs, two hashes a column, at most MaxOutputs), whatever the file's
-// size. It suits a
+// most MaxSpecBytes of the file, refused past that before it is decoded),
+// the lists of names decoded whole (the input schema, passthrough, a
+// group's columns, a step's inputs: at most MaxNamesBytes each, measured
+// alike) and the schemas the meaning check compares with (sectionCheck:
+// of the outputs, two hashes a column, at most MaxOutputs), whatever the
+// file's size. No string, number or run of white space the decoder would
+// hold whole may pass MaxStringBytes (an embedding's sample,
+// MaxSampleBytes): the decoder's input is scanned as it reads it, and the
+// read that would bring one past the bound fails. It suits a
 // server receiving uploads, and the verify command, which need the
 // verdict and the digest, not the artifact.
 //
@@ -89,8 +94,9 @@ func specTooLarge() error {
 }
 
 // CheckSpecSize returns an error naming the spec's size when its encoding
-// in an artifact would pass MaxSpecBytes, so that fit refuses up front a
-// spec whose artifact Verify and Decode would refuse.
+// in an artifact would pass MaxSpecBytes, or the string (a column name, a
+// category given) that would pass MaxStringBytes, so that fit refuses up
+// front a spec whose artifact Verify and Decode would refuse.
 func CheckSpecSize(s *spec.Spec) error {
 	var n countingWriter
 	e := &canonicalEncoder{w: &n}
@@ -101,7 +107,24 @@ func CheckSpecSize(s *spec.Spec) error {
 	if int64(n) > maxSpecBytes {
 		return bad("spec", "%d bytes in the artifact, more than the %d an artifact's spec may hold; its bulk is categories given in the spec: let the encoders learn them from the data (categories: auto), or give fewer", int64(n), maxSpecBytes)
 	}
-	return nil
+	var scan tokenScan
+	e = &canonicalEncoder{w: scanWriter{&scan}}
+	e.value(reflect.ValueOf(s), 1)
+	if scan.err == nil {
+		return nil
+	}
+	var buf bytes.Buffer // the spec is within its bound: at most 8 MiB
+	e = &canonicalEncoder{w: &buf}
+	e.value(reflect.ValueOf(s), 1)
+	return scanStrings(buf.Bytes()).writeError(buf.Bytes(), "spec")
+}
+
+// scanWriter feeds what is written to it to a tokenScan.
+type scanWriter struct{ scan *tokenScan }
+
+func (w scanWriter) Write(p []byte) (int, error) {
+	w.scan.feed(p) // the first refusal sticks
+	return len(p), nil
 }
 
 // countingWriter counts the bytes written to it.
@@ -186,6 +209,8 @@ type streamVerifier struct {
 	buf []byte
 	// base is the offset in the file where dec starts reading.
 	base int64
+	// scan bounds each string and run the decoder reads (MaxStringBytes).
+	scan tokenScan
 	// groupStarts holds where each group the spec lists starts (before
 	// its separator), outputsAt where the outputs' key ends: for
 	// sectionSource.
@@ -214,10 +239,12 @@ func newStreamVerifier(r io.ReaderAt, size int64, name string) *streamVerifier {
 		name: name,
 		src:  r,
 		size: size,
-		dec:  json.NewDecoder(bufio.NewReaderSize(io.NewSectionReader(r, 0, size), bufSize)),
 		cmp:  newStreamCompare(bufio.NewReaderSize(io.NewSectionReader(r, 0, size), bufSize)),
 		sum:  sha256.New(),
 	}
+	// The decoder holds each string and number whole: the scan refuses
+	// one past MaxStringBytes before the decoder takes its bytes.
+	v.dec = json.NewDecoder(&scanReader{r: bufio.NewReaderSize(io.NewSectionReader(r, 0, size), bufSize), scan: &v.scan})
 	v.check = newSectionCheck(v)
 	v.check.selfChecked = true
 	v.enc = &canonicalEncoder{w: v.cmp, digest: v.sum}
@@ -358,12 +385,19 @@ func (v *streamVerifier) field(f canonicalField) error {
 		return v.slice(f, 0, v.embedding)
 	}
 	fv := reflect.ValueOf(&v.shell).Elem().Field(f.index)
-	if f.name == "spec" {
+	switch f.name {
+	case "spec":
 		if err := v.boundedDecode(fv.Addr().Interface(), maxSpecBytes, specTooLarge); err != nil {
 			return err
 		}
-	} else if err := v.dec.Decode(fv.Addr().Interface()); err != nil {
-		return err
+	case "inputs", "passthrough":
+		if err := v.boundedDecode(fv.Addr().Interface(), maxNamesBytes, func() error { return namesTooLarge(f.name) }); err != nil {
+			return err
+		}
+	default:
+		if err := v.dec.Decode(fv.Addr().Interface()); err != nil {
+			return err
+		}
 	}
 	if f.omitEmpty && isEmpty(fv) {
 		return nil
@@ -689,6 +723,11 @@ func (v *streamVerifier) sumAndForm(want, got string, at int64) error {
 // else the format, else the step that refused itself, else the reading's
 // own error.
 func (v *streamVerifier) structuralError(err error) error {
+	// A string or run past its bound anywhere in the file is refused
+	// first, as Decode, which scans the file before decoding it, does.
+	if tl := v.tooLong(); tl != nil {
+		return boundError(v.name, boundRefusal(io.NewSectionReader(v.src, 0, v.size), tl))
+	}
 	var syntax *json.SyntaxError
 	switch {
 	case errors.As(err, &syntax) || errors.Is(err, io.ErrUnexpectedEOF):
@@ -712,6 +751,27 @@ func (v *streamVerifier) structuralError(err error) error {
 		return corrupt(v.name, "the file is not in canonical form from %s (it was edited after it was written); refit or fetch it again", lineAtReader(v.src, v.size, at))
 	}
 	return corrupt(v.name, "%v", err)
+}
+
+// tooLong returns the first string or run of the file past its bound:
+// the one the reading's scan stopped at, else one in the bytes the
+// reading did not reach, scanned now, or nil.
+func (v *streamVerifier) tooLong() *tokenTooLong {
+	if v.scan.err != nil {
+		return v.scan.err
+	}
+	buf := make([]byte, 256<<10)
+	for off := v.scan.off; off < v.size; {
+		n, err := v.src.ReadAt(buf[:min(int64(len(buf)), v.size-off)], off)
+		if v.scan.feed(buf[:n]) != nil {
+			return v.scan.err
+		}
+		off += int64(n)
+		if err != nil && n == 0 {
+			break
+		}
+	}
+	return nil
 }
 
 // streamCompare compares what is written with the bytes read from r,

@@ -62,13 +62,16 @@ func (v *streamVerifier) readGroup(i, depth int) (*Group, error) {
 	start, base := v.offset(), v.nest
 	var g Group
 	err := v.object(reflect.TypeFor[Group](), depth, func(f canonicalField) error {
-		if f.name == "steps" {
+		switch f.name {
+		case "steps":
 			return v.steps(i, &g, f, depth)
+		case "columns":
+			return v.boundedField(reflect.ValueOf(&g).Elem(), f, depth, func() error { return namesTooLarge(fmt.Sprintf("groups[%d].columns", i)) })
 		}
 		return v.decodeField(reflect.ValueOf(&g).Elem(), f, depth, nil)
 	})
 	if err != nil {
-		if errors.Is(err, errStepJSON) && v.stepErr == nil {
+		if _, long := errors.AsType[*tokenTooLong](err); !long && errors.Is(err, errStepJSON) && v.stepErr == nil {
 			end := v.skipTo(base)
 			if end-start <= groupLocateSize {
 				v.stepErr = v.locateGroup(i, start, end)
@@ -241,6 +244,21 @@ func (v *streamVerifier) decodeField(s reflect.Value, f canonicalField, depth in
 	return nil
 }
 
+// boundedField is decodeField for a list of names, measured first
+// (boundedDecode) and refused past maxNamesBytes with tooLarge().
+func (v *streamVerifier) boundedField(s reflect.Value, f canonicalField, depth int, tooLarge func() error) error {
+	fv := s.Field(f.index)
+	if err := v.boundedDecode(fv.Addr().Interface(), maxNamesBytes, tooLarge); err != nil {
+		return err
+	}
+	if f.omitEmpty && isEmpty(fv) {
+		return nil
+	}
+	v.open(f, depth)
+	v.enc.value(fv, depth+1)
+	return nil
+}
+
 // steps reads the steps of groups[gi] (field f of the group at depth)
 // into g, one step at a time.
 func (v *streamVerifier) steps(gi int, g *Group, f canonicalField, depth int) error {
@@ -382,7 +400,15 @@ func (v *streamVerifier) stepField(s *step.FittedStep, key string, depth int) (*
 		}
 		into = s.Fitted
 	case "inputs":
-		into = &s.Inputs
+		// Decoded whole: measured first (MaxNamesBytes).
+		if err := v.boundedDecode(&s.Inputs, maxNamesBytes, stepInputsTooLarge); err != nil {
+			if _, ok := errors.AsType[*overBound](err); ok {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %s: %w", errStepJSON, key, err)
+		}
+		v.enc.value(reflect.ValueOf(s.Inputs), depth)
+		return nil, nil
 	}
 	if err := v.dec.Decode(into); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", errStepJSON, key, err)
@@ -392,8 +418,6 @@ func (v *streamVerifier) stepField(s *step.FittedStep, key string, depth int) (*
 		v.enc.string(s.Name)
 	case "params":
 		v.enc.value(reflect.ValueOf(&s.Params).Elem(), depth)
-	case "inputs":
-		v.enc.value(reflect.ValueOf(s.Inputs), depth)
 	case "fitted":
 		v.enc.value(reflect.ValueOf(&s.Fitted).Elem(), depth)
 	}

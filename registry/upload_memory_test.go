@@ -49,15 +49,18 @@ import (
 //	onehotwide 102 MB  1                18.0 MB  (370,000 outputs of one encoder; 133-173 MB with its output names built whole)
 //	onehotwide  84 MB  1                18.7 MB  (300,000 outputs, 1,000 encoders; 151.5 MB before)
 //	onehotwide  84 MB  4                20.6 MB
-//	hugecat    99 MB  1               531.6 MB  (one 99 MB category: not bounded yet, the decoder reads a string whole)
+//	hugecat    99 MB  1                 1.5 MB  (one 99 MB category, refused at MaxStringBytes; 531.6 MB when the decoder read it whole)
+//	longname   99 MB  1                 1.5 MB  (one 99 MB column name in the input schema, refused alike)
+//	inputs      7 MB  1                33.9 MB  (an input schema of 7.1 MB, within MaxNamesBytes: decoded whole)
+//	inputs     30 MB  1                 1.4 MB  (an input schema of 30 MB: refused before it is decoded)
 //
 // (NORMGUARD_UPLOAD_MB=300 NORMGUARD_UPLOAD_PARALLEL=4, and
 // NORMGUARD_UPLOAD_SHAPE=ordinal, quantile or onehot NORMGUARD_UPLOAD_MB=40,
 // 100, 300; these sizes take minutes and gigabytes to fit, so CI runs the
 // default; NORMGUARD_UPLOAD_SHAPE=given NORMGUARD_UPLOAD_MB=22,
 // givenover 30, onehotwide 100 with NORMGUARD_UPLOAD_GROUPS=1 or 1000,
-// hugecat 100 (fails the bound: what issue 12 still has to bound),
-// measured under /tmp/coord/quiet. A one-hot encoder with more than a
+// hugecat 100, longname 100, inputs 7 and 30, measured under
+// /tmp/coord/quiet. A one-hot encoder with more than a
 // few thousand outputs gives them to the check one at a time, reading
 // its lists again (step.EachOutput). The quantile uploads took 1.7, 4.6 and 11.9 s of wall time,
 // the onehot ones 2.0, 3.8 and 13.2 s, the child process's whole run, on
@@ -83,7 +86,9 @@ const uploadGrowthBound = 64 << 20
 // encoders (NORMGUARD_UPLOAD_GROUPS of them) with as many outputs as
 // categories, names of about 100 bytes; with hugecat, one ordinal
 // encoder whose last category is a single string of about the
-// artifact's size (not a fit's artifact: see the table).
+// artifact's size, with longname, one input column's name as long (both
+// refused: artifact.MaxStringBytes); with inputs, an input schema of
+// about the artifact's size (refused past artifact.MaxNamesBytes).
 // NORMGUARD_UPLOAD_KEEP=FILE
 // keeps the generated artifact in FILE, or uploads FILE when it exists
 // (so that a large one is generated once, and measured alone).
@@ -113,10 +118,10 @@ func TestUploadMemoryIsFlat(t *testing.T) {
 	size := st.Size()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestUploadMemoryChild$", "-test.v")
 	cmd.Env = append(os.Environ(), "NORMGUARD_UPLOAD_CHILD="+path, fmt.Sprintf("NORMGUARD_UPLOAD_PARALLEL=%d", parallel))
-	if shape == "givenover" {
-		// Past MaxSpecBytes: refused, and the refusal must not cost the
-		// spec's size.
-		cmd.Env = append(cmd.Env, "NORMGUARD_UPLOAD_REFUSED=spec: more than the")
+	if want := refusalOf(shape, size); want != "" {
+		// Past a bound: refused, and the refusal must not cost the
+		// section's size.
+		cmd.Env = append(cmd.Env, "NORMGUARD_UPLOAD_REFUSED="+want)
 	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -178,6 +183,22 @@ func TestUploadMemoryChild(t *testing.T) {
 		}
 	}
 	fmt.Printf("before_kb=%d peak_kb=%d\n", before, statusKB(t, "VmHWM"))
+}
+
+// refusalOf returns the refusal an upload of an artifact of the shape
+// and size must get, or "" when it must be accepted.
+func refusalOf(shape string, size int64) string {
+	switch {
+	case shape == "givenover":
+		return "spec: more than the"
+	case shape == "hugecat":
+		return "groups[0].steps[0].fitted.categories_[0][2]: a string of more than"
+	case shape == "longname":
+		return "inputs[0].name: a string of more than"
+	case shape == "inputs" && size > artifact.MaxNamesBytes:
+		return "inputs: more than the"
+	}
+	return ""
 }
 
 func shapeName(shape string) string {
@@ -320,8 +341,12 @@ func fitBig(t *testing.T, shape string, n int) []byte {
 		return wideOneHot(t, n, envInt(t, "NORMGUARD_UPLOAD_GROUPS", 1))
 	case "hugecat":
 		return hugeCategory(t, n)
+	case "longname":
+		return longColumnName(t, n)
+	case "inputs":
+		return longInputs(t, n)
 	default:
-		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal, onehot, quantile, given, givenover, onehotwide or hugecat", shape)
+		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal, onehot, quantile, given, givenover, onehotwide, hugecat, longname or inputs", shape)
 	}
 	sp, err := spec.Parse(strings.NewReader(specText.String()), "big.yaml")
 	if err != nil {
@@ -455,11 +480,31 @@ func hugeCategory(t *testing.T, n int) []byte {
 	e := a.Groups[0].Steps[0].Fitted.(*step.OrdinalEncoder)
 	huge := strings.Repeat("z", n*200)
 	e.Categories[0] = append(e.Categories[0], &huge)
-	data, err := artifact.Encode(a)
-	if err != nil {
-		t.Fatal(err)
+	return encode(t, a)
+}
+
+// longColumnName builds an artifact whose first input column has a name
+// of about n*200 bytes in the input schema (only there): a file fit does
+// not write.
+func longColumnName(t *testing.T, n int) []byte {
+	t.Helper()
+	a := fitText(t, "version: 1\ncolumns:\n  - names: [c]\n    type: categorical\n    steps: [ordinal_encoder]\n", "c\na\nb\n")
+	a.Inputs[0].Name = strings.Repeat("c", n*200)
+	return encode(t, a)
+}
+
+// longInputs builds an artifact whose input schema lists about n*200/60
+// more columns (names of 16 bytes, each a 60-byte entry), which no group
+// reads, the profile left out: up to artifact.MaxNamesBytes a valid
+// artifact, past it one fit does not write.
+func longInputs(t *testing.T, n int) []byte {
+	t.Helper()
+	a := fitText(t, "version: 1\ncolumns:\n  - names: [c]\n    type: categorical\n    steps: [ordinal_encoder]\n", "c\na\nb\n")
+	a.Profile = nil
+	for i := range n * 200 / 60 {
+		a.Inputs = append(a.Inputs, artifact.Field{Name: fmt.Sprintf("column-%09d", i), Type: spec.TypeNumeric})
 	}
-	return data
+	return encode(t, a)
 }
 
 // fitText fits specText on csv.
@@ -478,4 +523,15 @@ func fitText(t *testing.T, specText, csv string) *artifact.Artifact {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// encode encodes a (artifact.Encode does not hold it to the bounds the
+// readers do: Save and EncodeChecked do).
+func encode(t *testing.T, a *artifact.Artifact) []byte {
+	t.Helper()
+	data, err := artifact.Encode(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
