@@ -1,8 +1,10 @@
 package fit
 
 import (
+	"fmt"
 	"unsafe"
 
+	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/internal/arena"
 	"github.com/normguard/normguard/table"
 )
@@ -36,16 +38,19 @@ type stringKeeper struct {
 	seen [1 << seenBits]string
 	// local maps each distinct value seen to its interned copy.
 	local map[string]string
-	// heap: the column left the arena (too many distinct values, or a
-	// value Intern refused) and is a heap slice from then on.
+	// heap: the column is a heap slice: the fit has no arena, or the
+	// column left it (too many distinct values, or a value Intern
+	// refused).
 	heap bool
 }
 
-// stringKeeper returns the keeper of one String column: nil (the heap)
-// unless s is an arena.
+// stringKeeper returns the keeper of one String column: an arena
+// keeper when s is an arena, else one that keeps the column on the heap,
+// as ReadAllWith would. Either refuses a value past
+// artifact.MaxStringBytes (checkValue).
 func (s *Spill) stringKeeper() func() table.StringKeeper {
 	if !s.InMemory() {
-		return nil
+		return func() table.StringKeeper { return &stringKeeper{heap: true} }
 	}
 	return func() table.StringKeeper { return &stringKeeper{mem: s.mem, local: map[string]string{}} }
 }
@@ -55,7 +60,7 @@ func (s *Spill) stringKeeper() func() table.StringKeeper {
 // outgrown.
 func (k *stringKeeper) Keep(col, xs []string, total int) ([]string, error) {
 	if k.heap {
-		return append(col, xs...), nil
+		return keepOnHeap(col, xs, total)
 	}
 	n := len(col)
 	if n+len(xs) > cap(col) {
@@ -69,45 +74,82 @@ func (k *stringKeeper) Keep(col, xs []string, total int) ([]string, error) {
 	}
 	col = col[:n+len(xs)]
 	for i, x := range xs {
-		v, ok := k.intern(x)
+		v, ok, err := k.intern(x, n+i)
+		if err != nil {
+			return nil, err
+		}
 		if !ok {
-			return k.toHeap(col[:n+i], xs[i:], total), nil
+			return keepOnHeap(k.toHeap(col[:n+i], len(xs)-i, total), xs[i:], total)
 		}
 		col[n+i] = v
 	}
 	return col, nil
 }
 
-// intern returns x's interned copy, or false when the column should leave
-// the arena.
-func (k *stringKeeper) intern(x string) (string, bool) {
+// keepOnHeap appends xs to col on the heap (sized for total rows at the
+// first batch), checking each value's length: a comparison a cell, the
+// value encoded only when it is longer than a sixth of the bound.
+func keepOnHeap(col, xs []string, total int) ([]string, error) {
+	for i, x := range xs {
+		if len(x) > artifact.MaxStringBytes/6 { // else within the bound, escaped or not
+			if err := checkValue(x, len(col)+i); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if col == nil {
+		col = make([]string, 0, max(total, len(xs)))
+	}
+	return append(col, xs...), nil
+}
+
+// checkValue refuses value x of data row row (0-based) when the artifact
+// would hold it past artifact.MaxStringBytes: every string column read
+// is profiled, and the profile keeps its most frequent values, as an
+// encoder keeps its categories. Every reader refuses such an artifact.
+func checkValue(x string, row int) error {
+	n, over := artifact.StringTooLong(x)
+	if !over {
+		return nil
+	}
+	return fmt.Errorf("fit: data row %d holds a value of %d bytes (%d in the artifact's JSON) starting %q, more than the %d bytes an artifact may hold of a string (artifact.MaxStringBytes); the artifact keeps a column's categories and most frequent values: shorten or hash the column's values, or leave the column out of the spec and the data",
+		row+1, len(x), n, x[:min(len(x), 40)], artifact.MaxStringBytes)
+}
+
+// intern returns x (of data row row) interned, or false when the column
+// should leave the arena; a distinct value is checked (checkValue) once,
+// when it is first interned.
+func (k *stringKeeper) intern(x string, row int) (string, bool, error) {
 	if x == "" {
-		return "", true
+		return "", true, nil
 	}
 	h := uint64(uintptr(unsafe.Pointer(unsafe.StringData(x)))) * 0x9E3779B97F4A7C15 >> (64 - seenBits)
 	if v := k.seen[h]; v == x {
-		return v, true
+		return v, true, nil
 	}
 	v, ok := k.local[x]
 	if !ok {
 		if len(k.local) >= maxDistinct {
-			return "", false
+			return "", false, nil
+		}
+		if err := checkValue(x, row); err != nil {
+			return "", false, err
 		}
 		if v, ok = arena.Intern(x); !ok {
-			return "", false
+			return "", false, nil
 		}
 		k.local[v] = v
 	}
 	k.seen[h] = v
-	return v, true
+	return v, true, nil
 }
 
 // toHeap moves the column to the heap: the values kept so far (interned,
-// so the heap slice may keep them) and then rest as they are.
-func (k *stringKeeper) toHeap(kept, rest []string, total int) []string {
-	col := make([]string, len(kept), max(total, len(kept)+len(rest)))
+// so the heap slice may keep them), with room for rest more.
+func (k *stringKeeper) toHeap(kept []string, rest, total int) []string {
+	col := make([]string, len(kept), max(total, len(kept)+rest))
 	copy(col, kept)
 	k.mem.FreeStrings(kept)
 	k.heap, k.local, k.seen = true, nil, [1 << seenBits]string{}
-	return append(col, rest...)
+	return col
 }

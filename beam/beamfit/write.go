@@ -47,9 +47,12 @@ func (f *writeFn) ProcessElement(ctx context.Context, _ []byte, offsets []int64,
 	if err != nil {
 		return err
 	}
-	data, err := artifact.Encode(a)
+	// Refused, naming the field, when every reader would refuse it (a
+	// string past artifact.MaxStringBytes, a list of names past
+	// MaxNamesBytes), as fit's Save refuses it: never written.
+	data, err := artifact.EncodeChecked(a)
 	if err != nil {
-		return err
+		return fmt.Errorf("fit %s: %w", f.l.Source, err)
 	}
 	if err := writeFile(ctx, f.P.Out, data, artifact.WriteFileAtomic); err != nil {
 		return fmt.Errorf("save artifact: %w", err)
