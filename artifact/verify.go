@@ -444,6 +444,9 @@ func (v *streamVerifier) boundedDecode(x any, limit int64, tooLarge func() error
 	if over {
 		return &overBound{tooLarge()}
 	}
+	if n <= smallValue {
+		return v.dec.Decode(x) // its buffer holds that much anyway
+	}
 	// The decoder only skims the value (its buffer would grow, by
 	// doubling, to hold it whole); it is decoded from a copy of its bytes.
 	if err := v.skipValue(); err != nil {
@@ -458,6 +461,10 @@ func (v *streamVerifier) boundedDecode(x any, limit int64, tooLarge func() error
 	}
 	return json.Unmarshal(raw, x)
 }
+
+// smallValue is the largest bounded value the decoder decodes itself
+// (skimming it as tokens and decoding a copy costs more).
+const smallValue = 64 << 10
 
 // valueOver returns the length n of the JSON value starting at off, or
 // over when it takes more than limit bytes of the file, reading at most
