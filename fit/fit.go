@@ -100,7 +100,8 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 		Alloc:   opt.Spill.Floats,
 		Free:    opt.Spill.Free,
 		Strings: opt.Spill.stringKeeper(),
-		Check:   func(b *table.Batch) error { return transform.CheckFinite(b, fields, opt.Source) },
+		Check:   func(b *table.Batch, j int) error { return transform.CheckFiniteColumn(b, j, fields, opt.Source) },
+		Workers: opt.Workers,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // ReadOptions tune ReadAllWith. The zero value works.
@@ -19,13 +21,21 @@ type ReadOptions struct {
 	// uses (a column's storage after it grew), so that storage outside
 	// the Go heap can be returned at once.
 	Free func([]float64)
-	// Check, when set, is called on every batch before its rows are kept;
-	// its error ends the read (fit refuses infinite values this way).
-	Check func(b *Batch) error
+	// Check, when set, is called on column j of every batch before its
+	// rows are kept, for each column, concurrently for different columns
+	// (see Workers); the error of the first column that has one ends the
+	// read (fit refuses infinite values this way).
+	Check func(b *Batch, j int) error
 	// Strings, when set, returns a StringKeeper for each String column,
 	// which then holds the column's values instead of a heap slice
-	// (fit's keep them outside the Go heap).
+	// (fit's keep them outside the Go heap). Keepers of different columns
+	// are called concurrently (see Workers).
 	Strings func() StringKeeper
+	// Workers is how many goroutines check a batch's columns and keep its
+	// String columns (0 or 1: the reading goroutine). Done there, that
+	// work would leave the other cores idle between one batch's parallel
+	// decoding and the next's.
+	Workers int
 }
 
 // StringKeeper holds the values of one String column as ReadAllWith reads
@@ -87,6 +97,7 @@ func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, erro
 	}
 	rows, total := 0, 0
 	sized := false
+	checkErrs, keepErrs := make([]error, len(fields)), make([]error, len(fields))
 	for {
 		if opt.Context != nil {
 			if err := opt.Context.Err(); err != nil {
@@ -104,11 +115,6 @@ func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, erro
 			break
 		}
 		b := r.Batch()
-		if opt.Check != nil {
-			if err := opt.Check(b); err != nil {
-				return nil, 0, err
-			}
-		}
 		if !sized {
 			total = estimateRows(r, b.Rows)
 			for j, f := range fields {
@@ -125,6 +131,26 @@ func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, erro
 			}
 			sized = true
 		}
+		// The checks and the kept String columns, column by column.
+		eachColumn(len(b.Cols), opt.Workers, b.Rows, func(j int) {
+			checkErrs[j], keepErrs[j] = nil, nil
+			if opt.Check != nil {
+				if checkErrs[j] = opt.Check(b, j); checkErrs[j] != nil {
+					return
+				}
+			}
+			if dst, src := &cols[j], &b.Cols[j]; keepers != nil && dst.Kind == String {
+				dst.Str, keepErrs[j] = keepers[j].Keep(dst.Str, src.Str[:b.Rows], total)
+				keepNull(dst, src, rows, b.Rows)
+			}
+		})
+		for _, errs := range [][]error{checkErrs, keepErrs} {
+			for _, err := range errs {
+				if err != nil {
+					return nil, 0, err
+				}
+			}
+		}
 		for j := range b.Cols {
 			dst, src := &cols[j], &b.Cols[j]
 			var err error
@@ -134,8 +160,7 @@ func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, erro
 			case dst.Kind == Vector:
 				err = keepVectors(dst, src, rows, b.Rows)
 			case keepers != nil:
-				dst.Str, err = keepers[j].Keep(dst.Str, src.Str[:b.Rows], total)
-				keepNull(dst, src, rows, b.Rows)
+				// Kept above.
 			default:
 				dst.Str = append(dst.Str, src.Str[:b.Rows]...)
 				keepNull(dst, src, rows, b.Rows)
@@ -246,4 +271,32 @@ func InferNumeric(c *Column) (Column, bool) {
 		return Column{}, false
 	}
 	return Column{Name: c.Name, Kind: Numeric, Num: nums}, true
+}
+
+// minEachRows is the smallest batch whose columns eachColumn hands to
+// other goroutines.
+const minEachRows = 4096
+
+// eachColumn calls fn(j) for j in [0, n), on up to workers goroutines when
+// the batch (rows) is worth it.
+func eachColumn(n, workers, rows int, fn func(j int)) {
+	if workers <= 1 || n <= 1 || rows < minEachRows {
+		for j := range n {
+			fn(j)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, n) - 1 {
+		wg.Go(func() {
+			for j := int(next.Add(1) - 1); j < n; j = int(next.Add(1) - 1) {
+				fn(j)
+			}
+		})
+	}
+	for j := int(next.Add(1) - 1); j < n; j = int(next.Add(1) - 1) {
+		fn(j)
+	}
+	wg.Wait()
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -69,8 +70,10 @@ func TestReadAllDecodesInPlace(t *testing.T) {
 	var starts []*float64 // where each batch's x values lie
 	cols, rows, err := ReadAllWith(r, readAllFields, ReadOptions{
 		Alloc: func(k int) ([]float64, error) { allocs++; return make([]float64, k), nil },
-		Check: func(b *Batch) error {
-			starts = append(starts, &b.Cols[0].Num[0])
+		Check: func(b *Batch, j int) error {
+			if j == 0 {
+				starts = append(starts, &b.Cols[0].Num[0])
+			}
 			return nil
 		},
 	})
@@ -217,7 +220,10 @@ func TestReadAllStops(t *testing.T) {
 		return r
 	}
 	calls := 0
-	_, _, err := ReadAllWith(open(), readAllFields, ReadOptions{Check: func(*Batch) error {
+	_, _, err := ReadAllWith(open(), readAllFields, ReadOptions{Check: func(_ *Batch, j int) error {
+		if j > 0 {
+			return nil
+		}
 		if calls++; calls == 3 {
 			return bad
 		}
@@ -259,5 +265,73 @@ func TestCSVReaderReleasesBuffersAtEnd(t *testing.T) {
 	}
 	if r.Next() || r.Err() != nil {
 		t.Fatalf("Next after the end: true or error %v", r.Err())
+	}
+}
+
+// TestReadAllWorkers reads with the checks and the string keepers on
+// several goroutines: the same columns as on one, every column of every
+// batch checked once, and of two columns failing the check in one batch,
+// the error of the first (then, of a check and a keeper failing, the
+// check's), as a serial read gives.
+func TestReadAllWorkers(t *testing.T) {
+	const n = 50000
+	open := func() Reader {
+		r, err := NewCSVReader(strings.NewReader(readAllCSV(n)), "d.csv", CSVOptions{BatchRows: 5000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Project(readAllFields); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, workers := range []int{1, 2, 4} {
+		var checked [3]atomic.Int64
+		cols, rows, err := ReadAllWith(open(), readAllFields, ReadOptions{
+			Workers: workers,
+			Check:   func(_ *Batch, j int) error { checked[j].Add(1); return nil },
+			Strings: func() StringKeeper { return &copyKeeper{} },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkReadAll(t, cols, rows, n)
+		for j := range checked {
+			if got := checked[j].Load(); got != n/5000 {
+				t.Errorf("%d workers: column %d checked %d times, want %d", workers, j, got, n/5000)
+			}
+		}
+		first, second := errors.New("column 1"), errors.New("column 2")
+		_, _, err = ReadAllWith(open(), readAllFields, ReadOptions{
+			Workers: workers,
+			Check: func(b *Batch, j int) error {
+				switch {
+				case b.Start < 20000:
+					return nil
+				case j == 1:
+					return first
+				case j == 2:
+					return second
+				}
+				return nil
+			},
+		})
+		if !errors.Is(err, first) {
+			t.Errorf("%d workers: got %v, want the first column's error", workers, err)
+		}
+		_, _, err = ReadAllWith(open(), readAllFields, ReadOptions{
+			Workers: workers,
+			Check: func(b *Batch, j int) error {
+				if b.Start >= 20000 && j == 1 {
+					return first
+				}
+				return nil
+			},
+			Strings: func() StringKeeper { return &copyKeeper{err: second} },
+		})
+		if !errors.Is(err, second) {
+			// The keeper fails on the first batch, before any check does.
+			t.Errorf("%d workers: got %v, want the keeper's error", workers, err)
+		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 	"strconv"
 	"sync"
@@ -262,22 +261,31 @@ func locate(err error, in *table.Batch, offset int, source string) error {
 }
 
 // CheckFinite returns a *RowError for the first ±Inf in a numeric column of
-// b (fields give the kinds). scikit-learn refuses infinite input; so does
-// normguard, at fit and at transform.
+// b (fields give the kinds), the first column in order that has one.
+// scikit-learn refuses infinite input; so does normguard, at fit and at
+// transform.
 func CheckFinite(b *table.Batch, fields []table.Field, source string) error {
 	for j := range b.Cols {
-		if fields[j].Kind != table.Numeric || !finite.AnyInf(b.Cols[j].Num[:b.Rows]) {
-			continue
-		}
-		for i, x := range b.Cols[j].Num[:b.Rows] {
-			if math.IsInf(x, 0) {
-				return &RowError{Source: source, Line: b.Line(i), Err: &step.ValueError{
-					Step: "input", Column: fields[j].Name, Row: i, Value: strconv.FormatFloat(x, 'g', -1, 64), Err: ErrInfinite,
-					Hint: "replace or drop infinite values before normalizing (scikit-learn refuses them too)"}}
-			}
+		if err := CheckFiniteColumn(b, j, fields, source); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// CheckFiniteColumn is CheckFinite for column j of b alone.
+func CheckFiniteColumn(b *table.Batch, j int, fields []table.Field, source string) error {
+	if fields[j].Kind != table.Numeric {
+		return nil
+	}
+	xs := b.Cols[j].Num[:b.Rows]
+	i := finite.FirstInf(xs)
+	if i < 0 {
+		return nil
+	}
+	return &RowError{Source: source, Line: b.Line(i), Err: &step.ValueError{
+		Step: "input", Column: fields[j].Name, Row: i, Value: strconv.FormatFloat(xs[i], 'g', -1, 64), Err: ErrInfinite,
+		Hint: "replace or drop infinite values before normalizing (scikit-learn refuses them too)"}}
 }
 
 // Stream reads every batch of r, transforms it and writes it to w. It does
