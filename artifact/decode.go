@@ -96,6 +96,9 @@ func buildStep(name string, params, rawInputs, fitted []byte, unmarshal func([]b
 		}
 	}
 	f := def.NewFitted()
+	if err := checkFittedLists(f, fitted); err != nil {
+		return step.FittedStep{}, err // as Verify refuses them
+	}
 	if err := unmarshal(fitted, f); err != nil {
 		return step.FittedStep{}, fmt.Errorf("%s fitted parameters: %w", name, err)
 	}

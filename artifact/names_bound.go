@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 
@@ -36,6 +37,54 @@ func stepInputsTooLarge() error {
 	return step.Under("inputs", fmt.Errorf("more than the %d bytes a list of column names may hold (artifact.MaxNamesBytes); a one-hot encoder with this many outputs must be its group's last step", maxNamesBytes))
 }
 
+// fittedListTooLarge is namesTooLarge for a list of names among a
+// step's fitted parameters (feature_names_in_: the step's inputs again),
+// placed under the step by its reader.
+func fittedListTooLarge(field string) error {
+	return step.Under("fitted", step.Under(field, fmt.Errorf("more than the %d bytes a list of column names may hold (artifact.MaxNamesBytes); a one-hot encoder with this many outputs must be its group's last step", maxNamesBytes)))
+}
+
+// isNameList tells the types of fitted parameters bounded as lists of
+// names ([]string, []*string: feature_names_in_ and its like, one entry
+// per input column).
+func isNameList(t reflect.Type) bool {
+	return t.Kind() == reflect.Slice && (t.Elem().Kind() == reflect.String ||
+		t.Elem().Kind() == reflect.Pointer && t.Elem().Elem().Kind() == reflect.String)
+}
+
+// fittedNameLists returns the JSON keys of the fitted parameters f holds
+// as lists of names (isNameList).
+func fittedNameLists(f step.Fitted) []string {
+	if f == nil {
+		return nil
+	}
+	var keys []string
+	for _, fd := range fittedFieldsOf(reflect.TypeOf(f)) {
+		keys = append(keys, fd.name)
+	}
+	return keys
+}
+
+// checkFittedLists refuses, as Verify does, fitted parameters (the bytes
+// of a step's "fitted" object) holding a list of names past
+// maxNamesBytes.
+func checkFittedLists(f step.Fitted, fitted []byte) error {
+	keys := fittedNameLists(f)
+	if len(keys) == 0 {
+		return nil
+	}
+	var raw map[string]inPlace
+	if json.Unmarshal(fitted, &raw) != nil {
+		return nil // decoding them words the error
+	}
+	for _, k := range keys {
+		if int64(len(raw[k])) > maxNamesBytes {
+			return fittedListTooLarge(k)
+		}
+	}
+	return nil
+}
+
 // checkNames returns an error naming the first list of names of a whose
 // encoding passes maxNamesBytes (what Verify and Decode refuse).
 func checkNames(a *Artifact) error {
@@ -59,10 +108,40 @@ func checkNames(a *Artifact) error {
 			return err
 		}
 		for si, st := range g.Steps {
+			sp := fmt.Sprintf("groups[%d].steps[%d]", gi, si)
 			if n := size(st.Inputs, 5); n > maxNamesBytes {
-				return bad(fmt.Sprintf("groups[%d].steps[%d].inputs", gi, si), "%d bytes in the artifact, more than the %d a list of column names may hold (artifact.MaxNamesBytes); give the one-hot encoder before it max_categories or min_frequency, or end the group with the encoder", n, maxNamesBytes)
+				return bad(sp+".inputs", "%d bytes in the artifact, more than the %d a list of column names may hold (artifact.MaxNamesBytes); give the one-hot encoder before it max_categories or min_frequency, or end the group with the encoder", n, maxNamesBytes)
+			}
+			if st.Fitted == nil {
+				continue
+			}
+			fv := reflect.ValueOf(st.Fitted)
+			for _, fd := range fittedFieldsOf(fv.Type()) {
+				if n := size(fv.Elem().Field(fd.index).Interface(), 6); n > maxNamesBytes {
+					return bad(sp+".fitted."+fd.name, "%d bytes in the artifact, more than the %d a list of column names may hold (artifact.MaxNamesBytes); give the one-hot encoder before it max_categories or min_frequency, or end the group with the encoder", n, maxNamesBytes)
+				}
 			}
 		}
 	}
 	return over("passthrough", a.Passthrough, 1)
+}
+
+// fittedFieldsOf returns the fields of fitted parameters of type t (a
+// pointer to a struct the canonical encoding walks) that are lists of
+// names.
+func fittedFieldsOf(t reflect.Type) []canonicalField {
+	if t.Kind() != reflect.Pointer {
+		return nil
+	}
+	fields, ok := structFields(t.Elem())
+	if !ok || ownEncoding(t.Elem()) {
+		return nil
+	}
+	var out []canonicalField
+	for _, fd := range fields {
+		if isNameList(t.Elem().Field(fd.index).Type) {
+			out = append(out, fd)
+		}
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/step"
 )
 
 // valueLen returns the length in bytes of the value at path (object keys
@@ -85,6 +86,10 @@ func TestNamesBound(t *testing.T) {
 			a.Groups[0].Steps[1].Inputs = longNames(a.Groups[0].Steps[1].Inputs)
 		}},
 		{[]any{"passthrough"}, func(a *artifact.Artifact) { a.Passthrough = longNames(a.Passthrough) }},
+		{[]any{"groups", 0, "steps", 1, "fitted", "feature_names_in_"}, func(a *artifact.Artifact) {
+			sc := a.Groups[0].Steps[1].Fitted.(*step.StandardScaler)
+			sc.Names = longNames(sc.Names)
+		}},
 	} {
 		a, err := artifact.Decode(outputsCaseOf(t, cities, "[one_hot_encoder, standard_scaler]"), "m.json")
 		if err != nil {

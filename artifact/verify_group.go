@@ -66,7 +66,7 @@ func (v *streamVerifier) readGroup(i, depth int) (*Group, error) {
 		case "steps":
 			return v.steps(i, &g, f, depth)
 		case "columns":
-			return v.boundedField(reflect.ValueOf(&g).Elem(), f, depth, func() error { return namesTooLarge(fmt.Sprintf("groups[%d].columns", i)) })
+			return v.boundedField(reflect.ValueOf(&g).Elem(), f, depth, nil, func() error { return namesTooLarge(fmt.Sprintf("groups[%d].columns", i)) })
 		}
 		return v.decodeField(reflect.ValueOf(&g).Elem(), f, depth, nil)
 	})
@@ -245,11 +245,16 @@ func (v *streamVerifier) decodeField(s reflect.Value, f canonicalField, depth in
 }
 
 // boundedField is decodeField for a list of names, measured first
-// (boundedDecode) and refused past maxNamesBytes with tooLarge().
-func (v *streamVerifier) boundedField(s reflect.Value, f canonicalField, depth int, tooLarge func() error) error {
+// (boundedDecode) and refused past maxNamesBytes with tooLarge(); a
+// value that does not decode is wrapped in wrap (nil: as the decoder
+// words it).
+func (v *streamVerifier) boundedField(s reflect.Value, f canonicalField, depth int, wrap error, tooLarge func() error) error {
 	fv := s.Field(f.index)
 	if err := v.boundedDecode(fv.Addr().Interface(), maxNamesBytes, tooLarge); err != nil {
-		return err
+		if _, ok := errors.AsType[*overBound](err); ok || wrap == nil {
+			return err
+		}
+		return fmt.Errorf("%w: %w", wrap, err)
 	}
 	if f.omitEmpty && isEmpty(fv) {
 		return nil
@@ -443,6 +448,9 @@ func (v *streamVerifier) fittedFields(fitted step.Fitted, sc *step.StreamedCheck
 				v.open(f, depth)
 				return v.streamedFloats(fc, depth+1)
 			}
+		}
+		if isNameList(s.Field(f.index).Type()) { // one entry per input: measured first
+			return v.boundedField(s, f, depth, errStepJSON, func() error { return fittedListTooLarge(f.name) })
 		}
 		if fv := s.Field(f.index); fv.Type() == floatsType {
 			xs, err := v.readFloats()

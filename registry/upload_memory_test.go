@@ -53,14 +53,15 @@ import (
 //	longname   99 MB  1                 1.5 MB  (one 99 MB column name in the input schema, refused alike)
 //	inputs      7 MB  1                33.9 MB  (an input schema of 7.1 MB, within MaxNamesBytes: decoded whole)
 //	inputs     30 MB  1                 1.4 MB  (an input schema of 30 MB: refused before it is decoded)
+//	fittednames 99 MB 1                 1.5 MB  (a scaler's feature_names_in_ of 99 MB, refused alike; 451.5 MB when decoded whole)
 //
 // (NORMGUARD_UPLOAD_MB=300 NORMGUARD_UPLOAD_PARALLEL=4, and
 // NORMGUARD_UPLOAD_SHAPE=ordinal, quantile or onehot NORMGUARD_UPLOAD_MB=40,
 // 100, 300; these sizes take minutes and gigabytes to fit, so CI runs the
 // default; NORMGUARD_UPLOAD_SHAPE=given NORMGUARD_UPLOAD_MB=22,
 // givenover 30, onehotwide 100 with NORMGUARD_UPLOAD_GROUPS=1 or 1000,
-// hugecat 100, longname 100, inputs 7 and 30, measured under
-// /tmp/coord/quiet. A one-hot encoder with more than a
+// hugecat 100, longname 100, inputs 7 and 30, fittednames 100,
+// measured under /tmp/coord/quiet. A one-hot encoder with more than a
 // few thousand outputs gives them to the check one at a time, reading
 // its lists again (step.EachOutput). The quantile uploads took 1.7, 4.6 and 11.9 s of wall time,
 // the onehot ones 2.0, 3.8 and 13.2 s, the child process's whole run, on
@@ -88,7 +89,9 @@ const uploadGrowthBound = 64 << 20
 // encoder whose last category is a single string of about the
 // artifact's size, with longname, one input column's name as long (both
 // refused: artifact.MaxStringBytes); with inputs, an input schema of
-// about the artifact's size (refused past artifact.MaxNamesBytes).
+// about the artifact's size (refused past artifact.MaxNamesBytes), with
+// fittednames a standard scaler's feature_names_in_ as long (refused
+// alike).
 // NORMGUARD_UPLOAD_KEEP=FILE
 // keeps the generated artifact in FILE, or uploads FILE when it exists
 // (so that a large one is generated once, and measured alone).
@@ -197,6 +200,8 @@ func refusalOf(shape string, size int64) string {
 		return "inputs[0].name: a string of more than"
 	case shape == "inputs" && size > artifact.MaxNamesBytes:
 		return "inputs: more than the"
+	case shape == "fittednames" && size > artifact.MaxNamesBytes:
+		return "groups[0].steps[0].fitted.feature_names_in_: more than the"
 	}
 	return ""
 }
@@ -345,8 +350,10 @@ func fitBig(t *testing.T, shape string, n int) []byte {
 		return longColumnName(t, n)
 	case "inputs":
 		return longInputs(t, n)
+	case "fittednames":
+		return longFittedNames(t, n)
 	default:
-		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal, onehot, quantile, given, givenover, onehotwide, hugecat, longname or inputs", shape)
+		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal, onehot, quantile, given, givenover, onehotwide, hugecat, longname, inputs or fittednames", shape)
 	}
 	sp, err := spec.Parse(strings.NewReader(specText.String()), "big.yaml")
 	if err != nil {
@@ -503,6 +510,19 @@ func longInputs(t *testing.T, n int) []byte {
 	a.Profile = nil
 	for i := range n * 200 / 60 {
 		a.Inputs = append(a.Inputs, artifact.Field{Name: fmt.Sprintf("column-%09d", i), Type: spec.TypeNumeric})
+	}
+	return encode(t, a)
+}
+
+// longFittedNames builds an artifact whose standard scaler lists about
+// n*200/36 input names in its fitted feature_names_in_ (each a 36-byte
+// line), more than its inputs: a file fit does not write.
+func longFittedNames(t *testing.T, n int) []byte {
+	t.Helper()
+	a := fitText(t, "version: 1\ncolumns:\n  - names: [x]\n    steps: [standard_scaler]\n", "x\n1\n2\n")
+	sc := a.Groups[0].Steps[0].Fitted.(*step.StandardScaler)
+	for i := range n * 200 / 36 {
+		sc.Names = append(sc.Names, fmt.Sprintf("column-%09d", i))
 	}
 	return encode(t, a)
 }
