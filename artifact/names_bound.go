@@ -10,16 +10,18 @@ import (
 
 // MaxNamesBytes bounds each list of column names an artifact holds and
 // readers decode whole: the input schema ("inputs"), "passthrough", a
-// group's "columns" and a step's "inputs" (after a one-hot encoder, its
-// output names), measured as the bytes of the value in the file before it
-// is decoded, as MaxSpecBytes bounds the spec. Decoding costs about three
-// times the bytes (the bytes, the strings, the schema the check keeps),
-// so an upload stays near its flat memory. 8 MiB holds the names of
-// about 150,000 input columns (each field takes a 4-line object), or
-// 250,000 names in a step's inputs: a one-hot encoder with more outputs
-// than that can end its group (its outputs are read one at a time), not
-// feed another step. fit refuses an artifact past the bound before it is
-// written (Save, EncodeChecked).
+// group's "columns", a step's "inputs" (after a one-hot encoder, its
+// output names) and the lists among its fitted parameters
+// (feature_names_in_, the same names), measured as the bytes of the value
+// in the file before it is decoded, as MaxSpecBytes bounds the spec.
+// Decoding costs about four times the bytes (the bytes, the strings, the
+// schema the check keeps: 33.9 MB of upload growth for a 7.1 MB input
+// schema), so an upload stays within its growth bound. 8 MiB holds about
+// 118,000 input columns of 16-byte names (each field takes a 4-line
+// object, 71 bytes), or 240,000 names of 20 bytes in a step's inputs: a
+// one-hot encoder with more outputs than that can end its group (its
+// outputs are read one at a time), not feed another step. fit refuses an
+// artifact past the bound before it is written (Save, EncodeChecked).
 const MaxNamesBytes = 8 << 20
 
 // maxNamesBytes is MaxNamesBytes, lowered by tests.
