@@ -31,8 +31,8 @@ const DefaultHeapFloor = 16 << 20
 // kernel has queued on that CPU waits for the burst to end even when the
 // other CPU is idle: on a machine shared with the clients (bench/load's
 // generator), requests due meanwhile go out that much late. With 64 MiB
-// (a collection every 2.1 s at 5,000 requests/s) 2.4-5.7 requests over
-// 1 ms came around each collection, with 16 MiB (1.7 a second) 0.3-0.6;
+// (a collection every 2.1 s at 5,000 requests/s) 2.9-5.7 requests over
+// 1 ms came around each collection, with 16 MiB (1.7 a second) 0.25-1.4;
 // no ballast (15 a second) did worse than either. bench/load/README.md
 // has the runs and the traces.
 
