@@ -99,7 +99,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 		Context: ctx,
 		Alloc:   opt.Spill.Floats,
 		Free:    opt.Spill.Free,
-		Strings: opt.Spill.stringKeeper(),
+		Strings: opt.Spill.stringKeeper(opt.Source),
 		Check:   func(b *table.Batch, j int) error { return transform.CheckFiniteColumn(b, j, fields, opt.Source) },
 		Workers: opt.Workers,
 	})

@@ -30,7 +30,8 @@ const (
 // stringKeeper holds one String column of an arena fit; see above. It
 // implements table.StringKeeper.
 type stringKeeper struct {
-	mem *arena.Arena
+	source, column string // named in errors
+	mem            *arena.Arena
 	// seen caches interned values by a hash of the address of the
 	// reader's value: readers share one string between repeated values
 	// (the CSV reader interns, Parquet's dictionary pages), so most
@@ -48,11 +49,15 @@ type stringKeeper struct {
 // keeper when s is an arena, else one that keeps the column on the heap,
 // as ReadAllWith would. Either refuses a value past
 // artifact.MaxStringBytes (checkValue).
-func (s *Spill) stringKeeper() func() table.StringKeeper {
+func (s *Spill) stringKeeper(source string) func(column string) table.StringKeeper {
 	if !s.InMemory() {
-		return func() table.StringKeeper { return &stringKeeper{heap: true} }
+		return func(column string) table.StringKeeper {
+			return &stringKeeper{source: source, column: column, heap: true}
+		}
 	}
-	return func() table.StringKeeper { return &stringKeeper{mem: s.mem, local: map[string]string{}} }
+	return func(column string) table.StringKeeper {
+		return &stringKeeper{source: source, column: column, mem: s.mem, local: map[string]string{}}
+	}
 }
 
 // Keep implements table.StringKeeper: it appends xs to col, interning each
@@ -60,7 +65,7 @@ func (s *Spill) stringKeeper() func() table.StringKeeper {
 // outgrown.
 func (k *stringKeeper) Keep(col, xs []string, total int) ([]string, error) {
 	if k.heap {
-		return keepOnHeap(col, xs, total)
+		return k.keepOnHeap(col, xs, total)
 	}
 	n := len(col)
 	if n+len(xs) > cap(col) {
@@ -79,7 +84,7 @@ func (k *stringKeeper) Keep(col, xs []string, total int) ([]string, error) {
 			return nil, err
 		}
 		if !ok {
-			return keepOnHeap(k.toHeap(col[:n+i], len(xs)-i, total), xs[i:], total)
+			return k.keepOnHeap(k.toHeap(col[:n+i], len(xs)-i, total), xs[i:], total)
 		}
 		col[n+i] = v
 	}
@@ -89,10 +94,10 @@ func (k *stringKeeper) Keep(col, xs []string, total int) ([]string, error) {
 // keepOnHeap appends xs to col on the heap (sized for total rows at the
 // first batch), checking each value's length: a comparison a cell, the
 // value encoded only when it is longer than a sixth of the bound.
-func keepOnHeap(col, xs []string, total int) ([]string, error) {
+func (k *stringKeeper) keepOnHeap(col, xs []string, total int) ([]string, error) {
 	for i, x := range xs {
 		if len(x) > artifact.MaxStringBytes/6 { // else within the bound, escaped or not
-			if err := checkValue(x, len(col)+i); err != nil {
+			if err := k.checkValue(x, len(col)+i); err != nil {
 				return nil, err
 			}
 		}
@@ -107,13 +112,13 @@ func keepOnHeap(col, xs []string, total int) ([]string, error) {
 // would hold it past artifact.MaxStringBytes: every string column read
 // is profiled, and the profile keeps its most frequent values, as an
 // encoder keeps its categories. Every reader refuses such an artifact.
-func checkValue(x string, row int) error {
+func (k *stringKeeper) checkValue(x string, row int) error {
 	n, over := artifact.StringTooLong(x)
 	if !over {
 		return nil
 	}
-	return fmt.Errorf("fit: data row %d holds a value of %d bytes (%d in the artifact's JSON) starting %q, more than the %d bytes an artifact may hold of a string (artifact.MaxStringBytes); the artifact keeps a column's categories and most frequent values: shorten or hash the column's values, or leave the column out of the spec and the data",
-		row+1, len(x), n, x[:min(len(x), 40)], artifact.MaxStringBytes)
+	return fmt.Errorf("fit %s: column %q, data row %d holds a value of %d bytes (%d in the artifact's JSON) starting %q, more than the %d bytes an artifact may hold of a string (artifact.MaxStringBytes); the artifact keeps a column's categories and most frequent values: shorten or hash the column's values, or leave the column out of the spec and the data",
+		k.source, k.column, row+1, len(x), n, x[:min(len(x), 40)], artifact.MaxStringBytes)
 }
 
 // intern returns x (of data row row) interned, or false when the column
@@ -132,7 +137,7 @@ func (k *stringKeeper) intern(x string, row int) (string, bool, error) {
 		if len(k.local) >= maxDistinct {
 			return "", false, nil
 		}
-		if err := checkValue(x, row); err != nil {
+		if err := k.checkValue(x, row); err != nil {
 			return "", false, err
 		}
 		if v, ok = arena.Intern(x); !ok {

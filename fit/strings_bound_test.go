@@ -15,7 +15,8 @@ import (
 // TestFitRefusesAValueTooLongForAnArtifact fits a categorical column one
 // of whose values passes artifact.MaxStringBytes in the artifact's JSON
 // (plain, and as "<", which the encoding writes in 6 bytes), with and
-// without an arena: fit refuses it before fitting, naming the data row,
+// without an arena: fit refuses it before fitting, naming the file, the
+// column, the data row,
 // the value's lengths and what to do. A value just at the bound is
 // fitted, and the artifact is accepted by Verify.
 func TestFitRefusesAValueTooLongForAnArtifact(t *testing.T) {
@@ -48,7 +49,7 @@ func TestFitRefusesAValueTooLongForAnArtifact(t *testing.T) {
 			{"z" + strings.Repeat("<", bound/6+1), bound/6 + 2, (bound/6+1)*6 + 1},
 		} {
 			_, err := fitWith(c.value, arena)
-			want := fmt.Sprintf("fit: data row 3 holds a value of %d bytes (%d in the artifact's JSON) starting %q, more than the %d bytes an artifact may hold of a string (artifact.MaxStringBytes)",
+			want := fmt.Sprintf("fit d.csv: column \"city\", data row 3 holds a value of %d bytes (%d in the artifact's JSON) starting %q, more than the %d bytes an artifact may hold of a string (artifact.MaxStringBytes)",
 				c.raw, c.encoded, c.value[:40], bound)
 			if err == nil || !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("arena %v, a value of %d bytes: got %v\nwant %s...", arena, c.raw, err, want)

@@ -47,9 +47,9 @@ func TestStringKeeperInternsOrLeaves(t *testing.T) {
 	s := NewArena()
 	defer s.Close()
 	var keepers []*stringKeeper
-	newKeeper := s.stringKeeper()
-	got := read(table.ReadOptions{Strings: func() table.StringKeeper {
-		k := newKeeper()
+	newKeeper := s.stringKeeper("test.csv")
+	got := read(table.ReadOptions{Strings: func(column string) table.StringKeeper {
+		k := newKeeper(column)
 		keepers = append(keepers, k.(*stringKeeper))
 		return k
 	}})

@@ -26,11 +26,12 @@ type ReadOptions struct {
 	// (see Workers); the error of the first column that has one ends the
 	// read (fit refuses infinite values this way).
 	Check func(b *Batch, j int) error
-	// Strings, when set, returns a StringKeeper for each String column,
+	// Strings, when set, returns a StringKeeper for each String column
+	// (named for its errors),
 	// which then holds the column's values instead of a heap slice
 	// (fit's keep them outside the Go heap). Keepers of different columns
 	// are called concurrently (see Workers).
-	Strings func() StringKeeper
+	Strings func(column string) StringKeeper
 	// Workers is how many goroutines check a batch's columns and keep its
 	// String columns (0 or 1: the reading goroutine). Done there, that
 	// work would leave the other cores idle between one batch's parallel
@@ -91,7 +92,7 @@ func ReadAllWith(r Reader, fields []Field, opt ReadOptions) ([]Column, int, erro
 		keepers = make([]StringKeeper, len(fields))
 		for j, f := range fields {
 			if f.Kind == String {
-				keepers[j] = opt.Strings()
+				keepers[j] = opt.Strings(f.Name)
 			}
 		}
 	}

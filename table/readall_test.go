@@ -183,7 +183,7 @@ func TestReadAllStringKeepers(t *testing.T) {
 		return r
 	}
 	var keepers []*copyKeeper
-	cols, rows, err := ReadAllWith(open(), readAllFields, ReadOptions{Strings: func() StringKeeper {
+	cols, rows, err := ReadAllWith(open(), readAllFields, ReadOptions{Strings: func(string) StringKeeper {
 		k := &copyKeeper{}
 		keepers = append(keepers, k)
 		return k
@@ -199,7 +199,7 @@ func TestReadAllStringKeepers(t *testing.T) {
 		t.Errorf("keeper given totals %v, want %d equal estimates of at least one batch", got, n/100)
 	}
 	bad := errors.New("no room")
-	_, _, err = ReadAllWith(open(), readAllFields, ReadOptions{Strings: func() StringKeeper { return &copyKeeper{err: bad} }})
+	_, _, err = ReadAllWith(open(), readAllFields, ReadOptions{Strings: func(string) StringKeeper { return &copyKeeper{err: bad} }})
 	if !errors.Is(err, bad) {
 		t.Errorf("got %v, want the keeper's error", err)
 	}
@@ -290,7 +290,7 @@ func TestReadAllWorkers(t *testing.T) {
 		cols, rows, err := ReadAllWith(open(), readAllFields, ReadOptions{
 			Workers: workers,
 			Check:   func(_ *Batch, j int) error { checked[j].Add(1); return nil },
-			Strings: func() StringKeeper { return &copyKeeper{} },
+			Strings: func(string) StringKeeper { return &copyKeeper{} },
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -327,7 +327,7 @@ func TestReadAllWorkers(t *testing.T) {
 				}
 				return nil
 			},
-			Strings: func() StringKeeper { return &copyKeeper{err: second} },
+			Strings: func(string) StringKeeper { return &copyKeeper{err: second} },
 		})
 		if !errors.Is(err, second) {
 			// The keeper fails on the first batch, before any check does.
