@@ -166,8 +166,8 @@ type CSVReader struct {
 type projection struct {
 	field  int // index in the header
 	kind   Kind
-	intern map[string]string // String columns: repeated values share storage
-	null   []bool            // String columns: mask buffer reused across batches
+	intern interner // String columns: repeated values share storage
+	null   []bool   // String columns: mask buffer reused across batches
 }
 
 // span locates a cell's text: buf[lo:hi] when lo >= 0, else arena[^lo:hi].
@@ -363,7 +363,7 @@ func (r *CSVReader) Project(fields []Field) error {
 	for i, f := range fields {
 		proj[i] = projection{field: at[i], kind: f.Kind}
 		if f.Kind == String {
-			proj[i].intern = make(map[string]string)
+			proj[i].intern = interner{}
 		}
 	}
 	r.proj = proj
@@ -793,14 +793,24 @@ func (p *projection) internCell(b []byte) (s string, null bool) {
 	if isNA(b) {
 		return "", true
 	}
-	if s, ok := p.intern[string(b)]; ok {
-		return s, false
+	return p.intern.of(b), false
+}
+
+// interner makes repeated values of a string column share one string.
+type interner map[string]string
+
+// of returns b as a string, the one given earlier for the same text when
+// there was one (up to maxIntern distinct values of at most maxInternLen
+// bytes are kept).
+func (t interner) of(b []byte) string {
+	if s, ok := t[string(b)]; ok {
+		return s
 	}
-	s = string(b)
-	if len(p.intern) < maxIntern && len(s) <= maxInternLen {
-		p.intern[s] = s
+	s := string(b)
+	if len(t) < maxIntern && len(s) <= maxInternLen {
+		t[s] = s
 	}
-	return s, false
+	return s
 }
 
 // finishBatch sets the batch's columns to n rows.

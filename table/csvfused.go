@@ -280,13 +280,7 @@ func parseWide(b []byte, p int) (v float64, e int, ok bool) {
 	m := digitsValue(x, k)
 	i += k
 	if k == 8 {
-		for lim := p + 40; i < lim; i++ {
-			d := b[i] - '0'
-			if d > 9 {
-				break
-			}
-			m = m*10 + uint64(d)
-		}
+		i, m = digitsFrom(b, i, p+40, m)
 	}
 	digits, frac := i-start, 0
 	if b[i] == '.' {
@@ -297,13 +291,7 @@ func parseWide(b []byte, p int) (v float64, e int, ok bool) {
 		m = m*pow10u64[k] + digitsValue(x, k)
 		i += k
 		if k == 8 {
-			for lim := p + 56; i < lim; i++ {
-				d := b[i] - '0'
-				if d > 9 {
-					break
-				}
-				m = m*10 + uint64(d)
-			}
+			i, m = digitsFrom(b, i, p+56, m)
 		}
 		frac = i - at
 	}
@@ -316,6 +304,22 @@ func parseWide(b []byte, p int) (v float64, e int, ok bool) {
 		v = -v
 	}
 	return v, i, true
+}
+
+// digitsFrom goes on with the number m from the digits of b[i:end],
+// stopping at the first byte that is not one: it returns where it stopped
+// and the number (which wraps past 19 digits; callers count them).
+// parseSimple has the same loops inline: written this way there, its
+// register use costs it 4% (BenchmarkParseNumber).
+func digitsFrom(b []byte, i, end int, m uint64) (int, uint64) {
+	for ; i < end; i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			break
+		}
+		m = m*10 + uint64(d)
+	}
+	return i, m
 }
 
 // wideMargin is how many bytes parseWide may read from where it starts:

@@ -87,10 +87,10 @@ type JSONLReader struct {
 type jsonlProjection struct {
 	field  int // index in the header
 	kind   Kind
-	intern map[string]string // String columns: repeated values share storage
-	null   []bool            // String columns: mask buffer reused across batches
-	nulls  bool              // the current batch has a missing value
-	vec    *jsonlVector      // Vector columns: dimension (vector_jsonl.go)
+	intern interner     // String columns: repeated values share storage
+	null   []bool       // String columns: mask buffer reused across batches
+	nulls  bool         // the current batch has a missing value
+	vec    *jsonlVector // Vector columns: dimension (vector_jsonl.go)
 }
 
 // Kinds of JSON values; valueAbsent marks a key the object does not have.
@@ -220,7 +220,7 @@ func (r *JSONLReader) Project(fields []Field) error {
 	for i, f := range fields {
 		proj[i] = jsonlProjection{field: at[i], kind: f.Kind}
 		if f.Kind == String {
-			proj[i].intern = make(map[string]string)
+			proj[i].intern = interner{}
 		}
 		if f.Kind == Vector {
 			proj[i].vec = &jsonlVector{}
@@ -415,15 +415,7 @@ func (r *JSONLReader) str(v *jsonlValue, p *jsonlProjection) (s string, null boo
 	default:
 		return "", true
 	}
-	b := r.bytesOf(v.text)
-	if s, ok := p.intern[string(b)]; ok {
-		return s, false
-	}
-	s = string(b)
-	if len(p.intern) < maxIntern && len(s) <= maxInternLen {
-		p.intern[s] = s
-	}
-	return s, false
+	return p.intern.of(r.bytesOf(v.text)), false
 }
 
 // bytesOf returns the text t locates.
