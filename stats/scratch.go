@@ -1,6 +1,10 @@
 package stats
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/normguard/normguard/internal/slicepool"
+)
 
 // The sorts and selections need large buffers for a moment: digit counts,
 // sort keys, the values of a bucket. A fit takes medians and quantiles of
@@ -8,8 +12,8 @@ import "sync"
 // garbage the collector has to find (each collection also marks every
 // string of the table's string columns). These pools lend them instead.
 var (
-	floatBufs sync.Pool // *[]float64
-	keyBufs   sync.Pool // *[]uint64
+	floatBufs slicepool.Pool[float64]
+	keyBufs   slicepool.Pool[uint64]
 	digitBufs = sync.Pool{New: func() any { return new(digitScratch) }}
 )
 
@@ -21,31 +25,13 @@ type digitScratch struct {
 }
 
 // getFloats returns a slice of length 0 and capacity at least n.
-func getFloats(n int) []float64 {
-	if p, ok := floatBufs.Get().(*[]float64); ok && cap(*p) >= n {
-		return (*p)[:0]
-	}
-	return make([]float64, 0, n)
-}
+func getFloats(n int) []float64 { return floatBufs.Get(n) }
 
 // putFloats gives a slice from getFloats back.
-func putFloats(b []float64) {
-	if cap(b) > 0 {
-		floatBufs.Put(&b)
-	}
-}
+func putFloats(b []float64) { floatBufs.Put(b) }
 
 // getKeys returns a slice of length n.
-func getKeys(n int) []uint64 {
-	if p, ok := keyBufs.Get().(*[]uint64); ok && cap(*p) >= n {
-		return (*p)[:n]
-	}
-	return make([]uint64, n)
-}
+func getKeys(n int) []uint64 { return keyBufs.Get(n)[:n] }
 
 // putKeys gives a slice from getKeys back.
-func putKeys(b []uint64) {
-	if cap(b) > 0 {
-		keyBufs.Put(&b)
-	}
-}
+func putKeys(b []uint64) { keyBufs.Put(b) }
