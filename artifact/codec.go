@@ -37,7 +37,7 @@ func Encode(a *Artifact) ([]byte, error) {
 
 // EncodeChecked is Encode that refuses, naming the field, an artifact
 // past a bound every reader holds it to (MaxStringBytes, MaxSampleBytes,
-// MaxNamesBytes): what a fit writes (Save) is never refused for its
+// MaxNamesBytes, MaxColumnBytes, MaxDepth): what a fit writes (Save) is never refused for its
 // size.
 func EncodeChecked(a *Artifact) ([]byte, error) {
 	return encode(a, true)
@@ -48,6 +48,9 @@ func encode(a *Artifact, checked bool) ([]byte, error) {
 	a.Format, a.FormatVersion = FormatName, FormatVersion
 	if checked {
 		if err := checkNames(a); err != nil {
+			return nil, fmt.Errorf("encode artifact: %w", err)
+		}
+		if err := checkColumns(a); err != nil {
 			return nil, fmt.Errorf("encode artifact: %w", err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/step"
 )
 
@@ -25,7 +26,16 @@ import (
 // every other field, including ones added later, is the Artifact's own.
 type decodeArtifact struct {
 	*Artifact
-	Groups []decodeGroup `json:"groups"`
+	Groups  []decodeGroup  `json:"groups"`
+	Outputs []inPlace      `json:"outputs"`
+	Profile *decodeProfile `json:"profile"`
+}
+
+// decodeProfile is a profile.Set whose columns are measured
+// (MaxColumnBytes) before they are decoded.
+type decodeProfile struct {
+	Inputs  []inPlace `json:"inputs"`
+	Outputs []inPlace `json:"outputs"`
 }
 
 // decodeGroup is a Group whose steps are read through decodeStep and
@@ -170,6 +180,41 @@ func unmarshalInPlace(data []byte, a *Artifact) (err error) {
 		}
 		if a.Groups[i], err = g.group(); err != nil {
 			return err
+		}
+	}
+	a.Outputs = nil
+	if d.Outputs != nil {
+		a.Outputs = make([]Field, len(d.Outputs))
+	}
+	for i, raw := range d.Outputs {
+		if int64(len(raw)) > maxColumnBytes {
+			return &overBound{columnTooLarge(fmt.Sprintf("outputs[%d]", i))}
+		}
+		if err := json.Unmarshal(raw, &a.Outputs[i]); err != nil {
+			return err
+		}
+	}
+	a.Profile = nil
+	if d.Profile != nil {
+		a.Profile = &profile.Set{}
+		for side, raws := range [2][]inPlace{d.Profile.Inputs, d.Profile.Outputs} {
+			var feats []profile.Feature
+			if raws != nil {
+				feats = make([]profile.Feature, len(raws))
+			}
+			for i, raw := range raws {
+				if int64(len(raw)) > maxColumnBytes {
+					return &overBound{columnTooLarge(fmt.Sprintf("profile.%s[%d]", [2]string{"inputs", "outputs"}[side], i))}
+				}
+				if err := json.Unmarshal(raw, &feats[i]); err != nil {
+					return err
+				}
+			}
+			if side == 0 {
+				a.Profile.Inputs = feats
+			} else {
+				a.Profile.Outputs = feats
+			}
 		}
 	}
 	return nil

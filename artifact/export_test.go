@@ -62,3 +62,11 @@ func SetMaxSampleBytesForTest(n int64) (restore func()) {
 	maxSampleBytes = n
 	return func() { maxSampleBytes = old }
 }
+
+// SetMaxColumnBytesForTest sets the bound on a profile column or output
+// field, returning a function restoring it.
+func SetMaxColumnBytesForTest(n int64) (restore func()) {
+	old := maxColumnBytes
+	maxColumnBytes = n
+	return func() { maxColumnBytes = old }
+}

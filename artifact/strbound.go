@@ -70,6 +70,7 @@ type tokenTooLong struct {
 	String bool // a string, else a number, literal or white space
 	Path   string
 	Key    bool // the string is an object's key, under Path
+	Deep   bool // an array or object opening past maxDepth levels
 }
 
 func (e *tokenTooLong) Error() string { return e.fieldError().Error() }
@@ -79,6 +80,9 @@ func (e *tokenTooLong) Error() string { return e.fieldError().Error() }
 // decoded (the spec, a list of names) is refused instead when the reading
 // passes the section's bound first.
 func (e *tokenTooLong) passed() int64 {
+	if e.Deep {
+		return e.At
+	}
 	if e.String {
 		return e.At + 1 + e.Limit // past the opening quote
 	}
@@ -91,6 +95,9 @@ func (e *tokenTooLong) fieldError() error {
 	path := e.Path
 	if path == "" {
 		path = fmt.Sprintf("byte %d", e.At)
+	}
+	if e.Deep {
+		return bad(path, "an array or object nested more than %d levels deep (at byte %d), the most an artifact may hold (artifact.MaxDepth: a fitted artifact nests about a dozen)", e.Limit, e.At)
 	}
 	what, bound := "a string", "artifact.MaxStringBytes: column names and categories are shorter; fit refuses longer ones"
 	switch {
@@ -166,6 +173,7 @@ type tokenScan struct {
 	key      int   // noKey, afterKey, afterColon
 	tail     [8]byte
 	tailLen  int // bytes of tail: the last ones fed, up to 8
+	depth    int // arrays and objects open (maxDepth)
 	err      *tokenTooLong
 }
 
@@ -248,9 +256,21 @@ func (s *tokenScan) endsWith(p []byte, q int, text string) bool {
 	return rest <= s.tailLen && string(s.tail[s.tailLen-rest:s.tailLen]) == text[:rest] && string(p[:q]) == text[rest:]
 }
 
+// nesting is the change of depth each byte outside strings makes.
+var nesting = [256]int8{'{': 1, '[': 1, '}': -1, ']': -1}
+
 // outside scans seg, bytes outside strings starting at offset base;
 // quoted says a quote follows it (which ends the run).
 func (s *tokenScan) outside(seg []byte, base int64, quoted bool) error {
+	d := s.depth
+	for i, c := range seg {
+		d += int(nesting[c])
+		if d > maxDepth {
+			s.err = &tokenTooLong{At: base + int64(i), Limit: int64(maxDepth), Deep: true}
+			return s.err
+		}
+	}
+	s.depth = d
 	if s.key != noKey {
 		for _, c := range seg {
 			switch {
@@ -322,10 +342,23 @@ func lastStructural(b []byte) int {
 type scanReader struct {
 	r    io.Reader
 	scan *tokenScan
+	// n counts the bytes read; limit, when > 0, is the count past which
+	// a read fails with errElementBound (boundedElement).
+	n, limit int64
 }
 
 func (r *scanReader) Read(p []byte) (int, error) {
+	if r.limit > 0 {
+		room := r.limit - r.n
+		if room <= 0 {
+			return 0, errElementBound
+		}
+		if int64(len(p)) > room {
+			p = p[:room]
+		}
+	}
 	n, err := r.r.Read(p)
+	r.n += int64(n)
 	if serr := r.scan.feed(p[:n]); serr != nil {
 		return 0, serr
 	}

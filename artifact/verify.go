@@ -209,8 +209,10 @@ type streamVerifier struct {
 	buf []byte
 	// base is the offset in the file where dec starts reading.
 	base int64
-	// scan bounds each string and run the decoder reads (MaxStringBytes).
+	// scan bounds each string and run the decoder reads (MaxStringBytes);
+	// sr, the decoder's reader, bounds an element (boundedElement).
 	scan tokenScan
+	sr   *scanReader
 	// groupStarts holds where each group the spec lists starts (before
 	// its separator), outputsAt where the outputs' key ends: for
 	// sectionSource.
@@ -244,7 +246,8 @@ func newStreamVerifier(r io.ReaderAt, size int64, name string) *streamVerifier {
 	}
 	// The decoder holds each string and number whole: the scan refuses
 	// one past MaxStringBytes before the decoder takes its bytes.
-	v.dec = json.NewDecoder(&scanReader{r: bufio.NewReaderSize(io.NewSectionReader(r, 0, size), bufSize), scan: &v.scan})
+	v.sr = &scanReader{r: bufio.NewReaderSize(io.NewSectionReader(r, 0, size), bufSize), scan: &v.scan}
+	v.dec = json.NewDecoder(v.sr)
 	v.check = newSectionCheck(v)
 	v.check.selfChecked = true
 	v.enc = &canonicalEncoder{w: v.cmp, digest: v.sum}
@@ -619,7 +622,8 @@ func (v *streamVerifier) locateGroup(i int, start, end int64) error {
 // output reads outputs[i].
 func (v *streamVerifier) output(i, depth int) error {
 	var o Field
-	if err := v.dec.Decode(&o); err != nil {
+	err := v.boundedElement(maxColumnBytes, func() error { return columnTooLarge(fmt.Sprintf("outputs[%d]", i)) }, func() error { return v.dec.Decode(&o) })
+	if err != nil {
 		return err
 	}
 	v.enc.value(reflect.ValueOf(&o).Elem(), depth)
@@ -677,7 +681,10 @@ func (v *streamVerifier) profile(f canonicalField) error {
 		}
 		err = v.slice(fields[j], 1, func(i, depth int) error {
 			var ft profile.Feature
-			if err := v.dec.Decode(&ft); err != nil {
+			err := v.boundedElement(maxColumnBytes, func() error {
+				return columnTooLarge(fmt.Sprintf("profile.%s[%d]", fields[j].name, i))
+			}, func() error { return v.dec.Decode(&ft) })
+			if err != nil {
 				return err
 			}
 			v.enc.value(reflect.ValueOf(&ft).Elem(), depth)
