@@ -54,6 +54,8 @@ import (
 //	inputs      7 MB  1                33.9 MB  (an input schema of 7.1 MB, within MaxNamesBytes: decoded whole)
 //	inputs     30 MB  1                 1.4 MB  (an input schema of 30 MB: refused before it is decoded)
 //	fittednames 99 MB 1                 1.5 MB  (a scaler's feature_names_in_ of 99 MB, refused alike; 451.5 MB when decoded whole)
+//	hugecolumn 106 MB 1                27.8 MB  (one profile column's quantiles and CDF, refused at MaxColumnBytes: the decoder holds at most the bound, in a buffer grown by doubling)
+//	deep      105 MB  1                 1.1 MB  (an array nested 52 million levels, refused at MaxDepth)
 //
 // (NORMGUARD_UPLOAD_MB=300 NORMGUARD_UPLOAD_PARALLEL=4, and
 // NORMGUARD_UPLOAD_SHAPE=ordinal, quantile or onehot NORMGUARD_UPLOAD_MB=40,
@@ -61,6 +63,7 @@ import (
 // default; NORMGUARD_UPLOAD_SHAPE=given NORMGUARD_UPLOAD_MB=22,
 // givenover 30, onehotwide 100 with NORMGUARD_UPLOAD_GROUPS=1 or 1000,
 // hugecat 100, longname 100, inputs 7 and 30, fittednames 100,
+// hugecolumn 100, deep 100,
 // measured under /tmp/coord/quiet. A one-hot encoder with more than a
 // few thousand outputs gives them to the check one at a time, reading
 // its lists again (step.EachOutput). The quantile uploads took 1.7, 4.6 and 11.9 s of wall time,
@@ -91,7 +94,10 @@ const uploadGrowthBound = 64 << 20
 // refused: artifact.MaxStringBytes); with inputs, an input schema of
 // about the artifact's size (refused past artifact.MaxNamesBytes), with
 // fittednames a standard scaler's feature_names_in_ as long (refused
-// alike).
+// alike); with hugecolumn, one profile column's quantiles and CDF as
+// long (refused past artifact.MaxColumnBytes), with deep, an array
+// nested as many levels as the file has bytes (refused past
+// artifact.MaxDepth).
 // NORMGUARD_UPLOAD_KEEP=FILE
 // keeps the generated artifact in FILE, or uploads FILE when it exists
 // (so that a large one is generated once, and measured alone).
@@ -202,6 +208,10 @@ func refusalOf(shape string, size int64) string {
 		return "inputs: more than the"
 	case shape == "fittednames" && size > artifact.MaxNamesBytes:
 		return "groups[0].steps[0].fitted.feature_names_in_: more than the"
+	case shape == "hugecolumn" && size > artifact.MaxColumnBytes:
+		return "profile.inputs[0]: more than the"
+	case shape == "deep":
+		return "levels deep"
 	}
 	return ""
 }
@@ -352,8 +362,12 @@ func fitBig(t *testing.T, shape string, n int) []byte {
 		return longInputs(t, n)
 	case "fittednames":
 		return longFittedNames(t, n)
+	case "hugecolumn":
+		return hugeProfileColumn(t, n)
+	case "deep":
+		return deepNesting(t, n)
 	default:
-		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal, onehot, quantile, given, givenover, onehotwide, hugecat, longname, inputs or fittednames", shape)
+		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal, onehot, quantile, given, givenover, onehotwide, hugecat, longname, inputs, fittednames, hugecolumn or deep", shape)
 	}
 	sp, err := spec.Parse(strings.NewReader(specText.String()), "big.yaml")
 	if err != nil {
@@ -525,6 +539,29 @@ func longFittedNames(t *testing.T, n int) []byte {
 		sc.Names = append(sc.Names, fmt.Sprintf("column-%09d", i))
 	}
 	return encode(t, a)
+}
+
+// hugeProfileColumn builds an artifact whose first profile column holds
+// a quantiles array of about n*200/24 numbers (each a line of about 24
+// bytes) and a CDF as long: a file fit does not write.
+func hugeProfileColumn(t *testing.T, n int) []byte {
+	t.Helper()
+	a := fitText(t, "version: 1\ncolumns:\n  - names: [x]\n    steps: [standard_scaler]\n", "x\n1\n2\n3\n")
+	f := &a.Profile.Inputs[0]
+	for i := range n * 200 / 48 {
+		f.Quantiles = append(f.Quantiles, float64(i)*1.000001)
+		f.CDF = append(f.CDF, 0.5)
+	}
+	return encode(t, a)
+}
+
+// deepNesting builds a file of about n*200 bytes whose "format" value is
+// an array nested as deep (a file fit does not write: refused at
+// artifact.MaxDepth levels).
+func deepNesting(t *testing.T, n int) []byte {
+	t.Helper()
+	k := n * 100
+	return []byte(`{"format": ` + strings.Repeat("[", k) + strings.Repeat("]", k) + "}\n")
 }
 
 // fitText fits specText on csv.
