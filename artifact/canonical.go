@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/normguard/normguard/embed"
 	"github.com/normguard/normguard/step"
 )
 
@@ -112,6 +113,8 @@ var (
 	marshalerType     = reflect.TypeFor[json.Marshaler]()
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 	fittedStepType    = reflect.TypeFor[step.FittedStep]()
+	embedProfileType  = reflect.TypeFor[embed.Profile]()
+	vectorsType       = reflect.TypeFor[embed.Vectors]()
 )
 
 // value writes v, nested depth levels deep.
@@ -120,9 +123,23 @@ func (e *canonicalEncoder) value(v reflect.Value, depth int) {
 		return
 	}
 	t := v.Type()
-	if t == fittedStepType {
+	switch t {
+	case fittedStepType:
 		e.fittedStep(v.Interface().(step.FittedStep), depth)
 		return
+	case embedProfileType:
+		// Its MarshalJSON is encoding/json's, but for a sample read in
+		// the array form: walked, so that its sample is written a piece
+		// at a time.
+		p := v.Interface().(embed.Profile)
+		if fields, ok := structFields(t); ok && !p.LegacySample() {
+			e.fields(v, fields, depth)
+			return
+		}
+	case vectorsType:
+		if e.vectors(v.Interface().(embed.Vectors), depth) {
+			return
+		}
 	}
 	if ownEncoding(t) {
 		e.leaf(v, depth)
@@ -164,33 +181,7 @@ func (e *canonicalEncoder) value(v reflect.Value, depth int) {
 			e.leaf(v, depth)
 			return
 		}
-		e.write("{")
-		n := 0
-		for _, f := range fields {
-			fv := v.Field(f.index)
-			if f.omitEmpty && isEmpty(fv) {
-				continue
-			}
-			if n > 0 {
-				e.write(",")
-			}
-			n++
-			e.newline(depth + 1)
-			e.write(f.key)
-			e.write(": ")
-			if depth == 0 && f.name == "digest" && e.digest != nil {
-				io.WriteString(e.digest, `""`)
-				e.skipDigest = true
-				e.value(fv, depth+1)
-				e.skipDigest = false
-				continue
-			}
-			e.value(fv, depth+1)
-		}
-		if n > 0 {
-			e.newline(depth)
-		}
-		e.write("}")
+		e.fields(v, fields, depth)
 	case reflect.String:
 		e.string(v.String())
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -200,6 +191,79 @@ func (e *canonicalEncoder) value(v reflect.Value, depth int) {
 	default:
 		e.leaf(v, depth)
 	}
+}
+
+// fields writes the struct v, whose fields encoding/json writes are
+// fields, as an object nested depth levels deep.
+func (e *canonicalEncoder) fields(v reflect.Value, fields []canonicalField, depth int) {
+	e.write("{")
+	n := 0
+	for _, f := range fields {
+		fv := v.Field(f.index)
+		if f.omitEmpty && isEmpty(fv) {
+			continue
+		}
+		if n > 0 {
+			e.write(",")
+		}
+		n++
+		e.newline(depth + 1)
+		e.write(f.key)
+		e.write(": ")
+		if depth == 0 && f.name == "digest" && e.digest != nil {
+			io.WriteString(e.digest, `""`)
+			e.skipDigest = true
+			e.value(fv, depth+1)
+			e.skipDigest = false
+			continue
+		}
+		e.value(fv, depth+1)
+	}
+	if n > 0 {
+		e.newline(depth)
+	}
+	e.write("}")
+}
+
+// vectors writes an embedding's sample as its MarshalJSON does, indented
+// for depth, its base64 text a piece at a time; false when MarshalJSON
+// writes it otherwise (null, an array of arrays), for leaf to write.
+func (e *canonicalEncoder) vectors(vs embed.Vectors, depth int) bool {
+	dtype, rows, dim, ok := vs.Encoding()
+	if !ok {
+		return false
+	}
+	e.write("{")
+	e.newline(depth + 1)
+	e.write(`"dtype": `)
+	e.string(dtype)
+	e.write(",")
+	e.newline(depth + 1)
+	e.write(`"rows": ` + strconv.Itoa(rows) + ",")
+	e.newline(depth + 1)
+	e.write(`"dim": ` + strconv.Itoa(dim) + ",")
+	e.newline(depth + 1)
+	e.write(`"base64": "`)
+	if e.err == nil {
+		if err := vs.WriteBase64(encoderWriter{e}); err != nil && e.err == nil {
+			e.err = fmt.Errorf("encode artifact: %w", err)
+		}
+	}
+	e.write(`"`)
+	e.newline(depth)
+	e.write("}")
+	return true
+}
+
+// encoderWriter is an io.Writer onto e.
+type encoderWriter struct{ e *canonicalEncoder }
+
+func (w encoderWriter) Write(p []byte) (int, error) {
+	w.e.writeBytes(p)
+	if w.e.err != nil {
+		return 0, w.e.err
+	}
+	return len(p), nil
 }
 
 // fittedStep writes s as its MarshalJSON does ({"step", "params",

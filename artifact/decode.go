@@ -26,9 +26,10 @@ import (
 // every other field, including ones added later, is the Artifact's own.
 type decodeArtifact struct {
 	*Artifact
-	Groups  []decodeGroup  `json:"groups"`
-	Outputs []inPlace      `json:"outputs"`
-	Profile *decodeProfile `json:"profile"`
+	Groups     []decodeGroup  `json:"groups"`
+	Outputs    []inPlace      `json:"outputs"`
+	Embeddings []inPlace      `json:"embeddings"`
+	Profile    *decodeProfile `json:"profile"`
 }
 
 // decodeProfile is a profile.Set whose columns are measured
@@ -112,6 +113,9 @@ func buildStep(name string, params, rawInputs, fitted []byte, unmarshal func([]b
 	if err := unmarshal(fitted, f); err != nil {
 		return step.FittedStep{}, fmt.Errorf("%s fitted parameters: %w", name, err)
 	}
+	if err := checkFittedEntries(p, f); err != nil {
+		return step.FittedStep{}, err // as Verify refuses them
+	}
 	err := stepRules(p, func() error { return step.CheckStep(p, f, len(inputs)) })
 	if err != nil {
 		return step.FittedStep{}, err
@@ -191,6 +195,18 @@ func unmarshalInPlace(data []byte, a *Artifact) (err error) {
 			return &overBound{columnTooLarge(fmt.Sprintf("outputs[%d]", i))}
 		}
 		if err := json.Unmarshal(raw, &a.Outputs[i]); err != nil {
+			return err
+		}
+	}
+	a.Embeddings = nil
+	if d.Embeddings != nil {
+		a.Embeddings = make([]Embedding, len(d.Embeddings))
+	}
+	for i, raw := range d.Embeddings {
+		if int64(len(raw)) > embeddingLimit() {
+			return &overBound{embeddingTooLarge(i)}
+		}
+		if err := json.Unmarshal(raw, &a.Embeddings[i]); err != nil {
 			return err
 		}
 	}

@@ -40,6 +40,18 @@ var (
 	maxDepth             = MaxDepth
 )
 
+// embeddingLimit is the most bytes an embedding (an entry of
+// "embeddings") may take: its reference sample (at most maxSampleBytes)
+// and maxColumnBytes for the rest of its contract (its dimension
+// columns' names, its profile's per-dimension arrays and canaries: about
+// 0.5 MB at 4,096 dimensions).
+func embeddingLimit() int64 { return maxSampleBytes + maxColumnBytes }
+
+// embeddingTooLarge is the refusal of embeddings[i] over embeddingLimit.
+func embeddingTooLarge(i int) error {
+	return bad(fmt.Sprintf("embeddings[%d]", i), "more than the %d bytes an embedding may hold (artifact.MaxSampleBytes for its sample and artifact.MaxColumnBytes for the rest)", embeddingLimit())
+}
+
 // columnTooLarge is the refusal of the profile column or output field at
 // path over maxColumnBytes.
 func columnTooLarge(path string) error {
@@ -87,9 +99,9 @@ func (v *streamVerifier) boundedElement(limit int64, tooLarge func() error, deco
 	return nil
 }
 
-// checkColumns returns an error naming the first output field or profile
-// column of a whose encoding passes maxColumnBytes (what Verify and
-// Decode refuse).
+// checkColumns returns an error naming the first output field, embedding
+// or profile column of a whose encoding passes its bound (maxColumnBytes,
+// embeddingLimit: what Verify and Decode refuse).
 func checkColumns(a *Artifact) error {
 	size := func(v reflect.Value, depth int) int64 {
 		var n countingWriter
@@ -103,6 +115,11 @@ func checkColumns(a *Artifact) error {
 	for i := range a.Outputs {
 		if n := size(reflect.ValueOf(&a.Outputs[i]).Elem(), 2); n > maxColumnBytes {
 			return over(fmt.Sprintf("outputs[%d]", i), n)
+		}
+	}
+	for i := range a.Embeddings {
+		if n := size(reflect.ValueOf(&a.Embeddings[i]).Elem(), 2); n > embeddingLimit() {
+			return bad(fmt.Sprintf("embeddings[%d]", i), "%d bytes in the artifact, more than the %d an embedding may hold (artifact.MaxSampleBytes for its sample and artifact.MaxColumnBytes for the rest)", n, embeddingLimit())
 		}
 	}
 	if a.Profile == nil {

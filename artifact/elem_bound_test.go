@@ -80,3 +80,43 @@ func TestDepthBound(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbeddingBound reads a fitted artifact with a vector column, the
+// bound on an embedding (its sample's MaxSampleBytes and MaxColumnBytes
+// for the rest) set to the embedding's size and one byte under it:
+// accepted at its size, refused past it by its path before it is
+// decoded, alike by both readers, and not written by EncodeChecked.
+func TestEmbeddingBound(t *testing.T) {
+	a := fittedCases(t)["vector glove41"]
+	data, err := artifact.Encode(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample := valueLen(t, data, "embeddings", 0, "contract", "profile", "sample", "base64") - 2
+	whole := valueLen(t, data, "embeddings", 0)
+	defer artifact.SetMaxSampleBytesForTest(sample)()
+	for _, rest := range []int64{whole - sample, whole - sample - 1} {
+		restore := artifact.SetMaxColumnBytesForTest(rest)
+		decodeErr, verifyErr := verdicts(data)
+		_, encodeErr := artifact.EncodeChecked(a)
+		restore()
+		if rest == whole-sample {
+			if decodeErr != nil || verifyErr != nil || encodeErr != nil {
+				t.Errorf("an embedding of %d bytes, bound %d: Decode %v, Verify %v, Encode %v; want all to accept", whole, sample+rest, decodeErr, verifyErr, encodeErr)
+			}
+			continue
+		}
+		want := fmt.Sprintf("embeddings[0]: more than the %d bytes an embedding may hold", sample+rest)
+		for name, err := range map[string]error{"Decode": decodeErr, "Verify": verifyErr} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("an embedding of %d bytes, bound %d: %s got %v, want %q", whole, sample+rest, name, err, want)
+			}
+		}
+		if decodeErr != nil && verifyErr != nil && decodeErr.Error() != verifyErr.Error() {
+			t.Errorf("Decode and Verify word the refusal differently:\n%v\n%v", decodeErr, verifyErr)
+		}
+		if encodeErr == nil || !strings.Contains(encodeErr.Error(), fmt.Sprintf("embeddings[0]: %d bytes in the artifact, more than the %d an embedding may hold", whole, sample+rest)) {
+			t.Errorf("an embedding of %d bytes, bound %d: Encode got %v", whole, sample+rest, encodeErr)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/normguard/normguard/embed"
 )
 
 // MaxStringBytes bounds every JSON string in an artifact but an
@@ -34,10 +36,13 @@ const MaxStringBytes = 64 << 10
 // MaxSampleBytes bounds the one long string an artifact holds: an
 // embedding's reference sample, the value of its "base64" key (500
 // vectors, 4 or 8 bytes a value, as base64: 2 MB at 768 float32
-// dimensions). 64 MiB holds 500 vectors of 25,000 float32 or 12,500
-// float64 dimensions. The embedding holding it is decoded whole, as
-// before.
-const MaxSampleBytes = 64 << 20
+// dimensions). It is embed.MaxSampleText, 16 MiB: 500 vectors of 6,291
+// float32 or 3,145 float64 dimensions; fit keeps fewer vectors past
+// that. The embedding holding it is decoded whole, at about five times
+// its bytes (the decoder's buffer grown by doubling, the values as
+// float64): an upload of a sample of 16.8 MB grew the process by 83 MB,
+// of 64 MiB (the bound before) by 311 MB.
+const MaxSampleBytes = embed.MaxSampleText
 
 // maxStringBytes and maxSampleBytes are MaxStringBytes and
 // MaxSampleBytes, lowered by tests.

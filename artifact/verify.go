@@ -634,7 +634,8 @@ func (v *streamVerifier) output(i, depth int) error {
 // embedding reads embeddings[i].
 func (v *streamVerifier) embedding(i, depth int) error {
 	var e Embedding
-	if err := v.dec.Decode(&e); err != nil {
+	err := v.boundedElement(embeddingLimit(), func() error { return embeddingTooLarge(i) }, func() error { return v.dec.Decode(&e) })
+	if err != nil {
 		return err
 	}
 	v.enc.value(reflect.ValueOf(&e).Elem(), depth)

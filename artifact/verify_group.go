@@ -452,12 +452,19 @@ func (v *streamVerifier) fittedFields(fitted step.Fitted, sc *step.StreamedCheck
 		if isNameList(s.Field(f.index).Type()) { // one entry per input: measured first
 			return v.boundedField(s, f, depth, errStepJSON, func() error { return fittedListTooLarge(f.name) })
 		}
-		if fv := s.Field(f.index); fv.Type() == floatsType {
-			xs, err := v.readFloats()
+		fv := s.Field(f.index)
+		if fv.Type() == floatsType || isEntryList(fv.Type()) { // one entry per input: counted
+			var err error
+			if fv.Type() == floatsType {
+				var xs step.Floats
+				xs, err = v.readFloats(f.name)
+				fv.Set(reflect.ValueOf(xs))
+			} else {
+				err = v.readEntries(fv, f.name)
+			}
 			if err != nil {
 				return err
 			}
-			fv.Set(reflect.ValueOf(xs))
 			if f.omitEmpty && isEmpty(fv) {
 				return nil
 			}
@@ -488,9 +495,10 @@ func floatToken(tok json.Token) (float64, error) {
 	return 0, fmt.Errorf("%w: a float is %v, not a number", errStepJSON, tok)
 }
 
-// readFloats reads a float array (or null) entry by entry, as
-// step.Floats decodes it.
-func (v *streamVerifier) readFloats() (step.Floats, error) {
+// readFloats reads a float array (or null), the fitted parameter field,
+// entry by entry, as step.Floats decodes it, refusing one of more than
+// maxOutputs entries (fittedTooLong).
+func (v *streamVerifier) readFloats(field string) (step.Floats, error) {
 	tok, err := v.tok()
 	if err != nil {
 		return nil, err
@@ -503,6 +511,9 @@ func (v *streamVerifier) readFloats() (step.Floats, error) {
 	}
 	xs := step.Floats{}
 	for v.dec.More() {
+		if len(xs) == maxOutputs {
+			return nil, &overBound{fittedTooLong(field)}
+		}
 		tok, err := v.tok()
 		if err != nil {
 			return nil, err
@@ -514,6 +525,38 @@ func (v *streamVerifier) readFloats() (step.Floats, error) {
 		xs = append(xs, x)
 	}
 	return xs, v.delim(']')
+}
+
+// readEntries reads into fv (a slice isEntryList accepts) the array (or
+// null) of the fitted parameter field, entry by entry, each decoded as
+// decoding the whole array decodes it, refusing one of more than
+// maxOutputs entries (fittedTooLong).
+func (v *streamVerifier) readEntries(fv reflect.Value, field string) error {
+	tok, err := v.tok()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		fv.SetZero()
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return fmt.Errorf("%w: %s is %v, not an array", errStepJSON, field, tok)
+	}
+	xs := reflect.MakeSlice(fv.Type(), 0, 0)
+	x := reflect.New(fv.Type().Elem())
+	for n := 0; v.dec.More(); n++ {
+		if n == maxOutputs {
+			return &overBound{fittedTooLong(field)}
+		}
+		x.Elem().SetZero()
+		if err := v.dec.Decode(x.Interface()); err != nil {
+			return fmt.Errorf("%w: %s[%d]: %w", errStepJSON, field, n, err)
+		}
+		xs = reflect.Append(xs, x.Elem())
+	}
+	fv.Set(xs)
+	return v.delim(']')
 }
 
 // streamedFloats reads a float array, or a list of them when fc is for

@@ -121,7 +121,8 @@ type Profile struct {
 	Float16Share  float64 `json:"float16_share"`
 	BFloat16Share float64 `json:"bfloat16_share"`
 	// Sample is a seeded uniform sample of at most FitOptions.SampleSize
-	// fitted vectors, the reference of DriftFromContract.
+	// fitted vectors (fewer when that many would pass MaxSampleText), the
+	// reference of DriftFromContract.
 	Sample Vectors `json:"sample"`
 	// Seed is the seed the sample was drawn with.
 	Seed uint64 `json:"seed"`
@@ -273,6 +274,15 @@ const (
 	DefaultUnitTolerance = 0.01
 	// DefaultSampleSize is the size of the contract's reference sample.
 	DefaultSampleSize = 500
+	// MaxSampleText bounds the base64 text of a contract's reference
+	// sample (Vectors' JSON), which readers decode whole, at about five
+	// times its size: 16 MiB holds 500 vectors of up to 6,291 float32 or
+	// 3,145 float64 dimensions (vectors read from text are float64 unless
+	// every value is a float32 value), so every contract fitted with the
+	// default sample of a model's embeddings up to 3,072 dimensions
+	// loads. Fit keeps as many vectors of the seeded sample as fit within
+	// it.
+	MaxSampleText = 16 << 20
 	// DefaultComponents is the number of principal directions kept.
 	DefaultComponents = 10
 	// DefaultDriftSampleSize caps the vectors Drift draws from each side.

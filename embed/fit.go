@@ -214,6 +214,7 @@ func (f *Fitter) Contract() (*Contract, error) {
 		r := rand.New(rand.NewPCG(f.opt.Seed, 0x5a3b1e))
 		r.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 		idx = idx[:min(f.opt.SampleSize, n)]
+		idx = idx[:sampleRowsWithin(pool, idx, f.dim)]
 		slices.Sort(idx)
 		for _, i := range idx {
 			p.Sample = append(p.Sample, slices.Clone(pool[i*f.dim:(i+1)*f.dim]))
@@ -229,6 +230,26 @@ func (f *Fitter) Contract() (*Contract, error) {
 		return nil, fmt.Errorf("embed fit: the fitted contract fails its own check (%v); please report this with the data's shape", err)
 	}
 	return c, nil
+}
+
+// sampleRowsWithin returns how many of the rows of pool (dim values
+// each) that idx picks, taken in idx's order, Vectors' JSON holds within
+// MaxSampleText: all of them, unless the dimension is in the thousands
+// (a base64 text holds 3 bytes in 4, and the values take 4 bytes each when
+// every picked value is a float32 value, else 8).
+func sampleRowsWithin(pool []float64, idx []int, dim int) int {
+	size := 4
+	for _, i := range idx {
+		for _, x := range pool[i*dim : (i+1)*dim] {
+			if math.Float64bits(float64(float32(x))) != math.Float64bits(x) {
+				size = 8
+			}
+		}
+	}
+	if dim == 0 {
+		return len(idx)
+	}
+	return min(len(idx), MaxSampleText/4*3/(dim*size))
 }
 
 // Fit returns the contract of the vectors in m (see Fitter). NaN or

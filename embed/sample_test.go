@@ -113,3 +113,45 @@ func TestProfileKeepsLegacySample(t *testing.T) {
 		t.Fatalf("a fresh profile's sample: %s", out)
 	}
 }
+
+// TestSampleRowsWithin checks, at 7,000 float32 dimensions, that a fit
+// keeps the largest number of vectors whose JSON base64 text fits in
+// MaxSampleText: 449 (16 MiB holds 12,582,912 bytes of values, 28,000 a
+// vector), computed exactly and checked on the encoding itself; and that
+// float64 values halve it.
+func TestSampleRowsWithin(t *testing.T) {
+	const dim = 7000
+	idx := make([]int, 500)
+	for i := range idx {
+		idx[i] = i
+	}
+	pool := make([]float64, len(idx)*dim)
+	for i := range pool {
+		pool[i] = float64(float32(i%977) / 977)
+	}
+	n := sampleRowsWithin(pool, idx, dim)
+	if want := MaxSampleText / 4 * 3 / (dim * 4); n != want || n != 449 {
+		t.Fatalf("kept %d vectors of %d float32 dimensions, want %d (449)", n, dim, want)
+	}
+	text := func(rows int) int {
+		v := make(Vectors, rows)
+		for i := range v {
+			v[i] = pool[i*dim : (i+1)*dim]
+		}
+		var b strings.Builder
+		if err := v.WriteBase64(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Len()
+	}
+	if in, over := text(n), text(n+1); in > MaxSampleText || over <= MaxSampleText {
+		t.Errorf("base64 of %d vectors: %d bytes, of %d: %d; the bound is %d", n, in, n+1, over, MaxSampleText)
+	}
+	pool[0] = 0.1 // not a float32 value: every value takes 8 bytes
+	if n := sampleRowsWithin(pool, idx, dim); n != MaxSampleText/4*3/(dim*8) {
+		t.Errorf("float64: kept %d vectors, want %d", n, MaxSampleText/4*3/(dim*8))
+	}
+	if n := sampleRowsWithin(pool[:10*dim], idx[:10], dim); n != 10 {
+		t.Errorf("10 vectors: kept %d, want all", n)
+	}
+}

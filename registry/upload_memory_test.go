@@ -56,6 +56,8 @@ import (
 //	fittednames 99 MB 1                 1.5 MB  (a scaler's feature_names_in_ of 99 MB, refused alike; 451.5 MB when decoded whole)
 //	hugecolumn 106 MB 1                27.8 MB  (one profile column's quantiles and CDF, refused at MaxColumnBytes: the decoder holds at most the bound, in a buffer grown by doubling)
 //	deep      105 MB  1                 1.1 MB  (an array nested 52 million levels, refused at MaxDepth)
+//	fittedfloats 100 MB 1              33.5 MB  (a scaler's scale_ of 4.4 million entries, refused at MaxOutputs entries; 603.0 MB when read whole)
+//	sample     20 MB  1                83.2 MB  (an embedding's sample at MaxSampleBytes, 16 MiB: sampleGrowthBound)
 //
 // (NORMGUARD_UPLOAD_MB=300 NORMGUARD_UPLOAD_PARALLEL=4, and
 // NORMGUARD_UPLOAD_SHAPE=ordinal, quantile or onehot NORMGUARD_UPLOAD_MB=40,
@@ -63,7 +65,7 @@ import (
 // default; NORMGUARD_UPLOAD_SHAPE=given NORMGUARD_UPLOAD_MB=22,
 // givenover 30, onehotwide 100 with NORMGUARD_UPLOAD_GROUPS=1 or 1000,
 // hugecat 100, longname 100, inputs 7 and 30, fittednames 100,
-// hugecolumn 100, deep 100,
+// hugecolumn 100, deep 100, fittedfloats 100, sample 400,
 // measured under /tmp/coord/quiet. A one-hot encoder with more than a
 // few thousand outputs gives them to the check one at a time, reading
 // its lists again (step.EachOutput). The quantile uploads took 1.7, 4.6 and 11.9 s of wall time,
@@ -71,6 +73,18 @@ import (
 // the shared 2-core machine. Before, a one-hot encoder's infrequent
 // categories were matched by a linear search each: quadratic time.)
 const uploadGrowthBound = 64 << 20
+
+// sampleGrowthBound bounds the growth of an upload whose bulk is an
+// embedding's reference sample, the one element an artifact holds that
+// readers decode whole past MaxColumnBytes (at most MaxSampleBytes, 16
+// MiB, of base64), at about five times its size: the decoder's buffer
+// grown by doubling to hold the embedding, and the values as float64.
+// Measured (NORMGUARD_UPLOAD_SHAPE=sample NORMGUARD_UPLOAD_MB=400, the
+// sample at its bound, 786 vectors of 4,000 float32 values): 83.2 and
+// 83.7 MB; 1018 MB for a sample of 64 MiB (70 MB artifact) and 223 MB
+// for one of 15 MB before its text was decoded and written a piece at a
+// time.
+const sampleGrowthBound = 96 << 20
 
 // TestUploadMemoryIsFlat uploads a generated artifact (wide: many numeric
 // columns, each with a full training profile on both sides; about 24 MB,
@@ -97,7 +111,10 @@ const uploadGrowthBound = 64 << 20
 // alike); with hugecolumn, one profile column's quantiles and CDF as
 // long (refused past artifact.MaxColumnBytes), with deep, an array
 // nested as many levels as the file has bytes (refused past
-// artifact.MaxDepth).
+// artifact.MaxDepth), with fittedfloats a standard scaler's scale_ of
+// about the artifact's size (refused past artifact.MaxOutputs entries),
+// with sample an embedding's reference sample as large, up to
+// artifact.MaxSampleBytes (accepted).
 // NORMGUARD_UPLOAD_KEEP=FILE
 // keeps the generated artifact in FILE, or uploads FILE when it exists
 // (so that a large one is generated once, and measured alone).
@@ -145,8 +162,12 @@ func TestUploadMemoryIsFlat(t *testing.T) {
 	growth := (peak - before) << 10
 	t.Logf("%s artifact %.1f MB, %d upload(s) at once: resident before %.1f MB, peak %.1f MB, growth %.1f MB",
 		shapeName(shape), float64(size)/1e6, parallel, float64(before<<10)/1e6, float64(peak<<10)/1e6, float64(growth)/1e6)
-	if growth > uploadGrowthBound {
-		t.Errorf("an upload grew the resident set by %.1f MB, want at most %.1f MB", float64(growth)/1e6, float64(uploadGrowthBound)/1e6)
+	bound := int64(uploadGrowthBound)
+	if shape == "sample" {
+		bound = sampleGrowthBound
+	}
+	if growth > bound {
+		t.Errorf("an upload grew the resident set by %.1f MB, want at most %.1f MB", float64(growth)/1e6, float64(bound)/1e6)
 	}
 }
 
@@ -208,6 +229,8 @@ func refusalOf(shape string, size int64) string {
 		return "inputs: more than the"
 	case shape == "fittednames" && size > artifact.MaxNamesBytes:
 		return "groups[0].steps[0].fitted.feature_names_in_: more than the"
+	case shape == "fittedfloats" && size > artifact.MaxOutputs*24:
+		return "groups[0].steps[0].fitted.scale_: more than the"
 	case shape == "hugecolumn" && size > artifact.MaxColumnBytes:
 		return "profile.inputs[0]: more than the"
 	case shape == "deep":
@@ -364,10 +387,14 @@ func fitBig(t *testing.T, shape string, n int) []byte {
 		return longFittedNames(t, n)
 	case "hugecolumn":
 		return hugeProfileColumn(t, n)
+	case "fittedfloats":
+		return longFittedFloats(t, n)
+	case "sample":
+		return bigSample(t, n)
 	case "deep":
 		return deepNesting(t, n)
 	default:
-		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal, onehot, quantile, given, givenover, onehotwide, hugecat, longname, inputs, fittednames, hugecolumn or deep", shape)
+		t.Fatalf("NORMGUARD_UPLOAD_SHAPE=%q: want empty (wide), ordinal, onehot, quantile, given, givenover, onehotwide, hugecat, longname, inputs, fittednames, fittedfloats, sample, hugecolumn or deep", shape)
 	}
 	sp, err := spec.Parse(strings.NewReader(specText.String()), "big.yaml")
 	if err != nil {
@@ -537,6 +564,67 @@ func longFittedNames(t *testing.T, n int) []byte {
 	sc := a.Groups[0].Steps[0].Fitted.(*step.StandardScaler)
 	for i := range n * 200 / 36 {
 		sc.Names = append(sc.Names, fmt.Sprintf("column-%09d", i))
+	}
+	return encode(t, a)
+}
+
+// longFittedFloats builds an artifact whose standard scaler's scale_
+// holds about n*200/24 numbers (each a line of about 24 bytes): a file
+// fit does not write (refused past artifact.MaxOutputs entries).
+func longFittedFloats(t *testing.T, n int) []byte {
+	t.Helper()
+	a := fitText(t, "version: 1\ncolumns:\n  - names: [x]\n    steps: [standard_scaler]\n", "x\n1\n2\n")
+	sc := a.Groups[0].Steps[0].Fitted.(*step.StandardScaler)
+	for i := range n * 200 / 24 {
+		sc.Scale = append(sc.Scale, 1+float64(i)*1e-9)
+	}
+	return encode(t, a)
+}
+
+// bigSample builds an artifact with a vector column of 4,000 dimensions
+// whose embedding's reference sample holds about n*150/16,000 vectors
+// (float32, as base64: n*200 bytes), at most MaxSampleBytes: within
+// every bound (an embedding is decoded whole).
+func bigSample(t *testing.T, n int) []byte {
+	t.Helper()
+	const dim = 4000
+	r := rand.New(rand.NewPCG(3, 4))
+	var data strings.Builder
+	for i := range 8 {
+		fmt.Fprintf(&data, `{"id": %d, "emb": [`, i)
+		for k := range dim {
+			if k > 0 {
+				data.WriteString(", ")
+			}
+			data.WriteString(strconv.FormatFloat(float64(float32(r.NormFloat64())), 'g', -1, 32))
+		}
+		data.WriteString("]}\n")
+	}
+	path := filepath.Join(t.TempDir(), "v.jsonl")
+	if err := os.WriteFile(path, []byte(data.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := spec.Parse(strings.NewReader("version: 1\ncolumns:\n  - name: emb\n    type: vector\n    steps: [standard_scaler]\n"), "v.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := table.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := fit.Fit(context.Background(), sp, tr, fit.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &a.Embeddings[0].Contract.Profile
+	rows := min(n*150/(4*dim), int(artifact.MaxSampleBytes*3/4/(4*dim)))
+	p.Sample = p.Sample[:0]
+	for range rows {
+		v := make([]float64, dim)
+		for k := range v {
+			v[k] = float64(float32(r.NormFloat64()))
+		}
+		p.Sample = append(p.Sample, v)
 	}
 	return encode(t, a)
 }
