@@ -6,34 +6,18 @@ import (
 	"errors"
 	"os"
 	"syscall"
-	"unsafe"
+
+	"github.com/normguard/normguard/internal/hugemap"
 )
 
-// hugePage is the size of a transparent huge page.
-const hugePage = 2 << 20
-
-// mapBuffers maps n bytes of anonymous memory (n a multiple of hugePage)
-// starting on a huge page boundary, which is also a block boundary, and
-// asks for huge pages there: 4 page faults per 8 MiB buffer instead of
-// 2,048. mapping is what unmap releases.
-func mapBuffers(n int) (region, mapping []byte, err error) {
-	mapping, err = syscall.Mmap(-1, 0, n+hugePage, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
-	if err != nil {
-		return nil, nil, err
-	}
-	start := uintptr(unsafe.Pointer(unsafe.SliceData(mapping)))
-	off := int((start+hugePage-1)&^(hugePage-1) - start)
-	region = mapping[off : off+n : off+n]
-	syscall.Madvise(region, syscall.MADV_HUGEPAGE) // a hint: without it, small pages
-	return region, mapping, nil
-}
+// mapBuffers maps n bytes of anonymous memory (n a multiple of
+// hugemap.PageSize) starting on a huge page boundary, which is also a
+// block boundary, and asks for huge pages there: 4 page faults per 8 MiB
+// buffer instead of 2,048. mapping is what unmap releases.
+func mapBuffers(n int) (region, mapping []byte, err error) { return hugemap.Map(n, n) }
 
 // unmap releases a mapping of mapBuffers (nil: nothing).
-func unmap(mapping []byte) {
-	if mapping != nil {
-		syscall.Munmap(mapping)
-	}
-}
+func unmap(mapping []byte) { hugemap.Unmap(mapping) }
 
 // setDirect turns O_DIRECT on or off for f's open file description.
 func setDirect(f *os.File, on bool) error {

@@ -1,19 +1,16 @@
-//go:build linux
-
 package parquetio
 
 import (
 	"sync"
-	"syscall"
-	"unsafe"
+
+	"github.com/normguard/normguard/internal/hugemap"
 )
 
-// hugePage is the size of a transparent huge page on Linux (x86-64,
-// arm64 with 4 KiB pages).
-const hugePage = 2 << 20
+// hugePage is the size of a transparent huge page.
+const hugePage = hugemap.PageSize
 
 // chunkMem hands out the buffers a Writer encodes column chunks into as
-// anonymous memory asked to be backed by huge pages. On the Go heap they
+// anonymous memory asked to be backed by huge pages (hugemap). On the Go heap they
 // were filled 4 KiB page by page: the first two row groups of a Parquet
 // transform of the benchmark table touched 66 MB of fresh memory, a
 // quarter of the page faults of `fit --transform-out` (12,000 of 51,000),
@@ -30,18 +27,13 @@ type chunkMem struct {
 // bytes returns a zeroed buffer of length 0 and capacity at least n.
 func (m *chunkMem) bytes(n int) []byte {
 	huge := n / hugePage * hugePage
-	if huge == 0 {
+	if huge == 0 || !hugemap.Supported {
 		return make([]byte, 0, n)
 	}
-	size := (n + 4095) &^ 4095
-	mapping, err := syscall.Mmap(-1, 0, size+hugePage, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_NORESERVE)
+	buf, mapping, err := hugemap.Map((n+4095)&^4095, huge)
 	if err != nil {
 		return make([]byte, 0, n)
 	}
-	start := uintptr(unsafe.Pointer(unsafe.SliceData(mapping)))
-	off := int((start+hugePage-1)&^(hugePage-1) - start)
-	buf := mapping[off : off+size : off+size]
-	syscall.Madvise(buf[:huge], syscall.MADV_HUGEPAGE) // a hint: small pages without it
 	m.mu.Lock()
 	m.maps = append(m.maps, mapping)
 	m.mu.Unlock()
@@ -54,7 +46,7 @@ func (m *chunkMem) release() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, b := range m.maps {
-		syscall.Munmap(b)
+		hugemap.Unmap(b)
 	}
 	m.maps = nil
 }
@@ -67,6 +59,6 @@ func (m *chunkMem) discard() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, b := range m.maps {
-		syscall.Madvise(b, syscall.MADV_DONTNEED)
+		hugemap.Discard(b)
 	}
 }
