@@ -38,7 +38,11 @@ func normBin(r float64) int {
 	if r < 1e-4 {
 		return 0
 	}
-	i := 1 + int(math.Floor((math.Log10(r)-normMinExp)*normBinsPerDecade))
+	f := math.Floor((math.Log10(r) - normMinExp) * normBinsPerDecade)
+	if !(f < normBins) { // +Inf (a sum of squares past the float64 range) or NaN: the last bin
+		return normBins - 1
+	}
+	i := 1 + int(f)
 	// Log10 may round across an edge; settle on the bin whose edges hold r.
 	for i > 1 && r < NormBinEdges(i) {
 		i--

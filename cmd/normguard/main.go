@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -33,9 +34,32 @@ var errFound = errors.New("found")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go afterSignal(ctx, stop, os.Args[1:])
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// stopGrace is how long a command other than serve has to stop once
+// interrupted (SIGINT, SIGTERM) before the process exits anyway.
+const stopGrace = 30 * time.Second
+
+// afterSignal waits for the first interrupt (ctx done), which asks the
+// command to stop; from then on a second one ends the process at once
+// (stop restores the default handling), and a command other than serve
+// (which drains its requests and closes its state) that has not stopped
+// within stopGrace is ended with ExitError, so that a `timeout` or an
+// orchestrator's single SIGTERM always ends it. Temp files it leaves are
+// removed by the next run (internal/tempfile).
+func afterSignal(ctx context.Context, stop func(), args []string) {
+	<-ctx.Done()
+	stop()
+	if len(args) > 0 && args[0] == "serve" {
+		return
+	}
+	time.Sleep(stopGrace)
+	fmt.Fprintf(os.Stderr, "normguard: interrupted, and not stopped %v later: exiting\n", stopGrace)
+	os.Exit(ExitError)
 }
 
 // run executes normguard with args and returns the exit status.
