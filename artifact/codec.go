@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"github.com/normguard/normguard/internal/tempfile"
@@ -109,7 +110,7 @@ func Decode(data []byte, name string) (*Artifact, error) {
 		if looksLikeSpec(data) {
 			return nil, specError(name)
 		}
-		return nil, corrupt(name, "not valid JSON (%v); the file may be truncated — fetch or refit it", err)
+		return nil, jsonError(name, err)
 	}
 	if head.Format != FormatName && looksLikeSpec(data) {
 		return nil, specError(name)
@@ -154,6 +155,36 @@ func Decode(data []byte, name string) (*Artifact, error) {
 		return nil, meaningError(name, err)
 	}
 	return &a, nil
+}
+
+// jsonError is the refusal of a file the JSON decoder could not read into
+// an artifact: a value of another JSON type than the artifact's field
+// (a file edited, or another JSON document), named by its field, or
+// JSON that is not valid (a file cut short, or not JSON).
+func jsonError(name string, err error) error {
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
+		return corrupt(name, "%s: a JSON %s where an artifact holds %s; the file was edited or is not a normguard artifact — fetch or refit it", te.Field, te.Value, jsonKind(te.Type))
+	}
+	return corrupt(name, "not valid JSON (%v); the file may be truncated — fetch or refit it", err)
+}
+
+// jsonKind names the JSON value Go type t decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map, reflect.Pointer:
+		return "an object"
+	}
+	return "another value"
 }
 
 // corrupt is Decode's refusal of a file that is not an intact artifact.

@@ -79,3 +79,31 @@ func TestFittedEntriesBound(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadTypeRefusal: a head field holding another JSON type than the
+// artifact's (an edited file, or another JSON document) is refused by
+// its name and the types, alike by both readers, not as invalid JSON.
+func TestHeadTypeRefusal(t *testing.T) {
+	data := outputsCase(t)
+	for _, c := range []struct{ old, new, want string }{
+		{`"format": "normguard.artifact"`, `"format": 7`, "format: a JSON number where an artifact holds a string"},
+		{`"format_version": 1`, `"format_version": "1"`, "format_version: a JSON string where an artifact holds a number"},
+		{`"digest": "sha256:`, `"digest": ["sha256:`, "digest: a JSON array where an artifact holds a string"},
+	} {
+		edited := []byte(strings.Replace(string(data), c.old, c.new, 1))
+		if c.old == `"digest": "sha256:` {
+			i := strings.Index(string(edited), `["sha256:`)
+			j := i + strings.Index(string(edited[i:]), `",`)
+			edited = []byte(string(edited[:j+1]) + "]" + string(edited[j+1:]))
+		}
+		if string(edited) == string(data) {
+			t.Fatalf("%s is not in the artifact", c.old)
+		}
+		decodeErr, verifyErr := verdicts(edited)
+		for name, err := range map[string]error{"Decode": decodeErr, "Verify": verifyErr} {
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s -> %s: %s got %v, want %q", c.old, c.new, name, err, c.want)
+			}
+		}
+	}
+}

@@ -399,6 +399,9 @@ func (v *streamVerifier) field(f canonicalField) error {
 		}
 	default:
 		if err := v.dec.Decode(fv.Addr().Interface()); err != nil {
+			if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field == "" {
+				te.Field = f.name // as Decode, which decodes the artifact's object, names it
+			}
 			return err
 		}
 	}
@@ -751,6 +754,9 @@ func (v *streamVerifier) structuralError(err error) error {
 		return corrupt(v.name, "the file is empty")
 	case errors.Is(err, io.EOF):
 		return corrupt(v.name, "not valid JSON (unexpected end of JSON input); the file may be truncated — fetch or refit it")
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && (te.Field == "format" || te.Field == "format_version" || te.Field == "digest") {
+		return jsonError(v.name, err) // a field Decode reads first, worded as it words it
 	}
 	if herr := checkHead(v.name, v.shell.Format, v.shell.FormatVersion, v.shell.Digest); herr != nil {
 		return herr

@@ -16,6 +16,7 @@ package diagnose
 
 import (
 	"encoding/json"
+	"github.com/normguard/normguard/internal/jsonnum"
 	"math"
 
 	"github.com/normguard/normguard/drift"
@@ -60,37 +61,8 @@ type Verdict struct {
 func (v Verdict) MarshalJSON() ([]byte, error) {
 	type plain Verdict // without this method
 	p := plain(v)
-	if len(v.Evidence) > 0 {
-		p.Evidence = make(map[string]any, len(v.Evidence))
-		for k, x := range v.Evidence {
-			p.Evidence[k] = finiteOrNil(x)
-		}
-	}
+	p.Evidence = jsonnum.Map(v.Evidence)
 	return json.Marshal(p)
-}
-
-// finiteOrNil returns nil for a NaN or infinite float, the value itself
-// otherwise; maps of floats are cleaned the same way.
-func finiteOrNil(x any) any {
-	switch x := x.(type) {
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil
-		}
-	case map[string]float64:
-		m := make(map[string]any, len(x))
-		for k, y := range x {
-			m[k] = finiteOrNil(y)
-		}
-		return m
-	case []float64:
-		out := make([]any, len(x))
-		for i, y := range x {
-			out[i] = finiteOrNil(y)
-		}
-		return out
-	}
-	return x
 }
 
 // explain sets the explanation: what the values show, then the fix.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/normguard/normguard/internal/jsonnum"
 	"math"
 	"slices"
 	"strings"
@@ -387,6 +388,7 @@ func (a Anomaly) MarshalJSON() ([]byte, error) {
 		&p.TrainingMin, &p.TrainingMax, &p.CurrentMin, &p.CurrentMax} {
 		dropNonFinite(f)
 	}
+	p.Evidence = jsonnum.Map(a.Evidence)
 	return json.Marshal(p)
 }
 
