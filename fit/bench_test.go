@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 
+	_ "github.com/normguard/normguard/parquetio" // NORMGUARD_BENCH_FILE=data.parquet
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
 )
