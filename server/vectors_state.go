@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -13,6 +14,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/normguard/normguard/artifact"
@@ -28,11 +32,18 @@ import (
 //     embed.CheckerState and the reservoir sample, its float64s
 //     little-endian in base64 so that they come back bit for bit) and its
 //     previous window's report, and the generation of the journal that
-//     follows it;
+//     follows it, under a CRC-32C; the NaN and infinite floats JSON cannot
+//     hold are listed with their bits beside it (vectors_nonfinite.go);
 //   - the journal, STATE.vectors.json.journal: a header naming its
-//     generation, then one frame per acknowledged request (its length, a
-//     CRC-32C and the vectorBatch), appended and fsynced before the
-//     request is acknowledged. A restart reads the snapshot and applies
+//     generation and the acknowledged length (the bytes of the frames
+//     acknowledged so far, under a CRC-32C, rewritten in place), then one
+//     frame per acknowledged request (its length, a CRC-32C and the
+//     vectorBatch). A frame is written and fsynced, then the acknowledged
+//     length is rewritten and fsynced, then the request is acknowledged:
+//     so at a restart a frame cut short past the acknowledged length is a
+//     write that was never acknowledged (cut off), and a journal shorter
+//     than its acknowledged length, or a frame before it that fails its
+//     checksum, is damage (refused). A restart reads the snapshot and applies
 //     the journal's batches in order, which rebuilds the state bit for bit
 //     (apply is deterministic). When the journal outgrows the snapshot it
 //     is folded into a new snapshot of the next generation and started
@@ -47,25 +58,80 @@ import (
 
 // vectorStateFormat and vectorJournalFormat name the files' layouts.
 const (
-	vectorStateFormat   = "normguard-vector-state/2"
-	vectorJournalFormat = "normguard-vector-journal/1"
+	vectorStateFormat   = "normguard-vector-state/3"
+	vectorJournalFormat = "normguard-vector-journal/2"
+	// The earlier layouts, still read: a snapshot without a checksum,
+	// and a journal without an acknowledged length (folded into a new
+	// snapshot when read).
+	vectorStateFormat2   = "normguard-vector-state/2"
+	vectorJournalFormat1 = "normguard-vector-journal/1"
 )
 
 // minCompact is the least journal size folded into a snapshot.
 const minCompact = 4 << 20
 
-// vectorStateFile is the snapshot's content.
+// vectorStateEnvelope is the snapshot file: the state's JSON and its
+// CRC-32C.
+type vectorStateEnvelope struct {
+	Format string          `json:"format"`
+	CRC    string          `json:"crc32c"`
+	State  json.RawMessage `json:"state"`
+}
+
+// vectorStateFile is the snapshot's content (in format /2, the file
+// itself).
 type vectorStateFile struct {
-	Format string `json:"format"`
 	// Journal is the generation of the journal whose batches follow.
 	Journal   uint64                `json:"journal_generation"`
 	Producers []vectorProducerState `json:"producers"`
+	// NonFinite lists the NaN and infinite floats of Producers, written
+	// as 0 in the JSON.
+	NonFinite []nonFiniteAt `json:"non_finite,omitempty"`
 }
 
 // vectorJournalHeader is the journal's first line.
 type vectorJournalHeader struct {
 	Format     string `json:"format"`
 	Generation uint64 `json:"generation"`
+	// Acked is the acknowledged length: 16 hex digits of bytes (the
+	// header's included), a dot, and 8 hex digits of the CRC-32C of the
+	// generation and the length (ackedSum).
+	Acked string `json:"acked"`
+}
+
+// journalHead returns the journal header of generation gen acknowledging
+// length bytes, and the offset of the acknowledged length in it.
+func journalHead(gen uint64, length int64) ([]byte, int) {
+	prefix := fmt.Sprintf(`{"format":%q,"generation":%d,"acked":"`, vectorJournalFormat, gen)
+	return []byte(prefix + ackedField(gen, length) + "\"}\n"), len(prefix)
+}
+
+// ackedField is the acknowledged length as the header holds it.
+func ackedField(gen uint64, length int64) string {
+	return fmt.Sprintf("%016x.%08x", length, ackedSum(gen, length))
+}
+
+func ackedSum(gen uint64, length int64) uint32 {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:], gen)
+	binary.LittleEndian.PutUint64(b[8:], uint64(length))
+	return crc32.Checksum(b[:], castagnoli)
+}
+
+// parseAcked reads an acknowledged length of generation gen.
+func parseAcked(gen uint64, s string) (int64, error) {
+	var n int64
+	var sum uint32
+	if len(s) != 25 || s[16] != '.' {
+		return 0, fmt.Errorf("the acknowledged length %q is not 16 hex digits, a dot and 8", s)
+	}
+	if _, err := fmt.Sscanf(s, "%016x.%08x", &n, &sum); err != nil || n < 0 {
+		return 0, fmt.Errorf("the acknowledged length %q does not parse", s)
+	}
+	if sum != ackedSum(gen, n) {
+		return 0, fmt.Errorf("the acknowledged length %q fails its checksum", s)
+	}
+	return n, nil
 }
 
 // vectorJournalColumn is a batch's column in a journal frame.
@@ -116,6 +182,17 @@ var ErrVectorStateDamaged = errors.New("vector state file damaged")
 type vectorDamage struct {
 	path, what string
 	keep       bool
+	// What a recovery loses beyond the damaged files' names: the
+	// acknowledged journal bytes not applied, and the batches and
+	// vectors per model and producer among them that can still be
+	// named (a frame that fails its checksum may still parse).
+	lostBytes   int64
+	lostBatches int
+	lost        map[string]int64
+	// journalGen is the journal's generation, when it was read.
+	journalGen uint64
+	// frames are the journal's frames that verified and were applied.
+	frames [][]byte
 }
 
 func (e *vectorDamage) Error() string {
@@ -164,7 +241,22 @@ func float64Bytes(vs [][]float64, dim int) []byte {
 // snapshot writes the whole state as the snapshot of journal generation
 // gen. The caller holds vw.mu.
 func (vw *vectorWindows) snapshot(gen uint64) error {
-	st := vectorStateFile{Format: vectorStateFormat, Journal: gen, Producers: []vectorProducerState{}}
+	st := vw.stateFile(gen)
+	data, err := encodeState(st)
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(vw.path, data); err != nil {
+		return err
+	}
+	vw.snapshotBytes, vw.snapshotted = int64(len(data)), true
+	return vw.mark()
+}
+
+// stateFile is the state as a snapshot of journal generation gen holds
+// it, the producers in order. The caller holds vw.mu.
+func (vw *vectorWindows) stateFile(gen uint64) vectorStateFile {
+	st := vectorStateFile{Journal: gen, Producers: []vectorProducerState{}}
 	for key, p := range vw.m {
 		ps := vectorProducerState{Model: p.model, Version: p.version, Digest: key.digest, Column: key.column,
 			Producer: key.producer, Previous: p.prev}
@@ -175,31 +267,60 @@ func (vw *vectorWindows) snapshot(gen uint64) error {
 		}
 		st.Producers = append(st.Producers, ps)
 	}
-	data, err := json.Marshal(st)
+	slices.SortFunc(st.Producers, func(a, b vectorProducerState) int {
+		return cmp.Or(cmp.Compare(a.Digest, b.Digest), cmp.Compare(a.Column, b.Column), cmp.Compare(a.Producer, b.Producer))
+	})
+	return st
+}
+
+// encodeState returns the snapshot file of st.
+func encodeState(st vectorStateFile) ([]byte, error) {
+	producers, nonFinite := stripNonFinite(st.Producers)
+	st.Producers, st.NonFinite = producers.([]vectorProducerState), nonFinite
+	for _, nf := range nonFinite {
+		if len(nf.Path) > 2 && nf.Path[1] == "Current" && nf.Path[2] == "Checker" {
+			return nil, fmt.Errorf("%w (%s)", errCheckerNotFinite, strings.Join(nf.Path, "."))
+		}
+	}
+	body, err := json.Marshal(st)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("encoding the vector state: %w", err)
 	}
-	data = append(data, '\n')
-	if err := writeAtomic(vw.path, data); err != nil {
-		return err
+	data, err := json.Marshal(vectorStateEnvelope{Format: vectorStateFormat, CRC: fmt.Sprintf("%08x", crc32.Checksum(body, castagnoli)), State: body})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the vector state: %w", err)
 	}
-	vw.snapshotBytes, vw.snapshotted = int64(len(data)), true
-	return vw.mark()
+	return append(data, '\n'), nil
 }
 
 // newJournal starts an empty journal of generation vw.gen (replacing any
 // older one) and opens it for appending. The caller holds vw.mu.
-func (vw *vectorWindows) newJournal() error {
-	head, _ := json.Marshal(vectorJournalHeader{Format: vectorJournalFormat, Generation: vw.gen})
-	head = append(head, '\n')
-	if err := writeAtomic(vw.journalPath(), head); err != nil {
+func (vw *vectorWindows) newJournal() error { return vw.writeJournal(nil) }
+
+// writeJournal writes a journal of generation vw.gen holding frames (whole
+// frames, as read from a journal), all acknowledged, through a temporary
+// file renamed over any older one, and opens it for appending. The caller
+// holds vw.mu.
+func (vw *vectorWindows) writeJournal(frames [][]byte) error {
+	head, _ := journalHead(vw.gen, 0)
+	size := len(head)
+	for _, f := range frames {
+		size += len(f)
+	}
+	head, _ = journalHead(vw.gen, int64(size))
+	data := make([]byte, 0, size)
+	data = append(data, head...)
+	for _, f := range frames {
+		data = append(data, f...)
+	}
+	if err := writeAtomic(vw.journalPath(), data); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(vw.journalPath(), os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(vw.journalPath(), os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
-	vw.jf, vw.journalBytes = f, int64(len(head))
+	vw.jf, vw.journalBytes = f, int64(size)
 	return nil
 }
 
@@ -238,9 +359,34 @@ func (vw *vectorWindows) journal(b *vectorBatch) error {
 	binary.LittleEndian.PutUint32(frame, uint32(len(payload)))
 	binary.LittleEndian.PutUint32(frame[4:], crc32.Checksum(payload, castagnoli))
 	frame = append(frame, payload...)
-	_, err = vw.jf.Write(frame)
+	// The frame, then the acknowledged length that covers it, each
+	// synced: a crash between the two leaves a whole frame past the
+	// acknowledged length (applied at the restart, as the request may
+	// have been retried or not), never an acknowledged length past what
+	// was written.
+	end := vw.journalBytes + int64(len(frame))
+	_, err = vw.jf.WriteAt(frame, vw.journalBytes)
 	if err == nil {
-		err = vw.jf.Sync()
+		err = syncData(vw.jf)
+	}
+	if err == nil {
+		_, at := journalHead(vw.gen, end)
+		_, err = vw.jf.WriteAt([]byte(ackedField(vw.gen, end)), int64(at))
+		if err == nil {
+			err = syncData(vw.jf)
+		}
+		if err != nil {
+			// Put the acknowledged length back before cutting the frame.
+			_, at := journalHead(vw.gen, vw.journalBytes)
+			if _, werr := vw.jf.WriteAt([]byte(ackedField(vw.gen, vw.journalBytes)), int64(at)); werr != nil {
+				err = errors.Join(err, werr)
+				vw.jf.Close()
+				vw.jf = nil
+				vw.gen++
+				vw.snapshotted = false
+				return fmt.Errorf("writing %s: %w", vw.journalPath(), err)
+			}
+		}
 	}
 	if err != nil {
 		// Cut a partial frame off, so that the next one starts clean.
@@ -252,7 +398,7 @@ func (vw *vectorWindows) journal(b *vectorBatch) error {
 		}
 		return fmt.Errorf("writing %s: %w", vw.journalPath(), err)
 	}
-	vw.journalBytes += int64(len(frame))
+	vw.journalBytes = end
 	return nil
 }
 
@@ -276,9 +422,15 @@ func (vw *vectorWindows) compact() {
 		return
 	}
 	if err := vw.snapshot(vw.gen + 1); err != nil {
-		vw.warn("the vector state's journal could not be folded into a snapshot; it keeps growing", "err", err)
+		// Warned at each doubling of the journal past the limit, not at
+		// every request.
+		if next, _ := compactWarned.LoadOrStore(vw, limit); vw.journalBytes >= next.(int64) {
+			compactWarned.Store(vw, 2*vw.journalBytes)
+			vw.warn("the vector state's journal could not be folded into a snapshot; it keeps growing", "err", err, "journal_bytes", vw.journalBytes)
+		}
 		return
 	}
+	compactWarned.Delete(vw)
 	vw.gen++
 	vw.jf.Close()
 	vw.jf = nil
@@ -286,6 +438,16 @@ func (vw *vectorWindows) compact() {
 		vw.warn("the vector state's next journal could not be started; the next observation tries again", "err", err)
 	}
 }
+
+// compactWarned holds, per vector state whose journal could not be
+// folded, the journal size at which compact warns again.
+var compactWarned sync.Map
+
+// errCheckerNotFinite is snapshot's refusal of an open window whose
+// checker holds NaN or infinite sums: embed.RestoreChecker refuses them,
+// so the window stays in the journal, whose batches rebuild it.
+var errCheckerNotFinite = errors.New("an open window's checker holds NaN or infinite sums (vectors of huge values), " +
+	"which a restart could not restore from a snapshot; its batches stay in the journal until the window closes")
 
 // warn logs through the server's logger, if there is one.
 func (vw *vectorWindows) warn(msg string, args ...any) {
@@ -317,10 +479,8 @@ func (vw *vectorWindows) mark() error {
 
 // openVectors sets up the vector windows of s from its Config and reads
 // the state back. A damaged state is refused (an error wrapping
-// ErrVectorStateDamaged), or with VectorStateRecover its files are
-// renamed to FILE.damaged-<UTC time> and the windows start from what
-// verified: the snapshot and the journal's batches before the damage when
-// only the journal is damaged, empty otherwise.
+// ErrVectorStateDamaged), or with VectorStateRecover the windows start
+// from what verified (recoverVectors).
 func (s *Server) openVectors(ctx context.Context) error {
 	vw := &s.vectors
 	vw.window, vw.path, vw.log = s.cfg.VectorWindow, s.cfg.VectorState, s.log
@@ -335,45 +495,125 @@ func (s *Server) openVectors(ctx context.Context) error {
 	if !errors.As(err, &dmg) || !s.cfg.VectorStateRecover {
 		return err
 	}
-	stamp := time.Now().UTC().Format("20060102T150405Z")
-	var moved []string
+	return s.recoverVectors(dmg)
+}
+
+// recoverVectors starts the vector windows from what verified: the
+// snapshot and every journal batch that verifies when only the journal is
+// damaged, empty otherwise. Nothing is replaced before it is kept: each
+// damaged file is first linked (or copied) to FILE.damaged-<UTC time>,
+// then the recovered state is written as a new snapshot and journal
+// (each through a temporary file renamed over the old one), so a
+// recovery that fails leaves the damaged files where they were. It
+// reports what was kept and lost per model and producer. The caller
+// holds vw.mu.
+func (s *Server) recoverVectors(dmg *vectorDamage) error {
+	vw := &s.vectors
+	if vw.jf != nil {
+		vw.jf.Close()
+		vw.jf = nil
+	}
 	files := []string{vw.journalPath()}
 	if !dmg.keep {
 		files = append(files, vw.path)
 		vw.m = map[vectorKey]*vectorProducer{}
 	}
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	var kept []string
 	for _, f := range files {
-		if _, serr := os.Stat(f); serr != nil {
+		if _, err := os.Stat(f); err != nil {
 			continue
 		}
 		to := f + ".damaged-" + stamp
-		if rerr := os.Rename(f, to); rerr != nil {
-			return fmt.Errorf("server: moving the damaged vector state aside: %w (%v)", rerr, err)
+		if err := keepCopy(f, to); err != nil {
+			for _, k := range kept {
+				os.Remove(k)
+			}
+			return fmt.Errorf("server: recovering the vector state %s: keeping a copy of the damaged %s: %w; nothing was changed (%v)", vw.path, f, err, dmg)
 		}
-		moved = append(moved, to)
+		kept = append(kept, to)
 	}
-	if vw.jf != nil {
-		vw.jf.Close()
-		vw.jf = nil
+	if dmg.keep {
+		// The snapshot verified and stays; the journal is written again
+		// with the frames that verified, under the snapshot's generation.
+		if err := vw.writeJournal(dmg.frames); err != nil {
+			for _, k := range kept {
+				os.Remove(k)
+			}
+			return fmt.Errorf("server: recovering the vector state %s: writing the recovered journal: %w; nothing was changed: "+
+				"the damaged files are where they were (%v)", vw.path, err, dmg)
+		}
+	} else {
+		// An empty snapshot of a generation after any the damaged files
+		// name, and its journal.
+		vw.gen = max(vw.gen, dmg.journalGen) + 1
+		vw.snapshotted = false
+		if err := vw.snapshot(vw.gen); err != nil {
+			for _, k := range kept {
+				os.Remove(k)
+			}
+			return fmt.Errorf("server: recovering the vector state %s: writing the recovered state: %w; nothing was changed: "+
+				"the damaged files are where they were (%v)", vw.path, err, dmg)
+		}
+		if err := vw.newJournal(); err != nil {
+			return fmt.Errorf("server: recovering the vector state %s: the recovered state is written, but its new journal could not be "+
+				"started: %w; the damaged files are kept as %v (the next start reads the recovered state)", vw.path, err, kept)
+		}
 	}
-	// Start again from what was kept: a snapshot of a new generation
-	// (the files moved aside may name any older one) and its journal.
-	vw.gen++
-	if err := vw.snapshot(vw.gen); err != nil {
-		return fmt.Errorf("server: starting the vector state again: %w", err)
-	}
-	if err := vw.newJournal(); err != nil {
-		return fmt.Errorf("server: starting the vector state again: %w", err)
-	}
-	kept := 0
+	open, rows := 0, int64(0)
 	for _, p := range vw.m {
 		if p.cur != nil {
-			kept++
+			open++
+			rows += p.cur.seen
 		}
 	}
-	s.log.Warn("the vector state was damaged: the vector windows start from what verified", "damage", dmg.what,
-		"moved_to", moved, "open_windows_kept", kept)
+	s.log.Warn("the vector state was damaged: the vector windows start from what verified", "file", vw.path, "damage", dmg.what,
+		"moved_to", kept, "open_windows_kept", open, "vectors_kept", rows, "acknowledged_journal_bytes_lost", dmg.lostBytes,
+		"batches_lost", dmg.lostBatches)
+	keys := make([]vectorKey, 0, len(vw.m))
+	for k := range vw.m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b vectorKey) int {
+		return cmp.Or(cmp.Compare(a.column, b.column), cmp.Compare(a.producer, b.producer), cmp.Compare(a.digest, b.digest))
+	})
+	for _, k := range keys {
+		p := vw.m[k]
+		var seen, prev int64
+		if p.cur != nil {
+			seen = p.cur.seen
+		}
+		if p.prev != nil {
+			prev = p.prev.Rows
+		}
+		s.log.Warn("vector state recovery: kept", "model", p.model+"@"+p.version, "column", k.column, "producer", k.producer,
+			"vectors_in_open_window", seen, "previous_window_rows", prev)
+	}
+	names := make([]string, 0, len(dmg.lost))
+	for n := range dmg.lost {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		s.log.Warn("vector state recovery: lost (named by a batch that fails its checksum, so unverified)", "batch", n, "vectors_lost", dmg.lost[n])
+	}
+	if !dmg.keep {
+		s.log.Warn("vector state recovery: the snapshot was unreadable, so every open window it held is lost; the copy kept aside holds them", "copy", kept)
+	}
 	return nil
+}
+
+// keepCopy makes to a copy of from: a hard link, or a synced copy where
+// links fail.
+func keepCopy(from, to string) error {
+	if err := os.Link(from, to); err == nil {
+		return nil
+	}
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(to, data)
 }
 
 // load reads the snapshot and applies the journal; no state at all is an
@@ -398,12 +638,38 @@ func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) erro
 	bad := func(format string, args ...any) error {
 		return &vectorDamage{path: vw.path, what: fmt.Sprintf(format, args...)}
 	}
-	var st vectorStateFile
-	if err := json.Unmarshal(data, &st); err != nil {
-		return bad("%v", err)
+	var env vectorStateEnvelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		return bad("%v (%d bytes)", err, len(data))
 	}
-	if st.Format != vectorStateFormat {
-		return bad("format %q, want %q", st.Format, vectorStateFormat)
+	var st vectorStateFile
+	upgrade := false
+	switch env.Format {
+	case vectorStateFormat:
+		if sum := fmt.Sprintf("%08x", crc32.Checksum(env.State, castagnoli)); sum != env.CRC {
+			return bad("checksum mismatch: the state's CRC-32C is %s, the file says %q", sum, env.CRC)
+		}
+		if err := json.Unmarshal(env.State, &st); err != nil {
+			return bad("%v", err)
+		}
+		if err := restoreNonFinite(&st.Producers, st.NonFinite); err != nil {
+			return bad("%v", err)
+		}
+	case vectorStateFormat2:
+		// No checksum: at least every field must be known.
+		var v2 struct {
+			Format string `json:"format"`
+			vectorStateFile
+		}
+		d := json.NewDecoder(bytes.NewReader(data))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&v2); err != nil {
+			return bad("%v", err)
+		}
+		st = v2.vectorStateFile
+		upgrade = true
+	default:
+		return bad("format %q, want %q", env.Format, vectorStateFormat)
 	}
 	for i, ps := range st.Producers {
 		at := fmt.Sprintf("producers[%d]", i)
@@ -436,7 +702,22 @@ func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) erro
 		vw.m[key] = p
 	}
 	vw.gen, vw.snapshotted, vw.snapshotBytes = st.Journal, true, int64(len(data))
-	return vw.replay(ctx, cache)
+	if err := vw.replay(ctx, cache); err != nil || !upgrade {
+		return err
+	}
+	{
+		// The same state again, under a checksum (the journal, read
+		// after it, is not in it).
+		up, err := encodeState(st)
+		if err != nil {
+			return fmt.Errorf("server: writing the vector state file %s of format %s again as %s: %w", vw.path, vectorStateFormat2, vectorStateFormat, err)
+		}
+		if err := writeAtomic(vw.path, up); err != nil {
+			return fmt.Errorf("server: writing the vector state file %s of format %s again as %s: %w", vw.path, vectorStateFormat2, vectorStateFormat, err)
+		}
+		vw.snapshotBytes = int64(len(up))
+	}
+	return nil
 }
 
 // contractOf finds the artifact a state names. A missing version or
@@ -457,25 +738,51 @@ func (vw *vectorWindows) contractOf(ctx context.Context, cache *transformerCache
 	return pr.t.Artifact(), nil
 }
 
+// batchName names a batch's model, producer and columns in a recovery's
+// report.
+func batchName(b *vectorBatch) (string, int64) {
+	var n int64
+	cols := make([]string, 0, len(b.Columns))
+	for _, c := range b.Columns {
+		n += int64(len(c.Vecs))
+		cols = append(cols, c.Column)
+	}
+	return fmt.Sprintf("%s@%s producer %q columns %q", b.Model, b.Version, b.Producer, cols), n
+}
+
 // replay applies the journal that follows the snapshot just read and
-// opens it for appending. The caller holds vw.mu.
+// opens it for writing. The frames up to the journal's acknowledged
+// length must all verify; past it, a frame cut short (or failing its
+// checksum and ending the file) is a write that was never acknowledged
+// and is cut off. On damage it goes on applying every later frame that
+// verifies (what --state-recover keeps) and returns the damage with what
+// is lost. The caller holds vw.mu.
 func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) error {
 	jp := vw.journalPath()
 	data, err := os.ReadFile(jp)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &vectorDamage{path: vw.path, keep: true, what: "its journal " + filepath.Base(jp) +
+		return &vectorDamage{path: vw.path, keep: true, journalGen: vw.gen, what: "its journal " + filepath.Base(jp) +
 			" is missing: the observations acknowledged after the last snapshot are lost"}
 	}
 	if err != nil {
 		return fmt.Errorf("server: reading the vector state's journal: %w", err)
 	}
-	bad := func(format string, args ...any) error {
-		return &vectorDamage{path: vw.path, keep: true, what: filepath.Base(jp) + ": " + fmt.Sprintf(format, args...)}
+	var dmg *vectorDamage
+	more := 0
+	damage := func(format string, args ...any) {
+		if dmg != nil {
+			more++
+			return
+		}
+		dmg = &vectorDamage{path: vw.path, keep: true, lost: map[string]int64{}, what: filepath.Base(jp) + ": " + fmt.Sprintf(format, args...)}
 	}
 	nl := bytes.IndexByte(data, '\n')
 	var h vectorJournalHeader
-	if nl < 0 || json.Unmarshal(data[:nl], &h) != nil || h.Format != vectorJournalFormat {
-		return bad("no %s header", vectorJournalFormat)
+	if nl < 0 || json.Unmarshal(data[:nl], &h) != nil || (h.Format != vectorJournalFormat && h.Format != vectorJournalFormat1) {
+		n := min(len(data), 80)
+		return &vectorDamage{path: vw.path, keep: true, journalGen: vw.gen, lostBytes: int64(len(data)),
+			what: fmt.Sprintf("%s: no %s header (it starts %q, %d bytes): every observation acknowledged after the last snapshot is lost",
+				filepath.Base(jp), vectorJournalFormat, data[:n], len(data))}
 	}
 	switch {
 	case h.Generation < vw.gen:
@@ -483,52 +790,259 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 		// journal replaced this one, whose batches the snapshot holds.
 		return nil
 	case h.Generation > vw.gen:
-		return bad("generation %d follows a snapshot of generation %d: the snapshot is older than its journal", h.Generation, vw.gen)
+		return &vectorDamage{path: vw.path, keep: true, journalGen: h.Generation, what: fmt.Sprintf("%s: generation %d follows a snapshot of generation %d: the snapshot is older than its journal",
+			filepath.Base(jp), h.Generation, vw.gen)}
 	}
+	legacy := h.Format == vectorJournalFormat1
+	acked := int64(-1) // unknown: no frame may be taken for a torn write
+	if !legacy {
+		if acked, err = parseAcked(h.Generation, h.Acked); err != nil {
+			acked = -1
+			damage("%v, so which batches were acknowledged is unknown", err)
+		} else if acked < int64(nl+1) {
+			damage("the acknowledged length %d is inside the header", acked)
+			acked = -1
+		}
+	}
+	// unacked says whether the bytes from off on may be a write never
+	// acknowledged.
+	// A journal of format /1 has no acknowledged length: nothing in it
+	// can be told from an acknowledged batch.
+	unacked := func(off int) bool { return dmg == nil && acked >= 0 && int64(off) >= acked }
+	hit := acked == int64(nl+1) // a frame ends at the acknowledged length
+	var frames [][]byte         // the frames applied
 	now := vw.now
 	defer func() { vw.now = now }()
 	off := nl + 1
 	for n := 1; off < len(data); n++ {
 		rest := data[off:]
-		if len(rest) < 8 || len(rest) < 8+int(binary.LittleEndian.Uint32(rest)) {
-			// A frame cut short: a write that was never acknowledged.
-			vw.warn("the vector state's journal ends in a partial write, never acknowledged; it is cut off",
-				"file", jp, "offset", off, "bytes", len(rest))
-			if err := os.Truncate(jp, int64(off)); err != nil {
-				return fmt.Errorf("server: cutting a partial write off %s: %w", jp, err)
+		if len(rest) < 8 || len(rest)-8 < int(binary.LittleEndian.Uint32(rest)) {
+			if unacked(off) {
+				vw.warn("the vector state's journal ends in a partial write past its acknowledged length (a request being written "+
+					"when the process stopped, never acknowledged); it is cut off", "file", jp, "offset", off, "bytes", len(rest), "acknowledged_length", acked)
+				if err := os.Truncate(jp, int64(off)); err != nil {
+					return fmt.Errorf("server: cutting a partial write off %s: %w", jp, err)
+				}
+				data = data[:off]
+				break
+			}
+			if acked > int64(off) {
+				damage("batch %d (offset %d) is cut short: the file ends at byte %d, but %d bytes were acknowledged: "+
+					"the file was truncated or damaged, and the acknowledged batches in its last %d bytes are lost",
+					n, off, len(data), acked, acked-int64(off))
+				dmg.lostBytes += acked - int64(off)
+				if len(rest) > 8 {
+					if name, rows, ok := partialBatch(rest[8:]); ok {
+						dmg.lost[name+" (cut short)"] += rows
+					}
+				}
+			} else {
+				damage("batch %d (offset %d) is cut short at byte %d (the acknowledged length is unknown or damage came before it, "+
+					"so it may have been acknowledged)", n, off, len(data))
+				dmg.lostBytes += int64(len(rest))
+				if len(rest) > 8 {
+					if name, rows, ok := partialBatch(rest[8:]); ok {
+						dmg.lost[name+" (cut short)"] += rows
+					}
+				}
 			}
 			break
 		}
 		size := int(binary.LittleEndian.Uint32(rest))
 		payload := rest[8 : 8+size]
+		next := off + 8 + size
+		skip := func(format string, args ...any) {
+			damage("batch %d (offset %d): %s", n, off, fmt.Sprintf(format, args...))
+			if acked < 0 || int64(off) < acked {
+				dmg.lostBatches++
+				dmg.lostBytes += int64(8 + size)
+				if b, err := decodeBatch(payload); err == nil {
+					name, rows := batchName(b)
+					dmg.lost[name] += rows
+				} else if name, rows, ok := partialBatch(payload); ok {
+					dmg.lost[name] += rows
+				}
+			}
+		}
 		if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(rest[4:]) {
-			return bad("batch %d (offset %d): checksum mismatch", n, off)
+			if next == len(data) && unacked(off) {
+				// The last frame, past the acknowledged length: a write
+				// whose length reached the disk and its bytes not all.
+				vw.warn("the vector state's journal ends in a frame past its acknowledged length that fails its checksum "+
+					"(a request being written when the process stopped, never acknowledged); it is cut off", "file", jp, "offset", off, "bytes", len(rest))
+				if err := os.Truncate(jp, int64(off)); err != nil {
+					return fmt.Errorf("server: cutting a partial write off %s: %w", jp, err)
+				}
+				data = data[:off]
+				break
+			}
+			skip("checksum mismatch")
+			off = next
+			continue
+		}
+		off = next
+		if int64(off) == acked {
+			hit = true
 		}
 		b, err := decodeBatch(payload)
 		if err != nil {
-			return bad("batch %d (offset %d): %v", n, off, err)
+			skip("%v", err)
+			continue
 		}
+		var lost error
 		a, err := vw.contractOf(ctx, cache, b.Model, b.Version, b.Digest, func(f string, args ...any) error {
-			return bad("batch %d: %s", n, fmt.Sprintf(f, args...))
+			lost = fmt.Errorf(f, args...)
+			return lost
 		})
+		if lost != nil {
+			skip("%v", lost)
+			continue
+		}
 		if err != nil {
 			return err
 		}
 		vw.now = func() time.Time { return b.Start }
 		if err := vw.roll(); err != nil {
-			return bad("batch %d: %v", n, err)
+			skip("%v", err)
+			continue
 		}
 		if err := vw.apply(b, a); err != nil {
-			return bad("batch %d: %v", n, err)
+			skip("%v", err)
+			continue
 		}
-		off += 8 + size
+		frames = append(frames, rest[:8+size])
 	}
-	f, err := os.OpenFile(jp, os.O_WRONLY|os.O_APPEND, 0)
+	if dmg == nil && acked >= 0 && !hit {
+		if int64(off) < acked {
+			damage("the file ends at byte %d after its last whole batch, but %d bytes were acknowledged: the file was truncated, "+
+				"and the acknowledged batches in its last %d bytes are lost", off, acked, acked-int64(off))
+			dmg.lostBytes += acked - int64(off)
+		} else {
+			damage("the acknowledged length %d is not the end of a batch", acked)
+		}
+	}
+	if dmg != nil {
+		if more > 0 {
+			dmg.what += fmt.Sprintf(" (and %d more damaged or unreadable batches after it)", more)
+		}
+		dmg.what += fmt.Sprintf("; lost: %d acknowledged bytes of batches (%d of them whole batches that fail their checks)", dmg.lostBytes, dmg.lostBatches)
+		if len(dmg.lost) > 0 {
+			names := make([]string, 0, len(dmg.lost))
+			for n, rows := range dmg.lost {
+				names = append(names, fmt.Sprintf("%s: %d vectors", n, rows))
+			}
+			slices.Sort(names)
+			dmg.what += "; the lost batches that can still be read name " + strings.Join(names, ", ")
+		}
+		dmg.journalGen, dmg.frames = h.Generation, frames
+		return dmg
+	}
+	f, err := os.OpenFile(jp, os.O_WRONLY, 0)
 	if err != nil {
 		return fmt.Errorf("server: opening the vector state's journal: %w", err)
 	}
 	vw.jf, vw.journalBytes = f, int64(off)
+	if legacy {
+		// A journal without an acknowledged length: written again with
+		// one, holding the same frames.
+		vw.jf.Close()
+		vw.jf = nil
+		if err := vw.writeJournal(frames); err != nil {
+			return fmt.Errorf("server: writing the vector state's journal of format %s again as %s: %w", vectorJournalFormat1, vectorJournalFormat, err)
+		}
+		return nil
+	}
+	if int64(off) != acked {
+		// Whole frames past the acknowledged length (the process stopped
+		// between a frame and its acknowledgement) were applied: they are
+		// acknowledged now.
+		_, at := journalHead(vw.gen, int64(off))
+		if _, err := f.WriteAt([]byte(ackedField(vw.gen, int64(off))), int64(at)); err != nil {
+			return fmt.Errorf("server: writing %s: %w", jp, err)
+		}
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("server: writing %s: %w", jp, err)
+		}
+	}
 	return nil
+}
+
+// partialBatch reads what it can of a payload cut short: the batch's
+// model, version and producer, and the rows of the columns it reaches
+// (those fields come before the vectors' data).
+func partialBatch(payload []byte) (string, int64, bool) {
+	d := json.NewDecoder(bytes.NewReader(payload))
+	var b vectorBatch
+	var rows int64
+	var cols []string
+	str := func() string {
+		t, err := d.Token()
+		if s, ok := t.(string); ok && err == nil {
+			return s
+		}
+		return ""
+	}
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return "", 0, false
+	}
+loop:
+	for {
+		k, err := d.Token()
+		if err != nil {
+			break
+		}
+		switch k {
+		case "model":
+			b.Model = str()
+		case "version":
+			b.Version = str()
+		case "producer":
+			b.Producer = str()
+		case "columns":
+			if t, err := d.Token(); err != nil || t != json.Delim('[') {
+				break loop
+			}
+			for d.More() {
+				if t, err := d.Token(); err != nil || t != json.Delim('{') {
+					break loop
+				}
+				for d.More() {
+					ck, err := d.Token()
+					if err != nil {
+						break loop
+					}
+					switch ck {
+					case "column":
+						cols = append(cols, str())
+					case "rows":
+						var n int64
+						if d.Decode(&n) != nil {
+							break loop
+						}
+						rows += n
+					default:
+						var skip json.RawMessage
+						if d.Decode(&skip) != nil {
+							break loop
+						}
+					}
+				}
+				if _, err := d.Token(); err != nil {
+					break loop
+				}
+			}
+			break loop
+		default:
+			var skip json.RawMessage
+			if d.Decode(&skip) != nil {
+				break loop
+			}
+		}
+	}
+	if b.Producer == "" {
+		return "", 0, false
+	}
+	return fmt.Sprintf("%s@%s producer %q columns %q", b.Model, b.Version, b.Producer, cols), rows, true
 }
 
 // decodeBatch reads a journal frame's payload.
