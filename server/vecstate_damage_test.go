@@ -396,3 +396,51 @@ func TestVecstateLegacyJournal(t *testing.T) {
 		t.Errorf("a legacy journal cut short: %v, want it refused", err)
 	}
 }
+
+// TestVecstateFailedRecoveryChangesNothing: a recovery that cannot keep a
+// copy of the damaged journal (here a folder stands where the copy goes)
+// fails and leaves every file as it was; the next one succeeds.
+func TestVecstateFailedRecoveryChangesNothing(t *testing.T) {
+	f := newJournalFixture(t, 0)
+	f.post("reader", f.rest[:50])
+	f.post("reader", f.rest[50:90])
+	jp := f.state + ".journal"
+	full, err := os.ReadFile(jp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := full[:len(full)-10]
+	if err := os.WriteFile(jp, cut, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := os.ReadFile(f.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []string
+	for d := -1; d < 5; d++ {
+		b := jp + ".damaged-" + time.Now().Add(time.Duration(d)*time.Second).UTC().Format("20060102T150405Z")
+		if err := os.MkdirAll(filepath.Join(b, "x"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		blocks = append(blocks, b)
+	}
+	if _, err := f.restart(true); err == nil || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("a recovery that cannot keep a copy: %v, want it to fail changing nothing", err)
+	}
+	if got, _ := os.ReadFile(jp); !bytes.Equal(got, cut) {
+		t.Error("the failed recovery changed the journal")
+	}
+	if got, _ := os.ReadFile(f.state); !bytes.Equal(got, snap) {
+		t.Error("the failed recovery changed the snapshot")
+	}
+	for _, b := range blocks {
+		os.RemoveAll(b)
+	}
+	if left, _ := filepath.Glob(jp + ".damaged-*"); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
+	}
+	if _, err := f.restart(true); err != nil {
+		t.Fatalf("the next --state-recover: %v", err)
+	}
+}
