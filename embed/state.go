@@ -2,7 +2,6 @@ package embed
 
 import (
 	"fmt"
-	"math"
 	"slices"
 )
 
@@ -92,12 +91,19 @@ func RestoreChecker(c *Contract, s CheckerState, opt CheckOptions) (*Checker, er
 	if total != s.NormCount {
 		return nil, bad("hist counts sum to %d, want norm_count %d", total, s.NormCount)
 	}
-	for _, xs := range [][]float64{s.Sum, s.SumSq, s.Proj, s.ProjSq, {s.NormSum, s.SqSum, s.NormMin, s.NormMax, s.OffSum}} {
+	// What a live checker can hold: sums of finite values that pass the
+	// float64 range are infinite, and a sum of both infinities is NaN
+	// (sum, proj); sums of squares and of norms never go below 0 nor turn
+	// NaN, and the norms' extremes are norms (+Inf past the range).
+	for _, xs := range [][]float64{s.SumSq, s.ProjSq, {s.NormSum, s.SqSum, s.OffSum}} {
 		for _, x := range xs {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, bad("value %v must be finite", x)
+			if !(x >= 0) {
+				return nil, bad("a sum of squares or norms %v must not be negative or NaN", x)
 			}
 		}
+	}
+	if s.NormCount > 0 && !(0 <= s.NormMin && s.NormMin <= s.NormMax) {
+		return nil, bad("norm_min %v and norm_max %v must be norms (0 <= norm_min <= norm_max)", s.NormMin, s.NormMax)
 	}
 	k.rows, k.nanRows, k.zeroRows = s.Rows, s.NaNRows, s.ZeroRows
 	k.nanAt, k.zeroAt = slices.Clone(s.NaNAt), slices.Clone(s.ZeroAt)

@@ -277,11 +277,6 @@ func (vw *vectorWindows) stateFile(gen uint64) vectorStateFile {
 func encodeState(st vectorStateFile) ([]byte, error) {
 	producers, nonFinite := stripNonFinite(st.Producers)
 	st.Producers, st.NonFinite = producers.([]vectorProducerState), nonFinite
-	for _, nf := range nonFinite {
-		if len(nf.Path) > 2 && nf.Path[1] == "Current" && nf.Path[2] == "Checker" {
-			return nil, fmt.Errorf("%w (%s)", errCheckerNotFinite, strings.Join(nf.Path, "."))
-		}
-	}
 	body, err := json.Marshal(st)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the vector state: %w", err)
@@ -442,12 +437,6 @@ func (vw *vectorWindows) compact() {
 // compactWarned holds, per vector state whose journal could not be
 // folded, the journal size at which compact warns again.
 var compactWarned sync.Map
-
-// errCheckerNotFinite is snapshot's refusal of an open window whose
-// checker holds NaN or infinite sums: embed.RestoreChecker refuses them,
-// so the window stays in the journal, whose batches rebuild it.
-var errCheckerNotFinite = errors.New("an open window's checker holds NaN or infinite sums (vectors of huge values), " +
-	"which a restart could not restore from a snapshot; its batches stay in the journal until the window closes")
 
 // warn logs through the server's logger, if there is one.
 func (vw *vectorWindows) warn(msg string, args ...any) {
