@@ -62,13 +62,8 @@ func (s *sortedSamples) plot() *Plot {
 	if !ok {
 		return nil // nothing finite to draw
 	}
-	if !(hi > lo) {
-		lo, hi = lo-0.5, lo+0.5
-	}
-	edges := make([]float64, plotBins+1)
-	for i := range edges {
-		edges[i] = lo + (hi-lo)*float64(i)/plotBins
-	}
+	lo, hi = plotSpan(lo, hi)
+	edges := plotEdges(lo, hi, plotBins)
 	return &Plot{Edges: edges, Ref: sortedBinShares(s.ref, lo, hi), Cur: sortedBinShares(s.cur, lo, hi)}
 }
 
@@ -152,14 +147,14 @@ func kthOfTwo(a, b []float64, k int) float64 {
 func sortedBinShares(xs []float64, lo, hi float64) []float64 {
 	out := make([]float64, plotBins)
 	w := (hi - lo) / plotBins
-	if math.IsInf(w, 0) || math.IsNaN(w) {
-		for _, x := range xs { // binShares, minus the values without a bin
+	if math.IsInf(w, 0) || !(w > 0) {
+		// hi - lo past the float64 range (lo and hi near its ends): the
+		// bin of each value by plotBin, which does not overflow.
+		for _, x := range xs {
 			if x < lo || x > hi {
 				continue
 			}
-			if f := (x - lo) / w; f >= 0 {
-				out[min(int(f), plotBins-1)]++
-			}
+			out[plotBin(x, lo, hi)]++
 		}
 	} else {
 		first := sort.SearchFloat64s(xs, lo)

@@ -275,7 +275,7 @@ func (pl *SummaryPlan) curAt(s *Summary, less, at []int64, x float64, below bool
 		case x > hi || (x == hi && !below) || !(hi > lo):
 			return from + mass
 		}
-		t := (x - lo) / (hi - lo)
+		t := spanRatio(x, lo, hi)
 		if math.IsNaN(t) {
 			t = 0
 		}
@@ -308,10 +308,10 @@ func (pl *SummaryPlan) curQuantile(s *Summary, less, at []int64, k int64) float6
 	case k >= n-1:
 		return s.Moments.Max
 	case k < s.Low.N:
-		return s.Low.Min + (s.Low.Max-s.Low.Min)*float64(k)/float64(max(s.Low.N-1, 1))
+		return lerpRatio(s.Low.Min, s.Low.Max, float64(k), float64(max(s.Low.N-1, 1)))
 	case k >= n-s.High.N:
 		j := k - (n - s.High.N)
-		return s.High.Min + (s.High.Max-s.High.Min)*float64(j)/float64(max(s.High.N-1, 1))
+		return lerpRatio(s.High.Min, s.High.Max, float64(j), float64(max(s.High.N-1, 1)))
 	}
 	pts := pl.Points
 	i := sort.Search(len(pts), func(i int) bool { return at[i] > k })
@@ -344,13 +344,8 @@ func (pl *SummaryPlan) summaryPlot(s *Summary) *Plot {
 	if !math.IsInf(curHi, 0) && !math.IsNaN(curHi) {
 		hi = math.Max(hi, curHi)
 	}
-	if !(hi > lo) {
-		lo, hi = lo-0.5, lo+0.5
-	}
-	pl2 := &Plot{Edges: make([]float64, plotBins+1), Ref: make([]float64, plotBins), Cur: make([]float64, plotBins)}
-	for i := range pl2.Edges {
-		pl2.Edges[i] = lo + (hi-lo)*float64(i)/plotBins
-	}
+	lo, hi = plotSpan(lo, hi)
+	pl2 := &Plot{Edges: plotEdges(lo, hi, plotBins), Ref: make([]float64, plotBins), Cur: make([]float64, plotBins)}
 	for i := range pl2.Ref {
 		below, curBelow := r.atBelow(pl2.Edges[i]), pl.curAt(s, less, at, pl2.Edges[i], true)
 		if i == 0 {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -163,11 +164,39 @@ type trainingRates struct {
 	OutOfRangeRate float64 `json:"out_of_range_rate"`
 }
 
+// plotJSON is a drift.Plot as /drift?plots=1 writes it. drift computes
+// finite edges and shares; should a number still not be finite it is
+// written as null (plotFloats) rather than failing the whole answer, as
+// encoding/json would on NaN or ±Inf.
 type plotJSON struct {
-	Edges  []float64 `json:"edges,omitempty"`
-	Labels []string  `json:"labels,omitempty"`
-	Ref    []float64 `json:"ref"`
-	Cur    []float64 `json:"cur"`
+	Edges  plotFloats `json:"edges,omitempty"`
+	Labels []string   `json:"labels,omitempty"`
+	Ref    plotFloats `json:"ref"`
+	Cur    plotFloats `json:"cur"`
+}
+
+// plotFloats are numbers of a plot: encoding/json's numbers, with null
+// for NaN and ±Inf (as drift.JSONFloat writes them).
+type plotFloats []float64
+
+// MarshalJSON implements json.Marshaler.
+func (xs plotFloats) MarshalJSON() ([]byte, error) {
+	if xs == nil {
+		return []byte("null"), nil
+	}
+	b := make([]byte, 0, 2+8*len(xs))
+	b = append(b, '[')
+	for i, x := range xs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		n, err := json.Marshal(drift.JSONFloat(x))
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, n...)
+	}
+	return append(b, ']'), nil
 }
 
 func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
@@ -203,8 +232,7 @@ func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// finite replaces NaN proportions (an empty sample) by 0 so the JSON
-// encodes.
+// finite replaces NaN proportions (an empty sample) by 0.
 func finite(xs []float64) []float64 {
 	out := make([]float64, len(xs))
 	for i, x := range xs {

@@ -75,6 +75,13 @@ type Config struct {
 	MaxUploads int
 	// MaxRows bounds the rows of one transform or observations request.
 	MaxRows int
+	// MaxTransformers and MaxTransformerBytes bound the prepared
+	// transformers kept in memory besides those of the models' current
+	// versions: their number, and their artifacts' bytes together
+	// (defaults DefaultMaxTransformers and DefaultMaxTransformerBytes;
+	// see transformerCache).
+	MaxTransformers     int
+	MaxTransformerBytes int64
 	// HeapFloor is the size of the heap ballast Serve holds (default
 	// DefaultHeapFloor; negative: none), so that a small live heap is not
 	// collected many times a second (see gc.go).
@@ -152,7 +159,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, reg: prometheus.NewRegistry(),
 		bodies: byteBudget{limit: cfg.MaxInflightBodyBytes}, uploads: make(chan struct{}, cfg.MaxUploads)}
-	s.cache.store = cfg.Registry
+	s.cache.store, s.cache.max, s.cache.maxBytes = cfg.Registry, cfg.MaxTransformers, cfg.MaxTransformerBytes
 	s.metrics = newMetrics(s.reg)
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.Monitor != nil {

@@ -6,8 +6,10 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -56,13 +58,44 @@ func (p *prepared) putOutput(b *table.Batch) {
 	p.outs.Put(b)
 }
 
-// transformerCache holds one prepared transformer per artifact digest.
+// Defaults of the transformer cache's bounds (Config.MaxTransformers and
+// Config.MaxTransformerBytes).
+const (
+	// DefaultMaxTransformers is the number of prepared transformers kept
+	// besides those of the models' current versions.
+	DefaultMaxTransformers = 32
+	// DefaultMaxTransformerBytes bounds the artifact bytes of the
+	// prepared transformers kept besides those of the models' current
+	// versions (a prepared transformer holds about its artifact's size).
+	DefaultMaxTransformerBytes = 512 << 20
+)
+
+// transformerCache holds prepared transformers by artifact digest.
 // Artifacts are immutable, so an entry never goes stale; a new current
 // version resolves to a new digest and is loaded on first use.
+//
+// Anyone who may transform can name any stored version, so the cache is
+// bounded: the transformers of the models' current versions (as last
+// resolved) are always kept, and of the others at most max, of at most
+// maxBytes artifact bytes together (the one just loaded is kept whatever
+// its size); past that, the least recently used is dropped and loaded
+// again when next asked for. A lookup takes no lock.
 type transformerCache struct {
-	store registry.Store
-	mu    sync.Mutex
-	byDig sync.Map // digest -> *prepared
+	store    registry.Store
+	max      int        // 0: DefaultMaxTransformers
+	maxBytes int64      // 0: DefaultMaxTransformerBytes
+	mu       sync.Mutex // held while loading and evicting
+	byDig    sync.Map   // digest -> *cacheEntry
+	current  sync.Map   // model -> digest of its current version, as last resolved
+	tick     atomic.Int64
+}
+
+// cacheEntry is a prepared transformer and when it was last used.
+type cacheEntry struct {
+	p    *prepared
+	size int64 // the artifact's bytes
+	dig  string
+	used atomic.Int64 // transformerCache.tick at the last get
 }
 
 // get resolves model@version (version "" is the current one) and returns
@@ -72,13 +105,18 @@ func (c *transformerCache) get(ctx context.Context, model, version string) (*pre
 	if err != nil {
 		return nil, v, err
 	}
-	if p, ok := c.byDig.Load(v.Digest); ok {
-		return p.(*prepared), v, nil
+	c.noteCurrent(model, v)
+	if e, ok := c.byDig.Load(v.Digest); ok {
+		e := e.(*cacheEntry)
+		e.used.Store(c.tick.Add(1))
+		return e.p, v, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p, ok := c.byDig.Load(v.Digest); ok {
-		return p.(*prepared), v, nil
+	if e, ok := c.byDig.Load(v.Digest); ok {
+		e := e.(*cacheEntry)
+		e.used.Store(c.tick.Add(1))
+		return e.p, v, nil
 	}
 	data, got, err := c.store.Get(ctx, model, v.Version)
 	if err != nil {
@@ -93,8 +131,72 @@ func (c *transformerCache) get(ctx context.Context, model, version string) (*pre
 		return nil, v, fmt.Errorf("preparing %s@%s: %w", model, got.Version, err)
 	}
 	p := &prepared{t: t, index: fieldIndex(t.Inputs()), vectors: vectorFields(a, t.Inputs()), head: encodeHead(t.Outputs())}
-	c.byDig.Store(got.Digest, p)
+	e := &cacheEntry{p: p, size: int64(len(data)), dig: got.Digest}
+	e.used.Store(c.tick.Add(1))
+	c.byDig.Store(got.Digest, e)
+	c.evict(got.Digest)
 	return p, got, nil
+}
+
+// noteCurrent records the digest of model's current version when v is
+// it, and forgets it when v, no longer current, was.
+func (c *transformerCache) noteCurrent(model string, v registry.Version) {
+	d, ok := c.current.Load(model)
+	switch {
+	case v.Current && (!ok || d.(string) != v.Digest):
+		c.current.Store(model, v.Digest)
+	case !v.Current && ok && d.(string) == v.Digest:
+		c.current.CompareAndDelete(model, v.Digest)
+	}
+}
+
+// evict drops the least recently used transformers that are no model's
+// current version until the others are within the bounds, keeping keep
+// (the one just loaded). The caller holds c.mu.
+func (c *transformerCache) evict(keep string) {
+	most, mostBytes := c.max, c.maxBytes
+	if most <= 0 {
+		most = DefaultMaxTransformers
+	}
+	if mostBytes <= 0 {
+		mostBytes = DefaultMaxTransformerBytes
+	}
+	pinned := map[string]bool{}
+	c.current.Range(func(_, d any) bool {
+		pinned[d.(string)] = true
+		return true
+	})
+	var others []*cacheEntry
+	var bytes int64
+	c.byDig.Range(func(_, e any) bool {
+		if e := e.(*cacheEntry); !pinned[e.dig] {
+			others = append(others, e)
+			bytes += e.size
+		}
+		return true
+	})
+	if len(others) <= most && bytes <= mostBytes {
+		return
+	}
+	sort.Slice(others, func(i, j int) bool { return others[i].used.Load() < others[j].used.Load() })
+	n := len(others)
+	for _, e := range others {
+		if n <= most && bytes <= mostBytes {
+			break
+		}
+		if e.dig == keep {
+			continue
+		}
+		c.byDig.Delete(e.dig)
+		n--
+		bytes -= e.size
+	}
+}
+
+// len returns the number of transformers held.
+func (c *transformerCache) len() (n int) {
+	c.byDig.Range(func(any, any) bool { n++; return true })
+	return n
 }
 
 // readBody reads a request body up to limit bytes.

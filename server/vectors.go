@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -198,12 +199,16 @@ func (w *vectorWindow) add(vecs [][]float64, missing int64) error {
 	return nil
 }
 
-// vectorRows is the body of a vector observation.
+// vectorRows is the body of a vector observation. Rows is a pointer so
+// that a body without "rows" (or with "rows": null) is told from one with
+// no rows.
 type vectorRows struct {
-	Rows []map[string]json.RawMessage `json:"rows"`
+	Rows *[]map[string]json.RawMessage `json:"rows"`
 }
 
-// vectorObservationsResponse acknowledges vector observations.
+// vectorObservationsResponse acknowledges vector observations: Accepted
+// counts the rows that held a vector (of any column), Columns the vectors
+// counted per column.
 type vectorObservationsResponse struct {
 	Model          string         `json:"model"`
 	Version        string         `json:"version"`
@@ -211,6 +216,45 @@ type vectorObservationsResponse struct {
 	Producer       string         `json:"producer"`
 	Accepted       int            `json:"accepted"`
 	Columns        map[string]int `json:"columns"`
+}
+
+// vectorBodyShape is what a vector observation's body must be.
+const vectorBodyShape = `the body must be {"rows": [{"<vector column>": [numbers], ...}, ...]}`
+
+// decodeVectorRows reads a vector observation's body as strictly as
+// rowsBody reads the plain observations': one JSON object holding "rows",
+// an array of objects, and nothing after it.
+func decodeVectorRows(data []byte, maxRows int) ([]map[string]json.RawMessage, error) {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		what := "an empty body"
+		if len(trimmed) > 0 {
+			what = fmt.Sprintf("a body starting %q", string(trimmed[:min(len(trimmed), 16)]))
+		}
+		return nil, badRequest("%s: got %s, not a JSON object", vectorBodyShape, what)
+	}
+	var body vectorRows
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		return nil, badRequest("%s: %v", vectorBodyShape, err)
+	}
+	if rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
+		return nil, badRequest("invalid JSON body at byte %d: unexpected data after the JSON object", len(data)-len(rest))
+	}
+	if body.Rows == nil {
+		return nil, badRequest(`the body has no "rows" (or "rows" is null): %s`, vectorBodyShape)
+	}
+	rows := *body.Rows
+	if maxRows > 0 && len(rows) > maxRows {
+		return nil, &apiError{http.StatusRequestEntityTooLarge, "too_many_rows", fmt.Sprintf("%d rows in one request, more than %d: split the batch", len(rows), maxRows)}
+	}
+	for i, row := range rows {
+		if row == nil {
+			return nil, badRequest("row %d is null: every row must be an object {\"<vector column>\": [numbers]}", i+1)
+		}
+	}
+	return rows, nil
 }
 
 // vectorObservations records the vectors of POST .../observations?producer=P.
@@ -235,20 +279,19 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 	if err != nil {
 		return 0, v.Version, err
 	}
-	var body vectorRows
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		return 0, v.Version, badRequest("the body must be {\"rows\": [{\"<vector column>\": [numbers], ...}, ...]}: %v", err)
-	}
-	if s.cfg.MaxRows > 0 && len(body.Rows) > s.cfg.MaxRows {
-		return 0, v.Version, badRequest("%d rows in one request; at most %d", len(body.Rows), s.cfg.MaxRows)
+	rows, err := decodeVectorRows(data, s.cfg.MaxRows)
+	if err != nil {
+		return 0, v.Version, err
 	}
 	batches := map[string][][]float64{}
 	missing := map[string]int64{}
-	for i, row := range body.Rows {
+	withVector, anyColumn := 0, false
+	extra := ""
+	for i, row := range rows {
+		has := false
 		for _, e := range a.Embeddings {
 			raw, ok := row[e.Column]
+			anyColumn = anyColumn || ok
 			if !ok || string(raw) == "null" {
 				missing[e.Column]++
 				continue
@@ -257,18 +300,49 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 			if err := json.Unmarshal(raw, &vec); err != nil || len(vec) == 0 {
 				return 0, v.Version, badRequest("row %d: column %q must be an array of numbers (or null)", i+1, e.Column)
 			}
+			// The contract fixes the dimension: a vector of another one is
+			// refused, so that it cannot fix the producer's dimension for
+			// the window and have the right vectors refused after it.
+			if d := e.Contract.Dimension; d > 0 && len(vec) != d {
+				return 0, v.Version, badRequest("row %d: column %q: a vector of %d values, the contract of %s@%s has dimension %d (dimension_mismatch): "+
+					"check the producer's embedding model", i+1, e.Column, len(vec), model, v.Version, d)
+			}
 			if d := len(batches[e.Column]); d > 0 && len(batches[e.Column][0]) != len(vec) {
 				return 0, v.Version, badRequest("row %d: column %q: a vector of %d values after vectors of %d; every vector of a request must have one dimension", i+1, e.Column, len(vec), len(batches[e.Column][0]))
 			}
 			batches[e.Column] = append(batches[e.Column], vec)
+			has = true
 		}
+		if has {
+			withVector++
+		}
+		if extra == "" {
+			for k := range row {
+				if a.Embedding(k) == nil {
+					extra = k
+					break
+				}
+			}
+		}
+	}
+	if len(rows) > 0 && !anyColumn {
+		names := make([]string, len(a.Embeddings))
+		for i, e := range a.Embeddings {
+			names[i] = strconv.Quote(e.Column)
+		}
+		got := "only empty objects"
+		if extra != "" {
+			got = fmt.Sprintf("e.g. %q", extra)
+		}
+		return 0, v.Version, badRequest("no row holds a vector column of %s@%s (got %s): the vector columns are %s",
+			model, v.Version, got, strings.Join(names, ", "))
 	}
 	accepted := map[string]int{}
 	if err := s.vectors.record(model, v.Version, v.Digest, producer, a, batches, missing, accepted); err != nil {
 		return 0, v.Version, err
 	}
 	writeJSON(w, http.StatusOK, vectorObservationsResponse{Model: model, Version: v.Version, ArtifactDigest: v.Digest,
-		Producer: producer, Accepted: len(body.Rows), Columns: accepted})
+		Producer: producer, Accepted: withVector, Columns: accepted})
 	return http.StatusOK, v.Version, nil
 }
 

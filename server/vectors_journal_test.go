@@ -240,10 +240,11 @@ func FuzzVectorJournal(f *testing.F) {
 	})
 }
 
-// TestVectorDimensionBound: a producer's vectors may differ from the
-// contract's dimension (reported as dimension_mismatch) up to a bound;
-// longer ones are refused, so that a producer cannot make the server keep
-// a reservoir of enormous vectors.
+// TestVectorDimensionBound: a producer's vectors must have the contract's
+// dimension: longer or shorter ones, within maxVectorDim or past it, are
+// refused with a 400 naming dimension_mismatch and both dimensions, so
+// that a producer cannot make the server keep a reservoir of enormous
+// vectors, nor fix its dimension for the window at a wrong one.
 func TestVectorDimensionBound(t *testing.T) {
 	f := newJournalFixture(t, 0)
 	long := func(d int) [][]float64 {
@@ -257,13 +258,17 @@ func TestVectorDimensionBound(t *testing.T) {
 	if most != 1124 {
 		t.Fatalf("maxVectorDim(100) = %d, want 2 x 100 or 100 + 1,024, the larger", most)
 	}
-	f.post("wide", long(most))
-	got, body := getVectors(t, f.srv)
-	if len(got.Columns[0].Producers) != 1 || !strings.Contains(body, "dimension_mismatch") {
-		t.Errorf("vectors of %d values: %.400s, want them kept and dimension_mismatch reported", most, body)
+	for _, c := range []struct {
+		d    int
+		name string
+	}{{99, "99"}, {most, "1124"}, {most + 1, "1125"}} {
+		d := c.d
+		status, resp := send(t, "POST", f.srv.URL+"/v1/models/store/observations?producer=wide", "", vectorBody(long(d)))
+		if status != http.StatusBadRequest || !strings.Contains(string(resp), "dimension_mismatch") || !strings.Contains(string(resp), "a vector of "+c.name+" values") {
+			t.Errorf("vectors of %d values: %d %s, want 400 naming the dimensions", d, status, resp)
+		}
 	}
-	status, resp := send(t, "POST", f.srv.URL+"/v1/models/store/observations?producer=wider", "", vectorBody(long(most+1)))
-	if status != http.StatusBadRequest || !strings.Contains(string(resp), "dimension_mismatch") || !strings.Contains(string(resp), "1125") {
-		t.Errorf("vectors of %d values: %d %s, want 400 naming the dimensions", most+1, status, resp)
+	if got, body := getVectors(t, f.srv); len(got.Columns[0].Producers) != 0 {
+		t.Errorf("after vectors of other dimensions: %.400s, want no producer", body)
 	}
 }

@@ -143,7 +143,7 @@ func TestVectorProducers(t *testing.T) {
 	}
 	for _, bad := range []struct{ url, body, want string }{
 		{url, string(vectorBody(rest[:1])), "producer must name"},
-		{url + "reader", string(vectorBody([][]float64{rest[0][:10]})), "sent vectors of 100 values before and 10 now"},
+		{url + "reader", string(vectorBody([][]float64{rest[0][:10]})), "a vector of 10 values, the contract of store@v1 has dimension 100 (dimension_mismatch)"},
 		{url + "reader", `{"rows":[{"emb":"x"}]}`, "must be an array of numbers"},
 		// Vectors sent without ?producer= are pointed to it (not told
 		// that no column is an input feature).

@@ -32,6 +32,8 @@ type serveOptions struct {
 	inflight int64
 	maxArt   int64
 	uploads  int
+	xforms   int   // --max-transformers
+	xbytes   int64 // --max-transformer-bytes
 	kafka    kafkaOptions
 	timeCol  string   // event time (monitor/event.go)
 	peers    []string // other replicas (server/peers.go)
@@ -64,8 +66,11 @@ bytes of window state on disk, beyond which its observations are refused
 streamed to disk and verified one at a time, at most --max-uploads received
 at once; transform and observations bodies being read and answered share
 --max-inflight-body bytes. A request over either answers 503 busy with
-Retry-After, unread (normguard_busy_refusals_total). --auth-all requires the
-token on /transform and /observations too.`,
+Retry-After, unread (normguard_busy_refusals_total). Besides the models'
+current versions, at most --max-transformers prepared transformers of
+--max-transformer-bytes artifact bytes together are kept in memory (the
+least recently used is dropped). --auth-all requires the token on
+/transform and /observations too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runServe(cmd, o)
@@ -84,6 +89,8 @@ token on /transform and /observations too.`,
 	f.Int64Var(&o.inflight, "max-inflight-body", 0, "bytes of transform and observations bodies read and answered at once; beyond it requests get 503 busy (default 4 x --max-body; memory at the peak is about 5 times it)")
 	f.Int64Var(&o.maxArt, "max-artifact", server.DefaultMaxArtifactBytes, "largest artifact upload in bytes")
 	f.IntVar(&o.uploads, "max-uploads", server.DefaultMaxUploads, "artifact uploads received at once; beyond it uploads get 503 busy")
+	f.IntVar(&o.xforms, "max-transformers", server.DefaultMaxTransformers, "prepared transformers kept in memory besides the models' current versions' (least recently used dropped)")
+	f.Int64Var(&o.xbytes, "max-transformer-bytes", server.DefaultMaxTransformerBytes, "artifact bytes of the prepared transformers kept in memory besides the models' current versions'")
 	f.BoolVar(&o.noMon, "no-monitor", false, "turn monitoring off")
 	f.BoolVar(&o.authAll, "auth-all", false, "require the token on /transform and /observations too, not only on uploads")
 	f.Int64Var(&o.budget, "state-budget", monitor.DefaultMaxModelBytes, "bytes of window state one model may keep on disk; beyond it its observations are dropped (counted in normguard_observations_dropped_total)")
@@ -105,6 +112,9 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 	if o.inflight > 0 && o.inflight < o.maxBody {
 		return fmt.Errorf("--max-inflight-body %d is under --max-body %d: no request of the largest size could ever be read; raise it", o.inflight, o.maxBody)
 	}
+	if o.xforms <= 0 || o.xbytes <= 0 {
+		return fmt.Errorf("--max-transformers and --max-transformer-bytes must be positive, got %d and %d", o.xforms, o.xbytes)
+	}
 	if o.budget <= 0 {
 		return fmt.Errorf("--state-budget must be a positive number of bytes, got %d", o.budget)
 	}
@@ -124,6 +134,8 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 		MaxInflightBodyBytes: o.inflight,
 		MaxArtifactBytes:     o.maxArt,
 		MaxUploads:           o.uploads,
+		MaxTransformers:      o.xforms,
+		MaxTransformerBytes:  o.xbytes,
 		Logger:               log,
 		AuthAll:              o.authAll,
 		Peers:                o.peers,
