@@ -1,10 +1,13 @@
 package monitor
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -35,6 +38,13 @@ const exportFormatV1 = 1
 // part of the rows gives what one monitor fed every row holds.
 type Export struct {
 	Format int `json:"format"`
+	// Digest is "sha256:" and the hex SHA-256 of the export's canonical
+	// content (exportDigest), set whenever an Export is encoded
+	// (MarshalJSON) and verified by ReadExport, so damaged bytes are
+	// refused rather than merged. Exports written before digests have
+	// none: ReadExport accepts them (the format did not change), and
+	// Check still refuses any whose content is inconsistent.
+	Digest string `json:"digest,omitempty"`
 	// Bins is the binned methods' bins the summaries were made for.
 	Bins    int            `json:"bins"`
 	Windows []ExportWindow `json:"windows"`
@@ -44,6 +54,46 @@ type Export struct {
 	// Name says where the export came from (a file, a peer's URL) in the
 	// messages of a merge; it is not written.
 	Name string `json:"-"`
+}
+
+// exportPlain is an Export without its methods (MarshalJSON).
+type exportPlain Export
+
+// MarshalJSON encodes the export with its digest (Export.Digest) over its
+// content as it is encoded.
+func (ex Export) MarshalJSON() ([]byte, error) {
+	p := exportPlain(ex)
+	p.Digest = ""
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	// What a reader hashes is its decoded content encoded again: do the
+	// same, so content the encoding changes on the way (text that is not
+	// UTF-8, times in a zone) hashes alike on both sides.
+	var back exportPlain
+	if err := json.Unmarshal(b, &back); err != nil {
+		return nil, fmt.Errorf("monitor: an export does not decode as it was encoded: %w", err)
+	}
+	d, err := exportDigest(back)
+	if err != nil {
+		return nil, err
+	}
+	p.Digest = d
+	return json.Marshal(p)
+}
+
+// exportDigest returns the digest of an export's content: the SHA-256 of
+// its JSON encoding without the digest (encoding/json writes a struct's
+// fields in order, so equal content encodes to equal bytes).
+func exportDigest(p exportPlain) (string, error) {
+	p.Digest = ""
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
 // setFormat sets ex.Format: 2 when a window carries offsets, else 1.
@@ -225,7 +275,21 @@ func ReadExport(r io.Reader, name string) (*Export, error) {
 	case ex.Format == exportFormatV1 && slices.ContainsFunc(ex.Windows, func(w ExportWindow) bool { return len(w.Offsets) > 0 }):
 		return nil, fmt.Errorf("monitor: %s is window-state export format 1 but carries offsets, which only format %d has; it was edited: export it again", name, ExportFormat)
 	}
+	// Older exports carry no digest: accepted, their content is checked
+	// all the same (check below, and against the artifact by the merge).
+	if ex.Digest != "" {
+		got, err := exportDigest(exportPlain(ex.Export))
+		if err != nil {
+			return nil, fmt.Errorf("monitor: %s: %w", name, err)
+		}
+		if got != ex.Digest {
+			return nil, &ExportError{Name: name, Path: "digest", Msg: fmt.Sprintf("%s does not match the content, which hashes to %s", ex.Digest, got)}
+		}
+	}
 	ex.Export.Name = name
+	if err := ex.Export.check(nil, 0); err != nil {
+		return nil, err
+	}
 	return &ex.Export, nil
 }
 
@@ -248,6 +312,11 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 	if len(exports) == 0 {
 		return nil, fmt.Errorf("monitor: merge: no exports given")
 	}
+	for n, ex := range exports {
+		if err := ex.check(arts, n); err != nil {
+			return nil, err
+		}
+	}
 	if err := CheckOverlaps(exports); err != nil {
 		return nil, err
 	}
@@ -264,7 +333,7 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 		if ex.Bins != bins {
 			return nil, fmt.Errorf("monitor: merge: %s was made with %d bins, %s with %d; run the replicas with the same --bins", exportName(ex, n), ex.Bins, exportName(exports[0], 0), bins)
 		}
-		for _, w := range ex.Windows {
+		for wi, w := range ex.Windows {
 			a, err := artifactOf(arts, &w)
 			if err != nil {
 				return nil, fmt.Errorf("monitor: merge: %s: %w", exportName(ex, n), err)
@@ -285,6 +354,10 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 			if !mw.End.Equal(w.End) {
 				return nil, fmt.Errorf("monitor: merge: window %s of model %q ends at %s in one export and %s in another; run the replicas with the same --window",
 					w.Start.Format(time.RFC3339), w.Model, mw.End.Format(time.RFC3339), w.End.Format(time.RFC3339))
+			}
+			if mw.Rows > math.MaxInt64-w.Rows {
+				return nil, &ExportError{Name: exportName(ex, n), Path: fmt.Sprintf("windows[%d].rows", wi),
+					Msg: fmt.Sprintf("%d, added to the %d rows of window %s of model %q in the exports before it, passes %d", w.Rows, mw.Rows, w.Start.Format(time.RFC3339), w.Model, int64(math.MaxInt64))}
 			}
 			mw.Rows += w.Rows
 			mw.Offsets = unionRanges(mw.Offsets, w.Offsets)

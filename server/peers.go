@@ -139,11 +139,19 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 	}
 	wg.Wait()
 	for i, err := range errs {
+		if errors.Is(err, monitor.ErrInvalidExport) {
+			return nil, &apiError{http.StatusBadGateway, "peer_invalid_export", fmt.Sprintf("peer %s: %v", s.cfg.Peers[i], err)}
+		}
 		if err != nil {
 			return nil, &apiError{http.StatusBadGateway, "peer_unavailable",
 				fmt.Sprintf("peer %s: %v; /drift merges every replica's window, so it cannot answer without it (check --peers and that the peer runs with the same NORMGUARD_TOKEN)", s.cfg.Peers[i], err)}
 		}
 		exports[i+1].Name = "peer " + s.cfg.Peers[i]
+		// A peer's export is checked whole against the artifact (the
+		// fields' paths are its own), not only the windows merged below.
+		if err := exports[i+1].Check(a); err != nil {
+			return nil, &apiError{http.StatusBadGateway, "peer_invalid_export", err.Error()}
+		}
 	}
 	local.Name = "this replica"
 	// Every window each replica holds, not only the latest: a record read
@@ -183,11 +191,14 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 	}
 	merged, err := monitor.MergeExports(a, only)
 	if err != nil {
-		code := "replicas_disagree"
-		if errors.Is(err, monitor.ErrOverlap) {
+		status, code := http.StatusConflict, "replicas_disagree"
+		switch {
+		case errors.Is(err, monitor.ErrOverlap):
 			code = "overlapping_offsets"
+		case errors.Is(err, monitor.ErrInvalidExport):
+			status, code = http.StatusBadGateway, "peer_invalid_export"
 		}
-		return nil, &apiError{http.StatusConflict, code, err.Error()}
+		return nil, &apiError{status, code, err.Error()}
 	}
 	tl, err := merged.Judge(a, s.cfg.Monitor.DriftOptions())
 	if err != nil {
