@@ -14,6 +14,10 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 	rows     *prometheus.CounterVec
 	busy     *prometheus.CounterVec
+	// refused counts the vectors POST .../observations?producer= refused,
+	// by reason; producers past the ones a column names are counted
+	// under producer "" (see vectorWindows.refuse).
+	refused *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -36,8 +40,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "normguard_busy_refusals_total",
 			Help: "Requests answered 503 busy before their body was read: body_budget (transform and observations bodies over --max-inflight-body) or uploads (over --max-uploads).",
 		}, []string{"limit"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "normguard_vector_refusals_total",
+			Help: "Vectors of ?producer= observations refused (their request answered 400), by model, producer and reason: dimension_mismatch, invalid_vector (not an array of finite numbers), mixed_dimensions, dimension_changed, too_many_producers. Producers past the 16 named per vector column (32 for producers holding a window) share producer \"\".",
+		}, []string{"model", "producer", "reason"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.rows, m.busy)
+	reg.MustRegister(m.requests, m.latency, m.rows, m.busy, m.refused)
 	return m
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/embed"
+	"github.com/normguard/normguard/internal/jsonnum"
 	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/table"
@@ -46,6 +48,13 @@ import (
 // file (vectors_state.go) before a vector observation is acknowledged, so
 // a restart starts where the last acknowledged batch left it. It is not
 // merged across replicas.
+//
+// Vectors refused with a 400 are counted per producer and reason
+// (vectorWindows.refuse) since the server started, in memory only: they
+// are no window state, are not written to the state file and fix no
+// dimension. GET .../vectors reports them (refused) beside the windows, and
+// normguard_vector_refusals_total counts them, so that a producer whose
+// every vector is refused (and that ignores its 400s) is seen.
 
 // vectorSample is the size of each producer's reservoir sample.
 const vectorSample = 1000
@@ -58,6 +67,18 @@ func maxVectorDim(d int) int { return max(2*d, d+1024) }
 
 // maxProducers bounds the producers kept per column.
 const maxProducers = 16
+
+// Reasons a vector of ?producer= observations is refused (the refused
+// counts of GET .../vectors and normguard_vector_refusals_total).
+const (
+	refusedDimension   = "dimension_mismatch" // not the contract's dimension
+	refusedInvalid     = "invalid_vector"     // not an array of finite numbers, or empty
+	refusedMixed       = "mixed_dimensions"   // another dimension than the request's first vector
+	refusedChanged     = "dimension_changed"  // another dimension than the producer's window
+	refusedTooMany     = "too_many_producers" // the column has maxProducers producers already
+	refusedUnnamed     = ""                   // the producer name refusals past the bound are counted under
+	maxRefusedProducer = 2 * maxProducers     // named producers per column in the refusal counts
+)
 
 type vectorKey struct{ digest, column, producer string }
 
@@ -102,6 +123,10 @@ type vectorWindows struct {
 	marked bool             // the state file's marker is known to exist
 	log    *slog.Logger     // nil: no log
 	now    func() time.Time // nil: time.Now (tests set a clock)
+
+	// refused counts refused vectors by reason since the server started
+	// (refuse); never written to the state file.
+	refused map[vectorKey]map[string]int64
 
 	// The journal (vectors_state.go).
 	jf            *os.File // the journal of generation gen, open for appending; nil: none yet
@@ -287,6 +312,11 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 	missing := map[string]int64{}
 	withVector, anyColumn := 0, false
 	extra := ""
+	// The request is refused at its first wrong vector, but every vector
+	// wrong on its own is counted (refused), so the rows after it are
+	// still read; the vectors refused only along with them are not.
+	var refusal error
+	var refused []vectorRefusal
 	for i, row := range rows {
 		has := false
 		for _, e := range a.Embeddings {
@@ -297,18 +327,29 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 				continue
 			}
 			var vec []float64
-			if err := json.Unmarshal(raw, &vec); err != nil || len(vec) == 0 {
-				return 0, v.Version, badRequest("row %d: column %q must be an array of numbers (or null)", i+1, e.Column)
-			}
-			// The contract fixes the dimension: a vector of another one is
-			// refused, so that it cannot fix the producer's dimension for
-			// the window and have the right vectors refused after it.
-			if d := e.Contract.Dimension; d > 0 && len(vec) != d {
-				return 0, v.Version, badRequest("row %d: column %q: a vector of %d values, the contract of %s@%s has dimension %d (dimension_mismatch): "+
+			reason, err := "", error(nil)
+			switch d := e.Contract.Dimension; {
+			case json.Unmarshal(raw, &vec) != nil || len(vec) == 0:
+				reason, err = refusedInvalid, badRequest("row %d: column %q must be an array of numbers (or null)", i+1, e.Column)
+			case d > 0 && len(vec) != d:
+				// The contract fixes the dimension: a vector of another
+				// one is refused, so that it cannot fix the producer's
+				// dimension for the window and have the right vectors
+				// refused after it.
+				reason, err = refusedDimension, badRequest("row %d: column %q: a vector of %d values, the contract of %s@%s has dimension %d (dimension_mismatch): "+
 					"check the producer's embedding model", i+1, e.Column, len(vec), model, v.Version, d)
+			case refusal == nil && len(batches[e.Column]) > 0 && len(batches[e.Column][0]) != len(vec):
+				reason, err = refusedMixed, badRequest("row %d: column %q: a vector of %d values after vectors of %d; every vector of a request must have one dimension", i+1, e.Column, len(vec), len(batches[e.Column][0]))
 			}
-			if d := len(batches[e.Column]); d > 0 && len(batches[e.Column][0]) != len(vec) {
-				return 0, v.Version, badRequest("row %d: column %q: a vector of %d values after vectors of %d; every vector of a request must have one dimension", i+1, e.Column, len(vec), len(batches[e.Column][0]))
+			if err != nil {
+				refused = addRefusal(refused, e.Column, reason, 1)
+				if refusal == nil {
+					refusal = err
+				}
+				continue
+			}
+			if refusal != nil {
+				continue
 			}
 			batches[e.Column] = append(batches[e.Column], vec)
 			has = true
@@ -325,6 +366,10 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 			}
 		}
 	}
+	if refusal != nil {
+		s.vectors.refuse(model, v.Digest, producer, refused, s.metrics)
+		return 0, v.Version, refusal
+	}
 	if len(rows) > 0 && !anyColumn {
 		names := make([]string, len(a.Embeddings))
 		for i, e := range a.Embeddings {
@@ -339,6 +384,10 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 	}
 	accepted := map[string]int{}
 	if err := s.vectors.record(model, v.Version, v.Digest, producer, a, batches, missing, accepted); err != nil {
+		var re *refusedError
+		if errors.As(err, &re) {
+			s.vectors.refuse(model, v.Digest, producer, []vectorRefusal{re.vectorRefusal}, s.metrics)
+		}
 		return 0, v.Version, err
 	}
 	writeJSON(w, http.StatusOK, vectorObservationsResponse{Model: model, Version: v.Version, ArtifactDigest: v.Digest,
@@ -395,16 +444,18 @@ func (vw *vectorWindows) record(model, version, digest, producer string, a *arti
 				}
 			}
 			if producers >= maxProducers {
-				return badRequest("column %q already has %d producers; name the components with a few fixed names", e.Column, maxProducers)
+				return refusedErr(e.Column, refusedTooMany, len(vecs),
+					"column %q already has %d producers; name the components with a few fixed names", e.Column, maxProducers)
 			}
 		}
 		if len(vecs) > 0 {
 			if d, most := len(vecs[0]), maxVectorDim(e.Contract.Dimension); d > most {
-				return badRequest("column %q: vectors of %d values, the contract's dimension is %d (dimension_mismatch); "+
+				return refusedErr(e.Column, refusedDimension, len(vecs), "column %q: vectors of %d values, the contract's dimension is %d (dimension_mismatch); "+
 					"vectors longer than %d are refused rather than kept: check the producer's embedding model", e.Column, d, e.Contract.Dimension, most)
 			}
 			if p != nil && p.cur != nil && len(vecs[0]) != p.cur.dim {
-				return badRequest("column %q: producer %q sent vectors of %d values before and %d now; one producer has one dimension", e.Column, producer, p.cur.dim, len(vecs[0]))
+				return refusedErr(e.Column, refusedChanged, len(vecs),
+					"column %q: producer %q sent vectors of %d values before and %d now; one producer has one dimension", e.Column, producer, p.cur.dim, len(vecs[0]))
 			}
 			if _, err := embed.NewChecker(e.Contract, len(vecs[0]), embed.CheckOptions{}); err != nil {
 				return badRequest("column %q: %v", e.Column, err)
@@ -463,6 +514,84 @@ func (vw *vectorWindows) apply(b *vectorBatch, a *artifact.Artifact) error {
 	return nil
 }
 
+// vectorRefusal is a number of vectors of a column refused for a reason.
+type vectorRefusal struct {
+	column, reason string
+	n              int
+}
+
+// addRefusal adds n vectors refused for reason to rs.
+func addRefusal(rs []vectorRefusal, column, reason string, n int) []vectorRefusal {
+	for i := range rs {
+		if rs[i].column == column && rs[i].reason == reason {
+			rs[i].n += n
+			return rs
+		}
+	}
+	return append(rs, vectorRefusal{column, reason, n})
+}
+
+// refusedError is a 400 of record that refuses a column's vectors.
+type refusedError struct {
+	err *apiError
+	vectorRefusal
+}
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
+
+func refusedErr(column, reason string, n int, format string, args ...any) error {
+	return &refusedError{badRequest(format, args...), vectorRefusal{column, reason, n}}
+}
+
+// refuse counts refused vectors of a producer since the server started,
+// in memory only (never in the state file, no window: a producer is not
+// given a dimension by vectors it was refused), and in m (nil: not).
+// The producers named are bounded per column as the windows' are: the
+// first maxProducers producers refused, and up to maxRefusedProducer
+// with the producers holding a window; the refusals of any other producer
+// are counted under refusedUnnamed.
+func (vw *vectorWindows) refuse(model, digest, producer string, rs []vectorRefusal, m *metrics) {
+	vw.mu.Lock()
+	defer vw.mu.Unlock()
+	if vw.refused == nil {
+		vw.refused = map[vectorKey]map[string]int64{}
+	}
+	for _, r := range rs {
+		key := vectorKey{digest, r.column, producer}
+		if vw.refused[key] == nil {
+			named := 0
+			for k := range vw.refused {
+				if k.digest == digest && k.column == r.column && k.producer != refusedUnnamed {
+					named++
+				}
+			}
+			if named >= maxRefusedProducer || named >= maxProducers && vw.m[key] == nil {
+				key.producer = refusedUnnamed
+			}
+		}
+		counts := vw.refused[key]
+		if counts == nil {
+			counts = map[string]int64{}
+			vw.refused[key] = counts
+		}
+		counts[r.reason] += int64(r.n)
+		if m != nil {
+			m.refused.WithLabelValues(model, key.producer, r.reason).Add(float64(r.n))
+		}
+	}
+}
+
+// refusedCopy returns a copy of the refused counts of key, {} when none.
+// The caller holds vw.mu.
+func (vw *vectorWindows) refusedCopy(key vectorKey) map[string]int64 {
+	out := map[string]int64{}
+	for reason, n := range vw.refused[key] {
+		out[reason] = n
+	}
+	return out
+}
+
 // vectorProducerReport is one producer's vectors of one column: its open
 // window (Rows 0 when it sent none there yet) and its previous window.
 type vectorProducerReport struct {
@@ -470,11 +599,130 @@ type vectorProducerReport struct {
 	Rows     int64           `json:"rows"`
 	Missing  int64           `json:"missing"`
 	Dim      int             `json:"dimension"`
-	Norms    embed.NormStats `json:"norms"`
+	Norms    vectorNorms     `json:"norms"`
 	Verdicts []embed.Finding `json:"verdicts"`
 	// Previous is the report of the window just before the open one, when
 	// the producer sent vectors there.
-	Previous *vectorClosed `json:"previous,omitempty"`
+	Previous *vectorClosedReport `json:"previous,omitempty"`
+	// Refused counts the producer's vectors refused (400) by reason since
+	// the server started; not part of the windows nor of the state file.
+	Refused map[string]int64 `json:"refused"`
+}
+
+// vectorRefusedReport is a producer of a column with vectors refused but
+// no window: none of its vectors was accepted in the open or previous
+// window (or ever: a producer that sends only vectors of a wrong
+// dimension). Producer "" counts the producers past the ones named.
+type vectorRefusedReport struct {
+	Producer string `json:"producer"`
+	// Refused counts the vectors refused by reason since the server
+	// started; not part of the windows nor of the state file.
+	Refused map[string]int64 `json:"refused"`
+}
+
+// vectorClosedReport is a vectorClosed as GET .../vectors writes it.
+type vectorClosedReport struct {
+	Start    time.Time       `json:"start"`
+	End      time.Time       `json:"end"`
+	Rows     int64           `json:"rows"`
+	Missing  int64           `json:"missing"`
+	Dim      int             `json:"dimension"`
+	Norms    vectorNorms     `json:"norms"`
+	Verdicts []embed.Finding `json:"verdicts"`
+}
+
+func closedReport(c *vectorClosed) *vectorClosedReport {
+	if c == nil {
+		return nil
+	}
+	return &vectorClosedReport{Start: c.Start, End: c.End, Rows: c.Rows, Missing: c.Missing, Dim: c.Dim,
+		Norms: reportNorms(c.Norms), Verdicts: c.Verdicts}
+}
+
+// vectorNorms is a producer's norm statistics as GET .../vectors writes
+// them. The checker's norm of a vector of finite values whose squares pass
+// the float64 range is +Inf (as numpy's sqrt(dot(x, x))), and so are the
+// sums and statistics of such norms; JSON has none, so a number that is not
+// finite is written null (as the findings' evidence, embed/jsonfinite.go),
+// and the last histogram bin [1e4, +Inf) has "hi": null.
+type vectorNorms embed.NormStats
+
+// reportNorms returns s with the numbers that have a finite value though
+// the checker's arithmetic gave none set to it: the 0 and 1 quantiles are
+// the smallest and largest norm (interpolating in a bin of infinite width
+// gives NaN even at its lower edge), and norms all equal have that mean
+// and standard deviation 0 (when their sum overflowed). s is not changed.
+func reportNorms(s embed.NormStats) vectorNorms {
+	fin := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	s.Quantiles = slices.Clone(s.Quantiles)
+	if s.Count == 0 {
+		return vectorNorms(s)
+	}
+	if q := s.Quantiles; len(q) > 0 {
+		if !fin(q[0]) && fin(s.Min) {
+			q[0] = s.Min
+		}
+		if !fin(q[len(q)-1]) && fin(s.Max) {
+			q[len(q)-1] = s.Max
+		}
+	}
+	if fin(s.Min) && s.Min == s.Max {
+		if !fin(s.Mean) {
+			s.Mean = s.Min
+		}
+		if !fin(s.Std) {
+			s.Std = 0
+		}
+		for i, x := range s.Quantiles {
+			if !fin(x) {
+				s.Quantiles[i] = s.Min
+			}
+		}
+	}
+	return vectorNorms(s)
+}
+
+// MarshalJSON writes the statistics as encoding/json writes an
+// embed.NormStats, a number that is not finite as null.
+func (n vectorNorms) MarshalJSON() ([]byte, error) {
+	if b, err := json.Marshal(embed.NormStats(n)); err == nil {
+		return b, nil
+	}
+	return finiteNormsJSON(embed.NormStats(n))
+}
+
+// finiteNormsJSON writes s as encoding/json would, each float that is not
+// finite as null.
+func finiteNormsJSON(s embed.NormStats) ([]byte, error) {
+	type bin struct {
+		Lo    any `json:"lo"`
+		Hi    any `json:"hi"`
+		Count int `json:"count"`
+	}
+	out := struct {
+		Count     int   `json:"count"`
+		Min       any   `json:"min"`
+		Max       any   `json:"max"`
+		Mean      any   `json:"mean"`
+		Std       any   `json:"std"`
+		UnitShare any   `json:"unit_share"`
+		Quantiles []any `json:"quantiles"`
+		Histogram []bin `json:"histogram"`
+	}{Count: s.Count, Min: jsonnum.Finite(s.Min), Max: jsonnum.Finite(s.Max), Mean: jsonnum.Finite(s.Mean),
+		Std: jsonnum.Finite(s.Std), UnitShare: jsonnum.Finite(s.UnitShare)}
+	if s.Quantiles != nil {
+		out.Quantiles = make([]any, len(s.Quantiles))
+		for i, q := range s.Quantiles {
+			out.Quantiles[i] = jsonnum.Finite(q)
+		}
+	}
+	if s.Histogram != nil {
+		out.Histogram = make([]bin, len(s.Histogram))
+		for i, b := range s.Histogram {
+			out.Histogram[i] = bin{jsonnum.Finite(b.Lo), jsonnum.Finite(b.Hi), b.Count}
+		}
+	}
+	return json.Marshal(out)
 }
 
 // vectorPairReport compares two producers of a column.
@@ -486,11 +734,14 @@ type vectorPairReport struct {
 	Skipped string `json:"skipped,omitempty"`
 }
 
-// vectorColumnReport is one vector column.
+// vectorColumnReport is one vector column. RefusedProducers lists the
+// producers with refused vectors (since the server started) that are not
+// among Producers, the producers with vectors in a window.
 type vectorColumnReport struct {
-	Column    string                 `json:"column"`
-	Producers []vectorProducerReport `json:"producers"`
-	Pairs     []vectorPairReport     `json:"pairs"`
+	Column           string                 `json:"column"`
+	Producers        []vectorProducerReport `json:"producers"`
+	Pairs            []vectorPairReport     `json:"pairs"`
+	RefusedProducers []vectorRefusedReport  `json:"refused_producers"`
 }
 
 // vectorsResponse is GET /v1/models/{name}/vectors.
@@ -542,7 +793,8 @@ func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsRe
 	_, start, end := vw.clock()
 	resp := &vectorsResponse{Window: vectorSpan{start, end}, Columns: []vectorColumnReport{}}
 	for _, e := range a.Embeddings {
-		col := vectorColumnReport{Column: e.Column, Producers: []vectorProducerReport{}, Pairs: []vectorPairReport{}}
+		col := vectorColumnReport{Column: e.Column, Producers: []vectorProducerReport{}, Pairs: []vectorPairReport{},
+			RefusedProducers: []vectorRefusedReport{}}
 		var names []string
 		for k := range vw.m {
 			if k.digest == digest && k.column == e.Column {
@@ -552,8 +804,10 @@ func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsRe
 		sort.Strings(names)
 		var open []string // the producers with vectors in the open window
 		for _, n := range names {
-			p := vw.m[vectorKey{digest, e.Column, n}]
-			rep := vectorProducerReport{Producer: n, Verdicts: []embed.Finding{}, Previous: p.prev}
+			key := vectorKey{digest, e.Column, n}
+			p := vw.m[key]
+			rep := vectorProducerReport{Producer: n, Verdicts: []embed.Finding{}, Previous: closedReport(p.prev),
+				Refused: vw.refusedCopy(key)}
 			if p.cur == nil {
 				rep.Dim = p.prev.Dim
 			} else {
@@ -562,10 +816,16 @@ func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsRe
 				if err != nil {
 					return nil, fmt.Errorf("vectors: column %q, producer %q: %w", e.Column, n, err)
 				}
-				rep.Rows, rep.Missing, rep.Dim, rep.Norms, rep.Verdicts = now.Rows, now.Missing, now.Dim, now.Norms, now.Verdicts
+				rep.Rows, rep.Missing, rep.Dim, rep.Norms, rep.Verdicts = now.Rows, now.Missing, now.Dim, reportNorms(now.Norms), now.Verdicts
 			}
 			col.Producers = append(col.Producers, rep)
 		}
+		for k := range vw.refused {
+			if k.digest == digest && k.column == e.Column && vw.m[k] == nil {
+				col.RefusedProducers = append(col.RefusedProducers, vectorRefusedReport{Producer: k.producer, Refused: vw.refusedCopy(k)})
+			}
+		}
+		sort.Slice(col.RefusedProducers, func(i, j int) bool { return col.RefusedProducers[i].Producer < col.RefusedProducers[j].Producer })
 		for i := range open {
 			for j := i + 1; j < len(open); j++ {
 				pa, pb := vw.m[vectorKey{digest, e.Column, open[i]}].cur, vw.m[vectorKey{digest, e.Column, open[j]}].cur
@@ -576,7 +836,7 @@ func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsRe
 				case len(pa.sample) < 2 || len(pb.sample) < 2:
 					pair.Skipped = "each producer needs at least 2 vectors"
 				default:
-					res, err := embed.Drift(matrixOf(pa.sample, pa.dim), matrixOf(pb.sample, pb.dim), embed.DriftOptions{})
+					res, err := driftScaled(matrixOf(pa.sample, pa.dim), matrixOf(pb.sample, pb.dim))
 					if err != nil {
 						pair.Skipped = err.Error()
 						break
@@ -589,6 +849,47 @@ func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsRe
 		resp.Columns = append(resp.Columns, col)
 	}
 	return resp, nil
+}
+
+// hugeValue is the magnitude from which driftScaled scales the samples:
+// squared distances and sums of values this large may pass the float64
+// range.
+const hugeValue = 0x1p300
+
+// driftScaled is embed.Drift(a, b) computed on a and b (copies, changed
+// here) scaled by a power of two 2^-k that brings their largest magnitude
+// under 1 when it is at least hugeValue. Power-of-two scaling is exact,
+// and what embed.Drift computes from it (the kernel on squared distances
+// over the median bandwidth, per-dimension Wasserstein over the standard
+// deviation, the standardized classifier, cosine distance) does not
+// depend on it, except the mean Euclidean distance and the bandwidth,
+// which are scaled back by 2^k; so the result is the one computed without
+// overflow: vectors whose squares pass the float64 range (GloVe rows times
+// 1e300) are compared as the same vectors of ordinary size are, not
+// judged drifted on NaN statistics.
+func driftScaled(a, b embed.Matrix) (embed.DriftResult, error) {
+	most := 0.0
+	for _, m := range []embed.Matrix{a, b} {
+		for _, x := range m.Data {
+			most = max(most, math.Abs(x))
+		}
+	}
+	k := 0
+	if most >= hugeValue && !math.IsInf(most, 0) {
+		_, k = math.Frexp(most) // most = f * 2^k, f in [0.5, 1)
+		for _, m := range []embed.Matrix{a, b} {
+			for i, x := range m.Data {
+				m.Data[i] = math.Ldexp(x, -k)
+			}
+		}
+	}
+	res, err := embed.Drift(a, b, embed.DriftOptions{})
+	if err != nil || k == 0 {
+		return res, err
+	}
+	res.MeanEuclidean = math.Ldexp(res.MeanEuclidean, k)
+	res.Bandwidth = math.Ldexp(res.Bandwidth, k)
+	return res, nil
 }
 
 // matrixOf packs vectors into a Matrix.
