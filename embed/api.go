@@ -150,7 +150,9 @@ type NormStats struct {
 	Histogram []Bin `json:"histogram"`
 }
 
-// Bin is one histogram bin [Lo, Hi) and the number of values in it.
+// Bin is one histogram bin [Lo, Hi) and the number of values in it. The
+// last norm bin, [1e4, +Inf), has no finite upper edge: in JSON its hi is
+// null (MarshalJSON, UnmarshalJSON).
 type Bin struct {
 	Lo    float64 `json:"lo"`
 	Hi    float64 `json:"hi"`

@@ -74,3 +74,34 @@ func flatFiniteJSON(v reflect.Value) ([]byte, error) {
 	b.WriteByte('}')
 	return b.Bytes(), nil
 }
+
+// binJSON is Bin's JSON form: an infinite upper edge is null.
+type binJSON struct {
+	Lo    float64  `json:"lo"`
+	Hi    *float64 `json:"hi"`
+	Count int      `json:"count"`
+}
+
+// MarshalJSON writes the bin with an upper edge of +Inf (the last norm
+// bin's) as null: contracts of vectors whose norms reach 1e4 could not be
+// written before.
+func (b Bin) MarshalJSON() ([]byte, error) {
+	j := binJSON{Lo: b.Lo, Count: b.Count}
+	if !math.IsInf(b.Hi, 1) {
+		j.Hi = &b.Hi
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads a bin MarshalJSON wrote: a null hi is +Inf.
+func (b *Bin) UnmarshalJSON(data []byte) error {
+	var j binJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*b = Bin{Lo: j.Lo, Hi: math.Inf(1), Count: j.Count}
+	if j.Hi != nil {
+		b.Hi = *j.Hi
+	}
+	return nil
+}

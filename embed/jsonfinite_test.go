@@ -38,3 +38,39 @@ func TestReportsWriteNonFiniteAsNull(t *testing.T) {
 		t.Errorf("drift result: got %s\nwant %s", b, want)
 	}
 }
+
+// TestFitOfLongVectors fits vectors whose norms reach past 1e4 (the last
+// norm bin, whose upper edge is +Inf): the contract encodes, its last
+// bin's hi as null, and decodes to the same bins and a contract that
+// passes its check.
+func TestFitOfLongVectors(t *testing.T) {
+	m := Matrix{Rows: 60, Dim: 8, Data: make([]float64, 60*8)}
+	for i := range m.Data {
+		m.Data[i] = float64((i*7919)%1000-500) * 100 // norms up to about 1.4e5
+	}
+	c, err := Fit(m, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := c.Profile.Norms.Histogram
+	if len(h) == 0 || !math.IsInf(h[len(h)-1].Hi, 1) {
+		t.Fatalf("the norms did not reach the last bin: %+v", h)
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatalf("the contract does not encode: %v", err)
+	}
+	if !strings.Contains(string(b), `"hi":null`) {
+		t.Errorf("the last bin's upper edge is not written as null")
+	}
+	var back Contract
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Check(); err != nil {
+		t.Errorf("the decoded contract fails its check: %v", err)
+	}
+	if got := back.Profile.Norms.Histogram; len(got) != len(h) || got[len(got)-1] != h[len(h)-1] || got[0] != h[0] {
+		t.Errorf("bins %+v, want %+v", got, h)
+	}
+}
