@@ -207,7 +207,9 @@
   function renderVectors(v) {
     const main = document.getElementById('detail');
     const old = document.getElementById('vectors');
-    const cols = v && Array.isArray(v.columns) ? v.columns.filter((c) => c && Array.isArray(c.producers) && c.producers.length) : [];
+    const cols = v && Array.isArray(v.columns)
+      ? v.columns.filter((c) => c && ((Array.isArray(c.producers) && c.producers.length) || (Array.isArray(c.refused_producers) && c.refused_producers.length)))
+      : [];
     if (!cols.length) {
       if (old) old.remove();
       return;
@@ -217,19 +219,33 @@
     else main.append(section);
   }
 
+  // refusedText lists a producer's refused vectors by reason (since the
+  // server started), or '' when none were refused.
+  function refusedText(refused) {
+    if (!refused || typeof refused !== 'object') return '';
+    const parts = Object.keys(refused).filter((k) => isNum(refused[k]) && refused[k] > 0).sort()
+      .map((k) => `${num(refused[k])} ${k || 'unnamed'}`);
+    return parts.length ? `refused since start: ${parts.join(', ')}` : '';
+  }
+
   function vectorColumn(c) {
     const pairs = (Array.isArray(c.pairs) ? c.pairs : []).filter((p) => p && typeof p === 'object');
+    const onlyRefused = (Array.isArray(c.refused_producers) ? c.refused_producers : []).filter((p) => p && typeof p === 'object');
     return h(
       'article',
       { class: 'card', 'data-vector': str(c.column) },
       h('header', {}, h('h3', {}, str(c.column))),
-      c.producers.filter((p) => p && typeof p === 'object').map((p) => {
+      onlyRefused.map((p) => h('div', { class: 'producer', 'data-producer': str(p.producer) },
+        h('p', {}, h('strong', {}, str(p.producer) || '(other producers)'), ' · no vector kept · ',
+          h('span', { class: 'badge drift' }, refusedText(p.refused) || 'refused')))),
+      (Array.isArray(c.producers) ? c.producers : []).filter((p) => p && typeof p === 'object').map((p) => {
         const verdicts = (Array.isArray(p.verdicts) ? p.verdicts : []).filter((f) => f && typeof f === 'object');
         return h(
           'div',
           { class: 'producer', 'data-producer': str(p.producer) },
           h('p', {}, h('strong', {}, str(p.producer)), ` · ${num(p.rows)} vectors of ${num(p.dimension)} values · `,
-            verdicts.length ? h('span', { class: 'badge drift' }, verdicts.map((f) => str(f.code)).join(', ')) : h('span', { class: 'badge ok' }, 'keeps the contract')),
+            verdicts.length ? h('span', { class: 'badge drift' }, verdicts.map((f) => str(f.code)).join(', ')) : h('span', { class: 'badge ok' }, 'keeps the contract'),
+            refusedText(p.refused) ? h('span', { class: 'badge drift' }, refusedText(p.refused)) : ''),
           verdicts.map((f) => h('p', { class: 'msg' }, `${str(f.code)}: ${str(f.message)} — ${str(f.fix)}`)),
           normPlot(str(p.producer), p.norms),
         );
