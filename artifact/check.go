@@ -155,6 +155,9 @@ func checkGroup(gi int, g *Group, sc *spec.Group, inputs map[string]string, self
 	if len(g.Columns) == 0 {
 		return columnList{}, bad(gp+".columns", "is empty")
 	}
+	if sc.Type != g.Type {
+		return columnList{}, bad(gp+".type", "%q differs from the spec's columns[%d].type %q", g.Type, gi, sc.Type)
+	}
 	fs := make([]table.Field, len(g.Columns))
 	for ci, c := range g.Columns {
 		t, ok := inputs[c]

@@ -1,10 +1,12 @@
 package artifact
 
 import (
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/spec"
@@ -36,6 +38,9 @@ import (
 // reading the names again before one is called a duplicate.
 type sectionCheck struct {
 	spec *spec.Spec
+	// specErr is the spec's version or remainder refused; specRulesErr
+	// the first of the spec's other rules (spec.Validate) it fails.
+	specErr, specRulesErr error
 	// selfChecked: the steps passed their own rules as they were decoded.
 	selfChecked bool
 	// source reads again the groups and output names not kept.
@@ -201,8 +206,47 @@ func (c *sectionCheck) groupsProduced() int {
 	return c.groupEnds[len(c.groupEnds)-1]
 }
 
-// setSpec records the spec (nil when the artifact has none).
-func (c *sectionCheck) setSpec(s *spec.Spec) { c.spec = s }
+// setSpec records the spec (nil when the artifact has none) and checks
+// it: its version (only spec.Version exists) and remainder policy, then
+// the rules a spec is held to when it is fitted (spec.Validate: columns
+// named once, the impute -> transform order, each group's steps taking
+// its declared type).
+func (c *sectionCheck) setSpec(s *spec.Spec) {
+	c.spec = s
+	if s == nil {
+		return
+	}
+	switch {
+	case s.Version != spec.Version:
+		c.specErr = bad("spec.version", "is %d; only spec version %d exists (this normguard reads version %d)", s.Version, spec.Version, spec.Version)
+	case s.Remainder != spec.RemainderDrop && s.Remainder != spec.RemainderPassthrough:
+		c.specErr = bad("spec.remainder", "must be %q or %q, got %q", spec.RemainderDrop, spec.RemainderPassthrough, s.Remainder)
+	default:
+		c.specRulesErr = specRulesError(s)
+	}
+}
+
+// specRulesError returns spec.Validate's verdict on s as a FieldError
+// under "spec".
+func specRulesError(s *spec.Spec) error {
+	err := s.Validate()
+	if err == nil {
+		return nil
+	}
+	se, ok := errors.AsType[*spec.Error](err)
+	if !ok {
+		return bad("spec", "%v", err)
+	}
+	path := "spec"
+	if se.Field != "" {
+		path += "." + se.Field
+	}
+	msg := se.Err.Error()
+	if rest, ok := strings.CutPrefix(msg, spec.ErrInvalid.Error()+": "); ok {
+		msg = rest
+	}
+	return bad(path, "%s", msg)
+}
 
 // setInputs checks the input schema and records it.
 func (c *sectionCheck) setInputs(fs []Field) {
@@ -397,6 +441,9 @@ func (c *sectionCheck) finish() error {
 	if c.spec == nil {
 		return bad("spec", "is missing")
 	}
+	if c.specErr != nil {
+		return c.specErr
+	}
 	if len(c.spec.Columns) != c.groups {
 		return bad("groups", "has %d entries, the spec's columns %d", c.groups, len(c.spec.Columns))
 	}
@@ -412,8 +459,14 @@ func (c *sectionCheck) finish() error {
 	if c.groupErr != nil {
 		return c.groupErr
 	}
+	if c.specRulesErr != nil {
+		return c.specRulesErr
+	}
 	if c.passErr != nil {
 		return c.passErr
+	}
+	if err := c.unreadInput(); err != nil {
+		return err
 	}
 	if len(c.produced) != c.outputs {
 		return bad("outputs", "lists %d columns, the groups and passthrough give %d", c.outputs, len(c.produced))
@@ -429,6 +482,27 @@ func (c *sectionCheck) finish() error {
 		}
 	}
 	return c.embeddingErr
+}
+
+// unreadInput refuses an input column that neither a group of the spec
+// reads nor the passthrough copies: a fit reads only those (with
+// remainder drop, the spec's columns alone).
+func (c *sectionCheck) unreadInput() error {
+	read := make(map[string]bool, len(c.inputs))
+	for _, g := range c.spec.Columns {
+		for _, n := range g.Names {
+			read[n] = true
+		}
+	}
+	for _, n := range c.pass {
+		read[n] = true
+	}
+	for i, f := range c.inputs {
+		if !read[f.Name] {
+			return bad(fmt.Sprintf("inputs[%d]", i), "%q is neither a column of the spec nor passed through (remainder %q): a fit reads no such input", f.Name, c.spec.Remainder)
+		}
+	}
+	return nil
 }
 
 // fieldSet applies checkFields' rules to a schema one field at a time.

@@ -122,13 +122,21 @@ func checkNames(attr string, names []string) error {
 // instead of through a map of every category. An artifact loader runs it
 // on every step it reads, after p.Validate. A step whose large fields a
 // streamed reading feeds entry by entry (see StreamedCheck) is checked
-// by feeding them to the same checks from memory.
+// by feeding them to the same checks from memory. Then, when p is not nil,
+// the fitted fields that repeat or follow from a parameter must agree
+// with it (fitted_params_check.go).
 func CheckStep(p Params, f Fitted, nIn int) error {
 	switch e := f.(type) {
 	case streamer:
 		c := newStreamedCheck(p, e)
 		e.feed(c)
-		return e.checkStreamed(nIn, c)
+		if err := e.checkStreamed(nIn, c); err != nil {
+			return err
+		}
+		return checkParams(p, f, c)
 	}
-	return f.Check(nIn)
+	if err := f.Check(nIn); err != nil {
+		return err
+	}
+	return checkParams(p, f, nil)
 }

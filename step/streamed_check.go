@@ -14,6 +14,7 @@ package step
 // step is then fit for Outputs, not for Transform.
 type StreamedCheck struct {
 	f          streamer
+	p          Params
 	categories map[string]*CategoriesCheck
 	floats     map[string]*FloatsCheck
 	source     func(field string) (CategorySource, error)
@@ -44,7 +45,7 @@ func NewStreamedCheck(p Params, f Fitted) *StreamedCheck {
 }
 
 func newStreamedCheck(p Params, s streamer) *StreamedCheck {
-	c := &StreamedCheck{f: s, categories: map[string]*CategoriesCheck{}, floats: map[string]*FloatsCheck{}}
+	c := &StreamedCheck{f: s, p: p, categories: map[string]*CategoriesCheck{}, floats: map[string]*FloatsCheck{}}
 	s.streamed(p, c)
 	return c
 }
@@ -59,7 +60,12 @@ func (c *StreamedCheck) Floats(field string) *FloatsCheck { return c.floats[fiel
 
 // Check applies CheckStep's rules to the step, its streamed fields
 // having been fed to their checks, for nIn input columns.
-func (c *StreamedCheck) Check(nIn int) error { return c.f.checkStreamed(nIn, c) }
+func (c *StreamedCheck) Check(nIn int) error {
+	if err := c.f.checkStreamed(nIn, c); err != nil {
+		return err
+	}
+	return checkParams(c.p, c.f, c)
+}
 
 // SetSource gives the check a way to read a field of category lists
 // again from the start (a one-hot encoder's categories_ and
