@@ -51,6 +51,22 @@ type Export struct {
 	// Skipped lists windows with rows left out (ExportHistory: closed
 	// windows whose state was not kept).
 	Skipped []SkippedWindow `json:"skipped,omitempty"`
+	// Store is the identity of the monitoring store (Monitor.StoreID: the
+	// state file's random id, kept in it since its creation) whose windows
+	// the export holds. A service answering window-state names it (with
+	// Instance, server/peers.go); merging refuses two exports of the same
+	// store (CheckDuplicates): the rows of the windows both hold would
+	// count twice. Monitor.Export, ExportHistory (monitor export) and a
+	// merge (MergeExports, which holds several stores' windows) name
+	// none, so that the merge of replicas' exports is the very export of
+	// one store fed every row; CheckDuplicates then compares content.
+	Store string `json:"store,omitempty"`
+	// Instance is set by a service answering window-state for its peers:
+	// a random id of its process (server/peers.go), so that a service
+	// listed among its own peers knows its own answer (the same Store and
+	// Instance) from another process's copy of its state file (the same
+	// Store only).
+	Instance string `json:"instance,omitempty"`
 	// Name says where the export came from (a file, a peer's URL) in the
 	// messages of a merge; it is not written.
 	Name string `json:"-"`
@@ -109,13 +125,22 @@ func (ex *Export) setFormat() {
 
 // ExportWindow is one window of an Export.
 type ExportWindow struct {
-	Model          string          `json:"model"`
-	Stage          Stage           `json:"stage"`
-	ArtifactDigest string          `json:"artifact_digest"`
-	Start          time.Time       `json:"start"`
-	End            time.Time       `json:"end"`
-	Rows           int64           `json:"rows"`
-	Features       []ExportFeature `json:"features"`
+	Model          string    `json:"model"`
+	Stage          Stage     `json:"stage"`
+	ArtifactDigest string    `json:"artifact_digest"`
+	Start          time.Time `json:"start"`
+	End            time.Time `json:"end"`
+	Rows           int64     `json:"rows"`
+	// Unprofiled is Rows minus the most rows one of Features counts: the
+	// rows even that feature did not count. A monitor counts each row of
+	// a window in every feature of the artifact it judges the row with,
+	// so Unprofiled is 0 (left out) unless the model's artifact changed
+	// mid-window to one profiling none of the earlier features (the rows
+	// judged before count in none of those exported), or the stage
+	// profiles no feature. Check refuses a window whose Rows is not its
+	// features' most plus Unprofiled: rows inflated or deflated.
+	Unprofiled int64           `json:"unprofiled_rows,omitempty"`
+	Features   []ExportFeature `json:"features"`
 	// Offsets are, per source partition, the offsets of the records the
 	// window's rows were read from (rows consumed from Kafka; none for
 	// rows posted over HTTP). Merging refuses exports whose windows read
@@ -164,6 +189,11 @@ func (m *Monitor) Export(model string) (*Export, error) {
 	return ex, nil
 }
 
+// StoreID returns the identity of the monitor's store (its state file's
+// random id, given at creation and kept in it), which a service names in
+// its window-state answers (Export.Store).
+func (m *Monitor) StoreID() string { return m.storeID() }
+
 // ExportHistory returns what Export returns and, before it, the closed
 // windows of the history (up to Options.History per model and stage)
 // whose state was kept (windows closed by this normguard); the closed
@@ -184,7 +214,12 @@ func (m *Monitor) ExportHistory(model string) (*Export, error) {
 		for _, h := range ss.history {
 			switch {
 			case h.State != nil:
-				ex.Windows = append(ex.Windows, *h.State)
+				ew, err := ss.completeHistory(*h.State, m.opt.Drift)
+				if err != nil {
+					ss.mu.Unlock()
+					return nil, err
+				}
+				ex.Windows = append(ex.Windows, ew)
 			case h.Rows > 0:
 				ex.Skipped = append(ex.Skipped, SkippedWindow{Model: ss.model, Stage: ss.stage, Start: h.Start, End: h.End, Rows: h.Rows,
 					Reason: "its state was not kept: closed before normguard kept closed windows' state, or holding rows from before summaries"})
@@ -235,6 +270,17 @@ func (ss *stageState) exportWindow(w *window, plans []*drift.SummaryPlan) (*Expo
 	for i, rf := range rs.features {
 		fs := w.byName[rf.name]
 		if fs == nil || fs.numeric != rf.numeric {
+			// No row of the window reached the feature (the artifact
+			// that profiles it, or profiles it as this kind, came
+			// mid-window, and no row since): listed with 0 rows and no
+			// values, as the monitor judges it, so that every feature of
+			// the artifact is in the export (Check refuses a window
+			// without one: a feature dropped from an export).
+			zf, err := zeroFeature(rf, plans[i])
+			if err != nil {
+				return nil, err
+			}
+			ew.Features = append(ew.Features, zf)
 			continue
 		}
 		s := fs.summaryFor(plans[i])
@@ -248,6 +294,68 @@ func (ss *stageState) exportWindow(w *window, plans []*drift.SummaryPlan) (*Expo
 		}
 		ew.Features = append(ew.Features, ExportFeature{Name: rf.name, Numeric: rf.numeric, Rows: fs.rows, Missing: fs.missing,
 			OutOfRange: fs.oor, Unseen: fs.unseen, Summary: b})
+	}
+	ew.Unprofiled = ew.Rows - mostRows(ew.Features)
+	return ew, nil
+}
+
+// zeroFeature is the export of feature rf that no row of a window reached:
+// 0 rows and the empty summary of its plan pl.
+func zeroFeature(rf refFeature, pl *drift.SummaryPlan) (ExportFeature, error) {
+	if pl == nil {
+		return ExportFeature{}, fmt.Errorf("monitor: export feature %q: no summary plan", rf.name)
+	}
+	b, err := pl.NewSummary().MarshalBinary()
+	if err != nil {
+		return ExportFeature{}, err
+	}
+	return ExportFeature{Name: rf.name, Numeric: rf.numeric, Summary: b}, nil
+}
+
+// mostRows returns the most rows a feature of fs counts (0 for none).
+func mostRows(fs []ExportFeature) int64 {
+	var most int64
+	for _, f := range fs {
+		most = max(most, f.Rows)
+	}
+	return most
+}
+
+// completeHistory returns a closed window's kept state as this normguard
+// exports it: a state kept by an older normguard may leave out the
+// features no row of the window reached (listed here with 0 rows when
+// the window was judged with the stage's latest artifact, whose profile
+// the monitor holds) and carries no Unprofiled (set here: the store is
+// the monitor's own, its counts are what it counted). The kept state is
+// not changed. ss.mu is held.
+func (ss *stageState) completeHistory(ew ExportWindow, o drift.Options) (ExportWindow, error) {
+	if ss.ref != nil && ss.ref.digest == ew.ArtifactDigest {
+		rs := &ss.ref.stages[ss.stage.index()]
+		plans := rs.summaryPlans(o)
+		var fs []ExportFeature
+		used := make([]bool, len(ew.Features))
+		for i, rf := range rs.features {
+			j := slices.IndexFunc(ew.Features, func(f ExportFeature) bool { return f.Name == rf.name && f.Numeric == rf.numeric })
+			if j >= 0 {
+				fs = append(fs, ew.Features[j])
+				used[j] = true
+				continue
+			}
+			zf, err := zeroFeature(rf, plans[i])
+			if err != nil {
+				return ew, err
+			}
+			fs = append(fs, zf)
+		}
+		for j, f := range ew.Features {
+			if !used[j] {
+				fs = append(fs, f) // Check names it
+			}
+		}
+		ew.Features = fs
+	}
+	if ew.Unprofiled == 0 {
+		ew.Unprofiled = max(0, ew.Rows-mostRows(ew.Features))
 	}
 	return ew, nil
 }
@@ -312,12 +420,40 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 	if len(exports) == 0 {
 		return nil, fmt.Errorf("monitor: merge: no exports given")
 	}
+	type firstWindow struct{ export, window int }
+	modelOf := map[string]firstWindow{} // per digest of an artifact naming its model
 	for n, ex := range exports {
 		if err := ex.check(arts, n); err != nil {
 			return nil, err
 		}
+		// One artifact's windows are of one model across the exports too
+		// (Check: within each).
+		for wi, w := range ex.Windows {
+			a, err := artifactOf(arts, &w)
+			if err != nil || a.Model == nil || a.Model.Name == "" {
+				continue // no such artifact: refused below
+			}
+			f, ok := modelOf[a.Digest]
+			if !ok {
+				modelOf[a.Digest] = firstWindow{n, wi}
+				continue
+			}
+			if m := exports[f.export].Windows[f.window].Model; m != w.Model {
+				// The one named otherwise than the artifact is at fault.
+				bn, bw, bm, on, ow, om := n, wi, w.Model, f.export, f.window, m
+				if w.Model == a.Model.Name {
+					bn, bw, bm, on, ow, om = f.export, f.window, m, n, wi, w.Model
+				}
+				return nil, &ExportError{Name: exportName(exports[bn], bn), Path: fmt.Sprintf("windows[%d].model", bw),
+					Msg: fmt.Sprintf("%q, but %s windows[%d], judged with the same artifact %s (fitted for model %q version %q), is of model %q: one artifact's windows are of one model (the registry keeps an artifact that names its model under that name only)",
+						bm, exportName(exports[on], on), ow, a.Digest, a.Model.Name, a.Model.Version, om)}
+			}
+		}
 	}
 	if err := CheckOverlaps(exports); err != nil {
+		return nil, err
+	}
+	if err := CheckDuplicates(exports); err != nil {
 		return nil, err
 	}
 	bins := exports[0].Bins
@@ -328,6 +464,7 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 		start int64
 	}
 	idx := map[key]int{}
+	from := map[key]int{} // the first export holding the window
 	sums := map[key]map[string]*drift.Summary{}
 	for n, ex := range exports {
 		if ex.Bins != bins {
@@ -347,6 +484,7 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 			if !ok {
 				i = len(out.Windows)
 				idx[k] = i
+				from[k] = n
 				out.Windows = append(out.Windows, ExportWindow{Model: w.Model, Stage: w.Stage, ArtifactDigest: w.ArtifactDigest, Start: w.Start, End: w.End})
 				sums[k] = map[string]*drift.Summary{}
 			}
@@ -388,6 +526,7 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 	}
 	for k, i := range idx {
 		w := &out.Windows[i]
+		w.Unprofiled = w.Rows - mostRows(w.Features)
 		for j := range w.Features {
 			b, err := sums[k][w.Features[j].Name].MarshalBinary()
 			if err != nil {
@@ -412,6 +551,26 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 		}
 		return a.Start.Before(b.Start)
 	})
+	// Each export's windows of a model and stage are disjoint (Check);
+	// windows of different exports that overlap without being the same
+	// window were made with different window lengths.
+	reach := 0 // the window of the model and stage so far that ends last
+	for i := 1; i < len(out.Windows); i++ {
+		p, w := &out.Windows[reach], &out.Windows[i]
+		if p.Model != w.Model || p.Stage != w.Stage {
+			reach = i
+			continue
+		}
+		if !w.End.Before(p.End) {
+			reach = i
+		}
+		if w.Start.Before(p.End) {
+			kp, kw := key{p.Model, p.Stage, p.Start.UnixNano()}, key{w.Model, w.Stage, w.Start.UnixNano()}
+			return nil, fmt.Errorf("monitor: merge: window %s to %s of model %q stage %s (%s) overlaps window %s to %s (%s): the replicas ran with different window lengths; run them with the same --window",
+				w.Start.Format(time.RFC3339), w.End.Format(time.RFC3339), w.Model, w.Stage, exportName(exports[from[kw]], from[kw]),
+				p.Start.Format(time.RFC3339), p.End.Format(time.RFC3339), exportName(exports[from[kp]], from[kp]))
+		}
+	}
 	out.setFormat()
 	return out, nil
 }

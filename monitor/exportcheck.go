@@ -70,12 +70,32 @@ func (e *ExportError) Unwrap() []error {
 //     and unseen >= 0, rows at most the window's, missing at most rows,
 //     out_of_range and unseen at most the present values (rows - missing),
 //     unseen 0 for a numeric feature and out_of_range 0 for another;
+//   - the window's rows the most rows one of its features counts plus
+//     its unprofiled_rows (ExportWindow.Unprofiled): a monitor counts
+//     each row of a window in every feature of the artifact it judges the
+//     row with, and only rows judged with an earlier artifact that did
+//     not profile those features (the features changed mid-window) are
+//     left out of all of them, which the exporter says; so an inflated
+//     (or deflated) window rows is refused;
+//   - windows of a model and stage disjoint in time, each starting on
+//     the grid of its own length (WindowStart: multiples of the length
+//     since the Unix epoch, Mondays for whole weeks) or where the window
+//     before it ends (a store whose --window was lengthened continues
+//     from its last window); a store whose --window was shortened while
+//     a window was open holds overlapping windows, refused here too;
 //   - against the artifact of the window's digest, when it is one of
 //     arts (a window of another artifact is refused by MergeExportsOf):
-//     every feature one the artifact profiles at the window's stage, of
-//     the profile's kind (numeric or not), and its summary decoding
-//     against the profile's plan and consistent with itself and the
-//     feature's counts (checkSummary).
+//     when the artifact names its model, every window judged with it of
+//     one model (the registry keeps such an artifact under its model's
+//     name only; the monitor itself does not bind a window's model to
+//     the artifact's name, so a lone window renamed is not told from a
+//     monitor fed under that name), every feature one the artifact profiles at the window's
+//     stage, of the profile's kind (numeric or not), and its summary
+//     decoding against the profile's plan and consistent with itself and
+//     the feature's counts (checkSummary); and every feature the artifact
+//     profiles at the stage listed (a monitor exports each, with 0 rows
+//     when no row reached it: a feature left out would count as missing
+//     in every row of the window).
 func (ex *Export) Check(arts ...*artifact.Artifact) error {
 	return ex.check(arts, 0)
 }
@@ -102,6 +122,9 @@ func (ex *Export) check(arts []*artifact.Artifact, n int) error {
 	}
 	plans := map[planKey]map[string]stagePlan{}
 	refs := map[string]*reference{}
+	// modelOf is, per digest of an artifact that names its model, the
+	// first window judged with it.
+	modelOf := map[string]int{}
 	for i := range ex.Windows {
 		w := &ex.Windows[i]
 		wp := fmt.Sprintf("windows[%d]", i)
@@ -130,6 +153,18 @@ func (ex *Export) check(arts []*artifact.Artifact, n int) error {
 		for _, a := range arts {
 			if a.Digest != w.ArtifactDigest {
 				continue
+			}
+			if a.Model != nil && a.Model.Name != "" {
+				if j, ok := modelOf[a.Digest]; ok && ex.Windows[j].Model != w.Model {
+					// The one named otherwise than the artifact is at fault.
+					b, o := i, j
+					if w.Model == a.Model.Name {
+						b, o = j, i
+					}
+					return bad(fmt.Sprintf("windows[%d].model", b), "%q, but windows[%d], judged with the same artifact %s (fitted for model %q version %q), is of model %q: one artifact's windows are of one model (the registry keeps an artifact that names its model under that name only)",
+						ex.Windows[b].Model, o, a.Digest, a.Model.Name, a.Model.Version, ex.Windows[o].Model)
+				}
+				modelOf[a.Digest] = i
 			}
 			pk := planKey{a.Digest, w.Stage}
 			var err error
@@ -193,11 +228,158 @@ func (ex *Export) check(arts []*artifact.Artifact, n int) error {
 				return bad(p, "%s", msg)
 			}
 		}
+		if byName != nil {
+			for _, p := range feats {
+				if _, ok := names[p.Name]; !ok {
+					return bad(wp+".features", "lack %q, which artifact %s profiles at the %s stage: a monitor exports every feature of its artifact (with 0 rows when no row of the window reached it); without it, the feature would count as missing in all %d rows of the window (an export by a normguard from before this rule may leave out a feature without rows: export it again)",
+						p.Name, w.ArtifactDigest, w.Stage, w.Rows)
+				}
+			}
+		}
+		if err := checkWindowRows(w, wp, bad); err != nil {
+			return err
+		}
+	}
+	if err := checkWindowTimes(ex.Windows, bad); err != nil {
+		return err
 	}
 	for i, sk := range ex.Skipped {
 		if sk.Rows < 0 {
 			return bad(fmt.Sprintf("skipped[%d].rows", i), "%d must be >= 0", sk.Rows)
 		}
+	}
+	return nil
+}
+
+// checkWindowRows checks a window's rows against its features' (path is
+// the window's JSON path): the most rows a feature counts plus the rows
+// the window says none of them counted (Unprofiled).
+func checkWindowRows(w *ExportWindow, path string, bad func(string, string, ...any) error) error {
+	if w.Unprofiled < 0 || w.Unprofiled > w.Rows {
+		return bad(path+".unprofiled_rows", "%d must be between 0 and the window's rows, %d", w.Unprofiled, w.Rows)
+	}
+	most, name := int64(0), ""
+	for _, f := range w.Features {
+		if f.Rows > most || name == "" {
+			most, name = f.Rows, f.Name
+		}
+	}
+	if most+w.Unprofiled == w.Rows { // most <= w.Rows (checkFeatureCounts)
+		return nil
+	}
+	if name == "" {
+		return bad(path+".rows", "%d, but the window lists no feature and accounts for %d rows as unprofiled_rows", w.Rows, w.Unprofiled)
+	}
+	return bad(path+".rows", "%d, but its feature counting the most rows, %q, counts %d and unprofiled_rows accounts for %d more (%d in all): a monitor counts each row of a window in every feature of its artifact, and leaves a row out of all of them only when an earlier artifact that did not profile them judged it, which unprofiled_rows counts",
+		w.Rows, name, most, w.Unprofiled, most+w.Unprofiled)
+}
+
+// checkWindowTimes checks that the windows of each model and stage are
+// disjoint and each starts on the grid of its own length or where the
+// window before it ends (see Check). The windows' ends are after their
+// starts and no two share model, stage and start (checked before).
+func checkWindowTimes(ws []ExportWindow, bad func(string, string, ...any) error) error {
+	type ms struct {
+		model string
+		stage Stage
+	}
+	groups := map[ms][]int{}
+	var order []ms
+	for i := range ws {
+		k := ms{ws[i].Model, ws[i].Stage}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	for _, k := range order {
+		idx := groups[k]
+		slices.SortStableFunc(idx, func(a, b int) int { return ws[a].Start.Compare(ws[b].Start) })
+		reach := -1 // the window so far that ends last
+		for _, i := range idx {
+			w := &ws[i]
+			wp := fmt.Sprintf("windows[%d]", i)
+			if reach >= 0 && w.Start.Before(ws[reach].End) {
+				p := &ws[reach]
+				return bad(wp+".start", "window %s to %s overlaps windows[%d], %s to %s, of the same model %q and stage %s: a monitor's windows never overlap (unless its --window was shortened while a window was open); merged, rows would count in two windows",
+					w.Start.Format(time.RFC3339Nano), w.End.Format(time.RFC3339Nano), reach, p.Start.Format(time.RFC3339Nano), p.End.Format(time.RFC3339Nano), w.Model, w.Stage)
+			}
+			length := w.End.Sub(w.Start)
+			aligned := length > 0 && length < math.MaxInt64 && WindowStart(w.Start, length).Equal(w.Start)
+			if !aligned && (reach < 0 || !w.Start.Equal(ws[reach].End)) {
+				return bad(wp+".start", "%s is not on the grid of the window's length %s (windows start at multiples of their length since 1970-01-01 00:00 UTC, whole weeks on Mondays), nor where the window before it ends: a monitor never makes such a window",
+					w.Start.Format(time.RFC3339Nano), FormatWindow(length))
+			}
+			if reach < 0 || !w.End.Before(ws[reach].End) {
+				reach = i
+			}
+		}
+	}
+	return nil
+}
+
+// ErrDuplicateExport is wrapped by the refusal of two exports of the same
+// replica (CheckDuplicates).
+var ErrDuplicateExport = errors.New("the same replica's window state given twice")
+
+// DuplicateError is the refusal of two exports of the same replica:
+// merged, the rows of the windows both hold would count twice.
+type DuplicateError struct {
+	// Exports names the two (Export.Name, or "export N").
+	Exports [2]string
+	// Store is the monitoring store both name, "" when they are told the
+	// same by their content.
+	Store string
+}
+
+func (e *DuplicateError) Error() string {
+	why := "hold the same window state (their content is equal)"
+	if e.Store != "" {
+		why = fmt.Sprintf("are window state of the same monitoring store (id %s)", e.Store)
+	}
+	return fmt.Sprintf("monitor: %s and %s %s: merged, the rows of the windows both hold would count twice; give each replica's export once (to follow one replica over time, merge nothing: its latest export holds its history)",
+		e.Exports[0], e.Exports[1], why)
+}
+
+// Unwrap makes a DuplicateError an ErrDuplicateExport.
+func (e *DuplicateError) Unwrap() error { return ErrDuplicateExport }
+
+// CheckDuplicates returns a *DuplicateError when two of exports are the
+// same replica's: they name the same store (Export.Store), or their
+// content (without the digest, the name, the store and the instance) is
+// equal and holds rows while one of them names no store (an export
+// written before stores were named, or edited). Two exports of distinct
+// stores with equal content are two replicas fed the same rows and
+// merge. A merge's export names no store, so merging it again with one of
+// its own exports is caught only by their offsets (CheckOverlaps).
+func CheckDuplicates(exports []*Export) error {
+	stores := map[string]int{}
+	for n, ex := range exports {
+		if ex.Store == "" {
+			continue
+		}
+		if j, ok := stores[ex.Store]; ok {
+			return &DuplicateError{Exports: [2]string{exportName(exports[j], j), exportName(ex, n)}, Store: ex.Store}
+		}
+		stores[ex.Store] = n
+	}
+	contents := map[string][]int{}
+	for n, ex := range exports {
+		if !slices.ContainsFunc(ex.Windows, func(w ExportWindow) bool { return w.Rows > 0 }) {
+			continue
+		}
+		p := exportPlain(*ex)
+		p.Name, p.Store, p.Instance = "", "", ""
+		d, err := exportDigest(p)
+		if err != nil {
+			return fmt.Errorf("monitor: %s: %w", exportName(ex, n), err)
+		}
+		for _, j := range contents[d] {
+			if exports[j].Store == "" || ex.Store == "" {
+				return &DuplicateError{Exports: [2]string{exportName(exports[j], j), exportName(ex, n)}}
+			}
+		}
+		contents[d] = append(contents[d], n)
 	}
 	return nil
 }

@@ -2,9 +2,12 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,10 +32,68 @@ import (
 // partitions another replica took over) make /drift answer 409
 // overlapping_offsets naming the partition, the offsets and the two
 // replicas, rather than count those records twice.
+//
+// Every replica's rows count once in the merge:
+//   - a peer listed twice, spelled alike or not (http://h:8080 and
+//     http://H:8080/, http://h and http://h:80), makes New fail: the
+//     peers are compared normalized (peerKey);
+//   - a peer that is another name of this server (its own address, a
+//     host alias: it answers with this replica's monitoring store and
+//     process, monitor.Export's Store and Instance) is skipped, logged
+//     once and named in /drift's replicas as "skipped". Skipping is the
+//     safer choice over refusing: the identity is exact (a random id of
+//     the state file and one of the process), this replica's windows are
+//     merged once as its own, and one --peers list naming every replica
+//     can be given to each of them; refusing would only make /drift fail
+//     until the list is edited per replica;
+//   - two peers answering for the same store (two names of one other
+//     replica), or a peer holding a copy of this replica's state file
+//     (the same store in another process), make /drift fail with 502
+//     peer_duplicate naming both: merged, rows would count twice, and
+//     which copy is right cannot be told.
+
+// instanceID is a random id of this process, which window-state answers
+// carry (monitor.Export.Instance) so that a server finds its own answer
+// among its peers'.
+var instanceID = sync.OnceValue(func() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("server: reading random bytes for the instance id: %v", err)) // crypto/rand does not fail
+	}
+	return hex.EncodeToString(b[:])
+})
+
+// peerKey returns a peer's base URL normalized, so that two spellings of
+// one address compare equal: scheme and host in lower case, the port
+// explicit (80 for http, 443 for https), the path without trailing
+// slashes. It refuses what is not a replica's base URL.
+func peerKey(p string) (string, error) {
+	u, err := url.Parse(p)
+	if err != nil {
+		return "", err
+	}
+	scheme := strings.ToLower(u.Scheme)
+	switch {
+	case scheme != "http" && scheme != "https":
+		return "", errors.New("the scheme must be http or https")
+	case u.Opaque != "" || u.Host == "" || u.Hostname() == "":
+		return "", errors.New("it names no host")
+	case u.User != nil:
+		return "", errors.New("replicas authenticate with NORMGUARD_TOKEN, not a user in the URL")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", errors.New("a base URL has no query or fragment")
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port) + strings.TrimRight(u.EscapedPath(), "/"), nil
+}
 
 // checkPeers refuses a configuration whose peers could never be asked:
 // without a token (the window-state route needs it, so every /drift would
-// fail), without a monitor, or with a peer that is not an http(s) URL.
+// fail), without a monitor, with a peer that is not an http(s) URL, or
+// with a peer listed twice (its rows would count twice).
 func checkPeers(cfg Config) error {
 	if len(cfg.Peers) == 0 {
 		return nil
@@ -43,14 +104,23 @@ func checkPeers(cfg Config) error {
 	if cfg.Monitor == nil {
 		return errors.New("server: --peers merges the replicas' monitoring windows, but monitoring is off (--no-monitor)")
 	}
+	seen := make(map[string]string, len(cfg.Peers))
 	for _, p := range cfg.Peers {
-		u, err := url.Parse(p)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("server: --peers %q: want a replica's base URL such as http://host:8080", p)
+		k, err := peerKey(p)
+		if err != nil {
+			return fmt.Errorf("server: --peers %q: want a replica's base URL such as http://host:8080 (%v)", p, err)
 		}
+		if q, ok := seen[k]; ok {
+			return fmt.Errorf("server: --peers lists %q and %q, the same replica (%s): /drift would count its rows twice; list each replica once", q, p, k)
+		}
+		seen[k] = p
 	}
 	return nil
 }
+
+// selfLogged records the (server, peer) pairs already logged as this
+// server itself, so that the line is written once, not on every /drift.
+var selfLogged sync.Map
 
 // peerTimeout bounds one peer's answer.
 const peerTimeout = 10 * time.Second
@@ -78,6 +148,7 @@ func (s *Server) handleWindowState(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, code, err.Error())
 		return
 	}
+	ex.Store, ex.Instance = s.cfg.Monitor.StoreID(), instanceID()
 	writeJSON(w, http.StatusOK, ex)
 }
 
@@ -105,6 +176,9 @@ func (s *Server) handleDriftOrPeers(w http.ResponseWriter, r *http.Request) {
 type peerState struct {
 	URL  string `json:"url"` // "" for this replica
 	Rows int64  `json:"rows"`
+	// Skipped says why a peer's windows were not merged: it is this
+	// replica under another name (its rows are this replica's).
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // mergedDriftResponse is /drift's answer with peers: the drift JSON and
@@ -152,8 +226,40 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 		if err := exports[i+1].Check(a); err != nil {
 			return nil, &apiError{http.StatusBadGateway, "peer_invalid_export", err.Error()}
 		}
+		// It was asked for this model's windows only.
+		for j, w := range exports[i+1].Windows {
+			if w.Model != model {
+				err := &monitor.ExportError{Name: exports[i+1].Name, Path: fmt.Sprintf("windows[%d].model", j),
+					Msg: fmt.Sprintf("%q, but the peer was asked for the windows of model %q", w.Model, model)}
+				return nil, &apiError{http.StatusBadGateway, "peer_invalid_export", err.Error()}
+			}
+		}
 	}
 	local.Name = "this replica"
+	local.Store, local.Instance = s.cfg.Monitor.StoreID(), instanceID()
+	// A peer answering with this replica's store and process is this
+	// server under another name: skipped (see the top of the file).
+	urls := []string{""}
+	skipped := []peerState{}
+	kept := []*monitor.Export{exports[0]}
+	for i, ex := range exports[1:] {
+		peer := s.cfg.Peers[i]
+		if local.Store != "" && ex.Store == local.Store && ex.Instance == local.Instance {
+			if _, logged := selfLogged.LoadOrStore(fmt.Sprintf("%p\x00%s", s, peer), true); !logged {
+				s.log.Warn("--peers lists this server itself: its window state is merged once, as this replica's; remove it from --peers to silence this",
+					"peer", peer, "store", local.Store)
+			}
+			skipped = append(skipped, peerState{URL: peer, Skipped: "this replica (the same monitoring store and process): its rows are counted once, as this replica's"})
+			continue
+		}
+		kept = append(kept, ex)
+		urls = append(urls, peer)
+	}
+	exports = kept
+	// Two names of one replica, or a copy of a replica's state file.
+	if err := monitor.CheckDuplicates(exports); err != nil {
+		return nil, &apiError{http.StatusBadGateway, "peer_duplicate", err.Error() + " (check --peers: list each replica once)"}
+	}
 	// Every window each replica holds, not only the latest: a record read
 	// twice may sit in an earlier window of one and the latest of another.
 	if err := monitor.CheckOverlaps(exports); err != nil {
@@ -175,11 +281,8 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 	resp := &mergedDriftResponse{driftResponse: driftResponse{Model: model, Stage: string(stage)}}
 	only := make([]*monitor.Export, len(exports))
 	for i, ex := range exports {
-		o := &monitor.Export{Format: ex.Format, Bins: ex.Bins, Name: ex.Name}
-		ps := peerState{}
-		if i > 0 {
-			ps.URL = s.cfg.Peers[i-1]
-		}
+		o := &monitor.Export{Format: ex.Format, Bins: ex.Bins, Name: ex.Name, Store: ex.Store, Instance: ex.Instance}
+		ps := peerState{URL: urls[i]}
 		for _, w := range ex.Windows {
 			if w.Stage == stage && w.Start.Equal(latest) {
 				o.Windows = append(o.Windows, w)
@@ -189,12 +292,15 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 		only[i] = o
 		resp.Replicas = append(resp.Replicas, ps)
 	}
+	resp.Replicas = append(resp.Replicas, skipped...)
 	merged, err := monitor.MergeExports(a, only)
 	if err != nil {
 		status, code := http.StatusConflict, "replicas_disagree"
 		switch {
 		case errors.Is(err, monitor.ErrOverlap):
 			code = "overlapping_offsets"
+		case errors.Is(err, monitor.ErrDuplicateExport):
+			status, code = http.StatusBadGateway, "peer_duplicate"
 		case errors.Is(err, monitor.ErrInvalidExport):
 			status, code = http.StatusBadGateway, "peer_invalid_export"
 		}

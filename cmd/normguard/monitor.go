@@ -257,7 +257,16 @@ Windows fed from Kafka keep the offsets their rows were read from. Exports
 whose windows read the same offsets of a partition (a replica killed after
 storing a poll but before committing it to the group, whose partitions
 another replica read again) are refused, naming the partition, the offsets
-and the two files: merged, those records would be counted twice.
+and the two files: merged, those records would be counted twice. So are two
+exports of the same replica (the same monitoring store, or equal content):
+each replica's export is given once.
+
+Each export is checked for meaning first: its windows' rows are what its
+features count (plus the rows an earlier artifact judged, which it says),
+its windows disjoint and on the grid of their length, every feature the
+artifact profiles listed, one artifact's windows of one model. An export
+that breaks one was damaged or edited: it is refused, naming the file and
+the JSON path of the field.
 
 Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -282,11 +291,28 @@ Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 				arts = append(arts, a)
 			}
 			var exports []*monitor.Export
-			for _, path := range args {
+			var infos []os.FileInfo
+			for i, path := range args {
 				f, err := os.Open(path)
 				if err != nil {
 					return fmt.Errorf("monitor merge: %w", err)
 				}
+				// The same file named twice (as X X, or X ./X): merged,
+				// its rows would count twice. Copies of one export, and
+				// exports of one replica, are refused by MergeExportsOf
+				// (monitor.CheckDuplicates).
+				fi, err := f.Stat()
+				if err != nil {
+					f.Close()
+					return fmt.Errorf("monitor merge: %w", err)
+				}
+				for j, prev := range infos {
+					if os.SameFile(prev, fi) {
+						f.Close()
+						return fmt.Errorf("monitor merge: %s and %s are the same file: merged, its rows would count twice; give each replica's export once", args[j], args[i])
+					}
+				}
+				infos = append(infos, fi)
 				ex, err := monitor.ReadExport(f, path)
 				f.Close()
 				if err != nil {
@@ -297,6 +323,20 @@ Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 			merged, err := monitor.MergeExportsOf(arts, exports)
 			if err != nil {
 				return err
+			}
+			// A window named otherwise than the model its artifact was
+			// fitted for is merged (a monitor fed through the library may
+			// name its model freely; a service names it as the registry,
+			// which keeps such an artifact under its model's name only),
+			// but said: the export may have been renamed.
+			warned := map[string]bool{}
+			for _, w := range merged.Windows {
+				for _, a := range arts {
+					if a.Digest == w.ArtifactDigest && a.Model != nil && a.Model.Name != "" && a.Model.Name != w.Model && !warned[w.Model+"\x00"+a.Digest] {
+						warned[w.Model+"\x00"+a.Digest] = true
+						fmt.Fprintf(cmd.ErrOrStderr(), "monitor merge: warning: windows of model %q were judged with artifact %s, which was fitted for model %q: check the exports are of that model\n", w.Model, a.Digest, a.Model.Name)
+					}
+				}
 			}
 			if mergedOut != "" {
 				b, err := json.MarshalIndent(merged, "", "  ")
