@@ -93,8 +93,13 @@ func TestExportDigest(t *testing.T) {
 	if err != nil {
 		t.Fatalf("an export without a digest: %v", err)
 	}
-	if _, err := MergeExports(a, []*Export{old, back}); err != nil {
+	if _, err := MergeExports(a, []*Export{old}); err != nil {
 		t.Fatal(err)
+	}
+	// With and without its digest it is one export: given twice, its
+	// rows would count twice.
+	if _, err := MergeExports(a, []*Export{old, back}); !errors.Is(err, ErrDuplicateExport) {
+		t.Errorf("the export with and without its digest: got %v, want ErrDuplicateExport", err)
 	}
 }
 
@@ -208,9 +213,12 @@ type summaryEdit struct {
 // range are refused by the merge, not wrapped around.
 func TestExportMergeRowsOverflow(t *testing.T) {
 	a, ex := checkedExport(t)
-	ex.Windows[0].Rows = math.MaxInt64 - 1
+	w := &ex.Windows[0]
+	w.Rows = math.MaxInt64 - 1
+	w.Unprofiled = w.Rows - w.Features[0].Rows // consistent: rows no feature counts
+	ex.Store = "s1"
 	other := *ex
-	other.Name = "y.json"
+	other.Name, other.Store = "y.json", "s2" // two replicas
 	_, err := MergeExports(a, []*Export{ex, &other})
 	if !errors.Is(err, ErrInvalidExport) || !strings.Contains(err.Error(), "y.json: windows[0].rows: 9223372036854775806, added to the 9223372036854775806 rows") {
 		t.Errorf("got %v, want the second export's rows refused", err)
