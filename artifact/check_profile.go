@@ -16,7 +16,10 @@ import (
 // the column's, or at most two distinct values with counts adding up to
 // it; a categorical column has distinct categories with positive counts
 // that, with other, add up to its count, and a time summary exactly when
-// its kind is time. path names the feature in errors (a JSON path).
+// its kind is time, one that SummarizeTime could have written for its
+// values (profile.CheckTimeColumn: layout, counts, min and max times of
+// the layout in order, the listed categories within them). path names
+// the feature in errors (a JSON path).
 func CheckFeature(path string, f *profile.Feature) error {
 	if f.Name == "" {
 		return bad(path+".name", "is empty")
@@ -236,43 +239,8 @@ func checkCategoricalFeature(path string, f *profile.Feature) error {
 	default:
 		return bad(path+".kind", "must be %q, %q or absent, got %q", profile.KindTime, profile.KindIdentifier, f.Kind)
 	}
-	t := f.Time
-	tp := path + ".time"
-	if t == nil {
-		return bad(tp, "is missing for kind time")
-	}
-	known := false
-	for _, l := range profile.TimeLayouts {
-		known = known || l == t.Layout
-	}
-	if !known {
-		return bad(tp+".layout", "%q is not one of normguard's time layouts", t.Layout)
-	}
-	if t.Parsed < 0 || t.Unparsed < 0 || t.Parsed+t.Unparsed != f.Count {
-		return bad(tp+".parsed", "%d parsed and %d unparsed values must be >= 0 and add up to count %d", t.Parsed, t.Unparsed, f.Count)
-	}
-	if t.Hours != nil {
-		if err := checkCalendar(tp+".hours", t.Hours, 24, t.Parsed); err != nil {
-			return err
-		}
-	}
-	return checkCalendar(tp+".weekdays", t.Weekdays, 7, t.Parsed)
-}
-
-// checkCalendar checks a count per hour or weekday.
-func checkCalendar(path string, counts []int64, n int, parsed int64) error {
-	if len(counts) != n {
-		return bad(path, "has %d entries, want %d", len(counts), n)
-	}
-	var sum int64
-	for i, k := range counts {
-		if k < 0 || sum+k < sum {
-			return bad(fmt.Sprintf("%s[%d]", path, i), "must be >= 0, got %d", k)
-		}
-		sum += k
-	}
-	if sum != parsed {
-		return bad(path, "adds up to %d, parsed is %d", sum, parsed)
+	if err := profile.CheckTimeColumn(f.Time, f.Count, c); err != nil {
+		return bad(path+"."+err.Field, "%s", err.Msg)
 	}
 	return nil
 }

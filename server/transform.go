@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -281,9 +279,9 @@ func encodeHead(fields []table.Field) []byte {
 
 // encodeRows appends the rows and the digest to a response head (see
 // encodeHead): {"columns":[...],"rows":[[...],...],"artifact_digest":"..."}.
-// Numbers are written in the shortest form that parses back to the same
-// float64, so a client reads exactly the bits the CLI writes; NaN (a
-// missing output) is null.
+// Numbers are written as the CLI writes them to .jsonl (appendNumber):
+// the same text, so a client reads exactly the bits the CLI writes; NaN
+// (a missing output) is null, ±Inf "Infinity" and "-Infinity".
 func encodeRows(b []byte, out *table.Batch, digest string) []byte {
 	for i := 0; i < out.Rows; i++ {
 		if i > 0 {
@@ -312,21 +310,11 @@ func encodeRows(b []byte, out *table.Batch, digest string) []byte {
 	return append(b, "}\n"...)
 }
 
-// appendNumber appends x as a JSON number that parses back to the same
-// float64 bits, or null for NaN and ±Inf. Integers below 2^53 (one-hot and
-// ordinal outputs) take a fast path; -0 keeps its sign.
-func appendNumber(b []byte, x float64) []byte {
-	switch {
-	case x != x || math.IsInf(x, 0):
-		return append(b, "null"...)
-	case x == 0 && math.Signbit(x):
-		return append(b, "-0"...)
-	case x == math.Trunc(x) && math.Abs(x) < 1<<53:
-		return strconv.AppendInt(b, int64(x), 10)
-	default:
-		return strconv.AppendFloat(b, x, 'g', -1, 64)
-	}
-}
+// appendNumber appends x as `normguard transform` writes it to .jsonl
+// (table.AppendJSONFloat, the one implementation): the shortest number
+// that parses back to the same float64 bits, null for NaN (a missing
+// output), the strings "Infinity" and "-Infinity" for ±Inf.
+func appendNumber(b []byte, x float64) []byte { return table.AppendJSONFloat(b, x) }
 
 // appendJSONString appends s as a JSON string, escaping what JSON requires
 // and the HTML-sensitive characters encoding/json escapes.
