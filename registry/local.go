@@ -247,6 +247,17 @@ func (l *Local) Get(ctx context.Context, model, version string) ([]byte, Version
 		}
 		return nil, Version{}, fmt.Errorf("read %s@%s: %w", v.Model, v.Version, err)
 	}
+	// The folder is outside normguard's hands: a file replaced, restored
+	// from another backup or cut short would be served under this
+	// version's digest. What is read must be the artifact the version
+	// records, checked whole.
+	got, err := artifact.Verify(bytes.NewReader(data), int64(len(data)), v.Model+"@"+v.Version)
+	if err != nil {
+		return nil, Version{}, fmt.Errorf("read %s@%s: the stored artifact %s is damaged: %w; push it again to repair", v.Model, v.Version, blob, err)
+	}
+	if got.Digest != v.Digest {
+		return nil, Version{}, fmt.Errorf("read %s@%s: the stored artifact %s is %s, not the %s the version records (the file was replaced); push the version again to repair", v.Model, v.Version, blob, got.Digest, v.Digest)
+	}
 	return data, v, nil
 }
 

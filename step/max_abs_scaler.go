@@ -103,6 +103,12 @@ func (s *MaxAbsScaler) Check(nIn int) error {
 	if err := checkScalesOrNaN("scale_", s.Scale); err != nil {
 		return err
 	}
+	for j, m := range s.MaxAbs {
+		// scale_ is max_abs_ (1 where it is below 10*eps).
+		if want := zeroScaleToOne(m); math.Float64bits(want) != math.Float64bits(s.Scale[j]) && !(math.IsNaN(want) && math.IsNaN(s.Scale[j])) {
+			return badAt("scale_", j, "%v is not max_abs_[%d] = %v (1 below 10*eps), as fit computes it", s.Scale[j], j, want)
+		}
+	}
 	return checkNames("feature_names_in_", s.Names)
 }
 

@@ -205,6 +205,16 @@ func (s *StandardScaler) Check(nIn int) error {
 			return badAt("n_samples_seen_", i, "must be >= 0, got %d", n)
 		}
 	}
+	if s.WithStd && s.Mean != nil {
+		// scale_ is a function of var_, mean_ and n_samples_seen_: an
+		// edited scale (0.5 ulp of a number, twice the deviation) would be
+		// applied while every other field looks right.
+		for j, v := range s.Var {
+			if want := standardScale(v, s.Mean[j], s.NSamplesSeen[j]); math.Float64bits(want) != math.Float64bits(s.Scale[j]) && !(math.IsNaN(want) && math.IsNaN(s.Scale[j])) {
+				return badAt("scale_", j, "%v is not sqrt(var_[%d]) = %v (1 for a constant column), as fit computes it from var_, mean_ and n_samples_seen_", s.Scale[j], j, want)
+			}
+		}
+	}
 	return checkNames("feature_names_in_", s.Names)
 }
 
