@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -60,7 +61,25 @@ func checkStoreID(tx *bolt.Tx, meta *bolt.Bucket, path string) error {
 		return &DamageError{Path: path, What: fmt.Sprintf("it is another state file (id %s) than the one %s (id %s): it was replaced "+
 			"(put the right file back, or --state-recover starts from this one and reports the marker's rows as lost)", id, mk.describe(path), mk.StoreID)}
 	}
-	return nil
+	// The file records the generation of the Open that last wrote it (the
+	// marker's, counted up by this Open): a file of an older generation
+	// than its marker is an older copy of the same state — restored from a
+	// backup or a snapshot — that lacks rows acknowledged since. (A crash
+	// between this transaction and the marker's write leaves the file one
+	// generation ahead, which is accepted.)
+	var fileGen uint64
+	if g := meta.Get(keyGeneration); len(g) == 8 {
+		fileGen = binary.BigEndian.Uint64(g)
+	}
+	if mk != nil && mk.Generation > 0 && fileGen > 0 && fileGen < mk.Generation {
+		return &DamageError{Path: path, What: fmt.Sprintf("it is an older copy (generation %d) of the state %s: rows acknowledged since are not in it "+
+			"(put the newest copy back, or --state-recover starts from this one and reports the marker's rows as lost)", fileGen, mk.describe(path))}
+	}
+	next := uint64(1)
+	if mk != nil && mk.Generation > 0 {
+		next = mk.Generation + 1
+	}
+	return meta.Put(keyGeneration, binary.BigEndian.AppendUint64(nil, next))
 }
 
 // storeID reads the state file's identity.

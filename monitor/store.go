@@ -28,7 +28,10 @@ var (
 	// and recorded in the marker: a state file replaced by another valid
 	// one is told apart.
 	keyStoreID = []byte("id")
-	keyStage   = []byte("s")
+	// keyGeneration holds the generation of the Open that last wrote the
+	// file (the marker's): an older copy of the file is told apart.
+	keyGeneration = []byte("gen")
+	keyStage      = []byte("s")
 )
 
 // storeFormat is the layout version of the bbolt file: /2 seals every
