@@ -421,3 +421,30 @@ func TestOlderCopyRefused(t *testing.T) {
 		m.Close()
 	}
 }
+
+// TestUnreadableMarkerRefused: a marker that cannot be read beside an
+// intact store was ignored and overwritten (attack run 3); it is refused
+// at Open, and --state-recover keeps the store and writes a new marker.
+func TestUnreadableMarkerRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "monitor.db")
+	buildDamageState(t, path)
+	if err := os.WriteFile(markerPath(path), []byte("zz"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(path, damageOptions(nil))
+	var de *DamageError
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "the marker itself is unreadable") || !strings.Contains(err.Error(), "--state-recover") {
+		t.Fatalf("an unreadable marker: got %v, want a DamageError naming it", err)
+	}
+	if now, _ := os.ReadFile(markerPath(path)); string(now) != "zz" {
+		t.Errorf("the refused start rewrote the marker")
+	}
+	if _, err := Recover(path, damageOptions(nil)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Open(path, damageOptions(nil))
+	if err != nil {
+		t.Fatalf("after --state-recover: %v", err)
+	}
+	m.Close()
+}

@@ -57,6 +57,12 @@ func checkStoreID(tx *bolt.Tx, meta *bolt.Bucket, path string) error {
 	if err != nil {
 		return err
 	}
+	if mk != nil && mk.Generation == 0 {
+		// The marker is what tells a replaced, older or emptied store
+		// apart: one that cannot be read cannot vouch for this file.
+		return &DamageError{Path: path, What: fmt.Sprintf("%s, so this file cannot be checked against it "+
+			"(--state-recover keeps what verifies in the file and writes a new marker)", mk.describe(path))}
+	}
 	if mk != nil && mk.StoreID != "" && mk.StoreID != string(id) {
 		return &DamageError{Path: path, What: fmt.Sprintf("it is another state file (id %s) than the one %s (id %s): it was replaced "+
 			"(put the right file back, or --state-recover starts from this one and reports the marker's rows as lost)", id, mk.describe(path), mk.StoreID)}
