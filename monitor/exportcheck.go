@@ -529,29 +529,15 @@ func checkSummary(s *drift.Summary, pl *drift.SummaryPlan, p *profile.Feature, r
 			}
 			return "", ""
 		}
-		switch {
-		case t.Layout != p.Time.Layout:
+		if t.Layout != p.Time.Layout {
 			return "", fmt.Sprintf("time layout %q, the profile's is %q", t.Layout, p.Time.Layout)
-		case t.Parsed < 0 || t.Unparsed < 0:
-			return "", fmt.Sprintf("time values parsed %d and unparsed %d must be >= 0", t.Parsed, t.Unparsed)
-		case len(t.Weekdays) != 7 || (t.Hours != nil && len(t.Hours) != 24):
-			return "", fmt.Sprintf("time counts by weekday (%d) and hour (%d) must be 7 and 24 (or none)", len(t.Weekdays), len(t.Hours))
+		}
+		// The rule a training profile's time section is held to, too.
+		if e := profile.CheckTimeSummary(t); e != nil {
+			return "", "time." + e.Error()
 		}
 		if m := consistent("parsed and unparsed time values", t.Parsed+t.Unparsed); m != "" {
 			return "", m
-		}
-		if n, ok := sumCounts(t.Weekdays); !ok || n != t.Parsed {
-			return "", fmt.Sprintf("time counts by weekday add up to %d, but %d values parsed", n, t.Parsed)
-		}
-		if n, ok := sumCounts(t.Hours); t.Hours != nil && (!ok || n != t.Parsed) {
-			return "", fmt.Sprintf("time counts by hour add up to %d, but %d values parsed", n, t.Parsed)
-		}
-		if t.Parsed > 0 {
-			lo, ok1 := profile.ParseTime(t.Layout, t.Min)
-			hi, ok2 := profile.ParseTime(t.Layout, t.Max)
-			if !ok1 || !ok2 || hi.Before(lo) {
-				return "", fmt.Sprintf("time range %q to %q must be two times of layout %q, the first not after the second", t.Min, t.Max, t.Layout)
-			}
 		}
 		return "", ""
 	}
