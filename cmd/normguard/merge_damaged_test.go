@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +11,6 @@ import (
 	"time"
 
 	"github.com/normguard/normguard/monitor"
-	"github.com/normguard/normguard/quickstart"
-	"github.com/normguard/normguard/table"
 )
 
 // TestMonitorMergeRefusesDamagedExports: `monitor export` writes a digest
@@ -24,25 +21,7 @@ import (
 // to the same timeline.
 func TestMonitorMergeRefusesDamagedExports(t *testing.T) {
 	dir := t.TempDir()
-	qs, err := quickstart.Run(context.Background(), filepath.Join(dir, "qs"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	art := filepath.Join(dir, "qs", quickstart.Files.Artifact)
-	r, err := table.Open(filepath.Join(dir, "qs", quickstart.Files.Later))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fields := []table.Field{{Name: "delay", Kind: table.Numeric}, {Name: "distance", Kind: table.Numeric},
-		{Name: "origin", Kind: table.String}, {Name: "destination", Kind: table.String}}
-	if err := r.Project(fields); err != nil {
-		t.Fatal(err)
-	}
-	cols, n, err := table.ReadAll(r, fields)
-	r.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	qs, art, cols, n := quickstartLater(t, dir)
 	state := filepath.Join(dir, "m.db")
 	mon, err := monitor.Open(state, monitor.Options{EvalInterval: time.Hour})
 	if err != nil {

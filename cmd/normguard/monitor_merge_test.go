@@ -241,25 +241,7 @@ func TestServeWindowFlag(t *testing.T) {
 // disjoint offsets merge, the merged export carrying their union.
 func TestMonitorMergeRefusesOverlappingOffsets(t *testing.T) {
 	dir := t.TempDir()
-	qs, err := quickstart.Run(context.Background(), filepath.Join(dir, "qs"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	art := filepath.Join(dir, "qs", quickstart.Files.Artifact)
-	r, err := table.Open(filepath.Join(dir, "qs", quickstart.Files.Later))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fields := []table.Field{{Name: "delay", Kind: table.Numeric}, {Name: "distance", Kind: table.Numeric},
-		{Name: "origin", Kind: table.String}, {Name: "destination", Kind: table.String}}
-	if err := r.Project(fields); err != nil {
-		t.Fatal(err)
-	}
-	cols, n, err := table.ReadAll(r, fields)
-	r.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	qs, art, cols, n := quickstartLater(t, dir)
 	const source = "kafka:g/rows"
 	// export stores the rows read from partition 0's offsets first..last
 	// in a new store and exports it with `monitor export`.
@@ -313,4 +295,31 @@ func TestMonitorMergeRefusesOverlappingOffsets(t *testing.T) {
 		}) {
 		t.Errorf("merged export: format %d, %d windows, offsets %+v; want format %d, one window of %d rows read from offsets 0-999", ex.Format, len(ex.Windows), offs, monitor.ExportFormat, 2*n)
 	}
+}
+
+// quickstartLater runs the quickstart into dir/qs and returns its result,
+// its artifact's path and its later data's input columns (delay,
+// distance, origin, destination): what the merge tests feed their
+// monitors.
+func quickstartLater(t *testing.T, dir string) (*quickstart.Result, string, []table.Column, int) {
+	t.Helper()
+	qs, err := quickstart.Run(context.Background(), filepath.Join(dir, "qs"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := table.Open(filepath.Join(dir, "qs", quickstart.Files.Later))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := []table.Field{{Name: "delay", Kind: table.Numeric}, {Name: "distance", Kind: table.Numeric},
+		{Name: "origin", Kind: table.String}, {Name: "destination", Kind: table.String}}
+	if err := r.Project(fields); err != nil {
+		t.Fatal(err)
+	}
+	cols, n, err := table.ReadAll(r, fields)
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return qs, filepath.Join(dir, "qs", quickstart.Files.Artifact), cols, n
 }
