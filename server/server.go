@@ -91,8 +91,10 @@ type Config struct {
 	// Logger receives request errors and lifecycle events (nil: discard).
 	Logger *slog.Logger
 	// Ingest, when set, is added to /healthz as "ingest" (the Kafka
-	// consumer's counts of records, rows and bad records).
-	Ingest func() any
+	// consumer's counts of records, rows and bad records, and its
+	// brokers); a problem it reports ("" for none) makes the status
+	// "degraded" and is listed under "problems".
+	Ingest func() (stats any, problem string)
 	// Peers are the base URLs of the other replicas: /drift then answers
 	// for the merged window state of all of them (peers.go).
 	Peers []string
@@ -206,9 +208,18 @@ func (s *Server) routes() http.Handler {
 
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		// Liveness: the service answers 200 while it serves, and says
+		// what does not work in the body (an unreachable Kafka cluster
+		// leaves transforms and the registry working; restarting would
+		// not help).
 		health := map[string]any{"status": "ok"}
 		if s.cfg.Ingest != nil {
-			health["ingest"] = s.cfg.Ingest()
+			stats, problem := s.cfg.Ingest()
+			health["ingest"] = stats
+			if problem != "" {
+				health["status"] = "degraded"
+				health["problems"] = []string{problem}
+			}
 		}
 		writeJSON(w, http.StatusOK, health)
 	})

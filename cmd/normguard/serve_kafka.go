@@ -54,7 +54,10 @@ func (k *kafkaOptions) setup(cfg *server.Config, store registry.Store, log *slog
 	}
 	c, err := k.consumer(store, cfg.Monitor, timeColumn, log)
 	if c != nil {
-		cfg.Ingest = func() any { return map[string]any{"kafka": c.Stats()} }
+		cfg.Ingest = func() (any, string) {
+			st := c.Stats()
+			return map[string]any{"kafka": st}, st.Problem()
+		}
 	}
 	return c, err
 }

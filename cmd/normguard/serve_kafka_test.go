@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -75,12 +76,19 @@ func kafkaRows(header []string, recs [][]string) [][]byte {
 }
 
 type kafkaHealth struct {
-	Ingest struct {
+	Status   string   `json:"status"`
+	Problems []string `json:"problems"`
+	Ingest   struct {
 		Kafka struct {
 			Records    int64            `json:"records"`
 			Rows       int64            `json:"rows"`
 			BadRecords int64            `json:"bad_records"`
 			Bad        map[string]int64 `json:"bad"`
+			Brokers    []struct {
+				Address string `json:"address"`
+				Up      bool   `json:"up"`
+				Error   string `json:"error"`
+			} `json:"brokers"`
 		} `json:"kafka"`
 	} `json:"ingest"`
 }
@@ -290,5 +298,62 @@ func TestServeKafkaFlags(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("serve %v: exit %d, stderr %q; want exit 2 naming %q", tc.args, code, stderr, tc.want)
 		}
+	}
+}
+
+// TestServeKafkaBrokersInHealth: /healthz and /metrics say when the
+// Kafka cluster cannot be reached (the service keeps serving: 200,
+// status "degraded" with the broker named), and when it can again.
+func TestServeKafkaBrokersInHealth(t *testing.T) {
+	brokersUp := func(s *serverProc) string {
+		for _, line := range strings.Split(string(s.mustDo("GET", "/metrics", "", nil, http.StatusOK)), "\n") {
+			if strings.HasPrefix(line, "normguard_kafka_brokers_up{") {
+				return line[strings.LastIndexByte(line, ' ')+1:]
+			}
+		}
+		return "missing"
+	}
+
+	// Nothing listens on the address: degraded from the first attempt.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	s := startServer(t, t.TempDir(), "--kafka-brokers", dead, "--kafka-topic", kafkaTopic, "--kafka-group", "g",
+		"--kafka-model", "flight-delay", "--state", filepath.Join(t.TempDir(), "state.db"))
+	waitFor(t, "the unreachable broker in /healthz", func() bool {
+		h := health(t, s)
+		return h.Status == "degraded" && len(h.Problems) == 1 && strings.Contains(h.Problems[0], dead+" unreachable")
+	})
+	if b := health(t, s).Ingest.Kafka.Brokers; len(b) != 1 || b[0].Address != dead || b[0].Up || b[0].Error == "" {
+		t.Errorf("brokers: got %+v, want %s down with its error", b, dead)
+	}
+	if got := brokersUp(s); got != "0" {
+		t.Errorf("normguard_kafka_brokers_up with no broker reachable: %s, want 0", got)
+	}
+
+	// A live cluster: ok; once it stops, degraded again.
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, kafkaTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s = startServer(t, t.TempDir(), kafkaArgs(c, filepath.Join(t.TempDir(), "state.db"), "replica-0")...)
+	waitFor(t, "status ok with the broker up", func() bool {
+		h := health(t, s)
+		return h.Status == "ok" && len(h.Problems) == 0 && len(h.Ingest.Kafka.Brokers) > 0
+	})
+	if got := brokersUp(s); got != "1" {
+		t.Errorf("normguard_kafka_brokers_up with the cluster up: %s, want 1", got)
+	}
+	c.Close()
+	waitFor(t, "status degraded once the cluster stopped", func() bool {
+		h := health(t, s)
+		return h.Status == "degraded" && len(h.Problems) == 1 && strings.Contains(h.Problems[0], "unreachable since")
+	})
+	if got := brokersUp(s); got != "0" {
+		t.Errorf("normguard_kafka_brokers_up after the cluster stopped: %s, want 0", got)
 	}
 }

@@ -114,6 +114,7 @@ type Consumer struct {
 	bad     map[string]int64
 	lastLog atomic.Int64
 	lastErr atomic.Pointer[BrokerError]
+	brokers brokers
 	fatal   atomic.Pointer[error] // the state's offsets could not be read
 
 	partsMu  sync.Mutex
@@ -127,6 +128,7 @@ type Consumer struct {
 	metricRecords prometheus.Counter
 	metricRows    prometheus.Counter
 	metricBad     *prometheus.CounterVec
+	metricUp      prometheus.GaugeFunc
 }
 
 // model is what the consumer keeps of a model's artifact.
@@ -184,7 +186,11 @@ func New(cfg Config) (*Consumer, error) {
 		kgo.OnPartitionsRevoked(c.unassign),
 		kgo.OnPartitionsLost(c.unassign),
 	}
-	opts = append(opts, kgo.WithLogger(clientLogger{c}))
+	opts = append(opts, kgo.WithLogger(clientLogger{c}), kgo.WithHooks(&c.brokers))
+	c.metricUp = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "normguard_kafka_brokers_up", Help: "1 when the Kafka brokers were reached and the last connection attempt to each worked, 0 when one failed or none was reached yet.",
+		ConstLabels: prometheus.Labels{"topic": cfg.Topic},
+	}, c.brokers.up)
 	if cfg.SessionTimeout > 0 {
 		// Heartbeats well within the timeout, so that a busy poll or a slow
 		// broker does not make a live member look dead.
@@ -509,13 +515,16 @@ type Stats struct {
 	// LastError is the last error fetching from the brokers or joining
 	// the group (the client retries), if any.
 	LastError *BrokerError `json:"last_error,omitempty"`
+	// Brokers are the brokers the consumer tried to connect to, by
+	// address, with the outcome of its last attempt to each.
+	Brokers []BrokerState `json:"brokers"`
 }
 
 // Stats returns the counts of records consumed, rows observed and records
 // skipped by reason.
 func (c *Consumer) Stats() Stats {
 	s := Stats{Topic: c.cfg.Topic, Group: c.cfg.Group, Records: c.records.Load(), Rows: c.rows.Load(), Bad: map[string]int64{},
-		LastError: c.lastErr.Load()}
+		LastError: c.lastErr.Load(), Brokers: c.brokers.snapshot()}
 	c.partsMu.Lock()
 	s.Partitions = slices.Sorted(maps.Keys(c.assigned))
 	c.partsMu.Unlock()
@@ -534,5 +543,5 @@ func (c *Consumer) Stats() Stats {
 // Collectors returns the consumer's metrics, to register beside the
 // server's.
 func (c *Consumer) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{c.metricRecords, c.metricRows, c.metricBad}
+	return []prometheus.Collector{c.metricRecords, c.metricRows, c.metricBad, c.metricUp}
 }
