@@ -385,16 +385,24 @@ func TestReplacedStateFileRefused(t *testing.T) {
 func TestOlderCopyRefused(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "monitor.db")
-	buildDamageState(t, path)
+	rows := buildDamageState(t, path)
 	old, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Open(path, damageOptions(nil)) // a later generation of the same file
+	// A later generation of the same file, with rows acknowledged since.
+	later := t0.Add(2 * time.Hour)
+	m, err := Open(path, damageOptions(func() time.Time { return later }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Close()
+	cols, added := crashBatch(7)
+	if err := m.Observe(context.Background(), "m", testArtifact(t), StageInput, cols, added); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
 	mark, err := os.ReadFile(markerPath(path))
 	if err != nil {
 		t.Fatal(err)
@@ -410,8 +418,26 @@ func TestOlderCopyRefused(t *testing.T) {
 	if now, _ := os.ReadFile(markerPath(path)); string(now) != string(mark) {
 		t.Errorf("the refused start rewrote the marker")
 	}
-	if _, err := Recover(path, damageOptions(nil)); err != nil {
+	rep, err := Recover(path, damageOptions(func() time.Time { return later }))
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The copy holds the rows of buildDamageState; the marker counted the
+	// later ones too: those are reported lost, not dropped silently.
+	want := map[string]StageRecovery{
+		"m": {Model: "m", Stage: StageInput, RowsKept: rows["m"], RowsLost: int64(added), Counted: true},
+		"k": {Model: "k", Stage: StageInput, RowsKept: rows["k"], RowsLost: 0, Counted: true},
+	}
+	if len(rep.Stages) != len(want) {
+		t.Fatalf("recovery stages: got %+v, want %+v", rep.Stages, want)
+	}
+	for _, s := range rep.Stages {
+		if s != want[s.Model] {
+			t.Errorf("recovery of model %s: got %+v, want %+v", s.Model, s, want[s.Model])
+		}
+	}
+	if !strings.Contains(rep.String(), fmt.Sprintf("%d acknowledged rows lost", added)) || !strings.Contains(rep.Uncounted, "older than its marker") {
+		t.Errorf("the report does not say the later rows were lost:\n%s", rep)
 	}
 	for i := range 2 { // recovered, then an ordinary restart
 		m, err := Open(path, damageOptions(nil))

@@ -35,6 +35,10 @@ type DamageError struct {
 	Path string
 	// What describes the damage (a bucket and key, a page, a size).
 	What string
+	// stale is set when the file verifies but is not the one its marker
+	// describes (another store, or an older copy of it): the marker's
+	// row counts are then what the recovery counts losses against.
+	stale bool
 }
 
 // Error implements error.

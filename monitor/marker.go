@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -64,7 +65,7 @@ func checkStoreID(tx *bolt.Tx, meta *bolt.Bucket, path string) error {
 			"(--state-recover keeps what verifies in the file and writes a new marker)", mk.describe(path))}
 	}
 	if mk != nil && mk.StoreID != "" && mk.StoreID != string(id) {
-		return &DamageError{Path: path, What: fmt.Sprintf("it is another state file (id %s) than the one %s (id %s): it was replaced "+
+		return &DamageError{Path: path, stale: true, What: fmt.Sprintf("it is another state file (id %s) than the one %s (id %s): it was replaced "+
 			"(put the right file back, or --state-recover starts from this one and reports the marker's rows as lost)", id, mk.describe(path), mk.StoreID)}
 	}
 	// The file records the generation of the Open that last wrote it (the
@@ -78,7 +79,7 @@ func checkStoreID(tx *bolt.Tx, meta *bolt.Bucket, path string) error {
 		fileGen = binary.BigEndian.Uint64(g)
 	}
 	if mk != nil && mk.Generation > 0 && fileGen > 0 && fileGen < mk.Generation {
-		return &DamageError{Path: path, What: fmt.Sprintf("it is an older copy (generation %d) of the state %s: rows acknowledged since are not in it "+
+		return &DamageError{Path: path, stale: true, What: fmt.Sprintf("it is an older copy (generation %d) of the state %s: rows acknowledged since are not in it "+
 			"(put the newest copy back, or --state-recover starts from this one and reports the marker's rows as lost)", fileGen, mk.describe(path))}
 	}
 	next := uint64(1)
@@ -214,6 +215,50 @@ func markerLosses(rep *RecoveryReport, mk *marker) {
 		note += " (" + mk.Updated.UTC().Format(time.RFC3339) + ")"
 	}
 	note += " were lost too and cannot be counted"
+	if rep.Uncounted != "" {
+		rep.Uncounted += "; "
+	}
+	rep.Uncounted += note
+}
+
+// markerFloor raises the rows lost per stage in rep to what mk counted
+// beyond the rows kept: the file recovered from is older than the marker
+// (an older copy, or another store), so at least the rows the marker
+// counted and the file lacks were acknowledged and are gone. (Rows that
+// left the history between the copy and the marker's update lower the
+// marker's count, which is why this is a floor.)
+func markerFloor(rep *RecoveryReport, mk *marker) {
+	keys := make([]string, 0, len(mk.Rows))
+	for k := range mk.Rows {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var more int64
+	for _, k := range keys {
+		i := strings.LastIndexByte(k, '/')
+		if i < 0 {
+			continue
+		}
+		model, stage := k[:i], Stage(k[i+1:])
+		j := slices.IndexFunc(rep.Stages, func(s StageRecovery) bool { return s.Model == model && s.Stage == stage })
+		if j < 0 {
+			rep.Stages = append(rep.Stages, StageRecovery{Model: model, Stage: stage})
+			j = len(rep.Stages) - 1
+		}
+		s := &rep.Stages[j]
+		if lost := mk.Rows[k] - s.RowsKept; lost > s.RowsLost || !s.Counted && lost > 0 {
+			more += lost - s.RowsLost
+			s.RowsLost, s.Counted = lost, true
+		}
+	}
+	note := fmt.Sprintf("the file is older than its marker, which counted %d rows at %s", mk.total(), mk.Updated.UTC().Format(time.RFC3339))
+	if more > 0 {
+		note += fmt.Sprintf(": %d of them are not in the file (counted above as lost); rows acknowledged after the file was copied "+
+			"that have since left the history, and rows acknowledged after the marker's update, were lost too and cannot be counted", more)
+	} else {
+		note += "; rows acknowledged after the file was copied that have since left the history, and rows acknowledged after " +
+			"the marker's update, were lost and cannot be counted"
+	}
 	if rep.Uncounted != "" {
 		rep.Uncounted += "; "
 	}

@@ -196,7 +196,10 @@ func Recover(path string, opt Options) (*RecoveryReport, error) {
 		model, stage, _ := splitKey([]byte(k))
 		rep.Stages = append(rep.Stages, StageRecovery{Model: model, Stage: stage, RowsLost: old, Counted: true})
 	}
-	if len(rep.Stages) == 0 && mk != nil && mk.total() > 0 {
+	switch {
+	case de.stale && mk != nil && mk.Generation > 0:
+		markerFloor(rep, mk) // an older or another file: its marker counts more
+	case len(rep.Stages) == 0 && mk != nil && mk.total() > 0:
 		markerLosses(rep, mk) // a replaced file: its marker is all that counts
 	}
 	sort.Slice(rep.Stages, func(i, j int) bool {
