@@ -40,7 +40,11 @@ func ValidateTable(w io.Writer, r *validate.Report, color bool) error {
 	if len(r.Anomalies) == 1 {
 		noun = "anomaly"
 	}
-	verdict := fmt.Sprintf("%d %s in %d of %d columns checked (%s rows)", len(r.Anomalies), noun, columnsWith(r), len(r.Columns), commas(r.Rows))
+	checked, other := columnsWith(r)
+	verdict := fmt.Sprintf("%d %s in %d of %d columns checked (%s rows)", len(r.Anomalies), noun, checked, len(r.Columns), commas(r.Rows))
+	if other > 0 {
+		verdict = fmt.Sprintf("%d %s: in %d of %d columns checked, and about %d other %s (%s rows)", len(r.Anomalies), noun, checked, len(r.Columns), other, plural(other, "column", "columns"), commas(r.Rows))
+	}
 	if len(r.Anomalies) == 0 {
 		cols := "columns"
 		if len(r.Columns) == 1 {
@@ -104,13 +108,29 @@ func TrainingToNow(a validate.Anomaly) string {
 	return ""
 }
 
-func columnsWith(r *validate.Report) int {
+// columnsWith counts the columns anomalies name: checked ones (the
+// artifact's inputs in r.Columns) and others (a column the data lacks, or
+// one the artifact does not read).
+func columnsWith(r *validate.Report) (checked, other int) {
+	inputs := map[string]bool{}
+	for _, c := range r.Columns {
+		inputs[c.Name] = true
+	}
 	seen := map[string]bool{}
 	for _, a := range r.Anomalies {
+		if seen[a.Column] {
+			continue
+		}
 		seen[a.Column] = true
+		if inputs[a.Column] {
+			checked++
+		} else {
+			other++
+		}
 	}
-	return len(seen)
+	return checked, other
 }
+
 
 func shareOf(x *float64) string {
 	if x == nil {

@@ -34,6 +34,18 @@ func TestValidateTable(t *testing.T) {
 	if !strings.Contains(b.String(), "2 anomalies in 2 of 2 columns checked (1,850 rows)") {
 		t.Errorf("verdict missing:\n%s", b.String())
 	}
+	// Anomalies about columns the artifact does not read are not counted
+	// among the columns checked (attack run 4: "8 of 5 columns").
+	r := validateReport()
+	r.Anomalies = append(r.Anomalies, validate.Anomaly{Column: "extra", Code: validate.UnexpectedColumn, Severity: validate.SeverityWarning},
+		validate.Anomaly{Column: "extra2", Code: validate.UnexpectedColumn, Severity: validate.SeverityWarning})
+	b.Reset()
+	if err := ValidateTable(&b, r, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "4 anomalies: in 2 of 2 columns checked, and about 2 other columns (1,850 rows)") {
+		t.Errorf("verdict with other columns:\n%s", b.String())
+	}
 	b.Reset()
 	if err := ValidateTable(&b, &validate.Report{Rows: 3, Columns: []validate.Column{{Name: "a"}}}, false); err != nil {
 		t.Fatal(err)

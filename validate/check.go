@@ -155,6 +155,9 @@ func summarizeNumbers(s *Summary, p *profile.Feature, nums []float64, c *table.C
 		if hasRange && (x < lo || x > hi) {
 			s.OutOfRange++
 		}
+		if math.IsInf(x, 0) {
+			s.Infinite++
+		}
 		if s.Min != s.Min || x < s.Min {
 			s.Min = x
 		}

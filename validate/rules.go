@@ -41,6 +41,7 @@ func (c *checker) check() []Anomaly {
 		return c.out
 	}
 	c.typeChange()
+	c.infinite()
 	if s.present() == 0 && s.TypeErrors == 0 {
 		c.empty()
 		return c.out
@@ -130,6 +131,23 @@ func (c *checker) typeChange() {
 			fmtCount(s.TypeErrors), fmtCount(cells), s.Name, ex),
 		Fix: fmt.Sprintf("make every value of %q a plain number upstream (strip units and thousands separators: \"12 min\" → 12), or refit with type: categorical if it now holds categories", s.Name)}
 	c.add(a)
+}
+
+// infinite reports infinite values in a numeric column: fit refuses them,
+// so training had none, and the transform refuses them too. One is
+// enough: no test is needed to say the transform will fail.
+func (c *checker) infinite() {
+	s := c.s
+	if s.Infinite == 0 {
+		return
+	}
+	cells := s.Rows - s.Missing
+	c.add(Anomaly{Code: InfiniteValues, Severity: SeverityError,
+		Training: ptr(0.0), Current: ptr(float64(s.Infinite) / float64(cells)), TrainingCount: ptr(int64(0)), TrainingTotal: ptr(c.p.Count),
+		CurrentCount: ptr(s.Infinite), CurrentTotal: ptr(cells),
+		Description: fmt.Sprintf("%s of %s present values of numeric column %q are infinite (inf, or a number past the float64 range such as 1e400); training had none, and the transform refuses them",
+			fmtCount(s.Infinite), fmtCount(cells), s.Name),
+		Fix: fmt.Sprintf("find where %q overflows upstream (a division by zero, a unit conversion) and write a finite number, or leave the cell empty for the imputer", s.Name)})
 }
 
 func (c *checker) empty() {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/step"
+	"github.com/normguard/normguard/table"
 )
 
 func fl(x float64) *step.Float {
@@ -280,5 +281,42 @@ func TestRenamedWithAffix(t *testing.T) {
 		if got := closest(c.name, []string{"other", c.extra}); got != c.want {
 			t.Errorf("closest(%q, %q) = %q, want %q", c.name, c.extra, got, c.want)
 		}
+	}
+}
+
+// TestInfiniteValues: one infinite value is an error anomaly, whatever
+// the share (attack run 4: validate said "no anomaly" on a column with
+// inf, -inf and 1e400, which the transform refuses). Missing cells are
+// not counted among the present values.
+func TestInfiniteValues(t *testing.T) {
+	f := numFeature("x", 1000, 0, 0, 1)
+	col := &table.Column{Name: "x", Kind: table.Numeric, Num: []float64{0.5, math.Inf(1), math.NaN(), math.Inf(-1), 0.25, 0.75}}
+	s, err := Summarize(&f, col, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Infinite != 2 || s.Missing != 1 {
+		t.Fatalf("summary: %d infinite, %d missing; want 2 and 1", s.Infinite, s.Missing)
+	}
+	r, err := CheckSummaries(&Schema{Features: []profile.Feature{f}}, 6, []Summary{s}, []string{"x"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inf *Anomaly
+	for i := range r.Anomalies {
+		if r.Anomalies[i].Code == InfiniteValues {
+			inf = &r.Anomalies[i]
+		}
+	}
+	if inf == nil {
+		t.Fatalf("no %s anomaly: %s", InfiniteValues, codes(r))
+	}
+	if inf.Severity != SeverityError || *inf.CurrentCount != 2 || *inf.CurrentTotal != 5 || !strings.Contains(inf.Description, "2 of 5 present values") {
+		t.Errorf("anomaly: %+v", *inf)
+	}
+	// Finite values alone: no such anomaly.
+	col.Num = []float64{0.5, 0.25}
+	if s, err = Summarize(&f, col, nil); err != nil || s.Infinite != 0 {
+		t.Fatalf("finite column: %d infinite, %v", s.Infinite, err)
 	}
 }

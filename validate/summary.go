@@ -96,6 +96,7 @@ func (a *SummaryAcc) Merge(b *SummaryAcc) {
 	x.Missing += y.Missing
 	x.TypeErrors += y.TypeErrors
 	x.OutOfRange += y.OutOfRange
+	x.Infinite += y.Infinite
 	x.Unseen += y.Unseen
 	x.Other += y.Other
 	x.OtherCounted = x.OtherCounted || y.OtherCounted

@@ -26,6 +26,7 @@ const (
 	OtherCategories   = "other_categories"
 	ConstantColumn    = "constant_column"
 	EmptyColumn       = "empty_column"
+	InfiniteValues    = "infinite_values"
 )
 
 // Severities: an error means the artifact cannot be applied to the data as
@@ -224,6 +225,10 @@ type Summary struct {
 	// Min and Max are those of the present values (NaN when none).
 	OutOfRange int64
 	Min, Max   float64
+	// Infinite counts numeric values that are +Inf or -Inf (written as
+	// inf, or past the float64 range, 1e400): the transform refuses them.
+	// They count in OutOfRange, Min and Max too.
+	Infinite int64
 	// Unseen counts values outside the training categories where those
 	// are known completely (see KnownCategories); UnseenDistinct and
 	// UnseenExamples describe them when known.
