@@ -131,7 +131,6 @@ func columnsWith(r *validate.Report) (checked, other int) {
 	return checked, other
 }
 
-
 func shareOf(x *float64) string {
 	if x == nil {
 		return "?"
