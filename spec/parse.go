@@ -51,6 +51,9 @@ func Parse(r io.Reader, name string) (*Spec, error) {
 		return nil, &Error{File: name, Err: fmt.Errorf("%w: not valid YAML or JSON: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "yaml: "))}
 	}
 	p := parser{file: name}
+	if err := p.uniqueKeys(&doc, 0); err != nil {
+		return nil, err
+	}
 	sp, err := p.spec(&doc)
 	if err != nil {
 		return nil, err
@@ -126,6 +129,43 @@ type parser struct {
 // 8 MiB (artifact.MaxSpecBytes, more than this JSON's size), so fit
 // refuses any spec past this bound anyway.
 const maxExpanded = 16 << 20
+
+// uniqueKeys refuses a mapping that gives a key twice, anywhere in the
+// document. The YAML reader keeps both (JSON readers commonly keep the
+// last): `steps` given twice would fit both chains, a parameter given
+// twice would take its last value without a word. Aliases are not
+// followed (their anchors are checked where they stand), so this is
+// linear in the file; depth is bounded like the spec's own nesting.
+func (p *parser) uniqueKeys(n *yaml.Node, depth int) error {
+	if depth > maxKeyDepth {
+		return p.errf(n, "", "nested deeper than %d levels", maxKeyDepth)
+	}
+	if n.Kind == yaml.MappingNode {
+		first := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
+				continue
+			}
+			if prev, ok := first[k.Value]; ok {
+				return p.errf(k, k.Value, "given twice in one mapping (first at line %d); keep one", prev.Line)
+			}
+			first[k.Value] = k
+		}
+	}
+	for _, c := range n.Content {
+		if c.Kind == yaml.AliasNode {
+			continue
+		}
+		if err := p.uniqueKeys(c, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxKeyDepth bounds the nesting uniqueKeys walks (a spec needs about 6).
+const maxKeyDepth = 64
 
 func (p *parser) errf(n *yaml.Node, field, format string, args ...any) error {
 	line := 0

@@ -107,6 +107,14 @@ func TestParseErrors(t *testing.T) {
 		{"imputer after encoder", "version: 1\ncolumns:\n  - name: c\n    type: categorical\n    steps:\n      - one_hot_encoder: {}\n      - simple_imputer: {strategy: most_frequent}\n",
 			[]string{"columns[0].steps[1].simple_imputer", "after one_hot_encoder"}, ErrImputeOrder},
 		{"encoder on numeric", "version: 1\ncolumns:\n  - name: x\n    type: numeric\n    steps:\n      - ordinal_encoder: {}\n", []string{"ordinal_encoder", "numeric"}, ErrInvalid},
+		// Attack run 4 (F8): keys given twice were taken, both chains fitted or the last value used.
+		{"steps twice", "version: 1\ncolumns:\n  - names: [x]\n    type: numeric\n    steps: [standard_scaler: {}]\n    steps: [min_max_scaler: {}]\n",
+			[]string{":6", "steps", "given twice", "first at line 5"}, ErrInvalid},
+		{"parameter twice", "version: 1\ncolumns:\n  - names: [x]\n    steps: [min_max_scaler: {feature_range: [0, 1], feature_range: [-1, 1]}]\n",
+			[]string{":4", "feature_range", "given twice"}, ErrInvalid},
+		{"version twice, JSON", `{"version": 1, "version": 1, "columns": [{"name": "x"}]}`, []string{"version", "given twice"}, ErrInvalid},
+		{"steps twice, JSON", `{"version": 1, "columns": [{"names": ["x"], "steps": [{"standard_scaler": {}}], "steps": [{"min_max_scaler": {}}]}]}`,
+			[]string{"steps", "given twice"}, ErrInvalid},
 		{"scaler on categorical", "version: 1\ncolumns:\n  - name: x\n    type: categorical\n    steps:\n      - standard_scaler: {}\n", []string{"standard_scaler", "categorical", "encode"}, ErrInvalid},
 	}
 	for _, tc := range cases {
