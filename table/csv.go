@@ -113,11 +113,14 @@ type CSVOptions struct {
 //     one field holding another common delimiter (";", tab, "|", ",") is an
 //     error naming it, unless the first data row shows it is one column.
 //
-// Numeric cells are parsed by strconv.ParseFloat after trimming spaces and
-// tabs (a cell of only spaces is missing), so "inf", "-Infinity" give ±Inf
-// and values beyond the float64 range give ±Inf; the caller decides whether
-// to accept them. Text that is not a number is a *ParseError naming the
-// file, line and column.
+// Numeric cells are parsed after trimming spaces and tabs (a cell of only
+// spaces is missing). A number is written as pandas' C parser reads one:
+// an optional sign, digits with an optional point, an optional exponent,
+// or "inf" / "infinity" in any case, which give ±Inf, as values beyond the
+// float64 range do; the caller decides whether to accept them. Anything
+// else ("4_7.4", "0x1p3", which strconv.ParseFloat would take) is text,
+// and text that is not a number is a *ParseError naming the file, line
+// and column.
 //
 // The input is read in blocks of up to 4 MiB. For the complete rows of a
 // block, a scan pass records where each cell lies (cells are not copied;

@@ -63,7 +63,8 @@ func numberText(rng *rand.Rand) string {
 	case 0:
 		return strconv.FormatFloat(rng.NormFloat64()*math.Pow(10, float64(rng.IntN(30)-15)), 'g', -1, 64)
 	case 1:
-		return []string{"", "NA", "nan", "-", "+", ".", "-.", "1e5", " 1.5", "1.5 ", "inf", "1..2", "0x10", "١"}[rng.IntN(14)]
+		return []string{"", "NA", "nan", "-", "+", ".", "-.", "1e5", " 1.5", "1.5 ", "inf", "1..2", "0x10", "١",
+			"4_7.4", "0x1p3", "NAN", "1e", "1.e3", "-Infinity"}[rng.IntN(20)]
 	case 2:
 		return strconv.FormatFloat(rng.Float64()*1000, 'f', rng.IntN(8), 64)
 	}

@@ -10,7 +10,8 @@ import (
 // parseNumber parses a numeric cell after trimming spaces and tabs: NaN for
 // a missing value (see isNA), ok false for text that is not a number.
 //
-// The value is exactly strconv.ParseFloat's: plain decimals with at most 19
+// The text must be a decimal number as pandas' C parser reads one (see
+// decimalSyntax). The value is exactly strconv.ParseFloat's: plain decimals with at most 19
 // significant digits go through an exact fast path (below); everything else
 // through strconv. Out-of-range values give ±Inf (and underflow 0), as
 // pandas does.
@@ -22,6 +23,12 @@ func parseNumber(cell []byte) (v float64, ok bool) {
 	if isNA(cell) {
 		return math.NaN(), true
 	}
+	// strconv.ParseFloat reads more than pandas does: "4_7.4" as 47.4,
+	// "0x1p3" as 8, "NAN" as NaN. pandas reads those as text, so they are
+	// not numbers here either.
+	if !decimalSyntax(cell) {
+		return 0, false
+	}
 	// strconv.ParseFloat does not retain its argument (its errors copy
 	// it), so the bytes need not be copied into a string.
 	v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(cell), len(cell)), 64)
@@ -32,6 +39,66 @@ func parseNumber(cell []byte) (v float64, ok bool) {
 		return v, true
 	}
 	return 0, false
+}
+
+// decimalSyntax reports whether b is a number as pandas' C parser
+// (read_csv's default) reads one:
+//
+//	[+-] digits [. [digits]] [(e|E) [+-] digits]
+//	[+-] . digits [(e|E) [+-] digits]
+//	[+-] inf, infinity (in any case)
+//
+// Anything else — underscores between digits, hexadecimal, "nan" in cases
+// other than pandas' NA strings (isNA), Unicode digits — is text, as pandas
+// reads it. parseSimple takes a subset of this syntax; strconv.ParseFloat
+// takes a superset.
+func decimalSyntax(b []byte) bool {
+	i := 0
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		i++
+	}
+	if rest := b[i:]; len(rest) == 3 || len(rest) == 8 {
+		if asciiFold(rest, "infinity"[:len(rest)]) {
+			return true
+		}
+	}
+	digits := 0
+	for ; i < len(b) && b[i]-'0' <= 9; i++ {
+		digits++
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		for ; i < len(b) && b[i]-'0' <= 9; i++ {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		exp := i
+		for ; i < len(b) && b[i]-'0' <= 9; i++ {
+		}
+		if i == exp {
+			return false
+		}
+	}
+	return i == len(b)
+}
+
+// asciiFold reports whether b equals lower, an ASCII lower-case word, in
+// any case.
+func asciiFold(b []byte, lower string) bool {
+	for i, c := range b {
+		if c|0x20 != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // pow10 holds the powers of ten that are exact in float64.

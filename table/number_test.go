@@ -43,6 +43,27 @@ func TestParseNumber(t *testing.T) {
 		{".", 0, false},
 		{"-", 0, false},
 		{"na", 0, false},
+		// Syntax strconv.ParseFloat takes but pandas reads as text (issue
+		// 12, F13): underscores, hexadecimal, "nan" in other cases.
+		{"4_7.4", 0, false},
+		{"1_000", 0, false},
+		{"0x10", 0, false},
+		{"0x1p3", 0, false},
+		{"NAN", 0, false},
+		{"nAn", 0, false},
+		{"+nan", 0, false},
+		{"infinit", 0, false},
+		{"1e", 0, false},
+		{"1e+", 0, false},
+		{".e3", 0, false},
+		{"1d5", 0, false},
+		{"\u0663", 0, false}, // an Arabic-Indic digit three
+		{"1.e3", 1000, true},
+		{"1E+05", 100000, true},
+		{"+.5e-1", 0.05, true},
+		{"iNf", math.Inf(1), true},
+		{"+INFINITY", math.Inf(1), true},
+		{"1e99999999999", math.Inf(1), true},
 	}
 	for _, tc := range tests {
 		got, ok := parseNumber([]byte(tc.in))

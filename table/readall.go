@@ -3,7 +3,6 @@ package table
 import (
 	"context"
 	"math"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -248,7 +247,8 @@ func estimateRows(r Reader, n int) int {
 }
 
 // InferNumeric returns a String column as a Numeric one when every present
-// value parses as a number (spaces around it allowed) and at least one is
+// value is a number as the readers parse one (ParseNumber: spaces around
+// it allowed, pandas' syntax, not strconv's wider one) and at least one is
 // present; ok is false otherwise.
 func InferNumeric(c *Column) (Column, bool) {
 	if c.Kind == Numeric {
@@ -261,12 +261,15 @@ func InferNumeric(c *Column) (Column, bool) {
 			nums[i] = math.NaN()
 			continue
 		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil {
+		t := strings.TrimSpace(s)
+		v, ok := parseNumber([]byte(t))
+		if !ok {
 			return Column{}, false
 		}
 		nums[i] = v
-		present++
+		if !isNAString(t) {
+			present++
+		}
 	}
 	if present == 0 {
 		return Column{}, false

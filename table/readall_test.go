@@ -335,3 +335,29 @@ func TestReadAllWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestInferNumericPandasSyntax checks that a String column is taken for
+// numbers only when the readers would parse every value: "4_7.4" and
+// "0x1p3", which strconv.ParseFloat reads, are text to pandas and here.
+func TestInferNumericPandasSyntax(t *testing.T) {
+	tests := []struct {
+		values []string
+		ok     bool
+	}{
+		{[]string{"1", " 2.5 ", "-3e2", "inf"}, true},
+		{[]string{"1", "4_7.4"}, false},
+		{[]string{"1", "0x1p3"}, false},
+		{[]string{"1", "NAN"}, false},
+	}
+	for _, tc := range tests {
+		c := Column{Name: "a", Kind: String, Str: tc.values}
+		got, ok := InferNumeric(&c)
+		if ok != tc.ok {
+			t.Errorf("InferNumeric(%q): ok %v, want %v", tc.values, ok, tc.ok)
+			continue
+		}
+		if ok && (len(got.Num) != len(tc.values) || got.Num[1] != 2.5) {
+			t.Errorf("InferNumeric(%q): got %v", tc.values, got.Num)
+		}
+	}
+}
