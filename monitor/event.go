@@ -3,6 +3,8 @@ package monitor
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/normguard/normguard/artifact"
@@ -23,21 +25,40 @@ import (
 
 // rowTime returns row i's event time from the time column c: text in one
 // of the layouts ParseEventTime reads, or a number of seconds since the
-// Unix epoch.
+// Unix epoch (a number column, or the digits of a JSON number in a text
+// column: a time column that is not an artifact input is read as text).
 func rowTime(c *table.Column, i int) (time.Time, bool) {
 	if c.Kind == table.Numeric {
-		x := c.Num[i]
-		if x != x || math.IsInf(x, 0) || math.Abs(x) > 1e11 {
-			return time.Time{}, false
-		}
-		sec, frac := math.Modf(x)
-		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true
+		return secondsTime(c.Num[i])
 	}
 	if c.Kind != table.String || (c.Null != nil && c.Null[i]) {
 		return time.Time{}, false
 	}
-	return ParseEventTime(c.Str[i])
+	s := c.Str[i]
+	if t, ok := ParseEventTime(s); ok {
+		return t, true
+	}
+	if s != "" && (s[0] == '-' || s[0] >= '0' && s[0] <= '9') && strings.Trim(s, "0123456789.eE+-") == "" {
+		if x, err := strconv.ParseFloat(s, 64); err == nil {
+			return secondsTime(x)
+		}
+	}
+	return time.Time{}, false
 }
+
+// secondsTime reads x seconds since the Unix epoch as an event time.
+func secondsTime(x float64) (time.Time, bool) {
+	if x != x || math.IsInf(x, 0) || math.Abs(x) > 1e11 {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(x)
+	t := time.Unix(int64(sec), int64(frac*1e9)).UTC()
+	return t, EventTimeInRange(t)
+}
+
+// TimeColumn is the column holding the rows' event time (Options.
+// TimeColumn), or "" when windows go by arrival.
+func (m *Monitor) TimeColumn() string { return m.opt.TimeColumn }
 
 // prepareBatches encodes observations into pending records: one in the
 // window of the arrival time, or with Options.TimeColumn one per event

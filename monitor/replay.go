@@ -85,13 +85,33 @@ var ErrNoTimes = errors.New("no row has a time")
 
 // ParseEventTime parses an event time written in one of
 // profile.TimeLayouts (values without a zone are UTC) or as RFC 3339.
+// A time outside MinEventTime..MaxEventTime does not parse: windows are
+// kept in Unix nanoseconds, and a later time (9999-12-31) would wrap to a
+// window in 1816.
 func ParseEventTime(s string) (time.Time, bool) {
 	for _, l := range append([]string{time.RFC3339Nano}, profile.TimeLayouts...) {
 		if t, ok := profile.ParseTime(l, s); ok {
-			return t, true
+			return t, EventTimeInRange(t)
 		}
 	}
 	return time.Time{}, false
+}
+
+// MinEventTime and MaxEventTime bound the event times the monitor places
+// in windows: inside the range of Unix nanoseconds an int64 holds
+// (1677-09-21 to 2262-04-11) by more than MaxWindow, so that a window's
+// start rounded down and its end stay in it.
+var (
+	MinEventTime = time.Date(1750, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxEventTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// MaxWindow is the longest window length, 50 years of 365 days.
+const MaxWindow = 50 * 365 * 24 * time.Hour
+
+// EventTimeInRange reports whether t lies in [MinEventTime, MaxEventTime).
+func EventTimeInRange(t time.Time) bool {
+	return !t.Before(MinEventTime) && t.Before(MaxEventTime)
 }
 
 // WindowStart returns the start of the window of length window holding t.
@@ -260,6 +280,7 @@ func FormatWindow(d time.Duration) string {
 
 // ParseWindow reads a window length: a Go duration ("1h", "90m") or a
 // number of days or weeks ("7d", "2w").
+// A window longer than MaxWindow is refused.
 func ParseWindow(s string) (time.Duration, error) {
 	if n := len(s); n > 1 && (s[n-1] == 'd' || s[n-1] == 'w') {
 		var k int64
@@ -268,12 +289,18 @@ func ParseWindow(s string) (time.Duration, error) {
 			if s[n-1] == 'w' {
 				unit *= 7
 			}
+			if k > int64(MaxWindow/unit) {
+				return 0, fmt.Errorf("window %q: longer than the %s a window may last", s, FormatWindow(MaxWindow))
+			}
 			return time.Duration(k) * unit, nil
 		}
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("window %q: want a positive duration such as 1h, 30m, 7d or 2w", s)
+	}
+	if d > MaxWindow {
+		return 0, fmt.Errorf("window %q: longer than the %s a window may last", s, FormatWindow(MaxWindow))
 	}
 	return d, nil
 }

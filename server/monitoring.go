@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/normguard/normguard/drift"
@@ -84,6 +85,13 @@ func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, stri
 	if stage == monitor.StageOutput {
 		fields = t.Outputs()
 	}
+	features := len(fields)
+	if tc := s.cfg.Monitor.TimeColumn(); tc != "" && !slices.ContainsFunc(fields, func(f table.Field) bool { return f.Name == tc }) {
+		// The event time is read whether or not the artifact reads the
+		// column (it was dropped with the other columns, and every row
+		// refused for lacking it).
+		fields = append(slices.Clip(fields), table.Field{Name: tc, Kind: table.String})
+	}
 	dec := newRowsBody(fields, true, s.cfg.MaxRows)
 	dec.extra = map[string]bool{}
 	cols, n, err := dec.decode(data)
@@ -99,7 +107,7 @@ func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, stri
 				e.Column, model, v.Version)
 		}
 	}
-	if n > 0 && len(dec.extra) > 0 && allAbsent(cols, n) {
+	if n > 0 && len(dec.extra) > 0 && allAbsent(cols[:features], n) {
 		return 0, v.Version, badRequest("no column of the rows is a %s feature of %s@%s (got e.g. %q): check the names, or ?stage=",
 			stage, model, v.Version, firstKey(dec.extra))
 	}

@@ -1,0 +1,85 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/normguard/normguard/monitor"
+	"github.com/normguard/normguard/quickstart"
+	"github.com/normguard/normguard/registry"
+)
+
+// TestTimeColumnNotAnInput: with --time-column naming a column the
+// artifact does not read, observations were all refused, "the rows have
+// no "event_ts" column" while every row had it (attack run 4, F11): the
+// column was dropped with the other non-input columns. Its text and its
+// Unix seconds both place rows in their event windows.
+func TestTimeColumnNotAnInput(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := quickstart.Run(context.Background(), filepath.Join(dir, "qs"), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	store, err := registry.Open(filepath.Join(dir, "reg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	art, err := os.ReadFile(filepath.Join(dir, "qs", quickstart.Files.Artifact))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := store.Put(context.Background(), "flight-delay", "v1", art, registry.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mon, err := monitor.Open(filepath.Join(dir, "monitor.db"), monitor.Options{TimeColumn: "event_ts", Window: 24 * time.Hour, EvalInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mon.Close()
+	s, err := New(Config{Registry: store, Monitor: mon, Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+
+	post := func(body string) (int, string) {
+		resp, err := http.Post(ts.URL+"/v1/models/flight-delay/observations", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	row := `{"date":"2001-06-01 00:05","delay":12,"distance":1235,"origin":"LAS","destination":"PHL","event_ts":%s}`
+	body := `{"rows":[` + strings.Join([]string{
+		strings.Replace(row, "%s", `"2001-06-01 10:00"`, 1),
+		strings.Replace(row, "%s", `"2001-06-01 11:00"`, 1),
+		strings.Replace(row, "%s", `991548000`, 1), // 2001-06-03 06:00 UTC in Unix seconds
+	}, ",") + `]}`
+	if code, b := post(body); code != http.StatusOK {
+		t.Fatalf("observations with the time column: %d %s", code, b)
+	}
+	// Rows naming no feature at all are still refused, the time column
+	// aside.
+	if code, b := post(`{"rows":[{"event_ts":"2001-06-01 10:00","nonsense":1}]}`); code != http.StatusBadRequest || !strings.Contains(b, "no column of the rows") {
+		t.Errorf("rows with only the time column and an unknown one: %d %s, want 400", code, b)
+	}
+	if err := mon.Evaluate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, w := range mon.History("flight-delay", monitor.StageInput) {
+		got[w.Start.Format(time.DateOnly)] += w.Rows
+	}
+	if got["2001-06-01"] != 2 || got["2001-06-03"] != 1 || len(got) != 2 {
+		t.Errorf("rows by event window: %v, want 2001-06-01: 2, 2001-06-03: 1", got)
+	}
+}
