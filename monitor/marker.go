@@ -19,11 +19,15 @@ import (
 )
 
 // A small marker file beside the state file (FILE.mark) records that a
-// state exists: a generation counted up at every Open, and the rows each
-// model and stage held at the last checkpoint. A state file deleted or
-// replaced by a new one while its marker remains is refused at Open
-// instead of being silently started empty; Recover then starts empty and
-// reports the rows the marker counted as lost.
+// state exists: a generation counted up at every Open, the file's
+// identity, its checkpoint count, and the rows each model and stage held
+// at the last checkpoint. A state file deleted or replaced by a new one
+// while its marker remains is refused at Open instead of being silently
+// started empty; Recover then starts empty and reports the rows the
+// marker counted as lost. A file behind its marker (an older generation,
+// or fewer checkpoints: a restored backup) is refused too; Recover then
+// starts from it and reports the marker's rows it lacks as lost.
+// OpenReadOnly checks a file against its marker and writes neither.
 
 const markerFormat = "normguard.monitor-mark/1"
 
@@ -37,35 +41,57 @@ type marker struct {
 	// StoreID is the state file's identity (its meta bucket's id); empty
 	// in markers written before it was kept.
 	StoreID string `json:"store_id,omitempty"`
+	// Checkpoints is the file's checkpoint count (its meta bucket's) at
+	// Updated; 0 in markers written before it was kept.
+	Checkpoints uint64 `json:"checkpoints,omitempty"`
 }
 
-// checkStoreID gives a state file without an identity one and refuses a
-// file whose identity is not the one its marker records: another valid
-// state file put in its place. It runs in Open's first transaction.
-func checkStoreID(tx *bolt.Tx, meta *bolt.Bucket, path string) error {
-	id := meta.Get(keyStoreID)
-	if id == nil {
+// checkStoreID gives a state file without an identity one, checks the
+// file against its marker (checkMarker) and records this Open's
+// generation in it. It runs in Open's first transaction and returns the
+// file's checkpoint count.
+func checkStoreID(meta *bolt.Bucket, path string) (uint64, error) {
+	if meta.Get(keyStoreID) == nil {
 		var b [16]byte
 		if _, err := rand.Read(b[:]); err != nil {
-			return err
+			return 0, err
 		}
-		id = []byte(hex.EncodeToString(b[:]))
-		if err := meta.Put(keyStoreID, id); err != nil {
-			return err
+		if err := meta.Put(keyStoreID, []byte(hex.EncodeToString(b[:]))); err != nil {
+			return 0, err
 		}
 	}
+	mk, ckpts, err := checkMarker(meta, path)
+	if err != nil {
+		return 0, err
+	}
+	next := uint64(1)
+	if mk != nil && mk.Generation > 0 {
+		next = mk.Generation + 1
+	}
+	return ckpts, meta.Put(keyGeneration, binary.BigEndian.AppendUint64(nil, next))
+}
+
+// checkMarker refuses a state file that its marker does not vouch for:
+// another state file put in its place, or an older copy of it. It only
+// reads (OpenReadOnly runs it too), and returns the marker (nil when
+// there is none) and the file's checkpoint count.
+func checkMarker(meta *bolt.Bucket, path string) (*marker, uint64, error) {
 	mk, err := readMarker(path)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	if mk != nil && mk.Generation == 0 {
+	ckpts := metaCount(meta, keyCheckpoints)
+	if mk == nil {
+		return nil, ckpts, nil
+	}
+	if mk.Generation == 0 {
 		// The marker is what tells a replaced, older or emptied store
 		// apart: one that cannot be read cannot vouch for this file.
-		return &DamageError{Path: path, What: fmt.Sprintf("%s, so this file cannot be checked against it "+
+		return nil, 0, &DamageError{Path: path, What: fmt.Sprintf("%s, so this file cannot be checked against it "+
 			"(--state-recover keeps what verifies in the file and writes a new marker)", mk.describe(path))}
 	}
-	if mk != nil && mk.StoreID != "" && mk.StoreID != string(id) {
-		return &DamageError{Path: path, stale: true, What: fmt.Sprintf("it is another state file (id %s) than the one %s (id %s): it was replaced "+
+	if id := meta.Get(keyStoreID); mk.StoreID != "" && mk.StoreID != string(id) {
+		return nil, 0, &DamageError{Path: path, stale: true, What: fmt.Sprintf("it is another state file (id %s) than the one %s (id %s): it was replaced "+
 			"(put the right file back, or --state-recover starts from this one and reports the marker's rows as lost)", id, mk.describe(path), mk.StoreID)}
 	}
 	// The file records the generation of the Open that last wrote it (the
@@ -74,19 +100,31 @@ func checkStoreID(tx *bolt.Tx, meta *bolt.Bucket, path string) error {
 	// backup or a snapshot — that lacks rows acknowledged since. (A crash
 	// between this transaction and the marker's write leaves the file one
 	// generation ahead, which is accepted.)
-	var fileGen uint64
-	if g := meta.Get(keyGeneration); len(g) == 8 {
-		fileGen = binary.BigEndian.Uint64(g)
-	}
-	if mk != nil && mk.Generation > 0 && fileGen > 0 && fileGen < mk.Generation {
-		return &DamageError{Path: path, stale: true, What: fmt.Sprintf("it is an older copy (generation %d) of the state %s: rows acknowledged since are not in it "+
+	if fileGen := metaCount(meta, keyGeneration); fileGen > 0 && fileGen < mk.Generation {
+		return nil, 0, &DamageError{Path: path, stale: true, What: fmt.Sprintf("it is an older copy (generation %d) of the state %s: rows acknowledged since are not in it "+
 			"(put the newest copy back, or --state-recover starts from this one and reports the marker's rows as lost)", fileGen, mk.describe(path))}
 	}
-	next := uint64(1)
-	if mk != nil && mk.Generation > 0 {
-		next = mk.Generation + 1
+	// A copy taken while the file was served has the generation its
+	// marker records; the checkpoints taken since the copy tell it apart.
+	// Each checkpoint counts up the file's count in its transaction and
+	// writes it to the marker right after: a file behind its marker is an
+	// older copy. (A crash between the two leaves the file one checkpoint
+	// ahead, which is accepted; a marker written before the count was kept
+	// has none, and vouches as before.)
+	if ckpts < mk.Checkpoints {
+		return nil, 0, &DamageError{Path: path, stale: true, What: fmt.Sprintf("it is an older copy (checkpoint %d) of the state %s, at checkpoint %d: "+
+			"rows acknowledged since the copy are not in it (put the newest copy back, or --state-recover starts from this one and reports the marker's rows as lost)",
+			ckpts, mk.describe(path), mk.Checkpoints)}
 	}
-	return meta.Put(keyGeneration, binary.BigEndian.AppendUint64(nil, next))
+	return mk, ckpts, nil
+}
+
+// metaCount reads a counter of the meta bucket (0 when it is not there).
+func metaCount(meta *bolt.Bucket, key []byte) uint64 {
+	if v := meta.Get(key); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
 }
 
 // storeID reads the state file's identity.
@@ -145,6 +183,12 @@ func missingError(path string, mk *marker) error {
 	return &DamageError{Path: path, What: "it is missing, but " + mk.describe(path) + "; it was deleted or moved (if you meant to start afresh, --state-recover starts empty and reports the rows lost)"}
 }
 
+// emptyError is Open's refusal of a state file that holds no state (a
+// new, empty bbolt file) while its marker says a state existed.
+func emptyError(path string, mk *marker) error {
+	return &DamageError{Path: path, What: "it holds no state (a new, empty file), but " + mk.describe(path) + "; it was replaced (if you meant to start afresh, --state-recover starts empty and reports the rows lost)"}
+}
+
 // writeMarker records the state as it is now (rows per stage) in the
 // marker, atomically; opening counts the generation up.
 func (m *Monitor) writeMarker(opening bool) error {
@@ -159,7 +203,7 @@ func (m *Monitor) writeMarker(opening bool) error {
 			gen++
 		}
 	}
-	mk := marker{Format: markerFormat, Generation: gen, Rows: map[string]int64{}, Updated: m.opt.Now().UTC(), StoreID: m.storeID()}
+	mk := marker{Format: markerFormat, Generation: gen, Rows: map[string]int64{}, Updated: m.opt.Now().UTC(), StoreID: m.storeID(), Checkpoints: m.checkpoints}
 	for _, ss := range m.stageStates() {
 		if ss.held > 0 {
 			mk.Rows[ss.model+"/"+string(ss.stage)] = ss.held

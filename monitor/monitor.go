@@ -200,10 +200,18 @@ type Monitor struct {
 	evalDone   chan struct{}
 	evalMu     sync.Mutex
 
+	// readOnly is set by OpenReadOnly: nothing is written (no committer,
+	// no evaluations, no marker); v1 is set when the file read is of
+	// format /1 (its values unsealed).
+	readOnly, v1 bool
+
 	// Committer-owned.
 	lastCheckpoint time.Time
 	logBytes       int
 	abandon        bool // tests: stop without the final commit
+	// checkpoints is the file's checkpoint count (store.go's
+	// keyCheckpoints), which the marker records.
+	checkpoints uint64
 
 	dropped    atomic.Int64
 	late       atomic.Int64 // event-time rows counted in a later window
@@ -261,6 +269,27 @@ const kickBytes = 1 << 20
 // with an error wrapping ErrDamaged (a *DamageError) and left untouched:
 // Recover keeps what verifies.
 func Open(path string, opt Options) (*Monitor, error) {
+	return open(path, opt, false)
+}
+
+// errReadOnly is what a Monitor opened by OpenReadOnly answers writes with.
+var errReadOnly = errors.New("monitor: the state file is open read-only; observations are not kept")
+
+// OpenReadOnly opens the monitor's existing bbolt file at path to read it
+// (normguard monitor export): the file and its marker are left byte for
+// byte as they are, and no marker is created. The file is verified and
+// checked against its marker as Open does: a damaged, emptied, replaced
+// or older file is refused the same way (a *DamageError). A file of the
+// format before checksums (/1) is read as it is, converted in memory
+// only. The Monitor answers reads (Export, ExportHistory, History,
+// Offsets); observations are refused, windows are neither judged nor
+// closed, and Close only closes the file. It fails when a service holds
+// the file.
+func OpenReadOnly(path string, opt Options) (*Monitor, error) {
+	return open(path, opt, true)
+}
+
+func open(path string, opt Options, readOnly bool) (*Monitor, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
@@ -269,9 +298,12 @@ func Open(path string, opt Options) (*Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !exists && readOnly {
+		return nil, fmt.Errorf("monitor: open %s: %w", path, os.ErrNotExist)
+	}
 	var db *bolt.DB
 	err = protect(func() (err error) {
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, ReadOnly: readOnly})
 		return err
 	})
 	if err != nil {
@@ -292,6 +324,7 @@ func Open(path string, opt Options) (*Monitor, error) {
 		stopEval:   make(chan struct{}),
 		evalDone:   make(chan struct{}),
 		alerts:     newSender(opt.Alert),
+		readOnly:   readOnly,
 	}
 	if exists {
 		if err := protect(m.verify); err != nil {
@@ -315,6 +348,10 @@ func Open(path string, opt Options) (*Monitor, error) {
 		}
 		return nil, fmt.Errorf("monitor: recover %s: %w", path, err)
 	}
+	if readOnly {
+		m.storeErr = errReadOnly // enqueue refuses every write
+		return m, nil
+	}
 	m.lastCheckpoint = opt.Now()
 	go m.commitLoop()
 	go m.evalLoop()
@@ -325,6 +362,16 @@ func Open(path string, opt Options) (*Monitor, error) {
 // the background work, waits for alert deliveries (up to the Alerter's
 // DrainTimeout) and closes the file.
 func (m *Monitor) Close() error {
+	if m.readOnly {
+		m.closeOnce.Do(func() {
+			m.alerts.close()
+			m.forgetSources()
+			if err := m.db.Close(); err != nil {
+				m.closeErr = fmt.Errorf("monitor: close %s: %w", m.path, err)
+			}
+		})
+		return m.closeErr
+	}
 	m.closeOnce.Do(func() {
 		m.qmu.Lock()
 		m.closing = true
@@ -334,13 +381,7 @@ func (m *Monitor) Close() error {
 		close(m.stopCommit)
 		<-m.commitDone
 		m.alerts.close()
-		m.mu.RLock()
-		for _, ms := range m.models {
-			for _, ss := range ms.stages {
-				summarySources.Delete(ss)
-			}
-		}
-		m.mu.RUnlock()
+		m.forgetSources()
 		err := m.db.Close()
 		m.qmu.Lock()
 		if m.storeErr != nil && !m.abandon {
@@ -352,6 +393,17 @@ func (m *Monitor) Close() error {
 		}
 	})
 	return m.closeErr
+}
+
+// forgetSources drops the summary sources of the monitor's stages.
+func (m *Monitor) forgetSources() {
+	m.mu.RLock()
+	for _, ms := range m.models {
+		for _, ss := range ms.stages {
+			summarySources.Delete(ss)
+		}
+	}
+	m.mu.RUnlock()
 }
 
 // model returns the state of the named model, creating it.

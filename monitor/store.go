@@ -31,7 +31,13 @@ var (
 	// keyGeneration holds the generation of the Open that last wrote the
 	// file (the marker's): an older copy of the file is told apart.
 	keyGeneration = []byte("gen")
-	keyStage      = []byte("s")
+	// keyCheckpoints counts the checkpoints the file has taken, counted up
+	// in each checkpoint's transaction and recorded in the marker right
+	// after: a copy of the file taken while it was served (of the
+	// generation its marker records) is told apart once a checkpoint has
+	// followed the copy.
+	keyCheckpoints = []byte("ckpts")
+	keyStage       = []byte("s")
 )
 
 // storeFormat is the layout version of the bbolt file: /2 seals every
@@ -601,7 +607,13 @@ func (m *Monitor) checkpoint() error {
 	if len(snaps) == 0 {
 		return nil
 	}
+	ckpts := m.checkpoints + 1
 	err := m.db.Update(func(tx *bolt.Tx) error {
+		// The checkpoint count, which the marker records after this
+		// transaction: a copy of the file taken before it is told apart.
+		if err := tx.Bucket(bucketMeta).Put(keyCheckpoints, binary.BigEndian.AppendUint64(nil, ckpts)); err != nil {
+			return err
+		}
 		for _, s := range snaps {
 			key := s.ss.key()
 			ck, err := tx.Bucket(bucketCkpt).CreateBucketIfNotExists(key)
@@ -665,6 +677,7 @@ func (m *Monitor) checkpoint() error {
 		}
 		return err
 	}
+	m.checkpoints = ckpts
 	var touched []*stageState
 	for _, s := range snaps {
 		s.ss.ckptSeq = s.seq
@@ -680,43 +693,16 @@ func (m *Monitor) checkpoint() error {
 
 // recover loads the references, checkpoints, log, history and ledger of a
 // verified file (creating the buckets of a new one, converting a /1 file),
-// and checks the rows loaded against the ledger.
+// and checks the rows loaded against the ledger. Read-only, it writes
+// nothing: a /1 file is read as it is, its ledger taken from the rows.
 func (m *Monitor) recover() error {
-	migrate := false
-	err := m.db.Update(func(tx *bolt.Tx) error {
-		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
-		if err != nil {
-			return err
-		}
-		switch f := meta.Get(keyFormat); {
-		case f == nil:
-			// A new file: refused if a marker says a state existed.
-			if mk, err := readMarker(m.path); err != nil {
-				return err
-			} else if mk != nil {
-				return &DamageError{Path: m.path, What: "it holds no state (a new, empty file), but " + mk.describe(m.path) + "; it was replaced (if you meant to start afresh, --state-recover starts empty and reports the rows lost)"}
-			}
-			if err := meta.Put(keyFormat, []byte(storeFormat)); err != nil {
-				return err
-			}
-		case string(f) == storeFormatV1:
-			migrate = true
-			if err := sealAll(tx); err != nil {
-				return err
-			}
-			if err := meta.Put(keyFormat, []byte(storeFormat)); err != nil {
-				return err
-			}
-		case string(f) != storeFormat:
-			return fmt.Errorf("the file holds format %q, this normguard reads %q and %q; use the normguard that wrote it", f, storeFormat, storeFormatV1)
-		}
-		for _, b := range [][]byte{bucketRefs, bucketCkpt, bucketLog, bucketHistory, bucketLedger} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return checkStoreID(tx, meta, m.path)
-	})
+	var migrate bool
+	var err error
+	if m.readOnly {
+		migrate, err = m.checkReadOnly()
+	} else {
+		migrate, err = m.prepareFile()
+	}
 	if err != nil {
 		return err
 	}
@@ -724,8 +710,8 @@ func (m *Monitor) recover() error {
 	loaded := map[*stageState]int64{}
 	ledger := map[*stageState]int64{}
 	err = m.db.View(func(tx *bolt.Tx) error {
-		err := tx.Bucket(bucketRefs).ForEach(func(k, v []byte) error {
-			data, err := unseal(bucketRefs, nil, k, v)
+		err := eachValue(tx.Bucket(bucketRefs), func(k, v []byte) error {
+			data, err := m.unseal(bucketRefs, nil, k, v)
 			if err != nil {
 				return err
 			}
@@ -745,8 +731,8 @@ func (m *Monitor) recover() error {
 		if err != nil {
 			return err
 		}
-		err = tx.Bucket(bucketLedger).ForEach(func(k, v []byte) error {
-			data, err := unseal(bucketLedger, nil, k, v)
+		err = eachValue(tx.Bucket(bucketLedger), func(k, v []byte) error {
+			data, err := m.unseal(bucketLedger, nil, k, v)
 			if err != nil {
 				return err
 			}
@@ -764,7 +750,7 @@ func (m *Monitor) recover() error {
 		err = forEachStage(tx.Bucket(bucketCkpt), m, func(ss *stageState, b *bolt.Bucket) error {
 			key := ss.key()
 			return b.ForEach(func(k, v []byte) error {
-				data, err := unseal(bucketCkpt, key, k, v)
+				data, err := m.unseal(bucketCkpt, key, k, v)
 				if err != nil {
 					return err
 				}
@@ -798,7 +784,7 @@ func (m *Monitor) recover() error {
 				if len(k) != 16 {
 					return fmt.Errorf("log key of %d bytes: %w", len(k), errCorrupt)
 				}
-				entry, err := unseal(bucketLog, key, k, v)
+				entry, err := m.unseal(bucketLog, key, k, v)
 				if err != nil {
 					return err
 				}
@@ -815,7 +801,7 @@ func (m *Monitor) recover() error {
 		err = forEachStage(tx.Bucket(bucketHistory), m, func(ss *stageState, b *bolt.Bucket) error {
 			key := ss.key()
 			return b.ForEach(func(k, v []byte) error {
-				data, err := unseal(bucketHistory, key, k, v)
+				data, err := m.unseal(bucketHistory, key, k, v)
 				if err != nil {
 					return err
 				}
@@ -853,8 +839,10 @@ func (m *Monitor) recover() error {
 		for _, ss := range m.stageStates() {
 			held[ss] = loaded[ss]
 		}
-		if err := m.db.Update(func(tx *bolt.Tx) error { return putLedger(tx, held) }); err != nil {
-			return err
+		if !m.readOnly {
+			if err := m.db.Update(func(tx *bolt.Tx) error { return putLedger(tx, held) }); err != nil {
+				return err
+			}
 		}
 		ledger = held
 	}
@@ -869,7 +857,101 @@ func (m *Monitor) recover() error {
 		ss.held = want
 	}
 	m.updateBudget(m.stageStates())
+	if m.readOnly {
+		return nil
+	}
 	return m.writeMarker(true)
+}
+
+// prepareFile is recover's first transaction: it creates the buckets of a
+// new file, converts a /1 file (reporting it), and checks the file against
+// its marker, recording this Open's generation.
+func (m *Monitor) prepareFile() (migrate bool, err error) {
+	err = m.db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		switch f := meta.Get(keyFormat); {
+		case f == nil:
+			// A new file: refused if a marker says a state existed.
+			if mk, err := readMarker(m.path); err != nil {
+				return err
+			} else if mk != nil {
+				return emptyError(m.path, mk)
+			}
+			if err := meta.Put(keyFormat, []byte(storeFormat)); err != nil {
+				return err
+			}
+		case string(f) == storeFormatV1:
+			migrate = true
+			if err := sealAll(tx); err != nil {
+				return err
+			}
+			if err := meta.Put(keyFormat, []byte(storeFormat)); err != nil {
+				return err
+			}
+		case string(f) != storeFormat:
+			return fmt.Errorf("the file holds format %q, this normguard reads %q and %q; use the normguard that wrote it", f, storeFormat, storeFormatV1)
+		}
+		for _, b := range [][]byte{bucketRefs, bucketCkpt, bucketLog, bucketHistory, bucketLedger} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		m.checkpoints, err = checkStoreID(meta, m.path)
+		return err
+	})
+	return migrate, err
+}
+
+// checkReadOnly is prepareFile for OpenReadOnly: the same refusals, and no
+// writes. A /1 file is read unsealed (m.v1) and reported as needing its
+// ledger built from the rows.
+func (m *Monitor) checkReadOnly() (migrate bool, err error) {
+	err = m.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		var f []byte
+		if meta != nil {
+			f = meta.Get(keyFormat)
+		}
+		switch {
+		case f == nil:
+			// No state yet: refused if a marker says a state existed.
+			if mk, err := readMarker(m.path); err != nil {
+				return err
+			} else if mk != nil {
+				return emptyError(m.path, mk)
+			}
+			return nil
+		case string(f) == storeFormatV1:
+			migrate, m.v1 = true, true
+		case string(f) != storeFormat:
+			return fmt.Errorf("the file holds format %q, this normguard reads %q and %q; use the normguard that wrote it", f, storeFormat, storeFormatV1)
+		}
+		_, ckpts, err := checkMarker(meta, m.path)
+		m.checkpoints = ckpts
+		return err
+	})
+	return migrate, err
+}
+
+// unseal checks and strips the seal of a value the store holds; a /1 file
+// read read-only holds its values unsealed.
+func (m *Monitor) unseal(top, sub, key, v []byte) ([]byte, error) {
+	if m.v1 {
+		return v, nil
+	}
+	return unseal(top, sub, key, v)
+}
+
+// eachValue calls fn with every key and value of b, none when b is
+// missing (a file read read-only is not given its buckets).
+func eachValue(b *bolt.Bucket, fn func(k, v []byte) error) error {
+	if b == nil {
+		return nil
+	}
+	return b.ForEach(fn)
 }
 
 // sealAll seals every value of a /1 file in place.
@@ -1030,6 +1112,9 @@ func touchAll(tx *bolt.Tx) error {
 
 // forEachStage calls fn with every stage sub-bucket of b.
 func forEachStage(b *bolt.Bucket, m *Monitor, fn func(ss *stageState, b *bolt.Bucket) error) error {
+	if b == nil {
+		return nil
+	}
 	return b.ForEachBucket(func(k []byte) error {
 		model, stage, ok := splitKey(k)
 		if !ok {

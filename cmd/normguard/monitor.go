@@ -188,7 +188,10 @@ normguard monitor merge merges the exports of replicas, window by window
 Closed windows whose state was not kept (closed by an older normguard) are
 listed under "skipped" with their rows, and counted on standard error.
 
-The store must not be open in a running service (its file is locked); a
+The store is only read: the file and its marker (FILE.mark) are left
+byte for byte as they are. It is checked as serve checks it at start: a
+damaged file, or one older than its marker, is refused. The store must
+not be open in a running service (its file is locked); a
 running service exports the same JSON at
 GET /v1/models/{name}/window-state?history=1 (without history=1: only the
 windows still in memory, what replicas' /drift merges).`,
@@ -200,7 +203,10 @@ windows still in memory, what replicas' /drift merges).`,
 			if _, err := os.Stat(state); err != nil {
 				return fmt.Errorf("monitor export: %w", err)
 			}
-			mon, err := monitor.Open(state, monitor.Options{EvalInterval: time.Hour})
+			// Read-only: the file and its marker are left as they are
+			// (an export of a backup must not make it look newer than
+			// the live state's marker).
+			mon, err := monitor.OpenReadOnly(state, monitor.Options{})
 			if err != nil {
 				return fmt.Errorf("monitor export: %w (is a service running on it? ask it: GET /v1/models/{name}/window-state)", err)
 			}
