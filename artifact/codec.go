@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -285,21 +286,68 @@ func describeLine(line int64, text []byte) string {
 	return fmt.Sprintf("line %d (%q)", line, strings.TrimSpace(s))
 }
 
-// Load reads, parses and verifies the artifact at path.
+// Load reads, parses and verifies the artifact at path. What cannot be an
+// artifact is refused from its first bytes (checkStart) before the rest
+// is read: a data file, a binary, /dev/zero. A regular file is read into
+// a buffer of its size (io.ReadAll would grow one to about twice that).
 func Load(path string) (*Artifact, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load artifact: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("load artifact %s: %w", path, err)
 	}
-	if len(data) > MaxSize {
+	if fi.IsDir() {
+		return nil, fmt.Errorf("load artifact %s: %w: it is a folder; give the artifact's file (the JSON `normguard fit` wrote)", path, ErrCorrupt)
+	}
+	if fi.Mode().IsRegular() && fi.Size() > MaxSize {
 		return nil, fmt.Errorf("load artifact %s: %w: larger than %d bytes", path, ErrCorrupt, MaxSize)
 	}
-	return Decode(data, path)
+	br := bufio.NewReaderSize(f, startBytes)
+	head, err := br.Peek(startBytes)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, fmt.Errorf("load artifact %s: %w", path, err)
+	}
+	if err := checkStart(head, path); err != nil {
+		return nil, err
+	}
+	var data []byte
+	if fi.Mode().IsRegular() {
+		data = make([]byte, 0, fi.Size()+1)
+	}
+	buf := bytes.NewBuffer(data)
+	if _, err := buf.ReadFrom(io.LimitReader(br, MaxSize+1)); err != nil {
+		return nil, fmt.Errorf("load artifact %s: %w", path, err)
+	}
+	if buf.Len() > MaxSize {
+		return nil, fmt.Errorf("load artifact %s: %w: larger than %d bytes", path, ErrCorrupt, MaxSize)
+	}
+	return Decode(buf.Bytes(), path)
+}
+
+// startBytes is how much of a file checkStart looks at.
+const startBytes = 4096
+
+// checkStart refuses a file whose first bytes (head, up to startBytes)
+// show it is not an artifact, which is a JSON object: a spec in YAML is
+// named as a spec; anything else (a data file, a binary) by what it
+// starts with. Empty files and JSON are left to the decoder.
+func checkStart(head []byte, name string) error {
+	t := bytes.TrimLeft(head, " \t\r\n")
+	if len(t) == 0 || t[0] == '{' {
+		return nil
+	}
+	if looksLikeSpec(head) {
+		return specError(name)
+	}
+	first := t[:min(len(t), 40)]
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	return corrupt(name, "not an artifact: it starts with %q, where an artifact is a JSON object (the file `normguard fit` writes); pass the artifact, not a data or other file", first)
 }
 
 // Save writes the artifact to path atomically (a temporary file renamed

@@ -55,6 +55,13 @@ func Verify(r io.ReaderAt, size int64, name string) (*Verified, error) {
 	if size > MaxSize {
 		return nil, fmt.Errorf("load artifact %s: %w: larger than %d bytes", name, ErrCorrupt, MaxSize)
 	}
+	head := make([]byte, min(size, startBytes))
+	if _, err := r.ReadAt(head, 0); err != nil && err != io.EOF {
+		return nil, fmt.Errorf("load artifact %s: %w", name, err)
+	}
+	if err := checkStart(head, name); err != nil {
+		return nil, err
+	}
 	if !streamable() {
 		return verifyWhole(r, size, name)
 	}

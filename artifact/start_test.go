@@ -1,0 +1,54 @@
+package artifact
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLoadRefusesFromTheStart: what is not an artifact is refused from
+// its first bytes, whatever its size, by Load and Verify alike (attack
+// run 4, F12: a 100 MB data file cost 260 MB before its refusal,
+// /dev/zero 2.1 GB; a CSV was "not valid JSON ... may be truncated").
+func TestLoadRefusesFromTheStart(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "data.csv")
+	// Larger than the 4 KiB looked at: the rest is never read.
+	body := "bill_length_mm,species\n" + strings.Repeat("39.1,Adelie\n", 100000)
+	if err := os.WriteFile(csv, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(dir, "spec.yaml")
+	if err := os.WriteFile(spec, []byte("version: 1\ncolumns:\n  - name: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path, want string
+		is         error
+	}{
+		{csv, `not an artifact: it starts with "bill_length_mm,species"`, ErrCorrupt},
+		{"/dev/zero", `not an artifact: it starts with "\x00\x00`, ErrCorrupt},
+		{spec, "is a spec, not an artifact", ErrForeign},
+		{dir, "it is a folder", ErrCorrupt},
+	} {
+		if c.path == "/dev/zero" {
+			if _, err := os.Stat(c.path); err != nil {
+				continue
+			}
+		}
+		_, err := Load(c.path)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, c.is) {
+			t.Errorf("Load(%s): %v; want %q (%v)", c.path, err, c.want, c.is)
+		}
+		if c.path == "/dev/zero" || c.path == dir {
+			continue
+		}
+		data, _ := os.ReadFile(c.path)
+		if _, err := Verify(bytes.NewReader(data), int64(len(data)), c.path); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Verify(%s): %v; want %q", c.path, err, c.want)
+		}
+	}
+}
