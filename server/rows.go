@@ -221,8 +221,11 @@ func (d *rowsBody) value(j int) error {
 			c.Str[i], c.Null[i] = s, false
 			return nil
 		}
-		x, err := strconv.ParseFloat(s, 64)
-		if err != nil && !isRange(err) {
+		// As the CLI's readers read a numeric cell given as text (table.
+		// ParseNumber: pandas' syntax and missing-value tokens), so that a
+		// row gives the same numbers through every entry point.
+		x, ok := table.ParseNumber([]byte(s))
+		if !ok {
 			return d.rowErr(name, fmt.Sprintf("cannot parse %q as a number", s))
 		}
 		if math.IsInf(x, 0) {

@@ -54,9 +54,9 @@ func reference(body []byte, fields []table.Field, absentOK bool) ([]table.Column
 						return nil, 0, false
 					}
 					c.Num[i] = y
-				case string:
-					y, err := strconv.ParseFloat(x, 64)
-					if (err != nil && !isRange(err)) || math.IsInf(y, 0) {
+				case string: // a numeric cell given as text, as the file readers read it
+					y, ok := table.ParseNumber([]byte(x))
+					if !ok || math.IsInf(y, 0) {
 						return nil, 0, false
 					}
 					c.Num[i] = y
@@ -202,4 +202,27 @@ func FuzzRowsBody(f *testing.F) {
 		}
 		sameColumns(t, got, want, n)
 	})
+}
+
+// TestRowsBodyNumbersAsText: a number given as a JSON string is read as
+// the CLI's readers read a cell (table.ParseNumber), so a row gives the
+// same numbers through POST /transform as through a .jsonl file: pandas'
+// missing-value tokens are missing, spaces trimmed, and what pandas does
+// not read as a number (hex floats, underscores) is refused, where
+// strconv.ParseFloat took "0x1p3" as 8.
+func TestRowsBodyNumbersAsText(t *testing.T) {
+	d := newRowsBody(testFields, false, 100)
+	cols, n, err := d.decode([]byte(`{"rows":[{"age":"NA","city":"a"},{"age":" 12 ","city":"b"},{"age":"1e3","city":"c"}]}`))
+	if err != nil || n != 3 {
+		t.Fatalf("decode: %v, %d rows", err, n)
+	}
+	if got := cols[0].Num; !math.IsNaN(got[0]) || got[1] != 12 || got[2] != 1000 {
+		t.Errorf("ages %v, want NaN 12 1000", got)
+	}
+	for _, bad := range []string{`"0x1p3"`, `"4_7.4"`, `"12 min"`} {
+		_, _, err := d.decode([]byte(`{"rows":[{"age":` + bad + `,"city":"a"}]}`))
+		if err == nil || !strings.Contains(err.Error(), "cannot parse") {
+			t.Errorf("age %s: %v, want a refusal", bad, err)
+		}
+	}
 }

@@ -84,8 +84,9 @@ func toFloat(v any) (float64, error) {
 	case json.Number:
 		return strconv.ParseFloat(string(x), 64)
 	case string:
-		f, err := strconv.ParseFloat(x, 64)
-		if err != nil {
+		// As the file readers read a numeric cell (table.ParseNumber).
+		f, ok := table.ParseNumber([]byte(x))
+		if !ok {
 			return 0, fmt.Errorf("cannot parse %q as a number", x)
 		}
 		return f, nil

@@ -1,11 +1,8 @@
 package validate
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/profile"
@@ -67,10 +64,13 @@ func Summarize(p *profile.Feature, c *table.Column, known []string) (Summary, er
 					continue
 				}
 				x, ok := ParseNumber(v)
-				if !ok {
+				switch {
+				case !ok:
 					s.TypeErrors++
 					typeEx.add(v)
 					x = math.NaN()
+				case x != x: // a missing-value token ("NA", "nan"): missing, as the readers take it
+					s.Missing++
 				}
 				nums[i] = x
 			}
@@ -177,18 +177,11 @@ func summarizeNumbers(s *Summary, p *profile.Feature, nums []float64, c *table.C
 	}
 }
 
-// ParseNumber reads a present cell as the table readers do: spaces and
-// tabs trimmed, strconv's syntax, out-of-range values as ±Inf.
+// ParseNumber reads a present cell as the table readers do
+// (table.ParseNumber: spaces and tabs trimmed, pandas' syntax and
+// missing-value tokens, out-of-range values as ±Inf).
 func ParseNumber(v string) (float64, bool) {
-	x, err := strconv.ParseFloat(strings.Trim(v, " \t"), 64)
-	if err == nil {
-		return x, true
-	}
-	var ne *strconv.NumError
-	if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
-		return x, true
-	}
-	return 0, false
+	return table.ParseNumber([]byte(v))
 }
 
 // examples keeps the first few distinct values met.
