@@ -274,3 +274,24 @@ func TestObservationsOverBudget(t *testing.T) {
 		t.Errorf("metrics: want normguard_observations_dropped_total 1")
 	}
 }
+
+// TestEncodedBodyRefused: a gzip body was refused as "invalid JSON body at
+// byte 0" (attack run 4): it is a 415 naming the encoding.
+func TestEncodedBodyRefused(t *testing.T) {
+	s, done := benchServer(t)
+	defer done()
+	req := httptest.NewRequest("POST", "/v1/models/flight-delay/transform", strings.NewReader("\x1f\x8b\x08"))
+	req.Header.Set("Content-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnsupportedMediaType || !strings.Contains(rec.Body.String(), `"unsupported_encoding"`) || !strings.Contains(rec.Body.String(), "gzip") {
+		t.Errorf("gzip body: %d %s, want 415 unsupported_encoding", rec.Code, rec.Body)
+	}
+	req = httptest.NewRequest("POST", "/v1/models/flight-delay/transform", bytes.NewReader(benchBody(1)))
+	req.Header.Set("Content-Encoding", "identity")
+	rec = httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Errorf("identity body: %d %s, want 200", rec.Code, rec.Body)
+	}
+}

@@ -238,7 +238,22 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc(path, methodNotAllowed)
 	}
 	mux.Handle("/", dashboard.Handler())
-	return s.recoverPanics(refuseUncleanPaths(mux))
+	return s.recoverPanics(refuseUncleanPaths(refuseEncodedBodies(mux)))
+}
+
+// refuseEncodedBodies answers a request whose body has a Content-Encoding
+// (gzip, say) with a JSON 415: bodies are read as they come, so a
+// compressed one would be refused as invalid JSON or an invalid artifact
+// at byte 0, naming the wrong cause.
+func refuseEncodedBodies(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+			writeError(w, http.StatusUnsupportedMediaType, "unsupported_encoding",
+				fmt.Sprintf("Content-Encoding %q is not supported: send the body uncompressed", enc))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // refuseUncleanPaths answers a path with an empty, "." or ".." segment

@@ -218,6 +218,9 @@ func (p *parser) spec(doc *yaml.Node) (*Spec, error) {
 			}
 			sawColumns = true
 		default:
+			if isArtifact(root) {
+				return nil, p.errf(root, "", "this is an artifact (it has format and digest), not a spec: pass it as --artifact; `normguard inspect` shows the spec it was fitted from")
+			}
 			return nil, p.errf(k, k.Value, "unknown field; a spec has version, remainder and columns")
 		}
 	}
@@ -228,6 +231,21 @@ func (p *parser) spec(doc *yaml.Node) (*Spec, error) {
 		return nil, p.errf(root, "columns", "missing or empty; list the column groups to normalize")
 	}
 	return sp, nil
+}
+
+// isArtifact tells whether the top-level mapping n has an artifact's
+// format and digest keys.
+func isArtifact(n *yaml.Node) bool {
+	var format, digest bool
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch n.Content[i].Value {
+		case "format":
+			format = true
+		case "digest":
+			digest = true
+		}
+	}
+	return format && digest
 }
 
 func (p *parser) group(n *yaml.Node, path string) (Group, error) {

@@ -107,6 +107,8 @@ func TestParseErrors(t *testing.T) {
 		{"imputer after encoder", "version: 1\ncolumns:\n  - name: c\n    type: categorical\n    steps:\n      - one_hot_encoder: {}\n      - simple_imputer: {strategy: most_frequent}\n",
 			[]string{"columns[0].steps[1].simple_imputer", "after one_hot_encoder"}, ErrImputeOrder},
 		{"encoder on numeric", "version: 1\ncolumns:\n  - name: x\n    type: numeric\n    steps:\n      - ordinal_encoder: {}\n", []string{"ordinal_encoder", "numeric"}, ErrInvalid},
+		{"an artifact", `{"format": "normguard.artifact/v1", "format_version": 1, "digest": "sha256:00", "spec": {"version": 1, "columns": [{"name": "x"}]}}`,
+			[]string{"this is an artifact", "--artifact"}, ErrInvalid},
 		// Attack run 4 (F8): keys given twice were taken, both chains fitted or the last value used.
 		{"steps twice", "version: 1\ncolumns:\n  - names: [x]\n    type: numeric\n    steps: [standard_scaler: {}]\n    steps: [min_max_scaler: {}]\n",
 			[]string{":6", "steps", "given twice", "first at line 5"}, ErrInvalid},
