@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 
 	"github.com/parquet-go/parquet-go/encoding/thrift"
@@ -71,10 +72,29 @@ func checkChunks(md *format.FileMetaData, size int64) error {
 // checkPages checks the headers of the pages of a column chunk: each page
 // lies within the chunk and has plausible sizes.
 func checkPages(src io.ReaderAt, m *format.ColumnMetaData) error {
+	return walkPages(src, m, func(h *format.PageHeader, at, body, size int64) error {
+		if err := checkPayload(src, m.Codec, h, body, size); err != nil {
+			return fmt.Errorf("page at offset %d: %v", at, err)
+		}
+		return nil
+	})
+}
+
+// chunkStart returns the offset of a column chunk's first page.
+func chunkStart(m *format.ColumnMetaData) int64 {
 	start := m.DataPageOffset
 	if m.DictionaryPageOffset > 0 {
 		start = min(start, m.DictionaryPageOffset)
 	}
+	return start
+}
+
+// walkPages decodes the headers of the pages of a column chunk in order,
+// checks that each page lies within the chunk and has plausible sizes,
+// and calls fn with each header, the page's offset in the file, the
+// offset of its bytes past the header and their size.
+func walkPages(src io.ReaderAt, m *format.ColumnMetaData, fn func(h *format.PageHeader, at, body, size int64) error) error {
+	start := chunkStart(m)
 	var protocol thrift.CompactProtocol
 	buf := make([]byte, 256)
 	for pos := int64(0); pos < m.TotalCompressedSize; {
@@ -116,12 +136,52 @@ func checkPages(src io.ReaderAt, m *format.ColumnMetaData) error {
 			return fmt.Errorf("page at offset %d: %d bytes (%d uncompressed) and %d values in a chunk with %d bytes left",
 				start+pos, size, header.UncompressedPageSize, numValues, left-int64(n))
 		}
-		if err := checkPayload(src, m.Codec, &header, start+pos+int64(n), size); err != nil {
-			return fmt.Errorf("page at offset %d: %v", start+pos, err)
+		if err := fn(&header, start+pos, start+pos+int64(n), size); err != nil {
+			return err
 		}
 		pos += int64(n) + size
 	}
 	return nil
+}
+
+// badPage locates a page of a column chunk whose bytes do not match the
+// CRC-32 its header records (pages without one are not checked).
+type badPage struct {
+	dict  bool  // the dictionary page
+	index int   // else the data page's index in the chunk, from 0 as row groups'
+	at    int64 // offset of the page (its header) in the file
+}
+
+// errBadChecksum stops walkPages at the first page failing its checksum.
+var errBadChecksum = errors.New("checksum mismatch")
+
+// findBadChecksum returns the first page of a column chunk whose CRC-32
+// does not match its bytes, if any. It runs only once reading the chunk
+// has failed (the library checks each page's CRC as it reads it), to say
+// which page is damaged; it reads the chunk through a small buffer.
+func findBadChecksum(src io.ReaderAt, m *format.ColumnMetaData) (badPage, bool) {
+	var bad badPage
+	buf := make([]byte, 64<<10)
+	data := 0 // data pages met
+	err := walkPages(src, m, func(h *format.PageHeader, at, body, size int64) error {
+		page := badPage{dict: h.Type == format.DictionaryPage, index: data, at: at}
+		if !page.dict {
+			data++
+		}
+		if h.CRC == 0 {
+			return nil
+		}
+		sum := crc32.NewIEEE()
+		if _, err := io.CopyBuffer(sum, io.NewSectionReader(src, body, size), buf); err != nil {
+			return err
+		}
+		if sum.Sum32() != uint32(h.CRC) {
+			bad = page
+			return errBadChecksum
+		}
+		return nil
+	})
+	return bad, err == errBadChecksum
 }
 
 // checkPayload checks that a compressed page decompresses to no more than

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/normguard/normguard/table"
 )
@@ -35,6 +36,9 @@ type parquetColumn struct {
 	// non-null value in data (or idx for a dictionary-encoded page).
 	pages    parquet.Pages
 	group    int
+	pageNo   int                    // data pages read from the chunk
+	src      io.ReaderAt            // the file, to locate a damaged page
+	meta     *format.ColumnMetaData // the chunk's metadata
 	page     parquet.Page
 	def      []byte // definition levels, nil when every row has a value
 	data     encoding.Values
@@ -82,11 +86,14 @@ func newParquetColumn(file string, c *parquet.Column, f table.Field) (*parquetCo
 	return pc, nil
 }
 
-// startChunk starts reading the column's chunk of row group g.
-func (c *parquetColumn) startChunk(chunk parquet.ColumnChunk, g int) {
+// startChunk starts reading the column's chunk of row group g, whose
+// metadata is meta, in src.
+func (c *parquetColumn) startChunk(chunk parquet.ColumnChunk, g int, src io.ReaderAt, meta *format.ColumnMetaData) {
 	c.closePages()
 	c.pages = chunk.Pages()
 	c.group = g
+	c.pageNo = 0
+	c.src, c.meta = src, meta
 	c.dict = nil
 }
 
@@ -116,6 +123,28 @@ func (c *parquetColumn) corrupt(msg string, args ...any) error {
 	return fmt.Errorf("%s: column %q, row group %d: %w: %s", c.file, c.name, c.group, ErrCorrupt, fmt.Sprintf(msg, args...))
 }
 
+// checksumError returns the error for a column chunk (metadata meta in
+// src) holding a page whose bytes do not match its CRC-32, naming the file,
+// column, row group and page, or nil when every page matches (or has no
+// checksum). It is called once reading the chunk has failed: the library
+// checks the CRC of each page it reads and fails on a mismatch, and this
+// says where.
+func checksumError(src io.ReaderAt, meta *format.ColumnMetaData, file, column string, group int) error {
+	if src == nil || meta == nil {
+		return nil
+	}
+	bad, ok := findBadChecksum(src, meta)
+	if !ok {
+		return nil
+	}
+	page := fmt.Sprintf("data page %d", bad.index)
+	if bad.dict {
+		page = "dictionary page"
+	}
+	return fmt.Errorf("%s: column %q, row group %d, %s (at byte %d): %w: the page's bytes do not match its CRC-32 checksum, so the file is damaged; restore it from a good copy or write it again",
+		file, column, group, page, bad.at, ErrCorrupt)
+}
+
 // nextPage moves to the chunk's next page holding rows.
 func (c *parquetColumn) nextPage() error {
 	for {
@@ -126,14 +155,22 @@ func (c *parquetColumn) nextPage() error {
 		if c.pages == nil {
 			return c.corrupt("no column chunk")
 		}
-		p, err := c.pages.ReadPage()
+		p, err := c.readPage()
 		if errors.Is(err, io.EOF) {
 			return c.corrupt("the column chunk holds fewer values than the row group's rows")
 		}
 		if err != nil {
+			if cerr := checksumError(c.src, c.meta, c.file, c.name, c.group); cerr != nil {
+				return cerr
+			}
+			var dp *decodePanic
+			if errors.As(err, &dp) {
+				return err
+			}
 			return c.corrupt("%v", err)
 		}
 		c.page = p
+		c.pageNo++
 		if err := c.setPage(p); err != nil {
 			return err
 		}
@@ -141,6 +178,17 @@ func (c *parquetColumn) nextPage() error {
 			return nil
 		}
 	}
+}
+
+// readPage reads the chunk's next page, turning a library panic on
+// damaged data into an error naming the page.
+func (c *parquetColumn) readPage() (p parquet.Page, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			p, err = nil, recovered(fmt.Sprintf("%s: column %q, row group %d, data page %d", c.file, c.name, c.group, c.pageNo), v)
+		}
+	}()
+	return c.pages.ReadPage()
 }
 
 // setPage prepares page p for reading and checks that its levels and

@@ -3,6 +3,7 @@ package parquetio
 import (
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"math"
 	"math/bits"
@@ -21,7 +22,10 @@ import (
 // column encoder turns []float64 or []string straight into data pages
 // (version 2: definition levels as an RLE/bit-packed hybrid of bit width 1,
 // then the non-null values PLAIN or as RLE_DICTIONARY indexes, compressed
-// with Snappy), without a parquet.Value per cell.
+// with Snappy), without a parquet.Value per cell. Every page header
+// carries the CRC-32 (IEEE) of the page's bytes as written (levels and
+// compressed values), which readers check: a damaged page is refused
+// instead of read as other numbers.
 
 // parquetPageRows is the number of rows in a data page, the last page of a
 // column chunk excepted: a page of doubles holds 256 KiB of values.
@@ -375,6 +379,7 @@ func (e *columnEncoder) flushPage() error {
 		Type:                 format.DataPageV2,
 		UncompressedPageSize: int32(len(e.levels) + len(body)),
 		CompressedPageSize:   int32(len(e.levels) + len(comp)),
+		CRC:                  int32(crc32.ChecksumIEEE(c.buf[at:end])),
 	}
 	h.DataPageHeaderV2.Set(format.DataPageHeaderV2{
 		NumValues:                  int32(n),
@@ -425,6 +430,7 @@ func (e *columnEncoder) finish() error {
 		Type:                 format.DictionaryPage,
 		UncompressedPageSize: int32(len(e.dictData)),
 		CompressedPageSize:   int32(len(comp)),
+		CRC:                  int32(crc32.ChecksumIEEE(comp)),
 	}
 	h.DictionaryPageHeader.Set(format.DictionaryPageHeader{NumValues: int32(e.dictLen), Encoding: format.Plain})
 	hb, err := e.encodeHeader(&h)

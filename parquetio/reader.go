@@ -22,6 +22,29 @@ import (
 // that is not Parquet or whose structure is damaged.
 var ErrCorrupt = errors.New("not a valid parquet file")
 
+// decodePanic is the error for a panic of the library on damaged data (it
+// indexes its buffers with sizes read in the file): it says where, as far
+// as known, and what is wrong in user terms. The panic's own text (Go's
+// "runtime error: slice bounds out of range ...") means nothing to a user
+// and is kept out of the message, in internal, for debugging.
+type decodePanic struct {
+	where    string // the file, and the column, row group and page when known
+	internal string // the panic value
+}
+
+func (e *decodePanic) Error() string {
+	return e.where + ": " + ErrCorrupt.Error() +
+		": its data could not be decoded; the file is damaged, or is not a Parquet file this reader supports"
+}
+
+func (e *decodePanic) Unwrap() error { return ErrCorrupt }
+
+// recovered returns the error for panic value p recovered while reading
+// the place where names.
+func recovered(where string, p any) error {
+	return &decodePanic{where: where, internal: fmt.Sprint(p)}
+}
+
 // Options configures a Parquet reader. The zero value is ready to use.
 type Options struct {
 	// BatchRows is the largest number of rows in a batch (0 means
@@ -60,7 +83,10 @@ type Options struct {
 // Row groups are read column by column, page by page: each page's values
 // are converted from the library's typed slices straight into the batch's
 // reused buffers. A file that is not Parquet or is damaged gives an error
-// wrapping ErrCorrupt and naming the file, never a panic.
+// wrapping ErrCorrupt and naming the file (and the column, row group and
+// page where known), never a panic. A page whose header has a CRC-32 is
+// checked against it (by the library, as it reads the page); a mismatch
+// is an error naming the page.
 type Reader struct {
 	name      string
 	src       io.ReaderAt
@@ -122,7 +148,7 @@ func Open(path string, opts Options) (*Reader, error) {
 func NewReader(src io.ReaderAt, size int64, name string, opts Options) (r *Reader, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			r, err = nil, fmt.Errorf("%s: %w: %v", name, ErrCorrupt, p)
+			r, err = nil, recovered(name, p)
 		}
 	}()
 	if err := checkParquetFrame(src, size); err != nil {
@@ -213,7 +239,7 @@ func (r *Reader) Progress() (done, total int64) {
 func (r *Reader) Project(fields []table.Field) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%s: %w: %v", r.name, ErrCorrupt, p)
+			err = recovered(r.name, p)
 		}
 	}()
 	if r.started {
@@ -286,7 +312,7 @@ func (r *Reader) Next() (ok bool) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			r.err = fmt.Errorf("%s: %w: %v", r.name, ErrCorrupt, p)
+			r.err = recovered(r.name, p)
 			ok = false
 		}
 	}()
@@ -314,7 +340,7 @@ func (r *Reader) Next() (ok bool) {
 				r.err = fmt.Errorf("%s: column %q, row group %d: %w: %v", r.name, c.name, r.group, ErrCorrupt, err)
 				return false
 			}
-			c.startChunk(chunks[c.leaf], r.group)
+			c.startChunk(chunks[c.leaf], r.group, r.src, &meta[c.leaf].MetaData)
 		}
 	}
 	n := int(min(int64(r.batchRows), r.left))
@@ -420,7 +446,8 @@ func (r *Reader) fill(n int) error {
 func (r *Reader) fillColumn(j, n int) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%s: column %q: %w: %v", r.name, r.cols[j].name, ErrCorrupt, p)
+			c := r.cols[j]
+			err = recovered(fmt.Sprintf("%s: column %q, row group %d", r.name, c.name, c.group), p)
 		}
 	}()
 	c := &r.batch.Cols[j]

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/normguard/normguard/table"
 )
@@ -64,7 +65,10 @@ type vectorColumn struct {
 
 	groups []parquet.RowGroup
 	group  int
+	src    io.ReaderAt          // the file, to locate a damaged page
+	meta   *format.FileMetaData // its footer
 	pages  parquet.Pages
+	pageNo int // data pages read from the chunk
 	vals   []parquet.Value
 	pos, n int
 	row    int64 // rows read
@@ -93,7 +97,8 @@ func (r *Reader) projectVectors(fields []table.Field) error {
 		}
 		leaf := vectorLeaf(c)
 		vc := &vectorColumn{file: r.name, name: f.Name, leaf: leaf, maxDef: leaf.MaxDefinitionLevel(),
-			nullable: leaf.Optional(), groups: r.groups, group: -1, dtype: table.DTypeFloat64}
+			nullable: leaf.Optional(), groups: r.groups, group: -1, dtype: table.DTypeFloat64,
+			src: r.src, meta: r.file.Metadata()}
 		if leaf.Type().Kind() == parquet.Float {
 			vc.dtype = table.DTypeFloat32
 		}
@@ -140,8 +145,9 @@ func (vs *vectorSet) assemble(flat *table.Batch) *table.Batch {
 func (vc *vectorColumn) value() (v parquet.Value, ok bool, err error) {
 	for vc.pos == vc.n {
 		if vc.pages != nil {
-			page, err := vc.pages.ReadPage()
+			page, err := vc.readPage()
 			if err == nil {
+				vc.pageNo++
 				if cap(vc.vals) < 1024 {
 					vc.vals = make([]parquet.Value, 1024)
 				}
@@ -167,6 +173,14 @@ func (vc *vectorColumn) value() (v parquet.Value, ok bool, err error) {
 				continue
 			}
 			if !errors.Is(err, io.EOF) {
+				meta := &vc.meta.RowGroups[vc.group].Columns[vc.leaf.Index()].MetaData
+				if cerr := checksumError(vc.src, meta, vc.file, vc.name, vc.group); cerr != nil {
+					return v, false, cerr
+				}
+				var dp *decodePanic
+				if errors.As(err, &dp) {
+					return v, false, err
+				}
 				return v, false, vc.corrupt(err)
 			}
 			vc.pages.Close()
@@ -177,10 +191,22 @@ func (vc *vectorColumn) value() (v parquet.Value, ok bool, err error) {
 		}
 		vc.group++
 		vc.pages = vc.groups[vc.group].ColumnChunks()[vc.leaf.Index()].Pages()
+		vc.pageNo = 0
 	}
 	v = vc.vals[vc.pos]
 	vc.pos++
 	return v, true, nil
+}
+
+// readPage reads the chunk's next page, turning a library panic on
+// damaged data into an error naming the page.
+func (vc *vectorColumn) readPage() (p parquet.Page, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, recovered(fmt.Sprintf("%s: column %q, row group %d, data page %d", vc.file, vc.name, vc.group, vc.pageNo), r)
+		}
+	}()
+	return vc.pages.ReadPage()
 }
 
 // peekRep returns the repetition level of the next value, or -1 at the

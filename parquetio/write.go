@@ -39,7 +39,7 @@ const parquetDictionaryMaxBytes = 1 << 20
 // included, is written bit for bit. Pages are compressed with Snappy, the
 // default of pandas and pyarrow; a row group holds RowGroupRows
 // rows. Chunks carry null counts, and DOUBLE chunks their minimum and
-// maximum.
+// maximum; every page carries the CRC-32 of its bytes.
 //
 // Pages are encoded by the writer itself (see columnEncoder), the columns
 // of a batch concurrently on up to GOMAXPROCS goroutines; the file's bytes
