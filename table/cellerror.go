@@ -3,6 +3,8 @@ package table
 import (
 	"fmt"
 	"strings"
+
+	"github.com/normguard/normguard/internal/errtext"
 )
 
 // CellError locates a value that a row-addressed reader (Parquet) cannot
@@ -20,7 +22,7 @@ type CellError struct {
 //	data.parquet: row 17: column "age": cannot parse "abc" as a number; <hint>
 func (e *CellError) Error() string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s: row %d: column %q: %v", e.File, e.Row, e.Column, e.Err)
+	fmt.Fprintf(&sb, "%s: row %d: column %s: %v", e.File, e.Row, errtext.Quote(e.Column), e.Err)
 	if e.Hint != "" {
 		sb.WriteString("; ")
 		sb.WriteString(e.Hint)

@@ -7,10 +7,11 @@ import (
 	"io"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/normguard/normguard/internal/errtext"
 )
 
 // DefaultBatchRows is the number of rows per batch when CSVOptions.BatchRows
@@ -33,8 +34,6 @@ const (
 	maxInternLen = 256
 	// minParallelRows is the smallest chunk worth converting concurrently.
 	minParallelRows = 1024
-	// maxQuoted bounds the cell text quoted in an error message.
-	maxQuoted = 64
 )
 
 // ErrSyntax is wrapped by the errors a CSV reader returns for malformed
@@ -66,7 +65,7 @@ func (e *ParseError) Error() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%s:%d: ", e.File, e.Line)
 	if e.Column != "" {
-		fmt.Fprintf(&sb, "column %q: ", e.Column)
+		fmt.Fprintf(&sb, "column %s: ", errtext.Quote(e.Column))
 	}
 	sb.WriteString(e.Err.Error())
 	if e.Hint != "" {
@@ -221,6 +220,7 @@ func newCSVReader(src io.Reader, name string, opts CSVOptions, block int) (*CSVR
 		workers:   opts.Workers,
 	}
 	r.rowWord, r.rowErr, r.rowHint = "row", ErrSyntax, "check for an unbalanced quote"
+	r.longCell = r.findLongCell
 	if r.batchRows <= 0 {
 		r.batchRows = DefaultBatchRows
 	}
@@ -269,8 +269,8 @@ func (r *CSVReader) readHeader() error {
 	for i, s := range r.spans {
 		name := string(r.cell(s))
 		if j, dup := r.index[name]; dup {
-			return fmt.Errorf("%s: duplicate column %q in the header (columns %d and %d); rename one of them",
-				r.name, name, j+1, i+1)
+			return fmt.Errorf("%s: duplicate column %s in the header (columns %d and %d); rename one of them",
+				r.name, errtext.Quote(name), j+1, i+1)
 		}
 		r.header[i] = name
 		r.index[name] = i
@@ -298,12 +298,8 @@ func (r *CSVReader) checkOneField() error {
 	if row != nil && bytes.IndexByte(row, c) < 0 {
 		return nil
 	}
-	shown := r.header[0]
-	if len(shown) > maxQuoted {
-		shown = shown[:maxQuoted] + "..."
-	}
 	return &ParseError{File: r.name, Line: r.line - 1,
-		Err:  fmt.Errorf("%w: the header is one field %q", ErrDelimiter, shown),
+		Err:  fmt.Errorf("%w: the header is one field %s", ErrDelimiter, errtext.Quote(r.header[0])),
 		Hint: delimiterHint("it", c)}
 }
 
@@ -387,44 +383,32 @@ func resolveFields(name, where string, index map[string]int, header []string, fi
 	for i, f := range fields {
 		j, ok := index[f.Name]
 		if !ok {
-			missing = append(missing, strconv.Quote(f.Name))
+			missing = append(missing, f.Name)
 			continue
 		}
 		if f.Kind == Vector {
-			return nil, fmt.Errorf("%s: column %q is a vector column (type: vector), but this file holds one value per cell; write the vectors as JSON Lines arrays, a Parquet list column or a .npy file", name, f.Name)
+			return nil, fmt.Errorf("%s: column %s is a vector column (type: vector), but this file holds one value per cell; write the vectors as JSON Lines arrays, a Parquet list column or a .npy file", name, errtext.Quote(f.Name))
 		}
 		if f.Kind != Numeric && f.Kind != String {
-			return nil, fmt.Errorf("%s: project: column %q has kind %s; want numeric or categorical", name, f.Name, f.Kind)
+			return nil, fmt.Errorf("%s: project: column %s has kind %s; want numeric or categorical", name, errtext.Quote(f.Name), f.Kind)
 		}
 		at[i] = j
 	}
 	if len(missing) > 0 {
-		what := "column " + missing[0] + " is"
+		what := "column " + errtext.Quote(missing[0]) + " is"
 		if len(missing) > 1 {
-			what = "columns " + strings.Join(missing, ", ") + " are"
+			what = "columns " + errtext.List(missing) + " are"
 		}
 		return nil, fmt.Errorf("%s: %s not in %s; the header has: %s", name, what, where, HeaderList(header))
 	}
 	return at, nil
 }
 
-// HeaderList renders column names for an error message (quoted, comma-
-// separated), eliding all but the first 30.
-func HeaderList(names []string) string {
-	const show = 30
-	var sb strings.Builder
-	for i, n := range names {
-		if i == show {
-			fmt.Fprintf(&sb, ", ... (%d more)", len(names)-show)
-			break
-		}
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString(strconv.Quote(n))
-	}
-	return sb.String()
-}
+// HeaderList renders column names for an error message: quoted and
+// comma-separated, a long name shortened to its first bytes and its
+// length, and all but the first 20 names counted ("and N more"); see
+// errtext.List.
+func HeaderList(names []string) string { return errtext.List(names) }
 
 // Next reads the next batch of up to BatchRows rows. It returns false at
 // the end of the input or on error (see Err).
@@ -551,6 +535,11 @@ func (r *CSVReader) scanRow(want int) (rowStatus, error) {
 		r.line++
 		return rowBlank, nil
 	}
+	if len(line) > MaxCellBytes {
+		if err := r.findLongCell(line, r.line); err != nil {
+			return rowDone, err
+		}
+	}
 	first := len(r.spans)
 	base := r.pos
 	lo := 0
@@ -645,12 +634,91 @@ func (r *CSVReader) scanQuotedRow(want int) (rowStatus, error) {
 		}
 		break
 	}
+	if p-r.pos > MaxCellBytes {
+		if err := r.findLongCell(buf[r.pos:p], r.line); err != nil {
+			return rowDone, err
+		}
+	}
 	if err := r.checkFields(want, len(r.spans)-first, r.line); err != nil {
 		return rowDone, err
 	}
 	r.pos = p
 	r.line += 1 + newlines
 	return rowDone, nil
+}
+
+// findLongCell returns the error for the first cell of data longer than
+// MaxCellBytes (its text in the file, quotes included), or nil when there
+// is none. data holds rows from the start of the one at line; it may end
+// inside a row or a cell (the unread input fill holds), so a cell still
+// growing counts by what is there. Quotes are taken as scanQuotedRow takes
+// them: they open a quoted cell only at its start.
+//
+// A data row with more fields than the header is refused here too, before
+// its cells' spans are recorded: a 60 MB line of 31 million empty cells
+// took 1.2 GB to be told it has too many.
+func (r *CSVReader) findLongCell(data []byte, line int64) error {
+	field, newlines := 0, int64(0)
+	rowLine := line
+	for p := 0; p < len(data); {
+		start := p
+		if data[p] == '"' {
+			// The closing quote: the first one not doubled.
+			q := p + 1
+			for {
+				k := bytes.IndexByte(data[q:], '"')
+				if k < 0 {
+					q = len(data)
+					break
+				}
+				q += k
+				if q+1 < len(data) && data[q+1] == '"' {
+					q += 2
+					continue
+				}
+				break
+			}
+			newlines += int64(bytes.Count(data[p:q], []byte{'\n'}))
+			p = min(q+1, len(data))
+		}
+		for p < len(data) && data[p] != r.delim && data[p] != '\n' {
+			p++
+		}
+		if p-start > MaxCellBytes {
+			return r.longCellError(rowLine, field)
+		}
+		switch {
+		case p == len(data):
+		case data[p] == r.delim:
+			field++
+			if len(r.header) > 0 && field == len(r.header) {
+				return &ParseError{File: r.name, Line: rowLine,
+					Err:  fmt.Errorf("%w: row has more fields than the header's %d", ErrSyntax, len(r.header)),
+					Hint: "quote values that contain commas, and give every row one value per column"}
+			}
+		default: // the row's '\n'
+			field = 0
+			newlines++
+			rowLine = line + newlines
+		}
+		p++
+	}
+	return nil
+}
+
+// longCellError is the error for a cell over MaxCellBytes in the given
+// field (0-based) of the row at line: the column's name, or while the
+// header is read, the field's number.
+func (r *CSVReader) longCellError(line int64, field int) error {
+	e := &ParseError{File: r.name, Line: line,
+		Err:  fmt.Errorf("%w: more than %d bytes (16 MiB), the most a cell may hold", ErrCellTooLong, MaxCellBytes),
+		Hint: "check the file for an unbalanced quote; shorten or leave out the long values"}
+	if field < len(r.header) {
+		e.Column = r.header[field]
+	} else {
+		e.Err = fmt.Errorf("%w: field %d holds more than %d bytes (16 MiB), the most a cell may hold", ErrCellTooLong, field+1, MaxCellBytes)
+	}
+	return e
 }
 
 // runEnd returns the index of the delimiter or '\n' ending the unquoted
@@ -744,11 +812,8 @@ func (r *CSVReader) convert(lo, hi int) error {
 		return nil
 	}
 	text := r.cell(r.spans[badRow*len(r.header)+r.proj[badCol].field])
-	if len(text) > maxQuoted {
-		text = append(text[:maxQuoted:maxQuoted], "..."...)
-	}
 	return &ParseError{File: r.name, Line: r.batch.Lines[lo+badRow], Column: r.batch.Cols[badCol].Name,
-		Err:  fmt.Errorf("cannot parse %q as a number", text),
+		Err:  fmt.Errorf("cannot parse %s as a number", errtext.QuoteBytes(text)),
 		Hint: "declare the column `type: categorical` in the spec or fix the value"}
 }
 

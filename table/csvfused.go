@@ -84,7 +84,10 @@ func (r *CSVReader) parseFused(n int) (int, bool) {
 	}
 	data := r.buf[r.pos:r.end]
 	last := bytes.LastIndexByte(data, '\n')
-	if last < 0 {
+	// A run longer than MaxCellBytes (only after a long row grew the
+	// buffer) may hold a line with a cell over the bound: scanRow checks
+	// each line's length and names it.
+	if last < 0 || last >= MaxCellBytes {
 		return 0, false
 	}
 	data = data[:last+1]

@@ -27,7 +27,9 @@ type plainScan struct {
 func (r *CSVReader) scanSplit(limit, want int) (rows int, ok bool, err error) {
 	data := r.buf[r.pos:r.end]
 	last := bytes.LastIndexByte(data, '\n')
-	if last < minSplitBytes || limit <= 0 {
+	// Past MaxCellBytes a line may hold a cell over the bound, which the
+	// serial scan names (scanRow).
+	if last < minSplitBytes || last >= MaxCellBytes || limit <= 0 {
 		return 0, false, nil
 	}
 	data = data[:last+1]

@@ -11,6 +11,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/normguard/normguard/internal/errtext"
 )
 
 // ErrJSONLSyntax is wrapped by the errors a JSONL reader returns for input
@@ -154,6 +156,7 @@ func NewJSONLReader(src io.Reader, name string, opts JSONLOptions) (*JSONLReader
 func newJSONLReader(src io.Reader, name string, opts JSONLOptions, block int) (*JSONLReader, error) {
 	r := &JSONLReader{batchRows: opts.BatchRows}
 	r.rowWord, r.rowErr, r.rowHint = "line", ErrJSONLSyntax, jsonlHint
+	r.longCell = r.findLongValue
 	if r.batchRows <= 0 {
 		r.batchRows = DefaultBatchRows
 	}
@@ -301,9 +304,77 @@ func (r *JSONLReader) nextLine() (bool, error) {
 			return false, err
 		}
 	}
+	if len(r.text) > MaxCellBytes {
+		if err := r.findLongValue(r.text, r.line); err != nil {
+			return false, err
+		}
+	}
 	r.lineNo = r.line
 	r.line++
 	return true, nil
+}
+
+// findLongValue returns the error for the first key or value of an
+// object's line longer than MaxCellBytes (its text in the file, quotes and
+// escapes included; an array whole), or nil when there is none. The line
+// may be cut short (the unread input fill holds), so a value still growing
+// counts by what is there. It only measures: the scanner (scanObject)
+// checks the syntax. A data row with more keys than the header is refused
+// here too.
+func (r *JSONLReader) findLongValue(line []byte, lineNo int64) error {
+	depth, keys := 0, 0
+	var key []byte // the key of the value being read, at depth 1
+	valueAt := -1  // where that value starts, or -1 before its ':'
+	tooLong := func(what string) error {
+		return &ParseError{File: r.name, Line: lineNo, Column: string(key),
+			Err:  fmt.Errorf("%w: %s holds more than %d bytes (16 MiB), the most a cell may hold", ErrCellTooLong, what, MaxCellBytes),
+			Hint: "shorten or leave out the long values"}
+	}
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '"':
+			start := i
+			for i++; i < len(line) && line[i] != '"'; i++ {
+				if line[i] == '\\' {
+					i++
+				}
+			}
+			if depth == 1 && valueAt < 0 {
+				if min(i, len(line))-start > MaxCellBytes {
+					key = nil
+					return tooLong("a key")
+				}
+				key = line[start+1 : min(i, len(line))]
+				// Every key is one of the first object's, once: an object
+				// with more keys is refused before its pairs are held.
+				if keys++; len(r.header) > 0 && keys > len(r.header) {
+					return &ParseError{File: r.name, Line: lineNo,
+						Err:  fmt.Errorf("%w: the object has more keys than the first row's %d", ErrJSONLSyntax, len(r.header)),
+						Hint: "all rows must use the first row's keys, each once"}
+				}
+			}
+		case ':':
+			if depth == 1 {
+				valueAt = i + 1
+			}
+		case '{', '[':
+			depth++
+		case ',', '}', ']':
+			if line[i] != ',' {
+				depth--
+			}
+			if depth <= 1 && valueAt >= 0 && (depth == 0 || line[i] == ',') {
+				if i-valueAt > MaxCellBytes {
+					return tooLong("the value")
+				}
+				valueAt = -1
+			}
+		}
+	}
+	if valueAt >= 0 && len(line)-valueAt > MaxCellBytes {
+		return tooLong("the value")
+	}
+	return nil
 }
 
 // isBlankJSON reports whether a line holds only JSON whitespace.
@@ -491,7 +562,7 @@ func (r *JSONLReader) scanObject() error {
 		}
 		i = skipSpace(line, i)
 		if i == len(line) || line[i] != ':' {
-			return r.syntaxError(i, "expected ':' after key %q, found %s", r.bytesOf(p.key), describe(line, i))
+			return r.syntaxError(i, "expected ':' after key %s, found %s", errtext.QuoteBytes(r.bytesOf(p.key)), describe(line, i))
 		}
 		i = skipSpace(line, i+1)
 		if i, err = r.scanValue(i, &p); err != nil {
@@ -506,7 +577,7 @@ func (r *JSONLReader) scanObject() error {
 		if i < len(line) && line[i] == '}' {
 			return r.endObject(i + 1)
 		}
-		return r.syntaxError(i, "expected ',' or '}' after the value of key %q, found %s", r.bytesOf(p.key), describe(line, i))
+		return r.syntaxError(i, "expected ',' or '}' after the value of key %s, found %s", errtext.QuoteBytes(r.bytesOf(p.key)), describe(line, i))
 	}
 }
 
@@ -524,7 +595,7 @@ func (r *JSONLReader) endObject(i int) error {
 func (r *JSONLReader) scanValue(i int, p *jsonlPair) (int, error) {
 	line := r.text
 	if i == len(line) {
-		return i, r.syntaxError(i, "expected a value for key %q, found the end of the line", r.bytesOf(p.key))
+		return i, r.syntaxError(i, "expected a value for key %s, found the end of the line", errtext.QuoteBytes(r.bytesOf(p.key)))
 	}
 	switch c := line[i]; {
 	case c == '"':
@@ -537,7 +608,7 @@ func (r *JSONLReader) scanValue(i int, p *jsonlPair) (int, error) {
 			for tail < len(line) && isNumberByte(line[tail]) {
 				tail++
 			}
-			return i, r.syntaxError(i, "invalid number %q for key %q", line[i:tail], r.bytesOf(p.key))
+			return i, r.syntaxError(i, "invalid number %s for key %s", errtext.QuoteBytes(line[i:tail]), errtext.QuoteBytes(r.bytesOf(p.key)))
 		}
 		p.val = jsonlValue{kind: valueNumber, exact: exact, text: jsonlText{lo: int32(i), hi: int32(end)}, num: v}
 		return end, nil
@@ -561,7 +632,7 @@ func (r *JSONLReader) scanValue(i int, p *jsonlPair) (int, error) {
 			Err:  fmt.Errorf("%w: value is %s; only strings, numbers, booleans and null are supported", ErrJSONLSyntax, what),
 			Hint: "flatten nested values into keys of their own, or encode them as strings"}
 	default:
-		return i, r.syntaxError(i, "expected a value for key %q, found %s", r.bytesOf(p.key), describe(line, i))
+		return i, r.syntaxError(i, "expected a value for key %s, found %s", errtext.QuoteBytes(r.bytesOf(p.key)), describe(line, i))
 	}
 }
 
@@ -827,11 +898,8 @@ func (r *JSONLReader) keyError(key, msg, hint string) error {
 // valueError returns the *ParseError for a string that is not a number in
 // a Numeric column.
 func (r *JSONLReader) valueError(column string, text []byte) error {
-	if len(text) > maxQuoted {
-		text = append(text[:maxQuoted:maxQuoted], "..."...)
-	}
 	return &ParseError{File: r.name, Line: r.lineNo, Column: column,
-		Err:  fmt.Errorf("cannot parse %q as a number", text),
+		Err:  fmt.Errorf("cannot parse %s as a number", errtext.QuoteBytes(text)),
 		Hint: "declare the column `type: categorical` in the spec or fix the value"}
 }
 

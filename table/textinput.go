@@ -2,10 +2,33 @@ package table
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 )
+
+// MaxCellBytes bounds one cell of a CSV, TSV or JSON Lines file: its text
+// in the file (quotes and escapes included; in JSON Lines, a key or a
+// value, an array of a vector column whole). A longer cell is an error
+// wrapping ErrCellTooLong, found while the row is read, before it is held
+// whole: a cell costs several times its size on its way through a command
+// (a 100 MB category took 0.6-1.1 GB, a 500 MB one in a 15 KB .zst 4 GB),
+// so the buffer holding a row grows at most to twice the bound before an
+// over-long cell is refused.
+//
+// 16 MiB is the longest string normguard keeps anywhere (an embedding's
+// reference sample, artifact.MaxSampleBytes); a category or a column name
+// an artifact keeps is bounded far lower (artifact.MaxStringBytes, 64 KiB,
+// which fit checks with its own message), as is a categorical value a
+// monitor window keeps (monitor.MaxValueBytes). The bound here is for
+// the cells a command reads past, such as a free-text column the spec
+// leaves out.
+const MaxCellBytes = 16 << 20
+
+// ErrCellTooLong is wrapped by the error a CSV or JSON Lines reader
+// returns for a cell longer than MaxCellBytes.
+var ErrCellTooLong = errors.New("cell too long")
 
 // textInput is what the CSV and JSON Lines readers share: the source, what
 // closes it and counts its bytes, and a buffer of unread input refilled in
@@ -31,6 +54,12 @@ type textInput struct {
 	rowWord string
 	rowErr  error
 	rowHint string
+
+	// longCell returns the error for the first cell over MaxCellBytes in
+	// data, rows from the one at line (data may end inside a row, or a
+	// cell), or nil when there is none. fill calls it on the unread input
+	// before growing the buffer past MaxCellBytes.
+	longCell func(data []byte, line int64) error
 }
 
 // startText sets t up to read src (named name in errors) in blocks of up to
@@ -85,6 +114,13 @@ func (t *textInput) fill() error {
 		t.pos = 0
 	}
 	if t.end == len(t.buf) {
+		// The buffer holds part of one row (or line): a cell over the
+		// bound is refused before the buffer grows to hold it.
+		if len(t.buf) >= MaxCellBytes && t.longCell != nil {
+			if err := t.longCell(t.buf[t.pos:t.end], t.line); err != nil {
+				return err
+			}
+		}
 		if len(t.buf) >= maxRowBytes {
 			return &ParseError{File: t.name, Line: t.line,
 				Err:  fmt.Errorf("%w: %s longer than %d bytes", t.rowErr, t.rowWord, maxRowBytes),

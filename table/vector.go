@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/normguard/normguard/internal/errtext"
 )
 
 // Element types of a Vector column's source, as Column.DType names them.
@@ -67,8 +69,8 @@ func (e *DimensionError) Error() string {
 	if e.Row {
 		unit = "row"
 	}
-	return fmt.Sprintf("%s: %s %d: column %q: vector has %d values, but %s has %d; every vector of a column must have the same dimension (fix or drop the row, or fit a separate column)",
-		e.File, unit, e.Line, e.Column, e.Got, e.Where, e.Want)
+	return fmt.Sprintf("%s: %s %d: column %s: vector has %d values, but %s has %d; every vector of a column must have the same dimension (fix or drop the row, or fit a separate column)",
+		e.File, unit, e.Line, errtext.Quote(e.Column), e.Got, e.Where, e.Want)
 }
 
 // scalarFields returns fields with Vector kinds read as String, for the

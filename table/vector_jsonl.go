@@ -3,6 +3,8 @@ package table
 import (
 	"fmt"
 	"math"
+
+	"github.com/normguard/normguard/internal/errtext"
 )
 
 // valueArray is a JSON array value: text locates it from '[' to ']'.
@@ -29,13 +31,13 @@ func (r *JSONLReader) scanArray(i int, p *jsonlPair) (int, error) {
 	}
 	for {
 		if i == len(line) {
-			return i, r.syntaxError(i, "unterminated array for key %q", r.bytesOf(p.key))
+			return i, r.syntaxError(i, "unterminated array for key %s", errtext.QuoteBytes(r.bytesOf(p.key)))
 		}
 		switch c := line[i]; {
 		case c == '-' || c >= '0' && c <= '9':
 			end, _, _ := scanNumber(line, i)
 			if end < 0 {
-				return i, r.syntaxError(i, "invalid number in the array of key %q", r.bytesOf(p.key))
+				return i, r.syntaxError(i, "invalid number in the array of key %s", errtext.QuoteBytes(r.bytesOf(p.key)))
 			}
 			i = end
 		case c == '"':
@@ -60,7 +62,7 @@ func (r *JSONLReader) scanArray(i int, p *jsonlPair) (int, error) {
 			p.val = jsonlValue{kind: valueArray, text: jsonlText{lo: int32(start), hi: int32(i + 1)}}
 			return i + 1, nil
 		}
-		return i, r.syntaxError(i, "expected ',' or ']' in the array of key %q, found %s", r.bytesOf(p.key), describe(line, i))
+		return i, r.syntaxError(i, "expected ',' or ']' in the array of key %s, found %s", errtext.QuoteBytes(r.bytesOf(p.key)), describe(line, i))
 	}
 }
 
@@ -98,7 +100,7 @@ func (r *JSONLReader) appendVector(c *Column, p *jsonlProjection, v *jsonlValue)
 			x, ok := parseNumber(r.bytesOf(s))
 			if !ok {
 				return &ParseError{File: r.name, Line: r.lineNo, Column: c.Name,
-					Err:  fmt.Errorf("element %d of the vector: cannot parse %q as a number", len(c.Vec)-before, r.bytesOf(s)),
+					Err:  fmt.Errorf("element %d of the vector: cannot parse %s as a number", len(c.Vec)-before, errtext.QuoteBytes(r.bytesOf(s))),
 					Hint: "a vector holds numbers only"}
 			}
 			c.Vec = append(c.Vec, x)
