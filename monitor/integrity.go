@@ -130,6 +130,7 @@ func firstLine(err error) string {
 type boltMeta struct {
 	ok       bool
 	pageSize uint32
+	root     uint64 // the root bucket's page
 	freelist uint64
 	pgid     uint64 // high water mark: pages in use
 	txid     uint64
@@ -155,13 +156,13 @@ func parseMeta(page []byte) boltMeta {
 	if le.Uint32(m[0:4]) != boltMagic || le.Uint64(m[boltMetaSumSpan:]) != h.Sum64() {
 		return boltMeta{}
 	}
-	return boltMeta{ok: true, pageSize: le.Uint32(m[8:12]), freelist: le.Uint64(m[32:40]), pgid: le.Uint64(m[40:48]), txid: le.Uint64(m[48:56])}
+	return boltMeta{ok: true, pageSize: le.Uint32(m[8:12]), root: le.Uint64(m[16:24]), freelist: le.Uint64(m[32:40]), pgid: le.Uint64(m[40:48]), txid: le.Uint64(m[48:56])}
 }
 
 // checkFile looks at the file before bbolt maps it: it refuses an empty
-// file, a file whose meta pages fail their checksums, and a file shorter
-// than the pages its meta says are in use. It returns whether the file
-// exists.
+// file, a file whose meta pages fail their checksums, a file shorter than
+// the pages its meta says are in use, and a damaged page of its tree or
+// freelist (walkFile). It returns whether the file exists.
 func checkFile(path string) (bool, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -208,32 +209,23 @@ func checkFile(path string) (bool, error) {
 	if metas[1].txid > m.txid {
 		m = metas[1]
 	}
-	if need := int64(m.pgid) * int64(m.pageSize); size < need {
-		return true, &DamageError{Path: path, What: fmt.Sprintf("it is truncated: %d bytes where its meta page says %d pages of %d bytes (%d bytes) are in use", size, m.pgid, m.pageSize, need)}
+	if m.pageSize < 512 || m.pageSize > 1<<20 {
+		return true, &DamageError{Path: path, What: fmt.Sprintf("its meta page gives a page size of %d bytes", m.pageSize)}
 	}
-	// The page headers bbolt asserts on before any read the monitor can
-	// check first: the meta pages and the freelist.
-	want := []struct {
-		id    uint64
-		flags uint16
-	}{{0, boltMetaFlag}, {1, boltMetaFlag}}
-	if m.freelist != boltNoFreelist {
-		want = append(want, struct {
-			id    uint64
-			flags uint16
-		}{m.freelist, boltFreelistFlag})
+	if m.pgid < 3 {
+		return true, &DamageError{Path: path, What: fmt.Sprintf("its meta page says %d pages are in use, fewer than the 3 a bbolt file holds at least", m.pgid)}
 	}
-	hdr := make([]byte, 10)
-	for _, w := range want {
-		if w.id >= m.pgid {
-			return true, &DamageError{Path: path, What: fmt.Sprintf("its meta page puts the freelist at page %d, beyond the %d pages in use", w.id, m.pgid)}
+	if m.pgid > uint64(size)/uint64(m.pageSize) {
+		return true, &DamageError{Path: path, What: fmt.Sprintf("it is truncated: %d bytes where its meta page says %d pages of %d bytes (%d bytes) are in use", size, m.pgid, m.pageSize, m.pgid*uint64(m.pageSize))}
+	}
+	// Every page a reader can reach, checked before bbolt trusts it
+	// (pagewalk.go): the tree from the root bucket, the freelist.
+	if err := walkFile(f, m, size); err != nil {
+		var d *pageDamage
+		if errors.As(err, &d) {
+			return true, &DamageError{Path: path, What: d.Error()}
 		}
-		if _, err := f.ReadAt(hdr, int64(w.id)*int64(m.pageSize)); err != nil {
-			return true, fmt.Errorf("monitor: read %s: %w", path, err)
-		}
-		if id, flags := binary.LittleEndian.Uint64(hdr), binary.LittleEndian.Uint16(hdr[8:]); id != w.id || flags != w.flags {
-			return true, &DamageError{Path: path, What: fmt.Sprintf("the header of page %d is damaged (id %d, flags %#x)", w.id, id, flags)}
-		}
+		return true, fmt.Errorf("monitor: read %s: %w", path, err)
 	}
 	return true, nil
 }

@@ -222,22 +222,60 @@ func Recover(path string, opt Options) (*RecoveryReport, error) {
 // salvage reads the records of a damaged file that verify, counting kept
 // and lost ones in rep, and returns them with the ledger they hold (rows
 // per stage key). readErr says what could not be read at all.
+//
+// It does not hand the file to bbolt, which trusts every page it reaches
+// (a damaged one sent it allocating without bound): it walks the pages
+// itself (pagewalk.go) from the newest meta page that verifies, skipping
+// a damaged page (and the pages under it) or a leaf element out of its
+// page, each page at most once, with the walk's bounded depth.
 func salvage(path string, rep *RecoveryReport) (values []salvagedValue, ledger map[string]int64, readErr string) {
 	ledger = map[string]int64{}
-	st, err := os.Stat(path)
-	if err != nil || st.Size() == 0 {
-		return nil, ledger, "the file held nothing readable; whatever it held is lost and cannot be counted"
-	}
-	var db *bolt.DB
-	err = protect(func() (err error) {
-		db, err = bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-		return err
-	})
+	const nothing = "; whatever it held is lost and cannot be counted"
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, ledger, "bbolt cannot open the file (" + firstLine(err) + "); whatever it held is lost and cannot be counted"
+		return nil, ledger, "the file cannot be read (" + err.Error() + ")" + nothing
 	}
-	defer protect(db.Close)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return nil, ledger, "the file held nothing readable" + nothing
+	}
+	metas, err := readMetas(f, st.Size())
+	if err != nil {
+		return nil, ledger, "the file cannot be read (" + err.Error() + ")" + nothing
+	}
+	m := metas[0]
+	if !m.ok || (metas[1].ok && metas[1].txid > m.txid) {
+		m = metas[1]
+	}
+	if !m.ok || m.pageSize < 512 || m.pageSize > 1<<20 {
+		return nil, ledger, "neither of its meta pages verifies" + nothing
+	}
+	// Pages past the file's end (a truncated file) count as not in use.
+	inUse := min(m.pgid, uint64(st.Size())/uint64(m.pageSize))
+	if inUse < 3 {
+		return nil, ledger, "the file holds fewer pages than a bbolt file" + nothing
+	}
+	type raw struct{ path, kv [][]byte }
+	var found []raw
+	w := newPageWalker(f, uint64(m.pageSize), inUse, uint64(st.Size()))
+	w.salvage, w.metaPages = true, m.pgid
+	w.seen[0], w.seen[1] = pageReached, pageReached
+	w.visit = func(path [][]byte, k, v []byte) {
+		if len(path) == 1 || len(path) == 2 {
+			found = append(found, raw{path, [][]byte{k, v}})
+		}
+	}
+	if err := w.tree(nil, m.root, 0); err != nil { // only a read error: damage is noted
+		w.noted++
+		w.notes = append(w.notes, err.Error())
+	}
 	v1 := false
+	for _, r := range found {
+		if len(r.path) == 1 && string(r.path[0]) == string(bucketMeta) && string(r.kv[0]) == string(keyFormat) {
+			v1 = string(r.kv[1]) == storeFormatV1
+		}
+	}
 	keep := func(top, sub, k, v []byte) {
 		kind := kindOf(top)
 		if v1 {
@@ -258,67 +296,25 @@ func salvage(path string, rep *RecoveryReport) (values []salvagedValue, ledger m
 			return // rebuilt from the rows kept
 		}
 		rep.Kept[kind]++
-		values = append(values, salvagedValue{top: top, sub: cp(sub), key: cp(k), val: cp(v)})
+		values = append(values, salvagedValue{top: top, sub: sub, key: k, val: v})
 	}
-	// limit stops a walk that a damaged page sends round in circles.
-	limit := int(st.Size()/16) + 1000
-	var unreadable []string
-	walk := func(what string, fn func(tx *bolt.Tx) error) {
-		err := protect(func() error { return db.View(fn) })
-		if err != nil {
-			unreadable = append(unreadable, what)
-		}
-	}
-	walk("meta", func(tx *bolt.Tx) error {
-		if b := tx.Bucket(bucketMeta); b != nil {
-			v1 = string(b.Get(keyFormat)) == storeFormatV1
-		}
-		return nil
-	})
-	// leaves keeps the values of b (top, or its sub-bucket sub), giving up
-	// past limit entries (a cycle in a damaged file).
-	leaves := func(b *bolt.Bucket, top, sub []byte) error {
-		if b == nil {
-			return nil
-		}
-		n := 0
-		return b.ForEach(func(k, v []byte) error {
-			if n++; n > limit {
-				return errCorrupt
+	for _, r := range found {
+		top := r.path[0]
+		switch {
+		case len(r.path) == 1 && (string(top) == string(bucketRefs) || string(top) == string(bucketLedger) || string(top) == string(bucketOffsets)):
+			keep(top, nil, r.kv[0], r.kv[1])
+		case len(r.path) == 2 && (string(top) == string(bucketCkpt) || string(top) == string(bucketLog) || string(top) == string(bucketHistory)):
+			if _, _, ok := splitKey(r.path[1]); ok {
+				keep(top, r.path[1], r.kv[0], r.kv[1])
 			}
-			if v != nil {
-				keep(top, sub, k, v)
-			}
-			return nil
-		})
-	}
-	for _, top := range [][]byte{bucketRefs, bucketLedger, bucketOffsets} {
-		walk(string(top), func(tx *bolt.Tx) error {
-			return leaves(tx.Bucket(top), top, nil)
-		})
-	}
-	for _, top := range [][]byte{bucketCkpt, bucketLog, bucketHistory} {
-		var subs [][]byte
-		walk(string(top), func(tx *bolt.Tx) error {
-			b := tx.Bucket(top)
-			if b == nil {
-				return nil
-			}
-			return b.ForEachBucket(func(k []byte) error {
-				if _, _, ok := splitKey(k); ok && len(subs) < limit {
-					subs = append(subs, cp(k))
-				}
-				return nil
-			})
-		})
-		for _, sub := range subs {
-			walk(fmt.Sprintf("%s of %s", top, sub), func(tx *bolt.Tx) error {
-				return leaves(tx.Bucket(top).Bucket(sub), top, sub)
-			})
 		}
 	}
-	if len(unreadable) > 0 {
-		readErr = fmt.Sprintf("pages of %d bucket(s) could not be read (%s); records in them are lost, counted only by the ledger", len(unreadable), strings.Join(unreadable, ", "))
+	if w.noted > 0 {
+		list := strings.Join(w.notes, "; ")
+		if w.noted > len(w.notes) {
+			list += fmt.Sprintf("; and %d more", w.noted-len(w.notes))
+		}
+		readErr = fmt.Sprintf("%d damaged page(s) or element(s) could not be read (%s); records in them are lost, counted only by the ledger", w.noted, list)
 	}
 	return values, ledger, readErr
 }
