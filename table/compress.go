@@ -2,6 +2,7 @@ package table
 
 import (
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -143,3 +144,67 @@ func createOutput(path string) (*tempFile, error) {
 // errCompressedParquet is returned for a Parquet file name with a
 // compression extension: Parquet compresses its pages itself.
 var errCompressedParquet = errors.New("a Parquet file is not wrapped in gzip or zstd: Parquet compresses its own pages; decompress it or name it .parquet")
+
+// assumedRatio is how many times its size a compressed file is taken to
+// expand to when the file does not record its decompressed size, or may
+// record it short (see TextSize). CSV of numbers typically compresses 3 to
+// 10 times with gzip or zstd; taking the high end errs toward spilling,
+// which costs some speed, rather than toward running out of memory.
+const assumedRatio = 10
+
+// TextSize estimates how many bytes of text (or of Parquet) the data file
+// at path holds once decompressed, for deciding before reading it whether
+// its columns fit in memory. ok is false when that cannot be told (standard
+// input, a pipe, a file that cannot be opened).
+//
+//   - An uncompressed file: its size.
+//   - gzip: the larger of the size its trailer records (ISIZE: the
+//     decompressed size of the last member, modulo 4 GiB) and assumedRatio
+//     times the file's size.
+//   - zstd: the larger of the content size its first frame's header
+//     records (when the compressor wrote it, as the zstd tool does for a
+//     file) and assumedRatio times the file's size.
+//
+// The size a gzip or zstd file records is exact for a file written in one
+// piece of up to 4 GiB of text (gzip) or of any size (zstd, one frame);
+// concatenated members or frames, or gzip past 4 GiB, record less, and
+// then the assumed ratio is what is left. fit --spill auto compared a .gz
+// file's own size with memory: a 10 MB .gz of 2 GB of rows never spilled
+// and took 4.6 GB (issue 12, F2).
+func TextSize(path string) (size int64, ok bool) {
+	if path == "-" {
+		return 0, false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return 0, false
+	}
+	size = st.Size()
+	c, _ := CompressionOf(path)
+	if c == CompressionNone {
+		return size, true
+	}
+	recorded := int64(0)
+	switch c {
+	case CompressionGzip:
+		var tail [4]byte
+		if size >= 18 { // a gzip header and trailer at least
+			if _, err := f.ReadAt(tail[:], size-4); err == nil {
+				recorded = int64(binary.LittleEndian.Uint32(tail[:]))
+			}
+		}
+	case CompressionZstd:
+		head := make([]byte, zstd.HeaderMaxSize)
+		n, _ := io.ReadFull(f, head)
+		var h zstd.Header
+		if h.Decode(head[:n]) == nil && h.HasFCS {
+			recorded = int64(min(h.FrameContentSize, 1<<62))
+		}
+	}
+	return max(recorded, size*assumedRatio), true
+}

@@ -63,7 +63,7 @@ func newFitCmd() *cobra.Command {
 	f.BoolVar(&o.timings, "timings", false, "print the time of each stage (parse, fit statistics, transform, profile, format, write) to stderr")
 	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "parallel workers (never changes the result)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success")
-	f.StringVar(&o.spill, "spill", "auto", "hold numeric columns in memory-mapped temporary files: auto (when the data file is over a quarter of memory), always, never")
+	f.StringVar(&o.spill, "spill", "auto", "hold numeric columns in memory-mapped temporary files: auto (when the data file, decompressed, is over a quarter of memory), always, never")
 	f.StringVar(&o.spillDir, "spill-dir", "", "folder for spilled columns and external sort runs (default: the system temp folder)")
 	f.IntVar(&o.maxSortRows, "max-sort-rows", -1, "values a median/percentile/quantile sorts in memory before sorting on disk (-1: from the memory size, 0: no limit)")
 	f.StringVar(&o.embeddingModel, "embedding-model", "", "the model that produced the vector columns, as name@revision (overrides the spec's embedding_model)")
@@ -92,7 +92,8 @@ func memoryBytes() int64 {
 // memoryPlan turns the --spill and --max-sort-rows flags into fit options:
 // sorts in memory use at most a quarter of memory across workers (a
 // sort holds a copy and a scratch of its column), and "auto" spills when
-// the data file is larger than a quarter of memory. Columns that are not
+// the data file's text (decompressed, as estimated by table.TextSize) is
+// larger than a quarter of memory. Columns that are not
 // spilled to files go to an arena in anonymous memory (fit.NewArena), not
 // to the Go heap.
 func memoryPlan(o fitOptions) (fit.Options, *fit.Spill, error) {
@@ -110,7 +111,9 @@ func memoryPlan(o fitOptions) (fit.Options, *fit.Spill, error) {
 		spill = true
 	case "never":
 	case "auto":
-		if st, err := os.Stat(o.data); err == nil && mem > 0 && st.Size() > mem/4 {
+		// The text the file holds, not the file: a 10 MB .gz of 2 GB of
+		// rows counts as 2 GB (table.TextSize).
+		if size, ok := table.TextSize(o.data); ok && mem > 0 && size > mem/4 {
 			spill = true
 		}
 	default:
