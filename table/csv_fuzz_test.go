@@ -39,6 +39,7 @@ func FuzzCSVReader(f *testing.F) {
 	f.Add([]byte("a,b\n1,x\n"))
 	f.Add([]byte("a\tb\n1\t\"x\ty\"\n\t\n"))
 	f.Add([]byte("a;b\n1;2\n"))
+	f.Add([]byte("a,b\n4_7.4,0x1p3\n1.e3,-Infinity\n\"NAN\",.5\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkCSVDialect(t, data, ',')
 		checkCSVDialect(t, data, "\t;|"[len(data)%3])

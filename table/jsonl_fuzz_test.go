@@ -57,6 +57,7 @@ func bitsDiffer(a, b float64) bool {
 // the same header and cells (as strings, and as numbers bit for bit).
 func FuzzJSONLReader(f *testing.F) {
 	f.Add([]byte("{\"a\":1,\"b\":\"x\"}\n"))
+	f.Add([]byte("{\"a\":\"4_7.4\",\"b\":\"0x1p3\"}\n{\"a\":\"1.e3\",\"b\":\"-Infinity\"}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		header, cols, rows, err := readAllJSONL(data, 1<<16, 0, String)
 		h2, cols2, rows2, err2 := readAllJSONL(data, 4+len(data)%13, 1+len(data)%5, String)
