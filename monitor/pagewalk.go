@@ -368,9 +368,15 @@ func (w *pageWalker) inline(path [][]byte, holder uint64, buf []byte, depth int)
 	if len(buf) < boltPageHeader {
 		return w.damage(holder, parent, "%s is %d bytes, shorter than a page header", in, len(buf))
 	}
-	flags, count := binary.LittleEndian.Uint16(buf[8:]), binary.LittleEndian.Uint16(buf[10:])
+	le := binary.LittleEndian
+	id, flags, count, overflow := le.Uint64(buf), le.Uint16(buf[8:]), le.Uint16(buf[10:]), le.Uint32(buf[12:])
 	if flags != boltLeafFlag {
 		return w.damage(holder, parent, "%s has flags %#x, not a leaf page", in, flags)
+	}
+	// bbolt writes both as 0, and frees the page of that id (and
+	// overflow) when it writes the bucket again.
+	if id != 0 || overflow != 0 {
+		return w.damage(holder, parent, "%s gives page id %d and overflow %d, where both are 0", in, id, overflow)
 	}
 	if boltPageHeader+int(count)*boltElementSize > len(buf) {
 		return w.damage(holder, parent, "%s: its %d elements do not fit in its %d bytes", in, count, len(buf))

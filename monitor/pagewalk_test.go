@@ -358,6 +358,63 @@ func TestPageWalkRefuses(t *testing.T) {
 	}
 }
 
+// TestPageWalkInlinePage: the page of an inline bucket must give id and
+// overflow 0, as bbolt writes them: bbolt frees the page of that id when
+// it writes the bucket again, and a random id (a fuzzed state file) made
+// the first checkpoint after Open panic in the committer.
+func TestPageWalkInlinePage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "inline.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("in"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("k"), []byte("v"))
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := checkFile(path); err != nil {
+		t.Fatalf("intact: %v", err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m0, m1 := parseMeta(data), parseMeta(data[4096:])
+	m := m0
+	if m1.txid > m0.txid {
+		m = m1
+	}
+	le := binary.LittleEndian
+	root := data[m.root*4096:]
+	if le.Uint16(root[10:]) != 1 || le.Uint32(root[16:]) != boltBucketLeafFlag {
+		t.Fatalf("the root page does not hold one bucket")
+	}
+	pos, ksize := le.Uint32(root[20:]), le.Uint32(root[24:])
+	value := root[16+pos+ksize:]
+	if le.Uint64(value) != 0 {
+		t.Fatalf("bucket in is not inline")
+	}
+	le.PutUint64(value[16:], 0xec0000000000)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = checkFile(path)
+	want := fmt.Sprintf(`page %d (of the file's root bucket) is damaged: the inline page of its bucket "in" gives page id %d and overflow 0, where both are 0`, m.root, uint64(0xec0000000000))
+	var de *DamageError
+	if !errors.As(err, &de) || de.What != want {
+		t.Fatalf("got %v, want a DamageError saying %q", err, want)
+	}
+}
+
 // TestPageWalkDepth: a chain of branch pages deeper than maxTreeDepth is
 // refused, each page visited once.
 func TestPageWalkDepth(t *testing.T) {
