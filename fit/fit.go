@@ -442,10 +442,11 @@ func parseAll(c *table.Column, source string) ([]float64, error) {
 	return nums, nil
 }
 
-// parseCell parses one present text value as type inference does.
+// parseCell parses one present text value as type inference does: as the
+// readers parse a numeric cell (table.ParseNumber), so that a column
+// inferred numeric reads the same numbers as one declared numeric.
 func parseCell(s string) (float64, bool) {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	return v, err == nil
+	return table.ParseNumber([]byte(s))
 }
 
 // infiniteError is the error for the infinite value s at row of column.

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/normguard/normguard/internal/errtext"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -53,7 +54,7 @@ func ValidateTable(w io.Writer, r *validate.Report, color bool) error {
 		verdict = fmt.Sprintf("no anomaly: %d %s checked on %s rows", len(r.Columns), cols, commas(r.Rows))
 	}
 	if len(r.Ignored) > 0 {
-		verdict += fmt.Sprintf("; not read by the artifact (dropped by the spec): %s", strings.Join(r.Ignored, ", "))
+		verdict += fmt.Sprintf("; not read by the artifact (dropped by the spec): %s", errtext.ListPlain(r.Ignored))
 	}
 	_, err := fmt.Fprintln(w, verdict)
 	return err

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/normguard/normguard/internal/errtext"
 	"sort"
 
 	"github.com/normguard/normguard/stats"
@@ -155,9 +156,9 @@ type ValueError struct {
 }
 
 func (e *ValueError) Error() string {
-	msg := fmt.Sprintf("%s: column %q: %v", e.Step, e.Column, e.Err)
+	msg := fmt.Sprintf("%s: column %s: %v", e.Step, errtext.Quote(e.Column), e.Err)
 	if e.Value != "" {
-		msg += fmt.Sprintf(" %q", e.Value)
+		msg += " " + errtext.Quote(e.Value) // a value may be megabytes long
 	}
 	if e.Hint != "" {
 		msg += "; " + e.Hint

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"github.com/normguard/normguard/internal/errtext"
 	"math"
 
 	"github.com/normguard/normguard/artifact"
@@ -197,5 +198,5 @@ func (e *examples) add(v string) {
 		return
 	}
 	e.seen[v] = true
-	e.list = append(e.list, v)
+	e.list = append(e.list, errtext.Shorten(v))
 }

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"github.com/normguard/normguard/internal/errtext"
 	"math"
 	"slices"
 	"strings"
@@ -334,10 +335,10 @@ func (c *checker) constant() {
 	if !(pv < c.opt.alpha()) {
 		return
 	}
-	a := Anomaly{Code: ConstantColumn, Severity: SeverityWarning, Examples: []string{s.Value},
+	a := Anomaly{Code: ConstantColumn, Severity: SeverityWarning, Examples: []string{errtext.Shorten(s.Value)},
 		Test: TestAllEqual, PValue: ptr(pv), CurrentCount: ptr(n), Distinct: 1,
 		Description: fmt.Sprintf("all %s present values of %q are %q; at training it had %s distinct values and no value held more than %s of them (chance of %s equal draws %s)",
-			fmtCount(n), s.Name, s.Value, distinctTraining(p), fmtShare(pMax), fmtCount(n), atMost(pv)),
+			fmtCount(n), s.Name, errtext.Shorten(s.Value), distinctTraining(p), fmtShare(pMax), fmtCount(n), atMost(pv)),
 		Fix: fmt.Sprintf("a default value or a broken join upstream? Check where %q comes from; the model cannot use a constant feature", s.Name)}
 	c.add(a)
 }

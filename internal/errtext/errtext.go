@@ -72,3 +72,33 @@ func ListN(names []string, show int) string {
 	}
 	return sb.String()
 }
+
+// Shorten returns s unchanged when it is at most MaxQuoted bytes long,
+// else its first MaxQuoted bytes (cut at a UTF-8 boundary) followed by
+// "... (N bytes)": for a value kept to be shown later unquoted (an
+// example in a report).
+func Shorten(s string) string {
+	if len(s) <= MaxQuoted {
+		return s
+	}
+	return prefix(s) + "... (" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// ListPlain is List without quotes: names shortened by Shorten, the first
+// MaxNames of them, then ", and N more".
+func ListPlain(names []string) string {
+	var sb strings.Builder
+	for i, n := range names {
+		if i == MaxNames {
+			sb.WriteString(", and ")
+			sb.WriteString(strconv.Itoa(len(names) - MaxNames))
+			sb.WriteString(" more")
+			break
+		}
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(Shorten(n))
+	}
+	return sb.String()
+}

@@ -45,3 +45,20 @@ func TestList(t *testing.T) {
 		t.Errorf("a long name is not shortened: %d bytes", len(got))
 	}
 }
+
+func TestShortenAndListPlain(t *testing.T) {
+	if got := Shorten("abc"); got != "abc" {
+		t.Errorf("Shorten(abc) = %q", got)
+	}
+	long := strings.Repeat("é", 100) // 200 bytes: the cut falls on a rune boundary
+	if got, want := Shorten(long), strings.Repeat("é", 32)+"... (200 bytes)"; got != want {
+		t.Errorf("Shorten(long) = %q, want %q", got, want)
+	}
+	names := make([]string, 25)
+	for i := range names {
+		names[i] = fmt.Sprintf("c%d", i)
+	}
+	if got := ListPlain(names); !strings.HasPrefix(got, "c0, c1, ") || !strings.HasSuffix(got, "c19, and 5 more") {
+		t.Errorf("ListPlain = %q", got)
+	}
+}
