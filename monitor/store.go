@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -203,8 +204,14 @@ func (ss *stageState) applyEntry(start, length int64, k int, entry []byte, scrat
 func (m *Monitor) stageStates() []*stageState {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	names := make([]string, 0, len(m.models))
+	for name := range m.models {
+		names = append(names, name)
+	}
+	slices.Sort(names)
 	out := make([]*stageState, 0, 2*len(m.models))
-	for _, ms := range m.models {
+	for _, name := range names {
+		ms := m.models[name]
 		out = append(out, ms.stages[0], ms.stages[1])
 	}
 	return out
