@@ -21,6 +21,12 @@ import (
 // flight-delay, with monitoring on.
 func benchServer(b testing.TB) (*Server, func()) {
 	b.Helper()
+	return benchServerWith(b, monitor.Options{})
+}
+
+// benchServerWith is benchServer with the monitor opened with mopt.
+func benchServerWith(b testing.TB, mopt monitor.Options) (*Server, func()) {
+	b.Helper()
 	dir := b.TempDir()
 	if _, err := quickstart.Run(context.Background(), filepath.Join(dir, "qs"), io.Discard); err != nil {
 		b.Fatal(err)
@@ -37,7 +43,7 @@ func benchServer(b testing.TB) (*Server, func()) {
 		b.Fatal(err)
 	}
 	store.Revalidate = 100 * time.Millisecond // as normguard serve sets it
-	mon, err := monitor.Open(filepath.Join(dir, "monitor.db"), monitor.Options{})
+	mon, err := monitor.Open(filepath.Join(dir, "monitor.db"), mopt)
 	if err != nil {
 		b.Fatal(err)
 	}

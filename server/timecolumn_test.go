@@ -5,15 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/normguard/normguard/monitor"
-	"github.com/normguard/normguard/quickstart"
-	"github.com/normguard/normguard/registry"
 )
 
 // TestTimeColumnNotAnInput: with --time-column naming a column the
@@ -22,30 +18,9 @@ import (
 // column was dropped with the other non-input columns. Its text and its
 // Unix seconds both place rows in their event windows.
 func TestTimeColumnNotAnInput(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := quickstart.Run(context.Background(), filepath.Join(dir, "qs"), io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	store, err := registry.Open(filepath.Join(dir, "reg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	art, err := os.ReadFile(filepath.Join(dir, "qs", quickstart.Files.Artifact))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := store.Put(context.Background(), "flight-delay", "v1", art, registry.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	mon, err := monitor.Open(filepath.Join(dir, "monitor.db"), monitor.Options{TimeColumn: "event_ts", Window: 24 * time.Hour, EvalInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mon.Close()
-	s, err := New(Config{Registry: store, Monitor: mon, Token: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, done := benchServerWith(t, monitor.Options{TimeColumn: "event_ts", Window: 24 * time.Hour, EvalInterval: time.Hour})
+	defer done()
+	mon := s.cfg.Monitor
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
 

@@ -56,7 +56,11 @@ func List(names []string) string {
 }
 
 // ListN is List showing at most show names.
-func ListN(names []string, show int) string {
+func ListN(names []string, show int) string { return list(names, show, Quote) }
+
+// list joins the first show names, each written by format, then ", and N
+// more" when there are more.
+func list(names []string, show int, format func(string) string) string {
 	var sb strings.Builder
 	for i, n := range names {
 		if i == show {
@@ -68,7 +72,7 @@ func ListN(names []string, show int) string {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString(Quote(n))
+		sb.WriteString(format(n))
 	}
 	return sb.String()
 }
@@ -86,19 +90,4 @@ func Shorten(s string) string {
 
 // ListPlain is List without quotes: names shortened by Shorten, the first
 // MaxNames of them, then ", and N more".
-func ListPlain(names []string) string {
-	var sb strings.Builder
-	for i, n := range names {
-		if i == MaxNames {
-			sb.WriteString(", and ")
-			sb.WriteString(strconv.Itoa(len(names) - MaxNames))
-			sb.WriteString(" more")
-			break
-		}
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString(Shorten(n))
-	}
-	return sb.String()
-}
+func ListPlain(names []string) string { return list(names, MaxNames, Shorten) }
