@@ -141,6 +141,7 @@ type boltMeta struct {
 // each) and an FNV-1a 64 checksum of the fields before it.
 const (
 	boltMagic       = 0xED0CDAED
+	boltVersion     = 2
 	boltMetaOffset  = 16
 	boltMetaSumSpan = 56
 )
@@ -153,7 +154,10 @@ func parseMeta(page []byte) boltMeta {
 	h := fnv.New64a()
 	h.Write(m[:boltMetaSumSpan])
 	le := binary.LittleEndian
-	if le.Uint32(m[0:4]) != boltMagic || le.Uint64(m[boltMetaSumSpan:]) != h.Sum64() {
+	// bbolt ignores a meta of another version as it ignores one whose
+	// checksum fails (and falls back to the other, whose tree this check
+	// must then be the one to walk): so does the monitor.
+	if le.Uint32(m[0:4]) != boltMagic || le.Uint32(m[4:8]) != boltVersion || le.Uint64(m[boltMetaSumSpan:]) != h.Sum64() {
 		return boltMeta{}
 	}
 	return boltMeta{ok: true, pageSize: le.Uint32(m[8:12]), root: le.Uint64(m[16:24]), freelist: le.Uint64(m[32:40]), pgid: le.Uint64(m[40:48]), txid: le.Uint64(m[48:56])}
@@ -203,7 +207,7 @@ func checkFile(path string) (bool, error) {
 		if !metas[1].ok {
 			bad, good = 1, metas[0]
 		}
-		return true, &DamageError{Path: path, What: fmt.Sprintf("meta page %d fails its checksum; the other one is of transaction %d, so the commit after it, if there was one, would be lost", bad, good.txid)}
+		return true, &DamageError{Path: path, What: fmt.Sprintf("meta page %d fails its checks (magic, version 2, checksum); the other one is of transaction %d, so the commit after it, if there was one, would be lost", bad, good.txid)}
 	}
 	m := metas[0]
 	if metas[1].txid > m.txid {
@@ -211,6 +215,12 @@ func checkFile(path string) (bool, error) {
 	}
 	if m.pageSize < 512 || m.pageSize > 1<<20 {
 		return true, &DamageError{Path: path, What: fmt.Sprintf("its meta page gives a page size of %d bytes", m.pageSize)}
+	}
+	if m.freelist == boltNoFreelist {
+		// bbolt would rebuild the freelist by walking every page, and
+		// panics (in a goroutine nothing can recover) on a tree whose keys
+		// disagree across pages; the monitor never writes a file so.
+		return true, &DamageError{Path: path, What: "its meta page records no freelist, which a normguard state file always has"}
 	}
 	if m.pgid < 3 {
 		return true, &DamageError{Path: path, What: fmt.Sprintf("its meta page says %d pages are in use, fewer than the 3 a bbolt file holds at least", m.pgid)}

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"os/exec"
@@ -343,6 +344,15 @@ func TestPageWalkRefuses(t *testing.T) {
 			fmt.Sprintf("page %d (the freelist) is damaged: page %d is listed free but is in use", m.freelist, leaf)},
 		{"a meta page's header", func(d []byte) { d[at(1, 8)] = 0x14 },
 			"page 1 (a meta page) is damaged: its header is damaged (id 1, flags 0x14)"},
+		// Attack run 5: bbolt skips a meta of another version and uses the
+		// other, older one, whose tree was not walked (N2); a meta without
+		// a freelist makes bbolt rebuild one, which panics on a tree whose
+		// keys disagree across pages (N1). Both metas' checksums are
+		// recomputed, so only the field is wrong.
+		{"a meta's version", func(d []byte) { resealMeta(d, newestMeta(d), func(m []byte) { le.PutUint32(m[4:], 3) }) },
+			"fails its checks (magic, version 2, checksum)"},
+		{"a meta without a freelist", func(d []byte) { resealMeta(d, newestMeta(d), func(m []byte) { le.PutUint64(m[32:], boltNoFreelist) }) },
+			"records no freelist"},
 	} {
 		d := append([]byte(nil), intact...)
 		c.damage(d)
@@ -541,4 +551,23 @@ func buildLargeState(b *testing.B, path string) {
 	}
 	m.abandon = true // keep the log after the last checkpoint
 	m.Close()
+}
+
+// newestMeta returns the page (0 or 1) of the meta with the higher txid
+// in a file of 4096-byte pages.
+func newestMeta(d []byte) int {
+	if parseMeta(d[4096:]).txid > parseMeta(d).txid {
+		return 1
+	}
+	return 0
+}
+
+// resealMeta changes meta page n with edit (given the meta's fields from
+// the magic on) and writes its checksum again.
+func resealMeta(d []byte, n int, edit func(m []byte)) {
+	m := d[n*4096+boltMetaOffset:]
+	edit(m)
+	h := fnv.New64a()
+	h.Write(m[:boltMetaSumSpan])
+	binary.LittleEndian.PutUint64(m[boltMetaSumSpan:], h.Sum64())
 }
