@@ -69,3 +69,45 @@ func TestParseWindowBounds(t *testing.T) {
 		t.Errorf("MaxWindow %v", MaxWindow)
 	}
 }
+
+// TestEventTimeFarAhead: a row dated far ahead of the clock (2199, within
+// the range windows can hold) opened a window every later row then
+// counted as late in, for good (attack run 5, N3). A time more than a
+// window (a day at least) ahead is untimed.
+func TestEventTimeFarAhead(t *testing.T) {
+	a := testArtifact(t)
+	c := newClock(t0)
+	opt := testOptions(c)
+	opt.Window, opt.TimeColumn = 24*time.Hour, "ts"
+	m := openTest(t, "", opt)
+	at := func(d time.Duration) string { return t0.Add(d).UTC().Format("2006-01-02 15:04:05") }
+	observe(t, m, "m", a, StageInput, withTimes(1, []string{"2199-12-31", at(50 * time.Hour), at(20 * time.Hour)}), 3)
+	if n := m.untimed.Load(); n != 2 {
+		t.Errorf("untimed rows: got %d, want 2 (2199 and two days ahead)", n)
+	}
+	observe(t, m, "m", a, StageInput, withTimes(2, []string{at(21 * time.Hour), at(22 * time.Hour)}), 2)
+	if n := m.late.Load(); n != 0 {
+		t.Errorf("late rows: got %d, want 0", n)
+	}
+}
+
+// TestTextTime: replay reads a time column's text as serve does, Unix
+// seconds included (attack run 5, N8: replay refused them).
+func TestTextTime(t *testing.T) {
+	for s, want := range map[string]string{
+		"1700000000":           "2023-11-14T22:13:20Z",
+		"1700000000.5":         "2023-11-14T22:13:20.5Z",
+		"2023-05-01":           "2023-05-01T00:00:00Z",
+		"2023-05-01T10:00:00Z": "2023-05-01T10:00:00Z",
+	} {
+		got, ok := TextTime(s)
+		if !ok || got.Format(time.RFC3339Nano) != want {
+			t.Errorf("TextTime(%q) = %v, %v; want %s", s, got, ok, want)
+		}
+	}
+	for _, s := range []string{"9999999999999", "soon", "", "1e400"} {
+		if got, ok := TextTime(s); ok {
+			t.Errorf("TextTime(%q) = %v, want no time", s, got)
+		}
+	}
+}
