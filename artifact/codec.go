@@ -314,19 +314,38 @@ func Load(path string) (*Artifact, error) {
 	if err := checkStart(head, path); err != nil {
 		return nil, err
 	}
-	var data []byte
-	if fi.Mode().IsRegular() {
-		data = make([]byte, 0, fi.Size()+1)
+	if !fi.Mode().IsRegular() {
+		data, err := io.ReadAll(io.LimitReader(br, MaxSize+1))
+		if err != nil {
+			return nil, fmt.Errorf("load artifact %s: %w", path, err)
+		}
+		if len(data) > MaxSize {
+			return nil, fmt.Errorf("load artifact %s: %w: larger than %d bytes", path, ErrCorrupt, MaxSize)
+		}
+		return Decode(data, path)
 	}
-	buf := bytes.NewBuffer(data)
-	if _, err := buf.ReadFrom(io.LimitReader(br, MaxSize+1)); err != nil {
+	if fi.Size() > verifyFirst {
+		// A large file is checked by the streaming verifier first, in
+		// flat memory: a JSON file that is no artifact, or a damaged one,
+		// is refused before it is held whole.
+		if _, err := Verify(f, fi.Size(), path); err != nil {
+			return nil, err
+		}
+	}
+	data := make([]byte, fi.Size()+1)
+	n, err := io.ReadFull(br, data)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, fmt.Errorf("load artifact %s: %w", path, err)
 	}
-	if buf.Len() > MaxSize {
-		return nil, fmt.Errorf("load artifact %s: %w: larger than %d bytes", path, ErrCorrupt, MaxSize)
+	if int64(n) > fi.Size() {
+		return nil, fmt.Errorf("load artifact %s: it grew while being read; load it again once it is written", path)
 	}
-	return Decode(buf.Bytes(), path)
+	return Decode(data[:n], path)
 }
+
+// verifyFirst is the size past which Load runs Verify before it reads an
+// artifact whole.
+const verifyFirst = 16 << 20
 
 // startBytes is how much of a file checkStart looks at.
 const startBytes = 4096

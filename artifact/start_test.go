@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -50,5 +51,34 @@ func TestLoadRefusesFromTheStart(t *testing.T) {
 		if _, err := Verify(bytes.NewReader(data), int64(len(data)), c.path); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Verify(%s): %v; want %q", c.path, err, c.want)
 		}
+	}
+}
+
+// TestLoadLargeNonArtifactFlat: a large JSON file that is no artifact is
+// refused by the streaming verifier before Load holds it whole (attack
+// run 5, N7: 100 MB cost 313 MB); an empty file is named as empty.
+func TestLoadLargeNonArtifactFlat(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.json")
+	if err := os.WriteFile(big, []byte(`{"format": "normguard.artifact/v1", "x": "`+strings.Repeat("A", 40<<20)+`"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := Load(big)
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatal("a 40 MB JSON file that is no artifact was loaded")
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+		t.Errorf("refusing it allocated %d bytes; want it refused before it is held (under 16 MiB)", grew)
+	}
+	empty := filepath.Join(dir, "empty.json")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(empty); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("an empty file: %v, want it named empty", err)
 	}
 }
