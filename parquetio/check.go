@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
@@ -25,59 +27,174 @@ const (
 
 // checkParquetFrame checks the magic bytes around a Parquet file and that
 // its footer fits in it, before the library allocates the footer's buffer.
-func checkParquetFrame(src io.ReaderAt, size int64) error {
+// It returns the footer's offset: column chunks must end before it.
+func checkParquetFrame(src io.ReaderAt, size int64) (int64, error) {
 	const magic = "PAR1"
 	if size < 12 {
-		return fmt.Errorf("%d bytes is too short for a parquet file", size)
+		return 0, fmt.Errorf("%d bytes is too short for a parquet file", size)
 	}
 	var head [4]byte
 	var tail [8]byte
 	if _, err := src.ReadAt(head[:], 0); err != nil {
-		return err
+		return 0, err
 	}
 	if _, err := src.ReadAt(tail[:], size-8); err != nil && !(errors.Is(err, io.EOF)) {
-		return err
+		return 0, err
 	}
 	switch {
 	case string(tail[4:]) == "PARE":
-		return errors.New("the file is encrypted, which normguard does not support")
+		return 0, errors.New("the file is encrypted, which normguard does not support")
 	case string(head[:]) != magic || string(tail[4:]) != magic:
-		return errors.New("missing PAR1 magic bytes at the start or end of the file")
+		return 0, errors.New("missing PAR1 magic bytes at the start or end of the file")
 	}
-	if footer := int64(binary.LittleEndian.Uint32(tail[:4])); footer > size-12 {
-		return fmt.Errorf("footer of %d bytes in a file of %d bytes", footer, size)
+	footer := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if footer > size-12 {
+		return 0, fmt.Errorf("footer of %d bytes in a file of %d bytes", footer, size)
 	}
-	return nil
+	return size - 8 - footer, nil
 }
 
-// checkChunks checks that the column chunks the footer describes lie
-// within the file.
-func checkChunks(md *format.FileMetaData, size int64) error {
-	for g := range md.RowGroups {
-		for j := range md.RowGroups[g].Columns {
-			m := &md.RowGroups[g].Columns[j].MetaData
-			start := m.DataPageOffset
-			if m.DictionaryPageOffset > 0 {
-				start = min(start, m.DictionaryPageOffset)
+// schemaLeaf is a leaf of the footer's schema: the element, its path and
+// whether it or an ancestor is repeated.
+type schemaLeaf struct {
+	elem     *format.SchemaElement
+	path     []string
+	repeated bool
+}
+
+// schemaLeaves returns the leaves of the footer's flattened schema in
+// order (the order of the column chunks in a row group).
+func schemaLeaves(md *format.FileMetaData) ([]schemaLeaf, error) {
+	var leaves []schemaLeaf
+	var walk func(i int, path []string, repeated bool) (int, error)
+	walk = func(i int, path []string, repeated bool) (int, error) {
+		if i >= len(md.Schema) {
+			return 0, fmt.Errorf("the schema has %d elements, fewer than its groups' children", len(md.Schema))
+		}
+		e := &md.Schema[i]
+		children := 0
+		if e.NumChildren.Valid {
+			children = int(e.NumChildren.V)
+		}
+		if i > 0 {
+			path = append(path[:len(path):len(path)], e.Name)
+			repeated = repeated || e.RepetitionType.Valid && e.RepetitionType.V == format.Repeated
+		}
+		if children <= 0 && i > 0 {
+			leaves = append(leaves, schemaLeaf{elem: e, path: path, repeated: repeated})
+			return i + 1, nil
+		}
+		next := i + 1
+		for range children {
+			var err error
+			if next, err = walk(next, path, repeated); err != nil {
+				return 0, err
 			}
-			if start < 4 || m.TotalCompressedSize < 0 || m.TotalCompressedSize > size-start || m.NumValues < 0 {
-				return fmt.Errorf("row group %d, column %d: chunk of %d bytes at offset %d in a file of %d bytes",
-					g, j, m.TotalCompressedSize, start, size)
+		}
+		return next, nil
+	}
+	if len(md.Schema) == 0 {
+		return nil, errors.New("the footer has no schema")
+	}
+	if _, err := walk(0, nil, false); err != nil {
+		return nil, err
+	}
+	return leaves, nil
+}
+
+// checkChunks checks the column chunks the footer describes against the
+// rest of the footer, so that one damaged byte of it is an error rather
+// than a column read with another type or as empty (the page checksums do
+// not cover the footer): each chunk lies within the file's data (before
+// the footer at offset footer) with its pages inside it, has the physical
+// type and path of its schema leaf, and holds one value (or null) per row
+// of its row group when the column is not repeated, at least one when it
+// is.
+func checkChunks(md *format.FileMetaData, size, footer int64) error {
+	leaves, err := schemaLeaves(md)
+	if err != nil {
+		return err
+	}
+	for g := range md.RowGroups {
+		rg := &md.RowGroups[g]
+		if len(rg.Columns) != len(leaves) {
+			return fmt.Errorf("row group %d has %d column chunks; the schema has %d leaf columns", g, len(rg.Columns), len(leaves))
+		}
+		for j := range rg.Columns {
+			m := &rg.Columns[j].MetaData
+			leaf := &leaves[j]
+			name := strings.Join(leaf.path, ".")
+			start := chunkStart(m)
+			// A chunk of no rows may have no pages, hence no place.
+			empty := m.TotalCompressedSize == 0 && m.NumValues == 0 && rg.NumRows == 0
+			if !empty && (start < 4 || m.TotalCompressedSize <= 0 || m.TotalCompressedSize > footer-start) {
+				return fmt.Errorf("row group %d, column %q: chunk of %d bytes at offset %d, where the data ends at byte %d of %d",
+					g, name, m.TotalCompressedSize, start, footer, size)
+			}
+			if end := start + m.TotalCompressedSize; !empty && (m.DataPageOffset < start || m.DataPageOffset >= end) {
+				return fmt.Errorf("row group %d, column %q: first data page at offset %d, outside its chunk [%d, %d)",
+					g, name, m.DataPageOffset, start, end)
+			}
+			if !leaf.elem.Type.Valid || leaf.elem.Type.V != m.Type {
+				return fmt.Errorf("row group %d, column %q: the schema gives the column type %s and its chunk's metadata %s",
+					g, name, typeName(leaf.elem), m.Type)
+			}
+			if m.Type == format.FixedLenByteArray && leaf.elem.TypeLength.V <= 0 {
+				return fmt.Errorf("column %q: FIXED_LEN_BYTE_ARRAY of length %d", name, leaf.elem.TypeLength.V)
+			}
+			if !slices.Equal(m.PathInSchema, leaf.path) {
+				return fmt.Errorf("row group %d, column %d: the chunk's metadata is for column %q, the schema's leaf is %q",
+					g, j, strings.Join(m.PathInSchema, "."), name)
+			}
+			if m.NumValues < rg.NumRows || !leaf.repeated && m.NumValues != rg.NumRows {
+				return fmt.Errorf("row group %d, column %q: the chunk's metadata says %d values (nulls included) for %d rows",
+					g, name, m.NumValues, rg.NumRows)
 			}
 		}
 	}
 	return nil
+}
+
+// typeName returns the physical type of a schema element for messages.
+func typeName(e *format.SchemaElement) string {
+	switch {
+	case !e.Type.Valid:
+		return "none"
+	case e.Type.V < format.Boolean || e.Type.V > format.FixedLenByteArray:
+		return fmt.Sprintf("unknown (%d)", e.Type.V)
+	}
+	return e.Type.V.String()
 }
 
 // checkPages checks the headers of the pages of a column chunk: each page
 // lies within the chunk and has plausible sizes.
+// The data pages' value counts (nulls included) must add up to the
+// chunk's in its metadata: a column that would read as empty, or stop
+// short, where the metadata promises values is damaged.
 func checkPages(src io.ReaderAt, m *format.ColumnMetaData) error {
-	return walkPages(src, m, func(h *format.PageHeader, at, body, size int64) error {
+	values := int64(0)
+	err := walkPages(src, m, func(h *format.PageHeader, at, body, size int64) error {
 		if err := checkPayload(src, m.Codec, h, body, size); err != nil {
 			return fmt.Errorf("page at offset %d: %v", at, err)
 		}
+		// A damaged codec in the metadata would read compressed bytes
+		// as values.
+		if m.Codec == format.Uncompressed && h.CompressedPageSize != h.UncompressedPageSize {
+			return fmt.Errorf("page at offset %d: %d bytes that uncompress to %d, in a chunk whose metadata says it is not compressed",
+				at, h.CompressedPageSize, h.UncompressedPageSize)
+		}
+		switch {
+		case h.DataPageHeader.Valid:
+			values += int64(h.DataPageHeader.V.NumValues)
+		case h.DataPageHeaderV2.Valid:
+			values += int64(h.DataPageHeaderV2.V.NumValues)
+		}
 		return nil
 	})
+	if err == nil && values != m.NumValues {
+		return fmt.Errorf("the chunk's pages hold %d values (nulls included), its metadata says %d", values, m.NumValues)
+	}
+	return err
 }
 
 // chunkStart returns the offset of a column chunk's first page.

@@ -151,7 +151,8 @@ func NewReader(src io.ReaderAt, size int64, name string, opts Options) (r *Reade
 			r, err = nil, recovered(name, p)
 		}
 	}()
-	if err := checkParquetFrame(src, size); err != nil {
+	footer, err := checkParquetFrame(src, size)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", name, ErrCorrupt, err)
 	}
 	f, err := parquet.OpenFile(src, size,
@@ -184,8 +185,8 @@ func NewReader(src io.ReaderAt, size int64, name string, opts Options) (r *Reade
 		}
 		total += g.NumRows()
 	}
-	if err := checkChunks(f.Metadata(), size); err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", name, ErrCorrupt, err)
+	if err := checkChunks(f.Metadata(), size, footer); err != nil {
+		return nil, fmt.Errorf("%s: %w: %v; the file's footer is damaged: restore it from a good copy or write it again", name, ErrCorrupt, err)
 	}
 	if total != f.NumRows() {
 		return nil, fmt.Errorf("%s: %w: the row groups hold %d rows, the footer says %d", name, ErrCorrupt, total, f.NumRows())
