@@ -35,12 +35,14 @@ func rowTime(c *table.Column, i int) (time.Time, bool) {
 	if c.Kind != table.String || (c.Null != nil && c.Null[i]) {
 		return time.Time{}, false
 	}
-	return TextTime(c.Str[i])
+	return textTime(c.Str[i])
 }
 
-// TextTime reads an event time given as text: one of the layouts
-// ParseEventTime reads, or the digits of a number of Unix seconds.
-func TextTime(s string) (time.Time, bool) {
+// textTime reads an event time given as text: one of the layouts
+// ParseEventTime reads, or the digits of a number of Unix seconds. (monitor
+// replay reads the layouts only: a numeric column named by mistake, such
+// as a delay in minutes, is then refused there as holding no time.)
+func textTime(s string) (time.Time, bool) {
 	if t, ok := ParseEventTime(s); ok {
 		return t, true
 	}

@@ -91,8 +91,8 @@ func TestEventTimeFarAhead(t *testing.T) {
 	}
 }
 
-// TestTextTime: replay reads a time column's text as serve does, Unix
-// seconds included (attack run 5, N8: replay refused them).
+// TestTextTime: serve reads a time column's text as a layout or as Unix
+// seconds.
 func TestTextTime(t *testing.T) {
 	for s, want := range map[string]string{
 		"1700000000":           "2023-11-14T22:13:20Z",
@@ -100,14 +100,14 @@ func TestTextTime(t *testing.T) {
 		"2023-05-01":           "2023-05-01T00:00:00Z",
 		"2023-05-01T10:00:00Z": "2023-05-01T10:00:00Z",
 	} {
-		got, ok := TextTime(s)
+		got, ok := textTime(s)
 		if !ok || got.Format(time.RFC3339Nano) != want {
-			t.Errorf("TextTime(%q) = %v, %v; want %s", s, got, ok, want)
+			t.Errorf("textTime(%q) = %v, %v; want %s", s, got, ok, want)
 		}
 	}
 	for _, s := range []string{"9999999999999", "soon", "", "1e400"} {
-		if got, ok := TextTime(s); ok {
-			t.Errorf("TextTime(%q) = %v, want no time", s, got)
+		if got, ok := textTime(s); ok {
+			t.Errorf("textTime(%q) = %v, want no time", s, got)
 		}
 	}
 }

@@ -192,7 +192,7 @@ func Replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 			tl.Untimed++
 			continue
 		}
-		t, ok := TextTime(s) // as serve --time-column reads it
+		t, ok := ParseEventTime(s)
 		if !ok {
 			tl.Untimed++
 			continue
@@ -201,7 +201,7 @@ func Replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 		rowsOf[start] = append(rowsOf[start], r)
 	}
 	if len(rowsOf) == 0 {
-		return nil, fmt.Errorf("monitor replay: column %q: %w that parses (%d rows); write times as 2006-01-02, 2006-01-02 15:04[:05], RFC 3339 or Unix seconds", opt.TimeColumn, ErrNoTimes, len(times))
+		return nil, fmt.Errorf("monitor replay: column %q: %w that parses (%d rows); write times as 2006-01-02, 2006-01-02 15:04[:05] or RFC 3339", opt.TimeColumn, ErrNoTimes, len(times))
 	}
 	starts := make([]int64, 0, len(rowsOf))
 	for s := range rowsOf {
