@@ -19,8 +19,8 @@ import (
 // earlier than the latest one is late: it is counted (Late,
 // normguard_observations_late_total), logged with the window it went to,
 // and kept in the latest window, whose state alone is still open. A row
-// whose time is missing, does not parse or lies more than a window (a day
-// at least) ahead of the clock goes to the latest window too
+// whose time is missing, does not parse or lies more than a window and an
+// hour ahead of the clock goes to the latest window too
 // (the arrival time's before any), counted as untimed
 // (normguard_observations_untimed_total).
 
@@ -107,10 +107,10 @@ func (m *Monitor) prepareBatches(model string, a *artifact.Artifact, stage Stage
 	var order []int64
 	rowsOf := map[int64][]int{}
 	untimed := int64(0)
-	// A time further ahead of the clock than a window (a day at least)
-	// is untimed: one row dated 2199 would open a window every later row
-	// counts as late in, for good.
-	ahead := m.opt.Now().Add(max(m.opt.Window, 24*time.Hour))
+	// A time further ahead of the clock than a window and an hour (for
+	// clocks that disagree) is untimed: one row dated 2199 would open a
+	// window every later row counts as late in, for good.
+	ahead := m.opt.Now().Add(m.opt.Window + time.Hour)
 	for i := 0; i < n; i++ {
 		start := untimedStart
 		if t, ok := rowTime(&cols[tc], i); ok && !t.After(ahead) {

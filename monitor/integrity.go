@@ -209,6 +209,14 @@ func checkFile(path string) (bool, error) {
 		}
 		return true, &DamageError{Path: path, What: fmt.Sprintf("meta page %d fails its checks (magic, version 2, checksum); the other one is of transaction %d, so the commit after it, if there was one, would be lost", bad, good.txid)}
 	}
+	// bbolt writes transaction t's meta to page t mod 2, and counts from
+	// 0: a transaction id on the wrong page, or past 2^63 (the next commit
+	// would wrap it and overwrite pages still in use), is damage.
+	for i, mt := range metas {
+		if mt.txid%2 != uint64(i) || mt.txid >= 1<<63 {
+			return true, &DamageError{Path: path, What: fmt.Sprintf("meta page %d gives transaction %d, which bbolt never writes there", i, mt.txid)}
+		}
+	}
 	m := metas[0]
 	if metas[1].txid > m.txid {
 		m = metas[1]

@@ -351,6 +351,17 @@ func TestPageWalkRefuses(t *testing.T) {
 		// recomputed, so only the field is wrong.
 		{"a meta's version", func(d []byte) { resealMeta(d, newestMeta(d), func(m []byte) { le.PutUint32(m[4:], 3) }) },
 			"fails its checks (magic, version 2, checksum)"},
+		// Attack run 6: a transaction id near 2^64 wrapped at the next
+		// commit, which overwrote pages in use; an id on the wrong page
+		// made the older meta look newest.
+		{"a meta's transaction id past 2^63", func(d []byte) {
+			n := newestMeta(d)
+			resealMeta(d, n, func(m []byte) { le.PutUint64(m[48:], 1<<64-2+uint64(n)) })
+		}, "which bbolt never writes there"},
+		{"a meta's transaction id on the wrong page", func(d []byte) {
+			n := newestMeta(d)
+			resealMeta(d, 1-n, func(m []byte) { le.PutUint64(m[48:], le.Uint64(d[n*4096+boltMetaOffset+48:])+2) })
+		}, "which bbolt never writes there"},
 		{"a meta without a freelist", func(d []byte) { resealMeta(d, newestMeta(d), func(m []byte) { le.PutUint64(m[32:], boltNoFreelist) }) },
 			"records no freelist"},
 	} {

@@ -1,6 +1,7 @@
 package parquetio
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -150,6 +151,49 @@ func checkChunks(md *format.FileMetaData, size, footer int64) error {
 				return fmt.Errorf("row group %d, column %q: the chunk's metadata says %d values (nulls included) for %d rows",
 					g, name, m.NumValues, rg.NumRows)
 			}
+		}
+		if err := checkChunkPlaces(md, g, leaves); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkChunkPlaces refuses column chunks of row group g that overlap (one
+// column's metadata pointing at another's bytes reads that column's
+// values under its name), and, in a file normguard wrote, chunks out of
+// the schema's order: its writer puts them in order, so two columns'
+// places swapped in the footer are damage, not a layout.
+func checkChunkPlaces(md *format.FileMetaData, g int, leaves []schemaLeaf) error {
+	type place struct {
+		start, end int64
+		j          int
+	}
+	rg := &md.RowGroups[g]
+	places := make([]place, 0, len(rg.Columns))
+	for j := range rg.Columns {
+		m := &rg.Columns[j].MetaData
+		if m.TotalCompressedSize == 0 {
+			continue
+		}
+		start := chunkStart(m)
+		places = append(places, place{start, start + m.TotalCompressedSize, j})
+	}
+	name := func(j int) string { return strings.Join(leaves[j].path, ".") }
+	if md.CreatedBy == writerName {
+		for k := 1; k < len(places); k++ {
+			if places[k].start < places[k-1].end {
+				return fmt.Errorf("row group %d: column %q's chunk starts at byte %d, before the end of column %q's (%d), which comes before it in the schema; normguard writes chunks in schema order",
+					g, name(places[k].j), places[k].start, name(places[k-1].j), places[k-1].end)
+			}
+		}
+		return nil
+	}
+	slices.SortFunc(places, func(a, b place) int { return cmp.Compare(a.start, b.start) })
+	for k := 1; k < len(places); k++ {
+		if places[k].start < places[k-1].end {
+			return fmt.Errorf("row group %d: the chunks of columns %q and %q overlap (bytes %d to %d and %d to %d)",
+				g, name(places[k-1].j), name(places[k].j), places[k-1].start, places[k-1].end, places[k].start, places[k].end)
 		}
 	}
 	return nil

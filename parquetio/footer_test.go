@@ -75,6 +75,19 @@ func TestParquetDamagedFooter(t *testing.T) {
 		// compressed; "y" is not, its pages say so).
 		{"chunk codec", func(md *format.FileMetaData) { md.RowGroups[0].Columns[0].MetaData.Codec = format.Uncompressed },
 			`column "x", row group 0: not a valid parquet file: page at offset`},
+		// Attack run 6: places swapped or shared, the Thrift still valid.
+		{"two chunks' places swapped", func(md *format.FileMetaData) {
+			a, b := &md.RowGroups[0].Columns[0].MetaData, &md.RowGroups[0].Columns[1].MetaData
+			a.DataPageOffset, b.DataPageOffset = b.DataPageOffset, a.DataPageOffset
+			a.DictionaryPageOffset, b.DictionaryPageOffset = b.DictionaryPageOffset, a.DictionaryPageOffset
+			a.TotalCompressedSize, b.TotalCompressedSize = b.TotalCompressedSize, a.TotalCompressedSize
+			a.TotalUncompressedSize, b.TotalUncompressedSize = b.TotalUncompressedSize, a.TotalUncompressedSize
+		}, `normguard writes chunks in schema order`},
+		{"a chunk pointing at another's, another writer", func(md *format.FileMetaData) {
+			md.CreatedBy = "another writer"
+			a, b := &md.RowGroups[0].Columns[0].MetaData, &md.RowGroups[0].Columns[1].MetaData
+			b.DataPageOffset, b.DictionaryPageOffset, b.TotalCompressedSize = a.DataPageOffset, a.DictionaryPageOffset, a.TotalCompressedSize
+		}, `the chunks of columns "x" and "y" overlap`},
 		// Every count one lower: the footer agrees with itself, not
 		// with the pages (this read the first rows and dropped the last).
 		{"one row fewer", func(md *format.FileMetaData) {

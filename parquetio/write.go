@@ -297,7 +297,7 @@ func (pw *Writer) writeFooter() error {
 		Version:      2,
 		Schema:       parquetSchema(pw.fields),
 		RowGroups:    pw.groups,
-		CreatedBy:    "normguard",
+		CreatedBy:    writerName,
 		ColumnOrders: make([]format.ColumnOrder, len(pw.fields)),
 	}
 	for _, g := range pw.groups {
@@ -401,3 +401,6 @@ var (
 	_ table.Writer = (*Writer)(nil)
 	_ table.Reader = (*Reader)(nil)
 )
+
+// writerName is the created_by the Writer records in a file's footer.
+const writerName = "normguard"

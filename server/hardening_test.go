@@ -287,6 +287,15 @@ func TestEncodedBodyRefused(t *testing.T) {
 	if rec.Code != http.StatusUnsupportedMediaType || !strings.Contains(rec.Body.String(), `"unsupported_encoding"`) || !strings.Contains(rec.Body.String(), "gzip") {
 		t.Errorf("gzip body: %d %s, want 415 unsupported_encoding", rec.Code, rec.Body)
 	}
+	// Every value is checked (attack run 6: "identity", then "gzip").
+	req = httptest.NewRequest("POST", "/v1/models/flight-delay/transform", strings.NewReader("\x1f\x8b\x08"))
+	req.Header.Add("Content-Encoding", "identity")
+	req.Header.Add("Content-Encoding", "gzip")
+	rec = httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnsupportedMediaType {
+		t.Errorf("identity then gzip: %d %s, want 415", rec.Code, rec.Body)
+	}
 	req = httptest.NewRequest("POST", "/v1/models/flight-delay/transform", bytes.NewReader(benchBody(1)))
 	req.Header.Set("Content-Encoding", "identity")
 	rec = httptest.NewRecorder()

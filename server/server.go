@@ -247,10 +247,14 @@ func (s *Server) routes() http.Handler {
 // at byte 0, naming the wrong cause.
 func refuseEncodedBodies(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
-			writeError(w, http.StatusUnsupportedMediaType, "unsupported_encoding",
-				fmt.Sprintf("Content-Encoding %q is not supported: send the body uncompressed", enc))
-			return
+		for _, v := range r.Header.Values("Content-Encoding") {
+			for _, enc := range strings.Split(v, ",") {
+				if enc = strings.TrimSpace(enc); enc != "" && !strings.EqualFold(enc, "identity") {
+					writeError(w, http.StatusUnsupportedMediaType, "unsupported_encoding",
+						fmt.Sprintf("Content-Encoding %q is not supported: send the body uncompressed", enc))
+					return
+				}
+			}
 		}
 		h.ServeHTTP(w, r)
 	})
