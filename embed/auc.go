@@ -138,8 +138,13 @@ func log1pExp(z float64) float64 {
 //
 //	AUC = (Σ_{positives} rank − n₁(n₁+1)/2) / (n₁ n₀)
 //
-// (equal to scikit-learn's roc_auc_score). NaN when a class is empty.
+// (equal to scikit-learn's roc_auc_score). NaN when a class is empty or a
+// score is NaN (a standardization that overflowed: scikit-learn refuses
+// such scores, and the tie loop below would never leave a NaN).
 func rocAUC(scores []float64, pos []bool) float64 {
+	if slices.ContainsFunc(scores, math.IsNaN) {
+		return math.NaN()
+	}
 	n := len(scores)
 	idx := make([]int, n)
 	for i := range idx {

@@ -3,6 +3,7 @@ package embed
 import (
 	"math"
 	"testing"
+	"time"
 )
 
 // The reference values come from testdata/reference.py (numpy, scipy,
@@ -193,5 +194,24 @@ func TestCheckerNormsMatchNumpy(t *testing.T) {
 		if want := ref.NormQuantiles[i]; math.Abs(q-want) > 0.075*want {
 			t.Errorf("quantile %g = %v, want %v within a bin's 7.5%%", NormQuantileProbs[i], q, want)
 		}
+	}
+}
+
+// TestROCAUCNaNScores: a NaN score (vectors near the float64 limit
+// overflow the standardization) made the tie loop spin forever, and
+// `normguard drift` with it (attack run 7); the AUC is NaN instead.
+func TestROCAUCNaNScores(t *testing.T) {
+	done := make(chan float64, 1)
+	go func() { done <- rocAUC([]float64{0.1, math.NaN(), 0.3, math.NaN()}, []bool{true, false, true, false}) }()
+	select {
+	case got := <-done:
+		if !math.IsNaN(got) {
+			t.Errorf("rocAUC with NaN scores = %v, want NaN", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("rocAUC with NaN scores did not return within 10 s")
+	}
+	if got := rocAUC([]float64{0.1, 0.2, 0.3, 0.4}, []bool{false, false, true, true}); got != 1 {
+		t.Errorf("rocAUC of separated scores = %v, want 1", got)
 	}
 }
