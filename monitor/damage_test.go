@@ -439,13 +439,7 @@ func TestOlderCopyRefused(t *testing.T) {
 	if !strings.Contains(rep.String(), fmt.Sprintf("%d acknowledged rows lost", added)) || !strings.Contains(rep.Uncounted, "older than its marker") {
 		t.Errorf("the report does not say the later rows were lost:\n%s", rep)
 	}
-	for i := range 2 { // recovered, then an ordinary restart
-		m, err := Open(path, damageOptions(nil))
-		if err != nil {
-			t.Fatalf("start %d after --state-recover: %v", i, err)
-		}
-		m.Close()
-	}
+	startsAfterRecovery(t, path)
 }
 
 // TestUnreadableMarkerRefused: a marker that cannot be read beside an
@@ -473,4 +467,17 @@ func TestUnreadableMarkerRefused(t *testing.T) {
 		t.Fatalf("after --state-recover: %v", err)
 	}
 	m.Close()
+}
+
+// startsAfterRecovery opens the recovered state at path twice: the start
+// after --state-recover, then an ordinary restart; neither is refused.
+func startsAfterRecovery(t *testing.T, path string) {
+	t.Helper()
+	for i := range 2 {
+		m, err := Open(path, damageOptions(nil))
+		if err != nil {
+			t.Fatalf("start %d after --state-recover: %v", i, err)
+		}
+		m.Close()
+	}
 }

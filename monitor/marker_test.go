@@ -85,13 +85,7 @@ func TestServedCopyRefused(t *testing.T) {
 	if !strings.Contains(rep.String(), fmt.Sprintf("%d acknowledged rows lost", added)) {
 		t.Errorf("the report does not say the later rows were lost:\n%s", rep)
 	}
-	for i := range 2 { // recovered, then an ordinary restart
-		m, err := Open(path, damageOptions(nil))
-		if err != nil {
-			t.Fatalf("start %d after --state-recover: %v", i, err)
-		}
-		m.Close()
-	}
+	startsAfterRecovery(t, path)
 }
 
 // TestCheckpointCountAhead: a crash between a checkpoint's transaction and
