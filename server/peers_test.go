@@ -189,10 +189,14 @@ func TestPeersRefuseOverlappingOffsets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var now atomic.Int64 // Unix nanoseconds; the committers read the clock
-	now.Store(time.Date(2026, 3, 5, 10, 30, 0, 0, time.UTC).UnixNano())
-	clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
-	opt := monitor.Options{Now: clock, EvalInterval: time.Hour}
+	// Each replica has its own clock: A's stays in its 10:00 window, so
+	// the committer cannot close and judge it while /drift asks (a judged
+	// window is no longer merged, and no longer compared).
+	var nowA, nowB atomic.Int64 // Unix nanoseconds; the committers read the clocks
+	nowA.Store(time.Date(2026, 3, 5, 10, 30, 0, 0, time.UTC).UnixNano())
+	nowB.Store(nowA.Load())
+	optA := monitor.Options{Now: func() time.Time { return time.Unix(0, nowA.Load()).UTC() }, EvalInterval: time.Hour}
+	optB := monitor.Options{Now: func() time.Time { return time.Unix(0, nowB.Load()).UTC() }, EvalInterval: time.Hour}
 	const source = "kafka:g/rows"
 	// observe stores 20 rows read from partition 1's offsets first..last.
 	observe := func(mon *monitor.Monitor, first, last int64) {
@@ -210,15 +214,15 @@ func TestPeersRefuseOverlappingOffsets(t *testing.T) {
 			t.Fatalf("ObserveAt: %v %v", refused, err)
 		}
 	}
-	b, monB := peerServerWith(t, art, nil, opt)
-	a, monA := peerServerWith(t, art, []string{b.URL}, opt)
+	b, monB := peerServerWith(t, art, nil, optB)
+	a, monA := peerServerWith(t, art, []string{b.URL}, optA)
 	observe(monA, 0, 99)
 	observe(monB, 100, 199)
 	if code, out := send(t, http.MethodGet, a.URL+"/v1/models/flight-delay/drift", "", nil); code != http.StatusOK {
 		t.Fatalf("drift of disjoint offsets: %d %s", code, out)
 	}
 	// An hour later B reads offsets 50-149 again, into its next window.
-	now.Add(int64(time.Hour))
+	nowB.Add(int64(time.Hour))
 	observe(monB, 50, 149)
 	code, out := send(t, http.MethodGet, a.URL+"/v1/models/flight-delay/drift", "", nil)
 	var ans struct {
