@@ -39,6 +39,10 @@ type DamageError struct {
 	// describes (another store, or an older copy of it): the marker's
 	// row counts are then what the recovery counts losses against.
 	stale bool
+	// olderMeta is set when the newer of the two meta pages failed its
+	// checks, or may have: the state that verifies is that of the other,
+	// older commit, and a later commit, if there was one, is lost.
+	olderMeta bool
 }
 
 // Error implements error.
@@ -207,7 +211,7 @@ func checkFile(path string) (bool, error) {
 		if !metas[1].ok {
 			bad, good = 1, metas[0]
 		}
-		return true, &DamageError{Path: path, What: fmt.Sprintf("meta page %d fails its checks (magic, version 2, checksum); the other one is of transaction %d, so the commit after it, if there was one, would be lost", bad, good.txid)}
+		return true, &DamageError{Path: path, olderMeta: true, What: fmt.Sprintf("meta page %d fails its checks (magic, version 2, checksum); the other one is of transaction %d, so the commit after it, if there was one, would be lost", bad, good.txid)}
 	}
 	// bbolt writes transaction t's meta to page t mod 2, and counts from
 	// 0: a transaction id on the wrong page, or past 2^63 (the next commit

@@ -375,6 +375,13 @@ func TestPageWalkRefuses(t *testing.T) {
 		var de *DamageError
 		if !errors.As(err, &de) || !strings.Contains(de.What, c.want) {
 			t.Errorf("%s: got %v, want a DamageError saying %q", c.name, err, c.want)
+			continue
+		}
+		// Only a meta failing its checks leaves the older commit as the
+		// state: a recovery then says a later commit may be lost. The
+		// text once decided this, and "records no freelist" matched.
+		if older := strings.Contains(c.want, "fails its checks"); de.olderMeta != older {
+			t.Errorf("%s: olderMeta %v, want %v", c.name, de.olderMeta, older)
 		}
 	}
 }

@@ -127,7 +127,7 @@ func Recover(path string, opt Options) (*RecoveryReport, error) {
 		return nil, err
 	}
 	rep.Damage = de.What
-	if strings.Contains(de.What, "meta page") {
+	if de.olderMeta {
 		rep.Uncounted = "a meta page was damaged: the state is that of the last commit the other one records; a later commit, if there was one, is lost and its rows cannot be counted"
 	}
 	stamp := time.Now().UTC().Format("20060102T150405.000Z")
