@@ -157,6 +157,9 @@ func Run(ctx context.Context, dir string, w io.Writer) (*Result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("quickstart: %w", err)
 	}
+	if err := claimDir(dir); err != nil {
+		return nil, err
+	}
 	path := func(name string) string { return filepath.Join(dir, name) }
 	trainRows, laterRows, err := splitMonths(path(Files.Train), path(Files.Later))
 	if err != nil {
@@ -240,6 +243,9 @@ func Run(ctx context.Context, dir string, w io.Writer) (*Result, error) {
 		return nil, err
 	}
 
+	if err := sealDir(dir); err != nil {
+		return nil, err
+	}
 	res := &Result{Dir: dir, TrainRows: trainRows, LaterRows: laterRows, Artifact: a, FeatureCount: len(a.Outputs), Drift: rep, Diagnosis: diag}
 	report(w, res)
 	return res, nil
