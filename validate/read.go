@@ -2,7 +2,6 @@ package validate
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/table"
@@ -98,7 +97,10 @@ func readOnce(path string, a *artifact.Artifact, text map[string]bool) (*Data, e
 	}
 	cols, rows, err := table.ReadAll(rd, fields)
 	if err != nil {
-		return nil, fmt.Errorf("validate: %w", err)
+		// The table's errors name the file, the column and the row; a
+		// "validate:" prefix misled drift, diagnose and replay, which
+		// read through here too.
+		return nil, err
 	}
 	d.Rows = int64(rows)
 	if !counter {
