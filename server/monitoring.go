@@ -94,6 +94,9 @@ func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, stri
 	}
 	dec := newRowsBody(fields, true, s.cfg.MaxRows)
 	dec.extra = map[string]bool{}
+	if len(fields) > features {
+		dec.eventTime = len(fields)
+	}
 	cols, n, err := dec.decode(data)
 	if err != nil {
 		return 0, v.Version, err

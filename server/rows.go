@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
+	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/table"
 )
 
@@ -39,6 +41,12 @@ type rowsBody struct {
 	extra map[string]bool
 	// vectors maps a vector column to its dimension fields (vectors.go).
 	vectors map[string][]int
+	// eventTime is 1 + the index of a text field read only for the rows'
+	// event time (serve --time-column naming a column the artifact does
+	// not read), or 0. A JSON number there is Unix seconds, kept as its
+	// digits; a JSON string is a time in a text layout, or no time: a
+	// string of digits ("2026", "20261206") is not read as seconds.
+	eventTime int
 }
 
 func newRowsBody(fields []table.Field, absentOK bool, maxRows int) *rowsBody {
@@ -218,6 +226,15 @@ func (d *rowsBody) value(j int) error {
 			return err
 		}
 		if c.Kind != table.Numeric {
+			if j+1 == d.eventTime {
+				if t, ok := monitor.ParseEventTime(s); ok {
+					s = t.Format(time.RFC3339Nano)
+				} else {
+					// No time: untimed, counted as such by the monitor.
+					c.Str[i], c.Null[i] = "", true
+					return nil
+				}
+			}
 			c.Str[i], c.Null[i] = s, false
 			return nil
 		}

@@ -47,6 +47,24 @@ func TestTimeColumnNotAnInput(t *testing.T) {
 	if code, b := post(`{"rows":[{"event_ts":"2001-06-01 10:00","nonsense":1}]}`); code != http.StatusBadRequest || !strings.Contains(b, "no column of the rows") {
 		t.Errorf("rows with only the time column and an unknown one: %d %s, want 400", code, b)
 	}
+	// A JSON string of digits is no time in a text layout: untimed, not
+	// Unix seconds (attack run 7: "2026" and "20261206" became times in
+	// 1970, late rows). Both go to the latest window, counted as untimed.
+	digits := `{"rows":[` + strings.Replace(row, "%s", `"991180800"`, 1) + "," + strings.Replace(row, "%s", `"20010603"`, 1) + `]}`
+	if code, b := post(digits); code != http.StatusOK {
+		t.Fatalf("observations with digit strings: %d %s", code, b)
+	}
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"normguard_observations_untimed_total 2\n", "normguard_observations_late_total 0\n"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %q", strings.TrimSpace(want))
+		}
+	}
 	if err := mon.Evaluate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +72,7 @@ func TestTimeColumnNotAnInput(t *testing.T) {
 	for _, w := range mon.History("flight-delay", monitor.StageInput) {
 		got[w.Start.Format(time.DateOnly)] += w.Rows
 	}
-	if got["2001-06-01"] != 2 || got["2001-06-03"] != 1 || len(got) != 2 {
-		t.Errorf("rows by event window: %v, want 2001-06-01: 2, 2001-06-03: 1", got)
+	if got["2001-06-01"] != 2 || got["2001-06-03"] != 3 || len(got) != 2 {
+		t.Errorf("rows by event window: %v, want 2001-06-01: 2, 2001-06-03: 3", got)
 	}
 }
