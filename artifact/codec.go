@@ -315,14 +315,7 @@ func Load(path string) (*Artifact, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		data, err := io.ReadAll(io.LimitReader(br, MaxSize+1))
-		if err != nil {
-			return nil, fmt.Errorf("load artifact %s: %w", path, err)
-		}
-		if len(data) > MaxSize {
-			return nil, fmt.Errorf("load artifact %s: %w: larger than %d bytes", path, ErrCorrupt, MaxSize)
-		}
-		return Decode(data, path)
+		return loadStream(br, path)
 	}
 	if fi.Size() > verifyFirst {
 		// A large file is checked by the streaming verifier first, in
@@ -341,6 +334,39 @@ func Load(path string) (*Artifact, error) {
 		return nil, fmt.Errorf("load artifact %s: it grew while being read; load it again once it is written", path)
 	}
 	return Decode(data[:n], path)
+}
+
+// loadStream loads an artifact read from a pipe or a device (r, whose
+// size is unknown until its end): copied to a temporary file, at most
+// MaxSize bytes, then loaded from there as a regular file, so a large one
+// is verified in streaming before it is held whole. Held in memory as it
+// came, a FIFO fed without end took 2.7 GB before the size refusal.
+func loadStream(r io.Reader, path string) (*Artifact, error) {
+	tmp, err := os.CreateTemp("", "normguard-artifact-*.json")
+	if err != nil {
+		return nil, fmt.Errorf("load artifact %s: a temporary copy of the stream: %w", path, err)
+	}
+	defer func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}()
+	n, err := io.Copy(tmp, io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("load artifact %s: %w", path, err)
+	}
+	if n > MaxSize {
+		return nil, fmt.Errorf("load artifact %s: %w: larger than %d bytes", path, ErrCorrupt, MaxSize)
+	}
+	if n > verifyFirst {
+		if _, err := Verify(tmp, n, path); err != nil {
+			return nil, err
+		}
+	}
+	data := make([]byte, n)
+	if _, err := tmp.ReadAt(data, 0); err != nil {
+		return nil, fmt.Errorf("load artifact %s: reading its temporary copy: %w", path, err)
+	}
+	return Decode(data, path)
 }
 
 // verifyFirst is the size past which Load runs Verify before it reads an

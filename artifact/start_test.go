@@ -3,6 +3,7 @@ package artifact
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -80,5 +81,54 @@ func TestLoadLargeNonArtifactFlat(t *testing.T) {
 	}
 	if _, err := Load(empty); err == nil || !strings.Contains(err.Error(), "empty") {
 		t.Errorf("an empty file: %v, want it named empty", err)
+	}
+}
+
+// TestLoadFromPipeFlat: an artifact read from a pipe (--artifact
+// /dev/stdin, a FIFO) loads, and a large JSON stream that is no artifact
+// is refused by the streaming verifier before it is held whole (attack
+// run 6: a FIFO fed without end took 2.7 GB before the size refusal).
+func TestLoadFromPipeFlat(t *testing.T) {
+	if _, err := os.Stat("/dev/fd/0"); err != nil {
+		t.Skip("no /dev/fd here")
+	}
+	feed := func(body []byte) string {
+		t.Helper()
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			w.Write(body)
+			w.Close()
+		}()
+		t.Cleanup(func() { r.Close() })
+		return fmt.Sprintf("/dev/fd/%d", r.Fd())
+	}
+	const path = "../testdata/models/penguins.artifact.json"
+	want, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(feed(body))
+	if err != nil || got.Digest != want.Digest {
+		t.Fatalf("Load from a pipe: %v; want the artifact %s", err, want.Digest)
+	}
+
+	junk := []byte(`{"format": "normguard.artifact/v1", "x": "` + strings.Repeat("A", 40<<20) + `"}`)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err = Load(feed(junk))
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatal("a 40 MB JSON stream that is no artifact was loaded")
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+		t.Errorf("refusing it allocated %d bytes; want it refused before it is held (under 16 MiB)", grew)
 	}
 }
