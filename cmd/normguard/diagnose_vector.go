@@ -29,6 +29,12 @@ import (
 //     their norms against unit length when its last step is an l2
 //     normalizer; other chains need --raw (an error otherwise).
 //
+// Both are judged on every vector, the files read a batch at a time (the
+// raw and observed files in step): the verdicts are maxima, shares and
+// embed.Checker's sums, so memory is one batch of each file and the
+// dimension's sums, whatever the files' sizes (holding the column whole
+// took 9 GB for a 1 GB .npy).
+//
 // The artifact's other columns are diagnosed as before; an observed file
 // holding a vector column's dimensions one per column is an error.
 
@@ -142,82 +148,228 @@ func vectorGroup(a *artifact.Artifact, e artifact.Embedding) *artifact.Group {
 	return nil
 }
 
-// readVectorColumn reads one vector column of a data file.
-func readVectorColumn(path, name string) (*table.Column, error) {
+// vectorStream reads one vector column of a data file a batch at a time,
+// handing out the rows in views of at most the rest of the current batch,
+// so that diagnose holds one batch of each file, never the column.
+type vectorStream struct {
+	path, name string
+	r          table.Reader
+	b          *table.Batch
+	off        int // rows of b handed out
+	rows       int // rows handed out in all
+	dim        int // the vectors' dimension (0 until the first vector)
+	done       bool
+}
+
+func openVectorStream(path, name string) (*vectorStream, error) {
 	r, err := table.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	fields := []table.Field{{Name: name, Kind: table.Vector}}
-	if err := r.Project(fields); err != nil {
+	if err := r.Project([]table.Field{{Name: name, Kind: table.Vector}}); err != nil {
+		r.Close()
 		return nil, err
 	}
-	cols, rows, err := table.ReadAll(r, fields)
-	if err != nil {
-		return nil, err
-	}
-	if rows == 0 || cols[0].Dim == 0 {
-		return nil, fmt.Errorf("diagnose: %s: vector column %q has no vector: it cannot be judged", path, name)
-	}
-	return &cols[0], nil
+	return &vectorStream{path: path, name: name, r: r}, nil
 }
 
-// diagnoseVector judges the observed vectors of e.
-func diagnoseVector(o diagnoseOptions, a *artifact.Artifact, e artifact.Embedding, d *validate.Data) (diagnose.Verdict, error) {
-	obs, err := readVectorColumn(o.observed, e.Column)
-	if err != nil {
-		return diagnose.Verdict{}, err
+func (s *vectorStream) Close() error { return s.r.Close() }
+
+// avail returns how many rows the current batch still holds, reading the
+// next batch when it holds none; 0 at the end of the file.
+func (s *vectorStream) avail() (int, error) {
+	for !s.done && (s.b == nil || s.off >= s.b.Rows) {
+		if !s.r.Next() {
+			s.done = true
+			if err := s.r.Err(); err != nil {
+				return 0, err
+			}
+			break
+		}
+		s.b, s.off = s.r.Batch(), 0
+		if c := &s.b.Cols[0]; c.Dim > 0 {
+			if s.dim > 0 && c.Dim != s.dim {
+				return 0, fmt.Errorf("diagnose: %s: vector column %q: vectors of %d values after vectors of %d; every vector of a column must have the same dimension", s.path, s.name, c.Dim, s.dim)
+			}
+			s.dim = c.Dim
+		}
 	}
+	if s.done {
+		return 0, nil
+	}
+	return s.b.Rows - s.off, nil
+}
+
+// take returns the next n rows (n ≤ avail) as a view of the current batch,
+// valid until the next avail.
+func (s *vectorStream) take(n int) table.Column {
+	c := s.b.Cols[0].Slice(s.off, s.off+n)
+	if c.Dim == 0 && c.Null == nil { // a batch before the first vector: every row missing
+		c.Null = make([]bool, n)
+		for i := range c.Null {
+			c.Null[i] = true
+		}
+	}
+	s.off += n
+	s.rows += n
+	return c
+}
+
+// diagnoseVector judges the observed vectors of e, reading the observed
+// (and raw) file a batch at a time: every vector is judged, in memory
+// bounded by a batch and the dimension, whatever the file's size.
+func diagnoseVector(o diagnoseOptions, a *artifact.Artifact, e artifact.Embedding, d *validate.Data) (diagnose.Verdict, error) {
 	g := vectorGroup(a, e)
 	if g == nil {
 		return diagnose.Verdict{}, fmt.Errorf("diagnose: the artifact has no group for vector column %q", e.Column)
 	}
-	v := diagnose.Verdict{Name: e.Column, Evidence: map[string]any{"dimension": obs.Dim, "expected_dimension": len(g.Columns)}}
-	if present := obs.Len() - missingCount(obs); present == 0 {
-		return v, fmt.Errorf("diagnose: vector column %q: the observed data holds no vector (%d rows, all missing): it cannot be judged", e.Column, obs.Len())
-	}
-	if obs.Dim != e.Contract.Dimension {
-		v.Verdict = embed.CodeDimensionMismatch
-		setExplanation(&v, fmt.Sprintf("the observed vectors have %d values, the artifact's %d", obs.Dim, e.Contract.Dimension),
-			"feed vectors of the contract's model and dimension, or refit the artifact on the new vectors")
-		return v, nil
-	}
+	v := diagnose.Verdict{Name: e.Column, Evidence: map[string]any{"expected_dimension": len(g.Columns)}}
 	if d == nil {
-		return unpairedVector(e, g, obs, v)
+		return unpairedVector(o.observed, e, g, v)
 	}
 	if d.Vectors[e.Column] == nil {
 		return v, fmt.Errorf("diagnose: %s has no column %q, the artifact's vector column; pass the rows production received", o.raw, e.Column)
 	}
-	raw, err := readVectorColumn(o.raw, e.Column) // row by row: every raw vector is needed
-	if err != nil {
-		return v, err
+	return pairedVector(o, e, g, v)
+}
+
+// observedDim checks the observed vectors' dimension once the stream knows
+// it: done reports a verdict (dimension_mismatch) in v.
+func observedDim(s *vectorStream, e artifact.Embedding, v *diagnose.Verdict) (done bool) {
+	v.Evidence["dimension"] = s.dim
+	if s.dim == e.Contract.Dimension {
+		return false
 	}
-	if raw.Len() != obs.Len() {
-		return v, fmt.Errorf("diagnose: vector column %q: %s has %d rows, %s %d; pass the same rows in the same order", e.Column, o.raw, raw.Len(), o.observed, obs.Len())
+	v.Verdict = embed.CodeDimensionMismatch
+	setExplanation(v, fmt.Sprintf("the observed vectors have %d values, the artifact's %d", s.dim, e.Contract.Dimension),
+		"feed vectors of the contract's model and dimension, or refit the artifact on the new vectors")
+	return true
+}
+
+// observedEmpty is the error for observed data without a vector (nil when
+// it holds one).
+func observedEmpty(s *vectorStream, present int, column string) error {
+	if s.rows == 0 || s.dim == 0 {
+		return fmt.Errorf("diagnose: %s: vector column %q has no vector: it cannot be judged", s.path, column)
 	}
-	if raw.Dim != e.Contract.Dimension {
-		return v, fmt.Errorf("diagnose: vector column %q: the raw vectors have %d values, the artifact's %d (see the dimension_mismatch anomaly)", e.Column, raw.Dim, e.Contract.Dimension)
+	if present == 0 {
+		return fmt.Errorf("diagnose: vector column %q: the observed data holds no vector (%d rows, all missing): it cannot be judged", column, s.rows)
 	}
-	// Rows where both vectors are present.
+	return nil
+}
+
+// presentRows lists the rows of c holding a vector.
+func presentRows(c *table.Column) []int {
 	var rows []int
-	for i := range raw.Len() {
-		if !raw.IsMissing(i) && !obs.IsMissing(i) && finite(raw.Row(i)) {
+	for i := range c.Len() {
+		if !c.IsMissing(i) {
 			rows = append(rows, i)
 		}
 	}
-	if len(rows) == 0 {
+	return rows
+}
+
+// pairedChunk bounds the rows compared at a time: their raw, observed,
+// expected and twice-applied copies stay a few megabytes.
+const pairedChunk = 2048
+
+// pairedVector compares each observed vector with the artifact's output
+// for the raw vector of the same row, both files read in step.
+func pairedVector(o diagnoseOptions, e artifact.Embedding, g *artifact.Group, v diagnose.Verdict) (diagnose.Verdict, error) {
+	obs, err := openVectorStream(o.observed, e.Column)
+	if err != nil {
+		return v, err
+	}
+	defer obs.Close()
+	raw, err := openVectorStream(o.raw, e.Column) // row by row: every raw vector is needed
+	if err != nil {
+		return v, err
+	}
+	defer raw.Close()
+	dim := e.Contract.Dimension
+	var (
+		rows, present, obsUnit, expUnit int
+		expDiff, rawDiff, twiceDiff     float64
+		twiceOK, dimChecked             = true, false
+	)
+	for {
+		no, err := obs.avail()
+		if err != nil {
+			return v, err
+		}
+		nr, err := raw.avail()
+		if err != nil {
+			return v, err
+		}
+		if !dimChecked && obs.dim > 0 {
+			dimChecked = true
+			if observedDim(obs, e, &v) {
+				return v, nil
+			}
+		}
+		if no == 0 && nr == 0 {
+			break
+		}
+		if no == 0 || nr == 0 { // one file ended: count the other's rows (a mismatch, reported below)
+			if no > 0 {
+				c := obs.take(no)
+				present += no - missingCount(&c)
+			} else {
+				raw.take(nr)
+			}
+			continue
+		}
+		k := min(no, nr, pairedChunk)
+		oc, rc := obs.take(k), raw.take(k)
+		present += k - missingCount(&oc)
+		if oc.Dim != dim || rc.Dim != dim {
+			continue // no vector yet, or raw vectors of another dimension (an error below)
+		}
+		var both []int
+		for i := range k {
+			if !rc.IsMissing(i) && !oc.IsMissing(i) && finite(rc.Row(i)) {
+				both = append(both, i)
+			}
+		}
+		if len(both) == 0 {
+			continue
+		}
+		rawM, obsM := gather(&rc, both), gather(&oc, both)
+		exp, err := applySteps(g.Steps, rawM, dim, len(both))
+		if err != nil {
+			return v, fmt.Errorf("diagnose: vector column %q: %w", e.Column, err)
+		}
+		rows += len(both)
+		expDiff = max(expDiff, maxRelDiff(obsM, exp))
+		if len(g.Steps) > 0 {
+			rawDiff = max(rawDiff, maxRelDiff(obsM, rawM))
+			if twice, err := applySteps(g.Steps, exp, dim, len(both)); err != nil {
+				twiceOK = false
+			} else {
+				twiceDiff = max(twiceDiff, maxRelDiff(obsM, twice))
+			}
+		}
+		obsUnit += unitCount(obsM, dim)
+		expUnit += unitCount(exp, dim)
+	}
+	if err := observedEmpty(obs, present, e.Column); err != nil {
+		return v, err
+	}
+	if raw.rows == 0 || raw.dim == 0 {
+		return v, fmt.Errorf("diagnose: %s: vector column %q has no vector: it cannot be judged", o.raw, e.Column)
+	}
+	if raw.rows != obs.rows {
+		return v, fmt.Errorf("diagnose: vector column %q: %s has %d rows, %s %d; pass the same rows in the same order", e.Column, o.raw, raw.rows, o.observed, obs.rows)
+	}
+	if raw.dim != dim {
+		return v, fmt.Errorf("diagnose: vector column %q: the raw vectors have %d values, the artifact's %d (see the dimension_mismatch anomaly)", e.Column, raw.dim, dim)
+	}
+	if rows == 0 {
 		return v, fmt.Errorf("diagnose: vector column %q: no row has a raw and an observed vector: it cannot be judged", e.Column)
 	}
-	rawM, obsM := gather(raw, rows), gather(obs, rows)
-	exp, err := applySteps(g.Steps, rawM, raw.Dim, len(rows))
-	if err != nil {
-		return v, fmt.Errorf("diagnose: vector column %q: %w", e.Column, err)
-	}
-	twice, _ := applySteps(g.Steps, exp, raw.Dim, len(rows))
-	v.Evidence["rows"] = len(rows)
-	expDiff := maxRelDiff(obsM, exp)
+	v.Evidence["rows"] = rows
 	v.Evidence["max_relative_difference"] = expDiff
+	n := float64(rows)
 	switch {
 	case expDiff <= vectorTol:
 		v.Verdict = diagnose.OK
@@ -226,13 +378,13 @@ func diagnoseVector(o diagnoseOptions, a *artifact.Artifact, e artifact.Embeddin
 		v.Verdict = diagnose.PrecisionLoss
 		setExplanation(&v, fmt.Sprintf("the observed vectors differ from the artifact's outputs by up to %.3g (relative), as float16 rounding does", expDiff),
 			"store the vectors as float32 (or float64)")
-	case len(g.Steps) > 0 && maxRelDiff(obsM, rawM) <= vectorTol:
+	case len(g.Steps) > 0 && rawDiff <= vectorTol:
 		v.Verdict = diagnose.NotNormalized
 		setExplanation(&v, "the observed vectors are the raw vectors: the steps were not applied", "apply the artifact (normguard transform) before writing the vectors")
-	case len(g.Steps) > 0 && twice != nil && maxRelDiff(obsM, twice) <= vectorTol:
+	case len(g.Steps) > 0 && twiceOK && twiceDiff <= vectorTol:
 		v.Verdict = diagnose.DoubleNormalized
 		setExplanation(&v, "the observed vectors are the artifact's outputs passed through its steps a second time", "apply the artifact once")
-	case unitShare(obsM, raw.Dim) >= 0.99 && unitShare(exp, raw.Dim) < 0.5:
+	case float64(obsUnit)/n >= 0.99 && float64(expUnit)/n < 0.5:
 		v.Verdict = embed.CodeNormalizedUnexpectedly
 		setExplanation(&v, "the observed vectors are unit length, the artifact's outputs are not", "remove the extra L2 normalization, or refit with a normalizer step")
 	default:
@@ -243,21 +395,66 @@ func diagnoseVector(o diagnoseOptions, a *artifact.Artifact, e artifact.Embeddin
 	return v, nil
 }
 
-// unpairedVector judges observed vectors without their raw vectors.
-func unpairedVector(e artifact.Embedding, g *artifact.Group, obs *table.Column, v diagnose.Verdict) (diagnose.Verdict, error) {
-	var rows []int
-	for i := range obs.Len() {
-		if !obs.IsMissing(i) {
-			rows = append(rows, i)
-		}
-	}
-	m, err := embed.NewMatrix(len(rows), obs.Dim, gather(obs, rows))
+// unpairedVector judges observed vectors without their raw vectors,
+// accumulating the checks batch by batch (embed.Checker, as validate does)
+// or counting the unit vectors.
+func unpairedVector(path string, e artifact.Embedding, g *artifact.Group, v diagnose.Verdict) (diagnose.Verdict, error) {
+	s, err := openVectorStream(path, e.Column)
 	if err != nil {
 		return v, err
 	}
-	switch {
-	case len(g.Steps) == 0:
-		findings, err := embed.Check(e.Contract, m, embed.CheckOptions{})
+	defer s.Close()
+	var (
+		k              *embed.Checker
+		present, unit  int
+		l2, dimChecked bool
+	)
+	for {
+		n, err := s.avail()
+		if err != nil {
+			return v, err
+		}
+		if n == 0 {
+			break
+		}
+		if !dimChecked && s.dim > 0 {
+			dimChecked = true
+			if observedDim(s, e, &v) {
+				return v, nil
+			}
+			switch {
+			case len(g.Steps) == 0:
+				if k, err = embed.NewChecker(e.Contract, s.dim, embed.CheckOptions{}); err != nil {
+					return v, fmt.Errorf("diagnose: vector column %q: %w", e.Column, err)
+				}
+			case isL2Normalizer(g.Steps[len(g.Steps)-1]):
+				l2 = true
+			default:
+				return v, fmt.Errorf("diagnose: vector column %q: vectors passed through %s cannot be judged without the raw vectors; pass --raw", e.Column, g.Steps[len(g.Steps)-1].Name)
+			}
+		}
+		c := s.take(n)
+		rows := presentRows(&c)
+		if len(rows) == 0 || c.Dim == 0 {
+			continue
+		}
+		present += len(rows)
+		m, err := embed.NewMatrix(len(rows), c.Dim, gather(&c, rows))
+		if err != nil {
+			return v, err
+		}
+		if l2 {
+			unit += unitCount(m.Data, c.Dim)
+		} else if err := k.Add(m); err != nil {
+			return v, fmt.Errorf("diagnose: vector column %q: %w", e.Column, err)
+		}
+	}
+	if err := observedEmpty(s, present, e.Column); err != nil {
+		return v, err
+	}
+	v.Evidence["vectors"] = present
+	if !l2 {
+		findings, err := k.Findings()
 		if err != nil {
 			return v, fmt.Errorf("diagnose: vector column %q: %w", e.Column, err)
 		}
@@ -273,20 +470,18 @@ func unpairedVector(e artifact.Embedding, g *artifact.Group, obs *table.Column, 
 			v.Evidence[k] = x
 		}
 		return v, nil
-	case isL2Normalizer(g.Steps[len(g.Steps)-1]):
-		share := unitShare(m.Data, obs.Dim)
-		v.Evidence["unit_share"] = share
-		if share >= 0.99 {
-			v.Verdict = diagnose.OK
-			setExplanation(&v, "the observed vectors are unit length, as the artifact's l2 normalizer makes them", "")
-			return v, nil
-		}
-		v.Verdict = diagnose.NotNormalized
-		setExplanation(&v, fmt.Sprintf("only %.1f%% of the observed vectors are unit length; the artifact ends with an l2 normalizer", 100*share),
-			"apply the artifact (normguard transform) before writing the vectors")
+	}
+	share := float64(unit) / float64(present)
+	v.Evidence["unit_share"] = share
+	if share >= 0.99 {
+		v.Verdict = diagnose.OK
+		setExplanation(&v, "the observed vectors are unit length, as the artifact's l2 normalizer makes them", "")
 		return v, nil
 	}
-	return v, fmt.Errorf("diagnose: vector column %q: vectors passed through %s cannot be judged without the raw vectors; pass --raw", e.Column, g.Steps[len(g.Steps)-1].Name)
+	v.Verdict = diagnose.NotNormalized
+	setExplanation(&v, fmt.Sprintf("only %.1f%% of the observed vectors are unit length; the artifact ends with an l2 normalizer", 100*share),
+		"apply the artifact (normguard transform) before writing the vectors")
+	return v, nil
 }
 
 func isL2Normalizer(s step.FittedStep) bool {
@@ -350,13 +545,10 @@ func maxRelDiff(a, b []float64) float64 {
 	return worst
 }
 
-// unitShare returns the share of vectors whose L2 norm is within
+// unitCount returns the number of vectors whose L2 norm is within
 // embed.DefaultUnitTolerance of 1.
-func unitShare(vecs []float64, dim int) float64 {
+func unitCount(vecs []float64, dim int) int {
 	n := len(vecs) / dim
-	if n == 0 {
-		return 0
-	}
 	unit := 0
 	for i := range n {
 		s := 0.0
@@ -367,7 +559,7 @@ func unitShare(vecs []float64, dim int) float64 {
 			unit++
 		}
 	}
-	return float64(unit) / float64(n)
+	return unit
 }
 
 func finite(xs []float64) bool {
