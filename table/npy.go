@@ -9,8 +9,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/normguard/normguard/internal/errtext"
 )
 
 // FormatNPY is the format of NumPy .npy files (see FormatOf).
@@ -39,6 +42,10 @@ func npyFormat(path, compression string) (string, error) {
 	}
 	return FormatNPY, nil
 }
+
+// npyMaxHeader is numpy.load's default max_header_size: it refuses a
+// longer header unless told to trust the file.
+const npyMaxHeader = 10000
 
 // npyMaxValues bounds the values of one batch (8 MB of float64), so a
 // batch of wide vectors stays small.
@@ -119,6 +126,9 @@ func (r *NPYReader) readHeader() error {
 	if string(pre[:6]) != "\x93NUMPY" {
 		return r.headerError("not a .npy file (no \\x93NUMPY magic string); save the array with numpy.save")
 	}
+	if pre[7] != 0 {
+		return r.headerError(fmt.Sprintf("format version %d.%d is not supported (1.0, 2.0 and 3.0 are, as numpy reads)", pre[6], pre[7]))
+	}
 	var hlen int
 	switch pre[6] {
 	case 1:
@@ -138,8 +148,8 @@ func (r *NPYReader) readHeader() error {
 	default:
 		return r.headerError(fmt.Sprintf("format version %d.%d is not supported (1.0 to 3.0 are)", pre[6], pre[7]))
 	}
-	if hlen > 1<<20 {
-		return r.headerError(fmt.Sprintf("header of %d bytes is implausibly long", hlen))
+	if hlen > npyMaxHeader {
+		return r.headerError(fmt.Sprintf("header of %d bytes is longer than numpy.load reads (max_header_size %d); a 2-D array's header takes about 128", hlen, npyMaxHeader))
 	}
 	h := make([]byte, hlen)
 	if _, err := io.ReadFull(r.br, h); err != nil {
@@ -149,13 +159,18 @@ func (r *NPYReader) readHeader() error {
 	return r.parseDict(string(h))
 }
 
-// parseDict reads the header dict's three keys.
+// parseDict reads the header dict as numpy.lib.format reads it (a Python
+// literal of a dict, ast.literal_eval), and as strictly: exactly the keys
+// 'descr' (a string), 'fortran_order' (True or False) and 'shape' (a tuple
+// of sizes), each once, and after the dict only the padding numpy writes
+// (spaces and a final newline). A duplicate key (literal_eval keeps the
+// last), another key or other text after the dict is refused, naming it.
 func (r *NPYReader) parseDict(h string) error {
-	descr, ok := dictValue(h, "descr")
-	if !ok {
-		return r.headerError("the header has no 'descr'")
+	d, err := parseNPYHeader(h)
+	if err != nil {
+		return r.headerError(err.Error() + "; write the file with numpy.save")
 	}
-	descr = strings.Trim(descr, `'"`)
+	descr := d.descr
 	switch {
 	case len(descr) == 3 && descr[0] == '<':
 		r.order = binary.LittleEndian
@@ -174,72 +189,211 @@ func (r *NPYReader) parseDict(h string) error {
 	default:
 		return r.dtypeError(descr)
 	}
-	fo, ok := dictValue(h, "fortran_order")
-	if !ok || fo != "True" && fo != "False" {
-		return r.headerError("the header has no fortran_order True or False")
-	}
-	r.fortran = fo == "True"
-	shape, ok := dictValue(h, "shape")
-	if !ok || !strings.HasPrefix(shape, "(") || !strings.HasSuffix(shape, ")") {
-		return r.headerError("the header has no shape tuple")
-	}
-	var dims []int64
-	for _, p := range strings.Split(strings.Trim(shape, "()"), ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
-		n, err := strconv.ParseInt(strings.TrimSuffix(p, "L"), 10, 64)
-		if err != nil || n < 0 {
-			return r.headerError(fmt.Sprintf("shape %s is not a tuple of sizes", shape))
-		}
-		dims = append(dims, n)
-	}
-	if len(dims) != 2 {
+	r.fortran = d.fortran
+	shape := errtext.Shorten(d.shapeText)
+	if len(d.shape) != 2 {
 		return fmt.Errorf("%s: %w: the array has shape %s; normguard reads a 2-D array of shape (rows, dimension), one vector per row: reshape it with numpy.reshape(a, (len(a), -1))", r.name, ErrNPY, shape)
 	}
-	if dims[1] == 0 || dims[1] > 1<<24 {
+	if d.shape[1] == 0 || d.shape[1] > 1<<24 {
 		return fmt.Errorf("%s: %w: the array has shape %s: a vector needs between 1 and 16777216 values", r.name, ErrNPY, shape)
 	}
-	r.rows, r.dim = dims[0], int(dims[1])
+	r.rows, r.dim = d.shape[0], int(d.shape[1])
 	if r.rows > (math.MaxInt64-r.data)/(int64(r.dim)*int64(r.size)) {
 		return fmt.Errorf("%s: %w: the array has shape %s: too large for a file", r.name, ErrNPY, shape)
 	}
 	if st, err := r.f.Stat(); err == nil {
-		if want := r.data + r.rows*int64(r.dim)*int64(r.size); st.Size() < want {
+		want := r.data + r.rows*int64(r.dim)*int64(r.size)
+		switch {
+		case st.Size() < want:
 			return fmt.Errorf("%s: %w: the header promises %d x %d values (%d bytes in all) but the file has %d bytes; the file is truncated",
 				r.name, ErrNPY, r.rows, r.dim, want, st.Size())
+		case st.Size() > want:
+			return fmt.Errorf("%s: %w: the header promises %d x %d values (%d bytes in all) but the file has %d bytes: %d bytes follow the array (another array appended, or a damaged header); save one array per file with numpy.save",
+				r.name, ErrNPY, r.rows, r.dim, want, st.Size(), st.Size()-want)
 		}
 	}
 	return nil
 }
 
-// dictValue returns the text of key's value in a Python dict literal of
-// scalars and tuples.
-func dictValue(h, key string) (string, bool) {
-	for _, q := range []string{"'", `"`} {
-		i := strings.Index(h, q+key+q)
-		if i < 0 {
-			continue
-		}
-		rest := strings.TrimLeft(h[i+len(key)+2:], " ")
-		if !strings.HasPrefix(rest, ":") {
-			return "", false
-		}
-		rest = strings.TrimLeft(rest[1:], " ")
-		if strings.HasPrefix(rest, "(") {
-			end := strings.Index(rest, ")")
-			if end < 0 {
-				return "", false
-			}
-			return rest[:end+1], true
-		}
-		end := strings.IndexAny(rest, ",}")
-		if end < 0 {
-			return "", false
-		}
-		return strings.TrimSpace(rest[:end]), true
+// npyHeader is the header dict of a .npy file.
+type npyHeader struct {
+	descr     string
+	fortran   bool
+	shape     []int64
+	shapeText string
+}
+
+// npyKeys are the keys numpy requires, no more and no fewer.
+var npyKeys = []string{"descr", "fortran_order", "shape"}
+
+// parseNPYHeader parses the header dict h, a Python literal: an error
+// says what is wrong, quoting at most a short prefix of the header.
+func parseNPYHeader(h string) (npyHeader, error) {
+	var d npyHeader
+	p := &npyParser{s: h}
+	p.space()
+	if !p.eat('{') {
+		return d, fmt.Errorf("the header is not a Python dict: %s", errtext.Quote(h))
 	}
-	return "", false
+	seen := map[string]bool{}
+	for {
+		p.space()
+		if p.eat('}') {
+			break
+		}
+		key, ok := p.str()
+		if !ok {
+			return d, fmt.Errorf("the header dict's keys must be strings, at byte %d: %s", p.i, errtext.Quote(h[p.i:]))
+		}
+		if !slices.Contains(npyKeys, key) {
+			return d, fmt.Errorf("the header has the key %s; numpy allows only 'descr', 'fortran_order' and 'shape'", errtext.Quote(key))
+		}
+		if seen[key] {
+			return d, fmt.Errorf("the header names %s twice", errtext.Quote(key))
+		}
+		seen[key] = true
+		p.space()
+		if !p.eat(':') {
+			return d, fmt.Errorf("the header dict has no ':' after the key %s", errtext.Quote(key))
+		}
+		p.space()
+		start := p.i
+		switch key {
+		case "descr":
+			if d.descr, ok = p.str(); !ok {
+				p.i = start
+				p.skipValue()
+				return d, fmt.Errorf("'descr' is %s, not a string naming the element type: save the vectors as float32 or float64", errtext.Quote(h[start:p.i]))
+			}
+		case "fortran_order":
+			switch {
+			case strings.HasPrefix(h[p.i:], "True"):
+				d.fortran, p.i = true, p.i+4
+			case strings.HasPrefix(h[p.i:], "False"):
+				d.fortran, p.i = false, p.i+5
+			default:
+				p.i = start
+				p.skipValue()
+				return d, fmt.Errorf("'fortran_order' is %s, not True or False", errtext.Quote(h[start:p.i]))
+			}
+		case "shape":
+			if d.shape, ok = p.tuple(); !ok {
+				p.i = start
+				p.skipValue()
+				return d, fmt.Errorf("'shape' is %s, not a tuple of sizes", errtext.Quote(h[start:p.i]))
+			}
+			d.shapeText = h[start:p.i]
+		}
+		p.space()
+		if p.eat('}') {
+			break
+		}
+		if !p.eat(',') {
+			return d, fmt.Errorf("the header dict has %s after the value of %s where ',' or '}' belongs", errtext.Quote(h[p.i:]), errtext.Quote(key))
+		}
+	}
+	if rest := h[p.i:]; strings.Trim(rest, " \n") != "" {
+		return d, fmt.Errorf("the header holds %s after its dict; numpy pads it with spaces and a newline only", errtext.Quote(rest))
+	}
+	for _, k := range npyKeys {
+		if !seen[k] {
+			return d, fmt.Errorf("the header has no %s", errtext.Quote(k))
+		}
+	}
+	return d, nil
+}
+
+// npyParser reads a Python literal from s at i.
+type npyParser struct {
+	s string
+	i int
+}
+
+func (p *npyParser) space() {
+	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t' || p.s[p.i] == '\n' || p.s[p.i] == '\r') {
+		p.i++
+	}
+}
+
+func (p *npyParser) eat(c byte) bool {
+	if p.i < len(p.s) && p.s[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// str reads a string literal in single or double quotes without escapes.
+func (p *npyParser) str() (string, bool) {
+	if p.i >= len(p.s) || p.s[p.i] != '\'' && p.s[p.i] != '"' {
+		return "", false
+	}
+	q := p.s[p.i]
+	end := strings.IndexByte(p.s[p.i+1:], q)
+	if end < 0 {
+		return "", false
+	}
+	v := p.s[p.i+1 : p.i+1+end]
+	if strings.ContainsAny(v, "\\\n") {
+		return "", false
+	}
+	p.i += end + 2
+	return v, true
+}
+
+// tuple reads a tuple of non-negative integers: "()", "(n,)", "(n, m)",
+// "(n, m,)"; Python 2's long suffix L is allowed, as numpy allows it.
+// "(n)" is n, not a tuple.
+func (p *npyParser) tuple() ([]int64, bool) {
+	if !p.eat('(') {
+		return nil, false
+	}
+	var out []int64
+	comma := false
+	for {
+		p.space()
+		if p.eat(')') {
+			return out, len(out) != 1 || comma
+		}
+		if len(out) > 0 && !comma {
+			return nil, false
+		}
+		start := p.i
+		for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
+			p.i++
+		}
+		n, err := strconv.ParseInt(p.s[start:p.i], 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		if p.i < len(p.s) && (p.s[p.i] == 'L' || p.s[p.i] == 'l') {
+			p.i++
+		}
+		out = append(out, n)
+		p.space()
+		comma = p.eat(',')
+	}
+}
+
+// skipValue moves past a malformed value, to the next ',' or '}' outside
+// brackets (or the end), for the error to quote it.
+func (p *npyParser) skipValue() {
+	depth := 0
+	for ; p.i < len(p.s); p.i++ {
+		switch p.s[p.i] {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			if depth == 0 {
+				return
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				return
+			}
+		}
+	}
 }
 
 func (r *NPYReader) headerError(msg string) error {

@@ -192,3 +192,85 @@ func TestNPYLargeBoundedMemory(t *testing.T) {
 		}
 	}
 }
+
+// npyFile returns a version 1.0 .npy file with the header dict h (padded
+// as numpy pads it) followed by data.
+func npyFile(h string, data []byte) []byte {
+	for (10+len(h)+1)%64 != 0 {
+		h += " "
+	}
+	h += "\n"
+	b := append([]byte("\x93NUMPY\x01\x00"), byte(len(h)), byte(len(h)>>8))
+	return append(append(b, h...), data...)
+}
+
+// TestNPYHeaderStrict reads headers as numpy.lib.format does: a Python
+// dict of exactly 'descr', 'fortran_order' and 'shape'. What numpy 1.24
+// loads loads here with the same shape; what it refuses (another key, a
+// key missing, text after the dict, a value of the wrong type) is refused
+// naming the file and the fault. Stricter than numpy: a key named twice
+// (numpy keeps the last), a negative size, and bytes after the array's
+// data (numpy ignores them) are refused too.
+func TestNPYHeaderStrict(t *testing.T) {
+	six := make([]byte, 24) // 2 x 3 float32 zeros
+	std := "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"
+	ok := []string{
+		std,
+		`{"descr": "<f4", "shape": (2, 3), "fortran_order": False}`,
+		"{'descr': '<f4', 'fortran_order': False, 'shape': (2L, 3L), }", // Python 2's long sizes
+		"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3,), }",
+		"{ 'descr' :'<f4','fortran_order':False,\n'shape':( 2 ,3 ) }",
+	}
+	dir := t.TempDir()
+	for i, h := range ok {
+		p := filepath.Join(dir, fmt.Sprintf("ok%d.npy", i))
+		os.WriteFile(p, npyFile(h, six), 0o644)
+		r, err := OpenNPY(p, NPYOptions{})
+		if err != nil {
+			t.Errorf("header %q: %v", h, err)
+			continue
+		}
+		if r.NumRows() != 2 || r.Dim() != 3 || r.dtype != DTypeFloat32 || r.fortran {
+			t.Errorf("header %q: got %d x %d %s fortran %v, want 2 x 3 float32 C order", h, r.NumRows(), r.Dim(), r.dtype, r.fortran)
+		}
+		r.Close()
+	}
+	deep := "{'descr': '<f4', 'fortran_order': False, 'shape': " + strings.Repeat("(", 4000) + "2, 3" + strings.Repeat(")", 4000) + ", }"
+	wide := "{'descr': '<f4', 'fortran_order': False, 'shape': (" + strings.Repeat("1, ", 3000) + "6), }"
+	bad := []struct{ name, file, want string }{
+		{"duplicate descr", npyFileS("{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", six), `the header names "descr" twice`},
+		{"unknown key", npyFileS("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'extra': 1}", six), `the header has the key "extra"; numpy allows only 'descr', 'fortran_order' and 'shape'`},
+		{"text after the dict", npyFileS(std+" junk", six), `the header holds " junk`},
+		{"a second dict", npyFileS(std+"{}", six), `the header holds "{}`},
+		{"missing key", npyFileS("{'descr': '<f4', 'shape': (2, 3), }", six), `the header has no "fortran_order"`},
+		{"fortran_order 0", npyFileS("{'descr': '<f4', 'fortran_order': 0, 'shape': (2, 3), }", six), `'fortran_order' is "0", not True or False`},
+		{"shape (6)", npyFileS("{'descr': '<f4', 'fortran_order': False, 'shape': (6), }", six), `'shape' is "(6)", not a tuple of sizes`},
+		{"negative size", npyFileS("{'descr': '<f4', 'fortran_order': False, 'shape': (-2, 3), }", six), `'shape' is "(-2, 3)", not a tuple of sizes`},
+		{"descr list", npyFileS("{'descr': ['<f4'], 'fortran_order': False, 'shape': (2, 3), }", six), `'descr' is "['<f4']", not a string`},
+		{"not a dict", npyFileS("['<f4', False, (2, 3)]", six), "the header is not a Python dict"},
+		{"no closing brace", npyFileS("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)", six), "where ',' or '}' belongs"},
+		{"4000-deep shape", npyFileS(deep, six), `'shape' is "((((((((`},
+		{"3001-d shape", npyFileS(wide, six), "the array has shape (1, 1, 1, "},
+		{"data longer", npyFileS(std, make([]byte, 28)), "but the file has 156 bytes: 4 bytes follow the array"},
+		{"data shorter", npyFileS(std, make([]byte, 20)), "the file is truncated"},
+		{"version 1.1", "\x93NUMPY\x01\x01" + npyFileS(std, six)[8:], "format version 1.1 is not supported"},
+	}
+	// A 30,000-deep shape makes a header longer than numpy reads.
+	h30 := "{'descr': '<f4', 'fortran_order': False, 'shape': " + strings.Repeat("(", 30000) + "2, 3" + strings.Repeat(")", 30000) + ", }\n"
+	b := append([]byte("\x93NUMPY\x02\x00"), binary.LittleEndian.AppendUint32(nil, uint32(len(h30)))...)
+	bad = append(bad, struct{ name, file, want string }{"30000-deep shape", string(append(append(b, h30...), six...)), fmt.Sprintf("header of %d bytes is longer than numpy.load reads (max_header_size 10000)", len(h30))})
+	for _, tc := range bad {
+		p := filepath.Join(dir, "bad.npy")
+		os.WriteFile(p, []byte(tc.file), 0o644)
+		_, err := OpenNPY(p, NPYOptions{})
+		if err == nil || !errors.Is(err, ErrNPY) || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), p+": ") {
+			t.Errorf("%s: got %v, want an ErrNPY naming the file and containing %q", tc.name, err, tc.want)
+			continue
+		}
+		if len(err.Error()) > 400 {
+			t.Errorf("%s: the error is %d bytes long, want it short: %.200s...", tc.name, len(err.Error()), err)
+		}
+	}
+}
+
+func npyFileS(h string, data []byte) string { return string(npyFile(h, data)) }
