@@ -185,7 +185,8 @@ func rocAUC(scores []float64, pos []bool) float64 {
 // domainAUC trains the domain classifier on train (label true = current)
 // after standardizing every dimension by the training rows' mean and
 // population standard deviation (1 where that is 0), and returns the ROC
-// AUC of its scores w·x + b on the test rows, with w and b.
+// AUC of its scores w·x + b on the test rows, with w and b; NaN (and no
+// w) when a dimension's mean or standard deviation overflowed float64.
 func domainAUC(train []float64, trainPos []bool, test []float64, testPos []bool, d int) (float64, []float64, float64) {
 	nt := len(trainPos)
 	mean := make([]float64, d)
@@ -205,6 +206,11 @@ func domainAUC(train []float64, trainPos []bool, test []float64, testPos []bool,
 	}
 	for a := range sd {
 		sd[a] = math.Sqrt(sd[a] / float64(nt))
+		if math.IsInf(sd[a], 0) || math.IsNaN(sd[a]) || math.IsInf(mean[a], 0) {
+			// The sums overflowed float64: a standardization by +Inf would
+			// silently drop the dimension. No AUC (Drift refuses).
+			return math.NaN(), nil, 0
+		}
 		if sd[a] == 0 {
 			sd[a] = 1
 		}

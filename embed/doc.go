@@ -41,7 +41,15 @@
 // input order, so the contract does not depend on how the rows were
 // split into batches, nor on the number of cores.
 //
-// NaN or ±Inf values at fit are an error naming the row and dimension.
+// NaN or ±Inf values at fit are an error naming the row and dimension,
+// and so are values too large to compare: a vector whose squared norm
+// ‖x‖² is past MaxSquaredNorm = MaxFloat64/4 (‖x‖ above about 6.7e153),
+// beyond which the squared distance of two vectors, at most
+// 4·max(‖x‖², ‖y‖²), overflows float64. Fit, Drift and DriftFromContract
+// refuse such vectors (ErrInvalid), and any statistic that still
+// overflows summed over many rows (a spread, a variance, the principal
+// directions, the classifier's standardization): no contract and no drift
+// verdict rests on a statistic that is not finite.
 // The vectors are unit length (unit_length, inferred unless FitOptions.Unit
 // says) when every non-zero norm is within unit_tolerance = 0.01 of 1:
 // storing a unit vector as float16 or bfloat16 moves its norm by less

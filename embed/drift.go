@@ -95,9 +95,9 @@ func driftInputs(ref, cur Matrix) error {
 		if s.m.Rows < 2 {
 			return fmt.Errorf("embed drift: the %s has %d vectors; drift needs at least 2 per side: %w", s.name, s.m.Rows, ErrInvalid)
 		}
-		for i, v := range s.m.Data {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("embed drift: %s row %d, dimension %d: value %v; drop vectors with NaN or infinite values first (check reports them as nan_vectors): %w", s.name, i/s.m.Dim, i%s.m.Dim, v, ErrInvalid)
+		for i := 0; i < s.m.Rows; i++ {
+			if err := rowValues("embed drift", s.name, i, s.m.Row(i)); err != nil {
+				return err
 			}
 		}
 	}
@@ -133,11 +133,23 @@ func drift(ref Matrix, refMean []float64, cur Matrix, opt DriftOptions) (DriftRe
 	res.MMDPValue = t.pValue(res.MMD2, opt.Permutations, opt.Seed)
 	res.Drift = res.MMDPValue < opt.Alpha
 
-	res.DriftedDims = driftedDims(xs, ys, opt.DimThreshold)
+	var dimsOK bool
+	res.DriftedDims, dimsOK = driftedDims(xs, ys, opt.DimThreshold)
 	res.DriftedDimShare = float64(res.DriftedDims) / float64(d)
 
 	train, trainPos, test, testPos := splitHalves(xs, ys, rng)
 	res.DomainAUC, _, _ = domainAUC(train, trainPos, test, testPos, d)
+	// Every vector's squared norm is within MaxSquaredNorm, so distances,
+	// means and the kernel are finite; sums over many rows (a dimension's
+	// variance, the classifier's standardization) may still overflow. No
+	// verdict rests on a statistic that did.
+	if !dimsOK || !finiteAll(res.MMD2, res.MMDPValue, res.Bandwidth, res.MeanEuclidean, res.MeanCosine, res.DomainAUC) {
+		which := fmt.Sprintf("MMD² %v, mean distance %v, mean cosine distance %v, domain AUC %v", res.MMD2, res.MeanEuclidean, res.MeanCosine, res.DomainAUC)
+		if !dimsOK {
+			which += ", a dimension's standard deviation or Wasserstein distance"
+		}
+		return DriftResult{}, fmt.Errorf("embed drift: values too large to compare: a statistic overflowed float64 (%s); rescale the vectors: %w", which, ErrInvalid)
+	}
 	return res, nil
 }
 
@@ -218,7 +230,8 @@ func splitHalves(x, y Matrix, rng *rand.Rand) (train []float64, trainPos []bool,
 // driftedDims counts the dimensions whose wasserstein_normed, W₁(x_a,
 // y_a)/σ(x_a) with σ the reference's population standard deviation,
 // exceeds threshold; a constant reference dimension counts when W₁ > 0.
-func driftedDims(x, y Matrix, threshold float64) int {
+// ok is false when a dimension's W₁ or σ overflowed float64.
+func driftedDims(x, y Matrix, threshold float64) (int, bool) {
 	a := make([]float64, x.Rows)
 	b := make([]float64, y.Rows)
 	count := 0
@@ -230,17 +243,20 @@ func driftedDims(x, y Matrix, threshold float64) int {
 			b[i] = y.Data[i*y.Dim+dim]
 		}
 		w := wassersteinNormed(a, b)
+		if math.IsNaN(w) {
+			return 0, false
+		}
 		if w > threshold {
 			count++
 		}
 	}
-	return count
+	return count, true
 }
 
 // wassersteinNormed returns W₁(a, b)/σ(a), scipy 1.10's
 // wasserstein_distance(a, b) / numpy.std(a), the drift package's
-// wasserstein_normed; +Inf when σ(a) = 0 < W₁, 0 when both are 0. a and b
-// are sorted in place.
+// wasserstein_normed; +Inf when σ(a) = 0 < W₁, 0 when both are 0, NaN
+// when σ(a) or W₁ overflowed float64. a and b are sorted in place.
 func wassersteinNormed(a, b []float64) float64 {
 	var mean float64
 	for _, v := range a {
@@ -256,6 +272,8 @@ func wassersteinNormed(a, b []float64) float64 {
 	slices.Sort(b)
 	w := w1Sorted(a, b)
 	switch {
+	case math.IsInf(sd, 0) || math.IsNaN(sd) || math.IsInf(w, 0) || math.IsNaN(w):
+		return math.NaN() // overflowed: values too large to compare
 	case w == 0:
 		return 0
 	case sd == 0:

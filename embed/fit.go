@@ -126,11 +126,16 @@ func (f *Fitter) Add(m Matrix) error {
 	}
 	for i := 0; i < m.Rows; i++ {
 		row := m.Row(i)
+		if ss := dot(row, row); ss <= MaxSquaredNorm {
+			continue
+		}
 		for a, v := range row {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return fmt.Errorf("embed fit: row %d, dimension %d: value %v; drop or re-embed vectors with NaN or infinite values before fitting: %w", f.rows+i, a, v, ErrInvalid)
 			}
 		}
+		return fmt.Errorf("embed fit: row %d: values too large to compare: ‖x‖² %s (largest |value| %.4g), past %.4g, beyond which distances between vectors overflow float64; rescale the vectors before fitting: %w",
+			f.rows+i, squared(dot(row, row)), largestAbs(row), MaxSquaredNorm, ErrInvalid)
 	}
 	for i := 0; i < m.Rows; i++ {
 		f.addRow(m.Row(i))
@@ -225,6 +230,13 @@ func (f *Fitter) Contract() (*Contract, error) {
 		Metric: f.opt.Metric, UnitLength: unit, UnitTolerance: f.opt.UnitTolerance,
 		Profile: p, Canaries: f.opt.Canaries,
 	}
+	// Every vector is within MaxSquaredNorm, but sums over many rows (the
+	// norms' and dimensions' spreads, the covariance of the principal
+	// directions) may still pass the float64 range: no contract of such
+	// statistics.
+	if err := fittedFinite(&p); err != nil {
+		return nil, err
+	}
 	// What Fit writes must load: the same meaning check as a decoded contract.
 	if err := c.Check(); err != nil {
 		return nil, fmt.Errorf("embed fit: the fitted contract fails its own check (%v); please report this with the data's shape", err)
@@ -284,6 +296,20 @@ func checkCanary(c Canary, dim int) error {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("id %q: value %v at dimension %d must be finite", c.ID, v, a)
 		}
+	}
+	return nil
+}
+
+// fittedFinite refuses a profile whose statistics overflowed float64.
+func fittedFinite(p *Profile) error {
+	nm := p.Norms
+	ok := finiteAll(nm.Min, nm.Max, nm.Mean, nm.Std, p.TotalVariance, p.ComponentShare) &&
+		finiteAll(nm.Quantiles...) && finiteAll(p.Mean...) && finiteAll(p.Std...)
+	for _, c := range p.Components {
+		ok = ok && finiteAll(c.Variance) && finiteAll(c.Direction...)
+	}
+	if !ok {
+		return fmt.Errorf("embed fit: values too large to compare: a statistic of the vectors (norm mean or spread, a dimension's mean or standard deviation, the principal directions) overflowed float64; rescale the vectors before fitting: %w", ErrInvalid)
 	}
 	return nil
 }
