@@ -77,6 +77,11 @@ type Checker struct {
 	rows              int
 	nanRows, zeroRows int
 	nanAt, zeroAt     []int
+	// hugeRows counts the finite vectors too large to compare (squared
+	// norm past MaxSquaredNorm): they are in the norm statistics too (as
+	// +Inf norms past the float64 range), and nan_vectors names them.
+	hugeRows int
+	hugeAt   []int
 
 	normCount        int
 	normSum, sqSum   float64 // Σ‖x‖, Σ‖x‖²
@@ -184,8 +189,9 @@ func (k *Checker) addRow(row []float64) {
 	at := k.rows
 	k.rows++
 	ss := dot(row, row)
-	if math.IsNaN(ss) || math.IsInf(ss, 0) {
-		// ss overflows only for values beyond 1e154; look at the values.
+	if !(ss <= MaxSquaredNorm) {
+		// Past MaxSquaredNorm only for values beyond about 1e153; look at
+		// the values.
 		bad := false
 		for _, v := range row {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -199,6 +205,10 @@ func (k *Checker) addRow(row []float64) {
 				k.nanAt = append(k.nanAt, at)
 			}
 			return
+		}
+		k.hugeRows++
+		if len(k.hugeAt) < keepRows {
+			k.hugeAt = append(k.hugeAt, at)
 		}
 	}
 	if ss == 0 {
@@ -290,6 +300,12 @@ func (k *Checker) merge(o *Checker) {
 			k.zeroAt = append(k.zeroAt, k.rows+r)
 		}
 	}
+	for _, r := range o.hugeAt {
+		if len(k.hugeAt) < keepRows {
+			k.hugeAt = append(k.hugeAt, k.rows+r)
+		}
+	}
+	k.hugeRows += o.hugeRows
 	k.rows += o.rows
 	k.nanRows += o.nanRows
 	k.zeroRows += o.zeroRows

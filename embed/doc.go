@@ -70,7 +70,8 @@
 // sampling noise enters.
 //
 //	dimension_mismatch          the dimension differs from the contract's
-//	nan_vectors                 any vector holds NaN or ±Inf (rows named)
+//	nan_vectors                 any vector holds NaN or ±Inf, or is too large
+//	                            to compare (‖x‖² past MaxSquaredNorm) (rows named)
 //	zero_vectors                all-zero vectors exceed the fitted zero rate
 //	                            (any, when the fit had none)
 //	truncated_not_renormalized  unit contract, fewer dimensions d′, most vectors

@@ -16,12 +16,16 @@ import (
 // x − mean and its square, per-component sums of the projection and its
 // square.
 type CheckerState struct {
-	Dim       int       `json:"dim"`
-	Rows      int       `json:"rows"`
-	NaNRows   int       `json:"nan_rows"`
-	ZeroRows  int       `json:"zero_rows"`
-	NaNAt     []int     `json:"nan_at,omitempty"`
-	ZeroAt    []int     `json:"zero_at,omitempty"`
+	Dim      int   `json:"dim"`
+	Rows     int   `json:"rows"`
+	NaNRows  int   `json:"nan_rows"`
+	ZeroRows int   `json:"zero_rows"`
+	NaNAt    []int `json:"nan_at,omitempty"`
+	ZeroAt   []int `json:"zero_at,omitempty"`
+	// HugeRows and HugeAt: the vectors too large to compare (counted in
+	// the norms too; absent from states written before they were kept).
+	HugeRows  int       `json:"huge_rows,omitempty"`
+	HugeAt    []int     `json:"huge_at,omitempty"`
 	NormCount int       `json:"norm_count"`
 	NormSum   float64   `json:"norm_sum"`
 	SqSum     float64   `json:"sq_sum"`
@@ -43,7 +47,7 @@ type CheckerState struct {
 // State returns a copy of what k has accumulated.
 func (k *Checker) State() CheckerState {
 	s := CheckerState{Dim: k.dim, Rows: k.rows, NaNRows: k.nanRows, ZeroRows: k.zeroRows,
-		NaNAt: slices.Clone(k.nanAt), ZeroAt: slices.Clone(k.zeroAt),
+		NaNAt: slices.Clone(k.nanAt), ZeroAt: slices.Clone(k.zeroAt), HugeRows: k.hugeRows, HugeAt: slices.Clone(k.hugeAt),
 		NormCount: k.normCount, NormSum: k.normSum, SqSum: k.sqSum,
 		UnitCount: k.unitCount, OffSum: k.offSum, Outside: k.outside, Hist: slices.Clone(k.hist),
 		Nonzero: k.nonzero, F16: k.f16, BF16: k.bf16,
@@ -78,8 +82,10 @@ func RestoreChecker(c *Contract, s CheckerState, opt CheckOptions) (*Checker, er
 		return nil, bad("unit_count %d or outside %d out of [0, norm_count %d]", s.UnitCount, s.Outside, s.NormCount)
 	case s.F16 < 0 || s.BF16 < 0 || s.F16 > s.Nonzero || s.BF16 > s.Nonzero:
 		return nil, bad("f16 %d or bf16 %d out of [0, nonzero %d]", s.F16, s.BF16, s.Nonzero)
-	case len(s.NaNAt) > keepRows || len(s.ZeroAt) > keepRows:
+	case len(s.NaNAt) > keepRows || len(s.ZeroAt) > keepRows || len(s.HugeAt) > keepRows:
 		return nil, bad("more than %d row numbers kept", keepRows)
+	case s.HugeRows < 0 || s.HugeRows > s.NormCount || len(s.HugeAt) > s.HugeRows:
+		return nil, bad("huge_rows %d out of [0, norm_count %d], or more row numbers (%d) than rows", s.HugeRows, s.NormCount, len(s.HugeAt))
 	}
 	total := 0
 	for _, h := range s.Hist {
@@ -107,6 +113,7 @@ func RestoreChecker(c *Contract, s CheckerState, opt CheckOptions) (*Checker, er
 	}
 	k.rows, k.nanRows, k.zeroRows = s.Rows, s.NaNRows, s.ZeroRows
 	k.nanAt, k.zeroAt = slices.Clone(s.NaNAt), slices.Clone(s.ZeroAt)
+	k.hugeRows, k.hugeAt = s.HugeRows, slices.Clone(s.HugeAt)
 	k.normCount, k.normSum, k.sqSum = s.NormCount, s.NormSum, s.SqSum
 	if s.NormCount > 0 {
 		k.normMin, k.normMax = s.NormMin, s.NormMax

@@ -47,11 +47,24 @@ func (k *Checker) Findings() ([]Finding, error) {
 		add(CodeDimensionMismatch, msg,
 			fmt.Sprintf("produce the vectors with the contract's model and dimension (%d), or fit a new contract and rebuild the store for %d dimensions", c.Dimension, k.dim), ev)
 	}
-	if k.nanRows > 0 {
+	switch {
+	case k.nanRows > 0:
+		msg := fmt.Sprintf("%d of %d vectors hold NaN or infinite values (rows %v)", k.nanRows, k.rows, k.nanAt)
+		ev := map[string]any{"count": k.nanRows, "share": share(k.nanRows, k.rows), "rows": slices.Clone(k.nanAt)}
+		if k.hugeRows > 0 {
+			msg += fmt.Sprintf(", and %d are too large to compare (squared norm past %.4g, rows %v)", k.hugeRows, MaxSquaredNorm, k.hugeAt)
+			ev["too_large_count"], ev["too_large_rows"] = k.hugeRows, slices.Clone(k.hugeAt)
+		}
+		add(CodeNaNVectors, msg, "drop these vectors or re-embed their inputs; a NaN poisons every distance computed with it", ev)
+	case k.hugeRows > 0:
+		// Finite values, but a distance or cosine computed with them
+		// overflows to +Inf or NaN, as a NaN value's does.
 		add(CodeNaNVectors,
-			fmt.Sprintf("%d of %d vectors hold NaN or infinite values (rows %v)", k.nanRows, k.rows, k.nanAt),
-			"drop these vectors or re-embed their inputs; a NaN poisons every distance computed with it",
-			map[string]any{"count": k.nanRows, "share": share(k.nanRows, k.rows), "rows": slices.Clone(k.nanAt)})
+			fmt.Sprintf("%d of %d vectors are too large to compare: their squared norm is past %.4g (largest norm %s), so distances and cosine similarities computed with them overflow float64 to infinity or NaN (rows %v)",
+				k.hugeRows, k.rows, MaxSquaredNorm, normText(k.normMax), k.hugeAt),
+			"drop or rescale these vectors, or re-embed their inputs; an embedding model's values are of order 1",
+			map[string]any{"count": k.hugeRows, "share": share(k.hugeRows, k.rows), "rows": slices.Clone(k.hugeAt),
+				"too_large_count": k.hugeRows, "too_large_rows": slices.Clone(k.hugeAt), "max_squared_norm": MaxSquaredNorm})
 	}
 	if k.zeroRows > 0 && exceeds(k.zeroRows, k.rows-k.nanRows, rate(c.Profile.ZeroCount, c.Profile.Count, false)) {
 		add(CodeZeroVectors,
@@ -248,8 +261,8 @@ func (k *Checker) swapped() (*Finding, error) {
 		m := k.proj[j] / n
 		along += max(k.prSq[j]/n-m*m, 0)
 	}
-	if !(total > 0) {
-		return nil, nil
+	if !(total > 0) || !finiteAll(total, along) {
+		return nil, nil // no variance, or sums past the float64 range: no verdict on them
 	}
 	base := float64(len(comps)) / float64(k.dim)
 	qRef, qCur := c.Profile.ComponentShare, along/total
@@ -440,4 +453,12 @@ func modelName(c *Contract) string {
 		return c.Model
 	}
 	return c.Model + "@" + c.Revision
+}
+
+// normText writes a norm, +Inf as "past the float64 range".
+func normText(r float64) string {
+	if math.IsInf(r, 0) {
+		return "past the float64 range"
+	}
+	return fmt.Sprintf("%.4g", r)
 }
