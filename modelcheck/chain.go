@@ -2,8 +2,8 @@ package modelcheck
 
 import (
 	"fmt"
+	"github.com/normguard/normguard/internal/errtext"
 	"math"
-	"strings"
 )
 
 // affine is y = a·x + b.
@@ -33,7 +33,7 @@ func judgeChain(c chain, bind *binding) ([]Finding, map[colKey]bool) {
 	}
 	node := c.consumer.label()
 	info := Finding{Code: InputScaling, Severity: SeverityInfo, Node: node,
-		Description: fmt.Sprintf("the graph shifts and scales its inputs %s with stored constants before %s: per feature (x − center)/scale with centers %s and scales %s", strings.Join(inputNames(c.cols), ", "), node, joinG(centers), joinG(scales)),
+		Description: fmt.Sprintf("the graph shifts and scales its inputs %s with stored constants before %s: per feature (x − center)/scale with centers %s and scales %s", errtext.ListPlain(inputNames(c.cols)), node, joinG(centers), joinG(scales)),
 		Evidence:    map[string]any{"inputs": inputNames(c.cols), "center": centers, "scale": scales}}
 	if bind == nil {
 		return []Finding{info}, nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/internal/errtext"
 )
 
 // Options configure Check. The zero value checks the graph alone.
@@ -355,9 +356,9 @@ func normFacts(layers []Layer) []Finding {
 		if len(nodes) == 0 {
 			continue
 		}
-		desc := fmt.Sprintf("%s (epsilon %s) %s", strings.Join(nodes, ", "), joinG(unique(eps)), k.what)
+		desc := fmt.Sprintf("%s (epsilon %s) %s", errtext.ListPlain(nodes), joinG(unique(eps)), k.what)
 		if len(inputs) > 0 {
-			desc += fmt.Sprintf("; it reads the model inputs %s directly, so features of different units are normalized together", strings.Join(unique(inputs), ", "))
+			desc += fmt.Sprintf("; it reads the model inputs %s directly, so features of different units are normalized together", errtext.ListPlain(unique(inputs)))
 		}
 		fs = append(fs, Finding{Code: k.code, Severity: SeverityInfo, Node: nodes[0], Description: desc,
 			Evidence: map[string]any{"nodes": nodes, "epsilon": unique(eps)}})

@@ -2,6 +2,7 @@ package modelcheck
 
 import (
 	"fmt"
+	"github.com/normguard/normguard/internal/errtext"
 	"math"
 	"sort"
 	"strings"
@@ -93,7 +94,7 @@ func judgeFirstNorm(n *Node, l Layer, s traced, m, v []float64, bind *binding, d
 		if mr == nil || vr == nil {
 			return nil
 		}
-		desc := fmt.Sprintf("%s normalizes the model inputs %s; by its running statistics, the %d features it reads had means from %.4g to %.4g and variances from %.4g to %.4g in training", l.Node, strings.Join(l.ReadsInputs, ", "), len(m), mr[0], mr[1], vr[0], vr[1])
+		desc := fmt.Sprintf("%s normalizes the model inputs %s; by its running statistics, the %d features it reads had means from %.4g to %.4g and variances from %.4g to %.4g in training", l.Node, errtext.ListPlain(l.ReadsInputs), len(m), mr[0], mr[1], vr[0], vr[1])
 		atLayer := 0 // channels standardized where the layer reads them, after the graph's own scaling
 		for c := range m {
 			if fits(m[c], v[c], 0, 1) {

@@ -32,7 +32,9 @@ type Value struct {
 	// Shape holds one entry per axis: a size, or -1 for a symbolic or
 	// unknown one. Nil means the rank is unknown.
 	Shape []int64 `json:"shape"`
-	// DimNames holds the symbolic names of the axes ("N"), "" elsewhere.
+	// DimNames holds the symbolic names of the axes ("N"), "" elsewhere,
+	// up to the last named axis: shorter than Shape when the later axes
+	// have no name, nil when none has.
 	DimNames []string `json:"-"`
 }
 

@@ -50,6 +50,29 @@ type linear struct {
 // maxTracedWidth bounds the input width followed feature by feature.
 const maxTracedWidth = 1 << 20
 
+// maxTracedCols bounds the columns followed in all: those of the inputs,
+// and each one a concatenation, a gather, arithmetic with a constant or a
+// scaling chain produces (40 bytes each, so 40 MB in all). A graph's
+// shapes, not its size, set these counts: an input declared [N, 1048576]
+// is a few bytes in the file, and each Add of a scalar or Concat of a
+// tensor with itself makes another set of its columns. Past the bound the
+// features are not followed further, as past a layer that mixes them.
+const maxTracedCols = 1 << 20
+
+// budget counts the columns tracing may still make.
+type budget int
+
+// take reports whether n more columns are within the budget, and takes
+// them when they are.
+func (b *budget) take(n int) bool {
+	if n < 0 || n > int(*b) {
+		*b = 0
+		return false
+	}
+	*b -= budget(n)
+	return true
+}
+
 // traceInputs follows each input feature through Identity, Cast, Dropout,
 // axis-adding reshapes, column slices, concatenation along the channel
 // axis and elementwise arithmetic with stored constants, up to the first
@@ -58,15 +81,16 @@ func traceInputs(g *Graph) tracing {
 	t := tracing{onInputs: map[*Node]traced{}, afterLinear: map[*Node]linear{}}
 	tr := map[string]traced{}
 	t.tensors = tr
+	left := budget(maxTracedCols)
 	for _, in := range g.Inputs {
 		switch {
-		case len(in.Shape) == 2 && in.Shape[1] > 0 && in.Shape[1] <= maxTracedWidth:
+		case len(in.Shape) == 2 && in.Shape[1] > 0 && in.Shape[1] <= maxTracedWidth && left.take(int(in.Shape[1])):
 			cols := make([]colRef, in.Shape[1])
 			for j := range cols {
 				cols[j] = colRef{Input: in.Name, Col: j, A: 1}
 			}
 			tr[in.Name] = traced{cols: cols, rank: 2}
-		case len(in.Shape) == 1:
+		case len(in.Shape) == 1 && left.take(1):
 			tr[in.Name] = traced{cols: []colRef{{Input: in.Name, A: 1}}, rank: 1}
 		}
 	}
@@ -84,7 +108,7 @@ func traceInputs(g *Graph) tracing {
 		if srcName == "" {
 			continue
 		}
-		out, ok := step(g, n, src, srcName, tr)
+		out, ok := step(g, n, src, srcName, tr, &left)
 		if ok && len(n.Outputs) > 0 && n.Outputs[0] != "" {
 			tr[n.Outputs[0]] = out
 			continue
@@ -97,7 +121,7 @@ func traceInputs(g *Graph) tracing {
 		}
 		for _, in := range n.Inputs {
 			s, ok := tr[in]
-			if !ok || consumed[in] || identity(s.cols) {
+			if !ok || consumed[in] || !left.take(len(s.cols)) || identity(s.cols) {
 				continue
 			}
 			consumed[in] = true
@@ -194,7 +218,7 @@ func identity(cols []colRef) bool {
 }
 
 // step returns the traced output of n, or false when n ends the tracing.
-func step(g *Graph, n *Node, src traced, srcName string, tr map[string]traced) (traced, bool) {
+func step(g *Graph, n *Node, src traced, srcName string, tr map[string]traced, left *budget) (traced, bool) {
 	switch n.Op {
 	case "Identity", "Cast", "Dropout":
 		return src, n.input(0) == srcName
@@ -253,13 +277,20 @@ func step(g *Graph, n *Node, src traced, srcName string, tr map[string]traced) (
 		if ax, ok := normAxes([]int64{n.Int("axis", 0)}, src.rank); !ok || ax[0] != 1 {
 			return traced{}, false
 		}
-		var cols []colRef
+		width := 0
 		for _, in := range n.Inputs {
 			s, ok := tr[in]
 			if !ok || s.rank != src.rank {
 				return traced{}, false
 			}
-			cols = append(cols, s.cols...)
+			width += len(s.cols)
+		}
+		if !left.take(width) {
+			return traced{}, false
+		}
+		cols := make([]colRef, 0, width)
+		for _, in := range n.Inputs {
+			cols = append(cols, tr[in].cols...)
 		}
 		return traced{cols: cols, rank: src.rank}, true
 	case "Slice":
@@ -270,6 +301,9 @@ func step(g *Graph, n *Node, src traced, srcName string, tr map[string]traced) (
 			return traced{}, false
 		}
 		if ax, ok := normAxes([]int64{n.Int("axis", 0)}, src.rank); !ok || ax[0] != 1 {
+			return traced{}, false
+		}
+		if !left.take(len(idx.Values)) {
 			return traced{}, false
 		}
 		var cols []colRef
@@ -289,6 +323,9 @@ func step(g *Graph, n *Node, src traced, srcName string, tr map[string]traced) (
 		}
 		return traced{cols: cols, rank: r}, true
 	case "Add", "Sub", "Mul", "Div":
+		if !left.take(len(src.cols)) {
+			return traced{}, false
+		}
 		return affineStep(g, n, src, srcName)
 	}
 	return traced{}, false

@@ -94,7 +94,7 @@ func TestTensorEncodings(t *testing.T) {
 		{"string", &pb.TensorProto{DataType: proto.Int32(int32(pb.TensorProto_STRING)), Dims: []int64{1}, StringData: [][]byte{[]byte("x")}}, nil},
 	}
 	for _, c := range cases {
-		got := tensor(c.t).Values
+		got := wireTensor(t, c.t).Values
 		if (got == nil) != (c.want == nil) || len(got) != len(c.want) {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 			continue
