@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/internal/errtext"
 	pb "github.com/normguard/normguard/onnx/onnxpb"
 )
 
@@ -86,10 +87,10 @@ func Bundle(a *artifact.Artifact, model *pb.ModelProto, producer string) (*Bundl
 	if len(data) != 1 {
 		names := make([]string, len(data))
 		for i, in := range data {
-			names[i] = fmt.Sprintf("%q", in.GetName())
+			names[i] = in.GetName()
 		}
 		return nil, fmt.Errorf("bundle: %w: the model has %d data inputs (%s), bundle feeds exactly one [batch, features] tensor; export the model with one input",
-			ErrMismatch, len(data), strings.Join(names, ", "))
+			ErrMismatch, len(data), errtext.List(names))
 	}
 	input := data[0]
 	tt := input.GetType().GetTensorType()

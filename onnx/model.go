@@ -37,7 +37,8 @@ func Unmarshal(data []byte, name string) (*pb.ModelProto, error) {
 }
 
 // ReadModel reads an ONNX model file. Models whose weights live in
-// external data files are refused.
+// external data files, and models of more than MaxElements elements, are
+// refused.
 func ReadModel(path string) (*pb.ModelProto, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -49,6 +50,9 @@ func ReadModel(path string) (*pb.ModelProto, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read model: %w", err)
+	}
+	if err := checkElements(data, path); err != nil {
+		return nil, err
 	}
 	m, err := Unmarshal(data, path)
 	if err != nil {
