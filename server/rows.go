@@ -165,6 +165,15 @@ func (d *rowsBody) object() error {
 				return err
 			}
 			j, ok := d.index[string(key)]
+			// A key given twice: which value to take is a guess (encoding/
+			// json takes the last), and the CLI's JSONL reader refuses it.
+			dup := ok && d.seen[j] == d.row+1
+			if dims, isVec := d.vectors[string(key)]; !ok && isVec {
+				dup = len(dims) > 0 && d.seen[dims[0]] == d.row+1
+			}
+			if dup {
+				return d.rowErr(string(key), "duplicate key; give each key once")
+			}
 			if dims, isVec := d.vectors[string(key)]; !ok && isVec {
 				if err := d.vector(string(key), dims); err != nil {
 					return err
