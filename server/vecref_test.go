@@ -185,9 +185,10 @@ func TestVectorRefusalsBounded(t *testing.T) {
 // squares pass the float64 range (norms, their mean, std and quantiles
 // +Inf or NaN). Now 200 with valid JSON, such a number null, the 0
 // quantile the smallest norm; two producers of such vectors are compared
-// as the same vectors of ordinary size are (power-of-two scaling is
-// exact): identical results but for the mean distance and the bandwidth,
-// scaled back; the previous window's report too.
+// as the CLI's drift does: no verdict, "values too large to compare"
+// (they were scaled down by a power of two, which let one such vector
+// hide a drift: TestVectorsOneHugeVector); the previous window's report
+// too.
 func TestVectorsHugeValues(t *testing.T) {
 	dir := t.TempDir()
 	store, rest, _ := vectorRegistry(t, dir)
@@ -252,24 +253,25 @@ func TestVectorsHugeValues(t *testing.T) {
 				}
 			}
 			if stage == "open" {
-				if len(got.Columns[0].Pairs) != 1 || got.Columns[0].Pairs[0].Drift == nil {
-					t.Fatalf("%s: pairs %+v, want a and b compared", c.name, got.Columns[0].Pairs)
+				ps := got.Columns[0].Pairs
+				switch {
+				case len(ps) != 1:
+					t.Fatalf("%s: pairs %+v, want a and b", c.name, ps)
+				case c.name == "x 1e300" || c.name == "x 2^996":
+					if ps[0].Drift != nil || !strings.Contains(ps[0].Skipped, `values too large to compare: 50 of producer "a"'s 50 sampled vectors`) {
+						t.Errorf("%s: pair %+v, want no verdict: values too large to compare", c.name, ps[0])
+					}
+				case ps[0].Drift == nil:
+					t.Fatalf("%s: pairs %+v, want a and b compared", c.name, ps)
+				default:
+					pairs[c.name] = *ps[0].Drift
 				}
-				pairs[c.name] = *got.Columns[0].Pairs[0].Drift
 			}
 			cnow = cnow.Add(time.Hour)
 		}
 	}
-	base, big := pairs["x 1"], pairs["x 2^996"]
-	if big.MeanEuclidean != math.Ldexp(base.MeanEuclidean, k) || big.Bandwidth != math.Ldexp(base.Bandwidth, k) {
-		t.Errorf("x 2^996: mean distance %v, bandwidth %v, want 2^996 times %v and %v", big.MeanEuclidean, big.Bandwidth, base.MeanEuclidean, base.Bandwidth)
-	}
-	big.MeanEuclidean, big.Bandwidth = base.MeanEuclidean, base.Bandwidth
-	if big != base {
-		t.Errorf("x 2^996: %+v\nwant as x 1: %+v", big, base)
-	}
-	if r := pairs["x 1e300"]; math.IsNaN(r.MMD2) || math.IsNaN(r.MeanCosine) || r.Drift != base.Drift || r.DriftedDims != base.DriftedDims {
-		t.Errorf("x 1e300: %+v, want finite and the verdict of x 1: %+v", r, base)
+	if base, big := pairs["x 1"], pairs["x 1e4"]; base.Drift != big.Drift || base.DriftedDims != big.DriftedDims {
+		t.Errorf("x 1e4: %+v, want the verdict of x 1: %+v", big, base)
 	}
 }
 
@@ -306,5 +308,58 @@ func TestVectorNormsJSON(t *testing.T) {
 	same := embed.NormStats{Count: 3, Min: 1e308, Max: 1e308, Mean: inf, Std: nan, Quantiles: []float64{nan, 1e308, inf}}
 	if got, _ := json.Marshal(reportNorms(same)); string(got) != `{"count":3,"min":1e+308,"max":1e+308,"mean":1e+308,"std":0,"unit_share":0,"quantiles":[1e+308,1e+308,1e+308],"histogram":null}` {
 		t.Errorf("equal norms: %s", got)
+	}
+}
+
+// TestVectorsOneHugeVector: one vector of 1e308 values among a producer's
+// ordinary ones made a clear drift between producers read as none (attack
+// run 8, F9): the samples were scaled down by a power of two to fit, which
+// pushed every ordinary vector below float64's range. The pair now gives
+// no verdict, naming the producer, and its producer report flags the
+// vector as nan_vectors.
+func TestVectorsOneHugeVector(t *testing.T) {
+	store, rest, _ := vectorRegistry(t, t.TempDir())
+	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
+	for _, huge := range []bool{false, true} {
+		cnow := now
+		_, ts := vectorServer(t, store, "", &cnow)
+		b := scaled(rest[50:100], func(x float64) float64 { return 3*x + 1 }) // plainly drifted from a
+		if huge {
+			v := make([]float64, len(b[0]))
+			for k := range v {
+				v[k] = 1e308
+			}
+			b = append(b, v)
+		}
+		for _, p := range []struct {
+			name string
+			vs   [][]float64
+		}{{"a", rest[:50]}, {"b", b}} {
+			if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations?producer="+p.name, "", vectorBody(p.vs)); status != http.StatusOK {
+				t.Fatalf("huge %v, %s: %d %s", huge, p.name, status, resp)
+			}
+		}
+		status, body := send(t, "GET", ts.URL+"/v1/models/store/vectors", "", nil)
+		var got vectorsResponse
+		if status != http.StatusOK || json.Unmarshal(body, &got) != nil || len(got.Columns[0].Pairs) != 1 {
+			t.Fatalf("huge %v: GET vectors %d %.300s", huge, status, body)
+		}
+		pair := got.Columns[0].Pairs[0]
+		if !huge {
+			if pair.Drift == nil || !pair.Drift.Drift {
+				t.Fatalf("ordinary vectors: pair %+v, want drift", pair)
+			}
+			continue
+		}
+		if pair.Drift != nil || !strings.Contains(pair.Skipped, `values too large to compare: 1 of producer "b"'s 51 sampled vectors`) {
+			t.Errorf("one huge vector: pair %+v, want no verdict naming producer b", pair)
+		}
+		flagged := false
+		for _, f := range got.Columns[0].Producers[1].Verdicts {
+			flagged = flagged || f.Code == "nan_vectors"
+		}
+		if !flagged {
+			t.Errorf("producer b's verdicts %+v, want nan_vectors", got.Columns[0].Producers[1].Verdicts)
+		}
 	}
 }

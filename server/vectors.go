@@ -836,12 +836,7 @@ func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsRe
 				case len(pa.sample) < 2 || len(pb.sample) < 2:
 					pair.Skipped = "each producer needs at least 2 vectors"
 				default:
-					res, err := driftScaled(matrixOf(pa.sample, pa.dim), matrixOf(pb.sample, pb.dim))
-					if err != nil {
-						pair.Skipped = err.Error()
-						break
-					}
-					pair.Drift = &res
+					pair.Drift, pair.Skipped = pairDrift(open[i], open[j], pa, pb)
 				}
 				col.Pairs = append(col.Pairs, pair)
 			}
@@ -851,45 +846,37 @@ func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsRe
 	return resp, nil
 }
 
-// hugeValue is the magnitude from which driftScaled scales the samples:
-// squared distances and sums of values this large may pass the float64
-// range.
-const hugeValue = 0x1p300
-
-// driftScaled is embed.Drift(a, b) computed on a and b (copies, changed
-// here) scaled by a power of two 2^-k that brings their largest magnitude
-// under 1 when it is at least hugeValue. Power-of-two scaling is exact,
-// and what embed.Drift computes from it (the kernel on squared distances
-// over the median bandwidth, per-dimension Wasserstein over the standard
-// deviation, the standardized classifier, cosine distance) does not
-// depend on it, except the mean Euclidean distance and the bandwidth,
-// which are scaled back by 2^k; so the result is the one computed without
-// overflow: vectors whose squares pass the float64 range (GloVe rows times
-// 1e300) are compared as the same vectors of ordinary size are, not
-// judged drifted on NaN statistics.
-func driftScaled(a, b embed.Matrix) (embed.DriftResult, error) {
-	most := 0.0
-	for _, m := range []embed.Matrix{a, b} {
-		for _, x := range m.Data {
-			most = max(most, math.Abs(x))
-		}
-	}
-	k := 0
-	if most >= hugeValue && !math.IsInf(most, 0) {
-		_, k = math.Frexp(most) // most = f * 2^k, f in [0.5, 1)
-		for _, m := range []embed.Matrix{a, b} {
-			for i, x := range m.Data {
-				m.Data[i] = math.Ldexp(x, -k)
+// pairDrift is embed.Drift of the samples of producers a and b, or why
+// they cannot be compared. A sample holding a vector too large to compare
+// (squared norm past embed.MaxSquaredNorm, reported in the producer's
+// nan_vectors finding) gives no verdict, as the CLI's drift refuses it:
+// scaled down by a power of two to fit, one vector of 1e308 values
+// pushed every other vector below float64's range and a clear drift read
+// as none (attack run 8, F9).
+func pairDrift(a, b string, pa, pb *vectorWindow) (*embed.DriftResult, string) {
+	for _, p := range []struct {
+		name string
+		vs   [][]float64
+	}{{a, pa.sample}, {b, pb.sample}} {
+		n := 0
+		for _, v := range p.vs {
+			ss := 0.0
+			for _, x := range v {
+				ss += x * x
+			}
+			if !(ss <= embed.MaxSquaredNorm) {
+				n++
 			}
 		}
+		if n > 0 {
+			return nil, fmt.Sprintf("values too large to compare: %d of producer %q's %d sampled vectors have a squared norm past %.4g (its nan_vectors finding names them), where distances between vectors overflow float64; rescale them", n, p.name, len(p.vs), embed.MaxSquaredNorm)
+		}
 	}
-	res, err := embed.Drift(a, b, embed.DriftOptions{})
-	if err != nil || k == 0 {
-		return res, err
+	res, err := embed.Drift(matrixOf(pa.sample, pa.dim), matrixOf(pb.sample, pb.dim), embed.DriftOptions{})
+	if err != nil {
+		return nil, err.Error()
 	}
-	res.MeanEuclidean = math.Ldexp(res.MeanEuclidean, k)
-	res.Bandwidth = math.Ldexp(res.Bandwidth, k)
-	return res, nil
+	return &res, ""
 }
 
 // matrixOf packs vectors into a Matrix.
