@@ -82,6 +82,9 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	if err := sp.Validate(); err != nil {
 		return nil, nil, err
 	}
+	if err := sp.CheckFitParams(); err != nil {
+		return nil, nil, err
+	}
 	// Up front, before the data is read; again below once the spec is
 	// resolved against the data (types, vector columns' dimensions).
 	if err := artifact.CheckSpecSize(sp); err != nil {
@@ -177,6 +180,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 		Sort: stats.SortOptions{MaxInMemory: opt.MaxSortRows, TempDir: opt.TempDir, Buffers: opt.Spill.sortBuffers()}}
 	seenOut := map[string]string{}
 	var outCols []table.Column
+	grid := 0 // grid entries of the steps fitted so far (step.GridEntries)
 	for gi, g := range a.Spec.Columns {
 		path := fmt.Sprintf("columns[%d]", gi)
 		if err := spec.CheckKinds(&g, g.Kind(), path); err != nil {
@@ -192,6 +196,11 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
 			}
+			need := step.GridEntries(st.Params, len(cur), rows)
+			if err := checkGrid(opt.Source, path, si, st, names(cur), rows, need, grid); err != nil {
+				return nil, nil, err
+			}
+			grid += need
 			fitted, err := st.Params.Fit(fc, cur)
 			t0 = tim.Since("fit statistics", t0)
 			if err != nil {

@@ -350,6 +350,11 @@ func (p *parser) step(n *yaml.Node, path string) (Step, error) {
 		}
 	}
 	prm, err := decodeParams(name, raw)
+	if err == nil {
+		// Bounds a fit holds the parameters to (n_bins, feature_range's
+		// width), refused here with the line, before anything is read.
+		err = step.CheckFitParams(prm)
+	}
 	if err != nil {
 		var pe *step.ParamError
 		if errors.As(err, &pe) {

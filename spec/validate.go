@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -48,6 +49,33 @@ func (s *Spec) validate() error {
 		if k := g.Kind(); k != table.KindUnknown {
 			if err := CheckKinds(g, k, path); err != nil {
 				return err
+			}
+		}
+	}
+	return nil
+}
+
+// CheckFitParams checks every step's parameters against the bounds a
+// fit holds them to beyond Validate (step.CheckFitParams: kbins
+// n_bins past step.MaxBins, a min_max_scaler feature_range too wide for
+// float64). ParseFile applies them with the line; fit applies them to any
+// spec it is given. Artifact readers do not (Validate is their rule), so
+// an artifact fitted before a bound stays readable. Errors are *Error
+// naming the parameter.
+func (s *Spec) CheckFitParams() error {
+	for gi := range s.Columns {
+		for si, st := range s.Columns[gi].Steps {
+			if st.Params == nil {
+				continue
+			}
+			if err := step.CheckFitParams(st.Params); err != nil {
+				field := fmt.Sprintf("columns[%d].steps[%d].%s", gi, si, st.Name)
+				msg := err.Error()
+				if pe, ok := errors.AsType[*step.ParamError](err); ok {
+					field += "." + pe.Param
+					msg = pe.Msg + fmt.Sprintf(" (got %v)", pe.Value)
+				}
+				return &Error{Field: field, Err: fmt.Errorf("%w: %s", ErrInvalid, msg)}
 			}
 		}
 	}
