@@ -209,6 +209,14 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 			if err := checkOutputCount(opt.Source, path, si, st.Name, names(cur), len(fitted.Outputs()), len(a.Outputs)+len(pass)); err != nil {
 				return nil, nil, err
 			}
+			// What every reader of the artifact holds the step to, before
+			// the step is applied: a statistic that overflowed float64 is
+			// refused here, naming the step and the column, instead of
+			// being written into an artifact every reader refuses as
+			// damaged.
+			if err := step.CheckFit(st.Params, fitted, names(cur)); err != nil {
+				return nil, nil, fmt.Errorf("fit %s: %s.steps[%d].%s: %w", opt.Source, path, si, st.Name, err)
+			}
 			group.Steps = append(group.Steps, step.FittedStep{Name: st.Name, Params: st.Params, Inputs: names(cur), Fitted: fitted})
 			inPlace := elementwise(fitted, cur) && dies(cur, si == 0, readers)
 			if inPlace && si == 0 {
@@ -252,6 +260,9 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	t0 = time.Now()
 	a.Profile.Outputs = outputProfiles(cols, outCols, a.Profile.Inputs, embeddings, max(opt.Workers, 1))
 	tim.Since("profile", t0)
+	if err := CheckArtifact(a, opt.Source); err != nil {
+		return nil, nil, err
+	}
 	return a, &table.Batch{Cols: outCols, Rows: rows}, nil
 }
 

@@ -7,9 +7,10 @@ import (
 	"testing"
 )
 
-// Attack run 8 F7: the spec reader refuses, with the file, line,
+// Attack run 8 F7 and F8: the spec reader refuses, with the file, line,
 // parameter path, value and bound, an n_bins past step.MaxBins (1e9 made
-// fit allocate 8 GB).
+// fit allocate 8 GB) and a feature_range whose width overflows float64
+// (fit wrote an artifact every reader refused).
 func TestParseRefusesFitBounds(t *testing.T) {
 	for _, c := range []struct {
 		step, field string
@@ -17,6 +18,7 @@ func TestParseRefusesFitBounds(t *testing.T) {
 	}{
 		{"kbins_discretizer: {n_bins: 1000000000}", "columns[0].steps[0].kbins_discretizer.n_bins", []string{"1048576", "got 1000000000"}},
 		{"kbins_discretizer: {n_bins: 1048577, encode: ordinal}", "columns[0].steps[0].kbins_discretizer.n_bins", []string{"1048576", "got 1048577"}},
+		{"min_max_scaler: {feature_range: [-1e308, 1e308]}", "columns[0].steps[0].min_max_scaler.feature_range", []string{"overflows float64", "-1e+308 1e+308"}},
 	} {
 		text := "version: 1\ncolumns:\n  - name: delay\n    type: numeric\n    steps:\n      - " + c.step + "\n"
 		_, err := Parse(strings.NewReader(text), "s.yaml")
@@ -34,7 +36,7 @@ func TestParseRefusesFitBounds(t *testing.T) {
 			}
 		}
 	}
-	for _, ok := range []string{"kbins_discretizer: {n_bins: 1048576}"} {
+	for _, ok := range []string{"kbins_discretizer: {n_bins: 1048576}", "min_max_scaler: {feature_range: [0, 1e308]}"} {
 		text := "version: 1\ncolumns:\n  - name: delay\n    steps:\n      - " + ok + "\n"
 		if _, err := Parse(strings.NewReader(text), "s.yaml"); err != nil {
 			t.Errorf("%s: %v", ok, err)

@@ -3,6 +3,10 @@ package step
 import (
 	"fmt"
 	"math"
+	"regexp"
+	"strconv"
+
+	"github.com/normguard/normguard/internal/errtext"
 )
 
 // What a fit may be asked for. Parameters set the size of some fitted
@@ -99,4 +103,76 @@ func (p *KBinsDiscretizerParams) gridEntries(nIn, _ int) int {
 // column, and references_ once.
 func (p *QuantileTransformerParams) gridEntries(nIn, rows int) int {
 	return mulSat(nIn+1, max(1, min(p.NQuantiles, rows)))
+}
+
+// checkFit implements fitBounded: feature_range's width, which every
+// scale_ is a multiple of, is a finite float64.
+func (p *MinMaxScalerParams) checkFit() error {
+	r := p.FeatureRange
+	if len(r) == 2 && math.IsInf(r[1]-r[0], 0) {
+		return &ParamError{Step: "min_max_scaler", Param: "feature_range", Value: []float64(r),
+			Msg: fmt.Sprintf("is too wide to represent: its width %v - (%v) overflows float64 (at most %v), so every scale_ would be infinite; give a narrower range", r[1], r[0], math.MaxFloat64)}
+	}
+	return nil
+}
+
+// FitError reports a step whose fit gave a parameter that no artifact
+// reader accepts (CheckStep's rules): a statistic that overflowed
+// float64, a column left without a bin. Fit refuses it instead of writing
+// an artifact every reader would refuse.
+type FitError struct {
+	// Column is the input column the parameter belongs to ("" when it
+	// belongs to the step).
+	Column string
+	// Path is the fitted parameter's JSON path in the step
+	// ("scale_[0]").
+	Path string
+	// Msg says what is wrong with it.
+	Msg string
+}
+
+func (e *FitError) Error() string {
+	col := ""
+	if e.Column != "" {
+		col = " for column " + errtext.Quote(e.Column)
+	}
+	return fmt.Sprintf("the fit gave %s%s a value no artifact may hold (%s), so nothing was written: "+
+		"the column's values or the step's parameters take a statistic past what float64 represents "+
+		"(magnitudes up to about 1.8e308); rescale or clean the column, or change the step's parameters",
+		e.Path, col, e.Msg)
+}
+
+// CheckFit runs on a step fit has just fitted, on the columns named
+// inputs, the rules every artifact reader holds a step to (CheckStep),
+// so that fit refuses what no reader would accept. The error is a
+// *FitError naming the parameter and, for a per-column one, the column.
+func CheckFit(p Params, f Fitted, inputs []string) error {
+	err := CheckStep(p, f, len(inputs))
+	if err == nil {
+		return nil
+	}
+	pe := Under("", err)
+	return &FitError{Column: columnOf(pe.Path, inputs), Path: pe.Path, Msg: pe.Msg}
+}
+
+// perColumnPath matches a fitted attribute's path whose first index is
+// an input column's ("scale_[3]", "bin_edges_[0][5]").
+var perColumnPath = regexp.MustCompile(`^([a-z_]+)\[(\d+)\]`)
+
+// columnOf returns the input column a fitted parameter's path points
+// into, or "" for a parameter of the whole step.
+func columnOf(path string, inputs []string) string {
+	m := perColumnPath.FindStringSubmatch(path)
+	if m == nil {
+		return ""
+	}
+	switch m[1] {
+	case "references_", "feature_range", "quantile_range":
+		return ""
+	}
+	i, err := strconv.Atoi(m[2])
+	if err != nil || i >= len(inputs) {
+		return ""
+	}
+	return inputs[i]
 }

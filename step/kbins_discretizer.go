@@ -1,6 +1,7 @@
 package step
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -112,10 +113,42 @@ func (p *KBinsDiscretizerParams) Fit(ctx *FitContext, cols []table.Column) (Fitt
 			return nil, err
 		}
 	}
+	var k *KBinsDiscretizer
 	if p.Strategy == "kmeans" {
-		return p.fitKMeans(cols)
+		f, err := p.fitKMeans(cols)
+		if err != nil {
+			return nil, err
+		}
+		k = f.(*KBinsDiscretizer)
+	} else {
+		k = p.FitEdges(names(cols), lo, hi, pct)
 	}
-	return p.FitEdges(names(cols), lo, hi, pct), nil
+	if err := k.noBinError(p.Strategy, cols); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// noBinError refuses a column the fit left without a bin: values that are
+// not all equal but lie within kbinsMinWidth of each other (0 and 1e-300),
+// whose "quantile" or "kmeans" bins scikit-learn 1.2 all removes
+// (n_bins_ 0: its ordinal output is 0, its one-hot encoding fails). An
+// artifact holds at least one bin per column.
+func (k *KBinsDiscretizer) noBinError(strategy string, cols []table.Column) error {
+	for j, nb := range k.NBins {
+		if nb >= 1 {
+			continue
+		}
+		lo, hi := nanMinMax(cols[j].Num)
+		if !(hi-lo <= kbinsMinWidth) {
+			continue // not this case: CheckFit names the parameter
+		}
+		return &ValueError{Step: "kbins_discretizer", Column: cols[j].Name, Row: -1, Err: ErrBadValue,
+			Hint: fmt.Sprintf("its values run from %v to %v, not all equal but within the %v below which a %s bin is removed, "+
+				"so no bin is left (scikit-learn's n_bins_ 0, which its one-hot encoding refuses); round the column's values, "+
+				"or bin it with strategy uniform", lo, hi, kbinsMinWidth, strategy)}
+	}
+	return nil
 }
 
 // fitKMeans fits strategy "kmeans", which needs every value of a column

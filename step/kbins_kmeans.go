@@ -51,6 +51,9 @@ func kmeansEdges(xs []float64, nBins int) ([]float64, error) {
 		sq[i] = d * d
 	}
 	tol := stats.PairwiseSum(sq) / float64(n) * kmeansTol
+	if !isFinite(mean) || !isFinite(tol) {
+		return nil, fmt.Errorf("its values (from %v to %v) are too large for strategy kmeans: their mean or variance overflows float64 (magnitudes up to about 1.8e308); rescale the column, or bin it with strategy quantile", lo, hi)
+	}
 
 	centers := make([]float64, nBins)
 	for k := range centers {
