@@ -54,7 +54,7 @@ func CheckedDiagnoseJSON(w io.Writer, r *diagnose.Report, anomalies []validate.A
 func anomalyRows(anomalies []validate.Anomaly) []validateRow {
 	var rows []validateRow
 	for _, a := range anomalies {
-		rows = append(rows, validateRow{Anomaly: a, Change: TrainingToNow(a), Class: severityClass(a.Severity)})
+		rows = append(rows, validateRow{Anomaly: a, Name: anomalyColumn(a), Change: TrainingToNow(a), Class: severityClass(a.Severity)})
 	}
 	return rows
 }
@@ -66,7 +66,7 @@ func anomalyRows(anomalies []validate.Anomaly) []validateRow {
 const anomaliesTemplate = `{{define "anomalycards"}}<div class="cards">
 {{- range .}}
 <article class="card {{.Class}}" data-code="{{.Code}}">
-<header><h3>{{.Column}}</h3><span class="badge {{.Class}}">{{.Code}}</span></header>
+<header><h3>{{.Name}}</h3><span class="badge {{.Class}}">{{.Code}}</span></header>
 {{- if .Change}}<p><strong>{{.Change}}</strong></p>{{end}}
 <p>{{.Description}}</p>
 <p class="fix"><strong>Fix:</strong> {{.Fix}}</p>

@@ -44,7 +44,7 @@ func ValidateTable(w io.Writer, r *validate.Report, color bool) error {
 	checked, other := columnsWith(r)
 	verdict := fmt.Sprintf("%d %s in %d of %d columns checked (%s rows)", len(r.Anomalies), noun, checked, len(r.Columns), commas(r.Rows))
 	if other > 0 {
-		verdict = fmt.Sprintf("%d %s: in %d of %d columns checked, and about %d other %s (%s rows)", len(r.Anomalies), noun, checked, len(r.Columns), other, plural(other, "column", "columns"), commas(r.Rows))
+		verdict = fmt.Sprintf("%d %s: in %d of %d columns checked, and about %s other %s (%s rows)", len(r.Anomalies), noun, checked, len(r.Columns), commas(int64(other)), plural(other, "column", "columns"), commas(r.Rows))
 	}
 	if len(r.Anomalies) == 0 {
 		cols := "columns"
@@ -54,7 +54,7 @@ func ValidateTable(w io.Writer, r *validate.Report, color bool) error {
 		verdict = fmt.Sprintf("no anomaly: %d %s checked on %s rows", len(r.Columns), cols, commas(r.Rows))
 	}
 	if len(r.Ignored) > 0 {
-		verdict += fmt.Sprintf("; not read by the artifact (dropped by the spec): %s", errtext.ListPlain(r.Ignored))
+		verdict += fmt.Sprintf("; not read by the artifact (dropped by the spec): %s", ignoredList(r))
 	}
 	_, err := fmt.Fprintln(w, verdict)
 	return err
@@ -74,14 +74,14 @@ func AnomaliesTable(w io.Writer, anomalies []validate.Anomaly, color bool) error
 			}
 			code = "\x1b[" + c + "m" + code + "\x1b[0m"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", oneLineOf(a.Column), code, TrainingToNow(a), oneLineOf(a.Fix))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", oneLineOf(anomalyColumn(a)), code, TrainingToNow(a), oneLineOf(a.Fix))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
 	for _, a := range anomalies {
-		fmt.Fprintf(w, "%s %s: %s\n", oneLineOf(a.Column), a.Code, oneLineOf(a.Description))
+		fmt.Fprintf(w, "%s %s: %s\n", oneLineOf(anomalyColumn(a)), a.Code, oneLineOf(a.Description))
 	}
 	_, err := fmt.Fprintln(w)
 	return err
@@ -123,9 +123,12 @@ func columnsWith(r *validate.Report) (checked, other int) {
 			continue
 		}
 		seen[a.Column] = true
-		if inputs[a.Column] {
+		switch {
+		case inputs[a.Column]:
 			checked++
-		} else {
+		case a.Count > 1: // unexpected columns together
+			other += int(a.Count)
+		default:
 			other++
 		}
 	}
@@ -152,6 +155,31 @@ func commas(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// anomalyColumn names an anomaly's column for a table: the column, or for
+// an anomaly of many columns (validate.Anomaly.Count) the first and how
+// many more.
+func anomalyColumn(a validate.Anomaly) string {
+	if a.Count > 1 {
+		return fmt.Sprintf("%s and %s more", errtext.Shorten(a.Column), commas(a.Count-1))
+	}
+	return a.Column
+}
+
+// ignoredList lists a report's ignored columns, with how many more there
+// are than it names (validate.Report.IgnoredCount).
+func ignoredList(r *validate.Report) string {
+	return errtext.ListPlain(r.Ignored) + ignoredMore(r)
+}
+
+// ignoredMore is ", and N more" when the report counts more ignored
+// columns than it names.
+func ignoredMore(r *validate.Report) string {
+	if n := r.IgnoredCount - int64(len(r.Ignored)); n > 0 && len(r.Ignored) <= errtext.MaxNames {
+		return fmt.Sprintf(", and %s more", commas(n))
+	}
+	return ""
 }
 
 // oneLineOf keeps a user string on one table line.

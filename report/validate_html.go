@@ -29,12 +29,12 @@ func ValidateHTML(w io.Writer, r *validate.Report, meta ValidateMeta) error {
 		return fmt.Errorf("report: no validation to render")
 	}
 	p := validatePageData{Title: meta.Title, Artifact: meta.Artifact, Data: meta.Data, Generated: meta.Generated,
-		Rows: commas(r.Rows), Rule: r.Rule, Ignored: r.Ignored, N: len(r.Anomalies), Checked: len(r.Columns)}
+		Rows: commas(r.Rows), Rule: r.Rule, Ignored: r.Ignored, IgnoredMore: ignoredMore(r), N: len(r.Anomalies), Checked: len(r.Columns)}
 	if p.Title == "" {
 		p.Title = "Validation"
 	}
 	for _, a := range r.Anomalies {
-		p.Anomalies = append(p.Anomalies, validateRow{Anomaly: a, Change: TrainingToNow(a), Class: severityClass(a.Severity)})
+		p.Anomalies = append(p.Anomalies, validateRow{Anomaly: a, Name: anomalyColumn(a), Change: TrainingToNow(a), Class: severityClass(a.Severity)})
 	}
 	for _, c := range r.Columns {
 		p.Columns = append(p.Columns, validateCol{Name: c.Name, Type: c.Type, Kind: c.Kind,
@@ -48,6 +48,7 @@ type validatePageData struct {
 	Title, Artifact, Data, Generated, Rows string
 	Rule                                   validate.Rule
 	Ignored                                []string
+	IgnoredMore                            string
 	N, Checked                             int
 	Anomalies                              []validateRow
 	Columns                                []validateCol
@@ -55,6 +56,8 @@ type validatePageData struct {
 
 type validateRow struct {
 	validate.Anomaly
+	// Name is the column as shown (anomalyColumn).
+	Name          string
 	Change, Class string
 }
 
@@ -106,7 +109,7 @@ var validatePage = template.Must(template.Must(template.New("validate").Parse(an
 {{- if .N}}<span class="badge bad big">{{.N}} {{if eq .N 1}}ANOMALY{{else}}ANOMALIES{{end}}</span><span>in the {{.Checked}} columns checked</span>{{else}}<span class="badge ok big">no anomaly</span><span>{{.Checked}} columns checked</span>{{end}}
 </p>
 <p class="rule">A rate differs when Fisher's exact test (the range exceedance test for out-of-range values) gives p &lt; {{.Rule.Alpha}} and Cohen's h ≥ {{.Rule.MinEffect}}.</p>
-{{- if .Ignored}}<p class="rule">Not read by the artifact (dropped by the spec): {{range $i, $c := .Ignored}}{{if $i}}, {{end}}<code>{{$c}}</code>{{end}}</p>{{end}}
+{{- if .Ignored}}<p class="rule">Not read by the artifact (dropped by the spec): {{range $i, $c := .Ignored}}{{if $i}}, {{end}}<code>{{$c}}</code>{{end}}{{.IgnoredMore}}</p>{{end}}
 </header>
 {{- if .Anomalies}}
 

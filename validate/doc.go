@@ -12,7 +12,10 @@
 //	unexpected_column   a data column the artifact does not read, reported
 //	                    when the spec's remainder is passthrough (the
 //	                    training data had no such column) or when its name
-//	                    is close to a missing column's (a renamed header)
+//	                    is close to a missing column's (a renamed header);
+//	                    past MaxListed such columns, the renamed headers
+//	                    keep one each and the others make one anomaly
+//	                    with Count and the first MaxListed names (Columns)
 //	type_change         numeric: any present cell that is not a number
 //	                    (the transform cannot read the file; error); time:
 //	                    the share of values that no longer parse with the

@@ -79,10 +79,7 @@ func check(a *artifact.Artifact, d *Data, sum func(p *profile.Feature, known []s
 		}
 		return nil, fmt.Errorf("validate: %s has no data rows (empty or header only): nothing to validate: %w", where, ErrInvalid)
 	}
-	inHeader := map[string]bool{}
-	for _, h := range d.Header {
-		inHeader[h] = true
-	}
+	inHeader := wantedInHeader(a, d.Header)
 	inputs := map[string]bool{}
 	for _, e := range a.Embeddings {
 		inputs[e.Column] = true
@@ -106,13 +103,19 @@ func check(a *artifact.Artifact, d *Data, sum func(p *profile.Feature, known []s
 		}
 		sums = append(sums, s)
 	}
-	var extra []string
-	for _, h := range d.Header {
-		if !inputs[h] && !vectorsOnly {
-			extra = append(extra, h)
+	// The data's other columns, without a copy of the header: it may
+	// hold millions of names (attack run 8 F6).
+	extra := func(yield func(string) bool) {
+		if vectorsOnly {
+			return
+		}
+		for _, h := range d.Header {
+			if !inputs[h] && !yield(h) {
+				return
+			}
 		}
 	}
-	rep, err := CheckSummaries(sc, d.Rows, sums, extra, sopt)
+	rep, err := checkSummaries(sc, d.Rows, sums, extra, sopt)
 	if err != nil || len(a.Embeddings) == 0 {
 		return rep, err
 	}

@@ -63,11 +63,11 @@ func readOnce(path string, a *artifact.Artifact, text map[string]bool) (*Data, e
 		return nil, err
 	}
 	defer r.Close()
-	d := &Data{Path: path, Header: append([]string(nil), r.Header()...)}
-	inHeader := map[string]bool{}
-	for _, h := range d.Header {
-		inHeader[h] = true
-	}
+	// The header may hold millions of columns the artifact does not read;
+	// they cost their name and nothing more: inHeader holds only the
+	// artifact's columns the header has (attack run 8 F6).
+	d := &Data{Path: path, Header: r.Header()}
+	inHeader := wantedInHeader(a, d.Header)
 	var fields []table.Field
 	for _, f := range a.Inputs {
 		if !inHeader[f.Name] {
@@ -107,4 +107,28 @@ func readOnce(path string, a *artifact.Artifact, text map[string]bool) (*Data, e
 		d.Cols = cols
 	}
 	return d, nil
+}
+
+// wantedInHeader returns the set of the artifact's input and vector
+// columns that header holds: a map the size of the artifact's inputs, not
+// of the header.
+func wantedInHeader(a *artifact.Artifact, header []string) map[string]bool {
+	want := make(map[string]bool, len(a.Inputs)+len(a.Embeddings))
+	for _, f := range a.Inputs {
+		want[f.Name] = false
+	}
+	for _, e := range a.Embeddings {
+		want[e.Column] = false
+	}
+	for _, h := range header {
+		if _, ok := want[h]; ok {
+			want[h] = true
+		}
+	}
+	for n, in := range want {
+		if !in {
+			delete(want, n)
+		}
+	}
+	return want
 }

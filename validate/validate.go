@@ -4,10 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/internal/jsonnum"
 	"math"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/profile"
@@ -127,8 +132,10 @@ type Report struct {
 	// Columns describes each checked input column, training vs now.
 	Columns []Column `json:"columns"`
 	// Ignored lists data columns the artifact does not read (dropped by
-	// the spec's remainder) that are not anomalies.
-	Ignored []string `json:"ignored_columns,omitempty"`
+	// the spec's remainder) that are not anomalies: the first MaxListed
+	// of them. IgnoredCount is how many there are when that is more.
+	Ignored      []string `json:"ignored_columns,omitempty"`
+	IgnoredCount int64    `json:"ignored_count,omitempty"`
 	// Anomalies, in input order; unexpected columns last.
 	Anomalies []Anomaly `json:"anomalies"`
 }
@@ -197,6 +204,12 @@ type Anomaly struct {
 	// SimilarTo names the missing (or unexpected) column this one may be,
 	// renamed.
 	SimilarTo string `json:"similar_to,omitempty"`
+	// Count and Columns describe an unexpected_column anomaly that stands
+	// for more than MaxListed columns (one anomaly, not one a column):
+	// Count is how many, Columns the first MaxListed names in data order
+	// (Column is the first of them).
+	Count   int64    `json:"count,omitempty"`
+	Columns []string `json:"columns,omitempty"`
 	// Layout is the training time layout (type_change of a time column).
 	Layout string `json:"layout,omitempty"`
 	// Evidence holds the numbers behind a vector column's verdict
@@ -314,6 +327,12 @@ func (s *Schema) Names() []string {
 // not in the schema. It returns an error when rows is 0 or a summarized
 // column is not in the schema.
 func CheckSummaries(sc *Schema, rows int64, sums []Summary, extra []string, opt Options) (*Report, error) {
+	return checkSummaries(sc, rows, sums, slices.Values(extra), opt)
+}
+
+// checkSummaries is CheckSummaries with the extra columns as a sequence
+// (a data file's header less the inputs, without a copy of it).
+func checkSummaries(sc *Schema, rows int64, sums []Summary, extra iter.Seq[string], opt Options) (*Report, error) {
 	if sc == nil {
 		return nil, fmt.Errorf("validate: no schema")
 	}
@@ -351,32 +370,15 @@ func CheckSummaries(sc *Schema, rows int64, sums []Summary, extra []string, opt 
 		rep.Columns = append(rep.Columns, col)
 		rep.Anomalies = append(rep.Anomalies, found...)
 	}
-	passthrough := sc.Passthrough
-	for _, name := range extra {
-		near := closest(name, missing)
-		if !passthrough && near == "" {
-			rep.Ignored = append(rep.Ignored, name)
-			continue
-		}
-		an := Anomaly{Column: name, Code: UnexpectedColumn, Severity: SeverityWarning, SimilarTo: near}
-		switch {
-		case near != "":
-			an.Description = fmt.Sprintf("column %q is not an input of the artifact, and input %q is missing: a renamed header?", name, near)
-			an.Fix = fmt.Sprintf("rename %q back to %q in the data (or refit with the new name)", name, near)
-		default:
-			an.Description = fmt.Sprintf("column %q is not an input of the artifact, whose spec passed every other training column through (remainder: passthrough): the training data had no such column", name)
-			an.Fix = fmt.Sprintf("drop %q before transforming, or refit on data that has it if the model should use it", name)
-		}
-		rep.Anomalies = append(rep.Anomalies, an)
-	}
+	rep.Anomalies = append(rep.Anomalies, unexpected(rep, extra, missing, sc.Passthrough)...)
 	// Point each missing column at the unexpected one it may be.
 	for i := range rep.Anomalies {
 		an := &rep.Anomalies[i]
 		if an.Code == MissingColumn && an.SimilarTo == "" {
-			if near := closest(an.Column, extra); near != "" {
+			if near := closestSeq(an.Column, extra); near != "" {
 				an.SimilarTo = near
-				an.Description += fmt.Sprintf("; the data has %q, a close name", near)
-				an.Fix = fmt.Sprintf("rename %q to %q in the data (or refit with the new name)", near, an.Column)
+				an.Description += fmt.Sprintf("; the data has %s, a close name", errtext.Quote(near))
+				an.Fix = fmt.Sprintf("rename %s to %q in the data (or refit with the new name)", errtext.Quote(near), an.Column)
 			}
 		}
 	}
@@ -578,21 +580,27 @@ func ptr[T any](v T) *T { return &v }
 // separated prefix or suffix (depth → depth_pct, distance → trip_distance;
 // the shorter name at least 4 characters), or "".
 func closest(name string, candidates []string) string {
-	norm := func(s string) string {
-		var b strings.Builder
-		for _, r := range strings.ToLower(s) {
-			if r != '_' && r != '-' && r != ' ' && r != '.' {
-				b.WriteRune(r)
-			}
-		}
-		return b.String()
+	if len(candidates) == 0 {
+		return ""
 	}
+	return closestSeq(name, slices.Values(candidates))
+}
+
+// closestSeq is closest over a sequence of candidates.
+func closestSeq(name string, candidates iter.Seq[string]) string {
+	// No allocation a candidate: the data may have millions of columns.
 	best, bestD := "", 3
-	for _, c := range candidates {
-		if norm(c) == norm(name) {
+	n := utf8.RuneCountInString(name)
+	for c := range candidates {
+		if sameLoose(c, name) {
 			return c
 		}
 		if len(c) < 4 || len(name) < 4 {
+			continue
+		}
+		// Lowercasing keeps the number of runes, and two strings differ by
+		// at least the difference of their lengths.
+		if d := utf8.RuneCountInString(c) - n; d >= bestD || -d >= bestD {
 			continue
 		}
 		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestD {
@@ -602,12 +610,43 @@ func closest(name string, candidates []string) string {
 	if best != "" {
 		return best
 	}
-	for _, c := range candidates {
+	for c := range candidates {
 		if extends(name, c) || extends(c, name) {
 			return c
 		}
 	}
 	return ""
+}
+
+// sameLoose reports whether a and b are equal after lowercasing and
+// dropping '_', '-', ' ' and '.'.
+func sameLoose(a, b string) bool {
+	skip := func(r rune) bool { return r == '_' || r == '-' || r == ' ' || r == '.' }
+	for {
+		for a != "" {
+			r, _ := utf8.DecodeRuneInString(a)
+			if !skip(r) {
+				break
+			}
+			a = a[1:]
+		}
+		for b != "" {
+			r, _ := utf8.DecodeRuneInString(b)
+			if !skip(r) {
+				break
+			}
+			b = b[1:]
+		}
+		if a == "" || b == "" {
+			return a == b
+		}
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if ra != rb && !(unicode.ToLower(ra) == unicode.ToLower(rb)) {
+			return false
+		}
+		a, b = a[na:], b[nb:]
+	}
 }
 
 // extends reports whether long is short with a prefix or suffix joined

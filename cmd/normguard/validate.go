@@ -36,7 +36,11 @@ Anomaly codes, per input column:
                        when the spec's remainder is passthrough (the training
                        data had no such column) or when its name is close to
                        a missing input's (a renamed header); otherwise it is
-                       listed as ignored (dropped by the spec)
+                       listed as ignored (dropped by the spec); more
+                       than 20 make one anomaly with "count" and the
+                       first 20 names in "columns" (a renamed header
+                       keeps its own), and past 20 ignored ones the
+                       report names 20 and gives "ignored_count"
   type_change          a numeric column holding text (any such value: the
                        transform cannot read it), or a time column whose
                        values no longer parse with the training layout
