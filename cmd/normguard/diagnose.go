@@ -127,6 +127,9 @@ func runDiagnose(o diagnoseOptions) (*diagnose.Report, []validate.Anomaly, error
 	if err != nil {
 		return nil, nil, fmt.Errorf("diagnose: %w", err)
 	}
+	// The diagnosis reads the inputs, not the header's other names (there
+	// may be millions): let them go before the observed file is read.
+	d.Header = nil
 	anomalies := vrep.Anomalies
 	if anomalies == nil {
 		anomalies = []validate.Anomaly{}
@@ -239,7 +242,16 @@ func rawInputs(path string, a *artifact.Artifact, d *validate.Data) ([]table.Col
 // the candidates that the observed file's header holds, each once, the
 // artifact's first.
 func presentOutputs(path string, outs []table.Field, cands []diagnose.Candidate) ([]table.Field, error) {
-	header, err := fileHeader(path)
+	var names []string
+	for _, f := range outs {
+		names = append(names, f.Name)
+	}
+	for _, c := range cands {
+		for _, f := range c.Artifact.Outputs {
+			names = append(names, f.Name)
+		}
+	}
+	header, err := fileHeader(path, names)
 	if err != nil {
 		return nil, err
 	}
@@ -262,16 +274,23 @@ func presentOutputs(path string, outs []table.Field, cands []diagnose.Candidate)
 	return fields, nil
 }
 
-// fileHeader returns the column names of a data file's header.
-func fileHeader(path string) (map[string]bool, error) {
+// fileHeader returns which of names a data file's header holds: a set
+// the size of names, not of the header, which may hold millions of
+// columns (attack run 8 F6).
+func fileHeader(path string, names []string) (map[string]bool, error) {
 	r, err := table.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	header := map[string]bool{}
+	header := make(map[string]bool, len(names))
+	for _, n := range names {
+		header[n] = false
+	}
 	for _, h := range r.Header() {
-		header[h] = true
+		if _, ok := header[h]; ok {
+			header[h] = true
+		}
 	}
 	return header, nil
 }
@@ -280,7 +299,16 @@ func fileHeader(path string) (map[string]bool, error) {
 // observed file holds, each as numbers when every present value is one
 // and as text otherwise.
 func readObservedAsIs(path string, a *artifact.Artifact, outs []table.Field) ([]table.Column, error) {
-	header, err := fileHeader(path)
+	names := make([]string, 0, len(outs))
+	for _, f := range outs {
+		names = append(names, f.Name)
+	}
+	for _, g := range a.Groups {
+		if g.Type == "categorical" {
+			names = append(names, g.Columns...)
+		}
+	}
+	header, err := fileHeader(path, names)
 	if err != nil {
 		return nil, err
 	}

@@ -51,7 +51,14 @@ func diagnoseAll(o diagnoseOptions, a *artifact.Artifact, d *validate.Data) (*di
 	if len(a.Embeddings) == 0 {
 		return diagnoseFeatures(o, a, d)
 	}
-	header, err := fileHeader(o.observed)
+	var names []string
+	for _, e := range a.Embeddings {
+		names = append(names, e.Column)
+		if len(e.Columns) > 0 {
+			names = append(names, e.Columns[0])
+		}
+	}
+	header, err := fileHeader(o.observed, names)
 	if err != nil {
 		return nil, err
 	}

@@ -151,9 +151,11 @@ func driftVsArtifact(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 		return nil, err
 	}
 	defer r.Close()
-	inHeader := map[string]bool{}
+	inHeader := map[string]bool{} // the kept outputs the header holds, not every name
 	for _, h := range r.Header() {
-		inHeader[h] = true
+		if keep[h] {
+			inHeader[h] = true
+		}
 	}
 	var project []table.Field
 	for _, f := range fields {
