@@ -47,6 +47,13 @@ func (f *writeFn) ProcessElement(ctx context.Context, _ []byte, offsets []int64,
 	if err != nil {
 		return err
 	}
+	// What the fit produced is checked as every reader checks it (an
+	// infinite scale_ from values near the float64 limit, a bin grid
+	// left empty), as the CLI's fit checks it: refused naming the step
+	// and column, never written.
+	if err := fit.CheckArtifact(a, f.l.Source); err != nil {
+		return err
+	}
 	// Refused, naming the field, when every reader would refuse it (a
 	// string past artifact.MaxStringBytes, a list of names past
 	// MaxNamesBytes), as fit's Save refuses it: never written.
