@@ -84,7 +84,7 @@ func (pl *SummaryPlan) UnmarshalSummary(data []byte) (*Summary, error) {
 	s := pl.NewSummary()
 	s.Rows, s.Missing = d.int(), d.int()
 	s.KindMismatch = d.byte1() == 1
-	below, equal := d.counts(), d.counts()
+	below, equal := d.countsInto(s.Below), d.countsInto(s.Equal)
 	if d.err == nil && (len(below) != len(s.Below) || len(equal) != len(s.Equal)) {
 		d.fail("point counts of another plan")
 	}
@@ -92,7 +92,7 @@ func (pl *SummaryPlan) UnmarshalSummary(data []byte) (*Summary, error) {
 	for _, m := range []*stats.Moments{&s.Moments, &s.Low, &s.High} {
 		d.moments(m)
 	}
-	cats := d.counts()
+	cats := d.countsInto(s.Cats)
 	if d.err == nil && len(cats) != len(s.Cats) {
 		d.fail("category counts of another plan")
 	}
@@ -254,6 +254,22 @@ func (d *summaryDecoder) counts() []int64 {
 		out[i] = d.int()
 	}
 	return out
+}
+
+// countsInto is counts decoded into dst when they are as many as dst
+// holds (the plan's: a summary's point counts are decoded in place, not
+// allocated twice).
+func (d *summaryDecoder) countsInto(dst []int64) []int64 {
+	save := *d
+	n := d.count(1)
+	if d.err != nil || n == 0 || n != len(dst) {
+		*d = save
+		return d.counts()
+	}
+	for i := range dst {
+		dst[i] = d.int()
+	}
+	return dst
 }
 
 func (d *summaryDecoder) moments(m *stats.Moments) {

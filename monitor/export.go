@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -79,19 +81,10 @@ type exportPlain Export
 // content as it is encoded.
 func (ex Export) MarshalJSON() ([]byte, error) {
 	p := exportPlain(ex)
-	p.Digest = ""
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
 	// What a reader hashes is its decoded content encoded again: do the
 	// same, so content the encoding changes on the way (text that is not
 	// UTF-8, times in a zone) hashes alike on both sides.
-	var back exportPlain
-	if err := json.Unmarshal(b, &back); err != nil {
-		return nil, fmt.Errorf("monitor: an export does not decode as it was encoded: %w", err)
-	}
-	d, err := exportDigest(back)
+	d, err := hashExport(p, true)
 	if err != nil {
 		return nil, err
 	}
@@ -99,17 +92,131 @@ func (ex Export) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
+// WriteJSON writes the export as json.MarshalIndent(ex, "", "  ") writes
+// it (with its digest), followed by a newline, one window at a time: the
+// encoding is never held whole (json.MarshalIndent of a 121 MB export
+// took 1.4 GB).
+func (ex Export) WriteJSON(w io.Writer) error {
+	p := exportPlain(ex)
+	d, err := hashExport(p, true)
+	if err != nil {
+		return err
+	}
+	p.Digest = d
+	ws := p.Windows
+	if ws != nil {
+		p.Windows = []ExportWindow{}
+	}
+	compact, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	var head bytes.Buffer
+	if err := json.Indent(&head, compact, "", "  "); err != nil {
+		return err
+	}
+	hb := head.Bytes()
+	if len(ws) == 0 {
+		_, err := w.Write(append(hb, '\n'))
+		return err
+	}
+	// The first "windows" in the encoding is the field's: the fields
+	// before it are numbers and the digest's hex.
+	mark := []byte(`"windows": []`)
+	i := bytes.Index(hb, mark)
+	if i < 0 {
+		return fmt.Errorf("monitor: an export encodes without its windows list")
+	}
+	bw := bufio.NewWriter(w)
+	bw.Write(hb[:i+len(mark)-1])
+	var buf bytes.Buffer
+	for k := range ws {
+		b, err := json.Marshal(&ws[k])
+		if err != nil {
+			return err
+		}
+		buf.Reset()
+		if k > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString("\n    ")
+		if err := json.Indent(&buf, b, "    ", "  "); err != nil {
+			return err
+		}
+		if _, err := bw.Write(buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	bw.WriteString("\n  ]")
+	bw.Write(hb[i+len(mark):])
+	bw.WriteByte('\n')
+	return bw.Flush()
+}
+
 // exportDigest returns the digest of an export's content: the SHA-256 of
 // its JSON encoding without the digest (encoding/json writes a struct's
 // fields in order, so equal content encodes to equal bytes).
-func exportDigest(p exportPlain) (string, error) {
+func exportDigest(p exportPlain) (string, error) { return hashExport(p, false) }
+
+// hashExport returns exportDigest(p), or with roundTrip the digest of p
+// encoded, decoded and encoded again (what a reader hashes). It hashes
+// the encoding window by window, as encoding/json writes it whole (the
+// export without its windows, with "windows":[ w0,w1,... ] in place of
+// its empty list): an export's encoding is never held whole, which took
+// twice the export's size at each merge (attack run 8 F3).
+func hashExport(p exportPlain, roundTrip bool) (string, error) {
 	p.Digest = ""
-	b, err := json.Marshal(p)
+	ws := p.Windows
+	if ws != nil {
+		p.Windows = []ExportWindow{}
+	}
+	head, err := json.Marshal(p)
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:]), nil
+	if roundTrip {
+		var back exportPlain
+		if err := json.Unmarshal(head, &back); err != nil {
+			return "", fmt.Errorf("monitor: an export does not decode as it was encoded: %w", err)
+		}
+		if head, err = json.Marshal(back); err != nil {
+			return "", err
+		}
+	}
+	h := sha256.New()
+	rest := head
+	if ws != nil {
+		// The first "windows" in the encoding is the field's: the
+		// fields before it (format, bins) are numbers.
+		mark := []byte(`"windows":[`)
+		i := bytes.Index(head, mark)
+		if i < 0 || !bytes.HasPrefix(head[i+len(mark):], []byte("]")) {
+			return "", fmt.Errorf("monitor: an export encodes without its windows list")
+		}
+		h.Write(head[:i+len(mark)])
+		rest = head[i+len(mark):]
+		for k := range ws {
+			b, err := json.Marshal(&ws[k])
+			if err != nil {
+				return "", err
+			}
+			if roundTrip {
+				var back ExportWindow
+				if err := json.Unmarshal(b, &back); err != nil {
+					return "", fmt.Errorf("monitor: an export does not decode as it was encoded: %w", err)
+				}
+				if b, err = json.Marshal(&back); err != nil {
+					return "", err
+				}
+			}
+			if k > 0 {
+				h.Write([]byte{','})
+			}
+			h.Write(b)
+		}
+	}
+	h.Write(rest)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // setFormat sets ex.Format: 2 when a window carries offsets, else 1.
@@ -362,15 +469,8 @@ func (ss *stageState) completeHistory(ew ExportWindow, o drift.Options) (ExportW
 
 // ReadExport decodes an Export written as JSON, refusing another format.
 func ReadExport(r io.Reader, name string) (*Export, error) {
-	var ex struct {
-		Export
-		// Error is a service's error answer saved in place of an export.
-		Error *struct {
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&ex); err != nil {
+	ex, err := decodeExport(r)
+	if err != nil {
 		return nil, fmt.Errorf("monitor: %s is not a window-state export (normguard monitor export, or GET /v1/models/{name}/window-state): %w", name, err)
 	}
 	switch {
@@ -395,10 +495,120 @@ func ReadExport(r io.Reader, name string) (*Export, error) {
 		}
 	}
 	ex.Export.Name = name
-	if err := ex.Export.check(nil, 0); err != nil {
+	if err := ex.Export.check(nil, 0, nil); err != nil {
 		return nil, err
 	}
 	return &ex.Export, nil
+}
+
+// exportAnswer is what ReadExport decodes: an export, or a service's
+// error answer saved in place of one.
+type exportAnswer struct {
+	Export
+	// Error is a service's error answer saved in place of an export.
+	Error *struct {
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// decodeExport decodes the first JSON value of r as an exportAnswer, as
+// json.Decoder.Decode does, but window by window: the decoder holds one
+// window's bytes at a time, not the whole export's (which it held twice
+// over while growing its buffer: attack run 8 F3). Keys match the
+// fields as encoding/json matches them (exactly, else without regard to
+// case); a key given twice keeps its last value; other keys are skipped.
+// A value other than an object is decoded whole by json.Decoder (for its
+// error, or for null: nothing).
+func decodeExport(r io.Reader) (*exportAnswer, error) {
+	ex := &exportAnswer{}
+	br := bufio.NewReader(r)
+	dec := json.NewDecoder(br)
+	// The first byte that is not white space.
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return nil, err // io.EOF: no value, as json.Decoder says
+		}
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			continue
+		}
+		if err := br.UnreadByte(); err != nil {
+			return nil, err
+		}
+		if c != '{' {
+			if err := dec.Decode(ex); err != nil {
+				return nil, err
+			}
+			return ex, nil
+		}
+		break
+	}
+	if _, err := dec.Token(); err != nil { // {
+		return nil, err
+	}
+	type field struct {
+		name string
+		v    any
+	}
+	fields := []field{
+		{"format", &ex.Format}, {"digest", &ex.Digest}, {"bins", &ex.Bins}, {"windows", nil},
+		{"skipped", &ex.Skipped}, {"store", &ex.Store}, {"instance", &ex.Instance}, {"error", &ex.Error},
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := t.(string)
+		f := slices.IndexFunc(fields, func(f field) bool { return f.name == key })
+		if f < 0 {
+			f = slices.IndexFunc(fields, func(f field) bool { return strings.EqualFold(f.name, key) })
+		}
+		switch {
+		case f < 0:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		case fields[f].name == "windows":
+			ex.Windows, err = decodeWindows(dec)
+		default:
+			err = dec.Decode(fields[f].v)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // }
+		return nil, err
+	}
+	return ex, nil
+}
+
+// decodeWindows decodes the value of an export's "windows": null (no
+// list, as json.Decoder sets it) or a list of windows, one at a time.
+func decodeWindows(dec *json.Decoder) ([]ExportWindow, error) {
+	t, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t {
+	case nil:
+		return nil, nil
+	case json.Delim('['):
+	default:
+		return nil, fmt.Errorf("json: windows: want a list of windows, got %v", t)
+	}
+	ws := []ExportWindow{}
+	for dec.More() {
+		var w ExportWindow
+		if err := dec.Decode(&w); err != nil {
+			return nil, err
+		}
+		ws = append(ws, w)
+	}
+	if _, err := dec.Token(); err != nil { // ]
+		return nil, err
+	}
+	return ws, nil
 }
 
 // MergeExports merges the exports of replicas: windows of the same model,
@@ -416,14 +626,21 @@ func MergeExports(a *artifact.Artifact, exports []*Export) (*Export, error) {
 // MergeExportsOf is MergeExports for exports whose windows were made with
 // any of the artifacts arts (a history spanning versions of a model): each
 // window is checked against the artifact of its digest.
+//
+// Memory: the summary plans are made once per artifact, stage and bins
+// (exportPlans), and the windows are merged one at a time (their counts
+// first, in the exports' order, then each window's summaries decoded,
+// merged and encoded again), so a merge holds the exports, the merged
+// export and one window's decoded summaries.
 func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, error) {
 	if len(exports) == 0 {
 		return nil, fmt.Errorf("monitor: merge: no exports given")
 	}
+	plans := exportPlans{}
 	type firstWindow struct{ export, window int }
 	modelOf := map[string]firstWindow{} // per digest of an artifact naming its model
 	for n, ex := range exports {
-		if err := ex.check(arts, n); err != nil {
+		if err := ex.check(arts, n, plans); err != nil {
 			return nil, err
 		}
 		// One artifact's windows are of one model across the exports too
@@ -463,19 +680,25 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 		stage Stage
 		start int64
 	}
+	// part is a window of an export that merges into a window of out.
+	type part struct {
+		export, window int
+		plans          *stagePlanSet // of the window's artifact
+	}
 	idx := map[key]int{}
 	from := map[key]int{} // the first export holding the window
-	sums := map[key]map[string]*drift.Summary{}
+	var parts [][]part    // per window of out
 	for n, ex := range exports {
 		if ex.Bins != bins {
 			return nil, fmt.Errorf("monitor: merge: %s was made with %d bins, %s with %d; run the replicas with the same --bins", exportName(ex, n), ex.Bins, exportName(exports[0], 0), bins)
 		}
-		for wi, w := range ex.Windows {
-			a, err := artifactOf(arts, &w)
+		for wi := range ex.Windows {
+			w := &ex.Windows[wi]
+			a, err := artifactOf(arts, w)
 			if err != nil {
 				return nil, fmt.Errorf("monitor: merge: %s: %w", exportName(ex, n), err)
 			}
-			plans, err := stagePlans(a, w.Stage, bins)
+			ps, err := plans.get(a, w.Stage, bins)
 			if err != nil {
 				return nil, err
 			}
@@ -486,7 +709,7 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 				idx[k] = i
 				from[k] = n
 				out.Windows = append(out.Windows, ExportWindow{Model: w.Model, Stage: w.Stage, ArtifactDigest: w.ArtifactDigest, Start: w.Start, End: w.End})
-				sums[k] = map[string]*drift.Summary{}
+				parts = append(parts, nil)
 			}
 			mw := &out.Windows[i]
 			if !mw.End.Equal(w.End) {
@@ -500,21 +723,13 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 			mw.Rows += w.Rows
 			mw.Offsets = unionRanges(mw.Offsets, w.Offsets)
 			for _, f := range w.Features {
-				pl, ok := plans[f.Name]
-				if !ok {
+				if _, ok := ps.byName[f.Name]; !ok {
 					return nil, fmt.Errorf("monitor: merge: %s: artifact %s does not profile feature %q", exportName(ex, n), a.Digest, f.Name)
-				}
-				s, err := pl.UnmarshalSummary(f.Summary)
-				if err != nil {
-					return nil, fmt.Errorf("monitor: merge: %s window %s: %w", exportName(ex, n), w.Start.Format(time.RFC3339), err)
 				}
 				j := slices.IndexFunc(mw.Features, func(g ExportFeature) bool { return g.Name == f.Name })
 				if j < 0 {
 					mw.Features = append(mw.Features, ExportFeature{Name: f.Name, Numeric: f.Numeric})
 					j = len(mw.Features) - 1
-					sums[k][f.Name] = s
-				} else if err := sums[k][f.Name].Merge(s); err != nil {
-					return nil, err
 				}
 				g := &mw.Features[j]
 				g.Rows += f.Rows
@@ -522,23 +737,54 @@ func MergeExportsOf(arts []*artifact.Artifact, exports []*Export) (*Export, erro
 				g.OutOfRange += f.OutOfRange
 				g.Unseen += f.Unseen
 			}
+			parts[i] = append(parts[i], part{n, wi, ps})
 		}
 	}
-	for k, i := range idx {
+	// The summaries, window by window: decoded, merged in the exports'
+	// order and encoded again, then dropped.
+	sums := map[string]*drift.Summary{}
+	given := map[string][]byte{} // a feature's summary as its only export gave it
+	for i := range out.Windows {
 		w := &out.Windows[i]
 		w.Unprofiled = w.Rows - mostRows(w.Features)
+		clear(sums)
+		clear(given)
+		for _, p := range parts[i] {
+			ex := exports[p.export]
+			pw := &ex.Windows[p.window]
+			for _, f := range pw.Features {
+				s, err := p.plans.byName[f.Name].UnmarshalSummary(f.Summary)
+				if err != nil {
+					return nil, fmt.Errorf("monitor: merge: %s window %s: %w", exportName(ex, p.export), pw.Start.Format(time.RFC3339), err)
+				}
+				if sums[f.Name] == nil {
+					sums[f.Name] = s
+					given[f.Name] = f.Summary
+				} else if err := sums[f.Name].Merge(s); err != nil {
+					return nil, err
+				} else {
+					delete(given, f.Name)
+				}
+			}
+		}
+		parts[i] = nil
 		for j := range w.Features {
-			b, err := sums[k][w.Features[j].Name].MarshalBinary()
+			name := w.Features[j].Name
+			b, err := sums[name].MarshalBinary()
 			if err != nil {
 				return nil, err
 			}
+			if g, ok := given[name]; ok && bytes.Equal(b, g) {
+				b = g // shared with the export: held once, not twice
+			}
 			w.Features[j].Summary = b
 		}
-		// features in the profile's order
+		// features in the profile's order (of the artifact the window
+		// names, its first export's)
 		a, _ := artifactOf(arts, w)
-		plans, _ := stagePlans(a, w.Stage, bins)
+		ps, _ := plans.get(a, w.Stage, bins)
 		sort.SliceStable(w.Features, func(x, y int) bool {
-			return plans[w.Features[x].Name].Order < plans[w.Features[y].Name].Order
+			return ps.byName[w.Features[x].Name].Order < ps.byName[w.Features[y].Name].Order
 		})
 	}
 	sort.Slice(out.Windows, func(i, j int) bool {
@@ -596,17 +842,59 @@ type stagePlan struct {
 	Order int
 }
 
-// stagePlans returns the plans of a stage of artifact a by feature name.
-func stagePlans(a *artifact.Artifact, stage Stage, bins int) (map[string]stagePlan, error) {
+// stagePlanSet is the summary plans of one stage of an artifact for one
+// number of bins, made once (exportPlans) and shared by every window judged
+// with them: a plan depends on the profile and the bins only, and a
+// numeric feature's holds its points, an index over them and the
+// reference's CDF at each (about 100 KB); made for every window, they
+// took about 300 KB a window (attack run 8: 20,000 windows ran out of
+// memory).
+type stagePlanSet struct {
+	feats  []profile.Feature
+	plans  []*drift.SummaryPlan // in the profile's order
+	byName map[string]stagePlan
+}
+
+// exportPlans holds the plan sets made so far, by artifact, stage and bins.
+type exportPlans map[planKey]*stagePlanSet
+
+type planKey struct {
+	a     *artifact.Artifact
+	stage Stage
+	bins  int
+}
+
+// get returns the plans of a stage of artifact a for bins (DefaultBins
+// when bins <= 0), making them the first time.
+func (c exportPlans) get(a *artifact.Artifact, stage Stage, bins int) (*stagePlanSet, error) {
+	if bins <= 0 {
+		bins = drift.DefaultBins
+	}
+	k := planKey{a, stage, bins}
+	if ps := c[k]; ps != nil {
+		return ps, nil
+	}
 	feats, err := stageProfile(a, stage)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]stagePlan, len(feats))
-	for i, pl := range drift.SummaryPlans(feats, drift.Options{Bins: bins}) {
-		out[pl.Name] = stagePlan{pl, i}
+	ps := &stagePlanSet{feats: feats, plans: drift.SummaryPlans(feats, drift.Options{Bins: bins})}
+	ps.byName = make(map[string]stagePlan, len(feats))
+	for i, pl := range ps.plans {
+		ps.byName[pl.Name] = stagePlan{pl, i}
 	}
-	return out, nil
+	c[k] = ps
+	return ps, nil
+}
+
+// stagePlans returns the plans of a stage of artifact a by feature name
+// (made anew: exportPlans keeps them for a merge).
+func stagePlans(a *artifact.Artifact, stage Stage, bins int) (map[string]stagePlan, error) {
+	ps, err := exportPlans{}.get(a, stage, bins)
+	if err != nil {
+		return nil, err
+	}
+	return ps.byName, nil
 }
 
 func stageProfile(a *artifact.Artifact, stage Stage) ([]profile.Feature, error) {
@@ -633,6 +921,19 @@ func (ex *Export) Judge(a *artifact.Artifact, o drift.Options) (*Timeline, error
 // window is judged against the artifact of its digest (named in the
 // timeline's window when there are several).
 func (ex *Export) JudgeOf(arts []*artifact.Artifact, o drift.Options) (*Timeline, error) {
+	return ex.judge(arts, o, true)
+}
+
+// JudgeTimeline is JudgeOf for a timeline's outputs (normguard monitor
+// merge): the windows' reports leave out the features' plots
+// (drift.Feature.Plot, which report.ReplayJSON, ReplayTable and
+// ReplayHTML do not draw), half of what a window's verdict holds.
+func (ex *Export) JudgeTimeline(arts []*artifact.Artifact, o drift.Options) (*Timeline, error) {
+	return ex.judge(arts, o, false)
+}
+
+// judge is JudgeOf, keeping the features' plots when plots is set.
+func (ex *Export) judge(arts []*artifact.Artifact, o drift.Options, plots bool) (*Timeline, error) {
 	o.Bins = ex.Bins
 	tl := &Timeline{Windows: []TimelineWindow{}}
 	if len(arts) == 1 {
@@ -640,16 +941,18 @@ func (ex *Export) JudgeOf(arts []*artifact.Artifact, o drift.Options) (*Timeline
 	}
 	first := map[string]*time.Time{}
 	var order []string
-	for _, w := range ex.Windows {
-		a, err := artifactOf(arts, &w)
+	cache := exportPlans{}
+	for wi := range ex.Windows {
+		w := &ex.Windows[wi]
+		a, err := artifactOf(arts, w)
 		if err != nil {
 			return nil, fmt.Errorf("monitor: %w", err)
 		}
-		feats, err := stageProfile(a, w.Stage)
+		ps, err := cache.get(a, w.Stage, o.Bins)
 		if err != nil {
 			return nil, err
 		}
-		plans := drift.SummaryPlans(feats, o)
+		plans := ps.plans
 		sums := make([]*drift.Summary, len(plans))
 		for i, pl := range plans {
 			j := slices.IndexFunc(w.Features, func(f ExportFeature) bool { return f.Name == pl.Name })
@@ -664,6 +967,11 @@ func (ex *Export) JudgeOf(arts []*artifact.Artifact, o drift.Options) (*Timeline
 		rep, err := drift.CompareSummaries(plans, sums, o)
 		if err != nil {
 			return nil, fmt.Errorf("monitor: window %s of model %q: %w", w.Start.Format(time.RFC3339), w.Model, err)
+		}
+		if !plots {
+			for i := range rep.Features {
+				rep.Features[i].Plot = nil
+			}
 		}
 		tw := TimelineWindow{Model: w.Model, Stage: w.Stage, Start: w.Start, End: w.End, Rows: w.Rows, Drifted: []string{}, Report: rep}
 		if len(arts) > 1 {

@@ -97,12 +97,16 @@ func (e *ExportError) Unwrap() []error {
 //     when no row reached it: a feature left out would count as missing
 //     in every row of the window).
 func (ex *Export) Check(arts ...*artifact.Artifact) error {
-	return ex.check(arts, 0)
+	return ex.check(arts, 0, exportPlans{})
 }
 
 // check is Check for the n-th export of a merge (named so when it has no
-// Name).
-func (ex *Export) check(arts []*artifact.Artifact, n int) error {
+// Name), with the plans made so far (made once per artifact, stage and
+// bins, not per window).
+func (ex *Export) check(arts []*artifact.Artifact, n int, plans exportPlans) error {
+	if plans == nil {
+		plans = exportPlans{}
+	}
 	name := exportName(ex, n)
 	bad := func(path, format string, args ...any) error {
 		return &ExportError{Name: name, Path: path, Msg: fmt.Sprintf(format, args...)}
@@ -116,11 +120,6 @@ func (ex *Export) check(arts []*artifact.Artifact, n int) error {
 		start int64
 	}
 	seen := make(map[key]int, len(ex.Windows))
-	type planKey struct {
-		digest string
-		stage  Stage
-	}
-	plans := map[planKey]map[string]stagePlan{}
 	refs := map[string]*reference{}
 	// modelOf is, per digest of an artifact that names its model, the
 	// first window judged with it.
@@ -166,17 +165,11 @@ func (ex *Export) check(arts []*artifact.Artifact, n int) error {
 				}
 				modelOf[a.Digest] = i
 			}
-			pk := planKey{a.Digest, w.Stage}
-			var err error
-			if byName = plans[pk]; byName == nil {
-				if byName, err = stagePlans(a, w.Stage, ex.Bins); err != nil {
-					return err
-				}
-				plans[pk] = byName
-			}
-			if feats, err = stageProfile(a, w.Stage); err != nil {
+			ps, err := plans.get(a, w.Stage, ex.Bins)
+			if err != nil {
 				return err
 			}
+			byName, feats = ps.byName, ps.feats
 			ref := refs[a.Digest]
 			if ref == nil {
 				if ref, err = newReference(a); err != nil {
@@ -353,6 +346,9 @@ func (e *DuplicateError) Unwrap() error { return ErrDuplicateExport }
 // merge. A merge's export names no store, so merging it again with one of
 // its own exports is caught only by their offsets (CheckOverlaps).
 func CheckDuplicates(exports []*Export) error {
+	if len(exports) < 2 {
+		return nil
+	}
 	stores := map[string]int{}
 	for n, ex := range exports {
 		if ex.Store == "" {
