@@ -61,7 +61,9 @@ func (e *ExportError) Unwrap() []error {
 // *ExportError naming the first field that is wrong:
 //
 //   - bins between 1 and MaxExportBins; every window with a model, a
-//     stage, an end after its start, rows >= 0, and
+//     stage, an end after its start, a start before MaxEventTime and an
+//     end after MinEventTime (it holds rows of event times a monitor
+//     places in windows), at most MaxWindow long, rows >= 0, and
 //     no two windows of the same model, stage and start (merged, their
 //     rows would count twice);
 //   - source offsets: a source, a partition >= 0, ranges 0 <= first <=
@@ -134,6 +136,18 @@ func (ex *Export) check(arts []*artifact.Artifact, n int, plans exportPlans) err
 			return bad(wp+".stage", "%q must be %q or %q", w.Stage, StageInput, StageOutput)
 		case !w.End.After(w.Start):
 			return bad(wp+".end", "%s must be after the start %s", w.End.Format(time.RFC3339Nano), w.Start.Format(time.RFC3339Nano))
+		// A window holds rows of event times a monitor places in windows
+		// and lasts at most MaxWindow: checked before its length is
+		// computed (a time.Duration saturates past 292 years).
+		case !w.Start.Before(MaxEventTime):
+			return bad(wp+".start", "%s is not before %s: a window holds rows of event times from %s up to %s (earlier and later times are counted as untimed), so it starts before %s",
+				w.Start.Format(time.RFC3339Nano), MaxEventTime.Format(time.DateOnly), MinEventTime.Format(time.DateOnly), MaxEventTime.Format(time.DateOnly), MaxEventTime.Format(time.DateOnly))
+		case !w.End.After(MinEventTime):
+			return bad(wp+".end", "%s is not after %s: a window holds rows of event times from %s up to %s (earlier and later times are counted as untimed), so it ends after %s",
+				w.End.Format(time.RFC3339Nano), MinEventTime.Format(time.DateOnly), MinEventTime.Format(time.DateOnly), MaxEventTime.Format(time.DateOnly), MinEventTime.Format(time.DateOnly))
+		case w.End.Sub(w.Start) > MaxWindow:
+			return bad(wp+".end", "%s is %s after the start %s: a window lasts at most %s (50 years)",
+				w.End.Format(time.RFC3339Nano), windowLength(w.Start, w.End), w.Start.Format(time.RFC3339Nano), FormatWindow(MaxWindow))
 		case w.Rows < 0:
 			return bad(wp+".rows", "%d must be >= 0", w.Rows)
 		}
@@ -242,6 +256,19 @@ func (ex *Export) check(arts []*artifact.Artifact, n int, plans exportPlans) err
 		}
 	}
 	return nil
+}
+
+// windowLength formats the time from start to end (after it), in days
+// when it passes what a time.Duration holds (292 years).
+func windowLength(start, end time.Time) string {
+	if secs := end.Unix() - start.Unix(); secs >= int64(math.MaxInt64/time.Second) {
+		const day = 24 * 60 * 60
+		if secs%day == 0 && end.Nanosecond() == start.Nanosecond() {
+			return fmt.Sprintf("%dd", secs/day)
+		}
+		return fmt.Sprintf("more than %dd", secs/day)
+	}
+	return FormatWindow(end.Sub(start))
 }
 
 // checkWindowRows checks a window's rows against its features' (path is
