@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 
@@ -409,40 +408,20 @@ func Save(a *Artifact, path string) (string, error) {
 	return a.Digest, nil
 }
 
-// WriteFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path, so readers see the old file or the new one, never
-// a partial one.
+// WriteFileAtomic writes data to the output path (tempfile.CreateOutput):
+// to a temporary file beside it, synced and renamed over it, so readers
+// see the old file or the new one, never a partial one. A symbolic link is
+// followed (its target is replaced, the link stays); an existing
+// character device or FIFO, or standard output, is written in place; a
+// folder, socket or block device is refused.
 func WriteFileAtomic(path string, data []byte) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := tempfile.Create(dir, base) // named for orphan removal
+	o, err := tempfile.CreateOutput(path) // named for orphan removal
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
+	if _, err := o.File().Write(data); err != nil {
+		o.Discard()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return o.Commit()
 }

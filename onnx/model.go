@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/normguard/normguard/internal/tempfile"
 	pb "github.com/normguard/normguard/onnx/onnxpb"
 )
 
@@ -66,34 +66,24 @@ func ReadModel(path string) (*pb.ModelProto, error) {
 	return m, nil
 }
 
-// WriteModel writes m to path atomically: a temporary file in the same
-// folder, renamed over path once complete, so a failure leaves no partial
-// file.
+// WriteModel writes m to the output path (tempfile.CreateOutput)
+// atomically: a temporary file in the same folder, renamed over path once
+// complete, so a failure leaves no partial file. A symbolic link is
+// followed; a device, FIFO or standard output is written in place.
 func WriteModel(path string, m *pb.ModelProto) error {
 	data, err := Marshal(m)
 	if err != nil {
 		return fmt.Errorf("write model %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".normguard-*.onnx")
+	o, err := tempfile.CreateOutput(path)
 	if err != nil {
 		return fmt.Errorf("write model: %w", err)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write model: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
+	if _, err := o.File().Write(data); err != nil {
+		o.Discard()
 		return fmt.Errorf("write model %s: %w", path, err)
 	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write model %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
+	if err := o.Commit(); err != nil {
 		return fmt.Errorf("write model %s: %w", path, err)
 	}
 	return nil

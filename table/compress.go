@@ -128,10 +128,10 @@ func createOutput(path string) (*tempFile, error) {
 		// Level 1: writing a 150 MB transform output took 2.8 s against
 		// 7.7 s at the default level 6, for a file 12% larger; the
 		// compressor should not be the slowest stage.
-		enc, _ := gzip.NewWriterLevel(tf.out, gzip.BestSpeed) // a valid level: no error
+		enc, _ := gzip.NewWriterLevel(tf.base(), gzip.BestSpeed) // a valid level: no error
 		tf.enc = enc
 	case CompressionZstd:
-		enc, err := zstd.NewWriter(tf.out)
+		enc, err := zstd.NewWriter(tf.base())
 		if err != nil {
 			tf.remove()
 			return nil, fmt.Errorf("create %s: %w", path, err)

@@ -15,8 +15,9 @@ func colorOutput(cmd *cobra.Command, out string) bool {
 	return out == "" && ok && isTerminal(f)
 }
 
-// writeOutput writes a rendered report to out, atomically (a temporary
-// file renamed into place), or to standard output when out is "".
+// writeOutput writes a rendered report to out (artifact.WriteFileAtomic:
+// a temporary file renamed into place; a device, FIFO or /dev/stdout is
+// written in place), or to standard output when out is "".
 func writeOutput(cmd *cobra.Command, out string, b []byte) error {
 	if out != "" {
 		return artifact.WriteFileAtomic(out, b)

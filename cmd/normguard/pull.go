@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/internal/tempfile"
 	"github.com/normguard/normguard/registry"
 )
 
@@ -64,8 +66,13 @@ func runPull(cmd *cobra.Command, ref string, o pullOptions) error {
 			return err
 		}
 		msg = cmd.ErrOrStderr()
-	} else if err := artifact.WriteFileAtomic(o.out, data); err != nil {
-		return fmt.Errorf("pull %s: write %s: %w", ref, o.out, err)
+	} else {
+		if d, err := tempfile.Resolve(o.out); err == nil && d.Stream == os.Stdout {
+			msg = cmd.ErrOrStderr() // --out /dev/stdout: the artifact alone, as with -
+		}
+		if err := artifact.WriteFileAtomic(o.out, data); err != nil {
+			return fmt.Errorf("pull %s: write %s: %w", ref, o.out, err)
+		}
 	}
 	_, err = fmt.Fprintf(msg, "pulled %s@%s %s -> %s\n", v.Model, v.Version, v.Digest, o.out)
 	return err
