@@ -340,14 +340,25 @@ func Load(path string) (*Artifact, error) {
 // MaxSize bytes, then loaded from there as a regular file, so a large one
 // is verified in streaming before it is held whole. Held in memory as it
 // came, a FIFO fed without end took 2.7 GB before the size refusal.
+//
+// The copy is in the temporary folder ($TMPDIR), unlinked as soon as it
+// is created, so the system frees it when the process ends however it
+// ends: named normguard-artifact-*.json and removed by a deferred call, a
+// load killed with SIGKILL left up to 1 GiB there for good (attack run 8,
+// F1). Where an open file cannot be unlinked, its name (streamTemp, the
+// internal/tempfile scheme) lets the next load remove it once this
+// process has ended.
 func loadStream(r io.Reader, path string) (*Artifact, error) {
-	tmp, err := os.CreateTemp("", "normguard-artifact-*.json")
+	tmp, err := tempfile.Create(os.TempDir(), streamTemp)
 	if err != nil {
-		return nil, fmt.Errorf("load artifact %s: a temporary copy of the stream: %w", path, err)
+		return nil, fmt.Errorf("load artifact %s: a temporary copy of the stream in %s (set TMPDIR to another folder?): %w", path, os.TempDir(), err)
 	}
+	unlinked := os.Remove(tmp.Name()) == nil
 	defer func() {
 		tmp.Close()
-		os.Remove(tmp.Name())
+		if !unlinked {
+			os.Remove(tmp.Name())
+		}
 	}()
 	n, err := io.Copy(tmp, io.LimitReader(r, MaxSize+1))
 	if err != nil {
@@ -367,6 +378,10 @@ func loadStream(r io.Reader, path string) (*Artifact, error) {
 	}
 	return Decode(data, path)
 }
+
+// streamTemp names loadStream's temporary copy of a stream (see
+// tempfile.Create): .normguard-artifact-stream.normguard-tmp-<pid>-...
+const streamTemp = "normguard-artifact-stream"
 
 // verifyFirst is the size past which Load runs Verify before it reads an
 // artifact whole.
