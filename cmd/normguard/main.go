@@ -93,6 +93,7 @@ Start with:  normguard quickstart`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	root.PersistentPreRunE = checkOutputs // --out naming an input: refused before anything is read
 	root.AddCommand(
 		newFitCmd(),
 		newTransformCmd(),

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/internal/errtext"
 )
 
 // colorOutput reports whether a report bound for out ("" = standard
@@ -24,4 +30,99 @@ func writeOutput(cmd *cobra.Command, out string, b []byte) error {
 	}
 	_, err := cmd.OutOrStdout().Write(b)
 	return err
+}
+
+// outputFlags are the flags that name a file a command writes.
+var outputFlags = []string{"out", "transform-out", "merged-out"}
+
+// inputFlags are the flags that name a file a command reads (bundle's
+// --model too: elsewhere --model is a model's name).
+var inputFlags = []string{"artifact", "in", "data", "spec", "current", "reference",
+	"raw", "observed", "candidate", "canaries", "state"}
+
+// checkOutputs refuses, before the command reads anything, an output flag
+// naming a file the command also reads (given by an input flag or as an
+// argument, by the same path, another path, a link or a hard link), or the
+// file another output flag names: the output would replace it (`transform
+// --in same.csv --out same.csv` replaced the raw data with the features,
+// exit 0: attack run 8, F5). Devices are not compared (--in /dev/stdin
+// --out /dev/stdout on a terminal is one device).
+func checkOutputs(cmd *cobra.Command, args []string) error {
+	type file struct {
+		what, path string
+		st         fs.FileInfo
+	}
+	stat := func(what, path string) (file, bool) {
+		if path == "" || path == "-" {
+			return file{}, false
+		}
+		st, err := os.Stat(path)
+		if err != nil || !(st.Mode().IsRegular() || st.Mode()&fs.ModeNamedPipe != 0) {
+			return file{}, false
+		}
+		return file{what, path, st}, true
+	}
+	var outs, ins []file
+	flags := cmd.Flags()
+	written := map[string]string{} // absolute path → output flag
+	for _, name := range outputFlags {
+		f := flags.Lookup(name)
+		if f == nil || f.Value.String() == "" || f.Value.String() == "-" {
+			continue
+		}
+		if abs, err := filepath.Abs(f.Value.String()); err == nil {
+			if other, ok := written[abs]; ok {
+				return fmt.Errorf("%s: %s and --%s name the same file (%s): one output would replace the other; give --%s another path",
+					cmd.Name(), other, name, errtext.Quote(f.Value.String()), name)
+			}
+			written[abs] = "--" + name
+		}
+		if o, ok := stat("--"+name, f.Value.String()); ok {
+			outs = append(outs, o)
+		}
+	}
+	if len(outs) == 0 {
+		return nil
+	}
+	reads := inputFlags
+	if cmd.Name() == "bundle" {
+		reads = append(slices.Clip(reads), "model")
+	}
+	flags.Visit(func(f *pflag.Flag) {
+		if !slices.Contains(reads, f.Name) {
+			return
+		}
+		vals := []string{f.Value.String()}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			vals = sv.GetSlice()
+		}
+		for _, v := range vals {
+			if in, ok := stat("--"+f.Name, v); ok {
+				ins = append(ins, in)
+			}
+		}
+	})
+	for _, a := range args {
+		if in, ok := stat("the argument", a); ok {
+			ins = append(ins, in)
+		}
+	}
+	for i, o := range outs {
+		for j, other := range append(slices.Clip(ins), outs[i+1:]...) {
+			if !os.SameFile(o.st, other.st) {
+				continue
+			}
+			where := errtext.Quote(o.path)
+			if other.path != o.path {
+				where = fmt.Sprintf("%s and %s", errtext.Quote(o.path), errtext.Quote(other.path))
+			}
+			why := fmt.Sprintf("writing it would replace what %s reads", other.what)
+			if j >= len(ins) {
+				why = "one output would replace the other"
+			}
+			return fmt.Errorf("%s: %s and %s name the same file (%s): %s; give %s another path",
+				cmd.Name(), o.what, other.what, where, why, o.what)
+		}
+	}
+	return nil
 }

@@ -13,6 +13,74 @@ import (
 	"time"
 )
 
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.WriteFile(to, readFile(t, from), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOutSameAsInputRefused (attack run 8, F5): --out naming a file the
+// command reads (by the same path, another path, a symbolic link or a
+// hard link), or the file another output names, is refused with exit 2
+// naming both flags, before anything is read (a damaged artifact is not
+// what is reported), and the file is left as it was. `transform --in
+// same.csv --out same.csv` replaced the data with features, exit 0.
+func TestOutSameAsInputRefused(t *testing.T) {
+	dir := t.TempDir()
+	good := fitGood(t, dir)
+	data := filepath.Join(dir, "same.csv")
+	copyFile(t, bad("train.csv"), data)
+	os.Link(data, filepath.Join(dir, "hard.csv"))
+	os.Symlink("same.csv", filepath.Join(dir, "soft.csv"))
+	damaged := filepath.Join(dir, "damaged.json")
+	os.WriteFile(damaged, []byte(`{"format": "normguard.artifact/v1"`), 0o644)
+	spec := filepath.Join(dir, "spec.yaml")
+	copyFile(t, bad("good.yaml"), spec)
+	orig := readFile(t, data)
+	origArt := readFile(t, good)
+	fresh := filepath.Join(dir, "fresh.json")
+	cases := []struct {
+		name  string
+		args  []string
+		flags []string
+	}{
+		{"transform same path", []string{"transform", "--artifact", damaged, "--in", data, "--out", data}, []string{"--out", "--in"}},
+		{"transform hard link", []string{"transform", "--artifact", good, "--in", data, "--out", filepath.Join(dir, "hard.csv")}, []string{"--out", "--in"}},
+		{"transform symlink", []string{"transform", "--artifact", good, "--in", filepath.Join(dir, "soft.csv"), "--out", data}, []string{"--out", "--in"}},
+		{"transform other spelling", []string{"transform", "--artifact", good, "--in", data, "--out", dir + "/./same.csv"}, []string{"--out", "--in"}},
+		{"transform over artifact", []string{"transform", "--artifact", good, "--in", data, "--out", good}, []string{"--out", "--artifact"}},
+		{"fit over data", []string{"fit", "-q", "--spec", bad("good.yaml"), "--data", data, "--out", data}, []string{"--out", "--data"}},
+		{"fit over spec", []string{"fit", "-q", "--spec", spec, "--data", data, "--out", spec}, []string{"--out", "--spec"}},
+		{"fit transform-out over data", []string{"fit", "-q", "--spec", bad("good.yaml"), "--data", data, "--out", fresh, "--transform-out", data}, []string{"--transform-out", "--data"}},
+		{"fit two outputs", []string{"fit", "-q", "--spec", bad("good.yaml"), "--data", data, "--out", fresh + ".csv", "--transform-out", fresh + ".csv"}, []string{"--out", "--transform-out"}},
+		{"drift report over current", []string{"drift", "--artifact", good, "--current", data, "--out", data}, []string{"--out", "--current"}},
+	}
+	for _, c := range cases {
+		code, _, stderr := runCLI(t, c.args...)
+		ok := code == ExitError && strings.Contains(stderr, "name the same file")
+		for _, f := range c.flags {
+			ok = ok && strings.Contains(stderr, f+" ")
+		}
+		if !ok {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 naming %v as the same file", c.name, code, stderr, c.flags)
+		}
+		if !bytes.Equal(readFile(t, data), orig) || !bytes.Equal(readFile(t, good), origArt) {
+			t.Fatalf("%s: an input was changed", c.name)
+		}
+	}
+	if _, err := os.Stat(fresh); err == nil {
+		t.Error("a refused fit wrote its artifact")
+	}
+	// Different files, and a terminal or device both read and written,
+	// are not refused.
+	out := filepath.Join(dir, "out.csv")
+	mustRun(t, "transform", "--artifact", good, "--in", data, "--out", out)
+	if len(readFile(t, out)) == 0 {
+		t.Error("transform to another file wrote nothing")
+	}
+}
+
 // readFIFO starts a reader of the FIFO at path and returns what it reads.
 func readFIFO(path string) <-chan []byte {
 	got := make(chan []byte, 1)
