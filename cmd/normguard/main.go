@@ -72,6 +72,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	case errors.Is(err, errFound):
 		return ExitFound
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		// "context canceled" said nothing of the signal that stopped it.
+		fmt.Fprintf(stderr, "normguard: interrupted (SIGINT or SIGTERM) before finishing; output files are renamed into place only once complete\n")
+		return ExitError
 	default:
 		fmt.Fprintf(stderr, "normguard: %v\n", err)
 		return ExitError
