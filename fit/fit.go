@@ -54,6 +54,11 @@ type Options struct {
 	Timings *timings.Recorder
 	// Vectors adds to the contracts of vector columns (vector.go).
 	Vectors VectorOptions
+	// Memory is the machine's memory in bytes (0: unknown). A step's
+	// outputs that fit must hold as columns of the training rows (the
+	// batch FitTransform returns, or a step that feeds another) may take
+	// at most half of it, unless columns spill to files (checkDense).
+	Memory int64
 	// AfterRead, when set, is called once the training data is read into
 	// columns, before any statistic: from then on no column grows, and the
 	// heap holds only short-lived scratch, so a command may let the
@@ -68,8 +73,13 @@ var ErrNoRows = errors.New("training data has no rows")
 var ErrMissingColumn = errors.New("column not in the data")
 
 // Fit fits sp on every row of r and returns the artifact (not yet encoded).
+//
+// Fit does not hold what it does not return: the outputs of an indicator
+// step (one_hot_encoder, kbins_discretizer with onehot encoding) that
+// ends its group are profiled from their counts of ones, never made into
+// columns of the training rows (indicatorOutputs).
 func Fit(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*artifact.Artifact, error) {
-	a, _, err := FitTransform(ctx, sp, r, opt)
+	a, _, err := fitTransform(ctx, sp, r, opt, false)
 	return a, err
 }
 
@@ -79,6 +89,12 @@ func Fit(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*arti
 // ones each chain computed while fitting, the same bits transform.Batch
 // gives for the same rows.
 func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*artifact.Artifact, *table.Batch, error) {
+	return fitTransform(ctx, sp, r, opt, true)
+}
+
+// fitTransform is FitTransform; without batch it returns no batch, and
+// holds no indicator step's outputs that it need not (Fit).
+func fitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options, batch bool) (*artifact.Artifact, *table.Batch, error) {
 	if err := sp.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -180,7 +196,8 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 		Sort: stats.SortOptions{MaxInMemory: opt.MaxSortRows, TempDir: opt.TempDir, Buffers: opt.Spill.sortBuffers()}}
 	seenOut := map[string]string{}
 	var outCols []table.Column
-	grid := 0 // grid entries of the steps fitted so far (step.GridEntries)
+	var outPre []*profile.Feature // profiles of outCols known already (indicatorOutputs)
+	grid := 0                     // grid entries of the steps fitted so far (step.GridEntries)
 	for gi, g := range a.Spec.Columns {
 		path := fmt.Sprintf("columns[%d]", gi)
 		if err := spec.CheckKinds(&g, g.Kind(), path); err != nil {
@@ -192,6 +209,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 			cur[i] = *byName[n]
 		}
 		var spare [][]float64 // storage of dead columns, for later outputs
+		var pre []*profile.Feature
 		for si, st := range g.Steps {
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
@@ -219,12 +237,21 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 			}
 			group.Steps = append(group.Steps, step.FittedStep{Name: st.Name, Params: st.Params, Inputs: names(cur), Fitted: fitted})
 			inPlace := elementwise(fitted, cur) && dies(cur, si == 0, readers)
-			if inPlace && si == 0 {
-				for _, c := range cur {
-					byName[c.Name].Num = nil // given to the output
+			var next []table.Column
+			if ind, ok := fitted.(step.Indicators); ok && ind.Indicators() && !batch && si == len(g.Steps)-1 {
+				// Nothing reads these outputs but their profile.
+				next, pre, err = indicatorOutputs(ind, cur, rows)
+			} else {
+				if err := checkDense(opt, path, si, st.Name, names(cur), fitted, rows, inPlace, len(spare), batch); err != nil {
+					return nil, nil, err
 				}
+				if inPlace && si == 0 {
+					for _, c := range cur {
+						byName[c.Name].Num = nil // given to the output
+					}
+				}
+				next, err = applyStep(fitted, cur, rows, opt, &spare, inPlace)
 			}
-			next, err := applyStep(fitted, cur, rows, opt, &spare, inPlace)
 			t0 = tim.Since("transform", t0)
 			if err != nil {
 				return nil, nil, fmt.Errorf("fit %s: %s.steps[%d].%s: applying to the training data: %w", opt.Source, path, si, st.Name, err)
@@ -233,6 +260,10 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 			cur = next
 		}
 		outCols = append(outCols, cur...)
+		if pre == nil {
+			pre = make([]*profile.Feature, len(cur))
+		}
+		outPre = append(outPre, pre...)
 		for _, c := range cur {
 			if prev, dup := seenOut[c.Name]; dup {
 				return nil, nil, fmt.Errorf("fit %s: %s gives output column %q, which %s gives too; rename a column so output names are unique", opt.Source, path, c.Name, prev)
@@ -249,6 +280,7 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 		c := byName[p]
 		a.Passthrough = append(a.Passthrough, p)
 		outCols = append(outCols, *c)
+		outPre = append(outPre, nil)
 		a.Outputs = append(a.Outputs, artifact.FieldOf(table.Field{Name: p, Kind: c.Kind}))
 	}
 	if a.Passthrough == nil {
@@ -258,23 +290,31 @@ func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 		return nil, nil, fmt.Errorf("fit %s: the spec gives %d output columns, more than the %d an artifact may hold; normalize fewer columns", opt.Source, n, maxOutputs)
 	}
 	t0 = time.Now()
-	a.Profile.Outputs = outputProfiles(cols, outCols, a.Profile.Inputs, embeddings, max(opt.Workers, 1))
+	a.Profile.Outputs = outputProfiles(cols, outCols, outPre, a.Profile.Inputs, embeddings, max(opt.Workers, 1))
 	tim.Since("profile", t0)
 	if err := CheckArtifact(a, opt.Source); err != nil {
 		return nil, nil, err
+	}
+	if !batch {
+		return a, nil, nil
 	}
 	return a, &table.Batch{Cols: outCols, Rows: rows}, nil
 }
 
 // outputProfiles profiles the output columns, reusing the profile of an
 // input for an output that is the same column (passthrough, or a group
-// without steps).
-func outputProfiles(in, out []table.Column, inProf []profile.Feature, embeddings []artifact.Embedding, workers int) []profile.Feature {
+// without steps) and taking the profiles pre has (indicatorOutputs').
+func outputProfiles(in, out []table.Column, pre []*profile.Feature, inProf []profile.Feature, embeddings []artifact.Embedding, workers int) []profile.Feature {
 	same := make([]int, len(out)) // index of the identical input, or -1
 	var todo []table.Column
 	var todoAt []int
+	res := make([]profile.Feature, len(out))
 	for i := range out {
 		same[i] = -1
+		if pre[i] != nil {
+			res[i] = *pre[i]
+			continue
+		}
 		for j := range in {
 			if in[j].Name == out[i].Name && in[j].Kind == out[i].Kind && sameStorage(&in[j], &out[i]) {
 				same[i] = j
@@ -286,7 +326,6 @@ func outputProfiles(in, out []table.Column, inProf []profile.Feature, embeddings
 		}
 	}
 	computed := profileColumns(todo, embeddings, workers)
-	res := make([]profile.Feature, len(out))
 	for k, i := range todoAt {
 		res[i] = computed[k]
 	}
@@ -319,6 +358,7 @@ func sameStorage(a, b *table.Column) bool {
 // read before its row is written.
 func applyStep(f step.Fitted, in []table.Column, n int, opt Options, spare *[][]float64, inPlace bool) ([]table.Column, error) {
 	out := table.NewColumns(f.Outputs())
+	var fresh []int // outputs that need new storage
 	for i := range out {
 		if out[i].Kind != table.Numeric {
 			continue
@@ -332,16 +372,32 @@ func applyStep(f step.Fitted, in []table.Column, n int, opt Options, spare *[][]
 			*spare = (*spare)[:k-1]
 			continue
 		}
-		if opt.Spill != nil {
-			buf, err := opt.Spill.Floats(n)
+		fresh = append(fresh, i)
+	}
+	if opt.Spill != nil && n > 0 {
+		// Columns in blocks of up to spillBlock values, one mapping
+		// (and, spilled to files, one file) each: a column a mapping
+		// made a one-hot encoding of 60,000 bins fail at the system's
+		// limit on mappings (vm.max_map_count, 65,530 by default).
+		per := max(1, spillBlock/n)
+		for len(fresh) > 0 {
+			k := min(per, len(fresh))
+			buf, err := opt.Spill.Floats(n * k)
 			if err != nil {
 				return nil, err
 			}
-			out[i].Num = buf
+			for j, i := range fresh[:k] {
+				out[i].Num = buf[j*n : (j+1)*n : (j+1)*n]
+			}
+			fresh = fresh[k:]
 		}
 	}
 	return out, transform.ApplyStepInto(f, in, out, n, opt.Workers)
 }
+
+// spillBlock is the most values applyStep asks a Spill for at once for
+// several output columns (1 GiB).
+const spillBlock = 1 << 27
 
 // elementwise reports whether f maps its numeric inputs one to one onto
 // numeric outputs of the same names (scalers, imputers without

@@ -98,7 +98,7 @@ func memoryBytes() int64 {
 // to the Go heap.
 func memoryPlan(o fitOptions) (fit.Options, *fit.Spill, error) {
 	mem := memoryBytes()
-	opt := fit.Options{MaxSortRows: o.maxSortRows, TempDir: o.spillDir}
+	opt := fit.Options{MaxSortRows: o.maxSortRows, TempDir: o.spillDir, Memory: mem}
 	if opt.MaxSortRows < 0 {
 		opt.MaxSortRows = 0
 		if mem > 0 {
@@ -203,7 +203,15 @@ func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
 		return nil, err
 	}
 	stop := startProgress(cmd.ErrOrStderr(), r, "fit")
-	a, train, err := fit.FitTransform(cmd.Context(), sp, r, opt)
+	var a *artifact.Artifact
+	var train *table.Batch
+	if o.transformOut != "" {
+		a, train, err = fit.FitTransform(cmd.Context(), sp, r, opt)
+	} else {
+		// No batch: the outputs of a one-hot step are then profiled from
+		// their counts, not held as columns of the training rows.
+		a, err = fit.Fit(cmd.Context(), sp, r, opt)
+	}
 	stop()
 	if err != nil {
 		return nil, err
