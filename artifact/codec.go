@@ -19,6 +19,9 @@ import (
 // MaxSize bounds the size of an artifact file that Load accepts.
 const MaxSize = 1 << 30
 
+// maxEncoded is MaxSize for EncodeChecked (a variable for its test).
+var maxEncoded = MaxSize
+
 var (
 	// ErrCorrupt is wrapped by errors for artifacts that are truncated, not
 	// JSON, or changed after they were written.
@@ -73,6 +76,10 @@ func encode(a *Artifact, checked bool) ([]byte, error) {
 	}
 	if tl := scanStrings(data); tl != nil {
 		return nil, fmt.Errorf("encode artifact: %w", tl.writeError(data, ""))
+	}
+	// Load refuses a file past MaxSize: such an artifact is not written.
+	if len(data) > maxEncoded {
+		return nil, fmt.Errorf("encode artifact: it would take %d bytes, past the %d every reader accepts (artifact.MaxSize): fewer categories or bins, or fewer columns per artifact", len(data), maxEncoded)
 	}
 	return data, nil
 }
