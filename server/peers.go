@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/monitor"
 )
 
@@ -196,6 +197,15 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 		return nil, err
 	}
 	a := p.t.Artifact()
+	// One merged /drift at a time: each holds every peer's window state
+	// (up to MaxPeerExportBytes a peer), and /drift needs no token, so
+	// concurrent requests multiplied it (attack run 9: eight of them ran
+	// serve out of memory). The others wait, within their deadline.
+	release, err := s.mergeSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	local, err := s.cfg.Monitor.Export(model)
 	if err != nil {
 		return nil, &apiError{http.StatusConflict, "not_exportable", err.Error()}
@@ -350,6 +360,16 @@ func trainingOf(a *artifact.Artifact, stage monitor.Stage) map[string]trainingRa
 	return out
 }
 
+// mergeSlot waits for the one merge slot (Server.merging), or for ctx.
+func (s *Server) mergeSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case s.merging <- struct{}{}:
+		return func() { <-s.merging }, nil
+	case <-ctx.Done():
+		return nil, &apiError{http.StatusServiceUnavailable, "busy", "another /drift is merging the replicas' windows; try again"}
+	}
+}
+
 // fetchPeer asks a peer for its window state of model.
 func (s *Server) fetchPeer(ctx context.Context, peer, model string) (*monitor.Export, error) {
 	ctx, cancel := context.WithTimeout(ctx, peerTimeout)
@@ -360,6 +380,9 @@ func (s *Server) fetchPeer(ctx context.Context, peer, model string) (*monitor.Ex
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+s.cfg.Token)
+	// Asked uncompressed: Go's client otherwise asks for gzip and inflates
+	// it unseen, so a 1 MB answer became hundreds of MB (attack run 9).
+	req.Header.Set("Accept-Encoding", "identity")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
@@ -367,7 +390,24 @@ func (s *Server) fetchPeer(ctx context.Context, peer, model string) (*monitor.Ex
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 512))
-		return nil, fmt.Errorf("GET %s: %s: %s", u, res.Status, strings.TrimSpace(string(b)))
+		return nil, fmt.Errorf("GET %s: %s: %s", u, res.Status, errtext.Shorten(strings.TrimSpace(string(b))))
 	}
-	return monitor.ReadExport(io.LimitReader(res.Body, s.cfg.MaxArtifactBytes), u)
+	if ce := res.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return nil, fmt.Errorf("GET %s: the answer is %s-encoded, where it was asked uncompressed: %w", u, errtext.Shorten(ce), monitor.ErrInvalidExport)
+	}
+	tooLarge := fmt.Errorf("GET %s: the window state is larger than %d bytes (MaxPeerExportBytes): %w", u, int64(MaxPeerExportBytes), monitor.ErrInvalidExport)
+	if res.ContentLength > MaxPeerExportBytes {
+		return nil, tooLarge
+	}
+	body := &io.LimitedReader{R: res.Body, N: MaxPeerExportBytes + 1}
+	ex, err := monitor.ReadExport(body, u)
+	if body.N <= 0 { // read past the bound, whatever the decoder made of it
+		return nil, tooLarge
+	}
+	return ex, err
 }
+
+// MaxPeerExportBytes bounds a peer's window state of one model: the
+// windows it holds in memory, a few KB a feature each (a model of 1,000
+// features, two stages, three windows: about 12 MB).
+const MaxPeerExportBytes = 64 << 20

@@ -118,6 +118,9 @@ type Server struct {
 	bodies  byteBudget
 	uploads chan struct{}
 	vectors vectorWindows // vector observations per producer (vectors.go)
+	// merging admits one merged /drift (peers.go) at a time: each holds
+	// every peer's window state.
+	merging chan struct{}
 }
 
 // New returns a server for cfg.
@@ -160,7 +163,8 @@ func New(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: log, reg: prometheus.NewRegistry(),
-		bodies: byteBudget{limit: cfg.MaxInflightBodyBytes}, uploads: make(chan struct{}, cfg.MaxUploads)}
+		bodies: byteBudget{limit: cfg.MaxInflightBodyBytes}, uploads: make(chan struct{}, cfg.MaxUploads),
+		merging: make(chan struct{}, 1)}
 	s.cache.store, s.cache.max, s.cache.maxBytes = cfg.Registry, cfg.MaxTransformers, cfg.MaxTransformerBytes
 	s.metrics = newMetrics(s.reg)
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
