@@ -115,7 +115,7 @@ func sortByChain(cs []artifact.Change, a, b *artifact.Artifact) {
 				names[i] = st.Name
 			}
 			for _, k := range artifact.StepKeys(names) {
-				key := strings.Join(g.Columns, ",") + "." + k
+				key := artifact.GroupKey(g.Columns) + "." + k
 				if _, ok := rank[key]; !ok {
 					rank[key] = len(rank)
 				}

@@ -27,7 +27,7 @@ func vectorKeys(a, b *artifact.Artifact) map[string]string {
 	out := map[string]string{}
 	for _, x := range []*artifact.Artifact{a, b} {
 		for _, e := range x.Embeddings {
-			out[strings.Join(e.Columns, ",")] = e.Column
+			out[artifact.GroupKey(e.Columns)] = fmt.Sprintf("%s[%d]", e.Column, len(e.Columns))
 		}
 	}
 	return out
@@ -63,7 +63,7 @@ func vectorChanges(a, b *artifact.Artifact, changes []artifact.Change, verbose b
 		renamed := false
 		for key, col := range keys {
 			if strings.Contains(c.Path, key) {
-				c.Path = strings.ReplaceAll(c.Path, key, fmt.Sprintf("%s[%d]", col, strings.Count(key, ",")+1))
+				c.Path = strings.ReplaceAll(c.Path, key, col)
 				renamed = true
 			}
 		}
