@@ -64,6 +64,12 @@ func secondsTime(x float64) (time.Time, bool) {
 	return t, EventTimeInRange(t)
 }
 
+// Ahead returns the latest time a row may carry and be timed: a window
+// and an hour (for clocks that disagree) past the monitor's clock. A
+// window starting after it was written by no monitor whose clock agrees
+// with this one (serve refuses a peer's such window).
+func (m *Monitor) Ahead() time.Time { return m.opt.Now().Add(m.opt.Window + time.Hour) }
+
 // TimeColumn is the column holding the rows' event time (Options.
 // TimeColumn), or "" when windows go by arrival.
 func (m *Monitor) TimeColumn() string { return m.opt.TimeColumn }
@@ -110,7 +116,7 @@ func (m *Monitor) prepareBatches(model string, a *artifact.Artifact, stage Stage
 	// A time further ahead of the clock than a window and an hour (for
 	// clocks that disagree) is untimed: one row dated 2199 would open a
 	// window every later row counts as late in, for good.
-	ahead := m.opt.Now().Add(m.opt.Window + time.Hour)
+	ahead := m.Ahead()
 	for i := 0; i < n; i++ {
 		start := untimedStart
 		if t, ok := rowTime(&cols[tc], i); ok && !t.After(ahead) {

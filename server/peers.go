@@ -236,8 +236,17 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 		if err := exports[i+1].Check(a); err != nil {
 			return nil, &apiError{http.StatusBadGateway, "peer_invalid_export", err.Error()}
 		}
-		// It was asked for this model's windows only.
+		// It was asked for this model's windows only, and holds none that
+		// starts ahead of this replica's clock by more than a window and
+		// an hour (as serve's rows do): a window of 2199 took over the
+		// merge, and the real open window was never judged (attack run 9).
+		ahead := s.cfg.Monitor.Ahead()
 		for j, w := range exports[i+1].Windows {
+			if w.Start.After(ahead) {
+				err := &monitor.ExportError{Name: exports[i+1].Name, Path: fmt.Sprintf("windows[%d].start", j),
+					Msg: fmt.Sprintf("%s is ahead of this replica's clock by more than a window and an hour (%s): check the peer's clock", w.Start.Format(time.RFC3339), ahead.Format(time.RFC3339))}
+				return nil, &apiError{http.StatusBadGateway, "peer_invalid_export", err.Error()}
+			}
 			if w.Model != model {
 				err := &monitor.ExportError{Name: exports[i+1].Name, Path: fmt.Sprintf("windows[%d].model", j),
 					Msg: fmt.Sprintf("%q, but the peer was asked for the windows of model %q", w.Model, model)}
@@ -390,7 +399,7 @@ func (s *Server) fetchPeer(ctx context.Context, peer, model string) (*monitor.Ex
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 512))
-		return nil, fmt.Errorf("GET %s: %s: %s", u, res.Status, errtext.Shorten(strings.TrimSpace(string(b))))
+		return nil, fmt.Errorf("GET %s: %s: %s", u, res.Status, errtext.Quote(strings.TrimSpace(string(b))))
 	}
 	if ce := res.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return nil, fmt.Errorf("GET %s: the answer is %s-encoded, where it was asked uncompressed: %w", u, errtext.Shorten(ce), monitor.ErrInvalidExport)

@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/quickstart"
 )
 
@@ -76,5 +78,42 @@ func TestPeersHostileAnswers(t *testing.T) {
 	var ae *apiError
 	if !errors.As(err, &ae) || ae.status != http.StatusServiceUnavailable || !strings.Contains(ae.Error(), "another /drift") {
 		t.Errorf("a merge while another runs, its deadline passed: %v, want 503 busy", err)
+	}
+}
+
+// TestPeersWindowAhead: a peer's window that starts ahead of this
+// replica's clock by more than a window and an hour (a forged export, or
+// a peer whose clock runs ahead) is a 502 naming it: a window dated 2199
+// became the latest and took over /drift, and the real open window was
+// never judged (attack run 9, F2).
+func TestPeersWindowAhead(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := quickstart.Run(context.Background(), filepath.Join(dir, "qs"), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	art, err := os.ReadFile(filepath.Join(dir, "qs", quickstart.Files.Artifact))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(t time.Time) func() time.Time { return func() time.Time { return t } }
+	now := time.Date(2026, 3, 5, 10, 30, 0, 0, time.UTC)
+	for _, c := range []struct {
+		peerAhead time.Duration
+		want      int
+	}{{time.Hour, http.StatusOK}, {3 * time.Hour, http.StatusBadGateway}} {
+		b, _ := peerServerWith(t, art, nil, monitor.Options{Now: at(now.Add(c.peerAhead)), Window: time.Hour, EvalInterval: time.Hour})
+		a, _ := peerServerWith(t, art, []string{b.URL}, monitor.Options{Now: at(now), Window: time.Hour, EvalInterval: time.Hour})
+		for _, u := range []string{a.URL, b.URL} {
+			if code, out := send(t, http.MethodPost, u+"/v1/models/flight-delay/observations", "", flightRows(3, 20)); code != http.StatusOK {
+				t.Fatalf("observations: %d %s", code, out)
+			}
+		}
+		code, out := send(t, http.MethodGet, a.URL+"/v1/models/flight-delay/drift", "", nil)
+		if code != c.want {
+			t.Errorf("peer %v ahead: %d %.300s, want %d", c.peerAhead, code, out, c.want)
+		}
+		if c.want != http.StatusOK && (!bytes.Contains(out, []byte("peer_invalid_export")) || !bytes.Contains(out, []byte("ahead of this replica's clock"))) {
+			t.Errorf("peer %v ahead: %s, want peer_invalid_export naming the clock", c.peerAhead, out)
+		}
 	}
 }
