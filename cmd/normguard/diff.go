@@ -46,7 +46,7 @@ Exit status: 0 identical, 1 different, 2 error.`,
 				return nil
 			}
 			fmt.Fprintf(w, "--- %s %s\n+++ %s %s\n", args[0], a.Digest, args[1], b.Digest)
-			if _, err := w.Write(renderReview(a, b, changes, verbose)); err != nil {
+			if _, err := w.Write(terminalSafe(renderReview(a, b, changes, verbose))); err != nil {
 				return err
 			}
 			return errFound

@@ -110,7 +110,7 @@ func writeInspect(w io.Writer, path string, a *artifact.Artifact) error {
 		}
 		fmt.Fprintf(&b, "  %3d  %-32s %s\n", i, f.Name, f.Type)
 	}
-	_, err := w.Write(b.Bytes())
+	_, err := w.Write(terminalSafe(b.Bytes()))
 	return err
 }
 
