@@ -11,7 +11,7 @@ import (
 // escapes, everything else as it is (exact strings).
 func TestTerminalSafe(t *testing.T) {
 	for in, want := range map[string]string{
-		"plain é 日本\n\tx":    "plain é 日本\n\tx",
+		"plain é 日本\n\tx":     "plain é 日本\n\tx",
 		"a\x1b[31mred":        `a\u001b[31mred`,
 		"abc\u202edef":        `abc\u202edef`,
 		"zero\u200bwidth\r":   `zero\u200bwidth\u000d`,
