@@ -1,9 +1,10 @@
 package monitor
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/normguard/normguard/artifact"
@@ -144,8 +145,48 @@ const (
 // "" is missing) into windows of opt.Window, summarizes each window's
 // rows against the artifact's input profile (drift.Summary) and judges
 // each window as `normguard drift --artifact` judges a file of the same
-// rows (drift.CompareSummaries).
+// rows (drift.CompareSummaries). The windows' reports keep their plots.
+//
+// Replay holds every window's report; ReplayEach hands them over one at
+// a time, for a timeline too long to hold (normguard monitor replay).
 func Replay(a *artifact.Artifact, cols []table.Column, times []string, opt ReplayOptions) (*Timeline, error) {
+	var ws []TimelineWindow
+	tl, err := replay(a, cols, times, opt, true, func(_ *Timeline, w *TimelineWindow) error {
+		ws = append(ws, *w)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	tl.Windows = ws
+	return tl, nil
+}
+
+// ReplayEach is Replay window by window: each window, oldest first, is
+// judged and handed to each, then dropped, so memory does not grow with
+// the number of windows (a window's verdict with its plots took about
+// 27 KB, and a replay of 150,000 one-second windows ran out of memory:
+// attack run 9 F3). The reports leave out the features' plots
+// (drift.Feature.Plot, which report's timeline writers do not draw).
+//
+// each gets the timeline as known so far: everything but its Windows
+// (nil), with FirstDrift listing the features compared, whose Start is
+// set once they drift (the window handed over included). A window and
+// its report are each's to keep. ReplayEach returns the timeline without
+// its Windows; an error of each stops the replay and is returned as is.
+func ReplayEach(a *artifact.Artifact, cols []table.Column, times []string, opt ReplayOptions, each func(tl *Timeline, w *TimelineWindow) error) (*Timeline, error) {
+	return replay(a, cols, times, opt, false, each)
+}
+
+// replay is Replay and ReplayEach: plots says whether the reports keep
+// their features' plots.
+//
+// Memory: the summary plans are made once (a numeric feature's holds its
+// points, an index over them and the reference's CDF), the rows are
+// ordered by window in one list of indices (not a list per window), and
+// each window's columns are gathered into buffers reused from window to
+// window; what a window keeps is what each keeps of it.
+func replay(a *artifact.Artifact, cols []table.Column, times []string, opt ReplayOptions, plots bool, each func(tl *Timeline, w *TimelineWindow) error) (*Timeline, error) {
 	if opt.Window <= 0 {
 		return nil, fmt.Errorf("monitor replay: the window must be positive, got %v", opt.Window)
 	}
@@ -185,8 +226,9 @@ func Replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 			plans = append(plans, drift.NewSummaryPlan(&ref[i], bins))
 		}
 	}
-	// Rows by window, in row order.
-	rowsOf := map[int64][]int{}
+	// The timed rows ordered by window, in row order within a window.
+	startOf := make([]int64, len(times))
+	order := make([]int, 0, len(times))
 	for r, s := range times {
 		if s == "" {
 			tl.Untimed++
@@ -197,47 +239,89 @@ func Replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 			tl.Untimed++
 			continue
 		}
-		start := WindowStart(t, opt.Window).UnixNano()
-		rowsOf[start] = append(rowsOf[start], r)
+		startOf[r] = WindowStart(t, opt.Window).UnixNano()
+		order = append(order, r)
 	}
-	if len(rowsOf) == 0 {
+	if len(order) == 0 {
 		return nil, fmt.Errorf("monitor replay: column %q: %w that parses (%d rows); write times as 2006-01-02, 2006-01-02 15:04[:05] or RFC 3339", opt.TimeColumn, ErrNoTimes, len(times))
 	}
-	starts := make([]int64, 0, len(rowsOf))
-	for s := range rowsOf {
-		starts = append(starts, s)
+	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(startOf[x], startOf[y]) })
+	for _, pl := range plans[:nPresent] {
+		tl.FirstDrift = append(tl.FirstDrift, FirstDrift{Feature: pl.Name})
 	}
-	sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
-	first := map[string]*time.Time{}
-	for _, start := range starts {
-		rows := rowsOf[start]
-		sums := make([]*drift.Summary, len(plans))
+	firstOf := make(map[string]int, nPresent) // feature → its index in FirstDrift
+	for i := range tl.FirstDrift {
+		if _, ok := firstOf[tl.FirstDrift[i].Feature]; !ok {
+			firstOf[tl.FirstDrift[i].Feature] = i
+		}
+	}
+	bufs := make([]table.Column, nPresent)
+	sums := make([]*drift.Summary, len(plans))
+	for lo := 0; lo < len(order); {
+		start := startOf[order[lo]]
+		hi := lo + 1
+		for hi < len(order) && startOf[order[hi]] == start {
+			hi++
+		}
+		rows := order[lo:hi]
+		lo = hi
 		for k := 0; k < nPresent; k++ {
 			s := plans[k].NewSummary()
-			c := gather(&cols[colOf[k]], rows)
-			s.Add(&c)
+			gatherInto(&bufs[k], &cols[colOf[k]], rows)
+			s.Add(&bufs[k])
 			sums[k] = s
 		}
 		rep, err := drift.CompareSummaries(plans, sums, opt.Drift)
 		if err != nil {
 			return nil, fmt.Errorf("monitor replay: window %s: %w", unixTime(start).Format(time.RFC3339), err)
 		}
+		clear(sums)
+		if !plots {
+			for i := range rep.Features {
+				rep.Features[i].Plot = nil
+			}
+		}
 		w := TimelineWindow{Start: unixTime(start), End: unixTime(start + int64(opt.Window)), Rows: int64(len(rows)), Drifted: []string{}, Report: rep}
 		for _, f := range rep.Features {
 			if f.Drift {
 				w.Drifted = append(w.Drifted, f.Name)
-				if first[f.Name] == nil {
+				if i, ok := firstOf[f.Name]; ok && tl.FirstDrift[i].Start == nil {
 					st := w.Start
-					first[f.Name] = &st
+					tl.FirstDrift[i].Start = &st
 				}
 			}
 		}
-		tl.Windows = append(tl.Windows, w)
-	}
-	for _, pl := range plans[:nPresent] {
-		tl.FirstDrift = append(tl.FirstDrift, FirstDrift{Feature: pl.Name, Start: first[pl.Name]})
+		if err := each(tl, &w); err != nil {
+			return nil, err
+		}
 	}
 	return tl, nil
+}
+
+// gatherInto sets *out to the rows of c at the indices rows, reusing
+// out's slices.
+func gatherInto(out *table.Column, c *table.Column, rows []int) {
+	out.Name, out.Kind = c.Name, c.Kind
+	if c.Kind == table.String {
+		out.Str = slices.Grow(out.Str[:0], len(rows))[:len(rows)]
+		out.Null = out.Null[:0]
+		if c.Null != nil {
+			out.Null = slices.Grow(out.Null, len(rows))[:len(rows)]
+		} else {
+			out.Null = nil
+		}
+		for i, r := range rows {
+			out.Str[i] = c.Str[r]
+			if c.Null != nil {
+				out.Null[i] = c.Null[r]
+			}
+		}
+		return
+	}
+	out.Num = slices.Grow(out.Num[:0], len(rows))[:len(rows)]
+	for i, r := range rows {
+		out.Num[i] = c.Num[r]
+	}
 }
 
 // gather returns the rows of c at the indices rows.

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -10,18 +12,157 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/monitor"
 )
 
-// ReplayJSON writes a drift timeline as indented JSON.
+// ReplayJSON writes a drift timeline as indented JSON
+// (json.MarshalIndent's, then a newline), window by window.
 func ReplayJSON(w io.Writer, t *monitor.Timeline) error {
-	b, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		return err
+	return replayAll(NewReplayWriter(w, "json", false, HTMLMeta{}), t)
+}
+
+// replayAll writes t's windows to rw, then closes it.
+func replayAll(rw *ReplayWriter, t *monitor.Timeline) error {
+	for i := range t.Windows {
+		if err := rw.Window(t, &t.Windows[i]); err != nil {
+			return err
+		}
 	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	return rw.Close(t)
+}
+
+// ReplayWriter writes a drift timeline window by window, as ReplayJSON,
+// ReplayTable and ReplayHTML write it whole, for a timeline too long to
+// hold (monitor.ReplayEach): the JSON is written as the windows come, the
+// table keeps a line a window (text/tabwriter aligns them when closed),
+// the page a row of cells a window (drawn when closed). Nothing of a
+// window's report is kept.
+type ReplayWriter struct {
+	format string
+	color  bool
+	meta   HTMLMeta
+	bw     *bufio.Writer
+	n      int // windows written
+
+	// json: the encoding of the timeline without its windows, cut where
+	// its windows go (the windows field's "[").
+	jsonBuf bytes.Buffer
+	// table: the window lines.
+	tw *tabwriter.Writer
+	// html: the page without its first-drift table.
+	page *replayPage
+}
+
+// NewReplayWriter returns a writer of a timeline in format (json, html,
+// else table) to w; color and meta are ReplayTable's and ReplayHTML's.
+// Call Window for each window, oldest first, then Close.
+func NewReplayWriter(w io.Writer, format string, color bool, meta HTMLMeta) *ReplayWriter {
+	return &ReplayWriter{format: format, color: color, meta: meta, bw: bufio.NewWriterSize(w, 64<<10)}
+}
+
+// jsonWindowsMark is where an encoding of a timeline without windows
+// holds its (empty) windows: its first "windows", as the fields before
+// it are numbers and strings (in which a quote is escaped).
+var jsonWindowsMark = []byte(`"windows": []`)
+
+// timelineHead returns the indented encoding of t without its windows.
+func timelineHead(t *monitor.Timeline) ([]byte, error) {
+	h := *t
+	h.Windows = []monitor.TimelineWindow{}
+	return json.MarshalIndent(&h, "", "  ")
+}
+
+// Window writes the next window of t (t as known so far: its windows are
+// not read).
+func (rw *ReplayWriter) Window(t *monitor.Timeline, win *monitor.TimelineWindow) error {
+	first := rw.n == 0
+	rw.n++
+	switch rw.format {
+	case "json":
+		if first {
+			hb, err := timelineHead(t)
+			if err != nil {
+				return err
+			}
+			i := bytes.Index(hb, jsonWindowsMark)
+			if i < 0 {
+				return fmt.Errorf("a timeline encodes without its windows list")
+			}
+			rw.bw.Write(hb[:i+len(jsonWindowsMark)-1])
+		}
+		b, err := json.Marshal(win)
+		if err != nil {
+			return err
+		}
+		buf := &rw.jsonBuf
+		buf.Reset()
+		if !first {
+			buf.WriteByte(',')
+		}
+		buf.WriteString("\n    ")
+		if err := json.Indent(buf, b, "    ", "  "); err != nil {
+			return err
+		}
+		_, err = rw.bw.Write(buf.Bytes())
+		return err
+	case "html":
+		if first {
+			rw.page = newReplayPage(t, rw.meta)
+		}
+		rw.page.Windows = append(rw.page.Windows, replayRowOf(rw.page.Features, win))
+		return nil
+	default:
+		if first {
+			rw.tw = tabwriter.NewWriter(rw.bw, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(rw.tw, "WINDOW\tROWS\tDRIFTING\tFEATURES")
+		}
+		return replayTableLine(rw.tw, win, rw.color)
+	}
+}
+
+// Close writes the rest of t (its windows are not read: those written
+// are) and flushes.
+func (rw *ReplayWriter) Close(t *monitor.Timeline) error {
+	switch rw.format {
+	case "json":
+		if rw.n == 0 {
+			b, err := json.MarshalIndent(t, "", "  ")
+			if err != nil {
+				return err
+			}
+			rw.bw.Write(append(b, '\n'))
+			break
+		}
+		hb, err := timelineHead(t)
+		if err != nil {
+			return err
+		}
+		i := bytes.Index(hb, jsonWindowsMark)
+		if i < 0 {
+			return fmt.Errorf("a timeline encodes without its windows list")
+		}
+		rw.bw.WriteString("\n  ]")
+		rw.bw.Write(hb[i+len(jsonWindowsMark):])
+		rw.bw.WriteByte('\n')
+	case "html":
+		pg := rw.page
+		if pg == nil {
+			pg = newReplayPage(t, rw.meta)
+		}
+		pg.First = replayFirsts(t)
+		if err := replayTemplate.Execute(rw.bw, pg); err != nil {
+			return err
+		}
+	default:
+		if rw.tw == nil {
+			rw.tw = tabwriter.NewWriter(rw.bw, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(rw.tw, "WINDOW\tROWS\tDRIFTING\tFEATURES")
+		}
+		if err := replayTableTail(rw.bw, rw.tw, t, rw.n); err != nil {
+			return err
+		}
+	}
+	return rw.bw.Flush()
 }
 
 // windowLabel writes a window's start, as a date when it starts at
@@ -45,24 +186,31 @@ func whoLabel(model string, stage monitor.Stage) string {
 // window (rows, drifting features, the worst statistic), then the first
 // drifting window of each feature. color adds ANSI colours.
 func ReplayTable(w io.Writer, t *monitor.Timeline, color bool) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WINDOW\tROWS\tDRIFTING\tFEATURES")
-	for _, win := range t.Windows {
-		names := "-"
-		if len(win.Drifted) > 0 {
-			names = strings.Join(win.Drifted, ", ")
-			if color {
-				names = "\x1b[31;1m" + names + "\x1b[0m"
-			}
+	return replayAll(NewReplayWriter(w, "table", color, HTMLMeta{}), t)
+}
+
+// replayTableLine writes a window's line of the table.
+func replayTableLine(tw *tabwriter.Writer, win *monitor.TimelineWindow, color bool) error {
+	names := "-"
+	if len(win.Drifted) > 0 {
+		names = strings.Join(win.Drifted, ", ")
+		if color {
+			names = "\x1b[31;1m" + names + "\x1b[0m"
 		}
-		judged := 0
-		for _, f := range win.Report.Features {
-			if f.Error == "" && f.Skipped == "" {
-				judged++
-			}
-		}
-		fmt.Fprintf(tw, "%s%s\t%d\t%d of %d\t%s\n", whoLabel(win.Model, win.Stage), windowLabel(win.Start), win.Rows, len(win.Drifted), judged, names)
 	}
+	judged := 0
+	for _, f := range win.Report.Features {
+		if f.Error == "" && f.Skipped == "" {
+			judged++
+		}
+	}
+	_, err := fmt.Fprintf(tw, "%s%s\t%d\t%d of %d\t%s\n", whoLabel(win.Model, win.Stage), windowLabel(win.Start), win.Rows, len(win.Drifted), judged, names)
+	return err
+}
+
+// replayTableTail flushes the window lines of tw, then writes what
+// follows them: the count of windows (n) and the first drifting windows.
+func replayTableTail(w io.Writer, tw *tabwriter.Writer, t *monitor.Timeline, n int) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -71,11 +219,11 @@ func ReplayTable(w io.Writer, t *monitor.Timeline, color bool) error {
 		length += " (weeks from Monday 00:00 UTC)"
 	}
 	if t.TimeColumn != "" {
-		fmt.Fprintf(w, "\n%d windows of %s by %s", len(t.Windows), length, t.TimeColumn)
+		fmt.Fprintf(w, "\n%d windows of %s by %s", n, length, t.TimeColumn)
 	} else if t.Window != "" {
-		fmt.Fprintf(w, "\n%d windows of %s", len(t.Windows), length)
+		fmt.Fprintf(w, "\n%d windows of %s", n, length)
 	} else {
-		fmt.Fprintf(w, "\n%d windows", len(t.Windows))
+		fmt.Fprintf(w, "\n%d windows", n)
 	}
 	if t.Untimed > 0 {
 		fmt.Fprintf(w, "; %d of %d rows have no time that parses and are in no window", t.Untimed, t.Rows)
@@ -157,7 +305,13 @@ table.first { width: auto; }
 // first drifting window of each feature, and a grid of windows by
 // features. meta.Current names the data; meta.Generated the time.
 func ReplayHTML(w io.Writer, t *monitor.Timeline, meta HTMLMeta) error {
-	pg := replayPage{Title: "Drift timeline", Artifact: t.ArtifactDigest, Column: t.TimeColumn, Window: t.Window,
+	return replayAll(NewReplayWriter(w, "html", false, meta), t)
+}
+
+// newReplayPage returns the page of t without its windows and its
+// first-drift table: the grid's columns are the features of t.FirstDrift.
+func newReplayPage(t *monitor.Timeline, meta HTMLMeta) *replayPage {
+	pg := &replayPage{Title: "Drift timeline", Artifact: t.ArtifactDigest, Column: t.TimeColumn, Window: t.Window,
 		Generated: meta.Generated, Rows: t.Rows, Untimed: t.Untimed}
 	if meta.Current != "" {
 		pg.Title += " of " + meta.Current
@@ -166,40 +320,52 @@ func ReplayHTML(w io.Writer, t *monitor.Timeline, meta HTMLMeta) error {
 		if !slices.Contains(pg.Features, f.Feature) {
 			pg.Features = append(pg.Features, f.Feature)
 		}
+	}
+	return pg
+}
+
+// replayFirsts returns the first-drift table of the page of t.
+func replayFirsts(t *monitor.Timeline) []replayFirst {
+	var out []replayFirst
+	for _, f := range t.FirstDrift {
 		when := "never"
 		if f.Start != nil {
 			when = windowLabel(*f.Start)
 		}
-		pg.First = append(pg.First, replayFirst{whoLabel(f.Model, f.Stage) + f.Feature, when})
+		out = append(out, replayFirst{whoLabel(f.Model, f.Stage) + f.Feature, when})
 	}
-	for _, win := range t.Windows {
-		byName := map[string]drift.Feature{}
-		for _, f := range win.Report.Features {
-			byName[f.Name] = f
-		}
-		row := replayRow{Label: whoLabel(win.Model, win.Stage) + windowLabel(win.Start), Rows: win.Rows}
-		for _, name := range pg.Features {
-			f, ok := byName[name]
-			c := replayCell{Class: "none", Text: "-"}
-			switch {
-			case !ok:
-			case f.Error != "":
-				c.Text, c.Title = "error", f.Error
-			case f.Skipped != "":
-				c.Text, c.Title = "skipped", f.Skipped
-			default:
-				c.Class, c.Text = "ok", num(float64(f.Statistic))
-				if f.Drift {
-					c.Class = "drift"
-				}
-				c.Title = fmt.Sprintf("%s: statistic %s, p-value %s, threshold %s", f.Method, num(float64(f.Statistic)), num(float64(f.PValue)), num(float64(f.Threshold)))
-				if f.Effect != nil {
-					c.Title += fmt.Sprintf("; %s %s (> %s)", f.Effect.Name, num(float64(f.Effect.Value)), num(float64(f.Effect.Threshold)))
-				}
+	return out
+}
+
+// replayRowOf returns the grid row of a window: a cell per feature.
+func replayRowOf(features []string, win *monitor.TimelineWindow) replayRow {
+	row := replayRow{Label: whoLabel(win.Model, win.Stage) + windowLabel(win.Start), Rows: win.Rows}
+	for _, name := range features {
+		j := -1 // the last feature of the name, as a map by name kept
+		for k := range win.Report.Features {
+			if win.Report.Features[k].Name == name {
+				j = k
 			}
-			row.Cells = append(row.Cells, c)
 		}
-		pg.Windows = append(pg.Windows, row)
+		c := replayCell{Class: "none", Text: "-"}
+		switch {
+		case j < 0:
+		case win.Report.Features[j].Error != "":
+			c.Text, c.Title = "error", win.Report.Features[j].Error
+		case win.Report.Features[j].Skipped != "":
+			c.Text, c.Title = "skipped", win.Report.Features[j].Skipped
+		default:
+			f := &win.Report.Features[j]
+			c.Class, c.Text = "ok", num(float64(f.Statistic))
+			if f.Drift {
+				c.Class = "drift"
+			}
+			c.Title = fmt.Sprintf("%s: statistic %s, p-value %s, threshold %s", f.Method, num(float64(f.Statistic)), num(float64(f.PValue)), num(float64(f.Threshold)))
+			if f.Effect != nil {
+				c.Title += fmt.Sprintf("; %s %s (> %s)", f.Effect.Name, num(float64(f.Effect.Value)), num(float64(f.Effect.Threshold)))
+			}
+		}
+		row.Cells = append(row.Cells, c)
 	}
-	return replayTemplate.Execute(w, pg)
+	return row
 }

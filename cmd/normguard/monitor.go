@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/internal/tempfile"
 	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/report"
 	"github.com/normguard/normguard/table"
@@ -63,26 +65,11 @@ Exit status 0: no feature drifts in any window, 1: some feature drifts,
 			if err := requireFlags(cmd, "artifact", "data", "time-column", "window"); err != nil {
 				return err
 			}
-			tl, err := runReplay(cmd, o)
+			drifted, err := runReplay(cmd, o)
 			if err != nil {
 				return err
 			}
-			var buf bytes.Buffer
-			switch o.format {
-			case "json":
-				err = report.ReplayJSON(&buf, tl)
-			case "html":
-				err = report.ReplayHTML(&buf, tl, report.HTMLMeta{Current: o.data, Generated: time.Now().UTC().Format(time.RFC3339)})
-			default:
-				err = report.ReplayTable(&buf, tl, colorOutput(cmd, o.out))
-			}
-			if err != nil {
-				return fmt.Errorf("monitor replay: %w", err)
-			}
-			if err := writeOutput(cmd, o.out, buf.Bytes()); err != nil {
-				return err
-			}
-			if tl.Drifted() {
+			if drifted {
 				return errFound
 			}
 			return nil
@@ -103,41 +90,103 @@ Exit status 0: no feature drifts in any window, 1: some feature drifts,
 	return cmd
 }
 
-func runReplay(cmd *cobra.Command, o replayOptions) (*monitor.Timeline, error) {
+// runReplay judges the windows one at a time (monitor.ReplayEach) and
+// writes each as it is judged (report.ReplayWriter) to --out (a
+// temporary file renamed onto it once the timeline is whole, dropped on
+// an error) or standard output, so neither the windows' reports nor the
+// output are held whole (attack run 9 F3: 50,000 one-second windows took
+// 1.34 GB, 150,000 ran out of memory). It reports whether any feature
+// drifted in any window.
+func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 	if !slices.Contains([]string{"table", "json", "html"}, o.format) {
-		return nil, fmt.Errorf("monitor replay: --format %q: want table, json or html", o.format)
+		return false, fmt.Errorf("monitor replay: --format %q: want table, json or html", o.format)
 	}
 	window, err := monitor.ParseWindow(o.window)
 	if err != nil {
-		return nil, fmt.Errorf("monitor replay: --window: %w", err)
+		return false, fmt.Errorf("monitor replay: --window: %w", err)
 	}
 	if o.bins < 1 {
-		return nil, fmt.Errorf("monitor replay: --bins must be at least 1, got %d", o.bins)
+		return false, fmt.Errorf("monitor replay: --bins must be at least 1, got %d", o.bins)
 	}
 	a, err := artifact.Load(o.artifact)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	if a.Profile == nil {
-		return nil, fmt.Errorf("monitor replay: %s has no training profile; refit it with this normguard", o.artifact)
+		return false, fmt.Errorf("monitor replay: %s has no training profile; refit it with this normguard", o.artifact)
 	}
 	times, err := readTimeColumn(o.data, o.timeColumn)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	d, err := validate.Read(o.data, a)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	opt := drift.Options{Method: o.method, Bins: o.bins, DriftShare: o.driftShare}
 	if cmd.Flags().Changed("threshold") {
 		opt.Threshold, opt.HasThreshold = o.threshold, true
 	}
-	tl, err := monitor.Replay(a, d.Cols, times, monitor.ReplayOptions{TimeColumn: o.timeColumn, Window: window, Drift: opt})
-	if err != nil {
-		return nil, fmt.Errorf("%w (data %s)", err, o.data)
+	// The output is opened at the first window, once one was judged: an
+	// error before (a method that does not apply) leaves nothing written.
+	var (
+		dst     *tempfile.Output
+		rw      *report.ReplayWriter
+		drifted bool
+		werr    error // an error opening (as it is) or writing the output
+	)
+	defer func() {
+		if dst != nil {
+			dst.Discard() // after Commit: nothing
+		}
+	}()
+	open := func() error {
+		var w io.Writer = cmd.OutOrStdout()
+		if o.out != "" {
+			if dst, err = tempfile.CreateOutput(o.out); err != nil {
+				return err
+			}
+			w = dst.File()
+		}
+		meta := report.HTMLMeta{Current: o.data, Generated: time.Now().UTC().Format(time.RFC3339)}
+		rw = report.NewReplayWriter(w, o.format, colorOutput(cmd, o.out), meta)
+		return nil
 	}
-	return tl, nil
+	tl, err := monitor.ReplayEach(a, d.Cols, times, monitor.ReplayOptions{TimeColumn: o.timeColumn, Window: window, Drift: opt},
+		func(tl *monitor.Timeline, w *monitor.TimelineWindow) error {
+			if len(w.Drifted) > 0 {
+				drifted = true
+			}
+			if rw == nil {
+				if werr = open(); werr != nil {
+					return werr
+				}
+			}
+			if werr = rw.Window(tl, w); werr != nil {
+				werr = fmt.Errorf("monitor replay: %w", werr)
+			}
+			return werr
+		})
+	if err != nil {
+		if werr != nil {
+			return false, werr
+		}
+		return false, fmt.Errorf("%w (data %s)", err, o.data)
+	}
+	if rw == nil { // no window (ReplayEach refuses that): write the timeline as it is
+		if err := open(); err != nil {
+			return false, err
+		}
+	}
+	if err := rw.Close(tl); err != nil {
+		return false, fmt.Errorf("monitor replay: %w", err)
+	}
+	if dst != nil {
+		if err := dst.Commit(); err != nil {
+			return false, fmt.Errorf("monitor replay: %w", err)
+		}
+	}
+	return drifted, nil
 }
 
 // readTimeColumn reads column name of path as text ("" where missing).
