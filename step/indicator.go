@@ -44,14 +44,7 @@ func (e *OneHotEncoder) CountOnes(in []table.Column, n int) ([]int64, []bool, er
 		c, pc := &in[j], &p.cols[j]
 		null := c.Null
 		for i, v := range c.Str[:n] {
-			var pos int32
-			if null != nil && null[i] {
-				pos = pc.missing
-			} else if q, ok := pc.pos[v]; ok {
-				pos = q
-			} else {
-				pos = pc.unknown
-			}
+			pos := pc.position(v, null != nil && null[i])
 			if pos >= 0 {
 				ones[pos]++
 				first[pos] = first[pos] || i == 0

@@ -387,6 +387,18 @@ type oneHotColumn struct {
 	unknown int32 // position for a value not in pos
 }
 
+// position returns the output a value (missing or not) sets to 1, or
+// pc.unknown's code when none does: Transform and CountOnes alike.
+func (pc *oneHotColumn) position(v string, missing bool) int32 {
+	if missing {
+		return pc.missing
+	}
+	if q, ok := pc.pos[v]; ok {
+		return q
+	}
+	return pc.unknown
+}
+
 // kernel returns the transform plan, building and validating it once.
 func (e *OneHotEncoder) kernel() (*oneHotPlan, error) {
 	e.once.Do(func() { e.plan, e.planErr = e.buildPlan() })
@@ -503,14 +515,7 @@ func (e *OneHotEncoder) Transform(in, out []table.Column, n int) error {
 		c, pc := &in[j], &p.cols[j]
 		null := c.Null
 		for i, v := range c.Str[:n] {
-			var pos int32
-			if null != nil && null[i] {
-				pos = pc.missing
-			} else if q, ok := pc.pos[v]; ok {
-				pos = q
-			} else {
-				pos = pc.unknown
-			}
+			pos := pc.position(v, null != nil && null[i])
 			if pos >= 0 {
 				out[pos].Num[i] = 1
 			} else if pos == unknownIsFail {
