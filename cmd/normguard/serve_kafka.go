@@ -52,7 +52,7 @@ func (k *kafkaOptions) setup(cfg *server.Config, store registry.Store, log *slog
 	if f := k.flags.Lookup("time-column"); f != nil {
 		timeColumn = f.Value.String()
 	}
-	c, err := k.consumer(store, cfg.Monitor, timeColumn, log)
+	c, err := k.consumer(store, cfg.Monitor, timeColumn, cfg.MaxBodyBytes, log)
 	if c != nil {
 		cfg.Ingest = func() (any, string) {
 			st := c.Stats()
@@ -62,7 +62,7 @@ func (k *kafkaOptions) setup(cfg *server.Config, store registry.Store, log *slog
 	return c, err
 }
 
-func (k *kafkaOptions) consumer(store registry.Store, mon *monitor.Monitor, timeColumn string, log *slog.Logger) (*kafka.Consumer, error) {
+func (k *kafkaOptions) consumer(store registry.Store, mon *monitor.Monitor, timeColumn string, maxRecord int64, log *slog.Logger) (*kafka.Consumer, error) {
 	if k.brokers == "" {
 		// Any other --kafka-* flag given alone would be ignored unseen.
 		var given []string
@@ -101,7 +101,7 @@ func (k *kafkaOptions) consumer(store registry.Store, mon *monitor.Monitor, time
 	c, err := kafka.New(kafka.Config{
 		Brokers: brokers, Topic: k.topic, Group: k.group, InstanceID: k.instance,
 		SessionTimeout: k.session, EventTime: timeColumn, Model: k.model, Stage: monitor.Stage(k.stage), FromEnd: k.start == "latest",
-		Registry: store, Monitor: mon, Logger: log,
+		Registry: store, Monitor: mon, Logger: log, MaxRecordBytes: maxRecord,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("--kafka-*: %w", err)

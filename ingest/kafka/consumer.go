@@ -59,6 +59,10 @@ type Config struct {
 	SessionTimeout time.Duration
 	// MaxPollRecords bounds a batch (0: DefaultMaxPollRecords).
 	MaxPollRecords int
+	// MaxRecordBytes bounds a record's value, as --max-body bounds a
+	// request's (0: DefaultMaxRecordBytes): a larger record is skipped
+	// and counted bad (too_large) before it is decoded.
+	MaxRecordBytes int64
 	// Registry resolves model names to their current artifact.
 	Registry registry.Store
 	// Monitor keeps the windows and the offsets.
@@ -326,6 +330,12 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 			first[r.Partition] = r.Offset
 		}
 		next[r.Partition] = r.Offset + 1
+		if max := c.maxRecordBytes(); int64(len(r.Value)) > max {
+			// Decoded, a few 95 MB records held serve at 1 GB (attack
+			// run 10); /observations refuses such a body too.
+			c.badRecord(ReasonTooLarge, r, fmt.Sprintf("the value is %d bytes, past the %d a record may have (serve --max-body)", len(r.Value), max))
+			return
+		}
 		m, reason := c.modelOf(ctx, r)
 		if m == nil {
 			c.badRecord(reason, r, "")
@@ -461,6 +471,17 @@ func (c *Consumer) load(ctx context.Context, name string) (*model, string) {
 	// artifact pushed under two names is two models.
 	c.loaded[name] = m
 	return m, ""
+}
+
+// DefaultMaxRecordBytes is Config.MaxRecordBytes's default: serve's
+// --max-body default.
+const DefaultMaxRecordBytes = 32 << 20
+
+func (c *Consumer) maxRecordBytes() int64 {
+	if c.cfg.MaxRecordBytes > 0 {
+		return c.cfg.MaxRecordBytes
+	}
+	return DefaultMaxRecordBytes
 }
 
 func (c *Consumer) badRecord(reason string, r *kgo.Record, msg string) {

@@ -136,7 +136,14 @@ var badRecords = []struct {
 	{ReasonUnknownModel, "no-such-model", `{"delay": 1}`},
 	{ReasonUnknownModel, "", `{"delay": 1}`},
 	{ReasonUnknownModel, "../bad name", `{"delay": 1}`},
+	// Attack run 10: the last of two values counted, and records of
+	// 95 MB were decoded whole (testMaxRecord stands for --max-body).
+	{ReasonDuplicateKey, testModel, `{"delay": 1, "delay": 1000000}`},
+	{ReasonTooLarge, testModel, `{"delay": 1, "origin": "` + strings.Repeat("A", testMaxRecord) + `"}`},
 }
+
+// testMaxRecord is the replicas' Config.MaxRecordBytes.
+const testMaxRecord = 4096
 
 // produce sends the fixture's rows to the topic, row i to partition
 // i mod partitions, with the bad records spread among them, and returns
@@ -201,8 +208,8 @@ func startReplicaWith(t *testing.T, c *kfake.Cluster, fx *fixture, state string,
 	}
 	cons, err := New(Config{
 		Brokers: c.ListenAddrs(), Topic: testTopic, Group: "g", Registry: fx.reg, Monitor: mon,
-		MaxPollRecords: 250,
-		Opts:           []kgo.Opt{kgo.SessionTimeout(3 * time.Second), kgo.RebalanceTimeout(3 * time.Second), kgo.HeartbeatInterval(300 * time.Millisecond)},
+		MaxPollRecords: 250, MaxRecordBytes: testMaxRecord,
+		Opts: []kgo.Opt{kgo.SessionTimeout(3 * time.Second), kgo.RebalanceTimeout(3 * time.Second), kgo.HeartbeatInterval(300 * time.Millisecond)},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/table"
 )
@@ -15,6 +16,8 @@ import (
 const (
 	ReasonNotJSON      = "not_json"      // the value is not a JSON object
 	ReasonWrongType    = "wrong_type"    // a feature's value has the wrong type
+	ReasonDuplicateKey = "duplicate_key" // a key naming a feature is given twice
+	ReasonTooLarge     = "too_large"     // the record value is past the service's body bound
 	ReasonNoFeature    = "no_feature"    // no key of the row names a feature of the model
 	ReasonUnknownModel = "unknown_model" // no model header, or the registry has no such model
 	ReasonModelError   = "model_error"   // the model's artifact could not be loaded
@@ -83,15 +86,21 @@ func (r *rows) withEventTime(name string) *rows {
 // strings) for numeric features; strings, numbers (as written) or booleans
 // for categorical ones; null or an absent key for a missing value. Keys
 // that name no feature are ignored, but at least one key must name one; a
-// repeated key's last value counts. It accepts exactly the JSON that
+// key naming a feature twice makes the row bad (duplicate_key: which value
+// to take is a guess, and /observations and the CLI refuse it too). It
+// accepts exactly the JSON that
 // encoding/json accepts (scan.go checks it by hand, without a map per
 // row). A row that fails leaves the columns as they were.
 //
 // ts is the record's timestamp, the event time of a row without one
 // (withEventTime).
 func (r *rows) add(value []byte, ts time.Time) error {
-	if !scanRow(value, r.index, r.spans) {
+	valid, dup := scanRow(value, r.index, r.spans)
+	if !valid {
 		return &rowError{ReasonNotJSON, "the record value is not a JSON object"}
+	}
+	if dup >= 0 {
+		return &rowError{ReasonDuplicateKey, fmt.Sprintf("key %s is given twice; give each key once", errtext.Quote(r.fields[dup].Name))}
 	}
 	known := false
 	for j, sp := range r.spans {

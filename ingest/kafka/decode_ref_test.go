@@ -21,6 +21,9 @@ func referenceRow(fields []table.Field, eventTime int, value []byte, ts time.Tim
 	if len(v) == 0 || v[0] != '{' || json.Unmarshal(value, &obj) != nil {
 		return nil, nil, nil, ReasonNotJSON
 	}
+	if fieldNamedTwice(value, fields) {
+		return nil, nil, nil, ReasonDuplicateKey
+	}
 	known := false
 	for j, f := range fields {
 		if _, ok := obj[f.Name]; ok && j != eventTime {
@@ -138,4 +141,34 @@ func FuzzRowsMatchEncodingJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, value []byte) { checkAgainstReference(t, value) })
+}
+
+// fieldNamedTwice reports whether the JSON object value has two keys
+// naming one of fields, by encoding/json's tokens.
+func fieldNamedTwice(value []byte, fields []table.Field) bool {
+	dec := json.NewDecoder(bytes.NewReader(value))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		key, _ := tok.(string)
+		for _, f := range fields {
+			if f.Name == key {
+				if seen[key] {
+					return true
+				}
+				seen[key] = true
+			}
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return false
+		}
+	}
+	return false
 }

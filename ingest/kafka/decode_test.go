@@ -30,7 +30,7 @@ func TestRowsAdd(t *testing.T) {
 		{"nulls", `{"x": null, "c": null}`, math.NaN(), "", true},
 		{"absent is missing", `{"x": 3}`, 3, "", true},
 		{"other keys ignored", `{"x": 4, "other": [1, {"a": 2}]}`, 4, "", true},
-		{"duplicate key: the last wins", `{"x": 1, "x": 2}`, 2, "", true},
+		{"a key naming no feature twice", `{"x": 2, "y": 1, "y": 3}`, 2, "", true},
 		{"spaces around", " \n{\"x\": 5}\n ", 5, "", true},
 		{"overflowing numeric string is infinite", `{"x": "1e999"}`, math.NaN(), "", true},
 	} {
@@ -79,6 +79,11 @@ func TestRowsAddBad(t *testing.T) {
 		{`{"c": ["a"]}`, ReasonWrongType},
 		{`{}`, ReasonNoFeature},
 		{`{"X": 1}`, ReasonNoFeature},
+		// Attack run 10: the last of two values counted, where
+		// /observations and the CLI refuse the row.
+		{`{"x": 1, "x": 1000000}`, ReasonDuplicateKey},
+		{`{"c": "LAS", "x": 1, "c": 5}`, ReasonDuplicateKey},
+		{`{"x": 1, "\u0078": "x"}`, ReasonDuplicateKey},
 	} {
 		r := newRows(decodeFields)
 		if err := r.add([]byte(`{"x": 7, "c": "k"}`), time.Time{}); err != nil {

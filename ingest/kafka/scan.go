@@ -191,39 +191,44 @@ func (s *scanner) composite(depth int) error {
 }
 
 // scanRow reads v, one JSON object, keeping in spans[j] the raw value of
-// the last key naming field j (index) and nil for fields without one. It
-// reports whether v is a JSON object (nothing else but spaces around).
-func scanRow(v []byte, index map[string]int, spans [][]byte) bool {
+// the key naming field j (index) and nil for fields without one. It
+// reports whether v is a JSON object (nothing else but spaces around),
+// and dup, the first field named by two keys, or -1.
+func scanRow(v []byte, index map[string]int, spans [][]byte) (ok bool, dup int) {
 	clear(spans)
+	dup = -1
 	s := scanner{b: v}
 	s.space()
 	if !s.next('{') {
-		return false
+		return false, dup
 	}
 	s.space()
 	if !s.next('}') {
 		for {
 			key, esc, err := s.str()
 			if err != nil {
-				return false
+				return false, dup
 			}
 			s.space()
 			if !s.next(':') {
-				return false
+				return false, dup
 			}
 			s.space()
 			start := s.i
 			if s.value(1) != nil {
-				return false
+				return false, dup
 			}
 			var j int
-			var ok bool
+			var named bool
 			if esc || !utf8.Valid(key) {
-				j, ok = index[unquote(key, esc)]
+				j, named = index[unquote(key, esc)]
 			} else {
-				j, ok = index[string(key)] // no allocation
+				j, named = index[string(key)] // no allocation
 			}
-			if ok {
+			if named {
+				if spans[j] != nil && dup < 0 {
+					dup = j
+				}
 				spans[j] = v[start:s.i]
 			}
 			s.space()
@@ -234,11 +239,11 @@ func scanRow(v []byte, index map[string]int, spans [][]byte) bool {
 			if s.next('}') {
 				break
 			}
-			return false
+			return false, dup
 		}
 	}
 	s.space()
-	return s.i == len(v)
+	return s.i == len(v), dup
 }
 
 // unquote returns the content of a scanned JSON string (quotes
