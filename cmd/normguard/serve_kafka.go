@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/normguard/normguard/ingest/kafka"
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/server"
@@ -95,6 +97,11 @@ func (k *kafkaOptions) consumer(store registry.Store, mon *monitor.Monitor, time
 	for _, b := range strings.Split(k.brokers, ",") {
 		if b = strings.TrimSpace(b); b == "" {
 			return nil, fmt.Errorf("--kafka-brokers %q has an empty entry: list host:port,host:port", k.brokers)
+		}
+		// A malformed address would only be retried and logged for ever.
+		host, port, err := net.SplitHostPort(b)
+		if p, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("--kafka-brokers entry %s is not host:port (a host name or address, a port 1-65535; an IPv6 address in brackets, [::1]:9092)", errtext.Quote(b))
 		}
 		brokers = append(brokers, b)
 	}

@@ -291,6 +291,10 @@ func TestServeKafkaFlags(t *testing.T) {
 		{[]string{"--kafka-instance-id", "r1"}, "--kafka-instance-id given"},
 		{[]string{"--kafka-brokers", "127.0.0.1:1", "--kafka-topic", "t", "--kafka-group", "g", "--no-monitor"}, "drop --no-monitor"},
 		{[]string{"--kafka-brokers", "127.0.0.1:1,", "--kafka-topic", "t", "--kafka-group", "g"}, "empty entry"},
+		// Attack run 10: a malformed address was retried and logged for ever.
+		{[]string{"--kafka-brokers", "::::", "--kafka-topic", "t", "--kafka-group", "g"}, `entry "::::" is not host:port`},
+		{[]string{"--kafka-brokers", "h:1,h:99999", "--kafka-topic", "t", "--kafka-group", "g"}, `entry "h:99999" is not host:port`},
+		{[]string{"--kafka-brokers", "broker", "--kafka-topic", "t", "--kafka-group", "g"}, `entry "broker" is not host:port`},
 		{[]string{"--kafka-brokers", "127.0.0.1:1", "--kafka-topic", "t", "--kafka-group", "g", "--kafka-stage", "middle"}, "--kafka-stage"},
 		{[]string{"--kafka-brokers", "127.0.0.1:1", "--kafka-topic", "t", "--kafka-group", "g", "--kafka-model", "../x"}, "model"},
 	} {
