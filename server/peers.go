@@ -404,11 +404,11 @@ func (s *Server) fetchPeer(ctx context.Context, peer, model string) (*monitor.Ex
 	if ce := res.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return nil, fmt.Errorf("GET %s: the answer is %s-encoded, where it was asked uncompressed: %w", u, errtext.Shorten(ce), monitor.ErrInvalidExport)
 	}
-	tooLarge := fmt.Errorf("GET %s: the window state is larger than %d bytes (MaxPeerExportBytes): %w", u, int64(MaxPeerExportBytes), monitor.ErrInvalidExport)
-	if res.ContentLength > MaxPeerExportBytes {
+	tooLarge := fmt.Errorf("GET %s: the window state is larger than %d bytes (MaxPeerExportBytes): %w", u, maxPeerExport, monitor.ErrInvalidExport)
+	if res.ContentLength > maxPeerExport {
 		return nil, tooLarge
 	}
-	body := &io.LimitedReader{R: res.Body, N: MaxPeerExportBytes + 1}
+	body := &io.LimitedReader{R: res.Body, N: maxPeerExport + 1}
 	ex, err := monitor.ReadExport(body, u)
 	if body.N <= 0 { // read past the bound, whatever the decoder made of it
 		return nil, tooLarge
@@ -420,3 +420,7 @@ func (s *Server) fetchPeer(ctx context.Context, peer, model string) (*monitor.Ex
 // windows it holds in memory, a few KB a feature each (a model of 1,000
 // features, two stages, three windows: about 12 MB).
 const MaxPeerExportBytes = 64 << 20
+
+// maxPeerExport is MaxPeerExportBytes (a variable for tests: 64 MB of
+// answer took past the peer timeout under the race detector).
+var maxPeerExport int64 = MaxPeerExportBytes
