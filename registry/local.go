@@ -240,7 +240,7 @@ func (l *Local) Get(ctx context.Context, model, version string) ([]byte, Version
 	if err != nil {
 		return nil, Version{}, fmt.Errorf("read %s@%s: the version file is damaged: %v", v.Model, v.Version, err)
 	}
-	data, err := os.ReadFile(blob)
+	data, err := readRegular(blob, artifact.MaxSize)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, Version{}, fmt.Errorf("read %s@%s: the artifact %s is missing from the registry folder; push it again to repair", v.Model, v.Version, v.Digest)
@@ -317,7 +317,7 @@ func (l *Local) current(model string) (string, error) {
 		e.checked.Store(now)
 		return e.version, nil
 	}
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return "", l.notFound(model, err)
 	}
@@ -371,7 +371,7 @@ func (l *Local) readVersion(model, version string) (versionFile, error) {
 		return vf, nil
 	}
 	path := l.versionPath(model, version)
-	body, err := os.ReadFile(path)
+	body, err := readRegular(path, maxVersionFile)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			if _, serr := os.Stat(l.modelDir(model)); errors.Is(serr, fs.ErrNotExist) {

@@ -1,0 +1,69 @@
+package registry
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+)
+
+// The registry folder is outside normguard's hands: a file in it may be
+// replaced by hand with a FIFO, a device or a folder. Opened plainly, a
+// FIFO blocks until a writer comes, and every request reading it hung
+// (attack run 11). Files are opened without blocking and refused unless
+// regular, and read up to a bound.
+
+// maxVersionFile bounds a version file or a model's current.json, a few
+// hundred bytes each.
+const maxVersionFile = 1 << 20
+
+// openRegular opens path for reading, refusing what is not a regular file.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file but %s: the registry folder was edited by hand; restore the file, or push the version again", path, kindOf(st.Mode()))
+	}
+	return f, nil
+}
+
+// readRegular reads path, a regular file of at most max bytes.
+func readRegular(path string, max int64) ([]byte, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s is larger than the %d bytes such a file may hold: the registry folder was edited by hand; restore the file, or push the version again", path, max)
+	}
+	return data, nil
+}
+
+// kindOf names what a file that is not regular is.
+func kindOf(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a folder"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	default:
+		return "not a plain file"
+	}
+}
