@@ -42,12 +42,16 @@ func readRegular(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	tooLarge := fmt.Errorf("%s is larger than the %d bytes such a file may hold: the registry folder was edited by hand; restore the file, or push the version again", path, max)
+	if st, err := f.Stat(); err == nil && st.Size() > max {
+		return nil, tooLarge // refused before anything is read: a sparse 4 GB file
+	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s is larger than the %d bytes such a file may hold: the registry folder was edited by hand; restore the file, or push the version again", path, max)
+	if int64(len(data)) > max { // grew while read
+		return nil, tooLarge
 	}
 	return data, nil
 }
