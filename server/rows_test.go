@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/normguard/normguard/internal/jsontest"
 	"github.com/normguard/normguard/table"
 )
 
@@ -37,7 +38,7 @@ func reference(body []byte, fields []table.Field, absentOK bool) ([]table.Column
 		return nil, 0, false
 	}
 	for _, r := range rawRows {
-		if fieldKeyTwice(r, fields) {
+		if jsontest.KeyTwice(r, fieldNames(fields)) {
 			return nil, 0, false
 		}
 	}
@@ -91,36 +92,6 @@ func reference(body []byte, fields []table.Field, absentOK bool) ([]table.Column
 		}
 	}
 	return cols, len(rows), true
-}
-
-// fieldKeyTwice reports whether the JSON object row names one of fields
-// twice at its top level.
-func fieldKeyTwice(row json.RawMessage, fields []table.Field) bool {
-	dec := json.NewDecoder(bytes.NewReader(row))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return false
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		key, _ := tok.(string)
-		for _, f := range fields {
-			if f.Name == key {
-				if seen[key] {
-					return true
-				}
-				seen[key] = true
-			}
-		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return false
-		}
-	}
-	return false
 }
 
 func sameColumns(t *testing.T, got, want []table.Column, n int) {
@@ -294,4 +265,13 @@ func TestRowsBodyRefusesDuplicateKeys(t *testing.T) {
 	if err != nil || n != 1 || cols[0].Num[0] != 3 || cols[1].Num[0] != 1 || cols[2].Num[0] != 2 {
 		t.Errorf("a key not read, twice: %v %d %v", err, n, cols)
 	}
+}
+
+// fieldNames lists the names of fields.
+func fieldNames(fields []table.Field) []string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	return names
 }

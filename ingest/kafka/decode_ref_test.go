@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/normguard/normguard/internal/jsontest"
 	"github.com/normguard/normguard/table"
 )
 
@@ -21,7 +22,7 @@ func referenceRow(fields []table.Field, eventTime int, value []byte, ts time.Tim
 	if len(v) == 0 || v[0] != '{' || json.Unmarshal(value, &obj) != nil {
 		return nil, nil, nil, ReasonNotJSON
 	}
-	if fieldNamedTwice(value, fields) {
+	if jsontest.KeyTwice(value, fieldNames(fields)) {
 		return nil, nil, nil, ReasonDuplicateKey
 	}
 	known := false
@@ -143,32 +144,11 @@ func FuzzRowsMatchEncodingJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value []byte) { checkAgainstReference(t, value) })
 }
 
-// fieldNamedTwice reports whether the JSON object value has two keys
-// naming one of fields, by encoding/json's tokens.
-func fieldNamedTwice(value []byte, fields []table.Field) bool {
-	dec := json.NewDecoder(bytes.NewReader(value))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return false
+// fieldNames lists the names of fields.
+func fieldNames(fields []table.Field) []string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
 	}
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		key, _ := tok.(string)
-		for _, f := range fields {
-			if f.Name == key {
-				if seen[key] {
-					return true
-				}
-				seen[key] = true
-			}
-		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return false
-		}
-	}
-	return false
+	return names
 }
