@@ -317,17 +317,13 @@ func (l *Local) current(model string) (string, error) {
 		e.checked.Store(now)
 		return e.version, nil
 	}
-	f, err := openRegular(path)
+	// The identity comes from the open file, so it belongs to the bytes
+	// read even if the file is replaced meanwhile.
+	f, st, err := openRegular(path)
 	if err != nil {
 		return "", l.notFound(model, err)
 	}
 	defer f.Close()
-	// The identity comes from the open file, so it belongs to the bytes
-	// read even if the file is replaced meanwhile.
-	st, err = f.Stat()
-	if err != nil {
-		return "", err
-	}
 	body, err := io.ReadAll(io.LimitReader(f, 1<<16))
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", path, err)

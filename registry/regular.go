@@ -17,33 +17,34 @@ import (
 // hundred bytes each.
 const maxVersionFile = 1 << 20
 
-// openRegular opens path for reading, refusing what is not a regular file.
-func openRegular(path string) (*os.File, error) {
+// openRegular opens path for reading, refusing what is not a regular
+// file, and returns the open file's stat.
+func openRegular(path string) (*os.File, os.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s is not a regular file but %s: the registry folder was edited by hand; restore the file, or push the version again", path, kindOf(st.Mode()))
+		return nil, nil, fmt.Errorf("%s is not a regular file but %s: the registry folder was edited by hand; restore the file, or push the version again", path, kindOf(st.Mode()))
 	}
-	return f, nil
+	return f, st, nil
 }
 
 // readRegular reads path, a regular file of at most max bytes.
 func readRegular(path string, max int64) ([]byte, error) {
-	f, err := openRegular(path)
+	f, st, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	tooLarge := fmt.Errorf("%s is larger than the %d bytes such a file may hold: the registry folder was edited by hand; restore the file, or push the version again", path, max)
-	if st, err := f.Stat(); err == nil && st.Size() > max {
+	if st.Size() > max {
 		return nil, tooLarge // refused before anything is read: a sparse 4 GB file
 	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))

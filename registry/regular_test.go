@@ -33,7 +33,7 @@ func TestRegistryFileReplacedByFIFO(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("readRegular of a FIFO blocked")
 	}
-	if _, err := openRegular(dir); err == nil || !strings.Contains(err.Error(), "a folder") {
+	if _, _, err := openRegular(dir); err == nil || !strings.Contains(err.Error(), "a folder") {
 		t.Errorf("openRegular of a folder: %v", err)
 	}
 	big := filepath.Join(dir, "big.json")
