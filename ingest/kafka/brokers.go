@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strings"
@@ -85,6 +86,13 @@ func (b *brokers) up() float64 {
 // connection attempt failed. A fatal error of the consumer (its offsets
 // unreadable) stops the server instead.
 func (s Stats) Problem() string {
+	if len(s.Stalled) > 0 {
+		var msgs []string
+		for _, p := range slices.Sorted(maps.Keys(s.Stalled)) {
+			msgs = append(msgs, s.Stalled[p])
+		}
+		return "kafka: " + strings.Join(msgs, "; ")
+	}
 	if len(s.Brokers) == 0 {
 		if s.LastError != nil {
 			return fmt.Sprintf("kafka: no broker reached yet (last error at %s: %s)", s.LastError.At.Format(time.RFC3339), s.LastError.Error)

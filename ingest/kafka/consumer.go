@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/monitor"
@@ -123,6 +127,11 @@ type Consumer struct {
 
 	partsMu  sync.Mutex
 	assigned map[int32]bool
+	// stalled holds the assigned partitions the client stopped at a batch
+	// it could not inflate and that could not be moved past, with why.
+	stalled map[int32]string
+
+	dec *decompressor
 
 	// afterStore, when set (tests), is called once a batch is stored and
 	// before its offsets are committed to the group; an error stops Run
@@ -159,7 +168,7 @@ func New(cfg Config) (*Consumer, error) {
 	}
 	c := &Consumer{
 		cfg: cfg, log: log, source: Source(cfg.Group, cfg.Topic),
-		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{},
+		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{}, stalled: map[int32]string{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -190,7 +199,10 @@ func New(cfg Config) (*Consumer, error) {
 		kgo.OnPartitionsRevoked(c.unassign),
 		kgo.OnPartitionsLost(c.unassign),
 	}
-	opts = append(opts, kgo.WithLogger(clientLogger{c}), kgo.WithHooks(&c.brokers))
+	// A record is bounded before it is decoded (MaxRecordBytes), a batch
+	// before it is inflated, by the largest record and some room.
+	c.dec = newDecompressor(int(min(c.maxRecordBytes()+batchSlack, math.MaxInt32)))
+	opts = append(opts, kgo.WithLogger(clientLogger{c}), kgo.WithHooks(&c.brokers), kgo.WithDecompressor(c.dec))
 	c.metricUp = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "normguard_kafka_brokers_up", Help: "1 when the Kafka brokers were reached and the last connection attempt to each worked, 0 when one failed or none was reached yet.",
 		ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -225,7 +237,8 @@ func (l clientLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 	if level == kgo.LogLevelError {
 		lvl = slog.LevelError
 	}
-	if level > kgo.LogLevelWarn {
+	if level > kgo.LogLevelWarn || strings.HasPrefix(msg, "batch decompresses larger than MaxDecompressBatchBytes") {
+		// The consumer skips such a batch and logs it (Consumer.skip).
 		return
 	}
 	l.c.log.Log(context.Background(), lvl, "kafka: "+msg, keyvals...)
@@ -241,7 +254,7 @@ func (l clientLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 // resume sets where each assigned partition starts: the larger of the
 // offset the state holds and the group's committed one (see the package
 // documentation).
-func (c *Consumer) resume(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
 	held, err := c.cfg.Monitor.Offsets(c.source)
 	if err != nil {
 		// Resuming from a guess could count records twice or lose them.
@@ -257,9 +270,13 @@ func (c *Consumer) resume(_ context.Context, offsets map[string]map[int32]kgo.Of
 			c.assigned[p] = true
 		}
 		c.partsMu.Unlock()
+		var unknown []int32
 		for p, o := range parts {
 			next, ok := held[p]
 			if !ok {
+				if o.EpochOffset().Offset < 0 {
+					unknown = append(unknown, p)
+				}
 				continue
 			}
 			if group := o.EpochOffset().Offset; group >= 0 && group > next {
@@ -268,8 +285,75 @@ func (c *Consumer) resume(_ context.Context, offsets map[string]map[int32]kgo.Of
 			parts[p] = kgo.NewOffset().At(next).WithEpoch(-1)
 			c.log.Debug("kafka: partition resumed", "topic", topic, "partition", p, "offset", next)
 		}
+		// A partition neither the state nor the group holds an offset for
+		// starts where the log starts (or ends): looked up here, so that
+		// the client knows the partition's position from the start and a
+		// batch that must be skipped can be skipped even as the
+		// partition's first (kgo.Client.SetOffsets moves only partitions
+		// with a known position). A failed lookup leaves the reset to the
+		// client.
+		if len(unknown) > 0 {
+			start, err := c.startOffsets(ctx, topic, unknown)
+			if err != nil {
+				c.log.Warn("kafka: looking up where partitions start", "topic", topic, "partitions", unknown, "err", err)
+			}
+			for p, at := range start {
+				parts[p] = kgo.NewOffset().At(at).WithEpoch(-1)
+			}
+		}
 	}
 	return offsets, nil
+}
+
+// startOffsets returns where partitions of topic start for the consumer
+// (their log start, or with Config.FromEnd their last stable offset),
+// leaving out those whose lookup failed.
+func (c *Consumer) startOffsets(ctx context.Context, topic string, parts []int32) (map[int32]int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.ReplicaID = -1
+	req.IsolationLevel = 1 // read committed, as the consumer reads
+	t := kmsg.NewListOffsetsRequestTopic()
+	t.Topic = topic
+	for _, p := range parts {
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Partition = p
+		rp.CurrentLeaderEpoch = -1
+		rp.Timestamp = -2 // the log start
+		if c.cfg.FromEnd {
+			rp.Timestamp = -1
+		}
+		t.Partitions = append(t.Partitions, rp)
+	}
+	req.Topics = append(req.Topics, t)
+	out := map[int32]int64{}
+	var errs []error
+	for _, shard := range c.cl.RequestSharded(ctx, req) {
+		if shard.Err != nil {
+			errs = append(errs, shard.Err)
+			continue
+		}
+		resp, ok := shard.Resp.(*kmsg.ListOffsetsResponse)
+		if !ok {
+			continue
+		}
+		for _, rt := range resp.Topics {
+			if rt.Topic != topic {
+				continue
+			}
+			for _, rp := range rt.Partitions {
+				if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
+					errs = append(errs, fmt.Errorf("partition %d: %w", rp.Partition, err))
+					continue
+				}
+				if rp.Offset >= 0 && slices.Contains(parts, rp.Partition) {
+					out[rp.Partition] = rp.Offset
+				}
+			}
+		}
+	}
+	return out, errors.Join(errs...)
 }
 
 // unassign forgets partitions revoked or lost. Polls block rebalances
@@ -278,6 +362,7 @@ func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][
 	c.partsMu.Lock()
 	for _, p := range parts[c.cfg.Topic] {
 		delete(c.assigned, p)
+		delete(c.stalled, p)
 	}
 	c.partsMu.Unlock()
 }
@@ -295,20 +380,88 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if err := c.fatal.Load(); err != nil {
 			return fmt.Errorf("kafka: resuming %s: %w", c.cfg.Topic, *err)
 		}
+		var skips []*kgo.ErrDecompressTooLarge
 		fetches.EachError(func(topic string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) {
+			if tl, ok := errors.AsType[*kgo.ErrDecompressTooLarge](err); ok && topic == c.cfg.Topic {
+				skips = append(skips, tl)
+				return
+			}
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, errBudget) {
 				c.log.Warn("kafka: fetch error", "topic", topic, "partition", p, "err", err)
 				c.lastErr.Store(&BrokerError{Error: err.Error(), At: time.Now().UTC()})
 			}
 		})
-		if err := c.batch(ctx, fetches); err != nil {
+		err := c.batch(ctx, fetches)
+		if err == nil && len(skips) > 0 {
+			// After the poll's records: their offsets precede the batch's.
+			err = c.skip(ctx, skips)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
+		c.dec.release()
 		c.cl.AllowRebalance()
 	}
+}
+
+// skip moves past batches the client could not inflate (kgo stops a
+// partition at such a batch): their records are counted bad_batch, the
+// offset past them is made durable in the state and committed to the
+// group, and the client is set to fetch from there. A partition the
+// client cannot be moved on is reported by Stats.Problem until a
+// restart, which resumes past the batch from the state.
+func (c *Consumer) skip(ctx context.Context, skips []*kgo.ErrDecompressTooLarge) error {
+	held, err := c.cfg.Monitor.Offsets(c.source)
+	if err != nil {
+		return fmt.Errorf("kafka: skipping a batch of %s: %w", c.cfg.Topic, err)
+	}
+	offs := make([]monitor.Offset, len(skips))
+	for i, tl := range skips {
+		offs[i] = monitor.Offset{Source: c.source, Partition: tl.Partition, Next: tl.NextOffset}
+	}
+	if _, err := c.cfg.Monitor.ObserveAt(context.WithoutCancel(ctx), nil, offs); err != nil {
+		return fmt.Errorf("kafka: storing the offset past a batch of %s: %w", c.cfg.Topic, err)
+	}
+	why := "a batch that does not inflate"
+	if last := c.dec.lastErr.Load(); last != nil {
+		why = *last
+	}
+	set := map[int32]kgo.EpochOffset{}
+	for _, tl := range skips {
+		// Records before the state's offset were counted already (a
+		// replica resumed inside the batch).
+		from := max(tl.Offset, min(held[tl.Partition], tl.NextOffset))
+		if n := tl.NextOffset - from; n > 0 {
+			c.records.Add(n)
+			c.metricRecords.Add(float64(n))
+			c.addBad(ReasonBadBatch, n)
+		}
+		c.log.Warn("kafka: batch skipped (its records counted in normguard_kafka_bad_records_total{reason=\"bad_batch\"})",
+			"topic", c.cfg.Topic, "partition", tl.Partition, "offsets", fmt.Sprintf("%d..%d", tl.Offset, tl.NextOffset-1),
+			"error", fmt.Sprintf("a compressed batch too large or damaged (the last refused: %s)", why))
+		set[tl.Partition] = kgo.EpochOffset{Epoch: tl.Epoch, Offset: tl.NextOffset}
+	}
+	c.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: set})
+	at := c.cl.CommittedOffsets()[c.cfg.Topic] // SetOffsets sets them, where it applies
+	c.partsMu.Lock()
+	for p, o := range set {
+		if got, ok := at[p]; ok && got.Offset == o.Offset {
+			delete(c.stalled, p)
+			continue
+		}
+		c.stalled[p] = fmt.Sprintf("partition %d stopped at offset %d, a batch it could not inflate; its state holds the offset past it, %d: restart serve to resume from there", p, o.Offset, o.Offset)
+	}
+	c.partsMu.Unlock()
+	c.cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: set},
+		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+			if err != nil && ctx.Err() == nil {
+				c.log.Warn("kafka: committing offsets to the group", "group", c.cfg.Group, "err", err)
+			}
+		})
+	return nil
 }
 
 // batch makes the rows of fetches durable with their offsets, then
@@ -533,6 +686,9 @@ type Stats struct {
 	// Partitions are the partitions of the topic assigned to this
 	// consumer, ascending.
 	Partitions []int32 `json:"partitions"`
+	// Stalled describes partitions stopped at a batch that could not be
+	// skipped (see Consumer.skip), by partition.
+	Stalled map[int32]string `json:"stalled,omitempty"`
 	// LastError is the last error fetching from the brokers or joining
 	// the group (the client retries), if any.
 	LastError *BrokerError `json:"last_error,omitempty"`
@@ -548,6 +704,9 @@ func (c *Consumer) Stats() Stats {
 		LastError: c.lastErr.Load(), Brokers: c.brokers.snapshot()}
 	c.partsMu.Lock()
 	s.Partitions = slices.Sorted(maps.Keys(c.assigned))
+	if len(c.stalled) > 0 {
+		s.Stalled = maps.Clone(c.stalled)
+	}
 	c.partsMu.Unlock()
 	if s.Partitions == nil {
 		s.Partitions = []int32{}

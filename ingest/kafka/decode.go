@@ -22,6 +22,7 @@ const (
 	ReasonUnknownModel = "unknown_model" // no model header, or the registry has no such model
 	ReasonModelError   = "model_error"   // the model's artifact could not be loaded
 	ReasonRefused      = "refused"       // the monitor refused the rows (invalid, over budget)
+	ReasonBadBatch     = "bad_batch"     // the record's compressed batch inflates past the bound or is damaged
 )
 
 // rowError is why a record's value could not be read as a row.

@@ -1,0 +1,200 @@
+package kafka
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// batchSlack is what a batch may inflate to beyond the largest record a
+// consumer accepts: the other records and the batch's framing.
+const batchSlack = 1 << 20
+
+// errBudget refuses a batch while the batches inflated since the last
+// poll already hold the budget. The client fetches the batch again after
+// the next poll; it is not an error of the partition.
+var errBudget = errors.New("kafka: the batches inflated since the last poll hold their budget; fetched again after it")
+
+// decompressor inflates the compressed batches the client fetches under
+// two bounds. A batch inflating past batchMax, or not inflating at all,
+// is refused as kgo.ErrMaxDecompress: the client then reports
+// kgo.ErrDecompressTooLarge with the offsets past the batch, and the
+// consumer skips it (attack run 11: a 130 KB zstd batch of ten 95 MB
+// records inflated to 1 GB before any record could be judged, and many
+// such batches in one fetch ran serve out of memory). And once the
+// batches inflated since the last poll hold budget bytes, further ones
+// are refused with errBudget until the consumer has handled the poll
+// (release), so the inflated records held at once stay near
+// 2 × (budget + batchMax) whatever the ratio of the compression: the
+// fetch being handled, and the ones buffered meanwhile.
+//
+// franz-go's own decompressor bounds each batch (MaxDecompressBatchBytes)
+// but not a fetch, which may hold hundreds of batches.
+type decompressor struct {
+	batchMax int
+	budget   int64
+	used     atomic.Int64
+	// lastErr is the last batch refused, for the log of the skip.
+	lastErr atomic.Pointer[string]
+	zstd    sync.Pool
+}
+
+func newDecompressor(batchMax int) *decompressor {
+	d := &decompressor{batchMax: batchMax, budget: 2 * int64(batchMax)}
+	d.zstd.New = func() any {
+		dec, err := zstd.NewReader(nil, zstd.WithDecoderLowmem(true), zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderMaxMemory(uint64(batchMax)))
+		if err != nil {
+			return err
+		}
+		return dec
+	}
+	return d
+}
+
+// release forgets the batches inflated so far: the consumer has handled
+// them.
+func (d *decompressor) release() { d.used.Store(0) }
+
+// Decompress implements kgo.Decompressor.
+func (d *decompressor) Decompress(src []byte, codec kgo.CompressionCodecType) ([]byte, error) {
+	if codec == kgo.CodecNone {
+		return src, nil
+	}
+	if d.used.Load() >= d.budget {
+		return nil, errBudget
+	}
+	out, err := d.inflate(src, codec)
+	if err != nil {
+		msg := err.Error()
+		d.lastErr.Store(&msg)
+		// A batch that does not inflate fails the same way every time it
+		// is fetched: the consumer skips it, as one too large.
+		return nil, refusedBatch{msg}
+	}
+	d.used.Add(int64(len(out)))
+	return out, nil
+}
+
+func (d *decompressor) inflate(src []byte, codec kgo.CompressionCodecType) ([]byte, error) {
+	switch codec {
+	case kgo.CodecGzip:
+		r, err := gzip.NewReader(bytes.NewReader(src))
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return d.readBounded("gzip", r)
+	case kgo.CodecLz4:
+		return d.readBounded("lz4", lz4.NewReader(bytes.NewReader(src)))
+	case kgo.CodecSnappy:
+		return d.snappy(src)
+	case kgo.CodecZstd:
+		v := d.zstd.Get()
+		dec, ok := v.(*zstd.Decoder)
+		if !ok {
+			return nil, fmt.Errorf("zstd: %w", v.(error))
+		}
+		defer d.zstd.Put(dec)
+		out, err := dec.DecodeAll(src, nil)
+		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
+			return nil, d.tooLarge("zstd")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unknown compression codec %d", codec)
+}
+
+func (d *decompressor) tooLarge(codec string) error {
+	return fmt.Errorf("a %s batch inflates past %d bytes (serve --max-body + 1 MiB)", codec, d.batchMax)
+}
+
+// refusedBatch is a batch too large or damaged; it is a
+// kgo.ErrMaxDecompress, which makes the client stop the partition at it
+// and report the offsets past it.
+type refusedBatch struct{ msg string }
+
+func (e refusedBatch) Error() string        { return e.msg }
+func (e refusedBatch) Is(target error) bool { return target == kgo.ErrMaxDecompress }
+
+// readBounded reads r to its end, refusing more than batchMax bytes.
+func (d *decompressor) readBounded(codec string, r io.Reader) ([]byte, error) {
+	var out bytes.Buffer
+	n, err := out.ReadFrom(io.LimitReader(r, int64(d.batchMax)+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", codec, err)
+	}
+	if n > int64(d.batchMax) {
+		return nil, d.tooLarge(codec)
+	}
+	return out.Bytes(), nil
+}
+
+// xerialMagic starts snappy as the Java producer frames it: the magic,
+// two 4-byte versions, then blocks, each a big-endian length and a raw
+// snappy block.
+var xerialMagic = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
+
+// snappy inflates a raw snappy block or xerial-framed blocks, checking
+// the lengths the blocks declare against batchMax before inflating any.
+func (d *decompressor) snappy(src []byte) ([]byte, error) {
+	if len(src) < 16 || !bytes.HasPrefix(src, xerialMagic) {
+		n, err := s2.DecodedLen(src)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("snappy: %w", err)
+		case n > d.batchMax:
+			return nil, d.tooLarge("snappy")
+		}
+		out, err := s2.Decode(nil, src)
+		if err != nil {
+			return nil, fmt.Errorf("snappy: %w", err)
+		}
+		return out, nil
+	}
+	var blocks [][]byte
+	total := 0
+	for rest := src[16:]; len(rest) > 0; {
+		if len(rest) < 4 {
+			return nil, errors.New("snappy: a xerial block length is cut short")
+		}
+		size := binary.BigEndian.Uint32(rest)
+		rest = rest[4:]
+		if uint64(size) > uint64(len(rest)) {
+			return nil, fmt.Errorf("snappy: a xerial block of %d bytes has %d left", size, len(rest))
+		}
+		block := rest[:size]
+		rest = rest[size:]
+		n, err := s2.DecodedLen(block)
+		if err != nil {
+			return nil, fmt.Errorf("snappy: %w", err)
+		}
+		if total += n; total > d.batchMax {
+			return nil, d.tooLarge("snappy")
+		}
+		blocks = append(blocks, block)
+	}
+	out := make([]byte, 0, total)
+	for _, b := range blocks {
+		// Inflated in place into out's spare room, which the declared
+		// lengths sized; append then copies nothing.
+		dec, err := s2.Decode(out[len(out):cap(out)], b)
+		if err != nil {
+			return nil, fmt.Errorf("snappy: %w", err)
+		}
+		out = append(out, dec...)
+	}
+	return out, nil
+}

@@ -1,0 +1,239 @@
+package kafka
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// compressed returns src compressed with codec by franz-go's producer
+// side.
+func compressed(t *testing.T, codec kgo.CompressionCodec, src []byte) ([]byte, kgo.CompressionCodecType) {
+	t.Helper()
+	c, err := kgo.DefaultCompressor(codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	out, typ := c.Compress(&buf, src)
+	if typ == kgo.CodecNone {
+		t.Fatalf("%v: not compressed", codec)
+	}
+	return bytes.Clone(out), typ
+}
+
+// xerial frames src as the Java producer's snappy stream does, in blocks
+// of block bytes.
+func xerial(src []byte, block int) []byte {
+	out := append(bytes.Clone(xerialMagic), 0, 0, 0, 1, 0, 0, 0, 1)
+	for lo := 0; lo < len(src); lo += block {
+		b := s2.EncodeSnappy(nil, src[lo:min(lo+block, len(src))])
+		out = binary.BigEndian.AppendUint32(out, uint32(len(b)))
+		out = append(out, b...)
+	}
+	return out
+}
+
+// TestDecompressBounds inflates each codec's batches up to the bound and
+// refuses one byte more, and damaged ones, as kgo.ErrMaxDecompress: the
+// client then reports the batch's offsets and the consumer skips it.
+func TestDecompressBounds(t *testing.T) {
+	const max = 100_000
+	fits := bytes.Repeat([]byte("0123456789"), max/10)
+	over := make([]byte, max+1)
+	type input struct {
+		name string
+		src  []byte
+		typ  kgo.CompressionCodecType
+	}
+	var ins []input
+	for _, codec := range []kgo.CompressionCodec{kgo.GzipCompression(), kgo.SnappyCompression(), kgo.Lz4Compression(), kgo.ZstdCompression()} {
+		name := fmt.Sprint(codec)
+		src, typ := compressed(t, codec, fits)
+		ins = append(ins, input{name + " fits", src, typ})
+		src, typ = compressed(t, codec, over)
+		ins = append(ins, input{name + " over", src, typ})
+		damaged := bytes.Clone(src)
+		for i := len(damaged) / 2; i < len(damaged); i++ {
+			damaged[i] ^= 0x5a
+		}
+		ins = append(ins, input{name + " damaged", damaged, typ})
+	}
+	ins = append(ins,
+		input{"xerial fits", xerial(fits, 32<<10), kgo.CodecSnappy},
+		input{"xerial over", xerial(over, 32<<10), kgo.CodecSnappy},
+		input{"xerial cut", xerial(fits, 32<<10)[:1000], kgo.CodecSnappy},
+	)
+	// zstd: two frames, each within the bound, together past it.
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := enc.EncodeAll(make([]byte, max/2+1), nil)
+	ins = append(ins, input{"zstd two frames over", append(bytes.Clone(half), half...), kgo.CodecZstd})
+
+	for _, in := range ins {
+		t.Run(in.name, func(t *testing.T) {
+			d := newDecompressor(max)
+			out, err := d.Decompress(in.src, in.typ)
+			if strings.HasSuffix(in.name, " fits") {
+				if err != nil || !bytes.Equal(out, fits) {
+					t.Fatalf("got %d bytes, err %v; want the %d bytes compressed", len(out), err, len(fits))
+				}
+				return
+			}
+			if !errors.Is(err, kgo.ErrMaxDecompress) {
+				t.Fatalf("got %d bytes, err %v; want ErrMaxDecompress", len(out), err)
+			}
+		})
+	}
+}
+
+// TestDecompressBudget refuses batches once those inflated since the last
+// poll hold the budget, and takes them again after release.
+func TestDecompressBudget(t *testing.T) {
+	const max = 10_000
+	d := newDecompressor(max)
+	src, typ := compressed(t, kgo.ZstdCompression(), make([]byte, 9_000))
+	// 2 x max = 20,000: the third batch starts at 18,000, under it.
+	for i := range 3 {
+		if _, err := d.Decompress(src, typ); err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+	}
+	if _, err := d.Decompress(src, typ); !errors.Is(err, errBudget) {
+		t.Fatalf("a batch past the budget: err %v, want errBudget", err)
+	}
+	if got, err := d.Decompress([]byte("plain"), kgo.CodecNone); err != nil || string(got) != "plain" {
+		t.Fatalf("an uncompressed batch: %q, %v", got, err)
+	}
+	d.release()
+	if _, err := d.Decompress(src, typ); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+}
+
+// compressedProducer produces to the test topic in zstd batches of up to
+// 16 MB, partition by partition.
+func compressedProducer(t *testing.T, c *kfake.Cluster) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(kgo.ZstdCompression()),
+		kgo.ProducerBatchMaxBytes(16<<20), kgo.ProducerLinger(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// paddedRows returns n records for partition p, each a valid row padded
+// to about size bytes.
+func paddedRows(p int32, n, size int) []*kgo.Record {
+	recs := make([]*kgo.Record, n)
+	for i := range recs {
+		v := fmt.Sprintf(`{"delay": %d, "pad": "%s"}`, i, strings.Repeat("x", size-40))
+		recs[i] = &kgo.Record{Partition: p, Value: []byte(v), Headers: []kgo.RecordHeader{{Key: ModelHeader, Value: []byte(testModel)}}}
+	}
+	return recs
+}
+
+// TestCompressedBombSkipped: a zstd batch inflating past --max-body + 1
+// MiB, the first batch of a partition the group never read, is skipped
+// with its records counted bad_batch, and every record after it and on
+// the other partitions is read (attack run 11: ten 95 MB records in a
+// 130 KB batch inflated to 1 GB, and serve ran out of memory; bounding
+// the batch alone stopped the partition for good). A restart resumes
+// past the batch.
+func TestCompressedBombSkipped(t *testing.T) {
+	fx := newFixture(t, 1400) // with every one of badRecords
+	c := newCluster(t)
+	prod := compressedProducer(t, c)
+	// 400 records of 3 KB, each under testMaxRecord: 1.2 MB in one batch.
+	const bomb = 400
+	if err := prod.ProduceSync(context.Background(), paddedRows(0, bomb, 3000)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	sent := produce(t, c, fx)
+	state := filepath.Join(t.TempDir(), "m.db")
+	r := startReplica(t, c, fx, state)
+	waitRecords(t, sent+bomb, r)
+	st := r.cons.Stats()
+	want := wantBad()
+	want[ReasonBadBatch] = bomb
+	if fmt.Sprint(st.Bad) != fmt.Sprint(want) || st.Records != int64(sent+bomb) || st.Rows != int64(len(fx.recs)) {
+		t.Errorf("records %d, rows %d, bad %v; want %d, %d, %v", st.Records, st.Rows, st.Bad, sent+bomb, len(fx.recs), want)
+	}
+	if p := st.Problem(); p != "" {
+		t.Errorf("problem %q after the batch was skipped", p)
+	}
+	held, err := r.mon.Offsets(Source("g", testTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.close(t)
+
+	// Restarted on its state: the batch is not read or counted again.
+	r = startReplica(t, c, fx, state)
+	defer r.close(t)
+	if err := prod.ProduceSync(context.Background(), paddedRows(0, 3, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	waitRecords(t, 3, r)
+	time.Sleep(200 * time.Millisecond)
+	if st := r.cons.Stats(); st.Records != 3 || st.Rows != 3 || st.BadRecords != 0 {
+		t.Errorf("after a restart: records %d, rows %d, bad %v; want the 3 new rows only (state offsets %v)", st.Records, st.Rows, st.Bad, held)
+	}
+}
+
+// TestCompressedBatchesBudget: many compressed batches, each under the
+// bound, together far past the budget, are all read: the batches refused
+// for the budget are fetched again after the poll.
+func TestCompressedBatchesBudget(t *testing.T) {
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	prod := compressedProducer(t, c)
+	// 3 partitions x 4 batches of 300 records of 3 KB (0.9 MB each,
+	// under testMaxRecord + 1 MiB): 10.8 MB, five times the budget.
+	total := 0
+	for range 4 {
+		var recs []*kgo.Record
+		for p := range int32(partitions) {
+			recs = append(recs, paddedRows(p, 300, 3000)...)
+		}
+		if err := prod.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		total += len(recs)
+	}
+	r := startReplica(t, c, fx, filepath.Join(t.TempDir(), "m.db"))
+	defer r.close(t)
+	waitRecords(t, total, r)
+	if st := r.cons.Stats(); st.Records != int64(total) || st.Rows != int64(total) || st.BadRecords != 0 || st.LastError != nil {
+		t.Errorf("records %d, rows %d, bad %v, last error %v; want %d rows, none bad", st.Records, st.Rows, st.Bad, st.LastError, total)
+	}
+}
+
+// TestStalledIsAProblem: a partition the client could not be moved past
+// makes /healthz degraded even with every broker up.
+func TestStalledIsAProblem(t *testing.T) {
+	s := Stats{Brokers: []BrokerState{{Address: "b:9092", Up: true}}, Stalled: map[int32]string{2: "partition 2 stopped at offset 7"}}
+	if p := s.Problem(); !strings.Contains(p, "partition 2 stopped at offset 7") {
+		t.Fatalf("problem %q does not name the stalled partition", p)
+	}
+	s.Stalled = nil
+	if p := s.Problem(); p != "" {
+		t.Fatalf("problem %q with every broker up and nothing stalled", p)
+	}
+}
