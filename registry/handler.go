@@ -31,6 +31,10 @@ const (
 	CodeMethod = "method_not_allowed"
 	// CodeInternal (5xx): the store failed (e.g. the disk).
 	CodeInternal = "internal"
+	// CodeDamaged (503): the registry's files are damaged or unreadable
+	// (ErrDamaged): repair them (push the version again) or restore the
+	// folder.
+	CodeDamaged = "registry_damaged"
 )
 
 // DigestHeader carries the artifact's digest on uploads' and downloads'
@@ -91,6 +95,8 @@ func writeStoreError(w http.ResponseWriter, err error) {
 		WriteError(w, http.StatusBadRequest, CodeInvalidName, err.Error())
 	case errors.Is(err, ErrInvalidArtifact):
 		WriteError(w, http.StatusBadRequest, CodeInvalidArtifact, err.Error())
+	case errors.Is(err, ErrDamaged):
+		WriteError(w, http.StatusServiceUnavailable, CodeDamaged, err.Error())
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		WriteError(w, http.StatusServiceUnavailable, CodeInternal, "the request was canceled or timed out: "+err.Error())
 	default:

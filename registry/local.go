@@ -238,12 +238,12 @@ func (l *Local) Get(ctx context.Context, model, version string) ([]byte, Version
 	}
 	blob, err := l.blobPath(v.Digest)
 	if err != nil {
-		return nil, Version{}, fmt.Errorf("read %s@%s: the version file is damaged: %v", v.Model, v.Version, err)
+		return nil, Version{}, fmt.Errorf("%w: read %s@%s: the version file is damaged: %v", ErrDamaged, v.Model, v.Version, err)
 	}
 	data, err := readRegular(blob, artifact.MaxSize)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, Version{}, fmt.Errorf("read %s@%s: the artifact %s is missing from the registry folder; push it again to repair", v.Model, v.Version, v.Digest)
+			return nil, Version{}, fmt.Errorf("%w: read %s@%s: the artifact %s is missing from the registry folder; push it again to repair", ErrDamaged, v.Model, v.Version, v.Digest)
 		}
 		return nil, Version{}, fmt.Errorf("read %s@%s: %w", v.Model, v.Version, err)
 	}
@@ -253,10 +253,10 @@ func (l *Local) Get(ctx context.Context, model, version string) ([]byte, Version
 	// records, checked whole.
 	got, err := artifact.Verify(bytes.NewReader(data), int64(len(data)), v.Model+"@"+v.Version)
 	if err != nil {
-		return nil, Version{}, fmt.Errorf("read %s@%s: the stored artifact %s is damaged: %w; push it again to repair", v.Model, v.Version, blob, err)
+		return nil, Version{}, fmt.Errorf("%w: read %s@%s: the stored artifact %s is damaged: %w; push it again to repair", ErrDamaged, v.Model, v.Version, blob, err)
 	}
 	if got.Digest != v.Digest {
-		return nil, Version{}, fmt.Errorf("read %s@%s: the stored artifact %s is %s, not the %s the version records (the file was replaced); push the version again to repair", v.Model, v.Version, blob, got.Digest, v.Digest)
+		return nil, Version{}, fmt.Errorf("%w: read %s@%s: the stored artifact %s is %s, not the %s the version records (the file was replaced); push the version again to repair", ErrDamaged, v.Model, v.Version, blob, got.Digest, v.Digest)
 	}
 	return data, v, nil
 }
@@ -278,7 +278,9 @@ func (l *Local) Resolve(ctx context.Context, model, version string) (Version, er
 	}
 	cur, err := l.current(model)
 	if err != nil {
-		if !errors.Is(err, ErrNotFound) || isCurrent(version) {
+		// A version named explicitly does not need current.json, even
+		// damaged (it is then not marked current).
+		if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrDamaged) || isCurrent(version) {
 			return Version{}, err
 		}
 	}
@@ -326,11 +328,11 @@ func (l *Local) current(model string) (string, error) {
 	defer f.Close()
 	body, err := io.ReadAll(io.LimitReader(f, 1<<16))
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
+		return "", damaged(fmt.Errorf("read %s: %w", path, err))
 	}
 	var cf currentFile
 	if err := json.Unmarshal(body, &cf); err != nil || ValidName(cf.Version) != nil {
-		return "", fmt.Errorf("read %s: the file is damaged; fix it with `normguard` push or a PUT to /v1/models/%s/current", path, model)
+		return "", fmt.Errorf("%w: read %s: the file is damaged; fix it with `normguard push` or a PUT to /v1/models/%s/current", ErrDamaged, path, model)
 	}
 	ne := &currentEntry{path: path, info: st, version: cf.Version}
 	ne.checked.Store(now)
@@ -349,7 +351,7 @@ func sameFile(a, b fs.FileInfo) bool {
 // missing model from a model without a current version.
 func (l *Local) notFound(model string, err error) error {
 	if !errors.Is(err, fs.ErrNotExist) {
-		return err
+		return damaged(err)
 	}
 	if _, serr := os.Stat(l.modelDir(model)); errors.Is(serr, fs.ErrNotExist) {
 		return fmt.Errorf("%w: no model %q in the registry", ErrNotFound, model)
@@ -378,10 +380,10 @@ func (l *Local) readVersion(model, version string) (versionFile, error) {
 		return versionFile{}, err
 	}
 	if err := json.Unmarshal(body, &vf); err != nil {
-		return versionFile{}, fmt.Errorf("read %s: the file is damaged (%v)", path, err)
+		return versionFile{}, fmt.Errorf("%w: read %s: the file is damaged (%v); push the version again to repair", ErrDamaged, path, err)
 	}
 	if _, err := l.blobPath(vf.Digest); err != nil {
-		return versionFile{}, fmt.Errorf("read %s: the file is damaged (%v)", path, err)
+		return versionFile{}, fmt.Errorf("%w: read %s: the file is damaged (%v); push the version again to repair", ErrDamaged, path, err)
 	}
 	l.cacheMu.Lock()
 	l.versions[k] = vf
@@ -394,7 +396,8 @@ func (l *Local) readVersion(model, version string) (versionFile, error) {
 func (l *Local) List(ctx context.Context) ([]Model, error) {
 	names, err := validEntries(filepath.Join(l.dir, "models"), true)
 	if err != nil {
-		return nil, fmt.Errorf("list registry %s: %w", l.dir, err)
+		// Open made the folder: gone or unreadable, the registry is damaged.
+		return nil, fmt.Errorf("%w: list registry %s: %w; restore the folder from a backup, or push the models again", ErrDamaged, l.dir, err)
 	}
 	models := make([]Model, 0, len(names))
 	for _, name := range names {
@@ -402,7 +405,9 @@ func (l *Local) List(ctx context.Context) ([]Model, error) {
 			return nil, err
 		}
 		m, err := l.model(name)
-		if err != nil {
+		if errors.Is(err, ErrDamaged) {
+			m = Model{Name: name, Versions: []Version{}, Damaged: err.Error()}
+		} else if err != nil {
 			return nil, fmt.Errorf("list registry %s: %w", l.dir, err)
 		}
 		models = append(models, m)
@@ -423,7 +428,7 @@ func (l *Local) Model(ctx context.Context, name string) (Model, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return Model{}, fmt.Errorf("%w: no model %q in the registry", ErrNotFound, name)
 		}
-		return Model{}, err
+		return Model{}, damaged(err)
 	}
 	return l.model(name)
 }
@@ -436,7 +441,7 @@ func (l *Local) model(name string) (Model, error) {
 	}
 	files, err := validEntries(filepath.Join(l.modelDir(name), "versions"), false)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return Model{}, err
+		return Model{}, damaged(err)
 	}
 	m := Model{Name: name, Current: cur, Versions: make([]Version, 0, len(files))}
 	for _, f := range files {

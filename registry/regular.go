@@ -22,16 +22,16 @@ const maxVersionFile = 1 << 20
 func openRegular(path string) (*os.File, os.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, damaged(err)
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, nil, err
+		return nil, nil, damaged(err)
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s is not a regular file but %s: the registry folder was edited by hand; restore the file, or push the version again", path, kindOf(st.Mode()))
+		return nil, nil, fmt.Errorf("%w: %s is not a regular file but %s: the registry folder was edited by hand; restore the file, or push the version again", ErrDamaged, path, kindOf(st.Mode()))
 	}
 	return f, st, nil
 }
@@ -43,13 +43,13 @@ func readRegular(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	tooLarge := fmt.Errorf("%s is larger than the %d bytes such a file may hold: the registry folder was edited by hand; restore the file, or push the version again", path, max)
+	tooLarge := fmt.Errorf("%w: %s is larger than the %d bytes such a file may hold: the registry folder was edited by hand; restore the file, or push the version again", ErrDamaged, path, max)
 	if st.Size() > max {
 		return nil, tooLarge // refused before anything is read: a sparse 4 GB file
 	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, err
+		return nil, damaged(fmt.Errorf("read %s: %w", path, err))
 	}
 	if int64(len(data)) > max { // grew while read
 		return nil, tooLarge

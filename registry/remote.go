@@ -135,6 +135,8 @@ func readError(method, u string, resp *http.Response) error {
 		e.kind = ErrInvalidName
 	case e.code == CodeInvalidArtifact:
 		e.kind = ErrInvalidArtifact
+	case e.code == CodeDamaged:
+		e.kind = ErrDamaged
 	case resp.StatusCode == http.StatusNotFound:
 		e.kind = ErrNotFound
 	case resp.StatusCode == http.StatusConflict:

@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"net/http"
 	"strings"
 	"time"
@@ -24,7 +26,23 @@ var (
 	ErrInvalidArtifact = errors.New("invalid artifact")
 	// ErrUnauthorized: a server refused a write for want of a valid token.
 	ErrUnauthorized = errors.New("unauthorized")
+	// ErrDamaged: the registry's own files cannot be read or are not what
+	// normguard wrote (edited by hand, cut short, replaced, unreadable).
+	// It is the registry's fault, not the request's.
+	ErrDamaged = errors.New("registry damaged")
 )
+
+// damaged wraps err, an error reading the registry's own files, in
+// ErrDamaged; a missing file (fs.ErrNotExist) is left to the caller, as
+// are errors already classified.
+func damaged(err error) error {
+	switch {
+	case err == nil, errors.Is(err, ErrDamaged), errors.Is(err, fs.ErrNotExist), errors.Is(err, ErrNotFound),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrDamaged, err)
+}
 
 // CurrentAlias is the version name that means "the model's current
 // version" in Get and Resolve (as does ""). No version can be named so.
@@ -49,6 +67,10 @@ type Model struct {
 	// Current is the current version's name ("" when there is none).
 	Current  string    `json:"current"`
 	Versions []Version `json:"versions"`
+	// Damaged, in a listing, says why the model's files could not be
+	// read (ErrDamaged); Current and Versions are then empty. One damaged
+	// model does not hide the others.
+	Damaged string `json:"damaged,omitempty"`
 }
 
 // PutOptions tune Put. The zero value makes the upload current.

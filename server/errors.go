@@ -36,7 +36,7 @@ var (
 
 // fail answers err and returns the status: an *apiError with its own
 // status, a body over the limit with 413, registry errors with their
-// statuses, anything else 400.
+// statuses (a damaged registry 503), anything else 400.
 func fail(w http.ResponseWriter, err error) int {
 	status, code, msg := http.StatusBadRequest, "bad_request", err.Error()
 	var ae *apiError
@@ -58,6 +58,9 @@ func fail(w http.ResponseWriter, err error) int {
 		code = registry.CodeInvalidArtifact
 	case errors.Is(err, registry.ErrConflict):
 		status, code = http.StatusConflict, registry.CodeConflict
+	case errors.Is(err, registry.ErrDamaged):
+		// The registry folder's fault, not the request's.
+		status, code = http.StatusServiceUnavailable, registry.CodeDamaged
 	}
 	writeError(w, status, code, msg)
 	return status

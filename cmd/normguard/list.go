@@ -38,9 +38,20 @@ func newListCmd() *cobra.Command {
 				return fmt.Errorf("list %s: %w", o.registry, err)
 			}
 			if o.format == "json" {
-				return writeListJSON(cmd.OutOrStdout(), models)
+				err = writeListJSON(cmd.OutOrStdout(), models)
+			} else {
+				err = writeListTable(cmd.OutOrStdout(), o.registry, models)
 			}
-			return writeListTable(cmd.OutOrStdout(), o.registry, models)
+			if err != nil {
+				return err
+			}
+			// The others are listed; a damaged model is not a silent gap.
+			for _, m := range models {
+				if m.Damaged != "" {
+					return fmt.Errorf("list %s: model %s cannot be read: %s", o.registry, m.Name, m.Damaged)
+				}
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
@@ -70,6 +81,10 @@ func writeListTable(w io.Writer, target string, models []registry.Model) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "MODEL\tVERSION\tCURRENT\tDIGEST\tCREATED")
 	for _, m := range models {
+		if m.Damaged != "" {
+			fmt.Fprintf(tw, "%s\t(damaged)\t\t\t\n", m.Name)
+			continue
+		}
 		if len(m.Versions) == 0 {
 			fmt.Fprintf(tw, "%s\t-\t\t\t\n", m.Name)
 		}

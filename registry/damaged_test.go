@@ -1,0 +1,127 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDamagedRegistry503: files of the registry folder edited, replaced
+// or removed by hand are the registry's fault, answered 503
+// registry_damaged naming the file (attack run 11 F3: a 500 internal for
+// some, a 400 for others), and one damaged model does not hide the
+// others from GET /v1/models.
+func TestDamagedRegistry503(t *testing.T) {
+	type damage struct {
+		name string
+		do   func(t *testing.T, dir string)
+		// paths answered 503, and whether the listing still answers
+		paths  []string
+		listOK bool
+	}
+	write := func(rel, body string) func(t *testing.T, dir string) {
+		return func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, rel), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cases := []damage{
+		{"garbage current.json", write("models/fraud/current.json", "{garbage"),
+			[]string{"/v1/models/fraud", "/v1/models/fraud/versions/current/artifact"}, true},
+		{"current.json names no valid version", write("models/fraud/current.json", `{"version": "../x"}`),
+			[]string{"/v1/models/fraud", "/v1/models/fraud/versions/current/artifact"}, true},
+		{"garbage version file", write("models/fraud/versions/1.json", "not json"),
+			[]string{"/v1/models/fraud", "/v1/models/fraud/versions/1/artifact"}, true},
+		{"version file with a bad digest", write("models/fraud/versions/1.json", `{"digest": "md5:1"}`),
+			[]string{"/v1/models/fraud", "/v1/models/fraud/versions/1/artifact"}, true},
+		{"version file replaced by a folder", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "models/fraud/current.json")
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"/v1/models/fraud", "/v1/models/fraud/versions/current/artifact"}, true},
+		{"blobs removed", func(t *testing.T, dir string) {
+			if err := os.RemoveAll(filepath.Join(dir, "blobs")); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"/v1/models/fraud/versions/1/artifact", "/v1/models/other/versions/current/artifact"}, true},
+		{"blob cut short", func(t *testing.T, dir string) {
+			ms, _ := filepath.Glob(filepath.Join(dir, "blobs/sha256/*.json"))
+			for _, m := range ms {
+				if err := os.Truncate(m, 100); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}, []string{"/v1/models/fraud/versions/1/artifact"}, true},
+		{"models folder removed", func(t *testing.T, dir string) {
+			if err := os.RemoveAll(filepath.Join(dir, "models")); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"/v1/models"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l, dir := openTemp(t)
+			ctx := context.Background()
+			for _, m := range []string{"fraud", "other"} {
+				if _, _, err := l.Put(ctx, m, "1", fitArtifact(t, m, "1", 1), PutOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c.do(t, dir)
+			// A fresh store sees the folder as it is now (no cache); Open
+			// would make the models folder again.
+			l2 := l
+			if c.listOK {
+				var err error
+				if l2, err = Open(dir); err != nil {
+					t.Fatal(err)
+				}
+			}
+			srv := newTestHandler(t, l2)
+			for _, p := range c.paths {
+				var body errorBody
+				get(t, srv.URL+p, http.StatusServiceUnavailable, &body)
+				if body.Error.Code != CodeDamaged || body.Error.Message == "" {
+					t.Errorf("GET %s: %+v, want code %s with a message", p, body, CodeDamaged)
+				}
+			}
+			if !c.listOK {
+				return
+			}
+			var list listBody
+			get(t, srv.URL+"/v1/models", http.StatusOK, &list)
+			var names []string
+			for _, m := range list.Models {
+				names = append(names, m.Name)
+				if m.Name == "other" && (m.Damaged != "" || m.Current != "1") {
+					t.Errorf("the undamaged model is listed as %+v", m)
+				}
+			}
+			if strings.Join(names, ",") != "fraud,other" {
+				t.Errorf("listed %v, want both models", names)
+			}
+			// Through the Store interface the kind survives a remote.
+			_, err := Dial(srv.URL, "", srv.Client()).Resolve(ctx, "fraud", "1")
+			if _, lerr := l2.Resolve(ctx, "fraud", "1"); errors.Is(lerr, ErrDamaged) && !errors.Is(err, ErrDamaged) {
+				t.Errorf("remote Resolve: %v, want ErrDamaged as the local store's %v", err, lerr)
+			}
+		})
+	}
+}
+
+func newTestHandler(t *testing.T, l *Local) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(Handler(l))
+	t.Cleanup(srv.Close)
+	return srv
+}
