@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +74,9 @@ func (k *kafkaOptions) consumer(store registry.Store, mon *monitor.Monitor, time
 				given = append(given, "--"+f.Name)
 			}
 		})
+		if slices.Contains(given, "--kafka-brokers") {
+			return nil, errors.New(`--kafka-brokers "" names no broker: list them as host:port,host:port, or leave the Kafka flags out`)
+		}
 		if len(given) > 0 {
 			return nil, fmt.Errorf("%s given, but the Kafka flags need --kafka-brokers", strings.Join(given, ", "))
 		}

@@ -291,6 +291,8 @@ func TestServeKafkaFlags(t *testing.T) {
 		{[]string{"--kafka-instance-id", "r1"}, "--kafka-instance-id given"},
 		{[]string{"--kafka-brokers", "127.0.0.1:1", "--kafka-topic", "t", "--kafka-group", "g", "--no-monitor"}, "drop --no-monitor"},
 		{[]string{"--kafka-brokers", "127.0.0.1:1,", "--kafka-topic", "t", "--kafka-group", "g"}, "empty entry"},
+		// An empty value was said to be missing while listed as given.
+		{[]string{"--kafka-brokers", "", "--kafka-topic", "t", "--kafka-group", "g"}, `--kafka-brokers "" names no broker`},
 		// Attack run 10: a malformed address was retried and logged for ever.
 		{[]string{"--kafka-brokers", "::::", "--kafka-topic", "t", "--kafka-group", "g"}, `entry "::::" is not host:port`},
 		{[]string{"--kafka-brokers", "h:1,h:99999", "--kafka-topic", "t", "--kafka-group", "g"}, `entry "h:99999" is not host:port`},
