@@ -8,7 +8,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -130,6 +129,12 @@ type Consumer struct {
 	// stalled holds the assigned partitions the client stopped at a batch
 	// it could not inflate and that could not be moved past, with why.
 	stalled map[int32]string
+	// pos is each assigned partition's next offset as far as the
+	// consumer knows (resumed, read or skipped to), to find gaps.
+	pos map[int32]int64
+	// failedAt is the position of each partition whose batch the client
+	// last failed to read, to skip a batch failing twice in a row.
+	failedAt map[int32]int64
 
 	dec *decompressor
 
@@ -169,6 +174,7 @@ func New(cfg Config) (*Consumer, error) {
 	c := &Consumer{
 		cfg: cfg, log: log, source: Source(cfg.Group, cfg.Topic),
 		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{}, stalled: map[int32]string{},
+		pos: map[int32]int64{}, failedAt: map[int32]int64{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -237,8 +243,7 @@ func (l clientLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 	if level == kgo.LogLevelError {
 		lvl = slog.LevelError
 	}
-	if level > kgo.LogLevelWarn || strings.HasPrefix(msg, "batch decompresses larger than MaxDecompressBatchBytes") {
-		// The consumer skips such a batch and logs it (Consumer.skip).
+	if level > kgo.LogLevelWarn {
 		return
 	}
 	l.c.log.Log(context.Background(), lvl, "kafka: "+msg, keyvals...)
@@ -274,8 +279,10 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 		for p, o := range parts {
 			next, ok := held[p]
 			if !ok {
-				if o.EpochOffset().Offset < 0 {
+				if at := o.EpochOffset().Offset; at < 0 {
 					unknown = append(unknown, p)
+				} else {
+					c.setPos(p, at)
 				}
 				continue
 			}
@@ -283,6 +290,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 				next = group
 			}
 			parts[p] = kgo.NewOffset().At(next).WithEpoch(-1)
+			c.setPos(p, next)
 			c.log.Debug("kafka: partition resumed", "topic", topic, "partition", p, "offset", next)
 		}
 		// A partition neither the state nor the group holds an offset for
@@ -299,6 +307,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 			}
 			for p, at := range start {
 				parts[p] = kgo.NewOffset().At(at).WithEpoch(-1)
+				c.setPos(p, at)
 			}
 		}
 	}
@@ -363,6 +372,8 @@ func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][
 	for _, p := range parts[c.cfg.Topic] {
 		delete(c.assigned, p)
 		delete(c.stalled, p)
+		delete(c.pos, p)
+		delete(c.failedAt, p)
 	}
 	c.partsMu.Unlock()
 }
@@ -380,10 +391,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if err := c.fatal.Load(); err != nil {
 			return fmt.Errorf("kafka: resuming %s: %w", c.cfg.Topic, *err)
 		}
-		var skips []*kgo.ErrDecompressTooLarge
+		unreadable := map[int32]error{}
 		fetches.EachError(func(topic string, p int32, err error) {
-			if tl, ok := errors.AsType[*kgo.ErrDecompressTooLarge](err); ok && topic == c.cfg.Topic {
-				skips = append(skips, tl)
+			if topic == c.cfg.Topic && unreadableErr(err) {
+				unreadable[p] = err
 				return
 			}
 			if !errors.Is(err, context.Canceled) && !errors.Is(err, errBudget) {
@@ -392,9 +403,17 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 		})
 		err := c.batch(ctx, fetches)
-		if err == nil && len(skips) > 0 {
+		if err == nil && len(unreadable) > 0 {
 			// After the poll's records: their offsets precede the batch's.
-			err = c.skip(ctx, skips)
+			err = c.skipUnreadable(ctx, c.failedTwice(unreadable))
+			if fetches.NumRecords() == 0 {
+				// The client fetches a failing batch again at once; a
+				// batch that cannot be skipped must not spin the CPU.
+				select {
+				case <-ctx.Done():
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -407,61 +426,35 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-// skip moves past batches the client could not inflate (kgo stops a
-// partition at such a batch): their records are counted bad_batch, the
-// offset past them is made durable in the state and committed to the
-// group, and the client is set to fetch from there. A partition the
-// client cannot be moved on is reported by Stats.Problem until a
-// restart, which resumes past the batch from the state.
-func (c *Consumer) skip(ctx context.Context, skips []*kgo.ErrDecompressTooLarge) error {
-	held, err := c.cfg.Monitor.Offsets(c.source)
-	if err != nil {
-		return fmt.Errorf("kafka: skipping a batch of %s: %w", c.cfg.Topic, err)
-	}
-	offs := make([]monitor.Offset, len(skips))
-	for i, tl := range skips {
-		offs[i] = monitor.Offset{Source: c.source, Partition: tl.Partition, Next: tl.NextOffset}
-	}
-	if _, err := c.cfg.Monitor.ObserveAt(context.WithoutCancel(ctx), nil, offs); err != nil {
-		return fmt.Errorf("kafka: storing the offset past a batch of %s: %w", c.cfg.Topic, err)
-	}
-	why := "a batch that does not inflate"
-	if last := c.dec.lastErr.Load(); last != nil {
-		why = *last
-	}
-	set := map[int32]kgo.EpochOffset{}
-	for _, tl := range skips {
-		// Records before the state's offset were counted already (a
-		// replica resumed inside the batch).
-		from := max(tl.Offset, min(held[tl.Partition], tl.NextOffset))
-		if n := tl.NextOffset - from; n > 0 {
-			c.records.Add(n)
-			c.metricRecords.Add(float64(n))
-			c.addBad(ReasonBadBatch, n)
-		}
-		c.log.Warn("kafka: batch skipped (its records counted in normguard_kafka_bad_records_total{reason=\"bad_batch\"})",
-			"topic", c.cfg.Topic, "partition", tl.Partition, "offsets", fmt.Sprintf("%d..%d", tl.Offset, tl.NextOffset-1),
-			"error", fmt.Sprintf("a compressed batch too large or damaged (the last refused: %s)", why))
-		set[tl.Partition] = kgo.EpochOffset{Epoch: tl.Epoch, Offset: tl.NextOffset}
-	}
-	c.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: set})
-	at := c.cl.CommittedOffsets()[c.cfg.Topic] // SetOffsets sets them, where it applies
+// failedTwice returns the partitions of unreadable (the client's errors
+// this poll) that failed at the same position the poll before: a batch
+// the client cannot read, not a transient error.
+func (c *Consumer) failedTwice(unreadable map[int32]error) []badBatch {
 	c.partsMu.Lock()
-	for p, o := range set {
-		if got, ok := at[p]; ok && got.Offset == o.Offset {
-			delete(c.stalled, p)
+	defer c.partsMu.Unlock()
+	var out []badBatch
+	for p, err := range unreadable {
+		at, ok := c.pos[p]
+		if !ok {
+			c.stalled[p] = fmt.Sprintf("partition %d: the Kafka client cannot read a batch (%v), and the consumer does not know its position to move past it: restart serve", p, err)
 			continue
 		}
-		c.stalled[p] = fmt.Sprintf("partition %d stopped at offset %d, a batch it could not inflate; its state holds the offset past it, %d: restart serve to resume from there", p, o.Offset, o.Offset)
+		if last, seen := c.failedAt[p]; seen && last == at {
+			delete(c.failedAt, p)
+			out = append(out, badBatch{partition: p, at: at, err: err})
+			continue
+		}
+		c.failedAt[p] = at
 	}
+	slices.SortFunc(out, func(a, b badBatch) int { return int(a.partition - b.partition) })
+	return out
+}
+
+// setPos records partition p's position.
+func (c *Consumer) setPos(p int32, at int64) {
+	c.partsMu.Lock()
+	c.pos[p] = at
 	c.partsMu.Unlock()
-	c.cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: set},
-		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
-			if err != nil && ctx.Err() == nil {
-				c.log.Warn("kafka: committing offsets to the group", "group", c.cfg.Group, "err", err)
-			}
-		})
-	return nil
 }
 
 // batch makes the rows of fetches durable with their offsets, then
@@ -474,6 +467,11 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	// from[m] holds the partitions model m's rows came from.
 	from := map[*model]map[int32]bool{}
 	n := 0
+	c.partsMu.Lock()
+	pos := maps.Clone(c.pos)
+	c.partsMu.Unlock()
+	var gaps []gap
+	prevTxn := map[int32]bool{}
 	fetches.EachRecord(func(r *kgo.Record) {
 		if r.Topic != c.cfg.Topic {
 			return
@@ -482,6 +480,16 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 		if _, ok := first[r.Partition]; !ok {
 			first[r.Partition] = r.Offset
 		}
+		// Offsets passed over without a record: one after a transaction's
+		// record is its commit marker; others are checked (countGaps).
+		if want, ok := next[r.Partition]; !ok {
+			if at, known := pos[r.Partition]; known && r.Offset > at {
+				gaps = append(gaps, gap{r.Partition, at, r.Offset})
+			}
+		} else if r.Offset > want && !(r.Offset == want+1 && prevTxn[r.Partition]) {
+			gaps = append(gaps, gap{r.Partition, want, r.Offset})
+		}
+		prevTxn[r.Partition] = r.Attrs.IsTransactional()
 		next[r.Partition] = r.Offset + 1
 		if max := c.maxRecordBytes(); int64(len(r.Value)) > max {
 			// Decoded, a few 95 MB records held serve at 1 GB (attack
@@ -546,6 +554,14 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	c.rows.Add(int64(observed))
 	c.metricRecords.Add(float64(n))
 	c.metricRows.Add(float64(observed))
+	c.partsMu.Lock()
+	for p, o := range next {
+		if c.assigned[p] {
+			c.pos[p] = o
+		}
+	}
+	c.partsMu.Unlock()
+	c.countGaps(ctx, gaps)
 	if c.afterStore != nil {
 		if err := c.afterStore(batches); err != nil {
 			return err

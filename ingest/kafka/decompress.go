@@ -27,9 +27,8 @@ var errBudget = errors.New("kafka: the batches inflated since the last poll hold
 
 // decompressor inflates the compressed batches the client fetches under
 // two bounds. A batch inflating past batchMax, or not inflating at all,
-// is refused as kgo.ErrMaxDecompress: the client then reports
-// kgo.ErrDecompressTooLarge with the offsets past the batch, and the
-// consumer skips it (attack run 11: a 130 KB zstd batch of ten 95 MB
+// is refused (refusedBatch): the client reports it for the partition,
+// and the consumer skips it (attack run 11: a 130 KB zstd batch of ten 95 MB
 // records inflated to 1 GB before any record could be judged, and many
 // such batches in one fetch ran serve out of memory). And once the
 // batches inflated since the last poll hold budget bytes, further ones
@@ -75,6 +74,11 @@ func (d *decompressor) Decompress(src []byte, codec kgo.CompressionCodecType) ([
 		return nil, errBudget
 	}
 	out, err := d.inflate(src, codec)
+	if err == nil && len(out) == 0 {
+		// A batch holds at least one record (attack run 12: a zstd batch
+		// of no bytes claiming three records stalled its partition).
+		err = fmt.Errorf("a %s batch inflates to nothing", codecName(codec))
+	}
 	if err != nil {
 		msg := err.Error()
 		d.lastErr.Store(&msg)
@@ -117,17 +121,33 @@ func (d *decompressor) inflate(src []byte, codec kgo.CompressionCodecType) ([]by
 	return nil, fmt.Errorf("unknown compression codec %d", codec)
 }
 
+func codecName(codec kgo.CompressionCodecType) string {
+	switch codec {
+	case kgo.CodecGzip:
+		return "gzip"
+	case kgo.CodecSnappy:
+		return "snappy"
+	case kgo.CodecLz4:
+		return "lz4"
+	case kgo.CodecZstd:
+		return "zstd"
+	}
+	return fmt.Sprintf("codec %d", codec)
+}
+
 func (d *decompressor) tooLarge(codec string) error {
 	return fmt.Errorf("a %s batch inflates past %d bytes (serve --max-body + 1 MiB)", codec, d.batchMax)
 }
 
-// refusedBatch is a batch too large or damaged; it is a
-// kgo.ErrMaxDecompress, which makes the client stop the partition at it
-// and report the offsets past it.
+// refusedBatch is a batch too large or damaged. It is deliberately not a
+// kgo.ErrMaxDecompress: for those the client stops the partition and
+// reports it once, and a report lost when the client restarts its
+// fetches (kgo.Client.SetOffsets for another partition does) stalled the
+// partition for good (attack run 12). Reported at every fetch instead,
+// the consumer skips the batch (Consumer.skipUnreadable).
 type refusedBatch struct{ msg string }
 
-func (e refusedBatch) Error() string        { return e.msg }
-func (e refusedBatch) Is(target error) bool { return target == kgo.ErrMaxDecompress }
+func (e refusedBatch) Error() string { return e.msg }
 
 // readBounded reads r to its end, refusing more than batchMax bytes.
 func (d *decompressor) readBounded(codec string, r io.Reader) ([]byte, error) {

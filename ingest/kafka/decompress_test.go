@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,8 +14,11 @@ import (
 
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // compressed returns src compressed with codec by franz-go's producer
@@ -46,8 +50,8 @@ func xerial(src []byte, block int) []byte {
 }
 
 // TestDecompressBounds inflates each codec's batches up to the bound and
-// refuses one byte more, and damaged ones, as kgo.ErrMaxDecompress: the
-// client then reports the batch's offsets and the consumer skips it.
+// refuses one byte more, damaged ones and ones inflating to nothing: the
+// client reports them for the partition and the consumer skips them.
 func TestDecompressBounds(t *testing.T) {
 	const max = 100_000
 	fits := bytes.Repeat([]byte("0123456789"), max/10)
@@ -81,7 +85,9 @@ func TestDecompressBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	half := enc.EncodeAll(make([]byte, max/2+1), nil)
-	ins = append(ins, input{"zstd two frames over", append(bytes.Clone(half), half...), kgo.CodecZstd})
+	ins = append(ins, input{"zstd two frames over", append(bytes.Clone(half), half...), kgo.CodecZstd},
+		input{"zstd of nothing", nil, kgo.CodecZstd},
+		input{"xerial of nothing", xerial(nil, 32<<10), kgo.CodecSnappy})
 
 	for _, in := range ins {
 		t.Run(in.name, func(t *testing.T) {
@@ -93,8 +99,9 @@ func TestDecompressBounds(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, kgo.ErrMaxDecompress) {
-				t.Fatalf("got %d bytes, err %v; want ErrMaxDecompress", len(out), err)
+			var refused refusedBatch
+			if !errors.As(err, &refused) || out != nil {
+				t.Fatalf("got %d bytes, err %v; want the batch refused", len(out), err)
 			}
 		})
 	}
@@ -235,5 +242,106 @@ func TestStalledIsAProblem(t *testing.T) {
 	s.Stalled = nil
 	if p := s.Problem(); p != "" {
 		t.Fatalf("problem %q with every broker up and nothing stalled", p)
+	}
+}
+
+// produceRaw writes one record batch made by hand to partition p: n
+// records claimed, codec in the attributes, records the given bytes
+// (which need not decode), with a valid CRC.
+func produceRaw(t *testing.T, c *kfake.Cluster, p int32, codec int16, n int32, records []byte) {
+	t.Helper()
+	now := time.Now().UnixMilli()
+	b := kmsg.RecordBatch{FirstOffset: 0, PartitionLeaderEpoch: -1, Magic: 2, Attributes: codec,
+		LastOffsetDelta: n - 1, FirstTimestamp: now, MaxTimestamp: now, ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1,
+		NumRecords: n, Records: records}
+	enc := b.AppendTo(nil)
+	binary.BigEndian.PutUint32(enc[8:], uint32(len(enc)-12))
+	binary.BigEndian.PutUint32(enc[17:], crc32.Checksum(enc[21:], crc32.MakeTable(crc32.Castagnoli)))
+	req := kmsg.NewPtrProduceRequest()
+	req.Acks = -1
+	req.TimeoutMillis = 10000
+	tp := kmsg.NewProduceRequestTopic()
+	tp.Topic = testTopic
+	pp := kmsg.NewProduceRequestTopicPartition()
+	pp.Partition, pp.Records = p, enc
+	tp.Partitions = append(tp.Partitions, pp)
+	req.Topics = append(req.Topics, tp)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.MaxVersions(kversion.V3_5_0()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	resp, err := req.RequestWith(context.Background(), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range resp.Topics {
+		for _, rp := range rt.Partitions {
+			if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
+				t.Fatalf("producing a raw batch: %v", err)
+			}
+		}
+	}
+}
+
+// TestUnreadableBatchesSkipped (attack run 12): batches the Kafka client
+// cannot read are skipped and their records counted bad_batch, wherever
+// they are, and every readable row is counted once:
+//   - a zstd bomb as partition 0's first batch, skipped while partition
+//     1's bomb, after rows, waited in a fetch the skip discarded (that
+//     partition stalled for good, unreported);
+//   - a zstd batch of no bytes claiming records (the partition stalled,
+//     and the log took 9,000 lines a second);
+//   - an uncompressed batch whose records do not decode, between rows in
+//     one fetch (the client passed over it without a word);
+//   - an uncompressed batch claiming records with no bytes.
+func TestUnreadableBatchesSkipped(t *testing.T) {
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	prod := compressedProducer(t, c)
+	produceRows := func(p int32, n int) {
+		t.Helper()
+		if err := prod.ProduceSync(context.Background(), paddedRows(p, n, 100)...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const bomb = 400
+	bombOn := func(p int32) {
+		t.Helper()
+		if err := prod.ProduceSync(context.Background(), paddedRows(p, bomb, 3000)...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	garbage := bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 64)
+	bombOn(0)
+	produceRaw(t, c, 0, 4, 3, nil) // zstd of nothing
+	produceRows(0, 7)
+	produceRows(1, 5)
+	bombOn(1)
+	produceRows(1, 4)
+	produceRaw(t, c, 2, 0, 3, garbage)
+	produceRows(2, 6)
+	produceRaw(t, c, 2, 0, 3, nil)
+	produceRows(2, 2)
+	const rows, bad = 7 + 5 + 4 + 6 + 2, bomb + 3 + bomb + 3 + 3
+	state := filepath.Join(t.TempDir(), "m.db")
+	r := startReplica(t, c, fx, state)
+	waitRecords(t, rows+bad, r)
+	time.Sleep(300 * time.Millisecond) // nothing more may come
+	st := r.cons.Stats()
+	if st.Records != rows+bad || st.Rows != rows || st.BadRecords != bad || st.Bad[ReasonBadBatch] != bad || st.Problem() != "" {
+		t.Errorf("records %d, rows %d, bad %v, problem %q; want %d records, %d rows, %d bad_batch, no problem",
+			st.Records, st.Rows, st.Bad, st.Problem(), rows+bad, rows, bad)
+	}
+	r.close(t)
+
+	// Restarted on its state: nothing is read or counted again.
+	r = startReplica(t, c, fx, state)
+	defer r.close(t)
+	produceRows(1, 2)
+	waitRecords(t, 2, r)
+	time.Sleep(300 * time.Millisecond)
+	if st := r.cons.Stats(); st.Records != 2 || st.Rows != 2 || st.BadRecords != 0 {
+		t.Errorf("after a restart: records %d, rows %d, bad %v; want the 2 new rows only", st.Records, st.Rows, st.Bad)
 	}
 }

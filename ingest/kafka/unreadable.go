@@ -1,0 +1,292 @@
+package kafka
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/normguard/normguard/monitor"
+)
+
+// A record batch the client cannot read (attack run 12): inflating past
+// the bound, inflating to nothing, damaged record bytes behind a valid
+// CRC. The client either reports an error for the partition at every
+// fetch, never moving past the batch (a stall: the records after it are
+// never counted), or, when the batch is followed by readable ones in the
+// same fetch, moves past it without a word (a silent loss). The consumer
+// handles both by reading the batch headers itself, with a fetch request
+// of its own: it skips a batch the client keeps failing on, and checks a
+// gap in a partition's offsets for batches the client passed over.
+// Either way the batch's records are counted bad_batch.
+
+// batchHeader is what the consumer reads of a record batch: the fixed
+// header of the v2 format.
+type batchHeader struct {
+	base, last int64 // the first and last offsets it covers
+	records    int32 // the records it claims
+	attrs      int16
+	producer   int64
+}
+
+func (h batchHeader) control() bool       { return h.attrs&0x20 != 0 }
+func (h batchHeader) transactional() bool { return h.attrs&0x10 != 0 }
+
+// batchHeaderSize is the v2 record batch header: base offset (8), length
+// (4), leader epoch (4), magic (1), CRC (4), attributes (2), last offset
+// delta (4), timestamps (16), producer id (8) and epoch (2), base
+// sequence (4), record count (4).
+const batchHeaderSize = 61
+
+// parseBatchHeaders reads the headers of the batches in a fetch
+// response's record bytes, stopping at a batch cut short or not in the v2
+// format.
+func parseBatchHeaders(b []byte) []batchHeader {
+	var out []batchHeader
+	for len(b) >= batchHeaderSize {
+		length := int64(int32(binary.BigEndian.Uint32(b[8:12])))
+		if length < batchHeaderSize-12 || b[16] != 2 {
+			break
+		}
+		h := batchHeader{
+			base:     int64(binary.BigEndian.Uint64(b[0:8])),
+			attrs:    int16(binary.BigEndian.Uint16(b[21:23])),
+			producer: int64(binary.BigEndian.Uint64(b[43:51])),
+			records:  int32(binary.BigEndian.Uint32(b[57:61])),
+		}
+		h.last = h.base + int64(int32(binary.BigEndian.Uint32(b[23:27])))
+		out = append(out, h)
+		if int64(len(b)) < 12+length {
+			break
+		}
+		b = b[12+length:]
+	}
+	return out
+}
+
+// fetchedBatches is a fetch of a partition's batches from an offset on:
+// their headers and the aborted transactions the broker listed.
+type fetchedBatches struct {
+	headers []batchHeader
+	aborted map[int64]int64 // producer id -> first offset of its aborted transaction (the earliest)
+}
+
+// aborted tells whether h holds records of an aborted transaction, which
+// the client (reading committed records only) passes over.
+func (f fetchedBatches) abortedBatch(h batchHeader) bool {
+	first, ok := f.aborted[h.producer]
+	return ok && h.transactional() && h.base >= first
+}
+
+// batchesAt fetches the batches of partition p from offset on (at most
+// about 1 MiB of them, at least the first whole) from the partition's
+// leader, with a request of the consumer's own.
+func (c *Consumer) batchesAt(ctx context.Context, p int32, offset int64) (fetchedBatches, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	topic := c.cfg.Topic
+	meta := kmsg.NewPtrMetadataRequest()
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.Topic = kmsg.StringPtr(topic)
+	meta.Topics = append(meta.Topics, mt)
+	mresp, err := meta.RequestWith(ctx, c.cl)
+	if err != nil {
+		return fetchedBatches{}, fmt.Errorf("metadata: %w", err)
+	}
+	leader, id := int32(-1), [16]byte{}
+	for _, t := range mresp.Topics {
+		if t.Topic == nil || *t.Topic != topic {
+			continue
+		}
+		id = t.TopicID
+		for _, tp := range t.Partitions {
+			if tp.Partition == p {
+				leader = tp.Leader
+			}
+		}
+	}
+	if leader < 0 {
+		return fetchedBatches{}, fmt.Errorf("metadata: no leader for partition %d", p)
+	}
+	req := kmsg.NewPtrFetchRequest()
+	req.ReplicaID = -1
+	req.MinBytes = 1
+	req.MaxBytes = 1 << 20
+	req.IsolationLevel = 1 // read committed, as the consumer reads
+	req.SessionEpoch = -1
+	ft := kmsg.NewFetchRequestTopic()
+	ft.Topic, ft.TopicID = topic, id
+	fp := kmsg.NewFetchRequestTopicPartition()
+	fp.Partition = p
+	fp.FetchOffset = offset
+	fp.PartitionMaxBytes = 1 << 20
+	fp.CurrentLeaderEpoch = -1
+	fp.LastFetchedEpoch = -1
+	fp.LogStartOffset = -1
+	ft.Partitions = append(ft.Partitions, fp)
+	req.Topics = append(req.Topics, ft)
+	kresp, err := c.cl.Broker(int(leader)).Request(ctx, req)
+	if err != nil {
+		return fetchedBatches{}, fmt.Errorf("fetch: %w", err)
+	}
+	resp, ok := kresp.(*kmsg.FetchResponse)
+	if !ok {
+		return fetchedBatches{}, fmt.Errorf("fetch: answered %T", kresp)
+	}
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return fetchedBatches{}, fmt.Errorf("fetch: %w", err)
+	}
+	for _, t := range resp.Topics {
+		for _, rp := range t.Partitions {
+			if rp.Partition != p {
+				continue
+			}
+			if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
+				return fetchedBatches{}, fmt.Errorf("fetch: %w", err)
+			}
+			out := fetchedBatches{headers: parseBatchHeaders(rp.RecordBatches), aborted: map[int64]int64{}}
+			for _, a := range rp.AbortedTransactions {
+				if first, ok := out.aborted[a.ProducerID]; !ok || a.FirstOffset < first {
+					out.aborted[a.ProducerID] = a.FirstOffset
+				}
+			}
+			return out, nil
+		}
+	}
+	return fetchedBatches{}, fmt.Errorf("fetch: the answer holds no partition %d", p)
+}
+
+// unreadableErr tells whether err, reported by the client for a
+// partition of the topic, is about the batch at the partition's position
+// (it fails the same way at every fetch) rather than the broker or the
+// connection.
+func unreadableErr(err error) bool {
+	var ke *kerr.Error
+	var loss *kgo.ErrDataLoss
+	switch {
+	case errors.As(err, &ke), errors.As(err, &loss), errors.Is(err, errBudget),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, kgo.ErrClientClosed):
+		return false
+	}
+	return true
+}
+
+// badBatch is a batch to move past: partition, the offset the consumer
+// is at, and why.
+type badBatch struct {
+	partition int32
+	at        int64
+	err       error
+}
+
+// skipUnreadable moves past the batch each partition of bad is stuck at:
+// it finds the batch's end from its header, counts its records from the
+// consumer's position bad_batch, stores the offset past it in the state,
+// commits it and sets the client there. A partition whose batch cannot
+// be found is reported by Stats.Problem.
+func (c *Consumer) skipUnreadable(ctx context.Context, bad []badBatch) error {
+	var offs []monitor.Offset
+	set := map[int32]kgo.EpochOffset{}
+	for _, b := range bad {
+		fb, err := c.batchesAt(ctx, b.partition, b.at)
+		if err == nil {
+			err = fmt.Errorf("no batch holds offset %d", b.at)
+			for _, h := range fb.headers {
+				if h.last < b.at || h.control() || fb.abortedBatch(h) {
+					continue // passed over by the client, rightly
+				}
+				n := h.last + 1 - max(b.at, h.base)
+				c.records.Add(n)
+				c.metricRecords.Add(float64(n))
+				c.addBad(ReasonBadBatch, n)
+				c.log.Warn("kafka: batch skipped (its records counted in normguard_kafka_bad_records_total{reason=\"bad_batch\"})",
+					"topic", c.cfg.Topic, "partition", b.partition, "offsets", fmt.Sprintf("%d..%d", max(b.at, h.base), h.last), "error", b.err.Error())
+				offs = append(offs, monitor.Offset{Source: c.source, Partition: b.partition, Next: h.last + 1})
+				set[b.partition] = kgo.EpochOffset{Epoch: -1, Offset: h.last + 1}
+				err = nil
+				break
+			}
+		}
+		if err != nil {
+			c.partsMu.Lock()
+			c.stalled[b.partition] = fmt.Sprintf("partition %d stopped at offset %d: the Kafka client cannot read the batch there (%v), and finding where it ends failed (%v)", b.partition, b.at, b.err, err)
+			c.partsMu.Unlock()
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	if _, err := c.cfg.Monitor.ObserveAt(context.WithoutCancel(ctx), nil, offs); err != nil {
+		return fmt.Errorf("kafka: storing the offset past a batch of %s: %w", c.cfg.Topic, err)
+	}
+	c.moveTo(ctx, set)
+	return nil
+}
+
+// moveTo sets the client's position of partitions (past batches
+// skipped), commits them to the group and records them as the
+// consumer's; a partition the client cannot be moved on (it does not yet
+// know its position) is reported by Stats.Problem until a restart, which
+// resumes from the state.
+func (c *Consumer) moveTo(ctx context.Context, set map[int32]kgo.EpochOffset) {
+	c.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: set})
+	at := c.cl.CommittedOffsets()[c.cfg.Topic] // SetOffsets sets them, where it applies
+	c.partsMu.Lock()
+	for p, o := range set {
+		c.pos[p] = o.Offset
+		if got, ok := at[p]; ok && got.Offset == o.Offset {
+			delete(c.stalled, p)
+			continue
+		}
+		c.stalled[p] = fmt.Sprintf("partition %d stopped at offset %d, a batch it could not read; its state holds the offset past it, %d: restart serve to resume from there", p, o.Offset, o.Offset)
+	}
+	c.partsMu.Unlock()
+	c.cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: set},
+		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+			if err != nil && ctx.Err() == nil {
+				c.log.Warn("kafka: committing offsets to the group", "group", c.cfg.Group, "err", err)
+			}
+		})
+}
+
+// gap is a run of offsets of a partition the client moved past without a
+// record: transaction markers, aborted transactions, compaction, or a
+// batch it could not read.
+type gap struct {
+	partition int32
+	from, to  int64 // [from, to)
+}
+
+// countGaps counts bad_batch the batches the client passed over inside
+// gaps while they claim records that are neither markers nor aborted:
+// batches it could not read.
+func (c *Consumer) countGaps(ctx context.Context, gaps []gap) {
+	for _, g := range gaps {
+		fb, err := c.batchesAt(ctx, g.partition, g.from)
+		if err != nil {
+			c.log.Warn("kafka: checking offsets the client passed over", "topic", c.cfg.Topic, "partition", g.partition,
+				"offsets", fmt.Sprintf("%d..%d", g.from, g.to-1), "err", err)
+			continue
+		}
+		for _, h := range fb.headers {
+			if h.base >= g.to {
+				break
+			}
+			if h.base < g.from || h.last >= g.to || h.records == 0 || h.control() || fb.abortedBatch(h) {
+				continue // partly read (compaction), a marker, empty or aborted
+			}
+			n := h.last - h.base + 1
+			c.addBad(ReasonBadBatch, n)
+			c.records.Add(n)
+			c.metricRecords.Add(float64(n))
+			c.log.Warn("kafka: batch passed over by the Kafka client counted bad (normguard_kafka_bad_records_total{reason=\"bad_batch\"})",
+				"topic", c.cfg.Topic, "partition", g.partition, "offsets", fmt.Sprintf("%d..%d", h.base, h.last),
+				"error", "its records do not decode")
+		}
+	}
+}
