@@ -345,3 +345,22 @@ func TestUnreadableBatchesSkipped(t *testing.T) {
 		t.Errorf("after a restart: records %d, rows %d, bad %v; want the 2 new rows only", st.Records, st.Rows, st.Bad)
 	}
 }
+
+// TestDecompressChunks: streamed codecs read in 1 MiB chunks give back
+// every byte of a batch spanning several chunks, and refuse one byte past
+// the bound across a chunk edge.
+func TestDecompressChunks(t *testing.T) {
+	src := make([]byte, 2*chunkSize+12345)
+	for i := range src {
+		src[i] = byte(i * 7 % 251)
+	}
+	for _, codec := range []kgo.CompressionCodec{kgo.GzipCompression(), kgo.Lz4Compression()} {
+		in, typ := compressed(t, codec, src)
+		if out, err := newDecompressor(len(src)).Decompress(in, typ); err != nil || !bytes.Equal(out, src) {
+			t.Errorf("%v: %d bytes, %v; want the %d bytes back", codec, len(out), err, len(src))
+		}
+		if out, err := newDecompressor(len(src)-1).Decompress(in, typ); err == nil {
+			t.Errorf("%v: %d bytes past a bound one byte short", codec, len(out))
+		}
+	}
+}
