@@ -10,6 +10,8 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+
+	"github.com/normguard/normguard/internal/regular"
 )
 
 // Every value the monitor writes into its bbolt file (except the format
@@ -172,7 +174,16 @@ func parseMeta(page []byte) boltMeta {
 // the pages its meta says are in use, and a damaged page of its tree or
 // freelist (walkFile). It returns whether the file exists.
 func checkFile(path string) (bool, error) {
-	f, err := os.Open(path)
+	// Opened without blocking: a FIFO named as the state hung serve
+	// before it listened, deaf to SIGTERM (attack run 12).
+	f, st, err := regular.Open(path)
+	var nr *regular.NotRegularError
+	if errors.As(err, &nr) {
+		if nr.Kind == "a folder" {
+			return true, fmt.Errorf("monitor: state file %s is a folder; give a file path (for example %s)", path, path+"/monitor.db")
+		}
+		return true, fmt.Errorf("monitor: state file %w; give the path of a plain file (a new one is created)", err)
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		// Gone: refused if its marker says a state existed.
 		mk, err := readMarker(path)
@@ -188,13 +199,6 @@ func checkFile(path string) (bool, error) {
 		return false, fmt.Errorf("monitor: open %s: %w", path, err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return true, fmt.Errorf("monitor: open %s: %w", path, err)
-	}
-	if st.IsDir() {
-		return true, fmt.Errorf("monitor: state file %s is a folder; give a file path (for example %s)", path, path+"/monitor.db")
-	}
 	size := st.Size()
 	if size == 0 {
 		return true, &DamageError{Path: path, What: "it is empty (0 bytes), where a state file always holds at least its 4 header pages; it was truncated or replaced"}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/normguard/normguard/internal/regular"
 	"github.com/normguard/normguard/internal/tempfile"
 	bolt "go.etcd.io/bbolt"
 )
@@ -145,7 +146,7 @@ func markerPath(path string) string { return path + ".mark" }
 // readMarker reads the marker of the state file at path; nil when there is
 // none. A marker that cannot be parsed still says a state existed.
 func readMarker(path string) (*marker, error) {
-	data, err := os.ReadFile(markerPath(path))
+	data, err := regular.ReadFile(markerPath(path))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

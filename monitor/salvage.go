@@ -12,6 +12,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/normguard/normguard/internal/regular"
 )
 
 // RecoveryReport says what Recover did with a damaged state file.
@@ -231,7 +233,7 @@ func Recover(path string, opt Options) (*RecoveryReport, error) {
 func salvage(path string, rep *RecoveryReport) (values []salvagedValue, ledger map[string]int64, readErr string) {
 	ledger = map[string]int64{}
 	const nothing = "; whatever it held is lost and cannot be counted"
-	f, err := os.Open(path)
+	f, _, err := regular.Open(path)
 	if err != nil {
 		return nil, ledger, "the file cannot be read (" + err.Error() + ")" + nothing
 	}
@@ -364,7 +366,7 @@ func rebuild(path string, values []salvagedValue) error {
 
 // copyFile copies src to a new file dst and syncs it.
 func copyFile(src, dst string) error {
-	in, err := os.Open(src)
+	in, _, err := regular.Open(src)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,12 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"syscall"
+
+	"github.com/normguard/normguard/internal/regular"
 )
 
 // The registry folder is outside normguard's hands: a file in it may be
@@ -20,18 +22,13 @@ const maxVersionFile = 1 << 20
 // openRegular opens path for reading, refusing what is not a regular
 // file, and returns the open file's stat.
 func openRegular(path string) (*os.File, os.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, st, err := regular.Open(path)
+	var nr *regular.NotRegularError
+	if errors.As(err, &nr) {
+		return nil, nil, fmt.Errorf("%w: %w: the registry folder was edited by hand; restore the file, or push the version again", ErrDamaged, err)
+	}
 	if err != nil {
 		return nil, nil, damaged(err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, damaged(err)
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, fmt.Errorf("%w: %s is not a regular file but %s: the registry folder was edited by hand; restore the file, or push the version again", ErrDamaged, path, kindOf(st.Mode()))
 	}
 	return f, st, nil
 }
@@ -55,20 +52,4 @@ func readRegular(path string, max int64) ([]byte, error) {
 		return nil, tooLarge
 	}
 	return data, nil
-}
-
-// kindOf names what a file that is not regular is.
-func kindOf(m os.FileMode) string {
-	switch {
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	case m.IsDir():
-		return "a folder"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	default:
-		return "not a plain file"
-	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/embed"
+	"github.com/normguard/normguard/internal/regular"
 	"github.com/normguard/normguard/internal/tempfile"
 	"github.com/normguard/normguard/registry"
 )
@@ -311,7 +312,7 @@ func (vw *vectorWindows) writeJournal(frames [][]byte) error {
 	if err := writeAtomic(vw.journalPath(), data); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(vw.journalPath(), os.O_WRONLY, 0)
+	f, _, err := regular.OpenFile(vw.journalPath(), os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
@@ -598,7 +599,7 @@ func keepCopy(from, to string) error {
 	if err := os.Link(from, to); err == nil {
 		return nil
 	}
-	data, err := os.ReadFile(from)
+	data, err := regular.ReadFile(from)
 	if err != nil {
 		return err
 	}
@@ -608,13 +609,13 @@ func keepCopy(from, to string) error {
 // load reads the snapshot and applies the journal; no state at all is an
 // empty state. The caller holds vw.mu.
 func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) error {
-	data, err := os.ReadFile(vw.path)
+	data, err := regular.ReadFile(vw.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, merr := os.Stat(vw.path + ".mark"); merr == nil {
 			return &vectorDamage{path: vw.path, what: "the file is missing, but its marker " + filepath.Base(vw.path) +
 				".mark says it existed: the vector windows it held are lost (restore the file, or --state-recover to start them empty)"}
 		}
-		if j, jerr := os.ReadFile(vw.journalPath()); jerr == nil && bytes.Count(j, []byte{'\n'}) == 1 && j[len(j)-1] == '\n' {
+		if j, jerr := regular.ReadFile(vw.journalPath()); jerr == nil && bytes.Count(j, []byte{'\n'}) == 1 && j[len(j)-1] == '\n' {
 			return nil // a first start stopped between the journal's header and the first snapshot
 		} else if jerr == nil {
 			return &vectorDamage{path: vw.path, what: "the file is missing, but its journal " + filepath.Base(vw.journalPath()) + " holds observations"}
@@ -748,7 +749,7 @@ func batchName(b *vectorBatch) (string, int64) {
 // is lost. The caller holds vw.mu.
 func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) error {
 	jp := vw.journalPath()
-	data, err := os.ReadFile(jp)
+	data, err := regular.ReadFile(jp)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &vectorDamage{path: vw.path, keep: true, journalGen: vw.gen, what: "its journal " + filepath.Base(jp) +
 			" is missing: the observations acknowledged after the last snapshot are lost"}
@@ -926,7 +927,7 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 		dmg.journalGen, dmg.frames = h.Generation, frames
 		return dmg
 	}
-	f, err := os.OpenFile(jp, os.O_WRONLY, 0)
+	f, _, err := regular.OpenFile(jp, os.O_WRONLY, 0)
 	if err != nil {
 		return fmt.Errorf("server: opening the vector state's journal: %w", err)
 	}
