@@ -325,6 +325,11 @@ func (r *JSONLReader) findLongValue(line []byte, lineNo int64) error {
 	depth, keys := 0, 0
 	var key []byte // the key of the value being read, at depth 1
 	valueAt := -1  // where that value starts, or -1 before its ':'
+	// between counts the bytes outside every key and value: white space
+	// around the pairs, or bytes that are no JSON at all (attack run 12:
+	// 900 MB of spaces between two keys, or /dev/zero named x.jsonl, were
+	// held whole, up to 1 GiB, before the row was judged).
+	between := 0
 	tooLong := func(what string) error {
 		return &ParseError{File: r.name, Line: lineNo, Column: string(key),
 			Err:  fmt.Errorf("%w: %s holds more than %d bytes (16 MiB), the most a cell may hold", ErrCellTooLong, what, MaxCellBytes),
@@ -368,6 +373,14 @@ func (r *JSONLReader) findLongValue(line []byte, lineNo int64) error {
 					return tooLong("the value")
 				}
 				valueAt = -1
+			}
+		default:
+			if depth <= 0 || depth == 1 && valueAt < 0 {
+				if between++; between > MaxCellBytes {
+					return &ParseError{File: r.name, Line: lineNo,
+						Err:  fmt.Errorf("%w: the line holds more than %d bytes (16 MiB) outside its keys and values (white space, or bytes that are not JSON)", ErrJSONLSyntax, MaxCellBytes),
+						Hint: "each line must be one JSON object; remove the padding"}
+				}
 			}
 		}
 	}

@@ -723,3 +723,41 @@ func TestOpenJSONL(t *testing.T) {
 		t.Errorf("got %v, want a not-exist error", err)
 	}
 }
+
+// TestJSONLPaddingBounded: a line with more than MaxCellBytes outside its
+// keys and values (white space between two keys, or NUL bytes that are
+// no JSON) is refused while read, before it is held whole (attack run 12:
+// 900 MB of spaces took transform to 2.2 GB and then succeeded).
+func TestJSONLPaddingBounded(t *testing.T) {
+	pad := strings.Repeat(" ", MaxCellBytes+1)
+	for name, text := range map[string]string{
+		"spaces between keys": "{\"a\": 1, \"b\": \"x\"}\n{\"a\": 2," + pad + "\"b\": \"y\"}\n",
+		"spaces before a row": "{\"a\": 1, \"b\": \"x\"}\n" + pad + "{\"a\": 2, \"b\": \"y\"}\n",
+		"NUL bytes":           "{\"a\": 1, \"b\": \"x\"}\n" + strings.Repeat("\x00", 3*MaxCellBytes),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r, err := NewJSONLReader(strings.NewReader(text), "p.jsonl", JSONLOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for r.Next() {
+			}
+			var pe *ParseError
+			if err := r.Err(); !errors.As(err, &pe) || pe.Line != 2 || !strings.Contains(err.Error(), "outside its keys and values") {
+				t.Fatalf("got %v, want the padding refused at line 2", err)
+			}
+		})
+	}
+	// Padding within the bound is read as the JSON it is.
+	r, err := NewJSONLReader(strings.NewReader("{\"a\": 1,"+strings.Repeat(" ", 1<<20)+"\"b\": \"x\"}\n"), "p.jsonl", JSONLOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for r.Next() {
+		rows += r.Batch().Rows
+	}
+	if err := r.Err(); err != nil || rows != 1 {
+		t.Fatalf("1 MiB of spaces: %v, %d rows", err, rows)
+	}
+}
