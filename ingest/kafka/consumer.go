@@ -111,6 +111,9 @@ type Consumer struct {
 	log    *slog.Logger
 	source string
 	cl     *kgo.Client
+	// clSet is closed once cl is set: the client calls resume from its
+	// own goroutines, which may start before kgo.NewClient returns.
+	clSet chan struct{}
 
 	models map[string]found  // by name, the current batch's lookups
 	loaded map[string]*model // by name, the artifact last loaded
@@ -172,7 +175,7 @@ func New(cfg Config) (*Consumer, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Consumer{
-		cfg: cfg, log: log, source: Source(cfg.Group, cfg.Topic),
+		cfg: cfg, log: log, source: Source(cfg.Group, cfg.Topic), clSet: make(chan struct{}),
 		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{}, stalled: map[int32]string{},
 		pos: map[int32]int64{}, failedAt: map[int32]int64{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
@@ -226,6 +229,7 @@ func New(cfg Config) (*Consumer, error) {
 		return nil, fmt.Errorf("kafka: %w", err)
 	}
 	c.cl = cl
+	close(c.clSet)
 	return c, nil
 }
 
@@ -320,6 +324,11 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 func (c *Consumer) startOffsets(ctx context.Context, topic string, parts []int32) (map[int32]int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	select {
+	case <-c.clSet:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	req := kmsg.NewPtrListOffsetsRequest()
 	req.ReplicaID = -1
 	req.IsolationLevel = 1 // read committed, as the consumer reads
