@@ -81,7 +81,11 @@ func (d *rowsBody) decode(buf []byte) ([]table.Column, int, error) {
 				return nil, 0, err
 			}
 			if string(key) == "rows" {
-				// A repeated key wins, as in encoding/json.
+				// Given twice, the first list's rows were dropped without a
+				// word (encoding/json takes the last; attack run 12).
+				if gotRows {
+					return nil, 0, d.errf(`"rows" is given twice; send every row in one "rows" list`)
+				}
 				gotRows = true
 				d.n = 0
 				d.cols = table.NewColumns(d.fields)

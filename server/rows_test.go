@@ -22,7 +22,8 @@ func reference(body []byte, fields []table.Field, absentOK bool) ([]table.Column
 		return nil, 0, false
 	}
 	raw, ok := doc["rows"]
-	if !ok {
+	if !ok || jsontest.KeyTwice(body, []string{"rows"}) {
+		// "rows" given twice is refused: the first list would be dropped.
 		return nil, 0, false
 	}
 	var rows []map[string]any
@@ -161,6 +162,7 @@ func TestRowsBodyRefusesBadBodies(t *testing.T) {
 		"unterminated":     `{"rows":[{"age":1,"city":"x`,
 		"control char":     "{\"rows\":[{\"age\":1,\"city\":\"a\x01\"}]}",
 		"duplicate key":    `{"rows":[{"age":1,"city":true,"age":2}]}`,
+		"rows twice":       `{"rows":[{"age":1,"city":"x"}],"rows":[{"age":2,"city":"y"}]}`,
 		"deep nesting":     `{"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `,"rows":[]}`,
 	}
 	for name, body := range cases {
