@@ -99,7 +99,9 @@ type CSVOptions struct {
 //   - the first non-blank line is the header; names are taken verbatim
 //     (a quoted name is unquoted) and must be unique;
 //   - a UTF-8 byte order mark is skipped; lines end in LF or CRLF (a bare
-//     CR is data);
+//     CR is data, but a header line that bare CRs split with no LF in its
+//     first 64 KiB, a file with classic-Mac CR-only line endings, is an
+//     error saying so);
 //   - RFC 4180 quoting: a quoted cell may hold commas, newlines and doubled
 //     quotes; text after a closing quote is appended to the cell and a quote
 //     inside an unquoted cell is literal, as pandas does;
@@ -250,6 +252,9 @@ func (r *CSVReader) readHeader() error {
 			}
 			continue
 		}
+		if err := r.checkCROnly(); err != nil {
+			return err
+		}
 		st, err := r.scanRow(-1)
 		if err != nil {
 			return err
@@ -277,6 +282,60 @@ func (r *CSVReader) readHeader() error {
 	}
 	r.spans, r.arena = r.spans[:0], r.arena[:0]
 	return r.checkOneField()
+}
+
+// crWindow is how far into the header line checkCROnly looks for a line
+// feed before it takes a bare CR for a line ending.
+const crWindow = firstBlock
+
+// checkCROnly refuses a file with classic-Mac CR-only line endings while its
+// header is read: without it, the whole file is one header line, which is
+// refused for a duplicate column (a data value) or read as a header of
+// every cell and no rows. It looks at the first crWindow bytes of the line
+// at pos, taking quotes as scanQuotedRow does (a CR in a quoted field is
+// data, a quote after a bare CR is text), and refuses the line when they
+// hold a CR followed by another byte than LF, outside quotes, and no LF
+// outside quotes. It decides nothing until the window is full or the
+// input ends (the window, not the buffer, bounds what it reads, so the
+// outcome does not depend on the block size).
+func (r *CSVReader) checkCROnly() error {
+	data := r.buf[r.pos:min(r.end, r.pos+crWindow)]
+	full := r.eof || len(data) == crWindow
+	bare := -1
+	start := true // at the start of a field
+	for p := 0; p < len(data); p++ {
+		switch c := data[p]; {
+		case c == '"' && start:
+			// Skip the quoted part: up to the first quote not doubled.
+			for p++; p < len(data); p++ {
+				if data[p] == '"' {
+					if p+1 < len(data) && data[p+1] == '"' {
+						p++
+						continue
+					}
+					break
+				}
+			}
+			start = false
+		case c == '\n':
+			return nil // the line ends with an LF (or CRLF)
+		case c == r.delim:
+			start = true
+		case c == '\r' && p+1 < len(data) && data[p+1] != '\n':
+			if bare < 0 {
+				bare = p
+			}
+			start = false
+		default:
+			start = false
+		}
+	}
+	if bare < 0 || !full {
+		return nil
+	}
+	return &ParseError{File: r.name, Line: r.line,
+		Err:  fmt.Errorf("%w: the file uses CR-only (classic Mac) line endings: a carriage return ends the header line and no line feed (LF) follows", ErrSyntax),
+		Hint: "convert the line endings to LF or CRLF, e.g. tr '\\r' '\\n' < old.csv > new.csv"}
 }
 
 // checkOneField refuses a header that is one field holding another common
