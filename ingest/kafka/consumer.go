@@ -62,6 +62,10 @@ type Config struct {
 	SessionTimeout time.Duration
 	// MaxPollRecords bounds a batch (0: DefaultMaxPollRecords).
 	MaxPollRecords int
+	// ProgressCheck is how often partitions whose log goes on past the
+	// consumer's position are checked for having moved (0:
+	// DefaultCheckInterval).
+	ProgressCheck time.Duration
 	// MaxRecordBytes bounds a record's value, as --max-body bounds a
 	// request's (0: DefaultMaxRecordBytes): a larger record is skipped
 	// and counted bad (too_large) before it is decoded.
@@ -138,6 +142,9 @@ type Consumer struct {
 	// failedAt is the position of each partition whose batch the client
 	// last failed to read, to skip a batch failing twice in a row.
 	failedAt map[int32]int64
+	// checkedAt is each partition's position at the last progress check
+	// (checkProgress).
+	checkedAt map[int32]int64
 
 	dec *decompressor
 
@@ -177,7 +184,7 @@ func New(cfg Config) (*Consumer, error) {
 	c := &Consumer{
 		cfg: cfg, log: log, source: Source(cfg.Group, cfg.Topic), clSet: make(chan struct{}),
 		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{}, stalled: map[int32]string{},
-		pos: map[int32]int64{}, failedAt: map[int32]int64{},
+		pos: map[int32]int64{}, failedAt: map[int32]int64{}, checkedAt: map[int32]int64{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -305,7 +312,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 		// with a known position). A failed lookup leaves the reset to the
 		// client.
 		if len(unknown) > 0 {
-			start, err := c.startOffsets(ctx, topic, unknown)
+			start, err := c.listOffsets(ctx, topic, unknown, c.cfg.FromEnd)
 			if err != nil {
 				c.log.Warn("kafka: looking up where partitions start", "topic", topic, "partitions", unknown, "err", err)
 			}
@@ -318,10 +325,10 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 	return offsets, nil
 }
 
-// startOffsets returns where partitions of topic start for the consumer
-// (their log start, or with Config.FromEnd their last stable offset),
+// listOffsets returns where partitions of topic start (their log start),
+// or with end where they end for the consumer (their last stable offset),
 // leaving out those whose lookup failed.
-func (c *Consumer) startOffsets(ctx context.Context, topic string, parts []int32) (map[int32]int64, error) {
+func (c *Consumer) listOffsets(ctx context.Context, topic string, parts []int32, end bool) (map[int32]int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	select {
@@ -339,7 +346,7 @@ func (c *Consumer) startOffsets(ctx context.Context, topic string, parts []int32
 		rp.Partition = p
 		rp.CurrentLeaderEpoch = -1
 		rp.Timestamp = -2 // the log start
-		if c.cfg.FromEnd {
+		if end {
 			rp.Timestamp = -1
 		}
 		t.Partitions = append(t.Partitions, rp)
@@ -383,6 +390,7 @@ func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][
 		delete(c.stalled, p)
 		delete(c.pos, p)
 		delete(c.failedAt, p)
+		delete(c.checkedAt, p)
 	}
 	c.partsMu.Unlock()
 }
@@ -392,10 +400,21 @@ func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][
 // error: no offset past the rows made durable is committed).
 func (c *Consumer) Run(ctx context.Context) error {
 	defer c.cl.CloseAllowingRebalance()
+	lastCheck := time.Now()
 	for {
-		fetches := c.cl.PollRecords(ctx, c.cfg.MaxPollRecords)
+		// A poll waits at most a few seconds, so that the partitions'
+		// progress is checked even when nothing comes.
+		pollCtx, cancel := context.WithTimeout(ctx, min(pollWait, c.checkEvery()))
+		fetches := c.cl.PollRecords(pollCtx, c.cfg.MaxPollRecords)
+		cancel()
 		if fetches.IsClientClosed() || ctx.Err() != nil {
 			return nil
+		}
+		if time.Since(lastCheck) >= c.checkEvery() {
+			lastCheck = time.Now()
+			if err := c.checkProgress(ctx); err != nil {
+				return err
+			}
 		}
 		if err := c.fatal.Load(); err != nil {
 			return fmt.Errorf("kafka: resuming %s: %w", c.cfg.Topic, *err)
@@ -406,7 +425,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 				unreadable[p] = err
 				return
 			}
-			if !errors.Is(err, context.Canceled) && !errors.Is(err, errBudget) {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, errBudget) {
 				c.log.Warn("kafka: fetch error", "topic", topic, "partition", p, "err", err)
 				c.lastErr.Store(&BrokerError{Error: err.Error(), At: time.Now().UTC()})
 			}

@@ -19,6 +19,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/normguard/normguard/monitor"
 )
 
 // compressed returns src compressed with codec by franz-go's producer
@@ -362,5 +364,92 @@ func TestDecompressChunks(t *testing.T) {
 		if out, err := newDecompressor(len(src)-1).Decompress(in, typ); err == nil {
 			t.Errorf("%v: %d bytes past a bound one byte short", codec, len(out))
 		}
+	}
+}
+
+// startChecked starts a replica on its own state whose consumer checks
+// progress every 100 ms, with extra client options.
+func startChecked(t *testing.T, c *kfake.Cluster, fx *fixture, opts ...kgo.Opt) *replica {
+	t.Helper()
+	mon, err := monitor.Open(filepath.Join(t.TempDir(), "m.db"), monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := New(Config{
+		Brokers: c.ListenAddrs(), Topic: testTopic, Group: "g", Registry: fx.reg, Monitor: mon,
+		MaxPollRecords: 250, MaxRecordBytes: testMaxRecord, ProgressCheck: 100 * time.Millisecond,
+		Opts: append([]kgo.Opt{kgo.SessionTimeout(3 * time.Second), kgo.RebalanceTimeout(3 * time.Second), kgo.HeartbeatInterval(300 * time.Millisecond)}, opts...),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &replica{mon: mon, cons: cons, stop: cancel, done: make(chan error, 1)}
+	go func() { r.done <- cons.Run(ctx) }()
+	t.Cleanup(func() { r.close(t) })
+	return r
+}
+
+// TestLastBatchUndecodableCounted (attack run 12 F9): a batch that does
+// not decode as the last of its partition is counted bad_batch without
+// waiting for a later record (the client passed over it unseen).
+func TestLastBatchUndecodableCounted(t *testing.T) {
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	prod := compressedProducer(t, c)
+	if err := prod.ProduceSync(context.Background(), paddedRows(0, 4, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	produceRaw(t, c, 0, 0, 3, bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 64))
+	r := startChecked(t, c, fx)
+	waitRecords(t, 7, r)
+	if st := r.cons.Stats(); st.Records != 7 || st.Rows != 4 || st.Bad[ReasonBadBatch] != 3 || st.Problem() != "" {
+		t.Errorf("records %d, rows %d, bad %v, problem %q; want 4 rows and 3 bad_batch", st.Records, st.Rows, st.Bad, st.Problem())
+	}
+}
+
+// TestRecordPastClientReadIsAProblem (attack run 12 F11): a record larger
+// than the client reads stopped its partition for good, unreported. Now
+// it is skipped and counted with the rows after it read, or, when even
+// its header cannot be fetched, a /healthz problem naming the partition
+// and offset.
+func TestRecordPastClientReadIsAProblem(t *testing.T) {
+	fx := newFixture(t, 10)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, testTopic), kfake.GroupMinSessionTimeout(time.Second),
+		kfake.BrokerConfigs(map[string]string{"message.max.bytes": "10000000"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchMaxBytes(8<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	recs := append(paddedRows(0, 2, 100), &kgo.Record{Partition: 0, Value: make([]byte, 3<<20)})
+	recs = append(recs, paddedRows(0, 2, 100)...)
+	for _, r := range recs {
+		if err := prod.ProduceSync(context.Background(), r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := startChecked(t, c, fx, kgo.FetchMaxBytes(512<<10), kgo.FetchMaxPartitionBytes(512<<10), kgo.BrokerMaxReadBytes(2<<20))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st := r.cons.Stats()
+		if p := st.Problem(); strings.Contains(p, "partition 0") && strings.Contains(p, "offset 2") {
+			if st.Rows != 2 {
+				t.Errorf("rows %d, want the 2 before the record", st.Rows)
+			}
+			return
+		}
+		if st.Records == 5 && st.Rows == 4 && st.BadRecords == 1 && st.Problem() == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no problem reported within 30 s: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -32,6 +35,7 @@ type batchHeader struct {
 	records    int32 // the records it claims
 	attrs      int16
 	producer   int64
+	raw        []byte // the whole batch, or nil when the fetch cut it short
 }
 
 func (h batchHeader) control() bool       { return h.attrs&0x20 != 0 }
@@ -60,10 +64,12 @@ func parseBatchHeaders(b []byte) []batchHeader {
 			records:  int32(binary.BigEndian.Uint32(b[57:61])),
 		}
 		h.last = h.base + int64(int32(binary.BigEndian.Uint32(b[23:27])))
-		out = append(out, h)
 		if int64(len(b)) < 12+length {
+			out = append(out, h)
 			break
 		}
+		h.raw = b[:12+length]
+		out = append(out, h)
 		b = b[12+length:]
 	}
 	return out
@@ -289,4 +295,120 @@ func (c *Consumer) countGaps(ctx context.Context, gaps []gap) {
 				"error", "its records do not decode")
 		}
 	}
+}
+
+// pollWait bounds a poll, so that progress is checked when nothing comes.
+const pollWait = 5 * time.Second
+
+// DefaultCheckInterval is how often the consumer checks that partitions
+// whose log goes on also move on.
+const DefaultCheckInterval = 10 * time.Second
+
+func (c *Consumer) checkEvery() time.Duration {
+	if c.cfg.ProgressCheck > 0 {
+		return c.cfg.ProgressCheck
+	}
+	return DefaultCheckInterval
+}
+
+// checkProgress finds partitions that did not move since the last check
+// while their log goes on past the consumer's position (attack run 12: a
+// batch that does not decode as a partition's last was passed over by
+// the client unseen until another record came; a record larger than the
+// client reads stopped its partition for good, /healthz ok). The batch
+// at the position is read with a fetch of the consumer's own: one that
+// does not decode is skipped and counted bad_batch; one that cannot be
+// fetched makes the partition a /healthz problem; one that decodes is
+// left to the client (it is behind, not stuck).
+func (c *Consumer) checkProgress(ctx context.Context) error {
+	c.partsMu.Lock()
+	pos := maps.Clone(c.pos)
+	var still []int32
+	for p, at := range pos {
+		if last, ok := c.checkedAt[p]; ok && last == at {
+			still = append(still, p)
+		}
+		c.checkedAt[p] = at
+	}
+	c.partsMu.Unlock()
+	if len(still) == 0 {
+		return nil
+	}
+	slices.Sort(still)
+	ends, err := c.listOffsets(ctx, c.cfg.Topic, still, true)
+	if err != nil {
+		c.log.Warn("kafka: looking up where partitions end", "topic", c.cfg.Topic, "err", err)
+	}
+	var bad []badBatch
+	for _, p := range still {
+		end, ok := ends[p]
+		if !ok || end <= pos[p] {
+			c.clearStalled(p, pos[p])
+			continue
+		}
+		fb, err := c.batchesAt(ctx, p, pos[p])
+		if err != nil {
+			c.setStalled(p, pos[p], fmt.Sprintf("partition %d has not moved from offset %d since the last check while its log ends at %d, and the batch there cannot be fetched (%v): a batch larger than the client reads, or a broker problem", p, pos[p], end, err))
+			continue
+		}
+		for _, h := range fb.headers {
+			if h.last < pos[p] || h.control() || fb.abortedBatch(h) || h.records == 0 {
+				continue
+			}
+			if h.raw == nil {
+				break // cut short: not judged
+			}
+			if err := c.decodes(h); err != nil {
+				bad = append(bad, badBatch{partition: p, at: pos[p], err: err})
+			} else {
+				c.clearStalled(p, pos[p])
+			}
+			break
+		}
+	}
+	return c.skipUnreadable(ctx, bad)
+}
+
+func (c *Consumer) setStalled(p int32, at int64, msg string) {
+	c.partsMu.Lock()
+	if c.pos[p] == at {
+		c.stalled[p] = msg
+	}
+	c.partsMu.Unlock()
+}
+
+// clearStalled forgets a stall of partition p that checkProgress found,
+// now that its position or its log's end says otherwise.
+func (c *Consumer) clearStalled(p int32, at int64) {
+	c.partsMu.Lock()
+	if msg, ok := c.stalled[p]; ok && strings.Contains(msg, "has not moved") {
+		delete(c.stalled, p)
+	}
+	c.partsMu.Unlock()
+}
+
+// decodes tells whether the records of batch h can be read: its
+// compressed bytes inflate (under the consumer's bound) and its records'
+// framing holds the records it claims.
+func (c *Consumer) decodes(h batchHeader) error {
+	var rb kmsg.RecordBatch
+	if err := rb.ReadFrom(h.raw); err != nil {
+		return fmt.Errorf("the batch does not parse: %w", err)
+	}
+	data := rb.Records
+	if codec := kgo.CompressionCodecType(rb.Attributes & 7); codec != kgo.CodecNone {
+		out, err := c.dec.inflate(data, codec)
+		if err != nil {
+			return err
+		}
+		data = out
+	}
+	for i := int32(0); i < rb.NumRecords; i++ {
+		length, n := binary.Varint(data)
+		if n <= 0 || length < 0 || length > int64(len(data)-n) {
+			return fmt.Errorf("record %d of %d does not decode", i+1, rb.NumRecords)
+		}
+		data = data[n+int(length):]
+	}
+	return nil
 }
