@@ -351,8 +351,17 @@ func (c *Consumer) checkProgress(ctx context.Context) error {
 			c.setStalled(p, pos[p], fmt.Sprintf("partition %d has not moved from offset %d since the last check while its log ends at %d, and the batch there cannot be fetched (%v): a batch larger than the client reads, or a broker problem", p, pos[p], end, err))
 			continue
 		}
+		passed := pos[p]
 		for _, h := range fb.headers {
-			if h.last < pos[p] || h.control() || fb.abortedBatch(h) || h.records == 0 {
+			if h.last < pos[p] {
+				continue
+			}
+			if h.control() || fb.abortedBatch(h) || h.records == 0 {
+				// Passed over by the client rightly (a transaction's marker
+				// at the end of the log): not checked again.
+				if h.base <= passed {
+					passed = h.last + 1
+				}
 				continue
 			}
 			if h.raw == nil {
@@ -364,6 +373,13 @@ func (c *Consumer) checkProgress(ctx context.Context) error {
 				c.clearStalled(p, pos[p])
 			}
 			break
+		}
+		if passed > pos[p] {
+			c.partsMu.Lock()
+			if c.pos[p] == pos[p] {
+				c.pos[p], c.checkedAt[p] = passed, passed
+			}
+			c.partsMu.Unlock()
 		}
 	}
 	return c.skipUnreadable(ctx, bad)
