@@ -499,7 +499,6 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	pos := maps.Clone(c.pos)
 	c.partsMu.Unlock()
 	var gaps []gap
-	prevTxn := map[int32]bool{}
 	fetches.EachRecord(func(r *kgo.Record) {
 		if r.Topic != c.cfg.Topic {
 			return
@@ -508,16 +507,16 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 		if _, ok := first[r.Partition]; !ok {
 			first[r.Partition] = r.Offset
 		}
-		// Offsets passed over without a record: one after a transaction's
-		// record is its commit marker; others are checked (countGaps).
+		// Offsets passed over without a record (markers, aborted
+		// transactions, compaction, or a batch the client could not
+		// read) are checked (countGaps).
 		if want, ok := next[r.Partition]; !ok {
 			if at, known := pos[r.Partition]; known && r.Offset > at {
 				gaps = append(gaps, gap{r.Partition, at, r.Offset})
 			}
-		} else if r.Offset > want && !(r.Offset == want+1 && prevTxn[r.Partition]) {
+		} else if r.Offset > want {
 			gaps = append(gaps, gap{r.Partition, want, r.Offset})
 		}
-		prevTxn[r.Partition] = r.Attrs.IsTransactional()
 		next[r.Partition] = r.Offset + 1
 		if max := c.maxRecordBytes(); int64(len(r.Value)) > max {
 			// Decoded, a few 95 MB records held serve at 1 GB (attack

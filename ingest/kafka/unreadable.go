@@ -36,6 +36,9 @@ type batchHeader struct {
 	attrs      int16
 	producer   int64
 	raw        []byte // the whole batch, or nil when the fetch cut it short
+	// aborted: a data batch of a transaction that was aborted, which the
+	// client (reading committed records only) passes over (markAborted).
+	aborted bool
 }
 
 func (h batchHeader) control() bool       { return h.attrs&0x20 != 0 }
@@ -75,18 +78,42 @@ func parseBatchHeaders(b []byte) []batchHeader {
 	return out
 }
 
-// fetchedBatches is a fetch of a partition's batches from an offset on:
-// their headers and the aborted transactions the broker listed.
+// fetchedBatches is a fetch of a partition's batches from an offset on.
 type fetchedBatches struct {
 	headers []batchHeader
-	aborted map[int64]int64 // producer id -> first offset of its aborted transaction (the earliest)
 }
 
-// aborted tells whether h holds records of an aborted transaction, which
-// the client (reading committed records only) passes over.
-func (f fetchedBatches) abortedBatch(h batchHeader) bool {
-	first, ok := f.aborted[h.producer]
-	return ok && h.transactional() && h.base >= first
+// markAborted marks the data batches of aborted transactions among hs
+// (in offset order), as a consumer reading committed records does: a
+// producer's transaction listed as aborted starts at the first of its
+// transactional batches reaching the listed first offset and ends at its
+// next marker; its other transactions (committed) are not aborted
+// (attack run 13: every transactional batch of a producer that once
+// aborted was taken for aborted).
+func markAborted(hs []batchHeader, list []kmsg.FetchResponseTopicPartitionAbortedTransaction) {
+	pending := map[int64][]int64{}
+	for _, a := range list {
+		pending[a.ProducerID] = append(pending[a.ProducerID], a.FirstOffset)
+	}
+	for _, fs := range pending {
+		slices.Sort(fs)
+	}
+	active := map[int64]bool{}
+	for i := range hs {
+		h := &hs[i]
+		if !h.transactional() {
+			continue
+		}
+		if fs := pending[h.producer]; len(fs) > 0 && fs[0] <= h.last {
+			active[h.producer] = true
+			pending[h.producer] = fs[1:]
+		}
+		if h.control() {
+			delete(active, h.producer) // its marker ends the transaction
+			continue
+		}
+		h.aborted = active[h.producer]
+	}
 }
 
 // batchesAt fetches the batches of partition p from offset on (at most
@@ -155,12 +182,8 @@ func (c *Consumer) batchesAt(ctx context.Context, p int32, offset int64) (fetche
 			if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
 				return fetchedBatches{}, fmt.Errorf("fetch: %w", err)
 			}
-			out := fetchedBatches{headers: parseBatchHeaders(rp.RecordBatches), aborted: map[int64]int64{}}
-			for _, a := range rp.AbortedTransactions {
-				if first, ok := out.aborted[a.ProducerID]; !ok || a.FirstOffset < first {
-					out.aborted[a.ProducerID] = a.FirstOffset
-				}
-			}
+			out := fetchedBatches{headers: parseBatchHeaders(rp.RecordBatches)}
+			markAborted(out.headers, rp.AbortedTransactions)
 			return out, nil
 		}
 	}
@@ -203,7 +226,7 @@ func (c *Consumer) skipUnreadable(ctx context.Context, bad []badBatch) error {
 		if err == nil {
 			err = fmt.Errorf("no batch holds offset %d", b.at)
 			for _, h := range fb.headers {
-				if h.last < b.at || h.control() || fb.abortedBatch(h) {
+				if h.last < b.at || h.control() || h.aborted {
 					continue // passed over by the client, rightly
 				}
 				n := h.last + 1 - max(b.at, h.base)
@@ -270,30 +293,55 @@ type gap struct {
 
 // countGaps counts bad_batch the batches the client passed over inside
 // gaps while they claim records that are neither markers nor aborted:
-// batches it could not read.
+// batches it could not read. Every gap is checked (attack run 13: a
+// one-offset gap after a transaction's record, once taken for its
+// marker unchecked, hid an undecodable batch), with one fetch covering
+// as many of a partition's gaps as its answer reaches.
 func (c *Consumer) countGaps(ctx context.Context, gaps []gap) {
-	for _, g := range gaps {
+	for len(gaps) > 0 {
+		g := gaps[0]
 		fb, err := c.batchesAt(ctx, g.partition, g.from)
-		if err != nil {
+		if err != nil || len(fb.headers) == 0 {
 			c.log.Warn("kafka: checking offsets the client passed over", "topic", c.cfg.Topic, "partition", g.partition,
 				"offsets", fmt.Sprintf("%d..%d", g.from, g.to-1), "err", err)
+			gaps = gaps[1:]
 			continue
 		}
-		for _, h := range fb.headers {
-			if h.base >= g.to {
-				break
-			}
-			if h.base < g.from || h.last >= g.to || h.records == 0 || h.control() || fb.abortedBatch(h) {
-				continue // partly read (compaction), a marker, empty or aborted
-			}
-			n := h.last - h.base + 1
-			c.addBad(ReasonBadBatch, n)
-			c.records.Add(n)
-			c.metricRecords.Add(float64(n))
-			c.log.Warn("kafka: batch passed over by the Kafka client counted bad (normguard_kafka_bad_records_total{reason=\"bad_batch\"})",
-				"topic", c.cfg.Topic, "partition", g.partition, "offsets", fmt.Sprintf("%d..%d", h.base, h.last),
-				"error", "its records do not decode")
+		// The gaps of this partition the answer reaches, in offset order
+		// (batch collects them so).
+		covered := fb.headers[len(fb.headers)-1].last + 1
+		if fb.headers[len(fb.headers)-1].raw == nil {
+			covered = fb.headers[len(fb.headers)-1].base
 		}
+		covered = max(covered, g.to) // the first gap is judged whatever
+		n := 1
+		for n < len(gaps) && gaps[n].partition == g.partition && gaps[n].to <= covered {
+			n++
+		}
+		for _, g := range gaps[:n] {
+			c.countGap(fb, g)
+		}
+		gaps = gaps[n:]
+	}
+}
+
+// countGap counts the batches of fb inside gap g that the client should
+// have delivered.
+func (c *Consumer) countGap(fb fetchedBatches, g gap) {
+	for _, h := range fb.headers {
+		if h.base >= g.to {
+			break
+		}
+		if h.base < g.from || h.last >= g.to || h.records == 0 || h.control() || h.aborted {
+			continue // partly read (compaction), a marker, empty or aborted
+		}
+		n := h.last - h.base + 1
+		c.addBad(ReasonBadBatch, n)
+		c.records.Add(n)
+		c.metricRecords.Add(float64(n))
+		c.log.Warn("kafka: batch passed over by the Kafka client counted bad (normguard_kafka_bad_records_total{reason=\"bad_batch\"})",
+			"topic", c.cfg.Topic, "partition", g.partition, "offsets", fmt.Sprintf("%d..%d", h.base, h.last),
+			"error", "its records do not decode")
 	}
 }
 
@@ -356,7 +404,7 @@ func (c *Consumer) checkProgress(ctx context.Context) error {
 			if h.last < pos[p] {
 				continue
 			}
-			if h.control() || fb.abortedBatch(h) || h.records == 0 {
+			if h.control() || h.aborted || h.records == 0 {
 				// Passed over by the client rightly (a transaction's marker
 				// at the end of the log): not checked again.
 				if h.base <= passed {
