@@ -519,3 +519,44 @@ func TestGarbageInsideTransactionCounted(t *testing.T) {
 		t.Errorf("records %d, rows %d, bad %v; want 4 rows and 1 bad_batch", st.Records, st.Rows, st.Bad)
 	}
 }
+
+// TestGapBehindLargeAbortedTransaction (attack run 13 F5): an undecodable
+// batch behind more than 1 MiB of an aborted transaction, in one gap, is
+// found (the check read 1 MiB from the gap's start), and the aborted
+// records are not counted bad.
+func TestGapBehindLargeAbortedTransaction(t *testing.T) {
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	ctx := context.Background()
+	prod := compressedProducer(t, c)
+	if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	txn, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID("big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer txn.Close()
+	if err := txn.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := txn.ProduceSync(ctx, &kgo.Record{Partition: 0, Value: make([]byte, 500_000)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := txn.EndTransaction(ctx, kgo.TryAbort); err != nil {
+		t.Fatal(err)
+	}
+	produceRaw(t, c, 0, 0, 2, bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 16))
+	if err := prod.ProduceSync(ctx, paddedRows(0, 3, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	r := startChecked(t, c, fx)
+	waitRecords(t, 7, r)
+	time.Sleep(300 * time.Millisecond)
+	if st := r.cons.Stats(); st.Records != 7 || st.Rows != 5 || st.Bad[ReasonBadBatch] != 2 || st.BadRecords != 2 {
+		t.Errorf("records %d, rows %d, bad %v; want 5 rows and 2 bad_batch", st.Records, st.Rows, st.Bad)
+	}
+}

@@ -291,58 +291,79 @@ type gap struct {
 	from, to  int64 // [from, to)
 }
 
-// countGaps counts bad_batch the batches the client passed over inside
-// gaps while they claim records that are neither markers nor aborted:
-// batches it could not read. Every gap is checked (attack run 13: a
-// one-offset gap after a transaction's record, once taken for its
-// marker unchecked, hid an undecodable batch), with one fetch covering
-// as many of a partition's gaps as its answer reaches.
+// countGaps counts bad_batch the batches inside gaps (offsets the client
+// passed over without a record) whose records do not decode. Markers,
+// aborted transactions and compacted batches decode, so they are passed
+// whatever the fetch's list of aborted transactions says (attack run 13:
+// an aborted transaction of large records was counted bad). Every gap is
+// checked (a one-offset gap after a transaction's record, once taken for
+// its marker unchecked, hid an undecodable batch), and each whole: a
+// partition's gaps of a poll are walked batch by batch with as many
+// fetches as they span, up to maxGapFetches (a gap behind more than 1 MiB
+// of aborted records hid a batch); what is left unchecked is logged.
 func (c *Consumer) countGaps(ctx context.Context, gaps []gap) {
 	for len(gaps) > 0 {
-		g := gaps[0]
-		fb, err := c.batchesAt(ctx, g.partition, g.from)
-		if err != nil || len(fb.headers) == 0 {
-			c.log.Warn("kafka: checking offsets the client passed over", "topic", c.cfg.Topic, "partition", g.partition,
-				"offsets", fmt.Sprintf("%d..%d", g.from, g.to-1), "err", err)
-			gaps = gaps[1:]
-			continue
-		}
-		// The gaps of this partition the answer reaches, in offset order
-		// (batch collects them so).
-		covered := fb.headers[len(fb.headers)-1].last + 1
-		if fb.headers[len(fb.headers)-1].raw == nil {
-			covered = fb.headers[len(fb.headers)-1].base
-		}
-		covered = max(covered, g.to) // the first gap is judged whatever
+		p := gaps[0].partition
 		n := 1
-		for n < len(gaps) && gaps[n].partition == g.partition && gaps[n].to <= covered {
+		for n < len(gaps) && gaps[n].partition == p {
 			n++
 		}
-		for _, g := range gaps[:n] {
-			c.countGap(fb, g)
-		}
+		gs := gaps[:n]
 		gaps = gaps[n:]
+		cursor, end, gi := gs[0].from, gs[len(gs)-1].to, 0
+		var lastErr error
+		for fetches := 0; cursor < end && fetches < maxGapFetches; fetches++ {
+			fb, err := c.batchesAt(ctx, p, cursor)
+			if err != nil {
+				lastErr = err
+				break
+			}
+			moved := false
+			for _, h := range fb.headers {
+				if h.last < cursor {
+					continue
+				}
+				if h.raw == nil { // cut short: read from it next time
+					moved = h.base > cursor
+					cursor = max(cursor, h.base)
+					break
+				}
+				for gi < len(gs) && gs[gi].to <= h.base {
+					gi++
+				}
+				if gi < len(gs) && h.base >= gs[gi].from && h.last < gs[gi].to && h.records > 0 && !h.control() {
+					if err := c.decodes(h); err != nil {
+						c.countPassedOver(p, h, err)
+					}
+				}
+				cursor, moved = h.last+1, true
+				if cursor >= end {
+					break
+				}
+			}
+			if !moved {
+				break
+			}
+		}
+		if cursor < end {
+			c.log.Warn("kafka: offsets the client passed over could not all be checked", "topic", c.cfg.Topic, "partition", p,
+				"offsets", fmt.Sprintf("%d..%d", cursor, end-1), "err", lastErr)
+		}
 	}
 }
 
-// countGap counts the batches of fb inside gap g that the client should
-// have delivered.
-func (c *Consumer) countGap(fb fetchedBatches, g gap) {
-	for _, h := range fb.headers {
-		if h.base >= g.to {
-			break
-		}
-		if h.base < g.from || h.last >= g.to || h.records == 0 || h.control() || h.aborted {
-			continue // partly read (compaction), a marker, empty or aborted
-		}
-		n := h.last - h.base + 1
-		c.addBad(ReasonBadBatch, n)
-		c.records.Add(n)
-		c.metricRecords.Add(float64(n))
-		c.log.Warn("kafka: batch passed over by the Kafka client counted bad (normguard_kafka_bad_records_total{reason=\"bad_batch\"})",
-			"topic", c.cfg.Topic, "partition", g.partition, "offsets", fmt.Sprintf("%d..%d", h.base, h.last),
-			"error", "its records do not decode")
-	}
+// maxGapFetches bounds the fetches checking one partition's gaps of a poll.
+const maxGapFetches = 64
+
+// countPassedOver counts batch h, which the client passed over and whose
+// records do not decode, bad_batch.
+func (c *Consumer) countPassedOver(p int32, h batchHeader, err error) {
+	n := h.last - h.base + 1
+	c.addBad(ReasonBadBatch, n)
+	c.records.Add(n)
+	c.metricRecords.Add(float64(n))
+	c.log.Warn("kafka: batch passed over by the Kafka client counted bad (normguard_kafka_bad_records_total{reason=\"bad_batch\"})",
+		"topic", c.cfg.Topic, "partition", p, "offsets", fmt.Sprintf("%d..%d", h.base, h.last), "error", err.Error())
 }
 
 // pollWait bounds a poll, so that progress is checked when nothing comes.
