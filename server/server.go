@@ -23,8 +23,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +36,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/normguard/normguard/dashboard"
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/registry"
 )
@@ -242,7 +246,40 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc(path, methodNotAllowed)
 	}
 	mux.Handle("/", dashboard.Handler())
-	return s.recoverPanics(refuseUncleanPaths(refuseEncodedBodies(mux)))
+	return s.recoverPanics(refuseUncleanPaths(refuseAmbiguousQueries(refuseEncodedBodies(mux))))
+}
+
+// queryParams are the query parameters the API reads, each once.
+var queryParams = map[string]bool{"stage": true, "version": true, "producer": true, "plots": true, "history": true, "current": true}
+
+// refuseAmbiguousQueries answers an API request whose query gives a
+// parameter twice, names one the API does not read, or does not parse,
+// with a JSON 400: the handlers read a parameter's first value, so
+// ?stage=output&stage=input stored rows as output and ?stge=output as
+// input, without a word (attack run 13).
+func refuseAmbiguousQueries(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" && strings.HasPrefix(r.URL.Path, "/v1/") {
+			q, err := url.ParseQuery(r.URL.RawQuery)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "bad_query", fmt.Sprintf("the query does not parse: %v", err))
+				return
+			}
+			for _, k := range slices.Sorted(maps.Keys(q)) {
+				switch {
+				case !queryParams[k]:
+					writeError(w, http.StatusBadRequest, "bad_query",
+						fmt.Sprintf("unknown query parameter %s: the API reads stage, version, producer, plots, history and current", errtext.Quote(k)))
+					return
+				case len(q[k]) > 1:
+					writeError(w, http.StatusBadRequest, "bad_query",
+						fmt.Sprintf("query parameter %s is given %d times; give it once", errtext.Quote(k), len(q[k])))
+					return
+				}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // refuseEncodedBodies answers a request whose body has a Content-Encoding
