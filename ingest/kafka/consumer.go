@@ -133,8 +133,8 @@ type Consumer struct {
 
 	partsMu  sync.Mutex
 	assigned map[int32]bool
-	// stalled holds the assigned partitions the client stopped at a batch
-	// it could not inflate and that could not be moved past, with why.
+	// stalled holds the assigned partitions stopped at a batch the client
+	// cannot read and the consumer could not move past, with why.
 	stalled map[int32]string
 	// pos is each assigned partition's next offset as far as the
 	// consumer knows (resumed, read or skipped to), to find gaps.
@@ -730,7 +730,7 @@ type Stats struct {
 	// consumer, ascending.
 	Partitions []int32 `json:"partitions"`
 	// Stalled describes partitions stopped at a batch that could not be
-	// skipped (see Consumer.skip), by partition.
+	// skipped (Consumer.skipUnreadable, checkProgress), by partition.
 	Stalled map[int32]string `json:"stalled,omitempty"`
 	// LastError is the last error fetching from the brokers or joining
 	// the group (the client retries), if any.

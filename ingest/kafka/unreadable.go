@@ -229,12 +229,7 @@ func (c *Consumer) skipUnreadable(ctx context.Context, bad []badBatch) error {
 				if h.last < b.at || h.control() || h.aborted {
 					continue // passed over by the client, rightly
 				}
-				n := h.last + 1 - max(b.at, h.base)
-				c.records.Add(n)
-				c.metricRecords.Add(float64(n))
-				c.addBad(ReasonBadBatch, n)
-				c.log.Warn("kafka: batch skipped (its records counted in normguard_kafka_bad_records_total{reason=\"bad_batch\"})",
-					"topic", c.cfg.Topic, "partition", b.partition, "offsets", fmt.Sprintf("%d..%d", max(b.at, h.base), h.last), "error", b.err.Error())
+				c.countBadBatch(b.partition, max(b.at, h.base), h.last, "kafka: batch skipped", b.err)
 				offs = append(offs, monitor.Offset{Source: c.source, Partition: b.partition, Next: h.last + 1})
 				set[b.partition] = kgo.EpochOffset{Epoch: -1, Offset: h.last + 1}
 				err = nil
@@ -333,7 +328,7 @@ func (c *Consumer) countGaps(ctx context.Context, gaps []gap) {
 				}
 				if gi < len(gs) && h.base >= gs[gi].from && h.last < gs[gi].to && h.records > 0 && !h.control() {
 					if err := c.decodes(h); err != nil {
-						c.countPassedOver(p, h, err)
+						c.countBadBatch(p, h.base, h.last, "kafka: batch passed over by the Kafka client", err)
 					}
 				}
 				cursor, moved = h.last+1, true
@@ -355,15 +350,15 @@ func (c *Consumer) countGaps(ctx context.Context, gaps []gap) {
 // maxGapFetches bounds the fetches checking one partition's gaps of a poll.
 const maxGapFetches = 64
 
-// countPassedOver counts batch h, which the client passed over and whose
-// records do not decode, bad_batch.
-func (c *Consumer) countPassedOver(p int32, h batchHeader, err error) {
-	n := h.last - h.base + 1
-	c.addBad(ReasonBadBatch, n)
+// countBadBatch counts the records at offsets from..last of partition p
+// consumed and bad_batch, and logs them with what happened and why.
+func (c *Consumer) countBadBatch(p int32, from, last int64, what string, why error) {
+	n := last + 1 - from
 	c.records.Add(n)
 	c.metricRecords.Add(float64(n))
-	c.log.Warn("kafka: batch passed over by the Kafka client counted bad (normguard_kafka_bad_records_total{reason=\"bad_batch\"})",
-		"topic", c.cfg.Topic, "partition", p, "offsets", fmt.Sprintf("%d..%d", h.base, h.last), "error", err.Error())
+	c.addBad(ReasonBadBatch, n)
+	c.log.Warn(what+" (its records counted in normguard_kafka_bad_records_total{reason=\"bad_batch\"})",
+		"topic", c.cfg.Topic, "partition", p, "offsets", fmt.Sprintf("%d..%d", from, last), "error", why.Error())
 }
 
 // pollWait bounds a poll, so that progress is checked when nothing comes.
@@ -411,7 +406,10 @@ func (c *Consumer) checkProgress(ctx context.Context) error {
 	var bad []badBatch
 	for _, p := range still {
 		end, ok := ends[p]
-		if !ok || end <= pos[p] {
+		if !ok {
+			continue // not known: a stall found before stays reported
+		}
+		if end <= pos[p] {
 			c.clearStalled(p, pos[p])
 			continue
 		}
