@@ -45,6 +45,8 @@ type Local struct {
 	// currents caches each model's current.json with the file's identity
 	// when it was read, revalidated by one os.Stat per lookup.
 	currents map[string]*currentEntry
+	// blobs remembers the artifact files Problems verified (health.go).
+	blobs blobChecks
 }
 
 type versionKey struct{ model, version string }

@@ -125,6 +125,8 @@ type Server struct {
 	// merging admits one merged /drift (peers.go) at a time: each holds
 	// every peer's window state.
 	merging chan struct{}
+	// health checks the registry folder for /healthz (registry_health.go).
+	health registryHealth
 }
 
 // New returns a server for cfg.
@@ -170,6 +172,8 @@ func New(cfg Config) (*Server, error) {
 		bodies: byteBudget{limit: cfg.MaxInflightBodyBytes}, uploads: make(chan struct{}, cfg.MaxUploads),
 		merging: make(chan struct{}, 1)}
 	s.cache.store, s.cache.max, s.cache.maxBytes = cfg.Registry, cfg.MaxTransformers, cfg.MaxTransformerBytes
+	s.health.store, _ = cfg.Registry.(problemLister)
+	s.health.log, s.health.every = log, registryHealthEvery
 	s.metrics = newMetrics(s.reg)
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.Monitor != nil {
@@ -221,13 +225,20 @@ func (s *Server) routes() http.Handler {
 		// leaves transforms and the registry working; restarting would
 		// not help).
 		health := map[string]any{"status": "ok"}
+		var problems []string
 		if s.cfg.Ingest != nil {
 			stats, problem := s.cfg.Ingest()
 			health["ingest"] = stats
 			if problem != "" {
-				health["status"] = "degraded"
-				health["problems"] = []string{problem}
+				problems = append(problems, problem)
 			}
+		}
+		// A registry model damaged by hand is answered 503 by the
+		// requests that need it; it is a problem here too.
+		problems = append(problems, s.health.current()...)
+		if len(problems) > 0 {
+			health["status"] = "degraded"
+			health["problems"] = problems
 		}
 		writeJSON(w, http.StatusOK, health)
 	})

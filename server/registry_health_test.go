@@ -1,0 +1,129 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/normguard/normguard/registry"
+)
+
+// TestHealthzReportsDamagedRegistry: a registry model damaged by hand is
+// a /healthz problem, not only a 503 for the requests that need it
+// (issue 12, left from attack run 11 F3). The damaged file is named, the
+// other model stays served, and a FIFO in place of an artifact file
+// does not hang the check.
+func TestHealthzReportsDamagedRegistry(t *testing.T) {
+	blobOf := func(t *testing.T, s *Server, version string) string {
+		v, err := s.cfg.Registry.Resolve(context.Background(), "flight-delay", version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := s.cfg.Registry.(*registry.Local).Dir()
+		return filepath.Join(dir, "blobs", "sha256", strings.TrimPrefix(v.Digest, "sha256:")+".json")
+	}
+	cases := []struct {
+		name   string
+		damage func(t *testing.T, s *Server)
+		want   string // in the problem
+	}{
+		{"current.json garbage", func(t *testing.T, s *Server) {
+			dir := s.cfg.Registry.(*registry.Local).Dir()
+			writeFile(t, filepath.Join(dir, "models", "flight-delay", "current.json"), "{garbage")
+		}, "current.json"},
+		{"artifact removed", func(t *testing.T, s *Server) {
+			if err := os.Remove(blobOf(t, s, "current")); err != nil {
+				t.Fatal(err)
+			}
+		}, "missing from the registry folder"},
+		{"artifact cut short", func(t *testing.T, s *Server) {
+			path := blobOf(t, s, "current")
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, path, string(data[:len(data)/2]))
+		}, "is damaged"},
+		{"artifact replaced by another", func(t *testing.T, s *Server) {
+			other, err := os.ReadFile(blobOf(t, s, "v2"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, blobOf(t, s, "current"), string(other))
+		}, "the file was replaced"},
+		{"artifact replaced by a FIFO", func(t *testing.T, s *Server) {
+			path := blobOf(t, s, "current")
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Mkfifo(path, 0o644); err != nil {
+				t.Skip("no FIFOs here:", err)
+			}
+		}, "not a regular file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, ts, _ := versionsServer(t, 2, Config{})
+			s.health.every = 0
+			if st, problems := healthz(t, ts.URL); st != "ok" || len(problems) != 0 {
+				t.Fatalf("intact registry: status %q, problems %q", st, problems)
+			}
+			c.damage(t, s)
+			// The check runs in the background: an answer reports the
+			// last check that finished, so the damage shows on a later one.
+			var st string
+			var problems []string
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				start := time.Now()
+				st, problems = healthz(t, ts.URL)
+				if took := time.Since(start); took > 3*time.Second {
+					t.Fatalf("/healthz took %v", took)
+				}
+				if st != "ok" {
+					break
+				}
+			}
+			if st != "degraded" || len(problems) != 1 || !strings.Contains(problems[0], "flight-delay") || !strings.Contains(problems[0], c.want) {
+				t.Fatalf("status %q, problems %q; want degraded naming flight-delay and %q", st, problems, c.want)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, path, body string) {
+	t.Helper()
+	// A new file, as an editor or a restore from a backup writes it.
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func healthz(t *testing.T, url string) (string, []string) {
+	t.Helper()
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Status   string   `json:"status"`
+		Problems []string `json:"problems"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz: %d", resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	return h.Status, h.Problems
+}
