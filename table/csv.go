@@ -301,7 +301,25 @@ const crWindow = firstBlock
 func (r *CSVReader) checkCROnly() error {
 	data := r.buf[r.pos:min(r.end, r.pos+crWindow)]
 	full := r.eof || len(data) == crWindow
-	bare := -1
+	bare, lf := scanCR(data, r.delim)
+	if lf {
+		return nil // the line ends with an LF (or CRLF)
+	}
+	if bare < 0 || !full {
+		return nil
+	}
+	return &ParseError{File: r.name, Line: r.line,
+		Err:  fmt.Errorf("%w: the file uses CR-only (classic Mac) line endings: a carriage return ends the header line and no line feed (LF) follows", ErrSyntax),
+		Hint: "convert the line endings to LF or CRLF, e.g. tr '\\r' '\\n' < old.csv > new.csv"}
+}
+
+// scanCR scans data, a line from its start, up to its first line feed
+// outside quotes, taking quotes as scanQuotedRow does (a CR in a quoted
+// field is data, a quote after a bare CR is text). It returns the index of
+// the first CR outside quotes followed by another byte than LF (-1: none)
+// and whether the line feed was found.
+func scanCR(data []byte, delim byte) (bare int, lf bool) {
+	bare = -1
 	start := true // at the start of a field
 	for p := 0; p < len(data); p++ {
 		switch c := data[p]; {
@@ -318,8 +336,8 @@ func (r *CSVReader) checkCROnly() error {
 			}
 			start = false
 		case c == '\n':
-			return nil // the line ends with an LF (or CRLF)
-		case c == r.delim:
+			return bare, true
+		case c == delim:
 			start = true
 		case c == '\r' && p+1 < len(data) && data[p+1] != '\n':
 			if bare < 0 {
@@ -330,12 +348,7 @@ func (r *CSVReader) checkCROnly() error {
 			start = false
 		}
 	}
-	if bare < 0 || !full {
-		return nil
-	}
-	return &ParseError{File: r.name, Line: r.line,
-		Err:  fmt.Errorf("%w: the file uses CR-only (classic Mac) line endings: a carriage return ends the header line and no line feed (LF) follows", ErrSyntax),
-		Hint: "convert the line endings to LF or CRLF, e.g. tr '\\r' '\\n' < old.csv > new.csv"}
+	return bare, false
 }
 
 // checkOneField refuses a header that is one field holding another common
@@ -610,7 +623,7 @@ func (r *CSVReader) scanRow(want int) (rowStatus, error) {
 		}
 	}
 	r.spans = append(r.spans, span{int32(base + lo), int32(base + len(line))})
-	if err := r.checkFields(want, len(r.spans)-first, r.line); err != nil {
+	if err := r.checkFields(want, len(r.spans)-first, r.line, line); err != nil {
 		return rowDone, err
 	}
 	r.pos += next
@@ -698,7 +711,7 @@ func (r *CSVReader) scanQuotedRow(want int) (rowStatus, error) {
 			return rowDone, err
 		}
 	}
-	if err := r.checkFields(want, len(r.spans)-first, r.line); err != nil {
+	if err := r.checkFields(want, len(r.spans)-first, r.line, buf[r.pos:p]); err != nil {
 		return rowDone, err
 	}
 	r.pos = p
@@ -802,9 +815,18 @@ func trimCR(buf []byte, p, e int) int {
 	return e
 }
 
-func (r *CSVReader) checkFields(want, got int, line int64) error {
+// checkFields refuses a row of got fields when the header has want (-1:
+// any). row is the row's text in the file: when it holds a bare CR, the
+// file's lines end in CR only from there on (a header ending in LF, rows
+// in CR), and the error says so rather than only count fields.
+func (r *CSVReader) checkFields(want, got int, line int64, row []byte) error {
 	if want < 0 || got == want {
 		return nil
+	}
+	if bare, _ := scanCR(row, r.delim); bare >= 0 {
+		return &ParseError{File: r.name, Line: line,
+			Err:  fmt.Errorf("%w: row has %d fields, the header has %d: a carriage return (CR) with no line feed (LF) after it ends a line inside the row, so the file's lines end in CR only (classic Mac) from here on", ErrSyntax, got, want),
+			Hint: "convert the line endings to LF or CRLF, e.g. tr '\\r' '\\n' < old.csv > new.csv"}
 	}
 	return &ParseError{File: r.name, Line: line,
 		Err:  fmt.Errorf("%w: row has %d fields, the header has %d", ErrSyntax, got, want),

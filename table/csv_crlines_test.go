@@ -2,6 +2,7 @@ package table
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -82,6 +83,48 @@ func TestCSVReaderCROnlyLineEndings(t *testing.T) {
 				continue
 			}
 			sameColumns(t, res.cols, tc.want)
+		}
+	}
+}
+
+// TestCSVReaderCROnlyRows: a header ending in LF with rows ending in CR
+// only was refused for a wrong field count alone, which sends the user to
+// quote commas. The refusal names the CR-only line endings and the line
+// where they start, on the serial scan and on the two-goroutine scan of
+// long unquoted runs (scanSplit), whose ragged rows the serial scan names.
+func TestCSVReaderCROnlyRows(t *testing.T) {
+	lfRows := strings.Repeat("1,2\n", 100000) // 400 KB: past minSplitBytes
+	cases := []struct {
+		name, input string
+		line        int
+	}{
+		{"short", "a,b\n1,2\r3,4\r5,6\r", 2},
+		{"quoted", "a,b\n\"1\",2\r\"3\",4\r", 2},
+		{"after lf rows", "a,b\n1,2\n" + "3,4\r5,6\r", 3},
+		{"after long lf run", "a,b\n" + lfRows + "3,4\r5,6\r7,8\n9,10\n" + lfRows, 100002},
+	}
+	for _, tc := range cases {
+		for _, workers := range []int{1, 2} {
+			for _, bs := range []int{4, 64, blockSize} {
+				_, err := readCSV(t, tc.input, nil, CSVOptions{Workers: workers}, bs)
+				if err == nil {
+					t.Fatalf("%s, workers %d, buffer %d: read without error", tc.name, workers, bs)
+				}
+				msg := err.Error()
+				want := fmt.Sprintf("data.csv:%d: ", tc.line)
+				if !errors.Is(err, ErrSyntax) || !strings.HasPrefix(msg, want) ||
+					!strings.Contains(msg, "lines end in CR only") || !strings.Contains(msg, `tr '\r' '\n'`) {
+					t.Fatalf("%s, workers %d, buffer %d: got %q, want a syntax error at %q naming the CR-only line endings", tc.name, workers, bs, msg, want)
+				}
+			}
+		}
+	}
+	// A ragged row without a CR keeps the old message, on both scans.
+	for _, workers := range []int{1, 2} {
+		_, err := readCSV(t, "a,b\n"+lfRows+"1,2,3\n"+lfRows, nil, CSVOptions{Workers: workers}, blockSize)
+		if err == nil || !strings.HasPrefix(err.Error(), "data.csv:100002: ") ||
+			!strings.Contains(err.Error(), "row has 3 fields, the header has 2") || strings.Contains(err.Error(), "CR only") {
+			t.Fatalf("workers %d: got %v, want the field count at line 100002", workers, err)
 		}
 	}
 }

@@ -57,14 +57,14 @@ func (r *CSVReader) scanSplit(limit, want int) (rows int, ok bool, err error) {
 	})
 	first := r.scanPlain(r.pos, r.pos+mid, want, r.spans, r.split[0].lines[:0])
 	wg.Wait()
-	r.spans = first.spans
 	r.split[0].lines, r.split[1].spans, r.split[1].lines = first.lines, second.spans, second.lines
-	if first.bad >= 0 {
-		return 0, true, r.checkFields(want, first.got, r.line+int64(first.bad))
+	if first.bad >= 0 || second.bad >= 0 {
+		// A ragged row: the serial scan reaches it and names it, with
+		// what its text shows (checkFields). Nothing is consumed; the
+		// spans appended past r.spans are dropped.
+		return 0, false, nil
 	}
-	if second.bad >= 0 {
-		return 0, true, r.checkFields(want, second.got, r.line+int64(first.nline+second.bad))
-	}
+	r.spans = first.spans
 	r.spans = append(r.spans, second.spans...)
 	for _, l := range first.lines {
 		r.batch.Lines = append(r.batch.Lines, r.line+int64(l))
