@@ -115,6 +115,8 @@ type Consumer struct {
 	log    *slog.Logger
 	source string
 	cl     *kgo.Client
+	// side reads batch headers (unreadable.go) beside cl's fetches.
+	side *kgo.Client
 	// clSet is closed once cl is set: the client calls resume from its
 	// own goroutines, which may start before kgo.NewClient returns.
 	clSet chan struct{}
@@ -145,6 +147,8 @@ type Consumer struct {
 	// checkedAt is each partition's position at the last progress check
 	// (checkProgress).
 	checkedAt map[int32]int64
+	// unchecked holds, per partition, the gaps countGaps has yet to check.
+	unchecked map[int32]*unchecked
 
 	dec *decompressor
 
@@ -184,7 +188,7 @@ func New(cfg Config) (*Consumer, error) {
 	c := &Consumer{
 		cfg: cfg, log: log, source: Source(cfg.Group, cfg.Topic), clSet: make(chan struct{}),
 		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{}, stalled: map[int32]string{},
-		pos: map[int32]int64{}, failedAt: map[int32]int64{}, checkedAt: map[int32]int64{},
+		pos: map[int32]int64{}, failedAt: map[int32]int64{}, checkedAt: map[int32]int64{}, unchecked: map[int32]*unchecked{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -235,7 +239,16 @@ func New(cfg Config) (*Consumer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka: %w", err)
 	}
-	c.cl = cl
+	// The consumer's own fetches (unreadable.go) go through a client of
+	// their own: a broker answers a connection's requests in order, and on
+	// the group client's they waited behind its fetch of new records, up
+	// to its wait of 5 s each.
+	side, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.WithLogger(clientLogger{c})}, cfg.Opts...)...)
+	if err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("kafka: %w", err)
+	}
+	c.cl, c.side = cl, side
 	close(c.clSet)
 	return c, nil
 }
@@ -391,6 +404,11 @@ func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][
 		delete(c.pos, p)
 		delete(c.failedAt, p)
 		delete(c.checkedAt, p)
+		if u := c.unchecked[p]; u != nil {
+			c.log.Warn("kafka: offsets the client passed over were not checked before the partition was revoked", "topic", c.cfg.Topic, "partition", p,
+				"offsets", fmt.Sprintf("%d..%d", u.gaps[0].from, u.gaps[len(u.gaps)-1].to-1))
+			delete(c.unchecked, p)
+		}
 	}
 	c.partsMu.Unlock()
 }
@@ -400,11 +418,16 @@ func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][
 // error: no offset past the rows made durable is committed).
 func (c *Consumer) Run(ctx context.Context) error {
 	defer c.cl.CloseAllowingRebalance()
+	defer c.side.Close()
 	lastCheck := time.Now()
 	for {
 		// A poll waits at most a few seconds, so that the partitions'
 		// progress is checked even when nothing comes.
-		pollCtx, cancel := context.WithTimeout(ctx, min(pollWait, c.checkEvery()))
+		wait := min(pollWait, c.checkEvery())
+		if c.hasUnchecked() {
+			wait = uncheckedPollWait // gaps left to check go on at once
+		}
+		pollCtx, cancel := context.WithTimeout(ctx, wait)
 		fetches := c.cl.PollRecords(pollCtx, c.cfg.MaxPollRecords)
 		cancel()
 		if fetches.IsClientClosed() || ctx.Err() != nil {
@@ -431,6 +454,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 		})
 		err := c.batch(ctx, fetches)
+		if err == nil && fetches.NumRecords() == 0 && c.hasUnchecked() {
+			c.countGaps(ctx, nil) // gaps a poll before left unchecked
+		}
 		if err == nil && len(unreadable) > 0 {
 			// After the poll's records: their offsets precede the batch's.
 			err = c.skipUnreadable(ctx, c.failedTwice(unreadable))
@@ -476,6 +502,13 @@ func (c *Consumer) failedTwice(unreadable map[int32]error) []badBatch {
 	}
 	slices.SortFunc(out, func(a, b badBatch) int { return int(a.partition - b.partition) })
 	return out
+}
+
+// hasUnchecked tells whether gaps are left to check.
+func (c *Consumer) hasUnchecked() bool {
+	c.partsMu.Lock()
+	defer c.partsMu.Unlock()
+	return len(c.unchecked) > 0
 }
 
 // setPos records partition p's position.
@@ -732,6 +765,10 @@ type Stats struct {
 	// Stalled describes partitions stopped at a batch that could not be
 	// skipped (Consumer.skipUnreadable, checkProgress), by partition.
 	Stalled map[int32]string `json:"stalled,omitempty"`
+	// Unchecked describes partitions with offsets the client passed over
+	// that have waited longer than a progress check to be checked for
+	// undecodable batches, with why.
+	Unchecked map[int32]string `json:"unchecked,omitempty"`
 	// LastError is the last error fetching from the brokers or joining
 	// the group (the client retries), if any.
 	LastError *BrokerError `json:"last_error,omitempty"`
@@ -751,6 +788,7 @@ func (c *Consumer) Stats() Stats {
 		s.Stalled = maps.Clone(c.stalled)
 	}
 	c.partsMu.Unlock()
+	s.Unchecked = c.uncheckedProblems()
 	if s.Partitions == nil {
 		s.Partitions = []int32{}
 	}

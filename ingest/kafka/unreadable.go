@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -127,7 +128,7 @@ func (c *Consumer) batchesAt(ctx context.Context, p int32, offset int64) (fetche
 	mt := kmsg.NewMetadataRequestTopic()
 	mt.Topic = kmsg.StringPtr(topic)
 	meta.Topics = append(meta.Topics, mt)
-	mresp, err := meta.RequestWith(ctx, c.cl)
+	mresp, err := meta.RequestWith(ctx, c.side)
 	if err != nil {
 		return fetchedBatches{}, fmt.Errorf("metadata: %w", err)
 	}
@@ -149,7 +150,11 @@ func (c *Consumer) batchesAt(ctx context.Context, p int32, offset int64) (fetche
 	req := kmsg.NewPtrFetchRequest()
 	req.ReplicaID = -1
 	req.MinBytes = 1
-	req.MaxBytes = 1 << 20
+	// The partition's bound cuts the answer, not the request's: a broker
+	// cutting an answer at the request's bound may leave out the aborted
+	// transactions of the batches it returns (kfake does), and the
+	// aborted batches would be taken for data.
+	req.MaxBytes = 2 << 20
 	req.IsolationLevel = 1 // read committed, as the consumer reads
 	req.SessionEpoch = -1
 	ft := kmsg.NewFetchRequestTopic()
@@ -163,7 +168,7 @@ func (c *Consumer) batchesAt(ctx context.Context, p int32, offset int64) (fetche
 	fp.LogStartOffset = -1
 	ft.Partitions = append(ft.Partitions, fp)
 	req.Topics = append(req.Topics, ft)
-	kresp, err := c.cl.Broker(int(leader)).Request(ctx, req)
+	kresp, err := c.side.Broker(int(leader)).Request(ctx, req)
 	if err != nil {
 		return fetchedBatches{}, fmt.Errorf("fetch: %w", err)
 	}
@@ -211,6 +216,47 @@ type badBatch struct {
 	partition int32
 	at        int64
 	err       error
+	// h is the batch when the caller has read it already (checkProgress).
+	h *batchHeader
+}
+
+// nextBatch returns the first batch of partition p from offset at on that
+// a read-committed client reads as data, walking past the batches that
+// end before at, transaction markers, aborted batches and, when
+// skipEmpty, batches claiming no records, with as many fetches as they
+// span, up to maxGapFetches (aborted transactions of more than 1 MiB in
+// front of a batch hid it from a single fetch). passed is where the
+// batches walked past end (at when none). h is nil, with a nil error,
+// when the log holds no such batch from at on within the bound.
+func (c *Consumer) nextBatch(ctx context.Context, p int32, at int64, skipEmpty bool) (h *batchHeader, passed int64, err error) {
+	passed = at
+	for range maxGapFetches {
+		fb, err := c.batchesAt(ctx, p, passed)
+		if err != nil {
+			return nil, passed, err
+		}
+		moved := false
+		for i := range fb.headers {
+			h := &fb.headers[i]
+			if h.last < passed {
+				continue
+			}
+			if h.raw == nil && !h.control() && !h.aborted {
+				// Cut short: fetch from it (its header alone says whether
+				// it is a marker or aborted; a data batch needs its bytes).
+				break
+			}
+			if h.control() || h.aborted || skipEmpty && h.records == 0 {
+				passed, moved = h.last+1, true
+				continue
+			}
+			return h, passed, nil
+		}
+		if !moved {
+			return nil, passed, nil
+		}
+	}
+	return nil, passed, nil
 }
 
 // skipUnreadable moves past the batch each partition of bad is stuck at:
@@ -222,19 +268,22 @@ func (c *Consumer) skipUnreadable(ctx context.Context, bad []badBatch) error {
 	var offs []monitor.Offset
 	set := map[int32]kgo.EpochOffset{}
 	for _, b := range bad {
-		fb, err := c.batchesAt(ctx, b.partition, b.at)
-		if err == nil {
+		h, passed, err := b.h, b.at, error(nil)
+		if h == nil {
+			// Markers and aborted transactions before it were passed
+			// over by the client, rightly.
+			h, passed, err = c.nextBatch(ctx, b.partition, b.at, false)
+		}
+		if err == nil && h == nil {
 			err = fmt.Errorf("no batch holds offset %d", b.at)
-			for _, h := range fb.headers {
-				if h.last < b.at || h.control() || h.aborted {
-					continue // passed over by the client, rightly
-				}
-				c.countBadBatch(b.partition, max(b.at, h.base), h.last, "kafka: batch skipped", b.err)
-				offs = append(offs, monitor.Offset{Source: c.source, Partition: b.partition, Next: h.last + 1})
-				set[b.partition] = kgo.EpochOffset{Epoch: -1, Offset: h.last + 1}
-				err = nil
-				break
+			if passed > b.at {
+				err = fmt.Errorf("no batch holds offset %d, nor any of the %d fetches past transaction markers and aborted transactions up to offset %d", b.at, maxGapFetches, passed)
 			}
+		}
+		if err == nil {
+			c.countBadBatch(b.partition, max(b.at, h.base), h.last, "kafka: batch skipped", b.err)
+			offs = append(offs, monitor.Offset{Source: c.source, Partition: b.partition, Next: h.last + 1})
+			set[b.partition] = kgo.EpochOffset{Epoch: -1, Offset: h.last + 1}
 		}
 		if err != nil {
 			c.partsMu.Lock()
@@ -293,10 +342,23 @@ type gap struct {
 // an aborted transaction of large records was counted bad). Every gap is
 // checked (a one-offset gap after a transaction's record, once taken for
 // its marker unchecked, hid an undecodable batch), and each whole: a
-// partition's gaps of a poll are walked batch by batch with as many
-// fetches as they span, up to maxGapFetches (a gap behind more than 1 MiB
-// of aborted records hid a batch); what is left unchecked is logged.
+// partition's gaps are walked batch by batch with as many fetches as they
+// span, up to maxGapFetches a poll (a gap behind more than 1 MiB of
+// aborted records hid a batch). What a poll leaves unchecked (past the
+// bound, or a fetch failed) is kept and checked first the next poll; a
+// partition with offsets left unchecked for longer than a progress check
+// is a problem (Stats.Unchecked) until they are.
 func (c *Consumer) countGaps(ctx context.Context, gaps []gap) {
+	c.partsMu.Lock()
+	for _, p := range slices.Sorted(maps.Keys(c.unchecked)) {
+		gaps = append(gaps, c.unchecked[p].gaps...)
+	}
+	left := c.unchecked
+	c.unchecked = map[int32]*unchecked{}
+	c.partsMu.Unlock()
+	slices.SortStableFunc(gaps, func(a, b gap) int {
+		return cmp.Or(cmp.Compare(a.partition, b.partition), cmp.Compare(a.from, b.from))
+	})
 	for len(gaps) > 0 {
 		p := gaps[0].partition
 		n := 1
@@ -305,10 +367,29 @@ func (c *Consumer) countGaps(ctx context.Context, gaps []gap) {
 		}
 		gs := gaps[:n]
 		gaps = gaps[n:]
-		cursor, end, gi := gs[0].from, gs[len(gs)-1].to, 0
+		cursor, gi := gs[0].from, 0
 		var lastErr error
-		for fetches := 0; cursor < end && fetches < maxGapFetches; fetches++ {
+		for fetches := 0; fetches < maxGapFetches; fetches++ {
+			// Offsets between gaps were read as records: fetch from the
+			// next gap's start.
+			for gi < len(gs) && gs[gi].to <= cursor {
+				gi++
+			}
+			if gi == len(gs) {
+				break
+			}
+			cursor = max(cursor, gs[gi].from)
 			fb, err := c.batchesAt(ctx, p, cursor)
+			if errors.Is(err, kerr.OffsetOutOfRange) {
+				// Deleted by the broker (retention) before it was checked:
+				// nothing there can be read any more.
+				if start, ok := c.logStart(ctx, p); ok && start > cursor {
+					c.log.Warn("kafka: offsets the client passed over were deleted by the broker before they could be checked", "topic", c.cfg.Topic, "partition", p,
+						"offsets", fmt.Sprintf("%d..%d", cursor, start-1))
+					cursor = start
+					continue
+				}
+			}
 			if err != nil {
 				lastErr = err
 				break
@@ -332,23 +413,108 @@ func (c *Consumer) countGaps(ctx context.Context, gaps []gap) {
 					}
 				}
 				cursor, moved = h.last+1, true
-				if cursor >= end {
+				if gi == len(gs) || cursor >= gs[len(gs)-1].to {
 					break
 				}
 			}
 			if !moved {
+				if lastErr == nil {
+					lastErr = fmt.Errorf("no batch holds offset %d", cursor)
+				}
 				break
 			}
 		}
-		if cursor < end {
-			c.log.Warn("kafka: offsets the client passed over could not all be checked", "topic", c.cfg.Topic, "partition", p,
-				"offsets", fmt.Sprintf("%d..%d", cursor, end-1), "err", lastErr)
+		// What is left, from the cursor on.
+		var rest []gap
+		for _, g := range gs[gi:] {
+			if g.to > cursor {
+				rest = append(rest, gap{p, max(g.from, cursor), g.to})
+			}
+		}
+		if len(rest) > 0 {
+			c.keepUnchecked(p, rest, left[p], lastErr)
 		}
 	}
 }
 
-// maxGapFetches bounds the fetches checking one partition's gaps of a poll.
-const maxGapFetches = 64
+// logStart returns where partition p's log starts now.
+func (c *Consumer) logStart(ctx context.Context, p int32) (int64, bool) {
+	starts, err := c.listOffsets(ctx, c.cfg.Topic, []int32{p}, false)
+	if err != nil {
+		return 0, false
+	}
+	start, ok := starts[p]
+	return start, ok
+}
+
+// unchecked is what countGaps left unchecked of a partition's gaps.
+type unchecked struct {
+	gaps  []gap
+	since time.Time // when offsets were first left unchecked
+	err   error     // the last fetch error, if any
+}
+
+// maxUncheckedGaps bounds the gaps kept per partition: past it they are
+// joined into one (its records that were read decode, so checking them
+// again counts nothing).
+const maxUncheckedGaps = 1024
+
+// keepUnchecked keeps the gaps of partition p left unchecked for the next
+// poll, unless p was revoked meanwhile (its next owner resumes past them:
+// they are logged as lost to the check). prev is what was kept before this
+// poll.
+func (c *Consumer) keepUnchecked(p int32, rest []gap, prev *unchecked, err error) {
+	if len(rest) > maxUncheckedGaps {
+		rest = []gap{{p, rest[0].from, rest[len(rest)-1].to}}
+	}
+	u := &unchecked{gaps: rest, since: time.Now(), err: err}
+	if prev != nil {
+		u.since = prev.since
+	}
+	offsets := fmt.Sprintf("%d..%d", rest[0].from, rest[len(rest)-1].to-1)
+	c.partsMu.Lock()
+	assigned := c.assigned[p]
+	if assigned {
+		c.unchecked[p] = u
+	}
+	c.partsMu.Unlock()
+	if !assigned {
+		c.log.Warn("kafka: offsets the client passed over were not checked before the partition was revoked", "topic", c.cfg.Topic, "partition", p,
+			"offsets", offsets, "err", err)
+		return
+	}
+	if prev == nil || err != nil {
+		c.log.Warn("kafka: offsets the client passed over are left to check in the next poll", "topic", c.cfg.Topic, "partition", p,
+			"offsets", offsets, "err", err)
+	}
+}
+
+// uncheckedProblems returns, per partition, offsets the client passed over
+// that have waited longer than a progress check to be checked.
+func (c *Consumer) uncheckedProblems() map[int32]string {
+	c.partsMu.Lock()
+	defer c.partsMu.Unlock()
+	var out map[int32]string
+	for p, u := range c.unchecked {
+		if time.Since(u.since) < c.checkEvery() {
+			continue
+		}
+		if out == nil {
+			out = map[int32]string{}
+		}
+		why := "more than the consumer checks in a poll"
+		if u.err != nil {
+			why = u.err.Error()
+		}
+		out[p] = fmt.Sprintf("partition %d: offsets %d..%d the Kafka client passed over have not been checked for undecodable batches since %s (%s)",
+			p, u.gaps[0].from, u.gaps[len(u.gaps)-1].to-1, u.since.UTC().Format(time.RFC3339), why)
+	}
+	return out
+}
+
+// maxGapFetches bounds the fetches checking one partition's gaps of a
+// poll (a variable for tests).
+var maxGapFetches = 64
 
 // countBadBatch counts the records at offsets from..last of partition p
 // consumed and bad_batch, and logs them with what happened and why.
@@ -363,6 +529,9 @@ func (c *Consumer) countBadBatch(p int32, from, last int64, what string, why err
 
 // pollWait bounds a poll, so that progress is checked when nothing comes.
 const pollWait = 5 * time.Second
+
+// uncheckedPollWait bounds a poll while gaps are left to check.
+const uncheckedPollWait = 50 * time.Millisecond
 
 // DefaultCheckInterval is how often the consumer checks that partitions
 // whose log goes on also move on.
@@ -413,35 +582,21 @@ func (c *Consumer) checkProgress(ctx context.Context) error {
 			c.clearStalled(p, pos[p])
 			continue
 		}
-		fb, err := c.batchesAt(ctx, p, pos[p])
-		if err != nil {
+		h, passed, err := c.nextBatch(ctx, p, pos[p], true)
+		if err != nil && passed == pos[p] {
 			c.setStalled(p, pos[p], fmt.Sprintf("partition %d has not moved from offset %d since the last check while its log ends at %d, and the batch there cannot be fetched (%v): a batch larger than the client reads, or a broker problem", p, pos[p], end, err))
 			continue
 		}
-		passed := pos[p]
-		for _, h := range fb.headers {
-			if h.last < pos[p] {
-				continue
-			}
-			if h.control() || h.aborted || h.records == 0 {
-				// Passed over by the client rightly (a transaction's marker
-				// at the end of the log): not checked again.
-				if h.base <= passed {
-					passed = h.last + 1
-				}
-				continue
-			}
-			if h.raw == nil {
-				break // cut short: not judged
-			}
-			if err := c.decodes(h); err != nil {
-				bad = append(bad, badBatch{partition: p, at: pos[p], err: err})
+		if h != nil {
+			if err := c.decodes(*h); err != nil {
+				bad = append(bad, badBatch{partition: p, at: pos[p], err: err, h: h})
 			} else {
 				c.clearStalled(p, pos[p])
 			}
-			break
 		}
 		if passed > pos[p] {
+			// Passed over by the client rightly (transaction markers and
+			// aborted batches at the end of the log): not checked again.
 			c.partsMu.Lock()
 			if c.pos[p] == pos[p] {
 				c.pos[p], c.checkedAt[p] = passed, passed
