@@ -2,6 +2,7 @@ package registry
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/normguard/normguard/artifact"
 )
@@ -21,6 +23,9 @@ type Remote struct {
 	base   string
 	token  string
 	client *http.Client
+	// Stall is how long a request may go without a byte sent or received
+	// before it fails (DefaultStall; set it before use).
+	Stall time.Duration
 }
 
 // Dial returns the registry served at baseURL (e.g.
@@ -31,7 +36,7 @@ func Dial(baseURL, token string, c *http.Client) *Remote {
 	if c == nil {
 		c = defaultClient
 	}
-	return &Remote{base: strings.TrimRight(baseURL, "/"), token: token, client: c}
+	return &Remote{base: strings.TrimRight(baseURL, "/"), token: token, client: c, Stall: DefaultStall}
 }
 
 // URL returns the server's base URL.
@@ -73,14 +78,24 @@ func (r *Remote) modelURL(segments ...string) string {
 
 // do sends a request and returns the response of a 2xx answer, or the
 // server's error. The caller closes the body.
-func (r *Remote) do(ctx context.Context, method, u string, body []byte, write bool) (*http.Response, error) {
+func (r *Remote) do(parent context.Context, method, u string, body []byte, write bool) (*http.Response, error) {
+	ctx, end := context.WithCancelCause(parent)
+	wd := newWatchdog(cmp.Or(r.Stall, DefaultStall), end)
 	var rd io.Reader
 	if body != nil {
-		rd = bytes.NewReader(body)
+		rd = &sendReader{r: bytes.NewReader(body), size: len(body), w: wd}
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
+		wd.stop()
+		end(nil)
 		return nil, fmt.Errorf("registry %s: %w; check the server URL", u, err)
+	}
+	if body != nil {
+		req.ContentLength = int64(len(body))
+		req.GetBody = func() (io.ReadCloser, error) {
+			return io.NopCloser(&sendReader{r: bytes.NewReader(body), size: len(body), w: wd}), nil
+		}
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -91,11 +106,19 @@ func (r *Remote) do(ctx context.Context, method, u string, body []byte, write bo
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("registry %s %s: %w", method, u, ctx.Err())
+		wd.stop()
+		cause := context.Cause(ctx)
+		end(nil)
+		if errors.Is(cause, errStalled) {
+			return nil, fmt.Errorf("registry %s %s: %w; check the URL and that `normguard serve` is running there", method, u, cause)
+		}
+		if parent.Err() != nil {
+			return nil, fmt.Errorf("registry %s %s: %w", method, u, parent.Err())
 		}
 		return nil, fmt.Errorf("registry %s %s: cannot reach the server (%v); check the URL and that `normguard serve` is running", method, u, unwrapURLError(err))
 	}
+	wd.answered()
+	resp.Body = &watchedBody{rc: resp.Body, w: wd, ctx: ctx, end: end}
 	if resp.StatusCode/100 == 2 {
 		return resp, nil
 	}
@@ -151,6 +174,9 @@ func readError(method, u string, resp *http.Response) error {
 func decodeJSON(method, u string, resp *http.Response, v any) error {
 	defer resp.Body.Close()
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(v); err != nil {
+		if errors.Is(err, errStalled) {
+			return fmt.Errorf("registry %s %s: %w; check the URL and that `normguard serve` is running there", method, u, err)
+		}
 		return fmt.Errorf("registry %s %s: the answer is not the expected JSON (%v); is this a normguard server?", method, u, err)
 	}
 	return nil
@@ -198,7 +224,7 @@ func (r *Remote) Get(ctx context.Context, model, version string) ([]byte, Versio
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, artifact.MaxSize+1))
 	if err != nil {
-		return nil, Version{}, fmt.Errorf("registry GET %s: download interrupted: %w", u, err)
+		return nil, Version{}, fmt.Errorf("registry GET %s: download interrupted: %w", u, err) // errStalled when the server stalled
 	}
 	if len(data) > artifact.MaxSize {
 		return nil, Version{}, fmt.Errorf("registry GET %s: the artifact is larger than %d bytes", u, artifact.MaxSize)
