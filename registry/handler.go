@@ -271,10 +271,8 @@ func (h *handler) setCurrent(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req currentBody
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	req, err := decodeCurrent(body)
+	if err != nil {
 		WriteError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf(`the body must be {"version": "<version>"}: %v`, err))
 		return
 	}
@@ -293,6 +291,45 @@ func (h *handler) setCurrent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, v)
+}
+
+// decodeCurrent reads the body of PUT .../current: one JSON object whose
+// only key is "version", spelled so, given once, and nothing after it.
+// encoding/json alone took the last of two "version" keys, read
+// {"Version": ...} as "version" and ignored a second object, so a
+// request whose intent was unclear moved the current version (attack
+// run 15).
+func decodeCurrent(body []byte) (currentBody, error) {
+	var req currentBody
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return req, errors.New("not a JSON object")
+	}
+	seen := false
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return req, err
+		}
+		key, _ := t.(string)
+		switch {
+		case key != "version":
+			return req, fmt.Errorf("unknown key %q", key)
+		case seen:
+			return req, errors.New(`"version" is given twice`)
+		}
+		seen = true
+		if err := dec.Decode(&req.Version); err != nil {
+			return req, fmt.Errorf("version: %v", err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return req, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return req, errors.New("unexpected data after the JSON object")
+	}
+	return req, nil
 }
 
 // readBody reads a request body of at most limit bytes. A body over the

@@ -174,6 +174,9 @@ func TestHandlerErrorsAreJSON(t *testing.T) {
 	l, _ := openTemp(t)
 	data := fitArtifact(t, "fraud", "1", 1)
 	mustPut(t, l, "fraud", "1", data, PutOptions{})
+	// Version 3 exists but is not current: a body read loosely moved
+	// current to it (attack run 15).
+	mustPut(t, l, "fraud", "3", fitArtifact(t, "fraud", "3", 3), PutOptions{KeepCurrent: true})
 	const limit = 1000
 	limited := http.MaxBytesHandler(Handler(l), limit) // as a server wraps uploads
 	cases := []struct {
@@ -199,6 +202,12 @@ func TestHandlerErrorsAreJSON(t *testing.T) {
 		{"current: no version", "PUT", "/v1/models/fraud/current", `{}`, nil, 400, CodeBadRequest},
 		{"current: unknown field", "PUT", "/v1/models/fraud/current", `{"version":"1","x":1}`, nil, 400, CodeBadRequest},
 		{"current: unknown version", "PUT", "/v1/models/fraud/current", `{"version":"9"}`, nil, 404, CodeNotFound},
+		{"current: version twice", "PUT", "/v1/models/fraud/current", `{"version":"1","version":"3"}`, nil, 400, CodeBadRequest},
+		{"current: two objects", "PUT", "/v1/models/fraud/current", `{"version":"3"} {"version":"1"}`, nil, 400, CodeBadRequest},
+		{"current: trailing data", "PUT", "/v1/models/fraud/current", `{"version":"3"} x`, nil, 400, CodeBadRequest},
+		{"current: other spelling", "PUT", "/v1/models/fraud/current", `{"Version":"3"}`, nil, 400, CodeBadRequest},
+		{"current: not a string", "PUT", "/v1/models/fraud/current", `{"version":3}`, nil, 400, CodeBadRequest},
+		{"current: array", "PUT", "/v1/models/fraud/current", `[{"version":"3"}]`, nil, 400, CodeBadRequest},
 		{"current: bad version", "PUT", "/v1/models/fraud/current", `{"version":"../1"}`, nil, 400, CodeInvalidName},
 		{"method", "DELETE", "/v1/models/fraud", "", nil, 405, CodeMethod},
 		{"method on upload", "POST", "/v1/models/fraud/versions/1", "", nil, 405, CodeMethod},

@@ -65,7 +65,10 @@ func (s *Server) handleObservations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, string, error) {
-	if r.URL.Query().Has("producer") {
+	if q := r.URL.Query(); q.Has("producer") {
+		if q.Has("stage") {
+			return 0, "", &apiError{http.StatusBadRequest, "bad_query", "query parameters producer and stage together: vectors (?producer=) have no stage; drop one"}
+		}
 		return s.vectorObservations(w, r)
 	}
 	model, stage, err := s.modelStage(r)
@@ -216,6 +219,11 @@ func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
+	plots, err := flag(r, "plots")
+	if err != nil {
+		fail(w, err)
+		return
+	}
 	rep, win, err := s.cfg.Monitor.Drift(model, stage)
 	if err != nil {
 		if errors.Is(err, monitor.ErrNoObservations) {
@@ -232,7 +240,7 @@ func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
 	if p, _, err := s.cache.get(r.Context(), model, ""); err == nil {
 		resp.Training = trainingOf(p.t.Artifact(), stage)
 	}
-	if r.URL.Query().Get("plots") == "1" {
+	if plots {
 		resp.Plots = map[string]plotJSON{}
 		for _, f := range rep.Features {
 			if p := f.Plot; p != nil {

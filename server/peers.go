@@ -136,8 +136,13 @@ func (s *Server) handleWindowState(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
+	history, err := flag(r, "history")
+	if err != nil {
+		fail(w, err)
+		return
+	}
 	export := s.cfg.Monitor.Export
-	if r.URL.Query().Get("history") == "1" {
+	if history {
 		export = s.cfg.Monitor.ExportHistory
 	}
 	ex, err := export(model)
@@ -165,7 +170,12 @@ func (s *Server) handleDriftOrPeers(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	resp, err := s.mergedDrift(r.Context(), model, stage, r.URL.Query().Get("plots") == "1")
+	plots, err := flag(r, "plots")
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	resp, err := s.mergedDrift(r.Context(), model, stage, plots)
 	if err != nil {
 		fail(w, err)
 		return

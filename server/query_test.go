@@ -2,8 +2,11 @@ package server
 
 import (
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/normguard/normguard/monitor"
 )
 
 // TestAmbiguousQueriesRefused: a query parameter given twice, one the API
@@ -29,8 +32,72 @@ func TestAmbiguousQueriesRefused(t *testing.T) {
 	if status != http.StatusBadRequest || !strings.Contains(string(body), "given 2 times") {
 		t.Errorf("PUT with current twice: %d %s, want 400", status, body)
 	}
-	// Parameters the API reads, once each, still work.
-	if status, body := send(t, http.MethodPost, ts.URL+"/v1/models/flight-delay/transform?version=v1", "t", benchBody(1)); status != http.StatusOK {
-		t.Errorf("?version=v1: %d %s", status, body)
+}
+
+// TestQueryParametersPerEndpoint: a parameter one endpoint reads was
+// dropped without a word by the others (attack run 15):
+// /transform?version=1 transformed with the current version, and
+// ?plots=true, read as "not 1", answered without plots. Each endpoint
+// refuses the parameters it does not read, and a yes/no parameter with
+// another value, with a 400 bad_query; what it reads still works.
+func TestQueryParametersPerEndpoint(t *testing.T) {
+	mon, err := monitor.Open(filepath.Join(t.TempDir(), "monitor.db"), monitor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mon.Close() })
+	_, ts, _ := versionsServer(t, 2, Config{Monitor: mon})
+	m := ts.URL + "/v1/models/flight-delay"
+	if status, body := send(t, http.MethodPost, m+"/observations", "t", benchBody(5)); status != http.StatusOK {
+		t.Fatalf("observations: %d %s", status, body)
+	}
+	refused := []struct{ method, url, want string }{
+		{http.MethodPost, m + "/transform?version=v1", "versions/{version}/transform"},
+		{http.MethodPost, m + "/versions/v1/transform?stage=output", "takes no query parameters"},
+		{http.MethodPost, m + "/observations?plots=1", "reads only stage, version, producer"},
+		{http.MethodPost, m + "/observations?producer=p&stage=output", "have no stage"},
+		{http.MethodGet, m + "/drift?plots=yes", "use 1 or true"},
+		{http.MethodGet, m + "/drift?version=v1", "reads only stage, plots"},
+		{http.MethodGet, m + "/history?plots=1", "reads only stage"},
+		{http.MethodGet, m + "/window-state?history=yes", "use 1 or true"},
+		{http.MethodGet, m + "/window-state?stage=output", "reads only history"},
+		{http.MethodGet, m + "?version=v1", "takes no query parameters"},
+		{http.MethodGet, ts.URL + "/v1/models?current=1", "takes no query parameters"},
+		{http.MethodGet, m + "/versions/v1/artifact?stage=input", "takes no query parameters"},
+		{http.MethodPut, m + "/current?version=v1", "takes no query parameters"},
+		{http.MethodGet, m + "/vectors?stage=input", "reads only version"},
+	}
+	for _, c := range refused {
+		var body []byte
+		if c.method == http.MethodPost {
+			body = benchBody(1)
+		}
+		status, got := send(t, c.method, c.url, "t", body)
+		if status != http.StatusBadRequest || errorCode(got) != "bad_query" || !strings.Contains(string(got), c.want) {
+			t.Errorf("%s %s: %d %s, want 400 bad_query saying %q", c.method, c.url, status, got, c.want)
+		}
+	}
+	// What each reads still works.
+	for _, c := range []struct{ method, url string }{
+		{http.MethodPost, m + "/versions/v1/transform"},
+		{http.MethodPost, m + "/observations?stage=input&version=v1"},
+		{http.MethodGet, m + "/drift?stage=input&plots=true"},
+		{http.MethodGet, m + "/drift?plots=0"},
+		{http.MethodGet, m + "/history?stage=input"},
+		{http.MethodGet, m + "/window-state?history=1"},
+		{http.MethodGet, m},
+	} {
+		var body []byte
+		if c.method == http.MethodPost {
+			body = benchBody(1)
+		}
+		if status, got := send(t, c.method, c.url, "t", body); status != http.StatusOK {
+			t.Errorf("%s %s: %d %s", c.method, c.url, status, got)
+		}
+	}
+	// ?plots=true is read as plots.
+	_, got := send(t, http.MethodGet, m+"/drift?plots=true", "t", nil)
+	if !strings.Contains(string(got), `"plots"`) {
+		t.Errorf("drift?plots=true answered without plots")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/table"
 )
@@ -93,8 +94,11 @@ func (d *rowsBody) decode(buf []byte) ([]table.Column, int, error) {
 				if err := d.rows(); err != nil {
 					return nil, 0, err
 				}
-			} else if err := d.skip(0); err != nil {
-				return nil, 0, err
+			} else {
+				// Skipped, a key meant for the request was lost without a
+				// word: {"stage": "output", "rows": [...]} stored input
+				// rows (attack run 15).
+				return nil, 0, d.errf(`unknown key %s: the body holds only "rows" (the stage, version and producer go in the query: ?stage=output)`, errtext.Quote(string(key)))
 			}
 			more, err := d.next('}')
 			if err != nil {

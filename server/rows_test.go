@@ -21,6 +21,10 @@ func reference(body []byte, fields []table.Field, absentOK bool) ([]table.Column
 	if err := json.Unmarshal(body, &doc); err != nil || doc == nil {
 		return nil, 0, false
 	}
+	if len(doc) != 1 {
+		// A key besides "rows" is refused: it would be dropped unread.
+		return nil, 0, false
+	}
 	raw, ok := doc["rows"]
 	if !ok || jsontest.KeyTwice(body, []string{"rows"}) {
 		// "rows" given twice is refused: the first list would be dropped.
@@ -118,7 +122,7 @@ func TestRowsBodyMatchesEncodingJSON(t *testing.T) {
 		`{"rows":[]}`,
 		`{"rows":[{"age":31,"city":"x"}]}`,
 		` { "rows" : [ { "city" : "a\"b\\u00e9\u00e9" , "age" : -1.5e-3 } , {"age":null,"city":null} ] } `,
-		`{"other":{"deep":[1,2,{"x":null}]},"rows":[{"age":"42","city":7,"extra":[true,false]}]}`,
+		`{"rows":[{"age":"42","other":{"deep":[1,2,{"x":null}]},"city":7,"extra":[true,false]}]}`,
 		`{"rows":[{"city":true,"extra":1,"extra":2,"age":2}]}`,
 		`{"rows":[{"age":1e308,"city":"\ud83d\ude00"}]}`,
 		`{"rows":[{"age":"NaN","city":""}]}`,
@@ -163,7 +167,9 @@ func TestRowsBodyRefusesBadBodies(t *testing.T) {
 		"control char":     "{\"rows\":[{\"age\":1,\"city\":\"a\x01\"}]}",
 		"duplicate key":    `{"rows":[{"age":1,"city":true,"age":2}]}`,
 		"rows twice":       `{"rows":[{"age":1,"city":"x"}],"rows":[{"age":2,"city":"y"}]}`,
-		"deep nesting":     `{"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `,"rows":[]}`,
+		"deep nesting":     `{"rows":[{"age":1,"city":"x","deep":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}]}`,
+		"unknown key":      `{"stage":"output","rows":[{"age":1,"city":"x"}]}`, // attack run 15: stored as input
+		"key for rows":     `{"row":[{"age":1,"city":"x"}],"rows":[]}`,
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {

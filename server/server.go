@@ -198,11 +198,13 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	reg := registry.Handler(s.cfg.Registry)
 	writes := s.requireToken(http.MaxBytesHandler(reg, s.cfg.MaxArtifactBytes))
-	mux.Handle("GET /v1/models", reg)
-	mux.Handle("GET /v1/models/{name}", reg)
-	mux.Handle("GET /v1/models/{name}/versions/{version}/artifact", reg)
-	mux.Handle("PUT /v1/models/{name}/versions/{version}", s.requireToken(s.uploadSlotted(http.MaxBytesHandler(reg, s.cfg.MaxArtifactBytes))))
-	mux.Handle("PUT /v1/models/{name}/current", writes)
+	// Each endpoint names the query parameters it reads (reads); any
+	// other is a 400.
+	mux.Handle("GET /v1/models", reads(reg))
+	mux.Handle("GET /v1/models/{name}", reads(reg))
+	mux.Handle("GET /v1/models/{name}/versions/{version}/artifact", reads(reg))
+	mux.Handle("PUT /v1/models/{name}/versions/{version}", reads(s.requireToken(s.uploadSlotted(http.MaxBytesHandler(reg, s.cfg.MaxArtifactBytes))), "current"))
+	mux.Handle("PUT /v1/models/{name}/current", reads(writes))
 
 	data := func(h http.HandlerFunc) http.Handler {
 		if s.cfg.AuthAll {
@@ -210,13 +212,14 @@ func (s *Server) routes() http.Handler {
 		}
 		return s.budgeted(h)
 	}
-	mux.Handle("POST /v1/models/{name}/transform", data(s.handleTransform))
-	mux.Handle("POST /v1/models/{name}/versions/{version}/transform", data(s.handleTransform))
-	mux.Handle("POST /v1/models/{name}/observations", data(s.handleObservations))
-	mux.HandleFunc("GET /v1/models/{name}/drift", s.handleDriftOrPeers)
-	mux.Handle("GET /v1/models/{name}/window-state", s.requireToken(http.HandlerFunc(s.handleWindowState)))
-	mux.HandleFunc("GET /v1/models/{name}/history", s.handleHistory)
-	mux.HandleFunc("GET /v1/models/{name}/vectors", s.handleVectors)
+	mux.Handle("POST /v1/models/{name}/transform", reads(data(s.handleTransform)))
+	mux.Handle("POST /v1/models/{name}/versions/{version}/transform", reads(data(s.handleTransform)))
+	// ?producer= records vectors (vectorObservations), which read no stage.
+	mux.Handle("POST /v1/models/{name}/observations", reads(data(s.handleObservations), "stage", "version", "producer"))
+	mux.Handle("GET /v1/models/{name}/drift", reads(http.HandlerFunc(s.handleDriftOrPeers), "stage", "plots"))
+	mux.Handle("GET /v1/models/{name}/window-state", reads(s.requireToken(http.HandlerFunc(s.handleWindowState)), "history"))
+	mux.Handle("GET /v1/models/{name}/history", reads(http.HandlerFunc(s.handleHistory), "stage"))
+	mux.Handle("GET /v1/models/{name}/vectors", reads(http.HandlerFunc(s.handleVectors), "version"))
 
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -260,14 +263,11 @@ func (s *Server) routes() http.Handler {
 	return s.recoverPanics(refuseUncleanPaths(refuseAmbiguousQueries(refuseEncodedBodies(mux))))
 }
 
-// queryParams are the query parameters the API reads, each once.
-var queryParams = map[string]bool{"stage": true, "version": true, "producer": true, "plots": true, "history": true, "current": true}
-
 // refuseAmbiguousQueries answers an API request whose query gives a
-// parameter twice, names one the API does not read, or does not parse,
-// with a JSON 400: the handlers read a parameter's first value, so
-// ?stage=output&stage=input stored rows as output and ?stge=output as
-// input, without a word (attack run 13).
+// parameter twice or does not parse with a JSON 400: the handlers read a
+// parameter's first value, so ?stage=output&stage=input stored rows as
+// output without a word (attack run 13). Which parameters an endpoint
+// reads is its own (reads).
 func refuseAmbiguousQueries(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.RawQuery != "" && strings.HasPrefix(r.URL.Path, "/v1/") {
@@ -277,12 +277,7 @@ func refuseAmbiguousQueries(h http.Handler) http.Handler {
 				return
 			}
 			for _, k := range slices.Sorted(maps.Keys(q)) {
-				switch {
-				case !queryParams[k]:
-					writeError(w, http.StatusBadRequest, "bad_query",
-						fmt.Sprintf("unknown query parameter %s: the API reads stage, version, producer, plots, history and current", errtext.Quote(k)))
-					return
-				case len(q[k]) > 1:
+				if len(q[k]) > 1 {
 					writeError(w, http.StatusBadRequest, "bad_query",
 						fmt.Sprintf("query parameter %s is given %d times; give it once", errtext.Quote(k), len(q[k])))
 					return
@@ -291,6 +286,47 @@ func refuseAmbiguousQueries(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// reads answers a request whose query names a parameter other than names
+// with a JSON 400: a parameter one endpoint reads was dropped without a
+// word by another (?version=1 on /transform transformed with the current
+// version, attack run 15).
+func reads(h http.Handler, names ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" {
+			for k := range r.URL.Query() {
+				if slices.Contains(names, k) {
+					continue
+				}
+				takes := "takes no query parameters"
+				if len(names) > 0 {
+					takes = "reads only " + strings.Join(names, ", ")
+				}
+				msg := fmt.Sprintf("unknown query parameter %s: %s %s %s", errtext.Quote(k), r.Method, r.URL.Path, takes)
+				if k == "version" && strings.HasSuffix(r.URL.Path, "/transform") {
+					msg += "; transform with a version at /v1/models/{name}/versions/{version}/transform"
+				}
+				writeError(w, http.StatusBadRequest, "bad_query", msg)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// flag reads a yes/no query parameter: 1 or true, 0 or false, or absent
+// (false). Any other value is a 400 rather than a silent no (?plots=yes
+// answered without plots, attack run 15).
+func flag(r *http.Request, name string) (bool, error) {
+	switch v := r.URL.Query().Get(name); v {
+	case "1", "true":
+		return true, nil
+	case "", "0", "false":
+		return false, nil
+	default:
+		return false, &apiError{http.StatusBadRequest, "bad_query", fmt.Sprintf("query parameter %s=%s: use 1 or true, 0 or false", name, errtext.Quote(v))}
+	}
 }
 
 // refuseEncodedBodies answers a request whose body has a Content-Encoding
