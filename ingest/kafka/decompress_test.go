@@ -669,3 +669,138 @@ func TestSkipBehindLargeAbortedTransaction(t *testing.T) {
 		t.Errorf("problem %q after the batch was skipped", p)
 	}
 }
+
+// TestAbortedBombPassedUncounted (attack run 14 F1): an aborted
+// transaction holding a batch that inflates past the bound. The client
+// inflates a batch before it looks whether its transaction was aborted,
+// so it fails there at every fetch; the skip passed over the aborted
+// batch and its marker as "rightly passed" and counted the next batch,
+// three good rows, bad_batch (and with nothing after it, the partition
+// was a /healthz problem for good). The aborted batch is passed without
+// a count, and every row after it is read.
+func TestAbortedBombPassedUncounted(t *testing.T) {
+	for _, after := range []int{3, 0} {
+		t.Run(fmt.Sprintf("%d rows after", after), func(t *testing.T) {
+			fx := newFixture(t, 10)
+			c := newCluster(t)
+			ctx := context.Background()
+			prod := compressedProducer(t, c)
+			if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			txn, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
+				kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID("bomb"),
+				kgo.ProducerBatchCompression(kgo.ZstdCompression()), kgo.ProducerBatchMaxBytes(16<<20), kgo.ProducerLinger(200*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer txn.Close()
+			if err := txn.BeginTransaction(); err != nil {
+				t.Fatal(err)
+			}
+			// 400 records of 3 KB in one zstd batch: it inflates past the bound.
+			if err := txn.ProduceSync(ctx, paddedRows(0, 400, 3000)...).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			if err := txn.EndTransaction(ctx, kgo.TryAbort); err != nil {
+				t.Fatal(err)
+			}
+			if after > 0 {
+				if err := prod.ProduceSync(ctx, paddedRows(0, after, 100)...).FirstErr(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := startChecked(t, c, fx)
+			waitRecords(t, 2+after, r)
+			// The skip needs two failures; the progress check two checks.
+			time.Sleep(time.Second)
+			st := r.cons.Stats()
+			if st.Records != int64(2+after) || st.Rows != int64(2+after) || st.BadRecords != 0 {
+				t.Errorf("records %d, rows %d, bad %v; want %d rows and nothing bad", st.Records, st.Rows, st.Bad, 2+after)
+			}
+			if p := st.Problem(); p != "" {
+				t.Errorf("problem %q", p)
+			}
+			// Rows produced later are read: the partition moved past it.
+			if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			waitRecords(t, 4+after, r)
+		})
+	}
+}
+
+// TestRecordFieldsPastItsBytes (attack run 14 F4): a record whose length
+// fits but whose fields run past it (a key length of 50 with no key
+// bytes) is dropped by the client, which keeps the records before it. The
+// check of a batch looked only at the records' lengths, so the batch
+// "decoded" and its record was neither a row nor bad: in a gap, zstd
+// compressed, after good records of its own batch, and as the
+// partition's last batch (where the client fetched it again and again).
+func TestRecordFieldsPastItsBytes(t *testing.T) {
+	// attributes 0, timestamp delta 0, offset delta 0, key length 50 (zigzag 100), nothing more.
+	bad := []byte{0x08, 0x00, 0x00, 0x00, 0x64}
+	good := func(i int) []byte {
+		v := []byte(fmt.Sprintf(`{"delay": %d}`, i))
+		hk, hv := []byte(ModelHeader), []byte(testModel)
+		body := []byte{0x00, 0x00}
+		body = binary.AppendVarint(body, int64(i)) // offset delta
+		body = binary.AppendVarint(body, -1)       // no key
+		body = binary.AppendVarint(body, int64(len(v)))
+		body = append(body, v...)
+		body = binary.AppendVarint(body, 1)
+		body = binary.AppendVarint(body, int64(len(hk)))
+		body = append(body, hk...)
+		body = binary.AppendVarint(body, int64(len(hv)))
+		body = append(body, hv...)
+		return append(binary.AppendVarint(nil, int64(len(body))), body...)
+	}
+	zstdOf := func(b []byte) []byte {
+		enc, err := zstd.NewWriter(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return enc.EncodeAll(b, nil)
+	}
+	cases := []struct {
+		name       string
+		codec      int16
+		n          int32
+		records    []byte
+		rows, last bool // good rows after it; it is the partition's last batch
+		wantRows   int
+	}{
+		{name: "in a gap", n: 1, records: bad, rows: true},
+		{name: "zstd", codec: 4, n: 1, records: zstdOf(bad), rows: true},
+		{name: "after two good records of its batch", n: 3, records: append(append(good(0), good(1)...), bad...), rows: true, wantRows: 2},
+		{name: "last", n: 1, records: bad, last: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := newFixture(t, 10)
+			c := newCluster(t)
+			ctx := context.Background()
+			prod := compressedProducer(t, c)
+			if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			produceRaw(t, c, 0, tc.codec, tc.n, tc.records)
+			after := 0
+			if tc.rows {
+				after = 3
+				if err := prod.ProduceSync(ctx, paddedRows(0, after, 100)...).FirstErr(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := startChecked(t, c, fx)
+			want := int64(2 + after + int(tc.n))
+			waitRecords(t, int(want), r)
+			time.Sleep(300 * time.Millisecond)
+			st := r.cons.Stats()
+			badN := int64(tc.n) - int64(tc.wantRows)
+			if st.Records != want || st.Rows != want-badN || st.Bad[ReasonBadBatch] != badN {
+				t.Errorf("records %d, rows %d, bad %v; want %d records, %d of them bad_batch", st.Records, st.Rows, st.Bad, want, badN)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -220,14 +221,17 @@ type badBatch struct {
 	h *batchHeader
 }
 
-// nextBatch returns the first batch of partition p from offset at on that
-// a read-committed client reads as data, walking past the batches that
-// end before at, transaction markers, aborted batches and, when
-// skipEmpty, batches claiming no records, with as many fetches as they
-// span, up to maxGapFetches (aborted transactions of more than 1 MiB in
-// front of a batch hid it from a single fetch). passed is where the
-// batches walked past end (at when none). h is nil, with a nil error,
-// when the log holds no such batch from at on within the bound.
+// nextBatch returns the first batch of partition p from offset at on
+// that a read-committed client stops at: a data batch, or an aborted
+// batch it cannot read (the client inflates and parses a batch before it
+// looks whether its transaction was aborted, so such a batch stops it
+// too; attack run 14). It walks past the batches that end before at,
+// transaction markers, aborted batches that decode and, when skipEmpty,
+// batches claiming no records, with as many fetches as they span, up to
+// maxGapFetches (aborted transactions of more than 1 MiB in front of a
+// batch hid it from a single fetch). passed is where the batches walked
+// past end (at when none). h is nil, with a nil error, when the log holds
+// no such batch from at on within the bound.
 func (c *Consumer) nextBatch(ctx context.Context, p int32, at int64, skipEmpty bool) (h *batchHeader, passed int64, err error) {
 	passed = at
 	for range maxGapFetches {
@@ -241,14 +245,18 @@ func (c *Consumer) nextBatch(ctx context.Context, p int32, at int64, skipEmpty b
 			if h.last < passed {
 				continue
 			}
-			if h.raw == nil && !h.control() && !h.aborted {
-				// Cut short: fetch from it (its header alone says whether
-				// it is a marker or aborted; a data batch needs its bytes).
-				break
+			if h.raw == nil && !h.control() {
+				break // cut short: fetch from it
 			}
-			if h.control() || h.aborted || skipEmpty && h.records == 0 {
+			if h.control() || skipEmpty && h.records == 0 {
 				passed, moved = h.last+1, true
 				continue
+			}
+			if h.aborted {
+				if err := c.decodes(*h); err == nil {
+					passed, moved = h.last+1, true
+					continue
+				}
 			}
 			return h, passed, nil
 		}
@@ -281,7 +289,14 @@ func (c *Consumer) skipUnreadable(ctx context.Context, bad []badBatch) error {
 			}
 		}
 		if err == nil {
-			c.countBadBatch(b.partition, max(b.at, h.base), h.last, "kafka: batch skipped", b.err)
+			if h.aborted {
+				// Its records are not read by a consumer of committed
+				// records: passed, not counted.
+				c.log.Warn("kafka: an aborted transaction's batch the Kafka client cannot read passed over (not counted: its transaction was aborted)",
+					"topic", c.cfg.Topic, "partition", b.partition, "offsets", fmt.Sprintf("%d..%d", h.base, h.last), "error", b.err.Error())
+			} else {
+				c.countBadBatch(b.partition, max(b.at, h.base), h.last, "kafka: batch skipped", b.err)
+			}
 			offs = append(offs, monitor.Offset{Source: c.source, Partition: b.partition, Next: h.last + 1})
 			set[b.partition] = kgo.EpochOffset{Epoch: -1, Offset: h.last + 1}
 		}
@@ -336,10 +351,10 @@ type gap struct {
 }
 
 // countGaps counts bad_batch the batches inside gaps (offsets the client
-// passed over without a record) whose records do not decode. Markers,
-// aborted transactions and compacted batches decode, so they are passed
-// whatever the fetch's list of aborted transactions says (attack run 13:
-// an aborted transaction of large records was counted bad). Every gap is
+// passed over without a record) whose records do not all decode as the
+// client decodes them (decodes), from the gap's start: the client keeps
+// a batch's records before the first that does not parse. Markers,
+// aborted transactions and compacted batches are passed. Every gap is
 // checked (a one-offset gap after a transaction's record, once taken for
 // its marker unchecked, hid an undecodable batch), and each whole: a
 // partition's gaps are walked batch by batch with as many fetches as they
@@ -407,9 +422,12 @@ func (c *Consumer) countGaps(ctx context.Context, gaps []gap) {
 				for gi < len(gs) && gs[gi].to <= h.base {
 					gi++
 				}
-				if gi < len(gs) && h.base >= gs[gi].from && h.last < gs[gi].to && h.records > 0 && !h.control() {
+				// A batch the gap overlaps: wholly passed over, or partly
+				// (the client keeps the records before the first that does
+				// not parse, and the gap starts after them).
+				if gi < len(gs) && h.last >= gs[gi].from && h.base < gs[gi].to && h.records != 0 && !h.control() && !h.aborted {
 					if err := c.decodes(h); err != nil {
-						c.countBadBatch(p, h.base, h.last, "kafka: batch passed over by the Kafka client", err)
+						c.countBadBatch(p, max(h.base, gs[gi].from), min(h.last, gs[gi].to-1), "kafka: batch passed over by the Kafka client", err)
 					}
 				}
 				cursor, moved = h.last+1, true
@@ -589,6 +607,7 @@ func (c *Consumer) checkProgress(ctx context.Context) error {
 		}
 		if h != nil {
 			if err := c.decodes(*h); err != nil {
+				// An aborted one is passed without a count (skipUnreadable).
 				bad = append(bad, badBatch{partition: p, at: pos[p], err: err, h: h})
 			} else {
 				c.clearStalled(p, pos[p])
@@ -625,13 +644,21 @@ func (c *Consumer) clearStalled(p int32, at int64) {
 	c.partsMu.Unlock()
 }
 
-// decodes tells whether the records of batch h can be read: its
-// compressed bytes inflate (under the consumer's bound) and its records'
-// framing holds the records it claims.
+// decodes tells whether the Kafka client reads every record of batch h:
+// its compressed bytes inflate (under the consumer's bound), it claims a
+// record count the client accepts, and each record it claims parses
+// field by field (length, attributes, timestamp and offset deltas, key,
+// value, headers) as the client parses it. The client keeps the records
+// before the first that does not parse and passes over the rest without
+// a word (attack run 14: a record whose key length ran past its bytes
+// was dropped while the length-only check said the batch decoded).
 func (c *Consumer) decodes(h batchHeader) error {
 	var rb kmsg.RecordBatch
 	if err := rb.ReadFrom(h.raw); err != nil {
 		return fmt.Errorf("the batch does not parse: %w", err)
+	}
+	if rb.Magic != 2 {
+		return fmt.Errorf("the batch has magic %d, not 2", rb.Magic)
 	}
 	data := rb.Records
 	if codec := kgo.CompressionCodecType(rb.Attributes & 7); codec != kgo.CodecNone {
@@ -641,12 +668,44 @@ func (c *Consumer) decodes(h batchHeader) error {
 		}
 		data = out
 	}
-	for i := int32(0); i < rb.NumRecords; i++ {
-		length, n := binary.Varint(data)
-		if n <= 0 || length < 0 || length > int64(len(data)-n) {
-			return fmt.Errorf("record %d of %d does not decode", i+1, rb.NumRecords)
+	return parseRecords(data, rb.NumRecords)
+}
+
+// parseRecords parses the records of a batch claiming n of them as the
+// client does (kgo's readRawRecordsDirect, with kbin's readers), and says
+// why not all of them can be read.
+func parseRecords(data []byte, n int32) error {
+	claimed := int(n)
+	switch {
+	case claimed < 0:
+		return fmt.Errorf("the batch claims %d records", n)
+	case claimed > len(data) && len(data) == 0:
+		return fmt.Errorf("the batch claims %d records and holds no record bytes", n)
+	case claimed > len(data):
+		claimed = len(data) // as the client bounds it
+	}
+	for i := range claimed {
+		length, used := kbin.Varint(data)
+		total := used + int(length)
+		if used <= 0 || length < 0 || len(data) < total {
+			return fmt.Errorf("record %d of %d does not decode: its length is cut short", i+1, n)
 		}
-		data = data[n+int(length):]
+		b := kbin.Reader{Src: data[used:total]}
+		b.Int8()    // attributes
+		b.Varlong() // timestamp delta
+		b.Varint()  // offset delta
+		b.VarintBytes()
+		b.VarintBytes()
+		if nh := int(b.VarintArrayLen()); nh > 0 {
+			for range nh {
+				b.VarintString()
+				b.VarintBytes()
+			}
+		}
+		if !b.Ok() {
+			return fmt.Errorf("record %d of %d does not decode: its fields run past its %d bytes", i+1, n, length)
+		}
+		data = data[total:]
 	}
 	return nil
 }
