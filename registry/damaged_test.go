@@ -62,6 +62,15 @@ func TestDamagedRegistry503(t *testing.T) {
 				}
 			}
 		}, []string{"/v1/models/fraud/versions/1/artifact"}, true},
+		// attack run 15: a version file copied from another model's
+		// folder served that model under this name.
+		{"version file of another model", func(t *testing.T, dir string) {
+			other, err := os.ReadFile(filepath.Join(dir, "models/other/versions/1.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			write("models/fraud/versions/1.json", string(other))(t, dir)
+		}, []string{"/v1/models/fraud/versions/1/artifact", "/v1/models/fraud/versions/current/artifact"}, true},
 		{"models folder removed", func(t *testing.T, dir string) {
 			if err := os.RemoveAll(filepath.Join(dir, "models")); err != nil {
 				t.Fatal(err)

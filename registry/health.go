@@ -105,6 +105,9 @@ func (l *Local) checkBlob(v Version) error {
 	if got.Digest != v.Digest {
 		return fmt.Errorf("%w: version %s: the stored artifact %s is %s, not the %s the version records (the file was replaced); push the version again to repair", ErrDamaged, v.Version, path, got.Digest, v.Digest)
 	}
+	if err := l.sameModel(v, got); err != nil {
+		return err
+	}
 	l.blobs.mu.Lock()
 	if l.blobs.seen == nil {
 		l.blobs.seen = map[string]verifiedBlob{}

@@ -197,6 +197,18 @@ func (l *Local) store(model, version, digest string, writeBlob func(blob string)
 	return Version{Model: model, Version: version, Digest: vf.Digest, Created: vf.Created, Current: cur == version}, created, nil
 }
 
+// sameModel refuses an artifact read for version v that was fitted for
+// another model: a version file copied from another model's folder (a
+// botched restore) served that model under this name, and a valid row
+// was refused as missing the other model's columns (attack run 15).
+// Uploads refuse such an artifact (checkArtifact).
+func (l *Local) sameModel(v Version, got *artifact.Verified) error {
+	if got.Model != nil && got.Model.Name != "" && got.Model.Name != v.Model {
+		return fmt.Errorf("%w: read %s@%s: the version file %s names artifact %s, which was fitted for model %q (the file was copied from another model's folder); push the version again to repair", ErrDamaged, v.Model, v.Version, l.versionPath(v.Model, v.Version), v.Digest, got.Model.Name)
+	}
+	return nil
+}
+
 // checkArtifact verifies that the size bytes of r are an artifact this
 // normguard reads, fitted for model if it names one, and returns its
 // digest. The artifact is checked as it is read (artifact.Verify), never
@@ -259,6 +271,9 @@ func (l *Local) Get(ctx context.Context, model, version string) ([]byte, Version
 	}
 	if got.Digest != v.Digest {
 		return nil, Version{}, fmt.Errorf("%w: read %s@%s: the stored artifact %s is %s, not the %s the version records (the file was replaced); push the version again to repair", ErrDamaged, v.Model, v.Version, blob, got.Digest, v.Digest)
+	}
+	if err := l.sameModel(v, got); err != nil {
+		return nil, Version{}, err
 	}
 	return data, v, nil
 }
