@@ -57,8 +57,8 @@ func send(t *testing.T, method, url, token string, body []byte) (int, []byte) {
 	return resp.StatusCode, data
 }
 
-// TestUncleanPathsRefused: "..", "." and "//" in a path get a JSON 400,
-// never a redirect.
+// TestUncleanPathsRefused: "..", "." and "//" in a path, and an encoded
+// slash, get a JSON 400, never a redirect or a misleading 405.
 func TestUncleanPathsRefused(t *testing.T) {
 	s, done := benchServer(t)
 	defer done()
@@ -72,6 +72,10 @@ func TestUncleanPathsRefused(t *testing.T) {
 		{"GET", "//v1/models"},
 		{"POST", "/v1/models/flight-delay/%2e%2e/transform"},
 		{"GET", "/v1/models/flight-delay/drift/.."},
+		// attack run 15: one segment of two, answered 405 naming the
+		// path that takes POST.
+		{"POST", "/v1/models/flight-delay%2Ftransform"},
+		{"GET", "/v1/models/flight-delay%2fversions%2f1"},
 	} {
 		status, body := send(t, c.method, ts.URL+c.path, "t", nil)
 		if status != http.StatusBadRequest || errorCode(body) != "bad_path" {

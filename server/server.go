@@ -358,6 +358,15 @@ func refuseUncleanPaths(h http.Handler) http.Handler {
 				fmt.Sprintf("the path %q has an empty, \".\" or \"..\" segment; send the path without them", p))
 			return
 		}
+		// An encoded slash made one segment of two: POST
+		// /v1/models/m%2Ftransform matched GET /v1/models/{name} and was
+		// told POST is not allowed on /v1/models/m/transform, the path
+		// that takes it (attack run 15).
+		if raw := r.URL.RawPath; raw != "" && strings.HasPrefix(r.URL.Path, "/v1/") && strings.Contains(strings.ToLower(raw), "%2f") {
+			writeError(w, http.StatusBadRequest, "bad_path",
+				fmt.Sprintf("the path %q holds an encoded slash (%%2F): model and version names cannot hold \"/\"; send the path with plain slashes between its segments", raw))
+			return
+		}
 		h.ServeHTTP(w, r)
 	})
 }
