@@ -274,6 +274,14 @@ type DriftResult struct {
 const (
 	// DefaultUnitTolerance is the largest |‖x‖₂ − 1| of a unit vector.
 	DefaultUnitTolerance = 0.01
+	// MinUnitShare is the least share of a unit-length contract's fitted
+	// non-zero vectors whose norm is within the unit tolerance of 1. An
+	// inferred unit_length needs every one; a declared one (FitOptions.Unit)
+	// tolerates a few strays, as Check tolerates the contract's own share
+	// of them, but not vectors that were never normalized: a contract of
+	// unit_length true over raw vectors would let Check pass any share of
+	// raw vectors (attack run 15 finding 5).
+	MinUnitShare = 0.99
 	// DefaultSampleSize is the size of the contract's reference sample.
 	DefaultSampleSize = 500
 	// MaxSampleText bounds the base64 text of a contract's reference

@@ -293,6 +293,40 @@ func TestCheckCanaries(t *testing.T) {
 	}
 }
 
+// TestCanaryExtremeScale: canaries of tiny values (squares underflow to 0)
+// and a re-embedding scaled to 1e300 (squares overflow) still match
+// themselves: the cosine does not depend on a vector's scale (attack run
+// 15 finding 12 reported model_swapped, "lowest cosine 1", for the very
+// same canaries).
+func TestCanaryExtremeScale(t *testing.T) {
+	g := glove(t)
+	fm, opt := rawFit(g)
+	tiny := make([]float64, 100)
+	for j, x := range g.Row(3) {
+		tiny[j] = x * 1e-170
+	}
+	opt.Canaries = []Canary{{ID: "tiny", Vector: tiny}, {ID: "plain", Vector: slices.Clone(g.Row(5))}}
+	con, err := Fit(fm, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := make([]float64, 100)
+	for j, x := range g.Row(5) {
+		huge[j] = x * 1e300 / 8
+	}
+	cur := rawCur(g)
+	fs, err := Check(con, cur, CheckOptions{Canaries: []Canary{{ID: "tiny", Vector: tiny}, {ID: "plain", Vector: huge}}})
+	if err != nil || len(fs) > 0 {
+		t.Errorf("the same canaries, one scaled to 1e300: findings %v, err %v; want none", codes(fs), err)
+	}
+	// the cosine of a vector with itself, scaled or not, is 1 to rounding
+	for _, v := range [][]float64{tiny, huge, g.Row(7)} {
+		if c := cosine(v, v); math.Abs(c-1) > 1e-15 {
+			t.Errorf("cosine of a vector with itself = %v, want 1", c)
+		}
+	}
+}
+
 // TestCheckerStreaming: the findings and norms do not depend on how the
 // rows arrive (one batch, batches of 1 and 7, merged checkers).
 func TestCheckerStreaming(t *testing.T) {

@@ -64,7 +64,7 @@ func (c *Contract) Check() error {
 			return bad(fmt.Sprintf("profile.std[%d]", a), "%v: must not be negative", s)
 		}
 	}
-	if err := checkNorms("profile.norms", &p.Norms, p.Count-p.ZeroCount); err != nil {
+	if err := checkNorms("profile.norms", &p.Norms, p.Count-p.ZeroCount, c.UnitTolerance); err != nil {
 		return err
 	}
 	for i, cp := range p.Components {
@@ -83,6 +83,9 @@ func (c *Contract) Check() error {
 		if err := checkVector(fmt.Sprintf("profile.sample[%d]", i), row, d); err != nil {
 			return err
 		}
+	}
+	if err := c.checkMeaning(); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i, cn := range c.Canaries {
@@ -109,7 +112,11 @@ func checkVector(field string, v []float64, d int) error {
 	return nil
 }
 
-func checkNorms(field string, s *NormStats, want int) error {
+// checkNorms checks the norm statistics s of a contract fitted on want
+// non-zero vectors with unit tolerance tol: each value in range, and the
+// values consistent with each other as the norms of one set of vectors
+// make them (see the comments below).
+func checkNorms(field string, s *NormStats, want int, tol float64) error {
 	bad := func(f, format string, args ...any) error {
 		return &FieldError{Field: field + f, Problem: fmt.Sprintf(format, args...)}
 	}
@@ -146,6 +153,168 @@ func checkNorms(field string, s *NormStats, want int) error {
 	}
 	if len(s.Histogram) > 0 && total != s.Count {
 		return bad(".histogram", "counts sum to %d: must sum to the norm count, %d", total, s.Count)
+	}
+	return checkNormOrder(field, s, tol)
+}
+
+// normSlack is the relative rounding allowed where a statistic Fit
+// computes by summing (a mean, a spread, a norm recomputed in another
+// order) is compared with a bound it cannot pass in exact arithmetic:
+// float64 sums of up to billions of terms stay far within it, and a
+// damaged value is off by far more.
+const normSlack = 1e-9
+
+// underflowNorm is the absolute slack of a bound by the largest norm: a
+// vector whose values are below about 1.5e-154 (the square root of the
+// smallest normal float64) has squares that round to subnormals or 0, so
+// its computed norm may fall short of its largest |value|, or be 0.
+const underflowNorm = 1e-153
+
+// checkNormOrder checks that the norm statistics agree with each other as
+// Fit computes them (attack run 15 finding 6: a contract with min above
+// max raised false alarms, one with a mean of 1e308 loaded):
+//   - no non-zero vector: every statistic is 0 and there are no
+//     quantiles or histogram;
+//   - otherwise 0 < min ≤ max (the norms of non-zero vectors), the mean
+//     within [min, max] and the population std at most (max − min)/2
+//     (Popoviciu's inequality), each up to normSlack·max for rounding;
+//   - the quantiles (sorted, checked above) within [min, max], the first
+//     equal to min and the last to max (Fit takes min and max from them);
+//   - the histogram's bins ascending and disjoint, min in the first and
+//     max in the last;
+//   - unit_share consistent with the range: a share above 0 needs a norm
+//     within unit_tolerance of 1 to lie in [min, max], a share of 1 both
+//     min and max within it, and a count of unit norms that is a whole
+//     number of the norm count.
+func checkNormOrder(field string, s *NormStats, tol float64) error {
+	bad := func(f, format string, args ...any) error {
+		return &FieldError{Field: field + f, Problem: fmt.Sprintf(format, args...)}
+	}
+	if s.Count == 0 {
+		for _, x := range []struct {
+			name string
+			v    float64
+		}{{".min", s.Min}, {".max", s.Max}, {".mean", s.Mean}, {".std", s.Std}, {".unit_share", s.UnitShare}} {
+			if x.v != 0 {
+				return bad(x.name, "%v: must be 0 when no vector has a non-zero norm (count 0)", x.v)
+			}
+		}
+		if len(s.Quantiles) > 0 || len(s.Histogram) > 0 {
+			return bad(".quantiles", "%d quantiles and %d histogram bins: must be empty when no vector has a non-zero norm (count 0)", len(s.Quantiles), len(s.Histogram))
+		}
+		return nil
+	}
+	slack := normSlack * s.Max
+	switch {
+	case !(s.Min > 0):
+		return bad(".min", "%v: the smallest norm of non-zero vectors must be positive", s.Min)
+	case s.Min > s.Max:
+		return bad(".min", "%v: must not be above max (%v)", s.Min, s.Max)
+	case s.Mean < s.Min-slack || s.Mean > s.Max+slack:
+		return bad(".mean", "%v: the mean norm must lie within [min, max] = [%v, %v]", s.Mean, s.Min, s.Max)
+	case s.Std > (s.Max-s.Min)/2+slack:
+		return bad(".std", "%v: the spread of norms within [min, max] = [%v, %v] is at most (max − min)/2 = %v", s.Std, s.Min, s.Max, (s.Max-s.Min)/2)
+	}
+	q := s.Quantiles
+	if q[0] != s.Min {
+		return bad(".quantiles[0]", "%v: the 0 quantile must equal min (%v)", q[0], s.Min)
+	}
+	if last := len(q) - 1; q[last] != s.Max {
+		return bad(fmt.Sprintf(".quantiles[%d]", last), "%v: the 1 quantile must equal max (%v)", q[last], s.Max)
+	}
+	if h := s.Histogram; len(h) > 0 {
+		for i := 1; i < len(h); i++ {
+			if h[i].Lo < h[i-1].Hi {
+				return bad(fmt.Sprintf(".histogram[%d]", i), "[%v, %v): must start at or after the previous bin's end, %v", h[i].Lo, h[i].Hi, h[i-1].Hi)
+			}
+		}
+		if first := h[0]; !(first.Lo <= s.Min && s.Min < first.Hi) {
+			return bad(".histogram[0]", "[%v, %v): the first bin must hold min (%v)", first.Lo, first.Hi, s.Min)
+		}
+		if last := h[len(h)-1]; !(last.Lo <= s.Max && s.Max < last.Hi) {
+			return bad(fmt.Sprintf(".histogram[%d]", len(h)-1), "[%v, %v): the last bin must hold max (%v)", last.Lo, last.Hi, s.Max)
+		}
+	}
+	unit := s.UnitShare * float64(s.Count)
+	switch {
+	case math.Abs(unit-math.Round(unit)) > 1e-9*float64(s.Count):
+		return bad(".unit_share", "%v: must be a count of unit norms over the norm count %d (%v norms is not a whole number)", s.UnitShare, s.Count, unit)
+	case s.UnitShare > 0 && (s.Min > 1+tol || s.Max < 1-tol):
+		return bad(".unit_share", "%v: no norm in [min, max] = [%v, %v] is within unit_tolerance %v of 1, so the share of unit norms is 0", s.UnitShare, s.Min, s.Max, tol)
+	case s.UnitShare == 1 && (math.Abs(s.Min-1) > tol || math.Abs(s.Max-1) > tol):
+		return bad(".unit_share", "1: every norm within unit_tolerance %v of 1, but [min, max] = [%v, %v]", tol, s.Min, s.Max)
+	}
+	return nil
+}
+
+// checkMeaning checks what the contract's fields say against each other
+// beyond the norms' own statistics (attack run 15 finding 6 and the
+// mutations it left as debatable):
+//   - unit_length true needs vectors that are unit length: a non-zero
+//     norm, and a unit share of at least MinUnitShare (Fit refuses to
+//     write anything else, see FitOptions.Unit);
+//   - dtype float16 or bfloat16 needs every non-zero fitted value to be
+//     a value of that format (share 1), or precision_loss, which trusts
+//     the dtype, would judge vectors against a format they never had;
+//   - no mean or standard deviation of a dimension above the largest norm
+//     (|xₐ| ≤ ‖x‖ for every vector, so |meanₐ| ≤ max and stdₐ ≤ max), and
+//     none but 0 when every vector is zero;
+//   - total_variance, a trace of a covariance of fitted vectors, at most
+//     max², and the components' variances (the leading eigenvalues of the
+//     same covariance) summing to at most total_variance, both up to
+//     rounding;
+//   - the reference sample, fitted vectors, of norms 0 or within
+//     [min, max].
+//
+// A dimension's std of 0 is accepted: a constant dimension (padding, or a
+// contract of one vector) is a fact about the data, not damage.
+func (c *Contract) checkMeaning() error {
+	bad := func(field, format string, args ...any) error {
+		return &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)}
+	}
+	p := &c.Profile
+	nm := &p.Norms
+	if c.UnitLength {
+		if nm.Count == 0 {
+			return bad("unit_length", "true, but every fitted vector is zero (profile.norms.count 0): a zero vector has no unit length; set unit_length false")
+		}
+		if nm.UnitShare < MinUnitShare {
+			return bad("unit_length", "true, but only %.4g%% of the fitted norms are within unit_tolerance %v of 1 (profile.norms.unit_share %v, norms %v..%v); a unit-length contract needs at least %g%%",
+				100*nm.UnitShare, c.UnitTolerance, nm.UnitShare, nm.Min, nm.Max, 100*MinUnitShare)
+		}
+	}
+	if p.ZeroCount < p.Count {
+		switch {
+		case c.Dtype == DtypeFloat16 && p.Float16Share != 1:
+			return bad("profile.float16_share", "%v: dtype is float16, so every non-zero fitted value is a float16 value (share 1)", p.Float16Share)
+		case c.Dtype == DtypeBFloat16 && p.BFloat16Share != 1:
+			return bad("profile.bfloat16_share", "%v: dtype is bfloat16, so every non-zero fitted value is a bfloat16 value (share 1)", p.BFloat16Share)
+		}
+	}
+	limit := nm.Max*(1+normSlack) + underflowNorm
+	for a := range p.Mean {
+		if math.Abs(p.Mean[a]) > limit {
+			return bad(fmt.Sprintf("profile.mean[%d]", a), "%v: a dimension's mean cannot pass the largest norm, profile.norms.max (%v)", p.Mean[a], nm.Max)
+		}
+		if p.Std[a] > limit {
+			return bad(fmt.Sprintf("profile.std[%d]", a), "%v: a dimension's standard deviation cannot pass the largest norm, profile.norms.max (%v)", p.Std[a], nm.Max)
+		}
+	}
+	if p.TotalVariance > limit*limit {
+		return bad("profile.total_variance", "%v: a trace of the covariance of fitted vectors cannot pass the square of the largest norm, profile.norms.max² (%v)", p.TotalVariance, nm.Max*nm.Max)
+	}
+	var along float64
+	for _, cp := range p.Components {
+		along += cp.Variance
+	}
+	if along > p.TotalVariance*(1+1e-6) {
+		return bad("profile.total_variance", "%v: the components' variances sum to %v, and the leading directions of a covariance cannot hold more than its trace", p.TotalVariance, along)
+	}
+	for i, row := range p.Sample {
+		r := math.Sqrt(dot(row, row))
+		if r != 0 && (r < nm.Min*(1-normSlack)-underflowNorm || r > limit) {
+			return bad(fmt.Sprintf("profile.sample[%d]", i), "norm %v: a fitted vector's norm is 0 or within profile.norms [min, max] = [%v, %v]", r, nm.Min, nm.Max)
+		}
 	}
 	return nil
 }

@@ -204,6 +204,16 @@ func (f *Fitter) Contract() (*Contract, error) {
 		unit = *f.opt.Unit
 	}
 	p.Norms = exactNormStats(nonzero, f.opt.UnitTolerance)
+	// A declared unit_length the vectors contradict is refused (Quantiles[5]
+	// is the median: NormQuantileProbs[5] = 0.5).
+	if unit && (p.Norms.Count == 0 || p.Norms.UnitShare < MinUnitShare) {
+		if p.Norms.Count == 0 {
+			return nil, fmt.Errorf("embed fit: unit_length is declared true, but all %d vectors are zero, and a zero vector has no unit length; embed real inputs, or declare unit_length false: %w", f.rows, ErrInvalid)
+		}
+		return nil, fmt.Errorf("embed fit: unit_length is declared true, but only %d of %d non-zero vectors (%.4g%%) have a norm within %g of 1 (norms %.4g to %.4g, median %.4g), and a unit-length contract needs at least %g%%; L2-normalize the vectors (x / ‖x‖) before fitting, or declare unit_length false if the store keeps raw vectors: %w",
+			int(math.Round(p.Norms.UnitShare*float64(p.Norms.Count))), p.Norms.Count, 100*p.Norms.UnitShare, f.opt.UnitTolerance,
+			p.Norms.Min, p.Norms.Max, p.Norms.Quantiles[5], 100*MinUnitShare, ErrInvalid)
+	}
 	a, b := &f.res[0], &f.res[1]
 	p.Components, p.TotalVariance = principal(a.rows, a.kept, f.dim, f.opt.Components, f.opt.Seed)
 	if b.kept >= minHeldOut {
@@ -296,6 +306,15 @@ func checkCanary(c Canary, dim int) error {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("id %q: value %v at dimension %d must be finite", c.ID, v, a)
 		}
+	}
+	// A canary without a direction, or one too large to compare, matches
+	// nothing, not even itself: Check would report model_swapped for the
+	// very same vector (attack run 15 finding 12).
+	switch ss := dot(c.Vector, c.Vector); {
+	case largestAbs(c.Vector) == 0:
+		return fmt.Errorf("id %q: every value is 0, and a zero vector has no direction to compare; give the model's vector for a real input", c.ID)
+	case tooLarge(ss):
+		return fmt.Errorf("id %q: values too large to compare: ‖x‖² %s (largest |value| %.4g), past %.4g; give the vector as the model writes it", c.ID, squared(ss), largestAbs(c.Vector), MaxSquaredNorm)
 	}
 	return nil
 }

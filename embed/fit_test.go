@@ -73,6 +73,17 @@ func TestFitUnitInference(t *testing.T) {
 	if c, _ := Fit(u, FitOptions{Unit: &yes}); !c.UnitLength {
 		t.Error("Unit forced true: contract says raw")
 	}
+	// Declared unit length tolerates a few strays (1 of 300 here) but
+	// not fewer than MinUnitShare unit vectors: 4 raw of 300 is 98.7%.
+	for i := 6; i < 9; i++ {
+		copy(u.Row(i), g.Row(i))
+	}
+	if _, err := Fit(u, FitOptions{Unit: &yes}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "only 296 of 300") {
+		t.Errorf("4 raw among 300 declared unit: err %v, want ErrInvalid naming 296 of 300", err)
+	}
+	for i := 6; i < 9; i++ {
+		copy(u.Row(i), unitRow(i, slices.Clone(g.Row(i))))
+	}
 	// Zero vectors are counted and left out of the inference.
 	clear(u.Row(5))
 	c, err = Fit(u, FitOptions{})
@@ -83,6 +94,7 @@ func TestFitUnitInference(t *testing.T) {
 
 func TestFitErrors(t *testing.T) {
 	g := glove(t)
+	yes := true
 	nan := rows(g, 0, 20, 1)
 	nan.Data[13*100+4] = math.NaN()
 	cases := []struct {
@@ -99,6 +111,13 @@ func TestFitErrors(t *testing.T) {
 		{"sample", rows(g, 0, 5, 1), FitOptions{SampleSize: 5000}, "sample size 5000"},
 		{"canary", rows(g, 0, 5, 1), FitOptions{Canaries: []Canary{{ID: "a", Vector: []float64{1}}}}, `id "a": 1 values, want 100`},
 		{"malformed", Matrix{Rows: 2, Dim: 3, Data: make([]float64, 4)}, FitOptions{}, "holds 4 values, want 6"},
+		// attack run 15 finding 5: raw GloVe vectors (norms 3.5 to 8)
+		// declared unit length
+		{"declared unit, raw vectors", rows(g, 0, 200, 1), FitOptions{Unit: &yes}, "unit_length is declared true, but only "},
+		{"declared unit, zero vectors", Matrix{Rows: 3, Dim: 100, Data: make([]float64, 300)}, FitOptions{Unit: &yes}, "all 3 vectors are zero"},
+		// finding 12: canaries that would not match themselves
+		{"zero canary", rows(g, 0, 5, 1), FitOptions{Canaries: []Canary{{ID: "z", Vector: make([]float64, 100)}}}, `id "z": every value is 0`},
+		{"overflowing canary", rows(g, 0, 5, 1), FitOptions{Canaries: []Canary{{ID: "big", Vector: slices.Repeat([]float64{1e300}, 100)}}}, `id "big": values too large to compare`},
 	}
 	for _, c := range cases {
 		_, err := Fit(c.m, c.opt)
@@ -167,6 +186,30 @@ func TestContractCheck(t *testing.T) {
 		{"profile.sample[4]", func(c *Contract) { c.Profile.Sample[4] = c.Profile.Sample[4][:10] }},
 		{"canaries[1].id", func(c *Contract) { c.Canaries = append(c.Canaries, c.Canaries[0]) }},
 		{"canaries[0]", func(c *Contract) { c.Canaries[0].Vector = []float64{1} }},
+		// attack run 15 findings 5, 6, 12: values each in range that
+		// contradict each other (the contract's norms are 3.5 to 8)
+		{"unit_length", func(c *Contract) { c.UnitLength = true }},
+		{"profile.norms.min", func(c *Contract) { c.Profile.Norms.Min = c.Profile.Norms.Max + 1 }},
+		{"profile.norms.mean", func(c *Contract) { c.Profile.Norms.Mean = 1e308 }},
+		{"profile.norms.std", func(c *Contract) { c.Profile.Norms.Std = c.Profile.Norms.Max }},
+		{"profile.norms.quantiles[0]", func(c *Contract) { c.Profile.Norms.Quantiles[0] /= 2 }},
+		{"profile.norms.quantiles[10]", func(c *Contract) { c.Profile.Norms.Quantiles[10] *= 2 }},
+		{"profile.norms.unit_share", func(c *Contract) { c.Profile.Norms.UnitShare = 1 }},
+		{"profile.norms.histogram[0]", func(c *Contract) {
+			h := c.Profile.Norms.Histogram
+			h[0].Lo, h[0].Hi = h[0].Lo/4, h[0].Lo/2
+		}},
+		{"profile.mean[0]", func(c *Contract) { c.Profile.Mean[0] = 1e6 }},
+		{"profile.std[0]", func(c *Contract) { c.Profile.Std[0] = 1e6 }},
+		{"profile.total_variance", func(c *Contract) { c.Profile.TotalVariance = 1e10 }},
+		{"profile.total_variance", func(c *Contract) { c.Profile.Components[0].Variance = 2 * c.Profile.TotalVariance }},
+		{"profile.sample[2]", func(c *Contract) {
+			for a := range c.Profile.Sample[2] {
+				c.Profile.Sample[2][a] *= 100
+			}
+		}},
+		{"canaries[0]", func(c *Contract) { clear(c.Canaries[0].Vector) }},
+		{"canaries[0]", func(c *Contract) { c.Canaries[0].Vector[0] = 1e300 }},
 	}
 	for _, tc := range cases {
 		var c Contract

@@ -438,11 +438,21 @@ func cosine(a, b []float64) float64 {
 	if len(a) != len(b) {
 		return math.NaN()
 	}
-	na, nb := math.Sqrt(dot(a, a)), math.Sqrt(dot(b, b))
-	if na == 0 || nb == 0 {
+	// Each vector is divided by its largest |value| first: the cosine does
+	// not change, and no sum of squares overflows (values of 1e300) or
+	// underflows (values of 1e-170) on the way.
+	sa, sb := largestAbs(a), largestAbs(b)
+	if sa == 0 || sb == 0 || math.IsNaN(sa) || math.IsNaN(sb) || math.IsInf(sa, 0) || math.IsInf(sb, 0) {
 		return math.NaN()
 	}
-	return dot(a, b) / (na * nb)
+	var ab, aa, bb float64
+	for i := range a {
+		x, y := a[i]/sa, b[i]/sb
+		ab += x * y
+		aa += x * x
+		bb += y * y
+	}
+	return ab / math.Sqrt(aa*bb)
 }
 
 func modelName(c *Contract) string {
