@@ -54,6 +54,57 @@ type Options struct {
 	Kinds map[string]string
 }
 
+// MaxBins bounds Options.Bins, as the spec bounds kbins_discretizer's
+// n_bins: a binned comparison holds a few arrays of Bins values per
+// feature, and 1e9 bins took a minute and 1.5 GB on a data set of a few
+// thousand rows (attack run 15 finding 8).
+const MaxBins = 1 << 20
+
+// Check reports what is wrong with o, in the words of the flags that set
+// it (--method, --threshold, --bins, --drift-share): an unknown method; a
+// threshold that is not a number, or one no result can cross or every
+// result crosses (a p-value threshold outside (0, 1], a distance
+// threshold below 0 or infinite: drift --threshold -1 passed a drifting
+// data set, attack run 15 finding 8); bins outside [2, MaxBins] (0 means
+// DefaultBins); a drift share outside (0, 1] (0 means DefaultDriftShare).
+// The comparisons call it; commands call it first, to refuse before they
+// read any data.
+func (o Options) Check() error {
+	kind := Test // auto decides on p-values
+	if o.Method != "" && o.Method != "auto" {
+		m, ok := Lookup(o.Method)
+		if !ok {
+			return fmt.Errorf("drift: %w %q; use auto or one of %v", ErrUnknownMethod, o.Method, Names())
+		}
+		kind = m.Kind
+	}
+	if o.HasThreshold {
+		t := o.Threshold
+		switch {
+		case math.IsNaN(t) || math.IsInf(t, 0):
+			return fmt.Errorf("drift: --threshold %v: give a finite number (or leave it out for the method's default)", t)
+		case kind == Test && !(t > 0 && t <= 1):
+			return fmt.Errorf("drift: --threshold %v: method %s tests p-values, so the threshold is a significance level in (0, 1], e.g. 0.05; outside it no feature (or every feature) would drift", t, methodName(o.Method))
+		case kind == Distance && t < 0:
+			return fmt.Errorf("drift: --threshold %v: method %s measures a distance, which is never negative, so every feature would drift; give a threshold of 0 or more", t, o.Method)
+		}
+	}
+	if o.Bins != 0 && (o.Bins < 2 || o.Bins > MaxBins) {
+		return fmt.Errorf("drift: --bins %d: give between 2 and %d bins", o.Bins, MaxBins)
+	}
+	if o.DriftShare != 0 && !(o.DriftShare > 0 && o.DriftShare <= 1) {
+		return fmt.Errorf("drift: --drift-share %v: give a share of the features in (0, 1], e.g. %v", o.DriftShare, DefaultDriftShare)
+	}
+	return nil
+}
+
+func methodName(m string) string {
+	if m == "" {
+		return "auto"
+	}
+	return m
+}
+
 // resolve returns the threshold (NaN: each method's default), the bin count
 // and the drift share the options stand for, defaults filled in.
 func (o Options) resolve() (threshold float64, bins int, share float64) {
@@ -164,6 +215,9 @@ var ErrUnknownMethod = errors.New("unknown drift method")
 // feature and for the data set. Reference columns the current data lacks
 // are listed in MissingFeatures; none at all in common is an error.
 func Compare(ref, cur []table.Column, opt Options) (*Report, error) {
+	if err := opt.Check(); err != nil {
+		return nil, err
+	}
 	method := opt.Method
 	if method == "" {
 		method = "auto"

@@ -31,6 +31,9 @@ var profileMethods = map[string]bool{
 // mann_whitney, t_test) are refused: compare with the training data
 // instead (Compare).
 func CompareProfile(ref []profile.Feature, cur []table.Column, opt Options) (*Report, error) {
+	if err := opt.Check(); err != nil {
+		return nil, err
+	}
 	if _, err := profileMethod(opt.Method); err != nil {
 		return nil, err
 	}

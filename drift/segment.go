@@ -16,6 +16,9 @@ import (
 // its features are skipped (no reference rows), out of the drift share.
 // Features carry their Segment.
 func CompareSegments(ref, cur []table.Column, segment string, opt Options) (*Report, error) {
+	if err := opt.Check(); err != nil {
+		return nil, err
+	}
 	rs, rk := splitBy(ref, segment)
 	cs, ck := splitBy(cur, segment)
 	if rk == nil {

@@ -27,6 +27,9 @@ func CompareSummaries(plans []*SummaryPlan, sums []*Summary, opt Options) (*Repo
 	if len(plans) != len(sums) {
 		return nil, fmt.Errorf("drift: %d plans but %d summaries", len(plans), len(sums))
 	}
+	if err := opt.Check(); err != nil {
+		return nil, err
+	}
 	m, err := profileMethod(opt.Method)
 	if err != nil {
 		return nil, err
@@ -81,6 +84,9 @@ func profileMethod(method string) (*Method, error) {
 // Evaluate judges one summary against the plan's profile feature with the
 // method of opt (auto when empty) and its threshold.
 func (pl *SummaryPlan) Evaluate(s *Summary, opt Options) (Feature, error) {
+	if err := opt.Check(); err != nil {
+		return Feature{}, err
+	}
 	m, err := profileMethod(opt.Method)
 	if err != nil {
 		return Feature{}, err

@@ -95,8 +95,14 @@ func NewPlan(ctx context.Context, o Options) (Plan, error) {
 	if o.Format != "table" && o.Format != "json" && o.Format != "html" {
 		return Plan{}, fmt.Errorf("%s: --format must be table, json or html, got %q", o.Command, o.Format)
 	}
-	if o.Command == Drift && o.Bins < 2 {
-		return Plan{}, fmt.Errorf("drift: --bins must be at least 2, got %d", o.Bins)
+	if o.Command == Drift {
+		if o.Bins < 2 {
+			return Plan{}, fmt.Errorf("drift: --bins must be at least 2, got %d", o.Bins)
+		}
+		// threshold, bins and drift share within range before any data is read
+		if err := o.driftOptions().Check(); err != nil {
+			return Plan{}, err
+		}
 	}
 	data, err := beamtransform.ReadFile(ctx, o.Artifact)
 	if err != nil {

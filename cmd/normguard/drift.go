@@ -236,12 +236,30 @@ type driftResult struct {
 	Vectors []report.VectorDrift
 }
 
+// checkDriftFlags checks --method, --threshold, --bins and --drift-share
+// as drift.Options.Check does, where the flags' 0, which Options reads as
+// "the default", was given on the command line and means 0. bins < 0
+// stands for a command without --bins.
+func checkDriftFlags(cmd *cobra.Command, method string, threshold float64, bins int, share float64) error {
+	opt := drift.Options{Method: method, Threshold: threshold, HasThreshold: cmd.Flags().Changed("threshold"), DriftShare: share}
+	switch {
+	case bins == 0:
+		return fmt.Errorf("drift: --bins 0: give between 2 and %d bins", drift.MaxBins)
+	case share == 0:
+		return fmt.Errorf("drift: --drift-share 0: give a share of the features in (0, 1], e.g. %v", drift.DefaultDriftShare)
+	case bins > 0:
+		opt.Bins = bins
+	}
+	return opt.Check()
+}
+
 func runDrift(cmd *cobra.Command, o driftOptions) (*driftResult, error) {
 	if o.format != "table" && o.format != "json" && o.format != "html" {
 		return nil, fmt.Errorf("drift: --format must be table, json or html, got %q", o.format)
 	}
-	if o.bins < 2 {
-		return nil, fmt.Errorf("drift: --bins must be at least 2, got %d", o.bins)
+	// Method, threshold, bins and drift share are checked before any data is read.
+	if err := checkDriftFlags(cmd, o.method, o.threshold, o.bins, o.driftShare); err != nil {
+		return nil, err
 	}
 	switch {
 	case o.artifact != "" && o.reference != "":

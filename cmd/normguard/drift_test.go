@@ -72,6 +72,19 @@ func TestDriftCLIErrors(t *testing.T) {
 		{[]string{"drift", "--reference", ref, "--current", bad("no_such.csv")}, "no_such.csv"},
 		{[]string{"drift", "--reference", ref, "--current", bad("train.csv")}, "no column in common"},
 		{[]string{"drift", "--reference", ref, "--current", cur, "--format", "xml"}, "xml"},
+		// attack run 15 finding 8: thresholds no result can cross, or every
+		// one does, and bins past the spec's bound, are refused, not run
+		{[]string{"drift", "--reference", ref, "--current", cur, "--method", "ks", "--threshold", "-1"}, "--threshold -1: method ks tests p-values"},
+		{[]string{"drift", "--reference", ref, "--current", cur, "--threshold", "1.5"}, "--threshold 1.5: method auto tests p-values"},
+		{[]string{"drift", "--reference", ref, "--current", cur, "--method", "ks", "--threshold", "0"}, "in (0, 1]"},
+		{[]string{"drift", "--reference", ref, "--current", cur, "--method", "wasserstein_normed", "--threshold", "inf"}, "--threshold +Inf: give a finite number"},
+		{[]string{"drift", "--reference", ref, "--current", cur, "--threshold", "NaN"}, "--threshold NaN: give a finite number"},
+		{[]string{"drift", "--reference", ref, "--current", cur, "--method", "psi", "--threshold", "-0.1"}, "distance, which is never negative"},
+		{[]string{"drift", "--reference", ref, "--current", cur, "--method", "psi", "--bins", "1000000000"}, "--bins 1000000000: give between 2 and 1048576 bins"},
+		{[]string{"drift", "--reference", ref, "--current", cur, "--method", "psi", "--bins", "1"}, "--bins 1:"},
+		{[]string{"drift", "--reference", ref, "--current", cur, "--method", "psi", "--bins", "0"}, "--bins 0:"},
+		{[]string{"drift", "--reference", ref, "--current", cur, "--drift-share", "0"}, "--drift-share 0:"},
+		{[]string{"drift", "--reference", ref, "--current", cur, "--drift-share", "2"}, "--drift-share 2:"},
 	}
 	for _, tc := range cases {
 		code, _, errOut := runCLI(t, tc.args...)

@@ -105,8 +105,8 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("monitor replay: --window: %w", err)
 	}
-	if o.bins < 1 {
-		return false, fmt.Errorf("monitor replay: --bins must be at least 1, got %d", o.bins)
+	if err := checkDriftFlags(cmd, o.method, o.threshold, o.bins, o.driftShare); err != nil {
+		return false, fmt.Errorf("monitor replay: %w", err)
 	}
 	a, err := artifact.Load(o.artifact)
 	if err != nil {
@@ -335,6 +335,9 @@ Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 			}
 			if !slices.Contains([]string{"table", "json", "html"}, o.format) {
 				return fmt.Errorf("monitor merge: --format %q: want table, json or html", o.format)
+			}
+			if err := checkDriftFlags(cmd, o.method, o.threshold, -1, o.driftShare); err != nil {
+				return fmt.Errorf("monitor merge: %w", err)
 			}
 			var arts []*artifact.Artifact
 			for _, path := range artifacts {

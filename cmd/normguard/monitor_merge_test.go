@@ -233,6 +233,17 @@ func TestServeWindowFlag(t *testing.T) {
 	}
 }
 
+// TestServeLimitFlags: a limit of 0 or less is refused naming the flag,
+// not silently replaced by its default (attack run 15 finding 8).
+func TestServeLimitFlags(t *testing.T) {
+	for _, args := range [][]string{{"--max-body", "0"}, {"--max-body", "-1"}, {"--max-rows", "0"}, {"--max-rows", "-5"}} {
+		code, _, stderr := runCLI(t, append([]string{"serve", "--registry", t.TempDir(), "--addr", "127.0.0.1:0"}, args...)...)
+		if code != ExitError || !strings.Contains(stderr, "--max-body and --max-rows must be positive") || !strings.Contains(stderr, args[1]) {
+			t.Errorf("serve %v: exit %d, stderr %q; want 2 naming the flags and the value", args, code, stderr)
+		}
+	}
+}
+
 // TestMonitorMergeRefusesOverlappingOffsets: two replicas' stores whose
 // windows hold rows read from the same Kafka offsets (one stored a poll
 // and was killed before committing it, the other read it again) export

@@ -106,6 +106,9 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 	if o.window <= 0 || o.eval <= 0 {
 		return fmt.Errorf("--window and --eval-interval must be positive, got %v and %v", o.window, o.eval)
 	}
+	if o.maxBody <= 0 || o.maxRows <= 0 {
+		return fmt.Errorf("--max-body and --max-rows must be positive, got %d and %d (defaults %d and %d)", o.maxBody, o.maxRows, server.DefaultMaxBodyBytes, server.DefaultMaxRows)
+	}
 	if o.inflight < 0 || o.maxArt <= 0 || o.uploads <= 0 {
 		return fmt.Errorf("--max-inflight-body, --max-artifact and --max-uploads must be positive, got %d, %d and %d", o.inflight, o.maxArt, o.uploads)
 	}
