@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -149,6 +150,10 @@ type Consumer struct {
 	checkedAt map[int32]int64
 	// unchecked holds, per partition, the gaps countGaps has yet to check.
 	unchecked map[int32]*unchecked
+	// resets holds the partitions whose client was reset below the
+	// consumer's position (readAgain), with what happened, until they read
+	// on from there or the log is found to hold the position.
+	resets map[int32]string
 
 	dec *decompressor
 
@@ -189,6 +194,7 @@ func New(cfg Config) (*Consumer, error) {
 		cfg: cfg, log: log, source: Source(cfg.Group, cfg.Topic), clSet: make(chan struct{}),
 		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{}, stalled: map[int32]string{},
 		pos: map[int32]int64{}, failedAt: map[int32]int64{}, checkedAt: map[int32]int64{}, unchecked: map[int32]*unchecked{},
+		resets: map[int32]string{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -342,6 +348,18 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 // or with end where they end for the consumer (their last stable offset),
 // leaving out those whose lookup failed.
 func (c *Consumer) listOffsets(ctx context.Context, topic string, parts []int32, end bool) (map[int32]int64, error) {
+	ts := int64(-2) // the log start
+	if end {
+		ts = -1
+	}
+	return c.listOffsetsAt(ctx, topic, parts, ts, true)
+}
+
+// listOffsetsAt looks up offsets of partitions of topic at ts (-2: the
+// log start, -1: its end), as a consumer of committed records (the end is
+// the last stable offset) or of all (the high watermark), leaving out
+// those whose lookup failed.
+func (c *Consumer) listOffsetsAt(ctx context.Context, topic string, parts []int32, ts int64, committed bool) (map[int32]int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	select {
@@ -351,17 +369,16 @@ func (c *Consumer) listOffsets(ctx context.Context, topic string, parts []int32,
 	}
 	req := kmsg.NewPtrListOffsetsRequest()
 	req.ReplicaID = -1
-	req.IsolationLevel = 1 // read committed, as the consumer reads
+	if committed {
+		req.IsolationLevel = 1 // as the consumer reads
+	}
 	t := kmsg.NewListOffsetsRequestTopic()
 	t.Topic = topic
 	for _, p := range parts {
 		rp := kmsg.NewListOffsetsRequestTopicPartition()
 		rp.Partition = p
 		rp.CurrentLeaderEpoch = -1
-		rp.Timestamp = -2 // the log start
-		if end {
-			rp.Timestamp = -1
-		}
+		rp.Timestamp = ts
 		t.Partitions = append(t.Partitions, rp)
 	}
 	req.Topics = append(req.Topics, t)
@@ -404,6 +421,7 @@ func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][
 		delete(c.pos, p)
 		delete(c.failedAt, p)
 		delete(c.checkedAt, p)
+		delete(c.resets, p)
 		if u := c.unchecked[p]; u != nil {
 			c.log.Warn("kafka: offsets the client passed over were not checked before the partition was revoked", "topic", c.cfg.Topic, "partition", p,
 				"offsets", fmt.Sprintf("%d..%d", u.gaps[0].from, u.gaps[len(u.gaps)-1].to-1))
@@ -453,10 +471,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 				c.lastErr.Store(&BrokerError{Error: err.Error(), At: time.Now().UTC()})
 			}
 		})
-		err := c.batch(ctx, fetches)
-		if err == nil && fetches.NumRecords() == 0 && c.hasUnchecked() {
-			c.countGaps(ctx, nil) // gaps a poll before left unchecked
-		}
+		err := c.batch(ctx, fetches) // checks the gaps a poll before left unchecked too
 		if err == nil && len(unreadable) > 0 {
 			// After the poll's records: their offsets precede the batch's.
 			err = c.skipUnreadable(ctx, c.failedTwice(unreadable))
@@ -519,8 +534,58 @@ func (c *Consumer) setPos(p int32, at int64) {
 }
 
 // batch makes the rows of fetches durable with their offsets, then
-// commits the offsets to the group.
+// commits the offsets to the group. A record at an offset below the
+// consumer's position for its partition (the client was reset below it)
+// was counted already: it is not counted again, the reset is reported
+// and the client set back to the position. Gaps in a partition's offsets
+// are checked before its records are counted (countGaps): a batch
+// holding a record past its end stops them there (attack run 14 F7).
 func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
+	c.partsMu.Lock()
+	pos := maps.Clone(c.pos)
+	c.partsMu.Unlock()
+	var recs []*kgo.Record
+	below := map[int32][2]int64{} // the first and last offset read again
+	seen := map[int32]bool{}      // partitions with records at or past their position
+	fetches.EachRecord(func(r *kgo.Record) {
+		if r.Topic != c.cfg.Topic {
+			return
+		}
+		if at, known := pos[r.Partition]; known && r.Offset < at {
+			b, ok := below[r.Partition]
+			if !ok {
+				b[0] = r.Offset
+			}
+			b[1] = r.Offset
+			below[r.Partition] = b
+			return
+		}
+		seen[r.Partition] = true
+		recs = append(recs, r)
+	})
+	set := map[int32]kgo.EpochOffset{}
+	if len(below) > 0 {
+		c.readAgain(below, pos, set)
+	}
+	// Offsets passed over without a record (markers, aborted
+	// transactions, compaction, or a batch the client could not read) are
+	// checked (countGaps).
+	var gaps []gap
+	last := map[int32]int64{}
+	for _, r := range recs {
+		if want, ok := last[r.Partition]; !ok {
+			if at, known := pos[r.Partition]; known && r.Offset > at {
+				gaps = append(gaps, gap{partition: r.Partition, from: at, to: r.Offset})
+			}
+		} else if r.Offset > want+1 {
+			gaps = append(gaps, gap{partition: r.Partition, from: want + 1, to: r.Offset})
+		}
+		last[r.Partition] = r.Offset
+	}
+	var cuts map[int32]cut
+	if len(gaps) > 0 || c.hasUnchecked() {
+		cuts = c.countGaps(ctx, gaps)
+	}
 	next := map[int32]int64{}
 	first := map[int32]int64{}
 	c.models = map[string]found{}
@@ -528,53 +593,60 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	// from[m] holds the partitions model m's rows came from.
 	from := map[*model]map[int32]bool{}
 	n := 0
-	c.partsMu.Lock()
-	pos := maps.Clone(c.pos)
-	c.partsMu.Unlock()
-	var gaps []gap
-	fetches.EachRecord(func(r *kgo.Record) {
-		if r.Topic != c.cfg.Topic {
-			return
+	for _, r := range recs {
+		if ct, ok := cuts[r.Partition]; ok && r.Offset >= ct.drop {
+			continue // read again from the batch's end (countGaps)
 		}
 		n++
 		if _, ok := first[r.Partition]; !ok {
 			first[r.Partition] = r.Offset
-		}
-		// Offsets passed over without a record (markers, aborted
-		// transactions, compaction, or a batch the client could not
-		// read) are checked (countGaps).
-		if want, ok := next[r.Partition]; !ok {
-			if at, known := pos[r.Partition]; known && r.Offset > at {
-				gaps = append(gaps, gap{r.Partition, at, r.Offset})
-			}
-		} else if r.Offset > want {
-			gaps = append(gaps, gap{r.Partition, want, r.Offset})
 		}
 		next[r.Partition] = r.Offset + 1
 		if max := c.maxRecordBytes(); int64(len(r.Value)) > max {
 			// Decoded, a few 95 MB records held serve at 1 GB (attack
 			// run 10); /observations refuses such a body too.
 			c.badRecord(ReasonTooLarge, r, fmt.Sprintf("the value is %d bytes, past the %d a record may have (serve --max-body)", len(r.Value), max))
-			return
+			continue
 		}
 		m, reason := c.modelOf(ctx, r)
 		if m == nil {
 			c.badRecord(reason, r, "")
-			return
+			continue
 		}
 		if err := m.rows.add(r.Value, r.Timestamp); err != nil {
 			var re *rowError
 			errors.As(err, &re)
 			c.badRecord(re.reason, r, re.msg)
-			return
+			continue
 		}
 		if m.rows.n == 1 {
 			used = append(used, m)
 			from[m] = map[int32]bool{}
 		}
 		from[m][r.Partition] = true
-	})
-	if n == 0 {
+	}
+	for p := range next {
+		if _, ok := below[p]; ok {
+			delete(set, p) // read on past its position already
+		}
+	}
+	for p, ct := range cuts {
+		// The batch's records were counted bad_batch: its end is stored.
+		if _, ok := first[p]; !ok {
+			first[p] = ct.drop
+		}
+		next[p] = ct.next
+		set[p] = kgo.EpochOffset{Epoch: -1, Offset: ct.next}
+	}
+	c.partsMu.Lock()
+	for p := range seen {
+		delete(c.resets, p) // read on from its position (a reset was logged)
+	}
+	c.partsMu.Unlock()
+	if n == 0 && len(cuts) == 0 {
+		if len(set) > 0 {
+			c.moveTo(ctx, set)
+		}
 		return nil
 	}
 	// Each batch keeps the offsets of the poll's records of every
@@ -621,7 +693,9 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 		}
 	}
 	c.partsMu.Unlock()
-	c.countGaps(ctx, gaps)
+	if len(set) > 0 {
+		c.moveTo(ctx, set)
+	}
 	if c.afterStore != nil {
 		if err := c.afterStore(batches); err != nil {
 			return err
@@ -634,6 +708,33 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 		c.log.Warn("kafka: committing offsets to the group", "group", c.cfg.Group, "err", err)
 	}
 	return nil
+}
+
+// readAgain reports partitions whose records at offsets below the
+// consumer's position (below: the first and last of them) the client
+// handed over again: it was reset below the position (an offset out of
+// range, reset per ConsumeResetOffset; attack run 14 F7: for ever, every
+// 5 s). They are not counted again, and set gets each partition's
+// position to set the client back to.
+func (c *Consumer) readAgain(below map[int32][2]int64, pos map[int32]int64, set map[int32]kgo.EpochOffset) {
+	for _, p := range slices.Sorted(maps.Keys(below)) {
+		b := below[p]
+		set[p] = kgo.EpochOffset{Epoch: -1, Offset: pos[p]}
+		msg := fmt.Sprintf("partition %d: the Kafka client was reset below the consumer's position %d (it read offsets %d..%d again) at %s; they were not counted again and the client is set back to %d",
+			p, pos[p], b[0], b[1], time.Now().UTC().Format(time.RFC3339), pos[p])
+		if last := c.lastErr.Load(); last != nil && strings.Contains(last.Error, "OUT_OF_RANGE") {
+			msg += " (last client error: " + last.Error + ")"
+		}
+		c.partsMu.Lock()
+		_, before := c.resets[p]
+		if c.assigned[p] {
+			c.resets[p] = msg
+		}
+		c.partsMu.Unlock()
+		if !before {
+			c.log.Error("kafka: "+msg, "topic", c.cfg.Topic)
+		}
+	}
 }
 
 // modelOf returns the model of record r, or the reason it has none.
@@ -765,6 +866,10 @@ type Stats struct {
 	// Stalled describes partitions stopped at a batch that could not be
 	// skipped (Consumer.skipUnreadable, checkProgress), by partition.
 	Stalled map[int32]string `json:"stalled,omitempty"`
+	// Reset describes partitions whose client was reset below the
+	// consumer's position (an offset out of range), by partition: their
+	// records read again are not counted again.
+	Reset map[int32]string `json:"reset,omitempty"`
 	// Unchecked describes partitions with offsets the client passed over
 	// that have waited longer than a progress check to be checked for
 	// undecodable batches, with why.
@@ -786,6 +891,9 @@ func (c *Consumer) Stats() Stats {
 	s.Partitions = slices.Sorted(maps.Keys(c.assigned))
 	if len(c.stalled) > 0 {
 		s.Stalled = maps.Clone(c.stalled)
+	}
+	if len(c.resets) > 0 {
+		s.Reset = maps.Clone(c.resets)
 	}
 	c.partsMu.Unlock()
 	s.Unchecked = c.uncheckedProblems()

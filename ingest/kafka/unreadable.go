@@ -348,6 +348,17 @@ func (c *Consumer) moveTo(ctx context.Context, set map[int32]kgo.EpochOffset) {
 type gap struct {
 	partition int32
 	from, to  int64 // [from, to)
+	// old: the records after it were stored already (a gap left
+	// unchecked by a poll before).
+	old bool
+}
+
+// cut is where the records of a partition's poll stop being counted:
+// from drop on they came from, or after, a batch holding a record at an
+// offset past its end, and the client is set back to next, the batch's
+// end (attack run 14 F7).
+type cut struct {
+	drop, next int64
 }
 
 // countGaps counts bad_batch the batches inside gaps (offsets the client
@@ -363,10 +374,20 @@ type gap struct {
 // bound, or a fetch failed) is kept and checked first the next poll; a
 // partition with offsets left unchecked for longer than a progress check
 // is a problem (Stats.Unchecked) until they are.
-func (c *Consumer) countGaps(ctx context.Context, gaps []gap) {
+//
+// A batch in a gap of this poll holding a record at an offset past its
+// end (the client moved its position there, passing over the records of
+// the batches behind it as read) is counted bad_batch as a whole, and
+// cuts says where the poll's records of its partition stop being counted
+// and where the client is to be set back to, to read those batches.
+func (c *Consumer) countGaps(ctx context.Context, gaps []gap) (cuts map[int32]cut) {
+	cuts = map[int32]cut{}
 	c.partsMu.Lock()
 	for _, p := range slices.Sorted(maps.Keys(c.unchecked)) {
-		gaps = append(gaps, c.unchecked[p].gaps...)
+		for _, g := range c.unchecked[p].gaps {
+			g.old = true
+			gaps = append(gaps, g)
+		}
 	}
 	left := c.unchecked
 	c.unchecked = map[int32]*unchecked{}
@@ -426,7 +447,24 @@ func (c *Consumer) countGaps(ctx context.Context, gaps []gap) {
 				// (the client keeps the records before the first that does
 				// not parse, and the gap starts after them).
 				if gi < len(gs) && h.last >= gs[gi].from && h.base < gs[gi].to && h.records != 0 && !h.control() && !h.aborted {
-					if err := c.decodes(h); err != nil {
+					err := c.decodes(h)
+					var past *pastBatchError
+					switch {
+					case err == nil:
+					case errors.As(err, &past) && !gs[gi].old:
+						from := max(h.base, gs[gi].from)
+						c.countBadBatch(p, from, h.last, "kafka: batch holding a record past its end skipped; the Kafka client is set back to its end to read the batches behind it", err)
+						cuts[p] = cut{drop: from, next: h.last + 1}
+						// The poll's records from here on are not counted
+						// and are read again: their gaps are checked then.
+						gs = gs[:gi]
+					case errors.As(err, &past):
+						c.countBadBatch(p, max(h.base, gs[gi].from), min(h.last, gs[gi].to-1), "kafka: batch passed over by the Kafka client", err)
+						if past.to-1 > h.last {
+							c.log.Error("kafka: a batch holding a record past its end made the Kafka client pass over the records behind it, found after they were stored: those records are lost",
+								"topic", c.cfg.Topic, "partition", p, "offsets", fmt.Sprintf("%d..%d", h.last+1, past.to-1))
+						}
+					default:
 						c.countBadBatch(p, max(h.base, gs[gi].from), min(h.last, gs[gi].to-1), "kafka: batch passed over by the Kafka client", err)
 					}
 				}
@@ -446,13 +484,14 @@ func (c *Consumer) countGaps(ctx context.Context, gaps []gap) {
 		var rest []gap
 		for _, g := range gs[gi:] {
 			if g.to > cursor {
-				rest = append(rest, gap{p, max(g.from, cursor), g.to})
+				rest = append(rest, gap{partition: p, from: max(g.from, cursor), to: g.to})
 			}
 		}
 		if len(rest) > 0 {
 			c.keepUnchecked(p, rest, left[p], lastErr)
 		}
 	}
+	return cuts
 }
 
 // logStart returns where partition p's log starts now.
@@ -483,7 +522,7 @@ const maxUncheckedGaps = 1024
 // poll.
 func (c *Consumer) keepUnchecked(p int32, rest []gap, prev *unchecked, err error) {
 	if len(rest) > maxUncheckedGaps {
-		rest = []gap{{p, rest[0].from, rest[len(rest)-1].to}}
+		rest = []gap{{partition: p, from: rest[0].from, to: rest[len(rest)-1].to}}
 	}
 	u := &unchecked{gaps: rest, since: time.Now(), err: err}
 	if prev != nil {
@@ -596,6 +635,13 @@ func (c *Consumer) checkProgress(ctx context.Context) error {
 		if !ok {
 			continue // not known: a stall found before stays reported
 		}
+		if end >= pos[p] {
+			// The log holds the position: a reset of the client below it
+			// (readAgain) is over.
+			c.partsMu.Lock()
+			delete(c.resets, p)
+			c.partsMu.Unlock()
+		}
 		if end <= pos[p] {
 			c.clearStalled(p, pos[p])
 			continue
@@ -648,10 +694,16 @@ func (c *Consumer) clearStalled(p int32, at int64) {
 // its compressed bytes inflate (under the consumer's bound), it claims a
 // record count the client accepts, and each record it claims parses
 // field by field (length, attributes, timestamp and offset deltas, key,
-// value, headers) as the client parses it. The client keeps the records
-// before the first that does not parse and passes over the rest without
-// a word (attack run 14: a record whose key length ran past its bytes
-// was dropped while the length-only check said the batch decoded).
+// value, headers) as the client parses it, at an offset inside the batch
+// after the record before it. The client keeps the records before the
+// first that does not parse and passes over the rest without a word
+// (attack run 14: a record whose key length ran past its bytes was
+// dropped while the length-only check said the batch decoded). A record
+// at an offset past the batch's end moves the client's position past it
+// (the records behind the batch up to there are passed over as already
+// read: the error is a *pastBatchError); one at an offset before the
+// batch or not after the record before it is dropped as already read
+// (attack run 14 F7).
 func (c *Consumer) decodes(h batchHeader) error {
 	var rb kmsg.RecordBatch
 	if err := rb.ReadFrom(h.raw); err != nil {
@@ -668,32 +720,50 @@ func (c *Consumer) decodes(h batchHeader) error {
 		}
 		data = out
 	}
-	return parseRecords(data, rb.NumRecords)
+	reach, err := parseRecords(data, rb.NumRecords, rb.LastOffsetDelta)
+	if to := rb.FirstOffset + int64(reach) + 1; err != nil && reach > rb.LastOffsetDelta {
+		return &pastBatchError{err: err, to: to}
+	}
+	return err
 }
 
-// parseRecords parses the records of a batch claiming n of them as the
-// client does (kgo's readRawRecordsDirect, with kbin's readers), and says
-// why not all of them can be read.
-func parseRecords(data []byte, n int32) error {
+// pastBatchError is why a batch holding a record at an offset past its
+// end is bad: the client moves its position to `to`, passing over the
+// records of the batches behind it up to there.
+type pastBatchError struct {
+	err error
+	to  int64
+}
+
+func (e *pastBatchError) Error() string { return e.err.Error() }
+
+// parseRecords parses the records of a batch claiming n of them, whose
+// offset deltas must run up from 0 to at most lastDelta, as the client
+// does (kgo's readRawRecordsDirect, with kbin's readers), and says why not
+// all of them can be read. reach is the largest offset delta of the
+// records parsed (-1 when none): the client's position moves past it.
+func parseRecords(data []byte, n, lastDelta int32) (reach int32, err error) {
+	reach = -1
 	claimed := int(n)
 	switch {
 	case claimed < 0:
-		return fmt.Errorf("the batch claims %d records", n)
+		return reach, fmt.Errorf("the batch claims %d records", n)
 	case claimed > len(data) && len(data) == 0:
-		return fmt.Errorf("the batch claims %d records and holds no record bytes", n)
+		return reach, fmt.Errorf("the batch claims %d records and holds no record bytes", n)
 	case claimed > len(data):
 		claimed = len(data) // as the client bounds it
 	}
+	var misplaced error
 	for i := range claimed {
 		length, used := kbin.Varint(data)
 		total := used + int(length)
 		if used <= 0 || length < 0 || len(data) < total {
-			return fmt.Errorf("record %d of %d does not decode: its length is cut short", i+1, n)
+			return reach, cmp.Or(misplaced, fmt.Errorf("record %d of %d does not decode: its length is cut short", i+1, n))
 		}
 		b := kbin.Reader{Src: data[used:total]}
 		b.Int8()    // attributes
 		b.Varlong() // timestamp delta
-		b.Varint()  // offset delta
+		delta := b.Varint()
 		b.VarintBytes()
 		b.VarintBytes()
 		if nh := int(b.VarintArrayLen()); nh > 0 {
@@ -703,9 +773,13 @@ func parseRecords(data []byte, n int32) error {
 			}
 		}
 		if !b.Ok() {
-			return fmt.Errorf("record %d of %d does not decode: its fields run past its %d bytes", i+1, n, length)
+			return reach, cmp.Or(misplaced, fmt.Errorf("record %d of %d does not decode: its fields run past its %d bytes", i+1, n, length))
 		}
+		if misplaced == nil && (delta <= reach || delta > lastDelta) {
+			misplaced = fmt.Errorf("record %d of %d is at offset delta %d, outside its batch's 0..%d or not after the record before it (at %d)", i+1, n, delta, lastDelta, reach)
+		}
+		reach = max(reach, delta)
 		data = data[total:]
 	}
-	return nil
+	return reach, misplaced
 }

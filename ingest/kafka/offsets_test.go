@@ -1,0 +1,219 @@
+package kafka
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/normguard/normguard/monitor"
+)
+
+// rawRecord is one well-formed record of a raw batch at offset delta
+// delta, a valid row of the test model.
+func rawRecord(delta int64, i int) []byte {
+	v := []byte(fmt.Sprintf(`{"delay": %d}`, i))
+	hk, hv := []byte(ModelHeader), []byte(testModel)
+	body := []byte{0x00, 0x00} // attributes, timestamp delta
+	body = binary.AppendVarint(body, delta)
+	body = binary.AppendVarint(body, -1) // no key
+	body = binary.AppendVarint(body, int64(len(v)))
+	body = append(body, v...)
+	body = binary.AppendVarint(body, 1)
+	body = binary.AppendVarint(body, int64(len(hk)))
+	body = append(body, hk...)
+	body = binary.AppendVarint(body, int64(len(hv)))
+	body = append(body, hv...)
+	return append(binary.AppendVarint(nil, int64(len(body))), body...)
+}
+
+// TestParseRecordsOffsets: a record at an offset delta outside its
+// batch's 0..LastOffsetDelta, or not after the record before it, makes
+// the batch bad; one past its end says where the client moves to.
+func TestParseRecordsOffsets(t *testing.T) {
+	cat := func(bs ...[]byte) []byte {
+		var out []byte
+		for _, b := range bs {
+			out = append(out, b...)
+		}
+		return out
+	}
+	cases := []struct {
+		name      string
+		data      []byte
+		n, last   int32
+		reach     int32
+		wantError bool
+	}{
+		{"in order", cat(rawRecord(0, 0), rawRecord(1, 1), rawRecord(2, 2)), 3, 2, 2, false},
+		{"compacted", cat(rawRecord(0, 0), rawRecord(2, 1)), 2, 2, 2, false},
+		{"past the end", rawRecord(5, 0), 1, 0, 5, true},
+		{"before the batch", rawRecord(-2, 0), 1, 0, -1, true},
+		{"not after the one before", cat(rawRecord(0, 0), rawRecord(2, 1), rawRecord(1, 2)), 3, 2, 2, true},
+		{"twice the same", cat(rawRecord(0, 0), rawRecord(0, 1)), 2, 1, 0, true},
+	}
+	for _, tc := range cases {
+		reach, err := parseRecords(tc.data, tc.n, tc.last)
+		if reach != tc.reach || (err != nil) != tc.wantError {
+			t.Errorf("%s: reach %d, error %v; want reach %d, an error %v", tc.name, reach, err, tc.reach, tc.wantError)
+		}
+	}
+}
+
+// TestRecordPastItsBatch (attack run 14 F7a, F7c): a batch covering one
+// offset whose one well-formed record claims offset delta 5 made the
+// client move past the five good rows behind it as already read (lost,
+// /healthz ok); one claiming offset delta -2 was dropped unseen. The batch
+// is counted bad_batch and every row behind it is read once.
+func TestRecordPastItsBatch(t *testing.T) {
+	t.Parallel() // each on a cluster and a state of its own
+	for _, delta := range []int64{5, -2} {
+		t.Run(fmt.Sprint("delta ", delta), func(t *testing.T) {
+			t.Parallel()
+			fx := newFixture(t, 10)
+			c := newCluster(t)
+			ctx := context.Background()
+			prod := compressedProducer(t, c)
+			rows := func(p int32, n int) {
+				t.Helper()
+				if err := prod.ProduceSync(ctx, paddedRows(p, n, 100)...).FirstErr(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rows(0, 2)
+			produceRaw(t, c, 0, 0, 1, rawRecord(delta, 99))
+			rows(0, 3)
+			rows(0, 3)
+			rows(1, 2)
+			const want = 2 + 1 + 3 + 3 + 2
+			r := startChecked(t, c, fx)
+			waitRecords(t, want, r)
+			time.Sleep(300 * time.Millisecond) // nothing more may come
+			st := r.cons.Stats()
+			if st.Records != want || st.Rows != want-1 || st.Bad[ReasonBadBatch] != 1 || st.Problem() != "" {
+				t.Errorf("records %d, rows %d, bad %v, problem %q; want %d records, %d rows, 1 bad_batch, no problem",
+					st.Records, st.Rows, st.Bad, st.Problem(), want, want-1)
+			}
+			if next, err := r.mon.Offsets(Source("g", testTopic)); err != nil || next[0] != 9 {
+				t.Errorf("partition 0's stored offset %d (%v), want 9", next[0], err)
+			}
+		})
+	}
+}
+
+// TestRecordPastItsBatchAsLast (attack run 14 F7b): the batch whose
+// record claims offset delta 5 as its partition's last: the client's next
+// offset was out of range, it reset to the start and its rows were
+// counted again every few seconds. They are counted once, the batch
+// bad_batch, and the partition reads on.
+func TestRecordPastItsBatchAsLast(t *testing.T) {
+	t.Parallel() // each on a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	ctx := context.Background()
+	prod := compressedProducer(t, c)
+	if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	produceRaw(t, c, 0, 0, 1, rawRecord(5, 99))
+	if err := prod.ProduceSync(ctx, paddedRows(1, 2, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	r := startChecked(t, c, fx)
+	waitRecords(t, 5, r)
+	time.Sleep(500 * time.Millisecond)
+	if st := r.cons.Stats(); st.Records != 5 || st.Rows != 4 || st.Bad[ReasonBadBatch] != 1 || st.Problem() != "" {
+		t.Errorf("records %d, rows %d, bad %v, problem %q; want 5 records, 4 rows, 1 bad_batch, no problem", st.Records, st.Rows, st.Bad, st.Problem())
+	}
+	// The partition reads on from the batch's end.
+	if err := prod.ProduceSync(ctx, paddedRows(0, 3, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	waitRecords(t, 8, r)
+	time.Sleep(300 * time.Millisecond)
+	if st := r.cons.Stats(); st.Records != 8 || st.Rows != 7 {
+		t.Errorf("after 3 more rows: records %d, rows %d; want 8 and 7", st.Records, st.Rows)
+	}
+}
+
+// startCheckedOn is startChecked on the state at state.
+func startCheckedOn(t *testing.T, c *kfake.Cluster, fx *fixture, state string, opts ...kgo.Opt) *replica {
+	t.Helper()
+	mon, err := monitor.Open(state, monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := New(Config{
+		Brokers: c.ListenAddrs(), Topic: testTopic, Group: "g", Registry: fx.reg, Monitor: mon,
+		MaxPollRecords: 250, MaxRecordBytes: testMaxRecord, ProgressCheck: 100 * time.Millisecond,
+		Opts: append([]kgo.Opt{kgo.SessionTimeout(3 * time.Second), kgo.RebalanceTimeout(3 * time.Second), kgo.HeartbeatInterval(300 * time.Millisecond)}, opts...),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &replica{mon: mon, cons: cons, stop: cancel, done: make(chan error, 1)}
+	go func() { r.done <- cons.Run(ctx) }()
+	t.Cleanup(func() { r.close(t) })
+	return r
+}
+
+// TestResetBelowPositionNotCountedAgain (attack run 14 F7b): the client
+// reset below the consumer's stored position (its offset out of range: a
+// broker that lost records, here a state past the log's end) handed the
+// records before it over again, and they were counted again. They are
+// not; the reset is a problem until the partition reads on from the
+// position.
+func TestResetBelowPositionNotCountedAgain(t *testing.T) {
+	t.Parallel() // each on a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	ctx := context.Background()
+	prod := compressedProducer(t, c)
+	if err := prod.ProduceSync(ctx, paddedRows(0, 5, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(t.TempDir(), "m.db")
+	mon, err := monitor.Open(state, monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mon.ObserveAt(ctx, nil, []monitor.Offset{{Source: Source("g", testTopic), Partition: 0, Next: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The broker answers a fetch past the log's end as out of range after
+	// the fetch's wait (5 s by default), the client resets then.
+	r := startCheckedOn(t, c, fx, state, kgo.MetadataMinAge(100*time.Millisecond), kgo.FetchMaxWait(100*time.Millisecond))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := r.cons.Stats()
+		if st.Records != 0 {
+			t.Fatalf("records %d counted again below the stored position 7", st.Records)
+		}
+		if p := st.Problem(); strings.Contains(p, "partition 0") && strings.Contains(p, "reset below") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no problem reported within 20 s: %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Records reaching the position are read from there, once.
+	if err := prod.ProduceSync(ctx, paddedRows(0, 4, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	waitRecords(t, 2, r)
+	time.Sleep(300 * time.Millisecond)
+	if st := r.cons.Stats(); st.Records != 2 || st.Rows != 2 || st.Problem() != "" {
+		t.Errorf("records %d, rows %d, problem %q; want offsets 7 and 8 only, no problem", st.Records, st.Rows, st.Problem())
+	}
+}
