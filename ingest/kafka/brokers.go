@@ -84,17 +84,21 @@ func (b *brokers) up() float64 {
 // Problem describes why the consumer is not receiving from the cluster
 // or not all it receives is checked, or is "" when all is well:
 // partitions stalled at a batch, offsets the client passed over left
-// unchecked, a client reset below the consumer's position, no broker
-// reached yet, or brokers whose last connection attempt failed. A fatal error of the consumer (its offsets
+// unchecked, a client reset below the consumer's position, a partition
+// waiting behind an open transaction, no broker reached yet, or brokers
+// whose last connection attempt failed. A fatal error of the consumer (its offsets
 // unreadable) stops the server instead.
 func (s Stats) Problem() string {
-	if len(s.Stalled) > 0 || len(s.Unchecked) > 0 || len(s.Reset) > 0 {
+	if len(s.Stalled) > 0 || len(s.Unchecked) > 0 || len(s.Reset) > 0 || len(s.Waiting) > 0 {
 		var msgs []string
 		for _, p := range slices.Sorted(maps.Keys(s.Stalled)) {
 			msgs = append(msgs, s.Stalled[p])
 		}
 		for _, p := range slices.Sorted(maps.Keys(s.Reset)) {
 			msgs = append(msgs, s.Reset[p])
+		}
+		for _, p := range slices.Sorted(maps.Keys(s.Waiting)) {
+			msgs = append(msgs, s.Waiting[p])
 		}
 		for _, p := range slices.Sorted(maps.Keys(s.Unchecked)) {
 			msgs = append(msgs, s.Unchecked[p])

@@ -154,6 +154,9 @@ type Consumer struct {
 	// consumer's position (readAgain), with what happened, until they read
 	// on from there or the log is found to hold the position.
 	resets map[int32]string
+	// waiting holds the partitions found stopped behind an open
+	// transaction (checkProgress).
+	waiting map[int32]openTxn
 
 	dec *decompressor
 
@@ -194,7 +197,7 @@ func New(cfg Config) (*Consumer, error) {
 		cfg: cfg, log: log, source: Source(cfg.Group, cfg.Topic), clSet: make(chan struct{}),
 		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{}, stalled: map[int32]string{},
 		pos: map[int32]int64{}, failedAt: map[int32]int64{}, checkedAt: map[int32]int64{}, unchecked: map[int32]*unchecked{},
-		resets: map[int32]string{},
+		resets: map[int32]string{}, waiting: map[int32]openTxn{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -422,6 +425,7 @@ func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][
 		delete(c.failedAt, p)
 		delete(c.checkedAt, p)
 		delete(c.resets, p)
+		delete(c.waiting, p)
 		if u := c.unchecked[p]; u != nil {
 			c.log.Warn("kafka: offsets the client passed over were not checked before the partition was revoked", "topic", c.cfg.Topic, "partition", p,
 				"offsets", fmt.Sprintf("%d..%d", u.gaps[0].from, u.gaps[len(u.gaps)-1].to-1))
@@ -870,6 +874,9 @@ type Stats struct {
 	// consumer's position (an offset out of range), by partition: their
 	// records read again are not counted again.
 	Reset map[int32]string `json:"reset,omitempty"`
+	// Waiting describes partitions stopped behind a transaction left open
+	// for longer than a progress check, by partition.
+	Waiting map[int32]string `json:"waiting,omitempty"`
 	// Unchecked describes partitions with offsets the client passed over
 	// that have waited longer than a progress check to be checked for
 	// undecodable batches, with why.
@@ -894,6 +901,16 @@ func (c *Consumer) Stats() Stats {
 	}
 	if len(c.resets) > 0 {
 		s.Reset = maps.Clone(c.resets)
+	}
+	for p, w := range c.waiting {
+		if time.Since(w.since) < c.checkEvery() {
+			continue
+		}
+		if s.Waiting == nil {
+			s.Waiting = map[int32]string{}
+		}
+		s.Waiting[p] = fmt.Sprintf("partition %d waits behind an open transaction at offset %d since %s (%d records behind it, up to the high watermark %d)",
+			p, w.at, w.since.UTC().Format(time.RFC3339), w.hw-w.at, w.hw)
 	}
 	c.partsMu.Unlock()
 	s.Unchecked = c.uncheckedProblems()

@@ -217,3 +217,61 @@ func TestResetBelowPositionNotCountedAgain(t *testing.T) {
 		t.Errorf("records %d, rows %d, problem %q; want offsets 7 and 8 only, no problem", st.Records, st.Rows, st.Problem())
 	}
 }
+
+// TestOpenTransactionIsAProblem (attack run 14 F6): a transaction left
+// open stops its partition (the rows behind it are not readable) with no
+// word. It is a problem naming the partition and the records behind it
+// until the transaction ends.
+func TestOpenTransactionIsAProblem(t *testing.T) {
+	t.Parallel() // each on a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	ctx := context.Background()
+	prod := compressedProducer(t, c)
+	tx, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
+		kgo.TransactionalID("open"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.ProduceSync(ctx, paddedRows(0, 1, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := prod.ProduceSync(ctx, paddedRows(0, 5, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	r := startChecked(t, c, fx)
+	waitRecords(t, 2, r)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := r.cons.Stats()
+		if p := st.Problem(); strings.Contains(p, "partition 0 waits behind an open transaction at offset 2") && strings.Contains(p, "(6 records behind it") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no problem reported within 20 s: %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := tx.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	waitRecords(t, 8, r)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		st := r.cons.Stats()
+		if st.Problem() == "" && st.Records == 8 && st.Rows == 8 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the commit: records %d, rows %d, problem %q; want 8 rows, no problem", st.Records, st.Rows, st.Problem())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

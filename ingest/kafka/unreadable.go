@@ -617,6 +617,8 @@ func (c *Consumer) checkProgress(ctx context.Context) error {
 	for p, at := range pos {
 		if last, ok := c.checkedAt[p]; ok && last == at {
 			still = append(still, p)
+		} else {
+			delete(c.waiting, p)
 		}
 		c.checkedAt[p] = at
 	}
@@ -630,6 +632,7 @@ func (c *Consumer) checkProgress(ctx context.Context) error {
 		c.log.Warn("kafka: looking up where partitions end", "topic", c.cfg.Topic, "err", err)
 	}
 	var bad []badBatch
+	var atEnd []int32
 	for _, p := range still {
 		end, ok := ends[p]
 		if !ok {
@@ -641,6 +644,11 @@ func (c *Consumer) checkProgress(ctx context.Context) error {
 			c.partsMu.Lock()
 			delete(c.resets, p)
 			c.partsMu.Unlock()
+		}
+		if end == pos[p] {
+			atEnd = append(atEnd, p)
+		} else {
+			c.forgetWaiting(p)
 		}
 		if end <= pos[p] {
 			c.clearStalled(p, pos[p])
@@ -669,7 +677,65 @@ func (c *Consumer) checkProgress(ctx context.Context) error {
 			c.partsMu.Unlock()
 		}
 	}
+	c.checkOpenTxn(ctx, atEnd, pos)
 	return c.skipUnreadable(ctx, bad)
+}
+
+// openTxn is a partition stopped at its last stable offset, at, with
+// records behind it up to its high watermark hw: a transaction left
+// open, found since.
+type openTxn struct {
+	at, hw int64
+	since  time.Time
+	logged bool
+}
+
+// checkOpenTxn looks up the high watermarks of the partitions stopped at
+// their last stable offset (atEnd, at pos) since the last check: one
+// with records behind that offset waits behind a transaction left open,
+// and is a problem (Stats.Waiting) once it has waited longer than a
+// progress check (attack run 14 F6: on a real broker up to
+// transaction.max.timeout.ms, 15 min by default, or for ever for a
+// hanging transaction, unreported).
+func (c *Consumer) checkOpenTxn(ctx context.Context, atEnd []int32, pos map[int32]int64) {
+	if len(atEnd) == 0 {
+		return
+	}
+	hws, err := c.listOffsetsAt(ctx, c.cfg.Topic, atEnd, -1, false)
+	if err != nil {
+		c.log.Warn("kafka: looking up the high watermarks of partitions", "topic", c.cfg.Topic, "err", err)
+	}
+	now := time.Now()
+	c.partsMu.Lock()
+	defer c.partsMu.Unlock()
+	for _, p := range atEnd {
+		hw, ok := hws[p]
+		switch {
+		case !ok:
+		case hw <= pos[p] || c.pos[p] != pos[p]:
+			delete(c.waiting, p)
+		default:
+			w, found := c.waiting[p]
+			if !found || w.at != pos[p] {
+				w = openTxn{at: pos[p], since: now}
+			}
+			w.hw = hw
+			if !w.logged && now.Sub(w.since) >= c.checkEvery() {
+				w.logged = true
+				c.log.Warn("kafka: partition waits behind an open transaction: the records behind it are not read until it is committed or aborted",
+					"topic", c.cfg.Topic, "partition", p, "offset", w.at, "since", w.since.UTC().Format(time.RFC3339), "records_behind", hw-w.at)
+			}
+			c.waiting[p] = w
+		}
+	}
+}
+
+// forgetWaiting forgets that partition p waits behind an open
+// transaction.
+func (c *Consumer) forgetWaiting(p int32) {
+	c.partsMu.Lock()
+	delete(c.waiting, p)
+	c.partsMu.Unlock()
 }
 
 func (c *Consumer) setStalled(p int32, at int64, msg string) {
