@@ -841,8 +841,12 @@ func parseRecords(data []byte, n, lastDelta int32) (reach int32, err error) {
 		if !b.Ok() {
 			return reach, cmp.Or(misplaced, fmt.Errorf("record %d of %d does not decode: its fields run past its %d bytes", i+1, n, length))
 		}
-		if misplaced == nil && (delta <= reach || delta > lastDelta) {
-			misplaced = fmt.Errorf("record %d of %d is at offset delta %d, outside its batch's 0..%d or not after the record before it (at %d)", i+1, n, delta, lastDelta, reach)
+		switch {
+		case misplaced != nil:
+		case delta < 0 || delta > lastDelta:
+			misplaced = fmt.Errorf("record %d of %d is at offset delta %d, outside its batch's 0..%d", i+1, n, delta, lastDelta)
+		case delta <= reach:
+			misplaced = fmt.Errorf("record %d of %d is at offset delta %d, not after the record before it (at %d)", i+1, n, delta, reach)
 		}
 		reach = max(reach, delta)
 		data = data[total:]
