@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -321,8 +322,27 @@ func looksLikeSpec(data []byte) bool {
 	return yamlColumns.Match(data) && yamlVersion.Match(data) && !strings.Contains(string(data), `"digest"`)
 }
 
-// specError says that name is a spec, with the command that fits it.
+// specError says that name is a spec, with the command that fits it. A
+// name that is a model's name@version (an upload to a registry or a
+// service) is no file the spec could be read from: the command names a
+// placeholder spec file instead, and the artifact is pushed.
 func specError(name string) error {
+	if isModelVersion(name) {
+		return fmt.Errorf("load artifact %s: %w: the upload for %s is a spec, not an artifact: fit it first with `normguard fit --spec SPEC.yaml --data TRAIN.csv --out model.json`, then push or upload model.json (`normguard push model.json --registry URL`)",
+			name, ErrForeign, name)
+	}
 	return fmt.Errorf("load artifact %s: %w: %s is a spec, not an artifact: fit it first with `normguard fit --spec %s --data TRAIN.csv --out ARTIFACT.json` and pass the artifact",
 		name, ErrForeign, name, name)
+}
+
+// isModelVersion reports whether name reads as a model's name@version
+// rather than a file: one "@" with text on both sides, no path separator
+// and no spec or artifact file extension.
+func isModelVersion(name string) bool {
+	model, version, ok := strings.Cut(name, "@")
+	if !ok || model == "" || version == "" || strings.ContainsAny(name, `/\`) || strings.Contains(version, "@") {
+		return false
+	}
+	ext := strings.ToLower(filepath.Ext(version))
+	return ext != ".yaml" && ext != ".yml" && ext != ".json"
 }

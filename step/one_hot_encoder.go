@@ -642,3 +642,7 @@ func (e *OneHotEncoder) checkWith(nIn int, c *CategoriesCheck) error {
 	_, err := e.kernel()
 	return err
 }
+
+// ChecksOutput implements OutputChecker: no finite input gives a
+// non-finite output (its outputs are 0 and 1).
+func (e *OneHotEncoder) ChecksOutput() bool { return true }

@@ -356,3 +356,7 @@ func (e *OrdinalEncoder) Transform(in, out []table.Column, n int) error {
 	}
 	return nil
 }
+
+// ChecksOutput implements OutputChecker: no finite input gives a
+// non-finite output (its outputs are codes and the finite unknown and missing values).
+func (e *OrdinalEncoder) ChecksOutput() bool { return true }

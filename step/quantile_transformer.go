@@ -232,3 +232,7 @@ func (q *QuantileTransformer) Transform(in, out []table.Column, n int) error {
 	}
 	return nil
 }
+
+// ChecksOutput implements OutputChecker: no finite input gives a
+// non-finite output (its outputs lie in [0, 1] or are clipped normal quantiles).
+func (q *QuantileTransformer) ChecksOutput() bool { return true }

@@ -1,6 +1,7 @@
 package step
 
 import (
+	"github.com/normguard/normguard/internal/finite"
 	"github.com/normguard/normguard/stats"
 	"github.com/normguard/normguard/table"
 )
@@ -178,22 +179,29 @@ func (s *RobustScaler) Transform(in, out []table.Column, n int) error {
 		if s.Scale != nil {
 			scale = s.Scale[j]
 		}
+		overflow := false
 		switch {
 		case s.Center != nil && s.Scale != nil:
-			for i, x := range src {
-				dst[i] = (x - center) / scale
-			}
+			overflow = subDiv(dst, src, center, scale) // the same bits as (x - center) / scale
 		case s.Center != nil:
 			for i, x := range src {
 				dst[i] = x - center
 			}
+			overflow = finite.AnyInf(dst)
 		case s.Scale != nil:
 			for i, x := range src {
 				dst[i] = x / scale
 			}
+			overflow = finite.AnyInf(dst)
 		default:
 			copy(dst, src)
+		}
+		if overflow {
+			return firstOverflow("robust_scaler", &in[j], dst)
 		}
 	}
 	return nil
 }
+
+// ChecksOutput implements OutputChecker: Transform refuses an overflow.
+func (s *RobustScaler) ChecksOutput() bool { return true }

@@ -556,3 +556,7 @@ func imputeStrings(src, dst *table.Column, v string, n int) {
 	}
 	dst.Null = nil
 }
+
+// ChecksOutput implements OutputChecker: no finite input gives a
+// non-finite output (its outputs are its inputs, finite statistics, a finite fill_value and 0 and 1).
+func (s *SimpleImputer) ChecksOutput() bool { return true }

@@ -3,6 +3,7 @@ package step
 import (
 	"math"
 
+	"github.com/normguard/normguard/internal/finite"
 	"github.com/normguard/normguard/stats"
 	"github.com/normguard/normguard/table"
 )
@@ -231,20 +232,29 @@ func (s *StandardScaler) Transform(in, out []table.Column, n int) error {
 		if s.WithStd {
 			scale = s.Scale[j]
 		}
+		overflow := false
 		switch {
 		case s.WithMean && s.WithStd:
-			subDiv(dst, src, mean, scale)
+			overflow = subDiv(dst, src, mean, scale)
 		case s.WithMean:
 			for i, x := range src {
 				dst[i] = x - mean
 			}
+			overflow = finite.AnyInf(dst)
 		case s.WithStd:
 			for i, x := range src {
 				dst[i] = x / scale
 			}
+			overflow = finite.AnyInf(dst)
 		default:
 			copy(dst, src)
+		}
+		if overflow {
+			return firstOverflow("standard_scaler", &in[j], dst)
 		}
 	}
 	return nil
 }
+
+// ChecksOutput implements OutputChecker: Transform refuses an overflow.
+func (s *StandardScaler) ChecksOutput() bool { return true }

@@ -13,9 +13,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/normguard/normguard/internal/errtext"
+	"math"
 	"sort"
+	"strconv"
 
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/stats"
 	"github.com/normguard/normguard/table"
 )
@@ -144,6 +146,53 @@ var ErrUnknownCategory = errors.New("unknown category")
 // ErrBadValue is wrapped by errors about values a step cannot take
 // (NaN where none is allowed, non-positive data for box-cox, ...).
 var ErrBadValue = errors.New("bad value")
+
+// ErrNotFinite is wrapped by the error for a step's output that is not a
+// finite number for a finite input (past float64's range): normguard never
+// writes one.
+var ErrNotFinite = errors.New("output not finite")
+
+// OutputChecker is implemented by a fitted step whose Transform never
+// writes ±Inf for finite input: it cannot (a bounded or log output, a bin,
+// a code, an imputed statistic), or it checks its outputs itself, in its
+// kernel, and returns an OverflowError. The transform engine checks the
+// outputs of every other step for ±Inf.
+type OutputChecker interface {
+	// ChecksOutput reports that Transform's outputs are finite or refused.
+	ChecksOutput() bool
+}
+
+// OverflowError is the *ValueError for the ±Inf output y on row of the
+// step named name, given the finite value x of column. after tells that x
+// is the group's input, which reached the step through the steps before.
+func OverflowError(name, column string, row int, x, y float64, after bool) *ValueError {
+	via := ""
+	if after {
+		via = " after the steps before it"
+	}
+	return &ValueError{Step: name, Column: column, Row: row, Value: strconv.FormatFloat(x, 'g', -1, 64),
+		Err:  fmt.Errorf("%w: %w: the step gives %s (past float64's range)%s for the value", ErrBadValue, ErrNotFinite, strconv.FormatFloat(y, 'g', -1, 64), via),
+		Hint: "the value lies far outside the data the artifact was fitted on; check it, or refit on data that covers it (normguard never writes a non-finite feature)"}
+}
+
+// firstOverflow returns the OverflowError of the first ±Inf in ys, the
+// step's output column for the input column in, or nil. When ys took in's
+// storage (a transform in place) the value is gone: the error says so.
+func firstOverflow(name string, in *table.Column, ys []float64) error {
+	for i, y := range ys {
+		if !math.IsInf(y, 0) {
+			continue
+		}
+		if &in.Num[0] != &ys[0] {
+			return OverflowError(name, in.Name, i, in.Num[i], y, false)
+		}
+		ve := OverflowError(name, in.Name, i, 0, y, false)
+		ve.Value = ""
+		ve.Err = fmt.Errorf("%w: %w: the step gives %s (past float64's range) on this row", ErrBadValue, ErrNotFinite, strconv.FormatFloat(y, 'g', -1, 64))
+		return ve
+	}
+	return nil
+}
 
 // ValueError reports a value a step cannot handle, with where it is.
 type ValueError struct {

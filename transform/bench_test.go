@@ -77,6 +77,24 @@ func BenchmarkTransform1Mx20(b *testing.B) {
 	}
 }
 
+// BenchmarkTransform1Mx20OneWorker is BenchmarkTransform1Mx20 on one
+// goroutine (Workers 1: the whole batch at once, not in cache-sized blocks).
+func BenchmarkTransform1Mx20OneWorker(b *testing.B) {
+	t, in := bench1Mx20(b)
+	t.Workers = 1
+	out := t.NewOutput()
+	if err := t.Batch(in, out, ""); err != nil { // sizes and touches the output
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(1_000_000 * 20 * 8)
+	for b.Loop() {
+		if err := t.Batch(in, out, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkCopy1Mx20 copies the same 160 MB into preallocated columns.
 func BenchmarkCopy1Mx20(b *testing.B) {
 	_, in := bench1Mx20(b)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/internal/arena"
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/internal/finite"
 	"github.com/normguard/normguard/step"
 	"github.com/normguard/normguard/table"
@@ -37,9 +38,11 @@ type Transformer struct {
 }
 
 type groupPlan struct {
-	in    []int // input index of each group column
-	steps []step.Fitted
-	out   int // index of the group's first output column
+	in      []int // input index of each group column
+	steps   []step.Fitted
+	names   []string // each step's name, for errors
+	checked []bool   // each step's outputs are finite or refused by the step (step.OutputChecker)
+	out     int      // index of the group's first output column
 }
 
 // scratch holds per-call buffers: the input and output columns of every
@@ -69,6 +72,9 @@ func New(a *artifact.Artifact) (*Transformer, error) {
 		width := len(gp.in)
 		for _, s := range g.Steps {
 			gp.steps = append(gp.steps, s.Fitted)
+			gp.names = append(gp.names, s.Name)
+			oc, ok := s.Fitted.(step.OutputChecker)
+			gp.checked = append(gp.checked, ok && oc.ChecksOutput())
 			width = len(s.Fitted.Outputs())
 		}
 		out += width
@@ -213,7 +219,14 @@ func (t *Transformer) rows(in, out []table.Column, n int) error {
 			} else {
 				dst = s.mid[gi][si]
 			}
-			if err := st.Transform(cur, dst, n); err != nil {
+			err := st.Transform(cur, dst, n)
+			if err == nil && !g.checked[si] {
+				err = CheckStepOutput(g.names[si], cur, dst, n)
+			}
+			if err != nil {
+				if si > 0 {
+					err = rawValue(err, s.in[gi], dst)
+				}
 				return err
 			}
 			cur = dst
@@ -225,6 +238,67 @@ func (t *Transformer) rows(in, out []table.Column, n int) error {
 		}
 	}
 	return nil
+}
+
+// ErrNotFinite is wrapped by the error for a step output that is not a
+// finite number for a finite input: normguard never writes one.
+var ErrNotFinite = step.ErrNotFinite
+
+// CheckStepOutput returns a *step.ValueError for the first ±Inf among the
+// n rows of the numeric columns of out, the output of the step named name
+// for the inputs in (an overflow past float64's range: a scaler's scale far
+// below a value's distance from its mean, a power of a huge value), or
+// nil. Its Row is the row in the batch; a step mapping its inputs one to
+// one onto as many outputs names the input column and its value on that
+// row, any other the output column. Inputs are finite (CheckFinite refuses
+// infinite input, and every step's output is checked), so the step made
+// the infinity.
+func CheckStepOutput(name string, in, out []table.Column, n int) error {
+	for k := range out {
+		c := &out[k]
+		if c.Kind != table.Numeric || !finite.AnyInf(c.Num[:n]) {
+			continue
+		}
+		i := finite.FirstInf(c.Num[:n])
+		if len(out) == len(in) && in[k].Kind == table.Numeric {
+			return step.OverflowError(name, in[k].Name, i, in[k].Num[i], c.Num[i], false)
+		}
+		ve := step.OverflowError(name, c.Name, i, 0, c.Num[i], false)
+		ve.Value = ""
+		ve.Err = fmt.Errorf("%w: %w: the step gives %s (past float64's range) for output %s on this row", step.ErrBadValue, ErrNotFinite,
+			strconv.FormatFloat(c.Num[i], 'g', -1, 64), errtext.Quote(c.Name))
+		return ve
+	}
+	return nil
+}
+
+// rawValue relates the value err names, the error of a step after the
+// first of a group, to the group's input value on that row (of the column
+// of that name among raw, the group's inputs; out is the step's output),
+// the value found in the data: an ErrNotFinite error names it instead, any
+// other value error (log1p given -1.5 by a scaler before it) says in its
+// hint which input value the steps before made it of.
+func rawValue(err error, raw, out []table.Column) error {
+	ve, ok := err.(*step.ValueError)
+	if !ok || ve.Value == "" || ve.Row < 0 {
+		return err
+	}
+	for r := range raw {
+		if raw[r].Name != ve.Column || raw[r].Kind != table.Numeric || ve.Row >= len(raw[r].Num) {
+			continue
+		}
+		x := raw[r].Num[ve.Row]
+		if !errors.Is(err, ErrNotFinite) {
+			ve.Hint = fmt.Sprintf("the steps before it made %s of the input value %s; %s", errtext.Quote(ve.Value), errtext.Quote(strconv.FormatFloat(x, 'g', -1, 64)), ve.Hint)
+			return ve
+		}
+		for k := range out {
+			if out[k].Name == ve.Column && out[k].Kind == table.Numeric && ve.Row < len(out[k].Num) {
+				return step.OverflowError(ve.Step, ve.Column, ve.Row, x, out[k].Num[ve.Row], true)
+			}
+		}
+	}
+	return err
 }
 
 // workers returns the number of goroutines Batch may use.
