@@ -43,6 +43,12 @@ var (
 	descEvalPanics = prometheus.NewDesc("normguard_evaluation_failures_total",
 		"Background drift evaluations of a model and stage that panicked (recovered and logged; the other models go on).",
 		nil, nil)
+	descStateFailing = prometheus.NewDesc("normguard_monitor_state_failing",
+		"1 while the monitor's state file (--state) cannot be written: the last commit or checkpoint failed (a full disk, an I/O error; /healthz says which), else 0. Commits are tried again on every request and every second.",
+		nil, nil)
+	descStateFailures = prometheus.NewDesc("normguard_monitor_state_write_failures_total",
+		"Commits and checkpoints of the monitor's state file (--state) that failed.",
+		nil, nil)
 	descSent = prometheus.NewDesc("normguard_alerts_sent_total",
 		"Webhook alerts delivered.", nil, nil)
 	descFailed = prometheus.NewDesc("normguard_alerts_failed_total",
@@ -57,7 +63,7 @@ type collector struct{ m *Monitor }
 
 // Describe implements prometheus.Collector.
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descStatistic, descDrifting, descMissing, descOutOfRange, descUnseen, descAnomaly, descRows, descDropped, descLate, descUntimed, descTruncated, descEvalPanics, descSent, descFailed} {
+	for _, d := range []*prometheus.Desc{descStatistic, descDrifting, descMissing, descOutOfRange, descUnseen, descAnomaly, descRows, descDropped, descLate, descUntimed, descTruncated, descEvalPanics, descStateFailing, descStateFailures, descSent, descFailed} {
 		ch <- d
 	}
 }
@@ -70,6 +76,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descUntimed, prometheus.CounterValue, float64(m.untimed.Load()))
 	ch <- prometheus.MustNewConstMetric(descTruncated, prometheus.CounterValue, float64(m.truncated.Load()))
 	ch <- prometheus.MustNewConstMetric(descEvalPanics, prometheus.CounterValue, float64(m.evalPanics.Load()))
+	failing := 0.0
+	if m.failing() {
+		failing = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descStateFailing, prometheus.GaugeValue, failing)
+	ch <- prometheus.MustNewConstMetric(descStateFailures, prometheus.CounterValue, float64(m.writeFailures.Load()))
 	ch <- prometheus.MustNewConstMetric(descSent, prometheus.CounterValue, float64(m.alerts.sent.Load()))
 	ch <- prometheus.MustNewConstMetric(descFailed, prometheus.CounterValue, float64(m.alerts.failed.Load()))
 	states := m.stageStates()

@@ -190,7 +190,8 @@ type Monitor struct {
 	queueBytes int
 	fins       []*finalization
 	closing    bool
-	storeErr   error // sticky: the store failed
+	storeErr   error // sticky: the store failed and cannot be retried (health.go)
+	health     storeHealth
 
 	kick       chan struct{}
 	stopCommit chan struct{}
@@ -212,6 +213,19 @@ type Monitor struct {
 	// checkpoints is the file's checkpoint count (store.go's
 	// keyCheckpoints), which the marker records.
 	checkpoints uint64
+	// markerStale is set while the marker lags a checkpoint whose marker
+	// write failed; ckptTried is when a failed checkpoint was last tried.
+	markerStale bool
+	ckptTried   time.Time
+	// probeTried is when a probe (health.go) last ran; probeLeft is set
+	// while a probe's value may be left in the file.
+	probeTried time.Time
+	probeLeft  bool
+	// writeFault, when set (tests), fails the state file's writes: its
+	// error fails the transaction as a full disk does.
+	writeFault atomic.Pointer[func() error]
+
+	writeFailures atomic.Int64 // failed commits and checkpoints
 
 	dropped    atomic.Int64
 	late       atomic.Int64 // event-time rows counted in a later window
@@ -384,8 +398,8 @@ func (m *Monitor) Close() error {
 		m.forgetSources()
 		err := m.db.Close()
 		m.qmu.Lock()
-		if m.storeErr != nil && !m.abandon {
-			err = errors.Join(m.storeErr, err)
+		if ferr := m.closeError(); ferr != nil && !m.abandon {
+			err = errors.Join(ferr, err)
 		}
 		m.qmu.Unlock()
 		if err != nil {

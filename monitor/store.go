@@ -264,6 +264,9 @@ func (m *Monitor) commit(forceCheckpoint bool) {
 	}
 	now := m.opt.Now()
 	length := int64(m.opt.Window)
+	// What this commit changes in the stages before its transaction,
+	// undone if the transaction fails (health.go).
+	undo := saveCommitter(m.stageStates())
 
 	var groups []*group
 	open := map[*stageState]*group{}
@@ -310,7 +313,7 @@ func (m *Monitor) commit(forceCheckpoint bool) {
 	held := map[*stageState]int64{}
 	offs := queuedOffsets(q) // source offsets ride with the rows (offsets.go)
 	if len(groups) > 0 || len(newRefs) > 0 || len(fins) > 0 || len(offs) > 0 {
-		err := m.db.Update(func(tx *bolt.Tx) error {
+		err := m.update(func(tx *bolt.Tx) error {
 			if err := putOffsets(tx, offs); err != nil {
 				return err
 			}
@@ -344,12 +347,20 @@ func (m *Monitor) commit(forceCheckpoint bool) {
 					return err
 				}
 			}
+			if m.probeLeft {
+				if err := tx.Bucket(bucketMeta).Delete(keyProbe); err != nil {
+					return err
+				}
+			}
 			return putLedger(tx, held)
 		})
 		if err != nil {
-			m.fail(q, fmt.Errorf("monitor: commit to %s: %w; restart the service", m.path, err))
+			undo()
+			m.commitFailed(q, fins, err)
 			return
 		}
+		m.probeLeft = false
+		m.commitSucceeded(queuedBytes(q))
 	}
 	for ms, r := range newRefs {
 		ms.durable = r
@@ -411,13 +422,46 @@ func (m *Monitor) commit(forceCheckpoint bool) {
 		default:
 		}
 	}
+	if !m.probe(now) { // after a failed commit (health.go)
+		return
+	}
 	m.logBytes += written
-	if forceCheckpoint || m.logBytes >= checkpointBytes || now.Sub(m.lastCheckpoint) >= m.opt.CheckpointInterval {
+	due := forceCheckpoint || m.logBytes >= checkpointBytes || now.Sub(m.lastCheckpoint) >= m.opt.CheckpointInterval
+	if failing := m.checkpointFailing(); failing && !forceCheckpoint && now.Sub(m.ckptTried) < ckptRetryEvery {
+		due = false // a failed checkpoint is tried again, not on every commit
+	} else if failing || m.markerStale {
+		due = true
+	}
+	if due {
+		m.ckptTried = now
 		if err := m.checkpoint(); err != nil {
-			m.fail(nil, fmt.Errorf("monitor: checkpoint to %s: %w; restart the service", m.path, err))
+			m.checkpointFailed(err)
 			return
 		}
+		m.checkpointSucceeded()
 		m.lastCheckpoint, m.logBytes = now, 0
+	}
+}
+
+// saveCommitter returns a function restoring what commit changes in
+// states before its transaction: the sequence numbers and the latest
+// window of each stage.
+func saveCommitter(states []*stageState) func() {
+	type saved struct {
+		ss            *stageState
+		seq           uint64
+		hasLast       bool
+		last, lastEnd int64
+		lastClosed    bool
+	}
+	all := make([]saved, len(states))
+	for i, ss := range states {
+		all[i] = saved{ss, ss.seq, ss.hasLast, ss.last, ss.lastEnd, ss.lastClosed}
+	}
+	return func() {
+		for _, s := range all {
+			s.ss.seq, s.ss.hasLast, s.ss.last, s.ss.lastEnd, s.ss.lastClosed = s.seq, s.hasLast, s.last, s.lastEnd, s.lastClosed
+		}
 	}
 }
 
@@ -612,10 +656,13 @@ func (m *Monitor) checkpoint() error {
 		snaps = append(snaps, s)
 	}
 	if len(snaps) == 0 {
+		if m.markerStale {
+			return m.updateMarker()
+		}
 		return nil
 	}
 	ckpts := m.checkpoints + 1
-	err := m.db.Update(func(tx *bolt.Tx) error {
+	err := m.update(func(tx *bolt.Tx) error {
 		// The checkpoint count, which the marker records after this
 		// transaction: a copy of the file taken before it is told apart.
 		if err := tx.Bucket(bucketMeta).Put(keyCheckpoints, binary.BigEndian.AppendUint64(nil, ckpts)); err != nil {
@@ -695,7 +742,18 @@ func (m *Monitor) checkpoint() error {
 		touched = append(touched, s.ss)
 	}
 	m.updateBudget(touched)
-	return m.writeMarker(false)
+	m.markerStale = true
+	return m.updateMarker()
+}
+
+// updateMarker writes the marker after a checkpoint; a marker that could
+// not be written is written again at the next commit (markerStale).
+func (m *Monitor) updateMarker() error {
+	if err := m.writeMarker(false); err != nil {
+		return err
+	}
+	m.markerStale = false
+	return nil
 }
 
 // recover loads the references, checkpoints, log, history and ledger of a

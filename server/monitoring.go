@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -123,6 +124,12 @@ func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, stri
 		}
 		if errors.Is(err, monitor.ErrBudget) {
 			return 0, v.Version, &apiError{http.StatusTooManyRequests, "over_budget", err.Error()}
+		}
+		if errors.Is(err, monitor.ErrNotSaved) {
+			// As the vector journal answers: the rows are not counted,
+			// and the next request tries the state file again.
+			return 0, v.Version, &apiError{http.StatusInternalServerError, "state_not_saved", fmt.Sprintf(
+				"the observations were not counted: the monitor state could not be saved: %v (free space or fix the state file's folder, then send them again; /healthz says while it lasts)", err)}
 		}
 		return 0, v.Version, &apiError{http.StatusServiceUnavailable, "unavailable", "storing the observations: " + err.Error()}
 	}

@@ -239,6 +239,14 @@ func (s *Server) routes() http.Handler {
 		// A registry model damaged by hand is answered 503 by the
 		// requests that need it; it is a problem here too.
 		problems = append(problems, s.health.current()...)
+		// A state file that cannot be written (a full disk) refuses the
+		// observations (500 state_not_saved) and holds back the
+		// transforms' inputs until a commit succeeds again.
+		if s.cfg.Monitor != nil {
+			if problem := s.cfg.Monitor.Problem(); problem != "" {
+				problems = append(problems, problem)
+			}
+		}
 		if len(problems) > 0 {
 			health["status"] = "degraded"
 			health["problems"] = problems
