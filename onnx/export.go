@@ -70,10 +70,11 @@ type ExportOptions struct {
 // (power_transformer without standardize) and 4 ulps (normal quantiles);
 // see bounds_test.go. Where normguard transform refuses a value
 // (handle_unknown: error, a NaN into binarizer, normalizer or
-// kbins_discretizer, box-cox of x <= 0), the graph cannot fail: it writes
-// NaN into the affected features instead, and counts unknown categories in
-// UnknownOutput. Infinite inputs, which normguard transform refuses too,
-// are not checked by the graph.
+// kbins_discretizer, box-cox of x <= 0, log1p of x <= -1), the graph
+// cannot fail: it writes NaN into the affected features instead, and
+// counts unknown categories in UnknownOutput. Infinite inputs, and finite
+// ones a step takes past float64's range, which normguard transform
+// refuses too, are not checked by the graph (they give ±Inf or NaN).
 //
 // Numeric passthrough (remainder) columns are copied. Text passthrough
 // columns (an id or a date kept next to the features) cannot be part of a

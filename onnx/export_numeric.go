@@ -85,10 +85,13 @@ func (x *exporter) binarizer(f *step.Binarizer, in []string) []string {
 	return out
 }
 
+// log1pStep: log1p of each input; x <= -1 (refused by normguard
+// transform, where log1p gives -Inf or NaN) gives NaN.
 func (x *exporter) log1pStep(in []string) []string {
+	b := x.b
 	out := make([]string, len(in))
 	for j, c := range in {
-		out[j] = x.b.log1p(c)
+		out[j] = b.nanIf(b.lessEq(c, b.scalar(-1)), b.log1p(c))
 	}
 	return out
 }
