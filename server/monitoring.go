@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/table"
@@ -18,14 +19,28 @@ import (
 // stageOf reads ?stage=input|output (default input: the raw features the
 // artifact reads; output: the normalized features a model is fed).
 func stageOf(r *http.Request) (monitor.Stage, error) {
-	switch q := r.URL.Query().Get("stage"); q {
-	case "", "input":
+	qs := r.URL.Query()
+	if _, given := qs["stage"]; !given {
+		return monitor.StageInput, nil
+	}
+	switch q := qs.Get("stage"); q { // given empty ("?stage="), it names no stage
+	case "input":
 		return monitor.StageInput, nil
 	case "output":
 		return monitor.StageOutput, nil
 	default:
-		return "", badRequest("stage must be input or output, not %q", q)
+		return "", &apiError{http.StatusBadRequest, "bad_query", fmt.Sprintf("query parameter stage=%s: stage must be input or output", errtext.Quote(q))}
 	}
+}
+
+// versionOf reads ?version=V ("" when not given: the current version); a
+// version given empty names none.
+func versionOf(r *http.Request) (string, error) {
+	q := r.URL.Query()
+	if v, given := q["version"]; given && v[0] == "" {
+		return "", &apiError{http.StatusBadRequest, "bad_query", "query parameter version is empty: name a version (?version=v1), or leave it out for the current one"}
+	}
+	return q.Get("version"), nil
 }
 
 // modelStage reads the {name} path value (validated: the monitor keys its
@@ -76,7 +91,11 @@ func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, stri
 	if err != nil {
 		return 0, "", err
 	}
-	p, v, err := s.cache.get(r.Context(), model, r.URL.Query().Get("version"))
+	version, err := versionOf(r)
+	if err != nil {
+		return 0, "", err
+	}
+	p, v, err := s.cache.get(r.Context(), model, version)
 	if err != nil {
 		return 0, "", err
 	}

@@ -60,6 +60,13 @@ func TestQueryParametersPerEndpoint(t *testing.T) {
 		{http.MethodGet, m + "/drift?version=v1", "reads only stage, plots"},
 		{http.MethodGet, m + "/history?plots=1", "reads only stage"},
 		{http.MethodGet, m + "/window-state?history=yes", "use 1 or true"},
+		// attack run 16: a yes/no parameter given empty is neither
+		{http.MethodGet, m + "/window-state?history", "use 1 or true"},
+		{http.MethodGet, m + "/window-state?history=", "use 1 or true"},
+		{http.MethodGet, m + "/drift?plots", "use 1 or true"},
+		{http.MethodPost, m + "/observations?stage=", "stage must be input or output"},
+		{http.MethodPost, m + "/observations?version=", "version is empty"},
+		{http.MethodGet, m + "/vectors?version=", "version is empty"},
 		{http.MethodGet, m + "/window-state?stage=output", "reads only history"},
 		{http.MethodGet, m + "?version=v1", "takes no query parameters"},
 		{http.MethodGet, ts.URL + "/v1/models?current=1", "takes no query parameters"},

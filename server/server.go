@@ -327,10 +327,16 @@ func reads(h http.Handler, names ...string) http.Handler {
 // (false). Any other value is a 400 rather than a silent no (?plots=yes
 // answered without plots, attack run 15).
 func flag(r *http.Request, name string) (bool, error) {
-	switch v := r.URL.Query().Get(name); v {
+	q := r.URL.Query()
+	if _, given := q[name]; !given {
+		return false, nil
+	}
+	// Given, it says yes or no: "?history" or "?history=" read as no
+	// answered one window where the caller asked for all (attack run 16).
+	switch v := q.Get(name); v {
 	case "1", "true":
 		return true, nil
-	case "", "0", "false":
+	case "0", "false":
 		return false, nil
 	default:
 		return false, &apiError{http.StatusBadRequest, "bad_query", fmt.Sprintf("query parameter %s=%s: use 1 or true, 0 or false", name, errtext.Quote(v))}

@@ -292,7 +292,11 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 	if producer == "" || len(producer) > 64 {
 		return 0, "", badRequest("producer must name the component that produced the vectors (1 to 64 characters), e.g. ?producer=writer")
 	}
-	p, v, err := s.cache.get(r.Context(), model, r.URL.Query().Get("version"))
+	version, err := versionOf(r)
+	if err != nil {
+		return 0, "", err
+	}
+	p, v, err := s.cache.get(r.Context(), model, version)
 	if err != nil {
 		return 0, "", err
 	}
@@ -768,7 +772,12 @@ func (s *Server) handleVectors(w http.ResponseWriter, r *http.Request) {
 		fail(w, &apiError{http.StatusBadRequest, "invalid_name", err.Error()})
 		return
 	}
-	p, v, err := s.cache.get(r.Context(), model, r.URL.Query().Get("version"))
+	version, err := versionOf(r)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	p, v, err := s.cache.get(r.Context(), model, version)
 	if err != nil {
 		fail(w, err)
 		return
