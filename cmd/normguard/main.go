@@ -64,9 +64,15 @@ func afterSignal(ctx context.Context, stop func(), args []string) {
 
 // run executes normguard with args and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdout, stderr)
+	out := &checkedWriter{w: stdout}
+	root := newRootCmd(out, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if out.err != nil && (err == nil || errors.Is(err, errFound)) {
+		// A verdict the reader never got is no verdict (verify >
+		// /dev/full said ok with exit 0: attack run 16).
+		err = fmt.Errorf("writing to standard output: %w; the output is incomplete", out.err)
+	}
 	switch {
 	case err == nil:
 		return ExitOK
@@ -128,4 +134,32 @@ func requireFlags(cmd *cobra.Command, names ...string) error {
 		}
 	}
 	return nil
+}
+
+// checkedWriter is standard output as the commands see it: it keeps the
+// first write error, after which every write fails with it, so that a
+// command whose output could not be written (a full disk, a closed
+// stream) exits 2 whether or not it looked at the error itself.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// underlying returns the writer out wraps (out itself if it wraps none).
+func underlying(out io.Writer) io.Writer {
+	if c, ok := out.(*checkedWriter); ok {
+		return c.w
+	}
+	return out
 }

@@ -17,7 +17,7 @@ import (
 // colorOutput reports whether a report bound for out ("" = standard
 // output) goes to a terminal, where tables are coloured.
 func colorOutput(cmd *cobra.Command, out string) bool {
-	f, ok := cmd.OutOrStdout().(*os.File)
+	f, ok := underlying(cmd.OutOrStdout()).(*os.File)
 	return out == "" && ok && isTerminal(f)
 }
 

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,6 +117,25 @@ func TestVerifyNamesAFloatField(t *testing.T) {
 		}
 		if !strings.Contains(errOut, loadErr.Error()) {
 			t.Errorf("%s: verify's stderr %q, Load's refusal %q", c.step, errOut, loadErr)
+		}
+	}
+}
+
+// failingWriter fails every write, as /dev/full does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestStdoutWriteErrorIsExit2: a verdict that could not be written is not
+// a pass: verify > /dev/full exited 0 (attack run 16).
+func TestStdoutWriteErrorIsExit2(t *testing.T) {
+	art := filepath.Join(t.TempDir(), "a.json")
+	mustRun(t, "fit", "-q", "--spec", bad("good.yaml"), "--data", bad("train.csv"), "--out", art)
+	for _, args := range [][]string{{"verify", art}, {"inspect", art}} {
+		var stderr bytes.Buffer
+		code := run(context.Background(), args, failingWriter{}, &stderr)
+		if code != ExitError || !strings.Contains(stderr.String(), "no space left on device") {
+			t.Errorf("%v into a full stdout: exit %d, stderr %q; want 2 naming the write error", args, code, stderr.String())
 		}
 	}
 }
