@@ -54,17 +54,9 @@ func (l *Local) Problems(ctx context.Context) []string {
 		if ctx.Err() != nil {
 			return out
 		}
+		// The listing checks each current version's artifact (checkBlob).
 		if m.Damaged != "" {
 			out = append(out, fmt.Sprintf("registry model %s: %s", m.Name, m.Damaged))
-			continue
-		}
-		for _, v := range m.Versions {
-			if !v.Current {
-				continue
-			}
-			if err := l.checkBlob(v); err != nil {
-				out = append(out, fmt.Sprintf("registry model %s: %s", m.Name, err))
-			}
 		}
 	}
 	return out

@@ -301,11 +301,15 @@ func (l *Local) Resolve(ctx context.Context, model, version string) (Version, er
 			return Version{}, err
 		}
 	}
-	if isCurrent(version) {
+	named := !isCurrent(version)
+	if !named {
 		version = cur
 	}
 	vf, err := l.readVersion(model, version)
 	if err != nil {
+		if !named && errors.Is(err, ErrNotFound) {
+			return Version{}, l.missingCurrent(model, version)
+		}
 		return Version{}, err
 	}
 	return Version{Model: model, Version: version, Digest: vf.Digest, Created: vf.Created, Current: cur == version}, nil
@@ -475,7 +479,29 @@ func (l *Local) model(name string) (Model, error) {
 		}
 		return strings.Compare(a.Version, b.Version)
 	})
+	// The current version must exist and its artifact verify as this
+	// model's (attack run 16: a listing showed as healthy a model whose
+	// current.json named a missing version, or whose artifact was cut,
+	// replaced or copied from another model, where /healthz and
+	// /transform said it was damaged). A verified artifact file is not
+	// read again while it keeps its identity (checkBlob): one stat.
+	if cur != "" {
+		i := slices.IndexFunc(m.Versions, func(v Version) bool { return v.Current })
+		if i < 0 {
+			return Model{}, l.missingCurrent(name, cur)
+		}
+		if err := l.checkBlob(m.Versions[i]); err != nil {
+			m.Damaged = err.Error()
+		}
+	}
 	return m, nil
+}
+
+// missingCurrent is the error of a current.json naming a version that has
+// no version file: the folder was edited by hand.
+func (l *Local) missingCurrent(model, version string) error {
+	return fmt.Errorf("%w: model %s: current.json names version %s, which has no version file (%s): the registry folder was edited by hand; make a version current again with `normguard push` or a PUT to /v1/models/%s/current",
+		ErrDamaged, model, version, l.versionPath(model, version), model)
 }
 
 // validEntries lists the folders (dirs) or .json files of dir whose names
@@ -488,7 +514,16 @@ func validEntries(dir string, dirs bool) ([]string, error) {
 	var out []string
 	for _, e := range es {
 		name := e.Name()
-		if dirs != e.IsDir() {
+		isDir := e.IsDir()
+		if e.Type()&fs.ModeSymlink != 0 {
+			// A link to a folder is listed as the folder, as Model and
+			// Resolve, which follow it, serve it (attack run 16: a linked
+			// model folder was served but not listed).
+			if st, err := os.Stat(filepath.Join(dir, name)); err == nil {
+				isDir = st.IsDir()
+			}
+		}
+		if dirs != isDir {
 			continue
 		}
 		if !dirs {

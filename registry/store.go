@@ -67,9 +67,12 @@ type Model struct {
 	// Current is the current version's name ("" when there is none).
 	Current  string    `json:"current"`
 	Versions []Version `json:"versions"`
-	// Damaged, in a listing, says why the model's files could not be
-	// read (ErrDamaged); Current and Versions are then empty. One damaged
-	// model does not hide the others.
+	// Damaged, in a listing, says why the model is damaged (ErrDamaged):
+	// its files could not be read (Current and Versions are then empty),
+	// or its current version's artifact file is missing, not a regular
+	// file, or not the artifact the version records for this model
+	// (Current and Versions are kept). One damaged model does not hide
+	// the others.
 	Damaged string `json:"damaged,omitempty"`
 }
 
