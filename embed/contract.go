@@ -170,6 +170,16 @@ const normSlack = 1e-9
 // its computed norm may fall short of its largest |value|, or be 0.
 const underflowNorm = 1e-153
 
+// energySlack is the relative rounding allowed between two computations
+// of the mean squared norm (by dimension, and from the norms): 1,500 fits
+// of GloVe subsets at scales 1e-100 to 1e100, unit, zero-heavy and
+// offset, differed by at most 1.4e-14.
+const energySlack = 1e-6
+
+// underflowEnergy is the absolute slack of that comparison: squares of
+// values below about 1e-154 round to subnormals or 0.
+const underflowEnergy = 1e-300
+
 // checkNormOrder checks that the norm statistics agree with each other as
 // Fit computes them (attack run 15 finding 6: a contract with min above
 // max raised false alarms, one with a mean of 1e308 loaded):
@@ -300,6 +310,26 @@ func (c *Contract) checkMeaning() error {
 			return bad(fmt.Sprintf("profile.std[%d]", a), "%v: a dimension's standard deviation cannot pass the largest norm, profile.norms.max (%v)", p.Std[a], nm.Max)
 		}
 	}
+	// The mean vector and the spreads, as the norms make them (attack run
+	// 16: a mean vector longer than any fitted vector, and spreads of 0,
+	// loaded): ‖mean‖ is at most the mean norm, so at most max; and
+	// Σₐ (meanₐ² + stdₐ²) is the mean squared norm over every vector,
+	// (count − zero_count)/count · (norms.mean² + norms.std²), exactly
+	// (population moments both), up to rounding.
+	var meanSq, energy float64
+	for a := range p.Mean {
+		meanSq += p.Mean[a] * p.Mean[a]
+		energy += p.Mean[a]*p.Mean[a] + p.Std[a]*p.Std[a]
+	}
+	if r := math.Sqrt(meanSq); r > limit {
+		return bad("profile.mean", "a mean vector of norm %v: the mean of the fitted vectors cannot be longer than the largest of them, profile.norms.max (%v)", r, nm.Max)
+	}
+	if p.Count > 0 {
+		want := float64(nm.Count) / float64(p.Count) * (nm.Mean*nm.Mean + nm.Std*nm.Std)
+		if math.Abs(energy-want) > energySlack*max(energy, want)+underflowEnergy {
+			return bad("profile.std", "the dimensions' means and standard deviations give a mean squared norm of %v, but the norms give %v (their mean and std over the non-zero vectors, count %d of %d): the two were not fitted on the same vectors", energy, want, nm.Count, p.Count)
+		}
+	}
 	if p.TotalVariance > limit*limit {
 		return bad("profile.total_variance", "%v: a trace of the covariance of fitted vectors cannot pass the square of the largest norm, profile.norms.max² (%v)", p.TotalVariance, nm.Max*nm.Max)
 	}
@@ -307,8 +337,13 @@ func (c *Contract) checkMeaning() error {
 	for _, cp := range p.Components {
 		along += cp.Variance
 	}
-	if along > p.TotalVariance*(1+1e-6) {
+	if along > p.TotalVariance*(1+1e-6)+underflowEnergy {
 		return bad("profile.total_variance", "%v: the components' variances sum to %v, and the leading directions of a covariance cannot hold more than its trace", p.TotalVariance, along)
+	}
+	// Fit keeps at least one direction of a covariance that is not 0 (with
+	// none, the model_swapped test along them is off: attack run 16).
+	if p.TotalVariance > 0 && len(p.Components) == 0 {
+		return bad("profile.components", "none, but total_variance is %v: a fitted covariance that is not 0 has a leading direction", p.TotalVariance)
 	}
 	for i, row := range p.Sample {
 		r := math.Sqrt(dot(row, row))

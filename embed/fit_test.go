@@ -208,6 +208,16 @@ func TestContractCheck(t *testing.T) {
 				c.Profile.Sample[2][a] *= 100
 			}
 		}},
+		// attack run 16: a mean vector longer than any fitted vector,
+		// spreads of 0, and no principal direction of a covariance not 0
+		{"profile.mean", func(c *Contract) {
+			for a := range c.Profile.Mean {
+				c.Profile.Mean[a] = 2 * c.Profile.Norms.Max / 10
+			}
+		}},
+		{"profile.std", func(c *Contract) { clear(c.Profile.Std) }},
+		{"profile.std", func(c *Contract) { c.Profile.Std[0] *= 3 }},
+		{"profile.components", func(c *Contract) { c.Profile.Components = nil }},
 		{"canaries[0]", func(c *Contract) { clear(c.Canaries[0].Vector) }},
 		{"canaries[0]", func(c *Contract) { c.Canaries[0].Vector[0] = 1e300 }},
 	}

@@ -32,6 +32,14 @@ func principal(x []float64, n, d, k int, seed uint64) ([]Component, float64) {
 	if k <= 0 || total <= 0 {
 		return nil, total
 	}
+	// The iteration runs on C / trace(C), whose entries are at most 1:
+	// on C itself, vectors of values near 1e-80 gave products below
+	// float64's normal range, the directions lost their orthogonality and
+	// the leading variances summed past the trace. The directions are
+	// those of C; the variances are scaled back.
+	for i := range c {
+		c[i] /= total
+	}
 	p := min(d, k+10)
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	v := make([]float64, d*p) // column j is v[j*d:(j+1)*d]
@@ -61,7 +69,7 @@ func principal(x []float64, n, d, k int, seed uint64) ([]Component, float64) {
 		for _, e := range order[:k] {
 			lead += vals[e]
 		}
-		if it == 500 || math.Abs(lead-prev) <= 1e-12*total {
+		if it == 500 || math.Abs(lead-prev) <= 1e-12 { // the trace is 1
 			break
 		}
 		prev = lead
@@ -97,7 +105,7 @@ func principal(x []float64, n, d, k int, seed uint64) ([]Component, float64) {
 				dir[a] = -dir[a]
 			}
 		}
-		out[r] = Component{Direction: dir, Variance: max(vals[e], 0)}
+		out[r] = Component{Direction: dir, Variance: max(vals[e], 0) * total}
 	}
 	return out, total
 }
