@@ -75,7 +75,34 @@ func (t *textInput) startText(src io.Reader, name string, block int) error {
 	if bytes.HasPrefix(t.buf[:t.end], []byte("\xEF\xBB\xBF")) {
 		t.pos = 3
 	}
+	if enc := wideEncoding(t.buf[:t.end]); enc != "" {
+		// Read as UTF-8, every other byte is a NUL: the rows split at
+		// line numbers past the file's end, with no word of why (attack
+		// run 16: "u16.csv:16742: row has 1 fields").
+		return fmt.Errorf("%s: the file is %s text; normguard reads UTF-8: save it as UTF-8 (in Excel, \"CSV UTF-8\") or convert it, e.g. iconv -f %s -t UTF-8", name, enc, enc)
+	}
 	return nil
+}
+
+// wideEncoding names the UTF-16 or UTF-32 encoding b starts in, by its
+// byte order mark or, without one, by the NUL bytes beside each ASCII
+// character of its first two; "" for anything else.
+func wideEncoding(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}):
+		return "UTF-32LE"
+	case bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}):
+		return "UTF-32BE"
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
+		return "UTF-16LE"
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		return "UTF-16BE"
+	case len(b) >= 4 && b[0] != 0 && b[0] < 0x80 && b[1] == 0 && b[2] != 0 && b[2] < 0x80 && b[3] == 0:
+		return "UTF-16LE"
+	case len(b) >= 4 && b[0] == 0 && b[1] != 0 && b[1] < 0x80 && b[2] == 0 && b[3] != 0 && b[3] < 0x80:
+		return "UTF-16BE"
+	}
+	return ""
 }
 
 // openText opens the text file at path ("-" is standard input) and hands
