@@ -86,13 +86,13 @@ var ErrNoTimes = errors.New("no row has a time")
 
 // ParseEventTime parses an event time written in one of
 // profile.TimeLayouts (values without a zone are UTC) or as RFC 3339.
-// A time outside MinEventTime..MaxEventTime does not parse: windows are
-// kept in Unix nanoseconds, and a later time (9999-12-31) would wrap to a
-// window in 1816.
+// A time outside MinEventTime..MaxEventTime is returned with false:
+// windows are kept in Unix nanoseconds, and a later time (9999-12-31)
+// would wrap to a window in 1816.
 func ParseEventTime(s string) (time.Time, bool) {
 	for _, l := range append([]string{time.RFC3339Nano}, profile.TimeLayouts...) {
 		if t, ok := profile.ParseTime(l, s); ok {
-			return t, EventTimeInRange(t)
+			return t, EventTimeInRange(t) // t is returned out of range too, with false
 		}
 	}
 	return time.Time{}, false
@@ -229,6 +229,7 @@ func replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 	// The timed rows ordered by window, in row order within a window.
 	startOf := make([]int64, len(times))
 	order := make([]int, 0, len(times))
+	outside := 0 // times that parse but lie outside [MinEventTime, MaxEventTime)
 	for r, s := range times {
 		if s == "" {
 			tl.Untimed++
@@ -236,6 +237,9 @@ func replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 		}
 		t, ok := ParseEventTime(s)
 		if !ok {
+			if !t.IsZero() {
+				outside++
+			}
 			tl.Untimed++
 			continue
 		}
@@ -243,6 +247,10 @@ func replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 		order = append(order, r)
 	}
 	if len(order) == 0 {
+		if outside > 0 {
+			// They parse; their range is the problem (attack run 16).
+			return nil, fmt.Errorf("monitor replay: column %q: %w in range: %d of %d rows hold times before %d or from %d, outside the range windows are kept in; check the column's times", opt.TimeColumn, ErrNoTimes, outside, len(times), MinEventTime.Year(), MaxEventTime.Year())
+		}
 		return nil, fmt.Errorf("monitor replay: column %q: %w that parses (%d rows); write times as 2006-01-02, 2006-01-02 15:04[:05] or RFC 3339", opt.TimeColumn, ErrNoTimes, len(times))
 	}
 	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(startOf[x], startOf[y]) })

@@ -236,3 +236,31 @@ func TestReplayFlightsByWeek(t *testing.T) {
 
 // sameFloat compares two statistics as the JSON wrote them (NaN as null).
 func sameFloat(a, b float64) bool { return a == b || (a != a && b != b) }
+
+// TestReplayTimesOutOfRange: times that parse but lie outside the range
+// windows are kept in are named as such, not as times that do not parse
+// (attack run 16).
+func TestReplayTimesOutOfRange(t *testing.T) {
+	dir := t.TempDir()
+	header, lines := flightsSample(t)
+	var train, old []string
+	for _, l := range lines {
+		if l < "2001-03" {
+			train = append(train, l)
+		}
+		if len(old) < 50 {
+			old = append(old, "1701"+l[4:]) // the same rows, in 1701
+		}
+	}
+	trainPath, oldPath, spec, art := filepath.Join(dir, "train.csv"), filepath.Join(dir, "old.csv"), filepath.Join(dir, "spec.yaml"), filepath.Join(dir, "a.json")
+	writeLines(t, trainPath, header, train)
+	writeLines(t, oldPath, header, old)
+	if err := os.WriteFile(spec, []byte(quickstart.Spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "fit", "-q", "--spec", spec, "--data", trainPath, "--out", art)
+	code, _, stderr := runCLI(t, "monitor", "replay", "--artifact", art, "--data", oldPath, "--time-column", "date", "--window", "7d")
+	if code != ExitError || !strings.Contains(stderr, "50 of 50 rows hold times before 1750 or from 2200") || strings.Contains(stderr, "that parses") {
+		t.Errorf("replay of rows of 1701: exit %d, stderr %q; want 2 naming the range", code, stderr)
+	}
+}
