@@ -448,16 +448,32 @@ func TestOlderCopyRefused(t *testing.T) {
 func TestUnreadableMarkerRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "monitor.db")
 	buildDamageState(t, path)
-	if err := os.WriteFile(markerPath(path), []byte("zz"), 0o600); err != nil {
+	// A marker that parses but counts negative rows (attack run 16) is
+	// damaged too.
+	good, err := os.ReadFile(markerPath(path))
+	if err != nil {
 		t.Fatal(err)
 	}
-	_, err := Open(path, damageOptions(nil))
-	var de *DamageError
-	if !errors.As(err, &de) || !strings.Contains(err.Error(), "the marker itself is unreadable") || !strings.Contains(err.Error(), "--state-recover") {
-		t.Fatalf("an unreadable marker: got %v, want a DamageError naming it", err)
+	var mk marker
+	if err := json.Unmarshal(good, &mk); err != nil || len(mk.Rows) == 0 {
+		t.Fatalf("marker %s: %v", good, err)
 	}
-	if now, _ := os.ReadFile(markerPath(path)); string(now) != "zz" {
-		t.Errorf("the refused start rewrote the marker")
+	for k := range mk.Rows {
+		mk.Rows[k] = -5
+	}
+	negative, _ := json.Marshal(mk)
+	for _, bad := range [][]byte{[]byte("zz"), negative} {
+		if err := os.WriteFile(markerPath(path), bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(path, damageOptions(nil))
+		var de *DamageError
+		if !errors.As(err, &de) || !strings.Contains(err.Error(), "the marker itself is unreadable") || !strings.Contains(err.Error(), "--state-recover") {
+			t.Fatalf("marker %s: got %v, want a DamageError naming it", bad, err)
+		}
+		if now, _ := os.ReadFile(markerPath(path)); string(now) != string(bad) {
+			t.Errorf("the refused start rewrote the marker")
+		}
 	}
 	if _, err := Recover(path, damageOptions(nil)); err != nil {
 		t.Fatal(err)

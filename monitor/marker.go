@@ -157,6 +157,11 @@ func readMarker(path string) (*marker, error) {
 	if json.Unmarshal(data, &mk) != nil || mk.Format != markerFormat {
 		return &marker{}, nil
 	}
+	for _, n := range mk.Rows {
+		if n < 0 { // a count no state writes: the marker is damaged
+			return &marker{}, nil
+		}
+	}
 	return &mk, nil
 }
 
