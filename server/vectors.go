@@ -282,6 +282,25 @@ func decodeVectorRows(data []byte, maxRows int) ([]map[string]json.RawMessage, e
 	return rows, nil
 }
 
+// parseObservedVector reads a vector observation's value, an array of
+// finite numbers: nil when it is not one (or is empty), and the index of
+// the first null element (-1: none). encoding/json reads a null element of
+// a []float64 as 0, so the elements are read through pointers.
+func parseObservedVector(raw json.RawMessage) ([]float64, int) {
+	var ptrs []*float64
+	if json.Unmarshal(raw, &ptrs) != nil || len(ptrs) == 0 {
+		return nil, -1
+	}
+	vec := make([]float64, len(ptrs))
+	for k, x := range ptrs {
+		if x == nil {
+			return nil, k
+		}
+		vec[k] = *x
+	}
+	return vec, -1
+}
+
 // vectorObservations records the vectors of POST .../observations?producer=P.
 func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int, string, error) {
 	model := r.PathValue("name")
@@ -330,10 +349,16 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 				missing[e.Column]++
 				continue
 			}
-			var vec []float64
+			vec, null := parseObservedVector(raw)
 			reason, err := "", error(nil)
 			switch d := e.Contract.Dimension; {
-			case json.Unmarshal(raw, &vec) != nil || len(vec) == 0:
+			case null >= 0:
+				// A null element is how pandas' to_json and JSON.stringify
+				// write NaN: refused as every element that is not a finite
+				// number is here (and by .../transform), never read as 0.
+				reason, err = refusedInvalid, badRequest("row %d: column %q: element %d of the vector is null, not a number "+
+					"(NaN written as null?): every element must be a finite number", i+1, e.Column, null)
+			case vec == nil:
 				reason, err = refusedInvalid, badRequest("row %d: column %q must be an array of numbers (or null)", i+1, e.Column)
 			case d > 0 && len(vec) != d:
 				// The contract fixes the dimension: a vector of another
