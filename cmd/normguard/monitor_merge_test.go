@@ -233,6 +233,19 @@ func TestServeWindowFlag(t *testing.T) {
 	}
 }
 
+// TestServeBlankToken: a token with white space around it is refused at
+// start (attack run 16: a token of one space was taken, then matched no
+// client, with no word).
+func TestServeBlankToken(t *testing.T) {
+	for _, tok := range []string{" ", "secret\n", " secret"} {
+		t.Setenv("NORMGUARD_TOKEN", tok)
+		code, _, stderr := runCLI(t, "serve", "--registry", t.TempDir(), "--addr", "127.0.0.1:0")
+		if code != ExitError || !strings.Contains(stderr, "NORMGUARD_TOKEN begins or ends with white space") {
+			t.Errorf("NORMGUARD_TOKEN=%q: exit %d, stderr %q; want 2 naming the token's spaces", tok, code, stderr)
+		}
+	}
+}
+
 // TestServeLimitFlags: a limit of 0 or less is refused naming the flag,
 // not silently replaced by its default (attack run 15 finding 8).
 func TestServeLimitFlags(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -120,6 +121,12 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 	}
 	if o.budget <= 0 {
 		return fmt.Errorf("--state-budget must be a positive number of bytes, got %d", o.budget)
+	}
+	// A token of spaces, or with spaces around it (a quoting slip in a
+	// unit file), matches no Authorization header a client sends:
+	// uploads were refused with no word of why (attack run 16).
+	if tok := os.Getenv("NORMGUARD_TOKEN"); tok != strings.TrimSpace(tok) {
+		return fmt.Errorf("NORMGUARD_TOKEN begins or ends with white space (%d bytes), which no client's Authorization header can match; set it without the spaces", len(tok))
 	}
 	store, err := registry.Open(o.registry)
 	if err != nil {
