@@ -93,6 +93,12 @@ func TestVecstateUnacknowledgedTail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The marker as a process stopped in this run leaves it (each start
+	// writes it again, so a crash is simulated with it put back).
+	mark, err := os.ReadFile(f.state + ".mark")
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, want1 := getVectors(t, f.memory)
 	f.post("reader", f.rest[50:90])
 	_, want2 := getVectors(t, f.memory)
@@ -106,6 +112,9 @@ func TestVecstateUnacknowledgedTail(t *testing.T) {
 	if err := os.WriteFile(jp, append(append([]byte{}, one...), frame...), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(f.state+".mark", mark, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ts, err := f.restart(false)
 	if err != nil {
 		t.Fatalf("a whole frame past the acknowledged length: %v", err)
@@ -113,7 +122,7 @@ func TestVecstateUnacknowledgedTail(t *testing.T) {
 	if _, got := getVectors(t, ts); got != want2 {
 		t.Errorf("a whole frame past the acknowledged length is not applied:\n%.300s\nwant\n%.300s", got, want2)
 	}
-	if got, _ := os.ReadFile(jp); !bytes.Equal(got, two) {
+	if got, _ := os.ReadFile(jp); !sameJournal(t, got, two) {
 		t.Errorf("the journal after applying it does not acknowledge it")
 	}
 	for name, tail := range map[string][]byte{
@@ -124,6 +133,9 @@ func TestVecstateUnacknowledgedTail(t *testing.T) {
 		if err := os.WriteFile(jp, append(append([]byte{}, one...), tail...), 0o600); err != nil {
 			t.Fatal(err)
 		}
+		if err := os.WriteFile(f.state+".mark", mark, 0o600); err != nil {
+			t.Fatal(err)
+		}
 		ts, err := f.restart(false)
 		if err != nil {
 			t.Fatalf("%s: %v, want it cut off", name, err)
@@ -131,7 +143,7 @@ func TestVecstateUnacknowledgedTail(t *testing.T) {
 		if _, got := getVectors(t, ts); got != want1 {
 			t.Errorf("%s:\n%.300s\nwant\n%.300s", name, got, want1)
 		}
-		if got, _ := os.ReadFile(jp); !bytes.Equal(got, one) {
+		if got, _ := os.ReadFile(jp); !sameJournal(t, got, one) {
 			t.Errorf("%s: not cut off", name)
 		}
 	}
@@ -377,6 +389,12 @@ func TestVecstateLegacyJournal(t *testing.T) {
 	if err := os.WriteFile(jp, legacy, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The marker as the normguard that wrote such a journal wrote it: it
+	// only says a state existed.
+	legacyMark := []byte(`{"format":"normguard-vector-state/3","state":"monitor.db.vectors.json","created":"2026-12-01T00:00:00Z"}` + "\n")
+	if err := os.WriteFile(f.state+".mark", legacyMark, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ts, err := f.restart(false)
 	if err != nil {
 		t.Fatal(err)
@@ -384,12 +402,15 @@ func TestVecstateLegacyJournal(t *testing.T) {
 	if _, got := getVectors(t, ts); got != want {
 		t.Errorf("a legacy journal:\n%.300s\nwant\n%.300s", got, want)
 	}
-	if got, _ := os.ReadFile(jp); !bytes.Equal(got, data) {
+	if got, _ := os.ReadFile(jp); !sameJournal(t, got, data) {
 		t.Errorf("the legacy journal was not written again as %s", vectorJournalFormat)
 	}
 	var frame [8]byte
 	binary.LittleEndian.PutUint32(frame[:], 5000)
 	if err := os.WriteFile(jp, append(append([]byte{}, legacy...), frame[:]...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.state+".mark", legacyMark, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.restart(false); !errors.Is(err, ErrVectorStateDamaged) {

@@ -120,7 +120,9 @@ type vectorWindows struct {
 	m      map[vectorKey]*vectorProducer
 	window time.Duration    // 0: monitor.DefaultWindow
 	path   string           // the state file; "" keeps the state in memory
-	marked bool             // the state file's marker is known to exist
+	marker *vectorMarker    // the marker read at start (nil: none, or one written before it held a run)
+	run    uint64           // this start's number, counted up from the marker's at each start
+	markAt int64            // the journal's length when the marker was last written
 	log    *slog.Logger     // nil: no log
 	now    func() time.Time // nil: time.Now (tests set a clock)
 

@@ -50,9 +50,18 @@ import (
 //     is folded into a new snapshot of the next generation and started
 //     again, so saving a request costs its own vectors, not the whole
 //     state;
-//   - the marker, STATE.vectors.json.mark: written once, it records that a
-//     state existed, so that a deleted one is refused rather than taken
-//     for a first start.
+//   - the marker, STATE.vectors.json.mark: it records that a state
+//     existed, so that a deleted one is refused rather than taken for a
+//     first start, and how far the state had got: the number of the
+//     start that wrote it (counted up at each start and written into the
+//     journal's header then), the journal's generation and acknowledged
+//     length, and the vectors per producer. It is written at each start,
+//     when a journal is started and every markEvery bytes of journal, each
+//     time after the files it describes, so the files are never behind
+//     it; a snapshot or journal behind it is an older copy (a restored
+//     backup, a rolled-back volume) lacking observations acknowledged
+//     since, and is refused at start (--state-recover starts from it and
+//     reports what the marker counted).
 //
 // Each state names the model and version whose contract it was counted
 // against; a restart finds the contract again in the registry.
@@ -60,13 +69,20 @@ import (
 // vectorStateFormat and vectorJournalFormat name the files' layouts.
 const (
 	vectorStateFormat   = "normguard-vector-state/3"
-	vectorJournalFormat = "normguard-vector-journal/2"
+	vectorJournalFormat = "normguard-vector-journal/3"
 	// The earlier layouts, still read: a snapshot without a checksum,
-	// and a journal without an acknowledged length (folded into a new
-	// snapshot when read).
+	// a journal without the start's number, and a journal without an
+	// acknowledged length (written again as the current layout when read).
 	vectorStateFormat2   = "normguard-vector-state/2"
+	vectorJournalFormat2 = "normguard-vector-journal/2"
 	vectorJournalFormat1 = "normguard-vector-journal/1"
+	vectorMarkerFormat   = "normguard-vector-mark/1"
 )
+
+// markEvery is the journal growth after which the marker is written again
+// during a run, so that a copy of the journal taken while it was served is
+// told apart once that much was acknowledged after it.
+const markEvery = 64 << 10
 
 // minCompact is the least journal size folded into a snapshot.
 const minCompact = 4 << 20
@@ -94,33 +110,46 @@ type vectorStateFile struct {
 type vectorJournalHeader struct {
 	Format     string `json:"format"`
 	Generation uint64 `json:"generation"`
+	// Run is the number of the start that last wrote the journal (16 hex
+	// digits; format /3), the marker's: a journal of an earlier run than
+	// its marker is an older copy.
+	Run string `json:"run,omitempty"`
 	// Acked is the acknowledged length: 16 hex digits of bytes (the
 	// header's included), a dot, and 8 hex digits of the CRC-32C of the
-	// generation and the length (ackedSum).
+	// generation, the length and (format /3) the run (ackedSum).
 	Acked string `json:"acked"`
 }
 
-// journalHead returns the journal header of generation gen acknowledging
-// length bytes, and the offset of the acknowledged length in it.
-func journalHead(gen uint64, length int64) ([]byte, int) {
-	prefix := fmt.Sprintf(`{"format":%q,"generation":%d,"acked":"`, vectorJournalFormat, gen)
-	return []byte(prefix + ackedField(gen, length) + "\"}\n"), len(prefix)
+// journalHead returns the journal header of generation gen written by
+// start run acknowledging length bytes, and the offset of the run in it,
+// from which runAcked is rewritten in place.
+func journalHead(gen, run uint64, length int64) ([]byte, int) {
+	prefix := fmt.Sprintf(`{"format":%q,"generation":%d,"run":"`, vectorJournalFormat, gen)
+	return []byte(prefix + runAcked(gen, run, length) + "\"}\n"), len(prefix)
 }
 
-// ackedField is the acknowledged length as the header holds it.
-func ackedField(gen uint64, length int64) string {
-	return fmt.Sprintf("%016x.%08x", length, ackedSum(gen, length))
+// runAcked is the run and the acknowledged length as the header holds
+// them, from the run's first digit to the acknowledged length's last.
+func runAcked(gen, run uint64, length int64) string {
+	return fmt.Sprintf(`%016x","acked":"%016x.%08x`, run, length, ackedSum(gen, length, run, true))
 }
 
-func ackedSum(gen uint64, length int64) uint32 {
-	var b [16]byte
+// ackedSum is the checksum of an acknowledged length: of the generation
+// and the length, and of the run too in format /3 (withRun).
+func ackedSum(gen uint64, length int64, run uint64, withRun bool) uint32 {
+	var b [24]byte
 	binary.LittleEndian.PutUint64(b[:], gen)
 	binary.LittleEndian.PutUint64(b[8:], uint64(length))
+	if !withRun {
+		return crc32.Checksum(b[:16], castagnoli)
+	}
+	binary.LittleEndian.PutUint64(b[16:], run)
 	return crc32.Checksum(b[:], castagnoli)
 }
 
-// parseAcked reads an acknowledged length of generation gen.
-func parseAcked(gen uint64, s string) (int64, error) {
+// parseAcked reads an acknowledged length of generation gen (and run, in
+// format /3: withRun).
+func parseAcked(gen uint64, run uint64, withRun bool, s string) (int64, error) {
 	var n int64
 	var sum uint32
 	if len(s) != 25 || s[16] != '.' {
@@ -129,10 +158,22 @@ func parseAcked(gen uint64, s string) (int64, error) {
 	if _, err := fmt.Sscanf(s, "%016x.%08x", &n, &sum); err != nil || n < 0 {
 		return 0, fmt.Errorf("the acknowledged length %q does not parse", s)
 	}
-	if sum != ackedSum(gen, n) {
+	if sum != ackedSum(gen, n, run, withRun) {
 		return 0, fmt.Errorf("the acknowledged length %q fails its checksum", s)
 	}
 	return n, nil
+}
+
+// parseRun reads a journal header's run (format /3).
+func parseRun(s string) (uint64, error) {
+	var run uint64
+	if len(s) != 16 {
+		return 0, fmt.Errorf("the run %q is not 16 hex digits", s)
+	}
+	if _, err := fmt.Sscanf(s, "%016x", &run); err != nil {
+		return 0, fmt.Errorf("the run %q does not parse", s)
+	}
+	return run, nil
 }
 
 // vectorJournalColumn is a batch's column in a journal frame.
@@ -194,9 +235,18 @@ type vectorDamage struct {
 	journalGen uint64
 	// frames are the journal's frames that verified and were applied.
 	frames [][]byte
+	// stale says the files verify but are older than their marker (an
+	// older copy); marker is the marker they are older than.
+	stale  bool
+	marker *vectorMarker
 }
 
 func (e *vectorDamage) Error() string {
+	if e.stale {
+		return fmt.Sprintf("server: the vector state %s is an older copy: %s. It was left untouched. Put the newest copy of the vector "+
+			"state files back, or start normguard serve with --state-recover to start the vector windows from this copy and report "+
+			"what it lacks", e.path, e.what)
+	}
 	return fmt.Sprintf("server: the vector state file %s is damaged: %s. It was left untouched. Restore it from a backup, "+
 		"or start normguard serve with --state-recover to move it aside and start the vector windows from what verifies", e.path, e.what)
 }
@@ -251,7 +301,7 @@ func (vw *vectorWindows) snapshot(gen uint64) error {
 		return err
 	}
 	vw.snapshotBytes, vw.snapshotted = int64(len(data)), true
-	return vw.mark()
+	return nil
 }
 
 // stateFile is the state as a snapshot of journal generation gen holds
@@ -298,12 +348,12 @@ func (vw *vectorWindows) newJournal() error { return vw.writeJournal(nil) }
 // file renamed over any older one, and opens it for appending. The caller
 // holds vw.mu.
 func (vw *vectorWindows) writeJournal(frames [][]byte) error {
-	head, _ := journalHead(vw.gen, 0)
+	head, _ := journalHead(vw.gen, vw.run, 0)
 	size := len(head)
 	for _, f := range frames {
 		size += len(f)
 	}
-	head, _ = journalHead(vw.gen, int64(size))
+	head, _ = journalHead(vw.gen, vw.run, int64(size))
 	data := make([]byte, 0, size)
 	data = append(data, head...)
 	for _, f := range frames {
@@ -337,6 +387,9 @@ func (vw *vectorWindows) journal(b *vectorBatch) error {
 				return err
 			}
 		}
+		if err := vw.writeMarker(); err != nil {
+			return err
+		}
 	}
 	fr := vectorJournalFrame{vectorBatch: *b, Columns: make([]vectorJournalColumn, len(b.Columns))}
 	for i, c := range b.Columns {
@@ -366,15 +419,15 @@ func (vw *vectorWindows) journal(b *vectorBatch) error {
 		err = syncData(vw.jf)
 	}
 	if err == nil {
-		_, at := journalHead(vw.gen, end)
-		_, err = vw.jf.WriteAt([]byte(ackedField(vw.gen, end)), int64(at))
+		_, at := journalHead(vw.gen, vw.run, end)
+		_, err = vw.jf.WriteAt([]byte(runAcked(vw.gen, vw.run, end)), int64(at))
 		if err == nil {
 			err = syncData(vw.jf)
 		}
 		if err != nil {
 			// Put the acknowledged length back before cutting the frame.
-			_, at := journalHead(vw.gen, vw.journalBytes)
-			if _, werr := vw.jf.WriteAt([]byte(ackedField(vw.gen, vw.journalBytes)), int64(at)); werr != nil {
+			_, at := journalHead(vw.gen, vw.run, vw.journalBytes)
+			if _, werr := vw.jf.WriteAt([]byte(runAcked(vw.gen, vw.run, vw.journalBytes)), int64(at)); werr != nil {
 				err = errors.Join(err, werr)
 				vw.jf.Close()
 				vw.jf = nil
@@ -395,6 +448,12 @@ func (vw *vectorWindows) journal(b *vectorBatch) error {
 		return fmt.Errorf("writing %s: %w", vw.journalPath(), err)
 	}
 	vw.journalBytes = end
+	if vw.journalBytes-vw.markAt >= markEvery {
+		if err := vw.writeMarker(); err != nil {
+			vw.warn("the vector state's marker could not be written; the next observations try again", "err", err)
+			vw.markAt = vw.journalBytes // tried again after markEvery more bytes
+		}
+	}
 	return nil
 }
 
@@ -432,6 +491,10 @@ func (vw *vectorWindows) compact() {
 	vw.jf = nil
 	if err := vw.newJournal(); err != nil {
 		vw.warn("the vector state's next journal could not be started; the next observation tries again", "err", err)
+		return
+	}
+	if err := vw.writeMarker(); err != nil {
+		vw.warn("the vector state's marker could not be written after a new journal; it is written again at the next one", "err", err)
 	}
 }
 
@@ -446,25 +509,126 @@ func (vw *vectorWindows) warn(msg string, args ...any) {
 	}
 }
 
-// The marker (FILE.mark, written once beside the state file) records that
-// the state existed, so that a deleted state file is refused at start
-// instead of being taken for a first start with nothing lost.
+// The marker (FILE.mark, beside the state file) records that the state
+// existed, so that a deleted state file is refused at start instead of
+// being taken for a first start with nothing lost, and how far it had got,
+// so that an older copy of the snapshot or the journal is refused too.
 
-// mark writes the marker if it is missing. The caller holds vw.mu.
-func (vw *vectorWindows) mark() error {
-	if vw.marked {
-		return nil
+// vectorMarker is the content of FILE.mark. A marker written before it held
+// a run (format normguard-vector-state/3) only says a state existed.
+type vectorMarker struct {
+	Format  string `json:"format"`
+	State   string `json:"state"`
+	Created string `json:"created"`
+	// Run is the number of the start that wrote the marker; the journal's
+	// header holds the run that last wrote it.
+	Run uint64 `json:"run"`
+	// Generation and Acked are the journal's generation and acknowledged
+	// length when the marker was written.
+	Generation uint64 `json:"journal_generation"`
+	Acked      int64  `json:"acked_bytes"`
+	// Vectors counts, per "model@version column producer", the vectors
+	// of the open window and of the previous window when the marker was
+	// written (what a recovery from an older copy reports as lost).
+	Vectors map[string]int64 `json:"vectors"`
+	Updated time.Time        `json:"updated"`
+}
+
+func (vw *vectorWindows) markerPath() string { return vw.path + ".mark" }
+
+// readMarker reads the marker: nil when there is none or it holds no run
+// (written by an earlier normguard, or unreadable), which vouches for any
+// state.
+func (vw *vectorWindows) readMarker() (*vectorMarker, error) {
+	data, err := regular.ReadFile(vw.markerPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
 	}
-	m := vw.path + ".mark"
-	if _, err := os.Stat(m); err != nil {
-		data := fmt.Sprintf("{\"format\":%q,\"state\":%q,\"created\":%q}\n", vectorStateFormat, filepath.Base(vw.path),
-			time.Now().UTC().Format(time.RFC3339))
-		if err := writeAtomic(m, []byte(data)); err != nil {
-			return err
+	if err != nil {
+		return nil, fmt.Errorf("server: reading the vector state's marker: %w", err)
+	}
+	var mk vectorMarker
+	if json.Unmarshal(data, &mk) != nil || mk.Format != vectorMarkerFormat || mk.Run == 0 {
+		return nil, nil
+	}
+	return &mk, nil
+}
+
+// describe says what the marker records, for messages.
+func (mk *vectorMarker) describe(path string) string {
+	var n int64
+	for _, v := range mk.Vectors {
+		n += v
+	}
+	return fmt.Sprintf("its marker %s records start %d, journal generation %d with %d acknowledged bytes and %d vectors at %s",
+		filepath.Base(path)+".mark", mk.Run, mk.Generation, mk.Acked, n, mk.Updated.UTC().Format(time.RFC3339))
+}
+
+// vectorCounts counts the vectors of the open and previous windows per
+// "model@version column producer". The caller holds vw.mu.
+func (vw *vectorWindows) vectorCounts() map[string]int64 {
+	out := map[string]int64{}
+	for k, p := range vw.m {
+		var n int64
+		if p.cur != nil {
+			n += p.cur.seen
+		}
+		if p.prev != nil {
+			n += p.prev.Rows
+		}
+		out[fmt.Sprintf("%s@%s column %q producer %q", p.model, p.version, k.column, k.producer)] += n
+	}
+	return out
+}
+
+// writeMarker records the state as it is now in the marker. It is
+// written after the files it describes. The caller holds vw.mu.
+func (vw *vectorWindows) writeMarker() error {
+	created := time.Now().UTC().Format(time.RFC3339)
+	if data, err := regular.ReadFile(vw.markerPath()); err == nil {
+		var old vectorMarker
+		if json.Unmarshal(data, &old) == nil && old.Created != "" {
+			created = old.Created
 		}
 	}
-	vw.marked = true
+	mk := vectorMarker{Format: vectorMarkerFormat, State: filepath.Base(vw.path), Created: created, Run: vw.run,
+		Generation: vw.gen, Acked: vw.journalBytes, Vectors: vw.vectorCounts(), Updated: time.Now().UTC()}
+	data, err := json.Marshal(mk)
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(vw.markerPath(), append(data, '\n')); err != nil {
+		return err
+	}
+	vw.markAt = vw.journalBytes
 	return nil
+}
+
+// staleness says how the snapshot (of generation vw.gen) and a journal of
+// generation gen, written by start run, acknowledging acked bytes (-1:
+// unknown) are older than the marker read at start; "" when they are not.
+func (vw *vectorWindows) staleness(gen, run uint64, acked int64) string {
+	mk := vw.marker
+	if mk == nil {
+		return ""
+	}
+	jb := filepath.Base(vw.journalPath())
+	const since = ": the observations acknowledged since the copy are not in it"
+	switch {
+	case vw.gen < mk.Generation:
+		return fmt.Sprintf("the snapshot %s is of journal generation %d, but %s; it is an older copy of the snapshot%s",
+			filepath.Base(vw.path), vw.gen, mk.describe(vw.path), since)
+	case gen < mk.Generation:
+		return fmt.Sprintf("its journal %s is of generation %d, but %s; it is an older copy of the journal%s",
+			jb, gen, mk.describe(vw.path), since)
+	case gen == mk.Generation && run < mk.Run:
+		return fmt.Sprintf("its journal %s was last written by start %d, but %s; it is an older copy of the journal, from before the last start%s",
+			jb, run, mk.describe(vw.path), since)
+	case gen == mk.Generation && run == mk.Run && acked >= 0 && acked < mk.Acked:
+		return fmt.Sprintf("its journal %s acknowledges %d bytes, but %s; it is an older copy of the journal%s",
+			jb, acked, mk.describe(vw.path), since)
+	}
+	return ""
 }
 
 // openVectors sets up the vector windows of s from its Config and reads
@@ -480,12 +644,33 @@ func (s *Server) openVectors(ctx context.Context) error {
 	}
 	vw.mu.Lock()
 	defer vw.mu.Unlock()
-	err := vw.load(ctx, &s.cache)
-	var dmg *vectorDamage
-	if !errors.As(err, &dmg) || !s.cfg.VectorStateRecover {
+	mk, err := vw.readMarker()
+	if err != nil {
 		return err
 	}
-	return s.recoverVectors(dmg)
+	vw.marker, vw.run = mk, 1
+	if mk != nil {
+		vw.run = mk.Run + 1
+	}
+	err = vw.load(ctx, &s.cache)
+	var dmg *vectorDamage
+	if errors.As(err, &dmg) && s.cfg.VectorStateRecover {
+		err = s.recoverVectors(dmg)
+	}
+	if err != nil || !vw.snapshotted {
+		return err // no state yet: the marker is written with the first
+	}
+	if vw.jf == nil {
+		// The snapshot's journal was older (its batches are in the
+		// snapshot): a new one, of this start.
+		if err := vw.newJournal(); err != nil {
+			return fmt.Errorf("server: starting the vector state's journal: %w", err)
+		}
+	}
+	if err := vw.writeMarker(); err != nil {
+		return fmt.Errorf("server: writing the vector state's marker: %w", err)
+	}
+	return nil
 }
 
 // recoverVectors starts the vector windows from what verified: the
@@ -557,7 +742,11 @@ func (s *Server) recoverVectors(dmg *vectorDamage) error {
 			rows += p.cur.seen
 		}
 	}
-	s.log.Warn("the vector state was damaged: the vector windows start from what verified", "file", vw.path, "damage", dmg.what,
+	headline := "the vector state was damaged: the vector windows start from what verified"
+	if dmg.stale {
+		headline = "the vector state was an older copy than its marker: the vector windows start from it"
+	}
+	s.log.Warn(headline, "file", vw.path, "damage", dmg.what,
 		"moved_to", kept, "open_windows_kept", open, "vectors_kept", rows, "acknowledged_journal_bytes_lost", dmg.lostBytes,
 		"batches_lost", dmg.lostBatches)
 	keys := make([]vectorKey, 0, len(vw.m))
@@ -586,6 +775,27 @@ func (s *Server) recoverVectors(dmg *vectorDamage) error {
 	slices.Sort(names)
 	for _, n := range names {
 		s.log.Warn("vector state recovery: lost (named by a batch that fails its checksum, so unverified)", "batch", n, "vectors_lost", dmg.lost[n])
+	}
+	if dmg.stale && dmg.marker != nil {
+		// What the marker counted and the copy lacks: a floor, as vectors
+		// of windows closed since the marker was written left it.
+		have := vw.vectorCounts()
+		names := make([]string, 0, len(dmg.marker.Vectors))
+		for n := range dmg.marker.Vectors {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		var lost int64
+		for _, n := range names {
+			if d := dmg.marker.Vectors[n] - have[n]; d > 0 {
+				lost += d
+				s.log.Warn("vector state recovery: lost (the marker counted them, the older copy lacks them)", "windows", n,
+					"vectors_counted_by_marker", dmg.marker.Vectors[n], "vectors_kept", have[n], "vectors_lost", d)
+			}
+		}
+		s.log.Warn("vector state recovery: the state was an older copy; the vector windows start from it", "file", vw.path,
+			"marker_updated", dmg.marker.Updated.UTC().Format(time.RFC3339), "vectors_lost_at_least", lost,
+			"note", "vectors acknowledged after the marker's last update were lost too and cannot be counted")
 	}
 	if !dmg.keep {
 		s.log.Warn("vector state recovery: the snapshot was unreadable, so every open window it held is lost; the copy kept aside holds them", "copy", kept)
@@ -768,11 +978,34 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 	}
 	nl := bytes.IndexByte(data, '\n')
 	var h vectorJournalHeader
-	if nl < 0 || json.Unmarshal(data[:nl], &h) != nil || (h.Format != vectorJournalFormat && h.Format != vectorJournalFormat1) {
+	if nl < 0 || json.Unmarshal(data[:nl], &h) != nil || (h.Format != vectorJournalFormat && h.Format != vectorJournalFormat2 && h.Format != vectorJournalFormat1) {
 		n := min(len(data), 80)
 		return &vectorDamage{path: vw.path, keep: true, journalGen: vw.gen, lostBytes: int64(len(data)),
 			what: fmt.Sprintf("%s: no %s header (it starts %q, %d bytes): every observation acknowledged after the last snapshot is lost",
 				filepath.Base(jp), vectorJournalFormat, data[:n], len(data))}
+	}
+	// The start that last wrote the journal, and its acknowledged length
+	// as far as they can be read, against the marker: an older copy of
+	// the snapshot or of the journal is refused (stale), before anything
+	// is cut off the journal.
+	var run uint64
+	withRun := h.Format == vectorJournalFormat
+	var runErr error
+	if withRun {
+		run, runErr = parseRun(h.Run)
+	}
+	jacked := int64(-1)
+	if h.Format != vectorJournalFormat1 && runErr == nil {
+		if n, err := parseAcked(h.Generation, run, withRun, h.Acked); err == nil {
+			jacked = n
+		}
+	}
+	vw.run = max(vw.run, run+1)
+	stale := vw.staleness(h.Generation, run, jacked)
+	if stale != "" && h.Generation != vw.gen {
+		// An older snapshot than its journal, or an older journal than
+		// its snapshot: a recovery keeps the snapshot alone.
+		return &vectorDamage{path: vw.path, keep: true, journalGen: h.Generation, stale: true, marker: vw.marker, what: stale}
 	}
 	switch {
 	case h.Generation < vw.gen:
@@ -785,8 +1018,10 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 	}
 	legacy := h.Format == vectorJournalFormat1
 	acked := int64(-1) // unknown: no frame may be taken for a torn write
-	if !legacy {
-		if acked, err = parseAcked(h.Generation, h.Acked); err != nil {
+	if runErr != nil {
+		damage("%v, so which batches were acknowledged is unknown", runErr)
+	} else if !legacy {
+		if acked, err = parseAcked(h.Generation, run, withRun, h.Acked); err != nil {
 			acked = -1
 			damage("%v, so which batches were acknowledged is unknown", err)
 		} else if acked < int64(nl+1) {
@@ -798,7 +1033,14 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 	// acknowledged.
 	// A journal of format /1 has no acknowledged length: nothing in it
 	// can be told from an acknowledged batch.
+	// An older copy (stale) is left untouched: nothing is cut off it.
 	unacked := func(off int) bool { return dmg == nil && acked >= 0 && int64(off) >= acked }
+	cut := func(off int) error {
+		if stale != "" {
+			return nil
+		}
+		return os.Truncate(jp, int64(off))
+	}
 	hit := acked == int64(nl+1) // a frame ends at the acknowledged length
 	var frames [][]byte         // the frames applied
 	now := vw.now
@@ -810,7 +1052,7 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 			if unacked(off) {
 				vw.warn("the vector state's journal ends in a partial write past its acknowledged length (a request being written "+
 					"when the process stopped, never acknowledged); it is cut off", "file", jp, "offset", off, "bytes", len(rest), "acknowledged_length", acked)
-				if err := os.Truncate(jp, int64(off)); err != nil {
+				if err := cut(off); err != nil {
 					return fmt.Errorf("server: cutting a partial write off %s: %w", jp, err)
 				}
 				data = data[:off]
@@ -860,7 +1102,7 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 				// whose length reached the disk and its bytes not all.
 				vw.warn("the vector state's journal ends in a frame past its acknowledged length that fails its checksum "+
 					"(a request being written when the process stopped, never acknowledged); it is cut off", "file", jp, "offset", off, "bytes", len(rest))
-				if err := os.Truncate(jp, int64(off)); err != nil {
+				if err := cut(off); err != nil {
 					return fmt.Errorf("server: cutting a partial write off %s: %w", jp, err)
 				}
 				data = data[:off]
@@ -911,7 +1153,13 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 			damage("the acknowledged length %d is not the end of a batch", acked)
 		}
 	}
+	if dmg == nil && stale != "" {
+		return &vectorDamage{path: vw.path, keep: true, stale: true, marker: vw.marker, what: stale, journalGen: h.Generation, frames: frames}
+	}
 	if dmg != nil {
+		if stale != "" {
+			dmg.what += "; and " + stale
+		}
 		if more > 0 {
 			dmg.what += fmt.Sprintf(" (and %d more damaged or unreadable batches after it)", more)
 		}
@@ -932,27 +1180,27 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 		return fmt.Errorf("server: opening the vector state's journal: %w", err)
 	}
 	vw.jf, vw.journalBytes = f, int64(off)
-	if legacy {
-		// A journal without an acknowledged length: written again with
-		// one, holding the same frames.
+	if !withRun {
+		// A journal without the start's number (or without an
+		// acknowledged length): written again with them, holding the
+		// same frames.
 		vw.jf.Close()
 		vw.jf = nil
 		if err := vw.writeJournal(frames); err != nil {
-			return fmt.Errorf("server: writing the vector state's journal of format %s again as %s: %w", vectorJournalFormat1, vectorJournalFormat, err)
+			return fmt.Errorf("server: writing the vector state's journal of format %s again as %s: %w", h.Format, vectorJournalFormat, err)
 		}
 		return nil
 	}
-	if int64(off) != acked {
-		// Whole frames past the acknowledged length (the process stopped
-		// between a frame and its acknowledgement) were applied: they are
-		// acknowledged now.
-		_, at := journalHead(vw.gen, int64(off))
-		if _, err := f.WriteAt([]byte(ackedField(vw.gen, int64(off))), int64(at)); err != nil {
-			return fmt.Errorf("server: writing %s: %w", jp, err)
-		}
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("server: writing %s: %w", jp, err)
-		}
+	// This start's number, and the acknowledged length, which covers
+	// whole frames past the one read (the process stopped between a frame
+	// and its acknowledgement: applied, they are acknowledged now). The
+	// marker is written after this, so the journal is never behind it.
+	_, at := journalHead(vw.gen, vw.run, int64(off))
+	if _, err := f.WriteAt([]byte(runAcked(vw.gen, vw.run, int64(off))), int64(at)); err != nil {
+		return fmt.Errorf("server: writing %s: %w", jp, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("server: writing %s: %w", jp, err)
 	}
 	return nil
 }
