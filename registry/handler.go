@@ -115,7 +115,10 @@ func writeStoreError(w http.ResponseWriter, err error) {
 // Upload and download answers carry the artifact's digest in the
 // Normguard-Artifact-Digest header; downloads also name the version read
 // (useful with "current") in Normguard-Model-Version, and the digest as
-// ETag. Errors are JSON (WriteError) with a
+// ETag. A Local store's downloads are sent from the verified artifact
+// file (Local.OpenArtifact), so a download costs no memory for the
+// artifact, however many clients read at once and however slowly; the
+// number of downloads is not bounded here. Errors are JSON (WriteError) with a
 // 4xx status (5xx for a failing disk): 404 not_found, 409 conflict, 400
 // invalid_name, invalid_artifact or bad_request, 413 too_large, 405
 // method_not_allowed. The handler does no authorization and sets no body
@@ -249,17 +252,16 @@ func (h *handler) put(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) artifact(w http.ResponseWriter, r *http.Request) {
+	if fo, ok := h.s.(fileOpener); ok {
+		serveArtifact(w, r, fo) // from the verified file: flat memory
+		return
+	}
 	data, v, err := h.s.Get(r.Context(), r.PathValue("name"), r.PathValue("version"))
 	if err != nil {
 		writeStoreError(w, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set(DigestHeader, v.Digest)
-	w.Header().Set("Normguard-Model-Version", v.Version)
-	w.Header().Set("ETag", `"`+v.Digest+`"`)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+	setArtifactHeaders(w, v, int64(len(data)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(data)

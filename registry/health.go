@@ -19,18 +19,57 @@ import (
 // missing, not a regular file, or no longer the artifact the version
 // records.
 
-// verifiedBlob is the identity of an artifact file when Problems last
-// verified it whole; while the file keeps it, it is not read again.
+// verifiedBlob is the identity of an artifact file when it last verified
+// whole, when that verification began, and the model the artifact
+// names; while the file keeps that identity, it is not read again.
 type verifiedBlob struct {
 	size    int64
 	modTime time.Time
 	info    fs.FileInfo
+	model   string // the model the artifact was fitted for ("": none)
 }
+
+// racyMargin is how long before a verification began a file must have
+// been last modified for its identity to vouch for what was verified: a
+// file system's timestamps are as coarse as a clock tick (a second on
+// some), so a file changed in place, keeping its size, within the tick
+// of its last change could keep its modification time (git's "racily
+// clean" entries). A file changed more recently is verified again each
+// time it is read, until it is older.
+const racyMargin = 2 * time.Second
 
 // blobChecks remembers verified artifact files by path.
 type blobChecks struct {
 	mu   sync.Mutex
 	seen map[string]verifiedBlob
+}
+
+// verified tells whether the file at path whose stat is st verified
+// before with this identity, and returns the model its artifact names.
+func (b *blobChecks) verified(path string, st fs.FileInfo) (string, bool) {
+	b.mu.Lock()
+	prev, ok := b.seen[path]
+	b.mu.Unlock()
+	if ok && prev.size == st.Size() && prev.modTime.Equal(st.ModTime()) && os.SameFile(prev.info, st) {
+		return prev.model, true
+	}
+	return "", false
+}
+
+// record remembers that the file at path whose stat is st verified as
+// got, in a verification begun at start, unless the file was modified
+// too close to start for its identity to vouch for it (racyMargin).
+func (b *blobChecks) record(path string, st fs.FileInfo, got *artifact.Verified, start time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !st.ModTime().Before(start.Add(-racyMargin)) {
+		delete(b.seen, path)
+		return
+	}
+	if b.seen == nil {
+		b.seen = map[string]verifiedBlob{}
+	}
+	b.seen[path] = verifiedBlob{size: st.Size(), modTime: st.ModTime(), info: st, model: modelName(got)}
 }
 
 // Problems returns one line per damage a server should report: a model
@@ -63,7 +102,7 @@ func (l *Local) Problems(ctx context.Context) []string {
 }
 
 // checkBlob checks the artifact file of v, verifying it whole when it is
-// new or changed since it last verified.
+// new or changed since it last verified (verifyBlob).
 func (l *Local) checkBlob(v Version) error {
 	path, err := l.blobPath(v.Digest)
 	if err != nil {
@@ -79,32 +118,13 @@ func (l *Local) checkBlob(v Version) error {
 	if !st.Mode().IsRegular() {
 		return fmt.Errorf("%w: version %s: %s is not a regular file: the registry folder was edited by hand; push the version again to repair", ErrDamaged, v.Version, path)
 	}
-	l.blobs.mu.Lock()
-	prev, ok := l.blobs.seen[path]
-	l.blobs.mu.Unlock()
-	if ok && prev.size == st.Size() && prev.modTime.Equal(st.ModTime()) && os.SameFile(prev.info, st) {
-		return nil
+	if model, ok := l.blobs.verified(path, st); ok {
+		return l.sameModelName(v, model)
 	}
 	f, fst, err := openRegular(path)
 	if err != nil {
 		return fmt.Errorf("version %s: %w", v.Version, err)
 	}
 	defer f.Close()
-	got, err := artifact.Verify(f, fst.Size(), v.Model+"@"+v.Version)
-	if err != nil {
-		return fmt.Errorf("%w: version %s: the stored artifact %s is damaged: %w; push it again to repair", ErrDamaged, v.Version, path, err)
-	}
-	if got.Digest != v.Digest {
-		return fmt.Errorf("%w: version %s: the stored artifact %s is %s, not the %s the version records (the file was replaced); push the version again to repair", ErrDamaged, v.Version, path, got.Digest, v.Digest)
-	}
-	if err := l.sameModel(v, got); err != nil {
-		return err
-	}
-	l.blobs.mu.Lock()
-	if l.blobs.seen == nil {
-		l.blobs.seen = map[string]verifiedBlob{}
-	}
-	l.blobs.seen[path] = verifiedBlob{size: fst.Size(), modTime: fst.ModTime(), info: fst}
-	l.blobs.mu.Unlock()
-	return nil
+	return l.verifyBlob(context.Background(), v, path, f, fst)
 }

@@ -203,10 +203,25 @@ func (l *Local) store(model, version, digest string, writeBlob func(blob string)
 // was refused as missing the other model's columns (attack run 15).
 // Uploads refuse such an artifact (checkArtifact).
 func (l *Local) sameModel(v Version, got *artifact.Verified) error {
-	if got.Model != nil && got.Model.Name != "" && got.Model.Name != v.Model {
-		return fmt.Errorf("%w: read %s@%s: the version file %s names artifact %s, which was fitted for model %q (the file was copied from another model's folder); push the version again to repair", ErrDamaged, v.Model, v.Version, l.versionPath(v.Model, v.Version), v.Digest, got.Model.Name)
+	return l.sameModelName(v, modelName(got))
+}
+
+// sameModelName is sameModel given the name of the model the artifact
+// was fitted for ("": none).
+func (l *Local) sameModelName(v Version, name string) error {
+	if name != "" && name != v.Model {
+		return fmt.Errorf("%w: read %s@%s: the version file %s names artifact %s, which was fitted for model %q (the file was copied from another model's folder); push the version again to repair", ErrDamaged, v.Model, v.Version, l.versionPath(v.Model, v.Version), v.Digest, name)
 	}
 	return nil
+}
+
+// modelName is the name of the model a verified artifact was fitted for
+// ("": none).
+func modelName(got *artifact.Verified) string {
+	if got.Model == nil {
+		return ""
+	}
+	return got.Model.Name
 }
 
 // checkArtifact verifies that the size bytes of r are an artifact this

@@ -12,8 +12,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/normguard/normguard/artifact"
 )
 
 // Remote is a registry on a running normguard server, reached over the
@@ -170,12 +168,24 @@ func readError(method, u string, resp *http.Response) error {
 	return e
 }
 
-// decodeJSON reads a JSON answer into v.
+// maxJSONAnswer bounds the JSON answers the client reads (a listing of
+// thousands of models with their versions is a few MB; a variable for
+// tests).
+var maxJSONAnswer int64 = 64 << 20
+
+// decodeJSON reads a JSON answer of at most maxJSONAnswer bytes into v.
 func decodeJSON(method, u string, resp *http.Response, v any) error {
 	defer resp.Body.Close()
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(v); err != nil {
+	lr := &io.LimitedReader{R: resp.Body, N: maxJSONAnswer}
+	if err := json.NewDecoder(lr).Decode(v); err != nil {
 		if errors.Is(err, errStalled) {
 			return fmt.Errorf("registry %s %s: %w; check the URL and that `normguard serve` is running there", method, u, err)
+		}
+		if lr.N == 0 {
+			// The decoder read up to the bound and wanted more: the
+			// client stopped reading, the answer was not cut (attack run
+			// 16 got "unexpected EOF").
+			return fmt.Errorf("registry %s %s: the answer is larger than the %d bytes (%d MiB) this client reads of a JSON answer; is this a normguard server?", method, u, maxJSONAnswer, maxJSONAnswer>>20)
 		}
 		return fmt.Errorf("registry %s %s: the answer is not the expected JSON (%v); is this a normguard server?", method, u, err)
 	}
@@ -204,39 +214,6 @@ func (r *Remote) Put(ctx context.Context, model, version string, data []byte, op
 		return Version{}, false, err
 	}
 	return v, created, nil
-}
-
-// Get implements Store: it resolves the version, then downloads its
-// artifact and checks that the server sent the artifact it named (the
-// bytes decode, and their digest is the version's). Resolving first
-// makes the Version returned describe the bytes even when the current
-// version moves meanwhile.
-func (r *Remote) Get(ctx context.Context, model, version string) ([]byte, Version, error) {
-	v, err := r.Resolve(ctx, model, version)
-	if err != nil {
-		return nil, Version{}, err
-	}
-	u := r.modelURL(model, "versions", v.Version, "artifact")
-	resp, err := r.do(ctx, http.MethodGet, u, nil, false)
-	if err != nil {
-		return nil, Version{}, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, artifact.MaxSize+1))
-	if err != nil {
-		return nil, Version{}, fmt.Errorf("registry GET %s: download interrupted: %w", u, err) // errStalled when the server stalled
-	}
-	if len(data) > artifact.MaxSize {
-		return nil, Version{}, fmt.Errorf("registry GET %s: the artifact is larger than %d bytes", u, artifact.MaxSize)
-	}
-	a, err := artifact.Decode(data, u)
-	if err != nil {
-		return nil, Version{}, fmt.Errorf("registry GET %s: the download is not a valid artifact: %w", u, err)
-	}
-	if a.Digest != v.Digest {
-		return nil, Version{}, fmt.Errorf("registry GET %s: the server sent artifact %s, but %s@%s is %s; try again", u, a.Digest, v.Model, v.Version, v.Digest)
-	}
-	return data, v, nil
 }
 
 // Resolve implements Store with GET /v1/models/{name} (see Model).

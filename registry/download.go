@@ -1,0 +1,308 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/normguard/normguard/artifact"
+)
+
+// Downloads held the artifact whole in memory: `pull` read a server's
+// answer with io.ReadAll up to artifact.MaxSize, and a bad registry URL
+// answering an endless body took it to 2.7 GB before the refusal; the
+// server read each downloaded artifact whole and held it while a slow
+// client read it, so 20 slow clients of an 80 MB artifact took it to 2
+// GB (attack run 16). Now an artifact is copied into a file and verified
+// there as it is read back (artifact.Verify), and the server sends the
+// verified artifact file itself: memory stays flat whatever the
+// artifact's size and the number of clients.
+
+// FileGetter is a Store that writes an artifact into a file and verifies
+// it there, never holding it in memory whole (Local and Remote are).
+type FileGetter interface {
+	// GetTo writes the artifact of model@version into f (an empty file
+	// open for reading and writing, written from offset 0) and checks
+	// what it wrote as artifact.Verify does: the canonical form and the
+	// meaning, its digest the version's, fitted for this model if it
+	// names one. Version "" or "current" is the current version; the
+	// Version returned names the one written. On error, f holds
+	// whatever was written: discard it.
+	GetTo(ctx context.Context, model, version string, f *os.File) (Version, error)
+}
+
+var (
+	_ FileGetter = (*Local)(nil)
+	_ FileGetter = (*Remote)(nil)
+)
+
+// maxDownload is the largest artifact a download accepts:
+// artifact.MaxSize (a variable for tests).
+var maxDownload int64 = artifact.MaxSize
+
+// errArtifactTooLarge is the error of copyArtifact for an artifact found
+// past maxDownload.
+var errArtifactTooLarge = errors.New("artifact too large")
+
+// copyArtifact copies r into f from offset 0, refusing it once it passes
+// maxDownload (errArtifactTooLarge); the copy goes through a small
+// buffer, never the whole artifact. It returns the bytes written.
+func copyArtifact(f *os.File, r io.Reader) (int64, error) {
+	if err := f.Truncate(0); err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(io.NewOffsetWriter(f, 0), io.LimitReader(r, maxDownload+1))
+	if err != nil {
+		return n, err
+	}
+	if n > maxDownload {
+		return n, errArtifactTooLarge
+	}
+	return n, nil
+}
+
+// GetTo implements FileGetter: the artifact file is copied into f, and
+// the copy verified, so what f holds is checked whatever happens to the
+// registry folder meanwhile.
+func (l *Local) GetTo(ctx context.Context, model, version string, f *os.File) (Version, error) {
+	v, err := l.Resolve(ctx, model, version)
+	if err != nil {
+		return Version{}, err
+	}
+	blob, src, st, err := l.openBlob(v)
+	if err != nil {
+		return Version{}, err
+	}
+	defer src.Close()
+	if st.Size() > maxDownload {
+		return Version{}, fmt.Errorf("%w: read %s@%s: the stored artifact %s is larger than %d bytes: the registry folder was edited by hand; push the version again to repair", ErrDamaged, v.Model, v.Version, blob, maxDownload)
+	}
+	n, err := copyArtifact(f, src)
+	switch {
+	case errors.Is(err, errArtifactTooLarge): // grew while copied
+		return Version{}, fmt.Errorf("%w: read %s@%s: the stored artifact %s is larger than %d bytes: the registry folder was edited by hand; push the version again to repair", ErrDamaged, v.Model, v.Version, blob, maxDownload)
+	case err != nil:
+		return Version{}, fmt.Errorf("read %s@%s: copy %s: %w", v.Model, v.Version, blob, err)
+	}
+	got, err := artifact.Verify(f, n, v.Model+"@"+v.Version)
+	if err := l.checkVerified(v, blob, got, err); err != nil {
+		return Version{}, err
+	}
+	return v, nil
+}
+
+// openBlob opens the artifact file of v, refusing one that is missing or
+// not a regular file (ErrDamaged), and returns its path and the open
+// file's stat.
+func (l *Local) openBlob(v Version) (string, *os.File, os.FileInfo, error) {
+	blob, err := l.blobPath(v.Digest)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("%w: read %s@%s: the version file is damaged: %v", ErrDamaged, v.Model, v.Version, err)
+	}
+	f, st, err := openRegular(blob)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", nil, nil, fmt.Errorf("%w: read %s@%s: the artifact %s is missing from the registry folder; push it again to repair", ErrDamaged, v.Model, v.Version, v.Digest)
+		}
+		return "", nil, nil, fmt.Errorf("read %s@%s: %w", v.Model, v.Version, err)
+	}
+	return blob, f, st, nil
+}
+
+// checkVerified turns the verdict of artifact.Verify on the artifact file
+// blob read for v into an error: the file must verify, hold the digest
+// the version records, and not be fitted for another model.
+func (l *Local) checkVerified(v Version, blob string, got *artifact.Verified, err error) error {
+	if err != nil {
+		return fmt.Errorf("%w: read %s@%s: the stored artifact %s is damaged: %w; push it again to repair", ErrDamaged, v.Model, v.Version, blob, err)
+	}
+	if got.Digest != v.Digest {
+		return fmt.Errorf("%w: read %s@%s: the stored artifact %s is %s, not the %s the version records (the file was replaced); push the version again to repair", ErrDamaged, v.Model, v.Version, blob, got.Digest, v.Digest)
+	}
+	return l.sameModel(v, got)
+}
+
+// OpenArtifact opens the artifact file of model@version for reading and
+// returns it with its size and the version read ("" or "current": the
+// current version). The file is checked as Get checks the bytes it
+// returns: a regular file, the artifact the version records (digest,
+// canonical form, meaning), not fitted for another model. It is verified
+// whole (artifact.Verify, in flat memory, one verification at a time in
+// the process) the first time, and again whenever its identity (inode,
+// size, modification time) changes; otherwise the check costs a stat.
+// The caller reads at most size bytes and closes the file.
+func (l *Local) OpenArtifact(ctx context.Context, model, version string) (*os.File, int64, Version, error) {
+	v, err := l.Resolve(ctx, model, version)
+	if err != nil {
+		return nil, 0, Version{}, err
+	}
+	blob, f, st, err := l.openBlob(v)
+	if err != nil {
+		return nil, 0, Version{}, err
+	}
+	if err := l.verifyBlob(ctx, v, blob, f, st); err != nil {
+		f.Close()
+		return nil, 0, Version{}, err
+	}
+	return f, st.Size(), v, nil
+}
+
+// verifyBlob checks f, the open artifact file blob of v whose stat is st,
+// unless a file of the same identity verified before; the verdict is
+// remembered by identity. Verifications take turns with those of uploads
+// (verifySlots), so that many requests for a new artifact cost the
+// memory of one.
+func (l *Local) verifyBlob(ctx context.Context, v Version, blob string, f *os.File, st os.FileInfo) error {
+	if model, ok := l.blobs.verified(blob, st); ok {
+		return l.sameModelName(v, model)
+	}
+	select {
+	case verifySlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-verifySlots }()
+	// Another request may have verified it while this one waited.
+	if model, ok := l.blobs.verified(blob, st); ok {
+		return l.sameModelName(v, model)
+	}
+	if st.Size() > artifact.MaxSize {
+		return fmt.Errorf("%w: read %s@%s: the stored artifact %s is larger than %d bytes: the registry folder was edited by hand; push the version again to repair", ErrDamaged, v.Model, v.Version, blob, int64(artifact.MaxSize))
+	}
+	start := time.Now()
+	got, err := artifact.Verify(f, st.Size(), v.Model+"@"+v.Version)
+	if err := l.checkVerified(v, blob, got, err); err != nil {
+		return err
+	}
+	l.blobs.record(blob, st, got, start)
+	return nil
+}
+
+// serveArtifact answers a download from the verified artifact file
+// (OpenArtifact), which the kernel copies to the connection: nothing of
+// the artifact is held in memory, however many clients read it and
+// however slowly.
+func serveArtifact(w http.ResponseWriter, r *http.Request, l fileOpener) {
+	f, size, v, err := l.OpenArtifact(r.Context(), r.PathValue("name"), r.PathValue("version"))
+	if err != nil {
+		writeStoreError(w, err)
+		return
+	}
+	defer f.Close()
+	setArtifactHeaders(w, v, size)
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	// At most the size announced and verified: a file grown in place
+	// since is not sent past it (one cut short ends the answer early,
+	// and the client sees the answer cut).
+	io.Copy(w, io.LimitReader(f, size))
+}
+
+// fileOpener is a Store whose downloads are served from the artifact
+// file (Local).
+type fileOpener interface {
+	OpenArtifact(ctx context.Context, model, version string) (*os.File, int64, Version, error)
+}
+
+// setArtifactHeaders sets the headers of a download of v, size bytes.
+func setArtifactHeaders(w http.ResponseWriter, v Version, size int64) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set(DigestHeader, v.Digest)
+	w.Header().Set("Normguard-Model-Version", v.Version)
+	w.Header().Set("ETag", `"`+v.Digest+`"`)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Length", fmt.Sprint(size))
+}
+
+// GetTo implements FileGetter: it resolves the version, then streams its
+// artifact into f and verifies it there. The answer is refused once it
+// passes artifact.MaxSize (at once when its Content-Length says so), so
+// a server answering an endless or huge body costs a buffer, not the
+// body.
+func (r *Remote) GetTo(ctx context.Context, model, version string, f *os.File) (Version, error) {
+	v, err := r.Resolve(ctx, model, version)
+	if err != nil {
+		return Version{}, err
+	}
+	u := r.modelURL(model, "versions", v.Version, "artifact")
+	resp, err := r.do(ctx, http.MethodGet, u, nil, false)
+	if err != nil {
+		return Version{}, err
+	}
+	if resp.ContentLength > maxDownload {
+		resp.Body.Close()
+		return Version{}, fmt.Errorf("registry GET %s: the answer announces %d bytes (Content-Length), but an artifact is at most %d; is this a normguard server?", u, resp.ContentLength, maxDownload)
+	}
+	n, err := copyArtifact(f, resp.Body)
+	resp.Body.Close() // stops the watchdog: verifying is not stalling
+	switch {
+	case errors.Is(err, errArtifactTooLarge):
+		return Version{}, fmt.Errorf("registry GET %s: the artifact is larger than %d bytes; is this a normguard server?", u, maxDownload)
+	case err != nil:
+		return Version{}, fmt.Errorf("registry GET %s: download interrupted: %w", u, err) // errStalled when the server stalled
+	}
+	if err := ctx.Err(); err != nil {
+		return Version{}, err
+	}
+	a, err := artifact.Verify(f, n, u)
+	if err != nil {
+		return Version{}, fmt.Errorf("registry GET %s: the download is not a valid artifact: %w", u, err)
+	}
+	if a.Digest != v.Digest {
+		return Version{}, fmt.Errorf("registry GET %s: the server sent artifact %s, but %s@%s is %s; try again", u, a.Digest, v.Model, v.Version, v.Digest)
+	}
+	if a.Model != nil && a.Model.Name != "" && a.Model.Name != v.Model {
+		return Version{}, fmt.Errorf("registry GET %s: the server sent an artifact fitted for model %q as %s@%s; its registry is damaged", u, a.Model.Name, v.Model, v.Version)
+	}
+	return v, nil
+}
+
+// Get implements Store: it downloads the artifact into an unnamed
+// temporary file (GetTo: streamed, checked that the server sent the
+// artifact it named: the bytes verify, and their digest is the
+// version's), then reads the verified file, holding the artifact once.
+// Resolving first makes the Version returned describe the bytes even
+// when the current version moves meanwhile. A caller that writes the
+// artifact to a file uses GetTo.
+func (r *Remote) Get(ctx context.Context, model, version string) ([]byte, Version, error) {
+	f, done, err := scratchFile()
+	if err != nil {
+		return nil, Version{}, fmt.Errorf("registry %s: download %s@%s: %w", r.base, model, version, err)
+	}
+	defer done()
+	v, err := r.GetTo(ctx, model, version, f)
+	if err != nil {
+		return nil, Version{}, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, Version{}, err
+	}
+	data := make([]byte, st.Size())
+	if _, err := f.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, Version{}, fmt.Errorf("registry %s: download %s@%s: read it back: %w", r.base, model, version, err)
+	}
+	return data, v, nil
+}
+
+// scratchFile creates a temporary file in the system's temporary folder
+// and removes its name at once where the system allows it, so that it is
+// gone when closed or when the process dies; done closes and removes it.
+func scratchFile() (f *os.File, done func(), err error) {
+	f, err = os.CreateTemp("", ".normguard-download-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	name := f.Name()
+	if os.Remove(name) == nil {
+		return f, func() { f.Close() }, nil
+	}
+	return f, func() { f.Close(); os.Remove(name) }, nil
+}
