@@ -909,7 +909,7 @@ func (c *Consumer) Stats() Stats {
 		if s.Waiting == nil {
 			s.Waiting = map[int32]string{}
 		}
-		s.Waiting[p] = fmt.Sprintf("partition %d waits behind an open transaction at offset %d since %s (%d records behind it, up to the high watermark %d)",
+		s.Waiting[p] = fmt.Sprintf("partition %d waits behind an open transaction at offset %d since %s (%d records behind it, up to the high watermark %d): the producer that began it must commit or abort it; if it is gone, the broker aborts it after its transaction.timeout.ms, or abort it by hand (kafka-transactions.sh abort)",
 			p, w.at, w.since.UTC().Format(time.RFC3339), w.hw-w.at, w.hw)
 	}
 	c.partsMu.Unlock()

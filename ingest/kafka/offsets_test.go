@@ -251,7 +251,7 @@ func TestOpenTransactionIsAProblem(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		st := r.cons.Stats()
-		if p := st.Problem(); strings.Contains(p, "partition 0 waits behind an open transaction at offset 2") && strings.Contains(p, "(6 records behind it") {
+		if p := st.Problem(); strings.Contains(p, "partition 0 waits behind an open transaction at offset 2") && strings.Contains(p, "(6 records behind it") && strings.Contains(p, "must commit or abort it") {
 			break
 		}
 		if time.Now().After(deadline) {
