@@ -207,11 +207,13 @@ func (h *handler) model(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) put(w http.ResponseWriter, r *http.Request) {
 	keep := false
-	switch c := r.URL.Query().Get("current"); c {
-	case "", "true":
-	case "false":
+	q := r.URL.Query()
+	_, given := q["current"]
+	switch c := q.Get("current"); {
+	case !given, c == "true":
+	case c == "false":
 		keep = true
-	default:
+	default: // given empty ("?current=") it says neither
 		WriteError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("query parameter current=%q: use true or false", c))
 		return
 	}

@@ -197,6 +197,7 @@ func TestHandlerErrorsAreJSON(t *testing.T) {
 		{"corrupt artifact", "PUT", "/v1/models/fraud/versions/2", string(data[:100]), nil, 400, CodeInvalidArtifact},
 		{"other model's artifact", "PUT", "/v1/models/churn/versions/1", string(data), nil, 400, CodeInvalidArtifact},
 		{"bad current query", "PUT", "/v1/models/fraud/versions/2?current=maybe", string(data), nil, 400, CodeBadRequest},
+		{"empty current query", "PUT", "/v1/models/fraud/versions/2?current=", string(data), nil, 400, CodeBadRequest},
 		{"too large", "PUT", "/v1/models/fraud/versions/2", string(data), limited, 413, CodeTooLarge},
 		{"current: not JSON", "PUT", "/v1/models/fraud/current", "v1", nil, 400, CodeBadRequest},
 		{"current: no version", "PUT", "/v1/models/fraud/current", `{}`, nil, 400, CodeBadRequest},
