@@ -85,8 +85,8 @@ func (t *textInput) startText(src io.Reader, name string, block int) error {
 }
 
 // wideEncoding names the UTF-16 or UTF-32 encoding b starts in, by its
-// byte order mark or, without one, by the NUL bytes beside each ASCII
-// character of its first two; "" for anything else.
+// byte order mark (what Excel's "Unicode text" writes); "" for anything
+// else. Without a mark, NUL bytes are data: a CSV may hold them.
 func wideEncoding(b []byte) string {
 	switch {
 	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}):
@@ -96,10 +96,6 @@ func wideEncoding(b []byte) string {
 	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
 		return "UTF-16LE"
 	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
-		return "UTF-16BE"
-	case len(b) >= 4 && b[0] != 0 && b[0] < 0x80 && b[1] == 0 && b[2] != 0 && b[2] < 0x80 && b[3] == 0:
-		return "UTF-16LE"
-	case len(b) >= 4 && b[0] == 0 && b[1] != 0 && b[1] < 0x80 && b[2] == 0 && b[3] != 0 && b[3] < 0x80:
 		return "UTF-16BE"
 	}
 	return ""
