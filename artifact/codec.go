@@ -356,17 +356,11 @@ func Load(path string) (*Artifact, error) {
 // internal/tempfile scheme) lets the next load remove it once this
 // process has ended.
 func loadStream(r io.Reader, path string) (*Artifact, error) {
-	tmp, err := tempfile.Create(os.TempDir(), streamTemp)
+	tmp, done, err := tempfile.Scratch(streamTemp)
 	if err != nil {
 		return nil, fmt.Errorf("load artifact %s: a temporary copy of the stream in %s (set TMPDIR to another folder?): %w", path, os.TempDir(), err)
 	}
-	unlinked := os.Remove(tmp.Name()) == nil
-	defer func() {
-		tmp.Close()
-		if !unlinked {
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer done()
 	n, err := io.Copy(tmp, io.LimitReader(r, MaxSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("load artifact %s: %w", path, err)

@@ -147,9 +147,8 @@ func (m *Monitor) commitFailed(q []*pending, fins []*finalization, err error) {
 	}
 	err = fmt.Errorf("monitor: commit to %s: %w: %w", m.path, err, ErrNotSaved)
 	var again, waiters []*pending
-	bytes, size := 0, 0
+	bytes, size := 0, queuedBytes(q)
 	for _, p := range q {
-		size += len(p.data)
 		switch {
 		case p.done != nil:
 			waiters = append(waiters, p)

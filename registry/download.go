@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/internal/tempfile"
 )
 
 // Downloads held the artifact whole in memory: `pull` read a server's
@@ -272,7 +273,7 @@ func (r *Remote) GetTo(ctx context.Context, model, version string, f *os.File) (
 // when the current version moves meanwhile. A caller that writes the
 // artifact to a file uses GetTo.
 func (r *Remote) Get(ctx context.Context, model, version string) ([]byte, Version, error) {
-	f, done, err := scratchFile()
+	f, done, err := tempfile.Scratch("normguard-download")
 	if err != nil {
 		return nil, Version{}, fmt.Errorf("registry %s: download %s@%s: %w", r.base, model, version, err)
 	}
@@ -290,19 +291,4 @@ func (r *Remote) Get(ctx context.Context, model, version string) ([]byte, Versio
 		return nil, Version{}, fmt.Errorf("registry %s: download %s@%s: read it back: %w", r.base, model, version, err)
 	}
 	return data, v, nil
-}
-
-// scratchFile creates a temporary file in the system's temporary folder
-// and removes its name at once where the system allows it, so that it is
-// gone when closed or when the process dies; done closes and removes it.
-func scratchFile() (f *os.File, done func(), err error) {
-	f, err = os.CreateTemp("", ".normguard-download-*")
-	if err != nil {
-		return nil, nil, err
-	}
-	name := f.Name()
-	if os.Remove(name) == nil {
-		return f, func() { f.Close() }, nil
-	}
-	return f, func() { f.Close(); os.Remove(name) }, nil
 }

@@ -175,6 +175,16 @@ func OverflowError(name, column string, row int, x, y float64, after bool) *Valu
 		Hint: "the value lies far outside the data the artifact was fitted on; check it, or refit on data that covers it (normguard never writes a non-finite feature)"}
 }
 
+// OverflowErrorAt is OverflowError where the input value is not known
+// (gone, or not one-to-one with the output): the error names the output
+// y and says where it is (where: "on this row", "for output ...").
+func OverflowErrorAt(name, column string, row int, y float64, where string) *ValueError {
+	ve := OverflowError(name, column, row, 0, y, false)
+	ve.Value = ""
+	ve.Err = fmt.Errorf("%w: %w: the step gives %s (past float64's range) %s", ErrBadValue, ErrNotFinite, strconv.FormatFloat(y, 'g', -1, 64), where)
+	return ve
+}
+
 // firstOverflow returns the OverflowError of the first ±Inf in ys, the
 // step's output column for the input column in, or nil. When ys took in's
 // storage (a transform in place) the value is gone: the error says so.
@@ -186,10 +196,7 @@ func firstOverflow(name string, in *table.Column, ys []float64) error {
 		if &in.Num[0] != &ys[0] {
 			return OverflowError(name, in.Name, i, in.Num[i], y, false)
 		}
-		ve := OverflowError(name, in.Name, i, 0, y, false)
-		ve.Value = ""
-		ve.Err = fmt.Errorf("%w: %w: the step gives %s (past float64's range) on this row", ErrBadValue, ErrNotFinite, strconv.FormatFloat(y, 'g', -1, 64))
-		return ve
+		return OverflowErrorAt(name, in.Name, i, y, "on this row")
 	}
 	return nil
 }

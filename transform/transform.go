@@ -263,11 +263,7 @@ func CheckStepOutput(name string, in, out []table.Column, n int) error {
 		if len(out) == len(in) && in[k].Kind == table.Numeric {
 			return step.OverflowError(name, in[k].Name, i, in[k].Num[i], c.Num[i], false)
 		}
-		ve := step.OverflowError(name, c.Name, i, 0, c.Num[i], false)
-		ve.Value = ""
-		ve.Err = fmt.Errorf("%w: %w: the step gives %s (past float64's range) for output %s on this row", step.ErrBadValue, ErrNotFinite,
-			strconv.FormatFloat(c.Num[i], 'g', -1, 64), errtext.Quote(c.Name))
-		return ve
+		return step.OverflowErrorAt(name, c.Name, i, c.Num[i], "for output "+errtext.Quote(c.Name)+" on this row")
 	}
 	return nil
 }

@@ -70,7 +70,7 @@ func runPull(cmd *cobra.Command, ref string, o pullOptions) error {
 	var f *os.File
 	var out *tempfile.Output
 	if stream {
-		sf, done, err := scratchFile()
+		sf, done, err := tempfile.Scratch("normguard-pull")
 		if err != nil {
 			return fmt.Errorf("pull %s: a temporary file for the download: %w", ref, err)
 		}
@@ -129,20 +129,4 @@ func copyVerified(w io.Writer, f *os.File) error {
 	}
 	_, err = io.Copy(w, io.NewSectionReader(f, 0, st.Size()))
 	return err
-}
-
-// scratchFile creates a temporary file for a download in the system's
-// temporary folder, its name removed at once where the system allows it
-// (it is gone when closed, or when the process dies); done closes and
-// removes it.
-func scratchFile() (f *os.File, done func(), err error) {
-	f, err = os.CreateTemp("", ".normguard-pull-*")
-	if err != nil {
-		return nil, nil, err
-	}
-	name := f.Name()
-	if os.Remove(name) == nil {
-		return f, func() { f.Close() }, nil
-	}
-	return f, func() { f.Close(); os.Remove(name) }, nil
 }

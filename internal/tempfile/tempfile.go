@@ -57,6 +57,23 @@ func Create(dir, base string) (*os.File, error) {
 	return os.CreateTemp(dir, fmt.Sprintf(".%s%s%d-%d-*", base, marker, selfPid, selfStart))
 }
 
+// Scratch creates a temporary file for a copy named base in the system's
+// temporary folder ($TMPDIR) and unlinks it at once, so the system frees
+// it when the process ends however it ends; where an open file cannot be
+// unlinked, its name (Create's) lets a later run remove it once this
+// process has ended. done closes it (and removes it if it was not
+// unlinked).
+func Scratch(base string) (f *os.File, done func(), err error) {
+	f, err = Create(os.TempDir(), base)
+	if err != nil {
+		return nil, nil, err
+	}
+	if os.Remove(f.Name()) == nil {
+		return f, func() { f.Close() }, nil
+	}
+	return f, func() { Discard(f) }, nil
+}
+
 // Commit makes f, a temporary file from Create, the file dest: it gives f
 // dest's permissions when dest exists (0644 otherwise), syncs it, closes
 // it and renames it over dest.
