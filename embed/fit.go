@@ -190,6 +190,17 @@ func (f *Fitter) Contract() (*Contract, error) {
 		p.Float16Share = float64(f.f16) / float64(f.nonzero)
 		p.BFloat16Share = float64(f.bf16) / float64(f.nonzero)
 	}
+	// A declared 16-bit dtype the values contradict is the caller's
+	// mistake, said as such (Check refuses such a contract too).
+	for _, d := range []struct {
+		dtype string
+		exact int
+	}{{DtypeFloat16, f.f16}, {DtypeBFloat16, f.bf16}} {
+		if f.opt.Dtype == d.dtype && d.exact < f.nonzero {
+			return nil, fmt.Errorf("embed fit: dtype %s, but %d of the %d non-zero values are not %s values; give the dtype the vectors are stored in: %w",
+				d.dtype, f.nonzero-d.exact, f.nonzero, d.dtype, ErrInvalid)
+		}
+	}
 	var nonzero []float64
 	unit := f.rows > f.zeros
 	for _, r := range f.norms {

@@ -113,6 +113,7 @@ func TestFitErrors(t *testing.T) {
 		{"malformed", Matrix{Rows: 2, Dim: 3, Data: make([]float64, 4)}, FitOptions{}, "holds 4 values, want 6"},
 		// attack run 15 finding 5: raw GloVe vectors (norms 3.5 to 8)
 		// declared unit length
+		{"dtype the values contradict", rows(g, 0, 5, 1), FitOptions{Dtype: DtypeFloat16}, "dtype float16, but"},
 		{"declared unit, raw vectors", rows(g, 0, 200, 1), FitOptions{Unit: &yes}, "unit_length is declared true, but only "},
 		{"declared unit, zero vectors", Matrix{Rows: 3, Dim: 100, Data: make([]float64, 300)}, FitOptions{Unit: &yes}, "all 3 vectors are zero"},
 		// finding 12: canaries that would not match themselves
