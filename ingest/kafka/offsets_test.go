@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/normguard/normguard/monitor"
 )
@@ -273,5 +277,174 @@ func TestOpenTransactionIsAProblem(t *testing.T) {
 			t.Fatalf("after the commit: records %d, rows %d, problem %q; want 8 rows, no problem", st.Records, st.Rows, st.Problem())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// produceTxRaw writes, in one transaction of its own on partition p, a
+// valid row and then a raw transactional batch of valid rows at the
+// offset deltas given (its LastOffsetDelta is len(deltas)-1), compressed
+// with codec (nil: none), and commits or aborts the transaction.
+func produceTxRaw(t *testing.T, c *kfake.Cluster, p int32, codec kgo.CompressionCodec, deltas []int64, commit bool) {
+	t.Helper()
+	ctx := context.Background()
+	id := fmt.Sprintf("txraw-%d", time.Now().UnixNano())
+	tc, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID(id), kgo.MaxVersions(kversion.V3_5_0()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	if err := tc.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.ProduceSync(ctx, paddedRows(p, 1, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	pid, epoch, err := tc.ProducerID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records []byte
+	for i, d := range deltas {
+		records = append(records, rawRecord(d, 100+i)...)
+	}
+	attrs := int16(0x10) // transactional
+	if codec != (kgo.CompressionCodec{}) {
+		out, typ := compressed(t, codec, records)
+		records, attrs = out, attrs|int16(typ)
+	}
+	now := time.Now().UnixMilli()
+	b := kmsg.RecordBatch{PartitionLeaderEpoch: -1, Magic: 2, Attributes: attrs, LastOffsetDelta: int32(len(deltas) - 1),
+		FirstTimestamp: now, MaxTimestamp: now, ProducerID: pid, ProducerEpoch: epoch, FirstSequence: 1,
+		NumRecords: int32(len(deltas)), Records: records}
+	enc := b.AppendTo(nil)
+	binary.BigEndian.PutUint32(enc[8:], uint32(len(enc)-12))
+	binary.BigEndian.PutUint32(enc[17:], crc32.Checksum(enc[21:], crc32.MakeTable(crc32.Castagnoli)))
+	req := kmsg.NewPtrProduceRequest()
+	req.Acks = -1
+	req.TimeoutMillis = 10000
+	req.TransactionID = kmsg.StringPtr(id)
+	tp := kmsg.NewProduceRequestTopic()
+	tp.Topic = testTopic
+	pp := kmsg.NewProduceRequestTopicPartition()
+	pp.Partition, pp.Records = p, enc
+	tp.Partitions = append(tp.Partitions, pp)
+	req.Topics = append(req.Topics, tp)
+	resp, err := req.RequestWith(ctx, tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range resp.Topics {
+		for _, rp := range rt.Partitions {
+			if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
+				t.Fatalf("producing a raw transactional batch: %v", err)
+			}
+		}
+	}
+	if err := tc.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startWith starts a consumer on a state of its own with cfg adjusted by
+// adjust.
+func startWith(t *testing.T, c *kfake.Cluster, fx *fixture, state string, adjust func(*Config), opts ...kgo.Opt) *replica {
+	t.Helper()
+	mon, err := monitor.Open(state, monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{
+		Brokers: c.ListenAddrs(), Topic: testTopic, Group: "g", Registry: fx.reg, Monitor: mon,
+		MaxPollRecords: 250, MaxRecordBytes: testMaxRecord, ProgressCheck: 100 * time.Millisecond,
+		Opts: append([]kgo.Opt{kgo.SessionTimeout(3 * time.Second), kgo.RebalanceTimeout(3 * time.Second), kgo.HeartbeatInterval(300 * time.Millisecond)}, opts...),
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	cons, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &replica{mon: mon, cons: cons, stop: cancel, done: make(chan error, 1)}
+	go func() { r.done <- cons.Run(ctx) }()
+	t.Cleanup(func() { r.close(t) })
+	return r
+}
+
+// settle waits until the replica's counts stop changing for a while, and
+// returns its stats.
+func settle(t *testing.T, r *replica, quiet time.Duration) Stats {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	last, since := r.cons.Stats(), time.Now()
+	for time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		st := r.cons.Stats()
+		if st.Records != last.Records || st.Rows != last.Rows || st.BadRecords != last.BadRecords {
+			last, since = st, time.Now()
+			continue
+		}
+		if time.Since(since) >= quiet {
+			return st
+		}
+	}
+	return r.cons.Stats()
+}
+
+// TestAbortedRecordPastItsBatch (attack run 17 F1): an aborted
+// transaction's batch holding a record at an offset past its end moved
+// the client past the abort marker and the committed rows behind it,
+// which were lost without a word (the gap check passed aborted batches
+// unparsed). The client is set back to the batch's end; the aborted
+// records are not counted, the rows behind them are, once.
+func TestAbortedRecordPastItsBatch(t *testing.T) {
+	t.Parallel() // each on a cluster and a state of its own
+	for _, tc := range []struct {
+		name  string
+		codec kgo.CompressionCodec
+		last  bool // the batch is the log's last; the rows come later
+	}{
+		{"plain", kgo.CompressionCodec{}, false},
+		{"zstd", kgo.ZstdCompression(), false},
+		{"as the log's last", kgo.CompressionCodec{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fx := newFixture(t, 10)
+			c := newCluster(t)
+			ctx := context.Background()
+			prod := compressedProducer(t, c)
+			rows := func(p int32, n int) {
+				t.Helper()
+				if err := prod.ProduceSync(ctx, paddedRows(p, n, 100)...).FirstErr(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// p0: rows 0-1 | aborted {row 2, batch 3..4 with rows at
+			// deltas 0 and 5 ("offset 8")}, marker 5 | rows 6-8 | 9-11.
+			rows(0, 2)
+			produceTxRaw(t, c, 0, tc.codec, []int64{0, 5}, false)
+			rows(1, 2)
+			// Progress checks far apart: the gap check alone finds it.
+			r := startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), func(cfg *Config) { cfg.ProgressCheck = time.Hour },
+				kgo.FetchMaxWait(100*time.Millisecond), kgo.MetadataMinAge(100*time.Millisecond))
+			if tc.last {
+				waitRecords(t, 4, r)
+				time.Sleep(500 * time.Millisecond)
+			}
+			rows(0, 3)
+			rows(0, 3)
+			const want = 2 + 3 + 3 + 2
+			waitRecords(t, want, r)
+			st := settle(t, r, 500*time.Millisecond)
+			if st.Records != want || st.Rows != want || st.BadRecords != 0 {
+				t.Errorf("records %d, rows %d, bad %v; want %d rows, none bad", st.Records, st.Rows, st.Bad, want)
+			}
+			if next, err := r.mon.Offsets(Source("g", testTopic)); err != nil || next[0] != 12 {
+				t.Errorf("partition 0's stored offset %d (%v), want 12", next[0], err)
+			}
+		})
 	}
 }

@@ -445,28 +445,13 @@ func (c *Consumer) countGaps(ctx context.Context, gaps []gap) (cuts map[int32]cu
 				}
 				// A batch the gap overlaps: wholly passed over, or partly
 				// (the client keeps the records before the first that does
-				// not parse, and the gap starts after them).
-				if gi < len(gs) && h.last >= gs[gi].from && h.base < gs[gi].to && h.records != 0 && !h.control() && !h.aborted {
-					err := c.decodes(h)
-					var past *pastBatchError
-					switch {
-					case err == nil:
-					case errors.As(err, &past) && !gs[gi].old:
-						from := max(h.base, gs[gi].from)
-						c.countBadBatch(p, from, h.last, "kafka: batch holding a record past its end skipped; the Kafka client is set back to its end to read the batches behind it", err)
-						cuts[p] = cut{drop: from, next: h.last + 1}
-						// The poll's records from here on are not counted
-						// and are read again: their gaps are checked then.
-						gs = gs[:gi]
-					case errors.As(err, &past):
-						c.countBadBatch(p, max(h.base, gs[gi].from), min(h.last, gs[gi].to-1), "kafka: batch passed over by the Kafka client", err)
-						if past.to-1 > h.last {
-							c.log.Error("kafka: a batch holding a record past its end made the Kafka client pass over the records behind it, found after they were stored: those records are lost",
-								"topic", c.cfg.Topic, "partition", p, "offsets", fmt.Sprintf("%d..%d", h.last+1, past.to-1))
-						}
-					default:
-						c.countBadBatch(p, max(h.base, gs[gi].from), min(h.last, gs[gi].to-1), "kafka: batch passed over by the Kafka client", err)
-					}
+				// not parse, and the gap starts after them). An aborted
+				// transaction's batch is checked too: its records are not
+				// rows, but one at an offset past its end moves the client
+				// past the records behind it all the same (attack run 17
+				// F1).
+				if gi < len(gs) && h.last >= gs[gi].from && h.base < gs[gi].to && h.records != 0 && !h.control() {
+					c.checkGapBatch(p, h, &gs, gi, cuts)
 				}
 				cursor, moved = h.last+1, true
 				if gi == len(gs) || cursor >= gs[len(gs)-1].to {
@@ -492,6 +477,51 @@ func (c *Consumer) countGaps(ctx context.Context, gaps []gap) (cuts map[int32]cu
 		}
 	}
 	return cuts
+}
+
+// checkGapBatch checks batch h of partition p, which gap (*gs)[gi]
+// overlaps, for records the client did not read (countGaps). A batch of
+// an aborted transaction is never counted (its records are not rows), but
+// one holding a record past its end in a gap of this poll cuts the poll
+// there as a committed one does.
+func (c *Consumer) checkGapBatch(p int32, h batchHeader, gs *[]gap, gi int, cuts map[int32]cut) {
+	g := (*gs)[gi]
+	err := c.decodes(h)
+	var past *pastBatchError
+	isPast := errors.As(err, &past)
+	switch {
+	case err == nil:
+	case isPast && !g.old:
+		from := max(h.base, g.from)
+		if h.aborted {
+			c.log.Warn("kafka: an aborted transaction's batch holding a record past its end made the Kafka client pass over the records behind it; the client is set back to its end to read them (the batch is not counted: its transaction was aborted)",
+				"topic", c.cfg.Topic, "partition", p, "offsets", fmt.Sprintf("%d..%d", h.base, h.last), "error", err.Error())
+		} else {
+			c.countBadBatch(p, from, h.last, "kafka: batch holding a record past its end skipped; the Kafka client is set back to its end to read the batches behind it", err)
+		}
+		cuts[p] = cut{drop: from, next: h.last + 1}
+		// The poll's records from here on are not counted and are read
+		// again: their gaps are checked then.
+		*gs = (*gs)[:gi]
+	case isPast:
+		// Found after the records behind it were stored (a poll before
+		// left the gap unchecked).
+		if !h.aborted {
+			c.countBadBatch(p, max(h.base, g.from), min(h.last, g.to-1), "kafka: batch passed over by the Kafka client", err)
+		}
+		if past.to-1 > h.last {
+			args := []any{"topic", c.cfg.Topic, "partition", p, "offsets", fmt.Sprintf("%d..%d", h.last+1, past.to-1),
+				"batch", fmt.Sprintf("%d..%d", h.base, h.last)}
+			if h.aborted {
+				args = append(args, "note", "the batch is an aborted transaction's: none of its records were counted")
+			}
+			c.log.Error("kafka: a batch holding a record past its end made the Kafka client pass over the records behind it, found after they were stored: those records are lost", args...)
+		}
+	case h.aborted:
+		// Not read by a consumer of committed records anyway.
+	default:
+		c.countBadBatch(p, max(h.base, g.from), min(h.last, g.to-1), "kafka: batch passed over by the Kafka client", err)
+	}
 }
 
 // logStart returns where partition p's log starts now.
