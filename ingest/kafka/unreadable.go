@@ -505,15 +505,23 @@ func (c *Consumer) checkGapBatch(p int32, h batchHeader, gs *[]gap, gi int, cuts
 		*gs = (*gs)[:gi]
 	case isPast:
 		// Found after the records behind it were stored (a poll before
-		// left the gap unchecked).
+		// left the gap unchecked). The records the client read from it
+		// at offsets past its end were counted as rows then (attack run
+		// 17 F4): they are not counted bad_batch again.
+		stored := int64(0)
 		if !h.aborted {
-			c.countBadBatch(p, max(h.base, g.from), min(h.last, g.to-1), "kafka: batch passed over by the Kafka client", err)
+			stored = int64(past.over)
+			if n := min(h.last, g.to-1) + 1 - max(h.base, g.from) - stored; n > 0 {
+				c.countBadBatch(p, max(h.base, g.from), max(h.base, g.from)+n-1, "kafka: batch passed over by the Kafka client", err)
+			}
 		}
 		if past.to-1 > h.last {
 			args := []any{"topic", c.cfg.Topic, "partition", p, "offsets", fmt.Sprintf("%d..%d", h.last+1, past.to-1),
 				"batch", fmt.Sprintf("%d..%d", h.base, h.last)}
 			if h.aborted {
 				args = append(args, "note", "the batch is an aborted transaction's: none of its records were counted")
+			} else if stored > 0 {
+				args = append(args, "note", fmt.Sprintf("the batch's %d record(s) the client read at offsets past its end were counted as rows; the rest of the batch bad_batch", stored))
 			}
 			c.log.Error("kafka: a batch holding a record past its end made the Kafka client pass over the records behind it, found after they were stored: those records are lost", args...)
 		}
@@ -816,9 +824,9 @@ func (c *Consumer) decodes(h batchHeader) error {
 		}
 		data = out
 	}
-	reach, err := parseRecords(data, rb.NumRecords, rb.LastOffsetDelta)
+	reach, over, err := parseRecords(data, rb.NumRecords, rb.LastOffsetDelta)
 	if to := rb.FirstOffset + int64(reach) + 1; err != nil && reach > rb.LastOffsetDelta {
-		return &pastBatchError{err: err, to: to}
+		return &pastBatchError{err: err, to: to, over: over}
 	}
 	return err
 }
@@ -829,6 +837,9 @@ func (c *Consumer) decodes(h batchHeader) error {
 type pastBatchError struct {
 	err error
 	to  int64
+	// over is how many of the batch's records the client reads at
+	// offsets past its end.
+	over int
 }
 
 func (e *pastBatchError) Error() string { return e.err.Error() }
@@ -837,15 +848,16 @@ func (e *pastBatchError) Error() string { return e.err.Error() }
 // offset deltas must run up from 0 to at most lastDelta, as the client
 // does (kgo's readRawRecordsDirect, with kbin's readers), and says why not
 // all of them can be read. reach is the largest offset delta of the
-// records parsed (-1 when none): the client's position moves past it.
-func parseRecords(data []byte, n, lastDelta int32) (reach int32, err error) {
+// records parsed (-1 when none): the client's position moves past it;
+// over is how many of them the client reads at offsets past lastDelta.
+func parseRecords(data []byte, n, lastDelta int32) (reach int32, over int, err error) {
 	reach = -1
 	claimed := int(n)
 	switch {
 	case claimed < 0:
-		return reach, fmt.Errorf("the batch claims %d records", n)
+		return reach, over, fmt.Errorf("the batch claims %d records", n)
 	case claimed > len(data) && len(data) == 0:
-		return reach, fmt.Errorf("the batch claims %d records and holds no record bytes", n)
+		return reach, over, fmt.Errorf("the batch claims %d records and holds no record bytes", n)
 	case claimed > len(data):
 		claimed = len(data) // as the client bounds it
 	}
@@ -854,7 +866,7 @@ func parseRecords(data []byte, n, lastDelta int32) (reach int32, err error) {
 		length, used := kbin.Varint(data)
 		total := used + int(length)
 		if used <= 0 || length < 0 || len(data) < total {
-			return reach, cmp.Or(misplaced, fmt.Errorf("record %d of %d does not decode: its length is cut short", i+1, n))
+			return reach, over, cmp.Or(misplaced, fmt.Errorf("record %d of %d does not decode: its length is cut short", i+1, n))
 		}
 		b := kbin.Reader{Src: data[used:total]}
 		b.Int8()    // attributes
@@ -869,7 +881,7 @@ func parseRecords(data []byte, n, lastDelta int32) (reach int32, err error) {
 			}
 		}
 		if !b.Ok() {
-			return reach, cmp.Or(misplaced, fmt.Errorf("record %d of %d does not decode: its fields run past its %d bytes", i+1, n, length))
+			return reach, over, cmp.Or(misplaced, fmt.Errorf("record %d of %d does not decode: its fields run past its %d bytes", i+1, n, length))
 		}
 		switch {
 		case misplaced != nil:
@@ -878,8 +890,11 @@ func parseRecords(data []byte, n, lastDelta int32) (reach int32, err error) {
 		case delta <= reach:
 			misplaced = fmt.Errorf("record %d of %d is at offset delta %d, not after the record before it (at %d)", i+1, n, delta, reach)
 		}
+		if delta > reach && delta > lastDelta {
+			over++
+		}
 		reach = max(reach, delta)
 		data = data[total:]
 	}
-	return reach, misplaced
+	return reach, over, misplaced
 }
