@@ -89,8 +89,14 @@ func (b *brokers) up() float64 {
 // whose last connection attempt failed. A fatal error of the consumer (its offsets
 // unreadable) stops the server instead.
 func (s Stats) Problem() string {
-	if len(s.Stalled) > 0 || len(s.Unchecked) > 0 || len(s.Reset) > 0 || len(s.Waiting) > 0 {
+	if s.recreatedRecent || len(s.Behind) > 0 || len(s.Stalled) > 0 || len(s.Unchecked) > 0 || len(s.Reset) > 0 || len(s.Waiting) > 0 {
 		var msgs []string
+		if s.recreatedRecent {
+			msgs = append(msgs, s.Recreated)
+		}
+		for _, p := range slices.Sorted(maps.Keys(s.Behind)) {
+			msgs = append(msgs, s.Behind[p])
+		}
 		for _, p := range slices.Sorted(maps.Keys(s.Stalled)) {
 			msgs = append(msgs, s.Stalled[p])
 		}

@@ -157,6 +157,16 @@ type Consumer struct {
 	// waiting holds the partitions found stopped behind an open
 	// transaction (checkProgress).
 	waiting map[int32]openTxn
+	// behind holds the partitions whose log ended below the state's
+	// position at assignment while the topic's ID could not verify it
+	// (checkBelowEnd).
+	behind map[int32]string
+	// topicID is the ID of the topic the positions were read from (zero:
+	// not known); recreated says, since recreatedAt, that the topic was
+	// found recreated (topic.go).
+	topicID     topicID
+	recreated   string
+	recreatedAt time.Time
 
 	dec *decompressor
 
@@ -197,7 +207,7 @@ func New(cfg Config) (*Consumer, error) {
 		cfg: cfg, log: log, source: Source(cfg.Group, cfg.Topic), clSet: make(chan struct{}),
 		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{}, stalled: map[int32]string{},
 		pos: map[int32]int64{}, failedAt: map[int32]int64{}, checkedAt: map[int32]int64{}, unchecked: map[int32]*unchecked{},
-		resets: map[int32]string{}, waiting: map[int32]openTxn{},
+		resets: map[int32]string{}, waiting: map[int32]openTxn{}, behind: map[int32]string{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -299,6 +309,20 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 		c.fatal.CompareAndSwap(nil, &err)
 		return nil, err
 	}
+	if _, ok := offsets[c.cfg.Topic]; !ok {
+		return offsets, nil
+	}
+	// The positions held are the topic's as it was when they were read:
+	// recreated since, it starts from 0 (attack run 17 F3).
+	valid, verified, err := c.resumeID(ctx)
+	if err != nil {
+		c.fatal.CompareAndSwap(nil, &err)
+		return nil, err
+	}
+	stateHeld := held
+	if !valid {
+		held = map[int32]int64{}
+	}
 	for topic, parts := range offsets {
 		if topic != c.cfg.Topic {
 			continue
@@ -309,6 +333,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 		}
 		c.partsMu.Unlock()
 		var unknown []int32
+		check := map[int32]int64{} // positions the topic's ID did not verify
 		for p, o := range parts {
 			next, ok := held[p]
 			if !ok {
@@ -324,6 +349,9 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 			}
 			parts[p] = kgo.NewOffset().At(next).WithEpoch(-1)
 			c.setPos(p, next)
+			if !verified {
+				check[p] = next
+			}
 			c.log.Debug("kafka: partition resumed", "topic", topic, "partition", p, "offset", next)
 		}
 		// A partition neither the state nor the group holds an offset for
@@ -334,7 +362,9 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 		// with a known position). A failed lookup leaves the reset to the
 		// client.
 		if len(unknown) > 0 {
-			start, err := c.listOffsets(ctx, topic, unknown, c.cfg.FromEnd)
+			// A recreated topic is read from its start: none of its
+			// records were counted.
+			start, err := c.listOffsets(ctx, topic, unknown, c.cfg.FromEnd && valid)
 			if err != nil {
 				c.log.Warn("kafka: looking up where partitions start", "topic", topic, "partitions", unknown, "err", err)
 			}
@@ -342,7 +372,29 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 				parts[p] = kgo.NewOffset().At(at).WithEpoch(-1)
 				c.setPos(p, at)
 			}
+			if !valid {
+				for _, p := range unknown {
+					if _, ok := start[p]; !ok {
+						parts[p] = kgo.NewOffset().AtStart()
+					}
+				}
+			}
 		}
+		if !valid {
+			c.partsMu.Lock()
+			starts := map[int32]int64{}
+			for p := range parts {
+				if at, ok := c.pos[p]; ok {
+					starts[p] = at
+				}
+			}
+			c.partsMu.Unlock()
+			if err := c.storeRecreated(ctx, stateHeld, starts); err != nil {
+				c.fatal.CompareAndSwap(nil, &err)
+				return nil, err
+			}
+		}
+		c.checkBelowEnd(ctx, check)
 	}
 	return offsets, nil
 }
@@ -426,6 +478,7 @@ func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][
 		delete(c.checkedAt, p)
 		delete(c.resets, p)
 		delete(c.waiting, p)
+		delete(c.behind, p)
 		if u := c.unchecked[p]; u != nil {
 			c.log.Warn("kafka: offsets the client passed over were not checked before the partition was revoked", "topic", c.cfg.Topic, "partition", p,
 				"offsets", fmt.Sprintf("%d..%d", u.gaps[0].from, u.gaps[len(u.gaps)-1].to-1))
@@ -724,7 +777,7 @@ func (c *Consumer) readAgain(below map[int32][2]int64, pos map[int32]int64, set 
 	for _, p := range slices.Sorted(maps.Keys(below)) {
 		b := below[p]
 		set[p] = kgo.EpochOffset{Epoch: -1, Offset: pos[p]}
-		msg := fmt.Sprintf("partition %d: the Kafka client was reset below the consumer's position %d (it read offsets %d..%d again) at %s; they were not counted again and the client is set back to %d",
+		msg := fmt.Sprintf("partition %d: the Kafka client was reset below the consumer's position %d (it read offsets %d..%d) at %s; they were not counted, the state holding them as read before the position, and the client is set back to %d. If the broker lost records or the topic was deleted and created again, those are records this consumer did not read before and they are lost to the count",
 			p, pos[p], b[0], b[1], time.Now().UTC().Format(time.RFC3339), pos[p])
 		if last := c.lastErr.Load(); last != nil && strings.Contains(last.Error, "OUT_OF_RANGE") {
 			msg += " (last client error: " + last.Error + ")"
@@ -877,6 +930,14 @@ type Stats struct {
 	// Waiting describes partitions stopped behind a transaction left open
 	// for longer than a progress check, by partition.
 	Waiting map[int32]string `json:"waiting,omitempty"`
+	// Recreated says the topic was found deleted and created again since
+	// serve started, and read from its start: a problem for
+	// RecreatedNotice after it was found.
+	Recreated string `json:"recreated,omitempty"`
+	// Behind describes partitions whose log ended below the state's
+	// position at assignment, by partition (the topic's ID could not say
+	// whether the topic was recreated): records below it are not read.
+	Behind map[int32]string `json:"behind,omitempty"`
 	// Unchecked describes partitions with offsets the client passed over
 	// that have waited longer than a progress check to be checked for
 	// undecodable batches, with why.
@@ -887,7 +948,13 @@ type Stats struct {
 	// Brokers are the brokers the consumer tried to connect to, by
 	// address, with the outcome of its last attempt to each.
 	Brokers []BrokerState `json:"brokers"`
+
+	recreatedRecent bool
 }
+
+// RecreatedNotice is how long a topic found recreated is a /healthz
+// problem (Stats.Recreated stays until serve stops).
+var RecreatedNotice = 15 * time.Minute
 
 // Stats returns the counts of records consumed, rows observed and records
 // skipped by reason.
@@ -902,6 +969,11 @@ func (c *Consumer) Stats() Stats {
 	if len(c.resets) > 0 {
 		s.Reset = maps.Clone(c.resets)
 	}
+	if len(c.behind) > 0 {
+		s.Behind = maps.Clone(c.behind)
+	}
+	s.Recreated = c.recreated
+	s.recreatedRecent = c.recreated != "" && time.Since(c.recreatedAt) < RecreatedNotice
 	for p, w := range c.waiting {
 		if time.Since(w.since) < c.checkEvery() {
 			continue

@@ -190,7 +190,10 @@ func TestResetBelowPositionNotCountedAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mon.ObserveAt(ctx, nil, []monitor.Offset{{Source: Source("g", testTopic), Partition: 0, Next: 7}}); err != nil {
+	// The state holds the topic's ID: the position is the topic's.
+	offs := (&Consumer{source: Source("g", testTopic)}).idOffsets(topicID(c.TopicInfo(testTopic).TopicID))
+	offs = append(offs, monitor.Offset{Source: Source("g", testTopic), Partition: 0, Next: 7})
+	if _, err := mon.ObserveAt(ctx, nil, offs); err != nil {
 		t.Fatal(err)
 	}
 	if err := mon.Close(); err != nil {
@@ -527,5 +530,124 @@ func TestPastBatchFoundLateCountedOnce(t *testing.T) {
 	}
 	if l := logs.String(); !strings.Contains(l, "offsets=11..15") || !strings.Contains(l, "counted as rows") {
 		t.Errorf("the loss log does not name offsets 11..15 and the record stored:\n%s", l)
+	}
+}
+
+// recreate deletes the test topic and creates it again with n
+// partitions.
+func recreate(t *testing.T, c *kfake.Cluster, n int32) {
+	t.Helper()
+	if err := c.DeleteTopic(testTopic); err != nil {
+		t.Fatal(err)
+	}
+	if n > 0 {
+		if err := c.CreateTopic(testTopic, n, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRecreatedWhileStoppedReadFromStart (attack run 17 F3): the topic
+// deleted and created again while serve was stopped: the positions
+// stored for the old topic were applied to the new one, whose records
+// below them were passed over without a word (p0), or said to "have been
+// counted" (p1). The topic's ID is kept with the positions: the new
+// topic is read from its start, every record once, and the recreation is
+// logged and a /healthz problem.
+func TestRecreatedWhileStoppedReadFromStart(t *testing.T) {
+	t.Parallel() // a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	ctx := context.Background()
+	prod := compressedProducer(t, c)
+	rows := func(p int32, n int) {
+		t.Helper()
+		if err := prod.ProduceSync(ctx, paddedRows(p, n, 100)...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows(0, 5)
+	rows(1, 2)
+	state := filepath.Join(t.TempDir(), "m.db")
+	r := startWith(t, c, fx, state, nil)
+	waitRecords(t, 7, r)
+	settle(t, r, 300*time.Millisecond)
+	r.close(t)
+
+	recreate(t, c, partitions)
+	prod.PurgeTopicsFromClient(testTopic)
+	rows(0, 8)
+	rows(1, 1)
+	var logs logBuffer
+	r = startWith(t, c, fx, state, logTo(&logs))
+	waitRecords(t, 9, r)
+	st := settle(t, r, 500*time.Millisecond)
+	if st.Records != 9 || st.Rows != 9 {
+		t.Errorf("records %d, rows %d; want the new topic's 9 rows", st.Records, st.Rows)
+	}
+	if p := st.Problem(); !strings.Contains(p, "deleted and created again") || !strings.Contains(p, "read from its start") {
+		t.Errorf("problem %q; want the recreation named", p)
+	}
+	if l := logs.String(); !strings.Contains(l, "deleted and created again") || strings.Contains(l, "not counted again") {
+		t.Errorf("log:\n%s\nwant the recreation logged, no record said counted", l)
+	}
+	next, err := r.mon.Offsets(Source("g", testTopic))
+	if err != nil || next[0] != 8 || next[1] != 1 {
+		t.Errorf("stored positions %v (%v); want p0 8, p1 1", next, err)
+	}
+	r.close(t)
+	// Restarted, the new topic's ID is the state's: nothing read again,
+	// no problem.
+	r = startWith(t, c, fx, state, nil)
+	rows(0, 2)
+	waitRecords(t, 2, r)
+	if st := settle(t, r, 500*time.Millisecond); st.Records != 2 || st.Problem() != "" {
+		t.Errorf("after a restart: records %d, problem %q; want 2, none", st.Records, st.Problem())
+	}
+}
+
+// TestStateWithoutTopicIDAdopts: a state written before topic IDs were
+// kept resumes from its positions (the ID is adopted and stored); a
+// partition whose log ends below its position is a problem naming it
+// (attack run 17 F3: the problem cleared once the log reached the
+// position, and the new topic's records below it were lost unreported).
+func TestStateWithoutTopicIDAdopts(t *testing.T) {
+	t.Parallel() // a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	ctx := context.Background()
+	prod := compressedProducer(t, c)
+	if err := prod.ProduceSync(ctx, paddedRows(0, 5, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(t.TempDir(), "m.db")
+	mon, err := monitor.Open(state, monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mon.ObserveAt(ctx, nil, []monitor.Offset{{Source: Source("g", testTopic), Partition: 0, Next: 3}, {Source: Source("g", testTopic), Partition: 1, Next: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := startWith(t, c, fx, state, nil, kgo.FetchMaxWait(100*time.Millisecond))
+	waitRecords(t, 2, r)
+	// Partition 1's log ends below its position 4 and no ID tells whether
+	// the topic is the one it was read from: a problem, until restarted.
+	st := settle(t, r, 500*time.Millisecond)
+	if st.Records != 2 || len(st.Behind) != 1 || !strings.Contains(st.Problem(), "partition 1: its log ends at 0, below the position 4") {
+		t.Errorf("records %d, problem %q; want offsets 3 and 4 only, partition 1 named", st.Records, st.Problem())
+	}
+	if err := prod.ProduceSync(ctx, paddedRows(1, 6, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	waitRecords(t, 4, r)
+	if st := settle(t, r, 500*time.Millisecond); st.Records != 4 || len(st.Behind) != 1 {
+		t.Errorf("records %d, behind %v; want partition 1's offsets 4 and 5, the problem kept", st.Records, st.Behind)
+	}
+	id, err := r.cons.storedID()
+	if err != nil || id != topicID(c.TopicInfo(testTopic).TopicID) {
+		t.Errorf("stored topic ID %s (%v), want %x", id, err, c.TopicInfo(testTopic).TopicID)
 	}
 }

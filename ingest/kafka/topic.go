@@ -1,0 +1,214 @@
+package kafka
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/normguard/normguard/monitor"
+)
+
+// A topic deleted and created again under its name (attack run 17 F2,
+// F3) starts its offsets from 0 under a new topic ID. The positions the
+// state holds belong to the old topic: applied to the new one they
+// passed over its records below them without a word. The state keeps,
+// beside the positions, the ID of the topic they were read from (under
+// a source of its own, idSource, as four 32-bit "offsets": the monitor
+// keeps non-negative offsets by source and partition only). At each
+// assignment the topic's current ID is compared with it: a different
+// one means the topic was recreated, and it is read from its start. A
+// state written before IDs were kept holds none: the current ID is
+// adopted. While serve runs, the client fails a recreated topic with
+// UNKNOWN_TOPIC_ID for ever (it does not adopt the new ID): the consumer
+// looks the topic up, reports it missing while it is, and purges and
+// re-adds a recreated one, whose partitions then resume as above.
+
+// idSource is the source under which the state keeps the topic's ID. A
+// topic name holds no '#', so no consumer's Source ends so.
+func (c *Consumer) idSource() string { return c.source + "#topic-id" }
+
+type topicID [16]byte
+
+func (id topicID) String() string { return hex.EncodeToString(id[:]) }
+
+// idOffsets returns id as the offsets kept under idSource.
+func (c *Consumer) idOffsets(id topicID) []monitor.Offset {
+	out := make([]monitor.Offset, 4)
+	for i := range out {
+		out[i] = monitor.Offset{Source: c.idSource(), Partition: int32(i), Next: int64(binary.BigEndian.Uint32(id[4*i:]))}
+	}
+	return out
+}
+
+// storedID returns the topic ID the state keeps, zero when none.
+func (c *Consumer) storedID() (topicID, error) {
+	held, err := c.cfg.Monitor.Offsets(c.idSource())
+	if err != nil {
+		return topicID{}, err
+	}
+	var id topicID
+	if len(held) != 4 {
+		return id, nil
+	}
+	for i := range int32(4) {
+		v, ok := held[i]
+		if !ok || v < 0 || v > 1<<32-1 {
+			return topicID{}, nil
+		}
+		binary.BigEndian.PutUint32(id[4*i:], uint32(v))
+	}
+	return id, nil
+}
+
+// topicMeta looks up the topic: whether it exists, its ID (zero when the
+// broker does not say: Kafka before 2.8) and each partition's leader.
+func (c *Consumer) topicMeta(ctx context.Context) (exists bool, id topicID, leaders map[int32]int32, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	select {
+	case <-c.clSet: // resume may run before New returns
+	case <-ctx.Done():
+		return false, id, nil, ctx.Err()
+	}
+	topic := c.cfg.Topic
+	meta := kmsg.NewPtrMetadataRequest()
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.Topic = kmsg.StringPtr(topic)
+	meta.Topics = append(meta.Topics, mt)
+	mresp, err := meta.RequestWith(ctx, c.side)
+	if err != nil {
+		return false, id, nil, fmt.Errorf("metadata: %w", err)
+	}
+	for _, t := range mresp.Topics {
+		if t.Topic == nil || *t.Topic != topic {
+			continue
+		}
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			if errors.Is(err, kerr.UnknownTopicOrPartition) || errors.Is(err, kerr.UnknownTopicID) {
+				return false, id, nil, nil
+			}
+			return false, id, nil, fmt.Errorf("metadata: %w", err)
+		}
+		leaders = map[int32]int32{}
+		for _, tp := range t.Partitions {
+			leaders[tp.Partition] = tp.Leader
+		}
+		return true, t.TopicID, leaders, nil
+	}
+	return false, id, nil, nil
+}
+
+// resumeID compares the topic's current ID with the one the state keeps,
+// before partitions resume: it returns whether the state's positions
+// hold for the topic as it is (false: the topic was recreated and none
+// of them do) and whether that was verified by the IDs (false: no ID
+// could be had, or the state had none and the current one was adopted).
+func (c *Consumer) resumeID(ctx context.Context) (valid, verified bool, err error) {
+	stored, err := c.storedID()
+	if err != nil {
+		return false, false, err
+	}
+	exists, cur, _, merr := c.topicMeta(ctx)
+	switch {
+	case merr != nil || !exists || cur == (topicID{}):
+		if merr != nil {
+			c.log.Warn("kafka: looking up the topic's ID", "topic", c.cfg.Topic, "err", merr)
+		}
+		return true, false, nil
+	case stored == (topicID{}):
+		// A state written before IDs were kept (or a new one): adopted.
+		if _, err := c.cfg.Monitor.ObserveAt(context.WithoutCancel(ctx), nil, c.idOffsets(cur)); err != nil {
+			return false, false, fmt.Errorf("kafka: storing the topic's ID: %w", err)
+		}
+		c.setID(cur)
+		return true, false, nil
+	case stored == cur:
+		c.setID(cur)
+		return true, true, nil
+	}
+	msg := fmt.Sprintf("topic %s was deleted and created again (its ID is now %s; the positions the state held were read from %s, which is gone) at %s: the new topic is read from its start (or from where the group committed in it), none of its records having been counted",
+		c.cfg.Topic, cur, stored, time.Now().UTC().Format(time.RFC3339))
+	c.log.Error("kafka: " + msg)
+	c.partsMu.Lock()
+	c.recreated = msg
+	c.recreatedAt = time.Now()
+	c.partsMu.Unlock()
+	c.setID(cur)
+	return false, true, nil
+}
+
+func (c *Consumer) setID(id topicID) {
+	c.partsMu.Lock()
+	c.topicID = id
+	c.partsMu.Unlock()
+}
+
+// storeRecreated writes the new topic's ID into the state with the
+// positions its partitions start from (starts, the partitions assigned)
+// and 0 for every other partition the state holds (the old topic's, of
+// partitions another replica reads: on assignment the group's offset
+// covers them), in one transaction: the old positions are never applied
+// to the new topic again.
+func (c *Consumer) storeRecreated(ctx context.Context, held map[int32]int64, starts map[int32]int64) error {
+	id := func() topicID {
+		c.partsMu.Lock()
+		defer c.partsMu.Unlock()
+		return c.topicID
+	}()
+	offs := c.idOffsets(id)
+	for _, p := range slices.Sorted(maps.Keys(held)) {
+		next, ok := starts[p]
+		if !ok {
+			next = 0
+		}
+		offs = append(offs, monitor.Offset{Source: c.source, Partition: p, Next: next})
+	}
+	for p, next := range starts {
+		if _, ok := held[p]; !ok {
+			offs = append(offs, monitor.Offset{Source: c.source, Partition: p, Next: next})
+		}
+	}
+	if _, err := c.cfg.Monitor.ObserveAt(context.WithoutCancel(ctx), nil, offs); err != nil {
+		return fmt.Errorf("kafka: storing the recreated topic's ID and positions: %w", err)
+	}
+	return nil
+}
+
+// checkBelowEnd reports the partitions (of parts, at the state's
+// positions held) whose log ends below the position the state holds,
+// when the topic's ID could not verify the positions: the topic was
+// recreated, or the broker lost records. Records below the position are
+// not read, so it stays a problem (Stats.Behind) until the partition is
+// revoked or serve restarts.
+func (c *Consumer) checkBelowEnd(ctx context.Context, parts map[int32]int64) {
+	if len(parts) == 0 {
+		return
+	}
+	ps := slices.Sorted(maps.Keys(parts))
+	ends, err := c.listOffsetsAt(ctx, c.cfg.Topic, ps, -1, false)
+	if err != nil {
+		c.log.Warn("kafka: looking up where partitions end", "topic", c.cfg.Topic, "err", err)
+	}
+	for _, p := range ps {
+		end, ok := ends[p]
+		if !ok || end >= parts[p] {
+			continue
+		}
+		msg := fmt.Sprintf("partition %d: its log ends at %d, below the position %d the state holds for it, and the topic's ID could not tell whether it is the topic that position was read from: the topic was deleted and created again, or the broker lost records. Records below %d are not read; to read a recreated topic from its start, restart serve with a new --kafka-group",
+			p, end, parts[p], parts[p])
+		c.log.Error("kafka: "+msg, "topic", c.cfg.Topic)
+		c.partsMu.Lock()
+		if c.assigned[p] {
+			c.behind[p] = msg
+		}
+		c.partsMu.Unlock()
+	}
+}
