@@ -163,10 +163,17 @@ type Consumer struct {
 	behind map[int32]string
 	// topicID is the ID of the topic the positions were read from (zero:
 	// not known); recreated says, since recreatedAt, that the topic was
-	// found recreated (topic.go).
+	// found recreated; missing that it does not exist (topic.go).
 	topicID     topicID
 	recreated   string
 	recreatedAt time.Time
+	missing     string
+
+	// topicSuspect: a lookup found the topic unknown (checkProgress).
+	topicSuspect atomic.Bool
+
+	fetchErrMu sync.Mutex
+	fetchErrs  map[string]*fetchErrLog
 
 	dec *decompressor
 
@@ -207,7 +214,7 @@ func New(cfg Config) (*Consumer, error) {
 		cfg: cfg, log: log, source: Source(cfg.Group, cfg.Topic), clSet: make(chan struct{}),
 		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{}, stalled: map[int32]string{},
 		pos: map[int32]int64{}, failedAt: map[int32]int64{}, checkedAt: map[int32]int64{}, unchecked: map[int32]*unchecked{},
-		resets: map[int32]string{}, waiting: map[int32]openTxn{}, behind: map[int32]string{},
+		resets: map[int32]string{}, waiting: map[int32]openTxn{}, behind: map[int32]string{}, fetchErrs: map[string]*fetchErrLog{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -495,6 +502,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	defer c.cl.CloseAllowingRebalance()
 	defer c.side.Close()
 	lastCheck := time.Now()
+	var lastTopicCheck time.Time
 	for {
 		// A poll waits at most a few seconds, so that the partitions'
 		// progress is checked even when nothing comes.
@@ -518,13 +526,18 @@ func (c *Consumer) Run(ctx context.Context) error {
 			return fmt.Errorf("kafka: resuming %s: %w", c.cfg.Topic, *err)
 		}
 		unreadable := map[int32]error{}
+		failed, unknownTopic := false, false
 		fetches.EachError(func(topic string, p int32, err error) {
 			if topic == c.cfg.Topic && unreadableErr(err) {
 				unreadable[p] = err
 				return
 			}
 			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, errBudget) {
-				c.log.Warn("kafka: fetch error", "topic", topic, "partition", p, "err", err)
+				failed = true
+				if topic == c.cfg.Topic && (errors.Is(err, kerr.UnknownTopicID) || errors.Is(err, kerr.UnknownTopicOrPartition)) {
+					unknownTopic = true
+				}
+				c.logFetchError(topic, p, err)
 				c.lastErr.Store(&BrokerError{Error: err.Error(), At: time.Now().UTC()})
 			}
 		})
@@ -549,8 +562,27 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		c.dec.release()
 		c.cl.AllowRebalance()
+		if (unknownTopic || c.isMissing() || c.topicSuspect.Swap(false)) && time.Since(lastTopicCheck) >= topicCheckEvery {
+			// Deleted, or recreated under an ID the client does not
+			// adopt: it fails the topic for ever (attack run 17 F2).
+			lastTopicCheck = time.Now()
+			if c.checkTopic(ctx) {
+				c.readd()
+			}
+		}
+		if failed && fetches.NumRecords() == 0 {
+			// A poll failing at once must not spin the CPU.
+			select {
+			case <-ctx.Done():
+			case <-time.After(fetchErrorBackoff):
+			}
+		}
 	}
 }
+
+// fetchErrorBackoff is how long Run waits after a poll that brought
+// fetch errors and no record.
+const fetchErrorBackoff = 500 * time.Millisecond
 
 // failedTwice returns the partitions of unreadable (the client's errors
 // this poll) that failed at the same position the poll before: a batch
@@ -930,6 +962,8 @@ type Stats struct {
 	// Waiting describes partitions stopped behind a transaction left open
 	// for longer than a progress check, by partition.
 	Waiting map[int32]string `json:"waiting,omitempty"`
+	// Missing says the topic does not exist (deleted), with what to do.
+	Missing string `json:"missing,omitempty"`
 	// Recreated says the topic was found deleted and created again since
 	// serve started, and read from its start: a problem for
 	// RecreatedNotice after it was found.
@@ -972,7 +1006,7 @@ func (c *Consumer) Stats() Stats {
 	if len(c.behind) > 0 {
 		s.Behind = maps.Clone(c.behind)
 	}
-	s.Recreated = c.recreated
+	s.Missing, s.Recreated = c.missing, c.recreated
 	s.recreatedRecent = c.recreated != "" && time.Since(c.recreatedAt) < RecreatedNotice
 	for p, w := range c.waiting {
 		if time.Since(w.since) < c.checkEvery() {

@@ -651,3 +651,72 @@ func TestStateWithoutTopicIDAdopts(t *testing.T) {
 		t.Errorf("stored topic ID %s (%v), want %x", id, err, c.TopicInfo(testTopic).TopicID)
 	}
 }
+
+// TestRecreatedWhileRunning (attack run 17 F2): the topic deleted, then
+// created again, while serve runs: the client failed it with
+// UNKNOWN_TOPIC_ID for ever, every error was logged (9,000 lines a
+// second), a core spun, /healthz said ok. The missing topic is a problem
+// naming it, errors are logged rate-limited, and the recreated topic is
+// re-added and read from its start.
+func TestRecreatedWhileRunning(t *testing.T) {
+	t.Parallel() // a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	ctx := context.Background()
+	prod := compressedProducer(t, c)
+	rows := func(p int32, n int) {
+		t.Helper()
+		if err := prod.ProduceSync(ctx, paddedRows(p, n, 100)...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows(0, 5)
+	rows(1, 2)
+	var logs logBuffer
+	r := startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), logTo(&logs),
+		kgo.FetchMaxWait(100*time.Millisecond), kgo.MetadataMinAge(100*time.Millisecond), kgo.MetadataMaxAge(time.Second),
+		kgo.RetryBackoffFn(func(int) time.Duration { return 10 * time.Millisecond }))
+	waitRecords(t, 7, r)
+	settle(t, r, 300*time.Millisecond)
+
+	recreate(t, c, 0)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(r.cons.Stats().Problem(), "does not exist") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no problem within 20 s for the deleted topic: %q", r.cons.Stats().Problem())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The client's errors come at every poll once its retries are spent.
+	deadline = time.Now().Add(20 * time.Second)
+	for !strings.Contains(logs.String(), "fetch error") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no fetch error logged within 20 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	if n := strings.Count(logs.String(), "fetch error"); n > 2*partitions {
+		t.Errorf("%d fetch error lines in about two seconds; want at most one per partition and kind", n)
+	}
+
+	if err := c.CreateTopic(testTopic, partitions, nil); err != nil {
+		t.Fatal(err)
+	}
+	prod.PurgeTopicsFromClient(testTopic)
+	rows(0, 3)
+	rows(1, 1)
+	waitRecords(t, 7+4, r)
+	st := settle(t, r, 500*time.Millisecond)
+	if st.Records != 11 || st.Rows != 11 {
+		t.Errorf("records %d, rows %d; want 7 + the new topic's 4", st.Records, st.Rows)
+	}
+	if p := st.Problem(); strings.Contains(p, "does not exist") || !strings.Contains(p, "deleted and created again") {
+		t.Errorf("problem %q; want the recreation named, the topic no longer missing", p)
+	}
+	rows(0, 2)
+	waitRecords(t, 13, r)
+	if st := settle(t, r, 300*time.Millisecond); st.Records != 13 {
+		t.Errorf("records %d after 2 more rows, want 13", st.Records)
+	}
+}

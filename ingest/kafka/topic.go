@@ -212,3 +212,90 @@ func (c *Consumer) checkBelowEnd(ctx context.Context, parts map[int32]int64) {
 		c.partsMu.Unlock()
 	}
 }
+
+// topicCheckEvery is how often, at most, the consumer looks the topic
+// up while the client reports it unknown (a variable for tests).
+var topicCheckEvery = 2 * time.Second
+
+// checkTopic looks the topic up after the client failed it as unknown
+// (deleted, or recreated under a new ID the client does not adopt). A
+// missing topic is a problem (Stats.Missing) until it exists again; a
+// recreated one is purged from the client and added back (Run does it
+// between polls), and its partitions resume from its start (resume).
+func (c *Consumer) checkTopic(ctx context.Context) (readd bool) {
+	exists, id, _, err := c.topicMeta(ctx)
+	if err != nil {
+		c.log.Warn("kafka: looking up the topic", "topic", c.cfg.Topic, "err", err)
+		return false
+	}
+	c.partsMu.Lock()
+	defer c.partsMu.Unlock()
+	if !exists {
+		if c.missing == "" {
+			c.missing = fmt.Sprintf("topic %s does not exist (deleted?) since %s: nothing is read from it. Create it again (it is then read from its start) or point serve at another --kafka-topic",
+				c.cfg.Topic, time.Now().UTC().Format(time.RFC3339))
+			c.log.Error("kafka: " + c.missing)
+		}
+		return false
+	}
+	if c.missing != "" {
+		c.log.Warn("kafka: topic exists again", "topic", c.cfg.Topic, "id", id.String())
+	}
+	c.missing = ""
+	return id != (topicID{}) && id != c.topicID
+}
+
+func (c *Consumer) isMissing() bool {
+	c.partsMu.Lock()
+	defer c.partsMu.Unlock()
+	return c.missing != ""
+}
+
+// readd purges the topic from the group client and adds it back, so that
+// the client takes its new ID and the group assigns its partitions again.
+func (c *Consumer) readd() {
+	c.log.Warn("kafka: the topic was recreated: it is purged from the Kafka client and added back", "topic", c.cfg.Topic)
+	c.cl.PurgeTopicsFromClient(c.cfg.Topic)
+	c.cl.AddConsumeTopics(c.cfg.Topic)
+}
+
+// fetchErrorLogEvery bounds how often one kind of fetch error of a
+// partition is logged (a variable for tests).
+var fetchErrorLogEvery = 30 * time.Second
+
+// fetchErrLog is when a kind of fetch error of a partition was last
+// logged, and how often it came since.
+type fetchErrLog struct {
+	at    time.Time
+	count int64
+}
+
+// logFetchError logs a fetch error at most once per fetchErrorLogEvery
+// for its kind and partition, with how many came since the last line (a
+// deleted topic failed every fetch: 9,000 lines a second, attack run 17
+// F2).
+func (c *Consumer) logFetchError(topic string, p int32, err error) {
+	kind := err.Error()
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		kind = ke.Message
+	}
+	key := fmt.Sprintf("%s\x00%d\x00%s", topic, p, kind)
+	now := time.Now()
+	c.fetchErrMu.Lock()
+	l := c.fetchErrs[key]
+	if l == nil {
+		l = &fetchErrLog{}
+		c.fetchErrs[key] = l
+	}
+	l.count++
+	if !l.at.IsZero() && now.Sub(l.at) < fetchErrorLogEvery {
+		c.fetchErrMu.Unlock()
+		return
+	}
+	n := l.count
+	l.at, l.count = now, 0
+	c.fetchErrMu.Unlock()
+	c.log.Warn("kafka: fetch error", "topic", topic, "partition", p, "err", err, "count", n,
+		"note", fmt.Sprintf("logged at most once per %v per error and partition; count is how many since the last line", fetchErrorLogEvery))
+}

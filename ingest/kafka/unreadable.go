@@ -666,7 +666,11 @@ func (c *Consumer) checkProgress(ctx context.Context) error {
 	}
 	slices.Sort(still)
 	ends, err := c.listOffsets(ctx, c.cfg.Topic, still, true)
-	if err != nil {
+	if errors.Is(err, kerr.UnknownTopicOrPartition) || errors.Is(err, kerr.UnknownTopicID) {
+		// Deleted, perhaps: Run looks the topic up (checkTopic).
+		c.topicSuspect.Store(true)
+	}
+	if err != nil && !c.isMissing() {
 		c.log.Warn("kafka: looking up where partitions end", "topic", c.cfg.Topic, "err", err)
 	}
 	var bad []badBatch
