@@ -502,7 +502,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	defer c.cl.CloseAllowingRebalance()
 	defer c.side.Close()
 	lastCheck := time.Now()
-	var lastTopicCheck time.Time
+	var lastTopicCheck, lastEmptyCheck time.Time
 	for {
 		// A poll waits at most a few seconds, so that the partitions'
 		// progress is checked even when nothing comes.
@@ -516,9 +516,17 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if fetches.IsClientClosed() || ctx.Err() != nil {
 			return nil
 		}
-		if time.Since(lastCheck) >= c.checkEvery() {
+		switch {
+		case time.Since(lastCheck) >= c.checkEvery():
 			lastCheck = time.Now()
-			if err := c.checkProgress(ctx); err != nil {
+			if err := c.checkProgress(ctx, false); err != nil {
+				return err
+			}
+		case fetches.Empty() && time.Since(lastEmptyCheck) >= emptyPollCheck:
+			// Nothing came: a partition whose log goes on past its
+			// position is checked at once (checkProgress).
+			lastEmptyCheck = time.Now()
+			if err := c.checkProgress(ctx, true); err != nil {
 				return err
 			}
 		}
@@ -579,6 +587,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// emptyPollCheck is how often, at most, a poll that brought nothing
+// makes the consumer check its partitions' progress at once (a variable
+// for tests).
+var emptyPollCheck = time.Second
 
 // fetchErrorBackoff is how long Run waits after a poll that brought
 // fetch errors and no record.

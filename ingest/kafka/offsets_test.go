@@ -720,3 +720,34 @@ func TestRecreatedWhileRunning(t *testing.T) {
 		t.Errorf("records %d after 2 more rows, want 13", st.Records)
 	}
 }
+
+// TestLastBatchUndecodableNoSpin (attack run 17 F5): a batch whose record
+// does not decode as its partition's last: the client drops it and
+// fetches it again at once, spinning most of a core, until the second
+// progress check (20 s) counted it. A poll that brings nothing checks the
+// partitions at once: it is counted within a poll's wait, with progress
+// checks an hour apart.
+func TestLastBatchUndecodableNoSpin(t *testing.T) {
+	t.Parallel() // a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	prod := compressedProducer(t, c)
+	if err := prod.ProduceSync(context.Background(), paddedRows(0, 2, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	// Attributes, timestamp and offset deltas 0, a key length of 50 with
+	// no bytes.
+	produceRaw(t, c, 0, 0, 1, []byte{0x08, 0x00, 0x00, 0x00, 0x64})
+	start := time.Now()
+	r := startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), func(cfg *Config) { cfg.ProgressCheck = time.Hour })
+	deadline := start.Add(8 * time.Second)
+	for r.cons.Stats().Bad[ReasonBadBatch] == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the undecodable last batch was not counted within 8 s: %+v", r.cons.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st := settle(t, r, 300*time.Millisecond); st.Records != 3 || st.Rows != 2 || st.Bad[ReasonBadBatch] != 1 || st.Problem() != "" {
+		t.Errorf("records %d, rows %d, bad %v, problem %q; want 2 rows and 1 bad_batch", st.Records, st.Rows, st.Bad, st.Problem())
+	}
+}

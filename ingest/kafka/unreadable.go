@@ -622,8 +622,9 @@ func (c *Consumer) countBadBatch(p int32, from, last int64, what string, why err
 		"topic", c.cfg.Topic, "partition", p, "offsets", fmt.Sprintf("%d..%d", from, last), "error", why.Error())
 }
 
-// pollWait bounds a poll, so that progress is checked when nothing comes.
-const pollWait = 5 * time.Second
+// pollWait bounds a poll, so that progress is checked when nothing comes
+// (a poll that brings nothing checks at once: emptyPollCheck).
+const pollWait = 2 * time.Second
 
 // uncheckedPollWait bounds a poll while gaps are left to check.
 const uncheckedPollWait = 50 * time.Millisecond
@@ -648,14 +649,24 @@ func (c *Consumer) checkEvery() time.Duration {
 // does not decode is skipped and counted bad_batch; one that cannot be
 // fetched makes the partition a /healthz problem; one that decodes is
 // left to the client (it is behind, not stuck).
-func (c *Consumer) checkProgress(ctx context.Context) error {
+//
+// With now (a poll brought nothing: attack run 17 F5, the client
+// refetching a batch it drops, the partition's last, at once and again,
+// spun most of a core until the second check) every partition is checked
+// whether or not it moved since the last check.
+func (c *Consumer) checkProgress(ctx context.Context, now bool) error {
 	c.partsMu.Lock()
 	pos := maps.Clone(c.pos)
 	var still []int32
 	for p, at := range pos {
-		if last, ok := c.checkedAt[p]; ok && last == at {
+		last, ok := c.checkedAt[p]
+		switch {
+		case ok && last == at:
 			still = append(still, p)
-		} else {
+		case now:
+			still = append(still, p)
+			fallthrough
+		default:
 			delete(c.waiting, p)
 		}
 		c.checkedAt[p] = at
