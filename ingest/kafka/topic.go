@@ -134,8 +134,8 @@ func (c *Consumer) resumeID(ctx context.Context) (valid, verified bool, err erro
 		c.setID(cur)
 		return true, true, nil
 	}
-	msg := fmt.Sprintf("topic %s was deleted and created again (its ID is now %s; the positions the state held were read from %s, which is gone) at %s: the new topic is read from its start (or from where the group committed in it), none of its records having been counted",
-		c.cfg.Topic, cur, stored, time.Now().UTC().Format(time.RFC3339))
+	msg := fmt.Sprintf("topic %s was deleted and created again (its ID is now %s; the positions the state held were read from %s, which is gone) at %s: the new topic is read from its start (or from where the group committed in it), none of its records having been counted. Nothing to do if it was recreated on purpose (this problem clears %v after it was found); if not, check who deleted it: the old topic's records not read before are gone",
+		c.cfg.Topic, cur, stored, time.Now().UTC().Format(time.RFC3339), RecreatedNotice)
 	c.log.Error("kafka: " + msg)
 	c.partsMu.Lock()
 	c.recreated = msg

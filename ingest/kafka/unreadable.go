@@ -508,11 +508,11 @@ func (c *Consumer) checkGapBatch(p int32, h batchHeader, gs *[]gap, gi int, cuts
 		// left the gap unchecked). The records the client read from it
 		// at offsets past its end were counted as rows then (attack run
 		// 17 F4): they are not counted bad_batch again.
-		stored := int64(0)
+		stored, counted := int64(0), int64(0)
 		if !h.aborted {
 			stored = int64(past.over)
-			if n := min(h.last, g.to-1) + 1 - max(h.base, g.from) - stored; n > 0 {
-				c.countBadBatch(p, max(h.base, g.from), max(h.base, g.from)+n-1, "kafka: batch passed over by the Kafka client", err)
+			if counted = min(h.last, g.to-1) + 1 - max(h.base, g.from) - stored; counted > 0 {
+				c.countBadBatch(p, max(h.base, g.from), max(h.base, g.from)+counted-1, "kafka: batch passed over by the Kafka client", err)
 			}
 		}
 		if past.to-1 > h.last {
@@ -521,7 +521,11 @@ func (c *Consumer) checkGapBatch(p int32, h batchHeader, gs *[]gap, gi int, cuts
 			if h.aborted {
 				args = append(args, "note", "the batch is an aborted transaction's: none of its records were counted")
 			} else if stored > 0 {
-				args = append(args, "note", fmt.Sprintf("the batch's %d record(s) the client read at offsets past its end were counted as rows; the rest of the batch bad_batch", stored))
+				note := fmt.Sprintf("the batch's %d record(s) the client read at offsets past its end were counted as rows (read before the loss was found)", stored)
+				if counted > 0 {
+					note += fmt.Sprintf(", %d more of its offsets bad_batch", counted)
+				}
+				args = append(args, "note", note)
 			}
 			c.log.Error("kafka: a batch holding a record past its end made the Kafka client pass over the records behind it, found after they were stored: those records are lost", args...)
 		}
