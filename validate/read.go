@@ -58,7 +58,7 @@ func NotNumberColumn(err error) string {
 }
 
 func readOnce(path string, a *artifact.Artifact, text map[string]bool) (*Data, error) {
-	r, err := table.Open(path)
+	r, err := OpenFor(path, a) // a lone .npy is read as a's only vector column
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +68,11 @@ func readOnce(path string, a *artifact.Artifact, text map[string]bool) (*Data, e
 	// artifact's columns the header has (attack run 8 F6).
 	d := &Data{Path: path, Header: r.Header()}
 	inHeader := wantedInHeader(a, d.Header)
+	if len(inHeader) == 0 && len(a.Embeddings) > 1 && isNPY(path) {
+		// The stem names none of the vector columns: say so, rather
+		// than "declare it a vector" (attack run 18 F6).
+		return nil, MissingVectorColumn(path, a, a.Embeddings[0].Column)
+	}
 	var fields []table.Field
 	for _, f := range a.Inputs {
 		if !inHeader[f.Name] {

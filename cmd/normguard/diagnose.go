@@ -278,7 +278,13 @@ func presentOutputs(path string, outs []table.Field, cands []diagnose.Candidate)
 // the size of names, not of the header, which may hold millions of
 // columns (attack run 8 F6).
 func fileHeader(path string, names []string) (map[string]bool, error) {
-	r, err := table.Open(path)
+	return fileHeaderFor(path, nil, names)
+}
+
+// fileHeaderFor is fileHeader of a file read for artifact a (a lone .npy
+// is read as a's only vector column: validate.OpenFor).
+func fileHeaderFor(path string, a *artifact.Artifact, names []string) (map[string]bool, error) {
+	r, err := validate.OpenFor(path, a)
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func diagnoseAll(o diagnoseOptions, a *artifact.Artifact, d *validate.Data) (*di
 			names = append(names, e.Columns[0])
 		}
 	}
-	header, err := fileHeader(o.observed, names)
+	header, err := fileHeaderFor(o.observed, a, names)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,9 @@ func diagnoseAll(o diagnoseOptions, a *artifact.Artifact, d *validate.Data) (*di
 				return nil, fmt.Errorf("diagnose: %s holds %s .. %s, the dimensions of vector column %q one per column; a vector is diagnosed as a whole: write the column %q as vectors (JSON Lines arrays, .npy or a Parquet list), or leave its columns out",
 					o.observed, e.Columns[0], e.Columns[len(e.Columns)-1], e.Column, e.Column)
 			}
-			continue
+			// Nothing of the column can be judged: a pass would be
+			// silent (attack run 18 F6), as for an absent output.
+			return nil, fmt.Errorf("diagnose: %w", validate.MissingVectorColumn(o.observed, a, e.Column))
 		}
 		v, err := diagnoseVector(o, a, e, d)
 		if err != nil {
@@ -168,8 +170,9 @@ type vectorStream struct {
 	done       bool
 }
 
-func openVectorStream(path, name string) (*vectorStream, error) {
-	r, err := table.Open(path)
+func openVectorStream(path string, a *artifact.Artifact, name string) (*vectorStream, error) {
+	r, err := validate.OpenFor(path, a) // a lone .npy is read as a's only vector column
+
 	if err != nil {
 		return nil, err
 	}
@@ -232,12 +235,12 @@ func diagnoseVector(o diagnoseOptions, a *artifact.Artifact, e artifact.Embeddin
 	}
 	v := diagnose.Verdict{Name: e.Column, Evidence: map[string]any{"expected_dimension": len(g.Columns)}}
 	if d == nil {
-		return unpairedVector(o.observed, e, g, v)
+		return unpairedVector(o.observed, a, e, g, v)
 	}
 	if d.Vectors[e.Column] == nil {
 		return v, fmt.Errorf("diagnose: %s has no column %q, the artifact's vector column; pass the rows production received", o.raw, e.Column)
 	}
-	return pairedVector(o, e, g, v)
+	return pairedVector(o, a, e, g, v)
 }
 
 // observedDim checks the observed vectors' dimension once the stream knows
@@ -282,13 +285,13 @@ const pairedChunk = 2048
 
 // pairedVector compares each observed vector with the artifact's output
 // for the raw vector of the same row, both files read in step.
-func pairedVector(o diagnoseOptions, e artifact.Embedding, g *artifact.Group, v diagnose.Verdict) (diagnose.Verdict, error) {
-	obs, err := openVectorStream(o.observed, e.Column)
+func pairedVector(o diagnoseOptions, a *artifact.Artifact, e artifact.Embedding, g *artifact.Group, v diagnose.Verdict) (diagnose.Verdict, error) {
+	obs, err := openVectorStream(o.observed, a, e.Column)
 	if err != nil {
 		return v, err
 	}
 	defer obs.Close()
-	raw, err := openVectorStream(o.raw, e.Column) // row by row: every raw vector is needed
+	raw, err := openVectorStream(o.raw, a, e.Column) // row by row: every raw vector is needed
 	if err != nil {
 		return v, err
 	}
@@ -405,8 +408,8 @@ func pairedVector(o diagnoseOptions, e artifact.Embedding, g *artifact.Group, v 
 // unpairedVector judges observed vectors without their raw vectors,
 // accumulating the checks batch by batch (embed.Checker, as validate does)
 // or counting the unit vectors.
-func unpairedVector(path string, e artifact.Embedding, g *artifact.Group, v diagnose.Verdict) (diagnose.Verdict, error) {
-	s, err := openVectorStream(path, e.Column)
+func unpairedVector(path string, a *artifact.Artifact, e artifact.Embedding, g *artifact.Group, v diagnose.Verdict) (diagnose.Verdict, error) {
+	s, err := openVectorStream(path, a, e.Column)
 	if err != nil {
 		return v, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/timings"
 	"github.com/normguard/normguard/transform"
+	"github.com/normguard/normguard/validate"
 )
 
 type transformOptions struct {
@@ -82,7 +83,7 @@ func runTransform(cmd *cobra.Command, o transformOptions) (int64, error) {
 	}
 	t.Timings = tim
 	tim.Since("artifact", t0)
-	r, err := table.Open(o.in)
+	r, err := validate.OpenFor(o.in, a) // a lone .npy is read as a's only vector column
 	if err != nil {
 		return 0, err
 	}
