@@ -109,6 +109,11 @@ type Config struct {
 	VectorState        string
 	VectorWindow       time.Duration
 	VectorStateRecover bool
+	// VectorsOff refuses vector observations (?producer=) and GET
+	// .../vectors as feature observations are refused without a Monitor:
+	// 404 "monitoring is off on this server" (serve --no-monitor). Without
+	// it, vector windows are kept in memory only when VectorState is "".
+	VectorsOff bool
 }
 
 // Server serves one registry. It is safe for concurrent use.

@@ -309,6 +309,10 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 	if err := registry.ValidName(model); err != nil {
 		return 0, "", &apiError{http.StatusBadRequest, "invalid_name", err.Error()}
 	}
+	if s.cfg.VectorsOff {
+		// Never acknowledged and then kept in memory only (attack run 18).
+		return 0, "", notFound("monitoring is off on this server")
+	}
 	producer := r.URL.Query().Get("producer")
 	if producer == "" || len(producer) > 64 {
 		return 0, "", badRequest("producer must name the component that produced the vectors (1 to 64 characters), e.g. ?producer=writer")
@@ -797,6 +801,10 @@ func (s *Server) handleVectors(w http.ResponseWriter, r *http.Request) {
 	model := r.PathValue("name")
 	if err := registry.ValidName(model); err != nil {
 		fail(w, &apiError{http.StatusBadRequest, "invalid_name", err.Error()})
+		return
+	}
+	if s.cfg.VectorsOff {
+		fail(w, notFound("monitoring is off on this server"))
 		return
 	}
 	version, err := versionOf(r)

@@ -92,7 +92,7 @@ least recently used is dropped). --auth-all requires the token on
 	f.IntVar(&o.uploads, "max-uploads", server.DefaultMaxUploads, "artifact uploads received at once; beyond it uploads get 503 busy")
 	f.IntVar(&o.xforms, "max-transformers", server.DefaultMaxTransformers, "prepared transformers kept in memory besides the models' current versions' (least recently used dropped)")
 	f.Int64Var(&o.xbytes, "max-transformer-bytes", server.DefaultMaxTransformerBytes, "artifact bytes of the prepared transformers kept in memory besides the models' current versions'")
-	f.BoolVar(&o.noMon, "no-monitor", false, "turn monitoring off")
+	f.BoolVar(&o.noMon, "no-monitor", false, "turn monitoring off: feature and vector observations are refused (404), and no state is kept")
 	f.BoolVar(&o.authAll, "auth-all", false, "require the token on /transform and /observations too, not only on uploads")
 	f.Int64Var(&o.budget, "state-budget", monitor.DefaultMaxModelBytes, "bytes of window state one model may keep on disk; beyond it its observations are dropped (counted in normguard_observations_dropped_total)")
 	f.BoolVar(&o.recover, "state-recover", false, "if the monitoring store is damaged, keep what verifies, move the damaged file aside and report what was lost")
@@ -128,6 +128,22 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 	if tok := os.Getenv("NORMGUARD_TOKEN"); tok != strings.TrimSpace(tok) {
 		return fmt.Errorf("NORMGUARD_TOKEN begins or ends with white space (%d bytes), which no client's Authorization header can match; set it without the spaces", len(tok))
 	}
+	if o.noMon {
+		// A flag of monitoring beside --no-monitor was ignored without a
+		// word: a --state given to keep observations kept nothing (attack
+		// run 18).
+		var set []string
+		for _, name := range []string{"state", "state-recover", "state-budget", "webhook", "time-column", "eval-interval", "window"} {
+			if cmd.Flags().Changed(name) {
+				set = append(set, "--"+name)
+			}
+		}
+		if len(set) > 0 {
+			given := strings.Join(set, ", ")
+			return fmt.Errorf("--no-monitor turns monitoring off (feature and vector observations are refused with 404, and no state is kept), "+
+				"but %s given beside it set monitoring up: drop --no-monitor to monitor, or drop %s", given, given)
+		}
+	}
 	store, err := registry.Open(o.registry)
 	if err != nil {
 		return err
@@ -150,6 +166,7 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 		AuthAll:              o.authAll,
 		Peers:                o.peers,
 		VectorWindow:         o.window,
+		VectorsOff:           o.noMon,
 	}
 	if !o.noMon {
 		state := o.state
