@@ -2,9 +2,21 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/fit"
+	"github.com/normguard/normguard/registry"
+	"github.com/normguard/normguard/spec"
+	"github.com/normguard/normguard/table"
 )
 
 // TestVectorsOffRefused: with monitoring off (serve --no-monitor), vector
@@ -40,5 +52,85 @@ func TestVectorsOffRefused(t *testing.T) {
 	s.vectors.mu.Unlock()
 	if n != 0 {
 		t.Errorf("%d producers kept in memory with monitoring off; want none", n)
+	}
+}
+
+// mixedRegistry puts mix@1 in a registry under dir: a vector column emb
+// (8 values) and features x (number) and c (categorical).
+func mixedRegistry(t *testing.T, dir string) registry.Store {
+	t.Helper()
+	sp, err := spec.Parse(strings.NewReader("version: 1\ncolumns:\n  - name: emb\n    type: vector\n    steps: []\n"+
+		"  - name: x\n    steps: [{standard_scaler: {}}]\n  - name: c\n    type: categorical\n    steps: [{one_hot_encoder: {}}]\n"), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines bytes.Buffer
+	for i := range 200 {
+		v := make([]float64, 8)
+		v[i%8] = 1
+		b, _ := json.Marshal(map[string]any{"emb": v, "x": float64(i % 10), "c": string(rune('a' + i%3))})
+		lines.Write(append(b, '\n'))
+	}
+	p := filepath.Join(dir, "train.jsonl")
+	if err := os.WriteFile(p, lines.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := table.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := fit.Fit(context.Background(), sp, tr, fit.Options{})
+	tr.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := artifact.Encode(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Open(filepath.Join(dir, "reg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := reg.Put(context.Background(), "mix", "1", enc, registry.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+// TestVectorObservationFeaturesRefused: with ?producer=, a row's feature
+// columns were dropped without a word, even invalid ones (attack run 18
+// F8). The request is refused, 400 naming them, and nothing is counted;
+// the vectors alone, or with a key that is no column, are still taken.
+func TestVectorObservationFeaturesRefused(t *testing.T) {
+	dir := t.TempDir()
+	store := mixedRegistry(t, dir)
+	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
+	s, ts := vectorServer(t, store, filepath.Join(dir, "m.db.vectors.json"), &now)
+	url := ts.URL + "/v1/models/mix/observations?producer=w"
+	const e = `[0.5,0.5,0.5,0.5,0,0,0,0]`
+	for _, body := range []string{
+		`{"rows":[{"emb":` + e + `,"x":5,"c":"a"}]}`,
+		`{"rows":[{"emb":` + e + `},{"emb":` + e + `,"x":"zzz","c":{}}]}`,
+	} {
+		status, resp := send(t, "POST", url, "", []byte(body))
+		msg := attackfixMessage(resp)
+		if status != http.StatusBadRequest || !strings.Contains(msg, `"c", "x": feature columns of mix@1`) ||
+			!strings.Contains(msg, `only the vector columns ("emb")`) || !strings.Contains(msg, "without ?producer=") {
+			t.Errorf("%s: %d %s; want 400 naming c and x", body, status, resp)
+		}
+	}
+	if status, resp := send(t, "POST", url, "", []byte(`{"rows":[{"emb":`+e+`},{"emb":`+e+`,"x":1}]}`)); !strings.Contains(attackfixMessage(resp), "row 2: ") {
+		t.Errorf("features in row 2 only: %d %s; want the message to name row 2", status, resp)
+	}
+	s.vectors.mu.Lock()
+	n := len(s.vectors.m)
+	s.vectors.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d producers counted after refused requests; want none", n)
+	}
+	status, resp := send(t, "POST", url, "", []byte(`{"rows":[{"emb":`+e+`,"id":7},{"emb":`+e+`}]}`))
+	if status != http.StatusOK || !strings.Contains(string(resp), `"columns":{"emb":2}`) {
+		t.Errorf("vectors with an id key: %d %s; want 200 counting 2", status, resp)
 	}
 }

@@ -337,6 +337,9 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 	if err != nil {
 		return 0, v.Version, err
 	}
+	if err := featuresBesideVectors(rows, p.t.Inputs(), p.t.Outputs(), a, model, v.Version); err != nil {
+		return 0, v.Version, err
+	}
 	batches := map[string][][]float64{}
 	missing := map[string]int64{}
 	withVector, anyColumn := 0, false
@@ -428,6 +431,47 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 	writeJSON(w, http.StatusOK, vectorObservationsResponse{Model: model, Version: v.Version, ArtifactDigest: v.Digest,
 		Producer: producer, Accepted: withVector, Columns: accepted})
 	return http.StatusOK, v.Version, nil
+}
+
+// featuresBesideVectors refuses a vector observation whose rows hold
+// feature columns of the artifact (its inputs or outputs): they were
+// dropped without a word, even values /transform refuses (attack run 18).
+// A vector observation (?producer=) takes the vector columns alone, as a
+// feature observation refuses a vector column; other keys (an id) are
+// ignored as before.
+func featuresBesideVectors(rows []map[string]json.RawMessage, inputs, outputs []table.Field, a *artifact.Artifact, model, version string) error {
+	features := map[string]bool{}
+	for _, f := range slices.Concat(inputs, outputs) {
+		if a.Embedding(f.Name) == nil {
+			features[f.Name] = true
+		}
+	}
+	first, seen := 0, map[string]bool{}
+	for i, row := range rows {
+		for k := range row {
+			if features[k] && !seen[k] {
+				if len(seen) == 0 {
+					first = i + 1
+				}
+				seen[k] = true
+			}
+		}
+	}
+	if len(seen) == 0 {
+		return nil
+	}
+	got := make([]string, 0, len(seen))
+	for k := range seen {
+		got = append(got, strconv.Quote(k))
+	}
+	slices.Sort(got)
+	vecs := make([]string, len(a.Embeddings))
+	for i, e := range a.Embeddings {
+		vecs[i] = strconv.Quote(e.Column)
+	}
+	return badRequest("row %d: %s: feature columns of %s@%s beside the vectors: a vector observation (?producer=) takes only the vector "+
+		"columns (%s), and would not count them; send the feature columns in their own request to .../observations without "+
+		"?producer= (nothing of this request was counted)", first, strings.Join(got, ", "), model, version, strings.Join(vecs, ", "))
 }
 
 // vectorBatch is what one request adds to the vector state: a record of
