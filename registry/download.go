@@ -1,13 +1,18 @@
 package registry
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/normguard/normguard/artifact"
@@ -120,12 +125,29 @@ func (l *Local) openBlob(v Version) (string, *os.File, os.FileInfo, error) {
 // the version records, and not be fitted for another model.
 func (l *Local) checkVerified(v Version, blob string, got *artifact.Verified, err error) error {
 	if err != nil {
-		return fmt.Errorf("%w: read %s@%s: the stored artifact %s is damaged: %w; push it again to repair", ErrDamaged, v.Model, v.Version, blob, err)
+		return fmt.Errorf("%w: read %s@%s: the stored artifact %s is damaged (%w): the file in the registry folder changed after it was pushed; push %s@%s again from its artifact file (or restore the file from a backup) to repair", ErrDamaged, v.Model, v.Version, blob, storedError{err}, v.Model, v.Version)
 	}
 	if got.Digest != v.Digest {
 		return fmt.Errorf("%w: read %s@%s: the stored artifact %s is %s, not the %s the version records (the file was replaced); push the version again to repair", ErrDamaged, v.Model, v.Version, blob, got.Digest, v.Digest)
 	}
 	return l.sameModel(v, got)
+}
+
+// storedError is artifact.Verify's refusal of a file in the registry
+// folder, without its advice to the holder of an artifact file ("refit
+// or fetch it again"), which does not fit a registry's stored copy.
+type storedError struct{ err error }
+
+func (e storedError) Error() string { return withoutFileAdvice(e.err.Error()) }
+func (e storedError) Unwrap() error { return e.err }
+
+// withoutFileAdvice drops artifact's advice to refit or fetch a file
+// again from an error message.
+func withoutFileAdvice(msg string) string {
+	for _, a := range []string{" — refit or fetch it again", "; refit or fetch it again"} {
+		msg = strings.ReplaceAll(msg, a, "")
+	}
+	return msg
 }
 
 // OpenArtifact opens the artifact file of model@version for reading and
@@ -134,9 +156,12 @@ func (l *Local) checkVerified(v Version, blob string, got *artifact.Verified, er
 // returns: a regular file, the artifact the version records (digest,
 // canonical form, meaning), not fitted for another model. It is verified
 // whole (artifact.Verify, in flat memory, one verification at a time in
-// the process) the first time, and again whenever its identity (inode,
-// size, modification time) changes; otherwise the check costs a stat.
-// The caller reads at most size bytes and closes the file.
+// the process) the first time, again whenever its identity (inode, size,
+// modification time) changes, and again once that verification is older
+// than reverifyTrust; otherwise the check costs a stat. A file changed
+// keeping its identity is caught as it is sent (sendArtifact) and by the
+// registry check's slow cycle (reverifyEvery). The caller reads at most
+// size bytes and closes the file.
 func (l *Local) OpenArtifact(ctx context.Context, model, version string) (*os.File, int64, Version, error) {
 	v, err := l.Resolve(ctx, model, version)
 	if err != nil {
@@ -178,16 +203,25 @@ func (l *Local) verifyBlob(ctx context.Context, v Version, blob string, f *os.Fi
 	start := time.Now()
 	got, err := artifact.Verify(f, st.Size(), v.Model+"@"+v.Version)
 	if err := l.checkVerified(v, blob, got, err); err != nil {
+		if got == nil || got.Digest != v.Digest {
+			l.blobs.markDamaged(blob, st, v, err) // the file itself, not the version file
+		}
 		return err
 	}
-	l.blobs.record(blob, st, got, start)
+	l.blobs.record(blob, st, v, got, start)
 	return nil
 }
 
 // serveArtifact answers a download from the verified artifact file
-// (OpenArtifact), which the kernel copies to the connection: nothing of
-// the artifact is held in memory, however many clients read it and
-// however slowly.
+// (OpenArtifact), read a piece at a time: nothing of the artifact is held
+// in memory, however many clients read it and however slowly. The bytes
+// are hashed as they are sent (sendArtifact): a file changed since it
+// verified, even keeping its identity (attack run 18: the same size and
+// modification time), is not sent whole. Its answer is cut before its
+// last bytes, so the client sees fewer bytes than the Content-Length
+// announced, never a complete answer of other bytes; the file is then
+// marked damaged, so that the next requests, the listing and /healthz
+// say so (503 registry_damaged).
 func serveArtifact(w http.ResponseWriter, r *http.Request, l fileOpener) {
 	f, size, v, err := l.OpenArtifact(r.Context(), r.PathValue("name"), r.PathValue("version"))
 	if err != nil {
@@ -200,10 +234,105 @@ func serveArtifact(w http.ResponseWriter, r *http.Request, l fileOpener) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	// At most the size announced and verified: a file grown in place
-	// since is not sent past it (one cut short ends the answer early,
-	// and the client sees the answer cut).
-	io.Copy(w, io.LimitReader(f, size))
+	damage, _ := sendArtifact(w, f, size, v.Digest)
+	if damage != nil {
+		if n, ok := l.(damageNoter); ok {
+			n.sentDamaged(v, f, damage)
+		}
+		panic(http.ErrAbortHandler) // the connection is closed: the answer is cut
+	}
+}
+
+// damageNoter is a fileOpener told when a file it opened was found not to
+// be the artifact while it was sent (Local).
+type damageNoter interface {
+	sentDamaged(v Version, f *os.File, err error)
+}
+
+// sentDamaged marks the artifact file f, opened for v, damaged: a
+// download found its bytes are not v's artifact.
+func (l *Local) sentDamaged(v Version, f *os.File, err error) {
+	st, serr := f.Stat()
+	if serr != nil {
+		st = nil
+	}
+	l.blobs.markDamaged(f.Name(), st, v, fmt.Errorf("%w: read %s@%s: the stored artifact %s changed after it verified: %w; its downloads were cut; push %s@%s again from its artifact file (or restore the file from a backup) to repair", ErrDamaged, v.Model, v.Version, f.Name(), err, v.Model, v.Version))
+}
+
+// sendChunk is the piece of an artifact file a download reads, hashes
+// and sends at a time; a download holds two.
+const sendChunk = 32 << 10
+
+// digestKey is how the canonical encoding writes the artifact's digest
+// field: the third top-level key, after "format" and "format_version".
+var digestKey = []byte("\n  \"digest\": ")
+
+// sendArtifact writes the size bytes of the artifact file f to w while
+// hashing them as the version's digest is computed: over the canonical
+// encoding with the digest field's value "" (artifact.Encode). The file
+// verified as canonical, so its bytes are that encoding with the digest
+// field's value `"<digest>"`: the digest field is found in the first
+// piece, which must hold `"<digest>"` there, and `""` is hashed in its
+// place. The last piece read is held back until every byte was hashed: if
+// the sum is not digest, or the file ends early, it is not sent and
+// damage says why, so the answer is cut. sendErr is an error writing to
+// w (the client went away).
+func sendArtifact(w io.Writer, f io.ReaderAt, size int64, digest string) (damage, sendErr error) {
+	hexWant, ok := strings.CutPrefix(digest, "sha256:")
+	if !ok {
+		return fmt.Errorf("digest %q is not sha256:<hex>", digest), nil
+	}
+	h := sha256.New()
+	var bufs [2][]byte
+	var pending []byte // read and hashed, not sent yet
+	for off, i := int64(0), 0; off < size; i++ {
+		if bufs[i%2] == nil {
+			bufs[i%2] = make([]byte, sendChunk)
+		}
+		n := min(size-off, sendChunk)
+		chunk := bufs[i%2][:n]
+		if k, err := f.ReadAt(chunk, off); int64(k) < n {
+			return fmt.Errorf("the file holds %d bytes, not the %d it held when it verified (%v)", off+int64(k), size, err), nil
+		}
+		if off == 0 {
+			if err := hashHead(h, chunk, digest); err != nil {
+				return err, nil
+			}
+		} else {
+			h.Write(chunk)
+		}
+		if pending != nil {
+			if _, err := w.Write(pending); err != nil {
+				return nil, err
+			}
+		}
+		pending = chunk
+		off += n
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != hexWant {
+		return fmt.Errorf("its bytes hash to sha256:%s, not to the version's digest", got), nil
+	}
+	if pending != nil {
+		if _, err := w.Write(pending); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// hashHead hashes the first piece of an artifact file, whose digest field
+// must hold digest, with "" in place of the field's value.
+func hashHead(h hash.Hash, head []byte, digest string) error {
+	i := bytes.Index(head, digestKey)
+	want := `"` + digest + `"`
+	if i < 0 || !bytes.HasPrefix(head[i+len(digestKey):], []byte(want)) {
+		return fmt.Errorf("its digest field is not %s where the canonical encoding writes it", want)
+	}
+	j := i + len(digestKey)
+	h.Write(head[:j])
+	h.Write([]byte(`""`))
+	h.Write(head[j+len(want):])
+	return nil
 }
 
 // fileOpener is a Store whose downloads are served from the artifact
@@ -246,6 +375,10 @@ func (r *Remote) GetTo(ctx context.Context, model, version string, f *os.File) (
 	switch {
 	case errors.Is(err, errArtifactTooLarge):
 		return Version{}, fmt.Errorf("registry GET %s: the artifact is larger than %d bytes; is this a normguard server?", u, maxDownload)
+	case errors.Is(err, io.ErrUnexpectedEOF) && resp.ContentLength > 0:
+		// A normguard server cuts the answer of a stored file that no
+		// longer verifies as the version's artifact (sendArtifact).
+		return Version{}, fmt.Errorf("registry GET %s: the server ended the answer after %d of the %d bytes it announced: a normguard server does so when its stored artifact of %s@%s no longer verifies (the file in its registry folder is damaged), or the connection was cut; try again: if it is cut again or refused as damaged, %s", u, n, resp.ContentLength, v.Model, v.Version, r.ownerAdvice(v))
 	case err != nil:
 		return Version{}, fmt.Errorf("registry GET %s: download interrupted: %w", u, err) // errStalled when the server stalled
 	}
@@ -254,15 +387,21 @@ func (r *Remote) GetTo(ctx context.Context, model, version string, f *os.File) (
 	}
 	a, err := artifact.Verify(f, n, u)
 	if err != nil {
-		return Version{}, fmt.Errorf("registry GET %s: the download is not a valid artifact: %w", u, err)
+		return Version{}, fmt.Errorf("registry GET %s: the download is not a valid artifact (%w): the server sent bytes that are not %s@%s's artifact %s: the registry's stored file of %s@%s is damaged, or the answer was changed on its way (a proxy); %s", u, storedError{err}, v.Model, v.Version, v.Digest, v.Model, v.Version, r.ownerAdvice(v))
 	}
 	if a.Digest != v.Digest {
-		return Version{}, fmt.Errorf("registry GET %s: the server sent artifact %s, but %s@%s is %s; try again", u, a.Digest, v.Model, v.Version, v.Digest)
+		return Version{}, fmt.Errorf("registry GET %s: the server sent artifact %s, but %s@%s is %s: the registry's stored file of %s@%s was replaced by another artifact; %s", u, a.Digest, v.Model, v.Version, v.Digest, v.Model, v.Version, r.ownerAdvice(v))
 	}
 	if a.Model != nil && a.Model.Name != "" && a.Model.Name != v.Model {
-		return Version{}, fmt.Errorf("registry GET %s: the server sent an artifact fitted for model %q as %s@%s; its registry is damaged", u, a.Model.Name, v.Model, v.Version)
+		return Version{}, fmt.Errorf("registry GET %s: the server sent an artifact fitted for model %q as %s@%s; its registry is damaged: %s", u, a.Model.Name, v.Model, v.Version, r.ownerAdvice(v))
 	}
 	return v, nil
+}
+
+// ownerAdvice tells what the owner of the registry at r should do about
+// a damaged stored artifact of v.
+func (r *Remote) ownerAdvice(v Version) string {
+	return fmt.Sprintf("the registry's owner should push %s@%s again from its artifact file (`normguard push FILE --registry %s --model %s --model-version %s --keep-current`), or restore the registry folder from a backup; `normguard list --registry %s` shows whether the server reports it damaged", v.Model, v.Version, r.base, v.Model, v.Version, r.base)
 }
 
 // Get implements Store: it downloads the artifact into an unnamed

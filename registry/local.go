@@ -141,7 +141,10 @@ func checkPut(ctx context.Context, model, version string) error {
 }
 
 // store records model@version as the artifact of digest, writing its
-// blob with writeBlob when the registry does not hold it yet.
+// blob with writeBlob when the registry does not hold it yet, or holds a
+// file under its name that does not verify as that artifact: a stored
+// file damaged in place is repaired by pushing the version again, as the
+// errors reporting it say.
 func (l *Local) store(model, version, digest string, writeBlob func(blob string) error, opt PutOptions) (Version, bool, error) {
 	blob, err := l.blobPath(digest)
 	if err != nil {
@@ -151,12 +154,14 @@ func (l *Local) store(model, version, digest string, writeBlob func(blob string)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	// The blob first: once a version file names it, it is complete.
-	if _, err := os.Stat(blob); errors.Is(err, fs.ErrNotExist) {
+	intact, err := blobIntact(blob, digest)
+	if err != nil {
+		return Version{}, false, fmt.Errorf("store %s@%s: %w", model, version, err)
+	}
+	if !intact {
 		if err := writeBlob(blob); err != nil {
 			return Version{}, false, fmt.Errorf("store %s@%s: %w", model, version, err)
 		}
-	} else if err != nil {
-		return Version{}, false, fmt.Errorf("store %s@%s: %w", model, version, err)
 	}
 	if err := mkdirAll(filepath.Join(l.modelDir(model), "versions")); err != nil {
 		return Version{}, false, fmt.Errorf("store %s@%s: %w", model, version, err)
@@ -195,6 +200,27 @@ func (l *Local) store(model, version, digest string, writeBlob func(blob string)
 		cur = version
 	}
 	return Version{Model: model, Version: version, Digest: vf.Digest, Created: vf.Created, Current: cur == version}, created, nil
+}
+
+// blobIntact tells whether the file at path is the artifact of digest,
+// verified whole (one verification at a time: verifySlots). A missing
+// file, or one that is not a regular file or not that artifact, is not.
+func blobIntact(path, digest string) (bool, error) {
+	f, st, err := openRegular(path)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrDamaged) && !errors.Is(err, fs.ErrPermission) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	if st.Size() > artifact.MaxSize {
+		return false, nil
+	}
+	verifySlots <- struct{}{}
+	defer func() { <-verifySlots }()
+	got, err := artifact.Verify(f, st.Size(), path)
+	return err == nil && got.Digest == digest, nil
 }
 
 // sameModel refuses an artifact read for version v that was fitted for
