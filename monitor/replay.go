@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/drift"
+	"github.com/normguard/normguard/embed"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/table"
 )
@@ -23,6 +25,25 @@ type ReplayOptions struct {
 	Window time.Duration
 	// Drift are the drift options each window is judged with.
 	Drift drift.Options
+	// VectorColumns are the artifact's vector columns the data holds,
+	// judged in each window by WindowVectors (a window's vector columns
+	// are not summaries: the caller reads them from the data, see
+	// normguard monitor replay). Empty: no vector column is judged.
+	VectorColumns []string
+	// WindowVectors returns the drift of the vector columns in the
+	// window starting at start (Unix nanoseconds), as drift --artifact
+	// judges a file of its rows; a column without a present vector in
+	// the window is left out, as drift leaves it out.
+	WindowVectors func(start int64) ([]WindowVector, error)
+}
+
+// WindowVector is a vector column's drift in a window, as drift
+// --artifact reports it (the JSON of report.VectorDrift): its vectors
+// against the contract's sample (embed.DriftFromContract).
+type WindowVector struct {
+	Column    string            `json:"column"`
+	Reference string            `json:"reference"`
+	Result    embed.DriftResult `json:"result"`
 }
 
 // Timeline is a drift timeline: the rows of a data set grouped by event
@@ -61,6 +82,10 @@ type TimelineWindow struct {
 	Rows           int64         `json:"rows"`
 	Drifted        []string      `json:"drifted"`
 	Report         *drift.Report `json:"report"`
+	// Vectors is the drift of the vector columns (ReplayOptions.
+	// VectorColumns), as drift --artifact's "vectors"; a drifting column
+	// is in Drifted too.
+	Vectors []WindowVector `json:"vectors,omitempty"`
 }
 
 // FirstDrift names the first window in which a feature drifted.
@@ -217,8 +242,18 @@ func replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 			have[cols[i].Name] = true
 		}
 	}
-	if len(plans) == 0 {
+	if len(plans) == 0 && len(opt.VectorColumns) == 0 {
+		if len(a.Embeddings) > 0 {
+			var vecs []string
+			for _, e := range a.Embeddings {
+				vecs = append(vecs, fmt.Sprintf("%q", e.Column))
+			}
+			return nil, fmt.Errorf("monitor replay: the data has none of the artifact's inputs (%d feature columns, and the vector columns %s); pass raw inputs, with each vector column as vectors (JSON Lines arrays or a Parquet list)", len(ref), strings.Join(vecs, ", "))
+		}
 		return nil, fmt.Errorf("monitor replay: the data has none of the artifact's inputs (%d columns); pass raw inputs", len(ref))
+	}
+	if len(opt.VectorColumns) > 0 && opt.WindowVectors == nil {
+		return nil, fmt.Errorf("monitor replay: vector columns %q to judge, but no way to judge them", opt.VectorColumns)
 	}
 	nPresent := len(plans)
 	for i := range ref {
@@ -257,6 +292,9 @@ func replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 	for _, pl := range plans[:nPresent] {
 		tl.FirstDrift = append(tl.FirstDrift, FirstDrift{Feature: pl.Name})
 	}
+	for _, name := range opt.VectorColumns {
+		tl.FirstDrift = append(tl.FirstDrift, FirstDrift{Feature: name})
+	}
 	firstOf := make(map[string]int, nPresent) // feature → its index in FirstDrift
 	for i := range tl.FirstDrift {
 		if _, ok := firstOf[tl.FirstDrift[i].Feature]; !ok {
@@ -279,24 +317,45 @@ func replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 			s.Add(&bufs[k])
 			sums[k] = s
 		}
-		rep, err := drift.CompareSummaries(plans, sums, opt.Drift)
-		if err != nil {
-			return nil, fmt.Errorf("monitor replay: window %s: %w", unixTime(start).Format(time.RFC3339), err)
+		// A vector-only artifact's window has no feature to compare: its
+		// report is drift --artifact's, with no features.
+		rep := &drift.Report{MissingFeatures: []string{}}
+		if nPresent > 0 {
+			var err error
+			rep, err = drift.CompareSummaries(plans, sums, opt.Drift)
+			if err != nil {
+				return nil, fmt.Errorf("monitor replay: window %s: %w", unixTime(start).Format(time.RFC3339), err)
+			}
 		}
 		clear(sums)
+		var vecs []WindowVector
+		if len(opt.VectorColumns) > 0 {
+			var err error
+			if vecs, err = opt.WindowVectors(start); err != nil {
+				return nil, fmt.Errorf("monitor replay: window %s: %w", unixTime(start).Format(time.RFC3339), err)
+			}
+		}
 		if !plots {
 			for i := range rep.Features {
 				rep.Features[i].Plot = nil
 			}
 		}
-		w := TimelineWindow{Start: unixTime(start), End: unixTime(start + int64(opt.Window)), Rows: int64(len(rows)), Drifted: []string{}, Report: rep}
+		w := TimelineWindow{Start: unixTime(start), End: unixTime(start + int64(opt.Window)), Rows: int64(len(rows)), Drifted: []string{}, Report: rep, Vectors: vecs}
+		drifted := func(name string) {
+			w.Drifted = append(w.Drifted, name)
+			if i, ok := firstOf[name]; ok && tl.FirstDrift[i].Start == nil {
+				st := w.Start
+				tl.FirstDrift[i].Start = &st
+			}
+		}
 		for _, f := range rep.Features {
 			if f.Drift {
-				w.Drifted = append(w.Drifted, f.Name)
-				if i, ok := firstOf[f.Name]; ok && tl.FirstDrift[i].Start == nil {
-					st := w.Start
-					tl.FirstDrift[i].Start = &st
-				}
+				drifted(f.Name)
+			}
+		}
+		for _, v := range vecs {
+			if v.Result.Drift {
+				drifted(v.Column)
 			}
 		}
 		if err := each(tl, &w); err != nil {

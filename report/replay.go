@@ -198,7 +198,7 @@ func replayTableLine(tw *tabwriter.Writer, win *monitor.TimelineWindow, color bo
 			names = "\x1b[31;1m" + names + "\x1b[0m"
 		}
 	}
-	judged := 0
+	judged := len(win.Vectors) // vector columns are judged as a whole
 	for _, f := range win.Report.Features {
 		if f.Error == "" && f.Skipped == "" {
 			judged++
@@ -348,7 +348,15 @@ func replayRowOf(features []string, win *monitor.TimelineWindow) replayRow {
 			}
 		}
 		c := replayCell{Class: "none", Text: "-"}
+		v := slices.IndexFunc(win.Vectors, func(v monitor.WindowVector) bool { return v.Column == name })
 		switch {
+		case j < 0 && v >= 0:
+			r := &win.Vectors[v].Result
+			c.Class, c.Text = "ok", num(r.MMD2)
+			if r.Drift {
+				c.Class = "drift"
+			}
+			c.Title = fmt.Sprintf("vectors: MMD² %s, p-value %s against %s", num(r.MMD2), num(r.MMDPValue), win.Vectors[v].Reference)
 		case j < 0:
 		case win.Report.Features[j].Error != "":
 			c.Text, c.Title = "error", win.Report.Features[j].Error

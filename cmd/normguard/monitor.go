@@ -52,7 +52,9 @@ starts on a Monday at 00:00 like an ISO week, other windows at multiples of
 their length since the Unix epoch, so 1d runs midnight to midnight) and judge each
 window against the artifact's training profile, as normguard drift
 --artifact judges a file of that window's rows (same methods, numbers and
-verdicts; the validation anomalies drift reports are left out).
+verdicts; the validation anomalies drift reports are left out). A vector
+column is judged as a whole, as drift's "vectors": the window's vectors
+against the contract's sample of the training vectors (MMD²).
 
 The timeline lists which features drift in which window, and the first
 window each feature drifts in. Rows whose time is empty or does not parse
@@ -152,7 +154,13 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 		rw = report.NewReplayWriter(w, o.format, colorOutput(cmd, o.out), meta)
 		return nil
 	}
-	tl, err := monitor.ReplayEach(a, d.Cols, times, monitor.ReplayOptions{TimeColumn: o.timeColumn, Window: window, Drift: opt},
+	vcols, vwins, err := replayVectors(o.data, a, d, times, window)
+	if err != nil {
+		return false, err
+	}
+	ropt := monitor.ReplayOptions{TimeColumn: o.timeColumn, Window: window, Drift: opt, VectorColumns: vcols,
+		WindowVectors: func(start int64) ([]monitor.WindowVector, error) { return vwins[start], nil }}
+	tl, err := monitor.ReplayEach(a, d.Cols, times, ropt,
 		func(tl *monitor.Timeline, w *monitor.TimelineWindow) error {
 			if len(w.Drifted) > 0 {
 				drifted = true
