@@ -180,6 +180,7 @@ func New(cfg Config) (*Server, error) {
 	s.health.store, _ = cfg.Registry.(problemLister)
 	s.health.log, s.health.every = log, registryHealthEvery
 	s.metrics = newMetrics(s.reg)
+	s.reg.MustRegister(s.vectors.failingGauge())
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.Monitor != nil {
 		if err := s.reg.Register(cfg.Monitor.Collector()); err != nil {
@@ -251,6 +252,9 @@ func (s *Server) routes() http.Handler {
 			if problem := s.cfg.Monitor.Problem(); problem != "" {
 				problems = append(problems, problem)
 			}
+		}
+		if problem := s.vectors.problem(); problem != "" {
+			problems = append(problems, problem)
 		}
 		if len(problems) > 0 {
 			health["status"] = "degraded"

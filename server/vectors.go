@@ -137,6 +137,8 @@ type vectorWindows struct {
 	snapshotBytes int64
 	journalBytes  int64
 	compactAt     int64 // > 0: fold the journal in at this size (tests)
+
+	health vectorHealth // the last journal write's failure (vectors_health.go)
 }
 
 // clock returns the time and the bounds of the window holding it.
@@ -546,9 +548,11 @@ func (vw *vectorWindows) record(model, version, digest, producer string, a *arti
 		return nil
 	}
 	if err := vw.journal(b); err != nil {
+		vw.failed(err, b)
 		return &apiError{http.StatusInternalServerError, "state_not_saved",
 			fmt.Sprintf("the vectors were not counted: the vector state could not be saved: %v (fix the folder's permissions or space, then send them again)", err)}
 	}
+	vw.saved()
 	if err := vw.apply(b, a); err != nil {
 		return err
 	}
