@@ -3,7 +3,10 @@ package step
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/table"
 )
 
@@ -71,6 +74,12 @@ func (p *NormalizerParams) FitNames(names []string) *Normalizer {
 // even and odd columns, eight columns per step, then lane0 + lane1) and
 // the l1 sum in the order of numpy's pairwise summation. NaN and ±Inf are
 // refused (scikit-learn's input validation rejects them).
+//
+// A row whose l2 or l1 norm passes float64's range (finite values from
+// about 1.3e154 for l2) is refused, naming the row and its values, where
+// scikit-learn writes a row of zeros with a RuntimeWarning. A row whose
+// squares underflow has a norm below 1.5e-154, far under 10*eps, and is
+// left unchanged, as its exact norm would leave it in scikit-learn.
 type Normalizer struct {
 	Norm  string   `json:"norm"`
 	Names []string `json:"feature_names_in_"`
@@ -114,7 +123,11 @@ func (nz *Normalizer) Transform(in, out []table.Column, n int) error {
 		for j := range in {
 			row[j] = in[j].Num[i]
 		}
-		norms[i] = zeroScaleToOne(norm(row))
+		r := norm(row)
+		if math.IsInf(r, 0) {
+			return nz.overflowError(in, i)
+		}
+		norms[i] = zeroScaleToOne(r)
 	}
 	for j := range in {
 		src := in[j].Num[:n]
@@ -125,6 +138,52 @@ func (nz *Normalizer) Transform(in, out []table.Column, n int) error {
 		}
 	}
 	return nil
+}
+
+// overflowError is the error for row i of in, whose l2 or l1 norm passes
+// float64's range (the sum of the squares, or of the |values|, overflows
+// to +Inf although every value is finite: from about 1.3e154 for l2,
+// 9e307 for l1). scikit-learn's Normalizer divides by that infinite norm
+// and writes a row of zeros, which no normalized row can be: normguard
+// refuses the row instead, naming it (Row), the column of its largest
+// |value| and its largest values. Value is left empty (the values are in
+// the message), so that the transform engine keeps this text for a
+// normalizer that follows other steps; the error wraps ErrNotFinite, the
+// class of a value past float64's range.
+func (nz *Normalizer) overflowError(in []table.Column, i int) *ValueError {
+	big := 0
+	for j := range in {
+		if math.Abs(in[j].Num[i]) > math.Abs(in[big].Num[i]) {
+			big = j
+		}
+	}
+	// The (at most) three largest |values| of the row, largest first.
+	order := make([]int, 0, 3)
+	for j := range in {
+		order = append(order, j)
+		for k := len(order) - 1; k > 0 && math.Abs(in[order[k]].Num[i]) > math.Abs(in[order[k-1]].Num[i]); k-- {
+			order[k], order[k-1] = order[k-1], order[k]
+		}
+		if len(order) > 3 {
+			order = order[:3]
+		}
+	}
+	vals := make([]string, len(order))
+	for k, j := range order {
+		vals[k] = fmt.Sprintf("%s = %s", errtext.Quote(in[j].Name), strconv.FormatFloat(in[j].Num[i], 'g', -1, 64))
+	}
+	list := strings.Join(vals, ", ")
+	if len(in) > len(order) {
+		list = fmt.Sprintf("largest of its %d values: %s", len(in), list)
+	}
+	what := "the sum of the squares of its values"
+	if nz.Norm == "l1" {
+		what = "the sum of the |values|"
+	}
+	return &ValueError{Step: "normalizer", Column: in[big].Name, Row: i,
+		Err: fmt.Errorf("%w: %w: the row's %s norm is past float64's range (%s overflows to +Inf; scikit-learn's Normalizer would write a row of zeros) for the row's values (%s)",
+			ErrBadValue, ErrNotFinite, nz.Norm, what, list),
+		Hint: "values this large leave no " + nz.Norm + " norm in float64; check the data, or scale the values down before the normalizer (normguard never writes zeros for a row that is not zero)"}
 }
 
 // l2Norm returns sqrt(sum x_j^2) with the additions in the order numpy
@@ -207,5 +266,6 @@ func pairwiseSum(xs []float64) float64 {
 }
 
 // ChecksOutput implements OutputChecker: no finite input gives a
-// non-finite output (a value divided by a norm at least its size).
+// non-finite output (a value divided by a norm at least its size), and a
+// norm past float64's range is refused (overflowError).
 func (nz *Normalizer) ChecksOutput() bool { return true }

@@ -1,8 +1,10 @@
 package step
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/normguard/normguard/table"
@@ -161,6 +163,94 @@ func TestPairwiseSum(t *testing.T) {
 		}
 		if got := pairwiseSum(xs); got != tt.want {
 			t.Errorf("n=%d: got %v, want %v", tt.n, got, tt.want)
+		}
+	}
+}
+
+// TestNormalizerNormOverflow is attack run 18 finding 9: a row of finite
+// values whose l2 (or l1) norm passes float64's range was written as a
+// row of zeros (x / +Inf), as scikit-learn's normalize does with a
+// RuntimeWarning, and nothing was said. The row is refused, naming it and
+// its values. The bounds are exact: 2e154² = 4e308 and 1e308 + 1e308 pass
+// math.MaxFloat64 (1.797…e308), 1.3e154² = 1.69e308 and 8e307 + 8e307 =
+// 1.6e308 do not.
+func TestNormalizerNormOverflow(t *testing.T) {
+	refused := []struct {
+		norm string
+		rows [][]float64
+		row  int    // the refused row
+		col  string // the column of its largest |value|
+		vals string // what the message must name
+	}{
+		{"l2", [][]float64{{3, 4}, {2e154, 2e154}}, 1, "x0", `"x0" = 2e+154, "x1" = 2e+154`},
+		{"l2", [][]float64{{1.5e154, 0, 0, 0, 0}}, 0, "x0", `largest of its 5 values: "x0" = 1.5e+154`},
+		{"l2", [][]float64{{1, -1}, {1e-200, 1e-200}, {3e-5, -1e200}}, 2, "x1", `"x1" = -1e+200, "x0" = 3e-05`},
+		{"l1", [][]float64{{1e308, -1e308}}, 0, "x0", `"x0" = 1e+308, "x1" = -1e+308`},
+	}
+	for _, tt := range refused {
+		t.Run(tt.norm+" refused", func(t *testing.T) {
+			nz := &Normalizer{Norm: tt.norm, Names: names(skRows(tt.rows))}
+			_, err := apply(nz, skRows(tt.rows))
+			var ve *ValueError
+			if !errors.As(err, &ve) || !errors.Is(err, ErrNotFinite) || !errors.Is(err, ErrBadValue) {
+				t.Fatalf("got %v, want a *ValueError wrapping ErrNotFinite", err)
+			}
+			if ve.Row != tt.row || ve.Column != tt.col || ve.Value != "" {
+				t.Errorf("got row %d column %q value %q, want row %d column %q and the values in the message", ve.Row, ve.Column, ve.Value, tt.row, tt.col)
+			}
+			for _, want := range []string{tt.vals, tt.norm + " norm is past float64's range", "row of zeros"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+		})
+	}
+	// Just inside the range: normalized as scikit-learn does (the outputs
+	// are exact: a single non-zero value divided by its own |value|, equal
+	// halves of a sum).
+	kept := []struct {
+		norm       string
+		rows, want [][]float64
+	}{
+		{"l2", [][]float64{{1.3e154, 0}, {0, -1.3e154}}, [][]float64{{1, 0}, {0, -1}}},
+		{"l1", [][]float64{{8e307, 8e307}}, [][]float64{{0.5, 0.5}}},
+		{"max", [][]float64{{1e308, -1e308}, {math.MaxFloat64, 0}}, [][]float64{{1, -1}, {1, 0}}},
+	}
+	for _, tt := range kept {
+		t.Run(tt.norm+" kept", func(t *testing.T) {
+			nz := &Normalizer{Norm: tt.norm, Names: names(skRows(tt.rows))}
+			out, err := apply(nz, skRows(tt.rows))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := skRows(tt.want)
+			for j := range want {
+				skWantFloats(t, want[j].Name, out[j].Num, want[j].Num)
+			}
+		})
+	}
+}
+
+// TestNormalizerTinyNorm pins the other half of attack run 18 finding 9:
+// a row whose squares underflow ([1e-200, 1e-200]: each square 1e-400
+// rounds to 0) is left unchanged. That is not an artifact of the
+// underflow: its exact l2 norm, sqrt(2)·1e-200, is below scikit-learn's
+// zero-norm threshold 10·eps ≈ 2.2e-15, so scikit-learn 1.2.1 leaves it
+// unchanged (TestNormalizer holds its output for {1e-200, 1e-200, 0}), as
+// it does a row of norm 1.4e-100 whose squares do not underflow. Any sum
+// of squares below the smallest normal float64 is a norm below 1.5e-154,
+// far under the threshold, so the underflow never changes an output.
+func TestNormalizerTinyNorm(t *testing.T) {
+	for _, norm := range []string{"l2", "l1", "max"} {
+		rows := [][]float64{{1e-200, 1e-200}, {1e-100, -1e-100}, {2e-16, 0}, {1e-160, 5e-324}}
+		nz := &Normalizer{Norm: norm, Names: names(skRows(rows))}
+		out, err := apply(nz, skRows(rows))
+		if err != nil {
+			t.Fatalf("%s: %v", norm, err)
+		}
+		want := skRows(rows) // every norm below 10*eps: unchanged
+		for j := range want {
+			skWantFloats(t, norm+" "+want[j].Name, out[j].Num, want[j].Num)
 		}
 	}
 }
