@@ -141,10 +141,13 @@ type storedError struct{ err error }
 func (e storedError) Error() string { return withoutFileAdvice(e.err.Error()) }
 func (e storedError) Unwrap() error { return e.err }
 
-// withoutFileAdvice drops artifact's advice to refit or fetch a file
-// again from an error message.
+// withoutFileAdvice drops artifact's advice to the holder of an artifact
+// file (refit it, fetch it again) from an error message.
 func withoutFileAdvice(msg string) string {
-	for _, a := range []string{" — refit or fetch it again", "; refit or fetch it again"} {
+	for _, a := range []string{
+		" — refit or fetch it again", "; refit or fetch it again", " — fetch or refit it",
+		"; refit it with normguard fit, or restore it from the registry or a backup",
+	} {
 		msg = strings.ReplaceAll(msg, a, "")
 	}
 	return msg

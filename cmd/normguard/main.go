@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/signal"
 	"syscall"
@@ -64,6 +65,7 @@ func afterSignal(ctx context.Context, stop func(), args []string) {
 
 // run executes normguard with args and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	quietLibraryLogs()
 	out := &checkedWriter{w: stdout}
 	root := newRootCmd(out, stderr)
 	root.SetArgs(args)
@@ -87,6 +89,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 }
+
+// quietLibraryLogs discards the standard log package's output, which is
+// stderr by default. normguard writes none of its messages through it
+// (errors are returned and printed by run; serve logs through its own
+// logger, net/http's server included); only libraries do: Go's HTTP
+// client logged "Unsolicited response received on idle HTTP channel
+// starting with ..." and 1,000 bytes of the artifact when a registry
+// answered more bytes than its Content-Length, ahead of normguard's own
+// error (attack run 18).
+func quietLibraryLogs() { log.SetOutput(io.Discard) }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
