@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -132,5 +133,78 @@ func TestVectorObservationFeaturesRefused(t *testing.T) {
 	status, resp := send(t, "POST", url, "", []byte(`{"rows":[{"emb":`+e+`,"id":7},{"emb":`+e+`}]}`))
 	if status != http.StatusOK || !strings.Contains(string(resp), `"columns":{"emb":2}`) {
 		t.Errorf("vectors with an id key: %d %s; want 200 counting 2", status, resp)
+	}
+}
+
+// TestVectorStateVersionMissing (attack run 18 F10): a registry version
+// the vector state names that left the registry made New refuse the
+// state as damaged, advising --state-recover, which throws the
+// acknowledged vectors away. It is refused naming the version and the
+// repair, --state-recover does not apply (the files are left untouched
+// with it too), and with the version back every vector is there; for
+// vectors in the journal and in the snapshot.
+func TestVectorStateVersionMissing(t *testing.T) {
+	for _, folded := range []bool{false, true} {
+		dir := t.TempDir()
+		store, rest, _ := vectorRegistry(t, dir)
+		now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
+		state := filepath.Join(dir, "m.db.vectors.json")
+		s0, ts := vectorServer(t, store, state, &now)
+		if folded {
+			s0.vectors.compactAt = 1
+		}
+		for i := range 3 {
+			if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations?producer=w", "", vectorBody(rest[10*i:10*i+10])); status != http.StatusOK {
+				t.Fatalf("%d %s", status, resp)
+			}
+		}
+		ts.Close()
+		files := map[string][]byte{}
+		for _, f := range []string{state, state + ".journal", state + ".mark"} {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[f] = b
+		}
+		vfile := filepath.Join(dir, "reg", "models", "store", "versions", "v1.json")
+		if err := os.Rename(vfile, vfile+".aside"); err != nil {
+			t.Fatal(err)
+		}
+		for _, recover := range []bool{false, true} {
+			reg, err := registry.Open(filepath.Join(dir, "reg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = New(Config{Registry: reg, VectorState: state, VectorStateRecover: recover, VectorWindow: time.Hour})
+			if err == nil {
+				t.Fatalf("folded %v, recover %v: started without the version", folded, recover)
+			}
+			msg := err.Error()
+			if errors.Is(err, ErrVectorStateDamaged) || !strings.Contains(msg, "store@v1") || !strings.Contains(msg, "models/store/versions/v1.json") ||
+				!strings.Contains(msg, "not damaged") || !strings.Contains(msg, "--state-recover does not apply") || strings.Contains(msg, "is damaged") {
+				t.Errorf("folded %v, recover %v: %v; want the missing version and its repair, not damage", folded, recover, err)
+			}
+			for f, b := range files {
+				if now, _ := os.ReadFile(f); !bytes.Equal(now, b) {
+					t.Errorf("folded %v, recover %v: %s was changed", folded, recover, f)
+				}
+			}
+			if moved, _ := filepath.Glob(state + "*.damaged-*"); len(moved) != 0 {
+				t.Errorf("folded %v, recover %v: moved aside %v", folded, recover, moved)
+			}
+		}
+		if err := os.Rename(vfile+".aside", vfile); err != nil {
+			t.Fatal(err)
+		}
+		reg, err := registry.Open(filepath.Join(dir, "reg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ts = vectorServer(t, reg, state, &now)
+		got, _ := getVectors(t, ts)
+		if ps := got.Columns[0].Producers; len(ps) != 1 || ps[0].Rows != 30 {
+			t.Errorf("folded %v: with the version back, producers %+v; want w with the 30 acknowledged vectors", folded, ps)
+		}
 	}
 }

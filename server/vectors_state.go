@@ -927,7 +927,10 @@ func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) erro
 func (vw *vectorWindows) contractOf(ctx context.Context, cache *transformerCache, model, version, digest string, bad func(string, ...any) error) (*artifact.Artifact, error) {
 	pr, v, err := cache.get(ctx, model, version)
 	if errors.Is(err, registry.ErrNotFound) {
-		return nil, bad("%s@%s is not in the registry: %v", model, version, err)
+		// The state is sound: the registry lacks the version. A damage
+		// (and --state-recover) would throw the vectors counted against
+		// it away (attack run 18).
+		return nil, &vectorVersionMissing{state: vw.path, model: model, version: version, digest: digest, err: err}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("server: reading the vector state file %s: %s@%s: %w", vw.path, model, version, err)
@@ -937,6 +940,25 @@ func (vw *vectorWindows) contractOf(ctx context.Context, cache *transformerCache
 	}
 	return pr.t.Artifact(), nil
 }
+
+// vectorVersionMissing is a vector state naming a model version the
+// registry does not hold (its version file removed, a registry restored
+// from an older backup). It is not damage of the state: it is refused with
+// the repair, and --state-recover does not apply.
+type vectorVersionMissing struct {
+	state, model, version, digest string
+	err                           error
+}
+
+func (e *vectorVersionMissing) Error() string {
+	return fmt.Sprintf("server: the vector state %s holds vectors counted against %s@%s (artifact %s), but the registry has no such version (%v). "+
+		"The vector state is not damaged and was left untouched. Put the version back in the registry: restore the registry folder's models/%s/versions/%s.json "+
+		"(and its artifact) from a backup of the registry, or push the same artifact again as %s@%s; then start normguard serve again. "+
+		"--state-recover does not apply: it would throw away the acknowledged vectors counted against it",
+		e.state, e.model, e.version, e.digest, e.err, e.model, e.version, e.model, e.version)
+}
+
+func (e *vectorVersionMissing) Unwrap() error { return e.err }
 
 // batchName names a batch's model, producer and columns in a recovery's
 // report.
