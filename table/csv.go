@@ -236,7 +236,7 @@ func newCSVReader(src io.Reader, name string, opts CSVOptions, block int) (*CSVR
 		return nil, err
 	}
 	if err := r.readHeader(); err != nil {
-		return nil, err
+		return nil, r.encodingHint(err)
 	}
 	return r, nil
 }
@@ -823,6 +823,11 @@ func (r *CSVReader) checkFields(want, got int, line int64, row []byte) error {
 	if want < 0 || got == want {
 		return nil
 	}
+	if r.noBOM == "UTF-16LE" && line > 1 && len(bytes.Trim(row, "\x00")) == 0 {
+		// The NUL after the last line feed: in UTF-16LE it is the second
+		// byte of the last line's ending, not a line past it.
+		line--
+	}
 	if bare, _ := scanCR(row, r.delim); bare >= 0 {
 		return &ParseError{File: r.name, Line: line,
 			Err:  fmt.Errorf("%w: row has %d fields, the header has %d: a carriage return (CR) with no line feed (LF) after it ends a line inside the row, so the file's lines end in CR only (classic Mac) from here on", ErrSyntax, got, want),
@@ -1002,7 +1007,7 @@ func (r *CSVReader) release() {
 func (r *CSVReader) Batch() *Batch { return &r.batch }
 
 // Err returns the first error met, if any.
-func (r *CSVReader) Err() error { return r.err }
+func (r *CSVReader) Err() error { return r.encodingHint(r.err) }
 
 // Close closes the file OpenCSV opened; it does not close a reader passed to
 // NewCSVReader.

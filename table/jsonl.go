@@ -164,7 +164,7 @@ func newJSONLReader(src io.Reader, name string, opts JSONLOptions, block int) (*
 		return nil, err
 	}
 	if err := r.readHeader(); err != nil {
-		return nil, err
+		return nil, r.encodingHint(err)
 	}
 	return r, nil
 }
@@ -542,7 +542,7 @@ func (r *JSONLReader) finishBatch(n int) {
 func (r *JSONLReader) Batch() *Batch { return &r.batch }
 
 // Err returns the first error met, if any.
-func (r *JSONLReader) Err() error { return r.err }
+func (r *JSONLReader) Err() error { return r.encodingHint(r.err) }
 
 // Close closes the file OpenJSONL opened; it does not close a reader passed
 // to NewJSONLReader.
@@ -897,9 +897,30 @@ func describe(line []byte, i int) string {
 // syntaxError returns a *ParseError for malformed JSON at byte i of the
 // current line.
 func (r *JSONLReader) syntaxError(i int, format string, args ...any) error {
+	if k := bareCR(r.text, i); k >= 0 {
+		// JSON holds no raw CR but as white space: a CR with no LF after
+		// it before the error is a classic-Mac line ending, and the
+		// "line" is many (attack run 18 F7b).
+		return &ParseError{File: r.name, Line: r.lineNo,
+			Err: fmt.Errorf("%w: %s (byte %d of the line): a carriage return (CR) with no line feed (LF) after it, at byte %d, ends a line: the file's lines end in CR only (classic Mac)",
+				ErrJSONLSyntax, fmt.Sprintf(format, args...), i+1, k+1),
+			Hint: "convert the line endings to LF or CRLF, e.g. tr '\\r' '\\n' < old.jsonl > new.jsonl"}
+	}
 	return &ParseError{File: r.name, Line: r.lineNo,
 		Err:  fmt.Errorf("%w: %s (byte %d of the line)", ErrJSONLSyntax, fmt.Sprintf(format, args...), i+1),
 		Hint: jsonlHint}
+}
+
+// bareCR returns the index of the first CR of b before index i that is
+// not followed by an LF (a final CR is a CRLF's, whose LF nextLine took),
+// or -1.
+func bareCR(b []byte, i int) int {
+	for k := range min(i, len(b)) {
+		if b[k] == '\r' && k+1 < len(b) && b[k+1] != '\n' {
+			return k
+		}
+	}
+	return -1
 }
 
 // keyError returns a *ParseError about a key of the current line.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // MaxCellBytes bounds one cell of a CSV, TSV or JSON Lines file: its text
@@ -49,6 +50,12 @@ type textInput struct {
 	eof      bool
 	line     int64 // line number of buf[pos]
 
+	// noBOM names the UTF-16 encoding the input looks like without a
+	// byte order mark ("UTF-16LE", "UTF-16BE"), or "": its NUL bytes are
+	// read as data, but a parse error says what the file looks like
+	// (see encodingHint).
+	noBOM string
+
 	// What a too long row is called in errors, the error it wraps and the
 	// hint given.
 	rowWord string
@@ -81,7 +88,53 @@ func (t *textInput) startText(src io.Reader, name string, block int) error {
 		// run 16: "u16.csv:16742: row has 1 fields").
 		return fmt.Errorf("%s: the file is %s text; normguard reads UTF-8: save it as UTF-8 (in Excel, \"CSV UTF-8\") or convert it, e.g. iconv -f %s -t UTF-8", name, enc, enc)
 	}
+	t.noBOM = wideWithoutBOM(t.buf[t.pos:t.end])
 	return nil
+}
+
+// wideWithoutBOM names the UTF-16 encoding b looks like when it has no
+// byte order mark (pandas' to_csv(encoding="utf-16-le") writes none): its
+// first bytes (up to 64, at least 4) alternate NUL and ASCII text, the NUL
+// second (UTF-16LE) or first (UTF-16BE). "" for anything else. It decides
+// nothing about reading: NUL bytes are data (a CSV may hold them; a
+// heuristic refusing such input refused valid files); it only explains a
+// parse error.
+func wideWithoutBOM(b []byte) string {
+	n := min(len(b), 64) &^ 1
+	if n < 4 {
+		return ""
+	}
+	text := func(c byte) bool { return c == '\t' || c == '\n' || c == '\r' || c >= 0x20 && c < 0x7f }
+	le, be := true, true
+	for i := 0; i < n; i += 2 {
+		le = le && b[i+1] == 0 && text(b[i])
+		be = be && b[i] == 0 && text(b[i+1])
+	}
+	switch {
+	case le:
+		return "UTF-16LE"
+	case be:
+		return "UTF-16BE"
+	}
+	return ""
+}
+
+// encodingHint adds to a parse error of input that looks like UTF-16
+// without a byte order mark what it looks like and how to convert it, in
+// place of the hint about the text (quotes, JSON), which does not apply
+// (attack run 18 F7a). Other errors are returned as they are.
+func (t *textInput) encodingHint(err error) error {
+	var pe *ParseError
+	if t.noBOM == "" || !errors.As(err, &pe) || strings.HasPrefix(pe.Hint, "the file looks like UTF-16") {
+		return err
+	}
+	out := "converted.csv"
+	if strings.Contains(t.name, ".jsonl") {
+		out = "converted.jsonl"
+	}
+	pe.Hint = fmt.Sprintf("the file looks like %s text without a byte order mark (NUL bytes alternate with ASCII at its start), which is read as UTF-8 with its NUL bytes as data: convert it to UTF-8, e.g. iconv -f %s -t UTF-8 %s > %s",
+		t.noBOM, t.noBOM, t.name, out)
+	return err
 }
 
 // wideEncoding names the UTF-16 or UTF-32 encoding b starts in, by its
