@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -206,5 +207,124 @@ func TestVectorStateVersionMissing(t *testing.T) {
 		if ps := got.Columns[0].Producers; len(ps) != 1 || ps[0].Rows != 30 {
 			t.Errorf("folded %v: with the version back, producers %+v; want w with the 30 acknowledged vectors", folded, ps)
 		}
+	}
+}
+
+// TestVectorMarkerGone (attack run 18 F2): a marker cut short, emptied,
+// of another format or deleted was read as "no marker", which vouches
+// for any state, so an older journal put back beside it started silently
+// with 10 of the 40 acknowledged vectors. Each is refused (the files left
+// as they are), the deleted one because the journal names the start that
+// wrote a marker beside it; --state-recover starts from the state as it
+// is (the older copy's 10 vectors) and writes a marker again, and the
+// next start is accepted.
+func TestVectorMarkerGone(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mark func([]byte) []byte // nil: deleted
+		want string
+	}{
+		{"cut short", func(b []byte) []byte { return b[:len(b)/2] }, "is unreadable"},
+		{"emptied", func([]byte) []byte { return nil }, "is unreadable"},
+		{"another format", func([]byte) []byte { return []byte(`{"format":"x","run":3}` + "\n") }, `format "x"`},
+		{"deleted", nil, "is missing, but its journal"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			store, rest, _ := vectorRegistry(t, dir)
+			now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
+			state := filepath.Join(dir, "m.db.vectors.json")
+			post := func(ts *httptest.Server, vs [][]float64) {
+				if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations?producer=w", "", vectorBody(vs)); status != http.StatusOK {
+					t.Fatalf("%d %s", status, resp)
+				}
+			}
+			_, ts := vectorServer(t, store, state, &now)
+			post(ts, rest[:10])
+			ts.Close()
+			older, err := os.ReadFile(state + ".journal")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, ts = vectorServer(t, store, state, &now)
+			post(ts, rest[10:40])
+			ts.Close()
+			mark, err := os.ReadFile(state + ".mark")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(state+".journal", older, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if c.mark == nil {
+				err = os.Remove(state + ".mark")
+			} else {
+				err = os.WriteFile(state+".mark", c.mark(mark), 0o600)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := map[string][]byte{}
+			for _, f := range []string{state, state + ".journal", state + ".mark"} {
+				before[f], _ = os.ReadFile(f)
+			}
+			_, err = New(Config{Registry: store, VectorState: state, VectorWindow: time.Hour})
+			if !errors.Is(err, ErrVectorStateDamaged) || !strings.Contains(err.Error(), "m.db.vectors.json.mark") ||
+				!strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "--state-recover") {
+				t.Fatalf("got %v; want it refused naming the marker (%q) and --state-recover", err, c.want)
+			}
+			for f, b := range before {
+				if got, _ := os.ReadFile(f); !bytes.Equal(got, b) {
+					t.Errorf("the refused start changed %s", filepath.Base(f))
+				}
+			}
+			var log bytes.Buffer
+			s, err := New(Config{Registry: store, VectorState: state, VectorStateRecover: true, VectorWindow: time.Hour,
+				Logger: slog.New(slog.NewTextHandler(&log, nil))})
+			if err != nil {
+				t.Fatalf("--state-recover: %v", err)
+			}
+			s.vectors.now = func() time.Time { return now }
+			ts = httptest.NewServer(s.Handler())
+			defer ts.Close()
+			if got, body := getVectors(t, ts); len(got.Columns[0].Producers) != 1 || got.Columns[0].Producers[0].Rows != 10 {
+				t.Errorf("after --state-recover: %.300s; want the older copy's 10 vectors", body)
+			}
+			if !strings.Contains(log.String(), "marker was") || !strings.Contains(log.String(), "vectors_kept=10") && !strings.Contains(log.String(), "vectors_in_open_window=10") {
+				t.Errorf("--state-recover's log does not report it: %s", log.String())
+			}
+			if _, err := New(Config{Registry: store, VectorState: state, VectorWindow: time.Hour}); err != nil {
+				t.Errorf("the start after --state-recover: %v", err)
+			}
+		})
+	}
+}
+
+// TestVectorMarkerMissingFirstStart: a brand-new state, and a first start
+// stopped after its journal and snapshot but before its marker (nothing
+// acknowledged yet), start without a marker.
+func TestVectorMarkerMissingFirstStart(t *testing.T) {
+	dir := t.TempDir()
+	store, rest, _ := vectorRegistry(t, dir)
+	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
+	state := filepath.Join(dir, "m.db.vectors.json")
+	s, ts := vectorServer(t, store, state, &now)
+	s.vectors.mu.Lock()
+	s.vectors.gen = 0
+	if err := s.vectors.newJournal(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.vectors.snapshot(0); err != nil {
+		t.Fatal(err)
+	}
+	s.vectors.jf.Close()
+	s.vectors.mu.Unlock()
+	ts.Close()
+	if _, err := os.Stat(state + ".mark"); err == nil {
+		t.Fatal("a marker was written")
+	}
+	_, ts = vectorServer(t, store, state, &now)
+	if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations?producer=w", "", vectorBody(rest[:5])); status != http.StatusOK {
+		t.Fatalf("%d %s", status, resp)
 	}
 }

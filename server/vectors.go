@@ -118,13 +118,15 @@ type vectorProducer struct {
 type vectorWindows struct {
 	mu     sync.Mutex
 	m      map[vectorKey]*vectorProducer
-	window time.Duration    // 0: monitor.DefaultWindow
-	path   string           // the state file; "" keeps the state in memory
-	marker *vectorMarker    // the marker read at start (nil: none, or one written before it held a run)
-	run    uint64           // this start's number, counted up from the marker's at each start
-	markAt int64            // the journal's length when the marker was last written
-	log    *slog.Logger     // nil: no log
-	now    func() time.Time // nil: time.Now (tests set a clock)
+	window time.Duration // 0: monitor.DefaultWindow
+	path   string        // the state file; "" keeps the state in memory
+	marker *vectorMarker // the marker read at start (nil: none, or one written before it held a run)
+	// markerMissing says no marker was found at start.
+	markerMissing bool
+	run           uint64           // this start's number, counted up from the marker's at each start
+	markAt        int64            // the journal's length when the marker was last written
+	log           *slog.Logger     // nil: no log
+	now           func() time.Time // nil: time.Now (tests set a clock)
 
 	// refused counts refused vectors by reason since the server started
 	// (refuse); never written to the state file.

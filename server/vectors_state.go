@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -239,9 +240,18 @@ type vectorDamage struct {
 	// older copy); marker is the marker they are older than.
 	stale  bool
 	marker *vectorMarker
+	// markerGone says the marker is missing or unreadable beside a state
+	// that had one (stale is set too): whether it is an older copy cannot
+	// be told.
+	markerGone bool
 }
 
 func (e *vectorDamage) Error() string {
+	if e.markerGone {
+		return fmt.Sprintf("server: the vector state %s cannot be vouched for: %s. It was left untouched. Put the marker back with the newest copy "+
+			"of the vector state files, or start normguard serve with --state-recover to start the vector windows from the state as it is "+
+			"(it reports what it holds; what an older copy lacks cannot be counted without the marker)", e.path, e.what)
+	}
 	if e.stale {
 		return fmt.Sprintf("server: the vector state %s is an older copy: %s. It was left untouched. Put the newest copy of the vector "+
 			"state files back, or start normguard serve with --state-recover to start the vector windows from this copy and report "+
@@ -384,10 +394,16 @@ func (vw *vectorWindows) journal(b *vectorBatch) error {
 		}
 		if !vw.snapshotted {
 			if err := vw.snapshot(vw.gen); err != nil {
+				vw.jf.Close()
+				vw.jf = nil
 				return err
 			}
 		}
 		if err := vw.writeMarker(); err != nil {
+			// Started again at the next request, so that no batch is
+			// journaled beside no marker (a restart refuses that).
+			vw.jf.Close()
+			vw.jf = nil
 			return err
 		}
 	}
@@ -536,20 +552,35 @@ type vectorMarker struct {
 
 func (vw *vectorWindows) markerPath() string { return vw.path + ".mark" }
 
-// readMarker reads the marker: nil when there is none or it holds no run
-// (written by an earlier normguard, or unreadable), which vouches for any
-// state.
+// readMarker reads the marker: nil when there is none (vw.markerMissing
+// is set then: replay refuses a journal that a marker was written beside)
+// or it was written by an earlier normguard and holds no run, which
+// vouches for any state. A marker that cannot be read (cut short, emptied,
+// garbage) vouched for any state too, so that an older journal put back
+// beside it was taken (attack run 18): it is a damage (markerGone).
 func (vw *vectorWindows) readMarker() (*vectorMarker, error) {
 	data, err := regular.ReadFile(vw.markerPath())
 	if errors.Is(err, fs.ErrNotExist) {
+		vw.markerMissing = true
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("server: reading the vector state's marker: %w", err)
 	}
 	var mk vectorMarker
-	if json.Unmarshal(data, &mk) != nil || mk.Format != vectorMarkerFormat || mk.Run == 0 {
-		return nil, nil
+	if err := json.Unmarshal(data, &mk); err != nil {
+		n := min(len(data), 60)
+		return nil, &vectorDamage{path: vw.path, keep: true, stale: true, markerGone: true, what: fmt.Sprintf(
+			"its marker %s is unreadable (%d bytes, starting %q: %v), so an older copy of the snapshot or journal cannot be told apart",
+			filepath.Base(vw.markerPath()), len(data), data[:n], err)}
+	}
+	switch {
+	case mk.Format == vectorStateFormat || mk.Format == vectorStateFormat2:
+		return nil, nil // written before the marker held a run
+	case mk.Format != vectorMarkerFormat || mk.Run == 0:
+		return nil, &vectorDamage{path: vw.path, keep: true, stale: true, markerGone: true, what: fmt.Sprintf(
+			"its marker %s is unreadable (format %q, run %d; want %q and a run), so an older copy of the snapshot or journal cannot be told apart",
+			filepath.Base(vw.markerPath()), mk.Format, mk.Run, vectorMarkerFormat)}
 	}
 	return &mk, nil
 }
@@ -635,7 +666,7 @@ func (vw *vectorWindows) staleness(gen, run uint64, acked int64) string {
 // the state back. A damaged state is refused (an error wrapping
 // ErrVectorStateDamaged), or with VectorStateRecover the windows start
 // from what verified (recoverVectors).
-func (s *Server) openVectors(ctx context.Context) error {
+func (s *Server) openVectors(ctx context.Context) (rerr error) {
 	vw := &s.vectors
 	vw.window, vw.path, vw.log = s.cfg.VectorWindow, s.cfg.VectorState, s.log
 	vw.m = map[vectorKey]*vectorProducer{}
@@ -645,6 +676,34 @@ func (s *Server) openVectors(ctx context.Context) error {
 	vw.mu.Lock()
 	defer vw.mu.Unlock()
 	mk, err := vw.readMarker()
+	var mdmg *vectorDamage
+	if errors.As(err, &mdmg) {
+		if !s.cfg.VectorStateRecover {
+			return err
+		}
+		// The state as it is, reported; the marker is kept aside and
+		// written again below.
+		to := vw.markerPath() + ".damaged-" + time.Now().UTC().Format("20060102T150405Z")
+		if kerr := keepCopy(vw.markerPath(), to); kerr != nil {
+			return fmt.Errorf("server: recovering the vector state %s: keeping a copy of the unreadable marker: %w; nothing was changed (%v)", vw.path, kerr, err)
+		}
+		s.log.Warn("the vector state's marker was unreadable: the vector windows start from the state as it is; an older copy cannot be told apart "+
+			"and what it would lack cannot be counted", "file", vw.path, "damage", mdmg.what, "marker_moved_to", to)
+		mk, err = nil, nil
+		defer func() {
+			if rerr != nil {
+				return
+			}
+			counts := vw.vectorCounts()
+			names := slices.Sorted(maps.Keys(counts))
+			var n int64
+			for _, k := range names {
+				n += counts[k]
+				s.log.Warn("vector state recovery: kept", "windows", k, "vectors_kept", counts[k])
+			}
+			s.log.Warn("vector state recovery: the marker was unreadable; the vector windows start from the state as it is", "file", vw.path, "vectors_kept", n)
+		}()
+	}
 	if err != nil {
 		return err
 	}
@@ -745,6 +804,10 @@ func (s *Server) recoverVectors(dmg *vectorDamage) error {
 	headline := "the vector state was damaged: the vector windows start from what verified"
 	if dmg.stale {
 		headline = "the vector state was an older copy than its marker: the vector windows start from it"
+	}
+	if dmg.markerGone {
+		headline = "the vector state's marker was missing or unreadable: the vector windows start from the state as it is " +
+			"(an older copy cannot be told apart, and what it would lack cannot be counted)"
 	}
 	s.log.Warn(headline, "file", vw.path, "damage", dmg.what,
 		"moved_to", kept, "open_windows_kept", open, "vectors_kept", rows, "acknowledged_journal_bytes_lost", dmg.lostBytes,
@@ -1024,10 +1087,20 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 	}
 	vw.run = max(vw.run, run+1)
 	stale := vw.staleness(h.Generation, run, jacked)
+	gone := false
+	if vw.markerMissing && withRun && runErr == nil && run > 0 && (len(data) > nl+1 || len(vw.m) > 0) {
+		// A journal of format /3 names the start that wrote it, which
+		// wrote a marker beside it before its first batch: a deleted
+		// marker with an older journal or snapshot put back started
+		// silently with part of the acknowledged vectors (attack run 18).
+		// (A first start stopped before its marker holds nothing yet.)
+		stale, gone = fmt.Sprintf("its marker %s is missing, but its journal %s was written by start %d, which wrote a marker beside it: "+
+			"an older copy of the snapshot or journal cannot be told apart", filepath.Base(vw.markerPath()), filepath.Base(jp), run), true
+	}
 	if stale != "" && h.Generation != vw.gen {
 		// An older snapshot than its journal, or an older journal than
 		// its snapshot: a recovery keeps the snapshot alone.
-		return &vectorDamage{path: vw.path, keep: true, journalGen: h.Generation, stale: true, marker: vw.marker, what: stale}
+		return &vectorDamage{path: vw.path, keep: true, journalGen: h.Generation, stale: true, marker: vw.marker, what: stale, markerGone: gone}
 	}
 	switch {
 	case h.Generation < vw.gen:
@@ -1176,7 +1249,7 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 		}
 	}
 	if dmg == nil && stale != "" {
-		return &vectorDamage{path: vw.path, keep: true, stale: true, marker: vw.marker, what: stale, journalGen: h.Generation, frames: frames}
+		return &vectorDamage{path: vw.path, keep: true, stale: true, marker: vw.marker, what: stale, journalGen: h.Generation, frames: frames, markerGone: gone}
 	}
 	if dmg != nil {
 		if stale != "" {
