@@ -11,6 +11,7 @@ import (
 	"github.com/normguard/normguard/diagnose"
 	"github.com/normguard/normguard/report"
 	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/transform"
 	"github.com/normguard/normguard/validate"
 )
 
@@ -136,6 +137,7 @@ func runDiagnose(o diagnoseOptions) (*diagnose.Report, []validate.Anomaly, error
 	}
 	rep, err := diagnoseAll(o, a, d)
 	if err != nil {
+		err = locateRaw(err, o.raw, a)
 		for _, an := range anomalies {
 			if an.Code == validate.MissingColumn || an.Code == validate.TypeChange {
 				return nil, nil, fmt.Errorf("%w\n(the raw rows do not match the artifact's inputs: %s %s; `normguard validate --artifact %s --data %s` lists every difference)",
@@ -145,6 +147,51 @@ func runDiagnose(o diagnoseOptions) (*diagnose.Report, []validate.Anomaly, error
 		return nil, nil, err
 	}
 	return rep, anomalies, nil
+}
+
+// locateRaw names the raw file and line of a value the artifact cannot
+// transform, as transform names them ("big.csv:2: ..."): the diagnosis
+// transforms the raw rows in memory and says "raw:N", N the 1-based row
+// (attack run 18 F7c). The line is found by reading the file again, on
+// this error only.
+func locateRaw(err error, path string, a *artifact.Artifact) error {
+	var re *transform.RowError
+	if !errors.As(err, &re) || re.Source != "raw" || re.Line < 1 {
+		return err
+	}
+	loc := fmt.Sprintf("%s, row %d", path, re.Line)
+	if line, ok := rawLine(path, a, re.Line); ok {
+		loc = fmt.Sprintf("%s:%d", path, line)
+	}
+	return fmt.Errorf("diagnose: transform raw rows: %s: %w", loc, re.Err)
+}
+
+// rawLine returns the source line of the 1-based data row of a file, as
+// its reader numbers lines; false when the file cannot be read again or
+// has fewer rows.
+func rawLine(path string, a *artifact.Artifact, row int64) (int64, bool) {
+	r, err := validate.OpenFor(path, a)
+	if err != nil {
+		return 0, false
+	}
+	defer r.Close()
+	h := r.Header()
+	if len(h) == 0 {
+		return 0, false
+	}
+	// A .npy file has no lines: its row is named as such.
+	if err := r.Project([]table.Field{{Name: h[0], Kind: table.String}}); err != nil {
+		return 0, false
+	}
+	var seen int64
+	for r.Next() {
+		b := r.Batch()
+		if row <= seen+int64(b.Rows) {
+			return b.Line(int(row - seen - 1)), true
+		}
+		seen += int64(b.Rows)
+	}
+	return 0, false
 }
 
 // diagnoseFeatures judges the observed features: unpaired without --raw,

@@ -8,6 +8,7 @@ import (
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/diagnose"
 	"github.com/normguard/normguard/embed"
+	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/step"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/transform"
@@ -143,6 +144,24 @@ func withoutVectorGroups(a *artifact.Artifact, drop map[string]bool) *artifact.A
 		if !produced[f.Name] {
 			out.Outputs = append(out.Outputs, f)
 		}
+	}
+	// The profile goes with the columns kept: an output profile holding
+	// the vector's dimensions no longer matched the outputs, and diagnose
+	// without --raw said "refit it", which gave the same artifact
+	// (attack run 18 F7f).
+	if a.Profile != nil {
+		ps := profile.Set{}
+		for _, p := range a.Profile.Inputs {
+			if !dims[p.Name] {
+				ps.Inputs = append(ps.Inputs, p)
+			}
+		}
+		for _, p := range a.Profile.Outputs {
+			if !produced[p.Name] {
+				ps.Outputs = append(ps.Outputs, p)
+			}
+		}
+		out.Profile = &ps
 	}
 	return &out
 }
