@@ -40,7 +40,7 @@ outputs'.`,
 	f := cmd.Flags()
 	f.StringVar(&o.artifact, "artifact", "", "artifact written by normguard fit")
 	f.StringVar(&o.model, "model", "", "ONNX model taking the artifact's features")
-	f.StringVar(&o.out, "out", "", "bundled model file to write (.onnx)")
+	f.StringVar(&o.out, "out", "", "bundled model file to write (.onnx; - for stdout)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success")
 	return cmd
 }
@@ -58,7 +58,7 @@ func runBundle(cmd *cobra.Command, o bundleOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := onnx.WriteModel(o.out, b.Model); err != nil {
+	if err := writeModel(cmd, o.out, b.Model); err != nil {
 		return err
 	}
 	if o.quiet {
@@ -70,7 +70,7 @@ func runBundle(cmd *cobra.Command, o bundleOptions) error {
 		cast = "cast to float32"
 	}
 	fmt.Fprintf(w, "bundled %d features (%s) -> %s -> %s\n  artifact %s; ai.onnx opset %d, IR version %d\n",
-		len(b.Features), cast, o.model, o.out, a.Digest, b.Opset, b.IRVersion)
+		len(b.Features), cast, o.model, outName(o.out), a.Digest, b.Opset, b.IRVersion)
 	if len(b.Unknown) > 0 {
 		fmt.Fprintf(w, "  unknown_categories flags %s\n", strings.Join(b.Unknown, ", "))
 	}

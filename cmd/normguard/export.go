@@ -8,6 +8,7 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/onnx"
+	pb "github.com/normguard/normguard/onnx/onnxpb"
 )
 
 type exportOptions struct {
@@ -46,7 +47,7 @@ metadata_props.`,
 	f := cmd.Flags()
 	f.StringVar(&o.artifact, "artifact", "", "artifact written by normguard fit")
 	f.StringVar(&o.format, "format", "onnx", "output format (onnx)")
-	f.StringVar(&o.out, "out", "", "model file to write (.onnx)")
+	f.StringVar(&o.out, "out", "", "model file to write (.onnx; - for stdout)")
 	f.StringVar(&o.dtype, "dtype", "float64", "element type of the features output: float64 or float32")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success")
 	return cmd
@@ -67,19 +68,35 @@ func runExport(cmd *cobra.Command, o exportOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := onnx.WriteModel(o.out, ex.Model); err != nil {
+	if err := writeModel(cmd, o.out, ex.Model); err != nil {
 		return err
 	}
 	if o.quiet {
 		return nil
 	}
 	w := cmd.ErrOrStderr()
-	fmt.Fprintf(w, "exported %d features (%s) -> %s\n  artifact %s\n", len(ex.Features), o.dtype, o.out, a.Digest)
+	fmt.Fprintf(w, "exported %d features (%s) -> %s\n  artifact %s\n", len(ex.Features), o.dtype, outName(o.out), a.Digest)
 	if len(ex.Unknown) > 0 {
 		fmt.Fprintf(w, "  unknown_categories flags %s\n", strings.Join(ex.Unknown, ", "))
 	}
 	for _, c := range ex.Dropped {
 		fmt.Fprintf(w, "  note: text passthrough column %q is not in the features (a double tensor cannot hold text)\n", c)
+	}
+	return nil
+}
+
+// writeModel writes an ONNX model to the file out (onnx.WriteModel) or,
+// for "-", to standard output.
+func writeModel(cmd *cobra.Command, out string, m *pb.ModelProto) error {
+	if out != stdoutName {
+		return onnx.WriteModel(out, m)
+	}
+	data, err := onnx.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("write model: %w", err)
+	}
+	if _, err := cmd.OutOrStdout().Write(data); err != nil {
+		return fmt.Errorf("write model: standard output: %w", err)
 	}
 	return nil
 }

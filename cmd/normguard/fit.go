@@ -47,7 +47,7 @@ func newFitCmd() *cobra.Command {
 			}
 			if !o.quiet {
 				fmt.Fprintf(cmd.ErrOrStderr(), "fitted %d groups on %d rows -> %s (%d output columns)\n%s\n",
-					len(a.Groups), a.Training.Rows, o.out, len(a.Outputs), a.Digest)
+					len(a.Groups), a.Training.Rows, outName(o.out), len(a.Outputs), a.Digest)
 			}
 			return nil
 		},
@@ -55,7 +55,7 @@ func newFitCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.spec, "spec", "", "spec file (YAML or JSON)")
 	f.StringVar(&o.data, "data", "", "training data (.csv, .parquet, .jsonl; - for CSV on stdin)")
-	f.StringVar(&o.out, "out", "", "artifact file to write")
+	f.StringVar(&o.out, "out", "", "artifact file to write (- for stdout)")
 	f.StringVar(&o.transformOut, "transform-out", "", "also write the training data transformed by the new artifact (fit_transform; reads the data once)")
 	f.StringVar(&o.model, "model", "", "model name the artifact belongs to")
 	f.StringVar(&o.modelVersion, "model-version", "", "model version the artifact belongs to")
@@ -233,7 +233,15 @@ func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
 		}
 	}
 	t0 := time.Now()
-	if _, err := artifact.Save(a, o.out); err != nil {
+	if o.out == stdoutName {
+		data, err := artifact.EncodeChecked(a)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := cmd.OutOrStdout().Write(data); err != nil {
+			return nil, fmt.Errorf("save artifact: standard output: %w", err)
+		}
+	} else if _, err := artifact.Save(a, o.out); err != nil {
 		return nil, err
 	}
 	tim.Since("artifact", t0)

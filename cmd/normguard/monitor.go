@@ -144,7 +144,7 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 	}()
 	open := func() error {
 		var w io.Writer = cmd.OutOrStdout()
-		if o.out != "" {
+		if o.out != "" && o.out != stdoutName {
 			if dst, err = tempfile.CreateOutput(o.out); err != nil {
 				return err
 			}
@@ -408,7 +408,10 @@ Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 				if err != nil {
 					return err
 				}
-				if err := artifact.WriteFileAtomic(mergedOut, b); err != nil {
+				if mergedOut == stdoutName && (o.out == "" || o.out == stdoutName) {
+					return fmt.Errorf("monitor merge: --merged-out -: the timeline goes to standard output; give --merged-out a file, or --out one")
+				}
+				if err := writeFileOrStdout(cmd, mergedOut, b); err != nil {
 					return err
 				}
 			}

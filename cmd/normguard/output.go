@@ -18,14 +18,38 @@ import (
 // output) goes to a terminal, where tables are coloured.
 func colorOutput(cmd *cobra.Command, out string) bool {
 	f, ok := underlying(cmd.OutOrStdout()).(*os.File)
-	return out == "" && ok && isTerminal(f)
+	return (out == "" || out == stdoutName) && ok && isTerminal(f)
+}
+
+// stdoutName is the output path that means standard output (--out -), as
+// transform and pull read it, for every command writing a single file
+// (attack run 18 F7d: fit, export, drift, validate, diagnose and monitor
+// replay wrote a file named "-").
+const stdoutName = "-"
+
+// outName names an output path in messages ("-" is standard output).
+func outName(out string) string {
+	if out == stdoutName {
+		return "standard output"
+	}
+	return out
+}
+
+// writeFileOrStdout writes data to the file out (artifact.WriteFileAtomic)
+// or, for "-", to standard output.
+func writeFileOrStdout(cmd *cobra.Command, out string, data []byte) error {
+	if out == stdoutName {
+		_, err := cmd.OutOrStdout().Write(data)
+		return err
+	}
+	return artifact.WriteFileAtomic(out, data)
 }
 
 // writeOutput writes a rendered report to out (artifact.WriteFileAtomic:
 // a temporary file renamed into place; a device, FIFO or /dev/stdout is
-// written in place), or to standard output when out is "".
+// written in place), or to standard output when out is "" or "-".
 func writeOutput(cmd *cobra.Command, out string, b []byte) error {
-	if out != "" {
+	if out != "" && out != stdoutName {
 		return artifact.WriteFileAtomic(out, b)
 	}
 	_, err := cmd.OutOrStdout().Write(b)
@@ -67,7 +91,13 @@ func checkOutputs(cmd *cobra.Command, args []string) error {
 	written := map[string]string{} // absolute path → output flag
 	for _, name := range outputFlags {
 		f := flags.Lookup(name)
-		if f == nil || f.Value.String() == "" || f.Value.String() == "-" {
+		if f != nil && f.Value.String() == stdoutName {
+			if other, ok := written[stdoutName]; ok {
+				return fmt.Errorf("%s: %s and --%s both name standard output (-): the two outputs would be mixed; give one of them a file", cmd.Name(), other, name)
+			}
+			written[stdoutName] = "--" + name
+		}
+		if f == nil || f.Value.String() == "" || f.Value.String() == stdoutName {
 			continue
 		}
 		if abs, err := filepath.Abs(f.Value.String()); err == nil {
