@@ -17,6 +17,14 @@ const registryHealthEvery = 10 * time.Second
 // when it has no earlier result to answer with.
 const registryHealthWait = 2 * time.Second
 
+// registryRecheckWait is how long /healthz waits for a check it started
+// when it has an earlier result: a check of files already verified is a
+// few stats, so the answer is usually today's, not one up to
+// registryHealthEvery old (a file found damaged since was reported one
+// probe late); a check re-reading files whole answers with the earlier
+// result after this, well within a probe's usual 1 s timeout.
+const registryRecheckWait = 300 * time.Millisecond
+
 // problemLister is a Store that can list its own damage (registry.Local).
 type problemLister interface {
 	Problems(ctx context.Context) []string
@@ -53,10 +61,14 @@ func (h *registryHealth) current() []string {
 	}
 	running, first := h.running, h.checked.IsZero()
 	h.mu.Unlock()
-	if first && running != nil {
+	if running != nil {
+		wait := registryRecheckWait
+		if first {
+			wait = registryHealthWait
+		}
 		select {
 		case <-running:
-		case <-time.After(registryHealthWait):
+		case <-time.After(wait):
 		}
 	}
 	h.mu.Lock()

@@ -127,3 +127,25 @@ func healthz(t *testing.T, url string) (string, []string) {
 	}
 	return h.Status, h.Problems
 }
+
+// TestHealthzReportsDamageOnTheNextProbe: once a check is due, the probe
+// that starts it waits for it briefly, so the damage is on that answer and
+// not one probe later (attack run 18 F1: a single /healthz after a damage
+// answered "ok" from the check before it).
+func TestHealthzReportsDamageOnTheNextProbe(t *testing.T) {
+	s, ts, _ := versionsServer(t, 2, Config{})
+	s.health.every = 0
+	if st, problems := healthz(t, ts.URL); st != "ok" || len(problems) != 0 {
+		t.Fatalf("intact registry: status %q, problems %q", st, problems)
+	}
+	dir := s.cfg.Registry.(*registry.Local).Dir()
+	writeFile(t, filepath.Join(dir, "models", "flight-delay", "current.json"), "{garbage")
+	start := time.Now()
+	st, problems := healthz(t, ts.URL)
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("/healthz took %v", took)
+	}
+	if st != "degraded" || len(problems) != 1 || !strings.Contains(problems[0], "current.json") {
+		t.Fatalf("first probe after the damage: status %q, problems %q; want degraded naming current.json", st, problems)
+	}
+}
