@@ -65,6 +65,17 @@ func checkStoreID(meta *bolt.Bucket, path string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if fileGen := metaCount(meta, keyGeneration); mk == nil && (ckpts > 0 || fileGen >= 2) {
+		// No marker, but the file was written beside one: an Open writes
+		// it (and fails if it cannot) before any checkpoint, and a second
+		// Open counts the generation up from it. A deleted marker vouched
+		// for an older copy put back, which started silently with part of
+		// the acknowledged rows (attack run 18). (OpenReadOnly, which
+		// writes nothing, still reads a file copied without its marker.)
+		return 0, &DamageError{Path: path, stale: true, What: fmt.Sprintf("its marker %s is missing, but the file (generation %d, checkpoint %d) "+
+			"was written beside one: it was deleted, so whether this file is an older copy cannot be told (put the marker back with the newest "+
+			"copy of the file, or --state-recover starts from this one, reports the rows it holds and writes a new marker)", markerPath(path), fileGen, ckpts)}
+	}
 	next := uint64(1)
 	if mk != nil && mk.Generation > 0 {
 		next = mk.Generation + 1

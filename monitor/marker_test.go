@@ -262,7 +262,13 @@ func TestOpenReadOnlyRefusesWhatOpenRefuses(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.db")
 	buildDamageState(t, good)
-	os.Remove(markerPath(good))
+	// Each copy gets the marker beside it: a writable Open refuses a file
+	// that was written beside a marker without one (attack run 18), while
+	// a read-only look at a file copied alone reads it.
+	mark, err := os.ReadFile(markerPath(good))
+	if err != nil {
+		t.Fatal(err)
+	}
 	intact, err := os.ReadFile(good)
 	if err != nil {
 		t.Fatal(err)
@@ -279,6 +285,9 @@ func TestOpenReadOnlyRefusesWhatOpenRefuses(t *testing.T) {
 		rw := filepath.Join(dir, fmt.Sprintf("rw-%d.db", off))
 		for _, p := range []string{ro, rw} {
 			if err := os.WriteFile(p, damaged, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(markerPath(p), mark, 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}
