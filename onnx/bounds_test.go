@@ -206,3 +206,28 @@ func TestExportInexactBounds(t *testing.T) {
 		}
 	})
 }
+
+// TestExportNormalizerOverflow: a row whose l2 norm overflows is refused
+// by normguard transform (attack run 18 F9); the graph, which cannot
+// refuse, gives NaN there as for the other refused values, not the zeros
+// scikit-learn writes. Every other row gives transform's bits.
+func TestExportNormalizerOverflow(t *testing.T) {
+	ortScript(t)
+	xs := []float64{2e154, -3e200, math.MaxFloat64, 1.3e154, -1.3e154, 1, -0.5, 1e-200, 0, math.Copysign(0, -1)}
+	want, got := runStep(t, oneStep("normalizer", []string{"x"}, &step.Normalizer{Norm: "l2", Names: []string{"x"}}), xs)
+	for i, x := range xs {
+		overflows := math.Abs(x) > 1.35e154
+		if overflows != math.IsNaN(want[i]) {
+			t.Fatalf("x=%v: transform gave %v; want it refused exactly when x² overflows", x, want[i])
+		}
+		if overflows {
+			if !math.IsNaN(got[i]) {
+				t.Errorf("x=%v: graph gave %v, want NaN where transform refuses", x, got[i])
+			}
+			continue
+		}
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			t.Errorf("x=%v: graph gave %v, transform %v", x, got[i], want[i])
+		}
+	}
+}

@@ -135,8 +135,9 @@ func (b *builder) expm1(y string) string {
 
 // normalizer divides each row of the group by its l1, l2 or max norm
 // (1 below 10*eps), summing in the order step.Normalizer does, so that
-// the norm is the same bits. A row holding NaN (refused by normguard
-// transform) gives NaN in every column of the group.
+// the norm is the same bits. A row holding NaN, or whose l2 or l1 norm
+// overflows to +Inf (both refused by normguard transform; scikit-learn
+// writes zeros for the latter), gives NaN in every column of the group.
 func (x *exporter) normalizer(f *step.Normalizer, in []string) []string {
 	b := x.b
 	zero := b.scalar(0)
@@ -176,6 +177,9 @@ func (x *exporter) normalizer(f *step.Normalizer, in []string) []string {
 	}
 	norm = b.where(b.less(norm, b.scalar(scaleEpsilon)), b.scalar(1), norm)
 	anyNaN := b.isNaN(in[0])
+	if f.Norm != "max" {
+		anyNaN = b.or(anyNaN, b.greater(norm, b.scalar(math.MaxFloat64)))
+	}
 	for _, c := range in[1:] {
 		anyNaN = b.or(anyNaN, b.isNaN(c))
 	}
