@@ -1017,8 +1017,9 @@ func (e *vectorVersionMissing) Error() string {
 	return fmt.Sprintf("server: the vector state %s holds vectors counted against %s@%s (artifact %s), but the registry has no such version (%v). "+
 		"The vector state is not damaged and was left untouched. Put the version back in the registry: restore the registry folder's models/%s/versions/%s.json "+
 		"(and its artifact) from a backup of the registry, or push the same artifact again as %s@%s; then start normguard serve again. "+
-		"--state-recover does not apply: it would throw away the acknowledged vectors counted against it",
-		e.state, e.model, e.version, e.digest, e.err, e.model, e.version, e.model, e.version)
+		"--state-recover does not apply: it would throw away the acknowledged vectors counted against it. "+
+		"To give up the vector windows instead (the version was removed on purpose), move %s, %s.journal and %s.mark aside: every model's vector windows then start empty",
+		e.state, e.model, e.version, e.digest, e.err, e.model, e.version, e.model, e.version, e.state, e.state, e.state)
 }
 
 func (e *vectorVersionMissing) Unwrap() error { return e.err }
