@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -168,6 +169,24 @@ func collectLessAfterRead() {
 	debug.SetGCPercent(100)
 }
 
+// openFitData opens the training data. A .npy file holds one vector
+// column named after the file's stem; given for a spec with exactly one
+// vector column, it is read as that column whatever its name, as
+// validate, drift, diagnose and transform read it for an artifact
+// (validate.OpenFor; attack run 18 F6).
+func openFitData(o fitOptions, sp *spec.Spec) (table.Reader, error) {
+	var vecs []string
+	for _, g := range sp.Columns {
+		if g.Type == spec.TypeVector {
+			vecs = append(vecs, g.Names...)
+		}
+	}
+	if f, err := table.FormatOf(o.data); err == nil && f == table.FormatNPY && len(vecs) == 1 {
+		return table.OpenNPY(o.data, table.NPYOptions{BatchRows: o.chunkSize, Column: vecs[0]})
+	}
+	return table.OpenWith(o.data, table.OpenOptions{BatchRows: o.chunkSize})
+}
+
 func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
 	var tim *timings.Recorder
 	if o.timings {
@@ -181,7 +200,7 @@ func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
 	if o.chunkSize < 0 {
 		return nil, fmt.Errorf("fit: --chunk-size must be a positive number of rows, got %d", o.chunkSize)
 	}
-	r, err := table.OpenWith(o.data, table.OpenOptions{BatchRows: o.chunkSize})
+	r, err := openFitData(o, sp)
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +233,17 @@ func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
 	}
 	stop()
 	if err != nil {
+		if f, ferr := table.FormatOf(o.data); errors.Is(err, fit.ErrMissingColumn) && ferr == nil && f == table.FormatNPY {
+			var vecs []string
+			for _, g := range sp.Columns {
+				if g.Type == spec.TypeVector {
+					vecs = append(vecs, g.Names...)
+				}
+			}
+			if len(vecs) > 0 {
+				err = fmt.Errorf("%w (a .npy file holds one vector column named after the file, here %q: rename it after the spec's vector column it holds, e.g. %s.npy)", err, r.Header()[0], vecs[0])
+			}
+		}
 		return nil, err
 	}
 	if o.transformOut != "" {

@@ -77,6 +77,15 @@ func TestVectorColumnNamedOtherwise(t *testing.T) {
 		}
 	}
 
+	// fit: a lone .npy for a spec with one vector column is that
+	// column: the artifact is byte for byte the one fitted from emb.npy.
+	a1, a2 := filepath.Join(dir, "fit_emb.json"), filepath.Join(dir, "fit_dump.json")
+	mustRun(t, "fit", "--spec", spec, "--data", filepath.Join(dir, "held", "emb.npy"), "--out", a1, "-q")
+	mustRun(t, "fit", "--spec", spec, "--data", filepath.Join(dir, "store_dump.npy"), "--out", a2, "-q")
+	if string(readFile(t, a1)) != string(readFile(t, a2)) {
+		t.Errorf("fit of store_dump.npy differs from fit of the same vectors as emb.npy")
+	}
+
 	// Two vector columns: the stem names the column; a stem naming
 	// neither is named as the problem.
 	two := make([]string, 0, len(train))
@@ -98,6 +107,10 @@ func TestVectorColumnNamedOtherwise(t *testing.T) {
 		if code != ExitError || !strings.Contains(errOut, `named after the file, here "store_dump"`) || !strings.Contains(errOut, `"emb", "emb2"`) || strings.Contains(errOut, "declare it") {
 			t.Errorf("%s of store_dump.npy for two vector columns: exit %d (want 2), stderr %q; want the stem rule and both columns named", cmd, code, errOut)
 		}
+	}
+	code, _, errOut = runCLI(t, "fit", "--spec", spec2, "--data", filepath.Join(dir, "store_dump.npy"), "--out", filepath.Join(dir, "x.json"))
+	if code != ExitError || !strings.Contains(errOut, `named after the file, here "store_dump"`) || !strings.Contains(errOut, "emb.npy") {
+		t.Errorf("fit of store_dump.npy for two vector columns: exit %d (want 2), stderr %q; want the stem rule named", code, errOut)
 	}
 }
 
