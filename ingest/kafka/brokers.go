@@ -89,7 +89,7 @@ func (b *brokers) up() float64 {
 // whose last connection attempt failed. A fatal error of the consumer (its offsets
 // unreadable) stops the server instead.
 func (s Stats) Problem() string {
-	if s.Missing != "" || s.recreatedRecent || len(s.Behind) > 0 || len(s.Stalled) > 0 || len(s.Unchecked) > 0 || len(s.Reset) > 0 || len(s.Waiting) > 0 {
+	if s.Missing != "" || s.recreatedRecent || len(s.Behind) > 0 || len(s.Stalled) > 0 || len(s.Stuck) > 0 || len(s.Unchecked) > 0 || len(s.Reset) > 0 || len(s.Waiting) > 0 {
 		var msgs []string
 		if s.Missing != "" {
 			msgs = append(msgs, s.Missing)
@@ -102,6 +102,9 @@ func (s Stats) Problem() string {
 		}
 		for _, p := range slices.Sorted(maps.Keys(s.Stalled)) {
 			msgs = append(msgs, s.Stalled[p])
+		}
+		for _, p := range slices.Sorted(maps.Keys(s.Stuck)) {
+			msgs = append(msgs, s.Stuck[p])
 		}
 		for _, p := range slices.Sorted(maps.Keys(s.Reset)) {
 			msgs = append(msgs, s.Reset[p])

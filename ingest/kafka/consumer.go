@@ -168,9 +168,18 @@ type Consumer struct {
 	recreated   string
 	recreatedAt time.Time
 	missing     string
+	// noTopicID holds the assigned partitions whose fetches the client
+	// fails with UNKNOWN_TOPIC_ID (it holds a recreated topic's old ID),
+	// since when and when last (Stats.Stuck); readdAt is when the topic
+	// was last purged from the client and added back.
+	noTopicID map[int32]idFail
+	readdAt   time.Time
 
 	// topicSuspect: a lookup found the topic unknown (checkProgress).
 	topicSuspect atomic.Bool
+	// clientNewID: the group client logged that the topic has a new ID it
+	// does not adopt (clientLogger).
+	clientNewID atomic.Bool
 
 	fetchErrMu sync.Mutex
 	fetchErrs  map[string]*fetchErrLog
@@ -215,6 +224,7 @@ func New(cfg Config) (*Consumer, error) {
 		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{}, stalled: map[int32]string{},
 		pos: map[int32]int64{}, failedAt: map[int32]int64{}, checkedAt: map[int32]int64{}, unchecked: map[int32]*unchecked{},
 		resets: map[int32]string{}, waiting: map[int32]openTxn{}, behind: map[int32]string{}, fetchErrs: map[string]*fetchErrLog{},
+		noTopicID: map[int32]idFail{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -248,7 +258,7 @@ func New(cfg Config) (*Consumer, error) {
 	// A record is bounded before it is decoded (MaxRecordBytes), a batch
 	// before it is inflated, by the largest record and some room.
 	c.dec = newDecompressor(int(min(c.maxRecordBytes()+batchSlack, math.MaxInt32)))
-	opts = append(opts, kgo.WithLogger(clientLogger{c}), kgo.WithHooks(&c.brokers), kgo.WithDecompressor(c.dec))
+	opts = append(opts, kgo.WithLogger(clientLogger{c: c, group: true}), kgo.WithHooks(&c.brokers), kgo.WithDecompressor(c.dec))
 	c.metricUp = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "normguard_kafka_brokers_up", Help: "1 when the Kafka brokers were reached and the last connection attempt to each worked, 0 when one failed or none was reached yet.",
 		ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -269,7 +279,7 @@ func New(cfg Config) (*Consumer, error) {
 	// their own: a broker answers a connection's requests in order, and on
 	// the group client's they waited behind its fetch of new records, up
 	// to its wait of 5 s each.
-	side, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.WithLogger(clientLogger{c})}, cfg.Opts...)...)
+	side, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.WithLogger(clientLogger{c: c})}, cfg.Opts...)...)
 	if err != nil {
 		cl.Close()
 		return nil, fmt.Errorf("kafka: %w", err)
@@ -282,7 +292,12 @@ func New(cfg Config) (*Consumer, error) {
 // clientLogger passes the client's warnings and errors (an unreachable
 // broker, a failed group join) to the consumer's logger and to
 // Stats.LastError.
-type clientLogger struct{ c *Consumer }
+// The group client's warning that metadata holds a new ID for the topic
+// (it does not adopt it: attack run 19 F1) makes Run re-add the topic.
+type clientLogger struct {
+	c     *Consumer
+	group bool // the group client's (not the side client's)
+}
 
 // Level implements kgo.Logger.
 func (l clientLogger) Level() kgo.LogLevel { return kgo.LogLevelWarn }
@@ -295,6 +310,9 @@ func (l clientLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 	}
 	if level > kgo.LogLevelWarn {
 		return
+	}
+	if l.group && strings.Contains(msg, "new ID for a topic") {
+		l.c.clientNewID.Store(true)
 	}
 	l.c.log.Log(context.Background(), lvl, "kafka: "+msg, keyvals...)
 	text := msg
@@ -486,6 +504,7 @@ func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][
 		delete(c.resets, p)
 		delete(c.waiting, p)
 		delete(c.behind, p)
+		delete(c.noTopicID, p)
 		if u := c.unchecked[p]; u != nil {
 			c.log.Warn("kafka: offsets the client passed over were not checked before the partition was revoked", "topic", c.cfg.Topic, "partition", p,
 				"offsets", fmt.Sprintf("%d..%d", u.gaps[0].from, u.gaps[len(u.gaps)-1].to-1))
@@ -534,8 +553,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 			return fmt.Errorf("kafka: resuming %s: %w", c.cfg.Topic, *err)
 		}
 		unreadable := map[int32]error{}
-		failed, unknownTopic := false, false
+		failed, unknownTopic, unknownID := false, false, false
 		fetches.EachError(func(topic string, p int32, err error) {
+			if topic == c.cfg.Topic && errors.Is(err, kerr.UnknownTopicID) {
+				unknownID = true
+				c.failedID(p)
+			}
 			if topic == c.cfg.Topic && unreadableErr(err) {
 				unreadable[p] = err
 				return
@@ -549,6 +572,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 				c.lastErr.Store(&BrokerError{Error: err.Error(), At: time.Now().UTC()})
 			}
 		})
+		c.readFrom(fetches)
 		err := c.batch(ctx, fetches) // checks the gaps a poll before left unchecked too
 		if err == nil && len(unreadable) > 0 {
 			// After the poll's records: their offsets precede the batch's.
@@ -570,11 +594,15 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		c.dec.release()
 		c.cl.AllowRebalance()
-		if (unknownTopic || c.isMissing() || c.topicSuspect.Swap(false)) && time.Since(lastTopicCheck) >= topicCheckEvery {
+		newID := c.clientNewID.Load()
+		if (unknownTopic || newID || c.isMissing() || c.topicSuspect.Swap(false)) && time.Since(lastTopicCheck) >= topicCheckEvery {
 			// Deleted, or recreated under an ID the client does not
 			// adopt: it fails the topic for ever (attack run 17 F2).
 			lastTopicCheck = time.Now()
-			if c.checkTopic(ctx) {
+			if newID {
+				c.clientNewID.Store(false)
+			}
+			if c.checkTopic(ctx, unknownID || newID) {
 				c.readd()
 			}
 		}
@@ -989,6 +1017,9 @@ type Stats struct {
 	// that have waited longer than a progress check to be checked for
 	// undecodable batches, with why.
 	Unchecked map[int32]string `json:"unchecked,omitempty"`
+	// Stuck holds the assigned partitions the client cannot fetch from
+	// (UNKNOWN_TOPIC_ID: it holds a recreated topic's old ID), with why.
+	Stuck map[int32]string `json:"stuck,omitempty"`
 	// LastError is the last error fetching from the brokers or joining
 	// the group (the client retries), if any.
 	LastError *BrokerError `json:"last_error,omitempty"`
@@ -1021,6 +1052,11 @@ func (c *Consumer) Stats() Stats {
 	}
 	s.Missing, s.Recreated = c.missing, c.recreated
 	s.recreatedRecent = c.recreated != "" && time.Since(c.recreatedAt) < RecreatedNotice
+	s.Stuck = c.stuckProblems()
+	if len(s.Stuck) > 0 {
+		// Its partitions are not read: no notice saying they are.
+		s.recreatedRecent = false
+	}
 	for p, w := range c.waiting {
 		if time.Since(w.since) < c.checkEvery() {
 			continue

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/normguard/normguard/monitor"
@@ -222,7 +223,15 @@ var topicCheckEvery = 2 * time.Second
 // missing topic is a problem (Stats.Missing) until it exists again; a
 // recreated one is purged from the client and added back (Run does it
 // between polls), and its partitions resume from its start (resume).
-func (c *Consumer) checkTopic(ctx context.Context) (readd bool) {
+//
+// With unknownID (the client failed fetches with UNKNOWN_TOPIC_ID this
+// poll) an existing topic is re-added too, at most once per readdEvery,
+// whatever ID the consumer holds: resume may have found and stored the
+// new ID first (an assignment reaching it before this check), while the
+// client still holds the old one and fails the topic for ever (attack
+// run 19 F1). The client's failures, not which path saw the ID first,
+// decide.
+func (c *Consumer) checkTopic(ctx context.Context, unknownID bool) (readd bool) {
 	exists, id, _, err := c.topicMeta(ctx)
 	if err != nil {
 		c.log.Warn("kafka: looking up the topic", "topic", c.cfg.Topic, "err", err)
@@ -242,7 +251,81 @@ func (c *Consumer) checkTopic(ctx context.Context) (readd bool) {
 		c.log.Warn("kafka: topic exists again", "topic", c.cfg.Topic, "id", id.String())
 	}
 	c.missing = ""
-	return id != (topicID{}) && id != c.topicID
+	if id != (topicID{}) && id != c.topicID {
+		return true
+	}
+	return unknownID && time.Since(c.readdAt) >= readdEvery
+}
+
+// readdEvery is how often, at most, the topic is purged from the client
+// and added back while the client fails it with UNKNOWN_TOPIC_ID and the
+// consumer's ID is the topic's (a variable for tests).
+var readdEvery = 10 * time.Second
+
+// stuckAfter is how long the client fails a partition's fetches with
+// UNKNOWN_TOPIC_ID before it is a problem (Stats.Stuck), and stuckFresh
+// how recent the last failure must be (variables for tests).
+var (
+	stuckAfter = 3 * time.Second
+	stuckFresh = 15 * time.Second
+)
+
+// idFail is since when, and when last, the client failed a partition's
+// fetches with UNKNOWN_TOPIC_ID.
+type idFail struct{ since, last time.Time }
+
+// failedID notes that the client failed partition p's fetch with
+// UNKNOWN_TOPIC_ID.
+func (c *Consumer) failedID(p int32) {
+	now := time.Now()
+	c.partsMu.Lock()
+	defer c.partsMu.Unlock()
+	if !c.assigned[p] {
+		return
+	}
+	f, ok := c.noTopicID[p]
+	if !ok || now.Sub(f.last) >= stuckFresh {
+		f.since = now
+	}
+	f.last = now
+	c.noTopicID[p] = f
+}
+
+// readFrom forgets the UNKNOWN_TOPIC_ID failures of partitions the poll
+// brought records of.
+func (c *Consumer) readFrom(fetches kgo.Fetches) {
+	c.partsMu.Lock()
+	defer c.partsMu.Unlock()
+	if len(c.noTopicID) == 0 {
+		return
+	}
+	fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
+		if ftp.Topic == c.cfg.Topic && ftp.Err == nil && len(ftp.Records) > 0 {
+			delete(c.noTopicID, ftp.Partition)
+		}
+	})
+}
+
+// stuckProblems returns the partitions the client has failed with
+// UNKNOWN_TOPIC_ID for stuckAfter, with what it means; c.partsMu held.
+// A missing topic is a problem of its own (Stats.Missing).
+func (c *Consumer) stuckProblems() map[int32]string {
+	if c.missing != "" || len(c.noTopicID) == 0 {
+		return nil
+	}
+	now := time.Now()
+	var out map[int32]string
+	for p, f := range c.noTopicID {
+		if now.Sub(f.since) < stuckAfter || now.Sub(f.last) >= stuckFresh {
+			continue
+		}
+		if out == nil {
+			out = map[int32]string{}
+		}
+		out[p] = fmt.Sprintf("partition %d is not read since %s: the Kafka client fails its fetches with UNKNOWN_TOPIC_ID (the topic %s was deleted and created again and the client holds its old ID); the consumer purges the topic from the client and adds it back every %v while this lasts: if it stays, restart serve",
+			p, f.since.UTC().Format(time.RFC3339), c.cfg.Topic, readdEvery)
+	}
+	return out
 }
 
 func (c *Consumer) isMissing() bool {
@@ -254,7 +337,10 @@ func (c *Consumer) isMissing() bool {
 // readd purges the topic from the group client and adds it back, so that
 // the client takes its new ID and the group assigns its partitions again.
 func (c *Consumer) readd() {
-	c.log.Warn("kafka: the topic was recreated: it is purged from the Kafka client and added back", "topic", c.cfg.Topic)
+	c.log.Warn("kafka: the topic was recreated (or the client fails it with UNKNOWN_TOPIC_ID): it is purged from the Kafka client and added back", "topic", c.cfg.Topic)
+	c.partsMu.Lock()
+	c.readdAt = time.Now()
+	c.partsMu.Unlock()
 	c.cl.PurgeTopicsFromClient(c.cfg.Topic)
 	c.cl.AddConsumeTopics(c.cfg.Topic)
 }

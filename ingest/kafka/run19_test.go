@@ -1,0 +1,104 @@
+package kafka
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// waitRecordsWithin is waitRecords with a deadline of its own.
+func waitRecordsWithin(t *testing.T, n int64, d time.Duration, r *replica) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for r.cons.Stats().Records < n {
+		if time.Now().After(deadline) {
+			st := r.cons.Stats()
+			t.Fatalf("consumed %d records within %v, want %d; problem %q", st.Records, d, n, st.Problem())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestRecreatedSeenByResumeFirst (attack run 19 F1): the topic recreated
+// while serve runs, and an assignment's resume finding (and storing) the
+// new ID before the consumer's own topic check: the check then saw no
+// change and never purged and re-added the topic, which the client kept
+// failing with UNKNOWN_TOPIC_ID for ever, /healthz claiming it was read
+// from its start. The client's failures make it re-added.
+func TestRecreatedSeenByResumeFirst(t *testing.T) {
+	t.Parallel() // a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	ctx := context.Background()
+	prod := compressedProducer(t, c)
+	rows := func(p int32, n int) {
+		t.Helper()
+		if err := prod.ProduceSync(ctx, paddedRows(p, n, 100)...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows(0, 5)
+	rows(1, 2)
+	var logs logBuffer
+	r := startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), logTo(&logs),
+		kgo.FetchMaxWait(100*time.Millisecond), kgo.MetadataMinAge(100*time.Millisecond), kgo.MetadataMaxAge(time.Second),
+		kgo.RetryBackoffFn(func(int) time.Duration { return 10 * time.Millisecond }))
+	waitRecords(t, 7, r)
+	settle(t, r, 300*time.Millisecond)
+
+	recreate(t, c, partitions)
+	// resume's lookup first, as when the group's assignment reaches it
+	// before the topic check: the new ID is the consumer's and the
+	// state's.
+	if valid, verified, err := r.cons.resumeID(ctx); err != nil || valid || !verified {
+		t.Fatalf("resumeID: valid %v verified %v (%v); want the recreation found", valid, verified, err)
+	}
+	prod.PurgeTopicsFromClient(testTopic)
+	rows(0, 3)
+	rows(1, 1)
+	waitRecordsWithin(t, 7+4, 20*time.Second, r)
+	st := settle(t, r, 500*time.Millisecond)
+	if st.Records != 11 || st.Rows != 11 {
+		t.Errorf("records %d, rows %d; want 7 + the new topic's 4", st.Records, st.Rows)
+	}
+	if !strings.Contains(logs.String(), "purged from the Kafka client") {
+		t.Errorf("log:\n%s\nwant the topic purged and added back", logs.String())
+	}
+	if len(st.Stuck) != 0 {
+		t.Errorf("stuck %v once read; want none", st.Stuck)
+	}
+}
+
+// TestStuckPartitionNoReadNotice (attack run 19 F1): while the client
+// fails a partition with UNKNOWN_TOPIC_ID it is a problem naming it, and
+// the recreation notice (which says the topic is read from its start) is
+// not shown; once it reads again the notice is back.
+func TestStuckPartitionNoReadNotice(t *testing.T) {
+	c := &Consumer{cfg: Config{Topic: "rows", Group: "g"}, assigned: map[int32]bool{0: true, 1: true}, noTopicID: map[int32]idFail{},
+		stalled: map[int32]string{}, resets: map[int32]string{}, behind: map[int32]string{}, waiting: map[int32]openTxn{},
+		unchecked: map[int32]*unchecked{}, bad: map[string]int64{},
+		recreated: "topic rows was deleted and created again ...: the new topic is read from its start", recreatedAt: time.Now()}
+	c.failedID(0)
+	c.failedID(2) // not assigned: not noted
+	if p := c.Stats().Problem(); !strings.Contains(p, "read from its start") || strings.Contains(p, "UNKNOWN_TOPIC_ID") {
+		t.Errorf("problem %q at the first failure; want the notice only", p)
+	}
+	f := c.noTopicID[0]
+	f.since = time.Now().Add(-stuckAfter)
+	c.noTopicID[0] = f
+	st := c.Stats()
+	if p := st.Problem(); strings.Contains(p, "read from its start") || !strings.Contains(p, "partition 0 is not read since") || !strings.Contains(p, "restart serve") {
+		t.Errorf("problem %q; want partition 0 named stuck, no notice saying it is read", p)
+	}
+	if len(st.Stuck) != 1 {
+		t.Errorf("stuck %v; want partition 0 only", st.Stuck)
+	}
+	c.unassign(context.Background(), nil, map[string][]int32{"rows": {0}})
+	if p := c.Stats().Problem(); !strings.Contains(p, "read from its start") || strings.Contains(p, "UNKNOWN_TOPIC_ID") {
+		t.Errorf("problem %q once revoked; want the notice back", p)
+	}
+}
