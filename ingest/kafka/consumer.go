@@ -522,6 +522,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	defer c.side.Close()
 	lastCheck := time.Now()
 	var lastTopicCheck, lastEmptyCheck time.Time
+	// The first look-up of a topic while no partition is assigned comes a
+	// topic check's interval after the start.
+	lastIdleCheck := time.Now().Add(topicCheckEvery - idleTopicCheckEvery)
 	for {
 		// A poll waits at most a few seconds, so that the partitions'
 		// progress is checked even when nothing comes.
@@ -605,6 +608,13 @@ func (c *Consumer) Run(ctx context.Context) error {
 			if c.checkTopic(ctx, unknownID || newID) {
 				c.readd()
 			}
+		}
+		if time.Since(lastIdleCheck) >= idleTopicCheckEvery && time.Since(lastTopicCheck) >= topicCheckEvery && !c.isMissing() && c.noneAssigned() {
+			// A topic missing at the start (deleted while serve was
+			// stopped, or a typo) is assigned nothing and fails no fetch:
+			// looked up, so that it is a problem too (attack run 19 F2).
+			lastIdleCheck, lastTopicCheck = time.Now(), time.Now()
+			c.checkTopic(ctx, false) // an existing topic is the group's to assign
 		}
 		if failed && fetches.NumRecords() == 0 {
 			// A poll failing at once must not spin the CPU.

@@ -102,3 +102,43 @@ func TestStuckPartitionNoReadNotice(t *testing.T) {
 		t.Errorf("problem %q once revoked; want the notice back", p)
 	}
 }
+
+// TestMissingAtStartIsAProblem (attack run 19 F2): a topic that does not
+// exist when serve starts (deleted while it was stopped, or a typo in
+// --kafka-topic) is assigned nothing and fails no fetch: /healthz said ok
+// and nothing was logged. It is a problem naming it, logged once, and is
+// read once created.
+func TestMissingAtStartIsAProblem(t *testing.T) {
+	t.Parallel() // a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	ctx := context.Background()
+	if err := c.DeleteTopic(testTopic); err != nil {
+		t.Fatal(err)
+	}
+	var logs logBuffer
+	r := startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), logTo(&logs),
+		kgo.FetchMaxWait(100*time.Millisecond), kgo.MetadataMinAge(100*time.Millisecond), kgo.MetadataMaxAge(time.Second))
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(r.cons.Stats().Problem(), "topic "+testTopic+" does not exist") {
+		if time.Now().After(deadline) {
+			t.Fatalf("problem %q 15 s after the start; want the missing topic named", r.cons.Stats().Problem())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(2 * topicCheckEvery)
+	if n := strings.Count(logs.String(), "does not exist"); n != 1 {
+		t.Errorf("%d log lines naming the missing topic; want 1:\n%s", n, logs.String())
+	}
+	if err := c.CreateTopic(testTopic, partitions, nil); err != nil {
+		t.Fatal(err)
+	}
+	prod := compressedProducer(t, c)
+	if err := prod.ProduceSync(ctx, paddedRows(0, 3, 100)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	waitRecordsWithin(t, 3, 20*time.Second, r)
+	if st := settle(t, r, 300*time.Millisecond); st.Records != 3 || strings.Contains(st.Problem(), "does not exist") {
+		t.Errorf("records %d, problem %q once created; want 3, the topic no longer missing", st.Records, st.Problem())
+	}
+}

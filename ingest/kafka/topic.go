@@ -241,7 +241,7 @@ func (c *Consumer) checkTopic(ctx context.Context, unknownID bool) (readd bool) 
 	defer c.partsMu.Unlock()
 	if !exists {
 		if c.missing == "" {
-			c.missing = fmt.Sprintf("topic %s does not exist (deleted?) since %s: nothing is read from it. Create it again (it is then read from its start) or point serve at another --kafka-topic",
+			c.missing = fmt.Sprintf("topic %s does not exist (deleted? or --kafka-topic misspelt?) since %s: nothing is read from it. Create it (again, if it was deleted: it is then read from its start) or point serve at another --kafka-topic",
 				c.cfg.Topic, time.Now().UTC().Format(time.RFC3339))
 			c.log.Error("kafka: " + c.missing)
 		}
@@ -326,6 +326,17 @@ func (c *Consumer) stuckProblems() map[int32]string {
 			p, f.since.UTC().Format(time.RFC3339), c.cfg.Topic, readdEvery)
 	}
 	return out
+}
+
+// idleTopicCheckEvery is how often, at most, the consumer looks the
+// topic up while none of its partitions is assigned (a variable for
+// tests).
+var idleTopicCheckEvery = 10 * time.Second
+
+func (c *Consumer) noneAssigned() bool {
+	c.partsMu.Lock()
+	defer c.partsMu.Unlock()
+	return len(c.assigned) == 0
 }
 
 func (c *Consumer) isMissing() bool {
