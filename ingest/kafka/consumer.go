@@ -314,7 +314,13 @@ func (l clientLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 	if l.group && strings.Contains(msg, "new ID for a topic") {
 		l.c.clientNewID.Store(true)
 	}
-	l.c.log.Log(context.Background(), lvl, "kafka: "+msg, keyvals...)
+	if n, ok := l.c.clientLogDue(msg, keyvals); ok {
+		if n > 1 {
+			keyvals = append(keyvals[:len(keyvals):len(keyvals)], "count", n,
+				"note", fmt.Sprintf("logged at most once per %v per message and broker; count is how many since the last line", fetchErrorLogEvery))
+		}
+		l.c.log.Log(context.Background(), lvl, "kafka: "+msg, keyvals...)
+	}
 	text := msg
 	for i := 0; i+1 < len(keyvals); i += 2 {
 		if k, _ := keyvals[i].(string); k == "err" {
@@ -322,6 +328,36 @@ func (l clientLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 		}
 	}
 	l.c.lastErr.Store(&BrokerError{Error: text, At: time.Now().UTC()})
+}
+
+// clientLogDue says whether the client's message msg is to be logged:
+// at most once per fetchErrorLogEvery for a message and the broker,
+// group, topic and partition it names (an unreachable broker made ~105
+// lines a minute, attack run 19 F7), with how many came since the last
+// line.
+func (c *Consumer) clientLogDue(msg string, keyvals []any) (int64, bool) {
+	key := "client\x00" + msg
+	for i := 0; i+1 < len(keyvals); i += 2 {
+		switch k, _ := keyvals[i].(string); k {
+		case "broker", "addr", "group", "topic", "partition":
+			key += fmt.Sprintf("\x00%s=%v", k, keyvals[i+1])
+		}
+	}
+	now := time.Now()
+	c.fetchErrMu.Lock()
+	defer c.fetchErrMu.Unlock()
+	l := c.fetchErrs[key]
+	if l == nil {
+		l = &fetchErrLog{}
+		c.fetchErrs[key] = l
+	}
+	l.count++
+	if !l.at.IsZero() && now.Sub(l.at) < fetchErrorLogEvery {
+		return 0, false
+	}
+	n := l.count
+	l.at, l.count = now, 0
+	return n, true
 }
 
 // resume sets where each assigned partition starts: the larger of the

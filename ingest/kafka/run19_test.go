@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,5 +141,37 @@ func TestMissingAtStartIsAProblem(t *testing.T) {
 	waitRecordsWithin(t, 3, 20*time.Second, r)
 	if st := settle(t, r, 300*time.Millisecond); st.Records != 3 || strings.Contains(st.Problem(), "does not exist") {
 		t.Errorf("records %d, problem %q once created; want 3, the topic no longer missing", st.Records, st.Problem())
+	}
+}
+
+// TestClientWarningsRateLimited (attack run 19 F7): the client's own
+// warnings (an unreachable broker: one every 1.3 s per broker, a group
+// loop error every 5 s) were all logged. One line per message and
+// broker per fetchErrorLogEvery, with the count since the last.
+func TestClientWarningsRateLimited(t *testing.T) {
+	var logs logBuffer
+	c := &Consumer{log: slog.New(slog.NewTextHandler(&logs, nil)), fetchErrs: map[string]*fetchErrLog{}}
+	l := clientLogger{c: c, group: true}
+	for range 100 {
+		l.Log(kgo.LogLevelWarn, "unable to open connection to broker", "addr", "127.0.0.1:1", "broker", "0", "err", "connection refused")
+		l.Log(kgo.LogLevelWarn, "unable to open connection to broker", "addr", "127.0.0.1:1", "broker", "seed_0", "err", "connection refused")
+		l.Log(kgo.LogLevelError, "group manage loop errored", "group", "g", "err", "refused", "consecutive_errors", 3)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "unable to open connection"); n != 2 {
+		t.Errorf("%d connection lines for 200 warnings of 2 brokers; want 2:\n%s", n, out)
+	}
+	if n := strings.Count(out, "group manage loop errored"); n != 1 {
+		t.Errorf("%d group loop lines for 100; want 1", n)
+	}
+	if c.lastErr.Load() == nil {
+		t.Error("no last error kept")
+	}
+	for _, e := range c.fetchErrs {
+		e.at = e.at.Add(-fetchErrorLogEvery)
+	}
+	l.Log(kgo.LogLevelWarn, "unable to open connection to broker", "addr", "127.0.0.1:1", "broker", "0", "err", "connection refused")
+	if out := logs.String(); strings.Count(out, "unable to open connection") != 3 || !strings.Contains(out, "count=100") {
+		t.Errorf("log:\n%s\nwant a third line with count=100 once the interval passed", out)
 	}
 }
