@@ -433,6 +433,19 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 				parts[p] = kgo.NewOffset().At(at).WithEpoch(-1)
 				c.setPos(p, at)
 			}
+			if c.cfg.FromEnd && valid && len(start) > 0 {
+				// Stored at once: a partition that brings no record
+				// before serve stops would start at its end again at
+				// the restart, passing over what was written to it
+				// meanwhile (attack run 19 F6).
+				var offs []monitor.Offset
+				for _, p := range slices.Sorted(maps.Keys(start)) {
+					offs = append(offs, monitor.Offset{Source: c.source, Partition: p, Next: start[p]})
+				}
+				if _, err := c.cfg.Monitor.ObserveAt(context.WithoutCancel(ctx), nil, offs); err != nil {
+					c.log.Warn("kafka: storing where partitions start", "topic", topic, "err", err)
+				}
+			}
 			if !valid {
 				for _, p := range unknown {
 					if _, ok := start[p]; !ok {

@@ -175,3 +175,45 @@ func TestClientWarningsRateLimited(t *testing.T) {
 		t.Errorf("log:\n%s\nwant a third line with count=100 once the interval passed", out)
 	}
 }
+
+// TestStartLatestEmptyPartitionKept (attack run 19 F6): with --kafka-start
+// latest, a partition that brought no record while serve ran had its
+// starting position neither stored nor committed: at the restart it
+// started at its end again, passing over what was written to it while
+// serve was stopped. The position found at assignment is stored.
+func TestStartLatestEmptyPartitionKept(t *testing.T) {
+	t.Parallel() // a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	ctx := context.Background()
+	prod := compressedProducer(t, c)
+	rows := func(p int32, n int) {
+		t.Helper()
+		if err := prod.ProduceSync(ctx, paddedRows(p, n, 100)...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows(0, 5) // before the start: not read
+	state := filepath.Join(t.TempDir(), "m.db")
+	latest := func(cfg *Config) { cfg.FromEnd = true }
+	r := startWith(t, c, fx, state, latest, kgo.FetchMaxWait(100*time.Millisecond))
+	deadline := time.Now().Add(15 * time.Second)
+	for len(r.cons.Stats().Partitions) != partitions {
+		if time.Now().After(deadline) {
+			t.Fatalf("partitions %v; want all assigned", r.cons.Stats().Partitions)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	rows(0, 1)
+	waitRecordsWithin(t, 1, 20*time.Second, r)
+	settle(t, r, 300*time.Millisecond)
+	r.close(t)
+
+	rows(0, 3)
+	rows(2, 2) // a partition that never brought a record
+	r = startWith(t, c, fx, state, latest, kgo.FetchMaxWait(100*time.Millisecond))
+	waitRecordsWithin(t, 5, 20*time.Second, r)
+	if st := settle(t, r, 500*time.Millisecond); st.Records != 5 {
+		t.Errorf("records %d after the restart; want the 3 + 2 written while stopped", st.Records)
+	}
+}
