@@ -168,6 +168,10 @@ type Consumer struct {
 	recreated   string
 	recreatedAt time.Time
 	missing     string
+	// adopted: the state kept no topic ID and the current one was
+	// adopted (resumeID); the first assignment after checks the state's
+	// positions against the group's (checkUncommitted).
+	adopted bool
 	// noTopicID holds the assigned partitions whose fetches the client
 	// fails with UNKNOWN_TOPIC_ID (it holds a recreated topic's old ID),
 	// since when and when last (Stats.Stuck); readdAt is when the topic
@@ -394,7 +398,12 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 		}
 		c.partsMu.Unlock()
 		var unknown []int32
-		check := map[int32]int64{} // positions the topic's ID did not verify
+		check := map[int32]int64{}       // positions the topic's ID did not verify
+		uncommitted := map[int32]int64{} // of those, the group holds no offset for
+		c.partsMu.Lock()
+		adopted := c.adopted
+		c.adopted = false
+		c.partsMu.Unlock()
 		for p, o := range parts {
 			next, ok := held[p]
 			if !ok {
@@ -412,6 +421,9 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 			c.setPos(p, next)
 			if !verified {
 				check[p] = next
+				if adopted && o.EpochOffset().Offset < 0 {
+					uncommitted[p] = next
+				}
 			}
 			c.log.Debug("kafka: partition resumed", "topic", topic, "partition", p, "offset", next)
 		}
@@ -469,6 +481,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 			}
 		}
 		c.checkBelowEnd(ctx, check)
+		c.checkUncommitted(uncommitted)
 	}
 	return offsets, nil
 }

@@ -130,6 +130,9 @@ func (c *Consumer) resumeID(ctx context.Context) (valid, verified bool, err erro
 			return false, false, fmt.Errorf("kafka: storing the topic's ID: %w", err)
 		}
 		c.setID(cur)
+		c.partsMu.Lock()
+		c.adopted = true
+		c.partsMu.Unlock()
 		return true, false, nil
 	case stored == cur:
 		c.setID(cur)
@@ -211,6 +214,32 @@ func (c *Consumer) checkBelowEnd(ctx context.Context, parts map[int32]int64) {
 			c.behind[p] = msg
 		}
 		c.partsMu.Unlock()
+	}
+}
+
+// checkUncommitted reports the partitions (of parts, at the state's
+// positions) the group holds no committed offset for, when the state
+// kept no topic ID and the current one was just adopted: Kafka drops a
+// deleted topic's committed offsets, so the topic may have been deleted
+// and created again while serve was stopped (its records below the
+// position are then not read, and the log's end may well be past it:
+// checkBelowEnd does not see it), or the group's offsets expired (attack
+// run 19 F5). A problem (Stats.Behind) until the partition is revoked or
+// serve restarts.
+func (c *Consumer) checkUncommitted(parts map[int32]int64) {
+	for _, p := range slices.Sorted(maps.Keys(parts)) {
+		msg := fmt.Sprintf("partition %d: the state holds the position %d for it but the group holds no committed offset, and the state kept no topic ID to tell whether the topic is the one that position was read from (a state written before topic IDs were kept): the topic was deleted and created again while serve was stopped, or the group's offsets expired. If it was recreated, its records below %d are not read: restart serve with a new --kafka-group to read it from its start",
+			p, parts[p], parts[p])
+		c.partsMu.Lock()
+		if _, ok := c.behind[p]; ok {
+			c.partsMu.Unlock()
+			continue // its log ends below the position: reported so
+		}
+		if c.assigned[p] {
+			c.behind[p] = msg
+		}
+		c.partsMu.Unlock()
+		c.log.Error("kafka: "+msg, "topic", c.cfg.Topic)
 	}
 }
 
