@@ -263,7 +263,10 @@ var topicCheckEvery = 2 * time.Second
 func (c *Consumer) checkTopic(ctx context.Context, unknownID bool) (readd bool) {
 	exists, id, _, err := c.topicMeta(ctx)
 	if err != nil {
-		c.log.Warn("kafka: looking up the topic", "topic", c.cfg.Topic, "err", err)
+		// Every topic check while no broker answers: rate-limited.
+		if n, ok := c.clientLogDue("looking up the topic", nil); ok {
+			c.log.Warn("kafka: looking up the topic", "topic", c.cfg.Topic, "err", err, "count", n)
+		}
 		return false
 	}
 	c.partsMu.Lock()
