@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -210,7 +211,21 @@ type RecoveredOffset struct {
 	// lost or behind, and the offset ranges of the rows kept say how far
 	// they were read).
 	From string `json:"from"`
+	// Note warns that a position set from ranges may be wrong, and what
+	// to do: the source's stream was replaced since (RecreatedTag), and
+	// the ranges may be the old stream's.
+	Note string `json:"note,omitempty"`
 }
+
+// A source's name holding '#' is a tag kept beside a source's positions
+// (a Kafka topic's ID), not positions: the recovery keeps tags as they
+// are and does not list them as positions. RecreatedTag is the tag a
+// consumer sets (partition 0: the Unix time) when the stream a source
+// reads was replaced under its name (a Kafka topic deleted and created
+// again, its offsets from 0 again): the offset ranges the windows hold
+// for the source may then be the old stream's, and a position moved
+// past them would pass over the new stream's records.
+const RecreatedTag = "#recreated"
 
 // restoreOffsets makes the file resume each source partition after every
 // record whose rows it kept: a position lost in the damage, or behind the
@@ -262,11 +277,23 @@ func (m *Monitor) restoreOffsets() ([]RecoveredOffset, error) {
 		next := p.Ranges[len(p.Ranges)-1][1] + 1
 		if have, ok := kept[p.Source][p.Partition]; !ok || have < next {
 			restore = append(restore, Offset{Source: p.Source, Partition: p.Partition, Next: next})
-			out = append(out, RecoveredOffset{Source: p.Source, Partition: p.Partition, Next: next, From: "ranges"})
+			ro := RecoveredOffset{Source: p.Source, Partition: p.Partition, Next: next, From: "ranges"}
+			if at, recreated := kept[p.Source+RecreatedTag][0]; recreated {
+				from, was := "0", "lost"
+				if ok {
+					from, was = fmt.Sprint(have), fmt.Sprintf("kept at %d", have)
+				}
+				ro.Note = fmt.Sprintf("its stream was replaced under the same name at %s (a Kafka topic deleted and created again), and the offset ranges of the rows kept do not say which stream they were read from: if they are the old one's, offsets %s..%d of the new one are passed over unread (the position was %s). If rows of the old stream may be in these windows, restart the consumer with a new group (--kafka-group) to read the new stream from its start",
+					time.Unix(at, 0).UTC().Format(time.RFC3339), from, next-1, was)
+			}
+			out = append(out, ro)
 			delete(kept[p.Source], p.Partition)
 		}
 	}
 	for src, parts := range kept {
+		if strings.Contains(src, "#") {
+			continue // a tag, not positions
+		}
 		for part, next := range parts {
 			out = append(out, RecoveredOffset{Source: src, Partition: part, Next: next, From: "kept"})
 		}

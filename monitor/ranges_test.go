@@ -343,7 +343,7 @@ func TestRecoverKeepsOffsets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantOffs := []RecoveredOffset{{"kafka:g/t", 0, 40, "kept"}, {"kafka:g/t", 1, 30, "ranges"}}
+	wantOffs := []RecoveredOffset{{Source: "kafka:g/t", Partition: 0, Next: 40, From: "kept"}, {Source: "kafka:g/t", Partition: 1, Next: 30, From: "ranges"}}
 	if !reflect.DeepEqual(rep.Offsets, wantOffs) || rep.Kept["offsets"] != 1 || rep.Lost["offsets"] != 1 {
 		t.Errorf("report offsets %+v, kept %v, lost %v; want %+v, 1 kept and 1 lost", rep.Offsets, rep.Kept, rep.Lost, wantOffs)
 	}

@@ -76,6 +76,9 @@ func (r *RecoveryReport) String() string {
 	}
 	for _, o := range r.Offsets {
 		fmt.Fprintf(&b, "  %s partition %d resumes at offset %d (%s)\n", o.Source, o.Partition, o.Next, o.From)
+		if o.Note != "" {
+			fmt.Fprintf(&b, "    warning: %s\n", o.Note)
+		}
 	}
 	if r.Uncounted != "" {
 		fmt.Fprintf(&b, "  also: %s\n", r.Uncounted)

@@ -76,6 +76,10 @@ func TestRecreatedSeenByResumeFirst(t *testing.T) {
 	if len(st.Stuck) != 0 {
 		t.Errorf("stuck %v once read; want none", st.Stuck)
 	}
+	// The recreation is tagged for a --state-recover (attack run 19 F3).
+	if tag, err := r.mon.Offsets(Source("g", testTopic) + monitor.RecreatedTag); err != nil || tag[0] < time.Now().Add(-time.Minute).Unix() {
+		t.Errorf("recreation tag %v (%v); want partition 0 holding the time", tag, err)
+	}
 }
 
 // TestStuckPartitionNoReadNotice (attack run 19 F1): while the client
