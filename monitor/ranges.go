@@ -169,11 +169,11 @@ func (e *OverlapError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "monitor: merge: offsets %d-%d of partition %d of %s were read by both %s (window %s) and %s (window %s): merged, those records would be counted twice. ",
 		e.First, e.Last, e.Partition, e.Source, e.Exports[0], e.Windows[0].Format(time.RFC3339), e.Exports[1], e.Windows[1].Format(time.RFC3339))
-	b.WriteString("A replica stored them and stopped before committing them to the consumer group, and the replica that took the partition over read them again. ")
+	b.WriteString("Either a replica stored them and stopped before committing them to the consumer group, and the replica that took the partition over read them again (--kafka-instance-id makes a restarted replica get its partitions back and this rarer); or the topic was deleted and created again between the two windows' reads (its offsets start from 0 again: /healthz and the log of the replica that found it say so), and the windows hold the same offsets of the old and the new topic, no record counted twice, but the offset ranges do not tell the topics apart. ")
 	if e.Coarse {
 		fmt.Fprintf(&b, "(One of the windows read more than %d separate ranges of the partition, which were joined, so part of this overlap may be of records only one of them read.) ", MaxOffsetRanges)
 	}
-	b.WriteString("Judge those windows from one of the two exports only (or each export on its own), or wait until they leave the replicas' history; --kafka-instance-id makes a restarted replica get its partitions back and this rarer")
+	b.WriteString("Judge those windows from one of the two exports only (or each export on its own), or wait until they leave the replicas' history")
 	return b.String()
 }
 
