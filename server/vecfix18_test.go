@@ -61,7 +61,14 @@ func TestVectorsOffRefused(t *testing.T) {
 // (8 values) and features x (number) and c (categorical).
 func mixedRegistry(t *testing.T, dir string) registry.Store {
 	t.Helper()
-	sp, err := spec.Parse(strings.NewReader("version: 1\ncolumns:\n  - name: emb\n    type: vector\n    steps: []\n"+
+	return mixedRegistryWith(t, dir, "drop")
+}
+
+// mixedRegistryWith is mixedRegistry with the spec's remainder (drop or
+// passthrough); the training rows carry an id column beside the spec's.
+func mixedRegistryWith(t *testing.T, dir, remainder string) registry.Store {
+	t.Helper()
+	sp, err := spec.Parse(strings.NewReader("version: 1\nremainder: "+remainder+"\ncolumns:\n  - name: emb\n    type: vector\n    steps: []\n"+
 		"  - name: x\n    steps: [{standard_scaler: {}}]\n  - name: c\n    type: categorical\n    steps: [{one_hot_encoder: {}}]\n"), "m.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +77,7 @@ func mixedRegistry(t *testing.T, dir string) registry.Store {
 	for i := range 200 {
 		v := make([]float64, 8)
 		v[i%8] = 1
-		b, _ := json.Marshal(map[string]any{"emb": v, "x": float64(i % 10), "c": string(rune('a' + i%3))})
+		b, _ := json.Marshal(map[string]any{"emb": v, "x": float64(i % 10), "c": string(rune('a' + i%3)), "id": i})
 		lines.Write(append(b, '\n'))
 	}
 	p := filepath.Join(dir, "train.jsonl")
@@ -326,5 +333,26 @@ func TestVectorMarkerMissingFirstStart(t *testing.T) {
 	_, ts = vectorServer(t, store, state, &now)
 	if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations?producer=w", "", vectorBody(rest[:5])); status != http.StatusOK {
 		t.Fatalf("%d %s", status, resp)
+	}
+}
+
+// TestVectorObservationPassthroughKept (attack run 20 F2): with remainder
+// passthrough, an id column is an output of the artifact but not a
+// feature: ?producer= rows carrying it are counted as before the feature
+// refusal, while a feature column beside the vectors is still refused.
+func TestVectorObservationPassthroughKept(t *testing.T) {
+	dir := t.TempDir()
+	store := mixedRegistryWith(t, dir, "passthrough")
+	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
+	_, ts := vectorServer(t, store, filepath.Join(dir, "m.db.vectors.json"), &now)
+	url := ts.URL + "/v1/models/mix/observations?producer=w"
+	const e = `[0.5,0.5,0.5,0.5,0,0,0,0]`
+	status, resp := send(t, "POST", url, "", []byte(`{"rows":[{"emb":`+e+`,"id":7},{"emb":`+e+`,"id":8},{"emb":`+e+`}]}`))
+	if status != http.StatusOK || !strings.Contains(string(resp), `"columns":{"emb":3}`) {
+		t.Errorf("vectors with a passthrough id: %d %s; want 200 counting 3", status, resp)
+	}
+	status, resp = send(t, "POST", url, "", []byte(`{"rows":[{"emb":`+e+`,"id":9,"x":5}]}`))
+	if msg := attackfixMessage(resp); status != http.StatusBadRequest || !strings.Contains(msg, `"x": feature columns of mix@1`) {
+		t.Errorf("a feature beside the vectors: %d %s; want 400 naming x only", status, resp)
 	}
 }

@@ -438,15 +438,23 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 }
 
 // featuresBesideVectors refuses a vector observation whose rows hold
-// feature columns of the artifact (its inputs or outputs): they were
-// dropped without a word, even values /transform refuses (attack run 18).
+// feature columns of the artifact (its inputs or outputs that are not
+// passed through): they were dropped without a word, even values
+// /transform refuses (attack run 18).
 // A vector observation (?producer=) takes the vector columns alone, as a
 // feature observation refuses a vector column; other keys (an id) are
 // ignored as before.
 func featuresBesideVectors(rows []map[string]json.RawMessage, inputs, outputs []table.Field, a *artifact.Artifact, model, version string) error {
+	// Passthrough columns (remainder: passthrough: an id, a time column)
+	// are not features: they were ignored beside the vectors and still
+	// are (attack run 20: a producer's {"id", "emb"} rows were refused).
+	passed := map[string]bool{}
+	for _, c := range a.Passthrough {
+		passed[c] = true
+	}
 	features := map[string]bool{}
 	for _, f := range slices.Concat(inputs, outputs) {
-		if a.Embedding(f.Name) == nil {
+		if a.Embedding(f.Name) == nil && !passed[f.Name] {
 			features[f.Name] = true
 		}
 	}
