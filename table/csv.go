@@ -273,6 +273,16 @@ func (r *CSVReader) readHeader() error {
 	r.index = make(map[string]int, len(r.spans))
 	for i, s := range r.spans {
 		name := string(r.cell(s))
+		if strings.IndexByte(name, 0) >= 0 {
+			// A NUL byte is data in a cell, but no column name holds one:
+			// such a header is a UTF-16 file without a byte order mark
+			// (a one-column one parses without an error) or not text
+			// (attack run 20: "column "x" is not in the header; the
+			// header has: "x\x00"", and validate printed the raw NUL).
+			return &ParseError{File: r.name, Line: 1,
+				Err:  fmt.Errorf("%w: column %d of the header, %s, holds a NUL byte, which no column name can", ErrSyntax, i+1, errtext.Quote(name)),
+				Hint: "the file is not UTF-8 text (binary, or in another encoding): save it as UTF-8"}
+		}
 		if j, dup := r.index[name]; dup {
 			return fmt.Errorf("%s: duplicate column %s in the header (columns %d and %d); rename one of them",
 				r.name, errtext.Quote(name), j+1, i+1)

@@ -47,15 +47,16 @@ func utf16LE(s string) []byte {
 // byte order mark failed as "u16.csv:51: row has 1 fields" for a 50-line
 // file, or "found '\x00'" in JSON Lines, with no word of the encoding. The
 // error names the encoding and the conversion, and the CSV error names the
-// file's last line (3 here), not one past it. NUL bytes stay data: a CSV
-// holding one in a cell is read as before.
+// file's header (line 1: its names hold the NUL bytes, attack run 20),
+// not a line past the file's end. NUL bytes stay data: a CSV holding one
+// in a cell is read as before.
 func TestUTF16WithoutBOMNamed(t *testing.T) {
 	csv := utf16LE("a,b,c,d,e\n1,2,3,4,5\n6,7,8,9,10\n") // 3 lines
 	err := readAllText(t, "u16.csv", csv)
 	var pe *ParseError
-	if !errors.As(err, &pe) || pe.Line != 3 || !strings.Contains(err.Error(), "looks like UTF-16LE text without a byte order mark") ||
+	if !errors.As(err, &pe) || pe.Line != 1 || !strings.Contains(err.Error(), "looks like UTF-16LE text without a byte order mark") ||
 		!strings.Contains(err.Error(), "iconv -f UTF-16LE -t UTF-8 u16.csv") {
-		t.Errorf("UTF-16LE CSV: %v; want a parse error on line 3 (the last) naming UTF-16LE and iconv", err)
+		t.Errorf("UTF-16LE CSV: %v; want a parse error on line 1 (the header) naming UTF-16LE and iconv", err)
 	}
 	jl := utf16LE(`{"a": 1, "b": "x"}` + "\n" + `{"a": 2, "b": "y"}` + "\n")
 	err = readAllText(t, "u16.jsonl", jl)
@@ -95,5 +96,30 @@ func TestJSONLCROnlyNamed(t *testing.T) {
 	// CRLF is read as before.
 	if err := readAllText(t, "crlf.jsonl", []byte(line+"\r\n"+line+"\r\n")); err != nil {
 		t.Errorf("CRLF JSONL: %v", err)
+	}
+}
+
+// TestNULInHeaderRefused (attack run 20 F3): a one-column UTF-16 file
+// without a byte order mark parses (one field a line), so no parse error
+// carried the encoding hint and commands named a column "x\x00". A NUL
+// byte in a column name is refused naming the column, with the UTF-16
+// hint when the file looks like it, and escaped.
+func TestNULInHeaderRefused(t *testing.T) {
+	cases := map[string]string{
+		"x\x00\n\x001\x00\n\x002\x00\n":        "UTF-16LE",
+		"\x00x\x00\n\x001\x00\n\x002\x00\n":    "UTF-16BE",
+		"a,b\x00c\n1,2\n":                      "save it as UTF-8",
+		"0\x000\x000000,0000":                  "column 1 of the header",
+		"x\x00,\x00y\x00\n\x001\x00,\x002\x00": "UTF-16LE",
+	}
+	for data, want := range cases {
+		err := readAllText(t, "u.csv", []byte(data))
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "holds a NUL byte") ||
+			strings.IndexByte(err.Error(), 0) >= 0 || !strings.Contains(err.Error(), "u.csv:1") {
+			t.Errorf("%q: %v; want a refusal at u.csv:1 naming the NUL byte and %q, with no raw NUL", data, err, want)
+		}
+	}
+	if err := readAllText(t, "ok.csv", []byte("a,b\n\x00x,1\n")); err != nil {
+		t.Errorf("a NUL byte in a cell is data: %v", err)
 	}
 }
