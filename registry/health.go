@@ -284,6 +284,9 @@ func (l *Local) checkBlob(v Version) error {
 	if err != nil {
 		return damaged(fmt.Errorf("version %s: %w", v.Version, err))
 	}
+	if st.IsDir() {
+		return fmt.Errorf("%w: version %s: %s", ErrDamaged, v.Version, folderInPlace(path))
+	}
 	if !st.Mode().IsRegular() {
 		return fmt.Errorf("%w: version %s: %s is not a regular file: the registry folder was edited by hand; push the version again to repair", ErrDamaged, v.Version, path)
 	}

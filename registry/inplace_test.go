@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -220,5 +221,42 @@ func TestProblemsReverifyOnASlowCycle(t *testing.T) {
 	changeInPlace(t, p2, len(two)/2)
 	if _, _, _, err := l.OpenArtifact(ctx, "m", "2"); !errors.Is(err, ErrDamaged) {
 		t.Errorf("past reverifyTrust: %v; want the file verified again and refused", err)
+	}
+}
+
+// TestFolderInPlaceOfTheArtifact (attack run 20 F5): a folder where a
+// stored artifact file belongs was reported with "push the version again
+// to repair", and that push failed with a bare "rename ...: file exists".
+// Both now name the folder and say to move it aside; once it is, the push
+// repairs the version.
+func TestFolderInPlaceOfTheArtifact(t *testing.T) {
+	ctx := context.Background()
+	l, _ := openTemp(t)
+	one := fitArtifact(t, "m", "1", 1)
+	v, _ := mustPut(t, l, "m", "1", one, PutOptions{})
+	blob, _ := l.blobPath(v.Digest)
+	if err := os.Remove(blob); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(blob, "inside"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := blob + " is a folder, where the stored artifact file belongs"
+	if p := l.Problems(ctx); len(p) != 1 || !strings.Contains(p[0], want) || !strings.Contains(p[0], "move the folder aside") {
+		t.Fatalf("problems: %q; want the folder named with its repair", p)
+	}
+	_, _, err := l.Put(ctx, "m", "1", one, PutOptions{})
+	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "then push the version again") {
+		t.Fatalf("push over the folder: %v; want ErrDamaged naming the folder and what to do", err)
+	}
+	if err := os.RemoveAll(blob); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, l, "m", "1", one, PutOptions{})
+	if p := l.Problems(ctx); len(p) != 0 {
+		t.Fatalf("after moving the folder and pushing again: %q", p)
+	}
+	if got := mustRead(t, blob); !bytes.Equal(got, one) {
+		t.Fatal("the pushed artifact is not the stored file")
 	}
 }

@@ -159,6 +159,12 @@ func (l *Local) store(model, version, digest string, writeBlob func(blob string)
 		return Version{}, false, fmt.Errorf("store %s@%s: %w", model, version, err)
 	}
 	if !intact {
+		// A folder in the file's place cannot be replaced by the rename
+		// that writes it ("rename ...: file exists"): say what to do
+		// (attack run 20).
+		if st, err := os.Lstat(blob); err == nil && st.IsDir() {
+			return Version{}, false, fmt.Errorf("%w: store %s@%s: %s", ErrDamaged, model, version, folderInPlace(blob))
+		}
 		if err := writeBlob(blob); err != nil {
 			return Version{}, false, fmt.Errorf("store %s@%s: %w", model, version, err)
 		}
@@ -600,4 +606,11 @@ func (l *Local) SetCurrent(ctx context.Context, model, version string) error {
 		return fmt.Errorf("set current %s@%s: %w", model, version, err)
 	}
 	return nil
+}
+
+// folderInPlace is the damage of a folder where a stored artifact file
+// belongs, and its repair: a push cannot replace a folder.
+func folderInPlace(path string) string {
+	return fmt.Sprintf("%s is a folder, where the stored artifact file belongs: the registry folder was edited by hand; "+
+		"move the folder aside (or remove it), then push the version again to repair", path)
 }
