@@ -32,9 +32,16 @@ type ReplayOptions struct {
 	VectorColumns []string
 	// WindowVectors returns the drift of the vector columns in the
 	// window starting at start (Unix nanoseconds), as drift --artifact
-	// judges a file of its rows; a column without a present vector in
-	// the window is left out, as drift leaves it out.
+	// judges a file of its rows. A window without a present vector of a
+	// column cannot be judged (drift --artifact refuses such a file):
+	// WindowVectors returns an error naming the window and the column,
+	// never a window with the column left out (attack run 20 F1).
 	WindowVectors func(start int64) ([]WindowVector, error)
+	// MissingVectorColumns are the artifact's vector columns the data
+	// lacks: listed in every window's missing_features (after the
+	// missing feature columns), as drift --artifact reports a missing
+	// column, never left out without a word (attack run 20 F1).
+	MissingVectorColumns []string
 }
 
 // WindowVector is a vector column's drift in a window, as drift
@@ -327,6 +334,7 @@ func replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 				return nil, fmt.Errorf("monitor replay: window %s: %w", unixTime(start).Format(time.RFC3339), err)
 			}
 		}
+		rep.MissingFeatures = append(rep.MissingFeatures, opt.MissingVectorColumns...)
 		clear(sums)
 		var vecs []WindowVector
 		if len(opt.VectorColumns) > 0 {

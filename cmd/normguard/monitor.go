@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -60,8 +62,10 @@ The timeline lists which features drift in which window, and the first
 window each feature drifts in. Rows whose time is empty or does not parse
 (2006-01-02, 2006-01-02 15:04[:05], RFC 3339, ...) are counted and left out.
 
-Exit status 0: no feature drifts in any window, 1: some feature drifts,
-2: error.`,
+Exit status 0: no feature drifts in any window, 1: some feature drifts
+or the data lacks a vector column of the artifact (as drift --artifact's
+missing_column), 2: error (a window without a vector of a vector column
+the data holds cannot be judged, as drift --artifact refuses such rows).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "artifact", "data", "time-column", "window"); err != nil {
@@ -154,12 +158,13 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 		rw = report.NewReplayWriter(w, o.format, colorOutput(cmd, o.out), meta)
 		return nil
 	}
-	vcols, vwins, err := replayVectors(o.data, a, d, times, window)
+	vcols, vmissing, vwins, err := replayVectors(o.data, a, d, times, window)
 	if err != nil {
 		return false, err
 	}
 	ropt := monitor.ReplayOptions{TimeColumn: o.timeColumn, Window: window, Drift: opt, VectorColumns: vcols,
-		WindowVectors: func(start int64) ([]monitor.WindowVector, error) { return vwins[start], nil }}
+		WindowVectors:        func(start int64) ([]monitor.WindowVector, error) { return vwins[start], nil },
+		MissingVectorColumns: vmissing}
 	tl, err := monitor.ReplayEach(a, d.Cols, times, ropt,
 		func(tl *monitor.Timeline, w *monitor.TimelineWindow) error {
 			if len(w.Drifted) > 0 {
@@ -193,6 +198,16 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 		if err := dst.Commit(); err != nil {
 			return false, fmt.Errorf("monitor replay: %w", err)
 		}
+	}
+	if len(vmissing) > 0 {
+		// drift --artifact reports such a column as missing_column, exit 1
+		// (attack run 20 F1: replay left it out without a word, exit 0).
+		var q []string
+		for _, n := range vmissing {
+			q = append(q, strconv.Quote(n))
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "normguard: monitor replay: %s has no vector column %s of the artifact (missing_column, as drift --artifact reports it): not judged in any window, listed in every window's missing_features; add the column (an array of numbers per row) to judge it\n", o.data, strings.Join(q, ", "))
+		return true, nil
 	}
 	return drifted, nil
 }
