@@ -135,7 +135,7 @@ func TestMissingAtStartIsAProblem(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(2 * topicCheckEvery)
+	time.Sleep(topicCheckEvery + 200*time.Millisecond) // a check of the missing topic more
 	if n := strings.Count(logs.String(), "does not exist"); n != 1 {
 		t.Errorf("%d log lines naming the missing topic; want 1:\n%s", n, logs.String())
 	}

@@ -328,16 +328,20 @@ func (c *Consumer) failedID(p int32) {
 }
 
 // readFrom forgets the UNKNOWN_TOPIC_ID failures of partitions the poll
-// brought records of.
+// brought records of, and that the topic was missing.
 func (c *Consumer) readFrom(fetches kgo.Fetches) {
 	c.partsMu.Lock()
 	defer c.partsMu.Unlock()
-	if len(c.noTopicID) == 0 {
+	if len(c.noTopicID) == 0 && c.missing == "" {
 		return
 	}
 	fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
 		if ftp.Topic == c.cfg.Topic && ftp.Err == nil && len(ftp.Records) > 0 {
 			delete(c.noTopicID, ftp.Partition)
+			if c.missing != "" {
+				c.log.Warn("kafka: topic exists again", "topic", c.cfg.Topic)
+				c.missing = ""
+			}
 		}
 	})
 }
