@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -45,7 +46,56 @@ type registryHealth struct {
 	problems []string
 	checked  time.Time     // when the last check finished; zero: none yet
 	running  chan struct{} // closed when the check under way ends; nil: none
+	changes  int           // registry writes seen (changed); a check started before one is stale
 }
+
+// changed records a write to the registry (an upload, a new current
+// version): the next /healthz checks again rather than answer the last
+// check for up to h.every (a push repairing a damaged file was reported
+// damaged for 10 s after it: attack run 20).
+func (h *registryHealth) changed() {
+	h.mu.Lock()
+	h.changes++
+	if !h.checked.IsZero() {
+		h.checked = time.Unix(0, 0)
+	}
+	h.mu.Unlock()
+}
+
+// afterWrites calls h.changed after each request next answers with a 2xx
+// status.
+func (h *registryHealth) afterWrites(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusSeen{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status >= 200 && sw.status < 300 {
+			h.changed()
+		}
+	})
+}
+
+// statusSeen remembers the status a handler answered with.
+type statusSeen struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusSeen) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusSeen) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the writer underneath.
+func (w *statusSeen) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // current returns the problems of the last check, starting a new one when
 // that is older than h.every.
@@ -57,7 +107,7 @@ func (h *registryHealth) current() []string {
 	if h.running == nil && time.Since(h.checked) >= h.every {
 		done := make(chan struct{})
 		h.running = done
-		go h.check(done)
+		go h.check(done, h.changes)
 	}
 	running, first := h.running, h.checked.IsZero()
 	h.mu.Unlock()
@@ -76,7 +126,7 @@ func (h *registryHealth) current() []string {
 	return h.problems
 }
 
-func (h *registryHealth) check(done chan struct{}) {
+func (h *registryHealth) check(done chan struct{}, changes int) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var problems []string
@@ -91,6 +141,10 @@ func (h *registryHealth) check(done chan struct{}) {
 	}()
 	h.mu.Lock()
 	h.problems, h.checked, h.running = problems, time.Now(), nil
+	if h.changes != changes {
+		// The registry was written while it ran: the next probe checks again.
+		h.checked = time.Unix(0, 0)
+	}
 	h.mu.Unlock()
 	close(done)
 }

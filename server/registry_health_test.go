@@ -149,3 +149,38 @@ func TestHealthzReportsDamageOnTheNextProbe(t *testing.T) {
 		t.Fatalf("first probe after the damage: status %q, problems %q; want degraded naming current.json", st, problems)
 	}
 }
+
+// TestHealthzClearsAfterARepairingPush (attack run 20): a push repairing
+// a damaged stored artifact left /healthz reporting the damage until the
+// next check was due (10 s). A registry write makes the next probe check
+// again.
+func TestHealthzClearsAfterARepairingPush(t *testing.T) {
+	s, ts, _ := versionsServer(t, 1, Config{})
+	v, err := s.cfg.Registry.Resolve(context.Background(), "flight-delay", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := s.cfg.Registry.(*registry.Local).Dir()
+	blob := filepath.Join(dir, "blobs", "sha256", strings.TrimPrefix(v.Digest, "sha256:")+".json")
+	good, err := os.ReadFile(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, blob, string(good[:len(good)/2]))
+	s.health.every = 0
+	if st, problems := healthz(t, ts.URL); st != "degraded" || len(problems) != 1 {
+		t.Fatalf("cut artifact: status %q, problems %q; want degraded", st, problems)
+	}
+	s.health.mu.Lock()
+	s.health.every = time.Hour // no check falls due on its own from here
+	s.health.mu.Unlock()
+	if st, _ := healthz(t, ts.URL); st != "degraded" {
+		t.Fatalf("before the push: %q; want the last check's degraded", st)
+	}
+	if status, resp := send(t, "PUT", ts.URL+"/v1/models/flight-delay/versions/v1", "t", good); status/100 != 2 {
+		t.Fatalf("push again: %d %s", status, resp)
+	}
+	if st, problems := healthz(t, ts.URL); st != "ok" || len(problems) != 0 {
+		t.Fatalf("first probe after the repairing push: status %q, problems %q; want ok", st, problems)
+	}
+}

@@ -203,13 +203,13 @@ func (s *Server) Registry() *prometheus.Registry { return s.reg }
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	reg := registry.Handler(s.cfg.Registry)
-	writes := s.requireToken(http.MaxBytesHandler(reg, s.cfg.MaxArtifactBytes))
+	writes := s.requireToken(s.health.afterWrites(http.MaxBytesHandler(reg, s.cfg.MaxArtifactBytes)))
 	// Each endpoint names the query parameters it reads (reads); any
 	// other is a 400.
 	mux.Handle("GET /v1/models", reads(reg))
 	mux.Handle("GET /v1/models/{name}", reads(reg))
 	mux.Handle("GET /v1/models/{name}/versions/{version}/artifact", reads(reg))
-	mux.Handle("PUT /v1/models/{name}/versions/{version}", reads(s.requireToken(s.uploadSlotted(http.MaxBytesHandler(reg, s.cfg.MaxArtifactBytes))), "current"))
+	mux.Handle("PUT /v1/models/{name}/versions/{version}", reads(s.requireToken(s.uploadSlotted(s.health.afterWrites(http.MaxBytesHandler(reg, s.cfg.MaxArtifactBytes)))), "current"))
 	mux.Handle("PUT /v1/models/{name}/current", reads(writes))
 
 	data := func(h http.HandlerFunc) http.Handler {
