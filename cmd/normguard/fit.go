@@ -240,7 +240,22 @@ func runFit(cmd *cobra.Command, o fitOptions) (*artifact.Artifact, error) {
 					vecs = append(vecs, g.Names...)
 				}
 			}
-			if len(vecs) > 0 {
+			var feats []string // the spec's columns a .npy cannot hold
+			for _, g := range sp.Columns {
+				if g.Type != spec.TypeVector {
+					for _, n := range g.Names {
+						feats = append(feats, strconv.Quote(n))
+					}
+				}
+			}
+			switch {
+			case len(vecs) == 1 && r.Header()[0] == vecs[0] && len(feats) > 0:
+				// Read as the only vector column already: renaming the
+				// file fixes nothing (attack run 20 F4).
+				err = fmt.Errorf("%w (a .npy file holds one vector column only, read as %q; the spec's feature columns %s cannot come from it: pass a JSON Lines or Parquet file holding them beside %q (its vectors as arrays or a list))", err, vecs[0], strings.Join(feats, ", "), vecs[0])
+			case len(vecs) == 0:
+				err = fmt.Errorf("%w (a .npy file holds one vector column only, and the spec has no vector column: pass a CSV, JSON Lines or Parquet file holding the spec's columns)", err)
+			default:
 				err = fmt.Errorf("%w (a .npy file holds one vector column named after the file, here %q: rename it after the spec's vector column it holds, e.g. %s.npy)", err, r.Header()[0], vecs[0])
 			}
 		}

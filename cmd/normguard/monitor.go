@@ -121,7 +121,7 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 	if a.Profile == nil {
 		return false, fmt.Errorf("monitor replay: %s has no training profile; refit it with this normguard", o.artifact)
 	}
-	times, err := readTimeColumn(o.data, o.timeColumn)
+	times, err := readTimeColumn(o.data, o.timeColumn, a)
 	if err != nil {
 		return false, err
 	}
@@ -213,13 +213,20 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 }
 
 // readTimeColumn reads column name of path as text ("" where missing).
-func readTimeColumn(path, name string) ([]string, error) {
-	r, err := table.Open(path)
+// The file is opened as the other commands open it for a (validate.
+// OpenFor: a lone .npy is a's only vector column, whatever its stem),
+// and a .npy, which holds one vector column and nothing else, is told to
+// have no time column (attack run 20 F4).
+func readTimeColumn(path, name string, a *artifact.Artifact) ([]string, error) {
+	r, err := validate.OpenFor(path, a)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
 	if !slices.Contains(r.Header(), name) {
+		if f, err := table.FormatOf(path); err == nil && f == table.FormatNPY {
+			return nil, fmt.Errorf("monitor replay: %s is a .npy file: it holds one vector column only (read as %q) and no time column %q (--time-column); pass a JSON Lines or Parquet file holding each row's time beside the artifact's inputs (its vectors as arrays or a list)", path, strings.Join(r.Header(), ", "), name)
+		}
 		return nil, fmt.Errorf("monitor replay: %s has no column %q (--time-column); its columns: %v", path, name, r.Header())
 	}
 	fields := []table.Field{{Name: name, Kind: table.String}}
