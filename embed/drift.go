@@ -78,17 +78,27 @@ func DriftFromContract(c *Contract, cur Matrix, opt DriftOptions) (DriftResult, 
 		}
 		ref.Data = append(ref.Data, row...)
 	}
-	if err := driftInputs(ref, cur); err != nil {
+	// cur is a seeded sample of the data's vectors (drift --artifact,
+	// monitor replay): its row numbers are not the data's, so an invalid
+	// current vector is named without one (attack run 20 F6: "current
+	// row 674" named a clean row of the file; the bad one was 4321).
+	if err := driftInputsSampled(ref, cur, true); err != nil {
 		return DriftResult{}, err
 	}
 	return drift(ref, c.Profile.Mean, cur, opt)
 }
 
-func driftInputs(ref, cur Matrix) error {
+func driftInputs(ref, cur Matrix) error { return driftInputsSampled(ref, cur, false) }
+
+// driftInputsSampled is driftInputs; with curSampled, cur's rows are a
+// sample whose row numbers are not the data's, and an invalid current
+// vector's error names no row (sampledRowError).
+func driftInputsSampled(ref, cur Matrix, curSampled bool) error {
 	for _, s := range []struct {
-		name string
-		m    Matrix
-	}{{"reference", ref}, {"current", cur}} {
+		name    string
+		m       Matrix
+		sampled bool
+	}{{"reference", ref, false}, {"current", cur, curSampled}} {
 		if err := s.m.valid(); err != nil {
 			return fmt.Errorf("embed drift: %s: %w", s.name, err)
 		}
@@ -97,6 +107,9 @@ func driftInputs(ref, cur Matrix) error {
 		}
 		for i := 0; i < s.m.Rows; i++ {
 			if err := rowValues("embed drift", s.name, i, s.m.Row(i)); err != nil {
+				if s.sampled {
+					return sampledRowError(s.m.Row(i))
+				}
 				return err
 			}
 		}
@@ -308,4 +321,20 @@ func w1Sorted(a, b []float64) float64 {
 		}
 	}
 	return s
+}
+
+// sampledRowError is rowValues' error for an invalid vector of a current
+// sample (DriftFromContract): the sample's row numbers are not the
+// data's, so it names no row and points to the check that lists the
+// data's rows (normguard validate's nan_vectors).
+func sampledRowError(row []float64) error {
+	const where = "embed drift: a current vector (drawn into the seeded sample drift compares: its row in the data is not known here)"
+	for a, v := range row {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s, dimension %d: value %v; drop vectors with NaN or infinite values first (normguard validate lists their rows in the data as nan_vectors): %w", where, a, v, ErrInvalid)
+		}
+	}
+	ss := dot(row, row)
+	return fmt.Errorf("%s: values too large to compare: ‖x‖² %s (largest |value| %.4g), past %.4g, beyond which distances between vectors overflow float64; rescale the vectors (normguard validate lists their rows in the data as nan_vectors): %w",
+		where, squared(ss), largestAbs(row), MaxSquaredNorm, ErrInvalid)
 }
