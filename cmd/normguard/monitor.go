@@ -63,8 +63,8 @@ window each feature drifts in. Rows whose time is empty or does not parse
 (2006-01-02, 2006-01-02 15:04[:05], RFC 3339, ...) are counted and left out.
 
 Exit status 0: no feature drifts in any window, 1: some feature drifts
-or the data lacks a vector column of the artifact (as drift --artifact's
-missing_column), 2: error (a window without a vector of a vector column
+or the data lacks a feature or vector column of the artifact (as drift
+--artifact reports it missing), 2: error (a window without a vector of a vector column
 the data holds cannot be judged, as drift --artifact refuses such rows).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -165,10 +165,20 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 	ropt := monitor.ReplayOptions{TimeColumn: o.timeColumn, Window: window, Drift: opt, VectorColumns: vcols,
 		WindowVectors:        func(start int64) ([]monitor.WindowVector, error) { return vwins[start], nil },
 		MissingVectorColumns: vmissing}
+	// The artifact's features the data lacks: drift --artifact reports
+	// them MISSING, exit 1; replay listed them in the JSON only, exit 0.
+	var missing []string
 	tl, err := monitor.ReplayEach(a, d.Cols, times, ropt,
 		func(tl *monitor.Timeline, w *monitor.TimelineWindow) error {
 			if len(w.Drifted) > 0 {
 				drifted = true
+			}
+			if w.Report != nil {
+				for _, m := range w.Report.MissingFeatures {
+					if !slices.Contains(vmissing, m) && !slices.Contains(missing, m) {
+						missing = append(missing, m)
+					}
+				}
 			}
 			if rw == nil {
 				if werr = open(); werr != nil {
@@ -199,6 +209,13 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 			return false, fmt.Errorf("monitor replay: %w", err)
 		}
 	}
+	if len(missing) > 0 {
+		var q []string
+		for _, n := range missing {
+			q = append(q, strconv.Quote(n))
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "normguard: monitor replay: %s has no column %s of the artifact's features (MISSING, as drift --artifact reports it): not judged in any window, listed in every window's missing_features; add the column to judge it\n", o.data, strings.Join(q, ", "))
+	}
 	if len(vmissing) > 0 {
 		// drift --artifact reports such a column as missing_column, exit 1
 		// (attack run 20 F1: replay left it out without a word, exit 0).
@@ -209,7 +226,7 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "normguard: monitor replay: %s has no vector column %s of the artifact (missing_column, as drift --artifact reports it): not judged in any window, listed in every window's missing_features; add the column (an array of numbers per row) to judge it\n", o.data, strings.Join(q, ", "))
 		return true, nil
 	}
-	return drifted, nil
+	return drifted || len(missing) > 0, nil
 }
 
 // readTimeColumn reads column name of path as text ("" where missing).

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -262,5 +263,48 @@ func TestReplayTimesOutOfRange(t *testing.T) {
 	code, _, stderr := runCLI(t, "monitor", "replay", "--artifact", art, "--data", oldPath, "--time-column", "date", "--window", "7d")
 	if code != ExitError || !strings.Contains(stderr, "50 of 50 rows hold times before 1750 or from 2200") || strings.Contains(stderr, "that parses") {
 		t.Errorf("replay of rows of 1701: exit %d, stderr %q; want 2 naming the range", code, stderr)
+	}
+}
+
+// TestReplayMissingFeatureIsExit1: data lacking a feature column of the
+// artifact is reported MISSING with exit 1 by drift --artifact; replay
+// listed it in the JSON only and exited 0 when nothing drifted (found
+// beside attack run 20 F1). The training rows themselves, with distance
+// left out, drift nowhere: both commands exit 1 naming distance.
+func TestReplayMissingFeatureIsExit1(t *testing.T) {
+	dir := t.TempDir()
+	header, lines := flightsSample(t)
+	cols := strings.Split(header, ",")
+	drop := slices.Index(cols, "distance")
+	if drop < 0 {
+		t.Fatalf("no distance column in %q", header)
+	}
+	without := func(line string) string {
+		f := strings.Split(line, ",")
+		return strings.Join(slices.Delete(f, drop, drop+1), ",")
+	}
+	var train, cut []string
+	for _, l := range lines {
+		if l < "2001-03" {
+			train = append(train, l)
+			cut = append(cut, without(l))
+		}
+	}
+	trainPath, cutPath, spec, art := filepath.Join(dir, "train.csv"), filepath.Join(dir, "cut.csv"), filepath.Join(dir, "spec.yaml"), filepath.Join(dir, "a.json")
+	writeLines(t, trainPath, header, train)
+	writeLines(t, cutPath, without(header), cut)
+	if err := os.WriteFile(spec, []byte(quickstart.Spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "fit", "-q", "--spec", spec, "--data", trainPath, "--out", art)
+	if code, stdout, stderr := runCLI(t, "monitor", "replay", "--artifact", art, "--data", trainPath, "--time-column", "date", "--window", "30d"); code != ExitOK {
+		t.Fatalf("replay of the training rows: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, _ := runCLI(t, "drift", "--artifact", art, "--current", cutPath); code != ExitFound {
+		t.Fatalf("drift --artifact without distance: exit %d, want 1", code)
+	}
+	code, _, stderr := runCLI(t, "monitor", "replay", "--artifact", art, "--data", cutPath, "--time-column", "date", "--window", "30d")
+	if code != ExitFound || !strings.Contains(stderr, `no column "distance" of the artifact's features`) {
+		t.Errorf("replay without distance: exit %d, stderr %q; want 1 naming distance", code, stderr)
 	}
 }
