@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -10,12 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/normguard/normguard/artifact"
-	"github.com/normguard/normguard/fit"
 	"github.com/normguard/normguard/monitor"
-	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/spec"
-	"github.com/normguard/normguard/table"
 )
 
 // TestDriftTrainingRates checks the drift JSON's "training" rates, which
@@ -40,26 +35,7 @@ columns:
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := table.Open(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := fit.Fit(context.Background(), sp, r, fit.Options{})
-	r.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := artifact.Encode(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := registry.Open(filepath.Join(dir, "reg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := store.Put(context.Background(), "m", "v1", b, registry.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	store, _ := fitAndPut(t, dir, sp, data, "m", "v1")
 	mon, err := monitor.Open(filepath.Join(dir, "monitor.db"), monitor.Options{})
 	if err != nil {
 		t.Fatal(err)

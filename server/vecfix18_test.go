@@ -2,8 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -14,11 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/normguard/normguard/artifact"
-	"github.com/normguard/normguard/fit"
 	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/spec"
-	"github.com/normguard/normguard/table"
 )
 
 // TestVectorsOffRefused: with monitoring off (serve --no-monitor), vector
@@ -73,37 +68,15 @@ func mixedRegistryWith(t *testing.T, dir, remainder string) registry.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lines bytes.Buffer
+	var rows []map[string]any
 	for i := range 200 {
 		v := make([]float64, 8)
 		v[i%8] = 1
-		b, _ := json.Marshal(map[string]any{"emb": v, "x": float64(i % 10), "c": string(rune('a' + i%3)), "id": i})
-		lines.Write(append(b, '\n'))
+		rows = append(rows, map[string]any{"emb": v, "x": float64(i % 10), "c": string(rune('a' + i%3)), "id": i})
 	}
 	p := filepath.Join(dir, "train.jsonl")
-	if err := os.WriteFile(p, lines.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := table.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := fit.Fit(context.Background(), sp, tr, fit.Options{})
-	tr.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := artifact.Encode(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(filepath.Join(dir, "reg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := reg.Put(context.Background(), "mix", "1", enc, registry.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	writeJSONLines(t, p, rows)
+	reg, _ := fitAndPut(t, dir, sp, p, "mix", "1")
 	return reg
 }
 

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,11 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/normguard/normguard/artifact"
-	"github.com/normguard/normguard/fit"
 	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/spec"
-	"github.com/normguard/normguard/table"
 )
 
 // vectorRegistry fits a contract (metric dot, raw vectors) on the even
@@ -40,35 +35,13 @@ func vectorRegistry(t testing.TB, dir string) (store registry.Store, rest, unit 
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lines bytes.Buffer
+	var rows []map[string]any
 	for _, v := range train {
-		b, _ := json.Marshal(map[string]any{"emb": v})
-		lines.Write(append(b, '\n'))
+		rows = append(rows, map[string]any{"emb": v})
 	}
 	p := filepath.Join(dir, "train.jsonl")
-	if err := os.WriteFile(p, lines.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := table.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := fit.Fit(context.Background(), sp, tr, fit.Options{})
-	tr.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := artifact.Encode(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(filepath.Join(dir, "reg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := reg.Put(context.Background(), "store", "v1", enc, registry.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	writeJSONLines(t, p, rows)
+	reg, _ := fitAndPut(t, dir, sp, p, "store", "v1")
 	for _, v := range rest {
 		n := 0.0
 		for _, x := range v {

@@ -1,22 +1,17 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/normguard/normguard/artifact"
-	"github.com/normguard/normguard/fit"
 	"github.com/normguard/normguard/monitor"
-	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/transform"
@@ -81,34 +76,12 @@ func TestVectorProducers(t *testing.T) {
 	}
 	dir := t.TempDir()
 	p := filepath.Join(dir, "train.jsonl")
-	var lines []string
+	var trainRows []map[string]any
 	for _, v := range train {
-		b, _ := json.Marshal(map[string]any{"emb": v})
-		lines = append(lines, string(b))
+		trainRows = append(trainRows, map[string]any{"emb": v})
 	}
-	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := table.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := fit.Fit(context.Background(), sp, tr, fit.Options{})
-	tr.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := artifact.Encode(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := registry.Open(filepath.Join(dir, "reg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := store.Put(context.Background(), "store", "v1", enc, registry.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	writeJSONLines(t, p, trainRows)
+	store, a := fitAndPut(t, dir, sp, p, "store", "v1")
 	mon, err := monitor.Open(filepath.Join(dir, "monitor.db"), monitor.Options{})
 	if err != nil {
 		t.Fatal(err)
