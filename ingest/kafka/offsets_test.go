@@ -84,14 +84,8 @@ func TestRecordPastItsBatch(t *testing.T) {
 			t.Parallel()
 			fx := newFixture(t, 10)
 			c := newCluster(t)
-			ctx := context.Background()
 			prod := compressedProducer(t, c)
-			rows := func(p int32, n int) {
-				t.Helper()
-				if err := prod.ProduceSync(ctx, paddedRows(p, n, 100)...).FirstErr(); err != nil {
-					t.Fatal(err)
-				}
-			}
+			rows := produceRows(t, prod)
 			rows(0, 2)
 			produceRaw(t, c, 0, 0, 1, rawRecord(delta, 99))
 			rows(0, 3)
@@ -419,14 +413,8 @@ func TestAbortedRecordPastItsBatch(t *testing.T) {
 			t.Parallel()
 			fx := newFixture(t, 10)
 			c := newCluster(t)
-			ctx := context.Background()
 			prod := compressedProducer(t, c)
-			rows := func(p int32, n int) {
-				t.Helper()
-				if err := prod.ProduceSync(ctx, paddedRows(p, n, 100)...).FirstErr(); err != nil {
-					t.Fatal(err)
-				}
-			}
+			rows := produceRows(t, prod)
 			// p0: rows 0-1 | aborted {row 2, batch 3..4 with rows at
 			// deltas 0 and 5 ("offset 8")}, marker 5 | rows 6-8 | 9-11.
 			rows(0, 2)
@@ -558,14 +546,8 @@ func TestRecreatedWhileStoppedReadFromStart(t *testing.T) {
 	t.Parallel() // a cluster and a state of its own
 	fx := newFixture(t, 10)
 	c := newCluster(t)
-	ctx := context.Background()
 	prod := compressedProducer(t, c)
-	rows := func(p int32, n int) {
-		t.Helper()
-		if err := prod.ProduceSync(ctx, paddedRows(p, n, 100)...).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	rows := produceRows(t, prod)
 	rows(0, 5)
 	rows(1, 2)
 	state := filepath.Join(t.TempDir(), "m.db")
@@ -665,14 +647,8 @@ func TestRecreatedWhileRunning(t *testing.T) {
 	t.Parallel() // a cluster and a state of its own
 	fx := newFixture(t, 10)
 	c := newCluster(t)
-	ctx := context.Background()
 	prod := compressedProducer(t, c)
-	rows := func(p int32, n int) {
-		t.Helper()
-		if err := prod.ProduceSync(ctx, paddedRows(p, n, 100)...).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	rows := produceRows(t, prod)
 	rows(0, 5)
 	rows(1, 2)
 	var logs logBuffer
@@ -752,5 +728,16 @@ func TestLastBatchUndecodableNoSpin(t *testing.T) {
 	}
 	if st := settle(t, r, 300*time.Millisecond); st.Records != 3 || st.Rows != 2 || st.Bad[ReasonBadBatch] != 1 || st.Problem() != "" {
 		t.Errorf("records %d, rows %d, bad %v, problem %q; want 2 rows and 1 bad_batch", st.Records, st.Rows, st.Bad, st.Problem())
+	}
+}
+
+// produceRows returns a function producing n padded rows to partition p
+// through prod, failing the test on an error.
+func produceRows(t *testing.T, prod *kgo.Client) func(p int32, n int) {
+	return func(p int32, n int) {
+		t.Helper()
+		if err := prod.ProduceSync(context.Background(), paddedRows(p, n, 100)...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -40,12 +40,7 @@ func TestRecreatedSeenByResumeFirst(t *testing.T) {
 	c := newCluster(t)
 	ctx := context.Background()
 	prod := compressedProducer(t, c)
-	rows := func(p int32, n int) {
-		t.Helper()
-		if err := prod.ProduceSync(ctx, paddedRows(p, n, 100)...).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	rows := produceRows(t, prod)
 	rows(0, 5)
 	rows(1, 2)
 	var logs logBuffer
@@ -193,14 +188,8 @@ func TestStartLatestEmptyPartitionKept(t *testing.T) {
 	t.Parallel() // a cluster and a state of its own
 	fx := newFixture(t, 10)
 	c := newCluster(t)
-	ctx := context.Background()
 	prod := compressedProducer(t, c)
-	rows := func(p int32, n int) {
-		t.Helper()
-		if err := prod.ProduceSync(ctx, paddedRows(p, n, 100)...).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	rows := produceRows(t, prod)
 	rows(0, 5) // before the start: not read
 	state := filepath.Join(t.TempDir(), "m.db")
 	latest := func(cfg *Config) { cfg.FromEnd = true }
