@@ -209,12 +209,22 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 			return false, fmt.Errorf("monitor replay: %w", err)
 		}
 	}
-	if len(missing) > 0 {
-		var q []string
-		for _, n := range missing {
-			q = append(q, strconv.Quote(n))
+	// A passthrough column (an id, a renamed time column) the data lacks
+	// is named but does not fail the replay: replay takes no --exclude, so
+	// such data could never pass (attack run 21).
+	var features, passed []string
+	for _, n := range missing {
+		if slices.Contains(a.Passthrough, n) {
+			passed = append(passed, strconv.Quote(n))
+		} else {
+			features = append(features, strconv.Quote(n))
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "normguard: monitor replay: %s has no column %s of the artifact's features (MISSING, as drift --artifact reports it): not judged in any window, listed in every window's missing_features; add the column to judge it\n", o.data, strings.Join(q, ", "))
+	}
+	if len(features) > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "normguard: monitor replay: %s has no column %s of the artifact's features (MISSING, as drift --artifact reports it): not judged in any window, listed in every window's missing_features; add the column to judge it\n", o.data, strings.Join(features, ", "))
+	}
+	if len(passed) > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "normguard: monitor replay: %s has no passthrough column %s of the artifact: not compared in any window (listed in missing_features); it is not a feature, so the replay's verdict stands\n", o.data, strings.Join(passed, ", "))
 	}
 	if len(vmissing) > 0 {
 		// drift --artifact reports such a column as missing_column, exit 1
@@ -226,7 +236,7 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "normguard: monitor replay: %s has no vector column %s of the artifact (missing_column, as drift --artifact reports it): not judged in any window, listed in every window's missing_features; add the column (an array of numbers per row) to judge it\n", o.data, strings.Join(q, ", "))
 		return true, nil
 	}
-	return drifted || len(missing) > 0, nil
+	return drifted || len(features) > 0, nil
 }
 
 // readTimeColumn reads column name of path as text ("" where missing).

@@ -308,3 +308,33 @@ func TestReplayMissingFeatureIsExit1(t *testing.T) {
 		t.Errorf("replay without distance: exit %d, stderr %q; want 1 naming distance", code, stderr)
 	}
 }
+
+// TestReplayMissingPassthroughNotAFinding (attack run 21): a passthrough
+// column the data lacks (an id the production rows do not carry) is named
+// on standard error but does not fail the replay, which takes no
+// --exclude: the training rows replay clean with and without it.
+func TestReplayMissingPassthroughNotAFinding(t *testing.T) {
+	dir := t.TempDir()
+	header, lines := flightsSample(t)
+	var train, plain []string
+	for i, l := range lines {
+		if l < "2001-03" {
+			train = append(train, fmt.Sprintf("%s,%d", l, i%7)) // an id-like column that does not drift by window
+			plain = append(plain, l)
+		}
+	}
+	trainPath, plainPath, spec, art := filepath.Join(dir, "train.csv"), filepath.Join(dir, "plain.csv"), filepath.Join(dir, "spec.yaml"), filepath.Join(dir, "a.json")
+	writeLines(t, trainPath, header+",id", train)
+	writeLines(t, plainPath, header, plain)
+	if err := os.WriteFile(spec, []byte(quickstart.Spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "fit", "-q", "--spec", spec, "--data", trainPath, "--out", art)
+	if code, stdout, stderr := runCLI(t, "monitor", "replay", "--artifact", art, "--data", trainPath, "--time-column", "date", "--window", "30d"); code != ExitOK {
+		t.Fatalf("replay of the training rows: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr := runCLI(t, "monitor", "replay", "--artifact", art, "--data", plainPath, "--time-column", "date", "--window", "30d")
+	if code != ExitOK || !strings.Contains(stderr, `no passthrough column "id"`) || strings.Contains(stderr, "MISSING") {
+		t.Errorf("replay without the id: exit %d, stderr %q; want 0 naming the passthrough id", code, stderr)
+	}
+}
