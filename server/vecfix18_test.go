@@ -329,3 +329,22 @@ func TestVectorObservationPassthroughKept(t *testing.T) {
 		t.Errorf("a feature beside the vectors: %d %s; want 400 naming x only", status, resp)
 	}
 }
+
+// TestVectorDimensionColumnsNamed (attack run 21 F2): a ?producer= row
+// holding the vector as its dimension columns (emb_0 ... emb_7) was
+// refused as holding "feature columns", with the advice to post them
+// without ?producer=, where nothing judges them. It is told there is no
+// vector column and to send each vector as one array.
+func TestVectorDimensionColumnsNamed(t *testing.T) {
+	dir := t.TempDir()
+	store := mixedRegistry(t, dir)
+	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
+	_, ts := vectorServer(t, store, filepath.Join(dir, "m.db.vectors.json"), &now)
+	body := `{"rows":[{"emb_0":1,"emb_1":0,"emb_2":0,"emb_3":0,"emb_4":0,"emb_5":0,"emb_6":0,"emb_7":0}]}`
+	status, resp := send(t, "POST", ts.URL+"/v1/models/mix/observations?producer=w", "", []byte(body))
+	msg := attackfixMessage(resp)
+	if status != http.StatusBadRequest || strings.Contains(msg, "feature columns") || !strings.Contains(msg, "no row holds a vector column") ||
+		!strings.Contains(msg, `{"emb": [0.1, ...]}`) {
+		t.Errorf("dimension columns with a producer: %d %s; want 400 saying to send the vector as one array under emb", status, resp)
+	}
+}

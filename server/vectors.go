@@ -421,8 +421,9 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 		if extra != "" {
 			got = fmt.Sprintf("e.g. %q", extra)
 		}
-		return 0, v.Version, badRequest("no row holds a vector column of %s@%s (got %s): the vector columns are %s",
-			model, v.Version, got, strings.Join(names, ", "))
+		return 0, v.Version, badRequest("no row holds a vector column of %s@%s (got %s): the vector columns are %s; "+
+			"send each vector as one array of numbers under its column, e.g. {%s: [0.1, ...]}, not one key per dimension",
+			model, v.Version, got, strings.Join(names, ", "), names[0])
 	}
 	accepted := map[string]int{}
 	if err := s.vectors.record(model, v.Version, v.Digest, producer, a, batches, missing, accepted); err != nil {
@@ -451,6 +452,15 @@ func featuresBesideVectors(rows []map[string]json.RawMessage, inputs, outputs []
 	passed := map[string]bool{}
 	for _, c := range a.Passthrough {
 		passed[c] = true
+	}
+	// A vector's dimension columns (emb_0 ...) are not features either:
+	// the vector sent that way is named by the check that finds no vector
+	// column in the rows (attack run 21: they were called features, and
+	// the advice to post them without ?producer= had them judged nowhere).
+	for _, dims := range a.VectorColumns() {
+		for _, d := range dims {
+			passed[d] = true
+		}
 	}
 	features := map[string]bool{}
 	for _, f := range slices.Concat(inputs, outputs) {
