@@ -133,7 +133,9 @@ Start with:  normguard quickstart`,
 		newMonitorCmd(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%s: %w (see `normguard %s --help`)", c.Name(), err, c.Name())
+		// CommandPath: `normguard monitor replay --help`, not `normguard
+		// replay --help`, which does not exist (attack run 21).
+		return fmt.Errorf("%s: %w (see `%s --help`)", c.Name(), err, c.CommandPath())
 	})
 	return root
 }
@@ -142,7 +144,7 @@ Start with:  normguard quickstart`,
 func requireFlags(cmd *cobra.Command, names ...string) error {
 	for _, n := range names {
 		if f := cmd.Flags().Lookup(n); f != nil && f.Value.String() == "" {
-			return fmt.Errorf("%s: --%s is required (see `normguard %s --help`)", cmd.Name(), n, cmd.Name())
+			return fmt.Errorf("%s: --%s is required (see `%s --help`)", cmd.Name(), n, cmd.CommandPath())
 		}
 	}
 	return nil

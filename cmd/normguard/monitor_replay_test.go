@@ -338,3 +338,23 @@ func TestReplayMissingPassthroughNotAFinding(t *testing.T) {
 		t.Errorf("replay without the id: exit %d, stderr %q; want 0 naming the passthrough id", code, stderr)
 	}
 }
+
+// TestNestedCommandHelpNamed (attack run 21): a flag error of a nested
+// command pointed to `normguard replay --help` (no such command) or to
+// `normguard export --help` (the ONNX export); it names the command's
+// whole path.
+func TestNestedCommandHelpNamed(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"monitor", "replay", "--bogus"}, "(see `normguard monitor replay --help`)"},
+		{[]string{"monitor", "export"}, "(see `normguard monitor export --help`)"},
+		{[]string{"drift", "--bogus"}, "(see `normguard drift --help`)"},
+	} {
+		code, _, stderr := runCLI(t, c.args...)
+		if code != ExitError || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %s", c.args, code, stderr, c.want)
+		}
+	}
+}
