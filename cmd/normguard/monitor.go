@@ -168,12 +168,21 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 	// The artifact's features the data lacks: drift --artifact reports
 	// them MISSING, exit 1; replay listed them in the JSON only, exit 0.
 	var missing []string
+	// Features whose statistic could not be computed in a window (every
+	// value missing): drift --artifact of its rows exits 2; the replay
+	// showed the window clean, the error only in its JSON (attack run 21).
+	var unjudged []string
 	tl, err := monitor.ReplayEach(a, d.Cols, times, ropt,
 		func(tl *monitor.Timeline, w *monitor.TimelineWindow) error {
 			if len(w.Drifted) > 0 {
 				drifted = true
 			}
 			if w.Report != nil {
+				for _, f := range w.Report.Features {
+					if f.Error != "" {
+						unjudged = append(unjudged, fmt.Sprintf("window %s: %s: %s", w.Start.UTC().Format(time.RFC3339), f.Name, f.Error))
+					}
+				}
 				for _, m := range w.Report.MissingFeatures {
 					if !slices.Contains(vmissing, m) && !slices.Contains(missing, m) {
 						missing = append(missing, m)
@@ -208,6 +217,15 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 		if err := dst.Commit(); err != nil {
 			return false, fmt.Errorf("monitor replay: %w", err)
 		}
+	}
+	if len(unjudged) > 0 {
+		shown := unjudged
+		if len(shown) > 10 {
+			shown = append(shown[:10:10], fmt.Sprintf("... and %d more", len(unjudged)-10))
+		}
+		return false, fmt.Errorf("monitor replay: %s: the statistic of %d feature(s) could not be computed in a window, so those windows were not judged (the timeline was written, each error in its window's report):\n  %s\n"+
+			"fix the data (a window whose rows all miss a feature), or replay with a --window that gives each window values of every feature",
+			o.data, len(unjudged), strings.Join(shown, "\n  "))
 	}
 	// A passthrough column (an id, a renamed time column) the data lacks
 	// is named but does not fail the replay: replay takes no --exclude, so

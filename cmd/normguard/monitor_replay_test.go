@@ -358,3 +358,38 @@ func TestNestedCommandHelpNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayWindowWithoutValuesIsExit2 (attack run 21 F1): a window whose
+// rows all miss a feature was shown clean ("0 of 4"), exit 0, its error
+// only in the JSON, where drift --artifact of those rows exits 2. Replay
+// writes the timeline, then exits 2 naming the window and the feature.
+func TestReplayWindowWithoutValuesIsExit2(t *testing.T) {
+	dir := t.TempDir()
+	header, lines := flightsSample(t)
+	cols := strings.Split(header, ",")
+	k := slices.Index(cols, "distance")
+	var train, blanked []string
+	for _, l := range lines {
+		if l >= "2001-03" {
+			continue
+		}
+		train = append(train, l)
+		if d := l[:10]; d >= "2001-01-18" && d < "2001-02-17" { // the whole second 30-day window
+			f := strings.Split(l, ",")
+			f[k] = ""
+			l = strings.Join(f, ",")
+		}
+		blanked = append(blanked, l)
+	}
+	trainPath, blankPath, spec, art := filepath.Join(dir, "train.csv"), filepath.Join(dir, "blank.csv"), filepath.Join(dir, "spec.yaml"), filepath.Join(dir, "a.json")
+	writeLines(t, trainPath, header, train)
+	writeLines(t, blankPath, header, blanked)
+	if err := os.WriteFile(spec, []byte(quickstart.Spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "fit", "-q", "--spec", spec, "--data", trainPath, "--out", art)
+	code, stdout, stderr := runCLI(t, "monitor", "replay", "--artifact", art, "--data", blankPath, "--time-column", "date", "--window", "30d")
+	if code != ExitError || !strings.Contains(stderr, "window 2001-01-18T00:00:00Z: distance:") || !strings.Contains(stdout, "2001-01-18") {
+		t.Errorf("replay with a window without distance: exit %d, stderr %q; want 2 naming the window and distance after the timeline", code, stderr)
+	}
+}
