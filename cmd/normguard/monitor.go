@@ -178,11 +178,7 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 				drifted = true
 			}
 			if w.Report != nil {
-				for _, f := range w.Report.Features {
-					if f.Error != "" {
-						unjudged = append(unjudged, fmt.Sprintf("window %s: %s: %s", w.Start.UTC().Format(time.RFC3339), f.Name, f.Error))
-					}
-				}
+				unjudged = append(unjudged, windowErrors(w, a.Passthrough)...)
 				for _, m := range w.Report.MissingFeatures {
 					if !slices.Contains(vmissing, m) && !slices.Contains(missing, m) {
 						missing = append(missing, m)
@@ -219,13 +215,8 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 		}
 	}
 	if len(unjudged) > 0 {
-		shown := unjudged
-		if len(shown) > 10 {
-			shown = append(shown[:10:10], fmt.Sprintf("... and %d more", len(unjudged)-10))
-		}
-		return false, fmt.Errorf("monitor replay: %s: the statistic of %d feature(s) could not be computed in a window, so those windows were not judged (the timeline was written, each error in its window's report):\n  %s\n"+
-			"fix the data (a window whose rows all miss a feature), or replay with a --window that gives each window values of every feature",
-			o.data, len(unjudged), strings.Join(shown, "\n  "))
+		return false, unjudgedError("monitor replay: "+o.data, unjudged,
+			"fix the data (a window whose rows all miss a feature), or replay with a --window that gives each window values of every feature")
 	}
 	// A passthrough column (an id, a renamed time column) the data lacks
 	// is named but does not fail the replay: replay takes no --exclude, so
@@ -505,6 +496,18 @@ Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 			if err := writeOutput(cmd, o.out, buf.Bytes()); err != nil {
 				return err
 			}
+			var passed []string
+			for _, a := range arts {
+				passed = append(passed, a.Passthrough...)
+			}
+			var unjudged []string
+			for i := range tl.Windows {
+				unjudged = append(unjudged, windowErrors(&tl.Windows[i], passed)...)
+			}
+			if len(unjudged) > 0 {
+				return unjudgedError("monitor merge", unjudged,
+					"those windows' rows all miss the feature: check what the replicas were fed")
+			}
 			if tl.Drifted() {
 				return errFound
 			}
@@ -571,3 +574,33 @@ func (w windowFlag) Set(s string) error {
 
 // Type implements pflag.Value.
 func (windowFlag) Type() string { return "window" }
+
+// windowErrors lists the features of a judged window whose statistic
+// could not be computed (every value missing), each with its window:
+// drift --artifact of such rows exits 2, and a timeline showing the
+// window clean would pass what was never judged (attack run 21).
+// Passthrough columns (passed) are not features: a service's windows
+// rarely hold them (a time column), and replay takes no --exclude.
+func windowErrors(w *monitor.TimelineWindow, passed []string) []string {
+	if w.Report == nil {
+		return nil
+	}
+	var out []string
+	for _, f := range w.Report.Features {
+		if f.Error != "" && !slices.Contains(passed, f.Name) {
+			out = append(out, fmt.Sprintf("window %s: %s: %s", w.Start.UTC().Format(time.RFC3339), f.Name, f.Error))
+		}
+	}
+	return out
+}
+
+// unjudgedError is the exit-2 error for windows windowErrors found, the
+// first ten named, after the timeline was written.
+func unjudgedError(what string, unjudged []string, fix string) error {
+	shown := unjudged
+	if len(shown) > 10 {
+		shown = append(shown[:10:10], fmt.Sprintf("... and %d more", len(unjudged)-10))
+	}
+	return fmt.Errorf("%s: the statistic of %d feature(s) could not be computed in a window, so those windows were not judged "+
+		"(the timeline was written, each error in its window's report):\n  %s\n%s", what, len(unjudged), strings.Join(shown, "\n  "), fix)
+}
