@@ -989,6 +989,11 @@ func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) erro
 // passing registry error is never taken for damage and recovered away.
 func (vw *vectorWindows) contractOf(ctx context.Context, cache *transformerCache, model, version, digest string, bad func(string, ...any) error) (*artifact.Artifact, error) {
 	pr, v, err := cache.get(ctx, model, version)
+	if errors.Is(err, registry.ErrInvalidName) {
+		// No registry ever held it: the state is damaged (CI fuzz smoke:
+		// FuzzVectorJournal, a frame naming model "").
+		return nil, bad("it names %q@%q, which is not a model version a registry can hold: %v", model, version, err)
+	}
 	if errors.Is(err, registry.ErrNotFound) {
 		// The state is sound: the registry lacks the version. A damage
 		// (and --state-recover) would throw the vectors counted against
