@@ -260,3 +260,37 @@ func TestFolderInPlaceOfTheArtifact(t *testing.T) {
 		t.Fatal("the pushed artifact is not the stored file")
 	}
 }
+
+// TestFolderInPlaceOfAVersionFile (attack run 21 F3): a folder where a
+// version file belongs made push refuse with "restore the file, or push
+// the version again", the command that had just failed. It says to move
+// the folder aside first; once it is, the push repairs the version.
+func TestFolderInPlaceOfAVersionFile(t *testing.T) {
+	ctx := context.Background()
+	first, dir := openTemp(t)
+	one := fitArtifact(t, "m", "1", 1)
+	mustPut(t, first, "m", "1", one, PutOptions{})
+	vf := first.versionPath("m", "1")
+	// Another process (the next push's), which has not read the version.
+	l, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(vf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(vf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = l.Put(ctx, "m", "1", one, PutOptions{})
+	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "move the folder aside") {
+		t.Fatalf("push over a folder in the version file's place: %v; want ErrDamaged saying to move the folder aside", err)
+	}
+	if err := os.Remove(vf); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, l, "m", "1", one, PutOptions{})
+	if v := mustResolve(t, l, "m", "1"); v.Version != "1" {
+		t.Fatalf("after moving the folder and pushing again: %+v", v)
+	}
+}

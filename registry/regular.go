@@ -25,6 +25,11 @@ func openRegular(path string) (*os.File, os.FileInfo, error) {
 	f, st, err := regular.Open(path)
 	var nr *regular.NotRegularError
 	if errors.As(err, &nr) {
+		if nr.Kind == "a folder" {
+			// A push cannot replace a folder: say to move it first
+			// (attack run 21: the advised push refused).
+			return nil, nil, fmt.Errorf("%w: %w where a registry file belongs: the registry folder was edited by hand; move the folder aside (or remove it), then restore the file or push the version again", ErrDamaged, err)
+		}
 		return nil, nil, fmt.Errorf("%w: %w: the registry folder was edited by hand; restore the file, or push the version again", ErrDamaged, err)
 	}
 	if err != nil {
