@@ -9,6 +9,7 @@ package errtext
 import (
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -89,5 +90,14 @@ func Shorten(s string) string {
 }
 
 // ListPlain is List without quotes: names shortened by Shorten, the first
-// MaxNames of them, then ", and N more".
-func ListPlain(names []string) string { return list(names, MaxNames, Shorten) }
+// MaxNames of them, then ", and N more". A name holding a control
+// character (a NUL, a line feed) is quoted as Quote writes it, escaped:
+// it was printed raw (attack run 21: a JSON Lines key "x\u0000").
+func ListPlain(names []string) string {
+	return list(names, MaxNames, func(s string) string {
+		if strings.ContainsFunc(s, unicode.IsControl) {
+			return Quote(s)
+		}
+		return Shorten(s)
+	})
+}

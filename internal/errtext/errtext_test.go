@@ -62,3 +62,13 @@ func TestShortenAndListPlain(t *testing.T) {
 		t.Errorf("ListPlain = %q", got)
 	}
 }
+
+// TestListPlainEscapesControls (attack run 21 F5): validate printed a
+// JSON Lines key holding a NUL raw; a name with a control character is
+// quoted and escaped, the others stay plain.
+func TestListPlainEscapesControls(t *testing.T) {
+	got := ListPlain([]string{"a", "x\x00", "b\nc", "é"})
+	if want := `a, "x\x00", "b\nc", é`; got != want {
+		t.Errorf("ListPlain = %q, want %q", got, want)
+	}
+}
