@@ -264,8 +264,10 @@ func (cw *CSVWriter) format(j *csvJob) {
 	cw.tim.Load().Since("format", t0)
 	owner := j.owner
 	j.b, j.owner = nil, nil
-	j.done <- struct{}{}
+	// Release before signalling the text: the writing goroutine, and so
+	// Close, then finishes only after every batch has been handed back.
 	owner.finish()
+	j.done <- struct{}{}
 }
 
 // appendRows appends rows [lo, hi) of b as CSV lines to dst. Numbers go
