@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/monitor"
@@ -133,6 +134,13 @@ func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, stri
 				e.Column, model, v.Version)
 		}
 	}
+	// So would a vector sent as its dimension columns (emb_0, emb_1, ...):
+	// the monitor judges a vector column through its contract only, from
+	// vector observations (attack run 21: such rows were acknowledged and
+	// judged nowhere).
+	if err := vectorDimsInFeatures(fields[:features], cols, n, t.Artifact(), model, v.Version); err != nil {
+		return 0, v.Version, err
+	}
 	if n > 0 && len(dec.extra) > 0 && allAbsent(cols[:features], n) {
 		return 0, v.Version, badRequest("no column of the rows is a %s feature of %s@%s (got e.g. %q): check the names, or ?stage=",
 			stage, model, v.Version, firstKey(dec.extra))
@@ -157,6 +165,34 @@ func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, stri
 		Model: model, Version: v.Version, ArtifactDigest: v.Digest, Stage: string(stage), Accepted: n,
 	})
 	return http.StatusOK, v.Version, nil
+}
+
+// vectorDimsInFeatures refuses feature rows holding a value in a vector
+// column's dimension column, naming the vector column and how to send it.
+func vectorDimsInFeatures(fields []table.Field, cols []table.Column, n int, a *artifact.Artifact, model, version string) error {
+	owner := map[string]string{}
+	for col, dims := range a.VectorColumns() {
+		for _, d := range dims {
+			owner[d] = col
+		}
+	}
+	if len(owner) == 0 {
+		return nil
+	}
+	for j, f := range fields {
+		col, ok := owner[f.Name]
+		if !ok {
+			continue
+		}
+		for i := 0; i < n; i++ {
+			if !cols[j].IsMissing(i) {
+				return badRequest("row %d: %q is a dimension column of the vector column %q of %s@%s: a vector is observed whole, "+
+					"as an array {%q: [numbers]} in a request to .../observations?producer=NAME (the component that produced it); "+
+					"send the other features without it (nothing of this request was counted)", i+1, f.Name, col, model, version, col)
+			}
+		}
+	}
+	return nil
 }
 
 func allAbsent(cols []table.Column, n int) bool {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/spec"
 )
@@ -346,5 +347,41 @@ func TestVectorDimensionColumnsNamed(t *testing.T) {
 	if status != http.StatusBadRequest || strings.Contains(msg, "feature columns") || !strings.Contains(msg, "no row holds a vector column") ||
 		!strings.Contains(msg, `{"emb": [0.1, ...]}`) {
 		t.Errorf("dimension columns with a producer: %d %s; want 400 saying to send the vector as one array under emb", status, resp)
+	}
+}
+
+// TestVectorDimsWithFeaturesRefused (attack run 21 F2): a feature
+// observation holding a vector's dimension columns beside the features
+// was acknowledged and the vector judged nowhere. It is refused naming
+// the vector column and ?producer=, nothing counted; the features alone
+// are taken.
+func TestVectorDimsWithFeaturesRefused(t *testing.T) {
+	dir := t.TempDir()
+	store := mixedRegistry(t, dir)
+	mon, err := monitor.Open(filepath.Join(dir, "monitor.db"), monitor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mon.Close()
+	s, err := New(Config{Registry: store, Token: "t", Monitor: mon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	url := ts.URL + "/v1/models/mix/observations"
+	for _, body := range []string{
+		`{"rows":[{"x":5,"c":"a","emb_3":0.5}]}`,
+		`{"rows":[{"x":5,"c":"a"},{"x":1,"c":"b","emb_0":1,"emb_1":0}]}`,
+	} {
+		status, resp := send(t, "POST", url, "", []byte(body))
+		if msg := attackfixMessage(resp); status != http.StatusBadRequest || !strings.Contains(msg, `is a dimension column of the vector column "emb" of mix@1`) ||
+			!strings.Contains(msg, "?producer=NAME") {
+			t.Errorf("%s: %d %s; want 400 naming emb and ?producer=", body, status, resp)
+		}
+	}
+	if status, resp := send(t, "POST", url, "", []byte(`{"rows":[{"x":5,"c":"a"},{"x":1,"c":"b","emb_0":null}]}`)); status != http.StatusOK ||
+		!strings.Contains(string(resp), `"accepted":2`) {
+		t.Errorf("features alone (a null dimension cell): %d %s; want 200 accepting 2", status, resp)
 	}
 }

@@ -130,7 +130,9 @@ func TestVectorProducers(t *testing.T) {
 		}
 	}
 	// A vector's dimension columns sent one per column are no features
-	// of /drift: the vector is judged as a whole (/vectors).
+	// of /drift: the vector is judged as a whole (/vectors), so they are
+	// refused, pointing to ?producer= (attack run 21: acknowledged and
+	// judged nowhere).
 	var sb strings.Builder
 	sb.WriteString(`{"rows":[`)
 	for i, v := range unit[:20] {
@@ -147,14 +149,17 @@ func TestVectorProducers(t *testing.T) {
 		sb.WriteString("}")
 	}
 	sb.WriteString("]}")
-	if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations", "", []byte(sb.String())); status != http.StatusOK {
-		t.Fatalf("observations of the dimension columns: %d %s", status, resp)
+	for _, stage := range []string{"", "?stage=output"} {
+		status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations"+stage, "", []byte(sb.String()))
+		if want := `row 1: \"emb_0\" is a dimension column of the vector column \"emb\" of store@v1`; status != http.StatusBadRequest ||
+			!strings.Contains(string(resp), want) || !strings.Contains(string(resp), "observations?producer=NAME") {
+			t.Errorf("observations%s of the dimension columns: %d %s; want 400 with %q and ?producer=", stage, status, resp, want)
+		}
 	}
-	// The store's artifact has no other column, so /drift has no feature
-	// to judge (an error naming that, not 100 per-dimension verdicts).
+	// Nothing of the refused requests was counted.
 	if status, body := send(t, "GET", ts.URL+"/v1/models/store/drift", "", nil); strings.Contains(string(body), `"emb_`) ||
-		status != http.StatusBadRequest || !strings.Contains(string(body), "none of the profiled columns") {
-		t.Errorf("GET drift: %d %.300s, want 400 naming no profiled column, no per-dimension feature", status, body)
+		status != http.StatusNotFound || !strings.Contains(string(body), "no input observations") {
+		t.Errorf("GET drift: %d %.300s, want 404: no input observations", status, body)
 	}
 	status, body := send(t, "GET", ts.URL+"/v1/models/store/vectors", "", nil)
 	if status != http.StatusOK {
