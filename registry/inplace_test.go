@@ -294,3 +294,64 @@ func TestFolderInPlaceOfAVersionFile(t *testing.T) {
 		t.Fatalf("after moving the folder and pushing again: %+v", v)
 	}
 }
+
+// TestPushRepairsVersionFiles (attack run 21 F3 remainder): a process
+// that had read a version (a running server) answered a push of it OK
+// while a folder had taken its version file's place; and a version file
+// or current.json that could not be read was reported with "push the
+// version again to repair", which refused. Push reads the version file
+// from the folder: a folder is named with its repair, anything else that
+// cannot be read is replaced, and the version reads back.
+func TestPushRepairsVersionFiles(t *testing.T) {
+	ctx := context.Background()
+	l, dir := openTemp(t)
+	one := fitArtifact(t, "m", "1", 1)
+	v, _ := mustPut(t, l, "m", "1", one, PutOptions{})
+	mustResolve(t, l, "m", "1") // cached
+	vf := l.versionPath("m", "1")
+	if err := os.Remove(vf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(vf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Put(ctx, "m", "1", one, PutOptions{}); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "move the folder aside") {
+		t.Fatalf("push by a process that cached the version, over a folder: %v; want ErrDamaged saying to move the folder aside", err)
+	}
+	if err := os.Remove(vf); err != nil {
+		t.Fatal(err)
+	}
+	current := filepath.Join(dir, "models", "m", "current.json")
+	for _, damage := range []struct {
+		path string
+		body string
+	}{{vf, "garbage\n"}, {vf, ""}, {vf, `{"digest":"sha256:zz"}`}, {current, "{"}, {current, ""}} {
+		if err := os.WriteFile(damage.path, []byte(damage.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, fresh := range []bool{false, true} {
+			s := l
+			if fresh {
+				var err error
+				if s, err = Open(dir); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, _, err := s.Put(ctx, "m", "1", one, PutOptions{})
+			if err != nil || got.Digest != v.Digest || !got.Current {
+				t.Fatalf("push over %s holding %q (fresh %v): %+v %v; want it repaired", filepath.Base(damage.path), damage.body, fresh, got, err)
+			}
+			if r := mustResolve(t, s, "m", ""); r.Version != "1" || r.Digest != v.Digest {
+				t.Fatalf("after the repair: %+v", r)
+			}
+			if p := s.Problems(ctx); len(p) != 0 {
+				t.Fatalf("problems after the repair: %q", p)
+			}
+		}
+	}
+	// A different artifact under the version stays a conflict.
+	two := fitArtifact(t, "m", "1", 2)
+	if _, _, err := l.Put(ctx, "m", "1", two, PutOptions{}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("another artifact as m@1: %v; want ErrConflict", err)
+	}
+}

@@ -182,21 +182,43 @@ func (l *Local) store(model, version, digest string, writeBlob func(blob string)
 		return Version{}, false, fmt.Errorf("store %s@%s: %w", model, version, err)
 	}
 	if !created {
-		old, err := l.readVersion(model, version)
-		if err != nil {
+		// From the folder, not the cache: a push answering that the
+		// version is stored must find its file there (attack run 21: a
+		// folder in its place was answered OK by a server that had read
+		// the version before).
+		old, err := l.loadVersion(model, version)
+		switch {
+		case err == nil:
+			if old.Digest != digest {
+				return Version{}, false, fmt.Errorf("%w: %s@%s already exists with artifact %s, this one is %s; versions are immutable, push it as a new version", ErrConflict, model, version, old.Digest, digest)
+			}
+			vf = old
+		case errors.Is(err, ErrDamaged) && !isFolder(l.versionPath(model, version)):
+			// A version file that cannot be read (cut, edited, a FIFO in
+			// its place) is what the errors reporting it advise this push
+			// to repair: it is replaced (attack run 21). A folder is not
+			// replaced: its error says to move it aside first.
+			if err := replaceFile(l.versionPath(model, version), append(body, '\n')); err != nil {
+				return Version{}, false, fmt.Errorf("store %s@%s: repairing its version file: %w", model, version, err)
+			}
+			l.cacheMu.Lock()
+			delete(l.versions, versionKey{model, version})
+			l.cacheMu.Unlock()
+			created = true
+		default:
 			return Version{}, false, err
 		}
-		if old.Digest != digest {
-			return Version{}, false, fmt.Errorf("%w: %s@%s already exists with artifact %s, this one is %s; versions are immutable, push it as a new version", ErrConflict, model, version, old.Digest, digest)
-		}
-		vf = old
 	}
 	l.cacheMu.Lock()
 	l.versions[versionKey{model, version}] = vf
 	l.cacheMu.Unlock()
 
 	cur, err := l.current(model)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	// A current.json that cannot be read is repaired by this push, as its
+	// error advises: the version pushed becomes current (attack run 21).
+	// A folder in its place is not replaced: its error says to move it.
+	repairCurrent := errors.Is(err, ErrDamaged) && !isFolder(filepath.Join(l.modelDir(model), "current.json"))
+	if err != nil && !errors.Is(err, ErrNotFound) && !repairCurrent {
 		return Version{}, false, err
 	}
 	if !opt.KeepCurrent || cur == "" {
@@ -436,6 +458,13 @@ func (l *Local) readVersion(model, version string) (versionFile, error) {
 	if ok {
 		return vf, nil
 	}
+	return l.loadVersion(model, version)
+}
+
+// loadVersion reads a version file from the registry folder, whatever the
+// cache holds, and caches it.
+func (l *Local) loadVersion(model, version string) (vf versionFile, err error) {
+	k := versionKey{model, version}
 	path := l.versionPath(model, version)
 	body, err := readRegular(path, maxVersionFile)
 	if err != nil {
@@ -610,6 +639,12 @@ func (l *Local) SetCurrent(ctx context.Context, model, version string) error {
 
 // folderInPlace is the damage of a folder where a stored artifact file
 // belongs, and its repair: a push cannot replace a folder.
+// isFolder tells whether path names a folder (not following a link).
+func isFolder(path string) bool {
+	st, err := os.Lstat(path)
+	return err == nil && st.IsDir()
+}
+
 func folderInPlace(path string) string {
 	return fmt.Sprintf("%s is a folder, where the stored artifact file belongs: the registry folder was edited by hand; "+
 		"move the folder aside (or remove it), then push the version again to repair", path)
