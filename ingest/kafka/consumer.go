@@ -998,7 +998,7 @@ func (c *Consumer) load(ctx context.Context, name string) (*model, string) {
 	if c.cfg.Stage == monitor.StageOutput {
 		fields = t.Outputs()
 	}
-	m := &model{name: name, art: a, rows: newRows(fields).withEventTime(c.cfg.EventTime)}
+	m := &model{name: name, art: a, rows: newRows(fields).withEventTime(c.cfg.EventTime).withVectors(a.VectorColumns())}
 	// One artifact per name: an older version's is dropped, and one
 	// artifact pushed under two names is two models.
 	c.loaded[name] = m

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -23,6 +24,7 @@ const (
 	ReasonModelError   = "model_error"   // the model's artifact could not be loaded
 	ReasonRefused      = "refused"       // the monitor refused the rows (invalid, over budget)
 	ReasonBadBatch     = "bad_batch"     // the record's compressed batch inflates past the bound or is damaged
+	ReasonVector       = "vector"        // the row holds a vector column, or one of its dimension columns
 )
 
 // rowError is why a record's value could not be read as a row.
@@ -47,6 +49,11 @@ type rows struct {
 	// eventTime is the index of the event-time column added beside the
 	// features (withEventTime), or -1.
 	eventTime int
+	// names names every key kept: the fields, then the vector columns
+	// (withVectors); vectorOf[j] is the vector column key j belongs to
+	// ("" for a feature).
+	names    []string
+	vectorOf []string
 }
 
 func newRows(fields []table.Field) *rows {
@@ -55,6 +62,37 @@ func newRows(fields []table.Field) *rows {
 		spans: make([][]byte, n), nums: make([]float64, n), strs: make([]string, n), nulls: make([]bool, n), eventTime: -1}
 	for j, f := range fields {
 		r.index[f.Name] = j
+		r.names = append(r.names, f.Name)
+	}
+	r.vectorOf = make([]string, n)
+	return r
+}
+
+// withVectors makes a row holding a vector column of the artifact (the
+// column's name, or one of its dimension columns emb_0 ...) bad: the
+// monitor judges a vector column as a whole, from vector observations
+// (POST .../observations?producer=), so its values here would be dropped
+// without a word. vectors maps each vector column to its dimension
+// columns (artifact.VectorColumns). Call it after withEventTime.
+func (r *rows) withVectors(vectors map[string][]string) *rows {
+	cols := make([]string, 0, len(vectors))
+	for col := range vectors {
+		cols = append(cols, col)
+	}
+	slices.Sort(cols)
+	for _, col := range cols {
+		for _, d := range vectors[col] {
+			if j, ok := r.index[d]; ok && j != r.eventTime {
+				r.vectorOf[j] = col
+			}
+		}
+		if _, ok := r.index[col]; ok {
+			continue
+		}
+		r.index[col] = len(r.names)
+		r.names = append(r.names, col)
+		r.vectorOf = append(r.vectorOf, col)
+		r.spans = append(r.spans, nil)
 	}
 	return r
 }
@@ -80,6 +118,8 @@ func (r *rows) withEventTime(name string) *rows {
 	r.nums = append(r.nums, 0)
 	r.strs = append(r.strs, "")
 	r.nulls = append(r.nulls, false)
+	r.names = append(r.names, name)
+	r.vectorOf = append(r.vectorOf, "")
 	return r
 }
 
@@ -101,11 +141,21 @@ func (r *rows) add(value []byte, ts time.Time) error {
 		return &rowError{ReasonNotJSON, "the record value is not a JSON object"}
 	}
 	if dup >= 0 {
-		return &rowError{ReasonDuplicateKey, fmt.Sprintf("key %s is given twice; give each key once", errtext.Quote(r.fields[dup].Name))}
+		return &rowError{ReasonDuplicateKey, fmt.Sprintf("key %s is given twice; give each key once", errtext.Quote(r.names[dup]))}
+	}
+	for j, sp := range r.spans {
+		if col := r.vectorOf[j]; col != "" && sp != nil && !bytes.Equal(sp, null) {
+			what := fmt.Sprintf("%s is a vector column", errtext.Quote(col))
+			if r.names[j] != col {
+				what = fmt.Sprintf("%s is a dimension column of the vector column %s", errtext.Quote(r.names[j]), errtext.Quote(col))
+			}
+			return &rowError{ReasonVector, what + ": a vector is observed whole, per producer, with POST .../observations?producer=NAME " +
+				"to the service, not from the topic; send the record's features without it"}
+		}
 	}
 	known := false
-	for j, sp := range r.spans {
-		if sp != nil && j != r.eventTime {
+	for j, sp := range r.spans[:len(r.fields)] {
+		if sp != nil && j != r.eventTime && r.vectorOf[j] == "" {
 			known = true
 			break
 		}
@@ -114,7 +164,7 @@ func (r *rows) add(value []byte, ts time.Time) error {
 		return &rowError{ReasonNoFeature, "no key of the row names a feature of the model"}
 	}
 	// Parse every value before appending any, so a bad row leaves no trace.
-	for j, raw := range r.spans {
+	for j, raw := range r.spans[:len(r.fields)] {
 		if j == r.eventTime {
 			r.nums[j] = eventSeconds(raw, ts)
 			continue
@@ -207,6 +257,9 @@ func eventSeconds(raw []byte, ts time.Time) float64 {
 	}
 	return x
 }
+
+// null is the JSON null, as scanRow keeps it.
+var null = []byte("null")
 
 func isRange(err error) bool {
 	ne, ok := err.(*strconv.NumError)
