@@ -283,7 +283,7 @@ func (m *Monitor) restoreOffsets() ([]RecoveredOffset, error) {
 				if ok {
 					from, was = fmt.Sprint(have), fmt.Sprintf("kept at %d", have)
 				}
-				ro.Note = fmt.Sprintf("its stream was replaced under the same name at %s (a Kafka topic deleted and created again), and the offset ranges of the rows kept do not say which stream they were read from: if they are the old one's, offsets %s..%d of the new one are passed over unread (the position was %s). If rows of the old stream may be in these windows, restart the consumer with a new group (--kafka-group) to read the new stream from its start",
+				ro.Note = fmt.Sprintf("its stream was replaced under the same name at %s (a Kafka topic deleted and created again), and the offset ranges of the rows kept do not say which stream they were read from: if they are the old one's, offsets %s..%d of the new one are passed over unread (the position was %s). If rows of the old stream may be in these windows, restart the consumer with a new group (--kafka-group) to read the new stream from its start, which counts again the rows of the new stream these windows hold (if any); if they hold only rows of the new stream, nothing is passed over",
 					time.Unix(at, 0).UTC().Format(time.RFC3339), from, next-1, was)
 			}
 			out = append(out, ro)
