@@ -54,22 +54,32 @@ func (vw *vectorWindows) failed(err error, b *vectorBatch) {
 func (vw *vectorWindows) saved() { vw.health.err = nil }
 
 // problem says what is wrong with the vector state, "" when nothing is,
-// probing first when a write failed (at most every vectorProbeEvery).
+// probing first when a write failed (at most every vectorProbeEvery). The
+// probe, a write and fsync of up to 4 MiB, runs without vw.mu, so vector
+// requests and reports do not wait for it.
 func (vw *vectorWindows) problem() string {
 	vw.mu.Lock()
-	defer vw.mu.Unlock()
 	h := &vw.health
 	if h.err == nil {
+		vw.mu.Unlock()
 		return ""
 	}
+	since := h.since
 	if time.Since(h.probed) >= vectorProbeEvery {
 		h.probed = time.Now()
-		if vw.probe(min(2*h.bytes+64<<10, 4<<20)) == nil {
+		size := min(2*h.bytes+64<<10, 4<<20)
+		vw.mu.Unlock()
+		ok := vw.probe(size) == nil
+		vw.mu.Lock()
+		if ok && h.err != nil && h.since.Equal(since) {
 			vw.warn("the vector state's folder can be written again; vector observations are taken again", "journal", vw.journalPath(),
-				"failing_since", h.since.UTC().Format(time.RFC3339))
+				"failing_since", since.UTC().Format(time.RFC3339))
 			h.err = nil
-			return ""
 		}
+	}
+	defer vw.mu.Unlock()
+	if h.err == nil {
+		return ""
 	}
 	return fmt.Sprintf("vector state journal %s: writes failing since %s, vector observations are refused (500 state_not_saved, not counted) "+
 		"until one succeeds (free space or fix the folder); tried again on every vector request and every second while /healthz or /metrics is read: %v",
