@@ -183,36 +183,47 @@ func (l *Local) OpenArtifact(ctx context.Context, model, version string) (*os.Fi
 
 // verifyBlob checks f, the open artifact file blob of v whose stat is st,
 // unless a file of the same identity verified before; the verdict is
-// remembered by identity. Verifications take turns with those of uploads
-// (verifySlots), so that many requests for a new artifact cost the
-// memory of one.
+// remembered by identity.
 func (l *Local) verifyBlob(ctx context.Context, v Version, blob string, f *os.File, st os.FileInfo) error {
 	if model, ok := l.blobs.verified(blob, st); ok {
 		return l.sameModelName(v, model)
 	}
+	return l.verifyWhole(ctx, v, blob, f, st, true)
+}
+
+// verifyWhole verifies f, the open artifact file path of v whose stat is
+// st, whole, and remembers the verdict: a file holding v's digest is
+// recorded as verified, any other is marked damaged (the file itself,
+// whatever the version file says). It returns the error for v. The one
+// path of every verification of a stored file: a request's (verifyBlob,
+// with reuse: a verdict another request reached while this one waited
+// is taken), and the registry check's (recheck). Verifications take
+// turns with those of uploads (verifySlots), so that many requests for a
+// new artifact cost the memory of one.
+func (l *Local) verifyWhole(ctx context.Context, v Version, path string, f *os.File, st os.FileInfo, reuse bool) error {
 	select {
 	case verifySlots <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	defer func() { <-verifySlots }()
-	// Another request may have verified it while this one waited.
-	if model, ok := l.blobs.verified(blob, st); ok {
+	if model, ok := l.blobs.verified(path, st); reuse && ok {
 		return l.sameModelName(v, model)
 	}
 	if st.Size() > artifact.MaxSize {
-		return fmt.Errorf("%w: read %s@%s: the stored artifact %s is larger than %d bytes: the registry folder was edited by hand; push the version again to repair", ErrDamaged, v.Model, v.Version, blob, int64(artifact.MaxSize))
+		err := fmt.Errorf("%w: read %s@%s: the stored artifact %s is larger than %d bytes: the registry folder was edited by hand; push the version again to repair", ErrDamaged, v.Model, v.Version, path, int64(artifact.MaxSize))
+		l.blobs.markDamaged(path, st, v, err)
+		return err
 	}
 	start := time.Now()
 	got, err := artifact.Verify(f, st.Size(), v.Model+"@"+v.Version)
-	if err := l.checkVerified(v, blob, got, err); err != nil {
-		if got == nil || got.Digest != v.Digest {
-			l.blobs.markDamaged(blob, st, v, err) // the file itself, not the version file
-		}
-		return err
+	if err == nil && got.Digest == v.Digest {
+		l.blobs.record(path, st, v, got, start)
+		return l.sameModel(v, got)
 	}
-	l.blobs.record(blob, st, v, got, start)
-	return nil
+	err = l.checkVerified(v, path, got, err)
+	l.blobs.markDamaged(path, st, v, err)
+	return err
 }
 
 // serveArtifact answers a download from the verified artifact file

@@ -207,28 +207,7 @@ func (l *Local) recheck(ctx context.Context, path string, v Version) {
 		return
 	}
 	defer f.Close()
-	select {
-	case verifySlots <- struct{}{}:
-	case <-ctx.Done():
-		return
-	}
-	defer func() { <-verifySlots }()
-	if st.Size() > artifact.MaxSize {
-		l.blobs.markDamaged(path, st, v, fmt.Errorf("%w: read %s@%s: the stored artifact %s is larger than %d bytes: the registry folder was edited by hand; push the version again to repair", ErrDamaged, v.Model, v.Version, path, int64(artifact.MaxSize)))
-		return
-	}
-	start := time.Now()
-	got, err := artifact.Verify(f, st.Size(), v.Model+"@"+v.Version)
-	if err == nil && got.Digest == v.Digest && ctx.Err() == nil {
-		l.blobs.record(path, st, v, got, start)
-		return
-	}
-	if ctx.Err() != nil {
-		return // cut short by the caller: nothing was learned
-	}
-	if err := l.checkVerified(v, path, got, err); err != nil {
-		l.blobs.markDamaged(path, st, v, err)
-	}
+	l.verifyWhole(ctx, v, path, f, st, false)
 }
 
 // Problems returns one line per damage a server should report: a model
