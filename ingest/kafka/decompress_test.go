@@ -20,8 +20,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
-
-	"github.com/normguard/normguard/monitor"
 )
 
 // compressed returns src compressed with codec by franz-go's producer
@@ -372,23 +370,7 @@ func TestDecompressChunks(t *testing.T) {
 // progress every 100 ms, with extra client options.
 func startChecked(t *testing.T, c *kfake.Cluster, fx *fixture, opts ...kgo.Opt) *replica {
 	t.Helper()
-	mon, err := monitor.Open(filepath.Join(t.TempDir(), "m.db"), monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cons, err := New(Config{
-		Brokers: c.ListenAddrs(), Topic: testTopic, Group: "g", Registry: fx.reg, Monitor: mon,
-		MaxPollRecords: 250, MaxRecordBytes: testMaxRecord, ProgressCheck: 100 * time.Millisecond,
-		Opts: append([]kgo.Opt{kgo.SessionTimeout(3 * time.Second), kgo.RebalanceTimeout(3 * time.Second), kgo.HeartbeatInterval(300 * time.Millisecond)}, opts...),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &replica{mon: mon, cons: cons, stop: cancel, done: make(chan error, 1)}
-	go func() { r.done <- cons.Run(ctx) }()
-	t.Cleanup(func() { r.close(t) })
-	return r
+	return startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), nil, opts...)
 }
 
 // TestLastBatchUndecodableCounted (attack run 12 F9): a batch that does
@@ -397,10 +379,7 @@ func startChecked(t *testing.T, c *kfake.Cluster, fx *fixture, opts ...kgo.Opt) 
 func TestLastBatchUndecodableCounted(t *testing.T) {
 	fx := newFixture(t, 10)
 	c := newCluster(t)
-	prod := compressedProducer(t, c)
-	if err := prod.ProduceSync(context.Background(), paddedRows(0, 4, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	produceRows(t, compressedProducer(t, c))(0, 4)
 	produceRaw(t, c, 0, 0, 3, bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 64))
 	r := startChecked(t, c, fx)
 	waitRecords(t, 7, r)
@@ -489,30 +468,18 @@ func TestMarkAborted(t *testing.T) {
 func TestGarbageInsideTransactionCounted(t *testing.T) {
 	fx := newFixture(t, 10)
 	c := newCluster(t)
-	txn, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID("t1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer txn.Close()
-	ctx := context.Background()
+	txn := txnClient(t, c, "t1")
+	txRows := produceRows(t, txn)
 	if err := txn.BeginTransaction(); err != nil {
 		t.Fatal(err)
 	}
-	if err := txn.ProduceSync(ctx, paddedRows(0, 1, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	txRows(0, 1)
 	produceRaw(t, c, 0, 0, 1, bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 16))
-	if err := txn.ProduceSync(ctx, paddedRows(0, 1, 100)...).FirstErr(); err != nil {
+	txRows(0, 1)
+	if err := txn.EndTransaction(context.Background(), kgo.TryCommit); err != nil {
 		t.Fatal(err)
 	}
-	if err := txn.EndTransaction(ctx, kgo.TryCommit); err != nil {
-		t.Fatal(err)
-	}
-	prod := compressedProducer(t, c)
-	if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	produceRows(t, compressedProducer(t, c))(0, 2)
 	r := startChecked(t, c, fx)
 	waitRecords(t, 5, r)
 	time.Sleep(300 * time.Millisecond)
@@ -528,32 +495,12 @@ func TestGarbageInsideTransactionCounted(t *testing.T) {
 func TestGapBehindLargeAbortedTransaction(t *testing.T) {
 	fx := newFixture(t, 10)
 	c := newCluster(t)
-	ctx := context.Background()
 	prod := compressedProducer(t, c)
-	if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	txn, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID("big"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer txn.Close()
-	if err := txn.BeginTransaction(); err != nil {
-		t.Fatal(err)
-	}
-	for range 3 {
-		if err := txn.ProduceSync(ctx, &kgo.Record{Partition: 0, Value: incompressible(500_000)}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := txn.EndTransaction(ctx, kgo.TryAbort); err != nil {
-		t.Fatal(err)
-	}
+	rows := produceRows(t, prod)
+	rows(0, 2)
+	abortLarge(t, c, 3)
 	produceRaw(t, c, 0, 0, 2, bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 16))
-	if err := prod.ProduceSync(ctx, paddedRows(0, 3, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	rows(0, 3)
 	r := startChecked(t, c, fx)
 	waitRecords(t, 7, r)
 	time.Sleep(300 * time.Millisecond)
@@ -571,32 +518,12 @@ func TestGapLeftUncheckedIsCheckedNextPoll(t *testing.T) {
 	maxGapFetches = 1 // each 1 MiB fetch holds two of the 500 kB aborted records
 	fx := newFixture(t, 10)
 	c := newCluster(t)
-	ctx := context.Background()
 	prod := compressedProducer(t, c)
-	if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	txn, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID("big"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer txn.Close()
-	if err := txn.BeginTransaction(); err != nil {
-		t.Fatal(err)
-	}
-	for range 7 {
-		if err := txn.ProduceSync(ctx, &kgo.Record{Partition: 0, Value: incompressible(500_000)}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := txn.EndTransaction(ctx, kgo.TryAbort); err != nil {
-		t.Fatal(err)
-	}
+	rows := produceRows(t, prod)
+	rows(0, 2)
+	abortLarge(t, c, 7)
 	produceRaw(t, c, 0, 0, 2, bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 16))
-	if err := prod.ProduceSync(ctx, paddedRows(0, 3, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	rows(0, 3)
 	r := startChecked(t, c, fx)
 	waitRecords(t, 7, r)
 	time.Sleep(300 * time.Millisecond)
@@ -628,36 +555,16 @@ func incompressible(n int) []byte {
 func TestSkipBehindLargeAbortedTransaction(t *testing.T) {
 	fx := newFixture(t, 10)
 	c := newCluster(t)
-	ctx := context.Background()
 	prod := compressedProducer(t, c)
-	if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	txn, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID("big"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer txn.Close()
-	if err := txn.BeginTransaction(); err != nil {
-		t.Fatal(err)
-	}
-	for range 5 {
-		if err := txn.ProduceSync(ctx, &kgo.Record{Partition: 0, Value: incompressible(500_000)}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := txn.EndTransaction(ctx, kgo.TryAbort); err != nil {
-		t.Fatal(err)
-	}
+	rows := produceRows(t, prod)
+	rows(0, 2)
+	abortLarge(t, c, 5)
 	// 400 records of 3 KB in one zstd batch: it inflates past the bound.
 	const bomb = 400
-	if err := prod.ProduceSync(ctx, paddedRows(0, bomb, 3000)...).FirstErr(); err != nil {
+	if err := prod.ProduceSync(context.Background(), paddedRows(0, bomb, 3000)...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	if err := prod.ProduceSync(ctx, paddedRows(0, 3, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	rows(0, 3)
 	r := startChecked(t, c, fx)
 	waitRecords(t, 2+bomb+3, r)
 	time.Sleep(300 * time.Millisecond)
@@ -684,17 +591,10 @@ func TestAbortedBombPassedUncounted(t *testing.T) {
 			fx := newFixture(t, 10)
 			c := newCluster(t)
 			ctx := context.Background()
-			prod := compressedProducer(t, c)
-			if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
-				t.Fatal(err)
-			}
-			txn, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
-				kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID("bomb"),
+			rows := produceRows(t, compressedProducer(t, c))
+			rows(0, 2)
+			txn := txnClient(t, c, "bomb",
 				kgo.ProducerBatchCompression(kgo.ZstdCompression()), kgo.ProducerBatchMaxBytes(16<<20), kgo.ProducerLinger(200*time.Millisecond))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer txn.Close()
 			if err := txn.BeginTransaction(); err != nil {
 				t.Fatal(err)
 			}
@@ -706,9 +606,7 @@ func TestAbortedBombPassedUncounted(t *testing.T) {
 				t.Fatal(err)
 			}
 			if after > 0 {
-				if err := prod.ProduceSync(ctx, paddedRows(0, after, 100)...).FirstErr(); err != nil {
-					t.Fatal(err)
-				}
+				rows(0, after)
 			}
 			r := startChecked(t, c, fx)
 			waitRecords(t, 2+after, r)
@@ -722,9 +620,7 @@ func TestAbortedBombPassedUncounted(t *testing.T) {
 				t.Errorf("problem %q", p)
 			}
 			// Rows produced later are read: the partition moved past it.
-			if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
-				t.Fatal(err)
-			}
+			rows(0, 2)
 			waitRecords(t, 4+after, r)
 		})
 	}
@@ -779,18 +675,13 @@ func TestRecordFieldsPastItsBytes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := newFixture(t, 10)
 			c := newCluster(t)
-			ctx := context.Background()
-			prod := compressedProducer(t, c)
-			if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
-				t.Fatal(err)
-			}
+			rows := produceRows(t, compressedProducer(t, c))
+			rows(0, 2)
 			produceRaw(t, c, 0, tc.codec, tc.n, tc.records)
 			after := 0
 			if tc.rows {
 				after = 3
-				if err := prod.ProduceSync(ctx, paddedRows(0, after, 100)...).FirstErr(); err != nil {
-					t.Fatal(err)
-				}
+				rows(0, after)
 			}
 			r := startChecked(t, c, fx)
 			want := int64(2 + after + int(tc.n))

@@ -116,15 +116,10 @@ func TestRecordPastItsBatchAsLast(t *testing.T) {
 	t.Parallel() // each on a cluster and a state of its own
 	fx := newFixture(t, 10)
 	c := newCluster(t)
-	ctx := context.Background()
-	prod := compressedProducer(t, c)
-	if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	rows := produceRows(t, compressedProducer(t, c))
+	rows(0, 2)
 	produceRaw(t, c, 0, 0, 1, rawRecord(5, 99))
-	if err := prod.ProduceSync(ctx, paddedRows(1, 2, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	rows(1, 2)
 	r := startChecked(t, c, fx)
 	waitRecords(t, 5, r)
 	time.Sleep(500 * time.Millisecond)
@@ -132,36 +127,12 @@ func TestRecordPastItsBatchAsLast(t *testing.T) {
 		t.Errorf("records %d, rows %d, bad %v, problem %q; want 5 records, 4 rows, 1 bad_batch, no problem", st.Records, st.Rows, st.Bad, st.Problem())
 	}
 	// The partition reads on from the batch's end.
-	if err := prod.ProduceSync(ctx, paddedRows(0, 3, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	rows(0, 3)
 	waitRecords(t, 8, r)
 	time.Sleep(300 * time.Millisecond)
 	if st := r.cons.Stats(); st.Records != 8 || st.Rows != 7 {
 		t.Errorf("after 3 more rows: records %d, rows %d; want 8 and 7", st.Records, st.Rows)
 	}
-}
-
-// startCheckedOn is startChecked on the state at state.
-func startCheckedOn(t *testing.T, c *kfake.Cluster, fx *fixture, state string, opts ...kgo.Opt) *replica {
-	t.Helper()
-	mon, err := monitor.Open(state, monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cons, err := New(Config{
-		Brokers: c.ListenAddrs(), Topic: testTopic, Group: "g", Registry: fx.reg, Monitor: mon,
-		MaxPollRecords: 250, MaxRecordBytes: testMaxRecord, ProgressCheck: 100 * time.Millisecond,
-		Opts: append([]kgo.Opt{kgo.SessionTimeout(3 * time.Second), kgo.RebalanceTimeout(3 * time.Second), kgo.HeartbeatInterval(300 * time.Millisecond)}, opts...),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &replica{mon: mon, cons: cons, stop: cancel, done: make(chan error, 1)}
-	go func() { r.done <- cons.Run(ctx) }()
-	t.Cleanup(func() { r.close(t) })
-	return r
 }
 
 // TestResetBelowPositionNotCountedAgain (attack run 14 F7b): the client
@@ -174,46 +145,25 @@ func TestResetBelowPositionNotCountedAgain(t *testing.T) {
 	t.Parallel() // each on a cluster and a state of its own
 	fx := newFixture(t, 10)
 	c := newCluster(t)
-	ctx := context.Background()
-	prod := compressedProducer(t, c)
-	if err := prod.ProduceSync(ctx, paddedRows(0, 5, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	state := filepath.Join(t.TempDir(), "m.db")
-	mon, err := monitor.Open(state, monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := produceRows(t, compressedProducer(t, c))
+	rows(0, 5)
 	// The state holds the topic's ID: the position is the topic's.
 	offs := (&Consumer{source: Source("g", testTopic)}).idOffsets(topicID(c.TopicInfo(testTopic).TopicID))
-	offs = append(offs, monitor.Offset{Source: Source("g", testTopic), Partition: 0, Next: 7})
-	if _, err := mon.ObserveAt(ctx, nil, offs); err != nil {
-		t.Fatal(err)
-	}
-	if err := mon.Close(); err != nil {
-		t.Fatal(err)
-	}
+	state := stateAt(t, append(offs, monitor.Offset{Source: Source("g", testTopic), Partition: 0, Next: 7})...)
 	// The broker answers a fetch past the log's end as out of range after
 	// the fetch's wait (5 s by default), the client resets then.
-	r := startCheckedOn(t, c, fx, state, kgo.MetadataMinAge(100*time.Millisecond), kgo.FetchMaxWait(100*time.Millisecond))
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		st := r.cons.Stats()
+	r := startWith(t, c, fx, state, nil, kgo.MetadataMinAge(100*time.Millisecond), kgo.FetchMaxWait(100*time.Millisecond))
+	var st Stats
+	waitFor(t, 20*time.Second, func() bool {
+		st = r.cons.Stats()
 		if st.Records != 0 {
 			t.Fatalf("records %d counted again below the stored position 7", st.Records)
 		}
-		if p := st.Problem(); strings.Contains(p, "partition 0") && strings.Contains(p, "reset below") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no problem reported within 20 s: %+v", st)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		p := st.Problem()
+		return strings.Contains(p, "partition 0") && strings.Contains(p, "reset below")
+	}, func() string { return fmt.Sprintf("no problem reported within 20 s: %+v", st) })
 	// Records reaching the position are read from there, once.
-	if err := prod.ProduceSync(ctx, paddedRows(0, 4, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	rows(0, 4)
 	waitRecords(t, 2, r)
 	time.Sleep(300 * time.Millisecond)
 	if st := r.cons.Stats(); st.Records != 2 || st.Rows != 2 || st.Problem() != "" {
@@ -230,53 +180,32 @@ func TestOpenTransactionIsAProblem(t *testing.T) {
 	fx := newFixture(t, 10)
 	c := newCluster(t)
 	ctx := context.Background()
-	prod := compressedProducer(t, c)
-	tx, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
-		kgo.TransactionalID("open"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Close()
-	if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	rows := produceRows(t, compressedProducer(t, c))
+	tx := txnClient(t, c, "open")
+	rows(0, 2)
 	if err := tx.BeginTransaction(); err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.ProduceSync(ctx, paddedRows(0, 1, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	if err := prod.ProduceSync(ctx, paddedRows(0, 5, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	produceRows(t, tx)(0, 1)
+	rows(0, 5)
 	r := startChecked(t, c, fx)
 	waitRecords(t, 2, r)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		st := r.cons.Stats()
-		if p := st.Problem(); strings.Contains(p, "partition 0 waits behind an open transaction at offset 2") && strings.Contains(p, "(6 records behind it") && strings.Contains(p, "must commit or abort it") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no problem reported within 20 s: %+v", st)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	var st Stats
+	waitFor(t, 20*time.Second, func() bool {
+		st = r.cons.Stats()
+		p := st.Problem()
+		return strings.Contains(p, "partition 0 waits behind an open transaction at offset 2") && strings.Contains(p, "(6 records behind it") && strings.Contains(p, "must commit or abort it")
+	}, func() string { return fmt.Sprintf("no problem reported within 20 s: %+v", st) })
 	if err := tx.EndTransaction(ctx, kgo.TryCommit); err != nil {
 		t.Fatal(err)
 	}
 	waitRecords(t, 8, r)
-	deadline = time.Now().Add(10 * time.Second)
-	for {
-		st := r.cons.Stats()
-		if st.Problem() == "" && st.Records == 8 && st.Rows == 8 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after the commit: records %d, rows %d, problem %q; want 8 rows, no problem", st.Records, st.Rows, st.Problem())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, 10*time.Second, func() bool {
+		st = r.cons.Stats()
+		return st.Problem() == "" && st.Records == 8 && st.Rows == 8
+	}, func() string {
+		return fmt.Sprintf("after the commit: records %d, rows %d, problem %q; want 8 rows, no problem", st.Records, st.Rows, st.Problem())
+	})
 }
 
 // produceTxRaw writes, in one transaction of its own on partition p, a
@@ -287,18 +216,11 @@ func produceTxRaw(t *testing.T, c *kfake.Cluster, p int32, codec kgo.Compression
 	t.Helper()
 	ctx := context.Background()
 	id := fmt.Sprintf("txraw-%d", time.Now().UnixNano())
-	tc, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID(id), kgo.MaxVersions(kversion.V3_5_0()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
+	tc := txnClient(t, c, id, kgo.MaxVersions(kversion.V3_5_0()))
 	if err := tc.BeginTransaction(); err != nil {
 		t.Fatal(err)
 	}
-	if err := tc.ProduceSync(ctx, paddedRows(p, 1, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	produceRows(t, tc)(p, 1)
 	pid, epoch, err := tc.ProducerID(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -349,10 +271,7 @@ func produceTxRaw(t *testing.T, c *kfake.Cluster, p int32, codec kgo.Compression
 // adjust.
 func startWith(t *testing.T, c *kfake.Cluster, fx *fixture, state string, adjust func(*Config), opts ...kgo.Opt) *replica {
 	t.Helper()
-	mon, err := monitor.Open(state, monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mon := openState(t, state)
 	cfg := Config{
 		Brokers: c.ListenAddrs(), Topic: testTopic, Group: "g", Registry: fx.reg, Monitor: mon,
 		MaxPollRecords: 250, MaxRecordBytes: testMaxRecord, ProgressCheck: 100 * time.Millisecond,
@@ -476,42 +395,16 @@ func TestPastBatchFoundLateCountedOnce(t *testing.T) {
 	maxGapFetches = 1 // each 1 MiB fetch holds two of the 500 kB aborted records
 	fx := newFixture(t, 10)
 	c := newCluster(t)
-	ctx := context.Background()
-	prod := compressedProducer(t, c)
-	if err := prod.ProduceSync(ctx, paddedRows(0, 2, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	txn, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID("big"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer txn.Close()
-	if err := txn.BeginTransaction(); err != nil {
-		t.Fatal(err)
-	}
-	for range 7 { // offsets 2..8, the marker at 9
-		if err := txn.ProduceSync(ctx, &kgo.Record{Partition: 0, Value: incompressible(500_000)}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := txn.EndTransaction(ctx, kgo.TryAbort); err != nil {
-		t.Fatal(err)
-	}
+	rows := produceRows(t, compressedProducer(t, c))
+	rows(0, 2)
+	abortLarge(t, c, 7)                         // offsets 2..8, the marker at 9
 	produceRaw(t, c, 0, 0, 1, rawRecord(5, 99)) // offset 10, its record at "15"
-	if err := prod.ProduceSync(ctx, paddedRows(0, 6, 100)...).FirstErr(); err != nil {
-		t.Fatal(err) // 11..16: the client reads "15" and 16 only
-	}
+	rows(0, 6)                                  // 11..16: the client reads "15" and 16 only
 	var logs logBuffer
 	r := startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), logTo(&logs))
 	waitRecords(t, 4, r)
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(logs.String(), "those records are lost") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the loss was not logged within 20 s; log:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, 20*time.Second, func() bool { return strings.Contains(logs.String(), "those records are lost") },
+		func() string { return "the loss was not logged within 20 s; log:\n" + logs.String() })
 	st := settle(t, r, 300*time.Millisecond)
 	if st.Records != 4 || st.Rows != 4 || st.BadRecords != 0 {
 		t.Errorf("records %d, rows %d, bad %v; want 4 rows (the batch's record among them), none bad", st.Records, st.Rows, st.Bad)
@@ -597,22 +490,9 @@ func TestStateWithoutTopicIDAdopts(t *testing.T) {
 	t.Parallel() // a cluster and a state of its own
 	fx := newFixture(t, 10)
 	c := newCluster(t)
-	ctx := context.Background()
-	prod := compressedProducer(t, c)
-	if err := prod.ProduceSync(ctx, paddedRows(0, 5, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	state := filepath.Join(t.TempDir(), "m.db")
-	mon, err := monitor.Open(state, monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mon.ObserveAt(ctx, nil, []monitor.Offset{{Source: Source("g", testTopic), Partition: 0, Next: 3}, {Source: Source("g", testTopic), Partition: 1, Next: 4}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := mon.Close(); err != nil {
-		t.Fatal(err)
-	}
+	rows := produceRows(t, compressedProducer(t, c))
+	rows(0, 5)
+	state := stateAt(t, monitor.Offset{Source: Source("g", testTopic), Partition: 0, Next: 3}, monitor.Offset{Source: Source("g", testTopic), Partition: 1, Next: 4})
 	r := startWith(t, c, fx, state, nil, kgo.FetchMaxWait(100*time.Millisecond))
 	waitRecords(t, 2, r)
 	// Partition 1's log ends below its position 4 and no ID tells whether
@@ -624,9 +504,7 @@ func TestStateWithoutTopicIDAdopts(t *testing.T) {
 		!strings.Contains(st.Behind[0], "no committed offset") {
 		t.Errorf("records %d, problem %q; want offsets 3 and 4 only, partition 1 named", st.Records, st.Problem())
 	}
-	if err := prod.ProduceSync(ctx, paddedRows(1, 6, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	rows(1, 6)
 	waitRecords(t, 4, r)
 	if st := settle(t, r, 500*time.Millisecond); st.Records != 4 || len(st.Behind) != 2 {
 		t.Errorf("records %d, behind %v; want partition 1's offsets 4 and 5, the problem kept", st.Records, st.Behind)
@@ -645,55 +523,30 @@ func TestStateWithoutTopicIDAdopts(t *testing.T) {
 // re-added and read from its start.
 func TestRecreatedWhileRunning(t *testing.T) {
 	t.Parallel() // a cluster and a state of its own
-	fx := newFixture(t, 10)
-	c := newCluster(t)
-	prod := compressedProducer(t, c)
-	rows := produceRows(t, prod)
-	rows(0, 5)
-	rows(1, 2)
-	var logs logBuffer
-	r := startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), logTo(&logs),
-		kgo.FetchMaxWait(100*time.Millisecond), kgo.MetadataMinAge(100*time.Millisecond), kgo.MetadataMaxAge(time.Second),
-		kgo.RetryBackoffFn(func(int) time.Duration { return 10 * time.Millisecond }))
-	waitRecords(t, 7, r)
-	settle(t, r, 300*time.Millisecond)
+	rt := startReadingTopic(t)
+	r := rt.r
 
-	recreate(t, c, 0)
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(r.cons.Stats().Problem(), "does not exist") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no problem within 20 s for the deleted topic: %q", r.cons.Stats().Problem())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	recreate(t, rt.c, 0)
+	waitFor(t, 20*time.Second, func() bool { return strings.Contains(r.cons.Stats().Problem(), "does not exist") },
+		func() string {
+			return fmt.Sprintf("no problem within 20 s for the deleted topic: %q", r.cons.Stats().Problem())
+		})
 	// The client's errors come at every poll once its retries are spent.
-	deadline = time.Now().Add(20 * time.Second)
-	for !strings.Contains(logs.String(), "fetch error") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no fetch error logged within 20 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, 20*time.Second, func() bool { return strings.Contains(rt.logs.String(), "fetch error") },
+		func() string { return "no fetch error logged within 20 s" })
 	time.Sleep(2 * time.Second)
-	if n := strings.Count(logs.String(), "fetch error"); n > 2*partitions {
+	if n := strings.Count(rt.logs.String(), "fetch error"); n > 2*partitions {
 		t.Errorf("%d fetch error lines in about two seconds; want at most one per partition and kind", n)
 	}
 
-	if err := c.CreateTopic(testTopic, partitions, nil); err != nil {
+	if err := rt.c.CreateTopic(testTopic, partitions, nil); err != nil {
 		t.Fatal(err)
 	}
-	prod.PurgeTopicsFromClient(testTopic)
-	rows(0, 3)
-	rows(1, 1)
-	waitRecords(t, 7+4, r)
-	st := settle(t, r, 500*time.Millisecond)
-	if st.Records != 11 || st.Rows != 11 {
-		t.Errorf("records %d, rows %d; want 7 + the new topic's 4", st.Records, st.Rows)
-	}
+	st := rt.readNewTopic(t, 60*time.Second)
 	if p := st.Problem(); strings.Contains(p, "does not exist") || !strings.Contains(p, "deleted and created again") {
 		t.Errorf("problem %q; want the recreation named, the topic no longer missing", p)
 	}
-	rows(0, 2)
+	rt.rows(0, 2)
 	waitRecords(t, 13, r)
 	if st := settle(t, r, 300*time.Millisecond); st.Records != 13 {
 		t.Errorf("records %d after 2 more rows, want 13", st.Records)
@@ -710,10 +563,7 @@ func TestLastBatchUndecodableNoSpin(t *testing.T) {
 	t.Parallel() // a cluster and a state of its own
 	fx := newFixture(t, 10)
 	c := newCluster(t)
-	prod := compressedProducer(t, c)
-	if err := prod.ProduceSync(context.Background(), paddedRows(0, 2, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	produceRows(t, compressedProducer(t, c))(0, 2)
 	// Attributes, timestamp and offset deltas 0, a key length of 50 with
 	// no bytes.
 	produceRaw(t, c, 0, 0, 1, []byte{0x08, 0x00, 0x00, 0x00, 0x64})
@@ -740,4 +590,118 @@ func produceRows(t *testing.T, prod *kgo.Client) func(p int32, n int) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// openState opens the monitor state at path as the consumers of these
+// tests do.
+func openState(t *testing.T, path string) *monitor.Monitor {
+	t.Helper()
+	mon, err := monitor.Open(path, monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mon
+}
+
+// stateAt returns the path of a new state holding the positions offs.
+func stateAt(t *testing.T, offs ...monitor.Offset) string {
+	t.Helper()
+	state := filepath.Join(t.TempDir(), "m.db")
+	mon := openState(t, state)
+	if _, err := mon.ObserveAt(context.Background(), nil, offs); err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return state
+}
+
+// waitFor polls cond every 20 ms until it holds, failing the test with
+// what() when it does not within d.
+func waitFor(t *testing.T, d time.Duration, cond func() bool, what func() string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal(what())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// txnClient is a transactional producer to the test topic, partition by
+// partition, closed when the test ends.
+func txnClient(t *testing.T, c *kfake.Cluster, id string, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID(id)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// abortLarge writes n records of 500 kB, which no codec shrinks, to
+// partition 0 in a transaction it aborts: n offsets and the marker's.
+func abortLarge(t *testing.T, c *kfake.Cluster, n int) {
+	t.Helper()
+	ctx := context.Background()
+	txn := txnClient(t, c, "big")
+	if err := txn.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if err := txn.ProduceSync(ctx, &kgo.Record{Partition: 0, Value: incompressible(500_000)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := txn.EndTransaction(ctx, kgo.TryAbort); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readingTopic is a consumer that has read 5 rows of partition 0 and 2
+// of partition 1, logging to logs, its client's metadata at most a
+// second old and its retries 10 ms apart: quick to see the topic
+// deleted or recreated.
+type readingTopic struct {
+	c    *kfake.Cluster
+	prod *kgo.Client
+	rows func(p int32, n int)
+	r    *replica
+	logs *logBuffer
+}
+
+func startReadingTopic(t *testing.T) *readingTopic {
+	t.Helper()
+	fx := newFixture(t, 10)
+	rt := &readingTopic{c: newCluster(t), logs: &logBuffer{}}
+	rt.prod = compressedProducer(t, rt.c)
+	rt.rows = produceRows(t, rt.prod)
+	rt.rows(0, 5)
+	rt.rows(1, 2)
+	rt.r = startWith(t, rt.c, fx, filepath.Join(t.TempDir(), "m.db"), logTo(rt.logs),
+		kgo.FetchMaxWait(100*time.Millisecond), kgo.MetadataMinAge(100*time.Millisecond), kgo.MetadataMaxAge(time.Second),
+		kgo.RetryBackoffFn(func(int) time.Duration { return 10 * time.Millisecond }))
+	waitRecords(t, 7, rt.r)
+	settle(t, rt.r, 300*time.Millisecond)
+	return rt
+}
+
+// readNewTopic writes 3 rows to partition 0 and 1 to partition 1 of the
+// recreated topic, checks they are read within d after the first 7, once
+// each, and returns the stats then.
+func (rt *readingTopic) readNewTopic(t *testing.T, d time.Duration) Stats {
+	t.Helper()
+	rt.prod.PurgeTopicsFromClient(testTopic)
+	rt.rows(0, 3)
+	rt.rows(1, 1)
+	waitRecordsWithin(t, 7+4, d, rt.r)
+	st := settle(t, rt.r, 500*time.Millisecond)
+	if st.Records != 11 || st.Rows != 11 {
+		t.Errorf("records %d, rows %d; want 7 + the new topic's 4", st.Records, st.Rows)
+	}
+	return st
 }

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -18,14 +19,10 @@ import (
 // waitRecordsWithin is waitRecords with a deadline of its own.
 func waitRecordsWithin(t *testing.T, n int64, d time.Duration, r *replica) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for r.cons.Stats().Records < n {
-		if time.Now().After(deadline) {
-			st := r.cons.Stats()
-			t.Fatalf("consumed %d records within %v, want %d; problem %q", st.Records, d, n, st.Problem())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, d, func() bool { return r.cons.Stats().Records >= n }, func() string {
+		st := r.cons.Stats()
+		return fmt.Sprintf("consumed %d records within %v, want %d; problem %q", st.Records, d, n, st.Problem())
+	})
 }
 
 // TestRecreatedSeenByResumeFirst (attack run 19 F1): the topic recreated
@@ -36,37 +33,19 @@ func waitRecordsWithin(t *testing.T, n int64, d time.Duration, r *replica) {
 // from its start. The client's failures make it re-added.
 func TestRecreatedSeenByResumeFirst(t *testing.T) {
 	t.Parallel() // a cluster and a state of its own
-	fx := newFixture(t, 10)
-	c := newCluster(t)
-	ctx := context.Background()
-	prod := compressedProducer(t, c)
-	rows := produceRows(t, prod)
-	rows(0, 5)
-	rows(1, 2)
-	var logs logBuffer
-	r := startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), logTo(&logs),
-		kgo.FetchMaxWait(100*time.Millisecond), kgo.MetadataMinAge(100*time.Millisecond), kgo.MetadataMaxAge(time.Second),
-		kgo.RetryBackoffFn(func(int) time.Duration { return 10 * time.Millisecond }))
-	waitRecords(t, 7, r)
-	settle(t, r, 300*time.Millisecond)
+	rt := startReadingTopic(t)
+	r := rt.r
 
-	recreate(t, c, partitions)
+	recreate(t, rt.c, partitions)
 	// resume's lookup first, as when the group's assignment reaches it
 	// before the topic check: the new ID is the consumer's and the
 	// state's.
-	if valid, verified, err := r.cons.resumeID(ctx); err != nil || valid || !verified {
+	if valid, verified, err := r.cons.resumeID(context.Background()); err != nil || valid || !verified {
 		t.Fatalf("resumeID: valid %v verified %v (%v); want the recreation found", valid, verified, err)
 	}
-	prod.PurgeTopicsFromClient(testTopic)
-	rows(0, 3)
-	rows(1, 1)
-	waitRecordsWithin(t, 7+4, 20*time.Second, r)
-	st := settle(t, r, 500*time.Millisecond)
-	if st.Records != 11 || st.Rows != 11 {
-		t.Errorf("records %d, rows %d; want 7 + the new topic's 4", st.Records, st.Rows)
-	}
-	if !strings.Contains(logs.String(), "purged from the Kafka client") {
-		t.Errorf("log:\n%s\nwant the topic purged and added back", logs.String())
+	st := rt.readNewTopic(t, 20*time.Second)
+	if !strings.Contains(rt.logs.String(), "purged from the Kafka client") {
+		t.Errorf("log:\n%s\nwant the topic purged and added back", rt.logs.String())
 	}
 	if len(st.Stuck) != 0 {
 		t.Errorf("stuck %v once read; want none", st.Stuck)
@@ -116,20 +95,16 @@ func TestMissingAtStartIsAProblem(t *testing.T) {
 	t.Parallel() // a cluster and a state of its own
 	fx := newFixture(t, 10)
 	c := newCluster(t)
-	ctx := context.Background()
 	if err := c.DeleteTopic(testTopic); err != nil {
 		t.Fatal(err)
 	}
 	var logs logBuffer
 	r := startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), logTo(&logs),
 		kgo.FetchMaxWait(100*time.Millisecond), kgo.MetadataMinAge(100*time.Millisecond), kgo.MetadataMaxAge(time.Second))
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(r.cons.Stats().Problem(), "topic "+testTopic+" does not exist") {
-		if time.Now().After(deadline) {
-			t.Fatalf("problem %q 15 s after the start; want the missing topic named", r.cons.Stats().Problem())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, 15*time.Second, func() bool { return strings.Contains(r.cons.Stats().Problem(), "topic "+testTopic+" does not exist") },
+		func() string {
+			return fmt.Sprintf("problem %q 15 s after the start; want the missing topic named", r.cons.Stats().Problem())
+		})
 	time.Sleep(topicCheckEvery + 200*time.Millisecond) // a check of the missing topic more
 	if n := strings.Count(logs.String(), "does not exist"); n != 1 {
 		t.Errorf("%d log lines naming the missing topic; want 1:\n%s", n, logs.String())
@@ -137,10 +112,7 @@ func TestMissingAtStartIsAProblem(t *testing.T) {
 	if err := c.CreateTopic(testTopic, partitions, nil); err != nil {
 		t.Fatal(err)
 	}
-	prod := compressedProducer(t, c)
-	if err := prod.ProduceSync(ctx, paddedRows(0, 3, 100)...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	produceRows(t, compressedProducer(t, c))(0, 3)
 	waitRecordsWithin(t, 3, 20*time.Second, r)
 	if st := settle(t, r, 300*time.Millisecond); st.Records != 3 || strings.Contains(st.Problem(), "does not exist") {
 		t.Errorf("records %d, problem %q once created; want 3, the topic no longer missing", st.Records, st.Problem())
@@ -194,13 +166,8 @@ func TestStartLatestEmptyPartitionKept(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "m.db")
 	latest := func(cfg *Config) { cfg.FromEnd = true }
 	r := startWith(t, c, fx, state, latest, kgo.FetchMaxWait(100*time.Millisecond))
-	deadline := time.Now().Add(15 * time.Second)
-	for len(r.cons.Stats().Partitions) != partitions {
-		if time.Now().After(deadline) {
-			t.Fatalf("partitions %v; want all assigned", r.cons.Stats().Partitions)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, 15*time.Second, func() bool { return len(r.cons.Stats().Partitions) == partitions },
+		func() string { return fmt.Sprintf("partitions %v; want all assigned", r.cons.Stats().Partitions) })
 	rows(0, 1)
 	waitRecordsWithin(t, 1, 20*time.Second, r)
 	settle(t, r, 300*time.Millisecond)
@@ -228,22 +195,10 @@ func TestAdoptedIDUncommittedReported(t *testing.T) {
 	c := newCluster(t)
 	ctx := context.Background()
 	prod := compressedProducer(t, c)
-	for p, n := range map[int32]int{0: 8, 1: 3} {
-		if err := prod.ProduceSync(ctx, paddedRows(p, n, 100)...).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	state := filepath.Join(t.TempDir(), "m.db")
-	mon, err := monitor.Open(state, monitor.Options{Window: 1000 * time.Hour, EvalInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mon.ObserveAt(ctx, nil, []monitor.Offset{{Source: Source("g", testTopic), Partition: 0, Next: 5}, {Source: Source("g", testTopic), Partition: 1, Next: 2}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := mon.Close(); err != nil {
-		t.Fatal(err)
-	}
+	rows := produceRows(t, prod)
+	rows(0, 8)
+	rows(1, 3)
+	state := stateAt(t, monitor.Offset{Source: Source("g", testTopic), Partition: 0, Next: 5}, monitor.Offset{Source: Source("g", testTopic), Partition: 1, Next: 2})
 	// The group's commit of partition 1 is there, partition 0's is not.
 	commit := kmsg.NewPtrOffsetCommitRequest()
 	commit.Group, commit.Generation = "g", -1
