@@ -124,13 +124,7 @@ func TestOffsetsDamaged(t *testing.T) {
 	if _, err := m.ObserveAt(context.Background(), nil, []Offset{{Source: "s", Partition: 0, Next: 5}}); err != nil {
 		t.Fatal(err)
 	}
-	err := m.db.Update(func(tx *bolt.Tx) error {
-		key := offsetKey("s", 0)
-		v := append([]byte(nil), tx.Bucket(bucketOffsets).Get(key)...)
-		v[len(v)-1] ^= 1
-		return tx.Bucket(bucketOffsets).Put(key, v)
-	})
-	if err != nil {
+	if err := m.db.Update(func(tx *bolt.Tx) error { return damageOffset(tx, "s", 0) }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.Offsets("s"); !errors.Is(err, ErrDamaged) {

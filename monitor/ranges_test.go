@@ -322,21 +322,7 @@ func TestRecoverKeepsOffsets(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOffsets)
-		key := offsetKey("kafka:g/t", 1)
-		v := append([]byte(nil), b.Get(key)...)
-		v[len(v)-1] ^= 1
-		return b.Put(key, v)
-	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	damageStoredOffset(t, path, "kafka:g/t", 1)
 	if _, err := Open(path, opt); !errors.Is(err, ErrDamaged) {
 		t.Fatalf("Open of a damaged offset: %v, want ErrDamaged", err)
 	}
@@ -361,5 +347,30 @@ func TestRecoverKeepsOffsets(t *testing.T) {
 	}
 	if got, want := offsetsJSON(t, ex), `[{"source":"kafka:g/t","partition":0,"ranges":[[0,39]]},{"source":"kafka:g/t","partition":1,"ranges":[[0,29]]}]`; got != want {
 		t.Errorf("ranges after the recovery %s, want %s", got, want)
+	}
+}
+
+// damageOffset flips a bit of the position stored for source's partition
+// p.
+func damageOffset(tx *bolt.Tx, source string, p int32) error {
+	b := tx.Bucket(bucketOffsets)
+	key := offsetKey(source, p)
+	v := append([]byte(nil), b.Get(key)...)
+	v[len(v)-1] ^= 1
+	return b.Put(key, v)
+}
+
+// damageStoredOffset damages the position stored for source's partition
+// p in the closed state at path.
+func damageStoredOffset(t *testing.T, path, source string, p int32) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error { return damageOffset(tx, source, p) })
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

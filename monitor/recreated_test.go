@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // TestRecoverWarnsRecreatedStream (attack run 19 F3): a Kafka topic read
@@ -34,21 +32,7 @@ func TestRecoverWarnsRecreatedStream(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOffsets)
-		key := offsetKey("kafka:g/t", 1)
-		v := append([]byte(nil), b.Get(key)...)
-		v[len(v)-1] ^= 1
-		return b.Put(key, v)
-	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	damageStoredOffset(t, path, "kafka:g/t", 1)
 	rep, err := Recover(path, opt)
 	if err != nil {
 		t.Fatal(err)
