@@ -35,13 +35,7 @@ import (
 // grow: bbolt's commit fails with EFBIG, rolled back as for ENOSPC), in a
 // child process, since the limit holds for the whole process.
 func TestObservationsStateFileFull(t *testing.T) {
-	if os.Getenv("NORMGUARD_TEST_FSIZE_CHILD") != "1" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestObservationsStateFileFull$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), "NORMGUARD_TEST_FSIZE_CHILD=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: TestObservationsStateFileFull") {
-			t.Fatalf("child: %v\n%s", err, out)
-		}
+	if ranInFsizeChild(t) {
 		return
 	}
 	s, done := benchServer(t)
@@ -59,26 +53,8 @@ func TestObservationsStateFileFull(t *testing.T) {
 	ts := httptest.NewServer(s2.Handler())
 	defer ts.Close()
 	obs := ts.URL + "/v1/models/flight-delay/observations"
-	health := func() (status string, problems []string) {
-		_, body := send(t, "GET", ts.URL+"/healthz", "", nil)
-		var h struct {
-			Status   string   `json:"status"`
-			Problems []string `json:"problems"`
-		}
-		if err := json.Unmarshal(body, &h); err != nil {
-			t.Fatalf("/healthz: %v: %s", err, body)
-		}
-		return h.Status, h.Problems
-	}
-	metric := func(name string) float64 {
-		_, body := send(t, "GET", ts.URL+"/metrics", "", nil)
-		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(body)
-		if m == nil {
-			t.Fatalf("no %s in /metrics", name)
-		}
-		v, _ := strconv.ParseFloat(string(m[1]), 64)
-		return v
-	}
+	health := func() (status string, problems []string) { return healthOf(t, ts) }
+	metric := func(name string) float64 { return metricOf(t, ts, name) }
 	windowRows := func(m *monitor.Monitor) (rows int64) { // every window: the test may cross an hour
 		for _, w := range m.History("flight-delay", monitor.StageInput) {
 			rows += w.Rows
@@ -96,19 +72,7 @@ func TestObservationsStateFileFull(t *testing.T) {
 	}
 
 	// The file may not grow past its size now: the disk is full.
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	full := old
-	full.Cur = uint64(fi.Size())
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &full); err != nil {
-		t.Skipf("setrlimit: %v", err)
-	}
+	room := fillTo(t, path)
 	refused := 0
 	var refusal []byte
 	for i := 0; i < 200 && refused == 0; i++ {
@@ -123,7 +87,7 @@ func TestObservationsStateFileFull(t *testing.T) {
 		}
 	}
 	if refused == 0 {
-		syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old)
+		room()
 		t.Fatal("the state file never filled")
 	}
 	if !strings.Contains(string(refusal), "too large") || strings.Contains(string(refusal), "restart") {
@@ -141,7 +105,7 @@ func TestObservationsStateFileFull(t *testing.T) {
 	}
 
 	// Room again: no restart, and no request needed for /healthz.
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+	if err := room(); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
@@ -185,4 +149,69 @@ func TestObservationsStateFileFull(t *testing.T) {
 	if rows := windowRows(mon2); rows != int64(acked) {
 		t.Errorf("rows after a restart: got %d, want %d", rows, acked)
 	}
+}
+
+// ranInFsizeChild runs the test in a child process of its own and
+// reports true, unless this process is that child: a test setting
+// RLIMIT_FSIZE runs there, since the limit holds for the whole process.
+func ranInFsizeChild(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv("NORMGUARD_TEST_FSIZE_CHILD") == "1" {
+		return false
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "NORMGUARD_TEST_FSIZE_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	return true
+}
+
+// fillTo fills the disk for this process: no file may grow past the size
+// path has now (RLIMIT_FSIZE), or the test is skipped where the limit
+// cannot be set. It returns the function that gives the room back.
+func fillTo(t *testing.T, path string) (room func() error) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	full := old
+	full.Cur = uint64(fi.Size())
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &full); err != nil {
+		t.Skipf("setrlimit: %v", err)
+	}
+	return func() error { return syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old) }
+}
+
+// healthOf returns the status and the problems /healthz of ts answers.
+func healthOf(t *testing.T, ts *httptest.Server) (status string, problems []string) {
+	t.Helper()
+	_, body := send(t, "GET", ts.URL+"/healthz", "", nil)
+	var h struct {
+		Status   string   `json:"status"`
+		Problems []string `json:"problems"`
+	}
+	if err := json.Unmarshal(body, &h); err != nil {
+		t.Fatalf("/healthz: %v: %s", err, body)
+	}
+	return h.Status, h.Problems
+}
+
+// metricOf returns the value of the metric name (with no labels) in
+// /metrics of ts.
+func metricOf(t *testing.T, ts *httptest.Server, name string) float64 {
+	t.Helper()
+	_, body := send(t, "GET", ts.URL+"/metrics", "", nil)
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no %s in /metrics", name)
+	}
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	return v
 }

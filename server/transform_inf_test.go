@@ -17,8 +17,6 @@ import (
 	"testing"
 
 	"github.com/normguard/normguard/artifact"
-	"github.com/normguard/normguard/fit"
-	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/transform"
@@ -50,15 +48,7 @@ columns:
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := table.Open(train)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := fit.Fit(context.Background(), sp, r, fit.Options{})
-	r.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, a := fitAndPut(t, dir, sp, train, "m", "v1")
 	enc, err := artifact.Encode(a)
 	if err != nil {
 		t.Fatal(err)
@@ -81,13 +71,6 @@ columns:
 	}
 
 	// The service.
-	store, err := registry.Open(filepath.Join(dir, "reg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := store.Put(context.Background(), "m", "v1", enc, registry.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	s, err := New(Config{Registry: store, Token: "t"})
 	if err != nil {
 		t.Fatal(err)

@@ -3,15 +3,8 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -28,67 +21,28 @@ import (
 // journal's size), in a child process, since the limit holds for the
 // whole process.
 func TestVectorJournalFullHealth(t *testing.T) {
-	if os.Getenv("NORMGUARD_TEST_FSIZE_CHILD") != "1" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestVectorJournalFullHealth$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), "NORMGUARD_TEST_FSIZE_CHILD=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: TestVectorJournalFullHealth") {
-			t.Fatalf("child: %v\n%s", err, out)
-		}
+	if ranInFsizeChild(t) {
 		return
 	}
-	dir := t.TempDir()
-	store, rest, _ := vectorRegistry(t, dir)
-	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
-	state := filepath.Join(dir, "m.db.vectors.json")
-	_, ts := vectorServer(t, store, state, &now)
+	vf := newVectorFixture(t, "m.db.vectors.json")
+	_, ts := vf.serve(t)
 	url := ts.URL + "/v1/models/store/observations?producer=w"
-	health := func() (string, []string) {
-		_, body := send(t, "GET", ts.URL+"/healthz", "", nil)
-		var h struct {
-			Status   string   `json:"status"`
-			Problems []string `json:"problems"`
-		}
-		if err := json.Unmarshal(body, &h); err != nil {
-			t.Fatalf("/healthz: %v: %s", err, body)
-		}
-		return h.Status, h.Problems
-	}
-	metric := func() float64 {
-		_, body := send(t, "GET", ts.URL+"/metrics", "", nil)
-		m := regexp.MustCompile(`(?m)^normguard_vector_state_failing (\S+)$`).FindSubmatch(body)
-		if m == nil {
-			t.Fatal("no normguard_vector_state_failing in /metrics")
-		}
-		v, _ := strconv.ParseFloat(string(m[1]), 64)
-		return v
-	}
-	if status, resp := send(t, "POST", url, "", vectorBody(rest[:20])); status != http.StatusOK {
+	health := func() (string, []string) { return healthOf(t, ts) }
+	metric := func() float64 { return metricOf(t, ts, "normguard_vector_state_failing") }
+	if status, resp := send(t, "POST", url, "", vectorBody(vf.rest[:20])); status != http.StatusOK {
 		t.Fatalf("first post: %d %s", status, resp)
 	}
 	if st, _ := health(); st != "ok" || metric() != 0 {
 		t.Fatalf("/healthz before: %s", st)
 	}
-	fi, err := os.Stat(state + ".journal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	full := old
-	full.Cur = uint64(fi.Size())
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &full); err != nil {
-		t.Skipf("setrlimit: %v", err)
-	}
-	status, resp := send(t, "POST", url, "", vectorBody(rest[20:40]))
+	room := fillTo(t, vf.state+".journal")
+	status, resp := send(t, "POST", url, "", vectorBody(vf.rest[20:40]))
 	if status != http.StatusInternalServerError || errorCode(resp) != "state_not_saved" {
-		syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old)
+		room()
 		t.Fatalf("post on a full disk: %d %s, want 500 state_not_saved", status, resp)
 	}
 	st, problems := health()
-	if st != "degraded" || len(problems) != 1 || !strings.Contains(problems[0], state+".journal") ||
+	if st != "degraded" || len(problems) != 1 || !strings.Contains(problems[0], vf.state+".journal") ||
 		!strings.Contains(problems[0], "too large") || !strings.Contains(problems[0], "since ") {
 		t.Errorf("/healthz on a full disk: %s %q, want degraded naming the journal, since when and the error", st, problems)
 	}
@@ -99,7 +53,7 @@ func TestVectorJournalFullHealth(t *testing.T) {
 	if st, _ := health(); st != "degraded" {
 		t.Errorf("/healthz a second later on a full disk: %s, want degraded (the probe fails)", st)
 	}
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+	if err := room(); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
@@ -113,7 +67,7 @@ func TestVectorJournalFullHealth(t *testing.T) {
 	if got := metric(); got != 0 {
 		t.Errorf("normguard_vector_state_failing = %v after room came back, want 0", got)
 	}
-	if status, resp := send(t, "POST", url, "", vectorBody(rest[40:50])); status != http.StatusOK {
+	if status, resp := send(t, "POST", url, "", vectorBody(vf.rest[40:50])); status != http.StatusOK {
 		t.Fatalf("post after room came back: %d %s", status, resp)
 	}
 	got, _ := getVectors(t, ts)

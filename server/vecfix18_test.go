@@ -127,38 +127,33 @@ func TestVectorObservationFeaturesRefused(t *testing.T) {
 // vectors in the journal and in the snapshot.
 func TestVectorStateVersionMissing(t *testing.T) {
 	for _, folded := range []bool{false, true} {
-		dir := t.TempDir()
-		store, rest, _ := vectorRegistry(t, dir)
-		now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
-		state := filepath.Join(dir, "m.db.vectors.json")
-		s0, ts := vectorServer(t, store, state, &now)
+		vf := newVectorFixture(t, "m.db.vectors.json")
+		s0, ts := vf.serve(t)
 		if folded {
 			s0.vectors.compactAt = 1
 		}
 		for i := range 3 {
-			if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations?producer=w", "", vectorBody(rest[10*i:10*i+10])); status != http.StatusOK {
-				t.Fatalf("%d %s", status, resp)
-			}
+			postVectors(t, ts, "w", vf.rest[10*i:10*i+10])
 		}
 		ts.Close()
 		files := map[string][]byte{}
-		for _, f := range []string{state, state + ".journal", state + ".mark"} {
+		for _, f := range []string{vf.state, vf.state + ".journal", vf.state + ".mark"} {
 			b, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
 			files[f] = b
 		}
-		vfile := filepath.Join(dir, "reg", "models", "store", "versions", "v1.json")
+		vfile := filepath.Join(vf.dir, "reg", "models", "store", "versions", "v1.json")
 		if err := os.Rename(vfile, vfile+".aside"); err != nil {
 			t.Fatal(err)
 		}
 		for _, recover := range []bool{false, true} {
-			reg, err := registry.Open(filepath.Join(dir, "reg"))
+			reg, err := registry.Open(filepath.Join(vf.dir, "reg"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = New(Config{Registry: reg, VectorState: state, VectorStateRecover: recover, VectorWindow: time.Hour})
+			_, err = New(Config{Registry: reg, VectorState: vf.state, VectorStateRecover: recover, VectorWindow: time.Hour})
 			if err == nil {
 				t.Fatalf("folded %v, recover %v: started without the version", folded, recover)
 			}
@@ -172,18 +167,18 @@ func TestVectorStateVersionMissing(t *testing.T) {
 					t.Errorf("folded %v, recover %v: %s was changed", folded, recover, f)
 				}
 			}
-			if moved, _ := filepath.Glob(state + "*.damaged-*"); len(moved) != 0 {
+			if moved, _ := filepath.Glob(vf.state + "*.damaged-*"); len(moved) != 0 {
 				t.Errorf("folded %v, recover %v: moved aside %v", folded, recover, moved)
 			}
 		}
 		if err := os.Rename(vfile+".aside", vfile); err != nil {
 			t.Fatal(err)
 		}
-		reg, err := registry.Open(filepath.Join(dir, "reg"))
+		reg, err := registry.Open(filepath.Join(vf.dir, "reg"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, ts = vectorServer(t, reg, state, &now)
+		_, ts = vectorServer(t, reg, vf.state, &vf.now)
 		got, _ := getVectors(t, ts)
 		if ps := got.Columns[0].Producers; len(ps) != 1 || ps[0].Rows != 30 {
 			t.Errorf("folded %v: with the version back, producers %+v; want w with the 30 acknowledged vectors", folded, ps)
@@ -211,45 +206,37 @@ func TestVectorMarkerGone(t *testing.T) {
 		{"deleted", nil, "is missing, but its journal"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			store, rest, _ := vectorRegistry(t, dir)
-			now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
-			state := filepath.Join(dir, "m.db.vectors.json")
-			post := func(ts *httptest.Server, vs [][]float64) {
-				if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations?producer=w", "", vectorBody(vs)); status != http.StatusOK {
-					t.Fatalf("%d %s", status, resp)
-				}
-			}
-			_, ts := vectorServer(t, store, state, &now)
-			post(ts, rest[:10])
+			vf := newVectorFixture(t, "m.db.vectors.json")
+			_, ts := vf.serve(t)
+			postVectors(t, ts, "w", vf.rest[:10])
 			ts.Close()
-			older, err := os.ReadFile(state + ".journal")
+			older, err := os.ReadFile(vf.state + ".journal")
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, ts = vectorServer(t, store, state, &now)
-			post(ts, rest[10:40])
+			_, ts = vf.serve(t)
+			postVectors(t, ts, "w", vf.rest[10:40])
 			ts.Close()
-			mark, err := os.ReadFile(state + ".mark")
+			mark, err := os.ReadFile(vf.state + ".mark")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(state+".journal", older, 0o600); err != nil {
+			if err := os.WriteFile(vf.state+".journal", older, 0o600); err != nil {
 				t.Fatal(err)
 			}
 			if c.mark == nil {
-				err = os.Remove(state + ".mark")
+				err = os.Remove(vf.state + ".mark")
 			} else {
-				err = os.WriteFile(state+".mark", c.mark(mark), 0o600)
+				err = os.WriteFile(vf.state+".mark", c.mark(mark), 0o600)
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			before := map[string][]byte{}
-			for _, f := range []string{state, state + ".journal", state + ".mark"} {
+			for _, f := range []string{vf.state, vf.state + ".journal", vf.state + ".mark"} {
 				before[f], _ = os.ReadFile(f)
 			}
-			_, err = New(Config{Registry: store, VectorState: state, VectorWindow: time.Hour})
+			_, err = New(Config{Registry: vf.store, VectorState: vf.state, VectorWindow: time.Hour})
 			if !errors.Is(err, ErrVectorStateDamaged) || !strings.Contains(err.Error(), "m.db.vectors.json.mark") ||
 				!strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "--state-recover") {
 				t.Fatalf("got %v; want it refused naming the marker (%q) and --state-recover", err, c.want)
@@ -260,12 +247,12 @@ func TestVectorMarkerGone(t *testing.T) {
 				}
 			}
 			var log bytes.Buffer
-			s, err := New(Config{Registry: store, VectorState: state, VectorStateRecover: true, VectorWindow: time.Hour,
+			s, err := New(Config{Registry: vf.store, VectorState: vf.state, VectorStateRecover: true, VectorWindow: time.Hour,
 				Logger: slog.New(slog.NewTextHandler(&log, nil))})
 			if err != nil {
 				t.Fatalf("--state-recover: %v", err)
 			}
-			s.vectors.now = func() time.Time { return now }
+			s.vectors.now = func() time.Time { return vf.now }
 			ts = httptest.NewServer(s.Handler())
 			defer ts.Close()
 			if got, body := getVectors(t, ts); len(got.Columns[0].Producers) != 1 || got.Columns[0].Producers[0].Rows != 10 {
@@ -274,7 +261,7 @@ func TestVectorMarkerGone(t *testing.T) {
 			if !strings.Contains(log.String(), "marker was") || !strings.Contains(log.String(), "vectors_kept=10") && !strings.Contains(log.String(), "vectors_in_open_window=10") {
 				t.Errorf("--state-recover's log does not report it: %s", log.String())
 			}
-			if _, err := New(Config{Registry: store, VectorState: state, VectorWindow: time.Hour}); err != nil {
+			if _, err := New(Config{Registry: vf.store, VectorState: vf.state, VectorWindow: time.Hour}); err != nil {
 				t.Errorf("the start after --state-recover: %v", err)
 			}
 		})
@@ -285,11 +272,8 @@ func TestVectorMarkerGone(t *testing.T) {
 // stopped after its journal and snapshot but before its marker (nothing
 // acknowledged yet), start without a marker.
 func TestVectorMarkerMissingFirstStart(t *testing.T) {
-	dir := t.TempDir()
-	store, rest, _ := vectorRegistry(t, dir)
-	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
-	state := filepath.Join(dir, "m.db.vectors.json")
-	s, ts := vectorServer(t, store, state, &now)
+	vf := newVectorFixture(t, "m.db.vectors.json")
+	s, ts := vf.serve(t)
 	s.vectors.mu.Lock()
 	s.vectors.gen = 0
 	if err := s.vectors.newJournal(); err != nil {
@@ -301,13 +285,11 @@ func TestVectorMarkerMissingFirstStart(t *testing.T) {
 	s.vectors.jf.Close()
 	s.vectors.mu.Unlock()
 	ts.Close()
-	if _, err := os.Stat(state + ".mark"); err == nil {
+	if _, err := os.Stat(vf.state + ".mark"); err == nil {
 		t.Fatal("a marker was written")
 	}
-	_, ts = vectorServer(t, store, state, &now)
-	if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations?producer=w", "", vectorBody(rest[:5])); status != http.StatusOK {
-		t.Fatalf("%d %s", status, resp)
-	}
+	_, ts = vf.serve(t)
+	postVectors(t, ts, "w", vf.rest[:5])
 }
 
 // TestVectorObservationPassthroughKept (attack run 20 F2): with remainder

@@ -59,18 +59,15 @@ func vecrefMetric(t *testing.T, ts *httptest.Server, producer, reason string) (f
 // after a restart. Vectors refused only along with a wrong one are not
 // counted.
 func TestVectorRefusalsCounted(t *testing.T) {
-	dir := t.TempDir()
-	store, rest, _ := vectorRegistry(t, dir)
-	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
-	state := filepath.Join(dir, "monitor.db.vectors.json")
-	_, ts := vectorServer(t, store, state, &now)
+	vf := newVectorFixture(t, "monitor.db.vectors.json")
+	_, ts := vf.serve(t)
 	url := ts.URL + "/v1/models/store/observations?producer="
 	short := func(d int) string { return vectorJSON(make([]float64, d)) }
 	for _, c := range []struct{ producer, body, want string }{
 		{"wrongdim", string(vectorBody([][]float64{make([]float64, 10), make([]float64, 10)})), "dimension_mismatch"},
 		// a right vector (refused along, not counted), two of other
 		// dimensions and one that is not an array of numbers
-		{"wrongdim", `{"rows":[{"emb":` + vectorJSON(rest[0]) + `},{"emb":` + short(5) + `},{"emb":` + short(7) + `},{"emb":"x"}]}`, "a vector of 5 values"},
+		{"wrongdim", `{"rows":[{"emb":` + vectorJSON(vf.rest[0]) + `},{"emb":` + short(5) + `},{"emb":` + short(7) + `},{"emb":"x"}]}`, "a vector of 5 values"},
 		{"wrongdim", `{"rows":[{"emb":[1e400]},{"emb":[]}]}`, "must be an array of numbers"},
 	} {
 		status, resp := send(t, "POST", url+c.producer, "", []byte(c.body))
@@ -78,10 +75,10 @@ func TestVectorRefusalsCounted(t *testing.T) {
 			t.Fatalf("%.60s: %d %s, want 400 saying %q", c.body, status, resp, c.want)
 		}
 	}
-	if status, resp := send(t, "POST", url+"good", "", vectorBody(rest[:5])); status != http.StatusOK {
+	if status, resp := send(t, "POST", url+"good", "", vectorBody(vf.rest[:5])); status != http.StatusOK {
 		t.Fatalf("good: %d %s", status, resp)
 	}
-	if status, resp := send(t, "POST", url+"good", "", vectorBody([][]float64{rest[5][:99]})); status != http.StatusBadRequest {
+	if status, resp := send(t, "POST", url+"good", "", vectorBody([][]float64{vf.rest[5][:99]})); status != http.StatusBadRequest {
 		t.Fatalf("good, a 99-d vector: %d %s", status, resp)
 	}
 
@@ -108,7 +105,7 @@ func TestVectorRefusalsCounted(t *testing.T) {
 	}
 
 	// Not in the state file: a restart knows nothing of them.
-	files, _ := filepath.Glob(filepath.Join(dir, "monitor.db.vectors*"))
+	files, _ := filepath.Glob(filepath.Join(vf.dir, "monitor.db.vectors*"))
 	if len(files) == 0 {
 		t.Fatal("no state file written")
 	}
@@ -117,7 +114,7 @@ func TestVectorRefusalsCounted(t *testing.T) {
 			t.Errorf("%s names the refused producer or refusals", f)
 		}
 	}
-	_, again := vectorServer(t, store, state, &now)
+	_, again := vf.serve(t)
 	got, body = getVectors(t, again)
 	col = got.Columns[0]
 	if len(col.RefusedProducers) != 0 || len(col.Producers) != 1 || col.Producers[0].Rows != 5 || len(col.Producers[0].Refused) != 0 ||

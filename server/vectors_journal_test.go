@@ -17,22 +17,17 @@ import (
 // journalFixture posts the same batches to a server on a state file and to
 // one in memory, and returns both with the state file's path.
 type journalFixture struct {
+	*vectorFixture
 	t           *testing.T
-	dir, state  string
-	now         time.Time
-	rest, unit  [][]float64
 	srv, memory *httptest.Server
 	s           *Server
 }
 
 func newJournalFixture(t *testing.T, compactAt int64) *journalFixture {
-	dir := t.TempDir()
-	store, rest, unit := vectorRegistry(t, dir)
-	f := &journalFixture{t: t, dir: dir, state: filepath.Join(dir, "monitor.db.vectors.json"), rest: rest, unit: unit,
-		now: time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)}
-	f.s, f.srv = vectorServer(t, store, f.state, &f.now)
+	f := &journalFixture{vectorFixture: newVectorFixture(t, "monitor.db.vectors.json"), t: t}
+	f.s, f.srv = f.serve(t)
 	f.s.vectors.compactAt = compactAt
-	_, f.memory = vectorServer(t, store, "", &f.now)
+	_, f.memory = vectorServer(t, f.store, "", &f.now)
 	return f
 }
 

@@ -69,6 +69,40 @@ func vectorServer(t testing.TB, store registry.Store, state string, now *time.Ti
 	return s, ts
 }
 
+// vectorFixture is the GloVe contract in a folder of its own
+// (vectorRegistry), the path of a vector state file there, and the clock
+// of the servers started on them, at 2026-12-04 10:20.
+type vectorFixture struct {
+	dir, state string
+	store      registry.Store
+	rest, unit [][]float64
+	now        time.Time
+}
+
+// newVectorFixture makes a fixture whose state file is named name.
+func newVectorFixture(t testing.TB, name string) *vectorFixture {
+	t.Helper()
+	dir := t.TempDir()
+	vf := &vectorFixture{dir: dir, state: filepath.Join(dir, name), now: time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)}
+	vf.store, vf.rest, vf.unit = vectorRegistry(t, dir)
+	return vf
+}
+
+// serve starts a server on the fixture's state file and clock.
+func (vf *vectorFixture) serve(t testing.TB) (*Server, *httptest.Server) {
+	t.Helper()
+	return vectorServer(t, vf.store, vf.state, &vf.now)
+}
+
+// postVectors posts vs as producer's vector observations to ts, failing
+// the test unless they are acknowledged.
+func postVectors(t *testing.T, ts *httptest.Server, producer string, vs [][]float64) {
+	t.Helper()
+	if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations?producer="+producer, "", vectorBody(vs)); status != http.StatusOK {
+		t.Fatalf("%s: %d %s", producer, status, resp)
+	}
+}
+
 // getVectors returns GET /vectors, decoded and as bytes.
 func getVectors(t *testing.T, ts *httptest.Server) (vectorsResponse, string) {
 	t.Helper()
@@ -89,28 +123,19 @@ func getVectors(t *testing.T, ts *httptest.Server) (vectorsResponse, string) {
 // bit); windows close on the hour, the previous one's verdicts are kept,
 // and a later restart keeps them too.
 func TestVectorStateRestart(t *testing.T) {
-	dir := t.TempDir()
-	store, rest, unit := vectorRegistry(t, dir)
-	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
-	state := filepath.Join(dir, "monitor.db.vectors.json")
-	_, before := vectorServer(t, store, state, &now)
-	_, never := vectorServer(t, store, "", &now) // the same posts, no restart
-	post := func(ts *httptest.Server, producer string, vs [][]float64) {
-		t.Helper()
-		if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations?producer="+producer, "", vectorBody(vs)); status != http.StatusOK {
-			t.Fatalf("%s: %d %s", producer, status, resp)
-		}
-	}
+	vf := newVectorFixture(t, "monitor.db.vectors.json")
+	_, before := vf.serve(t)
+	_, never := vectorServer(t, vf.store, "", &vf.now) // the same posts, no restart
 	// 1,300 reader vectors (the 100 rows 13 times): the reservoir of
 	// 1,000 has replaced some.
 	var reader [][]float64
 	for range 17 {
-		reader = append(reader, rest...)
+		reader = append(reader, vf.rest...)
 	}
 	for _, ts := range []*httptest.Server{before, never} {
-		post(ts, "reader", reader[:600])
-		post(ts, "reader", reader[600:1300])
-		post(ts, "writer", unit[:80])
+		postVectors(t, ts, "reader", reader[:600])
+		postVectors(t, ts, "reader", reader[600:1300])
+		postVectors(t, ts, "writer", vf.unit[:80])
 	}
 	got, want := getVectors(t, before)
 	if got.Window.Start != time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC) || got.Window.End != time.Date(2026, 12, 4, 11, 0, 0, 0, time.UTC) {
@@ -122,14 +147,14 @@ func TestVectorStateRestart(t *testing.T) {
 		t.Fatalf("before the restart: %.600s", want)
 	}
 
-	_, after := vectorServer(t, store, state, &now)
+	_, after := vf.serve(t)
 	if _, body := getVectors(t, after); body != want {
 		t.Fatalf("after a restart GET /vectors differs:\n%.400s\nwant\n%.400s", body, want)
 	}
 	// The reservoir goes on as if there had been no restart.
 	for _, ts := range []*httptest.Server{after, never} {
-		post(ts, "reader", reader[1300:])
-		post(ts, "writer", unit[80:])
+		postVectors(t, ts, "reader", reader[1300:])
+		postVectors(t, ts, "writer", vf.unit[80:])
 	}
 	_, a := getVectors(t, after)
 	if _, n := getVectors(t, never); a != n {
@@ -139,7 +164,7 @@ func TestVectorStateRestart(t *testing.T) {
 	// The next window: the producers sent nothing there yet; each keeps
 	// the report of the window before.
 	_, closing := getVectors(t, after)
-	now = now.Add(time.Hour)
+	vf.now = vf.now.Add(time.Hour)
 	got, body := getVectors(t, after)
 	var open vectorsResponse
 	json.Unmarshal([]byte(closing), &open)
@@ -160,12 +185,12 @@ func TestVectorStateRestart(t *testing.T) {
 	}
 	// A restart in that window (the file still holds the open window it
 	// closed) reports the same.
-	_, again := vectorServer(t, store, state, &now)
+	_, again := vf.serve(t)
 	if _, b := getVectors(t, again); b != body {
 		t.Errorf("restart in the next window:\n%.400s\nwant\n%.400s", b, body)
 	}
 	// A window later the producers are forgotten.
-	now = now.Add(time.Hour)
+	vf.now = vf.now.Add(time.Hour)
 	if got, body := getVectors(t, again); len(got.Columns[0].Producers) != 0 {
 		t.Errorf("two windows later: %.300s", body)
 	}
@@ -174,16 +199,11 @@ func TestVectorStateRestart(t *testing.T) {
 // TestVectorStateDamaged: a damaged vector state file is refused naming
 // it, left as it is; VectorStateRecover moves it aside and starts empty.
 func TestVectorStateDamaged(t *testing.T) {
-	dir := t.TempDir()
-	store, rest, _ := vectorRegistry(t, dir)
-	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
-	state := filepath.Join(dir, "monitor.db.vectors.json")
-	s0, ts := vectorServer(t, store, state, &now)
+	vf := newVectorFixture(t, "monitor.db.vectors.json")
+	s0, ts := vf.serve(t)
 	s0.vectors.compactAt = 1 // fold every batch into the snapshot, whose damage this test is about
-	if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations?producer=reader", "", vectorBody(rest[:30])); status != http.StatusOK {
-		t.Fatalf("%d %s", status, resp)
-	}
-	good, err := os.ReadFile(state)
+	postVectors(t, ts, "reader", vf.rest[:30])
+	good, err := os.ReadFile(vf.state)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,20 +223,20 @@ func TestVectorStateDamaged(t *testing.T) {
 			// checksum (which alone refuses the edit) refuse it too.
 			damaged = resealVectorState(t, damaged)
 		}
-		if err := os.WriteFile(state, []byte(damaged), 0o644); err != nil {
+		if err := os.WriteFile(vf.state, []byte(damaged), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := New(Config{Registry: store, VectorState: state})
-		if !errors.Is(err, ErrVectorStateDamaged) || !strings.Contains(err.Error(), state) ||
+		_, err := New(Config{Registry: vf.store, VectorState: vf.state})
+		if !errors.Is(err, ErrVectorStateDamaged) || !strings.Contains(err.Error(), vf.state) ||
 			!strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "--state-recover") {
 			t.Errorf("%s: got %v, want the damage naming the file, %q and --state-recover", c.name, err, c.want)
 		}
-		if kept, _ := os.ReadFile(state); string(kept) != damaged {
+		if kept, _ := os.ReadFile(vf.state); string(kept) != damaged {
 			t.Errorf("%s: the damaged file was changed", c.name)
 		}
 	}
 	_, ts = func() (*Server, *httptest.Server) {
-		s, err := New(Config{Registry: store, VectorState: state, VectorStateRecover: true})
+		s, err := New(Config{Registry: vf.store, VectorState: vf.state, VectorStateRecover: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,11 +247,11 @@ func TestVectorStateDamaged(t *testing.T) {
 	if got, body := getVectors(t, ts); len(got.Columns[0].Producers) != 0 {
 		t.Errorf("after --state-recover: %.300s", body)
 	}
-	if now, err := os.ReadFile(state); err != nil || !strings.Contains(string(now), `"producers":[]`) {
-		t.Errorf("after --state-recover %s holds %.200s (%v), want an empty state", state, now, err)
+	if now, err := os.ReadFile(vf.state); err != nil || !strings.Contains(string(now), `"producers":[]`) {
+		t.Errorf("after --state-recover %s holds %.200s (%v), want an empty state", vf.state, now, err)
 	}
-	if moved, _ := filepath.Glob(state + ".damaged-*"); len(moved) != 1 {
-		t.Errorf("moved aside: %v, want one %s.damaged-* file", moved, state)
+	if moved, _ := filepath.Glob(vf.state + ".damaged-*"); len(moved) != 1 {
+		t.Errorf("moved aside: %v, want one %s.damaged-* file", moved, vf.state)
 	}
 }
 
@@ -253,25 +273,20 @@ func resealVectorState(t *testing.T, data string) string {
 // is refused (the windows it held are lost, not a first start), and
 // VectorStateRecover starts empty and writes a state the next start reads.
 func TestVectorStateDeleted(t *testing.T) {
-	dir := t.TempDir()
-	store, rest, _ := vectorRegistry(t, dir)
-	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
-	state := filepath.Join(dir, "monitor.db.vectors.json")
-	_, ts := vectorServer(t, store, state, &now)
-	if status, resp := send(t, "POST", ts.URL+"/v1/models/store/observations?producer=reader", "", vectorBody(rest[:30])); status != http.StatusOK {
-		t.Fatalf("%d %s", status, resp)
-	}
-	if err := os.Remove(state); err != nil {
+	vf := newVectorFixture(t, "monitor.db.vectors.json")
+	_, ts := vf.serve(t)
+	postVectors(t, ts, "reader", vf.rest[:30])
+	if err := os.Remove(vf.state); err != nil {
 		t.Fatal(err)
 	}
-	_, err := New(Config{Registry: store, VectorState: state})
+	_, err := New(Config{Registry: vf.store, VectorState: vf.state})
 	if !errors.Is(err, ErrVectorStateDamaged) || !strings.Contains(err.Error(), "missing") || !strings.Contains(err.Error(), "--state-recover") {
 		t.Fatalf("a deleted state file: got %v, want it refused as missing, naming --state-recover", err)
 	}
-	if _, err := New(Config{Registry: store, VectorState: state, VectorStateRecover: true}); err != nil {
+	if _, err := New(Config{Registry: vf.store, VectorState: vf.state, VectorStateRecover: true}); err != nil {
 		t.Fatalf("--state-recover: %v", err)
 	}
-	if _, err := New(Config{Registry: store, VectorState: state}); err != nil {
+	if _, err := New(Config{Registry: vf.store, VectorState: vf.state}); err != nil {
 		t.Errorf("the start after --state-recover: %v", err)
 	}
 }
