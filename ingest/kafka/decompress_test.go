@@ -255,23 +255,31 @@ func produceRaw(t *testing.T, c *kfake.Cluster, p int32, codec int16, n int32, r
 	b := kmsg.RecordBatch{FirstOffset: 0, PartitionLeaderEpoch: -1, Magic: 2, Attributes: codec,
 		LastOffsetDelta: n - 1, FirstTimestamp: now, MaxTimestamp: now, ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1,
 		NumRecords: n, Records: records}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.MaxVersions(kversion.V3_5_0()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	sendBatch(t, cl, p, b, nil)
+}
+
+// sendBatch writes the batch b to partition p through cl as it is, with
+// its length and CRC set, in the transaction txn (nil: none).
+func sendBatch(t *testing.T, cl *kgo.Client, p int32, b kmsg.RecordBatch, txn *string) {
+	t.Helper()
 	enc := b.AppendTo(nil)
 	binary.BigEndian.PutUint32(enc[8:], uint32(len(enc)-12))
 	binary.BigEndian.PutUint32(enc[17:], crc32.Checksum(enc[21:], crc32.MakeTable(crc32.Castagnoli)))
 	req := kmsg.NewPtrProduceRequest()
 	req.Acks = -1
 	req.TimeoutMillis = 10000
+	req.TransactionID = txn
 	tp := kmsg.NewProduceRequestTopic()
 	tp.Topic = testTopic
 	pp := kmsg.NewProduceRequestTopicPartition()
 	pp.Partition, pp.Records = p, enc
 	tp.Partitions = append(tp.Partitions, pp)
 	req.Topics = append(req.Topics, tp)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.MaxVersions(kversion.V3_5_0()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
 	resp, err := req.RequestWith(context.Background(), cl)
 	if err != nil {
 		t.Fatal(err)

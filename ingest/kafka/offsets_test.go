@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -238,30 +236,7 @@ func produceTxRaw(t *testing.T, c *kfake.Cluster, p int32, codec kgo.Compression
 	b := kmsg.RecordBatch{PartitionLeaderEpoch: -1, Magic: 2, Attributes: attrs, LastOffsetDelta: int32(len(deltas) - 1),
 		FirstTimestamp: now, MaxTimestamp: now, ProducerID: pid, ProducerEpoch: epoch, FirstSequence: 1,
 		NumRecords: int32(len(deltas)), Records: records}
-	enc := b.AppendTo(nil)
-	binary.BigEndian.PutUint32(enc[8:], uint32(len(enc)-12))
-	binary.BigEndian.PutUint32(enc[17:], crc32.Checksum(enc[21:], crc32.MakeTable(crc32.Castagnoli)))
-	req := kmsg.NewPtrProduceRequest()
-	req.Acks = -1
-	req.TimeoutMillis = 10000
-	req.TransactionID = kmsg.StringPtr(id)
-	tp := kmsg.NewProduceRequestTopic()
-	tp.Topic = testTopic
-	pp := kmsg.NewProduceRequestTopicPartition()
-	pp.Partition, pp.Records = p, enc
-	tp.Partitions = append(tp.Partitions, pp)
-	req.Topics = append(req.Topics, tp)
-	resp, err := req.RequestWith(ctx, tc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, rt := range resp.Topics {
-		for _, rp := range rt.Partitions {
-			if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
-				t.Fatalf("producing a raw transactional batch: %v", err)
-			}
-		}
-	}
+	sendBatch(t, tc, p, b, kmsg.StringPtr(id))
 	if err := tc.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
 		t.Fatal(err)
 	}
