@@ -313,10 +313,7 @@ func TestOneReplicaNeverOverlapsItself(t *testing.T) {
 func TestRecoverKeepsOffsets(t *testing.T) {
 	opt := testOptions(newClock(t0))
 	path := filepath.Join(t.TempDir(), "m.db")
-	m, err := Open(path, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := openTest(t, path, opt)
 	observeRead(t, m, "m", normalRows(1, 20, trainMean), 20, OffsetRange{Partition: 0, First: 0, Last: 9}, OffsetRange{Partition: 1, First: 0, Last: 9})
 	observeRead(t, m, "m", normalRows(2, 20, trainMean), 20, OffsetRange{Partition: 0, First: 10, Last: 39}, OffsetRange{Partition: 1, First: 10, Last: 29})
 	if err := m.Close(); err != nil {

@@ -17,10 +17,7 @@ import (
 func TestRecoverWarnsRecreatedStream(t *testing.T) {
 	opt := testOptions(newClock(t0))
 	path := filepath.Join(t.TempDir(), "m.db")
-	m, err := Open(path, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := openTest(t, path, opt)
 	observeRead(t, m, "m", normalRows(1, 20, trainMean), 20, OffsetRange{Partition: 0, First: 0, Last: 9}, OffsetRange{Partition: 1, First: 0, Last: 4})
 	if _, err := m.ObserveAt(context.Background(), nil, []Offset{
 		{Source: "kafka:g/t", Partition: 0, Next: 3}, {Source: "kafka:g/t", Partition: 1, Next: 0},
