@@ -45,12 +45,16 @@ func TestVectorsOffRefused(t *testing.T) {
 	if gstatus != http.StatusNotFound || !bytes.Contains(gbody, []byte("monitoring is off on this server")) {
 		t.Errorf("GET vectors with monitoring off: %d %s", gstatus, gbody)
 	}
-	s.vectors.mu.Lock()
-	n := len(s.vectors.m)
-	s.vectors.mu.Unlock()
-	if n != 0 {
+	if n := producersKept(s); n != 0 {
 		t.Errorf("%d producers kept in memory with monitoring off; want none", n)
 	}
+}
+
+// producersKept returns how many producers s holds vectors of.
+func producersKept(s *Server) int {
+	s.vectors.mu.Lock()
+	defer s.vectors.mu.Unlock()
+	return len(s.vectors.m)
 }
 
 // mixedRegistry puts mix@1 in a registry under dir: a vector column emb
@@ -106,10 +110,7 @@ func TestVectorObservationFeaturesRefused(t *testing.T) {
 	if status, resp := send(t, "POST", url, "", []byte(`{"rows":[{"emb":`+e+`},{"emb":`+e+`,"x":1}]}`)); !strings.Contains(attackfixMessage(resp), "row 2: ") {
 		t.Errorf("features in row 2 only: %d %s; want the message to name row 2", status, resp)
 	}
-	s.vectors.mu.Lock()
-	n := len(s.vectors.m)
-	s.vectors.mu.Unlock()
-	if n != 0 {
+	if n := producersKept(s); n != 0 {
 		t.Fatalf("%d producers counted after refused requests; want none", n)
 	}
 	status, resp := send(t, "POST", url, "", []byte(`{"rows":[{"emb":`+e+`,"id":7},{"emb":`+e+`}]}`))
