@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -19,18 +18,7 @@ import (
 func TestDriftVectorRowNotSampleRowRun20(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(6, 20))
-	unit := func(s float64) []float64 {
-		v := make([]float64, 8)
-		n := 0.0
-		for k := range v {
-			v[k] = rng.NormFloat64()
-			n += v[k] * v[k]
-		}
-		for k := range v {
-			v[k] *= s / math.Sqrt(n)
-		}
-		return v
-	}
+	unit := func(s float64) []float64 { return randomVector(rng, s) }
 	var train strings.Builder
 	for range 300 {
 		fmt.Fprintf(&train, `{"emb": %s}`+"\n", jsonVector(unit(1)))

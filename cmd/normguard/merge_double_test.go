@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/normguard/normguard/monitor"
+	"github.com/normguard/normguard/quickstart"
 	"github.com/normguard/normguard/table"
 )
 
@@ -29,11 +30,6 @@ func TestMonitorMergeRefusesDoubleCounts(t *testing.T) {
 	var exports []string
 	half := n / 2
 	for i, rng := range [][2]int{{0, half}, {half, n}} {
-		state := filepath.Join(dir, string(rune('a'+i))+".db")
-		mon, err := monitor.Open(state, monitor.Options{EvalInterval: time.Hour, Window: 24 * time.Hour, Now: func() time.Time { return day }})
-		if err != nil {
-			t.Fatal(err)
-		}
 		part := make([]table.Column, len(cols))
 		for j, c := range cols {
 			part[j] = table.Column{Name: c.Name, Kind: c.Kind}
@@ -46,15 +42,7 @@ func TestMonitorMergeRefusesDoubleCounts(t *testing.T) {
 				part[j].Num = c.Num[rng[0]:rng[1]]
 			}
 		}
-		if err := mon.Observe(context.Background(), "flight-delay", qs.Artifact, monitor.StageInput, part, rng[1]-rng[0]); err != nil {
-			t.Fatal(err)
-		}
-		if err := mon.Close(); err != nil {
-			t.Fatal(err)
-		}
-		out := filepath.Join(dir, string(rune('a'+i))+".json")
-		mustRun(t, "monitor", "export", "--state", state, "--out", out)
-		exports = append(exports, out)
+		exports = append(exports, exportDay(t, dir, string(rune('a'+i)), day, qs, part, rng[1]-rng[0]))
 	}
 	rowsOf := func(tl string) int64 {
 		t.Helper()
@@ -140,4 +128,25 @@ func TestMonitorMergeRefusesDoubleCounts(t *testing.T) {
 	if bytes.Contains(raw, []byte(`"store"`)) {
 		t.Errorf("monitor export names a store: the merge of replicas' exports would not be the export of one store")
 	}
+}
+
+// exportDay feeds the n rows of part to flight-delay in a state
+// dir/name.db whose clock stands at day, in windows of a day, and
+// exports it to dir/name.json, whose path it returns.
+func exportDay(t *testing.T, dir, name string, day time.Time, qs *quickstart.Result, part []table.Column, n int) string {
+	t.Helper()
+	state := filepath.Join(dir, name+".db")
+	mon, err := monitor.Open(state, monitor.Options{EvalInterval: time.Hour, Window: 24 * time.Hour, Now: func() time.Time { return day }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.Observe(context.Background(), "flight-delay", qs.Artifact, monitor.StageInput, part, n); err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, name+".json")
+	mustRun(t, "monitor", "export", "--state", state, "--out", out)
+	return out
 }

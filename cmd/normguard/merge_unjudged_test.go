@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/table"
 )
 
@@ -23,11 +20,6 @@ func TestMonitorMergeWindowWithoutValues(t *testing.T) {
 	day := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
 	export := func(name string, blank bool) string {
 		t.Helper()
-		state := filepath.Join(dir, name+".db")
-		mon, err := monitor.Open(state, monitor.Options{EvalInterval: time.Hour, Window: 24 * time.Hour, Now: func() time.Time { return day }})
-		if err != nil {
-			t.Fatal(err)
-		}
 		part := make([]table.Column, len(cols))
 		for j, c := range cols {
 			part[j] = c
@@ -38,15 +30,7 @@ func TestMonitorMergeWindowWithoutValues(t *testing.T) {
 				}
 			}
 		}
-		if err := mon.Observe(context.Background(), "flight-delay", qs.Artifact, monitor.StageInput, part, n); err != nil {
-			t.Fatal(err)
-		}
-		if err := mon.Close(); err != nil {
-			t.Fatal(err)
-		}
-		out := filepath.Join(dir, name+".json")
-		mustRun(t, "monitor", "export", "--state", state, "--out", out)
-		return out
+		return exportDay(t, dir, name, day, qs, part, n)
 	}
 	if code, _, stderr := runCLI(t, "monitor", "merge", "--artifact", art, export("full", false)); code == ExitError {
 		t.Fatalf("merge of a window with every feature: exit 2: %s", stderr)

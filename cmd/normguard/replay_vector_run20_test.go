@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -20,23 +19,8 @@ import (
 func run20Vectors(t *testing.T, dir string) (string, func(s float64) string, *rand.Rand) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(2, 20))
-	unit := func(s float64) string {
-		v := make([]float64, 8)
-		n := 0.0
-		for k := range v {
-			v[k] = rng.NormFloat64()
-			n += v[k] * v[k]
-		}
-		for k := range v {
-			v[k] *= s / math.Sqrt(n)
-		}
-		return jsonVector(v)
-	}
-	var train strings.Builder
-	for range 300 {
-		fmt.Fprintf(&train, `{"emb": %s, "x": %g, "c": %q}`+"\n", unit(1), 5+rng.NormFloat64(), string("abc"[rng.IntN(3)]))
-	}
-	os.WriteFile(filepath.Join(dir, "train.jsonl"), []byte(train.String()), 0o644)
+	unit := func(s float64) string { return jsonVector(randomVector(rng, s)) }
+	writeVectorTrain(dir, unit, rng)
 	sp := filepath.Join(dir, "s.yaml")
 	os.WriteFile(sp, []byte("version: 1\ncolumns:\n  - name: emb\n    type: vector\n    steps: []\n  - name: x\n    steps: [{standard_scaler: {}}]\n  - name: c\n    type: categorical\n    steps: [{one_hot_encoder: {}}]\n"), 0o644)
 	art := filepath.Join(dir, "m.json")

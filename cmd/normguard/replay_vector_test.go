@@ -26,23 +26,8 @@ import (
 func TestReplayJudgesVectorColumns(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(2, 18))
-	unit := func(s float64) string {
-		v := make([]float64, 8)
-		n := 0.0
-		for k := range v {
-			v[k] = rng.NormFloat64()
-			n += v[k] * v[k]
-		}
-		for k := range v {
-			v[k] *= s / math.Sqrt(n)
-		}
-		return jsonVector(v)
-	}
-	var train strings.Builder
-	for range 300 {
-		fmt.Fprintf(&train, `{"emb": %s, "x": %g, "c": %q}`+"\n", unit(1), 5+rng.NormFloat64(), string("abc"[rng.IntN(3)]))
-	}
-	os.WriteFile(filepath.Join(dir, "train.jsonl"), []byte(train.String()), 0o644)
+	unit := func(s float64) string { return jsonVector(randomVector(rng, s)) }
+	writeVectorTrain(dir, unit, rng)
 	var lines []string
 	week := map[int64][]string{} // the rows of each week, by its start
 	for i := range 400 {
@@ -118,4 +103,29 @@ func TestReplayJudgesVectorColumns(t *testing.T) {
 			t.Errorf("%s: table\n%s\nwant emb drifting of %d judged", kind, table, n)
 		}
 	}
+}
+
+// randomVector draws a vector of 8 values from rng, s long.
+func randomVector(rng *rand.Rand, s float64) []float64 {
+	v := make([]float64, 8)
+	n := 0.0
+	for k := range v {
+		v[k] = rng.NormFloat64()
+		n += v[k] * v[k]
+	}
+	for k := range v {
+		v[k] *= s / math.Sqrt(n)
+	}
+	return v
+}
+
+// writeVectorTrain writes dir/train.jsonl: 300 rows of a vector emb of
+// length 1 (unit(1)), a number x about 5 and a category c (a, b or c),
+// drawn from rng, in that order.
+func writeVectorTrain(dir string, unit func(s float64) string, rng *rand.Rand) {
+	var train strings.Builder
+	for range 300 {
+		fmt.Fprintf(&train, `{"emb": %s, "x": %g, "c": %q}`+"\n", unit(1), 5+rng.NormFloat64(), string("abc"[rng.IntN(3)]))
+	}
+	os.WriteFile(filepath.Join(dir, "train.jsonl"), []byte(train.String()), 0o644)
 }
