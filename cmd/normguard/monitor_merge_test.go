@@ -36,12 +36,7 @@ func TestMonitorExportMerge(t *testing.T) {
 			june = append(june, l)
 		}
 	}
-	trainPath, spec, art := filepath.Join(dir, "train.csv"), filepath.Join(dir, "spec.yaml"), filepath.Join(dir, "a.json")
-	writeLines(t, trainPath, header, train)
-	if err := os.WriteFile(spec, []byte(quickstart.Spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, "fit", "--spec", spec, "--data", trainPath, "--out", art)
+	_, art := fitFlights(t, dir, header, train)
 	a, err := artifact.Load(art)
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +189,7 @@ func TestMonitorExportMerge(t *testing.T) {
 
 	// Exports of another artifact do not merge.
 	other := filepath.Join(dir, "other.json")
-	mustRun(t, "fit", "--spec", spec, "--data", junePath, "--out", other)
+	mustRun(t, "fit", "--spec", filepath.Join(dir, "spec.yaml"), "--data", junePath, "--out", other)
 	if code, _, stderr := runCLI(t, "monitor", "merge", "--artifact", other, exports[0], exports[1]); code != ExitError || !strings.Contains(stderr, "merge windows of one artifact") {
 		t.Errorf("merge against another artifact: exit %d, stderr %q; want 2 and a message", code, stderr)
 	}

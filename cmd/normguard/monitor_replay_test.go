@@ -58,6 +58,20 @@ func weekOf(t *testing.T, line string) time.Time {
 	return time.Unix((days/7*7+4)*86400, 0).UTC()
 }
 
+// fitFlights writes the training rows lines under header to
+// dir/train.csv and quickstart's spec to dir/spec.yaml, and fits them to
+// dir/a.json; it returns the paths of the rows and the artifact.
+func fitFlights(t *testing.T, dir, header string, lines []string) (trainPath, art string) {
+	t.Helper()
+	trainPath, spec, art := filepath.Join(dir, "train.csv"), filepath.Join(dir, "spec.yaml"), filepath.Join(dir, "a.json")
+	writeLines(t, trainPath, header, lines)
+	if err := os.WriteFile(spec, []byte(quickstart.Spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "fit", "-q", "--spec", spec, "--data", trainPath, "--out", art)
+	return trainPath, art
+}
+
 func writeLines(t *testing.T, path, header string, lines []string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(header+"\n"+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
@@ -85,13 +99,9 @@ func TestReplayFlightsByWeek(t *testing.T) {
 		w := weekOf(t, l)
 		weeks[w] = append(weeks[w], l)
 	}
-	all, trainPath, spec, art := filepath.Join(dir, "all.csv"), filepath.Join(dir, "train.csv"), filepath.Join(dir, "spec.yaml"), filepath.Join(dir, "a.json")
+	all := filepath.Join(dir, "all.csv")
 	writeLines(t, all, header, lines)
-	writeLines(t, trainPath, header, train)
-	if err := os.WriteFile(spec, []byte(quickstart.Spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, "fit", "--spec", spec, "--data", trainPath, "--out", art)
+	_, art := fitFlights(t, dir, header, train)
 
 	code, out, stderr := runCLI(t, "monitor", "replay", "--artifact", art, "--data", all, "--time-column", "date", "--window", "7d", "--format", "json")
 	if code != ExitFound {
@@ -253,13 +263,9 @@ func TestReplayTimesOutOfRange(t *testing.T) {
 			old = append(old, "1701"+l[4:]) // the same rows, in 1701
 		}
 	}
-	trainPath, oldPath, spec, art := filepath.Join(dir, "train.csv"), filepath.Join(dir, "old.csv"), filepath.Join(dir, "spec.yaml"), filepath.Join(dir, "a.json")
-	writeLines(t, trainPath, header, train)
+	_, art := fitFlights(t, dir, header, train)
+	oldPath := filepath.Join(dir, "old.csv")
 	writeLines(t, oldPath, header, old)
-	if err := os.WriteFile(spec, []byte(quickstart.Spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, "fit", "-q", "--spec", spec, "--data", trainPath, "--out", art)
 	code, _, stderr := runCLI(t, "monitor", "replay", "--artifact", art, "--data", oldPath, "--time-column", "date", "--window", "7d")
 	if code != ExitError || !strings.Contains(stderr, "50 of 50 rows hold times before 1750 or from 2200") || strings.Contains(stderr, "that parses") {
 		t.Errorf("replay of rows of 1701: exit %d, stderr %q; want 2 naming the range", code, stderr)
@@ -290,13 +296,9 @@ func TestReplayMissingFeatureIsExit1(t *testing.T) {
 			cut = append(cut, without(l))
 		}
 	}
-	trainPath, cutPath, spec, art := filepath.Join(dir, "train.csv"), filepath.Join(dir, "cut.csv"), filepath.Join(dir, "spec.yaml"), filepath.Join(dir, "a.json")
-	writeLines(t, trainPath, header, train)
+	trainPath, art := fitFlights(t, dir, header, train)
+	cutPath := filepath.Join(dir, "cut.csv")
 	writeLines(t, cutPath, without(header), cut)
-	if err := os.WriteFile(spec, []byte(quickstart.Spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, "fit", "-q", "--spec", spec, "--data", trainPath, "--out", art)
 	if code, stdout, stderr := runCLI(t, "monitor", "replay", "--artifact", art, "--data", trainPath, "--time-column", "date", "--window", "30d"); code != ExitOK {
 		t.Fatalf("replay of the training rows: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -323,13 +325,9 @@ func TestReplayMissingPassthroughNotAFinding(t *testing.T) {
 			plain = append(plain, l)
 		}
 	}
-	trainPath, plainPath, spec, art := filepath.Join(dir, "train.csv"), filepath.Join(dir, "plain.csv"), filepath.Join(dir, "spec.yaml"), filepath.Join(dir, "a.json")
-	writeLines(t, trainPath, header+",id", train)
+	trainPath, art := fitFlights(t, dir, header+",id", train)
+	plainPath := filepath.Join(dir, "plain.csv")
 	writeLines(t, plainPath, header, plain)
-	if err := os.WriteFile(spec, []byte(quickstart.Spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, "fit", "-q", "--spec", spec, "--data", trainPath, "--out", art)
 	if code, stdout, stderr := runCLI(t, "monitor", "replay", "--artifact", art, "--data", trainPath, "--time-column", "date", "--window", "30d"); code != ExitOK {
 		t.Fatalf("replay of the training rows: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -381,13 +379,9 @@ func TestReplayWindowWithoutValuesIsExit2(t *testing.T) {
 		}
 		blanked = append(blanked, l)
 	}
-	trainPath, blankPath, spec, art := filepath.Join(dir, "train.csv"), filepath.Join(dir, "blank.csv"), filepath.Join(dir, "spec.yaml"), filepath.Join(dir, "a.json")
-	writeLines(t, trainPath, header, train)
+	_, art := fitFlights(t, dir, header, train)
+	blankPath := filepath.Join(dir, "blank.csv")
 	writeLines(t, blankPath, header, blanked)
-	if err := os.WriteFile(spec, []byte(quickstart.Spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, "fit", "-q", "--spec", spec, "--data", trainPath, "--out", art)
 	code, stdout, stderr := runCLI(t, "monitor", "replay", "--artifact", art, "--data", blankPath, "--time-column", "date", "--window", "30d")
 	if code != ExitError || !strings.Contains(stderr, "window 2001-01-18T00:00:00Z: distance:") || !strings.Contains(stdout, "2001-01-18") {
 		t.Errorf("replay with a window without distance: exit %d, stderr %q; want 2 naming the window and distance after the timeline", code, stderr)
