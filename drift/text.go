@@ -191,7 +191,9 @@ func compareTime(f *Feature, ref *profile.TimeSummary, cs *profile.TimeSummary, 
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", pt.name, err)
 		}
-		var pf Feature
+		// A distance has no p-value: NaN (null, "-"), as setVerdict
+		// leaves it, never the zero value (p = 0 reads as certain drift).
+		pf := Feature{Statistic: JSONFloat(math.NaN()), PValue: JSONFloat(math.NaN()), Threshold: JSONFloat(math.NaN())}
 		if err := decideCategorical(&pf, cat, m, th); err != nil {
 			return nil, fmt.Errorf("%s: %w", pt.name, err)
 		}
