@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sync"
@@ -60,10 +61,32 @@ type sender struct {
 	wg       sync.WaitGroup
 
 	sent, failed atomic.Int64
+
+	// log receives a line per failed alert, at most one per
+	// alertLogEvery with the count since the last (attack run 22: alerts
+	// the webhook refused or never received were dropped without a
+	// word, only a counter moved).
+	log *slog.Logger
+	// health is the failures since the last delivery (under mu).
+	health alertHealth
 }
 
-func newSender(a *Alerter) *sender {
-	s := &sender{}
+// alertHealth is what the webhook's failures since the last accepted
+// alert were: the first's time, the count, the last's reason, and what
+// was logged.
+type alertHealth struct {
+	since    time.Time
+	failures int64
+	last     string
+	logged   time.Time
+	unlogged int64
+}
+
+// alertLogEvery bounds the log lines of failed alerts.
+const alertLogEvery = 30 * time.Second
+
+func newSender(a *Alerter, log *slog.Logger) *sender {
+	s := &sender{log: log}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if a == nil {
 		s.closed = true // counts stay 0: nothing is sent
@@ -90,9 +113,13 @@ func (s *sender) send(al Alert) {
 	s.mu.Lock()
 	if s.closed || s.inFlight >= maxInFlight {
 		configured := s.a.URL != ""
+		busy := !s.closed
 		s.mu.Unlock()
 		if configured {
 			s.failed.Add(1)
+			if busy {
+				s.lost(al, fmt.Errorf("%d alerts are already being delivered (the webhook is slow or down)", maxInFlight))
+			}
 		}
 		return
 	}
@@ -101,10 +128,12 @@ func (s *sender) send(al Alert) {
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
-		if s.deliver(al) {
+		if err := s.deliver(al); err == nil {
 			s.sent.Add(1)
+			s.delivered()
 		} else {
 			s.failed.Add(1)
+			s.lost(al, err)
 		}
 		s.mu.Lock()
 		s.inFlight--
@@ -112,30 +141,99 @@ func (s *sender) send(al Alert) {
 	}()
 }
 
-// deliver POSTs al until it is accepted, refused or out of attempts.
-func (s *sender) deliver(al Alert) bool {
+// deliver POSTs al until it is accepted (nil), refused or out of
+// attempts (the last attempt's error).
+func (s *sender) deliver(al Alert) error {
 	body, err := json.Marshal(al)
 	if err != nil {
-		return false
+		return err
 	}
 	wait := s.a.Backoff
 	for attempt := 1; ; attempt++ {
 		err := s.post(body)
 		if err == nil {
-			return true
+			return nil
 		}
-		if errors.Is(err, errRefused) || attempt >= s.a.MaxAttempts {
-			return false
+		if errors.Is(err, errRefused) {
+			return err
+		}
+		if attempt >= s.a.MaxAttempts {
+			return fmt.Errorf("%w (%d attempts)", err, attempt)
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-s.ctx.Done():
 			t.Stop()
-			return false
+			return fmt.Errorf("%w (given up at shutdown after %d attempts)", err, attempt)
 		}
 		wait *= 2
 	}
+}
+
+// lost records an alert the webhook did not take: counted toward the
+// problem /healthz reports until an alert is delivered, and logged, at
+// most once per alertLogEvery with the count since the last line.
+func (s *sender) lost(al Alert, err error) {
+	reason := err.Error()
+	s.mu.Lock()
+	h := &s.health
+	now := time.Now()
+	if h.failures == 0 {
+		h.since = now
+	}
+	h.failures++
+	h.last = reason
+	h.unlogged++
+	logNow := now.Sub(h.logged) >= alertLogEvery
+	n := h.unlogged
+	if logNow {
+		h.logged, h.unlogged = now, 0
+	}
+	s.mu.Unlock()
+	if logNow && s.log != nil {
+		s.log.Warn("monitor: a drift alert was not delivered to the webhook and is lost; check --webhook's URL, its token and that the receiver is up",
+			"webhook", redactedURL(s.a.URL), "model", al.Model, "feature", al.Feature, "error", reason, "lost_since_last_line", n,
+			"note", "logged at most every 30s; /healthz names the webhook until an alert is delivered")
+	}
+}
+
+// delivered clears the failures once an alert is delivered.
+func (s *sender) delivered() {
+	s.mu.Lock()
+	failed := s.health.failures
+	s.health = alertHealth{}
+	s.mu.Unlock()
+	if failed > 0 && s.log != nil {
+		s.log.Info("monitor: the webhook takes alerts again", "webhook", redactedURL(s.a.URL), "lost_before", failed)
+	}
+}
+
+// problem says, while alerts are being lost, which webhook, since when,
+// how many and why: "" once an alert is delivered.
+func (s *sender) problem() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.health
+	if h.failures == 0 {
+		return ""
+	}
+	return fmt.Sprintf("webhook %s: %d drift alert(s) not delivered since %s and lost (counted in normguard_alerts_failed_total); last: %s; "+
+		"check --webhook's URL, its token and that the receiver is up (cleared once an alert is delivered)",
+		redactedURL(s.a.URL), h.failures, h.since.UTC().Format(time.RFC3339), h.last)
+}
+
+// redactedURL is a webhook URL fit for logs: no password, no query (a
+// token is often passed there).
+func redactedURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "..."
+	}
+	return u.Redacted()
 }
 
 var errRefused = errors.New("alert refused")
@@ -145,13 +243,17 @@ var errRefused = errors.New("alert refused")
 func (s *sender) post(body []byte) error {
 	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, s.a.URL, bytes.NewReader(body))
 	if err != nil {
-		return errRefused
+		return fmt.Errorf("%w: %v", errRefused, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "normguard")
 	resp, err := s.a.Client.Do(req)
 	if err != nil {
-		return err
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is named beside the error
+		}
+		return fmt.Errorf("cannot reach the webhook: %w", err)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -159,9 +261,9 @@ func (s *sender) post(body []byte) error {
 	case resp.StatusCode < 300:
 		return nil
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return fmt.Errorf("alert answered %s", resp.Status)
+		return fmt.Errorf("the webhook answered %s", resp.Status)
 	default:
-		return errRefused
+		return fmt.Errorf("%w: the webhook answered %s, not retried", errRefused, resp.Status)
 	}
 }
 

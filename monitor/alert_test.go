@@ -3,8 +3,10 @@ package monitor
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -150,4 +152,89 @@ func TestAlerterValidate(t *testing.T) {
 			t.Errorf("URL %q: got no error, want one", u)
 		}
 	}
+}
+
+// TestAlertLostIsReported (attack run 22 F6): an alert the webhook
+// refused (a wrong path: 404) or never received (nothing listening) was
+// dropped with only a counter moving: no log line, /healthz ok. Each is
+// logged (URL without its query, the status or error) and AlertProblem
+// names the webhook until an alert is delivered, which clears it.
+func TestAlertLostIsReported(t *testing.T) {
+	a := testArtifact(t)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close() // nothing listens there now
+	var mu sync.Mutex
+	status := http.StatusNotFound
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.WriteHeader(status)
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name, url, want string
+	}{
+		{"refused", srv.URL + "/hook?token=secret", "the webhook answered 404 Not Found, not retried"},
+		{"unreachable", deadURL + "/hook?token=secret", "cannot reach the webhook"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs strings.Builder
+			c := newClock(t0)
+			opt := testOptions(c)
+			opt.Logger = slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))
+			opt.Alert = &Alerter{URL: tc.url, Backoff: time.Millisecond, MaxAttempts: 2}
+			m := openTest(t, "", opt)
+			if p := m.AlertProblem(); p != "" {
+				t.Fatalf("before any alert: %q", p)
+			}
+			observe(t, m, "m", a, StageInput, normalRows(41, 1000, trainMean+trainSD), 1000)
+			evaluate(t, m)
+			deadline := time.Now().Add(10 * time.Second)
+			for m.alerts.failed.Load() == 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			p := m.AlertProblem()
+			if !strings.Contains(p, tc.want) || !strings.Contains(p, "1 drift alert(s) not delivered") || strings.Contains(p, "secret") ||
+				!strings.Contains(p, "/hook?...") {
+				t.Errorf("problem: %q; want the webhook (query hidden), the count and %q", p, tc.want)
+			}
+			if tc.name == "refused" {
+				// The receiver is fixed: the next window's alert is
+				// delivered and clears the problem.
+				mu.Lock()
+				status = http.StatusOK
+				mu.Unlock()
+				c.Set(t0.Add(time.Hour))
+				observe(t, m, "m", a, StageInput, normalRows(42, 1000, trainMean+trainSD), 1000)
+				evaluate(t, m)
+				for m.alerts.sent.Load() == 0 && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
+				}
+				if p := m.AlertProblem(); p != "" {
+					t.Errorf("after a delivered alert: %q; want none", p)
+				}
+			}
+			if err := m.Close(); err != nil {
+				t.Fatal(err)
+			}
+			out := logs.String()
+			if !strings.Contains(out, "a drift alert was not delivered") || !strings.Contains(out, "feature=x") || strings.Contains(out, "secret") {
+				t.Errorf("log: %q; want a line naming the lost alert, without the token", out)
+			}
+		})
+	}
+}
+
+// syncWriter serializes writes to w (the logger writes from delivery
+// goroutines).
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
 }

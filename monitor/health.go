@@ -257,6 +257,12 @@ func (m *Monitor) Problem() string {
 	return ""
 }
 
+// AlertProblem says, while the webhook loses drift alerts (refused,
+// unreachable, too slow), which webhook, since when, how many and the
+// last reason; "" when alerts are delivered or none is configured.
+// serve's /healthz lists it.
+func (m *Monitor) AlertProblem() string { return m.alerts.problem() }
+
 // failing reports whether the state file's writes fail (the metric).
 func (m *Monitor) failing() bool {
 	if m.readOnly {

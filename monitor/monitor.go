@@ -337,7 +337,7 @@ func open(path string, opt Options, readOnly bool) (*Monitor, error) {
 		evalKick:   make(chan struct{}, 1),
 		stopEval:   make(chan struct{}),
 		evalDone:   make(chan struct{}),
-		alerts:     newSender(opt.Alert),
+		alerts:     newSender(opt.Alert, opt.Logger),
 		readOnly:   readOnly,
 	}
 	if exists {

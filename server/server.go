@@ -252,6 +252,9 @@ func (s *Server) routes() http.Handler {
 			if problem := s.cfg.Monitor.Problem(); problem != "" {
 				problems = append(problems, problem)
 			}
+			if problem := s.cfg.Monitor.AlertProblem(); problem != "" {
+				problems = append(problems, problem)
+			}
 		}
 		if problem := s.vectors.problem(); problem != "" {
 			problems = append(problems, problem)
