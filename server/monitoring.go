@@ -230,6 +230,30 @@ type driftResponse struct {
 	// Training holds each feature's rates in the training data, from the
 	// profile of the model's current artifact, to set beside the window's.
 	Training map[string]trainingRates `json:"training,omitempty"`
+	// VectorColumns names the artifact's vector columns, which this
+	// report leaves out, and where they are judged.
+	VectorColumns []vectorNote `json:"vector_columns,omitempty"`
+}
+
+// vectorNote says where a vector column is judged: never dimension by
+// dimension here, but whole, per producer, at .../vectors (attack run
+// 22: /drift said nothing of a vector column, and the vectors of
+// /transform requests were judged nowhere without a word).
+type vectorNote struct {
+	Column  string `json:"column"`
+	JudgeAt string `json:"judged_at"`
+	Note    string `json:"note"`
+}
+
+// vectorNotes lists a's vector columns with where they are judged.
+func vectorNotes(a *artifact.Artifact, model string) []vectorNote {
+	var out []vectorNote
+	for _, e := range a.Embeddings {
+		out = append(out, vectorNote{Column: e.Column, JudgeAt: "/v1/models/" + model + "/vectors",
+			Note: "a vector column is judged whole against its contract, per producer, from POST .../observations?producer=NAME; " +
+				"the vectors of /transform requests are not monitored: post them there too (e.g. ?producer=serving) to judge them"})
+	}
+	return out
 }
 
 // trainingRates are a feature's rates in the training data: missing is
@@ -301,6 +325,7 @@ func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
 	}
 	if p, _, err := s.cache.get(r.Context(), model, ""); err == nil {
 		resp.Training = trainingOf(p.t.Artifact(), stage)
+		resp.VectorColumns = vectorNotes(p.t.Artifact(), model)
 	}
 	if plots {
 		resp.Plots = map[string]plotJSON{}

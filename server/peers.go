@@ -349,6 +349,7 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 	resp.Report = mw.Report
 	resp.Window = monitor.Window{Start: mw.Start, End: mw.End, Rows: mw.Rows}
 	resp.Training = trainingOf(a, stage)
+	resp.VectorColumns = vectorNotes(a, model)
 	if plots {
 		resp.Plots = map[string]plotJSON{}
 		for _, f := range mw.Report.Features {

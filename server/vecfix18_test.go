@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -366,5 +367,16 @@ func TestVectorDimsWithFeaturesRefused(t *testing.T) {
 	if status, resp := send(t, "POST", url, "", []byte(`{"rows":[{"x":5,"c":"a"},{"x":1,"c":"b","emb_0":null}]}`)); status != http.StatusOK ||
 		!strings.Contains(string(resp), `"accepted":2`) {
 		t.Errorf("features alone (a null dimension cell): %d %s; want 200 accepting 2", status, resp)
+	}
+	// /drift judges the features and says where the vector column is
+	// judged (attack run 22 F8: it said nothing of it).
+	status, body := send(t, "GET", ts.URL+"/v1/models/mix/drift", "", nil)
+	var got driftResponse
+	if err := json.Unmarshal(body, &got); status != http.StatusOK || err != nil {
+		t.Fatalf("GET drift: %d %s %v", status, body, err)
+	}
+	if len(got.VectorColumns) != 1 || got.VectorColumns[0].Column != "emb" || got.VectorColumns[0].JudgeAt != "/v1/models/mix/vectors" ||
+		!strings.Contains(got.VectorColumns[0].Note, "/transform requests are not monitored") {
+		t.Errorf("vector_columns: %+v; want emb, judged at /v1/models/mix/vectors, /transform's vectors not monitored", got.VectorColumns)
 	}
 }
