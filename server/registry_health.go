@@ -41,6 +41,9 @@ type registryHealth struct {
 	store problemLister
 	log   *slog.Logger
 	every time.Duration // registryHealthEvery; tests shorten it
+	// recheckWait is registryRecheckWait; tests that are about which
+	// check answers, not how fast, lengthen it.
+	recheckWait time.Duration
 
 	mu       sync.Mutex
 	problems []string
@@ -109,10 +112,9 @@ func (h *registryHealth) current() []string {
 		h.running = done
 		go h.check(done, h.changes)
 	}
-	running, first := h.running, h.checked.IsZero()
+	running, first, wait := h.running, h.checked.IsZero(), h.recheckWait
 	h.mu.Unlock()
 	if running != nil {
-		wait := registryRecheckWait
 		if first {
 			wait = registryHealthWait
 		}

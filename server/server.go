@@ -178,7 +178,7 @@ func New(cfg Config) (*Server, error) {
 		merging: make(chan struct{}, 1)}
 	s.cache.store, s.cache.max, s.cache.maxBytes = cfg.Registry, cfg.MaxTransformers, cfg.MaxTransformerBytes
 	s.health.store, _ = cfg.Registry.(problemLister)
-	s.health.log, s.health.every = log, registryHealthEvery
+	s.health.log, s.health.every, s.health.recheckWait = log, registryHealthEvery, registryRecheckWait
 	s.metrics = newMetrics(s.reg)
 	s.reg.MustRegister(s.vectors.failingGauge())
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
