@@ -149,6 +149,13 @@ func fitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 		}
 	}
 	for _, p := range pass {
+		// A passthrough column of integers float64 cannot hold exactly
+		// (64-bit ids: database keys, snowflake ids) stays text, written
+		// as read: as a number it came out rounded, distinct ids merged,
+		// without a word (attack run 22).
+		if c := byName[p]; c.Kind == table.String && holdsWideInteger(c) {
+			continue
+		}
 		if err := inferGroup([]string{p}, byName, opt.Source); err != nil {
 			return nil, nil, err
 		}
@@ -502,6 +509,41 @@ func inferGroup(cols []string, byName map[string]*table.Column, source string) e
 		*byName[name] = table.Column{Name: name, Kind: table.Numeric, Num: parsed[j]}
 	}
 	return nil
+}
+
+// holdsWideInteger tells whether a present value of the String column c
+// is an integer written with more digits than float64 keeps exactly: one
+// that parses to a number printing otherwise.
+func holdsWideInteger(c *table.Column) bool {
+	for i, s := range c.Str {
+		if c.Null != nil && c.Null[i] {
+			continue
+		}
+		if wideInteger(strings.TrimSpace(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// wideInteger tells whether s, an optional sign and decimal digits, is an
+// integer past 2^53 that float64 does not hold exactly.
+func wideInteger(s string) bool {
+	digits := strings.TrimLeft(s, "+-")
+	if len(s)-len(digits) > 1 || len(digits) < 16 {
+		return false // up to 15 digits, every integer is exact
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return false
+		}
+	}
+	digits = strings.TrimLeft(digits, "0")
+	if len(digits) < 16 {
+		return false
+	}
+	v, ok := parseCell(digits)
+	return ok && strconv.FormatFloat(v, 'f', -1, 64) != digits
 }
 
 // parseAll parses a String column's present values as numbers. It returns
