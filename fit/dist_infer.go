@@ -2,6 +2,7 @@ package fit
 
 import (
 	"math"
+	"strings"
 
 	"github.com/normguard/normguard/table"
 )
@@ -21,6 +22,10 @@ type NumericScan struct {
 	Inf bool
 	// Value is its text.
 	Value string
+	// Wide tells whether a present value is an integer float64 does not
+	// hold exactly (wideInteger): a passthrough column holding one stays
+	// text (InferPassthroughScanned).
+	Wide bool
 }
 
 // ScanNumeric scans rows [0, n) of the String column c, whose first row is
@@ -32,6 +37,9 @@ func ScanNumeric(c *table.Column, n int, offset int64) NumericScan {
 			continue
 		}
 		s.Present++
+		if !s.Wide && len(v) >= 16 && wideInteger(strings.TrimSpace(v)) {
+			s.Wide = true
+		}
 		if s.Stop >= 0 {
 			continue
 		}
@@ -46,6 +54,7 @@ func ScanNumeric(c *table.Column, n int, offset int64) NumericScan {
 // Merge adds the scan of other rows of the same column.
 func (s *NumericScan) Merge(o *NumericScan) {
 	s.Present += o.Present
+	s.Wide = s.Wide || o.Wide
 	if o.Stop >= 0 && (s.Stop < 0 || o.Stop < s.Stop) {
 		s.Stop, s.Inf, s.Value = o.Stop, o.Inf, o.Value
 	}
@@ -65,6 +74,16 @@ func InferScanned(names []string, scans []NumericScan, source string) (table.Kin
 		}
 	}
 	return table.Numeric, nil
+}
+
+// InferPassthroughScanned decides the kind of a passthrough column from
+// its scan, as the local fit does: String when it holds an integer
+// float64 does not hold exactly, else as InferScanned.
+func InferPassthroughScanned(name string, s NumericScan, source string) (table.Kind, error) {
+	if s.Wide {
+		return table.String, nil
+	}
+	return InferScanned([]string{name}, []NumericScan{s}, source)
 }
 
 // ParseNumeric returns rows [0, n) of a String column that InferScanned

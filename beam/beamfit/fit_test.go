@@ -85,9 +85,10 @@ columns:
   - name: r
 `
 
-// header is the generated data's columns; p, q, when (a time column) and
-// id (an identifier column) are passed through.
-var header = []string{"a", "b", "c", "d", "e", "f", "g", "h", "h2", "i", "j", "k", "m", "city", "color", "n", "word", "r", "p", "q", "when", "id"}
+// header is the generated data's columns; p, q, when (a time column), id
+// (an identifier column) and big (integers, one in 50 past what float64
+// holds exactly: kept as text) are passed through.
+var header = []string{"a", "b", "c", "d", "e", "f", "g", "h", "h2", "i", "j", "k", "m", "city", "color", "n", "word", "r", "p", "q", "when", "id", "big"}
 
 // row is one generated row as CSV cells ("" is missing).
 func genRows(n int, seed uint64) [][]string {
@@ -134,9 +135,19 @@ func genRows(n int, seed uint64) [][]string {
 			[]string{"u", "v", ""}[rng.IntN(3)],
 			stamp(start.Add(time.Duration(rng.IntN(60*24*90))*time.Minute), rng.Float64() < 0.02),
 			fmt.Sprintf("id-%d-%d", seed, i),
+			bigID(i),
 		}
 	}
 	return rows
+}
+
+// bigID is row i's big: 2^53 + 1 + 2i (odd, so not a float64) every 50
+// rows, else i.
+func bigID(i int) string {
+	if i%50 == 0 {
+		return fmt.Sprint(int64(1)<<53 + 1 + 2*int64(i))
+	}
+	return fmt.Sprint(i)
 }
 
 // stamp writes t as a timestamp, or "" (missing).
@@ -164,7 +175,7 @@ func writeCSV(t *testing.T, path string, rows [][]string) {
 // ones as doubles (missing as null), the text ones as strings.
 func writeParquet(t *testing.T, path string, rows [][]string) {
 	t.Helper()
-	text := map[string]bool{"city": true, "color": true, "word": true, "q": true, "when": true, "id": true}
+	text := map[string]bool{"city": true, "color": true, "word": true, "q": true, "when": true, "id": true, "big": true}
 	fields := make([]table.Field, len(header))
 	cols := make([]table.Column, len(header))
 	for j, h := range header {
@@ -261,6 +272,9 @@ func TestFitMatchesLocalFit(t *testing.T) {
 	}
 	if kinds["when"] != profile.KindTime || kinds["id"] != profile.KindIdentifier || kinds["city"] != "" || kinds["q"] != "" {
 		t.Fatalf("local fit: kinds %v; want when time, id identifier, city and q ordinary", kinds)
+	}
+	if f := a.Outputs[len(a.Outputs)-1]; f.Name != "big" || f.Type != "categorical" {
+		t.Fatalf("local fit: last output %+v; want big, categorical (integers past 2^53 kept as text)", f)
 	}
 
 	cases := []struct {

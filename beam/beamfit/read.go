@@ -170,9 +170,11 @@ func (f *inferFn) ExtractOutput(acc scans) ([]int, error) {
 		}
 	}
 	for j := len(f.P.Fields) - len(f.P.Pass); j < len(f.P.Fields); j++ {
-		if err := infer(j, []string{f.P.Fields[j].Name}); err != nil {
+		k, err := fit.InferPassthroughScanned(f.P.Fields[j].Name, acc[j], f.P.Source)
+		if err != nil {
 			return nil, err
 		}
+		kinds[j] = k
 	}
 	out := make([]int, len(kinds))
 	for j, k := range kinds {
