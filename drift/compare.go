@@ -156,6 +156,17 @@ type Feature struct {
 	Skipped string `json:"skipped,omitempty"`
 	// Error says why the feature's statistic could not be computed.
 	Error string `json:"error,omitempty"`
+	// InfiniteValues says which samples of a numeric feature hold
+	// infinite values (inf, -inf, or numbers past the float64 range):
+	// "current", "reference" or "both"; empty when neither does. The
+	// transform refuses them, and a rank test (ks, psi's bins, ...) may
+	// not move for a few: an infinity only in the current data is
+	// reported (and found: exit 1) whatever the verdict.
+	InfiniteValues string `json:"infinite_values,omitempty"`
+	// StatisticInfinite is "+Inf" or "-Inf" when the statistic is
+	// infinite, which the JSON writes as null (as every number that is
+	// not finite); empty otherwise.
+	StatisticInfinite string `json:"statistic_infinite,omitempty"`
 	// Plot holds the two distributions for reports that draw them.
 	Plot *Plot `json:"-"`
 }
@@ -179,6 +190,9 @@ type Effect struct {
 	Name      string    `json:"name"`
 	Value     JSONFloat `json:"value"`
 	Threshold JSONFloat `json:"threshold"`
+	// Infinite is "+Inf" or "-Inf" when Value is infinite (written as
+	// null, as every number that is not finite); empty otherwise.
+	Infinite string `json:"infinite,omitempty"`
 }
 
 // Report is the drift JSON of interface.md.
@@ -272,6 +286,7 @@ func compareOne(r, c *table.Column, m *Method, threshold float64, bins int, kind
 		s, serr := newSortedSamples("auto", r.Num, c.Num)
 		if serr == nil {
 			f.ReferenceCount, f.CurrentCount = len(s.ref), len(s.cur)
+			f.InfiniteValues = infiniteIn(!finite(s.ref), !finite(s.cur))
 			ks, w := s.auto(r.Num)
 			f.Method = "auto:ks"
 			decideAuto(&f, ks, "wasserstein_normed", w.Statistic, AutoNumericEffect, threshold)
@@ -282,6 +297,7 @@ func compareOne(r, c *table.Column, m *Method, threshold float64, bins int, kind
 	} else if r.Kind == table.Numeric {
 		rs, cs := DropNaN(r.Num), DropNaN(c.Num)
 		f.ReferenceCount, f.CurrentCount = len(rs), len(cs)
+		f.InfiniteValues = infiniteIn(hasInf(rs), hasInf(cs))
 		err = compareNumeric(&f, rs, cs, m, threshold, bins)
 	} else {
 		rp := textProfile(r)
@@ -443,7 +459,11 @@ func decideCategorical(f *Feature, cat Categorical, m *Method, threshold float64
 
 // decideAuto sets f from a test and an effect size: drift when the test's
 // p-value is below the threshold (AutoAlpha when NaN) and the effect is
-// above its floor.
+// above its floor, or when the effect is infinite because only the
+// current data holds infinite values (f.InfiniteValues "current", set
+// before): a rank test barely moves for one inf among many values, but
+// the current sample is infinitely far from the reference (attack run 22
+// F7: "wasserstein_normed +Inf (> 0.1) ok").
 func decideAuto(f *Feature, test Result, effect string, value, floor, threshold float64) {
 	alpha := AutoAlpha
 	if !math.IsNaN(threshold) {
@@ -451,7 +471,7 @@ func decideAuto(f *Feature, test Result, effect string, value, floor, threshold 
 	}
 	f.Statistic, f.PValue, f.Threshold = JSONFloat(test.Statistic), JSONFloat(test.PValue), JSONFloat(alpha)
 	f.Effect = &Effect{Name: effect, Value: JSONFloat(value), Threshold: JSONFloat(floor)}
-	f.Drift = test.PValue < alpha && value > floor
+	f.Drift = value > floor && (test.PValue < alpha || (math.IsInf(value, 1) && f.InfiniteValues == InfiniteCurrent))
 	if test.PValue < alpha && math.IsNaN(value) {
 		// The test alone does not decide, and the effect size is
 		// undefined: a verdict of no drift would pass silently.
@@ -567,11 +587,72 @@ func (e *PanicError) Error() string {
 	return fmt.Sprintf("internal error (a bug in normguard: please report it with the data's shape): %v", e.Value)
 }
 
+// Which samples hold infinite values (Feature.InfiniteValues).
+const (
+	InfiniteCurrent   = "current"
+	InfiniteReference = "reference"
+	InfiniteBoth      = "both"
+)
+
+// infiniteIn returns Feature.InfiniteValues for a reference and a current
+// sample that do (true) or do not hold infinite values.
+func infiniteIn(ref, cur bool) string {
+	switch {
+	case ref && cur:
+		return InfiniteBoth
+	case ref:
+		return InfiniteReference
+	case cur:
+		return InfiniteCurrent
+	}
+	return ""
+}
+
+// hasInf reports whether xs holds +Inf or -Inf.
+func hasInf(xs []float64) bool {
+	for _, x := range xs {
+		if math.IsInf(x, 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// infSign returns "+Inf" or "-Inf" for an infinite x, "" otherwise.
+func infSign(x float64) string {
+	switch {
+	case math.IsInf(x, 1):
+		return "+Inf"
+	case math.IsInf(x, -1):
+		return "-Inf"
+	}
+	return ""
+}
+
+// markInfinite flags f's infinite numbers, which the JSON writes as null
+// (StatisticInfinite, Effect.Infinite).
+func markInfinite(f *Feature) {
+	f.StatisticInfinite = infSign(float64(f.Statistic))
+	if f.Effect != nil {
+		f.Effect.Infinite = infSign(float64(f.Effect.Value))
+	}
+	if f.Time != nil {
+		for i := range f.Time.Parts {
+			if e := f.Time.Parts[i].Effect; e != nil {
+				e.Infinite = infSign(float64(e.Value))
+			}
+		}
+	}
+}
+
 // newReport returns the report of features: the share of drifting features
 // among those that could be compared (not skipped, no error), and whether
 // it reaches share.
 func newReport(features []Feature, share float64) *Report {
 	rep := &Report{Features: append([]Feature{}, features...), MissingFeatures: []string{}, DriftShareThreshold: JSONFloat(share)}
+	for i := range rep.Features {
+		markInfinite(&rep.Features[i])
+	}
 	drifting, judged := 0, 0
 	for _, f := range features {
 		if f.Error == "" && f.Skipped == "" {

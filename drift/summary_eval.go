@@ -188,6 +188,8 @@ func (pl *SummaryPlan) numericVsSummary(f *Feature, s *Summary, m *Method, thres
 		return err
 	}
 	n := float64(s.Present())
+	refInf := p.Min != nil && p.Max != nil && (math.IsInf(float64(*p.Min), 0) || math.IsInf(float64(*p.Max), 0))
+	f.InfiniteValues = infiniteIn(refInf, math.IsInf(s.Moments.Min, 0) || math.IsInf(s.Moments.Max, 0))
 	less, at := pl.curCDF(s)
 	std := math.NaN()
 	if p.Std != nil {

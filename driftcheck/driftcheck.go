@@ -225,7 +225,8 @@ func Compare(selected []profile.Feature, cur []Current, opt drift.Options, answe
 //   - an error (exit 2) naming the features whose statistic could not be
 //     computed: the report is incomplete;
 //   - ErrFound (exit 1) when a feature drifts or is missing from the
-//     current data, a segment is new, or found (the caller's other
+//     current data, only the current data holds infinite values of a
+//     feature, a segment is new, or found (the caller's other
 //     findings: validate anomalies, drifting vector columns);
 //   - nil (exit 0) when at least one feature was judged, or none was
 //     there to judge while other checks judged something (judgedElsewhere,
@@ -244,7 +245,10 @@ func Status(rep *drift.Report, found, judgedElsewhere bool) error {
 			}
 			failed = append(failed, fmt.Sprintf("%s: %s", name, f.Error))
 		}
-		found = found || f.Drift
+		// Infinite values only in the current data are found whatever the
+		// verdict: a rank test may not move for one inf, but the transform
+		// refuses it (validate's infinite_values; attack run 22 F7).
+		found = found || f.Drift || f.InfiniteValues == drift.InfiniteCurrent
 	}
 	switch {
 	case len(failed) > 0:

@@ -2,6 +2,8 @@ package driftcheck
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 
 	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/report"
@@ -45,6 +47,9 @@ func (f *Found) Render(format, reference, current string, color bool) ([]byte, e
 		}
 		if err == nil && (len(f.Vectors) == 0 || len(f.Report.Features) > 0 || len(f.Report.MissingFeatures) > 0) {
 			err = report.DriftTable(&buf, f.Report, color)
+			if err == nil {
+				InfiniteNotes(&buf, f.Report)
+			}
 		}
 	}
 	if err != nil {
@@ -55,4 +60,34 @@ func (f *Found) Render(format, reference, current string, color bool) ([]byte, e
 		return report.AddVectorsJSON(out, f.Vectors)
 	}
 	return out, nil
+}
+
+// InfiniteNotes writes, after a drift table, a line for each feature
+// whose samples hold infinite values (drift.Feature.InfiniteValues), as
+// the JSON's infinite_values: the table shows their effect as +Inf or
+// the statistic of a rank test that barely moved, and neither says why.
+func InfiniteNotes(w io.Writer, rep *drift.Report) {
+	first := true
+	for _, f := range rep.Features {
+		var what string
+		switch f.InfiniteValues {
+		case "":
+			continue
+		case drift.InfiniteCurrent:
+			what = "the current data holds infinite values (inf, -inf or numbers past the float64 range), the reference none: found (exit 1) whatever the verdict; the transform refuses them, so replace or drop them upstream"
+		case drift.InfiniteReference:
+			what = "the reference holds infinite values (inf, -inf or numbers past the float64 range), the current data none"
+		default:
+			what = "both data sets hold infinite values (inf, -inf or numbers past the float64 range); the transform refuses them"
+		}
+		if first {
+			fmt.Fprintln(w, "\ninfinite values:")
+			first = false
+		}
+		name := f.Name
+		if f.Segment != "" {
+			name = fmt.Sprintf("%s (segment %s)", f.Name, f.Segment)
+		}
+		fmt.Fprintf(w, "  %s: %s\n", name, what)
+	}
 }
