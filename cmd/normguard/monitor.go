@@ -60,12 +60,17 @@ against the contract's sample of the training vectors (MMD²).
 
 The timeline lists which features drift in which window, and the first
 window each feature drifts in. Rows whose time is empty or does not parse
-(2006-01-02, 2006-01-02 15:04[:05], RFC 3339, ...) are counted and left out.
+(2006-01-02, 2006-01-02 15:04[:05], RFC 3339, ...; day-first and
+month-first dates are ambiguous and not read) are in no window: the
+timeline of the other rows is written, then the count, the first such
+value and its line are named on standard error, exit 2 (rows never judged
+are no pass).
 
 Exit status 0: no feature drifts in any window, 1: some feature drifts
 or the data lacks a feature or vector column of the artifact (as drift
 --artifact reports it missing), 2: error (a window without a vector of a vector column
-the data holds cannot be judged, as drift --artifact refuses such rows).`,
+the data holds cannot be judged, as drift --artifact refuses such rows;
+rows without a time that parses).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "artifact", "data", "time-column", "window"); err != nil {
@@ -214,9 +219,16 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 			return false, fmt.Errorf("monitor replay: %w", err)
 		}
 	}
+	// Rows in no window were never judged: exit 2 once the notes below
+	// are written (attack run 22 F4).
+	untimed := untimedError(o.data, o.timeColumn, a, times)
 	if len(unjudged) > 0 {
-		return false, unjudgedError("monitor replay: "+o.data, unjudged,
+		err := unjudgedError("monitor replay: "+o.data, unjudged,
 			"fix the data (a window whose rows all miss a feature), or replay with a --window that gives each window values of every feature")
+		if untimed != nil {
+			err = fmt.Errorf("%w\n%w", err, untimed)
+		}
+		return false, err
 	}
 	// A passthrough column (an id, a renamed time column) the data lacks
 	// is named but does not fail the replay: replay takes no --exclude, so
@@ -243,7 +255,13 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 			q = append(q, strconv.Quote(n))
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "normguard: monitor replay: %s has no vector column %s of the artifact (missing_column, as drift --artifact reports it): not judged in any window, listed in every window's missing_features; add the column (an array of numbers per row) to judge it\n", o.data, strings.Join(q, ", "))
+		if untimed != nil {
+			return false, untimed
+		}
 		return true, nil
+	}
+	if untimed != nil {
+		return false, untimed
 	}
 	return drifted || len(features) > 0, nil
 }
