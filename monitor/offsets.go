@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -201,6 +202,46 @@ func (m *Monitor) Offsets(source string) (map[int32]int64, error) {
 	return out, nil
 }
 
+// Sources returns, sorted, the name of every source the state file holds
+// positions of (and of tags kept beside them, see RecreatedTag) or the
+// windows and history in memory hold offset ranges of: a consumer can
+// tell from them which sources the state has read.
+func (m *Monitor) Sources() ([]string, error) {
+	seen := map[string]bool{}
+	for _, ss := range m.stageStates() {
+		ss.mu.Lock()
+		for _, w := range ss.windows {
+			for _, p := range w.offsets {
+				seen[p.Source] = true
+			}
+		}
+		for _, h := range ss.history {
+			if h.State != nil {
+				for _, p := range h.State.Offsets {
+					seen[p.Source] = true
+				}
+			}
+		}
+		ss.mu.Unlock()
+	}
+	err := m.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOffsets)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, _ []byte) error {
+			if i := strings.IndexByte(string(k), 0); i > 0 {
+				seen[string(k[:i])] = true
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("monitor: list the sources read: %w", err)
+	}
+	return slices.Sorted(maps.Keys(seen)), nil
+}
+
 // RecoveredOffset is where a recovered state resumes reading a source
 // partition, and why.
 type RecoveredOffset struct {
@@ -283,7 +324,7 @@ func (m *Monitor) restoreOffsets() ([]RecoveredOffset, error) {
 				if ok {
 					from, was = fmt.Sprint(have), fmt.Sprintf("kept at %d", have)
 				}
-				ro.Note = fmt.Sprintf("its stream was replaced under the same name at %s (a Kafka topic deleted and created again), and the offset ranges of the rows kept do not say which stream they were read from: if they are the old one's, offsets %s..%d of the new one are passed over unread (the position was %s). If rows of the old stream may be in these windows, restart the consumer with a new group (--kafka-group) to read the new stream from its start, which counts again the rows of the new stream these windows hold (if any); if they hold only rows of the new stream, nothing is passed over",
+				ro.Note = fmt.Sprintf("its stream was replaced under the same name at %s (a Kafka topic deleted and created again), and the offset ranges of the rows kept do not say which stream they were read from: if they are the old one's, offsets %s..%d of the new one are passed over unread (the position was %s). If rows of the old stream may be in these windows, restart the consumer with a new group (--kafka-group, with --kafka-new-group) to read the new stream from its start, which counts again the rows of the new stream these windows hold (if any); if they hold only rows of the new stream, nothing is passed over",
 					time.Unix(at, 0).UTC().Format(time.RFC3339), from, next-1, was)
 			}
 			out = append(out, ro)

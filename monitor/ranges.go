@@ -17,6 +17,9 @@ import (
 // group has that poll read again by the replica that takes the partition
 // over, and the two windows then hold the same records. Merging refuses
 // such exports (ErrOverlap) instead of counting those records twice.
+// Replicas given different consumer groups each read every partition of
+// the topic: ranges of one topic read under two groups are compared as
+// one stream (Stream), and refused the same way.
 //
 // The ranges ride on the records of the log (record.go) and the window
 // checkpoints (window.go), so they are written in the transaction that
@@ -163,10 +166,28 @@ type OverlapError struct {
 	// (see MaxOffsetRanges): the overlap may then be of records only one
 	// of them read.
 	Coarse bool
+	// OtherSource is set when Exports[1] read the records under another
+	// name of the same stream than Source, Exports[0]'s: the same Kafka
+	// topic read by another consumer group (see Stream).
+	OtherSource string
 }
 
 func (e *OverlapError) Error() string {
 	var b strings.Builder
+	if e.OtherSource != "" && e.OtherSource != e.Source {
+		// Two consumer groups of one topic: each reads every partition
+		// (attack run 23 F1).
+		g0, topic, _ := kafkaGroupTopic(e.Source)
+		g1, _, _ := kafkaGroupTopic(e.OtherSource)
+		fmt.Fprintf(&b, "monitor: merge: offsets %d-%d of partition %d of topic %s were read by both %s (window %s, as %s) and %s (window %s, as %s): merged, those records would be counted twice. ",
+			e.First, e.Last, e.Partition, topic, e.Exports[0], e.Windows[0].Format(time.RFC3339), e.Source, e.Exports[1], e.Windows[1].Format(time.RFC3339), e.OtherSource)
+		fmt.Fprintf(&b, "They read the topic under two consumer groups, %q and %q, and each group reads every partition of the topic: replicas given different --kafka-group values each count every record. Give the replicas one --kafka-group (then each reads its own partitions); ", g0, g1)
+		if e.Coarse {
+			fmt.Fprintf(&b, "(one of the windows read more than %d separate ranges of the partition, which were joined, so part of this overlap may be of records only one of them read) ", MaxOffsetRanges)
+		}
+		b.WriteString("meanwhile judge these windows from one of the two exports only (or each export on its own), or wait until they leave the replicas' history")
+		return b.String()
+	}
 	fmt.Fprintf(&b, "monitor: merge: offsets %d-%d of partition %d of %s were read by both %s (window %s) and %s (window %s): merged, those records would be counted twice. ",
 		e.First, e.Last, e.Partition, e.Source, e.Exports[0], e.Windows[0].Format(time.RFC3339), e.Exports[1], e.Windows[1].Format(time.RFC3339))
 	b.WriteString("Either a replica stored them and stopped before committing them to the consumer group, and the replica that took the partition over read them again (--kafka-instance-id makes a restarted replica get its partitions back and this rarer); or the topic was deleted and created again between the two windows' reads (its offsets start from 0 again: /healthz and the log of the replica that found it say so), and the windows hold the same offsets of the old and the new topic, no record counted twice, but the offset ranges do not tell the topics apart. ")
@@ -179,6 +200,31 @@ func (e *OverlapError) Error() string {
 
 func (e *OverlapError) Unwrap() error { return ErrOverlap }
 
+// Stream returns the name of the stream of records source reads: a
+// Kafka source, "kafka:<group>/<topic>", reads the topic whichever group
+// reads it, so that the same records read under two groups are found
+// (attack run 23 F1); any other source is its own stream. A Kafka topic's
+// name holds no '/', a group's may.
+func Stream(source string) string {
+	if _, topic, ok := kafkaGroupTopic(source); ok {
+		return "kafka:" + topic
+	}
+	return source
+}
+
+// kafkaGroupTopic splits a Kafka source "kafka:<group>/<topic>".
+func kafkaGroupTopic(source string) (group, topic string, ok bool) {
+	rest, ok := strings.CutPrefix(source, "kafka:")
+	if !ok {
+		return "", "", false
+	}
+	i := strings.LastIndexByte(rest, '/')
+	if i < 0 {
+		return "", "", false
+	}
+	return rest[:i], rest[i+1:], true
+}
+
 // exportName names export i (0-based) of a merge in messages.
 func exportName(ex *Export, i int) string {
 	if ex.Name != "" {
@@ -188,29 +234,32 @@ func exportName(ex *Export, i int) string {
 }
 
 // CheckOverlaps returns an *OverlapError when two of exports hold windows
-// that read the same offsets of a source partition (the first such
-// overlap, by source, partition and offset), nil otherwise. The windows
-// of one export are not compared with each other: one replica reads each
-// record once, and a poll whose rows fall in several windows (several
-// models, event time) gives each of them its range.
+// that read the same offsets of a stream's partition (the first such
+// overlap, by stream, partition and offset), nil otherwise. Sources of
+// one stream (a Kafka topic read by two consumer groups, see Stream) are
+// compared with each other. The windows of one export are not compared
+// with each other: one replica reads each record once, and a poll whose
+// rows fall in several windows (several models, event time) gives each
+// of them its range.
 func CheckOverlaps(exports []*Export) error {
 	type run struct {
 		first, last int64
 		export      int
 		window      time.Time
 		coarse      bool
+		source      string
 	}
 	type key struct {
-		source    string
+		stream    string
 		partition int32
 	}
 	runs := map[key][]run{}
 	for i, ex := range exports {
 		for _, w := range ex.Windows {
 			for _, p := range w.Offsets {
-				k := key{p.Source, p.Partition}
+				k := key{Stream(p.Source), p.Partition}
 				for _, r := range p.Ranges {
-					runs[k] = append(runs[k], run{r[0], r[1], i, w.Start, p.Coarse})
+					runs[k] = append(runs[k], run{r[0], r[1], i, w.Start, p.Coarse, p.Source})
 				}
 			}
 		}
@@ -220,7 +269,7 @@ func CheckOverlaps(exports []*Export) error {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b key) int {
-		return comparePartitions(PartitionRanges{Source: a.source, Partition: a.partition}, PartitionRanges{Source: b.source, Partition: b.partition})
+		return comparePartitions(PartitionRanges{Source: a.stream, Partition: a.partition}, PartitionRanges{Source: b.stream, Partition: b.partition})
 	})
 	for _, k := range keys {
 		rs := runs[k]
@@ -231,9 +280,13 @@ func CheckOverlaps(exports []*Export) error {
 		for _, r := range rs {
 			for e, prev := range reach {
 				if prev != nil && e != r.export && prev.last >= r.first {
-					return &OverlapError{Source: k.source, Partition: k.partition, First: r.first, Last: min(r.last, prev.last),
+					oe := &OverlapError{Source: prev.source, Partition: k.partition, First: r.first, Last: min(r.last, prev.last),
 						Exports: [2]string{exportName(exports[e], e), exportName(exports[r.export], r.export)},
 						Windows: [2]time.Time{prev.window, r.window}, Coarse: prev.coarse || r.coarse}
+					if r.source != prev.source {
+						oe.OtherSource = r.source
+					}
+					return oe
 				}
 			}
 			if prev := reach[r.export]; prev == nil || r.last > prev.last {

@@ -371,3 +371,54 @@ func damageStoredOffset(t *testing.T, path, source string, p int32) {
 		t.Fatal(err)
 	}
 }
+
+// TestMergeRefusesOneTopicTwoGroups (attack run 23 F1b): two replicas
+// given different consumer groups each read every partition of the
+// topic, and their windows were merged (by /drift with --peers and
+// `monitor merge`) with every record counted twice: ranges were compared
+// per group. They are compared per topic: the overlap is refused naming
+// both groups and what to do; disjoint ranges of two groups, and the
+// same offsets of another topic, still merge.
+func TestMergeRefusesOneTopicTwoGroups(t *testing.T) {
+	a := testArtifact(t)
+	export := func(seed uint64, source string, first, last int64) *Export {
+		t.Helper()
+		m := openTest(t, "", testOptions(newClock(t0)))
+		read := []OffsetRange{{Source: source, Partition: 0, First: first, Last: last}}
+		refused, err := m.ObserveAt(context.Background(), []Batch{{Model: "m", Artifact: a, Stage: StageInput, Cols: normalRows(seed, 10, trainMean), N: 10, Read: read}},
+			[]Offset{{Source: source, Partition: 0, Next: last + 1}})
+		if err != nil || refused[0] != nil {
+			t.Fatalf("ObserveAt: %v %v", refused, err)
+		}
+		ex, err := m.Export("m")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ex
+	}
+	exA := export(1, "kafka:gA/t", 0, 8)
+	_, err := MergeExports(a, []*Export{exA, export(2, "kafka:gB/t", 0, 8)})
+	var oe *OverlapError
+	if !errors.As(err, &oe) || !errors.Is(err, ErrOverlap) {
+		t.Fatalf("one topic read under groups gA and gB: got %v, want an *OverlapError", err)
+	}
+	if oe.Source != "kafka:gA/t" || oe.OtherSource != "kafka:gB/t" || oe.Partition != 0 || oe.First != 0 || oe.Last != 8 {
+		t.Errorf("got %+v, want offsets 0-8 of partition 0 of kafka:gA/t and kafka:gB/t", *oe)
+	}
+	for _, s := range []string{"offsets 0-8 of partition 0 of topic t were read by both export 1", "as kafka:gA/t", "as kafka:gB/t", "counted twice",
+		`two consumer groups, "gA" and "gB"`, "Give the replicas one --kafka-group"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("message %q lacks %q", err, s)
+		}
+	}
+	for name, ex := range map[string]*Export{"disjoint offsets of another group": export(2, "kafka:gB/t", 9, 17), "another topic": export(2, "kafka:gB/u", 0, 8)} {
+		if _, err := MergeExports(a, []*Export{exA, ex}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for src, want := range map[string]string{"kafka:g/t": "kafka:t", "kafka:a/b/t": "kafka:t", "kafka:t": "kafka:t", "file:x/y": "file:x/y"} {
+		if got := Stream(src); got != want {
+			t.Errorf("Stream(%q) = %q, want %q", src, got, want)
+		}
+	}
+}

@@ -28,6 +28,7 @@ type kafkaOptions struct {
 	model    string
 	stage    string
 	instance string
+	newGroup bool
 	start    string
 	session  time.Duration
 	// flags is serve's flag set, to read --time-column from.
@@ -41,6 +42,7 @@ func (k *kafkaOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&k.group, "kafka-group", "", "consumer group; replicas in one group share the partitions (with --kafka-brokers)")
 	f.StringVar(&k.model, "kafka-model", "", "model of every record (default: each record's \"model\" header)")
 	f.StringVar(&k.stage, "kafka-stage", "input", "stage the rows are observed at: input or output")
+	f.BoolVar(&k.newGroup, "kafka-new-group", false, "read the topic under a --kafka-group the state never read it with, although it read it with another (refused otherwise: the records would be counted twice); only for a topic deleted and created again")
 	f.StringVar(&k.instance, "kafka-instance-id", "", "static group member id: a replica restarted within the session timeout keeps its partitions")
 	f.DurationVar(&k.session, "kafka-session-timeout", 45*time.Second, "how long the group waits for a silent replica before handing its partitions to the others")
 	f.StringVar(&k.start, "kafka-start", "earliest", "where a partition the group never committed starts: earliest or latest")
@@ -110,7 +112,7 @@ func (k *kafkaOptions) consumer(store registry.Store, mon *monitor.Monitor, time
 		brokers = append(brokers, b)
 	}
 	c, err := kafka.New(kafka.Config{
-		Brokers: brokers, Topic: k.topic, Group: k.group, InstanceID: k.instance,
+		Brokers: brokers, Topic: k.topic, Group: k.group, NewGroup: k.newGroup, InstanceID: k.instance,
 		SessionTimeout: k.session, EventTime: timeColumn, Model: k.model, Stage: monitor.Stage(k.stage), FromEnd: k.start == "latest",
 		Registry: store, Monitor: mon, Logger: log, MaxRecordBytes: maxRecord,
 	})

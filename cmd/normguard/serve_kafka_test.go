@@ -16,6 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/normguard/normguard/ingest/kafka"
+	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/quickstart"
 )
 
@@ -361,5 +363,31 @@ func TestServeKafkaBrokersInHealth(t *testing.T) {
 	})
 	if got := brokersUp(s); got != "0" {
 		t.Errorf("normguard_kafka_brokers_up after the cluster stopped: %s, want 0", got)
+	}
+}
+
+// TestServeKafkaNewGroupRefused (attack run 23 F1a): serve restarted on
+// its state with another --kafka-group read the topic again from its
+// start into the same windows. It exits 2 naming the state's group and
+// topic and what to do.
+func TestServeKafkaNewGroupRefused(t *testing.T) {
+	reg := t.TempDir()
+	state := filepath.Join(t.TempDir(), "m.db")
+	mon, err := monitor.Open(state, monitor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mon.ObserveAt(context.Background(), nil, []monitor.Offset{{Source: kafka.Source("g", "t"), Partition: 0, Next: 6}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "serve", "--registry", reg, "--addr", "127.0.0.1:0", "--state", state,
+		"--kafka-brokers", "127.0.0.1:1", "--kafka-topic", "t", "--kafka-group", "g2")
+	for _, want := range []string{`topic "t" read by consumer group "g" (partition 0 up to offset 6)`, `--kafka-group "g" to go on`, "--state another file", "--kafka-new-group"} {
+		if code != 2 || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, stderr %q; want exit 2 naming %q", code, stderr, want)
+		}
 	}
 }

@@ -42,6 +42,12 @@ type Config struct {
 	// Group is the consumer group; replicas in one group share the
 	// topic's partitions.
 	Group string
+	// NewGroup lets Group be a group the monitor's state never read Topic
+	// with although it read it with another (New refuses that otherwise:
+	// the new group would count again the records the state counted).
+	// Only for a topic deleted and created again, whose records are all
+	// new to the state's windows.
+	NewGroup bool
 	// InstanceID, when set, makes the consumer a static group member:
 	// restarted within the session timeout it gets its partitions back
 	// without a rebalance.
@@ -211,6 +217,9 @@ type model struct {
 // New returns a consumer for cfg; it connects when Run starts.
 func New(cfg Config) (*Consumer, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkGroup(cfg.Monitor, cfg.Group, cfg.Topic, cfg.NewGroup); err != nil {
 		return nil, err
 	}
 	if cfg.Stage == "" {

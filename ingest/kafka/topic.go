@@ -210,7 +210,7 @@ func (c *Consumer) checkBelowEnd(ctx context.Context, parts map[int32]int64) {
 		if !ok || end >= parts[p] {
 			continue
 		}
-		msg := fmt.Sprintf("partition %d: its log ends at %d, below the position %d the state holds for it, and the topic's ID could not tell whether it is the topic that position was read from: the topic was deleted and created again, or the broker lost records. Records below %d are not read; to read a recreated topic from its start, restart serve with a new --kafka-group",
+		msg := fmt.Sprintf("partition %d: its log ends at %d, below the position %d the state holds for it, and the topic's ID could not tell whether it is the topic that position was read from: the topic was deleted and created again, or the broker lost records. Records below %d are not read; to read a recreated topic from its start, restart serve with a new --kafka-group and --kafka-new-group",
 			p, end, parts[p], parts[p])
 		c.log.Error("kafka: "+msg, "topic", c.cfg.Topic)
 		c.partsMu.Lock()
@@ -232,7 +232,7 @@ func (c *Consumer) checkBelowEnd(ctx context.Context, parts map[int32]int64) {
 // serve restarts.
 func (c *Consumer) checkUncommitted(parts map[int32]int64) {
 	for _, p := range slices.Sorted(maps.Keys(parts)) {
-		msg := fmt.Sprintf("partition %d: the state holds the position %d for it but the group holds no committed offset, and the state kept no topic ID to tell whether the topic is the one that position was read from (a state written before topic IDs were kept): the topic was deleted and created again while serve was stopped, or the group's offsets expired. If it was recreated, its records below %d are not read: restart serve with a new --kafka-group to read it from its start",
+		msg := fmt.Sprintf("partition %d: the state holds the position %d for it but the group holds no committed offset, and the state kept no topic ID to tell whether the topic is the one that position was read from (a state written before topic IDs were kept): the topic was deleted and created again while serve was stopped, or the group's offsets expired. If it was recreated, its records below %d are not read: restart serve with a new --kafka-group and --kafka-new-group to read it from its start",
 			p, parts[p], parts[p])
 		c.partsMu.Lock()
 		if _, ok := c.behind[p]; ok {
