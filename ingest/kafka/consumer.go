@@ -139,6 +139,10 @@ type Consumer struct {
 	lastErr atomic.Pointer[BrokerError]
 	brokers brokers
 	fatal   atomic.Pointer[error] // the state's offsets could not be read
+	// fenced says, since when, that another member of the group joined
+	// with this consumer's InstanceID (FENCED_INSTANCE_ID): this one reads
+	// nothing until it joins again (fenced.go).
+	fenced atomic.Pointer[fencedAt]
 
 	partsMu  sync.Mutex
 	assigned map[int32]bool
@@ -265,6 +269,7 @@ func New(cfg Config) (*Consumer, error) {
 		// Rows of a producer's aborted transactions are never counted.
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.AdjustFetchOffsetsFn(c.resume),
+		kgo.OnPartitionsAssigned(c.joined),
 		kgo.OnPartitionsRevoked(c.unassign),
 		kgo.OnPartitionsLost(c.unassign),
 	}
@@ -326,6 +331,13 @@ func (l clientLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 	}
 	if l.group && strings.Contains(msg, "new ID for a topic") {
 		l.c.clientNewID.Store(true)
+	}
+	if l.group {
+		for i := 0; i+1 < len(keyvals); i += 2 {
+			if err, ok := keyvals[i+1].(error); ok && keyvals[i] == "err" {
+				l.c.noteFenced(err)
+			}
+		}
 	}
 	if n, ok := l.c.clientLogDue(msg, keyvals); ok {
 		if n > 1 {
@@ -629,6 +641,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		unreadable := map[int32]error{}
 		failed, unknownTopic, unknownID := false, false, false
 		fetches.EachError(func(topic string, p int32, err error) {
+			c.noteFenced(err)
 			if topic == c.cfg.Topic && errors.Is(err, kerr.UnknownTopicID) {
 				unknownID = true
 				c.failedID(p)
@@ -916,6 +929,7 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	// other replicas (and lag tools) where it got to. A commit that fails
 	// is retried with the next batch's.
 	if err := c.cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
+		c.noteFenced(err)
 		c.log.Warn("kafka: committing offsets to the group", "group", c.cfg.Group, "err", err)
 	}
 	return nil
@@ -1101,6 +1115,10 @@ type Stats struct {
 	// Stuck holds the assigned partitions the client cannot fetch from
 	// (UNKNOWN_TOPIC_ID: it holds a recreated topic's old ID), with why.
 	Stuck map[int32]string `json:"stuck,omitempty"`
+	// Fenced says that another member of the group joined with this
+	// consumer's --kafka-instance-id, which fenced this one out of the
+	// group: it reads nothing until it joins again.
+	Fenced string `json:"fenced,omitempty"`
 	// LastError is the last error fetching from the brokers or joining
 	// the group (the client retries), if any.
 	LastError *BrokerError `json:"last_error,omitempty"`
@@ -1150,6 +1168,9 @@ func (c *Consumer) Stats() Stats {
 	}
 	c.partsMu.Unlock()
 	s.Unchecked = c.uncheckedProblems()
+	if f := c.fenced.Load(); f != nil {
+		s.Fenced = f.msg
+	}
 	if s.Partitions == nil {
 		s.Partitions = []int32{}
 	}

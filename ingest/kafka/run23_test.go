@@ -1,8 +1,10 @@
 package kafka
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/normguard/normguard/monitor"
 )
@@ -63,5 +65,74 @@ func TestNewGroupOnStateRefused(t *testing.T) {
 	}
 	if err := start("h", testTopic, false); err == nil || !strings.Contains(err.Error(), `consumer group "a/b" (partition 0 up to offset 9) and group "g" (partition 0 up to offset 5)`) {
 		t.Errorf("a third group: got %v, want both groups named", err)
+	}
+}
+
+// TestFencedInstanceIDProblem (attack run 23 F2): two replicas given the
+// same --kafka-instance-id: the second to join fences the first out of
+// the group, which read nothing from then on while /healthz said "ok".
+// The fenced one is a /healthz problem naming the instance ID and what to
+// do, logged once; it clears once the consumer joins the group again.
+func TestFencedInstanceIDProblem(t *testing.T) {
+	c := newCluster(t)
+	fx := newFixture(t, 1)
+	logs := [2]*logBuffer{{}, {}}
+	start := func(i int) *replica {
+		return startWith(t, c, fx, t.TempDir()+"/m.db", func(cfg *Config) {
+			cfg.InstanceID = "same"
+			logTo(logs[i])(cfg)
+		})
+	}
+	a := start(0)
+	waitFor(t, 20*time.Second, func() bool { return len(a.cons.Stats().Partitions) == partitions }, func() string {
+		return "the first replica was not assigned the partitions"
+	})
+	b := start(1)
+	rs := []*replica{a, b}
+	fenced := -1
+	waitFor(t, 30*time.Second, func() bool {
+		for i, r := range rs {
+			if r.cons.Stats().Fenced != "" {
+				fenced = i
+				return true
+			}
+		}
+		return false
+	}, func() string {
+		return "neither replica says it was fenced: A " + a.cons.Stats().Problem() + ", B " + b.cons.Stats().Problem()
+	})
+	f := rs[fenced]
+	// The client retries its join (each time fenced) and warns: one
+	// line says so.
+	time.Sleep(3 * time.Second)
+	st := f.cons.Stats()
+	problem := st.Problem()
+	for _, want := range []string{`--kafka-instance-id "same"`, `group "g"`, "FENCED_INSTANCE_ID", "reads nothing", "Give each replica its own --kafka-instance-id"} {
+		if !strings.Contains(problem, want) {
+			t.Errorf("problem %q lacks %q", problem, want)
+		}
+	}
+	if len(st.Partitions) != 0 {
+		t.Errorf("fenced replica holds partitions %v", st.Partitions)
+	}
+	if other := rs[1-fenced].cons.Stats(); other.Fenced != "" || other.Problem() != "" {
+		t.Errorf("the replica that holds the ID: fenced %q, problem %q; want none", other.Fenced, other.Problem())
+	}
+	if n := strings.Count(logs[fenced].String(), "the group fenced this one out"); n != 1 {
+		t.Errorf("%d log lines say the replica was fenced; want 1:\n%s", n, logs[fenced].String())
+	}
+
+	// The other one leaves: the fenced one joins again, reads the
+	// partitions and is no longer a problem.
+	rs[1-fenced].close(t)
+	waitFor(t, 30*time.Second, func() bool {
+		st := f.cons.Stats()
+		return len(st.Partitions) == partitions && st.Fenced == "" && st.Problem() == ""
+	}, func() string {
+		st := f.cons.Stats()
+		return fmt.Sprintf("once the other left: partitions %v, fenced %q, problem %q; want all partitions and no problem", st.Partitions, st.Fenced, st.Problem())
+	})
+	if !strings.Contains(logs[fenced].String(), "joined the group again after being fenced out") {
+		t.Errorf("no line says the replica joined again:\n%s", logs[fenced].String())
 	}
 }
