@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -64,6 +65,43 @@ var outputFlags = []string{"out", "transform-out", "merged-out"}
 var inputFlags = []string{"artifact", "in", "data", "spec", "current", "reference",
 	"raw", "observed", "candidate", "canaries", "state"}
 
+// outsideRegistry refuses an output inside the registry folder the
+// command reads (--registry): pull --out reg/models/M/current.json
+// replaced the registry's file with the artifact, exit 0 (attack run
+// 22). written maps each output's absolute path to its flag.
+func outsideRegistry(cmd *cobra.Command, written map[string]string) error {
+	f := cmd.Flags().Lookup("registry")
+	if f == nil || f.Value.String() == "" || strings.Contains(f.Value.String(), "://") {
+		return nil
+	}
+	reg, err := filepath.Abs(f.Value.String())
+	if err != nil {
+		return nil
+	}
+	if r, err := filepath.EvalSymlinks(reg); err == nil {
+		reg = r
+	}
+	for abs, flag := range written {
+		if abs == stdoutName {
+			continue
+		}
+		dir := filepath.Dir(abs)
+		if d, err := filepath.EvalSymlinks(dir); err == nil {
+			dir = d
+		}
+		if rel, err := filepath.Rel(reg, filepath.Join(dir, filepath.Base(abs))); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return fmt.Errorf("%s: %s names %s, inside the registry folder --registry names (%s): writing there would replace or add a registry file; give %s a path outside it",
+				cmd.Name(), flag, errtext.Quote(abs), errtext.Quote(f.Value.String()), flag)
+		}
+	}
+	return nil
+}
+
+// stateCompanions are the suffixes of the files kept beside a monitor
+// state file: its marker, and the vector windows' snapshot, journal and
+// marker.
+var stateCompanions = []string{".mark", ".vectors.json", ".vectors.json.journal", ".vectors.json.mark"}
+
 // checkOutputs refuses, before the command reads anything, an output flag
 // naming a file the command also reads (given by an input flag or as an
 // argument, by the same path, another path, a link or a hard link), or the
@@ -111,6 +149,9 @@ func checkOutputs(cmd *cobra.Command, args []string) error {
 			outs = append(outs, o)
 		}
 	}
+	if err := outsideRegistry(cmd, written); err != nil {
+		return err
+	}
 	if len(outs) == 0 {
 		return nil
 	}
@@ -129,6 +170,17 @@ func checkOutputs(cmd *cobra.Command, args []string) error {
 		for _, v := range vals {
 			if in, ok := stat("--"+f.Name, v); ok {
 				ins = append(ins, in)
+			}
+			if f.Name == "state" {
+				// The files kept beside a state are read with it:
+				// an export over the marker made the next serve refuse
+				// the state, one over the vector journal lost its
+				// vectors (attack run 22).
+				for _, suffix := range stateCompanions {
+					if in, ok := stat("--state", v+suffix); ok {
+						ins = append(ins, in)
+					}
+				}
 			}
 		}
 	})
