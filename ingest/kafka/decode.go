@@ -209,8 +209,14 @@ func (r *rows) parse(j int, raw []byte) (x float64, s string, null bool, err err
 		if !numeric {
 			return 0, s, false, nil
 		}
-		x, err := strconv.ParseFloat(s, 64)
-		if err != nil && !isRange(err) {
+		// As /observations and the CLI's readers read a numeric cell given
+		// as text (table.ParseNumber: pandas' syntax, spaces trimmed,
+		// missing-value tokens such as "NA" or "" give NaN, a missing
+		// value), so that a row gives the same numbers through every
+		// entry point (attack run 23: strconv's syntax counted "NA" and
+		// " 12 " wrong_type and read "0x10" as 16).
+		x, ok := table.ParseNumber([]byte(s))
+		if !ok {
 			return 0, "", false, wrong(fmt.Sprintf("cannot parse %q as a number", s))
 		}
 		if math.IsInf(x, 0) {

@@ -68,8 +68,9 @@ func referenceRow(fields []table.Field, eventTime int, value []byte, ts time.Tim
 				strs[j] = x
 				continue
 			}
-			y, err := strconv.ParseFloat(x, 64)
-			if err != nil && !isRange(err) || math.IsInf(y, 0) {
+			// A number given as text reads as /observations reads it.
+			y, ok := table.ParseNumber([]byte(x))
+			if !ok || math.IsInf(y, 0) {
 				return nil, nil, nil, ReasonWrongType
 			}
 			nums[j] = y

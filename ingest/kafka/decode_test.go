@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -205,5 +206,44 @@ func TestRowsEventTime(t *testing.T) {
 	r = newRows(decodeFields).withEventTime("c")
 	if err := r.add([]byte(`{"c": "2024-03-05T10:00:00Z"}`), ts); err != nil || len(r.cols) != 2 || r.cols[1].Str[0] != "2024-03-05T10:00:00Z" {
 		t.Errorf("time column that is a feature: %v, %+v", err, r.cols)
+	}
+}
+
+// TestNumericTextAsObservations (attack run 23 F3): a number given as
+// text was read with strconv's syntax, unlike /observations and the
+// CLI's readers (table.ParseNumber): "NA", "" and " 12 " were counted
+// wrong_type, "0x10" read as 16. Each reads as /observations reads it.
+func TestNumericTextAsObservations(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want float64 // NaN: missing
+		bad  bool
+	}{
+		{"12", 12, false}, {" 12 ", 12, false}, {"\t7", 7, false}, {"12 ", 12, false},
+		{"", math.NaN(), false}, {"NA", math.NaN(), false}, {"N/A", math.NaN(), false}, {"None", math.NaN(), false},
+		{"NULL", math.NaN(), false}, {"#N/A", math.NaN(), false}, {"-nan", math.NaN(), false},
+		{"0x10", 0, true}, {"1_000", 0, true}, {"abc", 0, true}, {"1e999", 0, true}, {"-Infinity", 0, true},
+	} {
+		value, _ := json.Marshal(map[string]string{"x": tc.text})
+		r := newRows(decodeFields)
+		err := r.add(value, time.Time{})
+		if tc.bad {
+			var re *rowError
+			if !errors.As(err, &re) || re.reason != ReasonWrongType {
+				t.Errorf("%q: got %v, want wrong_type", tc.text, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.text, err)
+			continue
+		}
+		if x := r.cols[0].Num[0]; !(x == tc.want || math.IsNaN(x) && math.IsNaN(tc.want)) {
+			t.Errorf("%q: read %v, want %v", tc.text, x, tc.want)
+		}
+		ref, ok := table.ParseNumber([]byte(tc.text))
+		if x := r.cols[0].Num[0]; !ok || !(x == ref || math.IsNaN(x) && math.IsNaN(ref)) {
+			t.Errorf("%q: read %v, /observations' reader %v (ok %v)", tc.text, x, ref, ok)
+		}
 	}
 }
