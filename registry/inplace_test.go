@@ -355,3 +355,40 @@ func TestPushRepairsVersionFiles(t *testing.T) {
 		t.Fatalf("another artifact as m@1: %v; want ErrConflict", err)
 	}
 }
+
+// TestSetCurrentOverAFolderRefused (attack run 22 F10): with a folder in
+// place of the current version's file, the listing advised a PUT of the
+// current version, which a process that had read the version answered
+// from its cache, repairing nothing. The listing names the folder and
+// the repair, and SetCurrent reads the version file from the folder.
+func TestSetCurrentOverAFolderRefused(t *testing.T) {
+	ctx := context.Background()
+	l, _ := openTemp(t)
+	one := fitArtifact(t, "m", "1", 1)
+	mustPut(t, l, "m", "1", one, PutOptions{})
+	mustResolve(t, l, "m", "1") // cached
+	vf := l.versionPath("m", "1")
+	if err := os.Remove(vf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(vf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	models, err := l.List(ctx)
+	if err != nil || len(models) != 1 || !strings.Contains(models[0].Damaged, "is a folder") || !strings.Contains(models[0].Damaged, "move the folder aside") {
+		t.Fatalf("listing: %+v %v; want m damaged naming the folder and its repair", models, err)
+	}
+	if err := l.SetCurrent(ctx, "m", "1"); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "move the folder aside") {
+		t.Fatalf("SetCurrent over the folder: %v; want ErrDamaged saying to move the folder aside", err)
+	}
+	if err := os.Remove(vf); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetCurrent(ctx, "m", "1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("SetCurrent of a version without its file: %v; want ErrNotFound", err)
+	}
+	mustPut(t, l, "m", "1", one, PutOptions{})
+	if err := l.SetCurrent(ctx, "m", "1"); err != nil {
+		t.Fatalf("SetCurrent after the repair: %v", err)
+	}
+}

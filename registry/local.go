@@ -576,6 +576,13 @@ func (l *Local) model(name string) (Model, error) {
 // missingCurrent is the error of a current.json naming a version that has
 // no version file: the folder was edited by hand.
 func (l *Local) missingCurrent(model, version string) error {
+	if path := l.versionPath(model, version); isFolder(path) {
+		// A folder in its place: the advised PUT answered 200 from the
+		// cache and repaired nothing (attack run 22).
+		return fmt.Errorf("%w: model %s: current.json names version %s, whose version file %s is a folder: the registry folder was edited by hand; "+
+			"move the folder aside (or remove it), then push %s@%s again (or make another version current with a PUT to /v1/models/%s/current)",
+			ErrDamaged, model, version, path, model, version, model)
+	}
 	return fmt.Errorf("%w: model %s: current.json names version %s, which has no version file (%s): the registry folder was edited by hand; make a version current again with `normguard push` or a PUT to /v1/models/%s/current",
 		ErrDamaged, model, version, l.versionPath(model, version), model)
 }
@@ -628,7 +635,10 @@ func (l *Local) SetCurrent(ctx context.Context, model, version string) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, err := l.readVersion(model, version); err != nil {
+	// From the folder, not the cache: a version whose file is gone or a
+	// folder cannot be made current (attack run 22: a PUT answered 200
+	// from the cache and repaired nothing).
+	if _, err := l.loadVersion(model, version); err != nil {
 		return err
 	}
 	if err := l.writeCurrent(model, version); err != nil {
@@ -637,14 +647,14 @@ func (l *Local) SetCurrent(ctx context.Context, model, version string) error {
 	return nil
 }
 
-// folderInPlace is the damage of a folder where a stored artifact file
-// belongs, and its repair: a push cannot replace a folder.
 // isFolder tells whether path names a folder (not following a link).
 func isFolder(path string) bool {
 	st, err := os.Lstat(path)
 	return err == nil && st.IsDir()
 }
 
+// folderInPlace is the damage of a folder where a stored artifact file
+// belongs, and its repair: a push cannot replace a folder.
 func folderInPlace(path string) string {
 	return fmt.Sprintf("%s is a folder, where the stored artifact file belongs: the registry folder was edited by hand; "+
 		"move the folder aside (or remove it), then push the version again to repair", path)
