@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -195,6 +196,16 @@ func vectorDimsInFeatures(fields []table.Field, cols []table.Column, n int, a *a
 	return nil
 }
 
+// noObservations is the error of a /drift without rows to judge: the
+// registry's answer when it holds no such model (a misspelt name read as
+// "wait": attack run 22), else that no rows came yet (where, said).
+func (s *Server) noObservations(ctx context.Context, model string, stage monitor.Stage, where string) error {
+	if _, _, err := s.cache.get(ctx, model, ""); errors.Is(err, registry.ErrNotFound) {
+		return err
+	}
+	return notFound("no %s observations of model %q %s", stage, model, where)
+}
+
 func allAbsent(cols []table.Column, n int) bool {
 	for j := range cols {
 		for i := 0; i < n; i++ {
@@ -313,7 +324,7 @@ func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
 	rep, win, err := s.cfg.Monitor.Drift(model, stage)
 	if err != nil {
 		if errors.Is(err, monitor.ErrNoObservations) {
-			fail(w, notFound("no %s observations of model %q in the open window yet", stage, model))
+			fail(w, s.noObservations(r.Context(), model, stage, "in the open window yet"))
 			return
 		}
 		fail(w, err)

@@ -368,6 +368,11 @@ func TestVectorDimsWithFeaturesRefused(t *testing.T) {
 		!strings.Contains(string(resp), `"accepted":2`) {
 		t.Errorf("features alone (a null dimension cell): %d %s; want 200 accepting 2", status, resp)
 	}
+	// A misspelt model is named as missing, not as one waiting for rows
+	// (attack run 22).
+	if status, body := send(t, "GET", ts.URL+"/v1/models/mixx/drift", "", nil); status != http.StatusNotFound || !strings.Contains(string(body), `no model \"mixx\" in the registry`) {
+		t.Errorf("GET drift of an unknown model: %d %s; want 404 naming no such model", status, body)
+	}
 	// /drift judges the features and says where the vector column is
 	// judged (attack run 22 F8: it said nothing of it).
 	status, body := send(t, "GET", ts.URL+"/v1/models/mix/drift", "", nil)
