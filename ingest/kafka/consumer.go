@@ -143,6 +143,11 @@ type Consumer struct {
 	// with this consumer's InstanceID (FENCED_INSTANCE_ID): this one reads
 	// nothing until it joins again (fenced.go).
 	fenced atomic.Pointer[fencedAt]
+	// noModel says, since when, that the registry holds no Config.Model
+	// (models.go); unknownLogged holds the header model names found
+	// unknown and logged (under badMu).
+	noModel       atomic.Pointer[noModel]
+	unknownLogged map[string]bool
 
 	partsMu  sync.Mutex
 	assigned map[int32]bool
@@ -241,7 +246,7 @@ func New(cfg Config) (*Consumer, error) {
 		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{}, stalled: map[int32]string{},
 		pos: map[int32]int64{}, failedAt: map[int32]int64{}, checkedAt: map[int32]int64{}, unchecked: map[int32]*unchecked{},
 		resets: map[int32]string{}, waiting: map[int32]openTxn{}, behind: map[int32]string{}, fetchErrs: map[string]*fetchErrLog{},
-		noTopicID: map[int32]idFail{},
+		noTopicID: map[int32]idFail{}, unknownLogged: map[string]bool{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -608,6 +613,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	// The first look-up of a topic while no partition is assigned comes a
 	// topic check's interval after the start.
 	lastIdleCheck := time.Now().Add(topicCheckEvery - idleTopicCheckEvery)
+	c.checkModel(ctx)
 	for {
 		// A poll waits at most a few seconds, so that the partitions'
 		// progress is checked even when nothing comes.
@@ -624,6 +630,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		switch {
 		case time.Since(lastCheck) >= c.checkEvery():
 			lastCheck = time.Now()
+			c.checkModel(ctx)
 			if err := c.checkProgress(ctx, false); err != nil {
 				return err
 			}
@@ -832,9 +839,13 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 			c.badRecord(ReasonTooLarge, r, fmt.Sprintf("the value is %d bytes, past the %d a record may have (serve --max-body)", len(r.Value), max))
 			continue
 		}
-		m, reason := c.modelOf(ctx, r)
+		m, name, reason := c.modelOf(ctx, r)
 		if m == nil {
-			c.badRecord(reason, r, "")
+			note := ""
+			if reason == ReasonUnknownModel {
+				note = c.unknownModelNote(name)
+			}
+			c.badRecordOf(reason, name, r, note)
 			continue
 		}
 		if err := m.rows.add(r.Value, r.Timestamp); err != nil {
@@ -962,8 +973,9 @@ func (c *Consumer) readAgain(below map[int32][2]int64, pos map[int32]int64, set 
 	}
 }
 
-// modelOf returns the model of record r, or the reason it has none.
-func (c *Consumer) modelOf(ctx context.Context, r *kgo.Record) (*model, string) {
+// modelOf returns the model of record r and its name, or the name and
+// the reason it has none.
+func (c *Consumer) modelOf(ctx context.Context, r *kgo.Record) (*model, string, string) {
 	name := c.cfg.Model
 	if name == "" {
 		for _, h := range r.Headers {
@@ -973,11 +985,21 @@ func (c *Consumer) modelOf(ctx context.Context, r *kgo.Record) (*model, string) 
 		}
 	}
 	if f, ok := c.models[name]; ok {
-		return f.m, f.reason
+		return f.m, name, f.reason
 	}
 	m, reason := c.load(ctx, name)
 	c.models[name] = found{m, reason} // nil too: the batch does not ask again
-	return m, reason
+	if reason == ReasonUnknownModel {
+		c.unknownModel(ctx, name)
+	} else if m != nil {
+		c.knownModel(name)
+	}
+	return m, name, reason
+}
+
+// isNotFound tells whether a registry error says the model is not there.
+func isNotFound(err error) bool {
+	return errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrInvalidName)
 }
 
 // found is a model looked up by name, or the reason there is none.
@@ -993,7 +1015,7 @@ func (c *Consumer) load(ctx context.Context, name string) (*model, string) {
 	}
 	v, err := c.cfg.Registry.Resolve(ctx, name, "")
 	if err != nil {
-		if errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrInvalidName) {
+		if isNotFound(err) {
 			return nil, ReasonUnknownModel
 		}
 		c.logBad(ReasonModelError, name, -1, -1, err.Error())
@@ -1040,8 +1062,13 @@ func (c *Consumer) maxRecordBytes() int64 {
 }
 
 func (c *Consumer) badRecord(reason string, r *kgo.Record, msg string) {
+	c.badRecordOf(reason, "", r, msg)
+}
+
+// badRecordOf counts record r bad and logs it with the model it names.
+func (c *Consumer) badRecordOf(reason, model string, r *kgo.Record, msg string) {
 	c.addBad(reason, 1)
-	c.logBad(reason, "", r.Partition, r.Offset, msg)
+	c.logBad(reason, model, r.Partition, r.Offset, msg)
 }
 
 func (c *Consumer) addBad(reason string, n int64) {
@@ -1058,7 +1085,7 @@ func (c *Consumer) logBad(reason, model string, partition int32, offset int64, m
 		return
 	}
 	args := []any{"topic", c.cfg.Topic, "reason", reason}
-	if model != "" {
+	if model != "" || reason == ReasonUnknownModel {
 		args = append(args, "model", model)
 	}
 	if partition >= 0 {
@@ -1119,6 +1146,9 @@ type Stats struct {
 	// consumer's --kafka-instance-id, which fenced this one out of the
 	// group: it reads nothing until it joins again.
 	Fenced string `json:"fenced,omitempty"`
+	// NoModel says that the registry holds no --kafka-model (Config.Model):
+	// every record is skipped as unknown_model until it is pushed.
+	NoModel string `json:"no_model,omitempty"`
 	// LastError is the last error fetching from the brokers or joining
 	// the group (the client retries), if any.
 	LastError *BrokerError `json:"last_error,omitempty"`
@@ -1180,6 +1210,9 @@ func (c *Consumer) Stats() Stats {
 		s.BadRecords += v
 	}
 	c.badMu.Unlock()
+	if nm := c.noModel.Load(); nm != nil {
+		s.NoModel = c.noModelMsg(nm, s.Bad[ReasonUnknownModel])
+	}
 	return s
 }
 

@@ -943,7 +943,7 @@ func TestModelErrorReasonKept(t *testing.T) {
 		loaded: map[string]*model{}, models: map[string]found{}}
 	r := &kgo.Record{Headers: []kgo.RecordHeader{{Key: ModelHeader, Value: []byte(testModel)}}}
 	for i := 0; i < 2; i++ {
-		if m, reason := c.modelOf(context.Background(), r); m != nil || reason != ReasonModelError {
+		if m, _, reason := c.modelOf(context.Background(), r); m != nil || reason != ReasonModelError {
 			t.Fatalf("record %d: model %v, reason %q, want %q", i, m, reason, ReasonModelError)
 		}
 	}

@@ -1,12 +1,20 @@
 package kafka
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/monitor"
+	"github.com/normguard/normguard/quickstart"
+	"github.com/normguard/normguard/registry"
 )
 
 // TestNewGroupOnStateRefused (attack run 23 F1a): a state that read the
@@ -135,4 +143,116 @@ func TestFencedInstanceIDProblem(t *testing.T) {
 	if !strings.Contains(logs[fenced].String(), "joined the group again after being fenced out") {
 		t.Errorf("no line says the replica joined again:\n%s", logs[fenced].String())
 	}
+}
+
+// TestMissingKafkaModelIsAProblem (attack run 23 F4): a misspelt
+// --kafka-model skipped every record as unknown_model, its offset
+// committed, with /healthz "ok" and a log line naming neither the model
+// nor what to do. It is a problem from the start, naming the model, the
+// models the registry holds and what to do, logged once; it clears once
+// the model is pushed. A record whose header names an unknown model is
+// logged once, naming it.
+func TestMissingKafkaModelIsAProblem(t *testing.T) {
+	c := newCluster(t)
+	fx := newFixture(t, 6)
+	var logs logBuffer
+	r := startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), func(cfg *Config) {
+		cfg.Model = "flight-delai"
+		logTo(&logs)(cfg)
+	})
+	waitFor(t, 20*time.Second, func() bool { return r.cons.Stats().NoModel != "" }, func() string {
+		return "no problem before any record: " + r.cons.Stats().Problem()
+	})
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	send := func(n int, header string) {
+		t.Helper()
+		var recs []*kgo.Record
+		for i := range n {
+			rec := &kgo.Record{Partition: int32(i % partitions), Value: rowJSON(fx.header, fx.recs[i])}
+			if header != "" {
+				rec.Headers = []kgo.RecordHeader{{Key: ModelHeader, Value: []byte(header)}}
+			}
+			recs = append(recs, rec)
+		}
+		if err := prod.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(5, "")
+	waitFor(t, 20*time.Second, func() bool { return r.cons.Stats().Records == 5 }, func() string {
+		return fmt.Sprintf("records %d, want 5", r.cons.Stats().Records)
+	})
+	st := r.cons.Stats()
+	problem := st.Problem()
+	for _, want := range []string{`--kafka-model "flight-delai" names no model of the registry`, `it holds "flight-delay"`, "unknown_model (5 so far)",
+		"offset committed", "not monitored", "Push the model", "fix --kafka-model"} {
+		if !strings.Contains(problem, want) {
+			t.Errorf("problem %q lacks %q", problem, want)
+		}
+	}
+	if st.Bad[ReasonUnknownModel] != 5 {
+		t.Errorf("bad %v, want 5 unknown_model", st.Bad)
+	}
+	if n := strings.Count(logs.String(), "names no model of the registry"); n != 1 {
+		t.Errorf("%d log lines name the missing model; want 1:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), `reason=unknown_model model=flight-delai`) || !strings.Contains(logs.String(), "push it, or fix --kafka-model") {
+		t.Errorf("the skipped record's line names no model or what to do:\n%s", logs.String())
+	}
+
+	// Pushed: the problem clears, even with no record coming.
+	data, err := os.ReadFile(filepath.Join(mustFlights(t), quickstart.Files.Artifact))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := artifact.Decode(data, "flights")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Model = nil
+	if data, err = artifact.Encode(a); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := fx.reg.Put(context.Background(), "flight-delai", "v1", data, registry.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, func() bool { return r.cons.Stats().Problem() == "" }, func() string {
+		return "after the push: " + r.cons.Stats().Problem()
+	})
+	send(3, "")
+	waitFor(t, 20*time.Second, func() bool { return r.cons.Stats().Rows == 3 }, func() string {
+		return fmt.Sprintf("after the push: rows %d, want 3", r.cons.Stats().Rows)
+	})
+
+	// Header mode: an unknown model named by the header is logged once, named.
+	var hlogs logBuffer
+	h := startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), func(cfg *Config) {
+		cfg.Group = "h"
+		logTo(&hlogs)(cfg)
+	})
+	send(4, "no-such")
+	waitFor(t, 20*time.Second, func() bool { return h.cons.Stats().Records == 12 }, func() string {
+		return fmt.Sprintf("header mode: records %d, want 12", h.cons.Stats().Records)
+	})
+	out := hlogs.String()
+	if n := strings.Count(out, `name model \"no-such\" in their \"model\" header, which the registry does not hold`); n != 1 {
+		t.Errorf("%d lines name the header's unknown model; want 1:\n%s", n, out)
+	}
+	if !strings.Contains(out, "Push the model") || !strings.Contains(out, "fix the producer's header") || !strings.Contains(out, `carry no \"model\" header`) {
+		t.Errorf("the header mode's lines say not what to do:\n%s", out)
+	}
+}
+
+// mustFlights returns the quickstart's folder.
+func mustFlights(t *testing.T) string {
+	t.Helper()
+	dir, err := flightsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
