@@ -903,7 +903,7 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	// half read is simply read again, but there is no reason to.
 	refused, err := c.cfg.Monitor.ObserveAt(context.WithoutCancel(ctx), batches, offs)
 	if err != nil {
-		return fmt.Errorf("kafka: storing %d records of %s: %w", n, c.cfg.Topic, err)
+		return c.storeError(n, offs, err)
 	}
 	observed := 0
 	for i, b := range batches {
