@@ -89,10 +89,13 @@ func (b *brokers) up() float64 {
 // whose last connection attempt failed. A fatal error of the consumer (its offsets
 // unreadable) stops the server instead.
 func (s Stats) Problem() string {
-	if s.Fenced != "" || s.NoModel != "" || s.Missing != "" || s.recreatedRecent || len(s.Behind) > 0 || len(s.Stalled) > 0 || len(s.Stuck) > 0 || len(s.Unchecked) > 0 || len(s.Reset) > 0 || len(s.Waiting) > 0 {
+	if s.Fenced != "" || s.JoinRefused != "" || s.NoModel != "" || s.Missing != "" || s.recreatedRecent || len(s.Behind) > 0 || len(s.Stalled) > 0 || len(s.Stuck) > 0 || len(s.Unchecked) > 0 || len(s.Reset) > 0 || len(s.Waiting) > 0 {
 		var msgs []string
 		if s.Fenced != "" {
 			msgs = append(msgs, s.Fenced)
+		}
+		if s.JoinRefused != "" {
+			msgs = append(msgs, s.JoinRefused)
 		}
 		if s.NoModel != "" {
 			msgs = append(msgs, s.NoModel)

@@ -143,6 +143,9 @@ type Consumer struct {
 	// with this consumer's InstanceID (FENCED_INSTANCE_ID): this one reads
 	// nothing until it joins again (fenced.go).
 	fenced atomic.Pointer[fencedAt]
+	// refused says, since when, that the broker refuses the consumer's
+	// group join for good (joinrefused.go).
+	refused atomic.Pointer[joinRefusal]
 	// noModel says, since when, that the registry holds no Config.Model
 	// (models.go); unknownLogged holds the header model names found
 	// unknown and logged (under badMu).
@@ -341,6 +344,7 @@ func (l clientLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 		for i := 0; i+1 < len(keyvals); i += 2 {
 			if err, ok := keyvals[i+1].(error); ok && keyvals[i] == "err" {
 				l.c.noteFenced(err)
+				l.c.noteJoinRefused(err)
 			}
 		}
 	}
@@ -645,10 +649,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if err := c.fatal.Load(); err != nil {
 			return fmt.Errorf("kafka: resuming %s: %w", c.cfg.Topic, *err)
 		}
+		c.describeRefusal(ctx)
 		unreadable := map[int32]error{}
 		failed, unknownTopic, unknownID := false, false, false
 		fetches.EachError(func(topic string, p int32, err error) {
 			c.noteFenced(err)
+			c.noteJoinRefused(err)
 			if topic == c.cfg.Topic && errors.Is(err, kerr.UnknownTopicID) {
 				unknownID = true
 				c.failedID(p)
@@ -1146,6 +1152,10 @@ type Stats struct {
 	// consumer's --kafka-instance-id, which fenced this one out of the
 	// group: it reads nothing until it joins again.
 	Fenced string `json:"fenced,omitempty"`
+	// JoinRefused says that the broker refuses this consumer's join to its
+	// group (a --kafka-session-timeout outside its bounds, an ACL, ...),
+	// with what to do: it reads nothing until it joins.
+	JoinRefused string `json:"join_refused,omitempty"`
 	// NoModel says that the registry holds no --kafka-model (Config.Model):
 	// every record is skipped as unknown_model until it is pushed.
 	NoModel string `json:"no_model,omitempty"`
@@ -1201,6 +1211,7 @@ func (c *Consumer) Stats() Stats {
 	if f := c.fenced.Load(); f != nil {
 		s.Fenced = f.msg
 	}
+	s.JoinRefused = c.refusedProblem()
 	if s.Partitions == nil {
 		s.Partitions = []int32{}
 	}

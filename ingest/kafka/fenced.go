@@ -37,8 +37,12 @@ func (c *Consumer) noteFenced(err error) {
 }
 
 // joined is called each time the consumer joins its group (with the
-// partitions newly assigned, none maybe): it is no longer fenced.
+// partitions newly assigned, none maybe): it is no longer fenced, nor
+// refused (joinrefused.go).
 func (c *Consumer) joined(context.Context, *kgo.Client, map[string][]int32) {
+	if r := c.refused.Swap(nil); r != nil {
+		c.log.Info("kafka: joined the group, which the broker refused before", "group", c.cfg.Group, "refused_since", r.since.Format(time.RFC3339), "error", r.err.Message)
+	}
 	if f := c.fenced.Swap(nil); f != nil {
 		c.log.Info("kafka: joined the group again after being fenced out", "group", c.cfg.Group, "instance_id", c.cfg.InstanceID, "fenced_since", f.at.Format(time.RFC3339))
 	}

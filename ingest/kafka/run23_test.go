@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/monitor"
@@ -255,4 +258,71 @@ func mustFlights(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// TestRefusedSessionTimeoutIsAProblem (attack run 23 F2b): a
+// --kafka-session-timeout below the broker's group.min.session.timeout.ms
+// (INVALID_SESSION_TIMEOUT): the only replica joined no group and read
+// nothing, /healthz "ok". It is a problem naming the flag, the broker's
+// bounds and what to do, logged once; it clears once the broker lets it
+// join.
+func TestRefusedSessionTimeoutIsAProblem(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, testTopic), kfake.GroupMinSessionTimeout(6*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	fx := newFixture(t, 1)
+	var logs logBuffer
+	r := startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), func(cfg *Config) {
+		cfg.SessionTimeout = time.Second
+		cfg.Opts = nil
+		logTo(&logs)(cfg)
+	})
+	waitFor(t, 30*time.Second, func() bool { return r.cons.Stats().JoinRefused != "" }, func() string {
+		st := r.cons.Stats()
+		return fmt.Sprintf("no problem with the join refused: partitions %v, problem %q, last error %+v", st.Partitions, st.Problem(), st.LastError)
+	})
+	time.Sleep(2 * time.Second) // the client retries its join: one line says so
+	problem := r.cons.Stats().Problem()
+	for _, want := range []string{`consumer group "g"`, "INVALID_SESSION_TIMEOUT", "reads nothing of topic rows", "--kafka-session-timeout 1s",
+		"6s to 5m0s on this broker", "Restart serve with a --kafka-session-timeout within those bounds"} {
+		if !strings.Contains(problem, want) {
+			t.Errorf("problem %q lacks %q", problem, want)
+		}
+	}
+	if n := strings.Count(logs.String(), "the broker refuses this replica's join"); n != 1 {
+		t.Errorf("%d log lines say the join is refused; want 1:\n%s", n, logs.String())
+	}
+
+	// The broker's bound lowered: the replica joins, the problem clears.
+	adm, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	rr := kmsg.NewIncrementalAlterConfigsRequestResource()
+	rr.ResourceType = kmsg.ConfigResourceTypeBroker
+	rr.ResourceName = "0"
+	cfg := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+	cfg.Name, cfg.Value = "group.min.session.timeout.ms", kmsg.StringPtr("500")
+	rr.Configs = append(rr.Configs, cfg)
+	req.Resources = append(req.Resources, rr)
+	resp, err := req.RequestWith(context.Background(), adm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range resp.Resources {
+		if err := kerr.ErrorForCode(res.ErrorCode); err != nil {
+			t.Fatalf("lowering the broker's bound: %v", err)
+		}
+	}
+	waitFor(t, 60*time.Second, func() bool {
+		st := r.cons.Stats()
+		return len(st.Partitions) == partitions && st.JoinRefused == "" && st.Problem() == ""
+	}, func() string {
+		st := r.cons.Stats()
+		return fmt.Sprintf("with the bound lowered: partitions %v, problem %q", st.Partitions, st.Problem())
+	})
 }
