@@ -587,6 +587,11 @@ func (e *PanicError) Error() string {
 	return fmt.Sprintf("internal error (a bug in normguard: please report it with the data's shape): %v", e.Value)
 }
 
+// NotNumbersReason is the Skipped text of a numeric input whose current
+// values hold text (drift --artifact, monitor replay's windows): it is not
+// compared, and validate's type_change anomaly names the values.
+const NotNumbersReason = "the column holds values that are not numbers (see the type_change anomaly); fix the data, then compare again"
+
 // Which samples hold infinite values (Feature.InfiniteValues).
 const (
 	InfiniteCurrent   = "current"

@@ -44,7 +44,7 @@ var ErrFound = errors.New("drift: found")
 
 // notNumbersReason is the Skipped text of a numeric input whose current
 // values are text.
-const notNumbersReason = "the column holds values that are not numbers (see the type_change anomaly); fix the data, then compare again"
+const notNumbersReason = drift.NotNumbersReason
 
 // SelectFeatures returns which of names (the reference's features, in
 // order) columns and exclude (--columns, --exclude) keep. A name in either

@@ -2,8 +2,10 @@ package monitor
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/normguard/normguard/embed"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/table"
+	"github.com/normguard/normguard/validate"
 )
 
 // ReplayOptions configure Replay.
@@ -42,6 +45,22 @@ type ReplayOptions struct {
 	// missing feature columns), as drift --artifact reports a missing
 	// column, never left out without a word (attack run 20 F1).
 	MissingVectorColumns []string
+	// Check runs the rules of normguard validate on each window's rows,
+	// as drift --artifact runs them on a file of those rows: the
+	// window's Anomalies (attack run 22 F2: a window in which x was
+	// missing in 64% of rows was clean). Header is the data's header
+	// (its other columns are judged by name, as validate judges a
+	// file's). VectorAnomalies, when set, returns the anomalies of the
+	// vector columns in the window starting at start (Unix nanoseconds;
+	// their vectors are not in cols), appended after the others as
+	// validate orders them.
+	Check           bool
+	Header          []string
+	VectorAnomalies func(start int64) []validate.Anomaly
+	// CheckExclude are input columns the checks leave out: passthrough
+	// columns the data lacks, which replay names without failing (it
+	// takes no --exclude; attack run 21).
+	CheckExclude []string
 }
 
 // WindowVector is a vector column's drift in a window, as drift
@@ -93,7 +112,34 @@ type TimelineWindow struct {
 	// VectorColumns), as drift --artifact's "vectors"; a drifting column
 	// is in Drifted too.
 	Vectors []WindowVector `json:"vectors,omitempty"`
+	// Anomalies are the window's data anomalies by the rules of
+	// normguard validate (ReplayOptions.Check, monitor merge), as drift
+	// --artifact finds them in a file of the window's rows; nil when the
+	// window was not checked. The JSON writes them in the report, as
+	// drift --artifact writes "anomalies" beside its features (an empty
+	// list when none was found, so a reader can tell the check ran).
+	Anomalies []validate.Anomaly `json:"-"`
 }
+
+// MarshalJSON writes the window with its anomalies in its report.
+func (w TimelineWindow) MarshalJSON() ([]byte, error) {
+	type plain TimelineWindow
+	var rep any = w.Report
+	if w.Report != nil && w.Anomalies != nil {
+		rep = struct {
+			*drift.Report
+			Anomalies []validate.Anomaly `json:"anomalies"`
+		}{w.Report, w.Anomalies}
+	}
+	return json.Marshal(struct {
+		plain
+		Report any `json:"report"`
+	}{plain(w), rep})
+}
+
+// Found reports whether the window found something: a feature or vector
+// column drifts, or the data has anomalies.
+func (w *TimelineWindow) Found() bool { return len(w.Drifted) > 0 || len(w.Anomalies) > 0 }
 
 // FirstDrift names the first window in which a feature drifted.
 type FirstDrift struct {
@@ -107,6 +153,16 @@ type FirstDrift struct {
 func (t *Timeline) Drifted() bool {
 	for _, w := range t.Windows {
 		if len(w.Drifted) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Found reports whether any window found something (TimelineWindow.Found).
+func (t *Timeline) Found() bool {
+	for i := range t.Windows {
+		if t.Windows[i].Found() {
 			return true
 		}
 	}
@@ -308,7 +364,12 @@ func replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 			firstOf[tl.FirstDrift[i].Feature] = i
 		}
 	}
-	bufs := make([]table.Column, nPresent)
+	var vecNames []string
+	for _, e := range a.Embeddings {
+		vecNames = append(vecNames, e.Column)
+	}
+	bufs := make([]table.Column, len(cols))
+	var nums table.Column // a numeric input read as text, as numbers
 	sums := make([]*drift.Summary, len(plans))
 	for lo := 0; lo < len(order); {
 		start := startOf[order[lo]]
@@ -318,20 +379,42 @@ func replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 		}
 		rows := order[lo:hi]
 		lo = hi
+		for i := range cols {
+			if cols[i].Kind == table.String || cols[i].Kind == table.Numeric {
+				gatherInto(&bufs[i], &cols[i], rows)
+			}
+		}
+		// A numeric input holding text somewhere in the data was read as
+		// text (validate.Read reads a file so); a file of the window's
+		// rows is read as numbers when all its values are numbers, and
+		// its feature skipped (a type_change) when not: the window is
+		// judged so too (attack run 22 F1: every window errored).
+		var notNumbers []string
 		for k := 0; k < nPresent; k++ {
+			c := &bufs[colOf[k]]
+			if plans[k].Type == "numeric" && c.Kind == table.String {
+				if !numbersOf(&nums, c) {
+					notNumbers = append(notNumbers, plans[k].Name)
+					sums[k] = nil
+					continue
+				}
+				c = &nums
+			}
 			s := plans[k].NewSummary()
-			gatherInto(&bufs[k], &cols[colOf[k]], rows)
-			s.Add(&bufs[k])
+			s.Add(c)
 			sums[k] = s
 		}
-		// A vector-only artifact's window has no feature to compare: its
-		// report is drift --artifact's, with no features.
-		rep := &drift.Report{MissingFeatures: []string{}}
-		if nPresent > 0 {
-			var err error
-			rep, err = drift.CompareSummaries(plans, sums, opt.Drift)
-			if err != nil {
+		rep, err := windowReport(plans, sums, nPresent, notNumbers, opt.Drift)
+		if err != nil {
+			return nil, fmt.Errorf("monitor replay: window %s: %w", unixTime(start).Format(time.RFC3339), err)
+		}
+		var anomalies []validate.Anomaly
+		if opt.Check {
+			if anomalies, err = checkWindow(a, opt.Header, bufs, int64(len(rows)), append(slices.Clip(vecNames), opt.CheckExclude...)); err != nil {
 				return nil, fmt.Errorf("monitor replay: window %s: %w", unixTime(start).Format(time.RFC3339), err)
+			}
+			if opt.VectorAnomalies != nil {
+				anomalies = append(anomalies, opt.VectorAnomalies(start)...)
 			}
 		}
 		rep.MissingFeatures = append(rep.MissingFeatures, opt.MissingVectorColumns...)
@@ -348,7 +431,7 @@ func replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 				rep.Features[i].Plot = nil
 			}
 		}
-		w := TimelineWindow{Start: unixTime(start), End: unixTime(start + int64(opt.Window)), Rows: int64(len(rows)), Drifted: []string{}, Report: rep, Vectors: vecs}
+		w := TimelineWindow{Start: unixTime(start), End: unixTime(start + int64(opt.Window)), Rows: int64(len(rows)), Drifted: []string{}, Report: rep, Vectors: vecs, Anomalies: anomalies}
 		drifted := func(name string) {
 			w.Drifted = append(w.Drifted, name)
 			if i, ok := firstOf[name]; ok && tl.FirstDrift[i].Start == nil {
@@ -371,6 +454,99 @@ func replay(a *artifact.Artifact, cols []table.Column, times []string, opt Repla
 		}
 	}
 	return tl, nil
+}
+
+// numbersOf sets *out to the values of the text column c as numbers, as
+// a reader of a file of c's rows reads a numeric column (validate.
+// ParseNumber; null and missing-value tokens are NaN), and reports
+// whether every present value is a number.
+func numbersOf(out *table.Column, c *table.Column) bool {
+	out.Name, out.Kind = c.Name, table.Numeric
+	out.Num = slices.Grow(out.Num[:0], len(c.Str))[:len(c.Str)]
+	for i, v := range c.Str {
+		if c.Null != nil && c.Null[i] {
+			out.Num[i] = math.NaN()
+			continue
+		}
+		x, ok := validate.ParseNumber(v)
+		if !ok {
+			return false
+		}
+		out.Num[i] = x
+	}
+	return true
+}
+
+// windowReport judges a window's summaries (sums[k] of plans[k]; the
+// first nPresent plans are the data's features, the others missing from
+// it) as drift --artifact judges a file of its rows (driftcheck.Compare):
+// the features in the data's order, the missing ones, then the numeric
+// features holding text (notNumbers, their sums nil) as skipped.
+func windowReport(plans []*drift.SummaryPlan, sums []*drift.Summary, nPresent int, notNumbers []string, o drift.Options) (*drift.Report, error) {
+	var ps []*drift.SummaryPlan
+	var ss []*drift.Summary
+	judged := 0
+	for k, pl := range plans {
+		switch {
+		case k >= nPresent:
+			ps, ss = append(ps, pl), append(ss, nil)
+		case sums[k] != nil:
+			ps, ss = append(ps, pl), append(ss, sums[k])
+			judged++
+		}
+	}
+	var rep *drift.Report
+	if judged == 0 {
+		// A vector-only artifact's window, or one whose every feature
+		// holds text: no feature to compare.
+		rep = &drift.Report{Features: []drift.Feature{}, MissingFeatures: []string{}}
+		for _, pl := range plans[nPresent:] {
+			rep.MissingFeatures = append(rep.MissingFeatures, pl.Name)
+		}
+	} else {
+		var err error
+		if rep, err = drift.CompareSummaries(ps, ss, o); err != nil {
+			return nil, err
+		}
+		if rep.MissingFeatures == nil {
+			rep.MissingFeatures = []string{}
+		}
+	}
+	nan := drift.JSONFloat(math.NaN())
+	for _, name := range notNumbers {
+		rep.Features = append(rep.Features, drift.Feature{Name: name, Type: "numeric", Method: "-",
+			Statistic: nan, PValue: nan, Threshold: nan, Skipped: drift.NotNumbersReason})
+	}
+	return rep, nil
+}
+
+// checkWindow runs the rules of normguard validate on a window's rows
+// (cols: the artifact's input columns the data holds, gathered), as drift
+// --artifact runs them on a file of those rows with the header header,
+// leaving out the columns exclude names: the vector columns (left to the
+// caller, their vectors not being in cols) and ReplayOptions.CheckExclude.
+func checkWindow(a *artifact.Artifact, header []string, cols []table.Column, rows int64, exclude []string) ([]validate.Anomaly, error) {
+	d := &validate.Data{Header: header, Rows: rows}
+	for _, c := range cols {
+		if c.Kind == table.String || c.Kind == table.Numeric {
+			d.Cols = append(d.Cols, c)
+		}
+	}
+	left := false // a scalar input the check keeps
+	for _, p := range a.ScalarProfiles(a.Profile.Inputs) {
+		left = left || !slices.Contains(exclude, p.Name)
+	}
+	if !left {
+		return []validate.Anomaly{}, nil // vector columns only: the caller's
+	}
+	rep, err := validate.CheckData(a, d, validate.Options{Exclude: exclude})
+	if err != nil {
+		return nil, err
+	}
+	if rep.Anomalies == nil {
+		return []validate.Anomaly{}, nil
+	}
+	return rep.Anomalies, nil
 }
 
 // gatherInto sets *out to the rows of c at the indices rows, reusing

@@ -51,7 +51,15 @@ type ReplayWriter struct {
 	tw *tabwriter.Writer
 	// html: the page without its first-drift table.
 	page *replayPage
+	// table: the windows' anomalies, up to maxAnomalyLines of them
+	// (anomalies counts them all), listed after the window lines.
+	anomalyLines []string
+	anomalies    int
 }
+
+// maxAnomalyLines is how many anomalies a timeline table lists (the
+// JSON holds them all).
+const maxAnomalyLines = 50
 
 // NewReplayWriter returns a writer of a timeline in format (json, html,
 // else table) to w; color and meta are ReplayTable's and ReplayHTML's.
@@ -116,6 +124,12 @@ func (rw *ReplayWriter) Window(t *monitor.Timeline, win *monitor.TimelineWindow)
 			rw.tw = tabwriter.NewWriter(rw.bw, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(rw.tw, "WINDOW\tROWS\tDRIFTING\tFEATURES")
 		}
+		for _, an := range win.Anomalies {
+			rw.anomalies++
+			if len(rw.anomalyLines) < maxAnomalyLines {
+				rw.anomalyLines = append(rw.anomalyLines, fmt.Sprintf("%s%s\t%s\t%s\t%s", whoLabel(win.Model, win.Stage), windowLabel(win.Start), an.Column, an.Code, an.Description))
+			}
+		}
 		return replayTableLine(rw.tw, win, rw.color)
 	}
 }
@@ -161,6 +175,9 @@ func (rw *ReplayWriter) Close(t *monitor.Timeline) error {
 		if err := replayTableTail(rw.bw, rw.tw, t, rw.n); err != nil {
 			return err
 		}
+		if err := replayAnomalies(rw.bw, rw.anomalyLines, rw.anomalies); err != nil {
+			return err
+		}
 	}
 	return rw.bw.Flush()
 }
@@ -189,6 +206,37 @@ func ReplayTable(w io.Writer, t *monitor.Timeline, color bool) error {
 	return replayAll(NewReplayWriter(w, "table", color, HTMLMeta{}), t)
 }
 
+// replayAnomalies writes the windows' anomalies after the timeline
+// table: lines (tab-separated window, column, code, description) of n.
+func replayAnomalies(w io.Writer, lines []string, n int) error {
+	if n == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\n%d data anomalies (the rules of normguard validate, as drift --artifact finds them in a file of the window's rows):\n", n)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "WINDOW\tCOLUMN\tANOMALY\tDESCRIPTION")
+	for _, l := range lines {
+		fmt.Fprintln(tw, l)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if n > len(lines) {
+		_, err := fmt.Fprintf(w, "... and %d more (the JSON lists them all: --format json)\n", n-len(lines))
+		return err
+	}
+	return nil
+}
+
+// anomalyCodes lists a window's anomalies as "column code", joined.
+func anomalyCodes(win *monitor.TimelineWindow) string {
+	var out []string
+	for _, an := range win.Anomalies {
+		out = append(out, an.Column+" "+an.Code)
+	}
+	return strings.Join(out, ", ")
+}
+
 // replayTableLine writes a window's line of the table.
 func replayTableLine(tw *tabwriter.Writer, win *monitor.TimelineWindow, color bool) error {
 	names := "-"
@@ -197,6 +245,13 @@ func replayTableLine(tw *tabwriter.Writer, win *monitor.TimelineWindow, color bo
 		if color {
 			names = "\x1b[31;1m" + names + "\x1b[0m"
 		}
+	}
+	if len(win.Anomalies) > 0 {
+		an := "anomalies: " + anomalyCodes(win)
+		if color {
+			an = "\x1b[33m" + an + "\x1b[0m"
+		}
+		names += "; " + an
 	}
 	judged := len(win.Vectors) // vector columns are judged as a whole
 	for _, f := range win.Report.Features {
@@ -258,6 +313,8 @@ type replayRow struct {
 	Label string
 	Rows  int64
 	Cells []replayCell
+	// Anomalies lists the window's anomalies ("column code"; "" none).
+	Anomalies string
 }
 
 type replayFirst struct{ Feature, When string }
@@ -280,9 +337,9 @@ var replayTemplate = template.Must(template.New("replay").Parse(pageHead(baseCSS
 <h2>Timeline</h2>
 <p class="muted">Each cell is a feature in a window: its statistic, red when it drifts (hover for the method, p-value and threshold).</p>
 <div class="scroll"><table class="timeline">
-<tr><th>window</th><th>rows</th>{{range .Features}}<th>{{.}}</th>{{end}}</tr>
+<tr><th>window</th><th>rows</th>{{range .Features}}<th>{{.}}</th>{{end}}<th>anomalies</th></tr>
 {{- range .Windows}}
-<tr><td class="when">{{.Label}}</td><td class="num">{{.Rows}}</td>{{range .Cells}}<td class="{{.Class}}" title="{{.Title}}">{{.Text}}</td>{{end}}</tr>
+<tr><td class="when">{{.Label}}</td><td class="num">{{.Rows}}</td>{{range .Cells}}<td class="{{.Class}}" title="{{.Title}}">{{.Text}}</td>{{end}}{{if .Anomalies}}<td class="anomalous">{{.Anomalies}}</td>{{else}}<td class="none">-</td>{{end}}</tr>
 {{- end}}
 </table></div>
 </div>
@@ -297,6 +354,7 @@ table.timeline td, table.timeline th { white-space: nowrap; font-variant-numeric
 table.timeline td.drift { color: var(--bad); background: var(--bad-bg); font-weight: 600; }
 table.timeline td.ok { color: var(--ok); }
 table.timeline td.none { color: var(--muted); }
+table.timeline td.anomalous { color: var(--bad); }
 td.num { text-align: right; }
 table.first { width: auto; }
 `
@@ -339,7 +397,7 @@ func replayFirsts(t *monitor.Timeline) []replayFirst {
 
 // replayRowOf returns the grid row of a window: a cell per feature.
 func replayRowOf(features []string, win *monitor.TimelineWindow) replayRow {
-	row := replayRow{Label: whoLabel(win.Model, win.Stage) + windowLabel(win.Start), Rows: win.Rows}
+	row := replayRow{Label: whoLabel(win.Model, win.Stage) + windowLabel(win.Start), Rows: win.Rows, Anomalies: anomalyCodes(win)}
 	for _, name := range features {
 		j := -1 // the last feature of the name, as a map by name kept
 		for k := range win.Report.Features {

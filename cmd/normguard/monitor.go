@@ -53,8 +53,13 @@ service's: [start, start+window), UTC; a window of whole weeks (7d, 1w, 2w)
 starts on a Monday at 00:00 like an ISO week, other windows at multiples of
 their length since the Unix epoch, so 1d runs midnight to midnight) and judge each
 window against the artifact's training profile, as normguard drift
---artifact judges a file of that window's rows (same methods, numbers and
-verdicts; the validation anomalies drift reports are left out). A vector
+--artifact judges a file of that window's rows: the same methods, numbers
+and verdicts, and the same checks by the rules of normguard validate
+(missing-rate changes, text in a numeric column, values out of the
+training range, unseen categories, vector contracts), whose anomalies are
+in the window's report ("anomalies") and listed after the table. A numeric
+column holding text in some window is judged where it holds numbers and
+skipped, with a type_change anomaly, where it does not. A vector
 column is judged as a whole, as drift's "vectors": the window's vectors
 against the contract's sample of the training vectors (MMD²).
 
@@ -66,8 +71,8 @@ timeline of the other rows is written, then the count, the first such
 value and its line are named on standard error, exit 2 (rows never judged
 are no pass).
 
-Exit status 0: no feature drifts in any window, 1: some feature drifts
-or the data lacks a feature or vector column of the artifact (as drift
+Exit status 0: no feature drifts in any window, 1: some feature drifts,
+a window has anomalies, or the data lacks a feature or vector column of the artifact (as drift
 --artifact reports it missing), 2: error (a window without a vector of a vector column
 the data holds cannot be judged, as drift --artifact refuses such rows;
 rows without a time that parses).`,
@@ -163,13 +168,22 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 		rw = report.NewReplayWriter(w, o.format, colorOutput(cmd, o.out), meta)
 		return nil
 	}
-	vcols, vmissing, vwins, err := replayVectors(o.data, a, d, times, window)
+	vcols, vmissing, vwins, vanoms, err := replayVectors(o.data, a, d, times, window)
 	if err != nil {
 		return false, err
 	}
+	// Each window is checked by validate's rules, as drift --artifact
+	// checks a file of its rows (attack run 22 F2).
 	ropt := monitor.ReplayOptions{TimeColumn: o.timeColumn, Window: window, Drift: opt, VectorColumns: vcols,
 		WindowVectors:        func(start int64) ([]monitor.WindowVector, error) { return vwins[start], nil },
-		MissingVectorColumns: vmissing}
+		MissingVectorColumns: vmissing,
+		Check:                true, Header: d.Header,
+		VectorAnomalies: func(start int64) []validate.Anomaly { return vanoms[start] }}
+	for _, n := range a.Passthrough {
+		if !slices.Contains(d.Header, n) && slices.ContainsFunc(a.Inputs, func(f artifact.Field) bool { return f.Name == n }) {
+			ropt.CheckExclude = append(ropt.CheckExclude, n) // named below, no finding (attack run 21)
+		}
+	}
 	// The artifact's features the data lacks: drift --artifact reports
 	// them MISSING, exit 1; replay listed them in the JSON only, exit 0.
 	var missing []string
@@ -179,8 +193,8 @@ func runReplay(cmd *cobra.Command, o replayOptions) (bool, error) {
 	var unjudged []string
 	tl, err := monitor.ReplayEach(a, d.Cols, times, ropt,
 		func(tl *monitor.Timeline, w *monitor.TimelineWindow) error {
-			if len(w.Drifted) > 0 {
-				drifted = true
+			if w.Found() {
+				drifted = true // a drifting feature, or anomalies (exit 1 as drift --artifact)
 			}
 			if w.Report != nil {
 				unjudged = append(unjudged, windowErrors(w, a.Passthrough)...)
@@ -406,7 +420,14 @@ artifact profiles listed, one artifact's windows of one model. An export
 that breaks one was damaged or edited: it is refused, naming the file and
 the JSON path of the field.
 
-Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
+Each merged window is also checked by the rules of normguard validate
+(missing-rate changes, values out of the training range, unseen
+categories, ...), from the counts and summaries the export keeps, as the
+service's /drift checks its window: the anomalies are in the window's
+report ("anomalies") and listed after the timeline table.
+
+Exit status 0: no feature drifts and no window has anomalies, 1: some
+feature drifts or a window has anomalies, 2: error.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return fmt.Errorf("monitor merge: name the export files to merge (written by normguard monitor export --state F, or saved from GET /v1/models/{name}/window-state?history=1)")
@@ -499,6 +520,9 @@ Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 			if err != nil {
 				return err
 			}
+			if err := mergedAnomalies(tl, merged, arts); err != nil {
+				return fmt.Errorf("monitor merge: %w", err)
+			}
 			var buf bytes.Buffer
 			switch o.format {
 			case "json":
@@ -526,8 +550,8 @@ Exit status 0: no feature drifts, 1: some feature drifts, 2: error.`,
 				return unjudgedError("monitor merge", unjudged,
 					"those windows' rows all miss the feature: check what the replicas were fed")
 			}
-			if tl.Drifted() {
-				return errFound
+			if tl.Found() {
+				return errFound // a drifting feature, or anomalies (as the service's /drift lists them)
 			}
 			return nil
 		},
@@ -621,4 +645,36 @@ func unjudgedError(what string, unjudged []string, fix string) error {
 	}
 	return fmt.Errorf("%s: the statistic of %d feature(s) could not be computed in a window, so those windows were not judged "+
 		"(the timeline was written, each error in its window's report):\n  %s\n%s", what, len(unjudged), strings.Join(shown, "\n  "), fix)
+}
+
+// mergedAnomalies sets the anomalies of each window of tl, judged from
+// merged (tl.Windows[i] is merged.Windows[i], as Export.JudgeTimeline
+// makes them), by the rules of normguard validate against the window's
+// artifact, as the service's /drift finds them (attack run 22 F2: merge
+// showed a window clean where /drift listed missing_rate_change).
+func mergedAnomalies(tl *monitor.Timeline, merged *monitor.Export, arts []*artifact.Artifact) error {
+	if len(tl.Windows) != len(merged.Windows) {
+		return fmt.Errorf("%d windows judged of %d merged", len(tl.Windows), len(merged.Windows))
+	}
+	for i := range merged.Windows {
+		w := &merged.Windows[i]
+		a := arts[0]
+		if len(arts) > 1 {
+			a = nil
+			for _, c := range arts {
+				if c.Digest == w.ArtifactDigest {
+					a = c
+				}
+			}
+			if a == nil {
+				return fmt.Errorf("window %s of model %q was judged with artifact %s, which no --artifact is", w.Start.Format(time.RFC3339), w.Model, w.ArtifactDigest)
+			}
+		}
+		an, err := w.Anomalies(a, merged.Bins)
+		if err != nil {
+			return err
+		}
+		tl.Windows[i].Anomalies = an
+	}
+	return nil
 }

@@ -32,7 +32,12 @@ import (
 // no vector of a column (or one: MMD needs two) is an error naming the
 // window and the column, as drift --artifact refuses a file of its rows
 // (attack run 20 F1: it was judged clean with the column left out).
-func replayVectors(path string, a *artifact.Artifact, d *validate.Data, times []string, window time.Duration) (names, missing []string, _ map[int64][]monitor.WindowVector, _ error) {
+//
+// It also returns each window's anomalies of the vector columns d holds
+// by the rules of normguard validate (zero vectors, norms, ...), as drift
+// --artifact finds them in a file of the window's rows (attack run 22 F2:
+// a week of 10% zero vectors was a clean window).
+func replayVectors(path string, a *artifact.Artifact, d *validate.Data, times []string, window time.Duration) (names, missing []string, _ map[int64][]monitor.WindowVector, _ map[int64][]validate.Anomaly, _ error) {
 	var contracts []*embed.Contract
 	for _, e := range a.Embeddings {
 		vd := d.Vectors[e.Column]
@@ -42,15 +47,15 @@ func replayVectors(path string, a *artifact.Artifact, d *validate.Data, times []
 		}
 		switch {
 		case vd.Dim == 0:
-			return nil, nil, nil, fmt.Errorf("monitor replay: %s: vector column %q holds no vector (every row is missing); drift cannot judge it: pass the vectors (normguard validate lists what is missing)", path, e.Column)
+			return nil, nil, nil, nil, fmt.Errorf("monitor replay: %s: vector column %q holds no vector (every row is missing); drift cannot judge it: pass the vectors (normguard validate lists what is missing)", path, e.Column)
 		case vd.Dim != e.Contract.Dimension:
-			return nil, nil, nil, fmt.Errorf("monitor replay: %s: vector column %q holds vectors of %d values, its contract %d (dimension_mismatch): they cannot be compared with the training vectors; pass the vectors of the contract's model", path, e.Column, vd.Dim, e.Contract.Dimension)
+			return nil, nil, nil, nil, fmt.Errorf("monitor replay: %s: vector column %q holds vectors of %d values, its contract %d (dimension_mismatch): they cannot be compared with the training vectors; pass the vectors of the contract's model", path, e.Column, vd.Dim, e.Contract.Dimension)
 		}
 		names = append(names, e.Column)
 		contracts = append(contracts, e.Contract)
 	}
 	if len(names) == 0 {
-		return nil, missing, nil, nil
+		return nil, missing, nil, nil, nil
 	}
 	// Each row's window, as monitor.ReplayEach places it (-1: no time),
 	// and each window's timed rows.
@@ -73,6 +78,7 @@ func replayVectors(path string, a *artifact.Artifact, d *validate.Data, times []
 	}
 	open := map[int64]map[string]*validate.VectorData{}
 	out := map[int64][]monitor.WindowVector{}
+	anomalies := map[int64][]validate.Anomaly{}
 	finish := func(start int64) error {
 		when := time.Unix(0, start).UTC().Format(time.RFC3339)
 		for _, n := range names {
@@ -87,12 +93,17 @@ func replayVectors(path string, a *artifact.Artifact, d *validate.Data, times []
 		for _, v := range vs {
 			out[start] = append(out[start], monitor.WindowVector{Column: v.Column, Reference: v.Reference, Result: v.Result})
 		}
+		vrep, err := validate.CheckMerged(a, open[start][names[0]].Rows, nil, nil, open[start], validate.Options{Columns: names})
+		if err != nil {
+			return fmt.Errorf("%s: window %s: %w", path, when, err)
+		}
+		anomalies[start] = vrep.Anomalies
 		delete(open, start)
 		return nil
 	}
 	r, err := validate.OpenFor(path, a)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	defer r.Close()
 	fields := make([]table.Field, len(names))
@@ -100,13 +111,13 @@ func replayVectors(path string, a *artifact.Artifact, d *validate.Data, times []
 		fields[i] = table.Field{Name: n, Kind: table.Vector}
 	}
 	if err := r.Project(fields); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	row := 0
 	for r.Next() {
 		b := r.Batch()
 		if row+b.Rows > len(times) {
-			return nil, nil, nil, fmt.Errorf("monitor replay: %s holds more rows than its time column (%d) when read again; was it changed while replay ran?", path, len(times))
+			return nil, nil, nil, nil, fmt.Errorf("monitor replay: %s holds more rows than its time column (%d) when read again; was it changed while replay ran?", path, len(times))
 		}
 		for i := 0; i < b.Rows; {
 			start := startOf[row+i]
@@ -126,12 +137,12 @@ func replayVectors(path string, a *artifact.Artifact, d *validate.Data, times []
 				for k, n := range names {
 					c := b.Cols[k].Slice(i, j)
 					if err := acc[n].Add(&c, j-i, contracts[k]); err != nil {
-						return nil, nil, nil, fmt.Errorf("monitor replay: %s: %w", path, err)
+						return nil, nil, nil, nil, fmt.Errorf("monitor replay: %s: %w", path, err)
 					}
 				}
 				if left[start] -= j - i; left[start] == 0 {
 					if err := finish(start); err != nil {
-						return nil, nil, nil, fmt.Errorf("monitor replay: %w", err)
+						return nil, nil, nil, nil, fmt.Errorf("monitor replay: %w", err)
 					}
 				}
 			}
@@ -140,10 +151,10 @@ func replayVectors(path string, a *artifact.Artifact, d *validate.Data, times []
 		row += b.Rows
 	}
 	if err := r.Err(); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if row != len(times) || len(open) > 0 {
-		return nil, nil, nil, fmt.Errorf("monitor replay: %s holds %d rows when read again for its vector columns, %d when its time column was read; was it changed while replay ran?", path, row, len(times))
+		return nil, nil, nil, nil, fmt.Errorf("monitor replay: %s holds %d rows when read again for its vector columns, %d when its time column was read; was it changed while replay ran?", path, row, len(times))
 	}
-	return names, missing, out, nil
+	return names, missing, out, anomalies, nil
 }
