@@ -160,6 +160,9 @@ type Consumer struct {
 	// pos is each assigned partition's next offset as far as the
 	// consumer knows (resumed, read or skipped to), to find gaps.
 	pos map[int32]int64
+	// pastBig is, per partition, a position whose batch is too large for
+	// the client and the first offset past it found (stall.go).
+	pastBig map[int32][2]int64
 	// failedAt is the position of each partition whose batch the client
 	// last failed to read, to skip a batch failing twice in a row.
 	failedAt map[int32]int64
@@ -249,7 +252,7 @@ func New(cfg Config) (*Consumer, error) {
 		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{}, stalled: map[int32]string{},
 		pos: map[int32]int64{}, failedAt: map[int32]int64{}, checkedAt: map[int32]int64{}, unchecked: map[int32]*unchecked{},
 		resets: map[int32]string{}, waiting: map[int32]openTxn{}, behind: map[int32]string{}, fetchErrs: map[string]*fetchErrLog{},
-		noTopicID: map[int32]idFail{}, unknownLogged: map[string]bool{},
+		noTopicID: map[int32]idFail{}, unknownLogged: map[string]bool{}, pastBig: map[int32][2]int64{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -592,6 +595,7 @@ func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][
 		delete(c.stalled, p)
 		delete(c.pos, p)
 		delete(c.failedAt, p)
+		delete(c.pastBig, p)
 		delete(c.checkedAt, p)
 		delete(c.resets, p)
 		delete(c.waiting, p)

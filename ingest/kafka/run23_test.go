@@ -326,3 +326,103 @@ func TestRefusedSessionTimeoutIsAProblem(t *testing.T) {
 		return fmt.Sprintf("with the bound lowered: partitions %v, problem %q", st.Partitions, st.Problem())
 	})
 }
+
+// TestTooLargeBatchSaysWhatToDo (attack run 23 F6): a batch larger than
+// the client reads stops its partition for good; the problem named
+// partition and offset but neither that every later record waits nor
+// what to do, and the fetch errors were logged with topic="" and
+// partition=-1. The problem says both, with the offset past the batch
+// to move the group to; done so, a restart reads the records after it.
+// The log's fetch errors name the topic and partitions.
+func TestTooLargeBatchSaysWhatToDo(t *testing.T) {
+	fx := newFixture(t, 10)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, testTopic), kfake.GroupMinSessionTimeout(time.Second),
+		kfake.BrokerConfigs(map[string]string{"message.max.bytes": "10000000"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchMaxBytes(8<<20), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	sync := func(recs ...*kgo.Record) {
+		t.Helper()
+		if err := prod.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sync(paddedRows(0, 2, 100)...)
+	big := paddedRows(0, 3, 1200<<10) // one batch of 3.6 MiB: offsets 2..4
+	sync(big...)
+	sync(paddedRows(0, 2, 100)...)
+	if big[0].Offset != 2 || big[2].Offset != 4 {
+		t.Fatalf("the large batch holds offsets %d..%d, want 2..4", big[0].Offset, big[2].Offset)
+	}
+	opts := []kgo.Opt{kgo.FetchMaxBytes(512 << 10), kgo.FetchMaxPartitionBytes(512 << 10), kgo.BrokerMaxReadBytes(2 << 20)}
+	state := filepath.Join(t.TempDir(), "m.db")
+	var logs logBuffer
+	r := startWith(t, c, fx, state, logTo(&logs), opts...)
+	waitFor(t, 30*time.Second, func() bool { return len(r.cons.Stats().Stalled) > 0 }, func() string {
+		st := r.cons.Stats()
+		return fmt.Sprintf("no stalled partition: records %d, problem %q", st.Records, st.Problem())
+	})
+	problem := r.cons.Stats().Problem()
+	for _, want := range []string{"partition 0 has not moved from offset 2", "every later record of partition 0 (5 up to its end) waits behind it",
+		`read by no replica of group "g"`, "a restart does not help", "smaller batches", "stop every replica of group",
+		"--group g --topic rows:0 --reset-offsets --to-offset 5 --execute", "offsets 2..4 are then not counted"} {
+		if !strings.Contains(problem, want) {
+			t.Errorf("problem %q lacks %q", problem, want)
+		}
+	}
+	waitFor(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), "kafka: fetch error") }, func() string { return "no fetch error logged:\n" + logs.String() })
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "kafka: fetch error") && (strings.Contains(line, `topic=""`) || strings.Contains(line, "partition=-1")) {
+			t.Errorf("a fetch error names no topic or partition: %s", line)
+		}
+	}
+	if !strings.Contains(logs.String(), "partitions=\"[0 1 2]\"") && !strings.Contains(logs.String(), "partitions=[0 1 2]") {
+		t.Errorf("no fetch error names the topic's partitions:\n%s", logs.String())
+	}
+	r.close(t)
+
+	// The advice followed: the group's offset of partition 0 set to 5.
+	adm, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	req := kmsg.NewPtrOffsetCommitRequest()
+	req.Group, req.Generation = "g", -1
+	rt := kmsg.NewOffsetCommitRequestTopic()
+	rt.Topic = testTopic
+	meta := kmsg.NewPtrMetadataRequest()
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.Topic = kmsg.StringPtr(testTopic)
+	meta.Topics = append(meta.Topics, mt)
+	mresp, err := meta.RequestWith(context.Background(), adm)
+	if err != nil || len(mresp.Topics) != 1 {
+		t.Fatalf("metadata: %v", err)
+	}
+	rt.TopicID = mresp.Topics[0].TopicID
+	rp := kmsg.NewOffsetCommitRequestTopicPartition()
+	rp.Partition, rp.Offset, rp.LeaderEpoch = 0, 5, -1
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	var commitErr error
+	waitFor(t, 30*time.Second, func() bool {
+		resp, err := req.RequestWith(context.Background(), adm)
+		if err == nil && len(resp.Topics) == 1 {
+			err = kerr.ErrorForCode(resp.Topics[0].Partitions[0].ErrorCode)
+		}
+		commitErr = err
+		return err == nil
+	}, func() string { return fmt.Sprintf("the group's offset could not be set: %v", commitErr) })
+	r = startWith(t, c, fx, state, nil, opts...)
+	waitFor(t, 30*time.Second, func() bool { st := r.cons.Stats(); return st.Records == 2 && st.Problem() == "" }, func() string {
+		st := r.cons.Stats()
+		return fmt.Sprintf("after moving the group past the batch: records %d, problem %q; want the 2 records after it and no problem", st.Records, st.Problem())
+	})
+}

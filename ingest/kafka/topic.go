@@ -433,6 +433,13 @@ func (c *Consumer) logFetchError(topic string, p int32, err error) {
 	n := l.count
 	l.at, l.count = now, 0
 	c.fetchErrMu.Unlock()
-	c.log.Warn("kafka: fetch error", "topic", topic, "partition", p, "err", err, "count", n,
-		"note", fmt.Sprintf("logged at most once per %v per error and partition; count is how many since the last line", fetchErrorLogEvery))
+	args := []any{"topic", topic, "partition", p}
+	if topic == "" {
+		// The fetch failed whole (the answer refused, the connection
+		// lost): the client names no partition; each assigned one whose
+		// broker it asked waits (attack run 23 F6: topic="" partition=-1).
+		args = []any{"topic", c.cfg.Topic, "partitions", c.assignedList(), "scope", "the whole fetch from a broker failed: its partitions of these wait"}
+	}
+	c.log.Warn("kafka: fetch error", append(args, "err", err, "count", n,
+		"note", fmt.Sprintf("logged at most once per %v per error and partition; count is how many since the last line", fetchErrorLogEvery))...)
 }

@@ -713,7 +713,7 @@ func (c *Consumer) checkProgress(ctx context.Context, now bool) error {
 		}
 		h, passed, err := c.nextBatch(ctx, p, pos[p], true)
 		if err != nil && passed == pos[p] {
-			c.setStalled(p, pos[p], fmt.Sprintf("partition %d has not moved from offset %d since the last check while its log ends at %d, and the batch there cannot be fetched (%v): a batch larger than the client reads, or a broker problem", p, pos[p], end, err))
+			c.setStalled(p, pos[p], c.stallMsg(ctx, p, pos[p], end, err))
 			continue
 		}
 		if h != nil {
