@@ -160,6 +160,10 @@ type Consumer struct {
 	// pos is each assigned partition's next offset as far as the
 	// consumer knows (resumed, read or skipped to), to find gaps.
 	pos map[int32]int64
+	// firstParts is how many partitions the topic had at the consumer's
+	// first assignment (-1: not known yet, 0: not found); a partition
+	// past them appeared while serve ran (newparts.go).
+	firstParts int32
 	// pastBig is, per partition, a position whose batch is too large for
 	// the client and the first offset past it found (stall.go).
 	pastBig map[int32][2]int64
@@ -252,7 +256,7 @@ func New(cfg Config) (*Consumer, error) {
 		loaded: map[string]*model{}, bad: map[string]int64{}, assigned: map[int32]bool{}, stalled: map[int32]string{},
 		pos: map[int32]int64{}, failedAt: map[int32]int64{}, checkedAt: map[int32]int64{}, unchecked: map[int32]*unchecked{},
 		resets: map[int32]string{}, waiting: map[int32]openTxn{}, behind: map[int32]string{}, fetchErrs: map[string]*fetchErrLog{},
-		noTopicID: map[int32]idFail{}, unknownLogged: map[string]bool{}, pastBig: map[int32][2]int64{},
+		noTopicID: map[int32]idFail{}, unknownLogged: map[string]bool{}, pastBig: map[int32][2]int64{}, firstParts: -1,
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -283,6 +287,10 @@ func New(cfg Config) (*Consumer, error) {
 		kgo.OnPartitionsAssigned(c.joined),
 		kgo.OnPartitionsRevoked(c.unassign),
 		kgo.OnPartitionsLost(c.unassign),
+		// Partitions added to the topic are found (and assigned) at the
+		// client's next metadata refresh: 5 minutes by default (attack
+		// run 23 F5).
+		kgo.MetadataMaxAge(MetadataMaxAge),
 	}
 	// A record is bounded before it is decoded (MaxRecordBytes), a batch
 	// before it is inflated, by the largest record and some room.
@@ -469,10 +477,22 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 		// client.
 		if len(unknown) > 0 {
 			// A recreated topic is read from its start: none of its
-			// records were counted.
-			start, err := c.listOffsets(ctx, topic, unknown, c.cfg.FromEnd && valid)
+			// records were counted; so is a partition added while serve
+			// runs (newparts.go).
+			old, added := c.splitNew(ctx, unknown)
+			start, err := c.listOffsets(ctx, topic, old, c.cfg.FromEnd && valid)
 			if err != nil {
-				c.log.Warn("kafka: looking up where partitions start", "topic", topic, "partitions", unknown, "err", err)
+				c.log.Warn("kafka: looking up where partitions start", "topic", topic, "partitions", old, "err", err)
+			}
+			if len(added) > 0 {
+				fresh, err := c.listOffsets(ctx, topic, added, false)
+				if err != nil {
+					c.log.Warn("kafka: looking up where partitions start", "topic", topic, "partitions", added, "err", err)
+				}
+				maps.Copy(start, fresh)
+				if c.cfg.FromEnd {
+					c.log.Info("kafka: partitions added to the topic since serve started are read from their start, whatever --kafka-start", "topic", topic, "partitions", added)
+				}
 			}
 			for p, at := range start {
 				parts[p] = kgo.NewOffset().At(at).WithEpoch(-1)

@@ -426,3 +426,79 @@ func TestTooLargeBatchSaysWhatToDo(t *testing.T) {
 		return fmt.Sprintf("after moving the group past the batch: records %d, problem %q; want the 2 records after it and no problem", st.Records, st.Problem())
 	})
 }
+
+// TestAddedPartitionReadFromStart (attack run 23 F5): partitions added
+// while serve ran were assigned at the client's metadata refresh (5
+// minutes) and, with --kafka-start latest, started at their end: the
+// records written to them meanwhile were passed over, silently. A
+// partition added after the first assignment is read from its start
+// whatever FromEnd, and the metadata is refreshed every MetadataMaxAge.
+func TestAddedPartitionReadFromStart(t *testing.T) {
+	c := newCluster(t)
+	fx := newFixture(t, 1)
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	send := produceRows(t, prod)
+	send(0, 2) // before the start: passed over (latest)
+	var logs logBuffer
+	r := startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), func(cfg *Config) {
+		cfg.FromEnd = true
+		logTo(&logs)(cfg)
+	}, kgo.MetadataMaxAge(time.Second), kgo.MetadataMinAge(100*time.Millisecond))
+	if got := r.cons.cl.OptValue(kgo.MetadataMaxAge); got != time.Second {
+		t.Fatalf("the test's MetadataMaxAge is %v, not the 1s it gives", got)
+	}
+	waitFor(t, 20*time.Second, func() bool { return len(r.cons.Stats().Partitions) == partitions }, func() string { return "not assigned" })
+	send(1, 1)
+	waitFor(t, 20*time.Second, func() bool { return r.cons.Stats().Records == 1 }, func() string {
+		return fmt.Sprintf("records %d, want the 1 produced after the start", r.cons.Stats().Records)
+	})
+
+	adm, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	req := kmsg.NewPtrCreatePartitionsRequest()
+	rt := kmsg.NewCreatePartitionsRequestTopic()
+	rt.Topic, rt.Count = testTopic, partitions+2
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 5000
+	resp, err := req.RequestWith(context.Background(), adm)
+	if err != nil || len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("adding partitions: %v %+v", err, resp)
+	}
+	// The producer sees the added partitions once its metadata does.
+	for _, p := range []int32{3, 4} {
+		waitFor(t, 20*time.Second, func() bool {
+			prod.ForceMetadataRefresh()
+			return prod.ProduceSync(context.Background(), paddedRows(p, 2, 100)...).FirstErr() == nil
+		}, func() string { return fmt.Sprintf("producing to the added partition %d failed", p) })
+	}
+	waitFor(t, 30*time.Second, func() bool {
+		st := r.cons.Stats()
+		return len(st.Partitions) == partitions+2 && st.Records == 5
+	}, func() string {
+		st := r.cons.Stats()
+		return fmt.Sprintf("partitions %v, records %d; want 5 partitions and 5 records (the 4 written to the added ones read from their start)", st.Partitions, st.Records)
+	})
+	if !strings.Contains(logs.String(), "partitions added to the topic since serve started are read from their start") {
+		t.Errorf("no line says the added partitions are read from their start:\n%s", logs.String())
+	}
+
+	// serve's own client refreshes metadata every MetadataMaxAge.
+	mon := openState(t, filepath.Join(t.TempDir(), "d.db"))
+	defer mon.Close()
+	d, err := New(Config{Brokers: []string{"127.0.0.1:1"}, Topic: testTopic, Group: "g", Registry: fx.reg, Monitor: mon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.side.Close()
+	defer d.cl.Close()
+	if got := d.cl.OptValue(kgo.MetadataMaxAge); got != MetadataMaxAge || MetadataMaxAge > time.Minute {
+		t.Errorf("the consumer's MetadataMaxAge is %v; want %v, at most a minute", got, MetadataMaxAge)
+	}
+}
