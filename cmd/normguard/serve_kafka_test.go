@@ -335,6 +335,11 @@ func TestServeKafkaBrokersInHealth(t *testing.T) {
 		h := health(t, s)
 		return h.Status == "degraded" && len(h.Problems) == 1 && strings.Contains(h.Problems[0], dead+" unreachable")
 	})
+	// The registry is empty: the missing --kafka-model is named beside
+	// the broker (attack run 23 F4), which it does not hide.
+	if p := health(t, s).Problems[0]; !strings.Contains(p, `--kafka-model "flight-delay" names no model of the registry (it holds no model)`) {
+		t.Errorf("problem %q does not name the missing --kafka-model", p)
+	}
 	if b := health(t, s).Ingest.Kafka.Brokers; len(b) != 1 || b[0].Address != dead || b[0].Up || b[0].Error == "" {
 		t.Errorf("brokers: got %+v, want %s down with its error", b, dead)
 	}
@@ -349,6 +354,8 @@ func TestServeKafkaBrokersInHealth(t *testing.T) {
 	}
 	defer c.Close()
 	s = startServer(t, t.TempDir(), kafkaArgs(c, filepath.Join(t.TempDir(), "state.db"), "replica-0")...)
+	_, art := flights(t)
+	pushFlights(t, s, "v1", art) // --kafka-model's
 	waitFor(t, "status ok with the broker up", func() bool {
 		h := health(t, s)
 		return h.Status == "ok" && len(h.Problems) == 0 && len(h.Ingest.Kafka.Brokers) > 0

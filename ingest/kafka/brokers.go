@@ -89,48 +89,53 @@ func (b *brokers) up() float64 {
 // whose last connection attempt failed. A fatal error of the consumer (its offsets
 // unreadable) stops the server instead.
 func (s Stats) Problem() string {
-	if s.Fenced != "" || s.JoinRefused != "" || s.NoModel != "" || s.Missing != "" || s.recreatedRecent || len(s.Behind) > 0 || len(s.Stalled) > 0 || len(s.Stuck) > 0 || len(s.Unchecked) > 0 || len(s.Reset) > 0 || len(s.Waiting) > 0 {
-		var msgs []string
-		if s.Fenced != "" {
-			msgs = append(msgs, s.Fenced)
-		}
-		if s.JoinRefused != "" {
-			msgs = append(msgs, s.JoinRefused)
-		}
-		if s.NoModel != "" {
-			msgs = append(msgs, s.NoModel)
-		}
-		if s.Missing != "" {
-			msgs = append(msgs, s.Missing)
-		}
-		if s.recreatedRecent {
-			msgs = append(msgs, s.Recreated)
-		}
-		for _, p := range slices.Sorted(maps.Keys(s.Behind)) {
-			msgs = append(msgs, s.Behind[p])
-		}
-		for _, p := range slices.Sorted(maps.Keys(s.Stalled)) {
-			msgs = append(msgs, s.Stalled[p])
-		}
-		for _, p := range slices.Sorted(maps.Keys(s.Stuck)) {
-			msgs = append(msgs, s.Stuck[p])
-		}
-		for _, p := range slices.Sorted(maps.Keys(s.Reset)) {
-			msgs = append(msgs, s.Reset[p])
-		}
-		for _, p := range slices.Sorted(maps.Keys(s.Waiting)) {
-			msgs = append(msgs, s.Waiting[p])
-		}
-		for _, p := range slices.Sorted(maps.Keys(s.Unchecked)) {
-			msgs = append(msgs, s.Unchecked[p])
-		}
-		return "kafka: " + strings.Join(msgs, "; ")
+	msgs := s.consumerProblems()
+	if len(msgs) == 0 {
+		msgs = s.brokerProblems()
 	}
+	// A --kafka-model missing from the registry hides no other problem:
+	// it is found with no broker reached too.
+	if s.NoModel != "" {
+		msgs = append(msgs, s.NoModel)
+	}
+	if len(msgs) == 0 {
+		return ""
+	}
+	return "kafka: " + strings.Join(msgs, "; ")
+}
+
+// consumerProblems are the problems of the consumer's partitions, group
+// and topic.
+func (s Stats) consumerProblems() []string {
+	var msgs []string
+	if s.Fenced != "" {
+		msgs = append(msgs, s.Fenced)
+	}
+	if s.JoinRefused != "" {
+		msgs = append(msgs, s.JoinRefused)
+	}
+	if s.Missing != "" {
+		msgs = append(msgs, s.Missing)
+	}
+	if s.recreatedRecent {
+		msgs = append(msgs, s.Recreated)
+	}
+	for _, m := range []map[int32]string{s.Behind, s.Stalled, s.Stuck, s.Reset, s.Waiting, s.Unchecked} {
+		for _, p := range slices.Sorted(maps.Keys(m)) {
+			msgs = append(msgs, m[p])
+		}
+	}
+	return msgs
+}
+
+// brokerProblems are no broker reached yet, or the brokers whose last
+// connection attempt failed.
+func (s Stats) brokerProblems() []string {
 	if len(s.Brokers) == 0 {
 		if s.LastError != nil {
-			return fmt.Sprintf("kafka: no broker reached yet (last error at %s: %s)", s.LastError.At.Format(time.RFC3339), s.LastError.Error)
+			return []string{fmt.Sprintf("no broker reached yet (last error at %s: %s)", s.LastError.At.Format(time.RFC3339), s.LastError.Error)}
 		}
-		return "kafka: no broker reached yet"
+		return []string{"no broker reached yet"}
 	}
 	var down []string
 	for _, b := range s.Brokers {
@@ -138,8 +143,5 @@ func (s Stats) Problem() string {
 			down = append(down, fmt.Sprintf("%s unreachable since %s (%s)", b.Address, b.Since.Format(time.RFC3339), b.Error))
 		}
 	}
-	if len(down) == 0 {
-		return ""
-	}
-	return "kafka: " + strings.Join(down, "; ")
+	return down
 }
