@@ -63,8 +63,8 @@ func (c *Consumer) pastTooLarge(ctx context.Context, p int32, at, end int64) int
 // neither, and a batch past the client's read bound stops a partition
 // for good, a restart too).
 func (c *Consumer) stallMsg(ctx context.Context, p int32, at, end int64, err error) string {
-	msg := fmt.Sprintf("partition %d has not moved from offset %d since the last check while its log ends at %d, and the batch there cannot be fetched (%v): every later record of partition %d (%d up to its end) waits behind it, read by no replica of group %q",
-		p, at, end, err, p, end-at, c.cfg.Group)
+	msg := fmt.Sprintf("partition %d has not moved from offset %d since the last check while its log ends at %d, and the batch there cannot be fetched (%v): the partition's records from there on (%d, up to its end) wait behind it, read by no replica of group %q",
+		p, at, end, err, end-at, c.cfg.Group)
 	if !tooLarge(err) {
 		return msg + ". A broker problem, or a batch larger than the client reads: check the broker's log for the partition; this clears once the batch can be fetched"
 	}

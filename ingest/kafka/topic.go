@@ -434,11 +434,16 @@ func (c *Consumer) logFetchError(topic string, p int32, err error) {
 	l.at, l.count = now, 0
 	c.fetchErrMu.Unlock()
 	args := []any{"topic", topic, "partition", p}
-	if topic == "" {
+	switch {
+	case topic == "" && p < 0:
 		// The fetch failed whole (the answer refused, the connection
-		// lost): the client names no partition; each assigned one whose
-		// broker it asked waits (attack run 23 F6: topic="" partition=-1).
-		args = []any{"topic", c.cfg.Topic, "partitions", c.assignedList(), "scope", "the whole fetch from a broker failed: its partitions of these wait"}
+		// lost): the client names no partition (attack run 23 F6:
+		// topic="" partition=-1).
+		args = []any{"topic", c.cfg.Topic, "partitions", c.assignedList(), "scope", "a whole fetch failed, naming no partition: those of the partitions listed (this replica's) that it asked for got nothing"}
+	case topic == "":
+		// The client's own error (joining the group, say), not a
+		// partition's.
+		args = []any{"topic", c.cfg.Topic, "partitions", c.assignedList(), "scope", "the client's error, not one partition's"}
 	}
 	c.log.Warn("kafka: fetch error", append(args, "err", err, "count", n,
 		"note", fmt.Sprintf("logged at most once per %v per error and partition; count is how many since the last line", fetchErrorLogEvery))...)
