@@ -352,7 +352,7 @@ windows still in memory, what replicas' /drift merges).`,
 			// Read-only: the file and its marker are left as they are
 			// (an export of a backup must not make it look newer than
 			// the live state's marker).
-			mon, err := monitor.OpenReadOnly(state, monitor.Options{})
+			mon, err := monitor.OpenReadOnly(stateFile(state), monitor.Options{})
 			if err != nil {
 				return fmt.Errorf("monitor export: %w (is a service running on it? ask it: GET /v1/models/{name}/window-state)", err)
 			}

@@ -89,12 +89,45 @@ func outsideRegistry(cmd *cobra.Command, written map[string]string) error {
 		if d, err := filepath.EvalSymlinks(dir); err == nil {
 			dir = d
 		}
-		if rel, err := filepath.Rel(reg, filepath.Join(dir, filepath.Base(abs))); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		paths := []string{filepath.Join(dir, filepath.Base(abs))}
+		if target, err := filepath.EvalSymlinks(abs); err == nil {
+			paths = append(paths, target) // a link into the registry (attack run 24)
+		}
+		inside := false
+		for _, p := range paths {
+			if rel, err := filepath.Rel(reg, p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				inside = true
+			}
+		}
+		if inside {
 			return fmt.Errorf("%s: %s names %s, inside the registry folder --registry names (%s): writing there would replace or add a registry file; give %s a path outside it",
 				cmd.Name(), flag, errtext.Quote(abs), errtext.Quote(f.Value.String()), flag)
 		}
 	}
 	return nil
+}
+
+// stateFile is the path a --state names, for the files kept beside it: a
+// symbolic link to a state resolved to the file it points to, unless
+// companions were kept beside the link itself (a state always given by
+// the link). serve refused a sound state given by a link as damaged
+// ("marker ... is missing"), and export's --out check missed its
+// companions (attack run 24).
+func stateFile(path string) string {
+	st, err := os.Lstat(path)
+	if err != nil || st.Mode()&fs.ModeSymlink == 0 {
+		return path
+	}
+	for _, suffix := range stateCompanions {
+		if _, err := os.Lstat(path + suffix); err == nil {
+			return path
+		}
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return path
+	}
+	return target
 }
 
 // stateCompanions are the suffixes of the files kept beside a monitor
@@ -175,10 +208,13 @@ func checkOutputs(cmd *cobra.Command, args []string) error {
 				// The files kept beside a state are read with it:
 				// an export over the marker made the next serve refuse
 				// the state, one over the vector journal lost its
-				// vectors (attack run 22).
-				for _, suffix := range stateCompanions {
-					if in, ok := stat("--state", v+suffix); ok {
-						ins = append(ins, in)
+				// vectors (attack run 22); beside the file a link
+				// names too (attack run 24).
+				for _, base := range []string{v, stateFile(v)} {
+					for _, suffix := range stateCompanions {
+						if in, ok := stat("--state", base+suffix); ok {
+							ins = append(ins, in)
+						}
 					}
 				}
 			}

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/normguard/normguard/monitor"
 )
 
 // TestOutOverStateFilesAndRegistryRefused (attack run 22 F9): --out
@@ -53,5 +56,66 @@ func TestOutOverStateFilesAndRegistryRefused(t *testing.T) {
 	mustRun(t, "pull", "m@1", "--registry", reg, "--out", reg+"-copy.json")
 	if !bytes.Equal(readFile(t, reg+"-copy.json"), readFile(t, good)) {
 		t.Error("pull beside the registry did not write the artifact")
+	}
+}
+
+// TestStateGivenByALink (attack run 24 F3, F8): a --state naming a link
+// to a state had its companions looked for beside the link: serve
+// refused a sound state as damaged (marker missing) and export's --out
+// over the state's marker went through. The companions are those of the
+// file the link names, unless the link has its own (a state always
+// given by the link); pull --out naming a link into the registry folder
+// is refused too (F2).
+func TestStateGivenByALink(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "st.db")
+	mon, err := monitor.Open(state, monitor.Options{EvalInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.Close(); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "state-link")
+	if err := os.Symlink(state, link); err != nil {
+		t.Fatal(err)
+	}
+	if got := stateFile(link); got != state {
+		t.Fatalf("stateFile(link) = %q, want %q", got, state)
+	}
+	mark := readFile(t, state+".mark")
+	code, _, stderr := runCLI(t, "monitor", "export", "--state", link, "--out", state+".mark")
+	if code != ExitError || !strings.Contains(stderr, "--out and --state name the same file") || !bytes.Equal(readFile(t, state+".mark"), mark) {
+		t.Errorf("export --state link --out the marker: exit %d, %q; want exit 2, the marker kept", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "monitor", "export", "--state", link, "--out", filepath.Join(dir, "e.json")); code != ExitOK {
+		t.Errorf("export --state link: exit %d, %q; want 0", code, stderr)
+	}
+	// A state always given by its link keeps its companions there.
+	own := filepath.Join(dir, "own-link")
+	if err := os.Symlink(state, own); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(own+".mark", mark, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := stateFile(own); got != own {
+		t.Errorf("stateFile of a link with its own marker = %q, want the link", got)
+	}
+
+	good := fitGood(t, dir)
+	reg := filepath.Join(dir, "reg")
+	mustRun(t, "push", good, "--registry", reg, "--model", "m", "--model-version", "1")
+	current := filepath.Join(reg, "models", "m", "current.json")
+	lnk := filepath.Join(dir, "lnk")
+	if err := os.Symlink(current, lnk); err != nil {
+		t.Fatal(err)
+	}
+	before := readFile(t, current)
+	if code, _, stderr := runCLI(t, "pull", "m@1", "--registry", reg, "--out", lnk); code != ExitError || !strings.Contains(stderr, "inside the registry folder") {
+		t.Errorf("pull --out a link to current.json: exit %d, %q; want exit 2", code, stderr)
+	}
+	if !bytes.Equal(readFile(t, current), before) {
+		t.Error("a refused pull changed current.json")
 	}
 }

@@ -173,6 +173,7 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 		if state == "" {
 			state = filepath.Join(o.registry, "monitor.db")
 		}
+		state = stateFile(state)
 		mopt := monitor.Options{Window: o.window, EvalInterval: o.eval, MaxModelBytes: o.budget, Logger: log, TimeColumn: o.timeCol}
 		if o.webhook != "" {
 			mopt.Alert = &monitor.Alerter{URL: o.webhook}
