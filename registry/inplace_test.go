@@ -392,3 +392,60 @@ func TestSetCurrentOverAFolderRefused(t *testing.T) {
 		t.Fatalf("SetCurrent after the repair: %v", err)
 	}
 }
+
+// TestSetCurrentOverACurrentFolder (attack run 24 F4): a folder in
+// place of current.json made SetCurrent fail with a bare "rename ...:
+// file exists" (500 through the service). It is ErrDamaged naming the
+// folder and the repair.
+func TestSetCurrentOverACurrentFolder(t *testing.T) {
+	ctx := context.Background()
+	l, dir := openTemp(t)
+	mustPut(t, l, "m", "1", fitArtifact(t, "m", "1", 1), PutOptions{})
+	current := filepath.Join(dir, "models", "m", "current.json")
+	if err := os.Remove(current); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(current, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetCurrent(ctx, "m", "1"); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "is a folder") || !strings.Contains(err.Error(), "move the folder aside") {
+		t.Fatalf("SetCurrent over a folder at current.json: %v; want ErrDamaged naming the folder and its repair", err)
+	}
+	if err := os.Remove(current); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetCurrent(ctx, "m", "1"); err != nil {
+		t.Fatalf("after moving the folder: %v", err)
+	}
+}
+
+// TestCurrentVersionFileChangedAfterRead (attack run 24 F5): the current
+// version's file overwritten with garbage after a process read it was
+// never reported by that process (listing, /healthz), and its requests
+// went on from the cache. The listing reads that file from the folder:
+// the model is damaged, the version's requests say so, and a push of the
+// same artifact repairs it.
+func TestCurrentVersionFileChangedAfterRead(t *testing.T) {
+	ctx := context.Background()
+	l, _ := openTemp(t)
+	one := fitArtifact(t, "m", "1", 1)
+	mustPut(t, l, "m", "1", one, PutOptions{})
+	mustResolve(t, l, "m", "") // cached
+	if err := os.WriteFile(l.versionPath("m", "1"), []byte("garbage\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	models, err := l.List(ctx)
+	if err != nil || len(models) != 1 || !strings.Contains(models[0].Damaged, "1.json") {
+		t.Fatalf("listing: %+v %v; want m damaged naming its version file", models, err)
+	}
+	if p := l.Problems(ctx); len(p) != 1 || !strings.Contains(p[0], "1.json") {
+		t.Fatalf("problems: %q; want the version file named", p)
+	}
+	if _, err := l.Resolve(ctx, "m", "1"); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Resolve after the listing found the damage: %v; want ErrDamaged", err)
+	}
+	mustPut(t, l, "m", "1", one, PutOptions{})
+	if p := l.Problems(ctx); len(p) != 0 {
+		t.Fatalf("problems after the repairing push: %q", p)
+	}
+}

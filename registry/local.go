@@ -301,6 +301,12 @@ func (l *Local) writeCurrent(model, version string) error {
 		return err
 	}
 	path := filepath.Join(l.modelDir(model), "current.json")
+	if isFolder(path) {
+		// The rename cannot replace a folder: a PUT of the current
+		// version answered 500 "rename ...: file exists" (attack run 24).
+		return fmt.Errorf("%w: %s is a folder, where the model's current.json belongs: the registry folder was edited by hand; "+
+			"move the folder aside (or remove it), then make the version current again", ErrDamaged, path)
+	}
 	if err := replaceFile(path, append(body, '\n')); err != nil {
 		return err
 	}
@@ -462,9 +468,17 @@ func (l *Local) readVersion(model, version string) (versionFile, error) {
 }
 
 // loadVersion reads a version file from the registry folder, whatever the
-// cache holds, and caches it.
+// cache holds, and caches it; a file that cannot be read leaves the
+// cache, so that the version's requests report it too.
 func (l *Local) loadVersion(model, version string) (vf versionFile, err error) {
 	k := versionKey{model, version}
+	defer func() {
+		if err != nil {
+			l.cacheMu.Lock()
+			delete(l.versions, k)
+			l.cacheMu.Unlock()
+		}
+	}()
 	path := l.versionPath(model, version)
 	body, err := readRegular(path, maxVersionFile)
 	if err != nil {
@@ -543,7 +557,15 @@ func (l *Local) model(name string) (Model, error) {
 	m := Model{Name: name, Current: cur, Versions: make([]Version, 0, len(files))}
 	for _, f := range files {
 		version := strings.TrimSuffix(f, ".json")
-		vf, err := l.readVersion(name, version)
+		read := l.readVersion
+		if version == cur {
+			// The current version's file from the folder, not the
+			// cache: one changed by hand after a server read it was
+			// never reported (attack run 24). A few hundred bytes per
+			// model and check.
+			read = l.loadVersion
+		}
+		vf, err := read(name, version)
 		if err != nil {
 			return Model{}, err
 		}
