@@ -422,6 +422,9 @@ func compareNumeric(f *Feature, ref, cur []float64, m *Method, threshold float64
 		return nil
 	}
 	f.Method = m.Name
+	if done, err := infiniteVerdict(f, m, ref, cur, threshold); done || err != nil {
+		return err
+	}
 	var v Verdict
 	var err error
 	if m.Counts != nil && binned(m.Name) {
@@ -480,11 +483,99 @@ func decideAuto(f *Feature, test Result, effect string, value, floor, threshold 
 	}
 }
 
+// setVerdict sets f from a method's verdict. A statistic, p-value or
+// threshold that is not a number decides nothing: the feature is an error
+// (exit 2), never "ok" (attack run 24 F1).
 func setVerdict(f *Feature, m *Method, v Verdict) {
 	f.Statistic, f.Threshold, f.Drift = JSONFloat(v.Statistic), JSONFloat(v.Threshold), v.Drift
 	if m.Kind == Test {
 		f.PValue = JSONFloat(v.PValue)
 	}
+	var what string
+	switch {
+	case math.IsNaN(v.Statistic):
+		what = "statistic"
+	case m.Kind == Test && math.IsNaN(v.PValue):
+		what = "p-value"
+	case math.IsNaN(v.Threshold):
+		what = "threshold"
+	default:
+		return
+	}
+	f.Drift = false
+	f.Error = fmt.Sprintf("the %s of %s is not a number for these samples (%s), so drift cannot be judged; check the data, or compare with another --method (ks, mann_whitney, cramer_von_mises, anderson or psi rank or bin the values)",
+		what, m.Name, nanCause(f))
+}
+
+// nanCause names what likely made a statistic not a number.
+func nanCause(f *Feature) string {
+	if s := infiniteSamples(f.InfiniteValues); s != "" {
+		return s + " infinite values"
+	}
+	return "a sample of one value, or a reference without spread"
+}
+
+// infiniteSamples names the samples of Feature.InfiniteValues: "the
+// reference holds", "the current data holds", "both the reference and the
+// current data hold"; "" when neither does.
+func infiniteSamples(which string) string {
+	switch which {
+	case InfiniteReference:
+		return "the reference holds"
+	case InfiniteCurrent:
+		return "the current data holds"
+	case InfiniteBoth:
+		return "both the reference and the current data hold"
+	}
+	return ""
+}
+
+// infiniteVerdict decides the methods that measure a distance on the
+// value scale or compare means (wasserstein, wasserstein_normed, energy,
+// t_test) when a sample holds infinite values, where their arithmetic
+// gives NaN (inf - inf) and used to pass as "ok" (attack run 24 F1). By
+// definition:
+//   - infinities only in the current data: the Wasserstein and energy
+//     distances are +Inf (∫|F - G|^p dx diverges: the current's share at
+//     ±Inf differs from the reference's, which is 0, on a half-line), past
+//     any finite threshold: drift, as --artifact and auto say;
+//   - infinities in the reference: the threshold of wasserstein and energy
+//     (a multiple of the reference's standard deviation) and the divisor
+//     of wasserstein_normed are not numbers: an error;
+//   - Welch's t compares means and variances, which infinite values in
+//     either sample make not numbers (inf/inf, inf - inf): an error.
+//
+// done reports whether f was decided (or err says why it cannot be).
+func infiniteVerdict(f *Feature, m *Method, ref, cur []float64, threshold float64) (done bool, err error) {
+	refInf, curInf := hasInf(ref), hasInf(cur)
+	if !refInf && !curInf {
+		return false, nil
+	}
+	holds := infiniteSamples(infiniteIn(refInf, curInf))
+	fix := "remove them (find where the values overflow upstream: a division by zero, a unit conversion), or compare with a method that ranks or bins the values (ks, mann_whitney, cramer_von_mises, anderson, psi)"
+	switch m.Name {
+	case "t_test":
+		return false, fmt.Errorf("%s infinite values, so Welch's t of t_test, which compares the samples' means and variances, is not a number; %s", holds, fix)
+	case "wasserstein", "energy", "wasserstein_normed":
+		if refInf {
+			why := "its threshold is a multiple of the reference's standard deviation"
+			if m.Name == "wasserstein_normed" {
+				why = "it divides the distance by the reference's standard deviation"
+			}
+			return false, fmt.Errorf("%s infinite values, so %s cannot be judged: %s, which infinite values make not a number; %s", holds, m.Name, why, fix)
+		}
+		std := math.NaN()
+		if m.RelativeToStd || m.Name == "wasserstein_normed" {
+			_, v := meanVar(ref)
+			std = math.Sqrt(v)
+		}
+		if len(ref) == 0 {
+			return false, &SampleError{Method: m.Name, Sample: "reference", Err: ErrEmpty}
+		}
+		setVerdict(f, m, m.Decide(distance(math.Inf(1)), threshold, std))
+		return true, nil
+	}
+	return false, nil
 }
 
 // binned reports whether a method compares binned counts.

@@ -229,6 +229,10 @@ func (pl *SummaryPlan) numericVsSummary(f *Feature, s *Summary, m *Method, thres
 		return nil
 	}
 	f.Method = m.Name
+	if refInf && (m.Name == "wasserstein" || m.Name == "wasserstein_normed") {
+		// as Compare (infiniteVerdict): the reference's std is not a number
+		return fmt.Errorf("%s infinite values, so %s cannot be judged: it scales by the reference's standard deviation, which infinite values make not a number; refit on finite values, or compare with ks or psi", infiniteSamples(f.InfiniteValues), m.Name)
+	}
 	var res Result
 	switch m.Name {
 	case "ks":
