@@ -43,6 +43,9 @@ type ReplayWriter struct {
 	meta   HTMLMeta
 	bw     *bufio.Writer
 	n      int // windows written
+	// step is the timeline's window length (0 when it has none, as a
+	// merge of windows of several lengths): the precision of the labels.
+	step time.Duration
 
 	// json: the encoding of the timeline without its windows, cut where
 	// its windows go (the windows field's "[").
@@ -85,6 +88,9 @@ func timelineHead(t *monitor.Timeline) ([]byte, error) {
 func (rw *ReplayWriter) Window(t *monitor.Timeline, win *monitor.TimelineWindow) error {
 	first := rw.n == 0
 	rw.n++
+	if first {
+		rw.step = timelineStep(t)
+	}
 	switch rw.format {
 	case "json":
 		if first {
@@ -117,7 +123,7 @@ func (rw *ReplayWriter) Window(t *monitor.Timeline, win *monitor.TimelineWindow)
 		if first {
 			rw.page = newReplayPage(t, rw.meta)
 		}
-		rw.page.Windows = append(rw.page.Windows, replayRowOf(rw.page.Features, win))
+		rw.page.Windows = append(rw.page.Windows, replayRowOf(rw.page.Features, win, rw.step))
 		return nil
 	default:
 		if first {
@@ -127,10 +133,10 @@ func (rw *ReplayWriter) Window(t *monitor.Timeline, win *monitor.TimelineWindow)
 		for _, an := range win.Anomalies {
 			rw.anomalies++
 			if len(rw.anomalyLines) < maxAnomalyLines {
-				rw.anomalyLines = append(rw.anomalyLines, fmt.Sprintf("%s%s\t%s\t%s\t%s", whoLabel(win.Model, win.Stage), windowLabel(win.Start), an.Column, an.Code, an.Description))
+				rw.anomalyLines = append(rw.anomalyLines, fmt.Sprintf("%s%s\t%s\t%s\t%s", whoLabel(win.Model, win.Stage), windowLabel(win.Start, labelStep(rw.step, win)), an.Column, an.Code, an.Description))
 			}
 		}
-		return replayTableLine(rw.tw, win, rw.color)
+		return replayTableLine(rw.tw, win, rw.color, labelStep(rw.step, win))
 	}
 }
 
@@ -182,13 +188,56 @@ func (rw *ReplayWriter) Close(t *monitor.Timeline) error {
 	return rw.bw.Flush()
 }
 
-// windowLabel writes a window's start, as a date when it starts at
-// midnight UTC.
-func windowLabel(t time.Time) string {
-	if t.Equal(t.Truncate(24 * time.Hour)) {
-		return t.Format(time.DateOnly)
+// windowLabel writes a window's start precise to its windows' length
+// step: to the minute for lengths of whole minutes (a date alone when it
+// starts at midnight UTC), to the second for lengths of whole seconds
+// under or past a minute (10s, 90s), and to the millisecond, microsecond
+// or nanosecond below, so that no two windows share a label: a minute
+// held 6 windows of 10 s labelled alike (attack run 24 F7). A step of 0
+// (unknown) takes the precision the start itself needs.
+func windowLabel(t time.Time, step time.Duration) string {
+	if step <= 0 {
+		step = time.Nanosecond
+		for _, u := range []time.Duration{time.Minute, time.Second, time.Millisecond, time.Microsecond} {
+			if t.Truncate(u).Equal(t) {
+				step = u
+				break
+			}
+		}
 	}
-	return t.Format("2006-01-02 15:04")
+	switch {
+	case step%time.Minute == 0:
+		if t.Equal(t.Truncate(24 * time.Hour)) {
+			return t.Format(time.DateOnly)
+		}
+		return t.Format("2006-01-02 15:04")
+	case step%time.Second == 0:
+		return t.Format(time.DateTime)
+	case step%time.Millisecond == 0:
+		return t.Format("2006-01-02 15:04:05.000")
+	case step%time.Microsecond == 0:
+		return t.Format("2006-01-02 15:04:05.000000")
+	}
+	return t.Format("2006-01-02 15:04:05.000000000")
+}
+
+// timelineStep returns the length of t's windows (0 when they have no
+// one length).
+func timelineStep(t *monitor.Timeline) time.Duration {
+	d, err := monitor.ParseWindow(t.Window)
+	if err != nil {
+		return 0
+	}
+	return d
+}
+
+// labelStep returns the precision of win's label: the timeline's window
+// length, else the window's own.
+func labelStep(step time.Duration, win *monitor.TimelineWindow) time.Duration {
+	if step > 0 {
+		return step
+	}
+	return win.End.Sub(win.Start)
 }
 
 // whoLabel names the model and stage of a merged window ("" in a replay).
@@ -238,7 +287,7 @@ func anomalyCodes(win *monitor.TimelineWindow) string {
 }
 
 // replayTableLine writes a window's line of the table.
-func replayTableLine(tw *tabwriter.Writer, win *monitor.TimelineWindow, color bool) error {
+func replayTableLine(tw *tabwriter.Writer, win *monitor.TimelineWindow, color bool, step time.Duration) error {
 	names := "-"
 	if len(win.Drifted) > 0 {
 		names = strings.Join(win.Drifted, ", ")
@@ -259,7 +308,7 @@ func replayTableLine(tw *tabwriter.Writer, win *monitor.TimelineWindow, color bo
 			judged++
 		}
 	}
-	_, err := fmt.Fprintf(tw, "%s%s\t%d\t%d of %d\t%s\n", whoLabel(win.Model, win.Stage), windowLabel(win.Start), win.Rows, len(win.Drifted), judged, names)
+	_, err := fmt.Fprintf(tw, "%s%s\t%d\t%d of %d\t%s\n", whoLabel(win.Model, win.Stage), windowLabel(win.Start, step), win.Rows, len(win.Drifted), judged, names)
 	return err
 }
 
@@ -289,7 +338,7 @@ func replayTableTail(w io.Writer, tw *tabwriter.Writer, t *monitor.Timeline, n i
 	for _, f := range t.FirstDrift {
 		when := "never"
 		if f.Start != nil {
-			when = windowLabel(*f.Start)
+			when = windowLabel(*f.Start, timelineStep(t))
 		}
 		fmt.Fprintf(tw, "%s%s\t%s\n", whoLabel(f.Model, f.Stage), f.Feature, when)
 	}
@@ -388,7 +437,7 @@ func replayFirsts(t *monitor.Timeline) []replayFirst {
 	for _, f := range t.FirstDrift {
 		when := "never"
 		if f.Start != nil {
-			when = windowLabel(*f.Start)
+			when = windowLabel(*f.Start, timelineStep(t))
 		}
 		out = append(out, replayFirst{whoLabel(f.Model, f.Stage) + f.Feature, when})
 	}
@@ -396,8 +445,8 @@ func replayFirsts(t *monitor.Timeline) []replayFirst {
 }
 
 // replayRowOf returns the grid row of a window: a cell per feature.
-func replayRowOf(features []string, win *monitor.TimelineWindow) replayRow {
-	row := replayRow{Label: whoLabel(win.Model, win.Stage) + windowLabel(win.Start), Rows: win.Rows, Anomalies: anomalyCodes(win)}
+func replayRowOf(features []string, win *monitor.TimelineWindow, step time.Duration) replayRow {
+	row := replayRow{Label: whoLabel(win.Model, win.Stage) + windowLabel(win.Start, labelStep(step, win)), Rows: win.Rows, Anomalies: anomalyCodes(win)}
 	for _, name := range features {
 		j := -1 // the last feature of the name, as a map by name kept
 		for k := range win.Report.Features {
