@@ -480,6 +480,14 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 			// records were counted; so is a partition added while serve
 			// runs (newparts.go).
 			old, added := c.splitNew(ctx, unknown)
+			if valid && len(held) > 0 {
+				// The state read this topic before: a partition it
+				// holds no position for, nor the group an offset, was
+				// added since (while serve was stopped, too: attack run
+				// 25), and is read from its start as one added while
+				// serve runs.
+				old, added = nil, unknown
+			}
 			start, err := c.listOffsets(ctx, topic, old, c.cfg.FromEnd && valid)
 			if err != nil {
 				c.log.Warn("kafka: looking up where partitions start", "topic", topic, "partitions", old, "err", err)
@@ -491,7 +499,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 				}
 				maps.Copy(start, fresh)
 				if c.cfg.FromEnd {
-					c.log.Info("kafka: partitions added to the topic since serve started are read from their start, whatever --kafka-start", "topic", topic, "partitions", added)
+					c.log.Info("kafka: partitions added to the topic since it was first read are read from their start, whatever --kafka-start", "topic", topic, "partitions", added)
 				}
 			}
 			for p, at := range start {

@@ -378,6 +378,10 @@ func TestTooLargeBatchSaysWhatToDo(t *testing.T) {
 		}
 	}
 	waitFor(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), "kafka: fetch error") }, func() string { return "no fetch error logged:\n" + logs.String() })
+	// The problem is logged once, with what to do (attack run 25 F1).
+	if n := strings.Count(logs.String(), "kafka: partition stalled: partition 0 has not moved"); n != 1 || !strings.Contains(logs.String(), "--reset-offsets --to-offset 5") {
+		t.Errorf("the stall is logged %d times (want once, with the reset command):\n%s", n, logs.String())
+	}
 	for _, line := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(line, "kafka: fetch error") && (strings.Contains(line, `topic=""`) || strings.Contains(line, "partition=-1")) {
 			t.Errorf("a fetch error names no topic or partition: %s", line)
@@ -485,7 +489,7 @@ func TestAddedPartitionReadFromStart(t *testing.T) {
 		st := r.cons.Stats()
 		return fmt.Sprintf("partitions %v, records %d; want 5 partitions and 5 records (the 4 written to the added ones read from their start)", st.Partitions, st.Records)
 	})
-	if !strings.Contains(logs.String(), "partitions added to the topic since serve started are read from their start") {
+	if !strings.Contains(logs.String(), "partitions added to the topic since it was first read are read from their start") {
 		t.Errorf("no line says the added partitions are read from their start:\n%s", logs.String())
 	}
 
@@ -501,4 +505,60 @@ func TestAddedPartitionReadFromStart(t *testing.T) {
 	if got := d.cl.OptValue(kgo.MetadataMaxAge); got != MetadataMaxAge || MetadataMaxAge > time.Minute {
 		t.Errorf("the consumer's MetadataMaxAge is %v; want %v, at most a minute", got, MetadataMaxAge)
 	}
+}
+
+// TestAddedWhileStoppedReadFromStart (attack run 25 F2): with
+// --kafka-start latest, partitions added to the topic while serve was
+// stopped started at their end at the restart, passing over the records
+// written to them meanwhile, without a word. The state read the topic
+// before: a partition it holds no position for (nor the group an offset)
+// is read from its start.
+func TestAddedWhileStoppedReadFromStart(t *testing.T) {
+	c := newCluster(t)
+	fx := newFixture(t, 1)
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	send := produceRows(t, prod)
+	state := filepath.Join(t.TempDir(), "m.db")
+	latest := func(cfg *Config) { cfg.FromEnd = true }
+	r := startWith(t, c, fx, state, latest)
+	waitFor(t, 20*time.Second, func() bool { return len(r.cons.Stats().Partitions) == partitions }, func() string { return "not assigned" })
+	send(0, 1)
+	waitFor(t, 20*time.Second, func() bool { return r.cons.Stats().Records == 1 }, func() string {
+		return fmt.Sprintf("records %d, want 1", r.cons.Stats().Records)
+	})
+	r.close(t)
+
+	adm, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	req := kmsg.NewPtrCreatePartitionsRequest()
+	rt := kmsg.NewCreatePartitionsRequestTopic()
+	rt.Topic, rt.Count = testTopic, partitions+2
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 5000
+	resp, err := req.RequestWith(context.Background(), adm)
+	if err != nil || len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("adding partitions: %v %+v", err, resp)
+	}
+	for _, p := range []int32{3, 4} {
+		waitFor(t, 20*time.Second, func() bool {
+			prod.ForceMetadataRefresh()
+			return prod.ProduceSync(context.Background(), paddedRows(p, 2, 100)...).FirstErr() == nil
+		}, func() string { return fmt.Sprintf("producing to the added partition %d failed", p) })
+	}
+	r2 := startWith(t, c, fx, state, latest)
+	defer r2.close(t)
+	waitFor(t, 30*time.Second, func() bool {
+		st := r2.cons.Stats()
+		return len(st.Partitions) == partitions+2 && st.Records == 4
+	}, func() string {
+		st := r2.cons.Stats()
+		return fmt.Sprintf("partitions %v, records %d; want 5 partitions and the 4 records written to the added ones", st.Partitions, st.Records)
+	})
 }

@@ -795,22 +795,36 @@ func (c *Consumer) forgetWaiting(p int32) {
 	c.partsMu.Unlock()
 }
 
+// setStalled records partition p's stall at offset at, a /healthz
+// problem, and logs it when it begins (attack run 25: a partition stuck
+// behind a batch too large to fetch was on /healthz only, never in the
+// log with what to do).
 func (c *Consumer) setStalled(p int32, at int64, msg string) {
 	c.partsMu.Lock()
-	if c.pos[p] == at {
+	_, was := c.stalled[p]
+	set := c.pos[p] == at
+	if set {
 		c.stalled[p] = msg
 	}
 	c.partsMu.Unlock()
+	if set && !was {
+		c.log.Error("kafka: partition stalled: "+msg, "topic", c.cfg.Topic, "partition", p, "offset", at)
+	}
 }
 
 // clearStalled forgets a stall of partition p that checkProgress found,
 // now that its position or its log's end says otherwise.
 func (c *Consumer) clearStalled(p int32, at int64) {
 	c.partsMu.Lock()
-	if msg, ok := c.stalled[p]; ok && strings.Contains(msg, "has not moved") {
+	msg, ok := c.stalled[p]
+	cleared := ok && strings.Contains(msg, "has not moved")
+	if cleared {
 		delete(c.stalled, p)
 	}
 	c.partsMu.Unlock()
+	if cleared {
+		c.log.Info("kafka: partition moves again", "topic", c.cfg.Topic, "partition", p, "offset", at)
+	}
 }
 
 // decodes tells whether the Kafka client reads every record of batch h:
