@@ -439,8 +439,37 @@ func compareNumeric(f *Feature, ref, cur []float64, m *Method, threshold float64
 	if err != nil {
 		return err
 	}
+	if sameConstant(ref, cur) && (math.IsNaN(v.Statistic) || m.Kind == Test && math.IsNaN(v.PValue)) {
+		// Both samples one and the same value (a flag column): no
+		// difference, where 0/0 (wasserstein_normed's divisor, Welch's t)
+		// made the feature an error (attack run 26).
+		v.Statistic, v.Drift = 0, false
+		if m.Kind == Test {
+			v.PValue = 1
+		}
+	}
 	setVerdict(f, m, v)
 	return nil
+}
+
+// sameConstant tells whether every present value of ref and cur is one
+// and the same finite number.
+func sameConstant(ref, cur []float64) bool {
+	x, seen := 0.0, false
+	for _, s := range [][]float64{ref, cur} {
+		for _, v := range s {
+			switch {
+			case math.IsNaN(v):
+			case math.IsInf(v, 0):
+				return false
+			case !seen:
+				x, seen = v, true
+			case v != x:
+				return false
+			}
+		}
+	}
+	return seen
 }
 
 // decideCategorical sets f's verdict from category counts: with auto (m

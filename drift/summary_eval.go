@@ -240,7 +240,11 @@ func (pl *SummaryPlan) numericVsSummary(f *Feature, s *Summary, m *Method, thres
 	case "wasserstein":
 		res = distance(wasserstein())
 	case "wasserstein_normed":
-		res = distance(wasserstein() / std)
+		if w := wasserstein(); w == 0 {
+			res = distance(0) // the same constant as the reference: 0, not 0/0 (attack run 26)
+		} else {
+			res = distance(w / std)
+		}
 	default: // binned on the reference's quantiles
 		edges := []float64{math.Inf(-1)}
 		for i := 1; i < pl.Bins; i++ {

@@ -988,6 +988,13 @@ func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) erro
 // hold); any other registry failure is returned as it is, so that a
 // passing registry error is never taken for damage and recovered away.
 func (vw *vectorWindows) contractOf(ctx context.Context, cache *transformerCache, model, version, digest string, bad func(string, ...any) error) (*artifact.Artifact, error) {
+	if hex, ok := strings.CutPrefix(digest, "sha256:"); !ok || len(hex) != 64 || strings.Trim(hex, "0123456789abcdef") != "" {
+		// No artifact ever had it: the state is damaged, whether or not
+		// the registry holds the version it names (CI fuzz smoke:
+		// FuzzVectorJournal, a frame naming an absent model with an empty
+		// digest was taken for a version removed from the registry).
+		return nil, bad("it names the artifact digest %q for %s@%s, which is not sha256:<64 hex digits>", digest, model, version)
+	}
 	pr, v, err := cache.get(ctx, model, version)
 	if errors.Is(err, registry.ErrInvalidName) {
 		// No registry ever held it: the state is damaged (CI fuzz smoke:

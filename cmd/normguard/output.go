@@ -107,6 +107,45 @@ func outsideRegistry(cmd *cobra.Command, written map[string]string) error {
 	return nil
 }
 
+// besideState refuses an output naming a file kept beside --state that
+// does not exist yet (a state without vector windows): export --out
+// m.db.vectors.json wrote it, and the next serve refused it as a damaged
+// vector state (attack run 26). written maps each output's absolute path
+// to its flag.
+func besideState(cmd *cobra.Command, written map[string]string) error {
+	f := cmd.Flags().Lookup("state")
+	if f == nil || f.Value.String() == "" {
+		return nil
+	}
+	v := f.Value.String()
+	for _, base := range []string{v, stateFile(v)} {
+		for _, suffix := range stateCompanions {
+			abs, err := filepath.Abs(base + suffix)
+			if err != nil {
+				continue
+			}
+			if flag, ok := written[abs]; ok {
+				return fmt.Errorf("%s: %s names %s, a file serve keeps beside --state %s (%s): writing it would make the state look damaged; give %s another path",
+					cmd.Name(), flag, errtext.Quote(base+suffix), errtext.Quote(v), companionWhat(suffix), flag)
+			}
+		}
+	}
+	return nil
+}
+
+// companionWhat says what a state's companion file holds.
+func companionWhat(suffix string) string {
+	switch suffix {
+	case ".mark":
+		return "its marker"
+	case ".vectors.json":
+		return "the vector windows' snapshot"
+	case ".vectors.json.journal":
+		return "the vector windows' journal"
+	}
+	return "the vector windows' marker"
+}
+
 // stateFile is the path a --state names, for the files kept beside it: a
 // symbolic link to a state resolved to the file it points to, unless
 // companions were kept beside the link itself (a state always given by
@@ -183,6 +222,9 @@ func checkOutputs(cmd *cobra.Command, args []string) error {
 		}
 	}
 	if err := outsideRegistry(cmd, written); err != nil {
+		return err
+	}
+	if err := besideState(cmd, written); err != nil {
 		return err
 	}
 	if len(outs) == 0 {

@@ -25,9 +25,20 @@ func TestOutOverStateFilesAndRegistryRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A companion that does not exist yet is refused too (attack run 26).
+	fresh := filepath.Join(dir, "fresh.db")
+	if err := os.WriteFile(fresh, []byte("kept"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "monitor", "export", "--state", fresh, "--out", fresh+".vectors.json"); code != ExitError || !strings.Contains(stderr, "the vector windows' snapshot") {
+		t.Errorf("export --out a companion not yet there: exit %d, %q; want exit 2 naming the vector snapshot", code, stderr)
+	}
+	if _, err := os.Stat(fresh + ".vectors.json"); err == nil {
+		t.Error("a refused export wrote the vector snapshot")
+	}
 	for _, suffix := range stateCompanions {
 		code, _, stderr := runCLI(t, "monitor", "export", "--state", state, "--out", state+suffix)
-		if code != ExitError || !strings.Contains(stderr, "--out and --state name the same file") {
+		if code != ExitError || !strings.Contains(stderr, "a file serve keeps beside --state") {
 			t.Errorf("export --out %s: exit %d, %q; want exit 2 naming --out and --state", suffix, code, stderr)
 		}
 		if got := readFile(t, state+suffix); string(got) != "kept "+suffix {
@@ -85,7 +96,7 @@ func TestStateGivenByALink(t *testing.T) {
 	}
 	mark := readFile(t, state+".mark")
 	code, _, stderr := runCLI(t, "monitor", "export", "--state", link, "--out", state+".mark")
-	if code != ExitError || !strings.Contains(stderr, "--out and --state name the same file") || !bytes.Equal(readFile(t, state+".mark"), mark) {
+	if code != ExitError || !strings.Contains(stderr, "a file serve keeps beside --state") || !bytes.Equal(readFile(t, state+".mark"), mark) {
 		t.Errorf("export --state link --out the marker: exit %d, %q; want exit 2, the marker kept", code, stderr)
 	}
 	if code, _, stderr := runCLI(t, "monitor", "export", "--state", link, "--out", filepath.Join(dir, "e.json")); code != ExitOK {
