@@ -231,7 +231,16 @@ func (m *Monitor) Sources() ([]string, error) {
 		}
 		ss.mu.Unlock()
 	}
-	err := m.db.View(func(tx *bolt.Tx) error {
+	if err := m.storedSources(seen); err != nil {
+		return nil, fmt.Errorf("monitor: list the sources read: %w", err)
+	}
+	return slices.Sorted(maps.Keys(seen)), nil
+}
+
+// storedSources adds to seen the name of every source the state file
+// holds positions of (and of tags kept beside them).
+func (m *Monitor) storedSources(seen map[string]bool) error {
+	return m.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOffsets)
 		if b == nil {
 			return nil
@@ -243,10 +252,6 @@ func (m *Monitor) Sources() ([]string, error) {
 			return nil
 		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("monitor: list the sources read: %w", err)
-	}
-	return slices.Sorted(maps.Keys(seen)), nil
 }
 
 // RecoveredOffset is where a recovered state resumes reading a source
@@ -296,28 +301,18 @@ func (m *Monitor) restoreOffsets() ([]RecoveredOffset, error) {
 	}
 	kept := map[string]map[int32]int64{}
 	sources := map[string]bool{}
-	err := m.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOffsets)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, _ []byte) error {
-			if i := strings.IndexByte(string(k), 0); i > 0 {
-				sources[string(k[:i])] = true
-			}
-			return nil
-		})
-	})
-	if err != nil {
+	if err := m.storedSources(sources); err != nil {
 		return nil, err
 	}
 	for _, p := range read {
 		sources[p.Source] = true
 	}
 	for src := range sources {
-		if kept[src], err = m.Offsets(src); err != nil {
+		held, err := m.Offsets(src)
+		if err != nil {
 			return nil, err
 		}
+		kept[src] = held
 	}
 	var out []RecoveredOffset
 	var restore []Offset
