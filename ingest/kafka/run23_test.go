@@ -461,27 +461,7 @@ func TestAddedPartitionReadFromStart(t *testing.T) {
 		return fmt.Sprintf("records %d, want the 1 produced after the start", r.cons.Stats().Records)
 	})
 
-	adm, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer adm.Close()
-	req := kmsg.NewPtrCreatePartitionsRequest()
-	rt := kmsg.NewCreatePartitionsRequestTopic()
-	rt.Topic, rt.Count = testTopic, partitions+2
-	req.Topics = append(req.Topics, rt)
-	req.TimeoutMillis = 5000
-	resp, err := req.RequestWith(context.Background(), adm)
-	if err != nil || len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
-		t.Fatalf("adding partitions: %v %+v", err, resp)
-	}
-	// The producer sees the added partitions once its metadata does.
-	for _, p := range []int32{3, 4} {
-		waitFor(t, 20*time.Second, func() bool {
-			prod.ForceMetadataRefresh()
-			return prod.ProduceSync(context.Background(), paddedRows(p, 2, 100)...).FirstErr() == nil
-		}, func() string { return fmt.Sprintf("producing to the added partition %d failed", p) })
-	}
+	addTwoPartitions(t, c, prod)
 	waitFor(t, 30*time.Second, func() bool {
 		st := r.cons.Stats()
 		return len(st.Partitions) == partitions+2 && st.Records == 5
@@ -532,6 +512,22 @@ func TestAddedWhileStoppedReadFromStart(t *testing.T) {
 	})
 	r.close(t)
 
+	addTwoPartitions(t, c, prod)
+	r2 := startWith(t, c, fx, state, latest)
+	defer r2.close(t)
+	waitFor(t, 30*time.Second, func() bool {
+		st := r2.cons.Stats()
+		return len(st.Partitions) == partitions+2 && st.Records == 4
+	}, func() string {
+		st := r2.cons.Stats()
+		return fmt.Sprintf("partitions %v, records %d; want 5 partitions and the 4 records written to the added ones", st.Partitions, st.Records)
+	})
+}
+
+// addTwoPartitions grows the test topic by two partitions (3 and 4) and
+// produces two rows to each, once the producer sees them.
+func addTwoPartitions(t *testing.T, c *kfake.Cluster, prod *kgo.Client) {
+	t.Helper()
 	adm, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
 	if err != nil {
 		t.Fatal(err)
@@ -546,19 +542,11 @@ func TestAddedWhileStoppedReadFromStart(t *testing.T) {
 	if err != nil || len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
 		t.Fatalf("adding partitions: %v %+v", err, resp)
 	}
+	// The producer sees the added partitions once its metadata does.
 	for _, p := range []int32{3, 4} {
 		waitFor(t, 20*time.Second, func() bool {
 			prod.ForceMetadataRefresh()
 			return prod.ProduceSync(context.Background(), paddedRows(p, 2, 100)...).FirstErr() == nil
 		}, func() string { return fmt.Sprintf("producing to the added partition %d failed", p) })
 	}
-	r2 := startWith(t, c, fx, state, latest)
-	defer r2.close(t)
-	waitFor(t, 30*time.Second, func() bool {
-		st := r2.cons.Stats()
-		return len(st.Partitions) == partitions+2 && st.Records == 4
-	}, func() string {
-		st := r2.cons.Stats()
-		return fmt.Sprintf("partitions %v, records %d; want 5 partitions and the 4 records written to the added ones", st.Partitions, st.Records)
-	})
 }
