@@ -239,7 +239,16 @@ func New(cfg Config) (*Consumer, error) {
 		return nil, err
 	}
 	if err := checkGroup(cfg.Monitor, cfg.Group, cfg.Topic, cfg.NewGroup); err != nil {
-		return nil, err
+		var other *otherGroupError
+		if !cfg.FromEnd || !errors.As(err, &other) {
+			return nil, err
+		}
+		if err := checkNewGroupAtEnd(cfg, err); err != nil {
+			return nil, err
+		}
+		if cfg.Logger != nil {
+			cfg.Logger.Info("kafka: the state read the topic under another group; this group holds no committed offsets for it and starts where it ends (--kafka-start latest), so none of the records the state counted is read again", "topic", cfg.Topic, "group", cfg.Group)
+		}
 	}
 	if cfg.Stage == "" {
 		cfg.Stage = monitor.StageInput

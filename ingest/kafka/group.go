@@ -1,13 +1,26 @@
 package kafka
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/normguard/normguard/monitor"
 )
+
+// otherGroupError is checkGroup's refusal: the state read the topic under
+// other groups only.
+type otherGroupError struct{ msg string }
+
+func (e *otherGroupError) Error() string { return e.msg }
 
 // checkGroup refuses to read topic under group into a state that read it
 // under another group and never under this one (attack run 23 F1): the
@@ -52,12 +65,94 @@ func checkGroup(mon *monitor.Monitor, group, topic string, newGroup bool) error 
 		}
 		read = append(read, desc)
 	}
-	return fmt.Errorf("kafka: the state file holds the positions of topic %q read by consumer %s, and none read by group %q: "+
+	return &otherGroupError{msg: fmt.Sprintf("kafka: the state file holds the positions of topic %q read by consumer %s, and none read by group %q: "+
 		"the state keeps positions per group, so group %q would read the topic again from its start (or from its own committed offsets) into the same windows, "+
 		"counting a second time every record the state counted already. Restart with --kafka-group %q to go on where it stopped, "+
 		"or give --state another file to count the topic afresh under group %q. "+
+		"To count only the records written from now on under group %q, start it with --kafka-start latest (let through while the group holds no committed offsets for the topic). "+
 		"Only if the topic was deleted and created again since (its records are all new to these windows), add --kafka-new-group to read it under group %q into this state",
-		topic, strings.Join(read, " and "), group, group, others[0], group, group)
+		topic, strings.Join(read, " and "), group, group, others[0], group, group, group)}
+}
+
+// committedTimeout bounds the question to the brokers of committedOffsets
+// (a variable for tests).
+var committedTimeout = 15 * time.Second
+
+// checkNewGroupAtEnd lets a group the state never read the topic with
+// start when it reads from the end (Config.FromEnd) and holds no committed
+// offset for the topic (attack run 26 F2): it then reads only records
+// written from now on, none of which the state counted. A group holding
+// offsets would resume from them, into records the state may have counted
+// under the other group: refused as checkGroup refuses, saying so. When
+// the brokers cannot be asked, refused too, saying that.
+func checkNewGroupAtEnd(cfg Config, refusal error) error {
+	held, err := committedOffsets(cfg, cfg.Group, cfg.Topic)
+	if err != nil {
+		return fmt.Errorf("%w. (With --kafka-start latest, group %q would start where the topic ends if it held no committed offsets for it, but asking the brokers failed: %v.)", refusal, cfg.Group, err)
+	}
+	if len(held) == 0 {
+		return nil
+	}
+	var parts []string
+	for _, p := range slices.Sorted(maps.Keys(held)) {
+		parts = append(parts, fmt.Sprintf("%d at offset %d", p, held[p]))
+	}
+	return fmt.Errorf("%w. (--kafka-start latest does not help: group %q holds committed offsets for the topic (partition %s) and would resume from them.)", refusal, cfg.Group, strings.Join(parts, ", "))
+}
+
+// committedOffsets asks the brokers which offsets group has committed for
+// topic, through a client of its own that joins no group.
+func committedOffsets(cfg Config, group, topic string) (map[int32]int64, error) {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.Opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), committedTimeout)
+	defer cancel()
+	req := kmsg.NewPtrOffsetFetchRequest()
+	req.Group = group // no topics: all the group's (a topic without partitions asks for none)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	topics, code := resp.Topics, resp.ErrorCode
+	for _, g := range resp.Groups {
+		if g.Group == group {
+			topics, code = nil, g.ErrorCode
+			for _, t := range g.Topics {
+				topics = append(topics, kmsg.OffsetFetchResponseTopic{Topic: t.Topic, Partitions: groupParts(t.Partitions)})
+			}
+		}
+	}
+	if err := kerr.ErrorForCode(code); err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
+		return nil, err
+	}
+	held := map[int32]int64{}
+	for _, t := range topics {
+		if t.Topic != topic {
+			continue
+		}
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil && !errors.Is(err, kerr.UnknownTopicOrPartition) {
+				return nil, fmt.Errorf("partition %d: %w", p.Partition, err)
+			}
+			if p.Offset >= 0 {
+				held[p.Partition] = p.Offset
+			}
+		}
+	}
+	return held, nil
+}
+
+// groupParts converts a batched response's partitions to the single-group
+// form.
+func groupParts(ps []kmsg.OffsetFetchResponseGroupTopicPartition) []kmsg.OffsetFetchResponseTopicPartition {
+	out := make([]kmsg.OffsetFetchResponseTopicPartition, len(ps))
+	for i, p := range ps {
+		out[i] = kmsg.OffsetFetchResponseTopicPartition{Partition: p.Partition, Offset: p.Offset, ErrorCode: p.ErrorCode}
+	}
+	return out
 }
 
 // groupOf returns the group of source when it is topic's as a group reads

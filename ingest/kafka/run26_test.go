@@ -1,0 +1,92 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
+)
+
+// TestNewGroupAtEndStarts (attack run 26 F2): a new group started with
+// --kafka-start latest (FromEnd) on a state that read the topic under
+// another group was refused, though it reads only records written from
+// then on. It starts when the group holds no committed offsets for the
+// topic, and counts exactly the records written after it joined; a group
+// holding offsets (it would resume from them) is refused saying so, and so
+// is one whose offsets the brokers cannot tell.
+func TestNewGroupAtEndStarts(t *testing.T) {
+	c := newCluster(t)
+	fx := newFixture(t, 1)
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	send := produceRows(t, prod)
+	state := filepath.Join(t.TempDir(), "m.db")
+	r := startWith(t, c, fx, state, nil) // group "g"
+	send(0, 3)
+	waitFor(t, 20*time.Second, func() bool { return r.cons.Stats().Records == 3 }, func() string {
+		return fmt.Sprintf("records %d, want 3", r.cons.Stats().Records)
+	})
+	r.close(t)
+
+	// Group g3 holds a committed offset for partition 0.
+	// (Before version 10, an offset commit names its topic by name.)
+	adm, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.MaxVersions(kversion.V3_5_0()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	commit := kmsg.NewPtrOffsetCommitRequest()
+	commit.Group, commit.Generation = "g3", -1
+	ct := kmsg.NewOffsetCommitRequestTopic()
+	ct.Topic = testTopic
+	cp := kmsg.NewOffsetCommitRequestTopicPartition()
+	cp.Partition, cp.Offset = 0, 1
+	ct.Partitions = append(ct.Partitions, cp)
+	commit.Topics = append(commit.Topics, ct)
+	resp, err := commit.RequestWith(context.Background(), adm)
+	if err != nil || len(resp.Topics) != 1 || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+		t.Fatalf("committing for g3: %v %+v", err, resp)
+	}
+
+	mon := openState(t, state)
+	refused := func(group string, fromEnd bool, brokers []string, want ...string) {
+		t.Helper()
+		c, err := New(Config{Brokers: brokers, Topic: testTopic, Group: group, FromEnd: fromEnd, Registry: fx.reg, Monitor: mon})
+		if err == nil {
+			c.cl.Close()
+			c.side.Close()
+			t.Fatalf("group %s (latest %v) started on a state that read the topic under group g; want it refused", group, fromEnd)
+		}
+		for _, w := range want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("group %s (latest %v): error %q lacks %q", group, fromEnd, err, w)
+			}
+		}
+	}
+	refused("g2", false, c.ListenAddrs(), `none read by group "g2"`, "start it with --kafka-start latest")
+	refused("g3", true, c.ListenAddrs(), `none read by group "g3"`, `group "g3" holds committed offsets for the topic (partition 0 at offset 1)`)
+	defer func(d time.Duration) { committedTimeout = d }(committedTimeout)
+	committedTimeout = time.Second
+	refused("g4", true, []string{"127.0.0.1:1"}, `none read by group "g4"`, "asking the brokers failed")
+	mon.Close()
+
+	r2 := startWith(t, c, fx, state, func(cfg *Config) { cfg.Group, cfg.FromEnd = "g2", true })
+	defer r2.close(t)
+	waitFor(t, 20*time.Second, func() bool { return len(r2.cons.Stats().Partitions) == partitions }, func() string { return "not assigned" })
+	send(1, 2)
+	waitFor(t, 20*time.Second, func() bool { return r2.cons.Stats().Records >= 2 }, func() string {
+		return fmt.Sprintf("records %d, want the 2 written after g2 joined", r2.cons.Stats().Records)
+	})
+	if st := settle(t, r2, 500*time.Millisecond); st.Records != 2 || st.Rows != 2 {
+		t.Errorf("group g2 with latest counted %d records, %d rows; want the 2 written after it joined, none of the 3 the state counted", st.Records, st.Rows)
+	}
+}
