@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"hash/crc32"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/normguard/normguard/registry"
 )
 
 // journalFixture posts the same batches to a server on a state file and to
@@ -190,45 +193,65 @@ func TestVectorJournalStale(t *testing.T) {
 	}
 }
 
-// FuzzVectorJournal: whatever a journal frame holds (with a valid
-// checksum, as a bug or a hand edit could leave it), reading the state
-// back refuses it as damage or applies it; it never panics.
-func FuzzVectorJournal(f *testing.F) {
-	dir := f.TempDir()
-	store, rest, _ := vectorRegistry(f, dir)
+// journalSeed is a vector state of three batches whose journal's frames
+// a test replaces.
+type journalSeed struct {
+	store            registry.Store
+	now              time.Time
+	header, snapshot []byte // the journal's first line, the snapshot
+	firstFrame       []byte // the seed's first frame's payload
+}
+
+func newJournalSeed(t testing.TB) *journalSeed {
+	dir := t.TempDir()
+	store, rest, _ := vectorRegistry(t, dir)
 	now := time.Date(2026, 12, 4, 10, 20, 0, 0, time.UTC)
 	seed := filepath.Join(dir, "seed.json")
-	_, ts := vectorServer(f, store, seed, &now)
+	_, ts := vectorServer(t, store, seed, &now)
 	resp, err := http.Post(ts.URL+"/v1/models/store/observations?producer=reader", "application/json", bytes.NewReader(vectorBody(rest[:3])))
 	if err != nil || resp.StatusCode != http.StatusOK {
-		f.Fatalf("seeding: %v %v", resp, err)
+		t.Fatalf("seeding: %v %v", resp, err)
 	}
 	resp.Body.Close()
 	data, err := os.ReadFile(seed + ".journal")
 	if err != nil {
-		f.Fatal(err)
+		t.Fatal(err)
 	}
 	snapshot, err := os.ReadFile(seed)
 	if err != nil {
-		f.Fatal(err)
+		t.Fatal(err)
 	}
 	nl := strings.IndexByte(string(data), '\n') + 1
-	f.Add(data[nl+8:])
+	return &journalSeed{store: store, now: now, header: data[:nl], snapshot: snapshot, firstFrame: data[nl+8:]}
+}
+
+// start writes the seed's snapshot and a journal of one frame holding
+// payload (with a valid checksum, as a bug or a hand edit could leave it)
+// to a new state file and starts a server on it.
+func (js *journalSeed) start(t *testing.T, payload []byte) (*Server, error) {
+	t.Helper()
+	state := filepath.Join(t.TempDir(), "v.json")
+	frame := make([]byte, 8, 8+len(payload))
+	binary.LittleEndian.PutUint32(frame, uint32(len(payload)))
+	binary.LittleEndian.PutUint32(frame[4:], crc32.Checksum(payload, castagnoli))
+	frame = append(frame, payload...)
+	if err := os.WriteFile(state, js.snapshot, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(state+".journal", append(append([]byte{}, js.header...), frame...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return New(Config{Registry: js.store, VectorState: state, VectorWindow: time.Hour})
+}
+
+// FuzzVectorJournal: whatever a journal frame holds, reading the state
+// back refuses it as damage or applies it; it never panics.
+func FuzzVectorJournal(f *testing.F) {
+	js := newJournalSeed(f)
+	f.Add(js.firstFrame)
 	f.Add([]byte(`{"model":"store","version":"v1","producer":"x","start":"2026-12-04T10:00:00Z","end":"2026-12-04T11:00:00Z","columns":[{"column":"emb","rows":1,"dimension":1,"data":"AAAAAAAA8D8="}]}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		dir := t.TempDir()
-		state := filepath.Join(dir, "v.json")
-		frame := make([]byte, 8, 8+len(payload))
-		binary.LittleEndian.PutUint32(frame, uint32(len(payload)))
-		binary.LittleEndian.PutUint32(frame[4:], crc32.Checksum(payload, castagnoli))
-		frame = append(frame, payload...)
-		if err := os.WriteFile(state, snapshot, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(state+".journal", append(append([]byte{}, data[:nl]...), frame...), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(Config{Registry: store, VectorState: state, VectorWindow: time.Hour})
+		s, err := js.start(t, payload)
 		if err != nil {
 			// A frame naming a version the registry lacks, with a sound
 			// digest, reads as a version removed from the registry: refused
@@ -239,13 +262,51 @@ func FuzzVectorJournal(f *testing.F) {
 			}
 			return
 		}
-		s.vectors.now = func() time.Time { return now }
+		s.vectors.now = func() time.Time { return js.now }
 		rec := httptest.NewRecorder()
 		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/models/store/vectors", nil))
 		if rec.Code != http.StatusOK {
 			t.Fatalf("GET vectors after a journal that was read back: %d %s", rec.Code, rec.Body)
 		}
 	})
+}
+
+// TestVectorJournalDigestNotADigest (CI fuzz smoke, FuzzVectorJournal): a
+// frame naming a model version the registry lacks is a version removed
+// from the registry (vectorVersionMissing, the state left untouched) only
+// when its artifact digest is one an artifact can have; with an empty or
+// malformed digest no artifact ever had, the frame is damage, which
+// --state-recover can drop.
+func TestVectorJournalDigestNotADigest(t *testing.T) {
+	js := newJournalSeed(t)
+	var frame map[string]any
+	if err := json.Unmarshal(js.firstFrame, &frame); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		digest  string
+		damaged bool
+	}{
+		{"", true},
+		{"sha256:xyz", true},
+		{"sha256:" + strings.Repeat("A", 64), true},
+		{"md5:" + strings.Repeat("a", 64), true},
+		{"sha256:" + strings.Repeat("a", 64), false},
+	} {
+		frame["model"], frame["version"], frame["artifact_digest"] = "gone", "v1", tc.digest
+		payload, err := json.Marshal(frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = js.start(t, payload)
+		var missing *vectorVersionMissing
+		switch {
+		case tc.damaged && (!errors.Is(err, ErrVectorStateDamaged) || !strings.Contains(err.Error(), "not sha256:<64 hex digits>")):
+			t.Errorf("digest %q: got %v, want the state damaged, naming the digest", tc.digest, err)
+		case !tc.damaged && !errors.As(err, &missing):
+			t.Errorf("digest %q: got %v, want the version missing from the registry", tc.digest, err)
+		}
+	}
 }
 
 // TestVectorDimensionBound: a producer's vectors must have the contract's
