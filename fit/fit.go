@@ -80,7 +80,7 @@ var ErrMissingColumn = errors.New("column not in the data")
 // columns of the training rows (indicatorOutputs).
 func Fit(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*artifact.Artifact, error) {
 	a, _, err := fitTransform(ctx, sp, r, opt, false)
-	return a, err
+	return a, sp.Locate(err)
 }
 
 // FitTransform is Fit that also returns the training data transformed by
@@ -89,7 +89,8 @@ func Fit(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*arti
 // ones each chain computed while fitting, the same bits transform.Batch
 // gives for the same rows.
 func FitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Options) (*artifact.Artifact, *table.Batch, error) {
-	return fitTransform(ctx, sp, r, opt, true)
+	a, b, err := fitTransform(ctx, sp, r, opt, true)
+	return a, b, sp.Locate(err)
 }
 
 // fitTransform is FitTransform; without batch it returns no batch, and
@@ -208,6 +209,9 @@ func fitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	for gi, g := range a.Spec.Columns {
 		path := fmt.Sprintf("columns[%d]", gi)
 		if err := spec.CheckKinds(&g, g.Kind(), path); err != nil {
+			if sp.Columns[gi].Type == "" {
+				err = inferredText(err, g.Names, byName)
+			}
 			return nil, nil, err
 		}
 		group := artifact.Group{Columns: g.Names, Type: g.Type}
@@ -594,6 +598,42 @@ func parseCell(s string) (float64, bool) {
 func infiniteError(source, column string, row int64, s string) error {
 	return &transform.RowError{Source: source, Line: row + 1, Err: &step.ValueError{Step: "input", Column: column, Row: int(row),
 		Value: s, Err: transform.ErrInfinite, Hint: "replace or drop infinite values before normalizing (scikit-learn refuses them too)"}}
+}
+
+// inferredText adds to err, a group's first step refusing the categorical
+// type inferred for it, which column made it categorical and with what
+// value: the spec names no type, so the user sees no other trace of it.
+func inferredText(err error, cols []string, byName map[string]*table.Column) error {
+	var se *spec.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	for _, name := range cols {
+		c := byName[name]
+		if c.Kind != table.String {
+			continue
+		}
+		for i, v := range c.Str {
+			if c.Null != nil && c.Null[i] {
+				continue
+			}
+			if _, ok := parseCell(v); !ok {
+				se.Err = fmt.Errorf("%w (the group names no type, so it was inferred from the data: column %q is categorical, its value %q in data row %d is not a number)",
+					se.Err, name, clipText(v, 40), i+1)
+				return err
+			}
+		}
+	}
+	return err
+}
+
+// clipText returns s cut to n runes with "…" where it was cut.
+func clipText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
 }
 
 // resolvedSpec returns a copy of sp with every group's type filled in from

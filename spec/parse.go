@@ -50,7 +50,7 @@ func Parse(r io.Reader, name string) (*Spec, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, &Error{File: name, Err: fmt.Errorf("%w: not valid YAML or JSON: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "yaml: "))}
 	}
-	p := parser{file: name}
+	p := parser{file: name, lines: map[string]int{}}
 	if err := p.uniqueKeys(&doc, 0); err != nil {
 		return nil, err
 	}
@@ -58,12 +58,9 @@ func Parse(r io.Reader, name string) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	sp.file, sp.lines = name, p.lines
 	if err := sp.validate(); err != nil {
-		var se *Error
-		if errors.As(err, &se) && se.File == "" {
-			se.File = name
-		}
-		return nil, err
+		return nil, sp.Locate(err)
 	}
 	return sp, nil
 }
@@ -117,6 +114,8 @@ func hex4(data []byte, i int) (int, bool) {
 
 type parser struct {
 	file string
+	// lines maps the path of each group and step to its line.
+	lines map[string]int
 	// expanded counts the bytes the steps' parameters expanded to
 	// (toJSON), against maxExpanded.
 	expanded int64
@@ -250,6 +249,7 @@ func isArtifact(n *yaml.Node) bool {
 
 func (p *parser) group(n *yaml.Node, path string) (Group, error) {
 	var g Group
+	p.lines[path] = n.Line
 	if n.Kind != yaml.MappingNode {
 		return g, p.errf(n, path, "must be a mapping with name or names, type and steps")
 	}
@@ -325,6 +325,7 @@ func (p *parser) group(n *yaml.Node, path string) (Group, error) {
 
 func (p *parser) step(n *yaml.Node, path string) (Step, error) {
 	var s Step
+	p.lines[path] = n.Line
 	var name string
 	var params *yaml.Node
 	switch {

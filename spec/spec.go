@@ -43,6 +43,43 @@ type Spec struct {
 	Version   int     `json:"version"`
 	Remainder string  `json:"remainder"`
 	Columns   []Group `json:"columns"`
+
+	// file and lines say where a spec read by Parse came from: its name
+	// and the line of each group and step by path ("columns[1]",
+	// "columns[1].steps[0]"). Locate uses them.
+	file  string
+	lines map[string]int
+}
+
+// Locate returns err with the spec's file and the line of the group or
+// step it names filled in, when err is an *Error naming a field of sp
+// without them (an error found after parsing: validation, or fit once the
+// data told the columns' types). Other errors come back as they are.
+func (sp *Spec) Locate(err error) error {
+	var se *Error
+	if sp == nil || !errors.As(err, &se) {
+		return err
+	}
+	if se.File == "" {
+		se.File = sp.file
+	}
+	if se.Line > 0 || sp.lines == nil {
+		return err
+	}
+	// The longest group or step path the field starts with:
+	// columns[1].steps[0].standard_scaler.with_mean → columns[1].steps[0].
+	for field := se.Field; field != ""; {
+		if line, ok := sp.lines[field]; ok {
+			se.Line = line
+			break
+		}
+		i := strings.LastIndexAny(field, ".[")
+		if i < 0 {
+			break
+		}
+		field = field[:i]
+	}
+	return err
 }
 
 // Group is one entry of the spec's columns list.
