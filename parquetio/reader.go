@@ -10,9 +10,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/normguard/normguard/table"
@@ -553,4 +555,48 @@ func (r *Reader) LendNumeric(j int, buf []float64) {
 		}
 	}
 	r.batch.Cols[j].Num = buf[:0]
+}
+
+// TimeUnit tells whether header column name holds Parquet dates or
+// timestamps (the DATE or TIMESTAMP logical type, or the legacy DATE and
+// TIMESTAMP_MILLIS/MICROS converted types), which the reader gives as their
+// raw integers, and what one unit of that integer is: a day for DATE, a
+// millisecond, microsecond or nanosecond for a timestamp. The integer
+// counts units since 1970-01-01 (UTC for a timestamp adjusted to UTC, the
+// wall clock for one that is not).
+func (r *Reader) TimeUnit(name string) (unit time.Duration, ok bool) {
+	c, found := r.leaves[name]
+	if !found {
+		return 0, false
+	}
+	t := c.Type()
+	if k := t.Kind(); k != parquet.Int32 && k != parquet.Int64 {
+		return 0, false
+	}
+	if lt := t.LogicalType(); lt != nil {
+		switch v := lt.Value.(type) {
+		case *format.DateType:
+			return 24 * time.Hour, true
+		case *format.TimestampType:
+			switch v.Unit.Value.(type) {
+			case *format.MilliSeconds:
+				return time.Millisecond, true
+			case *format.MicroSeconds:
+				return time.Microsecond, true
+			case *format.NanoSeconds:
+				return time.Nanosecond, true
+			}
+		}
+	}
+	if ct := t.ConvertedType(); ct != nil {
+		switch *ct {
+		case deprecated.Date:
+			return 24 * time.Hour, true
+		case deprecated.TimestampMillis:
+			return time.Millisecond, true
+		case deprecated.TimestampMicros:
+			return time.Microsecond, true
+		}
+	}
+	return 0, false
 }
