@@ -373,6 +373,15 @@ func (m *Monitor) Drift(model string, stage Stage) (*drift.Report, Window, error
 	ref := ss.ref
 	win := Window{Start: unixTime(w.start), End: unixTime(w.end), Rows: w.rows}
 	rs := &ref.stages[stage.index()]
+	if len(rs.features) > 0 {
+		var most int64
+		for _, rf := range rs.features {
+			if fs := w.byName[rf.name]; fs != nil && fs.numeric == rf.numeric {
+				most = max(most, fs.rows)
+			}
+		}
+		win.Unprofiled = max(0, w.rows-most)
+	}
 	plans := rs.summaryPlans(m.opt.Drift)
 	dsums := w.driftSummaries(rs, plans)
 	var cols []table.Column

@@ -168,6 +168,12 @@ type Window struct {
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
 	Rows  int64     `json:"rows"`
+	// Unprofiled counts the window's rows that no feature of the stage's
+	// current artifact counts: rows judged by an artifact that was
+	// current before it, made current mid-window (a window's summaries
+	// start again with a new artifact). The drift report covers the
+	// others only.
+	Unprofiled int64 `json:"unprofiled_rows,omitempty"`
 	// Anomalies are the window's data anomalies by the rules of
 	// `normguard validate`, as Drift computed them; the drift endpoint
 	// writes them beside the report, not inside the window.

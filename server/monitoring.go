@@ -244,6 +244,21 @@ type driftResponse struct {
 	// VectorColumns names the artifact's vector columns, which this
 	// report leaves out, and where they are judged.
 	VectorColumns []vectorNote `json:"vector_columns,omitempty"`
+	// Note says why the report counts fewer rows than the window, when an
+	// artifact made current mid-window judges only the rows since.
+	Note string `json:"note,omitempty"`
+}
+
+// unprofiledNote says, for a window part of whose rows an earlier
+// artifact judged (the model's version changed mid-window), that the
+// report leaves them out and why (attack run 22 note: current_count was
+// half the window's rows without a word).
+func unprofiledNote(w monitor.Window) string {
+	if w.Unprofiled <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of the window's %d rows came before the model's current artifact was made current mid-window (a version pushed or made current): "+
+		"a window's drift summaries start again with a new artifact, so this report covers the %d rows since; the earlier rows were judged only by evaluations that ran before the change", w.Unprofiled, w.Rows, w.Rows-w.Unprofiled)
 }
 
 // vectorNote says where a vector column is judged: never dimension by
@@ -330,7 +345,7 @@ func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	resp := driftResponse{Report: rep, Model: model, Stage: string(stage), Window: win, Anomalies: win.Anomalies}
+	resp := driftResponse{Report: rep, Model: model, Stage: string(stage), Window: win, Anomalies: win.Anomalies, Note: unprofiledNote(win)}
 	if resp.Anomalies == nil {
 		resp.Anomalies = []validate.Anomaly{}
 	}

@@ -347,7 +347,8 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 		return nil, err
 	}
 	resp.Report = mw.Report
-	resp.Window = monitor.Window{Start: mw.Start, End: mw.End, Rows: mw.Rows}
+	resp.Window = monitor.Window{Start: mw.Start, End: mw.End, Rows: mw.Rows, Unprofiled: merged.Windows[0].Unprofiled}
+	resp.Note = unprofiledNote(resp.Window)
 	resp.Training = trainingOf(a, stage)
 	resp.VectorColumns = vectorNotes(a, model)
 	if plots {

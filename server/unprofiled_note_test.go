@@ -1,0 +1,23 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/normguard/normguard/monitor"
+)
+
+// TestUnprofiledNote: /drift says why its report counts fewer rows than
+// the window when the model's artifact changed mid-window, and says
+// nothing otherwise.
+func TestUnprofiledNote(t *testing.T) {
+	if n := unprofiledNote(monitor.Window{Rows: 200}); n != "" {
+		t.Errorf("no change: note %q, want none", n)
+	}
+	n := unprofiledNote(monitor.Window{Rows: 200, Unprofiled: 120})
+	for _, want := range []string{"120 of the window's 200 rows", "covers the 80 rows since"} {
+		if !strings.Contains(n, want) {
+			t.Errorf("note %q lacks %q", n, want)
+		}
+	}
+}
