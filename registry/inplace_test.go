@@ -276,19 +276,12 @@ func TestFolderInPlaceOfAVersionFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(vf); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(vf, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	putFolderAt(t, vf)
 	_, _, err = l.Put(ctx, "m", "1", one, PutOptions{})
 	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "move the folder aside") {
 		t.Fatalf("push over a folder in the version file's place: %v; want ErrDamaged saying to move the folder aside", err)
 	}
-	if err := os.Remove(vf); err != nil {
-		t.Fatal(err)
-	}
+	mustRemove(t, vf)
 	mustPut(t, l, "m", "1", one, PutOptions{})
 	if v := mustResolve(t, l, "m", "1"); v.Version != "1" {
 		t.Fatalf("after moving the folder and pushing again: %+v", v)
@@ -309,18 +302,11 @@ func TestPushRepairsVersionFiles(t *testing.T) {
 	v, _ := mustPut(t, l, "m", "1", one, PutOptions{})
 	mustResolve(t, l, "m", "1") // cached
 	vf := l.versionPath("m", "1")
-	if err := os.Remove(vf); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(vf, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	putFolderAt(t, vf)
 	if _, _, err := l.Put(ctx, "m", "1", one, PutOptions{}); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "move the folder aside") {
 		t.Fatalf("push by a process that cached the version, over a folder: %v; want ErrDamaged saying to move the folder aside", err)
 	}
-	if err := os.Remove(vf); err != nil {
-		t.Fatal(err)
-	}
+	mustRemove(t, vf)
 	current := filepath.Join(dir, "models", "m", "current.json")
 	for _, damage := range []struct {
 		path string
@@ -368,12 +354,7 @@ func TestSetCurrentOverAFolderRefused(t *testing.T) {
 	mustPut(t, l, "m", "1", one, PutOptions{})
 	mustResolve(t, l, "m", "1") // cached
 	vf := l.versionPath("m", "1")
-	if err := os.Remove(vf); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(vf, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	putFolderAt(t, vf)
 	models, err := l.List(ctx)
 	if err != nil || len(models) != 1 || !strings.Contains(models[0].Damaged, "is a folder") || !strings.Contains(models[0].Damaged, "move the folder aside") {
 		t.Fatalf("listing: %+v %v; want m damaged naming the folder and its repair", models, err)
@@ -381,9 +362,7 @@ func TestSetCurrentOverAFolderRefused(t *testing.T) {
 	if err := l.SetCurrent(ctx, "m", "1"); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "move the folder aside") {
 		t.Fatalf("SetCurrent over the folder: %v; want ErrDamaged saying to move the folder aside", err)
 	}
-	if err := os.Remove(vf); err != nil {
-		t.Fatal(err)
-	}
+	mustRemove(t, vf)
 	if err := l.SetCurrent(ctx, "m", "1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("SetCurrent of a version without its file: %v; want ErrNotFound", err)
 	}
@@ -402,18 +381,11 @@ func TestSetCurrentOverACurrentFolder(t *testing.T) {
 	l, dir := openTemp(t)
 	mustPut(t, l, "m", "1", fitArtifact(t, "m", "1", 1), PutOptions{})
 	current := filepath.Join(dir, "models", "m", "current.json")
-	if err := os.Remove(current); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(current, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	putFolderAt(t, current)
 	if err := l.SetCurrent(ctx, "m", "1"); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "is a folder") || !strings.Contains(err.Error(), "move the folder aside") {
 		t.Fatalf("SetCurrent over a folder at current.json: %v; want ErrDamaged naming the folder and its repair", err)
 	}
-	if err := os.Remove(current); err != nil {
-		t.Fatal(err)
-	}
+	mustRemove(t, current)
 	if err := l.SetCurrent(ctx, "m", "1"); err != nil {
 		t.Fatalf("after moving the folder: %v", err)
 	}
@@ -447,5 +419,22 @@ func TestCurrentVersionFileChangedAfterRead(t *testing.T) {
 	mustPut(t, l, "m", "1", one, PutOptions{})
 	if p := l.Problems(ctx); len(p) != 0 {
 		t.Fatalf("problems after the repairing push: %q", p)
+	}
+}
+
+// putFolderAt replaces the file at path with an empty folder, as a
+// mistaken copy or extraction can leave one.
+func putFolderAt(t *testing.T, path string) {
+	t.Helper()
+	mustRemove(t, path)
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustRemove(t *testing.T, path string) {
+	t.Helper()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
 	}
 }

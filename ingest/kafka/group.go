@@ -36,18 +36,25 @@ func checkGroup(mon *monitor.Monitor, group, topic string, newGroup bool) error 
 		return fmt.Errorf("kafka: %w", err)
 	}
 	var others []string
+	mine := false
 	for _, src := range sources {
 		g, ok := groupOf(src, topic)
 		switch {
 		case !ok:
 		case g == group:
-			return nil // this group read it before: it resumes from its positions
+			mine = true
 		default:
 			others = append(others, g)
 		}
 	}
 	if len(others) == 0 || newGroup {
 		return nil
+	}
+	if mine {
+		// This group read it before and resumes from its positions: refused
+		// only where another group's reach past them (a later group
+		// counted records this one would read again).
+		return checkBehind(mon, group, topic, others)
 	}
 	var read []string
 	for _, g := range others {
@@ -153,6 +160,55 @@ func groupParts(ps []kmsg.OffsetFetchResponseGroupTopicPartition) []kmsg.OffsetF
 		out[i] = kmsg.OffsetFetchResponseTopicPartition{Partition: p.Partition, Offset: p.Offset, ErrorCode: p.ErrorCode}
 	}
 	return out
+}
+
+// checkBehind refuses group, which read topic into the state before, when
+// another group read a partition of it further (or one group has no
+// position for): group would resume below records the other counted and
+// count them again (a group started with --kafka-start latest on the
+// state, then the first group restarted). Positions kept with another
+// topic ID than group's are the topic's before it was recreated (read
+// under --kafka-new-group): not compared.
+func checkBehind(mon *monitor.Monitor, group, topic string, others []string) error {
+	own, err := mon.Offsets(Source(group, topic))
+	if err != nil {
+		return fmt.Errorf("kafka: %w", err)
+	}
+	ownID, err := storedTopicID(mon, Source(group, topic)+"#topic-id")
+	if err != nil {
+		return fmt.Errorf("kafka: %w", err)
+	}
+	for _, g := range others {
+		id, err := storedTopicID(mon, Source(g, topic)+"#topic-id")
+		if err != nil {
+			return fmt.Errorf("kafka: %w", err)
+		}
+		if id != (topicID{}) && ownID != (topicID{}) && id != ownID {
+			continue // positions in the topic as it was before it was recreated
+		}
+		held, err := mon.Offsets(Source(g, topic))
+		if err != nil {
+			return fmt.Errorf("kafka: %w", err)
+		}
+		var past []string
+		for _, p := range slices.Sorted(maps.Keys(held)) {
+			at, ok := own[p]
+			switch {
+			case !ok:
+				past = append(past, fmt.Sprintf("partition %d up to offset %d, where group %q holds no position", p, held[p], group))
+			case held[p] > at:
+				past = append(past, fmt.Sprintf("partition %d up to offset %d, past group %q's %d", p, held[p], group, at))
+			}
+		}
+		if len(past) > 0 {
+			return fmt.Errorf("kafka: the state file holds positions of topic %q read by consumer group %q (%s): "+
+				"group %q would read those records again into the same windows, counting them a second time. "+
+				"Restart with --kafka-group %q to go on where the state stopped, or give --state another file to count the topic afresh under group %q. "+
+				"Only if the topic was deleted and created again since, add --kafka-new-group",
+				topic, g, strings.Join(past, "; "), group, g, group)
+		}
+	}
+	return nil
 }
 
 // groupOf returns the group of source when it is topic's as a group reads

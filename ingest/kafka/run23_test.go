@@ -64,16 +64,47 @@ func TestNewGroupOnStateRefused(t *testing.T) {
 	}
 
 	// A state of an earlier build that read the topic under both groups
-	// goes on under either.
+	// goes on under the group that read furthest; the other would count
+	// again what it read past it (offsets 5 to 8), and is refused.
 	both := stateAt(t, monitor.Offset{Source: Source("g", testTopic), Partition: 0, Next: 5},
 		monitor.Offset{Source: Source("a/b", testTopic), Partition: 0, Next: 9})
 	mon.Close()
 	mon = openState(t, both)
-	for _, g := range []string{"g", "a/b"} {
-		if err := start(g, testTopic, false); err != nil {
-			t.Errorf("group %s on a state that read the topic under both: %v", g, err)
-		}
+	if err := start("a/b", testTopic, false); err != nil {
+		t.Errorf("group a/b, ahead on a state that read the topic under both: %v", err)
 	}
+	err = start("g", testTopic, false)
+	if err == nil || !strings.Contains(err.Error(), `group "a/b" (partition 0 up to offset 9, past group "g"'s 5)`) || !strings.Contains(err.Error(), `--kafka-group "a/b"`) {
+		t.Errorf("group g, behind a/b: got %v, want it refused naming a/b's position", err)
+	}
+	// Positions kept under another topic ID are the topic's before it was
+	// recreated (read again whole under --kafka-new-group): a restart of
+	// the group that read the new topic is not refused for them.
+	idOf := func(group string, word uint32) []monitor.Offset {
+		var out []monitor.Offset
+		for i := range int32(4) {
+			out = append(out, monitor.Offset{Source: Source(group, testTopic) + "#topic-id", Partition: i, Next: int64(word + uint32(i))})
+		}
+		return out
+	}
+	recreated := stateAt(t, append(append(idOf("g", 7), idOf("g2", 100)...),
+		monitor.Offset{Source: Source("g", testTopic), Partition: 0, Next: 9},
+		monitor.Offset{Source: Source("g2", testTopic), Partition: 0, Next: 2})...)
+	mon.Close()
+	mon = openState(t, recreated)
+	if err := start("g2", testTopic, false); err != nil {
+		t.Errorf("group g2 on the recreated topic, behind g's positions in the old one: %v", err)
+	}
+	sameID := stateAt(t, append(append(idOf("g", 7), idOf("g2", 7)...),
+		monitor.Offset{Source: Source("g", testTopic), Partition: 0, Next: 9},
+		monitor.Offset{Source: Source("g2", testTopic), Partition: 0, Next: 2})...)
+	mon.Close()
+	mon = openState(t, sameID)
+	if err := start("g2", testTopic, false); err == nil {
+		t.Error("group g2 behind g in the same topic (same ID) started; want it refused")
+	}
+	mon.Close()
+	mon = openState(t, both)
 	if err := start("h", testTopic, false); err == nil || !strings.Contains(err.Error(), `consumer group "a/b" (partition 0 up to offset 9) and group "g" (partition 0 up to offset 5)`) {
 		t.Errorf("a third group: got %v, want both groups named", err)
 	}
@@ -166,11 +197,7 @@ func TestMissingKafkaModelIsAProblem(t *testing.T) {
 	waitFor(t, 20*time.Second, func() bool { return r.cons.Stats().NoModel != "" }, func() string {
 		return "no problem before any record: " + r.cons.Stats().Problem()
 	})
-	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
+	prod := manualProducer(t, c)
 	send := func(n int, header string) {
 		t.Helper()
 		var recs []*kgo.Record
@@ -440,11 +467,7 @@ func TestTooLargeBatchSaysWhatToDo(t *testing.T) {
 func TestAddedPartitionReadFromStart(t *testing.T) {
 	c := newCluster(t)
 	fx := newFixture(t, 1)
-	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
+	prod := manualProducer(t, c)
 	send := produceRows(t, prod)
 	send(0, 2) // before the start: passed over (latest)
 	var logs logBuffer
@@ -496,11 +519,7 @@ func TestAddedPartitionReadFromStart(t *testing.T) {
 func TestAddedWhileStoppedReadFromStart(t *testing.T) {
 	c := newCluster(t)
 	fx := newFixture(t, 1)
-	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
+	prod := manualProducer(t, c)
 	send := produceRows(t, prod)
 	state := filepath.Join(t.TempDir(), "m.db")
 	latest := func(cfg *Config) { cfg.FromEnd = true }
@@ -522,6 +541,18 @@ func TestAddedWhileStoppedReadFromStart(t *testing.T) {
 		st := r2.cons.Stats()
 		return fmt.Sprintf("partitions %v, records %d; want 5 partitions and the 4 records written to the added ones", st.Partitions, st.Records)
 	})
+}
+
+// manualProducer returns a producer to the test topic that writes each
+// record to the partition it names, closed when the test ends.
+func manualProducer(t *testing.T, c *kfake.Cluster) *kgo.Client {
+	t.Helper()
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(prod.Close)
+	return prod
 }
 
 // addTwoPartitions grows the test topic by two partitions (3 and 4) and

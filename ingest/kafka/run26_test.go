@@ -19,15 +19,12 @@ import (
 // then on. It starts when the group holds no committed offsets for the
 // topic, and counts exactly the records written after it joined; a group
 // holding offsets (it would resume from them) is refused saying so, and so
-// is one whose offsets the brokers cannot tell.
+// is one whose offsets the brokers cannot tell. Going back to the first
+// group then is refused: it would count again what the second counted.
 func TestNewGroupAtEndStarts(t *testing.T) {
 	c := newCluster(t)
 	fx := newFixture(t, 1)
-	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
+	prod := manualProducer(t, c)
 	send := produceRows(t, prod)
 	state := filepath.Join(t.TempDir(), "m.db")
 	r := startWith(t, c, fx, state, nil) // group "g"
@@ -81,7 +78,12 @@ func TestNewGroupAtEndStarts(t *testing.T) {
 
 	r2 := startWith(t, c, fx, state, func(cfg *Config) { cfg.Group, cfg.FromEnd = "g2", true })
 	defer r2.close(t)
-	waitFor(t, 20*time.Second, func() bool { return len(r2.cons.Stats().Partitions) == partitions }, func() string { return "not assigned" })
+	// Positions at the end are stored once looked up: records sent
+	// before would be passed over, as latest says.
+	waitFor(t, 20*time.Second, func() bool {
+		held, err := r2.mon.Offsets(Source("g2", testTopic))
+		return err == nil && len(held) == partitions
+	}, func() string { return "the partitions' ends not looked up" })
 	send(1, 2)
 	waitFor(t, 20*time.Second, func() bool { return r2.cons.Stats().Records >= 2 }, func() string {
 		return fmt.Sprintf("records %d, want the 2 written after g2 joined", r2.cons.Stats().Records)
@@ -89,4 +91,11 @@ func TestNewGroupAtEndStarts(t *testing.T) {
 	if st := settle(t, r2, 500*time.Millisecond); st.Records != 2 || st.Rows != 2 {
 		t.Errorf("group g2 with latest counted %d records, %d rows; want the 2 written after it joined, none of the 3 the state counted", st.Records, st.Rows)
 	}
+	r2.close(t)
+
+	// Group g restarted on the state now would read partition 1 from its
+	// start, counting again the 2 records g2 counted: refused.
+	mon = openState(t, state)
+	defer mon.Close()
+	refused("g", false, c.ListenAddrs(), `read by consumer group "g2" (`, `partition 1 up to offset 2, where group "g" holds no position`, `--kafka-group "g2"`)
 }

@@ -51,7 +51,13 @@ func (c *Consumer) idOffsets(id topicID) []monitor.Offset {
 
 // storedID returns the topic ID the state keeps, zero when none.
 func (c *Consumer) storedID() (topicID, error) {
-	held, err := c.cfg.Monitor.Offsets(c.idSource())
+	return storedTopicID(c.cfg.Monitor, c.idSource())
+}
+
+// storedTopicID returns the topic ID mon keeps under the ID source
+// idSource, zero when none.
+func storedTopicID(mon *monitor.Monitor, idSource string) (topicID, error) {
+	held, err := mon.Offsets(idSource)
 	if err != nil {
 		return topicID{}, err
 	}
