@@ -194,9 +194,9 @@ func checkBehind(mon *monitor.Monitor, group, topic string, others []string) err
 		for _, p := range slices.Sorted(maps.Keys(held)) {
 			at, ok := own[p]
 			switch {
-			case !ok:
+			case !ok && held[p] > 0: // at 0 it read nothing there
 				past = append(past, fmt.Sprintf("partition %d up to offset %d, where group %q holds no position", p, held[p], group))
-			case held[p] > at:
+			case ok && held[p] > at:
 				past = append(past, fmt.Sprintf("partition %d up to offset %d, past group %q's %d", p, held[p], group, at))
 			}
 		}
