@@ -160,6 +160,10 @@ type Consumer struct {
 	// pos is each assigned partition's next offset as far as the
 	// consumer knows (resumed, read or skipped to), to find gaps.
 	pos map[int32]int64
+	// startsToCommit holds the positions looked up for partitions neither
+	// the state nor the group held one for, with --kafka-start latest, to
+	// commit to the group (startcommit.go).
+	startsToCommit map[int32]int64
 	// firstParts is how many partitions the topic had at the consumer's
 	// first assignment (-1: not known yet, 0: not found); a partition
 	// past them appeared while serve ran (newparts.go).
@@ -527,6 +531,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 				if _, err := c.cfg.Monitor.ObserveAt(context.WithoutCancel(ctx), nil, offs); err != nil {
 					c.log.Warn("kafka: storing where partitions start", "topic", topic, "err", err)
 				}
+				c.queueStarts(start)
 			}
 			if !valid {
 				for _, p := range unknown {
@@ -713,6 +718,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 				c.lastErr.Store(&BrokerError{Error: err.Error(), At: time.Now().UTC()})
 			}
 		})
+		c.commitStarts(ctx) // before the poll's records are committed
 		c.readFrom(fetches)
 		err := c.batch(ctx, fetches) // checks the gaps a poll before left unchecked too
 		if err == nil && len(unreadable) > 0 {

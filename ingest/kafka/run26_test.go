@@ -11,6 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/normguard/normguard/monitor"
 )
 
 // TestNewGroupAtEndStarts (attack run 26 F2): a new group started with
@@ -98,4 +100,59 @@ func TestNewGroupAtEndStarts(t *testing.T) {
 	mon = openState(t, state)
 	defer mon.Close()
 	refused("g", false, c.ListenAddrs(), `read by consumer group "g2" (`, `partition 1 up to offset 2, where group "g" holds no position`, `--kafka-group "g2"`)
+}
+
+// TestLatestStartCommittedToTheGroup (attack run 28 F1, F2): with
+// --kafka-start latest, the position found for a partition neither the
+// state nor the group held one for was stored in the state only. A
+// replica given that partition later, with a state that held a position
+// for another partition, took it for one added since and read its whole
+// history (F1: a scale-in, a rolling restart); one with an empty state
+// started it at its end again and passed over the records written
+// meanwhile (F2). The position is committed to the group: both read
+// exactly the records written after the first replica looked it up.
+func TestLatestStartCommittedToTheGroup(t *testing.T) {
+	c := newCluster(t)
+	fx := newFixture(t, 1)
+	prod := manualProducer(t, c)
+	send := produceRows(t, prod)
+	for p := range int32(partitions) {
+		send(p, 5) // history latest skips
+	}
+	latest := func(cfg *Config) { cfg.FromEnd = true }
+	committed := func(want int) {
+		t.Helper()
+		waitFor(t, 20*time.Second, func() bool {
+			held, err := committedOffsets(Config{Brokers: c.ListenAddrs()}, "g", testTopic)
+			return err == nil && len(held) == want
+		}, func() string { return "the start positions not committed to the group" })
+	}
+
+	// F2: replica B, alone on the topic, stops before any record; 2 rows
+	// go to each partition; replica C with an empty state reads them.
+	b := startWith(t, c, fx, filepath.Join(t.TempDir(), "b.db"), latest)
+	committed(partitions)
+	b.close(t)
+	for p := range int32(partitions) {
+		send(p, 2)
+	}
+	cr := startWith(t, c, fx, filepath.Join(t.TempDir(), "c.db"), latest)
+	waitFor(t, 20*time.Second, func() bool { return cr.cons.Stats().Records >= 2*partitions }, func() string {
+		return fmt.Sprintf("records %d, want the %d written while no replica ran", cr.cons.Stats().Records, 2*partitions)
+	})
+	if st := settle(t, cr, 500*time.Millisecond); st.Records != 2*partitions {
+		t.Errorf("replica with an empty state counted %d records; want the %d written after the group's first replica started", st.Records, 2*partitions)
+	}
+	cr.close(t)
+
+	// F1: a replica whose state holds partition 2 only (it was given that
+	// one before), given every partition: none is read from its start.
+	held := stateAt(t, monitor.Offset{Source: Source("g", testTopic), Partition: 2, Next: 7})
+	a := startWith(t, c, fx, held, latest)
+	waitFor(t, 20*time.Second, func() bool { return len(a.cons.Stats().Partitions) == partitions }, func() string { return "not assigned" })
+	send(0, 1)
+	waitFor(t, 20*time.Second, func() bool { return a.cons.Stats().Records >= 1 }, func() string { return "the new record not read" })
+	if st := settle(t, a, 500*time.Millisecond); st.Records != 1 {
+		t.Errorf("replica given partitions another replica read counted %d records; want the 1 written since, none of their history", st.Records)
+	}
 }
