@@ -260,10 +260,10 @@ func (d *rowsBody) value(j int) error {
 		// row gives the same numbers through every entry point.
 		x, ok := table.ParseNumber([]byte(s))
 		if !ok {
-			return d.rowErr(name, fmt.Sprintf("cannot parse %q as a number", s))
+			return d.rowErr(name, fmt.Sprintf("cannot parse %s as a number", errtext.Quote(s)))
 		}
 		if math.IsInf(x, 0) {
-			return d.rowErr(name, fmt.Sprintf("%q is infinite; normguard, like scikit-learn, refuses infinite values", s))
+			return d.rowErr(name, fmt.Sprintf("%s is infinite; normguard, like scikit-learn, refuses infinite values", errtext.Quote(s)))
 		}
 		c.Num[i] = x
 	case ch == '-' || ch >= '0' && ch <= '9':
@@ -277,7 +277,7 @@ func (d *rowsBody) value(j int) error {
 		}
 		x, err := strconv.ParseFloat(string(lit), 64)
 		if err != nil || math.IsInf(x, 0) {
-			return d.rowErr(name, fmt.Sprintf("%s is out of the float64 range", lit))
+			return d.rowErr(name, fmt.Sprintf("%s is out of the float64 range", errtext.Quote(string(lit))))
 		}
 		c.Num[i] = x
 	case ch == 't' || ch == 'f':

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/table"
 )
 
@@ -87,7 +88,7 @@ func toFloat(v any) (float64, error) {
 		// As the file readers read a numeric cell (table.ParseNumber).
 		f, ok := table.ParseNumber([]byte(x))
 		if !ok {
-			return 0, fmt.Errorf("cannot parse %q as a number", x)
+			return 0, fmt.Errorf("cannot parse %s as a number", errtext.Quote(x))
 		}
 		return f, nil
 	default:

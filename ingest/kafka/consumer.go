@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/transform"
@@ -1131,6 +1132,9 @@ func (c *Consumer) addBad(reason string, n int64) {
 	c.metricBad.WithLabelValues(reason).Add(float64(n))
 }
 
+// maxBadMessage bounds the error logBad logs for a record.
+const maxBadMessage = 1024
+
 // logBad logs a bad record at most once a second.
 func (c *Consumer) logBad(reason, model string, partition int32, offset int64, msg string) {
 	now := time.Now().Unix()
@@ -1138,6 +1142,14 @@ func (c *Consumer) logBad(reason, model string, partition int32, offset int64, m
 		return
 	}
 	args := []any{"topic", c.cfg.Topic, "reason", reason}
+	if len(model) > errtext.MaxQuoted {
+		model = errtext.Quote(model) // a header as long as the producer made it
+	}
+	if len(msg) > maxBadMessage {
+		// Every message quotes record content short (errtext); a bound
+		// here too, as a record skipped a second is a log line a second.
+		msg = msg[:maxBadMessage] + fmt.Sprintf("... (%d bytes)", len(msg))
+	}
 	if model != "" || reason == ReasonUnknownModel {
 		args = append(args, "model", model)
 	}

@@ -217,10 +217,10 @@ func (r *rows) parse(j int, raw []byte) (x float64, s string, null bool, err err
 		// " 12 " wrong_type and read "0x10" as 16).
 		x, ok := table.ParseNumber([]byte(s))
 		if !ok {
-			return 0, "", false, wrong(fmt.Sprintf("cannot parse %q as a number", s))
+			return 0, "", false, wrong(fmt.Sprintf("cannot parse %s as a number", errtext.Quote(s)))
 		}
 		if math.IsInf(x, 0) {
-			return 0, "", false, wrong(fmt.Sprintf("%q is infinite", s))
+			return 0, "", false, wrong(fmt.Sprintf("%s is infinite", errtext.Quote(s)))
 		}
 		return x, "", false, nil
 	case ch == '-' || ch >= '0' && ch <= '9':
@@ -229,12 +229,12 @@ func (r *rows) parse(j int, raw []byte) (x float64, s string, null bool, err err
 		}
 		x, err := strconv.ParseFloat(string(raw), 64)
 		if err != nil || math.IsInf(x, 0) {
-			return 0, "", false, wrong(fmt.Sprintf("%s is out of the float64 range", raw))
+			return 0, "", false, wrong(fmt.Sprintf("%s is out of the float64 range", errtext.QuoteBytes(raw)))
 		}
 		return x, "", false, nil
 	case ch == 't' || ch == 'f':
 		if numeric {
-			return 0, "", false, wrong("expected a number or null, got " + string(raw))
+			return 0, "", false, wrong("expected a number or null, got " + errtext.QuoteBytes(raw))
 		}
 		return 0, string(raw), false, nil
 	default:

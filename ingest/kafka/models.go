@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/registry"
 )
 
@@ -59,13 +60,16 @@ func (c *Consumer) unknownModel(ctx context.Context, name string) {
 		}
 		return
 	}
+	// A header is as long as a producer makes it (attack run 28: a 70 KB
+	// name logged whole): quoted short everywhere, and kept by that.
+	q := errtext.Quote(name)
 	c.badMu.Lock()
-	logged := c.unknownLogged[name] || len(c.unknownLogged) >= maxUnknownLogged
+	logged := c.unknownLogged[q] || len(c.unknownLogged) >= maxUnknownLogged
 	if !logged {
 		if c.unknownLogged == nil {
 			c.unknownLogged = map[string]bool{}
 		}
-		c.unknownLogged[name] = true
+		c.unknownLogged[q] = true
 	}
 	c.badMu.Unlock()
 	if logged {
@@ -78,13 +82,13 @@ func (c *Consumer) unknownModel(ctx context.Context, name string) {
 		msg = fmt.Sprintf("records of topic %s carry no %q header and serve has no --kafka-model: they are skipped as unknown_model and not monitored (%s). Have the producer set the header to the model's name, or give serve --kafka-model NAME when every record is of one model",
 			c.cfg.Topic, ModelHeader, holds)
 	case registry.ValidName(name) != nil:
-		msg = fmt.Sprintf("records of topic %s name model %q in their %q header, which is not a valid model name: they are skipped as unknown_model and not monitored (%s). Fix the producer's header",
-			c.cfg.Topic, name, ModelHeader, holds)
+		msg = fmt.Sprintf("records of topic %s name model %s in their %q header, which is not a valid model name: they are skipped as unknown_model and not monitored (%s). Fix the producer's header",
+			c.cfg.Topic, q, ModelHeader, holds)
 	default:
-		msg = fmt.Sprintf("records of topic %s name model %q in their %q header, which the registry does not hold: they are skipped as unknown_model and not monitored (%s). Push the model (normguard push, or PUT /v1/models/%s/versions/VERSION), or fix the producer's header",
-			c.cfg.Topic, name, ModelHeader, holds, name)
+		msg = fmt.Sprintf("records of topic %s name model %s in their %q header, which the registry does not hold: they are skipped as unknown_model and not monitored (%s). Push the model (normguard push, or PUT /v1/models/NAME/versions/VERSION), or fix the producer's header",
+			c.cfg.Topic, q, ModelHeader, holds)
 	}
-	c.log.Warn("kafka: "+msg+" (logged once per model name)", "topic", c.cfg.Topic, "model", name)
+	c.log.Warn("kafka: "+msg+" (logged once per model name)", "topic", c.cfg.Topic, "model", q)
 }
 
 // noModelMsg is the problem of a missing Config.Model, with the records
@@ -108,7 +112,7 @@ func (c *Consumer) knownModel(name string) {
 		return
 	}
 	c.badMu.Lock()
-	delete(c.unknownLogged, name)
+	delete(c.unknownLogged, errtext.Quote(name))
 	c.badMu.Unlock()
 }
 
@@ -141,6 +145,6 @@ func (c *Consumer) unknownModelNote(name string) string {
 	case name == "":
 		return fmt.Sprintf("the record has no %q header and serve no --kafka-model: set the header in the producer", ModelHeader)
 	default:
-		return fmt.Sprintf("the record's %q header names %q, which the registry does not hold: push it, or fix the producer's header", ModelHeader, name)
+		return fmt.Sprintf("the record's %q header names %s, which the registry does not hold: push it, or fix the producer's header", ModelHeader, errtext.Quote(name))
 	}
 }
