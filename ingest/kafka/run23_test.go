@@ -478,7 +478,7 @@ func TestAddedPartitionReadFromStart(t *testing.T) {
 	if got := r.cons.cl.OptValue(kgo.MetadataMaxAge); got != time.Second {
 		t.Fatalf("the test's MetadataMaxAge is %v, not the 1s it gives", got)
 	}
-	waitFor(t, 20*time.Second, func() bool { return len(r.cons.Stats().Partitions) == partitions }, func() string { return "not assigned" })
+	waitEndsLookedUp(t, r, "g")
 	send(1, 1)
 	waitFor(t, 20*time.Second, func() bool { return r.cons.Stats().Records == 1 }, func() string {
 		return fmt.Sprintf("records %d, want the 1 produced after the start", r.cons.Stats().Records)
@@ -524,7 +524,7 @@ func TestAddedWhileStoppedReadFromStart(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "m.db")
 	latest := func(cfg *Config) { cfg.FromEnd = true }
 	r := startWith(t, c, fx, state, latest)
-	waitFor(t, 20*time.Second, func() bool { return len(r.cons.Stats().Partitions) == partitions }, func() string { return "not assigned" })
+	waitEndsLookedUp(t, r, "g")
 	send(0, 1)
 	waitFor(t, 20*time.Second, func() bool { return r.cons.Stats().Records == 1 }, func() string {
 		return fmt.Sprintf("records %d, want 1", r.cons.Stats().Records)

@@ -80,12 +80,7 @@ func TestNewGroupAtEndStarts(t *testing.T) {
 
 	r2 := startWith(t, c, fx, state, func(cfg *Config) { cfg.Group, cfg.FromEnd = "g2", true })
 	defer r2.close(t)
-	// Positions at the end are stored once looked up: records sent
-	// before would be passed over, as latest says.
-	waitFor(t, 20*time.Second, func() bool {
-		held, err := r2.mon.Offsets(Source("g2", testTopic))
-		return err == nil && len(held) == partitions
-	}, func() string { return "the partitions' ends not looked up" })
+	waitEndsLookedUp(t, r2, "g2")
 	send(1, 2)
 	waitFor(t, 20*time.Second, func() bool { return r2.cons.Stats().Records >= 2 }, func() string {
 		return fmt.Sprintf("records %d, want the 2 written after g2 joined", r2.cons.Stats().Records)
@@ -155,4 +150,17 @@ func TestLatestStartCommittedToTheGroup(t *testing.T) {
 	if st := settle(t, a, 500*time.Millisecond); st.Records != 1 {
 		t.Errorf("replica given partitions another replica read counted %d records; want the 1 written since, none of their history", st.Records)
 	}
+}
+
+// waitEndsLookedUp waits until replica r, started with --kafka-start
+// latest on a topic its state never read under group, has looked up where
+// each partition ends (the positions are stored at once): a record
+// produced before that may lie below the end found, and be passed over as
+// latest says, where a test wants it read.
+func waitEndsLookedUp(t *testing.T, r *replica, group string) {
+	t.Helper()
+	waitFor(t, 20*time.Second, func() bool {
+		held, err := r.mon.Offsets(Source(group, testTopic))
+		return err == nil && len(held) == partitions
+	}, func() string { return "the partitions' ends not looked up" })
 }
