@@ -19,6 +19,9 @@ import (
 // to. beam's fit, which assembles its artifact itself, should call it
 // before writing too.
 func CheckArtifact(a *artifact.Artifact, source string) error {
+	if path, value := artifact.InvalidText(a); path != "" {
+		return invalidTextError(source, nil, path, value)
+	}
 	err := artifact.Check(a)
 	if err == nil {
 		return nil

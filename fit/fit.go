@@ -17,8 +17,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/normguard/normguard/artifact"
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/stats"
@@ -304,6 +306,9 @@ func fitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	t0 = time.Now()
 	a.Profile.Outputs = outputProfiles(cols, outCols, outPre, a.Profile.Inputs, embeddings, max(opt.Workers, 1))
 	tim.Since("profile", t0)
+	if path, value := artifact.InvalidText(a); path != "" {
+		return nil, nil, invalidTextError(opt.Source, cols, path, value)
+	}
 	if err := CheckArtifact(a, opt.Source); err != nil {
 		return nil, nil, err
 	}
@@ -625,6 +630,30 @@ func inferredText(err error, cols []string, byName map[string]*table.Column) err
 		}
 	}
 	return err
+}
+
+// invalidTextError is fit's refusal of data holding text that is not
+// UTF-8 (artifact.InvalidText found value at path): named by its column
+// and first data row where the columns read tell, with the conversion to
+// make.
+func invalidTextError(source string, cols []table.Column, path, value string) error {
+	where := "at " + path + " of the artifact"
+	for _, c := range cols {
+		if !utf8.ValidString(c.Name) {
+			where, value = "in the header (a column's name)", c.Name
+			break
+		}
+		if c.Kind != table.String {
+			continue
+		}
+		if i := slices.IndexFunc(c.Str, func(s string) bool { return !utf8.ValidString(s) }); i >= 0 {
+			where, value = fmt.Sprintf("in column %q, data row %d", c.Name, i+1), c.Str[i]
+			break
+		}
+	}
+	return fmt.Errorf("fit %s: the data holds text that is not UTF-8, %s %s (a Latin-1 or Windows-1252 file, as Excel writes CSV, or raw bytes): "+
+		"an artifact holds text, so it could not be read back. Convert the file to UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8 IN > OUT) and fit again; nothing was written",
+		source, errtext.Quote(value), where)
 }
 
 // clipText returns s cut to n runes with "…" where it was cut.
