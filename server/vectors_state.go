@@ -231,7 +231,7 @@ type vectorDamage struct {
 	// named (a frame that fails its checksum may still parse).
 	lostBytes   int64
 	lostBatches int
-	lost        map[string]int64
+	lost        map[string]int64 // vectors lost by batch name; unknownLost where a count is unreadable
 	// journalGen is the journal's generation, when it was read.
 	journalGen uint64
 	// frames are the journal's frames that verified and were applied.
@@ -837,7 +837,7 @@ func (s *Server) recoverVectors(dmg *vectorDamage) error {
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		s.log.Warn("vector state recovery: lost (named by a batch that fails its checksum, so unverified)", "batch", n, "vectors_lost", dmg.lost[n])
+		s.log.Warn("vector state recovery: lost (named by a batch that fails its checksum, so unverified)", "batch", n, "vectors_lost", lostAttr(dmg.lost[n]))
 	}
 	if dmg.stale && dmg.marker != nil {
 		// What the marker counted and the copy lacks: a floor, as vectors
@@ -1173,7 +1173,7 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 				dmg.lostBytes += acked - int64(off)
 				if len(rest) > 8 {
 					if name, rows, ok := partialBatch(rest[8:]); ok {
-						dmg.lost[name+" (cut short)"] += rows
+						dmg.addLost(name+" (cut short)", rows)
 					}
 				}
 			} else {
@@ -1182,7 +1182,7 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 				dmg.lostBytes += int64(len(rest))
 				if len(rest) > 8 {
 					if name, rows, ok := partialBatch(rest[8:]); ok {
-						dmg.lost[name+" (cut short)"] += rows
+						dmg.addLost(name+" (cut short)", rows)
 					}
 				}
 			}
@@ -1198,9 +1198,9 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 				dmg.lostBytes += int64(8 + size)
 				if b, err := decodeBatch(payload); err == nil {
 					name, rows := batchName(b)
-					dmg.lost[name] += rows
+					dmg.addLost(name, rows)
 				} else if name, rows, ok := partialBatch(payload); ok {
-					dmg.lost[name] += rows
+					dmg.addLost(name, rows)
 				}
 			}
 		}
@@ -1275,7 +1275,7 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 		if len(dmg.lost) > 0 {
 			names := make([]string, 0, len(dmg.lost))
 			for n, rows := range dmg.lost {
-				names = append(names, fmt.Sprintf("%s: %d vectors", n, rows))
+				names = append(names, fmt.Sprintf("%s: %s", n, lostCount(rows)))
 			}
 			slices.Sort(names)
 			dmg.what += "; the lost batches that can still be read name " + strings.Join(names, ", ")
@@ -1352,6 +1352,11 @@ loop:
 				if t, err := d.Token(); err != nil || t != json.Delim('{') {
 					break loop
 				}
+				// A column's vectors: its "rows" where they agree with its
+				// data, else counted from the data's length and dimension;
+				// unknown where neither can be read (attack run 27 F6: a
+				// damaged "rows" key read as 0 vectors lost).
+				colRows, dim, dataLen := int64(-1), int64(-1), int64(-1)
 				for d.More() {
 					ck, err := d.Token()
 					if err != nil {
@@ -1360,18 +1365,34 @@ loop:
 					switch ck {
 					case "column":
 						cols = append(cols, str())
-					case "rows":
+					case "rows", "dimension":
 						var n int64
 						if d.Decode(&n) != nil {
 							break loop
 						}
-						rows += n
+						if ck == "rows" {
+							colRows = n
+						} else {
+							dim = n
+						}
+					case "data":
+						if raw, err := base64.StdEncoding.DecodeString(str()); err == nil {
+							dataLen = int64(len(raw))
+						}
 					default:
 						var skip json.RawMessage
 						if d.Decode(&skip) != nil {
 							break loop
 						}
 					}
+				}
+				switch {
+				case colRows >= 0 && (dim <= 0 || dataLen < 0 || colRows*dim*8 == dataLen):
+					rows = addCount(rows, colRows)
+				case dim > 0 && dataLen >= 0 && dataLen%(dim*8) == 0:
+					rows = addCount(rows, dataLen/(dim*8))
+				default:
+					rows = -1
 				}
 				if _, err := d.Token(); err != nil {
 					break loop
@@ -1389,6 +1410,40 @@ loop:
 		return "", 0, false
 	}
 	return fmt.Sprintf("%s@%s producer %q columns %q", b.Model, b.Version, b.Producer, cols), rows, true
+}
+
+// addCount adds n vectors to a count, -1 (unknown) staying unknown.
+func addCount(count, n int64) int64 {
+	if count < 0 {
+		return -1
+	}
+	return count + n
+}
+
+// addLost counts rows vectors (-1: unknown) lost with the batch name.
+func (d *vectorDamage) addLost(name string, rows int64) {
+	if prev, ok := d.lost[name]; ok && (prev < 0 || rows < 0) {
+		d.lost[name] = -1
+		return
+	}
+	d.lost[name] += rows
+}
+
+// lostCount says a count of lost vectors (-1: unknown).
+func lostCount(n int64) string {
+	if n < 0 {
+		return "an unknown number of vectors (the batch's counts are damaged too)"
+	}
+	return fmt.Sprintf("%d vectors", n)
+}
+
+// lostAttr is a count of lost vectors as a log attribute: the number, or
+// "unknown".
+func lostAttr(n int64) any {
+	if n < 0 {
+		return "unknown"
+	}
+	return n
 }
 
 // decodeBatch reads a journal frame's payload.
