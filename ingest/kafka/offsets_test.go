@@ -172,7 +172,8 @@ func TestResetBelowPositionNotCountedAgain(t *testing.T) {
 // TestOpenTransactionIsAProblem (attack run 14 F6): a transaction left
 // open stops its partition (the rows behind it are not readable) with no
 // word. It is a problem naming the partition and the records behind it
-// until the transaction ends.
+// until the transaction ends, logged once when it begins and once when it
+// clears.
 func TestOpenTransactionIsAProblem(t *testing.T) {
 	t.Parallel() // each on a cluster and a state of its own
 	fx := newFixture(t, 10)
@@ -186,7 +187,8 @@ func TestOpenTransactionIsAProblem(t *testing.T) {
 	}
 	produceRows(t, tx)(0, 1)
 	rows(0, 5)
-	r := startChecked(t, c, fx)
+	var logs logBuffer
+	r := startWith(t, c, fx, filepath.Join(t.TempDir(), "m.db"), logTo(&logs))
 	waitRecords(t, 2, r)
 	var st Stats
 	waitFor(t, 20*time.Second, func() bool {
@@ -204,6 +206,12 @@ func TestOpenTransactionIsAProblem(t *testing.T) {
 	}, func() string {
 		return fmt.Sprintf("after the commit: records %d, rows %d, problem %q; want 8 rows, no problem", st.Records, st.Rows, st.Problem())
 	})
+	// Logged when it began and when it cleared (attack run 28 note).
+	for _, want := range []string{"partition waits behind an open transaction", "partition no longer waits behind an open transaction"} {
+		if n := strings.Count(logs.String(), want); n != 1 {
+			t.Errorf("log lines %q: %d; want 1", want, n)
+		}
+	}
 }
 
 // produceTxRaw writes, in one transaction of its own on partition p, a

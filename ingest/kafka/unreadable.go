@@ -671,7 +671,7 @@ func (c *Consumer) checkProgress(ctx context.Context, now bool) error {
 			still = append(still, p)
 			fallthrough
 		default:
-			delete(c.waiting, p)
+			c.dropWaiting(p)
 		}
 		c.checkedAt[p] = at
 	}
@@ -770,7 +770,7 @@ func (c *Consumer) checkOpenTxn(ctx context.Context, atEnd []int32, pos map[int3
 		switch {
 		case !ok:
 		case hw <= pos[p] || c.pos[p] != pos[p]:
-			delete(c.waiting, p)
+			c.dropWaiting(p)
 		default:
 			w, found := c.waiting[p]
 			if !found || w.at != pos[p] {
@@ -787,11 +787,23 @@ func (c *Consumer) checkOpenTxn(ctx context.Context, atEnd []int32, pos map[int3
 	}
 }
 
+// dropWaiting forgets that partition p waits behind an open transaction,
+// logging that it reads on when that wait was logged (attack run 28
+// note: the problem was logged when it began, never when it cleared).
+// The caller holds c.partsMu.
+func (c *Consumer) dropWaiting(p int32) {
+	if w, ok := c.waiting[p]; ok && w.logged {
+		c.log.Info("kafka: partition no longer waits behind an open transaction", "topic", c.cfg.Topic, "partition", p, "offset", w.at,
+			"waited", time.Since(w.since).Round(time.Second).String())
+	}
+	delete(c.waiting, p)
+}
+
 // forgetWaiting forgets that partition p waits behind an open
 // transaction.
 func (c *Consumer) forgetWaiting(p int32) {
 	c.partsMu.Lock()
-	delete(c.waiting, p)
+	c.dropWaiting(p)
 	c.partsMu.Unlock()
 }
 
