@@ -16,7 +16,7 @@ import (
 func TestLongValueQuotedShort(t *testing.T) {
 	long := strings.Repeat("7", 1<<20)
 	for _, value := range []string{
-		`{"x": "` + strings.Repeat("a", 1<<20) + `"}`, // text, not a number
+		`{"x": "` + strings.Repeat("a", 1<<20) + `"}`,  // text, not a number
 		`{"x": "-` + strings.Repeat("9", 1<<20) + `"}`, // text, infinite
 		`{"x": 1` + long + `}`,                         // a literal past float64
 	} {
