@@ -125,6 +125,9 @@ func (s Stats) consumerProblems() []string {
 			msgs = append(msgs, m[p])
 		}
 	}
+	for _, m := range slices.Sorted(maps.Keys(s.OverBudget)) {
+		msgs = append(msgs, s.OverBudget[m])
+	}
 	return msgs
 }
 

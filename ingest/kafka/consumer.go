@@ -152,6 +152,9 @@ type Consumer struct {
 	// unknown and logged (under badMu).
 	noModel       atomic.Pointer[noModel]
 	unknownLogged map[string]bool
+	// refusing holds, by model, the monitor's refusals of its rows since
+	// the last batch of it stored (under badMu; refused.go).
+	refusing map[string]*refusal
 
 	partsMu  sync.Mutex
 	assigned map[int32]bool
@@ -964,8 +967,10 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 		if refused[i] != nil {
 			c.addBad(ReasonRefused, int64(b.N))
 			c.logBad(ReasonRefused, b.Model, -1, -1, refused[i].Error())
+			c.noteRefused(b.Model, int64(b.N), refused[i])
 			continue
 		}
+		c.noteRefused(b.Model, 0, nil)
 		observed += b.N
 	}
 	for _, m := range used {
@@ -1218,6 +1223,10 @@ type Stats struct {
 	// NoModel says that the registry holds no --kafka-model (Config.Model):
 	// every record is skipped as unknown_model until it is pushed.
 	NoModel string `json:"no_model,omitempty"`
+	// OverBudget says, by model, that its records are refused because its
+	// window state is at the monitor's budget (--state-budget): dropped
+	// and their offsets committed, where /observations answers 429.
+	OverBudget map[string]string `json:"over_budget,omitempty"`
 	// LastError is the last error fetching from the brokers or joining
 	// the group (the client retries), if any.
 	LastError *BrokerError `json:"last_error,omitempty"`
@@ -1283,6 +1292,7 @@ func (c *Consumer) Stats() Stats {
 	if nm := c.noModel.Load(); nm != nil {
 		s.NoModel = c.noModelMsg(nm, s.Bad[ReasonUnknownModel])
 	}
+	s.OverBudget = c.overBudgetProblems()
 	return s
 }
 
