@@ -23,8 +23,8 @@ func TestPartialBatchCountsFromData(t *testing.T) {
 	}{
 		{fmt.Sprintf(`{"column":"emb","missing":0,"rows":30,"dimension":8,"data":%q}`, data), 30},
 		{fmt.Sprintf(`{"column":"emb","missing":0,"r\u007fws":30,"dimension":8,"data":%q}`, data), 30}, // the key flipped
-		{fmt.Sprintf(`{"column":"emb","missing":0,"rows":3,"dimension":8,"data":%q}`, data), 30},      // the count flipped
-		{`{"column":"emb","missing":0,"r\u007fws":30,"dimension":8,"data":"@@@"}`, -1},                // neither readable
+		{fmt.Sprintf(`{"column":"emb","missing":0,"rows":3,"dimension":8,"data":%q}`, data), 30},       // the count flipped
+		{`{"column":"emb","missing":0,"r\u007fws":30,"dimension":8,"data":"@@@"}`, -1},                 // neither readable
 		{fmt.Sprintf(`{"column":"a","rows":30,"dimension":8,"data":%q},{"column":"b","rows":2,"dimension":8,"data":"@"}`, data), 32},
 	} {
 		name, rows, ok := partialBatch(frame(tc.cols))

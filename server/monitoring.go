@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/normguard/normguard/artifact"
@@ -66,7 +68,30 @@ type observationsResponse struct {
 	ArtifactDigest string `json:"artifact_digest"`
 	Stage          string `json:"stage"`
 	Accepted       int    `json:"accepted"`
+	// IgnoredKeys lists (the first 20, sorted) keys of the rows that name
+	// no feature of the stage: not monitored, which a misspelt feature
+	// would otherwise show only as missing (attack run 27 note).
+	IgnoredKeys []string `json:"ignored_keys,omitempty"`
 }
+
+// ignoredKeys returns the first maxIgnoredKeys of keys, sorted, each cut
+// to errtext.MaxQuoted bytes.
+func ignoredKeys(keys map[string]bool) []string {
+	out := make([]string, 0, min(len(keys), maxIgnoredKeys))
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if len(out) == maxIgnoredKeys {
+			out = append(out, fmt.Sprintf("... (%d more)", len(keys)-maxIgnoredKeys))
+			break
+		}
+		if len(k) > errtext.MaxQuoted {
+			k = strings.ToValidUTF8(k[:errtext.MaxQuoted], "") + fmt.Sprintf("... (%d bytes)", len(k))
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+const maxIgnoredKeys = 20
 
 // handleObservations takes rows another system fed its model. They are
 // matched to the artifact's input features (?stage=input, the default) or
@@ -163,7 +188,7 @@ func (s *Server) observations(w http.ResponseWriter, r *http.Request) (int, stri
 	}
 	s.metrics.addRows("observations", model, v.Version, n)
 	writeJSON(w, http.StatusOK, observationsResponse{
-		Model: model, Version: v.Version, ArtifactDigest: v.Digest, Stage: string(stage), Accepted: n,
+		Model: model, Version: v.Version, ArtifactDigest: v.Digest, Stage: string(stage), Accepted: n, IgnoredKeys: ignoredKeys(dec.extra),
 	})
 	return http.StatusOK, v.Version, nil
 }
