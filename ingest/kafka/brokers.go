@@ -128,6 +128,9 @@ func (s Stats) consumerProblems() []string {
 	for _, m := range slices.Sorted(maps.Keys(s.OverBudget)) {
 		msgs = append(msgs, s.OverBudget[m])
 	}
+	for _, m := range slices.Sorted(maps.Keys(s.ModelErrors)) {
+		msgs = append(msgs, s.ModelErrors[m])
+	}
 	return msgs
 }
 

@@ -155,6 +155,9 @@ type Consumer struct {
 	// refusing holds, by model, the monitor's refusals of its rows since
 	// the last batch of it stored (under badMu; refused.go).
 	refusing map[string]*refusal
+	// modelErrs holds, by model, the failures to load its artifact since
+	// it last loaded (under badMu; refused.go).
+	modelErrs map[string]*refusal
 
 	partsMu  sync.Mutex
 	assigned map[int32]bool
@@ -1078,24 +1081,29 @@ func (c *Consumer) load(ctx context.Context, name string) (*model, string) {
 			return nil, ReasonUnknownModel
 		}
 		c.logBad(ReasonModelError, name, -1, -1, err.Error())
+		c.noteModelError(name, err)
 		return nil, ReasonModelError
 	}
 	if m := c.loaded[name]; m != nil && m.art.Digest == v.Digest {
+		c.noteModelError(name, nil)
 		return m, ""
 	}
 	data, got, err := c.cfg.Registry.Get(ctx, name, v.Version)
 	if err != nil {
 		c.logBad(ReasonModelError, name, -1, -1, err.Error())
+		c.noteModelError(name, err)
 		return nil, ReasonModelError
 	}
 	a, err := artifact.Decode(data, name+"@"+got.Version)
 	if err != nil {
 		c.logBad(ReasonModelError, name, -1, -1, err.Error())
+		c.noteModelError(name, err)
 		return nil, ReasonModelError
 	}
 	t, err := transform.New(a)
 	if err != nil {
 		c.logBad(ReasonModelError, name, -1, -1, err.Error())
+		c.noteModelError(name, err)
 		return nil, ReasonModelError
 	}
 	fields := t.Inputs()
@@ -1106,6 +1114,7 @@ func (c *Consumer) load(ctx context.Context, name string) (*model, string) {
 	// One artifact per name: an older version's is dropped, and one
 	// artifact pushed under two names is two models.
 	c.loaded[name] = m
+	c.noteModelError(name, nil)
 	return m, ""
 }
 
@@ -1227,6 +1236,9 @@ type Stats struct {
 	// window state is at the monitor's budget (--state-budget): dropped
 	// and their offsets committed, where /observations answers 429.
 	OverBudget map[string]string `json:"over_budget,omitempty"`
+	// ModelErrors says, by model, that its records are skipped because its
+	// artifact could not be loaded from the registry (model_error).
+	ModelErrors map[string]string `json:"model_errors,omitempty"`
 	// LastError is the last error fetching from the brokers or joining
 	// the group (the client retries), if any.
 	LastError *BrokerError `json:"last_error,omitempty"`
@@ -1293,6 +1305,7 @@ func (c *Consumer) Stats() Stats {
 		s.NoModel = c.noModelMsg(nm, s.Bad[ReasonUnknownModel])
 	}
 	s.OverBudget = c.overBudgetProblems()
+	s.ModelErrors = c.modelErrorProblems()
 	return s
 }
 

@@ -937,7 +937,8 @@ func (failingStore) Resolve(context.Context, string, string) (registry.Version, 
 }
 
 // TestModelErrorReasonKept: every record of a model whose artifact cannot
-// be loaded is counted model_error, not only the batch's first.
+// be loaded is counted model_error, not only the batch's first, and it is
+// a problem until the artifact loads.
 func TestModelErrorReasonKept(t *testing.T) {
 	c := &Consumer{cfg: Config{Registry: failingStore{}, Stage: monitor.StageInput}, log: slog.New(slog.DiscardHandler),
 		loaded: map[string]*model{}, models: map[string]found{}}
@@ -946,6 +947,20 @@ func TestModelErrorReasonKept(t *testing.T) {
 		if m, _, reason := c.modelOf(context.Background(), r); m != nil || reason != ReasonModelError {
 			t.Fatalf("record %d: model %v, reason %q, want %q", i, m, reason, ReasonModelError)
 		}
+	}
+	// A /healthz problem at once, naming the model and the registry's
+	// error (attack run 28 note: only once the registry's own check found
+	// the damage, ~30 s later), until the artifact loads.
+	if p := c.modelErrorProblems()[testModel]; !strings.Contains(p, `records of model "flight-delay"`) || !strings.Contains(p, "registry unreachable") {
+		t.Errorf("problem %q; want the model and the registry's error", p)
+	}
+	c.cfg.Registry = newFixture(t, 1).reg
+	c.models = map[string]found{}
+	if m, reason := c.load(context.Background(), testModel); m == nil {
+		t.Fatalf("after the repair: %s", reason)
+	}
+	if p := c.modelErrorProblems(); len(p) != 0 {
+		t.Errorf("after the artifact loaded: %v; want no problem", p)
 	}
 }
 
