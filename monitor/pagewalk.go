@@ -482,3 +482,135 @@ func walkFile(r io.ReaderAt, m boltMeta, fileSize int64) error {
 	}
 	return nil
 }
+
+// orphanValue is a value scanLeaves found on a leaf page the walk did not
+// reach (its branch or bucket page lost): the bucket it belongs to is not
+// known, except for a value of an inline bucket, whose name is inBucket.
+type orphanValue struct {
+	page     uint64
+	inBucket []byte
+	key, val []byte
+}
+
+// markFree reads, in salvage mode after the walk, the ids of the freelist
+// page id as far as they can be read, and marks the pages they name that
+// the walk did not reach as free: their contents are an older version of
+// the tree (bbolt keeps a freed page's bytes until it reuses the page,
+// and lists the pages a commit freed, pending or not). It returns whether
+// the freelist page could be read.
+func (w *pageWalker) markFree(id uint64) bool {
+	if id < 2 || id >= w.inUse || w.seen[id] != pageUnseen {
+		return false
+	}
+	hdr, err := w.readAt(id, 0, boltPageHeader, w.hdr[:])
+	if err != nil {
+		return false
+	}
+	le := binary.LittleEndian
+	if le.Uint64(hdr) != id || le.Uint16(hdr[8:]) != boltFreelistFlag {
+		return false
+	}
+	count, overflow := le.Uint16(hdr[10:]), uint64(le.Uint32(hdr[12:]))
+	if overflow >= w.metaPages-id {
+		return false
+	}
+	end := min((id+1+overflow)*w.pageSize, w.fileEnd) - id*w.pageSize
+	first, n := uint64(boltPageHeader), uint64(count)
+	if count == boltFreelistBig {
+		b, err := w.readAt(id, boltPageHeader, 8, w.hdr[:])
+		if err != nil {
+			return false
+		}
+		n, first = le.Uint64(b), first+8
+	}
+	if first > end || n > (end-first)/8 {
+		if n > w.metaPages || first > end {
+			return false
+		}
+		n = (end - first) / 8 // truncated: the ids left
+	}
+	for p := id; p <= id+overflow && p < w.inUse; p++ {
+		w.seen[p] = pageReached
+	}
+	const chunk = 4096
+	var b []byte
+	for done := uint64(0); done < n; {
+		k := min(chunk, n-done)
+		if b, err = w.readAt(id, first+8*done, 8*k, b); err != nil {
+			return true
+		}
+		for i := uint64(0); i < k; i++ {
+			if p := le.Uint64(b[8*i:]); p >= 2 && p < w.inUse && w.seen[p] == pageUnseen {
+				w.seen[p] = pageFreeList
+			}
+		}
+		done += k
+	}
+	return true
+}
+
+// scanLeaves reads, in salvage mode after the walk (and markFree), every
+// page in use that the walk did not reach and that is not listed free,
+// and returns the values of those whose header makes them a leaf page of
+// their own id (an inline bucket's values too), with the names of the
+// buckets such pages hold and the number of leaf pages read. A page
+// whose elements do not fit is passed over; an element out of its page
+// too. Nothing here is trusted: each value is kept only once its seal
+// verifies under a bucket path (salvage.go).
+func (w *pageWalker) scanLeaves() (vals []orphanValue, buckets [][]byte, pages int) {
+	le := binary.LittleEndian
+	var buf []byte
+	for id := uint64(2); id < w.inUse; id++ {
+		if w.seen[id] != pageUnseen {
+			continue
+		}
+		hdr, err := w.readAt(id, 0, boltPageHeader, w.hdr[:])
+		if err != nil {
+			continue
+		}
+		hid, flags, count, overflow := le.Uint64(hdr), le.Uint16(hdr[8:]), le.Uint16(hdr[10:]), uint64(le.Uint32(hdr[12:]))
+		if hid != id || flags != boltLeafFlag || count == 0 || overflow >= w.metaPages-id {
+			continue
+		}
+		size := min((id+1+overflow)*w.pageSize, w.fileEnd) - id*w.pageSize // a truncated page: what is left
+		if uint64(boltPageHeader+int(count)*boltElementSize) > size {
+			continue
+		}
+		if buf, err = w.readAt(id, 0, size, buf); err != nil {
+			continue
+		}
+		pages++
+		els, bad := elements(buf, false, count, size)
+		for i, e := range els {
+			if bad[i] != "" {
+				continue
+			}
+			k, v := buf[e.key:e.keyEnd], buf[e.keyEnd:e.end]
+			if e.flags != boltBucketLeafFlag {
+				vals = append(vals, orphanValue{page: id, key: bytes.Clone(k), val: bytes.Clone(v)})
+				continue
+			}
+			name := bytes.Clone(k)
+			buckets = append(buckets, name)
+			if le.Uint64(v) != 0 {
+				continue
+			}
+			// An inline bucket: its page follows the bucket header.
+			in := v[boltBucketHeader:]
+			if len(in) < boltPageHeader || le.Uint16(in[8:]) != boltLeafFlag {
+				continue
+			}
+			n := le.Uint16(in[10:])
+			if boltPageHeader+int(n)*boltElementSize > len(in) {
+				continue
+			}
+			iels, ibad := elements(in, false, n, uint64(len(in)))
+			for j, ie := range iels {
+				if ibad[j] == "" && ie.flags != boltBucketLeafFlag {
+					vals = append(vals, orphanValue{page: id, inBucket: name, key: bytes.Clone(in[ie.key:ie.keyEnd]), val: bytes.Clone(in[ie.keyEnd:ie.end])})
+				}
+			}
+		}
+	}
+	return vals, buckets, pages
+}

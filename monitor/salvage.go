@@ -2,9 +2,11 @@ package monitor
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -206,6 +208,8 @@ func Recover(path string, opt Options) (*RecoveryReport, error) {
 		markerFloor(rep, mk) // an older or another file: its marker counts more
 	case len(rep.Stages) == 0 && mk != nil && mk.total() > 0:
 		markerLosses(rep, mk) // a replaced file: its marker is all that counts
+	case mk != nil:
+		markerUncounted(rep, mk) // a stage's ledger entry lost: its marker's count
 	}
 	sort.Slice(rep.Stages, func(i, j int) bool {
 		a, b := rep.Stages[i], rep.Stages[j]
@@ -222,6 +226,33 @@ func Recover(path string, opt Options) (*RecoveryReport, error) {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// markerUncounted counts the rows lost of each stage in rep whose ledger
+// entry was lost (a page of the ledger past a truncation) against the
+// rows its marker counted at its last update: at least those were
+// acknowledged, so the rows lost are at least that count less the rows
+// kept; rows acknowledged after the marker's update may be lost too.
+func markerUncounted(rep *RecoveryReport, mk *marker) {
+	n := 0
+	for i := range rep.Stages {
+		s := &rep.Stages[i]
+		want, ok := mk.Rows[s.Model+"/"+string(s.Stage)]
+		if s.Counted || !ok {
+			continue
+		}
+		s.RowsLost, s.Counted = max(0, want-s.RowsKept), true
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	note := fmt.Sprintf("the row count of %d stage(s) was lost in the file: their rows lost are counted against the marker's count of %s", n, mk.Updated.UTC().Format(time.RFC3339))
+	note += "; rows acknowledged after it, if any, were lost too and cannot be counted"
+	if rep.Uncounted != "" {
+		rep.Uncounted += "; "
+	}
+	rep.Uncounted += note
 }
 
 // salvage reads the records of a damaged file that verify, counting kept
@@ -303,13 +334,16 @@ func salvage(path string, rep *RecoveryReport) (values []salvagedValue, ledger m
 		rep.Kept[kind]++
 		values = append(values, salvagedValue{top: top, sub: sub, key: k, val: v})
 	}
+	walked := map[string]bool{} // the records the walk reached, by identity
 	for _, r := range found {
 		top := r.path[0]
 		switch {
 		case len(r.path) == 1 && (string(top) == string(bucketRefs) || string(top) == string(bucketLedger) || string(top) == string(bucketOffsets)):
+			walked[recordID(top, nil, r.kv[0])] = true
 			keep(top, nil, r.kv[0], r.kv[1])
 		case len(r.path) == 2 && (string(top) == string(bucketCkpt) || string(top) == string(bucketLog) || string(top) == string(bucketHistory)):
 			if _, _, ok := splitKey(r.path[1]); ok {
+				walked[recordID(top, r.path[1], r.kv[0])] = true
 				keep(top, r.path[1], r.kv[0], r.kv[1])
 			}
 		}
@@ -320,8 +354,400 @@ func salvage(path string, rep *RecoveryReport) (values []salvagedValue, ledger m
 			list += fmt.Sprintf("; and %d more", w.noted-len(w.notes))
 		}
 		readErr = fmt.Sprintf("%d damaged page(s) or element(s) could not be read (%s); records in them are lost, counted only by the ledger", w.noted, list)
+		if !v1 { // (a /1 file's values carry no seal to verify)
+			var subs [][]byte
+			for _, r := range found {
+				if len(r.path) == 2 {
+					subs = append(subs, r.path[1])
+				}
+			}
+			freelist := w.markFree(m.freelist)
+			orphans, buckets, pages := w.scanLeaves()
+			sc := &scan{rep: rep, ledger: ledger, values: values, walked: walked}
+			sc.resolve(orphans, append(subs, buckets...))
+			values = sc.values
+			readErr += "; " + sc.describe(pages, freelist)
+		}
 	}
 	return values, ledger, readErr
+}
+
+// recordID names a record by its bucket path and key.
+func recordID(top, sub, key []byte) string {
+	var b []byte
+	for _, p := range [][]byte{top, sub, key} {
+		b = binary.AppendUvarint(b, uint64(len(p)))
+		b = append(b, p...)
+	}
+	return string(b)
+}
+
+// scan keeps the records found on leaf pages the walk did not reach (when
+// a branch or bucket page above them is lost, such as a truncation
+// cutting the tree's upper pages, which bbolt writes last). Such a page
+// may be current, or an older version of a page, freed and not yet
+// reused: a record is kept only when
+//   - its seal verifies under one bucket path (the path the record's own
+//     checksum covers: refs, ledger or offsets, or ckpt, log or history of
+//     a model and stage named by the file),
+//   - the walk did not reach a record of that path and key (the tree's
+//     copy is the current one),
+//   - every copy found of it holds the same bytes (copies that differ are
+//     one record lost: which one is current cannot be told),
+//   - it is not older than what the stage holds: a window (checkpoint or
+//     log entry) no later than the stage's newest history summary was
+//     closed and summarized, a log entry within the checkpoint's sequence
+//     number was folded into the checkpoint (both are left out, their rows
+//     are counted where they went),
+//   - a log entry does not share a sequence number with another one (it
+//     is counted lost), nor follows a checkpoint whose sequence number is
+//     lost (counted lost: it may be in the checkpoint's windows),
+//   - and the rows of its stage, with it, are no more than the stage's
+//     ledger counts (otherwise every scanned record of the stage is
+//     counted lost: one was a stale copy counted twice).
+//
+// So a record is never kept twice, and kept + lost stays the ledger's
+// count.
+type scan struct {
+	rep    *RecoveryReport
+	ledger map[string]int64
+	values []salvagedValue // the walk's, then the scanned ones kept
+	walked map[string]bool
+	// found: records whose seal verified; unverified: values none did;
+	// conflicts: records found in copies that differ; stale: records
+	// older than the stage's state (left out); lost: records counted lost
+	// otherwise; kept: the scanned records kept.
+	found, unverified, conflicts, stale, lost, kept int
+}
+
+// scanned is a record found by the scan whose seal verified.
+type scanned struct {
+	salvagedValue
+	payload []byte
+	dropped bool
+}
+
+func (sc *scan) resolve(orphans []orphanValue, names [][]byte) {
+	tops := [][]byte{bucketRefs, bucketLedger, bucketOffsets}
+	stageTops := [][]byte{bucketCkpt, bucketLog, bucketHistory}
+	var recs []*scanned
+	try := func(o orphanValue, top, sub []byte) bool {
+		p, err := unseal(top, sub, o.key, o.val)
+		if err != nil {
+			return false
+		}
+		recs = append(recs, &scanned{salvagedValue: salvagedValue{top: top, sub: sub, key: o.key, val: o.val}, payload: p})
+		return true
+	}
+	// Top-level records first: their keys name the models and stages.
+	subs := map[string]bool{}
+	addSub := func(k []byte) {
+		if _, _, ok := splitKey(k); ok {
+			subs[string(k)] = true
+		}
+	}
+	for _, n := range names {
+		addSub(n)
+	}
+	for k := range sc.ledger {
+		addSub([]byte(k))
+	}
+	var rest []orphanValue
+	for _, o := range orphans {
+		ok := false
+		for _, top := range tops {
+			if (o.inBucket == nil || string(o.inBucket) == string(top)) && try(o, top, nil) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			rest = append(rest, o)
+		}
+	}
+	for _, r := range recs {
+		addSub(r.key)
+		if string(r.top) == string(bucketRefs) {
+			for _, st := range []Stage{StageInput, StageOutput} {
+				addSub([]byte(string(r.key) + "\x00" + string(st)))
+			}
+		}
+	}
+	for _, v := range sc.values {
+		if string(v.top) == string(bucketRefs) {
+			for _, st := range []Stage{StageInput, StageOutput} {
+				addSub([]byte(string(v.key) + "\x00" + string(st)))
+			}
+		}
+	}
+	subList := make([][]byte, 0, len(subs))
+	for k := range subs {
+		subList = append(subList, []byte(k))
+	}
+	sort.Slice(subList, func(i, j int) bool { return string(subList[i]) < string(subList[j]) })
+	for _, o := range rest {
+		cands := subList
+		if o.inBucket != nil {
+			cands = [][]byte{o.inBucket}
+		}
+		ok := false
+		for _, top := range stageTops {
+			switch {
+			case len(o.key) == 16 && string(top) != string(bucketLog),
+				len(o.key) == 8 && string(top) == string(bucketLog),
+				len(o.key) != 16 && len(o.key) != 8 && string(top) != string(bucketCkpt):
+				continue
+			}
+			for _, sub := range cands {
+				if try(o, top, sub) {
+					ok = true
+					break
+				}
+			}
+			if ok {
+				break
+			}
+		}
+		if !ok {
+			sc.unverified++
+		}
+	}
+	sc.found = len(recs)
+
+	// One copy per record; the walk's copy wins; copies that differ are
+	// a record lost.
+	byID := map[string][]*scanned{}
+	var order []string
+	for _, r := range recs {
+		id := recordID(r.top, r.sub, r.key)
+		if sc.walked[id] {
+			r.dropped = true
+			continue
+		}
+		if byID[id] == nil {
+			order = append(order, id)
+		}
+		byID[id] = append(byID[id], r)
+	}
+	var cands []*scanned
+	for _, id := range order {
+		copies := byID[id]
+		same := true
+		for _, c := range copies[1:] {
+			same = same && string(c.val) == string(copies[0].val)
+		}
+		if !same {
+			sc.conflicts++
+			sc.rep.Lost[kindOf(copies[0].top)]++
+			continue
+		}
+		cands = append(cands, copies[0])
+	}
+	sc.filter(cands)
+	for _, c := range cands {
+		if c.dropped {
+			continue
+		}
+		kind := kindOf(c.top)
+		if string(c.top) == string(bucketLedger) {
+			if _, _, ok := splitKey(c.key); !ok || len(c.payload) != 8 {
+				sc.lost++
+				sc.rep.Lost[kind]++
+				continue
+			}
+			sc.ledger[string(c.key)] = int64(binary.BigEndian.Uint64(c.payload))
+		} else {
+			sc.values = append(sc.values, c.salvagedValue)
+		}
+		sc.kept++
+		sc.rep.Kept[kind]++
+	}
+}
+
+// filter drops (marks) the scanned records older than their stage's state
+// and counts lost the ones that cannot be placed, then checks each
+// stage's rows against its ledger.
+func (sc *scan) filter(cands []*scanned) {
+	// What each stage holds: the walk's records (verified) and the
+	// scanned candidates.
+	type entry struct {
+		first, last uint64
+		rec         *scanned // nil: the walk's
+	}
+	type stageInfo struct {
+		histMax  int64
+		hasHist  bool
+		ckptSeq  uint64
+		hasSeq   bool
+		windows  bool
+		entries  []entry
+		scanned  []*scanned
+		walkVals []salvagedValue
+	}
+	stages := map[string]*stageInfo{}
+	info := func(sub []byte) *stageInfo {
+		si := stages[string(sub)]
+		if si == nil {
+			si = &stageInfo{}
+			stages[string(sub)] = si
+		}
+		return si
+	}
+	note := func(si *stageInfo, top, key, payload []byte, rec *scanned) {
+		switch string(top) {
+		case string(bucketHistory):
+			if len(key) == 8 && (!si.hasHist || keyStart(key) > si.histMax) {
+				si.hasHist, si.histMax = true, keyStart(key)
+			}
+		case string(bucketCkpt):
+			if string(key) == string(keyStage) && len(payload) == 8 {
+				si.hasSeq, si.ckptSeq = true, binary.BigEndian.Uint64(payload)
+			} else if len(key) == 8 {
+				si.windows = true
+			}
+		case string(bucketLog):
+			if len(payload) >= 16 {
+				si.entries = append(si.entries, entry{first: binary.BigEndian.Uint64(payload[8:16]), last: binary.BigEndian.Uint64(payload[0:8]), rec: rec})
+			}
+		}
+	}
+	for _, v := range sc.values {
+		if v.sub == nil {
+			continue
+		}
+		p, err := unseal(v.top, v.sub, v.key, v.val)
+		if err != nil {
+			continue
+		}
+		si := info(v.sub)
+		si.walkVals = append(si.walkVals, v)
+		note(si, v.top, v.key, p, nil)
+	}
+	for _, c := range cands {
+		if c.sub == nil {
+			continue
+		}
+		si := info(c.sub)
+		si.scanned = append(si.scanned, c)
+		note(si, c.top, c.key, c.payload, c)
+	}
+	lose := func(c *scanned) {
+		if !c.dropped {
+			c.dropped = true
+			sc.lost++
+			sc.rep.Lost[kindOf(c.top)]++
+		}
+	}
+	for _, si := range stages {
+		for _, c := range si.scanned {
+			isWindow := string(c.top) == string(bucketLog) || (string(c.top) == string(bucketCkpt) && len(c.key) == 8)
+			if isWindow && si.hasHist && keyStart(c.key[:8]) <= si.histMax {
+				c.dropped = true // a window closed since: in the history
+				sc.stale++
+			}
+		}
+		for _, e := range si.entries {
+			switch {
+			case e.rec == nil || e.rec.dropped:
+			case si.hasSeq && e.last <= si.ckptSeq:
+				e.rec.dropped = true // folded into the checkpoint
+				sc.stale++
+			case !si.hasSeq && si.windows:
+				lose(e.rec) // it may be in the checkpoint's windows
+			}
+		}
+		// Log entries sharing a sequence number: the scanned ones are
+		// lost (the walk's are current).
+		for i, a := range si.entries {
+			for _, b := range si.entries[i+1:] {
+				if (a.rec != nil && a.rec.dropped) || (b.rec != nil && b.rec.dropped) || a.first > b.last || b.first > a.last {
+					continue
+				}
+				for _, e := range []entry{a, b} {
+					if e.rec != nil {
+						lose(e.rec)
+					}
+				}
+			}
+		}
+	}
+	// The rows each stage would hold, against its ledger (the walk's, or
+	// one the scan found).
+	ledger := maps.Clone(sc.ledger)
+	for _, c := range cands {
+		if string(c.top) == string(bucketLedger) && !c.dropped && len(c.payload) == 8 {
+			if _, ok := ledger[string(c.key)]; !ok {
+				ledger[string(c.key)] = int64(binary.BigEndian.Uint64(c.payload))
+			}
+		}
+	}
+	for sub, si := range stages {
+		want, ok := ledger[sub]
+		if !ok || len(si.scanned) == 0 {
+			continue
+		}
+		model, stage, _ := splitKey([]byte(sub))
+		var rows int64
+		count := func(top, key, payload []byte) {
+			switch string(top) {
+			case string(bucketHistory):
+				var s struct{ Rows int64 }
+				if json.Unmarshal(payload, &s) == nil {
+					rows += s.Rows
+				}
+			case string(bucketCkpt):
+				if len(key) == 8 {
+					if w, err := decodeWindow(model, stage, payload); err == nil {
+						rows += w.rows
+					}
+				}
+			case string(bucketLog):
+				decodeEntry(payload, func(seq uint64, _ []featureDesc, rec []byte) error {
+					if !si.hasSeq || seq > si.ckptSeq {
+						rows += recordRows(rec)
+					}
+					return nil
+				})
+			}
+		}
+		for _, v := range si.walkVals {
+			if p, err := unseal(v.top, v.sub, v.key, v.val); err == nil {
+				count(v.top, v.key, p)
+			}
+		}
+		for _, c := range si.scanned {
+			if !c.dropped {
+				count(c.top, c.key, c.payload)
+			}
+		}
+		if rows > want {
+			for _, c := range si.scanned {
+				lose(c)
+			}
+		}
+	}
+}
+
+// describe says what the scan did, for the report.
+func (sc *scan) describe(pages int, freelist bool) string {
+	s := fmt.Sprintf("the pages the walk could not reach were scanned: %d leaf page(s) read", pages)
+	if !freelist {
+		s += " (the freelist could not be read, so pages of older versions of the tree were read too)"
+	}
+	s += fmt.Sprintf(", %d record(s) on them verified, %d kept", sc.found, sc.kept)
+	if sc.stale > 0 {
+		s += fmt.Sprintf(", %d left out as older than what their stage holds (their rows are counted where they went)", sc.stale)
+	}
+	if sc.conflicts > 0 {
+		s += fmt.Sprintf(", %d found in copies that differ counted lost (which one is current cannot be told)", sc.conflicts)
+	}
+	if sc.lost > 0 {
+		s += fmt.Sprintf(", %d counted lost (a sequence number shared, a checkpoint's lost, or more rows than the ledger counts)", sc.lost)
+	}
+	if sc.unverified > 0 {
+		s += fmt.Sprintf("; %d value(s) found verify under no bucket (of an older version, or damaged) and are not counted", sc.unverified)
+	}
+	return s
 }
 
 func cp(b []byte) []byte {
