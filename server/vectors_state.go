@@ -1357,35 +1357,43 @@ loop:
 				// unknown where neither can be read (attack run 27 F6: a
 				// damaged "rows" key read as 0 vectors lost).
 				colRows, dim, dataLen := int64(-1), int64(-1), int64(-1)
-				for d.More() {
-					ck, err := d.Token()
-					if err != nil {
-						break loop
+				read := func() bool { // false: the payload ends or breaks here
+					for d.More() {
+						ck, err := d.Token()
+						if err != nil {
+							return false
+						}
+						switch ck {
+						case "column":
+							cols = append(cols, str())
+						case "rows", "dimension":
+							var n int64
+							if d.Decode(&n) != nil {
+								return false
+							}
+							if ck == "rows" {
+								colRows = n
+							} else {
+								dim = n
+							}
+						case "data":
+							t, err := d.Token()
+							if err != nil {
+								return false // cut short in its data: the rows tell
+							}
+							if raw, err := base64.StdEncoding.DecodeString(fmt.Sprint(t)); err == nil {
+								dataLen = int64(len(raw))
+							}
+						default:
+							var skip json.RawMessage
+							if d.Decode(&skip) != nil {
+								return false
+							}
+						}
 					}
-					switch ck {
-					case "column":
-						cols = append(cols, str())
-					case "rows", "dimension":
-						var n int64
-						if d.Decode(&n) != nil {
-							break loop
-						}
-						if ck == "rows" {
-							colRows = n
-						} else {
-							dim = n
-						}
-					case "data":
-						if raw, err := base64.StdEncoding.DecodeString(str()); err == nil {
-							dataLen = int64(len(raw))
-						}
-					default:
-						var skip json.RawMessage
-						if d.Decode(&skip) != nil {
-							break loop
-						}
-					}
+					return true
 				}
+				whole := read()
 				switch {
 				case colRows >= 0 && (dim <= 0 || dataLen < 0 || colRows*dim*8 == dataLen):
 					rows = addCount(rows, colRows)
@@ -1393,6 +1401,9 @@ loop:
 					rows = addCount(rows, dataLen/(dim*8))
 				default:
 					rows = -1
+				}
+				if !whole {
+					break loop
 				}
 				if _, err := d.Token(); err != nil {
 					break loop
