@@ -79,6 +79,9 @@ func checkNumericFeature(path string, f *profile.Feature) error {
 	if std := float64(*f.Std); std < 0 {
 		return bad(path+".std", "must be >= 0, got %v", std)
 	}
+	if err := checkMoments(path, f.Count, float64(*f.Mean), float64(*f.Std), lo, hi); err != nil {
+		return err
+	}
 	switch {
 	case f.Quantiles != nil && f.Values != nil:
 		return bad(path+".values", "must be absent when quantiles are given")
@@ -105,6 +108,15 @@ func checkNumericFeature(path string, f *profile.Feature) error {
 	if q[0] < lo || q[len(q)-1] > hi {
 		return bad(path+".quantiles", "run from %v to %v, outside min %v and max %v", q[0], q[len(q)-1], lo, hi)
 	}
+	// The grid of a column of up to exactGrid values is read from every
+	// value: its 0 and 1 quantiles are min and max.
+	if last := len(q) - 1; f.Count <= exactGrid && (q[0] != lo || q[last] != hi) {
+		i, x, want := 0, q[0], lo
+		if q[0] == lo {
+			i, x, want = last, q[last], hi
+		}
+		return bad(fmt.Sprintf("%s.quantiles[%d]", path, i), "%v: the grid of a column of %d values (at most %d) is exact, its first entry is min and its last max, %v", x, f.Count, exactGrid, want)
+	}
 	if len(f.CDF) != len(q) {
 		return bad(path+".cdf", "has %d entries, quantiles %d", len(f.CDF), len(q))
 	}
@@ -115,6 +127,9 @@ func checkNumericFeature(path string, f *profile.Feature) error {
 		if i > 0 && p < f.CDF[i-1] {
 			return bad(fmt.Sprintf("%s.cdf[%d]", path, i), "%v is below the entry before, %v: a CDF never decreases", p, f.CDF[i-1])
 		}
+	}
+	if err := checkCDFRange(path, q, f.CDF, f.Count, hi); err != nil {
+		return err
 	}
 	if !(f.MaxCDFGap >= 0 && f.MaxCDFGap <= 1) {
 		return bad(path+".max_cdf_gap", "must lie in [0, 1], got %v", f.MaxCDFGap)
@@ -132,6 +147,9 @@ func checkNumericFeature(path string, f *profile.Feature) error {
 				return bad(fmt.Sprintf("%s.edges[%d]", hp, i), "must be a finite number not below the edge before, got %v", e)
 			}
 		}
+		if err := checkEdges(hp+".edges", h.Edges, q, lo, hi); err != nil {
+			return err
+		}
 		var sum int64
 		for i, c := range h.Counts {
 			if c < 0 || sum+c < sum {
@@ -141,6 +159,99 @@ func checkNumericFeature(path string, f *profile.Feature) error {
 		}
 		if sum != f.Count {
 			return bad(hp+".counts", "add up to %d, the column has %d present values", sum, f.Count)
+		}
+	}
+	return nil
+}
+
+// exactGrid is the largest column whose quantile grid is read from every
+// value (profile's sampleMax: larger ones are sampled).
+const exactGrid = 65536
+
+// momentSlack is the relative rounding allowance of the moments against
+// min and max: fit computes mean = first + S/n and std = sqrt((Q - S²/n)/n)
+// from pairwise sums of x - first, whose error is a few ulps of the range
+// times log n; an allowance of 1e-9 of the range (and 1e-12 of the
+// magnitude for the mean's final addition; tiny absolute terms for
+// squares that underflow) is far above that and far below any change
+// that matters to a reader (attack run 27 F4: a std of twice the range).
+const momentSlack = 1e-9
+
+// checkMoments checks mean and std against min and max as any data has
+// them: the mean within [min, max] and the population std at most
+// (max − min)/2 (Popoviciu's inequality), up to rounding (momentSlack). A
+// constant column (min = max) has its value as mean and std 0. A mean or
+// std that is not finite is one only where fit's sums overflow.
+func checkMoments(path string, count int64, mean, std, lo, hi float64) error {
+	half := hi/2 - lo/2 // (max − min)/2 without overflow
+	mag := math.Max(math.Abs(lo), math.Abs(hi))
+	if !isFinite(mean) || !isFinite(std) {
+		// The sums of x - first and of their squares overflow when
+		// count·(max − min)² passes float64's range: fit then writes an
+		// infinite or NaN mean or std (a column of values near ±1e308).
+		// Anywhere else they are damage.
+		if r := 2 * half; float64(count)*r*r > math.MaxFloat64/4 || math.IsInf(r, 0) {
+			return nil
+		}
+		name, x := ".mean", mean
+		if isFinite(mean) {
+			name, x = ".std", std
+		}
+		return bad(path+name, "%v: must be a finite number for a column of %d values within [min, max] = [%v, %v] (its sums cannot overflow)", x, count, lo, hi)
+	}
+	if mean < lo-(momentSlack*2*half+1e-12*mag+1e-300) || mean > hi+(momentSlack*2*half+1e-12*mag+1e-300) {
+		return bad(path+".mean", "%v: the mean of values within [min, max] = [%v, %v] lies within them", mean, lo, hi)
+	}
+	if std > half+momentSlack*half+1e-150 {
+		return bad(path+".std", "%v: the population std of values within [min, max] = [%v, %v] is at most (max − min)/2 = %v (Popoviciu's inequality)", std, lo, hi, half)
+	}
+	return nil
+}
+
+// checkCDFRange checks the CDF at the grid (sorted, within [min, max],
+// each entry in [0, 1] and not below the one before: checked by the
+// caller) against the column: min is at or below every grid value, so
+// each entry counts at least one value (> 0); max is above every grid
+// value below it, so those entries are < 1, and at or below those equal
+// to it, so those are 1; and each is a count of values over count.
+func checkCDFRange(path string, q, cdf []float64, count int64, hi float64) error {
+	n := float64(count)
+	for i, p := range cdf {
+		at := fmt.Sprintf("%s.cdf[%d]", path, i)
+		switch {
+		case !(p > 0):
+			return bad(at, "%v: the share of values at or below quantile %v, which is not below min, counts min at least (>= 1/%d)", p, q[i], count)
+		case q[i] < hi && p == 1:
+			return bad(at, "1: every value at or below quantile %v, which is below max %v", q[i], hi)
+		case q[i] == hi && p != 1:
+			return bad(at, "%v: the share of values at or below max %v is 1", p, hi)
+		}
+		if k := p * n; math.Abs(k-math.Round(k)) > 1e-9*n {
+			return bad(at, "%v: must be a count of values over the column's %d (%v values is not a whole number)", p, count, k)
+		}
+	}
+	return nil
+}
+
+// checkEdges checks a histogram's edges (finite and sorted: checked by the
+// caller) against the column: equal-width bins from the first grid value
+// to the last (fit writes them so; artifacts of before 2026-11-26 from
+// min to max), so the first edge lies in [min, quantiles[0]], the last in
+// [quantiles[last], max], and each between them at its place up to
+// rounding.
+func checkEdges(path string, e, q []float64, lo, hi float64) error {
+	last := len(e) - 1
+	if !(e[0] >= lo && e[0] <= q[0]) {
+		return bad(path+"[0]", "%v: the first edge lies within [min, quantiles[0]] = [%v, %v]", e[0], lo, q[0])
+	}
+	if ql := q[len(q)-1]; !(e[last] >= ql && e[last] <= hi) {
+		return bad(fmt.Sprintf("%s[%d]", path, last), "%v: the last edge lies within [the last quantile, max] = [%v, %v]", e[last], ql, hi)
+	}
+	w := e[last]/float64(last) - e[0]/float64(last)
+	tol := 1e-9*w*float64(last) + 1e-12*math.Max(math.Abs(e[0]), math.Abs(e[last])) + 1e-300
+	for i := 1; i < last; i++ {
+		if want := e[0] + w*float64(i); math.Abs(e[i]-want) > tol {
+			return bad(fmt.Sprintf("%s[%d]", path, i), "%v: bins are of equal width from %v to %v, this edge is at %v", e[i], e[0], e[last], want)
 		}
 	}
 	return nil
