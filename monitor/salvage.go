@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -406,6 +405,10 @@ func recordID(top, sub, key []byte) string {
 //     ledger counts (otherwise every scanned record of the stage is
 //     counted lost: one was a stale copy counted twice).
 //
+// A ledger record found so is not used: it may be an older commit's
+// count. A stage whose ledger entry the walk did not reach is counted
+// against its marker (Recover).
+//
 // So a record is never kept twice, and kept + lost stays the ledger's
 // count.
 type scan struct {
@@ -418,6 +421,8 @@ type scan struct {
 	// older than the stage's state (left out); lost: records counted lost
 	// otherwise; kept: the scanned records kept.
 	found, unverified, conflicts, stale, lost, kept int
+	// ledgers: ledger records found, not used (see resolve).
+	ledgers int
 }
 
 // scanned is a record found by the scan whose seal verified.
@@ -485,10 +490,15 @@ func (sc *scan) resolve(orphans []orphanValue, names [][]byte) {
 		subList = append(subList, []byte(k))
 	}
 	sort.Slice(subList, func(i, j int) bool { return string(subList[i]) < string(subList[j]) })
+	// A leaf page holds the values of one bucket: the stage a value of
+	// its page verified under is tried first for the next.
+	hint := map[uint64][]byte{}
 	for _, o := range rest {
 		cands := subList
 		if o.inBucket != nil {
 			cands = [][]byte{o.inBucket}
+		} else if h := hint[o.page]; h != nil {
+			cands = append([][]byte{h}, subList...)
 		}
 		ok := false
 		for _, top := range stageTops {
@@ -501,6 +511,9 @@ func (sc *scan) resolve(orphans []orphanValue, names [][]byte) {
 			for _, sub := range cands {
 				if try(o, top, sub) {
 					ok = true
+					if o.inBucket == nil {
+						hint[o.page] = sub
+					}
 					break
 				}
 			}
@@ -548,19 +561,15 @@ func (sc *scan) resolve(orphans []orphanValue, names [][]byte) {
 		if c.dropped {
 			continue
 		}
-		kind := kindOf(c.top)
 		if string(c.top) == string(bucketLedger) {
-			if _, _, ok := splitKey(c.key); !ok || len(c.payload) != 8 {
-				sc.lost++
-				sc.rep.Lost[kind]++
-				continue
-			}
-			sc.ledger[string(c.key)] = int64(binary.BigEndian.Uint64(c.payload))
-		} else {
-			sc.values = append(sc.values, c.salvagedValue)
+			// A count of some commit, the last or an older one: not
+			// the stage's count (the marker's is, as a floor).
+			sc.ledgers++
+			continue
 		}
+		sc.values = append(sc.values, c.salvagedValue)
 		sc.kept++
-		sc.rep.Kept[kind]++
+		sc.rep.Kept[kindOf(c.top)]++
 	}
 }
 
@@ -671,18 +680,10 @@ func (sc *scan) filter(cands []*scanned) {
 			}
 		}
 	}
-	// The rows each stage would hold, against its ledger (the walk's, or
-	// one the scan found).
-	ledger := maps.Clone(sc.ledger)
-	for _, c := range cands {
-		if string(c.top) == string(bucketLedger) && !c.dropped && len(c.payload) == 8 {
-			if _, ok := ledger[string(c.key)]; !ok {
-				ledger[string(c.key)] = int64(binary.BigEndian.Uint64(c.payload))
-			}
-		}
-	}
+	// The rows each stage would hold, against the ledger the walk
+	// reached.
 	for sub, si := range stages {
-		want, ok := ledger[sub]
+		want, ok := sc.ledger[sub]
 		if !ok || len(si.scanned) == 0 {
 			continue
 		}
@@ -743,6 +744,9 @@ func (sc *scan) describe(pages int, freelist bool) string {
 	}
 	if sc.lost > 0 {
 		s += fmt.Sprintf(", %d counted lost (a sequence number shared, a checkpoint's lost, or more rows than the ledger counts)", sc.lost)
+	}
+	if sc.ledgers > 0 {
+		s += fmt.Sprintf("; %d ledger record(s) found there are not used as row counts (whether each is the last commit's cannot be told)", sc.ledgers)
 	}
 	if sc.unverified > 0 {
 		s += fmt.Sprintf("; %d value(s) found verify under no bucket (of an older version, or damaged) and are not counted", sc.unverified)

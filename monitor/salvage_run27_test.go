@@ -3,7 +3,11 @@ package monitor
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -181,5 +185,83 @@ func TestRecoverScansLeavesPastLostUpperPages(t *testing.T) {
 				t.Errorf("the recovered file holds %d rows, the report says %d kept", held, s.RowsKept)
 			}
 		})
+	}
+}
+
+// TestScanKeepsEachRecordOnce checks the rules by which Recover keeps the
+// records a scan of unreached pages finds (attack run 27 F8): the walk's
+// copy wins, copies that agree are one record, copies that differ are a
+// record lost, a log entry sharing a sequence number with another is
+// lost, one within the checkpoint's sequence number and a window no later
+// than the history's newest are left out (counted where they went), a
+// stage is never above its ledger, a ledger record found is not used, and
+// a value that verifies under no bucket is not counted.
+func TestScanKeepsEachRecordOnce(t *testing.T) {
+	in, out, other := []byte("m\x00input"), []byte("m\x00output"), []byte("k\x00input")
+	const w = int64(3600e9)
+	logKey := func(start int64, first uint64) []byte {
+		return binary.BigEndian.AppendUint64(windowKey(start), first)
+	}
+	entry := func(first uint64, recs int) []byte {
+		rs := make([]entryRecord, recs)
+		for i := range rs {
+			rs[i] = entryRecord{data: []byte{1}} // one row each
+		}
+		return encodeEntry(first, [][]featureDesc{{}}, rs)
+	}
+	orphan := func(page uint64, top, sub, key, payload []byte) orphanValue {
+		return orphanValue{page: page, key: key, val: seal(top, sub, key, payload)}
+	}
+	rep := &RecoveryReport{Kept: map[string]int{}, Lost: map[string]int{}}
+	walkedKey := logKey(w, 1)
+	sc := &scan{rep: rep, ledger: map[string]int64{string(in): 100, string(other): 3},
+		values: []salvagedValue{{top: bucketLog, sub: in, key: walkedKey, val: seal(bucketLog, in, walkedKey, entry(1, 1))}},
+		walked: map[string]bool{recordID(bucketLog, in, walkedKey): true}}
+	orphans := []orphanValue{
+		orphan(10, bucketLog, in, walkedKey, entry(1, 2)),                 // the walk's copy wins
+		orphan(10, bucketLog, in, logKey(w, 2), entry(2, 1)),              // kept once:
+		orphan(11, bucketLog, in, logKey(w, 2), entry(2, 1)),              // the same bytes
+		orphan(10, bucketLog, in, logKey(w, 3), entry(3, 1)),              // copies that differ:
+		orphan(12, bucketLog, in, logKey(w, 3), entry(3, 2)),              // one record lost
+		orphan(13, bucketLog, in, logKey(w, 4), entry(4, 2)),              // seqs 4-5 and
+		orphan(13, bucketLog, in, logKey(w, 5), entry(5, 1)),              // 5: both lost
+		orphan(14, bucketHistory, in, windowKey(0), []byte(`{"rows":7}`)), // kept
+		orphan(15, bucketLog, in, logKey(0, 9), entry(9, 1)),              // closed since: left out
+		orphan(16, bucketCkpt, out, keyStage, binary.BigEndian.AppendUint64(nil, 10)),
+		orphan(17, bucketLog, out, logKey(w, 6), entry(6, 1)),                    // in the checkpoint: left out
+		orphan(17, bucketLog, out, logKey(w, 11), entry(11, 1)),                  // kept
+		orphan(18, bucketLog, other, logKey(w, 1), entry(1, 2)),                  // 2 + 2 rows over the
+		orphan(18, bucketLog, other, logKey(w, 3), entry(3, 2)),                  // ledger's 3: both lost
+		orphan(19, bucketLedger, nil, in, binary.BigEndian.AppendUint64(nil, 1)), // not used
+		{page: 20, key: []byte("format"), val: []byte(storeFormat)},              // no seal
+	}
+	sc.resolve(orphans, [][]byte{in, out, other})
+	if want := map[string]int{"log": 2, "history": 1, "checkpoint": 1}; !maps.Equal(rep.Kept, want) {
+		t.Errorf("kept %v, want %v", rep.Kept, want)
+	}
+	if want := map[string]int{"log": 5}; !maps.Equal(rep.Lost, want) {
+		t.Errorf("lost %v, want %v", rep.Lost, want)
+	}
+	if sc.conflicts != 1 || sc.stale != 2 || sc.ledgers != 1 || sc.unverified != 1 || sc.kept != 4 {
+		t.Errorf("conflicts %d stale %d ledgers %d unverified %d kept %d, want 1 2 1 1 4\n%s", sc.conflicts, sc.stale, sc.ledgers, sc.unverified, sc.kept, sc.describe(9, false))
+	}
+	if sc.ledger[string(in)] != 100 {
+		t.Errorf("the walk's ledger became %d", sc.ledger[string(in)])
+	}
+	var keys []string
+	for _, v := range sc.values {
+		keys = append(keys, fmt.Sprintf("%s/%q/%x", v.top, v.sub, v.key))
+	}
+	want := []string{
+		fmt.Sprintf("log/%q/%x", in, walkedKey),
+		fmt.Sprintf("log/%q/%x", in, logKey(w, 2)),
+		fmt.Sprintf("history/%q/%x", in, windowKey(0)),
+		fmt.Sprintf("ckpt/%q/%x", out, keyStage),
+		fmt.Sprintf("log/%q/%x", out, logKey(w, 11)),
+	}
+	slices.Sort(keys)
+	slices.Sort(want)
+	if !slices.Equal(keys, want) {
+		t.Errorf("values\n%s\nwant\n%s", strings.Join(keys, "\n"), strings.Join(want, "\n"))
 	}
 }
