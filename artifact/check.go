@@ -171,6 +171,9 @@ func checkGroup(gi int, g *Group, sc *spec.Group, inputs map[string]string, self
 		fs[ci] = Field{Name: c, Type: t}.TableField()
 	}
 	cur := columnList{fields: fs, n: len(fs)}
+	// present is what is known of the current columns' values in fit
+	// (nil: nothing): a NaN parameter for a column with values is refused.
+	present := make([]step.Presence, len(fs))
 	if len(g.Steps) != len(sc.Steps) {
 		return columnList{}, bad(gp+".steps", "has %d entries, the spec's group %d", len(g.Steps), len(sc.Steps))
 	}
@@ -205,6 +208,10 @@ func checkGroup(gi int, g *Group, sc *spec.Group, inputs map[string]string, self
 				return columnList{}, underStep(sp, err)
 			}
 		}
+		if err := step.CheckPresence(s.Fitted, present); err != nil {
+			return columnList{}, underStep(sp+".fitted", err)
+		}
+		present = step.PresenceAfter(s.Fitted, present)
 		cur = outputsOf(s.Fitted)
 	}
 	return cur, nil

@@ -148,6 +148,9 @@ func (s *MinMaxScaler) Check(nIn int) error {
 			return err
 		}
 	}
+	if err := nanTogether("data_min_", s.DataMin, "data_max_", s.DataMax); err != nil {
+		return err
+	}
 	for i, r := range s.DataRange {
 		if r < 0 || math.IsInf(r, 0) {
 			return badAt("data_range_", i, "must be a finite number >= 0, got %v", r)

@@ -455,7 +455,10 @@ func (p *PowerTransformer) Check(nIn int) error {
 		if err := checkNotInf("mean_", p.Mean); err != nil {
 			return err
 		}
-		return checkScalesOrNaN("scale_", p.Scale)
+		if err := checkScalesOrNaN("scale_", p.Scale); err != nil {
+			return err
+		}
+		return nanTogether("mean_", p.Mean, "scale_", p.Scale)
 	}
 	if p.Mean != nil || p.Scale != nil {
 		return errors.New("mean_ and scale_ must be null without standardize")

@@ -163,6 +163,11 @@ func (s *RobustScaler) Check(nIn int) error {
 	if err := checkNotInf("center_", s.Center); err != nil {
 		return err
 	}
+	if s.Center != nil && s.Scale != nil {
+		if err := nanTogether("center_", s.Center, "scale_", s.Scale); err != nil {
+			return err
+		}
+	}
 	return checkNames("feature_names_in_", s.Names)
 }
 

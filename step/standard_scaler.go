@@ -206,6 +206,9 @@ func (s *StandardScaler) Check(nIn int) error {
 			return badAt("n_samples_seen_", i, "must be >= 0, got %d", n)
 		}
 	}
+	if err := s.checkNaNs(); err != nil {
+		return err
+	}
 	if s.WithStd && s.Mean != nil {
 		// scale_ is a function of var_, mean_ and n_samples_seen_: an
 		// edited scale (0.5 ulp of a number, twice the deviation) would be
