@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/quickstart"
 )
 
@@ -186,9 +187,12 @@ func TestDriftTimeColumnBothModes(t *testing.T) {
 // TestDriftModesAgreeFeatureByFeature holds drift --artifact and drift
 // --reference together on the quickstart months, feature by feature:
 // the same verdict and method everywhere, the same numbers for the
-// categorical and time features (both bound categories as the profile
-// does), and for the numeric ones a ks from the profile within its
-// reported bound of the exact statistic.
+// categorical features of at most profile.TopCategories training values
+// and the time features, and for the numeric ones a ks from the profile
+// within its reported bound of the exact statistic. A categorical of more
+// values is tested on other categories in each mode (the most frequent in
+// both samples, or the profile's top ones well above its cut: attack run
+// 27 F1), so only its verdict is held.
 func TestDriftModesAgreeFeatureByFeature(t *testing.T) {
 	dir, _ := flights(t)
 	june := filepath.Join(dir, quickstart.Files.Later)
@@ -214,6 +218,9 @@ func TestDriftModesAgreeFeatureByFeature(t *testing.T) {
 			if fa.StatisticErrorBound == nil || math.Abs(*fa.Statistic-*fr.Statistic) > *fa.StatisticErrorBound+1e-12 {
 				t.Errorf("%s: ks from the profile %v, exact %v, bound %v", fa.Name, *fa.Statistic, *fr.Statistic, fa.StatisticErrorBound)
 			}
+			continue
+		}
+		if fa.Kind == "" && len(distinctOf(t, filepath.Join(dir, quickstart.Files.Train), fa.Name)) > profile.TopCategories {
 			continue
 		}
 		if !closeTo(*fa.Statistic, *fr.Statistic, 1e-12) || !closeTo(*fa.PValue, *fr.PValue, 1e-12) {
@@ -298,7 +305,12 @@ func TestDriftUncomputableFeature(t *testing.T) {
 // TestDriftHighCardinalityBounded compares gapminder's 1960s (120
 // countries, more than the profile keeps) with its 2000s (185, 65 new):
 // the JSON lists at most 10 new countries, counts all 65, and the
-// verdicts of the two modes agree.
+// verdicts of the two modes agree, but for country's: --reference tests
+// the 100 countries most frequent in both decades and sees the new ones,
+// while the profile's 100 countries are all at its cut (10 rows each),
+// where the choice of the top 100 is luck as far as the profile can tell,
+// so --artifact tests none of them on its own (attack run 27 F1); its
+// other_categories anomaly names the change there.
 func TestDriftHighCardinalityBounded(t *testing.T) {
 	ref, cur := "testdata/drift/gapminder_1960s.csv", "testdata/drift/gapminder_2000s.csv"
 	refCountries, curCountries := distinctOf(t, ref, "country"), distinctOf(t, cur, "country")
@@ -344,7 +356,12 @@ func TestDriftHighCardinalityBounded(t *testing.T) {
 			}
 		}
 	}
-	if !mapsEqual(verdicts["artifact"], verdicts["reference"]) || len(verdicts["artifact"]) != 4 {
+	if !verdicts["reference"]["country"] {
+		t.Errorf("reference: country does not drift though 65 of its 185 countries are new")
+	}
+	delete(verdicts["artifact"], "country")
+	delete(verdicts["reference"], "country")
+	if !mapsEqual(verdicts["artifact"], verdicts["reference"]) || len(verdicts["artifact"]) != 3 {
 		t.Errorf("verdicts differ: artifact %v, reference %v", verdicts["artifact"], verdicts["reference"])
 	}
 }
