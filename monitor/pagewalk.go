@@ -573,14 +573,27 @@ func (w *pageWalker) scanLeaves() (vals []orphanValue, buckets [][]byte, pages i
 			continue
 		}
 		size := min((id+1+overflow)*w.pageSize, w.fileEnd) - id*w.pageSize // a truncated page: what is left
-		if uint64(boltPageHeader+int(count)*boltElementSize) > size {
+		elemEnd := uint64(boltPageHeader + int(count)*boltElementSize)
+		if elemEnd > size {
 			continue
 		}
-		if buf, err = w.readAt(id, 0, size, buf); err != nil {
+		// The elements, then as far as their values reach.
+		if buf, err = w.readAt(id, 0, max(elemEnd, min(size, w.pageSize)), buf); err != nil {
 			continue
+		}
+		els, bad := elements(buf, false, count, size)
+		need := uint64(len(buf))
+		for i, e := range els {
+			if bad[i] == "" {
+				need = max(need, e.end)
+			}
+		}
+		if need > uint64(len(buf)) {
+			if buf, err = w.readAt(id, 0, need, buf); err != nil {
+				continue
+			}
 		}
 		pages++
-		els, bad := elements(buf, false, count, size)
 		for i, e := range els {
 			if bad[i] != "" {
 				continue

@@ -459,6 +459,9 @@ func (sc *scan) resolve(orphans []orphanValue, names [][]byte) {
 	}
 	var rest []orphanValue
 	for _, o := range orphans {
+		if string(o.inBucket) == string(bucketMeta) {
+			continue // unsealed, and rewritten by the recovery
+		}
 		ok := false
 		for _, top := range tops {
 			if (o.inBucket == nil || string(o.inBucket) == string(top)) && try(o, top, nil) {
