@@ -77,6 +77,10 @@ type sectionCheck struct {
 	hasProfile bool
 	sides      [2]profileSide // inputs, outputs
 
+	// train holds the profile's numeric inputs for the training push
+	// (check_push_run27.go).
+	train trainingInputs
+
 	embeddings    int
 	embeddingSeen map[string]bool
 	embeddingErr  error
@@ -418,6 +422,7 @@ func (c *sectionCheck) profileFeature(side, i int, f *profile.Feature) {
 		}
 		schema := c.inputs[i]
 		s.check(i, f, f.Name == schema.Name && f.Type == schema.Type, func() (Field, bool) { return schema, true }, c.trainingRows)
+		c.train.add(f)
 		return
 	}
 	if i >= len(c.produced) {
@@ -479,6 +484,9 @@ func (c *sectionCheck) finish() error {
 			if err := c.sides[k].finish(want, c.vectorDims, c.trainingRows); err != nil {
 				return err
 			}
+		}
+		if err := pushError(c.spec, c.groups, c.source, c.train); err != nil {
+			return err
 		}
 	}
 	return c.embeddingErr

@@ -470,6 +470,12 @@ func (s *SimpleImputer) Check(nIn int) error {
 	if s.active() && (s.Number != nil) == s.categorical() {
 		return fmt.Errorf("missing_values_number_ is for numeric and missing_values_text_ for categorical imputers")
 	}
+	// A fit never writes an infinite statistic (the data's values are
+	// finite, a mean past float64's range is refused): it would fill every
+	// missing value with one the transform then refuses (attack run 27 F3).
+	if err := checkNotInf("statistics_", s.Statistics); err != nil {
+		return err
+	}
 	for i, j := range s.IndicatorFeatures {
 		if j < 0 || j >= nIn || (i > 0 && j <= s.IndicatorFeatures[i-1]) {
 			return badAt("indicator_features_", i, "must be increasing column indexes below %d, got %d", nIn, j)
