@@ -374,8 +374,9 @@ func categoricalVsProfile(f *Feature, p *profile.Feature, cur map[string]int64, 
 // Against a profile that keeps only the reference's top categories (its
 // Other above 0): a kept category is tested on its own only when its
 // reference count is clearly above the smallest kept count (the cut, which
-// bounds every category not kept), by foldMargin standard deviations of a
-// count at the cut; the others are tested together with "other". A
+// bounds every category not kept), by profile.SettleMargin standard
+// deviations of a count at the cut (profile.Counts.SettledCategories);
+// the others are tested together with "other". A
 // category far above the cut was kept whatever its luck in the reference,
 // so its count there is not inflated by the choice. The price: a change
 // among the categories near or below the cut (all of them when the
@@ -436,39 +437,28 @@ func pooledCategories(ref, cur map[string]int64) (r, c map[string]int64) {
 	return r, c
 }
 
-// foldMargin is how many standard deviations of a count at the profile's
-// cut (the square root of the smallest kept count) a kept category's
-// reference count must be above that cut to be tested on its own against
-// a profile of distinct categories that did not keep every one:
-// sqrt(2 ln distinct) + 1, at least 3. The largest of distinct counts of
-// the same expectation is about sqrt(2 ln distinct) standard deviations
-// above it, so a category of the same expectation as the ones near the
-// cut is seldom above the bar by luck alone (a margin of 3 still let the
-// luckiest few of 185 categories of 2,000 rows through: 32 of 100 pairs
-// of one distribution had chi-square p < 0.05).
-func foldMargin(distinct int64) float64 {
-	return math.Max(3, math.Sqrt(2*math.Log(float64(max(distinct, 1))))+1)
-}
-
 // foldNearCut returns ref and cur (the profile's kept categories and
 // "other", and the current counts aligned with them) with the kept
-// categories whose reference count is not above the cut by foldMargin
-// standard deviations counted in "other" in both.
+// categories that are not settled (profile.Counts.SettledCategories)
+// counted in "other" in both.
 func foldNearCut(pc *profile.Counts, ref, cur map[string]int64) (r, c map[string]int64) {
-	if len(pc.Counts) == 0 {
+	settled := pc.SettledCategories()
+	if settled == len(pc.Values) {
 		return ref, cur
 	}
-	cut := float64(pc.Counts[len(pc.Counts)-1])
-	bar := cut + foldMargin(pc.Distinct)*math.Sqrt(cut)
-	r, c = make(map[string]int64, len(ref)), make(map[string]int64, len(cur))
+	fold := make(map[string]bool, len(pc.Values)-settled)
+	for _, v := range pc.Values[settled:] {
+		fold[v] = true
+	}
+	r, c = make(map[string]int64, settled+1), make(map[string]int64, settled+1)
 	for k, n := range ref {
-		if k != otherCategory && float64(n) < bar {
+		if fold[k] {
 			k = otherCategory
 		}
 		r[k] += n
 	}
 	for k, n := range cur {
-		if n0, ok := ref[k]; ok && k != otherCategory && float64(n0) < bar {
+		if fold[k] {
 			k = otherCategory
 		}
 		c[k] += n
