@@ -145,6 +145,9 @@ func Decode(data []byte, name string) (*Artifact, error) {
 		if loc := locateStepError(data); loc != nil {
 			return nil, meaningError(name, loc)
 		}
+		if loc := locateDecodeError(data); loc != nil {
+			return nil, meaningError(name, loc)
+		}
 		return nil, corrupt(name, "%v", err)
 	}
 	// One streamed re-encoding, compared with data as it is written and
@@ -155,7 +158,8 @@ func Decode(data []byte, name string) (*Artifact, error) {
 		return nil, corrupt(name, "%v", err)
 	}
 	got := "sha256:" + hex.EncodeToString(sum.Sum(nil))
-	if err := digestAndFormError(name, a.Digest, got, int64(cmp.firstDifference()), func(at int64) string { return lineAt(data, at) }); err != nil {
+	src := bytes.NewReader(data)
+	if err := digestAndFormError(name, a.Digest, got, int64(cmp.firstDifference()), cmp.canon, src, int64(len(data))); err != nil {
 		return nil, err
 	}
 	if err := checkArtifact(&a, true); err != nil {
@@ -225,37 +229,116 @@ func checkHead(name, format string, version int, digest string) error {
 // digestAndFormError compares the digest the file states (want) with the
 // one of its canonical re-encoding (got), then checks that the file is
 // that encoding (at: the offset of the first difference, -1 for none;
-// line names the line holding an offset).
-func digestAndFormError(name, want, got string, at int64, line func(int64) string) error {
-	if got != want {
+// canon: the re-encoding's text from there; src and size: the file).
+// Where they differ but the stated digest is that of the file's own bytes
+// (a file re-digested after an edit, or written by another encoder: a
+// null or an absent field, which the re-encoding writes as its zero), the
+// refusal says the file is not in canonical form and where, not that its
+// bytes changed after the digest was taken (attack run 27 F5).
+func digestAndFormError(name, want, got string, at int64, canon []byte, src io.ReaderAt, size int64) error {
+	if got != want && (at < 0 || !digestOfBytes(src, size, want)) {
 		return corrupt(name, "digest mismatch: the file says %s but its content hashes to %s; it was changed after it was written — refit or fetch it again", want, got)
 	}
 	if at >= 0 {
-		return corrupt(name, "the file is not in canonical form from %s (it was edited after it was written); refit or fetch it again", line(at))
+		what := ""
+		if got != want {
+			what = "; its digest is that of its own bytes, so it was edited and digested again or written by another program"
+		}
+		return corrupt(name, "the file is not in canonical form from %s%s%s; refit or fetch it again", lineAtReader(src, size, at), formDifference(src, size, at, canon), what)
 	}
 	return nil
 }
+
+// formDifference says what the canonical encoding writes at offset at of
+// the file (canon: its text from there) in place of what the file holds:
+// the column of the line and both texts to the end of their line.
+func formDifference(src io.ReaderAt, size, at int64, canon []byte) string {
+	start := max(at-lineQuote*4, 0)
+	buf := make([]byte, at-start+lineQuote)
+	n, _ := src.ReadAt(buf, start)
+	buf = buf[:n]
+	col := at - start + 1
+	if i := bytes.LastIndexByte(buf[:at-start], '\n'); i >= 0 {
+		col = at - start - int64(i)
+	}
+	// Both texts from there, their indentation dropped, shortened.
+	cut := func(b []byte) string {
+		var out []byte
+		for i := 0; i < len(b) && len(out) < lineQuote/2; i++ {
+			out = append(out, b[i])
+			if b[i] == '\n' {
+				for i+1 < len(b) && b[i+1] == ' ' {
+					i++
+				}
+			}
+		}
+		if len(out) >= lineQuote/2 {
+			out = append(out, "..."...)
+		}
+		return string(out)
+	}
+	has := "the end of the file"
+	if rest := buf[at-start:]; len(rest) > 0 {
+		has = fmt.Sprintf("%q", cut(rest))
+	}
+	writes := "nothing more (the file goes on)"
+	if len(canon) > 0 {
+		writes = fmt.Sprintf("%q", cut(canon))
+	}
+	return fmt.Sprintf(", column %d: the file has %s where normguard writes %s (a field absent, null, of another spelling or layout)", col, has, writes)
+}
+
+// digestOfBytes reports whether want is the digest of the file's own
+// bytes as they are, taken as the canonical digest is: with the value of
+// its top-level digest field (the first "digest": "<want>" of the file's
+// first 64 KiB) empty.
+func digestOfBytes(src io.ReaderAt, size int64, want string) bool {
+	head := make([]byte, min(size, 64<<10))
+	n, _ := src.ReadAt(head, 0)
+	key := []byte(`"digest": "`)
+	i := bytes.Index(head[:n], append(append(key, want...), '"'))
+	if i < 0 {
+		return false
+	}
+	h := sha256.New()
+	h.Write(head[:i+len(key)])
+	rest := int64(i + len(key) + len(want))
+	if _, err := io.Copy(h, io.NewSectionReader(src, rest, size-rest)); err != nil {
+		return false
+	}
+	return "sha256:"+hex.EncodeToString(h.Sum(nil)) == want
+}
+
+// canonQuote is how much of the canonical text from the first difference
+// the comparing writers keep.
+const canonQuote = 64
 
 // compareWriter compares what is written with data, recording the offset
 // of the first difference.
 type compareWriter struct {
 	data     []byte
 	off      int
-	mismatch int // -1: none so far
+	mismatch int    // -1: none so far
+	canon    []byte // what was written from the mismatch on (canonQuote bytes)
 }
 
 func (c *compareWriter) Write(p []byte) (int, error) {
+	if c.mismatch >= 0 && len(c.canon) < canonQuote {
+		c.canon = append(c.canon, p[:min(len(p), canonQuote-len(c.canon))]...)
+	}
 	if c.mismatch < 0 {
 		rest := c.data[min(c.off, len(c.data)):]
 		n := min(len(p), len(rest))
 		for i := 0; i < n; i++ {
 			if p[i] != rest[i] {
 				c.mismatch = c.off + i
+				c.canon = append(c.canon, p[i:min(len(p), i+canonQuote)]...)
 				break
 			}
 		}
 		if c.mismatch < 0 && n < len(p) {
 			c.mismatch = len(c.data) // the file ends early
+			c.canon = append(c.canon, p[n:min(len(p), n+canonQuote)]...)
 		}
 	}
 	c.off += len(p)

@@ -5,8 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
 
 	"github.com/normguard/normguard/profile"
+	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/step"
 )
 
@@ -256,4 +261,151 @@ func (d decodeGroup) group() (Group, error) {
 		}
 	}
 	return g, nil
+}
+
+// locateDecodeError finds, after the decoder refused data with an error
+// that names no JSON path (a value of another type, "cannot unmarshal bool
+// into Go struct field Feature.missing", or a field's own decoder, "not a
+// number", a spec step's parameters), the deepest field of the artifact
+// that refuses its value on its own, and returns its error under its JSON
+// path: profile.inputs[3].missing, spec.columns[1].steps[0].simple_imputer.strategy
+// (attack run 27 F5). nil when no field refuses on its own.
+func locateDecodeError(data []byte) error {
+	if fe := locateIn(data, reflect.TypeOf(Artifact{}), "", 0); fe != nil {
+		return fe
+	}
+	return nil
+}
+
+var (
+	specStepType = reflect.TypeOf(spec.Step{})
+	unmarshaler  = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
+	elementRe    = regexp.MustCompile(`^(?:json: )?(?:parameters: )?element (\d+): (.*)$`)
+)
+
+// locateIn returns the error of the deepest value of raw, read as a t at
+// path, that fails on its own, or nil when raw decodes as a t.
+func locateIn(raw []byte, t reflect.Type, path string, depth int) *FieldError {
+	err := json.Unmarshal(raw, reflect.New(t).Interface())
+	if err == nil {
+		return nil
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == specStepType {
+		if se := spec.StepJSONError(raw); se != nil {
+			return &FieldError{Path: joinPath(path, se.Field), Msg: se.Err.Error()}
+		}
+	}
+	if depth < 32 && !reflect.PointerTo(t).Implements(unmarshaler) {
+		switch t.Kind() {
+		case reflect.Struct:
+			var m map[string]json.RawMessage
+			if json.Unmarshal(raw, &m) == nil {
+				if fe := locateFields(m, t, path, depth); fe != nil {
+					return fe
+				}
+			}
+		case reflect.Slice, reflect.Array:
+			var xs []json.RawMessage
+			if t.Elem().Kind() != reflect.Uint8 && json.Unmarshal(raw, &xs) == nil {
+				for i, x := range xs {
+					if fe := locateIn(x, t.Elem(), fmt.Sprintf("%s[%d]", path, i), depth+1); fe != nil {
+						return fe
+					}
+				}
+			}
+		case reflect.Map:
+			var m map[string]json.RawMessage
+			if json.Unmarshal(raw, &m) == nil {
+				keys := make([]string, 0, len(m))
+				for k := range m {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				for _, k := range keys {
+					if fe := locateIn(m[k], t.Elem(), joinPath(path, k), depth+1); fe != nil {
+						return fe
+					}
+				}
+			}
+		}
+	}
+	if path == "" {
+		return nil
+	}
+	return &FieldError{Path: path, Msg: leafMessage(err, &path)}
+}
+
+// locateFields is locateIn for the fields of struct type t present in m
+// (embedded structs' fields inline, as the decoder reads them).
+func locateFields(m map[string]json.RawMessage, t reflect.Type, path string, depth int) *FieldError {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("json"), ",")[0]
+		if tag == "-" || (!f.IsExported() && !f.Anonymous) {
+			continue
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if f.Anonymous && tag == "" && ft.Kind() == reflect.Struct {
+			if fe := locateFields(m, ft, path, depth); fe != nil {
+				return fe
+			}
+			continue
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		v, ok := m[tag]
+		if !ok {
+			for k, x := range m {
+				if strings.EqualFold(k, tag) {
+					v, ok = x, true
+					break
+				}
+			}
+		}
+		if !ok {
+			continue
+		}
+		if fe := locateIn(v, f.Type, joinPath(path, tag), depth+1); fe != nil {
+			return fe
+		}
+	}
+	return nil
+}
+
+// leafMessage words the decoder's refusal of one value, moving an element
+// index it names into path.
+func leafMessage(err error, path *string) string {
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		kind := jsonKind(te.Type)
+		switch te.Type.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			kind = "a whole number (of its range)"
+		}
+		return fmt.Sprintf("a JSON %s where an artifact holds %s", te.Value, kind)
+	}
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	if m := elementRe.FindStringSubmatch(msg); m != nil {
+		*path += "[" + m[1] + "]"
+		msg = m[2]
+	}
+	return strings.TrimPrefix(msg, "json: ")
+}
+
+// joinPath appends a field name to a JSON path.
+func joinPath(path, name string) string {
+	switch {
+	case name == "":
+		return path
+	case path == "":
+		return name
+	}
+	return path + "." + name
 }

@@ -740,7 +740,7 @@ func (v *streamVerifier) verdict() (*Verified, error) {
 }
 
 func (v *streamVerifier) sumAndForm(want, got string, at int64) error {
-	return digestAndFormError(v.name, want, got, at, func(at int64) string { return lineAtReader(v.src, v.size, at) })
+	return digestAndFormError(v.name, want, got, at, v.cmp.canon, v.src, v.size)
 }
 
 // structuralError words the refusal of a file the streamed reading could
@@ -778,8 +778,23 @@ func (v *streamVerifier) structuralError(err error) error {
 		at := v.offset()
 		return corrupt(v.name, "the file is not in canonical form from %s (it was edited after it was written); refit or fetch it again", lineAtReader(v.src, v.size, at))
 	}
+	// A value the decoder refused without a path (another JSON type, a
+	// field's own decoder, a spec step's parameters): named as Decode
+	// names it, for files Decode could hold.
+	if v.size <= maxLocateBytes {
+		data := make([]byte, v.size)
+		if n, _ := v.src.ReadAt(data, 0); int64(n) == v.size {
+			if loc := locateDecodeError(data); loc != nil {
+				return meaningError(v.name, loc)
+			}
+		}
+	}
 	return corrupt(v.name, "%v", err)
 }
+
+// maxLocateBytes bounds the files whose refused value a streamed reading
+// locates by reading them whole (only on that refusal).
+const maxLocateBytes = 64 << 20
 
 // tooLong returns the first string or run of the file past its bound:
 // the one the reading's scan stopped at, else one in the bytes the
@@ -811,7 +826,8 @@ type streamCompare struct {
 	read     int64 // bytes of r compared
 	mismatch int64 // -1: none so far
 	buf      []byte
-	err      error // reading r failed
+	err      error  // reading r failed
+	canon    []byte // what was written from the mismatch on (canonQuote bytes)
 }
 
 func newStreamCompare(r *bufio.Reader) *streamCompare {
@@ -820,17 +836,22 @@ func newStreamCompare(r *bufio.Reader) *streamCompare {
 
 func (c *streamCompare) Write(p []byte) (int, error) {
 	n := len(p)
+	if c.mismatch >= 0 && len(c.canon) < canonQuote {
+		c.canon = append(c.canon, p[:min(len(p), canonQuote-len(c.canon))]...)
+	}
 	for c.mismatch < 0 && c.err == nil && len(p) > 0 {
 		chunk := c.buf[:min(len(p), len(c.buf))]
 		k, err := io.ReadFull(c.r, chunk)
 		if i := firstDiff(p[:k], chunk[:k]); i >= 0 {
 			c.mismatch = c.read + int64(i)
+			c.canon = append(c.canon, p[i:min(len(p), i+canonQuote)]...)
 			break
 		}
 		c.read += int64(k)
 		p = p[k:]
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			c.mismatch = c.read // the file ends early
+			c.canon = append(c.canon, p[:min(len(p), canonQuote)]...)
 			break
 		}
 		if err != nil {

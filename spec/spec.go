@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -244,4 +245,110 @@ func ParamNames(p step.Params) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// StepJSONError returns why raw, a step as an artifact's spec section
+// holds it ({"<name>": {params}}), does not decode, as an *Error whose
+// Field is the path below the step: "" for the step itself, the step's
+// name for its parameters as a whole, "<name>.<param>" for one parameter
+// (attack run 27 F5: Step.UnmarshalJSON's errors name no field, and the
+// JSON decoder reports them without a path). nil when raw decodes.
+func StepJSONError(raw []byte) *Error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || len(m) != 1 {
+		return &Error{Err: errors.New("a step is an object with exactly one key, the step name")}
+	}
+	for name, params := range m {
+		def, ok := step.Lookup(name)
+		if !ok {
+			return &Error{Err: fmt.Errorf("unknown step %q; known steps: %s", name, strings.Join(step.Names(), ", "))}
+		}
+		p := def.NewParams()
+		if len(params) > 0 && string(params) != "null" {
+			dec := json.NewDecoder(strings.NewReader(string(params)))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(p); err != nil {
+				var te *json.UnmarshalTypeError
+				switch {
+				case errors.As(err, &te) && te.Field == "":
+					return &Error{Field: name, Err: fmt.Errorf("parameters must be an object, got a JSON %s", te.Value)}
+				case errors.As(err, &te):
+					return &Error{Field: name + "." + te.Field, Err: fmt.Errorf("expected %s, got a JSON %s", jsonTypeName(te.Type), te.Value)}
+				}
+				if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+					return &Error{Field: name + "." + strings.Trim(f, `"`), Err: fmt.Errorf("unknown parameter for %s; known parameters: %s", name, strings.Join(ParamNames(p), ", "))}
+				}
+				// A parameter's own decoder (feature_range, categories):
+				// name it when the parameters parse as an object.
+				field := name
+				if pn := failingParam(p, params); pn != "" {
+					field += "." + pn
+				}
+				msg := strings.Join(strings.Fields(strings.TrimPrefix(err.Error(), "json: ")), " ")
+				if m := elementMsg.FindStringSubmatch(msg); m != nil && field != name {
+					field, msg = field+"["+m[1]+"]", m[2]
+				}
+				return &Error{Field: field, Err: errors.New(msg)}
+			}
+		}
+		if err := p.Validate(); err != nil {
+			var pe *step.ParamError
+			if errors.As(err, &pe) {
+				return &Error{Field: name + "." + pe.Param, Err: fmt.Errorf("%s (got %v)", pe.Msg, pe.Value)}
+			}
+			return &Error{Field: name, Err: err}
+		}
+	}
+	return nil
+}
+
+// elementMsg is a parameter decoder's refusal of one element of a list.
+var elementMsg = regexp.MustCompile(`^(?:parameters: )?element (\d+): (.*)$`)
+
+// failingParam returns the JSON name of the first parameter of raw (an
+// object) that p's field of that name refuses on its own, or "".
+func failingParam(p step.Params, raw []byte) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return ""
+	}
+	t := reflect.TypeOf(p)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return ""
+	}
+	for i := 0; i < t.NumField(); i++ {
+		tag := strings.Split(t.Field(i).Tag.Get("json"), ",")[0]
+		v, ok := m[tag]
+		if tag == "" || tag == "-" || !ok {
+			continue
+		}
+		if json.Unmarshal(v, reflect.New(t.Field(i).Type).Interface()) != nil {
+			return tag
+		}
+	}
+	return ""
+}
+
+// jsonTypeName names the JSON value a Go type decodes from.
+func jsonTypeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return t.String()
 }
