@@ -150,7 +150,7 @@ def expected(train, cur, header_cur, spec):
                 if unseen:
                     p = fisher(f1, len(tr_present), len(unseen), len(good))
                     e = h(f1 / len(tr_present), len(unseen) / len(good))
-                    if p < ALPHA and e >= MIN_H:
+                    if p < ALPHA and e >= MIN_H and len(unseen) / len(good) > f1 / len(tr_present):
                         out.append({"column": col, "code": "unseen_categories", "current_count": len(unseen),
                                     "p_value": p, "effect_size": e})
             else:
