@@ -20,7 +20,7 @@ func TestUnseenRateFallIsNoAnomaly(t *testing.T) {
 		values[i], counts[i] = fmt.Sprintf("k%03d", i), 4
 	}
 	f := catFeature("c", values, counts, 1600, 400) // 2,000 rows; 300 categories outside the top 100
-	known := append([]string(nil), values...) // the encoder's categories: all 400
+	known := append([]string(nil), values...)       // the encoder's categories: all 400
 	for i := 100; i < 400; i++ {
 		known = append(known, fmt.Sprintf("k%03d", i))
 	}
