@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/normguard/normguard/profile"
@@ -84,7 +85,10 @@ func catStudy(t *testing.T, seed uint64, wref, wcur []float64, n, pairs int) (re
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f := rep.Features[0]; f.Error != "" || f.Skipped != "" {
+		// Against a profile whose kept categories all lie near its cut
+		// the feature is skipped, saying why (attack run 29 F1): no
+		// drift, and no p-value.
+		if f := rep.Features[0]; f.Error != "" || (f.Skipped != "" && !strings.Contains(f.Skipped, "lies near its cut")) {
 			t.Fatalf("artifact: %+v", f)
 		} else if f.Drift {
 			art++
