@@ -33,3 +33,15 @@ func TestInferredTextLocated(t *testing.T) {
 		t.Errorf("declared categorical: got %v, want the step's line and no word of inference", err)
 	}
 }
+
+// TestEncoderAfterEmptyColumnImputer (attack run 29 F4): an all-missing
+// categorical through a most_frequent imputer (which drops it, as
+// scikit-learn's does) and an encoder was refused naming column "" and "no
+// row of training data". The error says the imputer dropped the column and
+// what to do.
+func TestEncoderAfterEmptyColumnImputer(t *testing.T) {
+	_, err := fitString(t, "version: 1\ncolumns:\n  - name: c\n    type: categorical\n    steps: [{simple_imputer: {strategy: most_frequent}}, ordinal_encoder]\n  - name: x\n    steps: [standard_scaler]\n", "c,x\n,1\n,2\n,3\n")
+	if err == nil || !strings.Contains(err.Error(), "no column reaches this step") || !strings.Contains(err.Error(), "keep_empty_features") || strings.Contains(err.Error(), `column ""`) {
+		t.Errorf("got %v; want the dropped column and keep_empty_features named", err)
+	}
+}

@@ -208,12 +208,11 @@ func countCategories(stepName string, p *CategoriesParam, cols []table.Column, r
 	if err := requireStrings(stepName, cols, rows); err != nil {
 		return nil, err
 	}
+	if len(cols) == 0 {
+		return nil, noColumnError(stepName)
+	}
 	if rows == 0 {
-		col := ""
-		if len(cols) > 0 {
-			col = cols[0].Name
-		}
-		return nil, &ValueError{Step: stepName, Column: col, Row: -1, Err: ErrBadValue,
+		return nil, &ValueError{Step: stepName, Column: cols[0].Name, Row: -1, Err: ErrBadValue,
 			Hint: "fit needs at least one row of training data"}
 	}
 	if err := p.checkLists(stepName, len(cols)); err != nil {
@@ -231,6 +230,14 @@ func countCategories(stepName string, p *CategoriesParam, cols []table.Column, r
 	return cc, nil
 }
 
+// noColumnError is an encoder's fit given no column: an imputer before it
+// dropped every one (attack run 29 F4: named column "" and "no row of
+// training data").
+func noColumnError(stepName string) error {
+	return &ParamError{Step: stepName, Param: "input", Value: "no column",
+		Msg: "no column reaches this step: the imputer before it drops every column that holds no value in the training data (as scikit-learn's SimpleImputer does); check that the group's columns have values, or give the imputer keep_empty_features: true"}
+}
+
 // checkLists refuses given category lists that are not one per column.
 func (p *CategoriesParam) checkLists(stepName string, n int) error {
 	if p.Lists != nil && len(p.Lists) != n {
@@ -246,7 +253,10 @@ func (p *CategoriesParam) checkLists(stepName string, n int) error {
 // (handle_unknown="error") a training value outside a given list is a
 // *ValueError naming it (the smallest such value).
 func fitCategories(stepName string, p *CategoriesParam, cc *CategoryCounts, rejectUnknown bool) (*fittedCategories, error) {
-	if cc.Rows == 0 || len(cc.Names) == 0 {
+	if len(cc.Names) == 0 {
+		return nil, noColumnError(stepName)
+	}
+	if cc.Rows == 0 {
 		return nil, &ValueError{Step: stepName, Row: -1, Err: ErrBadValue, Hint: "fit needs at least one row of training data"}
 	}
 	if err := p.checkLists(stepName, len(cc.Names)); err != nil {
