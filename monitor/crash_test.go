@@ -246,8 +246,12 @@ func TestReplayAfterCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if entries != 10 || windows != 1 {
-		t.Fatalf("store before reopening: got %d log entries and %d checkpointed windows, want 10 and 1", entries, windows)
+	// The checkpoint is taken by the commit of batch 10 (entries 11..20
+	// stay in the log) or, when the committer's timer fires between the
+	// clock's move and that batch, by an empty commit just before it
+	// (batches 10..20 stay): CI's race stage saw both.
+	if (entries != 10 && entries != 11) || windows != 1 {
+		t.Fatalf("store before reopening: got %d log entries and %d checkpointed windows, want 10 (or 11) and 1", entries, windows)
 	}
 
 	m2 := openTest(t, path, opt)
