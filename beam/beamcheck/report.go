@@ -13,7 +13,6 @@ import (
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/beam/beamfit"
 	"github.com/normguard/normguard/beam/beamtransform"
-	"github.com/normguard/normguard/beam/internal/beamrun"
 	"github.com/normguard/normguard/driftcheck"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/report"
@@ -63,7 +62,7 @@ func Run(ctx context.Context, runner string, o Options) (*Result, error) {
 	if runner == "" {
 		runner = "prism"
 	}
-	if _, err := beamrun.Run(ctx, runner, pipe); err != nil {
+	if _, err := beam.Run(ctx, runner, pipe); err != nil {
 		return nil, fmt.Errorf("%s %s on %s: %w", o.Command, o.Data, runner, err)
 	}
 	return ReadResult(ctx, o.Result)

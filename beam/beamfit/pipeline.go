@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/normguard/normguard/beam/internal/beamrun"
 	"github.com/normguard/normguard/fit"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
@@ -177,7 +176,7 @@ func Run(ctx context.Context, runner string, o Options) error {
 	if runner == "" {
 		runner = "prism"
 	}
-	if _, err := beamrun.Run(ctx, runner, pipe); err != nil {
+	if _, err := beam.Run(ctx, runner, pipe); err != nil {
 		return fmt.Errorf("fit %s on %s: %w", o.Data, runner, err)
 	}
 	return nil

@@ -12,7 +12,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/normguard/normguard/artifact"
-	"github.com/normguard/normguard/beam/internal/beamrun"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/transform"
 )
@@ -71,7 +70,7 @@ func Run(ctx context.Context, runner string, o Options) (Plan, error) {
 	if runner == "" {
 		runner = "prism"
 	}
-	if _, err := beamrun.Run(ctx, runner, pipe); err != nil {
+	if _, err := beam.Run(ctx, runner, pipe); err != nil {
 		return p, fmt.Errorf("transform %s on %s: %w", o.In, runner, err)
 	}
 	return p, nil

@@ -29,13 +29,12 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/s3" // s3:// data and artifacts
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
-	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx" // runners, gs:// and local files
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx" // runners, gs:// and local files
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/beam/beamcheck"
 	"github.com/normguard/normguard/beam/beamfit"
 	"github.com/normguard/normguard/beam/beamtransform"
-	"github.com/normguard/normguard/beam/internal/beamrun"
 	"github.com/normguard/normguard/drift"
 	"github.com/normguard/normguard/spec"
 )
@@ -152,7 +151,7 @@ func fit(ctx context.Context, stdout io.Writer) error {
 	if _, err := beamfit.Build(s, plan); err != nil {
 		return err
 	}
-	if _, err := beamrun.Run(ctx, runnerName(), p); err != nil {
+	if err := beamx.Run(ctx, p); err != nil {
 		return fmt.Errorf("fit %s on runner %s: %w", *dataPattern, runnerName(), err)
 	}
 	if strings.Contains(*outPath, "://") {
@@ -190,7 +189,7 @@ func transformCmd(ctx context.Context, stdout io.Writer) error {
 	}
 	pipe, s := beam.NewPipelineWithRoot()
 	beamtransform.Build(s, p)
-	if _, err := beamrun.Run(ctx, runnerName(), pipe); err != nil {
+	if err := beamx.Run(ctx, pipe); err != nil {
 		removeShards(*outPath, len(p.Ranges))
 		return jobError("transform "+*inPattern, err)
 	}
@@ -241,7 +240,7 @@ func check(ctx context.Context, stdout io.Writer, command string) (err error) {
 	}
 	pipe, s := beam.NewPipelineWithRoot()
 	beamcheck.Build(s, p)
-	if _, err := beamrun.Run(ctx, runnerName(), pipe); err != nil {
+	if err := beamx.Run(ctx, pipe); err != nil {
 		return jobError(command+" "+data, err)
 	}
 	res, err := beamcheck.ReadResult(ctx, o.Result)
