@@ -78,7 +78,7 @@ type sectionCheck struct {
 	sides      [2]profileSide // inputs, outputs
 
 	// train holds the profile's numeric inputs for the training push
-	// (check_push_run27.go).
+	// (check_push.go).
 	train trainingInputs
 
 	embeddings    int

@@ -8,6 +8,7 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/internal/errtext"
+	"github.com/normguard/normguard/table"
 )
 
 // CheckArtifact runs on a fitted artifact the meaning check every reader
@@ -19,8 +20,14 @@ import (
 // to. beam's fit, which assembles its artifact itself, should call it
 // before writing too.
 func CheckArtifact(a *artifact.Artifact, source string) error {
+	return checkArtifact(a, source, nil)
+}
+
+// checkArtifact is CheckArtifact given the columns fit read (nil: not
+// known), which name the column and row of text that is not UTF-8.
+func checkArtifact(a *artifact.Artifact, source string, cols []table.Column) error {
 	if path, value := artifact.InvalidText(a); path != "" {
-		return invalidTextError(source, nil, path, value)
+		return invalidTextError(source, cols, path, value)
 	}
 	err := artifact.Check(a)
 	if err == nil {

@@ -306,10 +306,7 @@ func fitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 	t0 = time.Now()
 	a.Profile.Outputs = outputProfiles(cols, outCols, outPre, a.Profile.Inputs, embeddings, max(opt.Workers, 1))
 	tim.Since("profile", t0)
-	if path, value := artifact.InvalidText(a); path != "" {
-		return nil, nil, invalidTextError(opt.Source, cols, path, value)
-	}
-	if err := CheckArtifact(a, opt.Source); err != nil {
+	if err := checkArtifact(a, opt.Source, cols); err != nil {
 		return nil, nil, err
 	}
 	if !batch {
@@ -623,8 +620,8 @@ func inferredText(err error, cols []string, byName map[string]*table.Column) err
 				continue
 			}
 			if _, ok := parseCell(v); !ok {
-				se.Err = fmt.Errorf("%w (the group names no type, so it was inferred from the data: column %q is categorical, its value %q in data row %d is not a number)",
-					se.Err, name, clipText(v, 40), i+1)
+				se.Err = fmt.Errorf("%w (the group names no type, so it was inferred from the data: column %q is categorical, its value %s in data row %d is not a number)",
+					se.Err, name, errtext.Quote(v), i+1)
 				return err
 			}
 		}
@@ -654,15 +651,6 @@ func invalidTextError(source string, cols []table.Column, path, value string) er
 	return fmt.Errorf("fit %s: the data holds text that is not UTF-8, %s %s (a Latin-1 or Windows-1252 file, as Excel writes CSV, or raw bytes): "+
 		"an artifact holds text, so it could not be read back. Convert the file to UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8 IN > OUT) and fit again; nothing was written",
 		source, errtext.Quote(value), where)
-}
-
-// clipText returns s cut to n runes with "…" where it was cut.
-func clipText(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }
 
 // resolvedSpec returns a copy of sp with every group's type filled in from

@@ -231,7 +231,7 @@ type vectorDamage struct {
 	// named (a frame that fails its checksum may still parse).
 	lostBytes   int64
 	lostBatches int
-	lost        map[string]int64 // vectors lost by batch name; unknownLost where a count is unreadable
+	lost        map[string]int64 // vectors lost by batch name; -1 where a count is unreadable (addLost)
 	// journalGen is the journal's generation, when it was read.
 	journalGen uint64
 	// frames are the journal's frames that verified and were applied.
