@@ -256,6 +256,12 @@ func (m *Monitor) writeMarker(opening bool) error {
 	return nil
 }
 
+// What markerFloor names older than the marker.
+var (
+	olderCopy = [2]string{"the file", "the file was copied"}
+	olderTree = [2]string{"the tree found", "its last commit"}
+)
+
 // markerLosses fills rep with the rows mk counted, all lost: the state
 // file they were in is gone.
 func markerLosses(rep *RecoveryReport, mk *marker) {
@@ -288,7 +294,10 @@ func markerLosses(rep *RecoveryReport, mk *marker) {
 // counted and the file lacks were acknowledged and are gone. (Rows that
 // left the history between the copy and the marker's update lower the
 // marker's count, which is why this is a floor.)
-func markerFloor(rep *RecoveryReport, mk *marker) {
+//
+// older names what is older than the marker and since when rows are
+// missing from it: olderCopy, or olderTree.
+func markerFloor(rep *RecoveryReport, mk *marker, older [2]string) {
 	keys := make([]string, 0, len(mk.Rows))
 	for k := range mk.Rows {
 		keys = append(keys, k)
@@ -312,13 +321,13 @@ func markerFloor(rep *RecoveryReport, mk *marker) {
 			s.RowsLost, s.Counted = lost, true
 		}
 	}
-	note := fmt.Sprintf("the file is older than its marker, which counted %d rows at %s", mk.total(), mk.Updated.UTC().Format(time.RFC3339))
+	note := fmt.Sprintf("%s is older than its marker, which counted %d rows at %s", older[0], mk.total(), mk.Updated.UTC().Format(time.RFC3339))
 	if more > 0 {
-		note += fmt.Sprintf(": %d of them are not in the file (counted above as lost); rows acknowledged after the file was copied "+
-			"that have since left the history, and rows acknowledged after the marker's update, were lost too and cannot be counted", more)
+		note += fmt.Sprintf(": %d of them are not in it (counted above as lost); rows acknowledged after %s "+
+			"that have since left the history, and rows acknowledged after the marker's update, were lost too and cannot be counted", more, older[1])
 	} else {
-		note += "; rows acknowledged after the file was copied that have since left the history, and rows acknowledged after " +
-			"the marker's update, were lost and cannot be counted"
+		note += fmt.Sprintf("; rows acknowledged after %s that have since left the history, and rows acknowledged after "+
+			"the marker's update, were lost and cannot be counted", older[1])
 	}
 	if rep.Uncounted != "" {
 		rep.Uncounted += "; "

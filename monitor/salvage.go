@@ -40,6 +40,10 @@ type RecoveryReport struct {
 	// Uncounted says what may be lost beyond the counts (a damaged meta
 	// page may hide the last commit, a file may be unreadable).
 	Uncounted string `json:"uncounted,omitempty"`
+
+	// found is the tree salvage found by reading every page when neither
+	// meta page verified (findtree.go).
+	found *foundTree
 }
 
 // StageRecovery is the rows of one model and stage after a recovery. When
@@ -63,7 +67,11 @@ func (r *RecoveryReport) String() string {
 		fmt.Fprintf(&b, "monitor: starting %s empty (%s)\n", r.Path, r.Damage)
 	} else {
 		fmt.Fprintf(&b, "monitor: recovered %s (%s); the damaged file is now %s\n", r.Path, r.Damage, r.MovedTo)
-		fmt.Fprintf(&b, "  records kept: %s; lost: %s\n", countList(r.Kept), countList(r.Lost))
+		lost := countList(r.Lost)
+		if len(r.Lost) == 0 && r.Uncounted != "" {
+			lost = "none counted (see \"also\" below)"
+		}
+		fmt.Fprintf(&b, "  records kept: %s; lost: %s\n", countList(r.Kept), lost)
 	}
 	for _, s := range r.Stages {
 		switch {
@@ -161,6 +169,12 @@ func Recover(path string, opt Options) (*RecoveryReport, error) {
 	rep.MovedTo = moved
 
 	values, ledger, readErr := salvage(moved, rep)
+	if rep.found != nil {
+		if rep.Uncounted != "" {
+			rep.Uncounted += "; "
+		}
+		rep.Uncounted += rep.found.describe()
+	}
 	if readErr != "" {
 		if rep.Uncounted != "" {
 			rep.Uncounted += "; "
@@ -202,9 +216,14 @@ func Recover(path string, opt Options) (*RecoveryReport, error) {
 		model, stage, _ := splitKey([]byte(k))
 		rep.Stages = append(rep.Stages, StageRecovery{Model: model, Stage: stage, RowsLost: old, Counted: true})
 	}
+	// A tree found by reading every page that is older than the marker:
+	// the marker counts more (as for an older copy).
+	behind := rep.found != nil && rep.found.meta.root != 0 && mk != nil && (rep.found.gen < mk.Generation || rep.found.ckpts < mk.Checkpoints)
 	switch {
 	case de.stale && mk != nil && mk.Generation > 0:
-		markerFloor(rep, mk) // an older or another file: its marker counts more
+		markerFloor(rep, mk, olderCopy) // an older or another file: its marker counts more
+	case behind && mk.Generation > 0:
+		markerFloor(rep, mk, olderTree)
 	case len(rep.Stages) == 0 && mk != nil && mk.total() > 0:
 		markerLosses(rep, mk) // a replaced file: its marker is all that counts
 	case mk != nil:
@@ -284,7 +303,11 @@ func salvage(path string, rep *RecoveryReport) (values []salvagedValue, ledger m
 		m = metas[1]
 	}
 	if !m.ok || m.pageSize < 512 || m.pageSize > 1<<20 {
-		return nil, ledger, "neither of its meta pages verifies" + nothing
+		ft, ok := findTree(f, st.Size())
+		if !ok {
+			return nil, ledger, "neither of its meta pages verifies, and reading every page found no tree of a state" + nothing
+		}
+		m, rep.found = ft.meta, ft
 	}
 	// Pages past the file's end (a truncated file) count as not in use.
 	inUse := min(m.pgid, uint64(st.Size())/uint64(m.pageSize))
@@ -301,9 +324,12 @@ func salvage(path string, rep *RecoveryReport) (values []salvagedValue, ledger m
 			found = append(found, raw{path, [][]byte{k, v}})
 		}
 	}
-	if err := w.tree(nil, m.root, 0); err != nil { // only a read error: damage is noted
-		w.noted++
-		w.notes = append(w.notes, err.Error())
+	noRoot := m.root == 0 // found by findTree: no root page left, only leaves to scan
+	if !noRoot {
+		if err := w.tree(nil, m.root, 0); err != nil { // only a read error: damage is noted
+			w.noted++
+			w.notes = append(w.notes, err.Error())
+		}
 	}
 	v1 := false
 	for _, r := range found {
@@ -347,12 +373,14 @@ func salvage(path string, rep *RecoveryReport) (values []salvagedValue, ledger m
 			}
 		}
 	}
-	if w.noted > 0 {
-		list := strings.Join(w.notes, "; ")
-		if w.noted > len(w.notes) {
-			list += fmt.Sprintf("; and %d more", w.noted-len(w.notes))
+	if w.noted > 0 || noRoot {
+		if w.noted > 0 {
+			list := strings.Join(w.notes, "; ")
+			if w.noted > len(w.notes) {
+				list += fmt.Sprintf("; and %d more", w.noted-len(w.notes))
+			}
+			readErr = fmt.Sprintf("%d damaged page(s) or element(s) could not be read (%s); records in them are lost, counted only by the ledger", w.noted, list)
 		}
-		readErr = fmt.Sprintf("%d damaged page(s) or element(s) could not be read (%s); records in them are lost, counted only by the ledger", w.noted, list)
 		if !v1 { // (a /1 file's values carry no seal to verify)
 			var subs [][]byte
 			for _, r := range found {
@@ -365,7 +393,10 @@ func salvage(path string, rep *RecoveryReport) (values []salvagedValue, ledger m
 			sc := &scan{rep: rep, ledger: ledger, values: values, walked: walked}
 			sc.resolve(orphans, append(subs, buckets...))
 			values = sc.values
-			readErr += "; " + sc.describe(pages, freelist)
+			if readErr != "" {
+				readErr += "; "
+			}
+			readErr += sc.describe(pages, freelist)
 		}
 	}
 	return values, ledger, readErr
