@@ -16,9 +16,9 @@ import (
 //
 // A root page of the state is a leaf page whose elements are all buckets
 // named as the file's top-level buckets, "meta" among them. Older roots
-// stay on disk until their pages are reused, so several are found; each
-// is walked (in salvage mode, from its own page) and the trees are
-// ordered by
+// stay on disk until their pages are reused, so several are found; those
+// of the highest counts are walked (in salvage mode, from their own page)
+// and the trees are ordered by
 //   - the generation and checkpoint count its meta bucket holds (both
 //     only grow: marker.go),
 //   - a walk without damage before one with (the pages of an older tree
@@ -37,7 +37,7 @@ import (
 type foundTree struct {
 	meta       boltMeta // root, page size, pages (the file's), freelist (0: none found)
 	gen, ckpts uint64   // its meta bucket's generation and checkpoint count
-	trees      int      // roots found and walked
+	trees      int      // roots found
 	tied       int      // other trees of the same counts, none of them ordered before it
 	damaged    bool     // its walk met damage
 }
@@ -105,6 +105,7 @@ func findTree(r io.ReaderAt, size int64) (ft *foundTree, ok bool) {
 	le := binary.LittleEndian
 	var hdr [boltPageHeader]byte
 	var roots []uint64
+	var counts [][2]uint64 // each root's generation and checkpoint count
 	free := map[uint64][]uint64{} // freelist page: the ids it lists
 	var buf []byte
 	for id := uint64(2); id < pages; id++ {
@@ -131,6 +132,8 @@ func findTree(r io.ReaderAt, size int64) (ft *foundTree, ok bool) {
 			}
 			if isRootPage(buf, count, n) {
 				roots = append(roots, id)
+				gen, ckpts := rootCounts(r, buf, count, n, ps)
+				counts = append(counts, [2]uint64{gen, ckpts})
 			}
 		}
 	}
@@ -138,9 +141,19 @@ func findTree(r io.ReaderAt, size int64) (ft *foundTree, ok bool) {
 		// No root left: the leaf pages are scanned as for a cut tree.
 		return &foundTree{meta: boltMeta{ok: true, pageSize: ps, pgid: pages}}, true
 	}
+	// Only the roots of the highest counts are walked (each walk reads a
+	// whole tree): the counts order the trees first.
+	top := counts[0]
+	for _, c := range counts {
+		if c[0] > top[0] || c[0] == top[0] && c[1] > top[1] {
+			top = c
+		}
+	}
 	cands := make([]*treeCandidate, 0, len(roots))
-	for _, root := range roots {
-		cands = append(cands, walkCandidate(r, ps, pages, uint64(size), root))
+	for i, root := range roots {
+		if counts[i] == top {
+			cands = append(cands, walkCandidate(r, ps, pages, uint64(size), root))
+		}
 	}
 	freeIDs := make([]uint64, 0, len(free))
 	for id := range free {
@@ -195,7 +208,7 @@ func findTree(r io.ReaderAt, size int64) (ft *foundTree, ok bool) {
 		return a.root > b.root
 	})
 	best := cands[0]
-	ft = &foundTree{gen: best.gen, ckpts: best.ckpts, trees: len(cands), damaged: best.damaged,
+	ft = &foundTree{gen: best.gen, ckpts: best.ckpts, trees: len(roots), damaged: best.damaged,
 		meta: boltMeta{ok: true, pageSize: ps, root: best.root, pgid: pages}}
 	if len(best.freelists) > 0 {
 		ft.meta.freelist = best.freelists[len(best.freelists)-1]
@@ -228,6 +241,47 @@ func isRootPage(buf []byte, count uint16, n uint64) bool {
 		seen[string(name)] = true
 	}
 	return seen[string(bucketMeta)]
+}
+
+// rootCounts reads the generation and checkpoint count from the meta
+// bucket of the root page in buf (n bytes, count elements): held inline
+// in its value, or on its own leaf page. What cannot be read counts 0.
+func rootCounts(r io.ReaderAt, buf []byte, count uint16, n uint64, ps uint32) (gen, ckpts uint64) {
+	le := binary.LittleEndian
+	els, bad := elements(buf, false, count, n)
+	for i, e := range els {
+		if bad[i] != "" || string(buf[e.key:e.keyEnd]) != string(bucketMeta) || e.end-e.keyEnd < boltBucketHeader {
+			continue
+		}
+		v := buf[e.keyEnd:e.end]
+		page := v[boltBucketHeader:] // inline
+		if id := le.Uint64(v); id != 0 {
+			page = make([]byte, ps)
+			if _, err := r.ReadAt(page, int64(id*uint64(ps))); err != nil || le.Uint64(page) != id {
+				return 0, 0
+			}
+		}
+		if len(page) < boltPageHeader || le.Uint16(page[8:]) != boltLeafFlag {
+			return 0, 0
+		}
+		mc := le.Uint16(page[10:])
+		if boltPageHeader+int(mc)*boltElementSize > len(page) {
+			return 0, 0
+		}
+		mels, mbad := elements(page, false, mc, uint64(len(page)))
+		for j, me := range mels {
+			if mbad[j] != "" || me.end-me.keyEnd != 8 {
+				continue
+			}
+			switch v := page[me.keyEnd:me.end]; string(page[me.key:me.keyEnd]) {
+			case string(keyGeneration):
+				gen = binary.BigEndian.Uint64(v)
+			case string(keyCheckpoints):
+				ckpts = binary.BigEndian.Uint64(v)
+			}
+		}
+	}
+	return gen, ckpts
 }
 
 // readFreeIDs reads the ids listed by the freelist page id (n bytes long,
