@@ -105,7 +105,7 @@ func findTree(r io.ReaderAt, size int64) (ft *foundTree, ok bool) {
 	le := binary.LittleEndian
 	var hdr [boltPageHeader]byte
 	var roots []uint64
-	var counts [][2]uint64 // each root's generation and checkpoint count
+	var counts [][2]uint64        // each root's generation and checkpoint count
 	free := map[uint64][]uint64{} // freelist page: the ids it lists
 	var buf []byte
 	for id := uint64(2); id < pages; id++ {
