@@ -142,8 +142,15 @@ func featureValidation(rows int64, c featureCounts, ds *drift.Summary, rf *refFe
 	case len(named) == 1:
 		s.Distinct, s.Value = 1, named[0].v
 	}
-	if p.Categories != nil && p.Categories.Other > 0 {
+	if top := validate.SettledSet(p); top != nil {
+		// Outside the settled top: outside the plan's categories, or in
+		// one of them nearer the cut.
 		s.Other, s.OtherCounted = ds.Unknown, true
+		for k, n := range ds.Cats {
+			if !top[pl.Categories[k]] {
+				s.Other += n
+			}
+		}
 	}
 	if rf.categories != nil {
 		var unseen []valueCount
@@ -186,12 +193,9 @@ func sampleSummary(s *validate.Summary, fs *featureState, rf *refFeature, p *pro
 	first, distinct := "", int64(0)
 	seen := map[string]bool{}
 	var top map[string]bool
-	if complete && p.Categories != nil && p.Categories.Other > 0 {
-		top = make(map[string]bool, len(p.Categories.Values))
-		for _, v := range p.Categories.Values {
-			top[v] = true
-		}
-		s.OtherCounted = true
+	if complete {
+		top = validate.SettledSet(p)
+		s.OtherCounted = top != nil
 	}
 	for _, v := range fs.str {
 		switch {

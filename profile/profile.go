@@ -128,6 +128,20 @@ func (c *Counts) SettledCategories() int {
 	return n
 }
 
+// OutsideSettled returns the settled categories (SettledCategories) and
+// the training count of values outside them: Other and the counts of the
+// kept categories nearer the cut. A sample of the training distribution
+// has about that share outside them, where its share outside every kept
+// category is larger (those near the cut were kept for their luck).
+func (c *Counts) OutsideSettled() (settled int, outside int64) {
+	settled = c.SettledCategories()
+	outside = c.Other
+	for _, n := range c.Counts[settled:] {
+		outside += n
+	}
+	return settled, outside
+}
+
 // SettleMargin is how many standard deviations of a count at the cut a
 // kept category of a profile of distinct categories must be above the cut
 // to be settled (SettledCategories): sqrt(2 ln distinct) + 1, at least 3.

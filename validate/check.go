@@ -91,14 +91,8 @@ func Summarize(p *profile.Feature, c *table.Column, known []string) (Summary, er
 			knownSet[k] = true
 		}
 	}
-	var top map[string]bool
-	if p.Categories != nil && p.Categories.Other > 0 {
-		top = make(map[string]bool, len(p.Categories.Values))
-		for _, v := range p.Categories.Values {
-			top[v] = true
-		}
-		s.OtherCounted = true
-	}
+	top := SettledSet(p)
+	s.OtherCounted = top != nil
 	unseen := newExamples()
 	unseenCount := map[string]int64{}
 	first, distinct := "", int64(0)

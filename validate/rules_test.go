@@ -153,7 +153,9 @@ func TestEmptyAndConstantBounds(t *testing.T) {
 // report says "other_categories"; an identifier column says neither.
 func TestCategoriesKnownOrNot(t *testing.T) {
 	complete := catFeature("c", []string{"a", "b"}, []int64{600, 400}, 0, 2)
-	truncated := catFeature("t", []string{"a", "b"}, []int64{600, 300}, 100, 40)
+	// a and b stand clearly above the cut (c's 5), so 10% of training
+	// values are outside the settled categories.
+	truncated := catFeature("t", []string{"a", "b", "c"}, []int64{600, 300, 5}, 95, 40)
 	ident := catFeature("id", []string{"k1"}, []int64{1}, 999, 1000)
 	ident.Kind = profile.KindIdentifier
 	sc := &Schema{Features: []profile.Feature{complete, truncated, ident}, Known: map[string][]string{"c": {"a", "b"}}}

@@ -248,8 +248,8 @@ type Summary struct {
 	Unseen         int64
 	UnseenDistinct int64
 	UnseenExamples []string
-	// Other counts values outside the profile's top categories, when
-	// OtherCounted.
+	// Other counts values outside the profile's settled top categories
+	// (SettledSet), when OtherCounted.
 	Other        int64
 	OtherCounted bool
 	// Distinct is the number of distinct present values when it is 1, or
