@@ -36,7 +36,8 @@
 //	                    handle_unknown: error (the transform fails; error)
 //	other_categories    where the training categories are not known
 //	                    completely: present values outside the profile's
-//	                    top categories vs the training "other" share, by
+//	                    settled top categories (SettledSet: clearly above
+//	                    its cut) vs the training share outside them, by
 //	                    the rate rule (it cannot say whether they are new)
 //	constant_column     several values at training, one now among m >= 5
 //	                    present values (MinConstantValues), when the chance of m equal draws

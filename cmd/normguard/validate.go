@@ -52,7 +52,8 @@ Anomaly codes, per input column:
                        never for identifier columns); any unseen value when
                        the encoder has handle_unknown: error
   other_categories     more values outside the profile's top categories
-                       than at training (the categories are not all known)
+                       that stand clearly above its cut than at training
+                       (the categories are not all known)
   constant_column      one value now, several at training
   empty_column         every value missing now, present at training
 
