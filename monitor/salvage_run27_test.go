@@ -25,7 +25,7 @@ func scanOptions(now func() time.Time) Options {
 // pages left on disk), then opens and closes it again so that its marker
 // counts every acknowledged row while its log stays (no checkpoint after
 // the reopen). It returns the rows acknowledged.
-func buildScanState(t *testing.T, path string, batches, ckptAt int) int64 {
+func buildScanState(t testing.TB, path string, batches, ckptAt int) int64 {
 	t.Helper()
 	a := testArtifact(t)
 	var now atomic.Int64
