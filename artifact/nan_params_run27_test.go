@@ -162,6 +162,24 @@ func TestNaNFittedParamsRefused(t *testing.T) {
 			})
 		}})
 	}
+	// A quantile transformer's row of quantiles_ all NaN where the
+	// imputer before it leaves no missing value.
+	edits = append(edits, edit{"quantile_transformer row all NaN after an imputer", func(root map[string]any) string {
+		return eachStep(root, func(gi, si int, n string, st, _, _ map[string]any) string {
+			if n != "quantile_transformer" || !afterImputer(root, gi, si) {
+				return ""
+			}
+			rows, ok := st["fitted"].(map[string]any)["quantiles_"].([]any)
+			if !ok || len(rows) == 0 {
+				return ""
+			}
+			row := rows[0].([]any)
+			for i := range row {
+				row[i] = "NaN"
+			}
+			return fmt.Sprintf("groups[%d].steps[%d].fitted.quantiles_[0]: is NaN, but the step's input column had values", gi, si)
+		})
+	}})
 	hits := map[string]int{}
 	for _, name := range names {
 		base, err := artifact.Encode(cases[name])

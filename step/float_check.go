@@ -78,6 +78,9 @@ type FloatsCheck struct {
 
 	cur         floatRun
 	first, last float64 // the last array ended's first and last entries
+	// nanArrays lists the arrays of a list whose entries are all NaN
+	// (at least one).
+	nanArrays []int
 }
 
 // floatRun is the state of the array being read.
@@ -157,6 +160,9 @@ func (c *FloatsCheck) EndArray() {
 		}
 	}
 	c.first, c.last = r.first, r.prev
+	if c.list && r.allNaN && r.n > 0 {
+		c.nanArrays = append(c.nanArrays, len(c.lens))
+	}
 	c.lens = append(c.lens, r.n)
 }
 

@@ -3,6 +3,7 @@ package step
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // This file holds what an artifact loader needs to hold a step's NaN
@@ -12,7 +13,8 @@ import (
 // var_ and scale_ (with n_samples_seen_ 0), a robust scaler's center_
 // and scale_, a power transformer's mean_ and scale_, a min-max scaler's
 // data_min_ ... min_, a max-abs scaler's max_abs_ and scale_, an
-// imputer's statistics_ (the column is then dropped). Anywhere else a NaN makes the step write NaN, an empty
+// imputer's statistics_ (the column is then dropped), a quantile
+// transformer's row of quantiles_. Anywhere else a NaN makes the step write NaN, an empty
 // feature, for every row: the loader refuses it when it knows that the
 // column had values (Presence).
 
@@ -63,10 +65,24 @@ func NaNParam(f Fitted, j int) string {
 		if !s.categorical() && !s.active() {
 			return at("statistics_", s.Statistics)
 		}
+	case *QuantileTransformer:
+		// A row all NaN, as the check of quantiles_ found it (a streamed
+		// reading, Verify, does not hold them), or as held.
+		if slices.Contains(s.nanRows, j) || j < len(s.Quantiles) && len(s.Quantiles[j]) > 0 && allNaN(s.Quantiles[j]) {
+			return fmt.Sprintf("quantiles_[%d]", j)
+		}
 	}
-	// A quantile transformer's quantiles_ are not held by a streamed
-	// reading (Verify): they are left out, so that both readings agree.
 	return ""
+}
+
+// allNaN reports whether every entry of xs is NaN.
+func allNaN(xs []float64) bool {
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			return false
+		}
+	}
+	return true
 }
 
 // PresenceAfter returns what is known of the output columns of step f

@@ -176,6 +176,11 @@ type QuantileTransformer struct {
 	References         Floats   `json:"references_"`
 	Quantiles          []Floats `json:"quantiles_"` // per input column: n_quantiles_ values (scikit-learn stores the transpose)
 	Names              []string `json:"feature_names_in_"`
+
+	// nanRows lists the rows of quantiles_ that are all NaN, as their
+	// check found them (a streamed reading does not hold quantiles_): a
+	// fit writes one only for a column without any value (NaNParam).
+	nanRows []int
 }
 
 // Outputs implements Fitted.

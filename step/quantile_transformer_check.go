@@ -38,6 +38,7 @@ func (q *QuantileTransformer) checkStreamed(nIn int, c *StreamedCheck) error {
 	if refs.first < 0 || refs.last > 1 {
 		return &PathError{Path: "references_", Msg: fmt.Sprintf("must lie in [0, 1], got %v to %v", refs.first, refs.last)}
 	}
+	q.nanRows = rows.nanArrays
 	for j := range rows.Len() {
 		if n := rows.arrayLen(j); n != q.NQuantiles {
 			return &PathError{Path: fmt.Sprintf("quantiles_[%d]", j), Msg: fmt.Sprintf("has %d entries for n_quantiles_=%d", n, q.NQuantiles)}
