@@ -10,6 +10,7 @@ import (
 
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/spec"
+	"github.com/normguard/normguard/step"
 	"github.com/normguard/normguard/table"
 )
 
@@ -80,6 +81,9 @@ type sectionCheck struct {
 	// train holds the profile's numeric inputs for the training push
 	// (check_push.go).
 	train trainingInputs
+	// trainCats holds the kept categories of each ordinary categorical
+	// input of the profile, by name (checkEncoderCategories).
+	trainCats map[string][]string
 
 	embeddings    int
 	embeddingSeen map[string]bool
@@ -105,12 +109,19 @@ type sectionSource interface {
 	// outputNamesAgain returns the names of the outputs at the indices
 	// idx (ascending).
 	outputNamesAgain(idx []int) ([]string, error)
+	// categoryLists returns the lists of categories_ of the encoder
+	// groups[gi].steps[si].
+	categoryLists(gi, si int) (step.CategorySource, error)
 }
 
 // wholeSource is the sectionSource of an artifact in memory.
 type wholeSource struct{ a *Artifact }
 
 func (w wholeSource) groupAgain(gi int) (*Group, error) { return &w.a.Groups[gi], nil }
+
+func (w wholeSource) categoryLists(gi, si int) (step.CategorySource, error) {
+	return heldLists(&w.a.Groups[gi], si)
+}
 
 func (w wholeSource) outputNamesAgain(idx []int) ([]string, error) {
 	out := make([]string, len(idx))
@@ -423,6 +434,12 @@ func (c *sectionCheck) profileFeature(side, i int, f *profile.Feature) {
 		schema := c.inputs[i]
 		s.check(i, f, f.Name == schema.Name && f.Type == schema.Type, func() (Field, bool) { return schema, true }, c.trainingRows)
 		c.train.add(f)
+		if f.Type == spec.TypeCategorical && f.Kind == "" && f.Categories != nil && len(f.Categories.Values) > 0 {
+			if c.trainCats == nil {
+				c.trainCats = map[string][]string{}
+			}
+			c.trainCats[f.Name] = f.Categories.Values
+		}
 		return
 	}
 	if i >= len(c.produced) {
@@ -486,6 +503,9 @@ func (c *sectionCheck) finish() error {
 			}
 		}
 		if err := pushError(c.spec, c.groups, c.source, c.train); err != nil {
+			return err
+		}
+		if err := encoderCategoriesError(c.spec, c.groups, c.source, c.trainCats); err != nil {
 			return err
 		}
 	}

@@ -225,6 +225,11 @@ type streamVerifier struct {
 	// sectionSource.
 	groupStarts []int64
 	outputsAt   int64
+	// catOffsets holds where the key of each encoder's categories_ ends,
+	// by group and step, and curStep the step being read: for
+	// sectionSource.categoryLists (nil in a reading of a group again).
+	catOffsets map[[2]int]int64
+	curStep    [2]int
 }
 
 // tok reads the next token, counting the arrays and objects it opens and
@@ -250,6 +255,8 @@ func newStreamVerifier(r io.ReaderAt, size int64, name string) *streamVerifier {
 		size: size,
 		cmp:  newStreamCompare(bufio.NewReaderSize(io.NewSectionReader(r, 0, size), bufSize)),
 		sum:  sha256.New(),
+
+		catOffsets: map[[2]int]int64{},
 	}
 	// The decoder holds each string and number whole: the scan refuses
 	// one past MaxStringBytes before the decoder takes its bytes.

@@ -95,6 +95,20 @@ func (v *streamVerifier) groupAgain(gi int) (*Group, error) {
 	return w.readGroup(gi, 2)
 }
 
+// categoryLists implements sectionSource: the lists of categories_ of
+// groups[gi].steps[si], read again from the file where the reading
+// streamed them, else as the group read again holds them.
+func (v *streamVerifier) categoryLists(gi, si int) (step.CategorySource, error) {
+	if off, ok := v.catOffsets[[2]int{gi, si}]; ok {
+		return v.listsAt(off)
+	}
+	g, err := v.groupAgain(gi)
+	if err != nil {
+		return nil, err
+	}
+	return heldLists(g, si)
+}
+
 // outputNamesAgain implements sectionSource: it reads the outputs again
 // from the file, up to the last index asked for.
 func (v *streamVerifier) outputNamesAgain(idx []int) ([]string, error) {
@@ -319,6 +333,7 @@ func (v *streamVerifier) step(gi, si, depth int) (step.FittedStep, error) {
 	}
 	v.enc.write("{")
 	var sc *step.StreamedCheck
+	v.curStep = [2]int{gi, si}
 	for k, want := range stepKeys {
 		key, err := v.key()
 		if err != nil {
@@ -390,6 +405,9 @@ func (v *streamVerifier) stepField(s *step.FittedStep, key string, depth int) (*
 				offsets := map[string]int64{}
 				if err := v.fittedFields(s.Fitted, sc, offsets, depth); err != nil {
 					return nil, err
+				}
+				if off, ok := offsets["categories_"]; ok && v.catOffsets != nil {
+					v.catOffsets[v.curStep] = off
 				}
 				if sc != nil {
 					sc.SetSource(func(field string) (step.CategorySource, error) {
