@@ -228,10 +228,7 @@ func TestFittedParamsDisagreementRefused(t *testing.T) {
 				continue
 			}
 			hits[e.what]++
-			_, decErr := artifact.Decode(data, "m.json")
-			restore := artifact.SetDecodeFallbackSizeForTest(0)
-			_, verErr := artifact.Verify(bytes.NewReader(data), int64(len(data)), "m.json")
-			restore()
+			decErr, verErr := bothReadings(data)
 			switch {
 			case decErr == nil || verErr == nil:
 				t.Errorf("%s, %s: accepted (Decode: %v, Verify: %v)", name, e.what, decErr, verErr)
@@ -248,4 +245,14 @@ func TestFittedParamsDisagreementRefused(t *testing.T) {
 		}
 	}
 	t.Logf("edits: %v", hits)
+}
+
+// bothReadings reads data with Decode and with the streamed Verify (no
+// fallback to a whole decoding) and returns their errors.
+func bothReadings(data []byte) (decErr, verErr error) {
+	_, decErr = artifact.Decode(data, "m.json")
+	restore := artifact.SetDecodeFallbackSizeForTest(0)
+	defer restore()
+	_, verErr = artifact.Verify(bytes.NewReader(data), int64(len(data)), "m.json")
+	return decErr, verErr
 }

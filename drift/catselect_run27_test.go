@@ -2,56 +2,15 @@ package drift
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/normguard/normguard/internal/synth"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/table"
 )
-
-// catSample draws n values from the category weights w (seeded).
-func catSample(r *rand.Rand, w []float64, n int) table.Column {
-	cum := make([]float64, len(w))
-	s := 0.0
-	for i, x := range w {
-		s += x
-		cum[i] = s
-	}
-	c := table.Column{Name: "c", Kind: table.String, Str: make([]string, n)}
-	for i := range c.Str {
-		u := r.Float64() * s
-		lo, hi := 0, len(cum)-1
-		for lo < hi {
-			m := (lo + hi) / 2
-			if cum[m] < u {
-				lo = m + 1
-			} else {
-				hi = m
-			}
-		}
-		c.Str[i] = fmt.Sprintf("k%d", lo)
-	}
-	return c
-}
-
-func uniformW(k int) []float64 {
-	w := make([]float64, k)
-	for i := range w {
-		w[i] = 1
-	}
-	return w
-}
-
-func zipfW(k int, s float64) []float64 {
-	w := make([]float64, k)
-	for i := range w {
-		w[i] = 1 / math.Pow(float64(i+1), s)
-	}
-	return w
-}
 
 // catFlags compares pairs of samples of wref and wcur (n rows each) in
 // both modes and returns how many pairs drift with --reference and
@@ -67,7 +26,7 @@ func catStudy(t *testing.T, seed uint64, wref, wcur []float64, n, pairs int) (re
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 27))
 	for p := 0; p < pairs; p++ {
-		a, b := catSample(r, wref, n), catSample(r, wcur, n)
+		a, b := synth.Categories(r, wref, n), synth.Categories(r, wcur, n)
 		rep, err := Compare([]table.Column{a}, []table.Column{b}, Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -109,7 +68,7 @@ func TestCatStudyPrint(t *testing.T) {
 		for _, d := range []struct {
 			name string
 			w    []float64
-		}{{"uniform", uniformW(k)}, {"zipf1", zipfW(k, 1)}, {"zipf0.7", zipfW(k, 0.7)}} {
+		}{{"uniform", synth.Uniform(k)}, {"zipf1", synth.Zipf(k, 1)}, {"zipf0.7", synth.Zipf(k, 0.7)}} {
 			for _, n := range []int{2000, 5000, 50000} {
 				rf, af, rp, ap := catStudy(t, uint64(k*7+n), d.w, d.w, n, pairs)
 				fmt.Printf("K=%d %s n=%d: DRIFT reference %d artifact %d; p<0.05 reference %d artifact %d (of %d)\n", k, d.name, n, rf, af, rp, ap, pairs)
@@ -156,7 +115,7 @@ func TestCatPowerPrint(t *testing.T) {
 		for _, d := range []struct {
 			name string
 			w    []float64
-		}{{"uniform", uniformW(k)}, {"zipf1", zipfW(k, 1)}, {"zipf0.7", zipfW(k, 0.7)}} {
+		}{{"uniform", synth.Uniform(k)}, {"zipf1", synth.Zipf(k, 1)}, {"zipf0.7", synth.Zipf(k, 0.7)}} {
 			for _, n := range []int{2000, 5000, 50000} {
 				rf, af, rp, ap := catStudy(t, uint64(k*7+n), d.w, shifted(d.w), n, pairs)
 				fmt.Printf("shift K=%d %s n=%d: DRIFT reference %d artifact %d; p<0.05 reference %d artifact %d (of %d)\n", k, d.name, n, rf, af, rp, ap, pairs)
@@ -178,7 +137,7 @@ func TestCategoriesBeyondTopNoFalseAlarm(t *testing.T) {
 		for _, d := range []struct {
 			name string
 			w    []float64
-		}{{"uniform", uniformW(k)}, {"zipf", zipfW(k, 1)}} {
+		}{{"uniform", synth.Uniform(k)}, {"zipf", synth.Zipf(k, 1)}} {
 			rf, af, rp, ap := catStudy(t, uint64(1000+k), d.w, d.w, n, pairs)
 			t.Logf("K=%d %s: DRIFT reference %d artifact %d; p<0.05 reference %d artifact %d (of %d)", k, d.name, rf, af, rp, ap, pairs)
 			if rf > 5 || af > 5 {
@@ -202,14 +161,14 @@ func TestCategoriesBeyondTopNoFalseAlarm(t *testing.T) {
 func TestCategoriesBeyondTopShiftDetected(t *testing.T) {
 	const pairs, n = 10, 5000
 	for _, k := range []int{60, 185, 400, 2000} {
-		rf, af := catFlags(t, uint64(2000+k), zipfW(k, 1), shifted(zipfW(k, 1)), n, pairs)
+		rf, af := catFlags(t, uint64(2000+k), synth.Zipf(k, 1), shifted(synth.Zipf(k, 1)), n, pairs)
 		if rf < pairs || af < pairs {
 			t.Errorf("K=%d zipf, 10%% of the mass moved: DRIFT in %d (--reference) and %d (--artifact) of %d pairs, want all", k, rf, af, pairs)
 		}
 		if k > 400 {
 			continue // 2.5 rows a category: too few to see it in either mode
 		}
-		rf, af = catFlags(t, uint64(3000+k), uniformW(k), shifted(uniformW(k)), n, pairs)
+		rf, af = catFlags(t, uint64(3000+k), synth.Uniform(k), shifted(synth.Uniform(k)), n, pairs)
 		if rf < pairs-1 {
 			t.Errorf("K=%d uniform, 10%% of the mass moved: DRIFT in %d of %d pairs with --reference, want at least %d", k, rf, pairs, pairs-1)
 		}

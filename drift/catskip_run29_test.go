@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/normguard/normguard/internal/synth"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/table"
 )
@@ -17,8 +18,8 @@ import (
 // (--reference) the move is drift.
 func TestCategoriesAllNearCutSkipped(t *testing.T) {
 	r := rand.New(rand.NewPCG(29, 1))
-	ref := catSample(r, uniformW(400), 5000)
-	cur := catSample(r, uniformW(10), 5000) // its values are c000…c009 of the 400
+	ref := synth.Categories(r, synth.Uniform(400), 5000)
+	cur := synth.Categories(r, synth.Uniform(10), 5000) // its values are c000…c009 of the 400
 	prof := profile.Columns([]table.Column{ref}, 1)
 	rep, err := CompareProfile(prof, []table.Column{cur}, Options{})
 	if err != nil {

@@ -1,45 +1,18 @@
 package validate
 
 import (
-	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/normguard/normguard/internal/synth"
 	"github.com/normguard/normguard/profile"
-	"github.com/normguard/normguard/table"
 )
-
-// drawCategories draws n values from the category weights w (seeded).
-func drawCategories(r *rand.Rand, w []float64, n int) table.Column {
-	cum := make([]float64, len(w))
-	s := 0.0
-	for i, x := range w {
-		s += x
-		cum[i] = s
-	}
-	c := table.Column{Name: "c", Kind: table.String, Str: make([]string, n)}
-	for i := range c.Str {
-		u := r.Float64() * s
-		lo, hi := 0, len(cum)-1
-		for lo < hi {
-			m := (lo + hi) / 2
-			if cum[m] < u {
-				lo = m + 1
-			} else {
-				hi = m
-			}
-		}
-		c.Str[i] = fmt.Sprintf("k%d", lo)
-	}
-	return c
-}
 
 // otherFlagged profiles a training sample of wTrain and says whether the
 // current sample of wCur raises other_categories.
 func otherFlagged(t *testing.T, r *rand.Rand, wTrain, wCur []float64, n int) bool {
 	t.Helper()
-	train, cur := drawCategories(r, wTrain, n), drawCategories(r, wCur, n)
+	train, cur := synth.Categories(r, wTrain, n), synth.Categories(r, wCur, n)
 	p := profile.Column(&train)
 	p.Type = "categorical"
 	if p.Categories == nil || p.Categories.Other == 0 {
@@ -67,20 +40,7 @@ func otherFlagged(t *testing.T, r *rand.Rand, wTrain, wCur []float64, n int) boo
 // 27 F1, gapminder random halves flagged 8 of 10), and a real move of
 // mass to the tail still is.
 func TestOtherCategoriesUnbiased(t *testing.T) {
-	uniform := func(k int) []float64 {
-		w := make([]float64, k)
-		for i := range w {
-			w[i] = 1
-		}
-		return w
-	}
-	zipf := func(k int, s float64) []float64 {
-		w := make([]float64, k)
-		for i := range w {
-			w[i] = 1 / math.Pow(float64(i+1), s)
-		}
-		return w
-	}
+	uniform, zipf := synth.Uniform, synth.Zipf
 	r := rand.New(rand.NewPCG(27, 1))
 	const pairs = 20
 	for _, c := range []struct {
