@@ -1,6 +1,7 @@
 package tempfile
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"net"
@@ -267,5 +268,32 @@ func waitFIFO(t *testing.T, got <-chan string) string {
 	case <-time.After(10 * time.Second):
 		t.Error("the FIFO's reader got nothing in 10 s")
 		return ""
+	}
+}
+
+// TestCreateUnwritableFolderNamed: a folder where no file can be created
+// is named with the destination, not with the temporary file's name
+// (attack run 30 F7), and the error still wraps the system's.
+func TestCreateUnwritableFolderNamed(t *testing.T) {
+	dir := "/sys" // refuses new files even to root
+	if _, err := os.Stat(dir); err != nil || os.Getuid() != 0 {
+		dir = t.TempDir()
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Chmod(dir, 0o755)
+	}
+	f, err := Create(dir, "out.json")
+	if err == nil {
+		f.Close()
+		os.Remove(f.Name())
+		t.Skipf("%s accepted a new file", dir)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, marker) || !strings.Contains(msg, "cannot write "+filepath.Join(dir, "out.json")) || !strings.Contains(msg, "folder "+dir) {
+		t.Errorf("error %q; want it to name %s and its folder, not the temporary file", msg, filepath.Join(dir, "out.json"))
+	}
+	if !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("error %v does not wrap fs.ErrPermission", err)
 	}
 }

@@ -54,8 +54,32 @@ func Create(dir, base string) (*os.File, error) {
 	if _, done := swept.LoadOrStore(filepath.Clean(dir), true); !done {
 		Sweep(dir)
 	}
-	return os.CreateTemp(dir, fmt.Sprintf(".%s%s%d-%d-*", base, marker, selfPid, selfStart))
+	f, err := os.CreateTemp(dir, fmt.Sprintf(".%s%s%d-%d-*", base, marker, selfPid, selfStart))
+	if err != nil {
+		// Named by the destination and its folder, not by the temporary
+		// file's name (which the user never gave).
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &unwritableFolder{dest: filepath.Join(dir, base), dir: dir, err: err}
+	}
+	return f, nil
 }
+
+// unwritableFolder is the error of Create in a folder where no file can be
+// created (permissions, a read-only file system, a full disk); it wraps
+// the system's error.
+type unwritableFolder struct {
+	dest, dir string
+	err       error
+}
+
+func (e *unwritableFolder) Error() string {
+	return fmt.Sprintf("cannot write %s: folder %s does not allow creating a file there (%v); write elsewhere or fix the folder", e.dest, e.dir, e.err)
+}
+
+func (e *unwritableFolder) Unwrap() error { return e.err }
 
 // Scratch creates a temporary file for a copy named base in the system's
 // temporary folder ($TMPDIR) and unlinks it at once, so the system frees
