@@ -47,7 +47,9 @@ type Config struct {
 	// with although it read it with another (New refuses that otherwise:
 	// the new group would count again the records the state counted).
 	// Only for a topic deleted and created again, whose records are all
-	// new to the state's windows.
+	// new to the state's windows: when the state kept the topic's ID as
+	// another group read it and the brokers give that ID still, New
+	// refuses it as without NewGroup (the topic was not recreated).
 	NewGroup bool
 	// InstanceID, when set, makes the consumer a static group member:
 	// restarted within the session timeout it gets its partitions back
@@ -249,7 +251,7 @@ func New(cfg Config) (*Consumer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := checkGroup(cfg.Monitor, cfg.Group, cfg.Topic, cfg.NewGroup); err != nil {
+	if err := checkGroup(cfg); err != nil {
 		var other *otherGroupError
 		if !cfg.FromEnd || !errors.As(err, &other) {
 			return nil, err

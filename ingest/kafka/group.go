@@ -29,8 +29,13 @@ func (e *otherGroupError) Error() string { return e.msg }
 // the same windows, and count every record the state counted already a
 // second time, without a word. newGroup (Config.NewGroup) lets it: for a
 // topic deleted and created again, whose records are all new to the
-// windows, when the topic's ID cannot tell (see topic.go).
-func checkGroup(mon *monitor.Monitor, group, topic string, newGroup bool) error {
+// windows, when the topic's ID cannot tell (see topic.go). When the
+// state kept the topic's ID as another group read it and the brokers give
+// the same ID now, the topic was not recreated (attack run 31 F3: every
+// record counted twice without a word): newGroup does not let it then,
+// and the group is refused as without it, saying why.
+func checkGroup(cfg Config) error {
+	mon, group, topic := cfg.Monitor, cfg.Group, cfg.Topic
 	sources, err := mon.Sources()
 	if err != nil {
 		return fmt.Errorf("kafka: %w", err)
@@ -47,14 +52,23 @@ func checkGroup(mon *monitor.Monitor, group, topic string, newGroup bool) error 
 			others = append(others, g)
 		}
 	}
-	if len(others) == 0 || newGroup {
+	if len(others) == 0 {
 		return nil
+	}
+	note := ""
+	if cfg.NewGroup {
+		if note, err = notRecreated(cfg, others); err != nil || note == "" {
+			return err
+		}
 	}
 	if mine {
 		// This group read it before and resumes from its positions: refused
 		// only where another group's reach past them (a later group
 		// counted records this one would read again).
-		return checkBehind(mon, group, topic, others)
+		if err := checkBehind(mon, group, topic, others); err != nil {
+			return fmt.Errorf("%w%s", err, note)
+		}
+		return nil
 	}
 	var read []string
 	for _, g := range others {
@@ -78,7 +92,78 @@ func checkGroup(mon *monitor.Monitor, group, topic string, newGroup bool) error 
 		"or give --state another file to count the topic afresh under group %q. "+
 		"To count only the records written from now on under group %q, start it with --kafka-start latest (let through while the group holds no committed offsets for the topic). "+
 		"Only if the topic was deleted and created again since (its records are all new to these windows), add --kafka-new-group to read it under group %q into this state",
-		topic, strings.Join(read, " and "), group, group, others[0], group, group, group)}
+		topic, strings.Join(read, " and "), group, group, others[0], group, group, group) + note}
+}
+
+// notRecreated tells whether the topic is, by its ID, the one the other
+// groups (others) read into the state: it returns a note saying so to
+// add to the refusal, or "" when no other group's ID was kept or the
+// brokers give none (Kafka before 2.8: --kafka-new-group is taken at its
+// word) or it differs (the topic was recreated). Brokers that cannot be
+// asked are an error: the double count could not be ruled out.
+func notRecreated(cfg Config, others []string) (string, error) {
+	kept := map[topicID][]string{}
+	var first string // a group whose ID was kept
+	for _, g := range others {
+		id, err := storedTopicID(cfg.Monitor, Source(g, cfg.Topic)+"#topic-id")
+		if err != nil {
+			return "", fmt.Errorf("kafka: %w", err)
+		}
+		if id != (topicID{}) {
+			kept[id] = append(kept[id], g)
+			if first == "" {
+				first = g
+			}
+		}
+	}
+	if len(kept) == 0 {
+		return "", nil
+	}
+	cur, err := currentTopicID(cfg)
+	if err != nil {
+		return "", fmt.Errorf("kafka: --kafka-new-group: the state keeps the ID of topic %q as consumer group %q read it, but asking the brokers for the topic's current ID failed (%v), so it cannot be told whether the topic was deleted and created again (else group %q would count its records a second time): start again once the brokers answer",
+			cfg.Topic, first, err, cfg.Group)
+	}
+	groups, same := kept[cur]
+	if cur == (topicID{}) || !same {
+		return "", nil
+	}
+	return fmt.Sprintf(". Refused with --kafka-new-group too: topic %q has the ID %s it had when consumer group %q read it into this state, so it was not deleted and created again and its records are counted in these windows already",
+		cfg.Topic, cur, groups[0]), nil
+}
+
+// currentTopicID asks the brokers for the topic's ID (zero when they give
+// none: Kafka before 2.8), through a client of its own that joins no
+// group.
+func currentTopicID(cfg Config) (topicID, error) {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.Opts...)...)
+	if err != nil {
+		return topicID{}, err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), committedTimeout)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(cfg.Topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return topicID{}, err
+	}
+	for _, t := range resp.Topics {
+		if t.Topic == nil || *t.Topic != cfg.Topic {
+			continue
+		}
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			if errors.Is(err, kerr.UnknownTopicOrPartition) {
+				return topicID{}, nil // not there now: not the topic the state read
+			}
+			return topicID{}, err
+		}
+		return t.TopicID, nil
+	}
+	return topicID{}, nil
 }
 
 // committedTimeout bounds the question to the brokers of committedOffsets
