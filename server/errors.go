@@ -3,7 +3,9 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
 
@@ -50,6 +52,13 @@ func fail(w http.ResponseWriter, err error) int {
 	case errors.As(err, &tooBig):
 		status, code = http.StatusRequestEntityTooLarge, "too_large"
 		msg = fmt.Sprintf("request body over %d bytes: send fewer rows per request", tooBig.Limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The body stopped arriving: said so, not with the socket's
+		// addresses (attack run 30 F4).
+		status, code = http.StatusRequestTimeout, "request_timeout"
+		msg = "the request body did not arrive in full within the server's read timeout: send the whole body at once, as its Content-Length says"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		msg = "the request body ended before the length its Content-Length (or chunked encoding) announced: send the whole body"
 	case errors.Is(err, registry.ErrNotFound):
 		status, code = http.StatusNotFound, "not_found"
 	case errors.Is(err, registry.ErrInvalidName):
