@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/internal/arena"
@@ -137,6 +138,9 @@ func (e *RowError) Unwrap() error { return e.Err }
 // scikit-learn refuses as normguard does.
 var ErrInfinite = errors.New("infinite value")
 
+// ErrNotUTF8 is the error of passed-through text that is not UTF-8.
+var ErrNotUTF8 = fmt.Errorf("%w: text that is not UTF-8", step.ErrBadValue)
+
 // cacheBlockRows is the number of rows a goroutine checks and transforms
 // at a time, so that the block of every input column stays in cache.
 const cacheBlockRows = 4096
@@ -194,10 +198,32 @@ func (t *Transformer) Batch(in, out *table.Batch, source string) error {
 	}
 	for i, ix := range t.pass {
 		c := in.Cols[ix]
+		if err := checkText(in, &c, source); err != nil {
+			return err
+		}
 		c.Name = out.Cols[nOut+i].Name
 		out.Cols[nOut+i] = c
 	}
 	out.Rows, out.Lines, out.Start = n, in.Lines, in.Start
+	return nil
+}
+
+// checkText refuses a passed-through text column of b holding text that
+// is not UTF-8 (a Latin-1 file): written out, JSON Lines would replace its
+// bytes with U+FFFD and Parquet would hold them in a UTF-8 column, both
+// silently (attack run 30 F6); fit refuses such data too.
+func checkText(b *table.Batch, c *table.Column, source string) error {
+	if c.Kind != table.String {
+		return nil
+	}
+	for i, v := range c.Str[:b.Rows] {
+		if utf8.ValidString(v) || c.Null != nil && c.Null[i] {
+			continue
+		}
+		return &RowError{Source: source, Line: b.Line(i), Err: &step.ValueError{
+			Step: "passthrough", Column: c.Name, Row: i, Value: v, Err: ErrNotUTF8,
+			Hint: "the file is not UTF-8 (a Latin-1 or Windows-1252 file, as Excel writes CSV, or raw bytes); convert it (e.g. iconv -f WINDOWS-1252 -t UTF-8 IN > OUT) and transform again"}}
+	}
 	return nil
 }
 
