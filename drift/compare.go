@@ -151,6 +151,11 @@ type Feature struct {
 	// never had, most frequent first; NewCategoriesTotal counts them all.
 	NewCategories      []string `json:"new_categories,omitempty"`
 	NewCategoriesTotal int      `json:"new_categories_total,omitempty"`
+	// NewCategoriesAtLeast says NewCategoriesTotal is a floor: the
+	// current data, summarized (--artifact, the service), held more
+	// distinct new values than a summary names (MaxSummaryNew), so
+	// neither their number nor their names are known.
+	NewCategoriesAtLeast bool `json:"new_categories_at_least,omitempty"`
 	// Skipped says why a feature was not tested (an identifier column);
 	// skipped features do not count in the drift share.
 	Skipped string `json:"skipped,omitempty"`

@@ -146,7 +146,9 @@ func (pl *SummaryPlan) textVsSummary(f *Feature, s *Summary, m *Method, threshol
 	}
 	plot, err := textVsProfileTime(f, p, cur, s.Time, m, threshold, nil)
 	if s.NewDropped && pl.TrackNew {
-		f.NewCategories, f.NewCategoriesTotal = nil, MaxSummaryNew+1
+		// More than a summary names: a floor, said so (attack run 30
+		// F8: 1001 read as a count).
+		f.NewCategories, f.NewCategoriesTotal, f.NewCategoriesAtLeast = nil, MaxSummaryNew+1, true
 	}
 	if plot != nil {
 		for i, l := range plot.Labels {

@@ -329,3 +329,44 @@ func TestSummaryNamesOtherValues(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryNewCategoriesFloor: against a profile that knows every
+// category, more distinct new values than a summary names give a total
+// marked as a floor, not a count (attack run 30 F8: 1001 for 3,440); fewer
+// are counted and listed.
+func TestSummaryNewCategoriesFloor(t *testing.T) {
+	prof, _ := summaryCase(t, 1)
+	var p *profile.Feature
+	for i := range prof {
+		if c := prof[i].Categories; c != nil && c.Other == 0 && prof[i].Kind == "" && len(c.Values) > 0 {
+			p = &prof[i]
+			break
+		}
+	}
+	if p == nil {
+		t.Fatal("no categorical feature keeps every category")
+	}
+	pl := NewSummaryPlan(p, 0)
+	if !pl.TrackNew {
+		t.Fatal("plan does not track new values")
+	}
+	for _, distinct := range []int{400, MaxSummaryNew + 500} {
+		c := table.Column{Name: p.Name, Kind: table.String}
+		for i := 0; i < 2*distinct; i++ {
+			c.Str = append(c.Str, fmt.Sprintf("new%d", i%distinct))
+		}
+		s := pl.NewSummary()
+		s.Add(&c)
+		got, err := pl.Evaluate(s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := got
+		switch {
+		case distinct > MaxSummaryNew && (!f.NewCategoriesAtLeast || f.NewCategoriesTotal != MaxSummaryNew+1 || len(f.NewCategories) != 0):
+			t.Errorf("%d distinct: total %d, at least %v, %d listed; want a floor of %d, none listed", distinct, f.NewCategoriesTotal, f.NewCategoriesAtLeast, len(f.NewCategories), MaxSummaryNew+1)
+		case distinct <= MaxSummaryNew && (f.NewCategoriesAtLeast || f.NewCategoriesTotal != distinct || len(f.NewCategories) == 0):
+			t.Errorf("%d distinct: total %d, at least %v, %d listed; want the count, listed", distinct, f.NewCategoriesTotal, f.NewCategoriesAtLeast, len(f.NewCategories))
+		}
+	}
+}

@@ -64,7 +64,10 @@ func DriftTable(w io.Writer, r *drift.Report, color bool) error {
 		case f.Drift:
 			verdict = "DRIFT"
 		}
-		if len(f.NewCategories) > 0 {
+		switch {
+		case f.NewCategoriesAtLeast:
+			verdict += fmt.Sprintf(" (new: more than %d distinct values, too many to name)", f.NewCategoriesTotal-1)
+		case len(f.NewCategories) > 0:
 			verdict += fmt.Sprintf(" (new: %s)", strings.Join(trim(f.NewCategories, f.NewCategoriesTotal, 5), ", "))
 		}
 		if t := f.Time; t != nil {

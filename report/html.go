@@ -87,6 +87,7 @@ type htmlFeature struct {
 	Error, Skipped               string
 	NewCategories                []string
 	NewCategoriesMore            int
+	NewCategoriesAtLeast         int      // > 0: more than this many, none named
 	CardCategories               []string // every listed new category
 	CardCategoriesMore           int
 	Time                         *htmlTime
@@ -178,6 +179,9 @@ func newHTMLPage(r *drift.Report, meta HTMLMeta) htmlPageData {
 		h.NewCategories = f.NewCategories[:min(len(f.NewCategories), newCategoriesShown)]
 		h.NewCategoriesMore = total - len(h.NewCategories)
 		h.CardCategories, h.CardCategoriesMore = f.NewCategories, total-len(f.NewCategories)
+		if f.NewCategoriesAtLeast {
+			h.NewCategoriesAtLeast, h.NewCategoriesMore, h.CardCategoriesMore = f.NewCategoriesTotal-1, 0, 0
+		}
 		if t := f.Time; t != nil {
 			h.Time = newHTMLTime(t)
 		}
@@ -621,7 +625,7 @@ var htmlPage = template.Must(template.Must(template.New("drift").Parse(anomalies
 </div>
 </body>
 </html>
-{{define "newcats"}}{{range $i, $c := .NewCategories}}{{if $i}}, {{end}}<code>{{$c}}</code>{{else}}—{{end}}{{if .NewCategoriesMore}} and {{.NewCategoriesMore}} more{{end}}{{end}}
+{{define "newcats"}}{{if .NewCategoriesAtLeast}}more than {{.NewCategoriesAtLeast}} distinct values, too many to name{{else}}{{range $i, $c := .NewCategories}}{{if $i}}, {{end}}<code>{{$c}}</code>{{else}}—{{end}}{{if .NewCategoriesMore}} and {{.NewCategoriesMore}} more{{end}}{{end}}{{end}}
 {{define "verdict"}}<span class="badge {{.Verdict}}">{{.Verdict}}</span>{{if eq .Verdict "missing"}} from the current data{{else if .Skipped}} — {{.Skipped}}{{end}}{{if .Error}} <span class="msg">{{.Error}}</span>{{end}}{{end}}
 {{define "timerange"}}reference <span class="nw">{{.RefMin}}</span> .. <span class="nw">{{.RefMax}}</span><br>current <span class="nw">{{.CurMin}}</span> .. <span class="nw">{{.CurMax}}</span>{{range .Parts}}<br>{{.Name}} {{if .Skipped}}not compared (uneven range){{else}}p={{.PValue}}{{if .Drift}} DRIFT{{end}}{{end}}{{end}}{{end}}
 `))
