@@ -199,6 +199,10 @@ type Consumer struct {
 	// position at assignment while the topic's ID could not verify it
 	// (checkBelowEnd).
 	behind map[int32]string
+	// truncated holds the partitions whose log was found ending below the
+	// consumer's position with the topic's ID unchanged: the broker lost
+	// records counted before (truncated.go).
+	truncated map[int32]truncation
 	// topicID is the ID of the topic the positions were read from (zero:
 	// not known); recreated says, since recreatedAt, that the topic was
 	// found recreated; missing that it does not exist (topic.go).
@@ -237,6 +241,7 @@ type Consumer struct {
 	metricRows    prometheus.Counter
 	metricBad     *prometheus.CounterVec
 	metricUp      prometheus.GaugeFunc
+	metricLost    prometheus.Counter
 }
 
 // model is what the consumer keeps of a model's artifact.
@@ -279,6 +284,7 @@ func New(cfg Config) (*Consumer, error) {
 		pos: map[int32]int64{}, failedAt: map[int32]int64{}, checkedAt: map[int32]int64{}, unchecked: map[int32]*unchecked{},
 		resets: map[int32]string{}, waiting: map[int32]openTxn{}, behind: map[int32]string{}, fetchErrs: map[string]*fetchErrLog{},
 		noTopicID: map[int32]idFail{}, unknownLogged: map[string]bool{}, pastBig: map[int32][2]int64{}, firstParts: -1,
+		truncated: map[int32]truncation{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -291,6 +297,10 @@ func New(cfg Config) (*Consumer, error) {
 			Name: "normguard_kafka_bad_records_total", Help: "Kafka records skipped, by reason.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
 		}, []string{"reason"}),
+		metricLost: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "normguard_kafka_lost_offsets_total", Help: "Offsets of records counted before the broker lost them (a partition's log found ending below the consumer's position, the topic's ID unchanged); records written there again are read.",
+			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
+		}),
 	}
 	start := kgo.NewOffset().AtStart()
 	if cfg.FromEnd {
@@ -462,6 +472,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 		c.partsMu.Unlock()
 		var unknown []int32
 		check := map[int32]int64{}       // positions the topic's ID did not verify
+		ends := map[int32]int64{}        // those it did, to compare with the log's end
 		uncommitted := map[int32]int64{} // of those, the group holds no offset for
 		c.partsMu.Lock()
 		adopted := c.adopted
@@ -487,8 +498,25 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 				if adopted && o.EpochOffset().Offset < 0 {
 					uncommitted[p] = next
 				}
+			} else {
+				ends[p] = next
 			}
 			c.log.Debug("kafka: partition resumed", "topic", topic, "partition", p, "offset", next)
+		}
+		// A log ending below the position, the topic's ID unchanged: the
+		// broker lost records counted before; those written there again
+		// are new (attack run 31 F1).
+		lost, err := c.checkTruncated(ctx, ends)
+		if err != nil {
+			c.fatal.CompareAndSwap(nil, &err)
+			return nil, err
+		}
+		for p, end := range lost {
+			parts[p] = kgo.NewOffset().At(end).WithEpoch(-1)
+			c.setPos(p, end)
+		}
+		if len(lost) > 0 {
+			c.queueStarts(lost)
 		}
 		// A partition neither the state nor the group holds an offset for
 		// starts where the log starts (or ends): looked up here, so that
@@ -858,7 +886,7 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	})
 	set := map[int32]kgo.EpochOffset{}
 	if len(below) > 0 {
-		c.readAgain(below, pos, set)
+		c.readAgain(ctx, below, pos, set)
 	}
 	// Offsets passed over without a record (markers, aborted
 	// transactions, compaction, or a batch the client could not read) are
@@ -1015,13 +1043,33 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 // handed over again: it was reset below the position (an offset out of
 // range, reset per ConsumeResetOffset; attack run 14 F7: for ever, every
 // 5 s). They are not counted again, and set gets each partition's
-// position to set the client back to.
-func (c *Consumer) readAgain(below map[int32][2]int64, pos map[int32]int64, set map[int32]kgo.EpochOffset) {
-	for _, p := range slices.Sorted(maps.Keys(below)) {
+// position to set the client back to. A partition whose log now ends
+// below the position lost records the broker held (attack run 31 F1):
+// it is set to the log's end instead, from where records are new, and
+// that is stored and reported (noteTruncated).
+func (c *Consumer) readAgain(ctx context.Context, below map[int32][2]int64, pos map[int32]int64, set map[int32]kgo.EpochOffset) {
+	ps := slices.Sorted(maps.Keys(below))
+	ends, err := c.listOffsetsAt(ctx, c.cfg.Topic, ps, -1, false)
+	if err != nil {
+		c.log.Warn("kafka: looking up where partitions end, to find records the broker lost", "topic", c.cfg.Topic, "partitions", ps, "err", err)
+	}
+	for _, p := range ps {
 		b := below[p]
+		if end, ok := ends[p]; ok && end < pos[p] {
+			set[p] = kgo.EpochOffset{Epoch: -1, Offset: end}
+			offs := []monitor.Offset{{Source: c.source, Partition: p, Next: end}}
+			if _, err := c.cfg.Monitor.ObserveAt(context.WithoutCancel(ctx), nil, offs); err != nil {
+				c.log.Warn("kafka: storing the position of a partition whose log ends below it (a restart before its next record resumes at the old position)", "topic", c.cfg.Topic, "partition", p, "position", end, "err", err)
+			}
+			c.noteTruncated(p, pos[p], end, "after the Kafka client was reset below the position")
+			c.partsMu.Lock()
+			delete(c.resets, p)
+			c.partsMu.Unlock()
+			continue
+		}
 		set[p] = kgo.EpochOffset{Epoch: -1, Offset: pos[p]}
-		msg := fmt.Sprintf("partition %d: the Kafka client was reset below the consumer's position %d (it read offsets %d..%d) at %s; they were not counted, the state holding them as read before the position, and the client is set back to %d. If the broker lost records or the topic was deleted and created again, those are records this consumer did not read before and they are lost to the count",
-			p, pos[p], b[0], b[1], time.Now().UTC().Format(time.RFC3339), pos[p])
+		msg := fmt.Sprintf("partition %d: the Kafka client was reset below the consumer's position %d (it read offsets %d..%d again) at %s; they were counted before and are not counted again, and the client is set back to %d. If the broker lost records below %d and records were written there again before this was found, those are not read (the log ends at the position or past it again, and the state keeps no leader epoch to tell)",
+			p, pos[p], b[0], b[1], time.Now().UTC().Format(time.RFC3339), pos[p], pos[p])
 		if last := c.lastErr.Load(); last != nil && strings.Contains(last.Error, "OUT_OF_RANGE") {
 			msg += " (last client error: " + last.Error + ")"
 		}
@@ -1216,6 +1264,11 @@ type Stats struct {
 	// position at assignment, by partition (the topic's ID could not say
 	// whether the topic was recreated): records below it are not read.
 	Behind map[int32]string `json:"behind,omitempty"`
+	// Truncated describes partitions whose log was found ending below the
+	// consumer's position, the topic's ID unchanged (the broker lost
+	// records counted before), by partition: a problem for
+	// RecreatedNotice after it was found.
+	Truncated map[int32]string `json:"truncated,omitempty"`
 	// Unchecked describes partitions with offsets the client passed over
 	// that have waited longer than a progress check to be checked for
 	// undecodable batches, with why.
@@ -1271,6 +1324,7 @@ func (c *Consumer) Stats() Stats {
 	if len(c.behind) > 0 {
 		s.Behind = maps.Clone(c.behind)
 	}
+	s.Truncated = c.truncatedProblems()
 	s.Missing, s.Recreated = c.missing, c.recreated
 	s.recreatedRecent = c.recreated != "" && time.Since(c.recreatedAt) < RecreatedNotice
 	s.Stuck = c.stuckProblems()
@@ -1314,5 +1368,5 @@ func (c *Consumer) Stats() Stats {
 // Collectors returns the consumer's metrics, to register beside the
 // server's.
 func (c *Consumer) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{c.metricRecords, c.metricRows, c.metricBad, c.metricUp}
+	return []prometheus.Collector{c.metricRecords, c.metricRows, c.metricBad, c.metricUp, c.metricLost}
 }

@@ -133,42 +133,6 @@ func TestRecordPastItsBatchAsLast(t *testing.T) {
 	}
 }
 
-// TestResetBelowPositionNotCountedAgain (attack run 14 F7b): the client
-// reset below the consumer's stored position (its offset out of range: a
-// broker that lost records, here a state past the log's end) handed the
-// records before it over again, and they were counted again. They are
-// not; the reset is a problem until the partition reads on from the
-// position.
-func TestResetBelowPositionNotCountedAgain(t *testing.T) {
-	t.Parallel() // each on a cluster and a state of its own
-	fx := newFixture(t, 10)
-	c := newCluster(t)
-	rows := produceRows(t, compressedProducer(t, c))
-	rows(0, 5)
-	// The state holds the topic's ID: the position is the topic's.
-	offs := (&Consumer{source: Source("g", testTopic)}).idOffsets(topicID(c.TopicInfo(testTopic).TopicID))
-	state := stateAt(t, append(offs, monitor.Offset{Source: Source("g", testTopic), Partition: 0, Next: 7})...)
-	// The broker answers a fetch past the log's end as out of range after
-	// the fetch's wait (5 s by default), the client resets then.
-	r := startWith(t, c, fx, state, nil, kgo.MetadataMinAge(100*time.Millisecond), kgo.FetchMaxWait(100*time.Millisecond))
-	var st Stats
-	waitFor(t, 20*time.Second, func() bool {
-		st = r.cons.Stats()
-		if st.Records != 0 {
-			t.Fatalf("records %d counted again below the stored position 7", st.Records)
-		}
-		p := st.Problem()
-		return strings.Contains(p, "partition 0") && strings.Contains(p, "reset below")
-	}, func() string { return fmt.Sprintf("no problem reported within 20 s: %+v", st) })
-	// Records reaching the position are read from there, once.
-	rows(0, 4)
-	waitRecords(t, 2, r)
-	time.Sleep(300 * time.Millisecond)
-	if st := r.cons.Stats(); st.Records != 2 || st.Rows != 2 || st.Problem() != "" {
-		t.Errorf("records %d, rows %d, problem %q; want offsets 7 and 8 only, no problem", st.Records, st.Rows, st.Problem())
-	}
-}
-
 // TestOpenTransactionIsAProblem (attack run 14 F6): a transaction left
 // open stops its partition (the rows behind it are not readable) with no
 // word. It is a problem naming the partition and the records behind it

@@ -1,9 +1,19 @@
 package kafka
 
 import (
+	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/normguard/normguard/monitor"
 )
@@ -72,4 +82,159 @@ func TestNewGroupSameTopicIDRefused(t *testing.T) {
 	if err := start(withID, c.ListenAddrs()); err != nil {
 		t.Errorf("the topic deleted and created again: %v; want --kafka-new-group to start", err)
 	}
+}
+
+// commitGroup commits offset at for partition p of the test topic to group
+// g, as another member of it would.
+func commitGroup(t *testing.T, c *kfake.Cluster, g string, p int32, at int64, meta *string) {
+	t.Helper()
+	// (Before version 10, an offset commit names its topic by name.)
+	adm, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.MaxVersions(kversion.V3_5_0()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	commit := kmsg.NewPtrOffsetCommitRequest()
+	commit.Group, commit.Generation = g, -1
+	ct := kmsg.NewOffsetCommitRequestTopic()
+	ct.Topic = testTopic
+	cp := kmsg.NewOffsetCommitRequestTopicPartition()
+	cp.Partition, cp.Offset, cp.Metadata = p, at, meta
+	ct.Partitions = append(ct.Partitions, cp)
+	commit.Topics = append(commit.Topics, ct)
+	resp, err := commit.RequestWith(context.Background(), adm)
+	if err != nil || len(resp.Topics) != 1 || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+		t.Fatalf("committing for %s: %v %+v", g, err, resp)
+	}
+}
+
+// stateWithID returns a state holding the test topic's current ID for
+// group g and the positions offs.
+func stateWithID(t *testing.T, c *kfake.Cluster, offs ...monitor.Offset) string {
+	t.Helper()
+	ids := (&Consumer{source: Source("g", testTopic)}).idOffsets(topicID(c.TopicInfo(testTopic).TopicID))
+	return stateAt(t, append(ids, offs...)...)
+}
+
+// TestLogEndBelowPositionAtAssignment (attack run 31 F1): a broker that
+// lost the tail of a partition (its log ends below the state's position,
+// the topic's ID unchanged), then took new records at the offsets lost:
+// the consumer resumed at its position and passed the new records over
+// without a word. At assignment the log's end is compared with the
+// position: the partition resumes at the end, stored in the state and
+// committed to the group at once, and the loss is logged, counted and a
+// problem naming the offsets lost; the new records are read, once.
+func TestLogEndBelowPositionAtAssignment(t *testing.T) {
+	t.Parallel() // a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	rows := produceRows(t, compressedProducer(t, c))
+	rows(0, 5) // offsets 0..4: the broker kept them, and lost 5 and 6
+	state := stateWithID(t, c, monitor.Offset{Source: Source("g", testTopic), Partition: 0, Next: 7})
+	commitGroup(t, c, "g", 0, 7, nil)
+	var logs logBuffer
+	r := startWith(t, c, fx, state, logTo(&logs), kgo.FetchMaxWait(100*time.Millisecond))
+	var st Stats
+	waitFor(t, 20*time.Second, func() bool { st = r.cons.Stats(); return len(st.Truncated) > 0 },
+		func() string { return fmt.Sprintf("no truncation reported within 20 s: %+v", st) })
+	for _, want := range []string{"partition 0", "log ends at 5, below the position 7", "the broker lost offsets 5..6 that were counted", "records written there again are read"} {
+		if !strings.Contains(st.Problem(), want) || !strings.Contains(logs.String(), want) {
+			t.Errorf("problem %q or log lacks %q:\n%s", st.Problem(), want, logs.String())
+		}
+	}
+	if got := counterValue(t, r.cons.metricLost); got != 2 {
+		t.Errorf("normguard_kafka_lost_offsets_total %v, want 2 (offsets 5 and 6)", got)
+	}
+	// Stored and committed before any record comes: a restart before
+	// the next record resumes at 5 too.
+	if next, err := r.mon.Offsets(Source("g", testTopic)); err != nil || next[0] != 5 {
+		t.Errorf("stored position %v (%v), want 5", next, err)
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		held, err := committedOffsets(r.cons.cfg, "g", testTopic)
+		return err == nil && held[0] == 5
+	}, func() string { return "the group's offset of partition 0 not committed as 5 within 10 s" })
+
+	rows(0, 4) // offsets 5..8, new records
+	waitRecords(t, 4, r)
+	st = settle(t, r, 300*time.Millisecond)
+	if st.Records != 4 || st.Rows != 4 || len(st.Truncated) != 1 || len(st.Reset) != 0 {
+		t.Errorf("records %d, rows %d, problem %q; want offsets 5..8 counted, the loss a problem still", st.Records, st.Rows, st.Problem())
+	}
+	r.close(t)
+	r = startWith(t, c, fx, state, nil)
+	if st := settle(t, r, 500*time.Millisecond); st.Records != 0 || st.Problem() != "" {
+		t.Errorf("restarted: records %d, problem %q; want nothing read again, no problem", st.Records, st.Problem())
+	}
+}
+
+// TestLogEndBelowPositionWhileRunning (attack run 31 F1): the client
+// reset below the consumer's position (the log ends below it) while
+// serve runs: the records below the position it hands over again are not
+// counted again, and the partition goes on from the log's end (it was set
+// back to the position, where the records written at the offsets lost
+// were passed over, and the problem cleared once the log passed it). The
+// assignment's look-up of the end fails here, so that the client's reset
+// finds it.
+func TestLogEndBelowPositionWhileRunning(t *testing.T) {
+	t.Parallel() // a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	rows := produceRows(t, compressedProducer(t, c))
+	rows(0, 5)
+	var failed atomic.Bool
+	c.ControlKey(int16(kmsg.ListOffsets), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		lo := req.(*kmsg.ListOffsetsRequest)
+		if failed.Load() || lo.IsolationLevel != 0 || len(lo.Topics) != 1 || lo.Topics[0].Partitions[0].Timestamp != -1 {
+			return nil, nil, false
+		}
+		failed.Store(true)
+		resp := lo.ResponseKind().(*kmsg.ListOffsetsResponse)
+		for _, rt := range lo.Topics {
+			st := kmsg.NewListOffsetsResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewListOffsetsResponseTopicPartition()
+				sp.Partition, sp.ErrorCode = rp.Partition, kerr.UnknownServerError.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	state := stateWithID(t, c, monitor.Offset{Source: Source("g", testTopic), Partition: 0, Next: 7})
+	r := startWith(t, c, fx, state, nil, kgo.MetadataMinAge(100*time.Millisecond), kgo.FetchMaxWait(100*time.Millisecond))
+	var st Stats
+	waitFor(t, 20*time.Second, func() bool {
+		st = r.cons.Stats()
+		if st.Records != 0 {
+			t.Fatalf("records %d counted again below the stored position 7", st.Records)
+		}
+		return strings.Contains(st.Problem(), "the broker lost offsets 5..6 that were counted")
+	}, func() string { return fmt.Sprintf("no truncation reported within 20 s: %+v", st) })
+	if !failed.Load() || !strings.Contains(st.Problem(), "after the Kafka client was reset below the position") {
+		t.Errorf("problem %q; want the loss found by the client's reset", st.Problem())
+	}
+	rows(0, 4)
+	waitRecords(t, 4, r)
+	st = settle(t, r, 300*time.Millisecond)
+	if st.Records != 4 || st.Rows != 4 || len(st.Truncated) != 1 || len(st.Reset) != 0 {
+		t.Errorf("records %d, rows %d, problem %q; want offsets 5..8 only, the loss a problem still", st.Records, st.Rows, st.Problem())
+	}
+	if got := counterValue(t, r.cons.metricLost); got != 2 {
+		t.Errorf("normguard_kafka_lost_offsets_total %v, want 2", got)
+	}
+}
+
+// counterValue returns the value of counter m, gathered from a registry
+// of its own.
+func counterValue(t *testing.T, m prometheus.Counter) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(m)
+	mfs, err := reg.Gather()
+	if err != nil || len(mfs) != 1 || len(mfs[0].GetMetric()) != 1 {
+		t.Fatalf("gathering %v: %v", mfs, err)
+	}
+	return mfs[0].GetMetric()[0].GetCounter().GetValue()
 }

@@ -1,0 +1,101 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/normguard/normguard/monitor"
+)
+
+// A broker that lost the tail of a partition but kept the topic (an
+// unclean leader election, a broker restored from an older disk) ends
+// the partition's log below the position the consumer reached, under the
+// same topic ID. Producers then write new records at offsets the
+// consumer counted before the loss. Resumed at its position, the
+// consumer passed those new records over without a word (attack run 31
+// F1). The state keeps no leader epoch with its positions, so the
+// client's own truncation detection (KIP-320) cannot help: at each
+// assignment the log's end is compared with the position, and while
+// serve runs a client reset below the position looks the end up. An end
+// below the position resumes the partition at the end (records from
+// there on are new), stored in the state at once and committed to the
+// group, logged, counted (normguard_kafka_lost_offsets_total) and a
+// /healthz problem for RecreatedNotice naming the offsets lost.
+
+// truncation is a partition's log found ending below the consumer's
+// position.
+type truncation struct {
+	msg string
+	at  time.Time
+}
+
+// checkTruncated looks up where the partitions (parts, at their
+// positions) end and returns those ending below their position, with
+// the end to resume from, each stored in the state as its position and
+// reported (noteTruncated). A failed look-up is logged and leaves the
+// positions as they are; a state that cannot store the new position is
+// an error.
+func (c *Consumer) checkTruncated(ctx context.Context, parts map[int32]int64) (map[int32]int64, error) {
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	ps := slices.Sorted(maps.Keys(parts))
+	ends, err := c.listOffsetsAt(ctx, c.cfg.Topic, ps, -1, false)
+	if err != nil {
+		c.log.Warn("kafka: looking up where partitions end, to find records the broker lost", "topic", c.cfg.Topic, "partitions", ps, "err", err)
+	}
+	lost := map[int32]int64{}
+	var offs []monitor.Offset
+	for _, p := range ps {
+		if end, ok := ends[p]; ok && end < parts[p] {
+			lost[p] = end
+			offs = append(offs, monitor.Offset{Source: c.source, Partition: p, Next: end})
+		}
+	}
+	if len(offs) == 0 {
+		return nil, nil
+	}
+	// Stored at once: resumed at the old position after a restart, the
+	// records written there again since would be passed over.
+	if _, err := c.cfg.Monitor.ObserveAt(context.WithoutCancel(ctx), nil, offs); err != nil {
+		return nil, fmt.Errorf("kafka: storing the positions of partitions whose log ends below them: %w", err)
+	}
+	for _, p := range ps {
+		if end, ok := lost[p]; ok {
+			c.noteTruncated(p, parts[p], end, "when the partition was assigned")
+		}
+	}
+	return lost, nil
+}
+
+// noteTruncated reports that partition p's log ends at end, below the
+// consumer's position pos: logged, counted and a problem.
+func (c *Consumer) noteTruncated(p int32, pos, end int64, when string) {
+	now := time.Now()
+	msg := fmt.Sprintf("topic %s partition %d: the log ends at %d, below the position %d the consumer reached, and the topic's ID is unchanged (found %s, at %s): the broker lost offsets %d..%d that were counted (an unclean leader election, or a broker restored from an older disk); records written there again are read, from offset %d on",
+		c.cfg.Topic, p, end, pos, when, now.UTC().Format(time.RFC3339), end, pos-1, end)
+	c.log.Error("kafka: "+msg, "topic", c.cfg.Topic, "partition", p, "position", pos, "log_end", end)
+	c.metricLost.Add(float64(pos - end))
+	c.partsMu.Lock()
+	c.truncated[p] = truncation{msg: msg, at: now}
+	c.partsMu.Unlock()
+}
+
+// truncatedProblems returns the truncations found within RecreatedNotice;
+// c.partsMu held.
+func (c *Consumer) truncatedProblems() map[int32]string {
+	var out map[int32]string
+	for p, t := range c.truncated {
+		if time.Since(t.at) >= RecreatedNotice {
+			continue
+		}
+		if out == nil {
+			out = map[int32]string{}
+		}
+		out[p] = t.msg
+	}
+	return out
+}
