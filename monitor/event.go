@@ -85,8 +85,12 @@ func (m *Monitor) prepareBatches(model string, a *artifact.Artifact, stage Stage
 		}
 		return []*pending{p}, nil
 	}
+	// The last column of the name: a source may add one after the
+	// features that holds an input of that name where the row gives it,
+	// and the time it has for the row where it does not (the Kafka ingest:
+	// the record's timestamp), the input itself staying missing.
 	tc := -1
-	for i := range cols {
+	for i := len(cols) - 1; i >= 0; i-- {
 		if cols[i].Name == m.opt.TimeColumn {
 			tc = i
 			break

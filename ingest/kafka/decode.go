@@ -49,6 +49,10 @@ type rows struct {
 	// eventTime is the index of the event-time column added beside the
 	// features (withEventTime), or -1.
 	eventTime int
+	// timeOf is the index of the feature that is also the event-time
+	// column (withEventTime), or -1; the event time is then the last
+	// column of cols, after the features.
+	timeOf int
 	// names names every key kept: the fields, then the vector columns
 	// (withVectors); vectorOf[j] is the vector column key j belongs to
 	// ("" for a feature).
@@ -59,7 +63,7 @@ type rows struct {
 func newRows(fields []table.Field) *rows {
 	n := len(fields)
 	r := &rows{fields: fields, index: make(map[string]int, n), cols: table.NewColumns(fields),
-		spans: make([][]byte, n), nums: make([]float64, n), strs: make([]string, n), nulls: make([]bool, n), eventTime: -1}
+		spans: make([][]byte, n), nums: make([]float64, n), strs: make([]string, n), nulls: make([]bool, n), eventTime: -1, timeOf: -1}
 	for j, f := range fields {
 		r.index[f.Name] = j
 		r.names = append(r.names, f.Name)
@@ -97,17 +101,30 @@ func (r *rows) withVectors(vectors map[string][]string) *rows {
 	return r
 }
 
-// withEventTime makes the rows carry the event time column name. A
-// feature of that name is read as any feature. Otherwise a numeric column
-// of that name is added, in seconds since the Unix epoch: a number is
-// taken as such, a string is read by monitor.ParseEventTime (NaN when it
-// does not parse: the monitor counts the row as untimed), and a row
-// without the key (or with null) takes the record's timestamp.
+// withEventTime makes the rows carry the event time column name, in
+// which a row without the key (or with null) takes the record's
+// timestamp.
+//
+// When a feature has that name, it is read as any feature (missing in a
+// row without it), and a column of the same name and kind is added after
+// the features, the last of that name, which the monitor reads the event
+// time from (monitor.Options.TimeColumn): the feature's value, or the
+// record's timestamp where the feature is absent or null (text in RFC
+// 3339 for a categorical feature, seconds since the Unix epoch for a
+// numeric one). The monitor reads a time from it as from the feature
+// (attack run 31 F2: the row was untimed, windowed by its arrival).
+//
+// Otherwise a numeric column of that name is added, in seconds since the
+// Unix epoch: a number is taken as such, a string is read by
+// monitor.ParseEventTime (NaN when it does not parse: the monitor counts
+// the row as untimed).
 func (r *rows) withEventTime(name string) *rows {
 	if name == "" {
 		return r
 	}
-	if _, ok := r.index[name]; ok {
+	if j, ok := r.index[name]; ok {
+		r.timeOf = j
+		r.cols = append(r.cols, table.Column{Name: name, Kind: r.fields[j].Kind})
 		return r
 	}
 	r.eventTime = len(r.fields)
@@ -184,8 +201,35 @@ func (r *rows) add(value []byte, ts time.Time) error {
 		c.Str = append(c.Str, r.strs[j])
 		c.Null = append(c.Null, r.nulls[j])
 	}
+	if r.timeOf >= 0 {
+		r.appendTime(ts)
+	}
 	r.n++
 	return nil
+}
+
+// appendTime appends the event time of the row just parsed to the last
+// column (withEventTime, a feature that is the time column): the
+// feature's value, or ts when the row has it absent or null.
+func (r *rows) appendTime(ts time.Time) {
+	j := r.timeOf
+	c := &r.cols[len(r.cols)-1]
+	raw := r.spans[j]
+	given := len(raw) > 0 && !bytes.Equal(raw, null)
+	if c.Kind == table.Numeric {
+		x := r.nums[j]
+		if !given {
+			x = eventSeconds(nil, ts)
+		}
+		c.Num = append(c.Num, x)
+		return
+	}
+	s := r.strs[j]
+	if !given {
+		s = ts.UTC().Format(time.RFC3339Nano)
+	}
+	c.Str = append(c.Str, s)
+	c.Null = append(c.Null, false)
 }
 
 // parse reads raw, a JSON value scanned by scanRow (nil: absent), as

@@ -202,9 +202,11 @@ func TestRowsEventTime(t *testing.T) {
 	if err := r.add([]byte(`{"t": 5}`), ts); !errors.As(err, &re) || re.reason != ReasonNoFeature {
 		t.Errorf("a row of only its time: got %v, want no_feature", err)
 	}
-	// A feature named as the time column is read as the feature.
+	// A feature named as the time column is read as the feature, and its
+	// value is also the event time (TestRowsEventTimeOfAnInput).
 	r = newRows(decodeFields).withEventTime("c")
-	if err := r.add([]byte(`{"c": "2024-03-05T10:00:00Z"}`), ts); err != nil || len(r.cols) != 2 || r.cols[1].Str[0] != "2024-03-05T10:00:00Z" {
+	if err := r.add([]byte(`{"c": "2024-03-05T10:00:00Z"}`), ts); err != nil || len(r.cols) != 3 ||
+		r.cols[1].Str[0] != "2024-03-05T10:00:00Z" || r.cols[2].Str[0] != "2024-03-05T10:00:00Z" {
 		t.Errorf("time column that is a feature: %v, %+v", err, r.cols)
 	}
 }
