@@ -15,6 +15,7 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/fit"
+	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
 	"github.com/normguard/normguard/timings"
@@ -41,6 +42,20 @@ func newFitCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "spec", "data", "out"); err != nil {
 				return err
+			}
+			// The model link must be one a registry can hold: refused
+			// here, not at push (attack run 30 F10).
+			for _, fl := range []struct{ name, value string }{{"model", o.model}, {"model-version", o.modelVersion}} {
+				if fl.value == "" {
+					continue
+				}
+				err := registry.ValidName(fl.value)
+				if err == nil && fl.name == "model-version" && fl.value == registry.CurrentAlias {
+					err = fmt.Errorf("%q is reserved for the current version; pick another version name", fl.value)
+				}
+				if err != nil {
+					return fmt.Errorf("--%s: %w (a registry stores the artifact under it)", fl.name, err)
+				}
 			}
 			a, err := runFit(cmd, o)
 			if err != nil {

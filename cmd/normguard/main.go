@@ -14,6 +14,8 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"regexp"
+	"strings"
 	"syscall"
 	"time"
 
@@ -135,9 +137,46 @@ Start with:  normguard quickstart`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		// CommandPath: `normguard monitor replay --help`, not `normguard
 		// replay --help`, which does not exist (attack run 21).
-		return fmt.Errorf("%s: %w (see `%s --help`)", c.Name(), err, c.CommandPath())
+		return fmt.Errorf("%s: %w (see `%s --help`)", c.Name(), plainFlagError(err), c.CommandPath())
 	})
 	return root
+}
+
+// badFlagValue matches pflag's error for a value its type cannot parse:
+// `invalid argument "1GiB" for "--max-body" flag: strconv.ParseInt:
+// parsing "1GiB": invalid syntax`.
+var badFlagValue = regexp.MustCompile(`^invalid argument "(.*)" for "(.*)" flag: (strconv\.Parse(Int|Uint|Float|Bool): parsing ".*": (invalid syntax|value out of range)|time: .*)$`)
+
+// flagName is the long name of a flag as pflag names it ("-q, --quiet").
+func flagName(s string) string {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return s
+	}
+	return f[len(f)-1]
+}
+
+// plainFlagError words a flag value its type cannot parse as what the
+// flag wants, not as the Go parser's error (attack run 30 F7).
+func plainFlagError(err error) error {
+	m := badFlagValue.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	value, flag := m[1], m[2]
+	want := "a duration such as 30s, 5m or 1h"
+	switch m[4] {
+	case "Int", "Uint":
+		want = "a whole number (no units: bytes are written out, 1073741824 for 1 GiB)"
+	case "Float":
+		want = "a number"
+	case "Bool":
+		want = "true or false"
+	}
+	if m[5] == "value out of range" {
+		want += ", within its type's range"
+	}
+	return fmt.Errorf("invalid value %q for %s: want %s", value, flagName(flag), want)
 }
 
 // requireFlags returns an error naming the first empty required flag.
