@@ -29,7 +29,8 @@ import (
 // one implementation of the rules. finish returns the error Check has
 // always returned: the first failing rule in Check's order (spec, group
 // count, input and output schemas, training rows, groups, passthrough,
-// outputs against the steps, profile, embeddings), whatever the order in
+// outputs against the steps, profile, quantile transformers' n_quantiles_
+// against the training rows, embeddings), whatever the order in
 // which the sections revealed them.
 //
 // The hashes are seeded at random for each check, so no file can be
@@ -74,6 +75,9 @@ type sectionCheck struct {
 	mismatchAt   int
 	mismatch     Field
 	trainingRows int64
+	// quantiles holds each quantile transformer's n_quantiles_, checked
+	// against training.rows (check_quantiles.go).
+	quantiles []quantileCount
 
 	hasProfile bool
 	sides      [2]profileSide // inputs, outputs
@@ -289,6 +293,7 @@ func (c *sectionCheck) group(gi int, g *Group) {
 		return
 	}
 	c.groupEnds = append(c.groupEnds, len(c.produced))
+	c.noteQuantiles(gi, g)
 }
 
 // setPassthrough checks the passthrough columns and records them as
@@ -502,6 +507,12 @@ func (c *sectionCheck) finish() error {
 				return err
 			}
 		}
+	}
+	// After the profile's counts, which name an edited training.rows.
+	if err := c.quantilesError(); err != nil {
+		return err
+	}
+	if c.hasProfile {
 		if err := pushError(c.spec, c.groups, c.source, c.train); err != nil {
 			return err
 		}

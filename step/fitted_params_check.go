@@ -141,7 +141,8 @@ func (s *MinMaxScaler) agreeWith(p Params, _ *StreamedCheck) error {
 
 // agreeWith implements paramsAgreement: output_distribution repeats the
 // parameter, and n_quantiles_ = min(n_quantiles, training rows) is at
-// most n_quantiles.
+// most n_quantiles (the artifact's check, which knows the training rows,
+// holds it to the formula).
 func (qt *QuantileTransformer) agreeWith(p Params, _ *StreamedCheck) error {
 	q, err := paramsOf[QuantileTransformerParams]("quantile_transformer", p)
 	if err != nil {

@@ -47,8 +47,13 @@ func edgeAt(j, i int, x, prev float64) error {
 type floatRule int
 
 const (
-	// ruleSorted: checkNonDecreasing's rule (references_).
+	// ruleSorted: checkNonDecreasing's rule.
 	ruleSorted floatRule = iota
+	// ruleReferences: ruleSorted, and the entries a fit writes to a
+	// quantile transformer's references_ (numpy.linspace(0, 1, n) for n
+	// entries: see gridRun), kept apart (gridErr) for the step's rules to
+	// report after the range of the entries.
+	ruleReferences
 	// ruleQuantiles: a row of quantiles_ is all NaN (a feature without
 	// any value in fit), or sorted (checkNonDecreasing), then finite
 	// (checkNotInf).
@@ -81,6 +86,8 @@ type FloatsCheck struct {
 	// nanArrays lists the arrays of a list whose entries are all NaN
 	// (at least one).
 	nanArrays []int
+	// gridErr is ruleReferences' verdict on the last array ended.
+	gridErr error
 }
 
 // floatRun is the state of the array being read.
@@ -89,6 +96,75 @@ type floatRun struct {
 	prev, first     float64
 	allNaN          bool
 	sortErr, infErr error
+	grid            gridRun
+}
+
+// gridRun follows an array held to numpy.linspace(0, 1, n), whose n is
+// only known at its end. numpy 1.24 computes entry i as i * step, step =
+// 1/(n-1), then sets the last entry to 1 (n = 1: [0]); referenceGrid
+// writes it so, bit for bit. Entry 0 must be 0; entry 1 is taken as step
+// and checked against 1/(n-1) at the end; each later entry i must be
+// i * step, unless it is the last, which must be 1. Whether entry i is
+// the last is known when entry i+1 arrives or the array ends, so its
+// mismatch waits in pending until then. Memory is constant.
+type gridRun struct {
+	step float64
+	// bad is the first mismatch of an entry other than 0, 1 and the
+	// last; pending the current entry's (i >= 2), until it is known
+	// whether it is the last.
+	bad, pending gridMismatch
+	zero         gridMismatch // entry 0's mismatch
+}
+
+// gridMismatch is an entry that is not what numpy.linspace writes there
+// (set false: none).
+type gridMismatch struct {
+	set bool
+	i   int
+	x   float64
+}
+
+// add checks entry i, x.
+func (g *gridRun) add(i int, x float64) {
+	switch {
+	case i == 0:
+		if x != 0 {
+			g.zero = gridMismatch{true, 0, x}
+		}
+	case i == 1:
+		g.step = x
+	default:
+		if g.pending.set && !g.bad.set {
+			g.bad = g.pending // entry i-1 was not the last
+		}
+		g.pending = gridMismatch{}
+		if x != float64(i)*g.step {
+			g.pending = gridMismatch{true, i, x}
+		}
+	}
+}
+
+// end returns the first entry of the array of n entries, last its last
+// entry, that is not numpy.linspace(0, 1, n)'s, in index order, or nil.
+func (g *gridRun) end(attr string, n int, last float64) error {
+	switch {
+	case g.zero.set:
+		return gridError(attr, n, g.zero.x, 0)
+	case n >= 2 && g.step != linspaceAt(1, n):
+		return gridError(attr, n, g.step, 1)
+	case g.bad.set:
+		return gridError(attr, n, g.bad.x, g.bad.i)
+	case n >= 3 && last != 1:
+		return gridError(attr, n, last, n-1)
+	}
+	return nil
+}
+
+// gridError refuses entry i, x, of an array of n entries that a fit
+// writes as numpy.linspace(0, 1, n).
+func gridError(attr string, n int, x float64, i int) error {
+	return badAt(attr, i, "is %v; a fit writes numpy.linspace(0, 1, %d) here (n_quantiles_ = %d entries, evenly spaced from 0 to 1), whose entry %d is %v",
+		x, n, n, i, linspaceAt(i, n))
 }
 
 func newFloatsCheck(attr string, rule floatRule, list bool) *FloatsCheck {
@@ -114,13 +190,16 @@ func (c *FloatsCheck) Add(x float64) {
 	}
 	r.allNaN = r.allNaN && math.IsNaN(x)
 	switch c.rule {
-	case ruleSorted, ruleQuantiles:
+	case ruleSorted, ruleQuantiles, ruleReferences:
 		attr := c.arrayAttr()
 		if r.sortErr == nil {
 			r.sortErr = sortedAt(attr, i, x, r.prev)
 		}
 		if r.infErr == nil && c.rule == ruleQuantiles {
 			r.infErr = notInfAt(attr, i, x)
+		}
+		if c.rule == ruleReferences {
+			r.grid.add(i, x)
 		}
 	case ruleEdges:
 		if r.sortErr == nil {
@@ -160,6 +239,9 @@ func (c *FloatsCheck) EndArray() {
 		}
 	}
 	c.first, c.last = r.first, r.prev
+	if c.rule == ruleReferences {
+		c.gridErr = r.grid.end(c.arrayAttr(), r.n, r.prev)
+	}
 	if c.list && r.allNaN && r.n > 0 {
 		c.nanArrays = append(c.nanArrays, len(c.lens))
 	}

@@ -144,6 +144,18 @@ func referenceGrid(n int) Floats {
 	return out
 }
 
+// linspaceAt returns entry i of referenceGrid(n), numpy.linspace(0, 1, n):
+// 1 for the last entry, else i * (1/(n-1)) (0 for n == 1).
+func linspaceAt(i, n int) float64 {
+	switch {
+	case n == 1:
+		return 0
+	case i == n-1:
+		return 1
+	}
+	return float64(i) * (1 / float64(n-1))
+}
+
 // QuantileTransformer maps each value through the empirical CDF of its
 // training column, then optionally through the standard normal quantile
 // function. For a value x of column j with quantiles q = quantiles_[j] and

@@ -5,7 +5,7 @@ import "fmt"
 // streamed implements streamer: references_ and quantiles_ are fed entry
 // by entry.
 func (q *QuantileTransformer) streamed(_ Params, c *StreamedCheck) {
-	c.floats["references_"] = newFloatsCheck("references_", ruleSorted, false)
+	c.floats["references_"] = newFloatsCheck("references_", ruleReferences, false)
 	c.floats["quantiles_"] = newFloatsCheck("quantiles_", ruleQuantiles, true)
 }
 
@@ -16,8 +16,11 @@ func (q *QuantileTransformer) feed(c *StreamedCheck) {
 }
 
 // checkStreamed implements streamer: Check's rules, references_ and
-// quantiles_ read from their checks. A row of quantiles_ is all NaN (a
-// feature without any value in fit), or sorted and finite.
+// quantiles_ read from their checks. references_ is what every fit writes,
+// numpy.linspace(0, 1, n_quantiles_) bit for bit (ruleReferences; the
+// transform maps a training column's quantiles onto it, so other sorted
+// values in [0, 1] give a silently wrong transform). A row of quantiles_
+// is all NaN (a feature without any value in fit), or sorted and finite.
 func (q *QuantileTransformer) checkStreamed(nIn int, c *StreamedCheck) error {
 	refs, rows := c.floats["references_"], c.floats["quantiles_"]
 	if err := checkLen("feature_names_in_", len(q.Names), nIn); err != nil {
@@ -37,6 +40,9 @@ func (q *QuantileTransformer) checkStreamed(nIn int, c *StreamedCheck) error {
 	}
 	if refs.first < 0 || refs.last > 1 {
 		return &PathError{Path: "references_", Msg: fmt.Sprintf("must lie in [0, 1], got %v to %v", refs.first, refs.last)}
+	}
+	if refs.gridErr != nil {
+		return refs.gridErr
 	}
 	q.nanRows = rows.nanArrays
 	for j := range rows.Len() {
