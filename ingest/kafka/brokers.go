@@ -120,7 +120,7 @@ func (s Stats) consumerProblems() []string {
 	if s.recreatedRecent {
 		msgs = append(msgs, s.Recreated)
 	}
-	for _, m := range []map[int32]string{s.Truncated, s.Behind, s.Stalled, s.Stuck, s.Reset, s.Waiting, s.Unchecked} {
+	for _, m := range []map[int32]string{s.Truncated, s.Skipped, s.Behind, s.Stalled, s.Stuck, s.Reset, s.Waiting, s.Unchecked} {
 		for _, p := range slices.Sorted(maps.Keys(m)) {
 			msgs = append(msgs, m[p])
 		}

@@ -202,7 +202,15 @@ type Consumer struct {
 	// truncated holds the partitions whose log was found ending below the
 	// consumer's position with the topic's ID unchanged: the broker lost
 	// records counted before (truncated.go).
-	truncated map[int32]truncation
+	truncated map[int32]notice
+	// storeID is the identity of the monitor's state file, named by the
+	// metadata of the consumer's offset commits; commitMeta holds the
+	// metadata of the group's offsets as last fetched, by partition; skipped
+	// the partitions resumed at a group's offset whose commit does not say
+	// who counted the offsets passed over (committer.go).
+	storeID    string
+	commitMeta map[int32]string
+	skipped    map[int32]notice
 	// topicID is the ID of the topic the positions were read from (zero:
 	// not known); recreated says, since recreatedAt, that the topic was
 	// found recreated; missing that it does not exist (topic.go).
@@ -284,7 +292,7 @@ func New(cfg Config) (*Consumer, error) {
 		pos: map[int32]int64{}, failedAt: map[int32]int64{}, checkedAt: map[int32]int64{}, unchecked: map[int32]*unchecked{},
 		resets: map[int32]string{}, waiting: map[int32]openTxn{}, behind: map[int32]string{}, fetchErrs: map[string]*fetchErrLog{},
 		noTopicID: map[int32]idFail{}, unknownLogged: map[string]bool{}, pastBig: map[int32][2]int64{}, firstParts: -1,
-		truncated: map[int32]truncation{},
+		truncated: map[int32]notice{}, skipped: map[int32]notice{}, storeID: cfg.Monitor.StoreID(),
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -315,6 +323,7 @@ func New(cfg Config) (*Consumer, error) {
 		kgo.ConsumeResetOffset(start),
 		// Rows of a producer's aborted transactions are never counted.
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.OnOffsetsFetched(c.offsetsFetched),
 		kgo.AdjustFetchOffsetsFn(c.resume),
 		kgo.OnPartitionsAssigned(c.joined),
 		kgo.OnPartitionsRevoked(c.unassign),
@@ -489,7 +498,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 				continue
 			}
 			if group := o.EpochOffset().Offset; group >= 0 && group > next {
-				next = group
+				next = c.groupAhead(p, next, group)
 			}
 			parts[p] = kgo.NewOffset().At(next).WithEpoch(-1)
 			c.setPos(p, next)
@@ -1031,7 +1040,7 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	// This replica resumes from the state's offsets; the group's tell the
 	// other replicas (and lag tools) where it got to. A commit that fails
 	// is retried with the next batch's.
-	if err := c.cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
+	if err := c.cl.CommitUncommittedOffsets(c.commitCtx(ctx)); err != nil && ctx.Err() == nil {
 		c.noteFenced(err)
 		c.log.Warn("kafka: committing offsets to the group", "group", c.cfg.Group, "err", err)
 	}
@@ -1269,6 +1278,11 @@ type Stats struct {
 	// records counted before), by partition: a problem for
 	// RecreatedNotice after it was found.
 	Truncated map[int32]string `json:"truncated,omitempty"`
+	// Skipped describes partitions resumed at the group's committed offset
+	// past the state's position whose commit does not say who counted the
+	// offsets between (an earlier normguard's), by partition: a problem
+	// for RecreatedNotice after it was found.
+	Skipped map[int32]string `json:"skipped,omitempty"`
 	// Unchecked describes partitions with offsets the client passed over
 	// that have waited longer than a progress check to be checked for
 	// undecodable batches, with why.
@@ -1324,7 +1338,8 @@ func (c *Consumer) Stats() Stats {
 	if len(c.behind) > 0 {
 		s.Behind = maps.Clone(c.behind)
 	}
-	s.Truncated = c.truncatedProblems()
+	s.Truncated = recentProblems(c.truncated)
+	s.Skipped = recentProblems(c.skipped)
 	s.Missing, s.Recreated = c.missing, c.recreated
 	s.recreatedRecent = c.recreated != "" && time.Since(c.recreatedAt) < RecreatedNotice
 	s.Stuck = c.stuckProblems()

@@ -16,7 +16,10 @@
 //     state is ahead and its offset wins: the batch is not read again;
 //   - after a partition was consumed by another replica of the group and
 //     came back, the group is ahead: the rows of the other replica are
-//     in that replica's windows and are not read again here.
+//     in that replica's windows and are not read again here;
+//   - unless the group's offset was committed by this very state file (its
+//     commits name it): the state is an older copy of itself, restored
+//     from a backup, and reads them again (committer.go).
 //
 // Polls block rebalances (kgo.BlockRebalanceOnPoll) until the batch is
 // durable and committed, so a graceful rebalance or shutdown never hands

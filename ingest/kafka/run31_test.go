@@ -3,6 +3,8 @@ package kafka
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -237,4 +239,124 @@ func counterValue(t *testing.T, m prometheus.Counter) float64 {
 		t.Fatalf("gathering %v: %v", mfs, err)
 	}
 	return mfs[0].GetMetric()[0].GetCounter().GetValue()
+}
+
+// copyDir copies the files of directory from into directory to (made).
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRestoredStateReadsAgain (attack run 31 F5): a state restored from a
+// backup (the file and its marker together) resumed at the group's
+// committed offset, past its own position, and the records it had counted
+// since the backup, lost with its windows, were never counted again, with
+// no word. Commits name the state file: the group's offset committed by
+// this same state makes it read again from its own position, logged.
+func TestRestoredStateReadsAgain(t *testing.T) {
+	t.Parallel() // a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	rows := produceRows(t, compressedProducer(t, c))
+	dir := t.TempDir()
+	live, backup := filepath.Join(dir, "live"), filepath.Join(dir, "backup")
+	state := filepath.Join(live, "m.db")
+	if err := os.MkdirAll(live, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rows(0, 3)
+	r := startWith(t, c, fx, state, nil)
+	waitRecords(t, 3, r)
+	settle(t, r, 300*time.Millisecond)
+	r.close(t)
+	copyDir(t, live, backup)
+
+	r = startWith(t, c, fx, state, nil)
+	rows(0, 2) // offsets 3 and 4, counted into the windows the disk loses
+	waitRecords(t, 2, r)
+	settle(t, r, 300*time.Millisecond)
+	r.close(t)
+	if err := os.RemoveAll(live); err != nil {
+		t.Fatal(err)
+	}
+	copyDir(t, backup, live)
+
+	var logs logBuffer
+	r = startWith(t, c, fx, state, logTo(&logs))
+	waitRecords(t, 2, r)
+	st := settle(t, r, 500*time.Millisecond)
+	if st.Records != 2 || st.Rows != 2 || st.Problem() != "" {
+		t.Errorf("records %d, rows %d, problem %q; want offsets 3 and 4 read again, no problem", st.Records, st.Rows, st.Problem())
+	}
+	for _, want := range []string{"the group's offset 5 was committed by this state file", "whose position is 3", "offsets 3..4", "read again from 3"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+	if next, err := r.mon.Offsets(Source("g", testTopic)); err != nil || next[0] != 5 {
+		t.Errorf("stored position %v (%v), want 5", next, err)
+	}
+}
+
+// TestGroupAheadByWhom (attack run 31 F5): the group's offset past the
+// state's position, committed by another replica's state (named by the
+// commit's metadata), resumes at the group's offset as before, logged
+// once naming the offsets; committed without that metadata (an earlier
+// normguard, another tool), it resumes there too, and the offsets passed
+// over are logged and a problem, since they may be counted by no one.
+func TestGroupAheadByWhom(t *testing.T) {
+	t.Parallel() // a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c := newCluster(t)
+	rows := produceRows(t, compressedProducer(t, c))
+	rows(0, 10)
+	for _, tc := range []struct {
+		name    string
+		meta    *string
+		log     []string
+		problem []string
+	}{
+		{"another replica", kmsg.StringPtr(commitMetaPrefix + "0123456789abcdef"), []string{"offsets 5..8 were counted by another replica of the group (state store 0123456789abcdef)", "resumed at the group's offset 9"}, nil},
+		{"no metadata", nil, []string{"offset 9 is past this state's position 5", "cannot be told who counted offsets 5..8"}, []string{"partition 0", "offset 9 is past this state's position 5", "without metadata", "by no one if this state is a restored copy"}},
+		{"a member ID", kmsg.StringPtr("kgo-member-1"), []string{"kgo-member-1"}, []string{"cannot be told who counted offsets 5..8", `with metadata "kgo-member-1"`}},
+	} {
+		state := stateWithID(t, c, monitor.Offset{Source: Source("g", testTopic), Partition: 0, Next: 5})
+		commitGroup(t, c, "g", 0, 9, tc.meta)
+		var logs logBuffer
+		r := startWith(t, c, fx, state, logTo(&logs))
+		waitRecords(t, 1, r)
+		st := settle(t, r, 500*time.Millisecond)
+		if st.Records != 1 {
+			t.Errorf("%s: records %d, want offset 9 only", tc.name, st.Records)
+		}
+		for _, want := range tc.log {
+			if !strings.Contains(logs.String(), want) {
+				t.Errorf("%s: log lacks %q:\n%s", tc.name, want, logs.String())
+			}
+		}
+		if p := st.Problem(); len(tc.problem) == 0 && p != "" {
+			t.Errorf("%s: problem %q, want none", tc.name, p)
+		}
+		for _, want := range tc.problem {
+			if !strings.Contains(st.Problem(), want) {
+				t.Errorf("%s: problem %q lacks %q", tc.name, st.Problem(), want)
+			}
+		}
+		r.close(t)
+	}
 }

@@ -53,7 +53,7 @@ func (c *Consumer) commitStarts(ctx context.Context) {
 	}
 	var failed error
 	var failedParts []int32
-	c.cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: offs},
+	c.cl.CommitOffsetsSync(c.commitCtx(ctx), map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: offs},
 		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
 			if err != nil {
 				failed, failedParts = err, slices.Sorted(maps.Keys(offs))

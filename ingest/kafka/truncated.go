@@ -25,9 +25,11 @@ import (
 // group, logged, counted (normguard_kafka_lost_offsets_total) and a
 // /healthz problem for RecreatedNotice naming the offsets lost.
 
-// truncation is a partition's log found ending below the consumer's
-// position.
-type truncation struct {
+// notice is a problem of a partition found at a time, a /healthz problem
+// for RecreatedNotice: its log found ending below the consumer's position
+// (truncated), or offsets passed over that no commit says who counted
+// (skipped, committer.go).
+type notice struct {
 	msg string
 	at  time.Time
 }
@@ -80,15 +82,15 @@ func (c *Consumer) noteTruncated(p int32, pos, end int64, when string) {
 	c.log.Error("kafka: "+msg, "topic", c.cfg.Topic, "partition", p, "position", pos, "log_end", end)
 	c.metricLost.Add(float64(pos - end))
 	c.partsMu.Lock()
-	c.truncated[p] = truncation{msg: msg, at: now}
+	c.truncated[p] = notice{msg: msg, at: now}
 	c.partsMu.Unlock()
 }
 
-// truncatedProblems returns the truncations found within RecreatedNotice;
+// recentProblems returns the notices of m found within RecreatedNotice;
 // c.partsMu held.
-func (c *Consumer) truncatedProblems() map[int32]string {
+func recentProblems(m map[int32]notice) map[int32]string {
 	var out map[int32]string
-	for p, t := range c.truncated {
+	for p, t := range m {
 		if time.Since(t.at) >= RecreatedNotice {
 			continue
 		}

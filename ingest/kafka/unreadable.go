@@ -334,7 +334,7 @@ func (c *Consumer) moveTo(ctx context.Context, set map[int32]kgo.EpochOffset) {
 		c.stalled[p] = fmt.Sprintf("partition %d stopped at offset %d, a batch it could not read; its state holds the offset past it, %d: restart serve to resume from there", p, o.Offset, o.Offset)
 	}
 	c.partsMu.Unlock()
-	c.cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: set},
+	c.cl.CommitOffsetsSync(c.commitCtx(ctx), map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: set},
 		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
 			if err != nil && ctx.Err() == nil {
 				c.log.Warn("kafka: committing offsets to the group", "group", c.cfg.Group, "err", err)

@@ -1,0 +1,122 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// A partition resumes from the group's committed offset when it is past
+// the state's position: another replica of the group read the records
+// between them into its own windows. A state restored from a backup
+// holds an older position too, and resumed there passed over, without a
+// word, the records it had itself counted since the backup (attack run 31
+// F5): its windows lost them with the rest of the disk. Each commit of
+// the consumer's offsets therefore carries, as its metadata, the identity
+// of the state file that counted them (monitor.Monitor.StoreID, kept in
+// the file: a backup holds the same). At assignment the metadata of the
+// group's offset tells the cases apart:
+//
+//   - this state's own identity: the state is an older copy of itself;
+//     the records between its position and the group's offset are not in
+//     its windows, and are read again from its position (logged);
+//   - another state's: another replica counted them; resumed at the
+//     group's offset as before (logged once, at info);
+//   - none (a commit of an earlier normguard, or of another tool): which
+//     it is cannot be told; resumed at the group's offset, logged and a
+//     /healthz problem for RecreatedNotice naming the offsets passed over.
+
+// commitMetaPrefix starts the metadata of the consumer's offset commits;
+// the state's identity follows.
+const commitMetaPrefix = "normguard-store:"
+
+// commitCtx returns ctx with the consumer's commit metadata, naming its
+// state file, set on every partition of the commits made with it.
+func (c *Consumer) commitCtx(ctx context.Context) context.Context {
+	if c.storeID == "" {
+		return ctx
+	}
+	meta := commitMetaPrefix + c.storeID
+	return kgo.PreCommitFnContext(ctx, func(req *kmsg.OffsetCommitRequest) error {
+		for i := range req.Topics {
+			for j := range req.Topics[i].Partitions {
+				req.Topics[i].Partitions[j].Metadata = &meta
+			}
+		}
+		return nil
+	})
+}
+
+// offsetsFetched keeps the metadata of the group's committed offsets of
+// the topic, by partition, for resume (kgo calls it just before).
+func (c *Consumer) offsetsFetched(_ context.Context, _ *kgo.Client, resp *kmsg.OffsetFetchResponse) error {
+	meta := map[int32]string{}
+	keep := func(topic string, p int32, m *string) {
+		if topic == c.cfg.Topic && m != nil {
+			meta[p] = *m
+		}
+	}
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			keep(t.Topic, p.Partition, p.Metadata)
+		}
+	}
+	for _, g := range resp.Groups {
+		if g.Group != c.cfg.Group {
+			continue
+		}
+		for _, t := range g.Topics {
+			for _, p := range t.Partitions {
+				keep(t.Topic, p.Partition, p.Metadata)
+			}
+		}
+	}
+	c.partsMu.Lock()
+	c.commitMeta = meta
+	c.partsMu.Unlock()
+	return nil
+}
+
+// groupAhead decides where partition p resumes when the group's committed
+// offset group is past the state's position held, from the commit's
+// metadata (see above), and reports it.
+func (c *Consumer) groupAhead(p int32, held, group int64) int64 {
+	c.partsMu.Lock()
+	meta, ok := c.commitMeta[p]
+	c.partsMu.Unlock()
+	by, ours := strings.CutPrefix(meta, commitMetaPrefix)
+	switch {
+	case ours && c.storeID != "" && by == c.storeID:
+		c.log.Warn(fmt.Sprintf("kafka: partition %d: the group's offset %d was committed by this state file (store %s), whose position is %d: the state is an older copy of itself (restored from a backup?) and its windows do not hold offsets %d..%d, which are read again from %d",
+			p, group, by, held, held, group-1, held), "topic", c.cfg.Topic, "group", c.cfg.Group)
+		return held
+	case ours:
+		c.log.Info(fmt.Sprintf("kafka: partition %d: offsets %d..%d were counted by another replica of the group (state store %s), into its windows; resumed at the group's offset %d", p, held, group-1, by, group),
+			"topic", c.cfg.Topic, "group", c.cfg.Group)
+		return group
+	}
+	who := "without metadata"
+	if ok && meta != "" {
+		who = fmt.Sprintf("with metadata %q", truncateMeta(meta))
+	}
+	now := time.Now()
+	msg := fmt.Sprintf("topic %s partition %d: the group %s's offset %d is past this state's position %d and was committed %s (by an earlier normguard or another tool), so it cannot be told who counted offsets %d..%d (found at %s): they are counted by another replica of the group, or by no one if this state is a restored copy; they are not read here. To read them into this state, stop serve and move the group to %d (kafka-consumer-groups.sh --reset-offsets --to-offset %d)",
+		c.cfg.Topic, p, c.cfg.Group, group, held, who, held, group-1, now.UTC().Format(time.RFC3339), held, held)
+	c.log.Warn("kafka: "+msg, "topic", c.cfg.Topic, "partition", p)
+	c.partsMu.Lock()
+	c.skipped[p] = notice{msg: msg, at: now}
+	c.partsMu.Unlock()
+	return group
+}
+
+// truncateMeta bounds a commit's metadata quoted in a message.
+func truncateMeta(m string) string {
+	if len(m) > 64 {
+		return m[:64] + "..."
+	}
+	return m
+}
