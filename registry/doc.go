@@ -16,5 +16,10 @@
 // included) sees the old file or the new one, never a partial one, and a
 // crash loses at most the write in flight. Blobs are written before the
 // version file that names them, and version files before current.json, so
-// every name on disk points at complete bytes.
+// every name on disk points at complete bytes. An upload is checked
+// against its version before its blob is written, so one refused (another
+// artifact under an existing version) leaves no file behind; a blob is
+// never removed, as another version may name it. Only when another process
+// sharing the folder creates the same version between that check and the
+// version file's creation does the losing upload's blob stay.
 package registry

@@ -153,6 +153,12 @@ func (l *Local) store(model, version, digest string, writeBlob func(blob string)
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// The version before the blob: an upload the version refuses keeps
+	// nothing (attack run 30 F9: each 409 left its artifact in blobs/ for
+	// good, up to the size limit each).
+	if err := l.refusedVersion(model, version, digest); err != nil {
+		return Version{}, false, err
+	}
 	// The blob first: once a version file names it, it is complete.
 	intact, err := blobIntact(blob, digest)
 	if err != nil {
@@ -190,7 +196,12 @@ func (l *Local) store(model, version, digest string, writeBlob func(blob string)
 		switch {
 		case err == nil:
 			if old.Digest != digest {
-				return Version{}, false, fmt.Errorf("%w: %s@%s already exists with artifact %s, this one is %s; versions are immutable, push it as a new version", ErrConflict, model, version, old.Digest, digest)
+				// Another process sharing the folder created the version
+				// since refusedVersion looked. The blob written for this
+				// upload stays: that process, or a third, may be storing
+				// a version of the same artifact, which removing it would
+				// leave without its bytes.
+				return Version{}, false, conflict(model, version, old.Digest, digest)
 			}
 			vf = old
 		case errors.Is(err, ErrDamaged) && !isFolder(l.versionPath(model, version)):
@@ -228,6 +239,33 @@ func (l *Local) store(model, version, digest string, writeBlob func(blob string)
 		cur = version
 	}
 	return Version{Model: model, Version: version, Digest: vf.Digest, Created: vf.Created, Current: cur == version}, created, nil
+}
+
+// refusedVersion returns the error of storing digest as model@version
+// when the version file already on disk refuses it: it names another
+// artifact (ErrConflict), or a folder stands in its place (ErrDamaged,
+// which a push cannot repair). A version that is missing, or whose file is
+// damaged (which the push repairs), refuses nothing. It reads the folder,
+// not the cache, as store does after creating the file.
+func (l *Local) refusedVersion(model, version, digest string) error {
+	old, err := l.loadVersion(model, version)
+	switch {
+	case err == nil:
+		if old.Digest != digest {
+			return conflict(model, version, old.Digest, digest)
+		}
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case errors.Is(err, ErrDamaged) && !isFolder(l.versionPath(model, version)):
+		return nil
+	}
+	return err
+}
+
+// conflict is the error of another artifact under an existing version.
+func conflict(model, version, stored, digest string) error {
+	return fmt.Errorf("%w: %s@%s already exists with artifact %s, this one is %s; versions are immutable, push it as a new version", ErrConflict, model, version, stored, digest)
 }
 
 // blobIntact tells whether the file at path is the artifact of digest,
