@@ -366,9 +366,16 @@ func (m *Monitor) Drift(model string, stage Stage) (*drift.Report, Window, error
 	if n := len(ss.windows); n > 0 && !ss.windows[n-1].closed && (ss.windows[n-1].end > now || m.opt.TimeColumn != "") {
 		w = ss.windows[n-1]
 	}
-	if w == nil || w.rows == 0 || ss.ref == nil {
+	if w == nil || w.rows == 0 {
 		ss.mu.Unlock()
 		return nil, Window{}, fmt.Errorf("monitor: drift of model %q stage %s: %w", model, stage, ErrNoObservations)
+	}
+	if ss.ref == nil {
+		rows := w.rows
+		ss.mu.Unlock()
+		return nil, Window{Start: unixTime(w.start), End: unixTime(w.end), Rows: rows}, fmt.Errorf(
+			"monitor: drift of model %q stage %s: the open window holds %d rows, but %s; they are judged once the model's next row (an observation or a transform) attaches its artifact: %w",
+			model, stage, rows, m.noReference(model), ErrUnjudged)
 	}
 	ref := ss.ref
 	win := Window{Start: unixTime(w.start), End: unixTime(w.end), Rows: w.rows}

@@ -50,8 +50,9 @@ type Export struct {
 	// Bins is the binned methods' bins the summaries were made for.
 	Bins    int            `json:"bins"`
 	Windows []ExportWindow `json:"windows"`
-	// Skipped lists windows with rows left out (ExportHistory: closed
-	// windows whose state was not kept).
+	// Skipped lists windows with rows left out, and why: closed windows
+	// whose state was not kept (ExportHistory), windows of a model whose
+	// reference the state file lost (none re-attached).
 	Skipped []SkippedWindow `json:"skipped,omitempty"`
 	// Store is the identity of the monitoring store (Monitor.StoreID: the
 	// state file's random id, kept in it since its creation) whose windows
@@ -286,7 +287,7 @@ func (m *Monitor) Export(model string) (*Export, error) {
 			continue
 		}
 		ss.mu.Lock()
-		err := ss.export(ex, m.opt.Drift)
+		err := ss.export(ex, m.opt.Drift, m.noReference)
 		ss.mu.Unlock()
 		if err != nil {
 			return nil, err
@@ -349,9 +350,18 @@ type SkippedWindow struct {
 	Reason string    `json:"reason"`
 }
 
-// export appends the stage's windows to ex. ss.mu is held.
-func (ss *stageState) export(ex *Export, o drift.Options) error {
+// export appends the stage's windows to ex. Without a reference (the
+// state file lost it, none re-attached) its windows with rows are listed
+// in ex.Skipped, why given by noRef. ss.mu is held.
+func (ss *stageState) export(ex *Export, o drift.Options, noRef func(model string) string) error {
 	if ss.ref == nil {
+		for _, w := range ss.windows {
+			if w.rows > 0 {
+				ex.Skipped = append(ex.Skipped, SkippedWindow{Model: ss.model, Stage: ss.stage, Start: unixTime(w.start), End: unixTime(w.end), Rows: w.rows,
+					Reason: noRef(ss.model) + ": its summaries cannot be exported without the profile they are made against; " +
+						"serve with the model's registry re-attaches it at start, or the model's next row does"})
+			}
+		}
 		return nil
 	}
 	plans := ss.ref.stages[ss.stage.index()].summaryPlans(o)
@@ -392,7 +402,7 @@ func (ss *stageState) exportWindow(w *window, plans []*drift.SummaryPlan) (*Expo
 		}
 		s := fs.summaryFor(plans[i])
 		if fs.partial || s == nil {
-			return nil, fmt.Errorf("monitor: export model %q stage %s window %s feature %q: %w (it holds rows from before normguard kept summaries); export after the window closes",
+			return nil, fmt.Errorf("monitor: export model %q stage %s window %s feature %q: %w (it holds rows counted without a summary: rows from before normguard kept summaries, or rows kept while the state file held no reference of the model); export after the window closes",
 				ss.model, ss.stage, unixTime(w.start).Format(time.RFC3339), rf.name, ErrNotExportable)
 		}
 		b, err := s.MarshalBinary()

@@ -84,6 +84,17 @@ type Options struct {
 	// their arrival, and windows close when rows of a later window arrive
 	// (see event.go for late and untimed rows).
 	TimeColumn string
+	// Reattach, when set, gives the artifact a model's rows are judged
+	// with. Open calls it for each model whose windows the state file
+	// holds without the model's reference (a recovery that lost its refs
+	// record): it attaches the reference of the artifact given, as the
+	// model's next row would, before the windows' rows are loaded, and
+	// writes it to the file. serve gives the registry's current version.
+	// A model it gives none for (an error, or Reattach nil) keeps its
+	// rows unjudged until its next row: Reattached and ReferenceProblems
+	// say so, Drift answers ErrUnjudged and Export lists its windows as
+	// skipped.
+	Reattach func(model string) (*artifact.Artifact, error)
 
 	// rebuildLedger makes Open write the ledger from the rows loaded
 	// (Recover, on the file it rebuilt).
@@ -211,6 +222,9 @@ type Monitor struct {
 	// no evaluations, no marker); v1 is set when the file read is of
 	// format /1 (its values unsealed).
 	readOnly, v1 bool
+	// reattached is what Open did for the models whose windows the file
+	// held without their reference (reattach.go); set by Open only.
+	reattached []Reattachment
 
 	// Committer-owned.
 	lastCheckpoint time.Time

@@ -40,6 +40,11 @@ type RecoveryReport struct {
 	// Uncounted says what may be lost beyond the counts (a damaged meta
 	// page may hide the last commit, a file may be unreadable).
 	Uncounted string `json:"uncounted,omitempty"`
+	// References says, for each model whose windows were kept without
+	// its reference (its refs record lost), which artifact was
+	// re-attached (Options.Reattach) or why none was: its rows are then
+	// kept but not judged until its next row.
+	References []Reattachment `json:"references,omitempty"`
 
 	// found is the tree salvage found by reading every page when neither
 	// meta page verified (findtree.go).
@@ -82,6 +87,9 @@ func (r *RecoveryReport) String() string {
 		default:
 			fmt.Fprintf(&b, "  model %q stage %s: all %d rows kept\n", s.Model, s.Stage, s.RowsKept)
 		}
+	}
+	for _, ra := range r.References {
+		fmt.Fprintf(&b, "  %s\n", ra)
 	}
 	for _, o := range r.Offsets {
 		fmt.Fprintf(&b, "  %s partition %d resumes at offset %d (%s)\n", o.Source, o.Partition, o.Next, o.From)
@@ -236,6 +244,7 @@ func Recover(path string, opt Options) (*RecoveryReport, error) {
 		}
 		return a.Stage < b.Stage
 	})
+	rep.References = m.Reattached()
 	if rep.Offsets, err = m.restoreOffsets(); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("monitor: recover %s: %w", path, err)

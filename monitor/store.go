@@ -771,6 +771,13 @@ func (m *Monitor) recover() error {
 	if err != nil {
 		return err
 	}
+	// Models whose windows the file holds without their reference get
+	// the one Options.Reattach gives, before their rows are loaded.
+	missing, err := m.missingRefs()
+	if err != nil {
+		return err
+	}
+	reattach := m.resolveRefs(missing)
 	length := int64(m.opt.Window)
 	loaded := map[*stageState]int64{}
 	ledger := map[*stageState]int64{}
@@ -796,6 +803,7 @@ func (m *Monitor) recover() error {
 		if err != nil {
 			return err
 		}
+		m.attachRefs(reattach)
 		err = eachValue(tx.Bucket(bucketLedger), func(k, v []byte) error {
 			data, err := m.unseal(bucketLedger, nil, k, v)
 			if err != nil {
@@ -841,6 +849,7 @@ func (m *Monitor) recover() error {
 		if err != nil {
 			return err
 		}
+		m.matchReattached()
 		// The log after the checkpoints, in sequence order.
 		var scratch []float64
 		err = forEachStage(tx.Bucket(bucketLog), m, func(ss *stageState, b *bolt.Bucket) error {
@@ -922,8 +931,12 @@ func (m *Monitor) recover() error {
 		ss.held = want
 	}
 	m.updateBudget(m.stageStates())
+	m.noteReattached()
 	if m.readOnly {
 		return nil
+	}
+	if err := m.putRefs(reattach); err != nil {
+		return err
 	}
 	return m.writeMarker(true)
 }

@@ -367,6 +367,12 @@ func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
 			fail(w, s.noObservations(r.Context(), model, stage, "in the open window yet"))
 			return
 		}
+		if errors.Is(err, monitor.ErrUnjudged) {
+			// Rows the window holds but cannot judge: not "no
+			// observations" (attack runs 30 F5, 31 F6).
+			fail(w, &apiError{http.StatusConflict, "unjudged", err.Error()})
+			return
+		}
 		fail(w, err)
 		return
 	}

@@ -255,6 +255,9 @@ func (s *Server) routes() http.Handler {
 			if problem := s.cfg.Monitor.AlertProblem(); problem != "" {
 				problems = append(problems, problem)
 			}
+			// Rows kept without the reference to judge them (a
+			// recovery lost it and the registry had none to give).
+			problems = append(problems, s.cfg.Monitor.ReferenceProblems()...)
 		}
 		if problem := s.vectors.problem(); problem != "" {
 			problems = append(problems, problem)

@@ -375,8 +375,12 @@ digest of the artifact it was judged with), then the windows still open.
 normguard monitor merge merges the exports of replicas, window by window
 (by start time), into what one service fed every row would hold.
 
-Closed windows whose state was not kept (closed by an older normguard) are
-listed under "skipped" with their rows, and counted on standard error.
+Closed windows whose state was not kept (closed by an older normguard), and
+the windows of a model whose reference (the artifact profile its summaries
+are made against) the store lost in a recovery, are listed under "skipped"
+with their rows and why, and counted on standard error. serve re-attaches a
+lost reference at start from its registry (the model's current version),
+after which the windows export again.
 
 The store is only read: the file and its marker (FILE.mark) are left
 byte for byte as they are. It is checked as serve checks it at start: a
@@ -407,13 +411,7 @@ windows still in memory, what replicas' /drift merges).`,
 			if err != nil {
 				return err
 			}
-			if len(ex.Skipped) > 0 {
-				var rows int64
-				for _, w := range ex.Skipped {
-					rows += w.Rows
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "monitor export: %d closed windows (%d rows) are left out, their state was not kept (see \"skipped\")\n", len(ex.Skipped), rows)
-			}
+			reportSkipped(cmd.ErrOrStderr(), ex.Skipped)
 			b, err := exportJSON(ex)
 			if err != nil {
 				return err
@@ -426,6 +424,24 @@ windows still in memory, what replicas' /drift merges).`,
 	f.StringVar(&model, "model", "", "export only this model's windows")
 	f.StringVar(&out, "out", "", "write the export to this file instead of standard output")
 	return cmd
+}
+
+// reportSkipped says on w how many windows (and rows) an export leaves
+// out, per reason: closed windows whose state was not kept, windows of a
+// model whose reference the store lost.
+func reportSkipped(w io.Writer, skipped []monitor.SkippedWindow) {
+	var reasons []string
+	count := map[string][2]int64{}
+	for _, sw := range skipped {
+		c, seen := count[sw.Reason]
+		if !seen {
+			reasons = append(reasons, sw.Reason)
+		}
+		count[sw.Reason] = [2]int64{c[0] + 1, c[1] + sw.Rows}
+	}
+	for _, r := range reasons {
+		fmt.Fprintf(w, "monitor export: %d window(s) (%d rows) are left out (see \"skipped\"): %s\n", count[r][0], count[r][1], r)
+	}
 }
 
 func newMonitorMergeCmd() *cobra.Command {

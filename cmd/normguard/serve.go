@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/registry"
 	"github.com/normguard/normguard/server"
@@ -58,6 +59,8 @@ kept beside it, records that it existed, its identity and the rows it held
 at the last checkpoint. --state-recover then keeps every record that verifies, moves
 the damaged file aside (FILE.damaged-<time>) and reports the rows kept and
 lost per model and stage (for a deleted file: the rows its marker counted).
+A model whose reference (artifact digest and profile) was lost gets the
+registry's current version re-attached at start, as its next row would.
 
 Bounds whatever clients send: a categorical value over 256 bytes is kept in
 windows as a marker naming its length and SHA-256
@@ -177,6 +180,16 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 		mopt := monitor.Options{Window: o.window, EvalInterval: o.eval, MaxModelBytes: o.budget, Logger: log, TimeColumn: o.timeCol}
 		if o.webhook != "" {
 			mopt.Alert = &monitor.Alerter{URL: o.webhook}
+		}
+		// A model whose windows the store keeps without its reference (a
+		// recovery lost its refs record) is judged against the
+		// registry's current version, which its next row would attach.
+		mopt.Reattach = func(model string) (*artifact.Artifact, error) {
+			data, v, err := store.Get(cmd.Context(), model, "")
+			if err != nil {
+				return nil, fmt.Errorf("the registry %s: %w", o.registry, err)
+			}
+			return artifact.Decode(data, model+"@"+v.Version)
 		}
 		mon, err := monitor.Open(state, mopt)
 		if errors.Is(err, monitor.ErrDamaged) && o.recover {
