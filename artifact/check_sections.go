@@ -314,6 +314,9 @@ func (c *sectionCheck) setPassthrough(pass []string) {
 		seen[name] = true
 		fs = append(fs, Field{Name: name, Type: t}.TableField())
 	}
+	if c.passErr = c.passthroughSpecError(pass); c.passErr != nil {
+		return
+	}
 	if c.groupErr != nil {
 		return // produced is not the groups' (finish reports groupErr first)
 	}
@@ -322,6 +325,38 @@ func (c *sectionCheck) setPassthrough(pass []string) {
 		return
 	}
 	c.pass = pass
+}
+
+// passthroughSpecError holds the passthrough to what a fit of the spec
+// writes: with remainder drop nothing (the outputs would hold a column
+// the spec drops), with remainder passthrough the inputs no group of the
+// spec reads (unreadInput refuses one left out). nil without a spec: its
+// absence is reported first.
+func (c *sectionCheck) passthroughSpecError(pass []string) error {
+	if c.spec == nil || len(pass) == 0 {
+		return nil
+	}
+	if c.spec.Remainder == spec.RemainderDrop {
+		more := ""
+		if len(pass) > 1 {
+			more = fmt.Sprintf(" and %d more", len(pass)-1)
+		}
+		return bad("passthrough", "lists %q%s, but spec.remainder is %q: a fit passes no column through, and the transform would output columns the spec drops",
+			pass[0], more, c.spec.Remainder)
+	}
+	group := map[string]int{}
+	for gi, g := range c.spec.Columns {
+		for _, n := range g.Names {
+			group[n] = gi
+		}
+	}
+	for i, name := range pass {
+		if gi, ok := group[name]; ok {
+			return bad(fmt.Sprintf("passthrough[%d]", i), "%q is a column of the spec's columns[%d]: with remainder %q a fit passes through only the inputs no group reads",
+				name, gi, c.spec.Remainder)
+		}
+	}
+	return nil
 }
 
 // output checks outputs[i]: as a schema entry, and against the column the

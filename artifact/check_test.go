@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/normguard/normguard/profile"
+	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/table"
 )
 
@@ -26,6 +27,7 @@ func profiled(t *testing.T) *Artifact {
 	}
 	x.Num[7] = math.NaN()
 	a.Inputs = []Field{{Name: "x", Type: "numeric"}, {Name: "d", Type: "categorical"}}
+	a.Spec.Remainder = spec.RemainderPassthrough // as a fit that passes d through writes it
 	a.Passthrough = []string{"d"}
 	a.Outputs = []Field{{Name: "x", Type: "numeric"}, {Name: "d", Type: "categorical"}}
 	ins := profile.Columns([]table.Column{x, d}, 1)
