@@ -71,27 +71,17 @@ func (t *rangeTable) minMax(i, j int) (float64, float64) {
 	return math.Min(t.lo[k][i], t.lo[k][j-w]), math.Max(t.hi[k][i], t.hi[k][j-w])
 }
 
-// sameRangeBlocks finds the smallest block size b for which every block
-// of b consecutive values (the last one too when it holds at least two;
-// at least searchMinBlocks blocks) has the same minimum lo and maximum hi,
-// lo < hi, each held by exactly one value of the block: a scaler with a
-// fixed output range fitted per batch maps the block's extremes there
-// once, while a correctly scaled column clipped at fixed bounds (a
-// quantile transform's 0 and 1) piles values up on them or misses them in
-// some block. xs must be free of NaN. Checking b costs O(n/b), so the
-// search is O(n log n).
-func sameRangeBlocks(xs []float64) (b int, lo, hi float64, ok bool) {
-	sizes, lo, hi := sameRangeSizes(xs, 1, searchMinBlocks)
-	if len(sizes) == 0 {
-		return 0, 0, 0, false
-	}
-	return sizes[0], lo, hi, true
-}
-
-// sameRangeSizes returns up to limit block sizes, smallest first, that
-// pass sameRangeBlocks' test (a few rows can land the extremes in every
-// block of a wrong size by chance, so callers that can confirm a size try
-// several), and the common range.
+// sameRangeSizes returns up to limit block sizes b, smallest first, for
+// which every block of b consecutive values (the last one too when it
+// holds at least two; at least minBlocks blocks) has the same minimum lo
+// and maximum hi, lo < hi, each held by exactly one value of the block,
+// and the common range: a scaler with a fixed output range fitted per
+// batch maps the block's extremes there once, while a correctly scaled
+// column clipped at fixed bounds (a quantile transform's 0 and 1) piles
+// values up on them or misses them in some block. A few rows can land the
+// extremes in every block of a wrong size by chance, so callers that can
+// confirm a size try several. Any NaN in xs: none. Checking b costs
+// O(n/b), so the search is O(n log n).
 func sameRangeSizes(xs []float64, limit, minBlocks int) (sizes []int, lo, hi float64) {
 	n := len(xs)
 	if n < 4 {
@@ -180,7 +170,7 @@ func affineBreak(pre, obs []float64) int {
 }
 
 // perBatchFitted finds a block size b at which production fitted a scaler
-// per batch: candidates from affineBreak and sameRangeBlocks, confirmed by
+// per batch: candidates from affineBreak and sameRangeSizes, confirmed by
 // refitting the artifact's last step on every block of inputs ("refit")
 // or, failing that, by every block being its own exact affine map of the
 // inputs ("affine"). The expected values must not pass the same test.

@@ -56,15 +56,27 @@ type UnpairedOptions struct {
 //
 // Each column gets the first verdict its values satisfy:
 //
-//	per_batch_statistics  every batch (opt.BatchSize rows, opt.BatchColumn
-//	                      groups, or else the smallest block size b found
-//	                      with at least two blocks) has |mean| <= 1e-9 and
+//	per_batch_statistics  (outputs of a standard, min-max, quantile,
+//	                      robust or power step only) every batch
+//	                      (opt.BatchSize rows, opt.BatchColumn groups, or
+//	                      else the smallest block size b found with at
+//	                      least two blocks) has |mean| <= 1e-9 and
 //	                      |std - 1| <= 1e-9, std with ddof 0 or 1; or
 //	                      every batch has the same minimum and maximum,
 //	                      each held by one value (a scaler with a fixed
 //	                      output range fitted per batch; searched with at
 //	                      least 3 blocks); or, batches known, every batch
-//	                      has median 0 and interquartile range 1
+//	                      has median 0 and interquartile range 1. Batches
+//	                      that all hold the same values (each a
+//	                      sub-multiset of the largest), values of the
+//	                      training output (its two values, or half its
+//	                      quantile grid), are no evidence: the artifact's
+//	                      scaling of a panel listing the same countries
+//	                      every year, or of an indicator with one missing
+//	                      value per batch, gives them too; nor are batches
+//	                      spanning the training output's range when it
+//	                      holds its minimum and its maximum in two rows
+//	                      or more each
 //	ok                    drift.CompareProfile (auto) finds no drift
 //	not_normalized        |mean - mean_out| > 3 std_out or std / std_out
 //	                      outside [1/2, 2] ("far"), or L affine and more
@@ -133,6 +145,7 @@ func Unpaired(a *artifact.Artifact, observed []table.Column, opt UnpairedOptions
 	maps, steps := lastAffine(a)
 	fills := missingOutputs(a)
 	hadMissing := trainingMissing(a)
+	batchFit := fittedPerBatch(a)
 	var names []string
 	ours := map[string]bool{}
 	for _, f := range a.Outputs {
@@ -161,7 +174,7 @@ func Unpaired(a *artifact.Artifact, observed []table.Column, opt UnpairedOptions
 		if opt.BatchColumn != nil && len(opt.BatchColumn) != o.Len() {
 			return nil, fmt.Errorf("diagnose: batch column has %d rows, observed column %q has %d", len(opt.BatchColumn), f.Name, o.Len())
 		}
-		v, err := judgeUnpaired(&a.Profile.Outputs[j], f.Name, o.Num, maps[j], steps[j], fills[j], hadMissing[j], opt)
+		v, err := judgeUnpaired(&a.Profile.Outputs[j], f.Name, o.Num, maps[j], steps[j], fills[j], hadMissing[j], batchFit[j], opt)
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +196,10 @@ func Unpaired(a *artifact.Artifact, observed []table.Column, opt UnpairedOptions
 // whether the training input had missing values: only then may the fill
 // value's recurrence be explained by missing values (without them it is
 // a value like any other, and the profile's point masses speak for it).
-func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap, ls *lastStep, fill float64, hadMissing bool, opt UnpairedOptions) (Verdict, error) {
+// batchFit says whether the output comes from a scaler production could
+// have fitted per batch (see fittedPerBatch); only then are the batch
+// checks made.
+func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap, ls *lastStep, fill float64, hadMissing, batchFit bool, opt UnpairedOptions) (Verdict, error) {
 	v := Verdict{Name: name, Evidence: map[string]any{}}
 	present := dropNaN(obs)
 	mean, std := meanStd(present)
@@ -195,34 +211,7 @@ func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap,
 		v.Evidence["profile_mean"] = pMean
 		v.Evidence["profile_std"] = pStd
 	}
-	if b, batches, ddof, ok := batchStandardized(obs, opt); ok {
-		v.Verdict = PerBatchStatistics
-		v.Evidence["batch_size"] = b
-		v.Evidence["batches"] = batches
-		v.Evidence["ddof"] = ddof
-		v.explain(fmt.Sprintf("each of the %d batches (of %d rows) has mean 0 and std 1 exactly, which no fixed scaling of real data produces", batches, b),
-			"production standardized every batch with its own statistics; use the artifact's fitted parameters instead")
-		v.Plot = distributionPlot(p, present)
-		return v, nil
-	}
-	if b, batches, ok := batchRobust(obs, opt); ok {
-		v.Verdict = PerBatchStatistics
-		v.Evidence["batch_size"] = b
-		v.Evidence["batches"] = batches
-		v.explain(fmt.Sprintf("each of the %d batches (of %d rows) has median 0 and interquartile range 1 exactly, which no fixed scaling of real data produces", batches, b),
-			"production fitted a robust scaler on every batch; use the artifact's fitted parameters instead")
-		v.Plot = distributionPlot(p, present)
-		return v, nil
-	}
-	if b, batches, lo, hi, ok := batchRanged(obs, opt); ok {
-		v.Verdict = PerBatchStatistics
-		v.Evidence["batch_size"] = b
-		v.Evidence["batches"] = batches
-		v.Evidence["block_min"] = lo
-		v.Evidence["block_max"] = hi
-		v.explain(fmt.Sprintf("each of the %d batches (of %d rows) spans exactly [%s, %s], its smallest and largest values landing on the same two numbers, which a fixed scaling of real data does not produce", batches, b, fmtNum(lo), fmtNum(hi)),
-			"production fitted its scaler (min-max or quantile, say) on every batch; use the artifact's fitted parameters instead")
-		v.Plot = distributionPlot(p, present)
+	if batchFit && unpairedBatches(&v, p, present, obs, opt) {
 		return v, nil
 	}
 	if len(present) == 0 {
