@@ -244,6 +244,14 @@ type vectorDamage struct {
 	// that had one (stale is set too): whether it is an older copy cannot
 	// be told.
 	markerGone bool
+	// atMark is what the state read held when its journal reached the
+	// marker's acknowledged length (or ended before it): the vectors per
+	// marker key (vectorCounts) and the bytes of the frames of the
+	// marker's generation applied up to there; nil when no journal frame
+	// was read (the snapshot's counts are then the state's).
+	// markerShortfall counts the losses against the marker from them.
+	atMark     map[string]int64
+	keptAtMark int64
 }
 
 func (e *vectorDamage) Error() string {
@@ -585,12 +593,18 @@ func (vw *vectorWindows) readMarker() (*vectorMarker, error) {
 	return &mk, nil
 }
 
-// describe says what the marker records, for messages.
-func (mk *vectorMarker) describe(path string) string {
+// total is the vectors the marker counts.
+func (mk *vectorMarker) total() int64 {
 	var n int64
 	for _, v := range mk.Vectors {
 		n += v
 	}
+	return n
+}
+
+// describe says what the marker records, for messages.
+func (mk *vectorMarker) describe(path string) string {
+	n := mk.total()
 	return fmt.Sprintf("its marker %s records start %d, journal generation %d with %d acknowledged bytes and %d vectors at %s",
 		filepath.Base(path)+".mark", mk.Run, mk.Generation, mk.Acked, n, mk.Updated.UTC().Format(time.RFC3339))
 }
@@ -809,9 +823,24 @@ func (s *Server) recoverVectors(dmg *vectorDamage) error {
 		headline = "the vector state's marker was missing or unreadable: the vector windows start from the state as it is " +
 			"(an older copy cannot be told apart, and what it would lack cannot be counted)"
 	}
-	s.log.Warn(headline, "file", vw.path, "damage", dmg.what,
-		"moved_to", kept, "open_windows_kept", open, "vectors_kept", rows, "acknowledged_journal_bytes_lost", dmg.lostBytes,
-		"batches_lost", dmg.lostBatches)
+	// What the marker counted and the recovered state lacks (a floor): a
+	// deleted or emptied journal lost at least that, though nothing of
+	// it is left to count (attack run 30 F11).
+	short := vw.markerShortfall(dmg)
+	lostBytes := dmg.lostBytes
+	if short != nil {
+		lostBytes = max(lostBytes, short.Bytes)
+	}
+	attrs := []any{"file", vw.path, "damage", dmg.what,
+		"moved_to", kept, "open_windows_kept", open, "vectors_kept", rows, "acknowledged_journal_bytes_lost", lostBytes,
+		"batches_lost", dmg.lostBatches}
+	if short != nil {
+		attrs = append(attrs, "vectors_lost_at_least", short.total(), "lost_counted", fmt.Sprintf("at least: against the marker %s "+
+			"(updated %s), which counted %d vectors and %d acknowledged bytes of journal batches; observations acknowledged after its "+
+			"last update were lost too and cannot be counted", filepath.Base(vw.markerPath()), vw.marker.Updated.UTC().Format(time.RFC3339),
+			vw.marker.total(), short.counted))
+	}
+	s.log.Warn(headline, attrs...)
 	keys := make([]vectorKey, 0, len(vw.m))
 	for k := range vw.m {
 		keys = append(keys, k)
@@ -839,26 +868,23 @@ func (s *Server) recoverVectors(dmg *vectorDamage) error {
 	for _, n := range names {
 		s.log.Warn("vector state recovery: lost (named by a batch that fails its checksum, so unverified)", "batch", n, "vectors_lost", lostAttr(dmg.lost[n]))
 	}
-	if dmg.stale && dmg.marker != nil {
-		// What the marker counted and the copy lacks: a floor, as vectors
-		// of windows closed since the marker was written left it.
-		have := vw.vectorCounts()
-		names := make([]string, 0, len(dmg.marker.Vectors))
-		for n := range dmg.marker.Vectors {
-			names = append(names, n)
+	if short != nil {
+		// Per producer, what the marker counted and the recovered state
+		// lacks: a floor, as vectors of windows closed since the marker
+		// was written left it.
+		lacks := "the recovered state lacks them"
+		if dmg.stale {
+			lacks = "the older copy lacks them"
 		}
-		slices.Sort(names)
-		var lost int64
-		for _, n := range names {
-			if d := dmg.marker.Vectors[n] - have[n]; d > 0 {
-				lost += d
-				s.log.Warn("vector state recovery: lost (the marker counted them, the older copy lacks them)", "windows", n,
-					"vectors_counted_by_marker", dmg.marker.Vectors[n], "vectors_kept", have[n], "vectors_lost", d)
-			}
+		for _, n := range short.names() {
+			s.log.Warn("vector state recovery: lost (the marker counted them, "+lacks+")", "windows", n,
+				"vectors_counted_by_marker", vw.marker.Vectors[n], "vectors_kept", short.kept[n], "vectors_lost", short.Vectors[n])
 		}
-		s.log.Warn("vector state recovery: the state was an older copy; the vector windows start from it", "file", vw.path,
-			"marker_updated", dmg.marker.Updated.UTC().Format(time.RFC3339), "vectors_lost_at_least", lost,
-			"note", "vectors acknowledged after the marker's last update were lost too and cannot be counted")
+		if dmg.stale {
+			s.log.Warn("vector state recovery: the state was an older copy; the vector windows start from it", "file", vw.path,
+				"marker_updated", vw.marker.Updated.UTC().Format(time.RFC3339), "vectors_lost_at_least", short.total(),
+				"note", "vectors acknowledged after the marker's last update were lost too and cannot be counted")
+		}
 	}
 	if !dmg.keep {
 		s.log.Warn("vector state recovery: the snapshot was unreadable, so every open window it held is lost; the copy kept aside holds them", "copy", kept)
@@ -1151,10 +1177,31 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 	}
 	hit := acked == int64(nl+1) // a frame ends at the acknowledged length
 	var frames [][]byte         // the frames applied
+	// What the state held at the marker's acknowledged length, in a
+	// journal of the marker's generation (offsets within a generation's
+	// journal never move): what a recovery counts its losses against
+	// (markerShortfall), before any frame the marker did not count.
+	mark := int64(-1)
+	if vw.marker != nil && h.Generation == vw.marker.Generation {
+		mark = vw.marker.Acked
+	}
+	var atMark map[string]int64
+	var kept, keptAtMark int64
+	atMarkNow := func() {
+		if atMark == nil {
+			atMark = vw.vectorCounts()
+			if mark >= 0 {
+				keptAtMark = kept
+			}
+		}
+	}
 	now := vw.now
 	defer func() { vw.now = now }()
 	off := nl + 1
 	for n := 1; off < len(data); n++ {
+		if mark >= 0 && int64(off) >= mark {
+			atMarkNow()
+		}
 		rest := data[off:]
 		if len(rest) < 8 || len(rest)-8 < int(binary.LittleEndian.Uint32(rest)) {
 			if unacked(off) {
@@ -1251,7 +1298,9 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 			continue
 		}
 		frames = append(frames, rest[:8+size])
+		kept += int64(8 + size)
 	}
+	atMarkNow()
 	if dmg == nil && acked >= 0 && !hit {
 		if int64(off) < acked {
 			damage("the file ends at byte %d after its last whole batch, but %d bytes were acknowledged: the file was truncated, "+
@@ -1262,7 +1311,8 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 		}
 	}
 	if dmg == nil && stale != "" {
-		return &vectorDamage{path: vw.path, keep: true, stale: true, marker: vw.marker, what: stale, journalGen: h.Generation, frames: frames, markerGone: gone}
+		return &vectorDamage{path: vw.path, keep: true, stale: true, marker: vw.marker, what: stale, journalGen: h.Generation, frames: frames, markerGone: gone,
+			atMark: atMark, keptAtMark: keptAtMark}
 	}
 	if dmg != nil {
 		if stale != "" {
@@ -1281,6 +1331,7 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 			dmg.what += "; the lost batches that can still be read name " + strings.Join(names, ", ")
 		}
 		dmg.journalGen, dmg.frames = h.Generation, frames
+		dmg.atMark, dmg.keptAtMark = atMark, keptAtMark
 		return dmg
 	}
 	f, _, err := regular.OpenFile(jp, os.O_WRONLY, 0)
