@@ -26,9 +26,13 @@ import (
 //     its windows, and are read again from its position (logged);
 //   - another state's: another replica counted them; resumed at the
 //     group's offset as before (logged once, at info);
-//   - none (a commit of an earlier normguard, or of another tool): which
-//     it is cannot be told; resumed at the group's offset, logged and a
-//     /healthz problem for RecreatedNotice naming the offsets passed over.
+//   - none (kafka-consumer-groups.sh --reset-offsets: the group moved by
+//     hand, past a batch that cannot be read, say): resumed at the
+//     group's offset, logged;
+//   - other metadata (an earlier normguard's commit names its member id,
+//     as franz-go does): which it is cannot be told; resumed at the
+//     group's offset, logged and a /healthz problem for RecreatedNotice
+//     naming the offsets passed over.
 
 // commitMetaPrefix starts the metadata of the consumer's offset commits;
 // the state's identity follows.
@@ -99,13 +103,16 @@ func (c *Consumer) groupAhead(p int32, held, group int64) int64 {
 			"topic", c.cfg.Topic, "group", c.cfg.Group)
 		return group
 	}
-	who := "without metadata"
-	if ok && meta != "" {
-		who = fmt.Sprintf("with metadata %q", truncateMeta(meta))
+	if !ok || meta == "" {
+		// What kafka-consumer-groups.sh --reset-offsets commits: the group
+		// moved by hand (past a batch that cannot be read, say).
+		c.log.Warn(fmt.Sprintf("kafka: partition %d: the group's offset %d is past this state's position %d and was committed without metadata, as kafka-consumer-groups.sh --reset-offsets commits: offsets %d..%d are passed over, not read here", p, group, held, held, group-1),
+			"topic", c.cfg.Topic, "group", c.cfg.Group)
+		return group
 	}
 	now := time.Now()
-	msg := fmt.Sprintf("topic %s partition %d: the group %s's offset %d is past this state's position %d and was committed %s (by an earlier normguard or another tool), so it cannot be told who counted offsets %d..%d (found at %s): they are counted by another replica of the group, or by no one if this state is a restored copy; they are not read here. To read them into this state, stop serve and move the group to %d (kafka-consumer-groups.sh --reset-offsets --to-offset %d)",
-		c.cfg.Topic, p, c.cfg.Group, group, held, who, held, group-1, now.UTC().Format(time.RFC3339), held, held)
+	msg := fmt.Sprintf("topic %s partition %d: the group %s's offset %d is past this state's position %d and was committed with metadata %q (an earlier normguard's member id, or another consumer's), so it cannot be told who counted offsets %d..%d (found at %s): they are counted by another replica of the group, or by no one if this state is a restored copy; they are not read here. To read them into this state, stop serve and move the group to %d (kafka-consumer-groups.sh --reset-offsets --to-offset %d)",
+		c.cfg.Topic, p, c.cfg.Group, group, held, truncateMeta(meta), held, group-1, now.UTC().Format(time.RFC3339), held, held)
 	c.log.Warn("kafka: "+msg, "topic", c.cfg.Topic, "partition", p)
 	c.partsMu.Lock()
 	c.skipped[p] = notice{msg: msg, at: now}

@@ -316,9 +316,11 @@ func TestRestoredStateReadsAgain(t *testing.T) {
 // TestGroupAheadByWhom (attack run 31 F5): the group's offset past the
 // state's position, committed by another replica's state (named by the
 // commit's metadata), resumes at the group's offset as before, logged
-// once naming the offsets; committed without that metadata (an earlier
-// normguard, another tool), it resumes there too, and the offsets passed
-// over are logged and a problem, since they may be counted by no one.
+// once naming the offsets; so does one committed without metadata (the
+// group moved by hand with kafka-consumer-groups.sh), logged; one with
+// other metadata (an earlier normguard's member id) resumes there too,
+// and the offsets passed over are logged and a problem, since they may
+// be counted by no one.
 func TestGroupAheadByWhom(t *testing.T) {
 	t.Parallel() // a cluster and a state of its own
 	fx := newFixture(t, 10)
@@ -332,8 +334,9 @@ func TestGroupAheadByWhom(t *testing.T) {
 		problem []string
 	}{
 		{"another replica", kmsg.StringPtr(commitMetaPrefix + "0123456789abcdef"), []string{"offsets 5..8 were counted by another replica of the group (state store 0123456789abcdef)", "resumed at the group's offset 9"}, nil},
-		{"no metadata", nil, []string{"offset 9 is past this state's position 5", "cannot be told who counted offsets 5..8"}, []string{"partition 0", "offset 9 is past this state's position 5", "without metadata", "by no one if this state is a restored copy"}},
-		{"a member ID", kmsg.StringPtr("kgo-member-1"), []string{"kgo-member-1"}, []string{"cannot be told who counted offsets 5..8", `with metadata "kgo-member-1"`}},
+		{"no metadata (a reset by hand)", nil, []string{"offset 9 is past this state's position 5 and was committed without metadata", "offsets 5..8 are passed over"}, nil},
+		{"an earlier normguard's member ID", kmsg.StringPtr("kgo-member-1"), []string{"kgo-member-1", "cannot be told who counted offsets 5..8"},
+			[]string{"partition 0", "offset 9 is past this state's position 5", `with metadata "kgo-member-1"`, "cannot be told who counted offsets 5..8", "by no one if this state is a restored copy"}},
 	} {
 		state := stateWithID(t, c, monitor.Offset{Source: Source("g", testTopic), Partition: 0, Next: 5})
 		commitGroup(t, c, "g", 0, 9, tc.meta)
