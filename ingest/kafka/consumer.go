@@ -520,6 +520,20 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 			c.fatal.CompareAndSwap(nil, &err)
 			return nil, err
 		}
+		for p := range lost {
+			delete(ends, p)
+		}
+		// Or lost them and took new records there before serve looked: the
+		// last record counted is not in the log any more.
+		rewritten, err := c.checkRewritten(ctx, ends)
+		if err != nil {
+			c.fatal.CompareAndSwap(nil, &err)
+			return nil, err
+		}
+		if lost == nil {
+			lost = map[int32]int64{}
+		}
+		maps.Copy(lost, rewritten)
 		for p, end := range lost {
 			parts[p] = kgo.NewOffset().At(end).WithEpoch(-1)
 			c.setPos(p, end)
@@ -918,6 +932,7 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	}
 	next := map[int32]int64{}
 	first := map[int32]int64{}
+	lastRec := map[int32]*kgo.Record{} // the last record counted, kept with the positions (epoch.go)
 	c.models = map[string]found{}
 	var used []*model
 	// from[m] holds the partitions model m's rows came from.
@@ -932,6 +947,7 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 			first[r.Partition] = r.Offset
 		}
 		next[r.Partition] = r.Offset + 1
+		lastRec[r.Partition] = r
 		if max := c.maxRecordBytes(); int64(len(r.Value)) > max {
 			// Decoded, a few 95 MB records held serve at 1 GB (attack
 			// run 10); /observations refuses such a body too.
@@ -1000,7 +1016,7 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	}
 	// The rows and offsets must reach the disk even as ctx ends: a batch
 	// half read is simply read again, but there is no reason to.
-	refused, err := c.cfg.Monitor.ObserveAt(context.WithoutCancel(ctx), batches, offs)
+	refused, err := c.cfg.Monitor.ObserveAt(context.WithoutCancel(ctx), batches, append(offs[:len(offs):len(offs)], c.lastOffsets(lastRec)...))
 	if err != nil {
 		return c.storeError(n, offs, err)
 	}

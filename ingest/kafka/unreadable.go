@@ -35,6 +35,7 @@ import (
 type batchHeader struct {
 	base, last int64 // the first and last offsets it covers
 	records    int32 // the records it claims
+	epoch      int32 // the partition leader epoch it was written under
 	attrs      int16
 	producer   int64
 	raw        []byte // the whole batch, or nil when the fetch cut it short
@@ -66,6 +67,7 @@ func parseBatchHeaders(b []byte) []batchHeader {
 			base:     int64(binary.BigEndian.Uint64(b[0:8])),
 			attrs:    int16(binary.BigEndian.Uint16(b[21:23])),
 			producer: int64(binary.BigEndian.Uint64(b[43:51])),
+			epoch:    int32(binary.BigEndian.Uint32(b[12:16])),
 			records:  int32(binary.BigEndian.Uint32(b[57:61])),
 		}
 		h.last = h.base + int64(int32(binary.BigEndian.Uint32(b[23:27])))
