@@ -954,6 +954,12 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 			c.badRecord(ReasonTooLarge, r, fmt.Sprintf("the value is %d bytes, past the %d a record may have (serve --max-body)", len(r.Value), max))
 			continue
 		}
+		if c.cfg.Model == "" {
+			if _, err := modelHeader(r.Headers); err != nil {
+				c.badRecord(err.reason, r, err.msg)
+				continue
+			}
+		}
 		m, name, reason := c.modelOf(ctx, r)
 		if m == nil {
 			note := ""
@@ -1115,11 +1121,7 @@ func (c *Consumer) readAgain(ctx context.Context, below map[int32][2]int64, pos 
 func (c *Consumer) modelOf(ctx context.Context, r *kgo.Record) (*model, string, string) {
 	name := c.cfg.Model
 	if name == "" {
-		for _, h := range r.Headers {
-			if h.Key == ModelHeader {
-				name = string(h.Value)
-			}
-		}
+		name, _ = modelHeader(r.Headers) // two different ones are skipped before (duplicate_header)
 	}
 	if f, ok := c.models[name]; ok {
 		return f.m, name, f.reason

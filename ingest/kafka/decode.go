@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/monitor"
 	"github.com/normguard/normguard/table"
@@ -15,17 +17,41 @@ import (
 
 // Reasons a record is counted bad, the values of the reason label.
 const (
-	ReasonNotJSON      = "not_json"      // the value is not a JSON object
-	ReasonWrongType    = "wrong_type"    // a feature's value has the wrong type
-	ReasonDuplicateKey = "duplicate_key" // a key naming a feature is given twice
-	ReasonTooLarge     = "too_large"     // the record value is past the service's body bound
-	ReasonNoFeature    = "no_feature"    // no key of the row names a feature of the model
-	ReasonUnknownModel = "unknown_model" // no model header, or the registry has no such model
-	ReasonModelError   = "model_error"   // the model's artifact could not be loaded
-	ReasonRefused      = "refused"       // the monitor refused the rows (invalid, over budget)
-	ReasonBadBatch     = "bad_batch"     // the record's compressed batch inflates past the bound or is damaged
-	ReasonVector       = "vector"        // the row holds a vector column, or one of its dimension columns
+	ReasonNotJSON         = "not_json"         // the value is not a JSON object
+	ReasonWrongType       = "wrong_type"       // a feature's value has the wrong type
+	ReasonDuplicateKey    = "duplicate_key"    // a key naming a feature is given twice
+	ReasonTooLarge        = "too_large"        // the record value is past the service's body bound
+	ReasonNoFeature       = "no_feature"       // no key of the row names a feature of the model
+	ReasonUnknownModel    = "unknown_model"    // no model header, or the registry has no such model
+	ReasonModelError      = "model_error"      // the model's artifact could not be loaded
+	ReasonRefused         = "refused"          // the monitor refused the rows (invalid, over budget)
+	ReasonBadBatch        = "bad_batch"        // the record's compressed batch inflates past the bound or is damaged
+	ReasonVector          = "vector"           // the row holds a vector column, or one of its dimension columns
+	ReasonDuplicateHeader = "duplicate_header" // two model headers name different models
 )
+
+// modelHeader returns the model a record's ModelHeader headers name, ""
+// when it has none. Kafka headers are a list, so a record may carry the
+// header twice: two different values make the record bad
+// (duplicate_header: which model its row is for is a guess, as which
+// value to take is for a key given twice, duplicate_key). The same value
+// twice is no guess. Header keys are matched exactly (Kafka's are bytes):
+// "Model" is not the header.
+func modelHeader(hs []kgo.RecordHeader) (string, *rowError) {
+	var name []byte
+	seen := false
+	for _, h := range hs {
+		if h.Key != ModelHeader {
+			continue
+		}
+		if seen && !bytes.Equal(h.Value, name) {
+			return "", &rowError{ReasonDuplicateHeader, fmt.Sprintf("the record has two %q headers, %s and %s: which model its row is for is a guess; "+
+				"give the header once in the producer", ModelHeader, errtext.QuoteBytes(name), errtext.QuoteBytes(h.Value))}
+		}
+		name, seen = h.Value, true
+	}
+	return string(name), nil
+}
 
 // rowError is why a record's value could not be read as a row.
 type rowError struct {
