@@ -228,15 +228,7 @@ func TestFittedParamsDisagreementRefused(t *testing.T) {
 				continue
 			}
 			hits[e.what]++
-			decErr, verErr := bothReadings(data)
-			switch {
-			case decErr == nil || verErr == nil:
-				t.Errorf("%s, %s: accepted (Decode: %v, Verify: %v)", name, e.what, decErr, verErr)
-			case decErr.Error() != verErr.Error():
-				t.Errorf("%s, %s:\n Decode: %v\n Verify: %v", name, e.what, decErr, verErr)
-			case !strings.Contains(decErr.Error(), "corrupt artifact: "+want):
-				t.Errorf("%s, %s: %v, want a refusal of %s", name, e.what, decErr, want)
-			}
+			refusedAlike(t, name+", "+e.what, data, want)
 		}
 	}
 	for _, e := range paramsEdits {
@@ -255,4 +247,19 @@ func bothReadings(data []byte) (decErr, verErr error) {
 	defer restore()
 	_, verErr = artifact.Verify(bytes.NewReader(data), int64(len(data)), "m.json")
 	return decErr, verErr
+}
+
+// refusedAlike checks that Decode and the streamed Verify both refuse data
+// with the same message, a refusal of the path and rule want.
+func refusedAlike(t *testing.T, label string, data []byte, want string) {
+	t.Helper()
+	decErr, verErr := bothReadings(data)
+	switch {
+	case decErr == nil || verErr == nil:
+		t.Errorf("%s: accepted (Decode: %v, Verify: %v)", label, decErr, verErr)
+	case decErr.Error() != verErr.Error():
+		t.Errorf("%s:\n Decode: %v\n Verify: %v", label, decErr, verErr)
+	case !strings.Contains(decErr.Error(), "corrupt artifact: "+want):
+		t.Errorf("%s: %v, want a refusal of %s", label, decErr, want)
+	}
 }

@@ -188,15 +188,7 @@ func TestQuantileGridRefused(t *testing.T) {
 				continue
 			}
 			hits[e.what]++
-			decErr, verErr := bothReadings(data)
-			switch {
-			case decErr == nil || verErr == nil:
-				t.Errorf("%s, %s: accepted (Decode: %v, Verify: %v)", name, e.what, decErr, verErr)
-			case decErr.Error() != verErr.Error():
-				t.Errorf("%s, %s:\n Decode: %v\n Verify: %v", name, e.what, decErr, verErr)
-			case !strings.Contains(decErr.Error(), "corrupt artifact: "+want):
-				t.Errorf("%s, %s: got %v, want a refusal of %s", name, e.what, decErr, want)
-			}
+			refusedAlike(t, name+", "+e.what, data, want)
 		}
 	}
 	for _, e := range quantileEdits {
