@@ -14,8 +14,10 @@ func TestFlagValueWorded(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"serve", "--registry", t.TempDir(), "--max-body", "1GiB"}, `invalid value "1GiB" for --max-body: want a whole number`},
-		{[]string{"serve", "--registry", t.TempDir(), "--max-body", "99999999999999999999"}, `invalid value "99999999999999999999" for --max-body: want a whole number (no units: bytes are written out, 1073741824 for 1 GiB), within its type's range`},
+		{[]string{"serve", "--registry", t.TempDir(), "--max-body", "1GiB"}, `invalid value "1GiB" for --max-body: want a whole number of bytes, written out (1073741824 for 1 GiB)`},
+		{[]string{"serve", "--registry", t.TempDir(), "--max-body", "99999999999999999999"}, `invalid value "99999999999999999999" for --max-body: want a whole number of bytes, written out (1073741824 for 1 GiB), within its type's range`},
+		// A count is not told about bytes (attack run 32 F8).
+		{[]string{"serve", "--registry", t.TempDir(), "--max-rows", "1e3"}, `invalid value "1e3" for --max-rows: want a whole number, written out (1000, not 1e3)`},
 		{[]string{"fit", "--spec", "x.yaml", "--data", "x.csv", "--out", "o.json", "--model", "../x"}, `--model: invalid name: "../x" starts with '.'`},
 		{[]string{"fit", "--spec", "x.yaml", "--data", "x.csv", "--out", "o.json", "--model", "m", "--model-version", "1/../x"}, `--model-version: invalid name: "1/../x" contains '/'`},
 		{[]string{"fit", "--spec", "x.yaml", "--data", "x.csv", "--out", "o.json", "--model", "m", "--model-version", "current"}, `--model-version: "current" is reserved`},

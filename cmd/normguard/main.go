@@ -137,7 +137,7 @@ Start with:  normguard quickstart`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		// CommandPath: `normguard monitor replay --help`, not `normguard
 		// replay --help`, which does not exist (attack run 21).
-		return fmt.Errorf("%s: %w (see `%s --help`)", c.Name(), plainFlagError(err), c.CommandPath())
+		return fmt.Errorf("%s: %w (see `%s --help`)", c.Name(), plainFlagError(c, err), c.CommandPath())
 	})
 	return root
 }
@@ -158,7 +158,7 @@ func flagName(s string) string {
 
 // plainFlagError words a flag value its type cannot parse as what the
 // flag wants, not as the Go parser's error (attack run 30 F7).
-func plainFlagError(err error) error {
+func plainFlagError(c *cobra.Command, err error) error {
 	m := badFlagValue.FindStringSubmatch(err.Error())
 	if m == nil {
 		return err
@@ -167,7 +167,12 @@ func plainFlagError(err error) error {
 	want := "a duration such as 30s, 5m or 1h"
 	switch m[4] {
 	case "Int", "Uint":
-		want = "a whole number (no units: bytes are written out, 1073741824 for 1 GiB)"
+		want = "a whole number, written out (1000, not 1e3)"
+		// A size in bytes: no units either (attack run 32 F8: counts
+		// were told about bytes).
+		if f := c.Flags().Lookup(strings.TrimLeft(flagName(flag), "-")); f != nil && strings.Contains(f.Usage, "bytes") {
+			want = "a whole number of bytes, written out (1073741824 for 1 GiB)"
+		}
 	case "Float":
 		want = "a number"
 	case "Bool":
