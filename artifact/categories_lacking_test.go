@@ -18,9 +18,9 @@ import (
 // outside them accepts.
 func encoderCases(t *testing.T) map[string]*artifact.Artifact {
 	var b strings.Builder
-	b.WriteString("a,b,c,d\n")
+	b.WriteString("a,b,c,d,e\n")
 	for i := range 60 {
-		fmt.Fprintf(&b, "%d.5,%s,%s,%s\n", i%3, []string{"p", "q"}[i%2], []string{"x", "y", "?", "w"}[i%4], []string{"u", "v", "z", ""}[i%4])
+		fmt.Fprintf(&b, "%d.5,%s,%s,%s,%s\n", i%3, []string{"p", "q"}[i%2], []string{"x", "y", "?", "w"}[i%4], []string{"u", "v", "z", ""}[i%4], []string{"g", "h", ""}[i%3])
 	}
 	return map[string]*artifact.Artifact{
 		"encoders": fitRun27(t, `version: 1
@@ -39,6 +39,11 @@ columns:
     type: categorical
     steps:
       - simple_imputer: {strategy: most_frequent}
+      - ordinal_encoder: {handle_unknown: use_encoded_value, unknown_value: -1}
+  - name: e
+    type: categorical
+    steps:
+      - simple_imputer: {strategy: constant, fill_value: missing}
       - ordinal_encoder: {handle_unknown: use_encoded_value, unknown_value: -1}
 `, b.String()),
 		"given lists": fitRun27(t, `version: 1
@@ -115,7 +120,9 @@ func TestEncoderLackingTrainingCategoryRefused(t *testing.T) {
 						for _, v := range profile[in.(string)] {
 							inProfile = inProfile || v == c
 						}
-						if !inProfile && c != "zz" {
+						// "zz" fills c's placeholder "?", "missing" e's
+						// missing cells (attack run 32 F9).
+						if !inProfile && c != "zz" && c != "missing" {
 							continue
 						}
 						m := copyTree(tree).(map[string]any)
@@ -173,6 +180,19 @@ func TestEncoderLackingTrainingCategoryRefused(t *testing.T) {
 		decErr.Error() != verErr.Error() || !strings.Contains(decErr.Error(), want) {
 		t.Errorf("one-hot without q:\n Decode: %v\n Verify: %v\nwant %s", decErr, verErr, want)
 	}
+	// e's ordinal encoder without "missing", the value its imputer fills
+	// e's missing cells with (attack run 32 F9: encoded them as unknown).
+	tree = treeOf(t, cases["encoders"])
+	st = tree["groups"].([]any)[3].(map[string]any)["steps"].([]any)[1].(map[string]any)
+	lists = st["fitted"].(map[string]any)["categories_"].([]any)
+	if fmt.Sprint(lists[0]) != "[g h missing]" {
+		t.Fatalf("e's lists %v, want [[g h missing]]", lists)
+	}
+	lists[0] = []any{"g", "h"}
+	if data, ok = reencodeTree(tree); !ok {
+		t.Fatal("the fill-value edit is not re-encoded")
+	}
+	refusedAlike(t, "e without its fill value", data, `groups[3].steps[1].fitted.categories_[0]: lacks "missing", the value the imputer before it fills column "e"'s missing cells with`)
 	if edited < 3 {
 		t.Errorf("%d encoders edited; want the ordinal encoders of the fitted cases and of encoderCases", edited)
 	}

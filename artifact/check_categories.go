@@ -24,7 +24,7 @@ import (
 
 // encoderCategoriesError returns the first encoder of a categorical group
 // lacking a category the profile lists, or nil.
-func encoderCategoriesError(s *spec.Spec, groups int, source sectionSource, cats map[string][]string) error {
+func encoderCategoriesError(s *spec.Spec, groups int, source sectionSource, cats map[string][]string, missing map[string]bool) error {
 	if s == nil || source == nil || len(cats) == 0 {
 		return nil
 	}
@@ -36,7 +36,7 @@ func encoderCategoriesError(s *spec.Spec, groups int, source sectionSource, cats
 		if err != nil {
 			continue // read once already; what it holds was checked then
 		}
-		if err := groupCategoriesError(gi, g, source, cats); err != nil {
+		if err := groupCategoriesError(gi, g, source, cats, missing); err != nil {
 			return err
 		}
 	}
@@ -44,28 +44,36 @@ func encoderCategoriesError(s *spec.Spec, groups int, source sectionSource, cats
 }
 
 // groupCategoriesError applies encoderCategoriesError's rule to
-// groups[gi]: up to its first encoder, through imputers only.
-func groupCategoriesError(gi int, g *Group, source sectionSource, cats map[string][]string) error {
+// groups[gi]: up to its first encoder, through imputers only. A column
+// that had missing cells in fit gets one missing row, which an imputer
+// fills with the value the encoder must then hold (attack run 32 F9: an
+// ordinal encoder without the fill value encoded those rows as unknown).
+func groupCategoriesError(gi int, g *Group, source sectionSource, cats map[string][]string, missing map[string]bool) error {
 	rows := 1
 	for _, name := range g.Columns {
-		rows = max(rows, len(cats[name]))
+		rows = max(rows, len(cats[name])+1)
 	}
-	// Each column holds its profile categories (then its last one again
-	// up to rows); n says how many rows are its own.
+	// Each column holds its profile categories, then a missing row where
+	// it had missing cells (then its last category again up to rows); n
+	// says how many rows are its own.
 	cur := map[string]*table.Column{}
 	n := map[string]int{}
 	for _, name := range g.Columns {
 		vals := cats[name]
 		c := &table.Column{Name: name, Kind: table.String, Str: make([]string, rows), Null: make([]bool, rows)}
+		own := len(vals)
+		if missing[name] && own > 0 {
+			own++ // the missing row
+		}
 		for i := range rows {
 			switch {
-			case len(vals) == 0:
+			case len(vals) == 0 || i == len(vals) && own > len(vals):
 				c.Null[i] = true
 			default:
 				c.Str[i] = vals[min(i, len(vals)-1)]
 			}
 		}
-		cur[name], n[name] = c, len(vals)
+		cur[name], n[name] = c, own
 	}
 	for si := range g.Steps {
 		st := &g.Steps[si]
@@ -95,7 +103,7 @@ func groupCategoriesError(gi int, g *Group, source sectionSource, cats map[strin
 			if !checksTraining(st.Params) {
 				return nil
 			}
-			return listsLack(gi, si, st.Inputs, cur, n, source)
+			return listsLack(gi, si, st.Inputs, cur, n, cats, source)
 		default:
 			return nil
 		}
@@ -118,7 +126,7 @@ func checksTraining(p step.Params) bool {
 
 // listsLack reads the encoder's lists (one per input) and returns the
 // refusal of the first list lacking a category its column held in fit.
-func listsLack(gi, si int, inputs []string, cur map[string]*table.Column, n map[string]int, source sectionSource) error {
+func listsLack(gi, si int, inputs []string, cur map[string]*table.Column, n map[string]int, cats map[string][]string, source sectionSource) error {
 	src, err := source.categoryLists(gi, si)
 	if err != nil {
 		return nil // read once already; what it holds was checked then
@@ -156,18 +164,22 @@ func listsLack(gi, si int, inputs []string, cur map[string]*table.Column, n map[
 			}
 		}
 		if len(want) > 0 {
-			var first string
-			for i := range n[name] { // in the profile's order
+			first, filled := "", false
+			for i := range n[name] { // in the profile's order, the missing row last
 				if c.Null == nil || !c.Null[i] {
 					if want[c.Str[i]] {
-						first = c.Str[i]
+						first, filled = c.Str[i], i >= len(cats[name])
 						break
 					}
 				}
 			}
+			what := "a category of column " + strconv.Quote(name) + " in the training profile"
+			if filled {
+				what = "the value the imputer before it fills column " + strconv.Quote(name) + "'s missing cells with (the training profile counts missing cells)"
+			}
 			return bad(fmt.Sprintf("groups[%d].steps[%d].fitted.categories_[%d]", gi, si, j),
-				"lacks %s, a category of column %s in the training profile (%d of its categories are missing): a fit on that data holds every one, so the encoder was edited; those rows would be encoded as unknown",
-				errtext.Quote(first), strconv.Quote(name), len(want))
+				"lacks %s, %s (%d value(s) missing): a fit on that data holds every one, so the encoder was edited; those rows would be encoded as unknown",
+				errtext.Quote(first), what, len(want))
 		}
 	}
 	return nil

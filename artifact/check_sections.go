@@ -88,6 +88,9 @@ type sectionCheck struct {
 	// trainCats holds the kept categories of each ordinary categorical
 	// input of the profile, by name (checkEncoderCategories).
 	trainCats map[string][]string
+	// trainMissing holds those of them that had missing cells in fit
+	// (an imputer before the encoder fills them in).
+	trainMissing map[string]bool
 
 	embeddings    int
 	embeddingSeen map[string]bool
@@ -479,6 +482,12 @@ func (c *sectionCheck) profileFeature(side, i int, f *profile.Feature) {
 				c.trainCats = map[string][]string{}
 			}
 			c.trainCats[f.Name] = f.Categories.Values
+			if f.Missing > 0 {
+				if c.trainMissing == nil {
+					c.trainMissing = map[string]bool{}
+				}
+				c.trainMissing[f.Name] = true
+			}
 		}
 		return
 	}
@@ -551,7 +560,7 @@ func (c *sectionCheck) finish() error {
 		if err := pushError(c.spec, c.groups, c.source, c.train); err != nil {
 			return err
 		}
-		if err := encoderCategoriesError(c.spec, c.groups, c.source, c.trainCats); err != nil {
+		if err := encoderCategoriesError(c.spec, c.groups, c.source, c.trainCats, c.trainMissing); err != nil {
 			return err
 		}
 	}
