@@ -160,6 +160,12 @@ func TestOpenTransactionIsAProblem(t *testing.T) {
 		p := st.Problem()
 		return strings.Contains(p, "partition 0 waits behind an open transaction at offset 2") && strings.Contains(p, "(6 records behind it") && strings.Contains(p, "must commit or abort it")
 	}, func() string { return fmt.Sprintf("no problem reported within 20 s: %+v", st) })
+	// The problem is read when Stats is called, the log line written by
+	// the consumer's loop: wait for it before ending the transaction (CI:
+	// ended before the loop saw it, neither line was written).
+	waitFor(t, 20*time.Second, func() bool {
+		return strings.Contains(logs.String(), "partition waits behind an open transaction")
+	}, func() string { return "the open transaction was not logged within 20 s" })
 	if err := tx.EndTransaction(ctx, kgo.TryCommit); err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +177,9 @@ func TestOpenTransactionIsAProblem(t *testing.T) {
 		return fmt.Sprintf("after the commit: records %d, rows %d, problem %q; want 8 rows, no problem", st.Records, st.Rows, st.Problem())
 	})
 	// Logged when it began and when it cleared (attack run 28 note).
+	waitFor(t, 20*time.Second, func() bool {
+		return strings.Contains(logs.String(), "partition no longer waits behind an open transaction")
+	}, func() string { return "the end of the open transaction was not logged within 20 s" })
 	for _, want := range []string{"partition waits behind an open transaction", "partition no longer waits behind an open transaction"} {
 		if n := strings.Count(logs.String(), want); n != 1 {
 			t.Errorf("log lines %q: %d; want 1", want, n)
