@@ -316,9 +316,17 @@ func walkCandidate(r io.ReaderAt, ps uint32, pages, fileEnd, root uint64) *treeC
 	w := newPageWalker(r, uint64(ps), pages, fileEnd)
 	w.salvage = true
 	w.seen[0], w.seen[1] = pageReached, pageReached
+	// Seals are verified as the walk reaches each value, not kept: a /1
+	// file (whose format key may come after its values) has none, so its
+	// values count as verified whatever the seals say.
 	v1 := false
-	var sealed [][3][]byte // top, sub, key
-	var vals [][]byte
+	values, sealsOK := 0, 0
+	check := func(top, sub, k, v []byte) {
+		values++
+		if _, err := unseal(top, sub, k, v); err == nil {
+			sealsOK++
+		}
+	}
 	w.visit = func(path [][]byte, k, v []byte) {
 		switch {
 		case len(path) == 1 && string(path[0]) == string(bucketMeta):
@@ -335,24 +343,20 @@ func walkCandidate(r io.ReaderAt, ps uint32, pages, fileEnd, root uint64) *treeC
 				v1 = string(v) == storeFormatV1
 			}
 		case len(path) == 1:
-			sealed, vals = append(sealed, [3][]byte{path[0], nil, k}), append(vals, v)
+			check(path[0], nil, k, v)
 		case len(path) == 2:
-			sealed, vals = append(sealed, [3][]byte{path[0], path[1], k}), append(vals, v)
+			check(path[0], path[1], k, v)
 		}
 	}
 	if err := w.tree(nil, root, 0); err != nil || w.noted > 0 {
 		c.damaged = true
 	}
-	for i, s := range sealed {
-		if v1 {
-			c.verified++
-			continue
-		}
-		if _, err := unseal(s[0], s[1], s[2], vals[i]); err == nil {
-			c.verified++
-		} else {
-			c.damaged = true
-		}
+	c.verified = sealsOK
+	switch {
+	case v1:
+		c.verified = values
+	case sealsOK < values:
+		c.damaged = true
 	}
 	c.reached = w.seen
 	return c
