@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -147,11 +146,7 @@ func (m *Monitor) putRefs(refs map[string]*reference) error {
 	}
 	err := m.db.Update(func(tx *bolt.Tx) error {
 		for name, r := range refs {
-			data, err := json.Marshal(r.src)
-			if err != nil {
-				return fmt.Errorf("encode the reference of model %q: %w", name, err)
-			}
-			if err := tx.Bucket(bucketRefs).Put([]byte(name), seal(bucketRefs, nil, []byte(name), data)); err != nil {
+			if err := putRef(tx, name, r); err != nil {
 				return err
 			}
 		}

@@ -318,11 +318,7 @@ func (m *Monitor) commit(forceCheckpoint bool) {
 				return err
 			}
 			for ms, r := range newRefs {
-				data, err := json.Marshal(r.src)
-				if err != nil {
-					return fmt.Errorf("encode the reference of model %q: %w", ms.name, err)
-				}
-				if err := tx.Bucket(bucketRefs).Put([]byte(ms.name), seal(bucketRefs, nil, []byte(ms.name), data)); err != nil {
+				if err := putRef(tx, ms.name, r); err != nil {
 					return err
 				}
 			}
@@ -543,6 +539,15 @@ func (rs *refStage) descs() []featureDesc {
 		out[i] = featureDesc{name: f.name, numeric: f.numeric}
 	}
 	return out
+}
+
+// putRef writes model's reference r to the refs bucket, sealed.
+func putRef(tx *bolt.Tx, model string, r *reference) error {
+	data, err := json.Marshal(r.src)
+	if err != nil {
+		return fmt.Errorf("encode the reference of model %q: %w", model, err)
+	}
+	return tx.Bucket(bucketRefs).Put([]byte(model), seal(bucketRefs, nil, []byte(model), data))
 }
 
 // putLedger writes the rows held of the stages in held.
