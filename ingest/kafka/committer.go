@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/normguard/normguard/internal/errtext"
 )
 
 // A partition resumes from the group's committed offset when it is past
@@ -111,19 +113,11 @@ func (c *Consumer) groupAhead(p int32, held, group int64) int64 {
 		return group
 	}
 	now := time.Now()
-	msg := fmt.Sprintf("topic %s partition %d: the group %s's offset %d is past this state's position %d and was committed with metadata %q (an earlier normguard's member id, or another consumer's), so it cannot be told who counted offsets %d..%d (found at %s): they are counted by another replica of the group, or by no one if this state is a restored copy; they are not read here. To read them into this state, stop serve and move the group to %d (kafka-consumer-groups.sh --reset-offsets --to-offset %d)",
-		c.cfg.Topic, p, c.cfg.Group, group, held, truncateMeta(meta), held, group-1, now.UTC().Format(time.RFC3339), held, held)
+	msg := fmt.Sprintf("topic %s partition %d: the group %s's offset %d is past this state's position %d and was committed with metadata %s (an earlier normguard's member id, or another consumer's), so it cannot be told who counted offsets %d..%d (found at %s): they are counted by another replica of the group, or by no one if this state is a restored copy; they are not read here. To read them into this state, stop serve and move the group to %d (kafka-consumer-groups.sh --reset-offsets --to-offset %d)",
+		c.cfg.Topic, p, c.cfg.Group, group, held, errtext.Quote(meta), held, group-1, now.UTC().Format(time.RFC3339), held, held)
 	c.log.Warn("kafka: "+msg, "topic", c.cfg.Topic, "partition", p)
 	c.partsMu.Lock()
 	c.skipped[p] = notice{msg: msg, at: now}
 	c.partsMu.Unlock()
 	return group
-}
-
-// truncateMeta bounds a commit's metadata quoted in a message.
-func truncateMeta(m string) string {
-	if len(m) > 64 {
-		return m[:64] + "..."
-	}
-	return m
 }

@@ -111,7 +111,8 @@ func (c *Consumer) checkRewritten(ctx context.Context, parts map[int32]int64) (m
 		}
 		fb, err := c.batchesAt(ctx, p, lr.offset)
 		if err != nil {
-			c.log.Debug("kafka: fetching the last record counted, to find records the broker lost", "topic", c.cfg.Topic, "partition", p, "offset", lr.offset, "err", err)
+			// The check could not run: said so, not at debug level.
+			c.log.Warn("kafka: fetching the last record counted failed, so whether the broker lost records it counted (and wrote others there) was not checked", "topic", c.cfg.Topic, "partition", p, "offset", lr.offset, "err", err)
 			continue
 		}
 		i := slices.IndexFunc(fb.headers, func(h batchHeader) bool { return h.base <= lr.offset && lr.offset <= h.last })
@@ -155,15 +156,15 @@ func (c *Consumer) noteRewritten(p int32, pos, end int64, found string) {
 	if end >= 0 {
 		msg = fmt.Sprintf("topic %s partition %d: %s, found when the partition was assigned at %s: the broker lost offsets %d..%d that were counted (an unclean leader election) and records were written there again; they are read, from offset %d on",
 			c.cfg.Topic, p, found, now.UTC().Format(time.RFC3339), end, pos-1, end)
-		c.metricLost.Add(float64(pos - end))
 	} else {
 		msg = fmt.Sprintf("topic %s partition %d: %s, found when the partition was assigned at %s: the broker lost records that were counted, below the position %d, and records were written there again; the broker kept the leader epoch, so where the loss begins cannot be told, and those written again below %d are not read: this partition's count misses them (the broker's log of the restore or election tells how many)",
 			c.cfg.Topic, p, found, now.UTC().Format(time.RFC3339), pos, pos)
 	}
-	c.log.Error("kafka: "+msg, "topic", c.cfg.Topic, "partition", p)
-	c.partsMu.Lock()
-	c.truncated[p] = notice{msg: msg, at: now}
-	c.partsMu.Unlock()
+	lost := int64(0)
+	if end >= 0 {
+		lost = pos - end
+	}
+	c.noteLost(p, msg, lost, now)
 }
 
 // epochEnd asks partition p's leader where leader epoch epoch ends in its

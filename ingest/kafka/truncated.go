@@ -16,10 +16,9 @@ import (
 // same topic ID. Producers then write new records at offsets the
 // consumer counted before the loss. Resumed at its position, the
 // consumer passed those new records over without a word (attack run 31
-// F1). The state keeps no leader epoch with its positions, so the
-// client's own truncation detection (KIP-320) cannot help: at each
-// assignment the log's end is compared with the position, and while
-// serve runs a client reset below the position looks the end up. An end
+// F1). At each assignment the log's end is compared with the position,
+// and while serve runs a client reset below the position looks the end
+// up (a log refilled past the position is epoch.go's to find). An end
 // below the position resumes the partition at the end (records from
 // there on are new), stored in the state at once and committed to the
 // group, logged, counted (normguard_kafka_lost_offsets_total) and a
@@ -79,10 +78,19 @@ func (c *Consumer) noteTruncated(p int32, pos, end int64, when string) {
 	now := time.Now()
 	msg := fmt.Sprintf("topic %s partition %d: the log ends at %d, below the position %d the consumer reached, and the topic's ID is unchanged (found %s, at %s): the broker lost offsets %d..%d that were counted (an unclean leader election, or a broker restored from an older disk); records written there again are read, from offset %d on",
 		c.cfg.Topic, p, end, pos, when, now.UTC().Format(time.RFC3339), end, pos-1, end)
-	c.log.Error("kafka: "+msg, "topic", c.cfg.Topic, "partition", p, "position", pos, "log_end", end)
-	c.metricLost.Add(float64(pos - end))
+	c.noteLost(p, msg, pos-end, now, "position", pos, "log_end", end)
+}
+
+// noteLost reports msg, offsets of partition p the broker lost (lost of
+// them counted in the metric; 0 when it cannot be told): logged at
+// error with attrs, and a /healthz problem for RecreatedNotice.
+func (c *Consumer) noteLost(p int32, msg string, lost int64, at time.Time, attrs ...any) {
+	c.log.Error("kafka: "+msg, append([]any{"topic", c.cfg.Topic, "partition", p}, attrs...)...)
+	if lost > 0 {
+		c.metricLost.Add(float64(lost))
+	}
 	c.partsMu.Lock()
-	c.truncated[p] = notice{msg: msg, at: now}
+	c.truncated[p] = notice{msg: msg, at: at}
 	c.partsMu.Unlock()
 }
 
