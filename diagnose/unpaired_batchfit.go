@@ -53,7 +53,21 @@ func fittedPerBatch(a *artifact.Artifact) []bool {
 // are a quantile transform fitted per batch.
 // Nor is every batch spanning the training output's range when the
 // training output repeats both its bounds (boundsRecur).
+//
+// A column whose values are all values of the training output
+// (amongTrainingValues: an indicator's two values, one-hot columns,
+// scaled codes) is no evidence at all, in any row order or sample: a
+// batch of the training output's own values, drawn at random, has
+// median 0 and interquartile range 1 as often as not when most of its
+// values sit on the lower of its two (attack run 32 finding 7). Nor are
+// batches whose median and quartiles are the training output's own,
+// each a value it repeats (quartilesRecur): a robust scaler's output of
+// counts, batched at random, has median 0 and interquartile range 1
+// exactly too.
 func unpairedBatches(v *Verdict, p *profile.Feature, present, obs []float64, opt UnpairedOptions) bool {
+	if amongTrainingValues(p, present) {
+		return false
+	}
 	fixed := func([][]float64) bool { return false }
 	if onTrainingValues(p, present) {
 		fixed = sameValues
@@ -68,7 +82,8 @@ func unpairedBatches(v *Verdict, p *profile.Feature, present, obs []float64, opt
 		v.Plot = distributionPlot(p, present)
 		return true
 	}
-	if b, batches, ok := batchRobust(obs, opt, fixed); ok {
+	robustFixed := func(groups [][]float64) bool { return fixed(groups) || quartilesRecur(p, groups) }
+	if b, batches, ok := batchRobust(obs, opt, robustFixed); ok {
 		v.Verdict = PerBatchStatistics
 		v.Evidence["batch_size"] = b
 		v.Evidence["batches"] = batches
@@ -111,6 +126,89 @@ func boundsRecur(p *profile.Feature, lo, hi float64) bool {
 		return false
 	}
 	return q[0] == tMin && math.Round(cdf[0]*float64(p.Count)) >= 2 && q[len(q)-2] == tMax
+}
+
+// amongTrainingValues reports whether every value of xs (no NaN; at
+// least one) is a value of the training output: one of the profile's
+// values (at most two distinct) or of its quantile grid, to within one
+// float32 rounding (as onTrainingValues). The grid holds every value of
+// a few-valued column whose values each hold more than the grid's
+// spacing of the rows (an indicator, codes of a few categories); values
+// it misses (rare codes, the continuous values of a scaler's output
+// other than its grid's) fail.
+func amongTrainingValues(p *profile.Feature, xs []float64) bool {
+	var vals []float64
+	switch {
+	case p.Values != nil:
+		vals = slices.Clone(p.Values.Numbers)
+		slices.Sort(vals)
+	default:
+		vals = p.Quantiles // sorted: a quantile function's values
+	}
+	if len(xs) == 0 || len(vals) == 0 {
+		return false
+	}
+	lim := float32Tol * scale(xs, vals)
+	for _, x := range xs {
+		if i, _ := slices.BinarySearch(vals, x-lim); i == len(vals) || !(vals[i] <= x+lim) {
+			return false
+		}
+	}
+	return true
+}
+
+// quartileProbs are the probabilities of the quartiles a robust scaler
+// centers and scales by; each is a point of profile.GridProbs.
+var quartileProbs = [3]float64{0.25, 0.5, 0.75}
+
+// quartilesRecur reports whether every group of at least 4 values has
+// the training output's own quartiles, percentiles interpolated linearly
+// (as batchRobust), to within blockTol, and each of those is a value the
+// training output repeats: its quantile grid holds it at a neighbouring
+// probability too, half a percent of the rows or more on one value.
+// Batches of a fixed scaling's output then land their quartiles on those
+// values again, so that every batch having the training output's median
+// and interquartile range says nothing of a fit per batch. Profiles
+// without a grid (at most two values): false.
+func quartilesRecur(p *profile.Feature, groups [][]float64) bool {
+	q := p.Quantiles
+	if len(q) != len(profile.GridProbs) {
+		return false
+	}
+	var want [3]float64
+	for k, pr := range quartileProbs {
+		i := slices.Index(profile.GridProbs, pr)
+		if i <= 0 || i+1 >= len(q) || (q[i-1] != q[i] && q[i+1] != q[i]) {
+			return false
+		}
+		want[k] = q[i]
+	}
+	n := 0
+	for _, g := range groups {
+		if len(g) < 4 {
+			continue
+		}
+		s := slices.Clone(g)
+		slices.Sort(s)
+		for k, pr := range quartileProbs {
+			if math.Abs(linearQuantile(s, pr)-want[k]) > blockTol {
+				return false
+			}
+		}
+		n++
+	}
+	return n > 0
+}
+
+// linearQuantile returns the p-th quantile of sorted s (not empty),
+// interpolated linearly between order statistics (numpy's default):
+//
+//	h = p (n - 1),  s[floor h] + (h - floor h) (s[floor h + 1] - s[floor h])
+func linearQuantile(s []float64, p float64) float64 {
+	h := p * float64(len(s)-1)
+	lo := int(math.Floor(h))
+	hi := min(lo+1, len(s)-1)
+	return s[lo] + (h-float64(lo))*(s[hi]-s[lo])
 }
 
 // trainingShare is the share of the profile's quantile grid that must be
@@ -363,13 +461,7 @@ func batchRobust(obs []float64, opt UnpairedOptions, fixed func([][]float64) boo
 			}
 		}
 		slices.Sort(s)
-		at := func(p float64) float64 {
-			h := p * float64(len(s)-1)
-			lo := int(math.Floor(h))
-			hi := min(lo+1, len(s)-1)
-			return s[lo] + (h-float64(lo))*(s[hi]-s[lo])
-		}
-		if math.Abs(at(0.5)) > blockTol || math.Abs(at(0.75)-at(0.25)-1) > blockTol {
+		if math.Abs(linearQuantile(s, 0.5)) > blockTol || math.Abs(linearQuantile(s, 0.75)-linearQuantile(s, 0.25)-1) > blockTol {
 			return 0, 0, false
 		}
 		batches++
