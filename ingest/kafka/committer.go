@@ -3,7 +3,6 @@ package kafka
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -20,8 +19,11 @@ import (
 // F5): its windows lost them with the rest of the disk. Each commit of
 // the consumer's offsets therefore carries, as its metadata, the identity
 // of the state file that counted them (monitor.Monitor.StoreID, kept in
-// the file: a backup holds the same). At assignment the metadata of the
-// group's offset tells the cases apart:
+// the file: a backup holds the same), and the partition's custody
+// (custody.go): at assignment the offsets between the state's position
+// and the group's are split by it, those this state counted read again
+// and those another counted passed over. A commit without custody (an
+// earlier normguard's) tells the cases apart by its metadata:
 //
 //   - this state's own identity: the state is an older copy of itself;
 //     the records between its position and the group's offset are not in
@@ -41,20 +43,47 @@ import (
 const commitMetaPrefix = "normguard-store:"
 
 // commitCtx returns ctx with the consumer's commit metadata, naming its
-// state file, set on every partition of the commits made with it.
+// state file and the partition's custody (custody.go), set on every
+// partition of the commits made with it. A partition reading again below
+// the group's offset it was assigned at (floor: offsets this state counted
+// before, lost with its windows) commits that offset until it is past it:
+// the offsets from there on are counted (by this state or another), and
+// a replica given the partition meanwhile must not read them again.
 func (c *Consumer) commitCtx(ctx context.Context) context.Context {
 	if c.storeID == "" {
 		return ctx
 	}
-	meta := commitMetaPrefix + c.storeID
 	return kgo.PreCommitFnContext(ctx, func(req *kmsg.OffsetCommitRequest) error {
+		c.partsMu.Lock()
+		defer c.partsMu.Unlock()
 		for i := range req.Topics {
 			for j := range req.Topics[i].Partitions {
-				req.Topics[i].Partitions[j].Metadata = &meta
+				cp := &req.Topics[i].Partitions[j]
+				hist := c.custody[cp.Partition]
+				if hist == nil {
+					// Assigned without a custody (a start the client looked
+					// up): this state counts from the offset committed.
+					hist = takeOver(nil, c.storeID, cp.Offset)
+					c.custody[cp.Partition] = hist
+				}
+				if f, ok := c.floor[cp.Partition]; ok && cp.Offset < f {
+					cp.Offset, cp.LeaderEpoch = f, -1
+				}
+				meta := formatCustody(hist)
+				cp.Metadata = &meta
 			}
 		}
 		return nil
 	})
+}
+
+// setCustody sets partition p's custody to the group's commit's (its
+// metadata as fetched) with this state taking the partition over at at.
+func (c *Consumer) setCustody(p int32, at int64) {
+	c.partsMu.Lock()
+	defer c.partsMu.Unlock()
+	_, hist, _ := parseCustody(c.commitMeta[p])
+	c.custody[p] = takeOver(hist, c.storeID, at)
 }
 
 // offsetsFetched keeps the metadata of the group's committed offsets of
@@ -89,22 +118,32 @@ func (c *Consumer) offsetsFetched(_ context.Context, _ *kgo.Client, resp *kmsg.O
 
 // groupAhead decides where partition p resumes when the group's committed
 // offset group is past the state's position held, from the commit's
-// metadata (see above), and reports it.
+// metadata (see above), and reports it. It sets the partition's custody,
+// and the offsets to pass over while reading up to group (skips).
 func (c *Consumer) groupAhead(p int32, held, group int64) int64 {
 	c.partsMu.Lock()
 	meta, ok := c.commitMeta[p]
 	c.partsMu.Unlock()
-	by, ours := strings.CutPrefix(meta, commitMetaPrefix)
+	by, hist, ours := parseCustody(meta)
+	if hist != nil && c.storeID != "" {
+		return c.byCustody(p, held, group, by, hist)
+	}
 	switch {
 	case ours && c.storeID != "" && by == c.storeID:
 		c.log.Warn(fmt.Sprintf("kafka: partition %d: the group's offset %d was committed by this state file (store %s), whose position is %d: the state is an older copy of itself (restored from a backup?) and its windows do not hold offsets %d..%d, which are read again from %d",
 			p, group, by, held, held, group-1, held), "topic", c.cfg.Topic, "group", c.cfg.Group)
+		c.setCustody(p, held)
+		c.partsMu.Lock()
+		c.floor[p] = group
+		c.partsMu.Unlock()
 		return held
 	case ours:
 		c.log.Info(fmt.Sprintf("kafka: partition %d: offsets %d..%d were counted by another replica of the group (state store %s), into its windows; resumed at the group's offset %d", p, held, group-1, by, group),
 			"topic", c.cfg.Topic, "group", c.cfg.Group)
+		c.setCustody(p, group)
 		return group
 	}
+	c.setCustody(p, group)
 	if !ok || meta == "" {
 		// What kafka-consumer-groups.sh --reset-offsets commits: the group
 		// moved by hand (past a batch that cannot be read, say).
@@ -120,4 +159,46 @@ func (c *Consumer) groupAhead(p int32, held, group int64) int64 {
 	c.skipped[p] = notice{msg: msg, at: now}
 	c.partsMu.Unlock()
 	return group
+}
+
+// byCustody decides, from the custody of the group's commit (hist, by the
+// state by), where partition p resumes when the group's offset group is
+// past the state's position held: the offsets this state counted since
+// are read again, those another state counted are passed over (skips),
+// and those older than the custody kept cannot be told apart: not read,
+// logged and a /healthz problem. It returns where the partition resumes.
+func (c *Consumer) byCustody(p int32, held, group int64, by string, hist []custodyEntry) int64 {
+	s := splitCustody(hist, c.storeID, held, group)
+	var skips []offRange
+	if s.unknown.from < s.unknown.to {
+		skips = append(skips, s.unknown)
+	}
+	skips = append(skips, s.others...)
+	c.partsMu.Lock()
+	c.custody[p] = takeOver(hist, c.storeID, group)
+	c.skips[p] = skips
+	c.floor[p] = group
+	c.partsMu.Unlock()
+	attrs := []any{"topic", c.cfg.Topic, "group", c.cfg.Group}
+	committer := fmt.Sprintf("another replica's state file (store %s)", by)
+	if by == c.storeID {
+		committer = "this state file"
+	}
+	if len(s.mine) > 0 {
+		c.log.Warn(fmt.Sprintf("kafka: partition %d: the group's offset %d was committed by %s, and this state file (store %s), whose position is %d, counted offsets %s since (the custody the group's commits keep): the state is an older copy of itself (restored from a backup?) whose windows do not hold them; they are read again from %d",
+			p, group, committer, c.storeID, held, joinRanges(s.mine), s.mine[0].from), attrs...)
+	}
+	for _, r := range s.others {
+		c.log.Info(fmt.Sprintf("kafka: partition %d: offsets %s were counted by another replica of the group (state store %s), into its windows; they are not read again", p, r, s.by[r]), attrs...)
+	}
+	if s.unknown.from < s.unknown.to {
+		now := time.Now()
+		msg := fmt.Sprintf("topic %s partition %d: the group %s's offset %d is past this state's position %d, and the custody its commits keep (the last %d hand-overs) begins at offset %d, so it cannot be told who counted offsets %s (found at %s): another replica of the group, or no one if this state is a restored copy; they are not read here",
+			c.cfg.Topic, p, c.cfg.Group, group, held, maxCustody, hist[0].from, s.unknown, now.UTC().Format(time.RFC3339))
+		c.log.Warn("kafka: "+msg, "topic", c.cfg.Topic, "partition", p)
+		c.partsMu.Lock()
+		c.skipped[p] = notice{msg: msg, at: now}
+		c.partsMu.Unlock()
+	}
+	return skipFrom(held, skips)
 }

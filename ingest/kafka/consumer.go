@@ -211,6 +211,13 @@ type Consumer struct {
 	storeID    string
 	commitMeta map[int32]string
 	skipped    map[int32]notice
+	// custody is, by assigned partition, the custody its commits carry;
+	// skips the offsets another state counted, passed over while reading
+	// up to the group's offset; floor the group's offset a partition
+	// reading again below it commits until past it (custody.go).
+	custody map[int32][]custodyEntry
+	skips   map[int32][]offRange
+	floor   map[int32]int64
 	// topicID is the ID of the topic the positions were read from (zero:
 	// not known); recreated says, since recreatedAt, that the topic was
 	// found recreated; missing that it does not exist (topic.go).
@@ -293,6 +300,7 @@ func New(cfg Config) (*Consumer, error) {
 		resets: map[int32]string{}, waiting: map[int32]openTxn{}, behind: map[int32]string{}, fetchErrs: map[string]*fetchErrLog{},
 		noTopicID: map[int32]idFail{}, unknownLogged: map[string]bool{}, pastBig: map[int32][2]int64{}, firstParts: -1,
 		truncated: map[int32]notice{}, skipped: map[int32]notice{}, storeID: cfg.Monitor.StoreID(),
+		custody: map[int32][]custodyEntry{}, skips: map[int32][]offRange{}, floor: map[int32]int64{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -494,11 +502,18 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 					unknown = append(unknown, p)
 				} else {
 					c.setPos(p, at)
+					c.setCustody(p, at)
 				}
 				continue
 			}
 			if group := o.EpochOffset().Offset; group >= 0 && group > next {
 				next = c.groupAhead(p, next, group)
+			} else {
+				at := group
+				if at < 0 {
+					at = next
+				}
+				c.setCustody(p, at)
 			}
 			parts[p] = kgo.NewOffset().At(next).WithEpoch(-1)
 			c.setPos(p, next)
@@ -578,6 +593,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 			for p, at := range start {
 				parts[p] = kgo.NewOffset().At(at).WithEpoch(-1)
 				c.setPos(p, at)
+				c.setCustody(p, at)
 			}
 			if c.cfg.FromEnd && valid && len(start) > 0 {
 				// Stored at once: a partition that brings no record
@@ -703,6 +719,9 @@ func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][
 		delete(c.waiting, p)
 		delete(c.behind, p)
 		delete(c.noTopicID, p)
+		delete(c.custody, p)
+		delete(c.skips, p)
+		delete(c.floor, p)
 		if u := c.unchecked[p]; u != nil {
 			c.log.Warn("kafka: offsets the client passed over were not checked before the partition was revoked", "topic", c.cfg.Topic, "partition", p,
 				"offsets", fmt.Sprintf("%d..%d", u.gaps[0].from, u.gaps[len(u.gaps)-1].to-1))
@@ -887,10 +906,12 @@ func (c *Consumer) setPos(p int32, at int64) {
 func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	c.partsMu.Lock()
 	pos := maps.Clone(c.pos)
+	skips := maps.Clone(c.skips)
 	c.partsMu.Unlock()
 	var recs []*kgo.Record
 	below := map[int32][2]int64{} // the first and last offset read again
 	seen := map[int32]bool{}      // partitions with records at or past their position
+	passed := map[int32]int64{}   // past the last record another replica counted (skips)
 	fetches.EachRecord(func(r *kgo.Record) {
 		if r.Topic != c.cfg.Topic {
 			return
@@ -905,6 +926,10 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 			return
 		}
 		seen[r.Partition] = true
+		if _, ok := skipOf(r.Offset, skips[r.Partition]); ok {
+			passed[r.Partition] = r.Offset + 1 // counted by another replica (custody.go)
+			return
+		}
 		recs = append(recs, r)
 	})
 	set := map[int32]kgo.EpochOffset{}
@@ -916,13 +941,19 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	// checked (countGaps).
 	var gaps []gap
 	last := map[int32]int64{}
+	addGap := func(p int32, from, to int64) {
+		// Offsets another replica counted are not this one's to check.
+		for _, g := range outside(offRange{from, to}, skips[p]) {
+			gaps = append(gaps, gap{partition: p, from: g.from, to: g.to})
+		}
+	}
 	for _, r := range recs {
 		if want, ok := last[r.Partition]; !ok {
 			if at, known := pos[r.Partition]; known && r.Offset > at {
-				gaps = append(gaps, gap{partition: r.Partition, from: at, to: r.Offset})
+				addGap(r.Partition, at, r.Offset)
 			}
 		} else if r.Offset > want+1 {
-			gaps = append(gaps, gap{partition: r.Partition, from: want + 1, to: r.Offset})
+			addGap(r.Partition, want+1, r.Offset)
 		}
 		last[r.Partition] = r.Offset
 	}
@@ -999,7 +1030,7 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 		delete(c.resets, p) // read on from its position (a reset was logged)
 	}
 	c.partsMu.Unlock()
-	if n == 0 && len(cuts) == 0 {
+	if n == 0 && len(cuts) == 0 && len(passed) == 0 {
 		if len(set) > 0 {
 			c.moveTo(ctx, set)
 		}
@@ -1012,9 +1043,17 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	for i, m := range used {
 		var read []monitor.OffsetRange
 		for _, p := range slices.Sorted(maps.Keys(from[m])) {
-			read = append(read, monitor.OffsetRange{Source: c.source, Partition: p, First: first[p], Last: next[p] - 1})
+			// Not the offsets another replica counted, passed over.
+			for _, r := range outside(offRange{first[p], next[p]}, skips[p]) {
+				read = append(read, monitor.OffsetRange{Source: c.source, Partition: p, First: r.from, Last: r.to - 1})
+			}
 		}
 		batches[i] = monitor.Batch{Model: m.name, Artifact: m.art, Stage: c.cfg.Stage, Cols: m.rows.cols, N: m.rows.n, Read: read}
+	}
+	for p, o := range passed {
+		if _, cut := cuts[p]; !cut && o > next[p] {
+			next[p] = o
+		}
 	}
 	offs := make([]monitor.Offset, 0, len(next))
 	for p, o := range next {
@@ -1048,6 +1087,9 @@ func (c *Consumer) batch(ctx context.Context, fetches kgo.Fetches) error {
 	for p, o := range next {
 		if c.assigned[p] {
 			c.pos[p] = o
+			if sk := c.skips[p]; len(sk) > 0 && sk[len(sk)-1].to <= o {
+				delete(c.skips, p) // read past them
+			}
 		}
 	}
 	c.partsMu.Unlock()
@@ -1092,6 +1134,7 @@ func (c *Consumer) readAgain(ctx context.Context, below map[int32][2]int64, pos 
 			if _, err := c.cfg.Monitor.ObserveAt(context.WithoutCancel(ctx), nil, offs); err != nil {
 				c.log.Warn("kafka: storing the position of a partition whose log ends below it (a restart before its next record resumes at the old position)", "topic", c.cfg.Topic, "partition", p, "position", end, "err", err)
 			}
+			c.restartCustody(p, end)
 			c.noteTruncated(p, pos[p], end, "after the Kafka client was reset below the position")
 			c.partsMu.Lock()
 			delete(c.resets, p)

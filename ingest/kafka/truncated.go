@@ -66,10 +66,22 @@ func (c *Consumer) checkTruncated(ctx context.Context, parts map[int32]int64) (m
 	}
 	for _, p := range ps {
 		if end, ok := lost[p]; ok {
+			c.restartCustody(p, end)
 			c.noteTruncated(p, parts[p], end, "when the partition was assigned")
 		}
 	}
 	return lost, nil
+}
+
+// restartCustody has this state take partition p over at end, where its
+// log now ends: the hand-overs past it name offsets the broker lost, and
+// nothing is passed over or kept committed from there on.
+func (c *Consumer) restartCustody(p int32, end int64) {
+	c.partsMu.Lock()
+	defer c.partsMu.Unlock()
+	c.custody[p] = takeOver(c.custody[p], c.storeID, end)
+	delete(c.skips, p)
+	delete(c.floor, p)
 }
 
 // noteTruncated reports that partition p's log ends at end, below the
