@@ -540,7 +540,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 		}
 		// Or lost them and took new records there before serve looked: the
 		// last record counted is not in the log any more.
-		rewritten, err := c.checkRewritten(ctx, ends)
+		rewritten, err := c.checkRewritten(ctx, ends, held)
 		if err != nil {
 			c.fatal.CompareAndSwap(nil, &err)
 			return nil, err

@@ -87,13 +87,16 @@ func (c *Consumer) storedLast() (map[int32]lastRecord, error) {
 	return out, nil
 }
 
-// checkRewritten compares, for each partition of parts (at the state's
-// positions), the last record the state counted with the batch the log
+// checkRewritten compares, for each partition of parts (where they
+// resume), the last record the state counted with the batch the log
 // holds at its offset, and returns the partitions found to have been
 // rewritten with the offset to resume from, each stored in the state as
-// its position and reported. A partition whose loss cannot be placed is
-// reported only. Failed look-ups are logged and leave the positions.
-func (c *Consumer) checkRewritten(ctx context.Context, parts map[int32]int64) (map[int32]int64, error) {
+// its position and reported. The offsets read again are the state's own
+// (below its position, held): those another replica counted (the skips
+// of the custody, attack run 33 F3) are passed over still. A partition
+// whose loss cannot be placed is reported only. Failed look-ups are
+// logged and leave the positions.
+func (c *Consumer) checkRewritten(ctx context.Context, parts, held map[int32]int64) (map[int32]int64, error) {
 	if len(parts) == 0 {
 		return nil, nil
 	}
@@ -128,9 +131,22 @@ func (c *Consumer) checkRewritten(ctx context.Context, parts map[int32]int64) (m
 		if h.epoch > lr.epoch && lr.epoch >= 0 {
 			end, err := c.epochEnd(ctx, p, lr.epoch)
 			if err == nil && end <= lr.offset {
-				from[p] = end
-				offs = append(offs, monitor.Offset{Source: c.source, Partition: p, Next: end})
-				c.noteRewritten(p, next, end, found)
+				c.partsMu.Lock()
+				skips := c.skips[p]
+				c.partsMu.Unlock()
+				pos := next
+				if h, ok := held[p]; ok && h < pos {
+					pos = h // past it, the offsets are another replica's (skips)
+				}
+				from[p] = skipFrom(end, skips)
+				offs = append(offs, monitor.Offset{Source: c.source, Partition: p, Next: from[p]})
+				c.noteRewritten(p, pos, end, found)
+				for _, s := range skips {
+					if s.from >= pos {
+						c.log.Info(fmt.Sprintf("kafka: partition %d: offsets %s were counted by another replica of the group after the broker lost offsets from %d (they are under the new leader epoch); they are not read again", p, s, end),
+							"topic", c.cfg.Topic, "group", c.cfg.Group)
+					}
+				}
 				continue
 			}
 			if err != nil {

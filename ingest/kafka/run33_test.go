@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/normguard/normguard/monitor"
 )
 
@@ -126,4 +129,60 @@ func TestRestoreChainByCustody(t *testing.T) {
 		t.Errorf("stored position %v (%v), want 9", next, err)
 	}
 	checkNoOverlap(t, r, b)
+}
+
+// TestRewrittenWhileOtherReadOn (attack run 33 F3): a counted up to offset
+// 6 under the first leader epoch; an unclean election lost 5..6 and the
+// new leader took records at 5 on; b, given the partition at a's 7,
+// counted 7..10 and committed 11. a started again found its last record
+// rewritten and went back to where its epoch ended, 5, below b's offset:
+// it read 5..10, b's 7..10 counted twice, reported as the loss of 5..10.
+// Now a reads 5..6 again and passes b's 7..10 over; the problem and the
+// metric name 5..6.
+func TestRewrittenWhileOtherReadOn(t *testing.T) {
+	t.Parallel() // a cluster and a state of its own
+	fx := newFixture(t, 10)
+	c, err := kfake.NewCluster(kfake.NumBrokers(2), kfake.SeedTopics(partitions, testTopic), kfake.GroupMinSessionTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	rows := produceRows(t, compressedProducer(t, c))
+	rows(0, 5) // offsets 0..4 under the first leader epoch
+	epoch, producer := lastOf(t, c, 0, 4)
+	if err := c.MoveTopicPartition(testTopic, 0, 1-c.LeaderFor(testTopic, 0)); err != nil {
+		t.Fatal(err)
+	}
+	rows(0, 6) // offsets 5..10 under a later epoch
+	src := Source("g", testTopic)
+	a := stateWithID(t, c, monitor.Offset{Source: src + "#last-offset", Partition: 0, Next: 7},
+		monitor.Offset{Source: src + "#last-epoch", Partition: 0, Next: int64(epoch) + 1}, monitor.Offset{Source: src + "#last-producer", Partition: 0, Next: producer + 1},
+		monitor.Offset{Source: src, Partition: 0, Next: 7})
+	mon := openState(t, a)
+	self := mon.StoreID()
+	mon.Close()
+	b := strings.Repeat("b", 32)
+	commitGroup(t, c, "g", 0, 11, kmsg.StringPtr(formatCustody([]custodyEntry{{self, 0}, {b, 7}})))
+
+	var logs logBuffer
+	r := startWith(t, c, fx, a, logTo(&logs))
+	waitRecords(t, 2, r)
+	st := settle(t, r, 500*time.Millisecond)
+	if st.Records != 2 {
+		t.Errorf("records %d, want offsets 5..6 only (b counted 7..10)", st.Records)
+	}
+	for _, want := range []string{"the broker lost offsets 5..6 that were counted", "from offset 5 on"} {
+		if !strings.Contains(st.Problem(), want) {
+			t.Errorf("problem %q lacks %q", st.Problem(), want)
+		}
+	}
+	if want := "offsets 7..10 were counted by another replica of the group after the broker lost offsets from 5"; !strings.Contains(logs.String(), want) {
+		t.Errorf("log lacks %q:\n%s", want, logs.String())
+	}
+	if got := counterValue(t, r.cons.metricLost); got != 2 {
+		t.Errorf("normguard_kafka_lost_offsets_total %v, want 2 (offsets 5..6)", got)
+	}
+	if next, err := r.mon.Offsets(src); err != nil || next[0] != 11 {
+		t.Errorf("stored position %v (%v), want 11", next, err)
+	}
 }
