@@ -78,6 +78,11 @@ type sectionCheck struct {
 	// quantiles holds each quantile transformer's n_quantiles_, checked
 	// against training.rows (check_quantiles.go).
 	quantiles []quantileCount
+	// qtReads holds the quantile transformers whose quantiles_ rows the
+	// profile pins, qtColumns the profile of the inputs they read
+	// (check_quantile_rows.go).
+	qtReads   []qtRead
+	qtColumns map[string]*qtProfile
 
 	hasProfile bool
 	sides      [2]profileSide // inputs, outputs
@@ -119,6 +124,10 @@ type sectionSource interface {
 	// categoryLists returns the lists of categories_ of the encoder
 	// groups[gi].steps[si].
 	categoryLists(gi, si int) (step.CategorySource, error)
+	// quantileEntries calls fn with each entry of each row of quantiles_
+	// of the quantile transformer groups[gi].steps[si], in order (a null
+	// row has none), until fn returns false.
+	quantileEntries(gi, si int, fn func(row, k int, x float64) bool) error
 }
 
 // wholeSource is the sectionSource of an artifact in memory.
@@ -128,6 +137,21 @@ func (w wholeSource) groupAgain(gi int) (*Group, error) { return &w.a.Groups[gi]
 
 func (w wholeSource) categoryLists(gi, si int) (step.CategorySource, error) {
 	return heldLists(&w.a.Groups[gi], si)
+}
+
+func (w wholeSource) quantileEntries(gi, si int, fn func(row, k int, x float64) bool) error {
+	q, ok := w.a.Groups[gi].Steps[si].Fitted.(*step.QuantileTransformer)
+	if !ok {
+		return fmt.Errorf("groups[%d].steps[%d] is not a quantile transformer", gi, si)
+	}
+	for j, r := range q.Quantiles {
+		for k, x := range r {
+			if !fn(j, k, x) {
+				return nil
+			}
+		}
+	}
+	return nil
 }
 
 func (w wholeSource) outputNamesAgain(idx []int) ([]string, error) {
@@ -297,6 +321,7 @@ func (c *sectionCheck) group(gi int, g *Group) {
 	}
 	c.groupEnds = append(c.groupEnds, len(c.produced))
 	c.noteQuantiles(gi, g)
+	c.noteQuantileReads(gi, g)
 }
 
 // setPassthrough checks the passthrough columns and records them as
@@ -477,6 +502,7 @@ func (c *sectionCheck) profileFeature(side, i int, f *profile.Feature) {
 		schema := c.inputs[i]
 		s.check(i, f, f.Name == schema.Name && f.Type == schema.Type, func() (Field, bool) { return schema, true }, c.trainingRows)
 		c.train.add(f)
+		c.noteQuantileProfile(f)
 		if f.Type == spec.TypeCategorical && f.Kind == "" && f.Categories != nil && len(f.Categories.Values) > 0 {
 			if c.trainCats == nil {
 				c.trainCats = map[string][]string{}
@@ -561,6 +587,9 @@ func (c *sectionCheck) finish() error {
 			return err
 		}
 		if err := encoderCategoriesError(c.spec, c.groups, c.source, c.trainCats, c.trainMissing); err != nil {
+			return err
+		}
+		if err := c.quantileRowsError(); err != nil {
 			return err
 		}
 	}

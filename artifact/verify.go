@@ -230,6 +230,10 @@ type streamVerifier struct {
 	// sectionSource.categoryLists (nil in a reading of a group again).
 	catOffsets map[[2]int]int64
 	curStep    [2]int
+	// quantOffsets holds where the key of each quantile transformer's
+	// quantiles_ ends, by group and step: for
+	// sectionSource.quantileEntries (nil in a reading of a group again).
+	quantOffsets map[[2]int]int64
 }
 
 // tok reads the next token, counting the arrays and objects it opens and
@@ -256,7 +260,8 @@ func newStreamVerifier(r io.ReaderAt, size int64, name string) *streamVerifier {
 		cmp:  newStreamCompare(bufio.NewReaderSize(io.NewSectionReader(r, 0, size), bufSize)),
 		sum:  sha256.New(),
 
-		catOffsets: map[[2]int]int64{},
+		catOffsets:   map[[2]int]int64{},
+		quantOffsets: map[[2]int]int64{},
 	}
 	// The decoder holds each string and number whole: the scan refuses
 	// one past MaxStringBytes before the decoder takes its bytes.

@@ -109,6 +109,59 @@ func (v *streamVerifier) categoryLists(gi, si int) (step.CategorySource, error) 
 	return heldLists(g, si)
 }
 
+// quantileEntries implements sectionSource: it reads quantiles_ of
+// groups[gi].steps[si] again from the file where the reading streamed
+// it, one entry at a time.
+func (v *streamVerifier) quantileEntries(gi, si int, fn func(row, k int, x float64) bool) error {
+	off, ok := v.quantOffsets[[2]int{gi, si}]
+	if !ok {
+		return fmt.Errorf("quantiles_ of groups[%d].steps[%d] was not read", gi, si)
+	}
+	r := bufio.NewReaderSize(io.NewSectionReader(v.src, off, v.size-off), 64<<10)
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return err
+		}
+		if b == ':' {
+			break
+		}
+	}
+	dec := json.NewDecoder(r)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return fmt.Errorf("quantiles_ at byte %d: %v, not an array (%v)", off, tok, err)
+	}
+	for row := 0; dec.More(); row++ {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if tok == nil {
+			continue
+		}
+		if tok != json.Delim('[') {
+			return fmt.Errorf("quantiles_[%d] is %v, not an array", row, tok)
+		}
+		for k := 0; dec.More(); k++ {
+			tok, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			x, err := floatToken(tok)
+			if err != nil {
+				return err
+			}
+			if !fn(row, k, x) {
+				return nil
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // outputNamesAgain implements sectionSource: it reads the outputs again
 // from the file, up to the last index asked for.
 func (v *streamVerifier) outputNamesAgain(idx []int) ([]string, error) {
@@ -409,6 +462,9 @@ func (v *streamVerifier) stepField(s *step.FittedStep, key string, depth int) (*
 				if off, ok := offsets["categories_"]; ok && v.catOffsets != nil {
 					v.catOffsets[v.curStep] = off
 				}
+				if off, ok := offsets["quantiles_"]; ok && v.quantOffsets != nil {
+					v.quantOffsets[v.curStep] = off
+				}
 				if sc != nil {
 					sc.SetSource(func(field string) (step.CategorySource, error) {
 						off, ok := offsets[field]
@@ -463,6 +519,7 @@ func (v *streamVerifier) fittedFields(fitted step.Fitted, sc *step.StreamedCheck
 				return v.categories(f, cats, depth)
 			}
 			if fc := sc.Floats(f.name); fc != nil {
+				offsets[f.name] = v.offset()
 				v.open(f, depth)
 				return v.streamedFloats(fc, depth+1)
 			}

@@ -1,0 +1,136 @@
+package artifact_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+)
+
+// quantileRowsData is 40 rows: a has values 1 to 10.5 in steps of 0.25
+// with every seventh row (from row 3) missing, b is 1 on every third row
+// and 0 elsewhere (two values), c is (i*i mod 37)/2 - 3; d and e are
+// copies of a.
+func quantileRowsData() (string, []float64) {
+	var b strings.Builder
+	b.WriteString("a,b,c,d,e\n")
+	var c []float64
+	for i := range 40 {
+		a := fmt.Sprint(float64(i*13%40)/4 + 1)
+		if i%7 == 3 {
+			a = ""
+		}
+		ci := float64(i*i%37)/2 - 3
+		c = append(c, ci)
+		fmt.Fprintf(&b, "%s,%d,%v,%s,%s\n", a, map[bool]int{true: 1}[i%3 == 0], ci, a, a)
+	}
+	return b.String(), c
+}
+
+// TestQuantileRowsPinnedByProfile: a quantile transformer's quantiles_ row
+// replaced by constants (all 0, all the minimum, the first entry raised to
+// the second) was accepted and transform wrote 1 on every row (attack run
+// 32 F10). The training profile pins the row's first entry to the
+// column's minimum and its last to the maximum (a constant imputer's fill
+// value widening them), and, where no imputer filled a cell, the entries
+// at the profile grid's probabilities and every entry of a two-valued
+// column: an edit of any is refused by Decode and the streamed Verify
+// alike, naming the entry; the fitted artifact is accepted.
+func TestQuantileRowsPinnedByProfile(t *testing.T) {
+	data, _ := quantileRowsData()
+	a := fitRun27(t, `version: 1
+columns:
+  - names: [a, b, c]
+    type: numeric
+    steps:
+      - quantile_transformer: {n_quantiles: 5}
+  - names: [d]
+    type: numeric
+    steps:
+      - simple_imputer: {strategy: constant, fill_value: -50}
+      - quantile_transformer: {n_quantiles: 11}
+  - names: [e]
+    type: numeric
+    steps:
+      - simple_imputer: {strategy: median, add_indicator: true}
+      - quantile_transformer: {n_quantiles: 4, subsample: 10}
+`, data)
+	base := treeOf(t, a)
+	if data, ok := reencodeTree(base); !ok {
+		t.Fatal("the fitted artifact is not re-encoded")
+	} else if decErr, verErr := bothReadings(data); decErr != nil || verErr != nil {
+		t.Fatalf("the fitted artifact is refused: Decode: %v, Verify: %v", decErr, verErr)
+	}
+	row := func(tree map[string]any, gi, j int) []any {
+		st := tree["groups"].([]any)[gi].(map[string]any)["steps"].([]any)
+		return st[len(st)-1].(map[string]any)["fitted"].(map[string]any)["quantiles_"].([]any)[j].([]any)
+	}
+	num := func(x float64) json.Number { return json.Number(fmt.Sprint(x)) }
+	for _, tc := range []struct {
+		name  string
+		gi, j int
+		edit  func(r []any)
+		want  string
+	}{
+		{"a all 0", 0, 0, func(r []any) {
+			for k := range r {
+				r[k] = num(0)
+			}
+		}, `groups[0].steps[0].fitted.quantiles_[0][0]: is 0; a fit on the training data writes 1 there, column "a"'s minimum in the training profile`},
+		{"c all its minimum", 0, 2, func(r []any) {
+			for k := range r {
+				r[k] = r[0]
+			}
+		}, `groups[0].steps[0].fitted.quantiles_[2][1]: is -3; a fit on the training data writes 0.125 there, the training profile's quantile of column "c" at that reference`},
+		{"d all its fill value", 1, 0, func(r []any) {
+			for k := range r {
+				r[k] = r[0]
+			}
+		}, `groups[1].steps[1].fitted.quantiles_[0][10]: is -50; a fit on the training data writes 10.5 there, column "d"'s maximum in the training profile or the fill value -50 of the imputer before it`},
+		{"c's first entry raised to the second", 0, 2, func(r []any) { r[0] = r[1] },
+			`groups[0].steps[0].fitted.quantiles_[2][0]: is `},
+		{"c's median a hair higher", 0, 2, func(r []any) {
+			x, _ := r[2].(json.Number).Float64()
+			r[2] = num(math.Nextafter(x, math.Inf(1)))
+		}, `groups[0].steps[0].fitted.quantiles_[2][2]: is `},
+		{"b's third quartile lowered to 0", 0, 1, func(r []any) { r[3] = num(0) },
+			`groups[0].steps[0].fitted.quantiles_[1][3]: is 0; a fit on the training data writes 1 there, the quantile of column "b"'s values the training profile lists`},
+		{"d's fill value left out", 1, 0, func(r []any) {
+			for k := range r {
+				if r[k] == num(-50) {
+					r[k] = num(1)
+				}
+			}
+		},
+			`groups[1].steps[1].fitted.quantiles_[0][0]: is 1; a fit on the training data writes -50 there, column "d"'s minimum in the training profile or the fill value -50 of the imputer before it`},
+		{"e after its median imputer, last entry lowered", 2, 0, func(r []any) { r[len(r)-1] = r[len(r)-2] },
+			`groups[2].steps[1].fitted.quantiles_[0][3]: is `},
+	} {
+		tree := treeOf(t, a)
+		r := row(tree, tc.gi, tc.j)
+		before := fmt.Sprint(r)
+		tc.edit(r)
+		if fmt.Sprint(r) == before {
+			t.Fatalf("%s: the edit changes nothing (%v)", tc.name, r)
+		}
+		data, ok := reencodeTree(tree)
+		if !ok {
+			t.Fatalf("%s: not re-encoded", tc.name)
+		}
+		refusedAlike(t, tc.name, data, tc.want)
+	}
+	// The exact rows are what the data gives: c's median is the mean of
+	// its 20th and 21st smallest values (numpy's linear method).
+	_, c := quantileRowsData()
+	sorted := append([]float64(nil), c...)
+	for i := range sorted { // insertion sort: the test's own oracle
+		for k := i; k > 0 && sorted[k] < sorted[k-1]; k-- {
+			sorted[k], sorted[k-1] = sorted[k-1], sorted[k]
+		}
+	}
+	med := sorted[20] - (sorted[20]-sorted[19])*0.5
+	if got, _ := row(base, 0, 2)[2].(json.Number).Float64(); got != med {
+		t.Errorf("c's fitted median is %v, want %v", got, med)
+	}
+}
