@@ -22,6 +22,7 @@ import (
 
 	"github.com/normguard/normguard/artifact"
 	"github.com/normguard/normguard/embed"
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/internal/regular"
 	"github.com/normguard/normguard/internal/tempfile"
 	"github.com/normguard/normguard/registry"
@@ -929,7 +930,7 @@ func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) erro
 	}
 	var env vectorStateEnvelope
 	if err := json.Unmarshal(data, &env); err != nil {
-		return bad("%v (%d bytes)", err, len(data))
+		return bad("%s", snapshotJSONProblem(data, err))
 	}
 	var st vectorStateFile
 	upgrade := false
@@ -939,7 +940,7 @@ func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) erro
 			return bad("checksum mismatch: the state's CRC-32C is %s, the file says %q", sum, env.CRC)
 		}
 		if err := json.Unmarshal(env.State, &st); err != nil {
-			return bad("%v", err)
+			return bad("its state, though its checksum matches, does not read: %s", stateJSONProblem(env.State, err))
 		}
 		if err := restoreNonFinite(&st.Producers, st.NonFinite); err != nil {
 			return bad("%v", err)
@@ -953,12 +954,14 @@ func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) erro
 		d := json.NewDecoder(bytes.NewReader(data))
 		d.DisallowUnknownFields()
 		if err := d.Decode(&v2); err != nil {
-			return bad("%v", err)
+			return bad("%s", stateJSONProblem(data, err))
 		}
 		st = v2.vectorStateFile
 		upgrade = true
+	case "":
+		return bad("it is not a normguard vector state: it is a JSON object without a \"format\" (%d bytes; a vector state's format is %q)", len(data), vectorStateFormat)
 	default:
-		return bad("format %q, want %q", env.Format, vectorStateFormat)
+		return bad("it is not a normguard vector state of a layout this normguard reads: its format is %s (want %q)", errtext.Quote(env.Format), vectorStateFormat)
 	}
 	for i, ps := range st.Producers {
 		at := fmt.Sprintf("producers[%d]", i)
