@@ -2,8 +2,10 @@ package kafka
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"time"
@@ -19,10 +21,12 @@ import (
 // offsets lost before serve looked again ends the log at or past the
 // position: the end check (truncated.go) cannot see it (attack run 31 F1,
 // its repro). The state keeps, with each partition's position, what the
-// last record counted was: its offset, its batch's leader epoch and its
-// producer id (under tag sources beside the positions, as the topic's ID
-// is kept). At assignment the batch holding that offset is fetched: a
-// record of another leader epoch or producer is not the one counted. With
+// last record counted was: its offset, its batch's leader epoch, its
+// producer id and a hash of its contents (under tag sources beside the
+// positions, as the topic's ID is kept). At assignment the batch holding
+// that offset is fetched: a record of another leader epoch or producer,
+// or (producers without idempotence all have producer id -1: attack run
+// 33 F2) other contents, is not the one counted. With
 // a later leader epoch (an unclean leader election), the broker tells
 // where the counted epoch ends (OffsetForLeaderEpoch, as KIP-320 clients
 // do): the records from there were written again, and are read from
@@ -35,6 +39,7 @@ import (
 func (c *Consumer) lastOffsetSource() string   { return c.source + "#last-offset" }
 func (c *Consumer) lastEpochSource() string    { return c.source + "#last-epoch" }
 func (c *Consumer) lastProducerSource() string { return c.source + "#last-producer" }
+func (c *Consumer) lastHashSource() string     { return c.source + "#last-hash" }
 
 // lastRecord is what the state keeps of the last record counted of a
 // partition.
@@ -42,6 +47,81 @@ type lastRecord struct {
 	offset   int64
 	epoch    int32
 	producer int64
+	// hash is recordHash of the record (-1: not kept, a state written
+	// before it was): records of producers without idempotence all have
+	// producer id -1, and one written again under the same leader epoch
+	// differs from the one counted by its contents only (attack run 33 F2).
+	hash int64
+}
+
+// recordHash returns a hash of what a record holds, its key, value,
+// timestamp (milliseconds) and headers (FNV-1a, 62 bits: the monitor keeps
+// non-negative offsets, the hash + 1). A null key or value hashes as an
+// empty one.
+func recordHash(key, value []byte, ts int64, headers []kmsg.Header) int64 {
+	h := fnv.New64a()
+	var n [8]byte
+	put := func(b []byte) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	put(key)
+	put(value)
+	binary.BigEndian.PutUint64(n[:], uint64(ts))
+	h.Write(n[:])
+	for _, hd := range headers {
+		put([]byte(hd.Key))
+		put(hd.Value)
+	}
+	return int64(h.Sum64() >> 2)
+}
+
+// hashOf returns recordHash of a record read by the client.
+func hashOf(r *kgo.Record) int64 {
+	hs := make([]kmsg.Header, len(r.Headers))
+	for i, h := range r.Headers {
+		hs[i] = kmsg.Header{Key: h.Key, Value: h.Value}
+	}
+	return recordHash(r.Key, r.Value, r.Timestamp.UnixMilli(), hs)
+}
+
+// hashAt returns recordHash of the record at offset of the batch h (raw),
+// as the client would read it; false when it cannot be read.
+func (c *Consumer) hashAt(h batchHeader, offset int64) (int64, bool) {
+	var rb kmsg.RecordBatch
+	if h.raw == nil || rb.ReadFrom(h.raw) != nil || rb.Magic != 2 {
+		return 0, false
+	}
+	data := rb.Records
+	if codec := kgo.CompressionCodecType(rb.Attributes & 7); codec != kgo.CodecNone {
+		out, err := c.dec.inflate(data, codec)
+		if err != nil {
+			return 0, false
+		}
+		data = out
+	}
+	for i := int32(0); i < rb.NumRecords && len(data) > 0; i++ {
+		length, used := binary.Varint(data)
+		total := used + int(length)
+		if used <= 0 || length < 0 || len(data) < total {
+			return 0, false
+		}
+		var r kmsg.Record
+		if err := r.ReadFrom(data[:total]); err != nil {
+			return 0, false
+		}
+		data = data[total:]
+		if rb.FirstOffset+int64(r.OffsetDelta) != offset {
+			continue
+		}
+		ts := rb.FirstTimestamp + r.TimestampDelta64
+		if rb.Attributes&0x08 != 0 { // log append time
+			ts = rb.MaxTimestamp
+		}
+		return recordHash(r.Key, r.Value, ts, r.Headers), true
+	}
+	return 0, false
 }
 
 // lastOffsets returns the offsets that keep last, the last record counted
@@ -56,7 +136,8 @@ func (c *Consumer) lastOffsets(last map[int32]*kgo.Record) []monitor.Offset {
 		out = append(out,
 			monitor.Offset{Source: c.lastOffsetSource(), Partition: p, Next: r.Offset + 1},
 			monitor.Offset{Source: c.lastEpochSource(), Partition: p, Next: int64(r.LeaderEpoch) + 1},
-			monitor.Offset{Source: c.lastProducerSource(), Partition: p, Next: r.ProducerID + 1})
+			monitor.Offset{Source: c.lastProducerSource(), Partition: p, Next: r.ProducerID + 1},
+			monitor.Offset{Source: c.lastHashSource(), Partition: p, Next: hashOf(r) + 1})
 	}
 	return out
 }
@@ -76,12 +157,20 @@ func (c *Consumer) storedLast() (map[int32]lastRecord, error) {
 	if err != nil {
 		return nil, err
 	}
+	hashes, err := c.cfg.Monitor.Offsets(c.lastHashSource())
+	if err != nil {
+		return nil, err
+	}
 	out := map[int32]lastRecord{}
 	for p, o := range offs {
 		e, ok1 := epochs[p]
 		pr, ok2 := producers[p]
 		if ok1 && ok2 && o > 0 && e <= 1<<31 {
-			out[p] = lastRecord{offset: o - 1, epoch: int32(e - 1), producer: pr - 1}
+			lr := lastRecord{offset: o - 1, epoch: int32(e - 1), producer: pr - 1, hash: -1}
+			if h, ok := hashes[p]; ok && h > 0 {
+				lr.hash = h - 1
+			}
+			out[p] = lr
 		}
 	}
 	return out, nil
@@ -123,11 +212,16 @@ func (c *Consumer) checkRewritten(ctx context.Context, parts, held map[int32]int
 			continue
 		}
 		h := fb.headers[i]
-		if h.epoch == lr.epoch && h.producer == lr.producer {
-			continue
-		}
 		found := fmt.Sprintf("the record at offset %d is not the one counted (its batch has leader epoch %d and producer %d; the one counted had %d and %d)",
 			lr.offset, h.epoch, h.producer, lr.epoch, lr.producer)
+		if h.epoch == lr.epoch && h.producer == lr.producer {
+			got, ok := c.hashAt(h, lr.offset)
+			if lr.hash < 0 || !ok || got == lr.hash {
+				continue
+			}
+			found = fmt.Sprintf("the record at offset %d is not the one counted (its key, value, timestamp or headers differ, under the same leader epoch %d and producer %d: a producer without idempotence writes every batch with producer -1)",
+				lr.offset, h.epoch, h.producer)
+		}
 		if h.epoch > lr.epoch && lr.epoch >= 0 {
 			end, err := c.epochEnd(ctx, p, lr.epoch)
 			if err == nil && end <= lr.offset {

@@ -1,6 +1,8 @@
 package kafka
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/normguard/normguard/monitor"
@@ -184,5 +187,82 @@ func TestRewrittenWhileOtherReadOn(t *testing.T) {
 	}
 	if next, err := r.mon.Offsets(src); err != nil || next[0] != 11 {
 		t.Errorf("stored position %v (%v), want 11", next, err)
+	}
+}
+
+// TestRewrittenByNonIdempotentProducer (attack run 33 F2): records of a
+// producer without idempotence all carry producer id -1, so a broker that
+// lost the record counted last and took another at its offset under the
+// same leader epoch passed the last-record check, and the records written
+// again below the position were skipped without a word. The state keeps a
+// hash of the record counted: another record there is the problem naming
+// it. Cluster one holds the records counted; cluster two, under the same
+// epoch, other records at the same offsets, as the broker refilled.
+func TestRewrittenByNonIdempotentProducer(t *testing.T) {
+	t.Parallel() // clusters and states of their own
+	fx := newFixture(t, 10)
+	produce := func(c *kfake.Cluster, seed int) {
+		t.Helper()
+		prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
+			kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.DisableIdempotentWrite())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer prod.Close()
+		recs := paddedRows(0, 5, 100)
+		for i, r := range recs {
+			r.Value = []byte(fmt.Sprintf(`{"delay": %d}`, seed+i))
+		}
+		if err := prod.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counted := newCluster(t)
+	produce(counted, 0)
+	state := filepath.Join(t.TempDir(), "m.db")
+	r := startWith(t, counted, fx, state, nil)
+	waitRecords(t, 5, r)
+	settle(t, r, 300*time.Millisecond)
+	r.close(t)
+	src := Source("g", testTopic)
+	mon := openState(t, state)
+	var kept []monitor.Offset
+	for _, tag := range []string{"#last-offset", "#last-epoch", "#last-producer", "#last-hash"} {
+		offs, err := mon.Offsets(src + tag)
+		if err != nil || len(offs) != 1 {
+			t.Fatalf("state keeps %s %v (%v)", tag, offs, err)
+		}
+		kept = append(kept, monitor.Offset{Source: src + tag, Partition: 0, Next: offs[0]})
+	}
+	mon.Close()
+	if kept[2].Next != 0 {
+		t.Fatalf("producer kept %d, want -1 (+1): the producer is not idempotent", kept[2].Next-1)
+	}
+
+	refilled := newCluster(t)
+	produce(refilled, 100)
+	if e, _ := lastOf(t, refilled, 0, 4); e != int32(kept[1].Next-1) {
+		t.Fatalf("leader epoch %d, want the counted one's, %d", e, kept[1].Next-1)
+	}
+	for _, tc := range []struct {
+		name    string
+		offs    []monitor.Offset
+		problem bool
+	}{
+		{"the hash kept", kept, true},
+		{"no hash (an older state)", kept[:3], false},
+	} {
+		state := stateWithID(t, refilled, append(tc.offs, monitor.Offset{Source: src, Partition: 0, Next: 5})...)
+		r := startWith(t, refilled, fx, state, nil)
+		if tc.problem {
+			waitFor(t, 20*time.Second, func() bool { return len(r.cons.Stats().Truncated) > 0 }, func() string {
+				return fmt.Sprintf("%s: no problem within 20 s: %q", tc.name, r.cons.Stats().Problem())
+			})
+		}
+		st := settle(t, r, 500*time.Millisecond)
+		if got := strings.Contains(st.Problem(), "the record at offset 4 is not the one counted (its key, value, timestamp or headers differ"); got != tc.problem || st.Records != 0 {
+			t.Errorf("%s: records %d, problem %q; want none read, problem %v", tc.name, st.Records, st.Problem(), tc.problem)
+		}
+		r.close(t)
 	}
 }
