@@ -384,8 +384,9 @@ func categoricalVsProfile(f *Feature, p *profile.Feature, cur map[string]int64, 
 // Against a profile that keeps only the reference's top categories (its
 // Other above 0): a kept category is tested on its own only when its
 // reference count is clearly above the smallest kept count (the cut, which
-// bounds every category not kept), by profile.SettleMargin standard
-// deviations of a count at the cut (profile.Counts.SettledCategories);
+// bounds every category not kept): above the Poisson bar luck gives one of
+// the distinct categories at the cut, or at the mean count outside the
+// settled ones where that is higher (profile.Counts.SettledCategories);
 // the others are tested together with "other". A
 // category far above the cut was kept whatever its luck in the reference,
 // so its count there is not inflated by the choice. The price: a change

@@ -104,57 +104,6 @@ type Counts struct {
 	Distinct int64       `json:"distinct"`
 }
 
-// SettledCategories returns how many of the kept categories (a prefix of
-// Values, which are sorted by count) stand clearly above the cut of a
-// profile that did not keep every category (Other above 0): a count at
-// least the smallest kept count plus SettleMargin(Distinct) of its
-// standard deviations (its square root). Those were kept whatever their
-// luck in the training sample; a category nearer the cut may have been
-// kept because it came out high there, so a new sample of the same
-// distribution tends to hold fewer of it (attack run 27 F1). A comparison
-// with a new sample that counts the other kept categories with "other",
-// in both samples, is not biased by the choice of the top categories. With
-// Other 0 (every category kept) it returns len(Counts).
-func (c *Counts) SettledCategories() int {
-	if c.Other == 0 || len(c.Counts) == 0 {
-		return len(c.Counts)
-	}
-	cut := float64(c.Counts[len(c.Counts)-1])
-	bar := cut + SettleMargin(c.Distinct)*math.Sqrt(cut)
-	n := 0
-	for n < len(c.Counts) && float64(c.Counts[n]) >= bar {
-		n++
-	}
-	return n
-}
-
-// OutsideSettled returns the settled categories (SettledCategories) and
-// the training count of values outside them: Other and the counts of the
-// kept categories nearer the cut. A sample of the training distribution
-// has about that share outside them, where its share outside every kept
-// category is larger (those near the cut were kept for their luck).
-func (c *Counts) OutsideSettled() (settled int, outside int64) {
-	settled = c.SettledCategories()
-	outside = c.Other
-	for _, n := range c.Counts[settled:] {
-		outside += n
-	}
-	return settled, outside
-}
-
-// SettleMargin is how many standard deviations of a count at the cut a
-// kept category of a profile of distinct categories must be above the cut
-// to be settled (SettledCategories): sqrt(2 ln distinct) + 1, at least 3.
-// The largest of distinct counts of one expectation is about
-// sqrt(2 ln distinct) standard deviations above it, so a category of the
-// same expectation as those near the cut is seldom above the bar by luck
-// alone (a margin of 3 still let the luckiest few of 185 equally frequent
-// categories of 2,000 rows through: 32 of 100 pairs of samples of one
-// distribution had chi-square p < 0.05).
-func SettleMargin(distinct int64) float64 {
-	return math.Max(3, math.Sqrt(2*math.Log(float64(max(distinct, 1))))+1)
-}
-
 // Columns profiles every column, on up to workers goroutines. The result
 // does not depend on workers.
 func Columns(cols []table.Column, workers int) []Feature {

@@ -5,7 +5,8 @@ and writes, per case, the anomalies the documented rule gives (expected.json).
 The expected anomalies are computed here, independently of normguard: the
 counts straight from the CSV rows, Fisher's exact test by scipy
 (scipy.stats.fisher_exact), the range exceedance probability with exact
-fractions, Cohen's h with math. Run from the repository root:
+fractions, Cohen's h with math, the settled categories' Poisson bar by
+scipy.stats.poisson.isf. Run from the repository root:
 
     /usr/bin/python3 testdata/validate/gen.py /work/shared/datasets
 
@@ -19,7 +20,7 @@ import os
 import sys
 from fractions import Fraction
 
-from scipy.stats import fisher_exact
+from scipy.stats import fisher_exact, poisson
 
 SRC = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/datasets"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -155,15 +156,26 @@ def expected(train, cur, header_cur, spec):
                                     "p_value": p, "effect_size": e})
             else:
                 # Values outside the settled top categories: those whose
-                # count stands clearly above the cut (the smallest kept
-                # count) by max(3, sqrt(2 ln distinct) + 1) of its standard
-                # deviations (sqrt); those nearer the cut were kept for
-                # their luck in the training rows, so a new sample of the
-                # same distribution has more values outside them.
+                # count k is clearly above what luck gives a category of an
+                # ordinary count lam, the cut (the smallest kept count) or
+                # the mean count outside the settled ones where higher:
+                # P(Poisson(lam) >= k) <= 0.01 / distinct, repeated with
+                # the new mean until no more are settled. Those nearer the
+                # cut were kept for their luck in the training rows, so a
+                # new sample of the same distribution has more values
+                # outside them.
                 top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
-                cut = top[-1][1]
-                bar = cut + max(3.0, math.sqrt(2 * math.log(len(counts))) + 1) * math.sqrt(cut)
-                topset = {v for v, n in top if n >= bar}
+                cut, d, outside = top[-1][1], len(counts), len(tr_present)
+                settled = 0
+                while True:
+                    lam = max(cut, outside / (d - settled))
+                    bar = poisson.isf(0.01 / d, lam) + 1
+                    more = sum(1 for _, n in top if n >= bar)
+                    if more == settled:
+                        break
+                    outside -= sum(n for _, n in top[settled:more])
+                    settled = more
+                topset = {v for v, _ in top[:settled]}
                 other_tr = len(tr_present) - sum(counts[v] for v in topset)
                 other = sum(1 for v in good if v not in topset)
                 if other and topset:
@@ -280,7 +292,7 @@ cases["flights_units_seconds"] = ("flights.yaml", "flights_01.csv", "flights_06_
                                   expected(month["01"], sec, fh, fspec))
 
 # flights with origin passed through (157 origins, the profile keeps 100;
-# 51 stand clearly above the cut, 84% of January's rows). February as it is
+# 45 stand clearly above luck, 81% of January's rows). February as it is
 # is clean; February's flights from origins outside January's 20 busiest
 # only are other_categories.
 fpspec = {"numeric": ["delay", "distance"], "categorical": ["destination"], "time": ["date"], "plain": ["origin"],
