@@ -38,7 +38,8 @@ func (sf *vectorShortfall) names() []string { return slices.Sorted(maps.Keys(sf.
 // it (a fold into a new snapshot stopped before the marker followed), where
 // the marker's counts do not bound what the state lacks. It runs in
 // recoverVectors once vw.m holds the recovered state (empty when the
-// snapshot was not kept). The caller holds vw.mu.
+// snapshot was not kept and its journal not replayed onto an empty state:
+// replayLostSnapshot). The caller holds vw.mu.
 //
 // It is a floor: per producer the marker's vectors minus the state's at
 // the marker's acknowledged length (a frame the state holds past it is
@@ -55,14 +56,18 @@ func (vw *vectorWindows) markerShortfall(dmg *vectorDamage) *vectorShortfall {
 	if mk == nil || dmg.markerGone || dmg.keep && vw.gen > mk.Generation {
 		return nil
 	}
+	// The state at the marker's acknowledged length: of the snapshot
+	// kept, or of the journal replayed onto an empty state in place of a
+	// lost one (replayLostSnapshot), and the journal read up to there.
+	read := dmg.keep || dmg.replayed != nil
 	have := dmg.atMark
-	if have == nil || !dmg.keep {
+	if have == nil || !read {
 		have = vw.vectorCounts()
 	}
 	head, _ := journalHead(mk.Generation, 0, 0)
 	counted := max(mk.Acked-int64(len(head)), 0)
 	sf := &vectorShortfall{Vectors: map[string]int64{}, kept: have, Bytes: counted, counted: counted}
-	if dmg.keep {
+	if read {
 		sf.Bytes -= dmg.keptAtMark // 0 unless a journal of the marker's generation was read
 	}
 	sf.Bytes = max(sf.Bytes, 0)

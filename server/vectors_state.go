@@ -253,6 +253,12 @@ type vectorDamage struct {
 	// markerShortfall counts the losses against the marker from them.
 	atMark     map[string]int64
 	keptAtMark int64
+	// missing says the snapshot was not there (keep is false); replayed
+	// that the journal was replayed onto an empty state in its place
+	// (replayLostSnapshot), and notReplayed why it was not.
+	missing     bool
+	replayed    *journalRead
+	notReplayed string
 }
 
 func (e *vectorDamage) Error() string {
@@ -729,7 +735,7 @@ func (s *Server) openVectors(ctx context.Context) (rerr error) {
 	err = vw.load(ctx, &s.cache)
 	var dmg *vectorDamage
 	if errors.As(err, &dmg) && s.cfg.VectorStateRecover {
-		err = s.recoverVectors(dmg)
+		err = s.recoverVectors(ctx, dmg)
 	}
 	if err != nil || !vw.snapshotted {
 		return err // no state yet: the marker is written with the first
@@ -749,14 +755,16 @@ func (s *Server) openVectors(ctx context.Context) (rerr error) {
 
 // recoverVectors starts the vector windows from what verified: the
 // snapshot and every journal batch that verifies when only the journal is
-// damaged, empty otherwise. Nothing is replaced before it is kept: each
-// damaged file is first linked (or copied) to FILE.damaged-<UTC time>,
+// damaged; when the snapshot is missing or unreadable, the journal's
+// batches that verify replayed onto an empty state where that is sound
+// (replayLostSnapshot), else empty. Nothing is replaced before it is
+// kept: each damaged file is first linked (or copied) to FILE.damaged-<UTC time>,
 // then the recovered state is written as a new snapshot and journal
 // (each through a temporary file renamed over the old one), so a
 // recovery that fails leaves the damaged files where they were. It
 // reports what was kept and lost per model and producer. The caller
 // holds vw.mu.
-func (s *Server) recoverVectors(dmg *vectorDamage) error {
+func (s *Server) recoverVectors(ctx context.Context, dmg *vectorDamage) error {
 	vw := &s.vectors
 	if vw.jf != nil {
 		vw.jf.Close()
@@ -793,8 +801,16 @@ func (s *Server) recoverVectors(dmg *vectorDamage) error {
 				"the damaged files are where they were (%v)", vw.path, err, dmg)
 		}
 	} else {
-		// An empty snapshot of a generation after any the damaged files
-		// name, and its journal.
+		// The journal's batches replayed onto an empty state where that
+		// is sound (else the state stays empty), written as a snapshot
+		// of a generation after any the damaged files name, and its
+		// journal.
+		if err := vw.replayLostSnapshot(ctx, &s.cache, dmg); err != nil {
+			for _, k := range kept {
+				os.Remove(k)
+			}
+			return fmt.Errorf("server: recovering the vector state %s: replaying its journal: %w; nothing was changed (%v)", vw.path, err, dmg)
+		}
 		vw.gen = max(vw.gen, dmg.journalGen) + 1
 		vw.snapshotted = false
 		if err := vw.snapshot(vw.gen); err != nil {
@@ -835,6 +851,20 @@ func (s *Server) recoverVectors(dmg *vectorDamage) error {
 	attrs := []any{"file", vw.path, "damage", dmg.what,
 		"moved_to", kept, "open_windows_kept", open, "vectors_kept", rows, "acknowledged_journal_bytes_lost", lostBytes,
 		"batches_lost", dmg.lostBatches}
+	if !dmg.keep {
+		// The snapshot was not read: whether the journal's batches were
+		// replayed onto an empty state in its place (logLostSnapshot).
+		how := "unreadable"
+		if dmg.missing {
+			how = "missing"
+		}
+		attrs = append(attrs, "snapshot", how)
+		if r := dmg.replayed; r != nil {
+			attrs = append(attrs, "journal_replayed", fmt.Sprintf("%d batches of generation %d replayed onto an empty state", r.batches, r.gen))
+		} else {
+			attrs = append(attrs, "journal_replayed", "no: "+dmg.notReplayed)
+		}
+	}
 	if short != nil {
 		attrs = append(attrs, "vectors_lost_at_least", short.total(), "lost_counted", fmt.Sprintf("at least: against the marker %s "+
 			"(updated %s), which counted %d vectors and %d acknowledged bytes of journal batches; observations acknowledged after its "+
@@ -888,7 +918,7 @@ func (s *Server) recoverVectors(dmg *vectorDamage) error {
 		}
 	}
 	if !dmg.keep {
-		s.log.Warn("vector state recovery: the snapshot was unreadable, so every open window it held is lost; the copy kept aside holds them", "copy", kept)
+		logLostSnapshot(s.log, dmg, short, kept)
 	}
 	return nil
 }
@@ -912,13 +942,14 @@ func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) erro
 	data, err := regular.ReadFile(vw.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, merr := os.Stat(vw.path + ".mark"); merr == nil {
-			return &vectorDamage{path: vw.path, what: "the file is missing, but its marker " + filepath.Base(vw.path) +
-				".mark says it existed: the vector windows it held are lost (restore the file, or --state-recover to start them empty)"}
+			return &vectorDamage{path: vw.path, missing: true, what: "the file is missing, but its marker " + filepath.Base(vw.path) +
+				".mark says it existed: the vector windows it held are lost unless it is restored (--state-recover keeps the batches of its journal " +
+				"where the journal's generation shows it followed the lost file, and counts what the file held as lost)"}
 		}
 		if j, jerr := regular.ReadFile(vw.journalPath()); jerr == nil && bytes.Count(j, []byte{'\n'}) == 1 && j[len(j)-1] == '\n' {
 			return nil // a first start stopped between the journal's header and the first snapshot
 		} else if jerr == nil {
-			return &vectorDamage{path: vw.path, what: "the file is missing, but its journal " + filepath.Base(vw.journalPath()) + " holds observations"}
+			return &vectorDamage{path: vw.path, missing: true, what: "the file is missing, but its journal " + filepath.Base(vw.journalPath()) + " holds observations"}
 		}
 		return nil
 	}
@@ -994,7 +1025,7 @@ func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) erro
 		vw.m[key] = p
 	}
 	vw.gen, vw.snapshotted, vw.snapshotBytes = st.Journal, true, int64(len(data))
-	if err := vw.replay(ctx, cache); err != nil || !upgrade {
+	if err := vw.replay(ctx, cache, nil); err != nil || !upgrade {
 		return err
 	}
 	{
@@ -1083,8 +1114,11 @@ func batchName(b *vectorBatch) (string, int64) {
 // checksum and ending the file) is a write that was never acknowledged
 // and is cut off. On damage it goes on applying every later frame that
 // verifies (what --state-recover keeps) and returns the damage with what
-// is lost. The caller holds vw.mu.
-func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) error {
+// is lost. With read set (a recovery replaying the journal onto an empty
+// state: vectors_snapshotloss.go) it leaves the journal as it is: nothing
+// is cut off it, it is not opened for writing, and what it held at the
+// marker's acknowledged length is put in read. The caller holds vw.mu.
+func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache, read *journalRead) error {
 	jp := vw.journalPath()
 	data, err := regular.ReadFile(jp)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -1173,7 +1207,7 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 	// An older copy (stale) is left untouched: nothing is cut off it.
 	unacked := func(off int) bool { return dmg == nil && acked >= 0 && int64(off) >= acked }
 	cut := func(off int) error {
-		if stale != "" {
+		if stale != "" || read != nil {
 			return nil
 		}
 		return os.Truncate(jp, int64(off))
@@ -1336,6 +1370,10 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache) er
 		dmg.journalGen, dmg.frames = h.Generation, frames
 		dmg.atMark, dmg.keptAtMark = atMark, keptAtMark
 		return dmg
+	}
+	if read != nil {
+		read.batches, read.atMark, read.keptAtMark = len(frames), atMark, keptAtMark
+		return nil
 	}
 	f, _, err := regular.OpenFile(jp, os.O_WRONLY, 0)
 	if err != nil {
