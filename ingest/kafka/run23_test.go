@@ -484,13 +484,13 @@ func TestAddedPartitionReadFromStart(t *testing.T) {
 		return fmt.Sprintf("records %d, want the 1 produced after the start", r.cons.Stats().Records)
 	})
 
-	addTwoPartitions(t, c, prod)
+	added := addTwoPartitions(t, c, prod)
 	waitFor(t, 30*time.Second, func() bool {
 		st := r.cons.Stats()
-		return len(st.Partitions) == partitions+2 && st.Records == 5
+		return len(st.Partitions) == partitions+2 && st.Records == 1+added
 	}, func() string {
 		st := r.cons.Stats()
-		return fmt.Sprintf("partitions %v, records %d; want 5 partitions and 5 records (the 4 written to the added ones read from their start)", st.Partitions, st.Records)
+		return fmt.Sprintf("partitions %v, records %d; want 5 partitions and %d records (the %d written to the added ones read from their start)", st.Partitions, st.Records, 1+added, added)
 	})
 	if !strings.Contains(logs.String(), "partitions added to the topic since it was first read are read from their start") {
 		t.Errorf("no line says the added partitions are read from their start:\n%s", logs.String())
@@ -531,15 +531,15 @@ func TestAddedWhileStoppedReadFromStart(t *testing.T) {
 	})
 	r.close(t)
 
-	addTwoPartitions(t, c, prod)
+	added := addTwoPartitions(t, c, prod)
 	r2 := startWith(t, c, fx, state, latest)
 	defer r2.close(t)
 	waitFor(t, 30*time.Second, func() bool {
 		st := r2.cons.Stats()
-		return len(st.Partitions) == partitions+2 && st.Records == 4
+		return len(st.Partitions) == partitions+2 && st.Records == added
 	}, func() string {
 		st := r2.cons.Stats()
-		return fmt.Sprintf("partitions %v, records %d; want 5 partitions and the 4 records written to the added ones", st.Partitions, st.Records)
+		return fmt.Sprintf("partitions %v, records %d; want 5 partitions and the %d records written to the added ones", st.Partitions, st.Records, added)
 	})
 }
 
@@ -555,9 +555,11 @@ func manualProducer(t *testing.T, c *kfake.Cluster) *kgo.Client {
 	return prod
 }
 
-// addTwoPartitions grows the test topic by two partitions (3 and 4) and
-// produces two rows to each, once the producer sees them.
-func addTwoPartitions(t *testing.T, c *kfake.Cluster, prod *kgo.Client) {
+// addTwoPartitions grows the test topic by two partitions (3 and 4),
+// produces two rows to each once the producer sees them, and returns how
+// many records the two hold: an attempt that timed out on a loaded machine
+// may have been written before it is tried again (CI17 counted 5).
+func addTwoPartitions(t *testing.T, c *kfake.Cluster, prod *kgo.Client) int64 {
 	t.Helper()
 	adm, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
 	if err != nil {
@@ -580,4 +582,26 @@ func addTwoPartitions(t *testing.T, c *kfake.Cluster, prod *kgo.Client) {
 			return prod.ProduceSync(context.Background(), paddedRows(p, 2, 100)...).FirstErr() == nil
 		}, func() string { return fmt.Sprintf("producing to the added partition %d failed", p) })
 	}
+	lo := kmsg.NewPtrListOffsetsRequest()
+	lo.ReplicaID = -1
+	lt := kmsg.NewListOffsetsRequestTopic()
+	lt.Topic = testTopic
+	for _, p := range []int32{3, 4} {
+		lp := kmsg.NewListOffsetsRequestTopicPartition()
+		lp.Partition, lp.Timestamp = p, -1 // the log end
+		lt.Partitions = append(lt.Partitions, lp)
+	}
+	lo.Topics = append(lo.Topics, lt)
+	lresp, err := lo.RequestWith(context.Background(), adm)
+	if err != nil || len(lresp.Topics) != 1 || len(lresp.Topics[0].Partitions) != 2 {
+		t.Fatalf("log ends of the added partitions: %v %+v", err, lresp)
+	}
+	var n int64
+	for _, lp := range lresp.Topics[0].Partitions {
+		if lp.ErrorCode != 0 || lp.Offset < 2 {
+			t.Fatalf("added partition %d: error code %d, log end %d; want at least the 2 rows produced", lp.Partition, lp.ErrorCode, lp.Offset)
+		}
+		n += lp.Offset
+	}
+	return n
 }
