@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -21,8 +22,10 @@ const maxDepth = 64
 // straight into columns: numbers (or numeric strings) for numeric fields,
 // strings (or numbers, kept as written) for categorical ones, null for a
 // missing value. Keys the fields do not name are skipped, as are other
-// top-level keys. It accepts exactly the JSON that encoding/json accepts and
-// gives the values transform.Transformer.RowsBatch would give for it;
+// top-level keys. It accepts exactly the JSON that encoding/json accepts,
+// but for text that is not UTF-8 in a key or a value read (encoding/json
+// reads it as U+FFFD; see notUTF8), and gives the values
+// transform.Transformer.RowsBatch would give for it;
 // decoding by hand avoids a map per row on the transform hot path.
 type rowsBody struct {
 	fields []table.Field
@@ -32,12 +35,15 @@ type rowsBody struct {
 	absentOK bool
 	maxRows  int
 
-	buf  []byte
-	pos  int
-	row  int
-	seen []int // seen[j] == row+1 once field j is set in the current row
-	cols []table.Column
-	n    int
+	buf []byte
+	pos int
+	row int
+	// inRow is set while a row's object is read, for what an error of
+	// text that is not UTF-8 names.
+	inRow bool
+	seen  []int // seen[j] == row+1 once field j is set in the current row
+	cols  []table.Column
+	n     int
 	// extra collects, when not nil, the names of keys no field names.
 	extra map[string]bool
 	// vectors maps a vector column to its dimension fields (vectors.go).
@@ -164,6 +170,8 @@ func (d *rowsBody) object() error {
 		return d.rowErr("", "each row must be a JSON object")
 	}
 	d.pos++
+	d.inRow = true
+	defer func() { d.inRow = false }()
 	if d.peekIs('}') {
 		d.pos++
 	} else {
@@ -238,7 +246,7 @@ func (d *rowsBody) value(j int) error {
 			c.Str[i], c.Null[i] = "", true
 		}
 	case ch == '"':
-		s, err := d.str()
+		s, err := d.str(name)
 		if err != nil {
 			return err
 		}
@@ -356,8 +364,15 @@ func (d *rowsBody) next(closing byte) (bool, error) {
 }
 
 // key reads an object key and its colon. The key aliases the body when
-// it has no escapes, so looking it up in a map does not allocate.
+// it has no escapes, so looking it up in a map does not allocate. A key
+// that is not UTF-8 is refused (see notUTF8), unless inside a value
+// skipped.
 func (d *rowsBody) key() ([]byte, error) {
+	return d.readKey(true)
+}
+
+// readKey is key; check refuses a key that is not UTF-8.
+func (d *rowsBody) readKey(check bool) ([]byte, error) {
 	d.space()
 	if d.pos >= len(d.buf) || d.buf[d.pos] != '"' {
 		return nil, d.errf("expected an object key")
@@ -371,6 +386,11 @@ func (d *rowsBody) key() ([]byte, error) {
 		k, err := d.unquote(d.buf[start:d.pos])
 		if err != nil {
 			return nil, err
+		}
+		if check {
+			if err := d.notUTF8(k, start, ""); err != nil {
+				return nil, err
+			}
 		}
 		kb = []byte(k)
 	}
@@ -388,10 +408,11 @@ func (d *rowsBody) literal(word string) error {
 	return nil
 }
 
-// str reads a JSON string. Plain strings are sliced; strings with escapes
-// or non-ASCII bytes are decoded by encoding/json, so escapes and invalid
-// UTF-8 are handled exactly as encoding/json does.
-func (d *rowsBody) str() (string, error) {
+// str reads a JSON string, the value of field. Plain strings are sliced;
+// strings with escapes or non-ASCII bytes are decoded by encoding/json, so
+// escapes are handled exactly as encoding/json does, but for text that is
+// not UTF-8, which it reads as U+FFFD: refused (see notUTF8).
+func (d *rowsBody) str(field string) (string, error) {
 	start := d.pos
 	raw, plain, err := d.scanStr()
 	if err != nil {
@@ -400,7 +421,48 @@ func (d *rowsBody) str() (string, error) {
 	if plain {
 		return string(raw), nil
 	}
-	return d.unquote(d.buf[start:d.pos])
+	s, err := d.unquote(d.buf[start:d.pos])
+	if err == nil {
+		err = d.notUTF8(s, start, field)
+	}
+	return s, err
+}
+
+// notUTF8 refuses the string s, decoded by encoding/json from the quoted
+// text at buf[start:pos], when it holds text that is not UTF-8 (bytes
+// UTF-8 does not have, as Latin-1 text has, or an unpaired surrogate
+// escape): encoding/json reads such text as U+FFFD, so "caf\xe9" and
+// "caf\xe8" became one category, answered 200 (attack run 32 F2). field
+// names the value's column, or "" for a key. Only a string holding
+// U+FFFD is looked at again, so valid text costs one scan of s.
+func (d *rowsBody) notUTF8(s string, start int, field string) error {
+	if !strings.ContainsRune(s, utf8.RuneError) {
+		return nil
+	}
+	raw := d.buf[start+1 : d.pos-1]
+	at, lone := table.JSONStringNotUTF8(raw)
+	if at == len(raw) {
+		return nil // U+FFFD given as such
+	}
+	where := ""
+	switch {
+	case d.inRow && field == "":
+		where = fmt.Sprintf("rows[%d]: ", d.row)
+	case d.inRow:
+		where = fmt.Sprintf("rows[%d].%s: ", d.row, field)
+	}
+	what := "the value"
+	if field == "" {
+		what = "the key"
+	}
+	if lone {
+		return badRequest("%s%s %s holds the escape %s (byte %d of the body), an unpaired UTF-16 surrogate, which stands for no character: "+
+			"the text was cut inside a character, or decoded from bytes that are not UTF-8; send the text as UTF-8 (read as U+FFFD, distinct values would merge)",
+			where, what, errtext.QuoteBytes(raw), raw[at:at+6], start+2+at)
+	}
+	return badRequest("%s%s %s holds the byte 0x%02X (byte %d of the body), which is not UTF-8: a JSON body is UTF-8 text (RFC 8259); "+
+		"decode the text from its encoding (e.g. Latin-1 or Windows-1252) before building the body, or convert it (iconv -f WINDOWS-1252 -t UTF-8)",
+		where, what, errtext.QuoteBytes(raw), raw[at], start+2+at)
 }
 
 // unquote decodes a quoted JSON string with encoding/json.
@@ -536,7 +598,7 @@ func (d *rowsBody) skip(depth int) error {
 			return nil
 		}
 		for {
-			if _, err := d.key(); err != nil {
+			if _, err := d.readKey(false); err != nil {
 				return err
 			}
 			if err := d.skip(depth + 1); err != nil {

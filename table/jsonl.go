@@ -20,6 +20,10 @@ import (
 // duplicate keys, keys the first row does not have.
 var ErrJSONLSyntax = errors.New("jsonl syntax error")
 
+// ErrNotUTF8 is wrapped by the error a JSONL reader returns for a key, or
+// a value of a column read, that is not UTF-8 text.
+var ErrNotUTF8 = errors.New("text that is not UTF-8")
+
 // jsonlHint is the hint of a JSONL syntax error.
 const jsonlHint = "each line must hold one flat JSON object"
 
@@ -52,9 +56,14 @@ type JSONLOptions struct {
 // (*) spaces and tabs are trimmed, pandas' NA strings ("NA", "null", "",
 // ...) are missing, "Infinity" and "-Infinity" give ±Inf, and other text is
 // a *ParseError naming the file, line and column. A number beyond the
-// float64 range gives ±Inf. Strings are decoded as encoding/json does:
-// escapes are resolved, and invalid UTF-8 and unpaired surrogate escapes
-// become U+FFFD, so String cells are always valid UTF-8.
+// float64 range gives ±Inf. Strings are decoded as encoding/json does,
+// escapes resolved, but for text that is not UTF-8 (bytes UTF-8 does not
+// have, as in a Latin-1 file, or an unpaired surrogate escape such as
+// \udce9), which encoding/json turns into U+FFFD: such a key, or such a
+// value of a column read, is a *ParseError wrapping ErrNotUTF8 naming the
+// line and column (a value of a column not read is skipped). So String
+// cells are always valid UTF-8, and two values differing only in such
+// bytes are never merged into one.
 //
 // The reader scans each line with a small hand-written scanner (no
 // reflection, no per-value allocation), reuses its buffers across batches
@@ -106,10 +115,12 @@ const (
 )
 
 // jsonlText locates text of the current object: text[lo:hi], or
-// arena[lo:hi] when inArena.
+// arena[lo:hi] when inArena. bad marks a string that is not UTF-8: lo:hi
+// then locate its raw text between the quotes in text.
 type jsonlText struct {
 	lo, hi  int32
 	inArena bool
+	bad     bool
 }
 
 // jsonlValue is one value of the current object; text is set for numbers
@@ -441,6 +452,9 @@ func (r *JSONLReader) readRow() error {
 			}
 			continue
 		}
+		if v.text.bad && v.kind == valueString {
+			return r.notUTF8Error(c.Name, v.text)
+		}
 		if p.kind == Numeric {
 			x, ok := r.number(v)
 			if !ok {
@@ -572,6 +586,9 @@ func (r *JSONLReader) scanObject() error {
 		var err error
 		if i, p.key, err = r.scanString(i + 1); err != nil {
 			return err
+		}
+		if p.key.bad {
+			return r.notUTF8Error("", p.key)
 		}
 		i = skipSpace(line, i)
 		if i == len(line) || line[i] != ':' {
@@ -750,10 +767,13 @@ func scanNumber(line []byte, i int) (end int, v float64, exact bool) {
 // returns the index just past its closing quote and where its decoded text
 // lies: in text when it needs no decoding, else in arena.
 //
-// Decoding matches encoding/json: the escapes \" \\ \/ \b \f \n \r \t and
-// \uXXXX (a surrogate pair gives one code point; an unpaired surrogate gives
-// U+FFFD), invalid UTF-8 bytes become U+FFFD, and control characters must
-// be escaped.
+// Decoding matches encoding/json for text: the escapes \" \\ \/ \b \f \n \r
+// \t and \uXXXX (a surrogate pair gives one code point), and control
+// characters must be escaped. A string that is not UTF-8 (bytes UTF-8 does
+// not have, or an unpaired surrogate escape) is not decoded: encoding/json
+// turns it into U+FFFD, which merged distinct values silently (attack run
+// 32 F2). Its text is marked bad and locates its raw bytes between the
+// quotes; whoever reads it refuses it (see notUTF8Error).
 func (r *JSONLReader) scanString(i int) (int, jsonlText, error) {
 	line := r.text
 	start := i
@@ -778,25 +798,32 @@ func (r *JSONLReader) scanString(i int) (int, jsonlText, error) {
 	}
 	lo := len(r.arena)
 	r.arena = append(r.arena, line[start:i]...)
+	bad := false
 	for i < len(line) {
 		c := line[i]
 		switch {
 		case c == '"':
+			if bad {
+				r.arena = r.arena[:lo]
+				return i + 1, jsonlText{lo: int32(start), hi: int32(i), bad: true}, nil
+			}
 			return i + 1, jsonlText{lo: int32(lo), hi: int32(len(r.arena)), inArena: true}, nil
 		case c < 0x20:
 			return i, jsonlText{}, r.syntaxError(i, "control character %q in a string; escape it", c)
 		case c == '\\':
 			var err error
-			if i, err = r.unescape(i); err != nil {
+			var lone bool
+			if i, lone, err = r.unescape(i); err != nil {
 				return i, jsonlText{}, err
 			}
+			bad = bad || lone
 		case c < utf8.RuneSelf:
 			r.arena = append(r.arena, c)
 			i++
 		default:
 			ch, size := utf8.DecodeRune(line[i:])
 			if ch == utf8.RuneError && size == 1 {
-				r.arena = utf8.AppendRune(r.arena, utf8.RuneError)
+				bad = true
 			} else {
 				r.arena = append(r.arena, line[i:i+size]...)
 			}
@@ -807,11 +834,12 @@ func (r *JSONLReader) scanString(i int) (int, jsonlText, error) {
 }
 
 // unescape decodes the escape sequence at text[i] into arena and returns
-// the index just past it.
-func (r *JSONLReader) unescape(i int) (int, error) {
+// the index just past it; lone reports an unpaired surrogate escape, which
+// stands for no character (arena then holds U+FFFD in its place).
+func (r *JSONLReader) unescape(i int) (next int, lone bool, err error) {
 	line := r.text
 	if i+1 == len(line) {
-		return i, r.syntaxError(i, "string never closed before the end of the line")
+		return i, false, r.syntaxError(i, "string never closed before the end of the line")
 	}
 	var c byte
 	switch line[i+1] {
@@ -830,7 +858,7 @@ func (r *JSONLReader) unescape(i int) (int, error) {
 	case 'u':
 		ch, ok := hex4(line, i+2)
 		if !ok {
-			return i, r.syntaxError(i, "invalid escape %q; \\u needs four hex digits", escapeText(line, i))
+			return i, false, r.syntaxError(i, "invalid escape %q; \\u needs four hex digits", escapeText(line, i))
 		}
 		i += 6
 		if utf16.IsSurrogate(ch) {
@@ -842,16 +870,16 @@ func (r *JSONLReader) unescape(i int) (int, error) {
 				ch = d
 				i += 6
 			} else {
-				ch = utf8.RuneError
+				ch, lone = utf8.RuneError, true
 			}
 		}
 		r.arena = utf8.AppendRune(r.arena, ch)
-		return i, nil
+		return i, lone, nil
 	default:
-		return i, r.syntaxError(i, "invalid escape %q in a string", escapeText(line, i))
+		return i, false, r.syntaxError(i, "invalid escape %q in a string", escapeText(line, i))
 	}
 	r.arena = append(r.arena, c)
-	return i + 2, nil
+	return i + 2, false, nil
 }
 
 // escapeText returns the escape sequence at line[i] for an error message.
@@ -940,3 +968,65 @@ func (r *JSONLReader) valueError(column string, text []byte) error {
 // LendNumeric implements Lender: the next batch decodes projected column j
 // into buf when it holds the batch.
 func (r *JSONLReader) LendNumeric(j int, buf []float64) { r.batch.Cols[j].Num = buf[:0] }
+
+// notUTF8Error returns the *ParseError for the string t (marked bad by
+// scanString), the value of column, or a key when column is "": it names
+// the first place that is not UTF-8 and what to do about it.
+func (r *JSONLReader) notUTF8Error(column string, t jsonlText) error {
+	raw := r.text[t.lo:t.hi]
+	what := "the value"
+	if column == "" {
+		what = "the key"
+	}
+	at, lone := JSONStringNotUTF8(raw)
+	if lone {
+		return &ParseError{File: r.name, Line: r.lineNo, Column: column,
+			Err: fmt.Errorf("%w: %s %s holds the escape %s (byte %d of the line), an unpaired UTF-16 surrogate, which stands for no character",
+				ErrNotUTF8, what, errtext.QuoteBytes(raw), raw[at:at+6], int(t.lo)+at+1),
+			Hint: "the text was cut inside a character, or decoded from bytes that are not UTF-8 (Python's errors=\"surrogateescape\"); write the text as UTF-8 (read as U+FFFD, distinct values would merge)"}
+	}
+	return &ParseError{File: r.name, Line: r.lineNo, Column: column,
+		Err: fmt.Errorf("%w: %s %s holds the byte 0x%02X (byte %d of the line)",
+			ErrNotUTF8, what, errtext.QuoteBytes(raw), raw[at], int(t.lo)+at+1),
+		Hint: "the file is not UTF-8 (a Latin-1 or Windows-1252 file, or raw bytes); convert it (e.g. iconv -f WINDOWS-1252 -t UTF-8 IN > OUT) and run again"}
+}
+
+// JSONStringNotUTF8 returns the index in raw, the text of a JSON string
+// between its quotes (escapes not resolved), of the first byte that is not
+// UTF-8 or of the first unpaired surrogate escape (lone), or len(raw) when
+// there is none: where the string holds text that encoding/json would
+// read as U+FFFD.
+func JSONStringNotUTF8(raw []byte) (at int, lone bool) {
+	for i := 0; i < len(raw); {
+		switch c := raw[i]; {
+		case c == '\\' && i+1 < len(raw) && raw[i+1] == 'u':
+			ch, ok := hex4(raw, i+2)
+			if !ok {
+				i += 2
+				continue
+			}
+			if !utf16.IsSurrogate(ch) {
+				i += 6
+				continue
+			}
+			if i+7 < len(raw) && raw[i+6] == '\\' && raw[i+7] == 'u' {
+				if lo, ok := hex4(raw, i+8); ok && utf16.DecodeRune(ch, lo) != utf8.RuneError {
+					i += 12
+					continue
+				}
+			}
+			return i, true
+		case c == '\\':
+			i += 2
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			ch, size := utf8.DecodeRune(raw[i:])
+			if ch == utf8.RuneError && size == 1 {
+				return i, false
+			}
+			i += size
+		}
+	}
+	return len(raw), false
+}

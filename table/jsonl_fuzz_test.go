@@ -6,7 +6,9 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"strconv"
 	"testing"
+	"unicode/utf8"
 )
 
 // readAllJSONL reads every column of data as kind with the given block
@@ -58,6 +60,7 @@ func bitsDiffer(a, b float64) bool {
 func FuzzJSONLReader(f *testing.F) {
 	f.Add([]byte("{\"a\":1,\"b\":\"x\"}\n"))
 	f.Add([]byte("{\"a\":\"4_7.4\",\"b\":\"0x1p3\"}\n{\"a\":\"1.e3\",\"b\":\"-Infinity\"}\n"))
+	f.Add([]byte("{\"a\":\"caf\xe9\",\"b\":\"\\udce9\\\\udce9\"}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		header, cols, rows, err := readAllJSONL(data, 1<<16, 0, String)
 		h2, cols2, rows2, err2 := readAllJSONL(data, 4+len(data)%13, 1+len(data)%5, String)
@@ -87,9 +90,17 @@ func FuzzJSONLReader(f *testing.F) {
 }
 
 // checkRejectionFair checks that a rejected one-line input is not a flat
-// JSON object with unique keys, which the reader must accept.
+// JSON object with unique keys holding UTF-8 text, which the reader must
+// accept, and that a refusal of text that is not UTF-8 is for input
+// holding some.
 func checkRejectionFair(t *testing.T, data []byte, err error) {
 	t.Helper()
+	if errors.Is(err, ErrNotUTF8) {
+		if utf8.Valid(data) && !hasLoneSurrogate(data) {
+			t.Fatalf("refused %q, all UTF-8, as not UTF-8: %v", data, err)
+		}
+		return
+	}
 	line := bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
 	if bytes.IndexByte(line, '\n') >= 0 || len(line) >= 1<<20 || !flatUniqueObject(line) {
 		return
@@ -155,4 +166,39 @@ func roundTripJSONL(t *testing.T, header []string, cols []Column, rows int, kind
 			t.Fatalf("re-encoded column %q: got %q %v, want %q %v (text %q)", c.Name, c2.Str, c2.Null, c.Str, c.Null, out.String())
 		}
 	}
+}
+
+// hasLoneSurrogate reports whether data holds a \uXXXX escape of a UTF-16
+// surrogate that is not the high half of a pair followed by its low half
+// (escapes are taken in order, so the u of an escaped backslash's "\\u"
+// starts none).
+func hasLoneSurrogate(data []byte) bool {
+	hex := func(i int) (int, bool) {
+		if i+6 > len(data) || data[i] != '\\' || data[i+1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(data[i+2:i+6]), 16, 16)
+		return int(v), err == nil
+	}
+	for i := 0; i < len(data); i++ {
+		if data[i] != '\\' {
+			continue
+		}
+		v, ok := hex(i)
+		switch {
+		case !ok:
+			i++ // the escaped byte
+		case v >= 0xD800 && v < 0xDC00:
+			if lo, ok := hex(i + 6); ok && lo >= 0xDC00 && lo < 0xE000 {
+				i += 11
+				continue
+			}
+			return true
+		case v >= 0xDC00 && v < 0xE000:
+			return true
+		default:
+			i += 5
+		}
+	}
+	return false
 }
