@@ -84,17 +84,20 @@ type Options struct {
 	// their arrival, and windows close when rows of a later window arrive
 	// (see event.go for late and untimed rows).
 	TimeColumn string
-	// Reattach, when set, gives the artifact a model's rows are judged
-	// with. Open calls it for each model whose windows the state file
-	// holds without the model's reference (a recovery that lost its refs
-	// record): it attaches the reference of the artifact given, as the
-	// model's next row would, before the windows' rows are loaded, and
-	// writes it to the file. serve gives the registry's current version.
-	// A model it gives none for (an error, or Reattach nil) keeps its
-	// rows unjudged until its next row: Reattached and ReferenceProblems
-	// say so, Drift answers ErrUnjudged and Export lists its windows as
-	// skipped.
-	Reattach func(model string) (*artifact.Artifact, error)
+	// Reattach, when set, gives the artifacts a model's rows may have
+	// been observed under (ReattachFunc; serve: the registry's versions,
+	// the current one first). Open calls it for each model whose windows
+	// the state file holds without the model's reference (a recovery that
+	// lost its refs record) and attaches the reference of the first
+	// artifact the windows were observed under (their features, the
+	// profile their drift summaries were made against, the counts out of
+	// range and unseen their logged rows kept), as a row of the model's
+	// attaches its artifact, before the windows' rows are loaded, and
+	// writes it to the file. A model it gives none such for (none held any
+	// more, an error, or Reattach nil) keeps its rows unjudged until its
+	// next row: Reattached and ReferenceProblems say so, Drift answers
+	// ErrUnjudged and Export lists its windows as skipped.
+	Reattach ReattachFunc
 
 	// rebuildLedger makes Open write the ledger from the rows loaded
 	// (Recover, on the file it rebuilt).

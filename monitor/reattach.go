@@ -1,12 +1,17 @@
 package monitor
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
+	"math"
 	"slices"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/normguard/normguard/artifact"
 )
 
 // ErrUnjudged is wrapped by Drift when the open window holds rows but the
@@ -27,8 +32,9 @@ type Reattachment struct {
 	// both are empty when none was.
 	Digest  string `json:"artifact_digest,omitempty"`
 	Version string `json:"version,omitempty"`
-	// Problem says why no artifact was re-attached or, when one was, what
-	// of the windows it could not take over.
+	// Problem says why no artifact was re-attached or, when one was and
+	// the model's next row will be judged with another (the registry's
+	// current version), which.
 	Problem string `json:"problem,omitempty"`
 }
 
@@ -43,7 +49,7 @@ func (r Reattachment) String() string {
 	if r.Version != "" {
 		s += fmt.Sprintf(" (version %s)", r.Version)
 	}
-	s += fmt.Sprintf(", which its next row would be judged with: its %d rows are judged and exported against it", r.Rows)
+	s += fmt.Sprintf(", the one its windows were observed under: its %d rows are judged and exported against it", r.Rows)
 	if r.Problem != "" {
 		s += "; " + r.Problem
 	}
@@ -87,9 +93,25 @@ func (m *Monitor) missingRefs() ([]string, error) {
 	return names, err
 }
 
+// ReattachFunc gives the artifacts a model's windows may have been
+// observed under (Options.Reattach), as a sequence of artifacts, or of
+// errors for versions that could not be read: the one the model's next
+// row would be judged with first (serve: the registry's current
+// version), then the others, newest first. Open stops at the first it
+// takes.
+type ReattachFunc func(model string) iter.Seq2[*artifact.Artifact, error]
+
+// observed is what the checkpoints of the state file hold of the
+// reference a model's rows were observed under: its windows (their
+// features and the drift summaries made against the profile), by stage.
+type observed struct {
+	windows [2][]*window
+}
+
 // resolveRefs builds, for each model of names, the reference of the
-// artifact Options.Reattach gives; the models it gives none for are
-// recorded in m.reattached with why.
+// artifact its windows were observed under: the first of the artifacts
+// Options.Reattach gives that judgedWith accepts. The models it gives
+// none for are recorded in m.reattached with why.
 func (m *Monitor) resolveRefs(names []string) map[string]*reference {
 	out := map[string]*reference{}
 	for _, name := range names {
@@ -99,27 +121,267 @@ func (m *Monitor) resolveRefs(names []string) map[string]*reference {
 			m.reattached = append(m.reattached, ra)
 			continue
 		}
-		a, err := m.opt.Reattach(name)
-		if err == nil && a == nil {
-			err = fmt.Errorf("no artifact")
+		// A file that cannot be read is refused by the load that
+		// follows, which says where.
+		obs, _ := m.readObserved(name)
+		var (
+			chosen  *reference
+			art     *artifact.Artifact
+			first   error
+			refused []string
+			next    bool // the first artifact given, the next row's, was refused
+		)
+		for a, err := range m.opt.Reattach(name) {
+			given := first == nil && len(refused) == 0
+			if err == nil && a == nil {
+				err = fmt.Errorf("no artifact")
+			}
+			var r *reference
+			if err == nil {
+				r, err = newReference(a)
+			}
+			if err != nil {
+				if first == nil {
+					first = err
+				}
+				continue
+			}
+			judged := obs.judgedWith(r, m.opt)
+			if judged {
+				// As for the checkpoints, a log that cannot be read is
+				// refused by the load.
+				judged, _ = m.logJudgedWith(name, r)
+			}
+			if judged {
+				chosen, art = r, a
+				break
+			}
+			refused = append(refused, artifactName(a))
+			next = next || given
 		}
-		var r *reference
-		if err == nil {
-			r, err = newReference(a)
-		}
-		if err != nil {
-			ra.Problem = firstLine(err)
-			m.reattached = append(m.reattached, ra)
-			continue
-		}
-		ra.Digest = a.Digest
-		if a.Model != nil {
-			ra.Version = a.Model.Version
+		switch {
+		case chosen != nil:
+			ra.Digest = art.Digest
+			if art.Model != nil {
+				ra.Version = art.Model.Version
+			}
+			if next {
+				ra.Problem = fmt.Sprintf("its windows were observed under this artifact, not under %s, which its next row will be judged with "+
+					"(the drift summaries of its open window then start again, as when a version is made current mid-window)", refused[0])
+			}
+			out[name] = chosen
+		case len(refused) > 0:
+			ra.Problem = fmt.Sprintf("its windows were observed under an artifact the registry no longer holds: none of its versions (%s) has the profile "+
+				"their drift summaries were made against and the features their rows were judged on; push that version to the registry again and restart to judge them",
+				listSome(refused, 5))
+		case first != nil:
+			ra.Problem = firstLine(first)
+		default:
+			ra.Problem = "the registry holds no artifact of the model"
 		}
 		m.reattached = append(m.reattached, ra)
-		out[name] = r
 	}
 	return out
+}
+
+// listSome joins the first n of names, saying how many more there are.
+func listSome(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
+}
+
+// artifactName names an artifact for a Reattachment: its digest, and its
+// version when it has one.
+func artifactName(a *artifact.Artifact) string {
+	if a.Model != nil && a.Model.Version != "" {
+		return fmt.Sprintf("%s (version %s)", a.Digest, a.Model.Version)
+	}
+	return a.Digest
+}
+
+// readObserved reads the checkpointed windows of model.
+func (m *Monitor) readObserved(model string) (*observed, error) {
+	obs := &observed{}
+	err := m.db.View(func(tx *bolt.Tx) error {
+		for i, s := range stages {
+			key := []byte(model + "\x00" + string(s))
+			if b := bucketOf(tx, bucketCkpt, key); b != nil {
+				err := b.ForEach(func(k, v []byte) error {
+					if len(k) != 8 {
+						return nil
+					}
+					data, err := m.unseal(bucketCkpt, key, k, v)
+					if err != nil {
+						return err
+					}
+					w, err := decodeWindow(model, s, data)
+					if err != nil {
+						return err
+					}
+					obs.windows[i] = append(obs.windows[i], w)
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return obs, err
+}
+
+// bucketOf returns the sub-bucket sub of the top-level bucket top, or nil.
+func bucketOf(tx *bolt.Tx, top, sub []byte) *bolt.Bucket {
+	if b := tx.Bucket(top); b != nil {
+		return b.Bucket(sub)
+	}
+	return nil
+}
+
+// judgedWith reports whether the checkpointed windows obs holds can have
+// been observed under reference r: every window holding rows holds every
+// feature r profiles, as the same kind, with its drift summaries made
+// against r's profile (a summary names the profile it was made against).
+// A row is judged on each feature of its reference, so rows observed
+// under another artifact lack a feature of r's, or hold a summary against
+// another profile, unless the two artifacts profile the features alike
+// (and judge the rows alike).
+func (obs *observed) judgedWith(r *reference, o Options) bool {
+	for si := range stages {
+		rs := &r.stages[si]
+		for _, w := range obs.windows[si] {
+			if w.rows == 0 {
+				continue
+			}
+			for _, rf := range rs.features {
+				if f := w.byName[rf.name]; f == nil || f.numeric != rf.numeric {
+					return false
+				}
+			}
+			if !w.summariesMatch(rs, o) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// errNotJudged stops logJudgedWith's walk at the first record judged
+// otherwise.
+var errNotJudged = errors.New("record judged with another reference")
+
+// logJudgedWith reports whether every record of model's log can have
+// been judged with reference r (recordJudgedWith). The log's rows are
+// summarized again from their values against the reference attached; the
+// counts of values out of range and unseen are the only judgement a
+// record keeps, and they must be r's.
+func (m *Monitor) logJudgedWith(model string, r *reference) (bool, error) {
+	err := m.db.View(func(tx *bolt.Tx) error {
+		for i, s := range stages {
+			key := []byte(model + "\x00" + string(s))
+			b := bucketOf(tx, bucketLog, key)
+			if b == nil {
+				continue
+			}
+			rs := &r.stages[i]
+			err := b.ForEach(func(k, v []byte) error {
+				entry, err := m.unseal(bucketLog, key, k, v)
+				if err != nil {
+					return err
+				}
+				return decodeEntry(entry, func(_ uint64, feats []featureDesc, rec []byte) error {
+					if !recordJudgedWith(rs, feats, rec) {
+						return errNotJudged
+					}
+					return nil
+				})
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errNotJudged) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// recordJudgedWith reports whether a log record (record.go), whose
+// features are feats, can have been judged with reference stage rs: it
+// holds every feature rs profiles, as the same kind, and counted as many
+// values out of rs's range (numeric) and not among rs's categories
+// (categorical) as rs finds in its values. A categorical value over
+// MaxValueBytes, kept as its marker, cannot be judged again: its
+// feature's unseen count is not checked.
+func recordJudgedWith(rs *refStage, feats []featureDesc, rec []byte) bool {
+	d := &decoder{b: rec}
+	n := d.uvarint()
+	found := 0
+	for _, fd := range feats {
+		missing, oor, unseen := d.uvarint(), d.uvarint(), d.uvarint()
+		if d.err != nil || missing > n {
+			return false
+		}
+		present := int(n - missing)
+		var rf *refFeature
+		if j, ok := rs.byName[fd.name]; ok && rs.features[j].numeric == fd.numeric {
+			rf = &rs.features[j]
+			found++
+		}
+		if fd.numeric {
+			raw := d.bytes(8 * present)
+			if d.err != nil {
+				return false
+			}
+			if rf == nil {
+				continue
+			}
+			var out uint64
+			for i := 0; rf.hasRange && i < present; i++ {
+				x := math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+				if x < rf.min || x > rf.max {
+					out++
+				}
+			}
+			if out != oor {
+				return false
+			}
+			continue
+		}
+		var other uint64
+		check := rf != nil
+		for i := 0; i < present; i++ {
+			v := d.bytes(d.count(1))
+			if d.err != nil {
+				return false
+			}
+			if !check || rf.categories == nil {
+				continue
+			}
+			if _, ok := rf.categories[string(v)]; !ok {
+				if isLongValue(v) {
+					check = false
+				}
+				other++
+			}
+		}
+		if check && other != unseen {
+			return false
+		}
+	}
+	return found == len(rs.features)
+}
+
+// isLongValue reports whether v is longValue's marker of a value over
+// MaxValueBytes.
+func isLongValue(v []byte) bool {
+	s := string(v)
+	return strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") && strings.Contains(s, " bytes, sha256:")
 }
 
 // attachRefs makes each reference of refs its model's, as a row of the
@@ -159,32 +421,6 @@ func (m *Monitor) putRefs(refs map[string]*reference) error {
 		m.model(name).durable = r
 	}
 	return nil
-}
-
-// matchReattached counts, for each re-attached model, the windows loaded
-// from checkpoints whose drift summaries were made against another
-// profile than the re-attached artifact's (they start again with it, as
-// after a version made current mid-window). Called before the log is
-// applied, which would start them again unseen.
-func (m *Monitor) matchReattached() {
-	for i := range m.reattached {
-		ra := &m.reattached[i]
-		if ra.Digest == "" {
-			continue
-		}
-		other := 0
-		for si, ss := range m.model(ra.Model).stages {
-			for _, w := range ss.windows {
-				if !w.summariesMatch(&ss.ref.stages[si], m.opt) {
-					other++
-				}
-			}
-		}
-		if other > 0 {
-			ra.Problem = fmt.Sprintf("the drift summaries of %d of its windows were made against another profile (the model's version changed since): "+
-				"they start again with this artifact, and /drift counts the rows before as unprofiled_rows", other)
-		}
-	}
 }
 
 // noteReattached completes m.reattached once the windows are loaded (the

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,6 +43,20 @@ func buildReattachState(t *testing.T, path string, a *artifact.Artifact) {
 	observe(t, m, "m", a, StageInput, normalRows(2, reattachRows2, trainMean+1), reattachRows2)
 	m.abandon = true // a crash: the log stays after the checkpoint
 	m.Close()
+}
+
+// reattachFrom gives arts, in order, for any model, as a registry gives
+// its versions (the current one first).
+func reattachFrom(arts ...*artifact.Artifact) ReattachFunc {
+	return func(string) iter.Seq2[*artifact.Artifact, error] {
+		return func(yield func(*artifact.Artifact, error) bool) {
+			for _, a := range arts {
+				if !yield(a, nil) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // readState returns, read-only, the drift report of model "m" (as JSON)
@@ -113,9 +128,9 @@ func TestRecoverReattachesLostReference(t *testing.T) {
 	}
 	opt := reattachOptions()
 	var asked []string
-	opt.Reattach = func(model string) (*artifact.Artifact, error) {
+	opt.Reattach = func(model string) iter.Seq2[*artifact.Artifact, error] {
 		asked = append(asked, model)
-		return a, nil
+		return reattachFrom(a)(model)
 	}
 	rep, err := Recover(path, opt)
 	if err != nil {
@@ -167,8 +182,10 @@ func TestLostReferenceNotReattached(t *testing.T) {
 	buildReattachState(t, path, a)
 	damageRefs(t, path, "m")
 	opt := reattachOptions()
-	opt.Reattach = func(model string) (*artifact.Artifact, error) {
-		return nil, fmt.Errorf("registry: model %q: not found", model)
+	opt.Reattach = func(model string) iter.Seq2[*artifact.Artifact, error] {
+		return func(yield func(*artifact.Artifact, error) bool) {
+			yield(nil, fmt.Errorf("registry: model %q: not found", model))
+		}
 	}
 	rep, err := Recover(path, opt)
 	if err != nil {
@@ -236,7 +253,7 @@ func TestOpenReattachesWithoutRecovery(t *testing.T) {
 	db.Close()
 
 	opt := reattachOptions()
-	opt.Reattach = func(string) (*artifact.Artifact, error) { return a, nil }
+	opt.Reattach = reattachFrom(a)
 	m, err := Open(path, opt)
 	if err != nil {
 		t.Fatal(err)

@@ -854,7 +854,6 @@ func (m *Monitor) recover() error {
 		if err != nil {
 			return err
 		}
-		m.matchReattached()
 		// The log after the checkpoints, in sequence order.
 		var scratch []float64
 		err = forEachStage(tx.Bucket(bucketLog), m, func(ss *stageState, b *bolt.Bucket) error {

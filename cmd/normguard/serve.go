@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"net"
 	"os"
@@ -183,13 +185,9 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 		}
 		// A model whose windows the store keeps without its reference (a
 		// recovery lost its refs record) is judged against the
-		// registry's current version, which its next row would attach.
-		mopt.Reattach = func(model string) (*artifact.Artifact, error) {
-			data, v, err := store.Get(cmd.Context(), model, "")
-			if err != nil {
-				return nil, fmt.Errorf("the registry %s: %w", o.registry, err)
-			}
-			return artifact.Decode(data, model+"@"+v.Version)
+		// registry's version they were observed under.
+		mopt.Reattach = func(model string) iter.Seq2[*artifact.Artifact, error] {
+			return registryVersions(cmd.Context(), store, o.registry, model)
 		}
 		mon, err := monitor.Open(state, mopt)
 		if errors.Is(err, monitor.ErrDamaged) && o.recover {
@@ -235,4 +233,43 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "normguard serving %s on http://%s\n", o.registry, ln.Addr())
 	return serveWithKafka(cmd.Context(), srv, ln, kc, log)
+}
+
+// registryVersions yields the artifacts of model's versions in the
+// registry store at dir (monitor.ReattachFunc): the current version
+// first, then the others, newest first; a version that cannot be read
+// yields its error.
+func registryVersions(ctx context.Context, store registry.Store, dir, model string) iter.Seq2[*artifact.Artifact, error] {
+	return func(yield func(*artifact.Artifact, error) bool) {
+		get := func(version string) (*artifact.Artifact, error) {
+			data, v, err := store.Get(ctx, model, version)
+			if err != nil {
+				return nil, fmt.Errorf("the registry %s: %w", dir, err)
+			}
+			return artifact.Decode(data, model+"@"+v.Version)
+		}
+		cur, err := store.Resolve(ctx, model, "")
+		if err != nil {
+			yield(nil, fmt.Errorf("the registry %s: %w", dir, err))
+			return
+		}
+		if !yield(get(cur.Version)) {
+			return
+		}
+		models, err := store.List(ctx)
+		if err != nil {
+			yield(nil, fmt.Errorf("the registry %s: %w", dir, err))
+			return
+		}
+		for _, mod := range models {
+			if mod.Name != model {
+				continue
+			}
+			for i := len(mod.Versions) - 1; i >= 0; i-- {
+				if v := mod.Versions[i].Version; v != cur.Version && !yield(get(v)) {
+					return
+				}
+			}
+		}
+	}
 }
