@@ -180,13 +180,13 @@ func (c *Consumer) byCustody(p int32, held, group int64, by string, hist []custo
 	c.floor[p] = group
 	c.partsMu.Unlock()
 	attrs := []any{"topic", c.cfg.Topic, "group", c.cfg.Group}
-	committer := fmt.Sprintf("another replica's state file (store %s)", by)
-	if by == c.storeID {
-		committer = "this state file"
-	}
 	if len(s.mine) > 0 {
-		c.log.Warn(fmt.Sprintf("kafka: partition %d: the group's offset %d was committed by %s, and this state file (store %s), whose position is %d, counted offsets %s since (the custody the group's commits keep): the state is an older copy of itself (restored from a backup?) whose windows do not hold them; they are read again from %d",
-			p, group, committer, c.storeID, held, joinRanges(s.mine), s.mine[0].from), attrs...)
+		who := fmt.Sprintf("this state file (store %s), whose position is %d, and", c.storeID, held)
+		if by != c.storeID {
+			who = fmt.Sprintf("another replica's state file (store %s); this state file (store %s), whose position is %d,", by, c.storeID, held)
+		}
+		c.log.Warn(fmt.Sprintf("kafka: partition %d: the group's offset %d was committed by %s counted offsets %s since, by the custody the group's commits keep: the state is an older copy of itself (restored from a backup?) whose windows do not hold them; they are read again from %d",
+			p, group, who, joinRanges(s.mine), s.mine[0].from), attrs...)
 	}
 	for _, r := range s.others {
 		c.log.Info(fmt.Sprintf("kafka: partition %d: offsets %s were counted by another replica of the group (state store %s), into its windows; they are not read again", p, r, s.by[r]), attrs...)
