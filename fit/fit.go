@@ -227,6 +227,9 @@ func fitTransform(ctx context.Context, sp *spec.Spec, r table.Reader, opt Option
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
 			}
+			if err := indicatorIntoEncoder(opt.Source, path, &g, si, cur); err != nil {
+				return nil, nil, err
+			}
 			need := step.GridEntries(st.Params, len(cur), rows)
 			if err := checkGrid(opt.Source, path, si, st, names(cur), rows, need, grid); err != nil {
 				return nil, nil, err
