@@ -209,6 +209,8 @@ func (c *Consumer) checkRewritten(ctx context.Context, parts, held map[int32]int
 		}
 		i := slices.IndexFunc(fb.headers, func(h batchHeader) bool { return h.base <= lr.offset && lr.offset <= h.last })
 		if i < 0 {
+			// Retention or compaction removed it: nothing to compare.
+			c.log.Info("kafka: the last record counted is no longer in the log (retention or compaction), so whether the broker lost records it counted (and wrote others there) was not checked", "topic", c.cfg.Topic, "partition", p, "offset", lr.offset)
 			continue
 		}
 		h := fb.headers[i]
@@ -216,6 +218,10 @@ func (c *Consumer) checkRewritten(ctx context.Context, parts, held map[int32]int
 			lr.offset, h.epoch, h.producer, lr.epoch, lr.producer)
 		if h.epoch == lr.epoch && h.producer == lr.producer {
 			got, ok := c.hashAt(h, lr.offset)
+			if lr.hash >= 0 && !ok {
+				// The check could not run: said so, as for a failed fetch.
+				c.log.Warn("kafka: the last record counted could not be read from its batch, so whether the broker wrote another record there under the same leader epoch and producer was not checked", "topic", c.cfg.Topic, "partition", p, "offset", lr.offset)
+			}
 			if lr.hash < 0 || !ok || got == lr.hash {
 				continue
 			}
