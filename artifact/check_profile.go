@@ -108,14 +108,15 @@ func checkNumericFeature(path string, f *profile.Feature) error {
 	if q[0] < lo || q[len(q)-1] > hi {
 		return bad(path+".quantiles", "run from %v to %v, outside min %v and max %v", q[0], q[len(q)-1], lo, hi)
 	}
-	// The grid of a column of up to exactGrid values is read from every
-	// value: its 0 and 1 quantiles are min and max.
-	if last := len(q) - 1; f.Count <= exactGrid && (q[0] != lo || q[last] != hi) {
+	// The grid of a column of up to exactGrid rows is read from every
+	// value: its 0 and 1 quantiles are min and max. (A column of more rows
+	// is sampled by row, every stride-th row, however few values it has.)
+	if last := len(q) - 1; f.Count+f.Missing <= exactGrid && (q[0] != lo || q[last] != hi) {
 		i, x, want := 0, q[0], lo
 		if q[0] == lo {
 			i, x, want = last, q[last], hi
 		}
-		return bad(fmt.Sprintf("%s.quantiles[%d]", path, i), "%v: the grid of a column of %d values (at most %d) is exact, its first entry is min and its last max, %v", x, f.Count, exactGrid, want)
+		return bad(fmt.Sprintf("%s.quantiles[%d]", path, i), "%v: the grid of a column of %d rows (at most %d) is exact, read from every value: its first entry is min and its last max, %v", x, f.Count+f.Missing, exactGrid, want)
 	}
 	if len(f.CDF) != len(q) {
 		return bad(path+".cdf", "has %d entries, quantiles %d", len(f.CDF), len(q))
@@ -164,8 +165,9 @@ func checkNumericFeature(path string, f *profile.Feature) error {
 	return nil
 }
 
-// exactGrid is the largest column whose quantile grid is read from every
-// value (profile's sampleMax: larger ones are sampled).
+// exactGrid is the most rows of a column whose quantile grid is read from
+// every value (profile's sampleMax: the grid of a longer column is read
+// from every stride-th row, stride = ceil(rows/sampleMax)).
 const exactGrid = 65536
 
 // momentSlack is the relative rounding allowance of the moments against

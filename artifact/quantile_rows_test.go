@@ -134,3 +134,40 @@ columns:
 		t.Errorf("c's fitted median is %v, want %v", got, med)
 	}
 }
+
+// TestSparseLongColumnGridSampled: a column of more than 65,536 rows has
+// its profile grid read from every stride-th row even when it holds fewer
+// values than that, so the grid need not start at its min: the fit of a
+// 70,000-row table whose column x has values on rows 1 to 2,999 only (its
+// min, 0.5, on row 1, which the stride of 2 skips) was refused by its own
+// check ("the grid of a column of 2999 values (at most 65536) is exact").
+// It fits, and Decode and Verify accept the artifact.
+func TestSparseLongColumnGridSampled(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x,y\n")
+	for i := range 70000 {
+		if i >= 1 && i < 3000 {
+			fmt.Fprintf(&b, "%v,%d\n", float64(i)*0.5, i%7)
+		} else {
+			fmt.Fprintf(&b, ",%d\n", i%7)
+		}
+	}
+	a := fitRun27(t, `version: 1
+columns:
+  - names: [x, y]
+    type: numeric
+    steps:
+      - simple_imputer: {strategy: median}
+      - quantile_transformer: {n_quantiles: 9}
+`, b.String())
+	if got := float64(*a.Profile.Inputs[0].Min); got != 0.5 {
+		t.Fatalf("x's profile min %v, want 0.5", got)
+	}
+	data, ok := reencodeTree(treeOf(t, a))
+	if !ok {
+		t.Fatal("not re-encoded")
+	}
+	if decErr, verErr := bothReadings(data); decErr != nil || verErr != nil {
+		t.Fatalf("refused: Decode: %v, Verify: %v", decErr, verErr)
+	}
+}
