@@ -391,6 +391,13 @@ func (m *Monitor) Drift(model string, stage Stage) (*drift.Report, Window, error
 	}
 	plans := rs.summaryPlans(m.opt.Drift)
 	dsums := w.driftSummaries(rs, plans)
+	for i, s := range dsums {
+		// A summary covering fewer of the rows the features count
+		// started again with a profile that changed mid-window.
+		if s.Rows < w.rows-win.Unprofiled {
+			win.Restarted = append(win.Restarted, RestartedFeature{Name: rs.features[i].name, Rows: s.Rows})
+		}
+	}
 	var cols []table.Column
 	if dsums == nil {
 		cols = w.columns(rs)

@@ -188,10 +188,25 @@ type Window struct {
 	// start again with a new artifact). The drift report covers the
 	// others only.
 	Unprofiled int64 `json:"unprofiled_rows,omitempty"`
+	// Restarted lists the current artifact's features whose drift
+	// summaries cover fewer rows than the features count (Rows minus
+	// Unprofiled): a version made current mid-window under the same
+	// feature names starts again the summary of each feature it profiles
+	// differently, while the features' counts go on, so Unprofiled (rows
+	// no feature counts) stays 0 and the report judges these on the rows
+	// since only. Set for an open window's drift, from its summaries.
+	Restarted []RestartedFeature `json:"restarted_features,omitempty"`
 	// Anomalies are the window's data anomalies by the rules of
 	// `normguard validate`, as Drift computed them; the drift endpoint
 	// writes them beside the report, not inside the window.
 	Anomalies []validate.Anomaly `json:"-"`
+}
+
+// RestartedFeature is a feature of a window whose drift summary started
+// again mid-window: it covers Rows of the window's rows.
+type RestartedFeature struct {
+	Name string `json:"name"`
+	Rows int64  `json:"rows"`
 }
 
 // Monitor keeps the windowed statistics of observed features. Its methods

@@ -279,11 +279,25 @@ type driftResponse struct {
 // report leaves them out and why (attack run 22 note: current_count was
 // half the window's rows without a word).
 func unprofiledNote(w monitor.Window) string {
+	note := ""
+	if len(w.Restarted) > 0 {
+		// A version that profiles some features as the one before
+		// keeps their summaries and starts the others' again.
+		parts := make([]string, len(w.Restarted))
+		for i, f := range w.Restarted {
+			parts[i] = fmt.Sprintf("%s on %d", f.Name, f.Rows)
+		}
+		note = fmt.Sprintf("the drift summaries of %d feature(s) started again when an artifact that profiles them differently was made current mid-window, so this report judges them on the rows since only (%s of the window's %d rows the features count); the earlier rows were judged only by evaluations that ran before the change",
+			len(w.Restarted), strings.Join(parts, ", "), w.Rows-w.Unprofiled)
+	}
 	if w.Unprofiled <= 0 {
-		return ""
+		return note
+	}
+	if note != "" {
+		note = "; " + note
 	}
 	return fmt.Sprintf("%d of the window's %d rows came before the model's current artifact was made current mid-window (a version pushed or made current): "+
-		"a window's drift summaries start again with a new artifact, so this report covers the %d rows since; the earlier rows were judged only by evaluations that ran before the change", w.Unprofiled, w.Rows, w.Rows-w.Unprofiled)
+		"a window's drift summaries start again with a new artifact, so this report covers the %d rows since; the earlier rows were judged only by evaluations that ran before the change", w.Unprofiled, w.Rows, w.Rows-w.Unprofiled) + note
 }
 
 // vectorNote says where a vector column is judged: never dimension by
