@@ -197,6 +197,13 @@ func (a *NumericAcc) Plan() *NumericPlan {
 			sample = append(sample, a.Sample[k])
 		}
 	}
+	if len(sample) == 0 {
+		// Every present value lies on a row the stride passes over (a
+		// sparse column of a long table): the grid is read from the
+		// column's extremes, which are exact. It is coarse, not wrong:
+		// the CDF at its points is still counted on every value.
+		sample = append(sample, a.Col.Min, a.Col.Max)
+	}
 	stats.SortFloats(sample)
 	p.Grid = make(step.Floats, GridSize)
 	for i, q := range GridProbs {

@@ -66,8 +66,9 @@ type Feature struct {
 	Min  *step.Float `json:"min,omitempty"`
 	Max  *step.Float `json:"max,omitempty"`
 	// Quantiles is a grid of GridSize values at probabilities GridProbs
-	// of the column (exact for columns of up to 65,536 values, else of an
-	// evenly strided sample of 65,536), and CDF the exact share of the
+	// of the column (exact for columns of up to 65,536 rows, else of the
+	// present values on an evenly strided sample of 65,536 rows, or of
+	// the minimum and maximum when no present value lies on those), and CDF the exact share of the
 	// column's present values at or below each: the profile's CDF is exact
 	// at those points, and read between them it is off by at most
 	// MaxCDFGap, the largest share of values strictly between two
