@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/normguard/normguard/stats"
@@ -466,6 +467,10 @@ func categoryCounts(s *Summary, rows int) (*step.CategoryCounts, error) {
 	for j := range s.Cols {
 		c := s.Cols[j].Strs
 		if c == nil {
+			if strings.HasPrefix(s.Names[j], "missingindicator_") {
+				// As fit's indicatorIntoEncoder says it (attack run 32 F3).
+				return nil, fmt.Errorf("would receive %q, the missing-indicator column a simple_imputer before it adds (add_indicator: true), a numeric 0/1 column; encoders and a second imputer take categorical columns only: remove add_indicator, or, to keep which rows were missing, remove the imputer: the encoder takes missing cells itself (one_hot_encoder gives them a column of their own, ordinal_encoder its encoded_missing_value)", s.Names[j])
+			}
 			return nil, fmt.Errorf("column %q is numeric: encoders take categorical columns; declare the group with type: categorical", s.Names[j])
 		}
 		cc.Counts[j] = make(map[string]int, len(c.Counts))
