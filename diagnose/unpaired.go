@@ -201,6 +201,7 @@ func Unpaired(a *artifact.Artifact, observed []table.Column, opt UnpairedOptions
 // checks made.
 func judgeUnpaired(p *profile.Feature, name string, obs []float64, m *affineMap, ls *lastStep, fill float64, hadMissing, batchFit bool, opt UnpairedOptions) (Verdict, error) {
 	v := Verdict{Name: name, Evidence: map[string]any{}}
+	obs = snapToMasses(p, obs)
 	present := dropNaN(obs)
 	mean, std := meanStd(present)
 	v.Evidence["observed_mean"] = mean
