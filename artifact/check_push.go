@@ -28,7 +28,10 @@ import (
 //     ±Inf (a power transformer's lambda of 1e308, a scale of 1e-308) is
 //     refused, naming the step, where transform would refuse the training
 //     data itself as lying "far outside the data the artifact was fitted
-//     on".
+//     on"; a step that refuses the value an imputer fills in (box-cox of
+//     -17, log1p of -5) is refused naming the imputer's statistic and
+//     the step, where transform blamed each row with a missing cell
+//     (attack run 35 F7): a fit took its fill value through the steps.
 //
 // The push stops at a step whose large fields a streamed reading does
 // not hold (quantile_transformer, kbins_discretizer: their outputs are
@@ -108,6 +111,9 @@ func pushGroup(gi int, g *Group, inputs trainingInputs) error {
 		}
 		cur[j] = table.Column{Name: name, Kind: table.Numeric, Num: xs}
 	}
+	// filledBy names, for a column whose missing row (row 2) holds an
+	// imputer's fill value, that value's fitted parameter.
+	filledBy := map[string]string{}
 	for si := range g.Steps {
 		s := &g.Steps[si]
 		sp := fmt.Sprintf("groups[%d].steps[%d]", gi, si)
@@ -146,9 +152,13 @@ func pushGroup(gi int, g *Group, inputs trainingInputs) error {
 				}
 				return bad(path, "turns the training data into a number past float64's range: column %s: %s (the profile's min and max of each input column, and the value an imputer fills in, are run through the steps as transform runs them; a fit took that data)", strconv.Quote(ve.Column), what)
 			}
+			if err := fillRefused(sp, s.Name, err, filledBy); err != nil {
+				return err
+			}
 			cur = nil // another refusal of a value: not the push's to judge
 			continue
 		}
+		filledBy = filledAfter(sp, s, cur, out, filledBy)
 		cur = out
 	}
 	return nil
@@ -173,4 +183,42 @@ func firstInf(name string, in, out []table.Column) error {
 		}
 	}
 	return nil
+}
+
+// filledAfter returns filledBy after step s (at path sp) turned cur into
+// out: a simple imputer that filled a column's missing row names its
+// statistic; a column a step passes on under its name (a step of one
+// output per input, in order) keeps what filled it; others are dropped.
+func filledAfter(sp string, s *step.FittedStep, cur, out []table.Column, filledBy map[string]string) map[string]string {
+	next := map[string]string{}
+	if len(out) < len(cur) {
+		return next
+	}
+	imp, isImp := s.Fitted.(*step.SimpleImputer)
+	for k := range cur {
+		if out[k].Name != cur[k].Name || cur[k].Kind != table.Numeric || out[k].Kind != table.Numeric {
+			continue
+		}
+		switch {
+		case isImp && math.IsNaN(cur[k].Num[2]) && !math.IsNaN(out[k].Num[2]) && k < len(imp.Statistics):
+			next[cur[k].Name] = fmt.Sprintf("%s.fitted.statistics_[%d]", sp, k)
+		case filledBy[cur[k].Name] != "":
+			next[cur[k].Name] = filledBy[cur[k].Name]
+		}
+	}
+	return next
+}
+
+// fillRefused is the refusal of an imputer's fill value when err is step
+// name (at path sp) refusing the value the imputer filled in (row 2 of
+// the push), and nil otherwise: a fit took that value through the step,
+// so the fitted statistic was edited (attack run 35 F7: transform blamed
+// the user's data on each row with a missing cell).
+func fillRefused(sp, name string, err error, filledBy map[string]string) error {
+	ve, ok := errors.AsType[*step.ValueError](err)
+	if !ok || ve.Row != 2 || filledBy[ve.Column] == "" {
+		return nil
+	}
+	return bad(filledBy[ve.Column], "fills column %s's missing cells with a value the next steps refuse: %s (%s) refuses it (%v %s); a fit on the training data took its own fill value through the steps, so the imputer's statistic was edited",
+		strconv.Quote(ve.Column), sp, name, ve.Err, ve.Value)
 }
