@@ -18,7 +18,7 @@ func TestParseRefusesFitBounds(t *testing.T) {
 	}{
 		{"kbins_discretizer: {n_bins: 1000000000}", "columns[0].steps[0].kbins_discretizer.n_bins", []string{"1048576", "got 1000000000"}},
 		{"kbins_discretizer: {n_bins: 1048577, encode: ordinal}", "columns[0].steps[0].kbins_discretizer.n_bins", []string{"1048576", "got 1048577"}},
-		{"min_max_scaler: {feature_range: [-1e308, 1e308]}", "columns[0].steps[0].min_max_scaler.feature_range", []string{"overflows float64", "-1e+308 1e+308"}},
+		{"min_max_scaler: {feature_range: [-1e308, 1e308]}", "columns[0].steps[0].min_max_scaler.feature_range", []string{"overflows float64", "[-1e+308, 1e+308]"}},
 	} {
 		text := "version: 1\ncolumns:\n  - name: delay\n    type: numeric\n    steps:\n      - " + c.step + "\n"
 		_, err := Parse(strings.NewReader(text), "s.yaml")

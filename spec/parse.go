@@ -193,7 +193,7 @@ func (p *parser) spec(doc *yaml.Node) (*Spec, error) {
 		case "version":
 			n, err := strconv.Atoi(v.Value)
 			if v.Kind != yaml.ScalarNode || err != nil {
-				return nil, p.errf(v, "version", "must be an integer, got %q", v.Value)
+				return nil, p.errf(v, "version", "must be an integer, got %s", nodeWords(v))
 			}
 			if n != Version {
 				return nil, p.errf(v, "version", "spec version %d is not supported; this normguard reads version %d", n, Version)
@@ -201,7 +201,7 @@ func (p *parser) spec(doc *yaml.Node) (*Spec, error) {
 			sp.Version, sawVersion = n, true
 		case "remainder":
 			if v.Kind != yaml.ScalarNode || (v.Value != RemainderDrop && v.Value != RemainderPassthrough) {
-				return nil, p.errf(v, "remainder", "must be %q or %q, got %q", RemainderDrop, RemainderPassthrough, v.Value)
+				return nil, p.errf(v, "remainder", "must be %q or %q, got %s", RemainderDrop, RemainderPassthrough, nodeWords(v))
 			}
 			sp.Remainder = v.Value
 		case "columns":
@@ -283,7 +283,7 @@ func (p *parser) group(n *yaml.Node, path string) (Group, error) {
 			sawName = true
 		case "type":
 			if v.Kind != yaml.ScalarNode || (v.Value != TypeNumeric && v.Value != TypeCategorical && v.Value != TypeVector) {
-				return g, p.errf(v, field, "must be %q, %q or %q (or absent, to infer it from the data), got %q", TypeNumeric, TypeCategorical, TypeVector, v.Value)
+				return g, p.errf(v, field, "must be %q, %q or %q (or absent, to infer it from the data), got %s", TypeNumeric, TypeCategorical, TypeVector, nodeWords(v))
 			}
 			g.Type = v.Value
 		case "steps":
@@ -360,7 +360,7 @@ func (p *parser) step(n *yaml.Node, path string) (Step, error) {
 		var pe *step.ParamError
 		if errors.As(err, &pe) {
 			field += "." + pe.Param
-			return s, p.errf(findKey(params, pe.Param), field, "%s", pe.Msg+fmt.Sprintf(" (got %v)", pe.Value))
+			return s, p.errf(findKey(params, pe.Param), field, "%s", pe.Msg+fmt.Sprintf(" (got %s)", valueWords(pe.Value)))
 		}
 		return s, p.errf(params, field, "%v", err)
 	}

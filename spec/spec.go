@@ -218,13 +218,43 @@ func decodeParams(name string, raw json.RawMessage) (step.Params, error) {
 func paramDecodeError(stepName string, p step.Params, err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Errorf("parameter %q: expected %s, got a JSON %s", te.Field, te.Type, te.Value)
+		return fmt.Errorf("parameter %q: expected %s, got %s", te.Field, jsonTypeName(te.Type), jsonValueWords(te.Value))
 	}
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return fmt.Errorf("unknown parameter %s for %s; known parameters: %s", f, stepName, strings.Join(ParamNames(p), ", "))
+		return unknownParam(f, stepName, p)
 	}
 	return fmt.Errorf("parameters: %s", strings.TrimPrefix(msg, "json: "))
+}
+
+// unknownParam says that f (quoted) is not a parameter of stepName and
+// which are, or that it takes none (attack run 35 F5: "known parameters: "
+// with nothing after it).
+func unknownParam(f, stepName string, p step.Params) error {
+	names := ParamNames(p)
+	if len(names) == 0 {
+		return fmt.Errorf("unknown parameter %s: %s takes no parameters", f, stepName)
+	}
+	return fmt.Errorf("unknown parameter %s for %s; known parameters: %s", f, stepName, strings.Join(names, ", "))
+}
+
+// jsonValueWords names the kind of JSON value encoding/json found (its
+// UnmarshalTypeError.Value: "string", "number", "array", "object",
+// "bool", or "number 1.5" for a number that does not fit).
+func jsonValueWords(v string) string {
+	switch v {
+	case "string":
+		return "a string"
+	case "array":
+		return "a list"
+	case "object":
+		return "a mapping"
+	case "bool":
+		return "true or false"
+	case "number":
+		return "a number"
+	}
+	return v
 }
 
 // ParamNames lists the JSON names of a step's parameters.
@@ -273,9 +303,12 @@ func StepJSONError(raw []byte) *Error {
 				case errors.As(err, &te) && te.Field == "":
 					return &Error{Field: name, Err: fmt.Errorf("parameters must be an object, got a JSON %s", te.Value)}
 				case errors.As(err, &te):
-					return &Error{Field: name + "." + te.Field, Err: fmt.Errorf("expected %s, got a JSON %s", jsonTypeName(te.Type), te.Value)}
+					return &Error{Field: name + "." + te.Field, Err: fmt.Errorf("expected %s, got %s", jsonTypeName(te.Type), jsonValueWords(te.Value))}
 				}
 				if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+					if len(ParamNames(p)) == 0 {
+						return &Error{Field: name + "." + strings.Trim(f, `"`), Err: fmt.Errorf("unknown parameter: %s takes no parameters", name)}
+					}
 					return &Error{Field: name + "." + strings.Trim(f, `"`), Err: fmt.Errorf("unknown parameter for %s; known parameters: %s", name, strings.Join(ParamNames(p), ", "))}
 				}
 				// A parameter's own decoder (feature_range, categories):
@@ -294,7 +327,7 @@ func StepJSONError(raw []byte) *Error {
 		if err := p.Validate(); err != nil {
 			var pe *step.ParamError
 			if errors.As(err, &pe) {
-				return &Error{Field: name + "." + pe.Param, Err: fmt.Errorf("%s (got %v)", pe.Msg, pe.Value)}
+				return &Error{Field: name + "." + pe.Param, Err: fmt.Errorf("%s (got %s)", pe.Msg, valueWords(pe.Value))}
 			}
 			return &Error{Field: name, Err: err}
 		}

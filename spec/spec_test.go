@@ -98,7 +98,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad type", "version: 1\ncolumns:\n  - name: x\n    type: text\n", []string{":4", "columns[0].type", `"text"`}, ErrInvalid},
 		{"unknown step", "version: 1\ncolumns:\n  - name: x\n    steps:\n      - zscore: {}\n", []string{":5", "columns[0].steps[0]", `"zscore"`, "standard_scaler"}, ErrInvalid},
 		{"unknown parameter", "version: 1\ncolumns:\n  - name: x\n    steps:\n      - standard_scaler: {mean: false}\n", []string{":5", "standard_scaler", `"mean"`, "with_mean"}, ErrInvalid},
-		{"parameter type", "version: 1\ncolumns:\n  - name: x\n    steps:\n      - standard_scaler: {with_std: 3}\n", []string{"with_std", "bool"}, ErrInvalid},
+		{"parameter type", "version: 1\ncolumns:\n  - name: x\n    steps:\n      - standard_scaler: {with_std: 3}\n", []string{"with_std", "expected true or false, got a number"}, ErrInvalid},
 		{"params not a mapping", "version: 1\ncolumns:\n  - name: x\n    steps:\n      - standard_scaler: [1]\n", []string{":5", "mapping"}, ErrInvalid},
 		{"two keys in a step", "version: 1\ncolumns:\n  - name: x\n    steps:\n      - {standard_scaler: {}, log1p: {}}\n", []string{"one-key"}, ErrInvalid},
 		{"column in two groups", "version: 1\ncolumns:\n  - name: x\n  - names: [y, x]\n", []string{"columns[1].names", `"x"`, "columns[0]"}, ErrInvalid},

@@ -10,8 +10,8 @@ import (
 // parameter below the step, not only "parameter %q" in a message.
 func TestStepJSONErrorNamesField(t *testing.T) {
 	for _, tc := range []struct{ raw, field, msg string }{
-		{`{"standard_scaler": {"with_mean": 1}}`, "standard_scaler.with_mean", "expected true or false, got a JSON number"},
-		{`{"simple_imputer": {"strategy": []}}`, "simple_imputer.strategy", "expected a string, got a JSON array"},
+		{`{"standard_scaler": {"with_mean": 1}}`, "standard_scaler.with_mean", "expected true or false, got a number"},
+		{`{"simple_imputer": {"strategy": []}}`, "simple_imputer.strategy", "expected a string, got a list"},
 		{`{"standard_scaler": {"zz": 1}}`, "standard_scaler.zz", "unknown parameter for standard_scaler; known parameters: copy, with_mean, with_std"},
 		{`{"standard_scaler": []}`, "standard_scaler", "parameters must be an object, got a JSON array"},
 		{`{"min_max_scaler": {"feature_range": [0, [1]]}}`, "min_max_scaler.feature_range[1]", "not a number"},

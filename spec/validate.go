@@ -73,7 +73,7 @@ func (s *Spec) CheckFitParams() error {
 				msg := err.Error()
 				if pe, ok := errors.AsType[*step.ParamError](err); ok {
 					field += "." + pe.Param
-					msg = pe.Msg + fmt.Sprintf(" (got %v)", pe.Value)
+					msg = pe.Msg + fmt.Sprintf(" (got %s)", valueWords(pe.Value))
 				}
 				return &Error{Field: field, Err: fmt.Errorf("%w: %s", ErrInvalid, msg)}
 			}
