@@ -90,10 +90,19 @@ type featureCounts struct{ rows, missing, oor, unseen int64 }
 // other values, named while the summary names them (drift.MaxSummaryNew).
 // Examples of unseen categories are the most frequent ones (then by
 // value). Rows the feature was not sent in count as missing.
+//
+// A summary covering fewer rows than the counts (ds.Rows < c.rows) started
+// again mid-window, when a version profiling the feature differently was
+// made current under the same name: its values are those of the rows
+// since only, and read against the counts of every row they would make
+// anomalies of neither (one row since gave constant_column for a feature
+// 300 rows vary, attack run 36 F6). The feature is then judged on its
+// counts only, as without a summary; merged replicas' windows give the
+// same, since both sides of the comparison merge exactly.
 func featureValidation(rows int64, c featureCounts, ds *drift.Summary, rf *refFeature, p *profile.Feature) validate.Summary {
 	s := validate.Summary{Name: rf.name, Rows: rows, Missing: c.missing + (rows - c.rows), OutOfRange: c.oor, Unseen: c.unseen,
 		Min: math.NaN(), Max: math.NaN()}
-	if ds == nil {
+	if ds == nil || ds.Rows < c.rows {
 		return s
 	}
 	if rf.numeric {

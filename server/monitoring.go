@@ -287,7 +287,7 @@ func unprofiledNote(w monitor.Window) string {
 		for i, f := range w.Restarted {
 			parts[i] = fmt.Sprintf("%s on %d", f.Name, f.Rows)
 		}
-		note = fmt.Sprintf("the drift summaries of %d feature(s) started again when an artifact that profiles them differently was made current mid-window, so this report judges them on the rows since only (%s of the window's %d rows the features count); the earlier rows were judged only by evaluations that ran before the change",
+		note = fmt.Sprintf("the drift summaries of %d feature(s) started again when an artifact that profiles them differently was made current mid-window, so this report judges them on the rows since only (%s of the window's %d rows the features count), and the anomalies judge them on the window's counts only (rows, missing, out of range, unseen), not on the values of the rows since; the earlier rows were judged only by evaluations that ran before the change",
 			len(w.Restarted), strings.Join(parts, ", "), w.Rows-w.Unprofiled)
 	}
 	if w.Unprofiled <= 0 {

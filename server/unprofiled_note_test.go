@@ -23,7 +23,7 @@ func TestUnprofiledNote(t *testing.T) {
 	// A version profiling x differently under the same name: no row is
 	// unprofiled, but x is judged on the rows since only.
 	n = unprofiledNote(monitor.Window{Rows: 50, Restarted: []monitor.RestartedFeature{{Name: "x", Rows: 20}}})
-	for _, want := range []string{"1 feature(s) started again", "x on 20 of the window's 50 rows"} {
+	for _, want := range []string{"1 feature(s) started again", "x on 20 of the window's 50 rows", "anomalies judge them on the window's counts only"} {
 		if !strings.Contains(n, want) {
 			t.Errorf("note %q lacks %q", n, want)
 		}
