@@ -35,7 +35,8 @@ func TestVectorObservationsStrict(t *testing.T) {
 		{"unknown key", `{"rows":[],"extra":1}`, "unknown field"},
 		{"no vector column", `{"rows":[{"x":1},{"y":[1,2]}]}`, "no row holds a vector column"},
 		{"empty rows", `{"rows":[{},{}]}`, "no row holds a vector column"},
-		{"number out of range", `{"rows":[{"emb":[1e400]}]}`, "must be an array of numbers"},
+		{"number out of range", `{"rows":[{"emb":[1e400]}]}`, `row 1: column "emb": element 0: 1e400 is out of the float64 range`},
+		{"not an array", `{"rows":[{"emb":{"a":1}}]}`, "must be an array of numbers"},
 		{"truncated", good[:len(good)-3], "the body must be"},
 	} {
 		status, resp := send(t, "POST", url, "", []byte(c.body))

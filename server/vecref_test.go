@@ -68,7 +68,7 @@ func TestVectorRefusalsCounted(t *testing.T) {
 		// a right vector (refused along, not counted), two of other
 		// dimensions and one that is not an array of numbers
 		{"wrongdim", `{"rows":[{"emb":` + vectorJSON(vf.rest[0]) + `},{"emb":` + short(5) + `},{"emb":` + short(7) + `},{"emb":"x"}]}`, "a vector of 5 values"},
-		{"wrongdim", `{"rows":[{"emb":[1e400]},{"emb":[]}]}`, "must be an array of numbers"},
+		{"wrongdim", `{"rows":[{"emb":[1e400]},{"emb":[]}]}`, "element 0: 1e400 is out of the float64 range"},
 	} {
 		status, resp := send(t, "POST", url+c.producer, "", []byte(c.body))
 		if status != http.StatusBadRequest || !strings.Contains(string(resp), c.want) {

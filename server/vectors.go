@@ -288,25 +288,6 @@ func decodeVectorRows(data []byte, maxRows int) ([]map[string]json.RawMessage, e
 	return rows, nil
 }
 
-// parseObservedVector reads a vector observation's value, an array of
-// finite numbers: nil when it is not one (or is empty), and the index of
-// the first null element (-1: none). encoding/json reads a null element of
-// a []float64 as 0, so the elements are read through pointers.
-func parseObservedVector(raw json.RawMessage) ([]float64, int) {
-	var ptrs []*float64
-	if json.Unmarshal(raw, &ptrs) != nil || len(ptrs) == 0 {
-		return nil, -1
-	}
-	vec := make([]float64, len(ptrs))
-	for k, x := range ptrs {
-		if x == nil {
-			return nil, k
-		}
-		vec[k] = *x
-	}
-	return vec, -1
-}
-
 // vectorObservations records the vectors of POST .../observations?producer=P.
 func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int, string, error) {
 	model := r.PathValue("name")
@@ -318,8 +299,8 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 		return 0, "", notFound("monitoring is off on this server")
 	}
 	producer := r.URL.Query().Get("producer")
-	if producer == "" || len(producer) > 64 {
-		return 0, "", badRequest("producer must name the component that produced the vectors (1 to 64 characters), e.g. ?producer=writer")
+	if err := checkProducer(producer); err != nil {
+		return 0, "", err
 	}
 	version, err := versionOf(r)
 	if err != nil {
@@ -362,7 +343,7 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 				missing[e.Column]++
 				continue
 			}
-			vec, null := parseObservedVector(raw)
+			vec, null, bad := parseObservedVector(raw)
 			reason, err := "", error(nil)
 			switch d := e.Contract.Dimension; {
 			case null >= 0:
@@ -372,7 +353,7 @@ func (s *Server) vectorObservations(w http.ResponseWriter, r *http.Request) (int
 				reason, err = refusedInvalid, badRequest("row %d: column %q: element %d of the vector is null, not a number "+
 					"(NaN written as null?): every element must be a finite number", i+1, e.Column, null)
 			case vec == nil:
-				reason, err = refusedInvalid, badRequest("row %d: column %q must be an array of numbers (or null)", i+1, e.Column)
+				reason, err = refusedInvalid, badRequest("row %d: column %q: %s", i+1, e.Column, bad)
 			case d > 0 && len(vec) != d:
 				// The contract fixes the dimension: a vector of another
 				// one is refused, so that it cannot fix the producer's
