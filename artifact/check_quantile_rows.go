@@ -33,6 +33,12 @@ import (
 //
 //     row[k] = max(quantile(values, ps[k]/100), row[k-1])
 //
+//   - every entry lies where the profile's exact CDF puts numpy's
+//     quantile at its reference (cdfBounds), counting an imputer's fill
+//     value for the missing cells (attack run 35 F3: with references off
+//     the grid, as k/999 of the default n_quantiles always are, a row
+//     replaced by a ramp from min to max kept only its ends checked);
+//
 // A column whose cells an imputer reads with a placeholder missing_values
 // (a number: the profile counts those cells as values), one without
 // any value, and a step after any other step are not checked.
@@ -48,6 +54,9 @@ type qtProfile struct {
 	min, max       float64
 	grid           step.Floats // nil unless read from every value
 	values         *profile.Counts
+	// at and cdf are the profile's grid and its exact CDF, whether the
+	// grid is read from every value or from a sample (nil if absent).
+	at, cdf step.Floats
 }
 
 // noteQuantileReads records, for the quantile transformers of groups[gi]
@@ -83,6 +92,9 @@ func (c *sectionCheck) noteQuantileProfile(f *profile.Feature) {
 	p := &qtProfile{count: f.Count, missing: f.Missing, min: float64(*f.Min), max: float64(*f.Max), values: f.Values}
 	if c.trainingRows <= exactGrid && len(f.Quantiles) == len(profile.GridProbs) {
 		p.grid = f.Quantiles
+	}
+	if len(f.Quantiles) > 0 && len(f.CDF) == len(f.Quantiles) {
+		p.at, p.cdf = f.Quantiles, f.CDF
 	}
 	c.qtColumns[f.Name] = p
 }
@@ -196,13 +208,18 @@ func (c *sectionCheck) quantileRows(q qtRead, g *Group) error {
 			want = math.Max(want, prev)
 		}
 		prev = x
-		if !ok || x == want { // -0 and +0 alike: the profile keeps the first in row order
-			return true
+		path := fmt.Sprintf("groups[%d].steps[%d].fitted.quantiles_[%d][%d]", q.gi, q.si, row, k)
+		if ok && x != want { // -0 and +0 alike: the profile keeps the first in row order
+			failErr = bad(path, "is %v; a fit on the training data writes %v there, %s: quantiles_ was edited (a transform with it gives wrong values); refit the artifact",
+				x, want, why.text(col))
+			return false
 		}
-		failErr = bad(fmt.Sprintf("groups[%d].steps[%d].fitted.quantiles_[%d][%d]", q.gi, q.si, row, k),
-			"is %v; a fit on the training data writes %v there, %s: quantiles_ was edited (a transform with it gives wrong values); refit the artifact",
-			x, want, why.text(col))
-		return false
+		if lo, hi, ok := col.cdfBounds(ps[k] / 100); ok && !withinUlps(x, lo, hi) {
+			failErr = bad(path, "is %v; the training profile's exact CDF of column %s puts numpy's quantile at reference %v within [%v, %v]%s: quantiles_ was edited (a transform with it gives wrong values); refit the artifact",
+				x, strconv.Quote(col.name), ps[k]/100, lo, hi, col.fillNote())
+			return false
+		}
+		return true
 	})
 	if err != nil && failErr == nil {
 		return nil // read once already; what it holds was checked then
@@ -290,4 +307,68 @@ func countsQuantile(xs step.Floats, counts []int64, q float64) float64 {
 		return b - d*(1-g)
 	}
 	return a + d*g
+}
+
+// fillNote says, for a column an imputer filled, that its fill value
+// counts among the values.
+func (col *qtColumn) fillNote() string {
+	if !col.filled {
+		return ""
+	}
+	return fmt.Sprintf(" (with the %d missing cells filled with %v by the imputer before it)", col.p.missing, col.fill)
+}
+
+// cdfUlps is how many ulps an interpolated quantile may stray past the
+// data value bounding it (numpy's lerp rounds twice).
+const cdfUlps = 4
+
+// cdfBounds returns the interval the profile's exact CDF allows for the
+// column's quantile at q, and ok (false without a CDF). The step read N
+// values (the present ones, plus the missing cells when an imputer filled
+// them with col.fill); numpy's linear quantile at q lies between the
+// sorted values x[i] and x[i+1], i = floor((N-1)q) (x[i] alone when
+// (N-1)q is whole). A grid value v with c(v) values at or below it
+// (c = cdf·count, exact) has x[c(v)] > v, so c(v) <= i gives quantile >= v,
+// and c(v) >= i+2 (c(v) >= i+1 when whole) gives quantile <= v:
+//
+//	lo = max{v : c(v) <= i},  hi = min{v : c(v) > i_hi},  i_hi = ceil((N-1)q)
+//
+// (i and i_hi are taken a hair wide of (N-1)q for rounding; withinUlps
+// compares). The running maximum fit takes keeps the
+// entries within the same bounds.
+func (col *qtColumn) cdfBounds(q float64) (lo, hi float64, ok bool) {
+	p := col.p
+	if p.cdf == nil || p.count == 0 {
+		return 0, 0, false
+	}
+	n := p.count
+	if col.filled {
+		n += p.missing
+	}
+	h := float64(n-1) * q
+	iLo := int64(math.Floor(h - 1e-7*math.Max(1, h)))
+	iHi := int64(math.Ceil(h + 1e-7*math.Max(1, h)))
+	lo, hi = math.Inf(-1), math.Inf(1)
+	for j, v := range p.at {
+		c := int64(math.Round(float64(p.cdf[j]) * float64(p.count)))
+		if col.filled && col.fill <= float64(v) {
+			c += p.missing
+		}
+		if c <= iLo {
+			lo = math.Max(lo, float64(v))
+		}
+		if c > iHi {
+			hi = math.Min(hi, float64(v))
+		}
+	}
+	return lo, hi, !math.IsInf(lo, -1) || !math.IsInf(hi, 1)
+}
+
+// withinUlps reports whether x lies in [lo, hi] widened by cdfUlps ulps
+// on each side.
+func withinUlps(x, lo, hi float64) bool {
+	for range cdfUlps {
+		lo, hi = math.Nextafter(lo, math.Inf(-1)), math.Nextafter(hi, math.Inf(1))
+	}
+	return x >= lo && x <= hi
 }

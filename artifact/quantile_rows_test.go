@@ -87,7 +87,7 @@ columns:
 			for k := range r {
 				r[k] = r[0]
 			}
-		}, `groups[1].steps[1].fitted.quantiles_[0][10]: is -50; a fit on the training data writes 10.5 there, column "d"'s maximum in the training profile or the fill value -50 of the imputer before it`},
+		}, `groups[1].steps[1].fitted.quantiles_[0][2]: is -50; the training profile's exact CDF of column "d" puts numpy's quantile at reference 0.2 within [`}, // 6 of 40 cells filled: the 0.2 quantile is a value
 		{"c's first entry raised to the second", 0, 2, func(r []any) { r[0] = r[1] },
 			`groups[0].steps[0].fitted.quantiles_[2][0]: is `},
 		{"c's median a hair higher", 0, 2, func(r []any) {
@@ -169,5 +169,83 @@ columns:
 	}
 	if decErr, verErr := bothReadings(data); decErr != nil || verErr != nil {
 		t.Fatalf("refused: Decode: %v, Verify: %v", decErr, verErr)
+	}
+}
+
+// TestQuantileRowsHeldToCDF: with references off the profile's grid
+// (n_quantiles 8: k/7 is never a multiple of 0.005 inside (0, 1)) only
+// a row's first and last entries were held to the profile, so a row
+// replaced by a straight ramp from its minimum to its maximum, or its
+// interior set to the middle of the range, was accepted and changed
+// every transformed value (attack run 35 F3, diamonds with the default
+// n_quantiles). Each entry must lie where the profile's exact CDF puts
+// numpy's quantile at its reference, counting an imputer's fill value
+// for the missing cells: such rows are refused by Decode and Verify
+// alike naming an entry; the fitted artifact is accepted.
+func TestQuantileRowsHeldToCDF(t *testing.T) {
+	data, _ := quantileRowsData()
+	a := fitRun27(t, `version: 1
+columns:
+  - names: [c]
+    type: numeric
+    steps:
+      - quantile_transformer: {n_quantiles: 8}
+  - names: [a]
+    type: numeric
+    steps:
+      - simple_imputer: {strategy: median}
+      - quantile_transformer: {n_quantiles: 8, output_distribution: normal}
+`, data)
+	if data, ok := reencodeTree(treeOf(t, a)); !ok {
+		t.Fatal("the fitted artifact is not re-encoded")
+	} else if decErr, verErr := bothReadings(data); decErr != nil || verErr != nil {
+		t.Fatalf("the fitted artifact is refused: Decode: %v, Verify: %v", decErr, verErr)
+	}
+	row := func(tree map[string]any, gi int) []any {
+		st := tree["groups"].([]any)[gi].(map[string]any)["steps"].([]any)
+		return st[len(st)-1].(map[string]any)["fitted"].(map[string]any)["quantiles_"].([]any)[0].([]any)
+	}
+	num := func(r []any, k int) float64 {
+		x, _ := r[k].(json.Number).Float64()
+		return x
+	}
+	ramp := func(r []any) {
+		lo, hi := num(r, 0), num(r, len(r)-1)
+		for k := 1; k < len(r)-1; k++ {
+			r[k] = json.Number(fmt.Sprint(lo + (hi-lo)*float64(k)/float64(len(r)-1)))
+		}
+	}
+	middle := func(r []any) {
+		mid := (num(r, 0) + num(r, len(r)-1)) / 2
+		for k := 1; k < len(r)-1; k++ {
+			r[k] = json.Number(fmt.Sprint(mid))
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		gi   int
+		edit func(r []any)
+		want string
+	}{
+		{"c ramp", 0, ramp, `groups[0].steps[0].fitted.quantiles_[0][`},
+		{"c middle", 0, middle, `groups[0].steps[0].fitted.quantiles_[0][`},
+		{"a after its median imputer, ramp", 1, ramp, `groups[1].steps[1].fitted.quantiles_[0][`},
+		{"a after its median imputer, middle", 1, middle, `groups[1].steps[1].fitted.quantiles_[0][`},
+	} {
+		tree := treeOf(t, a)
+		r := row(tree, tc.gi)
+		before := fmt.Sprint(r)
+		tc.edit(r)
+		if fmt.Sprint(r) == before {
+			t.Fatalf("%s: the edit changes nothing (%v)", tc.name, r)
+		}
+		data, ok := reencodeTree(tree)
+		if !ok {
+			t.Fatalf("%s: not re-encoded", tc.name)
+		}
+		refusedAlike(t, tc.name, data, tc.want)
+		if decErr, _ := bothReadings(data); decErr != nil && !strings.Contains(decErr.Error(), "exact CDF") {
+			t.Errorf("%s: %v, want a refusal by the profile's exact CDF", tc.name, decErr)
+		}
 	}
 }
