@@ -53,3 +53,37 @@ func TestVecstateMarkerCountsItsFrame(t *testing.T) {
 		t.Errorf("the marker counts %d vectors of producer p at its acknowledged length; want the 1,010 posted (%v)", n, mk.Vectors)
 	}
 }
+
+// TestVecstateMarkerDamageWords (attack run 36 F8): a damaged vector
+// marker was described in Go's decoder terms ("json: cannot unmarshal
+// array into Go value of type server.vectorMarker"); it is described in
+// the file's.
+func TestVecstateMarkerDamageWords(t *testing.T) {
+	f := newJournalFixture(t, 0)
+	f.post("reader", f.rest[:20])
+	for _, c := range []struct{ name, data, want string }{
+		{"empty", ``, "it is empty (0 bytes)"},
+		{"an array", "[1]\n", "it is a JSON array, where a vector marker is an object"},
+		{"a string run", `{"format":"normguard-vector-mark/1","run":"1"}`, `its field "run" holds a JSON string, where a vector marker holds a number`},
+		{"cut short", `{"format":"normguard-vector-mark/1","ru`, "it is cut short after 39 bytes"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.WriteFile(f.state+".mark", []byte(c.data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := f.restart(false)
+			if err == nil {
+				t.Fatal("the damaged marker was taken")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, c.want) || !strings.Contains(msg, ".mark") {
+				t.Errorf("got %q, want it to name the marker and say %q", msg, c.want)
+			}
+			for _, goTerm := range []string{"json:", "Go value", "Go struct", "unexpected end of JSON input", "vectorMarker"} {
+				if strings.Contains(msg, goTerm) {
+					t.Errorf("the message names the decoder's %q: %s", goTerm, msg)
+				}
+			}
+		})
+	}
+}

@@ -37,7 +37,28 @@ func snapshotJSONProblem(data []byte, err error) string {
 // stateJSONProblem says what keeps data, a JSON object, from reading as a
 // vector state: where it is cut short or is not JSON, or which field holds
 // what a vector state does not; err is the decoder's error.
-func stateJSONProblem(data []byte, err error) string {
+func stateJSONProblem(data []byte, err error) string { return jsonProblem(data, err, "vector state") }
+
+// markerJSONProblem says, in the terms of the file rather than of Go's
+// decoder, what keeps data (a vector marker) from reading as one; err is
+// json.Unmarshal's error. A damaged marker was described as "json: cannot
+// unmarshal array into Go value of type server.vectorMarker" (attack run
+// 36 F8).
+func markerJSONProblem(data []byte, err error) string {
+	switch body := bytes.TrimLeft(data, " \t\r\n"); {
+	case len(data) == 0:
+		return "it is empty (0 bytes); it was truncated or replaced"
+	case len(body) == 0:
+		return fmt.Sprintf("it holds only blank space (%d bytes); it was truncated or replaced", len(data))
+	}
+	return jsonProblem(data, err, "vector marker")
+}
+
+// jsonProblem says what keeps data from reading as a JSON object of the
+// kind what names ("vector state"): where it is cut short or is not JSON,
+// or which field holds what such an object does not; err is the
+// decoder's error.
+func jsonProblem(data []byte, err error, what string) string {
 	d := json.NewDecoder(bytes.NewReader(data))
 	var v json.RawMessage
 	derr := d.Decode(&v)
@@ -54,12 +75,12 @@ func stateJSONProblem(data []byte, err error) string {
 	case derr == nil && len(bytes.TrimSpace(data[d.InputOffset():])) > 0:
 		return fmt.Sprintf("it goes on after its JSON object ends at byte %d of %d (two writes mixed, or text appended)", d.InputOffset(), len(data))
 	case errors.As(err, &typ) && typ.Field != "":
-		return fmt.Sprintf("it is not a normguard vector state: its field %q holds a JSON %s, where a vector state holds %s", typ.Field, typ.Value, jsonKind(typ.Type))
+		return fmt.Sprintf("it is not a normguard %s: its field %q holds a JSON %s, where a %s holds %s", what, typ.Field, typ.Value, what, jsonKind(typ.Type))
 	case errors.As(err, &typ):
-		return fmt.Sprintf("it is not a normguard vector state: it is a JSON %s, where a vector state is %s", typ.Value, jsonKind(typ.Type))
+		return fmt.Sprintf("it is not a normguard %s: it is a JSON %s, where a %s is %s", what, typ.Value, what, jsonKind(typ.Type))
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return "it is not a normguard vector state: it holds a field " + name + " that a vector state does not have"
+		return "it is not a normguard " + what + ": it holds a field " + name + " that a " + what + " does not have"
 	}
 	return err.Error()
 }

@@ -600,8 +600,8 @@ func (vw *vectorWindows) readMarker() (*vectorMarker, error) {
 	if err := json.Unmarshal(data, &mk); err != nil {
 		n := min(len(data), 60)
 		return nil, &vectorDamage{path: vw.path, keep: true, stale: true, markerGone: true, what: fmt.Sprintf(
-			"its marker %s is unreadable (%d bytes, starting %q: %v), so an older copy of the snapshot or journal cannot be told apart",
-			filepath.Base(vw.markerPath()), len(data), data[:n], err)}
+			"its marker %s is unreadable (%d bytes, starting %s: %s), so an older copy of the snapshot or journal cannot be told apart",
+			filepath.Base(vw.markerPath()), len(data), errtext.QuoteBytes(data[:n]), markerJSONProblem(data, err))}
 	}
 	switch {
 	case mk.Format == vectorStateFormat || mk.Format == vectorStateFormat2:
