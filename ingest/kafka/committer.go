@@ -66,10 +66,15 @@ func (c *Consumer) commitCtx(ctx context.Context) context.Context {
 					hist = takeOver(nil, c.storeID, cp.Offset)
 					c.custody[cp.Partition] = hist
 				}
+				owed := c.owed[cp.Partition]
 				if f, ok := c.floor[cp.Partition]; ok && cp.Offset < f {
+					// Said in the commit: a replica given the partition
+					// before this one is past f reads on from f, and
+					// reports the offsets owed (attack run 34 F2).
+					owed = &owing{store: c.storeID, from: cp.Offset}
 					cp.Offset, cp.LeaderEpoch = f, -1
 				}
-				meta := formatCustody(hist)
+				meta := formatCustody(hist, owed)
 				cp.Metadata = &meta
 			}
 		}
@@ -79,11 +84,45 @@ func (c *Consumer) commitCtx(ctx context.Context) context.Context {
 
 // setCustody sets partition p's custody to the group's commit's (its
 // metadata as fetched) with this state taking the partition over at at.
+// A damaged custody is not kept (its entries are not committed again:
+// attack run 34 F3), said at warn.
 func (c *Consumer) setCustody(p int32, at int64) {
 	c.partsMu.Lock()
-	defer c.partsMu.Unlock()
-	_, hist, _ := parseCustody(c.commitMeta[p])
-	c.custody[p] = takeOver(hist, c.storeID, at)
+	meta := c.commitMeta[p]
+	m := parseCustody(meta)
+	c.custody[p] = takeOver(m.hist, c.storeID, at)
+	c.partsMu.Unlock()
+	if m.damaged != "" {
+		c.log.Warn(fmt.Sprintf("kafka: partition %d: the group's commit carries a custody that is not a normguard's (%s), metadata %s: it is not kept; this state's commits carry its own from offset %d", p, m.damaged, errtext.Quote(meta), at),
+			"topic", c.cfg.Topic, "group", c.cfg.Group)
+	}
+}
+
+// noteOwed reports, for partition p assigned with the group's offset
+// group, the offsets the group's commit says a state was reading again
+// below it (owedMark) that this replica does not read: not in that
+// state's windows, nor in any replica's until that state is given the
+// partition again (attack run 34 F2). Logged and a /healthz problem; the
+// mark is kept in this replica's commits.
+func (c *Consumer) noteOwed(p int32, group int64) {
+	c.partsMu.Lock()
+	m := parseCustody(c.commitMeta[p])
+	c.partsMu.Unlock()
+	if m.owed == nil || m.hist == nil || m.owed.store == c.storeID || c.storeID == "" {
+		return
+	}
+	s := splitCustody(m.hist, m.owed.store, m.owed.from, group)
+	if len(s.mine) == 0 {
+		return
+	}
+	now := time.Now()
+	msg := fmt.Sprintf("topic %s partition %d: offsets %s are counted by no replica of the group (found at %s): the replica whose state file is store %s, restored from a backup, was reading them again below the group's offset %d when it lost the partition, and this replica reads on from the group's offset. They are read when that replica is given the partition again: stop this replica (or the others) while it runs",
+		c.cfg.Topic, p, joinRanges(s.mine), now.UTC().Format(time.RFC3339), m.owed.store, group)
+	c.log.Warn("kafka: "+msg, "topic", c.cfg.Topic, "partition", p)
+	c.partsMu.Lock()
+	c.owed[p] = m.owed
+	c.skipped[p] = notice{msg: msg, at: now}
+	c.partsMu.Unlock()
 }
 
 // offsetsFetched keeps the metadata of the group's committed offsets of
@@ -124,11 +163,17 @@ func (c *Consumer) groupAhead(p int32, held, group int64) int64 {
 	c.partsMu.Lock()
 	meta, ok := c.commitMeta[p]
 	c.partsMu.Unlock()
-	by, hist, ours := parseCustody(meta)
+	m := parseCustody(meta)
+	by, hist, ours := m.by, m.hist, m.ours
 	if hist != nil && c.storeID != "" {
 		return c.byCustody(p, held, group, by, hist)
 	}
 	switch {
+	case m.damaged != "":
+		// Not a normguard's custody, nor an earlier normguard's identity
+		// alone: who counted the offsets cannot be told from it (attack
+		// run 34 F4), below.
+
 	case ours && c.storeID != "" && by == c.storeID:
 		c.log.Warn(fmt.Sprintf("kafka: partition %d: the group's offset %d was committed by this state file (store %s), whose position is %d: the state is an older copy of itself (restored from a backup?) and its windows do not hold offsets %d..%d, which are read again from %d",
 			p, group, by, held, held, group-1, held), "topic", c.cfg.Topic, "group", c.cfg.Group)
@@ -152,8 +197,12 @@ func (c *Consumer) groupAhead(p int32, held, group int64) int64 {
 		return group
 	}
 	now := time.Now()
-	msg := fmt.Sprintf("topic %s partition %d: the group %s's offset %d is past this state's position %d and was committed with metadata %s (an earlier normguard's member id, or another consumer's), so it cannot be told who counted offsets %d..%d (found at %s): they are counted by another replica of the group, or by no one if this state is a restored copy; they are not read here. To read them into this state, stop serve and move the group to %d (kafka-consumer-groups.sh --reset-offsets --to-offset %d)",
-		c.cfg.Topic, p, c.cfg.Group, group, held, errtext.Quote(meta), held, group-1, now.UTC().Format(time.RFC3339), held, held)
+	what := "(an earlier normguard's member id, or another consumer's)"
+	if m.damaged != "" {
+		what = fmt.Sprintf("whose custody is not a normguard's (%s)", m.damaged)
+	}
+	msg := fmt.Sprintf("topic %s partition %d: the group %s's offset %d is past this state's position %d and was committed with metadata %s %s, so it cannot be told who counted offsets %d..%d (found at %s): they are counted by another replica of the group, or by no one if this state is a restored copy; they are not read here. To read them into this state, stop serve and move the group to %d (kafka-consumer-groups.sh --reset-offsets --to-offset %d)",
+		c.cfg.Topic, p, c.cfg.Group, group, held, errtext.Quote(meta), what, held, group-1, now.UTC().Format(time.RFC3339), held, held)
 	c.log.Warn("kafka: "+msg, "topic", c.cfg.Topic, "partition", p)
 	c.partsMu.Lock()
 	c.skipped[p] = notice{msg: msg, at: now}

@@ -217,7 +217,11 @@ type Consumer struct {
 	// reading again below it commits until past it (custody.go).
 	custody map[int32][]custodyEntry
 	skips   map[int32][]offRange
-	floor   map[int32]int64
+	// owed is, by assigned partition, another state's offsets the group's
+	// commit said it was reading again below the group's offset, kept in
+	// this replica's commits (committer.go noteOwed).
+	owed  map[int32]*owing
+	floor map[int32]int64
 	// topicID is the ID of the topic the positions were read from (zero:
 	// not known); recreated says, since recreatedAt, that the topic was
 	// found recreated; missing that it does not exist (topic.go).
@@ -300,7 +304,7 @@ func New(cfg Config) (*Consumer, error) {
 		resets: map[int32]string{}, waiting: map[int32]openTxn{}, behind: map[int32]string{}, fetchErrs: map[string]*fetchErrLog{},
 		noTopicID: map[int32]idFail{}, unknownLogged: map[string]bool{}, pastBig: map[int32][2]int64{}, firstParts: -1,
 		truncated: map[int32]notice{}, skipped: map[int32]notice{}, storeID: cfg.Monitor.StoreID(),
-		custody: map[int32][]custodyEntry{}, skips: map[int32][]offRange{}, floor: map[int32]int64{},
+		custody: map[int32][]custodyEntry{}, skips: map[int32][]offRange{}, owed: map[int32]*owing{}, floor: map[int32]int64{},
 		metricRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "normguard_kafka_records_total", Help: "Kafka records consumed (good and bad), each counted once.",
 			ConstLabels: prometheus.Labels{"topic": cfg.Topic},
@@ -490,6 +494,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 		var unknown []int32
 		check := map[int32]int64{}       // positions the topic's ID did not verify
 		ends := map[int32]int64{}        // those it did, to compare with the log's end
+		reach := map[int32]int64{}       // of those, the group's offset where further on
 		uncommitted := map[int32]int64{} // of those, the group holds no offset for
 		c.partsMu.Lock()
 		adopted := c.adopted
@@ -508,7 +513,14 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 			}
 			if group := o.EpochOffset().Offset; group >= 0 && group > next {
 				next = c.groupAhead(p, next, group)
+				if next < group {
+					reach[p] = group
+				}
+				c.noteOwed(p, group)
 			} else {
+				if group >= 0 {
+					c.noteOwed(p, group)
+				}
 				at := group
 				if at < 0 {
 					at = next
@@ -530,7 +542,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 		// A log ending below the position, the topic's ID unchanged: the
 		// broker lost records counted before; those written there again
 		// are new (attack run 31 F1).
-		lost, err := c.checkTruncated(ctx, ends)
+		lost, err := c.checkTruncated(ctx, ends, reach)
 		if err != nil {
 			c.fatal.CompareAndSwap(nil, &err)
 			return nil, err
@@ -722,6 +734,7 @@ func (c *Consumer) unassign(_ context.Context, _ *kgo.Client, parts map[string][
 		delete(c.custody, p)
 		delete(c.skips, p)
 		delete(c.floor, p)
+		delete(c.owed, p)
 		if u := c.unchecked[p]; u != nil {
 			c.log.Warn("kafka: offsets the client passed over were not checked before the partition was revoked", "topic", c.cfg.Topic, "partition", p,
 				"offsets", fmt.Sprintf("%d..%d", u.gaps[0].from, u.gaps[len(u.gaps)-1].to-1))

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/normguard/normguard/internal/errtext"
 )
 
 // The metadata of a commit named only the state file that committed last
@@ -41,35 +43,108 @@ type offRange struct{ from, to int64 }
 
 func (r offRange) String() string { return fmt.Sprintf("%d..%d", r.from, r.to-1) }
 
+// owedMark follows the custody in the metadata of a commit made while the
+// committing state reads again, below the group's offset, what it counted
+// before a backup was restored (committer.go): ";owed=<id>@<offset>", the
+// offsets from there on that the custody gives state id are counted by no
+// one yet (attack run 34 F2). A replica given the partition meanwhile
+// reads on from the group's offset, so it reports them, and keeps the
+// mark in its own commits until that state has the partition again.
+const owedMark = ";owed="
+
+// storeIDLen is the length of a state file's identity: 16 random bytes in
+// lower-case hex (monitor.Monitor.StoreID). An entry naming anything else
+// is not a normguard state's, and its length is bounded so that the
+// metadata of a commit stays under the 4096 bytes a broker allows.
+const storeIDLen = 32
+
+// isStoreID reports whether s can be a state file's identity.
+func isStoreID(s string) bool {
+	if len(s) != storeIDLen {
+		return false
+	}
+	for _, r := range s {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// owing is a state reading again from offset from (the owedMark).
+type owing struct {
+	store string
+	from  int64
+}
+
+// custodyMeta is the metadata of a commit, as parseCustody reads it.
+type custodyMeta struct {
+	by   string         // the committing state (ours only)
+	hist []custodyEntry // its custody: nil in an earlier normguard's commit, or damaged
+	owed *owing         // offsets counted by no one yet (the owedMark), if any
+	ours bool           // the metadata is a normguard's
+	// damaged says why a custody given (the mark present) cannot be
+	// read: a normguard writes none such, so who counted what cannot be
+	// told from it.
+	damaged string
+}
+
 // parseCustody reads the metadata of a commit: the identity of the state
-// that committed (ours: the metadata is a normguard's) and its custody
-// (nil in a commit of a normguard before it was kept, or when damaged).
-func parseCustody(meta string) (by string, hist []custodyEntry, ours bool) {
+// that committed (ours: the metadata is a normguard's), its custody and
+// what it owes. A custody that does not read as a normguard's (state
+// identities of 32 hex digits, offsets not going back, at most maxCustody
+// hand-overs, the last by the committer) is damaged (attack run 34 F3,
+// F4): none of it is kept.
+func parseCustody(meta string) custodyMeta {
 	rest, ours := strings.CutPrefix(meta, commitMetaPrefix)
 	if !ours {
-		return "", nil, false
+		return custodyMeta{}
 	}
 	by, list, kept := strings.Cut(rest, custodyMark)
 	if !kept {
-		return by, nil, true
+		return custodyMeta{by: by, ours: true}
 	}
+	m := custodyMeta{by: by, ours: true}
+	damaged := func(why string) custodyMeta {
+		m.damaged = why
+		return m
+	}
+	if !isStoreID(by) {
+		return damaged("the committer is not a state file's identity (32 hex digits)")
+	}
+	list, owed, hasOwed := strings.Cut(list, owedMark)
+	if hasOwed {
+		store, at, _ := strings.Cut(owed, "@")
+		from, err := strconv.ParseInt(at, 10, 64)
+		if !isStoreID(store) || err != nil || from < 0 {
+			return damaged(fmt.Sprintf("the offsets owed, %s, do not read as <state>@<offset>", errtext.Quote(owed)))
+		}
+		m.owed = &owing{store: store, from: from}
+	}
+	var hist []custodyEntry
 	for _, e := range strings.Split(list, ",") {
 		store, at, ok := strings.Cut(e, "@")
 		from, err := strconv.ParseInt(at, 10, 64)
-		if !ok || err != nil || store == "" || from < 0 || (len(hist) > 0 && from < hist[len(hist)-1].from) {
-			return by, nil, true
+		switch {
+		case !ok || err != nil || from < 0 || !isStoreID(store):
+			return damaged(fmt.Sprintf("the hand-over %s does not read as <state>@<offset>, a state file's identity (32 hex digits) and an offset", errtext.Quote(e)))
+		case len(hist) > 0 && from < hist[len(hist)-1].from:
+			return damaged(fmt.Sprintf("the hand-over %s goes back from offset %d", errtext.Quote(e), hist[len(hist)-1].from))
+		case len(hist) == maxCustody:
+			return damaged(fmt.Sprintf("it keeps more than %d hand-overs", maxCustody))
 		}
 		hist = append(hist, custodyEntry{store: store, from: from})
 	}
-	if len(hist) == 0 || hist[len(hist)-1].store != by {
-		return by, nil, true
+	if hist[len(hist)-1].store != by {
+		return damaged("its last hand-over is not to the state that committed")
 	}
-	return by, hist, true
+	m.hist = hist
+	return m
 }
 
 // formatCustody returns the metadata of a commit by the last state of
-// hist.
-func formatCustody(hist []custodyEntry) string {
+// hist, with the offsets owed, if any.
+func formatCustody(hist []custodyEntry, owed *owing) string {
 	var b strings.Builder
 	b.WriteString(commitMetaPrefix)
 	b.WriteString(hist[len(hist)-1].store)
@@ -79,6 +154,9 @@ func formatCustody(hist []custodyEntry) string {
 			b.WriteByte(',')
 		}
 		fmt.Fprintf(&b, "%s@%d", e.store, e.from)
+	}
+	if owed != nil {
+		fmt.Fprintf(&b, "%s%s@%d", owedMark, owed.store, owed.from)
 	}
 	return b.String()
 }

@@ -13,25 +13,45 @@ import (
 )
 
 // TestCustodyMetadata: the custody a commit carries reads back as written;
-// metadata of an earlier normguard (the state's identity alone) or damaged
-// reads as the identity without custody, as before; a hand-over drops the
-// ones at or past its offset and keeps the newest maxCustody, within the
-// 4096 bytes a broker lets a commit's metadata have.
+// metadata of an earlier normguard (the state's identity alone) reads as
+// the identity without custody, as before; a custody that does not read
+// as a normguard's is damaged, none of it kept (attack run 34 F3: an
+// entry of any length was kept and committed again; F4: damaged was
+// taken for no custody); a hand-over drops the ones at or past its offset
+// and keeps the newest maxCustody, within the 4096 bytes a broker lets a
+// commit's metadata have.
 func TestCustodyMetadata(t *testing.T) {
 	a, b := strings.Repeat("a", 32), strings.Repeat("b", 32)
 	hist := []custodyEntry{{a, 0}, {b, 500}, {a, 700}}
-	by, got, ours := parseCustody(formatCustody(hist))
-	if by != a || !ours || !slices.Equal(got, hist) {
-		t.Errorf("read back %q %v %v, want %q %v", by, got, ours, a, hist)
+	for _, owed := range []*owing{nil, {b, 550}} {
+		m := parseCustody(formatCustody(hist, owed))
+		if m.by != a || !m.ours || !slices.Equal(m.hist, hist) || m.damaged != "" || (m.owed == nil) != (owed == nil) || (owed != nil && *m.owed != *owed) {
+			t.Errorf("read back %+v, want %q %v owed %v", m, a, hist, owed)
+		}
 	}
-	for _, tc := range []struct{ name, meta, by string }{
-		{"an earlier normguard's", commitMetaPrefix + b, b},
-		{"offsets going back", commitMetaPrefix + a + custodyMark + a + "@5," + b + "@3," + a + "@9", a},
-		{"last not the committer", commitMetaPrefix + a + custodyMark + a + "@5," + b + "@7", a},
-		{"not a number", commitMetaPrefix + a + custodyMark + a + "@x", a},
+	if m := parseCustody(commitMetaPrefix + b); m.by != b || m.hist != nil || !m.ours || m.damaged != "" {
+		t.Errorf("an earlier normguard's: got %+v, want %q, no custody, not damaged", m, b)
+	}
+	var tooMany []string
+	for i := range maxCustody + 1 {
+		tooMany = append(tooMany, fmt.Sprintf("%032x@%d", i, i))
+	}
+	last := fmt.Sprintf("%032x", maxCustody)
+	for _, tc := range []struct{ name, meta, why string }{
+		{"offsets going back", commitMetaPrefix + a + custodyMark + a + "@5," + b + "@3," + a + "@9", "goes back"},
+		{"last not the committer", commitMetaPrefix + a + custodyMark + a + "@5," + b + "@7", "last hand-over"},
+		{"not a number", commitMetaPrefix + a + custodyMark + a + "@x", "does not read"},
+		{"a trailing comma", commitMetaPrefix + b + custodyMark + a + "@0," + b + "@400,", "does not read"},
+		{"a negative offset", commitMetaPrefix + b + custodyMark + a + "@0," + b + "@-400", "does not read"},
+		{"a store of 6000 characters", commitMetaPrefix + a + custodyMark + strings.Repeat("Q", 6000) + "@0," + a + "@200", "does not read"},
+		{"a store not hex", commitMetaPrefix + a + custodyMark + strings.Repeat("Z", 32) + "@0," + a + "@200", "does not read"},
+		{"a committer not a store", commitMetaPrefix + "ZZ" + custodyMark + a + "@0,ZZ@400", "committer"},
+		{"more hand-overs than kept", commitMetaPrefix + last + custodyMark + strings.Join(tooMany, ","), "more than"},
+		{"owed not a store", commitMetaPrefix + a + custodyMark + a + "@0" + owedMark + "Q@3", "owed"},
 	} {
-		if by, got, ours := parseCustody(tc.meta); by != tc.by || got != nil || !ours {
-			t.Errorf("%s: got %q %v %v, want %q, no custody", tc.name, by, got, ours, tc.by)
+		m := parseCustody(tc.meta)
+		if m.hist != nil || m.owed != nil || !m.ours || !strings.Contains(m.damaged, tc.why) {
+			t.Errorf("%s: got %+v, want damaged (%q), nothing kept", tc.name, m, tc.why)
 		}
 	}
 	if got := takeOver(hist, b, 600); !slices.Equal(got, []custodyEntry{{a, 0}, {b, 500}}) {
@@ -44,7 +64,7 @@ func TestCustodyMetadata(t *testing.T) {
 	if len(long) != maxCustody || long[len(long)-1].from != int64(3*maxCustody-1)*1_000_000_000 {
 		t.Errorf("%d hand-overs kept ending at %v, want the newest %d", len(long), long[len(long)-1], maxCustody)
 	}
-	if n := len(formatCustody(long)); n > 2048 {
+	if n := len(formatCustody(long, nil)); n > 2048 {
 		t.Errorf("metadata of %d hand-overs is %d bytes, want well under 4096", maxCustody, n)
 	}
 }
@@ -85,7 +105,7 @@ func TestCustodyOlderThanKept(t *testing.T) {
 	rows(0, 10)
 	other := strings.Repeat("0", 32)
 	state := stateWithID(t, c, monitor.Offset{Source: Source("g", testTopic), Partition: 0, Next: 5})
-	commitGroup(t, c, "g", 0, 9, kmsg.StringPtr(formatCustody([]custodyEntry{{other, 7}})))
+	commitGroup(t, c, "g", 0, 9, kmsg.StringPtr(formatCustody([]custodyEntry{{other, 7}}, nil)))
 	var logs logBuffer
 	r := startWith(t, c, fx, state, logTo(&logs))
 	waitRecords(t, 1, r)

@@ -165,7 +165,7 @@ func TestRewrittenWhileOtherReadOn(t *testing.T) {
 	self := mon.StoreID()
 	mon.Close()
 	b := strings.Repeat("b", 32)
-	commitGroup(t, c, "g", 0, 11, kmsg.StringPtr(formatCustody([]custodyEntry{{self, 0}, {b, 7}})))
+	commitGroup(t, c, "g", 0, 11, kmsg.StringPtr(formatCustody([]custodyEntry{{self, 0}, {b, 7}}, nil)))
 
 	var logs logBuffer
 	r := startWith(t, c, fx, a, logTo(&logs))

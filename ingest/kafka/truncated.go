@@ -36,10 +36,15 @@ type notice struct {
 // checkTruncated looks up where the partitions (parts, at their
 // positions) end and returns those ending below their position, with
 // the end to resume from, each stored in the state as its position and
-// reported (noteTruncated). A failed look-up is logged and leaves the
-// positions as they are; a state that cannot store the new position is
-// an error.
-func (c *Consumer) checkTruncated(ctx context.Context, parts map[int32]int64) (map[int32]int64, error) {
+// reported (noteTruncated). A partition reading again below the group's
+// offset (reach: its custody, committer.go) whose log ends between its
+// position and that offset goes on reading where it is, up to the end,
+// and from there on reads every record (the skips past the end named
+// offsets lost; attack run 34 F1): reported as a loss of the offsets from
+// the end to the group's (noteTruncatedBelowGroup). A failed look-up is
+// logged and leaves the positions as they are; a state that cannot store
+// the new position is an error.
+func (c *Consumer) checkTruncated(ctx context.Context, parts, reach map[int32]int64) (map[int32]int64, error) {
 	if len(parts) == 0 {
 		return nil, nil
 	}
@@ -50,11 +55,23 @@ func (c *Consumer) checkTruncated(ctx context.Context, parts map[int32]int64) (m
 	}
 	lost := map[int32]int64{}
 	var offs []monitor.Offset
+	cut := map[int32]int64{}
 	for _, p := range ps {
-		if end, ok := ends[p]; ok && end < parts[p] {
+		end, ok := ends[p]
+		switch {
+		case ok && end < parts[p]:
 			lost[p] = end
 			offs = append(offs, monitor.Offset{Source: c.source, Partition: p, Next: end})
+		case ok && end < reach[p]:
+			c.cutCustody(p, end)
+			c.noteTruncatedBelowGroup(p, parts[p], reach[p], end)
+			cut[p] = parts[p]
 		}
+	}
+	if len(cut) > 0 {
+		// The group's offset goes back to the end at once (commitCtx):
+		// another replica given the partition reads the new records.
+		c.queueStarts(cut)
 	}
 	if len(offs) == 0 {
 		return nil, nil
@@ -82,6 +99,40 @@ func (c *Consumer) restartCustody(p int32, end int64) {
 	c.custody[p] = takeOver(c.custody[p], c.storeID, end)
 	delete(c.skips, p)
 	delete(c.floor, p)
+	delete(c.owed, p)
+}
+
+// cutCustody has partition p, reading again below the group's offset,
+// end where its log now ends: this state takes the partition over at end,
+// offsets another counted are passed over below end only, and the group's
+// offset committed meanwhile is end.
+func (c *Consumer) cutCustody(p int32, end int64) {
+	c.partsMu.Lock()
+	defer c.partsMu.Unlock()
+	c.custody[p] = takeOver(c.custody[p], c.storeID, end)
+	var skips []offRange
+	for _, s := range c.skips[p] {
+		if s.from < end {
+			skips = append(skips, offRange{s.from, min(s.to, end)})
+		}
+	}
+	c.skips[p] = skips
+	if f, ok := c.floor[p]; ok && f > end {
+		c.floor[p] = end
+	}
+	if o := c.owed[p]; o != nil && o.from >= end {
+		delete(c.owed, p)
+	}
+}
+
+// noteTruncatedBelowGroup reports that partition p's log ends at end,
+// below the group's offset group and at or past the position pos this
+// state reads again from: logged, counted and a problem.
+func (c *Consumer) noteTruncatedBelowGroup(p int32, pos, group, end int64) {
+	now := time.Now()
+	msg := fmt.Sprintf("topic %s partition %d: the log ends at %d, below the group's offset %d, and the topic's ID is unchanged (found when the partition was assigned, at %s): the broker lost offsets %d..%d that the group's commits say were counted, by this state or another replica (an unclean leader election, or a broker restored from an older disk); this state reads again from %d what it counted below %d, and records written there again are read, from offset %d on",
+		c.cfg.Topic, p, end, group, now.UTC().Format(time.RFC3339), end, group-1, pos, end, end)
+	c.noteLost(p, msg, group-end, now, "position", pos, "group_offset", group, "log_end", end)
 }
 
 // noteTruncated reports that partition p's log ends at end, below the
