@@ -94,7 +94,10 @@ type Options struct {
 	// range and unseen their logged rows kept), as a row of the model's
 	// attaches its artifact, before the windows' rows are loaded, and
 	// writes it to the file. A model it gives none such for (none held any
-	// more, an error, or Reattach nil) keeps its rows unjudged until its
+	// more, an error, or Reattach nil), or two such that profile the
+	// features differently (rows kept only in the log name no artifact,
+	// and a version whose ranges and categories cover their values gives
+	// the counts of another), keeps its rows unjudged until its
 	// next row: Reattached and ReferenceProblems say so, Drift answers
 	// ErrUnjudged and Export lists its windows as skipped.
 	Reattach ReattachFunc

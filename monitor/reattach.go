@@ -1,7 +1,9 @@
 package monitor
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -97,8 +99,9 @@ func (m *Monitor) missingRefs() ([]string, error) {
 // observed under (Options.Reattach), as a sequence of artifacts, or of
 // errors for versions that could not be read: the one the model's next
 // row would be judged with first (serve: the registry's current
-// version), then the others, newest first. Open stops at the first it
-// takes.
+// version), then the others, newest first. Open reads them all: it takes
+// the first the windows fit, unless another that fits profiles the
+// features differently.
 type ReattachFunc func(model string) iter.Seq2[*artifact.Artifact, error]
 
 // observed is what the checkpoints of the state file hold of the
@@ -110,8 +113,11 @@ type observed struct {
 
 // resolveRefs builds, for each model of names, the reference of the
 // artifact its windows were observed under: the first of the artifacts
-// Options.Reattach gives that judgedWith accepts. The models it gives
-// none for are recorded in m.reattached with why.
+// Options.Reattach gives that judgedWith and logJudgedWith accept, when
+// every other they accept profiles the features alike (sameProfiles);
+// when one does not, which the rows were observed under is not known and
+// the model gets none. The models it gives none for are recorded in
+// m.reattached with why.
 func (m *Monitor) resolveRefs(names []string) map[string]*reference {
 	out := map[string]*reference{}
 	for _, name := range names {
@@ -125,14 +131,12 @@ func (m *Monitor) resolveRefs(names []string) map[string]*reference {
 		// follows, which says where.
 		obs, _ := m.readObserved(name)
 		var (
-			chosen  *reference
-			art     *artifact.Artifact
+			fits    []fitting
 			first   error
 			refused []string
-			next    bool // the first artifact given, the next row's, was refused
+			given   string // the first artifact given, the next row's
 		)
 		for a, err := range m.opt.Reattach(name) {
-			given := first == nil && len(refused) == 0
 			if err == nil && a == nil {
 				err = fmt.Errorf("no artifact")
 			}
@@ -146,28 +150,46 @@ func (m *Monitor) resolveRefs(names []string) map[string]*reference {
 				}
 				continue
 			}
+			if given == "" && first == nil {
+				given = artifactName(a)
+			}
 			judged := obs.judgedWith(r, m.opt)
 			if judged {
 				// As for the checkpoints, a log that cannot be read is
 				// refused by the load.
 				judged, _ = m.logJudgedWith(name, r)
 			}
-			if judged {
-				chosen, art = r, a
-				break
+			if !judged {
+				refused = append(refused, artifactName(a))
+				continue
 			}
-			refused = append(refused, artifactName(a))
-			next = next || given
+			// Every version is tried: the counts a logged record keeps
+			// (out of range, unseen) are all it says of its judgement,
+			// and a version whose ranges and categories cover the
+			// values fits rows observed under another (attack run 36
+			// F2).
+			fits = append(fits, fitting{r, a})
+		}
+		var other []string
+		for _, f := range fits[min(1, len(fits)):] {
+			if !sameProfiles(fits[0].ref, f.ref) {
+				other = append(other, artifactName(f.art))
+			}
 		}
 		switch {
-		case chosen != nil:
+		case len(other) > 0:
+			ra.Problem = fmt.Sprintf("more than one of its versions fits the rows its windows hold (%s and %s) and they profile its features differently, "+
+				"so which one they were observed under is not known (rows kept only in the journal keep no artifact digest, only the counts of values out of range and unseen, which these versions give alike)",
+				artifactName(fits[0].art), listSome(other, 5))
+		case len(fits) > 0:
+			chosen, art := fits[0].ref, fits[0].art
 			ra.Digest = art.Digest
 			if art.Model != nil {
 				ra.Version = art.Model.Version
 			}
-			if next {
+			if an := artifactName(art); given != "" && given != an {
 				ra.Problem = fmt.Sprintf("its windows were observed under this artifact, not under %s, which its next row will be judged with "+
-					"(the drift summaries of its open window then start again, as when a version is made current mid-window)", refused[0])
+					"(the drift summaries of its open window then start again, as when a version is made current mid-window)", given)
 			}
 			out[name] = chosen
 		case len(refused) > 0:
@@ -182,6 +204,25 @@ func (m *Monitor) resolveRefs(names []string) map[string]*reference {
 		m.reattached = append(m.reattached, ra)
 	}
 	return out
+}
+
+// fitting is an artifact whose reference a model's windows can have been
+// observed under (resolveRefs).
+type fitting struct {
+	ref *reference
+	art *artifact.Artifact
+}
+
+// sameProfiles reports whether references a and b judge rows alike: the
+// same training profiles (inputs and outputs) and encoder categories, so
+// that taking either for the other changes no drift summary, count or
+// anomaly.
+func sameProfiles(a, b *reference) bool {
+	sa, sb := a.src, b.src
+	sa.Digest, sb.Digest = "", ""
+	ja, err1 := json.Marshal(sa)
+	jb, err2 := json.Marshal(sb)
+	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }
 
 // listSome joins the first n of names, saying how many more there are.
