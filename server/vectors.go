@@ -141,6 +141,11 @@ type vectorWindows struct {
 	compactAt     int64 // > 0: fold the journal in at this size (tests)
 
 	health vectorHealth // the last journal write's failure (vectors_health.go)
+
+	// The producers' comparisons (vectors_pairs.go): pairs caches each
+	// pair's last result, pairTurn lets one report at a time compare.
+	pairs    map[pairKey]pairResult
+	pairTurn chan struct{}
 }
 
 // clock returns the time and the bounds of the window holding it.
@@ -816,6 +821,9 @@ type vectorPairReport struct {
 	Drift *embed.DriftResult `json:"drift,omitempty"`
 	// Skipped says why the pair was not compared.
 	Skipped string `json:"skipped,omitempty"`
+	// Pending says the pair is not compared yet: a later GET compares it
+	// (vectors_pairs.go).
+	Pending bool `json:"pending,omitempty"`
 }
 
 // vectorColumnReport is one vector column. RefusedProducers lists the
@@ -866,26 +874,31 @@ func (s *Server) handleVectors(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	resp, err := s.vectors.report(v.Digest, p.t.Artifact())
+	resp, jobs, err := s.vectors.report(v.Digest, p.t.Artifact())
 	if err != nil {
 		fail(w, err)
 		return
 	}
+	s.vectors.comparePairs(r.Context(), jobs, pairBudget(s.cfg.WriteTimeout))
 	resp.Model, resp.Version, resp.ArtifactDigest = model, v.Version, v.Digest
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// report judges every producer's open window, compares the producers'
-// open windows pairwise and adds each producer's previous window.
-func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsResponse, error) {
+// report judges every producer's open window and adds each producer's
+// previous window, under vw.mu; the pairs of producers with vectors in
+// the open window are returned to be compared after it (comparePairs),
+// on copies of their samples, so that no observation waits on the
+// comparisons (attack run 36 F10: 120 pairs took 90 s, under the lock).
+func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsResponse, []pairJob, error) {
 	vw.mu.Lock()
 	defer vw.mu.Unlock()
 	if err := vw.roll(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	_, start, end := vw.clock()
 	resp := &vectorsResponse{Window: vectorSpan{start, end}, Columns: []vectorColumnReport{}}
-	for _, e := range a.Embeddings {
+	var jobs []pairJob
+	for ci, e := range a.Embeddings {
 		col := vectorColumnReport{Column: e.Column, Producers: []vectorProducerReport{}, Pairs: []vectorPairReport{},
 			RefusedProducers: []vectorRefusedReport{}}
 		var names []string
@@ -907,7 +920,7 @@ func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsRe
 				open = append(open, n)
 				now, err := p.cur.close()
 				if err != nil {
-					return nil, fmt.Errorf("vectors: column %q, producer %q: %w", e.Column, n, err)
+					return nil, nil, fmt.Errorf("vectors: column %q, producer %q: %w", e.Column, n, err)
 				}
 				rep.Rows, rep.Missing, rep.Dim, rep.Norms, rep.Verdicts = now.Rows, now.Missing, now.Dim, reportNorms(now.Norms), now.Verdicts
 			}
@@ -929,14 +942,15 @@ func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsRe
 				case len(pa.sample) < 2 || len(pb.sample) < 2:
 					pair.Skipped = "each producer needs at least 2 vectors"
 				default:
-					pair.Drift, pair.Skipped = pairDrift(open[i], open[j], pa, pb)
+					jobs = append(jobs, vw.pairJob(digest, e.Column, open[i], open[j], pa, pb, &resp.Columns, ci, len(col.Pairs)))
 				}
 				col.Pairs = append(col.Pairs, pair)
 			}
 		}
 		resp.Columns = append(resp.Columns, col)
 	}
-	return resp, nil
+	vw.prunePairs()
+	return resp, jobs, nil
 }
 
 // pairDrift is embed.Drift of the samples of producers a and b, or why
@@ -946,11 +960,11 @@ func (vw *vectorWindows) report(digest string, a *artifact.Artifact) (*vectorsRe
 // scaled down by a power of two to fit, one vector of 1e308 values
 // pushed every other vector below float64's range and a clear drift read
 // as none (attack run 8, F9).
-func pairDrift(a, b string, pa, pb *vectorWindow) (*embed.DriftResult, string) {
+func pairDrift(a, b string, sa, sb [][]float64, dim int) (*embed.DriftResult, string) {
 	for _, p := range []struct {
 		name string
 		vs   [][]float64
-	}{{a, pa.sample}, {b, pb.sample}} {
+	}{{a, sa}, {b, sb}} {
 		n := 0
 		for _, v := range p.vs {
 			ss := 0.0
@@ -965,7 +979,7 @@ func pairDrift(a, b string, pa, pb *vectorWindow) (*embed.DriftResult, string) {
 			return nil, fmt.Sprintf("values too large to compare: %d of producer %q's %d sampled vectors have a squared norm past %.4g (its nan_vectors finding names them), where distances between vectors overflow float64; rescale them", n, p.name, len(p.vs), embed.MaxSquaredNorm)
 		}
 	}
-	res, err := embed.Drift(matrixOf(pa.sample, pa.dim), matrixOf(pb.sample, pb.dim), embed.DriftOptions{})
+	res, err := embed.Drift(matrixOf(sa, dim), matrixOf(sb, dim), embed.DriftOptions{})
 	if err != nil {
 		return nil, err.Error()
 	}
