@@ -81,7 +81,7 @@ func TestVecstateRecoverCountsAgainstMarker(t *testing.T) {
 			j := bytes.Clone(files[".journal"])
 			j[0] = 'x'
 			return os.WriteFile(state+".journal", j, 0o600)
-		}, head},
+		}, int64(len(files[".journal"]))}, // its generation, run and length verify: every batch is kept (attack run 36 F9)
 		// The journal, of the marker's generation, is replayed onto an
 		// empty state in place of the snapshot (attack run 32 F4): none
 		// of its bytes is lost.

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -86,4 +89,62 @@ func TestVecstateMarkerDamageWords(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVecstateJournalHeaderDamaged (attack run 36 F9): a journal whose
+// header line was damaged was recovered as the snapshot alone, every
+// batch behind the header dropped though each verified, and counted as
+// batches_lost=0. Where the header's generation, run and acknowledged
+// length still verify under their checksum the batches are kept; where
+// they do not, each batch that verifies is counted lost.
+func TestVecstateJournalHeaderDamaged(t *testing.T) {
+	f := newJournalFixture(t, 0)
+	posted := map[string]int64{"p": 10 + 30, "q": 20}
+	f.post("p", f.rest[:10])
+	f.post("q", f.rest[10:30])
+	f.post("p", f.rest[30:60])
+	files := stateFiles(t, f.state)
+	nl := bytes.IndexByte(files[".journal"], '\n')
+	damageHeader := func(edit func(head []byte)) func(state string) error {
+		return func(state string) error {
+			j := bytes.Clone(files[".journal"])
+			edit(j[:nl])
+			return os.WriteFile(state+".journal", j, 0o600)
+		}
+	}
+	t.Run("format bit flipped", func(t *testing.T) {
+		ts, log, _ := recoverFrom(t, f, files, damageHeader(func(head []byte) { head[3] ^= 0x01 }))
+		kept := keptRows(t, ts)
+		for p, n := range posted {
+			if kept[p] != n {
+				t.Errorf("producer %s: %d vectors kept; want the %d posted (each batch verifies)\n%s", p, kept[p], n, log)
+			}
+		}
+		if n := logCount(t, log, `batches_lost=(\d+)`); n != 0 {
+			t.Errorf("batches_lost=%d; want 0", n)
+		}
+	})
+	t.Run("whole header overwritten", func(t *testing.T) {
+		ts, log, _ := recoverFrom(t, f, files, damageHeader(func(head []byte) {
+			for i := range head {
+				head[i] = 'x'
+			}
+		}))
+		if kept := keptRows(t, ts); kept["p"]+kept["q"] != 0 {
+			t.Errorf("kept %v of a journal whose generation cannot be read; want nothing kept beyond the empty snapshot", kept)
+		}
+		if n := logCount(t, log, `batches_lost=(\d+)`); n != 3 {
+			t.Errorf("batches_lost=%d; want the 3 batches behind the header\n%s", n, log)
+		}
+		var named int64
+		for _, p := range []string{"p", "q"} {
+			for _, m := range regexp.MustCompile(`(?m)^.*named by a batch.*producer \\"`+p+`\\".*vectors_lost=(\d+)`).FindAllStringSubmatch(log.String(), -1) {
+				n, _ := strconv.ParseInt(m[1], 10, 64)
+				named += n
+			}
+		}
+		if named != posted["p"]+posted["q"] {
+			t.Errorf("the batches named lost count %d vectors; want the %d posted\n%s", named, posted["p"]+posted["q"], log)
+		}
+	})
 }

@@ -911,7 +911,7 @@ func (s *Server) recoverVectors(ctx context.Context, dmg *vectorDamage) error {
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		s.log.Warn("vector state recovery: lost (named by a batch that fails its checksum, so unverified)", "batch", n, "vectors_lost", lostAttr(dmg.lost[n]))
+		s.log.Warn("vector state recovery: lost (named by a batch that fails its checks, so unverified, or that verifies but cannot be placed after a damaged journal header)", "batch", n, "vectors_lost", lostAttr(dmg.lost[n]))
 	}
 	if short != nil {
 		// Per producer, what the marker counted and the recovered state
@@ -1155,9 +1155,19 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache, re
 	var h vectorJournalHeader
 	if nl < 0 || json.Unmarshal(data[:nl], &h) != nil || (h.Format != vectorJournalFormat && h.Format != vectorJournalFormat2 && h.Format != vectorJournalFormat1) {
 		n := min(len(data), 80)
-		return &vectorDamage{path: vw.path, keep: true, journalGen: vw.gen, lostBytes: int64(len(data)),
-			what: fmt.Sprintf("%s: no %s header (it starts %q, %d bytes): every observation acknowledged after the last snapshot is lost",
-				filepath.Base(jp), vectorJournalFormat, data[:n], len(data))}
+		what := fmt.Sprintf("%s: no %s header (it starts %s, %d bytes)", filepath.Base(jp), vectorJournalFormat, errtext.QuoteBytes(data[:n]), len(data))
+		if nl < 0 {
+			return vw.headerLost(data, 0, what)
+		}
+		var ok bool
+		if h, ok = salvageHeader(data[:nl]); !ok {
+			return vw.headerLost(data, nl+1, what)
+		}
+		// Its generation, run and acknowledged length verify: the
+		// batches behind it are read as when a batch is damaged
+		// (vectors_journal_header.go).
+		damage("%s; its generation %d, run and acknowledged length still verify under their checksum, so the batches behind it "+
+			"are read", strings.TrimPrefix(what, filepath.Base(jp)+": "), h.Generation)
 	}
 	// The start that last wrote the journal, and its acknowledged length
 	// as far as they can be read, against the marker: an older copy of
