@@ -83,6 +83,11 @@ type sectionCheck struct {
 	// (check_quantile_rows.go).
 	qtReads   []qtRead
 	qtColumns map[string]*qtProfile
+	// pinGroups holds the numeric groups whose fitted statistics the
+	// profile pins, pinCols the profile of their inputs
+	// (check_fitted_profile.go).
+	pinGroups []int
+	pinCols   map[string]*pinProfile
 
 	hasProfile bool
 	sides      [2]profileSide // inputs, outputs
@@ -322,6 +327,7 @@ func (c *sectionCheck) group(gi int, g *Group) {
 	c.groupEnds = append(c.groupEnds, len(c.produced))
 	c.noteQuantiles(gi, g)
 	c.noteQuantileReads(gi, g)
+	c.notePinned(gi, g)
 }
 
 // setPassthrough checks the passthrough columns and records them as
@@ -503,6 +509,7 @@ func (c *sectionCheck) profileFeature(side, i int, f *profile.Feature) {
 		s.check(i, f, f.Name == schema.Name && f.Type == schema.Type, func() (Field, bool) { return schema, true }, c.trainingRows)
 		c.train.add(f)
 		c.noteQuantileProfile(f)
+		c.notePinnedProfile(f)
 		if f.Type == spec.TypeCategorical && f.Kind == "" && f.Categories != nil && len(f.Categories.Values) > 0 {
 			if c.trainCats == nil {
 				c.trainCats = map[string][]string{}
@@ -590,6 +597,9 @@ func (c *sectionCheck) finish() error {
 			return err
 		}
 		if err := c.quantileRowsError(); err != nil {
+			return err
+		}
+		if err := c.pinnedError(); err != nil {
 			return err
 		}
 	}

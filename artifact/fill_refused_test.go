@@ -52,7 +52,7 @@ columns:
 		{"box-cox of -17", 0, -17, `groups[0].steps[0].fitted.statistics_[0]: fills column "x"'s missing cells with a value the next steps refuse: groups[0].steps[1] (power_transformer) refuses it`},
 		{"box-cox of 0", 0, 0, `groups[0].steps[0].fitted.statistics_[0]: fills column "x"'s missing cells with a value the next steps refuse: groups[0].steps[1] (power_transformer) refuses it`},
 		{"log1p of -5", 1, -5, `groups[1].steps[0].fitted.statistics_[0]: fills column "y"'s missing cells with a value the next steps refuse: groups[1].steps[1] (log1p) refuses it`},
-		{"log1p of -0.5", 1, -0.5, ""},
+		{"box-cox of 0.5", 0, 0.5, ""}, // most_frequent: a value the profile does not pin
 	} {
 		tree := treeOf(t, a)
 		stats(tree, tc.gi)[0] = json.Number(fmt.Sprint(tc.fill))
