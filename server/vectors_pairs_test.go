@@ -43,6 +43,11 @@ func TestVectorPairsOutsideLock(t *testing.T) {
 		getDone <- time.Now()
 	}()
 	time.Sleep(300 * time.Millisecond) // the GET is comparing (28 pairs of 400 vectors take seconds)
+	select {
+	case <-getDone:
+		t.Skip("the GET ended within 300 ms: nothing to post during it on this machine")
+	default:
+	}
 	postVectors(t, ts, "p1", noisyVectors(vf.rest, 10, 99))
 	posted := time.Now()
 	got := <-getDone
