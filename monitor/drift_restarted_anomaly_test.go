@@ -50,6 +50,15 @@ func TestRestartedFeatureAnomalies(t *testing.T) {
 		t.Fatal(err)
 	}
 	noConstant("merged export", an)
+	// The merged window (monitor merge, a replica's merged /drift) says
+	// which feature started again, as the monitor's own window does.
+	rst, err := merged.Windows[0].RestartedFeatures(a2, merged.Bins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rst) != 1 || rst[0] != (RestartedFeature{Name: "x", Rows: 1}) {
+		t.Errorf("merged export restarted %+v; want x on 1 row", rst)
+	}
 
 	// The rule still reads a feature whose summary covers every row: 30
 	// rows of one value of x under one artifact.

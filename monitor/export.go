@@ -1017,6 +1017,40 @@ func (ex *Export) judge(arts []*artifact.Artifact, o drift.Options, plots bool) 
 	return tl, nil
 }
 
+// RestartedFeatures lists the features of an export window (one
+// replica's or merged) whose drift summary against artifact a covers
+// fewer rows than the feature counts: a version made current mid-window
+// started it again (Window.Restarted), so a report of the window judges
+// it on the rows since only. bins is the export's (Export.Bins).
+func (w *ExportWindow) RestartedFeatures(a *artifact.Artifact, bins int) ([]RestartedFeature, error) {
+	ref, err := newReference(a)
+	if err != nil {
+		return nil, err
+	}
+	si := w.Stage.index()
+	if si < 0 {
+		return nil, fmt.Errorf("monitor: stage %q: want %q or %q", w.Stage, StageInput, StageOutput)
+	}
+	rs := &ref.stages[si]
+	plans := rs.summaryPlans(drift.Options{Bins: bins})
+	var out []RestartedFeature
+	for i, rf := range rs.features {
+		j := slices.IndexFunc(w.Features, func(f ExportFeature) bool { return f.Name == rf.name && f.Numeric == rf.numeric })
+		if j < 0 || plans[i] == nil {
+			continue
+		}
+		f := &w.Features[j]
+		ds, err := plans[i].UnmarshalSummary(f.Summary)
+		if err != nil {
+			return nil, fmt.Errorf("monitor: window %s of model %q: %w", w.Start.Format(time.RFC3339), w.Model, err)
+		}
+		if ds.Rows < f.Rows {
+			out = append(out, RestartedFeature{Name: rf.name, Rows: ds.Rows})
+		}
+	}
+	return out, nil
+}
+
 // Anomalies returns the data anomalies of an export window (one replica's
 // or merged) against artifact a, by the rules of `normguard validate`, as
 // a monitor finds them in its own window of the same rows: every count

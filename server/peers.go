@@ -348,6 +348,9 @@ func (s *Server) mergedDrift(ctx context.Context, model string, stage monitor.St
 	}
 	resp.Report = mw.Report
 	resp.Window = monitor.Window{Start: mw.Start, End: mw.End, Rows: mw.Rows, Unprofiled: merged.Windows[0].Unprofiled}
+	if resp.Window.Restarted, err = merged.Windows[0].RestartedFeatures(a, merged.Bins); err != nil {
+		return nil, err
+	}
 	resp.Note = unprofiledNote(resp.Window)
 	resp.Training = trainingOf(a, stage)
 	resp.VectorColumns = vectorNotes(a, model)
