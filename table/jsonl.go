@@ -51,7 +51,10 @@ type JSONLOptions struct {
 //	null / absent   NaN (missing)                  missing
 //	number          strconv.ParseFloat of its text its text, as written
 //	string          parsed like a CSV cell (*)     the text
-//	true / false    1 / 0                          "true" / "false"
+//	true / false    a *ParseError (**)             "true" / "false"
+//
+// (**) as the CSV cell "true" is, and as type inference takes it (text):
+// write 1 / 0, or declare the column categorical.
 //
 // (*) spaces and tabs are trimmed, pandas' NA strings ("NA", "null", "",
 // ...) are missing, "Infinity" and "-Infinity" give ±Inf, and other text is
@@ -458,6 +461,9 @@ func (r *JSONLReader) readRow() error {
 		if p.kind == Numeric {
 			x, ok := r.number(v)
 			if !ok {
+				if v.kind == valueTrue || v.kind == valueFalse {
+					return r.booleanError(c.Name, v.kind == valueTrue)
+				}
 				return r.valueError(c.Name, r.bytesOf(v.text))
 			}
 			c.Num = append(c.Num, x)
@@ -473,7 +479,8 @@ func (r *JSONLReader) readRow() error {
 }
 
 // number converts a value for a Numeric column; ok is false for a string
-// that is not a number.
+// that is not a number and for a boolean (which a CSV reader refuses as
+// "true" too, and which type inference calls text).
 func (r *JSONLReader) number(v *jsonlValue) (float64, bool) {
 	switch v.kind {
 	case valueNumber:
@@ -483,10 +490,8 @@ func (r *JSONLReader) number(v *jsonlValue) (float64, bool) {
 		return parseJSONNumber(r.bytesOf(v.text)), true
 	case valueString:
 		return parseNumber(r.bytesOf(v.text))
-	case valueTrue:
-		return 1, true
-	case valueFalse:
-		return 0, true
+	case valueTrue, valueFalse:
+		return math.NaN(), false
 	default:
 		return math.NaN(), true
 	}
@@ -963,6 +968,14 @@ func (r *JSONLReader) valueError(column string, text []byte) error {
 	return &ParseError{File: r.name, Line: r.lineNo, Column: column,
 		Err:  fmt.Errorf("cannot parse %s as a number", errtext.QuoteBytes(text)),
 		Hint: "declare the column `type: categorical` in the spec or fix the value"}
+}
+
+// booleanError returns the *ParseError for a JSON boolean in a numeric
+// column: refused as the CSV cell "true" is, not read as 1 or 0.
+func (r *JSONLReader) booleanError(column string, v bool) error {
+	return &ParseError{File: r.name, Line: r.lineNo, Column: column,
+		Err:  fmt.Errorf("cannot parse the boolean %t as a number", v),
+		Hint: "write the number (1 or 0), or declare the column `type: categorical` in the spec"}
 }
 
 // LendNumeric implements Lender: the next batch decodes projected column j

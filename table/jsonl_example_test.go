@@ -22,14 +22,14 @@ func ExampleNewJSONLReader() {
 	}
 	defer r.Close()
 	fmt.Println(r.Header())
-	if err := r.Project([]table.Field{{Name: "age", Kind: table.Numeric}, {Name: "city", Kind: table.String}, {Name: "vip", Kind: table.Numeric}}); err != nil {
+	if err := r.Project([]table.Field{{Name: "age", Kind: table.Numeric}, {Name: "city", Kind: table.String}, {Name: "vip", Kind: table.String}}); err != nil {
 		log.Fatal(err)
 	}
 	for r.Next() {
 		b := r.Batch()
 		age, city, vip := &b.Cols[0], &b.Cols[1], &b.Cols[2]
 		for i := 0; i < b.Rows; i++ {
-			fmt.Printf("line %d: age=%v city=%q missing=%v vip=%v\n", b.Line(i), age.Num[i], city.Str[i], city.IsMissing(i), vip.Num[i])
+			fmt.Printf("line %d: age=%v city=%q missing=%v vip=%v\n", b.Line(i), age.Num[i], city.Str[i], city.IsMissing(i), vip.Str[i])
 		}
 	}
 	if err := r.Err(); err != nil {
@@ -37,9 +37,9 @@ func ExampleNewJSONLReader() {
 	}
 	// Output:
 	// [age city vip]
-	// line 1: age=31 city="Paris" missing=false vip=1
-	// line 2: age=NaN city="" missing=true vip=NaN
-	// line 4: age=45.5 city="Lyon, FR" missing=false vip=0
+	// line 1: age=31 city="Paris" missing=false vip=true
+	// line 2: age=NaN city="" missing=true vip=
+	// line 4: age=45.5 city="Lyon, FR" missing=false vip=false
 }
 
 func ExampleNewJSONLWriter() {
