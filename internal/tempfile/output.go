@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/normguard/normguard/internal/errtext"
 )
@@ -140,6 +141,11 @@ func Resolve(path string) (Destination, error) {
 			return Destination{}, err
 		}
 		return Destination{Path: dest}, nil
+	case errors.Is(err, syscall.ENOTDIR):
+		if f := fileInPath(path); f != "" {
+			return Destination{}, fmt.Errorf("output %s: %s is a file, not a folder; give a path inside a folder", errtext.Quote(path), errtext.Quote(f))
+		}
+		return Destination{}, fmt.Errorf("output %s: %w", errtext.Quote(path), err)
 	default:
 		return Destination{}, fmt.Errorf("output %s: %w", errtext.Quote(path), err)
 	}
@@ -235,4 +241,28 @@ func followLinks(path string) (string, error) {
 		p = t
 	}
 	return "", fmt.Errorf("output %s: more than %d symbolic links in a row (a loop?); give the file's own path", errtext.Quote(path), maxLinks)
+}
+
+// fileInPath returns the first folder part of path that is not a folder
+// (a file given as if it were one: "a.json/x.csv"), or "" when there is
+// none.
+func fileInPath(path string) string {
+	dir := filepath.Dir(path)
+	var parts []string
+	for d := dir; ; d = filepath.Dir(d) {
+		parts = append(parts, d)
+		if up := filepath.Dir(d); up == d {
+			break
+		}
+	}
+	for i := len(parts) - 1; i >= 0; i-- {
+		st, err := os.Stat(parts[i])
+		if err != nil {
+			return ""
+		}
+		if !st.IsDir() {
+			return parts[i]
+		}
+	}
+	return ""
 }
