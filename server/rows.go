@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -76,6 +77,9 @@ func (d *rowsBody) decode(buf []byte) ([]table.Column, int, error) {
 	d.buf, d.pos, d.n = buf, 0, 0
 	d.seen = make([]int, len(d.fields))
 	gotRows := false
+	if err := bodyEncodingError(buf); err != nil {
+		return nil, 0, err
+	}
 	if err := d.expect('{'); err != nil {
 		return nil, 0, err
 	}
@@ -316,6 +320,39 @@ func (d *rowsBody) rowErr(col, msg string) error {
 		return badRequest("rows[%d]: %s", d.row, msg)
 	}
 	return badRequest("rows[%d].%s: %s", d.row, col, msg)
+}
+
+// bodyEncodingError names what a body that does not start with '{' is
+// encoded as when its first bytes tell: a UTF-8 byte order mark (which
+// Notepad and Windows PowerShell 5 write), UTF-16 or UTF-32 (by their byte
+// order marks, or by a NUL byte beside the ASCII '{'). It returns nil for
+// anything else, after looking at the first 4 bytes at most. JSON over HTTP is UTF-8 without a byte order mark (RFC
+// 8259, section 8.1).
+func bodyEncodingError(buf []byte) error {
+	const send = "send the JSON as UTF-8 without a byte order mark"
+	switch {
+	case bytes.HasPrefix(buf, []byte{0xEF, 0xBB, 0xBF}):
+		return badRequest("invalid JSON body: it starts with a UTF-8 byte order mark (bytes EF BB BF); remove them: %s", send)
+	case bytes.HasPrefix(buf, []byte{0xFF, 0xFE, 0, 0}), bytes.HasPrefix(buf, []byte{0, 0, 0xFE, 0xFF}):
+		return badRequest("invalid JSON body: it is UTF-32 (it starts with the byte order mark %s); %s (iconv -f UTF-32 -t UTF-8)", hexBytes(buf[:4]), send)
+	case bytes.HasPrefix(buf, []byte{0xFF, 0xFE}), bytes.HasPrefix(buf, []byte{0xFE, 0xFF}):
+		return badRequest("invalid JSON body: it is UTF-16 (it starts with the byte order mark %s); %s (iconv -f UTF-16 -t UTF-8)", hexBytes(buf[:2]), send)
+	case len(buf) >= 2 && (buf[0] == '{' && buf[1] == 0 || buf[0] == 0 && buf[1] == '{'):
+		return badRequest("invalid JSON body: it looks like UTF-16 (NUL bytes beside '{': %s); %s (iconv -f UTF-16 -t UTF-8)", hexBytes(buf[:2]), send)
+	}
+	return nil
+}
+
+// hexBytes writes b as upper-case hex pairs separated by spaces: "FF FE".
+func hexBytes(b []byte) string {
+	var sb strings.Builder
+	for i, c := range b {
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		fmt.Fprintf(&sb, "%02X", c)
+	}
+	return sb.String()
 }
 
 func (d *rowsBody) errf(format string, args ...any) error {
