@@ -251,3 +251,25 @@ func (c *Consumer) byCustody(p int32, held, group int64, by string, hist []custo
 	}
 	return skipFrom(held, skips)
 }
+
+// custodyStart returns, for partition p the state holds no position for,
+// where the custody of the group's commit (at offset group) first gives
+// offsets below group to this state, if it does: a state restored from a
+// backup taken before it was given the partition counted them since, and
+// its windows do not hold them (attack run 34 F6). The partition then
+// resumes as one held at that offset: this state's ranges are read again,
+// others' passed over (byCustody).
+func (c *Consumer) custodyStart(p int32, group int64) (int64, bool) {
+	if group < 0 || c.storeID == "" {
+		return 0, false
+	}
+	c.partsMu.Lock()
+	m := parseCustody(c.commitMeta[p])
+	c.partsMu.Unlock()
+	for _, e := range m.hist {
+		if e.store == c.storeID && e.from < group {
+			return e.from, true
+		}
+	}
+	return 0, false
+}

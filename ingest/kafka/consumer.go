@@ -502,6 +502,12 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 		c.partsMu.Unlock()
 		for p, o := range parts {
 			next, ok := held[p]
+			if !ok && valid {
+				// A state restored from a backup taken before it held the
+				// partition: the custody may name offsets it counted since
+				// (attack run 34 F6), read again as with a position.
+				next, ok = c.custodyStart(p, o.EpochOffset().Offset)
+			}
 			if !ok {
 				if at := o.EpochOffset().Offset; at < 0 {
 					unknown = append(unknown, p)
