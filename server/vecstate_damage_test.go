@@ -260,6 +260,7 @@ func vectorStateJSON(t *testing.T, s *Server) string {
 	s.vectors.mu.Lock()
 	st := s.vectors.stateFile(0)
 	s.vectors.mu.Unlock()
+	st.ID = "" // the state's identity, not what it counted: each server has its own
 	p, list := stripNonFinite(st.Producers)
 	st.Producers, st.NonFinite = p.([]vectorProducerState), list
 	data, err := json.Marshal(st)

@@ -3,12 +3,17 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // readMarkerFile decodes the vector marker beside state.
@@ -147,4 +152,64 @@ func TestVecstateJournalHeaderDamaged(t *testing.T) {
 			t.Errorf("the batches named lost count %d vectors; want the %d posted\n%s", named, posted["p"]+posted["q"], log)
 		}
 	})
+}
+
+// TestVecstateAnotherStatesFiles (attack run 36 F1): another server's
+// vector journal (and snapshot) copied beside a state's marker was taken
+// as the state's own, silently: its vectors reported as this server's and
+// this one's lost unreported. The files carry the state's id; another's
+// is refused at start naming the file, and --state-recover leaves it out.
+func TestVecstateAnotherStatesFiles(t *testing.T) {
+	a := newJournalFixture(t, 0)
+	a.post("a", a.rest[:30])
+	own := stateFiles(t, a.state)
+	// Another server B on the same registry: its first run, as A's (the
+	// same start number and generation), or with each batch folded into
+	// its snapshot.
+	other := func(compactAt int64) map[string][]byte {
+		state := filepath.Join(t.TempDir(), "monitor.db.vectors.json")
+		bs, b := vectorServer(t, a.store, state, &a.now)
+		bs.vectors.compactAt = compactAt
+		postVectors(t, b, "a", a.rest[:50])
+		postVectors(t, b, "evil", a.rest[50:100])
+		return stateFiles(t, state)
+	}
+	for _, c := range []struct {
+		name, file string
+		compactAt  int64
+	}{
+		{"journal", ".journal", 0},
+		{"snapshot", "", 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			other := other(c.compactAt)
+			files := map[string][]byte{".mark": own[".mark"], "": own[""], ".journal": own[".journal"]}
+			files[c.file] = other[c.file]
+			if c.file == "" {
+				files[".journal"] = other[".journal"] // a clean stop's copy: both
+			}
+			state := filepath.Join(t.TempDir(), "monitor.db.vectors.json")
+			for ext, data := range files {
+				if err := os.WriteFile(state+ext, data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := New(Config{Registry: a.store, VectorState: state, VectorWindow: time.Hour})
+			if !errors.Is(err, ErrVectorStateDamaged) || !strings.Contains(err.Error(), filepath.Base(state+c.file)+" belongs to another vector state") {
+				t.Fatalf("got %v; want it refused, naming %s as another state's", err, filepath.Base(state+c.file))
+			}
+			var log bytes.Buffer
+			s, err := New(Config{Registry: a.store, VectorState: state, VectorStateRecover: true, VectorWindow: time.Hour,
+				Logger: slog.New(slog.NewTextHandler(&log, nil))})
+			if err != nil {
+				t.Fatalf("--state-recover: %v", err)
+			}
+			s.vectors.now = func() time.Time { return a.now }
+			ts := httptest.NewServer(s.Handler())
+			defer ts.Close()
+			if kept := keptRows(t, ts); kept["evil"] != 0 || kept["a"] > 30 {
+				t.Errorf("kept %v; want none of the other state's vectors (evil 0, a at most this state's 30)\n%s", kept, log.String())
+			}
+		})
+	}
 }

@@ -64,7 +64,7 @@ func (vw *vectorWindows) markerShortfall(dmg *vectorDamage) *vectorShortfall {
 	if have == nil || !read {
 		have = vw.vectorCounts()
 	}
-	head, _ := journalHead(mk.Generation, 0, 0)
+	head, _ := journalHead(mk.ID, mk.Generation, 0, 0)
 	counted := max(mk.Acked-int64(len(head)), 0)
 	sf := &vectorShortfall{Vectors: map[string]int64{}, kept: have, Bytes: counted, counted: counted}
 	if read {

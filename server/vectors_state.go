@@ -100,6 +100,9 @@ type vectorStateEnvelope struct {
 // vectorStateFile is the snapshot's content (in format /2, the file
 // itself).
 type vectorStateFile struct {
+	// ID is the state's identity (stateID), as the marker and the
+	// journal's header hold it; "" in a snapshot written before it.
+	ID string `json:"state_id,omitempty"`
 	// Journal is the generation of the journal whose batches follow.
 	Journal   uint64                `json:"journal_generation"`
 	Producers []vectorProducerState `json:"producers"`
@@ -110,7 +113,10 @@ type vectorStateFile struct {
 
 // vectorJournalHeader is the journal's first line.
 type vectorJournalHeader struct {
-	Format     string `json:"format"`
+	Format string `json:"format"`
+	// ID is the state's identity (stateID); "" in a journal written
+	// before it.
+	ID         string `json:"state_id,omitempty"`
 	Generation uint64 `json:"generation"`
 	// Run is the number of the start that last wrote the journal (16 hex
 	// digits; format /3), the marker's: a journal of an earlier run than
@@ -122,11 +128,14 @@ type vectorJournalHeader struct {
 	Acked string `json:"acked"`
 }
 
-// journalHead returns the journal header of generation gen written by
-// start run acknowledging length bytes, and the offset of the run in it,
+// journalHead returns the journal header of the state id (stateID) of
+// generation gen written by start run acknowledging length bytes, and the offset of the run in it,
 // from which runAcked is rewritten in place.
-func journalHead(gen, run uint64, length int64) ([]byte, int) {
+func journalHead(id string, gen, run uint64, length int64) ([]byte, int) {
 	prefix := fmt.Sprintf(`{"format":%q,"generation":%d,"run":"`, vectorJournalFormat, gen)
+	if id != "" {
+		prefix = fmt.Sprintf(`{"format":%q,"state_id":%q,"generation":%d,"run":"`, vectorJournalFormat, id, gen)
+	}
 	return []byte(prefix + runAcked(gen, run, length) + "\"}\n"), len(prefix)
 }
 
@@ -332,7 +341,7 @@ func (vw *vectorWindows) snapshot(gen uint64) error {
 // stateFile is the state as a snapshot of journal generation gen holds
 // it, the producers in order. The caller holds vw.mu.
 func (vw *vectorWindows) stateFile(gen uint64) vectorStateFile {
-	st := vectorStateFile{Journal: gen, Producers: []vectorProducerState{}}
+	st := vectorStateFile{ID: vw.stateID(), Journal: gen, Producers: []vectorProducerState{}}
 	for key, p := range vw.m {
 		ps := vectorProducerState{Model: p.model, Version: p.version, Digest: key.digest, Column: key.column,
 			Producer: key.producer, Previous: p.prev}
@@ -373,12 +382,12 @@ func (vw *vectorWindows) newJournal() error { return vw.writeJournal(nil) }
 // file renamed over any older one, and opens it for appending. The caller
 // holds vw.mu.
 func (vw *vectorWindows) writeJournal(frames [][]byte) error {
-	head, _ := journalHead(vw.gen, vw.run, 0)
+	head, _ := journalHead(vw.stateID(), vw.gen, vw.run, 0)
 	size := len(head)
 	for _, f := range frames {
 		size += len(f)
 	}
-	head, _ = journalHead(vw.gen, vw.run, int64(size))
+	head, _ = journalHead(vw.stateID(), vw.gen, vw.run, int64(size))
 	data := make([]byte, 0, size)
 	data = append(data, head...)
 	for _, f := range frames {
@@ -450,14 +459,14 @@ func (vw *vectorWindows) journal(b *vectorBatch) error {
 		err = syncData(vw.jf)
 	}
 	if err == nil {
-		_, at := journalHead(vw.gen, vw.run, end)
+		_, at := journalHead(vw.stateID(), vw.gen, vw.run, end)
 		_, err = vw.jf.WriteAt([]byte(runAcked(vw.gen, vw.run, end)), int64(at))
 		if err == nil {
 			err = syncData(vw.jf)
 		}
 		if err != nil {
 			// Put the acknowledged length back before cutting the frame.
-			_, at := journalHead(vw.gen, vw.run, vw.journalBytes)
+			_, at := journalHead(vw.stateID(), vw.gen, vw.run, vw.journalBytes)
 			if _, werr := vw.jf.WriteAt([]byte(runAcked(vw.gen, vw.run, vw.journalBytes)), int64(at)); werr != nil {
 				err = errors.Join(err, werr)
 				vw.jf.Close()
@@ -568,6 +577,10 @@ type vectorMarker struct {
 	// Run is the number of the start that wrote the marker; the journal's
 	// header holds the run that last wrote it.
 	Run uint64 `json:"run"`
+	// ID is the state's identity (stateID): a snapshot or journal of
+	// another id belongs to another state; "" in a marker written before
+	// it.
+	ID string `json:"state_id,omitempty"`
 	// Generation and Acked are the journal's generation and acknowledged
 	// length when the marker was written.
 	Generation uint64 `json:"journal_generation"`
@@ -657,7 +670,7 @@ func (vw *vectorWindows) writeMarker() error {
 			created = old.Created
 		}
 	}
-	mk := vectorMarker{Format: vectorMarkerFormat, State: filepath.Base(vw.path), Created: created, Run: vw.run,
+	mk := vectorMarker{Format: vectorMarkerFormat, State: filepath.Base(vw.path), Created: created, Run: vw.run, ID: vw.stateID(),
 		Generation: vw.gen, Acked: vw.journalBytes, Vectors: vw.vectorCounts(), Updated: time.Now().UTC()}
 	data, err := json.Marshal(mk)
 	if err != nil {
@@ -743,13 +756,18 @@ func (s *Server) openVectors(ctx context.Context) (rerr error) {
 		return err
 	}
 	vw.marker, vw.run = mk, 1
+	stateIDs.Delete(vw)
 	if mk != nil {
 		vw.run = mk.Run + 1
+		vw.setStateID(mk.ID)
 	}
 	err = vw.load(ctx, &s.cache)
 	var dmg *vectorDamage
 	if errors.As(err, &dmg) && s.cfg.VectorStateRecover {
 		err = s.recoverVectors(ctx, dmg)
+	}
+	if err == nil {
+		vw.ensureStateID()
 	}
 	if err != nil || !vw.snapshotted {
 		return err // no state yet: the marker is written with the first
@@ -1008,6 +1026,9 @@ func (vw *vectorWindows) load(ctx context.Context, cache *transformerCache) erro
 	default:
 		return bad("it is not a normguard vector state of a layout this normguard reads: its format is %s (want %q)", errtext.Quote(env.Format), vectorStateFormat)
 	}
+	if err := vw.claimStateID(st.ID, "the snapshot "+filepath.Base(vw.path)); err != "" {
+		return &vectorDamage{path: vw.path, what: err}
+	}
 	for i, ps := range st.Producers {
 		at := fmt.Sprintf("producers[%d]", i)
 		if ps.Producer == "" || ps.Column == "" || (ps.Current == nil && ps.Previous == nil) {
@@ -1168,6 +1189,9 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache, re
 		// (vectors_journal_header.go).
 		damage("%s; its generation %d, run and acknowledged length still verify under their checksum, so the batches behind it "+
 			"are read", strings.TrimPrefix(what, filepath.Base(jp)+": "), h.Generation)
+	}
+	if err := vw.claimStateID(h.ID, "its journal "+filepath.Base(jp)); err != "" {
+		return &vectorDamage{path: vw.path, keep: true, journalGen: vw.gen, what: err}
 	}
 	// The start that last wrote the journal, and its acknowledged length
 	// as far as they can be read, against the marker: an older copy of
@@ -1404,7 +1428,7 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache, re
 		return fmt.Errorf("server: opening the vector state's journal: %w", err)
 	}
 	vw.jf, vw.journalBytes = f, int64(off)
-	if !withRun {
+	if !withRun || h.ID != vw.stateID() {
 		// A journal without the start's number (or without an
 		// acknowledged length): written again with them, holding the
 		// same frames.
@@ -1419,7 +1443,7 @@ func (vw *vectorWindows) replay(ctx context.Context, cache *transformerCache, re
 	// whole frames past the one read (the process stopped between a frame
 	// and its acknowledgement: applied, they are acknowledged now). The
 	// marker is written after this, so the journal is never behind it.
-	_, at := journalHead(vw.gen, vw.run, int64(off))
+	_, at := journalHead(vw.stateID(), vw.gen, vw.run, int64(off))
 	if _, err := f.WriteAt([]byte(runAcked(vw.gen, vw.run, int64(off))), int64(at)); err != nil {
 		return fmt.Errorf("server: writing %s: %w", jp, err)
 	}
