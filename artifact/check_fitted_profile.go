@@ -28,7 +28,10 @@ import (
 //     centering) lie where the profile's exact CDF puts numpy's median
 //     (cdfBounds);
 //   - a max_abs_scaler's max_abs_ is the largest |value| read: of the
-//     profile's min and max and the fill value, bit for bit.
+//     profile's min and max and the fill value, bit for bit;
+//   - a categorical group's most_frequent imputer (its first step) fills
+//     in a category the profile counts as often as its most frequent
+//     one.
 //
 // A fit computes each from the same data, so a contradiction means the
 // statistic was edited. A column whose imputer reads a placeholder
@@ -47,7 +50,14 @@ type pinProfile struct {
 // notePinned records the input columns of numeric group g whose profile
 // the pinning rule needs.
 func (c *sectionCheck) notePinned(gi int, g *Group) {
-	if c.spec == nil || gi >= len(c.spec.Columns) || c.spec.Columns[gi].Type != spec.TypeNumeric {
+	if c.spec == nil || gi >= len(c.spec.Columns) {
+		return
+	}
+	if c.spec.Columns[gi].Type == spec.TypeCategorical {
+		c.notePinnedCategorical(gi, g)
+		return
+	}
+	if c.spec.Columns[gi].Type != spec.TypeNumeric {
 		return
 	}
 	for si := range g.Steps {
@@ -67,6 +77,9 @@ func (c *sectionCheck) notePinned(gi int, g *Group) {
 
 // notePinnedProfile keeps the profile of input f if the rule needs it.
 func (c *sectionCheck) notePinnedProfile(f *profile.Feature) {
+	if _, ok := c.pinCats[f.Name]; ok && f.Type == spec.TypeCategorical && f.Categories != nil && len(f.Categories.Values) == len(f.Categories.Counts) {
+		c.pinCats[f.Name] = f.Categories
+	}
 	if _, ok := c.pinCols[f.Name]; !ok || f.Type != spec.TypeNumeric || f.Count == 0 || f.Min == nil || f.Max == nil {
 		return
 	}
@@ -85,6 +98,15 @@ func (c *sectionCheck) notePinnedProfile(f *profile.Feature) {
 func (c *sectionCheck) pinnedError() error {
 	if c.source == nil {
 		return nil
+	}
+	for _, gi := range c.pinCatGroups {
+		g, err := c.source.groupAgain(gi)
+		if err != nil {
+			continue
+		}
+		if err := c.pinnedCategorical(gi, g); err != nil {
+			return err
+		}
 	}
 	for _, gi := range c.pinGroups {
 		g, err := c.source.groupAgain(gi)
@@ -287,4 +309,65 @@ func (col *pinCol) medianPinned(path string, x float64) error {
 	}
 	return bad(path, "is %v; a fit on the training data writes the median of column %s's values there, which the training profile's exact CDF puts within [%v, %v]%s: the statistic was edited (a transform with it gives wrong values)",
 		x, strconv.Quote(col.name), lo, hi, col.fillNote())
+}
+
+// notePinnedCategorical records the input columns of categorical group g
+// whose first step is a most_frequent simple imputer.
+func (c *sectionCheck) notePinnedCategorical(gi int, g *Group) {
+	if len(g.Steps) == 0 {
+		return
+	}
+	if p, ok := g.Steps[0].Params.(*step.SimpleImputerParams); !ok || p.Strategy != "most_frequent" || p.MissingValues != nil {
+		return
+	}
+	if c.pinCats == nil {
+		c.pinCats = map[string]*profile.Counts{}
+	}
+	for _, name := range g.Columns {
+		c.pinCats[name] = nil
+	}
+	c.pinCatGroups = append(c.pinCatGroups, gi)
+}
+
+// pinnedCategorical holds a most_frequent imputer's statistics_str_ at
+// the start of categorical group gi to the profile's counts: the
+// statistic is a category with the largest count (the profile lists
+// categories most frequent first; one it does not list counts at most
+// as many as its last).
+func (c *sectionCheck) pinnedCategorical(gi int, g *Group) error {
+	s := &g.Steps[0]
+	f, ok := s.Fitted.(*step.SimpleImputer)
+	if !ok {
+		return nil
+	}
+	for k, name := range s.Inputs {
+		cats := c.pinCats[name]
+		if cats == nil || len(cats.Counts) == 0 || k >= len(f.StatisticsStr) || f.StatisticsStr[k] == nil {
+			continue
+		}
+		x, top := *f.StatisticsStr[k], cats.Counts[0]
+		n, listed := int64(-1), false
+		for j, v := range cats.Values {
+			if v == x {
+				n, listed = cats.Counts[j], true
+				break
+			}
+		}
+		if !listed && cats.Other > 0 {
+			n = cats.Counts[len(cats.Counts)-1] // at most
+		}
+		if n >= top {
+			continue
+		}
+		count := fmt.Sprintf("%d rows", n)
+		if !listed {
+			count = "not a training category"
+			if n >= 0 {
+				count = fmt.Sprintf("at most %d rows", n)
+			}
+		}
+		return bad(fmt.Sprintf("groups[%d].steps[0].fitted.statistics_str_[%d]", gi, k), "is %s (%s); a fit on the training data writes column %s's most frequent category there, %s with %d rows by its training profile: the imputer's statistic was edited (a transform with it gives wrong values)",
+			strconv.Quote(x), count, strconv.Quote(name), strconv.Quote(cats.Values[0]), top)
+	}
+	return nil
 }

@@ -88,6 +88,10 @@ type sectionCheck struct {
 	// (check_fitted_profile.go).
 	pinGroups []int
 	pinCols   map[string]*pinProfile
+	// pinCatGroups and pinCats: the same for categorical groups that
+	// start with a most_frequent imputer.
+	pinCatGroups []int
+	pinCats      map[string]*profile.Counts
 
 	hasProfile bool
 	sides      [2]profileSide // inputs, outputs

@@ -110,3 +110,53 @@ columns:
 		refusedAlike(t, tc.name, data, tc.want)
 	}
 }
+
+// TestMostFrequentCategoryPinnedByProfile: a categorical most_frequent
+// imputer's statistic set to a less frequent category ("female", where
+// the profile counts male 168 and female 165) was accepted and filled the
+// missing cells with it (attack run 35 F1). It is refused by Decode and
+// Verify alike naming statistics_str_; a category tied with the most
+// frequent one, and the fitted artifact, are accepted.
+func TestMostFrequentCategoryPinnedByProfile(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("s,t\n")
+	for i := range 40 {
+		s := []string{"male", "female", "male", "other", ""}[i%5]
+		t := []string{"a", "b", "", ""}[i%4]
+		fmt.Fprintf(&b, "%s,%s\n", s, t)
+	}
+	a := fitRun27(t, `version: 1
+columns:
+  - names: [s, t]
+    type: categorical
+    steps:
+      - simple_imputer: {strategy: most_frequent}
+      - one_hot_encoder: {handle_unknown: ignore}
+`, b.String())
+	for _, tc := range []struct {
+		name string
+		k    int
+		to   string
+		want string // "" accepted
+	}{
+		{"s female", 0, "female", `groups[0].steps[0].fitted.statistics_str_[0]: is "female" (8 rows); a fit on the training data writes column "s"'s most frequent category there, "male" with 16 rows`},
+		{"s other", 0, "other", `groups[0].steps[0].fitted.statistics_str_[0]: is "other" (8 rows)`},
+		{"t b, tied with a", 1, "b", ""},
+		{"t a, as fitted", 1, "a", ""},
+	} {
+		tree := treeOf(t, a)
+		f := tree["groups"].([]any)[0].(map[string]any)["steps"].([]any)[0].(map[string]any)["fitted"].(map[string]any)
+		f["statistics_str_"].([]any)[tc.k] = tc.to
+		data, ok := reencodeTree(tree)
+		if !ok {
+			t.Fatalf("%s: not re-encoded", tc.name)
+		}
+		if tc.want == "" {
+			if decErr, verErr := bothReadings(data); decErr != nil || verErr != nil {
+				t.Errorf("%s: refused: Decode: %v, Verify: %v", tc.name, decErr, verErr)
+			}
+			continue
+		}
+		refusedAlike(t, tc.name, data, tc.want)
+	}
+}
