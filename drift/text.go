@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/stats"
@@ -45,6 +48,20 @@ import (
 //	            them all. Against an artifact's profile a value is known
 //	            to be new only when the training data had no more than
 //	            TopCategories values.
+
+// ShownText returns a value as a report shows it: s itself when it is
+// UTF-8 without control characters, else the text of strconv.Quote
+// without its quotes ("Torg\xe9rsen" for the Latin-1 byte 0xE9), as
+// validate's descriptions escape it. JSON would turn every byte that is
+// not UTF-8 into U+FFFD, and two categories differing in such bytes would
+// print alike; a terminal would get the raw bytes.
+func ShownText(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
 
 // MaxNewCategories is the number of new categories a feature lists.
 const MaxNewCategories = 10
@@ -340,9 +357,9 @@ func categoricalVsProfile(f *Feature, p *profile.Feature, cur map[string]int64, 
 		return fresh[i] < fresh[j]
 	})
 	f.NewCategoriesTotal = len(fresh)
-	f.NewCategories = fresh[:min(len(fresh), MaxNewCategories)]
-	if len(fresh) == 0 {
-		f.NewCategories = nil
+	f.NewCategories = nil
+	for _, v := range fresh[:min(len(fresh), MaxNewCategories)] {
+		f.NewCategories = append(f.NewCategories, ShownText(v))
 	}
 	plotRef := refAll
 	if plotRef == nil {

@@ -220,6 +220,14 @@ func driftInputsVsArtifact(a *artifact.Artifact, o driftOptions, opt drift.Optio
 	if err != nil {
 		return nil, err
 	}
+	// Examples are shown escaped as the new categories are (drift.ShownText):
+	// the JSON would write text that is not UTF-8 as U+FFFD.
+	for i := range vrep.Anomalies {
+		ex := vrep.Anomalies[i].Examples
+		for j := range ex {
+			ex[j] = drift.ShownText(ex[j])
+		}
+	}
 	return &driftResult{Report: rep, Anomalies: vrep.Anomalies, validated: true, Vectors: vecs}, nil
 }
 
