@@ -168,6 +168,9 @@ type Feature struct {
 	// not move for a few: an infinity only in the current data is
 	// reported (and found: exit 1) whatever the verdict.
 	InfiniteValues string `json:"infinite_values,omitempty"`
+	// overflow, when set, says that the finite values' spread passes
+	// float64's range (spreadOverflow): why a statistic is not a number.
+	overflow string
 	// StatisticInfinite is "+Inf" or "-Inf" when the statistic is
 	// infinite, which the JSON writes as null (as every number that is
 	// not finite); empty otherwise.
@@ -292,6 +295,7 @@ func compareOne(r, c *table.Column, m *Method, threshold float64, bins int, kind
 		if serr == nil {
 			f.ReferenceCount, f.CurrentCount = len(s.ref), len(s.cur)
 			f.InfiniteValues = infiniteIn(!finite(s.ref), !finite(s.cur))
+			f.overflow = spreadOverflow(s.ref, s.cur)
 			ks, w := s.auto(r.Num)
 			f.Method = "auto:ks"
 			decideAuto(&f, ks, "wasserstein_normed", w.Statistic, AutoNumericEffect, threshold)
@@ -303,6 +307,7 @@ func compareOne(r, c *table.Column, m *Method, threshold float64, bins int, kind
 		rs, cs := DropNaN(r.Num), DropNaN(c.Num)
 		f.ReferenceCount, f.CurrentCount = len(rs), len(cs)
 		f.InfiniteValues = infiniteIn(hasInf(rs), hasInf(cs))
+		f.overflow = spreadOverflow(rs, cs)
 		err = compareNumeric(&f, rs, cs, m, threshold, bins)
 	} else {
 		rp := textProfile(r)
@@ -509,7 +514,10 @@ func decideAuto(f *Feature, test Result, effect string, value, floor, threshold 
 	f.Statistic, f.PValue, f.Threshold = JSONFloat(test.Statistic), JSONFloat(test.PValue), JSONFloat(alpha)
 	f.Effect = &Effect{Name: effect, Value: JSONFloat(value), Threshold: JSONFloat(floor)}
 	f.Drift = value > floor && (test.PValue < alpha || (math.IsInf(value, 1) && f.InfiniteValues == InfiniteCurrent))
-	if test.PValue < alpha && math.IsNaN(value) {
+	if test.PValue < alpha && math.IsNaN(value) && f.overflow != "" && f.InfiniteValues == "" {
+		f.Error = fmt.Sprintf("the test finds a difference (p = %.3g) but the effect size %s is not a number: %s, so auto cannot decide; rescale the values (divide them by a power of ten) or pick a --method",
+			test.PValue, effect, f.overflow)
+	} else if test.PValue < alpha && math.IsNaN(value) {
 		// The test alone does not decide, and the effect size is
 		// undefined: a verdict of no drift would pass silently.
 		f.Error = fmt.Sprintf("the test finds a difference (p = %.3g) but the effect size %s is not a number (infinite values in the data, or a reference without spread), so auto cannot decide; remove the infinite values or pick a --method",
@@ -546,7 +554,43 @@ func nanCause(f *Feature) string {
 	if s := infiniteSamples(f.InfiniteValues); s != "" {
 		return s + " infinite values"
 	}
+	if f.overflow != "" {
+		return f.overflow + "; rescale the values, dividing them by a power of ten"
+	}
 	return "a sample of one value, or a reference without spread"
+}
+
+// maxSpread is the largest spread (maximum less minimum) of finite values
+// whose standard deviation stays within float64's range for any sample
+// size met: squared deviations of 1e150 summed over 1e8 values reach
+// 1e308, near math.MaxFloat64 (1.8e308).
+const maxSpread = 1e150
+
+// spreadOverflow returns, for samples of finite values whose spread passes
+// maxSpread (values near ±1.7e308), the sentence that says so, naming the
+// smallest and largest value; "" otherwise (and when a sample holds an
+// infinite value, which nanCause names instead). Their differences or
+// squared deviations pass float64's range, so a standard deviation, and a
+// statistic divided by it, is not a number although no value is infinite.
+func spreadOverflow(ref, cur []float64) string {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, xs := range [][]float64{ref, cur} {
+		for _, x := range xs {
+			if math.IsInf(x, 0) {
+				return ""
+			}
+			if x < lo {
+				lo = x
+			}
+			if x > hi {
+				hi = x
+			}
+		}
+	}
+	if !(hi-lo > maxSpread) {
+		return ""
+	}
+	return fmt.Sprintf("no value is infinite, but the values' spread (from %.3g to %.3g) overflows float64's range (1.8e308) in their standard deviation", lo, hi)
 }
 
 // infiniteSamples names the samples of Feature.InfiniteValues: "the
