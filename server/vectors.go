@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/normguard/normguard/artifact"
@@ -116,7 +117,10 @@ type vectorProducer struct {
 // vectorWindows is the server's vector state; the zero value is ready
 // (in memory, windows of monitor.DefaultWindow).
 type vectorWindows struct {
-	mu     sync.Mutex
+	mu sync.Mutex
+	// id is the state's identity, written in its marker, snapshot and
+	// journal header (vectors_stateid.go); nil until read or made.
+	id     atomic.Pointer[string]
 	m      map[vectorKey]*vectorProducer
 	window time.Duration // 0: monitor.DefaultWindow
 	path   string        // the state file; "" keeps the state in memory

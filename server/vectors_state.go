@@ -756,7 +756,7 @@ func (s *Server) openVectors(ctx context.Context) (rerr error) {
 		return err
 	}
 	vw.marker, vw.run = mk, 1
-	stateIDs.Delete(vw)
+	vw.id.Store(nil)
 	if mk != nil {
 		vw.run = mk.Run + 1
 		vw.setStateID(mk.ID)

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
-	"sync"
 )
 
 // A vector state's files carry its identity: a random id written in the
@@ -17,21 +16,18 @@ import (
 // start naming the file, as the monitor store refuses another store's
 // files; --state-recover leaves it out and counts the marker's vectors.
 
-// stateIDs holds each vector state's id (vectorWindows is declared in
-// vectors.go, kept apart from the state's files).
-var stateIDs sync.Map // *vectorWindows -> string
-
 // stateID is the state's id; "" until one is read or made.
 func (vw *vectorWindows) stateID() string {
-	id, _ := stateIDs.Load(vw)
-	s, _ := id.(string)
-	return s
+	if id := vw.id.Load(); id != nil {
+		return *id
+	}
+	return ""
 }
 
 // setStateID sets the state's id; "" leaves it unset.
 func (vw *vectorWindows) setStateID(id string) {
 	if id != "" {
-		stateIDs.Store(vw, id)
+		vw.id.Store(&id)
 	}
 }
 
