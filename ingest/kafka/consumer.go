@@ -496,10 +496,15 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 		ends := map[int32]int64{}        // those it did, to compare with the log's end
 		reach := map[int32]int64{}       // of those, the group's offset where further on
 		uncommitted := map[int32]int64{} // of those, the group holds no offset for
+		skipped := map[int32]int64{}     // of those, resumed past others' offsets (at)
 		c.partsMu.Lock()
 		adopted := c.adopted
 		c.adopted = false
 		c.partsMu.Unlock()
+		commitEpoch := map[int32]int32{} // the leader epoch of the group's commits
+		for p, o := range parts {
+			commitEpoch[p] = o.EpochOffset().Epoch
+		}
 		for p, o := range parts {
 			next, ok := held[p]
 			if !ok && valid {
@@ -517,10 +522,22 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 				}
 				continue
 			}
+			at := next // the position held: its log end and last record are checked
 			if group := o.EpochOffset().Offset; group >= 0 && group > next {
 				next = c.groupAhead(p, next, group)
 				if next < group {
 					reach[p] = group
+				}
+				c.partsMu.Lock()
+				byOthers := next > at && skipFrom(at, c.skips[p]) == next
+				c.partsMu.Unlock()
+				if byOthers {
+					// Resumed past offsets another replica counted: a log
+					// ending or rewritten below the group's offset may have
+					// lost them too (attack run 34 F5), checked from the
+					// position held.
+					reach[p] = group
+					skipped[p] = next
 				}
 				c.noteOwed(p, group)
 			} else {
@@ -541,7 +558,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 					uncommitted[p] = next
 				}
 			} else {
-				ends[p] = next
+				ends[p] = at
 			}
 			c.log.Debug("kafka: partition resumed", "topic", topic, "partition", p, "offset", next)
 		}
@@ -558,7 +575,7 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 		}
 		// Or lost them and took new records there before serve looked: the
 		// last record counted is not in the log any more.
-		rewritten, err := c.checkRewritten(ctx, ends, held)
+		rewritten, err := c.checkRewritten(ctx, ends, held, reach, commitEpoch)
 		if err != nil {
 			c.fatal.CompareAndSwap(nil, &err)
 			return nil, err
@@ -567,6 +584,22 @@ func (c *Consumer) resume(ctx context.Context, offsets map[string]map[int32]kgo.
 			lost = map[int32]int64{}
 		}
 		maps.Copy(lost, rewritten)
+		for p, next := range skipped {
+			// Where the log's end cut the skips, the partition resumes
+			// at the end (checkTruncated).
+			from, ok := ends[p]
+			if !ok {
+				continue
+			}
+			c.partsMu.Lock()
+			at := skipFrom(from, c.skips[p])
+			c.partsMu.Unlock()
+			if _, ok := lost[p]; ok || at == next {
+				continue
+			}
+			parts[p] = kgo.NewOffset().At(at).WithEpoch(-1)
+			c.setPos(p, at)
+		}
 		for p, end := range lost {
 			parts[p] = kgo.NewOffset().At(end).WithEpoch(-1)
 			c.setPos(p, end)

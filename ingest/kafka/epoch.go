@@ -182,10 +182,13 @@ func (c *Consumer) storedLast() (map[int32]lastRecord, error) {
 // rewritten with the offset to resume from, each stored in the state as
 // its position and reported. The offsets read again are the state's own
 // (below its position, held): those another replica counted (the skips
-// of the custody, attack run 33 F3) are passed over still. A partition
+// of the custody, attack run 33 F3) are passed over still, unless they
+// were counted before the loss (reach: the group's offsets past the
+// positions, commitEpoch: the leader epochs of its commits; attack run 34
+// F5): then they are read, and reported lost with this state's. A partition
 // whose loss cannot be placed is reported only. Failed look-ups are
 // logged and leave the positions.
-func (c *Consumer) checkRewritten(ctx context.Context, parts, held map[int32]int64) (map[int32]int64, error) {
+func (c *Consumer) checkRewritten(ctx context.Context, parts, held, reach map[int32]int64, commitEpoch map[int32]int32) (map[int32]int64, error) {
 	if len(parts) == 0 {
 		return nil, nil
 	}
@@ -233,10 +236,34 @@ func (c *Consumer) checkRewritten(ctx context.Context, parts, held map[int32]int
 			if err == nil && end <= lr.offset {
 				c.partsMu.Lock()
 				skips := c.skips[p]
+				floor, hasFloor := c.floor[p]
 				c.partsMu.Unlock()
 				pos := next
 				if h, ok := held[p]; ok && h < pos {
 					pos = h // past it, the offsets are another replica's (skips)
+				}
+				if old := c.countedBefore(p, end, h.epoch, skips, reach, commitEpoch); len(old) > 0 {
+					// Another replica counted the records there before the
+					// loss: those there now are new, read (attack run 34
+					// F5), and its offsets are lost too.
+					top, counted := pos, pos
+					if hasFloor {
+						counted = floor // from the floor on, checkTruncated counted them
+						top = max(top, floor)
+					}
+					if group, ok := reach[p]; ok {
+						top = max(top, group)
+					}
+					c.cutCustody(p, end)
+					c.partsMu.Lock()
+					skips = c.skips[p]
+					c.partsMu.Unlock()
+					from[p] = skipFrom(end, skips)
+					offs = append(offs, monitor.Offset{Source: c.source, Partition: p, Next: from[p]})
+					c.log.Warn(fmt.Sprintf("kafka: partition %d: offsets %s were counted by another replica of the group before the broker lost offsets from %d (the group's commit is under leader epoch %d, or past the log's end; the records there now are under leader epoch %d): they are new records and are read", p, joinRanges(old), end, commitEpoch[p], h.epoch),
+						"topic", c.cfg.Topic, "group", c.cfg.Group)
+					c.noteRewrittenLost(p, top, end, counted-end, found)
+					continue
 				}
 				from[p] = skipFrom(end, skips)
 				offs = append(offs, monitor.Offset{Source: c.source, Partition: p, Next: from[p]})
@@ -267,6 +294,16 @@ func (c *Consumer) checkRewritten(ctx context.Context, parts, held map[int32]int
 // were lost and written again: from end on (logged, counted, a problem),
 // or, with end -1, from an offset that cannot be told (logged, a problem).
 func (c *Consumer) noteRewritten(p int32, pos, end int64, found string) {
+	lost := int64(0)
+	if end >= 0 {
+		lost = pos - end
+	}
+	c.noteRewrittenLost(p, pos, end, lost, found)
+}
+
+// noteRewrittenLost is noteRewritten counting lost offsets in the metric
+// (some of end..pos-1 may have been counted already: checkTruncated).
+func (c *Consumer) noteRewrittenLost(p int32, pos, end, lost int64, found string) {
 	now := time.Now()
 	var msg string
 	if end >= 0 {
@@ -276,11 +313,38 @@ func (c *Consumer) noteRewritten(p int32, pos, end int64, found string) {
 		msg = fmt.Sprintf("topic %s partition %d: %s, found when the partition was assigned at %s: the broker lost records that were counted, below the position %d, and records were written there again; the broker kept the leader epoch, so where the loss begins cannot be told, and those written again below %d are not read: this partition's count misses them (the broker's log of the restore or election tells how many)",
 			c.cfg.Topic, p, found, now.UTC().Format(time.RFC3339), pos, pos)
 	}
-	lost := int64(0)
-	if end >= 0 {
-		lost = pos - end
-	}
 	c.noteLost(p, msg, lost, now)
+}
+
+// countedBefore returns the offsets from end (where the leader epoch the
+// state counted under ends) that the skips of partition p give another
+// replica when that replica counted them before the loss: the group's
+// commit (offset reach[p], if past the position) is under a leader epoch
+// below epoch, the one the log holds there now, or it is past the log's
+// end (checkTruncated lowered the floor). A commit whose epoch is not
+// known (-1) and within the log is taken as made after the loss, as
+// before. Passed over, the new records there would be counted by no one
+// (attack run 34 F5).
+func (c *Consumer) countedBefore(p int32, end int64, epoch int32, skips []offRange, reach map[int32]int64, commitEpoch map[int32]int32) []offRange {
+	var old []offRange
+	for _, s := range skips {
+		if s.to > end {
+			old = append(old, offRange{max(s.from, end), s.to})
+		}
+	}
+	if len(old) == 0 {
+		return nil
+	}
+	group, ahead := reach[p]
+	c.partsMu.Lock()
+	floor, hasFloor := c.floor[p]
+	c.partsMu.Unlock()
+	pastEnd := ahead && hasFloor && floor < group
+	ce, known := commitEpoch[p]
+	if !pastEnd && (!known || ce < 0 || ce >= epoch) {
+		return nil
+	}
+	return old
 }
 
 // epochEnd asks partition p's leader where leader epoch epoch ends in its
