@@ -46,7 +46,7 @@ func TestBadInputs(t *testing.T) {
 		{"bad yaml", fitCase(bad("bad_yaml.yaml"), bad("train.csv")), []string{"bad_yaml.yaml", "line"}},
 		{"unknown step", fitCase(bad("unknown_step.yaml"), bad("train.csv")), []string{"unknown_step.yaml:5", "columns[0].steps[0]", `"standard_scalar"`}},
 		{"unknown parameter", fitCase(bad("unknown_param.yaml"), bad("train.csv")), []string{"unknown_param.yaml:5", "standard_scaler", "with_centre", "with_mean"}},
-		{"wrong parameter type", fitCase(bad("wrong_param_type.yaml"), bad("train.csv")), []string{"wrong_param_type.yaml:5", "with_mean", "bool"}},
+		{"wrong parameter type", fitCase(bad("wrong_param_type.yaml"), bad("train.csv")), []string{"wrong_param_type.yaml:5", "with_mean", "expected true or false, got a string"}},
 		{"imputer after scaler", fitCase(bad("impute_after_scale.yaml"), bad("train.csv")), []string{"impute_after_scale.yaml", "columns[0].steps[1].simple_imputer", "before"}},
 		{"newer spec version", fitCase(bad("newer_version.yaml"), bad("train.csv")), []string{"newer_version.yaml:1", "version 7"}},
 		{"encoder on numeric column", fitCase(bad("encoder_on_numeric.yaml"), bad("train.csv")), []string{"encoder_on_numeric.yaml", "one_hot_encoder", "numeric"}},
