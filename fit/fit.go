@@ -602,7 +602,7 @@ func parseCell(s string) (float64, bool) {
 // infiniteError is the error for the infinite value s at row of column.
 func infiniteError(source, column string, row int64, s string) error {
 	return &transform.RowError{Source: source, Line: row + 1, Err: &step.ValueError{Step: "input", Column: column, Row: int(row),
-		Value: s, Err: transform.ErrInfinite, Hint: "replace or drop infinite values before normalizing (scikit-learn refuses them too)"}}
+		Value: s, Err: transform.ErrInfinite, Hint: "replace or drop infinite values (inf, or a number past float64's range such as 1e400, which reads as infinite) before normalizing (scikit-learn refuses them too)"}}
 }
 
 // inferredText adds to err, a group's first step refusing the categorical

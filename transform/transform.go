@@ -381,7 +381,7 @@ func CheckFiniteColumn(b *table.Batch, j int, fields []table.Field, source strin
 	}
 	return &RowError{Source: source, Line: b.Line(i), Err: &step.ValueError{
 		Step: "input", Column: fields[j].Name, Row: i, Value: strconv.FormatFloat(xs[i], 'g', -1, 64), Err: ErrInfinite,
-		Hint: "replace or drop infinite values before normalizing (scikit-learn refuses them too)"}}
+		Hint: "replace or drop infinite values (inf, or a number past float64's range such as 1e400, which reads as infinite) before normalizing (scikit-learn refuses them too)"}}
 }
 
 // Stream reads every batch of r, transforms it and writes it to w. It does
