@@ -34,7 +34,7 @@ func encoderCategoriesError(s *spec.Spec, groups int, source sectionSource, cats
 		}
 		g, err := source.groupAgain(gi)
 		if err != nil {
-			continue // read once already; what it holds was checked then
+			return readAgainError(gi, err)
 		}
 		if err := groupCategoriesError(gi, g, source, cats, missing); err != nil {
 			return err
@@ -129,12 +129,12 @@ func checksTraining(p step.Params) bool {
 func listsLack(gi, si int, inputs []string, cur map[string]*table.Column, n map[string]int, cats map[string][]string, source sectionSource) error {
 	src, err := source.categoryLists(gi, si)
 	if err != nil {
-		return nil // read once already; what it holds was checked then
+		return readAgainError(gi, err)
 	}
 	for j, name := range inputs {
 		null, err := src.NextList()
 		if err != nil {
-			return nil
+			return readAgainError(gi, err)
 		}
 		c, ok := cur[name]
 		want := map[string]bool{}

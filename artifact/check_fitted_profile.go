@@ -102,7 +102,7 @@ func (c *sectionCheck) pinnedError() error {
 	for _, gi := range c.pinCatGroups {
 		g, err := c.source.groupAgain(gi)
 		if err != nil {
-			continue
+			return readAgainError(gi, err)
 		}
 		if err := c.pinnedCategorical(gi, g); err != nil {
 			return err
@@ -111,7 +111,7 @@ func (c *sectionCheck) pinnedError() error {
 	for _, gi := range c.pinGroups {
 		g, err := c.source.groupAgain(gi)
 		if err != nil {
-			continue // read once already; what it holds was checked then
+			return readAgainError(gi, err)
 		}
 		if err := c.pinnedGroup(gi, g); err != nil {
 			return err

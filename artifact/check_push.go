@@ -74,7 +74,7 @@ func pushError(s *spec.Spec, groups int, source sectionSource, inputs trainingIn
 		}
 		g, err := source.groupAgain(gi)
 		if err != nil {
-			continue // read once already; what it holds was checked then
+			return readAgainError(gi, err)
 		}
 		if err := pushGroup(gi, g, inputs); err != nil {
 			return err

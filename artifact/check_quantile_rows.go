@@ -108,7 +108,7 @@ func (c *sectionCheck) quantileRowsError() error {
 	for _, q := range c.qtReads {
 		g, err := c.source.groupAgain(q.gi)
 		if err != nil {
-			continue // read once already; what it holds was checked then
+			return readAgainError(q.gi, err)
 		}
 		if err := c.quantileRows(q, g); err != nil {
 			return err
@@ -222,7 +222,7 @@ func (c *sectionCheck) quantileRows(q qtRead, g *Group) error {
 		return true
 	})
 	if err != nil && failErr == nil {
-		return nil // read once already; what it holds was checked then
+		return readAgainError(q.gi, err)
 	}
 	return failErr
 }

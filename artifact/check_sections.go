@@ -139,6 +139,14 @@ type sectionSource interface {
 	quantileEntries(gi, si int, fn func(row, k int, x float64) bool) error
 }
 
+// readAgainError is the refusal when a rule that reads groups[gi] again
+// cannot: the first reading checked what the group holds, so this is the
+// file changing or failing under the check, and the rule did not run (it
+// was skipped as a pass).
+func readAgainError(gi int, err error) error {
+	return fmt.Errorf("groups[%d]: reading it again for the checks against the training profile failed, so they did not run (is something writing the file?): %w", gi, err)
+}
+
 // wholeSource is the sectionSource of an artifact in memory.
 type wholeSource struct{ a *Artifact }
 
