@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"reflect"
 	"strings"
 
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/internal/tempfile"
 )
 
@@ -174,28 +174,9 @@ func Decode(data []byte, name string) (*Artifact, error) {
 // JSON that is not valid (a file cut short, or not JSON).
 func jsonError(name string, err error) error {
 	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
-		return corrupt(name, "%s: a JSON %s where an artifact holds %s; the file was edited or is not a normguard artifact — fetch or refit it", te.Field, te.Value, jsonKind(te.Type))
+		return corrupt(name, "%s: a JSON %s where an artifact holds %s; the file was edited or is not a normguard artifact — fetch or refit it", te.Field, te.Value, errtext.JSONKind(te.Type))
 	}
 	return corrupt(name, "not valid JSON (%v); the file may be truncated — fetch or refit it", err)
-}
-
-// jsonKind names the JSON value Go type t decodes from.
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Struct, reflect.Map, reflect.Pointer:
-		return "an object"
-	}
-	return "another value"
 }
 
 // corrupt is Decode's refusal of a file that is not an intact artifact.

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/normguard/normguard/internal/errtext"
 	"github.com/normguard/normguard/profile"
 	"github.com/normguard/normguard/spec"
 	"github.com/normguard/normguard/step"
@@ -383,7 +384,7 @@ func locateFields(m map[string]json.RawMessage, t reflect.Type, path string, dep
 // index it names into path.
 func leafMessage(err error, path *string) string {
 	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		kind := jsonKind(te.Type)
+		kind := errtext.JSONKind(te.Type)
 		switch te.Type.Kind() {
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:

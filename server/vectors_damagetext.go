@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strings"
 
 	"github.com/normguard/normguard/internal/errtext"
@@ -75,9 +74,9 @@ func jsonProblem(data []byte, err error, what string) string {
 	case derr == nil && len(bytes.TrimSpace(data[d.InputOffset():])) > 0:
 		return fmt.Sprintf("it goes on after its JSON object ends at byte %d of %d (two writes mixed, or text appended)", d.InputOffset(), len(data))
 	case errors.As(err, &typ) && typ.Field != "":
-		return fmt.Sprintf("it is not a normguard %s: its field %q holds a JSON %s, where a %s holds %s", what, typ.Field, typ.Value, what, jsonKind(typ.Type))
+		return fmt.Sprintf("it is not a normguard %s: its field %q holds a JSON %s, where a %s holds %s", what, typ.Field, typ.Value, what, errtext.JSONKind(typ.Type))
 	case errors.As(err, &typ):
-		return fmt.Sprintf("it is not a normguard %s: it is a JSON %s, where a %s is %s", what, typ.Value, what, jsonKind(typ.Type))
+		return fmt.Sprintf("it is not a normguard %s: it is a JSON %s, where a %s is %s", what, typ.Value, what, errtext.JSONKind(typ.Type))
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		return "it is not a normguard " + what + ": it holds a field " + name + " that a " + what + " does not have"
@@ -91,26 +90,4 @@ func byteCount(n int) string {
 		return "1 byte"
 	}
 	return fmt.Sprintf("%d bytes", n)
-}
-
-// jsonKind names the JSON value a Go type decodes from.
-func jsonKind(t reflect.Type) string {
-	if t == nil {
-		return "another value"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Struct, reflect.Map, reflect.Pointer:
-		return "an object"
-	}
-	return "another value"
 }
